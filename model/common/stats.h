@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Statistics shared by model components. A component keeps plain counters and
+// samples, and reports them by name into a stat_sink that model/platform
+// implements (results.json). Names are stable dotted keys: plots and sweeps
+// key on them.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+namespace prisim {
+
+// Every sample kept: exact percentiles, deterministic output.
+class sample_set {
+public:
+    void add(uint64_t v) { m_v.push_back(v); m_sorted = false; }
+    size_t count() const { return m_v.size(); }
+    uint64_t sum() const { uint64_t s = 0; for (auto x : m_v) s += x; return s; }
+    uint64_t max() const { return m_v.empty() ? 0 : *std::max_element(m_v.begin(), m_v.end()); }
+    uint64_t min() const { return m_v.empty() ? 0 : *std::min_element(m_v.begin(), m_v.end()); }
+    // Nearest-rank percentile, p in [0, 100].
+    uint64_t percentile(double p) const
+    {
+        if (m_v.empty()) return 0;
+        sort();
+        size_t rank = static_cast<size_t>(p / 100.0 * double(m_v.size()) + 0.999999999);
+        if (rank < 1) rank = 1;
+        if (rank > m_v.size()) rank = m_v.size();
+        return m_v[rank - 1];
+    }
+    const std::vector<uint64_t>& values() const { sort(); return m_v; }
+
+private:
+    void sort() const
+    {
+        if (!m_sorted) { std::sort(m_v.begin(), m_v.end()); m_sorted = true; }
+    }
+    mutable std::vector<uint64_t> m_v;
+    mutable bool m_sorted = true;
+};
+
+// Time-weighted level (queue occupancy): high-water mark and average.
+class level_tracker {
+public:
+    void set(uint64_t level, const sc_core::sc_time& now)
+    {
+        double t = now.to_seconds();
+        m_area += double(m_level) * (t - m_last);
+        m_last = t;
+        m_level = level;
+        if (level > m_hwm) m_hwm = level;
+    }
+    uint64_t hwm() const { return m_hwm; }
+    uint64_t level() const { return m_level; }
+    double average(const sc_core::sc_time& now) const
+    {
+        double t = now.to_seconds();
+        double area = m_area + double(m_level) * (t - m_last);
+        return t > 0 ? area / t : 0.0;
+    }
+
+private:
+    uint64_t m_level = 0, m_hwm = 0;
+    double m_area = 0, m_last = 0;
+};
+
+class stat_sink {
+public:
+    virtual ~stat_sink() = default;
+    // A count of events ("iommu.pq.records_written").
+    virtual void counter(const std::string& name, uint64_t value) = 0;
+    // A measured value that is not a count (averages, ratios).
+    virtual void value(const std::string& name, double v) = 0;
+    // A distribution; unit is a short string ("ps", "entries").
+    virtual void samples(const std::string& name, const sample_set& s, const char* unit) = 0;
+};
+
+} // namespace prisim

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * prisim hardware abstraction layer (DESIGN §4).
+ *
+ * The only view of the machine that code under sw/ has. model/platform
+ * implements it on SystemC (a task is a SystemC thread, a blocking wait is a
+ * wait()); tb/unit/fake_hal.c implements it for unit tests. Porting the
+ * software stack to another platform means replacing this and nothing else.
+ *
+ * Conventions: functions returning int give 0 or a negative errno. All
+ * simulated times are in picoseconds (uint64_t). Nothing here is reentrant
+ * across hosts threads: the simulation is single-threaded and cooperative, so
+ * code between two blocking calls runs atomically with respect to other tasks.
+ */
+#ifndef PRISIM_HAL_H
+#define PRISIM_HAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct hal;            /* one simulated machine (opaque) */
+struct hal_task;       /* a software context: kernel thread or user process */
+struct hal_waitq;      /* a wait queue */
+struct hal_mutex;      /* a sleeping lock (held across blocking calls) */
+
+typedef uint64_t hal_paddr_t;
+
+/* ---- machine description ------------------------------------------------ */
+
+struct hal_iommu_info {
+	hal_paddr_t base;      /* 4 KiB register page */
+	unsigned int index;    /* 0 .. hal_iommu_count() - 1 */
+};
+
+struct hal_pci_dev_info {
+	uint16_t rid;          /* requester ID (bus/dev/fn), == RISC-V device_id */
+	unsigned int iommu;    /* index of the IOMMU that translates for it */
+	hal_paddr_t bar0;      /* device register BAR (see model/device docs) */
+	uint64_t bar0_size;
+};
+
+unsigned int hal_iommu_count(struct hal *h);
+const struct hal_iommu_info *hal_iommu(struct hal *h, unsigned int idx);
+unsigned int hal_pci_dev_count(struct hal *h);
+const struct hal_pci_dev_info *hal_pci_dev(struct hal *h, unsigned int idx);
+
+/*
+ * PCI configuration space of a device (sideband, no simulated latency beyond
+ * HAL_COST_CFG_ACCESS). size is 1, 2 or 4; off < 4096.
+ */
+uint32_t hal_pci_cfg_read(struct hal *h, uint16_t rid, unsigned int off, unsigned int size);
+void hal_pci_cfg_write(struct hal *h, uint16_t rid, unsigned int off, unsigned int size,
+		       uint32_t val);
+
+/*
+ * Software tunables (queue sizes, PRI allocation requests, ...) come from the
+ * scenario. key is a dotted scenario key such as "sw.driver.pq_log2sz"; the
+ * platform registers every key with its default and range, so an unknown key
+ * here is a programming error and aborts the run with a message.
+ */
+uint64_t hal_param_u64(struct hal *h, const char *key);
+const char *hal_param_str(struct hal *h, const char *key);
+
+/* ---- MMIO (little-endian registers, blocking, charges the access latency) */
+
+uint32_t hal_mmio_read32(struct hal *h, hal_paddr_t addr);
+uint64_t hal_mmio_read64(struct hal *h, hal_paddr_t addr);
+void hal_mmio_write32(struct hal *h, hal_paddr_t addr, uint32_t val);
+void hal_mmio_write64(struct hal *h, hal_paddr_t addr, uint64_t val);
+
+/* ---- simulated DRAM ------------------------------------------------------ */
+
+/*
+ * Allocate size bytes of physically contiguous, zeroed simulated DRAM aligned
+ * to align (a power of two >= 8). Returns the CPU pointer (the very bytes the
+ * IOMMU and devices access: zero-copy) and stores the physical address in *pa.
+ * NULL when memory is exhausted.
+ */
+void *hal_dma_alloc(struct hal *h, size_t size, size_t align, hal_paddr_t *pa);
+void hal_dma_free(struct hal *h, void *cpu, size_t size);
+/* CPU pointer for a physical address inside simulated DRAM, or NULL. */
+void *hal_phys_to_virt(struct hal *h, hal_paddr_t pa);
+hal_paddr_t hal_virt_to_phys(struct hal *h, const void *cpu);
+
+/* Ordering barriers (the model is sequentially consistent; these mark intent
+ * and are where a port to real hardware needs fences). */
+void hal_wmb(struct hal *h);
+void hal_rmb(struct hal *h);
+void hal_mb(struct hal *h);
+
+/* ---- interrupts ----------------------------------------------------------- */
+
+enum hal_irq_ret { HAL_IRQ_NONE = 0, HAL_IRQ_HANDLED = 1, HAL_IRQ_WAKE_THREAD = 2 };
+typedef enum hal_irq_ret (*hal_irq_fn)(void *arg, unsigned int irq);
+
+/*
+ * Allocate an MSI interrupt number and the address/data pair a device must
+ * write to raise it.
+ */
+int hal_msi_alloc(struct hal *h, unsigned int *irq, uint64_t *msi_addr, uint32_t *msi_data);
+/*
+ * Threaded interrupt (request_threaded_irq): hardirq runs on the CPU when the
+ * MSI arrives (after HAL_COST_IRQ_ENTRY); if it returns HAL_IRQ_WAKE_THREAD,
+ * thread_fn runs later in a dedicated kernel task. Further interrupts while
+ * thread_fn is pending or running are coalesced into one more run.
+ */
+int hal_request_threaded_irq(struct hal *h, unsigned int irq, hal_irq_fn hardirq,
+			     hal_irq_fn thread_fn, void *arg, const char *name);
+void hal_free_irq(struct hal *h, unsigned int irq);
+
+/* ---- time and cost ------------------------------------------------------- */
+
+/* Simulated time now, in picoseconds. */
+uint64_t hal_now_ps(struct hal *h);
+
+enum hal_cost {
+	HAL_COST_IRQ_ENTRY,       /* hard interrupt entry + exit */
+	HAL_COST_PQ_RECORD,       /* driver: decode one PQ record */
+	HAL_COST_FQ_RECORD,       /* driver: decode one FQ record */
+	HAL_COST_CQ_SUBMIT,       /* driver: build one command + doorbell */
+	HAL_COST_IOPF_GROUP,      /* io-pgfault: build and dispatch one group */
+	HAL_COST_WAKEUP,          /* waking a blocked task (scheduler) */
+	HAL_COST_SYSCALL,         /* syscall entry + exit */
+	HAL_COST_FD_READ_MSG,     /* read(): copy one fault message */
+	HAL_COST_FD_WRITE_MSG,    /* write(): handle one response */
+	HAL_COST_HANDLER_SERVICE, /* user handler: service one fault (distribution) */
+	HAL_COST_MAP_PAGE,        /* kernel: install one PTE */
+	HAL_COST_CFG_ACCESS,      /* PCI config access */
+	HAL_COST__COUNT
+};
+
+/* Charge the modelled cost of an operation to the calling task's CPU. */
+void hal_charge(struct hal *h, enum hal_cost cost);
+/* Charge an explicit amount (e.g. a poll interval). */
+void hal_charge_ps(struct hal *h, uint64_t ps);
+
+/* ---- tasks, wait queues, locks ------------------------------------------- */
+
+enum hal_task_kind { HAL_TASK_KERNEL, HAL_TASK_USER };
+
+/* Start fn(arg) in a new software context; it starts at the current time. */
+struct hal_task *hal_task_create(struct hal *h, enum hal_task_kind kind, const char *name,
+				 void (*fn)(void *arg), void *arg);
+/* The calling task, or NULL if called outside any task (e.g. at boot). */
+struct hal_task *hal_current(struct hal *h);
+/* Give up the CPU for delay_ps without charging it as busy time. */
+void hal_sleep_ps(struct hal *h, uint64_t delay_ps);
+
+struct hal_waitq *hal_waitq_create(struct hal *h);
+void hal_waitq_destroy(struct hal_waitq *wq);
+/*
+ * Block until cond(arg) is true (checked before blocking and after each
+ * wake-up). timeout_ps == HAL_WAIT_FOREVER waits forever. Returns 0 when cond
+ * became true, -ETIMEDOUT on timeout.
+ */
+#define HAL_WAIT_FOREVER UINT64_MAX
+int hal_wait_event(struct hal_waitq *wq, bool (*cond)(void *arg), void *arg,
+		   uint64_t timeout_ps);
+/* Wake every task blocked on wq (they re-check their conditions). */
+void hal_wake_up(struct hal_waitq *wq);
+
+struct hal_mutex *hal_mutex_create(struct hal *h);
+void hal_mutex_destroy(struct hal_mutex *m);
+void hal_mutex_lock(struct hal_mutex *m);
+void hal_mutex_unlock(struct hal_mutex *m);
+/* For lockdep-style assertions: true if the calling task holds m. */
+bool hal_mutex_held(struct hal_mutex *m);
+
+/* Run fn(arg) later in a kernel worker task (workqueue). */
+int hal_queue_work(struct hal *h, void (*fn)(void *arg), void *arg);
+
+/* ---- observability -------------------------------------------------------- */
+
+enum hal_log_level { HAL_LOG_DEBUG, HAL_LOG_INFO, HAL_LOG_WARN, HAL_LOG_ERROR };
+void hal_log(struct hal *h, enum hal_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Named statistics. name is a stable dotted key ("sw.pq.records_read"); the
+ * platform collects them into results.json. Counters only ever grow.
+ */
+void hal_stat_add(struct hal *h, const char *name, uint64_t delta);
+
+/*
+ * Test hook in the spirit of iommufd_should_fail(): returns true when the
+ * platform wants the allocation/reference point called `site` to fail
+ * (fail-nth sweeps). Always false in normal runs.
+ */
+bool hal_should_fail(struct hal *h, const char *site);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRISIM_HAL_H */

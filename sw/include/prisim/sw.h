@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Entry points of the software stack, called by a platform (model/platform,
+ * or a unit-test harness). Everything else in sw/ is internal.
+ */
+#ifndef PRISIM_SW_H
+#define PRISIM_SW_H
+
+#include "prisim/hal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct px_kernel;
+
+/*
+ * px_kernel_boot - bring up the simulated kernel on machine h: probe every
+ * IOMMU (hal_iommu_count) with the RISC-V driver, create a struct device for
+ * every PCI function (hal_pci_dev_count) and probe it on its IOMMU, and set
+ * up the iommufd subsystem and the VFIO-cdev shaped device files
+ * ("/dev/iommu", "/dev/vfio/devices/vfioN", N = index in hal_pci_dev()).
+ * Must be called from inside a HAL task (probing does MMIO and waits).
+ * Return: 0 or -errno.
+ */
+int px_kernel_boot(struct hal *h, struct px_kernel **out);
+
+/*
+ * px_user_spawn_demand_pager - start the sample userspace demand-paging
+ * handler as a user task (sw/user/demand_pager.c): it opens /dev/iommu,
+ * allocates an IOAS and a fault queue, binds and attaches every vfio device
+ * to a fault-capable HWPT, starts the devices (VFIO region write of
+ * PXDEV_CTRL_START to BAR0), then serves faults forever: poll(), read(),
+ * map the page (IOMMU_IOAS_MAP), write() SUCCESS.
+ * Return: 0 or -errno.
+ */
+int px_user_spawn_demand_pager(struct px_kernel *k);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRISIM_SW_H */

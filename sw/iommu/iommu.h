@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * IOMMU core: devices, domains, attach handles, and the io-pgfault API
+ * (linux-iopf.md §1). This is the contract between IOMMU drivers
+ * (sw/drivers/*) and the generic code (sw/iommu, sw/iommufd). It mirrors
+ * include/linux/iommu.h in names and semantics, trimmed to what prisim needs.
+ *
+ * Locking: the simulation is cooperative; a section without a blocking HAL
+ * call is atomic. Structures whose critical sections may block carry a
+ * struct hal_mutex and say so.
+ */
+#ifndef PRISIM_SW_IOMMU_H
+#define PRISIM_SW_IOMMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "prisim/hal.h"
+#include "util/list.h"
+
+struct iommu_device;
+struct iommu_domain;
+struct iopf_queue;
+struct iopf_group;
+struct device;
+
+#define IOMMU_NO_PASID 0u
+
+/* ---- faults (include/linux/iommu.h) -------------------------------------- */
+
+enum iommu_fault_type { IOMMU_FAULT_PAGE_REQ = 1 };
+
+#define IOMMU_FAULT_PAGE_REQUEST_PASID_VALID  (1u << 0)
+#define IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE    (1u << 1)
+#define IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID (1u << 2)
+
+#define IOMMU_FAULT_PERM_READ  (1u << 0)
+#define IOMMU_FAULT_PERM_WRITE (1u << 1)
+#define IOMMU_FAULT_PERM_EXEC  (1u << 2)
+#define IOMMU_FAULT_PERM_PRIV  (1u << 3)
+
+struct iommu_fault_page_request {
+	uint32_t flags;
+	uint32_t pasid;
+	uint32_t grpid;
+	uint32_t perm;
+	uint64_t addr;
+	uint64_t private_data[2]; /* driver-owned; RISC-V keeps the raw PQ record */
+};
+
+struct iommu_fault {
+	uint32_t type;
+	struct iommu_fault_page_request prm;
+};
+
+/* Internal response codes (linux-iopf.md §1.1). */
+enum iommu_page_response_code {
+	IOMMU_PAGE_RESP_SUCCESS = 0,
+	IOMMU_PAGE_RESP_INVALID = 1,
+	IOMMU_PAGE_RESP_FAILURE = 2,
+};
+
+struct iommu_page_response {
+	uint32_t pasid;
+	uint32_t grpid;
+	uint32_t code;
+};
+
+struct iopf_fault {
+	struct iommu_fault fault;
+	struct list_head list; /* on partial list or in group->faults */
+};
+
+struct iommu_attach_handle;
+
+struct iopf_group {
+	struct iopf_fault last_fault;  /* the LAST_PAGE request (embedded) */
+	struct list_head faults;       /* partials in arrival order, last at tail */
+	unsigned int fault_count;
+	struct list_head pending_node; /* on fault_param->faults until answered */
+	struct iommu_attach_handle *attach_handle;
+	struct iommu_fault_param *fault_param; /* holds a reference */
+	struct list_head node;         /* consumer's list (iommufd deliver list) */
+	uint32_t cookie;               /* consumer's id (iommufd response table) */
+	uint64_t t_report_ps;          /* simulated time of the report, for stats */
+};
+
+/* Per-device fault state (dev->iommu->fault_param). */
+struct iommu_fault_param {
+	struct device *dev;
+	struct iopf_queue *queue;
+	unsigned int users;            /* refcount */
+	struct list_head partial;      /* iopf_fault, non-last requests */
+	struct list_head faults;       /* iopf_group.pending_node, awaiting response */
+	struct list_head queue_node;   /* on queue->devices */
+};
+
+/* ---- devices ------------------------------------------------------------- */
+
+struct device {
+	struct hal *hal;
+	uint16_t rid;                     /* PCI requester ID = RISC-V device_id */
+	char name[16];                    /* "0000:00:01.0" style */
+	struct iommu_device *iommu;       /* translating IOMMU, NULL if none */
+	void *iommu_priv;                 /* driver's per-device state */
+	struct iommu_fault_param *fault_param; /* NULL unless on an iopf_queue */
+	struct list_head attach_handles;  /* iommu_attach_handle.dev_node */
+	struct iommu_domain *domain;      /* RID (no-PASID) attached domain */
+	bool is_virtfn;                   /* SR-IOV VF */
+	bool pri_supported;               /* has a PRI capability */
+	bool pri_enabled;
+	bool ats_enabled;
+};
+
+/* ---- domains ------------------------------------------------------------- */
+
+enum iommu_domain_type {
+	IOMMU_DOMAIN_BLOCKED = 0,
+	IOMMU_DOMAIN_IDENTITY = 1,
+	IOMMU_DOMAIN_PAGING = 2,
+	IOMMU_DOMAIN_NESTED = 3,
+};
+
+#define IOMMU_READ  (1u << 0)
+#define IOMMU_WRITE (1u << 1)
+
+struct iommu_domain_ops {
+	/* Install translations for [iova, iova + size) -> [pa, ...); size is a
+	 * multiple of 4 KiB. Returns 0 or -errno (-EEXIST if already mapped). */
+	int (*map_pages)(struct iommu_domain *d, uint64_t iova, hal_paddr_t pa, uint64_t size,
+			 uint32_t prot);
+	/* Remove translations; returns bytes unmapped. */
+	uint64_t (*unmap_pages)(struct iommu_domain *d, uint64_t iova, uint64_t size);
+	/* Make new mappings visible to the IOMMU (RISC-V: IOTINVAL.VMA + IOFENCE.C). */
+	void (*iotlb_sync_map)(struct iommu_domain *d, uint64_t iova, uint64_t size);
+	/* Look up a translation (for tests and the scoreboard); 0 if none. */
+	hal_paddr_t (*iova_to_phys)(struct iommu_domain *d, uint64_t iova);
+	void (*free)(struct iommu_domain *d);
+};
+
+typedef int (*iommu_iopf_handler_t)(struct iopf_group *group);
+
+struct iommu_domain {
+	enum iommu_domain_type type;
+	const struct iommu_domain_ops *ops;
+	struct iommu_device *iommu;
+	iommu_iopf_handler_t iopf_handler; /* NULL: not fault-capable */
+	void *fault_data;                  /* consumer's (iommufd hwpt) */
+	unsigned int attach_count;
+};
+
+/* One per (device, pasid) attach; routes faults (linux-iopf.md §1.2 step 1). */
+struct iommu_attach_handle {
+	struct iommu_domain *domain;
+	struct device *dev;
+	uint32_t pasid;                    /* IOMMU_NO_PASID for the RID attach */
+	struct list_head dev_node;
+	void *priv;                        /* consumer's (iommufd idev) */
+};
+
+/* ---- driver interface ---------------------------------------------------- */
+
+struct iommu_ops {
+	const char *name;
+	/* Called once per device behind this IOMMU at boot. */
+	int (*probe_device)(struct device *dev);
+	void (*release_device)(struct device *dev);
+	struct iommu_domain *(*domain_alloc_paging)(struct device *dev);
+	/* Install domain for dev's RID (pasid == IOMMU_NO_PASID only, for now);
+	 * passing NULL blocks the device. Programs the device context. */
+	int (*attach_dev)(struct iommu_domain *domain, struct device *dev);
+	/* Enable/disable ATS + PRI for dev (DC bits and PCI capabilities) and add
+	 * the device to / remove it from the driver's iopf_queue. */
+	int (*dev_enable_iopf)(struct device *dev);
+	void (*dev_disable_iopf)(struct device *dev);
+	/* Send a PRG Response for evt (the LAST request of a group). */
+	int (*page_response)(struct device *dev, struct iopf_fault *evt,
+			     struct iommu_page_response *msg);
+};
+
+struct iommu_device {
+	struct hal *hal;
+	const struct iommu_ops *ops;
+	void *priv;                 /* driver instance */
+	struct iopf_queue *iopf_queue;
+	struct list_head node;      /* on the kernel's IOMMU list */
+};
+
+/* ---- core API (sw/iommu) -------------------------------------------------- */
+
+/*
+ * iommu_report_device_fault - report one page request from a driver's IRQ
+ * thread. Returns 0 if it was queued or handed to a handler, -EINVAL if no
+ * handler (already answered INVALID), -ENOMEM if a partial was dropped.
+ */
+int iommu_report_device_fault(struct device *dev, struct iopf_fault *evt);
+/* iopf_group_response - answer a group once (code of the LAST request). */
+void iopf_group_response(struct iopf_group *group, enum iommu_page_response_code code);
+void iopf_free_group(struct iopf_group *group);
+
+struct iopf_queue *iopf_queue_alloc(struct hal *hal, const char *name);
+void iopf_queue_free(struct iopf_queue *queue);
+int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev);
+void iopf_queue_remove_device(struct iopf_queue *queue, struct device *dev);
+int iopf_queue_discard_partial(struct iopf_queue *queue);
+
+/* Domain allocation / attach, used by iommufd. */
+struct iommu_domain *iommu_paging_domain_alloc(struct device *dev);
+void iommu_domain_free(struct iommu_domain *domain);
+int iommu_attach_device(struct iommu_domain *domain, struct device *dev,
+			struct iommu_attach_handle *handle);
+void iommu_detach_device(struct iommu_domain *domain, struct device *dev);
+struct iommu_attach_handle *iommu_attach_handle_get(struct device *dev, uint32_t pasid);
+int iommu_map(struct iommu_domain *domain, uint64_t iova, hal_paddr_t pa, uint64_t size,
+	      uint32_t prot);
+
+/* Registration (called by a driver's probe). */
+int iommu_device_register(struct iommu_device *iommu);
+
+#endif /* PRISIM_SW_IOMMU_H */
