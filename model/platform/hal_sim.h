@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The HAL (sw/include/prisim/hal.h) implemented on SystemC: the bridge
+// between the C software stack and the model (DESIGN §4).
+//
+// What it models: one CPU that runs software tasks (SystemC threads) one at a
+// time. A task holds the CPU while it runs and while it charges modelled cost
+// (hal_charge); it gives the CPU up when it blocks. Kernel tasks take the CPU
+// before waiting user tasks, and a user task yields to a waiting kernel task
+// at its next charge (preemption at charge boundaries). Hard interrupts steal
+// their entry cost from whatever task holds the CPU. MMIO goes over the
+// system bus; an access stalls the CPU for the bus latency.
+// What it does not: several CPUs, IRQ affinity, caches, scheduling quanta.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "prisim/hal.h"
+
+namespace prisim::platform {
+
+class params;
+class dram;
+
+struct pci_function {
+    hal_pci_dev_info info;
+    std::function<uint32_t(unsigned off, unsigned size)> cfg_read;
+    std::function<void(unsigned off, unsigned size, uint32_t val)> cfg_write;
+};
+
+class sw_runtime;
+
+} // namespace prisim::platform
+
+// The C-visible machine handle.
+struct hal {
+    prisim::platform::sw_runtime* rt;
+};
+
+struct hal_task {
+    prisim::platform::sw_runtime* rt;
+    std::string name;
+    hal_task_kind kind;
+    void (*fn)(void*);
+    void* arg;
+    sc_core::sc_event handoff; // CPU handed to this task
+    bool done = false;
+};
+
+struct hal_waitq {
+    prisim::platform::sw_runtime* rt;
+    sc_core::sc_event ev;
+};
+
+struct hal_mutex {
+    prisim::platform::sw_runtime* rt;
+    hal_task* owner = nullptr;
+    sc_core::sc_event released;
+};
+
+namespace prisim::platform {
+
+class sw_runtime : public sc_core::sc_module {
+public:
+    tlm_utils::simple_initiator_socket<sw_runtime> mmio; // CPU -> system bus
+
+    sw_runtime(sc_core::sc_module_name name, const params& p, dram& mem, uint64_t msi_addr);
+    ~sw_runtime() override;
+
+    struct hal* hal_handle() { return &m_hal; }
+    void add_iommu(const hal_iommu_info& info) { m_iommus.push_back(info); }
+    void add_pci(pci_function f) { m_pci.push_back(std::move(f)); }
+    // Start fn(arg) as a kernel task at time zero (boot).
+    void start_boot(void (*fn)(void*), void* arg);
+    // Called by the MSI controller.
+    void raise_irq(unsigned irq);
+
+    const std::map<std::string, uint64_t>& stats() const { return m_stats; }
+    uint64_t cpu_busy_ps() const { return m_cpu_busy.value(); }
+    uint64_t tasks_created() const { return m_tasks.size(); }
+    uint64_t log_errors() const { return m_log_errors; }
+
+    // ---- HAL implementation (called through the C entry points) ----
+    const params& cfg() const { return m_params; }
+    dram& mem() { return m_mem; }
+    const std::vector<hal_iommu_info>& iommus() const { return m_iommus; }
+    const std::vector<pci_function>& pci() const { return m_pci; }
+    pci_function* pci_by_rid(uint16_t rid);
+
+    uint64_t mmio_read(uint64_t addr, unsigned size);
+    void mmio_write(uint64_t addr, unsigned size, uint64_t val);
+
+    hal_task* current();
+    hal_task* create_task(hal_task_kind kind, const char* name, void (*fn)(void*), void* arg);
+    void charge(sc_core::sc_time d);
+    void charge_cost(hal_cost c);
+    void sleep(sc_core::sc_time d);
+    int wait_event(hal_waitq* wq, bool (*cond)(void*), void* arg, uint64_t timeout_ps);
+    void mutex_lock(hal_mutex* m);
+    void mutex_unlock(hal_mutex* m);
+    int queue_work(void (*fn)(void*), void* arg);
+    int msi_alloc(unsigned* irq, uint64_t* addr, uint32_t* data);
+    int request_irq(unsigned irq, hal_irq_fn hard, hal_irq_fn thread, void* arg, const char* name);
+    void free_irq(unsigned irq);
+    void stat_add(const char* name, uint64_t delta) { m_stats[name] += delta; }
+    void log(hal_log_level lvl, const std::string& msg);
+    uint64_t param_u64(const char* key);
+    const char* param_str(const char* key);
+
+private:
+    void task_body(hal_task* t);
+    void cpu_acquire(hal_task* t);
+    void cpu_release(hal_task* t);
+    // Give up the CPU, wait for ev (or timeout), take the CPU again.
+    bool block_on(hal_task* t, sc_core::sc_event& ev, const sc_core::sc_time* timeout);
+    void irq_dispatch();
+    void worker_main();
+    static void worker_trampoline(void* self);
+    static void irq_thread_trampoline(void* desc);
+    sc_core::sc_time sample_handler_service();
+    uint64_t next_random();
+
+    struct irq_desc {
+        sw_runtime* rt;
+        unsigned irq;
+        hal_irq_fn hard = nullptr, thread = nullptr;
+        void* arg = nullptr;
+        std::string name;
+        bool pending = false;
+        hal_waitq wq;
+        hal_task* task = nullptr;
+    };
+
+    const params& m_params;
+    dram& m_mem;
+    uint64_t m_msi_addr;
+    struct hal m_hal;
+    std::vector<hal_iommu_info> m_iommus;
+    std::vector<pci_function> m_pci;
+
+    std::vector<std::unique_ptr<hal_task>> m_tasks;
+    std::map<const sc_core::sc_object*, hal_task*> m_task_of; // lookup only
+    hal_task* m_cpu_owner = nullptr;
+    std::deque<hal_task*> m_cpu_wait_kernel, m_cpu_wait_user;
+    sc_core::sc_time m_stolen = sc_core::SC_ZERO_TIME;
+    sc_core::sc_time m_cpu_busy = sc_core::SC_ZERO_TIME;
+    sc_core::sc_time m_cost[HAL_COST__COUNT];
+
+    std::map<unsigned, std::unique_ptr<irq_desc>> m_irqs;
+    unsigned m_next_irq = 32;
+    std::deque<unsigned> m_irq_fifo;
+    sc_core::sc_event m_irq_ev;
+
+    std::deque<std::pair<void (*)(void*), void*>> m_work;
+    hal_waitq m_work_wq;
+    hal_task* m_worker = nullptr;
+
+    std::map<std::string, uint64_t> m_stats;
+    uint64_t m_rng[4];
+    uint64_t m_log_errors = 0;
+    uint64_t m_spawned = 0;
+};
+
+} // namespace prisim::platform

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "platform/machine.h"
+
+#include <cstdio>
+
+#include "prisim/hw/pxdev.h"
+#include "prisim/sw.h"
+
+namespace prisim::platform {
+
+using sc_core::sc_time;
+using sc_core::SC_NS;
+
+namespace {
+sc_time ns(uint64_t v) { return sc_time(double(v), SC_NS); }
+} // namespace
+
+machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name), m_params(p)
+{
+    const uint64_t dram_size = p.u64("platform.dram_mib") << 20;
+    const sc_time mmio_lat = ns(p.u64("platform.mmio_latency_ns"));
+    const sc_time link_lat = ns(p.u64("pcie.link_latency_ns"));
+
+    m_dram = std::make_unique<dram>("dram", DRAM_BASE, dram_size);
+    m_bus = std::make_unique<bus>("bus");
+    m_rt = std::make_unique<sw_runtime>("cpu", p, *m_dram, MSI_BASE);
+    m_msi = std::make_unique<msi_controller>("msi", [this](unsigned irq) { m_rt->raise_irq(irq); });
+
+    iommu::iommu_params ip;
+    ip.clk_period = sc_time(1e6 / double(p.u64("iommu.clk_mhz")), sc_core::SC_PS);
+    ip.mem_latency = ns(p.u64("iommu.mem_latency_ns"));
+    ip.iotlb_entries = unsigned(p.u64("iommu.iotlb_entries"));
+    ip.iotlb_hit_cycles = unsigned(p.u64("iommu.iotlb_hit_cycles"));
+    ip.ddtc_entries = unsigned(p.u64("iommu.ddtc_entries"));
+    ip.ddtc_hit_cycles = unsigned(p.u64("iommu.ddtc_hit_cycles"));
+    ip.stop_marker_needs_pasid = p.flag("iommu.stop_marker_needs_pasid");
+    m_iommu = std::make_unique<iommu::riscv_iommu>("iommu0", ip);
+
+    pcie::link_params lp;
+    lp.latency = link_lat;
+    m_link = std::make_unique<pcie::pcie_link>("pcie0", lp);
+
+    // System bus: initiators are the CPU and the IOMMU's memory port.
+    m_rt->mmio.bind(m_bus->tsock);
+    m_iommu->mem.bind(m_bus->tsock);
+    unsigned port = 0;
+    m_bus->isock.bind(m_dram->tsock);
+    m_bus->map(DRAM_BASE, dram_size, port++, sc_core::SC_ZERO_TIME, false, "dram");
+    m_bus->isock.bind(m_iommu->mmio);
+    m_bus->map(IOMMU_BASE, 0x1000, port++, mmio_lat, true, "iommu0 registers");
+    m_bus->isock.bind(m_msi->tsock);
+    m_bus->map(MSI_BASE, 0x1000, port++, sc_core::SC_ZERO_TIME, true, "msi controller");
+
+    m_link->rc_out.bind(m_iommu->pcie_up);
+    m_iommu->pcie_down.bind(m_link->rc_in);
+    m_rt->add_iommu({IOMMU_BASE, 0});
+
+    const unsigned n = unsigned(p.u64("device.count"));
+    for (unsigned i = 0; i < n; ++i) {
+        device::device_params dp;
+        dp.rid = uint16_t(i + 1);
+        dp.pri_capacity = uint32_t(p.u64("device.pri_capacity"));
+        dp.atc_entries = unsigned(p.u64("device.atc_entries"));
+        dp.streams = unsigned(p.u64("device.streams"));
+        dp.iova_base = p.u64("device.iova_base");
+        dp.pages = p.u64("device.pages");
+        dp.prg_pages = unsigned(p.u64("device.prg_pages"));
+        dp.bytes_per_page = unsigned(p.u64("device.bytes_per_page"));
+        dp.think_time = ns(p.u64("device.think_ns"));
+        dp.max_prg_attempts = unsigned(p.u64("device.max_prg_attempts"));
+        char nm[16];
+        std::snprintf(nm, sizeof nm, "dev%u", i);
+        auto d = std::make_unique<device::pxdev>(nm, dp);
+        d->up.bind(m_link->dev_in);
+        m_link->dev_out.bind(d->down);
+        m_link->map_rid(dp.rid, i);
+        // A BAR behind the root port: an MMIO access crosses the link twice.
+        m_bus->isock.bind(d->bar);
+        uint64_t bar = BAR_BASE + uint64_t(i) * 0x1000;
+        m_bus->map(bar, PXDEV_BAR0_SIZE, port++, 2 * link_lat, true, std::string(nm) + " BAR0");
+        device::pxdev* raw = d.get();
+        m_rt->add_pci({{dp.rid, 0, bar, PXDEV_BAR0_SIZE},
+                       [raw](unsigned off, unsigned size) { return raw->cfg_read(off, size); },
+                       [raw](unsigned off, unsigned size, uint32_t v) { raw->cfg_write(off, size, v); }});
+        m_devs.push_back(std::move(d));
+    }
+}
+
+machine::~machine() = default;
+
+void machine::boot_task(void* self)
+{
+    auto* m = static_cast<machine*>(self);
+    m->m_boot_rc = px_kernel_boot(m->m_rt->hal_handle(), &m->m_kernel);
+    if (m->m_boot_rc == 0) m->m_boot_rc = px_user_spawn_demand_pager(m->m_kernel);
+    m->m_boot_done = true;
+}
+
+void machine::boot() { m_rt->start_boot(&boot_task, this); }
+
+bool machine::all_devices_done() const
+{
+    for (const auto& d : m_devs)
+        if (!d->done()) return false;
+    return true;
+}
+
+void machine::report_software_pending()
+{
+    if (m_kernel) px_kernel_report_pending(m_kernel);
+}
+
+} // namespace prisim::platform

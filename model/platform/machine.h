@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The simulated machine: builds and wires every component from the scenario
+// (DESIGN §3): DRAM, system bus, MSI controller, the CPU running the software
+// stack (sw_runtime), one RISC-V IOMMU, one PCIe link and the devices.
+//
+//   physical address map
+//   0x0300_0000  IOMMU registers (4 KiB)
+//   0x0400_0000  MSI controller doorbell (4 KiB)
+//   0x4000_0000  device i BAR0 at + i * 4 KiB
+//   0x8000_0000  DRAM (platform.dram_mib)
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <systemc>
+
+#include "device/pxdev.h"
+#include "iommu/riscv_iommu.h"
+#include "pcie/pcie_link.h"
+#include "platform/bus.h"
+#include "platform/hal_sim.h"
+#include "platform/memory.h"
+#include "platform/params.h"
+
+namespace prisim::platform {
+
+constexpr uint64_t IOMMU_BASE = 0x03000000;
+constexpr uint64_t MSI_BASE = 0x04000000;
+constexpr uint64_t BAR_BASE = 0x40000000;
+constexpr uint64_t DRAM_BASE = 0x80000000;
+
+class machine : public sc_core::sc_module {
+public:
+    machine(sc_core::sc_module_name name, const params& p);
+    ~machine() override;
+
+    // Start the software: kernel boot, then the demand-paging handler.
+    void boot();
+
+    const params& cfg() const { return m_params; }
+    dram& mem() { return *m_dram; }
+    sw_runtime& rt() { return *m_rt; }
+    iommu::riscv_iommu& iommu() { return *m_iommu; }
+    pcie::pcie_link& link() { return *m_link; }
+    std::vector<std::unique_ptr<device::pxdev>>& devices() { return m_devs; }
+    bool all_devices_done() const;
+    int boot_status() const { return m_boot_rc; }
+    bool boot_finished() const { return m_boot_done; }
+    // Software-side final accounting (pending partials/groups) into stats.
+    void report_software_pending();
+
+private:
+    static void boot_task(void* self);
+
+    const params& m_params;
+    std::unique_ptr<dram> m_dram;
+    std::unique_ptr<bus> m_bus;
+    std::unique_ptr<msi_controller> m_msi;
+    std::unique_ptr<sw_runtime> m_rt;
+    std::unique_ptr<iommu::riscv_iommu> m_iommu;
+    std::unique_ptr<pcie::pcie_link> m_link;
+    std::vector<std::unique_ptr<device::pxdev>> m_devs;
+    struct px_kernel* m_kernel = nullptr;
+    int m_boot_rc = 0;
+    bool m_boot_done = false;
+};
+
+} // namespace prisim::platform

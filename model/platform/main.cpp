@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// prisim: run one scenario and report. Exit status (DESIGN §6): 0 every
+// invariant and expectation holds, 1 one failed, 2 usage or configuration
+// error.
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <systemc>
+
+#include "common/version.h"
+#include "platform/machine.h"
+#include "platform/params.h"
+#include "platform/report.h"
+#include "platform/scoreboard.h"
+
+using namespace prisim::platform;
+
+namespace {
+
+int g_verbosity = 0;
+
+void report_handler(const sc_core::sc_report& r, const sc_core::sc_actions& a)
+{
+    if ((a & sc_core::SC_DISPLAY) &&
+        (r.get_severity() != sc_core::SC_INFO || g_verbosity > 0)) {
+        static const char* const sev[] = {"info", "warning", "error", "fatal"};
+        std::cerr << "prisim: " << sev[r.get_severity()] << ": " << r.get_msg_type() << ": "
+                  << r.get_msg();
+        if (r.get_time() != sc_core::SC_ZERO_TIME || sc_core::sc_is_running())
+            std::cerr << " (at " << r.get_time() << ")";
+        std::cerr << "\n";
+    }
+    if (a & sc_core::SC_THROW) throw r;
+    if (a & sc_core::SC_ABORT) std::abort();
+}
+
+bool write_file(const std::string& path, const std::string& text)
+{
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+    return bool(f);
+}
+
+} // namespace
+
+int sc_main(int argc, char* argv[])
+{
+    CLI::App app{"prisim: full-system emulator of a PCIe IOMMU with ATS and PRI.\n"
+                 "Runs one scenario (the built-in default if none is given), checks the\n"
+                 "scoreboard invariants and the scenario's expectations, and reports.",
+                 "prisim"};
+    std::string scenario_file, out_dir = ".";
+    std::vector<std::string> sets, expects;
+    bool list_params = false, dump_default = false, version = false, quiet = false;
+    app.add_option("scenario", scenario_file, "scenario YAML file (default: the built-in scenario)");
+    app.add_option("-s,--set", sets, "override a scenario key: --set key=value (repeatable)");
+    app.add_option("-e,--expect", expects, "add an expectation: --expect 'summary.pq_overflows == 0'");
+    app.add_option("-o,--out", out_dir, "directory for results.json and host.json (default: .)");
+    app.add_flag("-q,--quiet", quiet, "print nothing on success");
+    app.add_flag("-v,--verbose", g_verbosity, "show informational messages (repeat for debug)");
+    app.add_flag("--list-params", list_params, "print every scenario key as a Markdown table and exit");
+    app.add_flag("--dump-default", dump_default, "print the built-in scenario and exit");
+    app.add_flag("--version", version, "print the version and exit");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::cout << app.help();
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "prisim: " << e.what() << "\n" << "run 'prisim --help' for usage\n";
+        return 2;
+    }
+    if (version) {
+        std::cout << prisim::version_string() << "\n";
+        return 0;
+    }
+    if (dump_default) {
+        std::cout << default_scenario_yaml;
+        return 0;
+    }
+
+    params p;
+    if (list_params) {
+        std::cout << p.markdown();
+        return 0;
+    }
+    try {
+        // A scenario file replaces the built-in scenario; keys it does not
+        // name take their registry defaults.
+        if (scenario_file.empty()) {
+            p.load_yaml(default_scenario_yaml, "built-in scenario");
+        } else {
+            std::ifstream f(scenario_file);
+            if (!f) throw config_error("cannot read scenario file '" + scenario_file + "'");
+            std::stringstream ss;
+            ss << f.rdbuf();
+            p.load_yaml(ss.str(), scenario_file);
+        }
+        for (const auto& s : sets) {
+            auto eq = s.find('=');
+            if (eq == std::string::npos || eq == 0)
+                throw config_error("--set '" + s + "': expected key=value");
+            p.set(s.substr(0, eq), s.substr(eq + 1), "--set");
+        }
+        for (const auto& e : expects) p.add_expectation(e);
+    } catch (const config_error& e) {
+        std::cerr << "prisim: " << e.what() << "\n";
+        return 2;
+    }
+
+    sc_core::sc_report_handler::set_handler(report_handler);
+    sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_LOG);
+    sc_core::sc_report_handler::set_actions(sc_core::SC_FATAL, sc_core::SC_DISPLAY | sc_core::SC_THROW);
+    sc_core::sc_report_handler::set_verbosity_level(g_verbosity > 1 ? sc_core::SC_DEBUG
+                                                    : g_verbosity   ? sc_core::SC_MEDIUM
+                                                                    : sc_core::SC_LOW);
+    // Simulated time has picosecond resolution: hal_now_ps() is exact.
+    sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+
+    try {
+        machine m("top", p);
+        m.boot();
+        const auto t0 = std::chrono::steady_clock::now();
+        sc_core::sc_start(sc_core::sc_time(double(p.u64("run.max_time_us")), sc_core::SC_US),
+                          sc_core::SC_EXIT_ON_STARVATION);
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+        run_outcome out;
+        out.quiesced = !sc_core::sc_pending_activity();
+        out.end_ps = sc_core::sc_time_stamp().value();
+        m.report_software_pending();
+        scoreboard sb(m);
+        sb.run(out.quiesced);
+        nlohmann::json results = build_results(m, sb, out);
+        evaluate_expectations(results, p.expectations(), out);
+        results["expectations"]["failed"] = out.failed_expectations;
+        results["ok"] = sb.ok() && out.failed_expectations.empty();
+
+        const uint64_t faults = results["summary"]["faults"].get<uint64_t>();
+        nlohmann::json host;
+        host["wall_seconds"] = wall;
+        host["faults_per_wall_second"] = wall > 0 ? double(faults) / wall : 0.0;
+        host["sim_to_wall_ratio"] = wall > 0 ? double(out.end_ps) * 1e-12 / wall : 0.0;
+        host["rtl_cycles"] = m.iommu().rtl_cycles();
+        host["rtl_host_seconds"] = m.iommu().rtl_host_seconds();
+        host["rtl_host_us_per_fault"] = faults ? m.iommu().rtl_host_seconds() * 1e6 / double(faults) : 0.0;
+        host["rtl_share_of_wall"] = wall > 0 ? m.iommu().rtl_host_seconds() / wall : 0.0;
+
+        if (!write_file(out_dir + "/results.json", results.dump(2) + "\n") ||
+            !write_file(out_dir + "/host.json", host.dump(2) + "\n")) {
+            std::cerr << "prisim: cannot write results to '" << out_dir << "'\n";
+            return 2;
+        }
+        if (!out.expectation_errors.empty()) {
+            for (const auto& e : out.expectation_errors) std::cerr << "prisim: " << e << "\n";
+            return 2;
+        }
+        const bool ok = results["ok"].get<bool>();
+        if (!quiet || !ok) std::cout << format_summary(results, host);
+        return ok ? 0 : 1;
+    } catch (const sc_core::sc_report& r) {
+        std::cerr << "prisim: simulation stopped by a fatal error: " << r.get_msg() << "\n";
+        return 1;
+    } catch (const config_error& e) {
+        std::cerr << "prisim: " << e.what() << "\n";
+        return 2;
+    }
+}

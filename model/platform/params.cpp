@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "platform/params.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+namespace prisim::platform {
+
+namespace {
+
+constexpr double U64_MAX_D = 9.2e18; // keep ranges representable in double
+
+std::string trim(const std::string& s)
+{
+    size_t b = s.find_first_not_of(" \t");
+    size_t e = s.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+size_t edit_distance(const std::string& a, const std::string& b)
+{
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j)
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1,
+                               prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+std::string fmt_num(double v)
+{
+    std::ostringstream os;
+    if (v == std::floor(v) && std::fabs(v) < 1e15)
+        os << static_cast<long long>(v);
+    else
+        os << v;
+    return os.str();
+}
+
+} // namespace
+
+params::params()
+{
+    using t = ptype;
+    // clang-format off
+    add({"name", t::choice, "default", 0, 0, {}, "", "scenario name, echoed in the outputs", ""});
+    add({"seed", t::u64, "1", 0, U64_MAX_D, {}, "", "seed of every random choice (handler service times)", ""});
+    add({"run.max_time_us", t::u64, "1000000", 1, 1e9, {}, "us",
+         "simulated-time limit; a run that has not quiesced by then fails invariant 1/2 (no hang)", ""});
+
+    add({"platform.dram_mib", t::u64, "512", 16, 16384, {}, "MiB", "simulated DRAM size (sparse: only touched pages use host memory)", ""});
+    add({"platform.mmio_latency_ns", t::u64, "50", 0, 1e6, {}, "ns", "CPU access to an on-chip register (IOMMU)", "ESTIMATE"});
+
+    add({"iommu.clk_mhz", t::u64, "1000", 1, 10000, {}, "MHz", "IOMMU clock: RTL blocks and cycle-counted latencies", "ESTIMATE"});
+    add({"iommu.mem_latency_ns", t::u64, "80", 0, 1e6, {}, "ns", "each memory access of the IOMMU (DDT, page table, queues, MSI)", "ESTIMATE"});
+    add({"iommu.iotlb_entries", t::u64, "64", 1, 65536, {}, "entries", "IOTLB size (fully associative, LRU)", "ESTIMATE"});
+    add({"iommu.iotlb_hit_cycles", t::u64, "3", 0, 1000, {}, "cycles", "IOTLB hit latency", "SRC (gem5 main TLB)"});
+    add({"iommu.ddtc_entries", t::u64, "64", 1, 65536, {}, "entries", "device-context cache size", "SRC (gem5 config cache)"});
+    add({"iommu.ddtc_hit_cycles", t::u64, "3", 0, 1000, {}, "cycles", "device-context cache hit latency", "SRC (gem5 config cache)"});
+    add({"iommu.stop_marker_needs_pasid", t::boolean, "true", 0, 0, {}, "",
+         "Stop Marker = L=1, R=W=0 *with* a PASID (spec); false: regardless of PASID (reference model)", "SRC"});
+
+    add({"pcie.link_latency_ns", t::u64, "400", 0, 1e6, {}, "ns", "one-way latency of the PCIe link, per TLP", "ESTIMATE"});
+
+    add({"device.count", t::u64, "4", 1, 127, {}, "", "number of PCIe endpoints (RIDs 1..count; 1LVL DDT allows 7-bit device IDs)", ""});
+    add({"device.pri_capacity", t::u64, "64", 1, 65535, {}, "requests", "Outstanding Page Request Capacity of each device", "ESTIMATE"});
+    add({"device.atc_entries", t::u64, "32", 1, 65536, {}, "entries", "address translation cache size", "ESTIMATE"});
+    add({"device.streams", t::u64, "4", 1, 512, {}, "", "DMA streams per device (faults in flight)", ""});
+    add({"device.pages", t::u64, "256", 1, 1 << 24, {}, "pages", "4 KiB pages each device's workload writes, once each", ""});
+    add({"device.prg_pages", t::u64, "2", 1, 512, {}, "pages", "pages per burst, i.e. page requests per Page Request Group", ""});
+    add({"device.bytes_per_page", t::u64, "256", 1, 4096, {}, "bytes", "pattern bytes written at the start of each page", ""});
+    add({"device.think_ns", t::u64, "50", 0, 1e9, {}, "ns", "per-stream gap between bursts", ""});
+    add({"device.iova_base", t::u64, "0x10000000", 0, 274877906944.0 - 4096, {}, "", "first IOVA of each workload (4 KiB aligned, Sv39 range)", ""});
+    add({"device.max_prg_attempts", t::u64, "100000", 1, 1e9, {}, "", "PRGs a burst may send before it is counted as failed", ""});
+
+    add({"sw.driver.cq_log2sz", t::u64, "13", 1, 16, {}, "log2 entries", "command queue size", "SRC (Linux RISCV_IOMMU_DEF_CQ_COUNT)"});
+    add({"sw.driver.fq_log2sz", t::u64, "12", 1, 16, {}, "log2 entries", "fault queue size", "SRC (Linux RISCV_IOMMU_DEF_FQ_COUNT)"});
+    add({"sw.driver.pq_log2sz", t::u64, "9", 1, 16, {}, "log2 entries", "page-request queue size (usable N-1)", "SRC-inspired (AMD PPR log 512)"});
+    add({"sw.driver.pri_alloc_max", t::u64, "2048", 1, 65535, {}, "requests",
+         "PRI allocation the driver grants: min(device capacity, this)", "SRC (Linux VT-d PRQ depth)"});
+    add({"sw.driver.pq_head_per_record", t::boolean, "false", 0, 0, {}, "",
+         "write pqh after every record instead of once per batch", "SRC (Linux VT-d: per batch)"});
+    add({"sw.user.batch", t::u64, "16", 1, 4096, {}, "messages", "fault messages the handler reads per read()", ""});
+
+    add({"sw.cost.irq_entry_ns", t::u64, "1000", 0, 1e9, {}, "ns", "hard interrupt entry and exit", "ESTIMATE"});
+    add({"sw.cost.wakeup_ns", t::u64, "3000", 0, 1e9, {}, "ns", "wake-up of a blocked task until it runs", "ESTIMATE (irq->thread 2-10 us)"});
+    add({"sw.cost.pq_record_ns", t::u64, "200", 0, 1e9, {}, "ns", "driver: decode one PQ record", "ESTIMATE"});
+    add({"sw.cost.fq_record_ns", t::u64, "200", 0, 1e9, {}, "ns", "driver: decode one FQ record", "ESTIMATE"});
+    add({"sw.cost.cq_submit_ns", t::u64, "150", 0, 1e9, {}, "ns", "driver: build one command and ring the doorbell", "ESTIMATE"});
+    add({"sw.cost.iopf_group_ns", t::u64, "500", 0, 1e9, {}, "ns", "io-pgfault: build and dispatch one group", "ESTIMATE"});
+    add({"sw.cost.syscall_ns", t::u64, "300", 0, 1e9, {}, "ns", "syscall entry and exit", "ESTIMATE"});
+    add({"sw.cost.fd_read_msg_ns", t::u64, "200", 0, 1e9, {}, "ns", "read(): copy one fault message", "ESTIMATE"});
+    add({"sw.cost.fd_write_msg_ns", t::u64, "300", 0, 1e9, {}, "ns", "write(): handle one response", "ESTIMATE"});
+    add({"sw.cost.map_page_ns", t::u64, "1000", 0, 1e9, {}, "ns", "kernel: install one PTE", "ESTIMATE (minor fault 1-3 us)"});
+    add({"sw.cost.cfg_access_ns", t::u64, "200", 0, 1e9, {}, "ns", "PCI configuration access", "ESTIMATE"});
+    add({"sw.cost.handler.dist", t::choice, "fixed", 0, 0, {"fixed", "exponential", "lognormal"}, "",
+         "distribution of the user handler's service time per fault", ""});
+    add({"sw.cost.handler.mean_ns", t::u64, "2000", 0, 1e9, {}, "ns", "mean service time per fault", "ESTIMATE (fault handling 1-3 us)"});
+    add({"sw.cost.handler.sigma", t::f64, "0.5", 0.01, 4, {}, "", "lognormal shape (sigma of the underlying normal)", ""});
+    // clang-format on
+}
+
+void params::add(param_def d)
+{
+    m_index[d.key] = m_defs.size();
+    m_values[d.key] = parse(d, d.def, "built-in default");
+    m_defs.push_back(std::move(d));
+}
+
+const param_def& params::def(const std::string& key) const
+{
+    auto it = m_index.find(key);
+    if (it == m_index.end())
+        throw config_error("unknown scenario key '" + key + "'" + suggest(key));
+    return m_defs[it->second];
+}
+
+std::string params::suggest(const std::string& key) const
+{
+    std::string best;
+    size_t best_d = 4; // only close matches
+    for (const auto& d : m_defs) {
+        size_t e = edit_distance(key, d.key);
+        if (e < best_d) { best_d = e; best = d.key; }
+    }
+    return best.empty() ? std::string(" (see `prisim --list-params`)")
+                        : " (did you mean '" + best + "'?)";
+}
+
+param_value params::parse(const param_def& d, const std::string& raw, const std::string& origin) const
+{
+    const std::string text = trim(raw);
+    auto bad = [&](const std::string& why) {
+        return config_error(origin + ": " + d.key + " = '" + text + "': " + why);
+    };
+    switch (d.type) {
+    case ptype::u64: {
+        if (text.empty() || text[0] == '-') throw bad("expected a non-negative integer");
+        size_t pos = 0;
+        unsigned long long v;
+        try {
+            v = std::stoull(text, &pos, 0);
+        } catch (const std::exception&) {
+            throw bad("expected a non-negative integer");
+        }
+        if (pos != text.size()) throw bad("expected a non-negative integer");
+        if (double(v) < d.min || double(v) > d.max)
+            throw bad("out of range [" + fmt_num(d.min) + ", " + fmt_num(d.max) + "]" +
+                      (d.unit.empty() ? "" : " " + d.unit));
+        return uint64_t(v);
+    }
+    case ptype::f64: {
+        size_t pos = 0;
+        double v;
+        try {
+            v = std::stod(text, &pos);
+        } catch (const std::exception&) {
+            throw bad("expected a number");
+        }
+        if (pos != text.size() || !std::isfinite(v)) throw bad("expected a number");
+        if (v < d.min || v > d.max)
+            throw bad("out of range [" + fmt_num(d.min) + ", " + fmt_num(d.max) + "]");
+        return v;
+    }
+    case ptype::boolean:
+        if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
+        if (text == "false" || text == "0" || text == "no" || text == "off") return false;
+        throw bad("expected true or false");
+    case ptype::choice:
+        if (!d.choices.empty() &&
+            std::find(d.choices.begin(), d.choices.end(), text) == d.choices.end()) {
+            std::string all;
+            for (const auto& c : d.choices) all += (all.empty() ? "" : ", ") + c;
+            throw bad("expected one of: " + all);
+        }
+        return text;
+    }
+    throw bad("internal: unknown type");
+}
+
+void params::set(const std::string& key, const std::string& value, const std::string& origin)
+{
+    const param_def& d = def(key);
+    m_values[key] = parse(d, value, origin);
+    if (key == "device.iova_base" && (std::get<uint64_t>(m_values[key]) & 0xFFF))
+        throw config_error(origin + ": device.iova_base = '" + value + "': must be 4 KiB aligned");
+}
+
+namespace {
+void flatten(const YAML::Node& n, const std::string& prefix, params& p, const std::string& origin)
+{
+    if (!n.IsMap())
+        throw config_error(origin + ": '" + (prefix.empty() ? "<top>" : prefix) +
+                           "' must be a map of keys");
+    for (const auto& kv : n) {
+        std::string k = kv.first.as<std::string>();
+        std::string key = prefix.empty() ? k : prefix + "." + k;
+        const YAML::Node& v = kv.second;
+        if (key == "expect") {
+            if (!v.IsSequence())
+                throw config_error(origin + ": 'expect' must be a list of expressions");
+            for (const auto& e : v) p.add_expectation(e.as<std::string>());
+            continue;
+        }
+        if (v.IsMap()) {
+            flatten(v, key, p, origin);
+        } else if (v.IsScalar()) {
+            p.set(key, v.Scalar(), origin);
+        } else {
+            throw config_error(origin + ": '" + key + "' must be a value or a map");
+        }
+    }
+}
+} // namespace
+
+void params::load_yaml(const std::string& text, const std::string& origin)
+{
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        throw config_error(origin + ": not valid YAML: " + e.what());
+    }
+    if (root.IsNull()) return;
+    flatten(root, "", *this, origin);
+}
+
+uint64_t params::u64(const std::string& key) const
+{
+    const auto& v = m_values.at(def(key).key);
+    if (auto p = std::get_if<uint64_t>(&v)) return *p;
+    if (auto b = std::get_if<bool>(&v)) return *b ? 1 : 0;
+    throw config_error("internal: scenario key '" + key + "' is not an integer");
+}
+
+double params::f64(const std::string& key) const
+{
+    const auto& v = m_values.at(def(key).key);
+    if (auto p = std::get_if<double>(&v)) return *p;
+    if (auto p = std::get_if<uint64_t>(&v)) return double(*p);
+    throw config_error("internal: scenario key '" + key + "' is not a number");
+}
+
+bool params::flag(const std::string& key) const
+{
+    const auto& v = m_values.at(def(key).key);
+    if (auto b = std::get_if<bool>(&v)) return *b;
+    throw config_error("internal: scenario key '" + key + "' is not a boolean");
+}
+
+const std::string& params::str(const std::string& key) const
+{
+    const auto& v = m_values.at(def(key).key);
+    if (auto s = std::get_if<std::string>(&v)) return *s;
+    throw config_error("internal: scenario key '" + key + "' is not text");
+}
+
+nlohmann::json params::to_json() const
+{
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [k, v] : m_values)
+        std::visit([&](const auto& x) { j[k] = x; }, v);
+    return j;
+}
+
+std::string params::markdown() const
+{
+    std::ostringstream os;
+    os << "| key | type | default | range / values | unit | source | meaning |\n"
+       << "|---|---|---|---|---|---|---|\n";
+    for (const auto& d : m_defs) {
+        std::string type, range;
+        switch (d.type) {
+        case ptype::u64: type = "integer"; range = fmt_num(d.min) + " .. " + fmt_num(d.max); break;
+        case ptype::f64: type = "number"; range = fmt_num(d.min) + " .. " + fmt_num(d.max); break;
+        case ptype::boolean: type = "bool"; range = "true, false"; break;
+        case ptype::choice:
+            type = d.choices.empty() ? "text" : "choice";
+            for (const auto& c : d.choices) range += (range.empty() ? "" : ", ") + c;
+            break;
+        }
+        os << "| `" << d.key << "` | " << type << " | `" << d.def << "` | " << range << " | "
+           << d.unit << " | " << d.source << " | " << d.help << " |\n";
+    }
+    return os.str();
+}
+
+} // namespace prisim::platform

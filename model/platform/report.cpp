@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "platform/report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <regex>
+#include <sstream>
+
+#include "common/version.h"
+#include "platform/machine.h"
+#include "platform/scoreboard.h"
+
+namespace prisim::platform {
+
+nlohmann::json summarize(const sample_set& s, const char* unit)
+{
+    nlohmann::json j;
+    j["unit"] = unit;
+    j["count"] = s.count();
+    j["p50"] = s.percentile(50);
+    j["p90"] = s.percentile(90);
+    j["p99"] = s.percentile(99);
+    j["max"] = s.max();
+    j["min"] = s.min();
+    j["mean"] = s.count() ? s.sum() / s.count() : 0; // integer mean: exact, deterministic
+    return j;
+}
+
+void json_sink::samples(const std::string& name, const sample_set& s, const char* unit)
+{
+    m_dists[name] = summarize(s, unit);
+}
+
+nlohmann::json build_results(machine& m, const scoreboard& sb, const run_outcome& out)
+{
+    json_sink sink;
+    m.iommu().report(sink, "iommu0");
+    m.link().report(sink, "pcie0");
+    sample_set all_lat;
+    uint64_t faults = 0, prgs = 0, retries = 0, stalls = 0, pages = 0;
+    nlohmann::json devs = nlohmann::json::array();
+    for (auto& d : m.devices()) {
+        uint16_t rid = d->params().rid;
+        std::string p = "dev." + rid_hex(rid);
+        d->report(sink, p);
+        const auto& c = d->get_counters();
+        for (uint64_t v : d->fault_latency().values()) all_lat.add(v);
+        faults += d->fault_latency().count();
+        prgs += c.prgs_sent;
+        retries += c.prg_retries;
+        stalls += c.credit_stalls;
+        pages += c.pages_done;
+        nlohmann::json dj;
+        dj["rid"] = rid_name(rid);
+        dj["faults"] = d->fault_latency().count();
+        dj["fault_latency_ps"] = summarize(d->fault_latency(), "ps");
+        dj["prgs"] = c.prgs_sent;
+        dj["prg_retries"] = c.prg_retries;
+        dj["auto_responses"] = c.prgr_from_iommu_auto;
+        dj["credit_stalls"] = c.credit_stalls;
+        dj["credits_max"] = c.credits_max;
+        dj["allocation"] = c.allocation;
+        dj["pages_done"] = c.pages_done;
+        dj["pages_failed"] = c.pages_failed;
+        devs.push_back(dj);
+    }
+    for (const auto& [k, v] : m.rt().stats()) sink.counter(k, v);
+    sink.counter("platform.cpu.busy_ps", m.rt().cpu_busy_ps());
+    sink.counter("platform.dram.bytes_allocated", m.mem().bytes_allocated());
+
+    const nlohmann::json counters = sink.counters();
+    auto ctr = [&](const std::string& k) -> uint64_t {
+        auto it = counters.find(k);
+        return it == counters.end() ? 0 : it->get<uint64_t>();
+    };
+
+    nlohmann::json r;
+    r["schema"] = results_schema_version();
+    r["generator"] = version_string();
+    r["scenario"] = {{"name", m.cfg().str("name")},
+                     {"seed", m.cfg().u64("seed")},
+                     {"params", m.cfg().to_json()},
+                     {"expect", m.cfg().expectations()}};
+    nlohmann::json s;
+    s["sim_time_ps"] = out.end_ps;
+    s["quiesced"] = out.quiesced;
+    s["devices"] = m.devices().size();
+    s["pages"] = pages;
+    s["faults"] = faults;
+    s["fault_latency_ps"] = summarize(all_lat, "ps");
+    s["prgs"] = prgs;
+    s["prg_retries"] = retries;
+    s["credit_stalls"] = stalls;
+    s["pq_entries"] = uint64_t(1) << m.cfg().u64("sw.driver.pq_log2sz");
+    s["pq_hwm"] = ctr("iommu0.pq.occupancy_hwm");
+    s["pq_overflows"] = ctr("iommu0.pq.overflows");
+    s["auto_responses"] = {{"success", ctr("iommu0.auto_resp.success")},
+                           {"invalid", ctr("iommu0.auto_resp.invalid")},
+                           {"failure", ctr("iommu0.auto_resp.failure")}};
+    s["faults_per_sim_second"] =
+        out.end_ps ? std::llround(double(faults) * 1e12 / double(out.end_ps)) : 0;
+    r["summary"] = s;
+    r["devices"] = devs;
+    r["counters"] = counters;
+    r["values"] = sink.values();
+    r["distributions"] = sink.distributions();
+    r["scoreboard"] = sb.to_json();
+    r["expectations"] = {{"failed", out.failed_expectations}};
+    r["ok"] = sb.ok() && out.failed_expectations.empty();
+    return r;
+}
+
+namespace {
+// Look up "a.b.c" as summary key, counter, value or distribution field.
+bool lookup(const nlohmann::json& r, const std::string& key, double& v)
+{
+    auto num = [&](const nlohmann::json& j) {
+        if (!j.is_number()) return false;
+        v = j.get<double>();
+        return true;
+    };
+    for (const char* sec : {"counters", "values"})
+        if (r[sec].contains(key)) return num(r[sec][key]);
+    // Dotted path through the document ("summary.fault_latency_ps.p99").
+    const nlohmann::json* j = &r;
+    std::stringstream ss(key);
+    std::string part;
+    while (std::getline(ss, part, '.')) {
+        if (!j->is_object() || !j->contains(part)) {
+            // distributions use dotted names themselves: try the longest match
+            return false;
+        }
+        j = &(*j)[part];
+    }
+    return num(*j);
+}
+} // namespace
+
+void evaluate_expectations(const nlohmann::json& r, const std::vector<std::string>& exprs, run_outcome& out)
+{
+    static const std::regex re(R"(^\s*([A-Za-z0-9_.\-]+)\s*(==|!=|<=|>=|<|>)\s*(-?[0-9.eE+]+)\s*$)");
+    for (const auto& e : exprs) {
+        std::smatch m;
+        if (!std::regex_match(e, m, re)) {
+            out.expectation_errors.push_back("expectation '" + e +
+                                             "' is not of the form '<key> <op> <number>' (op: == != < <= > >=)");
+            continue;
+        }
+        double have = 0, want = std::stod(m[3]);
+        if (!lookup(r, m[1], have)) {
+            // Distribution fields: "<dist name>.<field>" where the name has dots.
+            std::string k = m[1];
+            size_t dot = k.rfind('.');
+            bool found = false;
+            if (dot != std::string::npos) {
+                std::string dn = k.substr(0, dot), f = k.substr(dot + 1);
+                if (r["distributions"].contains(dn) && r["distributions"][dn].contains(f)) {
+                    have = r["distributions"][dn][f].get<double>();
+                    found = true;
+                }
+            }
+            if (!found) {
+                out.expectation_errors.push_back("expectation '" + e + "': no result named '" + k + "'");
+                continue;
+            }
+        }
+        const std::string op = m[2];
+        bool ok = op == "==" ? have == want
+                : op == "!=" ? have != want
+                : op == "<"  ? have < want
+                : op == "<=" ? have <= want
+                : op == ">"  ? have > want
+                             : have >= want;
+        if (!ok) {
+            std::ostringstream os;
+            os << "expectation '" << e << "' failed: " << m[1] << " = " << have;
+            out.failed_expectations.push_back(os.str());
+        }
+    }
+}
+
+namespace {
+std::string us(uint64_t ps)
+{
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f", double(ps) / 1e6);
+    return b;
+}
+} // namespace
+
+std::string format_summary(const nlohmann::json& r, const nlohmann::json& host)
+{
+    std::ostringstream os;
+    const auto& s = r["summary"];
+    char line[256];
+    os << r["generator"].get<std::string>() << " -- scenario '" << r["scenario"]["name"].get<std::string>()
+       << "', seed " << r["scenario"]["seed"].get<uint64_t>() << "\n";
+    std::snprintf(line, sizeof line, "simulated %s us; %llu faults on %llu devices, %llu pages written\n\n",
+                  us(s["sim_time_ps"].get<uint64_t>()).c_str(),
+                  (unsigned long long)s["faults"].get<uint64_t>(), (unsigned long long)s["devices"].get<uint64_t>(),
+                  (unsigned long long)s["pages"].get<uint64_t>());
+    os << line;
+    std::snprintf(line, sizeof line, "%-9s %7s %9s %9s %9s %7s %8s %9s %8s\n", "device", "faults", "p50 us",
+                  "p99 us", "max us", "PRGs", "retries", "auto-rsp", "stalls");
+    os << line;
+    for (const auto& d : r["devices"]) {
+        const auto& l = d["fault_latency_ps"];
+        std::snprintf(line, sizeof line, "%-9s %7llu %9s %9s %9s %7llu %8llu %9llu %8llu\n",
+                      d["rid"].get<std::string>().c_str(), (unsigned long long)d["faults"].get<uint64_t>(),
+                      us(l["p50"].get<uint64_t>()).c_str(), us(l["p99"].get<uint64_t>()).c_str(),
+                      us(l["max"].get<uint64_t>()).c_str(), (unsigned long long)d["prgs"].get<uint64_t>(),
+                      (unsigned long long)d["prg_retries"].get<uint64_t>(),
+                      (unsigned long long)d["auto_responses"].get<uint64_t>(),
+                      (unsigned long long)d["credit_stalls"].get<uint64_t>());
+        os << line;
+    }
+    const auto& l = s["fault_latency_ps"];
+    std::snprintf(line, sizeof line, "%-9s %7llu %9s %9s %9s %7llu %8llu %9s %8llu\n", "all",
+                  (unsigned long long)s["faults"].get<uint64_t>(), us(l["p50"].get<uint64_t>()).c_str(),
+                  us(l["p99"].get<uint64_t>()).c_str(), us(l["max"].get<uint64_t>()).c_str(),
+                  (unsigned long long)s["prgs"].get<uint64_t>(), (unsigned long long)s["prg_retries"].get<uint64_t>(),
+                  "", (unsigned long long)s["credit_stalls"].get<uint64_t>());
+    os << line << "\n";
+    const auto& ar = s["auto_responses"];
+    std::snprintf(line, sizeof line,
+                  "page-request queue: %llu entries, high-water %llu, overflows %llu; "
+                  "auto-responses: success %llu, invalid %llu, failure %llu\n",
+                  (unsigned long long)s["pq_entries"].get<uint64_t>(), (unsigned long long)s["pq_hwm"].get<uint64_t>(),
+                  (unsigned long long)s["pq_overflows"].get<uint64_t>(),
+                  (unsigned long long)ar["success"].get<uint64_t>(), (unsigned long long)ar["invalid"].get<uint64_t>(),
+                  (unsigned long long)ar["failure"].get<uint64_t>());
+    os << line;
+    const auto& checks = r["scoreboard"]["checks"];
+    size_t good = 0;
+    for (const auto& c : checks) good += c["ok"].get<bool>() ? 1 : 0;
+    os << "scoreboard: " << good << "/" << checks.size() << " checks hold\n";
+    for (const auto& c : checks) {
+        os << "  [" << (c["ok"].get<bool>() ? "ok" : "FAIL") << "] ";
+        int inv = c["invariant"].get<int>();
+        if (inv) os << "invariant " << inv << ": ";
+        os << c["name"].get<std::string>() << " -- " << c["detail"].get<std::string>() << "\n";
+        for (const auto& v : c["violations"]) os << "         " << v.get<std::string>() << "\n";
+    }
+    for (const auto& f : r["expectations"]["failed"]) os << "  [FAIL] " << f.get<std::string>() << "\n";
+    if (!host.is_null()) {
+        std::snprintf(line, sizeof line,
+                      "host: %.2f s wall, %.0f simulated faults per wall-second, RTL %.1f us host per fault "
+                      "(%llu cycles clocked)\n",
+                      host["wall_seconds"].get<double>(), host["faults_per_wall_second"].get<double>(),
+                      host["rtl_host_us_per_fault"].get<double>(),
+                      (unsigned long long)host["rtl_cycles"].get<uint64_t>());
+        os << line;
+    }
+    return os.str();
+}
+
+} // namespace prisim::platform

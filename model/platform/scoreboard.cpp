@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "platform/scoreboard.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "platform/machine.h"
+
+namespace prisim::platform {
+
+std::string rid_name(uint16_t rid)
+{
+    char b[16];
+    std::snprintf(b, sizeof b, "%02x:%02x.%x", rid >> 8, (rid >> 3) & 0x1F, rid & 7);
+    return b;
+}
+
+std::string rid_hex(uint16_t rid)
+{
+    char b[8];
+    std::snprintf(b, sizeof b, "%04x", rid);
+    return b;
+}
+
+uint64_t scoreboard::sw(const std::string& name) const
+{
+    const auto& s = m_m.rt().stats();
+    auto it = s.find(name);
+    return it == s.end() ? 0 : it->second;
+}
+
+uint64_t scoreboard::sw_dev(uint16_t rid, const std::string& name) const
+{
+    return sw("sw.dev." + rid_hex(rid) + "." + name);
+}
+
+check_result& scoreboard::add(int inv, const std::string& name)
+{
+    m_results.push_back({inv, name, true, "", {}});
+    return m_results.back();
+}
+
+bool scoreboard::ok() const
+{
+    for (const auto& r : m_results)
+        if (!r.ok) return false;
+    return true;
+}
+
+void scoreboard::run(bool quiesced)
+{
+    m_results.clear();
+    check_run(quiesced);
+    check_responses();
+    check_credits();
+    check_pq_accounting();
+    check_dma();
+}
+
+namespace {
+void fail(check_result& r, const std::string& sentence)
+{
+    r.ok = false;
+    r.violations.push_back(sentence);
+}
+} // namespace
+
+// Run-level: software booted, every workload finished, nothing logged an error.
+void scoreboard::check_run(bool quiesced)
+{
+    auto& r = add(0, "run completes");
+    if (!m_m.boot_finished() || m_m.boot_status() != 0)
+        fail(r, "software boot failed (rc " + std::to_string(m_m.boot_status()) + ")");
+    if (!quiesced)
+        fail(r, "the run did not quiesce before run.max_time_us");
+    uint64_t pages = 0, failed = 0;
+    for (auto& d : m_m.devices()) {
+        const auto& c = d->get_counters();
+        std::string dn = "device " + rid_name(d->params().rid);
+        pages += c.pages_done;
+        failed += c.pages_failed;
+        if (!d->done()) fail(r, dn + ": workload did not finish");
+        if (c.pages_failed || c.bursts_failed)
+            fail(r, dn + ": " + std::to_string(c.pages_failed) + " pages / " +
+                        std::to_string(c.bursts_failed) + " bursts failed");
+        for (const auto& v : d->violations()) fail(r, v);
+    }
+    if (uint64_t e = m_m.rt().log_errors())
+        fail(r, "software logged " + std::to_string(e) + " error(s) (see stderr)");
+    r.detail = std::to_string(pages) + " pages written, " + std::to_string(failed) + " failed";
+}
+
+// Invariant 1: every L=1 Page Request that is not a Stop Marker gets exactly
+// one PRG Response, unless PRI was stopped by Response Failure.
+void scoreboard::check_responses()
+{
+    auto& r = add(1, "one PRG Response per PRG");
+    uint64_t prgs = 0, resp = 0, from_sw = 0, from_auto = 0, rf = 0;
+    auto& iommu_dev = m_m.iommu().per_device();
+    for (auto& d : m_m.devices()) {
+        const auto& c = d->get_counters();
+        uint16_t rid = d->params().rid;
+        std::string dn = "device " + rid_name(rid);
+        uint64_t got = c.prgr_success + c.prgr_invalid + c.prgr_failure;
+        prgs += c.prgs_sent;
+        resp += got;
+        from_sw += c.prgr_from_software;
+        from_auto += c.prgr_from_iommu_auto;
+        if (c.pri_response_failure) {
+            ++rf;
+            continue; // counted separately: later responses are ignored by design
+        }
+        if (c.prgr_unexpected)
+            fail(r, dn + ": " + std::to_string(c.prgr_unexpected) +
+                        " PRG Response(s) for no outstanding PRG (a second response, or a stray one)");
+        if (c.prgs_outstanding)
+            fail(r, dn + ": " + std::to_string(c.prgs_outstanding) + " PRG(s) never answered");
+        if (got != c.prgs_sent)
+            fail(r, dn + ": sent " + std::to_string(c.prgs_sent) + " PRGs, got " + std::to_string(got) +
+                        " responses");
+        if (c.prgr_from_software + c.prgr_from_iommu_auto != got)
+            fail(r, dn + ": responses by origin (" + std::to_string(c.prgr_from_software) + " software + " +
+                        std::to_string(c.prgr_from_iommu_auto) + " auto) do not add up to " +
+                        std::to_string(got));
+        // The IOMMU's auto-responses must all have reached the device.
+        auto it = iommu_dev.find(rid);
+        uint64_t autos = it == iommu_dev.end() ? 0
+                         : it->second.auto_resp_success + it->second.auto_resp_invalid +
+                               it->second.auto_resp_failure;
+        if (autos != c.prgr_from_iommu_auto)
+            fail(r, dn + ": IOMMU sent " + std::to_string(autos) + " auto-responses, device got " +
+                        std::to_string(c.prgr_from_iommu_auto));
+        uint64_t sw_sent = sw_dev(rid, "prgr.sent.success") + sw_dev(rid, "prgr.sent.invalid") +
+                           sw_dev(rid, "prgr.sent.failure");
+        if (sw_sent != c.prgr_from_software)
+            fail(r, dn + ": driver sent " + std::to_string(sw_sent) + " ATS.PRGR, device got " +
+                        std::to_string(c.prgr_from_software));
+    }
+    r.detail = std::to_string(prgs) + " PRGs, " + std::to_string(resp) + " responses (" +
+               std::to_string(from_sw) + " software, " + std::to_string(from_auto) + " auto)" +
+               (rf ? ", " + std::to_string(rf) + " device(s) stopped by Response Failure" : "");
+}
+
+// Invariant 2: never more outstanding page requests than the allocation; all
+// credits back at quiesce.
+void scoreboard::check_credits()
+{
+    auto& r = add(2, "credits within allocation, all returned");
+    uint64_t stalls = 0;
+    for (auto& d : m_m.devices()) {
+        const auto& c = d->get_counters();
+        std::string dn = "device " + rid_name(d->params().rid);
+        stalls += c.credit_stalls;
+        if (c.credits_max > c.allocation)
+            fail(r, dn + ": " + std::to_string(c.credits_max) + " page requests outstanding, allocation " +
+                        std::to_string(c.allocation));
+        if (c.credits_outstanding && !c.pri_response_failure)
+            fail(r, dn + ": " + std::to_string(c.credits_outstanding) + " credits not returned");
+    }
+    r.detail = std::to_string(stalls) + " credit stalls";
+}
+
+// Invariant 3: every PQ record is accounted for, by cause, and every Page
+// Request the IOMMU received was queued, auto-answered or discarded by rule.
+void scoreboard::check_pq_accounting()
+{
+    auto& r = add(3, "every page request and PQ record accounted for");
+    auto& idev = m_m.iommu().per_device();
+    uint64_t records = 0, delivered = 0, discarded = 0;
+    for (auto& d : m_m.devices()) {
+        uint16_t rid = d->params().rid;
+        const auto& c = d->get_counters();
+        std::string dn = "device " + rid_name(rid);
+        auto it = idev.find(rid);
+        iommu::riscv_iommu::dev_counters ic;
+        if (it != idev.end()) ic = it->second;
+        // Link: nothing lost between device and IOMMU.
+        if (ic.pr_received != c.page_requests)
+            fail(r, dn + ": sent " + std::to_string(c.page_requests) + " page requests, IOMMU received " +
+                        std::to_string(ic.pr_received));
+        // IOMMU: received = queued + auto-answered + discarded by rule.
+        uint64_t iommu_acc = ic.pq_records_written + ic.auto_resp_success + ic.auto_resp_invalid +
+                             ic.auto_resp_failure + ic.discarded_l0 + ic.discarded_stop_marker;
+        if (iommu_acc != ic.pr_received)
+            fail(r, dn + ": IOMMU received " + std::to_string(ic.pr_received) + " page requests but accounts for " +
+                        std::to_string(iommu_acc) + " (records + auto-responses + discards)");
+        // Driver: every record written was read.
+        uint64_t read = sw_dev(rid, "pq.records_read");
+        if (read != ic.pq_records_written)
+            fail(r, dn + ": IOMMU wrote " + std::to_string(ic.pq_records_written) + " PQ records, driver read " +
+                        std::to_string(read));
+        // Driver -> io-pgfault.
+        uint64_t reported = sw_dev(rid, "iopf.reported");
+        uint64_t sm = sw_dev(rid, "pq.stop_markers_dropped");
+        if (read != reported + sm)
+            fail(r, dn + ": driver read " + std::to_string(read) + " records but reported " +
+                        std::to_string(reported) + " + dropped " + std::to_string(sm) + " Stop Markers");
+        // io-pgfault: reported = delivered in groups + discarded by a named rule + still partial.
+        uint64_t del = sw_dev(rid, "iopf.requests_delivered");
+        uint64_t disc = sw_dev(rid, "iopf.partials_discarded") + sw_dev(rid, "iopf.no_handler_invalid") +
+                        sw_dev(rid, "iopf.partials_dropped_nomem");
+        uint64_t pend = sw_dev(rid, "iopf.partials_pending");
+        if (reported != del + disc + pend)
+            fail(r, dn + ": io-pgfault got " + std::to_string(reported) + " requests; delivered " +
+                        std::to_string(del) + ", discarded " + std::to_string(disc) + ", pending " +
+                        std::to_string(pend));
+        if (uint64_t g = sw_dev(rid, "iopf.groups_pending"))
+            fail(r, dn + ": " + std::to_string(g) + " group(s) still waiting for a response at the end");
+        records += ic.pq_records_written;
+        delivered += del;
+        discarded += disc + sm;
+    }
+    if (uint32_t occ = m_m.iommu().pq_occupancy())
+        fail(r, "iommu0: " + std::to_string(occ) + " PQ record(s) never drained");
+    r.detail = std::to_string(records) + " PQ records: " + std::to_string(delivered) + " delivered, " +
+               std::to_string(discarded) + " discarded by rule";
+}
+
+namespace {
+uint64_t ld64(machine& m, uint64_t pa, bool& ok)
+{
+    const uint8_t* p = m.mem().ptr(pa);
+    if (!p || !m.mem().contains(pa, 8)) {
+        ok = false;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+} // namespace
+
+// Invariant 4: the pattern each device wrote is at the physical page its final
+// translation names. The translation is re-derived from memory: ddtp -> DC ->
+// iosatp -> Sv39 walk (riscv-iommu.md §5, §15, §17).
+void scoreboard::check_dma()
+{
+    auto& r = add(4, "DMA data at the translated physical page");
+    tlm::tlm_generic_payload gp;
+    unsigned char buf[8] = {};
+    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_address(0x10); // ddtp
+    gp.set_data_ptr(buf);
+    gp.set_data_length(8);
+    gp.set_streaming_width(8);
+    if (m_m.iommu().mmio.get_base_export()->transport_dbg(gp) != 8) {
+        fail(r, "iommu0: ddtp cannot be read through the debug port");
+        return;
+    }
+    uint64_t ddtp = 0;
+    for (int i = 7; i >= 0; --i) ddtp = (ddtp << 8) | buf[i];
+    const uint64_t checked_bytes_per_page = m_m.cfg().u64("device.bytes_per_page");
+    uint64_t pages_checked = 0, bad = 0;
+    if ((ddtp & 0xF) != 2) {
+        fail(r, "iommu0: ddtp.iommu_mode is " + std::to_string(ddtp & 0xF) + ", expected 1LVL (2)");
+        return;
+    }
+    const uint64_t ddt = ((ddtp >> 10) & ((1ull << 44) - 1)) << 12;
+    for (auto& d : m_m.devices()) {
+        const auto& dp = d->params();
+        std::string dn = "device " + rid_name(dp.rid);
+        bool ok = true;
+        uint64_t tc = ld64(m_m, ddt + uint64_t(dp.rid) * 32, ok);
+        uint64_t fsc = ld64(m_m, ddt + uint64_t(dp.rid) * 32 + 0x18, ok);
+        if (!ok || !(tc & 1) || (fsc >> 60) != 8) {
+            fail(r, dn + ": no valid Sv39 device context to check against");
+            continue;
+        }
+        const uint64_t root = (fsc & ((1ull << 44) - 1)) << 12;
+        uint64_t dev_bad = 0;
+        for (uint64_t pg = 0; pg < dp.pages; ++pg) {
+            uint64_t iova = dp.iova_base + pg * 4096;
+            uint64_t a = root, pa = 0;
+            bool found = false;
+            for (int level = 2; level >= 0 && ok; --level) {
+                uint64_t pte = ld64(m_m, a + ((iova >> (12 + 9 * level)) & 0x1FF) * 8, ok);
+                if (!(pte & 1)) break;
+                uint64_t ppn = (pte >> 10) & ((1ull << 44) - 1);
+                if (pte & 0xE) { // leaf (superpages keep the low VPN bits)
+                    uint64_t span = 1ull << (12 + 9 * level);
+                    pa = (ppn << 12) + (iova & (span - 1));
+                    found = true;
+                    break;
+                }
+                a = ppn << 12;
+            }
+            if (!found) {
+                if (++dev_bad <= 3) fail(r, dn + ": IOVA 0x" + [&] { std::ostringstream o; o << std::hex << iova; return o.str(); }() + " has no translation");
+                continue;
+            }
+            const uint8_t* p = m_m.mem().ptr(pa);
+            if (!p || !m_m.mem().contains(pa, checked_bytes_per_page)) {
+                if (++dev_bad <= 3) fail(r, dn + ": page " + std::to_string(pg) + " maps outside DRAM");
+                continue;
+            }
+            ++pages_checked;
+            for (unsigned off = 0; off < checked_bytes_per_page; ++off) {
+                if (p[off] != device::pxdev::pattern_byte(dp.rid, pg, off)) {
+                    if (++dev_bad <= 3)
+                        fail(r, dn + ": page " + std::to_string(pg) + " byte " + std::to_string(off) +
+                                    " differs from the pattern");
+                    break;
+                }
+            }
+        }
+        bad += dev_bad;
+        if (dev_bad > 3) fail(r, dn + ": " + std::to_string(dev_bad) + " bad pages in all");
+    }
+    r.detail = std::to_string(pages_checked) + " pages checked, " + std::to_string(bad) + " bad";
+}
+
+nlohmann::json scoreboard::to_json() const
+{
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& c : m_results)
+        a.push_back({{"invariant", c.invariant}, {"name", c.name}, {"ok", c.ok}, {"detail", c.detail},
+                     {"violations", c.violations}});
+    return {{"ok", ok()}, {"checks", a}};
+}
+
+} // namespace prisim::platform
