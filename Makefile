@@ -1,0 +1,49 @@
+# prisim top-level commands. See README.md.
+#   make sim    build everything, run the regression scenarios, print summaries
+#   make test   build everything, run the whole test suite (CTest)
+#   make bench  median simulated faults per wall-second over several runs (JSON)
+#   make lint   Verilator lint of the RTL
+#   make asan   unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make deps   check (and, as root, install) the Debian packages
+
+BUILD   ?= build
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build sim test bench lint asan docs clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+sim: build
+	@scripts/sim.sh $(BUILD)/prisim scenarios out
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@scripts/bench.sh $(BUILD)/prisim 5
+
+lint: deps
+	verilator --lint-only -Wall rtl/pq_writer.sv
+
+asan: deps
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DPRISIM_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS) -R '^unit\.'
+
+docs: build
+	$(BUILD)/prisim --list-params > docs/scenario-keys.md
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan out

@@ -1,0 +1,8 @@
+execute_process(COMMAND ${PRISIM} --list-params OUTPUT_FILE ${WORK}/keys.md RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "prisim --list-params failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK}/keys.md ${DOC} RESULT_VARIABLE diff)
+if(NOT diff EQUAL 0)
+  message(FATAL_ERROR "docs/scenario-keys.md is out of date: run 'make docs'")
+endif()
