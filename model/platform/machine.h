@@ -24,6 +24,8 @@
 #include "platform/memory.h"
 #include "platform/params.h"
 
+struct px_kernel; // sw/include/prisim/sw.h
+
 namespace prisim::platform {
 
 constexpr uint64_t IOMMU_BASE = 0x03000000;
@@ -62,7 +64,7 @@ private:
     std::unique_ptr<iommu::riscv_iommu> m_iommu;
     std::unique_ptr<pcie::pcie_link> m_link;
     std::vector<std::unique_ptr<device::pxdev>> m_devs;
-    struct px_kernel* m_kernel = nullptr;
+    ::px_kernel* m_kernel = nullptr;
     int m_boot_rc = 0;
     bool m_boot_done = false;
 };

@@ -1,0 +1,650 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Queue side of riscv_iommu: fault queue writer (§11), interrupts and MSIs
+// (§8), outbound messages, the page-request front end (§13.1 steps 1-5) and
+// the glue to pq_engine (steps 6-11), the command queue (§10).
+#include "iommu/riscv_iommu.h"
+
+#include <string>
+
+namespace prisim::iommu {
+
+namespace {
+
+uint64_t le64(const unsigned char* p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+void put_le(unsigned char* p, uint64_t v, unsigned len)
+{
+    for (unsigned i = 0; i < len; ++i)
+        p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+} // namespace
+
+// ============================ fault queue (§11) ============================
+
+void riscv_iommu::report_fault(const fault_info& f, bool dtf)
+{
+    if (dtf && !cause_ignores_dtf(f.cause))
+        return; // DC.tc.DTF: translation faults are not reported
+    fault_record r{};
+    r.hdr = fault_hdr(f.cause, f.ttyp, f.did, f.pv, f.pv ? f.pid : 0, f.pv && f.priv);
+    r.iotval = f.iotval;
+    r.iotval2 = f.iotval2;
+    m_fq_pending.push_back(r);
+    m_fq_ev.notify(sc_core::SC_ZERO_TIME);
+}
+
+void riscv_iommu::fq_thread()
+{
+    for (;;) {
+        while (m_fq_pending.empty())
+            sc_core::wait(m_fq_ev);
+        const fault_record r = m_fq_pending.front();
+        m_fq_pending.pop_front();
+        if (!(m_fqcsr & FQCSR_FQEN) || (m_fqcsr & FQCSR_ERRORS)) {
+            // Queue off, or §11.3: after fqof/fqmf everything is discarded
+            // until software clears the bit.
+            ++m_st.fq_dropped;
+            continue;
+        }
+        const uint64_t mask = qmask(m_fqb);
+        const uint32_t idx = m_fqt;
+        if (((idx + 1) & mask) == m_fqh) {
+            m_fqcsr |= FQCSR_FQOF;
+            ++m_st.fq_overflows;
+            ++m_st.fq_dropped;
+            if (m_fqcsr & FQCSR_FIE)
+                set_ipsr(IPSR_FIP);
+            continue;
+        }
+        unsigned char b[FQ_ENTRY_SIZE];
+        put_le(b, r.hdr, 8);
+        put_le(b + 8, r.custom, 8);
+        put_le(b + 16, r.iotval, 8);
+        put_le(b + 24, r.iotval2, 8);
+        ++m_fq_writing;
+        const bool ok = mem_write(qaddr(m_fqb, idx, FQ_ENTRY_SIZE), b, FQ_ENTRY_SIZE);
+        --m_fq_writing;
+        if (!ok) {
+            m_fqcsr |= FQCSR_FQMF;
+            ++m_st.fq_dropped;
+        } else {
+            if (m_fqt == idx) // not reset by an fqen 0 -> 1 meanwhile
+                m_fqt = static_cast<uint32_t>((idx + 1) & mask);
+            ++m_st.fq_records_written;
+        }
+        if (m_fqcsr & FQCSR_FIE)
+            set_ipsr(IPSR_FIP);
+    }
+}
+
+// ============================ interrupts (§8) ============================
+
+void riscv_iommu::set_ipsr(uint32_t bit)
+{
+    if (m_ipsr & bit)
+        return; // MSIs are edges: only a 0 -> 1 transition sends one
+    m_ipsr |= bit;
+    unsigned shift = bit == IPSR_CIP ? ICVEC_CIV : bit == IPSR_FIP ? ICVEC_FIV
+                   : bit == IPSR_PIP ? ICVEC_PIV : ICVEC_PMIV;
+    raise_msi(static_cast<unsigned>((m_icvec >> shift) & 0xF));
+}
+
+void riscv_iommu::update_cip()
+{
+    if ((m_cqcsr & CQCSR_CIE) && (m_cqcsr & (CQCSR_ERRORS | CQCSR_FENCE_W_IP)))
+        set_ipsr(IPSR_CIP);
+}
+
+void riscv_iommu::raise_msi(unsigned vec)
+{
+    if (m_msi_ctl[vec] & MSI_VEC_CTL_M) {
+        // §8.3: suppressed but remembered, sent when unmasked.
+        m_msi_pending[vec] = true;
+        ++m_st.msi_deferred;
+        return;
+    }
+    m_msi_q.push_back({m_msi_addr[vec], m_msi_data[vec]});
+    m_msi_ev.notify(sc_core::SC_ZERO_TIME);
+}
+
+void riscv_iommu::msi_thread()
+{
+    for (;;) {
+        while (m_msi_q.empty())
+            sc_core::wait(m_msi_ev);
+        const msi_msg m = m_msi_q.front();
+        m_msi_q.pop_front();
+        unsigned char b[4];
+        put_le(b, m.data, 4);
+        if (mem_write(m.addr, b, 4)) {
+            ++m_st.msi_sent;
+            continue;
+        }
+        // §8.3: the IOMMU's own MSI write faulted.
+        ++m_st.msi_faults;
+        fault_info f;
+        f.cause = CAUSE_MSI_WRITE_FAULT;
+        f.ttyp = TTYP_NONE;
+        f.iotval = m.addr;
+        report_fault(f, false);
+    }
+}
+
+// ============================ outbound messages ============================
+
+riscv_iommu::out_mm::~out_mm()
+{
+    for (auto& t : m_all)
+        t->clear_extension(&t->ext);
+}
+
+riscv_iommu::out_txn* riscv_iommu::out_mm::alloc()
+{
+    if (m_free.empty()) {
+        m_all.push_back(std::make_unique<out_txn>());
+        m_all.back()->set_mm(this);
+        return m_all.back().get();
+    }
+    out_txn* t = m_free.back();
+    m_free.pop_back();
+    return t;
+}
+
+void riscv_iommu::out_mm::free(tlm::tlm_generic_payload* gp)
+{
+    auto* t = static_cast<out_txn*>(gp);
+    t->clear_extension(&t->ext);
+    m_free.push_back(t);
+}
+
+void riscv_iommu::send_down(const out_msg& m)
+{
+    m_down_q.push_back(m);
+    m_down_ev.notify(sc_core::SC_ZERO_TIME);
+}
+
+void riscv_iommu::down_thread()
+{
+    for (;;) {
+        while (m_down_q.empty())
+            sc_core::wait(m_down_ev);
+        const out_msg m = m_down_q.front();
+        m_down_q.pop_front();
+        out_txn* t = m_out_mm.alloc();
+        t->set_command(tlm::TLM_WRITE_COMMAND);
+        t->set_address(0);
+        t->set_data_ptr(t->data);
+        t->set_data_length(8);
+        t->set_streaming_width(8);
+        t->set_byte_enable_ptr(nullptr);
+        t->set_byte_enable_length(0);
+        t->set_dmi_allowed(false);
+        t->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        pcie::store_le64(t->data, m.payload);
+        t->ext = pcie::tlp_ext{};
+        t->ext.kind = m.kind;
+        t->ext.rid = m.rid;
+        t->ext.dsv = m.dsv;
+        t->ext.dseg = m.dseg;
+        t->ext.pv = m.pv;
+        t->ext.pasid = m.pv ? m.pasid : 0;
+        t->ext.from = m.from;
+        t->ext.itag = static_cast<uint8_t>(m.itag & 0x1F);
+        t->set_extension(&t->ext);
+        t->acquire();
+        // Posted: the link returns at once and delivers after its latency.
+        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+        pcie_down->b_transport(*t, d);
+        if (!t->is_response_ok())
+            SC_REPORT_WARNING(name(), (std::string("the link refused a ") +
+                                       (m.kind == pcie::tlp_kind::prg_response
+                                            ? "PRG Response" : "Invalidate Request") +
+                                       " for RID " + std::to_string(m.rid))
+                                          .c_str());
+        t->release();
+    }
+}
+
+// ============================ page requests (§13) ============================
+
+bool riscv_iommu::is_stop_marker(bool pv, uint64_t payload) const
+{
+    // §12: L = 1, R = W = 0, with a PASID (configurable, default per spec).
+    return pcie::pr_l(payload) && !pcie::pr_r(payload) && !pcie::pr_w(payload) &&
+           (pv || !m_p.stop_marker_needs_pasid);
+}
+
+void riscv_iommu::count_auto_response(uint32_t did, unsigned code)
+{
+    dev_counters& d = m_dev[did];
+    if (code == pcie::PRG_SUCCESS) {
+        ++d.auto_resp_success;
+        ++m_st.ar_success;
+    } else if (code == pcie::PRG_INVALID_REQUEST) {
+        ++d.auto_resp_invalid;
+        ++m_st.ar_invalid;
+    } else {
+        ++d.auto_resp_failure;
+        ++m_st.ar_failure;
+    }
+}
+
+void riscv_iommu::pr_thread()
+{
+    for (;;) {
+        while (m_pr_q.empty())
+            sc_core::wait(m_pr_ev);
+        const page_req pr = m_pr_q.front();
+        m_pr_q.pop_front();
+        handle_page_request(pr);
+    }
+}
+
+// §13.1 steps 1-5; the rest is rtl/pq_writer's.
+void riscv_iommu::handle_page_request(const page_req& pr)
+{
+    const uint32_t did = pr.did();
+    fault_info f;
+    f.ttyp = TTYP_MESSAGE;
+    f.did = did;
+    f.pv = pr.pv;
+    f.pid = pr.pasid;
+    f.priv = pr.priv;
+    f.iotval = MSG_CODE_PAGE_REQUEST;
+
+    unsigned code = pcie::PRG_SUCCESS;
+    unsigned arc = AR_NR;
+    bool dtf = false, prpr = false;
+    ctx_result ctx = locate_context(did);
+    f.cause = ctx.cause;
+    switch (ctx.cause) {
+    case 0:
+        if (ctx.bare) {
+            f.cause = CAUSE_TTYPE_DISALLOWED; // step 2
+            code = pcie::PRG_INVALID_REQUEST;
+            arc = AR_MODE_BARE;
+            break;
+        }
+        prpr = ctx.dc.tc & TC_PRPR;
+        dtf = ctx.dc.tc & TC_DTF;
+        if (!(ctx.dc.tc & TC_EN_PRI)) {
+            // Step 5: Invalid Request, not Response Failure (PRI is shared by
+            // a PF and its VFs).
+            f.cause = CAUSE_TTYPE_DISALLOWED;
+            code = pcie::PRG_INVALID_REQUEST;
+            arc = AR_EN_PRI_OFF;
+        }
+        break;
+    case CAUSE_ALL_INBOUND_DISALLOWED: // step 1
+        code = pcie::PRG_RESPONSE_FAILURE;
+        arc = AR_MODE_OFF;
+        break;
+    case CAUSE_TTYPE_DISALLOWED: // step 3: device_id too wide
+        code = pcie::PRG_INVALID_REQUEST;
+        arc = AR_DID_TOO_WIDE;
+        break;
+    case CAUSE_DDT_LOAD_FAULT: // step 4
+        code = pcie::PRG_RESPONSE_FAILURE;
+        arc = AR_DDT_LOAD_FAULT;
+        break;
+    case CAUSE_DDT_INVALID:
+        code = pcie::PRG_RESPONSE_FAILURE;
+        arc = AR_DC_INVALID;
+        break;
+    default:
+        code = pcie::PRG_RESPONSE_FAILURE;
+        arc = AR_DC_MISCONFIGURED;
+        break;
+    }
+
+    if (arc == AR_NR) {
+        pq_request q;
+        q.did = did;
+        q.pv = pr.pv;
+        q.pid = pr.pasid;
+        q.priv = pr.priv;
+        q.exec = pr.exec;
+        q.payload = pr.payload;
+        q.prpr = prpr;
+        m_pq->submit(q);
+        return;
+    }
+
+    report_fault(f, dtf);
+    dev_counters& d = m_dev[did];
+    if (!pcie::pr_l(pr.payload)) {
+        ++d.discarded_l0; // §13.2: silently discarded, no response
+        ++m_st.pq_discard_l0;
+        return;
+    }
+    if (is_stop_marker(pr.pv, pr.payload)) {
+        ++d.discarded_stop_marker;
+        ++m_st.pq_discard_stop_marker;
+        return;
+    }
+    // §13.4: Success/Invalid carry the PASID only with PRPR (0 when no DC was
+    // found); Response Failure always does.
+    out_msg m;
+    m.kind = pcie::tlp_kind::prg_response;
+    m.rid = pr.rid;
+    m.dsv = pr.dsv;
+    m.dseg = pr.dseg;
+    m.pv = pr.pv && (code == pcie::PRG_RESPONSE_FAILURE || prpr);
+    m.pasid = pr.pasid;
+    m.payload = pcie::prgr_payload(pcie::pr_prgi(pr.payload), code, pr.rid);
+    m.from = pcie::origin::iommu_auto;
+    send_down(m);
+    count_auto_response(did, code);
+    ++m_st.ar_cause[arc];
+}
+
+// ---- pq_engine_client ----
+
+bool riscv_iommu::pq_mem_write(uint64_t addr, const unsigned char* data16)
+{
+    return !mem_write(addr, data16, PQ_ENTRY_SIZE);
+}
+
+void riscv_iommu::pq_auto_response(uint32_t did, bool pv, uint32_t pid, unsigned prgi,
+                                   unsigned code)
+{
+    out_msg m;
+    m.kind = pcie::tlp_kind::prg_response;
+    m.rid = static_cast<uint16_t>(did & 0xFFFF);
+    m.dseg = static_cast<uint8_t>(did >> 16);
+    m.dsv = m.dseg != 0;
+    m.pv = pv;
+    m.pasid = pid;
+    // The reference model puts the RID in payload bits 63:48 (§13.4).
+    m.payload = pcie::prgr_payload(prgi, code, m.rid);
+    m.from = pcie::origin::iommu_auto;
+    send_down(m);
+    count_auto_response(did, code);
+}
+
+void riscv_iommu::pq_done(const pq_request& req, pq_cause cause, bool auto_resp)
+{
+    dev_counters& d = m_dev[req.did];
+    unsigned arc = AR_NR;
+    switch (cause) {
+    case pq_cause::queued:
+        ++d.pq_records_written;
+        ++m_st.pq_records_written;
+        return;
+    case pq_cause::drop_disabled:
+        ++m_st.pq_drop_disabled;
+        arc = AR_PQ_DISABLED;
+        break;
+    case pq_cause::drop_memfault:
+        ++m_st.pq_drop_memfault;
+        arc = AR_PQ_MEMFAULT;
+        break;
+    case pq_cause::drop_overflow:
+        ++m_st.pq_drop_overflow;
+        arc = AR_PQ_OVERFLOW;
+        break;
+    case pq_cause::drop_full:
+        ++m_st.pq_drop_full;
+        arc = AR_PQ_FULL;
+        break;
+    case pq_cause::drop_write_fault:
+        ++m_st.pq_drop_write_fault;
+        arc = AR_PQ_WRITE_FAULT;
+        break;
+    }
+    if (auto_resp) {
+        ++m_st.ar_cause[arc];
+    } else if (!pcie::pr_l(req.payload)) {
+        ++d.discarded_l0;
+        ++m_st.pq_discard_l0;
+    } else {
+        ++d.discarded_stop_marker;
+        ++m_st.pq_discard_stop_marker;
+    }
+}
+
+void riscv_iommu::pq_pip_set() { set_ipsr(IPSR_PIP); }
+
+void riscv_iommu::pq_status_changed(uint32_t old_csr, uint32_t new_csr, uint32_t old_pqt,
+                                    uint32_t new_pqt)
+{
+    if (!(old_csr & PQCSR_PQOF) && (new_csr & PQCSR_PQOF))
+        ++m_st.pq_overflows;
+    if (old_pqt != new_pqt)
+        pq_occupancy_update();
+    // §8.1: pip is a level condition on pqof/pqmf (e.g. pie set while pqof is 1).
+    if ((new_csr & PQCSR_PIE) && (new_csr & PQCSR_ERRORS))
+        set_ipsr(IPSR_PIP);
+}
+
+// ============================ command queue (§10) ============================
+
+void riscv_iommu::cq_thread()
+{
+    for (;;) {
+        while (!(m_cqcsr & CQCSR_CQEN) || (m_cqcsr & CQCSR_ERRORS) || m_cqh == m_cqt)
+            sc_core::wait(m_cq_ev);
+        m_cq_active = true;
+        const uint32_t idx = m_cqh;
+        unsigned char b[CQ_ENTRY_SIZE];
+        if (!mem_read(qaddr(m_cqb, idx, CQ_ENTRY_SIZE), b, CQ_ENTRY_SIZE)) {
+            m_cqcsr |= CQCSR_CQMF; // cqh stays on the command
+        } else {
+            command c;
+            c.dw0 = le64(b);
+            c.dw1 = le64(b + 8);
+            wait_cycles(1); // decode
+            switch (execute(c)) {
+            case cmd_result::done:
+                ++m_st.cq_commands;
+                if (m_cqh == idx) // not reset by a cqen 0 -> 1 meanwhile
+                    m_cqh = static_cast<uint32_t>((idx + 1) & qmask(m_cqb));
+                break;
+            case cmd_result::illegal:
+                ++m_st.cq_illegal;
+                m_cqcsr |= CQCSR_CMD_ILL;
+                break;
+            case cmd_result::mem_fault:
+                m_cqcsr |= CQCSR_CQMF;
+                break;
+            case cmd_result::timeout:
+                m_cqcsr |= CQCSR_CMD_TO;
+                break;
+            }
+        }
+        update_cip();
+        m_cq_active = false;
+    }
+}
+
+bool riscv_iommu::itag_busy() const
+{
+    for (const auto& t : m_itags)
+        if (t.busy)
+            return true;
+    return false;
+}
+
+void riscv_iommu::itag_expire()
+{
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    for (auto& t : m_itags) {
+        if (t.busy && t.deadline <= now) {
+            t.busy = false;
+            m_ats_timed_out = true;
+            ++m_st.ats_inval_timeouts;
+        }
+    }
+}
+
+// Wait until an ITag is freed by a completion or by its timeout.
+void riscv_iommu::itag_wait_next()
+{
+    sc_core::sc_time next = sc_core::SC_ZERO_TIME;
+    bool any = false;
+    for (const auto& t : m_itags) {
+        if (t.busy && (!any || t.deadline < next)) {
+            next = t.deadline;
+            any = true;
+        }
+    }
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    sc_core::wait(next > now ? next - now : sc_core::SC_ZERO_TIME, m_itag_ev);
+    itag_expire();
+}
+
+riscv_iommu::cmd_result riscv_iommu::cmd_iofence(const command& c)
+{
+    // Completion: all earlier commands completed. Only ATS.INVAL completes
+    // asynchronously.
+    while (itag_busy())
+        itag_wait_next();
+    if (m_ats_timed_out) {
+        m_ats_timed_out = false; // reported once; cqh stays on the fence
+        return cmd_result::timeout;
+    }
+    if (c.dw0 & IOFENCE_AV) {
+        const uint64_t addr = field(c.dw1, 61, 0) << 2;
+        unsigned char b[4];
+        put_le(b, c.dw0 >> 32, 4);
+        if (!mem_write(addr, b, 4))
+            return cmd_result::mem_fault;
+    }
+    // PR/PW: every earlier request is already globally visible here.
+    ++m_st.cq_iofence_c;
+    return cmd_result::done;
+}
+
+riscv_iommu::cmd_result riscv_iommu::execute(const command& c)
+{
+    const unsigned opcode = c.dw0 & CMD_OPCODE;
+    const unsigned func3 = field(c.dw0, 9, 7);
+    switch (opcode) {
+    case CMD_IOTINVAL: {
+        // NL and S are reserved: capabilities.NL = capabilities.S = 0.
+        if (func3 > IOTINVAL_GVMA || (c.dw0 & (IOTINVAL_RSVD0 | IOTINVAL_NL)) ||
+            (c.dw1 & (IOTINVAL_RSVD1 | IOTINVAL_S)))
+            return cmd_result::illegal;
+        if (func3 == IOTINVAL_GVMA) {
+            if (c.dw0 & IOTINVAL_PSCV)
+                return cmd_result::illegal;
+            iotlb_flush(); // no G-stage here: a global invalidation is allowed
+            ++m_st.cq_iotinval_gvma;
+            return cmd_result::done;
+        }
+        iotlb_inval_vma(c.dw0 & IOTINVAL_GV, static_cast<uint32_t>(field(c.dw0, 59, 44)),
+                        c.dw0 & IOTINVAL_AV, field(c.dw1, 61, 10) << 12, c.dw0 & IOTINVAL_PSCV,
+                        static_cast<uint32_t>(field(c.dw0, 31, 12)));
+        ++m_st.cq_iotinval_vma;
+        return cmd_result::done;
+    }
+    case CMD_IOFENCE:
+        // WSI is reserved with fctl.WSI = 0.
+        if (func3 != IOFENCE_C || (c.dw0 & (IOFENCE_RSVD0 | IOFENCE_WSI)) ||
+            (c.dw1 & IOFENCE_RSVD1))
+            return cmd_result::illegal;
+        return cmd_iofence(c);
+    case CMD_IODIR: {
+        if (func3 > IODIR_INVAL_PDT || (c.dw0 & IODIR_RSVD0) || c.dw1)
+            return cmd_result::illegal;
+        const bool dv = c.dw0 & IODIR_DV;
+        const uint32_t did = static_cast<uint32_t>(c.dw0 >> IODIR_DID_SHIFT);
+        const uint32_t pid = static_cast<uint32_t>(field(c.dw0, 31, 12));
+        // DID must not be wider than the ddtp mode allows.
+        if (dv && (m_ddtp & DDTP_MODE) == DDTP_1LVL && did > DID_MAX_1LVL)
+            return cmd_result::illegal;
+        if (func3 == IODIR_INVAL_DDT) {
+            if (pid)
+                return cmd_result::illegal; // PID is reserved for INVAL_DDT
+            for (auto& e : m_ddtc)
+                if (!dv || e.did == did)
+                    e.valid = false;
+        } else {
+            // INVAL_PDT: DV must be 1; PID no wider than the PD modes (none
+            // here, so the PD8 width). There is no PDT cache.
+            if (!dv || pid > 0xFF)
+                return cmd_result::illegal;
+        }
+        ++m_st.cq_iodir;
+        return cmd_result::done;
+    }
+    case CMD_ATS: {
+        if (func3 > ATS_PRGR || (c.dw0 & ATS_RSVD0))
+            return cmd_result::illegal;
+        out_msg m;
+        m.rid = static_cast<uint16_t>(c.dw0 >> ATS_RID_SHIFT);
+        m.dsv = c.dw0 & ATS_DSV;
+        m.dseg = static_cast<uint8_t>(c.dw0 >> ATS_DSEG_SHIFT);
+        m.pv = c.dw0 & ATS_PV;
+        m.pasid = static_cast<uint32_t>(field(c.dw0, 31, 12));
+        m.payload = c.dw1; // ATS.PRGR: bits 63:48 (legacy destination ID) pass as given
+        m.from = pcie::origin::software;
+        if (func3 == ATS_PRGR) {
+            m.kind = pcie::tlp_kind::prg_response;
+            send_down(m);
+            ++m_st.cq_ats_prgr;
+            return cmd_result::done;
+        }
+        // ATS.INVAL: take an ITag; the CQ stalls while none is free.
+        for (;;) {
+            itag_expire();
+            unsigned i = 0;
+            while (i < m_itags.size() && m_itags[i].busy)
+                ++i;
+            if (i < m_itags.size()) {
+                itag& t = m_itags[i];
+                t.busy = true;
+                t.rid = m.rid;
+                t.dsv = m.dsv;
+                t.dseg = m.dseg;
+                t.received = 0;
+                t.deadline = sc_core::sc_time_stamp() + m_p.ats_inval_timeout;
+                m.itag = i;
+                break;
+            }
+            itag_wait_next();
+        }
+        m.kind = pcie::tlp_kind::inval_request;
+        send_down(m);
+        ++m_st.cq_ats_inval;
+        return cmd_result::done;
+    }
+    default:
+        return cmd_result::illegal;
+    }
+}
+
+void riscv_iommu::handle_inval_completion(const pcie::tlp_ext& ext, uint64_t payload)
+{
+    ++m_st.ats_inval_completions;
+    const uint32_t vec = pcie::inval_cpl_itags(payload);
+    const unsigned cc = pcie::inval_cpl_cc(payload);
+    for (unsigned i = 0; i < 32; ++i) {
+        if (!(vec & (1u << i)))
+            continue;
+        if (i >= m_itags.size() || !m_itags[i].busy || m_itags[i].rid != ext.rid ||
+            (m_itags[i].dsv && (!ext.dsv || ext.dseg != m_itags[i].dseg))) {
+            ++m_st.ats_inval_unexpected;
+            SC_REPORT_WARNING(name(), ("unexpected Invalidate Completion for ITag " +
+                                       std::to_string(i) + " from RID " + std::to_string(ext.rid))
+                                          .c_str());
+            continue;
+        }
+        // Completions are counted modulo 8; CC = 0 means 8 (reference model).
+        itag& t = m_itags[i];
+        t.received = (t.received + 1) & 7;
+        if (t.received == cc)
+            t.busy = false;
+    }
+    m_itag_ev.notify(sc_core::SC_ZERO_TIME);
+}
+
+} // namespace prisim::iommu

@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Translation side of riscv_iommu: device-context lookup (DDT cache, §15),
+// Sv39 walks (§17) with the IOTLB, ATS Translation Requests (§14), Translated
+// and Untranslated DMA.
+#include "iommu/riscv_iommu.h"
+
+#include <algorithm>
+
+namespace prisim::iommu {
+
+namespace {
+
+uint64_t le64(const unsigned char* p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+uint32_t device_id(const pcie::tlp_ext& ext)
+{
+    return ext.dsv ? (uint32_t(ext.dseg) << 16) | ext.rid : ext.rid;
+}
+
+} // namespace
+
+// ============================ device context ============================
+
+// §15.4 checks that apply to these capabilities (MSI_FLAT = T2GPA = AMO_HWAD =
+// END = QOSID = 0, no PD modes, no G-stage modes, Sv39 only). Returns true if
+// the DC is misconfigured (cause 259).
+unsigned riscv_iommu::check_dc(const device_context& dc) const
+{
+    const uint64_t tc = dc.tc;
+    if (tc & TC_RESERVED)
+        return 1; // #1 (bits 31:24 are custom and ignored)
+    if (!(tc & TC_EN_ATS) && (tc & (TC_T2GPA | TC_EN_PRI)))
+        return 1; // #3, #4
+    if (!(tc & TC_EN_PRI) && (tc & TC_PRPR))
+        return 1; // #5
+    if (tc & TC_T2GPA)
+        return 1; // #6: capabilities.T2GPA = 0
+    if (tc & (TC_SADE | TC_GADE))
+        return 1; // #14: AMO_HWAD = 0
+    if (tc & TC_SBE)
+        return 1; // #15, #17: END = 0, fctl.BE = 0
+    if (tc & TC_SXL)
+        return 1; // #16: GXL = 0 and not writable
+    const unsigned fsc_mode = unsigned(dc.fsc >> ATP_MODE_SHIFT);
+    if (dc.fsc & IOSATP_RESERVED)
+        return 1; // #1
+    if (tc & TC_PDTV) {
+        if (fsc_mode != ATP_BARE)
+            return 1; // #8: no PD8/PD17/PD20
+    } else {
+        if (fsc_mode != ATP_BARE && fsc_mode != ATP_SV39)
+            return 1; // #9
+        if (tc & TC_DPE)
+            return 1; // #10
+        if (fsc_mode == ATP_SV39 && (dc.fsc & ATP_PPN) >> (m_p.pas - 12))
+            return 1; // root beyond PAS (implementations may flag this)
+    }
+    if ((dc.iohgatp >> ATP_MODE_SHIFT) != ATP_BARE)
+        return 1; // #11: no Sv39x4/48x4/57x4
+    if (dc.ta & TA_RESERVED)
+        return 1; // #1
+    return 0;
+}
+
+riscv_iommu::dc_result riscv_iommu::lookup_dc(uint32_t did)
+{
+    dc_result r;
+    wait_cycles(m_p.ddtc_hit_cycles); // DDT cache lookup
+    for (auto& e : m_ddtc) {
+        if (e.valid && e.did == did) {
+            ++m_st.ddtc_hits;
+            e.lru = ++m_lru_clock;
+            r.dc = e.dc;
+            return r;
+        }
+    }
+    ++m_st.ddtc_misses;
+    // 1LVL: the DC is at DDT root + device_id * 32 (§15.1, base format).
+    const uint64_t addr = (field(m_ddtp, 53, 10) << 12) + uint64_t(did) * DC_SIZE;
+    unsigned char b[DC_SIZE];
+    if (!mem_read(addr, b, DC_SIZE)) {
+        r.cause = CAUSE_DDT_LOAD_FAULT;
+        return r;
+    }
+    r.dc.tc = le64(b);
+    r.dc.iohgatp = le64(b + 8);
+    r.dc.ta = le64(b + 16);
+    r.dc.fsc = le64(b + 24);
+    if (!(r.dc.tc & TC_V)) {
+        r.cause = CAUSE_DDT_INVALID;
+        return r;
+    }
+    if (check_dc(r.dc)) {
+        r.cause = CAUSE_DDT_MISCONFIGURED;
+        return r;
+    }
+    // Only valid, well-formed DCs are cached.
+    if (!m_ddtc.empty()) {
+        auto victim = std::min_element(m_ddtc.begin(), m_ddtc.end(),
+                                       [](const ddtc_entry& a, const ddtc_entry& b) {
+                                           if (a.valid != b.valid)
+                                               return !a.valid;
+                                           return a.lru < b.lru;
+                                       });
+        victim->valid = true;
+        victim->did = did;
+        victim->dc = r.dc;
+        victim->lru = ++m_lru_clock;
+    }
+    return r;
+}
+
+riscv_iommu::ctx_result riscv_iommu::locate_context(uint32_t did)
+{
+    ctx_result r;
+    const unsigned mode = m_ddtp & DDTP_MODE;
+    if (mode == DDTP_OFF) {
+        r.cause = CAUSE_ALL_INBOUND_DISALLOWED;
+        return r;
+    }
+    if (mode == DDTP_BARE) {
+        r.bare = true;
+        return r;
+    }
+    if (did > DID_MAX_1LVL) {
+        r.cause = CAUSE_TTYPE_DISALLOWED; // device_id wider than 1LVL allows (§5)
+        return r;
+    }
+    dc_result d = lookup_dc(did);
+    r.cause = d.cause;
+    r.dc = d.dc;
+    return r;
+}
+
+// ============================ IOTLB ============================
+
+riscv_iommu::iotlb_entry* riscv_iommu::iotlb_lookup(uint32_t pscid, uint64_t iova)
+{
+    for (auto& e : m_iotlb) {
+        if (!e.valid || e.gv)
+            continue;
+        if ((e.pscid == pscid || (e.pte & PTE_G)) && (iova & ~(e.size - 1)) == e.va_base) {
+            e.lru = ++m_lru_clock;
+            return &e;
+        }
+    }
+    return nullptr;
+}
+
+void riscv_iommu::iotlb_fill(uint32_t pscid, const walk_result& w, uint64_t iova)
+{
+    if (m_iotlb.empty())
+        return;
+    auto victim = std::min_element(m_iotlb.begin(), m_iotlb.end(),
+                                   [](const iotlb_entry& a, const iotlb_entry& b) {
+                                       if (a.valid != b.valid)
+                                           return !a.valid;
+                                       return a.lru < b.lru;
+                                   });
+    victim->valid = true;
+    victim->pscid = pscid;
+    victim->gv = false; // no G-stage: every entry belongs to a host address space
+    victim->gscid = 0;
+    victim->size = w.size;
+    victim->va_base = iova & ~(w.size - 1);
+    victim->pa_base = w.pa_base;
+    victim->pte = w.pte;
+    victim->lru = ++m_lru_clock;
+}
+
+// §10.2 IOTINVAL.VMA scopes. Entries are all leaf entries of host address
+// spaces (gv = false), so GV = 1 scopes match nothing cached here.
+void riscv_iommu::iotlb_inval_vma(bool gv, uint32_t gscid, bool av, uint64_t addr, bool pscv,
+                                  uint32_t pscid)
+{
+    for (auto& e : m_iotlb) {
+        if (!e.valid)
+            continue;
+        if (e.gv != gv || (gv && e.gscid != gscid))
+            continue;
+        if (pscv && (e.pscid != pscid || (e.pte & PTE_G)))
+            continue;
+        if (av && (addr & ~(e.size - 1)) != e.va_base)
+            continue;
+        e.valid = false;
+    }
+}
+
+void riscv_iommu::iotlb_flush()
+{
+    for (auto& e : m_iotlb)
+        e.valid = false;
+}
+
+// ============================ Sv39 ============================
+
+riscv_iommu::walk_result riscv_iommu::walk_sv39(uint64_t root_ppn, uint64_t iova)
+{
+    walk_result w;
+    uint64_t a = root_ppn << 12;
+    for (int level = 2; level >= 0; --level) {
+        const uint64_t vpn = (iova >> (12 + 9 * level)) & 0x1FF;
+        unsigned char b[8];
+        if (!mem_read(a + vpn * 8, b, 8)) {
+            w.status = walk_result::access_fault;
+            return w;
+        }
+        const uint64_t pte = le64(b);
+        if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) ||
+            (pte & (PTE_RESERVED | PTE_PBMT))) {
+            w.status = walk_result::page_fault;
+            return w;
+        }
+        const uint64_t ppn = field(pte, 53, 10);
+        if (!(pte & (PTE_R | PTE_X))) {
+            // Pointer to the next level: D, A, U and N are reserved.
+            if (pte & (PTE_D | PTE_A | PTE_U | PTE_N)) {
+                w.status = walk_result::page_fault;
+                return w;
+            }
+            a = ppn << 12;
+            continue;
+        }
+        uint64_t size = uint64_t(1) << (12 + 9 * level);
+        if (pte & PTE_N) {
+            // Svnapot: only 64 KiB at level 0 (ppn[3:0] = 1000).
+            if (level != 0 || (ppn & 0xF) != 0x8) {
+                w.status = walk_result::page_fault;
+                return w;
+            }
+            size = 64 * 1024;
+        } else if (level > 0 && (ppn & ((uint64_t(1) << (9 * level)) - 1))) {
+            w.status = walk_result::page_fault; // misaligned superpage
+            return w;
+        }
+        w.pa_base = (ppn << 12) & ~(size - 1);
+        w.size = size;
+        w.pte = pte;
+        return w;
+    }
+    w.status = walk_result::page_fault;
+    return w;
+}
+
+riscv_iommu::walk_result riscv_iommu::translate_sv39(const device_context& dc, uint64_t iova)
+{
+    walk_result w;
+    // Sv39: bits 63:39 must equal bit 38.
+    const uint64_t top = iova >> 38;
+    if (top != 0 && top != (uint64_t(1) << 26) - 1) {
+        w.status = walk_result::page_fault;
+        return w;
+    }
+    const uint32_t pscid = static_cast<uint32_t>(field(dc.ta, 31, 12));
+    wait_cycles(m_p.iotlb_hit_cycles); // IOTLB lookup
+    if (iotlb_entry* e = iotlb_lookup(pscid, iova)) {
+        ++m_st.iotlb_hits;
+        w.pa_base = e->pa_base;
+        w.size = e->size;
+        w.pte = e->pte;
+        return w;
+    }
+    ++m_st.iotlb_misses;
+    w = walk_sv39(dc.fsc & ATP_PPN, iova);
+    // Only successful translations are cached (no hardware A/D update: A = 0
+    // is a fault).
+    if (w.status == walk_result::ok && (w.pte & PTE_A))
+        iotlb_fill(pscid, w, iova);
+    return w;
+}
+
+// ============================ ATS (§14) ============================
+
+void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext)
+{
+    ++m_st.ats_requests;
+    const uint64_t iova = gp.get_address();
+    const uint32_t did = device_id(ext);
+    const bool is_write = !ext.no_write;
+    fault_info f;
+    f.ttyp = TTYP_ATS_TRANSLATION;
+    f.did = did;
+    f.pv = ext.pv;
+    f.pid = ext.pasid & 0xFFFFF;
+    f.priv = ext.pv && ext.priv;
+    f.iotval = iova;
+    gp.set_response_status(tlm::TLM_OK_RESPONSE);
+    pcie::store_le64(gp.get_data_ptr(), 0);
+
+    ctx_result ctx = locate_context(did);
+    unsigned cause = ctx.cause;
+    bool dtf = false;
+    if (!cause && ctx.bare)
+        cause = CAUSE_TTYPE_DISALLOWED; // §5: Bare passes only Untranslated requests
+    if (!cause) {
+        dtf = ctx.dc.tc & TC_DTF;
+        if (!(ctx.dc.tc & TC_EN_ATS))
+            cause = CAUSE_TTYPE_DISALLOWED;
+        else if (ext.pv && !(ctx.dc.tc & TC_PDTV))
+            cause = CAUSE_TTYPE_DISALLOWED; // a process_id needs a process directory
+    }
+    if (cause) {
+        // 256-260: Unsupported Request, always logged (DTF suppresses 260).
+        f.cause = cause;
+        report_fault(f, dtf);
+        ext.status = pcie::cpl_status::ur;
+        ++m_st.ats_ur;
+        return;
+    }
+
+    pcie::ats_cpl c;
+    const bool umode = !ext.pv || !ext.priv;
+    const unsigned mode = unsigned(ctx.dc.fsc >> ATP_MODE_SHIFT);
+    if ((ctx.dc.tc & TC_PDTV) || mode == ATP_BARE) {
+        // First stage Bare: identity with full permissions.
+        c.addr = iova & ~uint64_t(0xFFF);
+        c.r = c.w = true;
+        c.x = ext.pv && ext.exec;
+    } else {
+        walk_result w = translate_sv39(ctx.dc, iova);
+        if (w.status == walk_result::access_fault) {
+            // PTE load access fault: configuration error, Completer Abort.
+            f.cause = is_write ? CAUSE_WRITE_ACCESS_FAULT : CAUSE_READ_ACCESS_FAULT;
+            report_fault(f, dtf);
+            ext.status = pcie::cpl_status::ca;
+            ++m_st.ats_ca;
+            return;
+        }
+        if (w.status == walk_result::ok) {
+            const uint64_t pte = w.pte;
+            // §14: no PASID (or not privileged) => user access, U must be 1;
+            // privileged access to a U page needs SUM (0 without a PC). No
+            // hardware A/D update: A = 0 is not present, D = 0 denies W.
+            const bool allowed = (pte & PTE_A) && (umode ? (pte & PTE_U) : !(pte & PTE_U));
+            if (allowed) {
+                c.r = pte & PTE_R;
+                c.w = (pte & PTE_W) && (pte & PTE_D);
+                c.x = (pte & PTE_X) && c.r && ext.pv && ext.exec;
+                c.global = ext.pv && (pte & PTE_G);
+                c.addr = w.pa_base;
+                if (w.size > 4096) {
+                    c.s = true;
+                    c.addr |= ((w.size >> 1) - 1) & ~uint64_t(0xFFF);
+                }
+            }
+        }
+        // page fault: Success with R = W = 0, never logged
+    }
+    if (!c.r && !c.w) {
+        c = pcie::ats_cpl{};
+        ++m_st.ats_not_present;
+    }
+    c.priv = ext.pv && ext.priv;
+    pcie::store_le64(gp.get_data_ptr(), pcie::encode_ats_cpl(c));
+    ext.status = pcie::cpl_status::sc;
+}
+
+// ============================ DMA ============================
+
+void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext)
+{
+    const bool is_write = gp.is_write();
+    const bool translated = ext.at == pcie::at_t::translated;
+    const bool exec = !is_write && ext.pv && ext.exec;
+    const uint64_t iova = gp.get_address();
+    const unsigned len = gp.get_data_length();
+    const uint32_t did = device_id(ext);
+    fault_info f;
+    f.ttyp = translated ? (is_write ? TTYP_TRANSLATED_WRITE
+                                    : exec ? TTYP_TRANSLATED_EXEC : TTYP_TRANSLATED_READ)
+                        : (is_write ? TTYP_UNTRANSLATED_WRITE
+                                    : exec ? TTYP_UNTRANSLATED_EXEC : TTYP_UNTRANSLATED_READ);
+    f.did = did;
+    f.pv = ext.pv;
+    f.pid = ext.pasid & 0xFFFFF;
+    f.priv = ext.pv && ext.priv;
+    f.iotval = iova;
+    ext.status = pcie::cpl_status::sc;
+    gp.set_response_status(tlm::TLM_OK_RESPONSE);
+
+    if (ext.at == pcie::at_t::translation_req || !gp.get_data_ptr() ||
+        (!gp.is_read() && !gp.is_write())) {
+        SC_REPORT_WARNING(name(), "malformed memory request rejected");
+        gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+        ext.status = pcie::cpl_status::ur;
+        return;
+    }
+
+    auto fail = [&](unsigned cause, bool dtf, uint64_t at) {
+        f.cause = cause;
+        f.iotval = at;
+        report_fault(f, dtf);
+        ++m_st.dma_faults;
+        ext.status = pcie::cpl_status::ur;
+    };
+    // Forward [off, off + n) of the request to memory at pa.
+    auto forward = [&](uint64_t pa, unsigned off, unsigned n) {
+        tlm::tlm_generic_payload m;
+        m.set_command(gp.get_command());
+        m.set_address(pa);
+        m.set_data_ptr(gp.get_data_ptr() + off);
+        m.set_data_length(n);
+        m.set_streaming_width(n);
+        if (off == 0 && n == len && gp.get_byte_enable_ptr()) {
+            m.set_byte_enable_ptr(gp.get_byte_enable_ptr());
+            m.set_byte_enable_length(gp.get_byte_enable_length());
+        }
+        m.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        sc_core::sc_time d = m_p.mem_latency;
+        mem->b_transport(m, d);
+        sc_core::wait(d);
+        if (!m.is_response_ok()) {
+            gp.set_response_status(m.get_response_status());
+            ext.status = pcie::cpl_status::ur;
+            return false;
+        }
+        return true;
+    };
+
+    ctx_result ctx = locate_context(did);
+    unsigned cause = ctx.cause;
+    bool dtf = false;
+    if (!cause && ctx.bare && translated)
+        cause = CAUSE_TTYPE_DISALLOWED;
+    if (!cause && !ctx.bare) {
+        dtf = ctx.dc.tc & TC_DTF;
+        if (translated && !(ctx.dc.tc & TC_EN_ATS))
+            cause = CAUSE_TTYPE_DISALLOWED;
+        else if (ext.pv && !(ctx.dc.tc & TC_PDTV))
+            cause = CAUSE_TTYPE_DISALLOWED;
+    }
+    if (cause) {
+        fail(cause, dtf, iova);
+        return;
+    }
+    if (translated) {
+        ++m_st.dma_translated;
+        forward(iova, 0, len); // T2GPA = 0: the address is the physical address
+        return;
+    }
+    ++m_st.dma_untranslated;
+    const unsigned mode = unsigned(ctx.dc.fsc >> ATP_MODE_SHIFT);
+    if (ctx.bare || (ctx.dc.tc & TC_PDTV) || mode == ATP_BARE) {
+        forward(iova, 0, len);
+        return;
+    }
+    const bool umode = !ext.pv || !ext.priv;
+    unsigned off = 0;
+    while (off < len || (len == 0 && off == 0)) {
+        const uint64_t va = iova + off;
+        walk_result w = translate_sv39(ctx.dc, va);
+        if (w.status == walk_result::access_fault) {
+            fail(exec ? CAUSE_INSN_ACCESS_FAULT
+                      : is_write ? CAUSE_WRITE_ACCESS_FAULT : CAUSE_READ_ACCESS_FAULT,
+                 dtf, va);
+            return;
+        }
+        bool ok = w.status == walk_result::ok && (w.pte & PTE_A) &&
+                  (umode ? (w.pte & PTE_U) : !(w.pte & PTE_U));
+        if (ok) {
+            if (exec)
+                ok = w.pte & PTE_X;
+            else if (is_write)
+                ok = (w.pte & PTE_W) && (w.pte & PTE_D);
+            else
+                ok = w.pte & PTE_R;
+        }
+        if (!ok) {
+            fail(exec ? CAUSE_INSN_PAGE_FAULT
+                      : is_write ? CAUSE_WRITE_PAGE_FAULT : CAUSE_READ_PAGE_FAULT,
+                 dtf, va);
+            return;
+        }
+        const uint64_t in_page = va & (w.size - 1);
+        const unsigned n =
+            static_cast<unsigned>(std::min<uint64_t>(len - off, w.size - in_page));
+        if (!forward(w.pa_base | in_page, off, n))
+            return;
+        if (n == 0)
+            break;
+        off += n;
+    }
+}
+
+} // namespace prisim::iommu

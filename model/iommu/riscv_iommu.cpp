@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// riscv_iommu top: construction, register file (§1-§8), inbound TLP dispatch,
+// memory helpers, statistics.
+#include "iommu/riscv_iommu.h"
+
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+namespace prisim::iommu {
+
+namespace {
+
+std::string hex(uint64_t v)
+{
+    char b[24];
+    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+    return b;
+}
+
+uint64_t load_le(const unsigned char* p, unsigned len)
+{
+    uint64_t v = 0;
+    for (unsigned i = len; i-- > 0;)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+void store_le(unsigned char* p, uint64_t v, unsigned len)
+{
+    for (unsigned i = 0; i < len; ++i)
+        p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+bool is_msi_tbl(uint32_t off) { return off >= REG_MSI_CFG_TBL && off < REG_MSI_CFG_END; }
+
+// 64-bit registers present for our capabilities (§2).
+bool is_reg64(uint32_t off)
+{
+    switch (off) {
+    case REG_CAPABILITIES:
+    case REG_DDTP:
+    case REG_CQB:
+    case REG_FQB:
+    case REG_PQB:
+    case REG_ICVEC:
+        return true;
+    default:
+        return is_msi_tbl(off) && (off & 0xF) == 0;
+    }
+}
+
+// 32-bit registers present for our capabilities (§2).
+bool is_reg32(uint32_t off)
+{
+    switch (off) {
+    case REG_FCTL:
+    case REG_CQH:
+    case REG_CQT:
+    case REG_FQH:
+    case REG_FQT:
+    case REG_PQH:
+    case REG_PQT:
+    case REG_CQCSR:
+    case REG_FQCSR:
+    case REG_PQCSR:
+    case REG_IPSR:
+        return true;
+    default:
+        return is_msi_tbl(off) && ((off & 0xF) == 0x8 || (off & 0xF) == 0xC);
+    }
+}
+
+} // namespace
+
+riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
+    : sc_module(name), mmio("mmio"), mem("mem"), pcie_up("pcie_up"), pcie_down("pcie_down"),
+      m_p(p)
+{
+    SC_HAS_PROCESS(riscv_iommu);
+    if (m_p.clk_period == sc_core::SC_ZERO_TIME)
+        SC_REPORT_FATAL(this->name(), "iommu_params.clk_period must be > 0");
+    if (m_p.pas < 32 || m_p.pas > 56)
+        SC_REPORT_FATAL(this->name(), "iommu_params.pas must be in 32..56");
+    if (m_p.pq_max_log2sz < 1 || m_p.pq_max_log2sz > 16)
+        SC_REPORT_FATAL(this->name(),
+                        "iommu_params.pq_max_log2sz must be in 1..16 (rtl/pq_writer MaxLog2Sz)");
+    if (m_p.ats_itags < 1 || m_p.ats_itags > 32)
+        SC_REPORT_FATAL(this->name(), "iommu_params.ats_itags must be in 1..32");
+
+    mmio.register_b_transport(this, &riscv_iommu::mmio_b_transport);
+    mmio.register_transport_dbg(this, &riscv_iommu::mmio_transport_dbg);
+    pcie_up.register_b_transport(this, &riscv_iommu::pcie_b_transport);
+
+    m_pq = std::make_unique<pq_engine>("pq_writer", static_cast<pq_engine_client&>(*this),
+                                       m_p.clk_period, m_p.stop_marker_needs_pasid);
+    m_ddtc.resize(m_p.ddtc_entries);
+    m_iotlb.resize(m_p.iotlb_entries);
+    m_itags.resize(m_p.ats_itags);
+
+    SC_THREAD(pr_thread);
+    SC_THREAD(cq_thread);
+    SC_THREAD(fq_thread);
+    SC_THREAD(msi_thread);
+    SC_THREAD(down_thread);
+}
+
+riscv_iommu::~riscv_iommu() = default;
+
+// ============================ register file ============================
+
+uint64_t riscv_iommu::capabilities() const
+{
+    return CAP_VERSION_1_0 | CAP_SV39 | CAP_ATS | (uint64_t(0) << CAP_IGS_SHIFT) |
+           (uint64_t(m_p.pas) << CAP_PAS_SHIFT);
+}
+
+uint32_t riscv_iommu::cqcsr_value() const
+{
+    const bool en = m_cqcsr & CQCSR_CQEN;
+    return m_cqcsr | (en || m_cq_active ? XQCSR_ON : 0) | (!en && m_cq_active ? XQCSR_BUSY : 0);
+}
+
+uint32_t riscv_iommu::fqcsr_value() const
+{
+    const bool en = m_fqcsr & FQCSR_FQEN;
+    return m_fqcsr | (en || m_fq_writing ? XQCSR_ON : 0) | (!en && m_fq_writing ? XQCSR_BUSY : 0);
+}
+
+// §1: 4- or 8-byte naturally aligned; 32-bit registers only as 32-bit
+// accesses. An 8-byte access to a place where no register is present (HPM,
+// debug, reserved) reads 0 like any absent register.
+bool riscv_iommu::access_legal(uint32_t off, unsigned size) const
+{
+    if ((size != 4 && size != 8) || off % size)
+        return false;
+    if (size == 8)
+        return is_reg64(off) || (!is_reg32(off) && !is_reg32(off + 4));
+    return true;
+}
+
+uint64_t riscv_iommu::reg64_value(uint32_t off) const
+{
+    switch (off) {
+    case REG_CAPABILITIES: return capabilities();
+    case REG_DDTP: return m_ddtp; // busy is always 0
+    case REG_CQB: return m_cqb;
+    case REG_FQB: return m_fqb;
+    case REG_PQB: return m_pqb;
+    case REG_ICVEC: return m_icvec;
+    default:
+        if (is_msi_tbl(off))
+            return m_msi_addr[(off - REG_MSI_CFG_TBL) / 16];
+        return 0;
+    }
+}
+
+uint32_t riscv_iommu::reg32_value(uint32_t off) const
+{
+    switch (off) {
+    case REG_FCTL: return 0; // BE = 0, WSI = 0 (MSI only), GXL = 0: all read-only
+    case REG_CQH: return m_cqh;
+    case REG_CQT: return m_cqt;
+    case REG_FQH: return m_fqh;
+    case REG_FQT: return m_fqt;
+    case REG_PQH: return m_pqh;
+    case REG_PQT: return m_pq->pqt();
+    case REG_CQCSR: return cqcsr_value();
+    case REG_FQCSR: return fqcsr_value();
+    case REG_PQCSR: return m_pq->pqcsr() & PQCSR_DEFINED;
+    case REG_IPSR: return m_ipsr;
+    default:
+        if (is_msi_tbl(off)) {
+            unsigned v = (off - REG_MSI_CFG_TBL) / 16;
+            return (off & 0xF) == 0x8 ? m_msi_data[v] : m_msi_ctl[v];
+        }
+        return 0;
+    }
+}
+
+uint64_t riscv_iommu::reg_read(uint32_t off, unsigned size) const
+{
+    if (size == 8)
+        return is_reg64(off) ? reg64_value(off) : 0;
+    const uint32_t base = off & ~7u;
+    if (is_reg64(base))
+        return (reg64_value(base) >> ((off & 4) * 8)) & 0xFFFFFFFFu;
+    return reg32_value(off);
+}
+
+void riscv_iommu::reg_write(uint32_t off, unsigned size, uint64_t value)
+{
+    if (size == 8) {
+        if (is_reg64(off))
+            reg64_write(off, value);
+        return;
+    }
+    const uint32_t base = off & ~7u;
+    if (is_reg64(base)) {
+        // One half of a 64-bit register (§1: either order works).
+        const unsigned sh = (off & 4) * 8;
+        uint64_t merged = (reg64_value(base) & ~(uint64_t(0xFFFFFFFFu) << sh)) |
+                          ((value & 0xFFFFFFFFu) << sh);
+        reg64_write(base, merged);
+        return;
+    }
+    reg32_write(off, static_cast<uint32_t>(value));
+}
+
+void riscv_iommu::write_ddtp(uint64_t v)
+{
+    const unsigned old_mode = m_ddtp & DDTP_MODE;
+    unsigned mode = v & DDTP_MODE;
+    if (mode > DDTP_1LVL)
+        mode = old_mode; // WARL: 2LVL, 3LVL, reserved and custom modes are not supported
+    if (mode != old_mode && mode == DDTP_BARE && old_mode != DDTP_OFF) {
+        // §5: -> Bare is defined only from Off.
+        SC_REPORT_WARNING(name(), ("ddtp write " + hex(v) +
+                                   " ignored: a change to Bare is defined only from Off")
+                                      .c_str());
+        return;
+    }
+    const uint64_t ppn = field(v, 53, 10) & ((uint64_t(1) << (m_p.pas - 12)) - 1);
+    m_ddtp = mode | (ppn << DDTP_PPN_SHIFT);
+}
+
+bool riscv_iommu::write_queue_base(const char* reg, uint64_t& base, uint64_t v, bool on,
+                                   unsigned max_log2sz)
+{
+    if (on) {
+        // §6.1: UNSPECIFIED; the reference model drops the write.
+        SC_REPORT_WARNING(name(), (std::string(reg) + " write " + hex(v) +
+                                   " dropped: the queue is on")
+                                      .c_str());
+        return false;
+    }
+    uint64_t l = v & QB_LOG2SZM1;
+    if (l > max_log2sz - 1)
+        l = max_log2sz - 1; // WARL
+    const uint64_t ppn = field(v, 53, 10) & ((uint64_t(1) << (m_p.pas - 12)) - 1);
+    base = (ppn << QB_PPN_SHIFT) | l;
+    return true;
+}
+
+void riscv_iommu::reg64_write(uint32_t off, uint64_t v)
+{
+    switch (off) {
+    case REG_CAPABILITIES:
+        return; // read-only
+    case REG_DDTP:
+        write_ddtp(v);
+        return;
+    case REG_CQB:
+        // §6.1: after a base write, bits 31:LOG2SZ of the software-owned index read 0.
+        if (write_queue_base("cqb", m_cqb, v, cqcsr_value() & (XQCSR_ON | XQCSR_BUSY), 32))
+            m_cqt &= static_cast<uint32_t>(qmask(m_cqb));
+        return;
+    case REG_FQB:
+        if (write_queue_base("fqb", m_fqb, v, fqcsr_value() & (XQCSR_ON | XQCSR_BUSY), 32))
+            m_fqh &= static_cast<uint32_t>(qmask(m_fqb));
+        return;
+    case REG_PQB:
+        if (write_queue_base("pqb", m_pqb, v, m_pq->pqcsr() & (XQCSR_ON | XQCSR_BUSY),
+                             m_p.pq_max_log2sz)) {
+            m_pqh &= static_cast<uint32_t>(qmask(m_pqb));
+            m_pq->set_base(field(m_pqb, 53, 10), m_pqb & QB_LOG2SZM1);
+            m_pq->set_pqh(m_pqh);
+            pq_occupancy_update();
+        }
+        return;
+    case REG_ICVEC:
+        m_icvec = v & ICVEC_WRITABLE;
+        return;
+    default:
+        if (is_msi_tbl(off))
+            m_msi_addr[(off - REG_MSI_CFG_TBL) / 16] = v & MSI_ADDR_MASK;
+        return;
+    }
+}
+
+void riscv_iommu::reg32_write(uint32_t off, uint32_t v)
+{
+    switch (off) {
+    case REG_CQT:
+        m_cqt = v & static_cast<uint32_t>(qmask(m_cqb));
+        m_cq_ev.notify(sc_core::SC_ZERO_TIME);
+        return;
+    case REG_FQH:
+        m_fqh = v & static_cast<uint32_t>(qmask(m_fqb));
+        return;
+    case REG_PQH:
+        m_pqh = v & static_cast<uint32_t>(qmask(m_pqb));
+        m_pq->set_pqh(m_pqh);
+        pq_occupancy_update();
+        return;
+    case REG_CQCSR:
+        write_cqcsr(v);
+        return;
+    case REG_FQCSR:
+        write_fqcsr(v);
+        return;
+    case REG_PQCSR:
+        m_pq->write_csr(v);
+        return;
+    case REG_IPSR:
+        write_ipsr(v);
+        return;
+    default:
+        if (is_msi_tbl(off)) {
+            unsigned vec = (off - REG_MSI_CFG_TBL) / 16;
+            if ((off & 0xF) == 0x8)
+                m_msi_data[vec] = v;
+            else
+                write_msi_vec_ctl(vec, v);
+        }
+        return; // fctl, cqh, fqt, pqt, absent registers: read-only / ignored
+    }
+}
+
+void riscv_iommu::write_cqcsr(uint32_t v)
+{
+    const uint32_t old = m_cqcsr;
+    m_cqcsr &= ~(v & CQCSR_ERRORS); // RW1C (fence_w_ip is reserved with fctl.WSI = 0)
+    if (!(old & CQCSR_CQEN) && (v & CQCSR_CQEN)) {
+        // §7.1: cqen 0 -> 1 resets cqh and clears the error bits.
+        m_cqh = 0;
+        m_cqcsr &= ~CQCSR_ERRORS;
+    }
+    m_cqcsr = (m_cqcsr & ~(CQCSR_CQEN | CQCSR_CIE)) | (v & (CQCSR_CQEN | CQCSR_CIE));
+    update_cip();
+    m_cq_ev.notify(sc_core::SC_ZERO_TIME);
+}
+
+void riscv_iommu::write_fqcsr(uint32_t v)
+{
+    const uint32_t old = m_fqcsr;
+    m_fqcsr &= ~(v & FQCSR_ERRORS);
+    if (!(old & FQCSR_FQEN) && (v & FQCSR_FQEN)) {
+        m_fqt = 0;
+        m_fqcsr &= ~FQCSR_ERRORS;
+    }
+    m_fqcsr = (m_fqcsr & ~(FQCSR_FQEN | FQCSR_FIE)) | (v & (FQCSR_FQEN | FQCSR_FIE));
+    if ((m_fqcsr & FQCSR_FIE) && (m_fqcsr & FQCSR_ERRORS))
+        set_ipsr(IPSR_FIP);
+}
+
+void riscv_iommu::write_ipsr(uint32_t v)
+{
+    m_ipsr &= ~(v & (IPSR_CIP | IPSR_FIP | IPSR_PMIP | IPSR_PIP));
+    // §8.1: a set condition that still holds re-asserts the bit at once.
+    update_cip();
+    if ((m_fqcsr & FQCSR_FIE) && (m_fqcsr & FQCSR_ERRORS))
+        set_ipsr(IPSR_FIP);
+    const uint32_t pq = m_pq->pqcsr();
+    if ((pq & PQCSR_PIE) && (pq & PQCSR_ERRORS))
+        set_ipsr(IPSR_PIP);
+}
+
+void riscv_iommu::write_msi_vec_ctl(unsigned vec, uint32_t v)
+{
+    const bool was_masked = m_msi_ctl[vec] & MSI_VEC_CTL_M;
+    m_msi_ctl[vec] = v & MSI_VEC_CTL_M;
+    if (was_masked && !(v & MSI_VEC_CTL_M) && m_msi_pending[vec]) {
+        // §8.3: a masked message is remembered and sent when unmasked.
+        m_msi_pending[vec] = false;
+        m_msi_q.push_back({m_msi_addr[vec], m_msi_data[vec]});
+        m_msi_ev.notify(sc_core::SC_ZERO_TIME);
+    }
+}
+
+void riscv_iommu::mmio_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
+{
+    (void)delay;
+    const uint64_t addr = gp.get_address();
+    const unsigned len = gp.get_data_length();
+    unsigned char* data = gp.get_data_ptr();
+    if (addr >= REG_PAGE_SIZE || len > REG_PAGE_SIZE - addr || !data) {
+        gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return;
+    }
+    const uint32_t off = static_cast<uint32_t>(addr);
+    gp.set_response_status(tlm::TLM_OK_RESPONSE);
+    if (!access_legal(off, len) || gp.get_byte_enable_ptr() || gp.get_streaming_width() < len) {
+        // §1: UNSPECIFIED; reference-model convention: reads all-ones, writes dropped.
+        ++m_st.mmio_illegal;
+        std::ostringstream m;
+        m << "illegal register " << (gp.is_read() ? "read" : "write") << " at offset "
+          << hex(off) << " size " << len << (gp.get_byte_enable_ptr() ? " with byte enables" : "")
+          << (gp.is_read() ? ": reads all-ones" : ": dropped");
+        SC_REPORT_WARNING(name(), m.str().c_str());
+        if (gp.is_read())
+            std::memset(data, 0xFF, len);
+        return;
+    }
+    if (gp.is_read())
+        store_le(data, reg_read(off, len), len);
+    else if (gp.is_write())
+        reg_write(off, len, load_le(data, len));
+}
+
+unsigned riscv_iommu::mmio_transport_dbg(tlm::tlm_generic_payload& gp)
+{
+    const uint64_t addr = gp.get_address();
+    const unsigned len = gp.get_data_length();
+    if (!gp.is_read() || addr >= REG_PAGE_SIZE || !gp.get_data_ptr() ||
+        !access_legal(static_cast<uint32_t>(addr), len))
+        return 0;
+    store_le(gp.get_data_ptr(), reg_read(static_cast<uint32_t>(addr), len), len);
+    return len;
+}
+
+// ============================ inbound PCIe ============================
+
+void riscv_iommu::pcie_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
+{
+    auto* ext = gp.get_extension<pcie::tlp_ext>();
+    if (!ext) {
+        SC_REPORT_WARNING(name(), "inbound transaction without a pcie::tlp_ext rejected");
+        gp.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    const bool payload8 = gp.get_data_ptr() && gp.get_data_length() >= 8;
+    switch (ext->kind) {
+    case pcie::tlp_kind::page_request: {
+        if (!payload8 || !gp.is_write()) {
+            SC_REPORT_WARNING(name(), "malformed Page Request (needs an 8-byte WRITE) rejected");
+            gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+            return;
+        }
+        // Posted: queue it and return at once (pr_thread processes it).
+        page_req pr;
+        pr.rid = ext->rid;
+        pr.dsv = ext->dsv;
+        pr.dseg = ext->dseg;
+        pr.pv = ext->pv;
+        pr.pasid = ext->pasid & 0xFFFFF;
+        pr.priv = ext->pv && ext->priv; // §12: 0 without a PASID
+        pr.exec = ext->pv && ext->exec;
+        pr.payload = pcie::load_le64(gp.get_data_ptr());
+        dev_counters& d = m_dev[pr.did()];
+        ++d.pr_received;
+        if (pcie::pr_l(pr.payload))
+            ++d.pr_last_received;
+        m_pr_q.push_back(pr);
+        m_pr_ev.notify(sc_core::SC_ZERO_TIME);
+        gp.set_response_status(tlm::TLM_OK_RESPONSE);
+        return;
+    }
+    case pcie::tlp_kind::inval_completion:
+        if (!payload8) {
+            SC_REPORT_WARNING(name(), "malformed Invalidate Completion rejected");
+            gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+            return;
+        }
+        handle_inval_completion(*ext, pcie::load_le64(gp.get_data_ptr()));
+        gp.set_response_status(tlm::TLM_OK_RESPONSE);
+        return;
+    case pcie::tlp_kind::ats_translation_req:
+        sc_core::wait(delay);
+        delay = sc_core::SC_ZERO_TIME;
+        if (!payload8) {
+            SC_REPORT_WARNING(name(), "malformed ATS Translation Request (needs 8 bytes) rejected");
+            gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+            return;
+        }
+        handle_ats(gp, *ext);
+        return;
+    case pcie::tlp_kind::mem_read:
+    case pcie::tlp_kind::mem_write:
+        sc_core::wait(delay);
+        delay = sc_core::SC_ZERO_TIME;
+        handle_dma(gp, *ext);
+        return;
+    default:
+        SC_REPORT_WARNING(name(), "inbound PRG Response / Invalidate Request rejected: "
+                                  "those travel from the IOMMU to devices");
+        gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+}
+
+// ============================ memory helpers ============================
+
+bool riscv_iommu::mem_read(uint64_t addr, void* data, unsigned len)
+{
+    tlm::tlm_generic_payload gp;
+    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_address(addr);
+    gp.set_data_ptr(static_cast<unsigned char*>(data));
+    gp.set_data_length(len);
+    gp.set_streaming_width(len);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time d = m_p.mem_latency;
+    mem->b_transport(gp, d);
+    sc_core::wait(d);
+    return gp.is_response_ok();
+}
+
+bool riscv_iommu::mem_write(uint64_t addr, const void* data, unsigned len)
+{
+    tlm::tlm_generic_payload gp;
+    gp.set_command(tlm::TLM_WRITE_COMMAND);
+    gp.set_address(addr);
+    gp.set_data_ptr(static_cast<unsigned char*>(const_cast<void*>(data)));
+    gp.set_data_length(len);
+    gp.set_streaming_width(len);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time d = m_p.mem_latency;
+    mem->b_transport(gp, d);
+    sc_core::wait(d);
+    return gp.is_response_ok();
+}
+
+void riscv_iommu::wait_cycles(unsigned n)
+{
+    if (n)
+        sc_core::wait(m_p.clk_period * double(n));
+}
+
+// ============================ observers ============================
+
+uint32_t riscv_iommu::pq_occupancy() const
+{
+    return static_cast<uint32_t>((uint64_t(m_pq->pqt()) - m_pqh) & qmask(m_pqb));
+}
+
+uint64_t riscv_iommu::rtl_cycles() const { return m_pq->cycles(); }
+double riscv_iommu::rtl_host_seconds() const { return m_pq->host_seconds(); }
+
+void riscv_iommu::pq_occupancy_update() { m_pq_occ.set(pq_occupancy(), sc_core::sc_time_stamp()); }
+
+void riscv_iommu::report(prisim::stat_sink& s, const std::string& prefix) const
+{
+    const std::string p = prefix + ".";
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    s.counter(p + "pq.records_written", m_st.pq_records_written);
+    s.counter(p + "pq.occupancy_hwm", m_pq_occ.hwm());
+    s.value(p + "pq.occupancy_avg", m_pq_occ.average(now));
+    s.counter(p + "pq.overflows", m_st.pq_overflows);
+    s.counter(p + "pq.drop.disabled", m_st.pq_drop_disabled);
+    s.counter(p + "pq.drop.memfault", m_st.pq_drop_memfault);
+    s.counter(p + "pq.drop.overflow", m_st.pq_drop_overflow);
+    s.counter(p + "pq.drop.full", m_st.pq_drop_full);
+    s.counter(p + "pq.drop.write_fault", m_st.pq_drop_write_fault);
+    s.counter(p + "pq.discard_l0", m_st.pq_discard_l0);
+    s.counter(p + "pq.discard_stop_marker", m_st.pq_discard_stop_marker);
+    s.counter(p + "auto_resp.success", m_st.ar_success);
+    s.counter(p + "auto_resp.invalid", m_st.ar_invalid);
+    s.counter(p + "auto_resp.failure", m_st.ar_failure);
+    static const char* const ar_names[AR_NR] = {
+        "pq_full", "pq_overflow", "pq_disabled", "pq_memfault", "pq_write_fault", "mode_off",
+        "mode_bare", "did_too_wide", "ddt_load_fault", "dc_invalid", "dc_misconfigured",
+        "en_pri_off"};
+    for (unsigned i = 0; i < AR_NR; ++i)
+        s.counter(p + "auto_resp.cause." + ar_names[i], m_st.ar_cause[i]);
+    s.counter(p + "ats.requests", m_st.ats_requests);
+    s.counter(p + "ats.not_present", m_st.ats_not_present);
+    s.counter(p + "ats.ur", m_st.ats_ur);
+    s.counter(p + "ats.ca", m_st.ats_ca);
+    s.counter(p + "ats.inval_completions", m_st.ats_inval_completions);
+    s.counter(p + "ats.inval_timeouts", m_st.ats_inval_timeouts);
+    s.counter(p + "ats.inval_unexpected", m_st.ats_inval_unexpected);
+    s.counter(p + "dma.translated", m_st.dma_translated);
+    s.counter(p + "dma.untranslated", m_st.dma_untranslated);
+    s.counter(p + "dma.faults", m_st.dma_faults);
+    s.counter(p + "fq.records_written", m_st.fq_records_written);
+    s.counter(p + "fq.overflows", m_st.fq_overflows);
+    s.counter(p + "fq.dropped", m_st.fq_dropped);
+    s.counter(p + "cq.commands", m_st.cq_commands);
+    s.counter(p + "cq.illegal", m_st.cq_illegal);
+    s.counter(p + "cq.iotinval_vma", m_st.cq_iotinval_vma);
+    s.counter(p + "cq.iotinval_gvma", m_st.cq_iotinval_gvma);
+    s.counter(p + "cq.iofence_c", m_st.cq_iofence_c);
+    s.counter(p + "cq.iodir", m_st.cq_iodir);
+    s.counter(p + "cq.ats_prgr", m_st.cq_ats_prgr);
+    s.counter(p + "cq.ats_inval", m_st.cq_ats_inval);
+    s.counter(p + "msi.sent", m_st.msi_sent);
+    s.counter(p + "msi.deferred", m_st.msi_deferred);
+    s.counter(p + "msi.faults", m_st.msi_faults);
+    s.counter(p + "iotlb.hits", m_st.iotlb_hits);
+    s.counter(p + "iotlb.misses", m_st.iotlb_misses);
+    s.counter(p + "ddtc.hits", m_st.ddtc_hits);
+    s.counter(p + "ddtc.misses", m_st.ddtc_misses);
+    s.counter(p + "mmio.illegal", m_st.mmio_illegal);
+    s.counter(p + "rtl.pq_writer.cycles", m_pq->cycles());
+    for (const auto& [did, c] : m_dev) {
+        char b[16];
+        std::snprintf(b, sizeof b, "%04x", did);
+        const std::string d = p + "dev." + b + ".";
+        s.counter(d + "pr_received", c.pr_received);
+        s.counter(d + "pr_last_received", c.pr_last_received);
+        s.counter(d + "pq_records_written", c.pq_records_written);
+        s.counter(d + "auto_resp_success", c.auto_resp_success);
+        s.counter(d + "auto_resp_invalid", c.auto_resp_invalid);
+        s.counter(d + "auto_resp_failure", c.auto_resp_failure);
+        s.counter(d + "discarded_l0", c.discarded_l0);
+        s.counter(d + "discarded_stop_marker", c.discarded_stop_marker);
+    }
+}
+
+} // namespace prisim::iommu

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// riscv_iommu: a register-compatible RISC-V IOMMU 1.0 with ATS and PRI, in
+// SystemC/TLM-2.0 (spec digest: shared/spec/riscv-iommu.md, cited as §n).
+//
+// What it models:
+// - The register page (§1-§8) of an IOMMU whose capabilities are: version
+//   1.0, Sv39, ATS (with PRI), IGS = MSI only, PAS from the parameters and
+//   nothing else (no MSI_FLAT, so 32-byte device contexts; no PD8/17/20, no
+//   G-stage, no HPM, no debug interface, no QoS IDs, little-endian only).
+//   Access rules of §1, including the illegal-access convention of the
+//   reference model (reads all-ones, writes dropped) with a warning.
+// - Device directory: Off, Bare and 1LVL modes, a DDT cache keyed by
+//   device_id, the §15.4 misconfiguration checks that apply.
+// - Sv39 first-stage walks of DC.fsc (iosatp), an IOTLB (fully associative,
+//   LRU, keyed by PSCID + VPN), ATS Translation Requests (§14), Translated and
+//   Untranslated DMA passed on to memory at the physical address.
+// - Command queue (IOTINVAL.VMA/GVMA, IOFENCE.C, IODIR, ATS.INVAL with ITag
+//   tracking and timeout, ATS.PRGR), fault queue, MSI interrupts with masking.
+// - Page Requests: §13.1 steps 1-5 here, steps 6-11 in the Verilated
+//   rtl/pq_writer (pq_engine), auto-responses per §13.3/§13.4.
+// - Time: every memory access the IOMMU makes costs mem_latency (plus what the
+//   bus annotates); cache hits cost cycles; the RTL is clocked at clk_period
+//   only while it has work (DESIGN.md §5).
+//
+// What it does not model:
+// - 2LVL/3LVL directories, process directories (PDTV = 1 is accepted only with
+//   pdtp.MODE = Bare), G-stage translation, MSI page tables, hardware A/D
+//   updates, big-endian structures, wired interrupts, HPM, the debug
+//   translation interface.
+// - Requests carrying a PASID through a DC with PDTV = 0 are "transaction type
+//   disallowed" (cause 260), as the spec's translation process says; Page
+//   Requests are not affected (they need no process context).
+// - Contention: walks, fetches and writes of different requesters overlap in
+//   time; there are no walk slots or port widths.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "common/stats.h"
+#include "iommu/iommu_defs.h"
+#include "iommu/pq_engine.h"
+#include "pcie/tlp.h"
+
+namespace prisim::iommu {
+
+struct iommu_params {
+    sc_core::sc_time clk_period{1, sc_core::SC_NS};   // IOMMU clock (RTL and cycle-counted latencies)
+    sc_core::sc_time mem_latency{80, sc_core::SC_NS}; // each memory access the IOMMU makes
+    unsigned iotlb_entries = 64;                       // fully associative, LRU
+    unsigned iotlb_hit_cycles = 3;
+    unsigned ddtc_entries = 8;
+    unsigned ddtc_hit_cycles = 3;
+    unsigned pq_max_log2sz = 16;         // pq_writer MaxLog2Sz: pqb.LOG2SZ-1 is WARL up to this - 1
+    bool stop_marker_needs_pasid = true; // riscv-iommu.md §12 note
+    unsigned pas = 56;                   // capabilities.PAS
+    // ATS.INVAL: ITags in the pool (the reference model has 2) and the time
+    // after which an outstanding invalidation counts as timed out (ESTIMATE:
+    // PCIe allows up to 90 s; a simulation wants a bound it reaches).
+    unsigned ats_itags = 2;
+    sc_core::sc_time ats_inval_timeout{1, sc_core::SC_MS};
+};
+
+class riscv_iommu : public sc_core::sc_module, private pq_engine_client {
+public:
+    tlm_utils::simple_target_socket<riscv_iommu> mmio;         // register page; address = offset 0..0xFFF
+    tlm_utils::simple_initiator_socket<riscv_iommu> mem;       // system bus: DRAM and MSI controller
+    tlm_utils::simple_target_socket<riscv_iommu> pcie_up;      // inbound TLPs from the PCIe link
+    tlm_utils::simple_initiator_socket<riscv_iommu> pcie_down; // PRG Responses, Invalidate Requests
+
+    riscv_iommu(sc_core::sc_module_name name, const iommu_params& p);
+    ~riscv_iommu() override;
+
+    // Statistics under prefix (e.g. "iommu0"); names in README.md.
+    void report(prisim::stat_sink& sink, const std::string& prefix) const;
+
+    // Per device_id counters the scoreboard reads.
+    struct dev_counters {
+        uint64_t pr_received = 0, pr_last_received = 0, pq_records_written = 0,
+                 auto_resp_success = 0, auto_resp_invalid = 0, auto_resp_failure = 0,
+                 discarded_l0 = 0, discarded_stop_marker = 0;
+    };
+    const std::map<uint32_t, dev_counters>& per_device() const { return m_dev; }
+    uint32_t pq_occupancy() const;     // (pqt - pqh) mod N now
+    uint64_t rtl_cycles() const;       // cycles the pq_writer was clocked
+    double rtl_host_seconds() const;   // host time spent evaluating it (host.json only)
+
+private:
+    // ---------------- register file (riscv_iommu.cpp) ----------------
+    void mmio_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    unsigned mmio_transport_dbg(tlm::tlm_generic_payload& gp);
+    bool access_legal(uint32_t off, unsigned size) const;
+    uint64_t reg_read(uint32_t off, unsigned size) const;
+    void reg_write(uint32_t off, unsigned size, uint64_t value);
+    uint64_t reg64_value(uint32_t off) const;
+    uint32_t reg32_value(uint32_t off) const;
+    void reg64_write(uint32_t off, uint64_t value);
+    void reg32_write(uint32_t off, uint32_t value);
+    void write_ddtp(uint64_t v);
+    bool write_queue_base(const char* reg, uint64_t& base, uint64_t v, bool on, unsigned max_log2sz);
+    void write_cqcsr(uint32_t v);
+    void write_fqcsr(uint32_t v);
+    void write_ipsr(uint32_t v);
+    void write_msi_vec_ctl(unsigned vec, uint32_t v);
+    uint32_t cqcsr_value() const;
+    uint32_t fqcsr_value() const;
+    uint64_t capabilities() const;
+
+    static uint64_t qmask(uint64_t base) { return (uint64_t(2) << (base & QB_LOG2SZM1)) - 1; }
+    static uint64_t qaddr(uint64_t base, uint64_t idx, unsigned entry)
+    {
+        return (field(base, 53, 10) << 12) | (idx * entry);
+    }
+
+    // ---------------- inbound PCIe (riscv_iommu.cpp dispatch) ----------------
+    void pcie_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+
+    // ---------------- memory helpers ----------------
+    // Blocking access through `mem`, waits for mem_latency + the annotated
+    // delay. Returns false on an error response (access fault).
+    bool mem_read(uint64_t addr, void* data, unsigned len);
+    bool mem_write(uint64_t addr, const void* data, unsigned len);
+    void wait_cycles(unsigned n);
+
+    // ---------------- translation (iommu_xlate.cpp) ----------------
+    struct dc_result {
+        unsigned cause = 0; // 0 = DC found and valid
+        device_context dc{};
+    };
+    dc_result lookup_dc(uint32_t did);
+    unsigned check_dc(const device_context& dc) const;
+    // Early checks shared by every inbound transaction kind: ddtp mode,
+    // device_id width, DC. Sets bare = true if the IOMMU is in Bare mode.
+    struct ctx_result {
+        unsigned cause = 0;
+        bool bare = false;
+        device_context dc{};
+    };
+    ctx_result locate_context(uint32_t did);
+
+    struct walk_result {
+        enum kind { ok, page_fault, access_fault } status = ok;
+        uint64_t pa_base = 0; // physical base of the page
+        uint64_t size = 4096;
+        uint64_t pte = 0;     // leaf PTE (permission bits)
+    };
+    walk_result translate_sv39(const device_context& dc, uint64_t iova);
+    walk_result walk_sv39(uint64_t root_ppn, uint64_t iova);
+
+    struct iotlb_entry {
+        bool valid = false;
+        uint32_t pscid = 0;
+        bool gv = false;
+        uint32_t gscid = 0;
+        uint64_t va_base = 0, size = 0, pa_base = 0, pte = 0;
+        uint64_t lru = 0;
+    };
+    iotlb_entry* iotlb_lookup(uint32_t pscid, uint64_t iova);
+    void iotlb_fill(uint32_t pscid, const walk_result& w, uint64_t iova);
+    void iotlb_inval_vma(bool gv, uint32_t gscid, bool av, uint64_t addr, bool pscv,
+                         uint32_t pscid);
+    void iotlb_flush();
+
+    void handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext);
+    void handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext);
+
+    // ---------------- queues, MSI, page requests (iommu_queues.cpp) ----------------
+    struct fault_info {
+        unsigned cause = 0;
+        unsigned ttyp = 0;
+        uint32_t did = 0;
+        bool pv = false;
+        uint32_t pid = 0;
+        bool priv = false;
+        uint64_t iotval = 0, iotval2 = 0;
+    };
+    void report_fault(const fault_info& f, bool dtf);
+    void fq_thread();
+
+    void set_ipsr(uint32_t bit);
+    void update_cip();
+    void raise_msi(unsigned vec);
+    void msi_thread();
+
+    struct out_msg {
+        pcie::tlp_kind kind = pcie::tlp_kind::prg_response;
+        uint16_t rid = 0;
+        bool dsv = false;
+        uint8_t dseg = 0;
+        bool pv = false;
+        uint32_t pasid = 0;
+        uint64_t payload = 0;
+        pcie::origin from = pcie::origin::software;
+        unsigned itag = 0;
+    };
+    void send_down(const out_msg& m);
+    void down_thread();
+
+    struct page_req {
+        uint16_t rid = 0;
+        bool dsv = false;
+        uint8_t dseg = 0;
+        bool pv = false;
+        uint32_t pasid = 0;
+        bool priv = false, exec = false;
+        uint64_t payload = 0;
+        uint32_t did() const { return dsv ? (uint32_t(dseg) << 16) | rid : rid; }
+    };
+    enum ar_cause : unsigned {
+        AR_PQ_FULL, AR_PQ_OVERFLOW, AR_PQ_DISABLED, AR_PQ_MEMFAULT, AR_PQ_WRITE_FAULT,
+        AR_MODE_OFF, AR_MODE_BARE, AR_DID_TOO_WIDE, AR_DDT_LOAD_FAULT, AR_DC_INVALID,
+        AR_DC_MISCONFIGURED, AR_EN_PRI_OFF, AR_NR
+    };
+    void pr_thread();
+    void handle_page_request(const page_req& pr);
+    bool is_stop_marker(bool pv, uint64_t payload) const;
+    void count_auto_response(uint32_t did, unsigned code);
+
+    void cq_thread();
+    enum class cmd_result { done, illegal, mem_fault, timeout };
+    cmd_result execute(const command& c);
+    cmd_result cmd_iofence(const command& c);
+    void handle_inval_completion(const pcie::tlp_ext& ext, uint64_t payload);
+    bool itag_busy() const;
+    void itag_expire();
+    void itag_wait_next();
+
+    // pq_engine_client
+    bool pq_mem_write(uint64_t addr, const unsigned char* data16) override;
+    void pq_auto_response(uint32_t did, bool pv, uint32_t pid, unsigned prgi,
+                          unsigned code) override;
+    void pq_done(const pq_request& req, pq_cause cause, bool auto_resp) override;
+    void pq_pip_set() override;
+    void pq_status_changed(uint32_t old_csr, uint32_t new_csr, uint32_t old_pqt,
+                           uint32_t new_pqt) override;
+    void pq_occupancy_update();
+
+    // ---------------- state ----------------
+    const iommu_params m_p;
+    std::unique_ptr<pq_engine> m_pq;
+
+    uint64_t m_ddtp = 0;
+    uint64_t m_cqb = 0, m_fqb = 0, m_pqb = 0;
+    uint32_t m_cqh = 0, m_cqt = 0, m_fqh = 0, m_fqt = 0, m_pqh = 0;
+    uint32_t m_cqcsr = 0, m_fqcsr = 0; // RW and RW1C bits; on/busy are derived
+    uint32_t m_ipsr = 0;
+    uint64_t m_icvec = 0;
+    uint64_t m_msi_addr[MSI_VECTORS] = {};
+    uint32_t m_msi_data[MSI_VECTORS] = {};
+    uint32_t m_msi_ctl[MSI_VECTORS] = {};
+    bool m_msi_pending[MSI_VECTORS] = {};
+
+    // DDT cache (keyed by device_id) and IOTLB
+    struct ddtc_entry {
+        bool valid = false;
+        uint32_t did = 0;
+        device_context dc{};
+        uint64_t lru = 0;
+    };
+    std::vector<ddtc_entry> m_ddtc;
+    std::vector<iotlb_entry> m_iotlb;
+    uint64_t m_lru_clock = 0;
+
+    // command queue
+    bool m_cq_active = false; // a command is being executed
+    sc_core::sc_event m_cq_ev;
+    struct itag {
+        bool busy = false;
+        uint16_t rid = 0;
+        bool dsv = false;
+        uint8_t dseg = 0;
+        unsigned received = 0;
+        sc_core::sc_time deadline;
+    };
+    std::vector<itag> m_itags;
+    bool m_ats_timed_out = false;
+    sc_core::sc_event m_itag_ev;
+
+    // fault queue
+    std::deque<fault_record> m_fq_pending;
+    unsigned m_fq_writing = 0;
+    sc_core::sc_event m_fq_ev;
+
+    // MSI
+    struct msi_msg {
+        uint64_t addr;
+        uint32_t data;
+    };
+    std::deque<msi_msg> m_msi_q;
+    sc_core::sc_event m_msi_ev;
+
+    // outbound messages: payloads with a memory manager, so that a link that
+    // keeps a posted message (acquire) keeps it alive
+    struct out_txn : tlm::tlm_generic_payload {
+        unsigned char data[8] = {};
+        pcie::tlp_ext ext;
+    };
+    class out_mm : public tlm::tlm_mm_interface {
+    public:
+        ~out_mm() override;
+        out_txn* alloc();
+        void free(tlm::tlm_generic_payload* gp) override;
+
+    private:
+        std::vector<std::unique_ptr<out_txn>> m_all;
+        std::vector<out_txn*> m_free;
+    };
+    out_mm m_out_mm;
+    std::deque<out_msg> m_down_q;
+    sc_core::sc_event m_down_ev;
+
+    // inbound page requests
+    std::deque<page_req> m_pr_q;
+    sc_core::sc_event m_pr_ev;
+
+    // ---------------- statistics ----------------
+    std::map<uint32_t, dev_counters> m_dev;
+    level_tracker m_pq_occ;
+    struct stats {
+        uint64_t pq_records_written = 0, pq_overflows = 0;
+        uint64_t pq_drop_disabled = 0, pq_drop_memfault = 0, pq_drop_overflow = 0,
+                 pq_drop_full = 0, pq_drop_write_fault = 0;
+        uint64_t pq_discard_l0 = 0, pq_discard_stop_marker = 0;
+        uint64_t ar_success = 0, ar_invalid = 0, ar_failure = 0;
+        uint64_t ar_cause[AR_NR] = {};
+        uint64_t ats_requests = 0, ats_not_present = 0, ats_ur = 0, ats_ca = 0;
+        uint64_t dma_translated = 0, dma_untranslated = 0, dma_faults = 0;
+        uint64_t fq_records_written = 0, fq_overflows = 0, fq_dropped = 0;
+        uint64_t cq_commands = 0, cq_illegal = 0, cq_iotinval_vma = 0, cq_iotinval_gvma = 0,
+                 cq_iofence_c = 0, cq_iodir = 0, cq_ats_prgr = 0, cq_ats_inval = 0;
+        uint64_t ats_inval_completions = 0, ats_inval_timeouts = 0, ats_inval_unexpected = 0;
+        uint64_t msi_sent = 0, msi_deferred = 0, msi_faults = 0;
+        uint64_t iotlb_hits = 0, iotlb_misses = 0, ddtc_hits = 0, ddtc_misses = 0;
+        uint64_t mmio_illegal = 0;
+    } m_st;
+};
+
+} // namespace prisim::iommu
