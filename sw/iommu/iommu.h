@@ -2,7 +2,7 @@
 /*
  * IOMMU core: devices, domains, attach handles, and the io-pgfault API
  * (linux-iopf.md §1). This is the contract between IOMMU drivers
- * (sw/drivers/*) and the generic code (sw/iommu, sw/iommufd). It mirrors
+ * (sw/drivers/...) and the generic code (sw/iommu, sw/iommufd). It mirrors
  * include/linux/iommu.h in names and semantics, trimmed to what prisim needs.
  *
  * Locking: the simulation is cooperative; a section without a blocking HAL
@@ -213,6 +213,11 @@ void iommu_detach_device(struct iommu_domain *domain, struct device *dev);
 struct iommu_attach_handle *iommu_attach_handle_get(struct device *dev, uint32_t pasid);
 int iommu_map(struct iommu_domain *domain, uint64_t iova, hal_paddr_t pa, uint64_t size,
 	      uint32_t prot);
+/* Added for iommufd: undo iommu_map (returns bytes unmapped), and replace the
+ * RID domain of an attached device without a blocked window (§3.6 Replace). */
+uint64_t iommu_unmap(struct iommu_domain *domain, uint64_t iova, uint64_t size);
+int iommu_replace_device_handle(struct iommu_domain *domain, struct device *dev,
+				struct iommu_attach_handle *handle);
 
 /* Registration (called by a driver's probe). */
 int iommu_device_register(struct iommu_device *iommu);

@@ -36,6 +36,14 @@ int px_kernel_boot(struct hal *h, struct px_kernel **out);
  */
 int px_user_spawn_demand_pager(struct px_kernel *k);
 
+/*
+ * px_kernel_report_pending - at the end of a run, emit for every device the
+ * partial page requests still parked and the groups still unanswered, as the
+ * stats sw.dev.<rid>.iopf.partials_pending / .groups_pending (and their
+ * sw.iopf.* totals). Call once: stats only ever grow.
+ */
+void px_kernel_report_pending(struct px_kernel *k);
+
 #ifdef __cplusplus
 }
 #endif

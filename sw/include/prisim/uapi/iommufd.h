@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * iommufd user API, the subset prisim implements (linux-iopf.md §2).
+ *
+ * Layouts, flag values, ioctl numbers and error conventions are those of
+ * Linux include/uapi/linux/iommufd.h, so a handler written against this
+ * header ports to Linux by switching to the kernel header. Every struct size
+ * and field offset is checked at compile time below.
+ *
+ * General ioctl rules (§2.1): the first u32 of every argument is `size`;
+ * size < the command's minimum -> EINVAL; bytes beyond what the kernel knows
+ * must be zero, else E2BIG; unknown ioctl -> ENOTTY; known field with an
+ * unsupported value (unknown flag bits) -> EOPNOTSUPP; wrong value ->
+ * EINVAL; object id not found or of the wrong type -> ENOENT.
+ */
+#ifndef PRISIM_UAPI_IOMMUFD_H
+#define PRISIM_UAPI_IOMMUFD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef __cplusplus
+#define PX_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define PX_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+
+/* A u64 aligned to 8 bytes on every ABI (Linux __aligned_u64). */
+typedef uint64_t px_aligned_u64 __attribute__((aligned(8)));
+
+/*
+ * Linux asm-generic ioctl encoding: dir[31:30] size[29:16] type[15:8] nr[7:0].
+ * iommufd and the VFIO cdev commands all use _IO (dir 0, size 0).
+ */
+#define PX_IOC_NRBITS    8
+#define PX_IOC_TYPEBITS  8
+#define PX_IOC_NRSHIFT   0
+#define PX_IOC_TYPESHIFT (PX_IOC_NRSHIFT + PX_IOC_NRBITS)
+#define PX_IO(type, nr)  ((unsigned long)(((unsigned long)(type) << PX_IOC_TYPESHIFT) | \
+					  ((unsigned long)(nr) << PX_IOC_NRSHIFT)))
+#define PX_IOC_NR(cmd)   (((cmd) >> PX_IOC_NRSHIFT) & 0xffu)
+#define PX_IOC_TYPE(cmd) (((cmd) >> PX_IOC_TYPESHIFT) & 0xffu)
+
+#define IOMMUFD_TYPE (';')
+
+enum {
+	IOMMUFD_CMD_BASE = 0x80,
+	IOMMUFD_CMD_DESTROY = IOMMUFD_CMD_BASE,
+	IOMMUFD_CMD_IOAS_ALLOC = 0x81,
+	IOMMUFD_CMD_IOAS_ALLOW_IOVAS = 0x82,
+	IOMMUFD_CMD_IOAS_COPY = 0x83,
+	IOMMUFD_CMD_IOAS_IOVA_RANGES = 0x84,
+	IOMMUFD_CMD_IOAS_MAP = 0x85,
+	IOMMUFD_CMD_IOAS_UNMAP = 0x86,
+	IOMMUFD_CMD_OPTION = 0x87,
+	IOMMUFD_CMD_VFIO_IOAS = 0x88,
+	IOMMUFD_CMD_HWPT_ALLOC = 0x89,
+	IOMMUFD_CMD_GET_HW_INFO = 0x8a,
+	IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING = 0x8b,
+	IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP = 0x8c,
+	IOMMUFD_CMD_HWPT_INVALIDATE = 0x8d,
+	IOMMUFD_CMD_FAULT_QUEUE_ALLOC = 0x8e,
+	IOMMUFD_CMD_IOAS_MAP_FILE = 0x8f,
+	IOMMUFD_CMD_VIOMMU_ALLOC = 0x90,
+	IOMMUFD_CMD_VDEVICE_ALLOC = 0x91,
+	IOMMUFD_CMD_IOAS_CHANGE_PROCESS = 0x92,
+	IOMMUFD_CMD_VEVENTQ_ALLOC = 0x93,
+	IOMMUFD_CMD_HW_QUEUE_ALLOC = 0x94,
+};
+
+/* ---- IOMMU_DESTROY: destroy any object by id ------------------------------ */
+
+struct iommu_destroy {
+	uint32_t size;
+	uint32_t id;
+};
+#define IOMMU_DESTROY PX_IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY)
+
+/* ---- IOMMU_IOAS_ALLOC: new I/O address space ------------------------------ */
+
+struct iommu_ioas_alloc {
+	uint32_t size;
+	uint32_t flags;        /* must be 0 */
+	uint32_t out_ioas_id;
+};
+#define IOMMU_IOAS_ALLOC PX_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)
+
+/* ---- IOMMU_IOAS_MAP: map user memory into every domain of an IOAS --------- */
+
+enum iommufd_ioas_map_flags {
+	IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0,
+	IOMMU_IOAS_MAP_WRITEABLE = 1 << 1,
+	IOMMU_IOAS_MAP_READABLE = 1 << 2,
+};
+
+struct iommu_ioas_map {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t ioas_id;
+	uint32_t __reserved;
+	px_aligned_u64 user_va;
+	px_aligned_u64 length;
+	px_aligned_u64 iova;
+};
+#define IOMMU_IOAS_MAP PX_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
+
+/* ---- IOMMU_HWPT_ALLOC (§2.3) ---------------------------------------------- */
+
+enum iommufd_hwpt_alloc_flags {
+	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
+	IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1,
+	IOMMU_HWPT_FAULT_ID_VALID = 1 << 2,
+	IOMMU_HWPT_ALLOC_PASID = 1 << 3,
+};
+
+enum iommu_hwpt_data_type {
+	IOMMU_HWPT_DATA_NONE = 0,
+	IOMMU_HWPT_DATA_VTD_S1 = 1,
+	IOMMU_HWPT_DATA_ARM_SMMUV3 = 2,
+};
+
+struct iommu_hwpt_alloc {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t dev_id;
+	uint32_t pt_id;
+	uint32_t out_hwpt_id;
+	uint32_t __reserved;   /* must be 0, else EOPNOTSUPP */
+	uint32_t data_type;
+	uint32_t data_len;
+	px_aligned_u64 data_uptr;
+	uint32_t fault_id;     /* with IOMMU_HWPT_FAULT_ID_VALID */
+	uint32_t __reserved2;  /* documented must-be-0, not checked */
+};
+#define IOMMU_HWPT_ALLOC PX_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)
+
+/* ---- fault messages read from / responses written to the fault fd -------- */
+
+enum iommu_hwpt_pgfault_flags {
+	IOMMU_PGFAULT_FLAGS_PASID_VALID = 1 << 0,
+	IOMMU_PGFAULT_FLAGS_LAST_PAGE = 1 << 1,
+};
+
+enum iommu_hwpt_pgfault_perm {
+	IOMMU_PGFAULT_PERM_READ = 1 << 0,
+	IOMMU_PGFAULT_PERM_WRITE = 1 << 1,
+	IOMMU_PGFAULT_PERM_EXEC = 1 << 2,
+	IOMMU_PGFAULT_PERM_PRIV = 1 << 3,
+};
+
+/*
+ * struct iommu_hwpt_pgfault - one page request (§2.4). flags are copied raw
+ * from the internal request, so bit 2 (RESPONSE_NEEDS_PASID) may be set;
+ * dev_id is the iommufd device object id; cookie is the same for every
+ * message of a group and must be echoed in the response.
+ */
+struct iommu_hwpt_pgfault {
+	uint32_t flags;
+	uint32_t dev_id;
+	uint32_t pasid;
+	uint32_t grpid;
+	uint32_t perm;
+	uint32_t __reserved;
+	px_aligned_u64 addr;
+	uint32_t length;
+	uint32_t cookie;
+};
+
+enum iommufd_page_response_code {
+	IOMMUFD_PAGE_RESP_SUCCESS = 0,
+	IOMMUFD_PAGE_RESP_INVALID = 1,
+};
+
+struct iommu_hwpt_page_response {
+	uint32_t cookie;
+	uint32_t code;
+};
+
+/* ---- IOMMU_FAULT_QUEUE_ALLOC (§2.2) --------------------------------------- */
+
+struct iommu_fault_alloc {
+	uint32_t size;
+	uint32_t flags;        /* must be 0 */
+	uint32_t out_fault_id;
+	uint32_t out_fault_fd;
+};
+#define IOMMU_FAULT_QUEUE_ALLOC PX_IO(IOMMUFD_TYPE, IOMMUFD_CMD_FAULT_QUEUE_ALLOC)
+
+/* ---- layout checks --------------------------------------------------------- */
+
+#define PX_UAPI_CHECK(type, field, off) \
+	PX_STATIC_ASSERT(offsetof(struct type, field) == (off), #type "." #field " offset")
+
+PX_STATIC_ASSERT(sizeof(struct iommu_destroy) == 8, "iommu_destroy size");
+PX_UAPI_CHECK(iommu_destroy, size, 0);
+PX_UAPI_CHECK(iommu_destroy, id, 4);
+
+PX_STATIC_ASSERT(sizeof(struct iommu_ioas_alloc) == 12, "iommu_ioas_alloc size");
+PX_UAPI_CHECK(iommu_ioas_alloc, flags, 4);
+PX_UAPI_CHECK(iommu_ioas_alloc, out_ioas_id, 8);
+
+PX_STATIC_ASSERT(sizeof(struct iommu_ioas_map) == 40, "iommu_ioas_map size");
+PX_UAPI_CHECK(iommu_ioas_map, flags, 4);
+PX_UAPI_CHECK(iommu_ioas_map, ioas_id, 8);
+PX_UAPI_CHECK(iommu_ioas_map, __reserved, 12);
+PX_UAPI_CHECK(iommu_ioas_map, user_va, 16);
+PX_UAPI_CHECK(iommu_ioas_map, length, 24);
+PX_UAPI_CHECK(iommu_ioas_map, iova, 32);
+
+PX_STATIC_ASSERT(sizeof(struct iommu_hwpt_alloc) == 48, "iommu_hwpt_alloc size");
+PX_UAPI_CHECK(iommu_hwpt_alloc, flags, 4);
+PX_UAPI_CHECK(iommu_hwpt_alloc, dev_id, 8);
+PX_UAPI_CHECK(iommu_hwpt_alloc, pt_id, 12);
+PX_UAPI_CHECK(iommu_hwpt_alloc, out_hwpt_id, 16);
+PX_UAPI_CHECK(iommu_hwpt_alloc, __reserved, 20);
+PX_UAPI_CHECK(iommu_hwpt_alloc, data_type, 24);
+PX_UAPI_CHECK(iommu_hwpt_alloc, data_len, 28);
+PX_UAPI_CHECK(iommu_hwpt_alloc, data_uptr, 32);
+PX_UAPI_CHECK(iommu_hwpt_alloc, fault_id, 40);
+PX_UAPI_CHECK(iommu_hwpt_alloc, __reserved2, 44);
+
+PX_STATIC_ASSERT(sizeof(struct iommu_hwpt_pgfault) == 40, "iommu_hwpt_pgfault size");
+PX_UAPI_CHECK(iommu_hwpt_pgfault, dev_id, 4);
+PX_UAPI_CHECK(iommu_hwpt_pgfault, pasid, 8);
+PX_UAPI_CHECK(iommu_hwpt_pgfault, grpid, 12);
+PX_UAPI_CHECK(iommu_hwpt_pgfault, perm, 16);
+PX_UAPI_CHECK(iommu_hwpt_pgfault, __reserved, 20);
+PX_UAPI_CHECK(iommu_hwpt_pgfault, addr, 24);
+PX_UAPI_CHECK(iommu_hwpt_pgfault, length, 32);
+PX_UAPI_CHECK(iommu_hwpt_pgfault, cookie, 36);
+
+PX_STATIC_ASSERT(sizeof(struct iommu_hwpt_page_response) == 8, "page_response size");
+PX_UAPI_CHECK(iommu_hwpt_page_response, cookie, 0);
+PX_UAPI_CHECK(iommu_hwpt_page_response, code, 4);
+
+PX_STATIC_ASSERT(sizeof(struct iommu_fault_alloc) == 16, "iommu_fault_alloc size");
+PX_UAPI_CHECK(iommu_fault_alloc, flags, 4);
+PX_UAPI_CHECK(iommu_fault_alloc, out_fault_id, 8);
+PX_UAPI_CHECK(iommu_fault_alloc, out_fault_fd, 12);
+
+PX_STATIC_ASSERT(IOMMU_FAULT_QUEUE_ALLOC == 0x3b8eul, "_IO(';', 0x8e)");
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRISIM_UAPI_IOMMUFD_H */

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Generic I/O page-fault handling (linux-iopf.md §1): page requests reported
+ * by an IOMMU driver are parked per device until the LAST request of their
+ * group arrives, then the group goes to the iopf_handler of the domain found
+ * through the attach handle of (device, PASID). Every group is answered
+ * exactly once with the PASID and PRG index of its LAST request.
+ *
+ * Ownership (the model after CVE-2026-74520): once a handler accepted a group
+ * (returned 0) the consumer owns its memory and is the only one that frees it
+ * (iopf_free_group). The core never frees an accepted group. pending_node
+ * only says "not answered yet": iopf_group_response() sends a response only
+ * while it is linked and unlinks it before calling the driver, and
+ * iopf_queue_remove_device() answers every still-linked group INVALID and
+ * unlinks it without freeing it. So a response is sent once, a second
+ * response or one after removal is a no-op, and nothing is freed under the
+ * consumer's feet.
+ *
+ * Locking: the simulation is cooperative. The only blocking calls here are
+ * the driver's page_response and hal_charge; list state is settled before
+ * either is made.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "iommu/iommu.h"
+#include "kernel/kalloc.h"
+#include "kernel/stat.h"
+
+struct iopf_queue {
+	struct hal *hal;
+	char name[32];
+	struct list_head devices;      /* iommu_fault_param.queue_node */
+};
+
+static const char *const iopf_resp_stat[] = {
+	[IOMMU_PAGE_RESP_SUCCESS] = "iopf.responses.success",
+	[IOMMU_PAGE_RESP_INVALID] = "iopf.responses.invalid",
+	[IOMMU_PAGE_RESP_FAILURE] = "iopf.responses.failure",
+};
+
+static void iopf_stat(struct device *dev, const char *name, uint64_t delta)
+{
+	px_stat_dev_add(dev->hal, dev->rid, name, delta);
+}
+
+/* Send one PRG response through the driver (pasid/grpid of @evt). */
+static void iopf_send_response(struct device *dev, struct iopf_fault *evt,
+			       enum iommu_page_response_code code)
+{
+	const struct iommu_ops *ops = dev->iommu ? dev->iommu->ops : NULL;
+	struct iommu_page_response resp = {
+		.pasid = evt->fault.prm.pasid,
+		.grpid = evt->fault.prm.grpid,
+		.code = code,
+	};
+
+	if (!ops || !ops->page_response) {
+		hal_log(dev->hal, HAL_LOG_ERROR,
+			"iopf: %s: no page_response op, grpid %u left unanswered\n",
+			dev->name, resp.grpid);
+		return;
+	}
+	if ((unsigned int)code < sizeof(iopf_resp_stat) / sizeof(iopf_resp_stat[0]))
+		iopf_stat(dev, iopf_resp_stat[code], 1);
+	ops->page_response(dev, evt, &resp);
+}
+
+static void iopf_put_fault_param(struct iommu_fault_param *param)
+{
+	if (--param->users == 0)
+		px_kfree(param);
+}
+
+/* Free every request on @list except an embedded LAST one; returns how many. */
+static unsigned int iopf_free_faults(struct list_head *list, struct iopf_fault *keep)
+{
+	struct iopf_fault *iopf, *next;
+	unsigned int n = 0;
+
+	list_for_each_entry_safe(iopf, next, list, list) {
+		list_del_init(&iopf->list);
+		if (iopf == keep)
+			continue;
+		px_kfree(iopf);
+		n++;
+	}
+	return n;
+}
+
+/* A Stop Marker (L=1, R=W=0, with PASID): drivers must drop these (§1.2 step 7). */
+static bool iopf_is_stop_marker(const struct iommu_fault_page_request *prm)
+{
+	return (prm->flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE) &&
+	       (prm->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID) &&
+	       !(prm->perm & (IOMMU_FAULT_PERM_READ | IOMMU_FAULT_PERM_WRITE));
+}
+
+/* §1.2 step 1: route by the attach handle of (device, PASID). */
+static struct iommu_attach_handle *iopf_find_handler(struct device *dev,
+						     const struct iommu_fault_page_request *prm)
+{
+	struct iommu_attach_handle *handle;
+	uint32_t pasid = IOMMU_NO_PASID;
+
+	if (prm->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID)
+		pasid = prm->pasid;
+	handle = iommu_attach_handle_get(dev, pasid);
+	if (!handle || !handle->domain || !handle->domain->iopf_handler)
+		return NULL;
+	return handle;
+}
+
+/* §1.2 step 3: park a non-last request; it is never answered on its own. */
+static int iopf_report_partial(struct device *dev, struct iommu_fault_param *param,
+			       const struct iopf_fault *evt)
+{
+	struct iopf_fault *iopf = px_kzalloc(dev->hal, sizeof(*iopf), "iopf.partial_alloc");
+
+	if (!iopf) {
+		/* The group will arrive without this page. */
+		iopf_stat(dev, "iopf.partials_dropped_nomem", 1);
+		return -ENOMEM;
+	}
+	iopf->fault = evt->fault;
+	list_add_tail(&iopf->list, &param->partial);
+	iopf_stat(dev, "iopf.partials_queued", 1);
+	return 0;
+}
+
+/*
+ * §1.2 step 4: build the group of @evt, or fill @abort_group when memory is
+ * short so that the PRG can still be answered. The reference on @param that
+ * the caller took moves into the group.
+ */
+static struct iopf_group *iopf_group_alloc(struct device *dev, struct iommu_fault_param *param,
+					   const struct iopf_fault *evt,
+					   struct iopf_group *abort_group)
+{
+	struct iopf_fault *iopf, *next;
+	struct iopf_group *group;
+
+	group = px_kzalloc(dev->hal, sizeof(*group), "iopf.group_alloc");
+	if (!group) {
+		*abort_group = (struct iopf_group){ 0 };
+		group = abort_group;
+	}
+	group->fault_param = param;
+	group->last_fault.fault = evt->fault;
+	INIT_LIST_HEAD(&group->faults);
+	INIT_LIST_HEAD(&group->pending_node);
+	INIT_LIST_HEAD(&group->node);
+	list_add(&group->last_fault.list, &group->faults);
+	group->fault_count = 1;
+
+	/* Match by grpid only, across PASIDs; keep arrival order, LAST at the tail. */
+	list_for_each_entry_safe(iopf, next, &param->partial, list) {
+		if (iopf->fault.prm.grpid != evt->fault.prm.grpid)
+			continue;
+		list_del_init(&iopf->list);
+		list_add_tail(&iopf->list, &group->last_fault.list);
+		group->fault_count++;
+	}
+	list_add_tail(&group->pending_node, &param->faults);
+	return group;
+}
+
+/* Free the partials of a group and drop its fault_param reference. */
+static void __iopf_free_group(struct iopf_group *group)
+{
+	iopf_free_faults(&group->faults, &group->last_fault);
+	iopf_put_fault_param(group->fault_param);
+	group->fault_param = NULL;
+}
+
+/**
+ * iommu_report_device_fault - report one page request (linux-iopf.md §1.2)
+ * @dev: device that sent it
+ * @evt: the request; copied, the caller keeps ownership
+ *
+ * Called from the IOMMU driver's IRQ thread. Stop Markers must not be
+ * reported; one that is (L=1, R=W=0, with PASID) is dropped with a warning.
+ *
+ * Return: 0 if queued as a partial or handed to a handler (a group the
+ * handler refused, or that could not be allocated, has been answered
+ * FAILURE); -EINVAL if no handler (answered INVALID, even for a non-last
+ * request); -ENOMEM if a partial was dropped.
+ */
+int iommu_report_device_fault(struct device *dev, struct iopf_fault *evt)
+{
+	struct iommu_fault_page_request *prm;
+	struct iommu_attach_handle *handle;
+	struct iommu_fault_param *param;
+	struct iopf_group abort_group;
+	struct iopf_group *group;
+	bool last;
+
+	if (!dev || !evt)
+		return -EINVAL;
+	prm = &evt->fault.prm;
+	last = prm->flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
+	iopf_stat(dev, "iopf.reported", 1);
+	if (evt->fault.type != IOMMU_FAULT_PAGE_REQ) {
+		hal_log(dev->hal, HAL_LOG_WARN, "iopf: %s: fault type %u not handled\n", dev->name,
+			evt->fault.type);
+		return -EOPNOTSUPP;
+	}
+	if (iopf_is_stop_marker(prm)) {
+		hal_log(dev->hal, HAL_LOG_WARN,
+			"iopf: %s: stop marker reported (pasid %u grpid %u), dropped\n", dev->name,
+			prm->pasid, prm->grpid);
+		iopf_stat(dev, "iopf.stop_markers_dropped", 1);
+		return -EINVAL;
+	}
+	/* Charge before looking anything up: charging may yield the CPU. */
+	if (last)
+		hal_charge(dev->hal, HAL_COST_IOPF_GROUP);
+
+	handle = iopf_find_handler(dev, prm);
+	param = dev->fault_param;
+	if (!handle || !param)
+		goto err_bad_iopf;
+
+	if (!last)
+		return iopf_report_partial(dev, param, evt);
+
+	param->users++; /* moves into the group */
+	group = iopf_group_alloc(dev, param, evt, &abort_group);
+	group->attach_handle = handle;
+	group->t_report_ps = hal_now_ps(dev->hal);
+	if (group == &abort_group)
+		goto err_abort;
+
+	iopf_stat(dev, "iopf.groups", 1);
+	iopf_stat(dev, "iopf.requests_delivered", group->fault_count);
+	/* On success the handler owns the group: it answers it and frees it. */
+	if (handle->domain->iopf_handler(group))
+		goto err_abort;
+	return 0;
+
+err_abort:
+	hal_log(dev->hal, HAL_LOG_WARN, "iopf: %s: group pasid %u grpid %u aborted\n", dev->name,
+		prm->pasid, prm->grpid);
+	iopf_stat(dev, "iopf.abort_failure", 1);
+	iopf_group_response(group, IOMMU_PAGE_RESP_FAILURE);
+	if (group == &abort_group)
+		__iopf_free_group(group);
+	else
+		iopf_free_group(group);
+	return 0;
+
+err_bad_iopf:
+	iopf_stat(dev, "iopf.no_handler_invalid", 1);
+	iopf_send_response(dev, evt, IOMMU_PAGE_RESP_INVALID);
+	return -EINVAL;
+}
+
+/**
+ * iopf_group_response - answer a group (linux-iopf.md §1.3)
+ * @group: group handed to a handler
+ * @code: response code, sent with the pasid/grpid of the LAST request
+ *
+ * Sends at most one response per group: a group already answered, or
+ * answered INVALID by iopf_queue_remove_device(), is left alone.
+ */
+void iopf_group_response(struct iopf_group *group, enum iommu_page_response_code code)
+{
+	if (!group || !group->fault_param || list_empty(&group->pending_node))
+		return;
+	/* Unlink before calling the driver, which may block. */
+	list_del_init(&group->pending_node);
+	iopf_send_response(group->fault_param->dev, &group->last_fault, code);
+}
+
+/**
+ * iopf_free_group - free a group and drop its reference on the fault param
+ * @group: group accepted by a handler
+ *
+ * A group must be answered before it is freed; one that was not is answered
+ * INVALID here (and logged) so that its PRG is not lost.
+ */
+void iopf_free_group(struct iopf_group *group)
+{
+	if (!group)
+		return;
+	if (!list_empty(&group->pending_node)) {
+		hal_log(group->fault_param->dev->hal, HAL_LOG_ERROR,
+			"iopf: %s: group grpid %u freed unanswered, answering INVALID\n",
+			group->fault_param->dev->name, group->last_fault.fault.prm.grpid);
+		iopf_group_response(group, IOMMU_PAGE_RESP_INVALID);
+	}
+	__iopf_free_group(group);
+	px_kfree(group);
+}
+
+/**
+ * iopf_queue_alloc - allocate an IOPF queue
+ * @hal: machine
+ * @name: name for logs
+ *
+ * Return: the queue or NULL.
+ */
+struct iopf_queue *iopf_queue_alloc(struct hal *hal, const char *name)
+{
+	struct iopf_queue *queue = px_kzalloc(hal, sizeof(*queue), "iopf.queue_alloc");
+
+	if (!queue)
+		return NULL;
+	queue->hal = hal;
+	snprintf(queue->name, sizeof(queue->name), "%s", name ? name : "iopf");
+	INIT_LIST_HEAD(&queue->devices);
+	return queue;
+}
+
+/**
+ * iopf_queue_free - remove every device still on the queue, then free it
+ * @queue: queue (NULL is ignored)
+ */
+void iopf_queue_free(struct iopf_queue *queue)
+{
+	struct iommu_fault_param *param;
+
+	if (!queue)
+		return;
+	while (!list_empty(&queue->devices)) {
+		param = list_first_entry(&queue->devices, struct iommu_fault_param, queue_node);
+		iopf_queue_remove_device(queue, param->dev);
+	}
+	px_kfree(queue);
+}
+
+/**
+ * iopf_queue_add_device - start accepting faults for @dev (§1.4)
+ * @queue: the driver's queue
+ * @dev: device
+ *
+ * Return: 0, -EINVAL, -ENODEV (the IOMMU cannot send page responses),
+ * -EBUSY (already added) or -ENOMEM.
+ */
+int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
+{
+	struct iommu_fault_param *param;
+
+	if (!queue || !dev)
+		return -EINVAL;
+	if (!dev->iommu || !dev->iommu->ops || !dev->iommu->ops->page_response)
+		return -ENODEV;
+	if (dev->fault_param)
+		return -EBUSY;
+	param = px_kzalloc(dev->hal, sizeof(*param), "iopf.fault_param_alloc");
+	if (!param)
+		return -ENOMEM;
+	param->dev = dev;
+	param->queue = queue;
+	param->users = 1; /* dropped by iopf_queue_remove_device() */
+	INIT_LIST_HEAD(&param->partial);
+	INIT_LIST_HEAD(&param->faults);
+	list_add_tail(&param->queue_node, &queue->devices);
+	dev->fault_param = param;
+	return 0;
+}
+
+/**
+ * iopf_queue_remove_device - stop accepting faults for @dev (§1.4)
+ * @queue: the queue the device is on
+ * @dev: device
+ *
+ * Expected order: stop PRI reception and flush the hardware queue, call
+ * this, then disable PRI in the device. Frees every partial, answers every
+ * unanswered group INVALID (the consumer keeps, and later frees, the groups
+ * it owns), and unpublishes the fault param; later responses are no-ops.
+ */
+void iopf_queue_remove_device(struct iopf_queue *queue, struct device *dev)
+{
+	struct iommu_fault_param *param = dev ? dev->fault_param : NULL;
+	struct iopf_group *group;
+	unsigned int n;
+
+	if (!param || param->queue != queue) {
+		if (dev)
+			hal_log(dev->hal, HAL_LOG_WARN, "iopf: %s: not on this queue\n", dev->name);
+		return;
+	}
+	/* Unpublish first: a report from now on finds no param and gets INVALID. */
+	dev->fault_param = NULL;
+	n = iopf_free_faults(&param->partial, NULL);
+	if (n)
+		iopf_stat(dev, "iopf.partials_discarded", n);
+	while (!list_empty(&param->faults)) {
+		group = list_first_entry(&param->faults, struct iopf_group, pending_node);
+		list_del_init(&group->pending_node);
+		iopf_send_response(dev, &group->last_fault, IOMMU_PAGE_RESP_INVALID);
+	}
+	list_del_init(&param->queue_node);
+	param->queue = NULL;
+	iopf_put_fault_param(param);
+}
+
+/**
+ * iopf_queue_discard_partial - drop every parked partial request of every
+ * device on @queue (after a hardware queue overflow, §1.4)
+ * @queue: queue
+ *
+ * Return: 0, or -EINVAL if @queue is NULL.
+ */
+int iopf_queue_discard_partial(struct iopf_queue *queue)
+{
+	struct iommu_fault_param *param;
+	unsigned int n;
+
+	if (!queue)
+		return -EINVAL;
+	list_for_each_entry(param, &queue->devices, queue_node) {
+		n = iopf_free_faults(&param->partial, NULL);
+		if (n)
+			iopf_stat(param->dev, "iopf.partials_discarded", n);
+	}
+	return 0;
+}

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * iommufd device objects: bind, attach, replace and detach of a device's RID
+ * (linux-iopf.md §2.3 device rows, §3.6). IOPF is enabled on the device at
+ * the first attach to a fault-capable HWPT and disabled when the device no
+ * longer uses one (the 6.11-6.15 model, where iommufd drives the feature).
+ */
+#include <errno.h>
+
+#include "iommufd/iommufd_private.h"
+#include "kernel/kalloc.h"
+
+/**
+ * iommufd_device_bind - create the DEVICE object of @dev in @ictx
+ * @ictx: context
+ * @dev: device behind an IOMMU
+ * @out: the object; the caller holds a reference until iommufd_device_unbind()
+ * @id: its id (the dev_id of the uAPI)
+ *
+ * Return: 0, -ENODEV (no IOMMU) or -ENOMEM.
+ */
+int iommufd_device_bind(struct iommufd_ctx *ictx, struct device *dev,
+			struct iommufd_device **out, uint32_t *id)
+{
+	struct iommufd_device *idev;
+	int rc;
+
+	if (!dev || !dev->iommu)
+		return -ENODEV;
+	idev = iommufd_object_alloc(ictx, idev, IOMMUFD_OBJ_DEVICE, &rc);
+	if (!idev)
+		return rc;
+	idev->dev = dev;
+	iommufd_object_finalize(ictx, &idev->obj);
+	/* The binding is a user until iommufd_device_unbind(): IOMMU_DESTROY gets EBUSY. */
+	iommufd_ref_object(&idev->obj);
+	*out = idev;
+	*id = idev->obj.id;
+	return 0;
+}
+
+static void iommufd_device_iopf_disable(struct iommufd_device *idev)
+{
+	const struct iommu_ops *ops = idev->dev->iommu->ops;
+
+	if (!idev->iopf_enabled)
+		return;
+	if (ops->dev_disable_iopf)
+		ops->dev_disable_iopf(idev->dev);
+	idev->iopf_enabled = false;
+}
+
+/* Enable IOPF for a fault-capable attach; sets *enabled when this call did it. */
+static int iommufd_device_iopf_enable(struct iommufd_device *idev, bool *enabled)
+{
+	struct device *dev = idev->dev;
+	const struct iommu_ops *ops = dev->iommu->ops;
+	int rc;
+
+	*enabled = false;
+	/* A VF's PRI is the PF's: a Response Failure would stop it for every function. */
+	if (dev->is_virtfn && dev->pri_supported)
+		return -EINVAL;
+	if (idev->iopf_enabled)
+		return 0;
+	if (!ops->dev_enable_iopf)
+		return -EOPNOTSUPP;
+	rc = ops->dev_enable_iopf(dev);
+	if (rc)
+		return rc;
+	idev->iopf_enabled = true;
+	*enabled = true;
+	return 0;
+}
+
+static struct iommu_attach_handle *iommufd_handle_alloc(struct iommufd_device *idev)
+{
+	struct iommu_attach_handle *handle;
+
+	handle = px_kzalloc(idev->dev->hal, sizeof(*handle), "iommufd.attach_handle");
+	if (!handle)
+		return NULL;
+	INIT_LIST_HEAD(&handle->dev_node);
+	handle->priv = idev;
+	return handle;
+}
+
+static int iommufd_device_do_attach(struct iommufd_device *idev,
+				    struct iommufd_hwpt_paging *hwpt)
+{
+	struct iommu_attach_handle *handle;
+	bool iopf_enabled = false;
+	int rc;
+
+	if (hwpt->fault) {
+		rc = iommufd_device_iopf_enable(idev, &iopf_enabled);
+		if (rc)
+			return rc;
+	}
+	handle = iommufd_handle_alloc(idev);
+	if (!handle) {
+		rc = -ENOMEM;
+		goto out_disable;
+	}
+	rc = iommu_attach_device(hwpt->domain, idev->dev, handle);
+	if (rc)
+		goto out_free_handle;
+	/* Pairs with iommufd_device_detach() */
+	iommufd_ref_object(&hwpt->obj);
+	idev->hwpt = hwpt;
+	idev->handle = handle;
+	return 0;
+
+out_free_handle:
+	px_kfree(handle);
+out_disable:
+	if (iopf_enabled)
+		iommufd_device_iopf_disable(idev);
+	return rc;
+}
+
+static int iommufd_device_do_replace(struct iommufd_device *idev,
+				     struct iommufd_hwpt_paging *hwpt)
+{
+	struct iommufd_hwpt_paging *old_hwpt = idev->hwpt;
+	struct iommu_attach_handle *old_handle = idev->handle;
+	struct iommu_attach_handle *handle;
+	bool iopf_enabled = false;
+	int rc;
+
+	if (hwpt->fault) {
+		rc = iommufd_device_iopf_enable(idev, &iopf_enabled);
+		if (rc)
+			return rc;
+	}
+	handle = iommufd_handle_alloc(idev);
+	if (!handle) {
+		rc = -ENOMEM;
+		goto out_disable;
+	}
+	rc = iommu_replace_device_handle(hwpt->domain, idev->dev, handle);
+	if (rc)
+		goto out_free_handle;
+	iommufd_ref_object(&hwpt->obj);
+	idev->hwpt = hwpt;
+	idev->handle = handle;
+
+	/* The old attach's faults are answered on the OLD HWPT's fault object (§3.6). */
+	iommufd_auto_response_faults(old_hwpt, old_handle);
+	px_kfree(old_handle);
+	if (!hwpt->fault)
+		iommufd_device_iopf_disable(idev);
+	iommufd_put_object(&old_hwpt->obj);
+	return 0;
+
+out_free_handle:
+	px_kfree(handle);
+out_disable:
+	/* A failed replace answers nothing and leaves the old attach in place. */
+	if (iopf_enabled)
+		iommufd_device_iopf_disable(idev);
+	return rc;
+}
+
+/**
+ * iommufd_device_attach - attach (or replace) the device's RID page table
+ * @idev: bound device
+ * @pt_id: in: a HWPT id; out: the attached HWPT id
+ *
+ * Attaching a fault-capable HWPT enables IOPF on the device, and is refused
+ * with -EINVAL for a PRI-capable VF. Attaching while attached replaces the
+ * HWPT (a no-op for the same HWPT).
+ *
+ * Return: 0, -ENOENT (unknown id), -EOPNOTSUPP (an IOAS: automatic domains
+ * are not implemented), -EINVAL (other object type, VF with PRI, domain of
+ * another IOMMU), or the driver's error.
+ */
+int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
+{
+	struct iommufd_object *pt_obj;
+	struct iommufd_hwpt_paging *hwpt;
+	int rc;
+
+	pt_obj = iommufd_get_object(idev->obj.ictx, *pt_id, IOMMUFD_OBJ_ANY);
+	if (!pt_obj)
+		return -ENOENT;
+	switch (pt_obj->type) {
+	case IOMMUFD_OBJ_HWPT_PAGING:
+		hwpt = to_hwpt_paging(pt_obj);
+		if (idev->hwpt == hwpt)
+			rc = 0;
+		else if (idev->hwpt)
+			rc = iommufd_device_do_replace(idev, hwpt);
+		else
+			rc = iommufd_device_do_attach(idev, hwpt);
+		break;
+	case IOMMUFD_OBJ_IOAS:
+		rc = -EOPNOTSUPP;
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	iommufd_put_object(pt_obj);
+	return rc;
+}
+
+/**
+ * iommufd_device_detach - detach the device's RID; the device is blocked
+ * @idev: bound device
+ *
+ * Order (§3.6): detach in the IOMMU so no new fault is produced, answer
+ * INVALID the attach's undelivered and unanswered groups, disable IOPF,
+ * then free the attach handle.
+ *
+ * Return: 0 (also when nothing was attached).
+ */
+int iommufd_device_detach(struct iommufd_device *idev)
+{
+	struct iommufd_hwpt_paging *hwpt = idev->hwpt;
+	struct iommu_attach_handle *handle = idev->handle;
+
+	if (!hwpt)
+		return 0;
+	iommu_detach_device(hwpt->domain, idev->dev);
+	iommufd_auto_response_faults(hwpt, handle);
+	iommufd_device_iopf_disable(idev);
+	idev->hwpt = NULL;
+	idev->handle = NULL;
+	px_kfree(handle);
+	/* Pairs with iommufd_device_do_attach() */
+	iommufd_put_object(&hwpt->obj);
+	return 0;
+}
+
+/**
+ * iommufd_device_destroy - the DEVICE object's last reference is gone
+ * @obj: object
+ */
+void iommufd_device_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_device *idev = container_of(obj, struct iommufd_device, obj);
+
+	iommufd_device_detach(idev);
+}
+
+/**
+ * iommufd_device_unbind - undo iommufd_device_bind(): detach and destroy
+ * @idev: device object
+ */
+void iommufd_device_unbind(struct iommufd_device *idev)
+{
+	iommufd_device_detach(idev);
+	iommufd_object_remove(idev->obj.ictx, idev->obj.id, true);
+	/* Pairs with iommufd_device_bind() */
+	iommufd_put_object(&idev->obj);
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * iommufd internals: the object model (STYLE.md §1) and the object types
+ * prisim implements (IOAS, DEVICE, HWPT_PAGING, FAULT).
+ *
+ * Object lifetime: an object starts with users = 1, owned by the context's
+ * table. iommufd_get_object() takes a reference for the duration of a call;
+ * long-lived references (HWPT -> IOAS, HWPT -> FAULT, attached device ->
+ * HWPT, fault fd -> FAULT, the VFIO binding -> DEVICE) also count in users.
+ * IOMMU_DESTROY succeeds only when the table's reference is the last one
+ * (else EBUSY); removing an object from the table drops that reference and
+ * the object is destroyed when users reaches 0.
+ *
+ * Locking: the simulation is cooperative. iommufd_fault.mutex serialises
+ * read/write/auto-response (they call into the driver, which may block); the
+ * deliver list is only touched in non-blocking sections.
+ */
+#ifndef PRISIM_SW_IOMMUFD_PRIVATE_H
+#define PRISIM_SW_IOMMUFD_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iommu/iommu.h"
+#include "iommufd/iommufd.h"
+#include "kernel/file.h"
+#include "kernel/idr.h"
+#include "prisim/uapi/iommufd.h"
+
+enum iommufd_object_type {
+	IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_DEVICE,
+	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_FAULT,
+	IOMMUFD_OBJ_MAX,
+};
+
+struct iommufd_object {
+	unsigned int users;
+	enum iommufd_object_type type;
+	uint32_t id;
+	bool finalized;        /* visible to lookups */
+	bool in_table;         /* the table's reference is still held */
+	struct iommufd_ctx *ictx;
+};
+
+struct iommufd_object_ops {
+	/* Release what the object holds; the core frees the object itself. */
+	void (*destroy)(struct iommufd_object *obj);
+	/* Undo a never-finalized object (defaults to destroy). */
+	void (*abort)(struct iommufd_object *obj);
+};
+
+struct iommufd_ctx {
+	struct hal *hal;
+	unsigned int refs;     /* /dev/iommu file, fault fds, VFIO bindings */
+	struct px_idr objects; /* id -> struct iommufd_object * */
+	bool releasing;
+};
+
+struct iommufd_ucmd {
+	struct iommufd_ctx *ictx;
+	struct px_files *files;
+	void *ubuffer;
+	uint32_t user_size;
+	void *cmd;
+};
+
+/* ---- object core (main.c) ------------------------------------------------ */
+
+struct iommufd_object *_iommufd_object_alloc(struct iommufd_ctx *ictx, size_t size,
+					     enum iommufd_object_type type, int *err);
+/* The object must be the first member: a negative array size otherwise. */
+#define IOMMUFD_OBJ_FIRST(ptr) \
+	(0 * sizeof(char[offsetof(__typeof__(*(ptr)), obj) == 0 ? 1 : -1]))
+#define iommufd_object_alloc(ictx, ptr, type, err)                                 \
+	((__typeof__(ptr))_iommufd_object_alloc(ictx, sizeof(*(ptr)) + IOMMUFD_OBJ_FIRST(ptr), \
+						type, err))
+void iommufd_object_finalize(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+void iommufd_object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+struct iommufd_object *iommufd_get_object(struct iommufd_ctx *ictx, uint32_t id,
+					  enum iommufd_object_type type);
+void iommufd_put_object(struct iommufd_object *obj);
+static inline void iommufd_ref_object(struct iommufd_object *obj)
+{
+	obj->users++;
+}
+int iommufd_object_remove(struct iommufd_ctx *ictx, uint32_t id, bool force);
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
+
+/* ---- IOAS (ioas.c) ------------------------------------------------------- */
+
+struct iopt_area {
+	uint64_t iova;
+	uint64_t length;
+	hal_paddr_t pa;
+	uint32_t prot;
+};
+
+struct iommufd_ioas {
+	struct iommufd_object obj;
+	struct list_head hwpt_list;     /* iommufd_hwpt_paging.ioas_node */
+	struct iopt_area *areas;        /* sorted by iova, non-overlapping */
+	size_t nr_areas, cap_areas;
+};
+
+int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
+void iommufd_ioas_destroy(struct iommufd_object *obj);
+int iopt_table_add_domain(struct iommufd_ioas *ioas, struct iommu_domain *domain);
+
+/* ---- HW page tables (hw_pagetable.c) ------------------------------------- */
+
+struct iommufd_fault;
+
+struct iommufd_hwpt_paging {
+	struct iommufd_object obj;
+	struct iommu_domain *domain;
+	struct iommufd_ioas *ioas;      /* holds a reference */
+	struct iommufd_fault *fault;    /* holds a reference; NULL: not fault-capable */
+	struct list_head ioas_node;
+};
+
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
+
+static inline struct iommufd_hwpt_paging *to_hwpt_paging(struct iommufd_object *obj)
+{
+	return container_of(obj, struct iommufd_hwpt_paging, obj);
+}
+
+/* ---- devices (device.c) -------------------------------------------------- */
+
+struct iommufd_device {
+	struct iommufd_object obj;
+	struct device *dev;
+	struct iommufd_hwpt_paging *hwpt;      /* attached HWPT (holds a reference) */
+	struct iommu_attach_handle *handle;    /* handle of the current attach */
+	bool iopf_enabled;
+};
+
+void iommufd_device_destroy(struct iommufd_object *obj);
+
+/* ---- fault queue (fault.c) ----------------------------------------------- */
+
+struct iommufd_fault {
+	struct iommufd_object obj;
+	struct hal_mutex *mutex;        /* serialises read, write and auto-response */
+	struct list_head deliver;       /* iopf_group.node, not yet read */
+	struct px_idr response;         /* cookie -> iopf_group, read but not answered */
+	struct px_wait_head wait;          /* pollers of the fault fd */
+};
+
+int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
+void iommufd_fault_destroy(struct iommufd_object *obj);
+int iommufd_fault_iopf_handler(struct iopf_group *group);
+void iommufd_auto_response_faults(struct iommufd_hwpt_paging *hwpt,
+				  struct iommu_attach_handle *handle);
+unsigned int iommufd_fault_respond_all(struct iommufd_fault *fault,
+				       enum iommu_page_response_code code);
+
+static inline struct iommufd_fault *iommufd_get_fault(struct iommufd_ucmd *ucmd, uint32_t id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ucmd->ictx, id, IOMMUFD_OBJ_FAULT);
+
+	return obj ? container_of(obj, struct iommufd_fault, obj) : NULL;
+}
+
+static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx, uint32_t id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ictx, id, IOMMUFD_OBJ_IOAS);
+
+	return obj ? container_of(obj, struct iommufd_ioas, obj) : NULL;
+}
+
+static inline struct iommufd_device *iommufd_get_device(struct iommufd_ucmd *ucmd, uint32_t id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ucmd->ictx, id, IOMMUFD_OBJ_DEVICE);
+
+	return obj ? container_of(obj, struct iommufd_device, obj) : NULL;
+}
+
+#endif /* PRISIM_SW_IOMMUFD_PRIVATE_H */

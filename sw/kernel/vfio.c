@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * VFIO device cdev (/dev/vfio/devices/vfioN): bind to an iommufd, attach to
+ * or detach from an iommufd page table, and access the device's regions with
+ * pread()/pwrite() (region index in offset bits 63:40). Access other than
+ * BIND is refused until the file is bound.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "iommufd/iommufd.h"
+#include "kernel/kalloc.h"
+#include "kernel/kernel.h"
+#include "kernel/uaccess.h"
+#include "prisim/uapi/vfio.h"
+
+#define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+#define PCI_CFG_SPACE_EXP_SIZE 4096u
+
+struct vfio_device_file;
+
+struct vfio_device {
+	struct px_kernel *k;
+	struct device *dev;
+	unsigned int index;
+	hal_paddr_t bar0;
+	uint64_t bar0_size;
+	char path[48];
+	unsigned int open_count;
+	struct vfio_device_file *bound;   /* the file bound to an iommufd, or NULL */
+};
+
+struct vfio_device_file {
+	struct vfio_device *vdev;
+	struct iommufd_ctx *ictx;         /* reference held while bound */
+	struct iommufd_device *idev;
+};
+
+static int vfio_df_ioctl_bind_iommufd(struct vfio_device_file *df, struct px_files *files,
+				      void *arg)
+{
+	const size_t minsz = offsetofend(struct vfio_device_bind_iommufd, out_devid);
+	struct vfio_device *vdev = df->vdev;
+	struct hal *h = vdev->k->hal;
+	struct vfio_device_bind_iommufd bind;
+	struct iommufd_device *idev;
+	struct iommufd_ctx *ictx;
+	struct px_file *f;
+	uint32_t devid;
+	int rc;
+
+	rc = px_copy_from_user(h, &bind, arg, minsz);
+	if (rc)
+		return rc;
+	if (bind.argsz < minsz || bind.flags)
+		return -EINVAL;
+	if (df->idev)
+		return -EINVAL;
+	if (vdev->bound)
+		return -EBUSY;
+	f = px_fget_fd(files, bind.iommufd);
+	if (!f)
+		return -EBADF;
+	ictx = iommufd_ctx_from_file(f);
+	px_fput(f);
+	if (!ictx)
+		return -EINVAL;
+
+	rc = iommufd_device_bind(ictx, vdev->dev, &idev, &devid);
+	if (rc)
+		goto out_put_ctx;
+	rc = px_copy_to_user(h, (char *)arg + offsetof(struct vfio_device_bind_iommufd, out_devid),
+			     &devid, sizeof(devid));
+	if (rc)
+		goto out_unbind;
+	/* The context reference moves into the binding. */
+	df->ictx = ictx;
+	df->idev = idev;
+	vdev->bound = df;
+	return 0;
+
+out_unbind:
+	iommufd_device_unbind(idev);
+out_put_ctx:
+	iommufd_ctx_put(ictx);
+	return rc;
+}
+
+static int vfio_df_ioctl_attach_pt(struct vfio_device_file *df, void *arg)
+{
+	const size_t minsz = offsetofend(struct vfio_device_attach_iommufd_pt, pt_id);
+	struct hal *h = df->vdev->k->hal;
+	struct vfio_device_attach_iommufd_pt attach;
+	uint32_t pt_id;
+	int rc;
+
+	rc = px_copy_from_user(h, &attach, arg, minsz);
+	if (rc)
+		return rc;
+	if (attach.argsz < minsz || attach.flags & ~VFIO_DEVICE_ATTACH_PASID)
+		return -EINVAL;
+	if (!df->idev)
+		return -EINVAL;
+	if (attach.flags & VFIO_DEVICE_ATTACH_PASID)
+		return -EOPNOTSUPP; /* PASID attach is not implemented */
+	pt_id = attach.pt_id;
+	rc = iommufd_device_attach(df->idev, &pt_id);
+	if (rc)
+		return rc;
+	rc = px_copy_to_user(h, (char *)arg + offsetof(struct vfio_device_attach_iommufd_pt, pt_id),
+			     &pt_id, sizeof(pt_id));
+	if (rc)
+		iommufd_device_detach(df->idev);
+	return rc;
+}
+
+static int vfio_df_ioctl_detach_pt(struct vfio_device_file *df, void *arg)
+{
+	const size_t minsz = offsetofend(struct vfio_device_detach_iommufd_pt, flags);
+	struct hal *h = df->vdev->k->hal;
+	struct vfio_device_detach_iommufd_pt detach;
+	int rc;
+
+	rc = px_copy_from_user(h, &detach, arg, minsz);
+	if (rc)
+		return rc;
+	if (detach.argsz < minsz || detach.flags & ~VFIO_DEVICE_DETACH_PASID)
+		return -EINVAL;
+	if (!df->idev)
+		return -EINVAL;
+	if (detach.flags & VFIO_DEVICE_DETACH_PASID)
+		return -EOPNOTSUPP;
+	return iommufd_device_detach(df->idev);
+}
+
+static int vfio_df_ioctl(struct px_file *f, struct px_files *files, unsigned long cmd,
+			 void *arg)
+{
+	struct vfio_device_file *df = f->private_data;
+
+	switch (cmd) {
+	case VFIO_DEVICE_BIND_IOMMUFD:
+		return vfio_df_ioctl_bind_iommufd(df, files, arg);
+	case VFIO_DEVICE_ATTACH_IOMMUFD_PT:
+		return vfio_df_ioctl_attach_pt(df, arg);
+	case VFIO_DEVICE_DETACH_IOMMUFD_PT:
+		return vfio_df_ioctl_detach_pt(df, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int vfio_bar0_rw(struct vfio_device *vdev, void *buf, size_t count, uint64_t off,
+			bool write)
+{
+	struct hal *h = vdev->k->hal;
+	uint64_t val = 0;
+	int rc;
+
+	if ((count != 4 && count != 8) || off % count || off + count > vdev->bar0_size)
+		return -EINVAL;
+	if (write) {
+		rc = px_copy_from_user(h, &val, buf, count);
+		if (rc)
+			return rc;
+		if (count == 4)
+			hal_mmio_write32(h, vdev->bar0 + off, (uint32_t)val);
+		else
+			hal_mmio_write64(h, vdev->bar0 + off, val);
+		return 0;
+	}
+	if (count == 4)
+		val = hal_mmio_read32(h, vdev->bar0 + off);
+	else
+		val = hal_mmio_read64(h, vdev->bar0 + off);
+	return px_copy_to_user(h, buf, &val, count);
+}
+
+static int vfio_config_rw(struct vfio_device *vdev, void *buf, size_t count, uint64_t off,
+			  bool write)
+{
+	struct hal *h = vdev->k->hal;
+	uint32_t val = 0;
+	int rc;
+
+	if ((count != 1 && count != 2 && count != 4) || off % count ||
+	    off + count > PCI_CFG_SPACE_EXP_SIZE)
+		return -EINVAL;
+	if (write) {
+		rc = px_copy_from_user(h, &val, buf, count);
+		if (rc)
+			return rc;
+		hal_pci_cfg_write(h, vdev->dev->rid, (unsigned int)off, (unsigned int)count, val);
+		return 0;
+	}
+	val = hal_pci_cfg_read(h, vdev->dev->rid, (unsigned int)off, (unsigned int)count);
+	return px_copy_to_user(h, buf, &val, count);
+}
+
+/* One little-endian register access of 1, 2, 4 or 8 bytes (the host is little-endian). */
+static ssize_t vfio_df_rw(struct px_file *f, void *buf, size_t count, uint64_t *ppos,
+			  bool write)
+{
+	struct vfio_device_file *df = f->private_data;
+	uint64_t index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
+	uint64_t off = *ppos & VFIO_PCI_OFFSET_MASK;
+	int rc;
+
+	if (!df->idev)
+		return -EINVAL;
+	switch (index) {
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		rc = vfio_bar0_rw(df->vdev, buf, count, off, write);
+		break;
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		rc = vfio_config_rw(df->vdev, buf, count, off, write);
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	if (rc)
+		return rc;
+	*ppos += count;
+	return (ssize_t)count;
+}
+
+static ssize_t vfio_df_read(struct px_file *f, void *buf, size_t count, uint64_t *ppos)
+{
+	return vfio_df_rw(f, buf, count, ppos, false);
+}
+
+static ssize_t vfio_df_write(struct px_file *f, const void *buf, size_t count, uint64_t *ppos)
+{
+	return vfio_df_rw(f, (void *)buf, count, ppos, true);
+}
+
+static void vfio_df_release(struct px_file *f)
+{
+	struct vfio_device_file *df = f->private_data;
+	struct vfio_device *vdev = df->vdev;
+
+	if (df->idev) {
+		iommufd_device_unbind(df->idev);
+		vdev->bound = NULL;
+		/* Pairs with vfio_df_ioctl_bind_iommufd() */
+		iommufd_ctx_put(df->ictx);
+	}
+	vdev->open_count--;
+	px_kfree(df);
+}
+
+static const struct px_file_ops vfio_device_fops = {
+	.read = vfio_df_read,
+	.write = vfio_df_write,
+	.ioctl = vfio_df_ioctl,
+	.release = vfio_df_release,
+};
+
+static int vfio_device_fops_cdev_open(struct px_kernel *k, void *priv, unsigned int flags,
+				      struct px_file **out)
+{
+	struct vfio_device *vdev = priv;
+	struct vfio_device_file *df;
+	struct px_file *f;
+
+	df = px_kzalloc(k->hal, sizeof(*df), "vfio.df_alloc");
+	if (!df)
+		return -ENOMEM;
+	df->vdev = vdev;
+	f = px_file_alloc(k->hal, vdev->path, &vfio_device_fops, df, flags);
+	if (!f) {
+		px_kfree(df);
+		return -ENOMEM;
+	}
+	vdev->open_count++;
+	*out = f;
+	return 0;
+}
+
+/**
+ * vfio_register_device - create /dev/vfio/devices/vfio<index> for @dev
+ * @k: kernel
+ * @dev: device
+ * @info: its PCI description (BAR0 for region access)
+ * @index: N in the path (the device's hal_pci_dev() index)
+ * @out: the VFIO device
+ *
+ * Return: 0 or -errno.
+ */
+int vfio_register_device(struct px_kernel *k, struct device *dev,
+			 const struct hal_pci_dev_info *info, unsigned int index,
+			 struct vfio_device **out)
+{
+	struct vfio_device *vdev;
+	int rc;
+
+	vdev = px_kzalloc(k->hal, sizeof(*vdev), "vfio.device_alloc");
+	if (!vdev)
+		return -ENOMEM;
+	vdev->k = k;
+	vdev->dev = dev;
+	vdev->index = index;
+	vdev->bar0 = info->bar0;
+	vdev->bar0_size = info->bar0_size;
+	snprintf(vdev->path, sizeof(vdev->path), "/dev/vfio/devices/vfio%u", index);
+	rc = px_kernel_register_cdev(k, vdev->path, vfio_device_fops_cdev_open, vdev);
+	if (rc) {
+		px_kfree(vdev);
+		return rc;
+	}
+	*out = vdev;
+	return 0;
+}
+
+/**
+ * vfio_unregister_device - free a VFIO device whose files are all closed
+ * @vdev: device
+ */
+void vfio_unregister_device(struct vfio_device *vdev)
+{
+	if (vdev->open_count) {
+		hal_log(vdev->k->hal, HAL_LOG_ERROR, "vfio: %s still open %u times, leaked\n",
+			vdev->path, vdev->open_count);
+		return;
+	}
+	px_kfree(vdev);
+}

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The syscall-shaped layer: a simulated process is an fd table plus a poll
+ * wait queue; each call resolves the fd and dispatches to the file's ops.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "kernel/file.h"
+#include "kernel/kalloc.h"
+#include "kernel/kernel.h"
+#include "user/px_syscall.h"
+
+struct px_proc {
+	struct px_kernel *k;
+	struct hal *hal;
+	struct px_files files;
+	struct hal_waitq *poll_wq;     /* this process blocks here in px_poll() */
+};
+
+/**
+ * px_proc_create - create a simulated process
+ * @k: kernel whose device files it opens
+ * @out: the process
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int px_proc_create(struct px_kernel *k, struct px_proc **out)
+{
+	struct px_proc *p = px_kzalloc(k->hal, sizeof(*p), "user.proc_alloc");
+
+	if (!p)
+		return -ENOMEM;
+	p->k = k;
+	p->hal = k->hal;
+	px_files_init(&p->files, k->hal);
+	p->poll_wq = hal_waitq_create(k->hal);
+	if (!p->poll_wq) {
+		px_kfree(p);
+		return -ENOMEM;
+	}
+	*out = p;
+	return 0;
+}
+
+/**
+ * px_proc_destroy - process exit
+ * @p: process (NULL is ignored)
+ */
+void px_proc_destroy(struct px_proc *p)
+{
+	if (!p)
+		return;
+	px_files_close_all(&p->files);
+	hal_waitq_destroy(p->poll_wq);
+	px_kfree(p);
+}
+
+/**
+ * px_proc_hal - the machine a process runs on
+ * @p: process
+ *
+ * Return: its HAL.
+ */
+struct hal *px_proc_hal(struct px_proc *p)
+{
+	return p->hal;
+}
+
+/**
+ * px_open - open(2)
+ * @p: process
+ * @path: device file path
+ * @flags: PX_O_* flags
+ *
+ * Return: fd or -errno.
+ */
+int px_open(struct px_proc *p, const char *path, int flags)
+{
+	struct px_file *f;
+	int fd, rc;
+
+	hal_charge(p->hal, HAL_COST_SYSCALL);
+	fd = px_get_unused_fd(&p->files);
+	if (fd < 0)
+		return fd;
+	rc = px_kernel_open(p->k, path, (unsigned int)flags, &f);
+	if (rc) {
+		px_put_unused_fd(&p->files, fd);
+		return rc;
+	}
+	px_fd_install(&p->files, fd, f);
+	return fd;
+}
+
+/**
+ * px_close - close(2)
+ * @p: process
+ * @fd: fd
+ *
+ * Return: 0 or -EBADF.
+ */
+int px_close(struct px_proc *p, int fd)
+{
+	hal_charge(p->hal, HAL_COST_SYSCALL);
+	return px_close_fd(&p->files, fd);
+}
+
+/**
+ * px_ioctl - ioctl(2)
+ * @p: process
+ * @fd: fd
+ * @cmd: command
+ * @arg: argument pointer
+ *
+ * Return: the command's result or -errno.
+ */
+int px_ioctl(struct px_proc *p, int fd, unsigned long cmd, void *arg)
+{
+	struct px_file *f;
+	int rc;
+
+	hal_charge(p->hal, HAL_COST_SYSCALL);
+	f = px_fget_fd(&p->files, fd);
+	if (!f)
+		return -EBADF;
+	rc = f->f_op->ioctl ? f->f_op->ioctl(f, &p->files, cmd, arg) : -ENOTTY;
+	px_fput(f);
+	return rc;
+}
+
+static ssize_t px_do_rw(struct px_proc *p, int fd, void *buf, size_t count, uint64_t *pos,
+			bool write)
+{
+	struct px_file *f;
+	unsigned int acc;
+	ssize_t rc;
+
+	hal_charge(p->hal, HAL_COST_SYSCALL);
+	f = px_fget_fd(&p->files, fd);
+	if (!f)
+		return -EBADF;
+	acc = f->f_flags & PX_O_ACCMODE;
+	if ((write && acc == PX_O_RDONLY) || (!write && acc == PX_O_WRONLY)) {
+		rc = -EBADF;
+		goto out_put;
+	}
+	if (!pos)
+		pos = &f->f_pos;
+	if (write)
+		rc = f->f_op->write ? f->f_op->write(f, buf, count, pos) : -EINVAL;
+	else
+		rc = f->f_op->read ? f->f_op->read(f, buf, count, pos) : -EINVAL;
+out_put:
+	px_fput(f);
+	return rc;
+}
+
+/**
+ * px_read - read(2) at the file position
+ * @p: process
+ * @fd: fd
+ * @buf: destination
+ * @count: bytes
+ *
+ * Return: bytes read or -errno.
+ */
+ssize_t px_read(struct px_proc *p, int fd, void *buf, size_t count)
+{
+	return px_do_rw(p, fd, buf, count, NULL, false);
+}
+
+/**
+ * px_write - write(2) at the file position
+ * @p: process
+ * @fd: fd
+ * @buf: source
+ * @count: bytes
+ *
+ * Return: bytes written or -errno.
+ */
+ssize_t px_write(struct px_proc *p, int fd, const void *buf, size_t count)
+{
+	return px_do_rw(p, fd, (void *)buf, count, NULL, true);
+}
+
+/**
+ * px_pread - pread(2)
+ * @p: process
+ * @fd: fd
+ * @buf: destination
+ * @count: bytes
+ * @offset: file offset (VFIO: region index << 40 | offset)
+ *
+ * Return: bytes read or -errno.
+ */
+ssize_t px_pread(struct px_proc *p, int fd, void *buf, size_t count, uint64_t offset)
+{
+	return px_do_rw(p, fd, buf, count, &offset, false);
+}
+
+/**
+ * px_pwrite - pwrite(2)
+ * @p: process
+ * @fd: fd
+ * @buf: source
+ * @count: bytes
+ * @offset: file offset
+ *
+ * Return: bytes written or -errno.
+ */
+ssize_t px_pwrite(struct px_proc *p, int fd, const void *buf, size_t count, uint64_t offset)
+{
+	return px_do_rw(p, fd, (void *)buf, count, &offset, true);
+}
+
+struct px_poll_ctx {
+	struct px_file **files;
+	struct px_pollfd *fds;
+	unsigned int nfds;
+	int ready;
+};
+
+/* One pass over the fds; registers on wait heads when pt != NULL. */
+static int px_do_pollfds(struct px_poll_ctx *ctx, struct px_poll_table *pt)
+{
+	const unsigned int always = PX_POLLERR | PX_POLLHUP | PX_POLLNVAL;
+	unsigned int i, mask;
+	int ready = 0;
+
+	for (i = 0; i < ctx->nfds; i++) {
+		struct px_pollfd *pfd = &ctx->fds[i];
+		struct px_file *f = ctx->files[i];
+
+		pfd->revents = 0;
+		if (pfd->fd < 0)
+			continue;
+		if (!f)
+			mask = PX_POLLNVAL;
+		else if (f->f_op->poll)
+			mask = f->f_op->poll(f, pt);
+		else
+			mask = PX_POLLIN | PX_POLLOUT | PX_POLLRDNORM | PX_POLLWRNORM;
+		pfd->revents = (short)(mask & ((unsigned int)(unsigned short)pfd->events | always));
+		if (pfd->revents)
+			ready++;
+	}
+	return ready;
+}
+
+static bool px_poll_cond(void *arg)
+{
+	struct px_poll_ctx *ctx = arg;
+
+	ctx->ready = px_do_pollfds(ctx, NULL);
+	return ctx->ready > 0;
+}
+
+/**
+ * px_poll - poll(2)
+ * @p: process
+ * @fds: array of struct px_pollfd
+ * @nfds: its length
+ * @timeout_ms: < 0 forever, 0 no wait, else milliseconds of simulated time
+ *
+ * Charges HAL_COST_WAKEUP when the task was blocked and woken.
+ *
+ * Return: number of ready fds (0 on timeout) or -errno.
+ */
+int px_poll(struct px_proc *p, struct px_pollfd *fds, unsigned int nfds, int timeout_ms)
+{
+	struct px_poll_table pt = { .wq = p->poll_wq };
+	struct px_poll_ctx ctx = { .fds = fds, .nfds = nfds };
+	uint64_t timeout_ps;
+	unsigned int i;
+	int rc = 0;
+
+	hal_charge(p->hal, HAL_COST_SYSCALL);
+	if (!nfds)
+		goto out_sleep;
+	if (!fds)
+		return -EFAULT;
+	ctx.files = px_kzalloc(p->hal, nfds * sizeof(*ctx.files), "user.poll_alloc");
+	pt.entries = px_kzalloc(p->hal, nfds * sizeof(*pt.entries), "user.poll_alloc");
+	if (!ctx.files || !pt.entries) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	pt.max = nfds;
+	for (i = 0; i < nfds; i++)
+		ctx.files[i] = px_fget_fd(&p->files, fds[i].fd);
+
+	ctx.ready = px_do_pollfds(&ctx, &pt);
+	if (!ctx.ready && timeout_ms) {
+		timeout_ps = HAL_WAIT_FOREVER;
+		if (timeout_ms > 0)
+			timeout_ps = (uint64_t)timeout_ms * 1000000000ull;
+		if (!hal_wait_event(p->poll_wq, px_poll_cond, &ctx, timeout_ps))
+			hal_charge(p->hal, HAL_COST_WAKEUP);
+	}
+	rc = ctx.ready;
+
+	px_poll_table_unlink(&pt);
+	for (i = 0; i < nfds; i++)
+		px_fput(ctx.files[i]);
+out_free:
+	px_kfree(pt.entries);
+	px_kfree(ctx.files);
+	return rc;
+
+out_sleep:
+	/* poll(NULL, 0, t): a plain sleep */
+	if (timeout_ms > 0)
+		hal_sleep_ps(p->hal, (uint64_t)timeout_ms * 1000000000ull);
+	return 0;
+}
+
+/**
+ * px_alloc_user_page - mmap one zeroed page
+ * @p: process
+ * @pa: returns its physical (== user) address
+ *
+ * Return: CPU pointer, or NULL when simulated memory is exhausted.
+ */
+void *px_alloc_user_page(struct px_proc *p, hal_paddr_t *pa)
+{
+	hal_charge(p->hal, HAL_COST_SYSCALL);
+	return hal_dma_alloc(p->hal, PX_PAGE_SIZE, PX_PAGE_SIZE, pa);
+}
+
+/**
+ * px_free_user_page - munmap a page from px_alloc_user_page()
+ * @p: process
+ * @cpu: its CPU pointer (NULL is ignored)
+ */
+void px_free_user_page(struct px_proc *p, void *cpu)
+{
+	if (cpu)
+		hal_dma_free(p->hal, cpu, PX_PAGE_SIZE);
+}

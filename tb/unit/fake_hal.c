@@ -1,0 +1,733 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The unit-test HAL: see fake_hal.h. */
+#include "fake_hal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAKE_PAGE       4096u
+#define FAKE_MAX_IRQ    64u
+#define FAKE_MAX_DEV    32u
+#define FAKE_MAX_IOMMU  8u
+#define FAKE_CFG_SIZE   4096u
+
+struct fake_kv {
+	char *key;
+	uint64_t u64;
+	char *str;
+};
+
+struct fake_irq {
+	bool used;
+	hal_irq_fn hardirq;
+	hal_irq_fn thread_fn;
+	void *arg;
+};
+
+struct fake_pci {
+	struct hal_pci_dev_info info;
+	uint8_t cfg[FAKE_CFG_SIZE];
+};
+
+struct hal_task {
+	const char *name;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+struct hal_waitq {
+	struct hal *h;
+	unsigned int wakes;
+};
+
+struct hal_mutex {
+	struct hal *h;
+	bool held;
+};
+
+struct hal {
+	struct hal_iommu_info iommus[FAKE_MAX_IOMMU];
+	unsigned int nr_iommus;
+	struct fake_pci devs[FAKE_MAX_DEV];
+	unsigned int nr_devs;
+
+	fake_mmio_read_fn mmio_rd;
+	fake_mmio_write_fn mmio_wr;
+	void *mmio_arg;
+
+	void *dram_raw;
+	uint8_t *dram;           /* dram_raw aligned up to a page */
+	uint32_t *page_run;      /* pages in the allocation starting here, 0 if none */
+	bool *page_used;
+	unsigned int nr_pages;
+	unsigned int dma_live;
+
+	struct fake_kv *params;
+	unsigned int nr_params;
+	struct fake_kv *stats;
+	unsigned int nr_stats;
+
+	unsigned int fail_nth;
+	unsigned int fail_calls;
+	bool failed;
+	char failed_site[64];
+	char *fail_prefix;
+
+	enum fake_task_mode task_mode;
+	struct hal_task tasks[16];
+	unsigned int nr_tasks;
+	struct hal_task *current;
+
+	struct fake_irq irqs[FAKE_MAX_IRQ];
+	unsigned int next_irq;
+
+	uint64_t now_ps;
+	uint64_t charges[HAL_COST__COUNT];
+	unsigned int wakeups;
+	void (*wait_hook)(void *arg);
+	void *wait_hook_arg;
+	unsigned int objects_live;
+	unsigned int log_count[HAL_LOG_ERROR + 1];
+	bool verbose;
+};
+
+static void fake_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void fake_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "fake_hal: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	abort();
+}
+
+static char *fake_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+
+	if (!d)
+		fake_die("out of memory\n");
+	return memcpy(d, s, n);
+}
+
+struct hal *fake_hal_create(void)
+{
+	struct hal *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		fake_die("out of memory\n");
+	h->nr_pages = FAKE_DRAM_SIZE / FAKE_PAGE;
+	h->dram_raw = malloc(FAKE_DRAM_SIZE + FAKE_PAGE);
+	h->dram = (uint8_t *)(((uintptr_t)h->dram_raw + FAKE_PAGE - 1) &
+			      ~(uintptr_t)(FAKE_PAGE - 1));
+	h->page_run = calloc(h->nr_pages, sizeof(*h->page_run));
+	h->page_used = calloc(h->nr_pages, sizeof(*h->page_used));
+	if (!h->dram_raw || !h->page_run || !h->page_used)
+		fake_die("out of memory\n");
+	h->next_irq = 1;
+	h->verbose = getenv("FAKE_HAL_VERBOSE") != NULL;
+	return h;
+}
+
+static void fake_kv_free(struct fake_kv *kv, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].str);
+	}
+	free(kv);
+}
+
+void fake_hal_destroy(struct hal *h)
+{
+	if (!h)
+		return;
+	free(h->dram_raw);
+	free(h->page_run);
+	free(h->page_used);
+	fake_kv_free(h->params, h->nr_params);
+	fake_kv_free(h->stats, h->nr_stats);
+	free(h->fail_prefix);
+	free(h);
+}
+
+/* ---- machine description ------------------------------------------------------ */
+
+unsigned int fake_hal_add_iommu(struct hal *h, hal_paddr_t base)
+{
+	if (h->nr_iommus == FAKE_MAX_IOMMU)
+		fake_die("too many IOMMUs\n");
+	h->iommus[h->nr_iommus] = (struct hal_iommu_info){ .base = base, .index = h->nr_iommus };
+	return h->nr_iommus++;
+}
+
+unsigned int fake_hal_add_pci_dev(struct hal *h, uint16_t rid, unsigned int iommu,
+				  hal_paddr_t bar0, uint64_t bar0_size)
+{
+	struct fake_pci *d;
+
+	if (h->nr_devs == FAKE_MAX_DEV)
+		fake_die("too many PCI devices\n");
+	d = &h->devs[h->nr_devs];
+	memset(d, 0, sizeof(*d));
+	d->info = (struct hal_pci_dev_info){
+		.rid = rid, .iommu = iommu, .bar0 = bar0, .bar0_size = bar0_size,
+	};
+	return h->nr_devs++;
+}
+
+static struct fake_pci *fake_find_pci(struct hal *h, uint16_t rid)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->nr_devs; i++)
+		if (h->devs[i].info.rid == rid)
+			return &h->devs[i];
+	return NULL;
+}
+
+void fake_hal_cfg_set(struct hal *h, uint16_t rid, unsigned int off, unsigned int size,
+		      uint32_t val)
+{
+	struct fake_pci *d = fake_find_pci(h, rid);
+
+	if (!d || off + size > FAKE_CFG_SIZE)
+		fake_die("cfg_set %04x+%#x\n", rid, off);
+	memcpy(&d->cfg[off], &val, size);
+}
+
+void fake_hal_set_mmio(struct hal *h, fake_mmio_read_fn rd, fake_mmio_write_fn wr, void *arg)
+{
+	h->mmio_rd = rd;
+	h->mmio_wr = wr;
+	h->mmio_arg = arg;
+}
+
+unsigned int hal_iommu_count(struct hal *h)
+{
+	return h->nr_iommus;
+}
+
+const struct hal_iommu_info *hal_iommu(struct hal *h, unsigned int idx)
+{
+	return idx < h->nr_iommus ? &h->iommus[idx] : NULL;
+}
+
+unsigned int hal_pci_dev_count(struct hal *h)
+{
+	return h->nr_devs;
+}
+
+const struct hal_pci_dev_info *hal_pci_dev(struct hal *h, unsigned int idx)
+{
+	return idx < h->nr_devs ? &h->devs[idx].info : NULL;
+}
+
+uint32_t hal_pci_cfg_read(struct hal *h, uint16_t rid, unsigned int off, unsigned int size)
+{
+	struct fake_pci *d = fake_find_pci(h, rid);
+	uint32_t val = 0;
+
+	h->charges[HAL_COST_CFG_ACCESS]++;
+	if (!d || off + size > FAKE_CFG_SIZE)
+		return 0xffffffffu;
+	memcpy(&val, &d->cfg[off], size);
+	return val;
+}
+
+void hal_pci_cfg_write(struct hal *h, uint16_t rid, unsigned int off, unsigned int size,
+		       uint32_t val)
+{
+	struct fake_pci *d = fake_find_pci(h, rid);
+
+	h->charges[HAL_COST_CFG_ACCESS]++;
+	if (d && off + size <= FAKE_CFG_SIZE)
+		memcpy(&d->cfg[off], &val, size);
+}
+
+/* ---- params and stats ----------------------------------------------------------- */
+
+static struct fake_kv *fake_kv_find(struct fake_kv *kv, unsigned int n, const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(kv[i].key, key))
+			return &kv[i];
+	return NULL;
+}
+
+static struct fake_kv *fake_kv_add(struct fake_kv **kv, unsigned int *n, const char *key)
+{
+	struct fake_kv *e = fake_kv_find(*kv, *n, key);
+	struct fake_kv *nkv;
+
+	if (e)
+		return e;
+	nkv = realloc(*kv, (*n + 1) * sizeof(*nkv));
+	if (!nkv)
+		fake_die("out of memory\n");
+	*kv = nkv;
+	e = &nkv[(*n)++];
+	memset(e, 0, sizeof(*e));
+	e->key = fake_strdup(key);
+	if (!e->key)
+		fake_die("out of memory\n");
+	return e;
+}
+
+void fake_hal_set_param_u64(struct hal *h, const char *key, uint64_t val)
+{
+	fake_kv_add(&h->params, &h->nr_params, key)->u64 = val;
+}
+
+void fake_hal_set_param_str(struct hal *h, const char *key, const char *val)
+{
+	struct fake_kv *e = fake_kv_add(&h->params, &h->nr_params, key);
+
+	free(e->str);
+	e->str = fake_strdup(val);
+}
+
+uint64_t hal_param_u64(struct hal *h, const char *key)
+{
+	struct fake_kv *e = fake_kv_find(h->params, h->nr_params, key);
+
+	if (!e)
+		fake_die("unknown parameter '%s' (set it with fake_hal_set_param_u64)\n", key);
+	return e->u64;
+}
+
+const char *hal_param_str(struct hal *h, const char *key)
+{
+	struct fake_kv *e = fake_kv_find(h->params, h->nr_params, key);
+
+	if (!e || !e->str)
+		fake_die("unknown parameter '%s' (set it with fake_hal_set_param_str)\n", key);
+	return e->str;
+}
+
+void hal_stat_add(struct hal *h, const char *name, uint64_t delta)
+{
+	fake_kv_add(&h->stats, &h->nr_stats, name)->u64 += delta;
+}
+
+uint64_t fake_hal_stat(struct hal *h, const char *name)
+{
+	struct fake_kv *e = fake_kv_find(h->stats, h->nr_stats, name);
+
+	return e ? e->u64 : 0;
+}
+
+bool fake_hal_stat_exists(struct hal *h, const char *name)
+{
+	return fake_kv_find(h->stats, h->nr_stats, name) != NULL;
+}
+
+void fake_hal_stats_clear(struct hal *h)
+{
+	fake_kv_free(h->stats, h->nr_stats);
+	h->stats = NULL;
+	h->nr_stats = 0;
+}
+
+/* ---- fault injection -------------------------------------------------------------- */
+
+void fake_hal_fail_nth(struct hal *h, unsigned int n)
+{
+	h->fail_nth = n;
+	h->fail_calls = 0;
+	h->failed = false;
+	h->failed_site[0] = 0;
+}
+
+void fake_hal_fail_filter(struct hal *h, const char *prefix)
+{
+	free(h->fail_prefix);
+	h->fail_prefix = prefix ? fake_strdup(prefix) : NULL;
+}
+
+unsigned int fake_hal_fail_calls(struct hal *h)
+{
+	return h->fail_calls;
+}
+
+bool fake_hal_failed(struct hal *h)
+{
+	return h->failed;
+}
+
+const char *fake_hal_failed_site(struct hal *h)
+{
+	return h->failed_site;
+}
+
+bool hal_should_fail(struct hal *h, const char *site)
+{
+	if (!h->fail_nth)
+		return false;
+	if (h->fail_prefix && strncmp(site, h->fail_prefix, strlen(h->fail_prefix)))
+		return false;
+	if (++h->fail_calls != h->fail_nth)
+		return false;
+	h->failed = true;
+	snprintf(h->failed_site, sizeof(h->failed_site), "%s", site);
+	return true;
+}
+
+/* ---- MMIO ------------------------------------------------------------------------ */
+
+uint32_t hal_mmio_read32(struct hal *h, hal_paddr_t addr)
+{
+	return h->mmio_rd ? (uint32_t)h->mmio_rd(h->mmio_arg, addr, 4) : 0;
+}
+
+uint64_t hal_mmio_read64(struct hal *h, hal_paddr_t addr)
+{
+	return h->mmio_rd ? h->mmio_rd(h->mmio_arg, addr, 8) : 0;
+}
+
+void hal_mmio_write32(struct hal *h, hal_paddr_t addr, uint32_t val)
+{
+	if (h->mmio_wr)
+		h->mmio_wr(h->mmio_arg, addr, val, 4);
+}
+
+void hal_mmio_write64(struct hal *h, hal_paddr_t addr, uint64_t val)
+{
+	if (h->mmio_wr)
+		h->mmio_wr(h->mmio_arg, addr, val, 8);
+}
+
+/* ---- DRAM ------------------------------------------------------------------------- */
+
+void *hal_dma_alloc(struct hal *h, size_t size, size_t align, hal_paddr_t *pa)
+{
+	unsigned int pages = (unsigned int)((size + FAKE_PAGE - 1) / FAKE_PAGE);
+	unsigned int step = align > FAKE_PAGE ? (unsigned int)(align / FAKE_PAGE) : 1;
+	unsigned int i, j;
+
+	if (!size || (align & (align - 1)))
+		return NULL;
+	for (i = 0; i + pages <= h->nr_pages; i += step) {
+		for (j = 0; j < pages && !h->page_used[i + j]; j++)
+			;
+		if (j < pages)
+			continue;
+		for (j = 0; j < pages; j++)
+			h->page_used[i + j] = true;
+		h->page_run[i] = pages;
+		h->dma_live += pages;
+		memset(h->dram + (size_t)i * FAKE_PAGE, 0, (size_t)pages * FAKE_PAGE);
+		*pa = FAKE_DRAM_BASE + (hal_paddr_t)i * FAKE_PAGE;
+		return h->dram + (size_t)i * FAKE_PAGE;
+	}
+	return NULL;
+}
+
+void hal_dma_free(struct hal *h, void *cpu, size_t size)
+{
+	size_t off;
+	unsigned int i, j;
+
+	(void)size;
+	if (!cpu)
+		return;
+	off = (size_t)((uint8_t *)cpu - h->dram);
+	if ((uint8_t *)cpu < h->dram || off >= FAKE_DRAM_SIZE || off % FAKE_PAGE)
+		fake_die("dma_free of %p: not an allocation\n", cpu);
+	i = (unsigned int)(off / FAKE_PAGE);
+	if (!h->page_run[i])
+		fake_die("dma_free of %p: double free\n", cpu);
+	for (j = 0; j < h->page_run[i]; j++)
+		h->page_used[i + j] = false;
+	h->dma_live -= h->page_run[i];
+	h->page_run[i] = 0;
+}
+
+void *hal_phys_to_virt(struct hal *h, hal_paddr_t pa)
+{
+	if (pa < FAKE_DRAM_BASE || pa - FAKE_DRAM_BASE >= FAKE_DRAM_SIZE)
+		return NULL;
+	return h->dram + (pa - FAKE_DRAM_BASE);
+}
+
+hal_paddr_t hal_virt_to_phys(struct hal *h, const void *cpu)
+{
+	const uint8_t *p = cpu;
+
+	if (p < h->dram || p >= h->dram + FAKE_DRAM_SIZE)
+		return 0;
+	return FAKE_DRAM_BASE + (hal_paddr_t)(p - h->dram);
+}
+
+void hal_wmb(struct hal *h)
+{
+	(void)h;
+}
+
+void hal_rmb(struct hal *h)
+{
+	(void)h;
+}
+
+void hal_mb(struct hal *h)
+{
+	(void)h;
+}
+
+/* ---- interrupts --------------------------------------------------------------------- */
+
+int hal_msi_alloc(struct hal *h, unsigned int *irq, uint64_t *msi_addr, uint32_t *msi_data)
+{
+	if (h->next_irq >= FAKE_MAX_IRQ)
+		return -ENOSPC;
+	*irq = h->next_irq++;
+	*msi_addr = 0xfee00000ull;
+	*msi_data = *irq;
+	return 0;
+}
+
+int hal_request_threaded_irq(struct hal *h, unsigned int irq, hal_irq_fn hardirq,
+			     hal_irq_fn thread_fn, void *arg, const char *name)
+{
+	(void)name;
+	if (irq >= FAKE_MAX_IRQ || h->irqs[irq].used)
+		return -EINVAL;
+	h->irqs[irq] = (struct fake_irq){ true, hardirq, thread_fn, arg };
+	return 0;
+}
+
+void hal_free_irq(struct hal *h, unsigned int irq)
+{
+	if (irq < FAKE_MAX_IRQ)
+		h->irqs[irq].used = false;
+}
+
+void fake_hal_raise_irq(struct hal *h, unsigned int irq)
+{
+	struct fake_irq *i;
+	enum hal_irq_ret ret = HAL_IRQ_WAKE_THREAD;
+
+	if (irq >= FAKE_MAX_IRQ || !h->irqs[irq].used)
+		return;
+	i = &h->irqs[irq];
+	h->charges[HAL_COST_IRQ_ENTRY]++;
+	if (i->hardirq)
+		ret = i->hardirq(i->arg, irq);
+	if (ret == HAL_IRQ_WAKE_THREAD && i->thread_fn)
+		i->thread_fn(i->arg, irq);
+}
+
+/* ---- time and cost ------------------------------------------------------------------ */
+
+uint64_t hal_now_ps(struct hal *h)
+{
+	return h->now_ps;
+}
+
+void hal_charge(struct hal *h, enum hal_cost cost)
+{
+	if ((unsigned int)cost < HAL_COST__COUNT)
+		h->charges[cost]++;
+	h->now_ps += FAKE_CHARGE_PS;
+}
+
+void hal_charge_ps(struct hal *h, uint64_t ps)
+{
+	h->now_ps += ps;
+}
+
+uint64_t fake_hal_charges(struct hal *h, enum hal_cost cost)
+{
+	return (unsigned int)cost < HAL_COST__COUNT ? h->charges[cost] : 0;
+}
+
+/* ---- tasks, waits, locks --------------------------------------------------------------- */
+
+void fake_hal_set_task_mode(struct hal *h, enum fake_task_mode mode)
+{
+	h->task_mode = mode;
+}
+
+unsigned int fake_hal_task_count(struct hal *h)
+{
+	return h->nr_tasks;
+}
+
+struct hal_task *hal_task_create(struct hal *h, enum hal_task_kind kind, const char *name,
+				 void (*fn)(void *arg), void *arg)
+{
+	struct hal_task *t, *prev;
+
+	(void)kind;
+	if (h->nr_tasks == sizeof(h->tasks) / sizeof(h->tasks[0]))
+		return NULL;
+	t = &h->tasks[h->nr_tasks++];
+	*t = (struct hal_task){ .name = name, .fn = fn, .arg = arg };
+	if (h->task_mode == FAKE_TASK_SYNC) {
+		prev = h->current;
+		h->current = t;
+		fn(arg);
+		h->current = prev;
+	}
+	return t;
+}
+
+struct hal_task *hal_current(struct hal *h)
+{
+	return h->current;
+}
+
+void hal_sleep_ps(struct hal *h, uint64_t delay_ps)
+{
+	h->now_ps += delay_ps;
+}
+
+struct hal_waitq *hal_waitq_create(struct hal *h)
+{
+	struct hal_waitq *wq;
+
+	if (hal_should_fail(h, "hal.waitq_create"))
+		return NULL;
+	wq = calloc(1, sizeof(*wq));
+	if (!wq)
+		return NULL;
+	wq->h = h;
+	h->objects_live++;
+	return wq;
+}
+
+void hal_waitq_destroy(struct hal_waitq *wq)
+{
+	if (!wq)
+		return;
+	wq->h->objects_live--;
+	free(wq);
+}
+
+int hal_wait_event(struct hal_waitq *wq, bool (*cond)(void *arg), void *arg,
+		   uint64_t timeout_ps)
+{
+	struct hal *h = wq->h;
+	void (*hook)(void *arg) = h->wait_hook;
+	unsigned int wakes = wq->wakes;
+
+	(void)timeout_ps;
+	if (cond(arg))
+		return 0;
+	if (!hook)
+		return -ETIMEDOUT;
+	h->wait_hook = NULL;
+	hook(h->wait_hook_arg);
+	return wq->wakes != wakes && cond(arg) ? 0 : -ETIMEDOUT;
+}
+
+void hal_wake_up(struct hal_waitq *wq)
+{
+	wq->wakes++;
+	wq->h->wakeups++;
+}
+
+void fake_hal_set_wait_hook(struct hal *h, void (*fn)(void *arg), void *arg)
+{
+	h->wait_hook = fn;
+	h->wait_hook_arg = arg;
+}
+
+unsigned int fake_hal_wakeups(struct hal *h)
+{
+	return h->wakeups;
+}
+
+struct hal_mutex *hal_mutex_create(struct hal *h)
+{
+	struct hal_mutex *m;
+
+	if (hal_should_fail(h, "hal.mutex_create"))
+		return NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->h = h;
+	h->objects_live++;
+	return m;
+}
+
+void hal_mutex_destroy(struct hal_mutex *m)
+{
+	if (!m)
+		return;
+	if (m->held)
+		fake_die("destroying a held mutex\n");
+	m->h->objects_live--;
+	free(m);
+}
+
+void hal_mutex_lock(struct hal_mutex *m)
+{
+	if (m->held)
+		fake_die("mutex already held: deadlock\n");
+	m->held = true;
+}
+
+void hal_mutex_unlock(struct hal_mutex *m)
+{
+	if (!m->held)
+		fake_die("unlocking a mutex that is not held\n");
+	m->held = false;
+}
+
+bool hal_mutex_held(struct hal_mutex *m)
+{
+	return m->held;
+}
+
+int hal_queue_work(struct hal *h, void (*fn)(void *arg), void *arg)
+{
+	return hal_task_create(h, HAL_TASK_KERNEL, "work", fn, arg) ? 0 : -ENOMEM;
+}
+
+/* ---- observability ------------------------------------------------------------------- */
+
+void hal_log(struct hal *h, enum hal_log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	if ((unsigned int)lvl <= HAL_LOG_ERROR)
+		h->log_count[lvl]++;
+	if (!h->verbose)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+unsigned int fake_hal_log_count(struct hal *h, enum hal_log_level lvl)
+{
+	return (unsigned int)lvl <= HAL_LOG_ERROR ? h->log_count[lvl] : 0;
+}
+
+void fake_hal_set_verbose(struct hal *h, bool verbose)
+{
+	h->verbose = verbose;
+}
+
+unsigned int fake_hal_dma_live(struct hal *h)
+{
+	return h->dma_live;
+}
+
+unsigned int fake_hal_objects_live(struct hal *h)
+{
+	return h->objects_live;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A HAL for unit tests, without SystemC (DESIGN §4). Everything is
+ * synchronous and deterministic:
+ * - tasks run their function at creation (FAKE_TASK_SYNC) or never
+ *   (FAKE_TASK_NEVER, the default: they are only recorded);
+ * - hal_wait_event() returns 0 if the condition holds, else -ETIMEDOUT at
+ *   once, whatever the timeout;
+ * - MMIO goes to a callback the test installs;
+ * - DRAM is one malloc'd arena handed out in 4 KiB pages, physical address
+ *   = FAKE_DRAM_BASE + offset;
+ * - params come from a table the test fills (an unknown key aborts, as on
+ *   the platform); stats go to a table the test queries;
+ * - hal_should_fail() fails the n-th call after fake_hal_fail_nth(h, n).
+ * Time advances by FAKE_CHARGE_PS per hal_charge() and by hal_sleep_ps().
+ */
+#ifndef PRISIM_TB_UNIT_FAKE_HAL_H
+#define PRISIM_TB_UNIT_FAKE_HAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "prisim/hal.h"
+
+#define FAKE_DRAM_BASE   0x80000000ull
+#define FAKE_DRAM_SIZE   (16u << 20)
+#define FAKE_CHARGE_PS   1000u
+
+enum fake_task_mode { FAKE_TASK_NEVER, FAKE_TASK_SYNC };
+
+typedef uint64_t (*fake_mmio_read_fn)(void *arg, hal_paddr_t addr, unsigned int size);
+typedef void (*fake_mmio_write_fn)(void *arg, hal_paddr_t addr, uint64_t val, unsigned int size);
+
+struct hal *fake_hal_create(void);
+void fake_hal_destroy(struct hal *h);
+
+/* Machine description */
+unsigned int fake_hal_add_iommu(struct hal *h, hal_paddr_t base);
+unsigned int fake_hal_add_pci_dev(struct hal *h, uint16_t rid, unsigned int iommu,
+				  hal_paddr_t bar0, uint64_t bar0_size);
+/* Set bytes of a device's config space directly (no cost, no callback). */
+void fake_hal_cfg_set(struct hal *h, uint16_t rid, unsigned int off, unsigned int size,
+		      uint32_t val);
+void fake_hal_set_mmio(struct hal *h, fake_mmio_read_fn rd, fake_mmio_write_fn wr, void *arg);
+
+/* Params and stats */
+void fake_hal_set_param_u64(struct hal *h, const char *key, uint64_t val);
+void fake_hal_set_param_str(struct hal *h, const char *key, const char *val);
+uint64_t fake_hal_stat(struct hal *h, const char *name);
+bool fake_hal_stat_exists(struct hal *h, const char *name);
+void fake_hal_stats_clear(struct hal *h);
+
+/* Fault injection: fail the n-th hal_should_fail() call from now (0: never). */
+void fake_hal_fail_nth(struct hal *h, unsigned int n);
+/* Only sites starting with prefix count (NULL: all). */
+void fake_hal_fail_filter(struct hal *h, const char *prefix);
+unsigned int fake_hal_fail_calls(struct hal *h);   /* counted calls since armed */
+bool fake_hal_failed(struct hal *h);               /* the n-th call happened */
+const char *fake_hal_failed_site(struct hal *h);
+
+/* Tasks, IRQs, waits */
+void fake_hal_set_task_mode(struct hal *h, enum fake_task_mode mode);
+unsigned int fake_hal_task_count(struct hal *h);
+void fake_hal_raise_irq(struct hal *h, unsigned int irq);
+unsigned int fake_hal_wakeups(struct hal *h);
+/*
+ * Run fn(arg) once, the next time a task would block in hal_wait_event()
+ * (its condition is false): it stands for "another task runs meanwhile".
+ * The wait then ends with 0 only if the waitq was woken and the condition
+ * holds; otherwise -ETIMEDOUT (on the platform: a lost wake-up).
+ */
+void fake_hal_set_wait_hook(struct hal *h, void (*fn)(void *arg), void *arg);
+
+/* Accounting */
+uint64_t fake_hal_charges(struct hal *h, enum hal_cost cost);
+unsigned int fake_hal_dma_live(struct hal *h);      /* pages allocated */
+unsigned int fake_hal_objects_live(struct hal *h);  /* waitqs + mutexes */
+unsigned int fake_hal_log_count(struct hal *h, enum hal_log_level lvl);
+void fake_hal_set_verbose(struct hal *h, bool verbose);
+
+#endif /* PRISIM_TB_UNIT_FAKE_HAL_H */

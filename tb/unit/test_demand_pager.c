@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Description: the sample demand pager (sw/user/demand_pager.c): setup of
+ * every vfio device, device start through a BAR0 pwrite, one SUCCESS per
+ * group after mapping its pages into the shared IOAS, no second mapping of
+ * a mapped page, the read batch size, unexpected messages answered INVALID,
+ * mapping failures answered INVALID, and a clean exit.
+ */
+#include "test_util.h"
+
+#include "prisim/hw/pxdev.h"
+#include "user/pager.h"
+
+#define MSZ ((ssize_t)sizeof(struct iommu_hwpt_pgfault))
+
+struct fix {
+	struct world w;
+	struct px_pager *pg;
+};
+
+static struct fix *fix_new(uint64_t batch)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	world_init(&f->w, 2);
+	fake_hal_set_param_u64(f->w.h, "sw.user.batch", batch);
+	assert_int_equal(0, px_pager_create(f->w.k, &f->pg));
+	assert_int_equal(0, px_pager_setup(f->pg));
+	return f;
+}
+
+static int setup(void **state)
+{
+	*state = fix_new(16);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	px_pager_destroy(f->pg);
+	assert_int_equal(0, f->w.m->domains_live);
+	assert_int_equal(0, fake_hal_dma_live(f->w.h));
+	world_fini(&f->w);
+	free(f);
+	return 0;
+}
+
+static struct mock_domain *dom(struct fix *f, unsigned int i)
+{
+	return to_mock_domain(f->w.dev[i]->domain);
+}
+
+static void test_setup_and_start(void **state)
+{
+	struct fix *f = *state;
+	unsigned int i;
+
+	assert_int_equal(2, f->pg->nr_devs);
+	for (i = 0; i < 2; i++) {
+		assert_non_null(f->w.dev[i]->domain);
+		assert_non_null(f->w.dev[i]->fault_param);
+		assert_int_equal(W_RID(i), f->pg->devs[i].rid);
+	}
+	assert_ptr_not_equal(f->w.dev[0]->domain, f->w.dev[1]->domain);
+	assert_int_equal(0, px_pager_start_devices(f->pg));
+	assert_int_equal(2, f->w.nr_mmio);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(W_BAR0(i) + PXDEV_CTRL, f->w.mmio[i].addr);
+		assert_int_equal(PXDEV_CTRL_START, f->w.mmio[i].val);
+	}
+	/* Nothing queued: a poll with timeout returns 0 groups. */
+	assert_int_equal(0, px_pager_serve_once(f->pg, 1));
+}
+
+static void test_serve_groups(void **state)
+{
+	struct fix *f = *state;
+	uint64_t syscalls;
+
+	assert_int_equal(0, world_report(&f->w, 0, 0, 0, 1, P_R, 0x1234));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 1, P_W, 0x5678));
+	assert_int_equal(0, world_report(&f->w, 1, F_LAST, 0, 2, P_RW, 0x1000));
+	assert_int_equal(2, px_pager_serve_once(f->pg, -1));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 2, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(2, f->w.m->nr_resp);
+	/* Pages mapped at the page-aligned addresses, in both devices' domains. */
+	assert_non_null(mock_find_map(dom(f, 0), 0x1000));
+	assert_non_null(mock_find_map(dom(f, 0), 0x5000));
+	assert_non_null(mock_find_map(dom(f, 1), 0x5000));
+	assert_int_equal(mock_find_map(dom(f, 0), 0x1000)->pa,
+			 mock_find_map(dom(f, 1), 0x1000)->pa);
+	assert_int_equal(2, dom(f, 0)->nr_maps);
+	/* 0x1000 was mapped once although two faults asked for it. */
+	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.user.pages_mapped"));
+	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.user.faults_served"));
+	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.dev.0008.user.faults_served"));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0010.user.faults_served"));
+	assert_int_equal(3, fake_hal_charges(f->w.h, HAL_COST_HANDLER_SERVICE));
+	assert_int_equal(2, fake_hal_dma_live(f->w.h));
+
+	/* A fault on a mapped page (the device retried early): SUCCESS, no new page. */
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 3, P_R, 0x5000));
+	syscalls = fake_hal_charges(f->w.h, HAL_COST_SYSCALL);
+	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
+	/* poll, read, write: no page allocation and no IOAS_MAP attempted */
+	assert_int_equal(syscalls + 3, fake_hal_charges(f->w.h, HAL_COST_SYSCALL));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 3, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.user.pages_mapped"));
+	assert_int_equal(2, dom(f, 0)->nr_maps);
+}
+
+static void test_batch_size(void **state)
+{
+	struct fix *f = fix_new(2);
+	unsigned int g;
+
+	*state = f;
+	for (g = 0; g < 5; g++)
+		assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, g, P_R, 0x1000u * (g + 1)));
+	assert_int_equal(2, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(2, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(0, px_pager_serve_once(f->pg, 0));
+	/* A group larger than the batch is still read whole. */
+	for (g = 0; g < 4; g++)
+		assert_int_equal(0, world_report(&f->w, 1, 0, 0, 9, P_R, 0x100000u + 0x1000u * g));
+	assert_int_equal(0, world_report(&f->w, 1, F_LAST, 0, 9, P_R, 0x200000));
+	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 9, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(6, f->w.m->nr_resp);
+	assert_non_null(mock_find_map(dom(f, 1), 0x103000));
+}
+
+static void test_unexpected_messages(void **state)
+{
+	struct fix *f = *state;
+	struct iommu_hwpt_pgfault msg[4];
+	ssize_t n;
+
+	/* Through the real path: a request with neither R nor W. */
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 1, 0, 0x1000));
+	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.user.bad_messages"));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0008.user.bad_messages"));
+	assert_int_equal(0, dom(f, 0)->nr_maps);
+
+	/* Messages altered after read(): each group gets INVALID, never a crash. */
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 2, P_R, 0x2000));
+	assert_int_equal(0, world_report(&f->w, 1, F_LAST, 0, 3, P_R, 0x3000));
+	assert_int_equal(0, world_report(&f->w, 1, F_LAST, 0, 4, P_R, 0x4000));
+	n = px_read(f->pg->proc, f->pg->fault_fd, msg, sizeof(msg));
+	assert_int_equal(3 * MSZ, n);
+	msg[0].dev_id = 77;                        /* not one of ours */
+	msg[1].flags |= F_PASID;                   /* we attached no PASID */
+	msg[2].__reserved = 1;
+	assert_int_equal(3, px_pager_handle(f->pg, msg, 3));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 2, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 3, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 4, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(4, fake_hal_stat(f->w.h, "sw.user.bad_messages"));
+
+	/* A LAST flag in the middle of a group, and a cookie 0: counted; no crash. */
+	assert_int_equal(0, world_report(&f->w, 1, 0, 0, 5, P_R, 0x5000));
+	assert_int_equal(0, world_report(&f->w, 1, F_LAST, 0, 5, P_R, 0x6000));
+	n = px_read(f->pg->proc, f->pg->fault_fd, msg, sizeof(msg));
+	assert_int_equal(2 * MSZ, n);
+	msg[0].flags |= F_LAST;
+	msg[2] = msg[1];
+	msg[2].cookie = 0;
+	assert_int_equal(1, px_pager_handle(f->pg, msg, 3));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 5, IOMMU_PAGE_RESP_INVALID));
+	/* one misplaced LAST + one cookie-0 message */
+	assert_int_equal(6, fake_hal_stat(f->w.h, "sw.user.bad_messages"));
+	/* A cookie the kernel does not know: the write is refused and logged. */
+	msg[0].cookie = 1234;
+	msg[0].flags = F_LAST;
+	assert_int_equal(1, px_pager_handle(f->pg, msg, 1));
+	assert_int_equal(-EINVAL, px_pager_handle(f->pg, msg, 1000));
+	assert_int_equal(5, f->w.m->nr_resp);
+}
+
+static void test_map_failure_invalid(void **state)
+{
+	struct fix *f = *state;
+	unsigned int live = fake_hal_dma_live(f->w.h);
+
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	fake_hal_fail_filter(f->w.h, "mock.map_pages");
+	fake_hal_fail_nth(f->w.h, 1);
+	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
+	fake_hal_fail_nth(f->w.h, 0);
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(live, fake_hal_dma_live(f->w.h));
+	assert_int_equal(0, fake_hal_stat(f->w.h, "sw.user.pages_mapped"));
+	/* The page is not remembered as mapped: the next fault maps it. */
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 2, P_R, 0x1000));
+	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 2, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.user.pages_mapped"));
+}
+
+static void test_many_pages(void **state)
+{
+	struct fix *f = *state;
+	unsigned int i;
+	int served = 0, rc;
+
+	/* Enough pages to make the page set grow several times. */
+	for (i = 0; i < 1500; i++)
+		assert_int_equal(0, world_report(&f->w, i & 1, F_LAST, 0, i & 0x1ff, P_W,
+						 0x10000000ull + 0x1000ull * i));
+	while ((rc = px_pager_serve_once(f->pg, 0)) > 0)
+		served += rc;
+	assert_int_equal(1500, served);
+	assert_int_equal(1500, fake_hal_stat(f->w.h, "sw.user.pages_mapped"));
+	assert_int_equal(1500, fake_hal_stat(f->w.h, "sw.iopf.responses.success"));
+	assert_int_equal(1500, dom(f, 1)->nr_maps);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_setup_and_start),
+		T(test_serve_groups),
+		cmocka_unit_test_teardown(test_batch_size, teardown),
+		T(test_unexpected_messages),
+		T(test_map_failure_invalid),
+		T(test_many_pages),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

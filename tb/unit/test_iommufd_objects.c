@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Description: iommufd objects and ioctls (linux-iopf.md §2.1 - §2.3,
+ * checklist §8 "uAPI / objects"): FAULT_QUEUE_ALLOC and HWPT_ALLOC argument
+ * checks, ids, EBUSY rules of IOMMU_DESTROY, VF with PRI, IOAS_MAP into every
+ * domain, the VFIO cdev (bind, attach, region access), fd table rules, and
+ * that closing everything destroys every object.
+ */
+#include "test_util.h"
+
+#include "prisim/hw/pxdev.h"
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	world_init(w, 2);
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+
+	world_fini(w);
+	free(w);
+	return 0;
+}
+
+static int open_iommufd(struct world *w)
+{
+	w->iommufd = px_open(w->p, "/dev/iommu", PX_O_RDWR);
+	return w->iommufd;
+}
+
+static void test_fault_queue_alloc_args(void **state)
+{
+	struct world *w = *state;
+	struct iommu_fault_alloc cmd = { .size = sizeof(cmd) };
+	struct {
+		struct iommu_fault_alloc a;
+		uint32_t extra[2];
+	} big = { .a.size = sizeof(big) };
+	struct iommu_hwpt_pgfault msg;
+
+	assert_int_equal(3, open_iommufd(w));
+	cmd.flags = 1;
+	assert_int_equal(-EOPNOTSUPP, px_ioctl(w->p, w->iommufd, IOMMU_FAULT_QUEUE_ALLOC, &cmd));
+	cmd.flags = 0;
+	cmd.size = 12;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, w->iommufd, IOMMU_FAULT_QUEUE_ALLOC, &cmd));
+	big.extra[1] = 1;
+	assert_int_equal(-E2BIG, px_ioctl(w->p, w->iommufd, IOMMU_FAULT_QUEUE_ALLOC, &big));
+	big.extra[1] = 0;
+	/* Zero bytes past the known struct are fine. */
+	assert_int_equal(0, px_ioctl(w->p, w->iommufd, IOMMU_FAULT_QUEUE_ALLOC, &big));
+	assert_int_equal(1, big.a.out_fault_id);
+	assert_int_equal(4, big.a.out_fault_fd);
+	assert_int_equal(0, px_read(w->p, (int)big.a.out_fault_fd, &msg, sizeof(msg)));
+	assert_int_equal(-EFAULT, px_ioctl(w->p, w->iommufd, IOMMU_FAULT_QUEUE_ALLOC, NULL));
+
+	/* A failed copy-out installs no fd and leaves no object. */
+	fake_hal_fail_filter(w->h, "uaccess.copy_to_user");
+	fake_hal_fail_nth(w->h, 1);
+	cmd.size = sizeof(cmd);
+	assert_int_equal(-EFAULT, px_ioctl(w->p, w->iommufd, IOMMU_FAULT_QUEUE_ALLOC, &cmd));
+	fake_hal_fail_nth(w->h, 0);
+	assert_int_equal(-EBADF, px_close(w->p, 5));
+	assert_int_equal(-ENOENT, t_destroy(w, 2));
+	assert_int_equal(0, px_ioctl(w->p, w->iommufd, IOMMU_FAULT_QUEUE_ALLOC, &cmd));
+	assert_int_equal(2, cmd.out_fault_id);
+	assert_int_equal(5, cmd.out_fault_fd);
+}
+
+static void test_ioctl_general_rules(void **state)
+{
+	struct world *w = *state;
+	struct iommu_destroy d = { .size = sizeof(d) };
+	uint32_t ioas;
+
+	assert_true(open_iommufd(w) >= 3);
+	assert_int_equal(-ENOTTY, px_ioctl(w->p, w->iommufd, PX_IO(IOMMUFD_TYPE, 0x8a), &d));
+	assert_int_equal(-ENOTTY, px_ioctl(w->p, w->iommufd, PX_IO('x', 0x80), &d));
+	assert_int_equal(-ENOTTY, px_ioctl(w->p, w->iommufd, PX_IO(IOMMUFD_TYPE, 0x7f), &d));
+	assert_int_equal(-EBADF, px_ioctl(w->p, 42, IOMMU_DESTROY, &d));
+	/* Ids start at 1; 0 and unknown ids are ENOENT. */
+	assert_int_equal(0, t_ioas_alloc(w, &ioas));
+	assert_int_equal(1, ioas);
+	assert_int_equal(-ENOENT, t_destroy(w, 0));
+	assert_int_equal(-ENOENT, t_destroy(w, 77));
+	d.size = 4;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, w->iommufd, IOMMU_DESTROY, &d));
+	struct iommu_ioas_alloc ia = { .size = sizeof(ia), .flags = 1 };
+	assert_int_equal(-EOPNOTSUPP, px_ioctl(w->p, w->iommufd, IOMMU_IOAS_ALLOC, &ia));
+	assert_int_equal(0, t_destroy(w, ioas));
+	assert_int_equal(-ENOENT, t_destroy(w, ioas));
+	/* /dev/iommu has no read() */
+	assert_int_equal(-EINVAL, px_read(w->p, w->iommufd, &d, sizeof(d)));
+	assert_int_equal(-ENOENT, px_open(w->p, "/dev/nothing", PX_O_RDWR));
+}
+
+static void test_hwpt_alloc_args(void **state)
+{
+	struct world *w = *state;
+	struct iommu_hwpt_alloc cmd;
+	uint32_t hwpt, hwpt2, dev = 0;
+	unsigned int domains;
+
+	assert_int_equal(0, world_open_iommufd(w));
+	w->vfio_fd[0] = px_open(w->p, "/dev/vfio/devices/vfio0", PX_O_RDWR);
+	assert_int_equal(0, t_bind(w, w->vfio_fd[0], &dev));
+	domains = w->m->domains_live;
+
+	assert_int_equal(-EOPNOTSUPP, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID | 1u << 31, dev,
+						   w->ioas_id, w->fault_id, NULL));
+	assert_int_equal(-EOPNOTSUPP,
+			 t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_NEST_PARENT,
+				      dev, w->ioas_id, w->fault_id, NULL));
+	assert_int_equal(-EOPNOTSUPP, t_hwpt_alloc(w, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, dev,
+						   w->ioas_id, 0, NULL));
+	assert_int_equal(-ENOENT, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, dev, w->ioas_id,
+					       UINT32_MAX, NULL));
+	/* A wrong-type fault_id is ENOENT too, and the aborted HWPT leaves nothing. */
+	assert_int_equal(-ENOENT, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, dev, w->ioas_id,
+					       w->ioas_id, NULL));
+	assert_int_equal(domains, w->m->domains_live);
+	assert_int_equal(-ENOENT, t_hwpt_alloc(w, 0, 99, w->ioas_id, 0, NULL));
+	assert_int_equal(-ENOENT, t_hwpt_alloc(w, 0, dev, 99, 0, NULL));
+	assert_int_equal(-EINVAL, t_hwpt_alloc(w, 0, dev, w->fault_id, 0, NULL));
+
+	cmd = (struct iommu_hwpt_alloc){ .size = sizeof(cmd), .dev_id = dev, .pt_id = w->ioas_id };
+	cmd.__reserved = 1;
+	assert_int_equal(-EOPNOTSUPP, px_ioctl(w->p, w->iommufd, IOMMU_HWPT_ALLOC, &cmd));
+	cmd.__reserved = 0;
+	cmd.data_len = 4;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, w->iommufd, IOMMU_HWPT_ALLOC, &cmd));
+	cmd.data_len = 0;
+	cmd.data_type = IOMMU_HWPT_DATA_VTD_S1;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, w->iommufd, IOMMU_HWPT_ALLOC, &cmd));
+	cmd.data_type = 0;
+	cmd.size = 20;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, w->iommufd, IOMMU_HWPT_ALLOC, &cmd));
+
+	/* __reserved2 is not checked. */
+	cmd = (struct iommu_hwpt_alloc){
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_FAULT_ID_VALID, .dev_id = dev,
+		.pt_id = w->ioas_id, .fault_id = w->fault_id, .__reserved2 = 0xdead,
+	};
+	assert_int_equal(0, px_ioctl(w->p, w->iommufd, IOMMU_HWPT_ALLOC, &cmd));
+	hwpt = cmd.out_hwpt_id;
+	/* The aborted allocations consumed no id: ioas 1, fault 2, device 3, hwpt 4. */
+	assert_int_equal(4, hwpt);
+	assert_int_equal(domains + 1, w->m->domains_live);
+	/* The minimum size (24) works, fields past it read as zero. */
+	cmd = (struct iommu_hwpt_alloc){ .size = 24, .dev_id = dev, .pt_id = w->ioas_id,
+					 .fault_id = 0xffff };
+	assert_int_equal(0, px_ioctl(w->p, w->iommufd, IOMMU_HWPT_ALLOC, &cmd));
+	hwpt2 = cmd.out_hwpt_id;
+	/* A HWPT as pt_id asks for a nested HWPT, not supported here. */
+	assert_int_equal(-EOPNOTSUPP, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, dev, hwpt,
+						   w->fault_id, NULL));
+	assert_int_equal(0, t_destroy(w, hwpt2));
+	assert_int_equal(0, t_destroy(w, hwpt));
+	assert_int_equal(domains, w->m->domains_live);
+}
+
+static void test_destroy_ebusy(void **state)
+{
+	struct world *w = *state;
+	uint32_t h0, h1, h2;
+
+	assert_int_equal(0, world_open_iommufd(w));
+	assert_int_equal(0, world_attach_dev(w, 0, true));
+	h0 = w->hwpt_id[0];
+	/* One fault object shared by several HWPTs. */
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, w->dev_id[0], w->ioas_id,
+					 w->fault_id, &h1));
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, w->dev_id[0], w->ioas_id,
+					 w->fault_id, &h2));
+	assert_int_equal(-EBUSY, t_destroy(w, w->fault_id));     /* fd open, HWPT refs */
+	assert_int_equal(0, px_close(w->p, w->fault_fd));
+	assert_int_equal(-EBUSY, t_destroy(w, w->fault_id));     /* HWPT refs */
+	assert_int_equal(-EBUSY, t_destroy(w, h0));              /* attached */
+	assert_int_equal(-EBUSY, t_destroy(w, w->ioas_id));      /* HWPTs use it */
+	assert_int_equal(-EBUSY, t_destroy(w, w->dev_id[0]));    /* bound by VFIO */
+	assert_int_equal(0, t_destroy(w, h1));
+	assert_int_equal(0, t_destroy(w, h2));
+	assert_int_equal(-EBUSY, t_destroy(w, w->fault_id));
+	assert_int_equal(0, t_detach(w, w->vfio_fd[0]));
+	assert_int_equal(0, t_destroy(w, h0));
+	assert_int_equal(0, t_destroy(w, w->fault_id));
+	assert_int_equal(0, t_destroy(w, w->ioas_id));
+	assert_int_equal(0, w->m->domains_live);
+}
+
+static void test_vf_with_pri(void **state)
+{
+	struct world *w = *state;
+
+	assert_int_equal(0, world_open_iommufd(w));
+	w->dev[1]->is_virtfn = true;
+	assert_true(w->dev[1]->pri_supported);
+	/* PRI of a VF is the PF's: no fault-capable attach. */
+	assert_int_equal(-EINVAL, world_attach_dev(w, 1, true));
+	assert_null(w->dev[1]->fault_param);
+	assert_int_equal(0, w->m->enable_iopf_calls);
+	/* A non-faultable HWPT is fine. */
+	assert_int_equal(0, t_hwpt_alloc(w, 0, w->dev_id[1], w->ioas_id, 0, &w->hwpt_id[1]));
+	assert_int_equal(0, t_attach(w, w->vfio_fd[1], w->hwpt_id[1]));
+	/* A VF without PRI may use a fault-capable HWPT. */
+	w->dev[0]->is_virtfn = true;
+	w->dev[0]->pri_supported = false;
+	assert_int_equal(0, world_attach_dev(w, 0, true));
+}
+
+static void test_attach_enables_iopf(void **state)
+{
+	struct world *w = *state;
+
+	assert_int_equal(0, world_open_iommufd(w));
+	assert_int_equal(0, world_attach_dev(w, 0, true));
+	assert_int_equal(1, w->m->enable_iopf_calls);
+	assert_non_null(w->dev[0]->fault_param);
+	assert_true(w->dev[0]->pri_enabled);
+	/* Attach to the same HWPT again: a no-op. */
+	assert_int_equal(0, t_attach(w, w->vfio_fd[0], w->hwpt_id[0]));
+	assert_int_equal(1, w->m->attach_calls);
+	/* Non-faultable device: no IOPF. */
+	assert_int_equal(0, world_attach_dev(w, 1, false));
+	assert_null(w->dev[1]->fault_param);
+	assert_int_equal(1, w->m->enable_iopf_calls);
+	/* Enable failure fails the attach and leaves the device detached. */
+	assert_int_equal(0, t_detach(w, w->vfio_fd[0]));
+	assert_int_equal(1, w->m->disable_iopf_calls);
+	w->m->enable_iopf_err = -EIO;
+	assert_int_equal(-EIO, t_attach(w, w->vfio_fd[0], w->hwpt_id[0]));
+	assert_null(w->dev[0]->domain);
+	/* Attach failure in the driver undoes the IOPF enable. */
+	w->m->attach_err = -ENOSPC;
+	assert_int_equal(-ENOSPC, t_attach(w, w->vfio_fd[0], w->hwpt_id[0]));
+	assert_null(w->dev[0]->fault_param);
+	assert_int_equal(0, t_attach(w, w->vfio_fd[0], w->hwpt_id[0]));
+	/* Attach to an IOAS (automatic domain) is not implemented. */
+	assert_int_equal(-EOPNOTSUPP, t_attach(w, w->vfio_fd[1], w->ioas_id));
+	assert_int_equal(-ENOENT, t_attach(w, w->vfio_fd[1], 99));
+	assert_int_equal(-EINVAL, t_attach(w, w->vfio_fd[1], w->fault_id));
+}
+
+static void test_ioas_map(void **state)
+{
+	struct world *w = *state;
+	const uint32_t rw = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			    IOMMU_IOAS_MAP_WRITEABLE;
+	struct mock_domain *d0, *d1, *d2;
+	struct iommu_ioas_map cmd;
+	const struct mock_map *m;
+	hal_paddr_t pa;
+	uint32_t h2;
+
+	assert_int_equal(0, world_setup(w));
+	assert_non_null(px_alloc_user_page(w->p, &pa));
+	d0 = to_mock_domain(w->dev[0]->domain);
+	d1 = to_mock_domain(w->dev[1]->domain);
+
+	assert_int_equal(0, t_ioas_map(w, w->ioas_id, 0x100000, pa, 4096, rw));
+	/* Mapped into every domain of the IOAS, and synced. */
+	m = mock_find_map(d0, 0x100000);
+	assert_non_null(m);
+	assert_int_equal(pa, m->pa);
+	assert_int_equal(IOMMU_READ | IOMMU_WRITE, m->prot);
+	assert_non_null(mock_find_map(d1, 0x100000));
+	assert_int_equal(1, d0->sync_calls);
+	assert_int_equal(2, fake_hal_charges(w->h, HAL_COST_MAP_PAGE));
+
+	assert_int_equal(-EEXIST, t_ioas_map(w, w->ioas_id, 0x100000, pa, 4096, rw));
+	assert_int_equal(-EOPNOTSUPP, t_ioas_map(w, w->ioas_id, 0x200000, pa, 4096, rw | 8));
+	assert_int_equal(-EOPNOTSUPP, t_ioas_map(w, w->ioas_id, 0x200000, pa, 4096,
+						 IOMMU_IOAS_MAP_READABLE));
+	assert_int_equal(-EINVAL, t_ioas_map(w, w->ioas_id, 0x200000, pa, 4096,
+					     IOMMU_IOAS_MAP_FIXED_IOVA));
+	assert_int_equal(-EINVAL, t_ioas_map(w, w->ioas_id, 0x200800, pa, 4096, rw));
+	assert_int_equal(-EINVAL, t_ioas_map(w, w->ioas_id, 0x200000, pa, 0, rw));
+	assert_int_equal(-EOVERFLOW, t_ioas_map(w, w->ioas_id, UINT64_MAX - 4095, pa, 8192, rw));
+	assert_int_equal(-ENOENT, t_ioas_map(w, 99, 0x200000, pa, 4096, rw));
+	assert_int_equal(-EFAULT, t_ioas_map(w, w->ioas_id, 0x200000, 0x1000, 4096, rw));
+	cmd = (struct iommu_ioas_map){ .size = sizeof(cmd), .flags = rw, .ioas_id = w->ioas_id,
+				       .__reserved = 1, .user_va = pa, .length = 4096,
+				       .iova = 0x200000 };
+	assert_int_equal(-EOPNOTSUPP, px_ioctl(w->p, w->iommufd, IOMMU_IOAS_MAP, &cmd));
+	/* Adjacent ranges are not overlaps. */
+	assert_int_equal(0, t_ioas_map(w, w->ioas_id, 0x101000, pa, 4096, rw));
+	assert_int_equal(0, t_ioas_map(w, w->ioas_id, 0x0ff000, pa, 4096, rw));
+
+	/* A driver failure in one domain leaves no mapping anywhere. */
+	fake_hal_fail_filter(w->h, "mock.map_pages");
+	fake_hal_fail_nth(w->h, 2);
+	assert_int_equal(-ENOMEM, t_ioas_map(w, w->ioas_id, 0x300000, pa, 4096, rw));
+	fake_hal_fail_nth(w->h, 0);
+	assert_null(mock_find_map(d0, 0x300000));
+	assert_null(mock_find_map(d1, 0x300000));
+	assert_int_equal(0, t_ioas_map(w, w->ioas_id, 0x300000, pa, 4096, rw));
+
+	/* A new HWPT is filled with the existing areas. */
+	assert_int_equal(0, t_hwpt_alloc(w, 0, w->dev_id[0], w->ioas_id, 0, &h2));
+	assert_int_equal(0, t_attach(w, w->vfio_fd[0], h2));
+	d2 = to_mock_domain(w->dev[0]->domain);
+	assert_ptr_not_equal(d0, d2);
+	assert_int_equal(4, d2->nr_maps);
+	assert_non_null(mock_find_map(d2, 0x0ff000));
+}
+
+static void test_vfio_cdev(void **state)
+{
+	struct world *w = *state;
+	const uint64_t bar0 = VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_BAR0_REGION_INDEX);
+	const uint64_t cfg = VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX);
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	uint32_t val = PXDEV_CTRL_START, dev;
+	int fd, fd2;
+
+	assert_int_equal(0, world_open_iommufd(w));
+	fd = px_open(w->p, "/dev/vfio/devices/vfio0", PX_O_RDWR);
+	fd2 = px_open(w->p, "/dev/vfio/devices/vfio0", PX_O_RDWR);
+	assert_true(fd >= 3 && fd2 > fd);
+	assert_int_equal(-ENOENT, px_open(w->p, "/dev/vfio/devices/vfio2", PX_O_RDWR));
+
+	/* Nothing works before the bind. */
+	assert_int_equal(-EINVAL, px_pwrite(w->p, fd, &val, 4, bar0 + PXDEV_CTRL));
+	assert_int_equal(-EINVAL, t_attach(w, fd, 1));
+	assert_int_equal(-EINVAL, t_detach(w, fd));
+
+	bind.iommufd = 42;
+	assert_int_equal(-EBADF, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	bind.iommufd = fd2;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	bind.iommufd = w->iommufd;
+	bind.flags = 1;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	bind.flags = 0;
+	bind.argsz = 12;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	bind.argsz = sizeof(bind);
+	assert_int_equal(0, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	dev = bind.out_devid;
+	assert_int_equal(3, dev);
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	assert_int_equal(-EBUSY, px_ioctl(w->p, fd2, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	assert_int_equal(-ENOTTY, px_ioctl(w->p, fd, PX_IO(';', 100 + 40), &bind));
+
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, dev, w->ioas_id,
+					 w->fault_id, &w->hwpt_id[0]));
+	at.pt_id = w->hwpt_id[0];
+	at.flags = 2;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at));
+	at.flags = VFIO_DEVICE_ATTACH_PASID;
+	assert_int_equal(-EOPNOTSUPP, px_ioctl(w->p, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at));
+	at.flags = 0;
+	assert_int_equal(0, px_ioctl(w->p, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at));
+	assert_int_equal(w->hwpt_id[0], at.pt_id);
+
+	/* Region access: BAR0 registers through MMIO, config space through the HAL. */
+	assert_int_equal(4, px_pwrite(w->p, fd, &val, 4, bar0 + PXDEV_CTRL));
+	assert_int_equal(1, w->nr_mmio);
+	assert_int_equal(W_BAR0(0) + PXDEV_CTRL, w->mmio[0].addr);
+	assert_int_equal(PXDEV_CTRL_START, w->mmio[0].val);
+	assert_int_equal(4, w->mmio[0].size);
+	val = 0;
+	assert_int_equal(4, px_pread(w->p, fd, &val, 4, bar0 + PXDEV_ID));
+	assert_int_equal(PXDEV_ID_VALUE, val);
+	assert_int_equal(4, px_pread(w->p, fd, &val, 4, cfg + PXDEV_CFG_PRI));
+	assert_int_equal(0x00010013, val);
+	assert_int_equal(-EINVAL, px_pwrite(w->p, fd, &val, 4, bar0 + 2));
+	assert_int_equal(-EINVAL, px_pwrite(w->p, fd, &val, 3, bar0));
+	assert_int_equal(-EINVAL, px_pwrite(w->p, fd, &val, 4, bar0 + PXDEV_BAR0_SIZE));
+	assert_int_equal(-EINVAL, px_pwrite(w->p, fd, &val, 4,
+					    VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_ROM_REGION_INDEX)));
+	assert_int_equal(1, w->nr_mmio);
+
+	/* Closing the bound file unbinds: detach, IOPF off, device object gone. */
+	assert_int_equal(0, px_close(w->p, fd));
+	assert_null(w->dev[0]->domain);
+	assert_null(w->dev[0]->fault_param);
+	assert_int_equal(-ENOENT, t_destroy(w, dev));
+	/* The other file may bind now. */
+	assert_int_equal(0, px_ioctl(w->p, fd2, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	assert_int_equal(-EBADF, px_close(w->p, fd));
+}
+
+static void test_close_all_destroys_everything(void **state)
+{
+	struct world *w = *state;
+	hal_paddr_t pa;
+	void *page;
+
+	assert_int_equal(0, world_setup(w));
+	page = px_alloc_user_page(w->p, &pa);
+	assert_int_equal(0, t_ioas_map(w, w->ioas_id, 0x100000, pa,
+				       4096, IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE));
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	assert_int_equal(2, w->m->domains_live);
+	/* Close /dev/iommu first: the fault fd and the VFIO bindings keep the context. */
+	assert_int_equal(0, px_close(w->p, w->iommufd));
+	assert_int_equal(2, w->m->domains_live);
+	px_proc_destroy(w->p);
+	w->p = NULL;
+	assert_int_equal(0, w->m->domains_live);
+	assert_int_equal(0, fake_hal_objects_live(w->h));
+	/* The queued group was answered when its device was unbound. */
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 1, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(0, fake_hal_log_count(w->h, HAL_LOG_ERROR));
+	hal_dma_free(w->h, page, 4096);
+	assert_int_equal(0, px_proc_create(w->k, &w->p));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_fault_queue_alloc_args),
+		T(test_ioctl_general_rules),
+		T(test_hwpt_alloc_args),
+		T(test_destroy_ebusy),
+		T(test_vf_with_pri),
+		T(test_attach_enables_iopf),
+		T(test_ioas_map),
+		T(test_vfio_cdev),
+		T(test_close_all_destroys_everything),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

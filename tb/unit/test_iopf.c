@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Description: io-pgfault core (linux-iopf.md §1, checklist §8 "Grouping"):
+ * grouping by grpid across PASIDs in arrival order, no individual answer to
+ * partials, INVALID without a handler, FAILURE through the abort group,
+ * partial allocation failure, stop markers, discard after overflow, one
+ * response per group, remove_device answering INVALID, add_device errors.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "test_util.h"
+
+#define NGROUPS 64
+
+struct rec {
+	struct iopf_group *g[NGROUPS];
+	unsigned int n;
+	int ret;             /* what the handler returns */
+};
+
+struct fix {
+	struct world w;
+	struct iommu_domain *dom[2];
+	struct iommu_attach_handle handle[2];
+	struct rec rec;
+};
+
+static int rec_handler(struct iopf_group *group)
+{
+	struct rec *r = group->attach_handle->domain->fault_data;
+
+	if (r->ret)
+		return r->ret;
+	assert_true(r->n < NGROUPS);
+	r->g[r->n++] = group;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	unsigned int i;
+
+	world_init(&f->w, 2);
+	for (i = 0; i < 2; i++) {
+		f->dom[i] = iommu_paging_domain_alloc(f->w.dev[i]);
+		assert_non_null(f->dom[i]);
+		f->dom[i]->iopf_handler = rec_handler;
+		f->dom[i]->fault_data = &f->rec;
+		INIT_LIST_HEAD(&f->handle[i].dev_node);
+		assert_int_equal(0, iommu_attach_device(f->dom[i], f->w.dev[i], &f->handle[i]));
+		assert_int_equal(0, f->w.m->ops.dev_enable_iopf(f->w.dev[i]));
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+	unsigned int i;
+
+	for (i = 0; i < f->rec.n; i++) {
+		if (!f->rec.g[i])
+			continue;
+		iopf_group_response(f->rec.g[i], IOMMU_PAGE_RESP_INVALID);
+		iopf_free_group(f->rec.g[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		if (f->w.dev[i]->fault_param)
+			f->w.m->ops.dev_disable_iopf(f->w.dev[i]);
+		iommu_detach_device(f->dom[i], f->w.dev[i]);
+		iommu_domain_free(f->dom[i]);
+	}
+	assert_int_equal(0, f->w.m->domains_live);
+	world_fini(&f->w);
+	free(f);
+	return 0;
+}
+
+/* Publish an extra attach handle for (dev, pasid) on the device's domain. */
+static void add_pasid_handle(struct fix *f, unsigned int d, struct iommu_attach_handle *h,
+			     uint32_t pasid)
+{
+	memset(h, 0, sizeof(*h));
+	h->domain = f->dom[d];
+	h->dev = f->w.dev[d];
+	h->pasid = pasid;
+	list_add_tail(&h->dev_node, &f->w.dev[d]->attach_handles);
+}
+
+static void group_addrs(struct iopf_group *g, uint64_t *addr, unsigned int max)
+{
+	struct iopf_fault *iopf;
+	unsigned int i = 0;
+
+	list_for_each_entry(iopf, &g->faults, list) {
+		assert_true(i < max);
+		addr[i++] = iopf->fault.prm.addr;
+	}
+	assert_int_equal(g->fault_count, i);
+}
+
+static void test_group_by_grpid_across_pasids(void **state)
+{
+	struct fix *f = *state;
+	struct iommu_attach_handle p1, p2;
+	uint64_t addr[8];
+	struct iopf_group *g;
+
+	add_pasid_handle(f, 0, &p1, 1);
+	add_pasid_handle(f, 0, &p2, 2);
+	assert_int_equal(0, world_report(&f->w, 0, F_PASID, 1, 5, P_R, 0xa000));
+	assert_int_equal(0, world_report(&f->w, 0, F_PASID, 2, 7, P_R, 0xb000));
+	assert_int_equal(0, world_report(&f->w, 0, F_PASID, 2, 5, P_W, 0xc000));
+	assert_int_equal(0, world_report(&f->w, 0, 0, 0, 5, P_R, 0xd000));
+	/* Non-LAST requests are never answered on their own. */
+	assert_int_equal(0, f->w.m->nr_resp);
+	assert_int_equal(0, f->rec.n);
+
+	assert_int_equal(0, world_report(&f->w, 0, F_PASID | F_LAST, 1, 5, P_RW, 0xe000));
+	assert_int_equal(1, f->rec.n);
+	g = f->rec.g[0];
+	assert_int_equal(4, g->fault_count);
+	group_addrs(g, addr, 8);
+	/* arrival order, across PASIDs, LAST at the tail; grpid 7 stays parked */
+	assert_int_equal(0xa000, addr[0]);
+	assert_int_equal(0xc000, addr[1]);
+	assert_int_equal(0xd000, addr[2]);
+	assert_int_equal(0xe000, addr[3]);
+	assert_ptr_equal(&p1, g->attach_handle);
+	assert_true(g->fault_param->users >= 2);
+	assert_false(list_empty(&f->w.dev[0]->fault_param->partial));
+
+	/* The response carries the pasid/grpid of the LAST request. */
+	iopf_group_response(g, IOMMU_PAGE_RESP_SUCCESS);
+	assert_int_equal(1, f->w.m->nr_resp);
+	assert_int_equal(1, f->w.m->resp[0].pasid);
+	assert_int_equal(5, f->w.m->resp[0].grpid);
+	assert_int_equal(IOMMU_PAGE_RESP_SUCCESS, f->w.m->resp[0].code);
+
+	assert_int_equal(5, fake_hal_stat(f->w.h, "sw.iopf.reported"));
+	assert_int_equal(4, fake_hal_stat(f->w.h, "sw.iopf.partials_queued"));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.iopf.groups"));
+	assert_int_equal(4, fake_hal_stat(f->w.h, "sw.iopf.requests_delivered"));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0008.iopf.groups"));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.iopf.responses.success"));
+	assert_int_equal(1, fake_hal_charges(f->w.h, HAL_COST_IOPF_GROUP));
+	list_del_init(&p1.dev_node);
+	list_del_init(&p2.dev_node);
+}
+
+static void test_partials_stay_per_device(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(0, world_report(&f->w, 1, 0, 0, 5, P_R, 0x1000));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 5, P_R, 0x2000));
+	assert_int_equal(1, f->rec.n);
+	assert_int_equal(1, f->rec.g[0]->fault_count);
+	assert_int_equal(0, world_report(&f->w, 1, F_LAST, 0, 5, P_R, 0x3000));
+	assert_int_equal(2, f->rec.g[1]->fault_count);
+}
+
+static void test_no_handler_invalid(void **state)
+{
+	struct fix *f = *state;
+
+	/* A PASID with no attach handle: INVALID at once, even for a non-LAST request. */
+	assert_int_equal(-EINVAL, world_report(&f->w, 0, F_PASID, 9, 11, P_R, 0x1000));
+	assert_int_equal(1, f->w.m->nr_resp);
+	assert_int_equal(11, f->w.m->resp[0].grpid);
+	assert_int_equal(9, f->w.m->resp[0].pasid);
+	assert_int_equal(IOMMU_PAGE_RESP_INVALID, f->w.m->resp[0].code);
+	assert_true(list_empty(&f->w.dev[0]->fault_param->partial));
+
+	/* A domain without iopf_handler is no handler either. */
+	f->dom[0]->iopf_handler = NULL;
+	assert_int_equal(-EINVAL, world_report(&f->w, 0, F_LAST, 0, 12, P_R, 0x1000));
+	f->dom[0]->iopf_handler = rec_handler;
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 12, IOMMU_PAGE_RESP_INVALID));
+
+	/* No fault param (IOPF not enabled): INVALID too. */
+	f->w.m->ops.dev_disable_iopf(f->w.dev[1]);
+	assert_int_equal(-EINVAL, world_report(&f->w, 1, 0, 0, 13, P_R, 0x1000));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 13, IOMMU_PAGE_RESP_INVALID));
+
+	assert_int_equal(0, f->rec.n);
+	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.iopf.no_handler_invalid"));
+	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.iopf.responses.invalid"));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0010.iopf.no_handler_invalid"));
+}
+
+static void test_group_alloc_failure_abort(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(0, world_report(&f->w, 0, 0, 0, 3, P_R, 0x1000));
+	fake_hal_fail_filter(f->w.h, "iopf.group_alloc");
+	fake_hal_fail_nth(f->w.h, 1);
+	/* The on-stack abort group still answers the PRG: FAILURE, once. */
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 3, P_R, 0x2000));
+	assert_true(fake_hal_failed(f->w.h));
+	fake_hal_fail_nth(f->w.h, 0);
+	assert_int_equal(0, f->rec.n);
+	assert_int_equal(1, f->w.m->nr_resp);
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 3, IOMMU_PAGE_RESP_FAILURE));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.iopf.abort_failure"));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.iopf.responses.failure"));
+	/* Its partial went with it: a new group with the same grpid starts clean. */
+	assert_true(list_empty(&f->w.dev[0]->fault_param->partial));
+	assert_true(list_empty(&f->w.dev[0]->fault_param->faults));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 3, P_R, 0x3000));
+	assert_int_equal(1, f->rec.g[0]->fault_count);
+}
+
+static void test_handler_error_failure(void **state)
+{
+	struct fix *f = *state;
+
+	f->rec.ret = -ENOMEM;
+	assert_int_equal(0, world_report(&f->w, 0, 0, 0, 4, P_R, 0x1000));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 4, P_R, 0x2000));
+	f->rec.ret = 0;
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 4, IOMMU_PAGE_RESP_FAILURE));
+	assert_int_equal(1, f->w.m->nr_resp);
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.iopf.abort_failure"));
+	assert_true(list_empty(&f->w.dev[0]->fault_param->faults));
+	assert_int_equal(1, f->w.dev[0]->fault_param->users);
+}
+
+static void test_partial_alloc_failure(void **state)
+{
+	struct fix *f = *state;
+	uint64_t addr[4];
+
+	fake_hal_fail_filter(f->w.h, "iopf.partial_alloc");
+	fake_hal_fail_nth(f->w.h, 1);
+	assert_int_equal(-ENOMEM, world_report(&f->w, 0, 0, 0, 4, P_R, 0x1000));
+	fake_hal_fail_nth(f->w.h, 0);
+	assert_int_equal(0, world_report(&f->w, 0, 0, 0, 4, P_R, 0x2000));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 4, P_R, 0x3000));
+	/* Delivered without the dropped page, and not answered for it. */
+	assert_int_equal(1, f->rec.n);
+	assert_int_equal(2, f->rec.g[0]->fault_count);
+	group_addrs(f->rec.g[0], addr, 4);
+	assert_int_equal(0x2000, addr[0]);
+	assert_int_equal(0x3000, addr[1]);
+	assert_int_equal(0, f->w.m->nr_resp);
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.iopf.partials_dropped_nomem"));
+}
+
+static void test_stop_marker_dropped(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(-EINVAL, world_report(&f->w, 0, F_LAST | F_PASID, 0, 6, 0, 0));
+	assert_int_equal(0, f->w.m->nr_resp);
+	assert_int_equal(0, f->rec.n);
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.iopf.stop_markers_dropped"));
+}
+
+static void test_discard_partial(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(0, world_report(&f->w, 0, 0, 0, 9, P_R, 0x1000));
+	assert_int_equal(0, world_report(&f->w, 0, 0, 0, 9, P_R, 0x2000));
+	assert_int_equal(0, world_report(&f->w, 1, 0, 0, 9, P_R, 0x3000));
+	assert_int_equal(-EINVAL, iopf_queue_discard_partial(NULL));
+	assert_int_equal(0, iopf_queue_discard_partial(f->w.m->iommu.iopf_queue));
+	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.iopf.partials_discarded"));
+	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.dev.0008.iopf.partials_discarded"));
+	assert_int_equal(0, f->w.m->nr_resp);
+	/* A LAST with the reused grpid does not pick up stale partials. */
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 9, P_R, 0x4000));
+	assert_int_equal(1, f->rec.g[0]->fault_count);
+}
+
+static void test_one_response_per_group(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	iopf_group_response(f->rec.g[0], IOMMU_PAGE_RESP_SUCCESS);
+	iopf_group_response(f->rec.g[0], IOMMU_PAGE_RESP_INVALID);
+	assert_int_equal(1, f->w.m->nr_resp);
+	assert_int_equal(IOMMU_PAGE_RESP_SUCCESS, f->w.m->resp[0].code);
+	/* Freeing an answered group sends nothing more. */
+	iopf_free_group(f->rec.g[0]);
+	f->rec.g[0] = NULL;
+	assert_int_equal(1, f->w.m->nr_resp);
+	assert_int_equal(1, f->w.dev[0]->fault_param->users);
+}
+
+static void test_free_unanswered_group_answers(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 2, P_R, 0x1000));
+	iopf_free_group(f->rec.g[0]);
+	f->rec.g[0] = NULL;
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 2, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(1, fake_hal_log_count(f->w.h, HAL_LOG_ERROR));
+}
+
+static void test_remove_device_answers_pending(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 2, P_R, 0x2000));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 3, P_R, 0x3000));
+	assert_int_equal(0, world_report(&f->w, 0, 0, 0, 4, P_R, 0x4000));
+	iopf_group_response(f->rec.g[0], IOMMU_PAGE_RESP_SUCCESS);
+
+	iopf_queue_remove_device(f->w.m->iommu.iopf_queue, f->w.dev[0]);
+	assert_null(f->w.dev[0]->fault_param);
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 1, -1));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 2, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 3, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(0, mock_count_resp(f->w.m, W_RID(0), 4, -1));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.iopf.partials_discarded"));
+
+	/* The consumer still owns its groups; responding now is a no-op. */
+	iopf_group_response(f->rec.g[1], IOMMU_PAGE_RESP_SUCCESS);
+	assert_int_equal(3, f->w.m->nr_resp);
+	/* New reports find no fault param: INVALID. */
+	assert_int_equal(-EINVAL, world_report(&f->w, 0, F_LAST, 0, 5, P_R, 0x5000));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 5, IOMMU_PAGE_RESP_INVALID));
+	/* Removing twice is harmless. */
+	iopf_queue_remove_device(f->w.m->iommu.iopf_queue, f->w.dev[0]);
+	assert_int_equal(4, f->w.m->nr_resp);
+}
+
+static void test_add_device_errors(void **state)
+{
+	struct fix *f = *state;
+	struct iopf_queue *q = f->w.m->iommu.iopf_queue;
+
+	assert_int_equal(-EBUSY, iopf_queue_add_device(q, f->w.dev[0]));
+	assert_int_equal(-EINVAL, iopf_queue_add_device(NULL, f->w.dev[0]));
+	__typeof__(f->w.m->ops.page_response) page_response = f->w.m->ops.page_response;
+
+	iopf_queue_remove_device(q, f->w.dev[0]);
+	f->w.m->ops.page_response = NULL;
+	assert_int_equal(-ENODEV, iopf_queue_add_device(q, f->w.dev[0]));
+	f->w.m->ops.page_response = page_response;
+	assert_int_equal(0, iopf_queue_add_device(q, f->w.dev[0]));
+}
+
+static void test_group_records_report_time(void **state)
+{
+	struct fix *f = *state;
+
+	hal_charge_ps(f->w.h, 123456);
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST | F_PASID | F_NEEDS_PASID, 0, 8, P_R,
+					 0x1000));
+	assert_int_equal(1, f->rec.n);
+	assert_true(f->rec.g[0]->t_report_ps >= 123456);
+	assert_int_equal(F_LAST | F_PASID | F_NEEDS_PASID, f->rec.g[0]->last_fault.fault.prm.flags);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_group_by_grpid_across_pasids),
+		T(test_partials_stay_per_device),
+		T(test_no_handler_invalid),
+		T(test_group_alloc_failure_abort),
+		T(test_handler_error_failure),
+		T(test_partial_alloc_failure),
+		T(test_stop_marker_dropped),
+		T(test_discard_partial),
+		T(test_one_response_per_group),
+		T(test_free_unanswered_group_answers),
+		T(test_remove_device_answers_pending),
+		T(test_add_device_errors),
+		T(test_group_records_report_time),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

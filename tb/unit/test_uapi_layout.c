@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Description: the uAPI structs have the Linux layouts (linux-iopf.md §2.2 -
+ * §2.5 and the VFIO cdev subset), the ioctl numbers the _IO(';', nr)
+ * encoding, and the response codes the internal values.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "iommu/iommu.h"
+#include "prisim/uapi/iommufd.h"
+#include "prisim/uapi/vfio.h"
+
+#define CHECK_OFF(type, field, off) assert_int_equal((off), offsetof(struct type, field))
+
+static void test_fault_alloc_layout(void **state)
+{
+	(void)state;
+	assert_int_equal(16, sizeof(struct iommu_fault_alloc));
+	CHECK_OFF(iommu_fault_alloc, size, 0);
+	CHECK_OFF(iommu_fault_alloc, flags, 4);
+	CHECK_OFF(iommu_fault_alloc, out_fault_id, 8);
+	CHECK_OFF(iommu_fault_alloc, out_fault_fd, 12);
+}
+
+static void test_hwpt_alloc_layout(void **state)
+{
+	(void)state;
+	assert_int_equal(48, sizeof(struct iommu_hwpt_alloc));
+	CHECK_OFF(iommu_hwpt_alloc, size, 0);
+	CHECK_OFF(iommu_hwpt_alloc, flags, 4);
+	CHECK_OFF(iommu_hwpt_alloc, dev_id, 8);
+	CHECK_OFF(iommu_hwpt_alloc, pt_id, 12);
+	CHECK_OFF(iommu_hwpt_alloc, out_hwpt_id, 16);
+	CHECK_OFF(iommu_hwpt_alloc, __reserved, 20);
+	CHECK_OFF(iommu_hwpt_alloc, data_type, 24);
+	CHECK_OFF(iommu_hwpt_alloc, data_len, 28);
+	CHECK_OFF(iommu_hwpt_alloc, data_uptr, 32);
+	CHECK_OFF(iommu_hwpt_alloc, fault_id, 40);
+	CHECK_OFF(iommu_hwpt_alloc, __reserved2, 44);
+	assert_int_equal(1u << 0, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	assert_int_equal(1u << 1, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	assert_int_equal(1u << 2, IOMMU_HWPT_FAULT_ID_VALID);
+	assert_int_equal(1u << 3, IOMMU_HWPT_ALLOC_PASID);
+}
+
+static void test_pgfault_layout(void **state)
+{
+	(void)state;
+	assert_int_equal(40, sizeof(struct iommu_hwpt_pgfault));
+	assert_int_equal(8, _Alignof(struct iommu_hwpt_pgfault));
+	CHECK_OFF(iommu_hwpt_pgfault, flags, 0);
+	CHECK_OFF(iommu_hwpt_pgfault, dev_id, 4);
+	CHECK_OFF(iommu_hwpt_pgfault, pasid, 8);
+	CHECK_OFF(iommu_hwpt_pgfault, grpid, 12);
+	CHECK_OFF(iommu_hwpt_pgfault, perm, 16);
+	CHECK_OFF(iommu_hwpt_pgfault, __reserved, 20);
+	CHECK_OFF(iommu_hwpt_pgfault, addr, 24);
+	CHECK_OFF(iommu_hwpt_pgfault, length, 32);
+	CHECK_OFF(iommu_hwpt_pgfault, cookie, 36);
+	/* flags and perm are copied raw from the internal request */
+	assert_int_equal(IOMMU_FAULT_PAGE_REQUEST_PASID_VALID, IOMMU_PGFAULT_FLAGS_PASID_VALID);
+	assert_int_equal(IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE, IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	assert_int_equal(IOMMU_FAULT_PERM_READ, IOMMU_PGFAULT_PERM_READ);
+	assert_int_equal(IOMMU_FAULT_PERM_WRITE, IOMMU_PGFAULT_PERM_WRITE);
+	assert_int_equal(IOMMU_FAULT_PERM_EXEC, IOMMU_PGFAULT_PERM_EXEC);
+	assert_int_equal(IOMMU_FAULT_PERM_PRIV, IOMMU_PGFAULT_PERM_PRIV);
+}
+
+static void test_page_response_layout(void **state)
+{
+	(void)state;
+	assert_int_equal(8, sizeof(struct iommu_hwpt_page_response));
+	CHECK_OFF(iommu_hwpt_page_response, cookie, 0);
+	CHECK_OFF(iommu_hwpt_page_response, code, 4);
+	assert_int_equal(0, IOMMUFD_PAGE_RESP_SUCCESS);
+	assert_int_equal(1, IOMMUFD_PAGE_RESP_INVALID);
+	assert_int_equal(IOMMU_PAGE_RESP_SUCCESS, IOMMUFD_PAGE_RESP_SUCCESS);
+	assert_int_equal(IOMMU_PAGE_RESP_INVALID, IOMMUFD_PAGE_RESP_INVALID);
+	assert_int_equal(2, IOMMU_PAGE_RESP_FAILURE);
+}
+
+static void test_ioas_layouts(void **state)
+{
+	(void)state;
+	assert_int_equal(8, sizeof(struct iommu_destroy));
+	CHECK_OFF(iommu_destroy, size, 0);
+	CHECK_OFF(iommu_destroy, id, 4);
+	assert_int_equal(12, sizeof(struct iommu_ioas_alloc));
+	CHECK_OFF(iommu_ioas_alloc, size, 0);
+	CHECK_OFF(iommu_ioas_alloc, flags, 4);
+	CHECK_OFF(iommu_ioas_alloc, out_ioas_id, 8);
+	assert_int_equal(40, sizeof(struct iommu_ioas_map));
+	CHECK_OFF(iommu_ioas_map, size, 0);
+	CHECK_OFF(iommu_ioas_map, flags, 4);
+	CHECK_OFF(iommu_ioas_map, ioas_id, 8);
+	CHECK_OFF(iommu_ioas_map, __reserved, 12);
+	CHECK_OFF(iommu_ioas_map, user_va, 16);
+	CHECK_OFF(iommu_ioas_map, length, 24);
+	CHECK_OFF(iommu_ioas_map, iova, 32);
+	assert_int_equal(1, IOMMU_IOAS_MAP_FIXED_IOVA);
+	assert_int_equal(2, IOMMU_IOAS_MAP_WRITEABLE);
+	assert_int_equal(4, IOMMU_IOAS_MAP_READABLE);
+}
+
+static void test_vfio_layouts(void **state)
+{
+	(void)state;
+	assert_int_equal(16, sizeof(struct vfio_device_bind_iommufd));
+	CHECK_OFF(vfio_device_bind_iommufd, argsz, 0);
+	CHECK_OFF(vfio_device_bind_iommufd, flags, 4);
+	CHECK_OFF(vfio_device_bind_iommufd, iommufd, 8);
+	CHECK_OFF(vfio_device_bind_iommufd, out_devid, 12);
+	assert_int_equal(16, sizeof(struct vfio_device_attach_iommufd_pt));
+	CHECK_OFF(vfio_device_attach_iommufd_pt, pt_id, 8);
+	CHECK_OFF(vfio_device_attach_iommufd_pt, pasid, 12);
+	assert_int_equal(12, sizeof(struct vfio_device_detach_iommufd_pt));
+	CHECK_OFF(vfio_device_detach_iommufd_pt, pasid, 8);
+	assert_int_equal(0x70000000000ull, VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX));
+}
+
+static void test_ioctl_numbers(void **state)
+{
+	(void)state;
+	/* _IO(';', nr): dir 0, size 0, type 0x3b in bits 15:8 */
+	assert_int_equal(0x3b80, IOMMU_DESTROY);
+	assert_int_equal(0x3b81, IOMMU_IOAS_ALLOC);
+	assert_int_equal(0x3b85, IOMMU_IOAS_MAP);
+	assert_int_equal(0x3b89, IOMMU_HWPT_ALLOC);
+	assert_int_equal(0x3b8e, IOMMU_FAULT_QUEUE_ALLOC);
+	assert_int_equal(0x3b76, VFIO_DEVICE_BIND_IOMMUFD);
+	assert_int_equal(0x3b77, VFIO_DEVICE_ATTACH_IOMMUFD_PT);
+	assert_int_equal(0x3b78, VFIO_DEVICE_DETACH_IOMMUFD_PT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fault_alloc_layout),
+		cmocka_unit_test(test_hwpt_alloc_layout),
+		cmocka_unit_test(test_pgfault_layout),
+		cmocka_unit_test(test_page_response_layout),
+		cmocka_unit_test(test_ioas_layouts),
+		cmocka_unit_test(test_vfio_layouts),
+		cmocka_unit_test(test_ioctl_numbers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
