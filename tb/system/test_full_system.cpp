@@ -10,15 +10,16 @@
 #include <csetjmp>
 #include <cstdint>
 
-extern "C" {
-#include <cmocka.h>
-}
-
 #include <systemc>
 
 #include "platform/machine.h"
 #include "platform/params.h"
 #include "platform/scoreboard.h"
+
+// cmocka last: its fail() macro clashes with std::basic_ios::fail.
+extern "C" {
+#include <cmocka.h>
+}
 
 using namespace prisim::platform;
 

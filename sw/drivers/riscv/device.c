@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * RISC-V IOMMU driver: per-device state, device contexts (DC, §15) and the
+ * ATS/PRI enable and disable sequences (§18; pcie-pri.md §5, §7.1).
+ *
+ * A DC is rewritten only through riscv_iommu_dc_update(), under dc_lock:
+ *   1. if it is valid: clear V, IODIR.INVAL_DDT(DV=1) + IOTINVAL.VMA of the
+ *      old PSCID (+ ATS.INVAL of the device ATC when the domain changes),
+ *      IOFENCE.C and wait;
+ *   2. write iohgatp, ta, fsc, then tc with V last;
+ *   3. IODIR.INVAL_DDT(DV=1) + IOFENCE.C and wait.
+ * The device must be quiet while this runs (a page request hitting the V = 0
+ * window is answered Response Failure by the IOMMU, §13.3); the core attaches
+ * and enables IOPF before the device is started.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "prisim/hw/pxdev.h"
+#include "riscv_iommu_priv.h"
+
+/**
+ * riscv_iommu_find_dev - the per-device state for a device_id
+ * @iommu: the IOMMU
+ * @did: device_id from a record
+ *
+ * Return: the device or NULL if no probed device has this id.
+ */
+struct riscv_iommu_device *riscv_iommu_find_dev(struct riscv_iommu *iommu, uint32_t did)
+{
+	if (did >= RISCV_IOMMU_MAX_DEVS)
+		return NULL;
+	return iommu->devs[did];
+}
+
+static struct riscv_iommu_dc *riscv_iommu_dc(struct riscv_iommu *iommu, uint32_t did)
+{
+	return (struct riscv_iommu_dc *)((char *)iommu->ddt + (size_t)did * iommu->dc_size);
+}
+
+/**
+ * riscv_iommu_ats_inval_payload - ATS.INVAL payload covering a range
+ * @iova: start
+ * @size: bytes (0 = the whole address space)
+ *
+ * One page: the page address with S = 0. Otherwise the smallest naturally
+ * aligned power-of-two block containing the range, NAPOT-encoded with S = 1
+ * (pcie-pri.md §7.2: size 2^(X+1) pages, X = lowest 0 bit of address[63:12]).
+ * Return: the 64-bit payload.
+ */
+uint64_t riscv_iommu_ats_inval_payload(uint64_t iova, uint64_t size)
+{
+	uint64_t first = iova >> RISCV_IOMMU_PAGE_SHIFT;
+	uint64_t last;
+	unsigned int k;
+
+	if (!size || iova + size - 1 < iova)
+		return RISCV_IOMMU_CMD_ATS_INVAL_ALL;
+	last = (iova + size - 1) >> RISCV_IOMMU_PAGE_SHIFT;
+	if (first == last)
+		return first << RISCV_IOMMU_PAGE_SHIFT;
+	/* smallest k with one 2^k-page block holding first..last */
+	for (k = 1; k < 51; k++)
+		if ((first >> k) == (last >> k))
+			break;
+	if (k >= 51)
+		return RISCV_IOMMU_CMD_ATS_INVAL_ALL;
+	first = (first >> k) << k;
+	/* bits 0..k-2 set, bit k-1 clear: X = k - 1 -> 2^k pages */
+	first |= (UINT64_C(1) << (k - 1)) - 1;
+	return (first << RISCV_IOMMU_PAGE_SHIFT) | RISCV_IOMMU_CMD_ATS_INVAL_S;
+}
+
+/* What the DC should say for rdev's current state. */
+static void riscv_iommu_dc_compose(struct riscv_iommu_device *rdev, struct riscv_iommu_dc *dc)
+{
+	struct riscv_iommu_domain *rd = rdev->domain;
+
+	*dc = (struct riscv_iommu_dc){ 0 };
+	if (!rd)
+		return;
+	dc->tc = RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_EN_ATS;
+	if (rdev->iopf_enabled) {
+		dc->tc |= RISCV_IOMMU_DC_TC_EN_PRI;
+		if (rdev->prpr)
+			dc->tc |= RISCV_IOMMU_DC_TC_PRPR;
+	}
+	dc->iohgatp = RV_FIELD_PREP(RISCV_IOMMU_DC_IOHGATP_MODE, RISCV_IOMMU_ATP_MODE_BARE);
+	dc->ta = RV_FIELD_PREP(RISCV_IOMMU_DC_TA_PSCID, rd->pscid);
+	dc->fsc = RV_FIELD_PREP(RISCV_IOMMU_DC_FSC_MODE, RISCV_IOMMU_ATP_MODE_SV39) |
+		  RV_FIELD_PREP(RISCV_IOMMU_DC_FSC_PPN, rd->pgd_pa >> RISCV_IOMMU_PAGE_SHIFT);
+}
+
+/*
+ * Bring rdev's DC in line with rdev->domain / iopf_enabled (see top).
+ * @flush_atc: the translations change: invalidate the device ATC too.
+ */
+static int riscv_iommu_dc_update(struct riscv_iommu_device *rdev, bool flush_atc)
+{
+	struct riscv_iommu *iommu = rdev->iommu;
+	struct riscv_iommu_dc *dc = riscv_iommu_dc(iommu, rdev->did);
+	struct riscv_iommu_command cmds[3];
+	struct riscv_iommu_dc want;
+	uint64_t tc = riscv_iommu_le64_to_cpu(dc->tc);
+	unsigned int n = 0;
+	int ret;
+
+	if (!hal_mutex_held(iommu->dc_lock))
+		riscv_iommu_warn(iommu, "dc update for %04x without dc_lock", rdev->did);
+
+	riscv_iommu_dc_compose(rdev, &want);
+	if (tc & RISCV_IOMMU_DC_TC_V) {
+		uint32_t old_pscid = (uint32_t)RV_FIELD_GET(RISCV_IOMMU_DC_TA_PSCID,
+							    riscv_iommu_le64_to_cpu(dc->ta));
+
+		dc->tc = riscv_iommu_cpu_to_le64(tc & ~RISCV_IOMMU_DC_TC_V);
+		hal_wmb(iommu->hal);
+		riscv_iommu_cmd_iodir_inval_ddt(&cmds[n++], true, rdev->did);
+		riscv_iommu_cmd_iotinval_vma(&cmds[n]);
+		riscv_iommu_cmd_inval_set_pscid(&cmds[n++], old_pscid);
+		if (flush_atc && rdev->dev->ats_enabled)
+			riscv_iommu_cmd_ats_inval(&cmds[n++], rdev->did,
+						  RISCV_IOMMU_CMD_ATS_INVAL_ALL);
+		ret = riscv_iommu_cmd_send_sync(iommu, cmds, n);
+		if (ret) {
+			riscv_iommu_err(iommu, "%s: DC invalidation failed (%d); DC left invalid",
+					rdev->dev->name, ret);
+			return ret;
+		}
+	}
+	if (!(want.tc & RISCV_IOMMU_DC_TC_V)) {
+		/* blocked: nothing of the old context stays behind */
+		dc->tc = 0;
+		hal_wmb(iommu->hal);
+		return 0;
+	}
+
+	dc->iohgatp = riscv_iommu_cpu_to_le64(want.iohgatp);
+	dc->ta = riscv_iommu_cpu_to_le64(want.ta);
+	dc->fsc = riscv_iommu_cpu_to_le64(want.fsc);
+	if (iommu->dc_size == RISCV_IOMMU_DC_SIZE_EXT) {
+		dc->msiptp = 0; /* MSI translation off */
+		dc->msi_addr_mask = 0;
+		dc->msi_addr_pattern = 0;
+		dc->_reserved = 0;
+	}
+	hal_wmb(iommu->hal);
+	dc->tc = riscv_iommu_cpu_to_le64(want.tc);
+	hal_wmb(iommu->hal);
+
+	riscv_iommu_cmd_iodir_inval_ddt(&cmds[0], true, rdev->did);
+	ret = riscv_iommu_cmd_send_sync(iommu, cmds, 1);
+	if (ret)
+		riscv_iommu_err(iommu, "%s: DC update not confirmed (%d)", rdev->dev->name, ret);
+	return ret;
+}
+
+/* Extended capability walk from 0x100 (bounded), pxdev layout as fallback. */
+static unsigned int riscv_iommu_pci_find_ext_cap(struct hal *h, uint16_t rid, uint16_t id)
+{
+	unsigned int pos = PCI_EXT_CAP_START, ttl = (4096 - PCI_EXT_CAP_START) / 8;
+	unsigned int known = id == PCI_EXT_CAP_ID_ATS ? PXDEV_CFG_ATS :
+			     id == PCI_EXT_CAP_ID_PRI ? PXDEV_CFG_PRI : 0;
+	uint32_t hdr;
+
+	while (pos >= PCI_EXT_CAP_START && pos < 4096 && ttl--) {
+		hdr = hal_pci_cfg_read(h, rid, pos, 4);
+		if (hdr == 0 || hdr == 0xFFFFFFFFu)
+			break;
+		if (PCI_EXT_CAP_ID(hdr) == id)
+			return pos;
+		pos = PCI_EXT_CAP_NEXT(hdr);
+	}
+	if (known && PCI_EXT_CAP_ID(hal_pci_cfg_read(h, rid, known, 4)) == id)
+		return known;
+	return 0;
+}
+
+/**
+ * riscv_iommu_probe_device - iommu_ops.probe_device
+ * @dev: a device behind this IOMMU (dev->iommu set by the core)
+ *
+ * Return: 0, -ENODEV if the device_id does not fit the 1LVL DDT or the
+ * device is not ours, -EEXIST if the id is taken, -ENOMEM.
+ */
+int riscv_iommu_probe_device(struct device *dev)
+{
+	struct riscv_iommu *iommu;
+	struct riscv_iommu_device *rdev;
+
+	if (!dev || !dev->iommu || dev->iommu->ops->probe_device != riscv_iommu_probe_device)
+		return -ENODEV;
+	iommu = dev->iommu->priv;
+	if (dev->rid >> iommu->did_bits) {
+		riscv_iommu_err(iommu, "%s: device_id %#x needs more than the %u bits a 1LVL "
+				"device directory resolves; not supported", dev->name, dev->rid,
+				iommu->did_bits);
+		return -ENODEV;
+	}
+	if (iommu->devs[dev->rid]) {
+		riscv_iommu_err(iommu, "%s: device_id %#x already probed", dev->name, dev->rid);
+		return -EEXIST;
+	}
+	if (hal_should_fail(iommu->hal, "riscv_iommu.dev_alloc"))
+		return -ENOMEM;
+	rdev = calloc(1, sizeof(*rdev));
+	if (!rdev)
+		return -ENOMEM;
+	rdev->iommu = iommu;
+	rdev->dev = dev;
+	rdev->did = dev->rid;
+	INIT_LIST_HEAD(&rdev->domain_node);
+	rdev->ats_cap = riscv_iommu_pci_find_ext_cap(iommu->hal, dev->rid, PCI_EXT_CAP_ID_ATS);
+	rdev->pri_cap = riscv_iommu_pci_find_ext_cap(iommu->hal, dev->rid, PCI_EXT_CAP_ID_PRI);
+	dev->pri_supported = rdev->pri_cap != 0;
+
+	hal_mutex_lock(iommu->dc_lock);
+	if (iommu->devs[dev->rid]) {
+		hal_mutex_unlock(iommu->dc_lock);
+		free(rdev);
+		return -EEXIST;
+	}
+	iommu->devs[dev->rid] = rdev;
+	dev->iommu_priv = rdev;
+	hal_mutex_unlock(iommu->dc_lock);
+	riscv_iommu_dbg(iommu, "%s: probed, device_id %#x, ATS cap %#x, PRI cap %#x", dev->name,
+			dev->rid, rdev->ats_cap, rdev->pri_cap);
+	return 0;
+}
+
+/**
+ * riscv_iommu_release_device - iommu_ops.release_device
+ * @dev: the device
+ *
+ * Disables IOPF, blocks the device (DC invalid) and forgets it.
+ */
+void riscv_iommu_release_device(struct device *dev)
+{
+	struct riscv_iommu_device *rdev = dev ? dev_to_riscv(dev) : NULL;
+	struct riscv_iommu *iommu;
+
+	if (!rdev)
+		return;
+	iommu = rdev->iommu;
+	if (rdev->iopf_enabled)
+		riscv_iommu_dev_disable_iopf(dev);
+	riscv_iommu_attach_dev(NULL, dev);
+
+	hal_mutex_lock(iommu->dc_lock);
+	/* no PQ/FQ record is being handled for it once we hold pq_lock */
+	hal_mutex_lock(iommu->pq_lock);
+	iommu->devs[rdev->did] = NULL;
+	hal_mutex_unlock(iommu->pq_lock);
+	dev->iommu_priv = NULL;
+	hal_mutex_unlock(iommu->dc_lock);
+	free(rdev);
+}
+
+/**
+ * riscv_iommu_attach_dev - iommu_ops.attach_dev: program the device context
+ * @domain: a paging domain of this IOMMU, or NULL to block the device
+ * @dev: the device
+ *
+ * tc = V | EN_ATS (| EN_PRI | PRPR while IOPF is enabled), fsc = Sv39 root of
+ * the domain, ta.PSCID = the domain's PSCID. NULL writes V = 0.
+ * Return: 0, -ENODEV, -EINVAL (foreign or non-paging domain), -ETIMEDOUT.
+ * On a timeout the device is left blocked.
+ */
+int riscv_iommu_attach_dev(struct iommu_domain *domain, struct device *dev)
+{
+	struct riscv_iommu_device *rdev = dev ? dev_to_riscv(dev) : NULL;
+	struct riscv_iommu_domain *rd = domain ? to_riscv_domain(domain) : NULL;
+	struct riscv_iommu_domain *old;
+	struct riscv_iommu *iommu;
+	int ret;
+
+	if (!rdev)
+		return -ENODEV;
+	iommu = rdev->iommu;
+	if (domain && (domain->iommu != &iommu->iommu || domain->type != IOMMU_DOMAIN_PAGING)) {
+		riscv_iommu_err(iommu, "%s: cannot attach a domain of type %d from another IOMMU "
+				"or of a type other than paging", dev->name, domain->type);
+		return -EINVAL;
+	}
+
+	hal_mutex_lock(iommu->dc_lock);
+	old = rdev->domain;
+	if (old)
+		list_del_init(&rdev->domain_node);
+	rdev->domain = rd;
+	if (rd)
+		list_add_tail(&rdev->domain_node, &rd->devices);
+	ret = riscv_iommu_dc_update(rdev, old != rd);
+	if (ret && rdev->domain) {
+		/* Leave the device blocked rather than half-programmed. */
+		list_del_init(&rdev->domain_node);
+		rdev->domain = NULL;
+		riscv_iommu_dc(iommu, rdev->did)->tc = 0;
+		hal_wmb(iommu->hal);
+	}
+	hal_mutex_unlock(iommu->dc_lock);
+	return ret;
+}
+
+/**
+ * riscv_iommu_domain_detach_all - block every device still attached to @rd
+ * @rd: a domain about to be freed
+ */
+void riscv_iommu_domain_detach_all(struct riscv_iommu_domain *rd)
+{
+	struct riscv_iommu *iommu = rd->iommu;
+	struct riscv_iommu_device *rdev;
+
+	hal_mutex_lock(iommu->dc_lock);
+	while (!list_empty(&rd->devices)) {
+		rdev = list_first_entry(&rd->devices, struct riscv_iommu_device, domain_node);
+		riscv_iommu_warn(iommu, "%s: still attached to a domain being freed; blocking it",
+				 rdev->dev->name);
+		list_del_init(&rdev->domain_node);
+		rdev->domain = NULL;
+		riscv_iommu_dc_update(rdev, true);
+	}
+	hal_mutex_unlock(iommu->dc_lock);
+}
+
+/* Linux pci_enable_pri(): Stopped required, Allocation = min(Capacity, max). */
+static int riscv_iommu_pci_enable_pri(struct riscv_iommu_device *rdev)
+{
+	struct riscv_iommu *iommu = rdev->iommu;
+	struct hal *h = iommu->hal;
+	uint16_t rid = (uint16_t)rdev->did;
+	unsigned int pos = rdev->pri_cap;
+	uint32_t capacity, alloc;
+
+	/* Clear RF/UPRGI and bookkeeping left by an earlier life (pci_reset_pri). */
+	hal_pci_cfg_write(h, rid, pos + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_RESET);
+	capacity = hal_pci_cfg_read(h, rid, pos + PCI_PRI_MAX_REQ, 4);
+	alloc = capacity;
+	if (iommu->pri_alloc_max < alloc)
+		alloc = (uint32_t)iommu->pri_alloc_max;
+	if (!alloc)
+		riscv_iommu_warn(iommu, "%s: PRI allocation is 0 (capacity %u, "
+				 "sw.driver.pri_alloc_max %llu): the device cannot send page "
+				 "requests", rdev->dev->name, capacity,
+				 (unsigned long long)iommu->pri_alloc_max);
+	hal_pci_cfg_write(h, rid, pos + PCI_PRI_ALLOC_REQ, 4, alloc);
+	hal_pci_cfg_write(h, rid, pos + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
+	riscv_iommu_info(iommu, "%s: PRI enabled, %u of %u outstanding page requests allocated%s",
+			 rdev->dev->name, alloc, capacity,
+			 rdev->prpr ? ", responses carry the PASID" : "");
+	return 0;
+}
+
+/**
+ * riscv_iommu_dev_enable_iopf - iommu_ops.dev_enable_iopf
+ * @dev: a device with ATS and PRI capabilities
+ *
+ * Order (spec §18 "ATS/PRI enable"): join the iopf queue, set EN_PRI (and
+ * PRPR if the device requires PASIDs in responses) in the DC through the safe
+ * update, then enable ATS (STU = 0) and PRI in the device.
+ * Return: 0, -ENODEV (no ATS/PRI capability), -EBUSY (already enabled, or
+ * PRI not stopped), or the error of iopf_queue_add_device / the DC update.
+ */
+int riscv_iommu_dev_enable_iopf(struct device *dev)
+{
+	struct riscv_iommu_device *rdev = dev ? dev_to_riscv(dev) : NULL;
+	struct riscv_iommu *iommu;
+	uint16_t rid, status, ctrl;
+	int ret;
+
+	if (!rdev)
+		return -ENODEV;
+	iommu = rdev->iommu;
+	rid = (uint16_t)rdev->did;
+	if (rdev->iopf_enabled)
+		return -EBUSY;
+	if (!rdev->ats_cap || !rdev->pri_cap) {
+		riscv_iommu_err(iommu, "%s: cannot enable IOPF: no %s capability", dev->name,
+				!rdev->ats_cap ? "ATS" : "PRI");
+		return -ENODEV;
+	}
+	ctrl = (uint16_t)hal_pci_cfg_read(iommu->hal, rid, rdev->pri_cap + PCI_PRI_CTRL, 2);
+	status = (uint16_t)hal_pci_cfg_read(iommu->hal, rid, rdev->pri_cap + PCI_PRI_STATUS, 2);
+	if ((ctrl & PCI_PRI_CTRL_ENABLE) || !(status & PCI_PRI_STATUS_STOPPED)) {
+		riscv_iommu_err(iommu, "%s: cannot enable PRI: %s (ctrl %#x status %#x)", dev->name,
+				ctrl & PCI_PRI_CTRL_ENABLE ? "already enabled" :
+				"page requests outstanding", ctrl, status);
+		return -EBUSY;
+	}
+
+	ret = iopf_queue_add_device(iommu->iommu.iopf_queue, dev);
+	if (ret) {
+		riscv_iommu_err(iommu, "%s: iopf_queue_add_device failed (%d)", dev->name, ret);
+		return ret;
+	}
+
+	hal_mutex_lock(iommu->dc_lock);
+	rdev->prpr = !!(status & PCI_PRI_STATUS_PASID);
+	rdev->iopf_enabled = true;
+	ret = riscv_iommu_dc_update(rdev, false);
+	if (ret) {
+		rdev->iopf_enabled = false;
+		riscv_iommu_dc_update(rdev, false);
+	}
+	hal_mutex_unlock(iommu->dc_lock);
+	if (ret)
+		goto err_remove;
+
+	/* ATS first: PRI is useless without translation requests (STU 0 = 4 KiB). */
+	hal_pci_cfg_write(iommu->hal, rid, rdev->ats_cap + PCI_ATS_CTRL, 2,
+			  PCI_ATS_CTRL_ENABLE | PCI_ATS_CTRL_STU(0));
+	dev->ats_enabled = true;
+	riscv_iommu_pci_enable_pri(rdev);
+	dev->pri_enabled = true;
+	return 0;
+
+err_remove:
+	iopf_queue_remove_device(iommu->iommu.iopf_queue, dev);
+	return ret;
+}
+
+/**
+ * riscv_iommu_dev_disable_iopf - iommu_ops.dev_disable_iopf
+ * @dev: the device
+ *
+ * Reverse order: PRI off in the device, flush the PQ (its records reach the
+ * core, which answers what is pending when the device leaves the iopf queue),
+ * iopf_queue_remove_device, EN_PRI/PRPR off in the DC, ATS.INVAL of the
+ * device ATC + IOFENCE.C, ATS off in the device.
+ */
+void riscv_iommu_dev_disable_iopf(struct device *dev)
+{
+	struct riscv_iommu_device *rdev = dev ? dev_to_riscv(dev) : NULL;
+	struct riscv_iommu_command cmd;
+	struct riscv_iommu *iommu;
+	uint16_t rid;
+
+	if (!rdev || !rdev->iopf_enabled)
+		return;
+	iommu = rdev->iommu;
+	rid = (uint16_t)rdev->did;
+
+	hal_pci_cfg_write(iommu->hal, rid, rdev->pri_cap + PCI_PRI_CTRL, 2, 0);
+	dev->pri_enabled = false;
+	riscv_iommu_priq_process(iommu);
+	iopf_queue_remove_device(iommu->iommu.iopf_queue, dev);
+
+	hal_mutex_lock(iommu->dc_lock);
+	rdev->iopf_enabled = false;
+	rdev->prpr = false;
+	riscv_iommu_dc_update(rdev, false);
+	hal_mutex_unlock(iommu->dc_lock);
+
+	if (dev->ats_enabled) {
+		riscv_iommu_cmd_ats_inval(&cmd, rdev->did, RISCV_IOMMU_CMD_ATS_INVAL_ALL);
+		if (riscv_iommu_cmd_send_sync(iommu, &cmd, 1))
+			riscv_iommu_err(iommu, "%s: ATC invalidation not confirmed", dev->name);
+		hal_pci_cfg_write(iommu->hal, rid, rdev->ats_cap + PCI_ATS_CTRL, 2, 0);
+		dev->ats_enabled = false;
+	}
+	riscv_iommu_info(iommu, "%s: PRI and ATS disabled", dev->name);
+}

@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * RISC-V IOMMU driver: probe (capabilities, fctl, interrupts, queues, DDT)
+ * and the iommu_ops table. Bring-up follows spec/riscv-iommu.md §18.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "riscv_iommu.h"
+#include "riscv_iommu_priv.h"
+
+static const struct iommu_ops riscv_iommu_ops = {
+	.name = "riscv-iommu",
+	.probe_device = riscv_iommu_probe_device,
+	.release_device = riscv_iommu_release_device,
+	.domain_alloc_paging = riscv_iommu_domain_alloc_paging,
+	.attach_dev = riscv_iommu_attach_dev,
+	.dev_enable_iopf = riscv_iommu_dev_enable_iopf,
+	.dev_disable_iopf = riscv_iommu_dev_disable_iopf,
+	.page_response = riscv_iommu_page_response,
+};
+
+/**
+ * riscv_iommu_stat_did - count an event globally and per device_id
+ * @iommu: the IOMMU
+ * @did: device_id the event belongs to, or RISCV_IOMMU_NO_DID
+ * @name: key without the "sw." prefix, e.g. "pq.records_read"
+ * @delta: increment
+ *
+ * Adds to "sw.<name>" and to "sw.dev.<did as 4 hex digits>.<name>". The
+ * per-device key is kept even for a device_id the driver does not know, so
+ * that per-device accounting adds up.
+ */
+void riscv_iommu_stat_did(struct riscv_iommu *iommu, uint32_t did, const char *name,
+			  uint64_t delta)
+{
+	char key[80];
+
+	snprintf(key, sizeof(key), "sw.%s", name);
+	hal_stat_add(iommu->hal, key, delta);
+	if (did != RISCV_IOMMU_NO_DID) {
+		snprintf(key, sizeof(key), "sw.dev.%04x.%s", (unsigned int)(did & 0xFFFFu), name);
+		hal_stat_add(iommu->hal, key, delta);
+	}
+}
+
+/**
+ * riscv_iommu_stat - count an event globally and, if @rdev, per device
+ * @iommu: the IOMMU
+ * @rdev: the device the event belongs to, or NULL
+ * @name: key without the "sw." prefix
+ * @delta: increment
+ */
+void riscv_iommu_stat(struct riscv_iommu *iommu, const struct riscv_iommu_device *rdev,
+		      const char *name, uint64_t delta)
+{
+	riscv_iommu_stat_did(iommu, rdev ? rdev->did : RISCV_IOMMU_NO_DID, name, delta);
+}
+
+/**
+ * riscv_iommu_noisy_level - count a repeated event and pick its log level
+ * @count: event counter
+ *
+ * Every occurrence is logged: the first RISCV_IOMMU_NOISY_WARN as warnings,
+ * later ones at debug level, so a storm does not flood the console.
+ * Return: HAL_LOG_WARN or HAL_LOG_DEBUG.
+ */
+enum hal_log_level riscv_iommu_noisy_level(uint64_t *count)
+{
+	return ++*count <= RISCV_IOMMU_NOISY_WARN ? HAL_LOG_WARN : HAL_LOG_DEBUG;
+}
+
+/**
+ * riscv_iommu_poll_delay - wait one poll interval and back off
+ * @iommu: the IOMMU
+ * @waited_ps: how long this wait has lasted so far
+ * @interval_ps: in: this interval (0 starts at the minimum); out: the next one
+ *
+ * Busy-waits (charged as CPU time, intervals of at most 160 ns) during the
+ * first RISCV_IOMMU_POLL_SPIN_PS of a wait, then sleeps (at most 1 us) so
+ * that other tasks can run.
+ * Return: the picoseconds waited.
+ */
+uint64_t riscv_iommu_poll_delay(struct riscv_iommu *iommu, uint64_t waited_ps,
+				uint64_t *interval_ps)
+{
+	bool spin = waited_ps < RISCV_IOMMU_POLL_SPIN_PS;
+	uint64_t max = spin ? RISCV_IOMMU_POLL_SPIN_MAX_PS : RISCV_IOMMU_POLL_MAX_PS;
+	uint64_t ps = *interval_ps ? *interval_ps : RISCV_IOMMU_POLL_MIN_PS;
+
+	if (spin)
+		hal_charge_ps(iommu->hal, ps);
+	else
+		hal_sleep_ps(iommu->hal, ps);
+	*interval_ps = ps * 2 > max ? max : ps * 2;
+	return ps;
+}
+
+/* Wait until the queue's xqon/busy bits read as wanted (§7.1). */
+static int riscv_iommu_queue_wait(struct riscv_iommu *iommu, struct riscv_iommu_queue *q,
+				  bool on, uint32_t *csr_out)
+{
+	uint64_t interval = 0, waited = 0;
+	uint32_t csr = 0;
+	unsigned int tries;
+
+	for (tries = 0; tries < RISCV_IOMMU_QUEUE_POLL_TRIES; tries++) {
+		csr = riscv_iommu_readl(iommu, q->qcr);
+		if (!(csr & RISCV_IOMMU_QUEUE_BUSY) &&
+		    !!(csr & RISCV_IOMMU_QUEUE_ACTIVE) == on) {
+			if (csr_out)
+				*csr_out = csr;
+			return 0;
+		}
+		waited += riscv_iommu_poll_delay(iommu, waited, &interval);
+	}
+	riscv_iommu_err(iommu, "%s: %s did not turn %s after %u polls (%scsr=%#x)", q->name,
+			q == &iommu->cmdq ? "cqon" : q == &iommu->fltq ? "fqon" : "pqon",
+			on ? "on" : "off", tries, q->name, csr);
+	return -ETIMEDOUT;
+}
+
+/* Disable a queue and wait until the IOMMU no longer touches it. */
+static int riscv_iommu_queue_disable(struct riscv_iommu *iommu, struct riscv_iommu_queue *q)
+{
+	uint32_t csr = riscv_iommu_readl(iommu, q->qcr);
+
+	if (!(csr & (RISCV_IOMMU_QUEUE_ENABLE | RISCV_IOMMU_QUEUE_ACTIVE |
+		     RISCV_IOMMU_QUEUE_BUSY)))
+		return 0;
+	riscv_iommu_writel(iommu, q->qcr, 0);
+	return riscv_iommu_queue_wait(iommu, q, false, NULL);
+}
+
+static void riscv_iommu_queue_init(struct riscv_iommu_queue *q, const char *name,
+				   unsigned int entry_size, unsigned int qbr, unsigned int qhr,
+				   unsigned int qtr, unsigned int qcr, uint32_t ipsr_bit,
+				   unsigned int vec)
+{
+	q->name = name;
+	q->entry_size = entry_size;
+	q->qbr = qbr;
+	q->qhr = qhr;
+	q->qtr = qtr;
+	q->qcr = qcr;
+	q->ipsr_bit = ipsr_bit;
+	q->vec = vec;
+}
+
+/* §18 step 1: N = 2^k entries, aligned to max(4 KiB, N x entry size). */
+static int riscv_iommu_queue_alloc(struct riscv_iommu *iommu, struct riscv_iommu_queue *q,
+				   const char *key)
+{
+	uint64_t log2sz = hal_param_u64(iommu->hal, key);
+	size_t bytes, align;
+
+	if (log2sz < RISCV_IOMMU_QUEUE_LOG2SZ_MIN || log2sz > RISCV_IOMMU_QUEUE_LOG2SZ_MAX) {
+		riscv_iommu_err(iommu, "%s: %s = %llu out of range [%u, %u]", q->name, key,
+				(unsigned long long)log2sz, RISCV_IOMMU_QUEUE_LOG2SZ_MIN,
+				RISCV_IOMMU_QUEUE_LOG2SZ_MAX);
+		return -EINVAL;
+	}
+	bytes = (size_t)q->entry_size << log2sz;
+	align = bytes > RISCV_IOMMU_PAGE_SIZE ? bytes : RISCV_IOMMU_PAGE_SIZE;
+	if (hal_should_fail(iommu->hal, "riscv_iommu.queue_alloc"))
+		q->base = NULL;
+	else
+		q->base = hal_dma_alloc(iommu->hal, bytes, align, &q->pa);
+	if (!q->base) {
+		riscv_iommu_err(iommu, "%s: cannot allocate %zu bytes", q->name, bytes);
+		return -ENOMEM;
+	}
+	q->bytes = bytes;
+	q->log2sz = (unsigned int)log2sz;
+	q->mask = (uint32_t)((UINT64_C(1) << log2sz) - 1);
+	return 0;
+}
+
+static void riscv_iommu_queue_free(struct riscv_iommu *iommu, struct riscv_iommu_queue *q)
+{
+	if (q->base)
+		hal_dma_free(iommu->hal, q->base, q->bytes);
+	q->base = NULL;
+}
+
+/* §18 steps 2-4: program the base, reset the software index, enable, poll. */
+static int riscv_iommu_queue_enable(struct riscv_iommu *iommu, struct riscv_iommu_queue *q)
+{
+	uint64_t qb = RV_FIELD_PREP(RISCV_IOMMU_QUEUE_PPN, q->pa >> RISCV_IOMMU_PAGE_SHIFT) |
+		      RV_FIELD_PREP(RISCV_IOMMU_QUEUE_LOG2SZ, q->log2sz - 1);
+	uint64_t rb;
+	int ret;
+
+	riscv_iommu_writeq(iommu, q->qbr, qb);
+	rb = riscv_iommu_readq(iommu, q->qbr);
+	if (RV_FIELD_GET(RISCV_IOMMU_QUEUE_PPN, rb) != (q->pa >> RISCV_IOMMU_PAGE_SHIFT)) {
+		riscv_iommu_err(iommu, "%s: base %#llx not accepted (read back %#llx)", q->name,
+				(unsigned long long)qb, (unsigned long long)rb);
+		return -ENODEV;
+	}
+	if (RV_FIELD_GET(RISCV_IOMMU_QUEUE_LOG2SZ, rb) != q->log2sz - 1) {
+		/* LOG2SZ-1 is WARL: a smaller legal size still fits our memory. */
+		unsigned int k = (unsigned int)RV_FIELD_GET(RISCV_IOMMU_QUEUE_LOG2SZ, rb) + 1;
+
+		if (k > q->log2sz) {
+			riscv_iommu_err(iommu, "%s: size 2^%u not supported (IOMMU chose 2^%u)",
+					q->name, q->log2sz, k);
+			return -ENODEV;
+		}
+		riscv_iommu_warn(iommu, "%s: IOMMU limits the queue to 2^%u entries (asked 2^%u)",
+				 q->name, k, q->log2sz);
+		q->log2sz = k;
+		q->mask = (uint32_t)((UINT64_C(1) << k) - 1);
+	}
+
+	q->head = 0;
+	q->tail = 0;
+	/* The software-owned index: cqt for the CQ, fqh / pqh otherwise. */
+	riscv_iommu_writel(iommu, q == &iommu->cmdq ? q->qtr : q->qhr, 0);
+	riscv_iommu_writel(iommu, q->qcr, RISCV_IOMMU_QUEUE_ENABLE | RISCV_IOMMU_QUEUE_INTR_ENABLE);
+	ret = riscv_iommu_queue_wait(iommu, q, true, NULL);
+	if (ret)
+		return ret;
+	q->enabled = true;
+	return 0;
+}
+
+/* §3: what this driver needs from the IOMMU; the reason is logged. */
+static int riscv_iommu_check_caps(struct riscv_iommu *iommu)
+{
+	uint64_t caps = riscv_iommu_readq(iommu, RISCV_IOMMU_REG_CAPABILITIES);
+	unsigned int version = (unsigned int)RV_FIELD_GET(RISCV_IOMMU_CAPABILITIES_VERSION, caps);
+	unsigned int igs = (unsigned int)RV_FIELD_GET(RISCV_IOMMU_CAPABILITIES_IGS, caps);
+
+	iommu->caps = caps;
+	if (version != RISCV_IOMMU_VERSION_1_0) {
+		riscv_iommu_err(iommu, "unsupported version %u.%u (capabilities %#llx), need 1.0",
+				version >> 4, version & 0xFu, (unsigned long long)caps);
+		return -ENODEV;
+	}
+	if (!(caps & RISCV_IOMMU_CAPABILITIES_SV39)) {
+		riscv_iommu_err(iommu, "no Sv39 first-stage support (capabilities %#llx)",
+				(unsigned long long)caps);
+		return -ENODEV;
+	}
+	if (!(caps & RISCV_IOMMU_CAPABILITIES_ATS)) {
+		riscv_iommu_err(iommu, "no ATS/PRI support (capabilities %#llx)",
+				(unsigned long long)caps);
+		return -ENODEV;
+	}
+	if (igs != RISCV_IOMMU_IGS_MSI && igs != RISCV_IOMMU_IGS_BOTH) {
+		riscv_iommu_err(iommu, "no MSI support (capabilities.IGS = %u)", igs);
+		return -ENODEV;
+	}
+	if (caps & RISCV_IOMMU_CAPABILITIES_MSI_FLAT) {
+		iommu->dc_size = RISCV_IOMMU_DC_SIZE_EXT;
+		iommu->did_bits = RISCV_IOMMU_DDT_1LVL_BITS_EXT;
+	} else {
+		iommu->dc_size = RISCV_IOMMU_DC_SIZE_BASE;
+		iommu->did_bits = RISCV_IOMMU_DDT_1LVL_BITS_BASE;
+	}
+	return 0;
+}
+
+/*
+ * Put the IOMMU in a known state: queues off, ddtp Off (fctl may only be
+ * written then, §4), then fctl = little-endian, MSI.
+ */
+static int riscv_iommu_init_fctl(struct riscv_iommu *iommu)
+{
+	uint64_t ddtp = riscv_iommu_readq(iommu, RISCV_IOMMU_REG_DDTP);
+	uint64_t interval = 0, waited = 0;
+	unsigned int tries = 0;
+	uint32_t fctl;
+	int ret;
+
+	ret = riscv_iommu_queue_disable(iommu, &iommu->cmdq);
+	if (!ret)
+		ret = riscv_iommu_queue_disable(iommu, &iommu->fltq);
+	if (!ret)
+		ret = riscv_iommu_queue_disable(iommu, &iommu->priq);
+	if (ret)
+		return ret;
+
+	while (ddtp & RISCV_IOMMU_DDTP_BUSY) {
+		if (++tries > RISCV_IOMMU_QUEUE_POLL_TRIES) {
+			riscv_iommu_err(iommu, "ddtp.busy stuck (ddtp=%#llx)",
+					(unsigned long long)ddtp);
+			return -ETIMEDOUT;
+		}
+		waited += riscv_iommu_poll_delay(iommu, waited, &interval);
+		ddtp = riscv_iommu_readq(iommu, RISCV_IOMMU_REG_DDTP);
+	}
+	if (RV_FIELD_GET(RISCV_IOMMU_DDTP_IOMMU_MODE, ddtp) != RISCV_IOMMU_DDTP_MODE_OFF)
+		riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_DDTP, RISCV_IOMMU_DDTP_MODE_OFF);
+
+	riscv_iommu_writel(iommu, RISCV_IOMMU_REG_FCTL, 0);
+	fctl = riscv_iommu_readl(iommu, RISCV_IOMMU_REG_FCTL);
+	if (fctl & RISCV_IOMMU_FCTL_BE) {
+		riscv_iommu_err(iommu, "fctl.BE stuck at 1: big-endian-only IOMMU not supported");
+		return -ENODEV;
+	}
+	if (fctl & RISCV_IOMMU_FCTL_WSI) {
+		riscv_iommu_err(iommu, "fctl.WSI stuck at 1: MSI mode not available");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static void riscv_iommu_free_irqs(struct riscv_iommu *iommu)
+{
+	struct riscv_iommu_queue *qs[] = { &iommu->cmdq, &iommu->fltq, &iommu->priq };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		if (!qs[i]->irq_requested)
+			continue;
+		riscv_iommu_writel(iommu, RISCV_IOMMU_REG_MSI_VEC_CTL(qs[i]->vec),
+				   RISCV_IOMMU_MSI_VEC_CTL_M);
+		hal_free_irq(iommu->hal, qs[i]->irq);
+		qs[i]->irq_requested = false;
+	}
+}
+
+/*
+ * §8.2/§8.3: distinct vectors for CQ, FQ and PQ (pmiv gets a fourth, unused),
+ * one MSI per vector, threaded handlers.
+ */
+static int riscv_iommu_init_irqs(struct riscv_iommu *iommu)
+{
+	static const struct {
+		hal_irq_fn hardirq, thread;
+	} fns[3] = {
+		{ riscv_iommu_cmdq_irq, riscv_iommu_cmdq_irq_thread },
+		{ riscv_iommu_fltq_irq, riscv_iommu_fltq_irq_thread },
+		{ riscv_iommu_priq_irq, riscv_iommu_priq_irq_thread },
+	};
+	struct riscv_iommu_queue *qs[3] = { &iommu->cmdq, &iommu->fltq, &iommu->priq };
+	uint64_t icvec, rb;
+	unsigned int i;
+	int ret;
+
+	icvec = RV_FIELD_PREP(RISCV_IOMMU_ICVEC_CIV, iommu->cmdq.vec) |
+		RV_FIELD_PREP(RISCV_IOMMU_ICVEC_FIV, iommu->fltq.vec) |
+		RV_FIELD_PREP(RISCV_IOMMU_ICVEC_PMIV, 3) |
+		RV_FIELD_PREP(RISCV_IOMMU_ICVEC_PIV, iommu->priq.vec);
+	riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_ICVEC, icvec);
+	rb = riscv_iommu_readq(iommu, RISCV_IOMMU_REG_ICVEC);
+	if (RV_FIELD_GET(RISCV_IOMMU_ICVEC_CIV, rb) != iommu->cmdq.vec ||
+	    RV_FIELD_GET(RISCV_IOMMU_ICVEC_FIV, rb) != iommu->fltq.vec ||
+	    RV_FIELD_GET(RISCV_IOMMU_ICVEC_PIV, rb) != iommu->priq.vec) {
+		riscv_iommu_err(iommu, "icvec: fewer than 3 interrupt vectors (wrote %#llx, read %#llx)",
+				(unsigned long long)icvec, (unsigned long long)rb);
+		return -ENODEV;
+	}
+
+	for (i = 0; i < 3; i++) {
+		struct riscv_iommu_queue *q = qs[i];
+
+		ret = hal_msi_alloc(iommu->hal, &q->irq, &q->msi_addr, &q->msi_data);
+		if (ret) {
+			riscv_iommu_err(iommu, "%s: no MSI available (%d)", q->name, ret);
+			goto err_free_irqs;
+		}
+		if (q->msi_addr & ~RISCV_IOMMU_MSI_ADDR_MASK) {
+			riscv_iommu_err(iommu, "%s: MSI address %#llx not 4-byte aligned", q->name,
+					(unsigned long long)q->msi_addr);
+			ret = -EINVAL;
+			goto err_free_irqs;
+		}
+		snprintf(q->irq_name, sizeof(q->irq_name), "%s-%s", iommu->name, q->name);
+		ret = hal_request_threaded_irq(iommu->hal, q->irq, fns[i].hardirq, fns[i].thread,
+					       iommu, q->irq_name);
+		if (ret) {
+			riscv_iommu_err(iommu, "%s: cannot request irq %u (%d)", q->name, q->irq, ret);
+			goto err_free_irqs;
+		}
+		q->irq_requested = true;
+		riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_MSI_ADDR(q->vec), q->msi_addr);
+		riscv_iommu_writel(iommu, RISCV_IOMMU_REG_MSI_DATA(q->vec), q->msi_data);
+		riscv_iommu_writel(iommu, RISCV_IOMMU_REG_MSI_VEC_CTL(q->vec), 0);
+	}
+	return 0;
+
+err_free_irqs:
+	riscv_iommu_free_irqs(iommu);
+	return ret;
+}
+
+/* §18 step 5: one zeroed page of device contexts, ddtp = 1LVL. */
+static int riscv_iommu_init_ddt(struct riscv_iommu *iommu)
+{
+	uint64_t ddtp, interval = 0, waited = 0;
+	unsigned int tries = 0;
+
+	if (hal_should_fail(iommu->hal, "riscv_iommu.ddt_alloc"))
+		iommu->ddt = NULL;
+	else
+		iommu->ddt = hal_dma_alloc(iommu->hal, RISCV_IOMMU_PAGE_SIZE, RISCV_IOMMU_PAGE_SIZE,
+					   &iommu->ddt_pa);
+	if (!iommu->ddt) {
+		riscv_iommu_err(iommu, "cannot allocate the device directory");
+		return -ENOMEM;
+	}
+	ddtp = RV_FIELD_PREP(RISCV_IOMMU_DDTP_PPN, iommu->ddt_pa >> RISCV_IOMMU_PAGE_SHIFT) |
+	       RV_FIELD_PREP(RISCV_IOMMU_DDTP_IOMMU_MODE, RISCV_IOMMU_DDTP_MODE_1LVL);
+	hal_wmb(iommu->hal);
+	riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_DDTP, ddtp);
+	for (;;) {
+		uint64_t rb = riscv_iommu_readq(iommu, RISCV_IOMMU_REG_DDTP);
+
+		if (!(rb & RISCV_IOMMU_DDTP_BUSY)) {
+			if (RV_FIELD_GET(RISCV_IOMMU_DDTP_IOMMU_MODE, rb) !=
+				    RISCV_IOMMU_DDTP_MODE_1LVL ||
+			    RV_FIELD_GET(RISCV_IOMMU_DDTP_PPN, rb) !=
+				    iommu->ddt_pa >> RISCV_IOMMU_PAGE_SHIFT) {
+				riscv_iommu_err(iommu, "ddtp: 1LVL not accepted (wrote %#llx, read %#llx)",
+						(unsigned long long)ddtp, (unsigned long long)rb);
+				goto err_free;
+			}
+			return 0;
+		}
+		if (++tries > RISCV_IOMMU_QUEUE_POLL_TRIES) {
+			riscv_iommu_err(iommu, "ddtp.busy stuck after writing %#llx",
+					(unsigned long long)ddtp);
+			hal_dma_free(iommu->hal, iommu->ddt, RISCV_IOMMU_PAGE_SIZE);
+			iommu->ddt = NULL;
+			return -ETIMEDOUT;
+		}
+		waited += riscv_iommu_poll_delay(iommu, waited, &interval);
+	}
+
+err_free:
+	riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_DDTP, RISCV_IOMMU_DDTP_MODE_OFF);
+	hal_dma_free(iommu->hal, iommu->ddt, RISCV_IOMMU_PAGE_SIZE);
+	iommu->ddt = NULL;
+	return -ENODEV;
+}
+
+/* Drop whatever the IOMMU may have cached from before (and prove the CQ works). */
+static int riscv_iommu_inval_all(struct riscv_iommu *iommu)
+{
+	struct riscv_iommu_command cmds[2];
+
+	riscv_iommu_cmd_iodir_inval_ddt(&cmds[0], false, 0);
+	riscv_iommu_cmd_iotinval_vma(&cmds[1]);
+	return riscv_iommu_cmd_send_sync(iommu, cmds, 2);
+}
+
+static int riscv_iommu_create_locks(struct riscv_iommu *iommu)
+{
+	iommu->cq_lock = hal_mutex_create(iommu->hal);
+	iommu->pq_lock = hal_mutex_create(iommu->hal);
+	iommu->dc_lock = hal_mutex_create(iommu->hal);
+	if (iommu->cq_lock && iommu->pq_lock && iommu->dc_lock)
+		return 0;
+	riscv_iommu_err(iommu, "cannot create locks");
+	return -ENOMEM;
+}
+
+static void riscv_iommu_destroy_locks(struct riscv_iommu *iommu)
+{
+	if (iommu->cq_lock)
+		hal_mutex_destroy(iommu->cq_lock);
+	if (iommu->pq_lock)
+		hal_mutex_destroy(iommu->pq_lock);
+	if (iommu->dc_lock)
+		hal_mutex_destroy(iommu->dc_lock);
+}
+
+static void riscv_iommu_disable_queues(struct riscv_iommu *iommu)
+{
+	struct riscv_iommu_queue *qs[] = { &iommu->priq, &iommu->fltq, &iommu->cmdq };
+	unsigned int i;
+
+	/* by the CSR, not by q->enabled: an enable that timed out left xqen set */
+	for (i = 0; i < 3; i++) {
+		riscv_iommu_queue_disable(iommu, qs[i]);
+		qs[i]->enabled = false;
+	}
+}
+
+/**
+ * riscv_iommu_probe - bring up one RISC-V IOMMU and register it (see riscv_iommu.h)
+ * @h: the machine
+ * @info: register page and index of the IOMMU
+ * @out: the registered struct iommu_device
+ *
+ * Return: 0 or -errno; the reason of a failure is logged.
+ */
+int riscv_iommu_probe(struct hal *h, const struct hal_iommu_info *info,
+		      struct iommu_device **out)
+{
+	struct riscv_iommu *iommu;
+	int ret;
+
+	if (!h || !info || !out)
+		return -EINVAL;
+	if (hal_should_fail(h, "riscv_iommu.alloc"))
+		return -ENOMEM;
+	iommu = calloc(1, sizeof(*iommu));
+	if (!iommu)
+		return -ENOMEM;
+	iommu->hal = h;
+	iommu->base = info->base;
+	iommu->index = info->index;
+	snprintf(iommu->name, sizeof(iommu->name), "riscv-iommu%u", info->index);
+	snprintf(iommu->iopfq_name, sizeof(iommu->iopfq_name), "%s-iopfq", iommu->name);
+	riscv_iommu_queue_init(&iommu->cmdq, "cq", RISCV_IOMMU_CQ_ENTRY_SIZE,
+			       RISCV_IOMMU_REG_CQB, RISCV_IOMMU_REG_CQH, RISCV_IOMMU_REG_CQT,
+			       RISCV_IOMMU_REG_CQCSR, RISCV_IOMMU_IPSR_CIP, 0);
+	riscv_iommu_queue_init(&iommu->fltq, "fq", RISCV_IOMMU_FQ_ENTRY_SIZE,
+			       RISCV_IOMMU_REG_FQB, RISCV_IOMMU_REG_FQH, RISCV_IOMMU_REG_FQT,
+			       RISCV_IOMMU_REG_FQCSR, RISCV_IOMMU_IPSR_FIP, 1);
+	riscv_iommu_queue_init(&iommu->priq, "pq", RISCV_IOMMU_PQ_ENTRY_SIZE,
+			       RISCV_IOMMU_REG_PQB, RISCV_IOMMU_REG_PQH, RISCV_IOMMU_REG_PQT,
+			       RISCV_IOMMU_REG_PQCSR, RISCV_IOMMU_IPSR_PIP, 2);
+	/* pscid 0 is never handed out */
+	iommu->pscid_map[0] = 1;
+
+	ret = riscv_iommu_check_caps(iommu);
+	if (ret)
+		goto err_free;
+	ret = riscv_iommu_init_fctl(iommu);
+	if (ret)
+		goto err_free;
+	ret = riscv_iommu_create_locks(iommu);
+	if (ret)
+		goto err_destroy_locks;
+	iommu->pq_head_per_record = hal_param_u64(h, "sw.driver.pq_head_per_record") != 0;
+	iommu->pri_alloc_max = hal_param_u64(h, "sw.driver.pri_alloc_max");
+
+	iommu->fence_word = hal_dma_alloc(h, sizeof(uint64_t), sizeof(uint64_t), &iommu->fence_pa);
+	if (!iommu->fence_word) {
+		riscv_iommu_err(iommu, "cannot allocate the fence word");
+		ret = -ENOMEM;
+		goto err_destroy_locks;
+	}
+
+	ret = riscv_iommu_queue_alloc(iommu, &iommu->cmdq, "sw.driver.cq_log2sz");
+	if (ret)
+		goto err_free_fence;
+	ret = riscv_iommu_queue_alloc(iommu, &iommu->fltq, "sw.driver.fq_log2sz");
+	if (ret)
+		goto err_free_queues;
+	ret = riscv_iommu_queue_alloc(iommu, &iommu->priq, "sw.driver.pq_log2sz");
+	if (ret)
+		goto err_free_queues;
+
+	ret = riscv_iommu_init_irqs(iommu);
+	if (ret)
+		goto err_free_queues;
+
+	ret = riscv_iommu_queue_enable(iommu, &iommu->cmdq);
+	if (!ret)
+		ret = riscv_iommu_queue_enable(iommu, &iommu->fltq);
+	if (!ret)
+		ret = riscv_iommu_queue_enable(iommu, &iommu->priq);
+	if (ret)
+		goto err_disable_queues;
+
+	ret = riscv_iommu_init_ddt(iommu);
+	if (ret)
+		goto err_disable_queues;
+	ret = riscv_iommu_inval_all(iommu);
+	if (ret)
+		goto err_ddt_off;
+
+	iommu->iommu.hal = h;
+	iommu->iommu.ops = &riscv_iommu_ops;
+	iommu->iommu.priv = iommu;
+	INIT_LIST_HEAD(&iommu->iommu.node);
+	iommu->iommu.iopf_queue = iopf_queue_alloc(h, iommu->iopfq_name);
+	if (!iommu->iommu.iopf_queue) {
+		riscv_iommu_err(iommu, "cannot allocate the iopf queue");
+		ret = -ENOMEM;
+		goto err_ddt_off;
+	}
+	ret = iommu_device_register(&iommu->iommu);
+	if (ret) {
+		riscv_iommu_err(iommu, "iommu_device_register failed (%d)", ret);
+		goto err_free_iopfq;
+	}
+
+	riscv_iommu_info(iommu, "capabilities %#llx, CQ/FQ/PQ 2^%u/2^%u/2^%u entries, "
+			 "DDT 1LVL (%u-byte DCs), vectors cq=%u fq=%u pq=%u",
+			 (unsigned long long)iommu->caps, iommu->cmdq.log2sz, iommu->fltq.log2sz,
+			 iommu->priq.log2sz, iommu->dc_size, iommu->cmdq.vec, iommu->fltq.vec,
+			 iommu->priq.vec);
+	*out = &iommu->iommu;
+	return 0;
+
+err_free_iopfq:
+	iopf_queue_free(iommu->iommu.iopf_queue);
+err_ddt_off:
+	riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_DDTP, RISCV_IOMMU_DDTP_MODE_OFF);
+	hal_dma_free(h, iommu->ddt, RISCV_IOMMU_PAGE_SIZE);
+err_disable_queues:
+	riscv_iommu_disable_queues(iommu);
+	riscv_iommu_free_irqs(iommu);
+err_free_queues:
+	riscv_iommu_queue_free(iommu, &iommu->priq);
+	riscv_iommu_queue_free(iommu, &iommu->fltq);
+	riscv_iommu_queue_free(iommu, &iommu->cmdq);
+err_free_fence:
+	hal_dma_free(h, iommu->fence_word, sizeof(uint64_t));
+err_destroy_locks:
+	riscv_iommu_destroy_locks(iommu);
+err_free:
+	free(iommu);
+	return ret;
+}
+
+/**
+ * riscv_iommu_remove - undo riscv_iommu_probe (see riscv_iommu.h)
+ * @dev_iommu: the registered IOMMU
+ */
+void riscv_iommu_remove(struct iommu_device *dev_iommu)
+{
+	struct riscv_iommu *iommu;
+	unsigned int i;
+
+	if (!dev_iommu)
+		return;
+	iommu = to_riscv_iommu(dev_iommu);
+	for (i = 0; i < RISCV_IOMMU_MAX_DEVS; i++)
+		if (iommu->devs[i])
+			riscv_iommu_warn(iommu, "remove: device_id %#x still probed", i);
+	riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_DDTP, RISCV_IOMMU_DDTP_MODE_OFF);
+	riscv_iommu_disable_queues(iommu);
+	riscv_iommu_free_irqs(iommu);
+	iopf_queue_free(iommu->iommu.iopf_queue);
+	hal_dma_free(iommu->hal, iommu->ddt, RISCV_IOMMU_PAGE_SIZE);
+	riscv_iommu_queue_free(iommu, &iommu->priq);
+	riscv_iommu_queue_free(iommu, &iommu->fltq);
+	riscv_iommu_queue_free(iommu, &iommu->cmdq);
+	hal_dma_free(iommu->hal, iommu->fence_word, sizeof(uint64_t));
+	riscv_iommu_destroy_locks(iommu);
+	free(iommu);
+}

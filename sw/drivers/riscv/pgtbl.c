@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * RISC-V IOMMU driver: paging domains = one Sv39 first-stage table + PSCID.
+ *
+ * Only 4 KiB leaves. A leaf is V | R | W | U | A | D with R/W from prot:
+ * requests without a PASID are user-mode accesses (so U = 1), and A/D are
+ * preset because this driver does not rely on hardware A/D updates (no SADE).
+ * W without R is a reserved encoding, so IOMMU_WRITE alone maps R | W.
+ * Table pages live in simulated DRAM; the IOMMU walks the very bytes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "riscv_iommu_priv.h"
+
+#define SV39_LEVEL_SHIFT(l) (RISCV_IOMMU_PAGE_SHIFT + 9u * (l))
+#define SV39_INDEX(iova, l) (((iova) >> SV39_LEVEL_SHIFT(l)) & (RISCV_IOMMU_PTES_PER_TABLE - 1))
+#define SV39_TABLE_BYTES    ((size_t)RISCV_IOMMU_PTES_PER_TABLE * sizeof(uint64_t))
+
+static const struct iommu_domain_ops riscv_iommu_paging_ops;
+static int riscv_iommu_iotlb_inval(struct riscv_iommu_domain *rd, uint64_t iova, uint64_t size,
+				   bool atc);
+
+/**
+ * riscv_iommu_pscid_alloc - take the lowest free PSCID of this IOMMU
+ * @iommu: the IOMMU
+ * @pscid: the id (never 0)
+ *
+ * Return: 0 or -ENOSPC.
+ */
+int riscv_iommu_pscid_alloc(struct riscv_iommu *iommu, uint32_t *pscid)
+{
+	unsigned int w, b;
+
+	for (w = 0; w < RISCV_IOMMU_MAX_PSCIDS / 64; w++) {
+		if (iommu->pscid_map[w] == ~UINT64_C(0))
+			continue;
+		b = (unsigned int)__builtin_ctzll(~iommu->pscid_map[w]);
+		iommu->pscid_map[w] |= UINT64_C(1) << b;
+		*pscid = w * 64 + b;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+/**
+ * riscv_iommu_pscid_free - return a PSCID
+ * @iommu: the IOMMU
+ * @pscid: an id from riscv_iommu_pscid_alloc()
+ */
+void riscv_iommu_pscid_free(struct riscv_iommu *iommu, uint32_t pscid)
+{
+	if (pscid && pscid < RISCV_IOMMU_MAX_PSCIDS)
+		iommu->pscid_map[pscid / 64] &= ~(UINT64_C(1) << (pscid % 64));
+}
+
+static uint64_t *riscv_iommu_pte_table(struct hal *h, uint64_t pte)
+{
+	return hal_phys_to_virt(h, RV_FIELD_GET(RISCV_IOMMU_PTE_PPN, pte) << RISCV_IOMMU_PAGE_SHIFT);
+}
+
+static uint64_t riscv_iommu_pte_get(const uint64_t *ptep)
+{
+	return riscv_iommu_le64_to_cpu(*(const volatile uint64_t *)ptep);
+}
+
+static void riscv_iommu_pte_set(uint64_t *ptep, uint64_t pte)
+{
+	*(volatile uint64_t *)ptep = riscv_iommu_cpu_to_le64(pte);
+}
+
+static bool riscv_iommu_pte_is_table(uint64_t pte)
+{
+	return (pte & RISCV_IOMMU_PTE_V) && !(pte & RISCV_IOMMU_PTE_LEAF);
+}
+
+/* Sv39 addresses are sign-extended from bit 38. */
+static bool riscv_iommu_sv39_canonical(uint64_t va)
+{
+	uint64_t top = va >> (RISCV_IOMMU_SV39_VA_BITS - 1);
+
+	return top == 0 || top == (~UINT64_C(0) >> (RISCV_IOMMU_SV39_VA_BITS - 1));
+}
+
+static bool riscv_iommu_range_ok(uint64_t iova, uint64_t size)
+{
+	uint64_t last = iova + size - 1;
+
+	if (!size || (iova | size) & (RISCV_IOMMU_PAGE_SIZE - 1) || last < iova)
+		return false;
+	return riscv_iommu_sv39_canonical(iova) && riscv_iommu_sv39_canonical(last) &&
+	       (iova >> 63) == (last >> 63);
+}
+
+/*
+ * The level-0 PTE slot for iova, allocating missing tables if alloc.
+ * NULL if a table is missing (and !alloc), on -ENOMEM (*err set), or if a
+ * leaf sits above level 0 (not created by this driver; *err = -EEXIST).
+ */
+static uint64_t *riscv_iommu_pte_walk(struct riscv_iommu_domain *rd, uint64_t iova, bool alloc,
+				      int *err)
+{
+	struct hal *h = rd->iommu->hal;
+	uint64_t *table = rd->pgd;
+	unsigned int level;
+
+	for (level = RISCV_IOMMU_SV39_LEVELS - 1; level > 0; level--) {
+		uint64_t *ptep = &table[SV39_INDEX(iova, level)];
+		uint64_t pte = riscv_iommu_pte_get(ptep);
+
+		if (!(pte & RISCV_IOMMU_PTE_V)) {
+			hal_paddr_t pa;
+			void *next;
+
+			if (!alloc)
+				return NULL;
+			if (hal_should_fail(h, "riscv_iommu.pgtbl_alloc"))
+				next = NULL;
+			else
+				next = hal_dma_alloc(h, SV39_TABLE_BYTES, RISCV_IOMMU_PAGE_SIZE, &pa);
+			if (!next) {
+				*err = -ENOMEM;
+				return NULL;
+			}
+			/* the new (zeroed) table is visible before it is linked */
+			hal_wmb(h);
+			pte = RISCV_IOMMU_PTE_V |
+			      RV_FIELD_PREP(RISCV_IOMMU_PTE_PPN, pa >> RISCV_IOMMU_PAGE_SHIFT);
+			riscv_iommu_pte_set(ptep, pte);
+		} else if (!riscv_iommu_pte_is_table(pte)) {
+			*err = -EEXIST;
+			return NULL;
+		}
+		table = riscv_iommu_pte_table(h, pte);
+		if (!table) {
+			*err = -EFAULT;
+			return NULL;
+		}
+	}
+	return &table[SV39_INDEX(iova, 0)];
+}
+
+static uint64_t riscv_iommu_leaf_pte(hal_paddr_t pa, uint32_t prot)
+{
+	uint64_t pte = RISCV_IOMMU_PTE_V | RISCV_IOMMU_PTE_U | RISCV_IOMMU_PTE_A |
+		       RISCV_IOMMU_PTE_D | RISCV_IOMMU_PTE_R;
+
+	if (prot & IOMMU_WRITE)
+		pte |= RISCV_IOMMU_PTE_W;
+	return pte | RV_FIELD_PREP(RISCV_IOMMU_PTE_PPN, pa >> RISCV_IOMMU_PAGE_SHIFT);
+}
+
+/* Clear leaves in [iova, iova + size); pgtbl_lock held. Return: bytes cleared. */
+static uint64_t riscv_iommu_clear_range(struct riscv_iommu_domain *rd, uint64_t iova,
+					uint64_t size)
+{
+	uint64_t off, cleared = 0;
+
+	for (off = 0; off < size; off += RISCV_IOMMU_PAGE_SIZE) {
+		uint64_t *ptep = riscv_iommu_pte_walk(rd, iova + off, false, &(int){ 0 });
+
+		if (ptep && (riscv_iommu_pte_get(ptep) & RISCV_IOMMU_PTE_V)) {
+			riscv_iommu_pte_set(ptep, 0);
+			cleared += RISCV_IOMMU_PAGE_SIZE;
+		}
+	}
+	hal_wmb(rd->iommu->hal);
+	return cleared;
+}
+
+static int riscv_iommu_map_pages(struct iommu_domain *domain, uint64_t iova, hal_paddr_t pa,
+				 uint64_t size, uint32_t prot)
+{
+	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
+	struct hal *h = rd->iommu->hal;
+	uint64_t off;
+	int ret = 0;
+
+	if (!riscv_iommu_range_ok(iova, size) || (pa & (RISCV_IOMMU_PAGE_SIZE - 1)) ||
+	    !(prot & (IOMMU_READ | IOMMU_WRITE)) || pa + size - 1 < pa)
+		return -EINVAL;
+
+	hal_mutex_lock(rd->pgtbl_lock);
+	for (off = 0; off < size; off += RISCV_IOMMU_PAGE_SIZE) {
+		uint64_t *ptep = riscv_iommu_pte_walk(rd, iova + off, true, &ret);
+
+		if (!ptep)
+			break;
+		if (riscv_iommu_pte_get(ptep) & RISCV_IOMMU_PTE_V) {
+			ret = -EEXIST;
+			break;
+		}
+		/* HAL_COST_MAP_PAGE is charged by the caller, iommu_map() */
+		riscv_iommu_pte_set(ptep, riscv_iommu_leaf_pte(pa + off, prot));
+	}
+	hal_wmb(h);
+	if (ret && off) {
+		/* undo this call's leaves only: they were all empty before */
+		riscv_iommu_clear_range(rd, iova, off);
+		riscv_iommu_iotlb_inval(rd, iova, off, true);
+	}
+	hal_mutex_unlock(rd->pgtbl_lock);
+	return ret;
+}
+
+/*
+ * IOTINVAL.VMA for [iova, iova + size) in rd's PSCID (one per page, or the
+ * whole PSCID for large ranges), ATS.INVAL to every ATS-enabled device of
+ * the domain when atc, then IOFENCE.C; waits.
+ */
+static int riscv_iommu_iotlb_inval(struct riscv_iommu_domain *rd, uint64_t iova, uint64_t size,
+				   bool atc)
+{
+	struct riscv_iommu *iommu = rd->iommu;
+	struct riscv_iommu_command cmds[16];
+	uint64_t pages = size >> RISCV_IOMMU_PAGE_SHIFT, i;
+	unsigned int n = 0;
+	int ret = 0;
+
+	if (!size || pages > RISCV_IOMMU_IOTINVAL_MAX_PAGES) {
+		riscv_iommu_cmd_iotinval_vma(&cmds[n]);
+		riscv_iommu_cmd_inval_set_pscid(&cmds[n++], rd->pscid);
+	} else {
+		for (i = 0; i < pages; i++) {
+			riscv_iommu_cmd_iotinval_vma(&cmds[n]);
+			riscv_iommu_cmd_inval_set_pscid(&cmds[n], rd->pscid);
+			riscv_iommu_cmd_inval_set_addr(&cmds[n++],
+						       iova + (i << RISCV_IOMMU_PAGE_SHIFT));
+			if (n == 16) {
+				ret = riscv_iommu_cmd_send(iommu, cmds, n);
+				if (ret)
+					return ret;
+				n = 0;
+			}
+		}
+	}
+	if (atc) {
+		struct riscv_iommu_device *rdev;
+		uint64_t payload = riscv_iommu_ats_inval_payload(iova, size);
+
+		hal_mutex_lock(iommu->dc_lock);
+		list_for_each_entry(rdev, &rd->devices, domain_node) {
+			if (!rdev->dev->ats_enabled)
+				continue;
+			if (n == 16) {
+				ret = riscv_iommu_cmd_send(iommu, cmds, n);
+				if (ret)
+					break;
+				n = 0;
+			}
+			riscv_iommu_cmd_ats_inval(&cmds[n++], rdev->did, payload);
+		}
+		hal_mutex_unlock(iommu->dc_lock);
+		if (ret)
+			return ret;
+	}
+	return riscv_iommu_cmd_send_sync(iommu, cmds, n);
+}
+
+static void riscv_iommu_iotlb_sync_map(struct iommu_domain *domain, uint64_t iova,
+				       uint64_t size)
+{
+	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
+
+	/* New mappings: nothing to shoot down in device ATCs (they saw R = W = 0). */
+	riscv_iommu_iotlb_inval(rd, iova, size, false);
+}
+
+static uint64_t riscv_iommu_unmap_pages(struct iommu_domain *domain, uint64_t iova,
+					uint64_t size)
+{
+	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
+	uint64_t cleared;
+
+	if (!riscv_iommu_range_ok(iova, size))
+		return 0;
+	hal_mutex_lock(rd->pgtbl_lock);
+	cleared = riscv_iommu_clear_range(rd, iova, size);
+	/* The translations must be gone everywhere before the pages are reused. */
+	if (cleared)
+		riscv_iommu_iotlb_inval(rd, iova, size, true);
+	hal_mutex_unlock(rd->pgtbl_lock);
+	return cleared;
+}
+
+static hal_paddr_t riscv_iommu_iova_to_phys(struct iommu_domain *domain, uint64_t iova)
+{
+	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
+	uint64_t *ptep, pte;
+
+	if (!riscv_iommu_sv39_canonical(iova))
+		return 0;
+	ptep = riscv_iommu_pte_walk(rd, iova, false, &(int){ 0 });
+	if (!ptep)
+		return 0;
+	pte = riscv_iommu_pte_get(ptep);
+	if (!(pte & RISCV_IOMMU_PTE_V) || !(pte & RISCV_IOMMU_PTE_LEAF))
+		return 0;
+	return (RV_FIELD_GET(RISCV_IOMMU_PTE_PPN, pte) << RISCV_IOMMU_PAGE_SHIFT) |
+	       (iova & (RISCV_IOMMU_PAGE_SIZE - 1));
+}
+
+static void riscv_iommu_free_table(struct hal *h, uint64_t *table, unsigned int level)
+{
+	unsigned int i;
+
+	if (level > 0) {
+		for (i = 0; i < RISCV_IOMMU_PTES_PER_TABLE; i++) {
+			uint64_t pte = riscv_iommu_pte_get(&table[i]);
+			uint64_t *next;
+
+			if (!riscv_iommu_pte_is_table(pte))
+				continue;
+			next = riscv_iommu_pte_table(h, pte);
+			if (next)
+				riscv_iommu_free_table(h, next, level - 1);
+		}
+	}
+	hal_dma_free(h, table, SV39_TABLE_BYTES);
+}
+
+static void riscv_iommu_domain_free(struct iommu_domain *domain)
+{
+	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
+	struct riscv_iommu *iommu = rd->iommu;
+
+	riscv_iommu_domain_detach_all(rd);
+	/* No cached entry of this PSCID may survive into its next owner. */
+	riscv_iommu_iotlb_inval(rd, 0, 0, false);
+	riscv_iommu_free_table(iommu->hal, rd->pgd, RISCV_IOMMU_SV39_LEVELS - 1);
+	riscv_iommu_pscid_free(iommu, rd->pscid);
+	hal_mutex_destroy(rd->pgtbl_lock);
+	free(rd);
+}
+
+static const struct iommu_domain_ops riscv_iommu_paging_ops = {
+	.map_pages = riscv_iommu_map_pages,
+	.unmap_pages = riscv_iommu_unmap_pages,
+	.iotlb_sync_map = riscv_iommu_iotlb_sync_map,
+	.iova_to_phys = riscv_iommu_iova_to_phys,
+	.free = riscv_iommu_domain_free,
+};
+
+/**
+ * riscv_iommu_domain_alloc_paging - iommu_ops.domain_alloc_paging
+ * @dev: a device of this IOMMU
+ *
+ * Return: a paging domain (empty Sv39 table, fresh PSCID) or NULL.
+ */
+struct iommu_domain *riscv_iommu_domain_alloc_paging(struct device *dev)
+{
+	struct riscv_iommu_device *rdev = dev ? dev_to_riscv(dev) : NULL;
+	struct riscv_iommu_domain *rd;
+	struct riscv_iommu *iommu;
+
+	if (!rdev)
+		return NULL;
+	iommu = rdev->iommu;
+	if (hal_should_fail(iommu->hal, "riscv_iommu.domain_alloc"))
+		return NULL;
+	rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		return NULL;
+	rd->iommu = iommu;
+	INIT_LIST_HEAD(&rd->devices);
+	rd->pgtbl_lock = hal_mutex_create(iommu->hal);
+	if (!rd->pgtbl_lock)
+		goto err_free;
+	if (hal_should_fail(iommu->hal, "riscv_iommu.pgtbl_alloc"))
+		rd->pgd = NULL;
+	else
+		rd->pgd = hal_dma_alloc(iommu->hal, SV39_TABLE_BYTES, RISCV_IOMMU_PAGE_SIZE,
+					&rd->pgd_pa);
+	if (!rd->pgd)
+		goto err_destroy_lock;
+	if (riscv_iommu_pscid_alloc(iommu, &rd->pscid)) {
+		riscv_iommu_err(iommu, "out of PSCIDs (%u in use)", RISCV_IOMMU_MAX_PSCIDS - 1);
+		goto err_free_pgd;
+	}
+
+	rd->domain.type = IOMMU_DOMAIN_PAGING;
+	rd->domain.ops = &riscv_iommu_paging_ops;
+	rd->domain.iommu = &iommu->iommu;
+	return &rd->domain;
+
+err_free_pgd:
+	hal_dma_free(iommu->hal, rd->pgd, SV39_TABLE_BYTES);
+err_destroy_lock:
+	hal_mutex_destroy(rd->pgtbl_lock);
+err_free:
+	free(rd);
+	return NULL;
+}

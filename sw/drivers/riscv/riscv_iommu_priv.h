@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * RISC-V IOMMU driver: internal structures and cross-file functions.
+ * Not included outside sw/drivers/riscv (and its unit tests).
+ *
+ * Lock order (all are struct hal_mutex, held across blocking HAL calls):
+ *   domain->pgtbl_lock -> iommu->dc_lock -> iommu->pq_lock -> iommu->cq_lock
+ * cq_lock is innermost: nothing is taken while it is held. The PQ thread
+ * holds pq_lock while it reports faults; the core may answer synchronously
+ * (page_response -> cq_lock), which respects the order.
+ */
+#ifndef PRISIM_DRIVERS_RISCV_IOMMU_PRIV_H
+#define PRISIM_DRIVERS_RISCV_IOMMU_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prisim/hal.h"
+#include "iommu/iommu.h"
+#include "util/list.h"
+
+#include "iommu-bits.h"
+
+/* 1LVL DDT: at most 2^7 device contexts (base format). */
+#define RISCV_IOMMU_MAX_DEVS     (1u << RISCV_IOMMU_DDT_1LVL_BITS_BASE)
+/* PSCIDs handed out per IOMMU (the field has 20 bits; we need few). */
+#define RISCV_IOMMU_MAX_PSCIDS   4096u
+/* Queue sizes accepted from the scenario: 2^1 .. 2^20 entries. */
+#define RISCV_IOMMU_QUEUE_LOG2SZ_MIN 1u
+#define RISCV_IOMMU_QUEUE_LOG2SZ_MAX 20u
+/* Above this many pages, iotlb sync invalidates the whole PSCID instead. */
+#define RISCV_IOMMU_IOTINVAL_MAX_PAGES 64u
+
+/*
+ * Polling: exponential back-off from POLL_MIN_PS to POLL_MAX_PS per try. The
+ * first POLL_SPIN_PS of a wait busy-wait (charged as CPU time); after that the
+ * poller sleeps between tries so that other tasks, notably the CQ interrupt
+ * thread that may have to recover the queue being waited on, get the CPU.
+ */
+#define RISCV_IOMMU_POLL_MIN_PS        UINT64_C(20000)      /* 20 ns */
+#define RISCV_IOMMU_POLL_SPIN_MAX_PS   UINT64_C(160000)     /* 160 ns while spinning */
+#define RISCV_IOMMU_POLL_MAX_PS        UINT64_C(1000000)    /* 1 us while sleeping */
+#define RISCV_IOMMU_POLL_SPIN_PS       UINT64_C(20000000)   /* 20 us */
+/* Queue on/off and ddtp.busy: bounded number of tries. */
+#define RISCV_IOMMU_QUEUE_POLL_TRIES   1000u
+/* IOFENCE.C completion and CQ ring space: bounded simulated time. */
+#define RISCV_IOMMU_CQ_TIMEOUT_PS      UINT64_C(100000000000) /* 100 ms */
+/* Consecutive CQ errors at one cqh before the CQ is left stopped. */
+#define RISCV_IOMMU_CQ_MAX_RETRIES     4u
+/* Overflow/memory-fault recovery rounds per PQ/FQ thread run. */
+#define RISCV_IOMMU_QUEUE_MAX_ROUNDS   16u
+
+struct riscv_iommu;
+
+/* One memory-resident queue (CQ, FQ or PQ) and its registers (§6, §7). */
+struct riscv_iommu_queue {
+	const char *name;          /* "cq", "fq", "pq" */
+	void *base;                /* CPU view of the ring (simulated DRAM) */
+	hal_paddr_t pa;
+	size_t bytes;              /* allocation size */
+	unsigned int log2sz;
+	uint32_t mask;             /* entries - 1 */
+	unsigned int entry_size;
+	unsigned int qbr, qhr, qtr, qcr; /* base, head, tail, csr register offsets */
+	uint32_t head;             /* CQ: last cqh read; FQ/PQ: software head */
+	uint32_t tail;             /* CQ: software tail */
+	uint32_t ipsr_bit;         /* cip / fip / pip */
+	unsigned int vec;          /* icvec vector */
+	unsigned int irq;          /* platform interrupt number */
+	uint64_t msi_addr;
+	uint32_t msi_data;
+	bool irq_requested;
+	bool enabled;
+	char irq_name[32];
+};
+
+/* Per-device state (dev->iommu_priv). */
+struct riscv_iommu_device {
+	struct riscv_iommu *iommu;
+	struct device *dev;
+	uint32_t did;                    /* device_id = RID */
+	struct riscv_iommu_domain *domain; /* attached RID domain; under dc_lock */
+	struct list_head domain_node;    /* on domain->devices; under dc_lock */
+	unsigned int ats_cap;            /* config offsets; 0 if absent */
+	unsigned int pri_cap;
+	bool iopf_enabled;               /* DC gets EN_PRI; on the iopf queue */
+	bool prpr;                       /* device needs PASID in PRG Responses */
+};
+
+/* A paging domain: one Sv39 first-stage table and a PSCID. */
+struct riscv_iommu_domain {
+	struct iommu_domain domain;
+	struct riscv_iommu *iommu;
+	struct hal_mutex *pgtbl_lock;    /* protects the table pages */
+	uint64_t *pgd;                   /* root table (level 2) */
+	hal_paddr_t pgd_pa;
+	uint32_t pscid;
+	struct list_head devices;        /* riscv_iommu_device.domain_node; dc_lock */
+};
+
+struct riscv_iommu {
+	struct iommu_device iommu;       /* registered with the core; priv = this */
+	struct hal *hal;
+	hal_paddr_t base;
+	unsigned int index;
+	char name[24];                   /* "riscv-iommu<N>" */
+	uint64_t caps;
+	unsigned int dc_size;            /* 32 (base) or 64 (extended) */
+	unsigned int did_bits;           /* device_id bits a 1LVL DDT resolves */
+
+	struct riscv_iommu_queue cmdq;
+	struct riscv_iommu_queue fltq;
+	struct riscv_iommu_queue priq;
+
+	struct hal_mutex *cq_lock;       /* protects cmdq.tail/head, ring slots, fence_seq */
+	uint32_t *fence_word;            /* IOFENCE.C AV target (DMA) */
+	hal_paddr_t fence_pa;
+	uint32_t fence_seq;              /* last sequence number issued */
+	uint32_t cq_err_head;            /* cqh of the last CQ error */
+	unsigned int cq_err_streak;      /* consecutive errors at cq_err_head */
+	uint64_t pq_overflows;           /* for rate-limited messages */
+	uint64_t fq_records;
+
+	struct hal_mutex *pq_lock;       /* serialises PQ draining */
+	bool pq_head_per_record;         /* sw.driver.pq_head_per_record */
+	uint64_t pri_alloc_max;          /* sw.driver.pri_alloc_max */
+
+	struct hal_mutex *dc_lock;       /* protects the DDT, devs[], rdev->domain */
+	void *ddt;                       /* 1LVL device directory (one page) */
+	hal_paddr_t ddt_pa;
+	struct riscv_iommu_device *devs[RISCV_IOMMU_MAX_DEVS];
+
+	uint64_t pscid_map[RISCV_IOMMU_MAX_PSCIDS / 64]; /* bit set = in use */
+
+	char iopfq_name[32];
+};
+
+static inline struct riscv_iommu *to_riscv_iommu(struct iommu_device *iommu)
+{
+	return container_of(iommu, struct riscv_iommu, iommu);
+}
+
+static inline struct riscv_iommu_domain *to_riscv_domain(struct iommu_domain *d)
+{
+	return container_of(d, struct riscv_iommu_domain, domain);
+}
+
+static inline struct riscv_iommu_device *dev_to_riscv(struct device *dev)
+{
+	return (struct riscv_iommu_device *)dev->iommu_priv;
+}
+
+/* ---- register access: every MMIO access of the driver goes through here -- */
+
+static inline uint32_t riscv_iommu_readl(struct riscv_iommu *iommu, unsigned int off)
+{
+	return hal_mmio_read32(iommu->hal, iommu->base + off);
+}
+
+static inline uint64_t riscv_iommu_readq(struct riscv_iommu *iommu, unsigned int off)
+{
+	return hal_mmio_read64(iommu->hal, iommu->base + off);
+}
+
+static inline void riscv_iommu_writel(struct riscv_iommu *iommu, unsigned int off, uint32_t v)
+{
+	hal_mmio_write32(iommu->hal, iommu->base + off, v);
+}
+
+static inline void riscv_iommu_writeq(struct riscv_iommu *iommu, unsigned int off, uint64_t v)
+{
+	hal_mmio_write64(iommu->hal, iommu->base + off, v);
+}
+
+/* ---- in-memory structures are little-endian (fctl.BE = 0) ----------------- */
+
+static inline uint64_t riscv_iommu_cpu_to_le64(uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap64(v);
+#else
+	return v;
+#endif
+}
+
+static inline uint64_t riscv_iommu_le64_to_cpu(uint64_t v)
+{
+	return riscv_iommu_cpu_to_le64(v);
+}
+
+static inline uint32_t riscv_iommu_le32_to_cpu(uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+
+/* ---- iommu.c --------------------------------------------------------------- */
+
+#define riscv_iommu_log(iommu, lvl, fmt, ...) \
+	hal_log((iommu)->hal, (lvl), "%s: " fmt, (iommu)->name, ##__VA_ARGS__)
+#define riscv_iommu_err(iommu, fmt, ...)  riscv_iommu_log(iommu, HAL_LOG_ERROR, fmt, ##__VA_ARGS__)
+#define riscv_iommu_warn(iommu, fmt, ...) riscv_iommu_log(iommu, HAL_LOG_WARN, fmt, ##__VA_ARGS__)
+#define riscv_iommu_info(iommu, fmt, ...) riscv_iommu_log(iommu, HAL_LOG_INFO, fmt, ##__VA_ARGS__)
+#define riscv_iommu_dbg(iommu, fmt, ...)  riscv_iommu_log(iommu, HAL_LOG_DEBUG, fmt, ##__VA_ARGS__)
+
+#define RISCV_IOMMU_NO_DID UINT32_MAX
+void riscv_iommu_stat_did(struct riscv_iommu *iommu, uint32_t did, const char *name,
+			  uint64_t delta);
+void riscv_iommu_stat(struct riscv_iommu *iommu, const struct riscv_iommu_device *rdev,
+		      const char *name, uint64_t delta);
+uint64_t riscv_iommu_poll_delay(struct riscv_iommu *iommu, uint64_t waited_ps,
+				uint64_t *interval_ps);
+enum hal_log_level riscv_iommu_noisy_level(uint64_t *count);
+/* Repeated events: the first ones are warnings, later ones debug messages. */
+#define RISCV_IOMMU_NOISY_WARN 16u
+
+/* ---- cmdq.c ---------------------------------------------------------------- */
+
+int riscv_iommu_cmd_send(struct riscv_iommu *iommu, const struct riscv_iommu_command *cmds,
+			 unsigned int n);
+int riscv_iommu_cmd_sync(struct riscv_iommu *iommu);
+int riscv_iommu_cmd_send_sync(struct riscv_iommu *iommu,
+			      const struct riscv_iommu_command *cmds, unsigned int n);
+enum hal_irq_ret riscv_iommu_cmdq_irq(void *arg, unsigned int irq);
+enum hal_irq_ret riscv_iommu_cmdq_irq_thread(void *arg, unsigned int irq);
+
+/* ---- pq.c ------------------------------------------------------------------ */
+
+/* A decoded PQ record (§12). */
+struct riscv_iommu_pq_req {
+	uint32_t did;
+	uint32_t pid;
+	bool pv, priv, exec;
+	bool r, w, l;
+	uint32_t prgi;
+	uint64_t addr;       /* page address */
+};
+
+void riscv_iommu_pq_decode(const struct riscv_iommu_pq_record *rec,
+			   struct riscv_iommu_pq_req *req);
+bool riscv_iommu_pq_is_stop_marker(const struct riscv_iommu_pq_req *req);
+void riscv_iommu_pq_to_fault(const struct riscv_iommu_pq_record *rec, struct iopf_fault *evt);
+enum riscv_iommu_prgr_code riscv_iommu_prgr_code(enum iommu_page_response_code code);
+int riscv_iommu_prgr_send(struct riscv_iommu *iommu, uint32_t did, bool pv, uint32_t pasid,
+			  uint32_t prgi, enum riscv_iommu_prgr_code code);
+void riscv_iommu_priq_process(struct riscv_iommu *iommu);
+enum hal_irq_ret riscv_iommu_priq_irq(void *arg, unsigned int irq);
+enum hal_irq_ret riscv_iommu_priq_irq_thread(void *arg, unsigned int irq);
+int riscv_iommu_page_response(struct device *dev, struct iopf_fault *evt,
+			      struct iommu_page_response *msg);
+
+/* ---- fq.c ------------------------------------------------------------------ */
+
+const char *riscv_iommu_fq_cause_name(unsigned int cause);
+const char *riscv_iommu_fq_ttyp_name(unsigned int ttyp);
+void riscv_iommu_fltq_process(struct riscv_iommu *iommu);
+enum hal_irq_ret riscv_iommu_fltq_irq(void *arg, unsigned int irq);
+enum hal_irq_ret riscv_iommu_fltq_irq_thread(void *arg, unsigned int irq);
+
+/* ---- device.c -------------------------------------------------------------- */
+
+int riscv_iommu_probe_device(struct device *dev);
+void riscv_iommu_release_device(struct device *dev);
+int riscv_iommu_attach_dev(struct iommu_domain *domain, struct device *dev);
+int riscv_iommu_dev_enable_iopf(struct device *dev);
+void riscv_iommu_dev_disable_iopf(struct device *dev);
+struct riscv_iommu_device *riscv_iommu_find_dev(struct riscv_iommu *iommu, uint32_t did);
+uint64_t riscv_iommu_ats_inval_payload(uint64_t iova, uint64_t size);
+void riscv_iommu_domain_detach_all(struct riscv_iommu_domain *rd);
+
+/* ---- pgtbl.c --------------------------------------------------------------- */
+
+struct iommu_domain *riscv_iommu_domain_alloc_paging(struct device *dev);
+int riscv_iommu_pscid_alloc(struct riscv_iommu *iommu, uint32_t *pscid);
+void riscv_iommu_pscid_free(struct riscv_iommu *iommu, uint32_t pscid);
+
+#endif /* PRISIM_DRIVERS_RISCV_IOMMU_PRIV_H */

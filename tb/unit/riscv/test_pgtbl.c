@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Description: paging domains: Sv39 table construction through the domain
+ * ops (map_pages, iova_to_phys, unmap_pages), leaf PTE bits, argument
+ * checks, PSCID allocation, and the invalidations iotlb_sync_map and
+ * unmap_pages issue (IOTINVAL.VMA per page or per PSCID, ATS.INVAL, fence).
+ */
+#include <errno.h>
+
+#include "rv_test.h"
+
+#define PA0 (RV_FAKE_DRAM_BASE + 0x01000000) /* "user" pages, never allocated */
+
+struct pg_env {
+	struct rv_env e;
+	struct device dev;
+	struct iommu_domain *d;
+	struct riscv_iommu_domain *rd;
+};
+
+static int pg_setup(void **state)
+{
+	struct pg_env *p = calloc(1, sizeof(*p));
+
+	rv_env_up(&p->e);
+	rv_add_dev(&p->e, &p->dev, 1, 64);
+	p->d = p->e.iommu->iommu.ops->domain_alloc_paging(&p->dev);
+	assert_non_null(p->d);
+	p->rd = to_riscv_domain(p->d);
+	*state = p;
+	return 0;
+}
+
+static int pg_teardown(void **state)
+{
+	struct pg_env *p = *state;
+
+	if (p->d)
+		p->d->ops->free(p->d);
+	p->e.iommu->iommu.ops->release_device(&p->dev);
+	rv_env_down(&p->e);
+	free(p);
+	return 0;
+}
+
+/* Walk the table in DRAM the way the IOMMU does (§17). */
+static uint64_t walk_leaf(struct pg_env *p, uint64_t iova)
+{
+	uint64_t a = p->rd->pgd_pa, pte = 0;
+	int level;
+
+	for (level = 2; level >= 0; level--) {
+		const uint64_t *t = rv_fake_phys(p->e.h, a);
+
+		assert_non_null(t);
+		pte = t[(iova >> (12 + 9 * level)) & 0x1FF];
+		if (!(pte & RISCV_IOMMU_PTE_V))
+			return 0;
+		if (pte & RISCV_IOMMU_PTE_LEAF)
+			return level == 0 ? pte : ~UINT64_C(0);
+		a = RV_FIELD_GET(RISCV_IOMMU_PTE_PPN, pte) << 12;
+	}
+	return ~UINT64_C(0);
+}
+
+static void test_map_and_translate(void **state)
+{
+	struct pg_env *p = *state;
+	const uint64_t iova = 0x10000000;
+	uint64_t pte;
+	unsigned int i;
+
+	assert_int_equal(p->d->type, IOMMU_DOMAIN_PAGING);
+	assert_ptr_equal(p->d->iommu, &p->e.iommu->iommu);
+	assert_int_equal(p->d->ops->map_pages(p->d, iova, PA0, 3 * 4096, IOMMU_READ | IOMMU_WRITE), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(p->d->ops->iova_to_phys(p->d, iova + i * 4096 + 0x123),
+				 PA0 + i * 4096 + 0x123);
+		pte = walk_leaf(p, iova + i * 4096);
+		/* V | R | W | U | A | D, no X, no G, PPN of the page */
+		assert_int_equal(pte & 0x3FF, RISCV_IOMMU_PTE_V | RISCV_IOMMU_PTE_R |
+					      RISCV_IOMMU_PTE_W | RISCV_IOMMU_PTE_U |
+					      RISCV_IOMMU_PTE_A | RISCV_IOMMU_PTE_D);
+		assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_PTE_PPN, pte), (PA0 >> 12) + i);
+	}
+	assert_int_equal(p->d->ops->iova_to_phys(p->d, iova + 3 * 4096), 0);
+	assert_int_equal(p->d->ops->iova_to_phys(p->d, 0), 0);
+	/* iommu_map() charges HAL_COST_MAP_PAGE; the driver must not charge it again */
+	assert_int_equal(p->e.h->charges[HAL_COST_MAP_PAGE], 0);
+
+	/* read-only, and write-only (W without R is reserved: maps R|W) */
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x20000000, PA0, 4096, IOMMU_READ), 0);
+	assert_int_equal(walk_leaf(p, 0x20000000) & 0xFF, 0xD3);
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x20001000, PA0, 4096, IOMMU_WRITE), 0);
+	assert_int_equal(walk_leaf(p, 0x20001000) & 0xFF, 0xD7);
+
+	/* upper half of the canonical Sv39 space */
+	assert_int_equal(p->d->ops->map_pages(p->d, UINT64_C(0xFFFFFFC000000000), PA0, 4096,
+					      IOMMU_READ), 0);
+	assert_int_equal(p->d->ops->iova_to_phys(p->d, UINT64_C(0xFFFFFFC000000000)), PA0);
+}
+
+static void test_map_errors(void **state)
+{
+	struct pg_env *p = *state;
+
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x1000, PA0, 4096, 0), -EINVAL);
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x1001, PA0, 4096, IOMMU_READ), -EINVAL);
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x1000, PA0 + 8, 4096, IOMMU_READ), -EINVAL);
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x1000, PA0, 100, IOMMU_READ), -EINVAL);
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x1000, PA0, 0, IOMMU_READ), -EINVAL);
+	/* not canonical: bit 38 set without sign extension; range crossing the hole */
+	assert_int_equal(p->d->ops->map_pages(p->d, UINT64_C(0x4000000000), PA0, 4096, IOMMU_READ),
+			 -EINVAL);
+	assert_int_equal(p->d->ops->map_pages(p->d, UINT64_C(0x3FFFFFF000), PA0, 8192, IOMMU_READ),
+			 -EINVAL);
+	assert_int_equal(p->d->ops->iova_to_phys(p->d, UINT64_C(0x4000000000)), 0);
+
+	/* -EEXIST leaves nothing of the failed call behind */
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x5000, PA0, 4096, IOMMU_READ), 0);
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x3000, PA0 + 0x10000, 3 * 4096, IOMMU_READ),
+			 -EEXIST);
+	assert_int_equal(p->d->ops->iova_to_phys(p->d, 0x3000), 0);
+	assert_int_equal(p->d->ops->iova_to_phys(p->d, 0x4000), 0);
+	assert_int_equal(p->d->ops->iova_to_phys(p->d, 0x5000), PA0); /* the old one */
+
+	/* table allocation failure */
+	p->e.h->fail_site = "riscv_iommu.pgtbl_alloc";
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x7000000000 >> 1, PA0, 4096, IOMMU_READ),
+			 -ENOMEM);
+	p->e.h->fail_site = NULL;
+}
+
+static void test_unmap(void **state)
+{
+	struct pg_env *p = *state;
+
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x40000000, PA0, 4 * 4096, IOMMU_READ), 0);
+	/* a range with a hole: counts only what was mapped */
+	assert_int_equal(p->d->ops->unmap_pages(p->d, 0x40002000, 4 * 4096), 2 * 4096);
+	assert_int_equal(p->d->ops->iova_to_phys(p->d, 0x40002000), 0);
+	assert_int_equal(p->d->ops->iova_to_phys(p->d, 0x40001000), PA0 + 0x1000);
+	assert_int_equal(walk_leaf(p, 0x40003000), 0);
+	assert_int_equal(p->d->ops->unmap_pages(p->d, 0x40000000, 2 * 4096), 2 * 4096);
+	assert_int_equal(p->d->ops->unmap_pages(p->d, 0x40000000, 2 * 4096), 0);
+	/* and the IOVA can be mapped again */
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x40000000, PA0, 4096, IOMMU_READ), 0);
+}
+
+static void test_sync_map_invalidates_pages(void **state)
+{
+	struct pg_env *p = *state;
+	struct hal *h = p->e.h;
+	const struct riscv_iommu_command *c;
+	unsigned int i;
+
+	h->iommu.ncmds = 0;
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x10000000, PA0, 3 * 4096, IOMMU_READ), 0);
+	p->d->ops->iotlb_sync_map(p->d, 0x10000000, 3 * 4096);
+	assert_int_equal(h->iommu.ncmds, 4);
+	for (i = 0; i < 3; i++) {
+		c = rv_cmd(h, i);
+		assert_int_equal(rv_cmd_op(c), RISCV_IOMMU_CMD_IOTINVAL_OPCODE);
+		assert_int_equal(rv_cmd_func(c), RISCV_IOMMU_CMD_IOTINVAL_FUNC_VMA);
+		assert_true(c->dword0 & RISCV_IOMMU_CMD_IOTINVAL_AV);
+		assert_true(c->dword0 & RISCV_IOMMU_CMD_IOTINVAL_PSCV);
+		assert_false(c->dword0 & RISCV_IOMMU_CMD_IOTINVAL_GV);
+		assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_IOTINVAL_PSCID, c->dword0),
+				 p->rd->pscid);
+		assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_IOTINVAL_ADDR, c->dword1),
+				 (0x10000000 >> 12) + i);
+	}
+	c = rv_cmd(h, 3);
+	assert_int_equal(rv_cmd_op(c), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
+	assert_true(c->dword0 & RISCV_IOMMU_CMD_IOFENCE_AV);
+	assert_int_equal(*p->e.iommu->fence_word, p->e.iommu->fence_seq);
+
+	/* a large range: one IOTINVAL for the PSCID, without AV */
+	h->iommu.ncmds = 0;
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x30000000, PA0, 100 * 4096, IOMMU_READ), 0);
+	p->d->ops->iotlb_sync_map(p->d, 0x30000000, 100 * 4096);
+	assert_int_equal(h->iommu.ncmds, 2);
+	c = rv_cmd(h, 0);
+	assert_false(c->dword0 & RISCV_IOMMU_CMD_IOTINVAL_AV);
+	assert_true(c->dword0 & RISCV_IOMMU_CMD_IOTINVAL_PSCV);
+	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_IOTINVAL_PSCID, c->dword0), p->rd->pscid);
+	assert_int_equal(rv_cmd_op(rv_cmd(h, 1)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
+	/* 40 pages: more than the 16-command batch, still one fence at the end */
+	h->iommu.ncmds = 0;
+	p->d->ops->iotlb_sync_map(p->d, 0x30000000, 40 * 4096);
+	assert_int_equal(h->iommu.ncmds, 41);
+	assert_int_equal(rv_fake_count_cmds(h, RISCV_IOMMU_CMD_IOFENCE_OPCODE, 0), 1);
+}
+
+static void test_unmap_shoots_down_atc(void **state)
+{
+	struct pg_env *p = *state;
+	struct hal *h = p->e.h;
+	const struct riscv_iommu_command *c;
+	unsigned int i, n;
+
+	assert_int_equal(p->e.iommu->iommu.ops->attach_dev(p->d, &p->dev), 0);
+	p->dev.ats_enabled = true;
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x10000000, PA0, 2 * 4096, IOMMU_READ), 0);
+	h->iommu.ncmds = 0;
+	assert_int_equal(p->d->ops->unmap_pages(p->d, 0x10000000, 2 * 4096), 2 * 4096);
+	n = h->iommu.ncmds;
+	assert_int_equal(n, 4); /* 2 x IOTINVAL, ATS.INVAL, IOFENCE.C */
+	c = rv_cmd(h, 2);
+	assert_int_equal(rv_cmd_op(c), RISCV_IOMMU_CMD_ATS_OPCODE);
+	assert_int_equal(rv_cmd_func(c), RISCV_IOMMU_CMD_ATS_FUNC_INVAL);
+	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_ATS_RID, c->dword0), 1);
+	/* pages 0x10000..0x10001: NAPOT block of 2 pages at 0x10000000 */
+	assert_int_equal(c->dword1, 0x10000000 | RISCV_IOMMU_CMD_ATS_INVAL_S);
+	assert_int_equal(rv_cmd_op(rv_cmd(h, n - 1)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(rv_cmd_op(rv_cmd(h, i)), RISCV_IOMMU_CMD_IOTINVAL_OPCODE);
+	/* without ATS in the device: no ATS.INVAL */
+	p->dev.ats_enabled = false;
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x10000000, PA0, 4096, IOMMU_READ), 0);
+	h->iommu.ncmds = 0;
+	assert_int_equal(p->d->ops->unmap_pages(p->d, 0x10000000, 4096), 4096);
+	assert_int_equal(rv_fake_count_cmds(h, RISCV_IOMMU_CMD_ATS_OPCODE, 0), 0);
+	assert_int_equal(p->e.iommu->iommu.ops->attach_dev(NULL, &p->dev), 0);
+}
+
+static void test_pscids(void **state)
+{
+	struct pg_env *p = *state;
+	struct iommu_domain *d2, *d3;
+	uint32_t pscid2;
+
+	d2 = p->e.iommu->iommu.ops->domain_alloc_paging(&p->dev);
+	assert_non_null(d2);
+	pscid2 = to_riscv_domain(d2)->pscid;
+	assert_int_not_equal(pscid2, 0);
+	assert_int_not_equal(pscid2, p->rd->pscid);
+	assert_int_not_equal(to_riscv_domain(d2)->pgd_pa, p->rd->pgd_pa);
+	assert_int_equal(d2->ops->map_pages(d2, 0x1000, PA0, 4096, IOMMU_READ), 0);
+	p->e.h->iommu.ncmds = 0;
+	d2->ops->free(d2);
+	/* freeing flushes the PSCID before it can be reused */
+	assert_int_equal(rv_fake_count_cmds(p->e.h, RISCV_IOMMU_CMD_IOTINVAL_OPCODE, 0), 1);
+	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_IOTINVAL_PSCID, rv_cmd(p->e.h, 0)->dword0),
+			 pscid2);
+	d3 = p->e.iommu->iommu.ops->domain_alloc_paging(&p->dev);
+	assert_non_null(d3);
+	assert_int_equal(to_riscv_domain(d3)->pscid, pscid2);
+	d3->ops->free(d3);
+
+	p->e.h->fail_site = "riscv_iommu.domain_alloc";
+	assert_null(p->e.iommu->iommu.ops->domain_alloc_paging(&p->dev));
+	p->e.h->fail_site = NULL;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_map_and_translate, pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_map_errors, pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_unmap, pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_sync_map_invalidates_pages, pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_unmap_shoots_down_atc, pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_pscids, pg_setup, pg_teardown),
+	};
+
+	return cmocka_run_group_tests_name("unit.riscv.pgtbl", tests, NULL, NULL);
+}

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Description: riscv_iommu_probe against a fake register file: the §18
+ * bring-up (queue bases, sizes, alignment, enable, 1LVL DDT, vectors, MSI
+ * table, initial invalidation) and every refusal with its logged reason.
+ */
+#include <errno.h>
+
+#include "rv_test.h"
+
+static int probe_rc(struct hal *h)
+{
+	struct iommu_device *out = NULL;
+	int rc = riscv_iommu_probe(h, hal_iommu(h, 0), &out);
+
+	if (!rc)
+		riscv_iommu_remove(out);
+	else
+		assert_null(out);
+	return rc;
+}
+
+static void check_queue(struct hal *h, uint64_t qb, unsigned int log2sz, unsigned int esz)
+{
+	hal_paddr_t pa = RV_FIELD_GET(RISCV_IOMMU_QUEUE_PPN, qb) << 12;
+	uint64_t bytes = (uint64_t)esz << log2sz;
+	uint64_t align = bytes > 4096 ? bytes : 4096;
+
+	assert_int_equal(qb & 0x1F, log2sz - 1);
+	assert_int_equal(pa & (align - 1), 0);
+	assert_non_null(rv_fake_phys(h, pa));
+}
+
+static void test_probe_programs_everything(void **state)
+{
+	struct hal *h = rv_fake_create();
+	struct riscv_iommu *iommu;
+	struct rv_fake_iommu *f = &h->iommu;
+	unsigned int civ, fiv, piv, v;
+	int base, en;
+
+	(void)state;
+	h->param_cq_log2sz = 9; /* 512 x 16 B = 8 KiB: must be 8 KiB aligned */
+	h->param_fq_log2sz = 8; /* 256 x 32 B = 8 KiB */
+	h->param_pq_log2sz = 4;
+	iommu = rv_probe(h);
+	assert_int_equal(h->registered, 1);
+	assert_ptr_equal(iommu->iommu.ops->page_response, riscv_iommu_page_response);
+	assert_non_null(iommu->iommu.iopf_queue);
+
+	check_queue(h, f->cqb, 9, 16);
+	check_queue(h, f->fqb, 8, 32);
+	check_queue(h, f->pqb, 4, 16);
+	assert_int_equal(f->cqcsr, RISCV_IOMMU_CQCSR_CQEN | RISCV_IOMMU_CQCSR_CIE);
+	assert_int_equal(f->fqcsr, RISCV_IOMMU_FQCSR_FQEN | RISCV_IOMMU_FQCSR_FIE);
+	assert_int_equal(f->pqcsr, RISCV_IOMMU_PQCSR_PQEN | RISCV_IOMMU_PQCSR_PIE);
+
+	/* §18 order per queue: base, software index = 0, then enable */
+	base = rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_PQB);
+	en = rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_PQCSR);
+	assert_true(base >= 0 && en > base);
+	assert_true(rv_fake_trace_find(h, (unsigned int)base, true, RISCV_IOMMU_REG_PQH) < en);
+	assert_true(rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_CQT) <
+		    rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_CQCSR));
+
+	/* 1LVL DDT on one zeroed page */
+	assert_int_equal(f->ddtp & 0xF, RISCV_IOMMU_DDTP_MODE_1LVL);
+	assert_ptr_equal(rv_fake_phys(h, RV_FIELD_GET(RISCV_IOMMU_DDTP_PPN, f->ddtp) << 12),
+			 iommu->ddt);
+	assert_int_equal(iommu->dc_size, 32);
+	assert_int_equal(iommu->did_bits, 7);
+
+	/* distinct vectors, each with an unmasked MSI of its own irq */
+	civ = rv_vec_civ(h);
+	fiv = rv_vec_fiv(h);
+	piv = rv_vec_piv(h);
+	assert_true(civ != fiv && fiv != piv && civ != piv);
+	for (v = 0; v < 16; v++) {
+		if (v != civ && v != fiv && v != piv)
+			continue;
+		assert_int_equal(f->msi_addr[v], RV_FAKE_MSI_ADDR);
+		assert_int_equal(f->msi_ctl[v], 0);
+		assert_true(h->irqs[f->msi_data[v]].used);
+	}
+	assert_int_not_equal(f->msi_data[civ], f->msi_data[piv]);
+
+	/* caches dropped with IODIR(DV=0) + IOTINVAL + a completed IOFENCE.C */
+	assert_int_equal(f->ncmds, 3);
+	assert_int_equal(rv_cmd(h, 0)->dword0, 0x3);
+	assert_int_equal(rv_cmd(h, 1)->dword0, 0x1);
+	assert_int_equal(rv_cmd_op(rv_cmd(h, 2)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
+	assert_int_equal(*iommu->fence_word, iommu->fence_seq);
+	assert_int_equal(h->logs[HAL_LOG_ERROR], 0);
+
+	riscv_iommu_remove(&iommu->iommu);
+	assert_int_equal(f->ddtp & 0xF, RISCV_IOMMU_DDTP_MODE_OFF);
+	assert_int_equal(f->cqcsr & RISCV_IOMMU_CQCSR_CQEN, 0);
+	rv_fake_destroy(h);
+}
+
+static void test_probe_refuses_caps(void **state)
+{
+	static const struct {
+		uint64_t clear, set;
+		const char *reason;
+	} cases[] = {
+		{ RISCV_IOMMU_CAPABILITIES_VERSION, 0x20, "version" },
+		{ RISCV_IOMMU_CAPABILITIES_SV39, 0, "Sv39" },
+		{ RISCV_IOMMU_CAPABILITIES_ATS, 0, "ATS" },
+		{ 0, RV_FIELD_PREP(RISCV_IOMMU_CAPABILITIES_IGS, RISCV_IOMMU_IGS_WSI), "MSI" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hal *h = rv_fake_create();
+
+		h->iommu.caps = (h->iommu.caps & ~cases[i].clear) | cases[i].set;
+		assert_int_equal(probe_rc(h), -ENODEV);
+		assert_int_equal(h->logs[HAL_LOG_ERROR], 1);
+		assert_non_null(strstr(h->last_log[HAL_LOG_ERROR], cases[i].reason));
+		assert_int_equal(h->registered, 0);
+		rv_fake_destroy(h);
+	}
+}
+
+static void test_probe_xqon_timeout(void **state)
+{
+	struct hal *h = rv_fake_create();
+
+	(void)state;
+	h->iommu.never_on = true;
+	assert_int_equal(probe_rc(h), -ETIMEDOUT);
+	assert_non_null(strstr(h->last_log[HAL_LOG_ERROR], "cqon"));
+	/* the queue whose enable timed out was turned off again */
+	assert_int_equal(h->iommu.cqcsr & RISCV_IOMMU_CQCSR_CQEN, 0);
+	/* bounded, and the polls were charged as CPU time */
+	assert_true(h->charged_ps > 0);
+	assert_int_equal(h->registered, 0);
+	rv_fake_destroy(h);
+}
+
+static void test_probe_bad_queue_size(void **state)
+{
+	struct hal *h = rv_fake_create();
+
+	(void)state;
+	h->param_pq_log2sz = 0;
+	assert_int_equal(probe_rc(h), -EINVAL);
+	assert_non_null(strstr(h->last_log[HAL_LOG_ERROR], "sw.driver.pq_log2sz"));
+	h->param_pq_log2sz = 3;
+	h->param_cq_log2sz = 21;
+	assert_int_equal(probe_rc(h), -EINVAL);
+	assert_non_null(strstr(h->last_log[HAL_LOG_ERROR], "sw.driver.cq_log2sz"));
+	rv_fake_destroy(h);
+}
+
+/* LOG2SZ-1 is WARL: a smaller queue than asked is used, with a warning. */
+static void test_probe_warl_queue_size(void **state)
+{
+	struct hal *h = rv_fake_create();
+	struct riscv_iommu *iommu;
+
+	(void)state;
+	h->iommu.max_log2sz = 2;
+	h->param_pq_log2sz = 3;
+	h->param_fq_log2sz = 2;
+	h->param_cq_log2sz = 2;
+	iommu = rv_probe(h);
+	assert_int_equal(iommu->priq.log2sz, 2);
+	assert_int_equal(iommu->priq.mask, 3);
+	assert_int_equal(h->logs[HAL_LOG_WARN], 1);
+	riscv_iommu_remove(&iommu->iommu);
+	rv_fake_destroy(h);
+}
+
+static void test_probe_too_few_vectors(void **state)
+{
+	struct hal *h = rv_fake_create();
+
+	(void)state;
+	h->iommu.icvec_mask = 0x1111; /* one bit per field: 2 vectors */
+	assert_int_equal(probe_rc(h), -ENODEV);
+	assert_non_null(strstr(h->last_log[HAL_LOG_ERROR], "icvec"));
+	rv_fake_destroy(h);
+}
+
+static void test_probe_fence_never_completes(void **state)
+{
+	struct hal *h = rv_fake_create();
+
+	(void)state;
+	h->iommu.fence_ignore = true;
+	assert_int_equal(probe_rc(h), -ETIMEDOUT);
+	assert_non_null(strstr(h->last_log[HAL_LOG_ERROR], "IOFENCE.C"));
+	/* after spinning, the waiter slept (other tasks can run) */
+	assert_true(h->slept_ps > 0);
+	assert_int_equal(h->registered, 0);
+	/* the unwind turned translation and the queues off again */
+	assert_int_equal(h->iommu.ddtp & 0xF, RISCV_IOMMU_DDTP_MODE_OFF);
+	assert_int_equal(h->iommu.pqcsr & RISCV_IOMMU_PQCSR_PQEN, 0);
+	rv_fake_destroy(h);
+}
+
+static void test_probe_alloc_failures(void **state)
+{
+	static const char *const sites[] = {
+		"riscv_iommu.alloc", "riscv_iommu.queue_alloc", "riscv_iommu.ddt_alloc",
+		"iopf.queue_alloc",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sites) / sizeof(sites[0]); i++) {
+		struct hal *h = rv_fake_create();
+
+		h->fail_site = sites[i];
+		assert_int_equal(probe_rc(h), -ENOMEM);
+		assert_int_equal(h->registered, 0);
+		rv_fake_destroy(h);
+	}
+}
+
+/* A previous owner left translation and queues on: probe resets them first. */
+static void test_probe_resets_previous_state(void **state)
+{
+	struct hal *h = rv_fake_create();
+	struct riscv_iommu *iommu;
+
+	(void)state;
+	h->iommu.ddtp = RISCV_IOMMU_DDTP_MODE_2LVL;
+	h->iommu.cqcsr = RISCV_IOMMU_CQCSR_CQEN;
+	iommu = rv_probe(h);
+	/* ddtp went through Off before 1LVL (xLVL -> xLVL is UNSPECIFIED, §5) */
+	assert_true(rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_DDTP) <
+		    rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_FCTL));
+	assert_int_equal(h->trace[rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_DDTP)].val,
+			 RISCV_IOMMU_DDTP_MODE_OFF);
+	assert_int_equal(h->iommu.ddtp & 0xF, RISCV_IOMMU_DDTP_MODE_1LVL);
+	riscv_iommu_remove(&iommu->iommu);
+	rv_fake_destroy(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_probe_programs_everything),
+		cmocka_unit_test(test_probe_refuses_caps),
+		cmocka_unit_test(test_probe_xqon_timeout),
+		cmocka_unit_test(test_probe_bad_queue_size),
+		cmocka_unit_test(test_probe_warl_queue_size),
+		cmocka_unit_test(test_probe_too_few_vectors),
+		cmocka_unit_test(test_probe_fence_never_completes),
+		cmocka_unit_test(test_probe_alloc_failures),
+		cmocka_unit_test(test_probe_resets_previous_state),
+	};
+
+	return cmocka_run_group_tests_name("unit.riscv.probe", tests, NULL, NULL);
+}
