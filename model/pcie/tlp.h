@@ -14,7 +14,8 @@
 //                        R bit 0, W bit 1, L bit 2, PRGI 11:3, page 63:12
 //   prg_response         WRITE, address 0, 8-byte data = PAYLOAD (LE u64):
 //                        PRGI 40:32, response code 47:44, (legacy dest id 63:48)
-//   inval_request        WRITE, 8-byte data = ATS.INVAL payload
+//   inval_request        WRITE, 8-byte data = ATS.INVAL payload,
+//                        ext.itag = ITag (5 bits, header field)
 //   inval_completion     WRITE, 8-byte data = ITag vector 31:0, CC 34:32
 //
 // Messages (page_request, prg_response, inval_*) are posted: the link returns
@@ -68,6 +69,7 @@ struct tlp_ext : tlm::tlm_extension<tlp_ext> {
     bool no_write = false; // ATS TR: NW hint
     cpl_status status = cpl_status::sc;
     origin from = origin::software;
+    uint8_t itag = 0;   // inval_request: ITag (5 bits), pcie-pri.md §7.3
 
     tlm::tlm_extension_base* clone() const override { return new tlp_ext(*this); }
     void copy_from(const tlm::tlm_extension_base& e) override
@@ -124,6 +126,32 @@ inline ats_cpl decode_ats_cpl(uint64_t v)
     c.n = (v >> 10) & 1;
     c.s = (v >> 11) & 1;
     return c;
+}
+
+// ---- Invalidate Request / Completion payloads (pcie-pri.md §7.3) ----
+// Request: G bit 0, S bit 11, untranslated address 63:12.
+inline bool inval_g(uint64_t p) { return p & 1; }
+inline bool inval_s(uint64_t p) { return (p >> 11) & 1; }
+inline uint64_t inval_addr(uint64_t p) { return p & ~0xFFFull; }
+// Completion: ITag vector 31:0, Completion Count 34:32 (0 encodes 8).
+inline uint64_t inval_cpl_payload(uint32_t itag_vector, unsigned cc)
+{
+    return (uint64_t(cc & 0x7) << 32) | itag_vector;
+}
+inline uint32_t inval_cpl_itags(uint64_t p) { return uint32_t(p); }
+inline unsigned inval_cpl_cc(uint64_t p) { return (p >> 32) & 0x7; }
+
+// NAPOT range named by an address with S = 1 (ATS completion and Invalidate
+// Request, pcie-pri.md §7.2): with X the position of the lowest 0 bit of
+// address bits 63:12, the range is 2^(X+1) 4-KiB pages. Returns the size in
+// bytes (0 when bits 63:12 are all ones, i.e. the whole address space).
+inline uint64_t napot_size(uint64_t addr)
+{
+    uint64_t pfn = addr >> 12;
+    unsigned x = 0;
+    while (x < 52 && ((pfn >> x) & 1)) ++x;
+    if (x >= 51) return 0; // 2^(X+1) pages no longer fit in 64 bits
+    return 1ull << (x + 1 + 12);
 }
 
 // Little-endian helpers for 8-byte payloads in gp data.

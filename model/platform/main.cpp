@@ -50,6 +50,8 @@ bool write_file(const std::string& path, const std::string& text)
 
 int sc_main(int argc, char* argv[])
 {
+    // stdout carries the summary only.
+    setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
     CLI::App app{"prisim: full-system emulator of a PCIe IOMMU with ATS and PRI.\n"
                  "Runs one scenario (the built-in default if none is given), checks the\n"
                  "scoreboard invariants and the scenario's expectations, and reports.",

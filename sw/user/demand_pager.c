@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Sample userspace demand-paging handler. It owns one IOAS shared by every
- * device, gives each device a fault-capable HWPT in it, and answers each
+ * Sample userspace demand-paging handler. It gives each device an IOAS of
+ * its own with a fault-capable HWPT, shares one fault queue among them all,
+ * and answers each
  * fault group by mapping a fresh zeroed page at every faulting page that is
  * not mapped yet, then writing one SUCCESS response per group (cookie).
  * Anything it does not expect in a message gets the group answered INVALID.
@@ -135,15 +136,20 @@ out_free:
  */
 void px_pager_destroy(struct px_pager *pg)
 {
+	struct px_pageset *set;
+	unsigned int d;
 	uint64_t i;
 
 	if (!pg)
 		return;
 	px_proc_destroy(pg->proc);
-	for (i = 0; i < pg->mapped.cap; i++)
-		if (pg->mapped.slots[i].cpu)
-			hal_dma_free(pg->hal, pg->mapped.slots[i].cpu, PX_PAGE_SIZE);
-	free(pg->mapped.slots);
+	for (d = 0; d < pg->nr_devs; d++) {
+		set = &pg->devs[d].mapped;
+		for (i = 0; i < set->cap; i++)
+			if (set->slots[i].cpu)
+				hal_dma_free(pg->hal, set->slots[i].cpu, PX_PAGE_SIZE);
+		free(set->slots);
+	}
 	free(pg->devs);
 	free(pg->msgs);
 	free(pg->resps);
@@ -156,10 +162,10 @@ static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 		.argsz = sizeof(bind),
 		.iommufd = pg->iommufd,
 	};
+	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
 	struct iommu_hwpt_alloc hwpt = {
 		.size = sizeof(hwpt),
 		.flags = IOMMU_HWPT_FAULT_ID_VALID,
-		.pt_id = pg->ioas_id,
 		.fault_id = pg->fault_id,
 	};
 	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
@@ -171,10 +177,14 @@ static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
 	if (rc)
 		return rc;
-	hwpt.dev_id = bind.out_devid;
-	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_HWPT_ALLOC, &hwpt);
+	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_ALLOC, &ioas);
 	if (rc)
 		return rc;
+	hwpt.dev_id = bind.out_devid;
+	hwpt.pt_id = ioas.out_ioas_id;
+	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_HWPT_ALLOC, &hwpt);
+	if (rc)
+		goto out_destroy_ioas;
 	attach.pt_id = hwpt.out_hwpt_id;
 	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
 	if (rc)
@@ -191,6 +201,7 @@ static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 		.index = index,
 		.rid = info ? info->rid : 0,
 		.dev_id = bind.out_devid,
+		.ioas_id = ioas.out_ioas_id,
 		.hwpt_id = hwpt.out_hwpt_id,
 	};
 	return 0;
@@ -199,12 +210,15 @@ out_destroy_hwpt:
 	/* Still attached (if the attach worked): the HWPT goes with the device file. */
 	destroy.id = hwpt.out_hwpt_id;
 	px_ioctl(pg->proc, pg->iommufd, IOMMU_DESTROY, &destroy);
+out_destroy_ioas:
+	destroy.id = ioas.out_ioas_id;
+	px_ioctl(pg->proc, pg->iommufd, IOMMU_DESTROY, &destroy);
 	return rc;
 }
 
 /**
- * px_pager_setup - open /dev/iommu, allocate the IOAS and the fault queue,
- * then bind, give a fault-capable HWPT to and attach every vfio device
+ * px_pager_setup - open /dev/iommu, allocate the fault queue, then bind,
+ * give an IOAS and a fault-capable HWPT to, and attach every vfio device
  * (vfio0, vfio1, ... until -ENOENT)
  * @pg: handler
  *
@@ -214,7 +228,6 @@ out_destroy_hwpt:
  */
 int px_pager_setup(struct px_pager *pg)
 {
-	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
 	struct iommu_fault_alloc fault = { .size = sizeof(fault) };
 	char path[48];
 	unsigned int n;
@@ -223,10 +236,6 @@ int px_pager_setup(struct px_pager *pg)
 	pg->iommufd = px_open(pg->proc, "/dev/iommu", PX_O_RDWR);
 	if (pg->iommufd < 0)
 		return pg->iommufd;
-	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_ALLOC, &ioas);
-	if (rc)
-		return rc;
-	pg->ioas_id = ioas.out_ioas_id;
 	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_FAULT_QUEUE_ALLOC, &fault);
 	if (rc)
 		return rc;
@@ -317,13 +326,13 @@ static bool px_pager_msg_ok(const struct iommu_hwpt_pgfault *m, const struct px_
 }
 
 /* Map a fresh zeroed page at @iova unless something is mapped there already. */
-static int px_pager_map(struct px_pager *pg, const struct px_pager_dev *pdev, uint64_t iova)
+static int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova)
 {
 	struct iommu_ioas_map map = {
 		.size = sizeof(map),
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
 			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = pg->ioas_id,
+		.ioas_id = pdev->ioas_id,
 		.length = PX_PAGE_SIZE,
 		.iova = iova,
 	};
@@ -332,7 +341,7 @@ static int px_pager_map(struct px_pager *pg, const struct px_pager_dev *pdev, ui
 	int rc;
 
 	/* Already mapped: the device will simply retry and hit. */
-	if (px_pageset_find(&pg->mapped, iova / PX_PAGE_SIZE))
+	if (px_pageset_find(&pdev->mapped, iova / PX_PAGE_SIZE))
 		return 0;
 	cpu = px_alloc_user_page(pg->proc, &pa);
 	if (!cpu)
@@ -347,7 +356,7 @@ static int px_pager_map(struct px_pager *pg, const struct px_pager_dev *pdev, ui
 	} else {
 		px_pager_stat(pg, pdev, "user.pages_mapped", 1);
 	}
-	if (px_pageset_insert(&pg->mapped, iova / PX_PAGE_SIZE, cpu))
+	if (px_pageset_insert(&pdev->mapped, iova / PX_PAGE_SIZE, cpu))
 		hal_log(pg->hal, HAL_LOG_WARN, "demand_pager: page set full, %#llx untracked\n",
 			(unsigned long long)iova);
 	return 0;

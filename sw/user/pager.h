@@ -17,23 +17,30 @@
 /* Largest read buffer, in messages, grown to when a group exceeds the batch. */
 #define PX_PAGER_MAX_MSGS 65536u
 
-struct px_pager_dev {
-	int fd;                 /* /dev/vfio/devices/vfioN */
-	unsigned int index;     /* N */
-	uint16_t rid;
-	uint32_t dev_id;        /* iommufd device object id */
-	uint32_t hwpt_id;
-};
-
 struct px_pageset_slot {
 	uint64_t key;           /* page number + 1; 0 = empty */
 	void *cpu;              /* the page we allocated, or NULL if mapped by others */
 };
 
-/* Pages mapped in the IOAS: open addressing, linear probing. */
+/* Pages mapped in an IOAS: open addressing, linear probing. */
 struct px_pageset {
 	struct px_pageset_slot *slots;
 	uint64_t cap, count;    /* cap is a power of two */
+};
+
+/*
+ * One served device. Each device has an address space of its own (as when
+ * each is assigned to a different guest or process), so two devices using
+ * the same IOVA get different pages.
+ */
+struct px_pager_dev {
+	int fd;                 /* /dev/vfio/devices/vfioN */
+	unsigned int index;     /* N */
+	uint16_t rid;
+	uint32_t dev_id;        /* iommufd device object id */
+	uint32_t ioas_id;
+	uint32_t hwpt_id;
+	struct px_pageset mapped; /* pages mapped in ioas_id */
 };
 
 struct px_pager {
@@ -42,11 +49,9 @@ struct px_pager {
 	struct px_proc *proc;
 	int iommufd;
 	int fault_fd;
-	uint32_t ioas_id;
-	uint32_t fault_id;
+	uint32_t fault_id;      /* one fault queue serves every device */
 	struct px_pager_dev *devs;
 	unsigned int nr_devs;
-	struct px_pageset mapped;
 	unsigned int batch;     /* messages per read() (scenario "sw.user.batch") */
 	unsigned int cap_msgs;
 	struct iommu_hwpt_pgfault *msgs;

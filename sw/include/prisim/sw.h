@@ -28,8 +28,8 @@ int px_kernel_boot(struct hal *h, struct px_kernel **out);
 /*
  * px_user_spawn_demand_pager - start the sample userspace demand-paging
  * handler as a user task (sw/user/demand_pager.c): it opens /dev/iommu,
- * allocates an IOAS and a fault queue, binds and attaches every vfio device
- * to a fault-capable HWPT, starts the devices (VFIO region write of
+ * allocates one fault queue, binds every vfio device and attaches it to a
+ * fault-capable HWPT in an IOAS of its own, starts the devices (VFIO region write of
  * PXDEV_CTRL_START to BAR0), then serves faults forever: poll(), read(),
  * map the page (IOMMU_IOAS_MAP), write() SUCCESS.
  * Return: 0 or -errno.

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// pcie_link - one PCIe hierarchy segment between endpoints and the root
+// complex (the IOMMU's PCIe side). DESIGN.md §3 step 2.
+//
+// What it models:
+//   - a fixed one-way latency per TLP, in each direction;
+//   - posted messages (Page Request, PRG Response, Invalidate Request and
+//     Completion): deep-copied on entry, the sender returns at once, and a
+//     link thread per direction delivers them after the latency in FIFO order;
+//   - non-posted requests (memory read, memory write, ATS Translation
+//     Request): forwarded synchronously; the caller's b_transport waits the
+//     latency on the way there and again on the way back (the completion);
+//   - downstream routing by ID: a TLP from the root complex goes to the
+//     device port mapped for its tlp_ext.rid (the destination ID).
+//
+// What it does not:
+//   - bandwidth, serialisation, credits of the data link layer, replay;
+//   - posted memory writes: a memory write is modelled as non-posted (the
+//     writer waits for the round trip) so that a DMA error is visible to the
+//     device; this over-states write latency by one link traversal;
+//   - ordering between posted and non-posted traffic beyond what the shared
+//     latency gives;
+//   - peer-to-peer routing (everything upstream goes to the root complex).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/multi_passthrough_initiator_socket.h>
+#include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "common/stats.h"
+#include "pcie/tlp.h"
+
+namespace prisim::pcie {
+
+struct link_params {
+    sc_core::sc_time latency{400, sc_core::SC_NS}; // one way, per TLP (ESTIMATE, timing-and-sizing §6)
+};
+
+// True for the message kinds the link treats as posted.
+inline bool is_posted(tlp_kind k)
+{
+    return k == tlp_kind::page_request || k == tlp_kind::prg_response ||
+           k == tlp_kind::inval_request || k == tlp_kind::inval_completion;
+}
+
+class pcie_link : public sc_core::sc_module {
+public:
+    tlm_utils::multi_passthrough_target_socket<pcie_link> dev_in;     // devices -> link (upstream)
+    tlm_utils::multi_passthrough_initiator_socket<pcie_link> dev_out; // link -> devices (downstream)
+    tlm_utils::simple_initiator_socket<pcie_link> rc_out;            // link -> root complex
+    tlm_utils::simple_target_socket<pcie_link> rc_in;                // root complex -> link
+
+    SC_HAS_PROCESS(pcie_link);
+    pcie_link(sc_core::sc_module_name name, const link_params& p);
+
+    // Downstream routing: TLPs whose tlp_ext.rid is `rid` leave on dev_out[port].
+    void map_rid(uint16_t rid, unsigned dev_out_port);
+
+    const link_params& params() const { return m_p; }
+
+    struct dir_counters {
+        uint64_t tlps = 0;         // every TLP that entered in this direction
+        uint64_t messages = 0;     // posted messages among them
+        uint64_t nonposted = 0;    // non-posted requests among them
+        uint64_t bytes = 0;        // data bytes carried
+        uint64_t malformed = 0;    // no tlp_ext: rejected with an error response
+        uint64_t unroutable = 0;   // downstream only: no port for the destination ID
+        uint64_t rejected = 0;     // posted messages the receiver answered with an error
+        uint64_t by_kind[7] = {};  // indexed by tlp_kind
+    };
+    const dir_counters& up_counters() const { return m_up.c; }
+    const dir_counters& down_counters() const { return m_down.c; }
+
+    // <p>.up.tlps, <p>.up.messages, <p>.up.nonposted, <p>.up.bytes,
+    // <p>.up.malformed, <p>.up.rejected, <p>.up.<kind>s (page_requests, ...), and the same under
+    // <p>.down plus <p>.down.unroutable.
+    void report(prisim::stat_sink& sink, const std::string& prefix) const;
+
+private:
+    struct posted_msg {
+        std::unique_ptr<tlm::tlm_generic_payload> gp;
+        std::vector<unsigned char> data, be;
+        sc_core::sc_time due;
+        unsigned port = 0; // downstream: destination dev_out port
+    };
+    struct direction {
+        explicit direction(const char* n) : name(n) {}
+        const char* name;
+        std::deque<posted_msg> q;
+        sc_core::sc_event ev;
+        sc_core::sc_time last_due;
+        dir_counters c;
+    };
+
+    void up_b_transport(int port, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    void down_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    // Common entry: returns the tlp_ext, or null after rejecting the TLP.
+    tlp_ext* accept(direction& d, tlm::tlm_generic_payload& gp);
+    void enqueue(direction& d, tlm::tlm_generic_payload& gp, const sc_core::sc_time& delay,
+                 unsigned port);
+    void forward_nonposted(direction& d, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay,
+                           unsigned port);
+    void deliver(direction& d, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, unsigned port);
+    void up_thread();
+    void down_thread();
+    void drain(direction& d);
+    // Destination port for a downstream TLP, or -1 (counted and dropped).
+    int route(uint16_t rid);
+
+    link_params m_p;
+    std::map<uint16_t, unsigned> m_rid_port;
+    direction m_up{"up"};
+    direction m_down{"down"};
+};
+
+} // namespace prisim::pcie
