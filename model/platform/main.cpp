@@ -50,8 +50,6 @@ bool write_file(const std::string& path, const std::string& text)
 
 int sc_main(int argc, char* argv[])
 {
-    // stdout carries the summary only.
-    setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
     CLI::App app{"prisim: full-system emulator of a PCIe IOMMU with ATS and PRI.\n"
                  "Runs one scenario (the built-in default if none is given), checks the\n"
                  "scoreboard invariants and the scenario's expectations, and reports.",
@@ -172,4 +170,12 @@ int sc_main(int argc, char* argv[])
         std::cerr << "prisim: " << e.what() << "\n";
         return 2;
     }
+}
+
+// SystemC prints its banner on stdout when the kernel starts, before
+// sc_main; stdout carries the summary only, so switch it off first.
+int main(int argc, char* argv[])
+{
+    setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+    return sc_core::sc_elab_and_sim(argc, argv);
 }

@@ -86,20 +86,22 @@ static void test_serve_groups(void **state)
 	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_SUCCESS));
 	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 2, IOMMU_PAGE_RESP_SUCCESS));
 	assert_int_equal(2, f->w.m->nr_resp);
-	/* Pages mapped at the page-aligned addresses, in both devices' domains. */
+	/* Pages mapped at the page-aligned addresses, each device in an IOAS of its own. */
 	assert_non_null(mock_find_map(dom(f, 0), 0x1000));
 	assert_non_null(mock_find_map(dom(f, 0), 0x5000));
-	assert_non_null(mock_find_map(dom(f, 1), 0x5000));
-	assert_int_equal(mock_find_map(dom(f, 0), 0x1000)->pa,
-			 mock_find_map(dom(f, 1), 0x1000)->pa);
+	assert_non_null(mock_find_map(dom(f, 1), 0x1000));
+	assert_null(mock_find_map(dom(f, 1), 0x5000));
+	/* Same IOVA on two devices: two different pages, nothing shared. */
+	assert_int_not_equal(mock_find_map(dom(f, 0), 0x1000)->pa,
+			     mock_find_map(dom(f, 1), 0x1000)->pa);
 	assert_int_equal(2, dom(f, 0)->nr_maps);
-	/* 0x1000 was mapped once although two faults asked for it. */
-	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.user.pages_mapped"));
+	assert_int_equal(1, dom(f, 1)->nr_maps);
+	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.user.pages_mapped"));
 	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.user.faults_served"));
 	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.dev.0008.user.faults_served"));
 	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0010.user.faults_served"));
 	assert_int_equal(3, fake_hal_charges(f->w.h, HAL_COST_HANDLER_SERVICE));
-	assert_int_equal(2, fake_hal_dma_live(f->w.h));
+	assert_int_equal(3, fake_hal_dma_live(f->w.h));
 
 	/* A fault on a mapped page (the device retried early): SUCCESS, no new page. */
 	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 3, P_R, 0x5000));
@@ -108,7 +110,7 @@ static void test_serve_groups(void **state)
 	/* poll, read, write: no page allocation and no IOAS_MAP attempted */
 	assert_int_equal(syscalls + 3, fake_hal_charges(f->w.h, HAL_COST_SYSCALL));
 	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 3, IOMMU_PAGE_RESP_SUCCESS));
-	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.user.pages_mapped"));
+	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.user.pages_mapped"));
 	assert_int_equal(2, dom(f, 0)->nr_maps);
 }
 
@@ -218,7 +220,8 @@ static void test_many_pages(void **state)
 	assert_int_equal(1500, served);
 	assert_int_equal(1500, fake_hal_stat(f->w.h, "sw.user.pages_mapped"));
 	assert_int_equal(1500, fake_hal_stat(f->w.h, "sw.iopf.responses.success"));
-	assert_int_equal(1500, dom(f, 1)->nr_maps);
+	assert_int_equal(750, dom(f, 0)->nr_maps);
+	assert_int_equal(750, dom(f, 1)->nr_maps);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
