@@ -106,10 +106,21 @@ bool pq_engine::has_work() const
            t.mem_req_valid_o || m_settle > 0;
 }
 
+// Only the memory response can change the block's state: it cannot take a
+// request (one in flight at a time), no CSR write is waiting and every
+// pulse has settled. Clocking it through the write latency would cost host
+// time and change nothing, so the clock is gated until something arrives.
+bool pq_engine::only_waiting_for_memory() const
+{
+    const Vpq_writer& t = *m_top;
+    return m_mem == mem_state::writing && m_csr_q.empty() && m_settle == 0 && !t.req_ready_o &&
+           !t.ar_valid_o && !t.mem_req_valid_o;
+}
+
 void pq_engine::clock_thread()
 {
     for (;;) {
-        if (!has_work()) {
+        if (!has_work() || only_waiting_for_memory()) {
             sc_core::wait(m_work_ev);
             // Start on the IOMMU clock grid.
             const sc_core::sc_time phase =

@@ -94,6 +94,7 @@ private:
     void clock_thread();
     void mem_thread();
     bool has_work() const;
+    bool only_waiting_for_memory() const;
     void cycle();
     void eval_timed();
 
