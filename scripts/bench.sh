@@ -15,7 +15,7 @@ for i in $(seq 1 "$n"); do
   walls+=("$(get wall_seconds "$tmp/host.json")")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-faults=$(sed -n 's/^ *"faults": *\([0-9]*\),\{0,1\}$/\1/p' "$tmp/results.json" | head -1)
+faults=$(get faults "$tmp/host.json")
 cat <<JSON
 {
   "benchmark": "default scenario",

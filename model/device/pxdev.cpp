@@ -648,17 +648,26 @@ void pxdev::request_pages(std::vector<page>& pgs, const std::vector<size_t>& np,
     std::vector<std::unique_ptr<prg_ticket>> tickets;
     size_t i = 0;
     while (i < np.size()) {
-        bool stalled = false;
+        // Streams get credits in the order they asked: a stream that waits
+        // is queued, and nobody passes it while it waits (no starvation of
+        // a stream that needs more credits than the others).
+        uint64_t ticket = 0;
         size_t n = 0;
         for (;;) {
             if (!pri_usable() || pri_limit() == 0) break;
             n = std::min<size_t>(np.size() - i, pri_limit());
-            if (m_c.credits_outstanding + n <= pri_limit() && find_free_prgi() >= 0) break;
-            if (!stalled) {
+            const bool my_turn = ticket ? m_credit_waiters.front() == ticket : m_credit_waiters.empty();
+            if (my_turn && m_c.credits_outstanding + n <= pri_limit() && find_free_prgi() >= 0) break;
+            if (!ticket) {
+                ticket = ++m_credit_tickets;
+                m_credit_waiters.push_back(ticket);
                 ++m_c.credit_stalls;
-                stalled = true;
             }
             wait(m_credit_ev);
+        }
+        if (ticket) {
+            m_credit_waiters.erase(std::find(m_credit_waiters.begin(), m_credit_waiters.end(), ticket));
+            m_credit_ev.notify(SC_ZERO_TIME); // the next waiter may fit too
         }
         if (!pri_usable() || pri_limit() == 0) {
             for (; i < np.size(); ++i) pgs[np[i]].st = page_state::failed;

@@ -260,6 +260,8 @@ private:
     std::array<prg_slot, 512> m_prg{};
     unsigned m_next_prgi = 0;
     sc_core::sc_event m_credit_ev; // credits or a PRG index freed, PRI state changed
+    std::deque<uint64_t> m_credit_waiters; // streams waiting for credits, in arrival order
+    uint64_t m_credit_tickets = 0;
     sc_core::sc_event m_prg_ev;    // some PRG answered or abandoned
 
     // ATC and in-flight uses of translations

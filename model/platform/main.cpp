@@ -143,6 +143,7 @@ int sc_main(int argc, char* argv[])
 
         const uint64_t faults = results["summary"]["faults"].get<uint64_t>();
         nlohmann::json host;
+        host["faults"] = faults;
         host["wall_seconds"] = wall;
         host["faults_per_wall_second"] = wall > 0 ? double(faults) / wall : 0.0;
         host["sim_to_wall_ratio"] = wall > 0 ? double(out.end_ps) * 1e-12 / wall : 0.0;
