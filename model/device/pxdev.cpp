@@ -336,6 +336,7 @@ void pxdev::start_workload()
     m_done = false;
     m_error = false;
     m_run_pages_done = 0;
+    m_page_written.assign(m_p.pages, false);
     m_nbursts = (m_p.pages + m_p.prg_pages - 1) / m_p.prg_pages;
     m_next_burst = 0;
     m_bursts_finished = 0;
@@ -452,7 +453,10 @@ bool pxdev::run_burst(uint64_t b)
     }
 
     uint64_t ok = 0, bad = 0;
-    for (const page& pg : pgs) (pg.st == page_state::written ? ok : bad)++;
+    for (const page& pg : pgs) {
+        (pg.st == page_state::written ? ok : bad)++;
+        if (pg.st == page_state::written) m_page_written[pg.index] = true;
+    }
     finish_burst(bad == 0, ok, bad);
     return bad == 0;
 }

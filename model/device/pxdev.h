@@ -128,6 +128,12 @@ public:
         uint64_t malformed_messages = 0;   // downstream TLPs the device could not use
     };
     const counters& get_counters() const { return m_c; }
+    // True once the DMA of workload page `index` completed (scoreboard item 4
+    // checks exactly these pages).
+    bool page_written(uint64_t index) const
+    {
+        return index < m_page_written.size() && m_page_written[index];
+    }
     // ps, per faulting page: first ATC miss -> the translation that succeeded after PRI.
     const prisim::sample_set& fault_latency() const { return m_fault_latency; }
     // Protocol invariant breaches the device itself observed, as sentences naming the device.
@@ -260,6 +266,7 @@ private:
     std::array<prg_slot, 512> m_prg{};
     unsigned m_next_prgi = 0;
     sc_core::sc_event m_credit_ev; // credits or a PRG index freed, PRI state changed
+    std::vector<bool> m_page_written; // per workload page, this run
     std::deque<uint64_t> m_credit_waiters; // streams waiting for credits, in arrival order
     uint64_t m_credit_tickets = 0;
     sc_core::sc_event m_prg_ev;    // some PRG answered or abandoned
