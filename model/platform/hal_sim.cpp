@@ -368,13 +368,14 @@ void sw_runtime::irq_dispatch()
 
 // ---- MMIO ----
 
-uint64_t sw_runtime::mmio_read(uint64_t addr, unsigned size)
+// One CPU load or store over the system bus; the CPU stalls for the bus
+// latency. Returns false (and logs) when the bus answers with an error.
+bool sw_runtime::mmio_access(tlm::tlm_command cmd, uint64_t addr, unsigned size, unsigned char* buf)
 {
     cpu_acquire(current());
-    unsigned char buf[8] = {};
     tlm::tlm_generic_payload gp;
     sc_time delay = sc_core::SC_ZERO_TIME;
-    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_command(cmd);
     gp.set_address(addr);
     gp.set_data_ptr(buf);
     gp.set_data_length(size);
@@ -383,13 +384,20 @@ uint64_t sw_runtime::mmio_read(uint64_t addr, unsigned size)
     mmio->b_transport(gp, delay);
     m_cpu_busy += delay;
     wait(delay);
-    if (gp.get_response_status() != tlm::TLM_OK_RESPONSE) {
-        char msg[96];
-        std::snprintf(msg, sizeof msg, "MMIO read of %u bytes at 0x%llx failed (%s)", size,
-                      static_cast<unsigned long long>(addr), gp.get_response_string().c_str());
-        log(HAL_LOG_ERROR, msg);
-        return size == 8 ? ~0ull : 0xFFFFFFFFull;
-    }
+    if (gp.get_response_status() == tlm::TLM_OK_RESPONSE) return true;
+    char msg[96];
+    std::snprintf(msg, sizeof msg, "MMIO %s of %u bytes at 0x%llx failed (%s)",
+                  cmd == tlm::TLM_READ_COMMAND ? "read" : "write", size,
+                  static_cast<unsigned long long>(addr), gp.get_response_string().c_str());
+    log(HAL_LOG_ERROR, msg);
+    return false;
+}
+
+uint64_t sw_runtime::mmio_read(uint64_t addr, unsigned size)
+{
+    unsigned char buf[8] = {};
+    if (!mmio_access(tlm::TLM_READ_COMMAND, addr, size, buf))
+        return size == 8 ? ~0ull : 0xFFFFFFFFull; // a failed load reads all-ones
     uint64_t v = 0;
     for (unsigned i = 0; i < size; ++i) v |= uint64_t(buf[i]) << (8 * i);
     return v;
@@ -397,26 +405,9 @@ uint64_t sw_runtime::mmio_read(uint64_t addr, unsigned size)
 
 void sw_runtime::mmio_write(uint64_t addr, unsigned size, uint64_t val)
 {
-    cpu_acquire(current());
     unsigned char buf[8];
     for (unsigned i = 0; i < 8; ++i) buf[i] = static_cast<unsigned char>(val >> (8 * i));
-    tlm::tlm_generic_payload gp;
-    sc_time delay = sc_core::SC_ZERO_TIME;
-    gp.set_command(tlm::TLM_WRITE_COMMAND);
-    gp.set_address(addr);
-    gp.set_data_ptr(buf);
-    gp.set_data_length(size);
-    gp.set_streaming_width(size);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    mmio->b_transport(gp, delay);
-    m_cpu_busy += delay;
-    wait(delay);
-    if (gp.get_response_status() != tlm::TLM_OK_RESPONSE) {
-        char msg[96];
-        std::snprintf(msg, sizeof msg, "MMIO write of %u bytes at 0x%llx failed (%s)", size,
-                      static_cast<unsigned long long>(addr), gp.get_response_string().c_str());
-        log(HAL_LOG_ERROR, msg);
-    }
+    mmio_access(tlm::TLM_WRITE_COMMAND, addr, size, buf);
 }
 
 // ---- misc ----

@@ -118,6 +118,7 @@ public:
     const char* param_str(const char* key);
 
 private:
+    bool mmio_access(tlm::tlm_command cmd, uint64_t addr, unsigned size, unsigned char* buf);
     void task_body(hal_task* t);
     void cpu_acquire(hal_task* t);
     void cpu_release(hal_task* t);
