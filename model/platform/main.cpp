@@ -108,6 +108,8 @@ int sc_main(int argc, char* argv[])
             p.set(s.substr(0, eq), s.substr(eq + 1), "--set");
         }
         for (const auto& e : expects) p.add_expectation(e);
+        for (const auto& e : p.expectations())
+            if (auto err = expectation_syntax_error(e); !err.empty()) throw config_error(err);
     } catch (const config_error& e) {
         std::cerr << "prisim: " << e.what() << "\n";
         return 2;

@@ -136,14 +136,26 @@ bool lookup(const nlohmann::json& r, const std::string& key, double& v)
 }
 } // namespace
 
+namespace {
+const std::regex& expectation_re()
+{
+    static const std::regex re(R"(^\s*([A-Za-z0-9_.\-]+)\s*(==|!=|<=|>=|<|>)\s*(-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)\s*$)");
+    return re;
+}
+} // namespace
+
+std::string expectation_syntax_error(const std::string& expr)
+{
+    if (std::regex_match(expr, expectation_re())) return "";
+    return "expectation '" + expr + "' is not of the form '<key> <op> <number>' (op: == != < <= > >=)";
+}
+
 void evaluate_expectations(const nlohmann::json& r, const std::vector<std::string>& exprs, run_outcome& out)
 {
-    static const std::regex re(R"(^\s*([A-Za-z0-9_.\-]+)\s*(==|!=|<=|>=|<|>)\s*(-?[0-9.eE+]+)\s*$)");
     for (const auto& e : exprs) {
         std::smatch m;
-        if (!std::regex_match(e, m, re)) {
-            out.expectation_errors.push_back("expectation '" + e +
-                                             "' is not of the form '<key> <op> <number>' (op: == != < <= > >=)");
+        if (!std::regex_match(e, m, expectation_re())) {
+            out.expectation_errors.push_back(expectation_syntax_error(e));
             continue;
         }
         double have = 0, want = std::stod(m[3]);

@@ -44,6 +44,8 @@ struct run_outcome {
 
 // Everything simulated: the body of results.json.
 nlohmann::json build_results(machine& m, const scoreboard& sb, const run_outcome& out);
+// "" if expr has the form "<key> <op> <number>", else what is wrong with it.
+std::string expectation_syntax_error(const std::string& expr);
 // Check `expect` expressions ("<key> <op> <number>") against results.
 void evaluate_expectations(const nlohmann::json& results, const std::vector<std::string>& exprs,
                            run_outcome& out);
