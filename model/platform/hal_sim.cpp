@@ -147,9 +147,11 @@ hal_task* sw_runtime::current()
 void sw_runtime::charge(sc_time d)
 {
     hal_task* t = current();
-    if (!t) { // hard-interrupt context: steal the time from the running task
-        m_stolen += d;
-        m_cpu_busy += d;
+    m_cpu_busy += d;
+    if (!t) {
+        // Hard-interrupt context: the handler runs at once; a task that
+        // holds the CPU is delayed by that much at its next charge.
+        if (m_cpu_owner) m_stolen += d;
         wait(d);
         return;
     }
@@ -158,9 +160,8 @@ void sw_runtime::charge(sc_time d)
         cpu_release(t); // preempted by a runnable kernel task
         cpu_acquire(t);
     }
-    d += m_stolen;
+    d += m_stolen; // already counted as busy when the interrupt ran
     m_stolen = sc_core::SC_ZERO_TIME;
-    m_cpu_busy += d;
     if (d != sc_core::SC_ZERO_TIME) wait(d);
 }
 

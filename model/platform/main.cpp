@@ -5,6 +5,7 @@
 // error.
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -60,7 +61,7 @@ int sc_main(int argc, char* argv[])
     app.add_option("scenario", scenario_file, "scenario YAML file (default: the built-in scenario)");
     app.add_option("-s,--set", sets, "override a scenario key: --set key=value (repeatable)");
     app.add_option("-e,--expect", expects, "add an expectation: --expect 'summary.pq_overflows == 0'");
-    app.add_option("-o,--out", out_dir, "directory for results.json and host.json (default: .)");
+    app.add_option("-o,--out", out_dir, "directory for results.json and host.json, created if missing (default: .)");
     app.add_flag("-q,--quiet", quiet, "print nothing on success");
     app.add_flag("-v,--verbose", g_verbosity, "show informational messages (repeat for debug)");
     app.add_flag("--list-params", list_params, "print every scenario key as a Markdown table and exit");
@@ -154,6 +155,8 @@ int sc_main(int argc, char* argv[])
         host["rtl_host_us_per_fault"] = faults ? m.iommu().rtl_host_seconds() * 1e6 / double(faults) : 0.0;
         host["rtl_share_of_wall"] = wall > 0 ? m.iommu().rtl_host_seconds() / wall : 0.0;
 
+        std::error_code ec;
+        std::filesystem::create_directories(out_dir, ec);
         if (!write_file(out_dir + "/results.json", results.dump(2) + "\n") ||
             !write_file(out_dir + "/host.json", host.dump(2) + "\n")) {
             std::cerr << "prisim: cannot write results to '" << out_dir << "'\n";
