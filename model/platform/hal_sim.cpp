@@ -304,7 +304,11 @@ void sw_runtime::irq_thread_trampoline(void* p)
         d->rt->wait_event(&d->wq, [](void* q) { return static_cast<irq_desc*>(q)->pending; }, d,
                           HAL_WAIT_FOREVER);
         d->pending = false;
+        if (!d->thread) continue; // freed while the run was pending
+        d->running = true;
         d->thread(d->arg, d->irq);
+        d->running = false;
+        d->idle.notify(sc_core::SC_ZERO_TIME);
     }
 }
 
@@ -332,10 +336,15 @@ void sw_runtime::free_irq(unsigned irq)
 {
     auto it = m_irqs.find(irq);
     if (it == m_irqs.end()) return;
-    // The thread task stays parked on its wait queue; the descriptor must
-    // outlive it, so it is only disarmed.
-    it->second->hard = nullptr;
-    it->second->thread = nullptr;
+    // Like free_irq(): no handler runs after this returns. The thread task
+    // stays parked on its wait queue, so the descriptor is only disarmed;
+    // a run in progress is waited for.
+    irq_desc* d = it->second.get();
+    d->hard = nullptr;
+    d->thread = nullptr;
+    d->pending = false;
+    hal_task* t = current();
+    while (d->running && t != d->task) block_on(t, d->idle, nullptr);
 }
 
 void sw_runtime::raise_irq(unsigned irq)
@@ -416,6 +425,7 @@ void sw_runtime::mmio_write(uint64_t addr, unsigned size, uint64_t val)
 void sw_runtime::log(hal_log_level lvl, const std::string& msg)
 {
     std::string m = msg;
+    while (!m.empty() && m.back() == '\n') m.pop_back();
     if (hal_task* t = current()) m = "[" + t->name + "] " + m;
     switch (lvl) {
     case HAL_LOG_DEBUG:

@@ -138,6 +138,8 @@ private:
         void* arg = nullptr;
         std::string name;
         bool pending = false;
+        bool running = false;       // thread_fn is executing
+        sc_core::sc_event idle;     // thread_fn returned
         hal_waitq wq;
         hal_task* task = nullptr;
     };

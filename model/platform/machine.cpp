@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "platform/machine.h"
 
+#include <cerrno>
 #include <cstdio>
 
 #include "prisim/hw/pxdev.h"
@@ -103,6 +104,24 @@ bool machine::all_devices_done() const
     for (const auto& d : m_devs)
         if (!d->done()) return false;
     return true;
+}
+
+void machine::shutdown_task(void* self)
+{
+    auto* m = static_cast<machine*>(self);
+    m->m_shutdown_rc = px_kernel_shutdown(m->m_kernel);
+    // px_kernel_shutdown frees the kernel on success and on -EBUSY only.
+    if (m->m_shutdown_rc == 0 || m->m_shutdown_rc == -EBUSY) m->m_kernel = nullptr;
+    m->m_shutdown_done = true;
+}
+
+int machine::shutdown_software()
+{
+    if (!m_kernel) return 0;
+    m_rt->create_task(HAL_TASK_KERNEL, "shutdown", &shutdown_task, this);
+    // Processes get 1 s of simulated time to exit; allow for that and more.
+    sc_core::sc_start(sc_core::sc_time(5, sc_core::SC_SEC), sc_core::SC_EXIT_ON_STARVATION);
+    return m_shutdown_done ? m_shutdown_rc : -ETIMEDOUT;
 }
 
 void machine::report_software_pending()

@@ -52,9 +52,15 @@ public:
     bool boot_finished() const { return m_boot_done; }
     // Software-side final accounting (pending partials/groups) into stats.
     void report_software_pending();
+    // After the results are taken: end the software as at power-off (user
+    // processes exit through their release paths, drivers unbind) and run
+    // the simulation until that is done. Returns px_kernel_shutdown()'s
+    // status, or -ETIMEDOUT if the shutdown task did not finish.
+    int shutdown_software();
 
 private:
     static void boot_task(void* self);
+    static void shutdown_task(void* self);
 
     const params& m_params;
     std::unique_ptr<dram> m_dram;
@@ -67,6 +73,8 @@ private:
     ::px_kernel* m_kernel = nullptr;
     int m_boot_rc = 0;
     bool m_boot_done = false;
+    int m_shutdown_rc = 0;
+    bool m_shutdown_done = false;
 };
 
 } // namespace prisim::platform

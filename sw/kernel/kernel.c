@@ -41,6 +41,7 @@ int px_kernel_create(struct hal *h, struct px_kernel **out)
 	k->hal = h;
 	INIT_LIST_HEAD(&k->iommu_list);
 	INIT_LIST_HEAD(&k->cdevs);
+	INIT_LIST_HEAD(&k->procs);
 	rc = px_kernel_register_cdev(k, "/dev/iommu", px_iommufd_cdev_open, NULL);
 	if (rc)
 		goto out_free;
@@ -52,23 +53,40 @@ out_free:
 	return rc;
 }
 
-/**
- * px_kernel_destroy - release devices and device files, then remove the
- * IOMMU instances with the driver's remove (if the kernel was booted with one)
- * @k: kernel; every simulated process must have exited
+static unsigned int px_list_count(const struct list_head *head)
+{
+	const struct list_head *p;
+	unsigned int n = 0;
+
+	for (p = head->next; p != head; p = p->next)
+		n++;
+	return n;
+}
+
+/*
+ * Driver unbind of everything, in the reverse order of boot: device files
+ * first (nothing can be opened any more), then per device its VFIO device
+ * and release_device, then every IOMMU with the driver's remove; frees @k.
+ * Something still in use is logged and left allocated. Returns 0 or -EBUSY.
  */
-void px_kernel_destroy(struct px_kernel *k)
+static int px_kernel_teardown(struct px_kernel *k)
 {
 	struct px_cdev *cdev, *next;
 	struct px_kernel_dev *kd;
 	unsigned int i;
+	int rc = 0;
 
-	if (!k)
-		return;
+	if (!list_empty(&k->procs) || k->user_tasks) {
+		hal_log(k->hal, HAL_LOG_ERROR,
+			"kernel: torn down under %u live process(es), %u user task(s)\n",
+			px_list_count(&k->procs), k->user_tasks);
+		rc = -EBUSY;
+	}
+	px_kernel_unregister_cdev(k, "/dev/iommu");
 	for (i = k->nr_devs; i-- > 0;) {
 		kd = k->devs[i];
-		if (kd->vdev)
-			vfio_unregister_device(kd->vdev);
+		if (kd->vdev && vfio_unregister_device(kd->vdev))
+			rc = -EBUSY;
 		if (kd->dev.iommu && kd->dev.iommu->ops->release_device)
 			kd->dev.iommu->ops->release_device(&kd->dev);
 		px_kfree(kd);
@@ -86,7 +104,66 @@ void px_kernel_destroy(struct px_kernel *k)
 		list_del_init(&cdev->node);
 		px_kfree(cdev);
 	}
+	if (k->exit_wq)
+		hal_waitq_destroy(k->exit_wq);
 	px_kfree(k);
+	return rc;
+}
+
+/**
+ * px_kernel_destroy - release devices and device files, then remove the
+ * IOMMU instances with the driver's remove (if the kernel was booted with one)
+ * @k: kernel; every simulated process must have exited
+ *
+ * px_kernel_shutdown() is the same after making the processes exit first.
+ */
+void px_kernel_destroy(struct px_kernel *k)
+{
+	if (k)
+		px_kernel_teardown(k);
+}
+
+/* Simulated time the processes get to exit after the fatal signal. */
+#define PX_SHUTDOWN_EXIT_TIMEOUT_PS UINT64_C(1000000000000) /* 1 s */
+
+/**
+ * px_kernel_shutdown - orderly shutdown of the software stack
+ * @k: kernel
+ *
+ * See prisim/sw.h. In order: refuse new processes; send every process the
+ * fatal signal, so its blocking call returns -EINTR and it exits through
+ * its own file releases (VFIO unbind -> iommufd auto-response INVALID of
+ * what is still pending -> dev_disable_iopf; fault fd; iommufd context);
+ * wait for every process and spawned user task to be gone; then unregister
+ * the device files and release every device from its IOMMU
+ * (release_device) and remove every IOMMU (driver remove: queues and
+ * interrupts off, memory freed), and free @k.
+ *
+ * Return: 0 or -EBUSY (something still in use: logged and left allocated);
+ * @k is freed in both cases. -ETIMEDOUT (or another error of the wait) if
+ * processes did not exit: nothing was torn down and @k stays valid.
+ * -EINVAL if @k is NULL.
+ */
+int px_kernel_shutdown(struct px_kernel *k)
+{
+	unsigned int n;
+	int rc;
+
+	if (!k)
+		return -EINVAL;
+	k->shutting_down = true;
+	n = px_kernel_kill_all(k);
+	hal_log(k->hal, HAL_LOG_INFO,
+		"kernel: shutdown: %u process(es) signalled, %u user task(s) running\n", n,
+		k->user_tasks);
+	rc = px_kernel_wait_procs_exit(k, PX_SHUTDOWN_EXIT_TIMEOUT_PS);
+	if (rc) {
+		hal_log(k->hal, HAL_LOG_ERROR,
+			"kernel: shutdown: %u process(es), %u user task(s) did not exit (%d); "
+			"nothing torn down\n", px_list_count(&k->procs), k->user_tasks, rc);
+		return rc;
+	}
+	return px_kernel_teardown(k);
 }
 
 /**
@@ -248,6 +325,28 @@ int px_kernel_register_cdev(struct px_kernel *k, const char *path, px_cdev_open_
 }
 
 /**
+ * px_kernel_unregister_cdev - make a device file unopenable (files already
+ * open are not affected)
+ * @k: kernel
+ * @path: its path
+ *
+ * Return: 0 or -ENOENT.
+ */
+int px_kernel_unregister_cdev(struct px_kernel *k, const char *path)
+{
+	struct px_cdev *cdev;
+
+	list_for_each_entry(cdev, &k->cdevs, node) {
+		if (strcmp(cdev->path, path))
+			continue;
+		list_del_init(&cdev->node);
+		px_kfree(cdev);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/**
  * px_kernel_open - open a registered device file
  * @k: kernel
  * @path: path
@@ -273,7 +372,8 @@ int px_kernel_open(struct px_kernel *k, const char *path, unsigned int flags,
  * px_kernel_boot_with - px_kernel_boot() with a given IOMMU driver
  * @h: machine
  * @probe: driver probe, called once per hal_iommu()
- * @remove: driver remove, called by px_kernel_destroy() (may be NULL)
+ * @remove: driver remove, called by px_kernel_destroy() and
+ *          px_kernel_shutdown() (may be NULL)
  * @out: the kernel
  *
  * A failing IOMMU or device probe fails the boot with its error (logged);
@@ -325,16 +425,6 @@ int px_kernel_boot_with(struct hal *h, px_iommu_probe_t probe, px_iommu_remove_t
 out_destroy:
 	px_kernel_destroy(k);
 	return rc;
-}
-
-static unsigned int px_list_count(const struct list_head *head)
-{
-	const struct list_head *p;
-	unsigned int n = 0;
-
-	for (p = head->next; p != head; p = p->next)
-		n++;
-	return n;
 }
 
 /**

@@ -30,6 +30,25 @@ struct px_kernel_dev {
 	struct vfio_device *vdev;
 };
 
+/*
+ * The kernel's part of a simulated process, embedded in struct px_proc
+ * (sw/user/syscall.c): its link on the process list, the wait queue its
+ * blocking calls sleep on, and a pending fatal signal (SIGKILL). A blocking
+ * call checks px_fatal_signal_pending() before it sleeps and after every
+ * wake-up and then returns -EINTR; px_kproc_kill() sets the flag and wakes
+ * the wait queue (signal_wake_up).
+ */
+struct px_kproc {
+	struct list_head node;      /* on px_kernel.procs */
+	struct hal_waitq *wq;       /* the process sleeps here (poll) */
+	bool kill_pending;
+};
+
+static inline bool px_fatal_signal_pending(const struct px_kproc *kp)
+{
+	return kp->kill_pending;
+}
+
 struct px_kernel {
 	struct hal *hal;
 	struct iommu_device **iommus;      /* by hal_iommu index; NULL if probe failed */
@@ -39,6 +58,11 @@ struct px_kernel {
 	unsigned int nr_devs;
 	struct list_head cdevs;            /* px_cdev.node */
 	void (*iommu_remove)(struct iommu_device *iommu); /* driver's remove, or NULL */
+
+	struct list_head procs;            /* px_kproc.node: every live process */
+	unsigned int user_tasks;           /* user tasks spawned and not yet finished */
+	bool shutting_down;                /* px_kernel_shutdown() began: no new process */
+	struct hal_waitq *exit_wq;         /* shutdown waits here for processes to exit */
 };
 
 /* An IOMMU driver's probe and remove entry points (riscv_iommu_*, or a test's). */
@@ -60,10 +84,21 @@ int px_kernel_register_cdev(struct px_kernel *k, const char *path, px_cdev_open_
 int px_kernel_open(struct px_kernel *k, const char *path, unsigned int flags,
 		   struct px_file **out);
 
+int px_kernel_unregister_cdev(struct px_kernel *k, const char *path);
+
+/* sw/kernel/proc.c: processes, fatal signals, user tasks */
+int px_kernel_add_proc(struct px_kernel *k, struct px_kproc *kp);
+void px_kernel_del_proc(struct px_kernel *k, struct px_kproc *kp);
+void px_kproc_kill(struct px_kproc *kp);
+unsigned int px_kernel_kill_all(struct px_kernel *k);
+int px_kernel_wait_procs_exit(struct px_kernel *k, uint64_t timeout_ps);
+void px_kernel_user_task_get(struct px_kernel *k);
+void px_kernel_user_task_put(struct px_kernel *k);
+
 /* sw/kernel/vfio.c */
 int vfio_register_device(struct px_kernel *k, struct device *dev,
 			 const struct hal_pci_dev_info *info, unsigned int index,
 			 struct vfio_device **out);
-void vfio_unregister_device(struct vfio_device *vdev);
+int vfio_unregister_device(struct vfio_device *vdev);
 
 #endif /* PRISIM_SW_KERNEL_KERNEL_H */

@@ -314,15 +314,23 @@ int vfio_register_device(struct px_kernel *k, struct device *dev,
 }
 
 /**
- * vfio_unregister_device - free a VFIO device whose files are all closed
+ * vfio_unregister_device - remove /dev/vfio/devices/vfio<index> and free the
+ * VFIO device
  * @vdev: device
+ *
+ * The device file is unregistered in any case. A device whose files are
+ * still open is logged and left allocated (they still point to it).
+ *
+ * Return: 0, or -EBUSY if files are still open.
  */
-void vfio_unregister_device(struct vfio_device *vdev)
+int vfio_unregister_device(struct vfio_device *vdev)
 {
+	px_kernel_unregister_cdev(vdev->k, vdev->path);
 	if (vdev->open_count) {
 		hal_log(vdev->k->hal, HAL_LOG_ERROR, "vfio: %s still open %u times, leaked\n",
 			vdev->path, vdev->open_count);
-		return;
+		return -EBUSY;
 	}
 	px_kfree(vdev);
+	return 0;
 }

@@ -88,7 +88,7 @@ static int px_pageset_insert(struct px_pageset *set, uint64_t pfn, void *cpu)
  *
  * Reads "sw.user.batch" (messages per read(); 0 is taken as 1).
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM, or -ESHUTDOWN if the kernel is shutting down.
  */
 int px_pager_create(struct px_kernel *k, struct px_pager **out)
 {
@@ -513,6 +513,37 @@ int px_pager_serve_once(struct px_pager *pg, int timeout_ms)
 	return px_pager_handle(pg, pg->msgs, (unsigned int)((size_t)len / msz));
 }
 
+/**
+ * px_pager_run - serve faults until the process is killed
+ * @pg: handler, set up and started
+ *
+ * Loops on px_pager_serve_once() with no timeout. A fatal signal (-EINTR,
+ * e.g. from px_kernel_shutdown()) ends the loop: the groups still queued or
+ * read but not answered are left to the exit path (px_pager_destroy), where
+ * the kernel answers each INVALID once. Other errors are logged and the
+ * loop goes on after a short sleep.
+ *
+ * Return: 0 when the process was killed.
+ */
+int px_pager_run(struct px_pager *pg)
+{
+	int rc;
+
+	for (;;) {
+		rc = px_pager_serve_once(pg, -1);
+		if (rc == -EINTR || px_proc_killed(pg->proc))
+			break;
+		if (rc < 0) {
+			hal_log(pg->hal, HAL_LOG_ERROR, "demand_pager: serve failed (%d)\n", rc);
+			/* Do not spin in zero simulated time on a persistent error. */
+			hal_sleep_ps(pg->hal, 1000000);
+		}
+	}
+	hal_log(pg->hal, HAL_LOG_INFO, "demand_pager: killed, exiting\n");
+	return 0;
+}
+
+/* The user task: a process's whole life, from creation to exit. */
 static void px_pager_task(void *arg)
 {
 	struct px_kernel *k = arg;
@@ -523,39 +554,46 @@ static void px_pager_task(void *arg)
 	h = px_kernel_hal(k);
 	rc = px_pager_create(k, &pg);
 	if (rc) {
-		hal_log(h, HAL_LOG_ERROR, "demand_pager: create failed (%d)\n", rc);
-		return;
+		/* Started after a shutdown began: nothing to serve. */
+		hal_log(h, rc == -ESHUTDOWN ? HAL_LOG_INFO : HAL_LOG_ERROR,
+			"demand_pager: create failed (%d)\n", rc);
+		goto out_put;
 	}
 	rc = px_pager_setup(pg);
 	if (rc) {
 		hal_log(h, HAL_LOG_ERROR, "demand_pager: setup failed (%d)\n", rc);
-		px_pager_destroy(pg);
-		return;
+		goto out_destroy;
 	}
 	px_pager_start_devices(pg);
-	for (;;) {
-		rc = px_pager_serve_once(pg, -1);
-		if (rc < 0) {
-			hal_log(h, HAL_LOG_ERROR, "demand_pager: serve failed (%d)\n", rc);
-			/* Do not spin in zero simulated time on a persistent error. */
-			hal_sleep_ps(h, 1000000);
-		}
-	}
+	px_pager_run(pg);
+out_destroy:
+	px_pager_destroy(pg);
+out_put:
+	/* Pairs with px_user_spawn_demand_pager(); the last use of k. */
+	px_kernel_user_task_put(k);
 }
 
 /**
  * px_user_spawn_demand_pager - start the demand pager in a user task
  * @k: kernel
  *
- * See prisim/sw.h. Setup errors are logged by the task.
+ * See prisim/sw.h. Setup errors are logged by the task. The task ends when
+ * the process is killed (px_kernel_shutdown()), after its exit.
  *
- * Return: 0, or -ENOMEM if the task could not be created.
+ * Return: 0, -ESHUTDOWN if the kernel is shutting down, or -ENOMEM if the
+ * task could not be created.
  */
 int px_user_spawn_demand_pager(struct px_kernel *k)
 {
 	struct hal *h = px_kernel_hal(k);
 
-	if (!hal_task_create(h, HAL_TASK_USER, "demand_pager", px_pager_task, k))
+	if (k->shutting_down)
+		return -ESHUTDOWN;
+	/* Counted before the task can run (a HAL may even run it right here). */
+	px_kernel_user_task_get(k);
+	if (!hal_task_create(h, HAL_TASK_USER, "demand_pager", px_pager_task, k)) {
+		px_kernel_user_task_put(k);
 		return -ENOMEM;
+	}
 	return 0;
 }

@@ -3,8 +3,10 @@
  * The sample demand-paging handler (sw/user/demand_pager.c), exposed in
  * steps so that tests can drive it: create, setup (open /dev/iommu, IOAS,
  * fault queue, bind + HWPT + attach every /dev/vfio/devices/vfioN), start
- * the devices, then serve faults one poll/read/respond round at a time.
- * px_user_spawn_demand_pager() (prisim/sw.h) runs all of it in a user task.
+ * the devices, then serve faults one poll/read/respond round at a time
+ * (px_pager_serve_once) or until the process is killed (px_pager_run), and
+ * exit (px_pager_destroy). px_user_spawn_demand_pager() (prisim/sw.h) runs
+ * all of it in a user task.
  */
 #ifndef PRISIM_SW_USER_PAGER_H
 #define PRISIM_SW_USER_PAGER_H
@@ -63,6 +65,7 @@ int px_pager_setup(struct px_pager *pg);
 int px_pager_start_devices(struct px_pager *pg);
 int px_pager_serve_once(struct px_pager *pg, int timeout_ms);
 int px_pager_handle(struct px_pager *pg, const struct iommu_hwpt_pgfault *msgs, unsigned int n);
+int px_pager_run(struct px_pager *pg);
 void px_pager_destroy(struct px_pager *pg);
 
 #endif /* PRISIM_SW_USER_PAGER_H */

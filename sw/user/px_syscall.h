@@ -27,13 +27,24 @@ struct px_proc;
 #define PX_PAGE_SIZE 4096u
 
 /*
- * px_proc_create - a new simulated process with an empty fd table.
- * RETURN VALUE: 0 and *out set, or -ENOMEM.
+ * px_proc_create - a new simulated process with an empty fd table, on the
+ * kernel's process list.
+ * RETURN VALUE: 0 and *out set, -ENOMEM, or -ESHUTDOWN once the kernel is
+ * shutting down (px_kernel_shutdown).
  */
 int px_proc_create(struct px_kernel *k, struct px_proc **out);
 /* px_proc_destroy - process exit: closes every fd, then frees the process. */
 void px_proc_destroy(struct px_proc *p);
 struct hal *px_proc_hal(struct px_proc *p);
+/*
+ * px_proc_kill - kill(pid, SIGKILL): from now on the process's blocking
+ * calls (px_poll) return -EINTR, and one blocked now is woken. The process
+ * must still exit itself with px_proc_destroy(). px_kernel_shutdown() sends
+ * this to every process.
+ */
+void px_proc_kill(struct px_proc *p);
+/* RETURN VALUE: true if a fatal signal is pending for the process. */
+bool px_proc_killed(const struct px_proc *p);
 
 /* RETURN VALUE: the new fd (lowest free >= 3), or -ENOENT, -EMFILE, -ENOMEM. */
 int px_open(struct px_proc *p, const char *path, int flags);
@@ -48,9 +59,11 @@ ssize_t px_pread(struct px_proc *p, int fd, void *buf, size_t count, uint64_t of
 ssize_t px_pwrite(struct px_proc *p, int fd, const void *buf, size_t count, uint64_t offset);
 /*
  * px_poll - wait until one of the fds is ready. timeout_ms < 0 waits forever,
- * 0 does not wait. Blocks on the HAL; woken when a file signals new data.
+ * 0 does not wait; nfds == 0 just sleeps. Blocks on the HAL; woken when a
+ * file signals new data or a fatal signal arrives (px_proc_kill).
  * RETURN VALUE: number of fds with non-zero revents (0 on timeout), or
- * -EFAULT, -ENOMEM.
+ * -EINTR (fatal signal pending: at entry, or arrived while waiting), -EFAULT,
+ * -ENOMEM.
  */
 int px_poll(struct px_proc *p, struct px_pollfd *fds, unsigned int nfds, int timeout_ms);
 

@@ -15,7 +15,7 @@ struct px_proc {
 	struct px_kernel *k;
 	struct hal *hal;
 	struct px_files files;
-	struct hal_waitq *poll_wq;     /* this process blocks here in px_poll() */
+	struct px_kproc kp;            /* kp.wq: this process blocks there (poll) */
 };
 
 /**
@@ -23,28 +23,45 @@ struct px_proc {
  * @k: kernel whose device files it opens
  * @out: the process
  *
- * Return: 0 or -ENOMEM.
+ * The process joins the kernel's process list (px_kernel_shutdown() signals
+ * it there).
+ *
+ * Return: 0, -ENOMEM, or -ESHUTDOWN once the kernel is shutting down.
  */
 int px_proc_create(struct px_kernel *k, struct px_proc **out)
 {
-	struct px_proc *p = px_kzalloc(k->hal, sizeof(*p), "user.proc_alloc");
+	struct px_proc *p;
+	int rc;
 
+	if (k->shutting_down)
+		return -ESHUTDOWN;
+	p = px_kzalloc(k->hal, sizeof(*p), "user.proc_alloc");
 	if (!p)
 		return -ENOMEM;
 	p->k = k;
 	p->hal = k->hal;
 	px_files_init(&p->files, k->hal);
-	p->poll_wq = hal_waitq_create(k->hal);
-	if (!p->poll_wq) {
-		px_kfree(p);
-		return -ENOMEM;
+	p->kp.wq = hal_waitq_create(k->hal);
+	if (!p->kp.wq) {
+		rc = -ENOMEM;
+		goto out_free;
 	}
+	rc = px_kernel_add_proc(k, &p->kp);
+	if (rc)
+		goto out_destroy_wq;
 	*out = p;
 	return 0;
+
+out_destroy_wq:
+	hal_waitq_destroy(p->kp.wq);
+out_free:
+	px_kfree(p);
+	return rc;
 }
 
 /**
- * px_proc_destroy - process exit
+ * px_proc_destroy - process exit: close every fd (each file's release runs
+ * when its last reference goes), leave the process list, free the process
  * @p: process (NULL is ignored)
  */
 void px_proc_destroy(struct px_proc *p)
@@ -52,8 +69,32 @@ void px_proc_destroy(struct px_proc *p)
 	if (!p)
 		return;
 	px_files_close_all(&p->files);
-	hal_waitq_destroy(p->poll_wq);
+	px_kernel_del_proc(p->k, &p->kp);
+	hal_waitq_destroy(p->kp.wq);
 	px_kfree(p);
+}
+
+/**
+ * px_proc_kill - send the process a fatal signal (kill -KILL)
+ * @p: process
+ *
+ * Its blocking calls return -EINTR from now on, a call blocked right now
+ * is woken. The process still exits by itself (px_proc_destroy).
+ */
+void px_proc_kill(struct px_proc *p)
+{
+	px_kproc_kill(&p->kp);
+}
+
+/**
+ * px_proc_killed - whether a fatal signal is pending for the process
+ * @p: process
+ *
+ * Return: true after px_proc_kill() or a kernel shutdown.
+ */
+bool px_proc_killed(const struct px_proc *p)
+{
+	return px_fatal_signal_pending(&p->kp);
 }
 
 /**
@@ -215,6 +256,7 @@ ssize_t px_pwrite(struct px_proc *p, int fd, const void *buf, size_t count, uint
 }
 
 struct px_poll_ctx {
+	struct px_proc *p;
 	struct px_file **files;
 	struct px_pollfd *fds;
 	unsigned int nfds;
@@ -248,12 +290,33 @@ static int px_do_pollfds(struct px_poll_ctx *ctx, struct px_poll_table *pt)
 	return ready;
 }
 
+/* Wake-up condition: an fd is ready, or a fatal signal arrived. */
 static bool px_poll_cond(void *arg)
 {
 	struct px_poll_ctx *ctx = arg;
 
+	if (px_fatal_signal_pending(&ctx->p->kp))
+		return true;
 	ctx->ready = px_do_pollfds(ctx, NULL);
 	return ctx->ready > 0;
+}
+
+static bool px_signal_cond(void *arg)
+{
+	return px_fatal_signal_pending(arg);
+}
+
+static uint64_t px_poll_timeout_ps(int timeout_ms)
+{
+	return timeout_ms < 0 ? HAL_WAIT_FOREVER : (uint64_t)timeout_ms * 1000000000ull;
+}
+
+/* poll(NULL, 0, t): sleep for t (forever if t < 0) unless a fatal signal comes. */
+static int px_poll_sleep(struct px_proc *p, int timeout_ms)
+{
+	if (timeout_ms)
+		hal_wait_event(p->kp.wq, px_signal_cond, &p->kp, px_poll_timeout_ps(timeout_ms));
+	return px_fatal_signal_pending(&p->kp) ? -EINTR : 0;
 }
 
 /**
@@ -263,21 +326,25 @@ static bool px_poll_cond(void *arg)
  * @nfds: its length
  * @timeout_ms: < 0 forever, 0 no wait, else milliseconds of simulated time
  *
- * Charges HAL_COST_WAKEUP when the task was blocked and woken.
+ * Charges HAL_COST_WAKEUP when the task was blocked and woken. A fatal
+ * signal (px_proc_kill, kernel shutdown) makes it return -EINTR: at once
+ * when one is pending at entry, else as soon as it arrives; fds that are
+ * ready then are not reported (the process is going away).
  *
  * Return: number of ready fds (0 on timeout) or -errno.
  */
 int px_poll(struct px_proc *p, struct px_pollfd *fds, unsigned int nfds, int timeout_ms)
 {
-	struct px_poll_table pt = { .wq = p->poll_wq };
-	struct px_poll_ctx ctx = { .fds = fds, .nfds = nfds };
-	uint64_t timeout_ps;
+	struct px_poll_table pt = { .wq = p->kp.wq };
+	struct px_poll_ctx ctx = { .p = p, .fds = fds, .nfds = nfds };
 	unsigned int i;
 	int rc = 0;
 
 	hal_charge(p->hal, HAL_COST_SYSCALL);
+	if (px_fatal_signal_pending(&p->kp))
+		return -EINTR;
 	if (!nfds)
-		goto out_sleep;
+		return px_poll_sleep(p, timeout_ms);
 	if (!fds)
 		return -EFAULT;
 	ctx.files = px_kzalloc(p->hal, nfds * sizeof(*ctx.files), "user.poll_alloc");
@@ -292,13 +359,10 @@ int px_poll(struct px_proc *p, struct px_pollfd *fds, unsigned int nfds, int tim
 
 	ctx.ready = px_do_pollfds(&ctx, &pt);
 	if (!ctx.ready && timeout_ms) {
-		timeout_ps = HAL_WAIT_FOREVER;
-		if (timeout_ms > 0)
-			timeout_ps = (uint64_t)timeout_ms * 1000000000ull;
-		if (!hal_wait_event(p->poll_wq, px_poll_cond, &ctx, timeout_ps))
+		if (!hal_wait_event(p->kp.wq, px_poll_cond, &ctx, px_poll_timeout_ps(timeout_ms)))
 			hal_charge(p->hal, HAL_COST_WAKEUP);
 	}
-	rc = ctx.ready;
+	rc = px_fatal_signal_pending(&p->kp) ? -EINTR : ctx.ready;
 
 	px_poll_table_unlink(&pt);
 	for (i = 0; i < nfds; i++)
@@ -307,12 +371,6 @@ out_free:
 	px_kfree(pt.entries);
 	px_kfree(ctx.files);
 	return rc;
-
-out_sleep:
-	/* poll(NULL, 0, t): a plain sleep */
-	if (timeout_ms > 0)
-		hal_sleep_ps(p->hal, (uint64_t)timeout_ms * 1000000000ull);
-	return 0;
 }
 
 /**

@@ -111,6 +111,8 @@ int hal_msi_alloc(struct hal *h, unsigned int *irq, uint64_t *msi_addr, uint32_t
  */
 int hal_request_threaded_irq(struct hal *h, unsigned int irq, hal_irq_fn hardirq,
 			     hal_irq_fn thread_fn, void *arg, const char *name);
+/* Release irq: when it returns, no handler of irq runs or will run (a
+ * thread_fn in progress is waited for, a pending one is dropped). */
 void hal_free_irq(struct hal *h, unsigned int irq);
 
 /* ---- time and cost ------------------------------------------------------- */

@@ -44,6 +44,27 @@ int px_user_spawn_demand_pager(struct px_kernel *k);
  */
 void px_kernel_report_pending(struct px_kernel *k);
 
+/*
+ * px_kernel_shutdown - orderly end of the software stack, as at system
+ * power-off: every user process gets a fatal signal (its blocking call, e.g.
+ * the demand pager's poll(), returns -EINTR) and exits by closing its files
+ * through the ordinary release paths, so groups still pending are answered
+ * INVALID exactly once by the iommufd auto-response; once all processes and
+ * user tasks are gone, every device file is unregistered, every device
+ * released from its IOMMU (release_device) and every IOMMU removed by its
+ * driver (queues and interrupts off, memory freed), and k is freed.
+ * Call once the run has quiesced and px_kernel_report_pending() and all
+ * other results have been read, from a HAL task (kernel kind: it blocks and
+ * does MMIO). Processes get 1 s of simulated time to exit.
+ * Return: 0 (k is freed); -EBUSY if something was still in use (logged and
+ * left allocated; k is freed); -ETIMEDOUT if a process did not exit in time,
+ * or another error of the wait (-ENOMEM, or the HAL's -EINVAL when called
+ * outside a task): nothing torn down, k still valid, the call may be
+ * repeated; -EINVAL if k is NULL. So k is freed exactly when the result is
+ * 0 or -EBUSY. Every failure is logged with its reason.
+ */
+int px_kernel_shutdown(struct px_kernel *k);
+
 #ifdef __cplusplus
 }
 #endif
