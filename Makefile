@@ -1,7 +1,7 @@
 # prisim top-level commands. See README.md.
 #   make sim    build everything, run the regression scenarios, print summaries
 #   make test   build everything, run the whole test suite (CTest)
-#   make bench  median simulated faults per wall-second over several runs (JSON)
+#   make bench  median simulated faults per wall-second over 9 runs (JSON)
 #   make lint   Verilator lint of the RTL
 #   make asan   unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make deps   check (and, as root, install) the Debian packages
@@ -32,7 +32,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench: build
-	@scripts/bench.sh $(BUILD)/prisim 5
+	@scripts/bench.sh $(BUILD)/prisim 9
 
 lint: deps
 	verilator --lint-only -Wall rtl/pq_writer.sv
