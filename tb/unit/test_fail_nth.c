@@ -10,6 +10,7 @@
  * - in both: tearing everything down frees all memory, HAL objects and
  *   simulated DRAM.
  */
+#include "heap_count.h"
 #include "test_util.h"
 
 #define NGROUPS 12
@@ -20,62 +21,6 @@ struct last_req {
 	uint32_t grpid;
 };
 
-/*
- * Live heap blocks of everything linked into this test (the sw/ library, the
- * fake HAL, the test): the link wraps malloc, calloc, realloc and free
- * (CMakeLists.txt), counting blocks that are allocated and not yet freed.
- */
-static long heap_live;
-
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t size);
-void __real_free(void *p);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t size);
-void __wrap_free(void *p);
-
-void *__wrap_malloc(size_t size)
-{
-	void *p = __real_malloc(size);
-
-	if (p)
-		heap_live++;
-	return p;
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-	void *p = __real_calloc(n, size);
-
-	if (p)
-		heap_live++;
-	return p;
-}
-
-void *__wrap_realloc(void *p, size_t size)
-{
-	void *q = __real_realloc(p, size);
-
-	if (!p && q)
-		heap_live++;
-	else if (p && !size && !q)
-		heap_live--;
-	return q;
-}
-
-void __wrap_free(void *p)
-{
-	if (p)
-		heap_live--;
-	__real_free(p);
-}
-
-static long heap_in_use(void)
-{
-	return heap_live;
-}
 
 /* Answer one cookie, retrying injected copy faults. */
 static void respond(struct world *w, uint32_t cookie)
@@ -204,10 +149,10 @@ static void test_fail_nth_delivery(void **state)
 	(void)state;
 	run_delivery(0); /* warm up lazily allocated library state */
 	for (nth = 1; nth < 1000; nth++) {
-		before = heap_in_use();
+		before = heap_count_live();
 		if (!run_delivery(nth))
 			break;
-		assert_int_equal(before, heap_in_use());
+		assert_int_equal(before, heap_count_live());
 	}
 	print_message("delivery: %u injection points swept\n", nth - 1);
 	/* The scenario has several injection points; the sweep must have covered them. */
@@ -259,10 +204,10 @@ static void test_fail_nth_setup(void **state)
 	(void)state;
 	run_setup(0);
 	for (nth = 1; nth < 1000; nth++) {
-		before = heap_in_use();
+		before = heap_count_live();
 		if (!run_setup(nth))
 			break;
-		assert_int_equal(before, heap_in_use());
+		assert_int_equal(before, heap_count_live());
 	}
 	print_message("setup: %u injection points swept\n", nth - 1);
 	assert_true(nth > 10);

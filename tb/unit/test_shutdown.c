@@ -14,6 +14,7 @@
  * wait hook (fake_hal_set_wait_hook), e.g. the killed pager exiting while
  * the shutdown waits for it.
  */
+#include "heap_count.h"
 #include "test_util.h"
 
 #include "prisim/hw/pxdev.h"
@@ -22,56 +23,6 @@
 
 #define MSZ sizeof(struct iommu_hwpt_pgfault)
 
-/*
- * Live heap blocks of everything linked into this test: the link wraps
- * malloc, calloc, realloc and free (CMakeLists.txt), as in test_fail_nth.c.
- */
-static long heap_live;
-
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t size);
-void __real_free(void *p);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t size);
-void __wrap_free(void *p);
-
-void *__wrap_malloc(size_t size)
-{
-	void *p = __real_malloc(size);
-
-	if (p)
-		heap_live++;
-	return p;
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-	void *p = __real_calloc(n, size);
-
-	if (p)
-		heap_live++;
-	return p;
-}
-
-void *__wrap_realloc(void *p, size_t size)
-{
-	void *q = __real_realloc(p, size);
-
-	if (!p && q)
-		heap_live++;
-	else if (p && !size && !q)
-		heap_live--;
-	return q;
-}
-
-void __wrap_free(void *p)
-{
-	if (p)
-		heap_live--;
-	__real_free(p);
-}
 
 /*
  * IOMMU remove that keeps the mock (and the responses it recorded) until the
@@ -284,9 +235,9 @@ static void test_spawned_pager_killed(void **state)
 
 	(void)state;
 	run_spawned_pager(); /* warm up lazily allocated library state */
-	before = heap_live;
+	before = heap_count_live();
 	run_spawned_pager();
-	assert_int_equal(before, heap_live);
+	assert_int_equal(before, heap_count_live());
 }
 
 /* The wait hook of the shutdown: the killed pager runs and exits. */
@@ -344,9 +295,9 @@ static void test_shutdown_waits_for_exit(void **state)
 
 	(void)state;
 	run_shutdown_waits();
-	before = heap_live;
+	before = heap_count_live();
 	run_shutdown_waits();
-	assert_int_equal(before, heap_live);
+	assert_int_equal(before, heap_count_live());
 }
 
 /* A process that does not exit: -ETIMEDOUT, nothing torn down, retry works. */
@@ -391,9 +342,9 @@ static void test_shutdown_timeout(void **state)
 
 	(void)state;
 	run_shutdown_timeout();
-	before = heap_live;
+	before = heap_count_live();
 	run_shutdown_timeout();
-	assert_int_equal(before, heap_live);
+	assert_int_equal(before, heap_count_live());
 }
 
 /* No process at all: straight to the teardown; a NULL kernel is refused. */
@@ -405,7 +356,7 @@ static void test_shutdown_idle(void **state)
 
 	(void)state;
 	assert_int_equal(-EINVAL, px_kernel_shutdown(NULL));
-	before = heap_live;
+	before = heap_count_live();
 	assert_int_equal(0, px_kernel_boot_with(h, mock_iommu_probe, keep_remove, &k));
 	assert_int_equal(0, px_kernel_shutdown(k));
 	assert_int_equal(1, nr_removed);
@@ -416,7 +367,7 @@ static void test_shutdown_idle(void **state)
 	assert_int_equal(0, fake_hal_log_count(h, HAL_LOG_ERROR));
 	/* Only the fake HAL's own tables (new stat keys) may have grown. */
 	fake_hal_stats_clear(h);
-	assert_int_equal(before, heap_live);
+	assert_int_equal(before, heap_count_live());
 	fake_hal_destroy(h);
 }
 

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Live heap blocks of everything linked into a test (the sw/ library, the
+ * fake HAL, the test itself). A test that links heap_count.c must also link
+ * with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free (see
+ * prisim_heap_count in CMakeLists.txt); comparing heap_count_live() before
+ * and after an operation proves it leaked nothing.
+ */
+#ifndef PRISIM_TB_HEAP_COUNT_H
+#define PRISIM_TB_HEAP_COUNT_H
+
+long heap_count_live(void);
+
+#endif
