@@ -85,42 +85,13 @@ static struct iommu_attach_handle *iommufd_handle_alloc(struct iommufd_device *i
 	return handle;
 }
 
+/*
+ * Install hwpt for the device's RID: a first attach, or a replace of the
+ * current HWPT. Either way IOPF is enabled first when hwpt is fault-capable,
+ * and a failure leaves the previous state (and answers nothing).
+ */
 static int iommufd_device_do_attach(struct iommufd_device *idev,
 				    struct iommufd_hwpt_paging *hwpt)
-{
-	struct iommu_attach_handle *handle;
-	bool iopf_enabled = false;
-	int rc;
-
-	if (hwpt->fault) {
-		rc = iommufd_device_iopf_enable(idev, &iopf_enabled);
-		if (rc)
-			return rc;
-	}
-	handle = iommufd_handle_alloc(idev);
-	if (!handle) {
-		rc = -ENOMEM;
-		goto out_disable;
-	}
-	rc = iommu_attach_device(hwpt->domain, idev->dev, handle);
-	if (rc)
-		goto out_free_handle;
-	/* Pairs with iommufd_device_detach() */
-	iommufd_ref_object(&hwpt->obj);
-	idev->hwpt = hwpt;
-	idev->handle = handle;
-	return 0;
-
-out_free_handle:
-	px_kfree(handle);
-out_disable:
-	if (iopf_enabled)
-		iommufd_device_iopf_disable(idev);
-	return rc;
-}
-
-static int iommufd_device_do_replace(struct iommufd_device *idev,
-				     struct iommufd_hwpt_paging *hwpt)
 {
 	struct iommufd_hwpt_paging *old_hwpt = idev->hwpt;
 	struct iommu_attach_handle *old_handle = idev->handle;
@@ -138,25 +109,29 @@ static int iommufd_device_do_replace(struct iommufd_device *idev,
 		rc = -ENOMEM;
 		goto out_disable;
 	}
-	rc = iommu_replace_device_handle(hwpt->domain, idev->dev, handle);
+	if (old_hwpt)
+		rc = iommu_replace_device_handle(hwpt->domain, idev->dev, handle);
+	else
+		rc = iommu_attach_device(hwpt->domain, idev->dev, handle);
 	if (rc)
 		goto out_free_handle;
+	/* Pairs with iommufd_device_detach() */
 	iommufd_ref_object(&hwpt->obj);
 	idev->hwpt = hwpt;
 	idev->handle = handle;
-
-	/* The old attach's faults are answered on the OLD HWPT's fault object (§3.6). */
-	iommufd_auto_response_faults(old_hwpt, old_handle);
-	px_kfree(old_handle);
-	if (!hwpt->fault)
-		iommufd_device_iopf_disable(idev);
-	iommufd_put_object(&old_hwpt->obj);
+	if (old_hwpt) {
+		/* The old attach's faults are answered on the OLD HWPT's fault object (§3.6). */
+		iommufd_auto_response_faults(old_hwpt, old_handle);
+		px_kfree(old_handle);
+		if (!hwpt->fault)
+			iommufd_device_iopf_disable(idev);
+		iommufd_put_object(&old_hwpt->obj);
+	}
 	return 0;
 
 out_free_handle:
 	px_kfree(handle);
 out_disable:
-	/* A failed replace answers nothing and leaves the old attach in place. */
 	if (iopf_enabled)
 		iommufd_device_iopf_disable(idev);
 	return rc;
@@ -187,12 +162,7 @@ int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
 	switch (pt_obj->type) {
 	case IOMMUFD_OBJ_HWPT_PAGING:
 		hwpt = to_hwpt_paging(pt_obj);
-		if (idev->hwpt == hwpt)
-			rc = 0;
-		else if (idev->hwpt)
-			rc = iommufd_device_do_replace(idev, hwpt);
-		else
-			rc = iommufd_device_do_attach(idev, hwpt);
+		rc = idev->hwpt == hwpt ? 0 : iommufd_device_do_attach(idev, hwpt);
 		break;
 	case IOMMUFD_OBJ_IOAS:
 		rc = -EOPNOTSUPP;
