@@ -43,6 +43,33 @@ static void free_removed(void)
 		mock_iommu_destroy(removed[--nr_removed]);
 }
 
+/* After a clean shutdown: the one IOMMU removed, both devices released,
+ * nothing left allocated, nothing logged as an error; then clean up. */
+static void assert_torn_down(struct hal *h, struct mock_iommu *m)
+{
+	assert_int_equal(1, nr_removed);
+	assert_ptr_equal(m, removed[0]);
+	assert_int_equal(2, m->release_calls);
+	assert_int_equal(0, m->domains_live);
+	assert_int_equal(0, fake_hal_dma_live(h));
+	assert_int_equal(0, fake_hal_objects_live(h));
+	assert_int_equal(0, fake_hal_log_count(h, HAL_LOG_ERROR));
+	free_removed();
+	fake_hal_destroy(h);
+}
+
+/* run() leaks no heap block (the first run warms up lazily allocated
+ * library state). */
+static void assert_no_leak(void (*run)(void))
+{
+	long before;
+
+	run();
+	before = heap_count_live();
+	run();
+	assert_int_equal(before, heap_count_live());
+}
+
 /* One IOMMU, two PRI-capable functions. */
 static struct hal *machine(void)
 {
@@ -217,27 +244,14 @@ static void run_spawned_pager(void)
 	assert_int_equal(2, m->disable_iopf_calls);
 
 	assert_int_equal(0, px_kernel_shutdown(k));
-	assert_int_equal(1, nr_removed);
-	assert_ptr_equal(m, removed[0]);
-	assert_int_equal(2, m->release_calls);
 	assert_int_equal(2, m->nr_resp);
-	assert_int_equal(0, m->domains_live);
-	assert_int_equal(0, fake_hal_dma_live(h));
-	assert_int_equal(0, fake_hal_objects_live(h));
-	assert_int_equal(0, fake_hal_log_count(h, HAL_LOG_ERROR));
-	free_removed();
-	fake_hal_destroy(h);
+	assert_torn_down(h, m);
 }
 
 static void test_spawned_pager_killed(void **state)
 {
-	long before;
-
 	(void)state;
-	run_spawned_pager(); /* warm up lazily allocated library state */
-	before = heap_count_live();
-	run_spawned_pager();
-	assert_int_equal(before, heap_count_live());
+	assert_no_leak(run_spawned_pager);
 }
 
 /* The wait hook of the shutdown: the killed pager runs and exits. */
@@ -274,30 +288,18 @@ static void run_shutdown_waits(void)
 	/* The pager is blocked in poll: it runs (and exits) while the shutdown waits. */
 	fake_hal_set_wait_hook(h, hook_pager_exits, pg);
 	assert_int_equal(0, px_kernel_shutdown(k));
-	assert_int_equal(1, nr_removed);
 	assert_int_equal(1, mock_count_resp(m, W_RID(0), 1, IOMMU_PAGE_RESP_SUCCESS));
 	assert_int_equal(1, mock_count_resp(m, W_RID(0), 1, -1));
 	assert_int_equal(1, mock_count_resp(m, W_RID(0), 2, IOMMU_PAGE_RESP_INVALID));
 	assert_int_equal(1, mock_count_resp(m, W_RID(1), 3, IOMMU_PAGE_RESP_INVALID));
 	assert_int_equal(3, m->nr_resp);
-	assert_int_equal(2, m->release_calls);
-	assert_int_equal(0, m->domains_live);
-	assert_int_equal(0, fake_hal_dma_live(h));
-	assert_int_equal(0, fake_hal_objects_live(h));
-	assert_int_equal(0, fake_hal_log_count(h, HAL_LOG_ERROR));
-	free_removed();
-	fake_hal_destroy(h);
+	assert_torn_down(h, m);
 }
 
 static void test_shutdown_waits_for_exit(void **state)
 {
-	long before;
-
 	(void)state;
-	run_shutdown_waits();
-	before = heap_count_live();
-	run_shutdown_waits();
-	assert_int_equal(before, heap_count_live());
+	assert_no_leak(run_shutdown_waits);
 }
 
 /* A process that does not exit: -ETIMEDOUT, nothing torn down, retry works. */
@@ -338,13 +340,8 @@ static void run_shutdown_timeout(void)
 
 static void test_shutdown_timeout(void **state)
 {
-	long before;
-
 	(void)state;
-	run_shutdown_timeout();
-	before = heap_count_live();
-	run_shutdown_timeout();
-	assert_int_equal(before, heap_count_live());
+	assert_no_leak(run_shutdown_timeout);
 }
 
 /* No process at all: straight to the teardown; a NULL kernel is refused. */
