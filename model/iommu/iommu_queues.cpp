@@ -5,25 +5,13 @@
 // the glue to pq_engine (steps 6-11), the command queue (§10).
 #include "iommu/riscv_iommu.h"
 
+#include "common/endian.h"
+
 #include <string>
 
 namespace prisim::iommu {
 
 namespace {
-
-uint64_t le64(const unsigned char* p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; --i)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-void put_le(unsigned char* p, uint64_t v, unsigned len)
-{
-    for (unsigned i = 0; i < len; ++i)
-        p[i] = static_cast<unsigned char>(v >> (8 * i));
-}
 
 } // namespace
 
@@ -65,10 +53,10 @@ void riscv_iommu::fq_thread()
             continue;
         }
         unsigned char b[FQ_ENTRY_SIZE];
-        put_le(b, r.hdr, 8);
-        put_le(b + 8, r.custom, 8);
-        put_le(b + 16, r.iotval, 8);
-        put_le(b + 24, r.iotval2, 8);
+        store_le(b, r.hdr, 8);
+        store_le(b + 8, r.custom, 8);
+        store_le(b + 16, r.iotval, 8);
+        store_le(b + 24, r.iotval2, 8);
         ++m_fq_writing;
         const bool ok = mem_write(qaddr(m_fqb, idx, FQ_ENTRY_SIZE), b, FQ_ENTRY_SIZE);
         --m_fq_writing;
@@ -123,7 +111,7 @@ void riscv_iommu::msi_thread()
         const msi_msg m = m_msi_q.front();
         m_msi_q.pop_front();
         unsigned char b[4];
-        put_le(b, m.data, 4);
+        store_le(b, m.data, 4);
         if (mem_write(m.addr, b, 4)) {
             ++m_st.msi_sent;
             continue;
@@ -439,8 +427,8 @@ void riscv_iommu::cq_thread()
             m_cqcsr |= CQCSR_CQMF; // cqh stays on the command
         } else {
             command c;
-            c.dw0 = le64(b);
-            c.dw1 = le64(b + 8);
+            c.dw0 = load_le(b);
+            c.dw1 = load_le(b + 8);
             wait_cycles(1); // decode
             switch (execute(c)) {
             case cmd_result::done:
@@ -514,7 +502,7 @@ riscv_iommu::cmd_result riscv_iommu::cmd_iofence(const command& c)
     if (c.dw0 & IOFENCE_AV) {
         const uint64_t addr = field(c.dw1, 61, 0) << 2;
         unsigned char b[4];
-        put_le(b, c.dw0 >> 32, 4);
+        store_le(b, c.dw0 >> 32, 4);
         if (!mem_write(addr, b, 4))
             return cmd_result::mem_fault;
     }

@@ -5,19 +5,13 @@
 // and Untranslated DMA.
 #include "iommu/riscv_iommu.h"
 
+#include "common/endian.h"
+
 #include <algorithm>
 
 namespace prisim::iommu {
 
 namespace {
-
-uint64_t le64(const unsigned char* p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; --i)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 uint32_t device_id(const pcie::tlp_ext& ext)
 {
@@ -89,10 +83,10 @@ riscv_iommu::dc_result riscv_iommu::lookup_dc(uint32_t did)
         r.cause = CAUSE_DDT_LOAD_FAULT;
         return r;
     }
-    r.dc.tc = le64(b);
-    r.dc.iohgatp = le64(b + 8);
-    r.dc.ta = le64(b + 16);
-    r.dc.fsc = le64(b + 24);
+    r.dc.tc = load_le(b);
+    r.dc.iohgatp = load_le(b + 8);
+    r.dc.ta = load_le(b + 16);
+    r.dc.fsc = load_le(b + 24);
     if (!(r.dc.tc & TC_V)) {
         r.cause = CAUSE_DDT_INVALID;
         return r;
@@ -212,7 +206,7 @@ riscv_iommu::walk_result riscv_iommu::walk_sv39(uint64_t root_ppn, uint64_t iova
             w.status = walk_result::access_fault;
             return w;
         }
-        const uint64_t pte = le64(b);
+        const uint64_t pte = load_le(b);
         if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) ||
             (pte & (PTE_RESERVED | PTE_PBMT))) {
             w.status = walk_result::page_fault;

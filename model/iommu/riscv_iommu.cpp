@@ -4,6 +4,8 @@
 // memory helpers, statistics.
 #include "iommu/riscv_iommu.h"
 
+#include "common/endian.h"
+
 #include <cstdio>
 #include <cstring>
 #include <sstream>
@@ -17,20 +19,6 @@ std::string hex(uint64_t v)
     char b[24];
     std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
     return b;
-}
-
-uint64_t load_le(const unsigned char* p, unsigned len)
-{
-    uint64_t v = 0;
-    for (unsigned i = len; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-void store_le(unsigned char* p, uint64_t v, unsigned len)
-{
-    for (unsigned i = 0; i < len; ++i)
-        p[i] = static_cast<unsigned char>(v >> (8 * i));
 }
 
 bool is_msi_tbl(uint32_t off) { return off >= REG_MSI_CFG_TBL && off < REG_MSI_CFG_END; }
@@ -482,12 +470,14 @@ void riscv_iommu::pcie_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
 
 // ============================ memory helpers ============================
 
-bool riscv_iommu::mem_read(uint64_t addr, void* data, unsigned len)
+// One access of the IOMMU's own through `mem`: mem_latency plus what the
+// bus annotates. False on any error response (an access fault).
+bool riscv_iommu::mem_access(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, unsigned len)
 {
     tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_command(cmd);
     gp.set_address(addr);
-    gp.set_data_ptr(static_cast<unsigned char*>(data));
+    gp.set_data_ptr(data);
     gp.set_data_length(len);
     gp.set_streaming_width(len);
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
@@ -497,19 +487,16 @@ bool riscv_iommu::mem_read(uint64_t addr, void* data, unsigned len)
     return gp.is_response_ok();
 }
 
+bool riscv_iommu::mem_read(uint64_t addr, void* data, unsigned len)
+{
+    return mem_access(tlm::TLM_READ_COMMAND, addr, static_cast<unsigned char*>(data), len);
+}
+
 bool riscv_iommu::mem_write(uint64_t addr, const void* data, unsigned len)
 {
-    tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_WRITE_COMMAND);
-    gp.set_address(addr);
-    gp.set_data_ptr(static_cast<unsigned char*>(const_cast<void*>(data)));
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time d = m_p.mem_latency;
-    mem->b_transport(gp, d);
-    sc_core::wait(d);
-    return gp.is_response_ok();
+    // The target only reads the buffer of a write command.
+    return mem_access(tlm::TLM_WRITE_COMMAND, addr,
+                      static_cast<unsigned char*>(const_cast<void*>(data)), len);
 }
 
 void riscv_iommu::wait_cycles(unsigned n)

@@ -128,6 +128,7 @@ private:
     // ---------------- memory helpers ----------------
     // Blocking access through `mem`, waits for mem_latency + the annotated
     // delay. Returns false on an error response (access fault).
+    bool mem_access(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, unsigned len);
     bool mem_read(uint64_t addr, void* data, unsigned len);
     bool mem_write(uint64_t addr, const void* data, unsigned len);
     void wait_cycles(unsigned n);

@@ -28,6 +28,8 @@
 
 #include <tlm>
 
+#include "common/endian.h"
+
 namespace prisim::pcie {
 
 enum class tlp_kind : uint8_t {
@@ -155,15 +157,7 @@ inline uint64_t napot_size(uint64_t addr)
 }
 
 // Little-endian helpers for 8-byte payloads in gp data.
-inline uint64_t load_le64(const unsigned char* p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-    return v;
-}
-inline void store_le64(unsigned char* p, uint64_t v)
-{
-    for (int i = 0; i < 8; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
-}
+inline uint64_t load_le64(const unsigned char* p) { return prisim::load_le(p, 8); }
+inline void store_le64(unsigned char* p, uint64_t v) { prisim::store_le(p, v, 8); }
 
 } // namespace prisim::pcie

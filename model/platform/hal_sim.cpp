@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "common/endian.h"
 #include "platform/memory.h"
 #include "platform/params.h"
 
@@ -408,15 +409,13 @@ uint64_t sw_runtime::mmio_read(uint64_t addr, unsigned size)
     unsigned char buf[8] = {};
     if (!mmio_access(tlm::TLM_READ_COMMAND, addr, size, buf))
         return size == 8 ? ~0ull : 0xFFFFFFFFull; // a failed load reads all-ones
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; ++i) v |= uint64_t(buf[i]) << (8 * i);
-    return v;
+    return load_le(buf, size);
 }
 
 void sw_runtime::mmio_write(uint64_t addr, unsigned size, uint64_t val)
 {
     unsigned char buf[8];
-    for (unsigned i = 0; i < 8; ++i) buf[i] = static_cast<unsigned char>(val >> (8 * i));
+    store_le(buf, val);
     mmio_access(tlm::TLM_WRITE_COMMAND, addr, size, buf);
 }
 

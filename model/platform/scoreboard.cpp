@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "common/endian.h"
 #include "platform/machine.h"
 
 namespace prisim::platform {
@@ -224,9 +225,7 @@ uint64_t ld64(machine& m, uint64_t pa, bool& ok)
         ok = false;
         return 0;
     }
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-    return v;
+    return load_le(p);
 }
 } // namespace
 
@@ -247,8 +246,7 @@ void scoreboard::check_dma()
         fail(r, "iommu0: ddtp cannot be read through the debug port");
         return;
     }
-    uint64_t ddtp = 0;
-    for (int i = 7; i >= 0; --i) ddtp = (ddtp << 8) | buf[i];
+    const uint64_t ddtp = load_le(buf);
     const uint64_t checked_bytes_per_page = m_m.cfg().u64("device.bytes_per_page");
     uint64_t pages_checked = 0, bad = 0;
     if ((ddtp & 0xF) != 2) {

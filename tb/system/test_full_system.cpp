@@ -12,6 +12,7 @@
 
 #include <systemc>
 
+#include "common/endian.h"
 #include "platform/machine.h"
 #include "platform/params.h"
 #include "platform/scoreboard.h"
@@ -31,9 +32,7 @@ uint64_t ld64(uint64_t pa)
 {
     const uint8_t* p = g_m->mem().ptr(pa);
     assert_non_null(p);
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-    return v;
+    return prisim::load_le(p);
 }
 
 // Sv39 walk from the device context, 4 KiB leaves only (what the driver maps).
@@ -47,8 +46,7 @@ uint64_t translate(uint16_t rid, uint64_t iova)
     gp.set_data_length(8);
     gp.set_streaming_width(8);
     assert_int_equal(g_m->iommu().mmio.get_base_export()->transport_dbg(gp), 8);
-    uint64_t ddtp = 0;
-    for (int i = 7; i >= 0; --i) ddtp = (ddtp << 8) | b[i];
+    const uint64_t ddtp = prisim::load_le(b);
     uint64_t dc = (((ddtp >> 10) & ((1ull << 44) - 1)) << 12) + rid * 32ull;
     uint64_t fsc = ld64(dc + 0x18);
     assert_int_equal(fsc >> 60, 8); // Sv39
