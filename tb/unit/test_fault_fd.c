@@ -23,15 +23,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct world *w = *state;
-
-	world_fini(w);
-	free(w);
-	return 0;
-}
-
 static void test_read_espipe_and_empty(void **state)
 {
 	struct world *w = *state;
@@ -410,7 +401,7 @@ static void test_no_timeout_unbounded(void **state)
 	assert_int_equal(1000, fake_hal_stat(w->h, "sw.iommufd.groups_queued"));
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, world_teardown)
 
 int main(void)
 {

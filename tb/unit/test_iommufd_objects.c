@@ -19,15 +19,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct world *w = *state;
-
-	world_fini(w);
-	free(w);
-	return 0;
-}
-
 static int open_iommufd(struct world *w)
 {
 	w->iommufd = px_open(w->p, "/dev/iommu", PX_O_RDWR);
@@ -414,7 +405,7 @@ static void test_close_all_destroys_everything(void **state)
 	assert_int_equal(0, px_proc_create(w->k, &w->p));
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, world_teardown)
 
 int main(void)
 {

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "prisim/hw/pxdev.h"
@@ -60,6 +61,15 @@ void world_fini(struct world *w)
 	mock_iommu_destroy(w->m);
 	fake_hal_destroy(w->h);
 	memset(w, 0, sizeof(*w));
+}
+
+int world_teardown(void **state)
+{
+	struct world *w = *state;
+
+	world_fini(w);
+	free(w);
+	return 0;
 }
 
 int world_open_iommufd(struct world *w)

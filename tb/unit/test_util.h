@@ -64,6 +64,8 @@ struct world {
 /* Machine + kernel + process; asserts on failure. */
 void world_init(struct world *w, unsigned int ndev);
 void world_fini(struct world *w);
+/* cmocka teardown for a calloc'ed world in *state: world_fini + free. */
+int world_teardown(void **state);
 /* /dev/iommu, one IOAS, one fault queue. Return 0 or -errno. */
 int world_open_iommufd(struct world *w);
 /* Open vfio<i>, bind, allocate a HWPT (fault-capable if faultable), attach. */
