@@ -46,6 +46,12 @@ sw_runtime::sw_runtime(sc_core::sc_module_name name, const params& p, dram& mem,
     };
     for (int i = 0; i < HAL_COST__COUNT; ++i)
         m_cost[i] = sc_time(double(p.u64(keys[i])), SC_NS);
+    const std::string& dist = p.str("sw.cost.handler.dist");
+    m_handler_dist = dist == "exponential" ? dist_kind::exponential
+                   : dist == "lognormal"   ? dist_kind::lognormal
+                                           : dist_kind::fixed;
+    m_handler_mean_ns = double(p.u64("sw.cost.handler.mean_ns"));
+    m_handler_sigma = p.f64("sw.cost.handler.sigma");
     uint64_t s = p.u64("seed");
     for (auto& r : m_rng) r = splitmix64(s);
     SC_HAS_PROCESS(sw_runtime);
@@ -71,15 +77,14 @@ uint64_t sw_runtime::next_random()
 
 sc_time sw_runtime::sample_handler_service()
 {
-    const std::string& dist = m_params.str("sw.cost.handler.dist");
-    double mean = double(m_params.u64("sw.cost.handler.mean_ns"));
+    const double mean = m_handler_mean_ns;
     // u in (0, 1)
     auto unit = [this] { return (double(next_random() >> 11) + 0.5) / 9007199254740992.0; };
     double ns = mean;
-    if (dist == "exponential") {
+    if (m_handler_dist == dist_kind::exponential) {
         ns = -mean * std::log(unit());
-    } else if (dist == "lognormal") {
-        double sigma = m_params.f64("sw.cost.handler.sigma");
+    } else if (m_handler_dist == dist_kind::lognormal) {
+        const double sigma = m_handler_sigma;
         double z = std::sqrt(-2.0 * std::log(unit())) * std::cos(2.0 * 3.14159265358979323846 * unit());
         double mu = std::log(mean) - sigma * sigma / 2.0; // keeps the mean at `mean`
         ns = std::exp(mu + sigma * z);
