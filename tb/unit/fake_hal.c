@@ -12,7 +12,7 @@
 #define FAKE_MAX_IRQ    64u
 #define FAKE_MAX_DEV    32u
 #define FAKE_MAX_IOMMU  8u
-#define FAKE_CFG_SIZE   4096u
+#define FAKE_LOG_MAX    512u
 
 struct fake_kv {
 	char *key;
@@ -30,6 +30,9 @@ struct fake_irq {
 struct fake_pci {
 	struct hal_pci_dev_info info;
 	uint8_t cfg[FAKE_CFG_SIZE];
+	fake_cfg_read_fn cfg_rd;
+	fake_cfg_write_fn cfg_wr;
+	void *cfg_arg;
 };
 
 struct hal_task {
@@ -49,6 +52,7 @@ struct hal_mutex {
 };
 
 struct hal {
+	void *priv;
 	struct hal_iommu_info iommus[FAKE_MAX_IOMMU];
 	unsigned int nr_iommus;
 	struct fake_pci devs[FAKE_MAX_DEV];
@@ -85,12 +89,17 @@ struct hal {
 	unsigned int next_irq;
 
 	uint64_t now_ps;
+	uint64_t charged_ps;
+	uint64_t slept_ps;
 	uint64_t charges[HAL_COST__COUNT];
 	unsigned int wakeups;
 	void (*wait_hook)(void *arg);
 	void *wait_hook_arg;
+	void (*poll_hook)(void *arg);
+	void *poll_hook_arg;
 	unsigned int objects_live;
 	unsigned int log_count[HAL_LOG_ERROR + 1];
+	char last_log[HAL_LOG_ERROR + 1][FAKE_LOG_MAX];
 	bool verbose;
 };
 
@@ -160,6 +169,16 @@ void fake_hal_destroy(struct hal *h)
 	free(h);
 }
 
+void fake_hal_set_priv(struct hal *h, void *priv)
+{
+	h->priv = priv;
+}
+
+void *fake_hal_priv(struct hal *h)
+{
+	return h->priv;
+}
+
 /* ---- machine description ------------------------------------------------------ */
 
 unsigned int fake_hal_add_iommu(struct hal *h, hal_paddr_t base)
@@ -205,6 +224,25 @@ void fake_hal_cfg_set(struct hal *h, uint16_t rid, unsigned int off, unsigned in
 	memcpy(&d->cfg[off], &val, size);
 }
 
+uint8_t *fake_hal_cfg_space(struct hal *h, uint16_t rid)
+{
+	struct fake_pci *d = fake_find_pci(h, rid);
+
+	return d ? d->cfg : NULL;
+}
+
+void fake_hal_set_pci_cfg(struct hal *h, uint16_t rid, fake_cfg_read_fn rd, fake_cfg_write_fn wr,
+			  void *arg)
+{
+	struct fake_pci *d = fake_find_pci(h, rid);
+
+	if (!d)
+		fake_die("set_pci_cfg: no device %04x\n", rid);
+	d->cfg_rd = rd;
+	d->cfg_wr = wr;
+	d->cfg_arg = arg;
+}
+
 void fake_hal_set_mmio(struct hal *h, fake_mmio_read_fn rd, fake_mmio_write_fn wr, void *arg)
 {
 	h->mmio_rd = rd;
@@ -240,6 +278,8 @@ uint32_t hal_pci_cfg_read(struct hal *h, uint16_t rid, unsigned int off, unsigne
 	h->charges[HAL_COST_CFG_ACCESS]++;
 	if (!d || off + size > FAKE_CFG_SIZE)
 		return 0xffffffffu;
+	if (d->cfg_rd)
+		d->cfg_rd(d->cfg_arg, rid, off, size);
 	memcpy(&val, &d->cfg[off], size);
 	return val;
 }
@@ -250,8 +290,11 @@ void hal_pci_cfg_write(struct hal *h, uint16_t rid, unsigned int off, unsigned i
 	struct fake_pci *d = fake_find_pci(h, rid);
 
 	h->charges[HAL_COST_CFG_ACCESS]++;
-	if (d && off + size <= FAKE_CFG_SIZE)
-		memcpy(&d->cfg[off], &val, size);
+	if (!d || off + size > FAKE_CFG_SIZE)
+		return;
+	if (d->cfg_wr && d->cfg_wr(d->cfg_arg, rid, off, size, val))
+		return;
+	memcpy(&d->cfg[off], &val, size);
 }
 
 /* ---- params and stats ----------------------------------------------------------- */
@@ -492,7 +535,7 @@ int hal_msi_alloc(struct hal *h, unsigned int *irq, uint64_t *msi_addr, uint32_t
 	if (h->next_irq >= FAKE_MAX_IRQ)
 		return -ENOSPC;
 	*irq = h->next_irq++;
-	*msi_addr = 0xfee00000ull;
+	*msi_addr = FAKE_MSI_ADDR;
 	*msi_data = *irq;
 	return 0;
 }
@@ -501,8 +544,11 @@ int hal_request_threaded_irq(struct hal *h, unsigned int irq, hal_irq_fn hardirq
 			     hal_irq_fn thread_fn, void *arg, const char *name)
 {
 	(void)name;
-	if (irq >= FAKE_MAX_IRQ || h->irqs[irq].used)
+	/* the platform's codes: no handler or no such irq -EINVAL, taken -EBUSY */
+	if (irq >= FAKE_MAX_IRQ || (!hardirq && !thread_fn))
 		return -EINVAL;
+	if (h->irqs[irq].used)
+		return -EBUSY;
 	h->irqs[irq] = (struct fake_irq){ true, hardirq, thread_fn, arg };
 	return 0;
 }
@@ -513,19 +559,30 @@ void hal_free_irq(struct hal *h, unsigned int irq)
 		h->irqs[irq].used = false;
 }
 
-void fake_hal_raise_irq(struct hal *h, unsigned int irq)
+bool fake_hal_irq_requested(struct hal *h, unsigned int irq)
+{
+	return irq < FAKE_MAX_IRQ && h->irqs[irq].used;
+}
+
+bool fake_hal_raise_irq(struct hal *h, unsigned int irq)
 {
 	struct fake_irq *i;
 	enum hal_irq_ret ret = HAL_IRQ_WAKE_THREAD;
 
-	if (irq >= FAKE_MAX_IRQ || !h->irqs[irq].used)
-		return;
+	if (!fake_hal_irq_requested(h, irq))
+		return false;
 	i = &h->irqs[irq];
 	h->charges[HAL_COST_IRQ_ENTRY]++;
 	if (i->hardirq)
 		ret = i->hardirq(i->arg, irq);
 	if (ret == HAL_IRQ_WAKE_THREAD && i->thread_fn)
 		i->thread_fn(i->arg, irq);
+	return true;
+}
+
+bool fake_hal_msi_write(struct hal *h, uint64_t addr, uint32_t data)
+{
+	return addr == FAKE_MSI_ADDR && fake_hal_raise_irq(h, data);
 }
 
 /* ---- time and cost ------------------------------------------------------------------ */
@@ -542,14 +599,33 @@ void hal_charge(struct hal *h, enum hal_cost cost)
 	h->now_ps += FAKE_CHARGE_PS;
 }
 
+void fake_hal_set_poll_hook(struct hal *h, void (*fn)(void *arg), void *arg)
+{
+	h->poll_hook = fn;
+	h->poll_hook_arg = arg;
+}
+
 void hal_charge_ps(struct hal *h, uint64_t ps)
 {
 	h->now_ps += ps;
+	h->charged_ps += ps;
+	if (h->poll_hook)
+		h->poll_hook(h->poll_hook_arg);
 }
 
 uint64_t fake_hal_charges(struct hal *h, enum hal_cost cost)
 {
 	return (unsigned int)cost < HAL_COST__COUNT ? h->charges[cost] : 0;
+}
+
+uint64_t fake_hal_charged_ps(struct hal *h)
+{
+	return h->charged_ps;
+}
+
+uint64_t fake_hal_slept_ps(struct hal *h)
+{
+	return h->slept_ps;
 }
 
 /* ---- tasks, waits, locks --------------------------------------------------------------- */
@@ -591,6 +667,9 @@ struct hal_task *hal_current(struct hal *h)
 void hal_sleep_ps(struct hal *h, uint64_t delay_ps)
 {
 	h->now_ps += delay_ps;
+	h->slept_ps += delay_ps;
+	if (h->poll_hook)
+		h->poll_hook(h->poll_hook_arg);
 }
 
 struct hal_waitq *hal_waitq_create(struct hal *h)
@@ -703,8 +782,12 @@ void hal_log(struct hal *h, enum hal_log_level lvl, const char *fmt, ...)
 {
 	va_list ap;
 
-	if ((unsigned int)lvl <= HAL_LOG_ERROR)
+	if ((unsigned int)lvl <= HAL_LOG_ERROR) {
 		h->log_count[lvl]++;
+		va_start(ap, fmt);
+		vsnprintf(h->last_log[lvl], sizeof(h->last_log[lvl]), fmt, ap);
+		va_end(ap);
+	}
 	if (!h->verbose)
 		return;
 	va_start(ap, fmt);
@@ -715,6 +798,11 @@ void hal_log(struct hal *h, enum hal_log_level lvl, const char *fmt, ...)
 unsigned int fake_hal_log_count(struct hal *h, enum hal_log_level lvl)
 {
 	return (unsigned int)lvl <= HAL_LOG_ERROR ? h->log_count[lvl] : 0;
+}
+
+const char *fake_hal_last_log(struct hal *h, enum hal_log_level lvl)
+{
+	return (unsigned int)lvl <= HAL_LOG_ERROR ? h->last_log[lvl] : "";
 }
 
 void fake_hal_set_verbose(struct hal *h, bool verbose)

@@ -11,8 +11,12 @@
  *   = FAKE_DRAM_BASE + offset;
  * - params come from a table the test fills (an unknown key aborts, as on
  *   the platform); stats go to a table the test queries;
- * - hal_should_fail() fails the n-th call after fake_hal_fail_nth(h, n).
- * Time advances by FAKE_CHARGE_PS per hal_charge() and by hal_sleep_ps().
+ * - hal_should_fail() fails the n-th call after fake_hal_fail_nth(h, n);
+ * - an MSI is delivered when a fake device calls fake_hal_msi_write():
+ *   the hard handler, then (on HAL_IRQ_WAKE_THREAD) the thread, at once.
+ * Time advances by FAKE_CHARGE_PS per hal_charge() and by the amount given to
+ * hal_charge_ps() and hal_sleep_ps(); a poll hook lets fake hardware make
+ * progress while the software polls.
  */
 #ifndef PRISIM_TB_UNIT_FAKE_HAL_H
 #define PRISIM_TB_UNIT_FAKE_HAL_H
@@ -25,14 +29,31 @@
 #define FAKE_DRAM_BASE   0x80000000ull
 #define FAKE_DRAM_SIZE   (16u << 20)
 #define FAKE_CHARGE_PS   1000u
+#define FAKE_CFG_SIZE    4096u          /* config space of one PCI device */
+#define FAKE_MSI_ADDR    0xfee00000ull  /* every MSI: data = irq number */
 
 enum fake_task_mode { FAKE_TASK_NEVER, FAKE_TASK_SYNC };
 
 typedef uint64_t (*fake_mmio_read_fn)(void *arg, hal_paddr_t addr, unsigned int size);
 typedef void (*fake_mmio_write_fn)(void *arg, hal_paddr_t addr, uint64_t val, unsigned int size);
+/*
+ * Config-space hooks of one device, for registers with side effects or live
+ * values (plain bytes need none). The read hook runs before the bytes are
+ * read and may refresh them (fake_hal_cfg_space()); the write hook returns
+ * true when it consumed the write, false to have val stored as is.
+ */
+typedef void (*fake_cfg_read_fn)(void *arg, uint16_t rid, unsigned int off, unsigned int size);
+typedef bool (*fake_cfg_write_fn)(void *arg, uint16_t rid, unsigned int off, unsigned int size,
+				  uint32_t val);
 
 struct hal *fake_hal_create(void);
 void fake_hal_destroy(struct hal *h);
+/*
+ * One pointer of the test's own, for code that gets only the struct hal *
+ * (e.g. stubs of the layers above the code under test).
+ */
+void fake_hal_set_priv(struct hal *h, void *priv);
+void *fake_hal_priv(struct hal *h);
 
 /* Machine description */
 unsigned int fake_hal_add_iommu(struct hal *h, hal_paddr_t base);
@@ -41,6 +62,11 @@ unsigned int fake_hal_add_pci_dev(struct hal *h, uint16_t rid, unsigned int iomm
 /* Set bytes of a device's config space directly (no cost, no callback). */
 void fake_hal_cfg_set(struct hal *h, uint16_t rid, unsigned int off, unsigned int size,
 		      uint32_t val);
+/* The FAKE_CFG_SIZE bytes of a device's config space, or NULL if no such rid. */
+uint8_t *fake_hal_cfg_space(struct hal *h, uint16_t rid);
+/* Install config-space hooks for the device at rid (NULL: none). */
+void fake_hal_set_pci_cfg(struct hal *h, uint16_t rid, fake_cfg_read_fn rd, fake_cfg_write_fn wr,
+			  void *arg);
 void fake_hal_set_mmio(struct hal *h, fake_mmio_read_fn rd, fake_mmio_write_fn wr, void *arg);
 
 /* Params and stats */
@@ -61,7 +87,18 @@ const char *fake_hal_failed_site(struct hal *h);
 /* Tasks, IRQs, waits */
 void fake_hal_set_task_mode(struct hal *h, enum fake_task_mode mode);
 unsigned int fake_hal_task_count(struct hal *h);
-void fake_hal_raise_irq(struct hal *h, unsigned int irq);
+/*
+ * Run the handlers of irq now (hard handler, then the thread on
+ * HAL_IRQ_WAKE_THREAD), counting one HAL_COST_IRQ_ENTRY. False, and nothing
+ * runs, if irq is not requested.
+ */
+bool fake_hal_raise_irq(struct hal *h, unsigned int irq);
+/*
+ * A device's MSI write: raises irq data if addr is FAKE_MSI_ADDR (as
+ * hal_msi_alloc() hands out). False if the write raised nothing.
+ */
+bool fake_hal_msi_write(struct hal *h, uint64_t addr, uint32_t data);
+bool fake_hal_irq_requested(struct hal *h, unsigned int irq);
 unsigned int fake_hal_wakeups(struct hal *h);
 /*
  * Run fn(arg) once, the next time a task would block in hal_wait_event()
@@ -70,12 +107,22 @@ unsigned int fake_hal_wakeups(struct hal *h);
  * holds; otherwise -ETIMEDOUT (on the platform: a lost wake-up).
  */
 void fake_hal_set_wait_hook(struct hal *h, void (*fn)(void *arg), void *arg);
+/*
+ * Run fn(arg) after every hal_charge_ps() and hal_sleep_ps(), once the time
+ * has advanced: the caller polls or sleeps, so fake hardware and interrupt
+ * handlers may make progress meanwhile (NULL: none).
+ */
+void fake_hal_set_poll_hook(struct hal *h, void (*fn)(void *arg), void *arg);
 
 /* Accounting */
 uint64_t fake_hal_charges(struct hal *h, enum hal_cost cost);
+uint64_t fake_hal_charged_ps(struct hal *h);        /* sum of hal_charge_ps() */
+uint64_t fake_hal_slept_ps(struct hal *h);          /* sum of hal_sleep_ps() */
 unsigned int fake_hal_dma_live(struct hal *h);      /* pages allocated */
 unsigned int fake_hal_objects_live(struct hal *h);  /* waitqs + mutexes */
 unsigned int fake_hal_log_count(struct hal *h, enum hal_log_level lvl);
+/* The last message logged at lvl ("" if none), truncated to 511 characters. */
+const char *fake_hal_last_log(struct hal *h, enum hal_log_level lvl);
 void fake_hal_set_verbose(struct hal *h, bool verbose);
 
 #endif /* PRISIM_TB_UNIT_FAKE_HAL_H */

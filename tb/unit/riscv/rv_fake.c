@@ -5,23 +5,25 @@
  * The fake IOMMU is deliberately small: registers hold what is written
  * (with the W1C/WARL rules the driver depends on), xqon follows xqen, and
  * a cqt write executes the commands at once (IOFENCE.C stores its DATA,
- * reserved opcodes set cmd_ill and stop the queue). Tests inspect the
- * executed commands, the MMIO trace, DRAM and the statistics.
+ * reserved opcodes set cmd_ill and stop the queue). It reaches DRAM, MSIs
+ * and time through the fake HAL, like the model's IOMMU reaches them
+ * through the platform. Tests inspect the executed commands, the MMIO
+ * trace, DRAM and the fake HAL's statistics and logs.
  */
 #include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cmocka.h>
+
 #include "rv_fake.h"
 
-struct hal_mutex {
-	bool held;
-};
-
 struct iopf_queue {
-	struct hal *h;
+	struct rv_fake *rv;
 };
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -43,13 +45,6 @@ static void rv_le_store(uint8_t *p, uint64_t v, unsigned int n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-void *rv_fake_phys(struct hal *h, hal_paddr_t pa)
-{
-	if (pa < RV_FAKE_DRAM_BASE || pa >= RV_FAKE_DRAM_BASE + RV_FAKE_DRAM_SIZE)
-		return NULL;
-	return h->dram + (pa - RV_FAKE_DRAM_BASE);
-}
-
 static uint32_t rv_qmask(uint64_t qb)
 {
 	return (uint32_t)((UINT64_C(1) << ((qb & 0x1F) + 1)) - 1);
@@ -60,133 +55,64 @@ static hal_paddr_t rv_qbase(uint64_t qb)
 	return RV_FIELD_GET(RISCV_IOMMU_QUEUE_PPN, qb) << 12;
 }
 
-static void rv_trace(struct hal *h, bool write, unsigned int off, unsigned int size, uint64_t v)
+static void rv_trace(struct rv_fake *rv, bool write, unsigned int off, unsigned int size,
+		     uint64_t v)
 {
-	if (h->ntrace < RV_FAKE_MAX_TRACE)
-		h->trace[h->ntrace++] = (struct rv_fake_trace){ write, off, size, v };
+	if (rv->ntrace < RV_FAKE_MAX_TRACE)
+		rv->trace[rv->ntrace++] = (struct rv_fake_trace){ write, off, size, v };
 }
 
-/* ---- machine ------------------------------------------------------------- */
-
-struct hal *rv_fake_create(void)
-{
-	struct hal *h = calloc(1, sizeof(*h));
-
-	if (!h)
-		abort();
-	h->dram = calloc(1, RV_FAKE_DRAM_SIZE);
-	if (!h->dram)
-		abort();
-	h->iommu.caps = RISCV_IOMMU_VERSION_1_0 | RISCV_IOMMU_CAPABILITIES_SV39 |
-			RISCV_IOMMU_CAPABILITIES_SV48 | RISCV_IOMMU_CAPABILITIES_ATS |
-			RV_FIELD_PREP(RISCV_IOMMU_CAPABILITIES_PAS, 46);
-	h->iommu.icvec_mask = 0xFFFF;
-	h->iommu.max_log2sz = 20;
-	h->param_cq_log2sz = 6;
-	h->param_fq_log2sz = 4;
-	h->param_pq_log2sz = 3;
-	h->param_pri_alloc_max = 32;
-	h->param_pq_head_per_record = 0;
-	h->next_irq = 1;
-	return h;
-}
-
-void rv_fake_destroy(struct hal *h)
-{
-	free(h->dram);
-	free(h);
-}
-
-struct rv_fake_pci *rv_fake_pci_get(struct hal *h, uint16_t rid)
+int rv_fake_trace_find(struct rv_fake *rv, unsigned int from, bool write, unsigned int off)
 {
 	unsigned int i;
 
-	for (i = 0; i < RV_FAKE_MAX_PCI; i++)
-		if (h->pci[i].present && h->pci[i].rid == rid)
-			return &h->pci[i];
-	return NULL;
+	for (i = from; i < rv->ntrace; i++)
+		if (rv->trace[i].write == write && rv->trace[i].off == off)
+			return (int)i;
+	return -1;
 }
 
-struct rv_fake_pci *rv_fake_add_pci(struct hal *h, uint16_t rid, uint32_t pri_capacity)
+unsigned int rv_fake_count_cmds(struct rv_fake *rv, unsigned int opcode, unsigned int func)
 {
-	unsigned int i;
+	unsigned int i, n = 0;
 
-	for (i = 0; i < RV_FAKE_MAX_PCI; i++) {
-		struct rv_fake_pci *f = &h->pci[i];
-
-		if (f->present)
-			continue;
-		memset(f, 0, sizeof(*f));
-		f->present = true;
-		f->rid = rid;
-		/* ATS -> PRI -> PASID, like pxdev */
-		rv_le_store(&f->cfg[0x100], 0x0Fu | (1u << 16) | (0x110u << 20), 4);
-		rv_le_store(&f->cfg[0x110], 0x13u | (1u << 16) | (0x120u << 20), 4);
-		rv_le_store(&f->cfg[0x120], 0x1Bu | (1u << 16), 4);
-		rv_le_store(&f->cfg[0x118], pri_capacity, 4);
-		return f;
-	}
-	abort();
+	for (i = 0; i < rv->iommu.ncmds; i++)
+		if (RV_FIELD_GET(RISCV_IOMMU_CMD_OPCODE, rv->iommu.cmds[i].dword0) == opcode &&
+		    RV_FIELD_GET(RISCV_IOMMU_CMD_FUNC, rv->iommu.cmds[i].dword0) == func)
+			n++;
+	return n;
 }
 
-void rv_fake_device_init(struct hal *h, struct device *dev, uint16_t rid,
+void rv_fake_device_init(struct rv_fake *rv, struct device *dev, uint16_t rid,
 			 struct iommu_device *iommu)
 {
 	memset(dev, 0, sizeof(*dev));
-	dev->hal = h;
+	dev->hal = rv->hal;
 	dev->rid = rid;
 	snprintf(dev->name, sizeof(dev->name), "00:%02x.%x", (rid >> 3) & 0x1F, rid & 7);
 	dev->iommu = iommu;
 	INIT_LIST_HEAD(&dev->attach_handles);
 }
 
-uint64_t rv_fake_stat(struct hal *h, const char *name)
-{
-	unsigned int i;
+/* ---- fake IOMMU: queues and interrupts ------------------------------------- */
 
-	for (i = 0; i < h->nstats; i++)
-		if (!strcmp(h->stats[i].name, name))
-			return h->stats[i].value;
-	return 0;
+void rv_fake_run_irq(struct rv_fake *rv, unsigned int vec)
+{
+	struct rv_fake_iommu *f = &rv->iommu;
+
+	if (vec >= RISCV_IOMMU_MSI_VECTORS)
+		fail_msg("rv_fake: vector %u out of range", vec);
+	else if (f->msi_ctl[vec] & RISCV_IOMMU_MSI_VEC_CTL_M)
+		fail_msg("rv_fake: vector %u is masked", vec);
+	else if (!fake_hal_msi_write(rv->hal, f->msi_addr[vec], f->msi_data[vec]))
+		fail_msg("rv_fake: MSI of vector %u (%#llx <- %u) raised no requested irq", vec,
+			 (unsigned long long)f->msi_addr[vec], f->msi_data[vec]);
 }
 
-int rv_fake_trace_find(struct hal *h, unsigned int from, bool write, unsigned int off)
+void rv_fake_pq_push(struct rv_fake *rv, uint64_t hdr, uint64_t payload)
 {
-	unsigned int i;
-
-	for (i = from; i < h->ntrace; i++)
-		if (h->trace[i].write == write && h->trace[i].off == off)
-			return (int)i;
-	return -1;
-}
-
-unsigned int rv_fake_count_cmds(struct hal *h, unsigned int opcode, unsigned int func)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < h->iommu.ncmds; i++)
-		if (RV_FIELD_GET(RISCV_IOMMU_CMD_OPCODE, h->iommu.cmds[i].dword0) == opcode &&
-		    RV_FIELD_GET(RISCV_IOMMU_CMD_FUNC, h->iommu.cmds[i].dword0) == func)
-			n++;
-	return n;
-}
-
-void rv_fake_run_irq(struct hal *h, unsigned int vec)
-{
-	unsigned int irq = h->iommu.msi_data[vec];
-	struct rv_fake_irq *d;
-
-	if (irq >= RV_FAKE_MAX_IRQS || !h->irqs[irq].used)
-		abort();
-	d = &h->irqs[irq];
-	if (d->hard(d->arg, irq) == HAL_IRQ_WAKE_THREAD)
-		d->thread(d->arg, irq);
-}
-
-void rv_fake_pq_push(struct hal *h, uint64_t hdr, uint64_t payload)
-{
-	struct rv_fake_iommu *f = &h->iommu;
-	uint8_t *rec = rv_fake_phys(h, rv_qbase(f->pqb) + (uint64_t)f->pqt * 16);
+	struct rv_fake_iommu *f = &rv->iommu;
+	uint8_t *rec = hal_phys_to_virt(rv->hal, rv_qbase(f->pqb) + (uint64_t)f->pqt * 16);
 
 	rv_le_store(rec, hdr, 8);
 	rv_le_store(rec + 8, payload, 8);
@@ -194,10 +120,10 @@ void rv_fake_pq_push(struct hal *h, uint64_t hdr, uint64_t payload)
 	f->ipsr |= (uint32_t)RISCV_IOMMU_IPSR_PIP;
 }
 
-void rv_fake_fq_push(struct hal *h, uint64_t hdr, uint64_t iotval)
+void rv_fake_fq_push(struct rv_fake *rv, uint64_t hdr, uint64_t iotval)
 {
-	struct rv_fake_iommu *f = &h->iommu;
-	uint8_t *rec = rv_fake_phys(h, rv_qbase(f->fqb) + (uint64_t)f->fqt * 32);
+	struct rv_fake_iommu *f = &rv->iommu;
+	uint8_t *rec = hal_phys_to_virt(rv->hal, rv_qbase(f->fqb) + (uint64_t)f->fqt * 32);
 
 	memset(rec, 0, 32);
 	rv_le_store(rec, hdr, 8);
@@ -205,8 +131,6 @@ void rv_fake_fq_push(struct hal *h, uint64_t hdr, uint64_t iotval)
 	f->fqt = (f->fqt + 1) & rv_qmask(f->fqb);
 	f->ipsr |= (uint32_t)RISCV_IOMMU_IPSR_FIP;
 }
-
-/* ---- fake IOMMU ---------------------------------------------------------- */
 
 static bool rv_cmd_illegal(const struct riscv_iommu_command *c)
 {
@@ -227,9 +151,10 @@ static bool rv_cmd_illegal(const struct riscv_iommu_command *c)
 	}
 }
 
-void rv_fake_cq_run(struct hal *h)
+void rv_fake_cq_run(struct rv_fake *rv)
 {
-	struct rv_fake_iommu *f = &h->iommu;
+	struct rv_fake_iommu *f = &rv->iommu;
+	struct hal *h = rv->hal;
 	uint32_t mask = rv_qmask(f->cqb);
 
 	if (f->cq_force_ill && f->cqh != f->cqt && (f->cqcsr & RISCV_IOMMU_CQCSR_CQEN))
@@ -237,7 +162,7 @@ void rv_fake_cq_run(struct hal *h)
 	while (f->cqh != f->cqt && (f->cqcsr & RISCV_IOMMU_CQCSR_CQEN) &&
 	       !(f->cqcsr & (RISCV_IOMMU_CQCSR_CMD_ILL | RISCV_IOMMU_CQCSR_CQMF |
 			     RISCV_IOMMU_CQCSR_CMD_TO))) {
-		const uint8_t *p = rv_fake_phys(h, rv_qbase(f->cqb) + (uint64_t)f->cqh * 16);
+		const uint8_t *p = hal_phys_to_virt(h, rv_qbase(f->cqb) + (uint64_t)f->cqh * 16);
 		struct riscv_iommu_command c;
 
 		if (!p) {
@@ -255,10 +180,9 @@ void rv_fake_cq_run(struct hal *h)
 			if (RV_FIELD_GET(RISCV_IOMMU_CMD_OPCODE, c.dword0) ==
 				    RISCV_IOMMU_CMD_IODIR_OPCODE &&
 			    (c.dword0 & RISCV_IOMMU_CMD_IODIR_DV)) {
-				const uint8_t *dc = rv_fake_phys(h, (RV_FIELD_GET(RISCV_IOMMU_DDTP_PPN,
-										 f->ddtp) << 12) +
-								 RV_FIELD_GET(RISCV_IOMMU_CMD_IODIR_DID,
-									      c.dword0) * 32);
+				hal_paddr_t ddt = RV_FIELD_GET(RISCV_IOMMU_DDTP_PPN, f->ddtp) << 12;
+				uint64_t did = RV_FIELD_GET(RISCV_IOMMU_CMD_IODIR_DID, c.dword0);
+				const uint8_t *dc = hal_phys_to_virt(h, ddt + did * 32);
 
 				f->dc_tc_seen[f->ncmds] = dc ? rv_le_load(dc, 8) : ~UINT64_C(0);
 			}
@@ -266,8 +190,8 @@ void rv_fake_cq_run(struct hal *h)
 		}
 		if (RV_FIELD_GET(RISCV_IOMMU_CMD_OPCODE, c.dword0) == RISCV_IOMMU_CMD_IOFENCE_OPCODE &&
 		    (c.dword0 & RISCV_IOMMU_CMD_IOFENCE_AV) && !f->fence_ignore) {
-			uint8_t *w = rv_fake_phys(h, RV_FIELD_GET(RISCV_IOMMU_CMD_IOFENCE_ADDR,
-								  c.dword1) << 2);
+			hal_paddr_t addr = RV_FIELD_GET(RISCV_IOMMU_CMD_IOFENCE_ADDR, c.dword1) << 2;
+			uint8_t *w = hal_phys_to_virt(h, addr);
 
 			if (!w) {
 				f->cqcsr |= (uint32_t)RISCV_IOMMU_CQCSR_CQMF;
@@ -282,6 +206,28 @@ void rv_fake_cq_run(struct hal *h)
 			 RISCV_IOMMU_CQCSR_CMD_TO)))
 		f->ipsr |= (uint32_t)RISCV_IOMMU_IPSR_CIP;
 }
+
+/*
+ * Poll hook of the fake HAL: a poll interval passed (hal_charge_ps() or
+ * hal_sleep_ps()), so the fake hardware may make progress.
+ */
+static void rv_fake_poll_tick(void *arg)
+{
+	struct rv_fake *rv = arg;
+
+	if (rv->iommu.cq_hold && rv->iommu.cq_run_after_polls &&
+	    --rv->iommu.cq_run_after_polls == 0)
+		rv_fake_cq_run(rv);
+	/* the CQ interrupt thread gets the CPU while a poller waits */
+	if (rv->irq_on_poll && (rv->iommu.ipsr & RISCV_IOMMU_IPSR_CIP) && !rv->in_irq) {
+		rv->in_irq = true;
+		rv_fake_run_irq(rv, (unsigned int)RV_FIELD_GET(RISCV_IOMMU_ICVEC_CIV,
+							       rv->iommu.icvec));
+		rv->in_irq = false;
+	}
+}
+
+/* ---- fake IOMMU: registers --------------------------------------------------- */
 
 static uint64_t rv_queue_base_write(struct rv_fake_iommu *f, uint64_t v)
 {
@@ -310,10 +256,19 @@ static uint32_t rv_csr_write(uint32_t old, uint32_t v, uint32_t errs)
 	       (v & (uint32_t)(RISCV_IOMMU_QUEUE_ENABLE | RISCV_IOMMU_QUEUE_INTR_ENABLE));
 }
 
-static uint64_t rv_mmio_read(struct hal *h, hal_paddr_t addr, unsigned int size)
+static unsigned int rv_reg_off(hal_paddr_t addr)
 {
-	struct rv_fake_iommu *f = &h->iommu;
-	unsigned int off = (unsigned int)(addr - RV_FAKE_IOMMU_BASE);
+	if (addr < RV_FAKE_IOMMU_BASE || addr - RV_FAKE_IOMMU_BASE >= 4096)
+		fail_msg("rv_fake: MMIO at %#llx is outside the IOMMU's register page",
+			 (unsigned long long)addr);
+	return (unsigned int)(addr - RV_FAKE_IOMMU_BASE);
+}
+
+static uint64_t rv_mmio_read(void *arg, hal_paddr_t addr, unsigned int size)
+{
+	struct rv_fake *rv = arg;
+	struct rv_fake_iommu *f = &rv->iommu;
+	unsigned int off = rv_reg_off(addr);
 	uint64_t v = 0;
 
 	switch (off) {
@@ -348,19 +303,20 @@ static uint64_t rv_mmio_read(struct hal *h, hal_paddr_t addr, unsigned int size)
 	}
 	if (size == 4)
 		v &= 0xFFFFFFFFu;
-	rv_trace(h, false, off, size, v);
+	rv_trace(rv, false, off, size, v);
 	return v;
 }
 
-static void rv_mmio_write(struct hal *h, hal_paddr_t addr, unsigned int size, uint64_t v)
+static void rv_mmio_write(void *arg, hal_paddr_t addr, uint64_t v, unsigned int size)
 {
-	struct rv_fake_iommu *f = &h->iommu;
-	unsigned int off = (unsigned int)(addr - RV_FAKE_IOMMU_BASE);
+	struct rv_fake *rv = arg;
+	struct rv_fake_iommu *f = &rv->iommu;
+	unsigned int off = rv_reg_off(addr);
 	const uint32_t cq_errs = (uint32_t)(RISCV_IOMMU_CQCSR_CQMF | RISCV_IOMMU_CQCSR_CMD_TO |
 					    RISCV_IOMMU_CQCSR_CMD_ILL);
 	const uint32_t q_errs = (uint32_t)(RISCV_IOMMU_PQCSR_PQMF | RISCV_IOMMU_PQCSR_PQOF);
 
-	rv_trace(h, true, off, size, v);
+	rv_trace(rv, true, off, size, v);
 	switch (off) {
 	case RISCV_IOMMU_REG_FCTL: f->fctl = 0; break; /* BE/WSI/GXL read-only 0 */
 	case RISCV_IOMMU_REG_DDTP: f->ddtp = v & (RISCV_IOMMU_DDTP_PPN | RISCV_IOMMU_DDTP_IOMMU_MODE); break;
@@ -371,7 +327,7 @@ static void rv_mmio_write(struct hal *h, hal_paddr_t addr, unsigned int size, ui
 		f->cqt = (uint32_t)v & rv_qmask(f->cqb);
 		f->cqt_writes++;
 		if (!f->cq_hold)
-			rv_fake_cq_run(h);
+			rv_fake_cq_run(rv);
 		break;
 	case RISCV_IOMMU_REG_FQH: f->fqh = (uint32_t)v & rv_qmask(f->fqb); f->fqh_writes++; break;
 	case RISCV_IOMMU_REG_PQH: f->pqh = (uint32_t)v & rv_qmask(f->pqb); f->pqh_writes++; break;
@@ -382,7 +338,7 @@ static void rv_mmio_write(struct hal *h, hal_paddr_t addr, unsigned int size, ui
 		if (!(old & RISCV_IOMMU_CQCSR_CQEN) && (v & RISCV_IOMMU_CQCSR_CQEN))
 			f->cqh = 0;
 		if (!f->cq_hold)
-			rv_fake_cq_run(h);
+			rv_fake_cq_run(rv);
 		break;
 	}
 	case RISCV_IOMMU_REG_FQCSR: {
@@ -417,39 +373,17 @@ static void rv_mmio_write(struct hal *h, hal_paddr_t addr, unsigned int size, ui
 	}
 }
 
-/* ---- HAL ------------------------------------------------------------------ */
+/* ---- fake PCI functions ------------------------------------------------------ */
 
-unsigned int hal_iommu_count(struct hal *h)
+/* PRI Status reflects the function's state (Stopped, PRG Response PASID Required). */
+static void rv_pci_cfg_read(void *arg, uint16_t rid, unsigned int off, unsigned int size)
 {
-	(void)h;
-	return 1;
-}
-
-const struct hal_iommu_info *hal_iommu(struct hal *h, unsigned int idx)
-{
-	static const struct hal_iommu_info info = { RV_FAKE_IOMMU_BASE, 0 };
-
-	(void)h;
-	return idx == 0 ? &info : NULL;
-}
-
-unsigned int hal_pci_dev_count(struct hal *h)
-{
-	(void)h;
-	return 0;
-}
-
-const struct hal_pci_dev_info *hal_pci_dev(struct hal *h, unsigned int idx)
-{
-	(void)h;
-	(void)idx;
-	return NULL;
-}
-
-static void rv_pci_refresh(struct rv_fake_pci *f)
-{
+	struct rv_fake_pci *f = arg;
 	uint16_t sta = 0;
 
+	(void)rid;
+	(void)off;
+	(void)size;
 	if (f->prpr)
 		sta |= 0x8000;
 	if (!f->pri_enable && !f->outstanding)
@@ -457,327 +391,114 @@ static void rv_pci_refresh(struct rv_fake_pci *f)
 	rv_le_store(&f->cfg[0x116], sta, 2);
 }
 
-uint32_t hal_pci_cfg_read(struct hal *h, uint16_t rid, unsigned int off, unsigned int size)
+static bool rv_pci_cfg_write(void *arg, uint16_t rid, unsigned int off, unsigned int size,
+			     uint32_t val)
 {
-	struct rv_fake_pci *f = rv_fake_pci_get(h, rid);
+	struct rv_fake_pci *f = arg;
 
-	h->charges[HAL_COST_CFG_ACCESS]++;
-	if (!f || off + size > 4096)
-		return 0xFFFFFFFFu;
-	rv_pci_refresh(f);
-	return (uint32_t)rv_le_load(&f->cfg[off], size);
-}
-
-void hal_pci_cfg_write(struct hal *h, uint16_t rid, unsigned int off, unsigned int size,
-		       uint32_t val)
-{
-	struct rv_fake_pci *f = rv_fake_pci_get(h, rid);
-
-	h->charges[HAL_COST_CFG_ACCESS]++;
-	if (!f || off + size > 4096)
-		return;
+	(void)rid;
+	(void)size;
 	if (off == 0x114) { /* PRI control */
 		if (val & 2)
 			f->resets++;
 		if ((val & 1) && !f->pri_enable)
-			f->cmds_at_enable = h->iommu.ncmds;
+			f->cmds_at_enable = f->rv->iommu.ncmds;
 		f->pri_enable = val & 1;
 		rv_le_store(&f->cfg[off], val & 1, 2);
-		return;
+		return true;
 	}
-	if (off >= 0x116 && off < 0x11C) /* status (W1C, ignored) and capacity: RO */
-		return;
-	rv_le_store(&f->cfg[off], val, size);
+	/* status (W1C, ignored) and capacity: RO */
+	return off >= 0x116 && off < 0x11C;
 }
 
-uint64_t hal_param_u64(struct hal *h, const char *key)
-{
-	if (!strcmp(key, "sw.driver.cq_log2sz"))
-		return h->param_cq_log2sz;
-	if (!strcmp(key, "sw.driver.fq_log2sz"))
-		return h->param_fq_log2sz;
-	if (!strcmp(key, "sw.driver.pq_log2sz"))
-		return h->param_pq_log2sz;
-	if (!strcmp(key, "sw.driver.pri_alloc_max"))
-		return h->param_pri_alloc_max;
-	if (!strcmp(key, "sw.driver.pq_head_per_record"))
-		return h->param_pq_head_per_record;
-	fprintf(stderr, "rv_fake: unknown parameter %s\n", key);
-	abort();
-}
-
-const char *hal_param_str(struct hal *h, const char *key)
-{
-	(void)h;
-	fprintf(stderr, "rv_fake: unknown parameter %s\n", key);
-	abort();
-}
-
-uint32_t hal_mmio_read32(struct hal *h, hal_paddr_t addr)
-{
-	return (uint32_t)rv_mmio_read(h, addr, 4);
-}
-
-uint64_t hal_mmio_read64(struct hal *h, hal_paddr_t addr)
-{
-	return rv_mmio_read(h, addr, 8);
-}
-
-void hal_mmio_write32(struct hal *h, hal_paddr_t addr, uint32_t val)
-{
-	rv_mmio_write(h, addr, 4, val);
-}
-
-void hal_mmio_write64(struct hal *h, hal_paddr_t addr, uint64_t val)
-{
-	rv_mmio_write(h, addr, 8, val);
-}
-
-void *hal_dma_alloc(struct hal *h, size_t size, size_t align, hal_paddr_t *pa)
-{
-	size_t start;
-
-	if (align < 8)
-		align = 8;
-	start = (h->brk + align - 1) & ~(align - 1);
-	if (start + size > RV_FAKE_DRAM_SIZE)
-		return NULL;
-	h->brk = start + size;
-	memset(h->dram + start, 0, size);
-	*pa = RV_FAKE_DRAM_BASE + start;
-	return h->dram + start;
-}
-
-void hal_dma_free(struct hal *h, void *cpu, size_t size)
-{
-	uint8_t *p = cpu;
-
-	if (p < h->dram || p + size > h->dram + RV_FAKE_DRAM_SIZE)
-		abort(); /* freeing something that is not DRAM */
-}
-
-void *hal_phys_to_virt(struct hal *h, hal_paddr_t pa)
-{
-	return rv_fake_phys(h, pa);
-}
-
-hal_paddr_t hal_virt_to_phys(struct hal *h, const void *cpu)
-{
-	return RV_FAKE_DRAM_BASE + (hal_paddr_t)((const uint8_t *)cpu - h->dram);
-}
-
-void hal_wmb(struct hal *h)
-{
-	(void)h;
-}
-
-void hal_rmb(struct hal *h)
-{
-	(void)h;
-}
-
-void hal_mb(struct hal *h)
-{
-	(void)h;
-}
-
-int hal_msi_alloc(struct hal *h, unsigned int *irq, uint64_t *msi_addr, uint32_t *msi_data)
-{
-	if (h->next_irq >= RV_FAKE_MAX_IRQS)
-		return -ENOSPC;
-	*irq = h->next_irq++;
-	*msi_addr = RV_FAKE_MSI_ADDR;
-	*msi_data = *irq;
-	return 0;
-}
-
-int hal_request_threaded_irq(struct hal *h, unsigned int irq, hal_irq_fn hardirq,
-			     hal_irq_fn thread_fn, void *arg, const char *name)
-{
-	struct rv_fake_irq *d;
-
-	if (irq >= RV_FAKE_MAX_IRQS || h->irqs[irq].used)
-		return -EBUSY;
-	d = &h->irqs[irq];
-	d->used = true;
-	d->hard = hardirq;
-	d->thread = thread_fn;
-	d->arg = arg;
-	snprintf(d->name, sizeof(d->name), "%s", name);
-	return 0;
-}
-
-void hal_free_irq(struct hal *h, unsigned int irq)
-{
-	if (irq < RV_FAKE_MAX_IRQS)
-		h->irqs[irq].used = false;
-}
-
-uint64_t hal_now_ps(struct hal *h)
-{
-	return h->now_ps;
-}
-
-void hal_charge(struct hal *h, enum hal_cost cost)
-{
-	h->charges[cost]++;
-	h->now_ps += 1000;
-}
-
-/* A poll interval passed: the fake hardware may make progress. */
-static void rv_fake_poll_tick(struct hal *h)
-{
-	if (h->iommu.cq_hold && h->iommu.cq_run_after_polls &&
-	    --h->iommu.cq_run_after_polls == 0)
-		rv_fake_cq_run(h);
-	/* the CQ interrupt thread gets the CPU while a poller waits */
-	if (h->irq_on_poll && (h->iommu.ipsr & RISCV_IOMMU_IPSR_CIP) && !h->in_irq) {
-		h->in_irq = true;
-		rv_fake_run_irq(h, (unsigned int)RV_FIELD_GET(RISCV_IOMMU_ICVEC_CIV, h->iommu.icvec));
-		h->in_irq = false;
-	}
-}
-
-void hal_charge_ps(struct hal *h, uint64_t ps)
-{
-	h->charged_ps += ps;
-	h->now_ps += ps;
-	rv_fake_poll_tick(h);
-}
-
-struct hal_task *hal_task_create(struct hal *h, enum hal_task_kind kind, const char *name,
-				 void (*fn)(void *arg), void *arg)
-{
-	(void)h;
-	(void)kind;
-	(void)name;
-	(void)fn;
-	(void)arg;
-	return NULL;
-}
-
-struct hal_task *hal_current(struct hal *h)
-{
-	(void)h;
-	return NULL;
-}
-
-void hal_sleep_ps(struct hal *h, uint64_t delay_ps)
-{
-	h->slept_ps += delay_ps;
-	h->now_ps += delay_ps;
-	rv_fake_poll_tick(h);
-}
-
-struct hal_waitq *hal_waitq_create(struct hal *h)
-{
-	(void)h;
-	return NULL;
-}
-
-void hal_waitq_destroy(struct hal_waitq *wq)
-{
-	(void)wq;
-}
-
-int hal_wait_event(struct hal_waitq *wq, bool (*cond)(void *arg), void *arg, uint64_t timeout_ps)
-{
-	(void)wq;
-	(void)timeout_ps;
-	return cond(arg) ? 0 : -ETIMEDOUT;
-}
-
-void hal_wake_up(struct hal_waitq *wq)
-{
-	(void)wq;
-}
-
-struct hal_mutex *hal_mutex_create(struct hal *h)
-{
-	(void)h;
-	return calloc(1, sizeof(struct hal_mutex));
-}
-
-void hal_mutex_destroy(struct hal_mutex *m)
-{
-	free(m);
-}
-
-void hal_mutex_lock(struct hal_mutex *m)
-{
-	if (m->held) {
-		fprintf(stderr, "rv_fake: recursive lock (would deadlock)\n");
-		abort();
-	}
-	m->held = true;
-}
-
-void hal_mutex_unlock(struct hal_mutex *m)
-{
-	if (!m->held) {
-		fprintf(stderr, "rv_fake: unlock of a free mutex\n");
-		abort();
-	}
-	m->held = false;
-}
-
-bool hal_mutex_held(struct hal_mutex *m)
-{
-	return m->held;
-}
-
-int hal_queue_work(struct hal *h, void (*fn)(void *arg), void *arg)
-{
-	(void)h;
-	fn(arg);
-	return 0;
-}
-
-void hal_log(struct hal *h, enum hal_log_level lvl, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(h->last_log[lvl], sizeof(h->last_log[lvl]), fmt, ap);
-	va_end(ap);
-	h->logs[lvl]++;
-	if (getenv("RV_FAKE_LOG"))
-		fprintf(stderr, "[%d] %s\n", lvl, h->last_log[lvl]);
-}
-
-void hal_stat_add(struct hal *h, const char *name, uint64_t delta)
+struct rv_fake_pci *rv_fake_pci_get(struct rv_fake *rv, uint16_t rid)
 {
 	unsigned int i;
 
-	for (i = 0; i < h->nstats; i++) {
-		if (!strcmp(h->stats[i].name, name)) {
-			h->stats[i].value += delta;
-			return;
-		}
-	}
-	if (h->nstats == RV_FAKE_MAX_STATS)
-		abort();
-	snprintf(h->stats[h->nstats].name, sizeof(h->stats[0].name), "%s", name);
-	h->stats[h->nstats++].value = delta;
+	for (i = 0; i < RV_FAKE_MAX_PCI; i++)
+		if (rv->pci[i].present && rv->pci[i].rid == rid)
+			return &rv->pci[i];
+	return NULL;
 }
 
-bool hal_should_fail(struct hal *h, const char *site)
+struct rv_fake_pci *rv_fake_add_pci(struct rv_fake *rv, uint16_t rid, uint32_t pri_capacity)
 {
-	return h->fail_site && !strcmp(h->fail_site, site);
+	unsigned int i;
+
+	for (i = 0; i < RV_FAKE_MAX_PCI; i++) {
+		struct rv_fake_pci *f = &rv->pci[i];
+
+		if (f->present)
+			continue;
+		memset(f, 0, sizeof(*f));
+		f->rv = rv;
+		f->present = true;
+		f->rid = rid;
+		fake_hal_add_pci_dev(rv->hal, rid, 0, 0, 0);
+		f->cfg = fake_hal_cfg_space(rv->hal, rid);
+		fake_hal_set_pci_cfg(rv->hal, rid, rv_pci_cfg_read, rv_pci_cfg_write, f);
+		/* ATS -> PRI -> PASID, like pxdev */
+		rv_le_store(&f->cfg[0x100], 0x0Fu | (1u << 16) | (0x110u << 20), 4);
+		rv_le_store(&f->cfg[0x110], 0x13u | (1u << 16) | (0x120u << 20), 4);
+		rv_le_store(&f->cfg[0x120], 0x1Bu | (1u << 16), 4);
+		rv_le_store(&f->cfg[0x118], pri_capacity, 4);
+		return f;
+	}
+	fail_msg("rv_fake: more than %d PCI functions", RV_FAKE_MAX_PCI);
+	return NULL;
+}
+
+/* ---- machine ------------------------------------------------------------------- */
+
+struct rv_fake *rv_fake_create(void)
+{
+	struct rv_fake *rv = calloc(1, sizeof(*rv));
+	struct hal *h;
+
+	assert_non_null(rv);
+	rv->hal = h = fake_hal_create();
+	fake_hal_set_priv(h, rv);
+	fake_hal_add_iommu(h, RV_FAKE_IOMMU_BASE);
+	fake_hal_set_mmio(h, rv_mmio_read, rv_mmio_write, rv);
+	fake_hal_set_poll_hook(h, rv_fake_poll_tick, rv);
+	fake_hal_set_task_mode(h, FAKE_TASK_SYNC);
+	fake_hal_set_param_u64(h, "sw.driver.cq_log2sz", 6);
+	fake_hal_set_param_u64(h, "sw.driver.fq_log2sz", 4);
+	fake_hal_set_param_u64(h, "sw.driver.pq_log2sz", 3);
+	fake_hal_set_param_u64(h, "sw.driver.pri_alloc_max", 32);
+	fake_hal_set_param_u64(h, "sw.driver.pq_head_per_record", 0);
+	rv->iommu.caps = RISCV_IOMMU_VERSION_1_0 | RISCV_IOMMU_CAPABILITIES_SV39 |
+			 RISCV_IOMMU_CAPABILITIES_SV48 | RISCV_IOMMU_CAPABILITIES_ATS |
+			 RV_FIELD_PREP(RISCV_IOMMU_CAPABILITIES_PAS, 46);
+	rv->iommu.icvec_mask = 0xFFFF;
+	rv->iommu.max_log2sz = 20;
+	return rv;
+}
+
+void rv_fake_destroy(struct rv_fake *rv)
+{
+	unsigned int pages = fake_hal_dma_live(rv->hal);
+	unsigned int objects = fake_hal_objects_live(rv->hal);
+
+	fake_hal_destroy(rv->hal);
+	free(rv);
+	if (pages || objects)
+		fail_msg("rv_fake: %u DRAM pages and %u mutexes/waitqs still live at teardown",
+			 pages, objects);
 }
 
 /* ---- io-pgfault core stubs ------------------------------------------------ */
 
 int iommu_report_device_fault(struct device *dev, struct iopf_fault *evt)
 {
-	struct hal *h = dev->hal;
+	struct rv_fake *rv = fake_hal_priv(dev->hal);
 
-	if (h->nreports < RV_FAKE_MAX_REPORTS) {
-		h->reports[h->nreports].dev = dev;
-		h->reports[h->nreports].evt = *evt;
-		h->nreports++;
+	if (rv->nreports < RV_FAKE_MAX_REPORTS) {
+		rv->reports[rv->nreports].dev = dev;
+		rv->reports[rv->nreports].evt = *evt;
+		rv->nreports++;
 	}
-	return h->report_ret;
+	return rv->report_ret;
 }
 
 struct iopf_queue *iopf_queue_alloc(struct hal *hal, const char *name)
@@ -789,7 +510,7 @@ struct iopf_queue *iopf_queue_alloc(struct hal *hal, const char *name)
 		return NULL;
 	q = calloc(1, sizeof(*q));
 	if (q)
-		q->h = hal;
+		q->rv = fake_hal_priv(hal);
 	return q;
 }
 
@@ -800,7 +521,7 @@ void iopf_queue_free(struct iopf_queue *queue)
 
 int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
 {
-	queue->h->add_device_calls++;
+	queue->rv->add_device_calls++;
 	if (dev->fault_param)
 		return -EBUSY;
 	dev->fault_param = calloc(1, sizeof(*dev->fault_param));
@@ -809,8 +530,8 @@ int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
 
 void iopf_queue_remove_device(struct iopf_queue *queue, struct device *dev)
 {
-	queue->h->remove_device_calls++;
-	queue->h->reports_at_remove = queue->h->nreports;
+	queue->rv->remove_device_calls++;
+	queue->rv->reports_at_remove = queue->rv->nreports;
 	free(dev->fault_param);
 	dev->fault_param = NULL;
 }
@@ -819,14 +540,16 @@ int iopf_queue_discard_partial(struct iopf_queue *queue)
 {
 	if (!queue)
 		return -EINVAL;
-	queue->h->discard_partial_calls++;
-	queue->h->reports_at_discard = queue->h->nreports;
+	queue->rv->discard_partial_calls++;
+	queue->rv->reports_at_discard = queue->rv->nreports;
 	return 0;
 }
 
 int iommu_device_register(struct iommu_device *iommu)
 {
-	iommu->hal->registered++;
+	struct rv_fake *rv = fake_hal_priv(iommu->hal);
+
+	rv->registered++;
 	INIT_LIST_HEAD(&iommu->node);
 	return 0;
 }

@@ -18,7 +18,8 @@
 
 /* One probed IOMMU on a fake machine. */
 struct rv_env {
-	struct hal *h;
+	struct rv_fake *rv;
+	struct hal *h;            /* rv->hal */
 	struct riscv_iommu *iommu;
 };
 
@@ -33,22 +34,23 @@ static inline struct riscv_iommu *rv_probe(struct hal *h)
 
 static inline void rv_env_up(struct rv_env *e)
 {
-	e->h = rv_fake_create();
+	e->rv = rv_fake_create();
+	e->h = e->rv->hal;
 	e->iommu = rv_probe(e->h);
 }
 
 static inline void rv_env_down(struct rv_env *e)
 {
 	riscv_iommu_remove(&e->iommu->iommu);
-	rv_fake_destroy(e->h);
+	rv_fake_destroy(e->rv);
 }
 
 /* A PCI function with ATS + PRI, probed on the IOMMU. */
 static inline void rv_add_dev(struct rv_env *e, struct device *dev, uint16_t rid,
 			      uint32_t pri_capacity)
 {
-	rv_fake_add_pci(e->h, rid, pri_capacity);
-	rv_fake_device_init(e->h, dev, rid, &e->iommu->iommu);
+	rv_fake_add_pci(e->rv, rid, pri_capacity);
+	rv_fake_device_init(e->rv, dev, rid, &e->iommu->iommu);
 	assert_int_equal(e->iommu->iommu.ops->probe_device(dev), 0);
 }
 
@@ -58,10 +60,10 @@ static inline const struct riscv_iommu_dc *rv_dc(struct rv_env *e, uint16_t rid)
 					       (size_t)rid * e->iommu->dc_size);
 }
 
-static inline const struct riscv_iommu_command *rv_cmd(struct hal *h, unsigned int i)
+static inline const struct riscv_iommu_command *rv_cmd(struct rv_fake *rv, unsigned int i)
 {
-	assert_true(i < h->iommu.ncmds);
-	return &h->iommu.cmds[i];
+	assert_true(i < rv->iommu.ncmds);
+	return &rv->iommu.cmds[i];
 }
 
 static inline unsigned int rv_cmd_op(const struct riscv_iommu_command *c)
@@ -74,19 +76,19 @@ static inline unsigned int rv_cmd_func(const struct riscv_iommu_command *c)
 	return (unsigned int)RV_FIELD_GET(RISCV_IOMMU_CMD_FUNC, c->dword0);
 }
 
-static inline unsigned int rv_vec_piv(struct hal *h)
+static inline unsigned int rv_vec_piv(struct rv_fake *rv)
 {
-	return (unsigned int)RV_FIELD_GET(RISCV_IOMMU_ICVEC_PIV, h->iommu.icvec);
+	return (unsigned int)RV_FIELD_GET(RISCV_IOMMU_ICVEC_PIV, rv->iommu.icvec);
 }
 
-static inline unsigned int rv_vec_fiv(struct hal *h)
+static inline unsigned int rv_vec_fiv(struct rv_fake *rv)
 {
-	return (unsigned int)RV_FIELD_GET(RISCV_IOMMU_ICVEC_FIV, h->iommu.icvec);
+	return (unsigned int)RV_FIELD_GET(RISCV_IOMMU_ICVEC_FIV, rv->iommu.icvec);
 }
 
-static inline unsigned int rv_vec_civ(struct hal *h)
+static inline unsigned int rv_vec_civ(struct rv_fake *rv)
 {
-	return (unsigned int)RV_FIELD_GET(RISCV_IOMMU_ICVEC_CIV, h->iommu.icvec);
+	return (unsigned int)RV_FIELD_GET(RISCV_IOMMU_ICVEC_CIV, rv->iommu.icvec);
 }
 
 #endif /* PRISIM_TB_UNIT_RISCV_RV_TEST_H */

@@ -46,11 +46,11 @@ static void test_probe_device_limits(void **state)
 	struct dev_env *p = *state;
 	struct device big, dup;
 
-	rv_fake_device_init(p->e.h, &big, 0x80, &p->e.iommu->iommu);
+	rv_fake_device_init(p->e.rv, &big, 0x80, &p->e.iommu->iommu);
 	assert_int_equal(p->ops->probe_device(&big), -ENODEV);
-	assert_non_null(strstr(p->e.h->last_log[HAL_LOG_ERROR], "1LVL"));
+	assert_non_null(strstr(fake_hal_last_log(p->e.h, HAL_LOG_ERROR), "1LVL"));
 	assert_null(big.iommu_priv);
-	rv_fake_device_init(p->e.h, &dup, 5, &p->e.iommu->iommu);
+	rv_fake_device_init(p->e.rv, &dup, 5, &p->e.iommu->iommu);
 	assert_int_equal(p->ops->probe_device(&dup), -EEXIST);
 	/* the capabilities were found by walking the extended list */
 	assert_int_equal(dev_to_riscv(&p->dev)->ats_cap, 0x100);
@@ -64,65 +64,66 @@ static void test_probe_device_limits(void **state)
 static void test_attach_writes_dc(void **state)
 {
 	struct dev_env *p = *state;
+	struct rv_fake *rv = p->e.rv;
 	struct hal *h = p->e.h;
 	struct riscv_iommu_domain *rd = to_riscv_domain(p->d);
 	const struct riscv_iommu_dc *dc = rv_dc(&p->e, 5);
 
-	h->iommu.ncmds = 0;
+	rv->iommu.ncmds = 0;
 	assert_int_equal(p->ops->attach_dev(p->d, &p->dev), 0);
 	assert_int_equal(dc->tc, RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_EN_ATS);
 	assert_int_equal(dc->iohgatp, 0);
 	assert_int_equal(dc->ta, (uint64_t)rd->pscid << 12);
 	assert_int_equal(dc->fsc, (UINT64_C(8) << 60) | (rd->pgd_pa >> 12));
 	/* the DC was not valid: just IODIR.INVAL_DDT(DV, DID 5) + IOFENCE.C */
-	assert_int_equal(h->iommu.ncmds, 2);
-	assert_int_equal(rv_cmd(h, 0)->dword0, UINT64_C(0x3) | (UINT64_C(1) << 33) |
+	assert_int_equal(rv->iommu.ncmds, 2);
+	assert_int_equal(rv_cmd(rv, 0)->dword0, UINT64_C(0x3) | (UINT64_C(1) << 33) |
 					       (UINT64_C(5) << 40));
-	assert_int_equal(rv_cmd_op(rv_cmd(h, 1)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, 1)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
 	/* the IOMMU was told only after the whole DC, V included, was written */
-	assert_int_equal(h->iommu.dc_tc_seen[0], RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_EN_ATS);
+	assert_int_equal(rv->iommu.dc_tc_seen[0], RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_EN_ATS);
 	/* its neighbours are untouched */
 	assert_int_equal(rv_dc(&p->e, 4)->tc, 0);
 	assert_int_equal(rv_dc(&p->e, 6)->tc, 0);
-	assert_int_equal(h->logs[HAL_LOG_WARN], 0);
+	assert_int_equal(fake_hal_log_count(h, HAL_LOG_WARN), 0);
 }
 
 static void test_reattach_invalidates_first(void **state)
 {
 	struct dev_env *p = *state;
-	struct hal *h = p->e.h;
+	struct rv_fake *rv = p->e.rv;
 	struct iommu_domain *d2 = p->ops->domain_alloc_paging(&p->dev);
 	uint32_t old_pscid = to_riscv_domain(p->d)->pscid;
 	const struct riscv_iommu_command *c;
 
 	assert_int_equal(p->ops->attach_dev(p->d, &p->dev), 0);
 	p->dev.ats_enabled = true;
-	h->iommu.ncmds = 0;
+	rv->iommu.ncmds = 0;
 	assert_int_equal(p->ops->attach_dev(d2, &p->dev), 0);
 	/* V=0, IODIR + IOTINVAL(old PSCID) + ATS.INVAL, fence; new DC, IODIR, fence */
-	assert_int_equal(h->iommu.ncmds, 6);
-	c = rv_cmd(h, 0);
+	assert_int_equal(rv->iommu.ncmds, 6);
+	c = rv_cmd(rv, 0);
 	assert_int_equal(rv_cmd_op(c), RISCV_IOMMU_CMD_IODIR_OPCODE);
 	assert_true(c->dword0 & RISCV_IOMMU_CMD_IODIR_DV);
 	/* the first invalidation saw the DC already invalid, the second the new one valid */
-	assert_int_equal(h->iommu.dc_tc_seen[0] & RISCV_IOMMU_DC_TC_V, 0);
-	assert_int_equal(h->iommu.dc_tc_seen[4], RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_EN_ATS);
-	c = rv_cmd(h, 1);
+	assert_int_equal(rv->iommu.dc_tc_seen[0] & RISCV_IOMMU_DC_TC_V, 0);
+	assert_int_equal(rv->iommu.dc_tc_seen[4], RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_EN_ATS);
+	c = rv_cmd(rv, 1);
 	assert_int_equal(rv_cmd_op(c), RISCV_IOMMU_CMD_IOTINVAL_OPCODE);
 	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_IOTINVAL_PSCID, c->dword0), old_pscid);
-	c = rv_cmd(h, 2);
+	c = rv_cmd(rv, 2);
 	assert_int_equal(rv_cmd_op(c), RISCV_IOMMU_CMD_ATS_OPCODE);
 	assert_int_equal(c->dword1, RISCV_IOMMU_CMD_ATS_INVAL_ALL);
-	assert_int_equal(rv_cmd_op(rv_cmd(h, 3)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
-	assert_int_equal(rv_cmd_op(rv_cmd(h, 4)), RISCV_IOMMU_CMD_IODIR_OPCODE);
-	assert_int_equal(rv_cmd_op(rv_cmd(h, 5)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, 3)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, 4)), RISCV_IOMMU_CMD_IODIR_OPCODE);
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, 5)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
 	assert_int_equal(rv_dc(&p->e, 5)->ta, (uint64_t)to_riscv_domain(d2)->pscid << 12);
 
 	/* NULL blocks: V = 0 after the invalidation, no new DC */
-	h->iommu.ncmds = 0;
+	rv->iommu.ncmds = 0;
 	assert_int_equal(p->ops->attach_dev(NULL, &p->dev), 0);
 	assert_int_equal(rv_dc(&p->e, 5)->tc & RISCV_IOMMU_DC_TC_V, 0);
-	assert_int_equal(rv_fake_count_cmds(h, RISCV_IOMMU_CMD_IOFENCE_OPCODE, 0), 1);
+	assert_int_equal(rv_fake_count_cmds(rv, RISCV_IOMMU_CMD_IOFENCE_OPCODE, 0), 1);
 	p->dev.ats_enabled = false;
 	d2->ops->free(d2);
 }
@@ -148,24 +149,25 @@ static void test_attach_timeout_leaves_device_blocked(void **state)
 {
 	struct dev_env *p = *state;
 
-	p->e.h->iommu.fence_ignore = true;
+	p->e.rv->iommu.fence_ignore = true;
 	assert_int_equal(p->ops->attach_dev(p->d, &p->dev), -ETIMEDOUT);
 	assert_int_equal(rv_dc(&p->e, 5)->tc & RISCV_IOMMU_DC_TC_V, 0);
 	assert_null(dev_to_riscv(&p->dev)->domain);
-	p->e.h->iommu.fence_ignore = false;
+	p->e.rv->iommu.fence_ignore = false;
 }
 
 static void test_enable_iopf(void **state)
 {
 	struct dev_env *p = *state;
+	struct rv_fake *rv = p->e.rv;
 	struct hal *h = p->e.h;
-	struct rv_fake_pci *f = rv_fake_pci_get(h, 5);
+	struct rv_fake_pci *f = rv_fake_pci_get(rv, 5);
 	uint32_t v;
 
 	f->prpr = true;
 	assert_int_equal(p->ops->attach_dev(p->d, &p->dev), 0);
 	assert_int_equal(p->ops->dev_enable_iopf(&p->dev), 0);
-	assert_int_equal(h->add_device_calls, 1);
+	assert_int_equal(rv->add_device_calls, 1);
 	assert_non_null(p->dev.fault_param);
 	/* DC: EN_PRI and PRPR (the device requires PASIDs in responses) */
 	assert_int_equal(rv_dc(&p->e, 5)->tc, RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_EN_ATS |
@@ -179,7 +181,7 @@ static void test_enable_iopf(void **state)
 	assert_true(f->pri_enable);
 	assert_true(p->dev.pri_enabled && p->dev.ats_enabled);
 	/* §18: the DC update was complete before PRI was enabled in the device */
-	assert_int_equal(f->cmds_at_enable, h->iommu.ncmds);
+	assert_int_equal(f->cmds_at_enable, rv->iommu.ncmds);
 	assert_int_equal(p->ops->dev_enable_iopf(&p->dev), -EBUSY);
 }
 
@@ -204,18 +206,18 @@ static void test_enable_iopf_allocation_is_capacity(void **state)
 static void test_enable_iopf_refusals(void **state)
 {
 	struct dev_env *p = *state;
-	struct rv_fake_pci *f = rv_fake_pci_get(p->e.h, 5);
+	struct rv_fake_pci *f = rv_fake_pci_get(p->e.rv, 5);
 	struct device nopri;
 
 	f->outstanding = true; /* not Stopped */
 	assert_int_equal(p->ops->dev_enable_iopf(&p->dev), -EBUSY);
-	assert_int_equal(p->e.h->add_device_calls, 0);
+	assert_int_equal(p->e.rv->add_device_calls, 0);
 	f->outstanding = false;
 
 	/* a function without ATS/PRI capabilities */
-	rv_fake_add_pci(p->e.h, 7, 8);
-	memset(rv_fake_pci_get(p->e.h, 7)->cfg + 0x100, 0, 0x30);
-	rv_fake_device_init(p->e.h, &nopri, 7, &p->e.iommu->iommu);
+	rv_fake_add_pci(p->e.rv, 7, 8);
+	memset(rv_fake_pci_get(p->e.rv, 7)->cfg + 0x100, 0, 0x30);
+	rv_fake_device_init(p->e.rv, &nopri, 7, &p->e.iommu->iommu);
 	assert_int_equal(p->ops->probe_device(&nopri), 0);
 	assert_false(nopri.pri_supported);
 	assert_int_equal(p->ops->dev_enable_iopf(&nopri), -ENODEV);
@@ -225,29 +227,30 @@ static void test_enable_iopf_refusals(void **state)
 static void test_disable_iopf(void **state)
 {
 	struct dev_env *p = *state;
+	struct rv_fake *rv = p->e.rv;
 	struct hal *h = p->e.h;
-	struct rv_fake_pci *f = rv_fake_pci_get(h, 5);
+	struct rv_fake_pci *f = rv_fake_pci_get(rv, 5);
 	unsigned int n;
 
 	assert_int_equal(p->ops->attach_dev(p->d, &p->dev), 0);
 	assert_int_equal(p->ops->dev_enable_iopf(&p->dev), 0);
 	/* a request still in the PQ must reach the core before the device leaves it */
-	rv_fake_pq_push(h, (UINT64_C(5) << 40), 0x7000 | (3u << 3) | 4u | 1u);
-	h->iommu.ncmds = 0;
+	rv_fake_pq_push(rv, (UINT64_C(5) << 40), 0x7000 | (3u << 3) | 4u | 1u);
+	rv->iommu.ncmds = 0;
 	p->ops->dev_disable_iopf(&p->dev);
 	assert_false(f->pri_enable);
 	assert_false(p->dev.pri_enabled || p->dev.ats_enabled);
-	assert_int_equal(h->nreports, 1);
-	assert_int_equal(h->reports_at_remove, 1);
-	assert_int_equal(h->remove_device_calls, 1);
+	assert_int_equal(rv->nreports, 1);
+	assert_int_equal(rv->reports_at_remove, 1);
+	assert_int_equal(rv->remove_device_calls, 1);
 	assert_null(p->dev.fault_param);
 	assert_int_equal(rv_dc(&p->e, 5)->tc, RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_EN_ATS);
 	/* ends with ATS.INVAL of the whole ATC + IOFENCE.C, then ATS off */
-	n = h->iommu.ncmds;
-	assert_int_equal(rv_cmd_op(rv_cmd(h, n - 2)), RISCV_IOMMU_CMD_ATS_OPCODE);
-	assert_int_equal(rv_cmd(h, n - 2)->dword1, RISCV_IOMMU_CMD_ATS_INVAL_ALL);
-	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_ATS_RID, rv_cmd(h, n - 2)->dword0), 5);
-	assert_int_equal(rv_cmd_op(rv_cmd(h, n - 1)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
+	n = rv->iommu.ncmds;
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, n - 2)), RISCV_IOMMU_CMD_ATS_OPCODE);
+	assert_int_equal(rv_cmd(rv, n - 2)->dword1, RISCV_IOMMU_CMD_ATS_INVAL_ALL);
+	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_ATS_RID, rv_cmd(rv, n - 2)->dword0), 5);
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, n - 1)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
 	assert_int_equal(hal_pci_cfg_read(h, 5, 0x106, 2) & 0x8000, 0);
 	/* and it can be enabled again */
 	assert_int_equal(p->ops->dev_enable_iopf(&p->dev), 0);
@@ -257,48 +260,49 @@ static void test_disable_iopf(void **state)
 static void test_page_response(void **state)
 {
 	struct dev_env *p = *state;
+	struct rv_fake *rv = p->e.rv;
 	struct hal *h = p->e.h;
 	struct iopf_fault evt = { 0 };
 	struct iommu_page_response msg = { .pasid = 0x42, .grpid = 5,
 					   .code = IOMMU_PAGE_RESP_SUCCESS };
 	const struct riscv_iommu_command *c;
 
-	rv_fake_pci_get(h, 5)->prpr = true;
+	rv_fake_pci_get(rv, 5)->prpr = true;
 	assert_int_equal(p->ops->attach_dev(p->d, &p->dev), 0);
 	assert_int_equal(p->ops->dev_enable_iopf(&p->dev), 0);
 	evt.fault.prm.flags = IOMMU_FAULT_PAGE_REQUEST_PASID_VALID | IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
 	evt.fault.prm.pasid = 0x42;
 	evt.fault.prm.grpid = 5;
-	h->iommu.ncmds = 0;
+	rv->iommu.ncmds = 0;
 	assert_int_equal(p->ops->page_response(&p->dev, &evt, &msg), 0);
-	assert_int_equal(h->iommu.ncmds, 1);
-	c = rv_cmd(h, 0);
+	assert_int_equal(rv->iommu.ncmds, 1);
+	c = rv_cmd(rv, 0);
 	assert_int_equal(c->dword0, UINT64_C(0x84) | (UINT64_C(5) << 40) | (UINT64_C(1) << 32) |
 				    (UINT64_C(0x42) << 12));
 	assert_int_equal(c->dword1, UINT64_C(0x0000000500000000));
-	assert_int_equal(rv_fake_stat(h, "sw.prgr.sent.success"), 1);
-	assert_int_equal(rv_fake_stat(h, "sw.dev.0005.prgr.sent.success"), 1);
-	assert_int_equal(h->charges[HAL_COST_CQ_SUBMIT] > 0, 1);
+	assert_int_equal(fake_hal_stat(h, "sw.prgr.sent.success"), 1);
+	assert_int_equal(fake_hal_stat(h, "sw.dev.0005.prgr.sent.success"), 1);
+	assert_int_equal(fake_hal_charges(h, HAL_COST_CQ_SUBMIT) > 0, 1);
 
 	msg.code = IOMMU_PAGE_RESP_INVALID;
 	assert_int_equal(p->ops->page_response(&p->dev, &evt, &msg), 0);
-	assert_int_equal(rv_cmd(h, 1)->dword1, UINT64_C(0x0000100500000000));
+	assert_int_equal(rv_cmd(rv, 1)->dword1, UINT64_C(0x0000100500000000));
 	msg.code = IOMMU_PAGE_RESP_FAILURE;
 	assert_int_equal(p->ops->page_response(&p->dev, &evt, &msg), 0);
-	assert_int_equal(rv_cmd(h, 2)->dword1, UINT64_C(0x0000F00500000000));
-	assert_int_equal(rv_fake_stat(h, "sw.dev.0005.prgr.sent.invalid"), 1);
-	assert_int_equal(rv_fake_stat(h, "sw.dev.0005.prgr.sent.failure"), 1);
+	assert_int_equal(rv_cmd(rv, 2)->dword1, UINT64_C(0x0000F00500000000));
+	assert_int_equal(fake_hal_stat(h, "sw.dev.0005.prgr.sent.invalid"), 1);
+	assert_int_equal(fake_hal_stat(h, "sw.dev.0005.prgr.sent.failure"), 1);
 	/* an unknown code is answered Invalid Request and reported */
 	msg.code = 9;
 	assert_int_equal(p->ops->page_response(&p->dev, &evt, &msg), -EINVAL);
-	assert_int_equal(rv_cmd(h, 3)->dword1, UINT64_C(0x0000100500000000));
-	assert_int_equal(rv_fake_stat(h, "sw.dev.0005.prgr.sent.invalid"), 2);
+	assert_int_equal(rv_cmd(rv, 3)->dword1, UINT64_C(0x0000100500000000));
+	assert_int_equal(fake_hal_stat(h, "sw.dev.0005.prgr.sent.invalid"), 2);
 
 	/* a request without PASID gets a response without PASID */
 	evt.fault.prm.flags = IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
 	msg.code = IOMMU_PAGE_RESP_SUCCESS;
 	assert_int_equal(p->ops->page_response(&p->dev, &evt, &msg), 0);
-	assert_false(rv_cmd(h, 4)->dword0 & RISCV_IOMMU_CMD_ATS_PV);
+	assert_false(rv_cmd(rv, 4)->dword0 & RISCV_IOMMU_CMD_ATS_PV);
 	p->ops->dev_disable_iopf(&p->dev);
 }
 
@@ -313,9 +317,9 @@ static void test_page_response_without_prpr(void **state)
 	assert_int_equal(p->ops->dev_enable_iopf(&p->dev), 0);
 	assert_int_equal(rv_dc(&p->e, 5)->tc & RISCV_IOMMU_DC_TC_PRPR, 0);
 	evt.fault.prm.flags = IOMMU_FAULT_PAGE_REQUEST_PASID_VALID | IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
-	p->e.h->iommu.ncmds = 0;
+	p->e.rv->iommu.ncmds = 0;
 	assert_int_equal(p->ops->page_response(&p->dev, &evt, &msg), 0);
-	assert_false(rv_cmd(p->e.h, 0)->dword0 & RISCV_IOMMU_CMD_ATS_PV);
+	assert_false(rv_cmd(p->e.rv, 0)->dword0 & RISCV_IOMMU_CMD_ATS_PV);
 	p->ops->dev_disable_iopf(&p->dev);
 }
 

@@ -20,36 +20,36 @@ static void test_fq_records(void **state)
 	(void)state;
 	rv_env_up(&e);
 	rv_add_dev(&e, &dev, 1, 64);
-	rv_fake_fq_push(e.h, fq_hdr(258, 9, 1), 0x4); /* DC not valid, Page Request */
-	rv_fake_fq_push(e.h, fq_hdr(15, 3, 1), 0x10003000);
-	rv_fake_fq_push(e.h, fq_hdr(273, 0, 0), RV_FAKE_MSI_ADDR); /* IOMMU's own MSI write */
-	e.h->ntrace = 0;
-	e.h->iommu.fqh_writes = 0;
-	rv_fake_run_irq(e.h, rv_vec_fiv(e.h));
+	rv_fake_fq_push(e.rv, fq_hdr(258, 9, 1), 0x4); /* DC not valid, Page Request */
+	rv_fake_fq_push(e.rv, fq_hdr(15, 3, 1), 0x10003000);
+	rv_fake_fq_push(e.rv, fq_hdr(273, 0, 0), FAKE_MSI_ADDR); /* IOMMU's own MSI write */
+	e.rv->ntrace = 0;
+	e.rv->iommu.fqh_writes = 0;
+	rv_fake_run_irq(e.rv, rv_vec_fiv(e.rv));
 
-	fip = rv_fake_trace_find(e.h, 0, true, RISCV_IOMMU_REG_IPSR);
-	fqt = rv_fake_trace_find(e.h, 0, false, RISCV_IOMMU_REG_FQT);
+	fip = rv_fake_trace_find(e.rv, 0, true, RISCV_IOMMU_REG_IPSR);
+	fqt = rv_fake_trace_find(e.rv, 0, false, RISCV_IOMMU_REG_FQT);
 	assert_true(fip >= 0 && fqt > fip);
-	assert_int_equal(e.h->trace[fip].val, RISCV_IOMMU_IPSR_FIP);
-	assert_int_equal(e.h->iommu.fqh, 3);
-	assert_int_equal(e.h->iommu.fqh_writes, 1);
-	assert_int_equal(e.h->charges[HAL_COST_FQ_RECORD], 3);
+	assert_int_equal(e.rv->trace[fip].val, RISCV_IOMMU_IPSR_FIP);
+	assert_int_equal(e.rv->iommu.fqh, 3);
+	assert_int_equal(e.rv->iommu.fqh_writes, 1);
+	assert_int_equal(fake_hal_charges(e.h, HAL_COST_FQ_RECORD), 3);
 
-	assert_int_equal(rv_fake_stat(e.h, "sw.fq.irqs"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.fq.records_read"), 3);
-	assert_int_equal(rv_fake_stat(e.h, "sw.fq.cause.258"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.fq.cause.15"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.fq.cause.273"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.dev.0001.fq.records_read"), 2);
-	assert_int_equal(rv_fake_stat(e.h, "sw.dev.0001.fq.cause.258"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.irqs"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.records_read"), 3);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.cause.258"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.cause.15"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.cause.273"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0001.fq.records_read"), 2);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0001.fq.cause.258"), 1);
 	/* TTYP 0 has no meaningful device_id: no per-device count for 0000 */
-	assert_int_equal(rv_fake_stat(e.h, "sw.dev.0000.fq.records_read"), 0);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0000.fq.records_read"), 0);
 
 	/* every record is logged with its symbolic names */
-	assert_int_equal(e.h->logs[HAL_LOG_WARN], 3);
-	assert_non_null(strstr(e.h->last_log[HAL_LOG_WARN], "MSI_WR_FAULT"));
-	assert_non_null(strstr(e.h->last_log[HAL_LOG_WARN], "cause=273"));
-	assert_non_null(strstr(e.h->last_log[HAL_LOG_WARN], "ttyp=0 NONE"));
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_WARN), 3);
+	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "MSI_WR_FAULT"));
+	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "cause=273"));
+	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "ttyp=0 NONE"));
 	e.iommu->iommu.ops->release_device(&dev);
 	rv_env_down(&e);
 }
@@ -60,17 +60,17 @@ static void test_fq_overflow(void **state)
 
 	(void)state;
 	rv_env_up(&e);
-	rv_fake_fq_push(e.h, fq_hdr(260, 9, 3), 0x4);
-	e.h->iommu.fqcsr |= (uint32_t)(RISCV_IOMMU_FQCSR_FQOF | RISCV_IOMMU_FQCSR_FQMF);
-	rv_fake_run_irq(e.h, rv_vec_fiv(e.h));
-	assert_int_equal(e.h->iommu.fqcsr, RISCV_IOMMU_FQCSR_FQEN | RISCV_IOMMU_FQCSR_FIE);
-	assert_int_equal(rv_fake_stat(e.h, "sw.fq.records_read"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.dev.0003.fq.cause.260"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.fq.overflows"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.fq.memfaults"), 1);
+	rv_fake_fq_push(e.rv, fq_hdr(260, 9, 3), 0x4);
+	e.rv->iommu.fqcsr |= (uint32_t)(RISCV_IOMMU_FQCSR_FQOF | RISCV_IOMMU_FQCSR_FQMF);
+	rv_fake_run_irq(e.rv, rv_vec_fiv(e.rv));
+	assert_int_equal(e.rv->iommu.fqcsr, RISCV_IOMMU_FQCSR_FQEN | RISCV_IOMMU_FQCSR_FIE);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.records_read"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0003.fq.cause.260"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.overflows"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.memfaults"), 1);
 	/* drained before the W1C */
-	assert_true(rv_fake_trace_find(e.h, 0, true, RISCV_IOMMU_REG_FQCSR) >
-		    rv_fake_trace_find(e.h, 0, true, RISCV_IOMMU_REG_FQH));
+	assert_true(rv_fake_trace_find(e.rv, 0, true, RISCV_IOMMU_REG_FQCSR) >
+		    rv_fake_trace_find(e.rv, 0, true, RISCV_IOMMU_REG_FQH));
 	rv_env_down(&e);
 }
 
@@ -84,12 +84,12 @@ static void test_fq_storm_log_levels(void **state)
 	rv_env_up(&e);
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < 12; i++)
-			rv_fake_fq_push(e.h, fq_hdr(258, 9, 2), 0x4);
-		rv_fake_run_irq(e.h, rv_vec_fiv(e.h));
+			rv_fake_fq_push(e.rv, fq_hdr(258, 9, 2), 0x4);
+		rv_fake_run_irq(e.rv, rv_vec_fiv(e.rv));
 	}
-	assert_int_equal(rv_fake_stat(e.h, "sw.fq.records_read"), 24);
-	assert_int_equal(e.h->logs[HAL_LOG_WARN], RISCV_IOMMU_NOISY_WARN);
-	assert_int_equal(e.h->logs[HAL_LOG_DEBUG], 24 - RISCV_IOMMU_NOISY_WARN);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.records_read"), 24);
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_WARN), RISCV_IOMMU_NOISY_WARN);
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_DEBUG), 24 - RISCV_IOMMU_NOISY_WARN);
 	rv_env_down(&e);
 }
 

@@ -9,7 +9,7 @@
 
 #include "rv_test.h"
 
-#define PA0 (RV_FAKE_DRAM_BASE + 0x01000000) /* "user" pages, never allocated */
+#define PA0 (FAKE_DRAM_BASE + FAKE_DRAM_SIZE / 2) /* "user" pages, never allocated */
 
 struct pg_env {
 	struct rv_env e;
@@ -50,7 +50,7 @@ static uint64_t walk_leaf(struct pg_env *p, uint64_t iova)
 	int level;
 
 	for (level = 2; level >= 0; level--) {
-		const uint64_t *t = rv_fake_phys(p->e.h, a);
+		const uint64_t *t = hal_phys_to_virt(p->e.h, a);
 
 		assert_non_null(t);
 		pte = t[(iova >> (12 + 9 * level)) & 0x1FF];
@@ -86,7 +86,7 @@ static void test_map_and_translate(void **state)
 	assert_int_equal(p->d->ops->iova_to_phys(p->d, iova + 3 * 4096), 0);
 	assert_int_equal(p->d->ops->iova_to_phys(p->d, 0), 0);
 	/* iommu_map() charges HAL_COST_MAP_PAGE; the driver must not charge it again */
-	assert_int_equal(p->e.h->charges[HAL_COST_MAP_PAGE], 0);
+	assert_int_equal(fake_hal_charges(p->e.h, HAL_COST_MAP_PAGE), 0);
 
 	/* read-only, and write-only (W without R is reserved: maps R|W) */
 	assert_int_equal(p->d->ops->map_pages(p->d, 0x20000000, PA0, 4096, IOMMU_READ), 0);
@@ -125,10 +125,12 @@ static void test_map_errors(void **state)
 	assert_int_equal(p->d->ops->iova_to_phys(p->d, 0x5000), PA0); /* the old one */
 
 	/* table allocation failure */
-	p->e.h->fail_site = "riscv_iommu.pgtbl_alloc";
+	fake_hal_fail_filter(p->e.h, "riscv_iommu.pgtbl_alloc");
+	fake_hal_fail_nth(p->e.h, 1);
 	assert_int_equal(p->d->ops->map_pages(p->d, 0x7000000000 >> 1, PA0, 4096, IOMMU_READ),
 			 -ENOMEM);
-	p->e.h->fail_site = NULL;
+	assert_string_equal(fake_hal_failed_site(p->e.h), "riscv_iommu.pgtbl_alloc");
+	fake_hal_fail_nth(p->e.h, 0);
 }
 
 static void test_unmap(void **state)
@@ -150,16 +152,16 @@ static void test_unmap(void **state)
 static void test_sync_map_invalidates_pages(void **state)
 {
 	struct pg_env *p = *state;
-	struct hal *h = p->e.h;
+	struct rv_fake *rv = p->e.rv;
 	const struct riscv_iommu_command *c;
 	unsigned int i;
 
-	h->iommu.ncmds = 0;
+	rv->iommu.ncmds = 0;
 	assert_int_equal(p->d->ops->map_pages(p->d, 0x10000000, PA0, 3 * 4096, IOMMU_READ), 0);
 	p->d->ops->iotlb_sync_map(p->d, 0x10000000, 3 * 4096);
-	assert_int_equal(h->iommu.ncmds, 4);
+	assert_int_equal(rv->iommu.ncmds, 4);
 	for (i = 0; i < 3; i++) {
-		c = rv_cmd(h, i);
+		c = rv_cmd(rv, i);
 		assert_int_equal(rv_cmd_op(c), RISCV_IOMMU_CMD_IOTINVAL_OPCODE);
 		assert_int_equal(rv_cmd_func(c), RISCV_IOMMU_CMD_IOTINVAL_FUNC_VMA);
 		assert_true(c->dword0 & RISCV_IOMMU_CMD_IOTINVAL_AV);
@@ -170,57 +172,57 @@ static void test_sync_map_invalidates_pages(void **state)
 		assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_IOTINVAL_ADDR, c->dword1),
 				 (0x10000000 >> 12) + i);
 	}
-	c = rv_cmd(h, 3);
+	c = rv_cmd(rv, 3);
 	assert_int_equal(rv_cmd_op(c), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
 	assert_true(c->dword0 & RISCV_IOMMU_CMD_IOFENCE_AV);
 	assert_int_equal(*p->e.iommu->fence_word, p->e.iommu->fence_seq);
 
 	/* a large range: one IOTINVAL for the PSCID, without AV */
-	h->iommu.ncmds = 0;
+	rv->iommu.ncmds = 0;
 	assert_int_equal(p->d->ops->map_pages(p->d, 0x30000000, PA0, 100 * 4096, IOMMU_READ), 0);
 	p->d->ops->iotlb_sync_map(p->d, 0x30000000, 100 * 4096);
-	assert_int_equal(h->iommu.ncmds, 2);
-	c = rv_cmd(h, 0);
+	assert_int_equal(rv->iommu.ncmds, 2);
+	c = rv_cmd(rv, 0);
 	assert_false(c->dword0 & RISCV_IOMMU_CMD_IOTINVAL_AV);
 	assert_true(c->dword0 & RISCV_IOMMU_CMD_IOTINVAL_PSCV);
 	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_IOTINVAL_PSCID, c->dword0), p->rd->pscid);
-	assert_int_equal(rv_cmd_op(rv_cmd(h, 1)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, 1)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
 	/* 40 pages: more than the 16-command batch, still one fence at the end */
-	h->iommu.ncmds = 0;
+	rv->iommu.ncmds = 0;
 	p->d->ops->iotlb_sync_map(p->d, 0x30000000, 40 * 4096);
-	assert_int_equal(h->iommu.ncmds, 41);
-	assert_int_equal(rv_fake_count_cmds(h, RISCV_IOMMU_CMD_IOFENCE_OPCODE, 0), 1);
+	assert_int_equal(rv->iommu.ncmds, 41);
+	assert_int_equal(rv_fake_count_cmds(rv, RISCV_IOMMU_CMD_IOFENCE_OPCODE, 0), 1);
 }
 
 static void test_unmap_shoots_down_atc(void **state)
 {
 	struct pg_env *p = *state;
-	struct hal *h = p->e.h;
+	struct rv_fake *rv = p->e.rv;
 	const struct riscv_iommu_command *c;
 	unsigned int i, n;
 
 	assert_int_equal(p->e.iommu->iommu.ops->attach_dev(p->d, &p->dev), 0);
 	p->dev.ats_enabled = true;
 	assert_int_equal(p->d->ops->map_pages(p->d, 0x10000000, PA0, 2 * 4096, IOMMU_READ), 0);
-	h->iommu.ncmds = 0;
+	rv->iommu.ncmds = 0;
 	assert_int_equal(p->d->ops->unmap_pages(p->d, 0x10000000, 2 * 4096), 2 * 4096);
-	n = h->iommu.ncmds;
+	n = rv->iommu.ncmds;
 	assert_int_equal(n, 4); /* 2 x IOTINVAL, ATS.INVAL, IOFENCE.C */
-	c = rv_cmd(h, 2);
+	c = rv_cmd(rv, 2);
 	assert_int_equal(rv_cmd_op(c), RISCV_IOMMU_CMD_ATS_OPCODE);
 	assert_int_equal(rv_cmd_func(c), RISCV_IOMMU_CMD_ATS_FUNC_INVAL);
 	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_ATS_RID, c->dword0), 1);
 	/* pages 0x10000..0x10001: NAPOT block of 2 pages at 0x10000000 */
 	assert_int_equal(c->dword1, 0x10000000 | RISCV_IOMMU_CMD_ATS_INVAL_S);
-	assert_int_equal(rv_cmd_op(rv_cmd(h, n - 1)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, n - 1)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
 	for (i = 0; i < 2; i++)
-		assert_int_equal(rv_cmd_op(rv_cmd(h, i)), RISCV_IOMMU_CMD_IOTINVAL_OPCODE);
+		assert_int_equal(rv_cmd_op(rv_cmd(rv, i)), RISCV_IOMMU_CMD_IOTINVAL_OPCODE);
 	/* without ATS in the device: no ATS.INVAL */
 	p->dev.ats_enabled = false;
 	assert_int_equal(p->d->ops->map_pages(p->d, 0x10000000, PA0, 4096, IOMMU_READ), 0);
-	h->iommu.ncmds = 0;
+	rv->iommu.ncmds = 0;
 	assert_int_equal(p->d->ops->unmap_pages(p->d, 0x10000000, 4096), 4096);
-	assert_int_equal(rv_fake_count_cmds(h, RISCV_IOMMU_CMD_ATS_OPCODE, 0), 0);
+	assert_int_equal(rv_fake_count_cmds(rv, RISCV_IOMMU_CMD_ATS_OPCODE, 0), 0);
 	assert_int_equal(p->e.iommu->iommu.ops->attach_dev(NULL, &p->dev), 0);
 }
 
@@ -237,20 +239,22 @@ static void test_pscids(void **state)
 	assert_int_not_equal(pscid2, p->rd->pscid);
 	assert_int_not_equal(to_riscv_domain(d2)->pgd_pa, p->rd->pgd_pa);
 	assert_int_equal(d2->ops->map_pages(d2, 0x1000, PA0, 4096, IOMMU_READ), 0);
-	p->e.h->iommu.ncmds = 0;
+	p->e.rv->iommu.ncmds = 0;
 	d2->ops->free(d2);
 	/* freeing flushes the PSCID before it can be reused */
-	assert_int_equal(rv_fake_count_cmds(p->e.h, RISCV_IOMMU_CMD_IOTINVAL_OPCODE, 0), 1);
-	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_IOTINVAL_PSCID, rv_cmd(p->e.h, 0)->dword0),
+	assert_int_equal(rv_fake_count_cmds(p->e.rv, RISCV_IOMMU_CMD_IOTINVAL_OPCODE, 0), 1);
+	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_IOTINVAL_PSCID, rv_cmd(p->e.rv, 0)->dword0),
 			 pscid2);
 	d3 = p->e.iommu->iommu.ops->domain_alloc_paging(&p->dev);
 	assert_non_null(d3);
 	assert_int_equal(to_riscv_domain(d3)->pscid, pscid2);
 	d3->ops->free(d3);
 
-	p->e.h->fail_site = "riscv_iommu.domain_alloc";
+	fake_hal_fail_filter(p->e.h, "riscv_iommu.domain_alloc");
+	fake_hal_fail_nth(p->e.h, 1);
 	assert_null(p->e.iommu->iommu.ops->domain_alloc_paging(&p->dev));
-	p->e.h->fail_site = NULL;
+	assert_string_equal(fake_hal_failed_site(p->e.h), "riscv_iommu.domain_alloc");
+	fake_hal_fail_nth(p->e.h, 0);
 }
 
 int main(void)

@@ -107,40 +107,40 @@ static void test_irq_drains_and_reports(void **state)
 	(void)state;
 	rv_env_up(&e);
 	rv_add_dev(&e, &dev, 1, 64);
-	rv_fake_pq_push(e.h, HDR(1, 0, 0, 0, 0), PAYLOAD(0x10000000, 2, 0, 1, 1));
-	rv_fake_pq_push(e.h, HDR(1, 0, 0, 0, 0), PAYLOAD(0x10001000, 2, 1, 0, 1));
-	rv_fake_pq_push(e.h, HDR(1, 1, 9, 0, 0), PAYLOAD(0, 3, 1, 0, 0)); /* Stop Marker */
-	e.h->ntrace = 0;
-	e.h->iommu.pqh_writes = 0;
-	rv_fake_run_irq(e.h, rv_vec_piv(e.h));
+	rv_fake_pq_push(e.rv, HDR(1, 0, 0, 0, 0), PAYLOAD(0x10000000, 2, 0, 1, 1));
+	rv_fake_pq_push(e.rv, HDR(1, 0, 0, 0, 0), PAYLOAD(0x10001000, 2, 1, 0, 1));
+	rv_fake_pq_push(e.rv, HDR(1, 1, 9, 0, 0), PAYLOAD(0, 3, 1, 0, 0)); /* Stop Marker */
+	e.rv->ntrace = 0;
+	e.rv->iommu.pqh_writes = 0;
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
 
 	/* §13.5: W1C ipsr.pip before pqt is read */
-	pip_clear = rv_fake_trace_find(e.h, 0, true, RISCV_IOMMU_REG_IPSR);
-	pqt_read = rv_fake_trace_find(e.h, 0, false, RISCV_IOMMU_REG_PQT);
+	pip_clear = rv_fake_trace_find(e.rv, 0, true, RISCV_IOMMU_REG_IPSR);
+	pqt_read = rv_fake_trace_find(e.rv, 0, false, RISCV_IOMMU_REG_PQT);
 	assert_true(pip_clear >= 0 && pqt_read > pip_clear);
-	assert_int_equal(e.h->trace[pip_clear].val, RISCV_IOMMU_IPSR_PIP);
-	assert_int_equal(e.h->iommu.ipsr & RISCV_IOMMU_IPSR_PIP, 0);
+	assert_int_equal(e.rv->trace[pip_clear].val, RISCV_IOMMU_IPSR_PIP);
+	assert_int_equal(e.rv->iommu.ipsr & RISCV_IOMMU_IPSR_PIP, 0);
 
-	assert_int_equal(e.h->nreports, 2);
-	assert_ptr_equal(e.h->reports[0].dev, &dev);
-	assert_int_equal(e.h->reports[0].evt.fault.prm.addr, 0x10000000);
-	assert_int_equal(e.h->reports[0].evt.fault.prm.flags, 0);
-	assert_int_equal(e.h->reports[1].evt.fault.prm.flags, IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE);
-	assert_int_equal(e.h->reports[1].evt.fault.prm.grpid, 2);
+	assert_int_equal(e.rv->nreports, 2);
+	assert_ptr_equal(e.rv->reports[0].dev, &dev);
+	assert_int_equal(e.rv->reports[0].evt.fault.prm.addr, 0x10000000);
+	assert_int_equal(e.rv->reports[0].evt.fault.prm.flags, 0);
+	assert_int_equal(e.rv->reports[1].evt.fault.prm.flags, IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE);
+	assert_int_equal(e.rv->reports[1].evt.fault.prm.grpid, 2);
 
 	/* one pqh write for the batch, up to pqt */
-	assert_int_equal(e.h->iommu.pqh_writes, 1);
-	assert_int_equal(e.h->iommu.pqh, e.h->iommu.pqt);
-	assert_int_equal(e.h->charges[HAL_COST_PQ_RECORD], 3);
-	assert_int_equal(rv_fake_stat(e.h, "sw.pq.irqs"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.pq.batches"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.pq.records_read"), 3);
-	assert_int_equal(rv_fake_stat(e.h, "sw.dev.0001.pq.records_read"), 3);
-	assert_int_equal(rv_fake_stat(e.h, "sw.pq.stop_markers_dropped"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.dev.0001.pq.stop_markers_dropped"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.dev.0001.pq.reported"), 2);
+	assert_int_equal(e.rv->iommu.pqh_writes, 1);
+	assert_int_equal(e.rv->iommu.pqh, e.rv->iommu.pqt);
+	assert_int_equal(fake_hal_charges(e.h, HAL_COST_PQ_RECORD), 3);
+	assert_int_equal(fake_hal_stat(e.h, "sw.pq.irqs"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.pq.batches"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.pq.records_read"), 3);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0001.pq.records_read"), 3);
+	assert_int_equal(fake_hal_stat(e.h, "sw.pq.stop_markers_dropped"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0001.pq.stop_markers_dropped"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0001.pq.reported"), 2);
 	/* nothing answered by the driver itself */
-	assert_int_equal(rv_fake_count_cmds(e.h, 4, 1), 0);
+	assert_int_equal(rv_fake_count_cmds(e.rv, 4, 1), 0);
 
 	e.iommu->iommu.ops->release_device(&dev);
 	rv_env_down(&e);
@@ -152,18 +152,19 @@ static void test_irq_head_per_record(void **state)
 	struct device dev;
 
 	(void)state;
-	e.h = rv_fake_create();
-	e.h->param_pq_head_per_record = 1;
+	e.rv = rv_fake_create();
+	e.h = e.rv->hal;
+	fake_hal_set_param_u64(e.h, "sw.driver.pq_head_per_record", 1);
 	e.iommu = rv_probe(e.h);
 	rv_add_dev(&e, &dev, 2, 64);
-	e.h->iommu.pqh_writes = 0;
-	rv_fake_pq_push(e.h, HDR(2, 0, 0, 0, 0), PAYLOAD(0x1000, 1, 0, 0, 1));
-	rv_fake_pq_push(e.h, HDR(2, 0, 0, 0, 0), PAYLOAD(0x2000, 1, 0, 0, 1));
-	rv_fake_pq_push(e.h, HDR(2, 0, 0, 0, 0), PAYLOAD(0x3000, 1, 1, 0, 1));
-	rv_fake_run_irq(e.h, rv_vec_piv(e.h));
-	assert_int_equal(e.h->nreports, 3);
-	assert_int_equal(e.h->iommu.pqh_writes, 3);
-	assert_int_equal(e.h->iommu.pqh, 3);
+	e.rv->iommu.pqh_writes = 0;
+	rv_fake_pq_push(e.rv, HDR(2, 0, 0, 0, 0), PAYLOAD(0x1000, 1, 0, 0, 1));
+	rv_fake_pq_push(e.rv, HDR(2, 0, 0, 0, 0), PAYLOAD(0x2000, 1, 0, 0, 1));
+	rv_fake_pq_push(e.rv, HDR(2, 0, 0, 0, 0), PAYLOAD(0x3000, 1, 1, 0, 1));
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
+	assert_int_equal(e.rv->nreports, 3);
+	assert_int_equal(e.rv->iommu.pqh_writes, 3);
+	assert_int_equal(e.rv->iommu.pqh, 3);
 	e.iommu->iommu.ops->release_device(&dev);
 	rv_env_down(&e);
 }
@@ -179,15 +180,16 @@ static void test_irq_wraps(void **state)
 	rv_env_up(&e);
 	rv_add_dev(&e, &dev, 3, 64);
 	for (i = 0; i < 6; i++)
-		rv_fake_pq_push(e.h, HDR(3, 0, 0, 0, 0), PAYLOAD(0x1000 * (i + 1), i, 1, 0, 1));
-	rv_fake_run_irq(e.h, rv_vec_piv(e.h));
+		rv_fake_pq_push(e.rv, HDR(3, 0, 0, 0, 0), PAYLOAD(0x1000 * (i + 1), i, 1, 0, 1));
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
 	for (i = 0; i < 5; i++)
-		rv_fake_pq_push(e.h, HDR(3, 0, 0, 0, 0), PAYLOAD(0x100000 + 0x1000 * i, i, 1, 1, 1));
-	assert_int_equal(e.h->iommu.pqt, 3);
-	rv_fake_run_irq(e.h, rv_vec_piv(e.h));
-	assert_int_equal(e.h->nreports, 11);
-	assert_int_equal(e.h->reports[10].evt.fault.prm.addr, 0x104000);
-	assert_int_equal(e.h->iommu.pqh, 3);
+		rv_fake_pq_push(e.rv, HDR(3, 0, 0, 0, 0),
+				PAYLOAD(0x100000 + 0x1000 * i, i, 1, 1, 1));
+	assert_int_equal(e.rv->iommu.pqt, 3);
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
+	assert_int_equal(e.rv->nreports, 11);
+	assert_int_equal(e.rv->reports[10].evt.fault.prm.addr, 0x104000);
+	assert_int_equal(e.rv->iommu.pqh, 3);
 	e.iommu->iommu.ops->release_device(&dev);
 	rv_env_down(&e);
 }
@@ -199,24 +201,24 @@ static void test_irq_unknown_rid(void **state)
 
 	(void)state;
 	rv_env_up(&e);
-	e.h->iommu.ncmds = 0;
+	e.rv->iommu.ncmds = 0;
 	/* not last: nothing to answer; last (with a PASID): Invalid, without PASID */
-	rv_fake_pq_push(e.h, HDR(9, 1, 0x33, 0, 0), PAYLOAD(0x5000, 4, 0, 0, 1));
-	rv_fake_pq_push(e.h, HDR(9, 1, 0x33, 0, 0), PAYLOAD(0x6000, 4, 1, 0, 1));
-	rv_fake_run_irq(e.h, rv_vec_piv(e.h));
-	assert_int_equal(e.h->nreports, 0);
-	assert_int_equal(rv_fake_stat(e.h, "sw.pq.unknown_rid"), 2);
-	assert_int_equal(e.h->iommu.ncmds, 1);
-	c = rv_cmd(e.h, 0);
+	rv_fake_pq_push(e.rv, HDR(9, 1, 0x33, 0, 0), PAYLOAD(0x5000, 4, 0, 0, 1));
+	rv_fake_pq_push(e.rv, HDR(9, 1, 0x33, 0, 0), PAYLOAD(0x6000, 4, 1, 0, 1));
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
+	assert_int_equal(e.rv->nreports, 0);
+	assert_int_equal(fake_hal_stat(e.h, "sw.pq.unknown_rid"), 2);
+	assert_int_equal(e.rv->iommu.ncmds, 1);
+	c = rv_cmd(e.rv, 0);
 	assert_int_equal(rv_cmd_op(c), RISCV_IOMMU_CMD_ATS_OPCODE);
 	assert_int_equal(rv_cmd_func(c), RISCV_IOMMU_CMD_ATS_FUNC_PRGR);
 	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_ATS_RID, c->dword0), 9);
 	assert_false(c->dword0 & RISCV_IOMMU_CMD_ATS_PV);
 	assert_int_equal(c->dword1, UINT64_C(0x0000100400000000)); /* Invalid, PRGI 4 */
-	assert_int_equal(rv_fake_stat(e.h, "sw.prgr.sent.invalid"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.dev.0009.prgr.sent.invalid"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.dev.0009.pq.records_read"), 2);
-	assert_true(e.h->logs[HAL_LOG_WARN] >= 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.prgr.sent.invalid"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0009.prgr.sent.invalid"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0009.pq.records_read"), 2);
+	assert_true(fake_hal_log_count(e.h, HAL_LOG_WARN) >= 1);
 	rv_env_down(&e);
 }
 
@@ -229,32 +231,32 @@ static void test_irq_overflow_recovery(void **state)
 	(void)state;
 	rv_env_up(&e);
 	rv_add_dev(&e, &dev, 1, 64);
-	rv_fake_pq_push(e.h, HDR(1, 0, 0, 0, 0), PAYLOAD(0x1000, 7, 0, 0, 1));
-	rv_fake_pq_push(e.h, HDR(1, 0, 0, 0, 0), PAYLOAD(0x2000, 8, 0, 0, 1));
-	e.h->iommu.pqcsr |= (uint32_t)RISCV_IOMMU_PQCSR_PQOF;
-	e.h->ntrace = 0;
-	rv_fake_run_irq(e.h, rv_vec_piv(e.h));
+	rv_fake_pq_push(e.rv, HDR(1, 0, 0, 0, 0), PAYLOAD(0x1000, 7, 0, 0, 1));
+	rv_fake_pq_push(e.rv, HDR(1, 0, 0, 0, 0), PAYLOAD(0x2000, 8, 0, 0, 1));
+	e.rv->iommu.pqcsr |= (uint32_t)RISCV_IOMMU_PQCSR_PQOF;
+	e.rv->ntrace = 0;
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
 
 	/* drained first, then partial groups discarded, then pqof W1C'd */
-	assert_int_equal(e.h->nreports, 2);
-	assert_int_equal(e.h->discard_partial_calls, 1);
-	assert_int_equal(e.h->reports_at_discard, 2);
-	assert_int_equal(e.h->iommu.pqcsr, RISCV_IOMMU_PQCSR_PQEN | RISCV_IOMMU_PQCSR_PIE);
-	w1c = rv_fake_trace_find(e.h, 0, true, RISCV_IOMMU_REG_PQCSR);
-	assert_true(w1c > rv_fake_trace_find(e.h, 0, true, RISCV_IOMMU_REG_PQH));
+	assert_int_equal(e.rv->nreports, 2);
+	assert_int_equal(e.rv->discard_partial_calls, 1);
+	assert_int_equal(e.rv->reports_at_discard, 2);
+	assert_int_equal(e.rv->iommu.pqcsr, RISCV_IOMMU_PQCSR_PQEN | RISCV_IOMMU_PQCSR_PIE);
+	w1c = rv_fake_trace_find(e.rv, 0, true, RISCV_IOMMU_REG_PQCSR);
+	assert_true(w1c > rv_fake_trace_find(e.rv, 0, true, RISCV_IOMMU_REG_PQH));
 	/* pqt is looked at again after the W1C */
-	assert_true(rv_fake_trace_find(e.h, (unsigned int)w1c, false, RISCV_IOMMU_REG_PQT) > w1c);
-	assert_int_equal(rv_fake_stat(e.h, "sw.pq.overflows_handled"), 1);
-	assert_int_equal(e.h->logs[HAL_LOG_ERROR], 0);
+	assert_true(rv_fake_trace_find(e.rv, (unsigned int)w1c, false, RISCV_IOMMU_REG_PQT) > w1c);
+	assert_int_equal(fake_hal_stat(e.h, "sw.pq.overflows_handled"), 1);
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_ERROR), 0);
 
 	/* memory fault: same recovery, loud message */
-	e.h->iommu.pqcsr |= (uint32_t)RISCV_IOMMU_PQCSR_PQMF;
-	rv_fake_run_irq(e.h, rv_vec_piv(e.h));
-	assert_int_equal(e.h->discard_partial_calls, 2);
-	assert_int_equal(e.h->iommu.pqcsr & RISCV_IOMMU_PQCSR_PQMF, 0);
-	assert_int_equal(rv_fake_stat(e.h, "sw.pq.memfaults_handled"), 1);
-	assert_non_null(strstr(e.h->last_log[HAL_LOG_WARN], "MEMORY FAULT"));
-	assert_non_null(strstr(e.h->last_log[HAL_LOG_WARN], "Response Failure"));
+	e.rv->iommu.pqcsr |= (uint32_t)RISCV_IOMMU_PQCSR_PQMF;
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
+	assert_int_equal(e.rv->discard_partial_calls, 2);
+	assert_int_equal(e.rv->iommu.pqcsr & RISCV_IOMMU_PQCSR_PQMF, 0);
+	assert_int_equal(fake_hal_stat(e.h, "sw.pq.memfaults_handled"), 1);
+	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "MEMORY FAULT"));
+	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "Response Failure"));
 	e.iommu->iommu.ops->release_device(&dev);
 	rv_env_down(&e);
 }
@@ -267,12 +269,12 @@ static void test_irq_report_error_counted(void **state)
 	(void)state;
 	rv_env_up(&e);
 	rv_add_dev(&e, &dev, 1, 64);
-	e.h->report_ret = -EINVAL; /* the core answered it INVALID itself */
-	rv_fake_pq_push(e.h, HDR(1, 0, 0, 0, 0), PAYLOAD(0x1000, 1, 1, 0, 1));
-	rv_fake_run_irq(e.h, rv_vec_piv(e.h));
-	assert_int_equal(e.h->nreports, 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.dev.0001.pq.report_failed"), 1);
-	assert_int_equal(rv_fake_stat(e.h, "sw.pq.reported"), 0);
+	e.rv->report_ret = -EINVAL; /* the core answered it INVALID itself */
+	rv_fake_pq_push(e.rv, HDR(1, 0, 0, 0, 0), PAYLOAD(0x1000, 1, 1, 0, 1));
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
+	assert_int_equal(e.rv->nreports, 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0001.pq.report_failed"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.pq.reported"), 0);
 	e.iommu->iommu.ops->release_device(&dev);
 	rv_env_down(&e);
 }

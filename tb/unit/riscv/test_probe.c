@@ -28,23 +28,25 @@ static void check_queue(struct hal *h, uint64_t qb, unsigned int log2sz, unsigne
 
 	assert_int_equal(qb & 0x1F, log2sz - 1);
 	assert_int_equal(pa & (align - 1), 0);
-	assert_non_null(rv_fake_phys(h, pa));
+	assert_non_null(hal_phys_to_virt(h, pa));
 }
 
 static void test_probe_programs_everything(void **state)
 {
-	struct hal *h = rv_fake_create();
+	struct rv_fake *rv = rv_fake_create();
+	struct hal *h = rv->hal;
 	struct riscv_iommu *iommu;
-	struct rv_fake_iommu *f = &h->iommu;
+	struct rv_fake_iommu *f = &rv->iommu;
 	unsigned int civ, fiv, piv, v;
 	int base, en;
 
 	(void)state;
-	h->param_cq_log2sz = 9; /* 512 x 16 B = 8 KiB: must be 8 KiB aligned */
-	h->param_fq_log2sz = 8; /* 256 x 32 B = 8 KiB */
-	h->param_pq_log2sz = 4;
+	/* 512 x 16 B = 8 KiB: must be 8 KiB aligned */
+	fake_hal_set_param_u64(h, "sw.driver.cq_log2sz", 9);
+	fake_hal_set_param_u64(h, "sw.driver.fq_log2sz", 8); /* 256 x 32 B = 8 KiB */
+	fake_hal_set_param_u64(h, "sw.driver.pq_log2sz", 4);
 	iommu = rv_probe(h);
-	assert_int_equal(h->registered, 1);
+	assert_int_equal(rv->registered, 1);
 	assert_ptr_equal(iommu->iommu.ops->page_response, riscv_iommu_page_response);
 	assert_non_null(iommu->iommu.iopf_queue);
 
@@ -56,46 +58,46 @@ static void test_probe_programs_everything(void **state)
 	assert_int_equal(f->pqcsr, RISCV_IOMMU_PQCSR_PQEN | RISCV_IOMMU_PQCSR_PIE);
 
 	/* §18 order per queue: base, software index = 0, then enable */
-	base = rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_PQB);
-	en = rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_PQCSR);
+	base = rv_fake_trace_find(rv, 0, true, RISCV_IOMMU_REG_PQB);
+	en = rv_fake_trace_find(rv, 0, true, RISCV_IOMMU_REG_PQCSR);
 	assert_true(base >= 0 && en > base);
-	assert_true(rv_fake_trace_find(h, (unsigned int)base, true, RISCV_IOMMU_REG_PQH) < en);
-	assert_true(rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_CQT) <
-		    rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_CQCSR));
+	assert_true(rv_fake_trace_find(rv, (unsigned int)base, true, RISCV_IOMMU_REG_PQH) < en);
+	assert_true(rv_fake_trace_find(rv, 0, true, RISCV_IOMMU_REG_CQT) <
+		    rv_fake_trace_find(rv, 0, true, RISCV_IOMMU_REG_CQCSR));
 
 	/* 1LVL DDT on one zeroed page */
 	assert_int_equal(f->ddtp & 0xF, RISCV_IOMMU_DDTP_MODE_1LVL);
-	assert_ptr_equal(rv_fake_phys(h, RV_FIELD_GET(RISCV_IOMMU_DDTP_PPN, f->ddtp) << 12),
+	assert_ptr_equal(hal_phys_to_virt(h, RV_FIELD_GET(RISCV_IOMMU_DDTP_PPN, f->ddtp) << 12),
 			 iommu->ddt);
 	assert_int_equal(iommu->dc_size, 32);
 	assert_int_equal(iommu->did_bits, 7);
 
 	/* distinct vectors, each with an unmasked MSI of its own irq */
-	civ = rv_vec_civ(h);
-	fiv = rv_vec_fiv(h);
-	piv = rv_vec_piv(h);
+	civ = rv_vec_civ(rv);
+	fiv = rv_vec_fiv(rv);
+	piv = rv_vec_piv(rv);
 	assert_true(civ != fiv && fiv != piv && civ != piv);
 	for (v = 0; v < 16; v++) {
 		if (v != civ && v != fiv && v != piv)
 			continue;
-		assert_int_equal(f->msi_addr[v], RV_FAKE_MSI_ADDR);
+		assert_int_equal(f->msi_addr[v], FAKE_MSI_ADDR);
 		assert_int_equal(f->msi_ctl[v], 0);
-		assert_true(h->irqs[f->msi_data[v]].used);
+		assert_true(fake_hal_irq_requested(h, f->msi_data[v]));
 	}
 	assert_int_not_equal(f->msi_data[civ], f->msi_data[piv]);
 
 	/* caches dropped with IODIR(DV=0) + IOTINVAL + a completed IOFENCE.C */
 	assert_int_equal(f->ncmds, 3);
-	assert_int_equal(rv_cmd(h, 0)->dword0, 0x3);
-	assert_int_equal(rv_cmd(h, 1)->dword0, 0x1);
-	assert_int_equal(rv_cmd_op(rv_cmd(h, 2)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
+	assert_int_equal(rv_cmd(rv, 0)->dword0, 0x3);
+	assert_int_equal(rv_cmd(rv, 1)->dword0, 0x1);
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, 2)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
 	assert_int_equal(*iommu->fence_word, iommu->fence_seq);
-	assert_int_equal(h->logs[HAL_LOG_ERROR], 0);
+	assert_int_equal(fake_hal_log_count(h, HAL_LOG_ERROR), 0);
 
 	riscv_iommu_remove(&iommu->iommu);
 	assert_int_equal(f->ddtp & 0xF, RISCV_IOMMU_DDTP_MODE_OFF);
 	assert_int_equal(f->cqcsr & RISCV_IOMMU_CQCSR_CQEN, 0);
-	rv_fake_destroy(h);
+	rv_fake_destroy(rv);
 }
 
 static void test_probe_refuses_caps(void **state)
@@ -113,93 +115,99 @@ static void test_probe_refuses_caps(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct hal *h = rv_fake_create();
+		struct rv_fake *rv = rv_fake_create();
+		struct hal *h = rv->hal;
 
-		h->iommu.caps = (h->iommu.caps & ~cases[i].clear) | cases[i].set;
+		rv->iommu.caps = (rv->iommu.caps & ~cases[i].clear) | cases[i].set;
 		assert_int_equal(probe_rc(h), -ENODEV);
-		assert_int_equal(h->logs[HAL_LOG_ERROR], 1);
-		assert_non_null(strstr(h->last_log[HAL_LOG_ERROR], cases[i].reason));
-		assert_int_equal(h->registered, 0);
-		rv_fake_destroy(h);
+		assert_int_equal(fake_hal_log_count(h, HAL_LOG_ERROR), 1);
+		assert_non_null(strstr(fake_hal_last_log(h, HAL_LOG_ERROR), cases[i].reason));
+		assert_int_equal(rv->registered, 0);
+		rv_fake_destroy(rv);
 	}
 }
 
 static void test_probe_xqon_timeout(void **state)
 {
-	struct hal *h = rv_fake_create();
+	struct rv_fake *rv = rv_fake_create();
+	struct hal *h = rv->hal;
 
 	(void)state;
-	h->iommu.never_on = true;
+	rv->iommu.never_on = true;
 	assert_int_equal(probe_rc(h), -ETIMEDOUT);
-	assert_non_null(strstr(h->last_log[HAL_LOG_ERROR], "cqon"));
+	assert_non_null(strstr(fake_hal_last_log(h, HAL_LOG_ERROR), "cqon"));
 	/* the queue whose enable timed out was turned off again */
-	assert_int_equal(h->iommu.cqcsr & RISCV_IOMMU_CQCSR_CQEN, 0);
+	assert_int_equal(rv->iommu.cqcsr & RISCV_IOMMU_CQCSR_CQEN, 0);
 	/* bounded, and the polls were charged as CPU time */
-	assert_true(h->charged_ps > 0);
-	assert_int_equal(h->registered, 0);
-	rv_fake_destroy(h);
+	assert_true(fake_hal_charged_ps(h) > 0);
+	assert_int_equal(rv->registered, 0);
+	rv_fake_destroy(rv);
 }
 
 static void test_probe_bad_queue_size(void **state)
 {
-	struct hal *h = rv_fake_create();
+	struct rv_fake *rv = rv_fake_create();
+	struct hal *h = rv->hal;
 
 	(void)state;
-	h->param_pq_log2sz = 0;
+	fake_hal_set_param_u64(h, "sw.driver.pq_log2sz", 0);
 	assert_int_equal(probe_rc(h), -EINVAL);
-	assert_non_null(strstr(h->last_log[HAL_LOG_ERROR], "sw.driver.pq_log2sz"));
-	h->param_pq_log2sz = 3;
-	h->param_cq_log2sz = 21;
+	assert_non_null(strstr(fake_hal_last_log(h, HAL_LOG_ERROR), "sw.driver.pq_log2sz"));
+	fake_hal_set_param_u64(h, "sw.driver.pq_log2sz", 3);
+	fake_hal_set_param_u64(h, "sw.driver.cq_log2sz", 21);
 	assert_int_equal(probe_rc(h), -EINVAL);
-	assert_non_null(strstr(h->last_log[HAL_LOG_ERROR], "sw.driver.cq_log2sz"));
-	rv_fake_destroy(h);
+	assert_non_null(strstr(fake_hal_last_log(h, HAL_LOG_ERROR), "sw.driver.cq_log2sz"));
+	rv_fake_destroy(rv);
 }
 
 /* LOG2SZ-1 is WARL: a smaller queue than asked is used, with a warning. */
 static void test_probe_warl_queue_size(void **state)
 {
-	struct hal *h = rv_fake_create();
+	struct rv_fake *rv = rv_fake_create();
+	struct hal *h = rv->hal;
 	struct riscv_iommu *iommu;
 
 	(void)state;
-	h->iommu.max_log2sz = 2;
-	h->param_pq_log2sz = 3;
-	h->param_fq_log2sz = 2;
-	h->param_cq_log2sz = 2;
+	rv->iommu.max_log2sz = 2;
+	fake_hal_set_param_u64(h, "sw.driver.pq_log2sz", 3);
+	fake_hal_set_param_u64(h, "sw.driver.fq_log2sz", 2);
+	fake_hal_set_param_u64(h, "sw.driver.cq_log2sz", 2);
 	iommu = rv_probe(h);
 	assert_int_equal(iommu->priq.log2sz, 2);
 	assert_int_equal(iommu->priq.mask, 3);
-	assert_int_equal(h->logs[HAL_LOG_WARN], 1);
+	assert_int_equal(fake_hal_log_count(h, HAL_LOG_WARN), 1);
 	riscv_iommu_remove(&iommu->iommu);
-	rv_fake_destroy(h);
+	rv_fake_destroy(rv);
 }
 
 static void test_probe_too_few_vectors(void **state)
 {
-	struct hal *h = rv_fake_create();
+	struct rv_fake *rv = rv_fake_create();
+	struct hal *h = rv->hal;
 
 	(void)state;
-	h->iommu.icvec_mask = 0x1111; /* one bit per field: 2 vectors */
+	rv->iommu.icvec_mask = 0x1111; /* one bit per field: 2 vectors */
 	assert_int_equal(probe_rc(h), -ENODEV);
-	assert_non_null(strstr(h->last_log[HAL_LOG_ERROR], "icvec"));
-	rv_fake_destroy(h);
+	assert_non_null(strstr(fake_hal_last_log(h, HAL_LOG_ERROR), "icvec"));
+	rv_fake_destroy(rv);
 }
 
 static void test_probe_fence_never_completes(void **state)
 {
-	struct hal *h = rv_fake_create();
+	struct rv_fake *rv = rv_fake_create();
+	struct hal *h = rv->hal;
 
 	(void)state;
-	h->iommu.fence_ignore = true;
+	rv->iommu.fence_ignore = true;
 	assert_int_equal(probe_rc(h), -ETIMEDOUT);
-	assert_non_null(strstr(h->last_log[HAL_LOG_ERROR], "IOFENCE.C"));
+	assert_non_null(strstr(fake_hal_last_log(h, HAL_LOG_ERROR), "IOFENCE.C"));
 	/* after spinning, the waiter slept (other tasks can run) */
-	assert_true(h->slept_ps > 0);
-	assert_int_equal(h->registered, 0);
+	assert_true(fake_hal_slept_ps(h) > 0);
+	assert_int_equal(rv->registered, 0);
 	/* the unwind turned translation and the queues off again */
-	assert_int_equal(h->iommu.ddtp & 0xF, RISCV_IOMMU_DDTP_MODE_OFF);
-	assert_int_equal(h->iommu.pqcsr & RISCV_IOMMU_PQCSR_PQEN, 0);
-	rv_fake_destroy(h);
+	assert_int_equal(rv->iommu.ddtp & 0xF, RISCV_IOMMU_DDTP_MODE_OFF);
+	assert_int_equal(rv->iommu.pqcsr & RISCV_IOMMU_PQCSR_PQEN, 0);
+	rv_fake_destroy(rv);
 }
 
 static void test_probe_alloc_failures(void **state)
@@ -212,33 +220,38 @@ static void test_probe_alloc_failures(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(sites) / sizeof(sites[0]); i++) {
-		struct hal *h = rv_fake_create();
+		struct rv_fake *rv = rv_fake_create();
+		struct hal *h = rv->hal;
 
-		h->fail_site = sites[i];
+		/* the first call of that site fails */
+		fake_hal_fail_filter(h, sites[i]);
+		fake_hal_fail_nth(h, 1);
 		assert_int_equal(probe_rc(h), -ENOMEM);
-		assert_int_equal(h->registered, 0);
-		rv_fake_destroy(h);
+		assert_string_equal(fake_hal_failed_site(h), sites[i]);
+		assert_int_equal(rv->registered, 0);
+		rv_fake_destroy(rv);
 	}
 }
 
 /* A previous owner left translation and queues on: probe resets them first. */
 static void test_probe_resets_previous_state(void **state)
 {
-	struct hal *h = rv_fake_create();
+	struct rv_fake *rv = rv_fake_create();
+	struct hal *h = rv->hal;
 	struct riscv_iommu *iommu;
 
 	(void)state;
-	h->iommu.ddtp = RISCV_IOMMU_DDTP_MODE_2LVL;
-	h->iommu.cqcsr = RISCV_IOMMU_CQCSR_CQEN;
+	rv->iommu.ddtp = RISCV_IOMMU_DDTP_MODE_2LVL;
+	rv->iommu.cqcsr = RISCV_IOMMU_CQCSR_CQEN;
 	iommu = rv_probe(h);
 	/* ddtp went through Off before 1LVL (xLVL -> xLVL is UNSPECIFIED, §5) */
-	assert_true(rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_DDTP) <
-		    rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_FCTL));
-	assert_int_equal(h->trace[rv_fake_trace_find(h, 0, true, RISCV_IOMMU_REG_DDTP)].val,
+	assert_true(rv_fake_trace_find(rv, 0, true, RISCV_IOMMU_REG_DDTP) <
+		    rv_fake_trace_find(rv, 0, true, RISCV_IOMMU_REG_FCTL));
+	assert_int_equal(rv->trace[rv_fake_trace_find(rv, 0, true, RISCV_IOMMU_REG_DDTP)].val,
 			 RISCV_IOMMU_DDTP_MODE_OFF);
-	assert_int_equal(h->iommu.ddtp & 0xF, RISCV_IOMMU_DDTP_MODE_1LVL);
+	assert_int_equal(rv->iommu.ddtp & 0xF, RISCV_IOMMU_DDTP_MODE_1LVL);
 	riscv_iommu_remove(&iommu->iommu);
-	rv_fake_destroy(h);
+	rv_fake_destroy(rv);
 }
 
 int main(void)
