@@ -367,12 +367,12 @@ void sw_runtime::irq_dispatch()
         m_irq_fifo.pop_front();
         auto it = m_irqs.find(irq);
         if (it == m_irqs.end() || (!it->second->hard && !it->second->thread)) {
-            stat_add("platform.irq.spurious", 1);
+            bump(m_platform, "irq.spurious", 1);
             log(HAL_LOG_WARN, "spurious interrupt " + std::to_string(irq));
             continue;
         }
         irq_desc* d = it->second.get();
-        stat_add("platform.irq.delivered", 1);
+        bump(m_platform, "irq.delivered", 1);
         charge_cost(HAL_COST_IRQ_ENTRY); // interrupt context: stolen from the running task
         hal_irq_ret r = d->hard ? d->hard(d->arg, irq) : HAL_IRQ_WAKE_THREAD;
         if (r == HAL_IRQ_WAKE_THREAD && d->thread) {
@@ -424,6 +424,48 @@ void sw_runtime::mmio_write(uint64_t addr, unsigned size, uint64_t val)
     mmio_access(tlm::TLM_WRITE_COMMAND, addr, size, buf);
 }
 
+// ---- statistics ----
+
+void sw_runtime::bump(counter_map& m, std::string_view key, uint64_t delta)
+{
+    auto it = m.find(key);
+    if (it != m.end())
+        it->second += delta;
+    else
+        m.emplace(std::string(key), delta);
+}
+
+void sw_runtime::stat_dev_add(uint16_t rid, const char* name, uint64_t delta)
+{
+    bump(m_sw, name, delta);
+    bump(m_sw_dev[rid], name, delta);
+}
+
+uint64_t sw_runtime::sw_stat(std::string_view name) const
+{
+    auto it = m_sw.find(name);
+    return it == m_sw.end() ? 0 : it->second;
+}
+
+uint64_t sw_runtime::sw_dev_stat(uint16_t rid, std::string_view name) const
+{
+    auto d = m_sw_dev.find(rid);
+    if (d == m_sw_dev.end()) return 0;
+    auto it = d->second.find(name);
+    return it == d->second.end() ? 0 : it->second;
+}
+
+void sw_runtime::report(stat_sink& sink) const
+{
+    for (const auto& [k, v] : m_sw) sink.counter("sw." + k, v);
+    char dev[24];
+    for (const auto& [rid, counters] : m_sw_dev) {
+        std::snprintf(dev, sizeof dev, "sw.dev.%04x.", unsigned(rid));
+        for (const auto& [k, v] : counters) sink.counter(dev + k, v);
+    }
+    for (const auto& [k, v] : m_platform) sink.counter("platform." + k, v);
+}
+
 // ---- misc ----
 
 void sw_runtime::log(hal_log_level lvl, const std::string& msg)
@@ -443,7 +485,7 @@ void sw_runtime::log(hal_log_level lvl, const std::string& msg)
         break;
     case HAL_LOG_ERROR:
         ++m_log_errors;
-        stat_add("platform.sw_log_errors", 1);
+        bump(m_platform, "sw_log_errors", 1);
         SC_REPORT_ERROR("prisim/sw", m.c_str());
         break;
     }
@@ -590,6 +632,10 @@ void hal_log(struct hal* h, enum hal_log_level lvl, const char* fmt, ...)
 }
 
 void hal_stat_add(struct hal* h, const char* name, uint64_t delta) { h->rt->stat_add(name, delta); }
+void hal_stat_dev_add(struct hal* h, uint16_t rid, const char* name, uint64_t delta)
+{
+    h->rt->stat_dev_add(rid, name, delta);
+}
 bool hal_should_fail(struct hal*, const char*) { return false; }
 
 } // extern "C"

@@ -19,12 +19,14 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "common/stats.h"
 #include "prisim/hal.h"
 
 namespace prisim::platform {
@@ -85,7 +87,12 @@ public:
     // Called by the MSI controller.
     void raise_irq(unsigned irq);
 
-    const std::map<std::string, uint64_t>& stats() const { return m_stats; }
+    // Software counters by name (without "sw."), globally and per device.
+    uint64_t sw_stat(std::string_view name) const;
+    uint64_t sw_dev_stat(uint16_t rid, std::string_view name) const;
+    // Every counter under its results.json name: sw.<name>,
+    // sw.dev.<rid>.<name> and the platform's own platform.<name>.
+    void report(stat_sink& sink) const;
     uint64_t cpu_busy_ps() const { return m_cpu_busy.value(); }
     uint64_t tasks_created() const { return m_tasks.size(); }
     uint64_t log_errors() const { return m_log_errors; }
@@ -112,7 +119,8 @@ public:
     int msi_alloc(unsigned* irq, uint64_t* addr, uint32_t* data);
     int request_irq(unsigned irq, hal_irq_fn hard, hal_irq_fn thread, void* arg, const char* name);
     void free_irq(unsigned irq);
-    void stat_add(const char* name, uint64_t delta) { m_stats[name] += delta; }
+    void stat_add(const char* name, uint64_t delta) { bump(m_sw, name, delta); }
+    void stat_dev_add(uint16_t rid, const char* name, uint64_t delta);
     void log(hal_log_level lvl, const std::string& msg);
     uint64_t param_u64(const char* key);
     const char* param_str(const char* key);
@@ -170,7 +178,13 @@ private:
     hal_waitq m_work_wq;
     hal_task* m_worker = nullptr;
 
-    std::map<std::string, uint64_t> m_stats;
+    // Heterogeneous lookup: counting an existing key neither formats nor
+    // allocates (these are bumped several times per fault).
+    using counter_map = std::map<std::string, uint64_t, std::less<>>;
+    static void bump(counter_map& m, std::string_view key, uint64_t delta);
+    counter_map m_sw;                         // software, by name
+    std::map<uint16_t, counter_map> m_sw_dev; // software, by RID, by name
+    counter_map m_platform;                   // the platform's own
     uint64_t m_rng[4];
     uint64_t m_log_errors = 0;
     uint64_t m_spawned = 0;

@@ -64,7 +64,7 @@ nlohmann::json build_results(machine& m, const scoreboard& sb, const run_outcome
         dj["pages_failed"] = c.pages_failed;
         devs.push_back(dj);
     }
-    for (const auto& [k, v] : m.rt().stats()) sink.counter(k, v);
+    m.rt().report(sink);
     sink.counter("platform.cpu.busy_ps", m.rt().cpu_busy_ps());
     sink.counter("platform.dram.bytes_allocated", m.mem().bytes_allocated());
 

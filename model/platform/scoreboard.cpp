@@ -23,16 +23,9 @@ std::string rid_hex(uint16_t rid)
     return b;
 }
 
-uint64_t scoreboard::sw(const std::string& name) const
-{
-    const auto& s = m_m.rt().stats();
-    auto it = s.find(name);
-    return it == s.end() ? 0 : it->second;
-}
-
 uint64_t scoreboard::sw_dev(uint16_t rid, const std::string& name) const
 {
-    return sw("sw.dev." + rid_hex(rid) + "." + name);
+    return m_m.rt().sw_dev_stat(rid, name);
 }
 
 check_result& scoreboard::add(int inv, const std::string& name)

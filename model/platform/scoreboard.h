@@ -33,7 +33,6 @@ public:
     nlohmann::json to_json() const;
 
 private:
-    uint64_t sw(const std::string& name) const;
     uint64_t sw_dev(uint16_t rid, const std::string& name) const;
     check_result& add(int inv, const std::string& name);
     void check_run(bool quiesced);

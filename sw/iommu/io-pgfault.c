@@ -25,7 +25,6 @@
 
 #include "iommu/iommu.h"
 #include "kernel/kalloc.h"
-#include "kernel/stat.h"
 
 struct iopf_queue {
 	struct hal *hal;
@@ -41,7 +40,7 @@ static const char *const iopf_resp_stat[] = {
 
 static void iopf_stat(struct device *dev, const char *name, uint64_t delta)
 {
-	px_stat_dev_add(dev->hal, dev->rid, name, delta);
+	hal_stat_dev_add(dev->hal, dev->rid, name, delta);
 }
 
 /* Send one PRG response through the driver (pasid/grpid of @evt). */

@@ -10,7 +10,6 @@
 
 #include "iommufd/iommufd_private.h"
 #include "kernel/kalloc.h"
-#include "kernel/stat.h"
 #include "kernel/uaccess.h"
 
 /* Codes 0/1 pass straight through to the internal enum (§2.5). */
@@ -21,7 +20,7 @@ static void iommufd_fault_stat(struct iopf_group *group, const char *name, uint6
 {
 	struct device *dev = group->fault_param->dev;
 
-	px_stat_dev_add(dev->hal, dev->rid, name, delta);
+	hal_stat_dev_add(dev->hal, dev->rid, name, delta);
 }
 
 /**

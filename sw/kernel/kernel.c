@@ -11,7 +11,6 @@
 #include "iommufd/iommufd.h"
 #include "kernel/kalloc.h"
 #include "kernel/kernel.h"
-#include "kernel/stat.h"
 #include "prisim/hw/pxdev.h"
 
 #define PCI_EXT_CAP_ID_PRI 0x13u
@@ -446,7 +445,7 @@ void px_kernel_report_pending(struct px_kernel *k)
 		param = dev->fault_param;
 		partials = param ? px_list_count(&param->partial) : 0;
 		groups = param ? px_list_count(&param->faults) : 0;
-		px_stat_dev_add(k->hal, dev->rid, "iopf.partials_pending", partials);
-		px_stat_dev_add(k->hal, dev->rid, "iopf.groups_pending", groups);
+		hal_stat_dev_add(k->hal, dev->rid, "iopf.partials_pending", partials);
+		hal_stat_dev_add(k->hal, dev->rid, "iopf.groups_pending", groups);
 	}
 }

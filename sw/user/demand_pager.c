@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "kernel/kernel.h"
-#include "kernel/stat.h"
 #include "prisim/hw/pxdev.h"
 #include "prisim/sw.h"
 #include "prisim/uapi/vfio.h"
@@ -305,9 +304,9 @@ static void px_pager_stat(struct px_pager *pg, const struct px_pager_dev *pdev,
 			  const char *name, uint64_t delta)
 {
 	if (pdev)
-		px_stat_dev_add(pg->hal, pdev->rid, name, delta);
+		hal_stat_dev_add(pg->hal, pdev->rid, name, delta);
 	else
-		px_stat_add(pg->hal, name, delta);
+		hal_stat_add(pg->hal, name, delta);
 }
 
 /* What this handler can serve: RID faults of its own devices, R and/or W. */

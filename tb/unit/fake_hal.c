@@ -359,9 +359,22 @@ const char *hal_param_str(struct hal *h, const char *key)
 	return e->str;
 }
 
+/* Stored under the names results.json uses ("sw.<name>", "sw.dev.<rid>.<name>"). */
 void hal_stat_add(struct hal *h, const char *name, uint64_t delta)
 {
-	fake_kv_add(&h->stats, &h->nr_stats, name)->u64 += delta;
+	char key[128];
+
+	snprintf(key, sizeof(key), "sw.%s", name);
+	fake_kv_add(&h->stats, &h->nr_stats, key)->u64 += delta;
+}
+
+void hal_stat_dev_add(struct hal *h, uint16_t rid, const char *name, uint64_t delta)
+{
+	char key[128];
+
+	hal_stat_add(h, name, delta);
+	snprintf(key, sizeof(key), "sw.dev.%04x.%s", (unsigned int)rid, name);
+	fake_kv_add(&h->stats, &h->nr_stats, key)->u64 += delta;
 }
 
 uint64_t fake_hal_stat(struct hal *h, const char *name)

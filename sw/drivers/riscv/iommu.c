@@ -36,14 +36,10 @@ static const struct iommu_ops riscv_iommu_ops = {
 void riscv_iommu_stat_did(struct riscv_iommu *iommu, uint32_t did, const char *name,
 			  uint64_t delta)
 {
-	char key[80];
-
-	snprintf(key, sizeof(key), "sw.%s", name);
-	hal_stat_add(iommu->hal, key, delta);
-	if (did != RISCV_IOMMU_NO_DID) {
-		snprintf(key, sizeof(key), "sw.dev.%04x.%s", (unsigned int)(did & 0xFFFFu), name);
-		hal_stat_add(iommu->hal, key, delta);
-	}
+	if (did == RISCV_IOMMU_NO_DID)
+		hal_stat_add(iommu->hal, name, delta);
+	else
+		hal_stat_dev_add(iommu->hal, (uint16_t)(did & 0xFFFFu), name, delta);
 }
 
 /**

@@ -183,10 +183,15 @@ void hal_log(struct hal *h, enum hal_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
- * Named statistics. name is a stable dotted key ("sw.pq.records_read"); the
- * platform collects them into results.json. Counters only ever grow.
+ * Software statistics. name is a stable dotted key without a prefix
+ * ("pq.records_read"); results.json files it as "sw.<name>". Counters only
+ * ever grow. hal_stat_dev_add() counts the event for the device with
+ * requester ID rid as well: "sw.<name>" and "sw.dev.<rid as 4 hex
+ * digits>.<name>". Both are on the per-fault path: the platform must not
+ * format or allocate for a counter that already exists.
  */
 void hal_stat_add(struct hal *h, const char *name, uint64_t delta);
+void hal_stat_dev_add(struct hal *h, uint16_t rid, const char *name, uint64_t delta);
 
 /*
  * Test hook in the spirit of iommufd_should_fail(): returns true when the
