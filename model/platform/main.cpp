@@ -139,21 +139,12 @@ int sc_main(int argc, char* argv[])
         m.report_software_pending();
         scoreboard sb(m);
         sb.run(out.quiesced);
-        nlohmann::json results = build_results(m, sb, out);
+        nlohmann::json results = build_results(m, out);
         evaluate_expectations(results, p.expectations(), out);
-        results["expectations"]["failed"] = out.failed_expectations;
-
         // The results describe the quiesced machine; only then does the
-        // software shut down (and must do so cleanly: a run-level check).
-        const int sd = m.shutdown_software();
-        nlohmann::json chk = {{"invariant", 0}, {"name", "software shuts down"}, {"ok", sd == 0},
-                              {"detail", sd == 0 ? "processes exited, drivers unbound, memory released"
-                                                 : "px_kernel_shutdown returned " + std::to_string(sd)},
-                              {"violations", nlohmann::json::array()}};
-        if (sd != 0) chk["violations"].push_back("software shutdown failed (" + std::to_string(sd) + "), see stderr");
-        results["scoreboard"]["checks"].push_back(chk);
-        results["scoreboard"]["ok"] = sb.ok() && sd == 0;
-        results["ok"] = sb.ok() && sd == 0 && out.failed_expectations.empty();
+        // software shut down, which must go cleanly (a run-level check).
+        sb.check_shutdown(m.shutdown_software());
+        attach_verdict(results, sb, out);
 
         const uint64_t faults = results["summary"]["faults"].get<uint64_t>();
         nlohmann::json host;

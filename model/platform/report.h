@@ -42,8 +42,10 @@ struct run_outcome {
     std::vector<std::string> expectation_errors; // malformed: exit 2
 };
 
-// Everything simulated: the body of results.json.
-nlohmann::json build_results(machine& m, const scoreboard& sb, const run_outcome& out);
+// Everything simulated: the body of results.json, without the verdict.
+nlohmann::json build_results(machine& m, const run_outcome& out);
+// The verdict: scoreboard checks, failed expectations and "ok".
+void attach_verdict(nlohmann::json& results, const scoreboard& sb, const run_outcome& out);
 // "" if expr has the form "<key> <op> <number>", else what is wrong with it.
 std::string expectation_syntax_error(const std::string& expr);
 // Check `expect` expressions ("<key> <op> <number>") against results.

@@ -303,6 +303,15 @@ void scoreboard::check_dma()
     r.detail = std::to_string(pages_checked) + " pages checked, " + std::to_string(bad) + " bad";
 }
 
+void scoreboard::check_shutdown(int rc)
+{
+    auto& r = add(0, "software shuts down");
+    if (rc == 0)
+        r.detail = "processes exited, drivers unbound, memory released";
+    else
+        fail(r, "px_kernel_shutdown returned " + std::to_string(rc) + " (see stderr)");
+}
+
 nlohmann::json scoreboard::to_json() const
 {
     nlohmann::json a = nlohmann::json::array();

@@ -28,6 +28,9 @@ public:
     explicit scoreboard(machine& m) : m_m(m) {}
     // Run every check; the run ended at sim time end_ps, quiesced or not.
     void run(bool quiesced);
+    // Run-level check of the software shutdown that follows the results:
+    // rc is px_kernel_shutdown()'s status.
+    void check_shutdown(int rc);
     bool ok() const;
     const std::vector<check_result>& results() const { return m_results; }
     nlohmann::json to_json() const;
