@@ -23,15 +23,6 @@ namespace pqw {
 // Must match the MaxLog2Sz the bench's model is Verilated with (the RTL default).
 constexpr unsigned BENCH_MAX_LOG2SZ = 16;
 
-struct page_req {
-    uint32_t did = 0;
-    bool pv = false;
-    uint32_t pid = 0;
-    bool priv = false;
-    bool exec = false;
-    uint64_t payload = 0;
-    bool prpr = false;
-};
 
 // PAYLOAD for a page request: R/W/L bits, PRG index, page address (§12).
 uint64_t make_payload(bool r, bool w, bool l, unsigned prgi, uint64_t page_addr);

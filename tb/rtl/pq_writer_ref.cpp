@@ -85,7 +85,7 @@ void pq_writer_ref::reset()
     m_csr_phase = csr_phase::none;
     m_pqen = m_pie = m_pqmf = m_pqof = m_pqon = false;
     m_pqt = 0;
-    m_req = held_request{};
+    m_req = page_req{};
     m_need_ar = false;
     m_cause = CAUSE_QUEUED;
     m_addr = 0;

@@ -49,6 +49,17 @@ enum pq_cause : unsigned {
 const char *cause_name(unsigned cause);
 
 // All inputs of the block (clk_i and rst_ni excluded).
+// The fields of one page-request message on the req_* ports.
+struct page_req {
+    uint32_t did = 0;
+    bool pv = false;
+    uint32_t pid = 0;
+    bool priv = false;
+    bool exec = false;
+    uint64_t payload = 0;
+    bool prpr = false;
+};
+
 struct pq_in {
     uint64_t pqb_ppn = 0;
     uint32_t pqb_log2szm1 = 0;
@@ -108,15 +119,6 @@ private:
     enum class phase { idle, write, wait_rsp, respond };
     enum class csr_phase { none, enabling, disabling };
 
-    struct held_request {
-        uint32_t did = 0;
-        bool pv = false;
-        uint32_t pid = 0;
-        bool priv = false;
-        bool exec = false;
-        uint64_t payload = 0;
-        bool prpr = false;
-    };
 
     uint32_t index_mask(const pq_in &in) const;
     bool busy() const { return m_csr_phase != csr_phase::none; }
@@ -127,7 +129,7 @@ private:
     csr_phase m_csr_phase;
     bool m_pqen, m_pie, m_pqmf, m_pqof, m_pqon;
     uint32_t m_pqt;  // masked to the implemented index width
-    held_request m_req;
+    page_req m_req;
     bool m_need_ar;
     unsigned m_cause;
     uint64_t m_addr;
