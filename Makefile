@@ -1,16 +1,17 @@
 # prisim top-level commands. See README.md.
-#   make sim    build everything, run the regression scenarios, print summaries
-#   make test   build everything, run the whole test suite (CTest)
-#   make bench  median simulated faults per wall-second over 9 runs (JSON)
-#   make lint   Verilator lint of the RTL
-#   make asan   unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make deps   check (and, as root, install) the Debian packages
+#   make sim       build everything, run the regression scenarios, print summaries
+#   make test      build everything, run the whole test suite (CTest)
+#   make bench     host cost: wall time, raw events, allocations, RSS per fault (JSON)
+#   make bench-ir  host cost in instructions under valgrind/callgrind (JSON)
+#   make lint      Verilator lint of the RTL
+#   make asan      unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make deps      check (and, as root, install) the Debian packages
 
 BUILD   ?= build
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build sim test bench lint asan docs clean
+.PHONY: all deps configure build sim test bench bench-ir lint asan docs clean
 
 all: build
 
@@ -32,7 +33,10 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench: build
-	@scripts/bench.sh $(BUILD)/prisim 9
+	@python3 scripts/bench.py --build $(BUILD) --out
+
+bench-ir: build
+	@python3 scripts/bench.py --build $(BUILD) --ir --out
 
 lint: deps
 	verilator --lint-only -Wall rtl/pq_writer.sv

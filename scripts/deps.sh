@@ -16,6 +16,7 @@ PKGS=(
   libyaml-cpp-dev    # scenario files
   nlohmann-json3-dev # results.json / host.json
   libcli11-dev       # command line
+  python3            # scripts/bench.py (make bench)
 )
 
 missing=()

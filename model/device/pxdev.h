@@ -15,22 +15,38 @@
 //     page is translated (ATC, else an ATS Translation Request), requested
 //     through PRI when not present, and then written with a checkable pattern
 //     by a Translated memory write;
-//   - the ATC: fully associative, LRU, keyed by (PASID, untranslated range),
-//     NAPOT (S = 1) ranges, Untranslated-only (U = 1) entries;
+//   - the ATC (atc.h): LRU, keyed by (PASID, untranslated range), NAPOT
+//     (S = 1) ranges, Untranslated-only (U = 1) entries;
 //   - the PRI engine: Outstanding Page Request Allocation as credits (never
-//     exceeded; a group larger than the allocation is split), 9-bit PRG
-//     indexes (at most 512 groups in flight), PRG Response handling per code
-//     (pcie-pri.md §4.1: Success -> retry, Invalid Request -> fail, Response
-//     Failure or a reserved code -> RF, PRI stopped, later responses ignored),
-//     UPRGI on a response for no outstanding group (§4.2); on Response
-//     Failure (or PRI Reset) the other outstanding groups are given up at
-//     once, so each credit still comes back exactly once;
+//     exceeded; a group larger than the allocation is split; streams get
+//     credits in the order they asked), 9-bit PRG indexes (prg_table.h),
+//     PRG Response handling per code (pcie-pri.md §4.1: Success -> retry,
+//     Invalid Request -> fail, Response Failure or a reserved code -> RF, PRI
+//     stopped, later responses ignored), UPRGI on a response for no
+//     outstanding group (§4.2); on Response Failure (or PRI Reset) the other
+//     outstanding groups are given up at once, so each credit still comes
+//     back exactly once;
 //   - ATS invalidation: Invalidate Requests (address, S range, G, PASID)
-//     remove ATC entries; the completion (ITag bit, CC = 1) is sent only after
-//     every in-flight write that used a removed translation has completed, and
-//     a translation completion that raced with the invalidation is discarded
-//     (DESIGN §7 item 5);
+//     remove ATC entries, in arrival order; the completion (ITag bit, CC = 1)
+//     is sent only after every write in flight that used a removed
+//     translation has completed, and a translation completion that raced
+//     with the invalidation is discarded (DESIGN §7 item 5);
 //   - its own protocol checks, kept as sentences in violations().
+//
+// Time (DESIGN §5, common/local_time.h): loosely timed. One SC_THREAD runs
+// the device. Every stream is a state machine with the time its next step is
+// due; the thread runs the earliest step (messages that have arrived first,
+// then streams by index), at that time as its local time, and calls wait()
+// only when nothing is due within the quantum, to block, or before it
+// reports the workload done. A TLP goes up with the local offset as its
+// b_transport delay; a non-posted request is in flight from the step that
+// issues it to the step, at the time the target returned, that takes its
+// completion. Downstream messages (PRG Response, Invalidate Request) are
+// copied into a time-ordered inbox when the link hands them over and acted
+// on at their arrival time. At quantum 0 the link and the host wait inside
+// b_transport, so a request holds the thread for its round trip: the device
+// then has one non-posted request in flight at a time, and steps of other
+// streams that fall due meanwhile run when it returns.
 //
 // What it does not:
 //   - Stop Markers (the workload never gives up a PASID), Execute/Privileged
@@ -44,10 +60,8 @@
 //     plus the per-stream think time between bursts.
 #pragma once
 
-#include <array>
 #include <cstdint>
-#include <deque>
-#include <list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -56,7 +70,12 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "common/local_time.h"
+#include "common/ring.h"
 #include "common/stats.h"
+#include "device/atc.h"
+#include "device/prg_table.h"
+#include "device/request_pool.h"
 #include "pcie/tlp.h"
 
 namespace prisim::device {
@@ -71,7 +90,7 @@ constexpr uint16_t PXDEV_DEVICE_ID = 0x7078;
 struct device_params {
     uint16_t rid = 0;                  // requester ID (bus/dev/fn)
     uint32_t pri_capacity = 64;        // Outstanding Page Request Capacity (RO)
-    unsigned atc_entries = 32;         // fully associative, LRU (at least 1)
+    unsigned atc_entries = 32;         // LRU (at least 1)
     unsigned streams = 4;              // DMA streams working concurrently (faults in flight)
     uint64_t iova_base = 0x10000000;   // workload IOVA range start (page aligned)
     uint64_t pages = 256;              // pages the workload touches, each once (one pass)
@@ -81,9 +100,10 @@ struct device_params {
     unsigned max_prg_attempts = 64;    // per burst; beyond that the burst fails (counted)
     unsigned invalidate_queue_depth = 0; // ATS cap field (0 encodes 32)
     uint32_t pasid = 0;                // PASID the workload uses when the PASID capability is enabled
+    sc_core::sc_time quantum = sc_core::SC_ZERO_TIME; // temporal decoupling; 0 = fully synchronised
 };
 
-class pxdev : public sc_core::sc_module {
+class pxdev : public sc_core::sc_module, private request_pool::client {
 public:
     tlm_utils::simple_initiator_socket<pxdev> up;  // TLPs to the link
     tlm_utils::simple_target_socket<pxdev> down;   // messages from the link
@@ -99,8 +119,14 @@ public:
     uint32_t cfg_read(unsigned off, unsigned size);
     void cfg_write(unsigned off, unsigned size, uint32_t val);
 
-    // The checkable pattern (DESIGN §7 item 4): byte at `offset` of workload
-    // page `page_index` (IOVA = iova_base + page_index * 4096).
+    // The checkable pattern (DESIGN §7 item 4) of workload page `page_index`
+    // (IOVA = iova_base + page_index * 4096), 8 bytes at a time: word
+    // `word_index` is bytes 8 * word_index .. 8 * word_index + 7, little-endian.
+    static uint64_t pattern_word(uint16_t rid, uint64_t page_index, unsigned word_index);
+    // The first `len` bytes of the page's pattern (len need not be a
+    // multiple of 8), as the device writes them.
+    static void pattern_fill(uint16_t rid, uint64_t page_index, uint8_t* out, unsigned len);
+    // One byte of it (for checks that look at a single byte).
     static uint8_t pattern_byte(uint16_t rid, uint64_t page_index, unsigned offset);
 
     bool done() const { return m_done; } // workload finished (all bursts completed or failed)
@@ -146,98 +172,145 @@ public:
     bool atc_contains(uint64_t iova, bool pv = false, uint32_t pasid = 0) const;
 
 private:
-    // ---- workload ----
-    enum class page_state : uint8_t { pending, resident, written, failed };
+    // ---- workload (pxdev_stream.cpp) ----
+    enum class page_state : uint8_t {
+        pending,   // to translate
+        absent,    // translated "not present": goes through PRI
+        requested, // in a PRG waiting for its response
+        resident,  // translation present: to write
+        written,
+        failed,
+    };
     struct page {
         uint64_t index = 0, iova = 0;
+        sc_core::sc_time miss_time; // first ATC miss (valid when missed)
+        uint16_t prgi = 0;          // its PRG while requested
         page_state st = page_state::pending;
-        bool missed = false;   // first ATC miss seen (miss_time valid)
+        bool missed = false;   // first ATC miss seen
         bool faulted = false;  // a Page Request was sent for it
         bool sampled = false;  // its fault latency is recorded
-        sc_core::sc_time miss_time;
+        bool reask = false;    // its last translation raced with an invalidation: ask again, no ATC lookup
     };
-    enum class xlate { present, not_present, error };
-    struct atc_entry {
-        bool pv = false;
-        uint32_t pasid = 0;
-        uint64_t iova = 0, size = 0, pa = 0;
-        bool untranslated_only = false;
-        uint64_t lru = 0;
+    // What a stream does next (pxdev_stream.cpp has the transitions).
+    enum class step : uint8_t {
+        idle,             // between bursts: takes the next one when the run has one left
+        translate,        // translation pass over the pending pages
+        translated,       // a Translation Completion of the translation pass is back
+        request,          // sending PRGs for the absent pages
+        credit_wait,      // queued for credits or a PRG index (blocked)
+        response_wait,    // waiting for the PRG Responses of its groups (blocked)
+        write,            // write pass over the resident pages
+        write_translated, // a Translation Completion of the write pass is back
+        written,          // a write completion is back
     };
-    struct prg_ticket {
-        bool answered = false;
-        bool abandoned = false;
-        unsigned code = 0;
-        std::vector<size_t> pages; // indexes into the burst's page vector
+    enum class op_kind : uint8_t { none, translation, write };
+    // A TLP owned by the device and reused: one per stream (its non-posted
+    // requests) and one for the messages the process sends.
+    struct tlp_buf {
+        tlm::tlm_generic_payload gp;
+        pcie::tlp_ext ext;
+        std::vector<unsigned char> data;
+        tlp_buf() { gp.set_extension(&ext); }
+        ~tlp_buf() { gp.clear_extension(&ext); } // a member, not the payload's to delete
     };
-    struct prg_slot {
-        bool busy = false;
-        bool pv = false;      // its requests carried a PASID
-        uint32_t pasid = 0;
-        uint32_t credits = 0;
-        prg_ticket* ticket = nullptr;
-    };
-    struct range_use { // a translation request or a write in flight
-        bool pv;
-        uint32_t pasid;
-        uint64_t iova;
-        bool stale;
-    };
-    struct inval_req {
-        uint8_t itag;
-        bool pv;
-        uint32_t pasid;
-        uint64_t payload;
+    struct stream {
+        uint16_t id = 0;
+        step st = step::idle;
+        sc_core::sc_time due;    // when the step is due (runnable steps)
+        page* pages = nullptr;   // prg_pages entries, owned by m_pages
+        unsigned npages = 0, cursor = 0, rounds = 0, groups_out = 0;
+        bool retry = false;      // the PRGs of this round are retries
+        bool again = false;      // the write pass sent a page back to translation
+        int next_waiter = -1;    // credit queue link
+        tlp_buf* tlp = nullptr;
+        // The non-posted request in flight, for invalidation.
+        op_kind op = op_kind::none;
+        bool op_pv = false, op_stale = false;
+        uint32_t op_pasid = 0;
+        uint64_t op_iova = 0;
+        // Its completion (valid once back).
+        bool back = false;
+        bool cpl_ok = false;
+        uint64_t cpl = 0;
+        // A translation the write pass got for the page at cursor.
+        bool have_xlate = false;
+        atc::entry xlate;
     };
 
-    void stream_main(unsigned id);
-    bool run_burst(uint64_t b);
-    void start_workload();
-    void finish_burst(bool ok, uint64_t pages_ok, uint64_t pages_bad);
+    void main_thread();
+    void stream_step(stream& s);
+    bool runnable(const stream& s, sc_core::sc_time& at) const;
+    void make_ready(stream& s);
+    bool take_burst(stream& s);
+    bool translate_pass(stream& s);
+    bool write_pass(stream& s);
+    void finish_burst(stream& s);
+    void start_workload(const sc_core::sc_time& at);
 
-    xlate translate(page& pg, const atc_entry** out);
-    bool dma_write(page& pg, const atc_entry& e);
-    void request_pages(std::vector<page>& pgs, const std::vector<size_t>& np, bool retry);
-    void apply_response(std::vector<page>& pgs, const prg_ticket& t);
+    enum class xlate { present, not_present, error, again };
+    const atc::entry* atc_lookup(page& pg);
+    bool issue_translation(stream& s, page& pg, step then);
+    void issue_write(stream& s, page& pg, const atc::entry& e);
+    void dispatch(stream& s);
+    void request_returned(unsigned tag, const sc_core::sc_time& delay) override;
+    void take_completion(stream& s);
+    void after_request(stream& s, const sc_core::sc_time& delay);
+    void on_completion(stream& s);
+    xlate take_translation(stream& s, page& pg, const atc::entry** out);
 
-    // ATC
-    const atc_entry* atc_lookup(bool pv, uint32_t pasid, uint64_t iova);
-    const atc_entry* atc_insert(const atc_entry& e);
-    unsigned atc_invalidate(bool all_pasids, bool pv, uint32_t pasid, uint64_t base, uint64_t size);
-    static bool in_range(uint64_t a, uint64_t base, uint64_t size)
-    {
-        return size == 0 || (a >= base && a - base < size);
-    }
+    tlm::tlm_generic_payload& new_tlp(tlp_buf& t, pcie::tlp_kind kind);
+    void send_message(pcie::tlp_kind kind, uint64_t payload, uint8_t itag = 0);
+    sc_core::sc_time offset() const { return m_now - sc_core::sc_time_stamp(); }
+    void sync(); // wait until simulated time reaches the local time
 
-    // PRI
+    // ---- PRI (pxdev_pri.cpp) ----
     bool pri_usable() const { return m_pri_enable && !m_pri_stopped_rf; }
     uint32_t pri_limit() const;
-    int find_free_prgi() const;
-    void send_page_request(uint64_t addr, unsigned prgi, bool last);
-    void on_prg_response(const pcie::tlp_ext& ext, uint64_t payload);
+    bool pri_request(stream& s);
+    void pri_grant();
+    void send_group(stream& s, unsigned n);
+    unsigned absent_pages(const stream& s) const;
+    void fail_absent(stream& s);
+    void answer_group(prg_table::group& g, bool success);
+    void release_group(unsigned prgi, uint32_t credits);
     void abandon_outstanding(const char* why);
-    void release_slot(unsigned prgi);
 
-    // Invalidation
-    void on_inval_request(const pcie::tlp_ext& ext, uint64_t payload);
-    void inval_main();
+    // ---- downstream messages: the inbox (pxdev.cpp), invalidation (pxdev_inval.cpp) ----
+    struct down_msg {
+        sc_core::sc_time arrival;
+        uint64_t payload = 0;
+        uint32_t pasid = 0;
+        pcie::tlp_kind kind = pcie::tlp_kind::prg_response;
+        pcie::origin from = pcie::origin::software;
+        uint8_t itag = 0;
+        bool pv = false;
+    };
+    struct inval_req {
+        uint64_t payload = 0, base = 0, size = 0;
+        uint32_t pasid = 0;
+        uint8_t itag = 0;
+        bool pv = false, all = false, started = false;
+    };
+    void handle_arrivals();
+    void drain_inbox(const sc_core::sc_time& until);
+    void on_prg_response(const down_msg& m);
+    void on_inval_request(const down_msg& m);
+    void inval_progress();
     unsigned inval_queue_depth() const { return m_p.invalidate_queue_depth ? m_p.invalidate_queue_depth : 32; }
 
-    // Sockets
     void down_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+
+    // ---- config space and BAR0 (pxdev_cfg.cpp) ----
     void bar_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     uint32_t bar_read32(unsigned off) const;
-    void bar_write32(unsigned off, uint32_t val);
-
-    // Config space
+    void bar_write32(unsigned off, uint32_t val, const sc_core::sc_time& delay);
     uint32_t cfg_read32(unsigned off) const;
     void cfg_write32(unsigned off, uint32_t val, uint32_t byte_mask);
     void write_ats_ctrl(uint16_t v);
     void write_pri_ctrl(uint16_t v);
 
-    void fill_ext(pcie::tlp_ext& ext, pcie::tlp_kind kind) const;
     void violation(const std::string& what);
-    void notify_all();
+    void wake(const sc_core::sc_time& delay = sc_core::SC_ZERO_TIME) { m_wake_ev.notify(delay); }
 
     device_params m_p;
     counters m_c;
@@ -260,26 +333,31 @@ private:
     bool m_running = false, m_done = false, m_error = false;
     uint32_t m_run_pages_done = 0;
     uint64_t m_nbursts = 0, m_next_burst = 0, m_bursts_finished = 0;
-    sc_core::sc_event m_run_ev, m_done_ev;
+    sc_core::sc_time m_run_start;
+    std::vector<bool> m_page_written; // per workload page, this run
+    sc_core::sc_event m_done_ev;
+
+    // the process
+    prisim::local_time m_lt;  // quantum; offset of the step being run
+    sc_core::sc_time m_now;   // local time of the step being run (never goes back)
+    sc_core::sc_event m_wake_ev; // something for the process: a message, START, a config write
+    std::vector<stream> m_streams;
+    std::vector<page> m_pages; // streams x prg_pages
+    int m_wait_head = -1, m_wait_tail = -1; // credit queue (streams, in the order they asked)
+
+    // upstream TLPs
+    std::unique_ptr<tlp_buf[]> m_tlps; // one per stream, then the messages'
+    tlp_buf* m_msg = nullptr;
 
     // PRI engine
-    std::array<prg_slot, 512> m_prg{};
-    unsigned m_next_prgi = 0;
-    sc_core::sc_event m_credit_ev; // credits or a PRG index freed, PRI state changed
-    std::vector<bool> m_page_written; // per workload page, this run
-    std::deque<uint64_t> m_credit_waiters; // streams waiting for credits, in arrival order
-    uint64_t m_credit_tickets = 0;
-    sc_core::sc_event m_prg_ev;    // some PRG answered or abandoned
+    prg_table m_prg;
 
-    // ATC and in-flight uses of translations
-    std::vector<atc_entry> m_atc;
-    uint64_t m_lru_clock = 0;
-    std::list<range_use> m_tr_inflight, m_dma_inflight;
-    sc_core::sc_event m_dma_done_ev;
+    // ATC
+    atc m_atc;
 
-    // Invalidate Requests, in arrival order; the head is being worked on.
-    std::deque<inval_req> m_inval_q;
-    sc_core::sc_event m_inval_ev;
+    // downstream messages, by arrival time; Invalidate Requests being worked on, in order
+    prisim::ring<down_msg> m_inbox{4};
+    prisim::ring<inval_req> m_inval_q{4};
 };
 
 } // namespace prisim::device

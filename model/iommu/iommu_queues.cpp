@@ -6,6 +6,7 @@
 #include "iommu/riscv_iommu.h"
 
 #include "common/endian.h"
+#include "common/local_time.h"
 
 #include <string>
 
@@ -17,7 +18,7 @@ namespace {
 
 // ============================ fault queue (§11) ============================
 
-void riscv_iommu::report_fault(const fault_info& f, bool dtf)
+void riscv_iommu::report_fault(const fault_info& f, bool dtf, const sc_core::sc_time& t)
 {
     if (dtf && !cause_ignores_dtf(f.cause))
         return; // DC.tc.DTF: translation faults are not reported
@@ -25,17 +26,24 @@ void riscv_iommu::report_fault(const fault_info& f, bool dtf)
     r.hdr = fault_hdr(f.cause, f.ttyp, f.did, f.pv, f.pv ? f.pid : 0, f.pv && f.priv);
     r.iotval = f.iotval;
     r.iotval2 = f.iotval2;
-    m_fq_pending.push_back(r);
-    m_fq_ev.notify(sc_core::SC_ZERO_TIME);
+    m_fq_pending.push_back({r, sc_core::sc_time_stamp() + t});
+    m_fq_ev.notify(t);
 }
 
+// Fault records are rare: this writer keeps to simulated time (it waits
+// for each record's time and each write).
 void riscv_iommu::fq_thread()
 {
     for (;;) {
         while (m_fq_pending.empty())
             sc_core::wait(m_fq_ev);
-        const fault_record r = m_fq_pending.front();
+        if (m_fq_pending.front().at > sc_core::sc_time_stamp()) {
+            sc_core::wait(m_fq_pending.front().at - sc_core::sc_time_stamp());
+            continue;
+        }
+        const fault_record r = m_fq_pending.front().r;
         m_fq_pending.pop_front();
+        sc_core::sc_time t = sc_core::SC_ZERO_TIME;
         if (!(m_fqcsr & FQCSR_FQEN) || (m_fqcsr & FQCSR_ERRORS)) {
             // Queue off, or §11.3: after fqof/fqmf everything is discarded
             // until software clears the bit.
@@ -49,7 +57,7 @@ void riscv_iommu::fq_thread()
             ++m_st.fq_overflows;
             ++m_st.fq_dropped;
             if (m_fqcsr & FQCSR_FIE)
-                set_ipsr(IPSR_FIP);
+                set_ipsr(IPSR_FIP, t);
             continue;
         }
         unsigned char b[FQ_ENTRY_SIZE];
@@ -58,7 +66,8 @@ void riscv_iommu::fq_thread()
         store_le(b + 16, r.iotval, 8);
         store_le(b + 24, r.iotval2, 8);
         ++m_fq_writing;
-        const bool ok = mem_write(qaddr(m_fqb, idx, FQ_ENTRY_SIZE), b, FQ_ENTRY_SIZE);
+        const bool ok = mem_write(qaddr(m_fqb, idx, FQ_ENTRY_SIZE), b, FQ_ENTRY_SIZE, t);
+        synchronise(t);
         --m_fq_writing;
         if (!ok) {
             m_fqcsr |= FQCSR_FQMF;
@@ -69,29 +78,31 @@ void riscv_iommu::fq_thread()
             ++m_st.fq_records_written;
         }
         if (m_fqcsr & FQCSR_FIE)
-            set_ipsr(IPSR_FIP);
+            set_ipsr(IPSR_FIP, t);
     }
 }
 
 // ============================ interrupts (§8) ============================
 
-void riscv_iommu::set_ipsr(uint32_t bit)
+void riscv_iommu::set_ipsr(uint32_t bit, const sc_core::sc_time& t)
 {
     if (m_ipsr & bit)
         return; // MSIs are edges: only a 0 -> 1 transition sends one
     m_ipsr |= bit;
     unsigned shift = bit == IPSR_CIP ? ICVEC_CIV : bit == IPSR_FIP ? ICVEC_FIV
                    : bit == IPSR_PIP ? ICVEC_PIV : ICVEC_PMIV;
-    raise_msi(static_cast<unsigned>((m_icvec >> shift) & 0xF));
+    raise_msi(static_cast<unsigned>((m_icvec >> shift) & 0xF), t);
 }
 
-void riscv_iommu::update_cip()
+void riscv_iommu::update_cip(const sc_core::sc_time& t)
 {
     if ((m_cqcsr & CQCSR_CIE) && (m_cqcsr & (CQCSR_ERRORS | CQCSR_FENCE_W_IP)))
-        set_ipsr(IPSR_CIP);
+        set_ipsr(IPSR_CIP, t);
 }
 
-void riscv_iommu::raise_msi(unsigned vec)
+// The MSI is a posted write at `t` from whichever activity raised it: it
+// never holds that activity up.
+void riscv_iommu::raise_msi(unsigned vec, const sc_core::sc_time& t)
 {
     if (m_msi_ctl[vec] & MSI_VEC_CTL_M) {
         // §8.3: suppressed but remembered, sent when unmasked.
@@ -99,31 +110,20 @@ void riscv_iommu::raise_msi(unsigned vec)
         ++m_st.msi_deferred;
         return;
     }
-    m_msi_q.push_back({m_msi_addr[vec], m_msi_data[vec]});
-    m_msi_ev.notify(sc_core::SC_ZERO_TIME);
-}
-
-void riscv_iommu::msi_thread()
-{
-    for (;;) {
-        while (m_msi_q.empty())
-            sc_core::wait(m_msi_ev);
-        const msi_msg m = m_msi_q.front();
-        m_msi_q.pop_front();
-        unsigned char b[4];
-        store_le(b, m.data, 4);
-        if (mem_write(m.addr, b, 4)) {
-            ++m_st.msi_sent;
-            continue;
-        }
-        // §8.3: the IOMMU's own MSI write faulted.
-        ++m_st.msi_faults;
-        fault_info f;
-        f.cause = CAUSE_MSI_WRITE_FAULT;
-        f.ttyp = TTYP_NONE;
-        f.iotval = m.addr;
-        report_fault(f, false);
+    const uint64_t addr = m_msi_addr[vec];
+    unsigned char b[4];
+    store_le(b, m_msi_data[vec], 4);
+    if (post_write(addr, b, 4, t)) {
+        ++m_st.msi_sent;
+        return;
     }
+    // §8.3: the IOMMU's own MSI write faulted.
+    ++m_st.msi_faults;
+    fault_info f;
+    f.cause = CAUSE_MSI_WRITE_FAULT;
+    f.ttyp = TTYP_NONE;
+    f.iotval = addr;
+    report_fault(f, false, t);
 }
 
 // ============================ outbound messages ============================
@@ -153,52 +153,40 @@ void riscv_iommu::out_mm::free(tlm::tlm_generic_payload* gp)
     m_free.push_back(t);
 }
 
-void riscv_iommu::send_down(const out_msg& m)
+void riscv_iommu::send_down(const out_msg& m, const sc_core::sc_time& at)
 {
-    m_down_q.push_back(m);
-    m_down_ev.notify(sc_core::SC_ZERO_TIME);
-}
-
-void riscv_iommu::down_thread()
-{
-    for (;;) {
-        while (m_down_q.empty())
-            sc_core::wait(m_down_ev);
-        const out_msg m = m_down_q.front();
-        m_down_q.pop_front();
-        out_txn* t = m_out_mm.alloc();
-        t->set_command(tlm::TLM_WRITE_COMMAND);
-        t->set_address(0);
-        t->set_data_ptr(t->data);
-        t->set_data_length(8);
-        t->set_streaming_width(8);
-        t->set_byte_enable_ptr(nullptr);
-        t->set_byte_enable_length(0);
-        t->set_dmi_allowed(false);
-        t->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        pcie::store_le64(t->data, m.payload);
-        t->ext = pcie::tlp_ext{};
-        t->ext.kind = m.kind;
-        t->ext.rid = m.rid;
-        t->ext.dsv = m.dsv;
-        t->ext.dseg = m.dseg;
-        t->ext.pv = m.pv;
-        t->ext.pasid = m.pv ? m.pasid : 0;
-        t->ext.from = m.from;
-        t->ext.itag = static_cast<uint8_t>(m.itag & 0x1F);
-        t->set_extension(&t->ext);
-        t->acquire();
-        // Posted: the link returns at once and delivers after its latency.
-        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-        pcie_down->b_transport(*t, d);
-        if (!t->is_response_ok())
-            SC_REPORT_WARNING(name(), (std::string("the link refused a ") +
-                                       (m.kind == pcie::tlp_kind::prg_response
-                                            ? "PRG Response" : "Invalidate Request") +
-                                       " for RID " + std::to_string(m.rid))
-                                          .c_str());
-        t->release();
-    }
+    out_txn* t = m_out_mm.alloc();
+    t->set_command(tlm::TLM_WRITE_COMMAND);
+    t->set_address(0);
+    t->set_data_ptr(t->data);
+    t->set_data_length(8);
+    t->set_streaming_width(8);
+    t->set_byte_enable_ptr(nullptr);
+    t->set_byte_enable_length(0);
+    t->set_dmi_allowed(false);
+    t->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    pcie::store_le64(t->data, m.payload);
+    t->ext = pcie::tlp_ext{};
+    t->ext.kind = m.kind;
+    t->ext.rid = m.rid;
+    t->ext.dsv = m.dsv;
+    t->ext.dseg = m.dseg;
+    t->ext.pv = m.pv;
+    t->ext.pasid = m.pv ? m.pasid : 0;
+    t->ext.from = m.from;
+    t->ext.itag = static_cast<uint8_t>(m.itag & 0x1F);
+    t->set_extension(&t->ext);
+    t->acquire();
+    // Posted: the link hands it on with its arrival time and returns at once.
+    sc_core::sc_time d = at;
+    pcie_down->b_transport(*t, d);
+    if (!t->is_response_ok())
+        SC_REPORT_WARNING(name(), (std::string("the link refused a ") +
+                                   (m.kind == pcie::tlp_kind::prg_response
+                                        ? "PRG Response" : "Invalidate Request") +
+                                   " for RID " + std::to_string(m.rid))
+                                      .c_str());
+    t->release();
 }
 
 // ============================ page requests (§13) ============================
@@ -212,7 +200,7 @@ bool riscv_iommu::is_stop_marker(bool pv, uint64_t payload) const
 
 void riscv_iommu::count_auto_response(uint32_t did, unsigned code)
 {
-    dev_counters& d = m_dev[did];
+    dev_counters& d = dev(did);
     if (code == pcie::PRG_SUCCESS) {
         ++d.auto_resp_success;
         ++m_st.ar_success;
@@ -225,19 +213,40 @@ void riscv_iommu::count_auto_response(uint32_t did, unsigned code)
     }
 }
 
-void riscv_iommu::pr_thread()
+// The front end for inbound posted messages: each is handled at its arrival
+// time, or when the previous one is done, whichever is later. The process
+// runs ahead of simulated time by up to the quantum.
+void riscv_iommu::msg_thread()
 {
     for (;;) {
-        while (m_pr_q.empty())
-            sc_core::wait(m_pr_ev);
-        const page_req pr = m_pr_q.front();
-        m_pr_q.pop_front();
-        handle_page_request(pr);
+        if (m_in_q.empty()) {
+            sc_core::wait(m_in_ev);
+            continue;
+        }
+        // Each message is taken at its arrival time exactly: by then every
+        // process has run up to that time, so what it sees (DC, pqh, the
+        // queue's state) is what was written before it arrived. Its handling
+        // then runs ahead while the front end is busy.
+        const sc_core::sc_time now = sc_core::sc_time_stamp();
+        if (m_in_q.front().at > now) {
+            sc_core::wait(m_in_q.front().at - now, m_in_ev); // an earlier message may still arrive
+            continue;
+        }
+        const in_msg m = m_in_q.front();
+        m_in_q.pop_front();
+        sc_core::sc_time t = m_msg_busy_until > now ? m_msg_busy_until - now : sc_core::SC_ZERO_TIME;
+        if (t != sc_core::SC_ZERO_TIME && t >= m_p.quantum)
+            synchronise(t);
+        if (m.is_pr)
+            handle_page_request(m.pr, t);
+        else
+            handle_inval_completion(m.ext, m.payload, t);
+        m_msg_busy_until = sc_core::sc_time_stamp() + t;
     }
 }
 
 // §13.1 steps 1-5; the rest is rtl/pq_writer's.
-void riscv_iommu::handle_page_request(const page_req& pr)
+void riscv_iommu::handle_page_request(const page_req& pr, sc_core::sc_time& t)
 {
     const uint32_t did = pr.did();
     fault_info f;
@@ -251,7 +260,7 @@ void riscv_iommu::handle_page_request(const page_req& pr)
     unsigned code = pcie::PRG_SUCCESS;
     unsigned arc = AR_NR;
     bool dtf = false, prpr = false;
-    ctx_result ctx = locate_context(did);
+    ctx_result ctx = locate_context(did, t);
     f.cause = ctx.cause;
     switch (ctx.cause) {
     case 0:
@@ -302,12 +311,12 @@ void riscv_iommu::handle_page_request(const page_req& pr)
         q.exec = pr.exec;
         q.payload = pr.payload;
         q.prpr = prpr;
-        m_pq->submit(q);
+        m_pq->submit(q, t);
         return;
     }
 
-    report_fault(f, dtf);
-    dev_counters& d = m_dev[did];
+    report_fault(f, dtf, t);
+    dev_counters& d = dev(did);
     if (!pcie::pr_l(pr.payload)) {
         ++d.discarded_l0; // §13.2: silently discarded, no response
         ++m_st.pq_discard_l0;
@@ -329,20 +338,20 @@ void riscv_iommu::handle_page_request(const page_req& pr)
     m.pasid = pr.pasid;
     m.payload = pcie::prgr_payload(pcie::pr_prgi(pr.payload), code, pr.rid);
     m.from = pcie::origin::iommu_auto;
-    send_down(m);
+    send_down(m, t);
     count_auto_response(did, code);
     ++m_st.ar_cause[arc];
 }
 
 // ---- pq_engine_client ----
 
-bool riscv_iommu::pq_mem_write(uint64_t addr, const unsigned char* data16)
+bool riscv_iommu::pq_mem_write(uint64_t addr, const unsigned char* data16, sc_core::sc_time& t)
 {
-    return !mem_write(addr, data16, PQ_ENTRY_SIZE);
+    return !mem_write(addr, data16, PQ_ENTRY_SIZE, t);
 }
 
 void riscv_iommu::pq_auto_response(uint32_t did, bool pv, uint32_t pid, unsigned prgi,
-                                   unsigned code)
+                                   unsigned code, sc_core::sc_time& t)
 {
     out_msg m;
     m.kind = pcie::tlp_kind::prg_response;
@@ -354,13 +363,13 @@ void riscv_iommu::pq_auto_response(uint32_t did, bool pv, uint32_t pid, unsigned
     // The reference model puts the RID in payload bits 63:48 (§13.4).
     m.payload = pcie::prgr_payload(prgi, code, m.rid);
     m.from = pcie::origin::iommu_auto;
-    send_down(m);
+    send_down(m, t);
     count_auto_response(did, code);
 }
 
 void riscv_iommu::pq_done(const pq_request& req, pq_cause cause, bool auto_resp)
 {
-    dev_counters& d = m_dev[req.did];
+    dev_counters& d = dev(req.did);
     unsigned arc = AR_NR;
     switch (cause) {
     case pq_cause::queued:
@@ -399,38 +408,47 @@ void riscv_iommu::pq_done(const pq_request& req, pq_cause cause, bool auto_resp)
     }
 }
 
-void riscv_iommu::pq_pip_set() { set_ipsr(IPSR_PIP); }
+void riscv_iommu::pq_pip_set(sc_core::sc_time& t) { set_ipsr(IPSR_PIP, t); }
 
 void riscv_iommu::pq_status_changed(uint32_t old_csr, uint32_t new_csr, uint32_t old_pqt,
-                                    uint32_t new_pqt)
+                                    uint32_t new_pqt, sc_core::sc_time& t)
 {
     if (!(old_csr & PQCSR_PQOF) && (new_csr & PQCSR_PQOF))
         ++m_st.pq_overflows;
     if (old_pqt != new_pqt)
-        pq_occupancy_update();
+        pq_occupancy_update(t);
     // §8.1: pip is a level condition on pqof/pqmf (e.g. pie set while pqof is 1).
     if ((new_csr & PQCSR_PIE) && (new_csr & PQCSR_ERRORS))
-        set_ipsr(IPSR_PIP);
+        set_ipsr(IPSR_PIP, t);
 }
 
 // ============================ command queue (§10) ============================
 
+// The command engine: runs ahead of simulated time by up to the quantum
+// while it has commands; when it runs dry it stays busy until its local
+// time before it takes the next doorbell.
 void riscv_iommu::cq_thread()
 {
+    sc_core::sc_time t = sc_core::SC_ZERO_TIME;
     for (;;) {
-        while (!(m_cqcsr & CQCSR_CQEN) || (m_cqcsr & CQCSR_ERRORS) || m_cqh == m_cqt)
+        if (!(m_cqcsr & CQCSR_CQEN) || (m_cqcsr & CQCSR_ERRORS) || m_cqh == m_cqt) {
+            m_cq_busy_until = sc_core::sc_time_stamp() + t;
             sc_core::wait(m_cq_ev);
+            const sc_core::sc_time now = sc_core::sc_time_stamp();
+            t = m_cq_busy_until > now ? m_cq_busy_until - now : sc_core::SC_ZERO_TIME;
+            continue;
+        }
         m_cq_active = true;
         const uint32_t idx = m_cqh;
         unsigned char b[CQ_ENTRY_SIZE];
-        if (!mem_read(qaddr(m_cqb, idx, CQ_ENTRY_SIZE), b, CQ_ENTRY_SIZE)) {
+        if (!mem_read(qaddr(m_cqb, idx, CQ_ENTRY_SIZE), b, CQ_ENTRY_SIZE, t)) {
             m_cqcsr |= CQCSR_CQMF; // cqh stays on the command
         } else {
             command c;
             c.dw0 = load_le(b);
             c.dw1 = load_le(b + 8);
-            wait_cycles(1); // decode
-            switch (execute(c)) {
+            wait_cycles(1, t); // decode
+            switch (execute(c, t)) {
             case cmd_result::done:
                 ++m_st.cq_commands;
                 if (m_cqh == idx) // not reset by a cqen 0 -> 1 meanwhile
@@ -448,7 +466,7 @@ void riscv_iommu::cq_thread()
                 break;
             }
         }
-        update_cip();
+        update_cip(t);
         m_cq_active = false;
     }
 }
@@ -473,9 +491,11 @@ void riscv_iommu::itag_expire()
     }
 }
 
-// Wait until an ITag is freed by a completion or by its timeout.
-void riscv_iommu::itag_wait_next()
+// Wait until an ITag is freed by a completion or by its timeout (blocking:
+// the local time `t` is synchronised first).
+void riscv_iommu::itag_wait_next(sc_core::sc_time& t)
 {
+    synchronise(t);
     sc_core::sc_time next = sc_core::SC_ZERO_TIME;
     bool any = false;
     for (const auto& t : m_itags) {
@@ -489,12 +509,12 @@ void riscv_iommu::itag_wait_next()
     itag_expire();
 }
 
-riscv_iommu::cmd_result riscv_iommu::cmd_iofence(const command& c)
+riscv_iommu::cmd_result riscv_iommu::cmd_iofence(const command& c, sc_core::sc_time& t)
 {
     // Completion: all earlier commands completed. Only ATS.INVAL completes
     // asynchronously.
     while (itag_busy())
-        itag_wait_next();
+        itag_wait_next(t);
     if (m_ats_timed_out) {
         m_ats_timed_out = false; // reported once; cqh stays on the fence
         return cmd_result::timeout;
@@ -503,7 +523,9 @@ riscv_iommu::cmd_result riscv_iommu::cmd_iofence(const command& c)
         const uint64_t addr = field(c.dw1, 61, 0) << 2;
         unsigned char b[4];
         store_le(b, c.dw0 >> 32, 4);
-        if (!mem_write(addr, b, 4))
+        // Software polls this word: it must not see it before its time.
+        synchronise(t);
+        if (!mem_write(addr, b, 4, t))
             return cmd_result::mem_fault;
     }
     // PR/PW: every earlier request is already globally visible here.
@@ -511,7 +533,7 @@ riscv_iommu::cmd_result riscv_iommu::cmd_iofence(const command& c)
     return cmd_result::done;
 }
 
-riscv_iommu::cmd_result riscv_iommu::execute(const command& c)
+riscv_iommu::cmd_result riscv_iommu::execute(const command& c, sc_core::sc_time& t)
 {
     const unsigned opcode = c.dw0 & CMD_OPCODE;
     const unsigned func3 = field(c.dw0, 9, 7);
@@ -539,7 +561,7 @@ riscv_iommu::cmd_result riscv_iommu::execute(const command& c)
         if (func3 != IOFENCE_C || (c.dw0 & (IOFENCE_RSVD0 | IOFENCE_WSI)) ||
             (c.dw1 & IOFENCE_RSVD1))
             return cmd_result::illegal;
-        return cmd_iofence(c);
+        return cmd_iofence(c, t);
     case CMD_IODIR: {
         if (func3 > IODIR_INVAL_PDT || (c.dw0 & IODIR_RSVD0) || c.dw1)
             return cmd_result::illegal;
@@ -577,7 +599,7 @@ riscv_iommu::cmd_result riscv_iommu::execute(const command& c)
         m.from = pcie::origin::software;
         if (func3 == ATS_PRGR) {
             m.kind = pcie::tlp_kind::prg_response;
-            send_down(m);
+            send_down(m, t);
             ++m_st.cq_ats_prgr;
             return cmd_result::done;
         }
@@ -588,20 +610,20 @@ riscv_iommu::cmd_result riscv_iommu::execute(const command& c)
             while (i < m_itags.size() && m_itags[i].busy)
                 ++i;
             if (i < m_itags.size()) {
-                itag& t = m_itags[i];
-                t.busy = true;
-                t.rid = m.rid;
-                t.dsv = m.dsv;
-                t.dseg = m.dseg;
-                t.received = 0;
-                t.deadline = sc_core::sc_time_stamp() + m_p.ats_inval_timeout;
+                itag& it = m_itags[i];
+                it.busy = true;
+                it.rid = m.rid;
+                it.dsv = m.dsv;
+                it.dseg = m.dseg;
+                it.received = 0;
+                it.deadline = sc_core::sc_time_stamp() + t + m_p.ats_inval_timeout;
                 m.itag = i;
                 break;
             }
-            itag_wait_next();
+            itag_wait_next(t);
         }
         m.kind = pcie::tlp_kind::inval_request;
-        send_down(m);
+        send_down(m, t);
         ++m_st.cq_ats_inval;
         return cmd_result::done;
     }
@@ -610,7 +632,8 @@ riscv_iommu::cmd_result riscv_iommu::execute(const command& c)
     }
 }
 
-void riscv_iommu::handle_inval_completion(const pcie::tlp_ext& ext, uint64_t payload)
+void riscv_iommu::handle_inval_completion(const pcie::tlp_ext& ext, uint64_t payload,
+                                          const sc_core::sc_time& at)
 {
     ++m_st.ats_inval_completions;
     const uint32_t vec = pcie::inval_cpl_itags(payload);
@@ -627,12 +650,12 @@ void riscv_iommu::handle_inval_completion(const pcie::tlp_ext& ext, uint64_t pay
             continue;
         }
         // Completions are counted modulo 8; CC = 0 means 8 (reference model).
-        itag& t = m_itags[i];
-        t.received = (t.received + 1) & 7;
-        if (t.received == cc)
-            t.busy = false;
+        itag& it = m_itags[i];
+        it.received = (it.received + 1) & 7;
+        if (it.received == cc)
+            it.busy = false;
     }
-    m_itag_ev.notify(sc_core::SC_ZERO_TIME);
+    m_itag_ev.notify(at);
 }
 
 } // namespace prisim::iommu

@@ -6,6 +6,7 @@
 #include "iommu/riscv_iommu.h"
 
 #include "common/endian.h"
+#include "common/local_time.h"
 
 #include <algorithm>
 
@@ -63,23 +64,35 @@ unsigned riscv_iommu::check_dc(const device_context& dc) const
     return 0;
 }
 
-riscv_iommu::dc_result riscv_iommu::lookup_dc(uint32_t did)
+riscv_iommu::dc_result riscv_iommu::lookup_dc(uint32_t did, sc_core::sc_time& t)
 {
     dc_result r;
-    wait_cycles(m_p.ddtc_hit_cycles); // DDT cache lookup
-    for (auto& e : m_ddtc) {
-        if (e.valid && e.did == did) {
-            ++m_st.ddtc_hits;
-            e.lru = ++m_lru_clock;
-            r.dc = e.dc;
-            return r;
+    wait_cycles(m_p.ddtc_hit_cycles, t); // DDT cache lookup
+    // Fully associative: the hint finds the usual slot at once, a scan the rest.
+    uint32_t& hint = m_ddtc_hint[did & (m_ddtc_hint.size() - 1)];
+    ddtc_entry* hit = nullptr;
+    if (hint < m_ddtc.size() && m_ddtc[hint].valid && m_ddtc[hint].did == did) {
+        hit = &m_ddtc[hint];
+    } else {
+        for (auto& e : m_ddtc) {
+            if (e.valid && e.did == did) {
+                hit = &e;
+                hint = uint32_t(&e - m_ddtc.data());
+                break;
+            }
         }
+    }
+    if (hit) {
+        ++m_st.ddtc_hits;
+        hit->lru = ++m_lru_clock;
+        r.dc = hit->dc;
+        return r;
     }
     ++m_st.ddtc_misses;
     // 1LVL: the DC is at DDT root + device_id * 32 (§15.1, base format).
     const uint64_t addr = (field(m_ddtp, 53, 10) << 12) + uint64_t(did) * DC_SIZE;
     unsigned char b[DC_SIZE];
-    if (!mem_read(addr, b, DC_SIZE)) {
+    if (!mem_read(addr, b, DC_SIZE, t)) {
         r.cause = CAUSE_DDT_LOAD_FAULT;
         return r;
     }
@@ -107,11 +120,12 @@ riscv_iommu::dc_result riscv_iommu::lookup_dc(uint32_t did)
         victim->did = did;
         victim->dc = r.dc;
         victim->lru = ++m_lru_clock;
+        hint = uint32_t(victim - m_ddtc.begin());
     }
     return r;
 }
 
-riscv_iommu::ctx_result riscv_iommu::locate_context(uint32_t did)
+riscv_iommu::ctx_result riscv_iommu::locate_context(uint32_t did, sc_core::sc_time& t)
 {
     ctx_result r;
     const unsigned mode = m_ddtp & DDTP_MODE;
@@ -127,7 +141,7 @@ riscv_iommu::ctx_result riscv_iommu::locate_context(uint32_t did)
         r.cause = CAUSE_TTYPE_DISALLOWED; // device_id wider than 1LVL allows (§5)
         return r;
     }
-    dc_result d = lookup_dc(did);
+    dc_result d = lookup_dc(did, t);
     r.cause = d.cause;
     r.dc = d.dc;
     return r;
@@ -135,74 +149,40 @@ riscv_iommu::ctx_result riscv_iommu::locate_context(uint32_t did)
 
 // ============================ IOTLB ============================
 
-riscv_iommu::iotlb_entry* riscv_iommu::iotlb_lookup(uint32_t pscid, uint64_t iova)
-{
-    for (auto& e : m_iotlb) {
-        if (!e.valid || e.gv)
-            continue;
-        if ((e.pscid == pscid || (e.pte & PTE_G)) && (iova & ~(e.size - 1)) == e.va_base) {
-            e.lru = ++m_lru_clock;
-            return &e;
-        }
-    }
-    return nullptr;
-}
-
 void riscv_iommu::iotlb_fill(uint32_t pscid, const walk_result& w, uint64_t iova)
 {
-    if (m_iotlb.empty())
-        return;
-    auto victim = std::min_element(m_iotlb.begin(), m_iotlb.end(),
-                                   [](const iotlb_entry& a, const iotlb_entry& b) {
-                                       if (a.valid != b.valid)
-                                           return !a.valid;
-                                       return a.lru < b.lru;
-                                   });
-    victim->valid = true;
-    victim->pscid = pscid;
-    victim->gv = false; // no G-stage: every entry belongs to a host address space
-    victim->gscid = 0;
-    victim->size = w.size;
-    victim->va_base = iova & ~(w.size - 1);
-    victim->pa_base = w.pa_base;
-    victim->pte = w.pte;
-    victim->lru = ++m_lru_clock;
+    iotlb::entry e;
+    e.pscid = pscid;
+    e.global = w.pte & PTE_G;
+    e.size = w.size;
+    e.va_base = iova & ~(w.size - 1);
+    e.pa_base = w.pa_base;
+    e.pte = w.pte;
+    m_iotlb.fill(e);
 }
 
 // §10.2 IOTINVAL.VMA scopes. Entries are all leaf entries of host address
-// spaces (gv = false), so GV = 1 scopes match nothing cached here.
-void riscv_iommu::iotlb_inval_vma(bool gv, uint32_t gscid, bool av, uint64_t addr, bool pscv,
+// spaces (GV = 0), so GV = 1 scopes match nothing cached here.
+void riscv_iommu::iotlb_inval_vma(bool gv, uint32_t, bool av, uint64_t addr, bool pscv,
                                   uint32_t pscid)
 {
-    for (auto& e : m_iotlb) {
-        if (!e.valid)
-            continue;
-        if (e.gv != gv || (gv && e.gscid != gscid))
-            continue;
-        if (pscv && (e.pscid != pscid || (e.pte & PTE_G)))
-            continue;
-        if (av && (addr & ~(e.size - 1)) != e.va_base)
-            continue;
-        e.valid = false;
-    }
+    if (gv)
+        return;
+    m_iotlb.invalidate_vma(av, addr, pscv, pscid);
 }
 
-void riscv_iommu::iotlb_flush()
-{
-    for (auto& e : m_iotlb)
-        e.valid = false;
-}
+void riscv_iommu::iotlb_flush() { m_iotlb.flush(); }
 
 // ============================ Sv39 ============================
 
-riscv_iommu::walk_result riscv_iommu::walk_sv39(uint64_t root_ppn, uint64_t iova)
+riscv_iommu::walk_result riscv_iommu::walk_sv39(uint64_t root_ppn, uint64_t iova, sc_core::sc_time& t)
 {
     walk_result w;
     uint64_t a = root_ppn << 12;
     for (int level = 2; level >= 0; --level) {
         const uint64_t vpn = (iova >> (12 + 9 * level)) & 0x1FF;
         unsigned char b[8];
-        if (!mem_read(a + vpn * 8, b, 8)) {
+        if (!mem_read(a + vpn * 8, b, 8, t)) {
             w.status = walk_result::access_fault;
             return w;
         }
@@ -243,7 +223,8 @@ riscv_iommu::walk_result riscv_iommu::walk_sv39(uint64_t root_ppn, uint64_t iova
     return w;
 }
 
-riscv_iommu::walk_result riscv_iommu::translate_sv39(const device_context& dc, uint64_t iova)
+riscv_iommu::walk_result riscv_iommu::translate_sv39(const device_context& dc, uint64_t iova,
+                                                     sc_core::sc_time& t)
 {
     walk_result w;
     // Sv39: bits 63:39 must equal bit 38.
@@ -253,8 +234,8 @@ riscv_iommu::walk_result riscv_iommu::translate_sv39(const device_context& dc, u
         return w;
     }
     const uint32_t pscid = static_cast<uint32_t>(field(dc.ta, 31, 12));
-    wait_cycles(m_p.iotlb_hit_cycles); // IOTLB lookup
-    if (iotlb_entry* e = iotlb_lookup(pscid, iova)) {
+    wait_cycles(m_p.iotlb_hit_cycles, t); // IOTLB lookup
+    if (const iotlb::entry* e = m_iotlb.lookup(pscid, iova)) {
         ++m_st.iotlb_hits;
         w.pa_base = e->pa_base;
         w.size = e->size;
@@ -262,7 +243,7 @@ riscv_iommu::walk_result riscv_iommu::translate_sv39(const device_context& dc, u
         return w;
     }
     ++m_st.iotlb_misses;
-    w = walk_sv39(dc.fsc & ATP_PPN, iova);
+    w = walk_sv39(dc.fsc & ATP_PPN, iova, t);
     // Only successful translations are cached (no hardware A/D update: A = 0
     // is a fault).
     if (w.status == walk_result::ok && (w.pte & PTE_A))
@@ -272,7 +253,7 @@ riscv_iommu::walk_result riscv_iommu::translate_sv39(const device_context& dc, u
 
 // ============================ ATS (§14) ============================
 
-void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext)
+void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, sc_core::sc_time& t)
 {
     ++m_st.ats_requests;
     const uint64_t iova = gp.get_address();
@@ -288,7 +269,7 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext)
     gp.set_response_status(tlm::TLM_OK_RESPONSE);
     pcie::store_le64(gp.get_data_ptr(), 0);
 
-    ctx_result ctx = locate_context(did);
+    ctx_result ctx = locate_context(did, t);
     unsigned cause = ctx.cause;
     bool dtf = false;
     if (!cause && ctx.bare)
@@ -303,7 +284,7 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext)
     if (cause) {
         // 256-260: Unsupported Request, always logged (DTF suppresses 260).
         f.cause = cause;
-        report_fault(f, dtf);
+        report_fault(f, dtf, t);
         ext.status = pcie::cpl_status::ur;
         ++m_st.ats_ur;
         return;
@@ -318,11 +299,11 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext)
         c.r = c.w = true;
         c.x = ext.pv && ext.exec;
     } else {
-        walk_result w = translate_sv39(ctx.dc, iova);
+        walk_result w = translate_sv39(ctx.dc, iova, t);
         if (w.status == walk_result::access_fault) {
             // PTE load access fault: configuration error, Completer Abort.
             f.cause = is_write ? CAUSE_WRITE_ACCESS_FAULT : CAUSE_READ_ACCESS_FAULT;
-            report_fault(f, dtf);
+            report_fault(f, dtf, t);
             ext.status = pcie::cpl_status::ca;
             ++m_st.ats_ca;
             return;
@@ -358,7 +339,7 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext)
 
 // ============================ DMA ============================
 
-void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext)
+void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, sc_core::sc_time& t)
 {
     const bool is_write = gp.is_write();
     const bool translated = ext.at == pcie::at_t::translated;
@@ -390,35 +371,31 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext)
     auto fail = [&](unsigned cause, bool dtf, uint64_t at) {
         f.cause = cause;
         f.iotval = at;
-        report_fault(f, dtf);
+        report_fault(f, dtf, t);
         ++m_st.dma_faults;
         ext.status = pcie::cpl_status::ur;
     };
     // Forward [off, off + n) of the request to memory at pa.
     auto forward = [&](uint64_t pa, unsigned off, unsigned n) {
-        tlm::tlm_generic_payload m;
-        m.set_command(gp.get_command());
-        m.set_address(pa);
-        m.set_data_ptr(gp.get_data_ptr() + off);
-        m.set_data_length(n);
-        m.set_streaming_width(n);
+        tlm::tlm_generic_payload& m = mem_payload(gp.get_command(), pa, gp.get_data_ptr() + off, n);
         if (off == 0 && n == len && gp.get_byte_enable_ptr()) {
             m.set_byte_enable_ptr(gp.get_byte_enable_ptr());
             m.set_byte_enable_length(gp.get_byte_enable_length());
         }
-        m.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        sc_core::sc_time d = m_p.mem_latency;
-        mem->b_transport(m, d);
-        sc_core::wait(d);
-        if (!m.is_response_ok()) {
-            gp.set_response_status(m.get_response_status());
+        t += m_p.mem_latency;
+        mem->b_transport(m, t);
+        const bool ok = m.is_response_ok();
+        const tlm::tlm_response_status st = m.get_response_status();
+        account(t, sc_core::SC_ZERO_TIME);
+        if (!ok) {
+            gp.set_response_status(st);
             ext.status = pcie::cpl_status::ur;
             return false;
         }
         return true;
     };
 
-    ctx_result ctx = locate_context(did);
+    ctx_result ctx = locate_context(did, t);
     unsigned cause = ctx.cause;
     bool dtf = false;
     if (!cause && ctx.bare && translated)
@@ -449,7 +426,7 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext)
     unsigned off = 0;
     while (off < len || (len == 0 && off == 0)) {
         const uint64_t va = iova + off;
-        walk_result w = translate_sv39(ctx.dc, va);
+        walk_result w = translate_sv39(ctx.dc, va, t);
         if (w.status == walk_result::access_fault) {
             fail(exec ? CAUSE_INSN_ACCESS_FAULT
                       : is_write ? CAUSE_WRITE_ACCESS_FAULT : CAUSE_READ_ACCESS_FAULT,

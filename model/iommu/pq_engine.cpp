@@ -22,19 +22,31 @@
 namespace prisim::iommu {
 
 namespace {
-// Cycles kept clocking after the last activity, so that registered outputs
-// (done_o, pqt_o) of the last transition are observed.
-constexpr unsigned SETTLE_CYCLES = 2;
-// A request that is not done after this many cycles means the RTL or this
-// wrapper broke the protocol.
-constexpr uint64_t STUCK_CYCLES = 10'000'000;
+// A single call that needs more cycles than this means the RTL or this
+// wrapper broke the protocol (a request takes a handful).
+constexpr uint64_t STUCK_CYCLES = 1'000'000;
+
+// Host time of one call into the block: one clock read pair per call.
+class host_timer {
+public:
+    explicit host_timer(double& acc) : m_acc(acc), m_t0(std::chrono::steady_clock::now()) {}
+    ~host_timer()
+    {
+        m_acc += std::chrono::duration<double>(std::chrono::steady_clock::now() - m_t0).count();
+    }
+
+private:
+    double& m_acc;
+    std::chrono::steady_clock::time_point m_t0;
+};
 } // namespace
 
 pq_engine::pq_engine(sc_core::sc_module_name name, pq_engine_client& client,
                      sc_core::sc_time clk_period, bool stop_marker_needs_pasid)
-    : sc_module(name), m_client(client), m_clk(clk_period), m_smnp(stop_marker_needs_pasid)
+    : sc_module(name), m_client(client), m_clk_ps(clk_period.value()), m_smnp(stop_marker_needs_pasid)
 {
-    SC_HAS_PROCESS(pq_engine);
+    if (m_clk_ps == 0)
+        SC_REPORT_FATAL(this->name(), "clock period must be > 0");
     m_ctx = std::make_unique<VerilatedContext>();
     m_top = std::make_unique<Vpq_writer>(m_ctx.get(), "pq_writer");
 
@@ -43,31 +55,22 @@ pq_engine::pq_engine(sc_core::sc_module_name name, pq_engine_client& client,
     Vpq_writer& t = *m_top;
     t.clk_i = 0;
     t.rst_ni = 1;
-    eval_timed();
+    t.eval();
     t.rst_ni = 0;
-    eval_timed();
+    t.eval();
     t.clk_i = 1;
-    eval_timed();
+    t.eval();
     t.clk_i = 0;
     t.rst_ni = 1;
-    eval_timed();
+    t.eval();
     ++m_cycles;
-
-    SC_THREAD(clock_thread);
-    SC_THREAD(mem_thread);
+    m_base.csr = t.pqcsr_o;
+    m_base.pqt = t.pqt_o;
 }
 
 pq_engine::~pq_engine()
 {
     m_top->final();
-}
-
-void pq_engine::eval_timed()
-{
-    auto t0 = std::chrono::steady_clock::now();
-    m_top->eval();
-    m_host_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 void pq_engine::set_base(uint64_t ppn, unsigned log2szm1)
@@ -76,80 +79,174 @@ void pq_engine::set_base(uint64_t ppn, unsigned log2szm1)
     m_log2szm1 = log2szm1 & 0x1F;
 }
 
-void pq_engine::set_pqh(uint32_t pqh) { m_pqh = pqh; }
-
-void pq_engine::write_csr(uint32_t value)
-{
-    m_csr_q.push_back(value);
-    const uint64_t ticket = ++m_csr_issued;
-    m_work_ev.notify(sc_core::SC_ZERO_TIME);
-    if (sc_core::sc_get_current_process_handle().proc_kind() != sc_core::SC_THREAD_PROC_)
-        return;
-    while (m_csr_applied < ticket)
-        sc_core::wait(m_csr_done_ev);
-}
-
-void pq_engine::submit(const pq_request& req)
-{
-    m_req_q.push_back(req);
-    m_work_ev.notify(sc_core::SC_ZERO_TIME);
-}
-
 uint32_t pq_engine::pqcsr() const { return m_top->pqcsr_o; }
+
+pq_engine::status_point pq_engine::status_at(uint64_t at_ps) const
+{
+    for (size_t i = m_hist.size(); i > 0; --i)
+        if (m_hist[i - 1].edge_ps <= at_ps)
+            return m_hist[i - 1];
+    return m_base;
+}
+
+void pq_engine::forget_past()
+{
+    const uint64_t now = sc_core::sc_time_stamp().value();
+    while (!m_hist.empty() && m_hist.front().edge_ps <= now) {
+        m_base = m_hist.front();
+        m_hist.pop_front();
+    }
+}
 uint32_t pq_engine::pqt() const { return m_top->pqt_o; }
 
-bool pq_engine::has_work() const
+bool pq_engine::busy() const { return m_top->pqcsr_o & XQCSR_BUSY; }
+
+sc_core::sc_time pq_engine::offset_of(uint64_t edge_ps) const
 {
-    const Vpq_writer& t = *m_top;
-    return !m_req_q.empty() || !m_inflight.empty() || !m_csr_q.empty() ||
-           m_mem != mem_state::idle || (t.pqcsr_o & XQCSR_BUSY) || t.ar_valid_o ||
-           t.mem_req_valid_o || m_settle > 0;
+    const uint64_t now = sc_core::sc_time_stamp().value();
+    return sc_core::sc_time::from_value(edge_ps > now ? edge_ps - now : 0);
 }
 
-// Only the memory response can change the block's state: it cannot take a
-// request (one in flight at a time), no CSR write is waiting and every
-// pulse has settled. Clocking it through the write latency would cost host
-// time and change nothing, so the clock is gated until something arrives.
-bool pq_engine::only_waiting_for_memory() const
+// Work that arrives at `abs` starts at the first edge at or after it (the
+// clock was gated while idle), or when the block is free.
+void pq_engine::start_at_ps(uint64_t abs_ps)
 {
-    const Vpq_writer& t = *m_top;
-    return m_mem == mem_state::writing && m_csr_q.empty() && m_settle == 0 && !t.req_ready_o &&
-           !t.ar_valid_o && !t.mem_req_valid_o;
+    const uint64_t a = (abs_ps + m_clk_ps - 1) / m_clk_ps * m_clk_ps;
+    if (a > m_edge_ps)
+        m_edge_ps = a;
 }
 
-void pq_engine::clock_thread()
+void pq_engine::start_at(const sc_core::sc_time& abs) { start_at_ps(abs.value()); }
+
+bool pq_engine::idle() const
 {
-    for (;;) {
-        if (!has_work() || only_waiting_for_memory()) {
-            sc_core::wait(m_work_ev);
-            // Start on the IOMMU clock grid.
-            const sc_core::sc_time phase =
-                sc_core::sc_time::from_value(sc_core::sc_time_stamp().value() % m_clk.value());
-            if (phase != sc_core::SC_ZERO_TIME)
-                sc_core::wait(m_clk - phase);
-            continue;
+    return !busy() && !m_csr_valid && !m_req_valid && !m_inflight && m_mem == mem_state::idle;
+}
+
+void pq_engine::take_inputs(uint64_t upto_ps)
+{
+    while (!m_inputs.empty() && m_inputs.front().at_ps <= upto_ps) {
+        const sw_input& in = m_inputs.front();
+        if (in.csr) {
+            if (m_csr_valid)
+                return; // the previous write is not taken yet
+            m_csr_valid = true;
+            m_csr_value = in.value;
+        } else {
+            m_pqh = in.value;
         }
-        cycle();
-        sc_core::wait(m_clk);
+        m_inputs.pop_front();
     }
 }
 
-void pq_engine::cycle()
+void pq_engine::advance_to(uint64_t until_ps)
+{
+    uint64_t n = 0;
+    for (;;) {
+        if (idle()) {
+            // Gated clock: a pqh write changes a level input at once; a
+            // pqcsr write starts the clock at its edge.
+            while (!m_inputs.empty() && m_inputs.front().at_ps <= until_ps && !m_inputs.front().csr) {
+                m_pqh = m_inputs.front().value;
+                m_inputs.pop_front();
+            }
+            if (m_inputs.empty() || m_inputs.front().at_ps > until_ps)
+                return;
+            start_at_ps(m_inputs.front().at_ps);
+        }
+        if (m_edge_ps > until_ps)
+            return;
+        cycle();
+        if (++n == STUCK_CYCLES) {
+            SC_REPORT_ERROR(name(), "pq_writer still busy after a million cycles");
+            m_csr_valid = false;
+            return;
+        }
+    }
+}
+
+void pq_engine::catch_up(const sc_core::sc_time& t)
+{
+    forget_past();
+    if (idle() && m_inputs.empty())
+        return; // clock gated, nothing changes
+    host_timer h(m_host_seconds);
+    ++m_activations;
+    advance_to((sc_core::sc_time_stamp() + t).value());
+}
+
+void pq_engine::set_pqh(uint32_t pqh, const sc_core::sc_time& t)
+{
+    m_inputs.insert_ordered({(sc_core::sc_time_stamp() + t).value(), false, pqh},
+                            [](const sw_input& a, const sw_input& b) { return a.at_ps < b.at_ps; });
+}
+
+void pq_engine::write_csr(uint32_t value, const sc_core::sc_time& t)
+{
+    m_inputs.insert_ordered({(sc_core::sc_time_stamp() + t).value(), true, value},
+                            [](const sw_input& a, const sw_input& b) { return a.at_ps < b.at_ps; });
+}
+
+void pq_engine::submit(const pq_request& req, sc_core::sc_time& t)
+{
+    host_timer h(m_host_seconds);
+    ++m_activations;
+    forget_past();
+    const uint64_t arrival = (sc_core::sc_time_stamp() + t).value();
+    advance_to(arrival); // what software did before the request arrived
+    start_at_ps(arrival);
+    m_req = req;
+    m_req_valid = true;
+    uint64_t accepted = m_edge_ps, n = 0;
+    while (m_req_valid || m_inflight || m_mem != mem_state::idle) {
+        const uint64_t edge = m_edge_ps;
+        const bool waiting = m_req_valid;
+        cycle();
+        if (waiting && !m_req_valid)
+            accepted = edge;
+        if (m_mem == mem_state::writing)
+            run_memory_write();
+        if (++n == STUCK_CYCLES) {
+            SC_REPORT_ERROR(name(), ("pq_writer has not completed a request in " +
+                                     std::to_string(STUCK_CYCLES) + " cycles")
+                                        .c_str());
+            m_req_valid = m_inflight = false;
+            m_mem = mem_state::idle;
+        }
+    }
+    t = offset_of(accepted);
+}
+
+// The record write: a direct transport at the edge that issued it. The
+// block's clock is gated until the write completes; the response is
+// presented at the first edge after that.
+void pq_engine::run_memory_write()
+{
+    const uint64_t issued = m_edge_ps - m_clk_ps;
+    sc_core::sc_time t = offset_of(issued);
+    m_mem_err = m_client.pq_mem_write(m_mem_addr, m_mem_data, t);
+    m_mem = mem_state::responding;
+    start_at(sc_core::sc_time_stamp() + t);
+}
+
+bool pq_engine::cycle()
 {
     Vpq_writer& t = *m_top;
+
+    take_inputs(m_edge_ps);
 
     // ---- drive inputs ----
     t.pqb_ppn_i = m_ppn;
     t.pqb_log2szm1_i = static_cast<CData>(m_log2szm1);
     t.pqh_i = m_pqh;
     t.stop_marker_needs_pasid_i = m_smnp;
-    const bool csr = !m_csr_q.empty() && !(t.pqcsr_o & XQCSR_BUSY);
+    const bool csr = m_csr_valid && !(t.pqcsr_o & XQCSR_BUSY);
     t.csr_we_i = csr;
-    t.csr_wdata_i = csr ? m_csr_q.front() : 0;
-    const bool req = !m_req_q.empty();
+    t.csr_wdata_i = csr ? m_csr_value : 0;
+    const bool req = m_req_valid;
     t.req_valid_i = req;
     if (req) {
-        const pq_request& r = m_req_q.front();
+        const pq_request& r = m_req;
         t.req_did_i = r.did & 0xFFFFFF;
         t.req_pv_i = r.pv;
         t.req_pid_i = r.pid & 0xFFFFF;
@@ -165,7 +262,6 @@ void pq_engine::cycle()
     t.ar_ready_i = 1;
 
     // ---- clk low: sample what the rising edge sees ----
-    auto h0 = std::chrono::steady_clock::now();
     t.clk_i = 0;
     t.eval();
     const bool req_fire = req && t.req_ready_o;
@@ -182,74 +278,56 @@ void pq_engine::cycle()
     const uint32_t ar_pid = t.ar_pid_o;
     const unsigned ar_prgi = t.ar_prgi_o;
     const unsigned ar_code = t.ar_code_o;
-    const bool done = t.done_o;
-    const auto done_cause = static_cast<pq_cause>(t.done_cause_o);
-    const bool done_ar = t.done_ar_o;
-    const bool pip = t.pip_set_o;
     const uint32_t old_csr = t.pqcsr_o;
     const uint32_t old_pqt = t.pqt_o;
 
     // ---- rising edge ----
     t.clk_i = 1;
     t.eval();
-    m_host_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - h0).count();
     ++m_cycles;
+    const uint64_t edge = m_edge_ps;
+    m_edge_ps += m_clk_ps;
+    // done_o and pip_set_o are registered one-cycle pulses: taken as the
+    // edge sets them, so the block is not clocked again just to see them.
+    const bool done = t.done_o;
+    const auto done_cause = static_cast<pq_cause>(t.done_cause_o);
+    const bool done_ar = t.done_ar_o;
+    const bool pip = t.pip_set_o;
 
-    // ---- act on the edge ----
+    // ---- act on the edge (effects leave the block without waiting) ----
     const bool active = csr || req_fire || mem_fire || rsp || ar_fire || done || pip;
-    if (csr) {
-        m_csr_q.pop_front();
-        ++m_csr_applied;
-        m_csr_done_ev.notify(sc_core::SC_ZERO_TIME);
-    }
+    if (csr)
+        m_csr_valid = false;
     if (req_fire) {
-        m_inflight.push_back(m_req_q.front());
-        m_req_q.pop_front();
+        m_req_valid = false;
+        m_inflight = true;
     }
     if (rsp)
         m_mem = mem_state::idle;
-    if (mem_fire) {
+    if (mem_fire)
         m_mem = mem_state::writing;
-        m_mem_start_ev.notify(sc_core::SC_ZERO_TIME);
+    if (ar_fire) {
+        sc_core::sc_time at = offset_of(edge);
+        m_client.pq_auto_response(ar_did, ar_pv, ar_pid, ar_prgi, ar_code, at);
     }
-    if (ar_fire)
-        m_client.pq_auto_response(ar_did, ar_pv, ar_pid, ar_prgi, ar_code);
     if (done) {
-        if (m_inflight.empty()) {
+        if (!m_inflight) {
             SC_REPORT_ERROR(name(), "pq_writer signalled done_o with no request in flight");
         } else {
-            pq_request r = m_inflight.front();
-            m_inflight.pop_front();
-            m_client.pq_done(r, done_cause, done_ar);
+            m_inflight = false;
+            m_client.pq_done(m_req, done_cause, done_ar);
         }
-        m_stuck = 0;
     }
-    if (pip)
-        m_client.pq_pip_set();
-    if (t.pqcsr_o != old_csr || t.pqt_o != old_pqt)
-        m_client.pq_status_changed(old_csr, t.pqcsr_o, old_pqt, t.pqt_o);
-
-    if (active)
-        m_settle = SETTLE_CYCLES;
-    else if (m_settle > 0)
-        --m_settle;
-    if (!m_inflight.empty() && ++m_stuck == STUCK_CYCLES)
-        SC_REPORT_ERROR(name(), ("pq_writer has not completed a request in " +
-                                 std::to_string(STUCK_CYCLES) + " cycles")
-                                    .c_str());
-}
-
-void pq_engine::mem_thread()
-{
-    for (;;) {
-        sc_core::wait(m_mem_start_ev);
-        if (m_mem != mem_state::writing)
-            continue;
-        m_mem_err = m_client.pq_mem_write(m_mem_addr, m_mem_data);
-        m_mem = mem_state::responding;
-        m_work_ev.notify(sc_core::SC_ZERO_TIME);
+    if (pip) {
+        sc_core::sc_time at = offset_of(edge);
+        m_client.pq_pip_set(at);
     }
+    if (t.pqcsr_o != old_csr || t.pqt_o != old_pqt) {
+        m_hist.push_back({edge, t.pqcsr_o, t.pqt_o});
+        sc_core::sc_time at = offset_of(edge);
+        m_client.pq_status_changed(old_csr, t.pqcsr_o, old_pqt, t.pqt_o, at);
+    }
+    return active;
 }
 
 } // namespace prisim::iommu

@@ -1,27 +1,39 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// pq_engine: clocks the Verilated rtl/pq_writer (page-request queue writer,
+// pq_engine: runs the Verilated rtl/pq_writer (page-request queue writer,
 // riscv-iommu.md §13.1 steps 6-11) inside the SystemC IOMMU model.
 //
-// What it models: the cycle-by-cycle behaviour of the RTL block; its record
-// writes go to memory through the owner (one outstanding write, 16 bytes,
-// little-endian), its auto-responses, completion pulses and interrupt pulses
-// are handed to the owner. The block is clocked only while it has work (a
-// request waiting or in flight, a pqcsr write, a record write outstanding, an
-// auto-response presented, busy = 1): an idle block costs no host time
-// (DESIGN.md §5).
+// What it models: the cycle-by-cycle behaviour of the RTL block. The block
+// is clocked in place (DESIGN.md §5): the call that hands it work (a page
+// request, a pqcsr write, a pqh write, a register read that must see its
+// state) evaluates it for as many cycles as that work needs, one eval() per
+// clock level, and accounts the cycles as local time. The block keeps its
+// own clock: the time of its next rising edge, on the IOMMU clock grid. It
+// has no process, no settle cycles, and an idle block costs nothing. While
+// its record write is in flight the clock is gated: the write is a direct
+// transport through the owner, and the response is presented at the first
+// edge after the write's annotated completion.
+// Effects that leave the block (auto-responses, interrupt pulses, status
+// changes) are handed to the owner after the work is done, each with the
+// time of the edge that produced it, so that a pulse never holds up the
+// block's own clock.
 // What it does not: anything of §13.1 steps 1-5 (the owner's front end).
 //
+// Software inputs (pqh and pqcsr writes) carry the writer's local time and
+// take effect at the first edge at or after it, whatever the order in which
+// the writers ran on the host: a writer that runs ahead of simulated time
+// does not change what a request that arrives earlier sees.
 // pqcsr writes are presented to the RTL only in a cycle where busy = 0 (the
 // RTL ignores writes while busy, which §7.1 leaves UNSPECIFIED): a write issued
-// during an enable/disable transition takes effect when the transition ends.
+// during an enable/disable transition is held until the transition ends.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 
 #include <systemc>
+
+#include "common/ring.h"
 
 class Vpq_writer;
 class VerilatedContext;
@@ -49,23 +61,24 @@ enum class pq_cause : unsigned {
     drop_write_fault = 5,
 };
 
-// What the engine needs from its owner.
+// What the engine needs from its owner. Times are offsets from
+// sc_time_stamp() (the TLM-2.0 annotated delay of the calling thread).
 class pq_engine_client {
 public:
     virtual ~pq_engine_client() = default;
-    // Write a 16-byte record; may wait() for the memory latency. Returns true
-    // on an access fault.
-    virtual bool pq_mem_write(uint64_t addr, const unsigned char* data16) = 0;
-    // An auto PRG Response the RTL generated (ar_* handshake).
+    // Write a 16-byte record at `t`; on return `t` is when the write
+    // completed (the owner may synchronise). Returns true on an access fault.
+    virtual bool pq_mem_write(uint64_t addr, const unsigned char* data16, sc_core::sc_time& t) = 0;
+    // An auto PRG Response the RTL generated (ar_* handshake) at `t`.
     virtual void pq_auto_response(uint32_t did, bool pv, uint32_t pid, unsigned prgi,
-                                  unsigned code) = 0;
+                                  unsigned code, sc_core::sc_time& t) = 0;
     // done_o for the oldest accepted request.
     virtual void pq_done(const pq_request& req, pq_cause cause, bool auto_resp) = 0;
-    // pip_set_o pulse.
-    virtual void pq_pip_set() = 0;
-    // pqcsr_o or pqt_o changed (observed after a clock edge).
+    // pip_set_o pulse at `t`.
+    virtual void pq_pip_set(sc_core::sc_time& t) = 0;
+    // pqcsr_o or pqt_o changed at the edge at `t`.
     virtual void pq_status_changed(uint32_t old_csr, uint32_t new_csr, uint32_t old_pqt,
-                                   uint32_t new_pqt) = 0;
+                                   uint32_t new_pqt, sc_core::sc_time& t) = 0;
 };
 
 class pq_engine : public sc_core::sc_module {
@@ -74,39 +87,62 @@ public:
               bool stop_marker_needs_pasid);
     ~pq_engine() override;
 
-    // Software-owned configuration (held in the register file).
+    // Software-owned configuration (held in the register file). pqb changes
+    // only while the queue is off; pqh is sampled from the first edge at or
+    // after `t` on.
     void set_base(uint64_t ppn, unsigned log2szm1);
-    void set_pqh(uint32_t pqh);
-    // A software write of pqcsr. Called from a thread, it returns once the RTL
-    // has taken the write; otherwise it returns at once.
-    void write_csr(uint32_t value);
-    // Hand over one message (step 6 onwards). Never blocks.
-    void submit(const pq_request& req);
+    void set_pqh(uint32_t pqh, const sc_core::sc_time& t);
+    // A software write of pqcsr at `t` (posted: it is taken at the first
+    // edge at or after `t` where the block is not busy).
+    void write_csr(uint32_t value, const sc_core::sc_time& t);
+    // Run one message (step 6 onwards) that arrived at `t` to completion. On
+    // return `t` is the edge at which the RTL accepted it (the block itself
+    // stays busy until its done_o; a later request waits for that).
+    void submit(const pq_request& req, sc_core::sc_time& t);
+    // Bring the block's state up to time `t` (e.g. before a register read):
+    // finishes an enable/disable transition that ends by then.
+    void catch_up(const sc_core::sc_time& t);
 
+    // The block's outputs now (after its last edge, which may be ahead of
+    // simulated time) and as they were at absolute time `at_ps`: a reader
+    // that is behind the block sees the value of its own time.
     uint32_t pqcsr() const;
     uint32_t pqt() const;
-    // Requests submitted and not yet done.
-    size_t pending() const { return m_req_q.size() + m_inflight.size(); }
+    uint32_t pqcsr_at(uint64_t at_ps) const { return status_at(at_ps).csr; }
+    uint32_t pqt_at(uint64_t at_ps) const { return status_at(at_ps).pqt; }
     uint64_t cycles() const { return m_cycles; }
+    // Host time spent in the block: evaluation, wrapper and effects, one
+    // clock read pair per call that hands it work.
     double host_seconds() const { return m_host_seconds; }
+    uint64_t activations() const { return m_activations; }
 
 private:
-    void clock_thread();
-    void mem_thread();
-    bool has_work() const;
-    bool only_waiting_for_memory() const;
-    void cycle();
-    void eval_timed();
+    // One clock cycle at m_edge: drive inputs, evaluate both levels, record
+    // what the edge did. Returns true if anything happened.
+    bool cycle();
+    bool busy() const;
+    bool idle() const;
+    void start_at(const sc_core::sc_time& abs);
+    void start_at_ps(uint64_t abs_ps);
+    // Take the software inputs due by `upto_ps` (pqh at once, one pqcsr
+    // write at a time).
+    void take_inputs(uint64_t upto_ps);
+    // Run the block's clock up to `until_ps`: pending inputs and
+    // transitions; an idle block's clock stays gated.
+    void advance_to(uint64_t until_ps);
+    void run_memory_write();
+    sc_core::sc_time offset_of(uint64_t edge_ps) const;
 
     pq_engine_client& m_client;
-    sc_core::sc_time m_clk;
+    uint64_t m_clk_ps;
     std::unique_ptr<VerilatedContext> m_ctx;
     std::unique_ptr<Vpq_writer> m_top;
 
-    std::deque<pq_request> m_req_q;    // submitted, not yet accepted
-    std::deque<pq_request> m_inflight; // accepted, waiting for done_o
-    std::deque<uint32_t> m_csr_q;      // pqcsr writes not yet presented
-    uint64_t m_csr_issued = 0, m_csr_applied = 0;
+    bool m_req_valid = false;   // a request is presented
+    pq_request m_req{};         // the request presented / in flight
+    bool m_inflight = false;    // accepted, waiting for done_o
+    bool m_csr_valid = false;   // a pqcsr write is presented
+    uint32_t m_csr_value = 0;
 
     enum class mem_state { idle, writing, responding };
     mem_state m_mem = mem_state::idle;
@@ -118,15 +154,29 @@ private:
     unsigned m_log2szm1 = 0;
     uint32_t m_pqh = 0;
     bool m_smnp;
-    unsigned m_settle = 0; // extra cycles after activity
-    uint64_t m_stuck = 0;  // cycles the oldest in-flight request has waited
+
+    uint64_t m_edge_ps = 0; // absolute time of the block's next rising edge
+
+    struct sw_input {
+        uint64_t at_ps = 0; // writer's local time
+        bool csr = false;   // pqcsr write, else pqh
+        uint32_t value = 0;
+    };
+    prisim::ring<sw_input> m_inputs; // by time
+
+    // Output changes at edges that simulated time has not reached yet.
+    struct status_point {
+        uint64_t edge_ps = 0;
+        uint32_t csr = 0, pqt = 0;
+    };
+    prisim::ring<status_point> m_hist;
+    status_point m_base; // the outputs before m_hist's first change
+    status_point status_at(uint64_t at_ps) const;
+    void forget_past();
 
     uint64_t m_cycles = 0;
+    uint64_t m_activations = 0;
     double m_host_seconds = 0;
-
-    sc_core::sc_event m_work_ev;
-    sc_core::sc_event m_mem_start_ev;
-    sc_core::sc_event m_csr_done_ev;
 };
 
 } // namespace prisim::iommu

@@ -5,6 +5,7 @@
 #include "iommu/riscv_iommu.h"
 
 #include "common/endian.h"
+#include "common/local_time.h"
 
 #include <cstdio>
 #include <cstring>
@@ -20,6 +21,13 @@ std::string hex(uint64_t v)
     std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
     return b;
 }
+
+// Marks the IOMMU as serving an inbound b_transport for the scope.
+struct target_scope {
+    bool& flag;
+    explicit target_scope(bool& f) : flag(f) { flag = true; }
+    ~target_scope() { flag = false; }
+};
 
 bool is_msi_tbl(uint32_t off) { return off >= REG_MSI_CFG_TBL && off < REG_MSI_CFG_END; }
 
@@ -64,7 +72,7 @@ bool is_reg32(uint32_t off)
 
 riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
     : sc_module(name), mmio("mmio"), mem("mem"), pcie_up("pcie_up"), pcie_down("pcie_down"),
-      m_p(p)
+      m_p(p), m_iotlb(p.iotlb_entries)
 {
     SC_HAS_PROCESS(riscv_iommu);
     if (m_p.clk_period == sc_core::SC_ZERO_TIME)
@@ -84,14 +92,14 @@ riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
     m_pq = std::make_unique<pq_engine>("pq_writer", static_cast<pq_engine_client&>(*this),
                                        m_p.clk_period, m_p.stop_marker_needs_pasid);
     m_ddtc.resize(m_p.ddtc_entries);
-    m_iotlb.resize(m_p.iotlb_entries);
+    size_t hints = 1;
+    while (hints < 2 * m_ddtc.size()) hints <<= 1;
+    m_ddtc_hint.assign(hints, 0);
     m_itags.resize(m_p.ats_itags);
 
-    SC_THREAD(pr_thread);
+    SC_THREAD(msg_thread);
     SC_THREAD(cq_thread);
     SC_THREAD(fq_thread);
-    SC_THREAD(msi_thread);
-    SC_THREAD(down_thread);
 }
 
 riscv_iommu::~riscv_iommu() = default;
@@ -153,10 +161,10 @@ uint32_t riscv_iommu::reg32_value(uint32_t off) const
     case REG_FQH: return m_fqh;
     case REG_FQT: return m_fqt;
     case REG_PQH: return m_pqh;
-    case REG_PQT: return m_pq->pqt();
+    case REG_PQT: return m_pq->pqt_at(m_access_ps);
     case REG_CQCSR: return cqcsr_value();
     case REG_FQCSR: return fqcsr_value();
-    case REG_PQCSR: return m_pq->pqcsr() & PQCSR_DEFINED;
+    case REG_PQCSR: return m_pq->pqcsr_at(m_access_ps) & PQCSR_DEFINED;
     case REG_IPSR: return m_ipsr;
     default:
         if (is_msi_tbl(off)) {
@@ -177,11 +185,11 @@ uint64_t riscv_iommu::reg_read(uint32_t off, unsigned size) const
     return reg32_value(off);
 }
 
-void riscv_iommu::reg_write(uint32_t off, unsigned size, uint64_t value)
+void riscv_iommu::reg_write(uint32_t off, unsigned size, uint64_t value, sc_core::sc_time& t)
 {
     if (size == 8) {
         if (is_reg64(off))
-            reg64_write(off, value);
+            reg64_write(off, value, t);
         return;
     }
     const uint32_t base = off & ~7u;
@@ -190,10 +198,10 @@ void riscv_iommu::reg_write(uint32_t off, unsigned size, uint64_t value)
         const unsigned sh = (off & 4) * 8;
         uint64_t merged = (reg64_value(base) & ~(uint64_t(0xFFFFFFFFu) << sh)) |
                           ((value & 0xFFFFFFFFu) << sh);
-        reg64_write(base, merged);
+        reg64_write(base, merged, t);
         return;
     }
-    reg32_write(off, static_cast<uint32_t>(value));
+    reg32_write(off, static_cast<uint32_t>(value), t);
 }
 
 void riscv_iommu::write_ddtp(uint64_t v)
@@ -231,7 +239,7 @@ bool riscv_iommu::write_queue_base(const char* reg, uint64_t& base, uint64_t v, 
     return true;
 }
 
-void riscv_iommu::reg64_write(uint32_t off, uint64_t v)
+void riscv_iommu::reg64_write(uint32_t off, uint64_t v, sc_core::sc_time& t)
 {
     switch (off) {
     case REG_CAPABILITIES:
@@ -253,8 +261,9 @@ void riscv_iommu::reg64_write(uint32_t off, uint64_t v)
                              m_p.pq_max_log2sz)) {
             m_pqh &= static_cast<uint32_t>(qmask(m_pqb));
             m_pq->set_base(field(m_pqb, 53, 10), m_pqb & QB_LOG2SZM1);
-            m_pq->set_pqh(m_pqh);
-            pq_occupancy_update();
+            m_pq->catch_up(t);
+            m_pq->set_pqh(m_pqh, t);
+            pq_occupancy_update(t);
         }
         return;
     case REG_ICVEC:
@@ -267,32 +276,32 @@ void riscv_iommu::reg64_write(uint32_t off, uint64_t v)
     }
 }
 
-void riscv_iommu::reg32_write(uint32_t off, uint32_t v)
+void riscv_iommu::reg32_write(uint32_t off, uint32_t v, sc_core::sc_time& t)
 {
     switch (off) {
     case REG_CQT:
         m_cqt = v & static_cast<uint32_t>(qmask(m_cqb));
-        m_cq_ev.notify(sc_core::SC_ZERO_TIME);
+        m_cq_ev.notify(t);
         return;
     case REG_FQH:
         m_fqh = v & static_cast<uint32_t>(qmask(m_fqb));
         return;
     case REG_PQH:
         m_pqh = v & static_cast<uint32_t>(qmask(m_pqb));
-        m_pq->set_pqh(m_pqh);
-        pq_occupancy_update();
+        m_pq->set_pqh(m_pqh, t);
+        pq_occupancy_update(t);
         return;
     case REG_CQCSR:
-        write_cqcsr(v);
+        write_cqcsr(v, t);
         return;
     case REG_FQCSR:
-        write_fqcsr(v);
+        write_fqcsr(v, t);
         return;
     case REG_PQCSR:
-        m_pq->write_csr(v);
+        m_pq->write_csr(v, t);
         return;
     case REG_IPSR:
-        write_ipsr(v);
+        write_ipsr(v, t);
         return;
     default:
         if (is_msi_tbl(off)) {
@@ -300,13 +309,13 @@ void riscv_iommu::reg32_write(uint32_t off, uint32_t v)
             if ((off & 0xF) == 0x8)
                 m_msi_data[vec] = v;
             else
-                write_msi_vec_ctl(vec, v);
+                write_msi_vec_ctl(vec, v, t);
         }
         return; // fctl, cqh, fqt, pqt, absent registers: read-only / ignored
     }
 }
 
-void riscv_iommu::write_cqcsr(uint32_t v)
+void riscv_iommu::write_cqcsr(uint32_t v, sc_core::sc_time& t)
 {
     const uint32_t old = m_cqcsr;
     m_cqcsr &= ~(v & CQCSR_ERRORS); // RW1C (fence_w_ip is reserved with fctl.WSI = 0)
@@ -316,11 +325,11 @@ void riscv_iommu::write_cqcsr(uint32_t v)
         m_cqcsr &= ~CQCSR_ERRORS;
     }
     m_cqcsr = (m_cqcsr & ~(CQCSR_CQEN | CQCSR_CIE)) | (v & (CQCSR_CQEN | CQCSR_CIE));
-    update_cip();
-    m_cq_ev.notify(sc_core::SC_ZERO_TIME);
+    update_cip(t);
+    m_cq_ev.notify(t);
 }
 
-void riscv_iommu::write_fqcsr(uint32_t v)
+void riscv_iommu::write_fqcsr(uint32_t v, sc_core::sc_time& t)
 {
     const uint32_t old = m_fqcsr;
     m_fqcsr &= ~(v & FQCSR_ERRORS);
@@ -330,36 +339,38 @@ void riscv_iommu::write_fqcsr(uint32_t v)
     }
     m_fqcsr = (m_fqcsr & ~(FQCSR_FQEN | FQCSR_FIE)) | (v & (FQCSR_FQEN | FQCSR_FIE));
     if ((m_fqcsr & FQCSR_FIE) && (m_fqcsr & FQCSR_ERRORS))
-        set_ipsr(IPSR_FIP);
+        set_ipsr(IPSR_FIP, t);
 }
 
-void riscv_iommu::write_ipsr(uint32_t v)
+void riscv_iommu::write_ipsr(uint32_t v, sc_core::sc_time& t)
 {
     m_ipsr &= ~(v & (IPSR_CIP | IPSR_FIP | IPSR_PMIP | IPSR_PIP));
     // §8.1: a set condition that still holds re-asserts the bit at once.
-    update_cip();
+    update_cip(t);
     if ((m_fqcsr & FQCSR_FIE) && (m_fqcsr & FQCSR_ERRORS))
-        set_ipsr(IPSR_FIP);
-    const uint32_t pq = m_pq->pqcsr();
+        set_ipsr(IPSR_FIP, t);
+    const uint32_t pq = m_pq->pqcsr_at((sc_core::sc_time_stamp() + t).value());
     if ((pq & PQCSR_PIE) && (pq & PQCSR_ERRORS))
-        set_ipsr(IPSR_PIP);
+        set_ipsr(IPSR_PIP, t);
 }
 
-void riscv_iommu::write_msi_vec_ctl(unsigned vec, uint32_t v)
+void riscv_iommu::write_msi_vec_ctl(unsigned vec, uint32_t v, sc_core::sc_time& t)
 {
     const bool was_masked = m_msi_ctl[vec] & MSI_VEC_CTL_M;
     m_msi_ctl[vec] = v & MSI_VEC_CTL_M;
     if (was_masked && !(v & MSI_VEC_CTL_M) && m_msi_pending[vec]) {
         // §8.3: a masked message is remembered and sent when unmasked.
         m_msi_pending[vec] = false;
-        m_msi_q.push_back({m_msi_addr[vec], m_msi_data[vec]});
-        m_msi_ev.notify(sc_core::SC_ZERO_TIME);
+        raise_msi(vec, t);
     }
 }
 
+// A register access at the caller's local time `delay`: the RTL is brought
+// up to that time first, so that its registers read as they are then.
 void riscv_iommu::mmio_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
 {
-    (void)delay;
+    m_pq->catch_up(delay);
+    m_access_ps = (sc_core::sc_time_stamp() + delay).value();
     const uint64_t addr = gp.get_address();
     const unsigned len = gp.get_data_length();
     unsigned char* data = gp.get_data_ptr();
@@ -384,7 +395,7 @@ void riscv_iommu::mmio_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
     if (gp.is_read())
         store_le(data, reg_read(off, len), len);
     else if (gp.is_write())
-        reg_write(off, len, load_le(data, len));
+        reg_write(off, len, load_le(data, len), delay);
 }
 
 unsigned riscv_iommu::mmio_transport_dbg(tlm::tlm_generic_payload& gp)
@@ -394,6 +405,7 @@ unsigned riscv_iommu::mmio_transport_dbg(tlm::tlm_generic_payload& gp)
     if (!gp.is_read() || addr >= REG_PAGE_SIZE || !gp.get_data_ptr() ||
         !access_legal(static_cast<uint32_t>(addr), len))
         return 0;
+    m_access_ps = ~uint64_t(0); // debug reads see the latest state
     store_le(gp.get_data_ptr(), reg_read(static_cast<uint32_t>(addr), len), len);
     return len;
 }
@@ -416,8 +428,11 @@ void riscv_iommu::pcie_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
             gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
             return;
         }
-        // Posted: queue it and return at once (pr_thread processes it).
-        page_req pr;
+        // Posted: queue it by arrival time and return at once (msg_thread
+        // handles it when it arrives).
+        in_msg m;
+        m.at = sc_core::sc_time_stamp() + delay;
+        page_req& pr = m.pr;
         pr.rid = ext->rid;
         pr.dsv = ext->dsv;
         pr.dseg = ext->dseg;
@@ -426,12 +441,12 @@ void riscv_iommu::pcie_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
         pr.priv = ext->pv && ext->priv; // §12: 0 without a PASID
         pr.exec = ext->pv && ext->exec;
         pr.payload = pcie::load_le64(gp.get_data_ptr());
-        dev_counters& d = m_dev[pr.did()];
+        dev_counters& d = dev(pr.did());
         ++d.pr_received;
         if (pcie::pr_l(pr.payload))
             ++d.pr_last_received;
-        m_pr_q.push_back(pr);
-        m_pr_ev.notify(sc_core::SC_ZERO_TIME);
+        m_in_q.insert_ordered(m, [](const in_msg& a, const in_msg& b) { return a.at < b.at; });
+        m_in_ev.notify(delay);
         gp.set_response_status(tlm::TLM_OK_RESPONSE);
         return;
     }
@@ -441,25 +456,34 @@ void riscv_iommu::pcie_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
             gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
             return;
         }
-        handle_inval_completion(*ext, pcie::load_le64(gp.get_data_ptr()));
+        {
+            in_msg m;
+            m.at = sc_core::sc_time_stamp() + delay;
+            m.is_pr = false;
+            m.ext = *ext;
+            m.payload = pcie::load_le64(gp.get_data_ptr());
+            m_in_q.insert_ordered(m, [](const in_msg& a, const in_msg& b) { return a.at < b.at; });
+            m_in_ev.notify(delay);
+        }
         gp.set_response_status(tlm::TLM_OK_RESPONSE);
         return;
-    case pcie::tlp_kind::ats_translation_req:
-        sc_core::wait(delay);
-        delay = sc_core::SC_ZERO_TIME;
+    case pcie::tlp_kind::ats_translation_req: {
+        // LT target: latencies are annotated on `delay`, never waited for.
+        target_scope scope(m_in_target);
         if (!payload8) {
             SC_REPORT_WARNING(name(), "malformed ATS Translation Request (needs 8 bytes) rejected");
             gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
             return;
         }
-        handle_ats(gp, *ext);
+        handle_ats(gp, *ext, delay);
         return;
+    }
     case pcie::tlp_kind::mem_read:
-    case pcie::tlp_kind::mem_write:
-        sc_core::wait(delay);
-        delay = sc_core::SC_ZERO_TIME;
-        handle_dma(gp, *ext);
+    case pcie::tlp_kind::mem_write: {
+        target_scope scope(m_in_target);
+        handle_dma(gp, *ext, delay);
         return;
+    }
     default:
         SC_REPORT_WARNING(name(), "inbound PRG Response / Invalidate Request rejected: "
                                   "those travel from the IOMMU to devices");
@@ -470,39 +494,77 @@ void riscv_iommu::pcie_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
 
 // ============================ memory helpers ============================
 
-// One access of the IOMMU's own through `mem`: mem_latency plus what the
-// bus annotates. False on any error response (an access fault).
-bool riscv_iommu::mem_access(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, unsigned len)
+tlm::tlm_generic_payload& riscv_iommu::mem_payload(tlm::tlm_command cmd, uint64_t addr,
+                                                   unsigned char* data, unsigned len)
 {
-    tlm::tlm_generic_payload gp;
+    tlm::tlm_generic_payload& gp = m_mem_gp;
     gp.set_command(cmd);
     gp.set_address(addr);
     gp.set_data_ptr(data);
     gp.set_data_length(len);
     gp.set_streaming_width(len);
+    gp.set_byte_enable_ptr(nullptr);
+    gp.set_byte_enable_length(0);
+    gp.set_dmi_allowed(false);
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time d = m_p.mem_latency;
-    mem->b_transport(gp, d);
-    sc_core::wait(d);
-    return gp.is_response_ok();
+    return gp;
 }
 
-bool riscv_iommu::mem_read(uint64_t addr, void* data, unsigned len)
+// One access of the IOMMU's own through `mem`: mem_latency plus what the
+// bus annotates, added to the local time `t`. False on any error response
+// (an access fault).
+bool riscv_iommu::mem_access(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, unsigned len,
+                             sc_core::sc_time& t)
 {
-    return mem_access(tlm::TLM_READ_COMMAND, addr, static_cast<unsigned char*>(data), len);
+    tlm::tlm_generic_payload& gp = mem_payload(cmd, addr, data, len);
+    t += m_p.mem_latency;
+    mem->b_transport(gp, t);
+    const bool ok = gp.is_response_ok();
+    account(t, sc_core::SC_ZERO_TIME);
+    return ok;
 }
 
-bool riscv_iommu::mem_write(uint64_t addr, const void* data, unsigned len)
+void riscv_iommu::account(sc_core::sc_time& t, const sc_core::sc_time& d)
+{
+    if (m_in_target)
+        t += d;
+    else
+        annotate(t, d, m_p.quantum);
+}
+
+bool riscv_iommu::mem_read(uint64_t addr, void* data, unsigned len, sc_core::sc_time& t)
+{
+    return mem_access(tlm::TLM_READ_COMMAND, addr, static_cast<unsigned char*>(data), len, t);
+}
+
+bool riscv_iommu::mem_write(uint64_t addr, const void* data, unsigned len, sc_core::sc_time& t)
 {
     // The target only reads the buffer of a write command.
     return mem_access(tlm::TLM_WRITE_COMMAND, addr,
-                      static_cast<unsigned char*>(const_cast<void*>(data)), len);
+                      static_cast<unsigned char*>(const_cast<void*>(data)), len, t);
 }
 
-void riscv_iommu::wait_cycles(unsigned n)
+bool riscv_iommu::post_write(uint64_t addr, const void* data, unsigned len, const sc_core::sc_time& t)
+{
+    tlm::tlm_generic_payload& gp = m_post_gp;
+    gp.set_command(tlm::TLM_WRITE_COMMAND);
+    gp.set_address(addr);
+    gp.set_data_ptr(static_cast<unsigned char*>(const_cast<void*>(data)));
+    gp.set_data_length(len);
+    gp.set_streaming_width(len);
+    gp.set_byte_enable_ptr(nullptr);
+    gp.set_byte_enable_length(0);
+    gp.set_dmi_allowed(false);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time d = t + m_p.mem_latency;
+    mem->b_transport(gp, d);
+    return gp.is_response_ok();
+}
+
+void riscv_iommu::wait_cycles(unsigned n, sc_core::sc_time& t)
 {
     if (n)
-        sc_core::wait(m_p.clk_period * double(n));
+        account(t, m_p.clk_period * double(n));
 }
 
 // ============================ observers ============================
@@ -514,8 +576,21 @@ uint32_t riscv_iommu::pq_occupancy() const
 
 uint64_t riscv_iommu::rtl_cycles() const { return m_pq->cycles(); }
 double riscv_iommu::rtl_host_seconds() const { return m_pq->host_seconds(); }
+uint64_t riscv_iommu::rtl_activations() const { return m_pq->activations(); }
 
-void riscv_iommu::pq_occupancy_update() { m_pq_occ.set(pq_occupancy(), sc_core::sc_time_stamp()); }
+void riscv_iommu::pq_occupancy_update(const sc_core::sc_time& t)
+{
+    m_pq_occ.set(pq_occupancy(), sc_core::sc_time_stamp() + t);
+}
+
+riscv_iommu::dev_counters& riscv_iommu::dev(uint32_t did)
+{
+    if (did != m_last_did || !m_last_dev) {
+        m_last_dev = &m_dev[did];
+        m_last_did = did;
+    }
+    return *m_last_dev;
+}
 
 void riscv_iommu::report(prisim::stat_sink& s, const std::string& prefix) const
 {

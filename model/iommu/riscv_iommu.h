@@ -12,16 +12,24 @@
 //   reference model (reads all-ones, writes dropped) with a warning.
 // - Device directory: Off, Bare and 1LVL modes, a DDT cache keyed by
 //   device_id, the §15.4 misconfiguration checks that apply.
-// - Sv39 first-stage walks of DC.fsc (iosatp), an IOTLB (fully associative,
-//   LRU, keyed by PSCID + VPN), ATS Translation Requests (§14), Translated and
+// - Sv39 first-stage walks of DC.fsc (iosatp), an IOTLB (iotlb.h: fully
+//   associative, LRU, keyed by PSCID + page), ATS Translation Requests (§14), Translated and
 //   Untranslated DMA passed on to memory at the physical address.
 // - Command queue (IOTINVAL.VMA/GVMA, IOFENCE.C, IODIR, ATS.INVAL with ITag
 //   tracking and timeout, ATS.PRGR), fault queue, MSI interrupts with masking.
 // - Page Requests: §13.1 steps 1-5 here, steps 6-11 in the Verilated
 //   rtl/pq_writer (pq_engine), auto-responses per §13.3/§13.4.
-// - Time: every memory access the IOMMU makes costs mem_latency (plus what the
-//   bus annotates); cache hits cost cycles; the RTL is clocked at clk_period
-//   only while it has work (DESIGN.md §5).
+// - Time: loosely timed with temporal decoupling (DESIGN.md §5,
+//   common/local_time.h). Every memory access the IOMMU makes costs
+//   mem_latency (plus what the bus annotates) and cache hits cost cycles;
+//   they are added to the annotated delay of the transaction (ATS, DMA,
+//   register access) or to the local time of the IOMMU's own process (page
+//   requests, commands), which waits only when the quantum runs out or it
+//   must block. Inbound posted messages (Page Requests, Invalidate
+//   Completions) are handled at their arrival time, in order, by one
+//   process. MSIs and outbound messages are posted: they leave with their
+//   time annotated and never hold up the sender. The RTL is clocked in place
+//   by the call that hands it work (pq_engine).
 //
 // What it does not model:
 // - 2LVL/3LVL directories, process directories (PDTV = 1 is accepted only with
@@ -47,8 +55,10 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "common/ring.h"
 #include "common/stats.h"
 #include "iommu/iommu_defs.h"
+#include "iommu/iotlb.h"
 #include "iommu/pq_engine.h"
 #include "pcie/tlp.h"
 
@@ -69,6 +79,7 @@ struct iommu_params {
     // PCIe allows up to 90 s; a simulation wants a bound it reaches).
     unsigned ats_itags = 2;
     sc_core::sc_time ats_inval_timeout{1, sc_core::SC_MS};
+    sc_core::sc_time quantum = sc_core::SC_ZERO_TIME; // temporal decoupling; 0 = fully synchronised
 };
 
 class riscv_iommu : public sc_core::sc_module, private pq_engine_client {
@@ -93,7 +104,8 @@ public:
     const std::map<uint32_t, dev_counters>& per_device() const { return m_dev; }
     uint32_t pq_occupancy() const;     // (pqt - pqh) mod N now
     uint64_t rtl_cycles() const;       // cycles the pq_writer was clocked
-    double rtl_host_seconds() const;   // host time spent evaluating it (host.json only)
+    double rtl_host_seconds() const;   // host time spent in it (host.json only)
+    uint64_t rtl_activations() const;  // calls that clocked it
 
 private:
     // ---------------- register file (riscv_iommu.cpp) ----------------
@@ -101,17 +113,17 @@ private:
     unsigned mmio_transport_dbg(tlm::tlm_generic_payload& gp);
     bool access_legal(uint32_t off, unsigned size) const;
     uint64_t reg_read(uint32_t off, unsigned size) const;
-    void reg_write(uint32_t off, unsigned size, uint64_t value);
+    void reg_write(uint32_t off, unsigned size, uint64_t value, sc_core::sc_time& t);
     uint64_t reg64_value(uint32_t off) const;
     uint32_t reg32_value(uint32_t off) const;
-    void reg64_write(uint32_t off, uint64_t value);
-    void reg32_write(uint32_t off, uint32_t value);
+    void reg64_write(uint32_t off, uint64_t value, sc_core::sc_time& t);
+    void reg32_write(uint32_t off, uint32_t value, sc_core::sc_time& t);
     void write_ddtp(uint64_t v);
     bool write_queue_base(const char* reg, uint64_t& base, uint64_t v, bool on, unsigned max_log2sz);
-    void write_cqcsr(uint32_t v);
-    void write_fqcsr(uint32_t v);
-    void write_ipsr(uint32_t v);
-    void write_msi_vec_ctl(unsigned vec, uint32_t v);
+    void write_cqcsr(uint32_t v, sc_core::sc_time& t);
+    void write_fqcsr(uint32_t v, sc_core::sc_time& t);
+    void write_ipsr(uint32_t v, sc_core::sc_time& t);
+    void write_msi_vec_ctl(unsigned vec, uint32_t v, sc_core::sc_time& t);
     uint32_t cqcsr_value() const;
     uint32_t fqcsr_value() const;
     uint64_t capabilities() const;
@@ -126,19 +138,27 @@ private:
     void pcie_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
 
     // ---------------- memory helpers ----------------
-    // Blocking access through `mem`, waits for mem_latency + the annotated
-    // delay. Returns false on an error response (access fault).
-    bool mem_access(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, unsigned len);
-    bool mem_read(uint64_t addr, void* data, unsigned len);
-    bool mem_write(uint64_t addr, const void* data, unsigned len);
-    void wait_cycles(unsigned n);
+    // Access through `mem` at local time `t`: adds mem_latency and what the
+    // bus annotates to `t`. In the IOMMU's own processes it synchronises
+    // when the quantum runs out; as the target of a b_transport (ATS, DMA)
+    // it only annotates: the initiator synchronises.
+    // Returns false on an error response (access fault).
+    bool mem_access(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, unsigned len,
+                    sc_core::sc_time& t);
+    bool mem_read(uint64_t addr, void* data, unsigned len, sc_core::sc_time& t);
+    bool mem_write(uint64_t addr, const void* data, unsigned len, sc_core::sc_time& t);
+    // A posted write (MSI): leaves at `t`, never waits; false on an error response.
+    bool post_write(uint64_t addr, const void* data, unsigned len, const sc_core::sc_time& t);
+    void wait_cycles(unsigned n, sc_core::sc_time& t);
+    tlm::tlm_generic_payload& mem_payload(tlm::tlm_command cmd, uint64_t addr, unsigned char* data,
+                                          unsigned len);
 
     // ---------------- translation (iommu_xlate.cpp) ----------------
     struct dc_result {
         unsigned cause = 0; // 0 = DC found and valid
         device_context dc{};
     };
-    dc_result lookup_dc(uint32_t did);
+    dc_result lookup_dc(uint32_t did, sc_core::sc_time& t);
     unsigned check_dc(const device_context& dc) const;
     // Early checks shared by every inbound transaction kind: ddtp mode,
     // device_id width, DC. Sets bare = true if the IOMMU is in Bare mode.
@@ -147,7 +167,7 @@ private:
         bool bare = false;
         device_context dc{};
     };
-    ctx_result locate_context(uint32_t did);
+    ctx_result locate_context(uint32_t did, sc_core::sc_time& t);
 
     struct walk_result {
         enum kind { ok, page_fault, access_fault } status = ok;
@@ -155,25 +175,16 @@ private:
         uint64_t size = 4096;
         uint64_t pte = 0;     // leaf PTE (permission bits)
     };
-    walk_result translate_sv39(const device_context& dc, uint64_t iova);
-    walk_result walk_sv39(uint64_t root_ppn, uint64_t iova);
+    walk_result translate_sv39(const device_context& dc, uint64_t iova, sc_core::sc_time& t);
+    walk_result walk_sv39(uint64_t root_ppn, uint64_t iova, sc_core::sc_time& t);
 
-    struct iotlb_entry {
-        bool valid = false;
-        uint32_t pscid = 0;
-        bool gv = false;
-        uint32_t gscid = 0;
-        uint64_t va_base = 0, size = 0, pa_base = 0, pte = 0;
-        uint64_t lru = 0;
-    };
-    iotlb_entry* iotlb_lookup(uint32_t pscid, uint64_t iova);
     void iotlb_fill(uint32_t pscid, const walk_result& w, uint64_t iova);
     void iotlb_inval_vma(bool gv, uint32_t gscid, bool av, uint64_t addr, bool pscv,
                          uint32_t pscid);
     void iotlb_flush();
 
-    void handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext);
-    void handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext);
+    void handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, sc_core::sc_time& t);
+    void handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, sc_core::sc_time& t);
 
     // ---------------- queues, MSI, page requests (iommu_queues.cpp) ----------------
     struct fault_info {
@@ -185,13 +196,13 @@ private:
         bool priv = false;
         uint64_t iotval = 0, iotval2 = 0;
     };
-    void report_fault(const fault_info& f, bool dtf);
+    // Queue a fault record at local time `t` (the FQ writer writes it then).
+    void report_fault(const fault_info& f, bool dtf, const sc_core::sc_time& t);
     void fq_thread();
 
-    void set_ipsr(uint32_t bit);
-    void update_cip();
-    void raise_msi(unsigned vec);
-    void msi_thread();
+    void set_ipsr(uint32_t bit, const sc_core::sc_time& t);
+    void update_cip(const sc_core::sc_time& t);
+    void raise_msi(unsigned vec, const sc_core::sc_time& t);
 
     struct out_msg {
         pcie::tlp_kind kind = pcie::tlp_kind::prg_response;
@@ -204,8 +215,8 @@ private:
         pcie::origin from = pcie::origin::software;
         unsigned itag = 0;
     };
-    void send_down(const out_msg& m);
-    void down_thread();
+    // Posted: leaves at `t` through pcie_down, never waits.
+    void send_down(const out_msg& m, const sc_core::sc_time& t);
 
     struct page_req {
         uint16_t rid = 0;
@@ -222,29 +233,38 @@ private:
         AR_MODE_OFF, AR_MODE_BARE, AR_DID_TOO_WIDE, AR_DDT_LOAD_FAULT, AR_DC_INVALID,
         AR_DC_MISCONFIGURED, AR_EN_PRI_OFF, AR_NR
     };
-    void pr_thread();
-    void handle_page_request(const page_req& pr);
+    // Inbound posted messages, handled at their arrival time in order.
+    struct in_msg {
+        sc_core::sc_time at; // arrival (absolute)
+        bool is_pr = true;   // else an Invalidate Completion
+        page_req pr;         // is_pr
+        pcie::tlp_ext ext;   // !is_pr: rid, dsv, dseg
+        uint64_t payload = 0;
+    };
+    void msg_thread();
+    void handle_page_request(const page_req& pr, sc_core::sc_time& t);
     bool is_stop_marker(bool pv, uint64_t payload) const;
     void count_auto_response(uint32_t did, unsigned code);
+    dev_counters& dev(uint32_t did);
 
     void cq_thread();
     enum class cmd_result { done, illegal, mem_fault, timeout };
-    cmd_result execute(const command& c);
-    cmd_result cmd_iofence(const command& c);
-    void handle_inval_completion(const pcie::tlp_ext& ext, uint64_t payload);
+    cmd_result execute(const command& c, sc_core::sc_time& t);
+    cmd_result cmd_iofence(const command& c, sc_core::sc_time& t);
+    void handle_inval_completion(const pcie::tlp_ext& ext, uint64_t payload, const sc_core::sc_time& t);
     bool itag_busy() const;
     void itag_expire();
-    void itag_wait_next();
+    void itag_wait_next(sc_core::sc_time& t);
 
     // pq_engine_client
-    bool pq_mem_write(uint64_t addr, const unsigned char* data16) override;
-    void pq_auto_response(uint32_t did, bool pv, uint32_t pid, unsigned prgi,
-                          unsigned code) override;
+    bool pq_mem_write(uint64_t addr, const unsigned char* data16, sc_core::sc_time& t) override;
+    void pq_auto_response(uint32_t did, bool pv, uint32_t pid, unsigned prgi, unsigned code,
+                          sc_core::sc_time& t) override;
     void pq_done(const pq_request& req, pq_cause cause, bool auto_resp) override;
-    void pq_pip_set() override;
+    void pq_pip_set(sc_core::sc_time& t) override;
     void pq_status_changed(uint32_t old_csr, uint32_t new_csr, uint32_t old_pqt,
-                           uint32_t new_pqt) override;
-    void pq_occupancy_update();
+                           uint32_t new_pqt, sc_core::sc_time& t) override;
+    void pq_occupancy_update(const sc_core::sc_time& t);
 
     // ---------------- state ----------------
     const iommu_params m_p;
@@ -269,7 +289,8 @@ private:
         uint64_t lru = 0;
     };
     std::vector<ddtc_entry> m_ddtc;
-    std::vector<iotlb_entry> m_iotlb;
+    std::vector<uint32_t> m_ddtc_hint; // by device_id hash: the slot that last held it
+    iotlb m_iotlb;
     uint64_t m_lru_clock = 0;
 
     // command queue
@@ -288,20 +309,16 @@ private:
     sc_core::sc_event m_itag_ev;
 
     // fault queue
-    std::deque<fault_record> m_fq_pending;
+    struct pending_fault {
+        fault_record r;
+        sc_core::sc_time at;
+    };
+    prisim::ring<pending_fault> m_fq_pending;
     unsigned m_fq_writing = 0;
     sc_core::sc_event m_fq_ev;
 
-    // MSI
-    struct msi_msg {
-        uint64_t addr;
-        uint32_t data;
-    };
-    std::deque<msi_msg> m_msi_q;
-    sc_core::sc_event m_msi_ev;
-
-    // outbound messages: payloads with a memory manager, so that a link that
-    // keeps a posted message (acquire) keeps it alive
+    // outbound messages: pooled payloads with a memory manager (a receiver
+    // that keeps a posted message may acquire it)
     struct out_txn : tlm::tlm_generic_payload {
         unsigned char data[8] = {};
         pcie::tlp_ext ext;
@@ -317,15 +334,24 @@ private:
         std::vector<out_txn*> m_free;
     };
     out_mm m_out_mm;
-    std::deque<out_msg> m_down_q;
-    sc_core::sc_event m_down_ev;
 
-    // inbound page requests
-    std::deque<page_req> m_pr_q;
-    sc_core::sc_event m_pr_ev;
+    // the IOMMU's own memory accesses: one reusable payload (accesses never
+    // nest: a posted write uses its own)
+    tlm::tlm_generic_payload m_mem_gp, m_post_gp;
+    bool m_in_target = false; // serving an inbound b_transport: never wait
+    uint64_t m_access_ps = 0; // time of the register access being served
+    void account(sc_core::sc_time& t, const sc_core::sc_time& d);
+
+    // inbound posted messages, by arrival time
+    prisim::ring<in_msg> m_in_q;
+    sc_core::sc_event m_in_ev;
+    sc_core::sc_time m_msg_busy_until; // the front end is busy until then
+    sc_core::sc_time m_cq_busy_until;  // the command queue engine is busy until then
 
     // ---------------- statistics ----------------
     std::map<uint32_t, dev_counters> m_dev;
+    uint32_t m_last_did = ~0u;          // one-entry lookup cache into m_dev
+    dev_counters* m_last_dev = nullptr;
     level_tracker m_pq_occ;
     struct stats {
         uint64_t pq_records_written = 0, pq_overflows = 0;

@@ -24,11 +24,13 @@ pcie_link::pcie_link(sc_core::sc_module_name name, const link_params& p)
 {
     dev_in.register_b_transport(this, &pcie_link::up_b_transport);
     rc_in.register_b_transport(this, &pcie_link::down_b_transport);
-    SC_THREAD(up_thread);
-    SC_THREAD(down_thread);
 }
 
-void pcie_link::map_rid(uint16_t rid, unsigned dev_out_port) { m_rid_port[rid] = dev_out_port; }
+void pcie_link::map_rid(uint16_t rid, unsigned dev_out_port)
+{
+    if (m_rid_port.size() <= rid) m_rid_port.resize(size_t(rid) + 1, -1);
+    m_rid_port[rid] = int(dev_out_port);
+}
 
 tlp_ext* pcie_link::accept(direction& d, tlm::tlm_generic_payload& gp)
 {
@@ -55,8 +57,8 @@ tlp_ext* pcie_link::accept(direction& d, tlm::tlm_generic_payload& gp)
 
 int pcie_link::route(uint16_t rid)
 {
-    auto it = m_rid_port.find(rid);
-    if (it != m_rid_port.end() && it->second < unsigned(dev_out.size())) return int(it->second);
+    if (rid < m_rid_port.size() && m_rid_port[rid] >= 0 && m_rid_port[rid] < int(dev_out.size()))
+        return m_rid_port[rid];
     ++m_down.c.unroutable;
     std::ostringstream m;
     m << name() << ": downstream TLP for unmapped destination ID 0x" << std::hex << rid << " dropped";
@@ -69,7 +71,7 @@ void pcie_link::up_b_transport(int, tlm::tlm_generic_payload& gp, sc_time& delay
     tlp_ext* ext = accept(m_up, gp);
     if (!ext) return;
     if (is_posted(ext->kind)) {
-        enqueue(m_up, gp, delay, 0);
+        send_posted(m_up, gp, delay, 0);
         return;
     }
     forward_nonposted(m_up, gp, delay, 0);
@@ -87,46 +89,46 @@ void pcie_link::down_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay)
         return;
     }
     if (is_posted(ext->kind)) {
-        enqueue(m_down, gp, delay, unsigned(port));
+        send_posted(m_down, gp, delay, unsigned(port));
         return;
     }
     forward_nonposted(m_down, gp, delay, unsigned(port));
 }
 
-// Posted: deep copy (payload, data, byte enables, extensions) so the sender
-// may reuse its buffers at once; delivered by the direction's thread.
-void pcie_link::enqueue(direction& d, tlm::tlm_generic_payload& gp, const sc_time& delay,
-                        unsigned port)
+// Posted: handed to the receiver now, annotated with its arrival time, in
+// FIFO order per direction. The sender's own time does not advance: for it
+// the message is gone once the link accepted it.
+void pcie_link::send_posted(direction& d, tlm::tlm_generic_payload& gp, sc_time& delay,
+                            unsigned port)
 {
-    posted_msg m;
-    m.gp = std::make_unique<tlm::tlm_generic_payload>();
-    m.data.assign(gp.get_data_length(), 0);
-    m.gp->set_data_ptr(m.data.empty() ? nullptr : m.data.data());
-    if (gp.get_byte_enable_ptr() && gp.get_byte_enable_length()) {
-        m.be.assign(gp.get_byte_enable_length(), 0);
-        m.gp->set_byte_enable_ptr(m.be.data());
+    const sc_time now = sc_core::sc_time_stamp();
+    sc_time due = now + delay + m_p.latency;
+    if (due < d.last_due) due = d.last_due;
+    d.last_due = due;
+    sc_time arrival = due - now;
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    deliver(d, gp, arrival, port);
+    if (gp.get_response_status() < tlm::TLM_INCOMPLETE_RESPONSE) {
+        ++d.c.rejected;
+        std::ostringstream s;
+        tlp_ext* ext = nullptr;
+        gp.get_extension(ext);
+        s << name() << ": " << d.name << "stream " << k_kind_stat[unsigned(ext->kind)]
+          << " message (rid 0x" << std::hex << ext->rid << ") rejected by the receiver: "
+          << gp.get_response_string();
+        SC_REPORT_WARNING(k_msgtype, s.str().c_str());
     }
-    m.gp->deep_copy_from(gp);
-    m.gp->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    m.port = port;
-    // FIFO per direction even if a sender annotates a delay.
-    m.due = sc_core::sc_time_stamp() + delay + m_p.latency;
-    if (m.due < d.last_due) m.due = d.last_due;
-    d.last_due = m.due;
-    d.q.push_back(std::move(m));
-    d.ev.notify(SC_ZERO_TIME);
-    // Accepted by the link: for the sender the message is gone.
+    // Accepted by the link whatever the receiver said: posted messages get
+    // no completion.
     gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
 void pcie_link::forward_nonposted(direction& d, tlm::tlm_generic_payload& gp, sc_time& delay,
                                   unsigned port)
 {
-    wait(delay + m_p.latency); // request crosses the link
-    delay = SC_ZERO_TIME;
+    delay += m_p.latency; // request crosses the link
     deliver(d, gp, delay, port);
-    wait(delay + m_p.latency); // completion crosses back
-    delay = SC_ZERO_TIME;
+    delay += m_p.latency; // completion crosses back
 }
 
 void pcie_link::deliver(direction& d, tlm::tlm_generic_payload& gp, sc_time& delay, unsigned port)
@@ -136,35 +138,6 @@ void pcie_link::deliver(direction& d, tlm::tlm_generic_payload& gp, sc_time& del
     else
         dev_out[port]->b_transport(gp, delay);
 }
-
-void pcie_link::drain(direction& d)
-{
-    for (;;) {
-        while (d.q.empty()) wait(d.ev);
-        const sc_time now = sc_core::sc_time_stamp();
-        if (d.q.front().due > now) {
-            wait(d.q.front().due - now);
-            continue;
-        }
-        posted_msg m = std::move(d.q.front());
-        d.q.pop_front();
-        sc_time delay = SC_ZERO_TIME; // the receiver's own time is its business
-        deliver(d, *m.gp, delay, m.port);
-        if (m.gp->get_response_status() < tlm::TLM_INCOMPLETE_RESPONSE) {
-            ++d.c.rejected;
-            std::ostringstream s;
-            tlp_ext* ext = nullptr;
-            m.gp->get_extension(ext);
-            s << name() << ": " << d.name << "stream " << k_kind_stat[unsigned(ext->kind)]
-              << " message (rid 0x" << std::hex << ext->rid << ") rejected by the receiver: "
-              << m.gp->get_response_string();
-            SC_REPORT_WARNING(k_msgtype, s.str().c_str());
-        }
-    }
-}
-
-void pcie_link::up_thread() { drain(m_up); }
-void pcie_link::down_thread() { drain(m_down); }
 
 void pcie_link::report(prisim::stat_sink& sink, const std::string& prefix) const
 {

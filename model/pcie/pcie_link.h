@@ -5,12 +5,18 @@
 //
 // What it models:
 //   - a fixed one-way latency per TLP, in each direction;
+//   - time is loosely timed (DESIGN.md §5, model/common/local_time.h): the
+//     link adds its latency to the b_transport delay and never calls wait()
+//     (the initiator synchronises when its quantum runs out);
 //   - posted messages (Page Request, PRG Response, Invalidate Request and
-//     Completion): deep-copied on entry, the sender returns at once, and a
-//     link thread per direction delivers them after the latency in FIFO order;
+//     Completion): passed to the receiver at once, in the sender's call,
+//     with the delay annotated to their arrival time, which is kept in FIFO
+//     order per direction. The receiver must not act on a message before its
+//     arrival time (it queues it) and must copy what it keeps: the sender
+//     may reuse the payload when b_transport returns;
 //   - non-posted requests (memory read, memory write, ATS Translation
-//     Request): forwarded synchronously; the caller's b_transport waits the
-//     latency on the way there and again on the way back (the completion);
+//     Request): forwarded in the caller's call; the latency is added on the
+//     way there and again on the way back (the completion);
 //   - downstream routing by ID: a TLP from the root complex goes to the
 //     device port mapped for its tlp_ext.rid (the destination ID).
 //
@@ -25,9 +31,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
-#include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -88,18 +91,10 @@ public:
     void report(prisim::stat_sink& sink, const std::string& prefix) const;
 
 private:
-    struct posted_msg {
-        std::unique_ptr<tlm::tlm_generic_payload> gp;
-        std::vector<unsigned char> data, be;
-        sc_core::sc_time due;
-        unsigned port = 0; // downstream: destination dev_out port
-    };
     struct direction {
         explicit direction(const char* n) : name(n) {}
         const char* name;
-        std::deque<posted_msg> q;
-        sc_core::sc_event ev;
-        sc_core::sc_time last_due;
+        sc_core::sc_time last_due; // arrival time of the latest posted message
         dir_counters c;
     };
 
@@ -107,19 +102,16 @@ private:
     void down_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     // Common entry: returns the tlp_ext, or null after rejecting the TLP.
     tlp_ext* accept(direction& d, tlm::tlm_generic_payload& gp);
-    void enqueue(direction& d, tlm::tlm_generic_payload& gp, const sc_core::sc_time& delay,
-                 unsigned port);
+    void send_posted(direction& d, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay,
+                     unsigned port);
     void forward_nonposted(direction& d, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay,
                            unsigned port);
     void deliver(direction& d, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, unsigned port);
-    void up_thread();
-    void down_thread();
-    void drain(direction& d);
     // Destination port for a downstream TLP, or -1 (counted and dropped).
     int route(uint16_t rid);
 
     link_params m_p;
-    std::map<uint16_t, unsigned> m_rid_port;
+    std::vector<int> m_rid_port; // by RID: dev_out port, -1 unmapped
     direction m_up{"up"};
     direction m_down{"down"};
 };

@@ -37,10 +37,12 @@ void bus::b_transport(int, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay
         gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
         return;
     }
-    delay += w->latency;
+    // The target sees the access when it is issued; the window's latency is
+    // the initiator's stall for the whole access, added on the way back.
     if (w->rebase) gp.set_address(addr - w->base);
     isock[w->port]->b_transport(gp, delay);
     gp.set_address(addr);
+    delay += w->latency;
 }
 
 unsigned bus::transport_dbg(int, tlm::tlm_generic_payload& gp)
@@ -60,7 +62,7 @@ msi_controller::msi_controller(sc_core::sc_module_name name, raise_fn raise)
     tsock.register_b_transport(this, &msi_controller::b_transport);
 }
 
-void msi_controller::b_transport(int, tlm::tlm_generic_payload& gp, sc_core::sc_time&)
+void msi_controller::b_transport(int, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
 {
     gp.set_response_status(tlm::TLM_OK_RESPONSE);
     if (!gp.is_write() || gp.get_address() != 0 || gp.get_data_length() != 4) {
@@ -73,7 +75,7 @@ void msi_controller::b_transport(int, tlm::tlm_generic_payload& gp, sc_core::sc_
     const unsigned char* d = gp.get_data_ptr();
     unsigned irq = unsigned(d[0]) | unsigned(d[1]) << 8 | unsigned(d[2]) << 16 | unsigned(d[3]) << 24;
     ++m_messages;
-    m_raise(irq);
+    m_raise(irq, delay); // the interrupt is raised when the write arrives
 }
 
 } // namespace prisim::platform

@@ -2,7 +2,9 @@
 //
 // System interconnect. What it models: address decoding from any number of
 // initiators (CPU, IOMMU DMA port) to targets (DRAM, IOMMU registers, device
-// BARs, MSI controller), with a fixed latency per target window, and
+// BARs, MSI controller), with a fixed latency per target window (the
+// initiator's stall for the access, annotated on the way back: the target
+// sees the access at the time it is issued), and
 // TLM_ADDRESS_ERROR_RESPONSE for an unmapped address. Addresses are rebased:
 // a target sees offsets within its window, except DRAM, which is mapped with
 // rebase off and sees physical addresses. What it does not: contention.
@@ -48,12 +50,13 @@ private:
 };
 
 // MSI controller (an IMSIC-like doorbell page): a 4-byte write of the
-// interrupt number to offset 0 raises that interrupt. Writes elsewhere or of
+// interrupt number to offset 0 raises that interrupt at the write's arrival
+// time (now plus its annotated delay). Writes elsewhere or of
 // another size are ignored with a warning.
 class msi_controller : public sc_core::sc_module {
 public:
     tlm_utils::multi_passthrough_target_socket<msi_controller> tsock;
-    using raise_fn = std::function<void(unsigned irq)>;
+    using raise_fn = std::function<void(unsigned irq, const sc_core::sc_time& delay)>;
 
     msi_controller(sc_core::sc_module_name name, raise_fn raise);
     uint64_t messages() const { return m_messages; }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "platform/hal_sim.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/endian.h"
@@ -54,6 +56,8 @@ sw_runtime::sw_runtime(sc_core::sc_module_name name, const params& p, dram& mem,
     m_handler_sigma = p.f64("sw.cost.handler.sigma");
     uint64_t s = p.u64("seed");
     for (auto& r : m_rng) r = splitmix64(s);
+    m_quantum = sc_time(double(p.u64("run.quantum_ns")), SC_NS);
+    m_irq_lt.set_quantum(m_quantum);
     SC_HAS_PROCESS(sw_runtime);
     SC_THREAD(irq_dispatch);
 }
@@ -90,7 +94,7 @@ sc_time sw_runtime::sample_handler_service()
         ns = std::exp(mu + sigma * z);
     }
     // Round to whole picoseconds so the value is exact in sc_time.
-    return sc_time(std::floor(ns * 1000.0), SC_PS);
+    return sc_time::from_value(uint64_t(std::floor(ns * 1000.0)));
 }
 
 pci_function* sw_runtime::pci_by_rid(uint16_t rid)
@@ -109,10 +113,18 @@ void sw_runtime::cpu_acquire(hal_task* t)
         m_cpu_owner = t;
         return;
     }
+    if (t->lt.offset() != sc_core::SC_ZERO_TIME) {
+        // Blocking: the wait starts at the task's local time. The CPU may
+        // have been released meanwhile: look again.
+        t->lt.sync();
+        if (!m_cpu_owner) m_cpu_owner = t;
+        if (m_cpu_owner == t) return;
+    }
     (t->kind == HAL_TASK_KERNEL ? m_cpu_wait_kernel : m_cpu_wait_user).push_back(t);
     while (m_cpu_owner != t) wait(t->handoff);
 }
 
+// The caller has synchronised: the CPU changes hands at simulated time now.
 void sw_runtime::cpu_release(hal_task* t)
 {
     if (!t || m_cpu_owner != t) return;
@@ -128,8 +140,16 @@ void sw_runtime::cpu_release(hal_task* t)
     if (next) next->handoff.notify(sc_core::SC_ZERO_TIME);
 }
 
+// Callers loop on their condition: a context that runs ahead first only
+// synchronises and returns, so that the condition is looked at again at its
+// own time (a wake-up during the synchronisation is not lost).
 bool sw_runtime::block_on(hal_task* t, sc_core::sc_event& ev, const sc_time* timeout)
 {
+    prisim::local_time& lt = t ? t->lt : m_irq_lt;
+    if (lt.offset() != sc_core::SC_ZERO_TIME) {
+        lt.sync();
+        return true;
+    }
     cpu_release(t);
     bool fired = true;
     if (timeout) {
@@ -145,9 +165,29 @@ bool sw_runtime::block_on(hal_task* t, sc_core::sc_event& ev, const sc_time* tim
 
 hal_task* sw_runtime::current()
 {
-    sc_core::sc_process_handle h = sc_core::sc_get_current_process_handle();
-    auto it = m_task_of.find(h.get_process_object());
-    return it == m_task_of.end() ? nullptr : it->second;
+    // The running process, without building a process handle.
+    const sc_core::sc_object* p = sc_core::sc_get_curr_simcontext()->get_curr_proc_info()->process_handle;
+    if (p == m_last_proc && p) return m_last_task;
+    auto it = m_task_of.find(p);
+    hal_task* t = it == m_task_of.end() ? nullptr : it->second;
+    m_last_proc = p;
+    m_last_task = t;
+    return t;
+}
+
+sc_time& sw_runtime::offset_here()
+{
+    hal_task* t = current();
+    return t ? t->lt.offset() : m_irq_lt.offset();
+}
+
+void sw_runtime::notify_here(sc_core::sc_event& ev)
+{
+    const sc_time& off = offset_here();
+    if (off == sc_core::SC_ZERO_TIME)
+        ev.notify(sc_core::SC_ZERO_TIME);
+    else
+        ev.notify(off);
 }
 
 void sw_runtime::charge(sc_time d)
@@ -158,17 +198,24 @@ void sw_runtime::charge(sc_time d)
         // Hard-interrupt context: the handler runs at once; a task that
         // holds the CPU is delayed by that much at its next charge.
         if (m_cpu_owner) m_stolen += d;
-        wait(d);
+        m_irq_lt.advance(d);
         return;
     }
     cpu_acquire(t);
+    if (t->kind == HAL_TASK_USER && !m_irq_fifo.empty() &&
+        m_irq_fifo.front().first <= sc_core::sc_time_stamp() + t->lt.offset()) {
+        // An interrupt arrives before the task's local time: let it run (and
+        // wake its thread) so that preemption happens at this charge.
+        t->lt.sync();
+    }
     if (t->kind == HAL_TASK_USER && !m_cpu_wait_kernel.empty()) {
+        t->lt.sync();
         cpu_release(t); // preempted by a runnable kernel task
         cpu_acquire(t);
     }
     d += m_stolen; // already counted as busy when the interrupt ran
     m_stolen = sc_core::SC_ZERO_TIME;
-    if (d != sc_core::SC_ZERO_TIME) wait(d);
+    t->lt.advance(d);
 }
 
 void sw_runtime::charge_cost(hal_cost c)
@@ -184,9 +231,11 @@ void sw_runtime::sleep(sc_time d)
 {
     hal_task* t = current();
     if (!t) {
+        m_irq_lt.sync();
         wait(d);
         return;
     }
+    t->lt.sync();
     cpu_release(t);
     wait(d);
     cpu_acquire(t);
@@ -202,8 +251,11 @@ hal_task* sw_runtime::create_task(hal_task_kind kind, const char* name, void (*f
     t->kind = kind;
     t->fn = fn;
     t->arg = arg;
+    t->lt.set_quantum(m_quantum);
     hal_task* raw = t.get();
     m_tasks.push_back(std::move(t));
+    m_last_proc = nullptr; // a new process may reuse a dead one's address
+    m_last_task = nullptr;
     sc_core::sc_spawn_options opt;
     opt.set_stack_size(TASK_STACK);
     std::string pname = "task" + std::to_string(m_spawned++) + "_";
@@ -218,6 +270,7 @@ void sw_runtime::task_body(hal_task* t)
     cpu_acquire(t);
     t->fn(t->arg);
     t->done = true;
+    t->lt.sync();
     cpu_release(t);
 }
 
@@ -235,11 +288,12 @@ int sw_runtime::wait_event(hal_waitq* wq, bool (*cond)(void*), void* arg, uint64
         return -EINVAL;
     }
     const bool forever = timeout_ps == HAL_WAIT_FOREVER;
-    sc_time deadline = sc_core::sc_time_stamp() + sc_time(double(forever ? 0 : timeout_ps), SC_PS);
+    sc_time deadline = local_now() + sc_time::from_value(forever ? 0 : timeout_ps);
     while (!cond(arg)) {
         if (forever) {
             block_on(t, wq->ev, nullptr);
         } else {
+            t->lt.sync();
             sc_time now = sc_core::sc_time_stamp();
             if (now >= deadline) return -ETIMEDOUT;
             sc_time left = deadline - now;
@@ -264,7 +318,7 @@ void sw_runtime::mutex_lock(hal_mutex* m)
 void sw_runtime::mutex_unlock(hal_mutex* m)
 {
     m->owner = nullptr;
-    m->released.notify(sc_core::SC_ZERO_TIME);
+    notify_here(m->released);
 }
 
 void sw_runtime::worker_trampoline(void* self)
@@ -287,8 +341,8 @@ int sw_runtime::queue_work(void (*fn)(void*), void* arg)
 {
     if (!fn) return -EINVAL;
     if (!m_worker) m_worker = create_task(HAL_TASK_KERNEL, "kworker", &worker_trampoline, this);
-    m_work.emplace_back(fn, arg);
-    m_work_wq.ev.notify(sc_core::SC_ZERO_TIME);
+    m_work.push_back({fn, arg});
+    notify_here(m_work_wq.ev);
     return 0;
 }
 
@@ -314,7 +368,7 @@ void sw_runtime::irq_thread_trampoline(void* p)
         d->running = true;
         d->thread(d->arg, d->irq);
         d->running = false;
-        d->idle.notify(sc_core::SC_ZERO_TIME);
+        d->rt->notify_here(d->idle);
     }
 }
 
@@ -353,17 +407,39 @@ void sw_runtime::free_irq(unsigned irq)
     while (d->running && t != d->task) block_on(t, d->idle, nullptr);
 }
 
-void sw_runtime::raise_irq(unsigned irq)
+void sw_runtime::raise_irq(unsigned irq, const sc_time& delay)
 {
-    m_irq_fifo.push_back(irq);
-    m_irq_ev.notify(sc_core::SC_ZERO_TIME);
+    const sc_time at = sc_core::sc_time_stamp() + delay;
+    m_irq_fifo.insert_ordered({at, irq}, [](const auto& a, const auto& b) { return a.first < b.first; });
+    m_irq_ev.notify(delay);
 }
 
+// Interrupt context: each interrupt is taken at its arrival time, or when
+// the previous handler is done, whichever is later; the context runs ahead
+// of simulated time by up to the quantum.
 void sw_runtime::irq_dispatch()
 {
     for (;;) {
-        while (m_irq_fifo.empty()) wait(m_irq_ev);
-        unsigned irq = m_irq_fifo.front();
+        if (m_irq_fifo.empty()) {
+            m_irq_busy_until = sc_core::sc_time_stamp() + m_irq_lt.offset();
+            m_irq_lt.offset() = sc_core::SC_ZERO_TIME;
+            wait(m_irq_ev);
+            continue;
+        }
+        // Each interrupt is taken at its arrival time exactly (the CPU's
+        // tasks have run up to then), later if the previous handler is busy.
+        const sc_time now = sc_core::sc_time_stamp();
+        const sc_time arrival = m_irq_fifo.front().first;
+        if (arrival > now) {
+            m_irq_busy_until = std::max(m_irq_busy_until, now + m_irq_lt.offset());
+            m_irq_lt.offset() = sc_core::SC_ZERO_TIME;
+            wait(arrival - now, m_irq_ev); // an earlier interrupt may still arrive
+            continue;
+        }
+        sc_time start = now + m_irq_lt.offset();
+        if (start < m_irq_busy_until) start = m_irq_busy_until;
+        m_irq_lt.offset() = start - now;
+        unsigned irq = m_irq_fifo.front().second;
         m_irq_fifo.pop_front();
         auto it = m_irqs.find(irq);
         if (it == m_irqs.end() || (!it->second->hard && !it->second->thread)) {
@@ -377,31 +453,43 @@ void sw_runtime::irq_dispatch()
         hal_irq_ret r = d->hard ? d->hard(d->arg, irq) : HAL_IRQ_WAKE_THREAD;
         if (r == HAL_IRQ_WAKE_THREAD && d->thread) {
             d->pending = true;
-            d->wq.ev.notify(sc_core::SC_ZERO_TIME);
+            notify_here(d->wq.ev);
         }
     }
 }
 
 // ---- MMIO ----
 
-// One CPU load or store over the system bus; the CPU stalls for the bus
-// latency. Returns false (and logs) when the bus answers with an error.
+// One CPU load or store over the system bus at the caller's local time (the
+// target takes the annotated delay into account); the CPU stalls for the
+// bus latency, which advances its local time. Returns false (and logs) when
+// the bus answers with an error.
 bool sw_runtime::mmio_access(tlm::tlm_command cmd, uint64_t addr, unsigned size, unsigned char* buf)
 {
-    cpu_acquire(current());
-    tlm::tlm_generic_payload gp;
-    sc_time delay = sc_core::SC_ZERO_TIME;
+    hal_task* t = current();
+    cpu_acquire(t);
+    prisim::local_time& lt = t ? t->lt : m_irq_lt;
+    // A load must see what other processes did up to the CPU's own time: it
+    // synchronises first. A store carries its time to the target instead.
+    if (cmd == tlm::TLM_READ_COMMAND) lt.sync_to_observe();
+    tlm::tlm_generic_payload& gp = m_mmio_gp;
+    sc_time delay = lt.offset();
     gp.set_command(cmd);
     gp.set_address(addr);
     gp.set_data_ptr(buf);
     gp.set_data_length(size);
     gp.set_streaming_width(size);
+    gp.set_byte_enable_ptr(nullptr);
+    gp.set_byte_enable_length(0);
+    gp.set_dmi_allowed(false);
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     mmio->b_transport(gp, delay);
-    m_cpu_busy += delay;
-    wait(delay);
-    if (gp.get_response_status() == tlm::TLM_OK_RESPONSE) return true;
+    const tlm::tlm_response_status st = gp.get_response_status();
+    if (delay > lt.offset()) m_cpu_busy += delay - lt.offset();
+    lt.take(delay);
+    if (st == tlm::TLM_OK_RESPONSE) return true;
     char msg[96];
+    gp.set_response_status(st);
     std::snprintf(msg, sizeof msg, "MMIO %s of %u bytes at 0x%llx failed (%s)",
                   cmd == tlm::TLM_READ_COMMAND ? "read" : "write", size,
                   static_cast<unsigned long long>(addr), gp.get_response_string().c_str());
@@ -435,34 +523,23 @@ void sw_runtime::bump(counter_map& m, std::string_view key, uint64_t delta)
         m.emplace(std::string(key), delta);
 }
 
-void sw_runtime::stat_dev_add(uint16_t rid, const char* name, uint64_t delta)
+void sw_runtime::bad_stat_id(hal_stat_id id)
 {
-    bump(m_sw, name, delta);
-    bump(m_sw_dev[rid], name, delta);
+    SC_REPORT_FATAL("prisim/sw", ("software counted with statistic id " + std::to_string(id) +
+                                  ", which hal_stat_register() never returned").c_str());
+    std::abort(); // not reached: a fatal report does not return
 }
 
-uint64_t sw_runtime::sw_stat(std::string_view name) const
-{
-    auto it = m_sw.find(name);
-    return it == m_sw.end() ? 0 : it->second;
-}
+uint64_t sw_runtime::sw_stat(std::string_view name) const { return m_sw_stats.value(name); }
 
 uint64_t sw_runtime::sw_dev_stat(uint16_t rid, std::string_view name) const
 {
-    auto d = m_sw_dev.find(rid);
-    if (d == m_sw_dev.end()) return 0;
-    auto it = d->second.find(name);
-    return it == d->second.end() ? 0 : it->second;
+    return m_sw_stats.dev_value(rid, name);
 }
 
 void sw_runtime::report(stat_sink& sink) const
 {
-    for (const auto& [k, v] : m_sw) sink.counter("sw." + k, v);
-    char dev[24];
-    for (const auto& [rid, counters] : m_sw_dev) {
-        std::snprintf(dev, sizeof dev, "sw.dev.%04x.", unsigned(rid));
-        for (const auto& [k, v] : counters) sink.counter(dev + k, v);
-    }
+    m_sw_stats.report(sink);
     for (const auto& [k, v] : m_platform) sink.counter("platform." + k, v);
 }
 
@@ -568,9 +645,12 @@ void hal_dma_free(struct hal* h, void* cpu, size_t size)
 }
 void* hal_phys_to_virt(struct hal* h, hal_paddr_t pa) { return h->rt->mem().ptr(pa); }
 hal_paddr_t hal_virt_to_phys(struct hal* h, const void* cpu) { return h->rt->mem().pa_of(cpu); }
+// A read barrier is where software looks at memory that devices write (queue
+// records, fence words): the CPU synchronises so that it sees what was
+// written up to its own time. Writes need nothing: memory is coherent.
 void hal_wmb(struct hal*) {}
-void hal_rmb(struct hal*) {}
-void hal_mb(struct hal*) {}
+void hal_rmb(struct hal* h) { h->rt->sync_here(); }
+void hal_mb(struct hal* h) { h->rt->sync_here(); }
 
 int hal_msi_alloc(struct hal* h, unsigned int* irq, uint64_t* addr, uint32_t* data)
 {
@@ -583,9 +663,9 @@ int hal_request_threaded_irq(struct hal* h, unsigned int irq, hal_irq_fn hard, h
 }
 void hal_free_irq(struct hal* h, unsigned int irq) { h->rt->free_irq(irq); }
 
-uint64_t hal_now_ps(struct hal*) { return sc_core::sc_time_stamp().value(); }
+uint64_t hal_now_ps(struct hal* h) { return h->rt->local_now().value(); }
 void hal_charge(struct hal* h, enum hal_cost c) { h->rt->charge_cost(c); }
-void hal_charge_ps(struct hal* h, uint64_t ps) { h->rt->charge(sc_core::sc_time(double(ps), sc_core::SC_PS)); }
+void hal_charge_ps(struct hal* h, uint64_t ps) { h->rt->charge(sc_core::sc_time::from_value(ps)); }
 
 struct hal_task* hal_task_create(struct hal* h, enum hal_task_kind kind, const char* name,
                                  void (*fn)(void*), void* arg)
@@ -593,7 +673,7 @@ struct hal_task* hal_task_create(struct hal* h, enum hal_task_kind kind, const c
     return fn ? h->rt->create_task(kind, name, fn, arg) : nullptr;
 }
 struct hal_task* hal_current(struct hal* h) { return h->rt->current(); }
-void hal_sleep_ps(struct hal* h, uint64_t ps) { h->rt->sleep(sc_core::sc_time(double(ps), sc_core::SC_PS)); }
+void hal_sleep_ps(struct hal* h, uint64_t ps) { h->rt->sleep(sc_core::sc_time::from_value(ps)); }
 
 struct hal_waitq* hal_waitq_create(struct hal* h)
 {
@@ -606,7 +686,7 @@ int hal_wait_event(struct hal_waitq* wq, bool (*cond)(void*), void* arg, uint64_
 {
     return wq->rt->wait_event(wq, cond, arg, timeout_ps);
 }
-void hal_wake_up(struct hal_waitq* wq) { wq->ev.notify(sc_core::SC_ZERO_TIME); }
+void hal_wake_up(struct hal_waitq* wq) { wq->rt->notify_here(wq->ev); }
 
 struct hal_mutex* hal_mutex_create(struct hal* h)
 {
@@ -631,10 +711,19 @@ void hal_log(struct hal* h, enum hal_log_level lvl, const char* fmt, ...)
     h->rt->log(lvl, buf);
 }
 
-void hal_stat_add(struct hal* h, const char* name, uint64_t delta) { h->rt->stat_add(name, delta); }
+hal_stat_id hal_stat_register(struct hal* h, const char* name) { return h->rt->stat_register(name); }
+void hal_stat_inc(struct hal* h, hal_stat_id id, uint64_t delta) { h->rt->stat_inc(id, delta); }
+void hal_stat_dev_inc(struct hal* h, uint16_t rid, hal_stat_id id, uint64_t delta)
+{
+    h->rt->stat_dev_inc(rid, id, delta);
+}
+void hal_stat_add(struct hal* h, const char* name, uint64_t delta)
+{
+    h->rt->stat_inc(h->rt->stat_register(name), delta);
+}
 void hal_stat_dev_add(struct hal* h, uint16_t rid, const char* name, uint64_t delta)
 {
-    h->rt->stat_dev_add(rid, name, delta);
+    h->rt->stat_dev_inc(rid, h->rt->stat_register(name), delta);
 }
 bool hal_should_fail(struct hal*, const char*) { return false; }
 

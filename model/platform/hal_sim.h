@@ -10,6 +10,12 @@
 // at its next charge (preemption at charge boundaries). Hard interrupts steal
 // their entry cost from whatever task holds the CPU. MMIO goes over the
 // system bus; an access stalls the CPU for the bus latency.
+// Time is loosely timed (DESIGN.md §5, common/local_time.h): a task's
+// charges and MMIO stalls advance its local time; it synchronises (wait())
+// when the quantum (run.quantum_ns) runs out, before it blocks or gives up
+// the CPU. Its MMIO accesses and wake-ups carry its local time as their
+// annotated delay, so they take effect at the right simulated time without
+// a wait. Interrupt context has a local time of its own.
 // What it does not: several CPUs, IRQ affinity, caches, scheduling quanta.
 #pragma once
 
@@ -26,7 +32,10 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "common/local_time.h"
+#include "common/ring.h"
 #include "common/stats.h"
+#include "platform/sw_stats.h"
 #include "prisim/hal.h"
 
 namespace prisim::platform {
@@ -56,6 +65,7 @@ struct hal_task {
     void (*fn)(void*);
     void* arg;
     sc_core::sc_event handoff; // CPU handed to this task
+    prisim::local_time lt;     // the task's local time
     bool done = false;
 };
 
@@ -84,8 +94,8 @@ public:
     void add_pci(pci_function f) { m_pci.push_back(std::move(f)); }
     // Start fn(arg) as a kernel task at time zero (boot).
     void start_boot(void (*fn)(void*), void* arg);
-    // Called by the MSI controller.
-    void raise_irq(unsigned irq);
+    // Called by the MSI controller: the interrupt arrives `delay` from now.
+    void raise_irq(unsigned irq, const sc_core::sc_time& delay);
 
     // Software counters by name (without "sw."), globally and per device.
     uint64_t sw_stat(std::string_view name) const;
@@ -108,6 +118,13 @@ public:
     void mmio_write(uint64_t addr, unsigned size, uint64_t val);
 
     hal_task* current();
+    // The local time offset of the calling context (a task or interrupt context).
+    sc_core::sc_time& offset_here();
+    sc_core::sc_time local_now() { return sc_core::sc_time_stamp() + offset_here(); }
+    // Notify `ev` at the caller's local time.
+    void notify_here(sc_core::sc_event& ev);
+    // Bring simulated time up to the caller's local time.
+    void sync_here() { prisim::synchronise_to_observe(offset_here()); }
     hal_task* create_task(hal_task_kind kind, const char* name, void (*fn)(void*), void* arg);
     void charge(sc_core::sc_time d);
     void charge_cost(hal_cost c);
@@ -119,8 +136,17 @@ public:
     int msi_alloc(unsigned* irq, uint64_t* addr, uint32_t* data);
     int request_irq(unsigned irq, hal_irq_fn hard, hal_irq_fn thread, void* arg, const char* name);
     void free_irq(unsigned irq);
-    void stat_add(const char* name, uint64_t delta) { bump(m_sw, name, delta); }
-    void stat_dev_add(uint16_t rid, const char* name, uint64_t delta);
+    hal_stat_id stat_register(const char* name) { return m_sw_stats.intern(name); }
+    void stat_inc(hal_stat_id id, uint64_t delta)
+    {
+        if (!m_sw_stats.valid(id)) bad_stat_id(id);
+        m_sw_stats.inc(id, delta);
+    }
+    void stat_dev_inc(uint16_t rid, hal_stat_id id, uint64_t delta)
+    {
+        if (!m_sw_stats.valid(id)) bad_stat_id(id);
+        m_sw_stats.dev_inc(rid, id, delta);
+    }
     void log(hal_log_level lvl, const std::string& msg);
     uint64_t param_u64(const char* key);
     const char* param_str(const char* key);
@@ -161,8 +187,14 @@ private:
 
     std::vector<std::unique_ptr<hal_task>> m_tasks;
     std::map<const sc_core::sc_object*, hal_task*> m_task_of; // lookup only
+    const sc_core::sc_object* m_last_proc = nullptr;         // one-entry cache of m_task_of
+    hal_task* m_last_task = nullptr;
+    sc_core::sc_time m_quantum;
+    prisim::local_time m_irq_lt;           // interrupt context
+    sc_core::sc_time m_irq_busy_until;     // interrupt context busy until then
+    tlm::tlm_generic_payload m_mmio_gp;    // one blocking initiator at a time: one payload
     hal_task* m_cpu_owner = nullptr;
-    std::deque<hal_task*> m_cpu_wait_kernel, m_cpu_wait_user;
+    prisim::ring<hal_task*> m_cpu_wait_kernel, m_cpu_wait_user;
     sc_core::sc_time m_stolen = sc_core::SC_ZERO_TIME;
     sc_core::sc_time m_cpu_busy = sc_core::SC_ZERO_TIME;
     sc_core::sc_time m_cost[HAL_COST__COUNT];
@@ -171,19 +203,19 @@ private:
 
     std::map<unsigned, std::unique_ptr<irq_desc>> m_irqs;
     unsigned m_next_irq = 32;
-    std::deque<unsigned> m_irq_fifo;
+    prisim::ring<std::pair<sc_core::sc_time, unsigned>> m_irq_fifo; // by arrival time
     sc_core::sc_event m_irq_ev;
 
-    std::deque<std::pair<void (*)(void*), void*>> m_work;
+    prisim::ring<std::pair<void (*)(void*), void*>> m_work;
     hal_waitq m_work_wq;
     hal_task* m_worker = nullptr;
 
+    [[noreturn]] static void bad_stat_id(hal_stat_id id);
     // Heterogeneous lookup: counting an existing key neither formats nor
-    // allocates (these are bumped several times per fault).
+    // allocates.
     using counter_map = std::map<std::string, uint64_t, std::less<>>;
     static void bump(counter_map& m, std::string_view key, uint64_t delta);
-    counter_map m_sw;                         // software, by name
-    std::map<uint16_t, counter_map> m_sw_dev; // software, by RID, by name
+    sw_stat_registry m_sw_stats;              // software, by interned id
     counter_map m_platform;                   // the platform's own
     uint64_t m_rng[4];
     uint64_t m_log_errors = 0;

@@ -25,7 +25,9 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
     m_dram = std::make_unique<dram>("dram", DRAM_BASE, dram_size);
     m_bus = std::make_unique<bus>("bus");
     m_rt = std::make_unique<sw_runtime>("cpu", p, *m_dram, MSI_BASE);
-    m_msi = std::make_unique<msi_controller>("msi", [this](unsigned irq) { m_rt->raise_irq(irq); });
+    m_msi = std::make_unique<msi_controller>(
+        "msi", [this](unsigned irq, const sc_time& delay) { m_rt->raise_irq(irq, delay); });
+    const sc_time quantum = ns(p.u64("run.quantum_ns"));
 
     iommu::iommu_params ip;
     ip.clk_period = sc_time(1e6 / double(p.u64("iommu.clk_mhz")), sc_core::SC_PS);
@@ -35,6 +37,7 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
     ip.ddtc_entries = unsigned(p.u64("iommu.ddtc_entries"));
     ip.ddtc_hit_cycles = unsigned(p.u64("iommu.ddtc_hit_cycles"));
     ip.stop_marker_needs_pasid = p.flag("iommu.stop_marker_needs_pasid");
+    ip.quantum = quantum;
     m_iommu = std::make_unique<iommu::riscv_iommu>("iommu0", ip);
 
     pcie::link_params lp;
@@ -69,6 +72,7 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
         dp.bytes_per_page = unsigned(p.u64("device.bytes_per_page"));
         dp.think_time = ns(p.u64("device.think_ns"));
         dp.max_prg_attempts = unsigned(p.u64("device.max_prg_attempts"));
+        dp.quantum = quantum;
         char nm[16];
         std::snprintf(nm, sizeof nm, "dev%u", i);
         auto d = std::make_unique<device::pxdev>(nm, dp);

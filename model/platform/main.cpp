@@ -21,6 +21,10 @@
 
 using namespace prisim::platform;
 
+// Defined only in prisim-bench (bench/alloc_count.cpp): allocating calls
+// made by the process so far. Null in prisim.
+extern "C" uint64_t prisim_alloc_count(void) __attribute__((weak));
+
 namespace {
 
 int g_verbosity = 0;
@@ -128,10 +132,12 @@ int sc_main(int argc, char* argv[])
     try {
         machine m("top", p);
         m.boot();
+        const uint64_t allocs0 = prisim_alloc_count ? prisim_alloc_count() : 0;
         const auto t0 = std::chrono::steady_clock::now();
         sc_core::sc_start(sc_core::sc_time(double(p.u64("run.max_time_us")), sc_core::SC_US),
                           sc_core::SC_EXIT_ON_STARVATION);
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const uint64_t allocs1 = prisim_alloc_count ? prisim_alloc_count() : 0;
 
         run_outcome out;
         out.quiesced = !sc_core::sc_pending_activity();
@@ -156,6 +162,7 @@ int sc_main(int argc, char* argv[])
         host["rtl_host_seconds"] = m.iommu().rtl_host_seconds();
         host["rtl_host_us_per_fault"] = faults ? m.iommu().rtl_host_seconds() * 1e6 / double(faults) : 0.0;
         host["rtl_share_of_wall"] = wall > 0 ? m.iommu().rtl_host_seconds() / wall : 0.0;
+        if (prisim_alloc_count) host["allocations_in_run"] = allocs1 - allocs0;
 
         std::error_code ec;
         std::filesystem::create_directories(out_dir, ec);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "platform/memory.h"
 
+#include <algorithm>
 #include <cstring>
 #include <sys/mman.h>
 
@@ -15,6 +16,7 @@ dram::dram(sc_core::sc_module_name name, uint64_t base, uint64_t size)
         SC_REPORT_FATAL("prisim/dram", "cannot reserve host memory for simulated DRAM");
     m_mem = static_cast<uint8_t*>(p);
     m_free[0] = size;
+    m_dirty.assign(((size >> 12) + 64) / 64, 0);
     tsock.register_b_transport(this, &dram::b_transport);
     tsock.register_get_direct_mem_ptr(this, &dram::get_direct_mem_ptr);
     tsock.register_transport_dbg(this, &dram::transport_dbg);
@@ -43,11 +45,27 @@ uint64_t dram::alloc(uint64_t size, uint64_t align)
         m_free.erase(it);
         if (start > off) m_free[off] = start - off;
         if (start + size < off + len) m_free[start + size] = off + len - (start + size);
-        std::memset(m_mem + start, 0, size);
+        // Clear only what may hold old data; the rest was never written.
+        for (uint64_t o = start; o < start + size;) {
+            const uint64_t page = o >> 12;
+            const uint64_t end = std::min(start + size, (page + 1) << 12);
+            if (dirty(page)) {
+                std::memset(m_mem + o, 0, end - o);
+                m_cleared += end - o;
+            }
+            o = end;
+        }
+        mark_dirty(start, size); // the CPU gets a pointer to it
         m_allocated += size;
         return m_base + start;
     }
     return 0;
+}
+
+void dram::mark_dirty(uint64_t off, uint64_t len)
+{
+    if (!len) return;
+    for (uint64_t p = off >> 12; p <= (off + len - 1) >> 12; ++p) m_dirty[p >> 6] |= uint64_t(1) << (p & 63);
 }
 
 void dram::free(uint64_t pa, uint64_t size)
@@ -85,8 +103,10 @@ void dram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&)
     }
     if (gp.is_read())
         std::memcpy(gp.get_data_ptr(), m_mem + (pa - m_base), len);
-    else if (gp.is_write())
+    else if (gp.is_write()) {
         std::memcpy(m_mem + (pa - m_base), gp.get_data_ptr(), len);
+        mark_dirty(pa - m_base, len);
+    }
     gp.set_dmi_allowed(true);
     gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
@@ -94,6 +114,7 @@ void dram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&)
 bool dram::get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi)
 {
     if (!contains(gp.get_address())) return false;
+    m_all_dirty = true; // writes through the pointer are not seen here
     dmi.set_dmi_ptr(m_mem);
     dmi.set_start_address(m_base);
     dmi.set_end_address(m_base + m_size - 1);
@@ -108,8 +129,10 @@ unsigned dram::transport_dbg(tlm::tlm_generic_payload& gp)
     if (!contains(pa, len)) return 0;
     if (gp.is_read())
         std::memcpy(gp.get_data_ptr(), m_mem + (pa - m_base), len);
-    else
+    else {
         std::memcpy(m_mem + (pa - m_base), gp.get_data_ptr(), len);
+        mark_dirty(pa - m_base, len);
+    }
     return len;
 }
 

@@ -4,12 +4,15 @@
 // [base, base + size) behind a TLM-2.0 target socket, with an allocator for
 // the HAL (physically contiguous, aligned, zeroed) and zero-copy CPU
 // pointers (the IOMMU reads the very bytes software wrote). The backing store
-// is one anonymous reservation, so only touched pages cost host memory.
+// is one anonymous reservation, so only touched pages cost host memory, and
+// memory that was never written is known to be zero: an allocation clears
+// only the 4 KiB pages that were written or handed out before.
 // What it does not: caches, bandwidth, ECC.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <vector>
 
 #include <systemc>
 #include <tlm>
@@ -40,6 +43,8 @@ public:
     uint64_t alloc(uint64_t size, uint64_t align);
     void free(uint64_t pa, uint64_t size);
     uint64_t bytes_allocated() const { return m_allocated; }
+    // Bytes an allocation had to clear (pages written or handed out before).
+    uint64_t bytes_cleared() const { return m_cleared; }
 
 private:
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
@@ -50,6 +55,12 @@ private:
     uint8_t* m_mem = nullptr;
     std::map<uint64_t, uint64_t> m_free; // offset -> length, coalesced
     uint64_t m_allocated = 0;
+    uint64_t m_cleared = 0;
+    // One bit per 4 KiB page: may hold non-zero bytes.
+    std::vector<uint64_t> m_dirty;
+    bool m_all_dirty = false; // a DMI pointer was handed out
+    void mark_dirty(uint64_t off, uint64_t len);
+    bool dirty(uint64_t page) const { return m_all_dirty || (m_dirty[page >> 6] >> (page & 63)) & 1; }
 };
 
 } // namespace prisim::platform

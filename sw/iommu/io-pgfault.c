@@ -16,6 +16,14 @@
  * response or one after removal is a no-op, and nothing is freed under the
  * consumer's feet.
  *
+ * Memory: the partial requests and the groups of a device come from two
+ * object caches in its fault param (struct iopf_fault_param), so that once
+ * a device has had as many requests and groups in flight as it will ever
+ * have, reporting and freeing allocate nothing. A group holds a reference on
+ * the fault param, so the caches outlive every object taken from them; they
+ * are freed with the fault param. Statistics ids are registered once per
+ * queue.
+ *
  * Locking: the simulation is cooperative. The only blocking calls here are
  * the driver's page_response and hal_charge; list state is settled before
  * either is made.
@@ -26,21 +34,65 @@
 #include "iommu/iommu.h"
 #include "kernel/kalloc.h"
 
+enum iopf_stat_item {
+	IOPF_STAT_RESP_SUCCESS = IOMMU_PAGE_RESP_SUCCESS,
+	IOPF_STAT_RESP_INVALID = IOMMU_PAGE_RESP_INVALID,
+	IOPF_STAT_RESP_FAILURE = IOMMU_PAGE_RESP_FAILURE,
+	IOPF_STAT_REPORTED,
+	IOPF_STAT_PARTIALS_QUEUED,
+	IOPF_STAT_PARTIALS_DROPPED_NOMEM,
+	IOPF_STAT_PARTIALS_DISCARDED,
+	IOPF_STAT_GROUPS,
+	IOPF_STAT_REQUESTS_DELIVERED,
+	IOPF_STAT_ABORT_FAILURE,
+	IOPF_STAT_NO_HANDLER_INVALID,
+	IOPF_STAT_STOP_MARKERS_DROPPED,
+	IOPF_STAT__COUNT
+};
+
+static const char *const iopf_stat_names[IOPF_STAT__COUNT] = {
+	[IOPF_STAT_RESP_SUCCESS] = "iopf.responses.success",
+	[IOPF_STAT_RESP_INVALID] = "iopf.responses.invalid",
+	[IOPF_STAT_RESP_FAILURE] = "iopf.responses.failure",
+	[IOPF_STAT_REPORTED] = "iopf.reported",
+	[IOPF_STAT_PARTIALS_QUEUED] = "iopf.partials_queued",
+	[IOPF_STAT_PARTIALS_DROPPED_NOMEM] = "iopf.partials_dropped_nomem",
+	[IOPF_STAT_PARTIALS_DISCARDED] = "iopf.partials_discarded",
+	[IOPF_STAT_GROUPS] = "iopf.groups",
+	[IOPF_STAT_REQUESTS_DELIVERED] = "iopf.requests_delivered",
+	[IOPF_STAT_ABORT_FAILURE] = "iopf.abort_failure",
+	[IOPF_STAT_NO_HANDLER_INVALID] = "iopf.no_handler_invalid",
+	[IOPF_STAT_STOP_MARKERS_DROPPED] = "iopf.stop_markers_dropped",
+};
+
 struct iopf_queue {
 	struct hal *hal;
 	char name[32];
 	struct list_head devices;      /* iommu_fault_param.queue_node */
+	hal_stat_id stats[IOPF_STAT__COUNT];
 };
 
-static const char *const iopf_resp_stat[] = {
-	[IOMMU_PAGE_RESP_SUCCESS] = "iopf.responses.success",
-	[IOMMU_PAGE_RESP_INVALID] = "iopf.responses.invalid",
-	[IOMMU_PAGE_RESP_FAILURE] = "iopf.responses.failure",
+/* The fault param as io-pgfault allocates it: with the caches of the device. */
+struct iopf_fault_param {
+	struct iommu_fault_param param;
+	struct px_kmem_cache fault_cache;  /* struct iopf_fault: partial requests */
+	struct px_kmem_cache group_cache;  /* struct iopf_group */
 };
 
-static void iopf_stat(struct device *dev, const char *name, uint64_t delta)
+static struct iopf_fault_param *to_iopf_param(struct iommu_fault_param *param)
 {
-	hal_stat_dev_add(dev->hal, dev->rid, name, delta);
+	return container_of(param, struct iopf_fault_param, param);
+}
+
+/* Count for @dev, globally and per device, with the ids of its IOMMU's queue. */
+static void iopf_stat(struct device *dev, enum iopf_stat_item item, uint64_t delta)
+{
+	const struct iopf_queue *queue = dev->iommu ? dev->iommu->iopf_queue : NULL;
+
+	if (queue)
+		hal_stat_dev_inc(dev->hal, dev->rid, queue->stats[item], delta);
+	else /* no IOMMU or no iopf queue: a misconfiguration, counted by name */
+		hal_stat_dev_add(dev->hal, dev->rid, iopf_stat_names[item], delta);
 }
 
 /* Send one PRG response through the driver (pasid/grpid of @evt). */
@@ -60,20 +112,30 @@ static void iopf_send_response(struct device *dev, struct iopf_fault *evt,
 			dev->name, resp.grpid);
 		return;
 	}
-	if ((unsigned int)code < sizeof(iopf_resp_stat) / sizeof(iopf_resp_stat[0]))
-		iopf_stat(dev, iopf_resp_stat[code], 1);
+	if ((unsigned int)code <= IOMMU_PAGE_RESP_FAILURE)
+		iopf_stat(dev, (enum iopf_stat_item)code, 1);
 	ops->page_response(dev, evt, &resp);
 }
 
 static void iopf_put_fault_param(struct iommu_fault_param *param)
 {
-	if (--param->users == 0)
-		px_kfree(param);
+	struct iopf_fault_param *fp = to_iopf_param(param);
+
+	if (--param->users)
+		return;
+	px_kmem_cache_destroy(&fp->group_cache);
+	px_kmem_cache_destroy(&fp->fault_cache);
+	px_kfree(fp);
 }
 
-/* Free every request on @list except an embedded LAST one; returns how many. */
-static unsigned int iopf_free_faults(struct list_head *list, struct iopf_fault *keep)
+/*
+ * Free every request on @list except an embedded LAST one, back to the cache
+ * of @param; returns how many.
+ */
+static unsigned int iopf_free_faults(struct iommu_fault_param *param, struct list_head *list,
+				     struct iopf_fault *keep)
 {
+	struct iopf_fault_param *fp = to_iopf_param(param);
 	struct iopf_fault *iopf, *next;
 	unsigned int n = 0;
 
@@ -81,7 +143,7 @@ static unsigned int iopf_free_faults(struct list_head *list, struct iopf_fault *
 		list_del_init(&iopf->list);
 		if (iopf == keep)
 			continue;
-		px_kfree(iopf);
+		px_kmem_cache_free(&fp->fault_cache, iopf);
 		n++;
 	}
 	return n;
@@ -114,16 +176,16 @@ static struct iommu_attach_handle *iopf_find_handler(struct device *dev,
 static int iopf_report_partial(struct device *dev, struct iommu_fault_param *param,
 			       const struct iopf_fault *evt)
 {
-	struct iopf_fault *iopf = px_kzalloc(dev->hal, sizeof(*iopf), "iopf.partial_alloc");
+	struct iopf_fault *iopf = px_kmem_cache_zalloc(&to_iopf_param(param)->fault_cache);
 
 	if (!iopf) {
 		/* The group will arrive without this page. */
-		iopf_stat(dev, "iopf.partials_dropped_nomem", 1);
+		iopf_stat(dev, IOPF_STAT_PARTIALS_DROPPED_NOMEM, 1);
 		return -ENOMEM;
 	}
 	iopf->fault = evt->fault;
 	list_add_tail(&iopf->list, &param->partial);
-	iopf_stat(dev, "iopf.partials_queued", 1);
+	iopf_stat(dev, IOPF_STAT_PARTIALS_QUEUED, 1);
 	return 0;
 }
 
@@ -132,14 +194,14 @@ static int iopf_report_partial(struct device *dev, struct iommu_fault_param *par
  * short so that the PRG can still be answered. The reference on @param that
  * the caller took moves into the group.
  */
-static struct iopf_group *iopf_group_alloc(struct device *dev, struct iommu_fault_param *param,
+static struct iopf_group *iopf_group_alloc(struct iommu_fault_param *param,
 					   const struct iopf_fault *evt,
 					   struct iopf_group *abort_group)
 {
 	struct iopf_fault *iopf, *next;
 	struct iopf_group *group;
 
-	group = px_kzalloc(dev->hal, sizeof(*group), "iopf.group_alloc");
+	group = px_kmem_cache_zalloc(&to_iopf_param(param)->group_cache);
 	if (!group) {
 		*abort_group = (struct iopf_group){ 0 };
 		group = abort_group;
@@ -167,7 +229,7 @@ static struct iopf_group *iopf_group_alloc(struct device *dev, struct iommu_faul
 /* Free the partials of a group and drop its fault_param reference. */
 static void __iopf_free_group(struct iopf_group *group)
 {
-	iopf_free_faults(&group->faults, &group->last_fault);
+	iopf_free_faults(group->fault_param, &group->faults, &group->last_fault);
 	iopf_put_fault_param(group->fault_param);
 	group->fault_param = NULL;
 }
@@ -198,7 +260,7 @@ int iommu_report_device_fault(struct device *dev, struct iopf_fault *evt)
 		return -EINVAL;
 	prm = &evt->fault.prm;
 	last = prm->flags & IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
-	iopf_stat(dev, "iopf.reported", 1);
+	iopf_stat(dev, IOPF_STAT_REPORTED, 1);
 	if (evt->fault.type != IOMMU_FAULT_PAGE_REQ) {
 		hal_log(dev->hal, HAL_LOG_WARN, "iopf: %s: fault type %u not handled\n", dev->name,
 			evt->fault.type);
@@ -208,7 +270,7 @@ int iommu_report_device_fault(struct device *dev, struct iopf_fault *evt)
 		hal_log(dev->hal, HAL_LOG_WARN,
 			"iopf: %s: stop marker reported (pasid %u grpid %u), dropped\n", dev->name,
 			prm->pasid, prm->grpid);
-		iopf_stat(dev, "iopf.stop_markers_dropped", 1);
+		iopf_stat(dev, IOPF_STAT_STOP_MARKERS_DROPPED, 1);
 		return -EINVAL;
 	}
 	/* Charge before looking anything up: charging may yield the CPU. */
@@ -224,14 +286,14 @@ int iommu_report_device_fault(struct device *dev, struct iopf_fault *evt)
 		return iopf_report_partial(dev, param, evt);
 
 	param->users++; /* moves into the group */
-	group = iopf_group_alloc(dev, param, evt, &abort_group);
+	group = iopf_group_alloc(param, evt, &abort_group);
 	group->attach_handle = handle;
 	group->t_report_ps = hal_now_ps(dev->hal);
 	if (group == &abort_group)
 		goto err_abort;
 
-	iopf_stat(dev, "iopf.groups", 1);
-	iopf_stat(dev, "iopf.requests_delivered", group->fault_count);
+	iopf_stat(dev, IOPF_STAT_GROUPS, 1);
+	iopf_stat(dev, IOPF_STAT_REQUESTS_DELIVERED, group->fault_count);
 	/* On success the handler owns the group: it answers it and frees it. */
 	if (handle->domain->iopf_handler(group))
 		goto err_abort;
@@ -240,7 +302,7 @@ int iommu_report_device_fault(struct device *dev, struct iopf_fault *evt)
 err_abort:
 	hal_log(dev->hal, HAL_LOG_WARN, "iopf: %s: group pasid %u grpid %u aborted\n", dev->name,
 		prm->pasid, prm->grpid);
-	iopf_stat(dev, "iopf.abort_failure", 1);
+	iopf_stat(dev, IOPF_STAT_ABORT_FAILURE, 1);
 	iopf_group_response(group, IOMMU_PAGE_RESP_FAILURE);
 	if (group == &abort_group)
 		__iopf_free_group(group);
@@ -249,7 +311,7 @@ err_abort:
 	return 0;
 
 err_bad_iopf:
-	iopf_stat(dev, "iopf.no_handler_invalid", 1);
+	iopf_stat(dev, IOPF_STAT_NO_HANDLER_INVALID, 1);
 	iopf_send_response(dev, evt, IOMMU_PAGE_RESP_INVALID);
 	return -EINVAL;
 }
@@ -280,6 +342,8 @@ void iopf_group_response(struct iopf_group *group, enum iommu_page_response_code
  */
 void iopf_free_group(struct iopf_group *group)
 {
+	struct iommu_fault_param *param;
+
 	if (!group)
 		return;
 	if (!list_empty(&group->pending_node)) {
@@ -288,8 +352,12 @@ void iopf_free_group(struct iopf_group *group)
 			group->fault_param->dev->name, group->last_fault.fault.prm.grpid);
 		iopf_group_response(group, IOMMU_PAGE_RESP_INVALID);
 	}
-	__iopf_free_group(group);
-	px_kfree(group);
+	/* Back to the cache before the reference that keeps the cache alive goes. */
+	param = group->fault_param;
+	iopf_free_faults(param, &group->faults, &group->last_fault);
+	group->fault_param = NULL;
+	px_kmem_cache_free(&to_iopf_param(param)->group_cache, group);
+	iopf_put_fault_param(param);
 }
 
 /**
@@ -302,12 +370,15 @@ void iopf_free_group(struct iopf_group *group)
 struct iopf_queue *iopf_queue_alloc(struct hal *hal, const char *name)
 {
 	struct iopf_queue *queue = px_kzalloc(hal, sizeof(*queue), "iopf.queue_alloc");
+	unsigned int i;
 
 	if (!queue)
 		return NULL;
 	queue->hal = hal;
 	snprintf(queue->name, sizeof(queue->name), "%s", name ? name : "iopf");
 	INIT_LIST_HEAD(&queue->devices);
+	for (i = 0; i < IOPF_STAT__COUNT; i++)
+		queue->stats[i] = hal_stat_register(hal, iopf_stat_names[i]);
 	return queue;
 }
 
@@ -339,6 +410,7 @@ void iopf_queue_free(struct iopf_queue *queue)
 int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
 {
 	struct iommu_fault_param *param;
+	struct iopf_fault_param *fp;
 
 	if (!queue || !dev)
 		return -EINVAL;
@@ -346,9 +418,14 @@ int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
 		return -ENODEV;
 	if (dev->fault_param)
 		return -EBUSY;
-	param = px_kzalloc(dev->hal, sizeof(*param), "iopf.fault_param_alloc");
-	if (!param)
+	fp = px_kzalloc(dev->hal, sizeof(*fp), "iopf.fault_param_alloc");
+	if (!fp)
 		return -ENOMEM;
+	px_kmem_cache_init(&fp->fault_cache, dev->hal, sizeof(struct iopf_fault),
+			   "iopf.partial_alloc");
+	px_kmem_cache_init(&fp->group_cache, dev->hal, sizeof(struct iopf_group),
+			   "iopf.group_alloc");
+	param = &fp->param;
 	param->dev = dev;
 	param->queue = queue;
 	param->users = 1; /* dropped by iopf_queue_remove_device() */
@@ -382,9 +459,9 @@ void iopf_queue_remove_device(struct iopf_queue *queue, struct device *dev)
 	}
 	/* Unpublish first: a report from now on finds no param and gets INVALID. */
 	dev->fault_param = NULL;
-	n = iopf_free_faults(&param->partial, NULL);
+	n = iopf_free_faults(param, &param->partial, NULL);
 	if (n)
-		iopf_stat(dev, "iopf.partials_discarded", n);
+		iopf_stat(dev, IOPF_STAT_PARTIALS_DISCARDED, n);
 	while (!list_empty(&param->faults)) {
 		group = list_first_entry(&param->faults, struct iopf_group, pending_node);
 		list_del_init(&group->pending_node);
@@ -410,9 +487,9 @@ int iopf_queue_discard_partial(struct iopf_queue *queue)
 	if (!queue)
 		return -EINVAL;
 	list_for_each_entry(param, &queue->devices, queue_node) {
-		n = iopf_free_faults(&param->partial, NULL);
+		n = iopf_free_faults(param, &param->partial, NULL);
 		if (n)
-			iopf_stat(param->dev, "iopf.partials_discarded", n);
+			iopf_stat(param->dev, IOPF_STAT_PARTIALS_DISCARDED, n);
 	}
 	return 0;
 }

@@ -16,11 +16,26 @@
 PX_STATIC_ASSERT((int)IOMMUFD_PAGE_RESP_SUCCESS == (int)IOMMU_PAGE_RESP_SUCCESS, "SUCCESS");
 PX_STATIC_ASSERT((int)IOMMUFD_PAGE_RESP_INVALID == (int)IOMMU_PAGE_RESP_INVALID, "INVALID");
 
-static void iommufd_fault_stat(struct iopf_group *group, const char *name, uint64_t delta)
+/**
+ * iommufd_fault_stats_register - register the statistics of the fault queues
+ * @ictx: new context
+ */
+void iommufd_fault_stats_register(struct iommufd_ctx *ictx)
+{
+	struct iommufd_fault_stats *st = &ictx->fault_stats;
+
+	st->groups_queued = hal_stat_register(ictx->hal, "iommufd.groups_queued");
+	st->msgs_read = hal_stat_register(ictx->hal, "iommufd.msgs_read");
+	st->responses = hal_stat_register(ictx->hal, "iommufd.responses");
+	st->auto_responses = hal_stat_register(ictx->hal, "iommufd.auto_responses");
+}
+
+/* Count for the device of @group; @id comes from the context's fault_stats. */
+static void iommufd_fault_stat(struct iopf_group *group, hal_stat_id id, uint64_t delta)
 {
 	struct device *dev = group->fault_param->dev;
 
-	hal_stat_dev_add(dev->hal, dev->rid, name, delta);
+	hal_stat_dev_inc(dev->hal, dev->rid, id, delta);
 }
 
 /**
@@ -40,22 +55,23 @@ int iommufd_fault_iopf_handler(struct iopf_group *group)
 	if (!fault)
 		return -EINVAL;
 	list_add_tail(&group->node, &fault->deliver);
-	iommufd_fault_stat(group, "iommufd.groups_queued", 1);
+	iommufd_fault_stat(group, fault->obj.ictx->fault_stats.groups_queued, 1);
 	px_wake_up(&fault->wait);
 	return 0;
 }
 
-/* Answer and free the groups on @list (unlinked from deliver / the table). */
-static unsigned int iommufd_fault_answer_list(struct list_head *list,
+/* Answer and free the groups of @fault on @list (unlinked from deliver / the table). */
+static unsigned int iommufd_fault_answer_list(struct iommufd_fault *fault, struct list_head *list,
 					      enum iommu_page_response_code code)
 {
+	const struct iommufd_fault_stats *st = &fault->obj.ictx->fault_stats;
 	struct iopf_group *group, *next;
 	unsigned int n = 0;
 
 	list_for_each_entry_safe(group, next, list, node) {
 		list_del_init(&group->node);
 		if (!list_empty(&group->pending_node)) {
-			iommufd_fault_stat(group, "iommufd.auto_responses", 1);
+			iommufd_fault_stat(group, st->auto_responses, 1);
 			n++;
 		}
 		iopf_group_response(group, code);
@@ -110,7 +126,7 @@ void iommufd_auto_response_faults(struct iommufd_hwpt_paging *hwpt,
 	INIT_LIST_HEAD(&list);
 	hal_mutex_lock(fault->mutex);
 	iommufd_fault_collect(fault, handle, &list);
-	iommufd_fault_answer_list(&list, IOMMU_PAGE_RESP_INVALID);
+	iommufd_fault_answer_list(fault, &list, IOMMU_PAGE_RESP_INVALID);
 	hal_mutex_unlock(fault->mutex);
 }
 
@@ -130,7 +146,7 @@ unsigned int iommufd_fault_respond_all(struct iommufd_fault *fault,
 	INIT_LIST_HEAD(&list);
 	hal_mutex_lock(fault->mutex);
 	iommufd_fault_collect(fault, NULL, &list);
-	n = iommufd_fault_answer_list(&list, code);
+	n = iommufd_fault_answer_list(fault, &list, code);
 	hal_mutex_unlock(fault->mutex);
 	return n;
 }
@@ -223,7 +239,8 @@ static ssize_t iommufd_fault_fops_read(struct px_file *f, void *buf, size_t coun
 			break;
 		}
 		done += group->fault_count * fault_size;
-		iommufd_fault_stat(group, "iommufd.msgs_read", group->fault_count);
+		iommufd_fault_stat(group, fault->obj.ictx->fault_stats.msgs_read,
+				   group->fault_count);
 		for (i = 0; i < group->fault_count; i++)
 			hal_charge(h, HAL_COST_FD_READ_MSG);
 	}
@@ -263,7 +280,7 @@ static ssize_t iommufd_fault_fops_write(struct px_file *f, const void *buf, size
 			rc = -EINVAL;
 			break;
 		}
-		iommufd_fault_stat(group, "iommufd.responses", 1);
+		iommufd_fault_stat(group, fault->obj.ictx->fault_stats.responses, 1);
 		iopf_group_response(group, (enum iommu_page_response_code)response.code);
 		iopf_free_group(group);
 		hal_charge(h, HAL_COST_FD_WRITE_MSG);

@@ -53,11 +53,20 @@ struct iommufd_object_ops {
 	void (*abort)(struct iommufd_object *obj);
 };
 
+/* Statistics ids of the fault queues, registered when the context is created. */
+struct iommufd_fault_stats {
+	hal_stat_id groups_queued;
+	hal_stat_id msgs_read;
+	hal_stat_id responses;
+	hal_stat_id auto_responses;
+};
+
 struct iommufd_ctx {
 	struct hal *hal;
 	unsigned int refs;     /* /dev/iommu file, fault fds, VFIO bindings */
 	struct px_idr objects; /* id -> struct iommufd_object * */
 	bool releasing;
+	struct iommufd_fault_stats fault_stats;
 };
 
 struct iommufd_ucmd {
@@ -153,6 +162,7 @@ struct iommufd_fault {
 	struct px_wait_head wait;          /* pollers of the fault fd */
 };
 
+void iommufd_fault_stats_register(struct iommufd_ctx *ictx);
 int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
 void iommufd_fault_destroy(struct iommufd_object *obj);
 int iommufd_fault_iopf_handler(struct iopf_group *group);

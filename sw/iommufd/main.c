@@ -344,6 +344,7 @@ int iommufd_fops_open(struct hal *h, unsigned int flags, struct px_file **out)
 	ictx->hal = h;
 	ictx->refs = 1; /* the file's */
 	px_idr_init(&ictx->objects, 1);
+	iommufd_fault_stats_register(ictx);
 	f = px_file_alloc(h, "/dev/iommu", &iommufd_fops, ictx, flags);
 	if (!f)
 		goto out_free_ctx;

@@ -104,6 +104,9 @@ int px_pager_create(struct px_kernel *k, struct px_pager **out)
 	h = px_proc_hal(pg->proc);
 	pg->k = k;
 	pg->hal = h;
+	pg->stats.faults_served = hal_stat_register(h, "user.faults_served");
+	pg->stats.pages_mapped = hal_stat_register(h, "user.pages_mapped");
+	pg->stats.bad_messages = hal_stat_register(h, "user.bad_messages");
 	pg->iommufd = -1;
 	pg->fault_fd = -1;
 	batch = hal_param_u64(h, "sw.user.batch");
@@ -300,13 +303,14 @@ static struct px_pager_dev *px_pager_find_dev(struct px_pager *pg, uint32_t dev_
 	return NULL;
 }
 
-static void px_pager_stat(struct px_pager *pg, const struct px_pager_dev *pdev,
-			  const char *name, uint64_t delta)
+/* Count globally, and for @pdev's device if there is one. */
+static void px_pager_stat(struct px_pager *pg, const struct px_pager_dev *pdev, hal_stat_id id,
+			  uint64_t delta)
 {
 	if (pdev)
-		hal_stat_dev_add(pg->hal, pdev->rid, name, delta);
+		hal_stat_dev_inc(pg->hal, pdev->rid, id, delta);
 	else
-		hal_stat_add(pg->hal, name, delta);
+		hal_stat_inc(pg->hal, id, delta);
 }
 
 /* What this handler can serve: RID faults of its own devices, R and/or W. */
@@ -353,7 +357,7 @@ static int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t
 			return rc;
 		cpu = NULL; /* mapped by someone else: remember, own nothing */
 	} else {
-		px_pager_stat(pg, pdev, "user.pages_mapped", 1);
+		px_pager_stat(pg, pdev, pg->stats.pages_mapped, 1);
 	}
 	if (px_pageset_insert(&pdev->mapped, iova / PX_PAGE_SIZE, cpu))
 		hal_log(pg->hal, HAL_LOG_WARN, "demand_pager: page set full, %#llx untracked\n",
@@ -376,7 +380,7 @@ static uint32_t px_pager_serve_group(struct px_pager *pg, const struct iommu_hwp
 		hal_log(pg->hal, HAL_LOG_WARN,
 			"demand_pager: cookie %u: %u unexpected message(s), answering INVALID\n",
 			m[0].cookie, bad);
-		px_pager_stat(pg, pdev, "user.bad_messages", bad);
+		px_pager_stat(pg, pdev, pg->stats.bad_messages, bad);
 		return IOMMUFD_PAGE_RESP_INVALID;
 	}
 	for (i = 0; i < n; i++) {
@@ -388,7 +392,7 @@ static uint32_t px_pager_serve_group(struct px_pager *pg, const struct iommu_hwp
 				(unsigned long long)m[i].addr, rc);
 			return IOMMUFD_PAGE_RESP_INVALID;
 		}
-		px_pager_stat(pg, pdev, "user.faults_served", 1);
+		px_pager_stat(pg, pdev, pg->stats.faults_served, 1);
 	}
 	return IOMMUFD_PAGE_RESP_SUCCESS;
 }
@@ -437,7 +441,7 @@ int px_pager_handle(struct px_pager *pg, const struct iommu_hwpt_pgfault *msgs, 
 			;
 		if (!msgs[i].cookie) {
 			pdev = px_pager_find_dev(pg, msgs[i].dev_id);
-			px_pager_stat(pg, pdev, "user.bad_messages", j - i);
+			px_pager_stat(pg, pdev, pg->stats.bad_messages, j - i);
 		} else {
 			pg->resps[nr].cookie = msgs[i].cookie;
 			pg->resps[nr].code = px_pager_serve_group(pg, &msgs[i], j - i);

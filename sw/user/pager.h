@@ -45,6 +45,13 @@ struct px_pager_dev {
 	struct px_pageset mapped; /* pages mapped in ioas_id */
 };
 
+/* Statistics ids, registered by px_pager_create(). */
+struct px_pager_stats {
+	hal_stat_id faults_served;
+	hal_stat_id pages_mapped;
+	hal_stat_id bad_messages;
+};
+
 struct px_pager {
 	struct px_kernel *k;
 	struct hal *hal;
@@ -58,6 +65,7 @@ struct px_pager {
 	unsigned int cap_msgs;
 	struct iommu_hwpt_pgfault *msgs;
 	struct iommu_hwpt_page_response *resps;
+	struct px_pager_stats stats;
 };
 
 int px_pager_create(struct px_kernel *k, struct px_pager **out);

@@ -63,7 +63,7 @@ ssize_t px_pwrite(struct px_proc *p, int fd, const void *buf, size_t count, uint
  * file signals new data or a fatal signal arrives (px_proc_kill).
  * RETURN VALUE: number of fds with non-zero revents (0 on timeout), or
  * -EINTR (fatal signal pending: at entry, or arrived while waiting), -EFAULT,
- * -ENOMEM.
+ * -ENOMEM (only for more than 8 fds: smaller sets need no allocation).
  */
 int px_poll(struct px_proc *p, struct px_pollfd *fds, unsigned int nfds, int timeout_ms);
 

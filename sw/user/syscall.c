@@ -255,6 +255,12 @@ ssize_t px_pwrite(struct px_proc *p, int fd, const void *buf, size_t count, uint
 	return px_do_rw(p, fd, (void *)buf, count, &offset, true);
 }
 
+/*
+ * poll() sets of up to this many fds use on-stack arrays (256 bytes, like
+ * POLL_STACK_ALLOC); larger ones allocate them ("user.poll_alloc").
+ */
+#define PX_POLL_STACK_FDS 8u
+
 struct px_poll_ctx {
 	struct px_proc *p;
 	struct px_file **files;
@@ -335,6 +341,8 @@ static int px_poll_sleep(struct px_proc *p, int timeout_ms)
  */
 int px_poll(struct px_proc *p, struct px_pollfd *fds, unsigned int nfds, int timeout_ms)
 {
+	struct px_poll_entry stack_entries[PX_POLL_STACK_FDS];
+	struct px_file *stack_files[PX_POLL_STACK_FDS];
 	struct px_poll_table pt = { .wq = p->kp.wq };
 	struct px_poll_ctx ctx = { .p = p, .fds = fds, .nfds = nfds };
 	unsigned int i;
@@ -347,11 +355,16 @@ int px_poll(struct px_proc *p, struct px_pollfd *fds, unsigned int nfds, int tim
 		return px_poll_sleep(p, timeout_ms);
 	if (!fds)
 		return -EFAULT;
-	ctx.files = px_kzalloc(p->hal, nfds * sizeof(*ctx.files), "user.poll_alloc");
-	pt.entries = px_kzalloc(p->hal, nfds * sizeof(*pt.entries), "user.poll_alloc");
-	if (!ctx.files || !pt.entries) {
-		rc = -ENOMEM;
-		goto out_free;
+	if (nfds <= PX_POLL_STACK_FDS) {
+		ctx.files = stack_files;
+		pt.entries = stack_entries;
+	} else {
+		ctx.files = px_kzalloc(p->hal, nfds * sizeof(*ctx.files), "user.poll_alloc");
+		pt.entries = px_kzalloc(p->hal, nfds * sizeof(*pt.entries), "user.poll_alloc");
+		if (!ctx.files || !pt.entries) {
+			rc = -ENOMEM;
+			goto out_free;
+		}
 	}
 	pt.max = nfds;
 	for (i = 0; i < nfds; i++)
@@ -368,8 +381,10 @@ int px_poll(struct px_proc *p, struct px_pollfd *fds, unsigned int nfds, int tim
 	for (i = 0; i < nfds; i++)
 		px_fput(ctx.files[i]);
 out_free:
-	px_kfree(pt.entries);
-	px_kfree(ctx.files);
+	if (nfds > PX_POLL_STACK_FDS) {
+		px_kfree(pt.entries);
+		px_kfree(ctx.files);
+	}
 	return rc;
 }
 

@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "Vpq_writer.h"
+#include "Vpq_writer_tb.h"
 #include "verilated.h"
 #if VM_TRACE
 #include "verilated_fst_c.h"
@@ -48,7 +48,7 @@ pq_bench::pq_bench(const std::string &name, bool trace, uint64_t seed)
     if (trace)
         m_ctx->traceEverOn(true);
 #endif
-    m_dut.reset(new Vpq_writer{m_ctx.get(), "pq_writer"});
+    m_dut.reset(new Vpq_writer_tb{m_ctx.get(), "pq_writer"});
 #if VM_TRACE
     if (trace) {
         m_trace.reset(new VerilatedFstC);
@@ -95,7 +95,7 @@ void pq_bench::mark_failed(const std::string &msg)
 
 void pq_bench::apply_inputs(const pq_in &c)
 {
-    Vpq_writer &d = *m_dut;
+    Vpq_writer_tb &d = *m_dut;
 
     d.pqb_ppn_i = c.pqb_ppn;
     d.pqb_log2szm1_i = static_cast<uint8_t>(c.pqb_log2szm1);
@@ -119,7 +119,7 @@ void pq_bench::apply_inputs(const pq_in &c)
 
 pq_out pq_bench::read_outputs() const
 {
-    const Vpq_writer &d = *m_dut;
+    const Vpq_writer_tb &d = *m_dut;
     pq_out o;
 
     o.pqcsr = d.pqcsr_o;

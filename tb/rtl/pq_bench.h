@@ -14,7 +14,7 @@
 
 #include "pq_writer_ref.h"
 
-class Vpq_writer;
+class Vpq_writer_tb;
 class VerilatedContext;
 class VerilatedFstC;
 
@@ -138,7 +138,7 @@ private:
 
     std::string m_name;
     std::unique_ptr<VerilatedContext> m_ctx;
-    std::unique_ptr<Vpq_writer> m_dut;
+    std::unique_ptr<Vpq_writer_tb> m_dut;
     std::unique_ptr<VerilatedFstC> m_trace;
     pq_writer_ref m_ref;
 

@@ -13,6 +13,9 @@
 #define FAKE_MAX_DEV    32u
 #define FAKE_MAX_IOMMU  8u
 #define FAKE_LOG_MAX    512u
+#define FAKE_MAX_STATS  256u           /* distinct statistic names */
+#define FAKE_STAT_NAME  64u            /* longest name + 1 */
+#define FAKE_MAX_STAT_DEVS 64u         /* distinct RIDs that count */
 
 struct fake_kv {
 	char *key;
@@ -25,6 +28,12 @@ struct fake_irq {
 	hal_irq_fn hardirq;
 	hal_irq_fn thread_fn;
 	void *arg;
+};
+
+/* One counter; touched once counted (even by 0): only those "exist". */
+struct fake_stat {
+	uint64_t value;
+	bool touched;
 };
 
 struct fake_pci {
@@ -71,8 +80,17 @@ struct hal {
 
 	struct fake_kv *params;
 	unsigned int nr_params;
-	struct fake_kv *stats;
-	unsigned int nr_stats;
+
+	/*
+	 * Statistics, in fixed tables (no heap block, so leak checks never see
+	 * them): names by id, counters by id, per-device counters by slot and id.
+	 */
+	char stat_names[FAKE_MAX_STATS][FAKE_STAT_NAME];
+	unsigned int nr_stat_names;
+	struct fake_stat stats[FAKE_MAX_STATS];
+	uint16_t stat_dev_rid[FAKE_MAX_STAT_DEVS];
+	unsigned int nr_stat_devs;
+	struct fake_stat stat_dev[FAKE_MAX_STAT_DEVS][FAKE_MAX_STATS];
 
 	unsigned int fail_nth;
 	unsigned int fail_calls;
@@ -164,7 +182,6 @@ void fake_hal_destroy(struct hal *h)
 	free(h->page_run);
 	free(h->page_used);
 	fake_kv_free(h->params, h->nr_params);
-	fake_kv_free(h->stats, h->nr_stats);
 	free(h->fail_prefix);
 	free(h);
 }
@@ -359,41 +376,113 @@ const char *hal_param_str(struct hal *h, const char *key)
 	return e->str;
 }
 
-/* Stored under the names results.json uses ("sw.<name>", "sw.dev.<rid>.<name>"). */
+/* ids are indexes into stat_names; the same name gives the same id. */
+hal_stat_id hal_stat_register(struct hal *h, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->nr_stat_names; i++)
+		if (!strcmp(h->stat_names[i], name))
+			return i;
+	if (h->nr_stat_names == FAKE_MAX_STATS)
+		fake_die("more than %u statistic names\n", FAKE_MAX_STATS);
+	if (strlen(name) >= FAKE_STAT_NAME)
+		fake_die("statistic name '%s' longer than %u characters\n", name,
+			 FAKE_STAT_NAME - 1);
+	snprintf(h->stat_names[i], FAKE_STAT_NAME, "%s", name);
+	return h->nr_stat_names++;
+}
+
+static void fake_stat_count(struct fake_stat *s, uint64_t delta)
+{
+	s->value += delta;
+	s->touched = true;
+}
+
+void hal_stat_inc(struct hal *h, hal_stat_id id, uint64_t delta)
+{
+	if (id >= h->nr_stat_names)
+		fake_die("statistic id %u was never registered\n", id);
+	fake_stat_count(&h->stats[id], delta);
+}
+
+static int fake_stat_dev_slot(struct hal *h, uint16_t rid, bool add)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->nr_stat_devs; i++)
+		if (h->stat_dev_rid[i] == rid)
+			return (int)i;
+	if (!add)
+		return -1;
+	if (h->nr_stat_devs == FAKE_MAX_STAT_DEVS)
+		fake_die("more than %u devices count statistics\n", FAKE_MAX_STAT_DEVS);
+	h->stat_dev_rid[h->nr_stat_devs] = rid;
+	return (int)h->nr_stat_devs++;
+}
+
+void hal_stat_dev_inc(struct hal *h, uint16_t rid, hal_stat_id id, uint64_t delta)
+{
+	hal_stat_inc(h, id, delta);
+	fake_stat_count(&h->stat_dev[fake_stat_dev_slot(h, rid, true)][id], delta);
+}
+
 void hal_stat_add(struct hal *h, const char *name, uint64_t delta)
 {
-	char key[128];
-
-	snprintf(key, sizeof(key), "sw.%s", name);
-	fake_kv_add(&h->stats, &h->nr_stats, key)->u64 += delta;
+	hal_stat_inc(h, hal_stat_register(h, name), delta);
 }
 
 void hal_stat_dev_add(struct hal *h, uint16_t rid, const char *name, uint64_t delta)
 {
-	char key[128];
+	hal_stat_dev_inc(h, rid, hal_stat_register(h, name), delta);
+}
 
-	hal_stat_add(h, name, delta);
-	snprintf(key, sizeof(key), "sw.dev.%04x.%s", (unsigned int)rid, name);
-	fake_kv_add(&h->stats, &h->nr_stats, key)->u64 += delta;
+/* The counter results.json would call @name ("sw.<name>", "sw.dev.<rid>.<name>"). */
+static const struct fake_stat *fake_stat_find(struct hal *h, const char *name)
+{
+	unsigned int i, rid;
+	int slot = -1;
+	char *end;
+
+	if (strncmp(name, "sw.", 3))
+		return NULL;
+	name += 3;
+	if (!strncmp(name, "dev.", 4)) {
+		rid = (unsigned int)strtoul(name + 4, &end, 16);
+		if (end != name + 8 || *end != '.' || rid > 0xffffu)
+			return NULL;
+		slot = fake_stat_dev_slot(h, (uint16_t)rid, false);
+		if (slot < 0)
+			return NULL;
+		name = end + 1;
+	}
+	for (i = 0; i < h->nr_stat_names; i++)
+		if (!strcmp(h->stat_names[i], name))
+			return slot < 0 ? &h->stats[i] : &h->stat_dev[slot][i];
+	return NULL;
 }
 
 uint64_t fake_hal_stat(struct hal *h, const char *name)
 {
-	struct fake_kv *e = fake_kv_find(h->stats, h->nr_stats, name);
+	const struct fake_stat *s = fake_stat_find(h, name);
 
-	return e ? e->u64 : 0;
+	return s ? s->value : 0;
 }
 
 bool fake_hal_stat_exists(struct hal *h, const char *name)
 {
-	return fake_kv_find(h->stats, h->nr_stats, name) != NULL;
+	const struct fake_stat *s = fake_stat_find(h, name);
+
+	return s && s->touched;
 }
 
+/* Counters restart from nothing; registered names (and their ids) stay valid. */
 void fake_hal_stats_clear(struct hal *h)
 {
-	fake_kv_free(h->stats, h->nr_stats);
-	h->stats = NULL;
-	h->nr_stats = 0;
+	memset(h->stats, 0, sizeof(h->stats));
+	memset(h->stat_dev, 0, sizeof(h->stat_dev));
+	memset(h->stat_dev_rid, 0, sizeof(h->stat_dev_rid));
+	h->nr_stat_devs = 0;
 }
 
 /* ---- fault injection -------------------------------------------------------------- */

@@ -10,7 +10,7 @@
  * - DRAM is one malloc'd arena handed out in 4 KiB pages, physical address
  *   = FAKE_DRAM_BASE + offset;
  * - params come from a table the test fills (an unknown key aborts, as on
- *   the platform); stats go to a table the test queries;
+ *   the platform); statistics go to fixed tables the test queries by name;
  * - hal_should_fail() fails the n-th call after fake_hal_fail_nth(h, n);
  * - an MSI is delivered when a fake device calls fake_hal_msi_write():
  *   the hard handler, then (on HAL_IRQ_WAKE_THREAD) the thread, at once.
@@ -72,6 +72,11 @@ void fake_hal_set_mmio(struct hal *h, fake_mmio_read_fn rd, fake_mmio_write_fn w
 /* Params and stats */
 void fake_hal_set_param_u64(struct hal *h, const char *key, uint64_t val);
 void fake_hal_set_param_str(struct hal *h, const char *key, const char *val);
+/*
+ * Counters by their results.json name ("sw.<name>", "sw.dev.<rid as 4 hex
+ * digits>.<name>"): the value (0 if never counted), whether it was counted
+ * at all, and a reset of every counter (registered ids stay valid).
+ */
 uint64_t fake_hal_stat(struct hal *h, const char *name);
 bool fake_hal_stat_exists(struct hal *h, const char *name);
 void fake_hal_stats_clear(struct hal *h);

@@ -2,13 +2,14 @@
 /*
  * Heap block counting for leak checks in unit tests (heap_count.h). The
  * link wraps malloc, calloc, realloc and free; each wrapper counts blocks
- * that are allocated and not yet freed.
+ * that are allocated and not yet freed, and every allocating call.
  */
 #include <stddef.h>
 
 #include "heap_count.h"
 
 static long heap_live;
+static long heap_calls;
 
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t n, size_t size);
@@ -23,6 +24,7 @@ void *__wrap_malloc(size_t size)
 {
 	void *p = __real_malloc(size);
 
+	heap_calls++;
 	if (p)
 		heap_live++;
 	return p;
@@ -32,6 +34,7 @@ void *__wrap_calloc(size_t n, size_t size)
 {
 	void *p = __real_calloc(n, size);
 
+	heap_calls++;
 	if (p)
 		heap_live++;
 	return p;
@@ -41,6 +44,7 @@ void *__wrap_realloc(void *p, size_t size)
 {
 	void *q = __real_realloc(p, size);
 
+	heap_calls++;
 	if (!p && q)
 		heap_live++;
 	else if (p && !size && !q)
@@ -59,4 +63,9 @@ void __wrap_free(void *p)
 long heap_count_live(void)
 {
 	return heap_live;
+}
+
+long heap_count_calls(void)
+{
+	return heap_calls;
 }

@@ -69,14 +69,14 @@ static int riscv_iommu_cq_wait_space(struct riscv_iommu *iommu, uint32_t *publis
 			*published = q->tail;
 		}
 		if (!counted) {
-			riscv_iommu_stat(iommu, NULL, "cq.full_waits", 1);
+			riscv_iommu_stat(iommu, NULL, iommu->stats.cq_full_waits, 1);
 			counted = true;
 		}
 		if (waited >= RISCV_IOMMU_CQ_TIMEOUT_PS) {
 			riscv_iommu_err(iommu, "cq: no free slot after %llu ns (cqh=%u cqt=%u cqcsr=%#x)",
 					(unsigned long long)(waited / 1000), q->head, q->tail,
 					riscv_iommu_readl(iommu, RISCV_IOMMU_REG_CQCSR));
-			riscv_iommu_stat(iommu, NULL, "cq.timeouts", 1);
+			riscv_iommu_stat(iommu, NULL, iommu->stats.cq_timeouts, 1);
 			return -ETIMEDOUT;
 		}
 		waited += riscv_iommu_poll_delay(iommu, waited, &interval);
@@ -101,7 +101,7 @@ static int riscv_iommu_cq_push_locked(struct riscv_iommu *iommu,
 		q->tail = (q->tail + 1) & q->mask;
 	}
 	if (i)
-		riscv_iommu_stat(iommu, NULL, "cq.commands", i);
+		riscv_iommu_stat(iommu, NULL, iommu->stats.cq_commands, i);
 	return ret;
 }
 
@@ -152,7 +152,7 @@ static int riscv_iommu_fence_wait(struct riscv_iommu *iommu, uint32_t seq)
 	for (;;) {
 		hal_rmb(iommu->hal);
 		if (riscv_iommu_fence_done(iommu, seq)) {
-			riscv_iommu_stat(iommu, NULL, "cq.fence_wait_ns", waited / 1000);
+			riscv_iommu_stat(iommu, NULL, iommu->stats.cq_fence_wait_ns, waited / 1000);
 			return 0;
 		}
 		if (waited >= RISCV_IOMMU_CQ_TIMEOUT_PS)
@@ -165,7 +165,7 @@ static int riscv_iommu_fence_wait(struct riscv_iommu *iommu, uint32_t seq)
 			riscv_iommu_le32_to_cpu(*iommu->fence_word),
 			riscv_iommu_readl(iommu, RISCV_IOMMU_REG_CQH), iommu->cmdq.tail,
 			riscv_iommu_readl(iommu, RISCV_IOMMU_REG_CQCSR));
-	riscv_iommu_stat(iommu, NULL, "cq.timeouts", 1);
+	riscv_iommu_stat(iommu, NULL, iommu->stats.cq_timeouts, 1);
 	return -ETIMEDOUT;
 }
 
@@ -200,7 +200,7 @@ int riscv_iommu_cmd_send_sync(struct riscv_iommu *iommu,
 	hal_mutex_unlock(iommu->cq_lock);
 	if (ret)
 		return ret;
-	riscv_iommu_stat(iommu, NULL, "cq.fences", 1);
+	riscv_iommu_stat(iommu, NULL, iommu->stats.cq_fences, 1);
 	return riscv_iommu_fence_wait(iommu, seq);
 }
 
@@ -227,7 +227,7 @@ enum hal_irq_ret riscv_iommu_cmdq_irq(void *arg, unsigned int irq)
 	struct riscv_iommu *iommu = arg;
 
 	(void)irq;
-	riscv_iommu_stat(iommu, NULL, "cq.irqs", 1);
+	riscv_iommu_stat(iommu, NULL, iommu->stats.cq_irqs, 1);
 	return HAL_IRQ_WAKE_THREAD;
 }
 
@@ -272,7 +272,7 @@ static void riscv_iommu_cq_skip(struct riscv_iommu *iommu, uint32_t cqh)
 	riscv_iommu_cmd_iofence_c(&repl, iommu->fence_pa, data);
 	riscv_iommu_cq_write_slot(iommu, cqh, &repl);
 	hal_wmb(iommu->hal);
-	riscv_iommu_stat(iommu, NULL, "cq.skipped", 1);
+	riscv_iommu_stat(iommu, NULL, iommu->stats.cq_skipped, 1);
 }
 
 /**
@@ -294,7 +294,7 @@ enum hal_irq_ret riscv_iommu_cmdq_irq_thread(void *arg, unsigned int irq)
 			       RISCV_IOMMU_CQCSR_CMD_ILL);
 	if (err) {
 		cqh = riscv_iommu_readl(iommu, RISCV_IOMMU_REG_CQH) & iommu->cmdq.mask;
-		riscv_iommu_stat(iommu, NULL, "cq.errors", 1);
+		riscv_iommu_stat(iommu, NULL, iommu->stats.cq_errors, 1);
 		if (cqh == iommu->cq_err_head && iommu->cq_err_streak) {
 			iommu->cq_err_streak++;
 		} else {
@@ -302,15 +302,15 @@ enum hal_irq_ret riscv_iommu_cmdq_irq_thread(void *arg, unsigned int irq)
 			iommu->cq_err_streak = 1;
 		}
 		if (err & RISCV_IOMMU_CQCSR_CMD_ILL) {
-			riscv_iommu_stat(iommu, NULL, "cq.cmd_ill", 1);
+			riscv_iommu_stat(iommu, NULL, iommu->stats.cq_cmd_ill, 1);
 			riscv_iommu_err(iommu, "cq: illegal command at cqh=%u (cqcsr=%#x)", cqh, csr);
 		}
 		if (err & RISCV_IOMMU_CQCSR_CQMF) {
-			riscv_iommu_stat(iommu, NULL, "cq.cqmf", 1);
+			riscv_iommu_stat(iommu, NULL, iommu->stats.cq_cqmf, 1);
 			riscv_iommu_err(iommu, "cq: memory fault at cqh=%u (cqcsr=%#x)", cqh, csr);
 		}
 		if (err & RISCV_IOMMU_CQCSR_CMD_TO) {
-			riscv_iommu_stat(iommu, NULL, "cq.cmd_to", 1);
+			riscv_iommu_stat(iommu, NULL, iommu->stats.cq_cmd_to, 1);
 			riscv_iommu_warn(iommu, "cq: ATS.INVAL timed out before the IOFENCE.C at "
 					 "cqh=%u; a device ATC may hold stale translations", cqh);
 		}

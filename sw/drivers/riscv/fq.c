@@ -33,6 +33,10 @@ static const struct {
 #undef RISCV_IOMMU_FQ_TTYP_ENTRY
 };
 
+_Static_assert(sizeof(riscv_iommu_fq_causes) / sizeof(riscv_iommu_fq_causes[0]) ==
+		       RISCV_IOMMU_FQ_NR_CAUSES,
+	       "one fq.cause statistic per CAUSE code");
+
 /**
  * riscv_iommu_fq_cause_name - symbolic name of a fault CAUSE
  * @cause: CAUSE field
@@ -47,6 +51,32 @@ const char *riscv_iommu_fq_cause_name(unsigned int cause)
 		if (riscv_iommu_fq_causes[i].code == cause)
 			return riscv_iommu_fq_causes[i].name;
 	return cause >= 2048 && cause <= 4095 ? "CUSTOM" : "RESERVED";
+}
+
+/* Position of a CAUSE code in riscv_iommu_fq_causes[], or -1. */
+static int riscv_iommu_fq_cause_index(unsigned int cause)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(riscv_iommu_fq_causes) / sizeof(riscv_iommu_fq_causes[0]); i++)
+		if (riscv_iommu_fq_causes[i].code == cause)
+			return (int)i;
+	return -1;
+}
+
+/**
+ * riscv_iommu_fq_stats_register - register "fq.cause.<code>" of every known CAUSE
+ * @iommu: the IOMMU being probed
+ */
+void riscv_iommu_fq_stats_register(struct riscv_iommu *iommu)
+{
+	char name[32];
+	size_t i;
+
+	for (i = 0; i < RISCV_IOMMU_FQ_NR_CAUSES; i++) {
+		snprintf(name, sizeof(name), "fq.cause.%u", riscv_iommu_fq_causes[i].code);
+		iommu->stats.fq_cause[i] = hal_stat_register(iommu->hal, name);
+	}
 }
 
 static const char *riscv_iommu_fq_cause_desc(unsigned int cause)
@@ -88,14 +118,24 @@ static void riscv_iommu_fltq_record(struct riscv_iommu *iommu,
 	enum hal_log_level lvl;
 	uint32_t stat_did;
 	char name[32];
+	int idx;
 
 	hal_charge(iommu->hal, HAL_COST_FQ_RECORD);
 	rdev = riscv_iommu_find_dev(iommu, did);
 	/* TTYP 0: IOMMU-internal (e.g. its own MSI write), DID means nothing */
 	stat_did = ttyp == RISCV_IOMMU_FQ_TTYP_NONE ? RISCV_IOMMU_NO_DID : did;
-	riscv_iommu_stat_did(iommu, stat_did, "fq.records_read", 1);
-	snprintf(name, sizeof(name), "fq.cause.%u", cause);
-	riscv_iommu_stat_did(iommu, stat_did, name, 1);
+	riscv_iommu_stat_did(iommu, stat_did, iommu->stats.fq_records_read, 1);
+	idx = riscv_iommu_fq_cause_index(cause);
+	if (idx >= 0) {
+		riscv_iommu_stat_did(iommu, stat_did, iommu->stats.fq_cause[idx], 1);
+	} else {
+		/* CUSTOM or RESERVED code: not registered at probe, counted by name */
+		snprintf(name, sizeof(name), "fq.cause.%u", cause);
+		if (stat_did == RISCV_IOMMU_NO_DID)
+			hal_stat_add(iommu->hal, name, 1);
+		else
+			hal_stat_dev_add(iommu->hal, (uint16_t)(stat_did & 0xFFFFu), name, 1);
+	}
 	lvl = riscv_iommu_noisy_level(&iommu->fq_records);
 	riscv_iommu_log(iommu, lvl, "fault #%llu: cause=%u %s (%s) ttyp=%u %s did=%#x%s%s pv=%u pid=%#x "
 			 "priv=%u iotval=%#llx iotval2=%#llx",
@@ -155,11 +195,11 @@ void riscv_iommu_fltq_process(struct riscv_iommu *iommu)
 			break;
 		}
 		if (err & RISCV_IOMMU_FQCSR_FQOF) {
-			riscv_iommu_stat(iommu, NULL, "fq.overflows", 1);
+			riscv_iommu_stat(iommu, NULL, iommu->stats.fq_overflows, 1);
 			riscv_iommu_warn(iommu, "fq: overflow (fqof): fault records were lost");
 		}
 		if (err & RISCV_IOMMU_FQCSR_FQMF) {
-			riscv_iommu_stat(iommu, NULL, "fq.memfaults", 1);
+			riscv_iommu_stat(iommu, NULL, iommu->stats.fq_memfaults, 1);
 			riscv_iommu_err(iommu, "fq: memory fault writing a fault record (fqmf): "
 					"fault records were lost");
 		}
@@ -180,7 +220,7 @@ enum hal_irq_ret riscv_iommu_fltq_irq(void *arg, unsigned int irq)
 	struct riscv_iommu *iommu = arg;
 
 	(void)irq;
-	riscv_iommu_stat(iommu, NULL, "fq.irqs", 1);
+	riscv_iommu_stat(iommu, NULL, iommu->stats.fq_irqs, 1);
 	return HAL_IRQ_WAKE_THREAD;
 }
 

@@ -22,37 +22,47 @@ static const struct iommu_ops riscv_iommu_ops = {
 	.page_response = riscv_iommu_page_response,
 };
 
+/* Register every statistic of the driver (before anything is counted). */
+static void riscv_iommu_stats_register(struct riscv_iommu *iommu)
+{
+#define RISCV_IOMMU_STAT_REGISTER(field, name) \
+	iommu->stats.field = hal_stat_register(iommu->hal, name);
+	RISCV_IOMMU_STATS(RISCV_IOMMU_STAT_REGISTER)
+#undef RISCV_IOMMU_STAT_REGISTER
+	riscv_iommu_fq_stats_register(iommu);
+}
+
 /**
  * riscv_iommu_stat_did - count an event globally and per device_id
  * @iommu: the IOMMU
  * @did: device_id the event belongs to, or RISCV_IOMMU_NO_DID
- * @name: key without the "sw." prefix, e.g. "pq.records_read"
+ * @id: statistic, from iommu->stats (e.g. iommu->stats.pq_records_read)
  * @delta: increment
  *
  * Adds to "sw.<name>" and to "sw.dev.<did as 4 hex digits>.<name>". The
  * per-device key is kept even for a device_id the driver does not know, so
  * that per-device accounting adds up.
  */
-void riscv_iommu_stat_did(struct riscv_iommu *iommu, uint32_t did, const char *name,
+void riscv_iommu_stat_did(struct riscv_iommu *iommu, uint32_t did, hal_stat_id id,
 			  uint64_t delta)
 {
 	if (did == RISCV_IOMMU_NO_DID)
-		hal_stat_add(iommu->hal, name, delta);
+		hal_stat_inc(iommu->hal, id, delta);
 	else
-		hal_stat_dev_add(iommu->hal, (uint16_t)(did & 0xFFFFu), name, delta);
+		hal_stat_dev_inc(iommu->hal, (uint16_t)(did & 0xFFFFu), id, delta);
 }
 
 /**
  * riscv_iommu_stat - count an event globally and, if @rdev, per device
  * @iommu: the IOMMU
  * @rdev: the device the event belongs to, or NULL
- * @name: key without the "sw." prefix
+ * @id: statistic, from iommu->stats
  * @delta: increment
  */
 void riscv_iommu_stat(struct riscv_iommu *iommu, const struct riscv_iommu_device *rdev,
-		      const char *name, uint64_t delta)
+		      hal_stat_id id, uint64_t delta)
 {
-	riscv_iommu_stat_did(iommu, rdev ? rdev->did : RISCV_IOMMU_NO_DID, name, delta);
+	riscv_iommu_stat_did(iommu, rdev ? rdev->did : RISCV_IOMMU_NO_DID, id, delta);
 }
 
 /**
@@ -504,6 +514,7 @@ int riscv_iommu_probe(struct hal *h, const struct hal_iommu_info *info,
 	iommu->index = info->index;
 	snprintf(iommu->name, sizeof(iommu->name), "riscv-iommu%u", info->index);
 	snprintf(iommu->iopfq_name, sizeof(iommu->iopfq_name), "%s-iopfq", iommu->name);
+	riscv_iommu_stats_register(iommu);
 	riscv_iommu_queue_init(&iommu->cmdq, "cq", RISCV_IOMMU_CQ_ENTRY_SIZE,
 			       RISCV_IOMMU_REG_CQB, RISCV_IOMMU_REG_CQH, RISCV_IOMMU_REG_CQT,
 			       RISCV_IOMMU_REG_CQCSR, RISCV_IOMMU_IPSR_CIP, 0);

@@ -106,16 +106,17 @@ enum riscv_iommu_prgr_code riscv_iommu_prgr_code(enum iommu_page_response_code c
 	}
 }
 
-static const char *riscv_iommu_prgr_stat(enum riscv_iommu_prgr_code code)
+static hal_stat_id riscv_iommu_prgr_stat(const struct riscv_iommu *iommu,
+					 enum riscv_iommu_prgr_code code)
 {
 	switch (code) {
 	case RISCV_IOMMU_PRGR_SUCCESS:
-		return "prgr.sent.success";
+		return iommu->stats.prgr_sent_success;
 	case RISCV_IOMMU_PRGR_FAILURE:
-		return "prgr.sent.failure";
+		return iommu->stats.prgr_sent_failure;
 	case RISCV_IOMMU_PRGR_INVALID:
 	default:
-		return "prgr.sent.invalid";
+		return iommu->stats.prgr_sent_invalid;
 	}
 }
 
@@ -147,7 +148,7 @@ int riscv_iommu_prgr_send(struct riscv_iommu *iommu, uint32_t did, bool pv, uint
 				did, prgi, code, ret);
 		return ret;
 	}
-	riscv_iommu_stat_did(iommu, did, riscv_iommu_prgr_stat(code), 1);
+	riscv_iommu_stat_did(iommu, did, riscv_iommu_prgr_stat(iommu, code), 1);
 	return 0;
 }
 
@@ -197,16 +198,16 @@ static void riscv_iommu_priq_record(struct riscv_iommu *iommu,
 	hal_charge(iommu->hal, HAL_COST_PQ_RECORD);
 	riscv_iommu_pq_decode(rec, &req);
 	rdev = riscv_iommu_find_dev(iommu, req.did);
-	riscv_iommu_stat_did(iommu, req.did, "pq.records_read", 1);
+	riscv_iommu_stat_did(iommu, req.did, iommu->stats.pq_records_read, 1);
 
 	if (riscv_iommu_pq_is_stop_marker(&req)) {
-		riscv_iommu_stat_did(iommu, req.did, "pq.stop_markers_dropped", 1);
+		riscv_iommu_stat_did(iommu, req.did, iommu->stats.pq_stop_markers_dropped, 1);
 		riscv_iommu_dbg(iommu, "pq: stop marker did=%#x pasid=%#x prgi=%u dropped",
 				req.did, req.pid, req.prgi);
 		return;
 	}
 	if (!rdev) {
-		riscv_iommu_stat_did(iommu, req.did, "pq.unknown_rid", 1);
+		riscv_iommu_stat_did(iommu, req.did, iommu->stats.pq_unknown_rid, 1);
 		riscv_iommu_warn(iommu, "pq: page request from unknown device did=%#x "
 				 "addr=%#llx prgi=%u L=%u%s", req.did,
 				 (unsigned long long)req.addr, req.prgi, req.l,
@@ -221,11 +222,11 @@ static void riscv_iommu_priq_record(struct riscv_iommu *iommu,
 	riscv_iommu_pq_to_fault(rec, &evt);
 	ret = iommu_report_device_fault(rdev->dev, &evt);
 	if (ret) {
-		riscv_iommu_stat(iommu, rdev, "pq.report_failed", 1);
+		riscv_iommu_stat(iommu, rdev, iommu->stats.pq_report_failed, 1);
 		riscv_iommu_dbg(iommu, "pq: %s addr=%#llx prgi=%u L=%u: report returned %d",
 				rdev->dev->name, (unsigned long long)req.addr, req.prgi, req.l, ret);
 	} else {
-		riscv_iommu_stat(iommu, rdev, "pq.reported", 1);
+		riscv_iommu_stat(iommu, rdev, iommu->stats.pq_reported, 1);
 	}
 }
 
@@ -253,7 +254,7 @@ static unsigned int riscv_iommu_priq_drain(struct riscv_iommu *iommu)
 	}
 	if (!iommu->pq_head_per_record)
 		riscv_iommu_writel(iommu, RISCV_IOMMU_REG_PQH, q->head);
-	riscv_iommu_stat(iommu, NULL, "pq.batches", 1);
+	riscv_iommu_stat(iommu, NULL, iommu->stats.pq_batches, 1);
 	return n;
 }
 
@@ -286,7 +287,7 @@ void riscv_iommu_priq_process(struct riscv_iommu *iommu)
 			break;
 		}
 		if (err & RISCV_IOMMU_PQCSR_PQOF) {
-			riscv_iommu_stat(iommu, NULL, "pq.overflows_handled", 1);
+			riscv_iommu_stat(iommu, NULL, iommu->stats.pq_overflows_handled, 1);
 			enum hal_log_level lvl = riscv_iommu_noisy_level(&iommu->pq_overflows);
 
 			riscv_iommu_log(iommu, lvl, "pq: overflow #%llu (pqof): requests were "
@@ -298,7 +299,7 @@ void riscv_iommu_priq_process(struct riscv_iommu *iommu)
 			 * Loud, but a warning: it is a hardware/configuration event that
 			 * fault-injection scenarios provoke on purpose.
 			 */
-			riscv_iommu_stat(iommu, NULL, "pq.memfaults_handled", 1);
+			riscv_iommu_stat(iommu, NULL, iommu->stats.pq_memfaults_handled, 1);
 			riscv_iommu_warn(iommu, "pq: *** MEMORY FAULT writing a page-request record "
 					 "(pqmf) *** the IOMMU answered Response Failure to the "
 					 "requests it could not queue, which DISABLES PRI in those "
@@ -323,7 +324,7 @@ enum hal_irq_ret riscv_iommu_priq_irq(void *arg, unsigned int irq)
 	struct riscv_iommu *iommu = arg;
 
 	(void)irq;
-	riscv_iommu_stat(iommu, NULL, "pq.irqs", 1);
+	riscv_iommu_stat(iommu, NULL, iommu->stats.pq_irqs, 1);
 	return HAL_IRQ_WAKE_THREAD;
 }
 

@@ -53,6 +53,56 @@
 
 struct riscv_iommu;
 
+/*
+ * Driver statistics: X(field, "name"). Each is counted as "sw.<name>", and
+ * those with a device also as "sw.dev.<rid>.<name>" (see README.md).
+ */
+#define RISCV_IOMMU_STATS(X)                                        \
+	X(pq_irqs,                 "pq.irqs")                       \
+	X(pq_batches,              "pq.batches")                    \
+	X(pq_records_read,         "pq.records_read")               \
+	X(pq_stop_markers_dropped, "pq.stop_markers_dropped")       \
+	X(pq_unknown_rid,          "pq.unknown_rid")                \
+	X(pq_reported,             "pq.reported")                   \
+	X(pq_report_failed,        "pq.report_failed")              \
+	X(pq_overflows_handled,    "pq.overflows_handled")          \
+	X(pq_memfaults_handled,    "pq.memfaults_handled")          \
+	X(fq_irqs,                 "fq.irqs")                       \
+	X(fq_records_read,         "fq.records_read")               \
+	X(fq_overflows,            "fq.overflows")                  \
+	X(fq_memfaults,            "fq.memfaults")                  \
+	X(cq_irqs,                 "cq.irqs")                       \
+	X(cq_commands,             "cq.commands")                   \
+	X(cq_fences,               "cq.fences")                     \
+	X(cq_fence_wait_ns,        "cq.fence_wait_ns")              \
+	X(cq_full_waits,           "cq.full_waits")                 \
+	X(cq_timeouts,             "cq.timeouts")                   \
+	X(cq_errors,               "cq.errors")                     \
+	X(cq_cmd_ill,              "cq.cmd_ill")                    \
+	X(cq_cqmf,                 "cq.cqmf")                       \
+	X(cq_cmd_to,               "cq.cmd_to")                     \
+	X(cq_skipped,              "cq.skipped")                    \
+	X(prgr_sent_success,       "prgr.sent.success")             \
+	X(prgr_sent_invalid,       "prgr.sent.invalid")             \
+	X(prgr_sent_failure,       "prgr.sent.failure")
+
+/* Number of CAUSE codes in RISCV_IOMMU_FQ_CAUSES. */
+enum {
+	RISCV_IOMMU_FQ_NR_CAUSES = 0
+#define RISCV_IOMMU_FQ_CAUSE_COUNT(code, name, desc) + 1
+	RISCV_IOMMU_FQ_CAUSES(RISCV_IOMMU_FQ_CAUSE_COUNT)
+#undef RISCV_IOMMU_FQ_CAUSE_COUNT
+};
+
+/* Statistics ids, registered at probe (riscv_iommu_stats_register). */
+struct riscv_iommu_stats {
+#define RISCV_IOMMU_STAT_FIELD(field, name) hal_stat_id field;
+	RISCV_IOMMU_STATS(RISCV_IOMMU_STAT_FIELD)
+#undef RISCV_IOMMU_STAT_FIELD
+	/* "fq.cause.<code>" of each CAUSE code, in RISCV_IOMMU_FQ_CAUSES order */
+	hal_stat_id fq_cause[RISCV_IOMMU_FQ_NR_CAUSES];
+};
+
 /* One memory-resident queue (CQ, FQ or PQ) and its registers (§6, §7). */
 struct riscv_iommu_queue {
 	const char *name;          /* "cq", "fq", "pq" */
@@ -134,6 +184,8 @@ struct riscv_iommu {
 	uint64_t pscid_map[RISCV_IOMMU_MAX_PSCIDS / 64]; /* bit set = in use */
 
 	char iopfq_name[32];
+
+	struct riscv_iommu_stats stats;
 };
 
 static inline struct riscv_iommu *to_riscv_iommu(struct iommu_device *iommu)
@@ -208,10 +260,10 @@ static inline uint32_t riscv_iommu_le32_to_cpu(uint32_t v)
 #define riscv_iommu_dbg(iommu, fmt, ...)  riscv_iommu_log(iommu, HAL_LOG_DEBUG, fmt, ##__VA_ARGS__)
 
 #define RISCV_IOMMU_NO_DID UINT32_MAX
-void riscv_iommu_stat_did(struct riscv_iommu *iommu, uint32_t did, const char *name,
+void riscv_iommu_stat_did(struct riscv_iommu *iommu, uint32_t did, hal_stat_id id,
 			  uint64_t delta);
 void riscv_iommu_stat(struct riscv_iommu *iommu, const struct riscv_iommu_device *rdev,
-		      const char *name, uint64_t delta);
+		      hal_stat_id id, uint64_t delta);
 uint64_t riscv_iommu_poll_delay(struct riscv_iommu *iommu, uint64_t waited_ps,
 				uint64_t *interval_ps);
 enum hal_log_level riscv_iommu_noisy_level(uint64_t *count);
@@ -256,6 +308,7 @@ int riscv_iommu_page_response(struct device *dev, struct iopf_fault *evt,
 /* ---- fq.c ------------------------------------------------------------------ */
 
 const char *riscv_iommu_fq_cause_name(unsigned int cause);
+void riscv_iommu_fq_stats_register(struct riscv_iommu *iommu);
 const char *riscv_iommu_fq_ttyp_name(unsigned int ttyp);
 void riscv_iommu_fltq_process(struct riscv_iommu *iommu);
 enum hal_irq_ret riscv_iommu_fltq_irq(void *arg, unsigned int irq);

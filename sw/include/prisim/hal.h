@@ -183,12 +183,30 @@ void hal_log(struct hal *h, enum hal_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
- * Software statistics. name is a stable dotted key without a prefix
- * ("pq.records_read"); results.json files it as "sw.<name>". Counters only
- * ever grow. hal_stat_dev_add() counts the event for the device with
- * requester ID rid as well: "sw.<name>" and "sw.dev.<rid as 4 hex
- * digits>.<name>". Both are on the per-fault path: the platform must not
- * format or allocate for a counter that already exists.
+ * Software statistics. A counter has a stable dotted name without a prefix
+ * ("pq.records_read"); results.json files it as "sw.<name>", and the count
+ * for the device with requester ID rid as "sw.dev.<rid as 4 hex
+ * digits>.<name>". Counters only ever grow, and appear in the results once
+ * they were counted (even by 0).
+ *
+ * hal_stat_register() interns a name and returns its id; registering the
+ * same name again returns the same id, and ids stay valid for the machine's
+ * lifetime. Register at setup (driver probe, context creation) and keep the
+ * ids in the context struct that counts: the per-fault path then counts
+ * with hal_stat_inc() / hal_stat_dev_inc(), which never look a name up (the
+ * platform may allocate only the first time a device counts anything).
+ * hal_stat_dev_inc() counts the event globally and for device rid.
+ * Counting with an id that hal_stat_register() did not return is a
+ * programming error and aborts the run.
+ */
+typedef uint32_t hal_stat_id;
+
+hal_stat_id hal_stat_register(struct hal *h, const char *name);
+void hal_stat_inc(struct hal *h, hal_stat_id id, uint64_t delta);
+void hal_stat_dev_inc(struct hal *h, uint16_t rid, hal_stat_id id, uint64_t delta);
+/*
+ * Register and count in one call, for rare events only (end-of-run reports,
+ * error paths with names built at run time): they look the name up.
  */
 void hal_stat_add(struct hal *h, const char *name, uint64_t delta);
 void hal_stat_dev_add(struct hal *h, uint16_t rid, const char *name, uint64_t delta);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Description: pcie_link alone, between two fake endpoints and a fake root
-// complex: one latency per direction, posted messages deep-copied and
-// delivered in FIFO order while the sender returns at once, non-posted
-// requests waiting the round trip, downstream routing by destination ID,
-// unmapped IDs and malformed TLPs counted and dropped, statistic names.
+// complex: one latency per direction; posted messages handed to the
+// receiver in the sender's call, annotated with their arrival time in FIFO
+// order, while the sender's time does not advance; non-posted requests
+// annotated with the round trip and never waited for (the initiator
+// synchronises); downstream routing by destination ID; unmapped IDs and malformed
+// TLPs counted and dropped; statistic names.
 
 #include <memory>
 #include <string>
@@ -64,11 +66,13 @@ struct tlp {
     }
 };
 
-seen record(const tlm::tlm_generic_payload& gp)
+// What a receiver keeps of a TLP: a copy, stamped with its arrival time
+// (now plus the annotated delay).
+seen record(const tlm::tlm_generic_payload& gp, const sc_time& delay)
 {
     tlp_ext* e = nullptr;
     gp.get_extension(e);
-    return {sc_core::sc_time_stamp(), e ? e->kind : tlp_kind::mem_read, e ? e->rid : uint16_t(0xFFFF),
+    return {sc_core::sc_time_stamp() + delay, e ? e->kind : tlp_kind::mem_read, e ? e->rid : uint16_t(0xFFFF),
             gp.get_data_length() >= 8 ? load_le64(gp.get_data_ptr()) : 0};
 }
 
@@ -80,9 +84,9 @@ struct fake_dev : sc_core::sc_module {
     {
         in.register_b_transport(this, &fake_dev::b_transport);
     }
-    void b_transport(tlm::tlm_generic_payload& gp, sc_time&)
+    void b_transport(tlm::tlm_generic_payload& gp, sc_time& delay)
     {
-        got.push_back(record(gp));
+        got.push_back(record(gp, delay));
         gp.set_response_status(tlm::TLM_OK_RESPONSE);
     }
 };
@@ -95,11 +99,11 @@ struct fake_rc : sc_core::sc_module {
     {
         in.register_b_transport(this, &fake_rc::b_transport);
     }
-    void b_transport(tlm::tlm_generic_payload& gp, sc_time&)
+    void b_transport(tlm::tlm_generic_payload& gp, sc_time& delay)
     {
-        got.push_back(record(gp));
+        got.push_back(record(gp, delay));
         if (!is_posted(got.back().kind)) {
-            wait(SERVICE);
+            delay += SERVICE; // loosely timed: annotated, not waited for
             store_le64(gp.get_data_ptr(), 0xC0FFEE000ull | 3); // a completion entry
         }
         gp.set_response_status(tlm::TLM_OK_RESPONSE);
@@ -113,6 +117,7 @@ struct bench {
     tb::runner run{"run"};
     bench()
     {
+
         d0.out.bind(link.dev_in);
         d1.out.bind(link.dev_in);
         link.dev_out.bind(d0.in);
@@ -137,7 +142,7 @@ void test_posted_upstream(void** state)
         t0 = sc_core::sc_time_stamp();
         tlp t(tlp_kind::page_request, 0x10, 0);
         for (int i = 0; i < 3; ++i) {
-            // One buffer reused for all three: the link must have copied it.
+            // One buffer reused for all three: the receiver copies at once.
             store_le64(t.buf, pr_payload(0x1000ull * (i + 1), unsigned(i), i == 2, true, true));
             t.ext->rid = uint16_t(0x10 + i);
             t.gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
@@ -168,7 +173,8 @@ void test_posted_upstream(void** state)
 }
 
 // Non-posted: the request arrives one latency later; the sender's
-// b_transport returns after both crossings plus the completer's own time.
+// b_transport returns at once (loosely timed: nothing waits in the link)
+// with both crossings plus the completer's own time annotated.
 void test_nonposted_round_trip(void** state)
 {
     bench& b = B(state);
@@ -181,6 +187,7 @@ void test_nonposted_round_trip(void** state)
         t.gp.set_address(0x10000000);
         sc_time d = sc_core::SC_ZERO_TIME;
         b.d1.out->b_transport(t.gp, d);
+        assert_true(sc_core::sc_time_stamp() == t0);
         t1 = sc_core::sc_time_stamp() + d;
         cpl = load_le64(t.buf);
     }));
@@ -247,6 +254,29 @@ void test_unmapped_and_malformed(void** state)
     assert_true(bad_status < tlm::TLM_INCOMPLETE_RESPONSE);
 }
 
+// FIFO per direction: a message annotated with a shorter delay than the one
+// sent before it does not overtake it.
+void test_posted_fifo(void** state)
+{
+    bench& b = B(state);
+    sc_time t0;
+    assert_true(b.run.run([&] {
+        t0 = sc_core::sc_time_stamp();
+        tlp t(tlp_kind::page_request, 0x10, pr_payload(0x5000, 1, true, true, true));
+        sc_time d(300, SC_NS); // the sender runs 300 ns ahead
+        b.d0.out->b_transport(t.gp, d);
+        assert_true(d == sc_time(300, SC_NS)); // posted: the sender's time does not move
+        store_le64(t.buf, pr_payload(0x6000, 2, true, true, true));
+        sc_time d2 = sc_core::SC_ZERO_TIME; // another sender, not ahead
+        b.d1.out->b_transport(t.gp, d2);
+    }));
+    assert_int_equal(b.rc.got.size(), 2);
+    assert_true(b.rc.got[0].at == t0 + sc_time(300, SC_NS) + L);
+    assert_true(b.rc.got[1].at == b.rc.got[0].at);
+    assert_int_equal(pr_addr(b.rc.got[1].payload), 0x6000);
+    b.rc.got.clear();
+}
+
 void test_report_names(void** state)
 {
     bench& b = B(state);
@@ -276,6 +306,7 @@ int sc_main(int, char*[])
         cmocka_unit_test_prestate(test_downstream_routing, b.get()),
         cmocka_unit_test_prestate(test_unmapped_and_malformed, b.get()),
         cmocka_unit_test_prestate(test_report_names, b.get()),
+        cmocka_unit_test_prestate(test_posted_fifo, b.get()),
     };
     return cmocka_run_group_tests_name("model.link", tests, nullptr, nullptr);
 }

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Temporal decoupling (TLM-2.0 loosely timed, DESIGN.md §5).
+//
+// A SystemC thread that runs ahead of simulated time keeps a local time
+// offset: latencies are added to it instead of being waited for, and the
+// thread calls wait() only where its effect must become visible to another
+// process (a queue hand-off, blocking, an interrupt) or when the offset
+// reaches the quantum. A b_transport target does the same with the `delay`
+// argument of its caller: the delay *is* the caller's local offset.
+//
+// Quantum 0 is fully synchronised: every latency is waited for at once, so a
+// component behaves exactly as if it had called wait() itself.
+//
+// This is the equivalent of tlm_utils::tlm_quantumkeeper without its global
+// quantum: every component gets its quantum from the scenario, so two
+// machines with different quanta can coexist in one simulation, and a
+// quantum of 0 never costs a delta cycle.
+#pragma once
+
+#include <systemc>
+
+namespace prisim {
+
+// Is any other process due to run before the calling thread's local time
+// (now + delay)? If none is, no state can change before then, and waiting
+// for the delay would only cost a scheduler round: a thread that runs ahead
+// is then exactly where a synchronised one would be.
+inline bool others_due_within(const sc_core::sc_time& delay)
+{
+    return sc_core::sc_time_to_pending_activity() < delay;
+}
+
+// Add `d` to the annotated delay of the calling thread; synchronise (wait
+// for the whole delay, which becomes 0) once it reaches `quantum`, if
+// another process is due before then.
+inline void annotate(sc_core::sc_time& delay, const sc_core::sc_time& d,
+                     const sc_core::sc_time& quantum)
+{
+    delay += d;
+    if (delay != sc_core::SC_ZERO_TIME && delay >= quantum && others_due_within(delay)) {
+        sc_core::wait(delay);
+        delay = sc_core::SC_ZERO_TIME;
+    }
+}
+
+// Wait for an annotated delay now (before an effect another process must
+// see at the right time, or before blocking).
+inline void synchronise(sc_core::sc_time& delay)
+{
+    if (delay != sc_core::SC_ZERO_TIME) {
+        sc_core::wait(delay);
+        delay = sc_core::SC_ZERO_TIME;
+    }
+}
+
+// Before looking at state other processes write: synchronise only if one of
+// them is due to run before the caller's local time.
+inline void synchronise_to_observe(sc_core::sc_time& delay)
+{
+    if (delay != sc_core::SC_ZERO_TIME && others_due_within(delay)) {
+        sc_core::wait(delay);
+        delay = sc_core::SC_ZERO_TIME;
+    }
+}
+
+// The local time of one thread.
+class local_time {
+public:
+    explicit local_time(sc_core::sc_time quantum = sc_core::SC_ZERO_TIME) : m_quantum(quantum) {}
+
+    void set_quantum(const sc_core::sc_time& q) { m_quantum = q; }
+    const sc_core::sc_time& quantum() const { return m_quantum; }
+
+    // Offset of this thread ahead of sc_time_stamp().
+    const sc_core::sc_time& offset() const { return m_offset; }
+    sc_core::sc_time& offset() { return m_offset; }
+    // The thread's own notion of now.
+    sc_core::sc_time now() const { return sc_core::sc_time_stamp() + m_offset; }
+
+    // Account `d`; synchronise once the quantum has run out.
+    void advance(const sc_core::sc_time& d) { annotate(m_offset, d, m_quantum); }
+    // Take over the delay a b_transport target annotated (it is the new offset).
+    void take(const sc_core::sc_time& delay)
+    {
+        m_offset = sc_core::SC_ZERO_TIME;
+        annotate(m_offset, delay, m_quantum);
+    }
+    // Bring simulated time up to the local time.
+    void sync() { synchronise(m_offset); }
+    bool need_sync() const { return m_offset != sc_core::SC_ZERO_TIME && m_offset >= m_quantum; }
+    // Synchronise only if another process is due before the local time.
+    void sync_to_observe() { synchronise_to_observe(m_offset); }
+
+private:
+    sc_core::sc_time m_quantum;
+    sc_core::sc_time m_offset = sc_core::SC_ZERO_TIME;
+};
+
+} // namespace prisim

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// pxdev: the PRI engine (pcie-pri.md §2, §4, §6) - credits, the order in
+// which streams get them, PRGs and their responses.
+#include "device/pxdev.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace prisim::device {
+
+using namespace prisim::pcie;
+
+namespace {
+constexpr const char* k_msgtype = "prisim/pxdev";
+} // namespace
+
+uint32_t pxdev::pri_limit() const { return std::min(m_pri_alloc, m_p.pri_capacity); }
+
+unsigned pxdev::absent_pages(const stream& s) const
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < s.npages; ++i) n += s.pages[i].st == page_state::absent;
+    return n;
+}
+
+void pxdev::fail_absent(stream& s)
+{
+    for (unsigned i = 0; i < s.npages; ++i)
+        if (s.pages[i].st == page_state::absent) s.pages[i].st = page_state::failed;
+}
+
+// Send PRGs for the absent pages of the stream's burst. Credits: one per
+// Page Request, taken before sending and never beyond the allocation (§6); a
+// group larger than the allocation is split. Streams get credits in the
+// order they asked: a stream that has to wait is queued, and nobody passes
+// it while it waits (no starvation of a stream that needs more credits than
+// the others). Returns true when the stream can go on at once.
+bool pxdev::pri_request(stream& s)
+{
+    for (;;) {
+        const unsigned remaining = absent_pages(s);
+        if (remaining == 0) break;
+        if (!pri_usable() || pri_limit() == 0) {
+            fail_absent(s);
+            break;
+        }
+        const unsigned n = std::min<unsigned>(remaining, pri_limit());
+        if (m_wait_head < 0 && m_c.credits_outstanding + n <= pri_limit() && !m_prg.full()) {
+            send_group(s, n);
+            continue;
+        }
+        if (m_now > sc_core::sc_time_stamp()) {
+            // About to block ahead of simulated time: if another process is
+            // due before the local time, synchronise first, so that responses
+            // which arrive by now (sent by processes that are behind) have
+            // been taken, and ask again.
+            m_lt.offset() = offset();
+            m_lt.sync_to_observe();
+            if (m_lt.offset() == sc_core::SC_ZERO_TIME) {
+                drain_inbox(m_now);
+                continue;
+            }
+        }
+        s.next_waiter = -1;
+        if (m_wait_tail >= 0)
+            m_streams[unsigned(m_wait_tail)].next_waiter = s.id;
+        else
+            m_wait_head = s.id;
+        m_wait_tail = s.id;
+        ++m_c.credit_stalls;
+        s.st = step::credit_wait;
+        return false;
+    }
+    if (s.groups_out) {
+        s.st = step::response_wait;
+        return false;
+    }
+    s.st = step::translate;
+    s.cursor = 0;
+    make_ready(s);
+    return true;
+}
+
+// Hand credits to the queued streams, in order, while the head fits; when
+// PRI can no longer be used every queued stream gives up its absent pages.
+void pxdev::pri_grant()
+{
+    while (m_wait_head >= 0) {
+        stream& h = m_streams[unsigned(m_wait_head)];
+        const bool usable = pri_usable() && pri_limit() > 0;
+        if (usable) {
+            const unsigned n = std::min<unsigned>(absent_pages(h), pri_limit());
+            if (m_c.credits_outstanding + n > pri_limit() || m_prg.full()) return;
+        }
+        m_wait_head = h.next_waiter;
+        if (m_wait_head < 0) m_wait_tail = -1;
+        h.next_waiter = -1;
+        h.st = step::request;
+        make_ready(h);
+        if (usable) {
+            send_group(h, std::min<unsigned>(absent_pages(h), pri_limit()));
+            pri_request(h); // the rest of its pages, as the stream itself would
+        }
+    }
+}
+
+void pxdev::send_group(stream& s, unsigned n)
+{
+    prg_table::group& g = *m_prg.alloc();
+    g.stream = s.id;
+    g.pv = m_pasid_enable;
+    g.pasid = m_p.pasid & 0xFFFFF;
+    g.credits = n;
+    m_c.credits_outstanding += n;
+    m_c.credits_max = std::max(m_c.credits_max, m_c.credits_outstanding);
+    ++m_c.prgs_outstanding;
+    if (m_c.credits_outstanding > m_pri_alloc)
+        violation(std::to_string(m_c.credits_outstanding) + " page requests outstanding, above the allocation " +
+                  std::to_string(m_pri_alloc));
+    unsigned k = 0;
+    for (unsigned i = 0; i < s.npages && k < n; ++i) {
+        page& pg = s.pages[i];
+        if (pg.st != page_state::absent) continue;
+        pg.st = page_state::requested;
+        pg.prgi = g.prgi;
+        pg.faulted = true;
+        // Every workload access is a write: R = W = 1 (pcie-pri.md §2); L = 1 closes the group.
+        ++m_c.page_requests;
+        send_message(tlp_kind::page_request, pr_payload(pg.iova, g.prgi, ++k == n, true, true));
+        if (m_msg->gp.get_response_status() != tlm::TLM_OK_RESPONSE)
+            violation("the link refused a Page Request (PRG index " + std::to_string(g.prgi) + ")");
+    }
+    ++m_c.prgs_sent;
+    if (s.retry) ++m_c.prg_retries;
+    ++s.groups_out;
+}
+
+// The group is answered (or given up): its pages are translated again after
+// Success, otherwise they fail; its stream goes on once all its groups are.
+void pxdev::answer_group(prg_table::group& g, bool success)
+{
+    stream& s = m_streams[g.stream];
+    for (unsigned i = 0; i < s.npages; ++i) {
+        page& pg = s.pages[i];
+        if (pg.st == page_state::requested && pg.prgi == g.prgi)
+            pg.st = success ? page_state::pending : page_state::failed; // retry the translation (§4.1)
+    }
+    const unsigned prgi = g.prgi;
+    const uint32_t credits = g.credits;
+    release_group(prgi, credits);
+    if (--s.groups_out == 0 && s.st == step::response_wait) {
+        s.st = step::translate;
+        s.cursor = 0;
+        make_ready(s);
+    }
+}
+
+void pxdev::release_group(unsigned prgi, uint32_t credits)
+{
+    if (credits > m_c.credits_outstanding) {
+        violation("credit accounting underflow on PRG index " + std::to_string(prgi));
+        m_c.credits_outstanding = 0;
+    } else {
+        m_c.credits_outstanding -= credits;
+    }
+    --m_c.prgs_outstanding;
+    m_prg.release(prgi);
+}
+
+void pxdev::abandon_outstanding(const char* why)
+{
+    // Responses to these groups will be ignored (RF) or are no longer
+    // expected (Reset): give their credits back now, exactly once.
+    m_prg.for_each([this](prg_table::group& g) {
+        ++m_c.prgs_abandoned;
+        answer_group(g, false);
+    });
+    SC_REPORT_INFO(k_msgtype, (std::string(name()) + ": outstanding PRGs dropped after " + why).c_str());
+    wake();
+}
+
+void pxdev::on_prg_response(const down_msg& m)
+{
+    const unsigned prgi = prgr_prgi(m.payload);
+    const unsigned code = prgr_code(m.payload);
+    if (m_pri_stopped_rf) {
+        ++m_c.prgr_ignored_rf; // §4.1: ignored until PRI is re-enabled
+        return;
+    }
+    prg_table::group* g = m_prg.find(prgi);
+    if (!g) {
+        // §4.2: Unexpected PRG Index.
+        m_pri_uprgi = true;
+        ++m_c.prgr_unexpected;
+        violation("PRG Response (code " + std::to_string(code) + ") for PRG index " + std::to_string(prgi) +
+                  ", which has no outstanding PRG; PRI Status.UPRGI set");
+        return;
+    }
+    if (code == PRG_SUCCESS)
+        ++m_c.prgr_success;
+    else if (code == PRG_INVALID_REQUEST)
+        ++m_c.prgr_invalid;
+    else
+        ++m_c.prgr_failure; // 1111b and the unused codes 0010b-1110b
+    if (m.from == origin::iommu_auto)
+        ++m_c.prgr_from_iommu_auto;
+    else
+        ++m_c.prgr_from_software;
+    // PRG Response PASID Required (= PASID Enable here): a response to
+    // requests that carried a PASID must carry the same PASID (§5).
+    if (g->pv && m_pasid_enable && (!m.pv || m.pasid != g->pasid)) {
+        char pasid[16];
+        std::snprintf(pasid, sizeof pasid, "0x%x", m.pasid);
+        char want[16];
+        std::snprintf(want, sizeof want, "0x%x", g->pasid);
+        violation("PRG Response for PRG index " + std::to_string(prgi) +
+                  (m.pv ? std::string(" with PASID ") + pasid : std::string(" without a PASID")) +
+                  ", but its requests carried PASID " + want + " and PRG Response PASID Required is set");
+    }
+    answer_group(*g, code == PRG_SUCCESS);
+    if (code != PRG_SUCCESS && code != PRG_INVALID_REQUEST) {
+        // Response Failure: set RF and stop issuing page requests.
+        m_pri_rf = true;
+        m_pri_stopped_rf = true;
+        m_c.pri_response_failure = true;
+        if (code != PRG_RESPONSE_FAILURE) {
+            SC_REPORT_INFO(k_msgtype, (std::string(name()) + ": reserved PRG Response code " +
+                                       std::to_string(code) + " treated as Response Failure").c_str());
+        }
+        if (m_c.prgs_outstanding) abandon_outstanding("Response Failure");
+    }
+}
+
+} // namespace prisim::device

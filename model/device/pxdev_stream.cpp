@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// pxdev: the workload. Each stream works on one burst at a time:
+//
+//   idle -> translate: translation pass over the pending pages (ATC, else an
+//           ATS Translation Request; the completion is taken in `translated`)
+//        -> request: PRGs for the pages not present (pxdev_pri.cpp), then
+//           response_wait until every group is answered -> translate again
+//        -> write: write pass over the resident pages (ATC again, or a new
+//           Translation Request taken in `write_translated`; a write whose
+//           completion is taken in `written`) -> idle after the think time.
+//
+// A step that issues a non-posted request ends there; the completion is a
+// step of its own at the time the target returned (at once when the target
+// synchronised), so that an Invalidate Request that arrived meanwhile is
+// seen while the request is in flight. DESIGN §3 steps 1, 4, 11.
+#include "device/pxdev.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/endian.h"
+
+namespace prisim::device {
+
+using sc_core::sc_time;
+using sc_core::SC_ZERO_TIME;
+using namespace prisim::pcie;
+
+namespace {
+constexpr uint64_t k_page = 4096;
+} // namespace
+
+// ---------------------------------------------------------------------------
+// The pattern
+
+namespace {
+
+// splitmix64 finaliser over (rid, page, word): deterministic, and different
+// for every device, page and word position.
+inline uint64_t pattern_mix(uint64_t page_key, unsigned word_index)
+{
+    uint64_t z = page_key ^ uint64_t(word_index & 0x1FF);
+    z += 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+inline uint64_t page_key(uint16_t rid, uint64_t page_index) { return (uint64_t(rid) << 48) ^ (page_index << 9); }
+
+} // namespace
+
+uint64_t pxdev::pattern_word(uint16_t rid, uint64_t page_index, unsigned word_index)
+{
+    return pattern_mix(page_key(rid, page_index), word_index);
+}
+
+void pxdev::pattern_fill(uint16_t rid, uint64_t page_index, uint8_t* out, unsigned len)
+{
+    const uint64_t key = page_key(rid, page_index);
+    unsigned w = 0;
+    for (; 8 * w + 8 <= len; ++w) {
+        const uint64_t v = pattern_mix(key, w);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        std::memcpy(out + 8 * w, &v, 8); // the host's order is the pattern's
+#else
+        store_le(out + 8 * w, v, 8);
+#endif
+    }
+    if (const unsigned rest = len - 8 * w) store_le(out + 8 * w, pattern_mix(key, w), rest);
+}
+
+uint8_t pxdev::pattern_byte(uint16_t rid, uint64_t page_index, unsigned offset)
+{
+    return uint8_t(pattern_word(rid, page_index, offset / 8) >> (8 * (offset % 8)));
+}
+
+// ---------------------------------------------------------------------------
+// Run control
+
+void pxdev::start_workload(const sc_time& at)
+{
+    if (m_running) {
+        SC_REPORT_WARNING("prisim/pxdev", (std::string(name()) + ": START while the workload runs ignored").c_str());
+        return;
+    }
+    m_done = false;
+    m_error = false;
+    m_run_pages_done = 0;
+    m_page_written.assign(m_p.pages, false);
+    m_nbursts = (m_p.pages + m_p.prg_pages - 1) / m_p.prg_pages;
+    m_next_burst = 0;
+    m_bursts_finished = 0;
+    if (!m_ats_enable || !m_pri_enable) {
+        // Misprogrammed: visible as an error and counted failures, never a hang.
+        violation(std::string("workload started with ATS Enable = ") + (m_ats_enable ? "1" : "0") +
+                  " and PRI Enable = " + (m_pri_enable ? "1" : "0") + "; all " + std::to_string(m_nbursts) +
+                  " bursts (" + std::to_string(m_p.pages) + " pages) failed without a request");
+        m_c.bursts_failed += m_nbursts;
+        m_c.pages_failed += m_p.pages;
+        m_bursts_finished = m_nbursts;
+        m_error = true;
+        m_done = true;
+        m_done_ev.notify(SC_ZERO_TIME);
+        return;
+    }
+    if (m_pri_alloc == 0)
+        violation("workload started with Outstanding Page Request Allocation = 0: no page request can be sent");
+    else if (m_pri_alloc > m_p.pri_capacity)
+        violation("Outstanding Page Request Allocation " + std::to_string(m_pri_alloc) +
+                  " exceeds the Capacity " + std::to_string(m_p.pri_capacity) +
+                  "; the device limits itself to the Capacity");
+    if (m_nbursts == 0) {
+        m_done = true;
+        m_done_ev.notify(SC_ZERO_TIME);
+        return;
+    }
+    m_running = true;
+    m_run_start = at;
+    wake(at - sc_core::sc_time_stamp());
+}
+
+// Run stream `s` at m_now until it blocks, waits for a completion or its
+// next step is due later.
+void pxdev::stream_step(stream& s)
+{
+    for (;;) {
+        bool more = false;
+        switch (s.st) {
+        case step::idle: more = take_burst(s); break;
+        case step::translate: more = translate_pass(s); break;
+        case step::request: more = pri_request(s); break;
+        case step::write: more = write_pass(s); break;
+        case step::translated:
+        case step::write_translated:
+        case step::written:
+            on_completion(s);
+            more = true;
+            break;
+        case step::credit_wait:
+        case step::response_wait:
+            break;
+        }
+        if (!more || s.due > m_now) return;
+    }
+}
+
+bool pxdev::take_burst(stream& s)
+{
+    if (!m_running || m_next_burst >= m_nbursts) return false;
+    const uint64_t b = m_next_burst++;
+    const uint64_t first = b * m_p.prg_pages;
+    s.npages = unsigned(std::min<uint64_t>(m_p.prg_pages, m_p.pages - first));
+    for (unsigned i = 0; i < s.npages; ++i) {
+        s.pages[i] = page{};
+        s.pages[i].index = first + i;
+        s.pages[i].iova = m_p.iova_base + (first + i) * k_page;
+    }
+    s.cursor = 0;
+    s.rounds = 0;
+    s.st = step::translate;
+    s.due = m_now;
+    return true;
+}
+
+// Translation pass: every pending page is looked up, and asked for when not
+// cached. At the end the absent pages go through PRI, or the write pass
+// starts.
+bool pxdev::translate_pass(stream& s)
+{
+    while (s.cursor < s.npages) {
+        page& pg = s.pages[s.cursor];
+        if (pg.st != page_state::pending) {
+            ++s.cursor;
+            continue;
+        }
+        if (!pg.reask && atc_lookup(pg)) {
+            pg.st = page_state::resident;
+            ++s.cursor;
+            continue;
+        }
+        if (!issue_translation(s, pg, step::translated)) {
+            pg.st = page_state::failed;
+            ++s.cursor;
+            continue;
+        }
+        return false;
+    }
+    if (absent_pages(s)) {
+        if (!pri_usable() || s.rounds >= m_p.max_prg_attempts) {
+            fail_absent(s);
+            s.cursor = 0; // nothing pending is left: on to the write pass
+            return true;
+        }
+        s.retry = s.rounds > 0;
+        ++s.rounds;
+        s.st = step::request;
+        return true;
+    }
+    s.st = step::write;
+    s.cursor = 0;
+    s.again = false;
+    s.have_xlate = false;
+    return true;
+}
+
+// Write pass: every resident page is written with its translation, looked
+// up again (it may have been invalidated or evicted since); a page whose
+// translation is no longer present goes back to the translation pass.
+bool pxdev::write_pass(stream& s)
+{
+    while (s.cursor < s.npages) {
+        page& pg = s.pages[s.cursor];
+        if (pg.st != page_state::resident) {
+            ++s.cursor;
+            continue;
+        }
+        if (s.have_xlate) {
+            s.have_xlate = false;
+            issue_write(s, pg, s.xlate);
+            return false;
+        }
+        if (!pg.reask) {
+            if (const atc::entry* e = atc_lookup(pg)) {
+                issue_write(s, pg, *e);
+                return false;
+            }
+        }
+        if (!issue_translation(s, pg, step::write_translated)) {
+            pg.st = page_state::failed;
+            ++s.cursor;
+            continue;
+        }
+        return false;
+    }
+    if (s.again) {
+        s.st = step::translate;
+        s.cursor = 0;
+        return true;
+    }
+    finish_burst(s);
+    return true;
+}
+
+void pxdev::finish_burst(stream& s)
+{
+    uint64_t ok = 0, bad = 0;
+    for (unsigned i = 0; i < s.npages; ++i) {
+        const page& pg = s.pages[i];
+        if (pg.st == page_state::written) {
+            ++ok;
+            m_page_written[pg.index] = true;
+        } else {
+            ++bad;
+        }
+    }
+    if (bad == 0)
+        ++m_c.bursts_done;
+    else
+        ++m_c.bursts_failed;
+    m_c.pages_done += ok;
+    m_c.pages_failed += bad;
+    m_run_pages_done += uint32_t(ok);
+    if (bad) m_error = true;
+    s.st = step::idle;
+    s.due = m_now;
+    if (++m_bursts_finished == m_nbursts) {
+        // Visible to the others at the device's time, not before.
+        sync();
+        m_running = false;
+        m_done = true;
+        m_done_ev.notify(SC_ZERO_TIME);
+        return;
+    }
+    if (m_running && m_next_burst < m_nbursts && m_p.think_time > SC_ZERO_TIME) s.due = m_now + m_p.think_time;
+}
+
+// ---------------------------------------------------------------------------
+// Translation
+
+const atc::entry* pxdev::atc_lookup(page& pg)
+{
+    const bool pv = m_pasid_enable;
+    if (const atc::entry* e = m_atc.lookup(pv, pv ? (m_p.pasid & 0xFFFFF) : 0, pg.iova)) {
+        ++m_c.atc_hits;
+        return e;
+    }
+    ++m_c.atc_misses;
+    if (!pg.missed) {
+        pg.missed = true;
+        pg.miss_time = m_now;
+    }
+    return nullptr;
+}
+
+tlm::tlm_generic_payload& pxdev::new_tlp(tlp_buf& t, tlp_kind kind)
+{
+    tlm::tlm_generic_payload& gp = t.gp;
+    gp.set_address(0);
+    gp.set_byte_enable_ptr(nullptr);
+    gp.set_byte_enable_length(0);
+    gp.set_dmi_allowed(false);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    tlp_ext& e = t.ext;
+    e.kind = kind;
+    e.at = at_t::untranslated;
+    e.rid = m_p.rid;
+    e.dsv = false;
+    e.dseg = 0;
+    e.priv = e.exec = e.no_write = false;
+    e.status = cpl_status::sc;
+    e.from = origin::software;
+    e.itag = 0;
+    // pcie-pri.md §10: a PASID only when the PASID capability is enabled.
+    e.pv = m_pasid_enable && kind != tlp_kind::inval_completion;
+    e.pasid = e.pv ? (m_p.pasid & 0xFFFFF) : 0;
+    return gp;
+}
+
+// Posted: the link returns at once; the message leaves at the local time.
+void pxdev::send_message(tlp_kind kind, uint64_t payload, uint8_t itag)
+{
+    tlm::tlm_generic_payload& gp = new_tlp(*m_msg, kind);
+    m_msg->ext.itag = itag;
+    store_le64(m_msg->data.data(), payload);
+    gp.set_command(tlm::TLM_WRITE_COMMAND);
+    gp.set_data_ptr(m_msg->data.data());
+    gp.set_data_length(8);
+    gp.set_streaming_width(8);
+    sc_time delay = offset();
+    up->b_transport(gp, delay);
+    if (sc_core::sc_time_stamp() > m_now) m_now = sc_core::sc_time_stamp();
+}
+
+// An ATS Translation Request for the page (false: ATS is disabled, the page
+// fails). The stream goes on in `then` with the completion.
+bool pxdev::issue_translation(stream& s, page& pg, step then)
+{
+    if (!m_ats_enable) {
+        // ATS was disabled under the running workload: no translation.
+        ++m_c.ats_errors;
+        return false;
+    }
+    tlp_buf& t = *s.tlp;
+    tlm::tlm_generic_payload& gp = new_tlp(t, tlp_kind::ats_translation_req);
+    t.ext.at = at_t::translation_req;
+    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_address(pg.iova & ~(k_page - 1));
+    gp.set_data_ptr(t.data.data());
+    gp.set_data_length(8);
+    gp.set_streaming_width(8);
+    store_le64(t.data.data(), 0);
+    ++m_c.ats_requests;
+    pg.reask = false;
+    s.op = op_kind::translation;
+    s.op_pv = t.ext.pv;
+    s.op_pasid = t.ext.pasid;
+    s.op_iova = pg.iova;
+    s.op_stale = false;
+    s.st = then;
+    dispatch(s);
+    return true;
+}
+
+void pxdev::issue_write(stream& s, page& pg, const atc::entry& e)
+{
+    tlp_buf& t = *s.tlp;
+    pattern_fill(m_p.rid, pg.index, t.data.data(), m_p.bytes_per_page);
+    tlm::tlm_generic_payload& gp = new_tlp(t, tlp_kind::mem_write);
+    gp.set_command(tlm::TLM_WRITE_COMMAND);
+    gp.set_data_ptr(m_p.bytes_per_page ? t.data.data() : nullptr);
+    gp.set_data_length(m_p.bytes_per_page);
+    gp.set_streaming_width(m_p.bytes_per_page);
+    if (e.untranslated_only) {
+        gp.set_address(pg.iova); // U = 1: this range must use Untranslated requests
+        t.ext.at = at_t::untranslated;
+    } else {
+        gp.set_address(e.pa + (pg.iova - e.iova));
+        t.ext.at = at_t::translated;
+    }
+    ++m_c.dma_writes;
+    s.op = op_kind::write;
+    s.op_pv = e.pv;
+    s.op_pasid = e.pasid;
+    s.op_iova = pg.iova;
+    s.op_stale = false;
+    s.st = step::written;
+    dispatch(s);
+}
+
+// Send the stream's request. At quantum 0 the target waits inside
+// b_transport for the whole round trip: a pool thread carries the call and
+// the completion comes back through request_returned, while this process
+// goes on with the other streams. Otherwise the call returns with the
+// completion time annotated.
+void pxdev::dispatch(stream& s)
+{
+    s.back = false;
+    if (m_lt.quantum() == SC_ZERO_TIME) {
+        request_pool::get().submit(*up.operator->(), s.tlp->gp, offset(), *this, s.id);
+        return;
+    }
+    sc_time delay = offset();
+    up->b_transport(s.tlp->gp, delay);
+    take_completion(s);
+    after_request(s, delay);
+}
+
+void pxdev::take_completion(stream& s)
+{
+    const tlp_buf& t = *s.tlp;
+    s.back = true;
+    s.cpl_ok = t.gp.get_response_status() == tlm::TLM_OK_RESPONSE && t.ext.status == cpl_status::sc;
+    s.cpl = op_kind::translation == s.op ? load_le64(t.data.data()) : 0;
+}
+
+// From a pool thread, at the time the request returned.
+void pxdev::request_returned(unsigned tag, const sc_time& delay)
+{
+    stream& s = m_streams[tag];
+    take_completion(s);
+    s.due = sc_core::sc_time_stamp() + delay;
+    if (delay == SC_ZERO_TIME)
+        m_wake_ev.notify(); // this process goes on at once, as the caller itself would
+    else
+        wake(delay);
+}
+
+// A non-posted request returned with `delay`: its completion is back at
+// sc_time_stamp() + delay. If that is now (the target synchronised), take it
+// at once, after the messages that arrived while it was in flight;
+// otherwise the completion is a step at that time.
+void pxdev::after_request(stream& s, const sc_time& delay)
+{
+    const sc_time stamp = sc_core::sc_time_stamp();
+    if (m_now < stamp) m_now = stamp;
+    s.due = stamp + delay;
+    if (s.due > m_now) return;
+    s.due = m_now;
+    drain_inbox(m_now);
+    on_completion(s);
+}
+
+// Translation Completion: cache it (or not) and say what it means for the page.
+pxdev::xlate pxdev::take_translation(stream& s, page& pg, const atc::entry** out)
+{
+    s.op = op_kind::none;
+    if (!s.cpl_ok) {
+        ++m_c.ats_errors; // UR or CA (pcie-pri.md §7.2)
+        return xlate::error;
+    }
+    if (s.op_stale) {
+        // An Invalidate Request for this range arrived while the request
+        // was in flight: the answer may predate it. Ask again.
+        ++m_c.translations_discarded;
+        pg.reask = true;
+        return xlate::again;
+    }
+    const ats_cpl c = decode_ats_cpl(s.cpl);
+    if (!c.u && !c.w) {
+        // R = W = 0 is "not present", not an error (§7.2); a read-only
+        // translation is useless to a writer and handled the same way.
+        ++m_c.ats_not_present;
+        return xlate::not_present;
+    }
+    atc::entry e;
+    e.pv = s.op_pv;
+    e.pasid = s.op_pasid;
+    e.size = c.s ? napot_size(c.addr) : k_page;
+    e.iova = e.size ? (pg.iova & ~(e.size - 1)) : 0;
+    e.pa = e.size ? (c.addr & ~(e.size - 1)) : 0;
+    e.untranslated_only = c.u;
+    bool evicted = false;
+    *out = m_atc.insert(e, &evicted);
+    if (evicted) ++m_c.atc_evictions;
+    if (pg.faulted && !pg.sampled) {
+        pg.sampled = true;
+        m_fault_latency.add(uint64_t((m_now - pg.miss_time).value()));
+    }
+    return xlate::present;
+}
+
+// The completion of the request in flight, at m_now.
+void pxdev::on_completion(stream& s)
+{
+    page& pg = s.pages[s.cursor];
+    const atc::entry* e = nullptr;
+    switch (s.st) {
+    case step::translated:
+        switch (take_translation(s, pg, &e)) {
+        case xlate::present: pg.st = page_state::resident; break;
+        case xlate::not_present: pg.st = page_state::absent; break;
+        case xlate::error: pg.st = page_state::failed; break;
+        case xlate::again: break; // the same page, asked again
+        }
+        if (!pg.reask) ++s.cursor;
+        s.st = step::translate;
+        break;
+    case step::write_translated:
+        switch (take_translation(s, pg, &e)) {
+        case xlate::present:
+            s.xlate = *e; // the ATC may change before the write leaves
+            s.have_xlate = true;
+            break;
+        case xlate::not_present:
+            pg.st = page_state::pending;
+            s.again = true;
+            ++s.cursor;
+            break;
+        case xlate::error:
+            pg.st = page_state::failed;
+            ++s.cursor;
+            break;
+        case xlate::again: break;
+        }
+        s.st = step::write;
+        break;
+    case step::written:
+        s.op = op_kind::none;
+        if (s.cpl_ok) {
+            pg.st = page_state::written;
+        } else {
+            ++m_c.dma_errors;
+            pg.st = page_state::failed;
+        }
+        ++s.cursor;
+        s.st = step::write;
+        inval_progress(); // an invalidation may have waited for this write
+        break;
+    default:
+        break;
+    }
+}
+
+} // namespace prisim::device

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "platform/sw_stats.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+
+namespace prisim::platform {
+
+namespace {
+constexpr size_t min_stride = 64;
+}
+
+sw_stat_registry::id_type sw_stat_registry::intern(std::string_view name)
+{
+    auto it = m_ids.find(name);
+    if (it != m_ids.end()) return it->second;
+
+    const auto id = static_cast<id_type>(m_names.size());
+    m_names.emplace_back(name);
+    m_ids.emplace(m_names.back(), id);
+    m_global.emplace_back();
+    if (m_names.size() > m_stride) {
+        // Re-lay the per-device counters out with room for more ids.
+        size_t stride = std::max(min_stride, m_stride * 2);
+        std::vector<cell> dev(m_slot_rid.size() * stride);
+        for (size_t s = 0; s < m_slot_rid.size(); ++s)
+            std::copy_n(m_dev.begin() + static_cast<std::ptrdiff_t>(s * m_stride), m_stride,
+                        dev.begin() + static_cast<std::ptrdiff_t>(s * stride));
+        m_dev = std::move(dev);
+        m_stride = stride;
+    }
+    return id;
+}
+
+size_t sw_stat_registry::add_slot(uint16_t rid)
+{
+    if (rid >= m_slot_of_rid.size()) m_slot_of_rid.resize(size_t(rid) + 1, 0);
+    const size_t slot = m_slot_rid.size();
+    m_slot_rid.push_back(rid);
+    m_slot_of_rid[rid] = static_cast<uint32_t>(slot + 1);
+    m_dev.resize(m_slot_rid.size() * m_stride);
+    return slot;
+}
+
+uint64_t sw_stat_registry::value(std::string_view name) const
+{
+    auto it = m_ids.find(name);
+    return it == m_ids.end() ? 0 : m_global[it->second].value;
+}
+
+const sw_stat_registry::cell* sw_stat_registry::find_dev(uint16_t rid, std::string_view name) const
+{
+    if (rid >= m_slot_of_rid.size() || !m_slot_of_rid[rid]) return nullptr;
+    auto it = m_ids.find(name);
+    if (it == m_ids.end()) return nullptr;
+    return &m_dev[(m_slot_of_rid[rid] - 1) * m_stride + it->second];
+}
+
+uint64_t sw_stat_registry::dev_value(uint16_t rid, std::string_view name) const
+{
+    const cell* c = find_dev(rid, name);
+    return c ? c->value : 0;
+}
+
+void sw_stat_registry::report(stat_sink& sink) const
+{
+    // m_ids is ordered by name, so both loops emit in name order.
+    for (const auto& [name, id] : m_ids)
+        if (m_global[id].touched) sink.counter("sw." + name, m_global[id].value);
+
+    std::vector<size_t> slots(m_slot_rid.size());
+    std::iota(slots.begin(), slots.end(), size_t(0));
+    std::sort(slots.begin(), slots.end(),
+              [this](size_t a, size_t b) { return m_slot_rid[a] < m_slot_rid[b]; });
+    char prefix[24];
+    for (size_t s : slots) {
+        std::snprintf(prefix, sizeof prefix, "sw.dev.%04x.", unsigned(m_slot_rid[s]));
+        for (const auto& [name, id] : m_ids) {
+            const cell& c = m_dev[s * m_stride + id];
+            if (c.touched) sink.counter(prefix + name, c.value);
+        }
+    }
+}
+
+} // namespace prisim::platform
