@@ -88,6 +88,7 @@ riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
     mmio.register_b_transport(this, &riscv_iommu::mmio_b_transport);
     mmio.register_transport_dbg(this, &riscv_iommu::mmio_transport_dbg);
     pcie_up.register_b_transport(this, &riscv_iommu::pcie_b_transport);
+    mem.register_invalidate_direct_mem_ptr(this, &riscv_iommu::invalidate_dmi);
 
     m_pq = std::make_unique<pq_engine>("pq_writer", static_cast<pq_engine_client&>(*this),
                                        m_p.clk_period, m_p.stop_marker_needs_pasid);
@@ -516,12 +517,32 @@ tlm::tlm_generic_payload& riscv_iommu::mem_payload(tlm::tlm_command cmd, uint64_
 bool riscv_iommu::mem_access(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, unsigned len,
                              sc_core::sc_time& t)
 {
+    if (cmd == tlm::TLM_READ_COMMAND && m_dmi_valid && addr >= m_dmi.get_start_address() &&
+        len && addr + len - 1 <= m_dmi.get_end_address()) {
+        std::memcpy(data, m_dmi.get_dmi_ptr() + (addr - m_dmi.get_start_address()), len);
+        account(t, m_p.mem_latency + m_dmi.get_read_latency());
+        return true;
+    }
     tlm::tlm_generic_payload& gp = mem_payload(cmd, addr, data, len);
     t += m_p.mem_latency;
     mem->b_transport(gp, t);
     const bool ok = gp.is_response_ok();
+    if (ok && !m_dmi_asked && gp.is_dmi_allowed()) {
+        m_dmi_asked = true;
+        tlm::tlm_generic_payload& q = mem_payload(tlm::TLM_READ_COMMAND, addr, data, len);
+        m_dmi.init();
+        m_dmi_valid = mem->get_direct_mem_ptr(q, m_dmi) && m_dmi.is_read_allowed();
+    }
     account(t, sc_core::SC_ZERO_TIME);
     return ok;
+}
+
+void riscv_iommu::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end)
+{
+    if (m_dmi_valid && start <= m_dmi.get_end_address() && end >= m_dmi.get_start_address()) {
+        m_dmi_valid = false;
+        m_dmi_asked = false;
+    }
 }
 
 void riscv_iommu::account(sc_core::sc_time& t, const sc_core::sc_time& d)

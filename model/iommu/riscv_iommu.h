@@ -338,6 +338,11 @@ private:
     // the IOMMU's own memory accesses: one reusable payload (accesses never
     // nest: a posted write uses its own)
     tlm::tlm_generic_payload m_mem_gp, m_post_gp;
+    // Direct read access to memory (TLM DMI), when the memory grants it:
+    // table walks and command fetches read it without a transport.
+    tlm::tlm_dmi m_dmi;
+    bool m_dmi_valid = false, m_dmi_asked = false;
+    void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
     bool m_in_target = false; // serving an inbound b_transport: never wait
     uint64_t m_access_ps = 0; // time of the register access being served
     void account(sc_core::sc_time& t, const sc_core::sc_time& d);

@@ -10,6 +10,20 @@ bus::bus(sc_core::sc_module_name name) : sc_module(name), tsock("tsock"), isock(
 {
     tsock.register_b_transport(this, &bus::b_transport);
     tsock.register_transport_dbg(this, &bus::transport_dbg);
+    tsock.register_get_direct_mem_ptr(this, &bus::get_direct_mem_ptr);
+}
+
+bool bus::get_direct_mem_ptr(int, tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi)
+{
+    const window* w = decode(gp.get_address());
+    if (!w || w->rebase) return false;
+    if (!isock[w->port]->get_direct_mem_ptr(gp, dmi)) return false;
+    // Clip to the window.
+    if (dmi.get_start_address() < w->base) dmi.set_start_address(w->base);
+    if (dmi.get_end_address() > w->base + w->size - 1) dmi.set_end_address(w->base + w->size - 1);
+    dmi.set_read_latency(dmi.get_read_latency() + w->latency);
+    dmi.set_write_latency(dmi.get_write_latency() + w->latency);
+    return true;
 }
 
 void bus::map(uint64_t base, uint64_t size, unsigned port, sc_core::sc_time latency, bool rebase,

@@ -44,6 +44,9 @@ private:
     const window* decode(uint64_t addr) const;
     void b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     unsigned transport_dbg(int id, tlm::tlm_generic_payload& gp);
+    // DMI is passed through for un-rebased windows (DRAM), with the window's
+    // latency as the access latency.
+    bool get_direct_mem_ptr(int id, tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi);
 
     std::vector<window> m_windows;
     uint64_t m_unmapped = 0;

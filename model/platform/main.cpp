@@ -159,6 +159,7 @@ int sc_main(int argc, char* argv[])
         host["faults_per_wall_second"] = wall > 0 ? double(faults) / wall : 0.0;
         host["sim_to_wall_ratio"] = wall > 0 ? double(out.end_ps) * 1e-12 / wall : 0.0;
         host["rtl_cycles"] = m.iommu().rtl_cycles();
+        host["rtl_activations"] = m.iommu().rtl_activations();
         host["rtl_host_seconds"] = m.iommu().rtl_host_seconds();
         host["rtl_host_us_per_fault"] = faults ? m.iommu().rtl_host_seconds() * 1e6 / double(faults) : 0.0;
         host["rtl_share_of_wall"] = wall > 0 ? m.iommu().rtl_host_seconds() / wall : 0.0;

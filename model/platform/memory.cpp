@@ -114,11 +114,12 @@ void dram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&)
 bool dram::get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi)
 {
     if (!contains(gp.get_address())) return false;
-    m_all_dirty = true; // writes through the pointer are not seen here
+    // Read access only: writes keep going through b_transport, which tracks
+    // the pages that may hold data (an allocation clears only those).
     dmi.set_dmi_ptr(m_mem);
     dmi.set_start_address(m_base);
     dmi.set_end_address(m_base + m_size - 1);
-    dmi.allow_read_write();
+    dmi.allow_read();
     return true;
 }
 

@@ -58,7 +58,7 @@ private:
     uint64_t m_cleared = 0;
     // One bit per 4 KiB page: may hold non-zero bytes.
     std::vector<uint64_t> m_dirty;
-    bool m_all_dirty = false; // a DMI pointer was handed out
+    bool m_all_dirty = false; // reserved: a writable DMI pointer would set it
     void mark_dirty(uint64_t off, uint64_t len);
     bool dirty(uint64_t page) const { return m_all_dirty || (m_dirty[page >> 6] >> (page & 63)) & 1; }
 };
