@@ -42,9 +42,18 @@ uint64_t dram::alloc(uint64_t size, uint64_t align)
         uint64_t off = it->first, len = it->second;
         uint64_t start = ((m_base + off + align - 1) & ~(align - 1)) - m_base;
         if (start < off || start - off + size > len) continue;
-        m_free.erase(it);
-        if (start > off) m_free[off] = start - off;
-        if (start + size < off + len) m_free[start + size] = off + len - (start + size);
+        // Reuse the free block's node for what remains of it: no allocation
+        // in the common case (the block is cut from its start).
+        auto node = m_free.extract(it);
+        if (start > off) {
+            node.mapped() = start - off;
+            m_free.insert(std::move(node));
+            if (start + size < off + len) m_free[start + size] = off + len - (start + size);
+        } else if (start + size < off + len) {
+            node.key() = start + size;
+            node.mapped() = off + len - (start + size);
+            m_free.insert(std::move(node));
+        }
         // Clear only what may hold old data; the rest was never written.
         for (uint64_t o = start; o < start + size;) {
             const uint64_t page = o >> 12;
