@@ -40,13 +40,11 @@
 // only when nothing is due within the quantum, to block, or before it
 // reports the workload done. A TLP goes up with the local offset as its
 // b_transport delay; a non-posted request is in flight from the step that
-// issues it to the step, at the time the target returned, that takes its
+// sends it to the step, at the time the target returned, that takes its
 // completion. Downstream messages (PRG Response, Invalidate Request) are
 // copied into a time-ordered inbox when the link hands them over and acted
-// on at their arrival time. At quantum 0 the link and the host wait inside
-// b_transport, so a request holds the thread for its round trip: the device
-// then has one non-posted request in flight at a time, and steps of other
-// streams that fall due meanwhile run when it returns.
+// on at their arrival time. Targets never wait in b_transport, so requests
+// of several streams are in flight together at any quantum.
 //
 // What it does not:
 //   - Stop Markers (the workload never gives up a PASID), Execute/Privileged
@@ -75,7 +73,6 @@
 #include "common/stats.h"
 #include "device/atc.h"
 #include "device/prg_table.h"
-#include "device/request_pool.h"
 #include "pcie/tlp.h"
 
 namespace prisim::device {
@@ -103,7 +100,7 @@ struct device_params {
     sc_core::sc_time quantum = sc_core::SC_ZERO_TIME; // temporal decoupling; 0 = fully synchronised
 };
 
-class pxdev : public sc_core::sc_module, private request_pool::client {
+class pxdev : public sc_core::sc_module {
 public:
     tlm_utils::simple_initiator_socket<pxdev> up;  // TLPs to the link
     tlm_utils::simple_target_socket<pxdev> down;   // messages from the link
@@ -249,10 +246,9 @@ private:
 
     enum class xlate { present, not_present, error, again };
     const atc::entry* atc_lookup(page& pg);
-    bool issue_translation(stream& s, page& pg, step then);
-    void issue_write(stream& s, page& pg, const atc::entry& e);
+    bool send_translation_request(stream& s, page& pg, step then);
+    void send_write(stream& s, page& pg, const atc::entry& e);
     void dispatch(stream& s);
-    void request_returned(unsigned tag, const sc_core::sc_time& delay) override;
     void take_completion(stream& s);
     void after_request(stream& s, const sc_core::sc_time& delay);
     void on_completion(stream& s);

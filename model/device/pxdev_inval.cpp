@@ -3,13 +3,20 @@
 // pxdev: ATS invalidation (pcie-pri.md §7.3, DESIGN §7 item 5).
 //
 // Invalidate Requests are worked on in arrival order. Starting one removes
-// the ATC entries of its range and marks the Translation Requests in flight
+// the ATC entries of its range, drops a translation a stream holds for a
+// write it has not sent yet, and marks the Translation Requests in flight
 // for the range: their completions may predate the invalidation and are
 // discarded. Its completion is sent once no write that may use a removed
-// translation is in flight. A request is in flight from the step that issued
-// it to the step that takes its completion; at quantum 0 the thread is
-// inside b_transport for that whole time, so a request that arrives then is
-// only seen when the completion is back (and before it is taken).
+// translation is in flight.
+//
+// "In flight" is in the device's local time: from the step that sent the
+// request to the step that takes its completion, at the time the target
+// returned. Meanwhile a pool thread carries the call (quantum 0), or the call
+// has returned with the completion time annotated (a quantum); if a target
+// synchronises inside the call, the messages that arrived meanwhile are
+// taken before the completion. Messages go before steps at equal times. So
+// no translation is used after the Invalidate Completion that removed it
+// (DESIGN §7 item 5).
 #include "device/pxdev.h"
 
 namespace prisim::device {
@@ -59,7 +66,7 @@ void pxdev::inval_progress()
                 if (s.have_xlate && hit(s.xlate.pv, s.xlate.pasid, s.pages[s.cursor].iova)) s.have_xlate = false;
             }
         }
-        // Writes already issued with a removed translation complete first.
+        // Writes already sent with a removed translation complete first.
         for (const stream& s : m_streams)
             if (s.op == op_kind::write && hit(s.op_pv, s.op_pasid, s.op_iova)) return;
         send_message(tlp_kind::inval_completion, inval_cpl_payload(1u << r.itag, 1), r.itag); // CC = 1

@@ -10,7 +10,7 @@
 //           Translation Request taken in `write_translated`; a write whose
 //           completion is taken in `written`) -> idle after the think time.
 //
-// A step that issues a non-posted request ends there; the completion is a
+// A step that sends a non-posted request ends there; the completion is a
 // step of its own at the time the target returned (at once when the target
 // synchronised), so that an Invalidate Request that arrived meanwhile is
 // seen while the request is in flight. DESIGN §3 steps 1, 4, 11.
@@ -180,7 +180,7 @@ bool pxdev::translate_pass(stream& s)
             ++s.cursor;
             continue;
         }
-        if (!issue_translation(s, pg, step::translated)) {
+        if (!send_translation_request(s, pg, step::translated)) {
             pg.st = page_state::failed;
             ++s.cursor;
             continue;
@@ -218,16 +218,16 @@ bool pxdev::write_pass(stream& s)
         }
         if (s.have_xlate) {
             s.have_xlate = false;
-            issue_write(s, pg, s.xlate);
+            send_write(s, pg, s.xlate);
             return false;
         }
         if (!pg.reask) {
             if (const atc::entry* e = atc_lookup(pg)) {
-                issue_write(s, pg, *e);
+                send_write(s, pg, *e);
                 return false;
             }
         }
-        if (!issue_translation(s, pg, step::write_translated)) {
+        if (!send_translation_request(s, pg, step::write_translated)) {
             pg.st = page_state::failed;
             ++s.cursor;
             continue;
@@ -335,7 +335,7 @@ void pxdev::send_message(tlp_kind kind, uint64_t payload, uint8_t itag)
 
 // An ATS Translation Request for the page (false: ATS is disabled, the page
 // fails). The stream goes on in `then` with the completion.
-bool pxdev::issue_translation(stream& s, page& pg, step then)
+bool pxdev::send_translation_request(stream& s, page& pg, step then)
 {
     if (!m_ats_enable) {
         // ATS was disabled under the running workload: no translation.
@@ -363,7 +363,7 @@ bool pxdev::issue_translation(stream& s, page& pg, step then)
     return true;
 }
 
-void pxdev::issue_write(stream& s, page& pg, const atc::entry& e)
+void pxdev::send_write(stream& s, page& pg, const atc::entry& e)
 {
     tlp_buf& t = *s.tlp;
     pattern_fill(m_p.rid, pg.index, t.data.data(), m_p.bytes_per_page);
@@ -389,18 +389,13 @@ void pxdev::issue_write(stream& s, page& pg, const atc::entry& e)
     dispatch(s);
 }
 
-// Send the stream's request. At quantum 0 the target waits inside
-// b_transport for the whole round trip: a pool thread carries the call and
-// the completion comes back through request_returned, while this process
-// goes on with the other streams. Otherwise the call returns with the
-// completion time annotated.
+// Send the stream's request. Targets only annotate (common/local_time.h):
+// the call returns at once with the completion time annotated, and the
+// completion is a step of this stream at that time, so requests of several
+// streams are in flight together, as in hardware, at any quantum.
 void pxdev::dispatch(stream& s)
 {
     s.back = false;
-    if (m_lt.quantum() == SC_ZERO_TIME) {
-        request_pool::get().submit(*up.operator->(), s.tlp->gp, offset(), *this, s.id);
-        return;
-    }
     sc_time delay = offset();
     up->b_transport(s.tlp->gp, delay);
     take_completion(s);
@@ -413,18 +408,6 @@ void pxdev::take_completion(stream& s)
     s.back = true;
     s.cpl_ok = t.gp.get_response_status() == tlm::TLM_OK_RESPONSE && t.ext.status == cpl_status::sc;
     s.cpl = op_kind::translation == s.op ? load_le64(t.data.data()) : 0;
-}
-
-// From a pool thread, at the time the request returned.
-void pxdev::request_returned(unsigned tag, const sc_time& delay)
-{
-    stream& s = m_streams[tag];
-    take_completion(s);
-    s.due = sc_core::sc_time_stamp() + delay;
-    if (delay == SC_ZERO_TIME)
-        m_wake_ev.notify(); // this process goes on at once, as the caller itself would
-    else
-        wake(delay);
 }
 
 // A non-posted request returned with `delay`: its completion is back at
