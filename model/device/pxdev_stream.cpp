@@ -38,16 +38,28 @@ namespace {
 
 // splitmix64 finaliser over (rid, page, word): deterministic, and different
 // for every device, page and word position.
-inline uint64_t pattern_mix(uint64_t page_key, unsigned word_index)
+// splitmix64's finaliser: a bijection that spreads every input bit.
+inline uint64_t mix64(uint64_t z)
 {
-    uint64_t z = page_key ^ uint64_t(word_index & 0x1FF);
-    z += 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
 }
 
-inline uint64_t page_key(uint16_t rid, uint64_t page_index) { return (uint64_t(rid) << 48) ^ (page_index << 9); }
+// One full mix per page; each word then adds its own odd multiple and takes
+// one multiply-xorshift round (bijective in the word index, so the words of
+// a page all differ).
+inline uint64_t pattern_mix(uint64_t page_hash, unsigned word_index)
+{
+    uint64_t z = page_hash + (uint64_t(word_index) + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 32)) * 0xD6E8FEB86659FD93ull;
+    return z ^ (z >> 32);
+}
+
+inline uint64_t page_key(uint16_t rid, uint64_t page_index)
+{
+    return mix64((uint64_t(rid) << 48) ^ page_index);
+}
 
 } // namespace
 
