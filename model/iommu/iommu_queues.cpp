@@ -7,6 +7,7 @@
 
 #include "common/endian.h"
 #include "common/local_time.h"
+#include "common/payload.h"
 
 #include <string>
 
@@ -156,15 +157,7 @@ void riscv_iommu::out_mm::free(tlm::tlm_generic_payload* gp)
 void riscv_iommu::send_down(const out_msg& m, const sc_core::sc_time& at)
 {
     out_txn* t = m_out_mm.alloc();
-    t->set_command(tlm::TLM_WRITE_COMMAND);
-    t->set_address(0);
-    t->set_data_ptr(t->data);
-    t->set_data_length(8);
-    t->set_streaming_width(8);
-    t->set_byte_enable_ptr(nullptr);
-    t->set_byte_enable_length(0);
-    t->set_dmi_allowed(false);
-    t->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    prepare_payload(*t, tlm::TLM_WRITE_COMMAND, 0, t->data, 8);
     pcie::store_le64(t->data, m.payload);
     t->ext = pcie::tlp_ext{};
     t->ext.kind = m.kind;

@@ -6,6 +6,7 @@
 
 #include "common/endian.h"
 #include "common/local_time.h"
+#include "common/payload.h"
 
 #include <cstdio>
 #include <cstring>
@@ -498,17 +499,7 @@ void riscv_iommu::pcie_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
 tlm::tlm_generic_payload& riscv_iommu::mem_payload(tlm::tlm_command cmd, uint64_t addr,
                                                    unsigned char* data, unsigned len)
 {
-    tlm::tlm_generic_payload& gp = m_mem_gp;
-    gp.set_command(cmd);
-    gp.set_address(addr);
-    gp.set_data_ptr(data);
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_byte_enable_ptr(nullptr);
-    gp.set_byte_enable_length(0);
-    gp.set_dmi_allowed(false);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    return gp;
+    return prepare_payload(m_mem_gp, cmd, addr, data, len);
 }
 
 // One access of the IOMMU's own through `mem`: mem_latency plus what the
@@ -567,16 +558,9 @@ bool riscv_iommu::mem_write(uint64_t addr, const void* data, unsigned len, sc_co
 
 bool riscv_iommu::post_write(uint64_t addr, const void* data, unsigned len, const sc_core::sc_time& t)
 {
-    tlm::tlm_generic_payload& gp = m_post_gp;
-    gp.set_command(tlm::TLM_WRITE_COMMAND);
-    gp.set_address(addr);
-    gp.set_data_ptr(static_cast<unsigned char*>(const_cast<void*>(data)));
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_byte_enable_ptr(nullptr);
-    gp.set_byte_enable_length(0);
-    gp.set_dmi_allowed(false);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    // The target only reads the buffer of a write command.
+    tlm::tlm_generic_payload& gp = prepare_payload(
+        m_post_gp, tlm::TLM_WRITE_COMMAND, addr, static_cast<unsigned char*>(const_cast<void*>(data)), len);
     sc_core::sc_time d = t + m_p.mem_latency;
     mem->b_transport(gp, d);
     return gp.is_response_ok();

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/endian.h"
+#include "common/payload.h"
 #include "platform/memory.h"
 #include "platform/params.h"
 
@@ -472,17 +473,8 @@ bool sw_runtime::mmio_access(tlm::tlm_command cmd, uint64_t addr, unsigned size,
     // A load must see what other processes did up to the CPU's own time: it
     // synchronises first. A store carries its time to the target instead.
     if (cmd == tlm::TLM_READ_COMMAND) lt.sync_to_observe();
-    tlm::tlm_generic_payload& gp = m_mmio_gp;
+    tlm::tlm_generic_payload& gp = prisim::prepare_payload(m_mmio_gp, cmd, addr, buf, size);
     sc_time delay = lt.offset();
-    gp.set_command(cmd);
-    gp.set_address(addr);
-    gp.set_data_ptr(buf);
-    gp.set_data_length(size);
-    gp.set_streaming_width(size);
-    gp.set_byte_enable_ptr(nullptr);
-    gp.set_byte_enable_length(0);
-    gp.set_dmi_allowed(false);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     mmio->b_transport(gp, delay);
     const tlm::tlm_response_status st = gp.get_response_status();
     if (delay > lt.offset()) m_cpu_busy += delay - lt.offset();
