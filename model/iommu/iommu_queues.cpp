@@ -424,11 +424,21 @@ void riscv_iommu::cq_thread()
 {
     sc_core::sc_time t = sc_core::SC_ZERO_TIME;
     for (;;) {
-        if (!(m_cqcsr & CQCSR_CQEN) || (m_cqcsr & CQCSR_ERRORS) || m_cqh == m_cqt) {
-            m_cq_busy_until = sc_core::sc_time_stamp() + t;
-            sc_core::wait(m_cq_ev);
+        // Doorbells up to the engine's local time.
+        const uint64_t local = (sc_core::sc_time_stamp() + t).value();
+        while (!m_cqt_writes.empty() && m_cqt_writes.front().first <= local) {
+            m_cqt_hw = m_cqt_writes.front().second;
+            m_cqt_writes.pop_front();
+        }
+        if (!(m_cqcsr & CQCSR_CQEN) || (m_cqcsr & CQCSR_ERRORS) || m_cqh == m_cqt_hw) {
             const sc_core::sc_time now = sc_core::sc_time_stamp();
-            t = m_cq_busy_until > now ? m_cq_busy_until - now : sc_core::SC_ZERO_TIME;
+            m_cq_busy_until = now + t;
+            if (!m_cqt_writes.empty())
+                sc_core::wait(sc_core::sc_time::from_value(m_cqt_writes.front().first) - now, m_cq_ev);
+            else
+                sc_core::wait(m_cq_ev);
+            const sc_core::sc_time later = sc_core::sc_time_stamp();
+            t = m_cq_busy_until > later ? m_cq_busy_until - later : sc_core::SC_ZERO_TIME;
             continue;
         }
         m_cq_active = true;

@@ -251,8 +251,11 @@ void riscv_iommu::reg64_write(uint32_t off, uint64_t v, sc_core::sc_time& t)
         return;
     case REG_CQB:
         // §6.1: after a base write, bits 31:LOG2SZ of the software-owned index read 0.
-        if (write_queue_base("cqb", m_cqb, v, cqcsr_value() & (XQCSR_ON | XQCSR_BUSY), 32))
+        if (write_queue_base("cqb", m_cqb, v, cqcsr_value() & (XQCSR_ON | XQCSR_BUSY), 32)) {
             m_cqt &= static_cast<uint32_t>(qmask(m_cqb));
+            m_cqt_writes.clear();
+            m_cqt_hw = m_cqt;
+        }
         return;
     case REG_FQB:
         if (write_queue_base("fqb", m_fqb, v, fqcsr_value() & (XQCSR_ON | XQCSR_BUSY), 32))
@@ -283,6 +286,8 @@ void riscv_iommu::reg32_write(uint32_t off, uint32_t v, sc_core::sc_time& t)
     switch (off) {
     case REG_CQT:
         m_cqt = v & static_cast<uint32_t>(qmask(m_cqb));
+        m_cqt_writes.insert_ordered({(sc_core::sc_time_stamp() + t).value(), m_cqt},
+                                    [](const auto& a, const auto& b) { return a.first < b.first; });
         m_cq_ev.notify(t);
         return;
     case REG_FQH:

@@ -273,6 +273,10 @@ private:
     uint64_t m_ddtp = 0;
     uint64_t m_cqb = 0, m_fqb = 0, m_pqb = 0;
     uint32_t m_cqh = 0, m_cqt = 0, m_fqh = 0, m_fqt = 0, m_pqh = 0;
+    // cqt as the command engine has seen it: a doorbell written at a local
+    // time ahead of the engine's takes effect at that time.
+    uint32_t m_cqt_hw = 0;
+    prisim::ring<std::pair<uint64_t, uint32_t>> m_cqt_writes; // (time ps, cqt), by time
     uint32_t m_cqcsr = 0, m_fqcsr = 0; // RW and RW1C bits; on/busy are derived
     uint32_t m_ipsr = 0;
     uint64_t m_icvec = 0;
