@@ -187,17 +187,19 @@ def bench_scenario(prisim, name, label, args, runs, raw_ns):
     }
 
 
-def bench_rss(prisim):
+def bench_rss(prisim, pages=0):
+    """Peak RSS against device.count; pages = 0: idle devices (no workload)."""
     points = []
+    what = "idle devices" if pages == 0 else f"devices with {pages} fault(s) each"
     for k in IDLE_DEVICE_COUNTS:
-        args = [SCEN_IDLE, "--set", f"device.count={k}", "--set", "device.pages=1"]
-        _, rss = run_prisim(prisim, args, f"RSS with {k} idle devices", rss=True)
+        args = [SCEN_IDLE, "--set", f"device.count={k}", "--set", f"device.pages={pages}"]
+        _, rss = run_prisim(prisim, args, f"RSS with {k} {what}", rss=True)
         points.append({"devices": k, "max_rss_kib": rss})
-        log(f"RSS: {k} idle devices: {rss} KiB")
+        log(f"RSS: {k} {what}: {rss} KiB")
     slope, intercept = lsq([p["devices"] for p in points], [p["max_rss_kib"] for p in points])
     return sig(slope, 4), {
         "scenario": os.path.relpath(SCEN_IDLE, ROOT),
-        "args": ["--set", "device.count=K", "--set", "device.pages=1"],
+        "args": ["--set", "device.count=K", "--set", f"device.pages={pages}"],
         "points": points,
         "intercept_kib": sig(intercept, 4),
     }
@@ -228,7 +230,8 @@ def bench_wall(build, args):
     doc["allocations_per_fault_steady_state"] = sig(
         (big["allocations_in_run"] - default["allocations_in_run"]) /
         (big["faults"] - default["faults"]), 4)
-    doc["rss_kib_per_idle_device"], doc["rss_idle_devices"] = bench_rss(prisim)
+    doc["rss_kib_per_idle_device"], doc["rss_idle_devices"] = bench_rss(prisim, 0)
+    doc["rss_kib_per_device_one_fault"], doc["rss_devices_one_fault"] = bench_rss(prisim, 1)
     return doc
 
 

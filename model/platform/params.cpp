@@ -75,7 +75,7 @@ params::params()
     add({"device.pri_capacity", t::u64, "64", 1, 65535, {}, "requests", "Outstanding Page Request Capacity of each device", "ESTIMATE"});
     add({"device.atc_entries", t::u64, "32", 1, 65536, {}, "entries", "address translation cache size", "ESTIMATE"});
     add({"device.streams", t::u64, "4", 1, 512, {}, "", "DMA streams per device (faults in flight)", ""});
-    add({"device.pages", t::u64, "256", 1, 1 << 24, {}, "pages", "4 KiB pages each device's workload writes, once each", ""});
+    add({"device.pages", t::u64, "256", 0, 1 << 24, {}, "pages", "4 KiB pages each device's workload writes, once each (0: the device stays idle)", ""});
     add({"device.prg_pages", t::u64, "2", 1, 512, {}, "pages", "pages per burst, i.e. page requests per Page Request Group", ""});
     add({"device.bytes_per_page", t::u64, "256", 1, 4096, {}, "bytes", "pattern bytes written at the start of each page", ""});
     add({"device.think_ns", t::u64, "50", 0, 1e9, {}, "ns", "per-stream gap between bursts", ""});
