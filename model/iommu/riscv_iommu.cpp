@@ -566,7 +566,7 @@ bool riscv_iommu::post_write(uint64_t addr, const void* data, unsigned len, cons
     // The target only reads the buffer of a write command.
     tlm::tlm_generic_payload& gp = prepare_payload(
         m_post_gp, tlm::TLM_WRITE_COMMAND, addr, static_cast<unsigned char*>(const_cast<void*>(data)), len);
-    sc_core::sc_time d = t + m_p.mem_latency;
+    sc_core::sc_time d = t + m_p.msi_latency;
     mem->b_transport(gp, d);
     return gp.is_response_ok();
 }

@@ -67,6 +67,7 @@ namespace prisim::iommu {
 struct iommu_params {
     sc_core::sc_time clk_period{1, sc_core::SC_NS};   // IOMMU clock (RTL and cycle-counted latencies)
     sc_core::sc_time mem_latency{80, sc_core::SC_NS}; // each memory access the IOMMU makes
+    sc_core::sc_time msi_latency{80, sc_core::SC_NS}; // MSI write to the interrupt controller
     unsigned iotlb_entries = 64;                       // fully associative, LRU
     unsigned iotlb_hit_cycles = 3;
     unsigned ddtc_entries = 8;
@@ -147,7 +148,8 @@ private:
                     sc_core::sc_time& t);
     bool mem_read(uint64_t addr, void* data, unsigned len, sc_core::sc_time& t);
     bool mem_write(uint64_t addr, const void* data, unsigned len, sc_core::sc_time& t);
-    // A posted write (MSI): leaves at `t`, never waits; false on an error response.
+    // A posted write (MSI): leaves at `t`, arrives msi_latency later, never
+    // waits; false on an error response.
     bool post_write(uint64_t addr, const void* data, unsigned len, const sc_core::sc_time& t);
     void wait_cycles(unsigned n, sc_core::sc_time& t);
     tlm::tlm_generic_payload& mem_payload(tlm::tlm_command cmd, uint64_t addr, unsigned char* data,

@@ -32,6 +32,7 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
     iommu::iommu_params ip;
     ip.clk_period = sc_time(1e6 / double(p.u64("iommu.clk_mhz")), sc_core::SC_PS);
     ip.mem_latency = ns(p.u64("iommu.mem_latency_ns"));
+    ip.msi_latency = ns(p.u64("iommu.msi_latency_ns"));
     ip.iotlb_entries = unsigned(p.u64("iommu.iotlb_entries"));
     ip.iotlb_hit_cycles = unsigned(p.u64("iommu.iotlb_hit_cycles"));
     ip.ddtc_entries = unsigned(p.u64("iommu.ddtc_entries"));

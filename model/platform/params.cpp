@@ -61,7 +61,9 @@ params::params()
     add({"platform.mmio_latency_ns", t::u64, "50", 0, 1e6, {}, "ns", "CPU access to an on-chip register (IOMMU)", "ESTIMATE"});
 
     add({"iommu.clk_mhz", t::u64, "1000", 1, 10000, {}, "MHz", "IOMMU clock: RTL blocks and cycle-counted latencies", "ESTIMATE"});
-    add({"iommu.mem_latency_ns", t::u64, "80", 0, 1e6, {}, "ns", "each memory access of the IOMMU (DDT, page table, queues, MSI)", "ESTIMATE"});
+    add({"iommu.mem_latency_ns", t::u64, "80", 0, 1e6, {}, "ns", "each memory access of the IOMMU (DDT, page table, queue records, commands)", "ESTIMATE"});
+    add({"iommu.msi_latency_ns", t::u64, "80", 0, 1e6, {}, "ns",
+         "MSI delivery: from the IOMMU's MSI write to the interrupt at the CPU (DESIGN §5); the default is one memory access, as iommu.mem_latency_ns", "ESTIMATE"});
     add({"iommu.iotlb_entries", t::u64, "64", 1, 65536, {}, "entries", "IOTLB size (fully associative, LRU)", "ESTIMATE"});
     add({"iommu.iotlb_hit_cycles", t::u64, "3", 0, 1000, {}, "cycles", "IOTLB hit latency", "SRC (gem5 main TLB)"});
     add({"iommu.ddtc_entries", t::u64, "64", 1, 65536, {}, "entries", "device-context cache size", "SRC (gem5 config cache)"});
