@@ -89,10 +89,6 @@ void riscv_iommu::set_ipsr(uint32_t bit, const sc_core::sc_time& t)
 {
     if (m_ipsr & bit)
         return; // MSIs are edges: only a 0 -> 1 transition sends one
-    // Software cleared the bit at a later time than this event's: at the
-    // event's time the bit was still set.
-    if (m_ipsr_cleared_ps[__builtin_ctz(bit)] > (sc_core::sc_time_stamp() + t).value())
-        return;
     m_ipsr |= bit;
     unsigned shift = bit == IPSR_CIP ? ICVEC_CIV : bit == IPSR_FIP ? ICVEC_FIV
                    : bit == IPSR_PIP ? ICVEC_PIV : ICVEC_PMIV;

@@ -351,12 +351,7 @@ void riscv_iommu::write_fqcsr(uint32_t v, sc_core::sc_time& t)
 
 void riscv_iommu::write_ipsr(uint32_t v, sc_core::sc_time& t)
 {
-    const uint32_t clear = v & (IPSR_CIP | IPSR_FIP | IPSR_PMIP | IPSR_PIP);
-    const uint64_t at = (sc_core::sc_time_stamp() + t).value();
-    for (unsigned i = 0; i < 4; ++i)
-        if ((clear >> i) & 1)
-            m_ipsr_cleared_ps[i] = at;
-    m_ipsr &= ~clear;
+    m_ipsr &= ~(v & (IPSR_CIP | IPSR_FIP | IPSR_PMIP | IPSR_PIP));
     // §8.1: a set condition that still holds re-asserts the bit at once.
     update_cip(t);
     if ((m_fqcsr & FQCSR_FIE) && (m_fqcsr & FQCSR_ERRORS))

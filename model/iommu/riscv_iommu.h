@@ -281,10 +281,6 @@ private:
     prisim::ring<std::pair<uint64_t, uint32_t>> m_cqt_writes; // (time ps, cqt), by time
     uint32_t m_cqcsr = 0, m_fqcsr = 0; // RW and RW1C bits; on/busy are derived
     uint32_t m_ipsr = 0;
-    // When software last cleared each ipsr bit (its local time): an event of
-    // an earlier time found the bit still set (no new MSI), whatever the
-    // order in which the two ran on the host.
-    uint64_t m_ipsr_cleared_ps[4] = {};
     uint64_t m_icvec = 0;
     uint64_t m_msi_addr[MSI_VECTORS] = {};
     uint32_t m_msi_data[MSI_VECTORS] = {};
