@@ -88,7 +88,12 @@ public:
     }
     // Bring simulated time up to the local time.
     void sync() { synchronise(m_offset); }
-    bool need_sync() const { return m_offset != sc_core::SC_ZERO_TIME && m_offset >= m_quantum; }
+    // The quantum has run out and another process is due before the local
+    // time (the condition under which advance() synchronises).
+    bool need_sync() const
+    {
+        return m_offset != sc_core::SC_ZERO_TIME && m_offset >= m_quantum && others_due_within(m_offset);
+    }
     // Synchronise only if another process is due before the local time.
     void sync_to_observe() { synchronise_to_observe(m_offset); }
 

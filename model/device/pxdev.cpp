@@ -153,8 +153,7 @@ void pxdev::main_thread()
         // Due beyond the quantum: block until then (or until something comes
         // in) - unless no other process is due before then, in which case
         // nothing can come in and running ahead is exact.
-        if (m_lt.offset() != SC_ZERO_TIME && m_lt.offset() >= m_lt.quantum() &&
-            prisim::others_due_within(m_lt.offset())) {
+        if (m_lt.need_sync()) {
             wait(m_lt.offset(), m_wake_ev);
             continue;
         }

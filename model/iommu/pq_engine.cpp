@@ -116,7 +116,6 @@ void pq_engine::start_at_ps(uint64_t abs_ps)
         m_edge_ps = a;
 }
 
-void pq_engine::start_at(const sc_core::sc_time& abs) { start_at_ps(abs.value()); }
 
 bool pq_engine::idle() const
 {
@@ -226,10 +225,10 @@ void pq_engine::run_memory_write()
     sc_core::sc_time t = offset_of(issued);
     m_mem_err = m_client.pq_mem_write(m_mem_addr, m_mem_data, t);
     m_mem = mem_state::responding;
-    start_at(sc_core::sc_time_stamp() + t);
+    start_at_ps((sc_core::sc_time_stamp() + t).value());
 }
 
-bool pq_engine::cycle()
+void pq_engine::cycle()
 {
     Vpq_writer& t = *m_top;
 
@@ -295,7 +294,6 @@ bool pq_engine::cycle()
     const bool pip = t.pip_set_o;
 
     // ---- act on the edge (effects leave the block without waiting) ----
-    const bool active = csr || req_fire || mem_fire || rsp || ar_fire || done || pip;
     if (csr)
         m_csr_valid = false;
     if (req_fire) {
@@ -327,7 +325,6 @@ bool pq_engine::cycle()
         sc_core::sc_time at = offset_of(edge);
         m_client.pq_status_changed(old_csr, t.pqcsr_o, old_pqt, t.pqt_o, at);
     }
-    return active;
 }
 
 } // namespace prisim::iommu

@@ -117,12 +117,11 @@ public:
     uint64_t activations() const { return m_activations; }
 
 private:
-    // One clock cycle at m_edge: drive inputs, evaluate both levels, record
-    // what the edge did. Returns true if anything happened.
-    bool cycle();
+    // One clock cycle at m_edge: drive inputs, evaluate both levels, act on
+    // what the edge did.
+    void cycle();
     bool busy() const;
     bool idle() const;
-    void start_at(const sc_core::sc_time& abs);
     void start_at_ps(uint64_t abs_ps);
     // Take the software inputs due by `upto_ps` (pqh at once, one pqcsr
     // write at a time).

@@ -266,7 +266,6 @@ void riscv_iommu::reg64_write(uint32_t off, uint64_t v, sc_core::sc_time& t)
                              m_p.pq_max_log2sz)) {
             m_pqh &= static_cast<uint32_t>(qmask(m_pqb));
             m_pq->set_base(field(m_pqb, 53, 10), m_pqb & QB_LOG2SZM1);
-            m_pq->catch_up(t);
             m_pq->set_pqh(m_pqh, t);
             pq_occupancy_update(t);
         }
