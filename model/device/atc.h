@@ -11,21 +11,22 @@
 //   - LRU replacement at a fixed capacity;
 //   - invalidation by range (overlap), by PASID or for every PASID.
 //
-// How: a fixed pool of entries allocated at construction, a chained hash
-// table over (pv, PASID, size, base), a bitmask of the range sizes present
-// (a lookup probes one hash bucket per size in use) and an intrusive LRU
-// list; nothing is allocated after construction. Invalidation is a scan of
-// the entries in use (it is rare and may cover any range).
+// How: common/lru_table keyed by (pv, PASID, size, base), with a bitmask of
+// the range sizes present (a lookup probes one hash bucket per size in use);
+// nothing is allocated after construction. Invalidation is a scan of the
+// entries in use (it is rare and may cover any range).
 //
 // What it does not: the R/W/Exe/Priv/Global/N/AMA attributes (the device
 // only caches translations that allow writing), STU (sizes below 4 KiB).
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
-#include <vector>
+
+#include "common/lru_table.h"
 
 namespace prisim::device {
+
+using prisim::lru_table;
 
 class atc {
 public:
@@ -60,35 +61,20 @@ public:
     unsigned invalidate(bool all_pasids, bool pv, uint32_t pasid, uint64_t base, uint64_t size);
     void clear();
 
-    unsigned size() const { return m_used; }
-    unsigned capacity() const { return unsigned(m_slots.size()); }
+    unsigned size() const { return m_table.size(); }
+    unsigned capacity() const { return m_table.capacity(); }
     // The n-th entry from the most recently used one (n < size()), for
     // tests and debugging.
     const entry* nth_recent(unsigned n) const;
 
 private:
-    static constexpr uint32_t nil = 0xFFFFFFFFu;
-    struct slot {
-        entry e;
-        uint32_t prev = nil, next = nil; // LRU list (prev = more recent); free list uses next
-        uint32_t hnext = nil;            // hash chain
-        uint8_t size_class = 0;          // log2(size), 0 for the whole space
-    };
-
+    static constexpr uint32_t nil = lru_table<entry>::nil;
     static unsigned size_class(uint64_t size);
-    uint32_t bucket(bool pv, uint32_t pasid, unsigned cls, uint64_t base) const;
     uint32_t find_slot(bool pv, uint32_t pasid, unsigned cls, uint64_t base) const;
     uint32_t probe(bool pv, uint32_t pasid, uint64_t iova) const;
-    void lru_unlink(uint32_t i);
-    void lru_push_front(uint32_t i);
-    void hash_link(uint32_t i);
-    void hash_unlink(uint32_t i);
     void remove(uint32_t i);
 
-    std::vector<slot> m_slots;
-    std::vector<uint32_t> m_buckets; // power of two, heads of hash chains
-    uint32_t m_mru = nil, m_lru = nil, m_free = nil;
-    unsigned m_used = 0;
+    lru_table<entry> m_table;
     uint64_t m_classes = 0;          // bit c: some entry has size class c
     uint32_t m_class_count[64] = {}; // entries per size class
 };

@@ -7,15 +7,13 @@
 // replacement, each entry a page of 4 KiB, 64 KiB (Svnapot), 2 MiB or 1 GiB
 // tagged by PSCID, or global (PTE.G: matches every PSCID). Entries of host
 // address spaces only (GV = 0): there is no G-stage.
-// How: a fixed number of slots allocated at construction, found through a
-// hash of (tag, page base, page size) and kept in LRU order on an intrusive
-// list, so that a lookup, a fill and an address-scoped invalidation cost a
-// few probes whatever the capacity, and nothing is allocated after
-// construction. A lookup probes only the page sizes that are cached.
+// How: common/lru_table keyed by (tag, page base, page size); a lookup
+// probes only the page sizes that are cached.
 #pragma once
 
 #include <cstdint>
-#include <vector>
+
+#include "common/lru_table.h"
 
 namespace prisim::iommu {
 
@@ -27,10 +25,10 @@ public:
         uint64_t va_base = 0, size = 0, pa_base = 0, pte = 0;
     };
 
-    explicit iotlb(unsigned capacity);
+    explicit iotlb(unsigned capacity) : m_table(capacity) {}
 
-    unsigned capacity() const { return unsigned(m_slots.size()); }
-    unsigned size() const { return m_used; }
+    unsigned capacity() const { return m_table.capacity(); }
+    unsigned size() const { return m_table.size(); }
 
     // The entry translating `iova` for `pscid` (most recently used now), or null.
     const entry* lookup(uint32_t pscid, uint64_t iova);
@@ -43,25 +41,11 @@ public:
     void flush();
 
 private:
-    static constexpr uint32_t NIL = ~0u;
-    struct slot {
-        entry e;
-        bool valid = false;
-        uint8_t log2size = 0;
-        uint32_t prev = NIL, next = NIL; // LRU list (head = most recent) or free list
-        uint32_t hnext = NIL;            // hash chain
-    };
-    uint32_t bucket_of(bool global, uint32_t pscid, uint64_t va_base, unsigned log2size) const;
+    static constexpr uint32_t nil = lru_table<entry>::nil;
     uint32_t find(bool global, uint32_t pscid, uint64_t va_base, unsigned log2size) const;
-    void unlink_lru(uint32_t i);
-    void push_front(uint32_t i);
     void remove(uint32_t i);
 
-    std::vector<slot> m_slots;
-    std::vector<uint32_t> m_buckets;
-    uint32_t m_mask = 0;
-    uint32_t m_head = NIL, m_tail = NIL, m_free = NIL;
-    unsigned m_used = 0;
+    lru_table<entry> m_table;
     uint32_t m_count[64] = {};        // cached entries per log2 page size
     uint32_t m_global_count[64] = {}; // of which global
     uint64_t m_sizes = 0;             // bit l: entries of 2^l bytes are cached
