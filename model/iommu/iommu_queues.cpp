@@ -211,6 +211,7 @@ void riscv_iommu::count_auto_response(uint32_t did, unsigned code)
 // runs ahead of simulated time by up to the quantum.
 void riscv_iommu::msg_thread()
 {
+    sc_core::sc_time busy_until = sc_core::SC_ZERO_TIME; // the front end is busy until then
     for (;;) {
         if (m_in_q.empty()) {
             sc_core::wait(m_in_ev);
@@ -227,14 +228,14 @@ void riscv_iommu::msg_thread()
         }
         const in_msg m = m_in_q.front();
         m_in_q.pop_front();
-        sc_core::sc_time t = m_msg_busy_until > now ? m_msg_busy_until - now : sc_core::SC_ZERO_TIME;
+        sc_core::sc_time t = busy_until > now ? busy_until - now : sc_core::SC_ZERO_TIME;
         if (t != sc_core::SC_ZERO_TIME && t >= m_p.quantum)
             synchronise(t);
         if (m.is_pr)
             handle_page_request(m.pr, t);
         else
             handle_inval_completion(m.ext, m.payload, t);
-        m_msg_busy_until = sc_core::sc_time_stamp() + t;
+        busy_until = sc_core::sc_time_stamp() + t;
     }
 }
 
@@ -432,13 +433,13 @@ void riscv_iommu::cq_thread()
         }
         if (!(m_cqcsr & CQCSR_CQEN) || (m_cqcsr & CQCSR_ERRORS) || m_cqh == m_cqt_hw) {
             const sc_core::sc_time now = sc_core::sc_time_stamp();
-            m_cq_busy_until = now + t;
+            const sc_core::sc_time busy_until = now + t;
             if (!m_cqt_writes.empty())
                 sc_core::wait(sc_core::sc_time::from_value(m_cqt_writes.front().first) - now, m_cq_ev);
             else
                 sc_core::wait(m_cq_ev);
             const sc_core::sc_time later = sc_core::sc_time_stamp();
-            t = m_cq_busy_until > later ? m_cq_busy_until - later : sc_core::SC_ZERO_TIME;
+            t = busy_until > later ? busy_until - later : sc_core::SC_ZERO_TIME;
             continue;
         }
         m_cq_active = true;

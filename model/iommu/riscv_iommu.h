@@ -356,8 +356,6 @@ private:
     // inbound posted messages, by arrival time
     prisim::ring<in_msg> m_in_q;
     sc_core::sc_event m_in_ev;
-    sc_core::sc_time m_msg_busy_until; // the front end is busy until then
-    sc_core::sc_time m_cq_busy_until;  // the command queue engine is busy until then
 
     // ---------------- statistics ----------------
     std::map<uint32_t, dev_counters> m_dev;

@@ -184,11 +184,7 @@ sc_time& sw_runtime::offset_here()
 
 void sw_runtime::notify_here(sc_core::sc_event& ev)
 {
-    const sc_time& off = offset_here();
-    if (off == sc_core::SC_ZERO_TIME)
-        ev.notify(sc_core::SC_ZERO_TIME);
-    else
-        ev.notify(off);
+    ev.notify(offset_here()); // a zero offset is a delta notification
 }
 
 void sw_runtime::charge(sc_time d)
@@ -420,26 +416,22 @@ void sw_runtime::raise_irq(unsigned irq, const sc_time& delay)
 // of simulated time by up to the quantum.
 void sw_runtime::irq_dispatch()
 {
+    sc_time busy_until = sc_core::SC_ZERO_TIME; // the last handler's end
     for (;;) {
+        const sc_time now = sc_core::sc_time_stamp();
+        busy_until = std::max(busy_until, now + m_irq_lt.offset());
+        m_irq_lt.offset() = sc_core::SC_ZERO_TIME;
         if (m_irq_fifo.empty()) {
-            m_irq_busy_until = sc_core::sc_time_stamp() + m_irq_lt.offset();
-            m_irq_lt.offset() = sc_core::SC_ZERO_TIME;
             wait(m_irq_ev);
             continue;
         }
         // Each interrupt is taken at its arrival time exactly (the CPU's
         // tasks have run up to then), later if the previous handler is busy.
-        const sc_time now = sc_core::sc_time_stamp();
-        const sc_time arrival = m_irq_fifo.front().first;
-        if (arrival > now) {
-            m_irq_busy_until = std::max(m_irq_busy_until, now + m_irq_lt.offset());
-            m_irq_lt.offset() = sc_core::SC_ZERO_TIME;
-            wait(arrival - now, m_irq_ev); // an earlier interrupt may still arrive
+        if (m_irq_fifo.front().first > now) {
+            wait(m_irq_fifo.front().first - now, m_irq_ev); // an earlier interrupt may still arrive
             continue;
         }
-        sc_time start = now + m_irq_lt.offset();
-        if (start < m_irq_busy_until) start = m_irq_busy_until;
-        m_irq_lt.offset() = start - now;
+        m_irq_lt.offset() = busy_until - now;
         unsigned irq = m_irq_fifo.front().second;
         m_irq_fifo.pop_front();
         auto it = m_irqs.find(irq);

@@ -191,7 +191,6 @@ private:
     hal_task* m_last_task = nullptr;
     sc_core::sc_time m_quantum;
     prisim::local_time m_irq_lt;           // interrupt context
-    sc_core::sc_time m_irq_busy_until;     // interrupt context busy until then
     tlm::tlm_generic_payload m_mmio_gp;    // one blocking initiator at a time: one payload
     hal_task* m_cpu_owner = nullptr;
     prisim::ring<hal_task*> m_cpu_wait_kernel, m_cpu_wait_user;
