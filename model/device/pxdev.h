@@ -124,6 +124,8 @@ public:
     // multiple of 8), as the device writes them.
     static void pattern_fill(uint16_t rid, uint64_t page_index, uint8_t* out, unsigned len);
     // One byte of it (for checks that look at a single byte).
+    // The first byte of `p` (len bytes) that differs from that pattern, or -1.
+    static long pattern_mismatch(uint16_t rid, uint64_t page_index, const uint8_t* p, unsigned len);
     static uint8_t pattern_byte(uint16_t rid, uint64_t page_index, unsigned offset);
 
     bool done() const { return m_done; } // workload finished (all bursts completed or failed)

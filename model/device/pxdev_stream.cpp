@@ -46,14 +46,15 @@ inline uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-// One full mix per page; each word then adds its own odd multiple and takes
-// one multiply-xorshift round (bijective in the word index, so the words of
-// a page all differ).
+// One full mix per page; word w then holds key + (w + 1) * phi, a Weyl
+// sequence: the words of a page all differ (phi is odd), a word moved to
+// another offset or page is wrong, and the page is built with one add per
+// word.
+constexpr uint64_t k_phi = 0x9E3779B97F4A7C15ull;
+
 inline uint64_t pattern_mix(uint64_t page_hash, unsigned word_index)
 {
-    uint64_t z = page_hash + (uint64_t(word_index) + 1) * 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 32)) * 0xD6E8FEB86659FD93ull;
-    return z ^ (z >> 32);
+    return page_hash + (uint64_t(word_index) + 1) * k_phi;
 }
 
 inline uint64_t page_key(uint16_t rid, uint64_t page_index)
@@ -70,17 +71,34 @@ uint64_t pxdev::pattern_word(uint16_t rid, uint64_t page_index, unsigned word_in
 
 void pxdev::pattern_fill(uint16_t rid, uint64_t page_index, uint8_t* out, unsigned len)
 {
-    const uint64_t key = page_key(rid, page_index);
+    uint64_t v = page_key(rid, page_index);
     unsigned w = 0;
     for (; 8 * w + 8 <= len; ++w) {
-        const uint64_t v = pattern_mix(key, w);
+        v += k_phi;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         std::memcpy(out + 8 * w, &v, 8); // the host's order is the pattern's
 #else
         store_le(out + 8 * w, v, 8);
 #endif
     }
-    if (const unsigned rest = len - 8 * w) store_le(out + 8 * w, pattern_mix(key, w), rest);
+    if (const unsigned rest = len - 8 * w) store_le(out + 8 * w, v + k_phi, rest);
+}
+
+long pxdev::pattern_mismatch(uint16_t rid, uint64_t page_index, const uint8_t* p, unsigned len)
+{
+    uint64_t v = page_key(rid, page_index);
+    unsigned w = 0;
+    for (; 8 * w + 8 <= len; ++w) {
+        v += k_phi;
+        if (load_le(p + 8 * w, 8) != v) break;
+    }
+    const unsigned from = 8 * w;
+    if (from >= len) return -1;
+    uint8_t word[8];
+    store_le(word, pattern_mix(page_key(rid, page_index), w), 8);
+    for (unsigned off = from; off < len && off < from + 8; ++off)
+        if (p[off] != word[off - from]) return long(off);
+    return -1;
 }
 
 uint8_t pxdev::pattern_byte(uint16_t rid, uint64_t page_index, unsigned offset)

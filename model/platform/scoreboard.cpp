@@ -213,18 +213,6 @@ void scoreboard::check_pq_accounting()
 }
 
 namespace {
-// The first byte of `p` that differs from the pattern device `rid` writes
-// to workload page `pg` (built a word at a time into `expected`), or -1.
-long pattern_mismatch(uint16_t rid, uint64_t pg, const uint8_t* p, unsigned len, std::vector<uint8_t>& expected)
-{
-    expected.resize(len);
-    device::pxdev::pattern_fill(rid, pg, expected.data(), len);
-    if (len == 0 || std::memcmp(p, expected.data(), len) == 0) return -1;
-    unsigned off = 0;
-    while (p[off] == expected[off]) ++off;
-    return long(off);
-}
-
 uint64_t ld64(machine& m, uint64_t pa, bool& ok)
 {
     const uint8_t* p = m.mem().ptr(pa);
@@ -255,7 +243,6 @@ void scoreboard::check_dma()
     }
     const uint64_t ddtp = load_le(buf);
     const uint64_t checked_bytes_per_page = m_m.cfg().u64("device.bytes_per_page");
-    std::vector<uint8_t> expected;
     uint64_t pages_checked = 0, bad = 0;
     if ((ddtp & 0xF) != 2) {
         fail(r, "iommu0: ddtp.iommu_mode is " + std::to_string(ddtp & 0xF) + ", expected 1LVL (2)");
@@ -303,7 +290,7 @@ void scoreboard::check_dma()
                 continue;
             }
             ++pages_checked;
-            if (const long off = pattern_mismatch(dp.rid, pg, p, unsigned(checked_bytes_per_page), expected);
+            if (const long off = device::pxdev::pattern_mismatch(dp.rid, pg, p, unsigned(checked_bytes_per_page));
                 off >= 0 && ++dev_bad <= 3)
                 fail(r, dn + ": page " + std::to_string(pg) + " byte " + std::to_string(off) +
                             " differs from the pattern");
