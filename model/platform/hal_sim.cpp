@@ -534,6 +534,9 @@ void sw_runtime::log(hal_log_level lvl, const std::string& msg)
     std::string m = msg;
     while (!m.empty() && m.back() == '\n') m.pop_back();
     if (hal_task* t = current()) m = "[" + t->name + "] " + m;
+    // Stamped with the software's own time: it may run ahead of the kernel's
+    // (the report handler prints sc_time_stamp() for other components).
+    m += " (at " + local_now().to_string() + ")";
     switch (lvl) {
     case HAL_LOG_DEBUG:
         SC_REPORT_INFO_VERB("prisim/sw", m.c_str(), sc_core::SC_DEBUG);

@@ -5,6 +5,7 @@
 // error.
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -36,7 +37,8 @@ void report_handler(const sc_core::sc_report& r, const sc_core::sc_actions& a)
         static const char* const sev[] = {"info", "warning", "error", "fatal"};
         std::cerr << "prisim: " << sev[r.get_severity()] << ": " << r.get_msg_type() << ": "
                   << r.get_msg();
-        if (r.get_time() != sc_core::SC_ZERO_TIME || sc_core::sc_is_running())
+        if ((r.get_time() != sc_core::SC_ZERO_TIME || sc_core::sc_is_running()) &&
+            std::strcmp(r.get_msg_type(), "prisim/sw") != 0) // stamped with its own time
             std::cerr << " (at " << r.get_time() << ")";
         std::cerr << "\n";
     }
