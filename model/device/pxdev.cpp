@@ -94,7 +94,7 @@ bool pxdev::runnable(const stream& s, sc_time& at) const
 {
     switch (s.st) {
     case step::idle:
-        if (!m_running || m_next_burst >= m_nbursts) return false;
+        if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
         at = std::max(s.due, m_run_start);
         return true;
     case step::credit_wait:

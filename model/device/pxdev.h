@@ -129,6 +129,11 @@ public:
     static uint8_t pattern_byte(uint16_t rid, uint64_t page_index, unsigned offset);
 
     bool done() const { return m_done; } // workload finished (all bursts completed or failed)
+    // Stop the workload where it stands: no burst is taken and no request
+    // issued from now on; what is in flight completes (PRG Responses still
+    // return their credits). For the end of a run that did not quiesce, so
+    // that a livelocked workload does not keep the shutdown phase busy.
+    void halt() { m_halted = true; }
     sc_core::sc_event& done_event() { return m_done_ev; }
 
     struct counters {
@@ -328,7 +333,7 @@ private:
 
     // BAR0 and run state
     uint32_t m_ctrl = 0;
-    bool m_running = false, m_done = false, m_error = false;
+    bool m_running = false, m_done = false, m_error = false, m_halted = false;
     uint32_t m_run_pages_done = 0;
     uint64_t m_nbursts = 0, m_next_burst = 0, m_bursts_finished = 0;
     sc_core::sc_time m_run_start;

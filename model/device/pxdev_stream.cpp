@@ -156,6 +156,10 @@ void pxdev::start_workload(const sc_time& at)
 void pxdev::stream_step(stream& s)
 {
     for (;;) {
+        if (m_halted && (s.st == step::translate || s.st == step::request || s.st == step::write)) {
+            s.st = step::idle; // the burst is abandoned (halt())
+            return;
+        }
         bool more = false;
         switch (s.st) {
         case step::idle: more = take_burst(s); break;
@@ -178,7 +182,7 @@ void pxdev::stream_step(stream& s)
 
 bool pxdev::take_burst(stream& s)
 {
-    if (!m_running || m_next_burst >= m_nbursts) return false;
+    if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
     const uint64_t b = m_next_burst++;
     const uint64_t first = b * m_p.prg_pages;
     s.npages = unsigned(std::min<uint64_t>(m_p.prg_pages, m_p.pages - first));

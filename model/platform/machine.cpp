@@ -118,14 +118,17 @@ void machine::shutdown_task(void* self)
     // px_kernel_shutdown frees the kernel on success and on -EBUSY only.
     if (m->m_shutdown_rc == 0 || m->m_shutdown_rc == -EBUSY) m->m_kernel = nullptr;
     m->m_shutdown_done = true;
+    sc_core::sc_pause(); // the phase is over, whatever else is still scheduled
 }
 
-int machine::shutdown_software()
+int machine::shutdown_software(const sc_core::sc_time& limit)
 {
+    // A workload that did not finish (a livelock, the time limit) would
+    // keep the machine busy: the devices stop issuing requests first.
+    for (auto& d : m_devs) d->halt();
     if (!m_kernel) return 0;
     m_rt->create_task(HAL_TASK_KERNEL, "shutdown", &shutdown_task, this);
-    // Processes get 1 s of simulated time to exit; allow for that and more.
-    sc_core::sc_start(sc_core::sc_time(5, sc_core::SC_SEC), sc_core::SC_EXIT_ON_STARVATION);
+    sc_core::sc_start(limit, sc_core::SC_EXIT_ON_STARVATION);
     return m_shutdown_done ? m_shutdown_rc : -ETIMEDOUT;
 }
 

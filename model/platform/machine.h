@@ -52,11 +52,12 @@ public:
     bool boot_finished() const { return m_boot_done; }
     // Software-side final accounting (pending partials/groups) into stats.
     void report_software_pending();
-    // After the results are taken: end the software as at power-off (user
-    // processes exit through their release paths, drivers unbind) and run
-    // the simulation until that is done. Returns px_kernel_shutdown()'s
-    // status, or -ETIMEDOUT if the shutdown task did not finish.
-    int shutdown_software();
+    // After the results are taken: halt the devices' workloads, end the
+    // software as at power-off (user processes exit through their release
+    // paths, drivers unbind) and run the simulation until that is done, for
+    // at most `limit` of simulated time. Returns px_kernel_shutdown()'s
+    // status, or -ETIMEDOUT if the shutdown did not finish within `limit`.
+    int shutdown_software(const sc_core::sc_time& limit);
 
 private:
     static void boot_task(void* self);

@@ -151,7 +151,11 @@ int sc_main(int argc, char* argv[])
         evaluate_expectations(results, p.expectations(), out);
         // The results describe the quiesced machine; only then does the
         // software shut down, which must go cleanly (a run-level check).
-        sb.check_shutdown(m.shutdown_software());
+        // The run limit bounds this phase too.
+        const sc_core::sc_time limit(double(p.u64("run.max_time_us")), sc_core::SC_US);
+        const uint64_t errors_before = m.rt().log_errors();
+        const int shutdown_rc = m.shutdown_software(limit);
+        sb.check_shutdown(shutdown_rc, m.rt().log_errors() - errors_before, limit);
         attach_verdict(results, sb, out);
 
         const uint64_t faults = results["summary"]["faults"].get<uint64_t>();

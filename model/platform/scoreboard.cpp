@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <cerrno>
 #include "platform/scoreboard.h"
 
 #include <cstdio>
@@ -301,13 +302,17 @@ void scoreboard::check_dma()
     r.detail = std::to_string(pages_checked) + " pages checked, " + std::to_string(bad) + " bad";
 }
 
-void scoreboard::check_shutdown(int rc)
+void scoreboard::check_shutdown(int rc, uint64_t new_errors, const sc_core::sc_time& limit)
 {
     auto& r = add(0, "software shuts down");
-    if (rc == 0)
-        r.detail = "processes exited, drivers unbound, memory released";
-    else
+    if (rc == -ETIMEDOUT)
+        fail(r, "the software did not shut down within run.max_time_us (" +
+                    std::to_string(uint64_t(limit.to_seconds() * 1e6 + 0.5)) + " us of simulated time)");
+    else if (rc != 0)
         fail(r, "px_kernel_shutdown returned " + std::to_string(rc) + " (see stderr)");
+    if (new_errors)
+        fail(r, "software logged " + std::to_string(new_errors) + " error(s) while shutting down (see stderr)");
+    if (r.ok) r.detail = "processes exited, drivers unbound, memory released";
 }
 
 nlohmann::json scoreboard::to_json() const

@@ -6,10 +6,12 @@
 // (the DMA check walks the DDT and the Sv39 tables in memory itself).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <systemc>
 
 namespace prisim::platform {
 
@@ -30,7 +32,9 @@ public:
     void run(bool quiesced);
     // Run-level check of the software shutdown that follows the results:
     // rc is px_kernel_shutdown()'s status.
-    void check_shutdown(int rc);
+    // The shutdown phase (machine::shutdown_software): its status, the
+    // software errors it logged, and the limit it ran under.
+    void check_shutdown(int rc, uint64_t new_errors, const sc_core::sc_time& limit);
     bool ok() const;
     const std::vector<check_result>& results() const { return m_results; }
     nlohmann::json to_json() const;

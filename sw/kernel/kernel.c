@@ -122,12 +122,11 @@ void px_kernel_destroy(struct px_kernel *k)
 		px_kernel_teardown(k);
 }
 
-/* Simulated time the processes get to exit after the fatal signal. */
-#define PX_SHUTDOWN_EXIT_TIMEOUT_PS UINT64_C(1000000000000) /* 1 s */
-
 /**
- * px_kernel_shutdown - orderly shutdown of the software stack
+ * px_kernel_shutdown_within - orderly shutdown of the software stack
  * @k: kernel
+ * @timeout_ps: simulated time the processes get to exit after the fatal
+ *              signal (HAL_WAIT_FOREVER: as long as they take)
  *
  * See prisim/sw.h. In order: refuse new processes; send every process the
  * fatal signal, so its blocking call returns -EINTR and it exits through
@@ -143,7 +142,7 @@ void px_kernel_destroy(struct px_kernel *k)
  * processes did not exit: nothing was torn down and @k stays valid.
  * -EINVAL if @k is NULL.
  */
-int px_kernel_shutdown(struct px_kernel *k)
+int px_kernel_shutdown_within(struct px_kernel *k, uint64_t timeout_ps)
 {
 	unsigned int n;
 	int rc;
@@ -155,7 +154,7 @@ int px_kernel_shutdown(struct px_kernel *k)
 	hal_log(k->hal, HAL_LOG_INFO,
 		"kernel: shutdown: %u process(es) signalled, %u user task(s) running\n", n,
 		k->user_tasks);
-	rc = px_kernel_wait_procs_exit(k, PX_SHUTDOWN_EXIT_TIMEOUT_PS);
+	rc = px_kernel_wait_procs_exit(k, timeout_ps);
 	if (rc) {
 		hal_log(k->hal, HAL_LOG_ERROR,
 			"kernel: shutdown: %u process(es), %u user task(s) did not exit (%d); "
@@ -163,6 +162,16 @@ int px_kernel_shutdown(struct px_kernel *k)
 		return rc;
 	}
 	return px_kernel_teardown(k);
+}
+
+/*
+ * As at power-off, and as Linux does with an exiting process, the shutdown
+ * does not give up on a process that is slow to exit: the caller bounds it
+ * (the simulation bounds the whole phase by run.max_time_us).
+ */
+int px_kernel_shutdown(struct px_kernel *k)
+{
+	return px_kernel_shutdown_within(k, HAL_WAIT_FOREVER);
 }
 
 /**

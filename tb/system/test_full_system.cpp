@@ -137,7 +137,7 @@ void test_scoreboard_catches_corruption(void**)
 void test_software_shutdown(void**)
 {
     assert_true(g_m->mem().bytes_allocated() > 0);
-    assert_int_equal(g_m->shutdown_software(), 0);
+    assert_int_equal(g_m->shutdown_software(sc_core::sc_time(1, sc_core::SC_SEC)), 0);
     // Every page of simulated DRAM the software took (queues, DDT, page
     // tables, user pages) was given back.
     assert_int_equal(g_m->mem().bytes_allocated(), 0);

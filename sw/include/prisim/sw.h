@@ -55,15 +55,23 @@ void px_kernel_report_pending(struct px_kernel *k);
  * driver (queues and interrupts off, memory freed), and k is freed.
  * Call once the run has quiesced and px_kernel_report_pending() and all
  * other results have been read, from a HAL task (kernel kind: it blocks and
- * does MMIO). Processes get 1 s of simulated time to exit.
+ * does MMIO). Processes get as long as they take to exit: the caller bounds
+ * the phase (prisim bounds it by run.max_time_us).
  * Return: 0 (k is freed); -EBUSY if something was still in use (logged and
- * left allocated; k is freed); -ETIMEDOUT if a process did not exit in time,
+ * left allocated; k is freed); -ETIMEDOUT if a process did not exit in time
+ * (px_kernel_shutdown_within() only),
  * or another error of the wait (-ENOMEM, or the HAL's -EINVAL when called
  * outside a task): nothing torn down, k still valid, the call may be
  * repeated; -EINVAL if k is NULL. So k is freed exactly when the result is
  * 0 or -EBUSY. Every failure is logged with its reason.
  */
 int px_kernel_shutdown(struct px_kernel *k);
+
+/*
+ * px_kernel_shutdown_within - px_kernel_shutdown() giving the processes at
+ * most timeout_ps of simulated time to exit (HAL_WAIT_FOREVER: no limit).
+ */
+int px_kernel_shutdown_within(struct px_kernel *k, uint64_t timeout_ps);
 
 #ifdef __cplusplus
 }
