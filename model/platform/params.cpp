@@ -2,7 +2,10 @@
 #include "platform/params.h"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -42,6 +45,42 @@ std::string fmt_num(double v)
     else
         os << v;
     return os.str();
+}
+
+// Offset of the first byte that is not part of a well-formed UTF-8 sequence
+// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or
+// npos if there is none.
+size_t invalid_utf8_at(const std::string& s)
+{
+    const size_t n = s.size();
+    for (size_t i = 0; i < n;) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) { ++i; continue; }
+        size_t len;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF)      { len = 2; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
+        else return i;
+        if (n - i < len) return i;
+        for (size_t k = 1; k < len; ++k) {
+            const unsigned char d = static_cast<unsigned char>(s[i + k]);
+            if ((d & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (d & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += len;
+    }
+    return std::string::npos;
+}
+
+std::string hex_byte(char c)
+{
+    char b[8];
+    std::snprintf(b, sizeof b, "0x%02x", static_cast<unsigned char>(c));
+    return b;
 }
 
 } // namespace
@@ -140,25 +179,36 @@ std::string params::suggest(const std::string& key) const
 
 param_value params::parse(const param_def& d, const std::string& raw, const std::string& origin) const
 {
+    // Text goes to results.json, which is UTF-8; the value itself is not
+    // echoed, as it could not be printed.
+    if (size_t at = invalid_utf8_at(raw); at != std::string::npos)
+        throw config_error(origin + ": " + d.key + ": not valid UTF-8 (byte " + hex_byte(raw[at]) +
+                           " at offset " + std::to_string(at) + ")");
     const std::string text = trim(raw);
     auto bad = [&](const std::string& why) {
         return config_error(origin + ": " + d.key + " = '" + text + "': " + why);
     };
     switch (d.type) {
     case ptype::u64: {
-        if (text.empty() || text[0] == '-') throw bad("expected a non-negative integer");
-        size_t pos = 0;
-        unsigned long long v;
-        try {
-            v = std::stoull(text, &pos, 0);
-        } catch (const std::exception&) {
-            throw bad("expected a non-negative integer");
-        }
-        if (pos != text.size()) throw bad("expected a non-negative integer");
-        if (double(v) < d.min || double(v) > d.max)
-            throw bad("out of range [" + fmt_num(d.min) + ", " + fmt_num(d.max) + "]" +
-                      (d.unit.empty() ? "" : " " + d.unit));
-        return uint64_t(v);
+        // Decimal, or hexadecimal with 0x. A leading zero is refused rather
+        // than read as octal (C) or as decimal (YAML 1.2).
+        const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+        const size_t first = hex ? 2 : 0;
+        if (text.size() == first) throw bad("expected a non-negative integer");
+        for (size_t i = first; i < text.size(); ++i)
+            if (!(hex ? std::isxdigit(static_cast<unsigned char>(text[i]))
+                      : std::isdigit(static_cast<unsigned char>(text[i]))))
+                throw bad("expected a non-negative integer");
+        if (!hex && text.size() > 1 && text[0] == '0')
+            throw bad("leading zeros are not allowed (integers are decimal, or hexadecimal with 0x)");
+        const std::string range = "out of range [" + fmt_num(d.min) + ", " + fmt_num(d.max) + "]" +
+                                  (d.unit.empty() ? "" : " " + d.unit);
+        uint64_t v = 0;
+        const auto [end, ec] = std::from_chars(text.data() + first, text.data() + text.size(), v, hex ? 16 : 10);
+        if (ec == std::errc::result_out_of_range) throw bad(range);
+        if (ec != std::errc() || end != text.data() + text.size()) throw bad("expected a non-negative integer");
+        if (double(v) < d.min || double(v) > d.max) throw bad(range);
+        return v;
     }
     case ptype::f64: {
         size_t pos = 0;
@@ -226,6 +276,15 @@ void flatten(const YAML::Node& n, const std::string& prefix, params& p, const st
 
 void params::load_yaml(const std::string& text, const std::string& origin)
 {
+    // yaml-cpp would read UTF-16 and pass invalid bytes through: a scenario
+    // is UTF-8 text.
+    auto line_of = [&](size_t at) {
+        return std::to_string(1 + std::count(text.begin(), text.begin() + long(at), '\n'));
+    };
+    if (size_t at = invalid_utf8_at(text); at != std::string::npos)
+        throw config_error(origin + ": line " + line_of(at) + ": not valid UTF-8 (byte " + hex_byte(text[at]) + ")");
+    if (size_t at = text.find('\0'); at != std::string::npos)
+        throw config_error(origin + ": line " + line_of(at) + ": a NUL byte; a scenario is UTF-8 text");
     YAML::Node root;
     try {
         root = YAML::Load(text);
