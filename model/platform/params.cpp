@@ -248,27 +248,113 @@ void params::set(const std::string& key, const std::string& value, const std::st
 }
 
 namespace {
-void flatten(const YAML::Node& n, const std::string& prefix, params& p, const std::string& origin)
+// One scenario document into params: nested maps flattened to dotted keys,
+// each key at most once, `expect` a list of text.
+class yaml_loader {
+public:
+    yaml_loader(params& p, const std::string& text, const std::string& origin)
+        : m_p(p), m_text(text), m_origin(origin),
+          m_bom(text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0)
+    {
+    }
+
+    void check_quotes(const YAML::Node& n) const;
+    void flatten(const YAML::Node& n, const std::string& prefix);
+
+private:
+    static int line(const YAML::Node& n) { return n.Mark().line + 1; }
+    std::string at(const YAML::Node& n) const { return m_origin + ": line " + std::to_string(line(n)); }
+    static const char* kind(const YAML::Node& n)
+    {
+        return n.IsSequence() ? "a list" : n.IsMap() ? "a map" : n.IsNull() ? "empty" : "a value";
+    }
+    void once(std::map<std::string, int>& seen, const std::string& key, const YAML::Node& k) const
+    {
+        auto [it, fresh] = seen.emplace(key, line(k));
+        if (!fresh)
+            throw config_error(at(k) + ": key '" + key + "' appears twice (first at line " +
+                               std::to_string(it->second) + ")");
+    }
+
+    params& m_p;
+    const std::string& m_text;
+    const std::string& m_origin;
+    const size_t m_bom;                // yaml-cpp marks count from after a byte-order mark
+    std::map<std::string, int> m_keys; // every flattened key of the document -> its line
+};
+
+// yaml-cpp ends a quoted scalar that is never closed at the end of the
+// input without an error, so `name: "x` would swallow the rest of the file.
+// Every quoted scalar must have its closing quote.
+void yaml_loader::check_quotes(const YAML::Node& n) const
 {
-    if (!n.IsMap())
-        throw config_error(origin + ": '" + (prefix.empty() ? "<top>" : prefix) +
-                           "' must be a map of keys");
+    if (n.IsMap()) {
+        for (const auto& kv : n) {
+            check_quotes(kv.first);
+            check_quotes(kv.second);
+        }
+    } else if (n.IsSequence()) {
+        for (const auto& e : n) check_quotes(e);
+    }
+    // Plain scalars have the tag "?"; quoted, block and explicitly tagged
+    // ones do not.
+    if (!n.IsScalar() || n.Tag() == "?" || n.Mark().is_null()) return;
+    const std::string& t = m_text;
+    size_t i = m_bom + size_t(n.Mark().pos);
+    auto blank = [&](size_t j) { return t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n'; };
+    // The mark is at the node's properties (&anchor, !tag), if any.
+    while (i < t.size() && (t[i] == '&' || t[i] == '!')) {
+        while (i < t.size() && !blank(i)) ++i;
+        while (i < t.size() && blank(i)) ++i;
+    }
+    if (i >= t.size() || (t[i] != '"' && t[i] != '\'')) return;
+    const char q = t[i];
+    for (size_t j = i + 1; j < t.size(); ++j) {
+        if (q == '"' && t[j] == '\\') { ++j; continue; }
+        if (t[j] != q) continue;
+        if (q == '\'' && j + 1 < t.size() && t[j + 1] == '\'') { ++j; continue; } // '' is a quote
+        return;
+    }
+    const size_t nl = t.rfind('\n', i);
+    size_t col = 1; // in characters: UTF-8 continuation bytes do not count
+    for (size_t j = nl == std::string::npos ? m_bom : nl + 1; j < i; ++j)
+        col += (static_cast<unsigned char>(t[j]) & 0xC0) != 0x80;
+    throw config_error(m_origin + ": line " + std::to_string(1 + std::count(t.begin(), t.begin() + long(i), '\n')) +
+                       ", column " + std::to_string(col) + ": the quoted text is not closed");
+}
+
+void yaml_loader::flatten(const YAML::Node& n, const std::string& prefix)
+{
+    const std::string where = prefix.empty() ? "<top>" : prefix;
+    if (!n.IsMap()) throw config_error(m_origin + ": '" + where + "' must be a map of keys");
+    std::map<std::string, int> here; // keys of this map, as written
     for (const auto& kv : n) {
-        std::string k = kv.first.as<std::string>();
-        std::string key = prefix.empty() ? k : prefix + "." + k;
+        const YAML::Node& k = kv.first;
         const YAML::Node& v = kv.second;
+        if (!k.IsScalar())
+            throw config_error(at(k) + ": a key in '" + where + "' is " + kind(k) + "; keys must be text");
+        const std::string key = prefix.empty() ? k.Scalar() : prefix + "." + k.Scalar();
+        once(here, key, k);
         if (key == "expect") {
-            if (!v.IsSequence())
-                throw config_error(origin + ": 'expect' must be a list of expressions");
-            for (const auto& e : v) p.add_expectation(e.as<std::string>());
+            if (!v.IsSequence()) throw config_error(at(k) + ": 'expect' must be a list of expressions");
+            size_t i = 0;
+            for (const auto& e : v) {
+                ++i;
+                if (!e.IsScalar())
+                    throw config_error(at(e) + ": 'expect' item " + std::to_string(i) + " is " + kind(e) +
+                                       "; expected an expression");
+                m_p.add_expectation(e.Scalar());
+            }
             continue;
         }
         if (v.IsMap()) {
-            flatten(v, key, p, origin);
+            flatten(v, key);
         } else if (v.IsScalar()) {
-            p.set(key, v.Scalar(), origin);
+            // `a: {b: 1}` and `a.b: 2` name the same key.
+            once(m_keys, key, k);
+            m_p.set(key, v.Scalar(), m_origin);
         } else {
-            throw config_error(origin + ": '" + key + "' must be a value or a map");
+            throw config_error(at(k) + ": '" + key + "' is " + kind(v) + "; expected a value or a map");
         }
     }
 }
@@ -285,14 +371,18 @@ void params::load_yaml(const std::string& text, const std::string& origin)
         throw config_error(origin + ": line " + line_of(at) + ": not valid UTF-8 (byte " + hex_byte(text[at]) + ")");
     if (size_t at = text.find('\0'); at != std::string::npos)
         throw config_error(origin + ": line " + line_of(at) + ": a NUL byte; a scenario is UTF-8 text");
-    YAML::Node root;
+    std::vector<YAML::Node> docs;
     try {
-        root = YAML::Load(text);
+        docs = YAML::LoadAll(text);
     } catch (const YAML::Exception& e) {
         throw config_error(origin + ": not valid YAML: " + e.what());
     }
-    if (root.IsNull()) return;
-    flatten(root, "", *this, origin);
+    if (docs.size() > 1)
+        throw config_error(origin + ": more than one YAML document (---); a scenario is one document");
+    if (docs.empty() || docs[0].IsNull()) return;
+    yaml_loader l(*this, text, origin);
+    l.check_quotes(docs[0]);
+    l.flatten(docs[0], "");
 }
 
 uint64_t params::u64(const std::string& key) const
