@@ -137,6 +137,7 @@ int sc_main(int argc, char* argv[])
                 throw config_error("--set '" + s + "': expected key=value");
             p.set(s.substr(0, eq), s.substr(eq + 1), "--set");
         }
+        p.validate();
         for (const auto& e : expects) p.add_expectation(e);
         for (const auto& e : p.expectations())
             if (auto err = expectation_syntax_error(e); !err.empty()) throw config_error(err);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -245,6 +246,25 @@ void params::set(const std::string& key, const std::string& value, const std::st
     m_values[key] = parse(d, value, origin);
     if (key == "device.iova_base" && (std::get<uint64_t>(m_values[key]) & 0xFFF))
         throw config_error(origin + ": device.iova_base = '" + value + "': must be 4 KiB aligned");
+}
+
+void params::validate() const
+{
+    // Each workload writes the pages iova_base + i x 4 KiB, i < pages. The
+    // IOMMU translates an Sv39 address only if bits 63:38 are equal, and the
+    // driver maps only such ranges; iova_base is in the lower half, so the
+    // last page must end at or below 2^38.
+    constexpr uint64_t page = 4096, sv39_end = uint64_t(1) << 38;
+    const uint64_t base = u64("device.iova_base"), pages = u64("device.pages");
+    if (pages && base + pages * page > sv39_end) {
+        char msg[256];
+        std::snprintf(msg, sizeof msg,
+                      "device.iova_base = 0x%" PRIx64 " and device.pages = %" PRIu64
+                      ": the workload's last page ends at IOVA 0x%" PRIx64
+                      ", beyond the Sv39 range (0x%" PRIx64 ")",
+                      base, pages, base + pages * page, sv39_end);
+        throw config_error(msg);
+    }
 }
 
 namespace {
