@@ -54,7 +54,10 @@ bool write_file(const std::string& path, const std::string& text)
 }
 
 // The whole scenario file. Anything readable is accepted (a pipe, /dev/null
-// for the registry defaults); a directory or a read error is a config_error.
+// for the registry defaults); a directory, a read error or a file beyond
+// k_max_scenario (/dev/zero) is a config_error.
+constexpr size_t k_max_scenario = size_t(1) << 20;
+
 std::string read_scenario(const std::string& path)
 {
     auto fail = [&](int err) {
@@ -65,10 +68,12 @@ std::string read_scenario(const std::string& path)
     std::string text;
     char buf[65536];
     size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    while (text.size() <= k_max_scenario && (n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
     const int err = std::ferror(f) ? errno : 0;
     std::fclose(f);
     if (err) throw fail(err);
+    if (text.size() > k_max_scenario)
+        throw config_error("scenario file '" + path + "' is larger than 1 MiB");
     return text;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 namespace prisim::platform {
@@ -394,6 +395,9 @@ void params::load_yaml(const std::string& text, const std::string& origin)
     std::vector<YAML::Node> docs;
     try {
         docs = YAML::LoadAll(text);
+    } catch (const YAML::DeepRecursion& e) {
+        throw config_error(origin + ": line " + std::to_string(e.mark.line + 1) +
+                           ": not valid YAML: nested too deeply");
     } catch (const YAML::Exception& e) {
         throw config_error(origin + ": not valid YAML: " + e.what());
     }
