@@ -172,6 +172,9 @@ std::string params::suggest(const std::string& key) const
     std::string best;
     size_t best_d = 4; // only close matches
     for (const auto& d : m_defs) {
+        // The distance is at least the difference in length.
+        if ((key.size() > d.key.size() ? key.size() - d.key.size() : d.key.size() - key.size()) >= best_d)
+            continue;
         size_t e = edit_distance(key, d.key);
         if (e < best_d) { best_d = e; best = d.key; }
     }
@@ -243,6 +246,7 @@ param_value params::parse(const param_def& d, const std::string& raw, const std:
 
 void params::set(const std::string& key, const std::string& value, const std::string& origin)
 {
+    if (!known(key)) throw config_error(origin + ": unknown scenario key '" + key + "'" + suggest(key));
     const param_def& d = def(key);
     m_values[key] = parse(d, value, origin);
     if (key == "device.iova_base" && (std::get<uint64_t>(m_values[key]) & 0xFFF))
