@@ -146,6 +146,9 @@ int sc_main(int argc, char* argv[])
         for (const auto& e : expects) p.add_expectation(e);
         for (const auto& e : p.expectations())
             if (auto err = expectation_syntax_error(e); !err.empty()) throw config_error(err);
+        // Created before the run, so that a path that cannot be one fails now.
+        std::filesystem::create_directories(out_dir, ec);
+        if (ec) throw config_error("--out '" + out_dir + "': cannot create the directory: " + ec.message());
     } catch (const config_error& e) {
         std::cerr << "prisim: " << e.what() << "\n";
         return 2;
@@ -196,8 +199,6 @@ int sc_main(int argc, char* argv[])
         host["rtl_share_of_wall"] = wall > 0 ? m.iommu().rtl_host_seconds() / wall : 0.0;
         if (prisim_alloc_count) host["allocations_in_run"] = allocs1 - allocs0;
 
-        std::error_code ec;
-        std::filesystem::create_directories(out_dir, ec);
         if (!write_file(out_dir + "/results.json", results.dump(2) + "\n") ||
             !write_file(out_dir + "/host.json", host.dump(2) + "\n")) {
             std::cerr << "prisim: cannot write results to '" << out_dir << "'\n";
