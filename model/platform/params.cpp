@@ -216,16 +216,15 @@ param_value params::parse(const param_def& d, const std::string& raw, const std:
         return v;
     }
     case ptype::f64: {
-        size_t pos = 0;
-        double v;
-        try {
-            v = std::stod(text, &pos);
-        } catch (const std::exception&) {
+        // Decimal with an optional fraction and exponent, independent of the
+        // locale; no hexadecimal, infinity or NaN.
+        const std::string range = "out of range [" + fmt_num(d.min) + ", " + fmt_num(d.max) + "]";
+        double v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec == std::errc::result_out_of_range) throw bad(range);
+        if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v))
             throw bad("expected a number");
-        }
-        if (pos != text.size() || !std::isfinite(v)) throw bad("expected a number");
-        if (v < d.min || v > d.max)
-            throw bad("out of range [" + fmt_num(d.min) + ", " + fmt_num(d.max) + "]");
+        if (v < d.min || v > d.max) throw bad(range);
         return v;
     }
     case ptype::boolean:
