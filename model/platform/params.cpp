@@ -122,7 +122,7 @@ params::params()
     add({"device.prg_pages", t::u64, "2", 1, 512, {}, "pages", "pages per burst, i.e. page requests per Page Request Group", ""});
     add({"device.bytes_per_page", t::u64, "256", 1, 4096, {}, "bytes", "pattern bytes written at the start of each page", ""});
     add({"device.think_ns", t::u64, "50", 0, 1e9, {}, "ns", "per-stream gap between bursts", ""});
-    add({"device.iova_base", t::u64, "0x10000000", 0, 274877906944.0 - 4096, {}, "", "first IOVA of each workload (4 KiB aligned, Sv39 range)", ""});
+    add({"device.iova_base", t::u64, "0x10000000", 0, 274877906944.0 - 4096, {}, "", "first IOVA of each workload (4 KiB aligned); the workload must end within the Sv39 range: iova_base + pages x 4 KiB <= 2^38", ""});
     add({"device.max_prg_attempts", t::u64, "100000", 1, 1e9, {}, "", "PRGs a burst may send before it is counted as failed", ""});
 
     add({"sw.driver.cq_log2sz", t::u64, "13", 1, 16, {}, "log2 entries", "command queue size", "SRC (Linux RISCV_IOMMU_DEF_CQ_COUNT)"});
