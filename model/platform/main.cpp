@@ -3,13 +3,14 @@
 // prisim: run one scenario and report. Exit status (DESIGN §6): 0 every
 // invariant and expectation holds, 1 one failed, 2 usage or configuration
 // error.
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <systemc>
@@ -53,6 +54,30 @@ bool write_file(const std::string& path, const std::string& text)
     return bool(f);
 }
 
+// The whole scenario file. Anything readable is accepted (a pipe, /dev/null
+// for the registry defaults); a directory, a read error or a file beyond
+// k_max_scenario (/dev/zero) is a config_error.
+constexpr size_t k_max_scenario = size_t(1) << 20;
+
+std::string read_scenario(const std::string& path)
+{
+    auto fail = [&](int err) {
+        return config_error("cannot read scenario file '" + path + "': " + std::strerror(err));
+    };
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw fail(errno);
+    std::string text;
+    char buf[65536];
+    size_t n;
+    while (text.size() <= k_max_scenario && (n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    const int err = std::ferror(f) ? errno : 0;
+    std::fclose(f);
+    if (err) throw fail(err);
+    if (text.size() > k_max_scenario)
+        throw config_error("scenario file '" + path + "' is larger than 1 MiB");
+    return text;
+}
+
 } // namespace
 
 int sc_main(int argc, char* argv[])
@@ -65,8 +90,11 @@ int sc_main(int argc, char* argv[])
     std::vector<std::string> sets, expects;
     bool list_params = false, dump_default = false, version = false, quiet = false;
     app.add_option("scenario", scenario_file, "scenario YAML file (default: the built-in scenario)");
-    app.add_option("-s,--set", sets, "override a scenario key: --set key=value (repeatable)");
-    app.add_option("-e,--expect", expects, "add an expectation: --expect 'summary.pq_overflows == 0'");
+    // One value per occurrence: a scenario file after `--set k=v` is the scenario.
+    app.add_option("-s,--set", sets, "override a scenario key: --set key=value (repeatable)")
+        ->allow_extra_args(false);
+    app.add_option("-e,--expect", expects, "add an expectation: --expect 'summary.pq_overflows == 0'")
+        ->allow_extra_args(false);
     app.add_option("-o,--out", out_dir, "directory for results.json and host.json, created if missing (default: .)");
     app.add_flag("-q,--quiet", quiet, "print nothing on success");
     app.add_flag("-v,--verbose", g_verbosity, "show informational messages (repeat for debug)");
@@ -97,26 +125,31 @@ int sc_main(int argc, char* argv[])
         return 0;
     }
     try {
+        if (app.count("scenario") && scenario_file.empty())
+            throw config_error("the scenario file name is empty");
+        if (out_dir.empty()) throw config_error("--out: the directory name is empty");
+        std::error_code ec;
+        if (std::filesystem::exists(out_dir, ec) && !std::filesystem::is_directory(out_dir, ec))
+            throw config_error("--out '" + out_dir + "': not a directory");
         // A scenario file replaces the built-in scenario; keys it does not
         // name take their registry defaults.
-        if (scenario_file.empty()) {
+        if (scenario_file.empty())
             p.load_yaml(default_scenario_yaml, "built-in scenario");
-        } else {
-            std::ifstream f(scenario_file);
-            if (!f) throw config_error("cannot read scenario file '" + scenario_file + "'");
-            std::stringstream ss;
-            ss << f.rdbuf();
-            p.load_yaml(ss.str(), scenario_file);
-        }
+        else
+            p.load_yaml(read_scenario(scenario_file), scenario_file);
         for (const auto& s : sets) {
             auto eq = s.find('=');
             if (eq == std::string::npos || eq == 0)
                 throw config_error("--set '" + s + "': expected key=value");
             p.set(s.substr(0, eq), s.substr(eq + 1), "--set");
         }
+        p.validate();
         for (const auto& e : expects) p.add_expectation(e);
         for (const auto& e : p.expectations())
             if (auto err = expectation_syntax_error(e); !err.empty()) throw config_error(err);
+        // Created before the run, so that a path that cannot be one fails now.
+        std::filesystem::create_directories(out_dir, ec);
+        if (ec) throw config_error("--out '" + out_dir + "': cannot create the directory: " + ec.message());
     } catch (const config_error& e) {
         std::cerr << "prisim: " << e.what() << "\n";
         return 2;
@@ -171,8 +204,6 @@ int sc_main(int argc, char* argv[])
         host["rtl_share_of_wall"] = wall > 0 ? m.iommu().rtl_host_seconds() / wall : 0.0;
         if (prisim_alloc_count) host["allocations_in_run"] = allocs1 - allocs0;
 
-        std::error_code ec;
-        std::filesystem::create_directories(out_dir, ec);
         if (!write_file(out_dir + "/results.json", results.dump(2) + "\n") ||
             !write_file(out_dir + "/host.json", host.dump(2) + "\n")) {
             std::cerr << "prisim: cannot write results to '" << out_dir << "'\n";

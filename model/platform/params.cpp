@@ -2,9 +2,14 @@
 #include "platform/params.h"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cinttypes>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 namespace prisim::platform {
@@ -44,6 +49,42 @@ std::string fmt_num(double v)
     return os.str();
 }
 
+// Offset of the first byte that is not part of a well-formed UTF-8 sequence
+// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or
+// npos if there is none.
+size_t invalid_utf8_at(const std::string& s)
+{
+    const size_t n = s.size();
+    for (size_t i = 0; i < n;) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) { ++i; continue; }
+        size_t len;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF)      { len = 2; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
+        else return i;
+        if (n - i < len) return i;
+        for (size_t k = 1; k < len; ++k) {
+            const unsigned char d = static_cast<unsigned char>(s[i + k]);
+            if ((d & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (d & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += len;
+    }
+    return std::string::npos;
+}
+
+std::string hex_byte(char c)
+{
+    char b[8];
+    std::snprintf(b, sizeof b, "0x%02x", static_cast<unsigned char>(c));
+    return b;
+}
+
 } // namespace
 
 params::params()
@@ -81,7 +122,7 @@ params::params()
     add({"device.prg_pages", t::u64, "2", 1, 512, {}, "pages", "pages per burst, i.e. page requests per Page Request Group", ""});
     add({"device.bytes_per_page", t::u64, "256", 1, 4096, {}, "bytes", "pattern bytes written at the start of each page", ""});
     add({"device.think_ns", t::u64, "50", 0, 1e9, {}, "ns", "per-stream gap between bursts", ""});
-    add({"device.iova_base", t::u64, "0x10000000", 0, 274877906944.0 - 4096, {}, "", "first IOVA of each workload (4 KiB aligned, Sv39 range)", ""});
+    add({"device.iova_base", t::u64, "0x10000000", 0, 274877906944.0 - 4096, {}, "", "first IOVA of each workload (4 KiB aligned); the workload must end within the Sv39 range: iova_base + pages x 4 KiB <= 2^38", ""});
     add({"device.max_prg_attempts", t::u64, "100000", 1, 1e9, {}, "", "PRGs a burst may send before it is counted as failed", ""});
 
     add({"sw.driver.cq_log2sz", t::u64, "13", 1, 16, {}, "log2 entries", "command queue size", "SRC (Linux RISCV_IOMMU_DEF_CQ_COUNT)"});
@@ -131,6 +172,9 @@ std::string params::suggest(const std::string& key) const
     std::string best;
     size_t best_d = 4; // only close matches
     for (const auto& d : m_defs) {
+        // The distance is at least the difference in length.
+        if ((key.size() > d.key.size() ? key.size() - d.key.size() : d.key.size() - key.size()) >= best_d)
+            continue;
         size_t e = edit_distance(key, d.key);
         if (e < best_d) { best_d = e; best = d.key; }
     }
@@ -140,37 +184,47 @@ std::string params::suggest(const std::string& key) const
 
 param_value params::parse(const param_def& d, const std::string& raw, const std::string& origin) const
 {
+    // Text goes to results.json, which is UTF-8; the value itself is not
+    // echoed, as it could not be printed.
+    if (size_t at = invalid_utf8_at(raw); at != std::string::npos)
+        throw config_error(origin + ": " + d.key + ": not valid UTF-8 (byte " + hex_byte(raw[at]) +
+                           " at offset " + std::to_string(at) + ")");
     const std::string text = trim(raw);
     auto bad = [&](const std::string& why) {
         return config_error(origin + ": " + d.key + " = '" + text + "': " + why);
     };
     switch (d.type) {
     case ptype::u64: {
-        if (text.empty() || text[0] == '-') throw bad("expected a non-negative integer");
-        size_t pos = 0;
-        unsigned long long v;
-        try {
-            v = std::stoull(text, &pos, 0);
-        } catch (const std::exception&) {
-            throw bad("expected a non-negative integer");
-        }
-        if (pos != text.size()) throw bad("expected a non-negative integer");
-        if (double(v) < d.min || double(v) > d.max)
-            throw bad("out of range [" + fmt_num(d.min) + ", " + fmt_num(d.max) + "]" +
-                      (d.unit.empty() ? "" : " " + d.unit));
-        return uint64_t(v);
+        // Decimal, or hexadecimal with 0x. A leading zero is refused rather
+        // than read as octal (C) or as decimal (YAML 1.2).
+        const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+        const size_t first = hex ? 2 : 0;
+        if (text.size() == first) throw bad("expected a non-negative integer");
+        for (size_t i = first; i < text.size(); ++i)
+            if (!(hex ? std::isxdigit(static_cast<unsigned char>(text[i]))
+                      : std::isdigit(static_cast<unsigned char>(text[i]))))
+                throw bad("expected a non-negative integer");
+        if (!hex && text.size() > 1 && text[0] == '0')
+            throw bad("leading zeros are not allowed (integers are decimal, or hexadecimal with 0x)");
+        const std::string range = "out of range [" + fmt_num(d.min) + ", " + fmt_num(d.max) + "]" +
+                                  (d.unit.empty() ? "" : " " + d.unit);
+        uint64_t v = 0;
+        const auto [end, ec] = std::from_chars(text.data() + first, text.data() + text.size(), v, hex ? 16 : 10);
+        if (ec == std::errc::result_out_of_range) throw bad(range);
+        if (ec != std::errc() || end != text.data() + text.size()) throw bad("expected a non-negative integer");
+        if (double(v) < d.min || double(v) > d.max) throw bad(range);
+        return v;
     }
     case ptype::f64: {
-        size_t pos = 0;
-        double v;
-        try {
-            v = std::stod(text, &pos);
-        } catch (const std::exception&) {
+        // Decimal with an optional fraction and exponent, independent of the
+        // locale; no hexadecimal, infinity or NaN.
+        const std::string range = "out of range [" + fmt_num(d.min) + ", " + fmt_num(d.max) + "]";
+        double v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec == std::errc::result_out_of_range) throw bad(range);
+        if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v))
             throw bad("expected a number");
-        }
-        if (pos != text.size() || !std::isfinite(v)) throw bad("expected a number");
-        if (v < d.min || v > d.max)
-            throw bad("out of range [" + fmt_num(d.min) + ", " + fmt_num(d.max) + "]");
+        if (v < d.min || v > d.max) throw bad(range);
         return v;
     }
     case ptype::boolean:
@@ -191,34 +245,140 @@ param_value params::parse(const param_def& d, const std::string& raw, const std:
 
 void params::set(const std::string& key, const std::string& value, const std::string& origin)
 {
+    if (!known(key)) throw config_error(origin + ": unknown scenario key '" + key + "'" + suggest(key));
     const param_def& d = def(key);
     m_values[key] = parse(d, value, origin);
     if (key == "device.iova_base" && (std::get<uint64_t>(m_values[key]) & 0xFFF))
         throw config_error(origin + ": device.iova_base = '" + value + "': must be 4 KiB aligned");
 }
 
-namespace {
-void flatten(const YAML::Node& n, const std::string& prefix, params& p, const std::string& origin)
+void params::validate() const
 {
-    if (!n.IsMap())
-        throw config_error(origin + ": '" + (prefix.empty() ? "<top>" : prefix) +
-                           "' must be a map of keys");
+    // Each workload writes the pages iova_base + i x 4 KiB, i < pages. The
+    // IOMMU translates an Sv39 address only if bits 63:38 are equal, and the
+    // driver maps only such ranges; iova_base is in the lower half, so the
+    // last page must end at or below 2^38.
+    constexpr uint64_t page = 4096, sv39_end = uint64_t(1) << 38;
+    const uint64_t base = u64("device.iova_base"), pages = u64("device.pages");
+    if (pages && base + pages * page > sv39_end) {
+        char msg[256];
+        std::snprintf(msg, sizeof msg,
+                      "device.iova_base = 0x%" PRIx64 " and device.pages = %" PRIu64
+                      ": the workload's last page ends at IOVA 0x%" PRIx64
+                      ", beyond the Sv39 range (0x%" PRIx64 ")",
+                      base, pages, base + pages * page, sv39_end);
+        throw config_error(msg);
+    }
+}
+
+namespace {
+// One scenario document into params: nested maps flattened to dotted keys,
+// each key at most once, `expect` a list of text.
+class yaml_loader {
+public:
+    yaml_loader(params& p, const std::string& text, const std::string& origin)
+        : m_p(p), m_text(text), m_origin(origin),
+          m_bom(text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0)
+    {
+    }
+
+    void check_quotes(const YAML::Node& n) const;
+    void flatten(const YAML::Node& n, const std::string& prefix);
+
+private:
+    static int line(const YAML::Node& n) { return n.Mark().line + 1; }
+    std::string at(const YAML::Node& n) const { return m_origin + ": line " + std::to_string(line(n)); }
+    static const char* kind(const YAML::Node& n)
+    {
+        return n.IsSequence() ? "a list" : n.IsMap() ? "a map" : n.IsNull() ? "empty" : "a value";
+    }
+    void once(std::map<std::string, int>& seen, const std::string& key, const YAML::Node& k) const
+    {
+        auto [it, fresh] = seen.emplace(key, line(k));
+        if (!fresh)
+            throw config_error(at(k) + ": key '" + key + "' appears twice (first at line " +
+                               std::to_string(it->second) + ")");
+    }
+
+    params& m_p;
+    const std::string& m_text;
+    const std::string& m_origin;
+    const size_t m_bom;                // yaml-cpp marks count from after a byte-order mark
+    std::map<std::string, int> m_keys; // every flattened key of the document -> its line
+};
+
+// yaml-cpp ends a quoted scalar that is never closed at the end of the
+// input without an error, so `name: "x` would swallow the rest of the file.
+// Every quoted scalar must have its closing quote.
+void yaml_loader::check_quotes(const YAML::Node& n) const
+{
+    if (n.IsMap()) {
+        for (const auto& kv : n) {
+            check_quotes(kv.first);
+            check_quotes(kv.second);
+        }
+    } else if (n.IsSequence()) {
+        for (const auto& e : n) check_quotes(e);
+    }
+    // Plain scalars have the tag "?"; quoted, block and explicitly tagged
+    // ones do not.
+    if (!n.IsScalar() || n.Tag() == "?" || n.Mark().is_null()) return;
+    const std::string& t = m_text;
+    size_t i = m_bom + size_t(n.Mark().pos);
+    auto blank = [&](size_t j) { return t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n'; };
+    // The mark is at the node's properties (&anchor, !tag), if any.
+    while (i < t.size() && (t[i] == '&' || t[i] == '!')) {
+        while (i < t.size() && !blank(i)) ++i;
+        while (i < t.size() && blank(i)) ++i;
+    }
+    if (i >= t.size() || (t[i] != '"' && t[i] != '\'')) return;
+    const char q = t[i];
+    for (size_t j = i + 1; j < t.size(); ++j) {
+        if (q == '"' && t[j] == '\\') { ++j; continue; }
+        if (t[j] != q) continue;
+        if (q == '\'' && j + 1 < t.size() && t[j + 1] == '\'') { ++j; continue; } // '' is a quote
+        return;
+    }
+    const size_t nl = t.rfind('\n', i);
+    size_t col = 1; // in characters: UTF-8 continuation bytes do not count
+    for (size_t j = nl == std::string::npos ? m_bom : nl + 1; j < i; ++j)
+        col += (static_cast<unsigned char>(t[j]) & 0xC0) != 0x80;
+    throw config_error(m_origin + ": line " + std::to_string(1 + std::count(t.begin(), t.begin() + long(i), '\n')) +
+                       ", column " + std::to_string(col) + ": the quoted text is not closed");
+}
+
+void yaml_loader::flatten(const YAML::Node& n, const std::string& prefix)
+{
+    const std::string where = prefix.empty() ? "<top>" : prefix;
+    if (!n.IsMap()) throw config_error(m_origin + ": '" + where + "' must be a map of keys");
+    std::map<std::string, int> here; // keys of this map, as written
     for (const auto& kv : n) {
-        std::string k = kv.first.as<std::string>();
-        std::string key = prefix.empty() ? k : prefix + "." + k;
+        const YAML::Node& k = kv.first;
         const YAML::Node& v = kv.second;
+        if (!k.IsScalar())
+            throw config_error(at(k) + ": a key in '" + where + "' is " + kind(k) + "; keys must be text");
+        const std::string key = prefix.empty() ? k.Scalar() : prefix + "." + k.Scalar();
+        once(here, key, k);
         if (key == "expect") {
-            if (!v.IsSequence())
-                throw config_error(origin + ": 'expect' must be a list of expressions");
-            for (const auto& e : v) p.add_expectation(e.as<std::string>());
+            if (!v.IsSequence()) throw config_error(at(k) + ": 'expect' must be a list of expressions");
+            size_t i = 0;
+            for (const auto& e : v) {
+                ++i;
+                if (!e.IsScalar())
+                    throw config_error(at(e) + ": 'expect' item " + std::to_string(i) + " is " + kind(e) +
+                                       "; expected an expression");
+                m_p.add_expectation(e.Scalar());
+            }
             continue;
         }
         if (v.IsMap()) {
-            flatten(v, key, p, origin);
+            flatten(v, key);
         } else if (v.IsScalar()) {
-            p.set(key, v.Scalar(), origin);
+            // `a: {b: 1}` and `a.b: 2` name the same key.
+            once(m_keys, key, k);
+            m_p.set(key, v.Scalar(), m_origin);
         } else {
-            throw config_error(origin + ": '" + key + "' must be a value or a map");
+            throw config_error(at(k) + ": '" + key + "' is " + kind(v) + "; expected a value or a map");
         }
     }
 }
@@ -226,14 +386,30 @@ void flatten(const YAML::Node& n, const std::string& prefix, params& p, const st
 
 void params::load_yaml(const std::string& text, const std::string& origin)
 {
-    YAML::Node root;
+    // yaml-cpp would read UTF-16 and pass invalid bytes through: a scenario
+    // is UTF-8 text.
+    auto line_of = [&](size_t at) {
+        return std::to_string(1 + std::count(text.begin(), text.begin() + long(at), '\n'));
+    };
+    if (size_t at = invalid_utf8_at(text); at != std::string::npos)
+        throw config_error(origin + ": line " + line_of(at) + ": not valid UTF-8 (byte " + hex_byte(text[at]) + ")");
+    if (size_t at = text.find('\0'); at != std::string::npos)
+        throw config_error(origin + ": line " + line_of(at) + ": a NUL byte; a scenario is UTF-8 text");
+    std::vector<YAML::Node> docs;
     try {
-        root = YAML::Load(text);
+        docs = YAML::LoadAll(text);
+    } catch (const YAML::DeepRecursion& e) {
+        throw config_error(origin + ": line " + std::to_string(e.mark.line + 1) +
+                           ": not valid YAML: nested too deeply");
     } catch (const YAML::Exception& e) {
         throw config_error(origin + ": not valid YAML: " + e.what());
     }
-    if (root.IsNull()) return;
-    flatten(root, "", *this, origin);
+    if (docs.size() > 1)
+        throw config_error(origin + ": more than one YAML document (---); a scenario is one document");
+    if (docs.empty() || docs[0].IsNull()) return;
+    yaml_loader l(*this, text, origin);
+    l.check_quotes(docs[0]);
+    l.flatten(docs[0], "");
 }
 
 uint64_t params::u64(const std::string& key) const

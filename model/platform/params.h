@@ -50,6 +50,9 @@ public:
     // Apply one override ("key=value" already split).
     void set(const std::string& key, const std::string& value, const std::string& origin);
     void add_expectation(const std::string& expr) { m_expect.push_back(expr); }
+    // The rules that involve more than one key, checked once every file and
+    // override is applied. Throws config_error naming the keys.
+    void validate() const;
 
     uint64_t u64(const std::string& key) const;
     double f64(const std::string& key) const;

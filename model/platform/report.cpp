@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "platform/report.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <regex>
 #include <sstream>
 
 #include "common/version.h"
@@ -115,72 +115,142 @@ void attach_verdict(nlohmann::json& r, const scoreboard& sb, const run_outcome& 
 }
 
 namespace {
-// Look up "a.b.c" as summary key, counter, value or distribution field.
-bool lookup(const nlohmann::json& r, const std::string& key, double& v)
+enum class found { number, not_number, missing };
+
+found number_at(const nlohmann::json& j, double& v)
 {
-    auto num = [&](const nlohmann::json& j) {
-        if (!j.is_number()) return false;
-        v = j.get<double>();
-        return true;
-    };
-    for (const char* sec : {"counters", "values"})
-        if (r[sec].contains(key)) return num(r[sec][key]);
-    // Dotted path through the document ("summary.fault_latency_ps.p99").
-    const nlohmann::json* j = &r;
-    std::stringstream ss(key);
-    std::string part;
-    while (std::getline(ss, part, '.')) {
-        if (!j->is_object() || !j->contains(part)) {
-            // distributions use dotted names themselves: try the longest match
-            return false;
-        }
-        j = &(*j)[part];
-    }
-    return num(*j);
+    if (!j.is_number()) return found::not_number;
+    v = j.get<double>();
+    return found::number;
 }
+
+// Look up "a.b.c" as a counter, a value, a dotted path through the document
+// ("summary.fault_latency_ps.p99") or a distribution field ("<dist>.<field>",
+// where the distribution name has dots itself).
+found lookup(const nlohmann::json& r, const std::string& key, double& v)
+{
+    for (const char* sec : {"counters", "values"}) {
+        auto s = r.find(sec);
+        if (s == r.end()) continue;
+        if (auto it = s->find(key); it != s->end()) return number_at(*it, v);
+    }
+    const nlohmann::json* j = &r;
+    size_t b = 0;
+    for (;;) {
+        const size_t e = key.find('.', b);
+        const std::string part = key.substr(b, e == std::string::npos ? std::string::npos : e - b);
+        auto it = j->is_object() ? j->find(part) : j->end();
+        if (it == j->end()) { j = nullptr; break; }
+        j = &*it;
+        if (e == std::string::npos) break;
+        b = e + 1;
+    }
+    if (j) return number_at(*j, v);
+    const size_t dot = key.rfind('.');
+    auto d = r.find("distributions");
+    if (dot == std::string::npos || d == r.end()) return found::missing;
+    auto dist = d->find(key.substr(0, dot));
+    if (dist == d->end() || !dist->is_object()) return found::missing;
+    auto field = dist->find(key.substr(dot + 1));
+    return field == dist->end() ? found::missing : number_at(*field, v);
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_key_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '_' || c == '.' || c == '-';
+}
+
+// Expressions longer than this are refused before they are read.
+constexpr size_t k_max_expectation = 1024;
 } // namespace
 
-namespace {
-const std::regex& expectation_re()
+std::string parse_expectation(const std::string& expr, expectation& out)
 {
-    static const std::regex re(R"(^\s*([A-Za-z0-9_.\-]+)\s*(==|!=|<=|>=|<|>)\s*(-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)\s*$)");
-    return re;
+    if (expr.size() > k_max_expectation)
+        return "expectation '" + expr.substr(0, 32) + "...' is too long (" + std::to_string(expr.size()) +
+               " characters; at most " + std::to_string(k_max_expectation) + ")";
+    const std::string form =
+        "expectation '" + expr + "' is not of the form '<key> <op> <number>' (op: == != < <= > >=)";
+    const size_t n = expr.size();
+    size_t i = 0;
+    auto skip_space = [&] { while (i < n && is_space(expr[i])) ++i; };
+    auto digits = [&] {
+        const size_t b = i;
+        while (i < n && is_digit(expr[i])) ++i;
+        return i > b;
+    };
+
+    // <key>: [A-Za-z0-9_.-]+
+    skip_space();
+    size_t b = i;
+    while (i < n && is_key_char(expr[i])) ++i;
+    if (i == b) return form;
+    out.key = expr.substr(b, i - b);
+
+    // <op>: == != <= >= < >
+    skip_space();
+    b = i;
+    if (i + 1 < n && expr[i + 1] == '=' &&
+        (expr[i] == '=' || expr[i] == '!' || expr[i] == '<' || expr[i] == '>'))
+        i += 2;
+    else if (i < n && (expr[i] == '<' || expr[i] == '>'))
+        i += 1;
+    else
+        return form;
+    out.op = expr.substr(b, i - b);
+
+    // <number>: -?[0-9]+(.[0-9]+)?([eE][-+]?[0-9]+)?
+    skip_space();
+    b = i;
+    if (i < n && expr[i] == '-') ++i;
+    if (!digits()) return form;
+    if (i < n && expr[i] == '.') {
+        ++i;
+        if (!digits()) return form;
+    }
+    if (i < n && (expr[i] == 'e' || expr[i] == 'E')) {
+        ++i;
+        if (i < n && (expr[i] == '-' || expr[i] == '+')) ++i;
+        if (!digits()) return form;
+    }
+    const std::string number = expr.substr(b, i - b);
+    skip_space();
+    if (i != n) return form;
+
+    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), out.value);
+    if (ec != std::errc() || end != number.data() + number.size() || !std::isfinite(out.value))
+        return "expectation '" + expr + "': the number '" + number + "' is out of range";
+    return "";
 }
-} // namespace
 
 std::string expectation_syntax_error(const std::string& expr)
 {
-    if (std::regex_match(expr, expectation_re())) return "";
-    return "expectation '" + expr + "' is not of the form '<key> <op> <number>' (op: == != < <= > >=)";
+    expectation x;
+    return parse_expectation(expr, x);
 }
 
 void evaluate_expectations(const nlohmann::json& r, const std::vector<std::string>& exprs, run_outcome& out)
 {
     for (const auto& e : exprs) {
-        std::smatch m;
-        if (!std::regex_match(e, m, expectation_re())) {
-            out.expectation_errors.push_back(expectation_syntax_error(e));
+        expectation x;
+        if (auto err = parse_expectation(e, x); !err.empty()) {
+            out.expectation_errors.push_back(err);
             continue;
         }
-        double have = 0, want = std::stod(m[3]);
-        if (!lookup(r, m[1], have)) {
-            // Distribution fields: "<dist name>.<field>" where the name has dots.
-            std::string k = m[1];
-            size_t dot = k.rfind('.');
-            bool found = false;
-            if (dot != std::string::npos) {
-                std::string dn = k.substr(0, dot), f = k.substr(dot + 1);
-                if (r["distributions"].contains(dn) && r["distributions"][dn].contains(f)) {
-                    have = r["distributions"][dn][f].get<double>();
-                    found = true;
-                }
-            }
-            if (!found) {
-                out.expectation_errors.push_back("expectation '" + e + "': no result named '" + k + "'");
-                continue;
-            }
+        double have = 0;
+        switch (lookup(r, x.key, have)) {
+        case found::number: break;
+        case found::not_number:
+            out.expectation_errors.push_back("expectation '" + e + "': result '" + x.key + "' is not a number");
+            continue;
+        case found::missing:
+            out.expectation_errors.push_back("expectation '" + e + "': no result named '" + x.key + "'");
+            continue;
         }
-        const std::string op = m[2];
+        const double want = x.value;
+        const std::string& op = x.op;
         bool ok = op == "==" ? have == want
                 : op == "!=" ? have != want
                 : op == "<"  ? have < want
@@ -189,7 +259,7 @@ void evaluate_expectations(const nlohmann::json& r, const std::vector<std::strin
                              : have >= want;
         if (!ok) {
             std::ostringstream os;
-            os << "expectation '" << e << "' failed: " << m[1] << " = " << have;
+            os << "expectation '" << e << "' failed: " << x.key << " = " << have;
             out.failed_expectations.push_back(os.str());
         }
     }

@@ -46,7 +46,18 @@ struct run_outcome {
 nlohmann::json build_results(machine& m, const run_outcome& out);
 // The verdict: scoreboard checks, failed expectations and "ok".
 void attach_verdict(nlohmann::json& results, const scoreboard& sb, const run_outcome& out);
-// "" if expr has the form "<key> <op> <number>", else what is wrong with it.
+// An expectation "<key> <op> <number>": key [A-Za-z0-9_.-]+, op one of
+// == != < <= > >=, number -?[0-9]+(.[0-9]+)?([eE][-+]?[0-9]+)? within the
+// range of a double.
+struct expectation {
+    std::string key;
+    std::string op;
+    double value = 0;
+};
+// "" and out filled if expr is a well-formed expectation, else what is wrong
+// with it (the expression is at most 1024 characters).
+std::string parse_expectation(const std::string& expr, expectation& out);
+// "" if expr is a well-formed expectation, else what is wrong with it.
 std::string expectation_syntax_error(const std::string& expr);
 // Check `expect` expressions ("<key> <op> <number>") against results.
 void evaluate_expectations(const nlohmann::json& results, const std::vector<std::string>& exprs,
