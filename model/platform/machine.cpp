@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <new>
 
 #include "prisim/hw/pxdev.h"
 #include "prisim/sw.h"
@@ -38,6 +39,7 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
     ip.ddtc_entries = unsigned(p.u64("iommu.ddtc_entries"));
     ip.ddtc_hit_cycles = unsigned(p.u64("iommu.ddtc_hit_cycles"));
     ip.stop_marker_needs_pasid = p.flag("iommu.stop_marker_needs_pasid");
+    ip.ats_inval_timeout = sc_time(double(p.u64("iommu.ats_inval_timeout_us")), sc_core::SC_US);
     ip.quantum = quantum;
     m_iommu = std::make_unique<iommu::riscv_iommu>("iommu0", ip);
 
@@ -92,7 +94,10 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
     }
 }
 
-machine::~machine() = default;
+machine::~machine()
+{
+    if (m_boot_wq) hal_waitq_destroy(m_boot_wq);
+}
 
 void machine::boot_task(void* self)
 {
@@ -100,9 +105,15 @@ void machine::boot_task(void* self)
     m->m_boot_rc = px_kernel_boot(m->m_rt->hal_handle(), &m->m_kernel);
     if (m->m_boot_rc == 0) m->m_boot_rc = px_user_spawn_demand_pager(m->m_kernel);
     m->m_boot_done = true;
+    hal_wake_up(m->m_boot_wq);
 }
 
-void machine::boot() { m_rt->start_boot(&boot_task, this); }
+void machine::boot()
+{
+    m_boot_wq = hal_waitq_create(m_rt->hal_handle());
+    if (!m_boot_wq) throw std::bad_alloc();
+    m_rt->start_boot(&boot_task, this);
+}
 
 bool machine::all_devices_done() const
 {
@@ -114,7 +125,11 @@ bool machine::all_devices_done() const
 void machine::shutdown_task(void* self)
 {
     auto* m = static_cast<machine*>(self);
-    m->m_shutdown_rc = px_kernel_shutdown(m->m_kernel);
+    // A boot still running when the run ended (its memory accesses are
+    // slow, or the limit short) is let finish: it owns what it allocated.
+    hal_wait_event(m->m_boot_wq, [](void* a) { return static_cast<machine*>(a)->m_boot_done; }, m,
+                   HAL_WAIT_FOREVER);
+    m->m_shutdown_rc = m->m_kernel ? px_kernel_shutdown(m->m_kernel) : 0;
     // px_kernel_shutdown frees the kernel on success and on -EBUSY only.
     if (m->m_shutdown_rc == 0 || m->m_shutdown_rc == -EBUSY) m->m_kernel = nullptr;
     m->m_shutdown_done = true;
@@ -126,7 +141,7 @@ int machine::shutdown_software(const sc_core::sc_time& limit)
     // A workload that did not finish (a livelock, the time limit) would
     // keep the machine busy: the devices stop issuing requests first.
     for (auto& d : m_devs) d->halt();
-    if (!m_kernel) return 0;
+    if (!m_kernel && m_boot_done) return 0;
     m_rt->create_task(HAL_TASK_KERNEL, "shutdown", &shutdown_task, this);
     sc_core::sc_start(limit, sc_core::SC_EXIT_ON_STARVATION);
     return m_shutdown_done ? m_shutdown_rc : -ETIMEDOUT;

@@ -74,6 +74,7 @@ private:
     ::px_kernel* m_kernel = nullptr;
     int m_boot_rc = 0;
     bool m_boot_done = false;
+    struct hal_waitq* m_boot_wq = nullptr; // woken when the boot task ends
     int m_shutdown_rc = 0;
     bool m_shutdown_done = false;
 };

@@ -109,6 +109,9 @@ params::params()
     add({"iommu.iotlb_hit_cycles", t::u64, "3", 0, 1000, {}, "cycles", "IOTLB hit latency", "SRC (gem5 main TLB)"});
     add({"iommu.ddtc_entries", t::u64, "64", 1, 65536, {}, "entries", "device-context cache size", "SRC (gem5 config cache)"});
     add({"iommu.ddtc_hit_cycles", t::u64, "3", 0, 1000, {}, "cycles", "device-context cache hit latency", "SRC (gem5 config cache)"});
+    add({"iommu.ats_inval_timeout_us", t::u64, "1000", 1, 90000000, {}, "us",
+         "ATS.INVAL: an Invalidation Completion not received within this time frees its ITag and is reported as cqcsr.cmd_to at the next IOFENCE.C; at least 4 x pcie.link_latency_ns (twice the round trip)",
+         "ESTIMATE; PCIe allows up to 90 s (timing-and-sizing.md)"});
     add({"iommu.stop_marker_needs_pasid", t::boolean, "true", 0, 0, {}, "",
          "Stop Marker = L=1, R=W=0 *with* a PASID (spec); false: regardless of PASID (reference model)", "SRC"});
 
@@ -267,6 +270,18 @@ void params::validate() const
                       ": the workload's last page ends at IOVA 0x%" PRIx64
                       ", beyond the Sv39 range (0x%" PRIx64 ")",
                       base, pages, base + pages * page, sv39_end);
+        throw config_error(msg);
+    }
+    // An Invalidation Completion takes at least the round trip over the
+    // link; a timeout below twice that would fire on every ATS.INVAL.
+    const uint64_t timeout_ns = u64("iommu.ats_inval_timeout_us") * 1000, link_ns = u64("pcie.link_latency_ns");
+    if (timeout_ns < 4 * link_ns) {
+        char msg[256];
+        std::snprintf(msg, sizeof msg,
+                      "iommu.ats_inval_timeout_us = %" PRIu64 " and pcie.link_latency_ns = %" PRIu64
+                      ": the invalidation timeout must be at least twice the link round trip (%" PRIu64
+                      " us); raise the timeout or lower the latency",
+                      timeout_ns / 1000, link_ns, (4 * link_ns + 999) / 1000);
         throw config_error(msg);
     }
 }

@@ -66,7 +66,9 @@ void fail(check_result& r, const std::string& sentence)
 void scoreboard::check_run(bool quiesced)
 {
     auto& r = add(0, "run completes");
-    if (!m_m.boot_finished() || m_m.boot_status() != 0)
+    if (!m_m.boot_finished())
+        fail(r, "software boot did not finish before run.max_time_us");
+    else if (m_m.boot_status() != 0)
         fail(r, "software boot failed (rc " + std::to_string(m_m.boot_status()) + ")");
     if (!quiesced)
         fail(r, "the run did not quiesce before run.max_time_us");

@@ -72,7 +72,7 @@ static int riscv_iommu_cq_wait_space(struct riscv_iommu *iommu, uint32_t *publis
 			riscv_iommu_stat(iommu, NULL, iommu->stats.cq_full_waits, 1);
 			counted = true;
 		}
-		if (waited >= RISCV_IOMMU_CQ_TIMEOUT_PS) {
+		if (waited >= RISCV_IOMMU_QUEUE_TIMEOUT_PS) {
 			riscv_iommu_err(iommu, "cq: no free slot after %llu ns (cqh=%u cqt=%u cqcsr=%#x)",
 					(unsigned long long)(waited / 1000), q->head, q->tail,
 					riscv_iommu_readl(iommu, RISCV_IOMMU_REG_CQCSR));
@@ -155,7 +155,7 @@ static int riscv_iommu_fence_wait(struct riscv_iommu *iommu, uint32_t seq)
 			riscv_iommu_stat(iommu, NULL, iommu->stats.cq_fence_wait_ns, waited / 1000);
 			return 0;
 		}
-		if (waited >= RISCV_IOMMU_CQ_TIMEOUT_PS)
+		if (waited >= RISCV_IOMMU_IOTINVAL_TIMEOUT_PS)
 			break;
 		waited += riscv_iommu_poll_delay(iommu, waited, &interval);
 	}

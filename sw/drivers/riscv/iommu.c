@@ -94,6 +94,9 @@ uint64_t riscv_iommu_poll_delay(struct riscv_iommu *iommu, uint64_t waited_ps,
 {
 	bool spin = waited_ps < RISCV_IOMMU_POLL_SPIN_PS;
 	uint64_t max = spin ? RISCV_IOMMU_POLL_SPIN_MAX_PS : RISCV_IOMMU_POLL_MAX_PS;
+
+	if (!spin && waited_ps / RISCV_IOMMU_POLL_LONG_DIV > max)
+		max = waited_ps / RISCV_IOMMU_POLL_LONG_DIV;
 	uint64_t ps = *interval_ps ? *interval_ps : RISCV_IOMMU_POLL_MIN_PS;
 
 	if (spin)
@@ -110,9 +113,8 @@ static int riscv_iommu_queue_wait(struct riscv_iommu *iommu, struct riscv_iommu_
 {
 	uint64_t interval = 0, waited = 0;
 	uint32_t csr = 0;
-	unsigned int tries;
 
-	for (tries = 0; tries < RISCV_IOMMU_QUEUE_POLL_TRIES; tries++) {
+	for (;;) {
 		csr = riscv_iommu_readl(iommu, q->qcr);
 		if (!(csr & RISCV_IOMMU_QUEUE_BUSY) &&
 		    !!(csr & RISCV_IOMMU_QUEUE_ACTIVE) == on) {
@@ -120,11 +122,13 @@ static int riscv_iommu_queue_wait(struct riscv_iommu *iommu, struct riscv_iommu_
 				*csr_out = csr;
 			return 0;
 		}
+		if (waited >= RISCV_IOMMU_QCSR_TIMEOUT_PS)
+			break;
 		waited += riscv_iommu_poll_delay(iommu, waited, &interval);
 	}
-	riscv_iommu_err(iommu, "%s: %s did not turn %s after %u polls (%scsr=%#x)", q->name,
+	riscv_iommu_err(iommu, "%s: %s did not turn %s within %llu us (%scsr=%#x)", q->name,
 			q == &iommu->cmdq ? "cqon" : q == &iommu->fltq ? "fqon" : "pqon",
-			on ? "on" : "off", tries, q->name, csr);
+			on ? "on" : "off", (unsigned long long)(waited / 1000000), q->name, csr);
 	return -ETIMEDOUT;
 }
 
@@ -278,7 +282,6 @@ static int riscv_iommu_init_fctl(struct riscv_iommu *iommu)
 {
 	uint64_t ddtp = riscv_iommu_readq(iommu, RISCV_IOMMU_REG_DDTP);
 	uint64_t interval = 0, waited = 0;
-	unsigned int tries = 0;
 	uint32_t fctl;
 	int ret;
 
@@ -291,7 +294,7 @@ static int riscv_iommu_init_fctl(struct riscv_iommu *iommu)
 		return ret;
 
 	while (ddtp & RISCV_IOMMU_DDTP_BUSY) {
-		if (++tries > RISCV_IOMMU_QUEUE_POLL_TRIES) {
+		if (waited >= RISCV_IOMMU_DDTP_TIMEOUT_PS) {
 			riscv_iommu_err(iommu, "ddtp.busy stuck (ddtp=%#llx)",
 					(unsigned long long)ddtp);
 			return -ETIMEDOUT;
@@ -399,7 +402,6 @@ err_free_irqs:
 static int riscv_iommu_init_ddt(struct riscv_iommu *iommu)
 {
 	uint64_t ddtp, interval = 0, waited = 0;
-	unsigned int tries = 0;
 
 	if (hal_should_fail(iommu->hal, "riscv_iommu.ddt_alloc"))
 		iommu->ddt = NULL;
@@ -428,7 +430,7 @@ static int riscv_iommu_init_ddt(struct riscv_iommu *iommu)
 			}
 			return 0;
 		}
-		if (++tries > RISCV_IOMMU_QUEUE_POLL_TRIES) {
+		if (waited >= RISCV_IOMMU_DDTP_TIMEOUT_PS) {
 			riscv_iommu_err(iommu, "ddtp.busy stuck after writing %#llx",
 					(unsigned long long)ddtp);
 			hal_dma_free(iommu->hal, iommu->ddt, RISCV_IOMMU_PAGE_SIZE);

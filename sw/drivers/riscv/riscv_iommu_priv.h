@@ -37,15 +37,23 @@
  * first POLL_SPIN_PS of a wait busy-wait (charged as CPU time); after that the
  * poller sleeps between tries so that other tasks, notably the CQ interrupt
  * thread that may have to recover the queue being waited on, get the CPU.
+ * A long wait polls at 1/POLL_LONG_DIV of the time waited so far, so that
+ * even the longest timeout below costs about a thousand polls.
  */
 #define RISCV_IOMMU_POLL_MIN_PS        UINT64_C(20000)      /* 20 ns */
 #define RISCV_IOMMU_POLL_SPIN_MAX_PS   UINT64_C(160000)     /* 160 ns while spinning */
 #define RISCV_IOMMU_POLL_MAX_PS        UINT64_C(1000000)    /* 1 us while sleeping */
 #define RISCV_IOMMU_POLL_SPIN_PS       UINT64_C(20000000)   /* 20 us */
-/* Queue on/off and ddtp.busy: bounded number of tries. */
-#define RISCV_IOMMU_QUEUE_POLL_TRIES   1000u
-/* IOFENCE.C completion and CQ ring space: bounded simulated time. */
-#define RISCV_IOMMU_CQ_TIMEOUT_PS      UINT64_C(100000000000) /* 100 ms */
+#define RISCV_IOMMU_POLL_LONG_DIV      64u
+/*
+ * Timeouts in simulated time, Linux's (drivers/iommu/riscv/iommu.h): they
+ * bound waits on hardware that stopped answering, never a slow but working
+ * configuration (a run as a whole is bounded by run.max_time_us).
+ */
+#define RISCV_IOMMU_QCSR_TIMEOUT_PS     UINT64_C(150000000000)   /* 150 ms: xqon/busy */
+#define RISCV_IOMMU_QUEUE_TIMEOUT_PS    UINT64_C(150000000000)   /* 150 ms: CQ ring space */
+#define RISCV_IOMMU_DDTP_TIMEOUT_PS     UINT64_C(10000000000000) /* 10 s: ddtp.busy */
+#define RISCV_IOMMU_IOTINVAL_TIMEOUT_PS UINT64_C(90000000000000) /* 90 s: IOFENCE.C */
 /* Consecutive CQ errors at one cqh before the CQ is left stopped. */
 #define RISCV_IOMMU_CQ_MAX_RETRIES     4u
 /* Overflow/memory-fault recovery rounds per PQ/FQ thread run. */
