@@ -109,6 +109,7 @@ struct hal {
 	uint64_t now_ps;
 	uint64_t charged_ps;
 	uint64_t slept_ps;
+	unsigned int timed_waits;
 	uint64_t charges[HAL_COST__COUNT];
 	unsigned int wakeups;
 	void (*wait_hook)(void *arg);
@@ -725,6 +726,11 @@ uint64_t fake_hal_charged_ps(struct hal *h)
 	return h->charged_ps;
 }
 
+unsigned int fake_hal_timed_waits(struct hal *h)
+{
+	return h->timed_waits;
+}
+
 uint64_t fake_hal_slept_ps(struct hal *h)
 {
 	return h->slept_ps;
@@ -803,7 +809,8 @@ int hal_wait_event(struct hal_waitq *wq, bool (*cond)(void *arg), void *arg,
 	void (*hook)(void *arg) = h->wait_hook;
 	unsigned int wakes = wq->wakes;
 
-	(void)timeout_ps;
+	if (timeout_ps != HAL_WAIT_FOREVER)
+		h->timed_waits++;
 	if (cond(arg))
 		return 0;
 	if (!hook)

@@ -123,6 +123,7 @@ void fake_hal_set_poll_hook(struct hal *h, void (*fn)(void *arg), void *arg);
 uint64_t fake_hal_charges(struct hal *h, enum hal_cost cost);
 uint64_t fake_hal_charged_ps(struct hal *h);        /* sum of hal_charge_ps() */
 uint64_t fake_hal_slept_ps(struct hal *h);          /* sum of hal_sleep_ps() */
+unsigned int fake_hal_timed_waits(struct hal *h);   /* hal_wait_event() calls with a timeout */
 unsigned int fake_hal_dma_live(struct hal *h);      /* pages allocated */
 unsigned int fake_hal_objects_live(struct hal *h);  /* waitqs + mutexes */
 unsigned int fake_hal_log_count(struct hal *h, enum hal_log_level lvl);

@@ -6,6 +6,8 @@
  * function; boot failures; the end-of-run pending stats; spawning the
  * demand pager as a user task.
  */
+#include <string.h>
+
 #include "test_util.h"
 
 #include "prisim/hw/pxdev.h"
@@ -137,6 +139,39 @@ static void test_device_without_iommu(void **state)
 	fake_hal_destroy(h);
 }
 
+/* Device BAR writes: which devices were told PXDEV_CTRL_START. */
+static unsigned int started[3];
+
+static uint64_t bar_read(void *arg, hal_paddr_t addr, unsigned int size)
+{
+	(void)arg;
+	(void)addr;
+	(void)size;
+	return 0;
+}
+
+static void bar_write(void *arg, hal_paddr_t addr, uint64_t val, unsigned int size)
+{
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < 3; i++)
+		if (addr == W_BAR0(i) + PXDEV_CTRL && size == 4 && (val & PXDEV_CTRL_START))
+			started[i]++;
+}
+
+/* The wait hook: while the pager blocks in poll(), the machine shuts down. */
+static void kill_all(void *arg)
+{
+	px_kernel_kill_all(arg);
+}
+
+/*
+ * The spawned task runs the demand pager's whole life: it creates its
+ * process, binds every PRI-capable device, starts the devices, serves until
+ * the fatal signal interrupts its poll(), exits through its releases and
+ * drops its count on the kernel.
+ */
 static void test_spawn_demand_pager(void **state)
 {
 	struct hal *h = machine();
@@ -144,10 +179,24 @@ static void test_spawn_demand_pager(void **state)
 
 	(void)state;
 	assert_int_equal(0, px_kernel_boot_with(h, mock_iommu_probe, mock_iommu_remove, &k));
-	fake_hal_set_task_mode(h, FAKE_TASK_NEVER);
+	memset(started, 0, sizeof(started));
+	fake_hal_set_mmio(h, bar_read, bar_write, NULL);
+	fake_hal_set_task_mode(h, FAKE_TASK_SYNC);
+	fake_hal_set_wait_hook(h, kill_all, k);
 	assert_int_equal(0, px_user_spawn_demand_pager(k));
 	assert_int_equal(1, fake_hal_task_count(h));
+	/* It ran to its end, without an error. */
+	assert_int_equal(0, fake_hal_log_count(h, HAL_LOG_ERROR));
+	assert_string_equal("demand_pager: killed, exiting\n", fake_hal_last_log(h, HAL_LOG_INFO));
+	assert_int_equal(0, k->user_tasks);
+	assert_true(list_empty(&k->procs));
+	/* It bound and started every device once. */
+	assert_int_equal(1, started[0]);
+	assert_int_equal(1, started[1]);
+	assert_int_equal(1, started[2]);
+	/* Its exit released everything it held. */
 	px_kernel_destroy(k);
+	assert_int_equal(0, fake_hal_objects_live(h));
 	fake_hal_destroy(h);
 }
 
