@@ -4,7 +4,7 @@
 #   make bench     host cost: wall time, raw events, allocations, RSS per fault (JSON)
 #   make bench-ir  host cost in instructions under valgrind/callgrind (JSON)
 #   make lint      Verilator lint of the RTL
-#   make asan      unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make asan      unit and system tests (soak included) under ASan + UBSan, leaks fatal
 #   make deps      check (and, as root, install) the Debian packages
 
 BUILD   ?= build
@@ -44,7 +44,8 @@ lint: deps
 asan: deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DPRISIM_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD)-asan -j $(JOBS)
-	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS) -R '^unit\.'
+	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		ctest --output-on-failure -j $(JOBS) -R '^(unit|system)\.'
 
 docs: build
 	$(BUILD)/prisim --list-params > docs/scenario-keys.md

@@ -58,6 +58,9 @@ public:
     // at most `limit` of simulated time. Returns px_kernel_shutdown()'s
     // status, or -ETIMEDOUT if the shutdown did not finish within `limit`.
     int shutdown_software(const sc_core::sc_time& limit);
+    // Everything the software allocated has been released: it booted (or
+    // failed to, cleanly) and shut down without error.
+    bool software_released() const { return m_boot_done && !m_kernel && m_shutdown_rc == 0; }
 
 private:
     static void boot_task(void* self);

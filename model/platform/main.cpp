@@ -215,6 +215,15 @@ int sc_main(int argc, char* argv[])
         }
         const bool ok = results["ok"].get<bool>();
         if (!quiet || !ok) std::cout << format_summary(results, host);
+        if (!m.software_released()) {
+            // The shutdown did not complete, and its check says so: the
+            // software's memory is knowingly left allocated, its tasks
+            // stopped mid-call. Exit without the end-of-process teardown
+            // and leak check, which could only report that again.
+            std::cout.flush();
+            std::cerr.flush();
+            std::_Exit(ok ? 0 : 1);
+        }
         return ok ? 0 : 1;
     } catch (const sc_core::sc_report& r) {
         std::cerr << "prisim: simulation stopped by a fatal error: " << r.get_msg() << "\n";
