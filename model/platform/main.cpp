@@ -4,6 +4,7 @@
 // invariant and expectation holds, 1 one failed, 2 usage or configuration
 // error.
 #include <cerrno>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -47,6 +48,26 @@ void report_handler(const sc_core::sc_report& r, const sc_core::sc_actions& a)
     if (a & sc_core::SC_ABORT) std::abort();
 }
 
+// Without --out, each run gets a directory of its own, so that no run
+// overwrites another's results: prisim-out/<scenario name>-<n>, n the first
+// number not taken (created atomically: parallel runs never share one).
+std::string new_run_dir(const std::string& name)
+{
+    std::string base;
+    for (char c : name)
+        base += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+    if (base.empty() || base[0] == '.') base = "run" + base;
+    std::error_code ec;
+    std::filesystem::create_directories("prisim-out", ec);
+    if (ec) throw config_error("cannot create the directory 'prisim-out': " + ec.message() + " (use --out)");
+    for (unsigned n = 1; n < 1000000; ++n) {
+        const std::string dir = "prisim-out/" + base + "-" + std::to_string(n);
+        if (std::filesystem::create_directory(dir, ec)) return dir;
+        if (ec) throw config_error("cannot create the directory '" + dir + "': " + ec.message() + " (use --out)");
+    }
+    throw config_error("prisim-out/ holds a million runs of '" + base + "': use --out");
+}
+
 bool write_file(const std::string& path, const std::string& text)
 {
     std::ofstream f(path, std::ios::binary);
@@ -86,16 +107,18 @@ int sc_main(int argc, char* argv[])
                  "Runs one scenario (the built-in default if none is given), checks the\n"
                  "scoreboard invariants and the scenario's expectations, and reports.",
                  "prisim"};
-    std::string scenario_file, out_dir = ".";
+    std::string scenario_file, out_dir;
     std::vector<std::string> sets, expects;
-    bool list_params = false, dump_default = false, version = false, quiet = false;
+    bool list_params = false, dump_default = false, version = false, quiet = false, keep_expect = false;
     app.add_option("scenario", scenario_file, "scenario YAML file (default: the built-in scenario)");
     // One value per occurrence: a scenario file after `--set k=v` is the scenario.
     app.add_option("-s,--set", sets, "override a scenario key: --set key=value (repeatable)")
         ->allow_extra_args(false);
     app.add_option("-e,--expect", expects, "add an expectation: --expect 'summary.pq_overflows == 0'")
         ->allow_extra_args(false);
-    app.add_option("-o,--out", out_dir, "directory for results.json and host.json, created if missing (default: .)");
+    app.add_option("-o,--out", out_dir, "directory for results.json and host.json, created if missing (default: a new prisim-out/<name>-<n>)");
+    app.add_flag("--keep-expect", keep_expect,
+                 "check the scenario's own expectations even when --set changes the scenario");
     app.add_flag("-q,--quiet", quiet, "print nothing on success");
     app.add_flag("-v,--verbose", g_verbosity, "show informational messages (repeat for debug)");
     app.add_flag("--list-params", list_params, "print every scenario key as a Markdown table and exit");
@@ -121,13 +144,16 @@ int sc_main(int argc, char* argv[])
 
     params p;
     if (list_params) {
-        std::cout << p.markdown();
+        params builtin;
+        builtin.load_yaml(default_scenario_yaml, "built-in scenario");
+        std::cout << p.markdown(&builtin);
         return 0;
     }
     try {
         if (app.count("scenario") && scenario_file.empty())
             throw config_error("the scenario file name is empty");
-        if (out_dir.empty()) throw config_error("--out: the directory name is empty");
+        const bool out_given = app.count("--out") > 0;
+        if (out_given && out_dir.empty()) throw config_error("--out: the directory name is empty");
         std::error_code ec;
         if (std::filesystem::exists(out_dir, ec) && !std::filesystem::is_directory(out_dir, ec))
             throw config_error("--out '" + out_dir + "': not a directory");
@@ -144,12 +170,25 @@ int sc_main(int argc, char* argv[])
             p.set(s.substr(0, eq), s.substr(eq + 1), "--set");
         }
         p.validate();
+        // A scenario's expectations describe that scenario: once --set
+        // changes it (a sweep point, a smaller run), they are not checked
+        // unless asked; --expect ones always are.
+        if (!sets.empty() && !keep_expect && !p.expectations().empty()) {
+            if (!quiet)
+                std::cerr << "prisim: note: the scenario's " << p.expectations().size()
+                          << " expectation(s) not checked: --set changed the scenario (--keep-expect checks them)\n";
+            p.clear_expectations();
+        }
         for (const auto& e : expects) p.add_expectation(e);
         for (const auto& e : p.expectations())
             if (auto err = expectation_syntax_error(e); !err.empty()) throw config_error(err);
         // Created before the run, so that a path that cannot be one fails now.
-        std::filesystem::create_directories(out_dir, ec);
-        if (ec) throw config_error("--out '" + out_dir + "': cannot create the directory: " + ec.message());
+        if (out_given) {
+            std::filesystem::create_directories(out_dir, ec);
+            if (ec) throw config_error("--out '" + out_dir + "': cannot create the directory: " + ec.message());
+        } else {
+            out_dir = new_run_dir(p.str("name"));
+        }
     } catch (const config_error& e) {
         std::cerr << "prisim: " << e.what() << "\n";
         return 2;
@@ -214,7 +253,7 @@ int sc_main(int argc, char* argv[])
             return 2;
         }
         const bool ok = results["ok"].get<bool>();
-        if (!quiet || !ok) std::cout << format_summary(results, host);
+        if (!quiet || !ok) std::cout << format_summary(results, host) << "results: " << out_dir << "/results.json\n";
         if (!m.software_released()) {
             // The shutdown did not complete, and its check says so: the
             // software's memory is knowingly left allocated, its tasks

@@ -465,8 +465,9 @@ nlohmann::json params::to_json() const
     return j;
 }
 
-std::string params::markdown() const
+std::string params::markdown(const params* builtin) const
 {
+    const nlohmann::json mine = to_json(), theirs = builtin ? builtin->to_json() : nlohmann::json::object();
     std::ostringstream os;
     os << "| key | type | default | range / values | unit | source | meaning |\n"
        << "|---|---|---|---|---|---|---|\n";
@@ -481,8 +482,15 @@ std::string params::markdown() const
             for (const auto& c : d.choices) range += (range.empty() ? "" : ", ") + c;
             break;
         }
+        // Where the built-in scenario (no scenario file) departs from the
+        // registry default, say so: both are "defaults" to a user.
+        std::string help = d.help;
+        if (builtin && d.key != "name" && mine.value(d.key, nlohmann::json()) != theirs.value(d.key, nlohmann::json())) {
+            const nlohmann::json& v = theirs[d.key];
+            help += " (the built-in scenario sets " + (v.is_string() ? v.get<std::string>() : v.dump()) + ")";
+        }
         os << "| `" << d.key << "` | " << type << " | `" << d.def << "` | " << range << " | "
-           << d.unit << " | " << d.source << " | " << d.help << " |\n";
+           << d.unit << " | " << d.source << " | " << help << " |\n";
     }
     return os.str();
 }

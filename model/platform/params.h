@@ -50,6 +50,7 @@ public:
     // Apply one override ("key=value" already split).
     void set(const std::string& key, const std::string& value, const std::string& origin);
     void add_expectation(const std::string& expr) { m_expect.push_back(expr); }
+    void clear_expectations() { m_expect.clear(); }
     // The rules that involve more than one key, checked once every file and
     // override is applied. Throws config_error naming the keys.
     void validate() const;
@@ -63,7 +64,9 @@ public:
     // Effective values, sorted by key (results.json "scenario.params").
     nlohmann::json to_json() const;
     // The reference table for docs/scenario.md.
-    std::string markdown() const;
+    // With `builtin`, a key whose value there differs from the registry
+    // default says so.
+    std::string markdown(const params* builtin = nullptr) const;
 
 private:
     void add(param_def d);

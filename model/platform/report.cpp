@@ -289,8 +289,10 @@ std::string format_summary(const nlohmann::json& r, const nlohmann::json& host)
     std::snprintf(line, sizeof line, "%-9s %7s %9s %9s %9s %7s %8s %9s %8s\n", "device", "faults", "p50 us",
                   "p99 us", "max us", "PRGs", "retries", "auto-rsp", "stalls");
     os << line;
+    uint64_t auto_rsp = 0;
     for (const auto& d : r["devices"]) {
         const auto& l = d["fault_latency_ps"];
+        auto_rsp += d["auto_responses"].get<uint64_t>();
         std::snprintf(line, sizeof line, "%-9s %7llu %9s %9s %9s %7llu %8llu %9llu %8llu\n",
                       d["rid"].get<std::string>().c_str(), (unsigned long long)d["faults"].get<uint64_t>(),
                       us(l["p50"].get<uint64_t>()).c_str(), us(l["p99"].get<uint64_t>()).c_str(),
@@ -301,11 +303,11 @@ std::string format_summary(const nlohmann::json& r, const nlohmann::json& host)
         os << line;
     }
     const auto& l = s["fault_latency_ps"];
-    std::snprintf(line, sizeof line, "%-9s %7llu %9s %9s %9s %7llu %8llu %9s %8llu\n", "all",
+    std::snprintf(line, sizeof line, "%-9s %7llu %9s %9s %9s %7llu %8llu %9llu %8llu\n", "all",
                   (unsigned long long)s["faults"].get<uint64_t>(), us(l["p50"].get<uint64_t>()).c_str(),
                   us(l["p99"].get<uint64_t>()).c_str(), us(l["max"].get<uint64_t>()).c_str(),
                   (unsigned long long)s["prgs"].get<uint64_t>(), (unsigned long long)s["prg_retries"].get<uint64_t>(),
-                  "", (unsigned long long)s["credit_stalls"].get<uint64_t>());
+                  (unsigned long long)auto_rsp, (unsigned long long)s["credit_stalls"].get<uint64_t>());
     os << line << "\n";
     const auto& ar = s["auto_responses"];
     std::snprintf(line, sizeof line,

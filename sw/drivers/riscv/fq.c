@@ -136,7 +136,7 @@ static void riscv_iommu_fltq_record(struct riscv_iommu *iommu,
 		else
 			hal_stat_dev_add(iommu->hal, (uint16_t)(stat_did & 0xFFFFu), name, 1);
 	}
-	lvl = riscv_iommu_noisy_level(&iommu->fq_records);
+	lvl = riscv_iommu_noisy_level(iommu, &iommu->fq_records, "fq: fault records");
 	riscv_iommu_log(iommu, lvl, "fault #%llu: cause=%u %s (%s) ttyp=%u %s did=%#x%s%s pv=%u pid=%#x "
 			 "priv=%u iotval=%#llx iotval2=%#llx",
 			 (unsigned long long)iommu->fq_records, cause,

@@ -67,15 +67,26 @@ void riscv_iommu_stat(struct riscv_iommu *iommu, const struct riscv_iommu_device
 
 /**
  * riscv_iommu_noisy_level - count a repeated event and pick its log level
+ * @iommu: the IOMMU
  * @count: event counter
+ * @what: the event, for the note that later ones are quieter
  *
  * Every occurrence is logged: the first RISCV_IOMMU_NOISY_WARN as warnings,
- * later ones at debug level, so a storm does not flood the console.
+ * later ones at debug level, so a storm does not flood the console. The last
+ * warning comes with a note saying so.
  * Return: HAL_LOG_WARN or HAL_LOG_DEBUG.
  */
-enum hal_log_level riscv_iommu_noisy_level(uint64_t *count)
+enum hal_log_level riscv_iommu_noisy_level(struct riscv_iommu *iommu, uint64_t *count,
+					   const char *what)
 {
-	return ++*count <= RISCV_IOMMU_NOISY_WARN ? HAL_LOG_WARN : HAL_LOG_DEBUG;
+	if (++*count < RISCV_IOMMU_NOISY_WARN)
+		return HAL_LOG_WARN;
+	if (*count == RISCV_IOMMU_NOISY_WARN) {
+		riscv_iommu_warn(iommu, "%s: after #%u, logged at debug level only "
+				 "(prisim -vv); all are counted", what, RISCV_IOMMU_NOISY_WARN);
+		return HAL_LOG_WARN;
+	}
+	return HAL_LOG_DEBUG;
 }
 
 /**

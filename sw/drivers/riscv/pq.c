@@ -288,7 +288,8 @@ void riscv_iommu_priq_process(struct riscv_iommu *iommu)
 		}
 		if (err & RISCV_IOMMU_PQCSR_PQOF) {
 			riscv_iommu_stat(iommu, NULL, iommu->stats.pq_overflows_handled, 1);
-			enum hal_log_level lvl = riscv_iommu_noisy_level(&iommu->pq_overflows);
+			enum hal_log_level lvl = riscv_iommu_noisy_level(iommu, &iommu->pq_overflows,
+									  "pq: overflows");
 
 			riscv_iommu_log(iommu, lvl, "pq: overflow #%llu (pqof): requests were "
 					"dropped, last requests auto-answered Success; discarding "

@@ -274,7 +274,8 @@ void riscv_iommu_stat(struct riscv_iommu *iommu, const struct riscv_iommu_device
 		      hal_stat_id id, uint64_t delta);
 uint64_t riscv_iommu_poll_delay(struct riscv_iommu *iommu, uint64_t waited_ps,
 				uint64_t *interval_ps);
-enum hal_log_level riscv_iommu_noisy_level(uint64_t *count);
+enum hal_log_level riscv_iommu_noisy_level(struct riscv_iommu *iommu, uint64_t *count,
+					   const char *what);
 /* Repeated events: the first ones are warnings, later ones debug messages. */
 #define RISCV_IOMMU_NOISY_WARN 16u
 
