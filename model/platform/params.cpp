@@ -272,6 +272,33 @@ void params::validate() const
                       base, pages, base + pages * page, sv39_end);
         throw config_error(msg);
     }
+    // Simulated DRAM must hold what the run will allocate in it: every
+    // workload page once mapped, the Sv39 tables that map them (per device a
+    // leaf table per 2 MiB and a middle table per 1 GiB of the IOVA span,
+    // plus its root), the three queues, and 1 MiB for the DDT, fence words
+    // and allocator alignment. Checked before the run: running out is
+    // otherwise an INVALID answer for every fault that finds no page.
+    {
+        const uint64_t mib = uint64_t(1) << 20, dram = u64("platform.dram_mib") * mib;
+        const uint64_t count = u64("device.count");
+        const uint64_t first = base & ~(page - 1), span = pages ? base + pages * page - first : 0;
+        const uint64_t leaf = (span + (uint64_t(2) << 20) - 1) / (uint64_t(2) << 20) + 1;
+        const uint64_t mid = (span + (uint64_t(1) << 30) - 1) / (uint64_t(1) << 30) + 1;
+        const uint64_t per_device = pages * page + (leaf + mid + 1) * page;
+        const uint64_t queues = (uint64_t(16) << u64("sw.driver.cq_log2sz")) +
+                                (uint64_t(32) << u64("sw.driver.fq_log2sz")) +
+                                (uint64_t(16) << u64("sw.driver.pq_log2sz")) + 3 * page;
+        const uint64_t need = count * per_device + queues + mib;
+        if (need > dram) {
+            char msg[320];
+            std::snprintf(msg, sizeof msg,
+                          "platform.dram_mib = %" PRIu64 " is too small: device.count x device.pages = %" PRIu64
+                          " pages, their page tables and the queues need at least %" PRIu64
+                          " MiB of simulated DRAM; raise platform.dram_mib or lower device.pages or device.count",
+                          u64("platform.dram_mib"), count * pages, (need + mib - 1) / mib);
+            throw config_error(msg);
+        }
+    }
     // An Invalidation Completion takes at least the round trip over the
     // link; a timeout below twice that would fire on every ATS.INVAL.
     const uint64_t timeout_ns = u64("iommu.ats_inval_timeout_us") * 1000, link_ns = u64("pcie.link_latency_ns");
