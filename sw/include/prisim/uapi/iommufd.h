@@ -25,8 +25,10 @@ extern "C" {
 
 #ifdef __cplusplus
 #define PX_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#define PX_ALIGNOF(type) alignof(type)
 #else
 #define PX_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#define PX_ALIGNOF(type) _Alignof(type)
 #endif
 
 /* A u64 aligned to 8 bytes on every ABI (Linux __aligned_u64). */
@@ -200,10 +202,13 @@ PX_UAPI_CHECK(iommu_destroy, size, 0);
 PX_UAPI_CHECK(iommu_destroy, id, 4);
 
 PX_STATIC_ASSERT(sizeof(struct iommu_ioas_alloc) == 12, "iommu_ioas_alloc size");
+PX_UAPI_CHECK(iommu_ioas_alloc, size, 0);
 PX_UAPI_CHECK(iommu_ioas_alloc, flags, 4);
 PX_UAPI_CHECK(iommu_ioas_alloc, out_ioas_id, 8);
 
 PX_STATIC_ASSERT(sizeof(struct iommu_ioas_map) == 40, "iommu_ioas_map size");
+PX_STATIC_ASSERT(PX_ALIGNOF(struct iommu_ioas_map) == 8, "iommu_ioas_map alignment");
+PX_UAPI_CHECK(iommu_ioas_map, size, 0);
 PX_UAPI_CHECK(iommu_ioas_map, flags, 4);
 PX_UAPI_CHECK(iommu_ioas_map, ioas_id, 8);
 PX_UAPI_CHECK(iommu_ioas_map, __reserved, 12);
@@ -212,6 +217,8 @@ PX_UAPI_CHECK(iommu_ioas_map, length, 24);
 PX_UAPI_CHECK(iommu_ioas_map, iova, 32);
 
 PX_STATIC_ASSERT(sizeof(struct iommu_hwpt_alloc) == 48, "iommu_hwpt_alloc size");
+PX_STATIC_ASSERT(PX_ALIGNOF(struct iommu_hwpt_alloc) == 8, "iommu_hwpt_alloc alignment");
+PX_UAPI_CHECK(iommu_hwpt_alloc, size, 0);
 PX_UAPI_CHECK(iommu_hwpt_alloc, flags, 4);
 PX_UAPI_CHECK(iommu_hwpt_alloc, dev_id, 8);
 PX_UAPI_CHECK(iommu_hwpt_alloc, pt_id, 12);
@@ -224,6 +231,8 @@ PX_UAPI_CHECK(iommu_hwpt_alloc, fault_id, 40);
 PX_UAPI_CHECK(iommu_hwpt_alloc, __reserved2, 44);
 
 PX_STATIC_ASSERT(sizeof(struct iommu_hwpt_pgfault) == 40, "iommu_hwpt_pgfault size");
+PX_STATIC_ASSERT(PX_ALIGNOF(struct iommu_hwpt_pgfault) == 8, "iommu_hwpt_pgfault alignment");
+PX_UAPI_CHECK(iommu_hwpt_pgfault, flags, 0);
 PX_UAPI_CHECK(iommu_hwpt_pgfault, dev_id, 4);
 PX_UAPI_CHECK(iommu_hwpt_pgfault, pasid, 8);
 PX_UAPI_CHECK(iommu_hwpt_pgfault, grpid, 12);
@@ -238,10 +247,15 @@ PX_UAPI_CHECK(iommu_hwpt_page_response, cookie, 0);
 PX_UAPI_CHECK(iommu_hwpt_page_response, code, 4);
 
 PX_STATIC_ASSERT(sizeof(struct iommu_fault_alloc) == 16, "iommu_fault_alloc size");
+PX_UAPI_CHECK(iommu_fault_alloc, size, 0);
 PX_UAPI_CHECK(iommu_fault_alloc, flags, 4);
 PX_UAPI_CHECK(iommu_fault_alloc, out_fault_id, 8);
 PX_UAPI_CHECK(iommu_fault_alloc, out_fault_fd, 12);
 
+PX_STATIC_ASSERT(IOMMU_DESTROY == 0x3b80ul, "_IO(';', 0x80)");
+PX_STATIC_ASSERT(IOMMU_IOAS_ALLOC == 0x3b81ul, "_IO(';', 0x81)");
+PX_STATIC_ASSERT(IOMMU_IOAS_MAP == 0x3b85ul, "_IO(';', 0x85)");
+PX_STATIC_ASSERT(IOMMU_HWPT_ALLOC == 0x3b89ul, "_IO(';', 0x89)");
 PX_STATIC_ASSERT(IOMMU_FAULT_QUEUE_ALLOC == 0x3b8eul, "_IO(';', 0x8e)");
 
 #ifdef __cplusplus

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "prisim/uapi/iommufd.h" /* PX_IO */
+#include "prisim/uapi/iommufd.h" /* PX_IO, PX_UAPI_CHECK */
 
 #ifdef __cplusplus
 extern "C" {
@@ -80,15 +80,28 @@ enum {
 	VFIO_PCI_NUM_REGIONS,
 };
 
+/* ---- layout checks (PX_UAPI_CHECK: prisim/uapi/iommufd.h) ---------------- */
+
 PX_STATIC_ASSERT(sizeof(struct vfio_device_bind_iommufd) == 16, "vfio bind size");
-PX_STATIC_ASSERT(offsetof(struct vfio_device_bind_iommufd, iommufd) == 8, "bind.iommufd");
-PX_STATIC_ASSERT(offsetof(struct vfio_device_bind_iommufd, out_devid) == 12, "bind.out_devid");
+PX_UAPI_CHECK(vfio_device_bind_iommufd, argsz, 0);
+PX_UAPI_CHECK(vfio_device_bind_iommufd, flags, 4);
+PX_UAPI_CHECK(vfio_device_bind_iommufd, iommufd, 8);
+PX_UAPI_CHECK(vfio_device_bind_iommufd, out_devid, 12);
+
 PX_STATIC_ASSERT(sizeof(struct vfio_device_attach_iommufd_pt) == 16, "vfio attach size");
-PX_STATIC_ASSERT(offsetof(struct vfio_device_attach_iommufd_pt, pt_id) == 8, "attach.pt_id");
-PX_STATIC_ASSERT(offsetof(struct vfio_device_attach_iommufd_pt, pasid) == 12, "attach.pasid");
+PX_UAPI_CHECK(vfio_device_attach_iommufd_pt, argsz, 0);
+PX_UAPI_CHECK(vfio_device_attach_iommufd_pt, flags, 4);
+PX_UAPI_CHECK(vfio_device_attach_iommufd_pt, pt_id, 8);
+PX_UAPI_CHECK(vfio_device_attach_iommufd_pt, pasid, 12);
+
 PX_STATIC_ASSERT(sizeof(struct vfio_device_detach_iommufd_pt) == 12, "vfio detach size");
-PX_STATIC_ASSERT(offsetof(struct vfio_device_detach_iommufd_pt, pasid) == 8, "detach.pasid");
+PX_UAPI_CHECK(vfio_device_detach_iommufd_pt, argsz, 0);
+PX_UAPI_CHECK(vfio_device_detach_iommufd_pt, flags, 4);
+PX_UAPI_CHECK(vfio_device_detach_iommufd_pt, pasid, 8);
+
 PX_STATIC_ASSERT(VFIO_DEVICE_BIND_IOMMUFD == 0x3b76ul, "_IO(';', 118)");
+PX_STATIC_ASSERT(VFIO_DEVICE_ATTACH_IOMMUFD_PT == 0x3b77ul, "_IO(';', 119)");
+PX_STATIC_ASSERT(VFIO_DEVICE_DETACH_IOMMUFD_PT == 0x3b78ul, "_IO(';', 120)");
 
 #ifdef __cplusplus
 }
