@@ -117,7 +117,11 @@ static void test_hwpt_alloc_args(void **state)
 					       w->ioas_id, NULL));
 	assert_int_equal(domains, w->m->domains_live);
 	assert_int_equal(-ENOENT, t_hwpt_alloc(w, 0, 99, w->ioas_id, 0, NULL));
-	assert_int_equal(-ENOENT, t_hwpt_alloc(w, 0, dev, 99, 0, NULL));
+	/* An unknown pt_id is EINVAL, as in Linux (not ENOENT): nothing is created. */
+	assert_int_equal(-EINVAL, t_hwpt_alloc(w, 0, dev, 99, 0, NULL));
+	assert_int_equal(-EINVAL, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, dev, 0,
+					       w->fault_id, NULL));
+	assert_int_equal(domains, w->m->domains_live);
 	assert_int_equal(-EINVAL, t_hwpt_alloc(w, 0, dev, w->fault_id, 0, NULL));
 
 	cmd = (struct iommu_hwpt_alloc){ .size = sizeof(cmd), .dev_id = dev, .pt_id = w->ioas_id };
