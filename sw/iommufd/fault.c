@@ -220,11 +220,18 @@ static ssize_t iommufd_fault_fops_read(struct px_file *f, void *buf, size_t coun
 		return -ESPIPE;
 
 	hal_mutex_lock(fault->mutex);
-	while (!list_empty(&fault->deliver) && count > done) {
+	while (!list_empty(&fault->deliver)) {
 		group = list_first_entry(&fault->deliver, struct iopf_group, node);
 		/* All or nothing: a group that does not fit stays at the head. */
-		if (group->fault_count * fault_size > count - done)
+		if (done >= count || group->fault_count * fault_size > count - done) {
+			/*
+			 * Linux 6.18: if not even the first group fits (count 0
+			 * included) the read fails; an empty queue still reads 0.
+			 */
+			if (!done)
+				rc = -EINVAL;
 			break;
+		}
 		rc = px_idr_alloc(&fault->response, h, "iommufd.fault_cookie", group,
 				  &group->cookie);
 		if (rc)

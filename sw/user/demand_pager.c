@@ -476,10 +476,13 @@ static int px_pager_grow(struct px_pager *pg, unsigned int cap)
  * @pg: handler
  * @timeout_ms: poll timeout (< 0: forever)
  *
- * A group larger than the batch is read with a buffer doubled as often as
- * needed (up to PX_PAGER_MAX_MSGS messages).
+ * read() fails with -EINVAL when the group at the head of the queue is
+ * larger than the buffer (Linux 6.18); the buffer is then doubled as often
+ * as needed (up to PX_PAGER_MAX_MSGS messages) and the read retried. A read
+ * of 0 means the queue emptied between poll() and read() (the groups were
+ * answered meanwhile, e.g. by a detach): nothing to serve.
  *
- * Return: groups answered (0 on timeout), or -errno.
+ * Return: groups answered (0 on timeout or nothing to read), or -errno.
  */
 int px_pager_serve_once(struct px_pager *pg, int timeout_ms)
 {
@@ -496,11 +499,11 @@ int px_pager_serve_once(struct px_pager *pg, int timeout_ms)
 		return -EIO;
 	for (;;) {
 		len = px_read(pg->proc, pg->fault_fd, pg->msgs, want * msz);
-		if (len < 0)
-			return (int)len;
-		if (len > 0)
+		if (len >= 0)
 			break;
-		/* The head group is larger than the buffer: read() returns 0 forever. */
+		if (len != -EINVAL)
+			return (int)len;
+		/* The head group is larger than the buffer: grow it and read again. */
 		if (want >= PX_PAGER_MAX_MSGS) {
 			hal_log(pg->hal, HAL_LOG_ERROR, "demand_pager: group above %u messages\n",
 				PX_PAGER_MAX_MSGS);

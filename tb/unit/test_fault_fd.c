@@ -4,7 +4,8 @@
  * read(), write(), poll(), Lifecycle): ESPIPE rules, all-or-nothing groups,
  * cookies, EFAULT mid-group, message fields, write error handling, poll
  * masks and wake-up on enqueue, auto-responses on detach / replace /
- * destroy, fd close sending nothing, and no timeout.
+ * destroy, fd close sending nothing, and no timeout. read() follows Linux
+ * 6.18: -EINVAL when groups are queued and the first does not fit.
  */
 #include "test_util.h"
 
@@ -31,13 +32,38 @@ static void test_read_espipe_and_empty(void **state)
 	assert_int_equal(-ESPIPE, px_read(w->p, w->fault_fd, msg, MSZ - 1));
 	assert_int_equal(-ESPIPE, px_read(w->p, w->fault_fd, msg, MSZ + 1));
 	assert_int_equal(-ESPIPE, px_pread(w->p, w->fault_fd, msg, MSZ, MSZ));
+	/* Empty queue: 0 at once, never blocks, never -EAGAIN; count 0 too. */
 	assert_int_equal(0, px_read(w->p, w->fault_fd, msg, 0));
-	/* Empty queue: 0 at once, never blocks, never -EAGAIN. */
 	assert_int_equal(0, px_read(w->p, w->fault_fd, msg, 2 * MSZ));
 	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
 	/* pread at offset 0 is a read. */
 	assert_int_equal(MSZ, px_pread(w->p, w->fault_fd, msg, MSZ, 0));
 	assert_int_equal(0, px_read(w->p, w->fault_fd, msg, 0));
+}
+
+/*
+ * Checklist #14: count 0 with groups queued is -EINVAL (Linux 6.18: the
+ * first group does not fit), not 0; nothing is consumed.
+ */
+static void test_read_count_zero_with_groups(void **state)
+{
+	struct world *w = *state;
+	struct iommu_hwpt_pgfault msg[2];
+
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	assert_int_equal(-EINVAL, px_read(w->p, w->fault_fd, msg, 0));
+	assert_int_equal(-EINVAL, px_read(w->p, w->fault_fd, NULL, 0));
+	/* The group is still at the head, undelivered, without a cookie. */
+	assert_int_equal(PX_POLLIN, t_poll(w, w->fault_fd, PX_POLLIN));
+	assert_int_equal(0, fake_hal_stat(w->h, "sw.iommufd.msgs_read"));
+	assert_int_equal(0, fake_hal_charges(w->h, HAL_COST_FD_READ_MSG));
+	assert_int_equal(-EINVAL, t_respond(w, w->fault_fd, 1, IOMMUFD_PAGE_RESP_SUCCESS));
+	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, msg, 2));
+	assert_int_equal(1, msg[0].grpid);
+	assert_int_equal(1, msg[0].cookie);
+	/* Queue empty again: count 0 reads 0. */
+	assert_int_equal(0, px_read(w->p, w->fault_fd, msg, 0));
+	assert_int_equal(0, w->m->nr_resp);
 }
 
 static void test_read_buffer_smaller_than_group(void **state)
@@ -48,9 +74,13 @@ static void test_read_buffer_smaller_than_group(void **state)
 	assert_int_equal(0, world_report(w, 0, 0, 0, 4, P_R, 0x1000));
 	assert_int_equal(0, world_report(w, 0, 0, 0, 4, P_R, 0x2000));
 	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 4, P_R, 0x3000));
-	assert_int_equal(0, t_read_msgs(w, w->fault_fd, msg, 2));
-	/* The group stays at the head. */
+	/* Checklist #16: nothing fits, so -EINVAL (Linux 6.18), not 0. */
+	assert_int_equal(-EINVAL, t_read_msgs(w, w->fault_fd, msg, 2));
+	assert_int_equal(-EINVAL, t_read_msgs(w, w->fault_fd, msg, 1));
+	/* The group stays at the head, whole: nothing read, no cookie given. */
 	assert_true(t_poll(w, w->fault_fd, PX_POLLIN) & PX_POLLIN);
+	assert_int_equal(0, fake_hal_stat(w->h, "sw.iommufd.msgs_read"));
+	assert_int_equal(-EINVAL, t_respond(w, w->fault_fd, 1, IOMMUFD_PAGE_RESP_SUCCESS));
 	assert_int_equal(3 * MSZ, t_read_msgs(w, w->fault_fd, msg, 3));
 	/* Partials in arrival order, LAST at the end, one cookie. */
 	assert_int_equal(0x1000, msg[0].addr);
@@ -76,6 +106,8 @@ static void test_read_several_groups(void **state)
 	/* 2 slots: group 1 fits, group 2 (2 msgs) does not fit in what is left. */
 	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, msg, 2));
 	assert_int_equal(1, msg[0].grpid);
+	/* 1 slot: group 2 is now first and does not fit at all. */
+	assert_int_equal(-EINVAL, t_read_msgs(w, w->fault_fd, msg, 1));
 	assert_int_equal(3 * MSZ, t_read_msgs(w, w->fault_fd, msg, 4));
 	assert_int_equal(2, msg[0].grpid);
 	assert_int_equal(2, msg[1].grpid);
@@ -421,6 +453,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_read_espipe_and_empty),
+		T(test_read_count_zero_with_groups),
 		T(test_read_buffer_smaller_than_group),
 		T(test_read_several_groups),
 		T(test_cookies),
