@@ -367,8 +367,8 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 		rc = fdno;
 		goto out_abort;
 	}
-	filep = px_file_alloc(ictx->hal, "[iommufd-pgfault]", &iommufd_fault_fops, fault,
-			      PX_O_RDWR | PX_O_CLOEXEC);
+	filep = px_anon_inode_getfile(ictx->hal, "[iommufd-pgfault]", &iommufd_fault_fops, fault,
+				      PX_O_RDWR | PX_O_CLOEXEC);
 	if (!filep) {
 		rc = -ENOMEM;
 		goto out_put_fdno;

@@ -5,7 +5,8 @@
  * cookies, EFAULT mid-group, message fields, write error handling, poll
  * masks and wake-up on enqueue, auto-responses on detach / replace /
  * destroy, fd close sending nothing, and no timeout. read() follows Linux
- * 6.18: -EINVAL when groups are queued and the first does not fit.
+ * 6.18: -EINVAL when groups are queued and the first does not fit; the
+ * fd is a stream, so pread()/pwrite() are -ESPIPE at any offset.
  */
 #include "test_util.h"
 
@@ -35,10 +36,44 @@ static void test_read_espipe_and_empty(void **state)
 	/* Empty queue: 0 at once, never blocks, never -EAGAIN; count 0 too. */
 	assert_int_equal(0, px_read(w->p, w->fault_fd, msg, 0));
 	assert_int_equal(0, px_read(w->p, w->fault_fd, msg, 2 * MSZ));
+}
+
+/*
+ * pread()/pwrite() on the fault fd: -ESPIPE at any offset, 0 included. Linux
+ * gives the anonymous fault file no FMODE_PREAD/FMODE_PWRITE, and the VFS
+ * (ksys_pread64/ksys_pwrite64) answers ESPIPE before the file's read/write
+ * runs: nothing is read, no cookie is given, nothing is answered.
+ */
+static void test_positioned_io_espipe(void **state)
+{
+	struct world *w = *state;
+	struct iommu_hwpt_pgfault msg[2];
+	struct iommu_hwpt_page_response r;
+
 	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
-	/* pread at offset 0 is a read. */
-	assert_int_equal(MSZ, px_pread(w->p, w->fault_fd, msg, MSZ, 0));
-	assert_int_equal(0, px_read(w->p, w->fault_fd, msg, 0));
+	assert_int_equal(-ESPIPE, px_pread(w->p, w->fault_fd, msg, MSZ, 0));
+	assert_int_equal(-ESPIPE, px_pread(w->p, w->fault_fd, msg, 2 * MSZ, 0));
+	assert_int_equal(-ESPIPE, px_pread(w->p, w->fault_fd, msg, 0, 0));
+	assert_int_equal(-ESPIPE, px_pread(w->p, w->fault_fd, NULL, MSZ, 0));
+	/* A negative loff_t is EINVAL before anything else; a bad fd EBADF. */
+	assert_int_equal(-EINVAL, px_pread(w->p, w->fault_fd, msg, MSZ, UINT64_MAX));
+	assert_int_equal(-EBADF, px_pread(w->p, 99, msg, MSZ, 0));
+	/* The group is untouched: still queued, first cookie still free. */
+	assert_int_equal(PX_POLLIN, t_poll(w, w->fault_fd, PX_POLLIN));
+	assert_int_equal(0, fake_hal_stat(w->h, "sw.iommufd.msgs_read"));
+	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, msg, 2));
+	assert_int_equal(1, msg[0].cookie);
+
+	r = (struct iommu_hwpt_page_response){ msg[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS };
+	assert_int_equal(-ESPIPE, px_pwrite(w->p, w->fault_fd, &r, RSZ, 0));
+	assert_int_equal(-ESPIPE, px_pwrite(w->p, w->fault_fd, &r, 0, 0));
+	assert_int_equal(-EINVAL, px_pwrite(w->p, w->fault_fd, &r, RSZ, UINT64_MAX));
+	/* Nothing answered; the cookie is still valid for write(). */
+	assert_int_equal(0, w->m->nr_resp);
+	assert_int_equal(0, fake_hal_charges(w->h, HAL_COST_FD_WRITE_MSG));
+	assert_int_equal(RSZ, px_write(w->p, w->fault_fd, &r, RSZ));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 1, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, w->m->nr_resp);
 }
 
 /*
@@ -210,6 +245,7 @@ static void test_write_rules(void **state)
 	assert_int_equal(-ESPIPE, px_write(w->p, w->fault_fd, r, RSZ - 1));
 	assert_int_equal(-ESPIPE, px_write(w->p, w->fault_fd, r, RSZ + 4));
 	assert_int_equal(-ESPIPE, px_pwrite(w->p, w->fault_fd, r, RSZ, 8));
+	assert_int_equal(-ESPIPE, px_pwrite(w->p, w->fault_fd, r, RSZ, 0));
 	assert_int_equal(0, px_write(w->p, w->fault_fd, r, 0));
 	assert_int_equal(-EFAULT, px_write(w->p, w->fault_fd, NULL, RSZ));
 	/* FAILURE (2) and other codes are refused and do not consume the cookie. */
@@ -454,6 +490,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_read_espipe_and_empty),
 		T(test_read_count_zero_with_groups),
+		T(test_positioned_io_espipe),
 		T(test_read_buffer_smaller_than_group),
 		T(test_read_several_groups),
 		T(test_cookies),

@@ -86,8 +86,10 @@ static void test_ioctl_general_rules(void **state)
 	assert_int_equal(-EOPNOTSUPP, px_ioctl(w->p, w->iommufd, IOMMU_IOAS_ALLOC, &ia));
 	assert_int_equal(0, t_destroy(w, ioas));
 	assert_int_equal(-ENOENT, t_destroy(w, ioas));
-	/* /dev/iommu has no read() */
+	/* /dev/iommu has no read(); opened by path, it is not a stream: pread EINVAL too. */
 	assert_int_equal(-EINVAL, px_read(w->p, w->iommufd, &d, sizeof(d)));
+	assert_int_equal(-EINVAL, px_pread(w->p, w->iommufd, &d, sizeof(d), 0));
+	assert_int_equal(-EINVAL, px_pwrite(w->p, w->iommufd, &d, sizeof(d), 0));
 	assert_int_equal(-ENOENT, px_open(w->p, "/dev/nothing", PX_O_RDWR));
 }
 
