@@ -218,6 +218,8 @@ static void test_message_fields(void **state)
 					 0x12345000));
 	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, &msg, 1));
 	assert_int_equal(F_LAST | F_PASID | F_NEEDS_PASID, msg.flags); /* bit 2 raw */
+	assert_int_equal(IOMMU_PGFAULT_FLAGS_LAST_PAGE | IOMMU_PGFAULT_FLAGS_PASID_VALID |
+			 IOMMU_PGFAULT_FLAGS_NEEDS_PASID, msg.flags);
 	assert_int_equal(w->dev_id[1], msg.dev_id);                   /* not the RID */
 	assert_int_not_equal(W_RID(1), msg.dev_id);
 	assert_int_equal(0, msg.pasid);
@@ -227,6 +229,11 @@ static void test_message_fields(void **state)
 	assert_int_equal(0x12345000, msg.addr);
 	assert_int_equal(0, msg.length);
 	assert_true(msg.cookie >= 1);
+	/* A request the driver did not mark carries no NEEDS_PASID. */
+	assert_int_equal(0, world_report(w, 1, F_LAST | F_PASID, 0, 0x1fe, P_R, 0x2000));
+	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, &msg, 1));
+	assert_int_equal(IOMMU_PGFAULT_FLAGS_LAST_PAGE | IOMMU_PGFAULT_FLAGS_PASID_VALID,
+			 msg.flags);
 }
 
 static void test_write_rules(void **state)

@@ -64,6 +64,7 @@ static void test_pgfault_layout(void **state)
 	/* flags and perm are copied raw from the internal request */
 	assert_int_equal(IOMMU_FAULT_PAGE_REQUEST_PASID_VALID, IOMMU_PGFAULT_FLAGS_PASID_VALID);
 	assert_int_equal(IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE, IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	assert_int_equal(IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID, IOMMU_PGFAULT_FLAGS_NEEDS_PASID);
 	assert_int_equal(IOMMU_FAULT_PERM_READ, IOMMU_PGFAULT_PERM_READ);
 	assert_int_equal(IOMMU_FAULT_PERM_WRITE, IOMMU_PGFAULT_PERM_WRITE);
 	assert_int_equal(IOMMU_FAULT_PERM_EXEC, IOMMU_PGFAULT_PERM_EXEC);

@@ -147,6 +147,16 @@ enum iommu_hwpt_pgfault_flags {
 	IOMMU_PGFAULT_FLAGS_LAST_PAGE = 1 << 1,
 };
 
+/*
+ * Bit 2 of iommu_hwpt_pgfault.flags, named here only: Linux's header does
+ * not define it, but iommufd_compose_fault_message() copies the internal
+ * request flags raw, so the driver's IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID
+ * reaches userspace. It is set with PASID_VALID when the device requires
+ * the PASID in its PRG Response. A handler meant to build against Linux's
+ * header should test (1u << 2) instead.
+ */
+#define IOMMU_PGFAULT_FLAGS_NEEDS_PASID (1u << 2)
+
 enum iommu_hwpt_pgfault_perm {
 	IOMMU_PGFAULT_PERM_READ = 1 << 0,
 	IOMMU_PGFAULT_PERM_WRITE = 1 << 1,
@@ -156,7 +166,8 @@ enum iommu_hwpt_pgfault_perm {
 
 /*
  * struct iommu_hwpt_pgfault - one page request (§2.4). flags are copied raw
- * from the internal request, so bit 2 (RESPONSE_NEEDS_PASID) may be set;
+ * from the internal request, so bit 2 (IOMMU_PGFAULT_FLAGS_NEEDS_PASID) may
+ * be set;
  * dev_id is the iommufd device object id; cookie is the same for every
  * message of a group and must be echoed in the response.
  */
