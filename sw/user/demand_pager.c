@@ -158,6 +158,29 @@ void px_pager_destroy(struct px_pager *pg)
 	free(pg);
 }
 
+/*
+ * Where BAR0 sits in the device file: asked with VFIO_DEVICE_GET_REGION_INFO,
+ * as a Linux VFIO user does (the layout is the kernel's). BAR0 must be
+ * writable and hold the control register.
+ */
+static int px_pager_bar0_offset(struct px_pager *pg, int fd, uint64_t *offset)
+{
+	struct vfio_region_info info = {
+		.argsz = sizeof(info),
+		.index = VFIO_PCI_BAR0_REGION_INDEX,
+	};
+	int rc;
+
+	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_GET_REGION_INFO, &info);
+	if (rc)
+		return rc;
+	if (!(info.flags & VFIO_REGION_INFO_FLAG_WRITE) ||
+	    info.size < PXDEV_CTRL + sizeof(uint32_t))
+		return -ENODEV;
+	*offset = info.offset;
+	return 0;
+}
+
 static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 {
 	struct vfio_device_bind_iommufd bind = {
@@ -174,9 +197,13 @@ static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 	struct iommu_destroy destroy = { .size = sizeof(destroy) };
 	const struct hal_pci_dev_info *info;
 	struct px_pager_dev *n;
+	uint64_t bar0;
 	int rc;
 
 	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+	if (rc)
+		return rc;
+	rc = px_pager_bar0_offset(pg, fd, &bar0);
 	if (rc)
 		return rc;
 	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_ALLOC, &ioas);
@@ -205,6 +232,7 @@ static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 		.dev_id = bind.out_devid,
 		.ioas_id = ioas.out_ioas_id,
 		.hwpt_id = hwpt.out_hwpt_id,
+		.bar0_offset = bar0,
 	};
 	return 0;
 
@@ -220,8 +248,8 @@ out_destroy_ioas:
 
 /**
  * px_pager_setup - open /dev/iommu, allocate the fault queue, then bind,
- * give an IOAS and a fault-capable HWPT to, and attach every vfio device
- * (vfio0, vfio1, ... until -ENOENT)
+ * find BAR0 (VFIO_DEVICE_GET_REGION_INFO), give an IOAS and a fault-capable
+ * HWPT to, and attach every vfio device (vfio0, vfio1, ... until -ENOENT)
  * @pg: handler
  *
  * A device that cannot be set up is logged, closed and skipped.
@@ -266,7 +294,8 @@ int px_pager_setup(struct px_pager *pg)
 }
 
 /**
- * px_pager_start_devices - write PXDEV_CTRL_START to every device's BAR0
+ * px_pager_start_devices - write PXDEV_CTRL_START to every device's BAR0,
+ * at the offset VFIO_DEVICE_GET_REGION_INFO gave at setup
  * @pg: handler
  *
  * Return: 0, or the first error (the other devices are still started).
@@ -274,13 +303,13 @@ int px_pager_setup(struct px_pager *pg)
 int px_pager_start_devices(struct px_pager *pg)
 {
 	const uint32_t start = PXDEV_CTRL_START;
-	const uint64_t off = VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_BAR0_REGION_INDEX) + PXDEV_CTRL;
 	unsigned int i;
 	ssize_t rc;
 	int err = 0;
 
 	for (i = 0; i < pg->nr_devs; i++) {
-		rc = px_pwrite(pg->proc, pg->devs[i].fd, &start, sizeof(start), off);
+		rc = px_pwrite(pg->proc, pg->devs[i].fd, &start, sizeof(start),
+			       pg->devs[i].bar0_offset + PXDEV_CTRL);
 		if (rc != (ssize_t)sizeof(start)) {
 			hal_log(pg->hal, HAL_LOG_ERROR, "demand_pager: start vfio%u failed (%zd)\n",
 				pg->devs[i].index, rc);

@@ -243,7 +243,8 @@ ssize_t px_write(struct px_proc *p, int fd, const void *buf, size_t count)
  * @fd: fd
  * @buf: destination
  * @count: bytes
- * @offset: file offset (VFIO: region index << 40 | offset)
+ * @offset: file offset (VFIO: the region's offset, from
+ *          VFIO_DEVICE_GET_REGION_INFO, plus the offset inside it)
  *
  * Return: bytes read or -errno (-ESPIPE on a stream such as the fault fd,
  * -EINVAL for an offset that is negative as a loff_t).
