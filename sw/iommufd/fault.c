@@ -54,6 +54,8 @@ int iommufd_fault_iopf_handler(struct iopf_group *group)
 
 	if (!fault)
 		return -EINVAL;
+	/* Every group queued here is answered once: by write() or an auto-response. */
+	iopf_group_take_ownership(group);
 	list_add_tail(&group->node, &fault->deliver);
 	iommufd_fault_stat(group, fault->obj.ictx->fault_stats.groups_queued, 1);
 	px_wake_up(&fault->wait);

@@ -421,6 +421,63 @@ static void test_fd_close_sends_nothing(void **state)
 	assert_int_equal(3, fake_hal_stat(w->h, "sw.iopf.responses.invalid"));
 }
 
+/*
+ * The device leaves its IOPF queue (iopf_queue_remove_device, as a driver
+ * does when it stops IOPF) while iommufd holds groups, read and unread. As
+ * in Linux 6.18.y with the group-ownership fix (CVE-2026-74520): the
+ * removal answers none of them, they stay iommufd's; a SUCCESS write then
+ * returns 8 and sends that SUCCESS, once; the cookie is gone afterwards;
+ * what the user leaves is answered INVALID by the detach. Each group gets
+ * exactly one response.
+ */
+static void test_remove_device_with_groups_in_iommufd(void **state)
+{
+	struct world *w = *state;
+	struct iommu_hwpt_pgfault msg[4];
+	uint32_t c1, c2;
+
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 2, P_R, 0x2000));
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 3, P_R, 0x3000));
+	assert_int_equal(0, world_report(w, 0, 0, 0, 4, P_R, 0x4000));
+	assert_int_equal(2 * MSZ, t_read_msgs(w, w->fault_fd, msg, 2));
+	c1 = msg[0].cookie;
+	c2 = msg[1].cookie;
+
+	iopf_queue_remove_device(w->m->iommu.iopf_queue, w->dev[0]);
+	assert_null(w->dev[0]->fault_param);
+	assert_int_equal(0, w->m->nr_resp);
+	assert_int_equal(1, fake_hal_stat(w->h, "sw.iopf.partials_discarded"));
+
+	/* The write returns what Linux returns, 8, and sends its SUCCESS once. */
+	assert_int_equal(RSZ, t_respond(w, w->fault_fd, c1, IOMMUFD_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, w->m->nr_resp);
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 1, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(-EINVAL, t_respond(w, w->fault_fd, c1, IOMMUFD_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, w->m->nr_resp);
+	/* The unread group is still queued and answerable. */
+	assert_int_equal(PX_POLLIN, t_poll(w, w->fault_fd, PX_POLLIN));
+	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, msg, 4));
+	assert_int_equal(3, msg[0].grpid);
+	assert_int_equal(RSZ, t_respond(w, w->fault_fd, msg[0].cookie, IOMMUFD_PAGE_RESP_INVALID));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 3, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(2, w->m->nr_resp);
+	/* New requests find no fault param: INVALID at once, nothing queued. */
+	assert_int_equal(-EINVAL, world_report(w, 0, F_LAST, 0, 5, P_R, 0x5000));
+	assert_int_equal(0, t_poll(w, w->fault_fd, PX_POLLIN));
+	assert_int_equal(3, w->m->nr_resp);
+	/* Group 2 is left to the user; the detach answers it INVALID, once. */
+	assert_int_equal(0, t_detach(w, w->vfio_fd[0]));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 2, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(-EINVAL, t_respond(w, w->fault_fd, c2, IOMMUFD_PAGE_RESP_SUCCESS));
+	assert_int_equal(4, w->m->nr_resp);
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 1, -1));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 2, -1));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 3, -1));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 5, -1));
+	assert_int_equal(1, fake_hal_stat(w->h, "sw.iommufd.auto_responses"));
+}
+
 static void test_destroy_answers_everything(void **state)
 {
 	struct world *w = *state;
@@ -509,6 +566,7 @@ int main(void)
 		T(test_detach_auto_response),
 		T(test_replace_auto_response),
 		T(test_fd_close_sends_nothing),
+		T(test_remove_device_with_groups_in_iommufd),
 		T(test_destroy_answers_everything),
 		T(test_no_timeout_unbounded),
 	};
