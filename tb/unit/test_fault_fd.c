@@ -478,35 +478,123 @@ static void test_remove_device_with_groups_in_iommufd(void **state)
 	assert_int_equal(1, fake_hal_stat(w->h, "sw.iommufd.auto_responses"));
 }
 
+/*
+ * Checklist #30: the fault object's destruction answers INVALID, once each,
+ * every group it still holds, delivered or not. iommufd's own attach paths
+ * answer an attach's groups when it ends (detach, replace), so a fault
+ * object can only still hold groups when it is destroyed if they came
+ * through an attach iommufd did not make; the fixture makes one through the
+ * IOMMU core (device 0 on its fault-capable HWPT's domain), then the
+ * destruction goes the real way: IOMMU_DESTROY, or the close of /dev/iommu.
+ */
+struct stray {
+	struct iommu_attach_handle handle;
+	struct iommu_domain *domain;
+};
+
+static void stray_attach(struct world *w, struct stray *st)
+{
+	struct iommufd_device *idev1;
+	struct iommufd_object *obj;
+	struct iommufd_ctx *ictx;
+
+	assert_int_equal(0, t_detach(w, w->vfio_fd[0]));
+	idev1 = container_of(w->dev[1]->attach_handles.next, struct iommu_attach_handle,
+			     dev_node)->priv;
+	ictx = idev1->obj.ictx;
+	memset(st, 0, sizeof(*st));
+	INIT_LIST_HEAD(&st->handle.dev_node);
+	obj = iommufd_get_object(ictx, w->dev_id[0], IOMMUFD_OBJ_DEVICE);
+	assert_non_null(obj);
+	st->handle.priv = container_of(obj, struct iommufd_device, obj);
+	iommufd_put_object(obj); /* the binding keeps it */
+	obj = iommufd_get_object(ictx, w->hwpt_id[0], IOMMUFD_OBJ_HWPT_PAGING);
+	assert_non_null(obj);
+	st->domain = to_hwpt_paging(obj)->domain;
+	iommufd_put_object(obj);
+	assert_int_equal(0, iommu_attach_device(st->domain, w->dev[0], &st->handle));
+	assert_int_equal(0, w->m->ops.dev_enable_iopf(w->dev[0]));
+}
+
+/*
+ * Groups 1-3 of device 0 in the fault object (group 1 read), a partial,
+ * then the attach ends without iommufd: nothing answers them.
+ */
+static void stray_fill(struct world *w, struct stray *st)
+{
+	struct iommu_hwpt_pgfault msg;
+
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	assert_int_equal(0, world_report(w, 0, 0, 0, 2, P_R, 0x2000));
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 2, P_R, 0x2800));
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 3, P_R, 0x3000));
+	assert_int_equal(0, world_report(w, 0, 0, 0, 4, P_R, 0x4000));
+	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, &msg, 1));
+	assert_int_equal(1, msg.grpid);
+	iommu_detach_device(st->domain, w->dev[0]);
+	assert_null(w->dev[0]->domain);
+	assert_int_equal(0, w->m->nr_resp);
+}
+
+/* Each of groups 1-3 answered once, INVALID, with its LAST request's grpid. */
+static void assert_answered_once(struct world *w)
+{
+	unsigned int grpid;
+
+	for (grpid = 1; grpid <= 3; grpid++) {
+		assert_int_equal(1, mock_count_resp(w->m, W_RID(0), grpid, -1));
+		assert_int_equal(1, mock_count_resp(w->m, W_RID(0), grpid,
+						    IOMMU_PAGE_RESP_INVALID));
+	}
+	assert_int_equal(3, w->m->nr_resp);
+	assert_int_equal(3, fake_hal_stat(w->h, "sw.iommufd.auto_responses"));
+	assert_int_equal(3, fake_hal_stat(w->h, "sw.dev.0008.iommufd.auto_responses"));
+	assert_int_equal(3, fake_hal_stat(w->h, "sw.iopf.responses.invalid"));
+}
+
 static void test_destroy_answers_everything(void **state)
 {
 	struct world *w = *state;
-	struct iommu_hwpt_pgfault msg;
-	struct iommufd_fault *fault;
-	struct iommufd_device *idev;
-	struct iommufd_ctx *ictx;
+	struct stray st;
 
-	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
-	assert_int_equal(0, world_report(w, 1, F_LAST, 0, 2, P_R, 0x2000));
-	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 3, P_R, 0x3000));
-	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, &msg, 1));
-	/*
-	 * Destruction needs every HWPT and the fd gone, by which time detach has
-	 * answered everything; so check the destroy path's own step directly.
-	 */
-	idev = container_of(w->dev[0]->attach_handles.next, struct iommu_attach_handle,
-			    dev_node)->priv;
-	ictx = idev->obj.ictx;
-	fault = container_of(iommufd_get_object(ictx, w->fault_id, IOMMUFD_OBJ_FAULT),
-			     struct iommufd_fault, obj);
-	assert_int_equal(3, iommufd_fault_respond_all(fault, IOMMU_PAGE_RESP_INVALID));
-	iommufd_put_object(&fault->obj);
+	stray_attach(w, &st);
+	stray_fill(w, &st);
+	/* Still referenced by the HWPTs and the open fd: EBUSY, nothing sent. */
+	assert_int_equal(-EBUSY, t_destroy(w, w->fault_id));
+	assert_int_equal(0, t_destroy(w, w->hwpt_id[0]));
+	assert_int_equal(0, t_detach(w, w->vfio_fd[1]));
+	assert_int_equal(0, t_destroy(w, w->hwpt_id[1]));
+	assert_int_equal(-EBUSY, t_destroy(w, w->fault_id));
+	/* Closing the fd alone sends nothing (#31). */
+	assert_int_equal(0, px_close(w->p, w->fault_fd));
+	assert_int_equal(0, w->m->nr_resp);
+
+	assert_int_equal(0, t_destroy(w, w->fault_id));
+	assert_answered_once(w);
+	assert_int_equal(-ENOENT, t_destroy(w, w->fault_id));
+	/* The device leaving its IOPF queue afterwards sends nothing more. */
+	w->m->ops.dev_disable_iopf(w->dev[0]);
+	assert_int_equal(1, fake_hal_stat(w->h, "sw.iopf.partials_discarded"));
 	assert_int_equal(3, w->m->nr_resp);
-	assert_int_equal(3, fake_hal_stat(w->h, "sw.iopf.responses.invalid"));
-	assert_int_equal(0, t_poll(w, w->fault_fd, PX_POLLIN));
-	assert_int_equal(-EINVAL, t_respond(w, w->fault_fd, msg.cookie, 0));
-	/* Detach later finds nothing left to answer. */
-	assert_int_equal(0, t_detach(w, w->vfio_fd[0]));
+}
+
+/* The same through the close of everything: the context's release destroys it. */
+static void test_close_iommufd_answers_everything(void **state)
+{
+	struct world *w = *state;
+	struct stray st;
+
+	stray_attach(w, &st);
+	stray_fill(w, &st);
+	assert_int_equal(0, px_close(w->p, w->fault_fd));
+	assert_int_equal(0, px_close(w->p, w->vfio_fd[1]));
+	assert_int_equal(0, px_close(w->p, w->vfio_fd[0]));
+	/* The context lives on while /dev/iommu is open: nothing sent yet. */
+	assert_int_equal(0, w->m->nr_resp);
+	assert_int_equal(0, px_close(w->p, w->iommufd));
+	assert_answered_once(w);
+	assert_int_equal(0, w->m->domains_live);
+	w->m->ops.dev_disable_iopf(w->dev[0]);
 	assert_int_equal(3, w->m->nr_resp);
 }
 
@@ -568,6 +656,7 @@ int main(void)
 		T(test_fd_close_sends_nothing),
 		T(test_remove_device_with_groups_in_iommufd),
 		T(test_destroy_answers_everything),
+		T(test_close_iommufd_answers_everything),
 		T(test_no_timeout_unbounded),
 	};
 
