@@ -6,14 +6,18 @@
  * through the attach handle of (device, PASID). Every group is answered
  * exactly once with the PASID and PRG index of its LAST request.
  *
- * Ownership (the model after CVE-2026-74520): once a handler accepted a group
- * (returned 0) the consumer owns its memory and is the only one that frees it
+ * Ownership (Linux 6.18.y with the CVE-2026-74520 fix, stable 6.18.44; see
+ * sw/iommu/README.md for why): once a handler accepted a group (returned 0)
+ * the consumer owns its memory and is the only one that frees it
  * (iopf_free_group). The core never frees an accepted group. pending_node
  * only says "not answered yet": iopf_group_response() sends a response only
- * while it is linked and unlinks it before calling the driver, and
- * iopf_queue_remove_device() answers every still-linked group INVALID and
- * unlinks it without freeing it. So a response is sent once, a second
- * response or one after removal is a no-op, and nothing is freed under the
+ * while it is linked and unlinks it before calling the driver. A consumer
+ * that answers every group it accepts (iommufd) owns the answer too
+ * (iopf_group_take_ownership): iopf_queue_remove_device() leaves those
+ * groups alone, and the consumer's one response is sent when it comes, also
+ * after the removal. The other groups still unanswered at removal are
+ * answered INVALID there, and a later response to them is a no-op. Either
+ * way each group is answered exactly once and nothing is freed under the
  * consumer's feet.
  *
  * Memory: the partial requests and the groups of a device come from two
@@ -334,6 +338,22 @@ void iopf_group_response(struct iopf_group *group, enum iommu_page_response_code
 }
 
 /**
+ * iopf_group_take_ownership - the consumer of an accepted group answers it
+ * @group: group its iopf_handler is accepting
+ *
+ * From now on iopf_queue_remove_device() does not answer @group: the
+ * consumer's own iopf_group_response() will, once, even after the device
+ * left its queue (the group keeps the fault param alive). For consumers
+ * that answer every group they accept, as iommufd does (by the user's
+ * write() or an auto-response).
+ */
+void iopf_group_take_ownership(struct iopf_group *group)
+{
+	if (group)
+		group->owned = true;
+}
+
+/**
  * iopf_free_group - free a group and drop its reference on the fault param
  * @group: group accepted by a handler
  *
@@ -442,14 +462,17 @@ int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev)
  * @dev: device
  *
  * Expected order: stop PRI reception and flush the hardware queue, call
- * this, then disable PRI in the device. Frees every partial, answers every
- * unanswered group INVALID (the consumer keeps, and later frees, the groups
- * it owns), and unpublishes the fault param; later responses are no-ops.
+ * this, then disable PRI in the device. Frees every partial, answers
+ * INVALID every unanswered group whose consumer did not take ownership of
+ * the answer (a later response to it is a no-op), leaves the owned ones to
+ * their consumer (answered once, when it answers), and unpublishes the
+ * fault param. No group is freed here: the consumer frees what it accepted.
  */
 void iopf_queue_remove_device(struct iopf_queue *queue, struct device *dev)
 {
 	struct iommu_fault_param *param = dev ? dev->fault_param : NULL;
-	struct iopf_group *group;
+	struct iopf_group *group, *next;
+	struct list_head answer;
 	unsigned int n;
 
 	if (!param || param->queue != queue) {
@@ -462,8 +485,16 @@ void iopf_queue_remove_device(struct iopf_queue *queue, struct device *dev)
 	n = iopf_free_faults(param, &param->partial, NULL);
 	if (n)
 		iopf_stat(dev, IOPF_STAT_PARTIALS_DISCARDED, n);
-	while (!list_empty(&param->faults)) {
-		group = list_first_entry(&param->faults, struct iopf_group, pending_node);
+	/*
+	 * Owned groups stay on param->faults (the param lives as long as they
+	 * do); the others are set aside first, since answering may block.
+	 */
+	INIT_LIST_HEAD(&answer);
+	list_for_each_entry_safe(group, next, &param->faults, pending_node)
+		if (!group->owned)
+			list_move_tail(&group->pending_node, &answer);
+	while (!list_empty(&answer)) {
+		group = list_first_entry(&answer, struct iopf_group, pending_node);
 		list_del_init(&group->pending_node);
 		iopf_send_response(dev, &group->last_fault, IOMMU_PAGE_RESP_INVALID);
 	}

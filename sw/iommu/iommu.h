@@ -78,6 +78,7 @@ struct iopf_group {
 	struct list_head faults;       /* partials in arrival order, last at tail */
 	unsigned int fault_count;
 	struct list_head pending_node; /* on fault_param->faults until answered */
+	bool owned;                    /* a consumer answers it, even after removal */
 	struct iommu_attach_handle *attach_handle;
 	struct iommu_fault_param *fault_param; /* holds a reference */
 	struct list_head node;         /* consumer's list (iommufd deliver list) */
@@ -197,6 +198,13 @@ int iommu_report_device_fault(struct device *dev, struct iopf_fault *evt);
 /* iopf_group_response - answer a group once (code of the LAST request). */
 void iopf_group_response(struct iopf_group *group, enum iommu_page_response_code code);
 void iopf_free_group(struct iopf_group *group);
+/*
+ * iopf_group_take_ownership - called by an iopf_handler that queues the
+ * group for a consumer which answers every group it accepted (iommufd):
+ * iopf_queue_remove_device() then leaves the group to that consumer, whose
+ * one iopf_group_response() is sent even after the removal.
+ */
+void iopf_group_take_ownership(struct iopf_group *group);
 
 struct iopf_queue *iopf_queue_alloc(struct hal *hal, const char *name);
 void iopf_queue_free(struct iopf_queue *queue);

@@ -54,6 +54,8 @@ int iommufd_fault_iopf_handler(struct iopf_group *group)
 
 	if (!fault)
 		return -EINVAL;
+	/* Every group queued here is answered once: by write() or an auto-response. */
+	iopf_group_take_ownership(group);
 	list_add_tail(&group->node, &fault->deliver);
 	iommufd_fault_stat(group, fault->obj.ictx->fault_stats.groups_queued, 1);
 	px_wake_up(&fault->wait);
@@ -220,11 +222,18 @@ static ssize_t iommufd_fault_fops_read(struct px_file *f, void *buf, size_t coun
 		return -ESPIPE;
 
 	hal_mutex_lock(fault->mutex);
-	while (!list_empty(&fault->deliver) && count > done) {
+	while (!list_empty(&fault->deliver)) {
 		group = list_first_entry(&fault->deliver, struct iopf_group, node);
 		/* All or nothing: a group that does not fit stays at the head. */
-		if (group->fault_count * fault_size > count - done)
+		if (done >= count || group->fault_count * fault_size > count - done) {
+			/*
+			 * Linux 6.18: if not even the first group fits (count 0
+			 * included) the read fails; an empty queue still reads 0.
+			 */
+			if (!done)
+				rc = -EINVAL;
 			break;
+		}
 		rc = px_idr_alloc(&fault->response, h, "iommufd.fault_cookie", group,
 				  &group->cookie);
 		if (rc)
@@ -360,8 +369,8 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 		rc = fdno;
 		goto out_abort;
 	}
-	filep = px_file_alloc(ictx->hal, "[iommufd-pgfault]", &iommufd_fault_fops, fault,
-			      PX_O_RDWR | PX_O_CLOEXEC);
+	filep = px_anon_inode_getfile(ictx->hal, "[iommufd-pgfault]", &iommufd_fault_fops, fault,
+				      PX_O_RDWR | PX_O_CLOEXEC);
 	if (!filep) {
 		rc = -ENOMEM;
 		goto out_put_fdno;

@@ -89,10 +89,10 @@ out_abort:
  * @ucmd: command (struct iommu_hwpt_alloc)
  *
  * Checks (§2.3): __reserved != 0 -> EOPNOTSUPP; data_type/data_len mismatch
- * -> EINVAL; unknown dev_id or pt_id -> ENOENT; unknown flag, FAULT_ID_VALID
- * with NEST_PARENT, or a nested allocation -> EOPNOTSUPP; pt_id of another
- * type -> EINVAL; fault_id not a FAULT object -> ENOENT (the HWPT is
- * aborted). __reserved2 is not checked.
+ * -> EINVAL; unknown dev_id -> ENOENT; unknown pt_id, or pt_id of another
+ * type -> EINVAL (Linux iommufd_hwpt_alloc); unknown flag, FAULT_ID_VALID
+ * with NEST_PARENT, or a nested allocation -> EOPNOTSUPP; fault_id not a
+ * FAULT object -> ENOENT (the HWPT is aborted). __reserved2 is not checked.
  *
  * Return: 0 or -errno.
  */
@@ -114,9 +114,10 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	idev = iommufd_get_device(ucmd, cmd->dev_id);
 	if (!idev)
 		return -ENOENT;
+	/* Linux answers an unknown pt_id EINVAL, unlike other ids (ENOENT). */
 	pt_obj = iommufd_get_object(ucmd->ictx, cmd->pt_id, IOMMUFD_OBJ_ANY);
 	if (!pt_obj) {
-		rc = -ENOENT;
+		rc = -EINVAL;
 		goto out_put_idev;
 	}
 

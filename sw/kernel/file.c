@@ -6,18 +6,9 @@
 
 #include "kernel/kalloc.h"
 
-/**
- * px_file_alloc - create a file with one reference
- * @h: machine
- * @name: name for logs ("/dev/iommu", "[iommufd-pgfault]", ...)
- * @ops: file operations
- * @priv: private_data
- * @flags: open flags (PX_O_*)
- *
- * Return: the file, or NULL on allocation failure.
- */
-struct px_file *px_file_alloc(struct hal *h, const char *name, const struct px_file_ops *ops,
-			      void *priv, unsigned int flags)
+static struct px_file *px_file_new(struct hal *h, const char *name,
+				   const struct px_file_ops *ops, void *priv, unsigned int flags,
+				   unsigned int mode)
 {
 	struct px_file *f = px_kzalloc(h, sizeof(*f), "file.alloc");
 
@@ -28,8 +19,49 @@ struct px_file *px_file_alloc(struct hal *h, const char *name, const struct px_f
 	f->hal = h;
 	f->f_count = 1;
 	f->f_flags = flags;
+	f->f_mode = mode;
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	return f;
+}
+
+/**
+ * px_file_alloc - create the file of a device opened by path, with one
+ * reference
+ * @h: machine
+ * @name: name for logs ("/dev/iommu", "/dev/vfio/devices/vfio0", ...)
+ * @ops: file operations
+ * @priv: private_data
+ * @flags: open flags (PX_O_*)
+ *
+ * Positioned I/O is allowed (PX_FMODE_PREAD | PX_FMODE_PWRITE), as Linux's
+ * open of a character device sets it; what it does is up to @ops.
+ *
+ * Return: the file, or NULL on allocation failure.
+ */
+struct px_file *px_file_alloc(struct hal *h, const char *name, const struct px_file_ops *ops,
+			      void *priv, unsigned int flags)
+{
+	return px_file_new(h, name, ops, priv, flags, PX_FMODE_PREAD | PX_FMODE_PWRITE);
+}
+
+/**
+ * px_anon_inode_getfile - create an anonymous stream file, with one reference
+ * @h: machine
+ * @name: name for logs ("[iommufd-pgfault]", ...)
+ * @ops: file operations
+ * @priv: private_data
+ * @flags: open flags (PX_O_*)
+ *
+ * As Linux anon_inode_getfile(): no open by path, so neither FMODE_PREAD
+ * nor FMODE_PWRITE; pread()/pwrite() on it are -ESPIPE.
+ *
+ * Return: the file, or NULL on allocation failure.
+ */
+struct px_file *px_anon_inode_getfile(struct hal *h, const char *name,
+				      const struct px_file_ops *ops, void *priv,
+				      unsigned int flags)
+{
+	return px_file_new(h, name, ops, priv, flags, 0);
 }
 
 /**

@@ -35,18 +35,30 @@ struct px_file_ops {
 	void (*release)(struct px_file *f);
 };
 
+/*
+ * f_mode bits (Linux FMODE_PREAD / FMODE_PWRITE): pread()/pwrite() are
+ * allowed. A file opened by path gets both (do_dentry_open); an anonymous
+ * stream file gets neither, so positioned I/O on it is -ESPIPE.
+ */
+#define PX_FMODE_PREAD  (1u << 0)
+#define PX_FMODE_PWRITE (1u << 1)
+
 struct px_file {
 	const struct px_file_ops *f_op;
 	void *private_data;
 	struct hal *hal;
 	unsigned int f_count;
 	unsigned int f_flags;
+	unsigned int f_mode;           /* PX_FMODE_* */
 	uint64_t f_pos;
 	char name[32];
 };
 
 struct px_file *px_file_alloc(struct hal *h, const char *name, const struct px_file_ops *ops,
 			      void *priv, unsigned int flags);
+struct px_file *px_anon_inode_getfile(struct hal *h, const char *name,
+				      const struct px_file_ops *ops, void *priv,
+				      unsigned int flags);
 void px_fget(struct px_file *f);
 void px_fput(struct px_file *f);
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * VFIO device cdev (/dev/vfio/devices/vfioN): bind to an iommufd, attach to
- * or detach from an iommufd page table, and access the device's regions with
- * pread()/pwrite() (region index in offset bits 63:40). Access other than
- * BIND is refused until the file is bound.
+ * or detach from an iommufd page table, describe the device's regions
+ * (VFIO_DEVICE_GET_REGION_INFO) and access them with pread()/pwrite() at the
+ * offsets it gives. Access other than BIND is refused until the file is bound.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "iommufd/iommufd.h"
 #include "kernel/kalloc.h"
@@ -16,6 +17,16 @@
 
 #define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
 #define PCI_CFG_SPACE_EXP_SIZE 4096u
+
+/*
+ * Where regions sit in the file: the region index in offset bits 63:40, the
+ * offset inside the region below (vfio-pci's private VFIO_PCI_OFFSET_SHIFT,
+ * not uAPI: userspace learns the offsets from VFIO_DEVICE_GET_REGION_INFO).
+ */
+#define VFIO_PCI_OFFSET_SHIFT 40
+#define VFIO_PCI_INDEX_TO_OFFSET(index) ((uint64_t)(index) << VFIO_PCI_OFFSET_SHIFT)
+#define VFIO_PCI_OFFSET_TO_INDEX(off)   ((off) >> VFIO_PCI_OFFSET_SHIFT)
+#define VFIO_PCI_OFFSET_MASK            ((UINT64_C(1) << VFIO_PCI_OFFSET_SHIFT) - 1)
 
 struct vfio_device_file;
 
@@ -36,6 +47,65 @@ struct vfio_device_file {
 	struct iommufd_device *idev;
 };
 
+/*
+ * copy_struct_from_user(): @usize bytes of user struct into a @ksize kernel
+ * struct; a shorter one is zero-extended, a longer one must have a zero
+ * tail (-E2BIG).
+ */
+static int vfio_copy_struct_from_user(struct hal *h, void *dst, size_t ksize, const void *src,
+				      size_t usize)
+{
+	const unsigned char *usrc = src;
+	unsigned char chunk[64];
+	size_t off, n, i;
+	int rc;
+
+	memset(dst, 0, ksize);
+	for (off = ksize; off < usize; off += n) {
+		n = usize - off < sizeof(chunk) ? usize - off : sizeof(chunk);
+		rc = px_copy_from_user(h, chunk, usrc + off, n);
+		if (rc)
+			return rc;
+		for (i = 0; i < n; i++)
+			if (chunk[i])
+				return -E2BIG;
+	}
+	return px_copy_from_user(h, dst, src, usize < ksize ? usize : ksize);
+}
+
+/*
+ * Linux vfio_df_check_token() with vfio-pci's match_token_uuid: a token is
+ * only wanted for an SR-IOV VF whose PF is bound to VFIO with a VF token
+ * set (VFIO_DEVICE_FEATURE_PCI_VF_TOKEN), which prisim does not have. So no
+ * token is fine for every device, and a token offered is read, then
+ * refused like vfio-pci refuses a token for a device that needs none.
+ */
+static int vfio_df_check_token(struct vfio_device *vdev,
+			       const struct vfio_device_bind_iommufd *bind)
+{
+	unsigned char uuid[16];
+	int rc;
+
+	if (!(bind->flags & VFIO_DEVICE_BIND_FLAG_TOKEN))
+		return 0;
+	rc = px_copy_from_user(vdev->k->hal, uuid, (const void *)(uintptr_t)bind->token_uuid_ptr,
+			       sizeof(uuid));
+	if (rc)
+		return rc;
+	hal_log(vdev->k->hal, HAL_LOG_INFO, "vfio: %s: VF token provided, none is set\n",
+		vdev->path);
+	return -EINVAL;
+}
+
+/*
+ * VFIO_DEVICE_BIND_IOMMUFD (Linux 6.18 drivers/vfio/device_cdev.c): argsz
+ * below 16 (the struct before token_uuid_ptr) -EINVAL; the struct is read
+ * as copy_struct_from_user() does (-E2BIG for a non-zero tail past 24);
+ * negative iommufd or unknown flags -EINVAL; a file already bound -EINVAL;
+ * then the token, the iommufd (-EBADF, -EINVAL), and a device already bound
+ * through another file -EINVAL (vfio_df_open(): only the group path opens
+ * a device more than once).
+ */
 static int vfio_df_ioctl_bind_iommufd(struct vfio_device_file *df, struct px_files *files,
 				      void *arg)
 {
@@ -46,18 +116,25 @@ static int vfio_df_ioctl_bind_iommufd(struct vfio_device_file *df, struct px_fil
 	struct iommufd_device *idev;
 	struct iommufd_ctx *ictx;
 	struct px_file *f;
+	uint32_t user_size;
 	uint32_t devid;
 	int rc;
 
-	rc = px_copy_from_user(h, &bind, arg, minsz);
+	rc = px_copy_from_user(h, &user_size, arg, sizeof(user_size));
 	if (rc)
 		return rc;
-	if (bind.argsz < minsz || bind.flags)
+	if (user_size < minsz)
+		return -EINVAL;
+	rc = vfio_copy_struct_from_user(h, &bind, sizeof(bind), arg, user_size);
+	if (rc)
+		return rc;
+	if (bind.iommufd < 0 || bind.flags & ~VFIO_DEVICE_BIND_FLAG_TOKEN)
 		return -EINVAL;
 	if (df->idev)
 		return -EINVAL;
-	if (vdev->bound)
-		return -EBUSY;
+	rc = vfio_df_check_token(vdev, &bind);
+	if (rc)
+		return rc;
 	f = px_fget_fd(files, bind.iommufd);
 	if (!f)
 		return -EBADF;
@@ -65,6 +142,11 @@ static int vfio_df_ioctl_bind_iommufd(struct vfio_device_file *df, struct px_fil
 	px_fput(f);
 	if (!ictx)
 		return -EINVAL;
+	/* vfio_df_open(): a device opens through one cdev file at a time. */
+	if (vdev->bound) {
+		rc = -EINVAL;
+		goto out_put_ctx;
+	}
 
 	rc = iommufd_device_bind(ictx, vdev->dev, &idev, &devid);
 	if (rc)
@@ -133,12 +215,64 @@ static int vfio_df_ioctl_detach_pt(struct vfio_device_file *df, void *arg)
 	return iommufd_device_detach(df->idev);
 }
 
+/*
+ * VFIO_DEVICE_GET_REGION_INFO, as vfio-pci answers it (Linux
+ * vfio_pci_ioctl_get_region_info()): BARs and ROM at index << 40 with their
+ * size (0 and no flags when absent), config space 4 KiB read-write, no VGA,
+ * no device-specific regions. Only the first 32 bytes are written back.
+ */
+static int vfio_df_ioctl_get_region_info(struct vfio_device_file *df, void *arg)
+{
+	const size_t minsz = offsetofend(struct vfio_region_info, offset);
+	const uint32_t rw = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	struct vfio_device *vdev = df->vdev;
+	struct hal *h = vdev->k->hal;
+	struct vfio_region_info info;
+	int rc;
+
+	/* Refused before the bind, before anything is read (Linux: !access_granted). */
+	if (!df->idev)
+		return -EINVAL;
+	rc = px_copy_from_user(h, &info, arg, minsz);
+	if (rc)
+		return rc;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	switch (info.index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		info.size = PCI_CFG_SPACE_EXP_SIZE;
+		info.flags = rw;
+		break;
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		info.size = vdev->bar0_size;
+		info.flags = info.size ? rw : 0;
+		break;
+	case VFIO_PCI_BAR1_REGION_INDEX:
+	case VFIO_PCI_BAR2_REGION_INDEX:
+	case VFIO_PCI_BAR3_REGION_INDEX:
+	case VFIO_PCI_BAR4_REGION_INDEX:
+	case VFIO_PCI_BAR5_REGION_INDEX:
+	case VFIO_PCI_ROM_REGION_INDEX:
+		/* Not implemented by the device. */
+		info.size = 0;
+		info.flags = 0;
+		break;
+	default:
+		/* No VGA, no device-specific regions. */
+		return -EINVAL;
+	}
+	info.offset = VFIO_PCI_INDEX_TO_OFFSET(info.index);
+	return px_copy_to_user(h, arg, &info, minsz);
+}
+
 static int vfio_df_ioctl(struct px_file *f, struct px_files *files, unsigned long cmd,
 			 void *arg)
 {
 	struct vfio_device_file *df = f->private_data;
 
 	switch (cmd) {
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return vfio_df_ioctl_get_region_info(df, arg);
 	case VFIO_DEVICE_BIND_IOMMUFD:
 		return vfio_df_ioctl_bind_iommufd(df, files, arg);
 	case VFIO_DEVICE_ATTACH_IOMMUFD_PT:

@@ -22,7 +22,7 @@
 #include "user/pager.h"
 
 #define PX_PAGER_FLAGS_KNOWN (IOMMU_PGFAULT_FLAGS_PASID_VALID | IOMMU_PGFAULT_FLAGS_LAST_PAGE | \
-			      (1u << 2) /* RESPONSE_NEEDS_PASID, passed through raw */)
+			      IOMMU_PGFAULT_FLAGS_NEEDS_PASID)
 #define PX_PAGER_PERM_KNOWN  (IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_WRITE | \
 			      IOMMU_PGFAULT_PERM_EXEC | IOMMU_PGFAULT_PERM_PRIV)
 #define PX_PAGE_MASK ((uint64_t)PX_PAGE_SIZE - 1)
@@ -158,6 +158,29 @@ void px_pager_destroy(struct px_pager *pg)
 	free(pg);
 }
 
+/*
+ * Where BAR0 sits in the device file: asked with VFIO_DEVICE_GET_REGION_INFO,
+ * as a Linux VFIO user does (the layout is the kernel's). BAR0 must be
+ * writable and hold the control register.
+ */
+static int px_pager_bar0_offset(struct px_pager *pg, int fd, uint64_t *offset)
+{
+	struct vfio_region_info info = {
+		.argsz = sizeof(info),
+		.index = VFIO_PCI_BAR0_REGION_INDEX,
+	};
+	int rc;
+
+	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_GET_REGION_INFO, &info);
+	if (rc)
+		return rc;
+	if (!(info.flags & VFIO_REGION_INFO_FLAG_WRITE) ||
+	    info.size < PXDEV_CTRL + sizeof(uint32_t))
+		return -ENODEV;
+	*offset = info.offset;
+	return 0;
+}
+
 static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 {
 	struct vfio_device_bind_iommufd bind = {
@@ -174,9 +197,13 @@ static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 	struct iommu_destroy destroy = { .size = sizeof(destroy) };
 	const struct hal_pci_dev_info *info;
 	struct px_pager_dev *n;
+	uint64_t bar0;
 	int rc;
 
 	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+	if (rc)
+		return rc;
+	rc = px_pager_bar0_offset(pg, fd, &bar0);
 	if (rc)
 		return rc;
 	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_ALLOC, &ioas);
@@ -205,6 +232,7 @@ static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 		.dev_id = bind.out_devid,
 		.ioas_id = ioas.out_ioas_id,
 		.hwpt_id = hwpt.out_hwpt_id,
+		.bar0_offset = bar0,
 	};
 	return 0;
 
@@ -220,8 +248,8 @@ out_destroy_ioas:
 
 /**
  * px_pager_setup - open /dev/iommu, allocate the fault queue, then bind,
- * give an IOAS and a fault-capable HWPT to, and attach every vfio device
- * (vfio0, vfio1, ... until -ENOENT)
+ * find BAR0 (VFIO_DEVICE_GET_REGION_INFO), give an IOAS and a fault-capable
+ * HWPT to, and attach every vfio device (vfio0, vfio1, ... until -ENOENT)
  * @pg: handler
  *
  * A device that cannot be set up is logged, closed and skipped.
@@ -266,7 +294,8 @@ int px_pager_setup(struct px_pager *pg)
 }
 
 /**
- * px_pager_start_devices - write PXDEV_CTRL_START to every device's BAR0
+ * px_pager_start_devices - write PXDEV_CTRL_START to every device's BAR0,
+ * at the offset VFIO_DEVICE_GET_REGION_INFO gave at setup
  * @pg: handler
  *
  * Return: 0, or the first error (the other devices are still started).
@@ -274,13 +303,13 @@ int px_pager_setup(struct px_pager *pg)
 int px_pager_start_devices(struct px_pager *pg)
 {
 	const uint32_t start = PXDEV_CTRL_START;
-	const uint64_t off = VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_BAR0_REGION_INDEX) + PXDEV_CTRL;
 	unsigned int i;
 	ssize_t rc;
 	int err = 0;
 
 	for (i = 0; i < pg->nr_devs; i++) {
-		rc = px_pwrite(pg->proc, pg->devs[i].fd, &start, sizeof(start), off);
+		rc = px_pwrite(pg->proc, pg->devs[i].fd, &start, sizeof(start),
+			       pg->devs[i].bar0_offset + PXDEV_CTRL);
 		if (rc != (ssize_t)sizeof(start)) {
 			hal_log(pg->hal, HAL_LOG_ERROR, "demand_pager: start vfio%u failed (%zd)\n",
 				pg->devs[i].index, rc);
@@ -476,10 +505,13 @@ static int px_pager_grow(struct px_pager *pg, unsigned int cap)
  * @pg: handler
  * @timeout_ms: poll timeout (< 0: forever)
  *
- * A group larger than the batch is read with a buffer doubled as often as
- * needed (up to PX_PAGER_MAX_MSGS messages).
+ * read() fails with -EINVAL when the group at the head of the queue is
+ * larger than the buffer (Linux 6.18); the buffer is then doubled as often
+ * as needed (up to PX_PAGER_MAX_MSGS messages) and the read retried. A read
+ * of 0 means the queue emptied between poll() and read() (the groups were
+ * answered meanwhile, e.g. by a detach): nothing to serve.
  *
- * Return: groups answered (0 on timeout), or -errno.
+ * Return: groups answered (0 on timeout or nothing to read), or -errno.
  */
 int px_pager_serve_once(struct px_pager *pg, int timeout_ms)
 {
@@ -496,11 +528,11 @@ int px_pager_serve_once(struct px_pager *pg, int timeout_ms)
 		return -EIO;
 	for (;;) {
 		len = px_read(pg->proc, pg->fault_fd, pg->msgs, want * msz);
-		if (len < 0)
-			return (int)len;
-		if (len > 0)
+		if (len >= 0)
 			break;
-		/* The head group is larger than the buffer: read() returns 0 forever. */
+		if (len != -EINVAL)
+			return (int)len;
+		/* The head group is larger than the buffer: grow it and read again. */
 		if (want >= PX_PAGER_MAX_MSGS) {
 			hal_log(pg->hal, HAL_LOG_ERROR, "demand_pager: group above %u messages\n",
 				PX_PAGER_MAX_MSGS);

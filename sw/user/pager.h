@@ -42,6 +42,7 @@ struct px_pager_dev {
 	uint32_t dev_id;        /* iommufd device object id */
 	uint32_t ioas_id;
 	uint32_t hwpt_id;
+	uint64_t bar0_offset;   /* file offset of BAR0 (VFIO_DEVICE_GET_REGION_INFO) */
 	struct px_pageset mapped; /* pages mapped in ioas_id */
 };
 

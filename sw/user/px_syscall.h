@@ -55,6 +55,11 @@ int px_ioctl(struct px_proc *p, int fd, unsigned long cmd, void *arg);
 /* RETURN VALUE: bytes transferred (possibly 0), or -errno (-EBADF, -EINVAL, ...). */
 ssize_t px_read(struct px_proc *p, int fd, void *buf, size_t count);
 ssize_t px_write(struct px_proc *p, int fd, const void *buf, size_t count);
+/*
+ * Positioned I/O. RETURN VALUE: as px_read/px_write; also -ESPIPE on a
+ * file that is a stream (the fault fd: Linux gives its anonymous file no
+ * FMODE_PREAD/FMODE_PWRITE), -EINVAL if offset is negative as a loff_t.
+ */
 ssize_t px_pread(struct px_proc *p, int fd, void *buf, size_t count, uint64_t offset);
 ssize_t px_pwrite(struct px_proc *p, int fd, const void *buf, size_t count, uint64_t offset);
 /*

@@ -170,6 +170,12 @@ int px_ioctl(struct px_proc *p, int fd, unsigned long cmd, void *arg)
 	return rc;
 }
 
+/*
+ * read/write at the file position (pos == NULL) or pread/pwrite at *pos, in
+ * the order Linux checks: a negative offset (loff_t) -EINVAL, a bad fd
+ * -EBADF, positioned I/O on a file without FMODE_PREAD/PWRITE (a stream)
+ * -ESPIPE, then the access mode -EBADF and a missing op -EINVAL.
+ */
 static ssize_t px_do_rw(struct px_proc *p, int fd, void *buf, size_t count, uint64_t *pos,
 			bool write)
 {
@@ -178,9 +184,15 @@ static ssize_t px_do_rw(struct px_proc *p, int fd, void *buf, size_t count, uint
 	ssize_t rc;
 
 	hal_charge(p->hal, HAL_COST_SYSCALL);
+	if (pos && (int64_t)*pos < 0)
+		return -EINVAL;
 	f = px_fget_fd(&p->files, fd);
 	if (!f)
 		return -EBADF;
+	if (pos && !(f->f_mode & (write ? PX_FMODE_PWRITE : PX_FMODE_PREAD))) {
+		rc = -ESPIPE;
+		goto out_put;
+	}
 	acc = f->f_flags & PX_O_ACCMODE;
 	if ((write && acc == PX_O_RDONLY) || (!write && acc == PX_O_WRONLY)) {
 		rc = -EBADF;
@@ -231,9 +243,11 @@ ssize_t px_write(struct px_proc *p, int fd, const void *buf, size_t count)
  * @fd: fd
  * @buf: destination
  * @count: bytes
- * @offset: file offset (VFIO: region index << 40 | offset)
+ * @offset: file offset (VFIO: the region's offset, from
+ *          VFIO_DEVICE_GET_REGION_INFO, plus the offset inside it)
  *
- * Return: bytes read or -errno.
+ * Return: bytes read or -errno (-ESPIPE on a stream such as the fault fd,
+ * -EINVAL for an offset that is negative as a loff_t).
  */
 ssize_t px_pread(struct px_proc *p, int fd, void *buf, size_t count, uint64_t offset)
 {
@@ -248,7 +262,8 @@ ssize_t px_pread(struct px_proc *p, int fd, void *buf, size_t count, uint64_t of
  * @count: bytes
  * @offset: file offset
  *
- * Return: bytes written or -errno.
+ * Return: bytes written or -errno (-ESPIPE on a stream such as the fault
+ * fd, -EINVAL for an offset that is negative as a loff_t).
  */
 ssize_t px_pwrite(struct px_proc *p, int fd, const void *buf, size_t count, uint64_t offset)
 {

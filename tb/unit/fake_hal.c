@@ -116,6 +116,9 @@ struct hal {
 	void *wait_hook_arg;
 	void (*poll_hook)(void *arg);
 	void *poll_hook_arg;
+	void (*charge_hook)(void *arg);
+	void *charge_hook_arg;
+	enum hal_cost charge_hook_cost;
 	unsigned int objects_live;
 	unsigned int log_count[HAL_LOG_ERROR + 1];
 	char last_log[HAL_LOG_ERROR + 1][FAKE_LOG_MAX];
@@ -700,6 +703,16 @@ void hal_charge(struct hal *h, enum hal_cost cost)
 	if ((unsigned int)cost < HAL_COST__COUNT)
 		h->charges[cost]++;
 	h->now_ps += FAKE_CHARGE_PS;
+	if (h->charge_hook && cost == h->charge_hook_cost)
+		h->charge_hook(h->charge_hook_arg);
+}
+
+void fake_hal_set_charge_hook(struct hal *h, enum hal_cost cost, void (*fn)(void *arg),
+			      void *arg)
+{
+	h->charge_hook = fn;
+	h->charge_hook_arg = arg;
+	h->charge_hook_cost = cost;
 }
 
 void fake_hal_set_poll_hook(struct hal *h, void (*fn)(void *arg), void *arg)

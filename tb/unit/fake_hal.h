@@ -118,6 +118,13 @@ void fake_hal_set_wait_hook(struct hal *h, void (*fn)(void *arg), void *arg);
  * handlers may make progress meanwhile (NULL: none).
  */
 void fake_hal_set_poll_hook(struct hal *h, void (*fn)(void *arg), void *arg);
+/*
+ * Run fn(arg) after every hal_charge(cost) of that cost, e.g. at the entry
+ * of every syscall (HAL_COST_SYSCALL): "another task runs just before this
+ * call goes on" (NULL: none).
+ */
+void fake_hal_set_charge_hook(struct hal *h, enum hal_cost cost, void (*fn)(void *arg),
+			      void *arg);
 
 /* Accounting */
 uint64_t fake_hal_charges(struct hal *h, enum hal_cost cost);

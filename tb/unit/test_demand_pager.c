@@ -3,7 +3,8 @@
  * Description: the sample demand pager (sw/user/demand_pager.c): setup of
  * every vfio device, device start through a BAR0 pwrite, one SUCCESS per
  * group after mapping its pages into the shared IOAS, no second mapping of
- * a mapped page, the read batch size, unexpected messages answered INVALID,
+ * a mapped page, the read batch size and the buffer grown when read() says
+ * -EINVAL, a read of 0 after POLLIN, unexpected messages answered INVALID,
  * mapping failures answered INVALID, and a clean exit.
  */
 #include "test_util.h"
@@ -117,6 +118,7 @@ static void test_serve_groups(void **state)
 static void test_batch_size(void **state)
 {
 	struct fix *f = fix_new(2);
+	uint64_t syscalls;
 	unsigned int g;
 
 	*state = f;
@@ -126,14 +128,66 @@ static void test_batch_size(void **state)
 	assert_int_equal(2, px_pager_serve_once(f->pg, 0));
 	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
 	assert_int_equal(0, px_pager_serve_once(f->pg, 0));
-	/* A group larger than the batch is still read whole. */
+	/*
+	 * A group larger than the batch is still read whole: read() fails with
+	 * -EINVAL while the head group does not fit (Linux 6.18), and the
+	 * buffer doubles: 2 -> 4 -> 8 messages, three reads.
+	 */
 	for (g = 0; g < 4; g++)
 		assert_int_equal(0, world_report(&f->w, 1, 0, 0, 9, P_R, 0x100000u + 0x1000u * g));
 	assert_int_equal(0, world_report(&f->w, 1, F_LAST, 0, 9, P_R, 0x200000));
+	syscalls = fake_hal_charges(f->w.h, HAL_COST_SYSCALL);
 	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
+	/* poll, 3 reads, 1 write (5 IOAS_MAPs and 5 page allocations) */
+	assert_int_equal(syscalls + 5 + 10, fake_hal_charges(f->w.h, HAL_COST_SYSCALL));
+	assert_int_equal(8, f->pg->cap_msgs);
 	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 9, IOMMU_PAGE_RESP_SUCCESS));
 	assert_int_equal(6, f->w.m->nr_resp);
 	assert_non_null(mock_find_map(dom(f, 1), 0x103000));
+}
+
+struct detach_hook {
+	struct fix *f;
+	unsigned int calls;
+	int rc;
+};
+
+/* At the 2nd syscall (the read() after poll()), detach device 0, once. */
+static void detach_on_read(void *arg)
+{
+	struct detach_hook *d = arg;
+	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
+	struct px_pager *pg = d->f->pg;
+
+	if (++d->calls != 2)
+		return;
+	d->rc = px_ioctl(pg->proc, pg->devs[0].fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
+}
+
+/*
+ * POLLIN, then the queue empties before read() (the detach answered the
+ * group): read() returns 0, which is "nothing to serve", not "grow the
+ * buffer" (that is -EINVAL).
+ */
+static void test_read_zero_after_poll(void **state)
+{
+	struct fix *f = *state;
+	struct detach_hook d = { .f = f, .rc = -1 };
+	const unsigned int cap = f->pg->cap_msgs;
+	uint64_t syscalls;
+
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	syscalls = fake_hal_charges(f->w.h, HAL_COST_SYSCALL);
+	fake_hal_set_charge_hook(f->w.h, HAL_COST_SYSCALL, detach_on_read, &d);
+	assert_int_equal(0, px_pager_serve_once(f->pg, 0));
+	fake_hal_set_charge_hook(f->w.h, HAL_COST_SYSCALL, NULL, NULL);
+	assert_int_equal(0, d.rc);
+	/* poll, detach, one read, and no write */
+	assert_int_equal(syscalls + 3, fake_hal_charges(f->w.h, HAL_COST_SYSCALL));
+	assert_int_equal(cap, f->pg->cap_msgs);
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(1, f->w.m->nr_resp);
+	assert_int_equal(0, fake_hal_stat(f->w.h, "sw.user.faults_served"));
 }
 
 static void test_unexpected_messages(void **state)
@@ -232,6 +286,7 @@ int main(void)
 		T(test_setup_and_start),
 		T(test_serve_groups),
 		cmocka_unit_test_teardown(test_batch_size, teardown),
+		T(test_read_zero_after_poll),
 		T(test_unexpected_messages),
 		T(test_map_failure_invalid),
 		T(test_many_pages),

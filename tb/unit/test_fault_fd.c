@@ -4,7 +4,9 @@
  * read(), write(), poll(), Lifecycle): ESPIPE rules, all-or-nothing groups,
  * cookies, EFAULT mid-group, message fields, write error handling, poll
  * masks and wake-up on enqueue, auto-responses on detach / replace /
- * destroy, fd close sending nothing, and no timeout.
+ * destroy, fd close sending nothing, and no timeout. read() follows Linux
+ * 6.18: -EINVAL when groups are queued and the first does not fit; the
+ * fd is a stream, so pread()/pwrite() are -ESPIPE at any offset.
  */
 #include "test_util.h"
 
@@ -31,13 +33,72 @@ static void test_read_espipe_and_empty(void **state)
 	assert_int_equal(-ESPIPE, px_read(w->p, w->fault_fd, msg, MSZ - 1));
 	assert_int_equal(-ESPIPE, px_read(w->p, w->fault_fd, msg, MSZ + 1));
 	assert_int_equal(-ESPIPE, px_pread(w->p, w->fault_fd, msg, MSZ, MSZ));
+	/* Empty queue: 0 at once, never blocks, never -EAGAIN; count 0 too. */
 	assert_int_equal(0, px_read(w->p, w->fault_fd, msg, 0));
-	/* Empty queue: 0 at once, never blocks, never -EAGAIN. */
 	assert_int_equal(0, px_read(w->p, w->fault_fd, msg, 2 * MSZ));
+}
+
+/*
+ * pread()/pwrite() on the fault fd: -ESPIPE at any offset, 0 included. Linux
+ * gives the anonymous fault file no FMODE_PREAD/FMODE_PWRITE, and the VFS
+ * (ksys_pread64/ksys_pwrite64) answers ESPIPE before the file's read/write
+ * runs: nothing is read, no cookie is given, nothing is answered.
+ */
+static void test_positioned_io_espipe(void **state)
+{
+	struct world *w = *state;
+	struct iommu_hwpt_pgfault msg[2];
+	struct iommu_hwpt_page_response r;
+
 	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
-	/* pread at offset 0 is a read. */
-	assert_int_equal(MSZ, px_pread(w->p, w->fault_fd, msg, MSZ, 0));
+	assert_int_equal(-ESPIPE, px_pread(w->p, w->fault_fd, msg, MSZ, 0));
+	assert_int_equal(-ESPIPE, px_pread(w->p, w->fault_fd, msg, 2 * MSZ, 0));
+	assert_int_equal(-ESPIPE, px_pread(w->p, w->fault_fd, msg, 0, 0));
+	assert_int_equal(-ESPIPE, px_pread(w->p, w->fault_fd, NULL, MSZ, 0));
+	/* A negative loff_t is EINVAL before anything else; a bad fd EBADF. */
+	assert_int_equal(-EINVAL, px_pread(w->p, w->fault_fd, msg, MSZ, UINT64_MAX));
+	assert_int_equal(-EBADF, px_pread(w->p, 99, msg, MSZ, 0));
+	/* The group is untouched: still queued, first cookie still free. */
+	assert_int_equal(PX_POLLIN, t_poll(w, w->fault_fd, PX_POLLIN));
+	assert_int_equal(0, fake_hal_stat(w->h, "sw.iommufd.msgs_read"));
+	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, msg, 2));
+	assert_int_equal(1, msg[0].cookie);
+
+	r = (struct iommu_hwpt_page_response){ msg[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS };
+	assert_int_equal(-ESPIPE, px_pwrite(w->p, w->fault_fd, &r, RSZ, 0));
+	assert_int_equal(-ESPIPE, px_pwrite(w->p, w->fault_fd, &r, 0, 0));
+	assert_int_equal(-EINVAL, px_pwrite(w->p, w->fault_fd, &r, RSZ, UINT64_MAX));
+	/* Nothing answered; the cookie is still valid for write(). */
+	assert_int_equal(0, w->m->nr_resp);
+	assert_int_equal(0, fake_hal_charges(w->h, HAL_COST_FD_WRITE_MSG));
+	assert_int_equal(RSZ, px_write(w->p, w->fault_fd, &r, RSZ));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 1, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, w->m->nr_resp);
+}
+
+/*
+ * Checklist #14: count 0 with groups queued is -EINVAL (Linux 6.18: the
+ * first group does not fit), not 0; nothing is consumed.
+ */
+static void test_read_count_zero_with_groups(void **state)
+{
+	struct world *w = *state;
+	struct iommu_hwpt_pgfault msg[2];
+
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	assert_int_equal(-EINVAL, px_read(w->p, w->fault_fd, msg, 0));
+	assert_int_equal(-EINVAL, px_read(w->p, w->fault_fd, NULL, 0));
+	/* The group is still at the head, undelivered, without a cookie. */
+	assert_int_equal(PX_POLLIN, t_poll(w, w->fault_fd, PX_POLLIN));
+	assert_int_equal(0, fake_hal_stat(w->h, "sw.iommufd.msgs_read"));
+	assert_int_equal(0, fake_hal_charges(w->h, HAL_COST_FD_READ_MSG));
+	assert_int_equal(-EINVAL, t_respond(w, w->fault_fd, 1, IOMMUFD_PAGE_RESP_SUCCESS));
+	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, msg, 2));
+	assert_int_equal(1, msg[0].grpid);
+	assert_int_equal(1, msg[0].cookie);
+	/* Queue empty again: count 0 reads 0. */
 	assert_int_equal(0, px_read(w->p, w->fault_fd, msg, 0));
+	assert_int_equal(0, w->m->nr_resp);
 }
 
 static void test_read_buffer_smaller_than_group(void **state)
@@ -48,9 +109,13 @@ static void test_read_buffer_smaller_than_group(void **state)
 	assert_int_equal(0, world_report(w, 0, 0, 0, 4, P_R, 0x1000));
 	assert_int_equal(0, world_report(w, 0, 0, 0, 4, P_R, 0x2000));
 	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 4, P_R, 0x3000));
-	assert_int_equal(0, t_read_msgs(w, w->fault_fd, msg, 2));
-	/* The group stays at the head. */
+	/* Checklist #16: nothing fits, so -EINVAL (Linux 6.18), not 0. */
+	assert_int_equal(-EINVAL, t_read_msgs(w, w->fault_fd, msg, 2));
+	assert_int_equal(-EINVAL, t_read_msgs(w, w->fault_fd, msg, 1));
+	/* The group stays at the head, whole: nothing read, no cookie given. */
 	assert_true(t_poll(w, w->fault_fd, PX_POLLIN) & PX_POLLIN);
+	assert_int_equal(0, fake_hal_stat(w->h, "sw.iommufd.msgs_read"));
+	assert_int_equal(-EINVAL, t_respond(w, w->fault_fd, 1, IOMMUFD_PAGE_RESP_SUCCESS));
 	assert_int_equal(3 * MSZ, t_read_msgs(w, w->fault_fd, msg, 3));
 	/* Partials in arrival order, LAST at the end, one cookie. */
 	assert_int_equal(0x1000, msg[0].addr);
@@ -76,6 +141,8 @@ static void test_read_several_groups(void **state)
 	/* 2 slots: group 1 fits, group 2 (2 msgs) does not fit in what is left. */
 	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, msg, 2));
 	assert_int_equal(1, msg[0].grpid);
+	/* 1 slot: group 2 is now first and does not fit at all. */
+	assert_int_equal(-EINVAL, t_read_msgs(w, w->fault_fd, msg, 1));
 	assert_int_equal(3 * MSZ, t_read_msgs(w, w->fault_fd, msg, 4));
 	assert_int_equal(2, msg[0].grpid);
 	assert_int_equal(2, msg[1].grpid);
@@ -151,6 +218,8 @@ static void test_message_fields(void **state)
 					 0x12345000));
 	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, &msg, 1));
 	assert_int_equal(F_LAST | F_PASID | F_NEEDS_PASID, msg.flags); /* bit 2 raw */
+	assert_int_equal(IOMMU_PGFAULT_FLAGS_LAST_PAGE | IOMMU_PGFAULT_FLAGS_PASID_VALID |
+			 IOMMU_PGFAULT_FLAGS_NEEDS_PASID, msg.flags);
 	assert_int_equal(w->dev_id[1], msg.dev_id);                   /* not the RID */
 	assert_int_not_equal(W_RID(1), msg.dev_id);
 	assert_int_equal(0, msg.pasid);
@@ -160,6 +229,11 @@ static void test_message_fields(void **state)
 	assert_int_equal(0x12345000, msg.addr);
 	assert_int_equal(0, msg.length);
 	assert_true(msg.cookie >= 1);
+	/* A request the driver did not mark carries no NEEDS_PASID. */
+	assert_int_equal(0, world_report(w, 1, F_LAST | F_PASID, 0, 0x1fe, P_R, 0x2000));
+	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, &msg, 1));
+	assert_int_equal(IOMMU_PGFAULT_FLAGS_LAST_PAGE | IOMMU_PGFAULT_FLAGS_PASID_VALID,
+			 msg.flags);
 }
 
 static void test_write_rules(void **state)
@@ -178,6 +252,7 @@ static void test_write_rules(void **state)
 	assert_int_equal(-ESPIPE, px_write(w->p, w->fault_fd, r, RSZ - 1));
 	assert_int_equal(-ESPIPE, px_write(w->p, w->fault_fd, r, RSZ + 4));
 	assert_int_equal(-ESPIPE, px_pwrite(w->p, w->fault_fd, r, RSZ, 8));
+	assert_int_equal(-ESPIPE, px_pwrite(w->p, w->fault_fd, r, RSZ, 0));
 	assert_int_equal(0, px_write(w->p, w->fault_fd, r, 0));
 	assert_int_equal(-EFAULT, px_write(w->p, w->fault_fd, NULL, RSZ));
 	/* FAILURE (2) and other codes are refused and do not consume the cookie. */
@@ -346,35 +421,180 @@ static void test_fd_close_sends_nothing(void **state)
 	assert_int_equal(3, fake_hal_stat(w->h, "sw.iopf.responses.invalid"));
 }
 
+/*
+ * The device leaves its IOPF queue (iopf_queue_remove_device, as a driver
+ * does when it stops IOPF) while iommufd holds groups, read and unread. As
+ * in Linux 6.18.y with the group-ownership fix (CVE-2026-74520): the
+ * removal answers none of them, they stay iommufd's; a SUCCESS write then
+ * returns 8 and sends that SUCCESS, once; the cookie is gone afterwards;
+ * what the user leaves is answered INVALID by the detach. Each group gets
+ * exactly one response.
+ */
+static void test_remove_device_with_groups_in_iommufd(void **state)
+{
+	struct world *w = *state;
+	struct iommu_hwpt_pgfault msg[4];
+	uint32_t c1, c2;
+
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 2, P_R, 0x2000));
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 3, P_R, 0x3000));
+	assert_int_equal(0, world_report(w, 0, 0, 0, 4, P_R, 0x4000));
+	assert_int_equal(2 * MSZ, t_read_msgs(w, w->fault_fd, msg, 2));
+	c1 = msg[0].cookie;
+	c2 = msg[1].cookie;
+
+	iopf_queue_remove_device(w->m->iommu.iopf_queue, w->dev[0]);
+	assert_null(w->dev[0]->fault_param);
+	assert_int_equal(0, w->m->nr_resp);
+	assert_int_equal(1, fake_hal_stat(w->h, "sw.iopf.partials_discarded"));
+
+	/* The write returns what Linux returns, 8, and sends its SUCCESS once. */
+	assert_int_equal(RSZ, t_respond(w, w->fault_fd, c1, IOMMUFD_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, w->m->nr_resp);
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 1, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(-EINVAL, t_respond(w, w->fault_fd, c1, IOMMUFD_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, w->m->nr_resp);
+	/* The unread group is still queued and answerable. */
+	assert_int_equal(PX_POLLIN, t_poll(w, w->fault_fd, PX_POLLIN));
+	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, msg, 4));
+	assert_int_equal(3, msg[0].grpid);
+	assert_int_equal(RSZ, t_respond(w, w->fault_fd, msg[0].cookie, IOMMUFD_PAGE_RESP_INVALID));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 3, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(2, w->m->nr_resp);
+	/* New requests find no fault param: INVALID at once, nothing queued. */
+	assert_int_equal(-EINVAL, world_report(w, 0, F_LAST, 0, 5, P_R, 0x5000));
+	assert_int_equal(0, t_poll(w, w->fault_fd, PX_POLLIN));
+	assert_int_equal(3, w->m->nr_resp);
+	/* Group 2 is left to the user; the detach answers it INVALID, once. */
+	assert_int_equal(0, t_detach(w, w->vfio_fd[0]));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 2, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(-EINVAL, t_respond(w, w->fault_fd, c2, IOMMUFD_PAGE_RESP_SUCCESS));
+	assert_int_equal(4, w->m->nr_resp);
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 1, -1));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 2, -1));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 3, -1));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 5, -1));
+	assert_int_equal(1, fake_hal_stat(w->h, "sw.iommufd.auto_responses"));
+}
+
+/*
+ * Checklist #30: the fault object's destruction answers INVALID, once each,
+ * every group it still holds, delivered or not. iommufd's own attach paths
+ * answer an attach's groups when it ends (detach, replace), so a fault
+ * object can only still hold groups when it is destroyed if they came
+ * through an attach iommufd did not make; the fixture makes one through the
+ * IOMMU core (device 0 on its fault-capable HWPT's domain), then the
+ * destruction goes the real way: IOMMU_DESTROY, or the close of /dev/iommu.
+ */
+struct stray {
+	struct iommu_attach_handle handle;
+	struct iommu_domain *domain;
+};
+
+static void stray_attach(struct world *w, struct stray *st)
+{
+	struct iommufd_device *idev1;
+	struct iommufd_object *obj;
+	struct iommufd_ctx *ictx;
+
+	assert_int_equal(0, t_detach(w, w->vfio_fd[0]));
+	idev1 = container_of(w->dev[1]->attach_handles.next, struct iommu_attach_handle,
+			     dev_node)->priv;
+	ictx = idev1->obj.ictx;
+	memset(st, 0, sizeof(*st));
+	INIT_LIST_HEAD(&st->handle.dev_node);
+	obj = iommufd_get_object(ictx, w->dev_id[0], IOMMUFD_OBJ_DEVICE);
+	assert_non_null(obj);
+	st->handle.priv = container_of(obj, struct iommufd_device, obj);
+	iommufd_put_object(obj); /* the binding keeps it */
+	obj = iommufd_get_object(ictx, w->hwpt_id[0], IOMMUFD_OBJ_HWPT_PAGING);
+	assert_non_null(obj);
+	st->domain = to_hwpt_paging(obj)->domain;
+	iommufd_put_object(obj);
+	assert_int_equal(0, iommu_attach_device(st->domain, w->dev[0], &st->handle));
+	assert_int_equal(0, w->m->ops.dev_enable_iopf(w->dev[0]));
+}
+
+/*
+ * Groups 1-3 of device 0 in the fault object (group 1 read), a partial,
+ * then the attach ends without iommufd: nothing answers them.
+ */
+static void stray_fill(struct world *w, struct stray *st)
+{
+	struct iommu_hwpt_pgfault msg;
+
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	assert_int_equal(0, world_report(w, 0, 0, 0, 2, P_R, 0x2000));
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 2, P_R, 0x2800));
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 3, P_R, 0x3000));
+	assert_int_equal(0, world_report(w, 0, 0, 0, 4, P_R, 0x4000));
+	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, &msg, 1));
+	assert_int_equal(1, msg.grpid);
+	iommu_detach_device(st->domain, w->dev[0]);
+	assert_null(w->dev[0]->domain);
+	assert_int_equal(0, w->m->nr_resp);
+}
+
+/* Each of groups 1-3 answered once, INVALID, with its LAST request's grpid. */
+static void assert_answered_once(struct world *w)
+{
+	unsigned int grpid;
+
+	for (grpid = 1; grpid <= 3; grpid++) {
+		assert_int_equal(1, mock_count_resp(w->m, W_RID(0), grpid, -1));
+		assert_int_equal(1, mock_count_resp(w->m, W_RID(0), grpid,
+						    IOMMU_PAGE_RESP_INVALID));
+	}
+	assert_int_equal(3, w->m->nr_resp);
+	assert_int_equal(3, fake_hal_stat(w->h, "sw.iommufd.auto_responses"));
+	assert_int_equal(3, fake_hal_stat(w->h, "sw.dev.0008.iommufd.auto_responses"));
+	assert_int_equal(3, fake_hal_stat(w->h, "sw.iopf.responses.invalid"));
+}
+
 static void test_destroy_answers_everything(void **state)
 {
 	struct world *w = *state;
-	struct iommu_hwpt_pgfault msg;
-	struct iommufd_fault *fault;
-	struct iommufd_device *idev;
-	struct iommufd_ctx *ictx;
+	struct stray st;
 
-	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
-	assert_int_equal(0, world_report(w, 1, F_LAST, 0, 2, P_R, 0x2000));
-	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 3, P_R, 0x3000));
-	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, &msg, 1));
-	/*
-	 * Destruction needs every HWPT and the fd gone, by which time detach has
-	 * answered everything; so check the destroy path's own step directly.
-	 */
-	idev = container_of(w->dev[0]->attach_handles.next, struct iommu_attach_handle,
-			    dev_node)->priv;
-	ictx = idev->obj.ictx;
-	fault = container_of(iommufd_get_object(ictx, w->fault_id, IOMMUFD_OBJ_FAULT),
-			     struct iommufd_fault, obj);
-	assert_int_equal(3, iommufd_fault_respond_all(fault, IOMMU_PAGE_RESP_INVALID));
-	iommufd_put_object(&fault->obj);
+	stray_attach(w, &st);
+	stray_fill(w, &st);
+	/* Still referenced by the HWPTs and the open fd: EBUSY, nothing sent. */
+	assert_int_equal(-EBUSY, t_destroy(w, w->fault_id));
+	assert_int_equal(0, t_destroy(w, w->hwpt_id[0]));
+	assert_int_equal(0, t_detach(w, w->vfio_fd[1]));
+	assert_int_equal(0, t_destroy(w, w->hwpt_id[1]));
+	assert_int_equal(-EBUSY, t_destroy(w, w->fault_id));
+	/* Closing the fd alone sends nothing (#31). */
+	assert_int_equal(0, px_close(w->p, w->fault_fd));
+	assert_int_equal(0, w->m->nr_resp);
+
+	assert_int_equal(0, t_destroy(w, w->fault_id));
+	assert_answered_once(w);
+	assert_int_equal(-ENOENT, t_destroy(w, w->fault_id));
+	/* The device leaving its IOPF queue afterwards sends nothing more. */
+	w->m->ops.dev_disable_iopf(w->dev[0]);
+	assert_int_equal(1, fake_hal_stat(w->h, "sw.iopf.partials_discarded"));
 	assert_int_equal(3, w->m->nr_resp);
-	assert_int_equal(3, fake_hal_stat(w->h, "sw.iopf.responses.invalid"));
-	assert_int_equal(0, t_poll(w, w->fault_fd, PX_POLLIN));
-	assert_int_equal(-EINVAL, t_respond(w, w->fault_fd, msg.cookie, 0));
-	/* Detach later finds nothing left to answer. */
-	assert_int_equal(0, t_detach(w, w->vfio_fd[0]));
+}
+
+/* The same through the close of everything: the context's release destroys it. */
+static void test_close_iommufd_answers_everything(void **state)
+{
+	struct world *w = *state;
+	struct stray st;
+
+	stray_attach(w, &st);
+	stray_fill(w, &st);
+	assert_int_equal(0, px_close(w->p, w->fault_fd));
+	assert_int_equal(0, px_close(w->p, w->vfio_fd[1]));
+	assert_int_equal(0, px_close(w->p, w->vfio_fd[0]));
+	/* The context lives on while /dev/iommu is open: nothing sent yet. */
+	assert_int_equal(0, w->m->nr_resp);
+	assert_int_equal(0, px_close(w->p, w->iommufd));
+	assert_answered_once(w);
+	assert_int_equal(0, w->m->domains_live);
+	w->m->ops.dev_disable_iopf(w->dev[0]);
 	assert_int_equal(3, w->m->nr_resp);
 }
 
@@ -421,6 +641,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_read_espipe_and_empty),
+		T(test_read_count_zero_with_groups),
+		T(test_positioned_io_espipe),
 		T(test_read_buffer_smaller_than_group),
 		T(test_read_several_groups),
 		T(test_cookies),
@@ -432,7 +654,9 @@ int main(void)
 		T(test_detach_auto_response),
 		T(test_replace_auto_response),
 		T(test_fd_close_sends_nothing),
+		T(test_remove_device_with_groups_in_iommufd),
 		T(test_destroy_answers_everything),
+		T(test_close_iommufd_answers_everything),
 		T(test_no_timeout_unbounded),
 	};
 

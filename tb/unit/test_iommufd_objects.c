@@ -3,8 +3,9 @@
  * Description: iommufd objects and ioctls (linux-iopf.md §2.1 - §2.3,
  * checklist §8 "uAPI / objects"): FAULT_QUEUE_ALLOC and HWPT_ALLOC argument
  * checks, ids, EBUSY rules of IOMMU_DESTROY, VF with PRI, IOAS_MAP into every
- * domain, the VFIO cdev (bind, attach, region access), fd table rules, and
- * that closing everything destroys every object.
+ * domain, the VFIO cdev (bind with its token and argsz rules, region info,
+ * attach, region access), fd table rules, and that closing everything
+ * destroys every object.
  */
 #include "test_util.h"
 
@@ -86,8 +87,10 @@ static void test_ioctl_general_rules(void **state)
 	assert_int_equal(-EOPNOTSUPP, px_ioctl(w->p, w->iommufd, IOMMU_IOAS_ALLOC, &ia));
 	assert_int_equal(0, t_destroy(w, ioas));
 	assert_int_equal(-ENOENT, t_destroy(w, ioas));
-	/* /dev/iommu has no read() */
+	/* /dev/iommu has no read(); opened by path, it is not a stream: pread EINVAL too. */
 	assert_int_equal(-EINVAL, px_read(w->p, w->iommufd, &d, sizeof(d)));
+	assert_int_equal(-EINVAL, px_pread(w->p, w->iommufd, &d, sizeof(d), 0));
+	assert_int_equal(-EINVAL, px_pwrite(w->p, w->iommufd, &d, sizeof(d), 0));
 	assert_int_equal(-ENOENT, px_open(w->p, "/dev/nothing", PX_O_RDWR));
 }
 
@@ -117,7 +120,11 @@ static void test_hwpt_alloc_args(void **state)
 					       w->ioas_id, NULL));
 	assert_int_equal(domains, w->m->domains_live);
 	assert_int_equal(-ENOENT, t_hwpt_alloc(w, 0, 99, w->ioas_id, 0, NULL));
-	assert_int_equal(-ENOENT, t_hwpt_alloc(w, 0, dev, 99, 0, NULL));
+	/* An unknown pt_id is EINVAL, as in Linux (not ENOENT): nothing is created. */
+	assert_int_equal(-EINVAL, t_hwpt_alloc(w, 0, dev, 99, 0, NULL));
+	assert_int_equal(-EINVAL, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, dev, 0,
+					       w->fault_id, NULL));
+	assert_int_equal(domains, w->m->domains_live);
 	assert_int_equal(-EINVAL, t_hwpt_alloc(w, 0, dev, w->fault_id, 0, NULL));
 
 	cmd = (struct iommu_hwpt_alloc){ .size = sizeof(cmd), .dev_id = dev, .pt_id = w->ioas_id };
@@ -301,14 +308,149 @@ static void test_ioas_map(void **state)
 	assert_non_null(mock_find_map(d2, 0x0ff000));
 }
 
+/*
+ * VFIO_DEVICE_BIND_IOMMUFD as of Linux 6.17/6.18: 24 bytes with
+ * token_uuid_ptr, argsz 16 still accepted, a longer struct read with
+ * copy_struct_from_user(), and VFIO_DEVICE_BIND_FLAG_TOKEN: the token is read
+ * (EFAULT if it cannot be) and refused (EINVAL), no device here having a VF
+ * token to match. Every refusal leaves the file unbound.
+ */
+static void test_vfio_bind_token_and_argsz(void **state)
+{
+	struct world *w = *state;
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct {
+		struct vfio_device_bind_iommufd b;
+		uint32_t tail[2];
+	} big = { .b.argsz = sizeof(big) };
+	const unsigned char uuid[16] = { 0x12, 0x34 };
+	int fd, fd1;
+
+	assert_int_equal(0, world_open_iommufd(w));
+	fd = px_open(w->p, "/dev/vfio/devices/vfio0", PX_O_RDWR);
+	fd1 = px_open(w->p, "/dev/vfio/devices/vfio1", PX_O_RDWR);
+	assert_true(fd >= 3 && fd1 > fd);
+	bind.iommufd = w->iommufd;
+	big.b.iommufd = w->iommufd;
+
+	/* The token flag without a token pointer: the UUID cannot be read. */
+	bind.flags = VFIO_DEVICE_BIND_FLAG_TOKEN;
+	assert_int_equal(-EFAULT, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	/* A readable token: no device here has a VF token to match. */
+	bind.token_uuid_ptr = (uint64_t)(uintptr_t)uuid;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	/* Without the flag, token_uuid_ptr is ignored, whatever it holds. */
+	bind.flags = 0;
+	bind.token_uuid_ptr = 0xdeadbeef;
+	/* A struct longer than 24 bytes: its tail must be zero. */
+	big.tail[1] = 1;
+	assert_int_equal(-E2BIG, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &big));
+	/* Unknown flags are EINVAL even with a token pointer. */
+	bind.flags = ~VFIO_DEVICE_BIND_FLAG_TOKEN;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	bind.flags = 0;
+	assert_null(w->dev[0]->fault_param);
+	assert_int_equal(-EINVAL, t_attach(w, fd, 1));
+
+	assert_int_equal(0, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	assert_int_equal(3, bind.out_devid);
+	/* The Linux <= 6.16 struct (argsz 16): token_uuid_ptr reads as 0. */
+	bind = (struct vfio_device_bind_iommufd){ .argsz = 16, .iommufd = w->iommufd,
+						  .token_uuid_ptr = 0xdeadbeef };
+	assert_int_equal(0, px_ioctl(w->p, fd1, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	assert_int_equal(4, bind.out_devid);
+	/* Bound twice: EINVAL, with or without a token. */
+	bind.flags = VFIO_DEVICE_BIND_FLAG_TOKEN;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	big.tail[1] = 0;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &big));
+	assert_int_equal(0, px_close(w->p, fd1));
+	/* A zero tail is accepted (device ids are lowest-free: 4 again). */
+	fd1 = px_open(w->p, "/dev/vfio/devices/vfio1", PX_O_RDWR);
+	assert_int_equal(0, px_ioctl(w->p, fd1, VFIO_DEVICE_BIND_IOMMUFD, &big));
+	assert_int_equal(4, big.b.out_devid);
+}
+
+/*
+ * VFIO_DEVICE_GET_REGION_INFO as vfio-pci answers it: refused before the
+ * bind, argsz below 32 EINVAL, BAR0 and config space read-write with their
+ * sizes, absent BARs and ROM size 0 without flags, no VGA, nothing past
+ * VFIO_PCI_NUM_REGIONS; only 32 bytes are written back.
+ */
+static void test_vfio_region_info(void **state)
+{
+	struct world *w = *state;
+	const uint32_t rw = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	struct {
+		struct vfio_region_info i;
+		uint32_t tail[2];
+	} big;
+	struct vfio_region_info info, bar0, cfg;
+	uint32_t idx, val;
+	int fd;
+
+	assert_int_equal(0, world_open_iommufd(w));
+	fd = px_open(w->p, "/dev/vfio/devices/vfio0", PX_O_RDWR);
+	assert_int_equal(-EINVAL, t_region_info(w, fd, VFIO_PCI_BAR0_REGION_INDEX, &info));
+	assert_int_equal(sizeof(info), info.argsz);
+	assert_int_equal(0, info.size);
+	assert_int_equal(0, t_bind(w, fd, NULL));
+
+	assert_int_equal(0, t_region_info(w, fd, VFIO_PCI_BAR0_REGION_INDEX, &bar0));
+	assert_int_equal(rw, bar0.flags);
+	assert_int_equal(PXDEV_BAR0_SIZE, bar0.size);
+	assert_int_equal(0, t_region_info(w, fd, VFIO_PCI_CONFIG_REGION_INDEX, &cfg));
+	assert_int_equal(rw, cfg.flags);
+	assert_int_equal(4096, cfg.size);
+	assert_true(cfg.offset >= bar0.offset + bar0.size);
+	/* The offsets reach the regions. */
+	assert_int_equal(4, px_pread(w->p, fd, &val, 4, bar0.offset + PXDEV_ID));
+	assert_int_equal(PXDEV_ID_VALUE, val);
+	assert_int_equal(4, px_pread(w->p, fd, &val, 4, cfg.offset + PXDEV_CFG_PRI));
+	assert_int_equal(0x00010013, val);
+
+	/* Regions the device does not implement: size 0, no flags, no access. */
+	for (idx = VFIO_PCI_BAR1_REGION_INDEX; idx <= VFIO_PCI_ROM_REGION_INDEX; idx++) {
+		memset(&info, 0xa5, sizeof(info));
+		info.argsz = sizeof(info);
+		info.index = idx;
+		assert_int_equal(0, px_ioctl(w->p, fd, VFIO_DEVICE_GET_REGION_INFO, &info));
+		assert_int_equal(idx, info.index);
+		assert_int_equal(0, info.size);
+		assert_int_equal(0, info.flags);
+		assert_int_not_equal(bar0.offset, info.offset);
+		assert_int_not_equal(cfg.offset, info.offset);
+		assert_int_equal(-EINVAL, px_pread(w->p, fd, &val, 4, info.offset));
+	}
+	assert_int_equal(-EINVAL, t_region_info(w, fd, VFIO_PCI_VGA_REGION_INDEX, &info));
+	assert_int_equal(-EINVAL, t_region_info(w, fd, VFIO_PCI_NUM_REGIONS, &info));
+	assert_int_equal(-EINVAL, t_region_info(w, fd, UINT32_MAX, &info));
+
+	/* argsz below 32: EINVAL, nothing written back. */
+	info = (struct vfio_region_info){ .argsz = 31, .index = VFIO_PCI_BAR0_REGION_INDEX };
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_GET_REGION_INFO, &info));
+	assert_int_equal(0, info.size);
+	assert_int_equal(-EFAULT, px_ioctl(w->p, fd, VFIO_DEVICE_GET_REGION_INFO, NULL));
+	/* A larger argsz: the 32 known bytes are answered, the rest untouched. */
+	memset(&big, 0x5a, sizeof(big));
+	big.i.argsz = sizeof(big);
+	big.i.index = VFIO_PCI_BAR0_REGION_INDEX;
+	assert_int_equal(0, px_ioctl(w->p, fd, VFIO_DEVICE_GET_REGION_INFO, &big));
+	assert_int_equal(sizeof(big), big.i.argsz);
+	assert_int_equal(bar0.offset, big.i.offset);
+	assert_int_equal(PXDEV_BAR0_SIZE, big.i.size);
+	assert_int_equal(0x5a5a5a5a, big.tail[0]);
+	assert_int_equal(0, px_close(w->p, fd));
+}
+
 static void test_vfio_cdev(void **state)
 {
 	struct world *w = *state;
-	const uint64_t bar0 = VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_BAR0_REGION_INDEX);
-	const uint64_t cfg = VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX);
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	struct vfio_region_info r0, rcfg, rrom;
 	uint32_t val = PXDEV_CTRL_START, dev;
+	uint64_t bar0, cfg;
 	int fd, fd2;
 
 	assert_int_equal(0, world_open_iommufd(w));
@@ -317,27 +459,41 @@ static void test_vfio_cdev(void **state)
 	assert_true(fd >= 3 && fd2 > fd);
 	assert_int_equal(-ENOENT, px_open(w->p, "/dev/vfio/devices/vfio2", PX_O_RDWR));
 
-	/* Nothing works before the bind. */
-	assert_int_equal(-EINVAL, px_pwrite(w->p, fd, &val, 4, bar0 + PXDEV_CTRL));
+	/* Nothing works before the bind (BAR0 would be at 0). */
+	assert_int_equal(-EINVAL, px_pwrite(w->p, fd, &val, 4, PXDEV_CTRL));
+	assert_int_equal(-EINVAL, t_region_info(w, fd, VFIO_PCI_BAR0_REGION_INDEX, &r0));
 	assert_int_equal(-EINVAL, t_attach(w, fd, 1));
 	assert_int_equal(-EINVAL, t_detach(w, fd));
 
 	bind.iommufd = 42;
 	assert_int_equal(-EBADF, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	bind.iommufd = -1;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	bind.iommufd = fd2;
 	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	bind.iommufd = w->iommufd;
-	bind.flags = 1;
+	/* Bit 0 is VFIO_DEVICE_BIND_FLAG_TOKEN since Linux 6.17; bit 1 is unknown. */
+	bind.flags = 1u << 1;
 	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	bind.flags = 0;
 	bind.argsz = 12;
 	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	assert_int_equal(0, bind.out_devid);
+	/* None of the refused binds bound the file. */
+	assert_int_equal(-EINVAL, t_attach(w, fd, 1));
 	bind.argsz = sizeof(bind);
 	assert_int_equal(0, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	dev = bind.out_devid;
 	assert_int_equal(3, dev);
+	assert_int_equal(0, t_region_info(w, fd, VFIO_PCI_BAR0_REGION_INDEX, &r0));
+	assert_int_equal(0, t_region_info(w, fd, VFIO_PCI_CONFIG_REGION_INDEX, &rcfg));
+	assert_int_equal(0, t_region_info(w, fd, VFIO_PCI_ROM_REGION_INDEX, &rrom));
+	bar0 = r0.offset;
+	cfg = rcfg.offset;
 	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
-	assert_int_equal(-EBUSY, px_ioctl(w->p, fd2, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	/* Bound through another file: EINVAL (Linux vfio_df_open), fd2 stays unbound. */
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd2, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	assert_int_equal(-EINVAL, t_region_info(w, fd2, VFIO_PCI_BAR0_REGION_INDEX, &r0));
 	assert_int_equal(-ENOTTY, px_ioctl(w->p, fd, PX_IO(';', 100 + 40), &bind));
 
 	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, dev, w->ioas_id,
@@ -365,8 +521,7 @@ static void test_vfio_cdev(void **state)
 	assert_int_equal(-EINVAL, px_pwrite(w->p, fd, &val, 4, bar0 + 2));
 	assert_int_equal(-EINVAL, px_pwrite(w->p, fd, &val, 3, bar0));
 	assert_int_equal(-EINVAL, px_pwrite(w->p, fd, &val, 4, bar0 + PXDEV_BAR0_SIZE));
-	assert_int_equal(-EINVAL, px_pwrite(w->p, fd, &val, 4,
-					    VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_ROM_REGION_INDEX)));
+	assert_int_equal(-EINVAL, px_pwrite(w->p, fd, &val, 4, rrom.offset));
 	assert_int_equal(1, w->nr_mmio);
 
 	/* Closing the bound file unbinds: detach, IOPF off, device object gone. */
@@ -417,6 +572,8 @@ int main(void)
 		T(test_vf_with_pri),
 		T(test_attach_enables_iopf),
 		T(test_ioas_map),
+		T(test_vfio_bind_token_and_argsz),
+		T(test_vfio_region_info),
 		T(test_vfio_cdev),
 		T(test_close_all_destroys_everything),
 	};

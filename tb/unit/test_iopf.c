@@ -4,7 +4,8 @@
  * grouping by grpid across PASIDs in arrival order, no individual answer to
  * partials, INVALID without a handler, FAILURE through the abort group,
  * partial allocation failure, stop markers, discard after overflow, one
- * response per group, remove_device answering INVALID, add_device errors.
+ * response per group, remove_device answering INVALID what no consumer
+ * owns and leaving owned groups to their consumer, add_device errors.
  */
 #include <errno.h>
 #include <string.h>
@@ -17,6 +18,7 @@ struct rec {
 	struct iopf_group *g[NGROUPS];
 	unsigned int n;
 	int ret;             /* what the handler returns */
+	bool own;            /* take ownership of the answer, as iommufd does */
 };
 
 struct fix {
@@ -33,6 +35,8 @@ static int rec_handler(struct iopf_group *group)
 	if (r->ret)
 		return r->ret;
 	assert_true(r->n < NGROUPS);
+	if (r->own)
+		iopf_group_take_ownership(group);
 	r->g[r->n++] = group;
 	return 0;
 }
@@ -334,6 +338,57 @@ static void test_remove_device_answers_pending(void **state)
 	assert_int_equal(4, f->w.m->nr_resp);
 }
 
+/*
+ * A consumer that took ownership of the answer (iommufd) keeps it across
+ * iopf_queue_remove_device(): nothing is sent for its groups at removal,
+ * its response afterwards is sent once, a second one is a no-op; groups of
+ * other consumers are still answered INVALID at removal.
+ */
+static void test_remove_device_leaves_owned_groups(void **state)
+{
+	struct fix *f = *state;
+	struct iommu_fault_param *param;
+
+	f->rec.own = true;
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 2, P_R, 0x2000));
+	f->rec.own = false;
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 3, P_R, 0x3000));
+	assert_true(f->rec.g[0]->owned && f->rec.g[1]->owned && !f->rec.g[2]->owned);
+	param = f->w.dev[0]->fault_param;
+	assert_int_equal(4, param->users); /* the queue's + one per group */
+
+	iopf_queue_remove_device(f->w.m->iommu.iopf_queue, f->w.dev[0]);
+	assert_null(f->w.dev[0]->fault_param);
+	/* Only the group nobody owns is answered, INVALID. */
+	assert_int_equal(1, f->w.m->nr_resp);
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 3, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(3, param->users);
+
+	/* The owners answer later: sent once each, with their own code. */
+	iopf_group_response(f->rec.g[0], IOMMU_PAGE_RESP_SUCCESS);
+	iopf_group_response(f->rec.g[0], IOMMU_PAGE_RESP_INVALID);
+	assert_int_equal(2, f->w.m->nr_resp);
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(0, mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_INVALID));
+	/* Group 3 was answered at removal: its consumer's response is a no-op. */
+	iopf_group_response(f->rec.g[2], IOMMU_PAGE_RESP_SUCCESS);
+	assert_int_equal(2, f->w.m->nr_resp);
+	/* An owned group freed unanswered is still answered, once (and logged). */
+	iopf_free_group(f->rec.g[1]);
+	f->rec.g[1] = NULL;
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 2, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(3, f->w.m->nr_resp);
+	assert_int_equal(1, fake_hal_log_count(f->w.h, HAL_LOG_ERROR));
+	iopf_free_group(f->rec.g[0]);
+	f->rec.g[0] = NULL;
+	iopf_free_group(f->rec.g[2]);
+	f->rec.g[2] = NULL;
+	assert_int_equal(3, f->w.m->nr_resp);
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.iopf.responses.success"));
+	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.iopf.responses.invalid"));
+}
+
 static void test_add_device_errors(void **state)
 {
 	struct fix *f = *state;
@@ -378,6 +433,7 @@ int main(void)
 		T(test_one_response_per_group),
 		T(test_free_unanswered_group_answers),
 		T(test_remove_device_answers_pending),
+		T(test_remove_device_leaves_owned_groups),
 		T(test_add_device_errors),
 		T(test_group_records_report_time),
 	};

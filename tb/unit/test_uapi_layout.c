@@ -64,6 +64,7 @@ static void test_pgfault_layout(void **state)
 	/* flags and perm are copied raw from the internal request */
 	assert_int_equal(IOMMU_FAULT_PAGE_REQUEST_PASID_VALID, IOMMU_PGFAULT_FLAGS_PASID_VALID);
 	assert_int_equal(IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE, IOMMU_PGFAULT_FLAGS_LAST_PAGE);
+	assert_int_equal(IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID, IOMMU_PGFAULT_FLAGS_NEEDS_PASID);
 	assert_int_equal(IOMMU_FAULT_PERM_READ, IOMMU_PGFAULT_PERM_READ);
 	assert_int_equal(IOMMU_FAULT_PERM_WRITE, IOMMU_PGFAULT_PERM_WRITE);
 	assert_int_equal(IOMMU_FAULT_PERM_EXEC, IOMMU_PGFAULT_PERM_EXEC);
@@ -109,17 +110,37 @@ static void test_ioas_layouts(void **state)
 static void test_vfio_layouts(void **state)
 {
 	(void)state;
-	assert_int_equal(16, sizeof(struct vfio_device_bind_iommufd));
+	/* 24 bytes since Linux 6.17 (token_uuid_ptr) */
+	assert_int_equal(24, sizeof(struct vfio_device_bind_iommufd));
 	CHECK_OFF(vfio_device_bind_iommufd, argsz, 0);
 	CHECK_OFF(vfio_device_bind_iommufd, flags, 4);
 	CHECK_OFF(vfio_device_bind_iommufd, iommufd, 8);
 	CHECK_OFF(vfio_device_bind_iommufd, out_devid, 12);
+	CHECK_OFF(vfio_device_bind_iommufd, token_uuid_ptr, 16);
+	assert_int_equal(1u << 0, VFIO_DEVICE_BIND_FLAG_TOKEN);
 	assert_int_equal(16, sizeof(struct vfio_device_attach_iommufd_pt));
 	CHECK_OFF(vfio_device_attach_iommufd_pt, pt_id, 8);
 	CHECK_OFF(vfio_device_attach_iommufd_pt, pasid, 12);
 	assert_int_equal(12, sizeof(struct vfio_device_detach_iommufd_pt));
 	CHECK_OFF(vfio_device_detach_iommufd_pt, pasid, 8);
-	assert_int_equal(0x70000000000ull, VFIO_PCI_INDEX_TO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX));
+	assert_int_equal(32, sizeof(struct vfio_region_info));
+	CHECK_OFF(vfio_region_info, argsz, 0);
+	CHECK_OFF(vfio_region_info, flags, 4);
+	CHECK_OFF(vfio_region_info, index, 8);
+	CHECK_OFF(vfio_region_info, cap_offset, 12);
+	CHECK_OFF(vfio_region_info, size, 16);
+	CHECK_OFF(vfio_region_info, offset, 24);
+	assert_int_equal(1, VFIO_REGION_INFO_FLAG_READ);
+	assert_int_equal(2, VFIO_REGION_INFO_FLAG_WRITE);
+	assert_int_equal(4, VFIO_REGION_INFO_FLAG_MMAP);
+	assert_int_equal(8, VFIO_REGION_INFO_FLAG_CAPS);
+	assert_int_equal(0, VFIO_PCI_BAR0_REGION_INDEX);
+	assert_int_equal(6, VFIO_PCI_ROM_REGION_INDEX);
+	assert_int_equal(7, VFIO_PCI_CONFIG_REGION_INDEX);
+	assert_int_equal(9, VFIO_PCI_NUM_REGIONS);
+#ifdef VFIO_PCI_INDEX_TO_OFFSET
+	fail_msg("VFIO_PCI_INDEX_TO_OFFSET is kernel-internal, not uAPI");
+#endif
 }
 
 static void test_ioctl_numbers(void **state)
@@ -131,6 +152,7 @@ static void test_ioctl_numbers(void **state)
 	assert_int_equal(0x3b85, IOMMU_IOAS_MAP);
 	assert_int_equal(0x3b89, IOMMU_HWPT_ALLOC);
 	assert_int_equal(0x3b8e, IOMMU_FAULT_QUEUE_ALLOC);
+	assert_int_equal(0x3b6c, VFIO_DEVICE_GET_REGION_INFO);
 	assert_int_equal(0x3b76, VFIO_DEVICE_BIND_IOMMUFD);
 	assert_int_equal(0x3b77, VFIO_DEVICE_ATTACH_IOMMUFD_PT);
 	assert_int_equal(0x3b78, VFIO_DEVICE_DETACH_IOMMUFD_PT);

@@ -195,6 +195,12 @@ int t_ioas_map(struct world *w, uint32_t ioas, uint64_t iova, uint64_t user_va, 
 	return px_ioctl(w->p, w->iommufd, IOMMU_IOAS_MAP, &cmd);
 }
 
+int t_region_info(struct world *w, int vfio_fd, uint32_t index, struct vfio_region_info *info)
+{
+	*info = (struct vfio_region_info){ .argsz = sizeof(*info), .index = index };
+	return px_ioctl(w->p, vfio_fd, VFIO_DEVICE_GET_REGION_INFO, info);
+}
+
 int t_bind(struct world *w, int vfio_fd, uint32_t *dev_id)
 {
 	struct vfio_device_bind_iommufd cmd = { .argsz = sizeof(cmd), .iommufd = w->iommufd };

@@ -86,6 +86,8 @@ int t_ioas_map(struct world *w, uint32_t ioas, uint64_t iova, uint64_t user_va, 
 int t_bind(struct world *w, int vfio_fd, uint32_t *dev_id);
 int t_attach(struct world *w, int vfio_fd, uint32_t pt_id);
 int t_detach(struct world *w, int vfio_fd);
+/* VFIO_DEVICE_GET_REGION_INFO of region index; fills *info. Returns 0 or -errno. */
+int t_region_info(struct world *w, int vfio_fd, uint32_t index, struct vfio_region_info *info);
 /* read() up to n messages; returns bytes or -errno. */
 ssize_t t_read_msgs(struct world *w, int fd, struct iommu_hwpt_pgfault *buf, unsigned int n);
 /* write() one response; returns bytes or -errno. */

@@ -220,6 +220,16 @@ static void riscv_iommu_priq_record(struct riscv_iommu *iommu,
 	}
 
 	riscv_iommu_pq_to_fault(rec, &evt);
+	/*
+	 * The request carries a PASID and the device wants it back in the PRG
+	 * Response (PRI Status "PRG Response PASID Required", DC.tc.PRPR): the
+	 * Linux drivers' rule for RESPONSE_NEEDS_PASID (VT-d sets it with every
+	 * PASID request, since it enables PRI on a PASID device only when the
+	 * device requires this; the SMMUv3 PRI code with pasid_valid &&
+	 * pci_prg_resp_pasid_required()). iommufd passes it to userspace raw.
+	 */
+	if (req.pv && rdev->prpr)
+		evt.fault.prm.flags |= IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID;
 	ret = iommu_report_device_fault(rdev->dev, &evt);
 	if (ret) {
 		riscv_iommu_stat(iommu, rdev, iommu->stats.pq_report_failed, 1);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Description: page-request queue: record decoding (§12), Stop Marker
- * classification, the iopf_fault handed to the core, and the interrupt
+ * classification, the iopf_fault handed to the core (RESPONSE_NEEDS_PASID
+ * with a PASID from a device that requires it back), and the interrupt
  * thread (pip cleared before pqt is read, batch or per-record pqh writes,
  * unknown requesters answered Invalid, pqof/pqmf recovery per §13.5).
  */
@@ -146,6 +147,55 @@ static void test_irq_drains_and_reports(void **state)
 	rv_env_down(&e);
 }
 
+/*
+ * RESPONSE_NEEDS_PASID, as the Linux drivers decide it: set on a request
+ * that carries a PASID from a device whose PRI Status says "PRG Response
+ * PASID Required" (PRPR); never without a PASID, never without PRPR.
+ */
+static void test_irq_needs_pasid(void **state)
+{
+	const uint32_t pasid = IOMMU_FAULT_PAGE_REQUEST_PASID_VALID;
+	const uint32_t last = IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
+	const uint32_t needs = IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID;
+	const struct iommu_ops *ops;
+	struct device prpr, noprpr;
+	struct rv_env e;
+
+	(void)state;
+	rv_env_up(&e);
+	ops = e.iommu->iommu.ops;
+	rv_add_dev(&e, &prpr, 1, 64);
+	rv_add_dev(&e, &noprpr, 2, 64);
+	rv_fake_pci_get(e.rv, 1)->prpr = true;
+	assert_int_equal(ops->dev_enable_iopf(&prpr), 0);
+	assert_int_equal(ops->dev_enable_iopf(&noprpr), 0);
+	assert_true(dev_to_riscv(&prpr)->prpr);
+	assert_false(dev_to_riscv(&noprpr)->prpr);
+
+	rv_fake_pq_push(e.rv, HDR(1, 1, 0x42, 0, 0), PAYLOAD(0x1000, 3, 0, 0, 1));
+	rv_fake_pq_push(e.rv, HDR(1, 1, 0x42, 0, 0), PAYLOAD(0x2000, 3, 1, 1, 0));
+	rv_fake_pq_push(e.rv, HDR(1, 0, 0, 0, 0), PAYLOAD(0x3000, 4, 1, 0, 1));
+	rv_fake_pq_push(e.rv, HDR(2, 1, 0x43, 0, 0), PAYLOAD(0x4000, 5, 1, 0, 1));
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
+
+	assert_int_equal(e.rv->nreports, 4);
+	/* PASID + PRPR: every request of the group, partial and LAST */
+	assert_int_equal(e.rv->reports[0].evt.fault.prm.flags, pasid | needs);
+	assert_int_equal(e.rv->reports[1].evt.fault.prm.flags, pasid | last | needs);
+	assert_int_equal(e.rv->reports[1].evt.fault.prm.pasid, 0x42);
+	/* no PASID: nothing to put in the response */
+	assert_int_equal(e.rv->reports[2].evt.fault.prm.flags, last);
+	/* PASID but the device does not require it back */
+	assert_ptr_equal(e.rv->reports[3].dev, &noprpr);
+	assert_int_equal(e.rv->reports[3].evt.fault.prm.flags, pasid | last);
+
+	ops->dev_disable_iopf(&prpr);
+	ops->dev_disable_iopf(&noprpr);
+	ops->release_device(&prpr);
+	ops->release_device(&noprpr);
+	rv_env_down(&e);
+}
+
 static void test_irq_head_per_record(void **state)
 {
 	struct rv_env e;
@@ -286,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_stop_marker_classification),
 		cmocka_unit_test(test_to_fault),
 		cmocka_unit_test(test_irq_drains_and_reports),
+		cmocka_unit_test(test_irq_needs_pasid),
 		cmocka_unit_test(test_irq_head_per_record),
 		cmocka_unit_test(test_irq_wraps),
 		cmocka_unit_test(test_irq_unknown_rid),

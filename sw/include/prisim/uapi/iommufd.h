@@ -25,8 +25,10 @@ extern "C" {
 
 #ifdef __cplusplus
 #define PX_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#define PX_ALIGNOF(type) alignof(type)
 #else
 #define PX_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#define PX_ALIGNOF(type) _Alignof(type)
 #endif
 
 /* A u64 aligned to 8 bytes on every ABI (Linux __aligned_u64). */
@@ -145,6 +147,16 @@ enum iommu_hwpt_pgfault_flags {
 	IOMMU_PGFAULT_FLAGS_LAST_PAGE = 1 << 1,
 };
 
+/*
+ * Bit 2 of iommu_hwpt_pgfault.flags, named here only: Linux's header does
+ * not define it, but iommufd_compose_fault_message() copies the internal
+ * request flags raw, so the driver's IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID
+ * reaches userspace. It is set with PASID_VALID when the device requires
+ * the PASID in its PRG Response. A handler meant to build against Linux's
+ * header should test (1u << 2) instead.
+ */
+#define IOMMU_PGFAULT_FLAGS_NEEDS_PASID (1u << 2)
+
 enum iommu_hwpt_pgfault_perm {
 	IOMMU_PGFAULT_PERM_READ = 1 << 0,
 	IOMMU_PGFAULT_PERM_WRITE = 1 << 1,
@@ -154,7 +166,8 @@ enum iommu_hwpt_pgfault_perm {
 
 /*
  * struct iommu_hwpt_pgfault - one page request (§2.4). flags are copied raw
- * from the internal request, so bit 2 (RESPONSE_NEEDS_PASID) may be set;
+ * from the internal request, so bit 2 (IOMMU_PGFAULT_FLAGS_NEEDS_PASID) may
+ * be set;
  * dev_id is the iommufd device object id; cookie is the same for every
  * message of a group and must be echoed in the response.
  */
@@ -200,10 +213,13 @@ PX_UAPI_CHECK(iommu_destroy, size, 0);
 PX_UAPI_CHECK(iommu_destroy, id, 4);
 
 PX_STATIC_ASSERT(sizeof(struct iommu_ioas_alloc) == 12, "iommu_ioas_alloc size");
+PX_UAPI_CHECK(iommu_ioas_alloc, size, 0);
 PX_UAPI_CHECK(iommu_ioas_alloc, flags, 4);
 PX_UAPI_CHECK(iommu_ioas_alloc, out_ioas_id, 8);
 
 PX_STATIC_ASSERT(sizeof(struct iommu_ioas_map) == 40, "iommu_ioas_map size");
+PX_STATIC_ASSERT(PX_ALIGNOF(struct iommu_ioas_map) == 8, "iommu_ioas_map alignment");
+PX_UAPI_CHECK(iommu_ioas_map, size, 0);
 PX_UAPI_CHECK(iommu_ioas_map, flags, 4);
 PX_UAPI_CHECK(iommu_ioas_map, ioas_id, 8);
 PX_UAPI_CHECK(iommu_ioas_map, __reserved, 12);
@@ -212,6 +228,8 @@ PX_UAPI_CHECK(iommu_ioas_map, length, 24);
 PX_UAPI_CHECK(iommu_ioas_map, iova, 32);
 
 PX_STATIC_ASSERT(sizeof(struct iommu_hwpt_alloc) == 48, "iommu_hwpt_alloc size");
+PX_STATIC_ASSERT(PX_ALIGNOF(struct iommu_hwpt_alloc) == 8, "iommu_hwpt_alloc alignment");
+PX_UAPI_CHECK(iommu_hwpt_alloc, size, 0);
 PX_UAPI_CHECK(iommu_hwpt_alloc, flags, 4);
 PX_UAPI_CHECK(iommu_hwpt_alloc, dev_id, 8);
 PX_UAPI_CHECK(iommu_hwpt_alloc, pt_id, 12);
@@ -224,6 +242,8 @@ PX_UAPI_CHECK(iommu_hwpt_alloc, fault_id, 40);
 PX_UAPI_CHECK(iommu_hwpt_alloc, __reserved2, 44);
 
 PX_STATIC_ASSERT(sizeof(struct iommu_hwpt_pgfault) == 40, "iommu_hwpt_pgfault size");
+PX_STATIC_ASSERT(PX_ALIGNOF(struct iommu_hwpt_pgfault) == 8, "iommu_hwpt_pgfault alignment");
+PX_UAPI_CHECK(iommu_hwpt_pgfault, flags, 0);
 PX_UAPI_CHECK(iommu_hwpt_pgfault, dev_id, 4);
 PX_UAPI_CHECK(iommu_hwpt_pgfault, pasid, 8);
 PX_UAPI_CHECK(iommu_hwpt_pgfault, grpid, 12);
@@ -238,10 +258,15 @@ PX_UAPI_CHECK(iommu_hwpt_page_response, cookie, 0);
 PX_UAPI_CHECK(iommu_hwpt_page_response, code, 4);
 
 PX_STATIC_ASSERT(sizeof(struct iommu_fault_alloc) == 16, "iommu_fault_alloc size");
+PX_UAPI_CHECK(iommu_fault_alloc, size, 0);
 PX_UAPI_CHECK(iommu_fault_alloc, flags, 4);
 PX_UAPI_CHECK(iommu_fault_alloc, out_fault_id, 8);
 PX_UAPI_CHECK(iommu_fault_alloc, out_fault_fd, 12);
 
+PX_STATIC_ASSERT(IOMMU_DESTROY == 0x3b80ul, "_IO(';', 0x80)");
+PX_STATIC_ASSERT(IOMMU_IOAS_ALLOC == 0x3b81ul, "_IO(';', 0x81)");
+PX_STATIC_ASSERT(IOMMU_IOAS_MAP == 0x3b85ul, "_IO(';', 0x85)");
+PX_STATIC_ASSERT(IOMMU_HWPT_ALLOC == 0x3b89ul, "_IO(';', 0x89)");
 PX_STATIC_ASSERT(IOMMU_FAULT_QUEUE_ALLOC == 0x3b8eul, "_IO(';', 0x8e)");
 
 #ifdef __cplusplus
