@@ -48,7 +48,10 @@ constexpr uint64_t CAP_VERSION_1_0 = 0x10;
 constexpr uint64_t CAP_SV39 = bit(9);
 constexpr uint64_t CAP_ATS = bit(25);
 constexpr unsigned CAP_IGS_SHIFT = 28; // 0 = MSI only
+constexpr uint64_t CAP_IGS = bits(29, 28);
 constexpr unsigned CAP_PAS_SHIFT = 32;
+constexpr uint64_t CAP_PAS = bits(37, 32);
+constexpr uint64_t CAP_VERSION = bits(7, 0);
 
 // ---- ddtp (§5) ----
 enum ddtp_mode : unsigned { DDTP_OFF = 0, DDTP_BARE = 1, DDTP_1LVL = 2, DDTP_2LVL = 3, DDTP_3LVL = 4 };

@@ -367,6 +367,18 @@ void test_reset_values(void** state)
     assert_int_equal(b.r32(REG_CAPABILITIES + 4), 0x38u);
 }
 
+// iommu_params.capabilities may name what the model implements, and only that.
+void test_capabilities_param(void**)
+{
+    assert_true(riscv_iommu::unsupported_capabilities(0x0000003802000210ull).empty());
+    assert_true(riscv_iommu::unsupported_capabilities(0x0000002E02000210ull).empty()); // PAS 46
+    // Sv48, AMO_HWAD, MSI_FLAT, IGS = WSI, version 2.0, no ATS, PAS 57, PD8
+    for (uint64_t c : {0x0000003802000610ull, 0x0000003803000210ull, 0x0000003802400210ull,
+                       0x0000003812000210ull, 0x0000003802000220ull, 0x0000003800000210ull,
+                       0x0000003902000210ull, 0x0000007802000210ull})
+        assert_false(riscv_iommu::unsupported_capabilities(c).empty());
+}
+
 void test_access_rules(void** state)
 {
     bench& b = *static_cast<bench*>(*state);
@@ -972,6 +984,7 @@ void bench::main()
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(test_reset_values, this),
+        cmocka_unit_test(test_capabilities_param),
         cmocka_unit_test_prestate(test_access_rules, this),
         cmocka_unit_test_prestate(test_fq_full_at_n_minus_1, this),
         cmocka_unit_test_prestate(test_reference_trace, this),
