@@ -270,8 +270,8 @@ private:
 
     // pq_engine_client
     bool pq_mem_write(uint64_t addr, const unsigned char* data16, sc_core::sc_time& t) override;
-    void pq_auto_response(uint32_t did, bool pv, uint32_t pid, unsigned prgi, unsigned code,
-                          sc_core::sc_time& t) override;
+    void pq_auto_response(const pq_request& req, uint32_t did, bool pv, uint32_t pid,
+                          unsigned prgi, unsigned code, sc_core::sc_time& t) override;
     void pq_done(const pq_request& req, pq_cause cause, bool auto_resp) override;
     void pq_pip_set(sc_core::sc_time& t) override;
     void pq_status_changed(uint32_t old_csr, uint32_t new_csr, uint32_t old_pqt,
