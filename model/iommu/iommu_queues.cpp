@@ -414,8 +414,11 @@ void riscv_iommu::pq_status_changed(uint32_t old_csr, uint32_t new_csr, uint32_t
         ++m_st.pq_overflows;
     if (old_pqt != new_pqt)
         pq_occupancy_update(t);
-    // §8.1: pip is a level condition on pqof/pqmf (e.g. pie set while pqof is 1).
-    if ((new_csr & PQCSR_PIE) && (new_csr & PQCSR_ERRORS))
+    // §8.1: pip is a level condition on pqof/pqmf (e.g. pie set while pqof is
+    // 1), taken on the settled state: while an enable is in progress (busy)
+    // the error bits that the same pqen 0 -> 1 write clears (§7.1) still
+    // show, and they are no condition for pip.
+    if (!(new_csr & XQCSR_BUSY) && (new_csr & PQCSR_PIE) && (new_csr & PQCSR_ERRORS))
         set_ipsr(IPSR_PIP, t);
 }
 

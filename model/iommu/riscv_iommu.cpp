@@ -397,7 +397,7 @@ void riscv_iommu::write_ipsr(uint32_t v, sc_core::sc_time& t)
     if ((m_fqcsr & FQCSR_FIE) && (m_fqcsr & FQCSR_ERRORS))
         set_ipsr(IPSR_FIP, t);
     const uint32_t pq = m_pq->pqcsr_at((sc_core::sc_time_stamp() + t).value());
-    if ((pq & PQCSR_PIE) && (pq & PQCSR_ERRORS))
+    if (!(pq & XQCSR_BUSY) && (pq & PQCSR_PIE) && (pq & PQCSR_ERRORS))
         set_ipsr(IPSR_PIP, t);
 }
 
