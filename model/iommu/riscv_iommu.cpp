@@ -250,9 +250,11 @@ void riscv_iommu::reg_write(uint32_t off, unsigned size, uint64_t value, sc_core
 void riscv_iommu::write_ddtp(uint64_t v)
 {
     const unsigned old_mode = m_ddtp & DDTP_MODE;
-    unsigned mode = v & DDTP_MODE;
+    const unsigned mode = v & DDTP_MODE;
     if (mode > DDTP_1LVL)
-        mode = old_mode; // WARL: 2LVL, 3LVL, reserved and custom modes are not supported
+        return; // WARL (§5): 2LVL, 3LVL, reserved and custom modes are not
+                // supported; the whole write is dropped, PPN included (as the
+                // reference model does): a mode probe reads back what it had
     if (mode != old_mode && mode == DDTP_BARE && old_mode != DDTP_OFF) {
         // §5: -> Bare is defined only from Off.
         SC_REPORT_WARNING(name(), ("ddtp write " + hex(v) +
