@@ -16,6 +16,7 @@ PKGS=(
   libyaml-cpp-dev    # scenario files
   nlohmann-json3-dev # results.json / host.json
   libcli11-dev       # command line
+  zlib1g-dev         # conformance vectors (gzip JSON Lines)
   python3            # scripts/bench.py (make bench)
 )
 

@@ -48,7 +48,10 @@ constexpr uint64_t CAP_VERSION_1_0 = 0x10;
 constexpr uint64_t CAP_SV39 = bit(9);
 constexpr uint64_t CAP_ATS = bit(25);
 constexpr unsigned CAP_IGS_SHIFT = 28; // 0 = MSI only
+constexpr uint64_t CAP_IGS = bits(29, 28);
 constexpr unsigned CAP_PAS_SHIFT = 32;
+constexpr uint64_t CAP_PAS = bits(37, 32);
+constexpr uint64_t CAP_VERSION = bits(7, 0);
 
 // ---- ddtp (§5) ----
 enum ddtp_mode : unsigned { DDTP_OFF = 0, DDTP_BARE = 1, DDTP_1LVL = 2, DDTP_2LVL = 3, DDTP_3LVL = 4 };
@@ -203,7 +206,10 @@ constexpr uint64_t IOHGATP_GSCID = bits(59, 44);
 constexpr uint64_t IOSATP_RESERVED = bits(59, 44);
 enum atp_mode : unsigned { ATP_BARE = 0, ATP_SV39 = 8 };
 constexpr uint64_t TA_PSCID = bits(31, 12);
-constexpr uint64_t TA_RESERVED = bits(11, 0) | bits(39, 32);
+constexpr uint64_t TA_RCID = bits(51, 40);
+constexpr uint64_t TA_MCID = bits(63, 52);
+// With capabilities.QOSID = 0, RCID and MCID are reserved too (QoS ID extension).
+constexpr uint64_t TA_RESERVED = bits(11, 0) | bits(39, 32) | TA_RCID | TA_MCID;
 
 // ---- Sv39 PTE (§17, privileged spec) ----
 constexpr uint64_t PTE_V = bit(0);

@@ -299,6 +299,7 @@ void riscv_iommu::handle_page_request(const page_req& pr, sc_core::sc_time& t)
     if (arc == AR_NR) {
         pq_request q;
         q.did = did;
+        q.dsv = pr.dsv;
         q.pv = pr.pv;
         q.pid = pr.pasid;
         q.priv = pr.priv;
@@ -344,14 +345,16 @@ bool riscv_iommu::pq_mem_write(uint64_t addr, const unsigned char* data16, sc_co
     return !mem_write(addr, data16, PQ_ENTRY_SIZE, t);
 }
 
-void riscv_iommu::pq_auto_response(uint32_t did, bool pv, uint32_t pid, unsigned prgi,
-                                   unsigned code, sc_core::sc_time& t)
+void riscv_iommu::pq_auto_response(const pq_request& req, uint32_t did, bool pv, uint32_t pid,
+                                   unsigned prgi, unsigned code, sc_core::sc_time& t)
 {
     out_msg m;
     m.kind = pcie::tlp_kind::prg_response;
     m.rid = static_cast<uint16_t>(did & 0xFFFF);
     m.dseg = static_cast<uint8_t>(did >> 16);
-    m.dsv = m.dseg != 0;
+    // §13.4: the response goes to the requester with its DSV/DSEG as they
+    // came (DSV = 1 with segment 0 is not the same message as DSV = 0).
+    m.dsv = req.dsv;
     m.pv = pv;
     m.pasid = pid;
     // The reference model puts the RID in payload bits 63:48 (§13.4).
@@ -411,8 +414,11 @@ void riscv_iommu::pq_status_changed(uint32_t old_csr, uint32_t new_csr, uint32_t
         ++m_st.pq_overflows;
     if (old_pqt != new_pqt)
         pq_occupancy_update(t);
-    // §8.1: pip is a level condition on pqof/pqmf (e.g. pie set while pqof is 1).
-    if ((new_csr & PQCSR_PIE) && (new_csr & PQCSR_ERRORS))
+    // §8.1: pip is a level condition on pqof/pqmf (e.g. pie set while pqof is
+    // 1), taken on the settled state: while an enable is in progress (busy)
+    // the error bits that the same pqen 0 -> 1 write clears (§7.1) still
+    // show, and they are no condition for pip.
+    if (!(new_csr & XQCSR_BUSY) && (new_csr & PQCSR_PIE) && (new_csr & PQCSR_ERRORS))
         set_ipsr(IPSR_PIP, t);
 }
 

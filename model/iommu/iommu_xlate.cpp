@@ -60,7 +60,7 @@ unsigned riscv_iommu::check_dc(const device_context& dc) const
     if ((dc.iohgatp >> ATP_MODE_SHIFT) != ATP_BARE)
         return 1; // #11: no Sv39x4/48x4/57x4
     if (dc.ta & TA_RESERVED)
-        return 1; // #1
+        return 1; // #1 (RCID and MCID included: QOSID = 0)
     return 0;
 }
 

@@ -306,7 +306,7 @@ void pq_engine::cycle()
         m_mem = mem_state::writing;
     if (ar_fire) {
         sc_core::sc_time at = offset_of(edge);
-        m_client.pq_auto_response(ar_did, ar_pv, ar_pid, ar_prgi, ar_code, at);
+        m_client.pq_auto_response(m_req, ar_did, ar_pv, ar_pid, ar_prgi, ar_code, at);
     }
     if (done) {
         if (!m_inflight) {

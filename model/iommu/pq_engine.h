@@ -43,6 +43,7 @@ namespace prisim::iommu {
 // One page-request message that passed the device-context checks.
 struct pq_request {
     uint32_t did = 0;
+    bool dsv = false; // the request's DSV: a response goes back with it (§13.4)
     bool pv = false;
     uint32_t pid = 0;
     bool priv = false;
@@ -69,9 +70,10 @@ public:
     // Write a 16-byte record at `t`; on return `t` is when the write
     // completed (the owner may synchronise). Returns true on an access fault.
     virtual bool pq_mem_write(uint64_t addr, const unsigned char* data16, sc_core::sc_time& t) = 0;
-    // An auto PRG Response the RTL generated (ar_* handshake) at `t`.
-    virtual void pq_auto_response(uint32_t did, bool pv, uint32_t pid, unsigned prgi,
-                                  unsigned code, sc_core::sc_time& t) = 0;
+    // An auto PRG Response the RTL generated (ar_* handshake) at `t` for the
+    // request in flight, `req`.
+    virtual void pq_auto_response(const pq_request& req, uint32_t did, bool pv, uint32_t pid,
+                                  unsigned prgi, unsigned code, sc_core::sc_time& t) = 0;
     // done_o for the oldest accepted request.
     virtual void pq_done(const pq_request& req, pq_cause cause, bool auto_resp) = 0;
     // pip_set_o pulse at `t`.

@@ -69,13 +69,52 @@ bool is_reg32(uint32_t off)
     }
 }
 
+// A given capabilities value brings its own PAS.
+iommu_params resolve(const iommu_params& p)
+{
+    iommu_params r = p;
+    if (r.capabilities)
+        r.pas = unsigned(field(r.capabilities, 37, 32));
+    return r;
+}
+
 } // namespace
+
+std::string riscv_iommu::unsupported_capabilities(uint64_t caps)
+{
+    const uint64_t known = CAP_VERSION | CAP_SV39 | CAP_ATS | CAP_IGS | CAP_PAS;
+    const unsigned pas = unsigned(field(caps, 37, 32));
+    std::string why;
+    if ((caps & CAP_VERSION) != CAP_VERSION_1_0)
+        why += " version " + hex(caps & CAP_VERSION) + " (1.0 only);";
+    if (!(caps & CAP_SV39))
+        why += " Sv39 missing;";
+    if (!(caps & CAP_ATS))
+        why += " ATS missing;";
+    if (caps & CAP_IGS)
+        why += " IGS " + hex(field(caps, 29, 28)) + " (MSI only);";
+    if (pas < 32 || pas > 56)
+        why += " PAS " + std::to_string(pas) + " (32..56);";
+    if (caps & ~known)
+        why += " features " + hex(caps & ~known) + " not implemented;";
+    if (!why.empty())
+        why.pop_back();
+    return why.empty() ? why : why.substr(1);
+}
 
 riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
     : sc_module(name), mmio("mmio"), mem("mem"), pcie_up("pcie_up"), pcie_down("pcie_down"),
-      m_p(p), m_iotlb(p.iotlb_entries)
+      m_p(resolve(p)), m_iotlb(p.iotlb_entries)
 {
     SC_HAS_PROCESS(riscv_iommu);
+    if (m_p.capabilities) {
+        const std::string why = unsupported_capabilities(m_p.capabilities);
+        if (!why.empty())
+            SC_REPORT_FATAL(this->name(),
+                            ("iommu_params.capabilities " + hex(m_p.capabilities) +
+                             " not implemented: " + why)
+                                .c_str());
+    }
     if (m_p.clk_period == sc_core::SC_ZERO_TIME)
         SC_REPORT_FATAL(this->name(), "iommu_params.clk_period must be > 0");
     if (m_p.pas < 32 || m_p.pas > 56)
@@ -110,6 +149,8 @@ riscv_iommu::~riscv_iommu() = default;
 
 uint64_t riscv_iommu::capabilities() const
 {
+    if (m_p.capabilities)
+        return m_p.capabilities;
     return CAP_VERSION_1_0 | CAP_SV39 | CAP_ATS | (uint64_t(0) << CAP_IGS_SHIFT) |
            (uint64_t(m_p.pas) << CAP_PAS_SHIFT);
 }
@@ -209,9 +250,11 @@ void riscv_iommu::reg_write(uint32_t off, unsigned size, uint64_t value, sc_core
 void riscv_iommu::write_ddtp(uint64_t v)
 {
     const unsigned old_mode = m_ddtp & DDTP_MODE;
-    unsigned mode = v & DDTP_MODE;
+    const unsigned mode = v & DDTP_MODE;
     if (mode > DDTP_1LVL)
-        mode = old_mode; // WARL: 2LVL, 3LVL, reserved and custom modes are not supported
+        return; // WARL (§5): 2LVL, 3LVL, reserved and custom modes are not
+                // supported; the whole write is dropped, PPN included (as the
+                // reference model does): a mode probe reads back what it had
     if (mode != old_mode && mode == DDTP_BARE && old_mode != DDTP_OFF) {
         // §5: -> Bare is defined only from Off.
         SC_REPORT_WARNING(name(), ("ddtp write " + hex(v) +
@@ -356,7 +399,7 @@ void riscv_iommu::write_ipsr(uint32_t v, sc_core::sc_time& t)
     if ((m_fqcsr & FQCSR_FIE) && (m_fqcsr & FQCSR_ERRORS))
         set_ipsr(IPSR_FIP, t);
     const uint32_t pq = m_pq->pqcsr_at((sc_core::sc_time_stamp() + t).value());
-    if ((pq & PQCSR_PIE) && (pq & PQCSR_ERRORS))
+    if (!(pq & XQCSR_BUSY) && (pq & PQCSR_PIE) && (pq & PQCSR_ERRORS))
         set_ipsr(IPSR_PIP, t);
 }
 

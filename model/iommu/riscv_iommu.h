@@ -5,8 +5,8 @@
 //
 // What it models:
 // - The register page (§1-§8) of an IOMMU whose capabilities are: version
-//   1.0, Sv39, ATS (with PRI), IGS = MSI only, PAS from the parameters and
-//   nothing else (no MSI_FLAT, so 32-byte device contexts; no PD8/17/20, no
+//   1.0, Sv39, ATS (with PRI), IGS = MSI only, PAS from the parameters
+//   (iommu_params.capabilities or .pas) and nothing else (no MSI_FLAT, so 32-byte device contexts; no PD8/17/20, no
 //   G-stage, no HPM, no debug interface, no QoS IDs, little-endian only).
 //   Access rules of §1, including the illegal-access convention of the
 //   reference model (reads all-ones, writes dropped) with a warning.
@@ -75,6 +75,11 @@ struct iommu_params {
     unsigned pq_max_log2sz = 16;         // pq_writer MaxLog2Sz: pqb.LOG2SZ-1 is WARL up to this - 1
     bool stop_marker_needs_pasid = true; // riscv-iommu.md §12 note
     unsigned pas = 56;                   // capabilities.PAS
+    // The value `capabilities` reads (§3). 0: version 1.0, Sv39, ATS, IGS =
+    // MSI, PAS = `pas`. Otherwise it may name only what the model implements
+    // (riscv_iommu::unsupported_capabilities says what it does not), and its
+    // PAS field replaces `pas`.
+    uint64_t capabilities = 0;
     // ATS.INVAL: ITags in the pool (the reference model has 2) and the time
     // after which an outstanding invalidation counts as timed out (ESTIMATE:
     // PCIe allows up to 90 s; a simulation wants a bound it reaches).
@@ -92,6 +97,11 @@ public:
 
     riscv_iommu(sc_core::sc_module_name name, const iommu_params& p);
     ~riscv_iommu() override;
+
+    // Why `caps` cannot be this model's capabilities register (empty if it
+    // can): the model implements version 1.0, Sv39, ATS (with PRI), IGS =
+    // MSI and a PAS of 32..56, and nothing else.
+    static std::string unsupported_capabilities(uint64_t caps);
 
     // Statistics under prefix (e.g. "iommu0"); names in README.md.
     void report(prisim::stat_sink& sink, const std::string& prefix) const;
@@ -260,8 +270,8 @@ private:
 
     // pq_engine_client
     bool pq_mem_write(uint64_t addr, const unsigned char* data16, sc_core::sc_time& t) override;
-    void pq_auto_response(uint32_t did, bool pv, uint32_t pid, unsigned prgi, unsigned code,
-                          sc_core::sc_time& t) override;
+    void pq_auto_response(const pq_request& req, uint32_t did, bool pv, uint32_t pid,
+                          unsigned prgi, unsigned code, sc_core::sc_time& t) override;
     void pq_done(const pq_request& req, pq_cause cause, bool auto_resp) override;
     void pq_pip_set(sc_core::sc_time& t) override;
     void pq_status_changed(uint32_t old_csr, uint32_t new_csr, uint32_t old_pqt,

@@ -1,0 +1,1196 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// conformance: replays RISC-V IOMMU conformance vectors (gzip JSON Lines,
+// format "prisim-oracle-vector/1", described in
+// tb/conformance/vectors/riscv-iommu.md) against the IOMMU model and compares
+// what it does with the reference results the vectors carry.
+//
+//   conformance [options] VECTORS.jsonl.gz...
+//     --known-failures FILE  the cases expected to fail (one id per line, a
+//                            reason after it); exit 0 iff exactly these fail
+//     --case ID              run only this case (repeatable)
+//     --settle-ns N          simulated time given to the IOMMU after each op
+//                            (default 5000)
+//     --verbose              print every mismatch of every failing case
+//
+// Every case gets its own IOMMU, built at elaboration in reset state with the
+// case's environment (capabilities from environment.capabilities): a memory
+// that is zero-filled RAM except the case's fault ranges (an access that
+// overlaps one completes with an error response, which the IOMMU sees as an
+// access fault) and an MSI window that records 4-byte writes; a PCIe
+// endpoint that sends the case's Page Requests, ATS Translation Requests and
+// Invalidation Completions and records the messages the IOMMU sends down.
+// One thread runs the cases one after the other; after each op it gives the
+// IOMMU --settle-ns of simulated time to finish what the op caused.
+//
+// Comparison (riscv-iommu.md §5): messages in order (dseg only with dsv, pid
+// only with pv, itag for Invalidation Requests); MSIs as a multiset per op;
+// the ATS completion (status; for SC the permission and attribute bits
+// exactly, address and S only when R or W is granted, where a larger
+// naturally aligned range that translates the page identically is equal);
+// regs after every test op, after the last setup op and at the end; the
+// final PQ/FQ/FENCE bytes. Setup ops are also held to their expect_events.
+// Cases with allowed_difference are counted apart and never fail.
+//
+// Open point K1 (a Stop Marker without a PASID): the model reads the spec
+// (a Stop Marker carries a PASID), the reference treats any L = 1, R = W = 0
+// request as one. Every case that sends such a request without a PASID runs
+// a second time with the reference's reading selected
+// (iommu_params::stop_marker_needs_pasid = false), where it must match
+// whatever its class; its result is reported under "<id>@stop-marker-any".
+//
+// Exit status: 0 when the set of failing cases is exactly the known-failures
+// list (empty without --known-failures), 1 otherwise, 2 on usage or input
+// errors.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+#include <zlib.h>
+
+#include "iommu/riscv_iommu.h"
+#include "pcie/tlp.h"
+
+using nlohmann::json;
+using sc_core::sc_time;
+
+namespace {
+
+// ============================ vectors ============================
+
+constexpr const char* FORMAT = "prisim-oracle-vector/1";
+
+struct input_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Numbers written as strings are hexadecimal ("0x..."); JSON numbers are decimal.
+uint64_t num(const json& v)
+{
+    if (v.is_string()) {
+        const std::string& s = v.get_ref<const std::string&>();
+        if (s.size() < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+            throw input_error("not a hexadecimal number: \"" + s + "\"");
+        size_t used = 0;
+        uint64_t r = 0;
+        try {
+            r = std::stoull(s.substr(2), &used, 16);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != s.size() - 2)
+            throw input_error("not a hexadecimal number: \"" + s + "\"");
+        return r;
+    }
+    if (v.is_number_unsigned())
+        return v.get<uint64_t>();
+    if (v.is_number_integer() && v.get<int64_t>() >= 0)
+        return uint64_t(v.get<int64_t>());
+    throw input_error("not a number: " + v.dump());
+}
+
+uint64_t num(const json& o, const char* key)
+{
+    auto it = o.find(key);
+    if (it == o.end())
+        throw input_error(std::string("missing \"") + key + "\"");
+    return num(*it);
+}
+
+std::vector<uint8_t> hex_bytes(const std::string& h)
+{
+    if (h.size() % 2)
+        throw input_error("odd-length hex string");
+    std::vector<uint8_t> b(h.size() / 2);
+    for (size_t i = 0; i < b.size(); ++i) {
+        auto nib = [&](char c) -> unsigned {
+            if (c >= '0' && c <= '9') return unsigned(c - '0');
+            if (c >= 'a' && c <= 'f') return unsigned(c - 'a' + 10);
+            if (c >= 'A' && c <= 'F') return unsigned(c - 'A' + 10);
+            throw input_error("bad hex digit in \"" + h.substr(0, 16) + "...\"");
+        };
+        b[i] = uint8_t(nib(h[2 * i]) << 4 | nib(h[2 * i + 1]));
+    }
+    return b;
+}
+
+std::string hex(uint64_t v)
+{
+    char b[24];
+    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+    return b;
+}
+
+std::string hexbytes(const uint8_t* p, size_t n)
+{
+    std::string s;
+    char b[4];
+    for (size_t i = 0; i < n; ++i) {
+        std::snprintf(b, sizeof b, "%02x", p[i]);
+        s += b;
+    }
+    return s;
+}
+
+// Registers the vectors name, with their offset and size.
+struct reg_desc {
+    const char* name;
+    uint32_t off;
+    unsigned size;
+};
+constexpr reg_desc REGS[] = {
+    {"capabilities", 0x000, 8}, {"fctl", 0x008, 4},  {"ddtp", 0x010, 8},  {"cqb", 0x018, 8},
+    {"cqh", 0x020, 4},          {"cqt", 0x024, 4},   {"fqb", 0x028, 8},   {"fqh", 0x030, 4},
+    {"fqt", 0x034, 4},          {"pqb", 0x038, 8},   {"pqh", 0x040, 4},   {"pqt", 0x044, 4},
+    {"cqcsr", 0x048, 4},        {"fqcsr", 0x04C, 4}, {"pqcsr", 0x050, 4}, {"ipsr", 0x054, 4},
+    {"icvec", 0x2F8, 8},
+};
+
+const reg_desc& reg_by_name(const std::string& n)
+{
+    for (const auto& r : REGS)
+        if (n == r.name)
+            return r;
+    throw input_error("unknown register \"" + n + "\"");
+}
+
+using reg_values = std::vector<std::pair<const reg_desc*, uint64_t>>;
+
+reg_values parse_regs(const json& o)
+{
+    reg_values r;
+    for (auto it = o.begin(); it != o.end(); ++it)
+        r.emplace_back(&reg_by_name(it.key()), num(it.value()));
+    return r;
+}
+
+struct message {
+    bool inval = false; // Invalidation_Request, else PRG_Response
+    uint32_t rid = 0, dseg = 0, pid = 0, itag = 0;
+    bool dsv = false, pv = false, has_itag = false;
+    uint64_t payload = 0;
+};
+
+struct msi {
+    uint64_t addr = 0;
+    uint32_t data = 0;
+    bool operator<(const msi& o) const { return addr != o.addr ? addr < o.addr : data < o.data; }
+    bool operator==(const msi& o) const { return addr == o.addr && data == o.data; }
+};
+
+struct events {
+    std::vector<message> messages;
+    std::vector<msi> msis;
+};
+
+events parse_events(const json& e)
+{
+    events r;
+    for (const auto& m : e.at("messages")) {
+        message x;
+        const std::string kind = m.at("kind").get<std::string>();
+        if (kind == "Invalidation_Request")
+            x.inval = true;
+        else if (kind != "PRG_Response")
+            throw input_error("unknown message kind \"" + kind + "\"");
+        x.rid = uint32_t(num(m, "rid"));
+        x.dsv = num(m, "dsv");
+        x.dseg = uint32_t(num(m, "dseg"));
+        x.pv = num(m, "pv");
+        x.pid = uint32_t(num(m, "pid"));
+        x.payload = num(m, "payload");
+        if (m.contains("itag")) {
+            x.has_itag = true;
+            x.itag = uint32_t(num(m, "itag"));
+        }
+        r.messages.push_back(x);
+    }
+    for (const auto& m : e.at("msis"))
+        r.msis.push_back({num(m, "addr"), uint32_t(num(m, "data"))});
+    return r;
+}
+
+enum class op_kind { reg_write, page_request, ats_request, command, inval_completion };
+
+struct op {
+    op_kind kind = op_kind::reg_write;
+    bool test = false;
+    std::string name; // the op, and the register of a reg_write
+    // reg_write
+    uint32_t offset = 0;
+    unsigned size = 0;
+    uint64_t value = 0;
+    // PCIe
+    uint32_t rid = 0, dseg = 0, pid = 0;
+    bool dsv = false, pv = false, priv = false, exec = false, nw = false;
+    uint64_t payload = 0, iova = 0;
+    // command
+    uint64_t dw0 = 0, dw1 = 0;
+    // expected
+    events ev;
+    bool has_regs = false;
+    reg_values regs;
+    bool has_ats = false;
+    std::string ats_status;
+    uint64_t ats_raw = 0;
+};
+
+struct region {
+    std::string name;
+    uint64_t base = 0, bytes = 0, record_size = 0;
+    std::vector<std::pair<uint64_t, std::vector<uint8_t>>> records;
+};
+
+struct vcase {
+    std::string id, category, kind, title, allowed; // allowed: allowed_difference.class
+    bool k1_shaped = false; // sends an L = 1, R = W = 0 Page Request without a PASID
+    std::string origin;                             // file:line
+    uint64_t capabilities = 0, fctl = 0;
+    std::vector<std::pair<uint64_t, uint64_t>> fault_ranges;
+    std::vector<std::pair<uint64_t, std::vector<uint8_t>>> memory;
+    std::vector<op> ops;
+    reg_values after_setup, final_regs;
+    std::vector<region> final_memory;
+};
+
+op parse_op(const json& j)
+{
+    op o;
+    o.name = j.at("op").get<std::string>();
+    const std::string phase = j.at("phase").get<std::string>();
+    if (phase != "setup" && phase != "test")
+        throw input_error("unknown phase \"" + phase + "\"");
+    o.test = phase == "test";
+    auto pcie_fields = [&] {
+        o.rid = uint32_t(num(j, "rid"));
+        o.dsv = num(j, "dsv");
+        o.dseg = uint32_t(num(j, "dseg"));
+    };
+    auto pasid_fields = [&] {
+        o.pv = num(j, "pv");
+        o.pid = uint32_t(num(j, "pid"));
+        o.priv = num(j, "priv");
+        o.exec = num(j, "exec");
+    };
+    if (o.name == "reg_write") {
+        o.kind = op_kind::reg_write;
+        o.name += " " + j.at("reg").get<std::string>();
+        o.offset = uint32_t(num(j, "offset"));
+        o.size = unsigned(num(j, "size"));
+        o.value = num(j, "value");
+        if (o.size != 4 && o.size != 8)
+            throw input_error("reg_write size " + std::to_string(o.size));
+    } else if (o.name == "page_request") {
+        o.kind = op_kind::page_request;
+        pcie_fields();
+        pasid_fields();
+        o.payload = num(j, "payload");
+    } else if (o.name == "ats_translation_request") {
+        o.kind = op_kind::ats_request;
+        pcie_fields();
+        pasid_fields();
+        o.nw = num(j, "nw");
+        o.iova = num(j, "iova");
+    } else if (o.name == "command") {
+        o.kind = op_kind::command;
+        o.dw0 = num(j, "dw0");
+        o.dw1 = num(j, "dw1");
+        if (j.contains("decoded") && j["decoded"].contains("name"))
+            o.name += " " + j["decoded"]["name"].get<std::string>();
+    } else if (o.name == "inval_completion") {
+        o.kind = op_kind::inval_completion;
+        pcie_fields();
+        o.payload = (num(j, "cc") & 7) << 32 | (num(j, "itag_vector") & 0xFFFFFFFFu);
+    } else {
+        throw input_error("unknown op \"" + o.name + "\"");
+    }
+    if (o.test) {
+        const json& e = j.at("expect");
+        o.ev = parse_events(e);
+        o.has_regs = true;
+        o.regs = parse_regs(e.at("regs"));
+        if (e.contains("ats_completion")) {
+            const json& a = e["ats_completion"];
+            o.has_ats = true;
+            o.ats_status = a.at("status").get<std::string>();
+            if (o.ats_status == "SC")
+                o.ats_raw = num(a, "raw");
+            else if (o.ats_status != "UR" && o.ats_status != "CA")
+                throw input_error("unknown ATS completion status \"" + o.ats_status + "\"");
+        } else if (o.kind == op_kind::ats_request) {
+            throw input_error("ATS request without ats_completion");
+        }
+    } else if (j.contains("expect_events")) {
+        o.ev = parse_events(j["expect_events"]);
+    }
+    return o;
+}
+
+vcase parse_case(const json& j)
+{
+    vcase c;
+    if (j.value("format", "") != FORMAT)
+        throw input_error(std::string("format is not \"") + FORMAT + "\"");
+    c.id = j.at("id").get<std::string>();
+    c.category = j.at("category").get<std::string>();
+    c.kind = j.at("kind").get<std::string>();
+    c.title = j.value("title", "");
+    if (j.contains("allowed_difference") && !j["allowed_difference"].is_null())
+        c.allowed = j["allowed_difference"].at("class").get<std::string>();
+    const json& env = j.at("environment");
+    c.capabilities = num(env, "capabilities");
+    c.fctl = num(env, "fctl");
+    for (const auto& r : j.at("fault_ranges"))
+        c.fault_ranges.emplace_back(num(r.at(0)), num(r.at(1)));
+    for (const auto& m : j.at("memory"))
+        c.memory.emplace_back(num(m, "addr"), hex_bytes(m.at("hex").get<std::string>()));
+    for (const auto& o : j.at("ops")) {
+        c.ops.push_back(parse_op(o));
+        const op& x = c.ops.back();
+        if (x.kind == op_kind::page_request && !x.pv && (x.payload & 7) == 4)
+            c.k1_shaped = true;
+    }
+    c.after_setup = parse_regs(j.at("state_after_setup"));
+    const json& f = j.at("final");
+    c.final_regs = parse_regs(f.at("regs"));
+    for (const auto& m : f.at("memory")) {
+        region r;
+        r.name = m.at("region").get<std::string>();
+        r.base = num(m, "base");
+        r.bytes = num(m, "bytes");
+        r.record_size = num(m, "record_size");
+        if (!r.record_size || r.bytes % r.record_size || r.bytes > (1u << 24))
+            throw input_error("region " + r.name + ": bad size");
+        for (const auto& rec : m.at("nonzero_records")) {
+            auto b = hex_bytes(rec.at("hex").get<std::string>());
+            const uint64_t idx = num(rec, "index");
+            if (b.size() != r.record_size || idx >= r.bytes / r.record_size)
+                throw input_error("region " + r.name + ": bad record");
+            r.records.emplace_back(idx, std::move(b));
+        }
+        c.final_memory.push_back(std::move(r));
+    }
+    return c;
+}
+
+// Reads a gzip JSON Lines file (a plain file also works: gzread passes it through).
+void read_vectors(const std::string& path, std::vector<vcase>& out)
+{
+    gzFile f = gzopen(path.c_str(), "rb");
+    if (!f)
+        throw input_error(path + ": cannot open");
+    std::string data;
+    char buf[1 << 16];
+    int n;
+    while ((n = gzread(f, buf, sizeof buf)) > 0)
+        data.append(buf, size_t(n));
+    int err = 0;
+    const char* msg = gzerror(f, &err);
+    const std::string why = msg ? msg : "";
+    gzclose(f);
+    if (n < 0 || (err != Z_OK && err != Z_STREAM_END))
+        throw input_error(path + ": " + why);
+    size_t pos = 0;
+    unsigned line = 0;
+    while (pos < data.size()) {
+        size_t end = data.find('\n', pos);
+        if (end == std::string::npos)
+            end = data.size();
+        ++line;
+        const std::string_view text(data.data() + pos, end - pos);
+        pos = end + 1;
+        if (text.find_first_not_of(" \t\r") == std::string_view::npos)
+            continue;
+        const std::string where = path + ":" + std::to_string(line);
+        try {
+            vcase c = parse_case(json::parse(text));
+            c.origin = where;
+            out.push_back(std::move(c));
+        } catch (const json::exception& e) {
+            throw input_error(where + ": " + e.what());
+        } catch (const input_error& e) {
+            throw input_error(where + ": " + e.what());
+        }
+    }
+}
+
+// ============================ the world around one IOMMU ============================
+
+uint64_t le(const uint8_t* p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = n; i-- > 0;)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+void put(uint8_t* p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; ++i)
+        p[i] = uint8_t(v >> (8 * i));
+}
+
+constexpr uint64_t MSI_FIRST = 0xF000000, MSI_LAST = 0xF000FFF;
+
+// Zero-filled sparse RAM with fault ranges and the MSI window.
+class memory : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<memory> tsock;
+    std::vector<std::pair<uint64_t, uint64_t>> faults; // inclusive
+    std::vector<msi> msis;
+
+    explicit memory(sc_core::sc_module_name n) : sc_module(n), tsock("tsock")
+    {
+        tsock.register_b_transport(this, &memory::b_transport);
+    }
+    uint8_t* ptr(uint64_t a)
+    {
+        auto& pg = m_pages[a >> 12];
+        if (!pg)
+            pg = std::make_unique<page>();
+        return pg->b + (a & 0xFFF);
+    }
+    uint8_t peek(uint64_t a) const
+    {
+        auto it = m_pages.find(a >> 12);
+        return it == m_pages.end() ? 0 : it->second->b[a & 0xFFF];
+    }
+    void release() { m_pages.clear(); }
+
+private:
+    struct page {
+        uint8_t b[4096] = {};
+    };
+    bool faulting(uint64_t a, unsigned n) const
+    {
+        const uint64_t last = n ? a + n - 1 : a;
+        if (last < a)
+            return true; // wraps
+        for (const auto& [lo, hi] : faults)
+            if (a <= hi && last >= lo)
+                return true;
+        return false;
+    }
+    void b_transport(tlm::tlm_generic_payload& gp, sc_time&)
+    {
+        const uint64_t a = gp.get_address();
+        const unsigned n = gp.get_data_length();
+        uint8_t* d = gp.get_data_ptr();
+        if (gp.get_byte_enable_ptr() || gp.get_streaming_width() < n ||
+            (!gp.is_read() && !gp.is_write())) {
+            gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+            return;
+        }
+        if (faulting(a, n)) {
+            gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+            return;
+        }
+        if (gp.is_write() && n == 4 && a >= MSI_FIRST && a + 3 <= MSI_LAST) {
+            msis.push_back({a, uint32_t(le(d, 4))});
+            gp.set_response_status(tlm::TLM_OK_RESPONSE);
+            return;
+        }
+        for (unsigned i = 0; i < n; ++i) {
+            if (gp.is_write())
+                *ptr(a + i) = d[i];
+            else
+                d[i] = peek(a + i);
+        }
+        gp.set_response_status(tlm::TLM_OK_RESPONSE);
+    }
+    std::map<uint64_t, std::unique_ptr<page>> m_pages;
+};
+
+// PCIe endpoint: sends TLPs up, records the messages coming down.
+class endpoint : public sc_core::sc_module {
+public:
+    tlm_utils::simple_initiator_socket<endpoint> up;
+    tlm_utils::simple_target_socket<endpoint> down;
+    std::vector<message> msgs;
+    unsigned bad_msgs = 0;
+
+    explicit endpoint(sc_core::sc_module_name n) : sc_module(n), up("up"), down("down")
+    {
+        down.register_b_transport(this, &endpoint::down_b_transport);
+    }
+
+    // One TLP: returns the TLM response status; ext carries the completion status.
+    tlm::tlm_response_status send(prisim::pcie::tlp_ext& ext, tlm::tlm_command cmd, uint64_t addr,
+                                  uint8_t* data, unsigned len)
+    {
+        tlm::tlm_generic_payload gp;
+        gp.set_command(cmd);
+        gp.set_address(addr);
+        gp.set_data_ptr(data);
+        gp.set_data_length(len);
+        gp.set_streaming_width(len);
+        gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        gp.set_extension(&ext);
+        sc_time d = sc_core::SC_ZERO_TIME;
+        up->b_transport(gp, d);
+        gp.clear_extension(&ext);
+        return gp.get_response_status();
+    }
+
+private:
+    void down_b_transport(tlm::tlm_generic_payload& gp, sc_time&)
+    {
+        using prisim::pcie::tlp_kind;
+        auto* ext = gp.get_extension<prisim::pcie::tlp_ext>();
+        if (!ext || !gp.get_data_ptr() || gp.get_data_length() < 8 ||
+            (ext->kind != tlp_kind::prg_response && ext->kind != tlp_kind::inval_request)) {
+            ++bad_msgs;
+            gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+            return;
+        }
+        message m;
+        m.inval = ext->kind == tlp_kind::inval_request;
+        m.rid = ext->rid;
+        m.dsv = ext->dsv;
+        m.dseg = ext->dseg;
+        m.pv = ext->pv;
+        m.pid = ext->pasid;
+        m.payload = prisim::pcie::load_le64(gp.get_data_ptr());
+        m.has_itag = m.inval;
+        m.itag = ext->itag;
+        msgs.push_back(m);
+        gp.set_response_status(tlm::TLM_OK_RESPONSE);
+    }
+};
+
+// One difference between the reference and the model.
+struct mismatch {
+    int op = -1; // -1: not an op (state after setup, final)
+    std::string where, field, expected, got;
+};
+
+std::string str(const message& m)
+{
+    std::string s = m.inval ? "Invalidation_Request" : "PRG_Response";
+    s += " rid=" + hex(m.rid) + " dsv=" + std::to_string(m.dsv);
+    if (m.dsv)
+        s += " dseg=" + hex(m.dseg);
+    s += " pv=" + std::to_string(m.pv);
+    if (m.pv)
+        s += " pid=" + hex(m.pid);
+    s += " payload=" + hex(m.payload);
+    if (m.inval)
+        s += " itag=" + std::to_string(m.itag);
+    return s;
+}
+
+std::string str(const std::vector<message>& v)
+{
+    if (v.empty())
+        return "none";
+    std::string s;
+    for (const auto& m : v)
+        s += (s.empty() ? "[" : "; ") + str(m);
+    return s + "]";
+}
+
+std::string str(const std::vector<msi>& v)
+{
+    if (v.empty())
+        return "none";
+    std::string s;
+    for (const auto& m : v)
+        s += (s.empty() ? "[" : ", ") + hex(m.addr) + ":" + hex(m.data);
+    return s + "]";
+}
+
+// §5 rule 1.
+bool same_message(const message& e, const message& g)
+{
+    if (e.inval != g.inval || e.rid != g.rid || e.dsv != g.dsv || e.pv != g.pv ||
+        e.payload != g.payload)
+        return false;
+    if (e.dsv && e.dseg != g.dseg)
+        return false;
+    if (e.pv && e.pid != g.pid)
+        return false;
+    if (e.inval && e.has_itag && e.itag != g.itag)
+        return false;
+    return true;
+}
+
+const char* status_name(prisim::pcie::cpl_status s)
+{
+    switch (s) {
+    case prisim::pcie::cpl_status::sc: return "SC";
+    case prisim::pcie::cpl_status::ur: return "UR";
+    case prisim::pcie::cpl_status::ca: return "CA";
+    }
+    return "?";
+}
+
+// The translated address of the page at `iova` in a completion entry whose
+// R or W is set (a range with S = 1 is NAPOT-encoded, pcie-pri.md §7.2);
+// false if the encoding names no range.
+bool translate_page(uint64_t raw, uint64_t iova, uint64_t& pa, uint64_t& size)
+{
+    const uint64_t addr = raw & ~uint64_t(0xFFF);
+    size = 4096;
+    if ((raw >> 11) & 1) {
+        size = prisim::pcie::napot_size(addr);
+        if (!size)
+            return false;
+    }
+    pa = (addr & ~(size - 1)) | (iova & (size - 1) & ~uint64_t(0xFFF));
+    return true;
+}
+
+// §5 rule 3 (and E1).
+bool same_ats(const op& o, const std::string& st, uint64_t raw, std::string& why)
+{
+    if (st != o.ats_status) {
+        why = "status";
+        return false;
+    }
+    if (st != "SC")
+        return true;
+    const uint64_t exact = 0x7FF; // R 0, W 1, U 2, Exe 3, Priv 4, Global 5, AMA 8:6, CXL.io 9, N 10
+    if ((raw & exact) != (o.ats_raw & exact)) {
+        why = "R/W/U/Exe/Priv/Global/AMA/CXL.io/N";
+        return false;
+    }
+    if (!(o.ats_raw & 3))
+        return true; // R = W = 0: address and S are UNSPECIFIED
+    if ((raw & ~exact) == (o.ats_raw & ~exact))
+        return true;
+    uint64_t epa = 0, gpa = 0, esz = 0, gsz = 0;
+    if (!translate_page(o.ats_raw, o.iova, epa, esz) || !translate_page(raw, o.iova, gpa, gsz) ||
+        epa != gpa) {
+        why = "address/S";
+        return false;
+    }
+    return true;
+}
+
+std::string ats_str(const std::string& st, uint64_t raw)
+{
+    return st == "SC" ? "SC raw=" + hex(raw) : st;
+}
+
+// ============================ one case ============================
+
+class case_bench : public sc_core::sc_module {
+public:
+    tlm_utils::simple_initiator_socket<case_bench> reg;
+    memory mem{"mem"};
+    endpoint ep{"ep"};
+    std::unique_ptr<prisim::iommu::riscv_iommu> iommu;
+    const vcase& vc;
+    const bool sm_any; // the reference's Stop Marker reading
+
+    case_bench(sc_core::sc_module_name n, const vcase& c, bool stop_marker_any)
+        : sc_module(n), reg("reg"), vc(c), sm_any(stop_marker_any)
+    {
+        prisim::iommu::iommu_params p;
+        p.capabilities = c.capabilities;
+        p.stop_marker_needs_pasid = !stop_marker_any;
+        // The reference has no ATS.INVAL timeout: far beyond any case's length.
+        p.ats_inval_timeout = sc_time(1, sc_core::SC_SEC);
+        iommu = std::make_unique<prisim::iommu::riscv_iommu>("iommu", p);
+        reg.bind(iommu->mmio);
+        iommu->mem.bind(mem.tsock);
+        ep.up.bind(iommu->pcie_up);
+        iommu->pcie_down.bind(ep.down);
+    }
+
+    // Runs the case in the calling thread; returns its mismatches.
+    std::vector<mismatch> run(const sc_time& settle);
+
+private:
+    std::vector<mismatch> m_out;
+
+    uint64_t read_reg(const reg_desc& r)
+    {
+        uint8_t b[8] = {};
+        if (mmio(r.off, r.size, false, b) != tlm::TLM_OK_RESPONSE)
+            fail(-1, "mmio", "read " + std::string(r.name), "OK", "error response");
+        return le(b, r.size);
+    }
+    tlm::tlm_response_status mmio(uint32_t off, unsigned len, bool write, uint8_t* b)
+    {
+        tlm::tlm_generic_payload gp;
+        gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+        gp.set_address(off);
+        gp.set_data_ptr(b);
+        gp.set_data_length(len);
+        gp.set_streaming_width(len);
+        gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        sc_time d = sc_core::SC_ZERO_TIME;
+        reg->b_transport(gp, d);
+        return gp.get_response_status();
+    }
+    void write_reg(uint32_t off, unsigned size, uint64_t v, int idx)
+    {
+        uint8_t b[8];
+        put(b, v, size);
+        if (mmio(off, size, true, b) != tlm::TLM_OK_RESPONSE)
+            fail(idx, "mmio", "write " + hex(off), "OK", "error response");
+    }
+    void fail(int idx, const std::string& where, const std::string& field, std::string e,
+              std::string g)
+    {
+        m_out.push_back({idx, where, field, std::move(e), std::move(g)});
+    }
+    void execute(const op& o, int idx, std::string& ats_st, uint64_t& ats_raw);
+    void compare_events(const op& o, int idx, size_t msg0, size_t msi0);
+    void compare_regs(const reg_values& exp, int idx, const std::string& where);
+    void compare_memory();
+};
+
+void case_bench::execute(const op& o, int idx, std::string& ats_st, uint64_t& ats_raw)
+{
+    using namespace prisim::pcie;
+    tlp_ext e;
+    e.rid = uint16_t(o.rid);
+    e.dsv = o.dsv;
+    e.dseg = uint8_t(o.dseg);
+    e.pv = o.pv;
+    e.pasid = o.pid;
+    e.priv = o.priv;
+    e.exec = o.exec;
+    uint8_t b[8] = {};
+    switch (o.kind) {
+    case op_kind::reg_write:
+        write_reg(o.offset, o.size, o.value, idx);
+        return;
+    case op_kind::page_request:
+    case op_kind::inval_completion:
+        e.kind = o.kind == op_kind::page_request ? tlp_kind::page_request
+                                                 : tlp_kind::inval_completion;
+        store_le64(b, o.payload);
+        if (ep.send(e, tlm::TLM_WRITE_COMMAND, 0, b, 8) != tlm::TLM_OK_RESPONSE)
+            fail(idx, o.name, "TLM response", "OK", "error");
+        return;
+    case op_kind::ats_request:
+        e.kind = tlp_kind::ats_translation_req;
+        e.at = at_t::translation_req;
+        e.no_write = o.nw;
+        if (ep.send(e, tlm::TLM_READ_COMMAND, o.iova, b, 8) != tlm::TLM_OK_RESPONSE)
+            fail(idx, o.name, "TLM response", "OK", "error");
+        ats_st = status_name(e.status);
+        ats_raw = load_le64(b);
+        return;
+    case op_kind::command: {
+        // §3: software's way: read cqb and cqt, store the command, bump cqt.
+        const uint64_t cqb = read_reg(reg_by_name("cqb"));
+        const uint32_t cqt = uint32_t(read_reg(reg_by_name("cqt")));
+        const uint64_t at = (((cqb >> 10) & ((uint64_t(1) << 44) - 1)) << 12) | (uint64_t(cqt) * 16);
+        put(mem.ptr(at), o.dw0, 8);
+        put(mem.ptr(at + 8), o.dw1, 8);
+        const uint64_t n = uint64_t(2) << (cqb & 0x1F);
+        write_reg(0x024, 4, (cqt + 1) % n, idx);
+        return;
+    }
+    }
+}
+
+void case_bench::compare_events(const op& o, int idx, size_t msg0, size_t msi0)
+{
+    const std::vector<message> got(ep.msgs.begin() + long(msg0), ep.msgs.end());
+    bool same = got.size() == o.ev.messages.size();
+    for (size_t i = 0; same && i < got.size(); ++i)
+        same = same_message(o.ev.messages[i], got[i]);
+    if (!same)
+        fail(idx, o.name, o.test ? "messages" : "setup messages", str(o.ev.messages), str(got));
+    std::vector<msi> g(mem.msis.begin() + long(msi0), mem.msis.end()), x = o.ev.msis;
+    std::sort(g.begin(), g.end());
+    std::sort(x.begin(), x.end());
+    if (g != x)
+        fail(idx, o.name, o.test ? "msis" : "setup msis", str(x), str(g));
+}
+
+void case_bench::compare_regs(const reg_values& exp, int idx, const std::string& where)
+{
+    for (const auto& [r, v] : exp) {
+        const uint64_t g = read_reg(*r);
+        if (g != v)
+            fail(idx, where, r->name, hex(v), hex(g));
+    }
+}
+
+void case_bench::compare_memory()
+{
+    for (const auto& r : vc.final_memory) {
+        std::vector<uint8_t> exp(r.bytes, 0);
+        for (const auto& [i, b] : r.records)
+            std::copy(b.begin(), b.end(), exp.begin() + long(i * r.record_size));
+        for (uint64_t i = 0; i < r.bytes / r.record_size; ++i) {
+            const uint64_t a = r.base + i * r.record_size;
+            std::vector<uint8_t> got(r.record_size);
+            for (uint64_t k = 0; k < r.record_size; ++k)
+                got[k] = mem.peek(a + k);
+            const uint8_t* e = exp.data() + i * r.record_size;
+            if (!std::equal(got.begin(), got.end(), e))
+                fail(-1, "final", r.name + "[" + std::to_string(i) + "]",
+                     hexbytes(e, r.record_size), hexbytes(got.data(), r.record_size));
+        }
+    }
+}
+
+std::vector<mismatch> case_bench::run(const sc_time& settle)
+{
+    mem.faults = vc.fault_ranges;
+    for (const auto& [a, b] : vc.memory)
+        for (size_t i = 0; i < b.size(); ++i)
+            *mem.ptr(a + i) = b[i];
+    if (vc.fctl != 0)
+        fail(-1, "environment", "fctl", "the model's fctl (0)", hex(vc.fctl));
+    int last_setup = -1;
+    for (size_t i = 0; i < vc.ops.size(); ++i)
+        if (!vc.ops[i].test)
+            last_setup = int(i);
+    if (last_setup < 0)
+        compare_regs(vc.after_setup, -1, "state_after_setup");
+    for (size_t i = 0; i < vc.ops.size(); ++i) {
+        const op& o = vc.ops[i];
+        const int idx = int(i);
+        const size_t msg0 = ep.msgs.size(), msi0 = mem.msis.size();
+        std::string st;
+        uint64_t raw = 0;
+        execute(o, idx, st, raw);
+        sc_core::wait(settle);
+        compare_events(o, idx, msg0, msi0);
+        if (o.has_ats) {
+            std::string why;
+            if (!same_ats(o, st, raw, why))
+                fail(idx, o.name, "ats_completion (" + why + ")", ats_str(o.ats_status, o.ats_raw),
+                     ats_str(st, raw));
+        }
+        if (o.has_regs)
+            compare_regs(o.regs, idx, o.name);
+        if (idx == last_setup)
+            compare_regs(vc.after_setup, -1, "state_after_setup");
+    }
+    compare_regs(vc.final_regs, -1, "final");
+    compare_memory();
+    if (ep.bad_msgs)
+        fail(-1, "final", "downstream TLPs", "PRG Responses / Invalidation Requests",
+             std::to_string(ep.bad_msgs) + " of another kind");
+    mem.release();
+    return std::move(m_out);
+}
+
+// ============================ the run ============================
+
+struct outcome {
+    const vcase* c = nullptr;
+    bool sm_any = false;
+    std::vector<mismatch> mis;
+    std::string key() const { return sm_any ? c->id + "@stop-marker-any" : c->id; }
+};
+
+class runner : public sc_core::sc_module {
+public:
+    std::vector<std::unique_ptr<case_bench>> benches;
+    std::vector<outcome> results;
+    sc_time settle;
+
+    SC_HAS_PROCESS(runner);
+    runner(sc_core::sc_module_name n, const std::vector<const vcase*>& cases, sc_time s)
+        : sc_module(n), settle(s)
+    {
+        unsigned i = 0;
+        for (const vcase* c : cases) {
+            benches.push_back(std::make_unique<case_bench>(
+                ("c" + std::to_string(i++)).c_str(), *c, false));
+            if (c->k1_shaped)
+                benches.push_back(std::make_unique<case_bench>(
+                    ("c" + std::to_string(i++)).c_str(), *c, true));
+        }
+        SC_THREAD(main);
+    }
+
+private:
+    void main()
+    {
+        for (auto& b : benches) {
+            outcome o;
+            o.c = &b->vc;
+            o.sm_any = b->sm_any;
+            o.mis = b->run(settle);
+            results.push_back(std::move(o));
+        }
+        sc_core::sc_stop();
+    }
+};
+
+struct known_failure {
+    std::string reason;
+    bool seen = false;
+};
+
+std::map<std::string, known_failure> read_known(const std::string& path)
+{
+    std::ifstream f(path);
+    if (!f)
+        throw input_error(path + ": cannot open");
+    std::map<std::string, known_failure> k;
+    std::string line;
+    while (std::getline(f, line)) {
+        const size_t s = line.find_first_not_of(" \t");
+        if (s == std::string::npos || line[s] == '#')
+            continue;
+        const size_t e = line.find_first_of(" \t", s);
+        const std::string id = line.substr(s, e == std::string::npos ? e : e - s);
+        std::string reason = e == std::string::npos ? "" : line.substr(e);
+        reason.erase(0, std::min(reason.find_first_not_of(" \t"), reason.size()));
+        if (reason.empty())
+            throw input_error(path + ": " + id + " has no reason");
+        if (!k.emplace(id, known_failure{reason, false}).second)
+            throw input_error(path + ": " + id + " listed twice");
+    }
+    return k;
+}
+
+void usage()
+{
+    std::fprintf(stderr,
+                 "usage: conformance [--known-failures FILE] [--case ID]... [--settle-ns N] "
+                 "[--verbose] VECTORS.jsonl.gz...\n");
+}
+
+struct tally {
+    unsigned cases = 0, passed = 0, failed = 0, known = 0, allowed_match = 0, allowed_diff = 0;
+};
+
+int run(int argc, char** argv)
+{
+    std::vector<std::string> files;
+    std::set<std::string> only;
+    std::string known_path;
+    uint64_t settle_ns = 5000;
+    bool verbose = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc)
+                throw input_error(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--known-failures")
+            known_path = value();
+        else if (a == "--case")
+            only.insert(value());
+        else if (a == "--settle-ns") {
+            const std::string v = value();
+            size_t used = 0;
+            try {
+                settle_ns = std::stoull(v, &used, 10);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used != v.size() || settle_ns == 0 || settle_ns > 1000000000)
+                throw input_error("--settle-ns: a number of ns in 1..1000000000");
+        } else if (a == "--verbose")
+            verbose = true;
+        else if (a == "-h" || a == "--help") {
+            usage();
+            return 0;
+        } else if (!a.empty() && a[0] == '-')
+            throw input_error("unknown option " + a);
+        else
+            files.push_back(a);
+    }
+    if (files.empty()) {
+        usage();
+        return 2;
+    }
+    auto known = known_path.empty() ? std::map<std::string, known_failure>{}
+                                    : read_known(known_path);
+
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<vcase> all;
+    for (const auto& f : files)
+        read_vectors(f, all);
+    std::set<std::string> ids;
+    for (const auto& c : all)
+        if (!ids.insert(c.id).second)
+            throw input_error(c.origin + ": case id " + c.id + " given twice");
+    for (const auto& id : only)
+        if (!ids.count(id))
+            throw input_error("--case " + id + ": no such case");
+
+    // Cases whose environment the model cannot be are failures of their own.
+    std::vector<const vcase*> runnable;
+    std::vector<outcome> rejected;
+    for (const auto& c : all) {
+        if (!only.empty() && !only.count(c.id))
+            continue;
+        const std::string why = prisim::iommu::riscv_iommu::unsupported_capabilities(c.capabilities);
+        if (why.empty()) {
+            runnable.push_back(&c);
+            continue;
+        }
+        outcome o;
+        o.c = &c;
+        o.mis.push_back({-1, "environment", "capabilities", hex(c.capabilities), why});
+        rejected.push_back(std::move(o));
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+
+    std::vector<outcome> results;
+    {
+        runner r("conformance", runnable, sc_time(double(settle_ns), sc_core::SC_NS));
+        sc_core::sc_start();
+        results = std::move(r.results);
+    }
+    for (auto& o : rejected)
+        results.push_back(std::move(o));
+    const auto t2 = std::chrono::steady_clock::now();
+
+    // ---- report ----
+    std::map<std::string, tally> by_cat, by_class;
+    tally total, sm_any;
+    std::vector<const outcome*> failures;
+    unsigned printed = 0;
+    for (const auto& o : results) {
+        const vcase& c = *o.c;
+        const bool ok = o.mis.empty();
+        if (o.sm_any) {
+            ++sm_any.cases;
+        } else {
+            ++total.cases;
+            ++by_cat[c.category].cases;
+            if (!c.allowed.empty()) {
+                tally& t = by_class[c.allowed];
+                ++t.cases;
+                ++(ok ? t.allowed_match : t.allowed_diff);
+                ++(ok ? by_cat[c.category].allowed_match : by_cat[c.category].allowed_diff);
+                ++(ok ? total.allowed_match : total.allowed_diff);
+                if (verbose && !ok) {
+                    std::printf("ALLOWED %s (%s) %s\n", c.id.c_str(), c.allowed.c_str(),
+                                c.title.c_str());
+                    for (const auto& m : o.mis)
+                        std::printf("    op %d %s: %s: expected %s, got %s\n", m.op,
+                                    m.where.c_str(), m.field.c_str(), m.expected.c_str(),
+                                    m.got.c_str());
+                }
+                continue;
+            }
+        }
+        tally& t = o.sm_any ? sm_any : by_cat[c.category];
+        auto k = known.find(o.key());
+        if (ok) {
+            ++t.passed;
+            if (!o.sm_any)
+                ++total.passed;
+            continue;
+        }
+        if (k != known.end()) {
+            k->second.seen = true;
+            ++t.known;
+            if (!o.sm_any)
+                ++total.known;
+        } else {
+            ++t.failed;
+            if (!o.sm_any)
+                ++total.failed;
+            failures.push_back(&o);
+        }
+        if (k == known.end() || verbose) {
+            if (printed++ < 40 || verbose) {
+                std::printf("%s %s%s (%s) %s  [%s]\n", k == known.end() ? "FAIL" : "KNOWN",
+                            c.id.c_str(), o.sm_any ? " with the reference Stop Marker reading" : "",
+                            c.category.c_str(), c.title.c_str(), c.origin.c_str());
+                unsigned n = 0;
+                for (const auto& m : o.mis) {
+                    if (n++ == 6 && !verbose) {
+                        std::printf("    ... %zu more\n", o.mis.size() - 6);
+                        break;
+                    }
+                    std::printf("    op %d %s: %s: expected %s, got %s\n", m.op, m.where.c_str(),
+                                m.field.c_str(), m.expected.c_str(), m.got.c_str());
+                }
+            }
+        }
+    }
+    if (printed > 40 && !verbose)
+        std::printf("(%u more failing cases not shown; --verbose shows them)\n", printed - 40);
+
+    std::printf("\n%-10s %6s %6s %6s %6s %9s %9s\n", "category", "cases", "pass", "FAIL", "known",
+                "allow:eq", "allow:ne");
+    auto row = [](const std::string& n, const tally& t) {
+        std::printf("%-10s %6u %6u %6u %6u %9u %9u\n", n.c_str(), t.cases, t.passed, t.failed,
+                    t.known, t.allowed_match, t.allowed_diff);
+    };
+    for (const auto& [n, t] : by_cat)
+        row(n, t);
+    row("total", total);
+    std::printf("(known: failing as listed in the known-failures file; allow:eq / allow:ne: cases "
+                "with an\nallowed_difference that matched / differed, never failures)\n");
+    if (!by_class.empty()) {
+        std::printf("\n%-10s %6s %8s %8s   (allowed differences: matched / differed)\n", "class",
+                    "cases", "matched", "differed");
+        for (const auto& [n, t] : by_class)
+            std::printf("%-10s %6u %8u %8u\n", n.c_str(), t.cases, t.allowed_match,
+                        t.allowed_diff);
+    }
+    if (sm_any.cases)
+        std::printf("\nCases with a Stop-Marker-shaped request without a PASID, again with the "
+                    "reference's reading\n(stop_marker_needs_pasid = false): %u cases, %u pass, "
+                    "%u FAIL, %u known\n",
+                    sm_any.cases, sm_any.passed, sm_any.failed, sm_any.known);
+
+    bool stale = false;
+    if (total.known + sm_any.known)
+        std::printf("\nKnown failures:\n");
+    for (const auto& [id, k] : known)
+        if (k.seen)
+            std::printf("  %s: %s\n", id.c_str(), k.reason.c_str());
+    for (const auto& [id, k] : known) {
+        if (k.seen)
+            continue;
+        // Listed but not failing: fixed (or not run with --case).
+        const bool ran = std::any_of(results.begin(), results.end(),
+                                     [&](const outcome& o) { return o.key() == id; });
+        if (!ran && !only.empty())
+            continue;
+        std::printf("LISTED BUT %s: %s (%s)\n", ran ? "PASSES" : "NOT IN THE VECTORS", id.c_str(),
+                    k.reason.c_str());
+        stale = true;
+    }
+    const double parse_s = std::chrono::duration<double>(t1 - t0).count();
+    const double run_s = std::chrono::duration<double>(t2 - t1).count();
+    std::printf("\n%u cases (%zu runs) in %.2f s: reading %.2f s, simulation %.2f s\n",
+                total.cases, results.size(), parse_s + run_s, parse_s, run_s);
+    const bool pass = failures.empty() && !stale;
+    std::printf("conformance: %s\n", pass ? "PASS" : "FAIL");
+    return pass ? 0 : 1;
+}
+
+} // namespace
+
+int sc_main(int argc, char* argv[])
+{
+    // The model's warnings (illegal accesses the vectors make on purpose) are
+    // not results: keep them out of the report.
+    sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_DO_NOTHING);
+    sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+    try {
+        return run(argc, argv);
+    } catch (const input_error& e) {
+        std::fprintf(stderr, "conformance: %s\n", e.what());
+        return 2;
+    }
+}
