@@ -188,7 +188,7 @@ static void iommufd_compose_fault_message(const struct iommu_fault *fault,
 }
 
 /* Copy one group to @ubuf; returns 0 or -EFAULT (the user buffer may be partly written). */
-static int iommufd_fault_copy_group(struct hal *h, struct iopf_group *group, char *ubuf)
+static int iommufd_fault_copy_group(struct hal *h, struct iopf_group *group, void *ubuf)
 {
 	const struct iommufd_device *idev = group->attach_handle->priv;
 	struct iommu_hwpt_pgfault msg;
@@ -198,7 +198,7 @@ static int iommufd_fault_copy_group(struct hal *h, struct iopf_group *group, cha
 
 	list_for_each_entry(iopf, &group->faults, list) {
 		iommufd_compose_fault_message(&iopf->fault, &msg, idev->obj.id, group->cookie);
-		rc = px_copy_to_user(h, ubuf + off, &msg, sizeof(msg));
+		rc = px_copy_to_user(h, px_user_ptr(ubuf, off), &msg, sizeof(msg));
 		if (rc)
 			return rc;
 		off += sizeof(msg);
@@ -239,7 +239,7 @@ static ssize_t iommufd_fault_fops_read(struct px_file *f, void *buf, size_t coun
 		if (rc)
 			break;
 		list_del_init(&group->node);
-		rc = iommufd_fault_copy_group(h, group, (char *)buf + done);
+		rc = iommufd_fault_copy_group(h, group, px_user_ptr(buf, done));
 		if (rc) {
 			/* Never report part of a group: restore it, without its cookie. */
 			px_idr_remove(&fault->response, group->cookie);
@@ -275,7 +275,7 @@ static ssize_t iommufd_fault_fops_write(struct px_file *f, const void *buf, size
 
 	hal_mutex_lock(fault->mutex);
 	while (count > done) {
-		rc = px_copy_from_user(h, &response, (const char *)buf + done, response_size);
+		rc = px_copy_from_user(h, &response, px_user_ptr(buf, done), response_size);
 		if (rc)
 			break;
 		/* FAILURE is not accepted from userspace; the cookie stays valid. */

@@ -10,9 +10,21 @@
 #define PRISIM_SW_KERNEL_UACCESS_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "prisim/hal.h"
+
+/*
+ * The user address @off bytes into @buf. User pointers are addresses: the
+ * sum is taken on integers, so a NULL buffer at offset 0 stays NULL (and
+ * the copy gives -EFAULT) without pointer arithmetic on NULL, which C leaves
+ * undefined.
+ */
+static inline void *px_user_ptr(const void *buf, size_t off)
+{
+	return (void *)((uintptr_t)buf + off);
+}
 
 static inline int px_copy_to_user(struct hal *h, void *to, const void *from, size_t n)
 {
