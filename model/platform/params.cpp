@@ -487,8 +487,8 @@ const std::string& params::str(const std::string& key) const
 nlohmann::json params::to_json() const
 {
     nlohmann::json j = nlohmann::json::object();
-    for (const auto& [k, v] : m_values)
-        std::visit([&](const auto& x) { j[k] = x; }, v);
+    for (const auto& kv : m_values) // not a structured binding: clang 14 cannot capture one
+        std::visit([&](const auto& x) { j[kv.first] = x; }, kv.second);
     return j;
 }
 
