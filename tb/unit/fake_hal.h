@@ -27,7 +27,9 @@
 #include "prisim/hal.h"
 
 #define FAKE_DRAM_BASE   0x80000000ull
-#define FAKE_DRAM_SIZE   (16u << 20)
+#ifndef FAKE_DRAM_SIZE
+#define FAKE_DRAM_SIZE   (16u << 20)  /* a build may choose a smaller arena */
+#endif
 #define FAKE_CHARGE_PS   1000u
 #define FAKE_CFG_SIZE    4096u          /* config space of one PCI device */
 #define FAKE_MSI_ADDR    0xfee00000ull  /* every MSI: data = irq number */
