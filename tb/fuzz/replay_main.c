@@ -6,6 +6,11 @@
  * corpus and the saved crashes run in every `make test`. Each input is
  * passed in a buffer of exactly its size, as libFuzzer does.
  *
+ * Like libFuzzer's -rss_limit_mb, the address space is limited (2 GiB,
+ * FUZZ_REPLAY_LIMIT_MB to change it, 0 for none) unless a sanitizer that
+ * reserves a large shadow is built in: an input that makes the code under
+ * test allocate without end fails at once instead of exhausting the machine.
+ *
  * Exit status: 0 if at least one input ran (an invariant broken aborts),
  * 1 if no input was found or a file cannot be read.
  */
@@ -15,7 +20,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define REPLAY_SHADOW 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || \
+	__has_feature(thread_sanitizer)
+#define REPLAY_SHADOW 1
+#endif
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
@@ -107,10 +122,26 @@ static int run_path(const char *path)
 	return total;
 }
 
+static void limit_memory(void)
+{
+#ifndef REPLAY_SHADOW
+	const char *env = getenv("FUZZ_REPLAY_LIMIT_MB");
+	unsigned long mb = env ? strtoul(env, NULL, 10) : 2048;
+	struct rlimit rl;
+
+	if (!mb)
+		return;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)mb << 20;
+	if (setrlimit(RLIMIT_AS, &rl))
+		perror("replay: setrlimit");
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	int total = 0, i, rc;
 
+	limit_memory();
 	if (LLVMFuzzerInitialize)
 		LLVMFuzzerInitialize(&argc, &argv);
 	for (i = 1; i < argc; i++) {
