@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 namespace prisim::platform {
@@ -424,6 +425,28 @@ void yaml_loader::flatten(const YAML::Node& n, const std::string& prefix)
         }
     }
 }
+
+// Counts the documents of a YAML stream. yaml-cpp 0.7's LoadAll never
+// returns on some malformed input: on a stray ',' at the top level the
+// parser reports an empty document without consuming the token, again and
+// again, and every round allocates. A document that starts where the one
+// before it started is that case.
+class document_counter : public YAML::EventHandler {
+public:
+    std::vector<YAML::Mark> starts;
+
+    void OnDocumentStart(const YAML::Mark& m) override { starts.push_back(m); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
 } // namespace
 
 void params::load_yaml(const std::string& text, const std::string& origin)
@@ -437,21 +460,38 @@ void params::load_yaml(const std::string& text, const std::string& origin)
         throw config_error(origin + ": line " + line_of(at) + ": not valid UTF-8 (byte " + hex_byte(text[at]) + ")");
     if (size_t at = text.find('\0'); at != std::string::npos)
         throw config_error(origin + ": line " + line_of(at) + ": a NUL byte; a scenario is UTF-8 text");
-    std::vector<YAML::Node> docs;
+    YAML::Node doc;
     try {
-        docs = YAML::LoadAll(text);
+        // At most three documents are looked at: one is all a scenario may
+        // have, and a stuck parser shows by the third.
+        std::istringstream in(text);
+        YAML::Parser parser(in);
+        document_counter docs;
+        while (docs.starts.size() < 3 && parser.HandleNextDocument(docs)) {
+            const size_t n = docs.starts.size();
+            if (n >= 2 && docs.starts[n - 1].pos == docs.starts[n - 2].pos) {
+                const YAML::Mark& m = docs.starts[n - 1];
+                const char c = m.pos >= 0 && size_t(m.pos) < text.size() ? text[size_t(m.pos)] : ' ';
+                throw config_error(origin + ": line " + std::to_string(m.line + 1) + ", column " +
+                                   std::to_string(m.column + 1) + ": not valid YAML" +
+                                   (std::isgraph(static_cast<unsigned char>(c))
+                                        ? std::string(": unexpected '") + c + "'"
+                                        : std::string()));
+            }
+        }
+        if (docs.starts.size() > 1)
+            throw config_error(origin + ": more than one YAML document (---); a scenario is one document");
+        doc = YAML::Load(text);
     } catch (const YAML::DeepRecursion& e) {
         throw config_error(origin + ": line " + std::to_string(e.mark.line + 1) +
                            ": not valid YAML: nested too deeply");
     } catch (const YAML::Exception& e) {
         throw config_error(origin + ": not valid YAML: " + e.what());
     }
-    if (docs.size() > 1)
-        throw config_error(origin + ": more than one YAML document (---); a scenario is one document");
-    if (docs.empty() || docs[0].IsNull()) return;
+    if (doc.IsNull()) return;
     yaml_loader l(*this, text, origin);
-    l.check_quotes(docs[0]);
-    l.flatten(docs[0], "");
+    l.check_quotes(doc);
+    l.flatten(doc, "");
 }
 
 uint64_t params::u64(const std::string& key) const
