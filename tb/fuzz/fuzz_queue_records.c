@@ -4,8 +4,9 @@
  * IOMMU driver decodes them (sw/drivers/riscv/pq.c, fq.c, cmdq.c), on the
  * register-level fake IOMMU of the driver unit tests (tb/unit/riscv/rv_fake.h).
  *
- * Input: one byte of queue sizes and policy, one byte of devices, then
- * operations (one byte each, then arguments):
+ * Input: one byte of queue sizes and policy, one byte of devices (and
+ * whether a submission may wait for a stuck command queue to time out),
+ * then operations (one byte each, then arguments):
  *   PQ / FQ: write a fuzzed record at the tail (and advance it) or at any
  *   slot; set the tail register; set the overflow / memory-fault bits; run
  *   the queue's interrupt (hard handler, then the thread drains);
@@ -50,7 +51,7 @@ struct qstate {
 	bool probed[NDEV_MAX];
 	unsigned int ndev;
 	unsigned int writes;
-	unsigned int stuck_waits;
+	unsigned int stuck_waits, stuck_waits_allowed;
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -252,23 +253,25 @@ static void cq_error(struct qstate *s, struct fz *f)
 /*
  * Does the fake IOMMU's command queue execute nothing (left stopped with an
  * error, or disabled)? A submission then polls until its timeout, 100 ms of
- * simulated time in 1 us steps; one such wait per input is enough.
+ * simulated time in 1 us steps, ten times the cost of a whole input
+ * otherwise. Only inputs that ask for it (a bit of the header) get one
+ * such wait; the others skip submissions to a stuck queue.
  */
-static bool cq_stuck_again(struct qstate *s)
+static bool cq_stuck_skip(struct qstate *s)
 {
 	const uint32_t c = s->rv->iommu.cqcsr;
 	const bool stuck = !(c & RISCV_IOMMU_CQCSR_CQEN) ||
 			   (c & (RISCV_IOMMU_CQCSR_CMD_ILL | RISCV_IOMMU_CQCSR_CQMF |
 				 RISCV_IOMMU_CQCSR_CMD_TO));
 
-	return stuck && s->stuck_waits++ > 0;
+	return stuck && s->stuck_waits++ >= s->stuck_waits_allowed;
 }
 
 static void cq_sync(struct qstate *s)
 {
 	int rc;
 
-	if (cq_stuck_again(s))
+	if (cq_stuck_skip(s))
 		return;
 	rc = riscv_iommu_cmd_sync(s->iommu);
 
@@ -289,7 +292,7 @@ static void prgr(struct qstate *s, struct fz *f)
 			 stat(s, "sw.prgr.sent.failure");
 	int rc;
 
-	if (!s->ndev || !s->probed[d] || cq_stuck_again(s))
+	if (!s->ndev || !s->probed[d] || cq_stuck_skip(s))
 		return;
 	if (b & 0x80)
 		evt.fault.prm.flags |= IOMMU_FAULT_PAGE_REQUEST_PASID_VALID;
@@ -318,6 +321,7 @@ static void setup(struct qstate *s, struct fz *f)
 	fake_hal_set_param_u64(s->h, "sw.driver.cq_log2sz", 1 + ((cfg >> 4) & 3));
 	fake_hal_set_param_u64(s->h, "sw.driver.pq_head_per_record", (cfg >> 6) & 1);
 	s->rv->report_ret = cfg & 0x80 ? -EINVAL : 0;
+	s->stuck_waits_allowed = devs >> 7;
 	FUZZ_CHECK(riscv_iommu_probe(s->h, hal_iommu(s->h, 0), &out) == 0 && out, "probe failed");
 	s->iommu = to_riscv_iommu(out);
 

@@ -114,9 +114,11 @@ def fault_write():
 # 0 pq push, 1 pq raw, 2 pqt, 3 pqcsr, 4 pq irq, 5 fq push, 6 fq raw, 7 fqt,
 # 8 fqcsr, 9 fq irq, 10 cq error, 11 cq sync, 12 prgr, 13 both irqs
 
-def qr_header(cfg=0x3F, rids=(1,)):
-    # rid i is (byte + i) & 0x7F
-    return u8(cfg) + u8(len(rids) - 1) + b"".join(u8(r - i) for i, r in enumerate(rids))
+def qr_header(cfg=0x3F, rids=(1,), stuck_wait=False):
+    # rid i is (byte + i) & 0x7F; bit 7 of the devices byte: one submission
+    # may wait for a stuck command queue to time out
+    devs = (len(rids) - 1) | (0x80 if stuck_wait else 0)
+    return u8(cfg) + u8(devs) + b"".join(u8(r - i) for i, r in enumerate(rids))
 
 
 def pq_hdr(did, pv=0, pid=0, priv=0, exe=0):
@@ -184,7 +186,7 @@ def queue_records():
           qr_header(cfg=0x34) + fq_push(fq_hdr(260, 9, 3), 0x4) + u8(8) + u8(3) + FQ_IRQ +
           u8(7) + u32(1) + FQ_IRQ)
     write("queue_records", "cq_cmd_ill_streak",
-          qr_header() + cq_error(1, 0, 0x5) * 6 + CQ_SYNC)
+          qr_header(stuck_wait=True) + cq_error(1, 0, 0x5) * 6 + CQ_SYNC)
     write("queue_records", "cq_errors",
           qr_header() + cq_error(2, 3, 0x2 | (1 << 10), 0x1234) + cq_error(4, 3, 0x1) +
           cq_error(7, 5, 0x4 | (1 << 7)) + CQ_SYNC +
