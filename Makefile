@@ -5,13 +5,17 @@
 #   make bench-ir  host cost in instructions under valgrind/callgrind (JSON)
 #   make lint      Verilator lint of the RTL
 #   make asan      unit and system tests (soak included) under ASan + UBSan, leaks fatal
+#   make fuzz      build the libFuzzer targets with clang, run each FUZZ_SECONDS (tb/fuzz)
 #   make deps      check (and, as root, install) the Debian packages
 
 BUILD   ?= build
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= fault_write queue_records mmio scenario
 
-.PHONY: all deps configure build sim test bench bench-ir lint asan docs clean
+.PHONY: all deps configure build sim test bench bench-ir lint asan fuzz docs clean
 
 all: build
 
@@ -47,8 +51,17 @@ asan: deps
 	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -R '^(unit|system)\.'
 
+fuzz:
+	@scripts/deps.sh fuzz
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRISIM_FUZZ=ON \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target prisim_fuzzers
+	@for t in $(FUZZ_TARGETS); do \
+	  tb/fuzz/run.sh $(FUZZ_BUILD)/tb/fuzz/fuzz_$$t $$t $(FUZZ_SECONDS) $(FUZZ_BUILD)/fuzz-work/$$t || exit 1; \
+	done
+
 docs: build
 	$(BUILD)/prisim --list-params > docs/scenario-keys.md
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan out
+	rm -rf $(BUILD) $(BUILD)-asan $(FUZZ_BUILD) out

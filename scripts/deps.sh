@@ -2,6 +2,9 @@
 # Check for the Debian packages prisim needs; install the missing ones with
 # apt-get when running as root, otherwise print the exact command and fail.
 # With everything present this only runs dpkg-query once (well under a second).
+#   scripts/deps.sh        what `make sim`, `make test` and the rest need
+#   scripts/deps.sh fuzz   also clang and its libFuzzer runtime (`make fuzz`;
+#                          `make test` fuzzes a few seconds when they are present)
 set -eu
 
 # package            what needs it
@@ -19,6 +22,12 @@ PKGS=(
   zlib1g-dev         # conformance vectors (gzip JSON Lines)
   python3            # scripts/bench.py (make bench)
 )
+if [ "${1:-}" = fuzz ]; then
+  PKGS+=(
+    clang              # fuzz targets (tb/fuzz)
+    libclang-rt-14-dev # libFuzzer and the sanitizer runtimes of clang 14
+  )
+fi
 
 missing=()
 # One dpkg-query call for all packages keeps the fast path fast.
