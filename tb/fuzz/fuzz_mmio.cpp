@@ -8,12 +8,13 @@
 // DRAM below 16 MiB, an MSI window and an error window above; the IOMMU; a
 // PCIe endpoint on pcie_up/pcie_down; a register port driven by a SystemC
 // thread, as the CPU's accesses are. Each input first puts the IOMMU back
-// into a reset-like state (queues off, ddtp Off, bases, indexes, icvec and
-// MSI table 0, DRAM cleared, everything it started allowed to finish), then
+// into a reset-like state (queues off, ddtp Off, device-context cache and
+// IOTLB invalidated, bases, indexes, icvec and MSI table 0, DRAM cleared,
+// everything it started allowed to finish), then
 // runs a sequence of operations decoded from the bytes:
-//   register access: offset (also past the 4 KiB page), size (0..16, 4096,
-//     4097), read or write, value, local-time delay, and sometimes byte
-//     enables, a short streaming width or no data pointer;
+//   register access: offset (also past the 4 KiB page), size (0-5, 8, 16,
+//     4096 or 4097 bytes), read or write, value, local-time delay, and
+//     sometimes byte enables, a short streaming width or no data pointer;
 //   debug read (transport_dbg) of an offset and size;
 //   DRAM write of 8 bytes (device contexts, commands, page tables);
 //   wait for some simulated time (the engines run);
@@ -56,6 +57,7 @@ namespace {
 constexpr uint64_t DRAM_END = 16u << 20;            // sparse DRAM below
 constexpr uint64_t MSI_BASE = 0x0F00'0000;         // MSI doorbells
 constexpr uint64_t ERR_BASE = 0x1'0000'0000;       // access errors at and above
+constexpr uint64_t RESET_CQ = 0xF0'0000;           // the reset's command queue
 
 uint64_t le(const unsigned char* p, unsigned n)
 {
@@ -288,14 +290,44 @@ void reset_iommu()
         t.wr(REG_CQCSR, 4, CQCSR_ERRORS);
         t.wr(REG_FQCSR, 4, FQCSR_ERRORS);
         t.wr(REG_PQCSR, 4, PQCSR_ERRORS);
-        for (int i = 0; i < 1000; ++i) {
+        // A command in execution (an ATS.INVAL waiting for an ITag) keeps
+        // the CQ busy until it times out, 1 ms.
+        for (int i = 0; i < 3000; ++i) {
             const uint32_t on = (t.rd(REG_CQCSR, 4) | t.rd(REG_FQCSR, 4) | t.rd(REG_PQCSR, 4)) &
                                 (XQCSR_ON | XQCSR_BUSY);
             if (!on)
                 break;
-            sc_core::wait(sc_time(100, SC_NS));
+            sc_core::wait(sc_time(1, SC_US));
         }
         t.wr(REG_DDTP, 8, DDTP_OFF);
+        // Drop what the device-context cache and the IOTLB hold from the
+        // last input: IODIR.INVAL_DDT and IOTINVAL.VMA of everything, then
+        // IOFENCE.C, from a queue above the memory the inputs write.
+        const uint64_t cmds[3][2] = {{CMD_IODIR | (uint64_t(IODIR_INVAL_DDT) << CMD_FUNC3_SHIFT), 0},
+                                     {CMD_IOTINVAL | (uint64_t(IOTINVAL_VMA) << CMD_FUNC3_SHIFT), 0},
+                                     {CMD_IOFENCE | (uint64_t(IOFENCE_C) << CMD_FUNC3_SHIFT), 0}};
+        for (unsigned i = 0; i < 3; ++i) {
+            put(t.bus.ptr(RESET_CQ + 16 * i), cmds[i][0], 8);
+            put(t.bus.ptr(RESET_CQ + 16 * i + 8), cmds[i][1], 8);
+        }
+        t.wr(REG_CQB, 8, (RESET_CQ >> 12) << QB_PPN_SHIFT | 1); // 4 entries
+        FUZZ_CHECK(t.rd(REG_CQB, 8) == ((RESET_CQ >> 12) << QB_PPN_SHIFT | 1),
+                   "reset: the command queue did not turn off (cqcsr %#x)", unsigned(t.rd(REG_CQCSR, 4)));
+        t.wr(REG_CQCSR, 4, CQCSR_CQEN);
+        t.wr(REG_CQT, 4, 3);
+        // An ATS.INVAL of the last input may hold the fence up to its
+        // timeout, which the fence then reports (cmd_to): clear it, and the
+        // fence runs again.
+        for (int i = 0; i < 3000 && t.rd(REG_CQH, 4) != 3; ++i) {
+            if (const uint32_t err = uint32_t(t.rd(REG_CQCSR, 4)) & CQCSR_ERRORS)
+                t.wr(REG_CQCSR, 4, CQCSR_CQEN | err);
+            sc_core::wait(sc_time(1, SC_US));
+        }
+        FUZZ_CHECK(t.rd(REG_CQH, 4) == 3, "reset: invalidation commands did not complete (cqcsr %#x)",
+                   unsigned(t.rd(REG_CQCSR, 4)));
+        t.wr(REG_CQCSR, 4, 0);
+        for (int i = 0; i < 1000 && (t.rd(REG_CQCSR, 4) & (XQCSR_ON | XQCSR_BUSY)); ++i)
+            sc_core::wait(sc_time(100, SC_NS));
         t.wr(REG_CQB, 8, 0);
         t.wr(REG_FQB, 8, 0);
         t.wr(REG_PQB, 8, 0);
