@@ -15,8 +15,8 @@
  *   detach a device (answers its groups INVALID).
  *
  * Every write is checked against a reference model of the Linux rules
- * (linux-iopf.md §3.4): a position or a count that is not a multiple of
- * the response size gives -ESPIPE; entries are taken in order, the first
+ * (linux-iopf.md §3.4, docs/uapi.md): pwrite() (the fd is a stream) or a
+ * count that is not a multiple of the response size gives -ESPIPE; entries are taken in order, the first
  * one with a code other than SUCCESS/INVALID, an unknown cookie, or a
  * faulting copy stops the batch; the result is the bytes of the accepted
  * prefix, or the error if there is none. So the return value is a multiple
@@ -238,8 +238,11 @@ static void op_write(struct fstate *s, struct fz *f)
 		break;
 	}
 
-	/* Reference model (linux-iopf.md §3.4). */
-	if (pos || count % RSZ) {
+	/*
+	 * Reference model (linux-iopf.md §3.4, docs/uapi.md): the fd is a
+	 * stream, so pwrite() at any offset is -ESPIPE.
+	 */
+	if (sub == 4 || sub == 5 || count % RSZ) {
 		want = -ESPIPE;
 	} else {
 		for (i = 0; i < count / RSZ; i++) {
