@@ -3,15 +3,18 @@
 #   make test      build everything, run the whole test suite (CTest)
 #   make bench     host cost: wall time, raw events, allocations, RSS per fault (JSON)
 #   make bench-ir  host cost in instructions under valgrind/callgrind (JSON)
+#   make soak      randomized soak of the exit-status promise: MINUTES=N SEED=S [JOBS=J]
 #   make lint      Verilator lint of the RTL
 #   make asan      unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make deps      check (and, as root, install) the Debian packages
 
 BUILD   ?= build
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+MINUTES ?= 10
+SEED    ?=
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build sim test bench bench-ir lint asan docs clean
+.PHONY: all deps configure build sim test bench bench-ir soak lint asan docs clean
 
 all: build
 
@@ -37,6 +40,11 @@ bench: build
 
 bench-ir: build
 	@python3 scripts/bench.py --build $(BUILD) --ir --out
+
+# SEED empty: soak.py takes one from the clock and prints it for replay.
+soak: build
+	@python3 scripts/soak.py --prisim $(BUILD)/prisim --minutes $(MINUTES) --jobs $(JOBS) \
+		$(if $(SEED),--seed $(SEED)) --report $(BUILD)/soak.json
 
 lint: deps
 	verilator --lint-only -Wall rtl/pq_writer.sv
