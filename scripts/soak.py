@@ -1072,9 +1072,11 @@ def main():
                     help="the binary (default: build/prisim; a sanitizer build works too)")
     ap.add_argument("--seed", type=int, help="seed of the case generator (default: from the clock)")
     g = ap.add_mutually_exclusive_group()
-    g.add_argument("--minutes", type=float, help="run cases for this much wall time")
-    g.add_argument("--cases", type=int, help="run this many cases (0 .. N-1)")
-    g.add_argument("--case", type=int, help="run only case I and print its command line")
+    g.add_argument("--minutes", type=float,
+                   help="run cases for this much wall time (the default: 10 minutes)")
+    g.add_argument("--cases", type=int, help="run cases 0 .. N-1")
+    g.add_argument("--case", type=int, metavar="I",
+                   help="run case I only: its command line, its outcome, a reproducer if it fails")
     ap.add_argument("--skip", default="", metavar="I,J,...",
                     help="with --cases: leave these cases out (each one a known failure)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="parallel runs (default: nproc)")
