@@ -72,6 +72,7 @@ WORKLOAD_MODES = (("small", 0.90), ("large", 0.08), ("full", 0.02))
 # host time: the whole workload range, a predicted livelock. The run ends at
 # the limit, which the "limit" or "livelock" rule then explains.
 SHORT_LIMIT_US = 2000
+BOOT_ROOM_MAX_US = 10000  # ... after an estimated boot up to this long
 # A run is given twice its estimated need when run.max_time_us is not drawn.
 ROOM = 2.0
 # Host time a case may cost by estimate (host_seconds); beyond, its
@@ -689,8 +690,10 @@ class Soak:
         if "livelock" in predict(params) or mode == "full":
             short = min(short, SHORT_LIMIT_US)
         if short < math.inf:
-            # Room for the boot too, if a storm as long would fit the budget.
-            if boot * storm <= HOST_BUDGET_S / 2 and rng.random() < 0.9:
+            # Room for the boot too, if it is short and a storm as long
+            # would fit the budget.
+            if boot <= BOOT_ROOM_MAX_US * 1000 and boot * storm <= HOST_BUDGET_S / 2 and \
+                    rng.random() < 0.9:
                 short += boot / 1000
             short = max(1, int(short))
         if params["run.max_time_us"] > short:
@@ -1020,7 +1023,13 @@ class Minimiser:
                 if self.same(self.make(base, trial, fe), sig):
                     items = trial
                     break
-        return self.make(base, items, fe)
+        # Integers in decimal, booleans as true/false: the same values.
+        plain = []
+        for kind, item in items:
+            if kind == "set" and self.soak.reg[item[0]].type in ("integer", "bool"):
+                item = (item[0], fmt_plain(parse_value(self.soak.reg[item[0]], item[1])))
+            plain.append((kind, item))
+        return self.make(base, plain, fe)
 
 
 def fmt_plain(v):
