@@ -3,6 +3,7 @@
 #   make test      build everything, run the whole test suite (CTest)
 #   make bench     host cost: wall time, raw events, allocations, RSS per fault (JSON)
 #   make bench-ir  host cost in instructions under valgrind/callgrind (JSON)
+#   make soak      randomized soak of the exit-status promise: MINUTES=N SEED=S [JOBS=J]
 #   make lint      Verilator lint of the RTL
 #   make asan      unit and system tests (soak included) under ASan + UBSan, leaks fatal
 #   make fuzz      build the libFuzzer targets with clang, run each FUZZ_SECONDS (tb/fuzz)
@@ -10,12 +11,14 @@
 
 BUILD   ?= build
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+MINUTES ?= 10
+SEED    ?=
 CMAKE_FLAGS ?=
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= fault_write queue_records mmio scenario
 
-.PHONY: all deps configure build sim test bench bench-ir lint asan fuzz docs clean
+.PHONY: all deps configure build sim test bench bench-ir soak lint asan fuzz docs clean
 
 all: build
 
@@ -41,6 +44,11 @@ bench: build
 
 bench-ir: build
 	@python3 scripts/bench.py --build $(BUILD) --ir --out
+
+# SEED empty: soak.py takes one from the clock and prints it for replay.
+soak: build
+	@python3 scripts/soak.py --prisim $(BUILD)/prisim --minutes $(MINUTES) --jobs $(JOBS) \
+		$(if $(SEED),--seed $(SEED)) --report $(BUILD)/soak.json
 
 lint: deps
 	verilator --lint-only -Wall rtl/pq_writer.sv
