@@ -22,13 +22,29 @@
 
 namespace prisim {
 
+// The simulation context, looked up once: the model runs in SystemC's one
+// context, and sc_time_stamp() pays two library calls to find it each time.
+inline sc_core::sc_simcontext* sim_context()
+{
+    static sc_core::sc_simcontext* const c = sc_core::sc_get_curr_simcontext();
+    return c;
+}
+
+// Simulated time now (sc_time_stamp() without the look-up).
+inline const sc_core::sc_time& sim_now() { return sim_context()->time_stamp(); }
+
 // Is any other process due to run before the calling thread's local time
 // (now + delay)? If none is, no state can change before then, and waiting
 // for the delay would only cost a scheduler round: a thread that runs ahead
 // is then exactly where a synchronised one would be.
+// (sc_time_to_pending_activity() < delay, without its look-ups.)
 inline bool others_due_within(const sc_core::sc_time& delay)
 {
-    return sc_core::sc_time_to_pending_activity() < delay;
+    if (delay == sc_core::SC_ZERO_TIME) return false;
+    sc_core::sc_simcontext* c = sim_context();
+    if (c->pending_activity_at_current_time()) return true;
+    sc_core::sc_time next;
+    return c->next_time(next) && next < c->time_stamp() + delay;
 }
 
 // Add `d` to the annotated delay of the calling thread; synchronise (wait
@@ -76,7 +92,7 @@ public:
     const sc_core::sc_time& offset() const { return m_offset; }
     sc_core::sc_time& offset() { return m_offset; }
     // The thread's own notion of now.
-    sc_core::sc_time now() const { return sc_core::sc_time_stamp() + m_offset; }
+    sc_core::sc_time now() const { return sim_now() + m_offset; }
 
     // Account `d`; synchronise once the quantum has run out.
     void advance(const sc_core::sc_time& d) { annotate(m_offset, d, m_quantum); }

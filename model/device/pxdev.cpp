@@ -115,7 +115,7 @@ bool pxdev::runnable(const stream& s, sc_time& at) const
 // A blocked stream can go on, at the device's current time.
 void pxdev::make_ready(stream& s)
 {
-    s.due = std::max(m_now, sc_core::sc_time_stamp());
+    s.due = std::max(m_now, prisim::sim_now());
 }
 
 // One thread for the device: run what is due earliest, at that time, and
@@ -123,7 +123,7 @@ void pxdev::make_ready(stream& s)
 void pxdev::main_thread()
 {
     for (;;) {
-        const sc_time stamp = sc_core::sc_time_stamp();
+        const sc_time stamp = prisim::sim_now();
         if (m_now < stamp) m_now = stamp;
         pri_grant(); // credits may have come back, or PRI changed
 
@@ -193,7 +193,7 @@ void pxdev::down_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay)
     }
     // Kept until its arrival time; the sender reuses the payload.
     down_msg m;
-    m.arrival = sc_core::sc_time_stamp() + delay;
+    m.arrival = prisim::sim_now() + delay;
     m.payload = load_le64(gp.get_data_ptr());
     m.kind = ext->kind;
     m.from = ext->from;

@@ -263,7 +263,7 @@ private:
 
     tlm::tlm_generic_payload& new_tlp(tlp_buf& t, pcie::tlp_kind kind);
     void send_message(pcie::tlp_kind kind, uint64_t payload, uint8_t itag = 0);
-    sc_core::sc_time offset() const { return m_now - sc_core::sc_time_stamp(); }
+    sc_core::sc_time offset() const { return m_now - prisim::sim_now(); }
     void sync(); // wait until simulated time reaches the local time
 
     // ---- PRI (pxdev_pri.cpp) ----

@@ -199,7 +199,7 @@ void pxdev::bar_write32(unsigned off, uint32_t val, const sc_time& delay)
     if (off != PXDEV_CTRL) return; // everything else is RO
     uint32_t old = m_ctrl;
     m_ctrl = val & PXDEV_CTRL_START;
-    if (!(old & PXDEV_CTRL_START) && (val & PXDEV_CTRL_START)) start_workload(sc_core::sc_time_stamp() + delay);
+    if (!(old & PXDEV_CTRL_START) && (val & PXDEV_CTRL_START)) start_workload(prisim::sim_now() + delay);
 }
 
 void pxdev::bar_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay)

@@ -50,7 +50,7 @@ bool pxdev::pri_request(stream& s)
             send_group(s, n);
             continue;
         }
-        if (m_now > sc_core::sc_time_stamp()) {
+        if (m_now > prisim::sim_now()) {
             // About to block ahead of simulated time: if another process is
             // due before the local time, synchronise first, so that responses
             // which arrive by now (sent by processes that are behind) have

@@ -148,7 +148,7 @@ void pxdev::start_workload(const sc_time& at)
     }
     m_running = true;
     m_run_start = at;
-    wake(at - sc_core::sc_time_stamp());
+    wake(at - prisim::sim_now());
 }
 
 // Run stream `s` at m_now until it blocks, waits for a completion or its
@@ -364,7 +364,7 @@ void pxdev::send_message(tlp_kind kind, uint64_t payload, uint8_t itag)
     gp.set_streaming_width(8);
     sc_time delay = offset();
     up->b_transport(gp, delay);
-    if (sc_core::sc_time_stamp() > m_now) m_now = sc_core::sc_time_stamp();
+    if (prisim::sim_now() > m_now) m_now = prisim::sim_now();
 }
 
 // An ATS Translation Request for the page (false: ATS is disabled, the page
@@ -450,7 +450,7 @@ void pxdev::take_completion(stream& s)
 // otherwise the completion is a step at that time.
 void pxdev::after_request(stream& s, const sc_time& delay)
 {
-    const sc_time stamp = sc_core::sc_time_stamp();
+    const sc_time stamp = prisim::sim_now();
     if (m_now < stamp) m_now = stamp;
     s.due = stamp + delay;
     if (s.due > m_now) return;

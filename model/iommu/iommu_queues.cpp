@@ -27,7 +27,7 @@ void riscv_iommu::report_fault(const fault_info& f, bool dtf, const sc_core::sc_
     r.hdr = fault_hdr(f.cause, f.ttyp, f.did, f.pv, f.pv ? f.pid : 0, f.pv && f.priv);
     r.iotval = f.iotval;
     r.iotval2 = f.iotval2;
-    m_fq_pending.push_back({r, sc_core::sc_time_stamp() + t});
+    m_fq_pending.push_back({r, prisim::sim_now() + t});
     m_fq_ev.notify(t);
 }
 
@@ -38,8 +38,8 @@ void riscv_iommu::fq_thread()
     for (;;) {
         while (m_fq_pending.empty())
             sc_core::wait(m_fq_ev);
-        if (m_fq_pending.front().at > sc_core::sc_time_stamp()) {
-            sc_core::wait(m_fq_pending.front().at - sc_core::sc_time_stamp());
+        if (m_fq_pending.front().at > prisim::sim_now()) {
+            sc_core::wait(m_fq_pending.front().at - prisim::sim_now());
             continue;
         }
         const fault_record r = m_fq_pending.front().r;
@@ -221,7 +221,7 @@ void riscv_iommu::msg_thread()
         // process has run up to that time, so what it sees (DC, pqh, the
         // queue's state) is what was written before it arrived. Its handling
         // then runs ahead while the front end is busy.
-        const sc_core::sc_time now = sc_core::sc_time_stamp();
+        const sc_core::sc_time now = prisim::sim_now();
         if (m_in_q.front().at > now) {
             sc_core::wait(m_in_q.front().at - now, m_in_ev); // an earlier message may still arrive
             continue;
@@ -235,7 +235,7 @@ void riscv_iommu::msg_thread()
             handle_page_request(m.pr, t);
         else
             handle_inval_completion(m.ext, m.payload, t);
-        busy_until = sc_core::sc_time_stamp() + t;
+        busy_until = prisim::sim_now() + t;
     }
 }
 
@@ -424,27 +424,27 @@ void riscv_iommu::pq_status_changed(uint32_t old_csr, uint32_t new_csr, uint32_t
 
 // ============================ command queue (§10) ============================
 
-// The command engine: runs ahead of simulated time by up to the quantum
-// while it has commands; when it runs dry it stays busy until its local
-// time before it takes the next doorbell.
+// The command engine: runs ahead of simulated time while it has commands
+// (at quantum 0 it waits for each latency; see riscv_iommu.h); when it runs
+// dry it stays busy until its local time before it takes the next doorbell.
 void riscv_iommu::cq_thread()
 {
     sc_core::sc_time t = sc_core::SC_ZERO_TIME;
     for (;;) {
         // Doorbells up to the engine's local time.
-        const uint64_t local = (sc_core::sc_time_stamp() + t).value();
+        const uint64_t local = (prisim::sim_now() + t).value();
         while (!m_cqt_writes.empty() && m_cqt_writes.front().first <= local) {
             m_cqt_hw = m_cqt_writes.front().second;
             m_cqt_writes.pop_front();
         }
         if (!(m_cqcsr & CQCSR_CQEN) || (m_cqcsr & CQCSR_ERRORS) || m_cqh == m_cqt_hw) {
-            const sc_core::sc_time now = sc_core::sc_time_stamp();
+            const sc_core::sc_time now = prisim::sim_now();
             const sc_core::sc_time busy_until = now + t;
             if (!m_cqt_writes.empty())
                 sc_core::wait(sc_core::sc_time::from_value(m_cqt_writes.front().first) - now, m_cq_ev);
             else
                 sc_core::wait(m_cq_ev);
-            const sc_core::sc_time later = sc_core::sc_time_stamp();
+            const sc_core::sc_time later = prisim::sim_now();
             t = busy_until > later ? busy_until - later : sc_core::SC_ZERO_TIME;
             continue;
         }
@@ -461,8 +461,11 @@ void riscv_iommu::cq_thread()
             switch (execute(c, t)) {
             case cmd_result::done:
                 ++m_st.cq_commands;
-                if (m_cqh == idx) // not reset by a cqen 0 -> 1 meanwhile
+                if (m_cqh == idx) { // not reset by a cqen 0 -> 1 meanwhile
                     m_cqh = static_cast<uint32_t>((idx + 1) & qmask(m_cqb));
+                    const uint64_t now = prisim::sim_now().value();
+                    m_cqh_reg.set(now + t.value(), m_cqh, now);
+                }
                 break;
             case cmd_result::illegal:
                 ++m_st.cq_illegal;
@@ -491,7 +494,7 @@ bool riscv_iommu::itag_busy() const
 
 void riscv_iommu::itag_expire()
 {
-    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    const sc_core::sc_time now = prisim::sim_now();
     for (auto& t : m_itags) {
         if (t.busy && t.deadline <= now) {
             t.busy = false;
@@ -514,7 +517,7 @@ void riscv_iommu::itag_wait_next(sc_core::sc_time& t)
             any = true;
         }
     }
-    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    const sc_core::sc_time now = prisim::sim_now();
     sc_core::wait(next > now ? next - now : sc_core::SC_ZERO_TIME, m_itag_ev);
     itag_expire();
 }
@@ -626,7 +629,7 @@ riscv_iommu::cmd_result riscv_iommu::execute(const command& c, sc_core::sc_time&
                 it.dsv = m.dsv;
                 it.dseg = m.dseg;
                 it.received = 0;
-                it.deadline = sc_core::sc_time_stamp() + t + m_p.ats_inval_timeout;
+                it.deadline = prisim::sim_now() + t + m_p.ats_inval_timeout;
                 m.itag = i;
                 break;
             }

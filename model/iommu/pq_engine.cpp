@@ -91,7 +91,7 @@ pq_engine::status_point pq_engine::status_at(uint64_t at_ps) const
 
 void pq_engine::forget_past()
 {
-    const uint64_t now = sc_core::sc_time_stamp().value();
+    const uint64_t now = prisim::sim_now().value();
     while (!m_hist.empty() && m_hist.front().edge_ps <= now) {
         m_base = m_hist.front();
         m_hist.pop_front();
@@ -103,7 +103,7 @@ bool pq_engine::busy() const { return m_top->pqcsr_o & XQCSR_BUSY; }
 
 sc_core::sc_time pq_engine::offset_of(uint64_t edge_ps) const
 {
-    const uint64_t now = sc_core::sc_time_stamp().value();
+    const uint64_t now = prisim::sim_now().value();
     return sc_core::sc_time::from_value(edge_ps > now ? edge_ps - now : 0);
 }
 
@@ -171,18 +171,18 @@ void pq_engine::catch_up(const sc_core::sc_time& t)
         return; // clock gated, nothing changes
     host_timer h(m_host_seconds);
     ++m_activations;
-    advance_to((sc_core::sc_time_stamp() + t).value());
+    advance_to((prisim::sim_now() + t).value());
 }
 
 void pq_engine::set_pqh(uint32_t pqh, const sc_core::sc_time& t)
 {
-    m_inputs.insert_ordered({(sc_core::sc_time_stamp() + t).value(), false, pqh},
+    m_inputs.insert_ordered({(prisim::sim_now() + t).value(), false, pqh},
                             [](const sw_input& a, const sw_input& b) { return a.at_ps < b.at_ps; });
 }
 
 void pq_engine::write_csr(uint32_t value, const sc_core::sc_time& t)
 {
-    m_inputs.insert_ordered({(sc_core::sc_time_stamp() + t).value(), true, value},
+    m_inputs.insert_ordered({(prisim::sim_now() + t).value(), true, value},
                             [](const sw_input& a, const sw_input& b) { return a.at_ps < b.at_ps; });
 }
 
@@ -191,7 +191,7 @@ void pq_engine::submit(const pq_request& req, sc_core::sc_time& t)
     host_timer h(m_host_seconds);
     ++m_activations;
     forget_past();
-    const uint64_t arrival = (sc_core::sc_time_stamp() + t).value();
+    const uint64_t arrival = (prisim::sim_now() + t).value();
     advance_to(arrival); // what software did before the request arrived
     start_at_ps(arrival);
     m_req = req;
@@ -225,7 +225,7 @@ void pq_engine::run_memory_write()
     sc_core::sc_time t = offset_of(issued);
     m_mem_err = m_client.pq_mem_write(m_mem_addr, m_mem_data, t);
     m_mem = mem_state::responding;
-    start_at_ps((sc_core::sc_time_stamp() + t).value());
+    start_at_ps((prisim::sim_now() + t).value());
 }
 
 void pq_engine::cycle()

@@ -33,6 +33,7 @@
 
 #include <systemc>
 
+#include "common/local_time.h"
 #include "common/ring.h"
 
 class Vpq_writer;

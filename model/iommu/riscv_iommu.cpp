@@ -199,7 +199,7 @@ uint32_t riscv_iommu::reg32_value(uint32_t off) const
 {
     switch (off) {
     case REG_FCTL: return 0; // BE = 0, WSI = 0 (MSI only), GXL = 0: all read-only
-    case REG_CQH: return m_cqh;
+    case REG_CQH: return m_cqh_reg.at(m_access_ps);
     case REG_CQT: return m_cqt;
     case REG_FQH: return m_fqh;
     case REG_FQT: return m_fqt;
@@ -328,7 +328,7 @@ void riscv_iommu::reg32_write(uint32_t off, uint32_t v, sc_core::sc_time& t)
     switch (off) {
     case REG_CQT:
         m_cqt = v & static_cast<uint32_t>(qmask(m_cqb));
-        m_cqt_writes.insert_ordered({(sc_core::sc_time_stamp() + t).value(), m_cqt},
+        m_cqt_writes.insert_ordered({(prisim::sim_now() + t).value(), m_cqt},
                                     [](const auto& a, const auto& b) { return a.first < b.first; });
         m_cq_ev.notify(t);
         return;
@@ -371,6 +371,7 @@ void riscv_iommu::write_cqcsr(uint32_t v, sc_core::sc_time& t)
     if (!(old & CQCSR_CQEN) && (v & CQCSR_CQEN)) {
         // §7.1: cqen 0 -> 1 resets cqh and clears the error bits.
         m_cqh = 0;
+        m_cqh_reg.reset(0);
         m_cqcsr &= ~CQCSR_ERRORS;
     }
     m_cqcsr = (m_cqcsr & ~(CQCSR_CQEN | CQCSR_CIE)) | (v & (CQCSR_CQEN | CQCSR_CIE));
@@ -398,7 +399,7 @@ void riscv_iommu::write_ipsr(uint32_t v, sc_core::sc_time& t)
     update_cip(t);
     if ((m_fqcsr & FQCSR_FIE) && (m_fqcsr & FQCSR_ERRORS))
         set_ipsr(IPSR_FIP, t);
-    const uint32_t pq = m_pq->pqcsr_at((sc_core::sc_time_stamp() + t).value());
+    const uint32_t pq = m_pq->pqcsr_at((prisim::sim_now() + t).value());
     if (!(pq & XQCSR_BUSY) && (pq & PQCSR_PIE) && (pq & PQCSR_ERRORS))
         set_ipsr(IPSR_PIP, t);
 }
@@ -419,7 +420,7 @@ void riscv_iommu::write_msi_vec_ctl(unsigned vec, uint32_t v, sc_core::sc_time& 
 void riscv_iommu::mmio_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay)
 {
     m_pq->catch_up(delay);
-    m_access_ps = (sc_core::sc_time_stamp() + delay).value();
+    m_access_ps = (prisim::sim_now() + delay).value();
     const uint64_t addr = gp.get_address();
     const unsigned len = gp.get_data_length();
     unsigned char* data = gp.get_data_ptr();
@@ -480,7 +481,7 @@ void riscv_iommu::pcie_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
         // Posted: queue it by arrival time and return at once (msg_thread
         // handles it when it arrives).
         in_msg m;
-        m.at = sc_core::sc_time_stamp() + delay;
+        m.at = prisim::sim_now() + delay;
         page_req& pr = m.pr;
         pr.rid = ext->rid;
         pr.dsv = ext->dsv;
@@ -507,7 +508,7 @@ void riscv_iommu::pcie_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
         }
         {
             in_msg m;
-            m.at = sc_core::sc_time_stamp() + delay;
+            m.at = prisim::sim_now() + delay;
             m.is_pr = false;
             m.ext = *ext;
             m.payload = pcie::load_le64(gp.get_data_ptr());
@@ -583,9 +584,12 @@ void riscv_iommu::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end)
     }
 }
 
+// As a b_transport target the initiator synchronises; the IOMMU's own
+// processes synchronise for each latency at quantum 0 and otherwise only at
+// hand-offs (see the header).
 void riscv_iommu::account(sc_core::sc_time& t, const sc_core::sc_time& d)
 {
-    if (m_in_target)
+    if (m_in_target || m_p.quantum != sc_core::SC_ZERO_TIME)
         t += d;
     else
         annotate(t, d, m_p.quantum);
@@ -632,7 +636,7 @@ uint64_t riscv_iommu::rtl_activations() const { return m_pq->activations(); }
 
 void riscv_iommu::pq_occupancy_update(const sc_core::sc_time& t)
 {
-    m_pq_occ.set(pq_occupancy(), sc_core::sc_time_stamp() + t);
+    m_pq_occ.set(pq_occupancy(), prisim::sim_now() + t);
 }
 
 riscv_iommu::dev_counters& riscv_iommu::dev(uint32_t did)
@@ -647,7 +651,7 @@ riscv_iommu::dev_counters& riscv_iommu::dev(uint32_t did)
 void riscv_iommu::report(prisim::stat_sink& s, const std::string& prefix) const
 {
     const std::string p = prefix + ".";
-    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    const sc_core::sc_time now = prisim::sim_now();
     s.counter(p + "pq.records_written", m_st.pq_records_written);
     s.counter(p + "pq.occupancy_hwm", m_pq_occ.hwm());
     s.value(p + "pq.occupancy_avg", m_pq_occ.average(now));

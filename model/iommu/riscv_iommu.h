@@ -24,8 +24,12 @@
 //   mem_latency (plus what the bus annotates) and cache hits cost cycles;
 //   they are added to the annotated delay of the transaction (ATS, DMA,
 //   register access) or to the local time of the IOMMU's own process (page
-//   requests, commands), which waits only when the quantum runs out or it
-//   must block. Inbound posted messages (Page Requests, Invalidate
+//   requests, commands). With a quantum of 0 that process waits for every
+//   latency; with any other quantum it waits only at hand-offs: before a
+//   write that software polls (the IOFENCE.C word), before it blocks, and
+//   when it takes a message that arrived while it was busy a quantum or more
+//   ahead. What software reads of its progress (cqh, pqt, pqcsr) is served
+//   as of the load's own time. Inbound posted messages (Page Requests, Invalidate
 //   Completions) are handled at their arrival time, in order, by one
 //   process. MSIs and outbound messages are posted: they leave with their
 //   time annotated and never hold up the sender. The RTL is clocked in place
@@ -56,7 +60,9 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "common/ring.h"
+#include "common/local_time.h"
 #include "common/stats.h"
+#include "common/timed_value.h"
 #include "iommu/iommu_defs.h"
 #include "iommu/iotlb.h"
 #include "iommu/pq_engine.h"
@@ -285,6 +291,9 @@ private:
     uint64_t m_ddtp = 0;
     uint64_t m_cqb = 0, m_fqb = 0, m_pqb = 0;
     uint32_t m_cqh = 0, m_cqt = 0, m_fqh = 0, m_fqt = 0, m_pqh = 0;
+    // cqh as software reads it: the command engine runs ahead of simulated
+    // time, and a load sees cqh as of the load's own time.
+    prisim::timed_value<uint32_t> m_cqh_reg;
     // cqt as the command engine has seen it: a doorbell written at a local
     // time ahead of the engine's takes effect at that time.
     uint32_t m_cqt_hw = 0;

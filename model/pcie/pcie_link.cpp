@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pcie/pcie_link.h"
 
+#include "common/local_time.h"
+
 #include <sstream>
 
 namespace prisim::pcie {
@@ -101,7 +103,7 @@ void pcie_link::down_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay)
 void pcie_link::send_posted(direction& d, tlm::tlm_generic_payload& gp, sc_time& delay,
                             unsigned port)
 {
-    const sc_time now = sc_core::sc_time_stamp();
+    const sc_time now = prisim::sim_now();
     sc_time due = now + delay + m_p.latency;
     if (due < d.last_due) due = d.last_due;
     d.last_due = due;

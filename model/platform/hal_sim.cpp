@@ -154,9 +154,9 @@ bool sw_runtime::block_on(hal_task* t, sc_core::sc_event& ev, const sc_time* tim
     cpu_release(t);
     bool fired = true;
     if (timeout) {
-        sc_time start = sc_core::sc_time_stamp();
+        sc_time start = prisim::sim_now();
         wait(*timeout, ev);
-        fired = sc_core::sc_time_stamp() - start < *timeout;
+        fired = prisim::sim_now() - start < *timeout;
     } else {
         wait(ev);
     }
@@ -200,7 +200,7 @@ void sw_runtime::charge(sc_time d)
     }
     cpu_acquire(t);
     if (t->kind == HAL_TASK_USER && !m_irq_fifo.empty() &&
-        m_irq_fifo.front().first <= sc_core::sc_time_stamp() + t->lt.offset()) {
+        m_irq_fifo.front().first <= prisim::sim_now() + t->lt.offset()) {
         // An interrupt arrives before the task's local time: let it run (and
         // wake its thread) so that preemption happens at this charge.
         t->lt.sync();
@@ -291,7 +291,7 @@ int sw_runtime::wait_event(hal_waitq* wq, bool (*cond)(void*), void* arg, uint64
             block_on(t, wq->ev, nullptr);
         } else {
             t->lt.sync();
-            sc_time now = sc_core::sc_time_stamp();
+            sc_time now = prisim::sim_now();
             if (now >= deadline) return -ETIMEDOUT;
             sc_time left = deadline - now;
             block_on(t, wq->ev, &left);
@@ -406,7 +406,7 @@ void sw_runtime::free_irq(unsigned irq)
 
 void sw_runtime::raise_irq(unsigned irq, const sc_time& delay)
 {
-    const sc_time at = sc_core::sc_time_stamp() + delay;
+    const sc_time at = prisim::sim_now() + delay;
     m_irq_fifo.insert_ordered({at, irq}, [](const auto& a, const auto& b) { return a.first < b.first; });
     m_irq_ev.notify(delay);
 }
@@ -418,7 +418,7 @@ void sw_runtime::irq_dispatch()
 {
     sc_time busy_until = sc_core::SC_ZERO_TIME; // the last handler's end
     for (;;) {
-        const sc_time now = sc_core::sc_time_stamp();
+        const sc_time now = prisim::sim_now();
         busy_until = std::max(busy_until, now + m_irq_lt.offset());
         m_irq_lt.offset() = sc_core::SC_ZERO_TIME;
         if (m_irq_fifo.empty()) {

@@ -120,7 +120,7 @@ public:
     hal_task* current();
     // The local time offset of the calling context (a task or interrupt context).
     sc_core::sc_time& offset_here();
-    sc_core::sc_time local_now() { return sc_core::sc_time_stamp() + offset_here(); }
+    sc_core::sc_time local_now() { return prisim::sim_now() + offset_here(); }
     // Notify `ev` at the caller's local time.
     void notify_here(sc_core::sc_event& ev);
     // Bring simulated time up to the caller's local time.
