@@ -54,7 +54,7 @@ lint: deps
 	verilator --lint-only -Wall rtl/pq_writer.sv
 
 asan: deps
-	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DPRISIM_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DPRISIM_SANITIZE=ON -DPRISIM_RTL_ASSERT=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -R '^(unit|system)\.'
