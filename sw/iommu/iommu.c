@@ -261,3 +261,28 @@ uint64_t iommu_unmap(struct iommu_domain *domain, uint64_t iova, uint64_t size)
 		return 0;
 	return domain->ops->unmap_pages(domain, iova, size);
 }
+
+/**
+ * iommu_report_device_event - relay a non-PRI event to the RID attach's consumer
+ * @dev: device the event names
+ * @type: vEVENTQ type of the payload
+ * @data: payload
+ * @len: its length in bytes
+ *
+ * Called from a driver's event-queue thread (Linux: the driver calls
+ * iommufd_viommu_report_event(), drivers/iommu/iommufd/driver.c).
+ *
+ * Return: -ENODEV if the device has no RID attach whose domain relays
+ * events, else what the domain's event_handler returns.
+ */
+int iommu_report_device_event(struct device *dev, uint32_t type, const void *data, size_t len)
+{
+	struct iommu_attach_handle *handle;
+
+	if (!dev || !data || !len)
+		return -EINVAL;
+	handle = iommu_attach_handle_get(dev, IOMMU_NO_PASID);
+	if (!handle || !handle->domain || !handle->domain->event_handler)
+		return -ENODEV;
+	return handle->domain->event_handler(handle, type, data, len);
+}

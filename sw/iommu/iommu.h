@@ -13,6 +13,7 @@
 #define PRISIM_SW_IOMMU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "prisim/hal.h"
@@ -140,12 +141,21 @@ struct iommu_domain_ops {
 };
 
 typedef int (*iommu_iopf_handler_t)(struct iopf_group *group);
+/*
+ * Consumer of non-PRI events of the devices attached to a domain (iommufd's
+ * vIOMMU path, Linux iommufd_viommu_report_event()): @type is the vEVENTQ
+ * type, @data/@len the payload. Returns 0 if queued (or marked lost), else
+ * -errno (-EOPNOTSUPP: nobody listens for @type).
+ */
+typedef int (*iommu_event_handler_t)(struct iommu_attach_handle *handle, uint32_t type,
+				     const void *data, size_t len);
 
 struct iommu_domain {
 	enum iommu_domain_type type;
 	const struct iommu_domain_ops *ops;
 	struct iommu_device *iommu;
 	iommu_iopf_handler_t iopf_handler; /* NULL: not fault-capable */
+	iommu_event_handler_t event_handler; /* NULL: non-PRI events are not relayed */
 	void *fault_data;                  /* consumer's (iommufd hwpt) */
 	unsigned int attach_count;
 };
@@ -177,6 +187,8 @@ struct iommu_ops {
 	/* Send a PRG Response for evt (the LAST request of a group). */
 	int (*page_response)(struct device *dev, struct iopf_fault *evt,
 			     struct iommu_page_response *msg);
+	/* Whether this IOMMU backs vIOMMUs of @type (Linux get_viommu_size() != 0). */
+	bool (*viommu_supported)(struct device *dev, uint32_t type);
 };
 
 struct iommu_device {
@@ -226,6 +238,14 @@ int iommu_map(struct iommu_domain *domain, uint64_t iova, hal_paddr_t pa, uint64
 uint64_t iommu_unmap(struct iommu_domain *domain, uint64_t iova, uint64_t size);
 int iommu_replace_device_handle(struct iommu_domain *domain, struct device *dev,
 				struct iommu_attach_handle *handle);
+
+/*
+ * iommu_report_device_event - hand a non-PRI event of @dev (an unrecoverable
+ * fault record) to the consumer of its RID attach, the way a Linux driver
+ * calls iommufd_viommu_report_event() from its event-queue thread. Returns
+ * -ENODEV when no attached domain relays events, else the handler's result.
+ */
+int iommu_report_device_event(struct device *dev, uint32_t type, const void *data, size_t len);
 
 /* Registration (called by a driver's probe). */
 int iommu_device_register(struct iommu_device *iommu);

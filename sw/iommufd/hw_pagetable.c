@@ -63,12 +63,16 @@ static struct iommufd_hwpt_paging *iommufd_hwpt_paging_alloc(struct iommufd_ucmd
 	if (!hwpt)
 		return NULL;
 	INIT_LIST_HEAD(&hwpt->ioas_node);
+	INIT_LIST_HEAD(&hwpt->viommus);
+	hwpt->nest_parent = !!(cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT);
 	hwpt->domain = iommu_paging_domain_alloc(idev->dev);
 	if (!hwpt->domain) {
 		rc = -ENOMEM;
 		goto out_abort;
 	}
 	hwpt->domain->fault_data = hwpt;
+	/* Non-PRI events of attached devices go to the vIOMMUs on this HWPT. */
+	hwpt->domain->event_handler = iommufd_hwpt_event_handler;
 	rc = iopt_table_add_domain(ioas, hwpt->domain);
 	if (rc)
 		goto out_abort;

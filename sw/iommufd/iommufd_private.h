@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * iommufd internals: the object model (STYLE.md §1) and the object types
- * prisim implements (IOAS, DEVICE, HWPT_PAGING, FAULT).
+ * prisim implements (IOAS, DEVICE, HWPT_PAGING, FAULT, VIOMMU, VEVENTQ).
  *
  * Object lifetime: an object starts with users = 1, owned by the context's
  * table. iommufd_get_object() takes a reference for the duration of a call;
  * long-lived references (HWPT -> IOAS, HWPT -> FAULT, attached device ->
- * HWPT, fault fd -> FAULT, the VFIO binding -> DEVICE) also count in users.
+ * HWPT, fault fd -> FAULT, the VFIO binding -> DEVICE, VIOMMU -> its
+ * parent HWPT, VEVENTQ -> VIOMMU, vEVENTQ fd -> VEVENTQ) also count in users.
  * IOMMU_DESTROY succeeds only when the table's reference is the last one
  * (else EBUSY); removing an object from the table drops that reference and
  * the object is destroyed when users reaches 0.
@@ -34,6 +35,8 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_HWPT_PAGING,
 	IOMMUFD_OBJ_IOAS,
 	IOMMUFD_OBJ_FAULT,
+	IOMMUFD_OBJ_VIOMMU,
+	IOMMUFD_OBJ_VEVENTQ,
 	IOMMUFD_OBJ_MAX,
 };
 
@@ -61,12 +64,20 @@ struct iommufd_fault_stats {
 	hal_stat_id auto_responses;
 };
 
+/* Statistics ids of the vEVENTQs, registered when the context is created. */
+struct iommufd_vevent_stats {
+	hal_stat_id queued;    /* events queued (per device) */
+	hal_stat_id lost;      /* events dropped: queue full or no memory (per device) */
+	hal_stat_id read;      /* events read, LOST_EVENTS headers not counted */
+};
+
 struct iommufd_ctx {
 	struct hal *hal;
-	unsigned int refs;     /* /dev/iommu file, fault fds, VFIO bindings */
+	unsigned int refs;     /* /dev/iommu file, fault and vEVENTQ fds, VFIO bindings */
 	struct px_idr objects; /* id -> struct iommufd_object * */
 	bool releasing;
 	struct iommufd_fault_stats fault_stats;
+	struct iommufd_vevent_stats vevent_stats;
 };
 
 struct iommufd_ucmd {
@@ -130,6 +141,8 @@ struct iommufd_hwpt_paging {
 	struct iommufd_ioas *ioas;      /* holds a reference */
 	struct iommufd_fault *fault;    /* holds a reference; NULL: not fault-capable */
 	struct list_head ioas_node;
+	bool nest_parent;               /* IOMMU_HWPT_ALLOC_NEST_PARENT: may back vIOMMUs */
+	struct list_head viommus;       /* iommufd_viommu.hwpt_node */
 };
 
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
@@ -170,6 +183,82 @@ void iommufd_auto_response_faults(struct iommufd_hwpt_paging *hwpt,
 				  struct iommu_attach_handle *handle);
 unsigned int iommufd_fault_respond_all(struct iommufd_fault *fault,
 				       enum iommu_page_response_code code);
+
+/* ---- vIOMMU (viommu.c) and vEVENTQ (veventq.c) -------------------------- */
+
+/*
+ * Only what a vEVENTQ needs of a vIOMMU (Linux drivers/iommu/iommufd/viommu.c):
+ * its type, its physical IOMMU, its nesting parent HWPT and its vEVENTQs.
+ * The events of a device reach the vIOMMUs of the HWPT the device is
+ * attached to (the stand-in for a nested HWPT on the vIOMMU).
+ */
+struct iommufd_viommu {
+	struct iommufd_object obj;
+	struct iommufd_hwpt_paging *hwpt; /* nesting parent, holds a reference */
+	struct iommu_device *iommu_dev;   /* the physical IOMMU */
+	uint32_t type;                    /* enum iommu_viommu_type */
+	struct list_head veventqs;        /* iommufd_veventq.node, one per type */
+	struct list_head hwpt_node;       /* on hwpt->viommus */
+};
+
+/* One queued event: header + payload (Linux struct iommufd_vevent). */
+struct iommufd_vevent {
+	struct iommufd_vevent_header header;
+	struct list_head node;            /* on iommufd_veventq.deliver */
+	size_t data_len;                  /* payload bytes; 0 for the LOST_EVENTS header */
+	uint64_t event_data[];
+};
+
+struct iommufd_veventq {
+	struct iommufd_object obj;
+	struct iommufd_viommu *viommu;    /* holds a reference */
+	struct list_head node;            /* on viommu->veventqs */
+	struct list_head deliver;         /* iommufd_vevent.node, oldest first */
+	/* Allocated with the queue; queued (at the tail only) when events are lost. */
+	struct iommufd_vevent *lost_events_header;
+	uint32_t type;
+	uint32_t depth;                   /* max normal events queued */
+	uint32_t num_events;              /* normal events queued */
+	uint32_t sequence;                /* of the next event, 0..INT_MAX */
+	struct px_wait_head wait;         /* pollers of the vEVENTQ fd */
+};
+
+int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_viommu_destroy(struct iommufd_object *obj);
+int iommufd_hwpt_event_handler(struct iommu_attach_handle *handle, uint32_t type,
+			       const void *data, size_t len);
+void iommufd_vevent_stats_register(struct iommufd_ctx *ictx);
+int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd);
+void iommufd_veventq_destroy(struct iommufd_object *obj);
+int iommufd_viommu_report_event(struct iommufd_viommu *viommu, uint16_t rid, uint32_t type,
+				const void *data, size_t len);
+
+static inline struct iommufd_viommu *iommufd_get_viommu(struct iommufd_ucmd *ucmd, uint32_t id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ucmd->ictx, id, IOMMUFD_OBJ_VIOMMU);
+
+	return obj ? container_of(obj, struct iommufd_viommu, obj) : NULL;
+}
+
+static inline struct iommufd_hwpt_paging *iommufd_get_hwpt_paging(struct iommufd_ucmd *ucmd,
+								  uint32_t id)
+{
+	struct iommufd_object *obj = iommufd_get_object(ucmd->ictx, id, IOMMUFD_OBJ_HWPT_PAGING);
+
+	return obj ? to_hwpt_paging(obj) : NULL;
+}
+
+/* The vEVENTQ of @type on @viommu, or NULL (one per type). */
+static inline struct iommufd_veventq *iommufd_viommu_find_veventq(struct iommufd_viommu *viommu,
+								 uint32_t type)
+{
+	struct iommufd_veventq *veventq;
+
+	list_for_each_entry(veventq, &viommu->veventqs, node)
+		if (veventq->type == type)
+			return veventq;
+	return NULL;
+}
 
 static inline struct iommufd_fault *iommufd_get_fault(struct iommufd_ucmd *ucmd, uint32_t id)
 {

@@ -15,6 +15,8 @@ static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_HWPT_PAGING] = { .destroy = iommufd_hwpt_paging_destroy },
 	[IOMMUFD_OBJ_IOAS] = { .destroy = iommufd_ioas_destroy },
 	[IOMMUFD_OBJ_FAULT] = { .destroy = iommufd_fault_destroy },
+	[IOMMUFD_OBJ_VIOMMU] = { .destroy = iommufd_viommu_destroy },
+	[IOMMUFD_OBJ_VEVENTQ] = { .destroy = iommufd_veventq_destroy },
 };
 
 /**
@@ -173,6 +175,8 @@ union ucmd_buffer {
 	struct iommu_ioas_map ioas_map;
 	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_fault_alloc fault_alloc;
+	struct iommu_viommu_alloc viommu_alloc;
+	struct iommu_veventq_alloc veventq_alloc;
 };
 
 struct iommufd_ioctl_op {
@@ -199,6 +203,10 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc, struct iommu_hwpt_alloc, __reserved),
 	IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iommufd_fault_alloc, struct iommu_fault_alloc,
 		 out_fault_fd),
+	IOCTL_OP(IOMMU_VIOMMU_ALLOC, iommufd_viommu_alloc_ioctl, struct iommu_viommu_alloc,
+		 out_viommu_id),
+	IOCTL_OP(IOMMU_VEVENTQ_ALLOC, iommufd_veventq_alloc, struct iommu_veventq_alloc,
+		 out_veventq_fd),
 };
 
 /* copy_struct_from_user(): zero-extend a short struct, reject unknown non-zero tail. */
@@ -345,6 +353,7 @@ int iommufd_fops_open(struct hal *h, unsigned int flags, struct px_file **out)
 	ictx->refs = 1; /* the file's */
 	px_idr_init(&ictx->objects, 1);
 	iommufd_fault_stats_register(ictx);
+	iommufd_vevent_stats_register(ictx);
 	f = px_file_alloc(h, "/dev/iommu", &iommufd_fops, ictx, flags);
 	if (!f)
 		goto out_free_ctx;

@@ -176,6 +176,13 @@ static int mock_page_response(struct device *dev, struct iopf_fault *evt,
 	return 0;
 }
 
+/* The mock stands in for the RISC-V IOMMU: it backs vIOMMUs of that type only. */
+static bool mock_viommu_supported(struct device *dev, uint32_t type)
+{
+	(void)dev;
+	return type == MOCK_VIOMMU_TYPE;
+}
+
 static const struct iommu_ops mock_ops = {
 	.name = "mock",
 	.probe_device = mock_probe_device,
@@ -185,6 +192,7 @@ static const struct iommu_ops mock_ops = {
 	.dev_enable_iopf = mock_dev_enable_iopf,
 	.dev_disable_iopf = mock_dev_disable_iopf,
 	.page_response = mock_page_response,
+	.viommu_supported = mock_viommu_supported,
 };
 
 struct mock_iommu *mock_iommu_create(struct hal *h)

@@ -10,6 +10,9 @@
 
 #include "iommu/iommu.h"
 
+/* vIOMMU type the mock backs (IOMMU_VIOMMU_TYPE_RISCV_IOMMU, prisim/uapi/iommufd.h). */
+#define MOCK_VIOMMU_TYPE 0x5256494fu
+
 struct mock_resp {
 	uint16_t rid;
 	uint32_t pasid;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Description: the uAPI structs have the Linux layouts (linux-iopf.md §2.2 -
- * §2.5 and the VFIO cdev subset), the ioctl numbers the _IO(';', nr)
+ * §2.6 and the VFIO cdev subset), the ioctl numbers the _IO(';', nr)
  * encoding, and the response codes the internal values.
  */
 #include <stdarg.h>
@@ -143,6 +143,58 @@ static void test_vfio_layouts(void **state)
 #endif
 }
 
+static void test_viommu_veventq_layouts(void **state)
+{
+	(void)state;
+	assert_int_equal(40, sizeof(struct iommu_viommu_alloc));
+	assert_int_equal(8, _Alignof(struct iommu_viommu_alloc));
+	CHECK_OFF(iommu_viommu_alloc, size, 0);
+	CHECK_OFF(iommu_viommu_alloc, flags, 4);
+	CHECK_OFF(iommu_viommu_alloc, type, 8);
+	CHECK_OFF(iommu_viommu_alloc, dev_id, 12);
+	CHECK_OFF(iommu_viommu_alloc, hwpt_id, 16);
+	CHECK_OFF(iommu_viommu_alloc, out_viommu_id, 20);
+	CHECK_OFF(iommu_viommu_alloc, data_len, 24);
+	CHECK_OFF(iommu_viommu_alloc, __reserved, 28);
+	CHECK_OFF(iommu_viommu_alloc, data_uptr, 32);
+	assert_int_equal(32, sizeof(struct iommu_veventq_alloc));
+	CHECK_OFF(iommu_veventq_alloc, size, 0);
+	CHECK_OFF(iommu_veventq_alloc, flags, 4);
+	CHECK_OFF(iommu_veventq_alloc, viommu_id, 8);
+	CHECK_OFF(iommu_veventq_alloc, type, 12);
+	CHECK_OFF(iommu_veventq_alloc, veventq_depth, 16);
+	CHECK_OFF(iommu_veventq_alloc, out_veventq_id, 20);
+	CHECK_OFF(iommu_veventq_alloc, out_veventq_fd, 24);
+	CHECK_OFF(iommu_veventq_alloc, __reserved, 28);
+	assert_int_equal(8, sizeof(struct iommufd_vevent_header));
+	CHECK_OFF(iommufd_vevent_header, flags, 0);
+	CHECK_OFF(iommufd_vevent_header, sequence, 4);
+	assert_int_equal(1u << 0, IOMMU_VEVENTQ_FLAG_LOST_EVENTS);
+	/* Upstream values, and prisim's RISC-V types (a departure, docs/uapi.md). */
+	assert_int_equal(0, IOMMU_VIOMMU_TYPE_DEFAULT);
+	assert_int_equal(1, IOMMU_VIOMMU_TYPE_ARM_SMMUV3);
+	assert_int_equal(2, IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV);
+	assert_int_equal(0, IOMMU_VEVENTQ_TYPE_DEFAULT);
+	assert_int_equal(1, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3);
+	assert_int_equal(2, IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV);
+	assert_int_equal(0x5256494f, IOMMU_VIOMMU_TYPE_RISCV_IOMMU);
+	assert_int_equal(0x5256494f, IOMMU_VEVENTQ_TYPE_RISCV_IOMMU);
+	/* The payload is one 32-byte RISC-V FQ record. */
+	assert_int_equal(32, sizeof(struct iommu_vevent_riscv_iommu));
+	assert_int_equal(8, _Alignof(struct iommu_vevent_riscv_iommu));
+	CHECK_OFF(iommu_vevent_riscv_iommu, hdr, 0);
+	CHECK_OFF(iommu_vevent_riscv_iommu, __reserved, 8);
+	CHECK_OFF(iommu_vevent_riscv_iommu, iotval, 16);
+	CHECK_OFF(iommu_vevent_riscv_iommu, iotval2, 24);
+	/* hdr: CAUSE[11:0] PID[31:12] PV[32] PRIV[33] TTYP[39:34] DID[63:40] */
+	assert_int_equal(0xabc, IOMMU_VEVENT_RISCV_HDR_CAUSE(0xabcull));
+	assert_int_equal(0x12345, IOMMU_VEVENT_RISCV_HDR_PID(0x12345000ull));
+	assert_int_equal(1, IOMMU_VEVENT_RISCV_HDR_PV(1ull << 32));
+	assert_int_equal(1, IOMMU_VEVENT_RISCV_HDR_PRIV(1ull << 33));
+	assert_int_equal(0x3f, IOMMU_VEVENT_RISCV_HDR_TTYP(0x3full << 34));
+	assert_int_equal(0xabcdef, IOMMU_VEVENT_RISCV_HDR_DID(0xabcdefull << 40));
+}
+
 static void test_ioctl_numbers(void **state)
 {
 	(void)state;
@@ -152,6 +204,8 @@ static void test_ioctl_numbers(void **state)
 	assert_int_equal(0x3b85, IOMMU_IOAS_MAP);
 	assert_int_equal(0x3b89, IOMMU_HWPT_ALLOC);
 	assert_int_equal(0x3b8e, IOMMU_FAULT_QUEUE_ALLOC);
+	assert_int_equal(0x3b90, IOMMU_VIOMMU_ALLOC);
+	assert_int_equal(0x3b93, IOMMU_VEVENTQ_ALLOC);
 	assert_int_equal(0x3b6c, VFIO_DEVICE_GET_REGION_INFO);
 	assert_int_equal(0x3b76, VFIO_DEVICE_BIND_IOMMUFD);
 	assert_int_equal(0x3b77, VFIO_DEVICE_ATTACH_IOMMUFD_PT);
@@ -167,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_page_response_layout),
 		cmocka_unit_test(test_ioas_layouts),
 		cmocka_unit_test(test_vfio_layouts),
+		cmocka_unit_test(test_viommu_veventq_layouts),
 		cmocka_unit_test(test_ioctl_numbers),
 	};
 

@@ -5,9 +5,11 @@
  * Fault records are unrecoverable events (a DC that is not valid, a
  * misconfigured DC, an access fault during a walk, ...). They are logged with
  * symbolic names and counted per cause ("sw.fq.cause.<n>"), per device where
- * the device is known. fip is an edge like pip (§8.1), so it is cleared
- * before fqt is read. fqof/fqmf discard the triggering record and all later
- * ones until cleared (§11.3): we drain, then W1C.
+ * the device is known, and a record of a known device is handed up as a
+ * vEVENT (iommu_report_device_event()) for the vEVENTQ of the vIOMMU the
+ * device is attached under, if any. fip is an edge like pip (§8.1), so it
+ * is cleared before fqt is read. fqof/fqmf discard the triggering record and
+ * all later ones until cleared (§11.3): we drain, then W1C.
  */
 #include <stdio.h>
 
@@ -105,6 +107,30 @@ const char *riscv_iommu_fq_ttyp_name(unsigned int ttyp)
 	return ttyp >= 32 && ttyp <= 63 ? "CUSTOM" : "RESERVED";
 }
 
+/*
+ * Hand one record up as an IOMMU_VEVENTQ_TYPE_RISCV_IOMMU event, the raw
+ * little-endian record as the IOMMU wrote it (like the SMMUv3 driver's
+ * arm_vmaster_report_event() -> iommufd_viommu_report_event()). Without a
+ * vEVENTQ for the device (-ENODEV, -EOPNOTSUPP) it is only counted, above.
+ */
+static void riscv_iommu_fltq_report(struct riscv_iommu *iommu, struct riscv_iommu_device *rdev,
+				    const struct riscv_iommu_fq_record *rec)
+{
+	const struct iommu_vevent_riscv_iommu vevent = {
+		.hdr = riscv_iommu_cpu_to_le64(rec->hdr),
+		.__reserved = riscv_iommu_cpu_to_le64(rec->_reserved),
+		.iotval = riscv_iommu_cpu_to_le64(rec->iotval),
+		.iotval2 = riscv_iommu_cpu_to_le64(rec->iotval2),
+	};
+	int rc;
+
+	rc = iommu_report_device_event(rdev->dev, IOMMU_VEVENTQ_TYPE_RISCV_IOMMU, &vevent,
+				       sizeof(vevent));
+	/* -ENOMEM: iommufd queued its LOST_EVENTS header instead; counted there. */
+	if (!rc)
+		riscv_iommu_stat(iommu, rdev, iommu->stats.fq_vevents, 1);
+}
+
 static void riscv_iommu_fltq_record(struct riscv_iommu *iommu,
 				    const struct riscv_iommu_fq_record *rec)
 {
@@ -144,6 +170,8 @@ static void riscv_iommu_fltq_record(struct riscv_iommu *iommu,
 			 riscv_iommu_fq_ttyp_name(ttyp), did, rdev ? " " : "",
 			 rdev ? rdev->dev->name : "", pv, pid, priv,
 			 (unsigned long long)rec->iotval, (unsigned long long)rec->iotval2);
+	if (rdev && ttyp != RISCV_IOMMU_FQ_TTYP_NONE)
+		riscv_iommu_fltq_report(iommu, rdev, rec);
 }
 
 static unsigned int riscv_iommu_fltq_drain(struct riscv_iommu *iommu)

@@ -11,6 +11,13 @@
 #include "riscv_iommu.h"
 #include "riscv_iommu_priv.h"
 
+/* This IOMMU backs vIOMMUs of the RISC-V type only (their vEVENTQs get FQ records). */
+static bool riscv_iommu_viommu_supported(struct device *dev, uint32_t type)
+{
+	(void)dev;
+	return type == IOMMU_VIOMMU_TYPE_RISCV_IOMMU;
+}
+
 static const struct iommu_ops riscv_iommu_ops = {
 	.name = "riscv-iommu",
 	.probe_device = riscv_iommu_probe_device,
@@ -20,6 +27,7 @@ static const struct iommu_ops riscv_iommu_ops = {
 	.dev_enable_iopf = riscv_iommu_dev_enable_iopf,
 	.dev_disable_iopf = riscv_iommu_dev_disable_iopf,
 	.page_response = riscv_iommu_page_response,
+	.viommu_supported = riscv_iommu_viommu_supported,
 };
 
 /* Register every statistic of the driver (before anything is counted). */

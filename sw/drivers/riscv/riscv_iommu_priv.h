@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "prisim/hal.h"
+#include "prisim/uapi/iommufd.h"
 #include "iommu/iommu.h"
 #include "util/list.h"
 
@@ -77,6 +78,7 @@ struct riscv_iommu;
 	X(pq_memfaults_handled,    "pq.memfaults_handled")          \
 	X(fq_irqs,                 "fq.irqs")                       \
 	X(fq_records_read,         "fq.records_read")               \
+	X(fq_vevents,              "fq.vevents")                    \
 	X(fq_overflows,            "fq.overflows")                  \
 	X(fq_memfaults,            "fq.memfaults")                  \
 	X(cq_irqs,                 "cq.irqs")                       \

@@ -501,6 +501,20 @@ int iommu_report_device_fault(struct device *dev, struct iopf_fault *evt)
 	return rv->report_ret;
 }
 
+/* As the core: the event_handler of the domain at the RID attach, else -ENODEV. */
+int iommu_report_device_event(struct device *dev, uint32_t type, const void *data, size_t len)
+{
+	struct iommu_attach_handle *handle;
+
+	if (!dev || !data || !len)
+		return -EINVAL;
+	list_for_each_entry(handle, &dev->attach_handles, dev_node)
+		if (handle->pasid == IOMMU_NO_PASID && handle->domain &&
+		    handle->domain->event_handler)
+			return handle->domain->event_handler(handle, type, data, len);
+	return -ENODEV;
+}
+
 struct iopf_queue *iopf_queue_alloc(struct hal *hal, const char *name)
 {
 	struct iopf_queue *q;

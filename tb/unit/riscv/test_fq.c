@@ -2,8 +2,12 @@
 /*
  * Description: fault queue: fip cleared before fqt is read, records decoded
  * (§11) and logged with symbolic names, per-cause and per-device statistics,
- * fqh written back, fqof/fqmf cleared after draining.
+ * fqh written back, fqof/fqmf cleared after draining; records of a known
+ * device handed up as RISC-V vEVENTs to the domain at its RID attach, only
+ * counted when nothing listens.
  */
+#include <errno.h>
+
 #include "rv_test.h"
 
 static uint64_t fq_hdr(unsigned int cause, unsigned int ttyp, uint32_t did)
@@ -96,12 +100,113 @@ static void test_fq_storm_log_levels(void **state)
 	rv_env_down(&e);
 }
 
+/* What the consumer at the RID attach (iommufd's vIOMMU path) was given. */
+struct vevent_sink {
+	struct iommu_domain domain;
+	struct iommu_attach_handle handle;
+	unsigned int calls;
+	uint32_t type;
+	struct iommu_vevent_riscv_iommu last;
+	int rc;                    /* returned to the driver */
+};
+
+static int sink_handler(struct iommu_attach_handle *handle, uint32_t type, const void *data,
+			size_t len)
+{
+	struct vevent_sink *sk = container_of(handle, struct vevent_sink, handle);
+
+	assert_int_equal(sizeof(sk->last), len);
+	sk->calls++;
+	sk->type = type;
+	memcpy(&sk->last, data, len);
+	return sk->rc;
+}
+
+static void sink_attach(struct vevent_sink *sk, struct device *dev)
+{
+	memset(sk, 0, sizeof(*sk));
+	sk->domain.event_handler = sink_handler;
+	sk->handle.domain = &sk->domain;
+	sk->handle.dev = dev;
+	sk->handle.pasid = IOMMU_NO_PASID;
+	list_add_tail(&sk->handle.dev_node, &dev->attach_handles);
+}
+
+static void test_fq_vevents(void **state)
+{
+	struct vevent_sink sk;
+	struct device dev1, dev2;
+	struct rv_env e;
+
+	(void)state;
+	rv_env_up(&e);
+	rv_add_dev(&e, &dev1, 1, 64);
+	rv_add_dev(&e, &dev2, 2, 64);
+	sink_attach(&sk, &dev1);
+	/* DC misconfigured (259) for dev 1, with every header field set. */
+	rv_fake_fq_push(e.rv, fq_hdr(259, 2, 1) | (0x12345ull << 12) | (1ull << 32) | (1ull << 33),
+			0x10003000);
+	rv_fake_fq_push(e.rv, fq_hdr(258, 9, 2), 0x4);           /* dev 2: no listener */
+	rv_fake_fq_push(e.rv, fq_hdr(273, 0, 1), FAKE_MSI_ADDR); /* TTYP 0: no device */
+	rv_fake_run_irq(e.rv, rv_vec_fiv(e.rv));
+
+	assert_int_equal(1, sk.calls);
+	assert_int_equal(IOMMU_VEVENTQ_TYPE_RISCV_IOMMU, sk.type);
+	assert_int_equal(259, IOMMU_VEVENT_RISCV_HDR_CAUSE(sk.last.hdr));
+	assert_int_equal(0x12345, IOMMU_VEVENT_RISCV_HDR_PID(sk.last.hdr));
+	assert_int_equal(1, IOMMU_VEVENT_RISCV_HDR_PV(sk.last.hdr));
+	assert_int_equal(1, IOMMU_VEVENT_RISCV_HDR_PRIV(sk.last.hdr));
+	assert_int_equal(2, IOMMU_VEVENT_RISCV_HDR_TTYP(sk.last.hdr));
+	assert_int_equal(1, IOMMU_VEVENT_RISCV_HDR_DID(sk.last.hdr));
+	assert_int_equal(0x10003000, sk.last.iotval);
+	/* Every record is still counted and logged as before. */
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.records_read"), 3);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.vevents"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0001.fq.vevents"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0002.fq.vevents"), 0);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0002.fq.cause.258"), 1);
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_WARN), 3);
+
+	/* A consumer without a vEVENTQ of the type: handed up, not counted. */
+	sk.rc = -EOPNOTSUPP;
+	rv_fake_fq_push(e.rv, fq_hdr(260, 9, 1), 0x4);
+	rv_fake_run_irq(e.rv, rv_vec_fiv(e.rv));
+	assert_int_equal(2, sk.calls);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.vevents"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.records_read"), 4);
+	assert_int_equal(e.rv->iommu.fqh, 4);
+
+	list_del_init(&sk.handle.dev_node);
+	e.iommu->iommu.ops->release_device(&dev1);
+	e.iommu->iommu.ops->release_device(&dev2);
+	rv_env_down(&e);
+}
+
+/* The driver backs vIOMMUs of the RISC-V type and no other. */
+static void test_viommu_supported(void **state)
+{
+	struct rv_env e;
+	struct device dev;
+
+	(void)state;
+	rv_env_up(&e);
+	rv_add_dev(&e, &dev, 1, 64);
+	assert_non_null(e.iommu->iommu.ops->viommu_supported);
+	assert_true(e.iommu->iommu.ops->viommu_supported(&dev, IOMMU_VIOMMU_TYPE_RISCV_IOMMU));
+	assert_false(e.iommu->iommu.ops->viommu_supported(&dev, IOMMU_VIOMMU_TYPE_DEFAULT));
+	assert_false(e.iommu->iommu.ops->viommu_supported(&dev, IOMMU_VIOMMU_TYPE_ARM_SMMUV3));
+	e.iommu->iommu.ops->release_device(&dev);
+	rv_env_down(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fq_records),
 		cmocka_unit_test(test_fq_overflow),
 		cmocka_unit_test(test_fq_storm_log_levels),
+		cmocka_unit_test(test_fq_vevents),
+		cmocka_unit_test(test_viommu_supported),
 	};
 
 	return cmocka_run_group_tests_name("unit.riscv.fq", tests, NULL, NULL);
