@@ -19,6 +19,8 @@ namespace prisim {
 class sample_set {
 public:
     void add(uint64_t v) { m_v.push_back(v); m_sorted = false; }
+    // Room for n samples, so that adding up to n allocates nothing.
+    void reserve(size_t n) { m_v.reserve(n); }
     size_t count() const { return m_v.size(); }
     uint64_t sum() const { uint64_t s = 0; for (auto x : m_v) s += x; return s; }
     uint64_t max() const { return m_v.empty() ? 0 : *std::max_element(m_v.begin(), m_v.end()); }
