@@ -85,14 +85,70 @@ void riscv_iommu::fq_thread()
 
 // ============================ interrupts (§8) ============================
 
-void riscv_iommu::set_ipsr(uint32_t bit, const sc_core::sc_time& t)
+namespace {
+unsigned ipsr_index(uint32_t bit)
 {
-    if (m_ipsr & bit)
-        return; // MSIs are edges: only a 0 -> 1 transition sends one
-    m_ipsr |= bit;
+    return bit == IPSR_CIP ? 0 : bit == IPSR_FIP ? 1 : bit == IPSR_PMIP ? 2 : 3;
+}
+} // namespace
+
+void riscv_iommu::ipsr_edge(uint32_t bit, const sc_core::sc_time& t)
+{
     unsigned shift = bit == IPSR_CIP ? ICVEC_CIV : bit == IPSR_FIP ? ICVEC_FIV
                    : bit == IPSR_PIP ? ICVEC_PIV : ICVEC_PMIV;
     raise_msi(static_cast<unsigned>((m_icvec >> shift) & 0xF), t);
+}
+
+void riscv_iommu::set_ipsr(uint32_t bit, const sc_core::sc_time& t)
+{
+    ipsr_bit_time& bt = m_ipsr_time[ipsr_index(bit)];
+    const uint64_t at = (prisim::sim_now() + t).value();
+    if (m_ipsr & bit) {
+        // MSIs are edges: only a 0 -> 1 transition sends one. Remember
+        // when, in case a clear earlier in simulated time comes later.
+        if (bt.nabsorbed == ipsr_bit_time::k_absorbed) {
+            // Full: forget the earliest (at worst a later edge, never none).
+            unsigned lo = 0;
+            for (unsigned i = 1; i < bt.nabsorbed; ++i)
+                if (bt.absorbed_ps[i] < bt.absorbed_ps[lo]) lo = i;
+            bt.absorbed_ps[lo] = bt.absorbed_ps[--bt.nabsorbed];
+        }
+        bt.absorbed_ps[bt.nabsorbed++] = at;
+        return;
+    }
+    m_ipsr |= bit;
+    bt.edge_ps = at;
+    bt.nabsorbed = 0;
+    ipsr_edge(bit, t);
+}
+
+void riscv_iommu::clear_ipsr(uint32_t bit, const sc_core::sc_time& t)
+{
+    if (!(m_ipsr & bit))
+        return;
+    ipsr_bit_time& bt = m_ipsr_time[ipsr_index(bit)];
+    const uint64_t now = prisim::sim_now().value();
+    const uint64_t at = now + t.value();
+    if (bt.edge_ps > at)
+        return; // set after this clear
+    uint64_t first = 0;
+    for (unsigned i = 0; i < bt.nabsorbed; ++i)
+        if (bt.absorbed_ps[i] > at && (first == 0 || bt.absorbed_ps[i] < first))
+            first = bt.absorbed_ps[i];
+    if (!first) {
+        bt.nabsorbed = 0;
+        m_ipsr &= ~bit;
+        return;
+    }
+    // Cleared at `at`, set again at `first`: that set is the edge; the sets
+    // after it found the bit 1 again.
+    unsigned n = 0;
+    for (unsigned i = 0; i < bt.nabsorbed; ++i)
+        if (bt.absorbed_ps[i] > first)
+            bt.absorbed_ps[n++] = bt.absorbed_ps[i];
+    bt.nabsorbed = n;
+    bt.edge_ps = first;
+    ipsr_edge(bit, sc_core::sc_time::from_value(first - now));
 }
 
 void riscv_iommu::update_cip(const sc_core::sc_time& t)
@@ -306,6 +362,11 @@ void riscv_iommu::handle_page_request(const page_req& pr, sc_core::sc_time& t)
         q.exec = pr.exec;
         q.payload = pr.payload;
         q.prpr = prpr;
+        // A hand-off to the RTL: it takes software's pqh and pqcsr writes
+        // at its clock edges, so it must not start the request ahead of a
+        // write still to come from a process that is behind.
+        if (!m_in_target)
+            synchronise_to_observe(t);
         m_pq->submit(q, t);
         return;
     }

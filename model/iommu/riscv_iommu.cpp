@@ -394,7 +394,9 @@ void riscv_iommu::write_fqcsr(uint32_t v, sc_core::sc_time& t)
 
 void riscv_iommu::write_ipsr(uint32_t v, sc_core::sc_time& t)
 {
-    m_ipsr &= ~(v & (IPSR_CIP | IPSR_FIP | IPSR_PMIP | IPSR_PIP));
+    for (uint32_t bit : {IPSR_CIP, IPSR_FIP, IPSR_PMIP, IPSR_PIP})
+        if (v & bit)
+            clear_ipsr(bit, t);
     // §8.1: a set condition that still holds re-asserts the bit at once.
     update_cip(t);
     if ((m_fqcsr & FQCSR_FIE) && (m_fqcsr & FQCSR_ERRORS))

@@ -219,6 +219,8 @@ private:
     void fq_thread();
 
     void set_ipsr(uint32_t bit, const sc_core::sc_time& t);
+    void clear_ipsr(uint32_t bit, const sc_core::sc_time& t); // W1C at local time t
+    void ipsr_edge(uint32_t bit, const sc_core::sc_time& t);  // the MSI of a 0 -> 1 edge
     void update_cip(const sc_core::sc_time& t);
     void raise_msi(unsigned vec, const sc_core::sc_time& t);
 
@@ -300,6 +302,18 @@ private:
     prisim::ring<std::pair<uint64_t, uint32_t>> m_cqt_writes; // (time ps, cqt), by time
     uint32_t m_cqcsr = 0, m_fqcsr = 0; // RW and RW1C bits; on/busy are derived
     uint32_t m_ipsr = 0;
+    // ipsr in time (§8.1 edges): processes that run ahead set bits before
+    // software, behind them in simulated time, clears them. Per bit, the
+    // time of the set that made it 1 (its MSI was sent) and the times of
+    // later sets that found it 1 already; a W1C at time t keeps a bit set
+    // after t, and turns the first set after t that found it 1 into the
+    // edge (and the MSI) it is at t's order.
+    struct ipsr_bit_time {
+        static constexpr unsigned k_absorbed = 16;
+        uint64_t edge_ps = 0;
+        uint64_t absorbed_ps[k_absorbed];
+        unsigned nabsorbed = 0;
+    } m_ipsr_time[4];
     uint64_t m_icvec = 0;
     uint64_t m_msi_addr[MSI_VECTORS] = {};
     uint32_t m_msi_data[MSI_VECTORS] = {};
