@@ -76,10 +76,18 @@ struct iommu_params {
     bool stop_marker_needs_pasid = true; // riscv-iommu.md §12 note
     unsigned pas = 56;                   // capabilities.PAS
     // The value `capabilities` reads (§3). 0: version 1.0, Sv39, ATS, IGS =
-    // MSI, PAS = `pas`. Otherwise it may name only what the model implements
-    // (riscv_iommu::unsupported_capabilities says what it does not), and its
-    // PAS field replaces `pas`.
+    // MSI, PAS = `pas`, MSI_FLAT = `msi_flat`. Otherwise it may name only
+    // what the model implements (riscv_iommu::unsupported_capabilities says
+    // what it does not), and its PAS and MSI_FLAT fields replace `pas` and
+    // `msi_flat`.
     uint64_t capabilities = 0;
+    // capabilities.MSI_FLAT: 64-byte (extended) device contexts. MSI address
+    // translation needs a G-stage, which the model does not have, so a DC
+    // must keep msiptp.MODE = Off (§15.4 #12 and the recommendation after it).
+    bool msi_flat = false;
+    // The deepest ddtp.iommu_mode a write may select (§5, WARL): DDTP_1LVL,
+    // DDTP_2LVL or DDTP_3LVL. A write of a deeper mode is dropped as a whole.
+    unsigned max_ddt_mode = DDTP_3LVL;
     // ATS.INVAL: ITags in the pool (the reference model has 2) and the time
     // after which an outstanding invalidation counts as timed out (ESTIMATE:
     // PCIe allows up to 90 s; a simulation wants a bound it reaches).
@@ -100,7 +108,7 @@ public:
 
     // Why `caps` cannot be this model's capabilities register (empty if it
     // can): the model implements version 1.0, Sv39, ATS (with PRI), IGS =
-    // MSI and a PAS of 32..56, and nothing else.
+    // MSI, MSI_FLAT and a PAS of 32..56, and nothing else.
     static std::string unsupported_capabilities(uint64_t caps);
 
     // Statistics under prefix (e.g. "iommu0"); names in README.md.
@@ -171,7 +179,13 @@ private:
         device_context dc{};
     };
     dc_result lookup_dc(uint32_t did, sc_core::sc_time& t);
-    unsigned check_dc(const device_context& dc) const;
+    dc_result walk_ddt(uint32_t did, sc_core::sc_time& t);
+    const char* check_dc(const device_context& dc) const;
+    // One line naming the DDT structure at fault (warning; info for an
+    // entry that is merely not valid, a normal state of a blocked device).
+    void log_ddt_fault(uint32_t did, unsigned cause, const std::string& what);
+    bool ext_dc() const { return m_ext_dc; }
+    unsigned dc_size() const { return m_ext_dc ? DC_SIZE_EXT : DC_SIZE_BASE; }
     // Early checks shared by every inbound transaction kind: ddtp mode,
     // device_id width, DC. Sets bare = true if the IOMMU is in Bare mode.
     struct ctx_result {
@@ -283,6 +297,8 @@ private:
     std::unique_ptr<pq_engine> m_pq;
 
     uint64_t m_ddtp = 0;
+    bool m_ext_dc = false; // capabilities.MSI_FLAT: 64-byte DCs, extended DDI split
+    uint64_t m_ddt_reports[4] = {}; // DDT fault lines logged, by cause - 257 (and 260)
     uint64_t m_cqb = 0, m_fqb = 0, m_pqb = 0;
     uint32_t m_cqh = 0, m_cqt = 0, m_fqh = 0, m_fqt = 0, m_pqh = 0;
     // cqt as the command engine has seen it: a doorbell written at a local

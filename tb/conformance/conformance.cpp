@@ -263,6 +263,7 @@ struct vcase {
     bool k1_shaped = false; // sends an L = 1, R = W = 0 Page Request without a PASID
     std::string origin;                             // file:line
     uint64_t capabilities = 0, fctl = 0;
+    unsigned max_ddt_mode = 0; // environment.ref_config.max_iommu_mode; 0: the model's default
     std::vector<std::pair<uint64_t, uint64_t>> fault_ranges;
     std::vector<std::pair<uint64_t, std::vector<uint8_t>>> memory;
     std::vector<op> ops;
@@ -357,6 +358,20 @@ vcase parse_case(const json& j)
     const json& env = j.at("environment");
     c.capabilities = num(env, "capabilities");
     c.fctl = num(env, "fctl");
+    // The deepest ddtp mode the reference accepted (a WARL choice of the
+    // implementation, not a capabilities bit).
+    if (env.contains("ref_config") && env["ref_config"].contains("max_iommu_mode")) {
+        const std::string m = env["ref_config"]["max_iommu_mode"].get<std::string>();
+        if (m == "1LVL")
+            c.max_ddt_mode = prisim::iommu::DDTP_1LVL;
+        else if (m == "2LVL")
+            c.max_ddt_mode = prisim::iommu::DDTP_2LVL;
+        else if (m == "3LVL")
+            c.max_ddt_mode = prisim::iommu::DDTP_3LVL;
+        else
+            throw input_error("environment.ref_config.max_iommu_mode \"" + m +
+                              "\" is not 1LVL, 2LVL or 3LVL");
+    }
     for (const auto& r : j.at("fault_ranges"))
         c.fault_ranges.emplace_back(num(r.at(0)), num(r.at(1)));
     for (const auto& m : j.at("memory"))
@@ -592,6 +607,8 @@ public:
     {
         prisim::iommu::iommu_params p;
         p.capabilities = c.capabilities;
+        if (c.max_ddt_mode)
+            p.max_ddt_mode = c.max_ddt_mode;
         p.stop_marker_needs_pasid = !stop_marker_any;
         // The reference has no ATS.INVAL timeout: far beyond any case's length.
         p.ats_inval_timeout = sc_time(1, sc_core::SC_SEC);

@@ -268,9 +268,9 @@ void test_capabilities_param(void**)
 {
     assert_true(riscv_iommu::unsupported_capabilities(0x0000003802000210ull).empty());
     assert_true(riscv_iommu::unsupported_capabilities(0x0000002E02000210ull).empty()); // PAS 46
-    // Sv48, AMO_HWAD, MSI_FLAT, IGS = WSI, version 2.0, no ATS, PAS 57, PD8
-    for (uint64_t c : {0x0000003802000610ull, 0x0000003803000210ull, 0x0000003802400210ull,
-                       0x0000003812000210ull, 0x0000003802000220ull, 0x0000003800000210ull,
+    assert_true(riscv_iommu::unsupported_capabilities(0x0000003802400210ull).empty()); // MSI_FLAT
+    // Sv48, AMO_HWAD, IGS = WSI, version 2.0, no ATS, PAS 57, PD8
+    for (uint64_t c : {0x0000003802000610ull, 0x0000003803000210ull, 0x0000003812000210ull, 0x0000003802000220ull, 0x0000003800000210ull,
                        0x0000003902000210ull, 0x0000007802000210ull})
         assert_false(riscv_iommu::unsupported_capabilities(c).empty());
 }
@@ -325,10 +325,12 @@ void test_access_rules(void** state)
     b.w64(0x258, ~0ull);
     assert_int_equal(b.r64(0x258), 0);
 
-    // ddtp: 2LVL/3LVL/reserved are WARL (the whole write is dropped, PPN
-    // included), busy is RO.
-    b.w64(REG_DDTP, DDTP_2LVL | (DDT >> 12 << 10));
-    assert_int_equal(b.r64(REG_DDTP), DDTP_OFF);
+    // ddtp: reserved and custom modes are WARL (the whole write is dropped,
+    // PPN included), busy is RO. (Modes deeper than max_ddt_mode: test_ddt.)
+    for (uint64_t mode : {5, 13, 14, 15}) {
+        b.w64(REG_DDTP, mode | (DDT >> 12 << 10));
+        assert_int_equal(b.r64(REG_DDTP), DDTP_OFF);
+    }
     b.w64(REG_DDTP, DDTP_1LVL | DDTP_BUSY | (DDT >> 12 << 10));
     assert_int_equal(b.r64(REG_DDTP), DDTP_1LVL | (DDT >> 12 << 10));
     w0 = bench::warnings();
