@@ -5,13 +5,16 @@
 //
 // What it models:
 // - The register page (§1-§8) of an IOMMU whose capabilities are: version
-//   1.0, Sv39, ATS (with PRI), IGS = MSI only, PAS from the parameters
-//   (iommu_params.capabilities or .pas) and nothing else (no MSI_FLAT, so 32-byte device contexts; no PD8/17/20, no
-//   G-stage, no HPM, no debug interface, no QoS IDs, little-endian only).
+//   1.0, Sv39, ATS (with PRI), IGS = MSI only, PAS and MSI_FLAT from the
+//   parameters (iommu_params.capabilities or .pas/.msi_flat) and nothing
+//   else (no PD8/17/20, no G-stage, no HPM, no debug interface, no QoS IDs,
+//   little-endian only).
 //   Access rules of §1, including the illegal-access convention of the
 //   reference model (reads all-ones, writes dropped) with a warning.
-// - Device directory: Off, Bare and 1LVL modes, a DDT cache keyed by
-//   device_id, the §15.4 misconfiguration checks that apply.
+// - Device directory: Off, Bare, 1LVL, 2LVL and 3LVL (up to
+//   iommu_params.max_ddt_mode), 32-byte or (MSI_FLAT) 64-byte device
+//   contexts, a DDT cache of leaf DCs keyed by device_id, the §15.4
+//   misconfiguration checks that apply.
 // - Sv39 first-stage walks of DC.fsc (iosatp), an IOTLB (iotlb.h: fully
 //   associative, LRU, keyed by PSCID + page), ATS Translation Requests (§14), Translated and
 //   Untranslated DMA passed on to memory at the physical address.
@@ -32,8 +35,8 @@
 //   by the call that hands it work (pq_engine).
 //
 // What it does not model:
-// - 2LVL/3LVL directories, process directories (PDTV = 1 is accepted only with
-//   pdtp.MODE = Bare), G-stage translation, MSI page tables, hardware A/D
+// - Process directories (PDTV = 1 is accepted only with pdtp.MODE = Bare),
+//   G-stage translation, MSI page tables (msiptp must be Off), hardware A/D
 //   updates, big-endian structures, wired interrupts, HPM, the debug
 //   translation interface.
 // - Requests carrying a PASID through a DC with PDTV = 0 are "transaction type
