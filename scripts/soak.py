@@ -379,6 +379,15 @@ def config_errors(p):
         errs.append("device.iova_base")  # the workload must end within Sv39
     if p["iommu.ats_inval_timeout_us"] * 1000 < 4 * p["pcie.link_latency_ns"]:
         errs.append("iommu.ats_inval_timeout_us")  # at least 4 x the link latency
+    # device.rid_stride: the largest RID is 16 bits and fits the directory
+    # the driver builds (1lvl 7/6 bits, 2lvl 16/15 with 32/64-byte DCs)
+    last_rid = 1 + (p["device.count"] - 1) * p["device.rid_stride"]
+    mode, top = p["sw.driver.ddt_mode"], p["iommu.max_ddt_mode"]
+    eff = top if mode == "auto" or mode > top else mode
+    ext = p["iommu.msi_flat"]
+    bits = {"1lvl": 6 if ext else 7, "2lvl": 15 if ext else 16}.get(eff, 24)
+    if last_rid > 0xFFFF or last_rid >> bits:
+        errs.append("device.rid_stride")
     return errs
 
 

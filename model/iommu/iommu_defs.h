@@ -46,6 +46,7 @@ constexpr unsigned MSI_VECTORS = 16;
 // ---- capabilities (§3) ----
 constexpr uint64_t CAP_VERSION_1_0 = 0x10;
 constexpr uint64_t CAP_SV39 = bit(9);
+constexpr uint64_t CAP_MSI_FLAT = bit(22); // also selects the 64-byte extended DC
 constexpr uint64_t CAP_ATS = bit(25);
 constexpr unsigned CAP_IGS_SHIFT = 28; // 0 = MSI only
 constexpr uint64_t CAP_IGS = bits(29, 28);
@@ -59,8 +60,36 @@ constexpr uint64_t DDTP_MODE = bits(3, 0);
 constexpr uint64_t DDTP_BUSY = bit(4);
 constexpr unsigned DDTP_PPN_SHIFT = 10;
 constexpr uint64_t DDTP_PPN = bits(53, 10);
-// Base-format DC: 1LVL covers device_id[6:0].
-constexpr uint32_t DID_MAX_1LVL = 0x7F;
+
+// ---- device directory (§5, §15.1) ----
+// Non-leaf DDT entry: V, PPN of the next-level table.
+constexpr uint64_t DDTE_V = bit(0);
+constexpr uint64_t DDTE_PPN = bits(53, 10);
+constexpr uint64_t DDTE_RESERVED = bits(9, 1) | bits(63, 54);
+// device_id bits a ddtp mode resolves (§5): base format 7/16/24, extended
+// (MSI_FLAT) 6/15/24; 0 for Off, Bare and the reserved modes.
+constexpr unsigned ddt_did_bits(unsigned mode, bool ext)
+{
+    switch (mode) {
+    case DDTP_1LVL: return ext ? 6 : 7;
+    case DDTP_2LVL: return ext ? 15 : 16;
+    case DDTP_3LVL: return 24;
+    default: return 0;
+    }
+}
+// Levels of the directory walk for a ddtp mode (1LVL: 1).
+constexpr unsigned ddt_levels(unsigned mode) { return mode >= DDTP_1LVL ? mode - DDTP_1LVL + 1 : 0; }
+// DDI[level] of a device_id (§15.1): base 6:0 / 15:7 / 23:16, extended 5:0 /
+// 14:6 / 23:15.
+constexpr uint32_t ddt_ddi(uint32_t did, unsigned level, bool ext)
+{
+    const unsigned lo0 = ext ? 6 : 7; // width of DDI[0]
+    if (level == 0)
+        return did & ((1u << lo0) - 1);
+    if (level == 1)
+        return (did >> lo0) & 0x1FF;
+    return (did >> (lo0 + 9)) & ((1u << (24 - lo0 - 9)) - 1);
+}
 
 // ---- queue base registers cqb/fqb/pqb (§6.1) ----
 constexpr uint64_t QB_LOG2SZM1 = bits(4, 0);
@@ -170,19 +199,25 @@ struct command {
 };
 static_assert(sizeof(command) == 16, "command is 16 bytes");
 
-// Base-format device context (§15.1), 32 bytes (capabilities.MSI_FLAT = 0).
+// Device context (§15.1): the base format is the first 32 bytes
+// (capabilities.MSI_FLAT = 0); the extended format (MSI_FLAT = 1) all 64.
 struct device_context {
     uint64_t tc;
     uint64_t iohgatp;
     uint64_t ta;
     uint64_t fsc;
+    uint64_t msiptp;           // extended format only
+    uint64_t msi_addr_mask;    // extended format only
+    uint64_t msi_addr_pattern; // extended format only
+    uint64_t reserved;         // extended format only
 };
-static_assert(sizeof(device_context) == 32, "base-format DC is 32 bytes");
+static_assert(sizeof(device_context) == 64, "extended-format DC is 64 bytes");
 
 constexpr unsigned CQ_ENTRY_SIZE = 16;
 constexpr unsigned FQ_ENTRY_SIZE = 32;
 constexpr unsigned PQ_ENTRY_SIZE = 16;
-constexpr unsigned DC_SIZE = 32;
+constexpr unsigned DC_SIZE_BASE = 32;
+constexpr unsigned DC_SIZE_EXT = 64;
 
 // ---- DC.tc (§15.2) ----
 constexpr uint64_t TC_V = bit(0);
@@ -210,6 +245,11 @@ constexpr uint64_t TA_RCID = bits(51, 40);
 constexpr uint64_t TA_MCID = bits(63, 52);
 // With capabilities.QOSID = 0, RCID and MCID are reserved too (QoS ID extension).
 constexpr uint64_t TA_RESERVED = bits(11, 0) | bits(39, 32) | TA_RCID | TA_MCID;
+// Extended-format fields (§15.3): msiptp MODE 63:60 (0 Off, 1 Flat), PPN
+// 43:0; msi_addr_mask / msi_addr_pattern bits 51:0.
+enum msiptp_mode : unsigned { MSIPTP_OFF = 0, MSIPTP_FLAT = 1 };
+constexpr uint64_t MSIPTP_RESERVED = bits(59, 44);
+constexpr uint64_t MSI_ADDR_RESERVED = bits(63, 52);
 
 // ---- Sv39 PTE (§17, privileged spec) ----
 constexpr uint64_t PTE_V = bit(0);

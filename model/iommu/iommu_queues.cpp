@@ -643,7 +643,9 @@ riscv_iommu::cmd_result riscv_iommu::execute(const command& c, sc_core::sc_time&
         const uint32_t did = static_cast<uint32_t>(c.dw0 >> IODIR_DID_SHIFT);
         const uint32_t pid = static_cast<uint32_t>(field(c.dw0, 31, 12));
         // DID must not be wider than the ddtp mode allows.
-        if (dv && (m_ddtp & DDTP_MODE) == DDTP_1LVL && did > DID_MAX_1LVL)
+        // (Off and Bare have no directory, hence no width: open point K10.)
+        const unsigned mode = m_ddtp & DDTP_MODE;
+        if (dv && mode >= DDTP_1LVL && (did >> ddt_did_bits(mode, m_ext_dc)))
             return cmd_result::illegal;
         if (func3 == IODIR_INVAL_DDT) {
             if (pid)

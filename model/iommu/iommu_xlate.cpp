@@ -9,6 +9,8 @@
 #include "common/local_time.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <string>
 
 namespace prisim::iommu {
 
@@ -19,49 +21,168 @@ uint32_t device_id(const pcie::tlp_ext& ext)
     return ext.dsv ? (uint32_t(ext.dseg) << 16) | ext.rid : ext.rid;
 }
 
+std::string hex(uint64_t v)
+{
+    char b[24];
+    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+    return b;
+}
+
+const char* mode_name(unsigned mode)
+{
+    switch (mode) {
+    case DDTP_1LVL: return "1LVL";
+    case DDTP_2LVL: return "2LVL";
+    case DDTP_3LVL: return "3LVL";
+    default: return "?";
+    }
+}
+
+// Fault lines logged per cause before the rest go to info level only.
+constexpr uint64_t DDT_REPORTS_LOUD = 16;
+
 } // namespace
 
 // ============================ device context ============================
 
-// §15.4 checks that apply to these capabilities (MSI_FLAT = T2GPA = AMO_HWAD =
-// END = QOSID = 0, no PD modes, no G-stage modes, Sv39 only). Returns true if
-// the DC is misconfigured (cause 259).
-unsigned riscv_iommu::check_dc(const device_context& dc) const
+// §15.4 checks that apply to these capabilities (T2GPA = AMO_HWAD = END =
+// QOSID = 0, no PD modes, no G-stage modes, Sv39 only; MSI_FLAT optional).
+// Returns the first rule the DC breaks (cause 259), or nullptr if it is well
+// formed.
+const char* riscv_iommu::check_dc(const device_context& dc) const
 {
     const uint64_t tc = dc.tc;
     if (tc & TC_RESERVED)
-        return 1; // #1 (bits 31:24 are custom and ignored)
+        return "#1 tc reserved bits"; // bits 31:24 are custom and ignored
     if (!(tc & TC_EN_ATS) && (tc & (TC_T2GPA | TC_EN_PRI)))
-        return 1; // #3, #4
+        return "#3/#4 T2GPA or EN_PRI without EN_ATS";
     if (!(tc & TC_EN_PRI) && (tc & TC_PRPR))
-        return 1; // #5
+        return "#5 PRPR without EN_PRI";
     if (tc & TC_T2GPA)
-        return 1; // #6: capabilities.T2GPA = 0
+        return "#6 T2GPA (capabilities.T2GPA = 0)";
     if (tc & (TC_SADE | TC_GADE))
-        return 1; // #14: AMO_HWAD = 0
+        return "#14 SADE/GADE (capabilities.AMO_HWAD = 0)";
     if (tc & TC_SBE)
-        return 1; // #15, #17: END = 0, fctl.BE = 0
+        return "#15/#17 SBE (END = 0, fctl.BE = 0)";
     if (tc & TC_SXL)
-        return 1; // #16: GXL = 0 and not writable
+        return "#16 SXL (fctl.GXL = 0, not writable)";
     const unsigned fsc_mode = unsigned(dc.fsc >> ATP_MODE_SHIFT);
     if (dc.fsc & IOSATP_RESERVED)
-        return 1; // #1
+        return "#1 fsc reserved bits";
     if (tc & TC_PDTV) {
         if (fsc_mode != ATP_BARE)
-            return 1; // #8: no PD8/PD17/PD20
+            return "#8 pdtp.MODE (no PD8/PD17/PD20)";
     } else {
         if (fsc_mode != ATP_BARE && fsc_mode != ATP_SV39)
-            return 1; // #9
+            return "#9 iosatp.MODE (Bare or Sv39)";
         if (tc & TC_DPE)
-            return 1; // #10
+            return "#10 DPE without PDTV";
         if (fsc_mode == ATP_SV39 && (dc.fsc & ATP_PPN) >> (m_p.pas - 12))
-            return 1; // root beyond PAS (implementations may flag this)
+            return "iosatp.PPN beyond PAS"; // implementations may flag this
     }
     if ((dc.iohgatp >> ATP_MODE_SHIFT) != ATP_BARE)
-        return 1; // #11: no Sv39x4/48x4/57x4
+        return "#11 iohgatp.MODE (no G-stage: Bare only)";
     if (dc.ta & TA_RESERVED)
-        return 1; // #1 (RCID and MCID included: QOSID = 0)
-    return 0;
+        return "#1 ta reserved bits (RCID/MCID included: QOSID = 0)";
+    if (m_ext_dc) {
+        // Extended format. iohgatp is always Bare here, and with a Bare
+        // iohgatp msiptp.MODE should be Off (§15.4, recommendation after
+        // #18): Flat needs the G-stage the model does not have. Other
+        // modes break #12.
+        if ((dc.msiptp >> ATP_MODE_SHIFT) != MSIPTP_OFF)
+            return "#12 msiptp.MODE not Off (iohgatp is Bare)";
+        if ((dc.msiptp & MSIPTP_RESERVED) || (dc.msi_addr_mask & MSI_ADDR_RESERVED) ||
+            (dc.msi_addr_pattern & MSI_ADDR_RESERVED) || dc.reserved)
+            return "#1 msiptp/msi_addr_mask/msi_addr_pattern/doubleword 7 reserved bits";
+    }
+    return nullptr;
+}
+
+void riscv_iommu::log_ddt_fault(uint32_t did, unsigned cause, const std::string& what)
+{
+    const unsigned k = cause >= CAUSE_DDT_LOAD_FAULT && cause <= CAUSE_TTYPE_DISALLOWED
+                           ? cause - CAUSE_DDT_LOAD_FAULT
+                           : 0;
+    const uint64_t n = ++m_ddt_reports[k];
+    std::string msg = "device_id " + hex(did) + ": " + what + " (cause " + std::to_string(cause) + ")";
+    if (cause == CAUSE_DDT_INVALID || n > DDT_REPORTS_LOUD) {
+        SC_REPORT_INFO(name(), msg.c_str());
+        return;
+    }
+    if (n == DDT_REPORTS_LOUD)
+        msg += "; further faults of this cause are logged at info level only";
+    SC_REPORT_WARNING(name(), msg.c_str());
+}
+
+// §"Process to locate the Device-context": walk ddtp.iommu_mode's levels
+// with DDI[i] of device_id (§15.1), then load and check the leaf DC. Every
+// load is one memory access. Only the leaf DC is cached (lookup_dc).
+riscv_iommu::dc_result riscv_iommu::walk_ddt(uint32_t did, sc_core::sc_time& t)
+{
+    dc_result r;
+    const unsigned mode = m_ddtp & DDTP_MODE;
+    const bool ext = m_ext_dc;
+    uint64_t a = field(m_ddtp, 53, 10) << 12;
+    for (unsigned level = ddt_levels(mode) - 1; level > 0; --level) {
+        const uint64_t ea = a + uint64_t(ddt_ddi(did, level, ext)) * 8;
+        unsigned char b[8];
+        auto where = [&] {
+            return std::string(mode_name(mode)) + " DDT level-" + std::to_string(level) +
+                   " entry at " + hex(ea);
+        };
+        if (!mem_read(ea, b, 8, t)) {
+            r.cause = CAUSE_DDT_LOAD_FAULT;
+            log_ddt_fault(did, r.cause, where() + ": load access fault");
+            return r;
+        }
+        const uint64_t ddte = load_le(b);
+        if (!(ddte & DDTE_V)) {
+            r.cause = CAUSE_DDT_INVALID;
+            log_ddt_fault(did, r.cause, where() + " not valid (" + hex(ddte) + ")");
+            return r;
+        }
+        if (ddte & DDTE_RESERVED) {
+            r.cause = CAUSE_DDT_MISCONFIGURED;
+            log_ddt_fault(did, r.cause, where() + " " + hex(ddte) + " sets reserved bits " +
+                                            hex(ddte & DDTE_RESERVED));
+            return r;
+        }
+        a = field(ddte, 53, 10) << 12;
+    }
+    const unsigned size = dc_size();
+    const uint64_t addr = a + uint64_t(ddt_ddi(did, 0, ext)) * size;
+    auto where = [&] { return std::string(ext ? "extended" : "base") + "-format DC at " + hex(addr); };
+    unsigned char b[DC_SIZE_EXT];
+    if (!mem_read(addr, b, size, t)) {
+        r.cause = CAUSE_DDT_LOAD_FAULT;
+        log_ddt_fault(did, r.cause, where() + ": load access fault");
+        return r;
+    }
+    r.dc.tc = load_le(b);
+    r.dc.iohgatp = load_le(b + 8);
+    r.dc.ta = load_le(b + 16);
+    r.dc.fsc = load_le(b + 24);
+    if (ext) {
+        r.dc.msiptp = load_le(b + 32);
+        r.dc.msi_addr_mask = load_le(b + 40);
+        r.dc.msi_addr_pattern = load_le(b + 48);
+        r.dc.reserved = load_le(b + 56);
+    }
+    if (!(r.dc.tc & TC_V)) {
+        r.cause = CAUSE_DDT_INVALID;
+        log_ddt_fault(did, r.cause, where() + " not valid (tc " + hex(r.dc.tc) + ")");
+        return r;
+    }
+    if (const char* rule = check_dc(r.dc)) {
+        r.cause = CAUSE_DDT_MISCONFIGURED;
+        log_ddt_fault(did, r.cause,
+                      where() + " misconfigured (DC check " + rule + "; tc " + hex(r.dc.tc) +
+                          " iohgatp " + hex(r.dc.iohgatp) + " ta " + hex(r.dc.ta) + " fsc " +
+                          hex(r.dc.fsc) + (ext ? " msiptp " + hex(r.dc.msiptp) : std::string()) +
+                          ")");
+        return r;
+    }
+    return r;
 }
 
 riscv_iommu::dc_result riscv_iommu::lookup_dc(uint32_t did, sc_core::sc_time& t)
@@ -89,25 +210,9 @@ riscv_iommu::dc_result riscv_iommu::lookup_dc(uint32_t did, sc_core::sc_time& t)
         return r;
     }
     ++m_st.ddtc_misses;
-    // 1LVL: the DC is at DDT root + device_id * 32 (§15.1, base format).
-    const uint64_t addr = (field(m_ddtp, 53, 10) << 12) + uint64_t(did) * DC_SIZE;
-    unsigned char b[DC_SIZE];
-    if (!mem_read(addr, b, DC_SIZE, t)) {
-        r.cause = CAUSE_DDT_LOAD_FAULT;
+    r = walk_ddt(did, t);
+    if (r.cause)
         return r;
-    }
-    r.dc.tc = load_le(b);
-    r.dc.iohgatp = load_le(b + 8);
-    r.dc.ta = load_le(b + 16);
-    r.dc.fsc = load_le(b + 24);
-    if (!(r.dc.tc & TC_V)) {
-        r.cause = CAUSE_DDT_INVALID;
-        return r;
-    }
-    if (check_dc(r.dc)) {
-        r.cause = CAUSE_DDT_MISCONFIGURED;
-        return r;
-    }
     // Only valid, well-formed DCs are cached.
     if (!m_ddtc.empty()) {
         auto victim = std::min_element(m_ddtc.begin(), m_ddtc.end(),
@@ -137,8 +242,14 @@ riscv_iommu::ctx_result riscv_iommu::locate_context(uint32_t did, sc_core::sc_ti
         r.bare = true;
         return r;
     }
-    if (did > DID_MAX_1LVL) {
-        r.cause = CAUSE_TTYPE_DISALLOWED; // device_id wider than 1LVL allows (§5)
+    if (did >> ddt_did_bits(mode, m_ext_dc)) {
+        // §5: a device_id wider than the mode resolves is "transaction type
+        // disallowed".
+        r.cause = CAUSE_TTYPE_DISALLOWED;
+        log_ddt_fault(did, r.cause,
+                      std::string("wider than ddtp ") + mode_name(mode) + " resolves with " +
+                          (m_ext_dc ? "extended" : "base") + "-format DCs (" +
+                          std::to_string(ddt_did_bits(mode, m_ext_dc)) + " bits)");
         return r;
     }
     dc_result d = lookup_dc(did, t);

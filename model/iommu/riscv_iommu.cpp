@@ -73,8 +73,10 @@ bool is_reg32(uint32_t off)
 iommu_params resolve(const iommu_params& p)
 {
     iommu_params r = p;
-    if (r.capabilities)
+    if (r.capabilities) {
         r.pas = unsigned(field(r.capabilities, 37, 32));
+        r.msi_flat = r.capabilities & CAP_MSI_FLAT;
+    }
     return r;
 }
 
@@ -82,7 +84,7 @@ iommu_params resolve(const iommu_params& p)
 
 std::string riscv_iommu::unsupported_capabilities(uint64_t caps)
 {
-    const uint64_t known = CAP_VERSION | CAP_SV39 | CAP_ATS | CAP_IGS | CAP_PAS;
+    const uint64_t known = CAP_VERSION | CAP_SV39 | CAP_ATS | CAP_IGS | CAP_PAS | CAP_MSI_FLAT;
     const unsigned pas = unsigned(field(caps, 37, 32));
     std::string why;
     if ((caps & CAP_VERSION) != CAP_VERSION_1_0)
@@ -124,6 +126,9 @@ riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
                         "iommu_params.pq_max_log2sz must be in 1..16 (rtl/pq_writer MaxLog2Sz)");
     if (m_p.ats_itags < 1 || m_p.ats_itags > 32)
         SC_REPORT_FATAL(this->name(), "iommu_params.ats_itags must be in 1..32");
+    if (m_p.max_ddt_mode < DDTP_1LVL || m_p.max_ddt_mode > DDTP_3LVL)
+        SC_REPORT_FATAL(this->name(), "iommu_params.max_ddt_mode must be 1LVL, 2LVL or 3LVL (2..4)");
+    m_ext_dc = m_p.msi_flat;
 
     mmio.register_b_transport(this, &riscv_iommu::mmio_b_transport);
     mmio.register_transport_dbg(this, &riscv_iommu::mmio_transport_dbg);
@@ -152,7 +157,7 @@ uint64_t riscv_iommu::capabilities() const
     if (m_p.capabilities)
         return m_p.capabilities;
     return CAP_VERSION_1_0 | CAP_SV39 | CAP_ATS | (uint64_t(0) << CAP_IGS_SHIFT) |
-           (uint64_t(m_p.pas) << CAP_PAS_SHIFT);
+           (m_p.msi_flat ? CAP_MSI_FLAT : 0) | (uint64_t(m_p.pas) << CAP_PAS_SHIFT);
 }
 
 uint32_t riscv_iommu::cqcsr_value() const
@@ -251,10 +256,11 @@ void riscv_iommu::write_ddtp(uint64_t v)
 {
     const unsigned old_mode = m_ddtp & DDTP_MODE;
     const unsigned mode = v & DDTP_MODE;
-    if (mode > DDTP_1LVL)
-        return; // WARL (§5): 2LVL, 3LVL, reserved and custom modes are not
-                // supported; the whole write is dropped, PPN included (as the
-                // reference model does): a mode probe reads back what it had
+    if (mode > m_p.max_ddt_mode)
+        return; // WARL (§5): modes deeper than max_ddt_mode, reserved and
+                // custom modes are not supported; the whole write is dropped,
+                // PPN included (as the reference model does): a mode probe
+                // reads back what it had
     if (mode != old_mode && mode == DDTP_BARE && old_mode != DDTP_OFF) {
         // §5: -> Bare is defined only from Off.
         SC_REPORT_WARNING(name(), ("ddtp write " + hex(v) +
@@ -262,6 +268,13 @@ void riscv_iommu::write_ddtp(uint64_t v)
                                       .c_str());
         return;
     }
+    if (mode != old_mode && mode >= DDTP_1LVL && old_mode >= DDTP_1LVL)
+        // §5: xLVL -> another xLVL is UNSPECIFIED; the model takes it.
+        SC_REPORT_WARNING(name(), ("ddtp write " + hex(v) + ": a change from " +
+                                   std::to_string(ddt_levels(old_mode)) + "LVL to " +
+                                   std::to_string(ddt_levels(mode)) +
+                                   "LVL is unspecified (go through Off or Bare); taken")
+                                      .c_str());
     const uint64_t ppn = field(v, 53, 10) & ((uint64_t(1) << (m_p.pas - 12)) - 1);
     m_ddtp = mode | (ppn << DDTP_PPN_SHIFT);
 }

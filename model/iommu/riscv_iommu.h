@@ -5,13 +5,16 @@
 //
 // What it models:
 // - The register page (§1-§8) of an IOMMU whose capabilities are: version
-//   1.0, Sv39, ATS (with PRI), IGS = MSI only, PAS from the parameters
-//   (iommu_params.capabilities or .pas) and nothing else (no MSI_FLAT, so 32-byte device contexts; no PD8/17/20, no
-//   G-stage, no HPM, no debug interface, no QoS IDs, little-endian only).
+//   1.0, Sv39, ATS (with PRI), IGS = MSI only, PAS and MSI_FLAT from the
+//   parameters (iommu_params.capabilities or .pas/.msi_flat) and nothing
+//   else (no PD8/17/20, no G-stage, no HPM, no debug interface, no QoS IDs,
+//   little-endian only).
 //   Access rules of §1, including the illegal-access convention of the
 //   reference model (reads all-ones, writes dropped) with a warning.
-// - Device directory: Off, Bare and 1LVL modes, a DDT cache keyed by
-//   device_id, the §15.4 misconfiguration checks that apply.
+// - Device directory: Off, Bare, 1LVL, 2LVL and 3LVL (up to
+//   iommu_params.max_ddt_mode), 32-byte or (MSI_FLAT) 64-byte device
+//   contexts, a DDT cache of leaf DCs keyed by device_id, the §15.4
+//   misconfiguration checks that apply.
 // - Sv39 first-stage walks of DC.fsc (iosatp), an IOTLB (iotlb.h: fully
 //   associative, LRU, keyed by PSCID + page), ATS Translation Requests (§14), Translated and
 //   Untranslated DMA passed on to memory at the physical address.
@@ -36,8 +39,8 @@
 //   by the call that hands it work (pq_engine).
 //
 // What it does not model:
-// - 2LVL/3LVL directories, process directories (PDTV = 1 is accepted only with
-//   pdtp.MODE = Bare), G-stage translation, MSI page tables, hardware A/D
+// - Process directories (PDTV = 1 is accepted only with pdtp.MODE = Bare),
+//   G-stage translation, MSI page tables (msiptp must be Off), hardware A/D
 //   updates, big-endian structures, wired interrupts, HPM, the debug
 //   translation interface.
 // - Requests carrying a PASID through a DC with PDTV = 0 are "transaction type
@@ -82,10 +85,18 @@ struct iommu_params {
     bool stop_marker_needs_pasid = true; // riscv-iommu.md §12 note
     unsigned pas = 56;                   // capabilities.PAS
     // The value `capabilities` reads (§3). 0: version 1.0, Sv39, ATS, IGS =
-    // MSI, PAS = `pas`. Otherwise it may name only what the model implements
-    // (riscv_iommu::unsupported_capabilities says what it does not), and its
-    // PAS field replaces `pas`.
+    // MSI, PAS = `pas`, MSI_FLAT = `msi_flat`. Otherwise it may name only
+    // what the model implements (riscv_iommu::unsupported_capabilities says
+    // what it does not), and its PAS and MSI_FLAT fields replace `pas` and
+    // `msi_flat`.
     uint64_t capabilities = 0;
+    // capabilities.MSI_FLAT: 64-byte (extended) device contexts. MSI address
+    // translation needs a G-stage, which the model does not have, so a DC
+    // must keep msiptp.MODE = Off (§15.4 #12 and the recommendation after it).
+    bool msi_flat = false;
+    // The deepest ddtp.iommu_mode a write may select (§5, WARL): DDTP_1LVL,
+    // DDTP_2LVL or DDTP_3LVL. A write of a deeper mode is dropped as a whole.
+    unsigned max_ddt_mode = DDTP_3LVL;
     // ATS.INVAL: ITags in the pool (the reference model has 2) and the time
     // after which an outstanding invalidation counts as timed out (ESTIMATE:
     // PCIe allows up to 90 s; a simulation wants a bound it reaches).
@@ -106,7 +117,7 @@ public:
 
     // Why `caps` cannot be this model's capabilities register (empty if it
     // can): the model implements version 1.0, Sv39, ATS (with PRI), IGS =
-    // MSI and a PAS of 32..56, and nothing else.
+    // MSI, MSI_FLAT and a PAS of 32..56, and nothing else.
     static std::string unsupported_capabilities(uint64_t caps);
 
     // Statistics under prefix (e.g. "iommu0"); names in README.md.
@@ -177,7 +188,13 @@ private:
         device_context dc{};
     };
     dc_result lookup_dc(uint32_t did, sc_core::sc_time& t);
-    unsigned check_dc(const device_context& dc) const;
+    dc_result walk_ddt(uint32_t did, sc_core::sc_time& t);
+    const char* check_dc(const device_context& dc) const;
+    // One line naming the DDT structure at fault (warning; info for an
+    // entry that is merely not valid, a normal state of a blocked device).
+    void log_ddt_fault(uint32_t did, unsigned cause, const std::string& what);
+    bool ext_dc() const { return m_ext_dc; }
+    unsigned dc_size() const { return m_ext_dc ? DC_SIZE_EXT : DC_SIZE_BASE; }
     // Early checks shared by every inbound transaction kind: ddtp mode,
     // device_id width, DC. Sets bare = true if the IOMMU is in Bare mode.
     struct ctx_result {
@@ -291,6 +308,8 @@ private:
     std::unique_ptr<pq_engine> m_pq;
 
     uint64_t m_ddtp = 0;
+    bool m_ext_dc = false; // capabilities.MSI_FLAT: 64-byte DCs, extended DDI split
+    uint64_t m_ddt_reports[4] = {}; // DDT fault lines logged, by cause - 257 (and 260)
     uint64_t m_cqb = 0, m_fqb = 0, m_pqb = 0;
     uint32_t m_cqh = 0, m_cqt = 0, m_fqh = 0, m_fqt = 0, m_pqh = 0;
     // cqh as software reads it: the command engine runs ahead of simulated

@@ -39,6 +39,11 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
     ip.ddtc_entries = unsigned(p.u64("iommu.ddtc_entries"));
     ip.ddtc_hit_cycles = unsigned(p.u64("iommu.ddtc_hit_cycles"));
     ip.stop_marker_needs_pasid = p.flag("iommu.stop_marker_needs_pasid");
+    ip.msi_flat = p.flag("iommu.msi_flat");
+    const std::string& max_ddt = p.str("iommu.max_ddt_mode");
+    ip.max_ddt_mode = max_ddt == "1lvl"   ? iommu::DDTP_1LVL
+                      : max_ddt == "2lvl" ? iommu::DDTP_2LVL
+                                          : iommu::DDTP_3LVL;
     ip.ats_inval_timeout = sc_time(double(p.u64("iommu.ats_inval_timeout_us")), sc_core::SC_US);
     ip.quantum = quantum;
     m_iommu = std::make_unique<iommu::riscv_iommu>("iommu0", ip);
@@ -65,7 +70,7 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
     const unsigned n = unsigned(p.u64("device.count"));
     for (unsigned i = 0; i < n; ++i) {
         device::device_params dp;
-        dp.rid = uint16_t(i + 1);
+        dp.rid = uint16_t(1 + i * p.u64("device.rid_stride"));
         dp.pri_capacity = uint32_t(p.u64("device.pri_capacity"));
         dp.atc_entries = unsigned(p.u64("device.atc_entries"));
         dp.streams = unsigned(p.u64("device.streams"));

@@ -113,12 +113,18 @@ params::params()
     add({"iommu.ats_inval_timeout_us", t::u64, "1000", 1, 90000000, {}, "us",
          "ATS.INVAL: an Invalidation Completion not received within this time frees its ITag and is reported as cqcsr.cmd_to at the next IOFENCE.C; at least 4 x pcie.link_latency_ns (twice the round trip)",
          "ESTIMATE; PCIe allows up to 90 s (timing-and-sizing.md)"});
+    add({"iommu.msi_flat", t::boolean, "false", 0, 0, {}, "",
+         "capabilities.MSI_FLAT: 64-byte (extended) device contexts, whose directory index resolves one device_id bit fewer in 1LVL (6) and 2LVL (15); MSI address translation itself is not modelled (a DC must keep msiptp.MODE = Off)", "SRC (riscv-iommu.md 3, 15.1)"});
+    add({"iommu.max_ddt_mode", t::choice, "3lvl", 0, 0, {"1lvl", "2lvl", "3lvl"}, "",
+         "deepest device-directory mode ddtp.iommu_mode accepts (WARL: a write of a deeper mode is dropped)", "SRC (riscv-iommu.md 5)"});
     add({"iommu.stop_marker_needs_pasid", t::boolean, "true", 0, 0, {}, "",
          "Stop Marker = L=1, R=W=0 *with* a PASID (spec); false: regardless of PASID (reference model)", "SRC"});
 
     add({"pcie.link_latency_ns", t::u64, "400", 0, 1e6, {}, "ns", "one-way latency of the PCIe link, per TLP", "ESTIMATE"});
 
-    add({"device.count", t::u64, "4", 1, 127, {}, "", "number of PCIe endpoints (RIDs 1..count; 1LVL DDT allows 7-bit device IDs)", ""});
+    add({"device.count", t::u64, "4", 1, 127, {}, "", "number of PCIe endpoints (RIDs 1 + i x device.rid_stride, i = 0..count-1)", ""});
+    add({"device.rid_stride", t::u64, "1", 1, 65535, {}, "",
+         "distance between consecutive devices' RIDs; the largest RID must be at most 0xffff and fit the device directory sw.driver.ddt_mode builds", ""});
     add({"device.pri_capacity", t::u64, "64", 1, 65535, {}, "requests", "Outstanding Page Request Capacity of each device", "ESTIMATE"});
     add({"device.atc_entries", t::u64, "32", 1, 65536, {}, "entries", "address translation cache size", "ESTIMATE"});
     add({"device.streams", t::u64, "4", 1, 512, {}, "", "DMA streams per device (faults in flight)", ""});
@@ -132,6 +138,8 @@ params::params()
     add({"sw.driver.cq_log2sz", t::u64, "13", 1, 16, {}, "log2 entries", "command queue size", "SRC (Linux RISCV_IOMMU_DEF_CQ_COUNT)"});
     add({"sw.driver.fq_log2sz", t::u64, "12", 1, 16, {}, "log2 entries", "fault queue size", "SRC (Linux RISCV_IOMMU_DEF_FQ_COUNT)"});
     add({"sw.driver.pq_log2sz", t::u64, "9", 1, 16, {}, "log2 entries", "page-request queue size (usable N-1)", "SRC-inspired (AMD PPR log 512)"});
+    add({"sw.driver.ddt_mode", t::choice, "1lvl", 0, 0, {"1lvl", "2lvl", "3lvl", "auto"}, "",
+         "device-directory depth the driver builds; auto: the deepest the IOMMU accepts, as Linux does. A mode the IOMMU drops (iommu.max_ddt_mode) falls back to the next shallower one, with a warning", "SRC (Linux riscv_iommu_iodir_alloc)"});
     add({"sw.driver.pri_alloc_max", t::u64, "2048", 1, 65535, {}, "requests",
          "PRI allocation the driver grants: min(device capacity, this)", "SRC (Linux VT-d PRQ depth)"});
     add({"sw.driver.pq_head_per_record", t::boolean, "false", 0, 0, {}, "",
@@ -276,7 +284,8 @@ void params::validate() const
     // Simulated DRAM must hold what the run will allocate in it: every
     // workload page once mapped, the Sv39 tables that map them (per device a
     // leaf table per 2 MiB and a middle table per 1 GiB of the IOVA span,
-    // plus its root), the three queues, and 1 MiB for the DDT, fence words
+    // plus its root), the three queues, two directory pages per device
+    // (2LVL/3LVL non-leaf tables), and 1 MiB for the DDT root, fence words
     // and allocator alignment. Checked before the run: running out is
     // otherwise an INVALID answer for every fault that finds no page.
     {
@@ -285,7 +294,7 @@ void params::validate() const
         const uint64_t first = base & ~(page - 1), span = pages ? base + pages * page - first : 0;
         const uint64_t leaf = (span + (uint64_t(2) << 20) - 1) / (uint64_t(2) << 20) + 1;
         const uint64_t mid = (span + (uint64_t(1) << 30) - 1) / (uint64_t(1) << 30) + 1;
-        const uint64_t per_device = pages * page + (leaf + mid + 1) * page;
+        const uint64_t per_device = pages * page + (leaf + mid + 1 + 2) * page;
         const uint64_t queues = (uint64_t(16) << u64("sw.driver.cq_log2sz")) +
                                 (uint64_t(32) << u64("sw.driver.fq_log2sz")) +
                                 (uint64_t(16) << u64("sw.driver.pq_log2sz")) + 3 * page;
@@ -297,6 +306,36 @@ void params::validate() const
                           " pages, their page tables and the queues need at least %" PRIu64
                           " MiB of simulated DRAM; raise platform.dram_mib or lower device.pages or device.count",
                           u64("platform.dram_mib"), count * pages, (need + mib - 1) / mib);
+            throw config_error(msg);
+        }
+    }
+    // Device IDs: the largest RID must be a 16-bit RID and fit the
+    // directory the driver builds (riscv-iommu.md §5: base-format DCs
+    // resolve 7/16/24 bits in 1LVL/2LVL/3LVL, extended ones 6/15/24).
+    {
+        const uint64_t last_rid = 1 + (u64("device.count") - 1) * u64("device.rid_stride");
+        if (last_rid > 0xFFFF) {
+            char msg[256];
+            std::snprintf(msg, sizeof msg,
+                          "device.count = %" PRIu64 " and device.rid_stride = %" PRIu64
+                          ": the last device's RID 0x%" PRIx64 " is wider than 16 bits",
+                          u64("device.count"), u64("device.rid_stride"), last_rid);
+            throw config_error(msg);
+        }
+        const std::string& mode = str("sw.driver.ddt_mode");
+        const std::string& max = str("iommu.max_ddt_mode");
+        const std::string& eff = mode == "auto" || mode > max ? max : mode;
+        const bool ext = flag("iommu.msi_flat");
+        const unsigned bits = eff == "1lvl" ? (ext ? 6 : 7) : eff == "2lvl" ? (ext ? 15 : 16) : 24;
+        if (last_rid >> bits) {
+            char msg[384];
+            std::snprintf(msg, sizeof msg,
+                          "device.count = %" PRIu64 " and device.rid_stride = %" PRIu64
+                          ": the last device's RID 0x%" PRIx64 " is wider than the %u bits a %s device "
+                          "directory resolves with %s device contexts (sw.driver.ddt_mode = %s, "
+                          "iommu.max_ddt_mode = %s, iommu.msi_flat = %s)",
+                          u64("device.count"), u64("device.rid_stride"), last_rid, bits, eff.c_str(),
+                          ext ? "64-byte" : "32-byte", mode.c_str(), max.c_str(), ext ? "true" : "false");
             throw config_error(msg);
         }
     }

@@ -242,11 +242,38 @@ uint64_t ld64(machine& m, uint64_t pa, bool& ok)
     }
     return load_le(p);
 }
+
+// Address of rid's device context in the directory ddtp names (§15.1), or
+// 0 with `why` set; `ext`: extended-format (64-byte) DCs.
+uint64_t find_dc(machine& m, uint64_t ddtp, bool ext, uint32_t rid, std::string& why)
+{
+    using namespace prisim::iommu;
+    const unsigned mode = unsigned(ddtp & DDTP_MODE);
+    if (mode < DDTP_1LVL || mode > DDTP_3LVL) {
+        why = "ddtp.iommu_mode is " + std::to_string(mode) + ", not a directory mode";
+        return 0;
+    }
+    if (rid >> ddt_did_bits(mode, ext)) {
+        why = "device_id wider than ddtp.iommu_mode resolves";
+        return 0;
+    }
+    uint64_t a = field(ddtp, 53, 10) << 12;
+    for (unsigned level = ddt_levels(mode) - 1; level > 0; --level) {
+        bool ok = true;
+        const uint64_t ddte = ld64(m, a + uint64_t(ddt_ddi(rid, level, ext)) * 8, ok);
+        if (!ok || !(ddte & DDTE_V)) {
+            why = "no valid level-" + std::to_string(level) + " directory entry";
+            return 0;
+        }
+        a = field(ddte, 53, 10) << 12;
+    }
+    return a + uint64_t(ddt_ddi(rid, 0, ext)) * (ext ? DC_SIZE_EXT : DC_SIZE_BASE);
+}
 } // namespace
 
 // Invariant 4: the pattern each device wrote is at the physical page its final
 // translation names. The translation is re-derived from memory: ddtp -> DC ->
-// iosatp -> Sv39 walk (riscv-iommu.md §5, §15, §17).
+// iosatp -> Sv39 walk (riscv-iommu.md §5, §15, §17), in any directory mode.
 void scoreboard::check_dma()
 {
     auto& r = add(4, "DMA data at the translated physical page");
@@ -271,22 +298,26 @@ void scoreboard::check_dma()
         return;
     }
     const uint64_t ddtp = load_le(buf);
-    const uint64_t checked_bytes_per_page = m_m.cfg().u64("device.bytes_per_page");
-    uint64_t pages_checked = 0, bad = 0;
-    if ((ddtp & 0xF) != 2) {
-        fail(r, "iommu0: ddtp.iommu_mode is " + std::to_string(ddtp & 0xF) + ", expected 1LVL (2)");
+    gp.set_address(0x0); // capabilities: MSI_FLAT selects the DC format
+    if (m_m.iommu().mmio.get_base_export()->transport_dbg(gp) != 8) {
+        fail(r, "iommu0: capabilities cannot be read through the debug port");
         return;
     }
-    const uint64_t ddt = ((ddtp >> 10) & ((1ull << 44) - 1)) << 12;
+    const bool ext_dc = load_le(buf) & iommu::CAP_MSI_FLAT;
+    const uint64_t checked_bytes_per_page = m_m.cfg().u64("device.bytes_per_page");
+    uint64_t pages_checked = 0, bad = 0;
     for (auto& d : m_m.devices()) {
         const auto& dp = d->params();
-        std::string dn = "device " + rid_name(dp.rid);
+        std::string dn = "device " + rid_name(dp.rid), why;
         bool ok = true;
-        uint64_t tc = ld64(m_m, ddt + uint64_t(dp.rid) * 32, ok);
-        uint64_t fsc = ld64(m_m, ddt + uint64_t(dp.rid) * 32 + 0x18, ok);
+        const uint64_t dc = find_dc(m_m, ddtp, ext_dc, dp.rid, why);
+        ok = dc != 0;
+        uint64_t tc = ok ? ld64(m_m, dc, ok) : 0;
+        uint64_t fsc = ok ? ld64(m_m, dc + 0x18, ok) : 0;
         if (d->get_counters().pages_done == 0) continue; // nothing written by this device
         if (!ok || !(tc & 1) || (fsc >> 60) != 8) {
-            fail(r, dn + ": no valid Sv39 device context to check against");
+            fail(r, dn + ": no valid Sv39 device context to check against" +
+                        (why.empty() ? std::string() : " (" + why + ")"));
             continue;
         }
         const uint64_t root = (fsc & ((1ull << 44) - 1)) << 12;

@@ -65,6 +65,7 @@
 #include <zlib.h>
 
 #include "iommu/riscv_iommu.h"
+#include "model/iommu/iommu_bench.h"
 #include "pcie/tlp.h"
 
 using nlohmann::json;
@@ -262,6 +263,7 @@ struct vcase {
     bool k1_shaped = false; // sends an L = 1, R = W = 0 Page Request without a PASID
     std::string origin;                             // file:line
     uint64_t capabilities = 0, fctl = 0;
+    unsigned max_ddt_mode = 0; // environment.ref_config.max_iommu_mode; 0: the model's default
     std::vector<std::pair<uint64_t, uint64_t>> fault_ranges;
     std::vector<std::pair<uint64_t, std::vector<uint8_t>>> memory;
     std::vector<op> ops;
@@ -356,6 +358,20 @@ vcase parse_case(const json& j)
     const json& env = j.at("environment");
     c.capabilities = num(env, "capabilities");
     c.fctl = num(env, "fctl");
+    // The deepest ddtp mode the reference accepted (a WARL choice of the
+    // implementation, not a capabilities bit).
+    if (env.contains("ref_config") && env["ref_config"].contains("max_iommu_mode")) {
+        const std::string m = env["ref_config"]["max_iommu_mode"].get<std::string>();
+        if (m == "1LVL")
+            c.max_ddt_mode = prisim::iommu::DDTP_1LVL;
+        else if (m == "2LVL")
+            c.max_ddt_mode = prisim::iommu::DDTP_2LVL;
+        else if (m == "3LVL")
+            c.max_ddt_mode = prisim::iommu::DDTP_3LVL;
+        else
+            throw input_error("environment.ref_config.max_iommu_mode \"" + m +
+                              "\" is not 1LVL, 2LVL or 3LVL");
+    }
     for (const auto& r : j.at("fault_ranges"))
         c.fault_ranges.emplace_back(num(r.at(0)), num(r.at(1)));
     for (const auto& m : j.at("memory"))
@@ -432,147 +448,34 @@ void read_vectors(const std::string& path, std::vector<vcase>& out)
 
 // ============================ the world around one IOMMU ============================
 
-uint64_t le(const uint8_t* p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
+using prisim::tb::load_le;
+using prisim::tb::store_le;
 
-void put(uint8_t* p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; ++i)
-        p[i] = uint8_t(v >> (8 * i));
-}
+uint64_t le(const uint8_t* p, unsigned n) { return load_le(p, n); }
+void put(uint8_t* p, uint64_t v, unsigned n) { store_le(p, v, n); }
 
 constexpr uint64_t MSI_FIRST = 0xF000000, MSI_LAST = 0xF000FFF;
 
-// Zero-filled sparse RAM with fault ranges and the MSI window.
-class memory : public sc_core::sc_module {
-public:
-    tlm_utils::simple_target_socket<memory> tsock;
-    std::vector<std::pair<uint64_t, uint64_t>> faults; // inclusive
-    std::vector<msi> msis;
-
-    explicit memory(sc_core::sc_module_name n) : sc_module(n), tsock("tsock")
-    {
-        tsock.register_b_transport(this, &memory::b_transport);
-    }
-    uint8_t* ptr(uint64_t a)
-    {
-        auto& pg = m_pages[a >> 12];
-        if (!pg)
-            pg = std::make_unique<page>();
-        return pg->b + (a & 0xFFF);
-    }
-    uint8_t peek(uint64_t a) const
-    {
-        auto it = m_pages.find(a >> 12);
-        return it == m_pages.end() ? 0 : it->second->b[a & 0xFFF];
-    }
-    void release() { m_pages.clear(); }
-
-private:
-    struct page {
-        uint8_t b[4096] = {};
-    };
-    bool faulting(uint64_t a, unsigned n) const
-    {
-        const uint64_t last = n ? a + n - 1 : a;
-        if (last < a)
-            return true; // wraps
-        for (const auto& [lo, hi] : faults)
-            if (a <= hi && last >= lo)
-                return true;
+// A message the IOMMU sent down, in the vectors' terms; false if it is
+// neither a PRG Response nor an Invalidation Request.
+bool to_message(const prisim::tb::bench_endpoint::msg& x, message& m)
+{
+    using prisim::pcie::tlp_kind;
+    const auto& ext = x.ext;
+    if (ext.kind != tlp_kind::prg_response && ext.kind != tlp_kind::inval_request)
         return false;
-    }
-    void b_transport(tlm::tlm_generic_payload& gp, sc_time&)
-    {
-        const uint64_t a = gp.get_address();
-        const unsigned n = gp.get_data_length();
-        uint8_t* d = gp.get_data_ptr();
-        if (gp.get_byte_enable_ptr() || gp.get_streaming_width() < n ||
-            (!gp.is_read() && !gp.is_write())) {
-            gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-            return;
-        }
-        if (faulting(a, n)) {
-            gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-            return;
-        }
-        if (gp.is_write() && n == 4 && a >= MSI_FIRST && a + 3 <= MSI_LAST) {
-            msis.push_back({a, uint32_t(le(d, 4))});
-            gp.set_response_status(tlm::TLM_OK_RESPONSE);
-            return;
-        }
-        for (unsigned i = 0; i < n; ++i) {
-            if (gp.is_write())
-                *ptr(a + i) = d[i];
-            else
-                d[i] = peek(a + i);
-        }
-        gp.set_response_status(tlm::TLM_OK_RESPONSE);
-    }
-    std::map<uint64_t, std::unique_ptr<page>> m_pages;
-};
-
-// PCIe endpoint: sends TLPs up, records the messages coming down.
-class endpoint : public sc_core::sc_module {
-public:
-    tlm_utils::simple_initiator_socket<endpoint> up;
-    tlm_utils::simple_target_socket<endpoint> down;
-    std::vector<message> msgs;
-    unsigned bad_msgs = 0;
-
-    explicit endpoint(sc_core::sc_module_name n) : sc_module(n), up("up"), down("down")
-    {
-        down.register_b_transport(this, &endpoint::down_b_transport);
-    }
-
-    // One TLP: returns the TLM response status; ext carries the completion status.
-    tlm::tlm_response_status send(prisim::pcie::tlp_ext& ext, tlm::tlm_command cmd, uint64_t addr,
-                                  uint8_t* data, unsigned len)
-    {
-        tlm::tlm_generic_payload gp;
-        gp.set_command(cmd);
-        gp.set_address(addr);
-        gp.set_data_ptr(data);
-        gp.set_data_length(len);
-        gp.set_streaming_width(len);
-        gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        gp.set_extension(&ext);
-        sc_time d = sc_core::SC_ZERO_TIME;
-        up->b_transport(gp, d);
-        gp.clear_extension(&ext);
-        return gp.get_response_status();
-    }
-
-private:
-    void down_b_transport(tlm::tlm_generic_payload& gp, sc_time&)
-    {
-        using prisim::pcie::tlp_kind;
-        auto* ext = gp.get_extension<prisim::pcie::tlp_ext>();
-        if (!ext || !gp.get_data_ptr() || gp.get_data_length() < 8 ||
-            (ext->kind != tlp_kind::prg_response && ext->kind != tlp_kind::inval_request)) {
-            ++bad_msgs;
-            gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-            return;
-        }
-        message m;
-        m.inval = ext->kind == tlp_kind::inval_request;
-        m.rid = ext->rid;
-        m.dsv = ext->dsv;
-        m.dseg = ext->dseg;
-        m.pv = ext->pv;
-        m.pid = ext->pasid;
-        m.payload = prisim::pcie::load_le64(gp.get_data_ptr());
-        m.has_itag = m.inval;
-        m.itag = ext->itag;
-        msgs.push_back(m);
-        gp.set_response_status(tlm::TLM_OK_RESPONSE);
-    }
-};
+    m = message{};
+    m.inval = ext.kind == tlp_kind::inval_request;
+    m.rid = ext.rid;
+    m.dsv = ext.dsv;
+    m.dseg = ext.dseg;
+    m.pv = ext.pv;
+    m.pid = ext.pasid;
+    m.payload = x.payload;
+    m.has_itag = m.inval;
+    m.itag = ext.itag;
+    return true;
+}
 
 // One difference between the reference and the model.
 struct mismatch {
@@ -693,8 +596,8 @@ std::string ats_str(const std::string& st, uint64_t raw)
 class case_bench : public sc_core::sc_module {
 public:
     tlm_utils::simple_initiator_socket<case_bench> reg;
-    memory mem{"mem"};
-    endpoint ep{"ep"};
+    prisim::tb::bench_memory mem{"mem"};
+    prisim::tb::bench_endpoint ep{"ep"};
     std::unique_ptr<prisim::iommu::riscv_iommu> iommu;
     const vcase& vc;
     const bool sm_any; // the reference's Stop Marker reading
@@ -704,9 +607,13 @@ public:
     {
         prisim::iommu::iommu_params p;
         p.capabilities = c.capabilities;
+        if (c.max_ddt_mode)
+            p.max_ddt_mode = c.max_ddt_mode;
         p.stop_marker_needs_pasid = !stop_marker_any;
         // The reference has no ATS.INVAL timeout: far beyond any case's length.
         p.ats_inval_timeout = sc_time(1, sc_core::SC_SEC);
+        mem.msi_first = MSI_FIRST;
+        mem.msi_last = MSI_LAST;
         iommu = std::make_unique<prisim::iommu::riscv_iommu>("iommu", p);
         reg.bind(iommu->mmio);
         iommu->mem.bind(mem.tsock);
@@ -719,6 +626,7 @@ public:
 
 private:
     std::vector<mismatch> m_out;
+    uint64_t m_bad_msgs = 0;
 
     uint64_t read_reg(const reg_desc& r)
     {
@@ -807,13 +715,22 @@ void case_bench::execute(const op& o, int idx, std::string& ats_st, uint64_t& at
 
 void case_bench::compare_events(const op& o, int idx, size_t msg0, size_t msi0)
 {
-    const std::vector<message> got(ep.msgs.begin() + long(msg0), ep.msgs.end());
+    std::vector<message> got;
+    for (size_t i = msg0; i < ep.msgs.size(); ++i) {
+        message m;
+        if (to_message(ep.msgs[i], m))
+            got.push_back(m);
+        else
+            ++m_bad_msgs;
+    }
     bool same = got.size() == o.ev.messages.size();
     for (size_t i = 0; same && i < got.size(); ++i)
         same = same_message(o.ev.messages[i], got[i]);
     if (!same)
         fail(idx, o.name, o.test ? "messages" : "setup messages", str(o.ev.messages), str(got));
-    std::vector<msi> g(mem.msis.begin() + long(msi0), mem.msis.end()), x = o.ev.msis;
+    std::vector<msi> g, x = o.ev.msis;
+    for (size_t i = msi0; i < mem.msis.size(); ++i)
+        g.push_back({mem.msis[i].addr, mem.msis[i].data});
     std::sort(g.begin(), g.end());
     std::sort(x.begin(), x.end());
     if (g != x)
@@ -884,10 +801,13 @@ std::vector<mismatch> case_bench::run(const sc_time& settle)
     }
     compare_regs(vc.final_regs, -1, "final");
     compare_memory();
-    if (ep.bad_msgs)
+    if (m_bad_msgs || ep.malformed)
         fail(-1, "final", "downstream TLPs", "PRG Responses / Invalidation Requests",
-             std::to_string(ep.bad_msgs) + " of another kind");
-    mem.release();
+             std::to_string(m_bad_msgs + ep.malformed) + " of another kind");
+    if (mem.malformed)
+        fail(-1, "final", "memory requests", "reads and writes",
+             std::to_string(mem.malformed) + " malformed");
+    mem.clear();
     return std::move(m_out);
 }
 

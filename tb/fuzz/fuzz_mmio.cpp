@@ -42,6 +42,7 @@
 #include "fuzz_util.h"
 #include "iommu/iommu_defs.h"
 #include "iommu/riscv_iommu.h"
+#include "model/iommu/iommu_bench.h"
 #include "pcie/tlp.h"
 
 using namespace prisim::iommu;
@@ -59,89 +60,18 @@ constexpr uint64_t MSI_BASE = 0x0F00'0000;         // MSI doorbells
 constexpr uint64_t ERR_BASE = 0x1'0000'0000;       // access errors at and above
 constexpr uint64_t RESET_CQ = 0xF0'0000;           // the reset's command queue
 
-uint64_t le(const unsigned char* p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
+using prisim::tb::load_le;
+using prisim::tb::store_le;
 
-void put(unsigned char* p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; ++i)
-        p[i] = static_cast<unsigned char>(v >> (8 * i));
-}
-
-class fuzz_bus : public sc_core::sc_module {
-public:
-    tlm_utils::simple_target_socket<fuzz_bus> tsock;
-    uint64_t msis = 0;
-
-    explicit fuzz_bus(sc_core::sc_module_name n) : sc_module(n), tsock("tsock")
-    {
-        tsock.register_b_transport(this, &fuzz_bus::b_transport);
-    }
-    unsigned char* ptr(uint64_t a)
-    {
-        auto& pg = m_pages[a >> 12];
-        if (pg.empty())
-            pg.assign(4096, 0);
-        return pg.data() + (a & 0xFFF);
-    }
-    void clear() { m_pages.clear(); }
-
-private:
-    void b_transport(tlm::tlm_generic_payload& gp, sc_time&)
-    {
-        const uint64_t a = gp.get_address();
-        const unsigned n = gp.get_data_length();
-        FUZZ_CHECK(gp.get_data_ptr() || !n, "IOMMU memory access without data");
-        if (a >= ERR_BASE || a + n > ERR_BASE || (a < MSI_BASE && a + n > DRAM_END)) {
-            gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-            return;
-        }
-        if (a >= MSI_BASE) {
-            msis += gp.is_write();
-            gp.set_response_status(tlm::TLM_OK_RESPONSE);
-            return;
-        }
-        for (unsigned i = 0; i < n; ++i) {
-            if (gp.is_write())
-                *ptr(a + i) = gp.get_data_ptr()[i];
-            else
-                gp.get_data_ptr()[i] = *ptr(a + i);
-        }
-        gp.set_response_status(tlm::TLM_OK_RESPONSE);
-    }
-    std::map<uint64_t, std::vector<unsigned char>> m_pages;
-};
-
-class fuzz_ep : public sc_core::sc_module {
-public:
-    tlm_utils::simple_initiator_socket<fuzz_ep> up;
-    tlm_utils::simple_target_socket<fuzz_ep> down;
-    uint64_t received = 0;
-
-    explicit fuzz_ep(sc_core::sc_module_name n) : sc_module(n), up("up"), down("down")
-    {
-        down.register_b_transport(this, &fuzz_ep::down_b_transport);
-    }
-
-private:
-    void down_b_transport(tlm::tlm_generic_payload& gp, sc_time&)
-    {
-        ++received;
-        gp.set_response_status(tlm::TLM_OK_RESPONSE);
-    }
-};
+uint64_t le(const unsigned char* p, unsigned n) { return load_le(p, n); }
+void put(unsigned char* p, uint64_t v, unsigned n) { store_le(p, v, n); }
 
 // The system, and a thread that runs one input's operations.
 class fuzz_top : public sc_core::sc_module {
 public:
     tlm_utils::simple_initiator_socket<fuzz_top> reg;
-    fuzz_bus bus{"bus"};
-    fuzz_ep ep{"ep"};
+    prisim::tb::bench_memory bus{"bus"};
+    prisim::tb::bench_endpoint ep{"ep"};
     std::unique_ptr<riscv_iommu> iommu;
     std::function<void()> job;
     bool busy = false;
@@ -149,6 +79,11 @@ public:
     SC_HAS_PROCESS(fuzz_top);
     explicit fuzz_top(sc_core::sc_module_name n) : sc_module(n), reg("reg")
     {
+        // DRAM below DRAM_END, the MSI window up to ERR_BASE, errors in
+        // between and above.
+        bus.faults = {{DRAM_END, MSI_BASE - 1}, {ERR_BASE, ~uint64_t(0)}};
+        bus.msi_first = MSI_BASE;
+        bus.msi_last = ERR_BASE - 1;
         iommu_params p;
         p.quantum = sc_time(150, SC_NS); // as the default scenario
         iommu = std::make_unique<riscv_iommu>("iommu", p);
@@ -226,18 +161,8 @@ public:
         e.dseg = dseg;
         unsigned char b[8];
         prisim::pcie::store_le64(b, payload);
-        tlm::tlm_generic_payload gp;
-        gp.set_command(tlm::TLM_WRITE_COMMAND);
-        gp.set_address(0);
-        gp.set_data_ptr(b);
-        gp.set_data_length(8);
-        gp.set_streaming_width(8);
-        gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        gp.set_extension(&e);
-        sc_time d = sc_core::SC_ZERO_TIME;
-        ep.up->b_transport(gp, d);
-        gp.clear_extension(&e);
-        FUZZ_CHECK(gp.get_response_status() == tlm::TLM_OK_RESPONSE, "page request refused");
+        const tlm::tlm_response_status st = ep.send(e, tlm::TLM_WRITE_COMMAND, 0, b, 8);
+        FUZZ_CHECK(st == tlm::TLM_OK_RESPONSE, "page request refused");
     }
 
 private:
@@ -346,6 +271,7 @@ void reset_iommu()
     // after 1 ms) runs out; an idle model has no events.
     sc_core::sc_start(sc_time(2, sc_core::SC_MS), sc_core::SC_EXIT_ON_STARVATION);
     g_top->bus.clear();
+    g_top->ep.msgs.clear();
 }
 
 // The registers present for the model's capabilities (docs/registers.md).
@@ -485,5 +411,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             }
         }
     });
+    FUZZ_CHECK(!g_top->bus.malformed, "the IOMMU made a malformed memory request");
+    FUZZ_CHECK(!g_top->ep.malformed, "the IOMMU sent a malformed message down");
     return 0;
 }

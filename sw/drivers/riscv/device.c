@@ -28,14 +28,110 @@
  */
 struct riscv_iommu_device *riscv_iommu_find_dev(struct riscv_iommu *iommu, uint32_t did)
 {
-	if (did >= RISCV_IOMMU_MAX_DEVS)
-		return NULL;
-	return iommu->devs[did];
+	unsigned int i;
+
+	for (i = 0; i < iommu->nr_dev_slots; i++)
+		if (iommu->devs[i] && iommu->devs[i]->did == did)
+			return iommu->devs[i];
+	return NULL;
 }
 
-static struct riscv_iommu_dc *riscv_iommu_dc(struct riscv_iommu *iommu, uint32_t did)
+/**
+ * riscv_iommu_get_dc - the device context of a device_id in the directory
+ * @iommu: the IOMMU
+ * @did: device_id; must fit iommu->did_bits
+ * @alloc: allocate missing non-leaf and leaf tables on the way
+ * @allocated: if not NULL, set to true when a table was allocated (the
+ *             caller then owes the IOMMU an IODIR.INVAL_DDT)
+ *
+ * Walks iommu->ddt_mode's levels with DDI[i] of @did (§15.1): each non-leaf
+ * entry is V | PPN of the next table, each table one zeroed 4 KiB page.
+ * A new entry is written after its table is zeroed, with a barrier between.
+ * Caller holds dc_lock (or is single-threaded, as at remove).
+ * Return: the DC, or NULL if a table is missing (and !@alloc) or cannot be
+ * allocated.
+ */
+struct riscv_iommu_dc *riscv_iommu_get_dc(struct riscv_iommu *iommu, uint32_t did, bool alloc,
+					  bool *allocated)
 {
-	return (struct riscv_iommu_dc *)((char *)iommu->ddt + (size_t)did * iommu->dc_size);
+	bool ext = iommu->dc_size == RISCV_IOMMU_DC_SIZE_EXT;
+	unsigned int level = iommu->ddt_mode - RISCV_IOMMU_DDTP_MODE_1LVL;
+	uint64_t *table = iommu->ddt;
+
+	if (!table || (did >> iommu->did_bits))
+		return NULL;
+	for (; level > 0; level--) {
+		uint64_t *e = &table[riscv_iommu_ddt_ddi(did, level, ext)];
+		uint64_t ddte = riscv_iommu_le64_to_cpu(*e);
+		hal_paddr_t pa;
+
+		if (!(ddte & RISCV_IOMMU_DDTE_V)) {
+			if (!alloc)
+				return NULL;
+			if (hal_should_fail(iommu->hal, "riscv_iommu.ddt_alloc"))
+				return NULL;
+			if (!hal_dma_alloc(iommu->hal, RISCV_IOMMU_PAGE_SIZE, RISCV_IOMMU_PAGE_SIZE,
+					   &pa))
+				return NULL;
+			iommu->ddt_pages++;
+			if (allocated)
+				*allocated = true;
+			ddte = RISCV_IOMMU_DDTE_V |
+			       RV_FIELD_PREP(RISCV_IOMMU_DDTE_PPN, pa >> RISCV_IOMMU_PAGE_SHIFT);
+			/* the zeroed table is visible before the entry naming it */
+			hal_wmb(iommu->hal);
+			*e = riscv_iommu_cpu_to_le64(ddte);
+			hal_wmb(iommu->hal);
+		}
+		pa = RV_FIELD_GET(RISCV_IOMMU_DDTE_PPN, ddte) << RISCV_IOMMU_PAGE_SHIFT;
+		table = hal_phys_to_virt(iommu->hal, pa);
+		if (!table)
+			return NULL;
+	}
+	return (struct riscv_iommu_dc *)((char *)table +
+					 (size_t)riscv_iommu_ddt_ddi(did, 0, ext) * iommu->dc_size);
+}
+
+/* Free the tables below one non-leaf table (level >= 1), not the table itself. */
+static void riscv_iommu_ddt_free_level(struct riscv_iommu *iommu, uint64_t *table,
+				       unsigned int level)
+{
+	unsigned int i;
+
+	for (i = 0; i < RISCV_IOMMU_DDT_NL_ENTRIES; i++) {
+		uint64_t ddte = riscv_iommu_le64_to_cpu(table[i]);
+		uint64_t *next;
+
+		if (!(ddte & RISCV_IOMMU_DDTE_V))
+			continue;
+		next = hal_phys_to_virt(iommu->hal, RV_FIELD_GET(RISCV_IOMMU_DDTE_PPN, ddte)
+							    << RISCV_IOMMU_PAGE_SHIFT);
+		if (!next)
+			continue;
+		if (level > 1)
+			riscv_iommu_ddt_free_level(iommu, next, level - 1);
+		hal_dma_free(iommu->hal, next, RISCV_IOMMU_PAGE_SIZE);
+		table[i] = 0;
+		iommu->ddt_pages--;
+	}
+}
+
+/**
+ * riscv_iommu_ddt_free - free the whole device directory
+ * @iommu: the IOMMU, with ddtp already Off (nothing walks the tables)
+ */
+void riscv_iommu_ddt_free(struct riscv_iommu *iommu)
+{
+	unsigned int levels;
+
+	if (!iommu->ddt)
+		return;
+	levels = iommu->ddt_mode >= RISCV_IOMMU_DDTP_MODE_1LVL ?
+			 iommu->ddt_mode - RISCV_IOMMU_DDTP_MODE_1LVL : 0;
+	if (levels)
+		riscv_iommu_ddt_free_level(iommu, iommu->ddt, levels);
+	hal_dma_free(iommu->hal, iommu->ddt, RISCV_IOMMU_PAGE_SIZE);
+	iommu->ddt = NULL;
 }
 
 /**
@@ -98,7 +194,7 @@ static void riscv_iommu_dc_compose(struct riscv_iommu_device *rdev, struct riscv
 static int riscv_iommu_dc_update(struct riscv_iommu_device *rdev, bool flush_atc)
 {
 	struct riscv_iommu *iommu = rdev->iommu;
-	struct riscv_iommu_dc *dc = riscv_iommu_dc(iommu, rdev->did);
+	struct riscv_iommu_dc *dc = rdev->dc;
 	struct riscv_iommu_command cmds[3];
 	struct riscv_iommu_dc want;
 	uint64_t tc = riscv_iommu_le64_to_cpu(dc->tc);
@@ -176,28 +272,56 @@ static unsigned int riscv_iommu_pci_find_ext_cap(struct hal *h, uint16_t rid, ui
 	return 0;
 }
 
+/* A free slot of iommu->devs, or -1. Caller holds dc_lock. */
+static int riscv_iommu_dev_slot(struct riscv_iommu *iommu)
+{
+	unsigned int i;
+
+	for (i = 0; i < RISCV_IOMMU_MAX_DEVS; i++)
+		if (!iommu->devs[i])
+			return (int)i;
+	return -1;
+}
+
+/* Tell the IOMMU that directory tables changed on did's path (§18). */
+static int riscv_iommu_ddt_sync(struct riscv_iommu *iommu, uint32_t did)
+{
+	struct riscv_iommu_command cmd;
+
+	riscv_iommu_cmd_iodir_inval_ddt(&cmd, true, did);
+	return riscv_iommu_cmd_send_sync(iommu, &cmd, 1);
+}
+
 /**
  * riscv_iommu_probe_device - iommu_ops.probe_device
  * @dev: a device behind this IOMMU (dev->iommu set by the core)
  *
- * Return: 0, -ENODEV if the device_id does not fit the 1LVL DDT or the
- * device is not ours, -EEXIST if the id is taken, -ENOMEM.
+ * Finds the device's DC in the directory, allocating the non-leaf and leaf
+ * tables on its path (2LVL/3LVL) that do not exist yet; after a new table,
+ * IODIR.INVAL_DDT of the device_id + IOFENCE.C.
+ *
+ * Return: 0, -ENODEV if the device_id does not fit the directory mode or the
+ * device is not ours, -EEXIST if the id is taken, -ENOSPC if RISCV_IOMMU_MAX_DEVS
+ * devices are probed, -ENOMEM, or the error of the IODIR command.
  */
 int riscv_iommu_probe_device(struct device *dev)
 {
 	struct riscv_iommu *iommu;
 	struct riscv_iommu_device *rdev;
+	bool allocated = false;
+	int slot, ret;
 
 	if (!dev || !dev->iommu || dev->iommu->ops->probe_device != riscv_iommu_probe_device)
 		return -ENODEV;
 	iommu = dev->iommu->priv;
-	if (dev->rid >> iommu->did_bits) {
-		riscv_iommu_err(iommu, "%s: device_id %#x needs more than the %u bits a 1LVL "
-				"device directory resolves; not supported", dev->name, dev->rid,
-				iommu->did_bits);
+	if ((uint32_t)dev->rid >> iommu->did_bits) {
+		riscv_iommu_err(iommu, "%s: device_id %#x needs more than the %u bits a %uLVL "
+				"device directory resolves with %u-byte DCs; not supported",
+				dev->name, dev->rid, iommu->did_bits,
+				iommu->ddt_mode - RISCV_IOMMU_DDTP_MODE_1LVL + 1, iommu->dc_size);
 		return -ENODEV;
 	}
-	if (iommu->devs[dev->rid]) {
+	if (riscv_iommu_find_dev(iommu, dev->rid)) {
 		riscv_iommu_err(iommu, "%s: device_id %#x already probed", dev->name, dev->rid);
 		return -EEXIST;
 	}
@@ -215,29 +339,60 @@ int riscv_iommu_probe_device(struct device *dev)
 	dev->pri_supported = rdev->pri_cap != 0;
 
 	hal_mutex_lock(iommu->dc_lock);
-	if (iommu->devs[dev->rid]) {
-		hal_mutex_unlock(iommu->dc_lock);
-		free(rdev);
-		return -EEXIST;
+	if (riscv_iommu_find_dev(iommu, dev->rid)) {
+		ret = -EEXIST;
+		goto err_unlock;
 	}
-	iommu->devs[dev->rid] = rdev;
+	slot = riscv_iommu_dev_slot(iommu);
+	if (slot < 0) {
+		riscv_iommu_err(iommu, "%s: %u devices already probed", dev->name,
+				RISCV_IOMMU_MAX_DEVS);
+		ret = -ENOSPC;
+		goto err_unlock;
+	}
+	rdev->dc = riscv_iommu_get_dc(iommu, rdev->did, true, &allocated);
+	if (!rdev->dc) {
+		riscv_iommu_err(iommu, "%s: cannot allocate the directory tables for device_id %#x",
+				dev->name, dev->rid);
+		ret = -ENOMEM;
+		goto err_unlock;
+	}
+	if (allocated) {
+		ret = riscv_iommu_ddt_sync(iommu, rdev->did);
+		if (ret) {
+			riscv_iommu_err(iommu, "%s: IODIR.INVAL_DDT after a new directory table "
+					"failed (%d)", dev->name, ret);
+			goto err_unlock;
+		}
+	}
+	iommu->devs[slot] = rdev;
+	if ((unsigned int)slot >= iommu->nr_dev_slots)
+		iommu->nr_dev_slots = (unsigned int)slot + 1;
 	dev->iommu_priv = rdev;
 	hal_mutex_unlock(iommu->dc_lock);
 	riscv_iommu_dbg(iommu, "%s: probed, device_id %#x, ATS cap %#x, PRI cap %#x", dev->name,
 			dev->rid, rdev->ats_cap, rdev->pri_cap);
 	return 0;
+
+err_unlock:
+	/* a table allocated on the way stays: it is empty and freed at remove */
+	hal_mutex_unlock(iommu->dc_lock);
+	free(rdev);
+	return ret;
 }
 
 /**
  * riscv_iommu_release_device - iommu_ops.release_device
  * @dev: the device
  *
- * Disables IOPF, blocks the device (DC invalid) and forgets it.
+ * Disables IOPF, blocks the device (DC invalid) and forgets it. Its
+ * directory tables stay until the IOMMU is removed.
  */
 void riscv_iommu_release_device(struct device *dev)
 {
 	struct riscv_iommu_device *rdev = dev ? dev_to_riscv(dev) : NULL;
 	struct riscv_iommu *iommu;
+	unsigned int i;
 
 	if (!rdev)
 		return;
@@ -249,7 +404,11 @@ void riscv_iommu_release_device(struct device *dev)
 	hal_mutex_lock(iommu->dc_lock);
 	/* no PQ/FQ record is being handled for it once we hold pq_lock */
 	hal_mutex_lock(iommu->pq_lock);
-	iommu->devs[rdev->did] = NULL;
+	for (i = 0; i < iommu->nr_dev_slots; i++)
+		if (iommu->devs[i] == rdev)
+			iommu->devs[i] = NULL;
+	while (iommu->nr_dev_slots && !iommu->devs[iommu->nr_dev_slots - 1])
+		iommu->nr_dev_slots--;
 	hal_mutex_unlock(iommu->pq_lock);
 	dev->iommu_priv = NULL;
 	hal_mutex_unlock(iommu->dc_lock);
@@ -295,7 +454,7 @@ int riscv_iommu_attach_dev(struct iommu_domain *domain, struct device *dev)
 		/* Leave the device blocked rather than half-programmed. */
 		list_del_init(&rdev->domain_node);
 		rdev->domain = NULL;
-		riscv_iommu_dc(iommu, rdev->did)->tc = 0;
+		rdev->dc->tc = 0;
 		hal_wmb(iommu->hal);
 	}
 	hal_mutex_unlock(iommu->dc_lock);

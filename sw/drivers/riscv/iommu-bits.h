@@ -110,6 +110,41 @@ enum riscv_iommu_ddtp_mode {
 #define RISCV_IOMMU_DDT_1LVL_BITS_BASE 7u
 #define RISCV_IOMMU_DDT_1LVL_BITS_EXT  6u
 
+/* §15.1 non-leaf DDT entry: V, PPN of the next-level table */
+#define RISCV_IOMMU_DDTE_V        RV_BIT(0)
+#define RISCV_IOMMU_DDTE_PPN      RV_GENMASK(53, 10)
+/* entries of a non-leaf table (one 4 KiB page) */
+#define RISCV_IOMMU_DDT_NL_ENTRIES 512u
+
+/*
+ * §5: device_id bits a directory mode resolves (base format 7/16/24,
+ * extended 6/15/24); 0 for Off, Bare and reserved modes.
+ */
+static inline unsigned int riscv_iommu_ddt_did_bits(unsigned int mode, bool ext)
+{
+	switch (mode) {
+	case RISCV_IOMMU_DDTP_MODE_1LVL: return ext ? 6u : 7u;
+	case RISCV_IOMMU_DDTP_MODE_2LVL: return ext ? 15u : 16u;
+	case RISCV_IOMMU_DDTP_MODE_3LVL: return 24u;
+	default: return 0;
+	}
+}
+
+/*
+ * §15.1 DDI[level] of a device_id: base 6:0 / 15:7 / 23:16, extended
+ * 5:0 / 14:6 / 23:15. Level 0 indexes the leaf table of DCs.
+ */
+static inline uint32_t riscv_iommu_ddt_ddi(uint32_t did, unsigned int level, bool ext)
+{
+	unsigned int w0 = ext ? 6u : 7u;
+
+	if (level == 0)
+		return did & ((1u << w0) - 1u);
+	if (level == 1)
+		return (did >> w0) & (RISCV_IOMMU_DDT_NL_ENTRIES - 1u);
+	return (did >> (w0 + 9u)) & ((1u << (24u - w0 - 9u)) - 1u);
+}
+
 /* ---- §6 queue base and index registers ----------------------------------- */
 
 #define RISCV_IOMMU_QUEUE_LOG2SZ  RV_GENMASK(4, 0) /* LOG2SZ - 1 */

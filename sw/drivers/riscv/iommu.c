@@ -283,13 +283,9 @@ static int riscv_iommu_check_caps(struct riscv_iommu *iommu)
 		riscv_iommu_err(iommu, "no MSI support (capabilities.IGS = %u)", igs);
 		return -ENODEV;
 	}
-	if (caps & RISCV_IOMMU_CAPABILITIES_MSI_FLAT) {
-		iommu->dc_size = RISCV_IOMMU_DC_SIZE_EXT;
-		iommu->did_bits = RISCV_IOMMU_DDT_1LVL_BITS_EXT;
-	} else {
-		iommu->dc_size = RISCV_IOMMU_DC_SIZE_BASE;
-		iommu->did_bits = RISCV_IOMMU_DDT_1LVL_BITS_BASE;
-	}
+	/* §15.1: MSI_FLAT selects the 64-byte extended DC format */
+	iommu->dc_size = caps & RISCV_IOMMU_CAPABILITIES_MSI_FLAT ? RISCV_IOMMU_DC_SIZE_EXT :
+								    RISCV_IOMMU_DC_SIZE_BASE;
 	return 0;
 }
 
@@ -417,11 +413,61 @@ err_free_irqs:
 	return ret;
 }
 
-/* §18 step 5: one zeroed page of device contexts, ddtp = 1LVL. */
+/* sw.driver.ddt_mode: the directory mode to try first (auto: the deepest). */
+static int riscv_iommu_ddt_mode_param(struct riscv_iommu *iommu, unsigned int *mode)
+{
+	const char *v = hal_param_str(iommu->hal, "sw.driver.ddt_mode");
+
+	if (!strcmp(v, "1lvl"))
+		*mode = RISCV_IOMMU_DDTP_MODE_1LVL;
+	else if (!strcmp(v, "2lvl"))
+		*mode = RISCV_IOMMU_DDTP_MODE_2LVL;
+	else if (!strcmp(v, "3lvl") || !strcmp(v, "auto"))
+		*mode = RISCV_IOMMU_DDTP_MODE_3LVL;
+	else {
+		riscv_iommu_err(iommu, "sw.driver.ddt_mode = \"%s\": not 1lvl, 2lvl, 3lvl or auto",
+				v);
+		return -EINVAL;
+	}
+	return strcmp(v, "auto") ? 0 : 1;
+}
+
+/* Write ddtp and wait for busy to clear; the value read back in *rb. */
+static int riscv_iommu_ddtp_write(struct riscv_iommu *iommu, uint64_t ddtp, uint64_t *rb)
+{
+	uint64_t interval = 0, waited = 0;
+
+	riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_DDTP, ddtp);
+	for (;;) {
+		*rb = riscv_iommu_readq(iommu, RISCV_IOMMU_REG_DDTP);
+		if (!(*rb & RISCV_IOMMU_DDTP_BUSY))
+			return 0;
+		if (waited >= RISCV_IOMMU_DDTP_TIMEOUT_PS) {
+			riscv_iommu_err(iommu, "ddtp.busy stuck after writing %#llx",
+					(unsigned long long)ddtp);
+			return -ETIMEDOUT;
+		}
+		waited += riscv_iommu_poll_delay(iommu, waited, &interval);
+	}
+}
+
+/*
+ * §18 step 5: one zeroed root page, ddtp = the mode sw.driver.ddt_mode asks
+ * for. iommu_mode is WARL: a mode the IOMMU does not keep falls back to the
+ * next shallower one (from Off each time, §5), down to 1LVL, as Linux's
+ * riscv_iommu_iodir_alloc() does. Tables below the root come on demand
+ * (riscv_iommu_get_dc).
+ */
 static int riscv_iommu_init_ddt(struct riscv_iommu *iommu)
 {
-	uint64_t ddtp, interval = 0, waited = 0;
+	bool ext = iommu->dc_size == RISCV_IOMMU_DC_SIZE_EXT;
+	unsigned int mode, want;
+	uint64_t ddtp = 0, rb = 0;
+	int ret, is_auto;
 
+	is_auto = riscv_iommu_ddt_mode_param(iommu, &want);
+	if (is_auto < 0)
+		return is_auto;
 	if (hal_should_fail(iommu->hal, "riscv_iommu.ddt_alloc"))
 		iommu->ddt = NULL;
 	else
@@ -431,39 +477,45 @@ static int riscv_iommu_init_ddt(struct riscv_iommu *iommu)
 		riscv_iommu_err(iommu, "cannot allocate the device directory");
 		return -ENOMEM;
 	}
-	ddtp = RV_FIELD_PREP(RISCV_IOMMU_DDTP_PPN, iommu->ddt_pa >> RISCV_IOMMU_PAGE_SHIFT) |
-	       RV_FIELD_PREP(RISCV_IOMMU_DDTP_IOMMU_MODE, RISCV_IOMMU_DDTP_MODE_1LVL);
 	hal_wmb(iommu->hal);
-	riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_DDTP, ddtp);
-	for (;;) {
-		uint64_t rb = riscv_iommu_readq(iommu, RISCV_IOMMU_REG_DDTP);
-
-		if (!(rb & RISCV_IOMMU_DDTP_BUSY)) {
-			if (RV_FIELD_GET(RISCV_IOMMU_DDTP_IOMMU_MODE, rb) !=
-				    RISCV_IOMMU_DDTP_MODE_1LVL ||
-			    RV_FIELD_GET(RISCV_IOMMU_DDTP_PPN, rb) !=
-				    iommu->ddt_pa >> RISCV_IOMMU_PAGE_SHIFT) {
-				riscv_iommu_err(iommu, "ddtp: 1LVL not accepted (wrote %#llx, read %#llx)",
-						(unsigned long long)ddtp, (unsigned long long)rb);
-				goto err_free;
-			}
-			return 0;
-		}
-		if (waited >= RISCV_IOMMU_DDTP_TIMEOUT_PS) {
-			riscv_iommu_err(iommu, "ddtp.busy stuck after writing %#llx",
-					(unsigned long long)ddtp);
-			hal_dma_free(iommu->hal, iommu->ddt, RISCV_IOMMU_PAGE_SIZE);
-			iommu->ddt = NULL;
-			return -ETIMEDOUT;
-		}
-		waited += riscv_iommu_poll_delay(iommu, waited, &interval);
+	for (mode = want; mode >= RISCV_IOMMU_DDTP_MODE_1LVL; mode--) {
+		ddtp = RV_FIELD_PREP(RISCV_IOMMU_DDTP_PPN, iommu->ddt_pa >> RISCV_IOMMU_PAGE_SHIFT) |
+		       RV_FIELD_PREP(RISCV_IOMMU_DDTP_IOMMU_MODE, mode);
+		ret = riscv_iommu_ddtp_write(iommu, ddtp, &rb);
+		if (ret)
+			goto err_free;
+		if (RV_FIELD_GET(RISCV_IOMMU_DDTP_IOMMU_MODE, rb) == mode &&
+		    RV_FIELD_GET(RISCV_IOMMU_DDTP_PPN, rb) == iommu->ddt_pa >> RISCV_IOMMU_PAGE_SHIFT)
+			break;
+		/* an explicit choice refused is worth a warning, auto's probing is not */
+		if (is_auto)
+			riscv_iommu_dbg(iommu, "ddtp: %uLVL not accepted (wrote %#llx, read %#llx)",
+					mode - RISCV_IOMMU_DDTP_MODE_1LVL + 1,
+					(unsigned long long)ddtp, (unsigned long long)rb);
+		else
+			riscv_iommu_warn(iommu, "ddtp: %uLVL not accepted (wrote %#llx, read %#llx); "
+					 "trying a shallower directory",
+					 mode - RISCV_IOMMU_DDTP_MODE_1LVL + 1,
+					 (unsigned long long)ddtp, (unsigned long long)rb);
+		/* back to Off before the next mode (§5: xLVL -> xLVL is unspecified) */
+		if (RV_FIELD_GET(RISCV_IOMMU_DDTP_IOMMU_MODE, rb) != RISCV_IOMMU_DDTP_MODE_OFF)
+			riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_DDTP, RISCV_IOMMU_DDTP_MODE_OFF);
 	}
+	if (mode < RISCV_IOMMU_DDTP_MODE_1LVL) {
+		riscv_iommu_err(iommu, "ddtp: no directory mode accepted (last wrote %#llx, read %#llx)",
+				(unsigned long long)ddtp, (unsigned long long)rb);
+		ret = -ENODEV;
+		goto err_free;
+	}
+	iommu->ddt_mode = mode;
+	iommu->did_bits = riscv_iommu_ddt_did_bits(mode, ext);
+	return 0;
 
 err_free:
 	riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_DDTP, RISCV_IOMMU_DDTP_MODE_OFF);
 	hal_dma_free(iommu->hal, iommu->ddt, RISCV_IOMMU_PAGE_SIZE);
 	iommu->ddt = NULL;
-	return -ENODEV;
+	return ret;
 }
 
 /* Drop whatever the IOMMU may have cached from before (and prove the CQ works). */
@@ -613,9 +665,10 @@ int riscv_iommu_probe(struct hal *h, const struct hal_iommu_info *info,
 	}
 
 	riscv_iommu_info(iommu, "capabilities %#llx, CQ/FQ/PQ 2^%u/2^%u/2^%u entries, "
-			 "DDT 1LVL (%u-byte DCs), vectors cq=%u fq=%u pq=%u",
+			 "DDT %uLVL (%u-byte DCs, %u-bit device_ids), vectors cq=%u fq=%u pq=%u",
 			 (unsigned long long)iommu->caps, iommu->cmdq.log2sz, iommu->fltq.log2sz,
-			 iommu->priq.log2sz, iommu->dc_size, iommu->cmdq.vec, iommu->fltq.vec,
+			 iommu->priq.log2sz, iommu->ddt_mode - RISCV_IOMMU_DDTP_MODE_1LVL + 1,
+			 iommu->dc_size, iommu->did_bits, iommu->cmdq.vec, iommu->fltq.vec,
 			 iommu->priq.vec);
 	*out = &iommu->iommu;
 	return 0;
@@ -624,7 +677,7 @@ err_free_iopfq:
 	iopf_queue_free(iommu->iommu.iopf_queue);
 err_ddt_off:
 	riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_DDTP, RISCV_IOMMU_DDTP_MODE_OFF);
-	hal_dma_free(h, iommu->ddt, RISCV_IOMMU_PAGE_SIZE);
+	riscv_iommu_ddt_free(iommu);
 err_disable_queues:
 	riscv_iommu_disable_queues(iommu);
 	riscv_iommu_free_irqs(iommu);
@@ -653,14 +706,15 @@ void riscv_iommu_remove(struct iommu_device *dev_iommu)
 	if (!dev_iommu)
 		return;
 	iommu = to_riscv_iommu(dev_iommu);
-	for (i = 0; i < RISCV_IOMMU_MAX_DEVS; i++)
+	for (i = 0; i < iommu->nr_dev_slots; i++)
 		if (iommu->devs[i])
-			riscv_iommu_warn(iommu, "remove: device_id %#x still probed", i);
+			riscv_iommu_warn(iommu, "remove: device_id %#x still probed",
+					 iommu->devs[i]->did);
 	riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_DDTP, RISCV_IOMMU_DDTP_MODE_OFF);
 	riscv_iommu_disable_queues(iommu);
 	riscv_iommu_free_irqs(iommu);
 	iopf_queue_free(iommu->iommu.iopf_queue);
-	hal_dma_free(iommu->hal, iommu->ddt, RISCV_IOMMU_PAGE_SIZE);
+	riscv_iommu_ddt_free(iommu);
 	riscv_iommu_queue_free(iommu, &iommu->priq);
 	riscv_iommu_queue_free(iommu, &iommu->fltq);
 	riscv_iommu_queue_free(iommu, &iommu->cmdq);

@@ -19,8 +19,9 @@ struct iommu_device;
  *
  * Checks the capabilities (version 1.0, Sv39, ATS; MSI interrupts), programs
  * fctl, the interrupt vectors and MSI table, enables the command, fault and
- * page-request queues (sizes from sw.driver.{cq,fq,pq}_log2sz) and a one-level
- * device directory, then calls iommu_device_register(). Must be called from a
+ * page-request queues (sizes from sw.driver.{cq,fq,pq}_log2sz) and a device
+ * directory of the depth sw.driver.ddt_mode asks for (or the next shallower one
+ * the IOMMU accepts), then calls iommu_device_register(). Must be called from a
  * HAL task: it does MMIO and waits for the hardware.
  *
  * Return: 0, -ENODEV if the IOMMU lacks a required capability, -EINVAL for a

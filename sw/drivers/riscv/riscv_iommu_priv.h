@@ -23,8 +23,8 @@
 
 #include "iommu-bits.h"
 
-/* 1LVL DDT: at most 2^7 device contexts (base format). */
-#define RISCV_IOMMU_MAX_DEVS     (1u << RISCV_IOMMU_DDT_1LVL_BITS_BASE)
+/* Devices probed at once per IOMMU (slots of riscv_iommu.devs). */
+#define RISCV_IOMMU_MAX_DEVS     256u
 /* PSCIDs handed out per IOMMU (the field has 20 bits; we need few). */
 #define RISCV_IOMMU_MAX_PSCIDS   4096u
 /* Queue sizes accepted from the scenario: 2^1 .. 2^20 entries. */
@@ -140,6 +140,7 @@ struct riscv_iommu_device {
 	struct riscv_iommu *iommu;
 	struct device *dev;
 	uint32_t did;                    /* device_id = RID */
+	struct riscv_iommu_dc *dc;       /* its DC in the directory */
 	struct riscv_iommu_domain *domain; /* attached RID domain; under dc_lock */
 	struct list_head domain_node;    /* on domain->devices; under dc_lock */
 	unsigned int ats_cap;            /* config offsets; 0 if absent */
@@ -167,7 +168,8 @@ struct riscv_iommu {
 	char name[24];                   /* "riscv-iommu<N>" */
 	uint64_t caps;
 	unsigned int dc_size;            /* 32 (base) or 64 (extended) */
-	unsigned int did_bits;           /* device_id bits a 1LVL DDT resolves */
+	unsigned int ddt_mode;           /* RISCV_IOMMU_DDTP_MODE_{1,2,3}LVL in use */
+	unsigned int did_bits;           /* device_id bits ddt_mode resolves */
 
 	struct riscv_iommu_queue cmdq;
 	struct riscv_iommu_queue fltq;
@@ -187,9 +189,12 @@ struct riscv_iommu {
 	uint64_t pri_alloc_max;          /* sw.driver.pri_alloc_max */
 
 	struct hal_mutex *dc_lock;       /* protects the DDT, devs[], rdev->domain */
-	void *ddt;                       /* 1LVL device directory (one page) */
+	void *ddt;                       /* device directory root (one page) */
 	hal_paddr_t ddt_pa;
+	unsigned int ddt_pages;          /* non-leaf and leaf tables below the root */
+	/* probed devices, in no order; slots at and above nr_dev_slots are NULL */
 	struct riscv_iommu_device *devs[RISCV_IOMMU_MAX_DEVS];
+	unsigned int nr_dev_slots;
 
 	uint64_t pscid_map[RISCV_IOMMU_MAX_PSCIDS / 64]; /* bit set = in use */
 
@@ -333,6 +338,9 @@ int riscv_iommu_attach_dev(struct iommu_domain *domain, struct device *dev);
 int riscv_iommu_dev_enable_iopf(struct device *dev);
 void riscv_iommu_dev_disable_iopf(struct device *dev);
 struct riscv_iommu_device *riscv_iommu_find_dev(struct riscv_iommu *iommu, uint32_t did);
+struct riscv_iommu_dc *riscv_iommu_get_dc(struct riscv_iommu *iommu, uint32_t did, bool alloc,
+					  bool *allocated);
+void riscv_iommu_ddt_free(struct riscv_iommu *iommu);
 uint64_t riscv_iommu_ats_inval_payload(uint64_t iova, uint64_t size);
 void riscv_iommu_domain_detach_all(struct riscv_iommu_domain *rd);
 

@@ -27,6 +27,7 @@
 #include "common/stats.h"
 #include "iommu/iommu_defs.h"
 #include "iommu/riscv_iommu.h"
+#include "model/iommu/iommu_bench.h"
 #include "pcie/tlp.h"
 
 // cmocka last: its fail() macro would clash with std::basic_ios::fail().
@@ -57,122 +58,13 @@ constexpr unsigned CIV = 1, FIV = 2, PIV = 3;
 constexpr uint32_t PASID = 0x42;
 constexpr uint16_t RID = 5;
 
-uint64_t le(const unsigned char* p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
-void put(unsigned char* p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; ++i)
-        p[i] = static_cast<unsigned char>(v >> (8 * i));
-}
+using prisim::tb::load_le;
+using prisim::tb::store_le;
+using bench_memory = prisim::tb::bench_memory;
+using bench_endpoint = prisim::tb::bench_endpoint;
 
-// Sparse DRAM + MSI capture + faulting window, behind one target socket.
-class test_bus : public sc_core::sc_module {
-public:
-    tlm_utils::simple_target_socket<test_bus> tsock;
-    struct msi {
-        uint64_t addr;
-        uint32_t data;
-        sc_time at;
-    };
-    std::vector<msi> msis;
-    uint64_t accesses = 0;
-
-    explicit test_bus(sc_core::sc_module_name n) : sc_module(n), tsock("tsock")
-    {
-        tsock.register_b_transport(this, &test_bus::b_transport);
-    }
-    unsigned char* ptr(uint64_t a)
-    {
-        auto& pg = m_pages[a >> 12];
-        if (pg.empty())
-            pg.assign(4096, 0);
-        return pg.data() + (a & 0xFFF);
-    }
-    uint64_t rd(uint64_t a, unsigned n = 8) { return le(ptr(a), n); }
-    void wr(uint64_t a, uint64_t v, unsigned n = 8) { put(ptr(a), v, n); }
-    unsigned msis_to(unsigned vec) const
-    {
-        unsigned n = 0;
-        for (auto& m : msis)
-            n += m.addr == MSI_BASE + 4 * vec;
-        return n;
-    }
-
-private:
-    void b_transport(tlm::tlm_generic_payload& gp, sc_time&)
-    {
-        ++accesses;
-        const uint64_t a = gp.get_address();
-        const unsigned n = gp.get_data_length();
-        if (a >= FAULT_BASE) {
-            gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-            return;
-        }
-        if (a >= MSI_BASE && a < MSI_BASE + 0x1000) {
-            if (gp.is_write() && n == 4)
-                msis.push_back({a, uint32_t(le(gp.get_data_ptr(), 4)), sc_core::sc_time_stamp()});
-            gp.set_response_status(tlm::TLM_OK_RESPONSE);
-            return;
-        }
-        for (unsigned i = 0; i < n; ++i) {
-            if (gp.is_write())
-                *ptr(a + i) = gp.get_data_ptr()[i];
-            else
-                gp.get_data_ptr()[i] = *ptr(a + i);
-        }
-        gp.set_response_status(tlm::TLM_OK_RESPONSE);
-    }
-    std::map<uint64_t, std::vector<unsigned char>> m_pages;
-};
-
-// Fake PCIe endpoint: sends TLPs up, records messages coming down.
-class test_ep : public sc_core::sc_module {
-public:
-    tlm_utils::simple_initiator_socket<test_ep> up;
-    tlm_utils::simple_target_socket<test_ep> down;
-    struct msg {
-        pcie::tlp_ext ext;
-        uint64_t payload;
-        sc_time at;
-    };
-    std::vector<msg> msgs;
-
-    explicit test_ep(sc_core::sc_module_name n) : sc_module(n), up("up"), down("down")
-    {
-        down.register_b_transport(this, &test_ep::down_b_transport);
-    }
-
-    tlm::tlm_response_status send(pcie::tlp_ext& ext, tlm::tlm_command cmd, uint64_t addr,
-                                  unsigned char* data, unsigned len)
-    {
-        tlm::tlm_generic_payload gp;
-        gp.set_command(cmd);
-        gp.set_address(addr);
-        gp.set_data_ptr(data);
-        gp.set_data_length(len);
-        gp.set_streaming_width(len);
-        gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        gp.set_extension(&ext);
-        sc_time d = sc_core::SC_ZERO_TIME;
-        up->b_transport(gp, d);
-        gp.clear_extension(&ext);
-        return gp.get_response_status();
-    }
-
-private:
-    void down_b_transport(tlm::tlm_generic_payload& gp, sc_time&)
-    {
-        auto* ext = gp.get_extension<pcie::tlp_ext>();
-        msgs.push_back({ext ? *ext : pcie::tlp_ext{}, pcie::load_le64(gp.get_data_ptr()),
-                        sc_core::sc_time_stamp()});
-        gp.set_response_status(tlm::TLM_OK_RESPONSE);
-    }
-};
+uint64_t le(const unsigned char* p, unsigned n) { return load_le(p, n); }
+void put(unsigned char* p, uint64_t v, unsigned n) { store_le(p, v, n); }
 
 struct map_sink : prisim::stat_sink {
     std::map<std::string, uint64_t> counters;
@@ -187,14 +79,17 @@ struct map_sink : prisim::stat_sink {
 class bench : public sc_core::sc_module {
 public:
     tlm_utils::simple_initiator_socket<bench> reg;
-    test_bus bus{"bus"};
-    test_ep ep{"ep"};
+    bench_memory bus{"bus"};
+    bench_endpoint ep{"ep"};
     std::unique_ptr<riscv_iommu> iommu;
     int result = -1;
 
     SC_HAS_PROCESS(bench);
     explicit bench(sc_core::sc_module_name n, const iommu_params& p) : sc_module(n), reg("reg")
     {
+        bus.faults = {{FAULT_BASE, ~uint64_t(0)}};
+        bus.msi_first = MSI_BASE;
+        bus.msi_last = MSI_BASE + 0xFFF;
         iommu = std::make_unique<riscv_iommu>("iommu", p);
         reg.bind(iommu->mmio);
         iommu->mem.bind(bus.tsock);
@@ -241,6 +136,7 @@ public:
         uint64_t x = v;
         assert_int_equal(access(off, 4, true, x), tlm::TLM_OK_RESPONSE);
     }
+    unsigned msis_to(unsigned vec) const { return bus.msis_to(MSI_BASE + 4 * vec); }
     static unsigned warnings() { return sc_core::sc_report_handler::get_count(sc_core::SC_WARNING); }
 
     // ---- in-memory structures ----
@@ -372,9 +268,9 @@ void test_capabilities_param(void**)
 {
     assert_true(riscv_iommu::unsupported_capabilities(0x0000003802000210ull).empty());
     assert_true(riscv_iommu::unsupported_capabilities(0x0000002E02000210ull).empty()); // PAS 46
-    // Sv48, AMO_HWAD, MSI_FLAT, IGS = WSI, version 2.0, no ATS, PAS 57, PD8
-    for (uint64_t c : {0x0000003802000610ull, 0x0000003803000210ull, 0x0000003802400210ull,
-                       0x0000003812000210ull, 0x0000003802000220ull, 0x0000003800000210ull,
+    assert_true(riscv_iommu::unsupported_capabilities(0x0000003802400210ull).empty()); // MSI_FLAT
+    // Sv48, AMO_HWAD, IGS = WSI, version 2.0, no ATS, PAS 57, PD8
+    for (uint64_t c : {0x0000003802000610ull, 0x0000003803000210ull, 0x0000003812000210ull, 0x0000003802000220ull, 0x0000003800000210ull,
                        0x0000003902000210ull, 0x0000007802000210ull})
         assert_false(riscv_iommu::unsupported_capabilities(c).empty());
 }
@@ -429,10 +325,12 @@ void test_access_rules(void** state)
     b.w64(0x258, ~0ull);
     assert_int_equal(b.r64(0x258), 0);
 
-    // ddtp: 2LVL/3LVL/reserved are WARL (the whole write is dropped, PPN
-    // included), busy is RO.
-    b.w64(REG_DDTP, DDTP_2LVL | (DDT >> 12 << 10));
-    assert_int_equal(b.r64(REG_DDTP), DDTP_OFF);
+    // ddtp: reserved and custom modes are WARL (the whole write is dropped,
+    // PPN included), busy is RO. (Modes deeper than max_ddt_mode: test_ddt.)
+    for (uint64_t mode : {5, 13, 14, 15}) {
+        b.w64(REG_DDTP, mode | (DDT >> 12 << 10));
+        assert_int_equal(b.r64(REG_DDTP), DDTP_OFF);
+    }
     b.w64(REG_DDTP, DDTP_1LVL | DDTP_BUSY | (DDT >> 12 << 10));
     assert_int_equal(b.r64(REG_DDTP), DDTP_1LVL | (DDT >> 12 << 10));
     w0 = bench::warnings();
@@ -502,7 +400,7 @@ void test_fq_full_at_n_minus_1(void** state)
         assert_int_equal(b.fq_iotval(i), 0x1000 * (i + 1));
     }
     assert_int_equal(b.r32(REG_IPSR), IPSR_FIP);
-    assert_int_equal(b.bus.msis_to(FIV), 1);
+    assert_int_equal(b.msis_to(FIV), 1);
     // fqof is sticky: with room made, records are still discarded.
     b.w32(REG_FQH, 3);
     pcie::cpl_status st;
@@ -517,7 +415,7 @@ void test_fq_full_at_n_minus_1(void** state)
     b.settle();
     assert_int_equal(b.r32(REG_FQT), 0);
     assert_int_equal(cause_of(b.fq_hdr(3)), CAUSE_ALL_INBOUND_DISALLOWED);
-    assert_int_equal(b.bus.msis_to(FIV), 2);
+    assert_int_equal(b.msis_to(FIV), 2);
     // Re-enable with 8 entries for the following cases.
     b.w32(REG_FQCSR, 0);
     b.w64(REG_FQB, (FQ >> 12 << 10) | 2);
@@ -573,7 +471,7 @@ void test_reference_trace(void** state)
     b.w32(REG_IPSR, IPSR_FIP);
 
     // 3 Page Requests, PRGI 0..2, L = 1: queued at 0..2, one MSI.
-    const unsigned pip_msis = b.bus.msis_to(PIV);
+    const unsigned pip_msis = b.msis_to(PIV);
     for (unsigned i = 0; i < 3; ++i)
         b.page_request(RID, true, PASID, pcie::pr_payload(0x10000 * (i + 1), i, true, true, true));
     b.settle();
@@ -584,7 +482,7 @@ void test_reference_trace(void** state)
         assert_int_equal(b.bus.rd(PQ + 16 * i + 8),
                          pcie::pr_payload(0x10000 * (i + 1), i, true, true, true));
     }
-    assert_int_equal(b.bus.msis_to(PIV) - pip_msis, 1);
+    assert_int_equal(b.msis_to(PIV) - pip_msis, 1);
     assert_true(b.r32(REG_IPSR) & IPSR_PIP);
     assert_int_equal(b.iommu->pq_occupancy(), 3);
 
@@ -608,7 +506,7 @@ void test_reference_trace(void** state)
     assert_int_equal(b.ep.msgs.size(), m0 + 2);
     assert_int_equal(pcie::prgr_code(b.ep.msgs.back().payload), pcie::PRG_SUCCESS);
     assert_int_equal(pcie::prgr_prgi(b.ep.msgs.back().payload), 4);
-    assert_int_equal(b.bus.msis_to(PIV) - pip_msis, 1);
+    assert_int_equal(b.msis_to(PIV) - pip_msis, 1);
 
     // L = 0 request and Stop Marker while pqof: dropped, no message.
     b.page_request(RID, true, PASID, pcie::pr_payload(0x60000, 5, false, true, true));
@@ -632,7 +530,7 @@ void test_reference_trace(void** state)
     b.settle();
     assert_int_equal(b.r32(REG_PQT), 0); // wrapped: record at index 3
     assert_int_equal(b.bus.rd(PQ + 16 * 3 + 8), pcie::pr_payload(0x70000, 7, true, true, true));
-    assert_int_equal(b.bus.msis_to(PIV) - pip_msis, 2);
+    assert_int_equal(b.msis_to(PIV) - pip_msis, 2);
     b.w32(REG_PQH, 0);
     b.w32(REG_IPSR, IPSR_PIP);
 
@@ -649,14 +547,14 @@ void test_reference_trace(void** state)
 
     // CQ: IOTINVAL.GVMA with PSCV = 1 -> cmd_ill (cqcsr = 0x10403), cqh stays, MSI on civ.
     const uint32_t cqh = b.r32(REG_CQH);
-    const unsigned civ_msis = b.bus.msis_to(CIV);
+    const unsigned civ_msis = b.msis_to(CIV);
     b.cq_submit(CMD_IOTINVAL | (uint64_t(IOTINVAL_GVMA) << 7) | IOTINVAL_PSCV, 0);
     assert_true(b.cq_idle());
     b.settle(sc_time(200, SC_NS));
     assert_int_equal(b.r32(REG_CQCSR), 0x10403);
     assert_int_equal(b.r32(REG_CQH), cqh);
     assert_true(b.r32(REG_IPSR) & IPSR_CIP);
-    assert_int_equal(b.bus.msis_to(CIV) - civ_msis, 1);
+    assert_int_equal(b.msis_to(CIV) - civ_msis, 1);
     // Recovery: replace the command by a legal one, W1C cmd_ill and cip.
     b.bus.wr(CQ + cqh * 16, CMD_IOTINVAL | (uint64_t(IOTINVAL_GVMA) << 7));
     b.w32(REG_CQCSR, CQCSR_CQEN | CQCSR_CIE | CQCSR_CMD_ILL);
@@ -732,21 +630,21 @@ void test_msi_masking(void** state)
     b.settle(sc_time(100, SC_NS));
     b.w32(REG_IPSR, IPSR_PIP);
     b.w32(REG_MSI_CFG_TBL + 16 * PIV + 0xC, MSI_VEC_CTL_M); // mask
-    const unsigned n = b.bus.msis_to(PIV);
+    const unsigned n = b.msis_to(PIV);
     b.page_request(RID, false, 0, pcie::pr_payload(0x1000, 1, true, true, true));
     b.settle();
     assert_int_equal(b.r32(REG_PQT), 1);
     assert_true(b.r32(REG_IPSR) & IPSR_PIP);
-    assert_int_equal(b.bus.msis_to(PIV), n); // suppressed, remembered
+    assert_int_equal(b.msis_to(PIV), n); // suppressed, remembered
     b.w32(REG_MSI_CFG_TBL + 16 * PIV + 0xC, 0); // unmask: the pending message goes out
     b.settle(sc_time(1, SC_US));
-    assert_int_equal(b.bus.msis_to(PIV), n + 1);
+    assert_int_equal(b.msis_to(PIV), n + 1);
     assert_int_equal(b.bus.msis.back().data, 0x100 + PIV);
     // A masked vector without a pending message sends nothing on unmask.
     b.w32(REG_MSI_CFG_TBL + 16 * PIV + 0xC, MSI_VEC_CTL_M);
     b.w32(REG_MSI_CFG_TBL + 16 * PIV + 0xC, 0);
     b.settle(sc_time(1, SC_US));
-    assert_int_equal(b.bus.msis_to(PIV), n + 1);
+    assert_int_equal(b.msis_to(PIV), n + 1);
     // A faulting MSI write: FQ cause 273, TTYP 0, iotval = msi_addr.
     b.w32(REG_PQH, 1);
     b.w32(REG_IPSR, IPSR_PIP);

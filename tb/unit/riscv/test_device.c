@@ -61,6 +61,56 @@ static void test_probe_device_limits(void **state)
 	assert_null(riscv_iommu_find_dev(p->e.iommu, 0x1000));
 }
 
+/*
+ * sw.driver.ddt_mode = 3lvl: the root page only at probe; probe_device of
+ * 0x1234 allocates the level-1 and leaf tables on DDI[2] = 0, DDI[1] =
+ * 0x24 (§15.1 base split) and sends IODIR.INVAL_DDT for it; a second device
+ * under the same level-1 table allocates only its leaf table.
+ */
+static void test_probe_device_3lvl(void **state)
+{
+	struct rv_env e;
+	struct device a, b;
+	const uint64_t *root, *l1;
+	unsigned int n0;
+
+	(void)state;
+	e.rv = rv_fake_create();
+	e.h = e.rv->hal;
+	fake_hal_set_param_str(e.h, "sw.driver.ddt_mode", "3lvl");
+	e.iommu = rv_probe(e.h);
+	assert_int_equal(e.iommu->ddt_mode, RISCV_IOMMU_DDTP_MODE_3LVL);
+	assert_int_equal(e.iommu->did_bits, 24);
+	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_DDTP_IOMMU_MODE, e.rv->iommu.ddtp),
+			 RISCV_IOMMU_DDTP_MODE_3LVL);
+	assert_int_equal(e.iommu->ddt_pages, 0);
+
+	n0 = e.rv->iommu.ncmds;
+	rv_add_dev(&e, &a, 0x1234, 8);
+	assert_int_equal(e.iommu->ddt_pages, 2);
+	root = e.iommu->ddt;
+	assert_true(root[0] & RISCV_IOMMU_DDTE_V);
+	l1 = hal_phys_to_virt(e.h, RV_FIELD_GET(RISCV_IOMMU_DDTE_PPN, root[0]) << 12);
+	assert_non_null(l1);
+	assert_true(l1[0x1234 >> 7] & RISCV_IOMMU_DDTE_V);
+	assert_ptr_equal(dev_to_riscv(&a)->dc,
+			 (const char *)hal_phys_to_virt(e.h, RV_FIELD_GET(RISCV_IOMMU_DDTE_PPN,
+									  l1[0x1234 >> 7]) << 12) +
+				 (0x1234 & 0x7F) * 32);
+	assert_ptr_equal(riscv_iommu_get_dc(e.iommu, 0x1234, false, NULL), dev_to_riscv(&a)->dc);
+	assert_true(e.rv->iommu.ncmds > n0);
+	assert_int_equal(rv_cmd_op(rv_cmd(e.rv, n0)), RISCV_IOMMU_CMD_IODIR_OPCODE);
+	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_IODIR_DID, rv_cmd(e.rv, n0)->dword0), 0x1234);
+
+	rv_add_dev(&e, &b, 0x1300, 8); /* same DDI[1] table, another leaf */
+	assert_int_equal(e.iommu->ddt_pages, 3);
+	assert_ptr_equal(riscv_iommu_find_dev(e.iommu, 0x1300), dev_to_riscv(&b));
+
+	e.iommu->iommu.ops->release_device(&a);
+	e.iommu->iommu.ops->release_device(&b);
+	rv_env_down(&e);
+}
+
 static void test_attach_writes_dc(void **state)
 {
 	struct dev_env *p = *state;
@@ -327,6 +377,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_probe_device_limits, dev_setup, dev_teardown),
+		cmocka_unit_test(test_probe_device_3lvl),
 		cmocka_unit_test_setup_teardown(test_attach_writes_dc, dev_setup, dev_teardown),
 		cmocka_unit_test_setup_teardown(test_reattach_invalidates_first, dev_setup, dev_teardown),
 		cmocka_unit_test_setup_teardown(test_attach_rejects_foreign_domain, dev_setup,
