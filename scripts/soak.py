@@ -440,6 +440,13 @@ def predict(p):
     if overflow_possible(p) and p["device.max_prg_attempts"] < rounds:
         rules["attempts"] = (f"PQ overflow possible and device.max_prg_attempts "
                              f"{p['device.max_prg_attempts']} < {rounds} rounds in the run")
+    # deny_outside answers INVALID for faults outside its range: the device
+    # counts those pages failed (docs/scenario.md, Fault handlers).
+    if p.get("sw.user.handler") == "deny_outside" and p["device.pages"]:
+        lo, hi = p["sw.user.allow_base"], p["sw.user.allow_base"] + p["sw.user.allow_pages"] * 4096
+        if p["device.iova_base"] < lo or p["device.iova_base"] + p["device.pages"] * 4096 > hi:
+            rules["denied"] = (f"deny_outside: the workload's IOVAs leave "
+                               f"[{lo:#x}, {hi:#x})")
     return rules
 
 
@@ -842,7 +849,7 @@ def explain_verdict(case, results, stderr):
                 elif LIVELOCK_CAUSE.search(v):
                     ok = "livelock" in rules and not quiesced
                 elif PAGES_FAILED.search(v):
-                    ok = "dram" in rules or "attempts" in rules
+                    ok = "dram" in rules or "attempts" in rules or "denied" in rules
                 elif SW_ERRORS.search(v):
                     ok = errors_explained(rules, stderr)
             elif name in IN_FLIGHT_CHECKS:

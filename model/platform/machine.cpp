@@ -108,7 +108,7 @@ void machine::boot_task(void* self)
 {
     auto* m = static_cast<machine*>(self);
     m->m_boot_rc = px_kernel_boot(m->m_rt->hal_handle(), &m->m_kernel);
-    if (m->m_boot_rc == 0) m->m_boot_rc = px_user_spawn_demand_pager(m->m_kernel);
+    if (m->m_boot_rc == 0) m->m_boot_rc = px_user_spawn_handlers(m->m_kernel);
     m->m_boot_done = true;
     hal_wake_up(m->m_boot_wq);
 }

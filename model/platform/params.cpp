@@ -145,6 +145,19 @@ params::params()
     add({"sw.driver.pq_head_per_record", t::boolean, "false", 0, 0, {}, "",
          "write pqh after every record instead of once per batch", "SRC (Linux VT-d: per batch)"});
     add({"sw.user.batch", t::u64, "16", 1, 4096, {}, "messages", "fault messages the handler reads per read()", ""});
+    add({"sw.user.handler", t::choice, "demand_pager", 0, 0, {"demand_pager", "deny_outside", "slow", "kernel"}, "",
+         "who answers page faults: the userspace demand pager; deny_outside (INVALID outside sw.user.allow_*); slow "
+         "(the demand pager at sw.user.slow.factor times the service time); kernel (every device bound to the "
+         "kernel-resident SVA handler, no trip to userspace)", ""});
+    add({"sw.user.allow_base", t::u64, "0x10000000", 0, 274877906944.0, {}, "",
+         "deny_outside: first IOVA it serves (faults below are answered INVALID)", ""});
+    add({"sw.user.allow_pages", t::u64, "256", 0, 67108864, {}, "pages",
+         "deny_outside: 4 KiB pages it serves from sw.user.allow_base (faults beyond are answered INVALID)", ""});
+    add({"sw.user.slow.factor", t::u64, "10", 1, 1000, {}, "",
+         "slow: draws of sw.cost.handler.* summed per fault (the mean service time times this)", ""});
+    add({"sw.user.kernel_devices", t::u64, "0", 0, 127, {}, "devices",
+         "the first N devices are bound to the kernel-resident SVA handler, the others served by sw.user.handler "
+         "(sw.user.handler: kernel binds them all)", ""});
 
     add({"sw.cost.irq_entry_ns", t::u64, "1000", 0, 1e9, {}, "ns", "hard interrupt entry and exit", "ESTIMATE"});
     add({"sw.cost.wakeup_ns", t::u64, "3000", 0, 1e9, {}, "ns", "wake-up of a blocked task until it runs", "ESTIMATE (irq->thread 2-10 us)"});

@@ -31,6 +31,38 @@ void json_sink::samples(const std::string& name, const sample_set& s, const char
     m_dists[name] = summarize(s, unit);
 }
 
+namespace {
+// Faults by the handler that answered them (sw/user/handler_sim.c,
+// sw/iommu/iommu-sva.c count sw.handler.<name>.*), with the fault latency of
+// the devices each served.
+nlohmann::json summarize_handlers(machine& m, const nlohmann::json& counters)
+{
+    static const char* const names[] = {"demand_pager", "deny_outside", "slow", "kernel"};
+    auto ctr = [&](const std::string& k) -> uint64_t {
+        auto it = counters.find(k);
+        return it == counters.end() ? 0 : it->get<uint64_t>();
+    };
+    nlohmann::json hs = nlohmann::json::object();
+    for (const char* n : names) {
+        const std::string base = std::string("handler.") + n + ".";
+        if (!counters.contains("sw." + base + "groups")) continue;
+        sample_set lat;
+        uint64_t devices = 0;
+        for (auto& d : m.devices()) {
+            if (!ctr("sw.dev." + rid_hex(d->params().rid) + "." + base + "groups")) continue;
+            ++devices;
+            for (uint64_t v : d->fault_latency().values()) lat.add(v);
+        }
+        hs[n] = {{"groups", ctr("sw." + base + "groups")},
+                 {"faults_success", ctr("sw." + base + "faults_success")},
+                 {"faults_invalid", ctr("sw." + base + "faults_invalid")},
+                 {"devices", devices},
+                 {"fault_latency_ps", summarize(lat, "ps")}};
+    }
+    return hs;
+}
+} // namespace
+
 nlohmann::json build_results(machine& m, const run_outcome& out)
 {
     json_sink sink;
@@ -99,6 +131,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
                            {"failure", ctr("iommu0.auto_resp.failure")}};
     s["faults_per_sim_second"] =
         out.end_ps ? std::llround(double(faults) * 1e12 / double(out.end_ps)) : 0;
+    s["handlers"] = summarize_handlers(m, counters);
     r["summary"] = s;
     r["devices"] = devs;
     r["counters"] = counters;
@@ -318,6 +351,20 @@ std::string format_summary(const nlohmann::json& r, const nlohmann::json& host)
                   (unsigned long long)ar["success"].get<uint64_t>(), (unsigned long long)ar["invalid"].get<uint64_t>(),
                   (unsigned long long)ar["failure"].get<uint64_t>());
     os << line;
+    if (s.contains("handlers")) {
+        for (const auto& [name, h] : s["handlers"].items()) {
+            const auto& hl = h["fault_latency_ps"];
+            std::snprintf(line, sizeof line,
+                          "handler %-12s %llu groups, faults: %llu success, %llu invalid; %llu devices, "
+                          "fault latency p50 %s us, p99 %s us, mean %s us\n",
+                          name.c_str(), (unsigned long long)h["groups"].get<uint64_t>(),
+                          (unsigned long long)h["faults_success"].get<uint64_t>(),
+                          (unsigned long long)h["faults_invalid"].get<uint64_t>(),
+                          (unsigned long long)h["devices"].get<uint64_t>(), us(hl["p50"].get<uint64_t>()).c_str(),
+                          us(hl["p99"].get<uint64_t>()).c_str(), us(hl["mean"].get<uint64_t>()).c_str());
+            os << line;
+        }
+    }
     const auto& checks = r["scoreboard"]["checks"];
     size_t good = 0;
     for (const auto& c : checks) good += c["ok"].get<bool>() ? 1 : 0;

@@ -250,4 +250,41 @@ int iommu_report_device_event(struct device *dev, uint32_t type, const void *dat
 /* Registration (called by a driver's probe). */
 int iommu_device_register(struct iommu_device *iommu);
 
+/* ---- kernel-resident fault handling: SVA (sw/iommu/iommu-sva.c) ----------- */
+
+struct iommu_sva_page {
+	uint64_t pfn;                   /* IOVA >> 12 */
+	void *cpu;
+};
+
+/* Stands for an mm_struct: one anonymous read-write mapping, demand-zero. */
+struct iommu_sva_mm {
+	uint64_t vm_start, vm_end;      /* [vm_start, vm_end) */
+	struct iommu_sva_page *pages;   /* pages made present, in fault order */
+	uint64_t nr_pages, cap_pages;
+};
+
+enum iommu_sva_stat_item {
+	IOMMU_SVA_STAT_GROUPS,
+	IOMMU_SVA_STAT_FAULTS_SUCCESS,
+	IOMMU_SVA_STAT_FAULTS_INVALID,
+	IOMMU_SVA_STAT_PAGES_MAPPED,
+	IOMMU_SVA_STAT__COUNT
+};
+
+/* A bond of a device and an address space (Linux struct iommu_sva). */
+struct iommu_sva {
+	struct device *dev;
+	struct iommu_domain *domain;       /* iopf_handler: the SVA handler */
+	struct iommu_attach_handle handle; /* the RID attach */
+	struct iommu_sva_mm mm;
+	unsigned int works;                /* groups handed to a worker, not answered */
+	struct hal_waitq *wq;              /* woken when works drops to 0 */
+	hal_stat_id stats[IOMMU_SVA_STAT__COUNT];
+};
+
+int iommu_sva_bind_device(struct device *dev, uint64_t vm_start, uint64_t vm_end,
+			  struct iommu_sva **out);
+void iommu_sva_unbind_device(struct iommu_sva *sva);
+
 #endif /* PRISIM_SW_IOMMU_H */

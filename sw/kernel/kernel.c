@@ -91,6 +91,7 @@ static int px_kernel_teardown(struct px_kernel *k)
 		px_kfree(kd);
 	}
 	free(k->devs);
+	free(k->sva_devs);
 	for (i = 0; i < k->nr_iommus; i++) {
 		if (!k->iommus[i])
 			continue;

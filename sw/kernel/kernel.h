@@ -13,6 +13,7 @@
 #include "prisim/sw.h"
 
 struct vfio_device;
+struct px_sva_dev;
 
 /* open() of a device file: create a file with one reference. */
 typedef int (*px_cdev_open_t)(struct px_kernel *k, void *priv, unsigned int flags,
@@ -63,6 +64,7 @@ struct px_kernel {
 	unsigned int user_tasks;           /* user tasks spawned and not yet finished */
 	bool shutting_down;                /* px_kernel_shutdown() began: no new process */
 	struct hal_waitq *exit_wq;         /* shutdown waits here for processes to exit */
+	struct px_sva_dev *sva_devs;       /* /dev/pxsva/N, by device index (sva.c), or NULL */
 };
 
 /* An IOMMU driver's probe and remove entry points (riscv_iommu_*, or a test's). */
@@ -94,6 +96,9 @@ unsigned int px_kernel_kill_all(struct px_kernel *k);
 int px_kernel_wait_procs_exit(struct px_kernel *k, uint64_t timeout_ps);
 void px_kernel_user_task_get(struct px_kernel *k);
 void px_kernel_user_task_put(struct px_kernel *k);
+
+/* sw/kernel/sva.c: /dev/pxsva/N, kernel-resident fault handling (SVA) */
+int px_kernel_sva_register(struct px_kernel *k);
 
 /* sw/kernel/vfio.c */
 int vfio_register_device(struct px_kernel *k, struct device *dev,

@@ -1,23 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Sample userspace demand-paging handler. It gives each device an IOAS of
- * its own with a fault-capable HWPT, shares one fault queue among them all,
- * and answers each
- * fault group by mapping a fresh zeroed page at every faulting page that is
- * not mapped yet, then writing one SUCCESS response per group (cookie).
- * Anything it does not expect in a message gets the group answered INVALID.
+ * Sample userspace fault handlers on the fault-handler library
+ * (user/fault_handler.h). Each gives every device an IOAS of its own with a
+ * fault-capable HWPT and shares one fault queue among them all. Per group
+ * (cookie) of faults:
+ *
+ * - PX_PAGER_DEMAND (the demand pager; also the "slow" handler, which only
+ *   differs in the service time its environment charges): map a fresh
+ *   zeroed page at every faulting page that is not mapped yet, then answer
+ *   SUCCESS;
+ * - PX_PAGER_DENY_OUTSIDE: answer INVALID if any fault of the group lies
+ *   outside the allowed IOVA range, else as the demand pager.
+ *
+ * Anything unexpected in a message gets the group answered INVALID.
  *
  * Written only against the syscall-shaped layer (user/px_syscall.h) and the
- * uAPI headers, as a Linux handler would be.
+ * uAPI headers, as a Linux handler would be; logging, statistics and costs
+ * go through struct px_pager_hooks (sw/user/handler_sim.c).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/kernel.h"
 #include "prisim/hw/pxdev.h"
-#include "prisim/sw.h"
 #include "prisim/uapi/vfio.h"
 #include "user/pager.h"
 
@@ -78,84 +85,75 @@ static int px_pageset_insert(struct px_pageset *set, uint64_t pfn, void *cpu)
 	return 0;
 }
 
+/* ---- environment ----------------------------------------------------------- */
+
+#define px_pager_log(pg, lvl, ...)                                              \
+	do {                                                                    \
+		if ((pg)->hooks && (pg)->hooks->log)                            \
+			(pg)->hooks->log((pg)->hook_ctx, lvl, __VA_ARGS__);     \
+	} while (0)
+
+/* Count @n of @ev, for @pdev's device if there is one. */
+static void px_pager_count(struct px_pager *pg, const struct px_pager_dev *pdev,
+			   enum px_pager_event ev, uint64_t n)
+{
+	if (pg->hooks && pg->hooks->count)
+		pg->hooks->count(pg->hook_ctx, pdev, ev, n);
+}
+
+static const struct px_fh_ops px_pager_fh_ops;
+
 /* ---- setup ------------------------------------------------------------------ */
 
 /**
- * px_pager_create - allocate the handler state and its process
- * @k: kernel
- * @out: the handler
+ * px_pager_init - initialise a handler for process @p
+ * @pg: handler (zeroed by the caller, or not: every field is set)
+ * @p: the process it runs in
+ * @batch: messages per read() (0 is taken as 1)
+ * @hooks: environment (NULL: none)
+ * @hook_ctx: passed to every hook
  *
- * Reads "sw.user.batch" (messages per read(); 0 is taken as 1).
- *
- * Return: 0, -ENOMEM, or -ESHUTDOWN if the kernel is shutting down.
+ * The policy is PX_PAGER_DEMAND; set pg->policy and the range after.
  */
-int px_pager_create(struct px_kernel *k, struct px_pager **out)
+void px_pager_init(struct px_pager *pg, struct px_proc *p, unsigned int batch,
+		   const struct px_pager_hooks *hooks, void *hook_ctx)
 {
-	struct px_pager *pg = calloc(1, sizeof(*pg));
-	struct hal *h;
-	uint64_t batch;
-	int rc;
-
-	if (!pg)
-		return -ENOMEM;
-	rc = px_proc_create(k, &pg->proc);
-	if (rc)
-		goto out_free;
-	h = px_proc_hal(pg->proc);
-	pg->k = k;
-	pg->hal = h;
-	pg->stats.faults_served = hal_stat_register(h, "user.faults_served");
-	pg->stats.pages_mapped = hal_stat_register(h, "user.pages_mapped");
-	pg->stats.bad_messages = hal_stat_register(h, "user.bad_messages");
-	pg->iommufd = -1;
-	pg->fault_fd = -1;
-	batch = hal_param_u64(h, "sw.user.batch");
-	if (!batch)
-		batch = 1;
-	pg->batch = batch > PX_PAGER_MAX_MSGS ? PX_PAGER_MAX_MSGS : (unsigned int)batch;
-	pg->cap_msgs = pg->batch;
-	pg->msgs = calloc(pg->cap_msgs, sizeof(*pg->msgs));
-	pg->resps = calloc(pg->cap_msgs, sizeof(*pg->resps));
-	if (!pg->msgs || !pg->resps) {
-		rc = -ENOMEM;
-		goto out_destroy;
-	}
-	*out = pg;
-	return 0;
-
-out_destroy:
-	px_pager_destroy(pg);
-	return rc;
-out_free:
-	free(pg);
-	return rc;
+	*pg = (struct px_pager){
+		.proc = p,
+		.iommufd = -1,
+		.fault_fd = -1,
+		.policy = PX_PAGER_DEMAND,
+		.batch = batch ? batch : 1,
+		.hooks = hooks,
+		.hook_ctx = hook_ctx,
+		.name = "demand_pager",
+	};
 }
 
 /**
- * px_pager_destroy - exit: close every fd (detaching the devices), then free
- * the pages the handler allocated
- * @pg: handler (NULL is ignored)
+ * px_pager_release - free what the handler allocated, once its process exited
+ * @pg: handler
+ * @free_page: called for every page the handler allocated (the process's
+ *             exit has unmapped them: its IOAS is gone)
+ * @ctx: passed to @free_page
  */
-void px_pager_destroy(struct px_pager *pg)
+void px_pager_release(struct px_pager *pg, void (*free_page)(void *ctx, void *cpu), void *ctx)
 {
 	struct px_pageset *set;
 	unsigned int d;
 	uint64_t i;
 
-	if (!pg)
-		return;
-	px_proc_destroy(pg->proc);
 	for (d = 0; d < pg->nr_devs; d++) {
 		set = &pg->devs[d].mapped;
 		for (i = 0; i < set->cap; i++)
-			if (set->slots[i].cpu)
-				hal_dma_free(pg->hal, set->slots[i].cpu, PX_PAGE_SIZE);
+			if (set->slots[i].cpu && free_page)
+				free_page(ctx, set->slots[i].cpu);
 		free(set->slots);
 	}
 	free(pg->devs);
-	free(pg->msgs);
-	free(pg->resps);
-	free(pg);
+	pg->devs = NULL;
+	pg->nr_devs = 0;
+	px_fh_release(&pg->fh);
 }
 
 /*
@@ -195,7 +193,6 @@ static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 	};
 	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
 	struct iommu_destroy destroy = { .size = sizeof(destroy) };
-	const struct hal_pci_dev_info *info;
 	struct px_pager_dev *n;
 	uint64_t bar0;
 	int rc;
@@ -224,16 +221,17 @@ static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 		goto out_destroy_hwpt;
 	}
 	pg->devs = n;
-	info = index < hal_pci_dev_count(pg->hal) ? hal_pci_dev(pg->hal, index) : NULL;
-	pg->devs[pg->nr_devs++] = (struct px_pager_dev){
+	pg->devs[pg->nr_devs] = (struct px_pager_dev){
 		.fd = fd,
 		.index = index,
-		.rid = info ? info->rid : 0,
 		.dev_id = bind.out_devid,
 		.ioas_id = ioas.out_ioas_id,
 		.hwpt_id = hwpt.out_hwpt_id,
 		.bar0_offset = bar0,
 	};
+	if (pg->hooks && pg->hooks->dev_added)
+		pg->hooks->dev_added(pg->hook_ctx, &pg->devs[pg->nr_devs]);
+	pg->nr_devs++;
 	return 0;
 
 out_destroy_hwpt:
@@ -271,25 +269,28 @@ int px_pager_setup(struct px_pager *pg)
 		return rc;
 	pg->fault_id = fault.out_fault_id;
 	pg->fault_fd = (int)fault.out_fault_fd;
+	rc = px_fh_init(&pg->fh, pg->proc, pg->fault_fd, pg->batch, &px_pager_fh_ops, pg);
+	if (rc)
+		return rc;
 
-	for (n = 0;; n++) {
+	for (n = pg->first_dev;; n++) {
 		snprintf(path, sizeof(path), "/dev/vfio/devices/vfio%u", n);
 		fd = px_open(pg->proc, path, PX_O_RDWR);
 		if (fd == -ENOENT)
 			break;
 		if (fd < 0) {
-			hal_log(pg->hal, HAL_LOG_WARN, "demand_pager: open %s: %d\n", path, fd);
+			px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: open %s: %d\n", pg->name, path, fd);
 			continue;
 		}
 		rc = px_pager_add_dev(pg, fd, n);
 		if (rc) {
-			hal_log(pg->hal, HAL_LOG_WARN,
-				"demand_pager: %s: setup failed (%d), skipped\n", path, rc);
+			px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: %s: setup failed (%d), skipped\n",
+				     pg->name, path, rc);
 			px_close(pg->proc, fd);
 		}
 	}
 	if (!pg->nr_devs)
-		hal_log(pg->hal, HAL_LOG_WARN, "demand_pager: no device to serve\n");
+		px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: no device to serve\n", pg->name);
 	return 0;
 }
 
@@ -311,8 +312,8 @@ int px_pager_start_devices(struct px_pager *pg)
 		rc = px_pwrite(pg->proc, pg->devs[i].fd, &start, sizeof(start),
 			       pg->devs[i].bar0_offset + PXDEV_CTRL);
 		if (rc != (ssize_t)sizeof(start)) {
-			hal_log(pg->hal, HAL_LOG_ERROR, "demand_pager: start vfio%u failed (%zd)\n",
-				pg->devs[i].index, rc);
+			px_pager_log(pg, PX_PAGER_LOG_ERROR, "%s: start vfio%u failed (%zd)\n",
+				     pg->name, pg->devs[i].index, rc);
 			if (!err)
 				err = rc < 0 ? (int)rc : -EIO;
 		}
@@ -330,16 +331,6 @@ static struct px_pager_dev *px_pager_find_dev(struct px_pager *pg, uint32_t dev_
 		if (pg->devs[i].dev_id == dev_id)
 			return &pg->devs[i];
 	return NULL;
-}
-
-/* Count globally, and for @pdev's device if there is one. */
-static void px_pager_stat(struct px_pager *pg, const struct px_pager_dev *pdev, hal_stat_id id,
-			  uint64_t delta)
-{
-	if (pdev)
-		hal_stat_dev_inc(pg->hal, pdev->rid, id, delta);
-	else
-		hal_stat_inc(pg->hal, id, delta);
 }
 
 /* What this handler can serve: RID faults of its own devices, R and/or W. */
@@ -368,7 +359,7 @@ static int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t
 		.length = PX_PAGE_SIZE,
 		.iova = iova,
 	};
-	hal_paddr_t pa;
+	uint64_t pa;
 	void *cpu;
 	int rc;
 
@@ -386,19 +377,30 @@ static int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t
 			return rc;
 		cpu = NULL; /* mapped by someone else: remember, own nothing */
 	} else {
-		px_pager_stat(pg, pdev, pg->stats.pages_mapped, 1);
+		px_pager_count(pg, pdev, PX_PAGER_EV_PAGE_MAPPED, 1);
 	}
 	if (px_pageset_insert(&pdev->mapped, iova / PX_PAGE_SIZE, cpu))
-		hal_log(pg->hal, HAL_LOG_WARN, "demand_pager: page set full, %#llx untracked\n",
-			(unsigned long long)iova);
+		px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: page set full, %#llx untracked\n",
+			     pg->name, (unsigned long long)iova);
 	return 0;
 }
 
-/* Serve one group (messages sharing a cookie); returns the response code. */
-static uint32_t px_pager_serve_group(struct px_pager *pg, const struct iommu_hwpt_pgfault *m,
+/* deny_outside: every fault of the group lies in [allow_lo, allow_hi). */
+static unsigned int px_pager_outside(const struct px_pager *pg, const struct iommu_hwpt_pgfault *m,
 				     unsigned int n)
 {
-	struct px_pager_dev *pdev = px_pager_find_dev(pg, m[0].dev_id);
+	unsigned int i, out = 0;
+
+	for (i = 0; i < n; i++)
+		if (m[i].addr < pg->allow_lo || m[i].addr >= pg->allow_hi)
+			out++;
+	return out;
+}
+
+/* Serve one group (messages sharing a cookie); returns the response code. */
+static uint32_t px_pager_serve_group(struct px_pager *pg, struct px_pager_dev *pdev,
+				     const struct iommu_hwpt_pgfault *m, unsigned int n)
+{
 	unsigned int i, bad = 0;
 	int rc;
 
@@ -406,229 +408,160 @@ static uint32_t px_pager_serve_group(struct px_pager *pg, const struct iommu_hwp
 		if (!px_pager_msg_ok(&m[i], pdev, m[0].dev_id, i == n - 1))
 			bad++;
 	if (bad) {
-		hal_log(pg->hal, HAL_LOG_WARN,
-			"demand_pager: cookie %u: %u unexpected message(s), answering INVALID\n",
-			m[0].cookie, bad);
-		px_pager_stat(pg, pdev, pg->stats.bad_messages, bad);
+		px_pager_log(pg, PX_PAGER_LOG_WARN,
+			     "%s: cookie %u: %u unexpected message(s), answering INVALID\n",
+			     pg->name, m[0].cookie, bad);
+		px_pager_count(pg, pdev, PX_PAGER_EV_BAD_MESSAGE, bad);
 		return IOMMUFD_PAGE_RESP_INVALID;
 	}
-	for (i = 0; i < n; i++) {
-		hal_charge(pg->hal, HAL_COST_HANDLER_SERVICE);
-		rc = px_pager_map(pg, pdev, m[i].addr & ~PX_PAGE_MASK);
-		if (rc) {
-			hal_log(pg->hal, HAL_LOG_ERROR,
-				"demand_pager: map %#llx failed (%d), answering INVALID\n",
-				(unsigned long long)m[i].addr, rc);
+	/* One response per group: one fault outside the range denies the group. */
+	if (pg->policy == PX_PAGER_DENY_OUTSIDE) {
+		bad = px_pager_outside(pg, m, n);
+		if (bad) {
+			px_pager_count(pg, pdev, PX_PAGER_EV_FAULT_DENIED, bad);
 			return IOMMUFD_PAGE_RESP_INVALID;
 		}
-		px_pager_stat(pg, pdev, pg->stats.faults_served, 1);
+	}
+	for (i = 0; i < n; i++) {
+		if (pg->hooks && pg->hooks->service)
+			pg->hooks->service(pg->hook_ctx, pdev, &m[i]);
+		rc = px_pager_map(pg, pdev, m[i].addr & ~PX_PAGE_MASK);
+		if (rc) {
+			px_pager_log(pg, PX_PAGER_LOG_ERROR,
+				     "%s: map %#llx failed (%d), answering INVALID\n", pg->name,
+				     (unsigned long long)m[i].addr, rc);
+			return IOMMUFD_PAGE_RESP_INVALID;
+		}
+		px_pager_count(pg, pdev, PX_PAGER_EV_FAULT_SERVED, 1);
 	}
 	return IOMMUFD_PAGE_RESP_SUCCESS;
 }
 
-/* Write the responses; skip (and log) an entry the kernel refuses. */
-static void px_pager_respond(struct px_pager *pg, unsigned int nr)
+/**
+ * px_pager_decide - the handler's decision for one group
+ * @pg: handler
+ * @m: the group's messages (one cookie, LAST at the end)
+ * @n: their number
+ *
+ * SUCCESS once every faulting page is mapped; INVALID if anything in the
+ * group is unexpected, a page cannot be mapped, or (PX_PAGER_DENY_OUTSIDE)
+ * a fault lies outside the allowed range. Counts the group by its answer.
+ *
+ * Return: IOMMUFD_PAGE_RESP_SUCCESS or IOMMUFD_PAGE_RESP_INVALID.
+ */
+uint32_t px_pager_decide(struct px_pager *pg, const struct iommu_hwpt_pgfault *m, unsigned int n)
 {
-	const size_t rsz = sizeof(pg->resps[0]);
-	unsigned int off = 0;
-	ssize_t rc;
+	struct px_pager_dev *pdev = px_pager_find_dev(pg, m[0].dev_id);
+	uint32_t code = px_pager_serve_group(pg, pdev, m, n);
 
-	while (off < nr) {
-		rc = px_write(pg->proc, pg->fault_fd, &pg->resps[off], (nr - off) * rsz);
-		if (rc > 0) {
-			off += (unsigned int)((size_t)rc / rsz);
-			continue;
-		}
-		hal_log(pg->hal, HAL_LOG_WARN,
-			"demand_pager: response for cookie %u refused (%zd)\n",
-			pg->resps[off].cookie, rc);
-		off++;
-	}
+	px_pager_count(pg, pdev, code == IOMMUFD_PAGE_RESP_SUCCESS ? PX_PAGER_EV_GROUP_SUCCESS :
+			PX_PAGER_EV_GROUP_INVALID, n);
+	return code;
+}
+
+/* ---- the fault-fd loop (user/fault_handler.h) ---------------------------------- */
+
+static uint32_t px_pager_fh_decide(void *ctx, const struct iommu_hwpt_pgfault *m, unsigned int n)
+{
+	return px_pager_decide(ctx, m, n);
+}
+
+static void px_pager_fh_unanswerable(void *ctx, const struct iommu_hwpt_pgfault *m, unsigned int n)
+{
+	struct px_pager *pg = ctx;
+
+	px_pager_count(pg, px_pager_find_dev(pg, m[0].dev_id), PX_PAGER_EV_BAD_MESSAGE, n);
+}
+
+static void px_pager_fh_refused(void *ctx, uint32_t cookie, int err)
+{
+	struct px_pager *pg = ctx;
+
+	px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: response for cookie %u refused (%d)\n", pg->name,
+		     cookie, err);
+}
+
+static int px_pager_fh_error(void *ctx, int err)
+{
+	struct px_pager *pg = ctx;
+
+	if (err == -E2BIG)
+		px_pager_log(pg, PX_PAGER_LOG_ERROR, "%s: group above %u messages\n", pg->name,
+			     PX_PAGER_MAX_MSGS);
+	px_pager_log(pg, PX_PAGER_LOG_ERROR, "%s: serve failed (%d)\n", pg->name, err);
+	/* Let the environment make sure a persistent error does not spin. */
+	if (pg->hooks && pg->hooks->pause)
+		pg->hooks->pause(pg->hook_ctx, err);
+	return 0;
+}
+
+static const struct px_fh_ops px_pager_fh_ops = {
+	.decide = px_pager_fh_decide,
+	.unanswerable = px_pager_fh_unanswerable,
+	.refused = px_pager_fh_refused,
+	.error = px_pager_fh_error,
+};
+
+/* The library's state, set up on first use (the fault fd exists after setup). */
+static int px_pager_fh(struct px_pager *pg)
+{
+	if (pg->fh.msgs)
+		return 0;
+	return px_fh_init(&pg->fh, pg->proc, pg->fault_fd, pg->batch, &px_pager_fh_ops, pg);
 }
 
 /**
  * px_pager_handle - serve a batch of messages read from the fault fd
  * @pg: handler
  * @msgs: messages (whole groups, as read() returns them)
- * @n: number of messages (at most the handler's buffer capacity)
+ * @n: number of messages (at most the read buffer's capacity)
  *
- * Messages with the same cookie form a group; each group is answered once,
- * SUCCESS after all its pages are mapped, INVALID if anything in it is
- * unexpected. A message with cookie 0 cannot be answered and is counted.
+ * px_fh_dispatch() with this handler's decision: each group is answered
+ * once; a message with cookie 0 cannot be answered and is counted.
  *
- * Return: number of groups answered, or -EINVAL if @n is too large.
+ * Return: number of groups answered, or -errno (-EINVAL if @n is too large).
  */
 int px_pager_handle(struct px_pager *pg, const struct iommu_hwpt_pgfault *msgs, unsigned int n)
 {
-	struct px_pager_dev *pdev;
-	unsigned int i = 0, j, nr = 0;
+	int rc = px_pager_fh(pg);
 
-	if (n > pg->cap_msgs)
-		return -EINVAL;
-	while (i < n) {
-		for (j = i + 1; j < n && msgs[j].cookie == msgs[i].cookie; j++)
-			;
-		if (!msgs[i].cookie) {
-			pdev = px_pager_find_dev(pg, msgs[i].dev_id);
-			px_pager_stat(pg, pdev, pg->stats.bad_messages, j - i);
-		} else {
-			pg->resps[nr].cookie = msgs[i].cookie;
-			pg->resps[nr].code = px_pager_serve_group(pg, &msgs[i], j - i);
-			nr++;
-		}
-		i = j;
-	}
-	px_pager_respond(pg, nr);
-	return (int)nr;
-}
-
-static int px_pager_grow(struct px_pager *pg, unsigned int cap)
-{
-	struct iommu_hwpt_page_response *r;
-	struct iommu_hwpt_pgfault *m;
-
-	m = realloc(pg->msgs, cap * sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	pg->msgs = m;
-	r = realloc(pg->resps, cap * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	pg->resps = r;
-	pg->cap_msgs = cap;
-	return 0;
+	return rc ? rc : px_fh_dispatch(&pg->fh, msgs, n);
 }
 
 /**
  * px_pager_serve_once - one round: poll for POLLIN, read up to a batch of
- * messages, serve them and write the responses
+ * messages (the buffer grown while read() says -EINVAL), serve them and
+ * write the responses (px_fh_serve_once())
  * @pg: handler
  * @timeout_ms: poll timeout (< 0: forever)
- *
- * read() fails with -EINVAL when the group at the head of the queue is
- * larger than the buffer (Linux 6.18); the buffer is then doubled as often
- * as needed (up to PX_PAGER_MAX_MSGS messages) and the read retried. A read
- * of 0 means the queue emptied between poll() and read() (the groups were
- * answered meanwhile, e.g. by a detach): nothing to serve.
  *
  * Return: groups answered (0 on timeout or nothing to read), or -errno.
  */
 int px_pager_serve_once(struct px_pager *pg, int timeout_ms)
 {
-	const size_t msz = sizeof(struct iommu_hwpt_pgfault);
-	struct px_pollfd pfd = { .fd = pg->fault_fd, .events = PX_POLLIN };
-	unsigned int want = pg->batch;
-	ssize_t len;
-	int rc;
+	int rc = px_pager_fh(pg);
 
-	rc = px_poll(pg->proc, &pfd, 1, timeout_ms);
-	if (rc <= 0)
-		return rc;
-	if (!(pfd.revents & PX_POLLIN))
-		return -EIO;
-	for (;;) {
-		len = px_read(pg->proc, pg->fault_fd, pg->msgs, want * msz);
-		if (len >= 0)
-			break;
-		if (len != -EINVAL)
-			return (int)len;
-		/* The head group is larger than the buffer: grow it and read again. */
-		if (want >= PX_PAGER_MAX_MSGS) {
-			hal_log(pg->hal, HAL_LOG_ERROR, "demand_pager: group above %u messages\n",
-				PX_PAGER_MAX_MSGS);
-			return -E2BIG;
-		}
-		want *= 2;
-		if (want > pg->cap_msgs) {
-			rc = px_pager_grow(pg, want);
-			if (rc)
-				return rc;
-		}
-	}
-	return px_pager_handle(pg, pg->msgs, (unsigned int)((size_t)len / msz));
+	return rc ? rc : px_fh_serve_once(&pg->fh, timeout_ms);
 }
 
 /**
- * px_pager_run - serve faults until the process is killed
+ * px_pager_run - serve faults until the process is killed (px_fh_run())
  * @pg: handler, set up and started
  *
- * Loops on px_pager_serve_once() with no timeout. A fatal signal (-EINTR,
- * e.g. from px_kernel_shutdown()) ends the loop: the groups still queued or
- * read but not answered are left to the exit path (px_pager_destroy), where
- * the kernel answers each INVALID once. Other errors are logged and the
- * loop goes on after a short sleep.
+ * A fatal signal (-EINTR, e.g. from px_kernel_shutdown()) ends the loop: the
+ * groups still queued or read but not answered are left to the exit path,
+ * where the kernel answers each INVALID once. Other errors are logged and
+ * the loop goes on after the environment's pause.
  *
- * Return: 0 when the process was killed.
+ * Return: 0 when the process was killed, or -errno if the loop could not start.
  */
 int px_pager_run(struct px_pager *pg)
 {
-	int rc;
+	int rc = px_pager_fh(pg);
 
-	for (;;) {
-		rc = px_pager_serve_once(pg, -1);
-		if (rc == -EINTR || px_proc_killed(pg->proc))
-			break;
-		if (rc < 0) {
-			hal_log(pg->hal, HAL_LOG_ERROR, "demand_pager: serve failed (%d)\n", rc);
-			/* Do not spin in zero simulated time on a persistent error. */
-			hal_sleep_ps(pg->hal, 1000000);
-		}
-	}
-	hal_log(pg->hal, HAL_LOG_INFO, "demand_pager: killed, exiting\n");
-	return 0;
-}
-
-/* The user task: a process's whole life, from creation to exit. */
-static void px_pager_task(void *arg)
-{
-	struct px_kernel *k = arg;
-	struct px_pager *pg;
-	struct hal *h;
-	int rc;
-
-	h = px_kernel_hal(k);
-	rc = px_pager_create(k, &pg);
-	if (rc) {
-		/* Started after a shutdown began: nothing to serve. */
-		hal_log(h, rc == -ESHUTDOWN ? HAL_LOG_INFO : HAL_LOG_ERROR,
-			"demand_pager: create failed (%d)\n", rc);
-		goto out_put;
-	}
-	rc = px_pager_setup(pg);
-	if (rc) {
-		hal_log(h, HAL_LOG_ERROR, "demand_pager: setup failed (%d)\n", rc);
-		goto out_destroy;
-	}
-	px_pager_start_devices(pg);
-	px_pager_run(pg);
-out_destroy:
-	px_pager_destroy(pg);
-out_put:
-	/* Pairs with px_user_spawn_demand_pager(); the last use of k. */
-	px_kernel_user_task_put(k);
-}
-
-/**
- * px_user_spawn_demand_pager - start the demand pager in a user task
- * @k: kernel
- *
- * See prisim/sw.h. Setup errors are logged by the task. The task ends when
- * the process is killed (px_kernel_shutdown()), after its exit.
- *
- * Return: 0, -ESHUTDOWN if the kernel is shutting down, or -ENOMEM if the
- * task could not be created.
- */
-int px_user_spawn_demand_pager(struct px_kernel *k)
-{
-	struct hal *h = px_kernel_hal(k);
-
-	if (k->shutting_down)
-		return -ESHUTDOWN;
-	/* Counted before the task can run (a HAL may even run it right here). */
-	px_kernel_user_task_get(k);
-	if (!hal_task_create(h, HAL_TASK_USER, "demand_pager", px_pager_task, k)) {
-		px_kernel_user_task_put(k);
-		return -ENOMEM;
-	}
-	return 0;
+	if (rc)
+		return rc;
+	rc = px_fh_run(&pg->fh);
+	px_pager_log(pg, PX_PAGER_LOG_INFO, "%s: killed, exiting\n", pg->name);
+	return rc;
 }

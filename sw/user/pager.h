@@ -1,23 +1,30 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The sample demand-paging handler (sw/user/demand_pager.c), exposed in
- * steps so that tests can drive it: create, setup (open /dev/iommu, IOAS,
- * fault queue, bind + HWPT + attach every /dev/vfio/devices/vfioN), start
- * the devices, then serve faults one poll/read/respond round at a time
- * (px_pager_serve_once) or until the process is killed (px_pager_run), and
- * exit (px_pager_destroy). px_user_spawn_demand_pager() (prisim/sw.h) runs
- * all of it in a user task.
+ * The sample userspace handlers (sw/user/demand_pager.c) on the fault-handler
+ * library (user/fault_handler.h), exposed in steps so that tests can drive
+ * them: create, setup (open /dev/iommu, IOAS, fault queue, bind + HWPT +
+ * attach every /dev/vfio/devices/vfioN), start the devices, then serve
+ * faults one poll/read/respond round at a time (px_pager_serve_once) or
+ * until the process is killed (px_pager_run), and exit (px_pager_destroy).
+ *
+ * The handler logic (demand_pager.c) uses only the syscall-shaped layer and
+ * the uAPI; what the simulator adds (scenario keys, statistics, costs, log)
+ * reaches it through struct px_pager_hooks, which sw/user/handler_sim.c
+ * implements. px_pager_create() / px_pager_destroy() and the task
+ * launchers (prisim/sw.h) live there.
  */
 #ifndef PRISIM_SW_USER_PAGER_H
 #define PRISIM_SW_USER_PAGER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "prisim/uapi/iommufd.h"
+#include "user/fault_handler.h"
 #include "user/px_syscall.h"
 
 /* Largest read buffer, in messages, grown to when a group exceeds the batch. */
-#define PX_PAGER_MAX_MSGS 65536u
+#define PX_PAGER_MAX_MSGS PX_FH_MAX_MSGS
 
 struct px_pageset_slot {
 	uint64_t key;           /* page number + 1; 0 = empty */
@@ -38,7 +45,7 @@ struct px_pageset {
 struct px_pager_dev {
 	int fd;                 /* /dev/vfio/devices/vfioN */
 	unsigned int index;     /* N */
-	uint16_t rid;
+	uint16_t rid;           /* set by hooks->dev_added (statistics only) */
 	uint32_t dev_id;        /* iommufd device object id */
 	uint32_t ioas_id;
 	uint32_t hwpt_id;
@@ -46,35 +53,74 @@ struct px_pager_dev {
 	struct px_pageset mapped; /* pages mapped in ioas_id */
 };
 
-/* Statistics ids, registered by px_pager_create(). */
-struct px_pager_stats {
-	hal_stat_id faults_served;
-	hal_stat_id pages_mapped;
-	hal_stat_id bad_messages;
+/* What a handler decides for a group. */
+enum px_pager_policy {
+	PX_PAGER_DEMAND,        /* map every faulting page, SUCCESS */
+	PX_PAGER_DENY_OUTSIDE,  /* INVALID if a fault lies outside [lo, hi), else as DEMAND */
+};
+
+/* Events a handler reports (statistics). */
+enum px_pager_event {
+	PX_PAGER_EV_FAULT_SERVED,   /* a fault's page is mapped (now or before) */
+	PX_PAGER_EV_PAGE_MAPPED,    /* a page was mapped for a fault */
+	PX_PAGER_EV_BAD_MESSAGE,    /* a message the handler cannot serve */
+	PX_PAGER_EV_FAULT_DENIED,   /* a fault outside the allowed range */
+	PX_PAGER_EV_GROUP_SUCCESS,  /* a group answered SUCCESS: n = its faults */
+	PX_PAGER_EV_GROUP_INVALID,  /* a group answered INVALID: n = its faults */
+};
+
+enum px_pager_log { PX_PAGER_LOG_INFO, PX_PAGER_LOG_WARN, PX_PAGER_LOG_ERROR };
+
+/* The environment a handler runs in; every hook is optional. */
+struct px_pager_hooks {
+	/* A device was set up (the adapter fills pdev->rid). */
+	void (*dev_added)(void *ctx, struct px_pager_dev *pdev);
+	/* About to serve the fault @m of @pdev (the service time is charged here). */
+	void (*service)(void *ctx, const struct px_pager_dev *pdev,
+			const struct iommu_hwpt_pgfault *m);
+	/* Count @n of @ev, for @pdev's device if not NULL. */
+	void (*count)(void *ctx, const struct px_pager_dev *pdev, enum px_pager_event ev,
+		      uint64_t n);
+	void (*log)(void *ctx, enum px_pager_log lvl, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	/* px_pager_run(): a round failed with @err; the loop goes on after this. */
+	void (*pause)(void *ctx, int err);
 };
 
 struct px_pager {
-	struct px_kernel *k;
-	struct hal *hal;
 	struct px_proc *proc;
 	int iommufd;
 	int fault_fd;
 	uint32_t fault_id;      /* one fault queue serves every device */
 	struct px_pager_dev *devs;
 	unsigned int nr_devs;
-	unsigned int batch;     /* messages per read() (scenario "sw.user.batch") */
-	unsigned int cap_msgs;
-	struct iommu_hwpt_pgfault *msgs;
-	struct iommu_hwpt_page_response *resps;
-	struct px_pager_stats stats;
+	enum px_pager_policy policy;
+	uint64_t allow_lo, allow_hi; /* PX_PAGER_DENY_OUTSIDE: faults in [lo, hi) are served */
+	unsigned int first_dev; /* serve vfio<first_dev> on; the ones before are not ours */
+	unsigned int batch;     /* messages per read() */
+	struct px_fh fh;        /* the fault-fd loop (set up by px_pager_setup) */
+	const struct px_pager_hooks *hooks;
+	void *hook_ctx;
+	const char *name;       /* for the log */
 };
 
-int px_pager_create(struct px_kernel *k, struct px_pager **out);
+/* Handler logic (demand_pager.c). */
+void px_pager_init(struct px_pager *pg, struct px_proc *p, unsigned int batch,
+		   const struct px_pager_hooks *hooks, void *hook_ctx);
 int px_pager_setup(struct px_pager *pg);
 int px_pager_start_devices(struct px_pager *pg);
+uint32_t px_pager_decide(struct px_pager *pg, const struct iommu_hwpt_pgfault *m, unsigned int n);
 int px_pager_serve_once(struct px_pager *pg, int timeout_ms);
 int px_pager_handle(struct px_pager *pg, const struct iommu_hwpt_pgfault *msgs, unsigned int n);
 int px_pager_run(struct px_pager *pg);
+/*
+ * After the process exited (its fds closed): free the handler's memory,
+ * handing each page it allocated to @free_page.
+ */
+void px_pager_release(struct px_pager *pg, void (*free_page)(void *ctx, void *cpu), void *ctx);
+
+/* Simulator adapter (handler_sim.c): the handler chosen by "sw.user.handler". */
+int px_pager_create(struct px_kernel *k, struct px_pager **out);
 void px_pager_destroy(struct px_pager *pg);
 
 #endif /* PRISIM_SW_USER_PAGER_H */

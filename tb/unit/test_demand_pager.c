@@ -140,7 +140,7 @@ static void test_batch_size(void **state)
 	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
 	/* poll, 3 reads, 1 write (5 IOAS_MAPs and 5 page allocations) */
 	assert_int_equal(syscalls + 5 + 10, fake_hal_charges(f->w.h, HAL_COST_SYSCALL));
-	assert_int_equal(8, f->pg->cap_msgs);
+	assert_int_equal(8, f->pg->fh.cap_msgs);
 	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 9, IOMMU_PAGE_RESP_SUCCESS));
 	assert_int_equal(6, f->w.m->nr_resp);
 	assert_non_null(mock_find_map(dom(f, 1), 0x103000));
@@ -173,7 +173,7 @@ static void test_read_zero_after_poll(void **state)
 {
 	struct fix *f = *state;
 	struct detach_hook d = { .f = f, .rc = -1 };
-	const unsigned int cap = f->pg->cap_msgs;
+	const unsigned int cap = f->pg->fh.cap_msgs;
 	uint64_t syscalls;
 
 	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 1, P_R, 0x1000));
@@ -184,7 +184,7 @@ static void test_read_zero_after_poll(void **state)
 	assert_int_equal(0, d.rc);
 	/* poll, detach, one read, and no write */
 	assert_int_equal(syscalls + 3, fake_hal_charges(f->w.h, HAL_COST_SYSCALL));
-	assert_int_equal(cap, f->pg->cap_msgs);
+	assert_int_equal(cap, f->pg->fh.cap_msgs);
 	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_INVALID));
 	assert_int_equal(1, f->w.m->nr_resp);
 	assert_int_equal(0, fake_hal_stat(f->w.h, "sw.user.faults_served"));

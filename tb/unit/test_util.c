@@ -35,6 +35,11 @@ void world_init(struct world *w, unsigned int ndev)
 	w->h = fake_hal_create();
 	fake_hal_set_mmio(w->h, w_mmio_read, w_mmio_write, w);
 	fake_hal_set_param_u64(w->h, "sw.user.batch", 16);
+	fake_hal_set_param_str(w->h, "sw.user.handler", "demand_pager");
+	fake_hal_set_param_u64(w->h, "sw.user.kernel_devices", 0);
+	fake_hal_set_param_u64(w->h, "sw.user.allow_base", 0x10000000);
+	fake_hal_set_param_u64(w->h, "sw.user.allow_pages", 256);
+	fake_hal_set_param_u64(w->h, "sw.user.slow.factor", 10);
 	fake_hal_add_iommu(w->h, 0x10000000);
 	for (i = 0; i < ndev; i++) {
 		fake_hal_add_pci_dev(w->h, W_RID(i), 0, W_BAR0(i), PXDEV_BAR0_SIZE);

@@ -37,6 +37,18 @@ int px_kernel_boot(struct hal *h, struct px_kernel **out);
 int px_user_spawn_demand_pager(struct px_kernel *k);
 
 /*
+ * px_user_spawn_handlers - start the fault handlers the scenario chooses
+ * (sw/user/handler_sim.c): "sw.user.handler" demand_pager, deny_outside or
+ * slow is a userspace handler as px_user_spawn_demand_pager() starts it;
+ * "kernel" binds every device to the kernel-resident SVA handler through a
+ * client process that opens /dev/pxsva/N and starts the device;
+ * "sw.user.kernel_devices" = N binds only the first N devices so, the
+ * userspace handler serving the others.
+ * Return: 0 or -errno.
+ */
+int px_user_spawn_handlers(struct px_kernel *k);
+
+/*
  * px_kernel_report_pending - at the end of a run, emit for every device the
  * partial page requests still parked and the groups still unanswered, as the
  * stats sw.dev.<rid>.iopf.partials_pending / .groups_pending (and their
