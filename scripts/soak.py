@@ -257,8 +257,11 @@ def overflow_possible(p):
 
 
 def handler_budget_ns(p, n):
-    """Upper estimate of n handler service times."""
+    """Upper estimate of n handler service times (the slow handler draws
+    sw.user.slow.factor of them per fault)."""
     mean, sigma, dist = p["sw.cost.handler.mean_ns"], p["sw.cost.handler.sigma"], p["sw.cost.handler.dist"]
+    if p.get("sw.user.handler") == "slow":
+        n *= p.get("sw.user.slow.factor", 1)
     if n == 0:
         return 0.0
     if dist == "fixed":
@@ -294,7 +297,8 @@ def handler_max_ns(p):
     38 x the mean for exponential (u >= 2^-54); a sample 5 sigma out for
     lognormal (p ~ 3e-7 per sample)."""
     mean, sigma, dist = p["sw.cost.handler.mean_ns"], p["sw.cost.handler.sigma"], p["sw.cost.handler.dist"]
-    return {"fixed": mean, "exponential": 38 * mean}.get(dist, mean * math.exp(5 * sigma - sigma * sigma / 2))
+    one = {"fixed": mean, "exponential": 38 * mean}.get(dist, mean * math.exp(5 * sigma - sigma * sigma / 2))
+    return one * (p.get("sw.user.slow.factor", 1) if p.get("sw.user.handler") == "slow" else 1)
 
 
 def largest_charge_ns(p):
@@ -388,7 +392,27 @@ def config_errors(p):
     bits = {"1lvl": 6 if ext else 7, "2lvl": 15 if ext else 16}.get(eff, 24)
     if last_rid > 0xFFFF or last_rid >> bits:
         errs.append("device.rid_stride")
+    # platform.dram_mib: the workload's pages, their Sv39 tables, the queues
+    # and the directory must fit simulated DRAM (params.cpp; the same sum)
+    if dram_needed_bytes(p) > p["platform.dram_mib"] << 20:
+        errs.append("platform.dram_mib")
     return errs
+
+
+def dram_needed_bytes(p):
+    """What the load-time check of platform.dram_mib adds up: per device its
+    pages, a leaf table per 2 MiB and a middle table per 1 GiB of the IOVA
+    span (each plus one), the root and two directory pages; the queues and
+    three pages; 1 MiB."""
+    pages, base = p["device.pages"], p["device.iova_base"]
+    first = base & ~(PAGE - 1)
+    span = base + pages * PAGE - first if pages else 0
+    leaf = -(-span // (2 << 20)) + 1
+    mid = -(-span // (1 << 30)) + 1
+    per_device = pages * PAGE + (leaf + mid + 1 + 2) * PAGE
+    queues = (16 << p["sw.driver.cq_log2sz"]) + (32 << p["sw.driver.fq_log2sz"]) + \
+        (16 << p["sw.driver.pq_log2sz"]) + 3 * PAGE
+    return p["device.count"] * per_device + queues + (1 << 20)
 
 
 def predict(p):

@@ -292,8 +292,21 @@ void riscv_iommu_priq_process(struct riscv_iommu *iommu)
 		if ((riscv_iommu_readl(iommu, RISCV_IOMMU_REG_PQT) & q->mask) != q->head)
 			continue;
 		if (++rounds > RISCV_IOMMU_QUEUE_MAX_ROUNDS) {
-			riscv_iommu_err(iommu, "pq: pqcsr=%#x still reports errors after %u "
-					"recoveries; retrying at the next interrupt", csr, rounds - 1);
+			/*
+			 * The queue overflows again as fast as we recover: the
+			 * devices keep it full (a workload condition, not a fault).
+			 * Clear the bits once more and leave the rest to the next
+			 * interrupt, which the next 0 -> 1 of pqof raises.
+			 */
+			enum hal_log_level lvl = riscv_iommu_noisy_level(iommu, &iommu->pq_busy_exits,
+									  "pq: recoveries cut short");
+
+			riscv_iommu_stat(iommu, NULL, iommu->stats.pq_recovery_cut, 1);
+			riscv_iommu_log(iommu, lvl, "pq: pqcsr=%#x still reports errors after %u "
+					"recoveries; continuing at the next interrupt", csr, rounds - 1);
+			iopf_queue_discard_partial(iommu->iommu.iopf_queue);
+			riscv_iommu_writel(iommu, RISCV_IOMMU_REG_PQCSR,
+					   (uint32_t)(RISCV_IOMMU_PQCSR_PQEN | RISCV_IOMMU_PQCSR_PIE) | err);
 			break;
 		}
 		if (err & RISCV_IOMMU_PQCSR_PQOF) {

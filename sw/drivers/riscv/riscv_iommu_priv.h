@@ -75,6 +75,7 @@ struct riscv_iommu;
 	X(pq_reported,             "pq.reported")                   \
 	X(pq_report_failed,        "pq.report_failed")              \
 	X(pq_overflows_handled,    "pq.overflows_handled")          \
+	X(pq_recovery_cut,         "pq.recovery_cut")               \
 	X(pq_memfaults_handled,    "pq.memfaults_handled")          \
 	X(fq_irqs,                 "fq.irqs")                       \
 	X(fq_records_read,         "fq.records_read")               \
@@ -182,6 +183,7 @@ struct riscv_iommu {
 	uint32_t cq_err_head;            /* cqh of the last CQ error */
 	unsigned int cq_err_streak;      /* consecutive errors at cq_err_head */
 	uint64_t pq_overflows;           /* for rate-limited messages */
+	uint64_t pq_busy_exits;          /* recoveries cut short, for the same */
 	uint64_t fq_records;
 
 	struct hal_mutex *pq_lock;       /* serialises PQ draining */
