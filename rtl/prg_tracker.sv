@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Device-side PRI engine of one PCIe function (spec digest pcie-pri.md sections 2-6).
+//
+// Keeps the credits of the Outstanding Page Request Allocation and the 512 PRG indices
+// (PRGI, 9 bits): a group of N page requests is granted only when N credits and a free index
+// are available (otherwise it waits and stall_o is 1); the PRG Response that carries its
+// index frees the index and returns its N credits, whatever the code. It owns the PRI
+// Control Enable bit and the PRI Status bits RF, UPRGI and Stopped:
+//   - a response for an index that is not in use sets UPRGI (sticky, W1C) and returns
+//     nothing;
+//   - Response Failure (or a reserved code) sets RF (sticky, W1C) and stops PRI: no new
+//     group is granted, every outstanding group is abandoned (its credits come back at
+//     once) and later responses are ignored, until Enable goes 0 -> 1 or a Reset;
+//   - Stopped = Enable is 0 and no group is outstanding.
+// Stop Markers take no credit and no index; they are passed on only while PRI is usable.
+//
+// Everything a group or response does is decided in the cycle of its handshake, from the
+// state at the start of that cycle; the effects show from the next cycle on.
+
+module prg_tracker (
+  input  logic        clk_i,
+  input  logic        rst_ni,             // async active-low reset
+  // PRI capability registers (section 5), written by the configuration space
+  input  logic        ctrl_we_i,          // PRI Control write, one-cycle strobe
+  input  logic [15:0] ctrl_wdata_i,       // bit 0 Enable, bit 1 Reset
+  input  logic        status_we_i,        // PRI Status write, one-cycle strobe
+  input  logic [15:0] status_wdata_i,     // bit 0 RF, bit 1 UPRGI: write 1 to clear
+  input  logic [31:0] alloc_i,            // Outstanding Page Request Allocation
+  output logic        enable_o,           // PRI Control.Enable
+  output logic        rf_o,               // PRI Status.RF
+  output logic        uprgi_o,            // PRI Status.UPRGI
+  output logic        stopped_o,          // PRI Status.Stopped
+  output logic        rf_stop_o,          // page requests stopped by Response Failure
+  output logic [31:0] credits_out_o,      // page requests outstanding (credits in use)
+  output logic [9:0]  groups_out_o,       // groups outstanding (indices in use)
+  // a group of N page requests to send
+  input  logic        grp_valid_i,
+  output logic        grp_ready_o,
+  input  logic [31:0] grp_npages_i,       // N, one credit per page request
+  output logic [1:0]  grp_cause_o,        // outcome at the handshake (prg_grp_cause_e)
+  output logic [8:0]  grp_prgi_o,         // the index granted (0 unless granted)
+  output logic        stall_o,            // a usable group waits for credits or an index
+  // a PRG Response received
+  input  logic        rsp_valid_i,
+  output logic        rsp_ready_o,
+  input  logic [8:0]  rsp_prgi_i,
+  input  logic [3:0]  rsp_code_i,         // 0 Success, 1 Invalid Request, others Failure
+  output logic [2:0]  rsp_cause_o,        // outcome at the handshake (prg_rsp_cause_e)
+  output logic [31:0] rsp_credits_o,      // credits of the matched group (0 otherwise)
+  output logic        abandon_o,          // all outstanding groups abandoned this cycle
+  // a Stop Marker to send
+  input  logic        sm_valid_i,
+  output logic        sm_ready_o,
+  output logic        sm_send_o           // at the handshake: 1 = send it, 0 = dropped
+);
+
+  ////////////////
+  // parameters //
+  ////////////////
+
+  localparam int unsigned NumIdx = 512;   // section 2: PRGI is 9 bits
+
+  localparam int unsigned CtrlEnable = 0;
+  localparam int unsigned CtrlReset  = 1;
+  localparam int unsigned StatusRf    = 0;
+  localparam int unsigned StatusUprgi = 1;
+
+  localparam logic [3:0] CodeSuccess = 4'h0;
+  localparam logic [3:0] CodeInvalid = 4'h1;
+
+  // outcome of a group request
+  typedef enum logic [1:0] {
+    GrpNone       = 2'd0,  // no handshake this cycle
+    GrpGranted    = 2'd1,  // credits taken, index allocated
+    GrpRefusedOff = 2'd2,  // PRI disabled or stopped by Response Failure
+    GrpRefusedSz  = 2'd3   // N = 0 or N > allocation: could never be granted
+  } prg_grp_cause_e;
+
+  // outcome of a PRG Response
+  typedef enum logic [2:0] {
+    RspNone       = 3'd0,  // no handshake this cycle
+    RspSuccess    = 3'd1,  // group freed
+    RspInvalid    = 3'd2,  // group freed
+    RspFailure    = 3'd3,  // group freed, RF set, PRI stopped, all groups abandoned
+    RspUnexpected = 3'd4,  // index not in use: UPRGI set
+    RspIgnored    = 3'd5   // PRI stopped by Response Failure: ignored
+  } prg_rsp_cause_e;
+
+  /////////////
+  // signals //
+  /////////////
+
+  logic              enable_d, enable_q;
+  logic              rf_d, rf_q;
+  logic              uprgi_d, uprgi_q;
+  logic              rf_stop_d, rf_stop_q;
+  logic [NumIdx-1:0] busy_d, busy_q;        // index in use
+  logic [31:0]       cred_q [NumIdx];       // credits of the group at each index
+  logic [8:0]        next_d, next_q;        // where the search for a free index starts
+  logic [31:0]       credits_out_d, credits_out_q;
+  logic [9:0]        groups_out_d, groups_out_q;
+
+  logic              usable;
+  logic              grp_hs, grp_fits, grp_size_ok, grant;
+  logic              rsp_hs, rsp_match, rsp_fail;
+  logic              ctrl_wr_reset;
+  logic [32:0]       credits_sum;
+  logic [31:0]       rsp_cred;            // credits of the group at rsp_prgi_i
+
+  // free-index search: the lowest free index at or after next_q, else the lowest free one
+  logic              free_lo_found, free_hi_found;
+  logic [8:0]        free_lo, free_hi, free_idx;
+
+  /////////////////////
+  // index selection //
+  /////////////////////
+
+  always_comb begin
+    free_lo_found = 1'b0;
+    free_hi_found = 1'b0;
+    free_lo       = '0;
+    free_hi       = '0;
+    for (int i = NumIdx - 1; i >= 0; i--) begin
+      if (!busy_q[i]) begin
+        free_lo_found = 1'b1;
+        free_lo       = 9'(i);
+        if (9'(i) >= next_q) begin
+          free_hi_found = 1'b1;
+          free_hi       = 9'(i);
+        end
+      end
+    end
+  end
+
+  assign free_idx = free_hi_found ? free_hi : free_lo;
+
+  //////////////
+  // decoding //
+  //////////////
+
+  assign usable = enable_q && !rf_stop_q;
+
+  // section 6: never more page requests outstanding than the allocation
+  assign credits_sum = 33'(credits_out_q) + 33'(grp_npages_i);
+  assign grp_fits    = (credits_sum <= 33'(alloc_i)) && free_lo_found;
+  assign grp_size_ok = (grp_npages_i != '0) && (grp_npages_i <= alloc_i);
+
+  assign grp_ready_o = !usable || !grp_size_ok || grp_fits;
+  assign grp_hs      = grp_valid_i && grp_ready_o;
+  assign grant       = grp_hs && usable && grp_size_ok;
+  assign stall_o     = grp_valid_i && usable && grp_size_ok && !grp_fits;
+
+  assign rsp_cred    = cred_q[rsp_prgi_i];
+  assign rsp_ready_o = 1'b1;
+  assign rsp_hs      = rsp_valid_i && rsp_ready_o;
+  assign rsp_match   = rsp_hs && !rf_stop_q && busy_q[rsp_prgi_i];
+  // section 4.1: the unused codes 0010b-1110b are treated as Response Failure
+  assign rsp_fail    = rsp_match && (rsp_code_i != CodeSuccess) && (rsp_code_i != CodeInvalid);
+
+  // section 5: Reset clears the PRI state only while PRI is disabled (Enable as it was
+  // before this write)
+  assign ctrl_wr_reset = ctrl_we_i && ctrl_wdata_i[CtrlReset] && !enable_q;
+
+  ////////////
+  // engine //
+  ////////////
+
+  always_comb begin
+    enable_d      = enable_q;
+    rf_d          = rf_q;
+    uprgi_d       = uprgi_q;
+    rf_stop_d     = rf_stop_q;
+    busy_d        = busy_q;
+    next_d        = next_q;
+    credits_out_d = credits_out_q;
+    groups_out_d  = groups_out_q;
+
+    // software: W1C of the status bits first, then the control write (one dword write of
+    // Control and Status behaves the same)
+    if (status_we_i) begin
+      if (status_wdata_i[StatusRf]) begin
+        rf_d = 1'b0;
+      end
+      if (status_wdata_i[StatusUprgi]) begin
+        uprgi_d = 1'b0;
+      end
+    end
+    if (ctrl_we_i) begin
+      enable_d = ctrl_wdata_i[CtrlEnable];
+      if (ctrl_wdata_i[CtrlEnable] && !enable_q) begin
+        rf_stop_d = 1'b0;  // section 4.1: responses count again once PRI is re-enabled
+      end
+    end
+
+    // a granted group takes its credits and the index
+    if (grant) begin
+      busy_d[free_idx] = 1'b1;
+      next_d           = free_idx + 9'd1;
+      credits_out_d    = credits_out_d + grp_npages_i;
+      groups_out_d     = groups_out_d + 10'd1;
+    end
+
+    // a response frees its group and returns its credits, whatever the code (section 6)
+    if (rsp_match) begin
+      busy_d[rsp_prgi_i] = 1'b0;
+      credits_out_d      = credits_out_d - rsp_cred;
+      groups_out_d       = groups_out_d - 10'd1;
+    end
+    if (rsp_hs && !rf_stop_q && !busy_q[rsp_prgi_i]) begin
+      uprgi_d = 1'b1;  // section 4.2
+    end
+
+    // Response Failure: set RF, stop issuing page requests, give every outstanding group
+    // (including one granted in this cycle) up
+    if (rsp_fail) begin
+      rf_d          = 1'b1;
+      rf_stop_d     = 1'b1;
+      busy_d        = '0;
+      credits_out_d = '0;
+      groups_out_d  = '0;
+    end
+
+    // PRI Reset while disabled: clear the status and the outstanding-request bookkeeping
+    if (ctrl_wr_reset) begin
+      rf_d          = 1'b0;
+      uprgi_d       = 1'b0;
+      rf_stop_d     = 1'b0;
+      busy_d        = '0;
+      credits_out_d = '0;
+      groups_out_d  = '0;
+    end
+  end
+
+  ///////////////
+  // registers //
+  ///////////////
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      enable_q      <= 1'b0;
+      rf_q          <= 1'b0;
+      uprgi_q       <= 1'b0;
+      rf_stop_q     <= 1'b0;
+      busy_q        <= '0;
+      next_q        <= '0;
+      credits_out_q <= '0;
+      groups_out_q  <= '0;
+    end else begin
+      enable_q      <= enable_d;
+      rf_q          <= rf_d;
+      uprgi_q       <= uprgi_d;
+      rf_stop_q     <= rf_stop_d;
+      busy_q        <= busy_d;
+      next_q        <= next_d;
+      credits_out_q <= credits_out_d;
+      groups_out_q  <= groups_out_d;
+    end
+  end
+
+  // Group credits: written when a group is granted, read only while its index is in use,
+  // so they need no reset.
+  always_ff @(posedge clk_i) begin
+    if (grant) begin
+      cred_q[free_idx] <= grp_npages_i;
+    end
+  end
+
+  /////////////
+  // outputs //
+  /////////////
+
+  assign enable_o      = enable_q;
+  assign rf_o          = rf_q;
+  assign uprgi_o       = uprgi_q;
+  // section 5: Stopped is meaningful only while Enable = 0
+  assign stopped_o     = !enable_q && (groups_out_q == '0);
+  assign rf_stop_o     = rf_stop_q;
+  assign credits_out_o = credits_out_q;
+  assign groups_out_o  = groups_out_q;
+
+  always_comb begin
+    if (!grp_hs) begin
+      grp_cause_o = GrpNone;
+    end else if (!usable) begin
+      grp_cause_o = GrpRefusedOff;
+    end else if (!grp_size_ok) begin
+      grp_cause_o = GrpRefusedSz;
+    end else begin
+      grp_cause_o = GrpGranted;
+    end
+  end
+  assign grp_prgi_o = grant ? free_idx : 9'h000;
+
+  always_comb begin
+    if (!rsp_hs) begin
+      rsp_cause_o = RspNone;
+    end else if (rf_stop_q) begin
+      rsp_cause_o = RspIgnored;
+    end else if (!busy_q[rsp_prgi_i]) begin
+      rsp_cause_o = RspUnexpected;
+    end else if (rsp_fail) begin
+      rsp_cause_o = RspFailure;
+    end else if (rsp_code_i == CodeSuccess) begin
+      rsp_cause_o = RspSuccess;
+    end else begin
+      rsp_cause_o = RspInvalid;
+    end
+  end
+  assign rsp_credits_o = rsp_match ? rsp_cred : 32'h0;
+  assign abandon_o     = rsp_fail || ctrl_wr_reset;
+
+  // Section 3: a Stop Marker is a page request message without credit or response; it goes
+  // out only while page requests may be issued.
+  assign sm_ready_o = 1'b1;
+  assign sm_send_o  = sm_valid_i && usable;
+
+  // Control and Status bits this block does not implement, as written by software.
+  logic unused_wdata;
+  assign unused_wdata = ^{ctrl_wdata_i[15:2], status_wdata_i[15:2]};
+
+  ////////////////
+  // assertions //
+  ////////////////
+
+  // Invariants of the block only: nothing software or the link can send trips them.
+
+  // the bookkeeping counters agree with the index table
+  GroupsMatchBusy_A: assert property (@(posedge clk_i)
+      32'(groups_out_q) == $countones(busy_q))
+    else $error("groups_out differs from the number of indices in use");
+
+  // section 6: outstanding page requests never exceed the allocation when granted
+  GrantWithinAlloc_A: assert property (@(posedge clk_i)
+      grant |-> (credits_sum <= 33'(alloc_i)))
+    else $error("group granted beyond the allocation");
+
+  // a granted index was free, a matched index was in use
+  GrantFreeIndex_A: assert property (@(posedge clk_i)
+      grant |-> !busy_q[free_idx])
+    else $error("group granted an index in use");
+
+  // credits never underflow
+  NoCreditUnderflow_A: assert property (@(posedge clk_i)
+      rsp_match |-> (rsp_cred <= credits_out_q + (grant ? grp_npages_i : 32'h0)))
+    else $error("credit accounting underflow");
+
+  // every outstanding group holds at least one credit
+  CreditsCoverGroups_A: assert property (@(posedge clk_i)
+      credits_out_q >= 32'(groups_out_q))
+    else $error("fewer credits than groups outstanding");
+
+  OutputsKnown_A: assert property (@(posedge clk_i)
+      !$isunknown({grp_ready_o, grp_cause_o, stall_o, rsp_ready_o, rsp_cause_o, abandon_o,
+                   sm_send_o, enable_o, rf_o, uprgi_o, stopped_o, credits_out_o,
+                   groups_out_o}))
+    else $error("unknown value on a control output");
+
+endmodule
