@@ -243,27 +243,30 @@ int sc_main(int argc, char* argv[])
         host["rtl_share_of_wall"] = wall > 0 ? m.iommu().rtl_host_seconds() / wall : 0.0;
         if (prisim_alloc_count) host["allocations_in_run"] = allocs1 - allocs0;
 
+        // If the shutdown did not complete (and its check says so), the
+        // software's memory is knowingly left allocated, its tasks stopped
+        // mid-call: exit without the end-of-process teardown and leak check,
+        // which could only report that again. Every exit from here on.
+        auto finish = [&m](int rc) {
+            if (!m.software_released()) {
+                std::cout.flush();
+                std::cerr.flush();
+                std::_Exit(rc);
+            }
+            return rc;
+        };
         if (!write_file(out_dir + "/results.json", results.dump(2) + "\n") ||
             !write_file(out_dir + "/host.json", host.dump(2) + "\n")) {
             std::cerr << "prisim: cannot write results to '" << out_dir << "'\n";
-            return 2;
+            return finish(2);
         }
         if (!out.expectation_errors.empty()) {
             for (const auto& e : out.expectation_errors) std::cerr << "prisim: " << e << "\n";
-            return 2;
+            return finish(2);
         }
         const bool ok = results["ok"].get<bool>();
         if (!quiet || !ok) std::cout << format_summary(results, host) << "results: " << out_dir << "/results.json\n";
-        if (!m.software_released()) {
-            // The shutdown did not complete, and its check says so: the
-            // software's memory is knowingly left allocated, its tasks
-            // stopped mid-call. Exit without the end-of-process teardown
-            // and leak check, which could only report that again.
-            std::cout.flush();
-            std::cerr.flush();
-            std::_Exit(ok ? 0 : 1);
-        }
-        return ok ? 0 : 1;
+        return finish(ok ? 0 : 1);
     } catch (const sc_core::sc_report& r) {
         std::cerr << "prisim: simulation stopped by a fatal error: " << r.get_msg() << "\n";
         return 1;
