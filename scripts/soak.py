@@ -57,7 +57,20 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGE = 4096
-SV39_TOP = 1 << 38  # the workload must end at or below it (docs/scenario.md)
+def va_bits(p):
+    """IOVA bits of the first-stage mode the driver uses: sw.driver.pgtbl_mode
+    as far as the IOMMU advertises it (docs/scenario.md)."""
+    va = {"sv39": 39, "sv48": 48}.get(p.get("sw.driver.pgtbl_mode", "sv39"), 57)
+    if va == 57 and not p.get("iommu.sv57", False):
+        va = 48
+    if va == 48 and not p.get("iommu.sv48", False):
+        va = 39
+    return va
+
+
+def va_top(p):
+    """The workload must end at or below it: the lower half of va_bits."""
+    return 1 << (va_bits(p) - 1)
 
 FAILURE_CLASSES = ("unexplained", "unnamed", "crash", "hang", "overrun", "nondeterministic")
 CLASSES = ("ok", "config", "verdict") + FAILURE_CLASSES
@@ -343,7 +356,8 @@ def dram_reserve_bytes(p):
     pages on one device and 127 x 28 pages; this leaves 3,750 and 127 x 22.)"""
     queues = (16 << p["sw.driver.cq_log2sz"]) + (32 << p["sw.driver.fq_log2sz"]) + \
         (16 << p["sw.driver.pq_log2sz"])
-    tables = PAGE * p["device.count"] * (4 + 3 * math.ceil(p["device.pages"] / 512))
+    tables = PAGE * p["device.count"] * (4 + 2 * (va_bits(p) - 39) // 9 +
+                                         3 * math.ceil(p["device.pages"] / 512))
     return queues + tables + (1 << 20)
 
 
@@ -375,8 +389,10 @@ def config_errors(p):
     errs = []
     if p["device.iova_base"] % PAGE:
         errs.append("device.iova_base")  # "first IOVA ... (4 KiB aligned)"
-    if p["device.iova_base"] + p["device.pages"] * PAGE > SV39_TOP:
-        errs.append("device.iova_base")  # the workload must end within Sv39
+    if p.get("iommu.sv57", False) and not p.get("iommu.sv48", False):
+        errs.append("iommu.sv57")  # Sv57 requires Sv48
+    elif p["device.iova_base"] + p["device.pages"] * PAGE > va_top(p):
+        errs.append("device.iova_base")  # the workload must end within the mode's range
     if p["iommu.ats_inval_timeout_us"] * 1000 < 4 * p["pcie.link_latency_ns"]:
         errs.append("iommu.ats_inval_timeout_us")  # at least 4 x the link latency
     # device.rid_stride: the largest RID is 16 bits and fits the directory
@@ -653,11 +669,15 @@ class Soak:
         if rng.random() < 0.9:
             if params["device.iova_base"] % PAGE:
                 put("device.iova_base", params["device.iova_base"] // PAGE * PAGE)
-            if params["device.iova_base"] + params["device.pages"] * PAGE > SV39_TOP:
+            if params.get("iommu.sv57") and not params.get("iommu.sv48"):
+                sets["iommu.sv48"] = ("true", True)  # Sv57 requires Sv48
+                params["iommu.sv48"] = True
+            top = va_top(params)
+            if params["device.iova_base"] + params["device.pages"] * PAGE > top:
                 if "device.pages" in chosen and rng.random() < 0.5:
-                    put("device.iova_base", SV39_TOP - params["device.pages"] * PAGE)
+                    put("device.iova_base", max(top - params["device.pages"] * PAGE, 0))
                 else:
-                    put("device.pages", (SV39_TOP - params["device.iova_base"]) // PAGE)
+                    put("device.pages", max(top - params["device.iova_base"], 0) // PAGE)
             if params["iommu.ats_inval_timeout_us"] * 1000 < 4 * params["pcie.link_latency_ns"]:
                 put("iommu.ats_inval_timeout_us", -(-4 * params["pcie.link_latency_ns"] // 1000))
 
@@ -674,8 +694,8 @@ class Soak:
                     chosen.append(k)
                     sets[k] = dr.value(self.reg[k])
                     params[k] = sets[k][1]
-            if params["device.iova_base"] + params["device.pages"] * PAGE > SV39_TOP:
-                put("device.iova_base", (SV39_TOP - params["device.pages"] * PAGE) // PAGE * PAGE)
+            if params["device.iova_base"] + params["device.pages"] * PAGE > va_top(params):
+                put("device.iova_base", (va_top(params) - params["device.pages"] * PAGE) // PAGE * PAGE)
             slots = int(FULL_BUDGET_S / PAGE_SLOT_S)
             if params["device.count"] * params["device.pages"] > slots:
                 put("device.count", max(1, slots // max(params["device.pages"], 1)))
