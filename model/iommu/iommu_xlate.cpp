@@ -344,6 +344,7 @@ riscv_iommu::walk_result riscv_iommu::walk_fs(unsigned mode, uint64_t root_ppn, 
         w.size = size;
         w.pte = pte | global;
         w.pte_addr = pa;
+        w.pte_mem = pte;
         return w;
     }
     w.status = walk_result::page_fault; // a pointer at level 0
@@ -373,11 +374,11 @@ bool riscv_iommu::fs_permits(uint64_t pte, const fs_access& a)
 bool riscv_iommu::fs_set_ad(walk_result& w, uint64_t bits, sc_core::sc_time& t)
 {
     unsigned char b[8];
-    const uint64_t pte = (w.pte & ~PTE_G) | bits; // G may come from a non-leaf
-    store_le(b, pte);
+    store_le(b, w.pte_mem | bits); // the leaf as loaded (G may come from a non-leaf)
     if (!mem_write(w.pte_addr, b, 8, t))
         return false;
     w.pte |= bits;
+    w.pte_mem |= bits;
     return true;
 }
 

@@ -221,6 +221,7 @@ private:
         uint64_t size = 4096;
         uint64_t pte = 0;      // leaf PTE (permission bits; G also set by a global non-leaf)
         uint64_t pte_addr = 0; // where the leaf PTE is (0 after an IOTLB hit)
+        uint64_t pte_mem = 0;  // the leaf PTE as loaded from pte_addr
     };
     // What a request asks of a first-stage leaf.
     struct fs_access {

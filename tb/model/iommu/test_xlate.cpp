@@ -448,6 +448,26 @@ void test_ad_hardware_update(void** state)
     }
 }
 
+// The A/D store writes the leaf as it was loaded plus A/D: a G bit of the
+// leaf stays, a G bit inherited from a non-leaf entry is not copied down.
+void test_ad_update_keeps_leaf(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    auto d = r.new_dev(ATP_SV39, TC_V | TC_EN_ATS | TC_SADE);
+    const uint64_t own = rig::leaf(0x0350'0000, PTE_R | PTE_W | PTE_U | PTE_G);
+    const uint64_t at_own = r.map(d, 0x6000'0000, 0, own);
+    const uint64_t inherited = rig::leaf(0x0351'0000, PTE_R | PTE_W | PTE_U);
+    const uint64_t at_inh = r.map(d, 0x8000'0000, 0, inherited);
+    const uint64_t root_e = d.root + ((0x8000'0000ull >> 30) & 0x1FF) * 8;
+    r.mem.wr(root_e, r.mem.rd(root_e) | PTE_G); // global pointer above the second leaf
+    uint64_t v = 0;
+    assert_int_equal(r.dma(d, 0x6000'0000, false, v), pcie::cpl_status::sc);
+    assert_int_equal(r.dma(d, 0x8000'0000, true, v), pcie::cpl_status::sc);
+    assert_int_equal(r.mem.rd(at_own), own | PTE_A);
+    assert_int_equal(r.mem.rd(at_inh), inherited | PTE_A | PTE_D);
+    expect_no_fault(r);
+}
+
 // ATS completion bits (§14): X never without PASID, U/Priv/Global/N 0 for
 // requests without a PASID, superpage ranges S-encoded, X-only pages not
 // present.
@@ -520,6 +540,7 @@ private:
             cmocka_unit_test_prestate(test_non_canonical, &s),
             cmocka_unit_test_prestate(test_ad_fault, &s),
             cmocka_unit_test_prestate(test_ad_hardware_update, &s),
+            cmocka_unit_test_prestate(test_ad_update_keeps_leaf, &s),
             cmocka_unit_test_prestate(test_ats_bits, &s),
         };
         result = cmocka_run_group_tests_name("model.iommu.xlate", tests, nullptr, nullptr);
