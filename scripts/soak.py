@@ -269,9 +269,16 @@ def overflow_possible(p):
     return p["device.pages"] > 0 and p["device.count"] * per_dev > 2 ** p["sw.driver.pq_log2sz"] - 1
 
 
+def slow_factor(p):
+    """The slow handler sums sw.user.slow.factor draws per fault
+    (docs/scenario.md, Fault handlers); every other handler one."""
+    return p.get("sw.user.slow.factor", 1) if p.get("sw.user.handler") == "slow" else 1
+
+
 def handler_budget_ns(p, n):
     """Upper estimate of n handler service times."""
     mean, sigma, dist = p["sw.cost.handler.mean_ns"], p["sw.cost.handler.sigma"], p["sw.cost.handler.dist"]
+    n *= slow_factor(p)
     if n == 0:
         return 0.0
     if dist == "fixed":
@@ -307,7 +314,8 @@ def handler_max_ns(p):
     38 x the mean for exponential (u >= 2^-54); a sample 5 sigma out for
     lognormal (p ~ 3e-7 per sample)."""
     mean, sigma, dist = p["sw.cost.handler.mean_ns"], p["sw.cost.handler.sigma"], p["sw.cost.handler.dist"]
-    return {"fixed": mean, "exponential": 38 * mean}.get(dist, mean * math.exp(5 * sigma - sigma * sigma / 2))
+    one = {"fixed": mean, "exponential": 38 * mean}.get(dist, mean * math.exp(5 * sigma - sigma * sigma / 2))
+    return slow_factor(p) * one
 
 
 def largest_charge_ns(p):
@@ -391,7 +399,7 @@ def config_errors(p):
         errs.append("device.iova_base")  # "first IOVA ... (4 KiB aligned)"
     if p.get("iommu.sv57", False) and not p.get("iommu.sv48", False):
         errs.append("iommu.sv57")  # Sv57 requires Sv48
-    elif p["device.iova_base"] + p["device.pages"] * PAGE > va_top(p):
+    elif p["device.pages"] and p["device.iova_base"] + p["device.pages"] * PAGE > va_top(p):
         errs.append("device.iova_base")  # the workload must end within the mode's range
     if p["iommu.ats_inval_timeout_us"] * 1000 < 4 * p["pcie.link_latency_ns"]:
         errs.append("iommu.ats_inval_timeout_us")  # at least 4 x the link latency

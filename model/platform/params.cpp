@@ -43,7 +43,9 @@ size_t edit_distance(const std::string& a, const std::string& b)
 std::string fmt_num(double v)
 {
     std::ostringstream os;
-    if (v == std::floor(v) && std::fabs(v) < 1e15)
+    // Integral values print exactly (a range such as 2^56 - 4096 must be
+    // read back as the bound it is, not a rounded %g form).
+    if (v == std::floor(v) && std::fabs(v) < 9.2e18)
         os << static_cast<long long>(v);
     else
         os << v;
