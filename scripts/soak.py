@@ -57,7 +57,20 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGE = 4096
-SV39_TOP = 1 << 38  # the workload must end at or below it (docs/scenario.md)
+def va_bits(p):
+    """IOVA bits of the first-stage mode the driver uses: sw.driver.pgtbl_mode
+    as far as the IOMMU advertises it (docs/scenario.md)."""
+    va = {"sv39": 39, "sv48": 48}.get(p.get("sw.driver.pgtbl_mode", "sv39"), 57)
+    if va == 57 and not p.get("iommu.sv57", False):
+        va = 48
+    if va == 48 and not p.get("iommu.sv48", False):
+        va = 39
+    return va
+
+
+def va_top(p):
+    """The workload must end at or below it: the lower half of va_bits."""
+    return 1 << (va_bits(p) - 1)
 
 FAILURE_CLASSES = ("unexplained", "unnamed", "crash", "hang", "overrun", "nondeterministic")
 CLASSES = ("ok", "config", "verdict") + FAILURE_CLASSES
@@ -256,12 +269,17 @@ def overflow_possible(p):
     return p["device.pages"] > 0 and p["device.count"] * per_dev > 2 ** p["sw.driver.pq_log2sz"] - 1
 
 
+def slow_factor(p):
+    """The slow handler sums sw.user.slow.factor draws per fault
+    (docs/scenario.md, Fault handlers); every other handler one."""
+    return p.get("sw.user.slow.factor", 1) if p.get("sw.user.handler") == "slow" else 1
+
+
 def handler_budget_ns(p, n):
     """Upper estimate of n handler service times (the slow handler draws
     sw.user.slow.factor of them per fault)."""
     mean, sigma, dist = p["sw.cost.handler.mean_ns"], p["sw.cost.handler.sigma"], p["sw.cost.handler.dist"]
-    if p.get("sw.user.handler") == "slow":
-        n *= p.get("sw.user.slow.factor", 1)
+    n *= slow_factor(p)
     if n == 0:
         return 0.0
     if dist == "fixed":
@@ -298,7 +316,7 @@ def handler_max_ns(p):
     lognormal (p ~ 3e-7 per sample)."""
     mean, sigma, dist = p["sw.cost.handler.mean_ns"], p["sw.cost.handler.sigma"], p["sw.cost.handler.dist"]
     one = {"fixed": mean, "exponential": 38 * mean}.get(dist, mean * math.exp(5 * sigma - sigma * sigma / 2))
-    return one * (p.get("sw.user.slow.factor", 1) if p.get("sw.user.handler") == "slow" else 1)
+    return slow_factor(p) * one
 
 
 def largest_charge_ns(p):
@@ -347,7 +365,8 @@ def dram_reserve_bytes(p):
     pages on one device and 127 x 28 pages; this leaves 3,750 and 127 x 22.)"""
     queues = (16 << p["sw.driver.cq_log2sz"]) + (32 << p["sw.driver.fq_log2sz"]) + \
         (16 << p["sw.driver.pq_log2sz"])
-    tables = PAGE * p["device.count"] * (4 + 3 * math.ceil(p["device.pages"] / 512))
+    tables = PAGE * p["device.count"] * (4 + 2 * (va_bits(p) - 39) // 9 +
+                                         3 * math.ceil(p["device.pages"] / 512))
     return queues + tables + (1 << 20)
 
 
@@ -379,8 +398,10 @@ def config_errors(p):
     errs = []
     if p["device.iova_base"] % PAGE:
         errs.append("device.iova_base")  # "first IOVA ... (4 KiB aligned)"
-    if p["device.iova_base"] + p["device.pages"] * PAGE > SV39_TOP:
-        errs.append("device.iova_base")  # the workload must end within Sv39
+    if p.get("iommu.sv57", False) and not p.get("iommu.sv48", False):
+        errs.append("iommu.sv57")  # Sv57 requires Sv48
+    elif p["device.pages"] and p["device.iova_base"] + p["device.pages"] * PAGE > va_top(p):
+        errs.append("device.iova_base")  # the workload must end within the mode's range
     if p["iommu.ats_inval_timeout_us"] * 1000 < 4 * p["pcie.link_latency_ns"]:
         errs.append("iommu.ats_inval_timeout_us")  # at least 4 x the link latency
     # device.rid_stride: the largest RID is 16 bits and fits the directory
@@ -392,7 +413,7 @@ def config_errors(p):
     bits = {"1lvl": 6 if ext else 7, "2lvl": 15 if ext else 16}.get(eff, 24)
     if last_rid > 0xFFFF or last_rid >> bits:
         errs.append("device.rid_stride")
-    # platform.dram_mib: the workload's pages, their Sv39 tables, the queues
+    # platform.dram_mib: the workload's pages, their first-stage tables, the queues
     # and the directory must fit simulated DRAM (params.cpp; the same sum)
     if dram_needed_bytes(p) > p["platform.dram_mib"] << 20:
         errs.append("platform.dram_mib")
@@ -402,14 +423,15 @@ def config_errors(p):
 def dram_needed_bytes(p):
     """What the load-time check of platform.dram_mib adds up: per device its
     pages, a leaf table per 2 MiB and a middle table per 1 GiB of the IOVA
-    span (each plus one), the root and two directory pages; the queues and
-    three pages; 1 MiB."""
+    span (each plus one), two per level above Sv39's three, the root and
+    two directory pages; the queues and three pages; 1 MiB."""
     pages, base = p["device.pages"], p["device.iova_base"]
     first = base & ~(PAGE - 1)
     span = base + pages * PAGE - first if pages else 0
     leaf = -(-span // (2 << 20)) + 1
     mid = -(-span // (1 << 30)) + 1
-    per_device = pages * PAGE + (leaf + mid + 1 + 2) * PAGE
+    upper = 2 * ((va_bits(p) - 39) // 9)  # two more tables per level above Sv39's three
+    per_device = pages * PAGE + (leaf + mid + upper + 1 + 2) * PAGE
     queues = (16 << p["sw.driver.cq_log2sz"]) + (32 << p["sw.driver.fq_log2sz"]) + \
         (16 << p["sw.driver.pq_log2sz"]) + 3 * PAGE
     return p["device.count"] * per_device + queues + (1 << 20)
@@ -677,11 +699,15 @@ class Soak:
         if rng.random() < 0.9:
             if params["device.iova_base"] % PAGE:
                 put("device.iova_base", params["device.iova_base"] // PAGE * PAGE)
-            if params["device.iova_base"] + params["device.pages"] * PAGE > SV39_TOP:
+            if params.get("iommu.sv57") and not params.get("iommu.sv48"):
+                sets["iommu.sv48"] = ("true", True)  # Sv57 requires Sv48
+                params["iommu.sv48"] = True
+            top = va_top(params)
+            if params["device.iova_base"] + params["device.pages"] * PAGE > top:
                 if "device.pages" in chosen and rng.random() < 0.5:
-                    put("device.iova_base", SV39_TOP - params["device.pages"] * PAGE)
+                    put("device.iova_base", max(top - params["device.pages"] * PAGE, 0))
                 else:
-                    put("device.pages", (SV39_TOP - params["device.iova_base"]) // PAGE)
+                    put("device.pages", max(top - params["device.iova_base"], 0) // PAGE)
             if params["iommu.ats_inval_timeout_us"] * 1000 < 4 * params["pcie.link_latency_ns"]:
                 put("iommu.ats_inval_timeout_us", -(-4 * params["pcie.link_latency_ns"] // 1000))
 
@@ -698,8 +724,8 @@ class Soak:
                     chosen.append(k)
                     sets[k] = dr.value(self.reg[k])
                     params[k] = sets[k][1]
-            if params["device.iova_base"] + params["device.pages"] * PAGE > SV39_TOP:
-                put("device.iova_base", (SV39_TOP - params["device.pages"] * PAGE) // PAGE * PAGE)
+            if params["device.iova_base"] + params["device.pages"] * PAGE > va_top(params):
+                put("device.iova_base", (va_top(params) - params["device.pages"] * PAGE) // PAGE * PAGE)
             slots = int(FULL_BUDGET_S / PAGE_SLOT_S)
             if params["device.count"] * params["device.pages"] > slots:
                 put("device.count", max(1, slots // max(params["device.pages"], 1)))

@@ -46,7 +46,10 @@ constexpr unsigned MSI_VECTORS = 16;
 // ---- capabilities (§3) ----
 constexpr uint64_t CAP_VERSION_1_0 = 0x10;
 constexpr uint64_t CAP_SV39 = bit(9);
+constexpr uint64_t CAP_SV48 = bit(10); // requires Sv39
+constexpr uint64_t CAP_SV57 = bit(11); // requires Sv48
 constexpr uint64_t CAP_MSI_FLAT = bit(22); // also selects the 64-byte extended DC
+constexpr uint64_t CAP_AMO_HWAD = bit(24); // hardware A/D updates (DC.tc.SADE/GADE allowed)
 constexpr uint64_t CAP_ATS = bit(25);
 constexpr unsigned CAP_IGS_SHIFT = 28; // 0 = MSI only
 constexpr uint64_t CAP_IGS = bits(29, 28);
@@ -239,7 +242,12 @@ constexpr unsigned ATP_MODE_SHIFT = 60;
 constexpr uint64_t ATP_PPN = bits(43, 0);
 constexpr uint64_t IOHGATP_GSCID = bits(59, 44);
 constexpr uint64_t IOSATP_RESERVED = bits(59, 44);
-enum atp_mode : unsigned { ATP_BARE = 0, ATP_SV39 = 8 };
+enum atp_mode : unsigned { ATP_BARE = 0, ATP_SV39 = 8, ATP_SV48 = 9, ATP_SV57 = 10 };
+// Levels of a first-stage mode (Sv39 3, Sv48 4, Sv57 5; §17); 0 if not a paged mode.
+constexpr unsigned atp_levels(unsigned mode)
+{
+    return mode == ATP_SV39 ? 3 : mode == ATP_SV48 ? 4 : mode == ATP_SV57 ? 5 : 0;
+}
 constexpr uint64_t TA_PSCID = bits(31, 12);
 constexpr uint64_t TA_RCID = bits(51, 40);
 constexpr uint64_t TA_MCID = bits(63, 52);
@@ -251,7 +259,7 @@ enum msiptp_mode : unsigned { MSIPTP_OFF = 0, MSIPTP_FLAT = 1 };
 constexpr uint64_t MSIPTP_RESERVED = bits(59, 44);
 constexpr uint64_t MSI_ADDR_RESERVED = bits(63, 52);
 
-// ---- Sv39 PTE (§17, privileged spec) ----
+// ---- Sv39/Sv48/Sv57 PTE (§17, privileged spec) ----
 constexpr uint64_t PTE_V = bit(0);
 constexpr uint64_t PTE_R = bit(1);
 constexpr uint64_t PTE_W = bit(2);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Translation side of riscv_iommu: device-context lookup (DDT cache, §15),
-// Sv39 walks (§17) with the IOTLB, ATS Translation Requests (§14), Translated
-// and Untranslated DMA.
+// Sv39/Sv48/Sv57 first-stage walks (§17) with superpages, A/D faults or
+// hardware updates (SADE), the IOTLB, ATS Translation Requests (§14),
+// Translated and Untranslated DMA.
 #include "iommu/riscv_iommu.h"
 
 #include "common/endian.h"
@@ -45,8 +46,9 @@ constexpr uint64_t DDT_REPORTS_LOUD = 16;
 
 // ============================ device context ============================
 
-// §15.4 checks that apply to these capabilities (T2GPA = AMO_HWAD = END =
-// QOSID = 0, no PD modes, no G-stage modes, Sv39 only; MSI_FLAT optional).
+// §15.4 checks that apply to these capabilities (T2GPA = END = QOSID = 0,
+// no PD modes, no G-stage modes; Sv48, Sv57, AMO_HWAD and MSI_FLAT
+// optional).
 // Returns the first rule the DC breaks (cause 259), or nullptr if it is well
 // formed.
 const char* riscv_iommu::check_dc(const device_context& dc) const
@@ -60,7 +62,7 @@ const char* riscv_iommu::check_dc(const device_context& dc) const
         return "#5 PRPR without EN_PRI";
     if (tc & TC_T2GPA)
         return "#6 T2GPA (capabilities.T2GPA = 0)";
-    if (tc & (TC_SADE | TC_GADE))
+    if ((tc & (TC_SADE | TC_GADE)) && !m_p.amo_hwad)
         return "#14 SADE/GADE (capabilities.AMO_HWAD = 0)";
     if (tc & TC_SBE)
         return "#15/#17 SBE (END = 0, fctl.BE = 0)";
@@ -73,11 +75,14 @@ const char* riscv_iommu::check_dc(const device_context& dc) const
         if (fsc_mode != ATP_BARE)
             return "#8 pdtp.MODE (no PD8/PD17/PD20)";
     } else {
-        if (fsc_mode != ATP_BARE && fsc_mode != ATP_SV39)
-            return "#9 iosatp.MODE (Bare or Sv39)";
+        if (fsc_mode != ATP_BARE && fsc_mode != ATP_SV39 &&
+            !(fsc_mode == ATP_SV48 && m_p.sv48) && !(fsc_mode == ATP_SV57 && m_p.sv57))
+            return m_p.sv57   ? "#9 iosatp.MODE (Bare, Sv39, Sv48 or Sv57)"
+                   : m_p.sv48 ? "#9 iosatp.MODE (Bare, Sv39 or Sv48; capabilities.Sv57 = 0)"
+                              : "#9 iosatp.MODE (Bare or Sv39; capabilities.Sv48 = Sv57 = 0)";
         if (tc & TC_DPE)
             return "#10 DPE without PDTV";
-        if (fsc_mode == ATP_SV39 && (dc.fsc & ATP_PPN) >> (m_p.pas - 12))
+        if (fsc_mode != ATP_BARE && (dc.fsc & ATP_PPN) >> (m_p.pas - 12))
             return "iosatp.PPN beyond PAS"; // implementations may flag this
     }
     if ((dc.iohgatp >> ATP_MODE_SHIFT) != ATP_BARE)
@@ -284,16 +289,24 @@ void riscv_iommu::iotlb_inval_vma(bool gv, uint32_t, bool av, uint64_t addr, boo
 
 void riscv_iommu::iotlb_flush() { m_iotlb.flush(); }
 
-// ============================ Sv39 ============================
+// ============================ first stage (§17) ============================
 
-riscv_iommu::walk_result riscv_iommu::walk_sv39(uint64_t root_ppn, uint64_t iova, sc_core::sc_time& t)
+// Privileged spec, "Virtual Address Translation Process", for Sv39 (3
+// levels), Sv48 (4) and Sv57 (5): 9 VPN bits per level, a leaf at any level
+// (a superpage: 2 MiB, 1 GiB, 512 GiB, 256 TiB) whose PPN bits below its
+// level must be 0, Svnapot 64 KiB at level 0. A/D and permissions are the
+// caller's (translate_fs); this only finds the leaf.
+riscv_iommu::walk_result riscv_iommu::walk_fs(unsigned mode, uint64_t root_ppn, uint64_t iova,
+                                              sc_core::sc_time& t)
 {
     walk_result w;
     uint64_t a = root_ppn << 12;
-    for (int level = 2; level >= 0; --level) {
+    uint64_t global = 0;
+    for (int level = int(atp_levels(mode)) - 1; level >= 0; --level) {
         const uint64_t vpn = (iova >> (12 + 9 * level)) & 0x1FF;
+        const uint64_t pa = a + vpn * 8;
         unsigned char b[8];
-        if (!mem_read(a + vpn * 8, b, 8, t)) {
+        if (!mem_read(pa, b, 8, t)) {
             w.status = walk_result::access_fault;
             return w;
         }
@@ -305,11 +318,13 @@ riscv_iommu::walk_result riscv_iommu::walk_sv39(uint64_t root_ppn, uint64_t iova
         }
         const uint64_t ppn = field(pte, 53, 10);
         if (!(pte & (PTE_R | PTE_X))) {
-            // Pointer to the next level: D, A, U and N are reserved.
+            // Pointer to the next level: D, A, U and N are reserved. G here
+            // makes everything below global.
             if (pte & (PTE_D | PTE_A | PTE_U | PTE_N)) {
                 w.status = walk_result::page_fault;
                 return w;
             }
+            global |= pte & PTE_G;
             a = ppn << 12;
             continue;
         }
@@ -327,37 +342,90 @@ riscv_iommu::walk_result riscv_iommu::walk_sv39(uint64_t root_ppn, uint64_t iova
         }
         w.pa_base = (ppn << 12) & ~(size - 1);
         w.size = size;
-        w.pte = pte;
+        w.pte = pte | global;
+        w.pte_addr = pa;
+        w.pte_mem = pte;
         return w;
     }
-    w.status = walk_result::page_fault;
+    w.status = walk_result::page_fault; // a pointer at level 0
     return w;
 }
 
-riscv_iommu::walk_result riscv_iommu::translate_sv39(const device_context& dc, uint64_t iova,
-                                                     sc_core::sc_time& t)
+// §14 / privileged spec: a user-mode request needs U = 1; a privileged one
+// may use a U = 1 page only with SUM, and never execute it.
+bool riscv_iommu::fs_user_ok(uint64_t pte, const fs_access& a)
+{
+    if (a.umode)
+        return pte & PTE_U;
+    return !(pte & PTE_U) || (a.sum && !a.exec);
+}
+
+bool riscv_iommu::fs_permits(uint64_t pte, const fs_access& a)
+{
+    if (!fs_user_ok(pte, a))
+        return false;
+    if (a.exec)
+        return pte & PTE_X;
+    if (a.write && !a.ats)
+        return pte & PTE_W;
+    return pte & PTE_R;
+}
+
+bool riscv_iommu::fs_set_ad(walk_result& w, uint64_t bits, sc_core::sc_time& t)
+{
+    unsigned char b[8];
+    store_le(b, w.pte_mem | bits); // the leaf as loaded (G may come from a non-leaf)
+    if (!mem_write(w.pte_addr, b, 8, t))
+        return false;
+    w.pte |= bits;
+    w.pte_mem |= bits;
+    return true;
+}
+
+riscv_iommu::walk_result riscv_iommu::translate_fs(const device_context& dc, uint64_t iova,
+                                                   const fs_access& acc, sc_core::sc_time& t)
 {
     walk_result w;
-    // Sv39: bits 63:39 must equal bit 38.
-    const uint64_t top = iova >> 38;
-    if (top != 0 && top != (uint64_t(1) << 26) - 1) {
+    const unsigned mode = unsigned(dc.fsc >> ATP_MODE_SHIFT);
+    // Privileged spec: bits 63:VA-1 must all equal bit VA-1 (VA = 39, 48, 57).
+    const unsigned va_bits = 12 + 9 * atp_levels(mode);
+    const uint64_t top = iova >> (va_bits - 1);
+    if (top != 0 && top != (~uint64_t(0) >> (va_bits - 1))) {
         w.status = walk_result::page_fault;
         return w;
     }
+    const bool sade = dc.tc & TC_SADE;
     const uint32_t pscid = static_cast<uint32_t>(field(dc.ta, 31, 12));
     wait_cycles(m_p.iotlb_hit_cycles, t); // IOTLB lookup
     if (const iotlb::entry* e = m_iotlb.lookup(pscid, iova)) {
-        ++m_st.iotlb_hits;
-        w.pa_base = e->pa_base;
-        w.size = e->size;
-        w.pte = e->pte;
-        return w;
+        // A cached leaf without D that a write may now dirty (SADE) is
+        // walked again so D is set in memory.
+        if (!(sade && acc.write && (e->pte & PTE_W) && !(e->pte & PTE_D))) {
+            ++m_st.iotlb_hits;
+            w.pa_base = e->pa_base;
+            w.size = e->size;
+            w.pte = e->pte;
+            return w;
+        }
     }
     ++m_st.iotlb_misses;
-    w = walk_sv39(dc.fsc & ATP_PPN, iova, t);
-    // Only successful translations are cached (no hardware A/D update: A = 0
-    // is a fault).
-    if (w.status == walk_result::ok && (w.pte & PTE_A))
+    w = walk_fs(mode, dc.fsc & ATP_PPN, iova, t);
+    if (w.status != walk_result::ok)
+        return w;
+    // §15.2 SADE: the IOMMU sets A, and D for a write it grants, atomically
+    // (only for an access the leaf permits, as the privileged spec says);
+    // without it A = 0, or D = 0 on a write, is the caller's page fault.
+    if (sade && fs_permits(w.pte, acc)) {
+        uint64_t set = w.pte & PTE_A ? 0 : PTE_A;
+        if (acc.write && (w.pte & PTE_W) && !(w.pte & PTE_D))
+            set |= PTE_A | PTE_D;
+        if (set && !fs_set_ad(w, set, t)) {
+            w.status = walk_result::access_fault;
+            return w;
+        }
+    }
+    // Only leaves with A = 1 are cached.
+    if (w.pte & PTE_A)
         iotlb_fill(pscid, w, iova);
     return w;
 }
@@ -410,9 +478,14 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         c.r = c.w = true;
         c.x = ext.pv && ext.exec;
     } else {
-        walk_result w = translate_sv39(ctx.dc, iova, t);
+        fs_access acc;
+        acc.write = is_write;
+        acc.ats = true;
+        acc.umode = umode;
+        walk_result w = translate_fs(ctx.dc, iova, acc, t);
         if (w.status == walk_result::access_fault) {
-            // PTE load access fault: configuration error, Completer Abort.
+            // PTE load (or A/D update) access fault: configuration error,
+            // Completer Abort (§14).
             f.cause = is_write ? CAUSE_WRITE_ACCESS_FAULT : CAUSE_READ_ACCESS_FAULT;
             report_fault(f, dtf, t);
             ext.status = pcie::cpl_status::ca;
@@ -422,16 +495,21 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         if (w.status == walk_result::ok) {
             const uint64_t pte = w.pte;
             // §14: no PASID (or not privileged) => user access, U must be 1;
-            // privileged access to a U page needs SUM (0 without a PC). No
-            // hardware A/D update: A = 0 is not present, D = 0 denies W.
-            const bool allowed = (pte & PTE_A) && (umode ? (pte & PTE_U) : !(pte & PTE_U));
+            // privileged access to a U page needs SUM (0 without a PC). A = 0
+            // (not set by SADE) is not present; W only with D = 1, which
+            // SADE sets when the request asks for write (NW = 0).
+            // X only with R and when execute was requested (§14).
+            const bool allowed = (pte & PTE_A) && fs_permits(pte, acc);
             if (allowed) {
-                c.r = pte & PTE_R;
+                c.r = true;
                 c.w = (pte & PTE_W) && (pte & PTE_D);
-                c.x = (pte & PTE_X) && c.r && ext.pv && ext.exec;
+                fs_access x = acc;
+                x.exec = true;
+                c.x = ext.pv && ext.exec && fs_permits(pte, x);
                 c.global = ext.pv && (pte & PTE_G);
                 c.addr = w.pa_base;
                 if (w.size > 4096) {
+                    // E1: the leaf's size, NAPOT-encoded (S = 1).
                     c.s = true;
                     c.addr |= ((w.size >> 1) - 1) & ~uint64_t(0xFFF);
                 }
@@ -534,26 +612,23 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         return;
     }
     const bool umode = !ext.pv || !ext.priv;
+    fs_access acc;
+    acc.write = is_write;
+    acc.exec = exec;
+    acc.umode = umode;
     unsigned off = 0;
     while (off < len || (len == 0 && off == 0)) {
         const uint64_t va = iova + off;
-        walk_result w = translate_sv39(ctx.dc, va, t);
+        walk_result w = translate_fs(ctx.dc, va, acc, t);
         if (w.status == walk_result::access_fault) {
             fail(exec ? CAUSE_INSN_ACCESS_FAULT
                       : is_write ? CAUSE_WRITE_ACCESS_FAULT : CAUSE_READ_ACCESS_FAULT,
                  dtf, va);
             return;
         }
-        bool ok = w.status == walk_result::ok && (w.pte & PTE_A) &&
-                  (umode ? (w.pte & PTE_U) : !(w.pte & PTE_U));
-        if (ok) {
-            if (exec)
-                ok = w.pte & PTE_X;
-            else if (is_write)
-                ok = (w.pte & PTE_W) && (w.pte & PTE_D);
-            else
-                ok = w.pte & PTE_R;
-        }
+        // A = 0 (or D = 0 on a write) left by translate_fs: no SADE.
+        const bool ok = w.status == walk_result::ok && fs_permits(w.pte, acc) &&
+                        (w.pte & PTE_A) && (!is_write || (w.pte & PTE_D));
         if (!ok) {
             fail(exec ? CAUSE_INSN_PAGE_FAULT
                       : is_write ? CAUSE_WRITE_PAGE_FAULT : CAUSE_READ_PAGE_FAULT,

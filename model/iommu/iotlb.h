@@ -4,8 +4,8 @@
 // invalidation scopes §10.2).
 //
 // What it models: a fully associative cache of leaf translations with LRU
-// replacement, each entry a page of 4 KiB, 64 KiB (Svnapot), 2 MiB or 1 GiB
-// tagged by PSCID, or global (PTE.G: matches every PSCID). Entries of host
+// replacement, each entry a page of 4 KiB, 64 KiB (Svnapot), 2 MiB, 1 GiB,
+// 512 GiB or 256 TiB (Sv48/Sv57 superpages) tagged by PSCID, or global (PTE.G: matches every PSCID). Entries of host
 // address spaces only (GV = 0): there is no G-stage.
 // How: common/lru_table keyed by (tag, page base, page size); a lookup
 // probes only the page sizes that are cached.

@@ -76,6 +76,9 @@ iommu_params resolve(const iommu_params& p)
     if (r.capabilities) {
         r.pas = unsigned(field(r.capabilities, 37, 32));
         r.msi_flat = r.capabilities & CAP_MSI_FLAT;
+        r.sv48 = r.capabilities & CAP_SV48;
+        r.sv57 = r.capabilities & CAP_SV57;
+        r.amo_hwad = r.capabilities & CAP_AMO_HWAD;
     }
     return r;
 }
@@ -84,13 +87,16 @@ iommu_params resolve(const iommu_params& p)
 
 std::string riscv_iommu::unsupported_capabilities(uint64_t caps)
 {
-    const uint64_t known = CAP_VERSION | CAP_SV39 | CAP_ATS | CAP_IGS | CAP_PAS | CAP_MSI_FLAT;
+    const uint64_t known = CAP_VERSION | CAP_SV39 | CAP_SV48 | CAP_SV57 | CAP_AMO_HWAD | CAP_ATS |
+                           CAP_IGS | CAP_PAS | CAP_MSI_FLAT;
     const unsigned pas = unsigned(field(caps, 37, 32));
     std::string why;
     if ((caps & CAP_VERSION) != CAP_VERSION_1_0)
         why += " version " + hex(caps & CAP_VERSION) + " (1.0 only);";
     if (!(caps & CAP_SV39))
         why += " Sv39 missing;";
+    if ((caps & CAP_SV57) && !(caps & CAP_SV48))
+        why += " Sv57 without Sv48;";
     if (!(caps & CAP_ATS))
         why += " ATS missing;";
     if (caps & CAP_IGS)
@@ -121,6 +127,8 @@ riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
         SC_REPORT_FATAL(this->name(), "iommu_params.clk_period must be > 0");
     if (m_p.pas < 32 || m_p.pas > 56)
         SC_REPORT_FATAL(this->name(), "iommu_params.pas must be in 32..56");
+    if (m_p.sv57 && !m_p.sv48)
+        SC_REPORT_FATAL(this->name(), "iommu_params.sv57 requires sv48 (capabilities, §3)");
     if (m_p.pq_max_log2sz < 1 || m_p.pq_max_log2sz > 16)
         SC_REPORT_FATAL(this->name(),
                         "iommu_params.pq_max_log2sz must be in 1..16 (rtl/pq_writer MaxLog2Sz)");
@@ -156,7 +164,8 @@ uint64_t riscv_iommu::capabilities() const
 {
     if (m_p.capabilities)
         return m_p.capabilities;
-    return CAP_VERSION_1_0 | CAP_SV39 | CAP_ATS | (uint64_t(0) << CAP_IGS_SHIFT) |
+    return CAP_VERSION_1_0 | CAP_SV39 | (m_p.sv48 ? CAP_SV48 : 0) | (m_p.sv57 ? CAP_SV57 : 0) |
+           (m_p.amo_hwad ? CAP_AMO_HWAD : 0) | CAP_ATS | (uint64_t(0) << CAP_IGS_SHIFT) |
            (m_p.msi_flat ? CAP_MSI_FLAT : 0) | (uint64_t(m_p.pas) << CAP_PAS_SHIFT);
 }
 

@@ -5,9 +5,9 @@
 //
 // What it models:
 // - The register page (§1-§8) of an IOMMU whose capabilities are: version
-//   1.0, Sv39, ATS (with PRI), IGS = MSI only, PAS and MSI_FLAT from the
-//   parameters (iommu_params.capabilities or .pas/.msi_flat) and nothing
-//   else (no PD8/17/20, no G-stage, no HPM, no debug interface, no QoS IDs,
+//   1.0, Sv39, ATS (with PRI), IGS = MSI only, PAS, MSI_FLAT, Sv48, Sv57 and
+//   AMO_HWAD from the parameters (iommu_params.capabilities or
+//   .pas/.msi_flat/.sv48/.sv57/.amo_hwad) and nothing else (no PD8/17/20, no G-stage, no HPM, no debug interface, no QoS IDs,
 //   little-endian only).
 //   Access rules of §1, including the illegal-access convention of the
 //   reference model (reads all-ones, writes dropped) with a warning.
@@ -15,8 +15,9 @@
 //   iommu_params.max_ddt_mode), 32-byte or (MSI_FLAT) 64-byte device
 //   contexts, a DDT cache of leaf DCs keyed by device_id, the §15.4
 //   misconfiguration checks that apply.
-// - Sv39 first-stage walks of DC.fsc (iosatp), an IOTLB (iotlb.h: fully
-//   associative, LRU, keyed by PSCID + page), ATS Translation Requests (§14), Translated and
+// - Sv39/Sv48/Sv57 first-stage walks of DC.fsc (iosatp) with leaves at
+//   every level, A/D as page faults or (DC.tc.SADE) hardware updates, an
+//   IOTLB (iotlb.h: fully associative, LRU, keyed by PSCID + page + size), ATS Translation Requests (§14), Translated and
 //   Untranslated DMA passed on to memory at the physical address.
 // - Command queue (IOTINVAL.VMA/GVMA, IOFENCE.C, IODIR, ATS.INVAL with ITag
 //   tracking and timeout, ATS.PRGR), fault queue, MSI interrupts with masking.
@@ -40,8 +41,8 @@
 //
 // What it does not model:
 // - Process directories (PDTV = 1 is accepted only with pdtp.MODE = Bare),
-//   G-stage translation, MSI page tables (msiptp must be Off), hardware A/D
-//   updates, big-endian structures, wired interrupts, HPM, the debug
+//   G-stage translation, MSI page tables (msiptp must be Off), Sv32,
+//   Svpbmt, big-endian structures, wired interrupts, HPM, the debug
 //   translation interface.
 // - Requests carrying a PASID through a DC with PDTV = 0 are "transaction type
 //   disallowed" (cause 260), as the spec's translation process says; Page
@@ -90,6 +91,15 @@ struct iommu_params {
     // what it does not), and its PAS and MSI_FLAT fields replace `pas` and
     // `msi_flat`.
     uint64_t capabilities = 0;
+    // capabilities.Sv48 / Sv57 (§3: Sv57 requires Sv48): first-stage modes
+    // iosatp.MODE may select besides Sv39; a DC selecting one that is not
+    // advertised is misconfigured (§15.4 #9).
+    bool sv48 = false;
+    bool sv57 = false;
+    // capabilities.AMO_HWAD: DC.tc.SADE may be set, and then the first-stage
+    // walker sets PTE A/D itself (one extra memory access) instead of
+    // faulting (§15.2, §15.4 #14).
+    bool amo_hwad = false;
     // capabilities.MSI_FLAT: 64-byte (extended) device contexts. MSI address
     // translation needs a G-stage, which the model does not have, so a DC
     // must keep msiptp.MODE = Off (§15.4 #12 and the recommendation after it).
@@ -116,8 +126,9 @@ public:
     ~riscv_iommu() override;
 
     // Why `caps` cannot be this model's capabilities register (empty if it
-    // can): the model implements version 1.0, Sv39, ATS (with PRI), IGS =
-    // MSI, MSI_FLAT and a PAS of 32..56, and nothing else.
+    // can): the model implements version 1.0, Sv39, Sv48, Sv57 (with Sv48),
+    // AMO_HWAD, ATS (with PRI), IGS = MSI, MSI_FLAT and a PAS of 32..56, and
+    // nothing else.
     static std::string unsupported_capabilities(uint64_t caps);
 
     // Statistics under prefix (e.g. "iommu0"); names in README.md.
@@ -206,12 +217,33 @@ private:
 
     struct walk_result {
         enum kind { ok, page_fault, access_fault } status = ok;
-        uint64_t pa_base = 0; // physical base of the page
+        uint64_t pa_base = 0;  // physical base of the page
         uint64_t size = 4096;
-        uint64_t pte = 0;     // leaf PTE (permission bits)
+        uint64_t pte = 0;      // leaf PTE (permission bits; G also set by a global non-leaf)
+        uint64_t pte_addr = 0; // where the leaf PTE is (0 after an IOTLB hit)
+        uint64_t pte_mem = 0;  // the leaf PTE as loaded from pte_addr
     };
-    walk_result translate_sv39(const device_context& dc, uint64_t iova, sc_core::sc_time& t);
-    walk_result walk_sv39(uint64_t root_ppn, uint64_t iova, sc_core::sc_time& t);
+    // What a request asks of a first-stage leaf.
+    struct fs_access {
+        bool write = false; // write/AMO, or an ATS request with NW = 0
+        bool exec = false;  // read for execute
+        bool ats = false;   // ATS: read is the access; write only adds D where W = 1
+        bool umode = true;  // no PASID, or PASID with Privileged Mode Requested = 0
+        bool sum = false;   // PC.ta.SUM (no process contexts here: 0)
+    };
+    // First stage of DC.fsc (iosatp) for iova: canonical check, IOTLB, walk,
+    // A/D (fault, or hardware update with SADE). Page faults and access
+    // faults are returned, never reported.
+    walk_result translate_fs(const device_context& dc, uint64_t iova, const fs_access& a,
+                             sc_core::sc_time& t);
+    walk_result walk_fs(unsigned mode, uint64_t root_ppn, uint64_t iova, sc_core::sc_time& t);
+    // The U/SUM/privilege rule of a leaf for a request (§14, privileged spec).
+    static bool fs_user_ok(uint64_t pte, const fs_access& a);
+    // The leaf grants the access (U rule and R, W or X; A/D aside).
+    static bool fs_permits(uint64_t pte, const fs_access& a);
+    // Sets `bits` (A, or A | D) in the leaf PTE at w.pte_addr: one memory
+    // access (an atomic OR in hardware). False on an access fault.
+    bool fs_set_ad(walk_result& w, uint64_t bits, sc_core::sc_time& t);
 
     void iotlb_fill(uint32_t pscid, const walk_result& w, uint64_t iova);
     void iotlb_inval_vma(bool gv, uint32_t gscid, bool av, uint64_t addr, bool pscv,

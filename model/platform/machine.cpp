@@ -40,6 +40,9 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
     ip.ddtc_hit_cycles = unsigned(p.u64("iommu.ddtc_hit_cycles"));
     ip.stop_marker_needs_pasid = p.flag("iommu.stop_marker_needs_pasid");
     ip.msi_flat = p.flag("iommu.msi_flat");
+    ip.sv48 = p.flag("iommu.sv48");
+    ip.sv57 = p.flag("iommu.sv57");
+    ip.amo_hwad = p.flag("iommu.amo_hwad");
     const std::string& max_ddt = p.str("iommu.max_ddt_mode");
     ip.max_ddt_mode = max_ddt == "1lvl"   ? iommu::DDTP_1LVL
                       : max_ddt == "2lvl" ? iommu::DDTP_2LVL

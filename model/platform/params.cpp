@@ -43,7 +43,9 @@ size_t edit_distance(const std::string& a, const std::string& b)
 std::string fmt_num(double v)
 {
     std::ostringstream os;
-    if (v == std::floor(v) && std::fabs(v) < 1e15)
+    // Integral values print exactly (a range such as 2^56 - 4096 must be
+    // read back as the bound it is, not a rounded %g form).
+    if (v == std::floor(v) && std::fabs(v) < 9.2e18)
         os << static_cast<long long>(v);
     else
         os << v;
@@ -117,6 +119,12 @@ params::params()
          "capabilities.MSI_FLAT: 64-byte (extended) device contexts, whose directory index resolves one device_id bit fewer in 1LVL (6) and 2LVL (15); MSI address translation itself is not modelled (a DC must keep msiptp.MODE = Off)", "SRC (riscv-iommu.md 3, 15.1)"});
     add({"iommu.max_ddt_mode", t::choice, "3lvl", 0, 0, {"1lvl", "2lvl", "3lvl"}, "",
          "deepest device-directory mode ddtp.iommu_mode accepts (WARL: a write of a deeper mode is dropped)", "SRC (riscv-iommu.md 5)"});
+    add({"iommu.sv48", t::boolean, "false", 0, 0, {}, "",
+         "capabilities.Sv48: DC.fsc (iosatp) may select Sv48 (4-level first stage, 48-bit IOVAs); a DC selecting an unadvertised mode is misconfigured (cause 259)", "SRC (riscv-iommu.md 3, 15.4 #9)"});
+    add({"iommu.sv57", t::boolean, "false", 0, 0, {}, "",
+         "capabilities.Sv57: DC.fsc may select Sv57 (5-level first stage, 57-bit IOVAs); requires iommu.sv48", "SRC (riscv-iommu.md 3)"});
+    add({"iommu.amo_hwad", t::boolean, "false", 0, 0, {}, "",
+         "capabilities.AMO_HWAD: DC.tc.SADE may be set, and the first-stage walker then sets PTE A/D itself (one more memory access) instead of raising a page fault", "SRC (riscv-iommu.md 3, 15.2)"});
     add({"iommu.stop_marker_needs_pasid", t::boolean, "true", 0, 0, {}, "",
          "Stop Marker = L=1, R=W=0 *with* a PASID (spec); false: regardless of PASID (reference model)", "SRC"});
 
@@ -132,7 +140,7 @@ params::params()
     add({"device.prg_pages", t::u64, "2", 1, 512, {}, "pages", "pages per burst, i.e. page requests per Page Request Group", ""});
     add({"device.bytes_per_page", t::u64, "256", 1, 4096, {}, "bytes", "pattern bytes written at the start of each page", ""});
     add({"device.think_ns", t::u64, "50", 0, 1e9, {}, "ns", "per-stream gap between bursts", ""});
-    add({"device.iova_base", t::u64, "0x10000000", 0, 274877906944.0 - 4096, {}, "", "first IOVA of each workload (4 KiB aligned); the workload must end within the Sv39 range: iova_base + pages x 4 KiB <= 2^38", ""});
+    add({"device.iova_base", t::u64, "0x10000000", 0, 72057594037927936.0 - 4096, {}, "", "first IOVA of each workload (4 KiB aligned); the workload must end within the lower half of the driver's first-stage mode (sw.driver.pgtbl_mode, as the IOMMU's capabilities allow it): iova_base + pages x 4 KiB <= 2^38 (Sv39), 2^47 (Sv48), 2^56 (Sv57)", ""});
     add({"device.max_prg_attempts", t::u64, "100000", 1, 1e9, {}, "", "PRGs a burst may send before it is counted as failed", ""});
 
     add({"sw.driver.cq_log2sz", t::u64, "13", 1, 16, {}, "log2 entries", "command queue size", "SRC (Linux RISCV_IOMMU_DEF_CQ_COUNT)"});
@@ -140,6 +148,10 @@ params::params()
     add({"sw.driver.pq_log2sz", t::u64, "9", 1, 16, {}, "log2 entries", "page-request queue size (usable N-1)", "SRC-inspired (AMD PPR log 512)"});
     add({"sw.driver.ddt_mode", t::choice, "1lvl", 0, 0, {"1lvl", "2lvl", "3lvl", "auto"}, "",
          "device-directory depth the driver builds; auto: the deepest the IOMMU accepts, as Linux does. A mode the IOMMU drops (iommu.max_ddt_mode) falls back to the next shallower one, with a warning", "SRC (Linux riscv_iommu_iodir_alloc)"});
+    add({"sw.driver.pgtbl_mode", t::choice, "sv39", 0, 0, {"sv39", "sv48", "sv57", "auto"}, "",
+         "first-stage mode of the driver's paging domains; auto: the deepest the IOMMU advertises, as Linux does. A mode the IOMMU does not advertise (iommu.sv48, iommu.sv57) falls back to the next shallower one, with a warning", "SRC (Linux riscv_iommu_alloc_paging_domain)"});
+    add({"sw.driver.superpages", t::boolean, "false", 0, 0, {}, "",
+         "map a 2 MiB leaf wherever a mapped range covers a 2 MiB-aligned IOVA and physical range (as Linux iommu_map picks the largest page size); else 4 KiB leaves only", "SRC (Linux iommu_pgsize)"});
     add({"sw.driver.pri_alloc_max", t::u64, "2048", 1, 65535, {}, "requests",
          "PRI allocation the driver grants: min(device capacity, this)", "SRC (Linux VT-d PRQ depth)"});
     add({"sw.driver.pq_head_per_record", t::boolean, "false", 0, 0, {}, "",
@@ -279,25 +291,40 @@ void params::set(const std::string& key, const std::string& value, const std::st
 
 void params::validate() const
 {
+    if (flag("iommu.sv57") && !flag("iommu.sv48"))
+        throw config_error("iommu.sv57 = true needs iommu.sv48 = true (capabilities: Sv57 requires Sv48)");
     // Each workload writes the pages iova_base + i x 4 KiB, i < pages. The
-    // IOMMU translates an Sv39 address only if bits 63:38 are equal, and the
+    // IOMMU translates an SvN address only if bits 63:N-1 are equal, and the
     // driver maps only such ranges; iova_base is in the lower half, so the
-    // last page must end at or below 2^38.
-    constexpr uint64_t page = 4096, sv39_end = uint64_t(1) << 38;
+    // last page must end at or below 2^(N-1) for the mode the driver uses
+    // (sw.driver.pgtbl_mode, falling back to what the IOMMU advertises).
+    constexpr uint64_t page = 4096;
     const uint64_t base = u64("device.iova_base"), pages = u64("device.pages");
-    if (pages && base + pages * page > sv39_end) {
-        char msg[256];
-        std::snprintf(msg, sizeof msg,
-                      "device.iova_base = 0x%" PRIx64 " and device.pages = %" PRIu64
-                      ": the workload's last page ends at IOVA 0x%" PRIx64
-                      ", beyond the Sv39 range (0x%" PRIx64 ")",
-                      base, pages, base + pages * page, sv39_end);
-        throw config_error(msg);
+    const std::string& want = str("sw.driver.pgtbl_mode");
+    unsigned va = want == "sv39" ? 39 : want == "sv48" ? 48 : 57;
+    if (va == 57 && !flag("iommu.sv57"))
+        va = 48;
+    if (va == 48 && !flag("iommu.sv48"))
+        va = 39;
+    {
+        const uint64_t end = uint64_t(1) << (va - 1);
+        if (pages && (base >= end || pages > (end - base) / page)) {
+            char msg[384];
+            std::snprintf(msg, sizeof msg,
+                          "device.iova_base = 0x%" PRIx64 " and device.pages = %" PRIu64
+                          ": the workload's last page ends at IOVA 0x%" PRIx64 ", beyond the Sv%u range (0x%" PRIx64
+                          ")%s",
+                          base, pages, base + pages * page, va, end,
+                          va == 39 && want == "sv39"
+                              ? ""
+                              : " of sw.driver.pgtbl_mode as the IOMMU advertises it (iommu.sv48, iommu.sv57)");
+            throw config_error(msg);
+        }
     }
     // Simulated DRAM must hold what the run will allocate in it: every
-    // workload page once mapped, the Sv39 tables that map them (per device a
-    // leaf table per 2 MiB and a middle table per 1 GiB of the IOVA span,
-    // plus its root), the three queues, two directory pages per device
+    // workload page once mapped, the first-stage tables that map them (per
+    // device a leaf table per 2 MiB and a middle table per 1 GiB of the IOVA
+    // span, plus its root, and two more per level above Sv39's three), the three queues, two directory pages per device
     // (2LVL/3LVL non-leaf tables), and 1 MiB for the DDT root, fence words
     // and allocator alignment. Checked before the run: running out is
     // otherwise an INVALID answer for every fault that finds no page.
@@ -307,7 +334,8 @@ void params::validate() const
         const uint64_t first = base & ~(page - 1), span = pages ? base + pages * page - first : 0;
         const uint64_t leaf = (span + (uint64_t(2) << 20) - 1) / (uint64_t(2) << 20) + 1;
         const uint64_t mid = (span + (uint64_t(1) << 30) - 1) / (uint64_t(1) << 30) + 1;
-        const uint64_t per_device = pages * page + (leaf + mid + 1 + 2) * page;
+        const uint64_t upper = 2 * uint64_t((va - 39) / 9);
+        const uint64_t per_device = pages * page + (leaf + mid + upper + 1 + 2) * page;
         const uint64_t queues = (uint64_t(16) << u64("sw.driver.cq_log2sz")) +
                                 (uint64_t(32) << u64("sw.driver.fq_log2sz")) +
                                 (uint64_t(16) << u64("sw.driver.pq_log2sz")) + 3 * page;

@@ -273,7 +273,8 @@ uint64_t find_dc(machine& m, uint64_t ddtp, bool ext, uint32_t rid, std::string&
 
 // Invariant 4: the pattern each device wrote is at the physical page its final
 // translation names. The translation is re-derived from memory: ddtp -> DC ->
-// iosatp -> Sv39 walk (riscv-iommu.md §5, §15, §17), in any directory mode.
+// iosatp -> Sv39/Sv48/Sv57 walk (riscv-iommu.md §5, §15, §17), in any
+// directory mode, leaves at any level.
 void scoreboard::check_dma()
 {
     auto& r = add(4, "DMA data at the translated physical page");
@@ -315,8 +316,9 @@ void scoreboard::check_dma()
         uint64_t tc = ok ? ld64(m_m, dc, ok) : 0;
         uint64_t fsc = ok ? ld64(m_m, dc + 0x18, ok) : 0;
         if (d->get_counters().pages_done == 0) continue; // nothing written by this device
-        if (!ok || !(tc & 1) || (fsc >> 60) != 8) {
-            fail(r, dn + ": no valid Sv39 device context to check against" +
+        const unsigned levels = iommu::atp_levels(unsigned(fsc >> 60));
+        if (!ok || !(tc & 1) || !levels) {
+            fail(r, dn + ": no valid Sv39/Sv48/Sv57 device context to check against" +
                         (why.empty() ? std::string() : " (" + why + ")"));
             continue;
         }
@@ -329,7 +331,7 @@ void scoreboard::check_dma()
             uint64_t iova = dp.iova_base + pg * 4096;
             uint64_t a = root, pa = 0;
             bool found = false;
-            for (int level = 2; level >= 0 && ok; --level) {
+            for (int level = int(levels) - 1; level >= 0 && ok; --level) {
                 uint64_t pte = ld64(m_m, a + ((iova >> (12 + 9 * level)) & 0x1FF) * 8, ok);
                 if (!(pte & 1)) break;
                 uint64_t ppn = (pte >> 10) & ((1ull << 44) - 1);

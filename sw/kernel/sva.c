@@ -9,7 +9,9 @@
  * the device's MMIO region: that is how the process starts the device.
  *
  * The address space is one demand-zero mapping over the lower half of the
- * Sv39 range the IOMMU translates, [0, 2^38).
+ * widest first-stage range, Sv57's [0, 2^56); the paging domain's map
+ * refuses what its own mode (sw.driver.pgtbl_mode) cannot translate, and
+ * such a fault is answered INVALID.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +21,7 @@
 #include "kernel/kernel.h"
 #include "kernel/uaccess.h"
 
-#define PX_SVA_VM_END (1ull << 38)
+#define PX_SVA_VM_END (1ull << 56)
 
 struct px_sva_dev {
 	struct px_kernel *k;

@@ -176,6 +176,9 @@ static void riscv_iommu_dc_compose(struct riscv_iommu_device *rdev, struct riscv
 	if (!rd)
 		return;
 	dc->tc = RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_EN_ATS;
+	/* hardware A/D updates where offered, as Linux does (leaves preset A/D anyway) */
+	if (rdev->iommu->caps & RISCV_IOMMU_CAPABILITIES_AMO_HWAD)
+		dc->tc |= RISCV_IOMMU_DC_TC_SADE;
 	if (rdev->iopf_enabled) {
 		dc->tc |= RISCV_IOMMU_DC_TC_EN_PRI;
 		if (rdev->prpr)
@@ -183,7 +186,7 @@ static void riscv_iommu_dc_compose(struct riscv_iommu_device *rdev, struct riscv
 	}
 	dc->iohgatp = RV_FIELD_PREP(RISCV_IOMMU_DC_IOHGATP_MODE, RISCV_IOMMU_ATP_MODE_BARE);
 	dc->ta = RV_FIELD_PREP(RISCV_IOMMU_DC_TA_PSCID, rd->pscid);
-	dc->fsc = RV_FIELD_PREP(RISCV_IOMMU_DC_FSC_MODE, RISCV_IOMMU_ATP_MODE_SV39) |
+	dc->fsc = RV_FIELD_PREP(RISCV_IOMMU_DC_FSC_MODE, RISCV_IOMMU_ATP_MODE_SV39 + rd->levels - 3) |
 		  RV_FIELD_PREP(RISCV_IOMMU_DC_FSC_PPN, rd->pgd_pa >> RISCV_IOMMU_PAGE_SHIFT);
 }
 
@@ -420,7 +423,8 @@ void riscv_iommu_release_device(struct device *dev)
  * @domain: a paging domain of this IOMMU, or NULL to block the device
  * @dev: the device
  *
- * tc = V | EN_ATS (| EN_PRI | PRPR while IOPF is enabled), fsc = Sv39 root of
+ * tc = V | EN_ATS (| SADE with AMO_HWAD) (| EN_PRI | PRPR while IOPF is enabled),
+ * fsc = the Sv39/Sv48/Sv57 root of
  * the domain, ta.PSCID = the domain's PSCID. NULL writes V = 0.
  * Return: 0, -ENODEV, -EINVAL (foreign or non-paging domain), -ETIMEDOUT.
  * On a timeout the device is left blocked.

@@ -413,6 +413,40 @@ err_free_irqs:
 	return ret;
 }
 
+/*
+ * sw.driver.pgtbl_mode: the first-stage mode of paging domains (Sv39, Sv48,
+ * Sv57; auto: the deepest the capabilities advertise, as Linux does). A mode
+ * the IOMMU does not advertise falls back to the next shallower one.
+ */
+static int riscv_iommu_pgtbl_mode_param(struct riscv_iommu *iommu)
+{
+	const char *v = hal_param_str(iommu->hal, "sw.driver.pgtbl_mode");
+	unsigned int want;
+
+	if (!strcmp(v, "sv39"))
+		want = 3;
+	else if (!strcmp(v, "sv48"))
+		want = 4;
+	else if (!strcmp(v, "sv57") || !strcmp(v, "auto"))
+		want = 5;
+	else {
+		riscv_iommu_err(iommu, "sw.driver.pgtbl_mode = \"%s\": not sv39, sv48, sv57 or auto",
+				v);
+		return -EINVAL;
+	}
+	iommu->pgtbl_levels = want;
+	if (want == 5 && !(iommu->caps & RISCV_IOMMU_CAPABILITIES_SV57))
+		iommu->pgtbl_levels = 4;
+	if (iommu->pgtbl_levels == 4 && !(iommu->caps & RISCV_IOMMU_CAPABILITIES_SV48))
+		iommu->pgtbl_levels = 3;
+	if (iommu->pgtbl_levels != want && strcmp(v, "auto"))
+		riscv_iommu_warn(iommu, "sw.driver.pgtbl_mode = %s not advertised (capabilities %#llx): "
+				 "using Sv%u", v, (unsigned long long)iommu->caps,
+				 12 + 9 * iommu->pgtbl_levels);
+	iommu->superpages = hal_param_u64(iommu->hal, "sw.driver.superpages") != 0;
+	return 0;
+}
+
 /* sw.driver.ddt_mode: the directory mode to try first (auto: the deepest). */
 static int riscv_iommu_ddt_mode_param(struct riscv_iommu *iommu, unsigned int *mode)
 {
@@ -610,6 +644,9 @@ int riscv_iommu_probe(struct hal *h, const struct hal_iommu_info *info,
 	if (ret)
 		goto err_destroy_locks;
 	iommu->pq_head_per_record = hal_param_u64(h, "sw.driver.pq_head_per_record") != 0;
+	ret = riscv_iommu_pgtbl_mode_param(iommu);
+	if (ret)
+		goto err_destroy_locks;
 	iommu->pri_alloc_max = hal_param_u64(h, "sw.driver.pri_alloc_max");
 
 	iommu->fence_word = hal_dma_alloc(h, sizeof(uint64_t), sizeof(uint64_t), &iommu->fence_pa);

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * RISC-V IOMMU driver: paging domains = one Sv39 first-stage table + PSCID.
+ * RISC-V IOMMU driver: paging domains = one first-stage table + PSCID.
  *
- * Only 4 KiB leaves. A leaf is V | R | W | U | A | D with R/W from prot:
+ * The table is Sv39, Sv48 or Sv57 (iommu->pgtbl_levels, sw.driver.pgtbl_mode).
+ * Leaves are 4 KiB, or 2 MiB where iommu->superpages (sw.driver.superpages)
+ * and a mapped range covers an aligned 2 MiB, as Linux's iommu_map picks the
+ * largest page size that fits. A leaf is V | R | W | U | A | D with R/W from prot:
  * requests without a PASID are user-mode accesses (so U = 1), and A/D are
  * preset because this driver does not rely on hardware A/D updates (no SADE).
  * W without R is a reserved encoding, so IOMMU_WRITE alone maps R | W.
@@ -13,9 +16,10 @@
 
 #include "riscv_iommu_priv.h"
 
-#define SV39_LEVEL_SHIFT(l) (RISCV_IOMMU_PAGE_SHIFT + 9u * (l))
-#define SV39_INDEX(iova, l) (((iova) >> SV39_LEVEL_SHIFT(l)) & (RISCV_IOMMU_PTES_PER_TABLE - 1))
-#define SV39_TABLE_BYTES    ((size_t)RISCV_IOMMU_PTES_PER_TABLE * sizeof(uint64_t))
+#define PT_LEVEL_SHIFT(l) (RISCV_IOMMU_PAGE_SHIFT + 9u * (l))
+#define PT_LEVEL_SIZE(l)  (UINT64_C(1) << PT_LEVEL_SHIFT(l))
+#define PT_INDEX(iova, l) (((iova) >> PT_LEVEL_SHIFT(l)) & (RISCV_IOMMU_PTES_PER_TABLE - 1))
+#define PT_TABLE_BYTES    ((size_t)RISCV_IOMMU_PTES_PER_TABLE * sizeof(uint64_t))
 
 static const struct iommu_domain_ops riscv_iommu_paging_ops;
 static int riscv_iommu_iotlb_inval(struct riscv_iommu_domain *rd, uint64_t iova, uint64_t size,
@@ -74,38 +78,42 @@ static bool riscv_iommu_pte_is_table(uint64_t pte)
 	return (pte & RISCV_IOMMU_PTE_V) && !(pte & RISCV_IOMMU_PTE_LEAF);
 }
 
-/* Sv39 addresses are sign-extended from bit 38. */
-static bool riscv_iommu_sv39_canonical(uint64_t va)
+/* Sv39/Sv48/Sv57 addresses are sign-extended from bit 38/47/56. */
+static bool riscv_iommu_canonical(const struct riscv_iommu_domain *rd, uint64_t va)
 {
-	uint64_t top = va >> (RISCV_IOMMU_SV39_VA_BITS - 1);
+	unsigned int va_bits = PT_LEVEL_SHIFT(rd->levels);
+	uint64_t top = va >> (va_bits - 1);
 
-	return top == 0 || top == (~UINT64_C(0) >> (RISCV_IOMMU_SV39_VA_BITS - 1));
+	return top == 0 || top == (~UINT64_C(0) >> (va_bits - 1));
 }
 
-static bool riscv_iommu_range_ok(uint64_t iova, uint64_t size)
+static bool riscv_iommu_range_ok(const struct riscv_iommu_domain *rd, uint64_t iova,
+				 uint64_t size)
 {
 	uint64_t last = iova + size - 1;
 
 	if (!size || (iova | size) & (RISCV_IOMMU_PAGE_SIZE - 1) || last < iova)
 		return false;
-	return riscv_iommu_sv39_canonical(iova) && riscv_iommu_sv39_canonical(last) &&
+	return riscv_iommu_canonical(rd, iova) && riscv_iommu_canonical(rd, last) &&
 	       (iova >> 63) == (last >> 63);
 }
 
 /*
- * The level-0 PTE slot for iova, allocating missing tables if alloc.
- * NULL if a table is missing (and !alloc), on -ENOMEM (*err set), or if a
- * leaf sits above level 0 (not created by this driver; *err = -EEXIST).
+ * The PTE slot for iova at level @level (0: 4 KiB, 1: 2 MiB), allocating
+ * missing tables if alloc. Without alloc a leaf found above @level is
+ * returned instead, with *found its level. NULL if a table is missing (and
+ * !alloc), on -ENOMEM (*err set), or if a leaf sits above @level while
+ * allocating (*err = -EEXIST).
  */
-static uint64_t *riscv_iommu_pte_walk(struct riscv_iommu_domain *rd, uint64_t iova, bool alloc,
-				      int *err)
+static uint64_t *riscv_iommu_pte_walk(struct riscv_iommu_domain *rd, uint64_t iova,
+				      unsigned int level, bool alloc, unsigned int *found, int *err)
 {
 	struct hal *h = rd->iommu->hal;
 	uint64_t *table = rd->pgd;
-	unsigned int level;
+	unsigned int l;
 
-	for (level = RISCV_IOMMU_SV39_LEVELS - 1; level > 0; level--) {
-		uint64_t *ptep = &table[SV39_INDEX(iova, level)];
+	for (l = rd->levels - 1; l > level; l--) {
+		uint64_t *ptep = &table[PT_INDEX(iova, l)];
 		uint64_t pte = riscv_iommu_pte_get(ptep);
 
 		if (!(pte & RISCV_IOMMU_PTE_V)) {
@@ -117,7 +125,7 @@ static uint64_t *riscv_iommu_pte_walk(struct riscv_iommu_domain *rd, uint64_t io
 			if (hal_should_fail(h, "riscv_iommu.pgtbl_alloc"))
 				next = NULL;
 			else
-				next = hal_dma_alloc(h, SV39_TABLE_BYTES, RISCV_IOMMU_PAGE_SIZE, &pa);
+				next = hal_dma_alloc(h, PT_TABLE_BYTES, RISCV_IOMMU_PAGE_SIZE, &pa);
 			if (!next) {
 				*err = -ENOMEM;
 				return NULL;
@@ -128,6 +136,10 @@ static uint64_t *riscv_iommu_pte_walk(struct riscv_iommu_domain *rd, uint64_t io
 			      RV_FIELD_PREP(RISCV_IOMMU_PTE_PPN, pa >> RISCV_IOMMU_PAGE_SHIFT);
 			riscv_iommu_pte_set(ptep, pte);
 		} else if (!riscv_iommu_pte_is_table(pte)) {
+			if (!alloc) {
+				*found = l;
+				return ptep;
+			}
 			*err = -EEXIST;
 			return NULL;
 		}
@@ -137,7 +149,8 @@ static uint64_t *riscv_iommu_pte_walk(struct riscv_iommu_domain *rd, uint64_t io
 			return NULL;
 		}
 	}
-	return &table[SV39_INDEX(iova, 0)];
+	*found = level;
+	return &table[PT_INDEX(iova, level)];
 }
 
 static uint64_t riscv_iommu_leaf_pte(hal_paddr_t pa, uint32_t prot)
@@ -150,19 +163,32 @@ static uint64_t riscv_iommu_leaf_pte(hal_paddr_t pa, uint32_t prot)
 	return pte | RV_FIELD_PREP(RISCV_IOMMU_PTE_PPN, pa >> RISCV_IOMMU_PAGE_SHIFT);
 }
 
-/* Clear leaves in [iova, iova + size); pgtbl_lock held. Return: bytes cleared. */
+/*
+ * Clear leaves in [iova, iova + size); pgtbl_lock held. A 2 MiB leaf the
+ * range touches goes as a whole (as Linux unmaps a whole large page).
+ * Return: bytes cleared; lo and hi receive the span of the cleared leaves.
+ */
 static uint64_t riscv_iommu_clear_range(struct riscv_iommu_domain *rd, uint64_t iova,
-					uint64_t size)
+					uint64_t size, uint64_t *lo, uint64_t *hi)
 {
-	uint64_t off, cleared = 0;
+	uint64_t off = 0, cleared = 0;
 
-	for (off = 0; off < size; off += RISCV_IOMMU_PAGE_SIZE) {
-		uint64_t *ptep = riscv_iommu_pte_walk(rd, iova + off, false, &(int){ 0 });
+	*lo = iova;
+	*hi = iova + size;
+	while (off < size) {
+		unsigned int level = 0;
+		uint64_t *ptep = riscv_iommu_pte_walk(rd, iova + off, 0, false, &level, &(int){ 0 });
+		uint64_t leaf = PT_LEVEL_SIZE(level), base = (iova + off) & ~(leaf - 1);
 
 		if (ptep && (riscv_iommu_pte_get(ptep) & RISCV_IOMMU_PTE_V)) {
 			riscv_iommu_pte_set(ptep, 0);
-			cleared += RISCV_IOMMU_PAGE_SIZE;
+			cleared += leaf;
+			if (base < *lo)
+				*lo = base;
+			if (base + leaf > *hi)
+				*hi = base + leaf;
 		}
+		off = base + leaf - iova;
 	}
 	hal_wmb(rd->iommu->hal);
 	return cleared;
@@ -173,17 +199,31 @@ static int riscv_iommu_map_pages(struct iommu_domain *domain, uint64_t iova, hal
 {
 	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
 	struct hal *h = rd->iommu->hal;
+	unsigned int level = 0;
 	uint64_t off;
 	int ret = 0;
 
-	if (!riscv_iommu_range_ok(iova, size) || (pa & (RISCV_IOMMU_PAGE_SIZE - 1)) ||
+	if (!riscv_iommu_range_ok(rd, iova, size) || (pa & (RISCV_IOMMU_PAGE_SIZE - 1)) ||
 	    !(prot & (IOMMU_READ | IOMMU_WRITE)) || pa + size - 1 < pa)
 		return -EINVAL;
 
 	hal_mutex_lock(rd->pgtbl_lock);
-	for (off = 0; off < size; off += RISCV_IOMMU_PAGE_SIZE) {
-		uint64_t *ptep = riscv_iommu_pte_walk(rd, iova + off, true, &ret);
+	for (off = 0; off < size; off += PT_LEVEL_SIZE(level)) {
+		const uint64_t big = PT_LEVEL_SIZE(1);
+		unsigned int found;
+		uint64_t *ptep;
 
+		/* a 2 MiB leaf where IOVA and PA are aligned and the range covers it */
+		level = rd->iommu->superpages && !((iova + off) & (big - 1)) &&
+			!((pa + off) & (big - 1)) && size - off >= big;
+		if (level) {
+			ptep = riscv_iommu_pte_walk(rd, iova + off, 1, true, &found, &ret);
+			/* a table below (4 KiB leaves mapped before): map 4 KiB */
+			if (ptep && riscv_iommu_pte_is_table(riscv_iommu_pte_get(ptep)))
+				level = 0;
+		}
+		if (!level)
+			ptep = riscv_iommu_pte_walk(rd, iova + off, 0, true, &found, &ret);
 		if (!ptep)
 			break;
 		if (riscv_iommu_pte_get(ptep) & RISCV_IOMMU_PTE_V) {
@@ -195,9 +235,11 @@ static int riscv_iommu_map_pages(struct iommu_domain *domain, uint64_t iova, hal
 	}
 	hal_wmb(h);
 	if (ret && off) {
+		uint64_t lo, hi;
+
 		/* undo this call's leaves only: they were all empty before */
-		riscv_iommu_clear_range(rd, iova, off);
-		riscv_iommu_iotlb_inval(rd, iova, off, true);
+		riscv_iommu_clear_range(rd, iova, off, &lo, &hi);
+		riscv_iommu_iotlb_inval(rd, lo, hi - lo, true);
 	}
 	hal_mutex_unlock(rd->pgtbl_lock);
 	return ret;
@@ -270,15 +312,15 @@ static uint64_t riscv_iommu_unmap_pages(struct iommu_domain *domain, uint64_t io
 					uint64_t size)
 {
 	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
-	uint64_t cleared;
+	uint64_t cleared, lo, hi;
 
-	if (!riscv_iommu_range_ok(iova, size))
+	if (!riscv_iommu_range_ok(rd, iova, size))
 		return 0;
 	hal_mutex_lock(rd->pgtbl_lock);
-	cleared = riscv_iommu_clear_range(rd, iova, size);
+	cleared = riscv_iommu_clear_range(rd, iova, size, &lo, &hi);
 	/* The translations must be gone everywhere before the pages are reused. */
 	if (cleared)
-		riscv_iommu_iotlb_inval(rd, iova, size, true);
+		riscv_iommu_iotlb_inval(rd, lo, hi - lo, true);
 	hal_mutex_unlock(rd->pgtbl_lock);
 	return cleared;
 }
@@ -286,18 +328,19 @@ static uint64_t riscv_iommu_unmap_pages(struct iommu_domain *domain, uint64_t io
 static hal_paddr_t riscv_iommu_iova_to_phys(struct iommu_domain *domain, uint64_t iova)
 {
 	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
+	unsigned int level = 0;
 	uint64_t *ptep, pte;
 
-	if (!riscv_iommu_sv39_canonical(iova))
+	if (!riscv_iommu_canonical(rd, iova))
 		return 0;
-	ptep = riscv_iommu_pte_walk(rd, iova, false, &(int){ 0 });
+	ptep = riscv_iommu_pte_walk(rd, iova, 0, false, &level, &(int){ 0 });
 	if (!ptep)
 		return 0;
 	pte = riscv_iommu_pte_get(ptep);
 	if (!(pte & RISCV_IOMMU_PTE_V) || !(pte & RISCV_IOMMU_PTE_LEAF))
 		return 0;
 	return (RV_FIELD_GET(RISCV_IOMMU_PTE_PPN, pte) << RISCV_IOMMU_PAGE_SHIFT) |
-	       (iova & (RISCV_IOMMU_PAGE_SIZE - 1));
+	       (iova & (PT_LEVEL_SIZE(level) - 1));
 }
 
 static void riscv_iommu_free_table(struct hal *h, uint64_t *table, unsigned int level)
@@ -316,7 +359,7 @@ static void riscv_iommu_free_table(struct hal *h, uint64_t *table, unsigned int 
 				riscv_iommu_free_table(h, next, level - 1);
 		}
 	}
-	hal_dma_free(h, table, SV39_TABLE_BYTES);
+	hal_dma_free(h, table, PT_TABLE_BYTES);
 }
 
 static void riscv_iommu_domain_free(struct iommu_domain *domain)
@@ -327,7 +370,7 @@ static void riscv_iommu_domain_free(struct iommu_domain *domain)
 	riscv_iommu_domain_detach_all(rd);
 	/* No cached entry of this PSCID may survive into its next owner. */
 	riscv_iommu_iotlb_inval(rd, 0, 0, false);
-	riscv_iommu_free_table(iommu->hal, rd->pgd, RISCV_IOMMU_SV39_LEVELS - 1);
+	riscv_iommu_free_table(iommu->hal, rd->pgd, rd->levels - 1);
 	riscv_iommu_pscid_free(iommu, rd->pscid);
 	hal_mutex_destroy(rd->pgtbl_lock);
 	free(rd);
@@ -345,7 +388,7 @@ static const struct iommu_domain_ops riscv_iommu_paging_ops = {
  * riscv_iommu_domain_alloc_paging - iommu_ops.domain_alloc_paging
  * @dev: a device of this IOMMU
  *
- * Return: a paging domain (empty Sv39 table, fresh PSCID) or NULL.
+ * Return: a paging domain (empty Sv39/Sv48/Sv57 table, fresh PSCID) or NULL.
  */
 struct iommu_domain *riscv_iommu_domain_alloc_paging(struct device *dev)
 {
@@ -362,6 +405,7 @@ struct iommu_domain *riscv_iommu_domain_alloc_paging(struct device *dev)
 	if (!rd)
 		return NULL;
 	rd->iommu = iommu;
+	rd->levels = iommu->pgtbl_levels ? iommu->pgtbl_levels : RISCV_IOMMU_SV39_LEVELS;
 	INIT_LIST_HEAD(&rd->devices);
 	rd->pgtbl_lock = hal_mutex_create(iommu->hal);
 	if (!rd->pgtbl_lock)
@@ -369,7 +413,7 @@ struct iommu_domain *riscv_iommu_domain_alloc_paging(struct device *dev)
 	if (hal_should_fail(iommu->hal, "riscv_iommu.pgtbl_alloc"))
 		rd->pgd = NULL;
 	else
-		rd->pgd = hal_dma_alloc(iommu->hal, SV39_TABLE_BYTES, RISCV_IOMMU_PAGE_SIZE,
+		rd->pgd = hal_dma_alloc(iommu->hal, PT_TABLE_BYTES, RISCV_IOMMU_PAGE_SIZE,
 					&rd->pgd_pa);
 	if (!rd->pgd)
 		goto err_destroy_lock;
@@ -384,7 +428,7 @@ struct iommu_domain *riscv_iommu_domain_alloc_paging(struct device *dev)
 	return &rd->domain;
 
 err_free_pgd:
-	hal_dma_free(iommu->hal, rd->pgd, SV39_TABLE_BYTES);
+	hal_dma_free(iommu->hal, rd->pgd, PT_TABLE_BYTES);
 err_destroy_lock:
 	hal_mutex_destroy(rd->pgtbl_lock);
 err_free:

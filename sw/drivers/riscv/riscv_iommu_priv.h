@@ -150,12 +150,13 @@ struct riscv_iommu_device {
 	bool prpr;                       /* device needs PASID in PRG Responses */
 };
 
-/* A paging domain: one Sv39 first-stage table and a PSCID. */
+/* A paging domain: one Sv39/Sv48/Sv57 first-stage table and a PSCID. */
 struct riscv_iommu_domain {
 	struct iommu_domain domain;
 	struct riscv_iommu *iommu;
 	struct hal_mutex *pgtbl_lock;    /* protects the table pages */
-	uint64_t *pgd;                   /* root table (level 2) */
+	uint64_t *pgd;                   /* root table (level levels - 1) */
+	unsigned int levels;             /* iommu->pgtbl_levels when allocated */
 	hal_paddr_t pgd_pa;
 	uint32_t pscid;
 	struct list_head devices;        /* riscv_iommu_device.domain_node; dc_lock */
@@ -188,6 +189,8 @@ struct riscv_iommu {
 
 	struct hal_mutex *pq_lock;       /* serialises PQ draining */
 	bool pq_head_per_record;         /* sw.driver.pq_head_per_record */
+	unsigned int pgtbl_levels;       /* first-stage levels: 3 Sv39, 4 Sv48, 5 Sv57 */
+	bool superpages;                 /* sw.driver.superpages: 2 MiB leaves where aligned */
 	uint64_t pri_alloc_max;          /* sw.driver.pri_alloc_max */
 
 	struct hal_mutex *dc_lock;       /* protects the DDT, devs[], rdev->domain */

@@ -269,8 +269,11 @@ void test_capabilities_param(void**)
     assert_true(riscv_iommu::unsupported_capabilities(0x0000003802000210ull).empty());
     assert_true(riscv_iommu::unsupported_capabilities(0x0000002E02000210ull).empty()); // PAS 46
     assert_true(riscv_iommu::unsupported_capabilities(0x0000003802400210ull).empty()); // MSI_FLAT
-    // Sv48, AMO_HWAD, IGS = WSI, version 2.0, no ATS, PAS 57, PD8
-    for (uint64_t c : {0x0000003802000610ull, 0x0000003803000210ull, 0x0000003812000210ull, 0x0000003802000220ull, 0x0000003800000210ull,
+    assert_true(riscv_iommu::unsupported_capabilities(0x0000003802000610ull).empty()); // Sv48
+    assert_true(riscv_iommu::unsupported_capabilities(0x0000003802000E10ull).empty()); // Sv48 + Sv57
+    assert_true(riscv_iommu::unsupported_capabilities(0x0000003803000210ull).empty()); // AMO_HWAD
+    // Sv57 without Sv48, IGS = WSI, version 2.0, no ATS, PAS 57, PD8
+    for (uint64_t c : {0x0000003802000A10ull, 0x0000003812000210ull, 0x0000003802000220ull, 0x0000003800000210ull,
                        0x0000003902000210ull, 0x0000007802000210ull})
         assert_false(riscv_iommu::unsupported_capabilities(c).empty());
 }

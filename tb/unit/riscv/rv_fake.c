@@ -468,6 +468,8 @@ struct rv_fake *rv_fake_create(void)
 	fake_hal_set_param_u64(h, "sw.driver.pri_alloc_max", 32);
 	fake_hal_set_param_u64(h, "sw.driver.pq_head_per_record", 0);
 	fake_hal_set_param_str(h, "sw.driver.ddt_mode", "1lvl");
+	fake_hal_set_param_str(h, "sw.driver.pgtbl_mode", "sv39");
+	fake_hal_set_param_u64(h, "sw.driver.superpages", 0);
 	rv->iommu.caps = RISCV_IOMMU_VERSION_1_0 | RISCV_IOMMU_CAPABILITIES_SV39 |
 			 RISCV_IOMMU_CAPABILITIES_SV48 | RISCV_IOMMU_CAPABILITIES_ATS |
 			 RV_FIELD_PREP(RISCV_IOMMU_CAPABILITIES_PAS, 46);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Description: paging domains: Sv39 table construction through the domain
- * ops (map_pages, iova_to_phys, unmap_pages), leaf PTE bits, argument
+ * ops (map_pages, iova_to_phys, unmap_pages), Sv48 tables with 2 MiB
+ * leaves (sw.driver.pgtbl_mode, sw.driver.superpages), leaf PTE bits, argument
  * checks, PSCID allocation, and the invalidations iotlb_sync_map and
  * unmap_pages issue (IOTINVAL.VMA per page or per PSCID, ATS.INVAL, fence).
  */
@@ -149,6 +150,79 @@ static void test_unmap(void **state)
 	assert_int_equal(p->d->ops->map_pages(p->d, 0x40000000, PA0, 4096, IOMMU_READ), 0);
 }
 
+/* The leaf for iova in rd's table and its level (-1: none). */
+static int find_leaf(struct pg_env *p, struct riscv_iommu_domain *rd, uint64_t iova,
+		     uint64_t *leaf)
+{
+	uint64_t a = rd->pgd_pa;
+	int level;
+
+	for (level = (int)rd->levels - 1; level >= 0; level--) {
+		const uint64_t *t = hal_phys_to_virt(p->e.h, a);
+		uint64_t pte = t[(iova >> (12 + 9 * level)) & 0x1FF];
+
+		if (!(pte & RISCV_IOMMU_PTE_V))
+			return -1;
+		if (pte & RISCV_IOMMU_PTE_LEAF) {
+			*leaf = pte;
+			return level;
+		}
+		a = RV_FIELD_GET(RISCV_IOMMU_PTE_PPN, pte) << 12;
+	}
+	return -1;
+}
+
+/*
+ * Sv48 with superpages: a 4 MiB + 4 KiB range at 2 MiB-aligned IOVA and PA
+ * gets two 2 MiB leaves and one 4 KiB leaf; a misaligned PA gets 4 KiB
+ * leaves; unmapping a page of a 2 MiB leaf removes the whole leaf.
+ */
+static void test_sv48_superpages(void **state)
+{
+	struct pg_env *p = *state;
+	struct riscv_iommu *iommu = p->e.iommu;
+	const uint64_t iova = UINT64_C(0x7f0000000000), big = UINT64_C(2) << 20;
+	struct iommu_domain *d;
+	struct riscv_iommu_domain *rd;
+	uint64_t leaf;
+
+	/* the defaults the probe read: Sv39, 4 KiB only */
+	assert_int_equal(iommu->pgtbl_levels, 3);
+	assert_false(iommu->superpages);
+	assert_int_equal(p->rd->levels, 3);
+	/* beyond the Sv39 range */
+	assert_int_equal(p->d->ops->map_pages(p->d, iova, PA0, 4096, IOMMU_READ), -EINVAL);
+
+	iommu->pgtbl_levels = 4;
+	iommu->superpages = true;
+	d = iommu->iommu.ops->domain_alloc_paging(&p->dev);
+	iommu->pgtbl_levels = 3;
+	iommu->superpages = false;
+	assert_non_null(d);
+	rd = to_riscv_domain(d);
+	assert_int_equal(rd->levels, 4);
+	rd->iommu->superpages = true; /* map_pages reads it at map time */
+	assert_int_equal(d->ops->map_pages(d, iova, PA0, 2 * big + 4096, IOMMU_READ | IOMMU_WRITE), 0);
+	assert_int_equal(find_leaf(p, rd, iova, &leaf), 1);
+	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_PTE_PPN, leaf) << 12, PA0);
+	assert_true(leaf & RISCV_IOMMU_PTE_W);
+	assert_int_equal(find_leaf(p, rd, iova + big + 0x1000, &leaf), 1);
+	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_PTE_PPN, leaf) << 12, PA0 + big);
+	assert_int_equal(find_leaf(p, rd, iova + 2 * big, &leaf), 0);
+	assert_int_equal(d->ops->iova_to_phys(d, iova + big + 0x12345), PA0 + big + 0x12345);
+	/* PA not 2 MiB aligned: 4 KiB leaves */
+	assert_int_equal(d->ops->map_pages(d, iova + 4 * big, PA0 + 4096, big, IOMMU_READ), 0);
+	assert_int_equal(find_leaf(p, rd, iova + 4 * big, &leaf), 0);
+	assert_int_equal(find_leaf(p, rd, iova + 5 * big - 4096, &leaf), 0);
+	/* a 4 KiB page inside a 2 MiB leaf: the whole leaf goes */
+	assert_int_equal(d->ops->unmap_pages(d, iova + 0x3000, 4096), big);
+	assert_int_equal(d->ops->iova_to_phys(d, iova + 0x5000), 0);
+	assert_int_equal(find_leaf(p, rd, iova, &leaf), -1);
+	assert_int_equal(d->ops->iova_to_phys(d, iova + big), PA0 + big);
+	rd->iommu->superpages = false;
+	d->ops->free(d);
+}
+
 static void test_sync_map_invalidates_pages(void **state)
 {
 	struct pg_env *p = *state;
@@ -263,6 +337,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_and_translate, pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_map_errors, pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_unmap, pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_sv48_superpages, pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_sync_map_invalidates_pages, pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_unmap_shoots_down_atc, pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_pscids, pg_setup, pg_teardown),

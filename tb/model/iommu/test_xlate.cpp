@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Description: first-stage translation of the RISC-V IOMMU model
+// (model.iommu.xlate): iosatp modes Sv39, Sv48 and Sv57 (riscv-iommu.md §17,
+// §15.3) with leaves at every level, superpage alignment, canonical IOVAs,
+// A/D bits (page fault without DC.tc.SADE, hardware update with it, §15.2),
+// the U bit for requests without a PASID, the IOTLB holding superpages, and
+// ATS completions (§14: R/W/X/Priv/Global/U, the S-encoded range of a
+// superpage). Two IOMMUs are elaborated once, each with its own memory and
+// endpoint (iommu_bench.h): "full" (capabilities Sv48, Sv57, AMO_HWAD) and
+// "plain" (Sv39 only, no AMO_HWAD: Sv48 and SADE are misconfigurations,
+// cause 259). Every assertion is on an FQ record (CAUSE, TTYP, iotval), an
+// ATS completion, DMA data in memory or a PTE in memory.
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "iommu/iommu_defs.h"
+#include "iommu/riscv_iommu.h"
+#include "model/iommu/iommu_bench.h"
+#include "pcie/tlp.h"
+
+// cmocka last: its fail() macro would clash with std::basic_ios::fail().
+#include <setjmp.h>
+extern "C" {
+#include <cmocka.h>
+}
+
+using namespace prisim;
+using namespace prisim::iommu;
+using sc_core::sc_time;
+using sc_core::SC_US;
+
+namespace {
+
+// ---- memory map of each rig ----
+constexpr uint64_t DDT_ROOT = 0x0010'0000; // 1LVL directory
+constexpr uint64_t CQ = 0x0020'0000;       // 8 commands
+constexpr uint64_t FQ = 0x0021'0000;       // 64 records
+constexpr uint64_t TABLES = 0x0100'0000;   // page-table pages
+constexpr uint64_t HOLE = 0x0800'0000;     // [HOLE, HOLE + 64 KiB) faults
+constexpr uint32_t FQ_N = 64;
+constexpr uint64_t RW = PTE_R | PTE_W | PTE_U | PTE_A | PTE_D;
+
+unsigned levels_of(unsigned mode) { return atp_levels(mode); }
+uint64_t level_size(unsigned level) { return uint64_t(1) << (12 + 9 * level); }
+
+class rig : public sc_core::sc_module {
+public:
+    tlm_utils::simple_initiator_socket<rig> reg;
+    tb::bench_memory mem{"mem"};
+    tb::bench_endpoint ep{"ep"};
+    std::unique_ptr<riscv_iommu> iommu;
+
+    rig(sc_core::sc_module_name n, const iommu_params& p) : sc_module(n), reg("reg")
+    {
+        mem.faults = {{HOLE, HOLE + 0xFFFF}};
+        iommu = std::make_unique<riscv_iommu>("iommu", p);
+        reg.bind(iommu->mmio);
+        iommu->mem.bind(mem.tsock);
+        ep.up.bind(iommu->pcie_up);
+        iommu->pcie_down.bind(ep.down);
+    }
+
+    uint64_t access(uint32_t off, unsigned len, bool write, uint64_t v)
+    {
+        unsigned char b[8] = {};
+        if (write)
+            tb::store_le(b, v, len);
+        tlm::tlm_generic_payload gp;
+        gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+        gp.set_address(off);
+        gp.set_data_ptr(b);
+        gp.set_data_length(len);
+        gp.set_streaming_width(len);
+        gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        sc_time d = sc_core::SC_ZERO_TIME;
+        reg->b_transport(gp, d);
+        assert_int_equal(gp.get_response_status(), tlm::TLM_OK_RESPONSE);
+        return tb::load_le(b, len);
+    }
+    uint64_t r64(uint32_t off) { return access(off, 8, false, 0); }
+    uint32_t r32(uint32_t off) { return uint32_t(access(off, 4, false, 0)); }
+    void w64(uint32_t off, uint64_t v) { access(off, 8, true, v); }
+    void w32(uint32_t off, uint32_t v) { access(off, 4, true, v); }
+    void settle() { wait(sc_time(5, SC_US)); }
+
+    // CQ and FQ on, ddtp 1LVL.
+    void start()
+    {
+        w64(REG_CQB, (CQ >> 12) << QB_PPN_SHIFT | 2);
+        w32(REG_CQT, 0);
+        w32(REG_CQCSR, CQCSR_CQEN);
+        w64(REG_FQB, (FQ >> 12) << QB_PPN_SHIFT | 5);
+        w32(REG_FQH, 0);
+        w32(REG_FQCSR, FQCSR_FQEN);
+        w64(REG_DDTP, DDTP_1LVL | (DDT_ROOT >> 12 << DDTP_PPN_SHIFT));
+        settle();
+        assert_true(r32(REG_FQCSR) & XQCSR_ON);
+    }
+
+    // ---- structures ----
+    // A fresh device (own DID, PSCID and root table) with DC.fsc = mode.
+    struct dev {
+        uint32_t did;
+        unsigned mode;
+        uint64_t root;
+    };
+    dev new_dev(unsigned mode, uint64_t tc = TC_V | TC_EN_ATS)
+    {
+        dev d{m_next_did++, mode, pt_alloc()};
+        const uint64_t a = DDT_ROOT + uint64_t(d.did) * 32;
+        mem.wr(a, tc);
+        mem.wr(a + 8, 0);
+        mem.wr(a + 16, uint64_t(d.did) << 12); // PSCID = DID
+        mem.wr(a + 24, (uint64_t(mode) << ATP_MODE_SHIFT) | (d.root >> 12));
+        return d;
+    }
+    uint64_t pt_alloc()
+    {
+        const uint64_t a = m_next_pt;
+        m_next_pt += 4096;
+        return a;
+    }
+    // The PTE at `level` for va (tables below the root built as needed);
+    // returns its address after writing `pte` there.
+    uint64_t map(const dev& d, uint64_t va, unsigned level, uint64_t pte)
+    {
+        uint64_t a = d.root;
+        for (unsigned l = levels_of(d.mode) - 1; l > level; --l) {
+            const uint64_t ea = a + ((va >> (12 + 9 * l)) & 0x1FF) * 8;
+            uint64_t e = mem.rd(ea);
+            if (!(e & PTE_V)) {
+                e = ((pt_alloc() >> 12) << 10) | PTE_V;
+                mem.wr(ea, e);
+            }
+            a = field(e, 53, 10) << 12;
+        }
+        const uint64_t ea = a + ((va >> (12 + 9 * level)) & 0x1FF) * 8;
+        mem.wr(ea, pte);
+        return ea;
+    }
+    static uint64_t leaf(uint64_t pa, uint64_t perms) { return ((pa >> 12) << 10) | perms | PTE_V; }
+
+    // ---- traffic ----
+    pcie::cpl_status dma(const dev& d, uint64_t va, bool write, uint64_t& data)
+    {
+        pcie::tlp_ext e;
+        e.kind = write ? pcie::tlp_kind::mem_write : pcie::tlp_kind::mem_read;
+        e.at = pcie::at_t::untranslated;
+        e.rid = uint16_t(d.did);
+        unsigned char b[8];
+        tb::store_le(b, data, 8);
+        ep.send(e, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, va, b, 8);
+        data = tb::load_le(b, 8);
+        settle();
+        return e.status;
+    }
+    pcie::cpl_status ats(const dev& d, uint64_t va, bool nw, pcie::ats_cpl& c, bool exec = false)
+    {
+        pcie::tlp_ext e;
+        e.kind = pcie::tlp_kind::ats_translation_req;
+        e.at = pcie::at_t::translation_req;
+        e.rid = uint16_t(d.did);
+        e.no_write = nw;
+        e.exec = exec;
+        unsigned char b[8] = {};
+        assert_int_equal(ep.send(e, tlm::TLM_READ_COMMAND, va, b, 8), tlm::TLM_OK_RESPONSE);
+        c = pcie::decode_ats_cpl(pcie::load_le64(b));
+        settle();
+        return e.status;
+    }
+    std::vector<fault_record> new_faults()
+    {
+        std::vector<fault_record> v;
+        const uint32_t t = r32(REG_FQT);
+        for (; m_fqh != t; m_fqh = (m_fqh + 1) % FQ_N) {
+            const uint64_t a = FQ + m_fqh * 32;
+            v.push_back({mem.rd(a), mem.rd(a + 8), mem.rd(a + 16), mem.rd(a + 24)});
+        }
+        w32(REG_FQH, m_fqh);
+        return v;
+    }
+
+private:
+    uint32_t m_next_did = 1;
+    uint64_t m_next_pt = TABLES;
+    uint32_t m_fqh = 0;
+};
+
+unsigned cause_of(const fault_record& r) { return unsigned(r.hdr & 0xFFF); }
+unsigned ttyp_of(const fault_record& r) { return unsigned((r.hdr >> 34) & 0x3F); }
+
+// Exactly one FQ record with these fields.
+void expect_fault(rig& r, unsigned cause, unsigned ttyp, uint64_t iotval)
+{
+    const auto f = r.new_faults();
+    assert_int_equal(f.size(), 1);
+    assert_int_equal(cause_of(f[0]), cause);
+    assert_int_equal(ttyp_of(f[0]), ttyp);
+    assert_int_equal(f[0].iotval, iotval);
+}
+void expect_no_fault(rig& r) { assert_int_equal(r.new_faults().size(), 0); }
+
+// The translated-address field of an ATS completion for a page of `size`
+// at pa: NAPOT-encoded with S = 1 above 4 KiB (§14, open point E1).
+uint64_t napot(uint64_t pa, uint64_t size)
+{
+    return size > 4096 ? pa | (((size >> 1) - 1) & ~uint64_t(0xFFF)) : pa;
+}
+
+struct rigs {
+    rig* full;
+    rig* plain;
+};
+
+// A VA that uses a non-zero index at every level of the mode (and stays in
+// the lower, canonical half).
+uint64_t probe_va(unsigned mode)
+{
+    const unsigned top = 12 + 9 * atp_levels(mode) - 2; // bit below the sign bit
+    return (uint64_t(1) << top) | 0x0000'0040'3020'1000ull % (uint64_t(1) << top);
+}
+
+void test_leaf_every_level(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    for (unsigned mode : {unsigned(ATP_SV39), unsigned(ATP_SV48), unsigned(ATP_SV57)}) {
+        for (unsigned level = 0; level < atp_levels(mode); ++level) {
+            auto d = r.new_dev(mode);
+            const uint64_t size = level_size(level);
+            const uint64_t va = probe_va(mode) & ~(size - 1);
+            // PA: aligned to the page, below PAS (56 bits), not the tables.
+            const uint64_t pa = level == 0 ? 0x0300'0000 : std::max<uint64_t>(size, 0x4000'0000);
+            r.map(d, va, level, rig::leaf(pa, RW));
+            pcie::ats_cpl c;
+            assert_int_equal(r.ats(d, va + 0x123, false, c), pcie::cpl_status::sc);
+            assert_true(c.r && c.w);
+            assert_false(c.x || c.u || c.priv || c.global || c.n);
+            assert_int_equal(c.s, size > 4096);
+            assert_int_equal(c.addr, napot(pa, size));
+            // DMA to the last 8 bytes of the page lands at the same offset.
+            const uint64_t off = size - 8;
+            uint64_t v = 0x5A5A'0000'0000'0000ull | (mode << 8) | level;
+            assert_int_equal(r.dma(d, va + off, true, v), pcie::cpl_status::sc);
+            assert_int_equal(r.mem.rd(pa + off), v);
+            expect_no_fault(r);
+        }
+    }
+}
+
+void test_superpage_iotlb(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    auto d = r.new_dev(ATP_SV48);
+    const uint64_t va = 0x7F'8000'0000ull & ~(level_size(1) - 1), pa = 0x0600'0000;
+    r.map(d, va, 1, rig::leaf(pa, RW));
+    uint64_t v = 1;
+    assert_int_equal(r.dma(d, va, true, v), pcie::cpl_status::sc);
+    // A different 4 KiB page of the same 2 MiB leaf: an IOTLB hit, so the
+    // only memory access is the data itself.
+    const uint64_t before = r.mem.accesses;
+    v = 2;
+    assert_int_equal(r.dma(d, va + 0x1F'F000, true, v), pcie::cpl_status::sc);
+    assert_int_equal(r.mem.accesses - before, 1);
+    assert_int_equal(r.mem.rd(pa + 0x1F'F000), 2);
+    expect_no_fault(r);
+}
+
+void test_misaligned_superpage(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    for (unsigned mode : {unsigned(ATP_SV39), unsigned(ATP_SV48), unsigned(ATP_SV57)}) {
+        for (unsigned level = 1; level < atp_levels(mode); ++level) {
+            auto d = r.new_dev(mode);
+            const uint64_t va = probe_va(mode) & ~(level_size(level) - 1);
+            // PPN bit 0 set: not aligned to the superpage.
+            r.map(d, va, level, rig::leaf(level_size(level) + 4096, RW));
+            uint64_t v = 0;
+            assert_int_equal(r.dma(d, va + 8, false, v), pcie::cpl_status::ur);
+            expect_fault(r, CAUSE_READ_PAGE_FAULT, TTYP_UNTRANSLATED_READ, va + 8);
+            pcie::ats_cpl c;
+            assert_int_equal(r.ats(d, va, false, c), pcie::cpl_status::sc);
+            assert_false(c.r || c.w);
+            expect_no_fault(r); // ATS "not present" is never logged
+        }
+    }
+}
+
+void test_non_canonical(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    struct row {
+        unsigned mode;
+        uint64_t bad, good; // bad: bit VA-1 set, the bits above clear
+    } rows[] = {
+        {ATP_SV39, uint64_t(1) << 38, ~uint64_t(0) << 38},
+        {ATP_SV48, uint64_t(1) << 47, ~uint64_t(0) << 47},
+        {ATP_SV57, uint64_t(1) << 56, ~uint64_t(0) << 56},
+    };
+    for (const auto& w : rows) {
+        auto d = r.new_dev(w.mode);
+        r.map(d, w.good, 0, rig::leaf(0x0310'0000, RW));
+        uint64_t v = 7;
+        assert_int_equal(r.dma(d, w.bad, true, v), pcie::cpl_status::ur);
+        expect_fault(r, CAUSE_WRITE_PAGE_FAULT, TTYP_UNTRANSLATED_WRITE, w.bad);
+        assert_int_equal(r.dma(d, w.good, true, v), pcie::cpl_status::sc);
+        expect_no_fault(r);
+        pcie::ats_cpl c;
+        assert_int_equal(r.ats(d, w.bad, false, c), pcie::cpl_status::sc);
+        assert_false(c.r || c.w);
+        expect_no_fault(r);
+    }
+    // 2^38 is outside Sv39 but a plain Sv48 address.
+    auto d = r.new_dev(ATP_SV48);
+    r.map(d, uint64_t(1) << 38, 0, rig::leaf(0x0312'0000, RW));
+    uint64_t v = 9;
+    assert_int_equal(r.dma(d, uint64_t(1) << 38, true, v), pcie::cpl_status::sc);
+    assert_int_equal(r.mem.rd(0x0312'0000), 9);
+}
+
+void test_mode_capabilities(void** state)
+{
+    rigs& s = *static_cast<rigs*>(*state);
+    // capabilities say what the rigs advertise.
+    assert_true(s.full->r64(REG_CAPABILITIES) & CAP_SV48);
+    assert_true(s.full->r64(REG_CAPABILITIES) & CAP_SV57);
+    assert_true(s.full->r64(REG_CAPABILITIES) & CAP_AMO_HWAD);
+    assert_false(s.plain->r64(REG_CAPABILITIES) & (CAP_SV48 | CAP_SV57 | CAP_AMO_HWAD));
+    // An iosatp mode, or SADE, the capabilities do not offer: DC misconfigured.
+    rig& r = *s.plain;
+    struct row {
+        unsigned mode;
+        uint64_t tc;
+    } rows[] = {{ATP_SV48, TC_V | TC_EN_ATS}, {ATP_SV57, TC_V | TC_EN_ATS}, {11, TC_V | TC_EN_ATS},
+                {ATP_SV39, TC_V | TC_EN_ATS | TC_SADE}, {ATP_SV39, TC_V | TC_EN_ATS | TC_GADE}};
+    for (const auto& w : rows) {
+        auto d = r.new_dev(w.mode, w.tc);
+        uint64_t v = 0;
+        assert_int_equal(r.dma(d, 0x1000, false, v), pcie::cpl_status::ur);
+        expect_fault(r, CAUSE_DDT_MISCONFIGURED, TTYP_UNTRANSLATED_READ, 0x1000);
+        pcie::ats_cpl c;
+        assert_int_equal(r.ats(d, 0x1000, false, c), pcie::cpl_status::ur);
+        expect_fault(r, CAUSE_DDT_MISCONFIGURED, TTYP_ATS_TRANSLATION, 0x1000);
+    }
+    // The full rig takes each of them (mode 11 stays reserved).
+    auto d = s.full->new_dev(11);
+    uint64_t v = 0;
+    assert_int_equal(s.full->dma(d, 0x1000, false, v), pcie::cpl_status::ur);
+    expect_fault(*s.full, CAUSE_DDT_MISCONFIGURED, TTYP_UNTRANSLATED_READ, 0x1000);
+    auto e = s.full->new_dev(ATP_SV57, TC_V | TC_EN_ATS | TC_SADE);
+    s.full->map(e, 0x1000, 0, rig::leaf(0x0320'0000, RW));
+    assert_int_equal(s.full->dma(e, 0x1000, false, v), pcie::cpl_status::sc);
+    expect_no_fault(*s.full);
+}
+
+// Without SADE (either rig): A = 0 is a page fault, D = 0 faults a write,
+// and the PTE in memory stays as it was.
+void test_ad_fault(void** state)
+{
+    rigs& s = *static_cast<rigs*>(*state);
+    for (rig* r : {s.plain, s.full}) {
+        auto d = r->new_dev(ATP_SV39);
+        const uint64_t va_a = 0x4000'0000, va_d = 0x4000'1000;
+        const uint64_t pte_a = rig::leaf(0x0330'0000, PTE_R | PTE_W | PTE_U);          // A = D = 0
+        const uint64_t pte_d = rig::leaf(0x0331'0000, PTE_R | PTE_W | PTE_U | PTE_A); // D = 0
+        const uint64_t at_a = r->map(d, va_a, 0, pte_a), at_d = r->map(d, va_d, 0, pte_d);
+        uint64_t v = 0;
+        assert_int_equal(r->dma(d, va_a, false, v), pcie::cpl_status::ur);
+        expect_fault(*r, CAUSE_READ_PAGE_FAULT, TTYP_UNTRANSLATED_READ, va_a);
+        assert_int_equal(r->dma(d, va_a, true, v), pcie::cpl_status::ur);
+        expect_fault(*r, CAUSE_WRITE_PAGE_FAULT, TTYP_UNTRANSLATED_WRITE, va_a);
+        assert_int_equal(r->dma(d, va_d, true, v), pcie::cpl_status::ur);
+        expect_fault(*r, CAUSE_WRITE_PAGE_FAULT, TTYP_UNTRANSLATED_WRITE, va_d);
+        assert_int_equal(r->dma(d, va_d, false, v), pcie::cpl_status::sc);
+        expect_no_fault(*r);
+        pcie::ats_cpl c;
+        assert_int_equal(r->ats(d, va_a, false, c), pcie::cpl_status::sc);
+        assert_false(c.r || c.w); // A = 0: not present
+        assert_int_equal(r->ats(d, va_d, false, c), pcie::cpl_status::sc);
+        assert_true(c.r);
+        assert_false(c.w); // D = 0: read only (open point K5)
+        expect_no_fault(*r);
+        assert_int_equal(r->mem.rd(at_a), pte_a);
+        assert_int_equal(r->mem.rd(at_d), pte_d);
+    }
+}
+
+// With SADE (AMO_HWAD): the walker sets A, and D on a granted write, in
+// memory, at the cost of one more memory access; a denied access sets
+// nothing.
+void test_ad_hardware_update(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    for (unsigned mode : {unsigned(ATP_SV39), unsigned(ATP_SV48), unsigned(ATP_SV57)}) {
+        auto d = r.new_dev(mode, TC_V | TC_EN_ATS | TC_SADE);
+        const uint64_t base = 0x5000'0000;
+        const uint64_t clean = PTE_R | PTE_W | PTE_U;
+        const uint64_t at0 = r.map(d, base, 0, rig::leaf(0x0340'0000, clean));
+        // DMA read: A set, D not; DC load (1) + walk (levels) + A update
+        // (1) + data (1).
+        uint64_t before = r.mem.accesses, v = 0;
+        assert_int_equal(r.dma(d, base, false, v), pcie::cpl_status::sc);
+        assert_int_equal(r.mem.accesses - before, atp_levels(mode) + 3);
+        assert_int_equal(r.mem.rd(at0), rig::leaf(0x0340'0000, clean | PTE_A));
+        // DMA write to the now cached (A = 1, D = 0) page: walked again, D set.
+        v = 0x77;
+        assert_int_equal(r.dma(d, base + 8, true, v), pcie::cpl_status::sc);
+        assert_int_equal(r.mem.rd(at0), rig::leaf(0x0340'0000, clean | PTE_A | PTE_D));
+        assert_int_equal(r.mem.rd(0x0340'0008), 0x77);
+        // And now it hits: the data access only.
+        before = r.mem.accesses;
+        assert_int_equal(r.dma(d, base + 16, true, v), pcie::cpl_status::sc);
+        assert_int_equal(r.mem.accesses - before, 1);
+        expect_no_fault(r);
+
+        // A write to a read-only page: a page fault, A stays 0.
+        const uint64_t ro = rig::leaf(0x0341'0000, PTE_R | PTE_U);
+        const uint64_t at1 = r.map(d, base + 0x1000, 0, ro);
+        assert_int_equal(r.dma(d, base + 0x1000, true, v), pcie::cpl_status::ur);
+        expect_fault(r, CAUSE_WRITE_PAGE_FAULT, TTYP_UNTRANSLATED_WRITE, base + 0x1000);
+        assert_int_equal(r.mem.rd(at1), ro);
+        // A supervisor page (U = 0) for a request without PASID: nothing set.
+        const uint64_t sup = rig::leaf(0x0342'0000, PTE_R | PTE_W);
+        const uint64_t at2 = r.map(d, base + 0x2000, 0, sup);
+        assert_int_equal(r.dma(d, base + 0x2000, false, v), pcie::cpl_status::ur);
+        expect_fault(r, CAUSE_READ_PAGE_FAULT, TTYP_UNTRANSLATED_READ, base + 0x2000);
+        assert_int_equal(r.mem.rd(at2), sup);
+
+        // ATS with NW = 1: A only, W not granted (D = 0); with NW = 0: A | D, W.
+        const uint64_t at3 = r.map(d, base + 0x3000, 0, rig::leaf(0x0343'0000, clean));
+        const uint64_t at4 = r.map(d, base + 0x4000, 0, rig::leaf(0x0344'0000, clean));
+        pcie::ats_cpl c;
+        assert_int_equal(r.ats(d, base + 0x3000, true, c), pcie::cpl_status::sc);
+        assert_true(c.r);
+        assert_false(c.w);
+        assert_int_equal(r.mem.rd(at3), rig::leaf(0x0343'0000, clean | PTE_A));
+        assert_int_equal(r.ats(d, base + 0x4000, false, c), pcie::cpl_status::sc);
+        assert_true(c.r && c.w);
+        assert_int_equal(c.addr, 0x0344'0000);
+        assert_int_equal(r.mem.rd(at4), rig::leaf(0x0344'0000, clean | PTE_A | PTE_D));
+        expect_no_fault(r);
+    }
+}
+
+// The A/D store writes the leaf as it was loaded plus A/D: a G bit of the
+// leaf stays, a G bit inherited from a non-leaf entry is not copied down.
+void test_ad_update_keeps_leaf(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    auto d = r.new_dev(ATP_SV39, TC_V | TC_EN_ATS | TC_SADE);
+    const uint64_t own = rig::leaf(0x0350'0000, PTE_R | PTE_W | PTE_U | PTE_G);
+    const uint64_t at_own = r.map(d, 0x6000'0000, 0, own);
+    const uint64_t inherited = rig::leaf(0x0351'0000, PTE_R | PTE_W | PTE_U);
+    const uint64_t at_inh = r.map(d, 0x8000'0000, 0, inherited);
+    const uint64_t root_e = d.root + ((0x8000'0000ull >> 30) & 0x1FF) * 8;
+    r.mem.wr(root_e, r.mem.rd(root_e) | PTE_G); // global pointer above the second leaf
+    uint64_t v = 0;
+    assert_int_equal(r.dma(d, 0x6000'0000, false, v), pcie::cpl_status::sc);
+    assert_int_equal(r.dma(d, 0x8000'0000, true, v), pcie::cpl_status::sc);
+    assert_int_equal(r.mem.rd(at_own), own | PTE_A);
+    assert_int_equal(r.mem.rd(at_inh), inherited | PTE_A | PTE_D);
+    expect_no_fault(r);
+}
+
+// ATS completion bits (§14): X never without PASID, U/Priv/Global/N 0 for
+// requests without a PASID, superpage ranges S-encoded, X-only pages not
+// present.
+void test_ats_bits(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    auto d = r.new_dev(ATP_SV48);
+    const uint64_t va = 0x0000'4000'0000'0000ull; // bit 46: level-3 index 128
+    r.map(d, va, 2, rig::leaf(0x8000'0000, RW | PTE_X | PTE_G));
+    pcie::ats_cpl c;
+    assert_int_equal(r.ats(d, va + 0x1234'5000, false, c, true), pcie::cpl_status::sc);
+    assert_true(c.r && c.w && c.s);
+    assert_false(c.x || c.u || c.priv || c.global || c.n); // exec/G need a PASID
+    assert_int_equal(c.addr, 0x8000'0000 | 0x1FFF'F000);    // 1 GiB range
+    // Execute-only: not expressible in ATS, so not present.
+    r.map(d, va + level_size(2), 2, rig::leaf(0xC000'0000, PTE_X | PTE_U | PTE_A));
+    assert_int_equal(r.ats(d, va + level_size(2), false, c, true), pcie::cpl_status::sc);
+    assert_false(c.r || c.w || c.x);
+    // Read-only: R without W.
+    r.map(d, va + 2 * level_size(2), 2, rig::leaf(0x1'0000'0000, PTE_R | PTE_U | PTE_A));
+    assert_int_equal(r.ats(d, va + 2 * level_size(2), false, c), pcie::cpl_status::sc);
+    assert_true(c.r);
+    assert_false(c.w);
+    // U = 0 page for a request without PASID (a user-mode request): not present.
+    r.map(d, va + 3 * level_size(2), 2, rig::leaf(0x1'4000'0000, PTE_R | PTE_W | PTE_A | PTE_D));
+    assert_int_equal(r.ats(d, va + 3 * level_size(2), false, c), pcie::cpl_status::sc);
+    assert_false(c.r || c.w);
+    expect_no_fault(r);
+    // A walk that reads a table in the hole: Completer Abort, cause 7 (write
+    // requested) or 5 (NW = 1), TTYP 8, logged.
+    auto e = r.new_dev(ATP_SV48);
+    r.map(e, 0x1000, 3, (HOLE >> 12 << 10) | PTE_V); // root entry -> the hole
+    assert_int_equal(r.ats(e, 0x1000, false, c), pcie::cpl_status::ca);
+    expect_fault(r, CAUSE_WRITE_ACCESS_FAULT, TTYP_ATS_TRANSLATION, 0x1000);
+    assert_int_equal(r.ats(e, 0x1000, true, c), pcie::cpl_status::ca);
+    expect_fault(r, CAUSE_READ_ACCESS_FAULT, TTYP_ATS_TRANSLATION, 0x1000);
+}
+
+class top : public sc_core::sc_module {
+public:
+    std::unique_ptr<rig> full, plain;
+    int result = -1;
+
+    SC_HAS_PROCESS(top);
+    top(sc_core::sc_module_name n, const iommu_params& pf, const iommu_params& pp) : sc_module(n)
+    {
+        full = std::make_unique<rig>("full", pf);
+        plain = std::make_unique<rig>("plain", pp);
+        SC_THREAD(main);
+        set_stack_size(4 << 20);
+    }
+    // The Verilated blocks inside go in the order they were made.
+    ~top() override
+    {
+        full.reset();
+        plain.reset();
+    }
+
+private:
+    void main()
+    {
+        full->start();
+        plain->start();
+        rigs s{full.get(), plain.get()};
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test_prestate(test_mode_capabilities, &s),
+            cmocka_unit_test_prestate(test_leaf_every_level, &s),
+            cmocka_unit_test_prestate(test_superpage_iotlb, &s),
+            cmocka_unit_test_prestate(test_misaligned_superpage, &s),
+            cmocka_unit_test_prestate(test_non_canonical, &s),
+            cmocka_unit_test_prestate(test_ad_fault, &s),
+            cmocka_unit_test_prestate(test_ad_hardware_update, &s),
+            cmocka_unit_test_prestate(test_ad_update_keeps_leaf, &s),
+            cmocka_unit_test_prestate(test_ats_bits, &s),
+        };
+        result = cmocka_run_group_tests_name("model.iommu.xlate", tests, nullptr, nullptr);
+        sc_core::sc_stop();
+    }
+};
+
+} // namespace
+
+int sc_main(int, char*[])
+{
+    iommu_params pf, pp;
+    pf.sv48 = pf.sv57 = pf.amo_hwad = true;
+    sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_LOG);
+    sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+    top t("tb", pf, pp);
+    sc_core::sc_start();
+    return t.result;
+}
