@@ -22,7 +22,10 @@ uint64_t num(const json& v)
 {
     if (v.is_string()) {
         const std::string& s = v.get_ref<const std::string&>();
-        if (s.size() < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+        // Hex digits only: std::stoull alone would also take a sign, leading
+        // blanks and a second "0x".
+        if (s.size() < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') ||
+            s.find_first_not_of("0123456789abcdefABCDEF", 2) != std::string::npos)
             throw input_error("not a hexadecimal number: \"" + s + "\"");
         size_t used = 0;
         uint64_t r = 0;
