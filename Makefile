@@ -16,7 +16,7 @@ SEED    ?=
 CMAKE_FLAGS ?=
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= fault_write queue_records mmio scenario
+FUZZ_TARGETS ?= fault_write queue_records mmio scenario vectors
 
 .PHONY: all deps configure build sim test bench bench-ir soak lint asan fuzz docs clean
 

@@ -444,6 +444,32 @@ def scenario_dict(prisim):
         f.write(SCENARIO_DICT_SYNTAX)
 
 
+# ---- vectors ------------------------------------------------------------------
+# Real conformance cases (tb/conformance/vectors), one JSON Lines record per
+# file: the smallest of each category and kind, with and without an
+# allowed_difference or a Stop-Marker-shaped request without a PASID; and
+# one document of two lines.
+VECTOR_SEEDS = ["reg-ddtp-warl-mode", "ats-gate-ddt-fault", "ats-bare-iova-above-pas",
+                "rnd-1-00543", "cmd-ill-nocie", "cmd-iodir-did-wide-ddtp-off", "rnd-1-00338",
+                "rnd-1-00482", "pq-sm-off-l0", "pq-sm-queued-sm_nopasid", "pq-pie-after-pqof",
+                "rnd-1-00703"]
+
+
+def vectors():
+    import gzip
+    import json
+    lines = {}
+    with gzip.open(os.path.join(ROOT, "tb", "conformance", "vectors", "riscv-iommu.jsonl.gz"),
+                   "rt") as f:
+        for line in f:
+            case_id = json.loads(line)["id"]
+            if case_id in VECTOR_SEEDS:
+                lines[case_id] = line if line.endswith("\n") else line + "\n"
+    for case_id in VECTOR_SEEDS:
+        write("vectors", case_id, lines[case_id].encode())
+    write("vectors", "two_cases", (lines["pq-sm-off-l0"] + lines["cmd-ill-nocie"]).encode())
+
+
 if __name__ == "__main__":
     prisim = sys.argv[sys.argv.index("--prisim") + 1] if "--prisim" in sys.argv else None
     scenario_dict(prisim)
@@ -451,3 +477,4 @@ if __name__ == "__main__":
     queue_records()
     mmio()
     scenario()
+    vectors()

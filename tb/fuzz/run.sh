@@ -12,13 +12,14 @@ bin=$1 name=$2 seconds=$3 work=$4
 src=$(cd "$(dirname "$0")" && pwd)
 
 # Per target: the longest input, and whether leaks are checked. The mmio
-# target runs the model in SystemC threads, whose coroutine stacks
+# and vectors targets run the model in SystemC threads, whose coroutine stacks
 # LeakSanitizer does not scan: what a suspended thread holds looks leaked.
 # Growth across inputs is caught by -rss_limit_mb instead.
 max_len=2048 leaks=1
 case $name in
   scenario) max_len=8192 ;;
   mmio)     leaks=0 ;;
+  vectors)  max_len=16384 leaks=0 ;;
 esac
 
 mkdir -p "$work/corpus" "$work/artifacts"
