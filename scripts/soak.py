@@ -109,6 +109,10 @@ AT_RE = re.compile(r"\(at ([0-9]+(?:\.[0-9]+)?) (fs|ps|ns|us|ms|s)\)\s*$")
 AT_SCALE_PS = {"fs": 1e-3, "ps": 1, "ns": 1e3, "us": 1e6, "ms": 1e9, "s": 1e12}
 
 
+class HarnessError(Exception):
+    """The soak itself cannot go on (not a finding about prisim)."""
+
+
 class UsageError(Exception):
     pass
 
@@ -790,8 +794,14 @@ class Soak:
         res = {"timed_out": False}
         t0 = time.monotonic()
         with open(os.path.join(d, "stdout"), "wb") as fo, open(os.path.join(d, "stderr"), "wb") as fe:
-            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe,
-                                 env=self.env, start_new_session=True)
+            try:
+                p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe,
+                                     env=self.env, start_new_session=True)
+            except OSError as e:
+                # Not prisim's failure: the binary went away or changed
+                # under the soak (a rebuild while it ran, say).
+                raise HarnessError(f"cannot run {self.prisim}: {e.strerror or e}"
+                                   " (rebuilt or removed while the soak ran?)") from e
             try:
                 res["rc"] = p.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -1199,6 +1209,9 @@ def main():
         sys.exit(2)
     try:
         sys.exit(run_soak(soak, args))
+    except HarnessError as e:
+        log(f"error: {e}; the cases run so far are not a result")
+        sys.exit(2)
     finally:
         soak.close()
 
