@@ -6,10 +6,7 @@
 #include <cstdio>
 
 #include "Vpq_writer_tb.h"
-#include "verilated.h"
-#if VM_TRACE
-#include "verilated_fst_c.h"
-#endif
+#include "vl_bench.h"
 
 namespace pqw {
 
@@ -44,44 +41,16 @@ uint64_t expected_record_hdr(const page_req &r)
 pq_bench::pq_bench(const std::string &name, bool trace, uint64_t seed)
     : rng(seed), m_name(name), m_ctx(new VerilatedContext), m_ref(BENCH_MAX_LOG2SZ)
 {
-#if VM_TRACE
-    if (trace)
-        m_ctx->traceEverOn(true);
-#endif
-    m_dut.reset(new Vpq_writer_tb{m_ctx.get(), "pq_writer"});
-#if VM_TRACE
-    if (trace) {
-        m_trace.reset(new VerilatedFstC);
-        m_dut->trace(m_trace.get(), 99);
-        m_trace->open(("tb_pq_writer_" + name + ".fst").c_str());
-    }
-#else
-    if (trace)
-        std::fprintf(stderr, "%s: built without FST tracing, +trace ignored\n", name.c_str());
-#endif
-
-    // Asynchronous reset, then one clock with reset held.
+    m_dut = rtlbench::open_model<Vpq_writer_tb>(*m_ctx, "pq_writer", trace, "tb_pq_writer_" + name, m_trace, name);
     apply_inputs(in);
-    m_dut->clk_i = 0;
-    m_dut->rst_ni = 0;
-    m_dut->eval();
-    m_dut->clk_i = 1;
-    m_dut->eval();
-    m_dut->clk_i = 0;
-    m_dut->eval();
-    m_dut->rst_ni = 1;
-    m_dut->eval();
+    rtlbench::reset(*m_dut);
     m_ref.reset();
     m_out = read_outputs();
 }
 
 pq_bench::~pq_bench()
 {
-    m_dut->final();
-#if VM_TRACE
-    if (m_trace)
-        m_trace->close();
-#endif
+    rtlbench::close_model(*m_dut, m_trace);
 }
 
 void pq_bench::mark_failed(const std::string &msg)

@@ -6,10 +6,7 @@
 #include <cstdio>
 
 #include "Vprg_tracker_tb.h"
-#include "verilated.h"
-#if VM_TRACE
-#include "verilated_fst_c.h"
-#endif
+#include "vl_bench.h"
 
 namespace prgt {
 
@@ -24,44 +21,16 @@ uint64_t bench_rng::next()
 prg_bench::prg_bench(const std::string &name, bool trace, uint64_t seed)
     : rng(seed), m_name(name), m_ctx(new VerilatedContext)
 {
-#if VM_TRACE
-    if (trace)
-        m_ctx->traceEverOn(true);
-#endif
-    m_dut.reset(new Vprg_tracker_tb{m_ctx.get(), "prg_tracker"});
-#if VM_TRACE
-    if (trace) {
-        m_trace.reset(new VerilatedFstC);
-        m_dut->trace(m_trace.get(), 99);
-        m_trace->open(("tb_prg_tracker_" + name + ".fst").c_str());
-    }
-#else
-    if (trace)
-        std::fprintf(stderr, "%s: built without FST tracing, +trace ignored\n", name.c_str());
-#endif
-
-    // Asynchronous reset, then one clock with reset held.
+    m_dut = rtlbench::open_model<Vprg_tracker_tb>(*m_ctx, "prg_tracker", trace, "tb_prg_tracker_" + name, m_trace, name);
     apply_inputs(in);
-    m_dut->clk_i = 0;
-    m_dut->rst_ni = 0;
-    m_dut->eval();
-    m_dut->clk_i = 1;
-    m_dut->eval();
-    m_dut->clk_i = 0;
-    m_dut->eval();
-    m_dut->rst_ni = 1;
-    m_dut->eval();
+    rtlbench::reset(*m_dut);
     m_ref.reset();
     m_out = read_outputs();
 }
 
 prg_bench::~prg_bench()
 {
-    m_dut->final();
-#if VM_TRACE
-    if (m_trace)
-        m_trace->close();
-#endif
+    rtlbench::close_model(*m_dut, m_trace);
 }
 
 void prg_bench::mark_failed(const std::string &msg)

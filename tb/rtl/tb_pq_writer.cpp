@@ -24,16 +24,13 @@ extern "C" {  // cmocka 1.1 has no C++ guards of its own
 #include <vector>
 
 #include "pq_bench.h"
+#include "vl_bench.h"
 
 using namespace pqw;
 
 namespace {
 
-struct run_opts {
-    bool trace = false;
-    uint64_t seed = 1;
-    uint64_t cycles = 200000;
-};
+using rtlbench::run_opts;
 
 struct test_ctx {
     const char *name;
@@ -814,32 +811,14 @@ void test_random(void **state)
     assert_true(run_random(static_cast<const test_ctx *>(*state)));
 }
 
-bool plusarg_u64(const char *arg, const char *name, uint64_t *val)
-{
-    const size_t n = std::strlen(name);
-
-    if (std::strncmp(arg, name, n) != 0)
-        return false;
-    *val = std::strtoull(arg + n, nullptr, 0);
-    return true;
-}
-
 }  // namespace
 
 int main(int argc, char **argv)
 {
     run_opts opts;
 
-    for (int i = 1; i < argc; i++) {
-        if (!std::strcmp(argv[i], "+trace")) {
-            opts.trace = true;
-        } else if (plusarg_u64(argv[i], "+seed=", &opts.seed) ||
-                   plusarg_u64(argv[i], "+cycles=", &opts.cycles)) {
-        } else {
-            std::fprintf(stderr, "usage: %s [+trace] [+seed=N] [+cycles=N]\n", argv[0]);
-            return 2;
-        }
-    }
+    if (!rtlbench::parse_plusargs(argc, argv, opts))
+        return 2;
 
     struct entry {
         const char *name;
