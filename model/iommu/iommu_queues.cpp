@@ -362,11 +362,6 @@ void riscv_iommu::handle_page_request(const page_req& pr, sc_core::sc_time& t)
         q.exec = pr.exec;
         q.payload = pr.payload;
         q.prpr = prpr;
-        // A hand-off to the RTL: it takes software's pqh and pqcsr writes
-        // at its clock edges, so it must not start the request ahead of a
-        // write still to come from a process that is behind.
-        if (!m_in_target)
-            synchronise_to_observe(t);
         m_pq->submit(q, t);
         return;
     }

@@ -188,6 +188,11 @@ void pq_engine::write_csr(uint32_t value, const sc_core::sc_time& t)
 
 void pq_engine::submit(const pq_request& req, sc_core::sc_time& t)
 {
+    // The block takes software's pqh and pqcsr writes at its clock edges:
+    // it must not start a request ahead of a write still to come from a
+    // process that is behind (the caller's local time is synchronised if
+    // another process is due before it).
+    prisim::synchronise_to_observe(t);
     host_timer h(m_host_seconds);
     ++m_activations;
     forget_past();

@@ -98,9 +98,10 @@ public:
     // A software write of pqcsr at `t` (posted: it is taken at the first
     // edge at or after `t` where the block is not busy).
     void write_csr(uint32_t value, const sc_core::sc_time& t);
-    // Run one message (step 6 onwards) that arrived at `t` to completion. On
-    // return `t` is the edge at which the RTL accepted it (the block itself
-    // stays busy until its done_o; a later request waits for that).
+    // Run one message (step 6 onwards) that arrived at `t` to completion;
+    // called from a process (it may synchronise `t` first, see the .cpp).
+    // On return `t` is the edge at which the RTL accepted it (the block
+    // itself stays busy until its done_o; a later request waits for that).
     void submit(const pq_request& req, sc_core::sc_time& t);
     // Bring the block's state up to time `t` (e.g. before a register read):
     // finishes an enable/disable transition that ends by then.
