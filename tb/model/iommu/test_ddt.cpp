@@ -34,6 +34,8 @@
 #include <setjmp.h>
 extern "C" {
 #include <cmocka.h>
+
+#include "model/iommu/iommu_rig.h"
 }
 
 using namespace prisim;
@@ -57,46 +59,14 @@ constexpr uint32_t PASID = 0x42;
 constexpr uint64_t TC_OK = TC_V | TC_EN_ATS | TC_EN_PRI; // fsc, iohgatp Bare
 
 // One IOMMU with its memory, endpoint and register port.
-class rig : public sc_core::sc_module {
+class rig : public tb::iommu_rig {
 public:
-    tlm_utils::simple_initiator_socket<rig> reg;
-    tb::bench_memory mem{"mem"};
-    tb::bench_endpoint ep{"ep"};
-    std::unique_ptr<riscv_iommu> iommu;
     const bool ext;
 
-    rig(sc_core::sc_module_name n, const iommu_params& p) : sc_module(n), reg("reg"), ext(p.msi_flat)
+    rig(sc_core::sc_module_name n, const iommu_params& p)
+        : iommu_rig(n, p, {{HOLE, HOLE + 0xFFFF}, {FAULT_BASE, ~uint64_t(0)}}), ext(p.msi_flat)
     {
-        mem.faults = {{HOLE, HOLE + 0xFFFF}, {FAULT_BASE, ~uint64_t(0)}};
-        iommu = std::make_unique<riscv_iommu>("iommu", p);
-        reg.bind(iommu->mmio);
-        iommu->mem.bind(mem.tsock);
-        ep.up.bind(iommu->pcie_up);
-        iommu->pcie_down.bind(ep.down);
     }
-
-    // ---- registers ----
-    uint64_t access(uint32_t off, unsigned len, bool write, uint64_t v)
-    {
-        unsigned char b[8] = {};
-        if (write)
-            tb::store_le(b, v, len);
-        tlm::tlm_generic_payload gp;
-        gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-        gp.set_address(off);
-        gp.set_data_ptr(b);
-        gp.set_data_length(len);
-        gp.set_streaming_width(len);
-        gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        sc_time d = sc_core::SC_ZERO_TIME;
-        reg->b_transport(gp, d);
-        assert_int_equal(gp.get_response_status(), tlm::TLM_OK_RESPONSE);
-        return tb::load_le(b, len);
-    }
-    uint64_t r64(uint32_t off) { return access(off, 8, false, 0); }
-    uint32_t r32(uint32_t off) { return uint32_t(access(off, 4, false, 0)); }
-    void w64(uint32_t off, uint64_t v) { access(off, 8, true, v); }
-    void w32(uint32_t off, uint32_t v) { access(off, 4, true, v); }
 
     // Queues on (no interrupts), ddtp Off, directory memory cleared.
     void start()

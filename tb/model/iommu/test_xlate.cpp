@@ -29,6 +29,8 @@
 #include <setjmp.h>
 extern "C" {
 #include <cmocka.h>
+
+#include "model/iommu/iommu_rig.h"
 }
 
 using namespace prisim;
@@ -50,44 +52,10 @@ constexpr uint64_t RW = PTE_R | PTE_W | PTE_U | PTE_A | PTE_D;
 unsigned levels_of(unsigned mode) { return atp_levels(mode); }
 uint64_t level_size(unsigned level) { return uint64_t(1) << (12 + 9 * level); }
 
-class rig : public sc_core::sc_module {
+class rig : public tb::iommu_rig {
 public:
-    tlm_utils::simple_initiator_socket<rig> reg;
-    tb::bench_memory mem{"mem"};
-    tb::bench_endpoint ep{"ep"};
-    std::unique_ptr<riscv_iommu> iommu;
+    rig(sc_core::sc_module_name n, const iommu_params& p) : iommu_rig(n, p, {{HOLE, HOLE + 0xFFFF}}) {}
 
-    rig(sc_core::sc_module_name n, const iommu_params& p) : sc_module(n), reg("reg")
-    {
-        mem.faults = {{HOLE, HOLE + 0xFFFF}};
-        iommu = std::make_unique<riscv_iommu>("iommu", p);
-        reg.bind(iommu->mmio);
-        iommu->mem.bind(mem.tsock);
-        ep.up.bind(iommu->pcie_up);
-        iommu->pcie_down.bind(ep.down);
-    }
-
-    uint64_t access(uint32_t off, unsigned len, bool write, uint64_t v)
-    {
-        unsigned char b[8] = {};
-        if (write)
-            tb::store_le(b, v, len);
-        tlm::tlm_generic_payload gp;
-        gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-        gp.set_address(off);
-        gp.set_data_ptr(b);
-        gp.set_data_length(len);
-        gp.set_streaming_width(len);
-        gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        sc_time d = sc_core::SC_ZERO_TIME;
-        reg->b_transport(gp, d);
-        assert_int_equal(gp.get_response_status(), tlm::TLM_OK_RESPONSE);
-        return tb::load_le(b, len);
-    }
-    uint64_t r64(uint32_t off) { return access(off, 8, false, 0); }
-    uint32_t r32(uint32_t off) { return uint32_t(access(off, 4, false, 0)); }
-    void w64(uint32_t off, uint64_t v) { access(off, 8, true, v); }
-    void w32(uint32_t off, uint32_t v) { access(off, 4, true, v); }
     void settle() { wait(sc_time(5, SC_US)); }
 
     // CQ and FQ on, ddtp 1LVL.
