@@ -316,11 +316,8 @@ static unsigned int iommufd_fault_fops_poll(struct px_file *f, struct px_poll_ta
 static void iommufd_fault_fops_release(struct px_file *f)
 {
 	struct iommufd_fault *fault = f->private_data;
-	struct iommufd_ctx *ictx = fault->obj.ictx;
 
-	/* Pairs with iommufd_fault_alloc() */
-	iommufd_put_object(&fault->obj);
-	iommufd_ctx_put(ictx);
+	iommufd_eventq_release(&fault->obj);
 }
 
 static const struct px_file_ops iommufd_fault_fops = {
@@ -364,20 +361,11 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 		goto out_abort;
 	}
 
-	fdno = px_get_unused_fd(ucmd->files);
+	fdno = iommufd_eventq_open(ucmd, &fault->obj, "[iommufd-pgfault]", &iommufd_fault_fops, fault, &filep);
 	if (fdno < 0) {
 		rc = fdno;
 		goto out_abort;
 	}
-	filep = px_anon_inode_getfile(ictx->hal, "[iommufd-pgfault]", &iommufd_fault_fops, fault,
-				      PX_O_RDWR | PX_O_CLOEXEC);
-	if (!filep) {
-		rc = -ENOMEM;
-		goto out_put_fdno;
-	}
-	/* Pairs with iommufd_fault_fops_release() */
-	iommufd_ref_object(&fault->obj);
-	iommufd_ctx_get(ictx);
 
 	cmd->out_fault_id = fault->obj.id;
 	cmd->out_fault_fd = (uint32_t)fdno;
@@ -390,7 +378,6 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 
 out_fput:
 	px_fput(filep);
-out_put_fdno:
 	px_put_unused_fd(ucmd->files, fdno);
 out_abort:
 	iommufd_object_abort(ictx, &fault->obj);

@@ -109,6 +109,11 @@ static inline void iommufd_ref_object(struct iommufd_object *obj)
 }
 int iommufd_object_remove(struct iommufd_ctx *ictx, uint32_t id, bool force);
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
+struct px_file;
+struct px_file_ops;
+int iommufd_eventq_open(struct iommufd_ucmd *ucmd, struct iommufd_object *obj, const char *name,
+			const struct px_file_ops *fops, void *priv, struct px_file **filep);
+void iommufd_eventq_release(struct iommufd_object *obj);
 
 /* ---- IOAS (ioas.c) ------------------------------------------------------- */
 

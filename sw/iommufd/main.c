@@ -162,6 +162,48 @@ int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
 	return px_copy_to_user(ucmd->ictx->hal, ucmd->ubuffer, ucmd->cmd, n);
 }
 
+/**
+ * iommufd_eventq_open - the file of an event queue object (fault, vEVENTQ)
+ * @ucmd: the allocating command
+ * @obj: the object the file reads
+ * @name: anon inode name
+ * @fops: its file operations; their release calls iommufd_eventq_release()
+ * @priv: the file's private data
+ * @filep: out: the file
+ *
+ * As Linux's iommufd_eventq_init(): reserves an fd and makes the file, which
+ * holds a reference on @obj and on the context. The caller installs the fd
+ * once the command's result is copied out, or on failure puts the file and
+ * the fd.
+ *
+ * Return: the fd number or -errno (-EMFILE, -ENOMEM).
+ */
+int iommufd_eventq_open(struct iommufd_ucmd *ucmd, struct iommufd_object *obj, const char *name,
+			const struct px_file_ops *fops, void *priv, struct px_file **filep)
+{
+	int fdno = px_get_unused_fd(ucmd->files);
+
+	if (fdno < 0)
+		return fdno;
+	*filep = px_anon_inode_getfile(ucmd->ictx->hal, name, fops, priv, PX_O_RDWR | PX_O_CLOEXEC);
+	if (!*filep) {
+		px_put_unused_fd(ucmd->files, fdno);
+		return -ENOMEM;
+	}
+	iommufd_ref_object(obj);
+	iommufd_ctx_get(ucmd->ictx);
+	return fdno;
+}
+
+/* The release of an event queue's file: drops what iommufd_eventq_open() took. */
+void iommufd_eventq_release(struct iommufd_object *obj)
+{
+	struct iommufd_ctx *ictx = obj->ictx;
+
+	iommufd_put_object(obj);
+	iommufd_ctx_put(ictx);
+}
+
 static int iommufd_destroy(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_destroy *cmd = ucmd->cmd;

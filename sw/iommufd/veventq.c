@@ -205,11 +205,8 @@ static unsigned int iommufd_veventq_fops_poll(struct px_file *f, struct px_poll_
 static void iommufd_veventq_fops_release(struct px_file *f)
 {
 	struct iommufd_veventq *veventq = f->private_data;
-	struct iommufd_ctx *ictx = veventq->obj.ictx;
 
-	/* Pairs with iommufd_veventq_alloc() */
-	iommufd_put_object(&veventq->obj);
-	iommufd_ctx_put(ictx);
+	iommufd_eventq_release(&veventq->obj);
 }
 
 /* No write op: write() is -EINVAL, as for a Linux file without one. */
@@ -275,20 +272,11 @@ int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd)
 	INIT_LIST_HEAD(&veventq->lost_events_header->node);
 	veventq->lost_events_header->header.flags = IOMMU_VEVENTQ_FLAG_LOST_EVENTS;
 
-	fdno = px_get_unused_fd(ucmd->files);
+	fdno = iommufd_eventq_open(ucmd, &veventq->obj, "[iommufd-viommu-event]", &iommufd_veventq_fops, veventq, &filep);
 	if (fdno < 0) {
 		rc = fdno;
 		goto out_abort;
 	}
-	filep = px_anon_inode_getfile(ictx->hal, "[iommufd-viommu-event]", &iommufd_veventq_fops,
-				      veventq, PX_O_RDWR | PX_O_CLOEXEC);
-	if (!filep) {
-		rc = -ENOMEM;
-		goto out_put_fdno;
-	}
-	/* Pairs with iommufd_veventq_fops_release() */
-	iommufd_ref_object(&veventq->obj);
-	iommufd_ctx_get(ictx);
 
 	cmd->out_veventq_id = veventq->obj.id;
 	cmd->out_veventq_fd = (uint32_t)fdno;
@@ -301,7 +289,6 @@ int iommufd_veventq_alloc(struct iommufd_ucmd *ucmd)
 
 out_fput:
 	px_fput(filep);
-out_put_fdno:
 	px_put_unused_fd(ucmd->files, fdno);
 out_abort:
 	iommufd_object_abort(ictx, &veventq->obj);
