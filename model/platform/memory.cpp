@@ -15,6 +15,7 @@ dram::dram(sc_core::sc_module_name name, uint64_t base, uint64_t size)
     if (p == MAP_FAILED)
         SC_REPORT_FATAL("prisim/dram", "cannot reserve host memory for simulated DRAM");
     m_mem = static_cast<uint8_t*>(p);
+    madvise(p, size, MADV_HUGEPAGE);
     m_free[0] = size;
     m_dirty.assign(((size >> 12) + 64) / 64, 0);
     tsock.register_b_transport(this, &dram::b_transport);
