@@ -70,19 +70,21 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
     m_iommu->pcie_down.bind(m_link->rc_in);
     m_rt->add_iommu({IOMMU_BASE, 0});
 
-    const unsigned n = unsigned(p.u64("device.count"));
+    m_specs = p.devices();
+    const unsigned n = unsigned(m_specs.size());
     for (unsigned i = 0; i < n; ++i) {
+        const device_spec& ds = m_specs[i];
         device::device_params dp;
         dp.rid = uint16_t(1 + i * p.u64("device.rid_stride"));
-        dp.pri_capacity = uint32_t(p.u64("device.pri_capacity"));
-        dp.atc_entries = unsigned(p.u64("device.atc_entries"));
-        dp.streams = unsigned(p.u64("device.streams"));
-        dp.iova_base = p.u64("device.iova_base");
-        dp.pages = p.u64("device.pages");
-        dp.prg_pages = unsigned(p.u64("device.prg_pages"));
-        dp.bytes_per_page = unsigned(p.u64("device.bytes_per_page"));
-        dp.think_time = ns(p.u64("device.think_ns"));
-        dp.max_prg_attempts = unsigned(p.u64("device.max_prg_attempts"));
+        dp.pri_capacity = uint32_t(ds.pri_capacity);
+        dp.atc_entries = unsigned(ds.atc_entries);
+        dp.streams = unsigned(ds.streams);
+        dp.iova_base = ds.iova_base;
+        dp.pages = ds.pages;
+        dp.prg_pages = unsigned(ds.prg_pages);
+        dp.bytes_per_page = unsigned(ds.bytes_per_page);
+        dp.think_time = ns(ds.think_ns);
+        dp.max_prg_attempts = unsigned(ds.max_prg_attempts);
         dp.quantum = quantum;
         char nm[16];
         std::snprintf(nm, sizeof nm, "dev%u", i);

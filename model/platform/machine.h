@@ -47,6 +47,8 @@ public:
     iommu::riscv_iommu& iommu() { return *m_iommu; }
     pcie::pcie_link& link() { return *m_link; }
     std::vector<std::unique_ptr<device::pxdev>>& devices() { return m_devs; }
+    // What each device was built from (its class), in the order of devices().
+    const std::vector<device_spec>& device_specs() const { return m_specs; }
     bool all_devices_done() const;
     int boot_status() const { return m_boot_rc; }
     bool boot_finished() const { return m_boot_done; }
@@ -74,6 +76,7 @@ private:
     std::unique_ptr<iommu::riscv_iommu> m_iommu;
     std::unique_ptr<pcie::pcie_link> m_link;
     std::vector<std::unique_ptr<device::pxdev>> m_devs;
+    std::vector<device_spec> m_specs;
     ::px_kernel* m_kernel = nullptr;
     int m_boot_rc = 0;
     bool m_boot_done = false;

@@ -7,6 +7,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
 #include <yaml-cpp/depthguard.h>
@@ -130,7 +131,7 @@ params::params()
 
     add({"pcie.link_latency_ns", t::u64, "400", 0, 1e6, {}, "ns", "one-way latency of the PCIe link, per TLP", "ESTIMATE"});
 
-    add({"device.count", t::u64, "4", 1, 127, {}, "", "number of PCIe endpoints (RIDs 1 + i x device.rid_stride, i = 0..count-1)", ""});
+    add({"device.count", t::u64, "4", 1, 4096, {}, "", "number of PCIe endpoints (RIDs 1 + i x device.rid_stride, i = 0..count-1); the largest RID must fit the device directory (sw.driver.ddt_mode: 127 devices in 1lvl). Not used when the scenario has device classes (class.<name>.*)", ""});
     add({"device.rid_stride", t::u64, "1", 1, 65535, {}, "",
          "distance between consecutive devices' RIDs; the largest RID must be at most 0xffff and fit the device directory sw.driver.ddt_mode builds", ""});
     add({"device.pri_capacity", t::u64, "64", 1, 65535, {}, "requests", "Outstanding Page Request Capacity of each device", "ESTIMATE"});
@@ -153,7 +154,12 @@ params::params()
     add({"sw.driver.superpages", t::boolean, "false", 0, 0, {}, "",
          "map a 2 MiB leaf wherever a mapped range covers a 2 MiB-aligned IOVA and physical range (as Linux iommu_map picks the largest page size); else 4 KiB leaves only", "SRC (Linux iommu_pgsize)"});
     add({"sw.driver.pri_alloc_max", t::u64, "2048", 1, 65535, {}, "requests",
-         "PRI allocation the driver grants: min(device capacity, this)", "SRC (Linux VT-d PRQ depth)"});
+         "PRI allocation the driver grants under sw.driver.pri_alloc_policy = cap: min(device capacity, this)", "SRC (Linux VT-d PRQ depth)"});
+    add({"sw.driver.pri_alloc_policy", t::choice, "cap", 0, 0, {"cap", "fixed", "queue", "share"}, "",
+         "how the driver sizes each device's PRI allocation: cap = min(capacity, sw.driver.pri_alloc_max); fixed = sw.driver.pri_alloc_fixed for every device (rejected above a device's capacity); queue = min(capacity, the page-request queue's usable entries); share = min(capacity, usable entries / number of PRI-capable devices, at least 1)",
+         "SRC (cap: Linux VT-d; fixed: Linux AMD 32)"});
+    add({"sw.driver.pri_alloc_fixed", t::u64, "32", 1, 65535, {}, "requests",
+         "the allocation under sw.driver.pri_alloc_policy = fixed", "SRC (Linux amd_iommu PRI_QUEUE 32)"});
     add({"sw.driver.pq_head_per_record", t::boolean, "false", 0, 0, {}, "",
          "write pqh after every record instead of once per batch", "SRC (Linux VT-d: per batch)"});
     add({"sw.user.batch", t::u64, "16", 1, 4096, {}, "messages", "fault messages the handler reads per read()", ""});
@@ -280,8 +286,116 @@ param_value params::parse(const param_def& d, const std::string& raw, const std:
     throw bad("internal: unknown type");
 }
 
+const std::vector<device_preset>& device_presets()
+{
+    // Outstanding Page Request Capacity as lspci shows it on real devices
+    // (spec/timing-and-sizing.md, "Outstanding Page Request Capacity of real
+    // devices").
+    static const std::vector<device_preset> p = {
+        {"intel-dsa", 512, "Intel DSA, Emerald Rapids (lspci; dmaengine list 2026-03-05)"},
+        {"amd-renoir-igpu", 256, "AMD Renoir/Cezanne and Navi 10 iGPU; Linux grants 32 (LKML 2025-03-12)"},
+        {"amd-raven-igpu", 32, "AMD Raven iGPU (ROCm/ROCm#669)"},
+        {"intel-igpu", 32768, "Intel HD 615 iGPU (linux-pci 2025-10-20)"},
+    };
+    return p;
+}
+
+namespace {
+// The per-device keys a class may set, as device.<field>.
+const char* const k_class_device_fields[] = {"pri_capacity", "atc_entries", "streams", "pages", "prg_pages",
+                                             "bytes_per_page", "think_ns", "iova_base", "max_prg_attempts"};
+constexpr uint64_t k_max_devices = 4096;
+} // namespace
+
+// class.<name>.<field> = value
+void params::set_class_field(const std::string& key, const std::string& value, const std::string& origin)
+{
+    const size_t dot = key.find('.', 6);
+    const std::string name = key.substr(6, dot == std::string::npos ? std::string::npos : dot - 6);
+    if (name.empty() || dot == std::string::npos || dot + 1 >= key.size())
+        throw config_error(origin + ": '" + key + "': a class key is class.<name>.<field>");
+    if (name.size() > 32 || !std::all_of(name.begin(), name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+        }))
+        throw config_error(origin + ": '" + key + "': a class name is 1 to 32 letters, digits, '_' or '-'");
+    const std::string field = key.substr(dot + 1);
+    param_def d;
+    if (field == "count") {
+        d = {key, ptype::u64, "1", 0, double(k_max_devices), {}, "", "", ""};
+    } else if (field == "preset") {
+        d = {key, ptype::choice, "none", 0, 0, {"none"}, "", "", ""};
+        for (const auto& pr : device_presets()) d.choices.push_back(pr.name);
+    } else if (std::find(std::begin(k_class_device_fields), std::end(k_class_device_fields), field) !=
+               std::end(k_class_device_fields)) {
+        d = def("device." + field);
+        d.key = key;
+    } else {
+        std::string all = "count, preset";
+        for (const char* f : k_class_device_fields) all += std::string(", ") + f;
+        throw config_error(origin + ": unknown class key '" + key + "' (a class sets: " + all + ")");
+    }
+    param_value v = parse(d, value, origin);
+    if (field == "iova_base" && (std::get<uint64_t>(v) & 0xFFF))
+        throw config_error(origin + ": " + key + " = '" + value + "': must be 4 KiB aligned");
+    auto it = std::find_if(m_classes.begin(), m_classes.end(), [&](const device_class& c) { return c.name == name; });
+    if (it == m_classes.end()) {
+        m_classes.push_back({name, {}});
+        it = m_classes.end() - 1;
+    }
+    it->fields[field] = std::move(v);
+}
+
+std::vector<device_spec> params::devices() const
+{
+    std::vector<device_spec> out;
+    auto fill = [&](device_spec& s, const device_class* c) {
+        const device_preset* pr = nullptr;
+        if (c) {
+            if (auto it = c->fields.find("preset"); it != c->fields.end())
+                for (const auto& p : device_presets())
+                    if (std::get<std::string>(it->second) == p.name) pr = &p;
+        }
+        auto get = [&](const char* f) -> uint64_t {
+            if (c)
+                if (auto it = c->fields.find(f); it != c->fields.end()) return std::get<uint64_t>(it->second);
+            if (pr && !std::strcmp(f, "pri_capacity")) return pr->pri_capacity;
+            return u64(std::string("device.") + f);
+        };
+        s.pri_capacity = get("pri_capacity");
+        s.atc_entries = get("atc_entries");
+        s.streams = get("streams");
+        s.pages = get("pages");
+        s.prg_pages = get("prg_pages");
+        s.bytes_per_page = get("bytes_per_page");
+        s.think_ns = get("think_ns");
+        s.iova_base = get("iova_base");
+        s.max_prg_attempts = get("max_prg_attempts");
+    };
+    if (m_classes.empty()) {
+        device_spec s;
+        fill(s, nullptr);
+        out.assign(u64("device.count"), s);
+        return out;
+    }
+    for (size_t i = 0; i < m_classes.size(); ++i) {
+        const device_class& c = m_classes[i];
+        auto it = c.fields.find("count");
+        const uint64_t n = it == c.fields.end() ? 1 : std::get<uint64_t>(it->second);
+        device_spec s;
+        s.class_index = i;
+        s.class_name = c.name;
+        fill(s, &c);
+        out.insert(out.end(), n, s);
+    }
+    return out;
+}
+
 void params::set(const std::string& key, const std::string& value, const std::string& origin)
 {
+    if (key.compare(0, 6, "class.") == 0) {
+        set_class_field(key, value, origin);
+        return;
+    }
     if (!known(key)) throw config_error(origin + ": unknown scenario key '" + key + "'" + suggest(key));
     const param_def& d = def(key);
     m_values[key] = parse(d, value, origin);
@@ -299,22 +413,38 @@ void params::validate() const
     // last page must end at or below 2^(N-1) for the mode the driver uses
     // (sw.driver.pgtbl_mode, falling back to what the IOMMU advertises).
     constexpr uint64_t page = 4096;
-    const uint64_t base = u64("device.iova_base"), pages = u64("device.pages");
+    const std::vector<device_spec> devs = devices();
+    const bool classes = !m_classes.empty();
+    if (classes && devs.empty())
+        throw config_error("the device classes (class.<name>.count) add up to no device; a run needs at least one");
+    if (devs.size() > k_max_devices)
+        throw config_error("the device classes add up to " + std::to_string(devs.size()) +
+                           " devices; at most " + std::to_string(k_max_devices) + " are supported");
+    // Where a class's value comes from, for messages.
+    auto src = [&](const device_spec& d, const char* field) {
+        if (!classes) return std::string("device.") + field;
+        const auto& f = m_classes[d.class_index].fields;
+        return (f.count(field) ? "class." + d.class_name + "." : std::string("device.")) + field;
+    };
     const std::string& want = str("sw.driver.pgtbl_mode");
     unsigned va = want == "sv39" ? 39 : want == "sv48" ? 48 : 57;
     if (va == 57 && !flag("iommu.sv57"))
         va = 48;
     if (va == 48 && !flag("iommu.sv48"))
         va = 39;
-    {
+    for (size_t i = 0; i < devs.size(); ++i) {
+        const device_spec& d = devs[i];
+        if (i && d.class_index == devs[i - 1].class_index) continue; // once per class
+        const uint64_t base = d.iova_base, pages = d.pages;
         const uint64_t end = uint64_t(1) << (va - 1);
         if (pages && (base >= end || pages > (end - base) / page)) {
-            char msg[384];
+            char msg[512];
             std::snprintf(msg, sizeof msg,
-                          "device.iova_base = 0x%" PRIx64 " and device.pages = %" PRIu64
+                          "%s = 0x%" PRIx64 " and %s = %" PRIu64
                           ": the workload's last page ends at IOVA 0x%" PRIx64 ", beyond the Sv%u range (0x%" PRIx64
                           ")%s",
-                          base, pages, base + pages * page, va, end,
+                          src(d, "iova_base").c_str(), base, src(d, "pages").c_str(), pages, base + pages * page, va,
+                          end,
                           va == 39 && want == "sv39"
                               ? ""
                               : " of sw.driver.pgtbl_mode as the IOMMU advertises it (iommu.sv48, iommu.sv57)");
@@ -330,37 +460,55 @@ void params::validate() const
     // otherwise an INVALID answer for every fault that finds no page.
     {
         const uint64_t mib = uint64_t(1) << 20, dram = u64("platform.dram_mib") * mib;
-        const uint64_t count = u64("device.count");
-        const uint64_t first = base & ~(page - 1), span = pages ? base + pages * page - first : 0;
-        const uint64_t leaf = (span + (uint64_t(2) << 20) - 1) / (uint64_t(2) << 20) + 1;
-        const uint64_t mid = (span + (uint64_t(1) << 30) - 1) / (uint64_t(1) << 30) + 1;
-        const uint64_t upper = 2 * uint64_t((va - 39) / 9);
-        const uint64_t per_device = pages * page + (leaf + mid + upper + 1 + 2) * page;
-        const uint64_t queues = (uint64_t(16) << u64("sw.driver.cq_log2sz")) +
-                                (uint64_t(32) << u64("sw.driver.fq_log2sz")) +
-                                (uint64_t(16) << u64("sw.driver.pq_log2sz")) + 3 * page;
-        const uint64_t need = count * per_device + queues + mib;
+        uint64_t need = mib, all_pages = 0;
+        for (const device_spec& d : devs) {
+            const uint64_t first = d.iova_base & ~(page - 1);
+            const uint64_t span = d.pages ? d.iova_base + d.pages * page - first : 0;
+            const uint64_t leaf = (span + (uint64_t(2) << 20) - 1) / (uint64_t(2) << 20) + 1;
+            const uint64_t mid = (span + (uint64_t(1) << 30) - 1) / (uint64_t(1) << 30) + 1;
+            const uint64_t upper = 2 * uint64_t((va - 39) / 9);
+            need += d.pages * page + (leaf + mid + upper + 1 + 2) * page;
+            all_pages += d.pages;
+        }
+        need += (uint64_t(16) << u64("sw.driver.cq_log2sz")) + (uint64_t(32) << u64("sw.driver.fq_log2sz")) +
+                (uint64_t(16) << u64("sw.driver.pq_log2sz")) + 3 * page;
         if (need > dram) {
-            char msg[320];
+            char msg[384];
             std::snprintf(msg, sizeof msg,
-                          "platform.dram_mib = %" PRIu64 " is too small: device.count x device.pages = %" PRIu64
+                          "platform.dram_mib = %" PRIu64 " is too small: %s = %" PRIu64
                           " pages, their page tables and the queues need at least %" PRIu64
-                          " MiB of simulated DRAM; raise platform.dram_mib or lower device.pages or device.count",
-                          u64("platform.dram_mib"), count * pages, (need + mib - 1) / mib);
+                          " MiB of simulated DRAM; raise platform.dram_mib or lower %s",
+                          u64("platform.dram_mib"),
+                          classes ? "the classes' pages (class.<name>.count x pages)" : "device.count x device.pages",
+                          all_pages, (need + mib - 1) / mib,
+                          classes ? "the classes' pages or counts" : "device.pages or device.count");
             throw config_error(msg);
         }
+    }
+    // The driver's PRI allocation (sw.driver.pri_alloc_policy) must be
+    // one the device accepts: at most its capacity.
+    if (str("sw.driver.pri_alloc_policy") == "fixed") {
+        const uint64_t fixed = u64("sw.driver.pri_alloc_fixed");
+        for (const device_spec& d : devs)
+            if (fixed > d.pri_capacity)
+                throw config_error("sw.driver.pri_alloc_fixed = " + std::to_string(fixed) + " is above the " +
+                                   src(d, "pri_capacity") + " of " + std::to_string(d.pri_capacity) +
+                                   (classes ? " (class " + d.class_name + ")" : std::string()) +
+                                   ": a PRI allocation may not exceed the device's Outstanding Page Request Capacity");
     }
     // Device IDs: the largest RID must be a 16-bit RID and fit the
     // directory the driver builds (riscv-iommu.md §5: base-format DCs
     // resolve 7/16/24 bits in 1LVL/2LVL/3LVL, extended ones 6/15/24).
     {
-        const uint64_t last_rid = 1 + (u64("device.count") - 1) * u64("device.rid_stride");
+        const uint64_t ndev = devs.size();
+        const std::string count_key = classes ? "the classes' device count" : "device.count";
+        const uint64_t last_rid = 1 + (ndev - 1) * u64("device.rid_stride");
         if (last_rid > 0xFFFF) {
             char msg[256];
             std::snprintf(msg, sizeof msg,
-                          "device.count = %" PRIu64 " and device.rid_stride = %" PRIu64
+                          "%s = %" PRIu64 " and device.rid_stride = %" PRIu64
                           ": the last device's RID 0x%" PRIx64 " is wider than 16 bits",
-                          u64("device.count"), u64("device.rid_stride"), last_rid);
+                          count_key.c_str(), ndev, u64("device.rid_stride"), last_rid);
             throw config_error(msg);
         }
         const std::string& mode = str("sw.driver.ddt_mode");
@@ -371,11 +519,11 @@ void params::validate() const
         if (last_rid >> bits) {
             char msg[384];
             std::snprintf(msg, sizeof msg,
-                          "device.count = %" PRIu64 " and device.rid_stride = %" PRIu64
+                          "%s = %" PRIu64 " and device.rid_stride = %" PRIu64
                           ": the last device's RID 0x%" PRIx64 " is wider than the %u bits a %s device "
                           "directory resolves with %s device contexts (sw.driver.ddt_mode = %s, "
                           "iommu.max_ddt_mode = %s, iommu.msi_flat = %s)",
-                          u64("device.count"), u64("device.rid_stride"), last_rid, bits, eff.c_str(),
+                          count_key.c_str(), ndev, u64("device.rid_stride"), last_rid, bits, eff.c_str(),
                           ext ? "64-byte" : "32-byte", mode.c_str(), max.c_str(), ext ? "true" : "false");
             throw config_error(msg);
         }
@@ -609,6 +757,9 @@ nlohmann::json params::to_json() const
     nlohmann::json j = nlohmann::json::object();
     for (const auto& kv : m_values) // not a structured binding: clang 14 cannot capture one
         std::visit([&](const auto& x) { j[kv.first] = x; }, kv.second);
+    for (const auto& c : m_classes)
+        for (const auto& kv : c.fields)
+            std::visit([&](const auto& x) { j["class." + c.name + "." + kv.first] = x; }, kv.second);
     return j;
 }
 

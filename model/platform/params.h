@@ -37,6 +37,30 @@ struct param_def {
 
 using param_value = std::variant<uint64_t, double, bool, std::string>;
 
+// A device class (`class.<name>.<field>`): `count` devices that share a
+// preset and per-device keys. A field the class does not set comes from its
+// preset, then from the `device.<field>` key.
+struct device_class {
+    std::string name;
+    std::map<std::string, param_value> fields; // as set: count, preset, device fields
+};
+
+// One device of the population, its per-device keys resolved.
+struct device_spec {
+    size_t class_index = 0;          // into params::classes(); 0 without classes
+    std::string class_name;          // "" without classes
+    uint64_t pri_capacity = 0, atc_entries = 0, streams = 0, pages = 0, prg_pages = 0;
+    uint64_t bytes_per_page = 0, think_ns = 0, iova_base = 0, max_prg_attempts = 0;
+};
+
+// A device preset: measured figures with their source (docs/scenario.md).
+struct device_preset {
+    const char* name;
+    uint64_t pri_capacity; // Outstanding Page Request Capacity
+    const char* source;
+};
+const std::vector<device_preset>& device_presets();
+
 class params {
 public:
     params();
@@ -61,6 +85,13 @@ public:
     const std::string& str(const std::string& key) const;
     const std::vector<std::string>& expectations() const { return m_expect; }
 
+    // Device classes in the order they first appear; empty: `device.count`
+    // devices, all alike.
+    const std::vector<device_class>& classes() const { return m_classes; }
+    // Every device, in RID order: the classes' devices class by class, or
+    // device.count devices from the device.* keys.
+    std::vector<device_spec> devices() const;
+
     // Effective values, sorted by key (results.json "scenario.params").
     nlohmann::json to_json() const;
     // The reference table for docs/scenario.md.
@@ -73,6 +104,9 @@ private:
     const param_def& def(const std::string& key) const;
     param_value parse(const param_def& d, const std::string& text, const std::string& origin) const;
     std::string suggest(const std::string& key) const;
+    void set_class_field(const std::string& key, const std::string& value, const std::string& origin);
+
+    std::vector<device_class> m_classes;
 
     std::vector<param_def> m_defs;
     std::map<std::string, size_t> m_index;

@@ -71,7 +71,17 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
     sample_set all_lat;
     uint64_t faults = 0, prgs = 0, retries = 0, stalls = 0, pages = 0;
     nlohmann::json devs = nlohmann::json::array();
-    for (auto& d : m.devices()) {
+    const auto& specs = m.device_specs();
+    const auto& classes = m.cfg().classes();
+    // Per class: the devices' figures added up, latencies pooled.
+    struct class_sum {
+        sample_set lat;
+        uint64_t devices = 0, prgs = 0, retries = 0, auto_rsp = 0, stalls = 0, pages = 0, failed = 0;
+        uint64_t alloc_min = 0, alloc_max = 0;
+    };
+    std::vector<class_sum> per_class(classes.size());
+    for (size_t i = 0; i < m.devices().size(); ++i) {
+        auto& d = m.devices()[i];
         uint16_t rid = d->params().rid;
         std::string p = "dev." + rid_hex(rid);
         d->report(sink, p);
@@ -94,7 +104,45 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         dj["allocation"] = c.allocation;
         dj["pages_done"] = c.pages_done;
         dj["pages_failed"] = c.pages_failed;
+        if (!classes.empty() && i < specs.size()) {
+            dj["class"] = specs[i].class_name;
+            class_sum& cs = per_class[specs[i].class_index];
+            for (uint64_t v : d->fault_latency().values()) cs.lat.add(v);
+            cs.alloc_min = cs.devices ? std::min<uint64_t>(cs.alloc_min, c.allocation) : c.allocation;
+            cs.alloc_max = std::max<uint64_t>(cs.alloc_max, c.allocation);
+            ++cs.devices;
+            cs.prgs += c.prgs_sent;
+            cs.retries += c.prg_retries;
+            cs.auto_rsp += c.prgr_from_iommu_auto;
+            cs.stalls += c.credit_stalls;
+            cs.pages += c.pages_done;
+            cs.failed += c.pages_failed;
+        }
         devs.push_back(dj);
+    }
+    nlohmann::json cls = nlohmann::json::object(); // by name: "classes.<name>.<field>" in expectations
+    for (size_t i = 0; i < classes.size(); ++i) {
+        const class_sum& cs = per_class[i];
+        const device_spec* first = nullptr;
+        for (const auto& sp : specs)
+            if (sp.class_index == i) { first = &sp; break; }
+        auto preset = classes[i].fields.find("preset");
+        nlohmann::json cj;
+        cj["index"] = i; // order in the scenario
+        cj["preset"] = preset == classes[i].fields.end() ? "none" : std::get<std::string>(preset->second);
+        cj["devices"] = cs.devices;
+        cj["pri_capacity"] = first ? first->pri_capacity : 0;
+        cj["allocation_min"] = cs.alloc_min;
+        cj["allocation_max"] = cs.alloc_max;
+        cj["faults"] = cs.lat.count();
+        cj["fault_latency_ps"] = summarize(cs.lat, "ps");
+        cj["prgs"] = cs.prgs;
+        cj["prg_retries"] = cs.retries;
+        cj["auto_responses"] = cs.auto_rsp;
+        cj["credit_stalls"] = cs.stalls;
+        cj["pages_done"] = cs.pages;
+        cj["pages_failed"] = cs.failed;
+        cls[classes[i].name] = cj;
     }
     m.rt().report(sink);
     sink.counter("platform.cpu.busy_ps", m.rt().cpu_busy_ps());
@@ -134,6 +182,8 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
     s["handlers"] = summarize_handlers(m, counters);
     r["summary"] = s;
     r["devices"] = devs;
+    if (!classes.empty())
+        r["classes"] = cls;
     r["counters"] = counters;
     r["values"] = sink.values();
     r["distributions"] = sink.distributions();
@@ -319,15 +369,27 @@ std::string format_summary(const nlohmann::json& r, const nlohmann::json& host)
                   (unsigned long long)s["faults"].get<uint64_t>(), (unsigned long long)s["devices"].get<uint64_t>(),
                   (unsigned long long)s["pages"].get<uint64_t>());
     os << line;
-    std::snprintf(line, sizeof line, "%-9s %7s %9s %9s %9s %7s %8s %9s %8s\n", "device", "faults", "p50 us",
+    std::snprintf(line, sizeof line, "%-9s %7s %9s %9s %9s %7s %8s %9s %8s\n",
+                  r.contains("classes") ? "class" : "device", "faults", "p50 us",
                   "p99 us", "max us", "PRGs", "retries", "auto-rsp", "stalls");
     os << line;
     uint64_t auto_rsp = 0;
-    for (const auto& d : r["devices"]) {
+    for (const auto& d : r["devices"]) auto_rsp += d["auto_responses"].get<uint64_t>();
+    // With device classes, a row per class (its devices pooled).
+    const bool by_class = r.contains("classes");
+    std::vector<std::pair<std::string, const nlohmann::json*>> rows;
+    if (by_class) {
+        rows.resize(r["classes"].size());
+        for (const auto& [name, c] : r["classes"].items())
+            rows[c["index"].get<size_t>()] = {name, &c}; // in the scenario's order
+    } else {
+        for (const auto& d : r["devices"]) rows.push_back({d["rid"].get<std::string>(), &d});
+    }
+    for (const auto& [label, dp] : rows) {
+        const auto& d = *dp;
         const auto& l = d["fault_latency_ps"];
-        auto_rsp += d["auto_responses"].get<uint64_t>();
         std::snprintf(line, sizeof line, "%-9s %7llu %9s %9s %9s %7llu %8llu %9llu %8llu\n",
-                      d["rid"].get<std::string>().c_str(), (unsigned long long)d["faults"].get<uint64_t>(),
+                      label.c_str(), (unsigned long long)d["faults"].get<uint64_t>(),
                       us(l["p50"].get<uint64_t>()).c_str(), us(l["p99"].get<uint64_t>()).c_str(),
                       us(l["max"].get<uint64_t>()).c_str(), (unsigned long long)d["prgs"].get<uint64_t>(),
                       (unsigned long long)d["prg_retries"].get<uint64_t>(),

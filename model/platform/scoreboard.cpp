@@ -79,8 +79,13 @@ void scoreboard::check_run(bool quiesced)
         // workload is smaller), split to fit the PRI allocation.
         const params& c = m_m.cfg();
         const uint64_t log2sz = c.u64("sw.driver.pq_log2sz");
-        const uint64_t prg = std::min({c.u64("device.prg_pages"), c.u64("device.pages"),
-                                       c.u64("device.pri_capacity"), c.u64("sw.driver.pri_alloc_max")});
+        uint64_t prg = 0;
+        for (auto& d : m_m.devices()) {
+            const auto& dp = d->params();
+            const uint64_t alloc = d->get_counters().allocation;
+            prg = std::max(prg, std::min({uint64_t(dp.prg_pages), dp.pages, uint64_t(dp.pri_capacity),
+                                          alloc ? alloc : uint64_t(dp.pri_capacity)}));
+        }
         const uint64_t usable = (uint64_t(1) << log2sz) - 1;
         if (prg > usable)
             fail(r, "cause: a Page Request Group of " + std::to_string(prg) +
@@ -305,7 +310,6 @@ void scoreboard::check_dma()
         return;
     }
     const bool ext_dc = load_le(buf) & iommu::CAP_MSI_FLAT;
-    const uint64_t checked_bytes_per_page = m_m.cfg().u64("device.bytes_per_page");
     uint64_t pages_checked = 0, bad = 0;
     for (auto& d : m_m.devices()) {
         const auto& dp = d->params();
@@ -348,12 +352,12 @@ void scoreboard::check_dma()
                 continue;
             }
             const uint8_t* p = m_m.mem().ptr(pa);
-            if (!p || !m_m.mem().contains(pa, checked_bytes_per_page)) {
+            if (!p || !m_m.mem().contains(pa, uint64_t(dp.bytes_per_page))) {
                 if (++dev_bad <= 3) fail(r, dn + ": page " + std::to_string(pg) + " maps outside DRAM");
                 continue;
             }
             ++pages_checked;
-            if (const long off = device::pxdev::pattern_mismatch(dp.rid, pg, p, unsigned(checked_bytes_per_page));
+            if (const long off = device::pxdev::pattern_mismatch(dp.rid, pg, p, dp.bytes_per_page);
                 off >= 0 && ++dev_bad <= 3)
                 fail(r, dn + ": page " + std::to_string(pg) + " byte " + std::to_string(off) +
                             " differs from the pattern");

@@ -486,7 +486,41 @@ void riscv_iommu_domain_detach_all(struct riscv_iommu_domain *rd)
 	hal_mutex_unlock(iommu->dc_lock);
 }
 
-/* Linux pci_enable_pri(): Stopped required, Allocation = min(Capacity, max). */
+/*
+ * The allocation the driver grants a device of @capacity, by
+ * sw.driver.pri_alloc_policy. Linux VT-d caps it at its PRQ depth, AMD grants
+ * 32 to every device; "queue" and "share" size it from the page-request queue
+ * this device feeds: all of its usable entries, or an equal share of them
+ * among the PCI functions behind this IOMMU (every one is PRI-capable), so that compliant devices
+ * cannot overflow it (SMMUv3 ch. 8's host-side budget).
+ */
+static uint32_t riscv_iommu_pri_alloc(struct riscv_iommu *iommu, uint32_t capacity)
+{
+	uint64_t usable = iommu->priq.mask, want = capacity;
+	unsigned int n;
+
+	switch (iommu->pri_alloc_policy) {
+	case RISCV_IOMMU_PRI_ALLOC_CAP:
+		want = iommu->pri_alloc_max;
+		break;
+	case RISCV_IOMMU_PRI_ALLOC_FIXED:
+		/* above the capacity is refused at load; never grant more */
+		want = iommu->pri_alloc_fixed;
+		break;
+	case RISCV_IOMMU_PRI_ALLOC_QUEUE:
+		want = usable;
+		break;
+	case RISCV_IOMMU_PRI_ALLOC_SHARE:
+		n = hal_pci_dev_count(iommu->hal);
+		want = n ? usable / n : usable;
+		if (!want)
+			want = 1;
+		break;
+	}
+	return want < capacity ? (uint32_t)want : capacity;
+}
+
+/* Linux pci_enable_pri(): Stopped required, Allocation by the policy. */
 static int riscv_iommu_pci_enable_pri(struct riscv_iommu_device *rdev)
 {
 	struct riscv_iommu *iommu = rdev->iommu;
@@ -498,14 +532,11 @@ static int riscv_iommu_pci_enable_pri(struct riscv_iommu_device *rdev)
 	/* Clear RF/UPRGI and bookkeeping left by an earlier life (pci_reset_pri). */
 	hal_pci_cfg_write(h, rid, pos + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_RESET);
 	capacity = hal_pci_cfg_read(h, rid, pos + PCI_PRI_MAX_REQ, 4);
-	alloc = capacity;
-	if (iommu->pri_alloc_max < alloc)
-		alloc = (uint32_t)iommu->pri_alloc_max;
+	alloc = riscv_iommu_pri_alloc(iommu, capacity);
 	if (!alloc)
 		riscv_iommu_warn(iommu, "%s: PRI allocation is 0 (capacity %u, "
-				 "sw.driver.pri_alloc_max %llu): the device cannot send page "
-				 "requests", rdev->dev->name, capacity,
-				 (unsigned long long)iommu->pri_alloc_max);
+				 "sw.driver.pri_alloc_policy): the device cannot send page "
+				 "requests", rdev->dev->name, capacity);
 	hal_pci_cfg_write(h, rid, pos + PCI_PRI_ALLOC_REQ, 4, alloc);
 	hal_pci_cfg_write(h, rid, pos + PCI_PRI_CTRL, 2, PCI_PRI_CTRL_ENABLE);
 	riscv_iommu_info(iommu, "%s: PRI enabled, %u of %u outstanding page requests allocated%s",

@@ -648,6 +648,15 @@ int riscv_iommu_probe(struct hal *h, const struct hal_iommu_info *info,
 	if (ret)
 		goto err_destroy_locks;
 	iommu->pri_alloc_max = hal_param_u64(h, "sw.driver.pri_alloc_max");
+	iommu->pri_alloc_fixed = hal_param_u64(h, "sw.driver.pri_alloc_fixed");
+	{
+		const char *pol = hal_param_str(h, "sw.driver.pri_alloc_policy");
+
+		iommu->pri_alloc_policy = !strcmp(pol, "fixed") ? RISCV_IOMMU_PRI_ALLOC_FIXED :
+					  !strcmp(pol, "queue") ? RISCV_IOMMU_PRI_ALLOC_QUEUE :
+					  !strcmp(pol, "share") ? RISCV_IOMMU_PRI_ALLOC_SHARE :
+								  RISCV_IOMMU_PRI_ALLOC_CAP;
+	}
 
 	iommu->fence_word = hal_dma_alloc(h, sizeof(uint64_t), sizeof(uint64_t), &iommu->fence_pa);
 	if (!iommu->fence_word) {

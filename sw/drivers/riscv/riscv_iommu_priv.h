@@ -192,6 +192,13 @@ struct riscv_iommu {
 	unsigned int pgtbl_levels;       /* first-stage levels: 3 Sv39, 4 Sv48, 5 Sv57 */
 	bool superpages;                 /* sw.driver.superpages: 2 MiB leaves where aligned */
 	uint64_t pri_alloc_max;          /* sw.driver.pri_alloc_max */
+	enum riscv_iommu_pri_alloc_policy {
+		RISCV_IOMMU_PRI_ALLOC_CAP,   /* min(capacity, pri_alloc_max) */
+		RISCV_IOMMU_PRI_ALLOC_FIXED, /* pri_alloc_fixed */
+		RISCV_IOMMU_PRI_ALLOC_QUEUE, /* min(capacity, usable PQ entries) */
+		RISCV_IOMMU_PRI_ALLOC_SHARE, /* min(capacity, usable PQ entries / PRI devices) */
+	} pri_alloc_policy;              /* sw.driver.pri_alloc_policy */
+	uint64_t pri_alloc_fixed;        /* sw.driver.pri_alloc_fixed */
 
 	struct hal_mutex *dc_lock;       /* protects the DDT, devs[], rdev->domain */
 	void *ddt;                       /* device directory root (one page) */

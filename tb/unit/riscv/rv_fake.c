@@ -466,6 +466,8 @@ struct rv_fake *rv_fake_create(void)
 	fake_hal_set_param_u64(h, "sw.driver.fq_log2sz", 4);
 	fake_hal_set_param_u64(h, "sw.driver.pq_log2sz", 3);
 	fake_hal_set_param_u64(h, "sw.driver.pri_alloc_max", 32);
+	fake_hal_set_param_u64(h, "sw.driver.pri_alloc_fixed", 32);
+	fake_hal_set_param_str(h, "sw.driver.pri_alloc_policy", "cap");
 	fake_hal_set_param_u64(h, "sw.driver.pq_head_per_record", 0);
 	fake_hal_set_param_str(h, "sw.driver.ddt_mode", "1lvl");
 	fake_hal_set_param_str(h, "sw.driver.pgtbl_mode", "sv39");
