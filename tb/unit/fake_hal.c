@@ -520,6 +520,34 @@ const char *fake_hal_failed_site(struct hal *h)
 	return h->failed_site;
 }
 
+/* No host process is ever connected to the fake machine. */
+bool hal_host_chan_open(struct hal *h)
+{
+	(void)h;
+	return false;
+}
+
+int hal_host_chan_read(struct hal *h, void *buf, size_t len)
+{
+	(void)h;
+	(void)buf;
+	(void)len;
+	return -ENOTCONN;
+}
+
+int hal_host_chan_write(struct hal *h, const void *buf, size_t len)
+{
+	(void)h;
+	(void)buf;
+	(void)len;
+	return -ENOTCONN;
+}
+
+void hal_host_chan_close(struct hal *h)
+{
+	(void)h;
+}
+
 bool hal_should_fail(struct hal *h, const char *site)
 {
 	if (!h->fail_nth)
