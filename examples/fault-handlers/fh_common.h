@@ -15,6 +15,7 @@
 #define PRISIM_EXAMPLES_FH_COMMON_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,8 @@ struct fh_stats {
 
 /*
  * Connect to prisim's socket at @path, retrying while prisim has not
- * started listening yet (for up to FH_CONNECT_WAIT_MS).
+ * started listening yet (for up to FH_CONNECT_WAIT_MS). SIGPIPE is ignored
+ * from then on.
  * Return: the socket, or -errno.
  */
 static int fh_connect(const char *path)
@@ -51,6 +53,8 @@ static int fh_connect(const char *path)
 
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
+	/* A write after prisim closed is an EPIPE to report, not a fatal signal. */
+	signal(SIGPIPE, SIG_IGN);
 	strcpy(addr.sun_path, path);
 	for (;;) {
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
