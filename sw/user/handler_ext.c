@@ -253,6 +253,18 @@ static int px_ext_round(struct px_ext *x)
 	return rc;
 }
 
+/**
+ * px_ext_run - serve the fault queue from the host process until killed
+ * @pg: handler, set up (px_pager_setup) and its devices started
+ * @h: the machine, whose host channel is connected
+ *
+ * HELLO, then rounds of px_ext_round(); on the fatal signal, BYE. When the
+ * channel or the host fails, the process stops serving and waits for the
+ * signal: its exit answers the groups still pending INVALID. The channel
+ * is closed on return.
+ *
+ * Return: 0.
+ */
 int px_ext_run(struct px_pager *pg, struct hal *h)
 {
 	struct prisim_fs_hello hello = {
