@@ -21,6 +21,7 @@ PKGS=(
   libcli11-dev       # command line
   zlib1g-dev         # conformance vectors (gzip JSON Lines)
   python3            # scripts/bench.py (make bench)
+  liburing-dev       # the io_uring sample external handler (examples/fault-handlers)
 )
 if [ "${1:-}" = fuzz ]; then
   PKGS+=(

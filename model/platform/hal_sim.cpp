@@ -12,6 +12,7 @@
 
 #include "common/endian.h"
 #include "common/payload.h"
+#include "platform/fault_socket.h"
 #include "platform/memory.h"
 #include "platform/params.h"
 
@@ -555,6 +556,31 @@ void sw_runtime::log(hal_log_level lvl, const std::string& msg)
     }
 }
 
+bool sw_runtime::chan_open() const { return m_chan && m_chan->is_open(); }
+
+int sw_runtime::chan_read(void* buf, size_t len)
+{
+    if (!chan_open()) return -ENOTCONN;
+    std::string why;
+    const int rc = m_chan->read(buf, len, why);
+    if (rc) log(HAL_LOG_ERROR, "--fault-socket: " + why);
+    return rc;
+}
+
+int sw_runtime::chan_write(const void* buf, size_t len)
+{
+    if (!chan_open()) return -ENOTCONN;
+    std::string why;
+    const int rc = m_chan->write(buf, len, why);
+    if (rc) log(HAL_LOG_ERROR, "--fault-socket: " + why);
+    return rc;
+}
+
+void sw_runtime::chan_close()
+{
+    if (m_chan) m_chan->close();
+}
+
 uint64_t sw_runtime::param_u64(const char* key)
 {
     try {
@@ -712,6 +738,11 @@ void hal_stat_dev_add(struct hal* h, uint16_t rid, const char* name, uint64_t de
 {
     h->rt->stat_dev_inc(rid, h->rt->stat_register(name), delta);
 }
+bool hal_host_chan_open(struct hal* h) { return h->rt->chan_open(); }
+int hal_host_chan_read(struct hal* h, void* buf, size_t len) { return h->rt->chan_read(buf, len); }
+int hal_host_chan_write(struct hal* h, const void* buf, size_t len) { return h->rt->chan_write(buf, len); }
+void hal_host_chan_close(struct hal* h) { h->rt->chan_close(); }
+
 bool hal_should_fail(struct hal*, const char*) { return false; }
 
 } // extern "C"

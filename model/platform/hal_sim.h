@@ -42,6 +42,7 @@ namespace prisim::platform {
 
 class params;
 class dram;
+class fault_socket;
 
 struct pci_function {
     hal_pci_dev_info info;
@@ -148,6 +149,13 @@ public:
         m_sw_stats.dev_inc(rid, id, delta);
     }
     void log(hal_log_level lvl, const std::string& msg);
+    // The host channel (hal_host_chan_*): the --fault-socket connection, if
+    // any, owned by the caller. Failures are logged as errors here.
+    void set_host_channel(fault_socket* chan) { m_chan = chan; }
+    bool chan_open() const;
+    int chan_read(void* buf, size_t len);
+    int chan_write(const void* buf, size_t len);
+    void chan_close();
     uint64_t param_u64(const char* key);
     const char* param_str(const char* key);
 
@@ -218,6 +226,7 @@ private:
     counter_map m_platform;                   // the platform's own
     uint64_t m_rng[4];
     uint64_t m_log_errors = 0;
+    fault_socket* m_chan = nullptr;
     uint64_t m_spawned = 0;
 };
 

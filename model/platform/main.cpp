@@ -12,11 +12,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 #include <CLI/CLI.hpp>
 #include <systemc>
 
 #include "common/version.h"
+#include "platform/fault_socket.h"
 #include "platform/machine.h"
 #include "platform/params.h"
 #include "platform/report.h"
@@ -99,6 +101,23 @@ std::string read_scenario(const std::string& path)
     return text;
 }
 
+// How long prisim waits for the --fault-socket handler to connect, unless
+// --max-wall is shorter.
+constexpr double k_accept_wait_s = 30;
+
+// --fault-socket replaces the userspace handler sw.user.handler names; it
+// needs at least one device left to userspace.
+void check_fault_socket(const params& p, const std::string& path)
+{
+    if (path.empty()) throw config_error("--fault-socket: the socket path is empty");
+    if (p.str("sw.user.handler") == "kernel")
+        throw config_error("--fault-socket: sw.user.handler is 'kernel': every device is bound to the "
+                           "kernel-resident handler and none is left to the external handler");
+    if (p.u64("sw.user.kernel_devices") >= p.u64("device.count"))
+        throw config_error("--fault-socket: sw.user.kernel_devices = " + std::to_string(p.u64("sw.user.kernel_devices")) +
+                           " binds every device to the kernel-resident handler; none is left to the external handler");
+}
+
 } // namespace
 
 int sc_main(int argc, char* argv[])
@@ -107,7 +126,8 @@ int sc_main(int argc, char* argv[])
                  "Runs one scenario (the built-in default if none is given), checks the\n"
                  "scoreboard invariants and the scenario's expectations, and reports.",
                  "prisim"};
-    std::string scenario_file, out_dir;
+    std::string scenario_file, out_dir, fault_socket_path;
+    double max_wall = 0;
     std::vector<std::string> sets, expects;
     bool list_params = false, dump_default = false, version = false, quiet = false, keep_expect = false;
     app.add_option("scenario", scenario_file, "scenario YAML file (default: the built-in scenario)");
@@ -119,6 +139,13 @@ int sc_main(int argc, char* argv[])
     app.add_option("-o,--out", out_dir, "directory for results.json and host.json, created if missing (default: a new prisim-out/<name>-<n>)");
     app.add_flag("--keep-expect", keep_expect,
                  "check the scenario's own expectations even when --set changes the scenario");
+    app.add_option("--fault-socket", fault_socket_path,
+                   "serve the userspace fault queue from an external process: listen on this Unix socket "
+                   "path and wait for it to connect (docs/external-handler.md)");
+    app.add_option("--max-wall", max_wall,
+                   "host wall-clock limit, in seconds, on waiting for the --fault-socket handler: to connect, "
+                   "and to answer during the run (default 0: no limit on answers, 30 s to connect)")
+        ->check(CLI::NonNegativeNumber);
     app.add_flag("-q,--quiet", quiet, "print nothing on success");
     app.add_flag("-v,--verbose", g_verbosity, "show informational messages (repeat for debug)");
     app.add_flag("--list-params", list_params, "print every scenario key as a Markdown table and exit");
@@ -179,6 +206,7 @@ int sc_main(int argc, char* argv[])
                           << " expectation(s) not checked: --set changed the scenario (--keep-expect checks them)\n";
             p.clear_expectations();
         }
+        if (app.count("--fault-socket")) check_fault_socket(p, fault_socket_path);
         for (const auto& e : expects) p.add_expectation(e);
         for (const auto& e : p.expectations())
             if (auto err = expectation_syntax_error(e); !err.empty()) throw config_error(err);
@@ -194,6 +222,21 @@ int sc_main(int argc, char* argv[])
         return 2;
     }
 
+    // The external handler connects before the machine is built: a run
+    // without it would be a different run.
+    std::unique_ptr<fault_socket> ext;
+    if (!fault_socket_path.empty()) {
+        try {
+            const double wait_s = max_wall > 0 && max_wall < k_accept_wait_s ? max_wall : k_accept_wait_s;
+            ext = std::make_unique<fault_socket>(
+                fault_socket_path, std::chrono::duration_cast<fault_socket::clock::duration>(
+                                       std::chrono::duration<double>(wait_s)));
+        } catch (const config_error& e) {
+            std::cerr << "prisim: " << e.what() << "\n";
+            return 2;
+        }
+    }
+
     sc_core::sc_report_handler::set_handler(report_handler);
     sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_LOG);
     sc_core::sc_report_handler::set_actions(sc_core::SC_FATAL, sc_core::SC_DISPLAY | sc_core::SC_THROW);
@@ -205,6 +248,14 @@ int sc_main(int argc, char* argv[])
 
     try {
         machine m("top", p);
+        if (ext) {
+            if (max_wall > 0)
+                ext->set_deadline(fault_socket::clock::now() +
+                                      std::chrono::duration_cast<fault_socket::clock::duration>(
+                                          std::chrono::duration<double>(max_wall)),
+                                  max_wall);
+            m.rt().set_host_channel(ext.get());
+        }
         m.boot();
         const uint64_t allocs0 = prisim_alloc_count ? prisim_alloc_count() : 0;
         const auto t0 = std::chrono::steady_clock::now();
@@ -242,6 +293,7 @@ int sc_main(int argc, char* argv[])
         host["rtl_host_us_per_fault"] = faults ? m.iommu().rtl_host_seconds() * 1e6 / double(faults) : 0.0;
         host["rtl_share_of_wall"] = wall > 0 ? m.iommu().rtl_host_seconds() / wall : 0.0;
         if (prisim_alloc_count) host["allocations_in_run"] = allocs1 - allocs0;
+        if (ext) host["fault_socket_wait_seconds"] = ext->wait_seconds();
 
         // If the shutdown did not complete (and its check says so), the
         // software's memory is knowingly left allocated, its tasks stopped

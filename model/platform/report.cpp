@@ -37,7 +37,7 @@ namespace {
 // the devices each served.
 nlohmann::json summarize_handlers(machine& m, const nlohmann::json& counters)
 {
-    static const char* const names[] = {"demand_pager", "deny_outside", "slow", "kernel"};
+    static const char* const names[] = {"demand_pager", "deny_outside", "slow", "kernel", "external"};
     auto ctr = [&](const std::string& k) -> uint64_t {
         auto it = counters.find(k);
         return it == counters.end() ? 0 : it->get<uint64_t>();

@@ -323,7 +323,14 @@ int px_pager_start_devices(struct px_pager *pg)
 
 /* ---- serving ------------------------------------------------------------------ */
 
-static struct px_pager_dev *px_pager_find_dev(struct px_pager *pg, uint32_t dev_id)
+/**
+ * px_pager_find_dev - the served device with iommufd device id @dev_id
+ * @pg: handler
+ * @dev_id: iommu_hwpt_pgfault.dev_id
+ *
+ * Return: the device, or NULL if @dev_id is none of the handler's.
+ */
+struct px_pager_dev *px_pager_find_dev(struct px_pager *pg, uint32_t dev_id)
 {
 	unsigned int i;
 
@@ -348,8 +355,16 @@ static bool px_pager_msg_ok(const struct iommu_hwpt_pgfault *m, const struct px_
 	return m->perm & (IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_WRITE);
 }
 
-/* Map a fresh zeroed page at @iova unless something is mapped there already. */
-static int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova)
+/**
+ * px_pager_map - map a fresh zeroed page at @iova (4 KiB aligned) in @pdev's
+ * IOAS (IOMMU_IOAS_MAP), unless something is mapped there already
+ * @pg: handler
+ * @pdev: one of its devices
+ * @iova: page address
+ *
+ * Return: 0 (mapped now or before), or the -errno of the allocation or map.
+ */
+int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova)
 {
 	struct iommu_ioas_map map = {
 		.size = sizeof(map),

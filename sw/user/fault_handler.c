@@ -180,14 +180,17 @@ int px_fh_dispatch(struct px_fh *fh, const struct iommu_hwpt_pgfault *msgs, unsi
 }
 
 /**
- * px_fh_serve_once - poll, read a batch, answer it
+ * px_fh_poll_read - poll for POLLIN, then read whole groups (px_fh_read)
  * @fh: handler
  * @timeout_ms: poll timeout (< 0: forever, 0: do not wait)
  *
- * Return: groups answered (0 on timeout or when the queue emptied between
- * poll() and read(), e.g. a detach answered the groups), or -errno.
+ * The messages are in fh->msgs, for the caller to answer (px_fh_dispatch,
+ * or a handler that decides elsewhere).
+ *
+ * Return: messages read (0 on timeout or when the queue emptied between
+ * poll() and read()), -EIO (poll() returned without POLLIN), or -errno.
  */
-int px_fh_serve_once(struct px_fh *fh, int timeout_ms)
+int px_fh_poll_read(struct px_fh *fh, int timeout_ms)
 {
 	struct px_pollfd pfd = { .fd = fh->fd, .events = PX_POLLIN };
 	int rc;
@@ -197,7 +200,22 @@ int px_fh_serve_once(struct px_fh *fh, int timeout_ms)
 		return rc;
 	if (!(pfd.revents & PX_POLLIN))
 		return -EIO;
-	rc = px_fh_read(fh);
+	return px_fh_read(fh);
+}
+
+/**
+ * px_fh_serve_once - poll, read a batch, answer it
+ * @fh: handler
+ * @timeout_ms: poll timeout (< 0: forever, 0: do not wait)
+ *
+ * Return: groups answered (0 on timeout or when the queue emptied between
+ * poll() and read(), e.g. a detach answered the groups), or -errno.
+ */
+int px_fh_serve_once(struct px_fh *fh, int timeout_ms)
+{
+	int rc;
+
+	rc = px_fh_poll_read(fh, timeout_ms);
 	if (rc <= 0)
 		return rc;
 	return px_fh_dispatch(fh, fh->msgs, (unsigned int)rc);

@@ -84,6 +84,15 @@ void px_fh_release(struct px_fh *fh);
 int px_fh_read(struct px_fh *fh);
 
 /*
+ * px_fh_poll_read - poll() for POLLIN (@timeout_ms < 0: wait forever), then
+ * px_fh_read(): the messages are left in fh->msgs for the caller.
+ * RETURN VALUE: messages read (0: timeout, or the queue emptied between
+ * poll() and read()), -EIO (poll() returned without POLLIN), -EINTR (fatal
+ * signal), or another -errno of px_fh_read().
+ */
+int px_fh_poll_read(struct px_fh *fh, int timeout_ms);
+
+/*
  * px_fh_dispatch - answer @n messages as read() returned them: each run of
  * one cookie is a group, decided once; then write() every response.
  * RETURN VALUE: groups answered (responses written or refused), or -EINVAL

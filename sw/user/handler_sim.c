@@ -16,6 +16,10 @@
  *                 sw.user.slow.factor draws from sw.cost.handler.*
  *   kernel        no userspace handler: every device is bound to the
  *                 kernel-resident SVA handler (sw/iommu/iommu-sva.c)
+ * and, whenever the platform connected a host process (the HAL's host
+ * channel: prisim --fault-socket), in place of the userspace one named:
+ *   external      the process on the host decides (handler_ext.c); service
+ *                 time per fault as demand_pager
  * "sw.user.kernel_devices" = N binds the first N devices to the kernel
  * handler and leaves the others to the userspace one.
  */
@@ -32,13 +36,14 @@
 
 #define PX_PAUSE_PS 1000000ull /* 1 us after a failed round: no spin in zero time */
 
-enum px_handler_kind { PX_H_DEMAND_PAGER, PX_H_DENY_OUTSIDE, PX_H_SLOW, PX_H_KERNEL };
+enum px_handler_kind { PX_H_DEMAND_PAGER, PX_H_DENY_OUTSIDE, PX_H_SLOW, PX_H_KERNEL, PX_H_EXTERNAL };
 
 static const char *const px_handler_names[] = {
 	[PX_H_DEMAND_PAGER] = "demand_pager",
 	[PX_H_DENY_OUTSIDE] = "deny_outside",
 	[PX_H_SLOW] = "slow",
 	[PX_H_KERNEL] = "kernel",
+	[PX_H_EXTERNAL] = "external",
 };
 
 struct px_pager_sim {
@@ -61,7 +66,10 @@ static enum px_handler_kind px_handler_kind(struct hal *h)
 	const char *s = hal_param_str(h, "sw.user.handler");
 	unsigned int i;
 
-	for (i = 0; i < sizeof(px_handler_names) / sizeof(px_handler_names[0]); i++)
+	/* The platform never connects one with "kernel" (no device would be its). */
+	if (strcmp(s, "kernel") && hal_host_chan_open(h))
+		return PX_H_EXTERNAL;
+	for (i = 0; i < PX_H_EXTERNAL; i++)
 		if (!strcmp(s, px_handler_names[i]))
 			return (enum px_handler_kind)i;
 	return PX_H_DEMAND_PAGER;
@@ -259,7 +267,10 @@ static void px_pager_task(void *arg)
 		goto out_destroy;
 	}
 	px_pager_start_devices(pg);
-	px_pager_run(pg);
+	if (((struct px_pager_sim *)pg)->kind == PX_H_EXTERNAL)
+		px_ext_run(pg, h);
+	else
+		px_pager_run(pg);
 out_destroy:
 	px_pager_destroy(pg);
 out_put:
@@ -342,7 +353,9 @@ static int px_user_spawn_task(struct px_kernel *k, const char *name, void (*fn)(
  */
 int px_user_spawn_demand_pager(struct px_kernel *k)
 {
-	return px_user_spawn_task(k, "demand_pager", px_pager_task);
+	bool ext = px_handler_kind(px_kernel_hal(k)) == PX_H_EXTERNAL;
+
+	return px_user_spawn_task(k, ext ? "external" : "demand_pager", px_pager_task);
 }
 
 /**

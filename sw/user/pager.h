@@ -113,6 +113,8 @@ uint32_t px_pager_decide(struct px_pager *pg, const struct iommu_hwpt_pgfault *m
 int px_pager_serve_once(struct px_pager *pg, int timeout_ms);
 int px_pager_handle(struct px_pager *pg, const struct iommu_hwpt_pgfault *msgs, unsigned int n);
 int px_pager_run(struct px_pager *pg);
+struct px_pager_dev *px_pager_find_dev(struct px_pager *pg, uint32_t dev_id);
+int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova);
 /*
  * After the process exited (its fds closed): free the handler's memory,
  * handing each page it allocated to @free_page.
@@ -122,5 +124,11 @@ void px_pager_release(struct px_pager *pg, void (*free_page)(void *ctx, void *cp
 /* Simulator adapter (handler_sim.c): the handler chosen by "sw.user.handler". */
 int px_pager_create(struct px_kernel *k, struct px_pager **out);
 void px_pager_destroy(struct px_pager *pg);
+/*
+ * The external handler (handler_ext.c): forward every batch the fault fd
+ * gives to the host process on the HAL's host channel and carry out its
+ * map requests and responses, until the process is killed. Return: 0.
+ */
+int px_ext_run(struct px_pager *pg, struct hal *h);
 
 #endif /* PRISIM_SW_USER_PAGER_H */

@@ -98,6 +98,13 @@ struct hal {
 	char failed_site[64];
 	char *fail_prefix;
 
+	/* The host channel: bytes reads return, bytes written (fixed: no heap block). */
+	bool chan_open;
+	uint8_t chan_in[FAKE_CHAN_BYTES];
+	size_t chan_in_len, chan_in_off;
+	uint8_t chan_out[FAKE_CHAN_BYTES];
+	size_t chan_out_len;
+
 	enum fake_task_mode task_mode;
 	struct hal_task tasks[16];
 	unsigned int nr_tasks;
@@ -518,6 +525,61 @@ bool fake_hal_failed(struct hal *h)
 const char *fake_hal_failed_site(struct hal *h)
 {
 	return h->failed_site;
+}
+
+bool hal_host_chan_open(struct hal *h)
+{
+	return h->chan_open;
+}
+
+/* Past the bytes fed: the peer closed the stream. */
+int hal_host_chan_read(struct hal *h, void *buf, size_t len)
+{
+	if (!h->chan_open)
+		return -ENOTCONN;
+	if (len > h->chan_in_len - h->chan_in_off) {
+		h->chan_open = false;
+		return -EPIPE;
+	}
+	memcpy(buf, h->chan_in + h->chan_in_off, len);
+	h->chan_in_off += len;
+	return 0;
+}
+
+int hal_host_chan_write(struct hal *h, const void *buf, size_t len)
+{
+	if (!h->chan_open)
+		return -ENOTCONN;
+	if (len > sizeof(h->chan_out) - h->chan_out_len)
+		fake_die("host channel: more than %zu bytes written\n", sizeof(h->chan_out));
+	memcpy(h->chan_out + h->chan_out_len, buf, len);
+	h->chan_out_len += len;
+	return 0;
+}
+
+void hal_host_chan_close(struct hal *h)
+{
+	h->chan_open = false;
+}
+
+void fake_hal_host_chan_open(struct hal *h)
+{
+	h->chan_open = true;
+	h->chan_in_len = h->chan_in_off = h->chan_out_len = 0;
+}
+
+void fake_hal_host_chan_feed(struct hal *h, const void *buf, size_t len)
+{
+	if (len > sizeof(h->chan_in) - h->chan_in_len)
+		fake_die("host channel: more than %zu bytes fed\n", sizeof(h->chan_in));
+	memcpy(h->chan_in + h->chan_in_len, buf, len);
+	h->chan_in_len += len;
+}
+
+const uint8_t *fake_hal_host_chan_out(struct hal *h, size_t *len)
+{
+	*len = h->chan_out_len;
+	return h->chan_out;
 }
 
 bool hal_should_fail(struct hal *h, const char *site)

@@ -22,6 +22,7 @@
 #define PRISIM_TB_UNIT_FAKE_HAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "prisim/hal.h"
@@ -47,6 +48,17 @@ typedef void (*fake_mmio_write_fn)(void *arg, hal_paddr_t addr, uint64_t val, un
 typedef void (*fake_cfg_read_fn)(void *arg, uint16_t rid, unsigned int off, unsigned int size);
 typedef bool (*fake_cfg_write_fn)(void *arg, uint16_t rid, unsigned int off, unsigned int size,
 				  uint32_t val);
+
+/*
+ * The host channel (hal_host_chan_*): closed until fake_hal_host_chan_open();
+ * reads return the bytes fed, in order, and -EPIPE (closing it) past them;
+ * writes are kept for fake_hal_host_chan_out(). At most FAKE_CHAN_BYTES
+ * each way.
+ */
+#define FAKE_CHAN_BYTES 8192u
+void fake_hal_host_chan_open(struct hal *h);
+void fake_hal_host_chan_feed(struct hal *h, const void *buf, size_t len);
+const uint8_t *fake_hal_host_chan_out(struct hal *h, size_t *len);
 
 struct hal *fake_hal_create(void);
 void fake_hal_destroy(struct hal *h);

@@ -176,6 +176,30 @@ bool hal_mutex_held(struct hal_mutex *m);
 /* Run fn(arg) later in a kernel worker task (workqueue). */
 int hal_queue_work(struct hal *h, void (*fn)(void *arg), void *arg);
 
+/* ---- host channel: an external process (prisim --fault-socket) ----------- */
+
+/*
+ * A byte stream to a process on the host, which the platform connected
+ * before the run (prisim: the --fault-socket connection; its framing is
+ * prisim/fault_socket.h, the software's business). A read blocks the host,
+ * not the simulation: simulated time stands still until it returns, so a
+ * run is deterministic given the bytes it reads. The platform bounds the
+ * wait in host time (prisim --max-wall) and reports every failure itself,
+ * naming its cause; the software only stops using the channel.
+ */
+/* true if a channel is connected and has not failed or been closed. */
+bool hal_host_chan_open(struct hal *h);
+/*
+ * Read exactly len bytes / write all len bytes.
+ * Return: 0, -ENOTCONN (no channel, or closed), -EPIPE (the peer closed
+ * it), -ETIMEDOUT (the host-time limit passed), -EIO (another host
+ * error). After an error the channel is closed.
+ */
+int hal_host_chan_read(struct hal *h, void *buf, size_t len);
+int hal_host_chan_write(struct hal *h, const void *buf, size_t len);
+/* Close the channel (the peer sees the end of the stream). */
+void hal_host_chan_close(struct hal *h);
+
 /* ---- observability -------------------------------------------------------- */
 
 enum hal_log_level { HAL_LOG_DEBUG, HAL_LOG_INFO, HAL_LOG_WARN, HAL_LOG_ERROR };
