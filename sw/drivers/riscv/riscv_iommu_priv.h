@@ -24,9 +24,10 @@
 #include "iommu-bits.h"
 
 /* Devices probed at once per IOMMU (slots of riscv_iommu.devs). */
-#define RISCV_IOMMU_MAX_DEVS     256u
-/* PSCIDs handed out per IOMMU (the field has 20 bits; we need few). */
-#define RISCV_IOMMU_MAX_PSCIDS   4096u
+#define RISCV_IOMMU_MAX_DEVS     4096u
+/* PSCIDs handed out per IOMMU (the field has 20 bits; one per paging domain,
+ * so at least one per device of the largest machine, 4096). */
+#define RISCV_IOMMU_MAX_PSCIDS   65536u
 /* Queue sizes accepted from the scenario: 2^1 .. 2^20 entries. */
 #define RISCV_IOMMU_QUEUE_LOG2SZ_MIN 1u
 #define RISCV_IOMMU_QUEUE_LOG2SZ_MAX 20u
