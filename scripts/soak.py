@@ -310,6 +310,12 @@ def estimate(p):
     bursts = math.ceil(pages / p["device.prg_pages"])
     per_stream = math.ceil(bursts / p["device.streams"]) + 1
     work = retry * (faults * per_fault + handler_budget_ns(p, faults)) + p["device.think_ns"] * per_stream
+    # Streams start up to device.start_jitter_ns late; open-loop bursts
+    # arrive over n exponential gaps: at most n g + 8 sqrt(n) g + 40 g.
+    work += p.get("device.start_jitter_ns", 0)
+    if p.get("device.arrival") == "poisson" and bursts:
+        g = p["device.arrival_gap_ns"]
+        work += bursts * g + 8 * math.sqrt(bursts) * g + 40 * g
     shutdown = count * weighted(p, SHUTDOWN_PER_DEVICE) + faults * weighted(p, SHUTDOWN_PER_PAGE)
     return 2 * boot + 50e3, 2 * (boot + work) + 100e3, 2 * shutdown + 100e3
 

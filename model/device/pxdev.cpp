@@ -5,6 +5,7 @@
 #include "device/pxdev.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace prisim::device {
@@ -57,6 +58,14 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
     // One latency sample per page faulted in: a pass faults each page once,
     // so steady state adds samples without allocating.
     m_fault_latency.reserve(size_t(std::min<uint64_t>(m_p.pages, uint64_t(1) << 24)));
+    // The device's draws: its own stream from the scenario seed and its RID.
+    uint64_t x = m_p.seed ^ (uint64_t(m_p.rid) * 0xD1B54A32D192ED03ull);
+    for (uint64_t& r : m_rng) {
+        uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        r = z ^ (z >> 31);
+    }
     m_streams.resize(m_p.streams);
     for (unsigned i = 0; i < m_p.streams; ++i) {
         m_streams[i].id = uint16_t(i);
@@ -99,6 +108,7 @@ bool pxdev::runnable(const stream& s, sc_time& at) const
     case step::idle:
         if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
         at = std::max(s.due, m_run_start);
+        if (m_p.poisson && m_next_arrival > at) at = m_next_arrival; // open loop: when the next burst arrives
         return true;
     case step::credit_wait:
     case step::response_wait:
@@ -243,6 +253,7 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
     PXDEV_STAT(bursts_failed);
     PXDEV_STAT(pages_done);
     PXDEV_STAT(pages_failed);
+    PXDEV_STAT(faults);
     PXDEV_STAT(ats_requests);
     PXDEV_STAT(ats_not_present);
     PXDEV_STAT(ats_errors);
@@ -275,6 +286,14 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
 #undef PXDEV_STAT
     sink.counter(p + "violations", m_violations.size());
     sink.samples(p + "fault_latency", m_fault_latency, "ps");
+    if (m_p.poisson) {
+        // The open-loop arrival process as drawn: mean gap and its
+        // coefficient of variation (1 for a Poisson process).
+        sink.counter(p + "arrivals", m_gaps);
+        sink.value(p + "arrival_gap_mean_ns", m_gap_mean / 1000.0);
+        sink.value(p + "arrival_gap_cv",
+                   m_gaps > 1 && m_gap_mean > 0 ? std::sqrt(m_gap_m2 / double(m_gaps - 1)) / m_gap_mean : 0.0);
+    }
 }
 
 } // namespace prisim::device

@@ -97,6 +97,15 @@ struct device_params {
     unsigned max_prg_attempts = 64;    // per burst; beyond that the burst fails (counted)
     unsigned invalidate_queue_depth = 0; // ATS cap field (0 encodes 32)
     uint32_t pasid = 0;                // PASID the workload uses when the PASID capability is enabled
+    // Workload arrivals: closed loop (a stream takes the next burst when it
+    // is done, after think_time) or open loop (bursts arrive at the device
+    // as a Poisson process with this mean gap; a stream takes the oldest
+    // that has arrived).
+    bool poisson = false;
+    sc_core::sc_time arrival_gap{1, sc_core::SC_US};
+    sc_core::sc_time start_jitter = sc_core::SC_ZERO_TIME; // each stream starts at U[0, jitter) after START
+    sc_core::sc_time warmup_end = sc_core::SC_ZERO_TIME;    // faults that miss before this are not sampled
+    uint64_t seed = 1;                                       // of the arrival and start draws
     sc_core::sc_time quantum = sc_core::SC_ZERO_TIME; // temporal decoupling; 0 = fully synchronised
 };
 
@@ -138,6 +147,7 @@ public:
 
     struct counters {
         uint64_t bursts_done = 0, bursts_failed = 0, pages_done = 0, pages_failed = 0;
+        uint64_t faults = 0; // pages that missed and were faulted in (the warm-up's too)
         uint64_t ats_requests = 0, ats_not_present = 0, ats_errors = 0;
         uint64_t page_requests = 0, prgs_sent = 0;          // PRGs = L=1 requests (no Stop Markers are sent here)
         uint64_t prgr_success = 0, prgr_invalid = 0, prgr_failure = 0; // by code (reserved codes count as failure)
@@ -246,6 +256,7 @@ private:
     bool runnable(const stream& s, sc_core::sc_time& at) const;
     void make_ready(stream& s);
     bool take_burst(stream& s);
+    sc_core::sc_time next_gap();
     bool translate_pass(stream& s);
     bool write_pass(stream& s);
     void finish_burst(stream& s);
@@ -337,6 +348,14 @@ private:
     uint32_t m_run_pages_done = 0;
     uint64_t m_nbursts = 0, m_next_burst = 0, m_bursts_finished = 0;
     sc_core::sc_time m_run_start;
+    // Open loop: when burst m_next_burst arrives; draws of this device.
+    sc_core::sc_time m_next_arrival;
+    uint64_t m_rng[4] = {};
+    uint64_t next_random();
+    double unit_random() { return (double(next_random() >> 11) + 0.5) / 9007199254740992.0; } // (0, 1)
+    // Inter-arrival gaps seen (Welford), for the statistics.
+    uint64_t m_gaps = 0;
+    double m_gap_mean = 0, m_gap_m2 = 0;
     std::vector<bool> m_page_written; // per workload page, this run
     sc_core::sc_event m_done_ev;
 

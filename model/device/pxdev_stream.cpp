@@ -16,6 +16,8 @@
 // seen while the request is in flight. DESIGN §3 steps 1, 4, 11.
 #include "device/pxdev.h"
 
+#include <cmath>
+
 #include <algorithm>
 #include <cstring>
 
@@ -148,7 +150,42 @@ void pxdev::start_workload(const sc_time& at)
     }
     m_running = true;
     m_run_start = at;
+    // Each stream's first burst, and the first arrival, after START.
+    for (stream& st : m_streams) {
+        st.due = at;
+        if (m_p.start_jitter > SC_ZERO_TIME)
+            st.due += sc_time::from_value(uint64_t(unit_random() * double(m_p.start_jitter.value())));
+    }
+    m_next_arrival = at;
+    if (m_p.poisson) m_next_arrival += next_gap();
     wake(at - prisim::sim_now());
+}
+
+// xoshiro256** of this device: the same seed and RID give the same draws.
+uint64_t pxdev::next_random()
+{
+    auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
+    uint64_t* r = m_rng;
+    const uint64_t result = rotl(r[1] * 5, 7) * 9, t = r[1] << 17;
+    r[2] ^= r[0];
+    r[3] ^= r[1];
+    r[1] ^= r[2];
+    r[0] ^= r[3];
+    r[2] ^= t;
+    r[3] = rotl(r[3], 45);
+    return result;
+}
+
+// An exponential gap with the configured mean, in whole picoseconds.
+sc_time pxdev::next_gap()
+{
+    const double ps = -std::log(unit_random()) * double(m_p.arrival_gap.value());
+    const uint64_t v = uint64_t(ps) + 1; // never 0: arrivals are distinct
+    ++m_gaps;
+    const double d = double(v) - m_gap_mean;
+    m_gap_mean += d / double(m_gaps);
+    m_gap_m2 += d * (double(v) - m_gap_mean);
+    return sc_time::from_value(v);
 }
 
 // Run stream `s` at m_now until it blocks, waits for a completion or its
@@ -183,7 +220,9 @@ void pxdev::stream_step(stream& s)
 bool pxdev::take_burst(stream& s)
 {
     if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
+    if (m_p.poisson && m_next_arrival > m_now) return false; // not arrived yet (runnable() knows when)
     const uint64_t b = m_next_burst++;
+    if (m_p.poisson) m_next_arrival += next_gap();
     const uint64_t first = b * m_p.prg_pages;
     s.npages = unsigned(std::min<uint64_t>(m_p.prg_pages, m_p.pages - first));
     for (unsigned i = 0; i < s.npages; ++i) {
@@ -307,7 +346,8 @@ void pxdev::finish_burst(stream& s)
         m_done_ev.notify(SC_ZERO_TIME);
         return;
     }
-    if (m_running && m_next_burst < m_nbursts && m_p.think_time > SC_ZERO_TIME) s.due = m_now + m_p.think_time;
+    if (!m_p.poisson && m_running && m_next_burst < m_nbursts && m_p.think_time > SC_ZERO_TIME)
+        s.due = m_now + m_p.think_time;
 }
 
 // ---------------------------------------------------------------------------
@@ -493,7 +533,9 @@ pxdev::xlate pxdev::take_translation(stream& s, page& pg, const atc::entry** out
     if (evicted) ++m_c.atc_evictions;
     if (pg.faulted && !pg.sampled) {
         pg.sampled = true;
-        m_fault_latency.add(uint64_t((m_now - pg.miss_time).value()));
+        ++m_c.faults;
+        if (pg.miss_time >= m_p.warmup_end) // faults of the warm-up are not sampled
+            m_fault_latency.add(uint64_t((m_now - pg.miss_time).value()));
     }
     return xlate::present;
 }

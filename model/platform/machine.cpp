@@ -85,6 +85,11 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
         dp.bytes_per_page = unsigned(ds.bytes_per_page);
         dp.think_time = ns(ds.think_ns);
         dp.max_prg_attempts = unsigned(ds.max_prg_attempts);
+        dp.poisson = ds.arrival == "poisson";
+        dp.arrival_gap = ns(ds.arrival_gap_ns);
+        dp.start_jitter = ns(ds.start_jitter_ns);
+        dp.warmup_end = sc_time(double(p.u64("run.warmup_us")), sc_core::SC_US);
+        dp.seed = p.u64("seed");
         dp.quantum = quantum;
         char nm[16];
         std::snprintf(nm, sizeof nm, "dev%u", i);

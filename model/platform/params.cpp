@@ -99,6 +99,8 @@ params::params()
     add({"seed", t::u64, "1", 0, U64_MAX_D, {}, "", "seed of every random choice (handler service times)", ""});
     add({"run.max_time_us", t::u64, "1000000", 1, 1e9, {}, "us",
          "simulated-time limit; a run that has not quiesced by then fails invariant 1/2 (no hang)", ""});
+    add({"run.warmup_us", t::u64, "0", 0, 1e9, {}, "us",
+         "warm-up: faults whose translation miss is earlier than this are not sampled in the fault-latency distributions (they are still counted everywhere else)", ""});
     add({"run.quantum_ns", t::u64, "150", 0, 1e6, {}, "ns",
          "temporal-decoupling quantum: how far a process may run ahead of simulated time before it synchronises; 0 = fully synchronised. The default is the largest tested value at which the regression scenarios stay within 3 % of quantum 0 (docs/user-guide.md, Time)", "MEASURED (tb/system quantum tests)"});
 
@@ -142,6 +144,12 @@ params::params()
     add({"device.bytes_per_page", t::u64, "256", 1, 4096, {}, "bytes", "pattern bytes written at the start of each page", ""});
     add({"device.think_ns", t::u64, "50", 0, 1e9, {}, "ns", "per-stream gap between bursts", ""});
     add({"device.iova_base", t::u64, "0x10000000", 0, 72057594037927936.0 - 4096, {}, "", "first IOVA of each workload (4 KiB aligned); the workload must end within the lower half of the driver's first-stage mode (sw.driver.pgtbl_mode, as the IOMMU's capabilities allow it): iova_base + pages x 4 KiB <= 2^38 (Sv39), 2^47 (Sv48), 2^56 (Sv57)", ""});
+    add({"device.arrival", t::choice, "closed", 0, 0, {"closed", "poisson"}, "",
+         "how bursts arrive: closed = each stream takes the next burst when its last one is done (after device.think_ns); poisson = open loop: bursts arrive at the device as a Poisson process with mean gap device.arrival_gap_ns, whatever is in flight, and a free stream takes the oldest (device.think_ns is not used)", ""});
+    add({"device.arrival_gap_ns", t::u64, "1000", 1, 1e9, {}, "ns",
+         "mean gap between burst arrivals at one device when device.arrival = poisson (the fault rate is device.prg_pages per gap)", ""});
+    add({"device.start_jitter_ns", t::u64, "0", 0, 1e9, {}, "ns",
+         "each stream starts its first burst at a uniformly drawn time in [0, this) after the device is started, so that streams do not run in lockstep", ""});
     add({"device.max_prg_attempts", t::u64, "100000", 1, 1e9, {}, "", "PRGs a burst may send before it is counted as failed", ""});
 
     add({"sw.driver.cq_log2sz", t::u64, "13", 1, 16, {}, "log2 entries", "command queue size", "SRC (Linux RISCV_IOMMU_DEF_CQ_COUNT)"});
@@ -302,8 +310,10 @@ const std::vector<device_preset>& device_presets()
 
 namespace {
 // The per-device keys a class may set, as device.<field>.
-const char* const k_class_device_fields[] = {"pri_capacity", "atc_entries", "streams", "pages", "prg_pages",
-                                             "bytes_per_page", "think_ns", "iova_base", "max_prg_attempts"};
+const char* const k_class_device_fields[] = {"pri_capacity",     "atc_entries",    "streams",
+                                             "pages",            "prg_pages",      "bytes_per_page",
+                                             "think_ns",         "iova_base",      "max_prg_attempts",
+                                             "arrival",          "arrival_gap_ns", "start_jitter_ns"};
 constexpr uint64_t k_max_devices = 4096;
 } // namespace
 
@@ -361,6 +371,14 @@ std::vector<device_spec> params::devices() const
             if (pr && !std::strcmp(f, "pri_capacity")) return pr->pri_capacity;
             return u64(std::string("device.") + f);
         };
+        auto get_str = [&](const char* f) -> std::string {
+            if (c)
+                if (auto it = c->fields.find(f); it != c->fields.end()) return std::get<std::string>(it->second);
+            return str(std::string("device.") + f);
+        };
+        s.arrival = get_str("arrival");
+        s.arrival_gap_ns = get("arrival_gap_ns");
+        s.start_jitter_ns = get("start_jitter_ns");
         s.pri_capacity = get("pri_capacity");
         s.atc_entries = get("atc_entries");
         s.streams = get("streams");

@@ -51,6 +51,8 @@ struct device_spec {
     std::string class_name;          // "" without classes
     uint64_t pri_capacity = 0, atc_entries = 0, streams = 0, pages = 0, prg_pages = 0;
     uint64_t bytes_per_page = 0, think_ns = 0, iova_base = 0, max_prg_attempts = 0;
+    std::string arrival;             // closed, poisson
+    uint64_t arrival_gap_ns = 0, start_jitter_ns = 0;
 };
 
 // A device preset: measured figures with their source (docs/scenario.md).

@@ -76,7 +76,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
     // Per class: the devices' figures added up, latencies pooled.
     struct class_sum {
         sample_set lat;
-        uint64_t devices = 0, prgs = 0, retries = 0, auto_rsp = 0, stalls = 0, pages = 0, failed = 0;
+        uint64_t devices = 0, faults = 0, prgs = 0, retries = 0, auto_rsp = 0, stalls = 0, pages = 0, failed = 0;
         uint64_t alloc_min = 0, alloc_max = 0;
     };
     std::vector<class_sum> per_class(classes.size());
@@ -87,14 +87,14 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         d->report(sink, p);
         const auto& c = d->get_counters();
         for (uint64_t v : d->fault_latency().values()) all_lat.add(v);
-        faults += d->fault_latency().count();
+        faults += c.faults;
         prgs += c.prgs_sent;
         retries += c.prg_retries;
         stalls += c.credit_stalls;
         pages += c.pages_done;
         nlohmann::json dj;
         dj["rid"] = rid_name(rid);
-        dj["faults"] = d->fault_latency().count();
+        dj["faults"] = c.faults;
         dj["fault_latency_ps"] = summarize(d->fault_latency(), "ps");
         dj["prgs"] = c.prgs_sent;
         dj["prg_retries"] = c.prg_retries;
@@ -111,6 +111,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
             cs.alloc_min = cs.devices ? std::min<uint64_t>(cs.alloc_min, c.allocation) : c.allocation;
             cs.alloc_max = std::max<uint64_t>(cs.alloc_max, c.allocation);
             ++cs.devices;
+            cs.faults += c.faults;
             cs.prgs += c.prgs_sent;
             cs.retries += c.prg_retries;
             cs.auto_rsp += c.prgr_from_iommu_auto;
@@ -134,7 +135,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         cj["pri_capacity"] = first ? first->pri_capacity : 0;
         cj["allocation_min"] = cs.alloc_min;
         cj["allocation_max"] = cs.alloc_max;
-        cj["faults"] = cs.lat.count();
+        cj["faults"] = cs.faults;
         cj["fault_latency_ps"] = summarize(cs.lat, "ps");
         cj["prgs"] = cs.prgs;
         cj["prg_retries"] = cs.retries;
