@@ -258,18 +258,27 @@ SHUTDOWN_PER_PAGE = {
 }
 
 
+def pri_alloc(p):
+    """The PRI allocation the driver grants each device
+    (sw.driver.pri_alloc_policy, docs/scenario.md), never above the
+    capacity."""
+    usable = 2 ** p["sw.driver.pq_log2sz"] - 1
+    policy = p.get("sw.driver.pri_alloc_policy", "cap")
+    want = {"fixed": p.get("sw.driver.pri_alloc_fixed", 32), "queue": usable,
+            "share": max(1, usable // max(p["device.count"], 1))}.get(policy, p["sw.driver.pri_alloc_max"])
+    return min(p["device.pri_capacity"], want)
+
+
 def group_size(p):
     """The largest Page Request Group a device sends: a burst of
     device.prg_pages pages (fewer if the workload is smaller), split to fit
-    the PRI allocation min(device.pri_capacity, sw.driver.pri_alloc_max)."""
-    return min(p["device.prg_pages"], p["device.pages"], p["device.pri_capacity"],
-               p["sw.driver.pri_alloc_max"])
+    the PRI allocation."""
+    return min(p["device.prg_pages"], p["device.pages"], pri_alloc(p))
 
 
 def overflow_possible(p):
     """More page requests can be outstanding than the PQ holds (N - 1)."""
-    per_dev = min(p["device.pri_capacity"], p["sw.driver.pri_alloc_max"],
-                  p["device.streams"] * group_size(p))
+    per_dev = min(pri_alloc(p), p["device.streams"] * group_size(p))
     return p["device.pages"] > 0 and p["device.count"] * per_dev > 2 ** p["sw.driver.pq_log2sz"] - 1
 
 
@@ -298,8 +307,31 @@ def weighted(p, coef):
     return sum(c * p[k] for k, c in coef.items())
 
 
+# Bytes per ns per lane after line encoding, by pcie.gen (pcie_link.cpp).
+LANE_RATE = {"gen1": 2.5 * 8 / 10 / 8, "gen2": 5 * 8 / 10 / 8, "gen3": 8 * 128 / 130 / 8,
+             "gen4": 16 * 128 / 130 / 8, "gen5": 32 * 128 / 130 / 8, "gen6": 64 * 242 / 256 / 8}
+
+
+def wire_ns_per_fault(p):
+    """Wire time a fault's TLPs take on a link with a bandwidth (0 without):
+    the page's DMA write and about five 32-byte TLPs, all serialised on one
+    shared link in the worst case."""
+    rate = LANE_RATE.get(p.get("pcie.gen", "none"), 0) * int(p.get("pcie.lanes", "16"))
+    return (p["device.bytes_per_page"] + 24 + 5 * 32) / rate if rate else 0.0
+
+
+def effective(p):
+    """p with pcie.link_latency_ns as long as a TLP can take: the switch's
+    latency and the largest TLP's wire time added."""
+    q = dict(p)
+    extra = p.get("pcie.switch_latency_ns", 0) if p.get("pcie.topology", "switch") == "switch" else 0
+    q["pcie.link_latency_ns"] = p["pcie.link_latency_ns"] + extra + 2 * wire_ns_per_fault(p)
+    return q
+
+
 def estimate(p):
     """(boot, workload phase, shutdown phase) upper estimates in ns."""
+    p = effective(p)
     count, pages = p["device.count"], p["device.pages"]
     faults = count * pages
     clk_ns = 1000.0 / p["iommu.clk_mhz"]
@@ -309,7 +341,8 @@ def estimate(p):
     retry = 4 if overflow_possible(p) else 1  # overflowed groups are sent again
     bursts = math.ceil(pages / p["device.prg_pages"])
     per_stream = math.ceil(bursts / p["device.streams"]) + 1
-    work = retry * (faults * per_fault + handler_budget_ns(p, faults)) + p["device.think_ns"] * per_stream
+    work = retry * (faults * (per_fault + wire_ns_per_fault(p)) + handler_budget_ns(p, faults)) + \
+        p["device.think_ns"] * per_stream
     # Streams start up to device.start_jitter_ns late; open-loop bursts
     # arrive over n exponential gaps: at most n g + 8 sqrt(n) g + 40 g.
     work += p.get("device.start_jitter_ns", 0)
@@ -361,7 +394,7 @@ def host_seconds(p, rtl=True):
     and PAGE_SLOT_S per page of every workload, touched or not (127 x
     16,777,216 pages take 13 s, even when the run ends after 2 ms)."""
     need = estimate(p)[1]
-    pri_limit = min(p["device.pri_capacity"], p["sw.driver.pri_alloc_max"])
+    pri_limit = pri_alloc(p)
     conc = p["device.count"] * min(p["device.streams"], pri_limit)
     faults = p["device.count"] * p["device.pages"]
     return faults * (100e-6 + 0.4e-6 * min(conc, 1000)) + need * storm_seconds_per_ns(p, rtl) + \
@@ -384,6 +417,7 @@ def retry_rtt_ns(p):
     """One round of a group answered by the IOMMU itself: Translation
     Request and completion, Page Request and automatic response over the
     link, the IOMMU's walk and cache look-ups."""
+    p = effective(p)
     clk_ns = 1000.0 / p["iommu.clk_mhz"]
     return 4 * p["pcie.link_latency_ns"] + 6 * p["iommu.mem_latency_ns"] + \
         (2 * (p["iommu.iotlb_hit_cycles"] + p["iommu.ddtc_hit_cycles"]) + 16) * clk_ns + 100
@@ -395,7 +429,7 @@ def retry_rate_per_ns(p):
     overflow is possible."""
     if not overflow_possible(p):
         return 0.0
-    pri_limit = min(p["device.pri_capacity"], p["sw.driver.pri_alloc_max"])
+    pri_limit = pri_alloc(p)
     return p["device.count"] * min(p["device.streams"], pri_limit) / retry_rtt_ns(p)
 
 
@@ -414,6 +448,8 @@ def config_errors(p):
         errs.append("device.iova_base")  # the workload must end within the mode's range
     if p["iommu.ats_inval_timeout_us"] * 1000 < 4 * p["pcie.link_latency_ns"]:
         errs.append("iommu.ats_inval_timeout_us")  # at least 4 x the link latency
+    if p.get("sw.driver.pri_alloc_policy") == "fixed" and p.get("sw.driver.pri_alloc_fixed", 0) > p["device.pri_capacity"]:
+        errs.append("sw.driver.pri_alloc_fixed")  # a fixed allocation above the capacity
     # device.rid_stride: the largest RID is 16 bits and fits the directory
     # the driver builds (1lvl 7/6 bits, 2lvl 16/15 with 32/64-byte DCs)
     last_rid = 1 + (p["device.count"] - 1) * p["device.rid_stride"]
@@ -472,7 +508,7 @@ def predict(p):
         # driver waits for its interrupt thread, which drains the records
         # still in the PQ (free_irq).
         queued = min(2 ** p["sw.driver.pq_log2sz"] - 1,
-                     p["device.count"] * min(p["device.pri_capacity"], p["sw.driver.pri_alloc_max"]))
+                     p["device.count"] * pri_alloc(p))
         per_record = per_message_ns(p) + p["sw.cost.pq_record_ns"] + p["sw.cost.iopf_group_ns"] + \
             p["sw.cost.irq_entry_ns"] + p["sw.cost.wakeup_ns"]
         shut += largest_charge_ns(p) + 2 * (p["sw.user.batch"] + queued) * per_record

@@ -21,6 +21,20 @@ const char* const k_kind_stat[7] = {
 
 } // namespace
 
+double link_rate(unsigned gen, unsigned lanes)
+{
+    // GT/s per lane and encoding efficiency, by generation.
+    static const double gts[7] = {0, 2.5, 5, 8, 16, 32, 64};
+    if (gen == 0 || gen > 6) return 0;
+    const double eff = gen <= 2 ? 8.0 / 10.0 : gen <= 5 ? 128.0 / 130.0 : 242.0 / 256.0;
+    return gts[gen] * eff / 8.0 * double(lanes); // GT/s = Gbit/s per lane: / 8 for bytes per ns
+}
+
+unsigned tlp_wire_bytes(unsigned data_bytes)
+{
+    return 16 + 8 + (data_bytes + 3) / 4 * 4;
+}
+
 pcie_link::pcie_link(sc_core::sc_module_name name, const link_params& p)
     : sc_module(name), dev_in("dev_in"), dev_out("dev_out"), rc_out("rc_out"), rc_in("rc_in"), m_p(p)
 {
@@ -32,6 +46,39 @@ void pcie_link::map_rid(uint16_t rid, unsigned dev_out_port)
 {
     if (m_rid_port.size() <= rid) m_rid_port.resize(size_t(rid) + 1, -1);
     m_rid_port[rid] = int(dev_out_port);
+}
+
+pcie_link::wire& pcie_link::port_wire(bool up, unsigned port)
+{
+    std::vector<wire>& v = up ? m_port_up : m_port_down;
+    if (v.size() <= port) v.resize(size_t(port) + 1);
+    return v[port];
+}
+
+// Store and forward: the TLP starts when it is ready and the wire is free,
+// and is all there `bytes` / rate later.
+sc_time pcie_link::send_on(wire& w, unsigned bytes, const sc_time& ready)
+{
+    if (m_p.bytes_per_ns <= 0) return ready;
+    const sc_time start = ready > w.busy_until ? ready : w.busy_until;
+    const uint64_t ser_ps = uint64_t(double(bytes) * 1000.0 / m_p.bytes_per_ns + 0.5);
+    w.busy_until = start + sc_time::from_value(ser_ps);
+    w.busy_ps += ser_ps;
+    return w.busy_until;
+}
+
+// Device port -> [switch -> shared link] -> root complex, or the reverse.
+sc_time pcie_link::cross(bool up, unsigned port, unsigned bytes, const sc_time& ready)
+{
+    sc_time t = ready;
+    if (m_p.switched) {
+        t = send_on(up ? port_wire(true, port) : m_shared_down, bytes, t);
+        t += m_p.switch_latency;
+        t = send_on(up ? m_shared_up : port_wire(false, port), bytes, t);
+    } else {
+        t = send_on(port_wire(up, port), bytes, t);
+    }
+    return t + m_p.latency;
 }
 
 tlp_ext* pcie_link::accept(direction& d, tlm::tlm_generic_payload& gp)
@@ -68,15 +115,17 @@ int pcie_link::route(uint16_t rid)
     return -1;
 }
 
-void pcie_link::up_b_transport(int, tlm::tlm_generic_payload& gp, sc_time& delay)
+// `port`: the index of the device's binding, as for dev_out and map_rid().
+void pcie_link::up_b_transport(int port, tlm::tlm_generic_payload& gp, sc_time& delay)
 {
     tlp_ext* ext = accept(m_up, gp);
     if (!ext) return;
+    const unsigned p = port < 0 ? 0u : unsigned(port);
     if (is_posted(ext->kind)) {
-        send_posted(m_up, gp, delay, 0);
+        send_posted(m_up, gp, delay, p);
         return;
     }
-    forward_nonposted(m_up, gp, delay, 0);
+    forward_nonposted(m_up, gp, delay, p);
 }
 
 void pcie_link::down_b_transport(tlm::tlm_generic_payload& gp, sc_time& delay)
@@ -104,9 +153,13 @@ void pcie_link::send_posted(direction& d, tlm::tlm_generic_payload& gp, sc_time&
                             unsigned port)
 {
     const sc_time now = prisim::sim_now();
-    sc_time due = now + delay + m_p.latency;
-    if (due < d.last_due) due = d.last_due;
-    d.last_due = due;
+    const bool up = &d == &m_up;
+    sc_time due = cross(up, port, tlp_wire_bytes(gp.get_data_length()), now + delay);
+    // FIFO: on the one shared path, or per device link.
+    if (!m_p.switched && up && m_last_due_up_port.size() <= port) m_last_due_up_port.resize(size_t(port) + 1);
+    sc_time& last = m_p.switched || !up ? d.last_due : m_last_due_up_port[port];
+    if (due < last) due = last;
+    last = due;
     sc_time arrival = due - now;
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     deliver(d, gp, arrival, port);
@@ -128,9 +181,21 @@ void pcie_link::send_posted(direction& d, tlm::tlm_generic_payload& gp, sc_time&
 void pcie_link::forward_nonposted(direction& d, tlm::tlm_generic_payload& gp, sc_time& delay,
                                   unsigned port)
 {
-    delay += m_p.latency; // request crosses the link
+    const bool up = &d == &m_up;
+    const sc_time now = prisim::sim_now();
+    // The request carries data only if it writes; the completion only if
+    // it reads (a memory write's completion is the model's, not a TLP's:
+    // on PCIe it is posted).
+    const unsigned len = gp.get_data_length();
+    const bool write = gp.is_write();
+    delay = cross(up, port, tlp_wire_bytes(write ? len : 0), now + delay) - now; // request crosses the link
     deliver(d, gp, delay, port);
-    delay += m_p.latency; // completion crosses back
+    const sc_time back = now + delay;
+    // The completion crosses back, on the same wires as the messages to the
+    // device: a PRG Response sent after it waits for it there and does not
+    // pass it (PCIe ordering rules; spec/pcie-pri.md).
+    const sc_time arrival = write ? back + m_p.latency : cross(!up, port, tlp_wire_bytes(len), back);
+    delay = arrival - now;
 }
 
 void pcie_link::deliver(direction& d, tlm::tlm_generic_payload& gp, sc_time& delay, unsigned port)
@@ -152,6 +217,13 @@ void pcie_link::report(prisim::stat_sink& sink, const std::string& prefix) const
         sink.counter(p + "malformed", d->c.malformed);
         sink.counter(p + "rejected", d->c.rejected);
         if (d == &m_down) sink.counter(p + "unroutable", d->c.unroutable);
+        if (m_p.bytes_per_ns > 0) {
+            // Time the wires of this direction spent sending, all ports and
+            // the shared link together.
+            uint64_t busy = (d == &m_up ? m_shared_up : m_shared_down).busy_ps;
+            for (const wire& w : d == &m_up ? m_port_up : m_port_down) busy += w.busy_ps;
+            sink.counter(p + "wire_busy_ps", busy);
+        }
         for (unsigned k = 0; k < 7; ++k) sink.counter(p + k_kind_stat[k], d->c.by_kind[k]);
     }
 }

@@ -48,7 +48,24 @@ namespace prisim::pcie {
 
 struct link_params {
     sc_core::sc_time latency{400, sc_core::SC_NS}; // one way, per TLP (ESTIMATE, timing-and-sizing §6)
+    // Bandwidth of each link, in bytes per ns after line encoding; 0 = no
+    // limit (a TLP takes no time on the wire). link_rate() computes it.
+    double bytes_per_ns = 0;
+    // Topology: every device on its own root port (a link each), or all
+    // behind one switch whose upstream link they share.
+    bool switched = true;
+    sc_core::sc_time switch_latency = sc_core::SC_ZERO_TIME; // through the switch, each way
 };
+
+// Bytes per ns of a PCIe link of generation `gen` (1..6) and `lanes` lanes,
+// after line encoding: 8b/10b up to 5 GT/s, 128b/130b for 8-32 GT/s, and
+// the 64 GT/s FLIT mode's 242/256 (FEC and CRC). 0 for gen 0 (no limit).
+double link_rate(unsigned gen, unsigned lanes);
+
+// Bytes a TLP puts on the wire: a 4-DW header, 8 bytes of framing and
+// data-link overhead (STP/sequence number, LCRC), and its data rounded up
+// to whole DWs. Message and request data only; DLLPs are not modelled.
+unsigned tlp_wire_bytes(unsigned data_bytes);
 
 // True for the message kinds the link treats as posted.
 inline bool is_posted(tlp_kind k)
@@ -97,6 +114,16 @@ private:
         sc_core::sc_time last_due; // arrival time of the latest posted message
         dir_counters c;
     };
+    // One wire in one direction: when it is free again.
+    struct wire {
+        sc_core::sc_time busy_until;
+        uint64_t busy_ps = 0; // time spent sending, for the statistics
+    };
+    // A TLP of `bytes` ready at absolute time `ready` crosses the path to
+    // or from `port`; returns its arrival time at the far end.
+    sc_core::sc_time cross(bool up, unsigned port, unsigned bytes, const sc_core::sc_time& ready);
+    sc_core::sc_time send_on(wire& w, unsigned bytes, const sc_core::sc_time& ready);
+    wire& port_wire(bool up, unsigned port);
 
     void up_b_transport(int port, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     void down_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
@@ -114,6 +141,12 @@ private:
     std::vector<int> m_rid_port; // by RID: dev_out port, -1 unmapped
     direction m_up{"up"};
     direction m_down{"down"};
+    // Wires: per port (each device's own link, to its root port or to the
+    // switch) and, switched, the shared upstream link.
+    std::vector<wire> m_port_up, m_port_down;
+    wire m_shared_up, m_shared_down;
+    // Upstream with the root-port topology: posted messages FIFO per link.
+    std::vector<sc_core::sc_time> m_last_due_up_port;
 };
 
 } // namespace prisim::pcie

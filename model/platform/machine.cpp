@@ -53,6 +53,13 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
 
     pcie::link_params lp;
     lp.latency = link_lat;
+    {
+        const std::string& gen = p.str("pcie.gen");
+        lp.bytes_per_ns = gen == "none" ? 0.0
+                                        : pcie::link_rate(unsigned(gen[3] - '0'), unsigned(std::stoul(p.str("pcie.lanes"))));
+    }
+    lp.switched = p.str("pcie.topology") == "switch";
+    lp.switch_latency = ns(p.u64("pcie.switch_latency_ns"));
     m_link = std::make_unique<pcie::pcie_link>("pcie0", lp);
 
     // System bus: initiators are the CPU and the IOMMU's memory port.

@@ -132,6 +132,13 @@ params::params()
          "Stop Marker = L=1, R=W=0 *with* a PASID (spec); false: regardless of PASID (reference model)", "SRC"});
 
     add({"pcie.link_latency_ns", t::u64, "400", 0, 1e6, {}, "ns", "one-way latency of the PCIe link, per TLP", "ESTIMATE"});
+    add({"pcie.gen", t::choice, "none", 0, 0, {"none", "gen1", "gen2", "gen3", "gen4", "gen5", "gen6"}, "",
+         "PCIe generation of every link, for its bandwidth with pcie.lanes (2.5, 5, 8, 16, 32, 64 GT/s per lane; 8b/10b, 128b/130b, FLIT 242/256 encoding); none: no bandwidth limit, a TLP takes only the latency", "SRC (PCIe Base 6.0 §4.2)"});
+    add({"pcie.lanes", t::choice, "16", 0, 0, {"1", "2", "4", "8", "16"}, "lanes", "width of every link (with pcie.gen)", ""});
+    add({"pcie.topology", t::choice, "switch", 0, 0, {"switch", "root_ports"}, "",
+         "switch: every device on its own link to one switch, whose upstream link to the root complex they all share (its bandwidth too); root_ports: every device on its own link to its own root port", ""});
+    add({"pcie.switch_latency_ns", t::u64, "0", 0, 1e6, {}, "ns",
+         "with pcie.topology = switch: a TLP's time through the switch, each way, on top of pcie.link_latency_ns", "ESTIMATE"});
 
     add({"device.count", t::u64, "4", 1, 4096, {}, "", "number of PCIe endpoints (RIDs 1 + i x device.rid_stride, i = 0..count-1); the largest RID must fit the device directory (sw.driver.ddt_mode: 127 devices in 1lvl). Not used when the scenario has device classes (class.<name>.*)", ""});
     add({"device.rid_stride", t::u64, "1", 1, 65535, {}, "",

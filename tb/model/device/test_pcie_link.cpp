@@ -8,6 +8,7 @@
 // synchronises); downstream routing by destination ID; unmapped IDs and malformed
 // TLPs counted and dropped; statistic names.
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -111,11 +112,13 @@ struct fake_rc : sc_core::sc_module {
 };
 
 struct bench {
-    pcie_link link{"link", link_params{L}};
-    fake_dev d0{"d0"}, d1{"d1"};
-    fake_rc rc{"rc"};
-    tb::runner run{"run"};
-    bench()
+    pcie_link link;
+    fake_dev d0, d1;
+    fake_rc rc;
+    tb::runner run;
+    explicit bench(const std::string& pre = "", link_params lp = link_params{L})
+        : link((pre + "link").c_str(), lp), d0((pre + "d0").c_str()), d1((pre + "d1").c_str()),
+          rc((pre + "rc").c_str()), run((pre + "run").c_str())
     {
 
         d0.out.bind(link.dev_in);
@@ -295,11 +298,118 @@ void test_report_names(void** state)
     assert_true(s.counters.count("pcie0.up.unroutable") == 0);
 }
 
+// ---- bandwidth, topology and ordering (pcie.gen, pcie.lanes, pcie.topology)
+
+const double RATE = 2.0; // bytes per ns under test
+// A TLP with 8 data bytes: 16 header + 8 framing + 8 data = 32 bytes = 16 ns.
+const sc_time SER8(16, SC_NS);
+
+std::unique_ptr<bench> g_switched, g_ports;
+
+// The rates of the generations, after encoding.
+void test_link_rate(void**)
+{
+    assert_true(link_rate(0, 16) == 0);
+    assert_true(std::abs(link_rate(1, 1) - 0.25) < 1e-9);             // 2.5 GT/s x 8/10 / 8
+    assert_true(std::abs(link_rate(3, 1) - 8.0 * 128 / 130 / 8) < 1e-9);
+    assert_true(std::abs(link_rate(4, 16) - 16.0 * 128 / 130 / 8 * 16) < 1e-9); // 31.5 B/ns
+    assert_true(std::abs(link_rate(6, 1) - 64.0 * 242 / 256 / 8) < 1e-9);
+    assert_int_equal(tlp_wire_bytes(0), 24);
+    assert_int_equal(tlp_wire_bytes(8), 32);
+    assert_int_equal(tlp_wire_bytes(5), 32); // whole DWs
+}
+
+// Behind a switch: a message crosses the device's link and then the shared
+// upstream link, store and forward: bytes / rate on each, then the latency.
+// A second device's message waits for the shared link.
+void test_bandwidth_switched(void**)
+{
+    bench& b = *g_switched;
+    sc_time t0;
+    assert_true(b.run.run([&] {
+        t0 = sc_core::sc_time_stamp();
+        tlp a(tlp_kind::page_request, 0x10, pr_payload(0x1000, 1, true, true, true));
+        tlp c(tlp_kind::page_request, 0x20, pr_payload(0x2000, 2, true, true, true));
+        sc_time d = sc_core::SC_ZERO_TIME;
+        b.d0.out->b_transport(a.gp, d);
+        d = sc_core::SC_ZERO_TIME;
+        b.d1.out->b_transport(c.gp, d);
+    }));
+    assert_int_equal(b.rc.got.size(), 2);
+    assert_true(b.rc.got[0].at == t0 + 2 * SER8 + L);
+    assert_true(b.rc.got[1].at == t0 + 3 * SER8 + L); // behind the first on the shared link
+    b.rc.got.clear();
+}
+
+// On root ports every device has its own link: no sharing.
+void test_bandwidth_root_ports(void**)
+{
+    bench& b = *g_ports;
+    sc_time t0;
+    assert_true(b.run.run([&] {
+        t0 = sc_core::sc_time_stamp();
+        tlp a(tlp_kind::page_request, 0x10, pr_payload(0x1000, 1, true, true, true));
+        tlp c(tlp_kind::page_request, 0x20, pr_payload(0x2000, 2, true, true, true));
+        sc_time d = sc_core::SC_ZERO_TIME;
+        b.d0.out->b_transport(a.gp, d);
+        d = sc_core::SC_ZERO_TIME;
+        b.d1.out->b_transport(c.gp, d);
+    }));
+    assert_int_equal(b.rc.got.size(), 2);
+    assert_true(b.rc.got[0].at == t0 + SER8 + L);
+    assert_true(b.rc.got[1].at == t0 + SER8 + L);
+    b.rc.got.clear();
+}
+
+// A read's completion carries its data back: 256 bytes take 140 ns on the
+// way down. A PRG Response that leaves 1 ns after the completion left does
+// not pass it, although its own crossing is shorter: it waits for the
+// completion on the device's wire and arrives its own 16 ns after it.
+void test_prg_response_does_not_pass_completion(void**)
+{
+    bench& b = *g_ports;
+    sc_time t0, cpl_at;
+    assert_true(b.run.run([&] {
+        sc_core::wait(sc_time(1, sc_core::SC_US)); // the wires are free again
+        t0 = sc_core::sc_time_stamp();
+        tlm::tlm_generic_payload gp;
+        tlp_ext* ext = new tlp_ext;
+        ext->kind = tlp_kind::mem_read;
+        ext->rid = 0x10;
+        gp.set_extension(ext);
+        std::vector<unsigned char> buf(256);
+        gp.set_command(tlm::TLM_READ_COMMAND);
+        gp.set_address(0x1000);
+        gp.set_data_ptr(buf.data());
+        gp.set_data_length(256);
+        gp.set_streaming_width(256);
+        sc_time d = sc_core::SC_ZERO_TIME;
+        b.d0.out->b_transport(gp, d);
+        cpl_at = sc_core::sc_time_stamp() + d;
+        // The completion left the root complex at t0 + 12 + L + SERVICE
+        // (request: 24 bytes); the response leaves 1 ns after that.
+        const sc_time left = sc_time(12, SC_NS) + L + SERVICE;
+        tlp r(tlp_kind::prg_response, 0x10, prgr_payload(3, PRG_SUCCESS));
+        sc_time dr = left + sc_time(1, SC_NS);
+        b.rc.out->b_transport(r.gp, dr);
+    }));
+    assert_true(cpl_at == t0 + sc_time(12, SC_NS) + L + SERVICE + sc_time(140, SC_NS) + L);
+    assert_true(tb::run_until([&] { return b.d0.got.size() >= 1; }, sc_time(5, sc_core::SC_US)));
+    assert_int_equal(b.d0.got.size(), 1);
+    assert_int_equal(unsigned(b.d0.got[0].kind), unsigned(tlp_kind::prg_response));
+    // On its own it would arrive at left + 1 + 16 + L, before the completion.
+    assert_true(b.d0.got[0].at == cpl_at + SER8);
+    b.d0.got.clear();
+    b.rc.got.clear();
+}
+
 } // namespace
 
 int sc_main(int, char*[])
 {
     auto b = std::make_unique<bench>();
+    g_switched = std::make_unique<bench>("sw_", link_params{L, RATE, true, sc_core::SC_ZERO_TIME});
+    g_ports = std::make_unique<bench>("rp_", link_params{L, RATE, false, sc_core::SC_ZERO_TIME});
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(test_posted_upstream, b.get()),
         cmocka_unit_test_prestate(test_nonposted_round_trip, b.get()),
@@ -307,6 +417,10 @@ int sc_main(int, char*[])
         cmocka_unit_test_prestate(test_unmapped_and_malformed, b.get()),
         cmocka_unit_test_prestate(test_report_names, b.get()),
         cmocka_unit_test_prestate(test_posted_fifo, b.get()),
+        cmocka_unit_test(test_link_rate),
+        cmocka_unit_test(test_bandwidth_switched),
+        cmocka_unit_test(test_bandwidth_root_ports),
+        cmocka_unit_test(test_prg_response_does_not_pass_completion),
     };
     return cmocka_run_group_tests_name("model.link", tests, nullptr, nullptr);
 }
