@@ -8,7 +8,7 @@
   sweep.py --merge -o DIR [--target ...]                       merge what DIR holds
 
 Every point of the grid (the product of the --grid axes) runs once per seed
-as its own `prisim` process, in DIR/runs/p<point>/seed-<seed>. Every key and
+as its own `prisim` process, in DIR/runs/<KEY=VALUE,...>/seed-<seed>. Every key and
 value is checked against `prisim --list-params` before anything runs. A run
 already finished with the same values is not run again, so the same command
 resumes an interrupted sweep. The merge writes DIR/sweep.csv (per run),
@@ -47,7 +47,7 @@ if __name__ == "__main__":
     _use_system_python()
 
 import argparse  # noqa: E402
-import json  # noqa: E402
+import signal  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sweeplib import SweepError, merge, plot, recommend, registry, runner, slurm  # noqa: E402
@@ -140,9 +140,11 @@ def failure_line(path):
             lines = f.read().splitlines()
     except OSError:
         return ""
-    for ln in lines:
-        if "FAIL" in ln or ln.startswith("prisim:"):
-            return ln.strip()[:300]
+    for pick in (lambda ln: "[FAIL]" in ln,
+                 lambda ln: ln.startswith("prisim:") and not ln.startswith("prisim: warning")):
+        for ln in lines:
+            if pick(ln):
+                return ln.strip()[:300]
     return ""
 
 
@@ -196,6 +198,10 @@ def main(argv=None):
             print(f"sbatch {script}")
             log(f"{len(todo)} array tasks; then: {sys.argv[0]} --merge -o {args.out}")
             return 0
+        # Ctrl-C or SIGTERM (a cancelled job) stop the sweep the same way,
+        # also when it was started with SIGINT ignored (`cmd &` in a script).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             runner.run_local(out, todo, argvs, args.jobs, args.quiet, args.timeout)
         except KeyboardInterrupt:

@@ -2,7 +2,8 @@
 """The runs of a sweep (one per point and seed), their directories, resume,
 and local parallel execution.
 
-Each run has a directory DIR/runs/p<point>/seed-<seed> holding
+Each run has a directory DIR/runs/<point>/seed-<seed> (<point>: the point's
+KEY=VALUE pairs, sorted, joined with commas) holding
   run.json      what it runs: the point's values, the seed, every --set, argv
   log.txt       prisim's stdout and stderr
   results.json  host.json   prisim's outputs (-o)
@@ -11,8 +12,10 @@ A run is finished when status.json exists, run.json names the same keys and
 values, and results.json (when prisim wrote one) reports those values and
 that seed; a finished run is not run again.
 """
+import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -41,15 +44,27 @@ class Run:
         return cmd + list(extra)
 
 
+def point_dir(keys, values):
+    """The directory name of a point: its KEY=VALUE pairs sorted by key and
+    joined with commas, so that it does not depend on the axes' order and a
+    grown grid finds its old points; a hash where that is too long or not
+    plain file-name text."""
+    name = ",".join(f"{k}={v.text}" for k, v in sorted(zip(keys, values), key=lambda kv: kv[0]))
+    if len(name) <= 200 and re.fullmatch(r"[A-Za-z0-9._=,+-]+", name):
+        return name
+    return "p-" + hashlib.sha256(name.encode()).hexdigest()[:16]
+
+
 def plan(grid, sweep_dir):
-    """Every Run of the grid, point by point, seed by seed."""
+    """Every Run of the grid, point by point (grid order), seed by seed."""
     runs = []
     for i, values in enumerate(grid.points()):
+        pdir = point_dir(grid.keys(), values)
         for seed in grid.seeds:
             sets = [(k, v.text) for k, v in grid.fixed]
             sets += [(k, v.text) for k, v in zip(grid.keys(), values)]
             sets.append(("seed", str(seed)))
-            runs.append(Run(i, values, seed, sets, os.path.join("runs", f"p{i:04d}", f"seed-{seed}")))
+            runs.append(Run(i, values, seed, sets, os.path.join("runs", pdir, f"seed-{seed}")))
     return runs
 
 
@@ -107,7 +122,7 @@ def status(sweep_dir, run):
     st = read_json(os.path.join(d, "status.json"))
     if not meta or not st or not isinstance(st.get("exit"), int):
         return None
-    if [list(x) for x in run.sets] != meta.get("sets"):
+    if sorted(list(x) for x in run.sets) != sorted(meta.get("sets") or []):
         return None
     res_path = os.path.join(d, "results.json")
     if os.path.exists(res_path):
