@@ -159,7 +159,7 @@ def main(argv=None):
             raise SweepError("-j must be at least 1")
         keys, keys_text = keys_for(args, args.merge)
         grid = Grid(keys, args.grid, args.set, args.seeds)
-        targets = [Target(t, merge.STAT_NAMES) for t in args.target]
+        targets = [Target(t, merge.STAT_NAMES, merge.POINT_STATS) for t in args.target]
         for k in [args.depth_axis, args.series] + args.credit_axis:
             if k and k not in grid.keys():
                 raise SweepError(f"'{k}' is not a --grid axis")

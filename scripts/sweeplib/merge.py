@@ -70,6 +70,10 @@ STATS = (
 STAT_NAMES = tuple(n for n, _ in STATS)
 # Aggregated with a t interval in points.csv (the probability is pooled).
 MEAN_STATS = tuple(n for n in STAT_NAMES if n != "overflow_probability")
+POOLED = ("pq_dropped_total", "page_requests_total", "overflow_probability",
+          "overflow_probability_ci_lo", "overflow_probability_ci_hi")
+# The statistic columns of points.csv.
+POINT_STATS = tuple(f"{s}{x}" for s in MEAN_STATS for x in ("_mean", "_ci_lo", "_ci_hi")) + POOLED
 
 
 def fmt(v):
@@ -156,10 +160,7 @@ def aggregate(rows, grid):
 
 def points_columns(grid):
     cols = ["point"] + grid.keys() + ["seeds", "seeds_ok", "seeds_failed", "seeds_missing"]
-    for s in MEAN_STATS:
-        cols += [s + "_mean", s + "_ci_lo", s + "_ci_hi"]
-    return cols + ["pq_dropped_total", "page_requests_total", "overflow_probability",
-                   "overflow_probability_ci_lo", "overflow_probability_ci_hi"]
+    return cols + list(POINT_STATS)
 
 
 def write_points_csv(path, points, grid):

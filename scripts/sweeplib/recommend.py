@@ -54,13 +54,16 @@ def _design_eval(points, targets):
     ok = bool(runs) and all(r["exit"] == 0 for r in runs)
     summaries = []
     for i, t in enumerate(targets):
-        vals = [r[("target", i)] for r in runs]
+        if t.point_level:
+            vals = [a.get(t.stat) for a in points]
+        else:
+            vals = [r[("target", i)] for r in runs]
         holds = all(t.holds(v) for v in vals)
         ok = ok and holds
         worst = t.worst(vals)
         m_abs, m_rel = t.margin(worst)
         summaries.append({"target": t.text, "holds": holds, "worst": worst,
-                          "margin": m_abs, "margin_relative": m_rel})
+                          "margin": m_abs, "margin_relative": m_rel, "unit": t.unit})
     return ok, summaries, runs
 
 
@@ -147,7 +150,8 @@ def describe(rec):
                      + f": all {len(r['runs'])} runs exit 0{tg}")
         for t in r["targets"]:
             rel = f" ({t['margin_relative'] * 100:.1f} %)" if t["margin_relative"] is not None else ""
-            lines.append(f"  {t['target']}: worst {_num(t['worst'])}, margin {_num(t['margin'])}{rel}")
+            lines.append(f"  {t['target']}: worst run {_num(t['worst'], t['unit'])}, "
+                         f"margin {_num(t['margin'], t['unit'])}{rel}")
     for v in rec["vtd"]:
         cred = ", ".join(f"{k}={x}" for k, x in v["credit"].items())
         head = "VT-d rule" + (f" ({cred})" if cred else "")
@@ -168,5 +172,9 @@ def describe(rec):
     return lines
 
 
-def _num(v):
-    return "-" if v is None else f"{v:.6g}"
+def _num(v, unit=None):
+    if v is None:
+        return "-"
+    if unit == "ps":
+        return f"{v / 1e6:.6g} us"
+    return f"{v:.6g}" + (f" {unit}" if unit else "")

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """The --target language: `STAT OP NUMBER[UNIT]`.
 
-  STAT    a column of sweep.csv (`lat_p99_us`, `overflow_probability`,
-          `pq_overflows`, ...), or what prisim's --expect names in
+  STAT    a statistic column of sweep.csv (`lat_p99_us`, `overflow_probability`,
+          `pq_overflows`, ...), evaluated on each run; or one of points.csv
+          (`lat_p99_us_ci_hi`, `overflow_probability_ci_hi`, ...), evaluated
+          on each point (its seeds together); or what prisim's --expect names in
           results.json: a dotted path (`summary.fault_latency_ps.p99`), a
           counter or value name (`iommu0.pq.overflows`), a distribution
           field (`dev.0001.fault_latency.p99`)
@@ -12,8 +14,10 @@
           ending in _us, or a path with a segment ending in _ps
           (`summary.fault_latency_ps.p99 < 100us` is < 100000000 ps)
 
-A target is evaluated on every run of a point; the point meets it when
-every seed does (a run without results.json does not).
+A run-level target holds for a point when it holds in every seed's run (a
+run without results.json fails it); a point-level one when the point's
+value does. `overflow_probability_ci_hi < 1e-3` asks for the 95 % Wilson
+upper bound, where `overflow_probability < 1e-3` asks that no run exceed it.
 """
 import operator
 import re
@@ -30,14 +34,14 @@ TARGET_RE = re.compile(r"\s*([A-Za-z0-9_.-]+)\s*(<=|>=|==|!=|<|>)\s*"
 def stat_unit(stat, columns):
     """'us', 'ps' or None: the time unit of a statistic."""
     if stat in columns:
-        return "us" if stat.endswith("_us") else None
+        return "us" if re.search(r"_us(_mean|_ci_lo|_ci_hi)?$", stat) else None
     if any(seg.endswith("_ps") for seg in stat.split(".")):
         return "ps"
     return None
 
 
 class Target:
-    def __init__(self, text, columns):
+    def __init__(self, text, columns, point_columns=()):
         m = TARGET_RE.fullmatch(text)
         if not m:
             raise SweepError(f"--target '{text}': expected STAT OP NUMBER[UNIT], "
@@ -48,12 +52,14 @@ class Target:
         self.limit = float(m.group(3))
         unit = m.group(4)
         if unit:
-            su = stat_unit(self.stat, columns)
+            su = stat_unit(self.stat, tuple(columns) + tuple(point_columns))
             if su is None:
                 raise SweepError(f"--target '{text}': {self.stat} has no time unit; "
                                  "give a plain number")
             self.limit = self.limit * UNIT_PS[unit] / UNIT_PS[su]
         self.column = self.stat in columns
+        self.point_level = not self.column and self.stat in point_columns
+        self.unit = stat_unit(self.stat, tuple(columns) + tuple(point_columns))
 
     def value(self, row, results):
         """The statistic for one run: from its sweep.csv row or results.json."""

@@ -146,6 +146,19 @@ def case_local(args):
           f"VT-d rule for capacity 4: {vtd[4]}")
     check(vtd[8]["entries"] == 32 and vtd[8]["in_grid"] and vtd[8]["runs"] == 6, f"VT-d for 8: {vtd[8]}")
 
+    # Point-level targets (points.csv columns), given to a merge.
+    rc, so, se = sweep(args, "-q", "--no-plots", "--merge", "-o", out,
+                       "--target", "lat_p99_us_ci_hi < 200us", "--target", "overflow_probability_ci_hi < 0.1")
+    check(rc == 0, f"merge with point-level targets exited {rc}: {se}")
+    with open(os.path.join(out, "recommendation.json")) as f:
+        rec2 = json.load(f)["recommendation"]
+    check(rec2 is not None and rec2["sw.driver.pq_log2sz"] == 4, f"point-level recommendation {rec2}")
+    for a in points:
+        if (a["sw.driver.pq_log2sz"] == str(rec2["sw.driver.pq_log2sz"])
+                and a["device.pri_capacity"] == str(rec2["credit"]["device.pri_capacity"])):
+            check(float(a["lat_p99_us_ci_hi"]) < 200 and float(a["overflow_probability_ci_hi"]) < 0.1,
+                  f"point {a['point']} behind the point-level recommendation")
+
     plots = sorted(os.listdir(os.path.join(out, "plots"))) if os.path.isdir(os.path.join(out, "plots")) else []
     if have_matplotlib():
         for name in ("p99_vs_depth", "overflow_vs_depth"):
