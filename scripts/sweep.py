@@ -232,8 +232,8 @@ def report(args, out, grid, runs, targets):
     missing = [r for r in rows if r["exit"] is None]
     for r in failed:
         vals = " ".join(f"{k}={v}" for k, v in zip(grid.keys(), r["values"]))
-        logp = os.path.join(out, r["run_dir"], "log.txt")
-        why = failure_line(logp)
+        logp = os.path.join(args.out, r["run_dir"], "log.txt")
+        why = failure_line(os.path.join(out, r["run_dir"], "log.txt"))
         log(f"run failed (exit {r['exit']}): {vals} seed={r['seed']}; log {logp}"
             + (f"\n  {why}" if why else ""))
     if not args.quiet:
