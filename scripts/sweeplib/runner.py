@@ -10,7 +10,8 @@ KEY=VALUE pairs, sorted, joined with commas) holding
   status.json   {"exit": N}, written (atomically) once prisim has exited
 A run is finished when status.json exists, run.json names the same keys and
 values, and results.json (when prisim wrote one) reports those values and
-that seed; a finished run is not run again.
+that seed; a finished run is not run again. A run killed by a signal
+(--timeout) is not finished.
 """
 import hashlib
 import json
@@ -120,8 +121,8 @@ def status(sweep_dir, run):
     d = os.path.join(sweep_dir, run.reldir)
     meta = read_json(os.path.join(d, "run.json"))
     st = read_json(os.path.join(d, "status.json"))
-    if not meta or not st or not isinstance(st.get("exit"), int):
-        return None
+    if not meta or not st or not isinstance(st.get("exit"), int) or st["exit"] < 0:
+        return None  # not run, or killed (--timeout): run it again
     if sorted(list(x) for x in run.sets) != sorted(meta.get("sets") or []):
         return None
     res_path = os.path.join(d, "results.json")

@@ -12,7 +12,8 @@ bad_input  unknown keys, out-of-range values, bad targets: exit 2 naming
 resume     the same command again runs nothing and rewrites the same CSV
            bytes; a run whose results.json reports other values runs again
 interrupt  SIGINT during a sweep: exit 130, finished runs kept, the same
-           command finishes only the rest
+           command finishes only the rest; a run past --timeout fails and
+           runs again
 slurm      --slurm writes the job array and its inputs; the array's tasks,
            run here one by one with bash as Slurm would, then --merge
            (without prisim, from the sweep's own copy of the key registry);
@@ -273,6 +274,14 @@ def case_interrupt(args):
     check(rc == 0, f"resumed sweep exited {rc}: {se}")
     _, rows = read_csv(os.path.join(out, "sweep.csv"))
     check(len(rows) == 4 and all(r["exit"] == "0" for r in rows), "resumed sweep rows")
+    # A run past --timeout is killed, fails the sweep, and runs again on resume.
+    out2 = fresh(os.path.join(args.work, "timeout"))
+    cmd2 = ["-q", "--no-plots", "-o", out2, "--seeds", "1", "--grid", "sw.driver.pq_log2sz=9",
+            "--set", "device.pages=16384", "--set", "platform.dram_mib=1024"]
+    rc, so, se = sweep(args, *cmd2, "--timeout", "0.05")
+    check(rc == 1 and "run failed (exit -9)" in se, f"--timeout: {rc} {se}")
+    rc, so, se = sweep(args, *cmd2)
+    check(rc == 0, f"after --timeout: {rc} {se}")
 
 
 def case_slurm(args):
