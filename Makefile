@@ -4,6 +4,8 @@
 #   make bench     host cost: wall time, raw events, allocations, RSS per fault (JSON)
 #   make bench-ir  host cost in instructions under valgrind/callgrind (JSON)
 #   make soak      randomized soak of the exit-status promise: MINUTES=N SEED=S [JOBS=J]
+#   make sweep     parameter sweep for queue sizing: GRID='KEY=VALUES ...' [SCENARIO=F SEEDS=N
+#                  TARGET='EXPR' SET='KEY=VALUE ...' OUT=DIR JOBS=J] (docs/sweep.md)
 #   make lint      Verilator lint of the RTL
 #   make asan      unit and system tests (soak included) under ASan + UBSan, leaks fatal
 #   make fuzz      build the libFuzzer targets with clang, run each FUZZ_SECONDS (tb/fuzz)
@@ -17,8 +19,16 @@ CMAKE_FLAGS ?=
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= fault_write queue_records mmio scenario vectors
+SCENARIO ?=
+GRID    ?= sw.driver.pq_log2sz=3..9 device.pri_capacity=8,32
+SET     ?= device.pages=64
+SEEDS   ?= 3
+TARGET  ?=
+OUT     ?= sweep-out
+# scripts/sweep.py needs python3-matplotlib and python3-tqdm: Debian's interpreter.
+SWEEP_PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
 
-.PHONY: all deps configure build sim test bench bench-ir soak lint asan fuzz docs clean
+.PHONY: all deps configure build sim test bench bench-ir soak sweep lint asan fuzz docs clean
 
 all: build
 
@@ -49,6 +59,12 @@ bench-ir: build
 soak: build
 	@python3 scripts/soak.py --prisim $(BUILD)/prisim --minutes $(MINUTES) --jobs $(JOBS) \
 		$(if $(SEED),--seed $(SEED)) --report $(BUILD)/soak.json
+
+# GRID, SET: space-separated KEY=VALUES; TARGET: one expression.
+sweep: build
+	@$(SWEEP_PYTHON) scripts/sweep.py $(SCENARIO) --prisim $(BUILD)/prisim -o $(OUT) -j $(JOBS) \
+		--seeds $(SEEDS) $(foreach g,$(GRID),--grid $(g)) $(foreach s,$(SET),--set $(s)) \
+		$(if $(TARGET),--target '$(TARGET)')
 
 lint: deps
 	verilator --lint-only -Wall rtl/pq_writer.sv

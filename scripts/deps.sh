@@ -21,6 +21,8 @@ PKGS=(
   libcli11-dev       # command line
   zlib1g-dev         # conformance vectors (gzip JSON Lines)
   python3            # scripts/bench.py (make bench)
+  python3-matplotlib # scripts/sweep.py plots (make sweep)
+  python3-tqdm       # scripts/sweep.py progress bar (make sweep)
   liburing-dev       # the io_uring sample external handler (examples/fault-handlers)
 )
 if [ "${1:-}" = fuzz ]; then

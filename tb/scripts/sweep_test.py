@@ -1,0 +1,372 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end tests of scripts/sweep.py (docs/sweep.md), one case per CTest test.
+
+  sweep_test.py --prisim PRISIM --work DIR --case local|bad_input|resume|interrupt|slurm
+
+local      a 48-run sweep (16 points x 3 seeds, 2 devices x 16 pages):
+           sweep.csv and points.csv rows and columns, the overflow
+           probability, recommendation.json, the plots
+bad_input  unknown keys, out-of-range values, bad targets: exit 2 naming
+           the key, before any run (no run directory)
+resume     the same command again runs nothing and rewrites the same CSV
+           bytes; a run whose results.json reports other values runs again
+interrupt  SIGINT during a sweep: exit 130, finished runs kept, the same
+           command finishes only the rest; a run past --timeout fails and
+           runs again
+slurm      --slurm writes the job array and its inputs; the array's tasks,
+           run here one by one with bash as Slurm would, then --merge
+           (without prisim, from the sweep's own copy of the key registry);
+           a partial array merges with the missing runs counted
+Python 3 standard library only.
+"""
+import argparse
+import csv
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SWEEP = os.path.join(ROOT, "scripts", "sweep.py")
+SMALL = ["--set", "device.pages=16", "--set", "device.count=2"]
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def sweep(args, *extra, env=None):
+    p = subprocess.run([sys.executable, SWEEP, "--prisim", args.prisim] + list(extra),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env)
+    return p.returncode, p.stdout, p.stderr
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def fresh(path):
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
+def have_matplotlib():
+    """As the sweep itself decides: this interpreter or /usr/bin/python3."""
+    for py in (sys.executable, "/usr/bin/python3"):
+        if os.path.exists(py) and subprocess.run([py, "-c", "import matplotlib"],
+                                                 capture_output=True).returncode == 0:
+            return True
+    return False
+
+
+def case_local(args):
+    out = fresh(os.path.join(args.work, "local"))
+    rc, so, se = sweep(args, "-q", "-o", out, "-j", "2", "--seeds", "3", *SMALL,
+                       "--grid", "sw.driver.pq_log2sz=2..5", "--grid", "device.pri_capacity=4,8",
+                       "--grid", "sw.cost.handler.mean_ns=2us,8000",
+                       "--set", "sw.cost.handler.dist=exponential",
+                       "--target", "summary.fault_latency_ps.p99 < 150us",
+                       "--target", "overflow_probability <= 0.5")
+    check(rc == 0, f"sweep exited {rc}: {se}")
+    cols, rows = read_csv(os.path.join(out, "sweep.csv"))
+    want = ["point", "sw.driver.pq_log2sz", "device.pri_capacity", "sw.cost.handler.mean_ns", "seed",
+            "exit", "faults", "lat_p50_us", "lat_p90_us", "lat_p99_us", "lat_max_us", "lat_mean_us",
+            "pq_entries", "pq_hwm", "pq_overflows", "page_requests", "pq_dropped",
+            "overflow_probability", "auto_success", "prgs", "prg_retries", "credit_stalls",
+            "pri_allocation_sum", "sim_time_us", "run_dir"]
+    check(cols == want, f"sweep.csv columns {cols}")
+    check(len(rows) == 48, f"sweep.csv has {len(rows)} rows, want 48")
+    seen = set()
+    for r in rows:
+        key = (r["sw.driver.pq_log2sz"], r["device.pri_capacity"], r["sw.cost.handler.mean_ns"], r["seed"])
+        seen.add(key)
+        check(r["exit"] == "0", f"row {r}: exit {r['exit']}")
+        check(r["faults"] == "32", f"row {r}: faults {r['faults']}")
+        check(int(r["pq_entries"]) == 2 ** int(r["sw.driver.pq_log2sz"]), f"row {r}: pq_entries")
+        p = int(r["pq_dropped"]) / int(r["page_requests"])
+        check(abs(float(r["overflow_probability"]) - p) < 1e-8, f"row {r}: overflow_probability")
+        check(float(r["lat_p50_us"]) <= float(r["lat_p99_us"]) <= float(r["lat_max_us"]), f"row {r}: latencies")
+        check(r["pri_allocation_sum"] == str(2 * int(r["device.pri_capacity"])), f"row {r}: allocations")
+    check(len(seen) == 48, "sweep.csv: a (point, seed) appears twice")
+    check({r["sw.cost.handler.mean_ns"] for r in rows} == {"2000", "8000"}, "2us was not read as 2000 ns")
+    # The smallest queue overflows, the largest does not.
+    check(any(int(r["pq_overflows"]) > 0 for r in rows if r["sw.driver.pq_log2sz"] == "2"), "no overflow at 4 entries")
+    check(all(r["pq_overflows"] == "0" for r in rows if r["sw.driver.pq_log2sz"] == "5"), "overflow at 32 entries")
+
+    pcols, points = read_csv(os.path.join(out, "points.csv"))
+    check(len(points) == 16, f"points.csv has {len(points)} rows, want 16")
+    for c in ("seeds", "seeds_ok", "lat_p99_us_mean", "lat_p99_us_ci_lo", "lat_p99_us_ci_hi",
+              "overflow_probability", "overflow_probability_ci_lo", "overflow_probability_ci_hi"):
+        check(c in pcols, f"points.csv: no column {c}")
+    for a in points:
+        check(a["seeds"] == "3" and a["seeds_ok"] == "3", f"point {a['point']}: seeds")
+        lo, m, hi = (float(a[f"lat_p99_us_{s}"]) for s in ("ci_lo", "mean", "ci_hi"))
+        check(lo <= m <= hi, f"point {a['point']}: p99 CI {lo} {m} {hi}")
+        lo, m, hi = (float(a[f"overflow_probability{s}"]) for s in ("_ci_lo", "", "_ci_hi"))
+        check(0 <= lo <= m <= hi <= 1, f"point {a['point']}: Wilson interval {lo} {m} {hi}")
+        mine = [r for r in rows if r["point"] == a["point"]]
+        pooled = sum(int(r["pq_dropped"]) for r in mine) / sum(int(r["page_requests"]) for r in mine)
+        check(abs(pooled - m) < 1e-8, f"point {a['point']}: pooled probability")
+
+    with open(os.path.join(out, "recommendation.json")) as f:
+        rec = json.load(f)
+    check(rec["depth_axis"] == "sw.driver.pq_log2sz", "depth axis")
+    check(rec["credit_axes"] == ["device.pri_capacity"], f"credit axes {rec['credit_axes']}")
+    check(rec["condition_axes"] == ["sw.cost.handler.mean_ns"], "condition axes")
+    r = rec["recommendation"]
+    check(r is not None, "no recommendation")
+    d = r["sw.driver.pq_log2sz"]
+    check(r["entries"] == 2 ** d, "entries")
+    # Every run behind it meets both targets; the next smaller depth does not.
+    behind = [x for x in rows if x["run_dir"] in set(r["runs"])]
+    check(len(behind) == len(r["runs"]) == 6, f"runs behind the recommendation: {len(r['runs'])}")
+    for x in behind:
+        check(float(x["lat_p99_us"]) < 150 and float(x["overflow_probability"]) <= 0.5, f"run {x['run_dir']}")
+    def meets(x):
+        return x["exit"] == "0" and float(x["lat_p99_us"]) < 150 and float(x["overflow_probability"]) <= 0.5
+    for depth in range(2, d):
+        for cap in ("4", "8"):
+            design = [x for x in rows if x["sw.driver.pq_log2sz"] == str(depth) and x["device.pri_capacity"] == cap]
+            check(not all(meets(x) for x in design), f"depth {depth}, capacity {cap} meets the targets too")
+    for t in r["targets"]:
+        check(t["holds"] and t["margin"] >= 0, f"target {t}")
+    vtd = {v["credit"]["device.pri_capacity"]: v for v in rec["vtd"]}
+    check(vtd[4]["allocation_sum"] == 8 and vtd[4]["entries"] == 16 and vtd[4]["sw.driver.pq_log2sz"] == 4,
+          f"VT-d rule for capacity 4: {vtd[4]}")
+    check(vtd[8]["entries"] == 32 and vtd[8]["in_grid"] and vtd[8]["runs"] == 6, f"VT-d for 8: {vtd[8]}")
+
+    # Point-level targets (points.csv columns), given to a merge.
+    rc, so, se = sweep(args, "-q", "--no-plots", "--merge", "-o", out,
+                       "--target", "lat_p99_us_ci_hi < 200us", "--target", "overflow_probability_ci_hi < 0.1")
+    check(rc == 0, f"merge with point-level targets exited {rc}: {se}")
+    with open(os.path.join(out, "recommendation.json")) as f:
+        rec2 = json.load(f)["recommendation"]
+    check(rec2 is not None and rec2["sw.driver.pq_log2sz"] == 4, f"point-level recommendation {rec2}")
+    for a in points:
+        if (a["sw.driver.pq_log2sz"] == str(rec2["sw.driver.pq_log2sz"])
+                and a["device.pri_capacity"] == str(rec2["credit"]["device.pri_capacity"])):
+            check(float(a["lat_p99_us_ci_hi"]) < 200 and float(a["overflow_probability_ci_hi"]) < 0.1,
+                  f"point {a['point']} behind the point-level recommendation")
+
+    plots = sorted(os.listdir(os.path.join(out, "plots"))) if os.path.isdir(os.path.join(out, "plots")) else []
+    if have_matplotlib():
+        for name in ("p99_vs_depth", "overflow_vs_depth"):
+            for mean in ("2000", "8000"):
+                for ext in ("png", "svg"):
+                    fn = f"{name}_sw.cost.handler.mean_ns={mean}.{ext}"
+                    check(fn in plots and os.path.getsize(os.path.join(out, "plots", fn)) > 1000,
+                          f"plot {fn} missing (have {plots})")
+    else:
+        print("sweep_test: matplotlib is not installed: plots not checked")
+
+
+def case_bad_input(args):
+    out = os.path.join(args.work, "bad_input")
+    cases = [
+        (["--grid", "sw.driver.pq_depth=4,5"], "sw.driver.pq_depth"),
+        (["--grid", "sw.driver.pq_log2sz=0..4"], "sw.driver.pq_log2sz = '0': out of range [1, 16]"),
+        (["--grid", "sw.driver.pq_log2sz=4..17"], "sw.driver.pq_log2sz = '17': out of range"),
+        (["--grid", "device.pri_capacity=8,x"], "device.pri_capacity = 'x'"),
+        (["--grid", "sw.driver.pq_log2sz=4", "--set", "device.count=0"], "device.count = '0'"),
+        (["--grid", "class.dsa.pri_capacity=0,8"], "class.dsa.pri_capacity = '0'"),
+        (["--grid", "class.dsa.colour=1"], "class.dsa.colour"),
+        (["--grid", "class.dsa.preset=intel-dsa,gpu"], "class.dsa.preset = 'gpu'"),
+        (["--grid", "sw.cost.handler.mean_ns=1.5ns"], "sw.cost.handler.mean_ns = '1.5ns'"),
+        (["--grid", "sw.driver.pq_log2sz=4,4"], "appears twice"),
+        (["--grid", "sw.driver.pq_log2sz=4", "--target", "lat_p99_us ~ 5"], "--target"),
+        (["--grid", "sw.driver.pq_log2sz=4", "--target", "faults < 5us"], "faults has no time unit"),
+        (["--grid", "sw.driver.pq_log2sz=4", "--seeds", "x"], "--seeds"),
+        ([], "no --grid axis"),
+    ]
+    for extra, needle in cases:
+        fresh(out)
+        rc, so, se = sweep(args, "-q", "-o", out, *extra)
+        check(rc == 2, f"{extra}: exit {rc}, want 2: {se}")
+        check(needle in se, f"{extra}: message does not name {needle!r}: {se}")
+        check(not os.path.exists(os.path.join(out, "runs")), f"{extra}: a run was started")
+    # A class key the registry resolves is accepted.
+    fresh(out)
+    rc, so, se = sweep(args, "-q", "-o", out, *SMALL, "--seeds", "1", "--no-plots",
+                       "--set", "class.dsa.count=2", "--set", "class.dsa.pages=8",
+                       "--grid", "class.dsa.pri_capacity=2,16")
+    check(rc == 0, f"class keys: exit {rc}: {se}")
+    _, rows = read_csv(os.path.join(out, "sweep.csv"))
+    check([r["class.dsa.pri_capacity"] for r in rows] == ["2", "16"], "class axis values")
+
+
+def mtimes(out):
+    return {p: os.stat(p).st_mtime_ns for p in glob.glob(os.path.join(out, "runs", "*", "*", "results.json"))}
+
+
+def case_resume(args):
+    out = fresh(os.path.join(args.work, "resume"))
+    cmd = ["-o", out, "-j", "2", "--seeds", "2", *SMALL, "--no-plots",
+           "--grid", "sw.driver.pq_log2sz=2..5", "--grid", "device.pri_capacity=4,8"]
+    rc, so, se = sweep(args, *cmd)
+    check(rc == 0, f"first run exited {rc}: {se}")
+    check("0 already done, 16 to run" in se, f"first run: {se}")
+    before = mtimes(out)
+    check(len(before) == 16, f"{len(before)} results.json")
+    with open(os.path.join(out, "sweep.csv"), "rb") as f:
+        csv1 = f.read()
+    time.sleep(0.05)
+    rc, so, se = sweep(args, *cmd)
+    check(rc == 0, f"second run exited {rc}: {se}")
+    check("16 already done, 0 to run" in se, f"second run recomputed: {se}")
+    check(mtimes(out) == before, "a results.json was rewritten")
+    with open(os.path.join(out, "sweep.csv"), "rb") as f:
+        check(f.read() == csv1, "sweep.csv differs after the resume")
+    # A results.json that does not match its run (another seed) is redone.
+    victim = os.path.join(out, "runs", "device.pri_capacity=8,sw.driver.pq_log2sz=3", "seed-2",
+                          "results.json")
+    with open(victim) as f:
+        res = json.load(f)
+    res["scenario"]["seed"] = 99
+    with open(victim, "w") as f:
+        json.dump(res, f)
+    rc, so, se = sweep(args, *cmd)
+    check(rc == 0 and "15 already done, 1 to run" in se, f"third run: {rc} {se}")
+    with open(os.path.join(out, "sweep.csv"), "rb") as f:
+        check(f.read() == csv1, "sweep.csv differs after redoing one run")
+    # A grid with one more value runs only the new points.
+    rc, so, se = sweep(args, *cmd[:-1], "device.pri_capacity=4,8,16")
+    check(rc == 0, f"fourth run exited {rc}: {se}")
+    check("24 runs; 16 already done, 8 to run" in se, f"grown grid: {se}")
+    # The axes in another order are the same points.
+    rc, so, se = sweep(args, *cmd[:-4], "--grid", "device.pri_capacity=4,8,16",
+                       "--grid", "sw.driver.pq_log2sz=2..5")
+    check(rc == 0 and "24 already done, 0 to run" in se, f"axes reordered: {rc} {se}")
+
+
+def case_interrupt(args):
+    out = fresh(os.path.join(args.work, "interrupt"))
+    cmd = [sys.executable, SWEEP, "--prisim", args.prisim, "-q", "--no-plots", "-o", out, "-j", "1",
+           "--seeds", "1", "--grid", "sw.driver.pq_log2sz=6..9",
+           "--set", "device.pages=16384", "--set", "platform.dram_mib=1024"]
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    deadline = time.monotonic() + 40
+    while not glob.glob(os.path.join(out, "runs", "*", "*", "status.json")):
+        check(time.monotonic() < deadline and p.poll() is None, "no run finished")
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    so, se = p.communicate(timeout=30)
+    if p.returncode == 0:
+        print("sweep_test: the sweep finished before the interrupt; nothing to check")
+        return
+    check(p.returncode == 130, f"interrupted sweep exited {p.returncode}: {se}")
+    check("interrupted:" in se, f"no interruption message: {se}")
+    kept = len(glob.glob(os.path.join(out, "runs", "*", "*", "status.json")))
+    check(1 <= kept < 4, f"{kept} runs kept")
+    rc, so, se = sweep(args, *cmd[4:])
+    check(rc == 0, f"resumed sweep exited {rc}: {se}")
+    _, rows = read_csv(os.path.join(out, "sweep.csv"))
+    check(len(rows) == 4 and all(r["exit"] == "0" for r in rows), "resumed sweep rows")
+    # A run past --timeout is killed, fails the sweep, and runs again on resume.
+    out2 = fresh(os.path.join(args.work, "timeout"))
+    cmd2 = ["-q", "--no-plots", "-o", out2, "--seeds", "1", "--grid", "sw.driver.pq_log2sz=9",
+            "--set", "device.pages=16384", "--set", "platform.dram_mib=1024"]
+    rc, so, se = sweep(args, *cmd2, "--timeout", "0.05")
+    check(rc == 1 and "run failed (exit -9)" in se, f"--timeout: {rc} {se}")
+    rc, so, se = sweep(args, *cmd2)
+    check(rc == 0, f"after --timeout: {rc} {se}")
+
+
+def case_slurm(args):
+    out = fresh(os.path.join(args.work, "slurm"))
+    cmd = ["-q", "-o", out, "--seeds", "2", *SMALL, "--grid", "sw.driver.pq_log2sz=3,5",
+           "--grid", "device.pri_capacity=4,8", "--target", "lat_p99_us < 1000",
+           "--slurm", "--sbatch=--partition=short", "--slurm-parallel", "4"]
+    rc, so, se = sweep(args, *cmd)
+    check(rc == 0, f"--slurm exited {rc}: {se}")
+    script = os.path.join(out, "slurm", "sweep.sbatch")
+    check(so.strip() == f"sbatch {script}", f"stdout: {so!r}")
+    with open(script) as f:
+        text = f.read()
+    for needle in ("#SBATCH --array=1-8%4", "#SBATCH --partition=short", "SLURM_ARRAY_TASK_ID",
+                   os.path.join(out, "slurm", "inputs.txt")):
+        check(needle in text, f"sweep.sbatch lacks {needle!r}")
+    with open(os.path.join(out, "slurm", "inputs.txt")) as f:
+        lines = f.read().splitlines()
+    check(len(lines) == 8, f"inputs.txt has {len(lines)} lines")
+    check(lines[0].startswith(os.path.join(out, "runs", "device.pri_capacity=4,sw.driver.pq_log2sz=3", "seed-1") + " ") and "--set seed=1" in lines[0]
+          and "--set sw.driver.pq_log2sz=3" in lines[0] and "--set device.pages=16" in lines[0],
+          f"inputs.txt line 1: {lines[0]}")
+    check(not glob.glob(os.path.join(out, "runs", "*", "*", "status.json")), "--slurm ran something")
+    # The array as Slurm would run it: tasks 1..5 only, then a merge.
+    env = dict(os.environ)
+    for i in range(1, 6):
+        env["SLURM_ARRAY_TASK_ID"] = str(i)
+        p = subprocess.run(["bash", script], env=env, capture_output=True, text=True)
+        check(p.returncode == 0, f"task {i} exited {p.returncode}: {p.stderr}")
+    rc, so, se = sweep(args, "-q", "--merge", "-o", out)
+    check(rc == 1 and "3 runs have no status.json" in se, f"partial merge: {rc} {se}")
+    _, rows = read_csv(os.path.join(out, "sweep.csv"))
+    check(len(rows) == 8 and [r["exit"] for r in rows] == ["0"] * 5 + [""] * 3, "partial sweep.csv")
+    # --slurm again submits only what is left.
+    rc, so, se = sweep(args, *cmd)
+    with open(os.path.join(out, "slurm", "inputs.txt")) as f:
+        left = f.read().splitlines()
+    check(rc == 0 and len(left) == 3, f"second --slurm: {len(left)} tasks")
+    for i in range(1, 4):
+        env["SLURM_ARRAY_TASK_ID"] = str(i)
+        subprocess.run(["bash", script], env=env, capture_output=True, check=True)
+    # The merge needs neither prisim nor the command line (sweep.json and
+    # params.md), and works on a copy of the directory.
+    moved = fresh(os.path.join(args.work, "slurm_moved"))
+    shutil.copytree(out, moved)
+    p = subprocess.run([sys.executable, SWEEP, "--prisim", "/nonexistent/prisim", "-q", "--merge", "-o", moved],
+                       capture_output=True, text=True)
+    check(p.returncode == 0, f"merge exited {p.returncode}: {p.stderr}")
+    _, rows = read_csv(os.path.join(moved, "sweep.csv"))
+    check(len(rows) == 8 and all(r["exit"] == "0" for r in rows), "merged sweep.csv")
+    with open(os.path.join(moved, "recommendation.json")) as f:
+        rec = json.load(f)
+    check(rec["targets"] == ["lat_p99_us < 1000"] and rec["recommendation"] is not None,
+          f"recommendation after merge: {rec}")
+    with open(os.path.join(moved, "sweep.csv"), "rb") as f:
+        merged = f.read()
+    # The same command without --slurm finds every run done and gives the
+    # same CSV bytes.
+    rc, so, se = sweep(args, "--no-plots", *cmd[1:cmd.index("--slurm")])
+    check(rc == 0 and "8 already done, 0 to run" in se, f"local over the array's outputs: {rc} {se}")
+    with open(os.path.join(out, "sweep.csv"), "rb") as f:
+        check(f.read() == merged, "sweep.csv of the local merge differs")
+
+
+CASES = {"local": case_local, "bad_input": case_bad_input, "resume": case_resume,
+         "interrupt": case_interrupt, "slurm": case_slurm}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--prisim", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--case", required=True, choices=sorted(CASES))
+    args = ap.parse_args()
+    args.prisim = os.path.abspath(args.prisim)
+    args.work = os.path.abspath(args.work)
+    os.makedirs(args.work, exist_ok=True)
+    try:
+        CASES[args.case](args)
+    except Fail as e:
+        print(f"sweep_test {args.case}: FAIL: {e}", file=sys.stderr)
+        return 1
+    print(f"sweep_test {args.case}: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
