@@ -299,6 +299,8 @@ def handler_budget_ns(p, n):
         return float(mean) * n
     if dist == "exponential":  # the largest sample is below 38 x the mean (u >= 2^-54)
         return mean * (1.5 * n + 40)
+    if dist == "iaa":  # bounded by 556/9 x the mean; 1.5 % of samples are 11-62 x it
+        return mean * (2.0 * n + 556 / 9)
     # lognormal: the sum, and one sample 5 sigma out (p ~ 3e-7 per sample)
     return mean * (2.0 * n + math.exp(5 * sigma - sigma * sigma / 2))
 
@@ -355,10 +357,12 @@ def estimate(p):
 
 def handler_max_ns(p):
     """The longest handler service time to expect: the mean when fixed;
-    38 x the mean for exponential (u >= 2^-54); a sample 5 sigma out for
-    lognormal (p ~ 3e-7 per sample)."""
+    38 x the mean for exponential (u >= 2^-54); 556/9 x the mean for iaa
+    (its largest value); a sample 5 sigma out for lognormal (p ~ 3e-7 per
+    sample)."""
     mean, sigma, dist = p["sw.cost.handler.mean_ns"], p["sw.cost.handler.sigma"], p["sw.cost.handler.dist"]
-    one = {"fixed": mean, "exponential": 38 * mean}.get(dist, mean * math.exp(5 * sigma - sigma * sigma / 2))
+    one = {"fixed": mean, "exponential": 38 * mean, "iaa": 556 / 9 * mean}.get(
+        dist, mean * math.exp(5 * sigma - sigma * sigma / 2))
     return slow_factor(p) * one
 
 

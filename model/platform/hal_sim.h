@@ -205,8 +205,9 @@ private:
     sc_core::sc_time m_stolen = sc_core::SC_ZERO_TIME;
     sc_core::sc_time m_cpu_busy = sc_core::SC_ZERO_TIME;
     sc_core::sc_time m_cost[HAL_COST__COUNT];
-    enum class dist_kind { fixed, exponential, lognormal } m_handler_dist;
+    enum class dist_kind { fixed, exponential, lognormal, iaa } m_handler_dist;
     double m_handler_mean_ns, m_handler_sigma; // handler service time
+    prisim::sample_set m_handler_service;      // every draw, for the statistics
 
     std::map<unsigned, std::unique_ptr<irq_desc>> m_irqs;
     unsigned m_next_irq = 32;
