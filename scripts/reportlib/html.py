@@ -53,8 +53,8 @@ def num(v, digits=4):
     if isinstance(v, float):
         if not math.isfinite(v):
             return str(v)
-        if v == int(v) and abs(v) < 1e12:
-            return str(int(v))
+        if v == int(v) and abs(v) < 1e12 or 10 ** digits <= abs(v) < 1e12:
+            return str(round(v))
         return f"{v:.{digits}g}"
     return str(v)
 

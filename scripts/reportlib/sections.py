@@ -89,7 +89,8 @@ def latency_table(res):
             + [num(s.get("prgs")), num(s.get("prg_retries")),
                num(sum((s.get("auto_responses") or {}).values())), num(s.get("credit_stalls"))]]
     for name, c in sorted((res.get("classes") or {}).items(), key=lambda kv: kv[1].get("index", 0)):
-        rows.append([f"class {name} ({num(c.get('devices'))} devices, {c.get('preset', 'none')})",
+        n = c.get("devices")
+        rows.append([f"class {name} ({num(n)} device{'' if n == 1 else 's'}, {c.get('preset', 'none')})",
                      num(c.get("faults"))] + _lat_cells(c.get("fault_latency_ps"))
                     + [num(c.get("prgs")), num(c.get("prg_retries")), num(c.get("auto_responses")),
                        num(c.get("credit_stalls"))])

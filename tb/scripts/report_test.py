@@ -227,7 +227,7 @@ def case_run(args):
     check(rc == 0, f"report exited {rc}: {se}")
     page = read(page_path)
     self_contained(page)
-    for needle in ("<title>prisim run: default</title>", "seed 1", "class gpu (2 devices", "class dsa (1 devices",
+    for needle in ("<title>prisim run: default</title>", "seed 1", "class gpu (2 devices", "class dsa (1 device,",
                    "device 00:00.1", "Scoreboard", "one PRG Response per PRG", "PQ high-water",
                    "<details>", "device.pri_capacity", "not a histogram"):
         check(needle in page, f"the page lacks {needle!r}")
