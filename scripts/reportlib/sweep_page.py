@@ -163,7 +163,10 @@ def build(data):
     """(title, meta HTML, body HTML)."""
     d = data["definition"] or {}
     rep_dir, rep = _representative(data)
-    name = rep["scenario"].get("name") if rep else "?"
+    if rep:
+        name = rep["scenario"].get("name")
+    else:
+        name = (os.path.basename(d["scenario"]) if d.get("scenario") else "built-in scenario") + " (no run finished)"
     seeds = sorted({int(r["seed"]) for r in data["runs"] if r["seed"].isdigit()})
     failed = sum(1 for r in data["runs"] if r["exit"] not in ("0", ""))
     missing = sum(1 for r in data["runs"] if r["exit"] == "")

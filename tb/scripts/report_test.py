@@ -211,6 +211,11 @@ def case_sweep(args):
     check(failed and failed.group(1) == "8", "the failed runs are not listed as 8 of 12")
     rc, so, se = report(out)
     check(rc == 0 and read(os.path.join(out, "report.html")) == page, "the same sweep gave other bytes")
+    rc, so, se = report(out, "-o", os.path.join(args.work, "other.html"), "--series", "nope")
+    check(rc == 2 and "--series nope: not an axis" in se, f"--series nope: {rc} {se}")
+    rc, so, se = report(out, "-o", os.path.join(args.work, "other.html"), "--series", "sw.driver.pq_log2sz")
+    check(rc == 0 and read(os.path.join(args.work, "other.html")).count("sw.driver.pq_log2sz=4") > 0,
+          f"--series: {rc} {se}")
     dom, shot = render(page_path, args.work)
     check_rendered(dom, shot, 2, ("page-request queue entries", "overflow probability per page request"))
 
