@@ -26,6 +26,7 @@ tr.failed td { background: #fbe3e3; }
 .box p { margin: 0.3em 0; }
 figure.plot { margin: 1em 0; display: inline-block; vertical-align: top; }
 figure.plot svg { width: 560px; height: auto; }
+figure.plot.wide, figure.plot.wide svg { width: 100%; }
 figure.plot figcaption { font-size: 0.85em; color: #444; max-width: 560px; }
 details { margin: 0.6em 0; }
 summary { cursor: pointer; font-weight: bold; }

@@ -41,7 +41,8 @@ def build(data):
     groups, note = sections.latency_groups(res)
     if figures.available():
         svg = figures.latency_bars(groups, "fig1")
-        body.append(f'<figure class="plot">{svg}<figcaption>Fault latency, device translation miss '
+        wide = " wide" if len(groups) > 6 else ""
+        body.append(f'<figure class="plot{wide}">{svg}<figcaption>Fault latency, device translation miss '
                     "to successful retry: minimum, p50, p90, p99 and maximum (nearest-rank percentiles "
                     "over every sample) of all devices and of each "
                     + ("device class" if res.get("classes") else "device")
