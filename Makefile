@@ -6,6 +6,8 @@
 #   make soak      randomized soak of the exit-status promise: MINUTES=N SEED=S [JOBS=J]
 #   make sweep     parameter sweep for queue sizing: GRID='KEY=VALUES ...' [SCENARIO=F SEEDS=N
 #                  TARGET='EXPR' SET='KEY=VALUE ...' OUT=DIR JOBS=J] (docs/sweep.md)
+#   make report    one self-contained HTML page of a run or a sweep: [IN=DIR (default sweep-out)]
+#                  [OUT=FILE (default IN/report.html)] (docs/sweep.md, "HTML report")
 #   make lint      Verilator lint of the RTL
 #   make asan      unit and system tests (soak included) under ASan + UBSan, leaks fatal
 #   make fuzz      build the libFuzzer targets with clang, run each FUZZ_SECONDS (tb/fuzz)
@@ -25,10 +27,12 @@ SET     ?= device.pages=64
 SEEDS   ?= 3
 TARGET  ?=
 OUT     ?= sweep-out
-# scripts/sweep.py needs python3-matplotlib and python3-tqdm: Debian's interpreter.
+IN      ?= sweep-out
+# scripts/sweep.py needs python3-matplotlib and python3-tqdm, scripts/report.py
+# python3-matplotlib: Debian's interpreter.
 SWEEP_PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
 
-.PHONY: all deps configure build sim test bench bench-ir soak sweep lint asan fuzz docs clean
+.PHONY: all deps configure build sim test bench bench-ir soak sweep report lint asan fuzz docs clean
 
 all: build
 
@@ -65,6 +69,10 @@ sweep: build
 	@$(SWEEP_PYTHON) scripts/sweep.py $(SCENARIO) --prisim $(BUILD)/prisim -o $(OUT) -j $(JOBS) \
 		--seeds $(SEEDS) $(foreach g,$(GRID),--grid $(g)) $(foreach s,$(SET),--set $(s)) \
 		$(if $(TARGET),--target '$(TARGET)')
+
+# IN: a run or sweep directory; OUT, only when given, the page (else IN/report.html).
+report:
+	@$(SWEEP_PYTHON) scripts/report.py $(IN) $(if $(filter command line environment,$(origin OUT)),-o $(OUT))
 
 lint: deps
 	verilator --lint-only -Wall rtl/pq_writer.sv

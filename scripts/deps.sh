@@ -5,6 +5,8 @@
 #   scripts/deps.sh        what `make sim`, `make test` and the rest need
 #   scripts/deps.sh fuzz   also clang and its libFuzzer runtime (`make fuzz`;
 #                          `make test` fuzzes a few seconds when they are present)
+#   scripts/deps.sh chromium  also Debian's chromium: the scripts.report_* tests
+#                          render the HTML report with it (skipped without it)
 set -eu
 
 # package            what needs it
@@ -25,6 +27,11 @@ PKGS=(
   python3-tqdm       # scripts/sweep.py progress bar (make sweep)
   liburing-dev       # the io_uring sample external handler (examples/fault-handlers)
 )
+if [ "${1:-}" = chromium ]; then
+  PKGS+=(
+    chromium           # headless rendering of scripts/report.py's pages (tb/scripts)
+  )
+fi
 if [ "${1:-}" = fuzz ]; then
   PKGS+=(
     clang              # fuzz targets (tb/fuzz)

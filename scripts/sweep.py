@@ -133,21 +133,6 @@ def keys_for(args, merge_only):
     return registry.parse(keys_text), keys_text
 
 
-def failure_line(path):
-    """The first line of a run's log that says what failed."""
-    try:
-        with open(path, errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return ""
-    for pick in (lambda ln: "[FAIL]" in ln,
-                 lambda ln: ln.startswith("prisim:") and not ln.startswith("prisim: warning")):
-        for ln in lines:
-            if pick(ln):
-                return ln.strip()[:300]
-    return ""
-
-
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -233,7 +218,7 @@ def report(args, out, grid, runs, targets):
     for r in failed:
         vals = " ".join(f"{k}={v}" for k, v in zip(grid.keys(), r["values"]))
         logp = os.path.join(args.out, r["run_dir"], "log.txt")
-        why = failure_line(os.path.join(out, r["run_dir"], "log.txt"))
+        why = runner.failure_line(os.path.join(out, r["run_dir"], "log.txt"))
         log(f"run failed (exit {r['exit']}): {vals} seed={r['seed']}; log {logp}"
             + (f"\n  {why}" if why else ""))
     if not args.quiet:

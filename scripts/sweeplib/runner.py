@@ -242,3 +242,18 @@ def run_local(sweep_dir, todo, argvs, jobs, quiet, timeout=None):
     pool.shutdown(wait=True)
     bar.close()
     return out
+
+
+def failure_line(path):
+    """The first line of a run's log that says what failed."""
+    try:
+        with open(path, errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return ""
+    for pick in (lambda ln: "[FAIL]" in ln,
+                 lambda ln: ln.startswith("prisim:") and not ln.startswith("prisim: warning")):
+        for ln in lines:
+            if pick(ln):
+                return ln.strip()[:300]
+    return ""
