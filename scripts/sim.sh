@@ -15,6 +15,28 @@ for f in "$dir"/*.yaml; do
   [ $rc -ne 0 ] && echo "!! $name: exit status $rc"
   echo
 done
+# The default scenario once more, its faults answered by a process outside
+# the simulator: the sample poll() handler over --fault-socket
+# (docs/external-handler.md), when it is built.
+fh="$(dirname "$prisim")/examples/fh_poll"
+if [ -x "$fh" ]; then
+  name=external-poll
+  mkdir -p "$out/$name"
+  sock="$out/$name/fault.sock"
+  echo "== $name =="
+  "$prisim" "$dir/default.yaml" --fault-socket "$sock" --max-wall 120 -o "$out/$name" \
+    --expect "summary.handlers.external.faults_success == 1024" &
+  pid=$!
+  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  "$fh" "$sock" > "$out/$name/handler.log" 2>&1
+  hrc=$?
+  wait $pid
+  rc=$?
+  [ $rc -eq 0 ] && [ $hrc -ne 0 ] && rc=1
+  [ $rc -gt $worst ] && worst=$rc
+  [ $rc -ne 0 ] && echo "!! $name: exit status $rc (handler $hrc, log $out/$name/handler.log)"
+  echo
+fi
 if [ $worst -eq 0 ]; then
   echo "all scenarios passed; results in $out/<scenario>/results.json"
 else
