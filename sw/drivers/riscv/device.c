@@ -617,10 +617,11 @@ err_remove:
  * riscv_iommu_dev_disable_iopf - iommu_ops.dev_disable_iopf
  * @dev: the device
  *
- * Reverse order: PRI off in the device, flush the PQ (its records reach the
- * core, which answers what is pending when the device leaves the iopf queue),
- * iopf_queue_remove_device, EN_PRI/PRPR off in the DC, ATS.INVAL of the
- * device ATC + IOFENCE.C, ATS off in the device.
+ * The order Linux documents for iopf_queue_remove_device(): stop PRI
+ * reception in the IOMMU (EN_PRI/PRPR off in the DC, IODIR.INVAL_DDT), flush
+ * the PQ (its records reach the core, which answers what is pending when the
+ * device leaves the iopf queue), iopf_queue_remove_device, then PRI off in
+ * the device; last ATS.INVAL of the device ATC + IOFENCE.C and ATS off.
  */
 void riscv_iommu_dev_disable_iopf(struct device *dev)
 {
@@ -634,16 +635,20 @@ void riscv_iommu_dev_disable_iopf(struct device *dev)
 	iommu = rdev->iommu;
 	rid = (uint16_t)rdev->did;
 
-	hal_pci_cfg_write(iommu->hal, rid, rdev->pri_cap + PCI_PRI_CTRL, 2, 0);
-	dev->pri_enabled = false;
-	riscv_iommu_priq_process(iommu);
-	iopf_queue_remove_device(iommu->iommu.iopf_queue, dev);
-
+	/* Stop PRI reception in the IOMMU: from here the IOMMU answers the
+	 * device's page requests itself (EN_PRI = 0: Invalid Request). */
 	hal_mutex_lock(iommu->dc_lock);
 	rdev->iopf_enabled = false;
 	rdev->prpr = false;
 	riscv_iommu_dc_update(rdev, false);
 	hal_mutex_unlock(iommu->dc_lock);
+	/* Flush the hardware queue: its records reach the core, which answers
+	 * what is still pending when the device leaves the iopf queue. */
+	riscv_iommu_priq_process(iommu);
+	iopf_queue_remove_device(iommu->iommu.iopf_queue, dev);
+	/* Only then disable PRI in the device. */
+	hal_pci_cfg_write(iommu->hal, rid, rdev->pri_cap + PCI_PRI_CTRL, 2, 0);
+	dev->pri_enabled = false;
 
 	if (dev->ats_enabled) {
 		riscv_iommu_cmd_ats_inval(&cmd, rdev->did, RISCV_IOMMU_CMD_ATS_INVAL_ALL);

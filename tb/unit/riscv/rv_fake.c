@@ -551,6 +551,7 @@ void iopf_queue_remove_device(struct iopf_queue *queue, struct device *dev)
 {
 	queue->rv->remove_device_calls++;
 	queue->rv->reports_at_remove = queue->rv->nreports;
+	queue->rv->pri_enabled_at_remove = dev->pri_enabled;
 	free(dev->fault_param);
 	dev->fault_param = NULL;
 }

@@ -96,6 +96,7 @@ struct rv_fake {
 	int report_ret;
 	unsigned int discard_partial_calls, add_device_calls, remove_device_calls;
 	unsigned int reports_at_discard, reports_at_remove;
+	bool pri_enabled_at_remove; /* the device's PRI was still on when it left the iopf queue */
 	unsigned int registered;
 	bool irq_on_poll;            /* run the CQ irq thread from poll ticks */
 	bool in_irq;

@@ -293,6 +293,8 @@ static void test_disable_iopf(void **state)
 	assert_int_equal(rv->nreports, 1);
 	assert_int_equal(rv->reports_at_remove, 1);
 	assert_int_equal(rv->remove_device_calls, 1);
+	/* Linux's order: the device leaves the iopf queue before its PRI is disabled */
+	assert_true(rv->pri_enabled_at_remove);
 	assert_null(p->dev.fault_param);
 	assert_int_equal(rv_dc(&p->e, 5)->tc, RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_EN_ATS);
 	/* ends with ATS.INVAL of the whole ATC + IOFENCE.C, then ATS off */
