@@ -42,6 +42,7 @@ sw_runtime::sw_runtime(sc_core::sc_module_name name, const params& p, dram& mem,
 {
     m_hal.rt = this;
     m_work_wq.rt = this;
+    m_work_flush_wq.rt = this;
     static const char* const keys[HAL_COST__COUNT] = {
         "sw.cost.irq_entry_ns",    "sw.cost.pq_record_ns",  "sw.cost.fq_record_ns",
         "sw.cost.cq_submit_ns",    "sw.cost.iopf_group_ns", "sw.cost.wakeup_ns",
@@ -353,7 +354,25 @@ void sw_runtime::worker_main()
         auto w = m_work.front();
         m_work.pop_front();
         w.first(w.second);
+        ++m_work_done;
+        notify_here(m_work_flush_wq.ev);
     }
+}
+
+// Wait until the work queued so far has run: works run in order, one at a
+// time, so it is done when as many have finished as had been queued.
+int sw_runtime::flush_work()
+{
+    hal_task* t = current();
+    if (!t || t == m_worker) return -EINVAL; // a worker would wait for itself
+    const uint64_t target = m_work_queued;
+    struct cond_arg { sw_runtime* rt; uint64_t target; } a{this, target};
+    return wait_event(&m_work_flush_wq,
+                      [](void* p) {
+                          auto* c = static_cast<cond_arg*>(p);
+                          return c->rt->m_work_done >= c->target;
+                      },
+                      &a, HAL_WAIT_FOREVER);
 }
 
 int sw_runtime::queue_work(void (*fn)(void*), void* arg)
@@ -361,6 +380,7 @@ int sw_runtime::queue_work(void (*fn)(void*), void* arg)
     if (!fn) return -EINVAL;
     if (!m_worker) m_worker = create_task(HAL_TASK_KERNEL, "kworker", &worker_trampoline, this);
     m_work.push_back({fn, arg});
+    ++m_work_queued;
     notify_here(m_work_wq.ev);
     return 0;
 }
@@ -735,6 +755,7 @@ void hal_mutex_unlock(struct hal_mutex* m) { m->rt->mutex_unlock(m); }
 bool hal_mutex_held(struct hal_mutex* m) { return m->owner && m->owner == m->rt->current(); }
 
 int hal_queue_work(struct hal* h, void (*fn)(void*), void* arg) { return h->rt->queue_work(fn, arg); }
+int hal_flush_work(struct hal* h) { return h->rt->flush_work(); }
 
 void hal_log(struct hal* h, enum hal_log_level lvl, const char* fmt, ...)
 {

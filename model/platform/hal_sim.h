@@ -134,6 +134,7 @@ public:
     void mutex_lock(hal_mutex* m);
     void mutex_unlock(hal_mutex* m);
     int queue_work(void (*fn)(void*), void* arg);
+    int flush_work();
     int msi_alloc(unsigned* irq, uint64_t* addr, uint32_t* data);
     int request_irq(unsigned irq, hal_irq_fn hard, hal_irq_fn thread, void* arg, const char* name);
     void free_irq(unsigned irq);
@@ -216,6 +217,8 @@ private:
 
     prisim::ring<std::pair<void (*)(void*), void*>> m_work;
     hal_waitq m_work_wq;
+    hal_waitq m_work_flush_wq;                    // a work finished (flush_work)
+    uint64_t m_work_queued = 0, m_work_done = 0;
     hal_task* m_worker = nullptr;
 
     [[noreturn]] static void bad_stat_id(hal_stat_id id);

@@ -504,6 +504,26 @@ void iopf_queue_remove_device(struct iopf_queue *queue, struct device *dev)
 }
 
 /**
+ * iopf_queue_flush_dev - wait until the faults already handed to workers
+ * for @dev are handled
+ * @dev: a device on an iopf queue
+ *
+ * As Linux's, it flushes the workqueue: every work queued before the call,
+ * for any device, has run when it returns. A handler that defers groups to
+ * work (the kernel-resident SVA one) has then answered them; one that
+ * answers inline (iommufd's, which only enqueues) is not waited for. Call
+ * it when a PASID or address space is released, before it is reused.
+ *
+ * Return: 0, -ENODEV if @dev is on no iopf queue, or the HAL's error.
+ */
+int iopf_queue_flush_dev(struct device *dev)
+{
+	if (!dev || !dev->fault_param)
+		return -ENODEV;
+	return hal_flush_work(dev->hal);
+}
+
+/**
  * iopf_queue_discard_partial - drop every parked partial request of every
  * device on @queue (after a hardware queue overflow, §1.4)
  * @queue: queue

@@ -235,8 +235,9 @@ static bool iommu_sva_idle(void *arg)
  *
  * Detaches the domain (new requests then find no handler and are answered
  * INVALID by io-pgfault), waits until every group already handed to a
- * worker is answered (iopf_queue_flush_dev() in Linux), disables IOPF, and
- * frees the domain and the address space's pages.
+ * worker is answered (iopf_queue_flush_dev(), and the bond's own count of
+ * its works as a check), disables IOPF, and frees the domain and the
+ * address space's pages.
  */
 void iommu_sva_unbind_device(struct iommu_sva *sva)
 {
@@ -247,6 +248,7 @@ void iommu_sva_unbind_device(struct iommu_sva *sva)
 		return;
 	dev = sva->dev;
 	iommu_detach_device(sva->domain, dev);
+	iopf_queue_flush_dev(dev);
 	hal_wait_event(sva->wq, iommu_sva_idle, sva, HAL_WAIT_FOREVER);
 	if (dev->iommu->ops->dev_disable_iopf)
 		dev->iommu->ops->dev_disable_iopf(dev);

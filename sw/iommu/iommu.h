@@ -222,6 +222,7 @@ struct iopf_queue *iopf_queue_alloc(struct hal *hal, const char *name);
 void iopf_queue_free(struct iopf_queue *queue);
 int iopf_queue_add_device(struct iopf_queue *queue, struct device *dev);
 void iopf_queue_remove_device(struct iopf_queue *queue, struct device *dev);
+int iopf_queue_flush_dev(struct device *dev);
 int iopf_queue_discard_partial(struct iopf_queue *queue);
 
 /* Domain allocation / attach, used by iommufd. */

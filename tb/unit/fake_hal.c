@@ -108,6 +108,7 @@ struct hal {
 	enum fake_task_mode task_mode;
 	struct hal_task tasks[16];
 	unsigned int nr_tasks;
+	unsigned int flushes; /* hal_flush_work() calls */
 	struct hal_task *current;
 
 	struct fake_irq irqs[FAKE_MAX_IRQ];
@@ -958,6 +959,19 @@ bool hal_mutex_held(struct hal_mutex *m)
 int hal_queue_work(struct hal *h, void (*fn)(void *arg), void *arg)
 {
 	return hal_task_create(h, HAL_TASK_KERNEL, "work", fn, arg) ? 0 : -ENOMEM;
+}
+
+/* Works ran at once (FAKE_TASK_SYNC) or never run (FAKE_TASK_NEVER): there
+ * is nothing to wait for. Counted, for tests of who flushes. */
+int hal_flush_work(struct hal *h)
+{
+	h->flushes++;
+	return 0;
+}
+
+unsigned int fake_hal_flushes(struct hal *h)
+{
+	return h->flushes;
 }
 
 /* ---- observability ------------------------------------------------------------------- */

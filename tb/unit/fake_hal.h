@@ -105,6 +105,8 @@ const char *fake_hal_failed_site(struct hal *h);
 
 /* Tasks, IRQs, waits */
 void fake_hal_set_task_mode(struct hal *h, enum fake_task_mode mode);
+/* hal_flush_work() calls so far. */
+unsigned int fake_hal_flushes(struct hal *h);
 unsigned int fake_hal_task_count(struct hal *h);
 /*
  * Run the handlers of irq now (hard handler, then the thread on

@@ -405,6 +405,20 @@ static void test_add_device_errors(void **state)
 	assert_int_equal(0, iopf_queue_add_device(q, f->w.dev[0]));
 }
 
+/* iopf_queue_flush_dev(): -ENODEV for a device on no queue, else it flushes the workqueue. */
+static void test_flush_dev(void **state)
+{
+	struct fix *f = *state;
+	unsigned int before = fake_hal_flushes(f->w.h);
+
+	assert_int_equal(0, iopf_queue_flush_dev(f->w.dev[0]));
+	assert_int_equal(before + 1, fake_hal_flushes(f->w.h));
+	iopf_queue_remove_device(f->w.m->iommu.iopf_queue, f->w.dev[0]);
+	assert_int_equal(-ENODEV, iopf_queue_flush_dev(f->w.dev[0]));
+	assert_int_equal(-ENODEV, iopf_queue_flush_dev(NULL));
+	assert_int_equal(before + 1, fake_hal_flushes(f->w.h));
+}
+
 static void test_group_records_report_time(void **state)
 {
 	struct fix *f = *state;
@@ -435,6 +449,7 @@ int main(void)
 		T(test_remove_device_answers_pending),
 		T(test_remove_device_leaves_owned_groups),
 		T(test_add_device_errors),
+		T(test_flush_dev),
 		T(test_group_records_report_time),
 	};
 

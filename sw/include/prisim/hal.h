@@ -175,6 +175,11 @@ bool hal_mutex_held(struct hal_mutex *m);
 
 /* Run fn(arg) later in a kernel worker task (workqueue). */
 int hal_queue_work(struct hal *h, void (*fn)(void *arg), void *arg);
+/*
+ * flush_workqueue(): wait until every work queued before this call has run
+ * (a task only; 0, or -EINVAL from interrupt context or a worker itself).
+ */
+int hal_flush_work(struct hal *h);
 
 /* ---- host channel: an external process (prisim --fault-socket) ----------- */
 
