@@ -48,6 +48,15 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
         m_p.iova_base &= ~(k_page - 1);
         fix("iova_base not 4 KiB aligned", hex(m_p.iova_base));
     }
+    if (m_p.replay) {
+        // A traced workload: one burst of one page per access, arriving at
+        // the trace's times.
+        m_trace = m_p.replay.get();
+        m_p.pages = m_trace->size();
+        m_p.prg_pages = 1;
+        m_p.poisson = false;
+        m_p.bytes_per_page = unsigned(k_page); // the largest access a stream's buffer holds
+    }
     if (m_p.invalidate_queue_depth > 32) {
         m_p.invalidate_queue_depth = 32;
         fix("invalidate_queue_depth > 32", "32");
@@ -108,7 +117,8 @@ bool pxdev::runnable(const stream& s, sc_time& at) const
     case step::idle:
         if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
         at = std::max(s.due, m_run_start);
-        if (m_p.poisson && m_next_arrival > at) at = m_next_arrival; // open loop: when the next burst arrives
+        if ((m_p.poisson || traced()) && m_next_arrival > at)
+            at = m_next_arrival; // open loop: when the next burst arrives
         return true;
     case step::credit_wait:
     case step::response_wait:
