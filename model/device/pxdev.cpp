@@ -57,6 +57,7 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
         m_p.poisson = false;
         m_p.bytes_per_page = unsigned(k_page); // the largest access a stream's buffer holds
     }
+    m_open_loop = m_p.poisson || traced();
     if (m_p.invalidate_queue_depth > 32) {
         m_p.invalidate_queue_depth = 32;
         fix("invalidate_queue_depth > 32", "32");
@@ -117,8 +118,7 @@ bool pxdev::runnable(const stream& s, sc_time& at) const
     case step::idle:
         if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
         at = std::max(s.due, m_run_start);
-        if ((m_p.poisson || traced()) && m_next_arrival > at)
-            at = m_next_arrival; // open loop: when the next burst arrives
+        if (m_open_loop && m_next_arrival > at) at = m_next_arrival; // open loop: when the next burst arrives
         return true;
     case step::credit_wait:
     case step::response_wait:

@@ -370,6 +370,7 @@ private:
     sc_core::sc_time m_run_start;
     // Open loop: when burst m_next_burst arrives; draws of this device.
     sc_core::sc_time m_next_arrival;
+    bool m_open_loop = false; // poisson or traced: bursts wait for m_next_arrival
     uint64_t m_rng[4] = {};
     uint64_t next_random();
     double unit_random() { return (double(next_random() >> 11) + 0.5) / 9007199254740992.0; } // (0, 1)

@@ -244,7 +244,7 @@ void pxdev::stream_step(stream& s)
 bool pxdev::take_burst(stream& s)
 {
     if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
-    if ((m_p.poisson || traced()) && m_next_arrival > m_now) return false; // not arrived yet (runnable() knows when)
+    if (m_open_loop && m_next_arrival > m_now) return false; // not arrived yet (runnable() knows when)
     const uint64_t b = m_next_burst++;
     if (m_p.poisson) m_next_arrival += next_gap();
     if (traced()) {
