@@ -94,6 +94,13 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
     SC_THREAD(main_thread);
 }
 
+sc_time pxdev::active_time() const
+{
+    if (!m_started) return SC_ZERO_TIME;
+    const sc_time end = m_running ? std::max(prisim::sim_now(), m_run_start) : m_run_end;
+    return end - m_run_start;
+}
+
 void pxdev::violation(const std::string& what)
 {
     char id[16];
@@ -285,6 +292,7 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
     PXDEV_STAT(pri_response_failure);
     PXDEV_STAT(dma_writes);
     PXDEV_STAT(dma_errors);
+    PXDEV_STAT(dma_bytes);
     PXDEV_STAT(atc_hits);
     PXDEV_STAT(atc_misses);
     PXDEV_STAT(invalidations);
@@ -295,6 +303,16 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
     PXDEV_STAT(malformed_messages);
 #undef PXDEV_STAT
     sink.counter(p + "violations", m_violations.size());
+    // Per stream; DMA throughput over the device's active time.
+    const double active_us = double(active_time().value()) / 1e6;
+    for (const stream& s : m_streams) {
+        const std::string q = p + "stream." + std::to_string(s.id) + ".";
+        sink.counter(q + "faults", s.faults);
+        sink.counter(q + "pages_done", s.pages_done);
+        sink.counter(q + "dma_bytes", s.dma_bytes);
+        sink.counter(q + "credit_stalls", s.credit_stalls);
+        sink.value(q + "dma_bytes_per_us", active_us > 0 ? double(s.dma_bytes) / active_us : 0.0);
+    }
     sink.samples(p + "fault_latency", m_fault_latency, "ps");
     if (m_p.poisson) {
         // The open-loop arrival process as drawn: mean gap and its

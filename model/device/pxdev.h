@@ -154,6 +154,9 @@ public:
                                     unsigned len);
 
     bool done() const { return m_done; } // workload finished (all bursts completed or failed)
+    // The device's active time: from START to the end of its workload (to
+    // now while it runs; zero if it never started one).
+    sc_core::sc_time active_time() const;
     // Stop the workload where it stands: no burst is taken and no request
     // issued from now on; what is in flight completes (PRG Responses still
     // return their credits). For the end of a run that did not quiesce, so
@@ -176,6 +179,7 @@ public:
         uint64_t prgs_outstanding = 0;     // at the time of the call
         bool pri_response_failure = false; // PRI Status.RF set
         uint64_t dma_writes = 0, dma_errors = 0, atc_hits = 0, atc_misses = 0, invalidations = 0;
+        uint64_t dma_bytes = 0;            // bytes of the memory writes that completed successfully
         // Beyond the platform's list:
         uint64_t prgs_abandoned = 0;       // outstanding PRGs dropped by Response Failure or PRI Reset (credits returned)
         uint64_t inval_completions = 0;    // Invalidate Completions sent
@@ -194,7 +198,9 @@ public:
     const prisim::sample_set& fault_latency() const { return m_fault_latency; }
     // Protocol invariant breaches the device itself observed, as sentences naming the device.
     const std::vector<std::string>& violations() const { return m_violations; }
-    // Every counter as <p>.<name>, latency as <p>.fault_latency (ps).
+    // Every counter as <p>.<name>, latency as <p>.fault_latency (ps); each
+    // stream's as <p>.stream.<i>.{faults,pages_done,dma_bytes,credit_stalls}
+    // and the value <p>.stream.<i>.dma_bytes_per_us over active_time().
     void report(prisim::stat_sink& sink, const std::string& prefix) const;
 
     // Test and debug view of the ATC: is `iova` translated for `pasid` (or
@@ -267,6 +273,8 @@ private:
         // A translation the write pass got for the page at cursor.
         bool have_xlate = false;
         atc::entry xlate;
+        // Its statistics (report(): <p>.stream.<id>.*).
+        uint64_t faults = 0, pages_done = 0, dma_bytes = 0, credit_stalls = 0;
     };
 
     bool traced() const { return m_trace != nullptr; }
@@ -367,7 +375,8 @@ private:
     bool m_running = false, m_done = false, m_error = false, m_halted = false;
     uint32_t m_run_pages_done = 0;
     uint64_t m_nbursts = 0, m_next_burst = 0, m_bursts_finished = 0;
-    sc_core::sc_time m_run_start;
+    sc_core::sc_time m_run_start, m_run_end;
+    bool m_started = false; // a workload with bursts was started
     // Open loop: when burst m_next_burst arrives; draws of this device.
     sc_core::sc_time m_next_arrival;
     bool m_open_loop = false; // poisson or traced: bursts wait for m_next_arrival

@@ -69,6 +69,7 @@ bool pxdev::pri_request(stream& s)
             m_wait_head = s.id;
         m_wait_tail = s.id;
         ++m_c.credit_stalls;
+        ++s.credit_stalls;
         s.st = step::credit_wait;
         return false;
     }

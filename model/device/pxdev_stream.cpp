@@ -172,7 +172,8 @@ void pxdev::start_workload(const sc_time& at)
         return;
     }
     m_running = true;
-    m_run_start = at;
+    m_started = true;
+    m_run_start = m_run_end = at;
     // Each stream's first burst, and the first arrival, after START.
     for (stream& st : m_streams) {
         st.due = at;
@@ -379,6 +380,7 @@ void pxdev::finish_burst(stream& s)
     else
         ++m_c.bursts_failed;
     m_c.pages_done += ok;
+    s.pages_done += ok;
     m_c.pages_failed += bad;
     m_run_pages_done += uint32_t(ok);
     if (bad) m_error = true;
@@ -387,6 +389,7 @@ void pxdev::finish_burst(stream& s)
     if (++m_bursts_finished == m_nbursts) {
         // Visible to the others at the device's time, not before.
         sync();
+        m_run_end = m_now;
         m_running = false;
         m_done = true;
         m_done_ev.notify(SC_ZERO_TIME);
@@ -587,6 +590,7 @@ pxdev::xlate pxdev::take_translation(stream& s, page& pg, const atc::entry** out
     if (pg.faulted && !pg.sampled) {
         pg.sampled = true;
         ++m_c.faults;
+        ++s.faults;
         if (pg.miss_time >= m_p.warmup_end) // faults of the warm-up are not sampled
             m_fault_latency.add(uint64_t((m_now - pg.miss_time).value()));
     }
@@ -632,6 +636,9 @@ void pxdev::on_completion(stream& s)
         s.op = op_kind::none;
         if (s.cpl_ok) {
             pg.st = page_state::written;
+            const uint64_t n = s.tlp->gp.get_data_length();
+            m_c.dma_bytes += n;
+            s.dma_bytes += n;
         } else {
             ++m_c.dma_errors;
             pg.st = page_state::failed;

@@ -10,6 +10,7 @@
 // A second bench runs the same scenarios with a 1 us quantum. The ATC and
 // the pattern are also tested on their own.
 
+#include <cmath>
 #include <deque>
 #include <map>
 #include <memory>
@@ -516,6 +517,26 @@ std::map<std::string, uint64_t> counts(const pxdev& d)
     auto m = s.counters;
     for (const auto& kv : s.sample_counts) m[kv.first + ".count"] = kv.second;
     return m;
+}
+
+// The streams' counters add up to the device's; their throughput is their
+// bytes over the device's active time.
+void check_streams(bench& b, unsigned i)
+{
+    tb::map_sink s;
+    b.dev[i]->report(s, "d");
+    const double active_us = double(b.dev[i]->active_time().value()) / 1e6;
+    assert_true(active_us > 0);
+    for (const char* f : {"faults", "pages_done", "dma_bytes", "credit_stalls"}) {
+        uint64_t sum = 0;
+        for (unsigned k = 0; k < b.cfg[i].p.streams; ++k) sum += s.counters.at("d.stream." + std::to_string(k) + "." + f);
+        assert_int_equal(sum, s.counters.at(std::string("d.") + f));
+    }
+    for (unsigned k = 0; k < b.cfg[i].p.streams; ++k) {
+        const std::string q = "d.stream." + std::to_string(k) + ".";
+        const double want = double(s.counters.at(q + "dma_bytes")) / active_us;
+        assert_true(std::fabs(s.values.at(q + "dma_bytes_per_us") - want) <= 1e-9 * want);
+    }
 }
 
 // Credits: the root complex never saw more page requests of the device
@@ -1237,6 +1258,8 @@ void test_trace_replay(void** state)
             assert_int_equal(pxdev::pattern_mismatch_at(rid, page / 4096, unsigned(a.iova - page), want.data(), a.size), -1);
     }
     check_credits(b, T);
+    check_streams(b, T);
+    assert_int_equal(c.dma_bytes, 16 + 8 + 16);
 }
 
 // The same scenarios with a 1 us quantum: the device runs ahead of
@@ -1285,6 +1308,7 @@ void test_quantum_same_counts(void**)
     for (unsigned i : {A, B_, C, D, D2, K, Q})
         check_credits(q, i);
     for (unsigned i : {A, B_, D, K, Q, S}) check_pattern(q, i);
+    for (unsigned i : {A, B_, Q, S}) check_streams(q, i); // A, B and Q stall for credits
 }
 
 } // namespace
