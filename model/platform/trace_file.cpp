@@ -135,10 +135,13 @@ trace_file read_trace(const std::string& path, const std::string& key)
     std::string text;
     char buf[1 << 16];
     size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    while (text.size() <= k_trace_max_bytes && (n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
     const int err = std::ferror(f) ? (errno ? errno : EIO) : 0;
     std::fclose(f);
     if (err) throw fail(err);
+    if (text.size() > k_trace_max_bytes)
+        throw config_error(key + " = '" + path + "': trace file '" + path + "' is larger than " +
+                           std::to_string(k_trace_max_bytes >> 20) + " MiB");
     return parse_trace(text, path);
 }
 

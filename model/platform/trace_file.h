@@ -6,6 +6,7 @@
 // the line and what was expected there.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -34,6 +35,7 @@ struct trace_file {
 // The largest device index, time and size a line may have.
 constexpr uint64_t k_trace_max_device = 4095;
 constexpr uint64_t k_trace_max_time_ns = 1000000000000ull; // 1000 s: beyond run.max_time_us
+constexpr size_t k_trace_max_bytes = size_t(256) << 20;    // a larger file (/dev/zero) is refused
 
 // Parse trace text; `origin` names it in messages (FILE:LINE: ...).
 trace_file parse_trace(const std::string& text, const std::string& origin);
