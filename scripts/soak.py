@@ -16,7 +16,12 @@ and seed give byte-identical results.json.
 Each case sets a random subset of the keys `prisim --list-params` lists, on
 /dev/null (the registry defaults) or on a scenario in scenarios/*.yaml, with
 values in range and biased to the edges. A case is a function of (seed,
-index) alone. Every outcome is classified:
+index) alone. Scenario files with device classes or a trace (device.trace)
+are not bases: the soak's model of a run is device.count identical devices
+of the generated workload. device.trace, a text key, draws text like every
+text key: empty (the generated workload) or a path that names no readable
+trace, which prisim rejects at load naming the key. Every outcome is
+classified:
 
   ok                exit 0
   config            exit 2 with a `prisim: ` message naming a key (or the
@@ -199,6 +204,8 @@ def base_params(prisim, reg, path, work):
         return {k: key.default for k, key in reg.items()}, []
     out = {}
     for sets, what in ((["device.pages=0"], "idle"), (["run.max_time_us=1", "device.count=1"], "stopped")):
+        if what == "stopped" and out["idle"]["params"].get("device.trace"):
+            return None  # replays a trace: not a base (Soak.__init__)
         d = tempfile.mkdtemp(prefix="base.", dir=work)
         cmd = [prisim, path, "-q", "-o", d] + [a for s in sets for a in ("--set", s)]
         rc, _, err = run_cmd(cmd, timeout=300)
@@ -711,7 +718,8 @@ class Soak:
         # device.count identical devices booted well within run.max_time_us:
         # it draws device.count within the 127 devices of a 1-level
         # directory, and leaves out scenario files with device classes
-        # (class.<name>.*), which tb/system tests on their own.
+        # (class.<name>.*) or a trace (device.trace), which tb/system tests
+        # on their own.
         if "device.count" in self.reg:
             self.reg["device.count"].hi = min(self.reg["device.count"].hi, 127)
         files = sorted(os.path.join(args.scenarios, f) for f in os.listdir(args.scenarios)
@@ -720,7 +728,7 @@ class Soak:
         kept = []
         for f in files:
             fp = base_params(self.prisim, self.reg, f, self.work)
-            if any(k.startswith("class.") for k in fp[0]):
+            if fp is None or any(k.startswith("class.") for k in fp[0]):
                 continue
             self.bases[f] = fp
             kept.append(f)

@@ -48,6 +48,16 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
         m_p.iova_base &= ~(k_page - 1);
         fix("iova_base not 4 KiB aligned", hex(m_p.iova_base));
     }
+    if (m_p.replay) {
+        // A traced workload: one burst of one page per access, arriving at
+        // the trace's times.
+        m_trace = m_p.replay.get();
+        m_p.pages = m_trace->size();
+        m_p.prg_pages = 1;
+        m_p.poisson = false;
+        m_p.bytes_per_page = unsigned(k_page); // the largest access a stream's buffer holds
+    }
+    m_open_loop = m_p.poisson || traced();
     if (m_p.invalidate_queue_depth > 32) {
         m_p.invalidate_queue_depth = 32;
         fix("invalidate_queue_depth > 32", "32");
@@ -84,6 +94,13 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
     SC_THREAD(main_thread);
 }
 
+sc_time pxdev::active_time() const
+{
+    if (!m_started) return SC_ZERO_TIME;
+    const sc_time end = m_running ? std::max(prisim::sim_now(), m_run_start) : m_run_end;
+    return end - m_run_start;
+}
+
 void pxdev::violation(const std::string& what)
 {
     char id[16];
@@ -108,7 +125,7 @@ bool pxdev::runnable(const stream& s, sc_time& at) const
     case step::idle:
         if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
         at = std::max(s.due, m_run_start);
-        if (m_p.poisson && m_next_arrival > at) at = m_next_arrival; // open loop: when the next burst arrives
+        if (m_open_loop && m_next_arrival > at) at = m_next_arrival; // open loop: when the next burst arrives
         return true;
     case step::credit_wait:
     case step::response_wait:
@@ -275,6 +292,7 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
     PXDEV_STAT(pri_response_failure);
     PXDEV_STAT(dma_writes);
     PXDEV_STAT(dma_errors);
+    PXDEV_STAT(dma_bytes);
     PXDEV_STAT(atc_hits);
     PXDEV_STAT(atc_misses);
     PXDEV_STAT(invalidations);
@@ -285,6 +303,16 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
     PXDEV_STAT(malformed_messages);
 #undef PXDEV_STAT
     sink.counter(p + "violations", m_violations.size());
+    // Per stream; DMA throughput over the device's active time.
+    const double active_us = double(active_time().value()) / 1e6;
+    for (const stream& s : m_streams) {
+        const std::string q = p + "stream." + std::to_string(s.id) + ".";
+        sink.counter(q + "faults", s.faults);
+        sink.counter(q + "pages_done", s.pages_done);
+        sink.counter(q + "dma_bytes", s.dma_bytes);
+        sink.counter(q + "credit_stalls", s.credit_stalls);
+        sink.value(q + "dma_bytes_per_us", active_us > 0 ? double(s.dma_bytes) / active_us : 0.0);
+    }
     sink.samples(p + "fault_latency", m_fault_latency, "ps");
     if (m_p.poisson) {
         // The open-loop arrival process as drawn: mean gap and its

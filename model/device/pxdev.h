@@ -14,7 +14,10 @@
 //     `prg_pages` pages and worked on by `streams` concurrent streams; each
 //     page is translated (ATC, else an ATS Translation Request), requested
 //     through PRI when not present, and then written with a checkable pattern
-//     by a Translated memory write;
+//     by a Translated memory write; or a replayed trace (device/trace.h):
+//     each access arrives at its time, a free stream translates its page
+//     the same way, and a write access writes its bytes of the pattern (a
+//     read is translated only);
 //   - the ATC (atc.h): LRU, keyed by (PASID, untranslated range), NAPOT
 //     (S = 1) ranges, Untranslated-only (U = 1) entries;
 //   - the PRI engine: Outstanding Page Request Allocation as credits (never
@@ -48,7 +51,8 @@
 //
 // What it does not:
 //   - Stop Markers (the workload never gives up a PASID), Execute/Privileged
-//     Mode requests, multi-translation ATS requests, reads;
+//     Mode requests, multi-translation ATS requests, DMA reads (a traced
+//     read is a translation only);
 //   - PASID on its requests unless the PASID capability is enabled (the
 //     workload then uses device_params::pasid);
 //   - Bus Master Enable gating, legacy capabilities, interrupts, SR-IOV;
@@ -73,6 +77,7 @@
 #include "common/stats.h"
 #include "device/atc.h"
 #include "device/prg_table.h"
+#include "device/trace.h"
 #include "pcie/tlp.h"
 
 namespace prisim::device {
@@ -106,6 +111,11 @@ struct device_params {
     sc_core::sc_time start_jitter = sc_core::SC_ZERO_TIME; // each stream starts at U[0, jitter) after START
     sc_core::sc_time warmup_end = sc_core::SC_ZERO_TIME;    // faults that miss before this are not sampled
     uint64_t seed = 1;                                       // of the arrival and start draws
+    // Trace replay: when set, the workload is these accesses instead of
+    // `pages` pages from `iova_base` (pages, prg_pages, bytes_per_page,
+    // think_time, poisson and arrival_gap are not used); access i arrives at
+    // START + time_ps and is one burst of one page.
+    std::shared_ptr<const trace> replay;
     sc_core::sc_time quantum = sc_core::SC_ZERO_TIME; // temporal decoupling; 0 = fully synchronised
 };
 
@@ -136,8 +146,17 @@ public:
     // The first byte of `p` (len bytes) that differs from that pattern, or -1.
     static long pattern_mismatch(uint16_t rid, uint64_t page_index, const uint8_t* p, unsigned len);
     static uint8_t pattern_byte(uint16_t rid, uint64_t page_index, unsigned offset);
+    // Bytes offset .. offset + len - 1 of the page's pattern (a traced
+    // write: page_index is its IOVA / 4096), and the first of them that
+    // differs in `p`, or -1.
+    static void pattern_fill_at(uint16_t rid, uint64_t page_index, unsigned offset, uint8_t* out, unsigned len);
+    static long pattern_mismatch_at(uint16_t rid, uint64_t page_index, unsigned offset, const uint8_t* p,
+                                    unsigned len);
 
     bool done() const { return m_done; } // workload finished (all bursts completed or failed)
+    // The device's active time: from START to the end of its workload (to
+    // now while it runs; zero if it never started one).
+    sc_core::sc_time active_time() const;
     // Stop the workload where it stands: no burst is taken and no request
     // issued from now on; what is in flight completes (PRG Responses still
     // return their credits). For the end of a run that did not quiesce, so
@@ -160,6 +179,7 @@ public:
         uint64_t prgs_outstanding = 0;     // at the time of the call
         bool pri_response_failure = false; // PRI Status.RF set
         uint64_t dma_writes = 0, dma_errors = 0, atc_hits = 0, atc_misses = 0, invalidations = 0;
+        uint64_t dma_bytes = 0;            // bytes of the memory writes that completed successfully
         // Beyond the platform's list:
         uint64_t prgs_abandoned = 0;       // outstanding PRGs dropped by Response Failure or PRI Reset (credits returned)
         uint64_t inval_completions = 0;    // Invalidate Completions sent
@@ -169,7 +189,7 @@ public:
     };
     const counters& get_counters() const { return m_c; }
     // True once the DMA of workload page `index` completed (scoreboard item 4
-    // checks exactly these pages).
+    // checks exactly these pages); with a trace, once access `index` did.
     bool page_written(uint64_t index) const
     {
         return index < m_page_written.size() && m_page_written[index];
@@ -178,7 +198,9 @@ public:
     const prisim::sample_set& fault_latency() const { return m_fault_latency; }
     // Protocol invariant breaches the device itself observed, as sentences naming the device.
     const std::vector<std::string>& violations() const { return m_violations; }
-    // Every counter as <p>.<name>, latency as <p>.fault_latency (ps).
+    // Every counter as <p>.<name>, latency as <p>.fault_latency (ps); each
+    // stream's as <p>.stream.<i>.{faults,pages_done,dma_bytes,credit_stalls}
+    // and the value <p>.stream.<i>.dma_bytes_per_us over active_time().
     void report(prisim::stat_sink& sink, const std::string& prefix) const;
 
     // Test and debug view of the ATC: is `iova` translated for `pasid` (or
@@ -204,6 +226,8 @@ private:
         bool faulted = false;  // a Page Request was sent for it
         bool sampled = false;  // its fault latency is recorded
         bool reask = false;    // its last translation raced with an invalidation: ask again, no ATC lookup
+        bool write = true;     // a write (every generated page; a traced access may be a read)
+        uint16_t off = 0, len = 0; // traced: the bytes accessed in the page
     };
     // What a stream does next (pxdev_stream.cpp has the transitions).
     enum class step : uint8_t {
@@ -249,8 +273,11 @@ private:
         // A translation the write pass got for the page at cursor.
         bool have_xlate = false;
         atc::entry xlate;
+        // Its statistics (report(): <p>.stream.<id>.*).
+        uint64_t faults = 0, pages_done = 0, dma_bytes = 0, credit_stalls = 0;
     };
 
+    bool traced() const { return m_trace != nullptr; }
     void main_thread();
     void stream_step(stream& s);
     bool runnable(const stream& s, sc_core::sc_time& at) const;
@@ -327,6 +354,7 @@ private:
     void wake(const sc_core::sc_time& delay = sc_core::SC_ZERO_TIME) { m_wake_ev.notify(delay); }
 
     device_params m_p;
+    const device::trace* m_trace = nullptr; // m_p.replay (sc_object has a member named trace)
     counters m_c;
     prisim::sample_set m_fault_latency;
     std::vector<std::string> m_violations;
@@ -347,9 +375,11 @@ private:
     bool m_running = false, m_done = false, m_error = false, m_halted = false;
     uint32_t m_run_pages_done = 0;
     uint64_t m_nbursts = 0, m_next_burst = 0, m_bursts_finished = 0;
-    sc_core::sc_time m_run_start;
+    sc_core::sc_time m_run_start, m_run_end;
+    bool m_started = false; // a workload with bursts was started
     // Open loop: when burst m_next_burst arrives; draws of this device.
     sc_core::sc_time m_next_arrival;
+    bool m_open_loop = false; // poisson or traced: bursts wait for m_next_arrival
     uint64_t m_rng[4] = {};
     uint64_t next_random();
     double unit_random() { return (double(next_random() >> 11) + 0.5) / 9007199254740992.0; } // (0, 1)

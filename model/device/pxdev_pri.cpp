@@ -69,6 +69,7 @@ bool pxdev::pri_request(stream& s)
             m_wait_head = s.id;
         m_wait_tail = s.id;
         ++m_c.credit_stalls;
+        ++s.credit_stalls;
         s.st = step::credit_wait;
         return false;
     }
@@ -125,9 +126,9 @@ void pxdev::send_group(stream& s, unsigned n)
         pg.st = page_state::requested;
         pg.prgi = g.prgi;
         pg.faulted = true;
-        // Every workload access is a write: R = W = 1 (pcie-pri.md §2); L = 1 closes the group.
+        // A write asks R = W = 1 (pcie-pri.md §2), a traced read R = 1; L = 1 closes the group.
         ++m_c.page_requests;
-        send_message(tlp_kind::page_request, pr_payload(pg.iova, g.prgi, ++k == n, true, true));
+        send_message(tlp_kind::page_request, pr_payload(pg.iova, g.prgi, ++k == n, pg.write, true));
         if (m_msg->gp.get_response_status() != tlm::TLM_OK_RESPONSE)
             violation("the link refused a Page Request (PRG index " + std::to_string(g.prgi) + ")");
     }

@@ -103,6 +103,29 @@ long pxdev::pattern_mismatch(uint16_t rid, uint64_t page_index, const uint8_t* p
     return -1;
 }
 
+void pxdev::pattern_fill_at(uint16_t rid, uint64_t page_index, unsigned offset, uint8_t* out, unsigned len)
+{
+    const uint64_t key = page_key(rid, page_index);
+    for (unsigned i = 0; i < len;) {
+        const unsigned at = offset + i, w = at / 8, b = at % 8;
+        const uint64_t v = pattern_mix(key, w) >> (8 * b);
+        const unsigned n = std::min(8 - b, len - i);
+        for (unsigned k = 0; k < n; ++k) out[i + k] = uint8_t(v >> (8 * k));
+        i += n;
+    }
+}
+
+long pxdev::pattern_mismatch_at(uint16_t rid, uint64_t page_index, unsigned offset, const uint8_t* p,
+                                unsigned len)
+{
+    const uint64_t key = page_key(rid, page_index);
+    for (unsigned i = 0; i < len; ++i) {
+        const unsigned at = offset + i;
+        if (p[i] != uint8_t(pattern_mix(key, at / 8) >> (8 * (at % 8)))) return long(at);
+    }
+    return -1;
+}
+
 uint8_t pxdev::pattern_byte(uint16_t rid, uint64_t page_index, unsigned offset)
 {
     return uint8_t(pattern_word(rid, page_index, offset / 8) >> (8 * (offset % 8)));
@@ -149,7 +172,8 @@ void pxdev::start_workload(const sc_time& at)
         return;
     }
     m_running = true;
-    m_run_start = at;
+    m_started = true;
+    m_run_start = m_run_end = at;
     // Each stream's first burst, and the first arrival, after START.
     for (stream& st : m_streams) {
         st.due = at;
@@ -158,6 +182,7 @@ void pxdev::start_workload(const sc_time& at)
     }
     m_next_arrival = at;
     if (m_p.poisson) m_next_arrival += next_gap();
+    if (traced()) m_next_arrival += sc_time::from_value((*m_trace)[0].time_ps);
     wake(at - prisim::sim_now());
 }
 
@@ -220,9 +245,26 @@ void pxdev::stream_step(stream& s)
 bool pxdev::take_burst(stream& s)
 {
     if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
-    if (m_p.poisson && m_next_arrival > m_now) return false; // not arrived yet (runnable() knows when)
+    if (m_open_loop && m_next_arrival > m_now) return false; // not arrived yet (runnable() knows when)
     const uint64_t b = m_next_burst++;
     if (m_p.poisson) m_next_arrival += next_gap();
+    if (traced()) {
+        // One access: its page, the bytes it touches; the next arrives at its time.
+        const trace_access& a = (*m_trace)[b];
+        if (b + 1 < m_nbursts) m_next_arrival = m_run_start + sc_time::from_value((*m_trace)[b + 1].time_ps);
+        s.npages = 1;
+        s.pages[0] = page{};
+        s.pages[0].index = b;
+        s.pages[0].iova = a.iova & ~(k_page - 1);
+        s.pages[0].write = a.write;
+        s.pages[0].off = uint16_t(a.iova & (k_page - 1));
+        s.pages[0].len = a.size;
+        s.cursor = 0;
+        s.rounds = 0;
+        s.st = step::translate;
+        s.due = m_now;
+        return true;
+    }
     const uint64_t first = b * m_p.prg_pages;
     s.npages = unsigned(std::min<uint64_t>(m_p.prg_pages, m_p.pages - first));
     for (unsigned i = 0; i < s.npages; ++i) {
@@ -289,6 +331,11 @@ bool pxdev::write_pass(stream& s)
             ++s.cursor;
             continue;
         }
+        if (!pg.write) {
+            pg.st = page_state::written; // a traced read: translated, no DMA (reads are not modelled)
+            ++s.cursor;
+            continue;
+        }
         if (s.have_xlate) {
             s.have_xlate = false;
             send_write(s, pg, s.xlate);
@@ -333,6 +380,7 @@ void pxdev::finish_burst(stream& s)
     else
         ++m_c.bursts_failed;
     m_c.pages_done += ok;
+    s.pages_done += ok;
     m_c.pages_failed += bad;
     m_run_pages_done += uint32_t(ok);
     if (bad) m_error = true;
@@ -341,12 +389,13 @@ void pxdev::finish_burst(stream& s)
     if (++m_bursts_finished == m_nbursts) {
         // Visible to the others at the device's time, not before.
         sync();
+        m_run_end = m_now;
         m_running = false;
         m_done = true;
         m_done_ev.notify(SC_ZERO_TIME);
         return;
     }
-    if (!m_p.poisson && m_running && m_next_burst < m_nbursts && m_p.think_time > SC_ZERO_TIME)
+    if (!m_p.poisson && !traced() && m_running && m_next_burst < m_nbursts && m_p.think_time > SC_ZERO_TIME)
         s.due = m_now + m_p.think_time;
 }
 
@@ -440,17 +489,22 @@ bool pxdev::send_translation_request(stream& s, page& pg, step then)
 void pxdev::send_write(stream& s, page& pg, const atc::entry& e)
 {
     tlp_buf& t = *s.tlp;
-    pattern_fill(m_p.rid, pg.index, t.data.data(), m_p.bytes_per_page);
+    // A traced write: its bytes of the pattern of its IOVA's page.
+    const unsigned len = traced() ? pg.len : m_p.bytes_per_page, off = traced() ? pg.off : 0;
+    if (traced())
+        pattern_fill_at(m_p.rid, pg.iova / k_page, off, t.data.data(), len);
+    else
+        pattern_fill(m_p.rid, pg.index, t.data.data(), len);
     tlm::tlm_generic_payload& gp = new_tlp(t, tlp_kind::mem_write);
     gp.set_command(tlm::TLM_WRITE_COMMAND);
-    gp.set_data_ptr(m_p.bytes_per_page ? t.data.data() : nullptr);
-    gp.set_data_length(m_p.bytes_per_page);
-    gp.set_streaming_width(m_p.bytes_per_page);
+    gp.set_data_ptr(len ? t.data.data() : nullptr);
+    gp.set_data_length(len);
+    gp.set_streaming_width(len);
     if (e.untranslated_only) {
-        gp.set_address(pg.iova); // U = 1: this range must use Untranslated requests
+        gp.set_address(pg.iova + off); // U = 1: this range must use Untranslated requests
         t.ext.at = at_t::untranslated;
     } else {
-        gp.set_address(e.pa + (pg.iova - e.iova));
+        gp.set_address(e.pa + (pg.iova - e.iova) + off);
         t.ext.at = at_t::translated;
     }
     ++m_c.dma_writes;
@@ -515,12 +569,14 @@ pxdev::xlate pxdev::take_translation(stream& s, page& pg, const atc::entry** out
         return xlate::again;
     }
     const ats_cpl c = decode_ats_cpl(s.cpl);
-    if (!c.u && !c.w) {
+    if (!c.u && !c.w && (pg.write || !c.r)) {
         // R = W = 0 is "not present", not an error (§7.2); a read-only
         // translation is useless to a writer and handled the same way.
         ++m_c.ats_not_present;
         return xlate::not_present;
     }
+    const bool cache = c.u || c.w; // the ATC keeps no permissions: only writable translations
+    if (!cache) *out = nullptr;    // a traced read's read-only translation: used once
     atc::entry e;
     e.pv = s.op_pv;
     e.pasid = s.op_pasid;
@@ -529,11 +585,12 @@ pxdev::xlate pxdev::take_translation(stream& s, page& pg, const atc::entry** out
     e.pa = e.size ? (c.addr & ~(e.size - 1)) : 0;
     e.untranslated_only = c.u;
     bool evicted = false;
-    *out = m_atc.insert(e, &evicted);
+    if (cache) *out = m_atc.insert(e, &evicted);
     if (evicted) ++m_c.atc_evictions;
     if (pg.faulted && !pg.sampled) {
         pg.sampled = true;
         ++m_c.faults;
+        ++s.faults;
         if (pg.miss_time >= m_p.warmup_end) // faults of the warm-up are not sampled
             m_fault_latency.add(uint64_t((m_now - pg.miss_time).value()));
     }
@@ -579,6 +636,9 @@ void pxdev::on_completion(stream& s)
         s.op = op_kind::none;
         if (s.cpl_ok) {
             pg.st = page_state::written;
+            const uint64_t n = s.tlp->gp.get_data_length();
+            m_c.dma_bytes += n;
+            s.dma_bytes += n;
         } else {
             ++m_c.dma_errors;
             pg.st = page_state::failed;

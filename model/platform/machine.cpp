@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <new>
 
+#include "platform/trace_file.h"
 #include "prisim/hw/pxdev.h"
 #include "prisim/sw.h"
 
@@ -98,6 +99,17 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
         dp.warmup_end = sc_time(double(p.u64("run.warmup_us")), sc_core::SC_US);
         dp.seed = p.u64("seed");
         dp.quantum = quantum;
+        if (!ds.trace.empty()) {
+            // Trace replay: this device's lines of the file (none: it stays idle).
+            const std::shared_ptr<const trace_file> tf = p.trace_of(ds.trace);
+            auto it = tf->devices.find(i);
+            if (it != tf->devices.end()) {
+                dp.replay = it->second.accesses;
+                dp.pasid = it->second.pasid;
+            } else {
+                dp.replay = std::make_shared<const device::trace>();
+            }
+        }
         char nm[16];
         std::snprintf(nm, sizeof nm, "dev%u", i);
         auto d = std::make_unique<device::pxdev>(nm, dp);

@@ -189,7 +189,8 @@ int sc_main(int argc, char* argv[])
         if (scenario_file.empty())
             p.load_yaml(default_scenario_yaml, "built-in scenario");
         else
-            p.load_yaml(read_scenario(scenario_file), scenario_file);
+            p.load_yaml(read_scenario(scenario_file), scenario_file,
+                        std::filesystem::path(scenario_file).parent_path().string());
         for (const auto& s : sets) {
             auto eq = s.find('=');
             if (eq == std::string::npos || eq == 0)

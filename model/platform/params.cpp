@@ -10,6 +10,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "platform/trace_file.h"
+
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -157,6 +159,8 @@ params::params()
          "mean gap between burst arrivals at one device when device.arrival = poisson (the fault rate is device.prg_pages per gap)", ""});
     add({"device.start_jitter_ns", t::u64, "0", 0, 1e9, {}, "ns",
          "each stream starts its first burst at a uniformly drawn time in [0, this) after the device is started, so that streams do not run in lockstep", ""});
+    add({"device.trace", t::choice, "", 0, 0, {}, "",
+         "trace replay: a trace file (docs/scenario.md, Trace replay; relative to the scenario file, or to the working directory when given with --set) whose accesses each device replays instead of the generated workload (device.pages, device.prg_pages, device.bytes_per_page, device.think_ns, device.arrival and device.arrival_gap_ns are then not used); empty: the generated workload", ""});
     add({"device.max_prg_attempts", t::u64, "100000", 1, 1e9, {}, "", "PRGs a burst may send before it is counted as failed", ""});
 
     add({"sw.driver.cq_log2sz", t::u64, "13", 1, 16, {}, "log2 entries", "command queue size", "SRC (Linux RISCV_IOMMU_DEF_CQ_COUNT)"});
@@ -320,7 +324,8 @@ namespace {
 const char* const k_class_device_fields[] = {"pri_capacity",     "atc_entries",    "streams",
                                              "pages",            "prg_pages",      "bytes_per_page",
                                              "think_ns",         "iova_base",      "max_prg_attempts",
-                                             "arrival",          "arrival_gap_ns", "start_jitter_ns"};
+                                             "arrival",          "arrival_gap_ns", "start_jitter_ns",
+                                             "trace"};
 constexpr uint64_t k_max_devices = 4096;
 } // namespace
 
@@ -352,6 +357,7 @@ void params::set_class_field(const std::string& key, const std::string& value, c
         throw config_error(origin + ": unknown class key '" + key + "' (a class sets: " + all + ")");
     }
     param_value v = parse(d, value, origin);
+    if (field == "trace") v = resolve_path(std::get<std::string>(v));
     if (field == "iova_base" && (std::get<uint64_t>(v) & 0xFFF))
         throw config_error(origin + ": " + key + " = '" + value + "': must be 4 KiB aligned");
     auto it = std::find_if(m_classes.begin(), m_classes.end(), [&](const device_class& c) { return c.name == name; });
@@ -395,6 +401,7 @@ std::vector<device_spec> params::devices() const
         s.think_ns = get("think_ns");
         s.iova_base = get("iova_base");
         s.max_prg_attempts = get("max_prg_attempts");
+        s.trace = get_str("trace");
     };
     if (m_classes.empty()) {
         device_spec s;
@@ -424,8 +431,29 @@ void params::set(const std::string& key, const std::string& value, const std::st
     if (!known(key)) throw config_error(origin + ": unknown scenario key '" + key + "'" + suggest(key));
     const param_def& d = def(key);
     m_values[key] = parse(d, value, origin);
+    if (key == "device.trace") m_values[key] = resolve_path(std::get<std::string>(m_values[key]));
     if (key == "device.iova_base" && (std::get<uint64_t>(m_values[key]) & 0xFFF))
         throw config_error(origin + ": device.iova_base = '" + value + "': must be 4 KiB aligned");
+}
+
+std::string params::resolve_path(const std::string& path) const
+{
+    if (path.empty() || path[0] == '/' || m_dir.empty()) return path;
+    return m_dir + "/" + path;
+}
+
+std::shared_ptr<const trace_file> params::trace_of(const std::string& path) const
+{
+    auto it = m_traces.find(path);
+    if (it != m_traces.end()) return it->second;
+    // Which key named it, for the message when it cannot be read.
+    std::string key = "device.trace";
+    for (const auto& c : m_classes)
+        if (auto f = c.fields.find("trace"); f != c.fields.end() && std::get<std::string>(f->second) == path)
+            key = "class." + c.name + ".trace";
+    auto tf = std::make_shared<const trace_file>(read_trace(path, key));
+    m_traces[path] = tf;
+    return tf;
 }
 
 void params::validate() const
@@ -457,8 +485,41 @@ void params::validate() const
         va = 48;
     if (va == 48 && !flag("iommu.sv48"))
         va = 39;
+    // Trace replay: every file is read now; each line's device index must be
+    // a device that replays that file, and every address within the range.
+    {
+        std::map<std::string, bool> seen;
+        for (const device_spec& d : devs) {
+            if (d.trace.empty() || seen[d.trace]) continue;
+            seen[d.trace] = true;
+            const trace_file& tf = *trace_of(d.trace);
+            for (const auto& [idx, td] : tf.devices) {
+                const std::string at = tf.path + ":" + std::to_string(td.first_line) + ": expected ";
+                if (idx >= devs.size())
+                    throw config_error(at + "a device index below " + std::to_string(devs.size()) +
+                                       ", the number of devices (got '" + std::to_string(idx) + "')");
+                if (devs[idx].trace != d.trace)
+                    throw config_error(at + "a device that replays this trace; device " + std::to_string(idx) +
+                                       (devs[idx].trace.empty() ? " replays none"
+                                                                : " replays '" + devs[idx].trace + "'") +
+                                       " (got '" + std::to_string(idx) + "')");
+                const uint64_t end = uint64_t(1) << (va - 1);
+                if (td.last_page >= end / page) {
+                    char msg[512];
+                    std::snprintf(msg, sizeof msg,
+                                  "%s:%" PRIu64 ": address 0x%" PRIx64
+                                  " is beyond the Sv%u range (below 0x%" PRIx64
+                                  ") of the driver's first-stage mode (sw.driver.pgtbl_mode, as the IOMMU "
+                                  "advertises it: iommu.sv48, iommu.sv57)",
+                                  tf.path.c_str(), td.last_line, td.last_address, va, end);
+                    throw config_error(msg);
+                }
+            }
+        }
+    }
     for (size_t i = 0; i < devs.size(); ++i) {
         const device_spec& d = devs[i];
+        if (!d.trace.empty()) continue; // checked above
         if (i && d.class_index == devs[i - 1].class_index) continue; // once per class
         const uint64_t base = d.iova_base, pages = d.pages;
         const uint64_t end = uint64_t(1) << (va - 1);
@@ -486,11 +547,25 @@ void params::validate() const
     {
         const uint64_t mib = uint64_t(1) << 20, dram = u64("platform.dram_mib") * mib;
         uint64_t need = mib, all_pages = 0;
-        for (const device_spec& d : devs) {
+        bool traced = false;
+        for (size_t i = 0; i < devs.size(); ++i) {
+            device_spec d = devs[i];
             const uint64_t first = d.iova_base & ~(page - 1);
-            const uint64_t span = d.pages ? d.iova_base + d.pages * page - first : 0;
-            const uint64_t leaf = (span + (uint64_t(2) << 20) - 1) / (uint64_t(2) << 20) + 1;
-            const uint64_t mid = (span + (uint64_t(1) << 30) - 1) / (uint64_t(1) << 30) + 1;
+            uint64_t span = d.pages ? d.iova_base + d.pages * page - first : 0;
+            if (!d.trace.empty()) {
+                // A traced device maps the distinct pages it touches.
+                traced = true;
+                const trace_file& tf = *trace_of(d.trace);
+                auto it = tf.devices.find(i);
+                d.pages = it == tf.devices.end() ? 0 : it->second.pages;
+                span = d.pages ? (it->second.last_page - it->second.first_page + 1) * page : 0;
+            }
+            uint64_t leaf = (span + (uint64_t(2) << 20) - 1) / (uint64_t(2) << 20) + 1;
+            uint64_t mid = (span + (uint64_t(1) << 30) - 1) / (uint64_t(1) << 30) + 1;
+            if (!d.trace.empty()) { // scattered pages: at most a table per page
+                leaf = std::min(leaf, d.pages + 1);
+                mid = std::min(mid, d.pages + 1);
+            }
             const uint64_t upper = 2 * uint64_t((va - 39) / 9);
             need += d.pages * page + (leaf + mid + upper + 1 + 2) * page;
             all_pages += d.pages;
@@ -498,13 +573,15 @@ void params::validate() const
         need += (uint64_t(16) << u64("sw.driver.cq_log2sz")) + (uint64_t(32) << u64("sw.driver.fq_log2sz")) +
                 (uint64_t(16) << u64("sw.driver.pq_log2sz")) + 3 * page;
         if (need > dram) {
-            char msg[384];
+            char msg[512];
             std::snprintf(msg, sizeof msg,
                           "platform.dram_mib = %" PRIu64 " is too small: %s = %" PRIu64
                           " pages, their page tables and the queues need at least %" PRIu64
                           " MiB of simulated DRAM; raise platform.dram_mib or lower %s",
                           u64("platform.dram_mib"),
-                          classes ? "the classes' pages (class.<name>.count x pages)" : "device.count x device.pages",
+                          classes ? (traced ? "the classes' pages (class.<name>.count x pages, or the pages their traces touch)"
+                                            : "the classes' pages (class.<name>.count x pages)")
+                                  : (traced ? "device.count x the pages device.trace touches" : "device.count x device.pages"),
                           all_pages, (need + mib - 1) / mib,
                           classes ? "the classes' pages or counts" : "device.pages or device.count");
             throw config_error(msg);
@@ -702,8 +779,13 @@ public:
 };
 } // namespace
 
-void params::load_yaml(const std::string& text, const std::string& origin)
+void params::load_yaml(const std::string& text, const std::string& origin, const std::string& dir)
 {
+    struct dir_scope {
+        std::string& d;
+        ~dir_scope() { d.clear(); }
+    } scope{m_dir};
+    m_dir = dir;
     // yaml-cpp would read UTF-16 and pass invalid bytes through: a scenario
     // is UTF-8 text.
     auto line_of = [&](size_t at) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -53,7 +54,10 @@ struct device_spec {
     uint64_t bytes_per_page = 0, think_ns = 0, iova_base = 0, max_prg_attempts = 0;
     std::string arrival;             // closed, poisson
     uint64_t arrival_gap_ns = 0, start_jitter_ns = 0;
+    std::string trace;               // trace replay: the file, or "" (the generated workload)
 };
+
+struct trace_file; // platform/trace_file.h
 
 // A device preset: measured figures with their source (docs/scenario.md).
 struct device_preset {
@@ -72,7 +76,9 @@ public:
 
     // Apply a scenario document. Keys are nested maps; `expect` is a list of
     // expressions. Throws config_error naming the offending key.
-    void load_yaml(const std::string& text, const std::string& origin);
+    // Relative paths it names (device.trace) are relative to `dir` (the
+    // scenario file's directory; "" = the working directory).
+    void load_yaml(const std::string& text, const std::string& origin, const std::string& dir = "");
     // Apply one override ("key=value" already split).
     void set(const std::string& key, const std::string& value, const std::string& origin);
     void add_expectation(const std::string& expr) { m_expect.push_back(expr); }
@@ -93,6 +99,9 @@ public:
     // Every device, in RID order: the classes' devices class by class, or
     // device.count devices from the device.* keys.
     std::vector<device_spec> devices() const;
+    // The trace file at `path` (a device_spec::trace), read and parsed once
+    // (validate() reads every one the devices name). Throws config_error.
+    std::shared_ptr<const trace_file> trace_of(const std::string& path) const;
 
     // Effective values, sorted by key (results.json "scenario.params").
     nlohmann::json to_json() const;
@@ -108,7 +117,11 @@ private:
     std::string suggest(const std::string& key) const;
     void set_class_field(const std::string& key, const std::string& value, const std::string& origin);
 
+    std::string resolve_path(const std::string& path) const;
+
     std::vector<device_class> m_classes;
+    std::string m_dir; // while load_yaml() runs: where relative paths start
+    mutable std::map<std::string, std::shared_ptr<const trace_file>> m_traces;
 
     std::vector<param_def> m_defs;
     std::map<std::string, size_t> m_index;

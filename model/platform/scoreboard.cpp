@@ -335,13 +335,10 @@ void scoreboard::check_dma()
         }
         const uint64_t root = (fsc & ((1ull << 44) - 1)) << 12;
         uint64_t dev_bad = 0;
-        for (uint64_t pg = 0; pg < dp.pages; ++pg) {
-            // Pages whose DMA did not complete are the run-level check's
-            // business; this invariant is about where written data landed.
-            if (!d->page_written(pg)) continue;
-            uint64_t iova = dp.iova_base + pg * 4096;
-            uint64_t a = root, pa = 0;
-            bool found = false;
+        // The physical address `iova` translates to, by a walk of the
+        // first-stage table in memory.
+        auto walk = [&](uint64_t iova, uint64_t& pa) {
+            uint64_t a = root;
             for (int level = int(levels) - 1; level >= 0 && ok; --level) {
                 uint64_t pte = ld64(m_m, a + ((iova >> (12 + 9 * level)) & 0x1FF) * 8, ok);
                 if (!(pte & 1)) break;
@@ -349,25 +346,41 @@ void scoreboard::check_dma()
                 if (pte & 0xE) { // leaf (superpages keep the low VPN bits)
                     uint64_t span = 1ull << (12 + 9 * level);
                     pa = (ppn << 12) + (iova & (span - 1));
-                    found = true;
-                    break;
+                    return true;
                 }
                 a = ppn << 12;
             }
-            if (!found) {
-                if (++dev_bad <= 3) fail(r, dn + ": IOVA 0x" + [&] { std::ostringstream o; o << std::hex << iova; return o.str(); }() + " has no translation");
+            return false;
+        };
+        auto hex = [](uint64_t v) { std::ostringstream o; o << std::hex << v; return o.str(); };
+        const device::trace* tr = dp.replay.get();
+        const uint64_t n = tr ? tr->size() : dp.pages;
+        for (uint64_t pg = 0; pg < n; ++pg) {
+            // Pages whose DMA did not complete are the run-level check's
+            // business; this invariant is about where written data landed.
+            // A traced device: each write access, its bytes (reads write nothing).
+            if (!d->page_written(pg)) continue;
+            if (tr && !(*tr)[pg].write) continue;
+            const uint64_t iova = tr ? (*tr)[pg].iova : dp.iova_base + pg * 4096;
+            const unsigned len = tr ? (*tr)[pg].size : dp.bytes_per_page;
+            uint64_t pa = 0;
+            if (!walk(iova, pa)) {
+                if (++dev_bad <= 3) fail(r, dn + ": IOVA 0x" + hex(iova) + " has no translation");
                 continue;
             }
             const uint8_t* p = m_m.mem().ptr(pa);
-            if (!p || !m_m.mem().contains(pa, uint64_t(dp.bytes_per_page))) {
-                if (++dev_bad <= 3) fail(r, dn + ": page " + std::to_string(pg) + " maps outside DRAM");
+            auto what = [&] {
+                return tr ? "access " + std::to_string(pg) + " (IOVA 0x" + hex(iova) + ")" : "page " + std::to_string(pg);
+            };
+            if (!p || !m_m.mem().contains(pa, uint64_t(len))) {
+                if (++dev_bad <= 3) fail(r, dn + ": " + what() + " maps outside DRAM");
                 continue;
             }
             ++pages_checked;
-            if (const long off = device::pxdev::pattern_mismatch(dp.rid, pg, p, dp.bytes_per_page);
-                off >= 0 && ++dev_bad <= 3)
-                fail(r, dn + ": page " + std::to_string(pg) + " byte " + std::to_string(off) +
-                            " differs from the pattern");
+            const long off = tr ? device::pxdev::pattern_mismatch_at(dp.rid, iova / 4096, unsigned(iova % 4096), p, len)
+                                : device::pxdev::pattern_mismatch(dp.rid, pg, p, len);
+            if (off >= 0 && ++dev_bad <= 3)
+                fail(r, dn + ": " + what() + " byte " + std::to_string(off) + " differs from the pattern");
         }
         bad += dev_bad;
         if (dev_bad > 3) fail(r, dn + ": " + std::to_string(dev_bad) + " bad pages in all");

@@ -10,6 +10,7 @@
 // A second bench runs the same scenarios with a 1 us quantum. The ATC and
 // the pattern are also tested on their own.
 
+#include <cmath>
 #include <deque>
 #include <map>
 #include <memory>
@@ -77,6 +78,7 @@ struct rc_policy {
 
 struct rc_dev_state {
     uint64_t trs = 0, prs = 0, prgs = 0, responses = 0, writes = 0, bytes = 0;
+    uint64_t read_prs = 0; // page requests with R = 1, W = 0 (a traced read)
     int64_t outstanding = 0, max_outstanding = 0; // page requests received and not yet answered
     std::map<unsigned, std::vector<uint64_t>> open;  // PRGI -> pages of the group so far
     std::set<unsigned> awaiting;                     // closed groups not yet answered
@@ -244,7 +246,8 @@ struct fake_rc : sc_core::sc_module {
             const uint64_t p = m.payload;
             ++s.prs;
             s.max_outstanding = std::max(s.max_outstanding, ++s.outstanding);
-            if (!pr_r(p) || !pr_w(p)) s.errors.push_back("page request without R and W");
+            if (!pr_r(p)) s.errors.push_back("page request without R");
+            if (!pr_w(p)) ++s.read_prs;
             const unsigned prgi = pr_prgi(p);
             if (s.awaiting.count(prgi))
                 s.errors.push_back("PRG index " + std::to_string(prgi) + " reused before its response");
@@ -316,7 +319,7 @@ struct fake_rc : sc_core::sc_module {
 // ---------------------------------------------------------------------------
 // The bench: one link, one fake root complex, one device per scenario.
 
-enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, NDEV };
+enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, T, NDEV };
 
 struct dev_cfg {
     const char* name;
@@ -384,6 +387,16 @@ std::vector<dev_cfg> scenarios()
     v[R].pol.respond = false;
     v[S] = {"devS", dp(0x0088, 2, 6, 1), pol(PRG_SUCCESS), 8};          // 100 pattern bytes: a partial last word
     v[S].p.bytes_per_page = 100;
+    // Trace replay: a write and a read that fault their pages, the same
+    // pages again (ATC hits), and a write of the last bytes of a third page.
+    v[T] = {"devT", dp(0x0090, 2, 0, 1), pol(PRG_SUCCESS), 8};
+    v[T].p.replay = std::make_shared<const device::trace>(device::trace{
+        {0, 0x10000010, 16, true},
+        {0, 0x10001000, 8, false},
+        {50000000, 0x10000100, 8, true},
+        {50000000, 0x10001008, 4, false},
+        {60000000, 0x10002ff0, 16, true},
+    });
     return v;
 }
 
@@ -504,6 +517,26 @@ std::map<std::string, uint64_t> counts(const pxdev& d)
     auto m = s.counters;
     for (const auto& kv : s.sample_counts) m[kv.first + ".count"] = kv.second;
     return m;
+}
+
+// The streams' counters add up to the device's; their throughput is their
+// bytes over the device's active time.
+void check_streams(bench& b, unsigned i)
+{
+    tb::map_sink s;
+    b.dev[i]->report(s, "d");
+    const double active_us = double(b.dev[i]->active_time().value()) / 1e6;
+    assert_true(active_us > 0);
+    for (const char* f : {"faults", "pages_done", "dma_bytes", "credit_stalls"}) {
+        uint64_t sum = 0;
+        for (unsigned k = 0; k < b.cfg[i].p.streams; ++k) sum += s.counters.at("d.stream." + std::to_string(k) + "." + f);
+        assert_int_equal(sum, s.counters.at(std::string("d.") + f));
+    }
+    for (unsigned k = 0; k < b.cfg[i].p.streams; ++k) {
+        const std::string q = "d.stream." + std::to_string(k) + ".";
+        const double want = double(s.counters.at(q + "dma_bytes")) / active_us;
+        assert_true(std::fabs(s.values.at(q + "dma_bytes_per_us") - want) <= 1e-9 * want);
+    }
 }
 
 // Credits: the root complex never saw more page requests of the device
@@ -1183,6 +1216,52 @@ void test_pattern(void** state)
     g_snap[S] = counts(*b.dev[S]);
 }
 
+// Trace replay: each access at its time, a page request per page not
+// present (R only for a read), the written bytes of the pattern of the
+// IOVA's page at their offsets, reads without DMA, repeats as ATC hits.
+void test_trace_replay(void** state)
+{
+    bench& b = BN(state);
+    b.enable(T);
+    sc_time t0;
+    assert_true(b.start_and_wait({T}, &t0));
+    const auto& c = b.c(T);
+    assert_int_equal(c.pages_done, 5);
+    assert_int_equal(c.pages_failed, 0);
+    assert_int_equal(c.faults, 3);
+    assert_int_equal(b.rcs(T).prs, 3);
+    assert_int_equal(b.rcs(T).read_prs, 1);
+    assert_int_equal(b.rcs(T).writes, 3);
+    assert_int_equal(b.rcs(T).bytes, 16 + 8 + 16);
+    assert_true(c.atc_hits >= 2);
+    assert_true(b.rcs(T).errors.empty());
+    // The last access arrived at 60 us: the run cannot end before.
+    assert_true(sc_core::sc_time_stamp() >= t0 + sc_time(60, SC_US));
+    const uint16_t rid = b.cfg[T].p.rid;
+    for (const auto& a : *b.cfg[T].p.replay) {
+        const uint64_t page = a.iova & ~uint64_t(4095);
+        auto it = b.rc.mapping.find({rid, page});
+        assert_true(it != b.rc.mapping.end());
+        std::vector<uint8_t> want(a.size);
+        pxdev::pattern_fill_at(rid, page / 4096, unsigned(a.iova - page), want.data(), a.size);
+        for (unsigned k = 0; k < a.size; ++k) {
+            auto m = b.rc.mem.find(it->second + (a.iova - page) + k);
+            if (!a.write) {
+                assert_true(m == b.rc.mem.end()); // a read writes nothing
+                continue;
+            }
+            assert_true(m != b.rc.mem.end());
+            assert_int_equal(m->second, want[k]);
+            assert_int_equal(m->second, pxdev::pattern_byte(rid, page / 4096, unsigned(a.iova - page) + k));
+        }
+        if (a.write)
+            assert_int_equal(pxdev::pattern_mismatch_at(rid, page / 4096, unsigned(a.iova - page), want.data(), a.size), -1);
+    }
+    check_credits(b, T);
+    check_streams(b, T);
+    assert_int_equal(c.dma_bytes, 16 + 8 + 16);
+}
+
 // The same scenarios with a 1 us quantum: the device runs ahead of
 // simulated time and takes completions at their annotated time, with the
 // same counts as fully synchronised.
@@ -1229,6 +1308,7 @@ void test_quantum_same_counts(void**)
     for (unsigned i : {A, B_, C, D, D2, K, Q})
         check_credits(q, i);
     for (unsigned i : {A, B_, D, K, Q, S}) check_pattern(q, i);
+    for (unsigned i : {A, B_, Q, S}) check_streams(q, i); // A, B and Q stall for credits
 }
 
 } // namespace
@@ -1256,6 +1336,7 @@ int sc_main(int, char*[])
         cmocka_unit_test_prestate(test_delayed_prg_response, b.get()),
         cmocka_unit_test(test_atc),
         cmocka_unit_test_prestate(test_pattern, b.get()),
+        cmocka_unit_test_prestate(test_trace_replay, b.get()),
         cmocka_unit_test(test_quantum_same_counts),
     };
     return cmocka_run_group_tests_name("model.device", tests, nullptr, nullptr);
