@@ -59,7 +59,6 @@ pcie_link::wire& pcie_link::port_wire(bool up, unsigned port)
 // and is all there `bytes` / rate later.
 sc_time pcie_link::send_on(wire& w, unsigned bytes, const sc_time& ready)
 {
-    if (m_p.bytes_per_ns <= 0) return ready;
     const sc_time start = ready > w.busy_until ? ready : w.busy_until;
     const uint64_t ser_ps = uint64_t(double(bytes) * 1000.0 / m_p.bytes_per_ns + 0.5);
     w.busy_until = start + sc_time::from_value(ser_ps);
@@ -68,10 +67,8 @@ sc_time pcie_link::send_on(wire& w, unsigned bytes, const sc_time& ready)
 }
 
 // Device port -> [switch -> shared link] -> root complex, or the reverse.
-sc_time pcie_link::cross(bool up, unsigned port, unsigned bytes, const sc_time& ready)
+sc_time pcie_link::cross_wires(bool up, unsigned port, unsigned bytes, const sc_time& ready)
 {
-    if (m_p.bytes_per_ns <= 0) // no bandwidth limit: the latencies only
-        return m_p.switched ? ready + m_p.switch_latency + m_p.latency : ready + m_p.latency;
     sc_time t = ready;
     if (m_p.switched) {
         t = send_on(up ? port_wire(true, port) : m_shared_down, bytes, t);
@@ -156,8 +153,7 @@ void pcie_link::send_posted(direction& d, tlm::tlm_generic_payload& gp, sc_time&
 {
     const sc_time now = prisim::sim_now();
     const bool up = &d == &m_up;
-    sc_time due = m_p.bytes_per_ns <= 0 ? now + delay + (m_p.switched ? m_p.latency + m_p.switch_latency : m_p.latency)
-                                        : cross(up, port, tlp_wire_bytes(gp.get_data_length()), now + delay);
+    sc_time due = cross(up, port, tlp_wire_bytes(gp.get_data_length()), now + delay);
     // FIFO: on the one shared path, or per device link.
     if (!m_p.switched && up && m_last_due_up_port.size() <= port) m_last_due_up_port.resize(size_t(port) + 1);
     sc_time& last = m_p.switched || !up ? d.last_due : m_last_due_up_port[port];
@@ -185,10 +181,9 @@ void pcie_link::forward_nonposted(direction& d, tlm::tlm_generic_payload& gp, sc
                                   unsigned port)
 {
     if (m_p.bytes_per_ns <= 0) { // no bandwidth limit: the latencies only
-        const sc_time one_way = m_p.switched ? m_p.latency + m_p.switch_latency : m_p.latency;
-        delay += one_way; // request crosses the link
+        delay += one_way(); // request crosses the link
         deliver(d, gp, delay, port);
-        delay += one_way; // completion crosses back
+        delay += one_way(); // completion crosses back
         return;
     }
     const bool up = &d == &m_up;

@@ -121,7 +121,14 @@ private:
     };
     // A TLP of `bytes` ready at absolute time `ready` crosses the path to
     // or from `port`; returns its arrival time at the far end.
-    sc_core::sc_time cross(bool up, unsigned port, unsigned bytes, const sc_core::sc_time& ready);
+    // Without a bandwidth limit only the latencies count (inline: per TLP).
+    sc_core::sc_time cross(bool up, unsigned port, unsigned bytes, const sc_core::sc_time& ready)
+    {
+        return m_p.bytes_per_ns <= 0 ? ready + one_way() : cross_wires(up, port, bytes, ready);
+    }
+    sc_core::sc_time cross_wires(bool up, unsigned port, unsigned bytes, const sc_core::sc_time& ready);
+    // A TLP's time on its path without a bandwidth limit.
+    sc_core::sc_time one_way() const { return m_p.switched ? m_p.latency + m_p.switch_latency : m_p.latency; }
     sc_core::sc_time send_on(wire& w, unsigned bytes, const sc_core::sc_time& ready);
     wire& port_wire(bool up, unsigned port);
 

@@ -319,12 +319,9 @@ void test_link_rate(void**)
     assert_int_equal(tlp_wire_bytes(5), 32); // whole DWs
 }
 
-// Behind a switch: a message crosses the device's link and then the shared
-// upstream link, store and forward: bytes / rate on each, then the latency.
-// A second device's message waits for the shared link.
-void test_bandwidth_switched(void**)
+// Both devices send a Page Request at once; returns when they were sent.
+sc_time two_page_requests(bench& b)
 {
-    bench& b = *g_switched;
     sc_time t0;
     assert_true(b.run.run([&] {
         t0 = sc_core::sc_time_stamp();
@@ -335,6 +332,16 @@ void test_bandwidth_switched(void**)
         d = sc_core::SC_ZERO_TIME;
         b.d1.out->b_transport(c.gp, d);
     }));
+    return t0;
+}
+
+// Behind a switch: a message crosses the device's link and then the shared
+// upstream link, store and forward: bytes / rate on each, then the latency.
+// A second device's message waits for the shared link.
+void test_bandwidth_switched(void**)
+{
+    bench& b = *g_switched;
+    const sc_time t0 = two_page_requests(b);
     assert_int_equal(b.rc.got.size(), 2);
     assert_true(b.rc.got[0].at == t0 + 2 * SER8 + L);
     assert_true(b.rc.got[1].at == t0 + 3 * SER8 + L); // behind the first on the shared link
@@ -345,16 +352,7 @@ void test_bandwidth_switched(void**)
 void test_bandwidth_root_ports(void**)
 {
     bench& b = *g_ports;
-    sc_time t0;
-    assert_true(b.run.run([&] {
-        t0 = sc_core::sc_time_stamp();
-        tlp a(tlp_kind::page_request, 0x10, pr_payload(0x1000, 1, true, true, true));
-        tlp c(tlp_kind::page_request, 0x20, pr_payload(0x2000, 2, true, true, true));
-        sc_time d = sc_core::SC_ZERO_TIME;
-        b.d0.out->b_transport(a.gp, d);
-        d = sc_core::SC_ZERO_TIME;
-        b.d1.out->b_transport(c.gp, d);
-    }));
+    const sc_time t0 = two_page_requests(b);
     assert_int_equal(b.rc.got.size(), 2);
     assert_true(b.rc.got[0].at == t0 + SER8 + L);
     assert_true(b.rc.got[1].at == t0 + SER8 + L);
