@@ -77,7 +77,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
     struct class_sum {
         sample_set lat;
         uint64_t devices = 0, faults = 0, prgs = 0, retries = 0, auto_rsp = 0, stalls = 0, pages = 0, failed = 0;
-        uint64_t alloc_min = 0, alloc_max = 0;
+        uint64_t alloc_min = 0, alloc_max = 0, pri_capacity = 0;
     };
     std::vector<class_sum> per_class(classes.size());
     for (size_t i = 0; i < m.devices().size(); ++i) {
@@ -111,6 +111,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
             cs.alloc_min = cs.devices ? std::min<uint64_t>(cs.alloc_min, c.allocation) : c.allocation;
             cs.alloc_max = std::max<uint64_t>(cs.alloc_max, c.allocation);
             ++cs.devices;
+            cs.pri_capacity = specs[i].pri_capacity; // the same for every device of the class
             cs.faults += c.faults;
             cs.prgs += c.prgs_sent;
             cs.retries += c.prg_retries;
@@ -124,15 +125,12 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
     nlohmann::json cls = nlohmann::json::object(); // by name: "classes.<name>.<field>" in expectations
     for (size_t i = 0; i < classes.size(); ++i) {
         const class_sum& cs = per_class[i];
-        const device_spec* first = nullptr;
-        for (const auto& sp : specs)
-            if (sp.class_index == i) { first = &sp; break; }
         auto preset = classes[i].fields.find("preset");
         nlohmann::json cj;
         cj["index"] = i; // order in the scenario
         cj["preset"] = preset == classes[i].fields.end() ? "none" : std::get<std::string>(preset->second);
         cj["devices"] = cs.devices;
-        cj["pri_capacity"] = first ? first->pri_capacity : 0;
+        cj["pri_capacity"] = cs.pri_capacity;
         cj["allocation_min"] = cs.alloc_min;
         cj["allocation_max"] = cs.alloc_max;
         cj["faults"] = cs.faults;
