@@ -3,20 +3,24 @@
 // The HAL (sw/include/prisim/hal.h) implemented on SystemC: the bridge
 // between the C software stack and the model (DESIGN §4).
 //
-// What it models: one CPU that runs software tasks (SystemC threads) one at a
-// time. A task holds the CPU while it runs and while it charges modelled cost
-// (hal_charge); it gives the CPU up when it blocks. Kernel tasks take the CPU
-// before waiting user tasks, and a user task yields to a waiting kernel task
-// at its next charge (preemption at charge boundaries). Hard interrupts steal
-// their entry cost from whatever task holds the CPU. MMIO goes over the
-// system bus; an access stalls the CPU for the bus latency.
+// What it models: platform.cpus CPUs that run software tasks (SystemC
+// threads), one task per CPU at a time. A task holds a CPU while it runs and
+// while it charges modelled cost (hal_charge); it gives the CPU up when it
+// blocks. Kernel tasks take a CPU before waiting user tasks, and a user task
+// yields to a kernel task waiting for its CPU at its next charge (preemption
+// at charge boundaries). Each interrupt is delivered to one CPU
+// (platform.irq_affinity) and steals its entry cost from whatever task holds
+// that CPU; its thread runs on that CPU. MMIO goes over the system bus; an
+// access stalls the CPU for the bus latency.
 // Time is loosely timed (DESIGN.md §5, common/local_time.h): a task's
 // charges and MMIO stalls advance its local time; it synchronises (wait())
 // when the quantum (run.quantum_ns) runs out, before it blocks or gives up
 // the CPU. Its MMIO accesses and wake-ups carry its local time as their
 // annotated delay, so they take effect at the right simulated time without
 // a wait. Interrupt context has a local time of its own.
-// What it does not: several CPUs, IRQ affinity, caches, scheduling quanta.
+// What it does not: caches, scheduling quanta or priorities within a class,
+// load balancing of a queued task onto another CPU's pin (docs/user-guide.md,
+// CPUs).
 #pragma once
 
 #include <cstdint>
@@ -67,6 +71,8 @@ struct hal_task {
     void* arg;
     sc_core::sc_event handoff; // CPU handed to this task
     prisim::local_time lt;     // the task's local time
+    int cpu = -1;              // the CPU it holds, or -1
+    int pin = -1;              // the only CPU it may run on, or -1 for any
     bool done = false;
 };
 
@@ -105,6 +111,8 @@ public:
     // sw.dev.<rid>.<name> and the platform's own platform.<name>.
     void report(stat_sink& sink) const;
     uint64_t cpu_busy_ps() const { return m_cpu_busy.value(); }
+    unsigned ncpus() const { return m_ncpus; }
+    uint64_t cpu_busy_ps(unsigned cpu) const { return m_cpu_busy_by[cpu].value(); }
     uint64_t tasks_created() const { return m_tasks.size(); }
     uint64_t log_errors() const { return m_log_errors; }
 
@@ -165,6 +173,11 @@ private:
     void task_body(hal_task* t);
     void cpu_acquire(hal_task* t);
     void cpu_release(hal_task* t);
+    static bool may_run_on(const hal_task* t, unsigned cpu);
+    bool take_idle_cpu(hal_task* t);
+    hal_task* dequeue_for(prisim::ring<hal_task*>& q, unsigned cpu);
+    bool kernel_waits_for(unsigned cpu) const;
+    bool is_worker(const hal_task* t) const;
     // Give up the CPU, wait for ev (or timeout), take the CPU again.
     bool block_on(hal_task* t, sc_core::sc_event& ev, const sc_core::sc_time* timeout);
     void irq_dispatch();
@@ -185,6 +198,7 @@ private:
         sc_core::sc_event idle;     // thread_fn returned
         hal_waitq wq;
         hal_task* task = nullptr;
+        unsigned cpu = 0;           // the CPU it is delivered to (platform.irq_affinity)
     };
 
     const params& m_params;
@@ -201,10 +215,12 @@ private:
     sc_core::sc_time m_quantum;
     prisim::local_time m_irq_lt;           // interrupt context
     tlm::tlm_generic_payload m_mmio_gp;    // one blocking initiator at a time: one payload
-    hal_task* m_cpu_owner = nullptr;
+    unsigned m_ncpus = 1;                       // platform.cpus
+    std::vector<hal_task*> m_cpu_owner;         // by CPU: the task running there
     prisim::ring<hal_task*> m_cpu_wait_kernel, m_cpu_wait_user;
-    sc_core::sc_time m_stolen = sc_core::SC_ZERO_TIME;
+    std::vector<sc_core::sc_time> m_stolen;     // by CPU: interrupt time not yet charged
     sc_core::sc_time m_cpu_busy = sc_core::SC_ZERO_TIME;
+    std::vector<sc_core::sc_time> m_cpu_busy_by; // by CPU
     sc_core::sc_time m_cost[HAL_COST__COUNT];
     enum class dist_kind { fixed, exponential, lognormal, iaa } m_handler_dist;
     double m_handler_mean_ns, m_handler_sigma; // handler service time
@@ -214,12 +230,23 @@ private:
     unsigned m_next_irq = 32;
     prisim::ring<std::pair<sc_core::sc_time, unsigned>> m_irq_fifo; // by arrival time
     sc_core::sc_event m_irq_ev;
+    bool m_irq_spread = true;                   // platform.irq_affinity
+    unsigned m_irqs_requested = 0;
+    unsigned m_irq_cpu = 0;                     // the CPU of the running hard handler
+    std::vector<sc_core::sc_time> m_irq_busy_until; // by CPU: the last hard handler's end
 
-    prisim::ring<std::pair<void (*)(void*), void*>> m_work;
+    struct work_item {
+        void (*fn)(void*);
+        void* arg;
+        uint64_t seq;
+    };
+    prisim::ring<work_item> m_work;
     hal_waitq m_work_wq;
     hal_waitq m_work_flush_wq;                    // a work finished (flush_work)
-    uint64_t m_work_queued = 0, m_work_done = 0;
-    hal_task* m_worker = nullptr;
+    uint64_t m_work_queued = 0;                   // the next work's seq
+    std::vector<uint64_t> m_work_running;         // seqs of the works running now
+    std::vector<hal_task*> m_workers;
+    unsigned m_workers_idle = 0;
 
     [[noreturn]] static void bad_stat_id(hal_stat_id id);
     // Heterogeneous lookup: counting an existing key neither formats nor

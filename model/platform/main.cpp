@@ -116,6 +116,9 @@ void check_fault_socket(const params& p, const std::string& path)
     if (p.u64("sw.user.kernel_devices") >= p.u64("device.count"))
         throw config_error("--fault-socket: sw.user.kernel_devices = " + std::to_string(p.u64("sw.user.kernel_devices")) +
                            " binds every device to the kernel-resident handler; none is left to the external handler");
+    if (p.u64("sw.user.threads") > 1)
+        throw config_error("--fault-socket: sw.user.threads = " + std::to_string(p.u64("sw.user.threads")) +
+                           ": the external handler is one process on one connection; set sw.user.threads = 1");
 }
 
 } // namespace

@@ -107,6 +107,10 @@ params::params()
          "temporal-decoupling quantum: how far a process may run ahead of simulated time before it synchronises; 0 = fully synchronised. The default is the largest tested value at which the regression scenarios stay within 3 % of quantum 0 (docs/user-guide.md, Time)", "MEASURED (tb/system quantum tests)"});
 
     add({"platform.dram_mib", t::u64, "512", 16, 16384, {}, "MiB", "simulated DRAM size (sparse: only touched pages use host memory)", ""});
+    add({"platform.cpus", t::u64, "1", 1, 256, {}, "CPUs",
+         "simulated CPUs that run the software: interrupt threads, the unbound workqueue, user handler threads (docs/user-guide.md, CPUs)", ""});
+    add({"platform.irq_affinity", t::choice, "spread", 0, 0, {"spread", "cpu0"}, "",
+         "which CPU takes each interrupt (and runs its thread): spread = round-robin over the CPUs in the order the vectors are requested, cpu0 = all on CPU 0", "SRC (Linux irq_matrix spreading; irq_thread_check_affinity)"});
     add({"platform.mmio_latency_ns", t::u64, "50", 0, 1e6, {}, "ns", "CPU access to an on-chip register (IOMMU)", "ESTIMATE"});
 
     add({"iommu.clk_mhz", t::u64, "1000", 1, 10000, {}, "MHz", "IOMMU clock: RTL blocks and cycle-counted latencies", "ESTIMATE"});
@@ -182,6 +186,8 @@ params::params()
     add({"sw.driver.pq_head_per_record", t::boolean, "false", 0, 0, {}, "",
          "write pqh after every record instead of once per batch", "SRC (Linux VT-d: per batch)"});
     add({"sw.user.batch", t::u64, "16", 1, 4096, {}, "messages", "fault messages the handler reads per read()", ""});
+    add({"sw.user.threads", t::u64, "1", 1, 64, {}, "threads",
+         "handler threads of the userspace handler process, all reading its one fault fd (poll, read, answer); not with --fault-socket", ""});
     add({"sw.user.handler", t::choice, "demand_pager", 0, 0, {"demand_pager", "deny_outside", "slow", "kernel"}, "",
          "who answers page faults: the userspace demand pager; deny_outside (INVALID outside sw.user.allow_*); slow "
          "(the demand pager at sw.user.slow.factor times the service time); kernel (every device bound to the "

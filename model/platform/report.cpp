@@ -145,6 +145,9 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
     }
     m.rt().report(sink);
     sink.counter("platform.cpu.busy_ps", m.rt().cpu_busy_ps());
+    if (m.rt().ncpus() > 1)
+        for (unsigned c = 0; c < m.rt().ncpus(); ++c)
+            sink.counter("platform.cpu." + std::to_string(c) + ".busy_ps", m.rt().cpu_busy_ps(c));
     sink.counter("platform.dram.bytes_allocated", m.mem().bytes_allocated());
 
     const nlohmann::json counters = sink.counters();
@@ -425,6 +428,25 @@ std::string format_summary(const nlohmann::json& r, const nlohmann::json& host)
                           us(hl["p99"].get<uint64_t>()).c_str(), us(hl["mean"].get<uint64_t>()).c_str());
             os << line;
         }
+    }
+    // Software CPU time, per CPU when there are several.
+    {
+        const auto& ctrs = r["counters"];
+        const double span = double(std::max<uint64_t>(s["sim_time_ps"].get<uint64_t>(), 1));
+        auto pct = [&](const std::string& key) {
+            auto it = ctrs.find(key);
+            char b[16];
+            std::snprintf(b, sizeof b, "%.0f %%", it == ctrs.end() ? 0.0 : 100.0 * double(it->get<uint64_t>()) / span);
+            return std::string(b);
+        };
+        const uint64_t ncpus = r["scenario"]["params"]["platform.cpus"].get<uint64_t>();
+        std::string busy;
+        if (ncpus > 1)
+            for (uint64_t c = 0; c < ncpus; ++c)
+                busy += (c ? ", " : "") + pct("platform.cpu." + std::to_string(c) + ".busy_ps");
+        else
+            busy = pct("platform.cpu.busy_ps");
+        os << "cpus: " << ncpus << ", busy " << busy << " of the run\n";
     }
     const auto& checks = r["scoreboard"]["checks"];
     size_t good = 0;

@@ -95,17 +95,25 @@ static enum iommu_page_response_code iommu_sva_handle_mm(struct iommu_sva *sva,
 		return IOMMU_PAGE_RESP_INVALID;     /* access the VMA does not allow */
 	/* The fault's service, as a userspace handler is charged for it. */
 	hal_charge(h, HAL_COST_HANDLER_SERVICE);
-	if (iommu_sva_mm_has(mm, iova / SVA_PAGE_SIZE))
+	/*
+	 * Workers of the unbound workqueue run groups side by side: two faults
+	 * on one page must not both make it present (the second map would fail).
+	 */
+	hal_mutex_lock(mm->lock);
+	if (iommu_sva_mm_has(mm, iova / SVA_PAGE_SIZE)) {
+		hal_mutex_unlock(mm->lock);
 		return IOMMU_PAGE_RESP_SUCCESS;     /* present: the device retries and hits */
+	}
 	cpu = hal_dma_alloc(h, SVA_PAGE_SIZE, SVA_PAGE_SIZE, &pa);
 	if (!cpu)
-		return IOMMU_PAGE_RESP_INVALID;     /* VM_FAULT_OOM */
+		goto err_unlock;                    /* VM_FAULT_OOM */
 	rc = iommu_map(sva->domain, iova, pa, SVA_PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
 	if (rc)
 		goto err_free_page;
 	rc = iommu_sva_mm_add(mm, iova / SVA_PAGE_SIZE, cpu);
 	if (rc)
 		goto err_unmap;
+	hal_mutex_unlock(mm->lock);
 	iommu_sva_stat(sva, IOMMU_SVA_STAT_PAGES_MAPPED, 1);
 	return IOMMU_PAGE_RESP_SUCCESS;
 
@@ -113,6 +121,8 @@ err_unmap:
 	iommu_unmap(sva->domain, iova, SVA_PAGE_SIZE);
 err_free_page:
 	hal_dma_free(h, cpu, SVA_PAGE_SIZE);
+err_unlock:
+	hal_mutex_unlock(mm->lock);
 	return IOMMU_PAGE_RESP_INVALID;
 }
 
@@ -194,10 +204,15 @@ int iommu_sva_bind_device(struct device *dev, uint64_t vm_start, uint64_t vm_end
 		rc = -ENOMEM;
 		goto out_free;
 	}
+	sva->mm.lock = hal_mutex_create(dev->hal);
+	if (!sva->mm.lock) {
+		rc = -ENOMEM;
+		goto out_destroy_wq;
+	}
 	sva->domain = iommu_paging_domain_alloc(dev);
 	if (!sva->domain) {
 		rc = -ENOMEM;
-		goto out_destroy_wq;
+		goto out_destroy_lock;
 	}
 	sva->domain->iopf_handler = iommu_sva_iopf_handler;
 	sva->domain->fault_data = sva;
@@ -215,6 +230,8 @@ out_disable_iopf:
 		ops->dev_disable_iopf(dev);
 out_free_domain:
 	iommu_domain_free(sva->domain);
+out_destroy_lock:
+	hal_mutex_destroy(sva->mm.lock);
 out_destroy_wq:
 	hal_waitq_destroy(sva->wq);
 out_free:
@@ -256,6 +273,7 @@ void iommu_sva_unbind_device(struct iommu_sva *sva)
 	for (i = 0; i < sva->mm.nr_pages; i++)
 		hal_dma_free(dev->hal, sva->mm.pages[i].cpu, SVA_PAGE_SIZE);
 	free(sva->mm.pages);
+	hal_mutex_destroy(sva->mm.lock);
 	hal_waitq_destroy(sva->wq);
 	px_kfree(sva);
 }

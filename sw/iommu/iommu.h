@@ -260,6 +260,7 @@ struct iommu_sva_page {
 
 /* Stands for an mm_struct: one anonymous read-write mapping, demand-zero. */
 struct iommu_sva_mm {
+	struct hal_mutex *lock;         /* mmap_lock: one fault at a time makes a page present */
 	uint64_t vm_start, vm_end;      /* [vm_start, vm_end) */
 	struct iommu_sva_page *pages;   /* pages made present, in fault order */
 	uint64_t nr_pages, cap_pages;

@@ -65,8 +65,18 @@ static void px_pageset_put(struct px_pageset_slot *slots, uint64_t cap, uint64_t
 
 static int px_pageset_insert(struct px_pageset *set, uint64_t pfn, void *cpu)
 {
-	struct px_pageset_slot *n;
+	struct px_pageset_slot *n = px_pageset_find(set, pfn);
 	uint64_t ncap, i;
+
+	if (n) {
+		/*
+		 * Recorded by another handler thread while this one mapped: the
+		 * one whose map succeeded owns the page.
+		 */
+		if (cpu)
+			n->cpu = cpu;
+		return 0;
+	}
 
 	if ((set->count + 1) * 2 > set->cap) {
 		ncap = set->cap ? set->cap * 2 : 256;
@@ -578,5 +588,30 @@ int px_pager_run(struct px_pager *pg)
 		return rc;
 	rc = px_fh_run(&pg->fh);
 	px_pager_log(pg, PX_PAGER_LOG_INFO, "%s: killed, exiting\n", pg->name);
+	return rc;
+}
+
+/**
+ * px_pager_run_thread - one more handler thread on the same fault fd
+ * @pg: handler, set up (px_pager_setup)
+ *
+ * As px_pager_run(), with a read buffer of its own: the threads poll the
+ * one fd, each read() takes whole groups off the queue (a thread that
+ * finds it empty reads 0 and polls again), and every thread decides as the
+ * handler does. Returns when the process is killed.
+ *
+ * Return: 0 once killed, -ENOMEM, or the error the loop ended with.
+ */
+int px_pager_run_thread(struct px_pager *pg)
+{
+	struct px_fh fh;
+	int rc;
+
+	memset(&fh, 0, sizeof(fh));
+	rc = px_fh_init(&fh, pg->proc, pg->fault_fd, pg->batch, &px_pager_fh_ops, pg);
+	if (rc)
+		return rc;
+	rc = px_fh_run(&fh);
+	px_fh_release(&fh);
 	return rc;
 }

@@ -54,6 +54,8 @@ struct px_pager_sim {
 	unsigned int slow_factor;       /* draws of the service time per fault */
 	hal_stat_id ev_stat[PX_PAGER_EV_GROUP_INVALID + 1];
 	hal_stat_id groups;             /* handler.<name>.groups */
+	unsigned int threads_live;      /* handler threads besides the process's first */
+	struct hal_waitq *threads_wq;   /* woken as each of them exits */
 };
 
 static struct px_pager_sim *to_sim(void *ctx)
@@ -245,6 +247,61 @@ void px_pager_destroy(struct px_pager *pg)
 	free(s);
 }
 
+/* One more handler thread of the process (sw.user.threads): serves until killed. */
+static void px_pager_thread_task(void *arg)
+{
+	struct px_pager_sim *s = arg;
+	int rc = px_pager_run_thread(&s->pg);
+
+	if (rc)
+		hal_log(s->hal, HAL_LOG_ERROR, "%s: handler thread ended (%d)\n", s->pg.name, rc);
+	s->threads_live--;
+	hal_wake_up(s->threads_wq);
+}
+
+static bool px_pager_threads_gone(void *arg)
+{
+	return !((struct px_pager_sim *)arg)->threads_live;
+}
+
+/*
+ * Start the process's other handler threads: sw.user.threads in all, each
+ * a user task on the same fault fd.
+ */
+static void px_pager_spawn_threads(struct px_pager_sim *s)
+{
+	uint64_t n = hal_param_u64(s->hal, "sw.user.threads");
+	char name[48];
+	uint64_t i;
+
+	if (n <= 1 || s->kind == PX_H_EXTERNAL)
+		return;
+	s->threads_wq = hal_waitq_create(s->hal);
+	if (!s->threads_wq) {
+		hal_log(s->hal, HAL_LOG_ERROR, "%s: no wait queue for handler threads\n", s->pg.name);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		snprintf(name, sizeof(name), "%s.%llu", s->pg.name, (unsigned long long)i);
+		s->threads_live++;
+		if (!hal_task_create(s->hal, HAL_TASK_USER, name, px_pager_thread_task, s)) {
+			s->threads_live--;
+			hal_log(s->hal, HAL_LOG_ERROR, "%s: handler thread %llu not started\n",
+				s->pg.name, (unsigned long long)i);
+		}
+	}
+}
+
+/* The process exits once its other threads have seen the fatal signal. */
+static void px_pager_join_threads(struct px_pager_sim *s)
+{
+	if (!s->threads_wq)
+		return;
+	hal_wait_event(s->threads_wq, px_pager_threads_gone, s, HAL_WAIT_FOREVER);
+	hal_waitq_destroy(s->threads_wq);
+	s->threads_wq = NULL;
+}
+
 /* The user task: a process's whole life, from creation to exit. */
 static void px_pager_task(void *arg)
 {
@@ -267,10 +324,13 @@ static void px_pager_task(void *arg)
 		goto out_destroy;
 	}
 	px_pager_start_devices(pg);
-	if (((struct px_pager_sim *)pg)->kind == PX_H_EXTERNAL)
+	if (((struct px_pager_sim *)pg)->kind == PX_H_EXTERNAL) {
 		px_ext_run(pg, h);
-	else
+	} else {
+		px_pager_spawn_threads((struct px_pager_sim *)pg);
 		px_pager_run(pg);
+		px_pager_join_threads((struct px_pager_sim *)pg);
+	}
 out_destroy:
 	px_pager_destroy(pg);
 out_put:

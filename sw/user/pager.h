@@ -113,6 +113,7 @@ uint32_t px_pager_decide(struct px_pager *pg, const struct iommu_hwpt_pgfault *m
 int px_pager_serve_once(struct px_pager *pg, int timeout_ms);
 int px_pager_handle(struct px_pager *pg, const struct iommu_hwpt_pgfault *msgs, unsigned int n);
 int px_pager_run(struct px_pager *pg);
+int px_pager_run_thread(struct px_pager *pg);
 struct px_pager_dev *px_pager_find_dev(struct px_pager *pg, uint32_t dev_id);
 int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova);
 /*
