@@ -352,6 +352,9 @@ def estimate(p):
     per_stream = math.ceil(bursts / p["device.streams"]) + 1
     work = retry * (faults * (per_fault + wire_ns_per_fault(p)) + handler_budget_ns(p, faults)) + \
         p["device.think_ns"] * per_stream
+    # Eviction: per page unmapped, the unmap call and its IOTINVAL, ATS.INVAL
+    # (a round trip to the device) and IOFENCE.C, like a fault's map.
+    work += evictions(p) * per_fault
     # Streams start up to device.start_jitter_ns late; open-loop bursts
     # arrive over n exponential gaps: at most n g + 8 sqrt(n) g + 40 g.
     work += p.get("device.start_jitter_ns", 0)
@@ -470,11 +473,27 @@ def config_errors(p):
     bits = {"1lvl": 6 if ext else 7, "2lvl": 15 if ext else 16}.get(eff, 24)
     if last_rid > 0xFFFF or last_rid >> bits:
         errs.append("device.rid_stride")
+    # sw.user.resident_pages: at least streams x prg_pages, and one handler thread
+    resident = p.get("sw.user.resident_pages", 0)
+    if resident and (p.get("sw.user.threads", 1) > 1 or resident < p["device.streams"] * p["device.prg_pages"]):
+        errs.append("sw.user.resident_pages")
     # platform.dram_mib: the workload's pages, their first-stage tables, the queues
     # and the directory must fit simulated DRAM (params.cpp; the same sum)
     if dram_needed_bytes(p) > p["platform.dram_mib"] << 20:
         errs.append("platform.dram_mib")
     return errs
+
+
+def held_pages(p):
+    """The data pages of a device mapped at once: every page, or at most
+    sw.user.resident_pages with eviction."""
+    resident = p.get("sw.user.resident_pages", 0)
+    return min(resident, p["device.pages"]) if resident else p["device.pages"]
+
+
+def evictions(p):
+    """Pages the handler unmaps again (sw.user.resident_pages)."""
+    return p["device.count"] * (p["device.pages"] - held_pages(p))
 
 
 def dram_needed_bytes(p):
@@ -488,7 +507,7 @@ def dram_needed_bytes(p):
     leaf = -(-span // (2 << 20)) + 1
     mid = -(-span // (1 << 30)) + 1
     upper = 2 * ((va_bits(p) - 39) // 9)  # two more tables per level above Sv39's three
-    per_device = pages * PAGE + (leaf + mid + upper + 1 + 2) * PAGE
+    per_device = held_pages(p) * PAGE + (leaf + mid + upper + 1 + 2) * PAGE
     queues = (16 << p["sw.driver.cq_log2sz"]) + (32 << p["sw.driver.fq_log2sz"]) + \
         (16 << p["sw.driver.pq_log2sz"]) + 3 * PAGE
     return p["device.count"] * per_device + queues + (1 << 20)
@@ -530,7 +549,7 @@ def predict(p):
     # simulated DRAM (docs/user-guide.md, step 6); when platform.dram_mib
     # cannot hold them the pager's map fails (-ENOMEM), it answers
     # INVALID and those pages fail.
-    need_bytes = p["device.count"] * p["device.pages"] * PAGE + dram_reserve_bytes(p)
+    need_bytes = p["device.count"] * held_pages(p) * PAGE + dram_reserve_bytes(p)
     if need_bytes > p["platform.dram_mib"] << 20:
         rules["dram"] = f"{need_bytes >> 20} MiB needed > platform.dram_mib {p['platform.dram_mib']}"
     # attempts: after a PQ overflow the IOMMU answers groups with an

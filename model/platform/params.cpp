@@ -188,6 +188,8 @@ params::params()
     add({"sw.user.batch", t::u64, "16", 1, 4096, {}, "messages", "fault messages the handler reads per read()", ""});
     add({"sw.user.threads", t::u64, "1", 1, 64, {}, "threads",
          "handler threads of the userspace handler process, all reading its one fault fd (poll, read, answer); not with --fault-socket", ""});
+    add({"sw.user.resident_pages", t::u64, "0", 0, 1ull << 32, {}, "pages",
+         "eviction: the userspace handler keeps at most this many of its pages mapped per device; mapping one more first unmaps the oldest (IOMMU_IOAS_UNMAP: IOTLB and ATS invalidation) and frees it for reuse; 0 = never evict. At least device.streams x device.prg_pages; only with sw.user.threads = 1", ""});
     add({"sw.user.handler", t::choice, "demand_pager", 0, 0, {"demand_pager", "deny_outside", "slow", "kernel"}, "",
          "who answers page faults: the userspace demand pager; deny_outside (INVALID outside sw.user.allow_*); slow "
          "(the demand pager at sw.user.slow.factor times the service time); kernel (every device bound to the "
@@ -573,17 +575,22 @@ void params::validate() const
                 mid = std::min(mid, d.pages + 1);
             }
             const uint64_t upper = 2 * uint64_t((va - 39) / 9);
-            need += d.pages * page + (leaf + mid + upper + 1 + 2) * page;
+            // With eviction the handler holds at most sw.user.resident_pages
+            // data pages of a device at a time (the tables stay).
+            const uint64_t resident = u64("sw.user.resident_pages");
+            const uint64_t held = resident && resident < d.pages ? resident : d.pages;
+            need += held * page + (leaf + mid + upper + 1 + 2) * page;
             all_pages += d.pages;
         }
         need += (uint64_t(16) << u64("sw.driver.cq_log2sz")) + (uint64_t(32) << u64("sw.driver.fq_log2sz")) +
                 (uint64_t(16) << u64("sw.driver.pq_log2sz")) + 3 * page;
         if (need > dram) {
-            char msg[512];
+            char msg[640];
             std::snprintf(msg, sizeof msg,
                           "platform.dram_mib = %" PRIu64 " is too small: %s = %" PRIu64
                           " pages, their page tables and the queues need at least %" PRIu64
-                          " MiB of simulated DRAM; raise platform.dram_mib or lower %s",
+                          " MiB of simulated DRAM; raise platform.dram_mib, lower %s, or bound the pages "
+                          "mapped at once with sw.user.resident_pages",
                           u64("platform.dram_mib"),
                           classes ? (traced ? "the classes' pages (class.<name>.count x pages, or the pages their traces touch)"
                                             : "the classes' pages (class.<name>.count x pages)")
@@ -592,6 +599,21 @@ void params::validate() const
                           classes ? "the classes' pages or counts" : "device.pages or device.count");
             throw config_error(msg);
         }
+    }
+    // Eviction: a device may need streams x prg_pages pages mapped at once
+    // (every stream's open group); evicting below that could unmap a page a
+    // group still waits for, again and again.
+    if (const uint64_t resident = u64("sw.user.resident_pages")) {
+        if (u64("sw.user.threads") > 1)
+            throw config_error("sw.user.resident_pages = " + std::to_string(resident) +
+                               " needs sw.user.threads = 1: the handler's eviction is not shared between threads");
+        for (const device_spec& d : devs)
+            if (resident < d.streams * d.prg_pages)
+                throw config_error("sw.user.resident_pages = " + std::to_string(resident) + " is below " +
+                                   src(d, "streams") + " x " + src(d, "prg_pages") + " = " +
+                                   std::to_string(d.streams * d.prg_pages) +
+                                   (classes ? " (class " + d.class_name + ")" : std::string()) +
+                                   ": every stream's open group must stay mapped while it waits");
     }
     // The driver's PRI allocation (sw.driver.pri_alloc_policy) must be
     // one the device accepts: at most its capacity.

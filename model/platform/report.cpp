@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -429,24 +430,33 @@ std::string format_summary(const nlohmann::json& r, const nlohmann::json& host)
             os << line;
         }
     }
-    // Software CPU time, per CPU when there are several.
+    // Software CPU time, per CPU when there are several: a share of the
+    // run, or in us where a task charged beyond the end of the run (one that
+    // ran ahead when the run stopped).
     {
         const auto& ctrs = r["counters"];
-        const double span = double(std::max<uint64_t>(s["sim_time_ps"].get<uint64_t>(), 1));
-        auto pct = [&](const std::string& key) {
-            auto it = ctrs.find(key);
-            char b[16];
-            std::snprintf(b, sizeof b, "%.0f %%", it == ctrs.end() ? 0.0 : 100.0 * double(it->get<uint64_t>()) / span);
-            return std::string(b);
-        };
+        const uint64_t span = s["sim_time_ps"].get<uint64_t>();
         const uint64_t ncpus = r["scenario"]["params"]["platform.cpus"].get<uint64_t>();
-        std::string busy;
+        std::vector<uint64_t> busy;
+        auto get = [&](const std::string& key) {
+            auto it = ctrs.find(key);
+            return it == ctrs.end() ? uint64_t(0) : it->get<uint64_t>();
+        };
         if (ncpus > 1)
-            for (uint64_t c = 0; c < ncpus; ++c)
-                busy += (c ? ", " : "") + pct("platform.cpu." + std::to_string(c) + ".busy_ps");
+            for (uint64_t c = 0; c < ncpus; ++c) busy.push_back(get("platform.cpu." + std::to_string(c) + ".busy_ps"));
         else
-            busy = pct("platform.cpu.busy_ps");
-        os << "cpus: " << ncpus << ", busy " << busy << " of the run\n";
+            busy.push_back(get("platform.cpu.busy_ps"));
+        const bool share = span && std::all_of(busy.begin(), busy.end(), [&](uint64_t b) { return b <= span; });
+        std::string list;
+        for (uint64_t b : busy) {
+            char one[32];
+            if (share)
+                std::snprintf(one, sizeof one, "%.0f %%", 100.0 * double(b) / double(span));
+            else
+                std::snprintf(one, sizeof one, "%s us", us(b).c_str());
+            list += (list.empty() ? "" : ", ") + std::string(one);
+        }
+        os << "cpus: " << ncpus << ", busy " << list << (share ? " of the run\n" : "\n");
     }
     const auto& checks = r["scoreboard"]["checks"];
     size_t good = 0;

@@ -227,3 +227,84 @@ out_put:
 	iommufd_put_object(&ioas->obj);
 	return rc;
 }
+
+/* Unmap @a from every domain of @ioas (the translations are gone everywhere,
+ * device ATCs included, when this returns). */
+static void iopt_unmap_all(struct iommufd_ioas *ioas, const struct iopt_area *a)
+{
+	struct iommufd_hwpt_paging *hwpt;
+
+	list_for_each_entry(hwpt, &ioas->hwpt_list, ioas_node)
+		iommu_unmap(hwpt->domain, a->iova, a->length);
+}
+
+/**
+ * iommufd_ioas_unmap - IOMMU_IOAS_UNMAP (iommufd_ioas_unmap(), iopt_unmap_iova())
+ * @ucmd: command (struct iommu_ioas_unmap)
+ *
+ * Unmaps every area inside [iova, iova + length) from every HWPT of the
+ * IOAS (IOTLB and device ATCs invalidated by the driver) and reports the
+ * bytes unmapped in length; iova 0 with length UINT64_MAX unmaps them all.
+ * An area is taken off the IOAS before its domains are unmapped (the driver
+ * calls block), as a map claims its range before mapping.
+ *
+ * Return: 0; -EINVAL for zero length; -EOVERFLOW when the range wraps;
+ * -ENOENT for a bad ioas_id, a range that cuts an area, or one with no
+ * area in it.
+ */
+int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_unmap *cmd = ucmd->cmd;
+	struct iommufd_ioas *ioas;
+	struct iopt_area area;
+	uint64_t last, unmapped = 0;
+	size_t idx;
+	int rc = 0;
+
+	if (cmd->iova == 0 && cmd->length == UINT64_MAX) {
+		last = UINT64_MAX;
+	} else {
+		if (!cmd->length)
+			return -EINVAL;
+		if (cmd->iova + (cmd->length - 1) < cmd->iova)
+			return -EOVERFLOW;
+		last = cmd->iova + (cmd->length - 1);
+	}
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	/*
+	 * Every area the range touches must lie inside it
+	 * (iopt_unmap_iova_range); the first one found may start below iova.
+	 */
+	for (idx = iopt_find(ioas, cmd->iova); idx < ioas->nr_areas && ioas->areas[idx].iova <= last;
+	     idx++) {
+		const struct iopt_area *a = &ioas->areas[idx];
+
+		if (a->iova < cmd->iova || a->iova + (a->length - 1) > last) {
+			rc = -ENOENT;
+			goto out_put;
+		}
+	}
+	for (;;) {
+		idx = iopt_find(ioas, cmd->iova);
+		if (idx >= ioas->nr_areas || ioas->areas[idx].iova > last)
+			break;
+		area = ioas->areas[idx];
+		ioas->nr_areas--;
+		memmove(&ioas->areas[idx], &ioas->areas[idx + 1],
+			(ioas->nr_areas - idx) * sizeof(ioas->areas[0]));
+		iopt_unmap_all(ioas, &area);
+		unmapped += area.length;
+	}
+	if (!unmapped) {
+		rc = -ENOENT;
+		goto out_put;
+	}
+	cmd->length = unmapped;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+
+out_put:
+	iommufd_put_object(&ioas->obj);
+	return rc;
+}

@@ -133,6 +133,7 @@ struct iommufd_ioas {
 
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
 void iommufd_ioas_destroy(struct iommufd_object *obj);
 int iopt_table_add_domain(struct iommufd_ioas *ioas, struct iommu_domain *domain);
 

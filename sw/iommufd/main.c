@@ -215,6 +215,7 @@ union ucmd_buffer {
 	struct iommu_destroy destroy;
 	struct iommu_ioas_alloc ioas_alloc;
 	struct iommu_ioas_map ioas_map;
+	struct iommu_ioas_unmap ioas_unmap;
 	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_fault_alloc fault_alloc;
 	struct iommu_viommu_alloc viommu_alloc;
@@ -242,6 +243,7 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl, struct iommu_ioas_alloc,
 		 out_ioas_id),
 	IOCTL_OP(IOMMU_IOAS_MAP, iommufd_ioas_map, struct iommu_ioas_map, iova),
+	IOCTL_OP(IOMMU_IOAS_UNMAP, iommufd_ioas_unmap, struct iommu_ioas_unmap, length),
 	IOCTL_OP(IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc, struct iommu_hwpt_alloc, __reserved),
 	IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iommufd_fault_alloc, struct iommu_fault_alloc,
 		 out_fault_fd),

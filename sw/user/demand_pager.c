@@ -63,6 +63,28 @@ static void px_pageset_put(struct px_pageset_slot *slots, uint64_t cap, uint64_t
 	slots[i].cpu = cpu;
 }
 
+/* Remove @pfn (backward-shift deletion keeps every probe sequence unbroken). */
+static void px_pageset_remove(struct px_pageset *set, uint64_t pfn)
+{
+	struct px_pageset_slot *slot = px_pageset_find(set, pfn);
+	uint64_t mask = set->cap - 1, hole, i, home;
+
+	if (!slot)
+		return;
+	hole = (uint64_t)(slot - set->slots);
+	for (i = (hole + 1) & mask; set->slots[i].key; i = (i + 1) & mask) {
+		home = px_pageset_hash(set->slots[i].key, set->cap);
+		/* Move back unless its home lies cyclically in (hole, i]. */
+		if (((i - home) & mask) >= ((i - hole) & mask)) {
+			set->slots[hole] = set->slots[i];
+			hole = i;
+		}
+	}
+	set->slots[hole].key = 0;
+	set->slots[hole].cpu = NULL;
+	set->count--;
+}
+
 static int px_pageset_insert(struct px_pageset *set, uint64_t pfn, void *cpu)
 {
 	struct px_pageset_slot *n = px_pageset_find(set, pfn);
@@ -159,6 +181,7 @@ void px_pager_release(struct px_pager *pg, void (*free_page)(void *ctx, void *cp
 			if (set->slots[i].cpu && free_page)
 				free_page(ctx, set->slots[i].cpu);
 		free(set->slots);
+		free(pg->devs[d].fifo);
 	}
 	free(pg->devs);
 	pg->devs = NULL;
@@ -374,6 +397,61 @@ static bool px_pager_msg_ok(const struct iommu_hwpt_pgfault *m, const struct px_
  *
  * Return: 0 (mapped now or before), or the -errno of the allocation or map.
  */
+/*
+ * Eviction, first in first out: unmap the page mapped longest ago
+ * (IOMMU_IOAS_UNMAP invalidates the IOTLB and the device's ATC) and give
+ * its memory back. Returns 0 or the unmap's -errno (the page then stays).
+ */
+static int px_pager_evict_oldest(struct px_pager *pg, struct px_pager_dev *pdev)
+{
+	const uint64_t cap = pg->resident_pages + 1;
+	uint64_t iova = pdev->fifo[pdev->fifo_head];
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.ioas_id = pdev->ioas_id,
+		.iova = iova,
+		.length = PX_PAGE_SIZE,
+	};
+	struct px_pageset_slot *slot;
+	void *cpu;
+	int rc;
+
+	pdev->fifo_head = (pdev->fifo_head + 1) % cap;
+	pdev->fifo_n--;
+	slot = px_pageset_find(&pdev->mapped, iova / PX_PAGE_SIZE);
+	cpu = slot ? slot->cpu : NULL;
+	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_UNMAP, &unmap);
+	if (rc) {
+		px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: evicting %#llx: unmap failed (%d), kept\n",
+			     pg->name, (unsigned long long)iova, rc);
+		return rc;
+	}
+	px_pageset_remove(&pdev->mapped, iova / PX_PAGE_SIZE);
+	if (cpu)
+		px_free_user_page(pg->proc, cpu);
+	px_pager_count(pg, pdev, PX_PAGER_EV_PAGE_EVICTED, 1);
+	return 0;
+}
+
+/* Record a page this handler mapped; evict while more than resident_pages are. */
+static void px_pager_keep_resident(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova)
+{
+	const uint64_t cap = pg->resident_pages + 1;
+
+	if (!pdev->fifo) {
+		pdev->fifo = calloc(cap, sizeof(*pdev->fifo));
+		if (!pdev->fifo) {
+			px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: no memory to track evictions\n", pg->name);
+			return;
+		}
+	}
+	pdev->fifo[(pdev->fifo_head + pdev->fifo_n) % cap] = iova;
+	pdev->fifo_n++;
+	while (pdev->fifo_n > pg->resident_pages)
+		if (px_pager_evict_oldest(pg, pdev))
+			break;
+}
+
 int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova)
 {
 	struct iommu_ioas_map map = {
@@ -407,6 +485,8 @@ int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova)
 	if (px_pageset_insert(&pdev->mapped, iova / PX_PAGE_SIZE, cpu))
 		px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: page set full, %#llx untracked\n",
 			     pg->name, (unsigned long long)iova);
+	else if (cpu && pg->resident_pages)
+		px_pager_keep_resident(pg, pdev, iova);
 	return 0;
 }
 

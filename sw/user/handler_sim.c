@@ -52,7 +52,7 @@ struct px_pager_sim {
 	struct hal *hal;
 	enum px_handler_kind kind;
 	unsigned int slow_factor;       /* draws of the service time per fault */
-	hal_stat_id ev_stat[PX_PAGER_EV_GROUP_INVALID + 1];
+	hal_stat_id ev_stat[PX_PAGER_EV__COUNT];
 	hal_stat_id groups;             /* handler.<name>.groups */
 	unsigned int threads_live;      /* handler threads besides the process's first */
 	struct hal_waitq *threads_wq;   /* woken as each of them exits */
@@ -158,12 +158,13 @@ static void px_sim_register(struct px_pager_sim *s)
 		[PX_PAGER_EV_FAULT_DENIED] = "user.faults_denied",
 		[PX_PAGER_EV_GROUP_SUCCESS] = "handler.%s.faults_success",
 		[PX_PAGER_EV_GROUP_INVALID] = "handler.%s.faults_invalid",
+		[PX_PAGER_EV_PAGE_EVICTED] = "user.pages_evicted",
 	};
 	const char *name = px_handler_names[s->kind];
 	char buf[64];
 	unsigned int i;
 
-	for (i = 0; i <= PX_PAGER_EV_GROUP_INVALID; i++) {
+	for (i = 0; i < PX_PAGER_EV__COUNT; i++) {
 		snprintf(buf, sizeof(buf), ev_fmt[i], name);
 		s->ev_stat[i] = hal_stat_register(s->hal, buf);
 	}
@@ -213,6 +214,7 @@ int px_pager_create(struct px_kernel *k, struct px_pager **out)
 		      &px_sim_hooks, s);
 	s->pg.name = px_handler_names[s->kind];
 	s->pg.first_dev = (unsigned int)hal_param_u64(h, "sw.user.kernel_devices");
+	s->pg.resident_pages = hal_param_u64(h, "sw.user.resident_pages");
 	if (s->kind == PX_H_DENY_OUTSIDE) {
 		s->pg.policy = PX_PAGER_DENY_OUTSIDE;
 		s->pg.allow_lo = hal_param_u64(h, "sw.user.allow_base");

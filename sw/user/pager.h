@@ -51,6 +51,9 @@ struct px_pager_dev {
 	uint32_t hwpt_id;
 	uint64_t bar0_offset;   /* file offset of BAR0 (VFIO_DEVICE_GET_REGION_INFO) */
 	struct px_pageset mapped; /* pages mapped in ioas_id */
+	/* Eviction (px_pager.resident_pages): the pages this handler mapped, oldest first. */
+	uint64_t *fifo;         /* IOVAs, a ring of resident_pages + 1 */
+	uint64_t fifo_head, fifo_n;
 };
 
 /* What a handler decides for a group. */
@@ -67,6 +70,8 @@ enum px_pager_event {
 	PX_PAGER_EV_FAULT_DENIED,   /* a fault outside the allowed range */
 	PX_PAGER_EV_GROUP_SUCCESS,  /* a group answered SUCCESS: n = its faults */
 	PX_PAGER_EV_GROUP_INVALID,  /* a group answered INVALID: n = its faults */
+	PX_PAGER_EV_PAGE_EVICTED,   /* a page was unmapped to keep resident_pages */
+	PX_PAGER_EV__COUNT
 };
 
 enum px_pager_log { PX_PAGER_LOG_INFO, PX_PAGER_LOG_WARN, PX_PAGER_LOG_ERROR };
@@ -98,6 +103,7 @@ struct px_pager {
 	uint64_t allow_lo, allow_hi; /* PX_PAGER_DENY_OUTSIDE: faults in [lo, hi) are served */
 	unsigned int first_dev; /* serve vfio<first_dev> on; the ones before are not ours */
 	unsigned int batch;     /* messages per read() */
+	uint64_t resident_pages; /* per device, 0: never evict */
 	struct px_fh fh;        /* the fault-fd loop (set up by px_pager_setup) */
 	const struct px_pager_hooks *hooks;
 	void *hook_ctx;

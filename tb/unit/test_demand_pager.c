@@ -5,7 +5,8 @@
  * group after mapping its pages into the shared IOAS, no second mapping of
  * a mapped page, the read batch size and the buffer grown when read() says
  * -EINVAL, a read of 0 after POLLIN, unexpected messages answered INVALID,
- * mapping failures answered INVALID, and a clean exit.
+ * mapping failures answered INVALID, eviction past sw.user.resident_pages,
+ * and a clean exit.
  */
 #include "test_util.h"
 
@@ -278,6 +279,76 @@ static void test_many_pages(void **state)
 	assert_int_equal(750, dom(f, 1)->nr_maps);
 }
 
+/*
+ * Eviction (sw.user.resident_pages): past the limit, mapping a page first
+ * unmaps the one mapped longest ago (IOMMU_IOAS_UNMAP) and frees it; a
+ * fault on an evicted page maps it again; a fault on a resident one maps
+ * nothing.
+ */
+static void test_evict_oldest(void **state)
+{
+	struct fix *f = *state;
+	const unsigned int live = fake_hal_dma_live(f->w.h);
+	unsigned int i;
+
+	f->pg->resident_pages = 4;
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, i, P_W, 0x10000ull + 0x1000ull * i));
+		assert_int_equal(1, px_pager_serve_once(f->pg, 0));
+	}
+	assert_int_equal(10, fake_hal_stat(f->w.h, "sw.user.pages_mapped"));
+	assert_int_equal(6, fake_hal_stat(f->w.h, "sw.dev.0008.user.pages_evicted"));
+	assert_int_equal(4, dom(f, 0)->nr_maps);
+	for (i = 0; i < 10; i++) {
+		if (i < 6)
+			assert_null(mock_find_map(dom(f, 0), 0x10000ull + 0x1000ull * i));
+		else
+			assert_non_null(mock_find_map(dom(f, 0), 0x10000ull + 0x1000ull * i));
+	}
+	assert_int_equal(live + 4, fake_hal_dma_live(f->w.h)); /* evicted pages are freed */
+	/* A resident page: nothing mapped, nothing evicted. */
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 20, P_W, 0x19000));
+	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(6, fake_hal_stat(f->w.h, "sw.user.pages_evicted"));
+	/* An evicted page faults again: mapped again, the oldest (0x16000) goes. */
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 21, P_W, 0x10000));
+	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 21, IOMMU_PAGE_RESP_SUCCESS));
+	assert_non_null(mock_find_map(dom(f, 0), 0x10000));
+	assert_null(mock_find_map(dom(f, 0), 0x16000));
+	assert_int_equal(7, fake_hal_stat(f->w.h, "sw.user.pages_evicted"));
+	assert_int_equal(4, dom(f, 0)->nr_maps);
+	/* The other device is untouched. */
+	assert_int_equal(0, dom(f, 1)->nr_maps);
+}
+
+/* The page set stays consistent through many removals (backward shift). */
+static void test_evict_many(void **state)
+{
+	struct fix *f = *state;
+	unsigned int i;
+	int served = 0, rc;
+
+	f->pg->resident_pages = 100;
+	for (i = 0; i < 700; i++)
+		assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, i & 0x1ff, P_W,
+						 0x10000000ull + 0x1000ull * ((i * 7919u) % 1000u)));
+	while ((rc = px_pager_serve_once(f->pg, 0)) > 0)
+		served += rc;
+	assert_int_equal(700, served);
+	assert_int_equal(600, fake_hal_stat(f->w.h, "sw.user.pages_evicted"));
+	assert_int_equal(100, dom(f, 0)->nr_maps);
+	assert_int_equal(100, f->pg->devs[0].mapped.count);
+	/* Each resident page is found: faulting on it maps nothing more. */
+	for (i = 600; i < 700; i++)
+		assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, i & 0x1ff, P_W,
+						 0x10000000ull + 0x1000ull * ((i * 7919u) % 1000u)));
+	while (px_pager_serve_once(f->pg, 0) > 0)
+		;
+	assert_int_equal(700, fake_hal_stat(f->w.h, "sw.user.pages_mapped"));
+	assert_int_equal(600, fake_hal_stat(f->w.h, "sw.user.pages_evicted"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -290,6 +361,8 @@ int main(void)
 		T(test_unexpected_messages),
 		T(test_map_failure_invalid),
 		T(test_many_pages),
+		T(test_evict_oldest),
+		T(test_evict_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

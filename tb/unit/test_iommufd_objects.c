@@ -4,7 +4,7 @@
  * checklist §8 "uAPI / objects"): FAULT_QUEUE_ALLOC and HWPT_ALLOC argument
  * checks, ids, EBUSY rules of IOMMU_DESTROY, VF with PRI, IOAS_MAP into every
  * domain, the VFIO cdev (bind with its token and argsz rules, region info,
- * attach, region access), fd table rules, and that closing everything
+ * attach, region access), IOAS_UNMAP, fd table rules, and that closing everything
  * destroys every object.
  */
 #include "test_util.h"
@@ -308,6 +308,69 @@ static void test_ioas_map(void **state)
 	assert_non_null(mock_find_map(d2, 0x0ff000));
 }
 
+static int t_ioas_unmap(struct world *w, uint32_t ioas, uint64_t iova, uint64_t length,
+		       uint64_t *unmapped)
+{
+	struct iommu_ioas_unmap cmd = { .size = sizeof(cmd), .ioas_id = ioas, .iova = iova,
+					.length = length };
+	int rc = px_ioctl(w->p, w->iommufd, IOMMU_IOAS_UNMAP, &cmd);
+
+	if (unmapped)
+		*unmapped = cmd.length;
+	return rc;
+}
+
+/*
+ * IOMMU_IOAS_UNMAP (iopt_unmap_iova): whole areas inside the range, from
+ * every domain; a range cutting an area or holding none is -ENOENT and
+ * changes nothing; 0 / UINT64_MAX unmaps everything.
+ */
+static void test_ioas_unmap(void **state)
+{
+	struct world *w = *state;
+	const uint32_t rw = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			    IOMMU_IOAS_MAP_WRITEABLE;
+	struct mock_domain *d0, *d1;
+	uint64_t n = 0;
+	hal_paddr_t pa;
+
+	assert_int_equal(0, world_setup(w));
+	assert_non_null(px_alloc_user_page(w->p, &pa));
+	d0 = to_mock_domain(w->dev[0]->domain);
+	d1 = to_mock_domain(w->dev[1]->domain);
+	assert_int_equal(0, t_ioas_map(w, w->ioas_id, 0x100000, pa, 4096, rw));
+	assert_int_equal(0, t_ioas_map(w, w->ioas_id, 0x101000, pa, 4096, rw));
+	assert_int_equal(0, t_ioas_map(w, w->ioas_id, 0x200000, pa, 8192, rw));
+	assert_int_equal(0, t_ioas_map(w, w->ioas_id, 0x300000, pa, 4096, rw));
+
+	assert_int_equal(-EINVAL, t_ioas_unmap(w, w->ioas_id, 0x100000, 0, NULL));
+	assert_int_equal(-EOVERFLOW, t_ioas_unmap(w, w->ioas_id, UINT64_MAX - 4095, 8192, NULL));
+	assert_int_equal(-ENOENT, t_ioas_unmap(w, 99, 0x100000, 4096, NULL));
+	/* Cutting an area (either end), or a range with no area: nothing changes. */
+	assert_int_equal(-ENOENT, t_ioas_unmap(w, w->ioas_id, 0x200000, 4096, NULL));
+	assert_int_equal(-ENOENT, t_ioas_unmap(w, w->ioas_id, 0x201000, 4096, NULL));
+	assert_int_equal(-ENOENT, t_ioas_unmap(w, w->ioas_id, 0x100000, 0x101000, NULL));
+	assert_int_equal(-ENOENT, t_ioas_unmap(w, w->ioas_id, 0x400000, 4096, NULL));
+	assert_int_equal(4, d0->nr_maps);
+	assert_int_equal(4, d1->nr_maps);
+	assert_non_null(mock_find_map(d0, 0x200000));
+
+	/* Two whole areas in one call: gone from both domains; the rest stay. */
+	assert_int_equal(0, t_ioas_unmap(w, w->ioas_id, 0x100000, 0x2000, &n));
+	assert_int_equal(0x2000, n);
+	assert_null(mock_find_map(d0, 0x100000));
+	assert_null(mock_find_map(d1, 0x101000));
+	assert_non_null(mock_find_map(d1, 0x300000));
+	/* The range is free again. */
+	assert_int_equal(0, t_ioas_map(w, w->ioas_id, 0x100000, pa, 4096, rw));
+	/* Everything. */
+	assert_int_equal(0, t_ioas_unmap(w, w->ioas_id, 0, UINT64_MAX, &n));
+	assert_int_equal(0x1000 + 0x2000 + 0x1000, n);
+	assert_int_equal(0, d0->nr_maps);
+	assert_int_equal(0, d1->nr_maps);
+	assert_int_equal(-ENOENT, t_ioas_unmap(w, w->ioas_id, 0, UINT64_MAX, NULL));
+}
+
 /*
  * VFIO_DEVICE_BIND_IOMMUFD as of Linux 6.17/6.18: 24 bytes with
  * token_uuid_ptr, argsz 16 still accepted, a longer struct read with
@@ -572,6 +635,7 @@ int main(void)
 		T(test_vf_with_pri),
 		T(test_attach_enables_iopf),
 		T(test_ioas_map),
+		T(test_ioas_unmap),
 		T(test_vfio_bind_token_and_argsz),
 		T(test_vfio_region_info),
 		T(test_vfio_cdev),

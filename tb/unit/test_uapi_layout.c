@@ -105,6 +105,11 @@ static void test_ioas_layouts(void **state)
 	assert_int_equal(1, IOMMU_IOAS_MAP_FIXED_IOVA);
 	assert_int_equal(2, IOMMU_IOAS_MAP_WRITEABLE);
 	assert_int_equal(4, IOMMU_IOAS_MAP_READABLE);
+	assert_int_equal(24, sizeof(struct iommu_ioas_unmap));
+	CHECK_OFF(iommu_ioas_unmap, size, 0);
+	CHECK_OFF(iommu_ioas_unmap, ioas_id, 4);
+	CHECK_OFF(iommu_ioas_unmap, iova, 8);
+	CHECK_OFF(iommu_ioas_unmap, length, 16);
 }
 
 static void test_vfio_layouts(void **state)
@@ -202,6 +207,7 @@ static void test_ioctl_numbers(void **state)
 	assert_int_equal(0x3b80, IOMMU_DESTROY);
 	assert_int_equal(0x3b81, IOMMU_IOAS_ALLOC);
 	assert_int_equal(0x3b85, IOMMU_IOAS_MAP);
+	assert_int_equal(0x3b86, IOMMU_IOAS_UNMAP);
 	assert_int_equal(0x3b89, IOMMU_HWPT_ALLOC);
 	assert_int_equal(0x3b8e, IOMMU_FAULT_QUEUE_ALLOC);
 	assert_int_equal(0x3b90, IOMMU_VIOMMU_ALLOC);

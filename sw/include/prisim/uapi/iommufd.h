@@ -110,6 +110,21 @@ struct iommu_ioas_map {
 };
 #define IOMMU_IOAS_MAP PX_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
 
+/* ---- IOMMU_IOAS_UNMAP ------------------------------------------------------- */
+
+/*
+ * Unmap every area inside [iova, iova + length); an area the range cuts is
+ * an error. iova 0 with length UINT64_MAX unmaps everything. On return
+ * length holds the bytes unmapped.
+ */
+struct iommu_ioas_unmap {
+	uint32_t size;
+	uint32_t ioas_id;
+	px_aligned_u64 iova;
+	px_aligned_u64 length;
+};
+#define IOMMU_IOAS_UNMAP PX_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP)
+
 /* ---- IOMMU_HWPT_ALLOC (§2.3) ---------------------------------------------- */
 
 enum iommufd_hwpt_alloc_flags {
