@@ -1038,17 +1038,33 @@ std::string yaml_scalar(const std::string& v)
         plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || std::strchr("_./+-", c));
     for (const char* n : nulls) plain = plain && v != n;
     if (plain) return v;
+    // Escaped: the quote, the backslash, control characters, and the code
+    // points YAML reads as line breaks (NEL, U+2028, U+2029) or drops (a
+    // byte-order mark). Other UTF-8 passes through: a scenario is UTF-8.
     std::string q = "\"";
-    for (char c : v) {
+    for (size_t i = 0; i < v.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(v[i]);
+        const unsigned char c1 = i + 1 < v.size() ? static_cast<unsigned char>(v[i + 1]) : 0;
+        const unsigned char c2 = i + 2 < v.size() ? static_cast<unsigned char>(v[i + 2]) : 0;
+        char b[16];
         if (c == '"' || c == '\\') {
             q += '\\';
-            q += c;
-        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-            char b[8];
-            std::snprintf(b, sizeof b, "\\x%02x", static_cast<unsigned char>(c));
+            q += char(c);
+        } else if (c < 0x20 || c == 0x7F) {
+            std::snprintf(b, sizeof b, "\\x%02x", c);
             q += b;
+        } else if (c == 0xC2 && c1 >= 0x80 && c1 <= 0x9F) { // C1 controls, NEL among them
+            std::snprintf(b, sizeof b, "\\u%04x", unsigned(c1));
+            q += b;
+            i += 1;
+        } else if ((c == 0xE2 && c1 == 0x80 && (c2 == 0xA8 || c2 == 0xA9)) ||
+                   (c == 0xEF && c1 == 0xBB && c2 == 0xBF)) {
+            const unsigned cp = ((c & 0x0Fu) << 12) | ((c1 & 0x3Fu) << 6) | (c2 & 0x3Fu);
+            std::snprintf(b, sizeof b, "\\u%04x", cp);
+            q += b;
+            i += 2;
         } else {
-            q += c; // UTF-8 passes through: a scenario is UTF-8 text
+            q += char(c);
         }
     }
     return q + "\"";

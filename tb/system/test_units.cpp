@@ -339,6 +339,16 @@ void test_print_scenario(void**)
     assert_int_equal(back.classes().size(), 2);
     assert_string_equal(back.classes()[0].name.c_str(), "b"); // class order is RID order
     assert_string_equal(back.to_yaml("header\n\nline 3").c_str(), yaml.c_str());
+    // Text YAML would read otherwise: escapes, and no line break from NEL,
+    // U+2028 or a byte-order mark.
+    for (const char* name : {"a\tb\\c\xC2\x85" "d\xE2\x80\xA8" "e\xEF\xBB\xBF" "f", "null", "~", "-x", "a: b", "#c",
+                             "'q'", "\xC2\xB5s \xCE\xBC", "true", "[1]", "{a: 1}", "*x", "&y", "!t", "|", ">"}) {
+        params n;
+        n.set("name", name, "--set");
+        params m;
+        m.load_yaml(n.to_yaml(), "printed");
+        assert_string_equal(m.str("name").c_str(), name);
+    }
     // No expectation: an empty list.
     params e;
     assert_true(e.to_yaml().find("\nexpect: []\n") != std::string::npos);
