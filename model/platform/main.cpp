@@ -236,9 +236,11 @@ int sc_main(int argc, char* argv[])
     // A scenario's expectations describe that scenario: once --set changes
     // it (a sweep point, a smaller run), they are not checked unless asked;
     // --expect ones always are.
+    size_t dropped = 0;
     if (!sets.empty() && !keep_expect && !p.expectations().empty()) {
+        dropped = p.expectations().size();
         if (!quiet && !print_scenario)
-            std::cerr << "prisim: note: the scenario's " << p.expectations().size()
+            std::cerr << "prisim: note: the scenario's " << dropped
                       << " expectation(s) not checked: --set changed the scenario (--keep-expect checks them)\n";
         p.clear_expectations();
     }
@@ -254,6 +256,9 @@ int sc_main(int argc, char* argv[])
         std::string header = "The effective scenario of " +
                              (scenario_file.empty() ? std::string("the built-in scenario") : scenario_file);
         for (const auto& s : sets) header += "\n  --set " + s;
+        if (dropped)
+            header += "\nThe scenario's " + std::to_string(dropped) +
+                      " expectation(s) are left out: --set changed the scenario (--keep-expect keeps them).";
         header += std::string("\n(prisim --print-scenario, ") + prisim::version_string() + ")";
         std::cout << p.to_yaml(header);
         return 0;
