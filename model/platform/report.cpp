@@ -391,6 +391,11 @@ void evaluate_expectations(const nlohmann::json& r, const std::vector<std::strin
         if (!ok) {
             std::ostringstream os;
             os << "expectation '" << e << "' failed: " << x.key << " = " << have;
+            // With a unit, the comparison in the result's unit.
+            if (x.given) {
+                const unit* ru = dist_unit.empty() ? result_unit(x.key) : unit_of(dist_unit);
+                if (ru) os << " " << ru->symbol << ", not " << x.op << " " << want << " " << ru->symbol;
+            }
             out.failed_expectations.push_back(os.str());
         }
     }
