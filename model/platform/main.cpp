@@ -133,11 +133,17 @@ int sc_main(int argc, char* argv[])
     double max_wall = 0;
     std::vector<std::string> sets, expects;
     bool list_params = false, dump_default = false, version = false, quiet = false, keep_expect = false;
+    bool print_scenario = false;
     app.add_option("scenario", scenario_file, "scenario YAML file (default: the built-in scenario)");
     // One value per occurrence: a scenario file after `--set k=v` is the scenario.
-    app.add_option("-s,--set", sets, "override a scenario key: --set key=value (repeatable)")
+    app.add_option("-s,--set", sets,
+                   "override a scenario key: --set key=value (repeatable); a key with a unit takes one: "
+                   "--set run.max_time_us=2ms (ps ns us µs ms s; B KiB MiB GiB, KB MB GB; Hz kHz MHz GHz); "
+                   "--set pcie.link=Gen4x8 sets pcie.gen and pcie.lanes")
         ->allow_extra_args(false);
-    app.add_option("-e,--expect", expects, "add an expectation: --expect 'summary.pq_overflows == 0'")
+    app.add_option("-e,--expect", expects,
+                   "add an expectation: --expect 'summary.pq_overflows == 0', "
+                   "--expect 'summary.fault_latency_ps.p99 < 100us' (a unit converts into the result's)")
         ->allow_extra_args(false);
     app.add_option("-o,--out", out_dir, "directory for results.json and host.json, created if missing (default: a new prisim-out/<name>-<n>)");
     app.add_flag("--keep-expect", keep_expect,
@@ -153,6 +159,9 @@ int sc_main(int argc, char* argv[])
     app.add_flag("-v,--verbose", g_verbosity, "show informational messages (repeat for debug)");
     app.add_flag("--list-params", list_params, "print every scenario key as a Markdown table and exit");
     app.add_flag("--dump-default", dump_default, "print the built-in scenario and exit");
+    app.add_flag("--print-scenario", print_scenario,
+                 "print the effective scenario (the file, the registry defaults, every --set and --expect) "
+                 "as YAML and exit without running; running it gives the same results.json");
     app.add_flag("--version", version, "print the version and exit");
     try {
         app.parse(argc, argv);
@@ -179,43 +188,88 @@ int sc_main(int argc, char* argv[])
         std::cout << p.markdown(&builtin);
         return 0;
     }
-    try {
+    // Every problem of the command line and the scenario is reported, each
+    // with its key, before exit 2: the file's keys, every --set, the rules
+    // across keys, the expectations.
+    std::vector<std::string> errors;
+    auto check = [&](auto&& step) {
+        try {
+            step();
+            return true;
+        } catch (const config_error& e) {
+            for (const auto& m : messages(e)) errors.push_back(m);
+            return false;
+        }
+    };
+    const bool out_given = app.count("--out") > 0;
+    check([&] {
         if (app.count("scenario") && scenario_file.empty())
             throw config_error("the scenario file name is empty");
-        const bool out_given = app.count("--out") > 0;
-        if (out_given && out_dir.empty()) throw config_error("--out: the directory name is empty");
-        std::error_code ec;
-        if (std::filesystem::exists(out_dir, ec) && !std::filesystem::is_directory(out_dir, ec))
-            throw config_error("--out '" + out_dir + "': not a directory");
-        // A scenario file replaces the built-in scenario; keys it does not
-        // name take their registry defaults.
-        if (scenario_file.empty())
-            p.load_yaml(default_scenario_yaml, "built-in scenario");
-        else
-            p.load_yaml(read_scenario(scenario_file), scenario_file,
-                        std::filesystem::path(scenario_file).parent_path().string());
-        for (const auto& s : sets) {
+    });
+    if (!print_scenario)
+        check([&] {
+            if (out_given && out_dir.empty()) throw config_error("--out: the directory name is empty");
+            std::error_code ec;
+            if (std::filesystem::exists(out_dir, ec) && !std::filesystem::is_directory(out_dir, ec))
+                throw config_error("--out '" + out_dir + "': not a directory");
+        });
+    // A scenario file replaces the built-in scenario; keys it does not name
+    // take their registry defaults. A file that cannot be read or is not
+    // YAML (an error without a list) leaves nothing to judge the rules on.
+    bool loaded = !(app.count("scenario") && scenario_file.empty());
+    if (loaded) {
+        try {
+            if (scenario_file.empty())
+                p.load_yaml(default_scenario_yaml, "built-in scenario");
+            else
+                p.load_yaml(read_scenario(scenario_file), scenario_file,
+                            std::filesystem::path(scenario_file).parent_path().string());
+        } catch (const config_error& e) {
+            for (const auto& m : messages(e)) errors.push_back(m);
+            loaded = !e.errors.empty();
+        }
+    }
+    for (const auto& s : sets)
+        check([&] {
             auto eq = s.find('=');
-            if (eq == std::string::npos || eq == 0)
-                throw config_error("--set '" + s + "': expected key=value");
+            if (eq == std::string::npos || eq == 0) throw config_error("--set '" + s + "': expected key=value");
             p.set(s.substr(0, eq), s.substr(eq + 1), "--set");
-        }
-        p.validate();
-        // A scenario's expectations describe that scenario: once --set
-        // changes it (a sweep point, a smaller run), they are not checked
-        // unless asked; --expect ones always are.
-        if (!sets.empty() && !keep_expect && !p.expectations().empty()) {
-            if (!quiet)
-                std::cerr << "prisim: note: the scenario's " << p.expectations().size()
-                          << " expectation(s) not checked: --set changed the scenario (--keep-expect checks them)\n";
-            p.clear_expectations();
-        }
-        if (app.count("--fault-socket")) check_fault_socket(p, fault_socket_path);
-        for (const auto& e : expects) p.add_expectation(e);
-        for (const auto& e : p.expectations())
-            if (auto err = expectation_syntax_error(e); !err.empty()) throw config_error(err);
+        });
+    if (loaded) check([&] { p.validate(); });
+    // A scenario's expectations describe that scenario: once --set changes
+    // it (a sweep point, a smaller run), they are not checked unless asked;
+    // --expect ones always are.
+    size_t dropped = 0;
+    if (!sets.empty() && !keep_expect && !p.expectations().empty()) {
+        dropped = p.expectations().size();
+        if (!quiet && !print_scenario)
+            std::cerr << "prisim: note: the scenario's " << dropped
+                      << " expectation(s) not checked: --set changed the scenario (--keep-expect checks them)\n";
+        p.clear_expectations();
+    }
+    if (app.count("--fault-socket") && loaded) check([&] { check_fault_socket(p, fault_socket_path); });
+    for (const auto& e : expects) p.add_expectation(e);
+    for (const auto& e : p.expectations())
+        if (auto err = expectation_syntax_error(e); !err.empty()) errors.push_back(err);
+    if (!errors.empty()) {
+        for (const auto& e : errors) std::cerr << "prisim: " << e << "\n";
+        return 2;
+    }
+    if (print_scenario) {
+        std::string header = "The effective scenario of " +
+                             (scenario_file.empty() ? std::string("the built-in scenario") : scenario_file);
+        for (const auto& s : sets) header += "\n  --set " + s;
+        if (dropped)
+            header += "\nThe scenario's " + std::to_string(dropped) +
+                      " expectation(s) are left out: --set changed the scenario (--keep-expect keeps them).";
+        header += std::string("\n(prisim --print-scenario, ") + prisim::version_string() + ")";
+        std::cout << p.to_yaml(header);
+        return 0;
+    }
+    try {
         // Created before the run, so that a path that cannot be one fails now.
         if (out_given) {
+            std::error_code ec;
             std::filesystem::create_directories(out_dir, ec);
             if (ec) throw config_error("--out '" + out_dir + "': cannot create the directory: " + ec.message());
         } else {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "platform/trace_file.h"
+#include "platform/units.h"
 
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
@@ -89,6 +90,21 @@ std::string hex_byte(char c)
     char b[8];
     std::snprintf(b, sizeof b, "0x%02x", static_cast<unsigned char>(c));
     return b;
+}
+
+// True if `msg` names the scenario key `key` (not as part of a longer key).
+bool mentions(const std::string& msg, const std::string& key)
+{
+    auto key_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
+    for (size_t at = msg.find(key); at != std::string::npos; at = msg.find(key, at + 1)) {
+        const size_t end = at + key.size();
+        const bool before = at == 0 || (!key_char(msg[at - 1]) && msg[at - 1] != '.');
+        // A '.' after the key ends a sentence unless a key's next part follows.
+        const bool after = end == msg.size() || (!key_char(msg[end]) && msg[end] != '.') ||
+                           (msg[end] == '.' && (end + 1 == msg.size() || !key_char(msg[end + 1])));
+        if (before && after) return true;
+    }
+    return false;
 }
 
 } // namespace
@@ -252,6 +268,37 @@ std::string params::suggest(const std::string& key) const
                         : " (did you mean '" + best + "'?)";
 }
 
+namespace {
+// A value with a unit suffix ("250ns", "1.5 us", "4 KiB") for an integer
+// key: converted exactly into the key's unit (units.h). `range` is the
+// out-of-range message, `bad` makes the error naming the key and the value.
+template <typename Bad>
+uint64_t parse_quantity(const param_def& d, const std::string& text, const std::string& range, Bad bad)
+{
+    quantity q;
+    if (!split_quantity(text, q) || q.suffix.empty()) throw bad("expected a non-negative integer");
+    const unit* want = unit_of(d.unit);
+    if (!want)
+        throw bad(std::string(d.unit.empty() ? "a plain number" : "a count of " + d.unit) +
+                  ": a unit suffix ('" + q.suffix + "') is not accepted");
+    const std::string expected = std::string(dimension_name(want->dim)) + " in " + d.unit + " (or with a unit: " +
+                                 unit_list(want->dim) + ")";
+    if (!q.u) throw bad("unknown unit '" + q.suffix + "'; expected " + expected);
+    if (q.u->dim != want->dim)
+        throw bad("'" + q.suffix + "' is " + dimension_name(q.u->dim) + " unit; expected " + expected);
+    if (q.number.size() > 1 && q.number[0] == '0' && std::isdigit(static_cast<unsigned char>(q.number[1])))
+        throw bad("leading zeros are not allowed (integers are decimal, or hexadecimal with 0x)");
+    uint64_t v = 0;
+    switch (convert_exact(q.number, *q.u, *want, v)) {
+    case conversion::ok: break;
+    case conversion::inexact: throw bad("not a whole number of " + d.unit + " (the key's unit)");
+    case conversion::overflow: throw bad(range);
+    }
+    if (double(v) < d.min || double(v) > d.max) throw bad(range + " (" + std::to_string(v) + " " + d.unit + ")");
+    return v;
+}
+} // namespace
+
 param_value params::parse(const param_def& d, const std::string& raw, const std::string& origin) const
 {
     // Text goes to results.json, which is UTF-8; the value itself is not
@@ -270,14 +317,16 @@ param_value params::parse(const param_def& d, const std::string& raw, const std:
         const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
         const size_t first = hex ? 2 : 0;
         if (text.size() == first) throw bad("expected a non-negative integer");
-        for (size_t i = first; i < text.size(); ++i)
-            if (!(hex ? std::isxdigit(static_cast<unsigned char>(text[i]))
-                      : std::isdigit(static_cast<unsigned char>(text[i]))))
-                throw bad("expected a non-negative integer");
-        if (!hex && text.size() > 1 && text[0] == '0')
-            throw bad("leading zeros are not allowed (integers are decimal, or hexadecimal with 0x)");
         const std::string range = "out of range [" + fmt_num(d.min) + ", " + fmt_num(d.max) + "]" +
                                   (d.unit.empty() ? "" : " " + d.unit);
+        for (size_t i = first; i < text.size(); ++i)
+            if (!(hex ? std::isxdigit(static_cast<unsigned char>(text[i]))
+                      : std::isdigit(static_cast<unsigned char>(text[i])))) {
+                if (!hex) return parse_quantity(d, text, range, bad);
+                throw bad("expected a non-negative integer");
+            }
+        if (!hex && text.size() > 1 && text[0] == '0')
+            throw bad("leading zeros are not allowed (integers are decimal, or hexadecimal with 0x)");
         uint64_t v = 0;
         const auto [end, ec] = std::from_chars(text.data() + first, text.data() + text.size(), v, hex ? 16 : 10);
         if (ec == std::errc::result_out_of_range) throw bad(range);
@@ -430,18 +479,67 @@ std::vector<device_spec> params::devices() const
     return out;
 }
 
+config_error::config_error(std::vector<std::string> all)
+    : std::runtime_error([&] {
+          std::string s;
+          for (const auto& e : all) s += (s.empty() ? "" : "\n") + e;
+          return s;
+      }()),
+      errors(std::move(all))
+{
+}
+
+std::vector<std::string> messages(const config_error& e)
+{
+    return e.errors.empty() ? std::vector<std::string>{e.what()} : e.errors;
+}
+
 void params::set(const std::string& key, const std::string& value, const std::string& origin)
 {
-    if (key.compare(0, 6, "class.") == 0) {
-        set_class_field(key, value, origin);
-        return;
+    try {
+        if (key.compare(0, 6, "class.") == 0) {
+            set_class_field(key, value, origin);
+            return;
+        }
+        if (key == "pcie.link") {
+            set_link(value, origin);
+            return;
+        }
+        if (!known(key)) throw config_error(origin + ": unknown scenario key '" + key + "'" + suggest(key));
+        const param_def& d = def(key);
+        param_value v = parse(d, value, origin);
+        if (key == "device.trace") v = resolve_path(std::get<std::string>(v));
+        if (key == "device.iova_base" && (std::get<uint64_t>(v) & 0xFFF))
+            throw config_error(origin + ": device.iova_base = '" + value + "': must be 4 KiB aligned");
+        m_values[key] = std::move(v);
+    } catch (const config_error&) {
+        m_refused.insert(key == "pcie.link" ? "pcie.gen" : key);
+        if (key == "pcie.link") m_refused.insert("pcie.lanes");
+        throw;
     }
-    if (!known(key)) throw config_error(origin + ": unknown scenario key '" + key + "'" + suggest(key));
-    const param_def& d = def(key);
-    m_values[key] = parse(d, value, origin);
-    if (key == "device.trace") m_values[key] = resolve_path(std::get<std::string>(m_values[key]));
-    if (key == "device.iova_base" && (std::get<uint64_t>(m_values[key]) & 0xFFF))
-        throw config_error(origin + ": device.iova_base = '" + value + "': must be 4 KiB aligned");
+}
+
+// pcie.link = Gen<g>x<w> (any case): pcie.gen = gen<g>, pcie.lanes = <w>.
+void params::set_link(const std::string& raw, const std::string& origin)
+{
+    std::string text = trim(raw);
+    std::string low;
+    for (char c : text) low += char(std::tolower(static_cast<unsigned char>(c)));
+    const size_t x = low.find('x', 3);
+    const std::string gen = low.compare(0, 3, "gen") == 0 && x != std::string::npos ? low.substr(0, x) : "";
+    const std::string lanes = x != std::string::npos ? low.substr(x + 1) : "";
+    const param_def& g = def("pcie.gen");
+    const param_def& l = def("pcie.lanes");
+    if (gen == "gen" || gen.empty() || lanes.empty() ||
+        std::find(g.choices.begin(), g.choices.end(), gen) == g.choices.end() ||
+        std::find(l.choices.begin(), l.choices.end(), lanes) == l.choices.end()) {
+        std::string ls;
+        for (const auto& c : l.choices) ls += (ls.empty() ? "" : ", ") + c;
+        throw config_error(origin + ": pcie.link = '" + text + "': expected Gen<1-6>x<lanes> (lanes: " + ls +
+                           "), e.g. Gen4x8; it sets pcie.gen and pcie.lanes");
+    }
+    m_values["pcie.gen"] = gen;
+    m_values["pcie.lanes"] = lanes;
 }
 
 std::string params::resolve_path(const std::string& path) const
@@ -466,8 +564,18 @@ std::shared_ptr<const trace_file> params::trace_of(const std::string& path) cons
 
 void params::validate() const
 {
+    std::vector<std::string> errors;
+    // A rule is judged only on values the scenario asked for.
+    auto fail = [&](const std::string& msg) {
+        for (const std::string& k : m_refused)
+            if (mentions(msg, k)) return;
+        errors.push_back(msg);
+    };
+    auto done = [&] {
+        if (!errors.empty()) throw config_error(errors);
+    };
     if (flag("iommu.sv57") && !flag("iommu.sv48"))
-        throw config_error("iommu.sv57 = true needs iommu.sv48 = true (capabilities: Sv57 requires Sv48)");
+        fail("iommu.sv57 = true needs iommu.sv48 = true (capabilities: Sv57 requires Sv48)");
     // Each workload writes the pages iova_base + i x 4 KiB, i < pages. The
     // IOMMU translates an SvN address only if bits 63:N-1 are equal, and the
     // driver maps only such ranges; iova_base is in the lower half, so the
@@ -476,11 +584,16 @@ void params::validate() const
     constexpr uint64_t page = 4096;
     const std::vector<device_spec> devs = devices();
     const bool classes = !m_classes.empty();
-    if (classes && devs.empty())
-        throw config_error("the device classes (class.<name>.count) add up to no device; a run needs at least one");
-    if (devs.size() > k_max_devices)
-        throw config_error("the device classes add up to " + std::to_string(devs.size()) +
-                           " devices; at most " + std::to_string(k_max_devices) + " are supported");
+    // The rules below look at the devices: none, or too many, and they are not judged.
+    if (classes && devs.empty()) {
+        fail("the device classes (class.<name>.count) add up to no device; a run needs at least one");
+        return done();
+    }
+    if (devs.size() > k_max_devices) {
+        fail("the device classes add up to " + std::to_string(devs.size()) + " devices; at most " +
+             std::to_string(k_max_devices) + " are supported");
+        return done();
+    }
     // Where a class's value comes from, for messages.
     auto src = [&](const device_spec& d, const char* field) {
         if (!classes) return std::string("device.") + field;
@@ -495,22 +608,38 @@ void params::validate() const
         va = 39;
     // Trace replay: every file is read now; each line's device index must be
     // a device that replays that file, and every address within the range.
+    // The first problem of a file is reported; a file that cannot be read,
+    // or names a device beyond the last, leaves out the DRAM rule, which
+    // counts its pages.
+    bool traces_read = true;
     {
         std::map<std::string, bool> seen;
         for (const device_spec& d : devs) {
             if (d.trace.empty() || seen[d.trace]) continue;
             seen[d.trace] = true;
-            const trace_file& tf = *trace_of(d.trace);
+            std::shared_ptr<const trace_file> tfp;
+            try {
+                tfp = trace_of(d.trace);
+            } catch (const config_error& e) {
+                for (const auto& m : messages(e)) fail(m);
+                traces_read = false;
+                continue;
+            }
+            const trace_file& tf = *tfp;
             for (const auto& [idx, td] : tf.devices) {
                 const std::string at = tf.path + ":" + std::to_string(td.first_line) + ": expected ";
-                if (idx >= devs.size())
-                    throw config_error(at + "a device index below " + std::to_string(devs.size()) +
-                                       ", the number of devices (got '" + std::to_string(idx) + "')");
-                if (devs[idx].trace != d.trace)
-                    throw config_error(at + "a device that replays this trace; device " + std::to_string(idx) +
-                                       (devs[idx].trace.empty() ? " replays none"
-                                                                : " replays '" + devs[idx].trace + "'") +
-                                       " (got '" + std::to_string(idx) + "')");
+                if (idx >= devs.size()) {
+                    fail(at + "a device index below " + std::to_string(devs.size()) +
+                         ", the number of devices (got '" + std::to_string(idx) + "')");
+                    traces_read = false;
+                    break;
+                }
+                if (devs[idx].trace != d.trace) {
+                    fail(at + "a device that replays this trace; device " + std::to_string(idx) +
+                         (devs[idx].trace.empty() ? " replays none" : " replays '" + devs[idx].trace + "'") +
+                         " (got '" + std::to_string(idx) + "')");
+                    break;
+                }
                 const uint64_t end = uint64_t(1) << (va - 1);
                 if (td.last_page >= end / page) {
                     char msg[512];
@@ -520,7 +649,8 @@ void params::validate() const
                                   ") of the driver's first-stage mode (sw.driver.pgtbl_mode, as the IOMMU "
                                   "advertises it: iommu.sv48, iommu.sv57)",
                                   tf.path.c_str(), td.last_line, td.last_address, va, end);
-                    throw config_error(msg);
+                    fail(msg);
+                    break;
                 }
             }
         }
@@ -542,7 +672,7 @@ void params::validate() const
                           va == 39 && want == "sv39"
                               ? ""
                               : " of sw.driver.pgtbl_mode as the IOMMU advertises it (iommu.sv48, iommu.sv57)");
-            throw config_error(msg);
+            fail(msg);
         }
     }
     // Simulated DRAM must hold what the run will allocate in it: every
@@ -552,7 +682,7 @@ void params::validate() const
     // (2LVL/3LVL non-leaf tables), and 1 MiB for the DDT root, fence words
     // and allocator alignment. Checked before the run: running out is
     // otherwise an INVALID answer for every fault that finds no page.
-    {
+    if (traces_read) {
         const uint64_t mib = uint64_t(1) << 20, dram = u64("platform.dram_mib") * mib;
         uint64_t need = mib, all_pages = 0;
         bool traced = false;
@@ -597,7 +727,7 @@ void params::validate() const
                                   : (traced ? "device.count x the pages device.trace touches" : "device.count x device.pages"),
                           all_pages, (need + mib - 1) / mib,
                           classes ? "the classes' pages or counts" : "device.pages or device.count");
-            throw config_error(msg);
+            fail(msg);
         }
     }
     // Eviction: a device may need streams x prg_pages pages mapped at once
@@ -605,26 +735,29 @@ void params::validate() const
     // group still waits for, again and again.
     if (const uint64_t resident = u64("sw.user.resident_pages")) {
         if (u64("sw.user.threads") > 1)
-            throw config_error("sw.user.resident_pages = " + std::to_string(resident) +
-                               " needs sw.user.threads = 1: the handler's eviction is not shared between threads");
+            fail("sw.user.resident_pages = " + std::to_string(resident) +
+                 " needs sw.user.threads = 1: the handler's eviction is not shared between threads");
         for (const device_spec& d : devs)
-            if (resident < d.streams * d.prg_pages)
-                throw config_error("sw.user.resident_pages = " + std::to_string(resident) + " is below " +
-                                   src(d, "streams") + " x " + src(d, "prg_pages") + " = " +
-                                   std::to_string(d.streams * d.prg_pages) +
-                                   (classes ? " (class " + d.class_name + ")" : std::string()) +
-                                   ": every stream's open group must stay mapped while it waits");
+            if (resident < d.streams * d.prg_pages) {
+                fail("sw.user.resident_pages = " + std::to_string(resident) + " is below " + src(d, "streams") +
+                     " x " + src(d, "prg_pages") + " = " + std::to_string(d.streams * d.prg_pages) +
+                     (classes ? " (class " + d.class_name + ")" : std::string()) +
+                     ": every stream's open group must stay mapped while it waits");
+                break;
+            }
     }
     // The driver's PRI allocation (sw.driver.pri_alloc_policy) must be
     // one the device accepts: at most its capacity.
     if (str("sw.driver.pri_alloc_policy") == "fixed") {
         const uint64_t fixed = u64("sw.driver.pri_alloc_fixed");
         for (const device_spec& d : devs)
-            if (fixed > d.pri_capacity)
-                throw config_error("sw.driver.pri_alloc_fixed = " + std::to_string(fixed) + " is above the " +
+            if (fixed > d.pri_capacity) {
+                fail("sw.driver.pri_alloc_fixed = " + std::to_string(fixed) + " is above the " +
                                    src(d, "pri_capacity") + " of " + std::to_string(d.pri_capacity) +
                                    (classes ? " (class " + d.class_name + ")" : std::string()) +
                                    ": a PRI allocation may not exceed the device's Outstanding Page Request Capacity");
+                break;
+            }
     }
     // Device IDs: the largest RID must be a 16-bit RID and fit the
     // directory the driver builds (riscv-iommu.md §5: base-format DCs
@@ -639,14 +772,14 @@ void params::validate() const
                           "%s = %" PRIu64 " and device.rid_stride = %" PRIu64
                           ": the last device's RID 0x%" PRIx64 " is wider than 16 bits",
                           count_key.c_str(), ndev, u64("device.rid_stride"), last_rid);
-            throw config_error(msg);
+            fail(msg);
         }
         const std::string& mode = str("sw.driver.ddt_mode");
         const std::string& max = str("iommu.max_ddt_mode");
         const std::string& eff = mode == "auto" || mode > max ? max : mode;
         const bool ext = flag("iommu.msi_flat");
         const unsigned bits = eff == "1lvl" ? (ext ? 6 : 7) : eff == "2lvl" ? (ext ? 15 : 16) : 24;
-        if (last_rid >> bits) {
+        if (last_rid <= 0xFFFF && last_rid >> bits) {
             char msg[384];
             std::snprintf(msg, sizeof msg,
                           "%s = %" PRIu64 " and device.rid_stride = %" PRIu64
@@ -655,7 +788,7 @@ void params::validate() const
                           "iommu.max_ddt_mode = %s, iommu.msi_flat = %s)",
                           count_key.c_str(), ndev, u64("device.rid_stride"), last_rid, bits, eff.c_str(),
                           ext ? "64-byte" : "32-byte", mode.c_str(), max.c_str(), ext ? "true" : "false");
-            throw config_error(msg);
+            fail(msg);
         }
     }
     // An Invalidation Completion takes at least the round trip over the
@@ -668,8 +801,9 @@ void params::validate() const
                       ": the invalidation timeout must be at least twice the link round trip (%" PRIu64
                       " us); raise the timeout or lower the latency",
                       timeout_ns / 1000, link_ns, (4 * link_ns + 999) / 1000);
-        throw config_error(msg);
+        fail(msg);
     }
+    done();
 }
 
 namespace {
@@ -684,7 +818,11 @@ public:
     }
 
     void check_quotes(const YAML::Node& n) const;
+    // Every key of the document; a key that cannot be applied is recorded
+    // in `errors` and the others are still applied.
     void flatten(const YAML::Node& n, const std::string& prefix);
+
+    std::vector<std::string> errors;
 
 private:
     static int line(const YAML::Node& n) { return n.Mark().line + 1; }
@@ -751,35 +889,54 @@ void yaml_loader::check_quotes(const YAML::Node& n) const
 void yaml_loader::flatten(const YAML::Node& n, const std::string& prefix)
 {
     const std::string where = prefix.empty() ? "<top>" : prefix;
-    if (!n.IsMap()) throw config_error(m_origin + ": '" + where + "' must be a map of keys");
+    if (!n.IsMap()) {
+        errors.push_back(m_origin + ": '" + where + "' must be a map of keys");
+        return;
+    }
     std::map<std::string, int> here; // keys of this map, as written
     for (const auto& kv : n) {
         const YAML::Node& k = kv.first;
         const YAML::Node& v = kv.second;
-        if (!k.IsScalar())
-            throw config_error(at(k) + ": a key in '" + where + "' is " + kind(k) + "; keys must be text");
-        const std::string key = prefix.empty() ? k.Scalar() : prefix + "." + k.Scalar();
-        once(here, key, k);
-        if (key == "expect") {
-            if (!v.IsSequence()) throw config_error(at(k) + ": 'expect' must be a list of expressions");
-            size_t i = 0;
-            for (const auto& e : v) {
-                ++i;
-                if (!e.IsScalar())
-                    throw config_error(at(e) + ": 'expect' item " + std::to_string(i) + " is " + kind(e) +
-                                       "; expected an expression");
-                m_p.add_expectation(e.Scalar());
+        try {
+            if (!k.IsScalar())
+                throw config_error(at(k) + ": a key in '" + where + "' is " + kind(k) + "; keys must be text");
+            const std::string key = prefix.empty() ? k.Scalar() : prefix + "." + k.Scalar();
+            once(here, key, k);
+            if (key == "expect") {
+                if (!v.IsSequence()) throw config_error(at(k) + ": 'expect' must be a list of expressions");
+                size_t i = 0;
+                for (const auto& e : v) {
+                    ++i;
+                    if (!e.IsScalar())
+                        throw config_error(at(e) + ": 'expect' item " + std::to_string(i) + " is " + kind(e) +
+                                           "; expected an expression");
+                    m_p.add_expectation(e.Scalar());
+                }
+                continue;
             }
-            continue;
-        }
-        if (v.IsMap()) {
-            flatten(v, key);
-        } else if (v.IsScalar()) {
-            // `a: {b: 1}` and `a.b: 2` name the same key.
-            once(m_keys, key, k);
-            m_p.set(key, v.Scalar(), m_origin);
-        } else {
-            throw config_error(at(k) + ": '" + key + "' is " + kind(v) + "; expected a value or a map");
+            if (v.IsMap()) {
+                flatten(v, key);
+            } else if (v.IsScalar()) {
+                // `a: {b: 1}` and `a.b: 2` name the same key; `pcie.link`
+                // sets two others.
+                once(m_keys, key, k);
+                if (key == "pcie.link" || key == "pcie.gen" || key == "pcie.lanes") {
+                    auto link = m_keys.find("pcie.link");
+                    for (const char* other : {"pcie.gen", "pcie.lanes"}) {
+                        auto o = m_keys.find(other);
+                        if (link != m_keys.end() && o != m_keys.end())
+                            throw config_error(at(k) + ": '" + key + "' and '" +
+                                               (key == "pcie.link" ? std::string(other) : std::string("pcie.link")) +
+                                               "' (line " + std::to_string(key == "pcie.link" ? o->second : link->second) +
+                                               ") both set the link: pcie.link sets pcie.gen and pcie.lanes");
+                    }
+                }
+                m_p.set(key, v.Scalar(), m_origin);
+            } else {
+                throw config_error(at(k) + ": '" + key + "' is " + kind(v) + "; expected a value or a map");
+            }
+        } catch (const config_error& e) {
+            for (const auto& m : messages(e)) errors.push_back(m);
         }
     }
 }
@@ -855,6 +1012,7 @@ void params::load_yaml(const std::string& text, const std::string& origin, const
     yaml_loader l(*this, text, origin);
     l.check_quotes(doc);
     l.flatten(doc, "");
+    if (!l.errors.empty()) throw config_error(l.errors);
 }
 
 uint64_t params::u64(const std::string& key) const
@@ -898,6 +1056,102 @@ nlohmann::json params::to_json() const
     return j;
 }
 
+namespace {
+// A scalar as YAML reads it back as the same text: plain where that is
+// unambiguous, else double-quoted with escapes.
+std::string yaml_scalar(const std::string& v)
+{
+    static const char* const nulls[] = {"null", "Null", "NULL", "~"};
+    bool plain = !v.empty() && (std::isalnum(static_cast<unsigned char>(v[0])) || v[0] == '_' || v[0] == '/');
+    for (char c : v)
+        plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || std::strchr("_./+-", c));
+    for (const char* n : nulls) plain = plain && v != n;
+    if (plain) return v;
+    // Escaped: the quote, the backslash, control characters, and the code
+    // points YAML reads as line breaks (NEL, U+2028, U+2029) or drops (a
+    // byte-order mark). Other UTF-8 passes through: a scenario is UTF-8.
+    std::string q = "\"";
+    for (size_t i = 0; i < v.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(v[i]);
+        const unsigned char c1 = i + 1 < v.size() ? static_cast<unsigned char>(v[i + 1]) : 0;
+        const unsigned char c2 = i + 2 < v.size() ? static_cast<unsigned char>(v[i + 2]) : 0;
+        char b[16];
+        if (c == '"' || c == '\\') {
+            q += '\\';
+            q += char(c);
+        } else if (c < 0x20 || c == 0x7F) {
+            std::snprintf(b, sizeof b, "\\x%02x", c);
+            q += b;
+        } else if (c == 0xC2 && c1 >= 0x80 && c1 <= 0x9F) { // C1 controls, NEL among them
+            std::snprintf(b, sizeof b, "\\u%04x", unsigned(c1));
+            q += b;
+            i += 1;
+        } else if ((c == 0xE2 && c1 == 0x80 && (c2 == 0xA8 || c2 == 0xA9)) ||
+                   (c == 0xEF && c1 == 0xBB && c2 == 0xBF)) {
+            const unsigned cp = ((c & 0x0Fu) << 12) | ((c1 & 0x3Fu) << 6) | (c2 & 0x3Fu);
+            std::snprintf(b, sizeof b, "\\u%04x", cp);
+            q += b;
+            i += 2;
+        } else {
+            q += char(c);
+        }
+    }
+    return q + "\"";
+}
+
+// A value as the scenario writes it. Integers whose default is written in
+// hexadecimal (addresses) are written so too; a number is written in the
+// shortest form that reads back as the same double.
+std::string yaml_value(const param_def& d, const param_value& v)
+{
+    if (auto u = std::get_if<uint64_t>(&v)) {
+        char b[32];
+        if (d.def.compare(0, 2, "0x") == 0)
+            std::snprintf(b, sizeof b, "0x%" PRIx64, *u);
+        else
+            std::snprintf(b, sizeof b, "%" PRIu64, *u);
+        return b;
+    }
+    if (auto f = std::get_if<double>(&v)) {
+        char b[64];
+        const auto r = std::to_chars(b, b + sizeof b, *f);
+        return std::string(b, r.ptr);
+    }
+    if (auto b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+    return yaml_scalar(std::get<std::string>(v));
+}
+} // namespace
+
+std::string params::to_yaml(const std::string& header) const
+{
+    std::vector<std::pair<std::string, std::string>> lines; // "key: value", unit
+    for (const auto& d : m_defs) lines.emplace_back(d.key + ": " + yaml_value(d, m_values.at(d.key)), d.unit);
+    for (const auto& c : m_classes)
+        for (const auto& [field, v] : c.fields) {
+            param_def d;
+            if (field != "count" && field != "preset") d = def("device." + field);
+            lines.emplace_back("class." + c.name + "." + field + ": " + yaml_value(d, v), d.unit);
+        }
+    size_t width = 0;
+    for (const auto& l : lines)
+        if (!l.second.empty()) width = std::max(width, std::min<size_t>(l.first.size(), 48));
+    std::ostringstream os;
+    std::istringstream hs(header);
+    for (std::string h; std::getline(hs, h);) os << (h.empty() ? "#" : "# " + h) << "\n";
+    for (const auto& [text, unit] : lines) {
+        os << text;
+        if (!unit.empty()) os << std::string(width > text.size() ? width - text.size() : 0, ' ') << "  # " << unit;
+        os << "\n";
+    }
+    if (m_expect.empty()) {
+        os << "expect: []\n";
+    } else {
+        os << "expect:\n";
+        for (const auto& e : m_expect) os << "  - " << yaml_scalar(e) << "\n";
+    }
+    return os.str();
+}
+
 std::string params::markdown(const params* builtin) const
 {
     const nlohmann::json mine = to_json(), theirs = builtin ? builtin->to_json() : nlohmann::json::object();
@@ -925,6 +1179,15 @@ std::string params::markdown(const params* builtin) const
         os << "| `" << d.key << "` | " << type << " | `" << d.def << "` | " << range << " | "
            << d.unit << " | " << d.source << " | " << help << " |\n";
     }
+    os << "\n"
+       << "Values with a unit. A key whose unit is a time, a size or a frequency also takes a number with a "
+          "unit suffix, converted exactly into the key's unit; the result must be a whole number of that unit "
+          "and within the range (docs/scenario.md, Units):\n\n"
+       << "- time: " << unit_list(dimension::time) << " (`μs` too)\n"
+       << "- size: " << unit_list(dimension::size) << " (KiB, MiB, GiB powers of two; KB, MB, GB powers of ten)\n"
+       << "- frequency: " << unit_list(dimension::frequency) << "\n\n"
+       << "Shorthand. `pcie.link: Gen<g>x<w>` (any case, e.g. `Gen4x8`) sets `pcie.gen` to `gen<g>` and "
+          "`pcie.lanes` to `<w>`; a scenario file may not set it together with either.\n";
     return os.str();
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -18,10 +19,17 @@
 
 namespace prisim::platform {
 
-// A configuration problem: exit status 2, message names the key.
+// A configuration problem: exit status 2, message names the key. One
+// found while every key and rule is checked in one pass carries them all
+// in `errors` (what() is them joined by newlines); the others are one
+// problem that stopped reading (a file that is not YAML) and have none.
 struct config_error : std::runtime_error {
     using std::runtime_error::runtime_error;
+    explicit config_error(std::vector<std::string> all);
+    std::vector<std::string> errors;
 };
+// Every message of e: its `errors`, or its what().
+std::vector<std::string> messages(const config_error& e);
 
 enum class ptype { u64, f64, boolean, choice };
 
@@ -79,12 +87,15 @@ public:
     // Relative paths it names (device.trace) are relative to `dir` (the
     // scenario file's directory; "" = the working directory).
     void load_yaml(const std::string& text, const std::string& origin, const std::string& dir = "");
-    // Apply one override ("key=value" already split).
+    // Apply one override ("key=value" already split). `pcie.link` is a
+    // shorthand that sets pcie.gen and pcie.lanes (`Gen4x8`).
     void set(const std::string& key, const std::string& value, const std::string& origin);
     void add_expectation(const std::string& expr) { m_expect.push_back(expr); }
     void clear_expectations() { m_expect.clear(); }
     // The rules that involve more than one key, checked once every file and
-    // override is applied. Throws config_error naming the keys.
+    // override is applied. Throws config_error naming the keys, with every
+    // rule that fails; a rule that names a key whose value was refused
+    // (set() threw) is left out: it would judge a value the scenario did not ask for.
     void validate() const;
 
     uint64_t u64(const std::string& key) const;
@@ -105,6 +116,11 @@ public:
 
     // Effective values, sorted by key (results.json "scenario.params").
     nlohmann::json to_json() const;
+    // The effective scenario as a YAML document (prisim --print-scenario):
+    // every key in registry order with its unit in a comment, the device
+    // classes, the expectations. Loading it gives these values again.
+    // `header` is written first as comment lines.
+    std::string to_yaml(const std::string& header = "") const;
     // The reference table for docs/scenario.md.
     // With `builtin`, a key whose value there differs from the registry
     // default says so.
@@ -116,6 +132,7 @@ private:
     param_value parse(const param_def& d, const std::string& text, const std::string& origin) const;
     std::string suggest(const std::string& key) const;
     void set_class_field(const std::string& key, const std::string& value, const std::string& origin);
+    void set_link(const std::string& value, const std::string& origin);
 
     std::string resolve_path(const std::string& path) const;
 
@@ -127,6 +144,7 @@ private:
     std::map<std::string, size_t> m_index;
     std::map<std::string, param_value> m_values;
     std::vector<std::string> m_expect;
+    std::set<std::string> m_refused; // keys whose value set() refused
 };
 
 // The scenario the binary runs when given none.

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
 #include "common/version.h"
@@ -203,6 +204,9 @@ void attach_verdict(nlohmann::json& r, const scoreboard& sb, const run_outcome& 
 namespace {
 enum class found { number, not_number, missing };
 
+// The distribution fields, and the ones in the distribution's unit.
+const char* const k_dist_fields[] = {"count", "min", "p50", "p90", "p99", "max", "mean"};
+
 found number_at(const nlohmann::json& j, double& v)
 {
     if (!j.is_number()) return found::not_number;
@@ -212,33 +216,45 @@ found number_at(const nlohmann::json& j, double& v)
 
 // Look up "a.b.c" as a counter, a value, a dotted path through the document
 // ("summary.fault_latency_ps.p99") or a distribution field ("<dist>.<field>",
-// where the distribution name has dots itself).
-found lookup(const nlohmann::json& r, const std::string& key, double& v)
+// where the distribution name has dots itself). `dist_unit` is set to the
+// unit a distribution declares when the value is one of its fields.
+found lookup(const nlohmann::json& r, const std::string& key, double& v, std::string& dist_unit)
 {
+    auto unit_of_dist = [&](const nlohmann::json* d) {
+        auto u = d && d->is_object() ? d->find("unit") : nlohmann::json::const_iterator();
+        if (d && d->is_object() && u != d->end() && u->is_string()) dist_unit = u->get<std::string>();
+    };
     for (const char* sec : {"counters", "values"}) {
         auto s = r.find(sec);
         if (s == r.end()) continue;
         if (auto it = s->find(key); it != s->end()) return number_at(*it, v);
     }
     const nlohmann::json* j = &r;
+    const nlohmann::json* parent = nullptr;
     size_t b = 0;
     for (;;) {
         const size_t e = key.find('.', b);
         const std::string part = key.substr(b, e == std::string::npos ? std::string::npos : e - b);
         auto it = j->is_object() ? j->find(part) : j->end();
         if (it == j->end()) { j = nullptr; break; }
+        parent = j;
         j = &*it;
         if (e == std::string::npos) break;
         b = e + 1;
     }
-    if (j) return number_at(*j, v);
+    if (j) {
+        unit_of_dist(parent);
+        return number_at(*j, v);
+    }
     const size_t dot = key.rfind('.');
     auto d = r.find("distributions");
     if (dot == std::string::npos || d == r.end()) return found::missing;
     auto dist = d->find(key.substr(0, dot));
     if (dist == d->end() || !dist->is_object()) return found::missing;
     auto field = dist->find(key.substr(dot + 1));
-    return field == dist->end() ? found::missing : number_at(*field, v);
+    if (field == dist->end()) return found::missing;
+    unit_of_dist(&*dist);
+    return number_at(*field, v);
 }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
@@ -252,21 +268,34 @@ bool is_key_char(char c)
 constexpr size_t k_max_expectation = 1024;
 } // namespace
 
+const unit* result_unit(const std::string& key)
+{
+    const size_t dot = key.rfind('.');
+    const std::string leaf = key.substr(dot == std::string::npos ? 0 : dot + 1);
+    if (dot != std::string::npos)
+        for (const char* f : k_dist_fields)
+            if (leaf == f) return leaf == "count" ? nullptr : find_unit("ps");
+    auto ends = [&](const char* suffix) {
+        const size_t n = std::strlen(suffix);
+        return leaf.size() >= n && leaf.compare(leaf.size() - n, n, suffix) == 0;
+    };
+    if (leaf.find("_per_") != std::string::npos) return nullptr; // a rate
+    for (const char* u : {"ps", "ns", "us"})
+        if (ends((std::string("_") + u).c_str())) return find_unit(u);
+    if (leaf == "bytes" || ends("_bytes") || leaf.compare(0, 6, "bytes_") == 0) return unit_of("bytes");
+    return nullptr;
+}
+
 std::string parse_expectation(const std::string& expr, expectation& out)
 {
     if (expr.size() > k_max_expectation)
         return "expectation '" + expr.substr(0, 32) + "...' is too long (" + std::to_string(expr.size()) +
                " characters; at most " + std::to_string(k_max_expectation) + ")";
-    const std::string form =
-        "expectation '" + expr + "' is not of the form '<key> <op> <number>' (op: == != < <= > >=)";
+    const std::string form = "expectation '" + expr +
+                             "' is not of the form '<key> <op> <number>[unit]' (op: == != < <= > >=)";
     const size_t n = expr.size();
     size_t i = 0;
     auto skip_space = [&] { while (i < n && is_space(expr[i])) ++i; };
-    auto digits = [&] {
-        const size_t b = i;
-        while (i < n && is_digit(expr[i])) ++i;
-        return i > b;
-    };
 
     // <key>: [A-Za-z0-9_.-]+
     skip_space();
@@ -287,27 +316,36 @@ std::string parse_expectation(const std::string& expr, expectation& out)
         return form;
     out.op = expr.substr(b, i - b);
 
-    // <number>: -?[0-9]+(.[0-9]+)?([eE][-+]?[0-9]+)?
-    skip_space();
-    b = i;
-    if (i < n && expr[i] == '-') ++i;
-    if (!digits()) return form;
-    if (i < n && expr[i] == '.') {
-        ++i;
-        if (!digits()) return form;
-    }
-    if (i < n && (expr[i] == 'e' || expr[i] == 'E')) {
-        ++i;
-        if (i < n && (expr[i] == '-' || expr[i] == '+')) ++i;
-        if (!digits()) return form;
-    }
-    const std::string number = expr.substr(b, i - b);
-    skip_space();
-    if (i != n) return form;
-
-    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), out.value);
-    if (ec != std::errc() || end != number.data() + number.size() || !std::isfinite(out.value))
+    // <number>: -?[0-9]+(.[0-9]+)?([eE][-+]?[0-9]+)?, then [unit]
+    quantity q;
+    if (!split_quantity(std::string_view(expr).substr(i), q, true)) return form;
+    const std::string& number = q.number;
+    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), out.number);
+    if (ec != std::errc() || end != number.data() + number.size() || !std::isfinite(out.number))
         return "expectation '" + expr + "': the number '" + number + "' is out of range";
+    out.value = out.number;
+    out.given = nullptr;
+    if (q.suffix.empty()) return "";
+
+    // [unit]: of the result's dimension, converted into its unit.
+    const unit* want = result_unit(out.key);
+    if (!q.u)
+        return "expectation '" + expr + "': unknown unit '" + q.suffix + "'" +
+               (want ? std::string("; ") + out.key + " is " + dimension_name(want->dim) + " in " + want->symbol +
+                           " (units: " + unit_list(want->dim) + ")"
+                     : std::string());
+    if (!want)
+        return "expectation '" + expr + "': " + out.key +
+               " is a count or a plain number (docs/results.md, Units); a unit ('" + q.suffix +
+               "') is not accepted";
+    if (q.u->dim != want->dim)
+        return "expectation '" + expr + "': '" + q.suffix + "' is " + dimension_name(q.u->dim) + " unit, but " +
+               out.key + " is " + dimension_name(want->dim) + " in " + want->symbol + " (units: " +
+               unit_list(want->dim) + ")";
+    out.given = q.u;
+    out.value = convert(out.number, *q.u, *want);
+    if (!std::isfinite(out.value))
+        return "expectation '" + expr + "': '" + number + q.suffix + "' is out of range in " + want->symbol;
     return "";
 }
 
@@ -326,7 +364,8 @@ void evaluate_expectations(const nlohmann::json& r, const std::vector<std::strin
             continue;
         }
         double have = 0;
-        switch (lookup(r, x.key, have)) {
+        std::string dist_unit;
+        switch (lookup(r, x.key, have, dist_unit)) {
         case found::number: break;
         case found::not_number:
             out.expectation_errors.push_back("expectation '" + e + "': result '" + x.key + "' is not a number");
@@ -335,7 +374,17 @@ void evaluate_expectations(const nlohmann::json& r, const std::vector<std::strin
             out.expectation_errors.push_back("expectation '" + e + "': no result named '" + x.key + "'");
             continue;
         }
-        const double want = x.value;
+        // A distribution declares its unit: the number converts into that.
+        double want = x.value;
+        if (x.given && !dist_unit.empty() && result_unit(x.key)) {
+            const unit* du = unit_of(dist_unit);
+            if (!du || du->dim != x.given->dim) {
+                out.expectation_errors.push_back("expectation '" + e + "': result '" + x.key + "' is in " +
+                                                 dist_unit + ", not " + dimension_name(x.given->dim));
+                continue;
+            }
+            want = convert(x.number, *x.given, *du);
+        }
         const std::string& op = x.op;
         bool ok = op == "==" ? have == want
                 : op == "!=" ? have != want
@@ -346,6 +395,11 @@ void evaluate_expectations(const nlohmann::json& r, const std::vector<std::strin
         if (!ok) {
             std::ostringstream os;
             os << "expectation '" << e << "' failed: " << x.key << " = " << have;
+            // With a unit, the comparison in the result's unit.
+            if (x.given) {
+                const unit* ru = dist_unit.empty() ? result_unit(x.key) : unit_of(dist_unit);
+                if (ru) os << " " << ru->symbol << ", not " << x.op << " " << want << " " << ru->symbol;
+            }
             out.failed_expectations.push_back(os.str());
         }
     }

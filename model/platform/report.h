@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/stats.h"
+#include "platform/units.h"
 
 namespace prisim::platform {
 
@@ -46,14 +47,24 @@ struct run_outcome {
 nlohmann::json build_results(machine& m, const run_outcome& out);
 // The verdict: scoreboard checks, failed expectations and "ok".
 void attach_verdict(nlohmann::json& results, const scoreboard& sb, const run_outcome& out);
-// An expectation "<key> <op> <number>": key [A-Za-z0-9_.-]+, op one of
-// == != < <= > >=, number -?[0-9]+(.[0-9]+)?([eE][-+]?[0-9]+)? within the
-// range of a double.
+// An expectation "<key> <op> <number>[unit]": key [A-Za-z0-9_.-]+, op one
+// of == != < <= > >=, number -?[0-9]+(.[0-9]+)?([eE][-+]?[0-9]+)? within
+// the range of a double, and an optional unit of the result's dimension
+// (units.h: "100us", "4 KiB"), converted into the result's unit.
 struct expectation {
     std::string key;
     std::string op;
-    double value = 0;
+    double value = 0;           // in the result's unit
+    double number = 0;          // as written
+    const unit* given = nullptr; // the unit written, or nullptr
 };
+// The unit the result `key` is kept in, from its name (docs/results.md,
+// "Units"): a distribution's fields other than `count` are in the
+// distribution's unit (ps: every distribution samples simulated time); a
+// name ending in _ps, _ns or _us is a time in that unit, unless it is a
+// rate (_per_); one whose last word is bytes (dma_bytes, bytes_allocated)
+// is a size in bytes; anything else (counts, rates, ratios) has none.
+const unit* result_unit(const std::string& key);
 // "" and out filled if expr is a well-formed expectation, else what is wrong
 // with it (the expression is at most 1024 characters).
 std::string parse_expectation(const std::string& expr, expectation& out);

@@ -18,7 +18,9 @@
 // turns it into exit status 2 with a message); it names a key or the
 // origin. Anything else (another exception type, a crash, an abort) is a
 // finding. A value accepted by set() is within the range the registry
-// states for its key.
+// states for its key. The effective scenario printed as YAML
+// (params::to_yaml(), prisim --print-scenario, with the well-formed
+// expectations) loads again, to the same values, classes and expectations.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -134,6 +136,18 @@ void run(const std::string& yaml, const std::string& sets, const std::string& ex
                "more verdicts than expectations");
     (void)p.to_json().dump();
     (void)p.markdown();
+    // prisim prints only once every expectation is well formed.
+    p.clear_expectations();
+    for (const auto& e : valid) p.add_expectation(e);
+    const std::string printed = p.to_yaml("fuzz");
+    params back;
+    try {
+        back.load_yaml(printed, "printed");
+    } catch (const config_error& e) {
+        FUZZ_CHECK(false, "the printed scenario does not load: %s", e.what());
+    }
+    FUZZ_CHECK(back.to_json() == p.to_json(), "the printed scenario loads to other values");
+    FUZZ_CHECK(back.expectations() == p.expectations(), "the printed scenario loads to other expectations");
 }
 
 } // namespace
