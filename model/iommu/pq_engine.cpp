@@ -9,13 +9,16 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "Vpq_writer.h"
+#include "Vpq_writer_tb.h"
 #include "verilated.h"
+#include "verilated_fst_c.h"
 #pragma GCC diagnostic pop
 
 #include "iommu/pq_engine.h"
 
 #include <chrono>
 #include <string>
+#include <type_traits>
 
 #include "iommu/iommu_defs.h"
 
@@ -42,17 +45,36 @@ private:
 } // namespace
 
 pq_engine::pq_engine(sc_core::sc_module_name name, pq_engine_client& client,
-                     sc_core::sc_time clk_period, bool stop_marker_needs_pasid)
+                     sc_core::sc_time clk_period, bool stop_marker_needs_pasid, const wave_options& waves)
     : sc_module(name), m_client(client), m_clk_ps(clk_period.value()), m_smnp(stop_marker_needs_pasid)
 {
     if (m_clk_ps == 0)
         SC_REPORT_FATAL(this->name(), "clock period must be > 0");
     m_ctx = std::make_unique<VerilatedContext>();
-    m_top = std::make_unique<Vpq_writer>(m_ctx.get(), "pq_writer");
+    if (waves.path.empty()) {
+        m_top = std::make_unique<Vpq_writer>(m_ctx.get(), "pq_writer");
+        reset(*m_top);
+        return;
+    }
+    // Waveforms: the build of the block with tracing (and its assertions),
+    // dumped at each clock level inside the window.
+    m_wave_start_ps = waves.start_ps;
+    m_wave_end_ps = waves.end_ps;
+    m_ctx->traceEverOn(true);
+    m_top_w = std::make_unique<Vpq_writer_tb>(m_ctx.get(), "pq_writer");
+    m_fst = std::make_unique<VerilatedFstC>();
+    m_top_w->trace(m_fst.get(), 99);
+    m_fst->open(waves.path.c_str());
+    if (!m_fst->isOpen())
+        SC_REPORT_FATAL(this->name(), ("cannot write the waveform file '" + waves.path + "'").c_str());
+    reset(*m_top_w);
+}
 
-    // Power-on reset: an asynchronous reset pulse plus one clock edge under
-    // reset. Takes no simulated time.
-    Vpq_writer& t = *m_top;
+// Power-on reset: an asynchronous reset pulse plus one clock edge under
+// reset. Takes no simulated time.
+template <class V>
+void pq_engine::reset(V& t)
+{
     t.clk_i = 0;
     t.rst_ni = 1;
     t.eval();
@@ -64,13 +86,39 @@ pq_engine::pq_engine(sc_core::sc_module_name name, pq_engine_client& client,
     t.rst_ni = 1;
     t.eval();
     ++m_cycles;
-    m_base.csr = t.pqcsr_o;
-    m_base.pqt = t.pqt_o;
+    m_out_csr = m_base.csr = t.pqcsr_o;
+    m_out_pqt = m_base.pqt = t.pqt_o;
+    if constexpr (std::is_same_v<V, Vpq_writer_tb>) {
+        if (m_wave_start_ps == 0) { // the state after reset, at time 0
+            m_fst->dump(0);
+            m_wave_dumped = true;
+        }
+    }
+}
+
+// One evaluation; with waveforms, the values are dumped at `at_ps` when it
+// lies in the window (times only increase: a clock gated while idle leaves
+// a gap).
+template <class V>
+void pq_engine::eval_at(V& t, uint64_t at_ps)
+{
+    t.eval();
+    if constexpr (std::is_same_v<V, Vpq_writer_tb>) {
+        if (at_ps >= m_wave_start_ps && at_ps <= m_wave_end_ps && (!m_wave_dumped || at_ps > m_wave_last_ps)) {
+            m_fst->dump(at_ps);
+            m_wave_last_ps = at_ps;
+            m_wave_dumped = true;
+        }
+    }
 }
 
 pq_engine::~pq_engine()
 {
-    m_top->final();
+    if (m_top) m_top->final();
+    if (m_top_w) {
+        m_top_w->final();
+        m_fst->close();
+    }
 }
 
 void pq_engine::set_base(uint64_t ppn, unsigned log2szm1)
@@ -79,7 +127,7 @@ void pq_engine::set_base(uint64_t ppn, unsigned log2szm1)
     m_log2szm1 = log2szm1 & 0x1F;
 }
 
-uint32_t pq_engine::pqcsr() const { return m_top->pqcsr_o; }
+uint32_t pq_engine::pqcsr() const { return m_out_csr; }
 
 pq_engine::status_point pq_engine::status_at(uint64_t at_ps) const
 {
@@ -97,9 +145,9 @@ void pq_engine::forget_past()
         m_hist.pop_front();
     }
 }
-uint32_t pq_engine::pqt() const { return m_top->pqt_o; }
+uint32_t pq_engine::pqt() const { return m_out_pqt; }
 
-bool pq_engine::busy() const { return m_top->pqcsr_o & XQCSR_BUSY; }
+bool pq_engine::busy() const { return m_out_csr & XQCSR_BUSY; }
 
 sc_core::sc_time pq_engine::offset_of(uint64_t edge_ps) const
 {
@@ -235,7 +283,15 @@ void pq_engine::run_memory_write()
 
 void pq_engine::cycle()
 {
-    Vpq_writer& t = *m_top;
+    if (m_top)
+        cycle_on(*m_top);
+    else
+        cycle_on(*m_top_w);
+}
+
+template <class V>
+void pq_engine::cycle_on(V& t)
+{
 
     take_inputs(m_edge_ps);
 
@@ -267,7 +323,7 @@ void pq_engine::cycle()
 
     // ---- clk low: sample what the rising edge sees ----
     t.clk_i = 0;
-    t.eval();
+    eval_at(t, m_edge_ps >= m_clk_ps / 2 ? m_edge_ps - m_clk_ps / 2 : 0);
     const bool req_fire = req && t.req_ready_o;
     const bool mem_fire = t.mem_req_valid_o && t.mem_req_ready_i;
     if (mem_fire) {
@@ -287,7 +343,7 @@ void pq_engine::cycle()
 
     // ---- rising edge ----
     t.clk_i = 1;
-    t.eval();
+    eval_at(t, m_edge_ps);
     ++m_cycles;
     const uint64_t edge = m_edge_ps;
     m_edge_ps += m_clk_ps;
@@ -325,6 +381,8 @@ void pq_engine::cycle()
         sc_core::sc_time at = offset_of(edge);
         m_client.pq_pip_set(at);
     }
+    m_out_csr = t.pqcsr_o;
+    m_out_pqt = t.pqt_o;
     if (t.pqcsr_o != old_csr || t.pqt_o != old_pqt) {
         m_hist.push_back({edge, t.pqcsr_o, t.pqt_o});
         sc_core::sc_time at = offset_of(edge);

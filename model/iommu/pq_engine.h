@@ -30,6 +30,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include <systemc>
 
@@ -37,7 +38,9 @@
 #include "common/ring.h"
 
 class Vpq_writer;
+class Vpq_writer_tb;
 class VerilatedContext;
+class VerilatedFstC;
 
 namespace prisim::iommu {
 
@@ -84,10 +87,18 @@ public:
                                    uint32_t new_pqt, sc_core::sc_time& t) = 0;
 };
 
+// Waveforms of the block (prisim --wave-out): an FST file of its signals
+// at each clock level from start_ps to end_ps (absolute simulated time).
+struct wave_options {
+    std::string path; // empty: no waveforms (the faster build of the block)
+    uint64_t start_ps = 0;
+    uint64_t end_ps = UINT64_MAX;
+};
+
 class pq_engine : public sc_core::sc_module {
 public:
     pq_engine(sc_core::sc_module_name name, pq_engine_client& client, sc_core::sc_time clk_period,
-              bool stop_marker_needs_pasid);
+              bool stop_marker_needs_pasid, const wave_options& waves = {});
     ~pq_engine() override;
 
     // Software-owned configuration (held in the register file). pqb changes
@@ -124,6 +135,9 @@ private:
     // One clock cycle at m_edge: drive inputs, evaluate both levels, act on
     // what the edge did.
     void cycle();
+    template <class V> void cycle_on(V& t);
+    template <class V> void reset(V& t);
+    template <class V> void eval_at(V& t, uint64_t at_ps);
     bool busy() const;
     bool idle() const;
     void start_at_ps(uint64_t abs_ps);
@@ -139,7 +153,12 @@ private:
     pq_engine_client& m_client;
     uint64_t m_clk_ps;
     std::unique_ptr<VerilatedContext> m_ctx;
-    std::unique_ptr<Vpq_writer> m_top;
+    std::unique_ptr<Vpq_writer> m_top;      // the block, or (with waveforms)
+    std::unique_ptr<Vpq_writer_tb> m_top_w; // its traced build
+    std::unique_ptr<VerilatedFstC> m_fst;
+    uint64_t m_wave_start_ps = 0, m_wave_end_ps = 0, m_wave_last_ps = 0;
+    bool m_wave_dumped = false;
+    uint32_t m_out_csr = 0, m_out_pqt = 0;  // pqcsr_o, pqt_o after the last edge
 
     bool m_req_valid = false;   // a request is presented
     pq_request m_req{};         // the request presented / in flight

@@ -144,7 +144,7 @@ riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
     mem.register_invalidate_direct_mem_ptr(this, &riscv_iommu::invalidate_dmi);
 
     m_pq = std::make_unique<pq_engine>("pq_writer", static_cast<pq_engine_client&>(*this),
-                                       m_p.clk_period, m_p.stop_marker_needs_pasid);
+                                       m_p.clk_period, m_p.stop_marker_needs_pasid, m_p.pq_waves);
     m_ddtc.resize(m_p.ddtc_entries);
     size_t hints = 1;
     while (hints < 2 * m_ddtc.size()) hints <<= 1;

@@ -113,6 +113,7 @@ struct iommu_params {
     unsigned ats_itags = 2;
     sc_core::sc_time ats_inval_timeout{1, sc_core::SC_MS};
     sc_core::sc_time quantum = sc_core::SC_ZERO_TIME; // temporal decoupling; 0 = fully synchronised
+    wave_options pq_waves;                             // FST of rtl/pq_writer (prisim --wave-out)
 };
 
 class riscv_iommu : public sc_core::sc_module, private pq_engine_client {

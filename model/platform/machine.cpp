@@ -18,7 +18,8 @@ namespace {
 sc_time ns(uint64_t v) { return sc_time(double(v), SC_NS); }
 } // namespace
 
-machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name), m_params(p)
+machine::machine(sc_core::sc_module_name name, const params& p, const machine_options& opt)
+    : sc_module(name), m_params(p)
 {
     const uint64_t dram_size = p.u64("platform.dram_mib") << 20;
     const sc_time mmio_lat = ns(p.u64("platform.mmio_latency_ns"));
@@ -50,6 +51,7 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
                                           : iommu::DDTP_3LVL;
     ip.ats_inval_timeout = sc_time(double(p.u64("iommu.ats_inval_timeout_us")), sc_core::SC_US);
     ip.quantum = quantum;
+    ip.pq_waves = opt.pq_waves;
     m_iommu = std::make_unique<iommu::riscv_iommu>("iommu0", ip);
 
     pcie::link_params lp;

@@ -33,9 +33,15 @@ constexpr uint64_t MSI_BASE = 0x04000000;
 constexpr uint64_t BAR_BASE = 0x40000000;
 constexpr uint64_t DRAM_BASE = 0x80000000;
 
+// What the command line adds to a scenario (not part of it: it changes no
+// result).
+struct machine_options {
+    iommu::wave_options pq_waves; // prisim --wave-out / --wave-window
+};
+
 class machine : public sc_core::sc_module {
 public:
-    machine(sc_core::sc_module_name name, const params& p);
+    machine(sc_core::sc_module_name name, const params& p, const machine_options& opt = {});
     ~machine() override;
 
     // Start the software: kernel boot, then the demand-paging handler.

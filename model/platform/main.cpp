@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -129,7 +130,7 @@ int sc_main(int argc, char* argv[])
                  "Runs one scenario (the built-in default if none is given), checks the\n"
                  "scoreboard invariants and the scenario's expectations, and reports.",
                  "prisim"};
-    std::string scenario_file, out_dir, fault_socket_path;
+    std::string scenario_file, out_dir, fault_socket_path, wave_out, wave_window;
     double max_wall = 0;
     std::vector<std::string> sets, expects;
     bool list_params = false, dump_default = false, version = false, quiet = false, keep_expect = false;
@@ -155,6 +156,12 @@ int sc_main(int argc, char* argv[])
                    "host wall-clock limit, in seconds, on waiting for the --fault-socket handler: to connect, "
                    "and to answer during the run (default 0: no limit on answers, 30 s to connect)")
         ->check(CLI::NonNegativeNumber);
+    app.add_option("--wave-out", wave_out,
+                   "write the waveforms of the RTL block rtl/pq_writer (every signal, at each clock level) "
+                   "to this FST file, for GTKWave; the run is slower, its results the same (docs/user-guide.md)");
+    app.add_option("--wave-window", wave_window,
+                   "with --wave-out: only the simulated time START_US:END_US (microseconds; either may be "
+                   "empty: from the start, to the end)");
     app.add_flag("-q,--quiet", quiet, "print nothing on success");
     app.add_flag("-v,--verbose", g_verbosity, "show informational messages (repeat for debug)");
     app.add_flag("--list-params", list_params, "print every scenario key as a Markdown table and exit");
@@ -236,6 +243,40 @@ int sc_main(int argc, char* argv[])
             p.set(s.substr(0, eq), s.substr(eq + 1), "--set");
         });
     if (loaded) check([&] { p.validate(); });
+    machine_options mopt;
+    check([&] {
+        if (app.count("--wave-window") && !app.count("--wave-out"))
+            throw config_error("--wave-window: goes with --wave-out");
+        if (!app.count("--wave-out")) return;
+        if (wave_out.empty()) throw config_error("--wave-out: the file name is empty");
+        if (!wave_window.empty()) {
+            const size_t colon = wave_window.find(':');
+            auto us = [&](const std::string& part, uint64_t dflt) {
+                if (part.empty()) return dflt;
+                size_t used = 0;
+                double v = -1;
+                try {
+                    v = std::stod(part, &used);
+                } catch (const std::exception&) {
+                    used = 0;
+                }
+                if (used != part.size() || !(v >= 0) || v > 1e12)
+                    throw config_error("--wave-window '" + wave_window +
+                                       "': expected START_US:END_US, two non-negative numbers of microseconds");
+                return uint64_t(std::llround(v * 1e6));
+            };
+            if (colon == std::string::npos)
+                throw config_error("--wave-window '" + wave_window + "': expected START_US:END_US");
+            mopt.pq_waves.start_ps = us(wave_window.substr(0, colon), 0);
+            mopt.pq_waves.end_ps = us(wave_window.substr(colon + 1), UINT64_MAX);
+            if (mopt.pq_waves.end_ps < mopt.pq_waves.start_ps)
+                throw config_error("--wave-window '" + wave_window + "': the end is before the start");
+        }
+        // Found unwritable now, not after the run.
+        std::ofstream probe(wave_out, std::ios::binary | std::ios::app);
+        if (!probe) throw config_error("--wave-out '" + wave_out + "': cannot write the file");
+        mopt.pq_waves.path = wave_out;
+    });
     // A scenario's expectations describe that scenario: once --set changes
     // it (a sweep point, a smaller run), they are not checked unless asked;
     // --expect ones always are.
@@ -305,7 +346,7 @@ int sc_main(int argc, char* argv[])
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
 
     try {
-        machine m("top", p);
+        machine m("top", p, mopt);
         if (ext) {
             if (max_wall > 0)
                 ext->set_deadline(fault_socket::clock::now() +
