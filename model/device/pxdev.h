@@ -72,6 +72,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "common/fault_stages.h"
 #include "common/local_time.h"
 #include "common/ring.h"
 #include "common/stats.h"
@@ -196,6 +197,13 @@ public:
     }
     // ps, per faulting page: first ATC miss -> the translation that succeeded after PRI.
     const prisim::sample_set& fault_latency() const { return m_fault_latency; }
+    // Stamp each group's stages in `st` as device number `index` (the
+    // platform's order; common/fault_stages.h). Elaboration only.
+    void set_fault_stages(prisim::fault_stages* st, unsigned index)
+    {
+        m_stages = st;
+        m_stage_index = index;
+    }
     // Protocol invariant breaches the device itself observed, as sentences naming the device.
     const std::vector<std::string>& violations() const { return m_violations; }
     // Every counter as <p>.<name>, latency as <p>.fault_latency (ps); each
@@ -228,6 +236,7 @@ private:
         bool reask = false;    // its last translation raced with an invalidation: ask again, no ATC lookup
         bool write = true;     // a write (every generated page; a traced access may be a read)
         uint16_t off = 0, len = 0; // traced: the bytes accessed in the page
+        prisim::group_stamps stamps; // of its last answered group (fault_stages::close)
     };
     // What a stream does next (pxdev_stream.cpp has the transitions).
     enum class step : uint8_t {
@@ -312,7 +321,7 @@ private:
     void send_group(stream& s, unsigned n);
     unsigned absent_pages(const stream& s) const;
     void fail_absent(stream& s);
-    void answer_group(prg_table::group& g, bool success);
+    void answer_group(prg_table::group& g, bool success, const prisim::group_stamps* stamps = nullptr);
     void release_group(unsigned prgi, uint32_t credits);
     void abandon_outstanding(const char* why);
 
@@ -357,6 +366,8 @@ private:
     const device::trace* m_trace = nullptr; // m_p.replay (sc_object has a member named trace)
     counters m_c;
     prisim::sample_set m_fault_latency;
+    prisim::fault_stages* m_stages = nullptr; // per-stage latencies (null: not kept)
+    unsigned m_stage_index = 0;
     std::vector<std::string> m_violations;
 
     // config space state
