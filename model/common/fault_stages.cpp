@@ -2,6 +2,7 @@
 #include "common/fault_stages.h"
 
 #include <algorithm>
+#include <memory>
 
 namespace prisim {
 
@@ -18,42 +19,31 @@ const char* fault_route_name(fault_route r)
     return unsigned(r) < k_fault_routes ? names[unsigned(r)] : "?";
 }
 
-void fault_stages::add_device(unsigned dev, uint16_t rid, unsigned groups, size_t samples)
+void fault_stages::add_device(unsigned dev, uint16_t rid, unsigned groups, unsigned pool_index)
 {
-    if (!m_dev_of_rid) {
-        m_dev_of_rid = std::make_unique<uint16_t[]>(65536);
-        std::fill_n(m_dev_of_rid.get(), 65536, k_none);
-    }
     if (dev >= m_dev.size()) {
         m_dev.resize(dev + 1);
         m_by_index.resize(m_dev.size() * k_prgis, k_none);
     }
     groups = std::min(std::max(groups, 1u), k_prgis);
-    dev_stats& d = m_dev[dev];
+    dev_info& d = m_dev[dev];
     d.rid = rid;
     d.base = uint32_t(m_slots.size());
     d.groups = groups;
     d.free_top = groups;
+    d.pool = pool_index;
     m_slots.resize(m_slots.size() + groups);
     m_free.resize(m_slots.size());
-    for (unsigned i = 0; i < groups; ++i) m_free[d.base + i] = uint16_t(groups - 1 - i);
-    for (sample_set& s : d.s) s.reserve(samples);
-    m_dev_of_rid[rid] = uint16_t(dev);
+    for (unsigned i = 0; i < groups; ++i) m_free[d.base + i] = d.base + (groups - 1 - i);
+    while (m_pools.size() <= pool_index) m_pools.push_back(std::make_unique<pool>());
+    m_dev_of_rid[rid] = dev;
 }
 
-namespace {
-// The route of a group whose stamps are `g`, and whether its stamps run
-// forward in time along it.
-fault_route route_of(const group_stamps& g)
+const fault_stages::pool& fault_stages::pool_stats(unsigned i) const
 {
-    using m = fault_mark;
-    if (!g.has(m::pq_written) || !g.has(m::drained) || !g.has(m::answered)) return fault_route::other;
-    const bool q = g.has(m::queued), r = g.has(m::read);
-    if (q && r) return fault_route::fd;
-    if (!q && !r) return fault_route::kernel;
-    return fault_route::other;
+    static const pool empty;
+    return i < m_pools.size() ? *m_pools[i] : empty;
 }
-} // namespace
 
 void fault_stages::complete(unsigned dev, group_stamps& g, uint64_t miss_ps, uint64_t retry_ps, uint64_t iova,
                             bool sampled)
@@ -61,34 +51,42 @@ void fault_stages::complete(unsigned dev, group_stamps& g, uint64_t miss_ps, uin
     using m = fault_mark;
     g.set(m::miss, miss_ps);
     g.set(m::retry, retry_ps);
-    fault_route route = route_of(g);
-    // The marks the route passes, in order; a route whose stamps go back
-    // in time (none is expected) is not split.
-    static const m fd_path[] = {m::miss, m::sent, m::pq_written, m::drained, m::queued,
-                                m::read, m::answered, m::response, m::retry};
-    static const m kernel_path[] = {m::miss, m::sent, m::pq_written, m::drained, m::answered, m::response, m::retry};
-    static const fault_stage fd_stages[] = {fault_stage::request, fault_stage::pq_write, fault_stage::drain,
-                                            fault_stage::deliver, fault_stage::read,     fault_stage::answer,
-                                            fault_stage::respond, fault_stage::retry};
-    static const fault_stage kernel_stages[] = {fault_stage::request, fault_stage::pq_write, fault_stage::drain,
-                                                fault_stage::kernel,  fault_stage::respond,  fault_stage::retry};
-    const m* path = route == fault_route::fd ? fd_path : kernel_path;
-    const fault_stage* stages = route == fault_route::fd ? fd_stages : kernel_stages;
-    const unsigned n = route == fault_route::fd ? 9 : 7;
-    if (route != fault_route::other) {
-        for (unsigned i = 1; i < n; ++i)
-            if (g.at(path[i]) < g.at(path[i - 1])) route = fault_route::other;
+    const uint64_t* t = g.t;
+    const uint64_t sent = t[unsigned(m::sent)], pq = t[unsigned(m::pq_written)], dr = t[unsigned(m::drained)],
+                   qu = t[unsigned(m::queued)], rd = t[unsigned(m::read)], an = t[unsigned(m::answered)],
+                   rs = t[unsigned(m::response)];
+    // The route, from the marks the group has; its stamps must run forward
+    // in time along it (stamps that do not are taken as route other: none
+    // is expected).
+    constexpr unsigned core = (1u << unsigned(m::pq_written)) | (1u << unsigned(m::drained)) |
+                              (1u << unsigned(m::answered));
+    constexpr unsigned fdq = (1u << unsigned(m::queued)) | (1u << unsigned(m::read));
+    fault_route route = fault_route::other;
+    if ((g.have & core) == core && miss_ps <= sent && sent <= pq && pq <= dr && dr <= an && an <= rs &&
+        rs <= retry_ps) {
+        if ((g.have & fdq) == fdq) {
+            if (dr <= qu && qu <= rd && rd <= an) route = fault_route::fd;
+        } else if (!(g.have & fdq)) {
+            route = fault_route::kernel;
+        }
     }
     if (sampled) {
-        dev_stats& d = m_dev[dev];
-        ++d.routes[unsigned(route)];
+        pool& p = *m_pools[m_dev[dev].pool];
+        ++p.routes[unsigned(route)];
+        // Route other: only what the device saw itself.
+        if (sent >= miss_ps) p.s[unsigned(fault_stage::request)].add(sent - miss_ps);
+        if (retry_ps >= rs) p.s[unsigned(fault_stage::retry)].add(retry_ps - rs);
         if (route != fault_route::other) {
-            for (unsigned i = 1; i < n; ++i) d.s[unsigned(stages[i - 1])].add(g.at(path[i]) - g.at(path[i - 1]));
-        } else {
-            // Only what the device saw itself: the request and the retry.
-            const uint64_t sent = g.at(m::sent), resp = g.at(m::response);
-            if (sent >= miss_ps) d.s[unsigned(fault_stage::request)].add(sent - miss_ps);
-            if (retry_ps >= resp) d.s[unsigned(fault_stage::retry)].add(retry_ps - resp);
+            p.s[unsigned(fault_stage::pq_write)].add(pq - sent);
+            p.s[unsigned(fault_stage::drain)].add(dr - pq);
+            if (route == fault_route::fd) {
+                p.s[unsigned(fault_stage::deliver)].add(qu - dr);
+                p.s[unsigned(fault_stage::read)].add(rd - qu);
+                p.s[unsigned(fault_stage::answer)].add(an - rd);
+            } else {
+                p.s[unsigned(fault_stage::kernel)].add(an - dr);
+            }
+            p.s[unsigned(fault_stage::respond)].add(rs - an);
         }
     }
     if (m_sink) {

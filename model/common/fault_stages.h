@@ -17,17 +17,18 @@
 // each page of the group (the index may be reused before the page's retry
 // completes); when a page's retried translation succeeds, complete() turns
 // its miss time, the group's stamps and the retry time into one sample per
-// stage. The stages of a fault add up to its fault latency exactly.
+// stage, in the histograms (log_histogram.h) of the device's pool (its
+// class). The stages of a fault add up to its fault latency exactly.
 //
-// Cost per fault: a few stores per stamp and one sample per stage; nothing
-// is allocated, formatted or looked up by name.
+// Cost per fault: a few stores per stamp and one histogram count per
+// stage; nothing is allocated, formatted or looked up by name.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <vector>
 
-#include "common/stats.h"
+#include "common/log_histogram.h"
 
 namespace prisim {
 
@@ -112,24 +113,36 @@ class fault_stages {
 public:
     static constexpr unsigned k_prgis = 512; // 9-bit PRG indexes
 
-    // Elaboration: device `dev` (0, 1, ... in order) has requester ID rid
-    // and at most `groups` groups outstanding (min(PRI capacity, 512));
-    // room for `samples` samples per stage.
-    void add_device(unsigned dev, uint16_t rid, unsigned groups, size_t samples);
+    // The statistics of one pool of devices (a device class; all devices
+    // when there are none): a histogram per stage and the routes' counts.
+    struct pool {
+        log_histogram s[k_fault_stages];
+        uint64_t routes[k_fault_routes] = {};
+        void merge(const pool& o)
+        {
+            for (unsigned k = 0; k < k_fault_stages; ++k) s[k].merge(o.s[k]);
+            for (unsigned r = 0; r < k_fault_routes; ++r) routes[r] += o.routes[r];
+        }
+    };
+
+    // Elaboration: device `dev` (0, 1, ... in order) has requester ID rid,
+    // at most `groups` groups outstanding (min(PRI capacity, 512)), and
+    // its faults count in pool `pool_index` (pools are numbered from 0).
+    void add_device(unsigned dev, uint16_t rid, unsigned groups, unsigned pool_index);
     // A trace of every completed fault (null: none).
     void set_sink(fault_span_sink* s) { m_sink = s; }
 
-    // Device: its group with index prgi sent its last request at `ps`;
+    // Device: its group with index prgi sends its last request at `ps`;
     // the group gets a slot, afresh. pasid is 0 for requests without one.
     void open(unsigned dev, unsigned prgi, uint32_t pasid, uint64_t ps)
     {
-        dev_stats& d = m_dev[dev];
-        uint16_t& idx = m_by_index[size_t(dev) * k_prgis + (prgi & (k_prgis - 1))];
+        dev_info& d = m_dev[dev];
+        uint32_t& idx = m_by_index[size_t(dev) * k_prgis + (prgi & (k_prgis - 1))];
         if (idx == k_none) {
             if (d.free_top == 0) return ++m_unmatched, void(); // more groups than declared
             idx = m_free[d.base + --d.free_top];
         }
-        group_stamps& g = m_slots[d.base + idx];
+        group_stamps& g = m_slots[idx];
         g.have = 0;
         g.pasid = pasid;
         g.prgi = uint16_t(prgi);
@@ -142,60 +155,55 @@ public:
     static constexpr uint32_t k_any_pasid = 0xFFFFFFFFu;
     void mark(uint16_t rid, uint32_t pasid, unsigned prgi, fault_mark m, uint64_t ps)
     {
-        const uint16_t dev = m_dev_of_rid ? m_dev_of_rid[rid] : k_none;
-        if (dev == k_none) return ++m_unmatched, void();
-        const uint16_t idx = m_by_index[size_t(dev) * k_prgis + (prgi & (k_prgis - 1))];
+        const uint32_t dev = m_dev_of_rid[rid];
+        const uint32_t idx = dev == k_none ? k_none : m_by_index[size_t(dev) * k_prgis + (prgi & (k_prgis - 1))];
         if (idx == k_none) return ++m_unmatched, void();
-        group_stamps& g = m_slots[m_dev[dev].base + idx];
+        group_stamps& g = m_slots[idx];
         if (pasid != k_any_pasid && g.pasid != pasid) return ++m_unmatched, void();
         g.set(m, ps);
     }
-    // Device: the group's PRG Response arrived at `ps`; its stamps are
-    // copied to `out` (then to each page of the group).
-    void close(unsigned dev, unsigned prgi, uint64_t ps, group_stamps& out) const
+    // Device: the stamps of its outstanding group prgi (null if it has
+    // none), to be copied to each page of the group with the response.
+    const group_stamps* find(unsigned dev, unsigned prgi) const
     {
-        const uint16_t idx = m_by_index[size_t(dev) * k_prgis + (prgi & (k_prgis - 1))];
-        if (idx == k_none)
-            out = group_stamps{};
-        else
-            out = m_slots[m_dev[dev].base + idx];
-        out.set(fault_mark::response, ps);
+        const uint32_t idx = m_by_index[size_t(dev) * k_prgis + (prgi & (k_prgis - 1))];
+        return idx == k_none ? nullptr : &m_slots[idx];
     }
     // Device: the group is no longer outstanding (answered or given up).
     void release(unsigned dev, unsigned prgi)
     {
-        dev_stats& d = m_dev[dev];
-        uint16_t& idx = m_by_index[size_t(dev) * k_prgis + (prgi & (k_prgis - 1))];
+        dev_info& d = m_dev[dev];
+        uint32_t& idx = m_by_index[size_t(dev) * k_prgis + (prgi & (k_prgis - 1))];
         if (idx == k_none) return;
         m_free[d.base + d.free_top++] = idx;
         idx = k_none;
     }
-    // Device: a page of the group `g` (close()d) missed at miss_ps and its
-    // retry succeeded at retry_ps. sampled: it counts in the statistics
-    // (not a warm-up fault). The trace, if any, gets every completed fault.
+    // Device: a page whose group's stamps are `g` (with the response's)
+    // missed at miss_ps and its retry succeeded at retry_ps. sampled: it
+    // counts in the statistics (not a warm-up fault). The trace, if any,
+    // gets every completed fault.
     void complete(unsigned dev, group_stamps& g, uint64_t miss_ps, uint64_t retry_ps, uint64_t iova,
                   bool sampled);
 
-    // Statistics of device dev.
-    const sample_set& samples(unsigned dev, fault_stage s) const { return m_dev[dev].s[unsigned(s)]; }
-    uint64_t routes(unsigned dev, fault_route r) const { return m_dev[dev].routes[unsigned(r)]; }
+    // The statistics of pool i (empty if no device counts in it).
+    const pool& pool_stats(unsigned i) const;
+    size_t pools() const { return m_pools.size(); }
     // Stamps that named no outstanding group.
     uint64_t unmatched() const { return m_unmatched; }
-    size_t devices() const { return m_dev.size(); }
 
 private:
-    static constexpr uint16_t k_none = 0xFFFF;
-    struct dev_stats {
+    static constexpr uint32_t k_none = 0xFFFFFFFFu;
+    struct dev_info {
         uint16_t rid = 0;
         uint32_t base = 0, groups = 0, free_top = 0; // its slots: m_slots[base .. base + groups)
-        sample_set s[k_fault_stages];
-        uint64_t routes[k_fault_routes] = {};
+        uint32_t pool = 0;
     };
-    std::vector<group_stamps> m_slots;        // every device's, each device's contiguous
-    std::vector<uint16_t> m_free;             // free slots, a stack per device (same layout)
-    std::vector<uint16_t> m_by_index;         // devices x k_prgis: slot of an outstanding group
-    std::unique_ptr<uint16_t[]> m_dev_of_rid; // 65536 entries
-    std::vector<dev_stats> m_dev;
+    std::vector<group_stamps> m_slots;   // every device's, each device's contiguous
+    std::vector<uint32_t> m_free;        // free slots (indexes into m_slots), a stack per device
+    std::vector<uint32_t> m_by_index;    // devices x k_prgis: the slot of an outstanding group
+    std::vector<uint32_t> m_dev_of_rid = std::vector<uint32_t>(65536, k_none);
+    std::vector<dev_info> m_dev;
+    std::vector<std::unique_ptr<pool>> m_pools;
     fault_span_sink* m_sink = nullptr;
     uint64_t m_unmatched = 0;
 };

@@ -236,7 +236,6 @@ private:
         bool reask = false;    // its last translation raced with an invalidation: ask again, no ATC lookup
         bool write = true;     // a write (every generated page; a traced access may be a read)
         uint16_t off = 0, len = 0; // traced: the bytes accessed in the page
-        prisim::group_stamps stamps; // of its last answered group (fault_stages::close)
     };
     // What a stream does next (pxdev_stream.cpp has the transitions).
     enum class step : uint8_t {
@@ -321,7 +320,10 @@ private:
     void send_group(stream& s, unsigned n);
     unsigned absent_pages(const stream& s) const;
     void fail_absent(stream& s);
-    void answer_group(prg_table::group& g, bool success, const prisim::group_stamps* stamps = nullptr);
+    // stamps: the group's (fault_stages::find), copied to its pages with
+    // the response's arrival at resp_ps, when m_stages is set.
+    void answer_group(prg_table::group& g, bool success, const prisim::group_stamps* stamps = nullptr,
+                      uint64_t resp_ps = 0);
     void release_group(unsigned prgi, uint32_t credits);
     void abandon_outstanding(const char* why);
 
@@ -406,6 +408,10 @@ private:
     sc_core::sc_event m_wake_ev; // something for the process: a message, START, a config write
     std::vector<stream> m_streams;
     std::vector<page> m_pages; // streams x prg_pages
+    // Per page (same index), the stamps of its last answered group (kept
+    // apart: a page is reset for every burst, its stamps need not be).
+    std::vector<prisim::group_stamps> m_page_stamps;
+    prisim::group_stamps& stamps_of(const page& pg) { return m_page_stamps[size_t(&pg - m_pages.data())]; }
     int m_wait_head = -1, m_wait_tail = -1; // credit queue (streams, in the order they asked)
 
     // upstream TLPs

@@ -143,14 +143,21 @@ void pxdev::send_group(stream& s, unsigned n)
 
 // The group is answered (or given up): its pages are translated again after
 // Success, otherwise they fail; its stream goes on once all its groups are.
-void pxdev::answer_group(prg_table::group& g, bool success, const prisim::group_stamps* stamps)
+void pxdev::answer_group(prg_table::group& g, bool success, const prisim::group_stamps* stamps, uint64_t resp_ps)
 {
     stream& s = m_streams[g.stream];
     for (unsigned i = 0; i < s.npages; ++i) {
         page& pg = s.pages[i];
         if (pg.st == page_state::requested && pg.prgi == g.prgi) {
             pg.st = success ? page_state::pending : page_state::failed; // retry the translation (§4.1)
-            if (stamps && success) pg.stamps = *stamps;
+            if (success && m_stages) {
+                prisim::group_stamps& st = stamps_of(pg);
+                if (stamps)
+                    st = *stamps;
+                else
+                    st.have = 0;
+                st.set(prisim::fault_mark::response, resp_ps);
+            }
         }
     }
     const unsigned prgi = g.prgi;
@@ -226,13 +233,8 @@ void pxdev::on_prg_response(const down_msg& m)
                   (m.pv ? std::string(" with PASID ") + pasid : std::string(" without a PASID")) +
                   ", but its requests carried PASID " + want + " and PRG Response PASID Required is set");
     }
-    if (m_stages) {
-        prisim::group_stamps st;
-        m_stages->close(m_stage_index, prgi, uint64_t(m.arrival.value()), st);
-        answer_group(*g, code == PRG_SUCCESS, &st);
-    } else {
-        answer_group(*g, code == PRG_SUCCESS);
-    }
+    answer_group(*g, code == PRG_SUCCESS, m_stages ? m_stages->find(m_stage_index, prgi) : nullptr,
+                 uint64_t(m.arrival.value()));
     if (code != PRG_SUCCESS && code != PRG_INVALID_REQUEST) {
         // Response Failure: set RF and stop issuing page requests.
         m_pri_rf = true;

@@ -594,7 +594,7 @@ pxdev::xlate pxdev::take_translation(stream& s, page& pg, const atc::entry** out
         const bool sampled = pg.miss_time >= m_p.warmup_end; // warm-up faults are not sampled
         if (sampled) m_fault_latency.add(uint64_t((m_now - pg.miss_time).value()));
         if (m_stages)
-            m_stages->complete(m_stage_index, pg.stamps, uint64_t(pg.miss_time.value()), uint64_t(m_now.value()),
+            m_stages->complete(m_stage_index, stamps_of(pg), uint64_t(pg.miss_time.value()), uint64_t(m_now.value()),
                                pg.iova, sampled);
     }
     return xlate::present;

@@ -123,10 +123,10 @@ machine::machine(sc_core::sc_module_name name, const params& p) : sc_module(name
         m_bus->isock.bind(d->bar);
         uint64_t bar = BAR_BASE + uint64_t(i) * 0x1000;
         m_bus->map(bar, PXDEV_BAR0_SIZE, port++, 2 * link_lat, true, std::string(nm) + " BAR0");
-        // Stage stamps: a slot per group it may have outstanding, a sample
-        // per page it may fault in (as its fault latency reserves).
+        // Stage stamps: a slot per group it may have outstanding; its
+        // stage statistics pooled by class (one pool without classes).
         m_stages.add_device(i, dp.rid, std::min<unsigned>(unsigned(ds.pri_capacity), prisim::fault_stages::k_prgis),
-                            size_t(std::min<uint64_t>(d->params().pages, uint64_t(1) << 24)));
+                            p.classes().empty() ? 0u : unsigned(ds.class_index));
         d->set_fault_stages(&m_stages, i);
         device::pxdev* raw = d.get();
         m_rt->add_pci({{dp.rid, 0, bar, PXDEV_BAR0_SIZE},

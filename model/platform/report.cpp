@@ -33,36 +33,29 @@ void json_sink::samples(const std::string& name, const sample_set& s, const char
 }
 
 namespace {
-// Each stage's distribution (ps) and the routes of the faults, for the
-// devices `devs` pooled; a stage no fault of theirs passed is absent.
-struct stage_pool {
-    sample_set s[prisim::k_fault_stages];
-    uint64_t routes[prisim::k_fault_routes] = {};
-    void add(const prisim::fault_stages& st, unsigned dev)
-    {
-        for (unsigned k = 0; k < prisim::k_fault_stages; ++k)
-            for (uint64_t v : st.samples(dev, prisim::fault_stage(k)).values()) s[k].add(v);
-        for (unsigned r = 0; r < prisim::k_fault_routes; ++r) routes[r] += st.routes(dev, prisim::fault_route(r));
+// A pool's stage histograms (a stage no fault of the pool passed is
+// absent) and its route counts.
+nlohmann::json stage_latency(const prisim::fault_stages::pool& p)
+{
+    nlohmann::json j = nlohmann::json::object();
+    for (unsigned k = 0; k < prisim::k_fault_stages; ++k) {
+        const prisim::log_histogram& h = p.s[k];
+        if (!h.count()) continue;
+        j[prisim::fault_stage_name(prisim::fault_stage(k))] = {
+            {"unit", "ps"},           {"count", h.count()},          {"min", h.min()},
+            {"p50", h.percentile(50)}, {"p90", h.percentile(90)},     {"p99", h.percentile(99)},
+            {"p99_9", h.percentile(99.9)}, {"max", h.max()}, {"mean", h.sum() / h.count()}};
     }
-    nlohmann::json latency() const
-    {
-        nlohmann::json j = nlohmann::json::object();
-        for (unsigned k = 0; k < prisim::k_fault_stages; ++k) {
-            if (!s[k].count()) continue;
-            nlohmann::json h = summarize(s[k], "ps");
-            h["p99_9"] = s[k].percentile(99.9);
-            j[prisim::fault_stage_name(prisim::fault_stage(k))] = h;
-        }
-        return j;
-    }
-    nlohmann::json route_counts() const
-    {
-        nlohmann::json j = nlohmann::json::object();
-        for (unsigned r = 0; r < prisim::k_fault_routes; ++r)
-            j[prisim::fault_route_name(prisim::fault_route(r))] = routes[r];
-        return j;
-    }
-};
+    return j;
+}
+
+nlohmann::json stage_routes(const prisim::fault_stages::pool& p)
+{
+    nlohmann::json j = nlohmann::json::object();
+    for (unsigned r = 0; r < prisim::k_fault_routes; ++r)
+        j[prisim::fault_route_name(prisim::fault_route(r))] = p.routes[r];
+    return j;
+}
 
 // Faults by the handler that answered them (sw/user/handler_sim.c,
 // sw/iommu/iommu-sva.c count sw.handler.<name>.*), with the fault latency of
@@ -112,8 +105,6 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         uint64_t alloc_min = 0, alloc_max = 0, pri_capacity = 0;
     };
     std::vector<class_sum> per_class(classes.size());
-    stage_pool all_stages;
-    std::vector<stage_pool> class_stages(classes.size());
     for (size_t i = 0; i < m.devices().size(); ++i) {
         auto& d = m.devices()[i];
         uint16_t rid = d->params().rid;
@@ -121,7 +112,6 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         d->report(sink, p);
         const auto& c = d->get_counters();
         for (uint64_t v : d->fault_latency().values()) all_lat.add(v);
-        all_stages.add(m.stages(), unsigned(i));
         faults += c.faults;
         prgs += c.prgs_sent;
         retries += c.prg_retries;
@@ -143,7 +133,6 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
             dj["class"] = specs[i].class_name;
             class_sum& cs = per_class[specs[i].class_index];
             for (uint64_t v : d->fault_latency().values()) cs.lat.add(v);
-            class_stages[specs[i].class_index].add(m.stages(), unsigned(i));
             cs.alloc_min = cs.devices ? std::min<uint64_t>(cs.alloc_min, c.allocation) : c.allocation;
             cs.alloc_max = std::max<uint64_t>(cs.alloc_max, c.allocation);
             ++cs.devices;
@@ -171,8 +160,8 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         cj["allocation_max"] = cs.alloc_max;
         cj["faults"] = cs.faults;
         cj["fault_latency_ps"] = summarize(cs.lat, "ps");
-        cj["stage_latency_ps"] = class_stages[i].latency();
-        cj["stage_routes"] = class_stages[i].route_counts();
+        cj["stage_latency_ps"] = stage_latency(m.stages().pool_stats(unsigned(i)));
+        cj["stage_routes"] = stage_routes(m.stages().pool_stats(unsigned(i)));
         cj["prgs"] = cs.prgs;
         cj["prg_retries"] = cs.retries;
         cj["auto_responses"] = cs.auto_rsp;
@@ -208,8 +197,10 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
     s["pages"] = pages;
     s["faults"] = faults;
     s["fault_latency_ps"] = summarize(all_lat, "ps");
-    s["stage_latency_ps"] = all_stages.latency();
-    s["stage_routes"] = all_stages.route_counts();
+    prisim::fault_stages::pool all_stages;
+    for (unsigned i = 0; i < m.stages().pools(); ++i) all_stages.merge(m.stages().pool_stats(i));
+    s["stage_latency_ps"] = stage_latency(all_stages);
+    s["stage_routes"] = stage_routes(all_stages);
     s["stage_stamps_unmatched"] = m.stages().unmatched();
     s["prgs"] = prgs;
     s["prg_retries"] = retries;
