@@ -31,11 +31,11 @@ void fault_stages::add_device(unsigned dev, uint16_t rid, unsigned groups, unsig
     d.base = uint32_t(m_slots.size());
     d.groups = groups;
     d.free_top = groups;
-    d.pool = pool_index;
     m_slots.resize(m_slots.size() + groups);
     m_free.resize(m_slots.size());
     for (unsigned i = 0; i < groups; ++i) m_free[d.base + i] = d.base + (groups - 1 - i);
     while (m_pools.size() <= pool_index) m_pools.push_back(std::make_unique<pool>());
+    d.stats = m_pools[pool_index].get();
     m_dev_of_rid[rid] = dev;
 }
 
@@ -49,8 +49,6 @@ void fault_stages::complete(unsigned dev, group_stamps& g, uint64_t miss_ps, uin
                             bool sampled)
 {
     using m = fault_mark;
-    g.set(m::miss, miss_ps);
-    g.set(m::retry, retry_ps);
     const uint64_t* t = g.t;
     const uint64_t sent = t[unsigned(m::sent)], pq = t[unsigned(m::pq_written)], dr = t[unsigned(m::drained)],
                    qu = t[unsigned(m::queued)], rd = t[unsigned(m::read)], an = t[unsigned(m::answered)],
@@ -71,7 +69,7 @@ void fault_stages::complete(unsigned dev, group_stamps& g, uint64_t miss_ps, uin
         }
     }
     if (sampled) {
-        pool& p = *m_pools[m_dev[dev].pool];
+        pool& p = *m_dev[dev].stats;
         ++p.routes[unsigned(route)];
         // Route other: only what the device saw itself.
         if (sent >= miss_ps) p.s[unsigned(fault_stage::request)].add(sent - miss_ps);
@@ -90,6 +88,8 @@ void fault_stages::complete(unsigned dev, group_stamps& g, uint64_t miss_ps, uin
         }
     }
     if (m_sink) {
+        g.set(m::miss, miss_ps);
+        g.set(m::retry, retry_ps);
         fault_done f;
         f.dev = dev;
         f.rid = m_dev[dev].rid;

@@ -36,13 +36,13 @@ namespace prisim {
 enum class fault_mark : uint8_t {
     miss,       // device: the page's first ATC miss
     sent,       // device: the group's L = 1 Page Request sent
-    at_iommu,   // IOMMU: that request arrived
+    at_iommu,   // IOMMU: that request arrived (stamped only for a trace)
     pq_written, // IOMMU: its PQ record written
     drained,    // driver: the record read from the PQ
     queued,     // iommufd: the group queued on the fault object
     read,       // handler: read() took the group's last message
     answered,   // io-pgfault: the group's response sent to the driver
-    prgr_sent,  // IOMMU: the PRG Response sent
+    prgr_sent,  // IOMMU: the PRG Response sent (stamped only for a trace)
     response,   // device: the PRG Response arrived
     retry,      // device: the retried translation succeeded
     count
@@ -131,6 +131,9 @@ public:
     void add_device(unsigned dev, uint16_t rid, unsigned groups, unsigned pool_index);
     // A trace of every completed fault (null: none).
     void set_sink(fault_span_sink* s) { m_sink = s; }
+    // A trace is being written: the marks only a trace shows (at_iommu,
+    // prgr_sent) are worth stamping.
+    bool tracing() const { return m_sink != nullptr; }
 
     // Device: its group with index prgi sends its last request at `ps`;
     // the group gets a slot, afresh. pasid is 0 for requests without one.
@@ -196,7 +199,7 @@ private:
     struct dev_info {
         uint16_t rid = 0;
         uint32_t base = 0, groups = 0, free_top = 0; // its slots: m_slots[base .. base + groups)
-        uint32_t pool = 0;
+        pool* stats = nullptr; // its pool
     };
     std::vector<group_stamps> m_slots;   // every device's, each device's contiguous
     std::vector<uint32_t> m_free;        // free slots (indexes into m_slots), a stack per device

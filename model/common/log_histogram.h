@@ -32,7 +32,6 @@ public:
     void add(uint64_t v)
     {
         ++m_bins[index(v)];
-        ++m_count;
         m_sum += v;
         if (v > m_max) m_max = v;
         if (v < m_min) m_min = v;
@@ -40,24 +39,31 @@ public:
     // Adds every sample of `o`.
     void merge(const log_histogram& o)
     {
-        if (!o.m_count) return;
+        if (o.m_min > o.m_max) return; // empty
         for (unsigned i = 0; i < k_buckets; ++i) m_bins[i] += o.m_bins[i];
-        m_count += o.m_count;
         m_sum += o.m_sum;
         m_min = std::min(m_min, o.m_min);
         m_max = std::max(m_max, o.m_max);
     }
 
-    uint64_t count() const { return m_count; }
+    // The samples (summed over the buckets: adding does not count them).
+    uint64_t count() const
+    {
+        if (m_min > m_max) return 0;
+        uint64_t n = 0;
+        for (unsigned i = 0; i < k_buckets; ++i) n += m_bins[i];
+        return n;
+    }
     uint64_t sum() const { return m_sum; }
-    uint64_t min() const { return m_count ? m_min : 0; }
+    uint64_t min() const { return m_min > m_max ? 0 : m_min; }
     uint64_t max() const { return m_max; }
     // Nearest rank, p in [0, 100] (the rank as sample_set::percentile).
     uint64_t percentile(double p) const
     {
-        if (!m_count) return 0;
-        uint64_t rank = static_cast<uint64_t>(p / 100.0 * double(m_count) + 0.999999999);
-        rank = std::clamp<uint64_t>(rank, 1, m_count);
+        const uint64_t n = count();
+        if (!n) return 0;
+        uint64_t rank = static_cast<uint64_t>(p / 100.0 * double(n) + 0.999999999);
+        rank = std::clamp<uint64_t>(rank, 1, n);
         uint64_t seen = 0;
         for (unsigned i = 0; i < k_buckets; ++i) {
             seen += m_bins[i];
@@ -85,7 +91,7 @@ public:
 
 private:
     std::unique_ptr<uint64_t[]> m_bins;
-    uint64_t m_count = 0, m_sum = 0, m_min = UINT64_MAX, m_max = 0;
+    uint64_t m_sum = 0, m_min = UINT64_MAX, m_max = 0; // m_min > m_max: empty
 };
 
 } // namespace prisim

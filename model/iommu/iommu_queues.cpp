@@ -673,7 +673,7 @@ riscv_iommu::cmd_result riscv_iommu::execute(const command& c, sc_core::sc_time&
         m.from = pcie::origin::software;
         if (func3 == ATS_PRGR) {
             m.kind = pcie::tlp_kind::prg_response;
-            if (m_stages)
+            if (m_stages && m_stages->tracing()) // a boundary only the trace shows
                 m_stages->mark(m.rid, m.pv ? m.pasid : prisim::fault_stages::k_any_pasid,
                                pcie::prgr_prgi(m.payload), prisim::fault_mark::prgr_sent,
                                uint64_t((prisim::sim_now() + t).value()));

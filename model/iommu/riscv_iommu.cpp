@@ -519,7 +519,7 @@ void riscv_iommu::pcie_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
         ++d.pr_received;
         if (pcie::pr_l(pr.payload)) {
             ++d.pr_last_received;
-            if (m_stages)
+            if (m_stages && m_stages->tracing()) // a boundary only the trace shows
                 m_stages->mark(pr.rid, pr.pv ? pr.pasid : 0, pcie::pr_prgi(pr.payload),
                                prisim::fault_mark::at_iommu, uint64_t(m.at.value()));
         }

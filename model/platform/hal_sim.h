@@ -163,11 +163,12 @@ public:
     void set_fault_stages(prisim::fault_stages* st) { m_stages = st; }
     void fault_stamp(uint16_t rid, uint32_t pasid, uint32_t prgi, hal_fault_mark mark)
     {
-        static constexpr prisim::fault_mark marks[HAL_FAULT__COUNT] = {
-            prisim::fault_mark::drained, prisim::fault_mark::queued, prisim::fault_mark::read,
-            prisim::fault_mark::answered};
+        // The HAL's marks are fault_mark's drained .. answered, in order.
+        static_assert(unsigned(prisim::fault_mark::answered) - unsigned(prisim::fault_mark::drained) + 1 ==
+                      HAL_FAULT__COUNT);
         if (m_stages && unsigned(mark) < HAL_FAULT__COUNT)
-            m_stages->mark(rid, pasid, prgi, marks[mark], uint64_t(local_now().value()));
+            m_stages->mark(rid, pasid, prgi, prisim::fault_mark(unsigned(prisim::fault_mark::drained) + mark),
+                           uint64_t(local_now().value()));
     }
     // The host channel (hal_host_chan_*): the --fault-socket connection, if
     // any, owned by the caller. Failures are logged as errors here.

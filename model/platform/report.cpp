@@ -40,11 +40,12 @@ nlohmann::json stage_latency(const prisim::fault_stages::pool& p)
     nlohmann::json j = nlohmann::json::object();
     for (unsigned k = 0; k < prisim::k_fault_stages; ++k) {
         const prisim::log_histogram& h = p.s[k];
-        if (!h.count()) continue;
+        const uint64_t n = h.count();
+        if (!n) continue;
         j[prisim::fault_stage_name(prisim::fault_stage(k))] = {
-            {"unit", "ps"},           {"count", h.count()},          {"min", h.min()},
+            {"unit", "ps"},           {"count", n},                  {"min", h.min()},
             {"p50", h.percentile(50)}, {"p90", h.percentile(90)},     {"p99", h.percentile(99)},
-            {"p99_9", h.percentile(99.9)}, {"max", h.max()}, {"mean", h.sum() / h.count()}};
+            {"p99_9", h.percentile(99.9)}, {"max", h.max()}, {"mean", h.sum() / n}};
     }
     return j;
 }
