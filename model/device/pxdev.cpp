@@ -65,6 +65,7 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
 
     // Everything the workload needs, allocated once.
     m_pages.resize(size_t(m_p.streams) * m_p.prg_pages);
+    m_page_stamps.resize(m_pages.size());
     // One latency sample per page faulted in: a pass faults each page once,
     // so steady state adds samples without allocating.
     m_fault_latency.reserve(size_t(std::min<uint64_t>(m_p.pages, uint64_t(1) << 24)));

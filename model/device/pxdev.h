@@ -72,6 +72,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "common/fault_stages.h"
 #include "common/local_time.h"
 #include "common/ring.h"
 #include "common/stats.h"
@@ -196,6 +197,13 @@ public:
     }
     // ps, per faulting page: first ATC miss -> the translation that succeeded after PRI.
     const prisim::sample_set& fault_latency() const { return m_fault_latency; }
+    // Stamp each group's stages in `st` as device number `index` (the
+    // platform's order; common/fault_stages.h). Elaboration only.
+    void set_fault_stages(prisim::fault_stages* st, unsigned index)
+    {
+        m_stages = st;
+        m_stage_index = index;
+    }
     // Protocol invariant breaches the device itself observed, as sentences naming the device.
     const std::vector<std::string>& violations() const { return m_violations; }
     // Every counter as <p>.<name>, latency as <p>.fault_latency (ps); each
@@ -312,7 +320,10 @@ private:
     void send_group(stream& s, unsigned n);
     unsigned absent_pages(const stream& s) const;
     void fail_absent(stream& s);
-    void answer_group(prg_table::group& g, bool success);
+    // stamps: the group's (fault_stages::find), copied to its pages with
+    // the response's arrival at resp_ps, when m_stages is set.
+    void answer_group(prg_table::group& g, bool success, const prisim::group_stamps* stamps = nullptr,
+                      uint64_t resp_ps = 0);
     void release_group(unsigned prgi, uint32_t credits);
     void abandon_outstanding(const char* why);
 
@@ -357,6 +368,8 @@ private:
     const device::trace* m_trace = nullptr; // m_p.replay (sc_object has a member named trace)
     counters m_c;
     prisim::sample_set m_fault_latency;
+    prisim::fault_stages* m_stages = nullptr; // per-stage latencies (null: not kept)
+    unsigned m_stage_index = 0;
     std::vector<std::string> m_violations;
 
     // config space state
@@ -395,6 +408,10 @@ private:
     sc_core::sc_event m_wake_ev; // something for the process: a message, START, a config write
     std::vector<stream> m_streams;
     std::vector<page> m_pages; // streams x prg_pages
+    // Per page (same index), the stamps of its last answered group (kept
+    // apart: a page is reset for every burst, its stamps need not be).
+    std::vector<prisim::group_stamps> m_page_stamps;
+    prisim::group_stamps& stamps_of(const page& pg) { return m_page_stamps[size_t(&pg - m_pages.data())]; }
     int m_wait_head = -1, m_wait_tail = -1; // credit queue (streams, in the order they asked)
 
     // upstream TLPs

@@ -128,7 +128,11 @@ void pxdev::send_group(stream& s, unsigned n)
         pg.faulted = true;
         // A write asks R = W = 1 (pcie-pri.md §2), a traced read R = 1; L = 1 closes the group.
         ++m_c.page_requests;
-        send_message(tlp_kind::page_request, pr_payload(pg.iova, g.prgi, ++k == n, pg.write, true));
+        const bool last = ++k == n;
+        // The group's stamps start as its last request leaves (the IOMMU
+        // stamps its arrival within the call).
+        if (last && m_stages) m_stages->open(m_stage_index, g.prgi, g.pv ? g.pasid : 0, uint64_t(m_now.value()));
+        send_message(tlp_kind::page_request, pr_payload(pg.iova, g.prgi, last, pg.write, true));
         if (m_msg->gp.get_response_status() != tlm::TLM_OK_RESPONSE)
             violation("the link refused a Page Request (PRG index " + std::to_string(g.prgi) + ")");
     }
@@ -139,13 +143,22 @@ void pxdev::send_group(stream& s, unsigned n)
 
 // The group is answered (or given up): its pages are translated again after
 // Success, otherwise they fail; its stream goes on once all its groups are.
-void pxdev::answer_group(prg_table::group& g, bool success)
+void pxdev::answer_group(prg_table::group& g, bool success, const prisim::group_stamps* stamps, uint64_t resp_ps)
 {
     stream& s = m_streams[g.stream];
     for (unsigned i = 0; i < s.npages; ++i) {
         page& pg = s.pages[i];
-        if (pg.st == page_state::requested && pg.prgi == g.prgi)
+        if (pg.st == page_state::requested && pg.prgi == g.prgi) {
             pg.st = success ? page_state::pending : page_state::failed; // retry the translation (§4.1)
+            if (success && m_stages) {
+                prisim::group_stamps& st = stamps_of(pg);
+                if (stamps)
+                    st = *stamps;
+                else
+                    st.have = 0;
+                st.set(prisim::fault_mark::response, resp_ps);
+            }
+        }
     }
     const unsigned prgi = g.prgi;
     const uint32_t credits = g.credits;
@@ -167,6 +180,7 @@ void pxdev::release_group(unsigned prgi, uint32_t credits)
     }
     --m_c.prgs_outstanding;
     m_prg.release(prgi);
+    if (m_stages) m_stages->release(m_stage_index, prgi);
 }
 
 void pxdev::abandon_outstanding(const char* why)
@@ -219,7 +233,8 @@ void pxdev::on_prg_response(const down_msg& m)
                   (m.pv ? std::string(" with PASID ") + pasid : std::string(" without a PASID")) +
                   ", but its requests carried PASID " + want + " and PRG Response PASID Required is set");
     }
-    answer_group(*g, code == PRG_SUCCESS);
+    answer_group(*g, code == PRG_SUCCESS, m_stages ? m_stages->find(m_stage_index, prgi) : nullptr,
+                 uint64_t(m.arrival.value()));
     if (code != PRG_SUCCESS && code != PRG_INVALID_REQUEST) {
         // Response Failure: set RF and stop issuing page requests.
         m_pri_rf = true;

@@ -591,8 +591,11 @@ pxdev::xlate pxdev::take_translation(stream& s, page& pg, const atc::entry** out
         pg.sampled = true;
         ++m_c.faults;
         ++s.faults;
-        if (pg.miss_time >= m_p.warmup_end) // faults of the warm-up are not sampled
-            m_fault_latency.add(uint64_t((m_now - pg.miss_time).value()));
+        const bool sampled = pg.miss_time >= m_p.warmup_end; // warm-up faults are not sampled
+        if (sampled) m_fault_latency.add(uint64_t((m_now - pg.miss_time).value()));
+        if (m_stages)
+            m_stages->complete(m_stage_index, stamps_of(pg), uint64_t(pg.miss_time.value()), uint64_t(m_now.value()),
+                               pg.iova, sampled);
     }
     return xlate::present;
 }

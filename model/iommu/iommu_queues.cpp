@@ -420,7 +420,7 @@ void riscv_iommu::pq_auto_response(const pq_request& req, uint32_t did, bool pv,
     count_auto_response(did, code);
 }
 
-void riscv_iommu::pq_done(const pq_request& req, pq_cause cause, bool auto_resp)
+void riscv_iommu::pq_done(const pq_request& req, pq_cause cause, bool auto_resp, uint64_t at_ps)
 {
     dev_counters& d = dev(req.did);
     unsigned arc = AR_NR;
@@ -428,6 +428,9 @@ void riscv_iommu::pq_done(const pq_request& req, pq_cause cause, bool auto_resp)
     case pq_cause::queued:
         ++d.pq_records_written;
         ++m_st.pq_records_written;
+        if (m_stages && pcie::pr_l(req.payload))
+            m_stages->mark(uint16_t(req.did & 0xFFFF), req.pv ? req.pid : 0, pcie::pr_prgi(req.payload),
+                           prisim::fault_mark::pq_written, at_ps);
         return;
     case pq_cause::drop_disabled:
         ++m_st.pq_drop_disabled;
@@ -670,6 +673,10 @@ riscv_iommu::cmd_result riscv_iommu::execute(const command& c, sc_core::sc_time&
         m.from = pcie::origin::software;
         if (func3 == ATS_PRGR) {
             m.kind = pcie::tlp_kind::prg_response;
+            if (m_stages && m_stages->tracing()) // a boundary only the trace shows
+                m_stages->mark(m.rid, m.pv ? m.pasid : prisim::fault_stages::k_any_pasid,
+                               pcie::prgr_prgi(m.payload), prisim::fault_mark::prgr_sent,
+                               uint64_t((prisim::sim_now() + t).value()));
             send_down(m, t);
             ++m_st.cq_ats_prgr;
             return cmd_result::done;

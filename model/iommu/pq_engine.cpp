@@ -374,7 +374,7 @@ void pq_engine::cycle_on(V& t)
             SC_REPORT_ERROR(name(), "pq_writer signalled done_o with no request in flight");
         } else {
             m_inflight = false;
-            m_client.pq_done(m_req, done_cause, done_ar);
+            m_client.pq_done(m_req, done_cause, done_ar, edge);
         }
     }
     if (pip) {

@@ -78,8 +78,9 @@ public:
     // request in flight, `req`.
     virtual void pq_auto_response(const pq_request& req, uint32_t did, bool pv, uint32_t pid,
                                   unsigned prgi, unsigned code, sc_core::sc_time& t) = 0;
-    // done_o for the oldest accepted request.
-    virtual void pq_done(const pq_request& req, pq_cause cause, bool auto_resp) = 0;
+    // done_o for the oldest accepted request, at the edge at_ps (absolute
+    // simulated time, ps).
+    virtual void pq_done(const pq_request& req, pq_cause cause, bool auto_resp, uint64_t at_ps) = 0;
     // pip_set_o pulse at `t`.
     virtual void pq_pip_set(sc_core::sc_time& t) = 0;
     // pqcsr_o or pqt_o changed at the edge at `t`.

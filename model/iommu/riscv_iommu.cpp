@@ -517,8 +517,12 @@ void riscv_iommu::pcie_b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_tim
         pr.payload = pcie::load_le64(gp.get_data_ptr());
         dev_counters& d = dev(pr.did());
         ++d.pr_received;
-        if (pcie::pr_l(pr.payload))
+        if (pcie::pr_l(pr.payload)) {
             ++d.pr_last_received;
+            if (m_stages && m_stages->tracing()) // a boundary only the trace shows
+                m_stages->mark(pr.rid, pr.pv ? pr.pasid : 0, pcie::pr_prgi(pr.payload),
+                               prisim::fault_mark::at_iommu, uint64_t(m.at.value()));
+        }
         m_in_q.insert_ordered(m, [](const in_msg& a, const in_msg& b) { return a.at < b.at; });
         m_in_ev.notify(delay);
         gp.set_response_status(tlm::TLM_OK_RESPONSE);

@@ -63,6 +63,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "common/fault_stages.h"
 #include "common/ring.h"
 #include "common/local_time.h"
 #include "common/stats.h"
@@ -134,6 +135,10 @@ public:
 
     // Statistics under prefix (e.g. "iommu0"); names in README.md.
     void report(prisim::stat_sink& sink, const std::string& prefix) const;
+    // Stamp page-request groups in `st` (common/fault_stages.h): a last
+    // request's arrival, its PQ record written, a PRG Response sent by
+    // ATS.PRGR. Elaboration only.
+    void set_fault_stages(prisim::fault_stages* st) { m_stages = st; }
 
     // Per device_id counters the scoreboard reads.
     struct dev_counters {
@@ -330,7 +335,7 @@ private:
     bool pq_mem_write(uint64_t addr, const unsigned char* data16, sc_core::sc_time& t) override;
     void pq_auto_response(const pq_request& req, uint32_t did, bool pv, uint32_t pid,
                           unsigned prgi, unsigned code, sc_core::sc_time& t) override;
-    void pq_done(const pq_request& req, pq_cause cause, bool auto_resp) override;
+    void pq_done(const pq_request& req, pq_cause cause, bool auto_resp, uint64_t at_ps) override;
     void pq_pip_set(sc_core::sc_time& t) override;
     void pq_status_changed(uint32_t old_csr, uint32_t new_csr, uint32_t old_pqt,
                            uint32_t new_pqt, sc_core::sc_time& t) override;
@@ -339,6 +344,7 @@ private:
     // ---------------- state ----------------
     const iommu_params m_p;
     std::unique_ptr<pq_engine> m_pq;
+    prisim::fault_stages* m_stages = nullptr; // per-stage latencies (null: not kept)
 
     uint64_t m_ddtp = 0;
     bool m_ext_dc = false; // capabilities.MSI_FLAT: 64-byte DCs, extended DDI split

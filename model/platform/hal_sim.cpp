@@ -372,6 +372,11 @@ int hal_host_chan_read(struct hal* h, void* buf, size_t len) { return h->rt->cha
 int hal_host_chan_write(struct hal* h, const void* buf, size_t len) { return h->rt->chan_write(buf, len); }
 void hal_host_chan_close(struct hal* h) { h->rt->chan_close(); }
 
+void hal_fault_stamp(struct hal* h, uint16_t rid, uint32_t pasid, uint32_t prgi, enum hal_fault_mark mark)
+{
+    h->rt->fault_stamp(rid, pasid, prgi, mark);
+}
+
 bool hal_should_fail(struct hal*, const char*) { return false; }
 
 } // extern "C"

@@ -38,6 +38,7 @@
 
 #include "common/local_time.h"
 #include "common/ring.h"
+#include "common/fault_stages.h"
 #include "common/stats.h"
 #include "platform/sw_stats.h"
 #include "prisim/hal.h"
@@ -158,6 +159,17 @@ public:
         m_sw_stats.dev_inc(rid, id, delta);
     }
     void log(hal_log_level lvl, const std::string& msg);
+    // Fault stage stamps (hal_fault_stamp) go to `st` (null: dropped).
+    void set_fault_stages(prisim::fault_stages* st) { m_stages = st; }
+    void fault_stamp(uint16_t rid, uint32_t pasid, uint32_t prgi, hal_fault_mark mark)
+    {
+        // The HAL's marks are fault_mark's drained .. answered, in order.
+        static_assert(unsigned(prisim::fault_mark::answered) - unsigned(prisim::fault_mark::drained) + 1 ==
+                      HAL_FAULT__COUNT);
+        if (m_stages && unsigned(mark) < HAL_FAULT__COUNT)
+            m_stages->mark(rid, pasid, prgi, prisim::fault_mark(unsigned(prisim::fault_mark::drained) + mark),
+                           uint64_t(local_now().value()));
+    }
     // The host channel (hal_host_chan_*): the --fault-socket connection, if
     // any, owned by the caller. Failures are logged as errors here.
     void set_host_channel(fault_socket* chan) { m_chan = chan; }
@@ -253,6 +265,7 @@ private:
     // allocates.
     using counter_map = std::map<std::string, uint64_t, std::less<>>;
     static void bump(counter_map& m, std::string_view key, uint64_t delta);
+    prisim::fault_stages* m_stages = nullptr;
     sw_stat_registry m_sw_stats;              // software, by interned id
     counter_map m_platform;                   // the platform's own
     uint64_t m_rng[4];

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "platform/machine.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <new>
@@ -79,6 +80,8 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
     m_link->rc_out.bind(m_iommu->pcie_up);
     m_iommu->pcie_down.bind(m_link->rc_in);
     m_rt->add_iommu({IOMMU_BASE, 0});
+    m_iommu->set_fault_stages(&m_stages);
+    m_rt->set_fault_stages(&m_stages);
 
     m_specs = p.devices();
     const unsigned n = unsigned(m_specs.size());
@@ -122,6 +125,11 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
         m_bus->isock.bind(d->bar);
         uint64_t bar = BAR_BASE + uint64_t(i) * 0x1000;
         m_bus->map(bar, PXDEV_BAR0_SIZE, port++, 2 * link_lat, true, std::string(nm) + " BAR0");
+        // Stage stamps: a slot per group it may have outstanding; its
+        // stage statistics pooled by class (one pool without classes).
+        m_stages.add_device(i, dp.rid, std::min<unsigned>(unsigned(ds.pri_capacity), prisim::fault_stages::k_prgis),
+                            p.classes().empty() ? 0u : unsigned(ds.class_index));
+        d->set_fault_stages(&m_stages, i);
         device::pxdev* raw = d.get();
         m_rt->add_pci({{dp.rid, 0, bar, PXDEV_BAR0_SIZE},
                        [raw](unsigned off, unsigned size) { return raw->cfg_read(off, size); },

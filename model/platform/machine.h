@@ -16,6 +16,7 @@
 
 #include <systemc>
 
+#include "common/fault_stages.h"
 #include "device/pxdev.h"
 #include "iommu/riscv_iommu.h"
 #include "pcie/pcie_link.h"
@@ -55,6 +56,9 @@ public:
     std::vector<std::unique_ptr<device::pxdev>>& devices() { return m_devs; }
     // What each device was built from (its class), in the order of devices().
     const std::vector<device_spec>& device_specs() const { return m_specs; }
+    // Each fault's latency split into stages (common/fault_stages.h).
+    prisim::fault_stages& stages() { return m_stages; }
+    const prisim::fault_stages& stages() const { return m_stages; }
     bool all_devices_done() const;
     int boot_status() const { return m_boot_rc; }
     bool boot_finished() const { return m_boot_done; }
@@ -75,6 +79,7 @@ private:
     static void shutdown_task(void* self);
 
     const params& m_params;
+    prisim::fault_stages m_stages; // before every component that stamps it
     std::unique_ptr<dram> m_dram;
     std::unique_ptr<bus> m_bus;
     std::unique_ptr<msi_controller> m_msi;

@@ -20,6 +20,7 @@
 
 #include "common/version.h"
 #include "platform/fault_socket.h"
+#include "platform/fault_trace.h"
 #include "platform/machine.h"
 #include "platform/params.h"
 #include "platform/report.h"
@@ -130,7 +131,7 @@ int sc_main(int argc, char* argv[])
                  "Runs one scenario (the built-in default if none is given), checks the\n"
                  "scoreboard invariants and the scenario's expectations, and reports.",
                  "prisim"};
-    std::string scenario_file, out_dir, fault_socket_path, wave_out, wave_window;
+    std::string scenario_file, out_dir, fault_socket_path, wave_out, wave_window, trace_out, trace_window;
     double max_wall = 0;
     std::vector<std::string> sets, expects;
     bool list_params = false, dump_default = false, version = false, quiet = false, keep_expect = false;
@@ -162,6 +163,12 @@ int sc_main(int argc, char* argv[])
     app.add_option("--wave-window", wave_window,
                    "with --wave-out: only the simulated time START_US:END_US (microseconds; either may be "
                    "empty: from the start, to the end)");
+    app.add_option("--trace-out", trace_out,
+                   "write each fault's spans across the layers to this file, in the Chrome/Perfetto "
+                   "trace-event JSON format (open it in ui.perfetto.dev; docs/trace.md)");
+    app.add_option("--trace-window", trace_window,
+                   "with --trace-out: only the faults that overlap this window of simulated time, "
+                   "START_US:END_US in microseconds (e.g. 100:250.5)");
     app.add_flag("-q,--quiet", quiet, "print nothing on success");
     app.add_flag("-v,--verbose", g_verbosity, "show informational messages (repeat for debug)");
     app.add_flag("--list-params", list_params, "print every scenario key as a Markdown table and exit");
@@ -189,6 +196,7 @@ int sc_main(int argc, char* argv[])
     }
 
     params p;
+    std::unique_ptr<fault_trace> trace;
     if (list_params) {
         params builtin;
         builtin.load_yaml(default_scenario_yaml, "built-in scenario");
@@ -277,6 +285,13 @@ int sc_main(int argc, char* argv[])
         if (!probe) throw config_error("--wave-out '" + wave_out + "': cannot write the file");
         mopt.pq_waves.path = wave_out;
     });
+    uint64_t trace_start = 0, trace_end = fault_trace::k_no_end;
+    check([&] {
+        if (!app.count("--trace-window")) return;
+        if (!app.count("--trace-out")) throw config_error("--trace-window: needs --trace-out");
+        if (auto err = fault_trace::parse_window(trace_window, trace_start, trace_end); !err.empty())
+            throw config_error(err);
+    });
     // A scenario's expectations describe that scenario: once --set changes
     // it (a sweep point, a smaller run), they are not checked unless asked;
     // --expect ones always are.
@@ -308,6 +323,8 @@ int sc_main(int argc, char* argv[])
         return 0;
     }
     try {
+        // Opened before the run, so that a path that cannot be written fails now.
+        if (app.count("--trace-out")) trace = std::make_unique<fault_trace>(trace_out, trace_start, trace_end);
         // Created before the run, so that a path that cannot be one fails now.
         if (out_given) {
             std::error_code ec;
@@ -355,6 +372,10 @@ int sc_main(int argc, char* argv[])
                                   max_wall);
             m.rt().set_host_channel(ext.get());
         }
+        if (trace) {
+            for (size_t i = 0; i < m.devices().size(); ++i) trace->add_device(unsigned(i), m.devices()[i]->params().rid);
+            m.stages().set_sink(trace.get());
+        }
         m.boot();
         const uint64_t allocs0 = prisim_alloc_count ? prisim_alloc_count() : 0;
         const auto t0 = std::chrono::steady_clock::now();
@@ -379,6 +400,9 @@ int sc_main(int argc, char* argv[])
         const int shutdown_rc = m.shutdown_software(limit);
         sb.check_shutdown(shutdown_rc, m.rt().log_errors() - errors_before, limit);
         attach_verdict(results, sb, out);
+        // The trace holds every fault that completed, the shutdown's too.
+        m.stages().set_sink(nullptr);
+        const bool trace_ok = !trace || trace->finish();
 
         const uint64_t faults = results["summary"]["faults"].get<uint64_t>();
         nlohmann::json host;
@@ -409,6 +433,10 @@ int sc_main(int argc, char* argv[])
         if (!write_file(out_dir + "/results.json", results.dump(2) + "\n") ||
             !write_file(out_dir + "/host.json", host.dump(2) + "\n")) {
             std::cerr << "prisim: cannot write results to '" << out_dir << "'\n";
+            return finish(2);
+        }
+        if (!trace_ok) {
+            std::cerr << "prisim: --trace-out '" << trace_out << "': cannot write the trace\n";
             return finish(2);
         }
         if (!out.expectation_errors.empty()) {

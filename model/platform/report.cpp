@@ -34,6 +34,31 @@ void json_sink::samples(const std::string& name, const sample_set& s, const char
 }
 
 namespace {
+// A pool's stage histograms (a stage no fault of the pool passed is
+// absent) and its route counts.
+nlohmann::json stage_latency(const prisim::fault_stages::pool& p)
+{
+    nlohmann::json j = nlohmann::json::object();
+    for (unsigned k = 0; k < prisim::k_fault_stages; ++k) {
+        const prisim::log_histogram& h = p.s[k];
+        const uint64_t n = h.count();
+        if (!n) continue;
+        j[prisim::fault_stage_name(prisim::fault_stage(k))] = {
+            {"unit", "ps"},           {"count", n},                  {"min", h.min()},
+            {"p50", h.percentile(50)}, {"p90", h.percentile(90)},     {"p99", h.percentile(99)},
+            {"p99_9", h.percentile(99.9)}, {"max", h.max()}, {"mean", h.sum() / n}};
+    }
+    return j;
+}
+
+nlohmann::json stage_routes(const prisim::fault_stages::pool& p)
+{
+    nlohmann::json j = nlohmann::json::object();
+    for (unsigned r = 0; r < prisim::k_fault_routes; ++r)
+        j[prisim::fault_route_name(prisim::fault_route(r))] = p.routes[r];
+    return j;
+}
+
 // Faults by the handler that answered them (sw/user/handler_sim.c,
 // sw/iommu/iommu-sva.c count sw.handler.<name>.*), with the fault latency of
 // the devices each served.
@@ -137,6 +162,8 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         cj["allocation_max"] = cs.alloc_max;
         cj["faults"] = cs.faults;
         cj["fault_latency_ps"] = summarize(cs.lat, "ps");
+        cj["stage_latency_ps"] = stage_latency(m.stages().pool_stats(unsigned(i)));
+        cj["stage_routes"] = stage_routes(m.stages().pool_stats(unsigned(i)));
         cj["prgs"] = cs.prgs;
         cj["prg_retries"] = cs.retries;
         cj["auto_responses"] = cs.auto_rsp;
@@ -172,6 +199,11 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
     s["pages"] = pages;
     s["faults"] = faults;
     s["fault_latency_ps"] = summarize(all_lat, "ps");
+    prisim::fault_stages::pool all_stages;
+    for (unsigned i = 0; i < m.stages().pools(); ++i) all_stages.merge(m.stages().pool_stats(i));
+    s["stage_latency_ps"] = stage_latency(all_stages);
+    s["stage_routes"] = stage_routes(all_stages);
+    s["stage_stamps_unmatched"] = m.stages().unmatched();
     s["prgs"] = prgs;
     s["prg_retries"] = retries;
     s["credit_stalls"] = stalls;

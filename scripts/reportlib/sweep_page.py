@@ -189,10 +189,15 @@ def build(data):
         body.append('<p class="note">No plots: matplotlib is not installed (Debian python3-matplotlib).</p>')
     else:
         for stem, svg in figures.sweep_plots(data["points"], data["axes"], dk, data.get("series"), "fig"):
-            what = ("Mean p99 fault latency over the seeds against the queue depth; the band is its "
-                    "95 % Student-t interval." if stem.startswith("p99") else
-                    "Overflow probability per page request (dropped / received, pooled over the seeds) "
-                    "against the queue depth; the band is its 95 % Wilson interval.")
+            if stem.startswith("p99"):
+                what = ("Mean p99 fault latency over the seeds against the queue depth; the band is its "
+                        "95 % Student-t interval.")
+            elif stem.startswith("stages"):
+                what = ("Each point's mean fault latency split into its stages (docs/results.md, "
+                        "\"Stage latencies\"), mean over the seeds.")
+            else:
+                what = ("Overflow probability per page request (dropped / received, pooled over the seeds) "
+                        "against the queue depth; the band is its 95 % Wilson interval.")
             body.append(f'<figure class="plot">{svg}<figcaption>{esc(what)} '
                         f"(<code>{esc(stem)}</code>)</figcaption></figure>")
     body += ["<h2>Points</h2>", _points(data), "<h2>Failed runs</h2>", _failed(data), _scoreboard(data)]

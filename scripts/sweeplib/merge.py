@@ -31,6 +31,26 @@ def _lat(field):
     return get
 
 
+# The stages of summary.stage_latency_ps (docs/results.md, "Stage
+# latencies"), in path order.
+STAGES = ("request", "pq_write", "drain", "deliver", "read", "answer", "kernel", "respond", "retry")
+
+
+def _stage(name):
+    """The stage's mean in us, weighted so that the stages of a run add up
+    to its mean fault latency: mean x its count / the faults sampled (a
+    stage only some faults pass, `kernel` or `read` in a mixed run, counts
+    for its share). None when no fault passed it."""
+    def get(r):
+        s = r["summary"]
+        h = s.get("stage_latency_ps", {}).get(name)
+        n = s["fault_latency_ps"]["count"]
+        if h is None or not n:
+            return None
+        return h["mean"] * h["count"] / n / 1e6
+    return get
+
+
 def _counter_sum(r, suffix, prefix="iommu0.dev."):
     return sum(v for k, v in r.get("counters", {}).items()
                if k.startswith(prefix) and k.endswith(suffix))
@@ -66,7 +86,7 @@ STATS = (
     ("credit_stalls", lambda r: r["summary"]["credit_stalls"]),
     ("pri_allocation_sum", lambda r: sum(d.get("allocation", 0) for d in r.get("devices", []))),
     ("sim_time_us", lambda r: r["summary"]["sim_time_ps"] / 1e6),
-)
+) + tuple((f"stage_{n}_us", _stage(n)) for n in STAGES)
 STAT_NAMES = tuple(n for n, _ in STATS)
 # Aggregated with a t interval in points.csv (the probability is pooled).
 MEAN_STATS = tuple(n for n in STAT_NAMES if n != "overflow_probability")

@@ -6,6 +6,11 @@
   overflow_vs_depth  overflow probability per page request vs queue depth,
                   the 95 % Wilson interval as a band
 
+  stages_by_point  the mean fault latency of each point split into its
+                  stages (merge.STAGES, the stage_<name>_us_mean columns),
+                  a stacked bar per point, in depth order within each
+                  value of the series axis
+
 x is the queue depth in entries (2^sw.driver.pq_log2sz, log2 axis) or the
 depth axis' value; one line per value of the series axis (--series, else
 the first other axis); one pair of files per combination of the remaining
@@ -14,6 +19,7 @@ axes (their values in the file name).
 import os
 import re
 
+from .merge import STAGES
 from .recommend import PQ_KEY, entries
 
 
@@ -88,4 +94,47 @@ def plot(points, grid, out_dir, depth_key, series_key=None):
                 fig.savefig(os.path.join(out_dir, fn), metadata=meta)
                 written.append(fn)
             plt.close(fig)
+        written += _stage_bars(plt, pts, depth_key, series_key, suffix, title_rest, out_dir)
+    return written
+
+
+def _stage_bars(plt, pts, depth_key, series_key, suffix, title_rest, out_dir):
+    """A stacked bar of stage means per point; [] when no point has any."""
+    cols = [f"stage_{n}_us_mean" for n in STAGES]
+    stages = [(n, c) for n, c in zip(STAGES, cols) if any(a.get(c) is not None for a in pts)]
+    if not stages:
+        return []
+    def key(a):
+        sv = a[series_key] if series_key else ""
+        return (str(type(sv)), sv, entries(depth_key, a[depth_key]))
+    order = sorted(pts, key=key)
+    fig, ax = plt.subplots(figsize=(max(7.0, min(14.0, 1.5 + 0.6 * len(order))), 4.5))
+    xs = list(range(len(order)))
+    bottom = [0.0] * len(order)
+    colors = plt.get_cmap("tab10")
+    for i, (name, col) in enumerate(stages):
+        ys = [a.get(col) or 0.0 for a in order]
+        ax.bar(xs, ys, bottom=bottom, label=name, color=colors(i % 10), width=0.7)
+        bottom = [b + y for b, y in zip(bottom, ys)]
+    labels = []
+    for a in order:
+        label = str(entries(depth_key, a[depth_key]))
+        if series_key:
+            label += f"\n{a[series_key]}"
+        labels.append(label)
+    ax.set_xticks(xs, labels, fontsize=7)
+    xlabel = "page-request queue entries" if depth_key == PQ_KEY else depth_key
+    ax.set_xlabel(xlabel + (f" / {series_key}" if series_key else ""))
+    ax.set_ylabel("mean fault latency by stage (us), mean of seeds")
+    if title_rest:
+        ax.set_title(title_rest, fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    written = []
+    for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None})):
+        fn = f"stages_by_point{suffix}.{ext}"
+        fig.savefig(os.path.join(out_dir, fn), metadata=meta)
+        written.append(fn)
+    plt.close(fig)
     return written

@@ -118,6 +118,7 @@ static void iopf_send_response(struct device *dev, struct iopf_fault *evt,
 	}
 	if ((unsigned int)code <= IOMMU_PAGE_RESP_FAILURE)
 		iopf_stat(dev, (enum iopf_stat_item)code, 1);
+	hal_fault_stamp(dev->hal, dev->rid, resp.pasid, resp.grpid, HAL_FAULT_ANSWERED);
 	ops->page_response(dev, evt, &resp);
 }
 

@@ -38,6 +38,15 @@ static void iommufd_fault_stat(struct iopf_group *group, hal_stat_id id, uint64_
 	hal_stat_dev_inc(dev->hal, dev->rid, id, delta);
 }
 
+/* The group passed @mark (hal_fault_stamp: named by its LAST request). */
+static void iommufd_fault_stamp(struct iopf_group *group, enum hal_fault_mark mark)
+{
+	const struct iommu_fault_page_request *prm = &group->last_fault.fault.prm;
+	struct device *dev = group->fault_param->dev;
+
+	hal_fault_stamp(dev->hal, dev->rid, prm->pasid, prm->grpid, mark);
+}
+
 /**
  * iommufd_fault_iopf_handler - iopf_handler of fault-capable HWPT domains
  * @group: group from io-pgfault; the fault object now owns it
@@ -58,6 +67,7 @@ int iommufd_fault_iopf_handler(struct iopf_group *group)
 	iopf_group_take_ownership(group);
 	list_add_tail(&group->node, &fault->deliver);
 	iommufd_fault_stat(group, fault->obj.ictx->fault_stats.groups_queued, 1);
+	iommufd_fault_stamp(group, HAL_FAULT_QUEUED);
 	px_wake_up(&fault->wait);
 	return 0;
 }
@@ -252,6 +262,7 @@ static ssize_t iommufd_fault_fops_read(struct px_file *f, void *buf, size_t coun
 				   group->fault_count);
 		for (i = 0; i < group->fault_count; i++)
 			hal_charge(h, HAL_COST_FD_READ_MSG);
+		iommufd_fault_stamp(group, HAL_FAULT_READ);
 	}
 	hal_mutex_unlock(fault->mutex);
 

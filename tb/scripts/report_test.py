@@ -8,10 +8,10 @@ one case per CTest test.
 sweep      a 12-run sweep (6 points x 2 seeds, an --expect that fails the
            small queues): its report is one self-contained page (no web
            address, no src=, no <link>, no <script>) with the
-           recommendation, both plots as inline SVG, the points table with
+           recommendation, the three plots as inline SVG, the points table with
            the recommended rows highlighted and the failed runs listed; the
            same input gives the same bytes; headless Chromium renders it
-           (--dump-dom: two SVG figures with their paths and labels; the
+           (--dump-dom: three SVG figures with their paths and labels; the
            screenshot is not blank and shows the plot lines' colours)
 run        one prisim run with two device classes: the page has the
            latency chart, the per-class and per-device rows and the
@@ -206,7 +206,7 @@ def case_sweep(args):
                    "<details>", "Effective scenario keys", "swept: 2..4", "lat_p99_us &lt; 1000"):
         check(needle in page, f"the page lacks {needle!r}")
     check(len(re.findall(r'<tr class="recommended[ "]', page)) == 1, "not one point highlighted as recommended")
-    check(page.count("<svg") == 2, f"{page.count('<svg')} figures, want 2")
+    check(page.count("<svg") == 3, f"{page.count('<svg')} figures, want 3")
     failed = re.search(r"<h2>Failed runs</h2>\s*<p>(\d+) of 12 runs did not exit 0", page)
     check(failed and failed.group(1) == "8", "the failed runs are not listed as 8 of 12")
     rc, so, se = report(out)
@@ -217,7 +217,8 @@ def case_sweep(args):
     check(rc == 0 and read(os.path.join(args.work, "other.html")).count("sw.driver.pq_log2sz=4") > 0,
           f"--series: {rc} {se}")
     dom, shot = render(page_path, args.work)
-    check_rendered(dom, shot, 2, ("page-request queue entries", "overflow probability per page request"))
+    check_rendered(dom, shot, 3, ("page-request queue entries", "overflow probability per page request",
+                                  "mean fault latency by stage"))
 
 
 def case_run(args):

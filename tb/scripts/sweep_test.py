@@ -85,7 +85,9 @@ def case_local(args):
             "exit", "faults", "lat_p50_us", "lat_p90_us", "lat_p99_us", "lat_max_us", "lat_mean_us",
             "pq_entries", "pq_hwm", "pq_overflows", "page_requests", "pq_dropped",
             "overflow_probability", "auto_success", "prgs", "prg_retries", "credit_stalls",
-            "pri_allocation_sum", "sim_time_us", "run_dir"]
+            "pri_allocation_sum", "sim_time_us"] + [
+            f"stage_{n}_us" for n in ("request", "pq_write", "drain", "deliver", "read", "answer", "kernel",
+                                      "respond", "retry")] + ["run_dir"]
     check(cols == want, f"sweep.csv columns {cols}")
     check(len(rows) == 48, f"sweep.csv has {len(rows)} rows, want 48")
     seen = set()
@@ -99,6 +101,12 @@ def case_local(args):
         check(abs(float(r["overflow_probability"]) - p) < 1e-8, f"row {r}: overflow_probability")
         check(float(r["lat_p50_us"]) <= float(r["lat_p99_us"]) <= float(r["lat_max_us"]), f"row {r}: latencies")
         check(r["pri_allocation_sum"] == str(2 * int(r["device.pri_capacity"])), f"row {r}: allocations")
+        # The stage columns (userspace handler: no kernel stage) add up to
+        # the mean latency (each is rounded to 1e-6 us by the CSV).
+        stage_sum = sum(float(r[f"stage_{n}_us"]) for n in ("request", "pq_write", "drain", "deliver", "read",
+                                                            "answer", "respond", "retry"))
+        check(r["stage_kernel_us"] == "" and abs(stage_sum - float(r["lat_mean_us"])) < 1e-4,
+              f"row {r}: stages add up to {stage_sum} us, the mean latency is {r['lat_mean_us']} us")
     check(len(seen) == 48, "sweep.csv: a (point, seed) appears twice")
     check({r["sw.cost.handler.mean_ns"] for r in rows} == {"2000", "8000"}, "2us was not read as 2000 ns")
     # The smallest queue overflows, the largest does not.
@@ -162,7 +170,7 @@ def case_local(args):
 
     plots = sorted(os.listdir(os.path.join(out, "plots"))) if os.path.isdir(os.path.join(out, "plots")) else []
     if have_matplotlib():
-        for name in ("p99_vs_depth", "overflow_vs_depth"):
+        for name in ("p99_vs_depth", "overflow_vs_depth", "stages_by_point"):
             for mean in ("2000", "8000"):
                 for ext in ("png", "svg"):
                     fn = f"{name}_sw.cost.handler.mean_ns={mean}.{ext}"

@@ -583,6 +583,16 @@ const uint8_t *fake_hal_host_chan_out(struct hal *h, size_t *len)
 	return h->chan_out;
 }
 
+void hal_fault_stamp(struct hal *h, uint16_t rid, uint32_t pasid, uint32_t prgi,
+		     enum hal_fault_mark mark)
+{
+	(void)h;
+	(void)rid;
+	(void)pasid;
+	(void)prgi;
+	(void)mark;
+}
+
 bool hal_should_fail(struct hal *h, const char *site)
 {
 	if (!h->fail_nth)

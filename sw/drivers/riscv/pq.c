@@ -219,6 +219,9 @@ static void riscv_iommu_priq_record(struct riscv_iommu *iommu,
 		return;
 	}
 
+	if (req.l)
+		hal_fault_stamp(iommu->hal, (uint16_t)req.did, req.pv ? req.pid : 0, req.prgi,
+				HAL_FAULT_DRAINED);
 	riscv_iommu_pq_to_fault(rec, &evt);
 	/*
 	 * The request carries a PASID and the device wants it back in the PRG

@@ -241,6 +241,26 @@ void hal_stat_add(struct hal *h, const char *name, uint64_t delta);
 void hal_stat_dev_add(struct hal *h, uint16_t rid, const char *name, uint64_t delta);
 
 /*
+ * Fault stage stamps (docs/results.md, "Stage latencies"). The software
+ * layers say when a Page Request Group passed them; the platform stamps it
+ * with the caller's simulated time and splits each fault's latency into
+ * stages. A group is named by (rid, pasid, prgi): pasid is 0 when its
+ * requests carried no PASID, prgi the 9-bit PRG index (the grpid). One
+ * stamp per group and mark; a group the platform does not know is
+ * ignored. Cheap (no lookup by name, no allocation): for the per-fault
+ * path. A port to other hardware may make it a no-op.
+ */
+enum hal_fault_mark {
+	HAL_FAULT_DRAINED,  /* driver: read the group's last (L=1) PQ record */
+	HAL_FAULT_QUEUED,   /* iommufd: queued the group on a fault object */
+	HAL_FAULT_READ,     /* iommufd: read() copied the group to its handler */
+	HAL_FAULT_ANSWERED, /* io-pgfault: sent the group's response to the driver */
+	HAL_FAULT__COUNT
+};
+void hal_fault_stamp(struct hal *h, uint16_t rid, uint32_t pasid, uint32_t prgi,
+		     enum hal_fault_mark mark);
+
+/*
  * Test hook in the spirit of iommufd_should_fail(): returns true when the
  * platform wants the allocation/reference point called `site` to fail
  * (fail-nth sweeps). Always false in normal runs.
