@@ -63,7 +63,8 @@
 #define PX_PCI_PRI_ALLOC_REQ   0x0cu
 
 /* vEVENTQ read buffer: whole RISC-V events (header + payload). */
-#define PX_VEVENT_SIZE (sizeof(struct iommufd_vevent_header) + sizeof(struct iommu_vevent_riscv_iommu))
+#define PX_VEVENT_SIZE \
+	(sizeof(struct iommufd_vevent_header) + sizeof(struct iommu_vevent_riscv_iommu))
 #define PX_VEVENT_BUF  (64 * PX_VEVENT_SIZE)
 
 /* ---- set of mapped pages -------------------------------------------------- */
