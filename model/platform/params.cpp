@@ -195,7 +195,7 @@ params::params()
          "answering them and, once it holds this many, detaches that device (VFIO_DEVICE_DETACH_IOMMUFD_PT); the kernel "
          "answers every group still pending INVALID, read or not. 0 = never; not with --fault-socket (docs/user-guide.md, Detach with faults pending)", ""});
     add({"sw.user.detach_device", t::u64, "0", 0, 65535, {}, "",
-         "with sw.user.detach_after: N of the device file /dev/vfio/devices/vfioN the handler detaches (0: the first device)", ""});
+         "with sw.user.detach_after: N of the device file /dev/vfio/devices/vfioN the handler detaches (0: the first device; beyond the devices: none)", ""});
     add({"sw.user.vevent_depth", t::u64, "0", 0, 1ull << 20, {}, "events",
          "vEVENTQ: the userspace handler attaches device sw.user.vevent_device to a nesting-parent HWPT without a fault queue, "
          "allocates a vIOMMU and a vEVENTQ of this depth on it (IOMMU_VIOMMU_ALLOC, IOMMU_VEVENTQ_ALLOC), enables the device's "
@@ -203,7 +203,7 @@ params::params()
          "device's page requests Invalid (DC without EN_PRI) and reports each in a fault-queue record. 0 = none; "
          "with --fault-socket the events are not read (docs/user-guide.md, Events on a vEVENTQ)", ""});
     add({"sw.user.vevent_device", t::u64, "0", 0, 65535, {}, "",
-         "with sw.user.vevent_depth: N of the device file /dev/vfio/devices/vfioN set up with the vEVENTQ", ""});
+         "with sw.user.vevent_depth: N of the device file /dev/vfio/devices/vfioN set up with the vEVENTQ (beyond the devices: none)", ""});
     add({"sw.user.handler", t::choice, "demand_pager", 0, 0, {"demand_pager", "deny_outside", "slow", "kernel"}, "",
          "who answers page faults: the userspace demand pager; deny_outside (INVALID outside sw.user.allow_*); slow "
          "(the demand pager at sw.user.slow.factor times the service time); kernel (every device bound to the "
@@ -634,24 +634,22 @@ void params::validate() const
     // least one held group, so up to device.streams of them (and no more
     // than its bursts) are always reached; more would hold the device
     // forever.
-    if (const uint64_t after = u64("sw.user.detach_after")) {
+    // A sw.user.detach_device beyond the devices detaches nothing.
+    if (const uint64_t after = u64("sw.user.detach_after");
+        after && u64("sw.user.detach_device") < devs.size()) {
         const uint64_t idx = u64("sw.user.detach_device");
-        if (idx >= devs.size())
-            throw config_error("sw.user.detach_device = " + std::to_string(idx) + " names no device (" +
-                               std::to_string(devs.size()) + " in the run)");
         const device_spec& d = devs[idx];
+        // An idle device (no burst) never has a group to hold.
         const uint64_t bursts = d.trace.empty() ? (d.pages + d.prg_pages - 1) / d.prg_pages : after;
-        if (after > d.streams || after > bursts)
+        if (bursts && (after > d.streams || after > bursts))
             throw config_error("sw.user.detach_after = " + std::to_string(after) + " is above the " +
                                src(d, "streams") + " (" + std::to_string(d.streams) + ") or the bursts (" +
                                std::to_string(bursts) + ") of device " + std::to_string(idx) +
                                ": the handler would hold its groups forever");
     }
-    if (u64("sw.user.vevent_depth")) {
+    // A sw.user.vevent_device beyond the devices sets up no vEVENTQ.
+    if (u64("sw.user.vevent_depth") && u64("sw.user.vevent_device") < devs.size()) {
         const uint64_t idx = u64("sw.user.vevent_device");
-        if (idx >= devs.size())
-            throw config_error("sw.user.vevent_device = " + std::to_string(idx) + " names no device (" +
-                               std::to_string(devs.size()) + " in the run)");
         if (idx < u64("sw.user.kernel_devices") || str("sw.user.handler") == "kernel")
             throw config_error("sw.user.vevent_device = " + std::to_string(idx) +
                                " is a device of the kernel-resident handler (sw.user.kernel_devices, sw.user.handler)");
