@@ -362,6 +362,18 @@ def estimate(p):
         g = p["device.arrival_gap_ns"]
         work += bursts * g + 8 * math.sqrt(bursts) * g + 40 * g
     shutdown = count * weighted(p, SHUTDOWN_PER_DEVICE) + faults * weighted(p, SHUTDOWN_PER_PAGE)
+    # Fault-queue records: the vEVENTQ device (sw.user.vevent_depth) has each
+    # page request reported in one, and a device detached with faults
+    # pending (sw.user.detach_after) may have each later ATS request; the
+    # driver decodes each (its interrupt thread shares the CPUs) and the
+    # handler reads it from the vEVENTQ. The ones left at the end are
+    # drained when the driver unbinds.
+    fq_devices = (p.get("sw.user.vevent_depth", 0) and p.get("sw.user.vevent_device", 0) < count) + \
+        (p.get("sw.user.detach_after", 0) and p.get("sw.user.detach_device", 0) < count)
+    fq = fq_devices * pages * (p["sw.cost.fq_record_ns"] + p["sw.cost.irq_entry_ns"] + p["sw.cost.wakeup_ns"] +
+                               p["sw.cost.syscall_ns"] + p["sw.cost.fd_read_msg_ns"])
+    work += fq
+    shutdown += fq
     return 2 * boot + 50e3, 2 * (boot + work) + 100e3, 2 * shutdown + 100e3
 
 
@@ -477,6 +489,21 @@ def config_errors(p):
     resident = p.get("sw.user.resident_pages", 0)
     if resident and (p.get("sw.user.threads", 1) > 1 or resident < p["device.streams"] * p["device.prg_pages"]):
         errs.append("sw.user.resident_pages")
+    # sw.user.detach_after: for a device of the run, no more groups held
+    # than its streams and its bursts (else they would be held forever)
+    after = p.get("sw.user.detach_after", 0)
+    detach_dev = p.get("sw.user.detach_device", 0)
+    if after and detach_dev < p["device.count"]:
+        bursts = -(-p["device.pages"] // p["device.prg_pages"])
+        if bursts and (after > p["device.streams"] or after > bursts):
+            errs.append("sw.user.detach_after")
+    # sw.user.vevent_device: for a device of the run, one served from
+    # userspace, other than the one detached
+    idx = p.get("sw.user.vevent_device", 0)
+    if p.get("sw.user.vevent_depth", 0) and idx < p["device.count"]:
+        if idx < p.get("sw.user.kernel_devices", 0) or p.get("sw.user.handler") == "kernel" or \
+                (after and detach_dev == idx):
+            errs.append("sw.user.vevent_device")
     # platform.dram_mib: the workload's pages, their first-stage tables, the queues
     # and the directory must fit simulated DRAM (params.cpp; the same sum)
     if dram_needed_bytes(p) > p["platform.dram_mib"] << 20:

@@ -206,6 +206,20 @@ params::params()
          "handler threads of the userspace handler process, all reading its one fault fd (poll, read, answer); not with --fault-socket", ""});
     add({"sw.user.resident_pages", t::u64, "0", 0, 1ull << 32, {}, "pages",
          "eviction: the userspace handler keeps at most this many of its pages mapped per device; mapping one more first unmaps the oldest (IOMMU_IOAS_UNMAP: IOTLB and ATS invalidation) and frees it for reuse; 0 = never evict. At least device.streams x device.prg_pages; only with sw.user.threads = 1", ""});
+    add({"sw.user.detach_after", t::u64, "0", 0, 1ull << 32, {}, "groups",
+         "detach with faults pending: the userspace handler reads the groups of device sw.user.detach_device without "
+         "answering them and, once it holds this many, detaches that device (VFIO_DEVICE_DETACH_IOMMUFD_PT); the kernel "
+         "answers every group still pending INVALID, read or not. 0 = never; not with --fault-socket (docs/user-guide.md, Detach with faults pending)", ""});
+    add({"sw.user.detach_device", t::u64, "0", 0, 65535, {}, "",
+         "with sw.user.detach_after: N of the device file /dev/vfio/devices/vfioN the handler detaches (0: the first device; beyond the devices: none)", ""});
+    add({"sw.user.vevent_depth", t::u64, "0", 0, 1ull << 20, {}, "events",
+         "vEVENTQ: the userspace handler attaches device sw.user.vevent_device to a nesting-parent HWPT without a fault queue, "
+         "allocates a vIOMMU and a vEVENTQ of this depth on it (IOMMU_VIOMMU_ALLOC, IOMMU_VEVENTQ_ALLOC), enables the device's "
+         "ATS and PRI through its VFIO config region, and reads the events next to the fault fd; the IOMMU answers that "
+         "device's page requests Invalid (DC without EN_PRI) and reports each in a fault-queue record. 0 = none; "
+         "with --fault-socket the events are not read (docs/user-guide.md, Events on a vEVENTQ)", ""});
+    add({"sw.user.vevent_device", t::u64, "0", 0, 65535, {}, "",
+         "with sw.user.vevent_depth: N of the device file /dev/vfio/devices/vfioN set up with the vEVENTQ (beyond the devices: none)", ""});
     add({"sw.user.handler", t::choice, "demand_pager", 0, 0, {"demand_pager", "deny_outside", "slow", "kernel"}, "",
          "who answers page faults: the userspace demand pager; deny_outside (INVALID outside sw.user.allow_*); slow "
          "(the demand pager at sw.user.slow.factor times the service time); kernel (every device bound to the "
@@ -745,6 +759,33 @@ void params::validate() const
                      ": every stream's open group must stay mapped while it waits");
                 break;
             }
+    }
+    // Detach with faults pending: the handler holds the device's groups
+    // until it has sw.user.detach_after of them. Each stream waits on at
+    // least one held group, so up to device.streams of them (and no more
+    // than its bursts) are always reached; more would hold the device
+    // forever.
+    // A sw.user.detach_device beyond the devices detaches nothing.
+    if (const uint64_t after = u64("sw.user.detach_after");
+        after && u64("sw.user.detach_device") < devs.size()) {
+        const uint64_t idx = u64("sw.user.detach_device");
+        const device_spec& d = devs[idx];
+        // An idle device (no burst) never has a group to hold.
+        const uint64_t bursts = d.trace.empty() ? (d.pages + d.prg_pages - 1) / d.prg_pages : after;
+        if (bursts && (after > d.streams || after > bursts))
+            fail("sw.user.detach_after = " + std::to_string(after) + " is above the " + src(d, "streams") + " (" +
+                 std::to_string(d.streams) + ") or the bursts (" + std::to_string(bursts) + ") of device " +
+                 std::to_string(idx) + ": the handler would hold its groups forever");
+    }
+    // A sw.user.vevent_device beyond the devices sets up no vEVENTQ.
+    if (u64("sw.user.vevent_depth") && u64("sw.user.vevent_device") < devs.size()) {
+        const uint64_t idx = u64("sw.user.vevent_device");
+        if (idx < u64("sw.user.kernel_devices") || str("sw.user.handler") == "kernel")
+            fail("sw.user.vevent_device = " + std::to_string(idx) +
+                 " is a device of the kernel-resident handler (sw.user.kernel_devices, sw.user.handler)");
+        else if (u64("sw.user.detach_after") && u64("sw.user.detach_device") == idx)
+            fail("sw.user.vevent_device and sw.user.detach_device name the same device: the vEVENTQ "
+                 "device has no fault queue, so no group of it is ever held");
     }
     // The driver's PRI allocation (sw.driver.pri_alloc_policy) must be
     // one the device accepts: at most its capacity.

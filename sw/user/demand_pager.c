@@ -14,6 +14,21 @@
  *
  * Anything unexpected in a message gets the group answered INVALID.
  *
+ * Detach with faults pending (detach_after > 0): every group of device
+ * vfio<detach_dev> is read and held unanswered; once detach_after are held
+ * the handler detaches that device (VFIO_DEVICE_DETACH_IOMMUFD_PT) and the
+ * kernel answers each group still pending INVALID, read or not (Linux
+ * iommufd_auto_response_faults()). The handler never answers them itself.
+ *
+ * vEVENTQ (vevent_depth > 0): device vfio<vevent_dev> is set up as a VMM
+ * sets up a device under a vIOMMU: an IOAS with a nesting-parent HWPT (no
+ * fault queue), IOMMU_VIOMMU_ALLOC and IOMMU_VEVENTQ_ALLOC on it, and the
+ * guest's ATS and PRI enables written through the device's VFIO config
+ * region. The IOMMU answers that device's page requests itself (its DC does
+ * not enable PRI) and reports each in a fault-queue record, which reaches
+ * the vEVENTQ; the handler polls the vEVENTQ fd next to the fault fd and
+ * reads whole events, counting them and the ones lost.
+ *
  * Written only against the syscall-shaped layer (user/px_syscall.h) and the
  * uAPI headers, as a Linux handler would be; logging, statistics and costs
  * go through struct px_pager_hooks (sw/user/handler_sim.c).
@@ -33,6 +48,24 @@
 #define PX_PAGER_PERM_KNOWN  (IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_WRITE | \
 			      IOMMU_PGFAULT_PERM_EXEC | IOMMU_PGFAULT_PERM_PRIV)
 #define PX_PAGE_MASK ((uint64_t)PX_PAGE_SIZE - 1)
+
+/* PCI configuration registers (Linux <uapi/linux/pci_regs.h>). */
+#define PX_PCI_EXT_CAP_START   0x100u
+#define PX_PCI_EXT_CAP_ID(h)   ((h) & 0xffffu)
+#define PX_PCI_EXT_CAP_NEXT(h) (((h) >> 20) & 0xffcu)
+#define PX_PCI_EXT_CAP_ID_ATS  0x0fu
+#define PX_PCI_EXT_CAP_ID_PRI  0x13u
+#define PX_PCI_ATS_CTRL        0x06u
+#define PX_PCI_ATS_CTRL_ENABLE (1u << 15)
+#define PX_PCI_PRI_CTRL        0x04u
+#define PX_PCI_PRI_CTRL_ENABLE (1u << 0)
+#define PX_PCI_PRI_MAX_REQ     0x08u
+#define PX_PCI_PRI_ALLOC_REQ   0x0cu
+
+/* vEVENTQ read buffer: whole RISC-V events (header + payload). */
+#define PX_VEVENT_SIZE \
+	(sizeof(struct iommufd_vevent_header) + sizeof(struct iommu_vevent_riscv_iommu))
+#define PX_VEVENT_BUF  (64 * PX_VEVENT_SIZE)
 
 /* ---- set of mapped pages -------------------------------------------------- */
 
@@ -159,6 +192,7 @@ void px_pager_init(struct px_pager *pg, struct px_proc *p, unsigned int batch,
 		.hooks = hooks,
 		.hook_ctx = hook_ctx,
 		.name = "demand_pager",
+		.veventq_fd = -1,
 	};
 }
 
@@ -186,6 +220,8 @@ void px_pager_release(struct px_pager *pg, void (*free_page)(void *ctx, void *cp
 	free(pg->devs);
 	pg->devs = NULL;
 	pg->nr_devs = 0;
+	free(pg->vevent_buf);
+	pg->vevent_buf = NULL;
 	px_fh_release(&pg->fh);
 }
 
@@ -277,10 +313,168 @@ out_destroy_ioas:
 	return rc;
 }
 
+/* Offset of the ext capability @id in the config region at @cfg, or 0. */
+static uint32_t px_pager_find_ext_cap(struct px_pager *pg, int fd, uint64_t cfg, uint32_t id)
+{
+	uint32_t pos = PX_PCI_EXT_CAP_START, hdr;
+	unsigned int ttl = 480; /* (4096 - 256) / 8: no loop in a broken list */
+
+	while (pos && ttl--) {
+		if (px_pread(pg->proc, fd, &hdr, sizeof(hdr), cfg + pos) != (ssize_t)sizeof(hdr) || !hdr)
+			return 0;
+		if (PX_PCI_EXT_CAP_ID(hdr) == id)
+			return pos;
+		pos = PX_PCI_EXT_CAP_NEXT(hdr);
+	}
+	return 0;
+}
+
+/*
+ * What a guest driver does on a device it owns: enable ATS (STU 0) and PRI
+ * with an allocation of the device's whole capacity, through the VFIO
+ * config region (the writes reach the device).
+ */
+static int px_pager_guest_enable_pri(struct px_pager *pg, int fd)
+{
+	struct vfio_region_info info = {
+		.argsz = sizeof(info),
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	const uint16_t ats_on = PX_PCI_ATS_CTRL_ENABLE, pri_on = PX_PCI_PRI_CTRL_ENABLE;
+	uint32_t ats, pri, cap;
+	int rc;
+
+	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_GET_REGION_INFO, &info);
+	if (rc)
+		return rc;
+	ats = px_pager_find_ext_cap(pg, fd, info.offset, PX_PCI_EXT_CAP_ID_ATS);
+	pri = px_pager_find_ext_cap(pg, fd, info.offset, PX_PCI_EXT_CAP_ID_PRI);
+	if (!ats || !pri)
+		return -ENODEV;
+	if (px_pread(pg->proc, fd, &cap, sizeof(cap), info.offset + pri + PX_PCI_PRI_MAX_REQ) !=
+		    (ssize_t)sizeof(cap) ||
+	    px_pwrite(pg->proc, fd, &ats_on, sizeof(ats_on), info.offset + ats + PX_PCI_ATS_CTRL) !=
+		    (ssize_t)sizeof(ats_on) ||
+	    px_pwrite(pg->proc, fd, &cap, sizeof(cap), info.offset + pri + PX_PCI_PRI_ALLOC_REQ) !=
+		    (ssize_t)sizeof(cap) ||
+	    px_pwrite(pg->proc, fd, &pri_on, sizeof(pri_on), info.offset + pri + PX_PCI_PRI_CTRL) !=
+		    (ssize_t)sizeof(pri_on))
+		return -EIO;
+	return 0;
+}
+
+/*
+ * The vEVENTQ device: bind, an IOAS with a nesting-parent HWPT (a nesting
+ * parent cannot take a fault queue), attach, then the vIOMMU and its
+ * vEVENTQ, then the guest's ATS and PRI enables.
+ */
+static int px_pager_add_vevent_dev(struct px_pager *pg, int fd, unsigned int index)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = pg->iommufd,
+	};
+	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
+	struct iommu_hwpt_alloc hwpt = {
+		.size = sizeof(hwpt),
+		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+	};
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	struct iommu_viommu_alloc viommu = {
+		.size = sizeof(viommu),
+		.type = IOMMU_VIOMMU_TYPE_RISCV_IOMMU,
+	};
+	struct iommu_veventq_alloc veventq = {
+		.size = sizeof(veventq),
+		.type = IOMMU_VEVENTQ_TYPE_RISCV_IOMMU,
+		.veventq_depth = pg->vevent_depth,
+	};
+	struct iommu_destroy destroy = { .size = sizeof(destroy) };
+	struct px_pager_dev *n;
+	uint64_t bar0;
+	int rc;
+
+	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+	if (rc)
+		return rc;
+	rc = px_pager_bar0_offset(pg, fd, &bar0);
+	if (rc)
+		return rc;
+	pg->vevent_buf = malloc(PX_VEVENT_BUF);
+	if (!pg->vevent_buf)
+		return -ENOMEM;
+	pg->vevent_buf_len = PX_VEVENT_BUF;
+	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_ALLOC, &ioas);
+	if (rc)
+		return rc;
+	hwpt.dev_id = bind.out_devid;
+	hwpt.pt_id = ioas.out_ioas_id;
+	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_HWPT_ALLOC, &hwpt);
+	if (rc)
+		goto out_destroy_ioas;
+	attach.pt_id = hwpt.out_hwpt_id;
+	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+	if (rc)
+		goto out_destroy_hwpt;
+	viommu.dev_id = bind.out_devid;
+	viommu.hwpt_id = hwpt.out_hwpt_id;
+	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_VIOMMU_ALLOC, &viommu);
+	if (rc)
+		goto out_destroy_hwpt;
+	veventq.viommu_id = viommu.out_viommu_id;
+	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_VEVENTQ_ALLOC, &veventq);
+	if (rc)
+		goto out_destroy_viommu;
+	pg->veventq_fd = (int)veventq.out_veventq_fd;
+	rc = px_pager_guest_enable_pri(pg, fd);
+	if (rc)
+		goto out_close_veventq;
+	n = realloc(pg->devs, (pg->nr_devs + 1) * sizeof(*n));
+	if (!n) {
+		rc = -ENOMEM;
+		goto out_close_veventq;
+	}
+	pg->devs = n;
+	pg->viommu_id = viommu.out_viommu_id;
+	pg->veventq_id = veventq.out_veventq_id;
+	pg->devs[pg->nr_devs] = (struct px_pager_dev){
+		.fd = fd,
+		.index = index,
+		.dev_id = bind.out_devid,
+		.ioas_id = ioas.out_ioas_id,
+		.hwpt_id = hwpt.out_hwpt_id,
+		.bar0_offset = bar0,
+		.vevents = true,
+	};
+	if (pg->hooks && pg->hooks->dev_added)
+		pg->hooks->dev_added(pg->hook_ctx, &pg->devs[pg->nr_devs]);
+	px_pager_count(pg, &pg->devs[pg->nr_devs], PX_PAGER_EV_VEVENT_DEV, 1);
+	pg->nr_devs++;
+	return 0;
+
+out_close_veventq:
+	px_close(pg->proc, pg->veventq_fd);
+	pg->veventq_fd = -1;
+	destroy.id = veventq.out_veventq_id;
+	px_ioctl(pg->proc, pg->iommufd, IOMMU_DESTROY, &destroy);
+out_destroy_viommu:
+	destroy.id = viommu.out_viommu_id;
+	px_ioctl(pg->proc, pg->iommufd, IOMMU_DESTROY, &destroy);
+out_destroy_hwpt:
+	/* Still attached (if the attach worked): the HWPT goes with the device file. */
+	destroy.id = hwpt.out_hwpt_id;
+	px_ioctl(pg->proc, pg->iommufd, IOMMU_DESTROY, &destroy);
+out_destroy_ioas:
+	destroy.id = ioas.out_ioas_id;
+	px_ioctl(pg->proc, pg->iommufd, IOMMU_DESTROY, &destroy);
+	return rc;
+}
+
 /**
  * px_pager_setup - open /dev/iommu, allocate the fault queue, then bind,
  * find BAR0 (VFIO_DEVICE_GET_REGION_INFO), give an IOAS and a fault-capable
- * HWPT to, and attach every vfio device (vfio0, vfio1, ... until -ENOENT)
+ * HWPT to, and attach every vfio device (vfio0, vfio1, ... until -ENOENT);
+ * with vevent_depth, device vfio<vevent_dev> gets the vEVENTQ instead
  * @pg: handler
  *
  * A device that cannot be set up is logged, closed and skipped.
@@ -315,7 +509,10 @@ int px_pager_setup(struct px_pager *pg)
 			px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: open %s: %d\n", pg->name, path, fd);
 			continue;
 		}
-		rc = px_pager_add_dev(pg, fd, n);
+		if (pg->vevent_depth && n == pg->vevent_dev && pg->veventq_fd < 0)
+			rc = px_pager_add_vevent_dev(pg, fd, n);
+		else
+			rc = px_pager_add_dev(pg, fd, n);
 		if (rc) {
 			px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: %s: setup failed (%d), skipped\n",
 				     pg->name, path, rc);
@@ -543,6 +740,54 @@ static uint32_t px_pager_serve_group(struct px_pager *pg, struct px_pager_dev *p
 }
 
 /**
+ * px_pager_detach - detach @pdev from its HWPT (VFIO_DEVICE_DETACH_IOMMUFD_PT)
+ * with its groups pending: the kernel answers them INVALID, the read ones
+ * and the queued ones, and blocks the device
+ * @pg: handler
+ * @pdev: one of its devices
+ *
+ * The cookies of the groups read are void after it (a write of one would
+ * be refused with EINVAL). Its pages stay mapped in its IOAS until the exit.
+ *
+ * Return: 0, or the ioctl's -errno (the device then stays attached).
+ */
+int px_pager_detach(struct px_pager *pg, struct px_pager_dev *pdev)
+{
+	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
+	int rc;
+
+	if (pdev->detached)
+		return 0;
+	rc = px_ioctl(pg->proc, pdev->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
+	if (rc) {
+		px_pager_log(pg, PX_PAGER_LOG_ERROR, "%s: detach vfio%u failed (%d)\n", pg->name,
+			     pdev->index, rc);
+		return rc;
+	}
+	pdev->detached = true;
+	px_pager_count(pg, pdev, PX_PAGER_EV_DEV_DETACHED, 1);
+	px_pager_log(pg, PX_PAGER_LOG_INFO, "%s: vfio%u detached with %llu group(s) held\n",
+		     pg->name, pdev->index, (unsigned long long)pdev->held);
+	return 0;
+}
+
+/*
+ * detach_after: hold a group of the device to be detached (and any read
+ * with it after the detach: the kernel has answered those already), and
+ * detach once detach_after are held. Returns true if the group is held.
+ */
+static bool px_pager_hold(struct px_pager *pg, struct px_pager_dev *pdev)
+{
+	if (!pg->detach_after || !pdev || pdev->index != pg->detach_dev)
+		return false;
+	pdev->held++;
+	px_pager_count(pg, pdev, PX_PAGER_EV_GROUP_HELD, 1);
+	if (!pdev->detached && pdev->held >= pg->detach_after)
+		px_pager_detach(pg, pdev);
+	return true;
+}
+
+/**
  * px_pager_decide - the handler's decision for one group
  * @pg: handler
  * @m: the group's messages (one cookie, LAST at the end)
@@ -551,13 +796,19 @@ static uint32_t px_pager_serve_group(struct px_pager *pg, struct px_pager_dev *p
  * SUCCESS once every faulting page is mapped; INVALID if anything in the
  * group is unexpected, a page cannot be mapped, or (PX_PAGER_DENY_OUTSIDE)
  * a fault lies outside the allowed range. Counts the group by its answer.
+ * A group of the device detach_after names is held instead (see above).
  *
- * Return: IOMMUFD_PAGE_RESP_SUCCESS or IOMMUFD_PAGE_RESP_INVALID.
+ * Return: IOMMUFD_PAGE_RESP_SUCCESS, IOMMUFD_PAGE_RESP_INVALID, or
+ * PX_FH_RESP_NONE (held: no response).
  */
 uint32_t px_pager_decide(struct px_pager *pg, const struct iommu_hwpt_pgfault *m, unsigned int n)
 {
 	struct px_pager_dev *pdev = px_pager_find_dev(pg, m[0].dev_id);
-	uint32_t code = px_pager_serve_group(pg, pdev, m, n);
+	uint32_t code;
+
+	if (px_pager_hold(pg, pdev))
+		return PX_FH_RESP_NONE;
+	code = px_pager_serve_group(pg, pdev, m, n);
 
 	px_pager_count(pg, pdev, code == IOMMUFD_PAGE_RESP_SUCCESS ? PX_PAGER_EV_GROUP_SUCCESS :
 			PX_PAGER_EV_GROUP_INVALID, n);
@@ -616,6 +867,93 @@ static int px_pager_fh(struct px_pager *pg)
 }
 
 /**
+ * px_pager_read_vevents - read and count the events queued on the vEVENTQ
+ * @pg: handler with a vEVENTQ
+ *
+ * One read() of whole events (header + 32-byte RISC-V record, or a lone
+ * LOST_EVENTS header). Lost events are told by the sequence numbers: a gap
+ * of d between two headers is d - 1 events lost, and a LOST_EVENTS header
+ * stands for one more (linux-iopf.md §2.6). Each event is counted for the
+ * vEVENTQ's device.
+ *
+ * Return: events read (LOST_EVENTS headers not included), or -errno.
+ */
+int px_pager_read_vevents(struct px_pager *pg)
+{
+	const size_t rec = sizeof(struct iommu_vevent_riscv_iommu);
+	struct iommufd_vevent_header hdr;
+	struct px_pager_dev *pdev = NULL;
+	uint64_t lost = 0;
+	size_t off = 0;
+	unsigned int i;
+	int events = 0;
+	ssize_t len;
+
+	if (pg->veventq_fd < 0 || !pg->vevent_buf)
+		return -EINVAL;
+	for (i = 0; i < pg->nr_devs; i++)
+		if (pg->devs[i].vevents)
+			pdev = &pg->devs[i];
+	len = px_read(pg->proc, pg->veventq_fd, pg->vevent_buf, pg->vevent_buf_len);
+	if (len < 0)
+		return (int)len;
+	while (off + sizeof(hdr) <= (size_t)len) {
+		memcpy(&hdr, pg->vevent_buf + off, sizeof(hdr));
+		off += sizeof(hdr);
+		if (pg->vevent_seq_valid)
+			lost += (hdr.sequence - pg->vevent_seq) & 0x7fffffffu;
+		pg->vevent_seq = (hdr.sequence + 1) & 0x7fffffffu;
+		pg->vevent_seq_valid = true;
+		if (hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
+			lost++;
+			continue;
+		}
+		if (off + rec > (size_t)len) {
+			px_pager_log(pg, PX_PAGER_LOG_ERROR, "%s: vEVENTQ read cut an event\n", pg->name);
+			return -EIO;
+		}
+		off += rec;
+		events++;
+	}
+	if (events)
+		px_pager_count(pg, pdev, PX_PAGER_EV_VEVENT_READ, (uint64_t)events);
+	if (lost)
+		px_pager_count(pg, pdev, PX_PAGER_EV_VEVENT_LOST, lost);
+	return events;
+}
+
+/*
+ * One round on both fds: poll the fault fd and the vEVENTQ fd, read the
+ * events, then read and answer the groups. Returns groups answered, or
+ * -errno (-EIO: poll() returned without POLLIN on either).
+ */
+static int px_pager_serve_both(struct px_pager *pg, int timeout_ms)
+{
+	struct px_pollfd pfd[2] = {
+		{ .fd = pg->fault_fd, .events = PX_POLLIN },
+		{ .fd = pg->veventq_fd, .events = PX_POLLIN },
+	};
+	int rc;
+
+	rc = px_poll(pg->proc, pfd, 2, timeout_ms);
+	if (rc <= 0)
+		return rc;
+	if (!((pfd[0].revents | pfd[1].revents) & PX_POLLIN))
+		return -EIO;
+	if (pfd[1].revents & PX_POLLIN) {
+		rc = px_pager_read_vevents(pg);
+		if (rc < 0)
+			return rc;
+	}
+	if (!(pfd[0].revents & PX_POLLIN))
+		return 0;
+	rc = px_fh_read(&pg->fh);
+	if (rc <= 0)
+		return rc;
+	return px_fh_dispatch(&pg->fh, pg->fh.msgs, (unsigned int)rc);
+}
+
+/**
  * px_pager_handle - serve a batch of messages read from the fault fd
  * @pg: handler
  * @msgs: messages (whole groups, as read() returns them)
@@ -636,7 +974,8 @@ int px_pager_handle(struct px_pager *pg, const struct iommu_hwpt_pgfault *msgs, 
 /**
  * px_pager_serve_once - one round: poll for POLLIN, read up to a batch of
  * messages (the buffer grown while read() says -EINVAL), serve them and
- * write the responses (px_fh_serve_once())
+ * write the responses (px_fh_serve_once()); with a vEVENTQ, its fd is
+ * polled too and its events read first
  * @pg: handler
  * @timeout_ms: poll timeout (< 0: forever)
  *
@@ -646,7 +985,11 @@ int px_pager_serve_once(struct px_pager *pg, int timeout_ms)
 {
 	int rc = px_pager_fh(pg);
 
-	return rc ? rc : px_fh_serve_once(&pg->fh, timeout_ms);
+	if (rc)
+		return rc;
+	if (pg->veventq_fd >= 0)
+		return px_pager_serve_both(pg, timeout_ms);
+	return px_fh_serve_once(&pg->fh, timeout_ms);
 }
 
 /**
@@ -666,7 +1009,20 @@ int px_pager_run(struct px_pager *pg)
 
 	if (rc)
 		return rc;
-	rc = px_fh_run(&pg->fh);
+	if (pg->veventq_fd < 0) {
+		rc = px_fh_run(&pg->fh);
+	} else {
+		/* px_fh_run() on two fds: the same end conditions and errors. */
+		for (;;) {
+			rc = px_pager_serve_both(pg, -1);
+			if (rc == -EINTR || px_proc_killed(pg->proc)) {
+				rc = 0;
+				break;
+			}
+			if (rc < 0)
+				px_pager_fh_error(pg, rc);
+		}
+	}
 	px_pager_log(pg, PX_PAGER_LOG_INFO, "%s: killed, exiting\n", pg->name);
 	return rc;
 }

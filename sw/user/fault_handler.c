@@ -146,10 +146,11 @@ static void px_fh_respond(struct px_fh *fh, unsigned int nr)
  * @n: number of messages, at most fh->cap_msgs
  *
  * Messages with the same cookie form a group (iommufd gives all messages of
- * a group one cookie); each group gets one response. Messages with cookie
- * 0 cannot be answered: they go to ops->unanswerable.
+ * a group one cookie); each group gets one response, unless decide() holds
+ * it (PX_FH_RESP_NONE). Messages with cookie 0 cannot be answered: they go
+ * to ops->unanswerable.
  *
- * Return: groups answered, or -EINVAL if @n is too large.
+ * Return: groups answered now, or -EINVAL if @n is too large.
  */
 int px_fh_dispatch(struct px_fh *fh, const struct iommu_hwpt_pgfault *msgs, unsigned int n)
 {
@@ -167,11 +168,13 @@ int px_fh_dispatch(struct px_fh *fh, const struct iommu_hwpt_pgfault *msgs, unsi
 		} else {
 			code = fh->ops->decide(fh->ctx, &msgs[i], j - i);
 			/* FAILURE is not accepted from userspace (linux-iopf.md §2.5). */
-			if (code != IOMMUFD_PAGE_RESP_SUCCESS)
+			if (code != IOMMUFD_PAGE_RESP_SUCCESS && code != PX_FH_RESP_NONE)
 				code = IOMMUFD_PAGE_RESP_INVALID;
-			fh->resps[nr].cookie = msgs[i].cookie;
-			fh->resps[nr].code = code;
-			nr++;
+			if (code != PX_FH_RESP_NONE) {
+				fh->resps[nr].cookie = msgs[i].cookie;
+				fh->resps[nr].code = code;
+				nr++;
+			}
 		}
 		i = j;
 	}

@@ -32,11 +32,17 @@
 /* Largest read buffer, in messages, a group may make the library grow to. */
 #define PX_FH_MAX_MSGS 65536u
 
+/* decide(): leave the group unanswered (see struct px_fh_ops). */
+#define PX_FH_RESP_NONE 0xffffffffu
+
 struct px_fh_ops {
 	/*
 	 * decide - answer one group: @msgs[0 .. @n - 1] share a cookie (>= 1),
 	 * partial requests first, the LAST one at the end.
-	 * RETURN VALUE: IOMMUFD_PAGE_RESP_SUCCESS or IOMMUFD_PAGE_RESP_INVALID.
+	 * RETURN VALUE: IOMMUFD_PAGE_RESP_SUCCESS, IOMMUFD_PAGE_RESP_INVALID,
+	 * or PX_FH_RESP_NONE: no response is written now (the handler holds
+	 * the group; a detach, a replace or the process's exit makes the
+	 * kernel answer it INVALID if the handler never does).
 	 * Any other value is not sent: the group is answered INVALID instead
 	 * (the kernel would refuse it with EINVAL and leave the group pending).
 	 */
@@ -94,7 +100,8 @@ int px_fh_poll_read(struct px_fh *fh, int timeout_ms);
 
 /*
  * px_fh_dispatch - answer @n messages as read() returned them: each run of
- * one cookie is a group, decided once; then write() every response.
+ * one cookie is a group, decided once; then write() every response (none
+ * for a group decide() holds: PX_FH_RESP_NONE).
  * RETURN VALUE: groups answered (responses written or refused), or -EINVAL
  * if @n is larger than the buffer capacity.
  */

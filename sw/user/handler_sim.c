@@ -159,6 +159,11 @@ static void px_sim_register(struct px_pager_sim *s)
 		[PX_PAGER_EV_GROUP_SUCCESS] = "handler.%s.faults_success",
 		[PX_PAGER_EV_GROUP_INVALID] = "handler.%s.faults_invalid",
 		[PX_PAGER_EV_PAGE_EVICTED] = "user.pages_evicted",
+		[PX_PAGER_EV_GROUP_HELD] = "user.groups_held",
+		[PX_PAGER_EV_DEV_DETACHED] = "user.devices_detached",
+		[PX_PAGER_EV_VEVENT_DEV] = "user.vevent_devices",
+		[PX_PAGER_EV_VEVENT_READ] = "user.vevents_read",
+		[PX_PAGER_EV_VEVENT_LOST] = "user.vevents_lost",
 	};
 	const char *name = px_handler_names[s->kind];
 	char buf[64];
@@ -183,7 +188,10 @@ static void px_sim_register(struct px_pager_sim *s)
  *
  * Reads "sw.user.batch" (0 is taken as 1), "sw.user.allow_base" and
  * "sw.user.allow_pages" (deny_outside), "sw.user.slow.factor" (slow) and
- * "sw.user.kernel_devices" (the devices it leaves to the kernel).
+ * "sw.user.kernel_devices" (the devices it leaves to the kernel),
+ * "sw.user.resident_pages" (eviction), "sw.user.detach_after" and
+ * "sw.user.detach_device" (detach with faults pending), "sw.user.vevent_depth"
+ * and "sw.user.vevent_device" (the vEVENTQ).
  *
  * Return: 0, -ENOMEM, or -ESHUTDOWN if the kernel is shutting down.
  */
@@ -215,6 +223,10 @@ int px_pager_create(struct px_kernel *k, struct px_pager **out)
 	s->pg.name = px_handler_names[s->kind];
 	s->pg.first_dev = (unsigned int)hal_param_u64(h, "sw.user.kernel_devices");
 	s->pg.resident_pages = hal_param_u64(h, "sw.user.resident_pages");
+	s->pg.detach_after = hal_param_u64(h, "sw.user.detach_after");
+	s->pg.detach_dev = (unsigned int)hal_param_u64(h, "sw.user.detach_device");
+	s->pg.vevent_depth = (uint32_t)hal_param_u64(h, "sw.user.vevent_depth");
+	s->pg.vevent_dev = (unsigned int)hal_param_u64(h, "sw.user.vevent_device");
 	if (s->kind == PX_H_DENY_OUTSIDE) {
 		s->pg.policy = PX_PAGER_DENY_OUTSIDE;
 		s->pg.allow_lo = hal_param_u64(h, "sw.user.allow_base");

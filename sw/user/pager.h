@@ -54,6 +54,10 @@ struct px_pager_dev {
 	/* Eviction (px_pager.resident_pages): the pages this handler mapped, oldest first. */
 	uint64_t *fifo;         /* IOVAs, a ring of resident_pages + 1 */
 	uint64_t fifo_head, fifo_n;
+	/* Detach with faults pending (px_pager.detach_after). */
+	uint64_t held;          /* groups read and left unanswered */
+	bool detached;          /* VFIO_DEVICE_DETACH_IOMMUFD_PT done */
+	bool vevents;           /* on a nesting parent with the vEVENTQ, no fault queue */
 };
 
 /* What a handler decides for a group. */
@@ -71,6 +75,11 @@ enum px_pager_event {
 	PX_PAGER_EV_GROUP_SUCCESS,  /* a group answered SUCCESS: n = its faults */
 	PX_PAGER_EV_GROUP_INVALID,  /* a group answered INVALID: n = its faults */
 	PX_PAGER_EV_PAGE_EVICTED,   /* a page was unmapped to keep resident_pages */
+	PX_PAGER_EV_GROUP_HELD,     /* a group read and left unanswered (detach_after) */
+	PX_PAGER_EV_DEV_DETACHED,   /* a device detached with its groups pending */
+	PX_PAGER_EV_VEVENT_DEV,     /* a device set up with the vEVENTQ */
+	PX_PAGER_EV_VEVENT_READ,    /* an event read from the vEVENTQ */
+	PX_PAGER_EV_VEVENT_LOST,    /* an event the vEVENTQ lost (LOST_EVENTS, sequence gap) */
 	PX_PAGER_EV__COUNT
 };
 
@@ -104,6 +113,26 @@ struct px_pager {
 	unsigned int first_dev; /* serve vfio<first_dev> on; the ones before are not ours */
 	unsigned int batch;     /* messages per read() */
 	uint64_t resident_pages; /* per device, 0: never evict */
+	/*
+	 * Detach with faults pending: hold every group of device vfio<detach_dev>
+	 * and detach it once detach_after are held (0: never); the kernel then
+	 * answers all of them INVALID.
+	 */
+	uint64_t detach_after;
+	unsigned int detach_dev;
+	/*
+	 * vEVENTQ (vevent_depth > 0): device vfio<vevent_dev> is attached to a
+	 * nesting-parent HWPT with a vIOMMU and a vEVENTQ of that depth, whose
+	 * fd is polled next to the fault fd.
+	 */
+	uint32_t vevent_depth;
+	unsigned int vevent_dev;
+	int veventq_fd;         /* -1: none */
+	uint32_t viommu_id, veventq_id;
+	bool vevent_seq_valid;  /* a header was read: vevent_seq is the next number */
+	uint32_t vevent_seq;
+	unsigned char *vevent_buf;
+	size_t vevent_buf_len;
 	struct px_fh fh;        /* the fault-fd loop (set up by px_pager_setup) */
 	const struct px_pager_hooks *hooks;
 	void *hook_ctx;
@@ -122,6 +151,8 @@ int px_pager_run(struct px_pager *pg);
 int px_pager_run_thread(struct px_pager *pg);
 struct px_pager_dev *px_pager_find_dev(struct px_pager *pg, uint32_t dev_id);
 int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova);
+int px_pager_detach(struct px_pager *pg, struct px_pager_dev *pdev);
+int px_pager_read_vevents(struct px_pager *pg);
 /*
  * After the process exited (its fds closed): free the handler's memory,
  * handing each page it allocated to @free_page.

@@ -6,6 +6,9 @@
  * a mapped page, the read batch size and the buffer grown when read() says
  * -EINVAL, a read of 0 after POLLIN, unexpected messages answered INVALID,
  * mapping failures answered INVALID, eviction past sw.user.resident_pages,
+ * detach with faults pending (sw.user.detach_after: the kernel, not the
+ * handler, answers the held and queued groups INVALID), the vEVENTQ device
+ * (sw.user.vevent_depth: events read next to the fault fd, losses counted),
  * and a clean exit.
  */
 #include "test_util.h"
@@ -349,6 +352,184 @@ static void test_evict_many(void **state)
 	assert_int_equal(600, fake_hal_stat(f->w.h, "sw.user.pages_evicted"));
 }
 
+/*
+ * Detach with faults pending (sw.user.detach_after = 2, device 0), one group
+ * per read: the handler holds device 0's first two groups unanswered and
+ * then detaches it. The kernel answers INVALID both held groups and the
+ * third, still queued; the handler writes nothing for any of them. Device
+ * 1 is served as usual, and a later request of device 0 finds no handler.
+ */
+static void test_detach_pending(void **state)
+{
+	struct fix *f = fix_new(1);
+	unsigned int g;
+
+	*state = f;
+	assert_int_equal(0, fake_hal_stat(f->w.h, "sw.user.groups_held"));
+	f->pg->detach_after = 2;
+	f->pg->detach_dev = 0;
+	for (g = 1; g <= 3; g++)
+		assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, g, P_W, 0x1000ull * g));
+	assert_int_equal(0, world_report(&f->w, 1, F_LAST, 0, 4, P_W, 0x4000));
+	/* Round 1: group 1 held. */
+	assert_int_equal(0, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(0, f->w.m->nr_resp);
+	assert_false(f->pg->devs[0].detached);
+	/* Round 2: group 2 held, the device detached; group 3 was never read. */
+	assert_int_equal(0, px_pager_serve_once(f->pg, 0));
+	assert_true(f->pg->devs[0].detached);
+	assert_null(f->w.dev[0]->domain);
+	for (g = 1; g <= 3; g++) {
+		assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), g, IOMMU_PAGE_RESP_INVALID));
+		assert_int_equal(0, mock_count_resp(f->w.m, W_RID(0), g, IOMMU_PAGE_RESP_SUCCESS));
+	}
+	assert_int_equal(3, f->w.m->nr_resp);
+	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.dev.0008.iommufd.auto_responses"));
+	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.dev.0008.user.groups_held"));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0008.user.devices_detached"));
+	assert_int_equal(0, fake_hal_stat(f->w.h, "sw.dev.0008.user.faults_served"));
+	/* Round 3: device 1's group, served. */
+	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 4, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(0, px_pager_serve_once(f->pg, 0));
+	/* Detached: no handler for device 0 any more, io-pgfault answers at once. */
+	assert_int_equal(-EINVAL, world_report(&f->w, 0, F_LAST, 0, 5, P_W, 0x5000));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 5, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(0, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(5, f->w.m->nr_resp);
+	/* A second detach is a no-op. */
+	assert_int_equal(0, px_pager_detach(f->pg, &f->pg->devs[0]));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.user.devices_detached"));
+}
+
+/*
+ * Held groups read in the same batch as the detach: the ones after the
+ * detaching group were answered by the kernel already and are held too
+ * (never written: a write would be refused).
+ */
+static void test_detach_pending_one_batch(void **state)
+{
+	struct fix *f = *state;
+	unsigned int g;
+
+	f->pg->detach_after = 1;
+	f->pg->detach_dev = 1;
+	for (g = 1; g <= 3; g++)
+		assert_int_equal(0, world_report(&f->w, 1, F_LAST, 0, g, P_R, 0x1000ull * g));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 9, P_R, 0x9000));
+	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
+	assert_true(f->pg->devs[1].detached);
+	assert_false(f->pg->devs[0].detached);
+	for (g = 1; g <= 3; g++)
+		assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), g, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 9, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(4, f->w.m->nr_resp);
+	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.dev.0010.user.groups_held"));
+	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.dev.0010.iommufd.auto_responses"));
+}
+
+/* ATS ext cap at 0x100 (ID 0x0F, next 0x110), PRI capacity 32. */
+static struct fix *fix_vevent(uint32_t depth)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	unsigned int i;
+
+	world_init(&f->w, 2);
+	for (i = 0; i < 2; i++) {
+		fake_hal_cfg_set(f->w.h, W_RID(i), PXDEV_CFG_ATS, 4, 0x0fu | 1u << 16 | PXDEV_CFG_PRI << 20);
+		fake_hal_cfg_set(f->w.h, W_RID(i), PXDEV_CFG_PRI + 0x08, 4, 32);
+	}
+	fake_hal_set_param_u64(f->w.h, "sw.user.vevent_depth", depth);
+	fake_hal_set_param_u64(f->w.h, "sw.user.vevent_device", 1);
+	assert_int_equal(0, px_pager_create(f->w.k, &f->pg));
+	assert_int_equal(0, px_pager_setup(f->pg));
+	return f;
+}
+
+/* One FQ record of device i, as the RISC-V driver hands it up. */
+static int vevent_report(struct fix *f, unsigned int i, uint64_t iotval)
+{
+	struct iommu_vevent_riscv_iommu e = {
+		.hdr = 260u | (9ull << 34) | ((uint64_t)W_RID(i) << 40),
+		.iotval = iotval,
+	};
+
+	return iommu_report_device_event(f->w.dev[i], IOMMU_VEVENTQ_TYPE_RISCV_IOMMU, &e, sizeof(e));
+}
+
+static uint16_t cfg16(struct fix *f, unsigned int i, unsigned int off)
+{
+	const uint8_t *c = fake_hal_cfg_space(f->w.h, W_RID(i));
+
+	return (uint16_t)(c[off] | c[off + 1] << 8);
+}
+
+/*
+ * sw.user.vevent_depth: device 1 goes on a nesting-parent HWPT with a
+ * vIOMMU and a vEVENTQ, no fault queue, its ATS and PRI enabled through
+ * the config region; device 0 is served as usual. One round reads the
+ * events and answers the groups; events past the depth are counted lost
+ * (a LOST_EVENTS header and the sequence gap before it).
+ */
+static void test_vevents(void **state)
+{
+	struct fix *f = fix_vevent(4);
+	const uint8_t *c;
+	unsigned int i;
+
+	*state = f;
+	assert_int_equal(2, f->pg->nr_devs);
+	assert_true(f->pg->veventq_fd >= 0);
+	assert_false(f->pg->devs[0].vevents);
+	assert_true(f->pg->devs[1].vevents);
+	assert_non_null(f->w.dev[1]->domain);
+	assert_null(f->w.dev[1]->fault_param); /* no IOPF: its DC has no PRI */
+	assert_non_null(f->w.dev[0]->fault_param);
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0010.user.vevent_devices"));
+	/* The guest's enables reached device 1 only. */
+	assert_true(cfg16(f, 1, PXDEV_CFG_ATS + 0x06) & 0x8000u);
+	assert_int_equal(1, cfg16(f, 1, PXDEV_CFG_PRI + 0x04) & 1u);
+	c = fake_hal_cfg_space(f->w.h, W_RID(1));
+	assert_int_equal(32, c[PXDEV_CFG_PRI + 0x0c]);
+	assert_int_equal(0, cfg16(f, 0, PXDEV_CFG_ATS + 0x06));
+
+	/* Events and a group in one round. */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(0, vevent_report(f, 1, 0x1000ull * i));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 1, P_W, 0x1000));
+	assert_int_equal(1, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.dev.0010.user.vevents_read"));
+	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.iommufd.vevents_read"));
+	/* Events alone: 0 groups. */
+	assert_int_equal(0, vevent_report(f, 1, 0x9000));
+	assert_int_equal(0, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(4, fake_hal_stat(f->w.h, "sw.user.vevents_read"));
+	assert_int_equal(0, px_pager_serve_once(f->pg, 0)); /* nothing: poll timeout */
+	/* Six events on a queue of 4: 4 read, 2 lost. */
+	for (i = 0; i < 6; i++)
+		assert_int_equal(0, vevent_report(f, 1, 0x20000ull + 0x1000ull * i));
+	assert_int_equal(0, px_pager_serve_once(f->pg, 0));
+	assert_int_equal(8, fake_hal_stat(f->w.h, "sw.user.vevents_read"));
+	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.dev.0010.user.vevents_lost"));
+	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.iommufd.vevents_lost"));
+	/* The next event after the loss reads fine; nothing more is lost. */
+	assert_int_equal(0, vevent_report(f, 1, 0x30000));
+	assert_int_equal(1, px_pager_read_vevents(f->pg));
+	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.user.vevents_lost"));
+	assert_int_equal(0, px_pager_read_vevents(f->pg)); /* empty */
+}
+
+/* Without the key: no vEVENTQ, no vIOMMU, and no new statistic appears. */
+static void test_no_vevents(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(-1, f->pg->veventq_fd);
+	assert_int_equal(-EINVAL, px_pager_read_vevents(f->pg));
+	assert_false(fake_hal_stat_exists(f->w.h, "sw.user.vevent_devices"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -363,6 +544,10 @@ int main(void)
 		T(test_many_pages),
 		T(test_evict_oldest),
 		T(test_evict_many),
+		cmocka_unit_test_teardown(test_detach_pending, teardown),
+		T(test_detach_pending_one_batch),
+		cmocka_unit_test_teardown(test_vevents, teardown),
+		T(test_no_vevents),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,8 @@
  * (Linux 6.18: the head group does not fit), one decide() per group and
  * one response each, codes other than SUCCESS sent as INVALID, a refused
  * response reported and skipped, cookie-0 messages never answered, and the
- * poll loop's end conditions (fatal signal, error callback).
+ * poll loop's end conditions (fatal signal, error callback), and a group
+ * decide() holds (PX_FH_RESP_NONE) left unanswered.
  */
 #include "test_util.h"
 
@@ -263,6 +264,42 @@ static void test_run_error_ends(void **state)
 	assert_int_equal(1, f->r.errors);
 }
 
+/*
+ * decide() holding a group (PX_FH_RESP_NONE): nothing is written for it,
+ * the group stays pending in the kernel, and the cookie can be answered
+ * later; the other groups of the batch are answered as decided.
+ */
+static void test_hold_writes_nothing(void **state)
+{
+	struct fix *f = fix_new(4, &rec_ops);
+	struct iommu_hwpt_pgfault peek[2];
+	uint64_t syscalls;
+
+	*state = f;
+	f->r.code = PX_FH_RESP_NONE;
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	assert_int_equal(0, world_report(&f->w, 1, F_LAST, 0, 2, P_R, 0x2000));
+	syscalls = fake_hal_charges(f->w.h, HAL_COST_SYSCALL);
+	assert_int_equal(0, px_fh_serve_once(&f->fh, 0));
+	/* poll and read, no write */
+	assert_int_equal(syscalls + 2, fake_hal_charges(f->w.h, HAL_COST_SYSCALL));
+	assert_int_equal(2, f->r.groups);
+	assert_int_equal(0, f->w.m->nr_resp);
+	assert_int_equal(0, f->r.refused);
+	/* Still pending: the handler may answer it later, once. */
+	memcpy(peek, f->fh.msgs, sizeof(peek));
+	assert_int_equal(8, t_respond(&f->w, f->w.fault_fd, peek[1].cookie, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 2, IOMMU_PAGE_RESP_SUCCESS));
+	/* A mixed batch: the held group is skipped, the next one answered. */
+	f->r.code = IOMMU_PAGE_RESP_SUCCESS;
+	assert_int_equal(0, world_report(&f->w, 1, F_LAST, 0, 3, P_R, 0x3000));
+	assert_int_equal(1, px_fh_serve_once(&f->fh, 0));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 3, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(2, f->w.m->nr_resp);
+	assert_int_equal(0, mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_SUCCESS) +
+				    mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_INVALID));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +311,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_unanswerable_and_oversize, teardown),
 		cmocka_unit_test_teardown(test_run_ends_on_signal, teardown),
 		cmocka_unit_test_teardown(test_run_error_ends, teardown),
+		cmocka_unit_test_teardown(test_hold_writes_nothing, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

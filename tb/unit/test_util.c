@@ -39,6 +39,10 @@ void world_init(struct world *w, unsigned int ndev)
 	fake_hal_set_param_u64(w->h, "sw.user.kernel_devices", 0);
 	fake_hal_set_param_u64(w->h, "sw.user.threads", 1);
 	fake_hal_set_param_u64(w->h, "sw.user.resident_pages", 0);
+	fake_hal_set_param_u64(w->h, "sw.user.detach_after", 0);
+	fake_hal_set_param_u64(w->h, "sw.user.detach_device", 0);
+	fake_hal_set_param_u64(w->h, "sw.user.vevent_depth", 0);
+	fake_hal_set_param_u64(w->h, "sw.user.vevent_device", 0);
 	fake_hal_set_param_u64(w->h, "sw.user.allow_base", 0x10000000);
 	fake_hal_set_param_u64(w->h, "sw.user.allow_pages", 256);
 	fake_hal_set_param_u64(w->h, "sw.user.slow.factor", 10);
