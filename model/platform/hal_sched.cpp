@@ -179,11 +179,9 @@ bool sw_runtime::block_on(hal_task* t, sc_core::sc_event& ev, const sc_time* tim
     return fired;
 }
 
-hal_task* sw_runtime::current()
+// The look-up behind current() when the running process is not the last one.
+hal_task* sw_runtime::current_lookup(const sc_core::sc_object* p)
 {
-    // The running process, without building a process handle.
-    const sc_core::sc_object* p = sc_core::sc_get_curr_simcontext()->get_curr_proc_info()->process_handle;
-    if (p == m_last_proc && p) return m_last_task;
     auto it = m_task_of.find(p);
     hal_task* t = it == m_task_of.end() ? nullptr : it->second;
     m_last_proc = p;

@@ -127,7 +127,14 @@ public:
     uint64_t mmio_read(uint64_t addr, unsigned size);
     void mmio_write(uint64_t addr, unsigned size, uint64_t val);
 
-    hal_task* current();
+    // The task of the running process (nullptr outside tasks): the last
+    // answer again while the same process runs, else a look-up.
+    hal_task* current()
+    {
+        const sc_core::sc_object* p = prisim::sim_context()->get_curr_proc_info()->process_handle;
+        if (p == m_last_proc && p) return m_last_task;
+        return current_lookup(p);
+    }
     // The local time offset of the calling context (a task or interrupt context).
     sc_core::sc_time& offset_here();
     sc_core::sc_time local_now() { return prisim::sim_now() + offset_here(); }
@@ -182,6 +189,7 @@ public:
 
 private:
     bool mmio_access(tlm::tlm_command cmd, uint64_t addr, unsigned size, unsigned char* buf);
+    hal_task* current_lookup(const sc_core::sc_object* p);
     void task_body(hal_task* t);
     void cpu_acquire(hal_task* t);
     void cpu_release(hal_task* t);
