@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -386,7 +387,12 @@ int sc_main(int argc, char* argv[])
 
         run_outcome out;
         out.quiesced = !sc_core::sc_pending_activity();
+        // A run cut by the limit ends at the limit, even when its next
+        // event lies beyond it (the kernel then stops at the last one before).
         out.end_ps = sc_core::sc_time_stamp().value();
+        if (!out.quiesced)
+            out.end_ps = std::max<uint64_t>(
+                out.end_ps, sc_core::sc_time(double(p.u64("run.max_time_us")), sc_core::SC_US).value());
         m.report_software_pending();
         scoreboard sb(m);
         sb.run(out.quiesced);
