@@ -390,7 +390,9 @@ void scoreboard::check_dma()
             return false;
         };
         auto hex = [](uint64_t v) { std::ostringstream o; o << std::hex << v; return o.str(); };
-        const uint64_t evicted = m_m.rt().sw_dev_stat(dp.rid, "user.pages_evicted");
+        const uint64_t evicted_all = m_m.rt().sw_dev_stat(dp.rid, "user.pages_evicted");
+        const uint64_t evict_failed = m_m.rt().sw_dev_stat(dp.rid, "user.evict_failures");
+        const uint64_t evicted = evicted_all > evict_failed ? evicted_all - evict_failed : 0;
         uint64_t untranslated = 0;
         const device::trace* tr = dp.replay.get();
         const uint64_t n = tr ? tr->size() : dp.pages;

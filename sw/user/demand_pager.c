@@ -617,8 +617,14 @@ static int px_pager_evict_oldest(struct px_pager *pg, struct px_pager_dev *pdev)
 	pdev->fifo_n--;
 	slot = px_pageset_find(&pdev->mapped, iova / PX_PAGE_SIZE);
 	cpu = slot ? slot->cpu : NULL;
+	/*
+	 * Counted before the unmap, which blocks: a run cut meanwhile has the
+	 * page's translation already gone; a failed unmap is counted apart.
+	 */
+	px_pager_count(pg, pdev, PX_PAGER_EV_PAGE_EVICTED, 1);
 	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_UNMAP, &unmap);
 	if (rc) {
+		px_pager_count(pg, pdev, PX_PAGER_EV_EVICT_FAILED, 1);
 		px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: evicting %#llx: unmap failed (%d), kept\n",
 			     pg->name, (unsigned long long)iova, rc);
 		return rc;
@@ -626,7 +632,6 @@ static int px_pager_evict_oldest(struct px_pager *pg, struct px_pager_dev *pdev)
 	px_pageset_remove(&pdev->mapped, iova / PX_PAGE_SIZE);
 	if (cpu)
 		px_free_user_page(pg->proc, cpu);
-	px_pager_count(pg, pdev, PX_PAGER_EV_PAGE_EVICTED, 1);
 	return 0;
 }
 

@@ -159,6 +159,7 @@ static void px_sim_register(struct px_pager_sim *s)
 		[PX_PAGER_EV_GROUP_SUCCESS] = "handler.%s.faults_success",
 		[PX_PAGER_EV_GROUP_INVALID] = "handler.%s.faults_invalid",
 		[PX_PAGER_EV_PAGE_EVICTED] = "user.pages_evicted",
+		[PX_PAGER_EV_EVICT_FAILED] = "user.evict_failures",
 		[PX_PAGER_EV_GROUP_HELD] = "user.groups_held",
 		[PX_PAGER_EV_DEV_DETACHED] = "user.devices_detached",
 		[PX_PAGER_EV_VEVENT_DEV] = "user.vevent_devices",

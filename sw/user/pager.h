@@ -74,7 +74,8 @@ enum px_pager_event {
 	PX_PAGER_EV_FAULT_DENIED,   /* a fault outside the allowed range */
 	PX_PAGER_EV_GROUP_SUCCESS,  /* a group answered SUCCESS: n = its faults */
 	PX_PAGER_EV_GROUP_INVALID,  /* a group answered INVALID: n = its faults */
-	PX_PAGER_EV_PAGE_EVICTED,   /* a page was unmapped to keep resident_pages */
+	PX_PAGER_EV_PAGE_EVICTED,   /* a page is unmapped to keep resident_pages (counted first) */
+	PX_PAGER_EV_EVICT_FAILED,   /* ... and its unmap failed: it stays mapped */
 	PX_PAGER_EV_GROUP_HELD,     /* a group read and left unanswered (detach_after) */
 	PX_PAGER_EV_DEV_DETACHED,   /* a device detached with its groups pending */
 	PX_PAGER_EV_VEVENT_DEV,     /* a device set up with the vEVENTQ */
