@@ -177,7 +177,9 @@ void test_unmatched(void**)
 
 } // namespace
 
-int main()
+// sc_main: the model library links SystemC, whose main() calls it (no
+// simulation is elaborated here).
+extern "C" int sc_main(int, char*[])
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_histogram_buckets),
