@@ -204,7 +204,7 @@ params::params()
     add({"sw.user.batch", t::u64, "16", 1, 4096, {}, "messages", "fault messages the handler reads per read()", ""});
     add({"sw.user.threads", t::u64, "1", 1, 64, {}, "threads",
          "handler threads of the userspace handler process, all reading its one fault fd (poll, read, answer); not with --fault-socket", ""});
-    add({"sw.user.resident_pages", t::u64, "0", 0, 1ull << 32, {}, "pages",
+    add({"sw.user.resident_pages", t::u64, "0", 0, 4194304, {}, "pages",
          "eviction: the userspace handler keeps at most this many of its pages mapped per device; mapping one more first unmaps the oldest (IOMMU_IOAS_UNMAP: IOTLB and ATS invalidation) and frees it for reuse; 0 = never evict. At least device.streams x device.prg_pages; only with sw.user.threads = 1", ""});
     add({"sw.user.detach_after", t::u64, "0", 0, 1ull << 32, {}, "groups",
          "detach with faults pending: the userspace handler reads the groups of device sw.user.detach_device without "
