@@ -167,25 +167,4 @@ bool fault_trace::finish()
     return ok && closed;
 }
 
-std::string fault_trace::parse_window(const std::string& text, uint64_t& start_ps, uint64_t& end_ps)
-{
-    const std::string form = "--trace-window '" + text + "': expected START_US:END_US, two decimal numbers of "
-                             "microseconds with START < END (e.g. 100:250.5)";
-    const size_t colon = text.find(':');
-    if (colon == std::string::npos) return form;
-    auto number = [](const std::string& s, double& v) {
-        if (s.empty() || s[0] == '-' || s[0] == '+') return false;
-        for (char c : s)
-            if (!((c >= '0' && c <= '9') || c == '.')) return false;
-        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        return ec == std::errc() && end == s.data() + s.size() && std::isfinite(v);
-    };
-    double a = 0, b = 0;
-    if (!number(text.substr(0, colon), a) || !number(text.substr(colon + 1), b) || !(a < b)) return form;
-    if (b > 1.8e13) return "--trace-window '" + text + "': END is beyond the simulated time prisim can reach";
-    start_ps = uint64_t(std::llround(a * 1e6));
-    end_ps = uint64_t(std::llround(b * 1e6));
-    return "";
-}
-
 } // namespace prisim::platform

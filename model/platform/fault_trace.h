@@ -44,10 +44,6 @@ public:
     bool finish();
     uint64_t faults_written() const { return m_faults; }
 
-    // Parse "START_US:END_US" (decimal microseconds, START < END) into ps;
-    // "" if good, else what is wrong with it.
-    static std::string parse_window(const std::string& text, uint64_t& start_ps, uint64_t& end_ps);
-
 private:
     enum layer : unsigned { device, link, iommu, driver, iommufd, handler, k_layers };
     static constexpr unsigned k_lanes = 64; // per device and layer; the last one takes what is left

@@ -22,6 +22,7 @@
 #include "common/version.h"
 #include "platform/fault_socket.h"
 #include "platform/fault_trace.h"
+#include "platform/units.h"
 #include "platform/machine.h"
 #include "platform/params.h"
 #include "platform/report.h"
@@ -258,29 +259,11 @@ int sc_main(int argc, char* argv[])
             throw config_error("--wave-window: goes with --wave-out");
         if (!app.count("--wave-out")) return;
         if (wave_out.empty()) throw config_error("--wave-out: the file name is empty");
-        if (!wave_window.empty()) {
-            const size_t colon = wave_window.find(':');
-            auto us = [&](const std::string& part, uint64_t dflt) {
-                if (part.empty()) return dflt;
-                size_t used = 0;
-                double v = -1;
-                try {
-                    v = std::stod(part, &used);
-                } catch (const std::exception&) {
-                    used = 0;
-                }
-                if (used != part.size() || !(v >= 0) || v > 1e12)
-                    throw config_error("--wave-window '" + wave_window +
-                                       "': expected START_US:END_US, two non-negative numbers of microseconds");
-                return uint64_t(std::llround(v * 1e6));
-            };
-            if (colon == std::string::npos)
-                throw config_error("--wave-window '" + wave_window + "': expected START_US:END_US");
-            mopt.pq_waves.start_ps = us(wave_window.substr(0, colon), 0);
-            mopt.pq_waves.end_ps = us(wave_window.substr(colon + 1), UINT64_MAX);
-            if (mopt.pq_waves.end_ps < mopt.pq_waves.start_ps)
-                throw config_error("--wave-window '" + wave_window + "': the end is before the start");
-        }
+        if (!wave_window.empty())
+            if (auto err = parse_time_window("--wave-window", wave_window, mopt.pq_waves.start_ps,
+                                             mopt.pq_waves.end_ps);
+                !err.empty())
+                throw config_error(err);
         // Found unwritable now, not after the run.
         std::ofstream probe(wave_out, std::ios::binary | std::ios::app);
         if (!probe) throw config_error("--wave-out '" + wave_out + "': cannot write the file");
@@ -290,7 +273,7 @@ int sc_main(int argc, char* argv[])
     check([&] {
         if (!app.count("--trace-window")) return;
         if (!app.count("--trace-out")) throw config_error("--trace-window: needs --trace-out");
-        if (auto err = fault_trace::parse_window(trace_window, trace_start, trace_end); !err.empty())
+        if (auto err = parse_time_window("--trace-window", trace_window, trace_start, trace_end); !err.empty())
             throw config_error(err);
     });
     // A scenario's expectations describe that scenario: once --set changes

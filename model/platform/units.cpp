@@ -2,6 +2,7 @@
 #include "platform/units.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 namespace prisim::platform {
@@ -190,6 +191,30 @@ double convert(double value, const unit& from, const unit& to)
     if (from.scale % to.scale == 0) return value * double(from.scale / to.scale);
     if (to.scale % from.scale == 0) return value / double(to.scale / from.scale);
     return value * double(from.scale) / double(to.scale);
+}
+
+std::string parse_time_window(const std::string& flag, const std::string& text, uint64_t& start_ps,
+                              uint64_t& end_ps)
+{
+    const std::string form = flag + " '" + text + "': expected START_US:END_US, decimal microseconds with "
+                             "START below END, either side empty for the run's start or end (e.g. 100:250.5)";
+    const size_t colon = text.find(':');
+    if (colon == std::string::npos) return form;
+    // One side: "" (open) or a plain decimal number.
+    auto side = [](const std::string& s, double& v) {
+        if (s.empty()) return true;
+        for (char c : s)
+            if (!((c >= '0' && c <= '9') || c == '.')) return false;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        return ec == std::errc() && end == s.data() + s.size() && std::isfinite(v);
+    };
+    const std::string lo = text.substr(0, colon), hi = text.substr(colon + 1);
+    double a = 0, b = 0;
+    if (!side(lo, a) || !side(hi, b) || (!hi.empty() && !(a < b))) return form;
+    if (b > 1.8e13) return flag + " '" + text + "': END is beyond the simulated time prisim can reach";
+    start_ps = uint64_t(std::llround(a * 1e6));
+    end_ps = hi.empty() ? UINT64_MAX : uint64_t(std::llround(b * 1e6));
+    return "";
 }
 
 } // namespace prisim::platform

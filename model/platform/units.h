@@ -59,4 +59,11 @@ conversion convert_exact(const std::string& number, const unit& from, const unit
 // `value` in `from` as a double in `to` (same dimension).
 double convert(double value, const unit& from, const unit& to);
 
+// A window of simulated time given to a command-line flag as START_US:END_US
+// (decimal microseconds; an empty side is the start or the end of the run):
+// "" and [start_ps, end_ps], or a message naming `flag` (end_ps is
+// UINT64_MAX when the end is open).
+std::string parse_time_window(const std::string& flag, const std::string& text, uint64_t& start_ps,
+                              uint64_t& end_ps);
+
 } // namespace prisim::platform
