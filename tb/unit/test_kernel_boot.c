@@ -16,15 +16,7 @@ static struct hal *machine(void)
 {
 	struct hal *h = fake_hal_create();
 
-	fake_hal_set_param_u64(h, "sw.user.batch", 8);
-	fake_hal_set_param_str(h, "sw.user.handler", "demand_pager");
-	fake_hal_set_param_u64(h, "sw.user.kernel_devices", 0);
-	fake_hal_set_param_u64(h, "sw.user.threads", 1);
-	fake_hal_set_param_u64(h, "sw.user.resident_pages", 0);
-	fake_hal_set_param_u64(h, "sw.user.detach_after", 0);
-	fake_hal_set_param_u64(h, "sw.user.detach_device", 0);
-	fake_hal_set_param_u64(h, "sw.user.vevent_depth", 0);
-	fake_hal_set_param_u64(h, "sw.user.vevent_device", 0);
+	world_handler_params(h, 8);
 	fake_hal_add_iommu(h, 0x10000000);
 	fake_hal_add_iommu(h, 0x10001000);
 	fake_hal_add_pci_dev(h, 0x0008, 0, W_BAR0(0), PXDEV_BAR0_SIZE);

@@ -76,15 +76,7 @@ static struct hal *machine(void)
 	struct hal *h = fake_hal_create();
 	unsigned int i;
 
-	fake_hal_set_param_u64(h, "sw.user.batch", 16);
-	fake_hal_set_param_str(h, "sw.user.handler", "demand_pager");
-	fake_hal_set_param_u64(h, "sw.user.kernel_devices", 0);
-	fake_hal_set_param_u64(h, "sw.user.threads", 1);
-	fake_hal_set_param_u64(h, "sw.user.resident_pages", 0);
-	fake_hal_set_param_u64(h, "sw.user.detach_after", 0);
-	fake_hal_set_param_u64(h, "sw.user.detach_device", 0);
-	fake_hal_set_param_u64(h, "sw.user.vevent_depth", 0);
-	fake_hal_set_param_u64(h, "sw.user.vevent_device", 0);
+	world_handler_params(h, 16);
 	fake_hal_add_iommu(h, 0x10000000);
 	for (i = 0; i < 2; i++) {
 		fake_hal_add_pci_dev(h, W_RID(i), 0, W_BAR0(i), PXDEV_BAR0_SIZE);

@@ -26,6 +26,19 @@ static void w_mmio_write(void *arg, hal_paddr_t addr, uint64_t val, unsigned int
 		w->mmio[w->nr_mmio++] = (struct w_mmio){ addr, val, size };
 }
 
+void world_handler_params(struct hal *h, uint64_t batch)
+{
+	fake_hal_set_param_u64(h, "sw.user.batch", batch);
+	fake_hal_set_param_str(h, "sw.user.handler", "demand_pager");
+	fake_hal_set_param_u64(h, "sw.user.kernel_devices", 0);
+	fake_hal_set_param_u64(h, "sw.user.threads", 1);
+	fake_hal_set_param_u64(h, "sw.user.resident_pages", 0);
+	fake_hal_set_param_u64(h, "sw.user.detach_after", 0);
+	fake_hal_set_param_u64(h, "sw.user.detach_device", 0);
+	fake_hal_set_param_u64(h, "sw.user.vevent_depth", 0);
+	fake_hal_set_param_u64(h, "sw.user.vevent_device", 0);
+}
+
 void world_init(struct world *w, unsigned int ndev)
 {
 	unsigned int i;
@@ -34,15 +47,7 @@ void world_init(struct world *w, unsigned int ndev)
 	assert_true(ndev <= W_MAX_DEV);
 	w->h = fake_hal_create();
 	fake_hal_set_mmio(w->h, w_mmio_read, w_mmio_write, w);
-	fake_hal_set_param_u64(w->h, "sw.user.batch", 16);
-	fake_hal_set_param_str(w->h, "sw.user.handler", "demand_pager");
-	fake_hal_set_param_u64(w->h, "sw.user.kernel_devices", 0);
-	fake_hal_set_param_u64(w->h, "sw.user.threads", 1);
-	fake_hal_set_param_u64(w->h, "sw.user.resident_pages", 0);
-	fake_hal_set_param_u64(w->h, "sw.user.detach_after", 0);
-	fake_hal_set_param_u64(w->h, "sw.user.detach_device", 0);
-	fake_hal_set_param_u64(w->h, "sw.user.vevent_depth", 0);
-	fake_hal_set_param_u64(w->h, "sw.user.vevent_device", 0);
+	world_handler_params(w->h, 16);
 	fake_hal_set_param_u64(w->h, "sw.user.allow_base", 0x10000000);
 	fake_hal_set_param_u64(w->h, "sw.user.allow_pages", 256);
 	fake_hal_set_param_u64(w->h, "sw.user.slow.factor", 10);

@@ -62,6 +62,9 @@ struct world {
 };
 
 /* Machine + kernel + process; asserts on failure. */
+/* The scenario keys the userspace handler reads, at their defaults (the fake
+ * HAL aborts on a key nobody set), with @batch messages per read. */
+void world_handler_params(struct hal *h, uint64_t batch);
 void world_init(struct world *w, unsigned int ndev);
 void world_fini(struct world *w);
 /* cmocka teardown for a calloc'ed world in *state: world_fini + free. */
