@@ -248,7 +248,29 @@ static int px_pager_bar0_offset(struct px_pager *pg, int fd, uint64_t *offset)
 	return 0;
 }
 
-static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
+/* IOMMU_DESTROY of an object this handler made (errors ignored: undo paths). */
+static void px_pager_destroy_id(struct px_pager *pg, uint32_t id)
+{
+	struct iommu_destroy destroy = { .size = sizeof(destroy), .id = id };
+
+	px_ioctl(pg->proc, pg->iommufd, IOMMU_DESTROY, &destroy);
+}
+
+/* Undo px_pager_bind_attach() below: the HWPT (still attached, it goes with the device file), the IOAS. */
+static void px_pager_undo_attach(struct px_pager *pg, const struct px_pager_dev *d)
+{
+	px_pager_destroy_id(pg, d->hwpt_id);
+	px_pager_destroy_id(pg, d->ioas_id);
+}
+
+/*
+ * What every served device gets: bind the device file to the iommufd, find
+ * BAR0, give it an IOAS of its own and a HWPT on it (@hwpt_flags, with
+ * @fault_id when it is FAULT_ID_VALID), attach. Fills @d's ids; on error
+ * what was made is destroyed (an attached HWPT goes with the device file).
+ */
+static int px_pager_bind_attach(struct px_pager *pg, int fd, uint32_t hwpt_flags, uint32_t fault_id,
+				struct px_pager_dev *d)
 {
 	struct vfio_device_bind_iommufd bind = {
 		.argsz = sizeof(bind),
@@ -257,19 +279,16 @@ static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
 	struct iommu_hwpt_alloc hwpt = {
 		.size = sizeof(hwpt),
-		.flags = IOMMU_HWPT_FAULT_ID_VALID,
-		.fault_id = pg->fault_id,
+		.flags = hwpt_flags,
+		.fault_id = fault_id,
 	};
 	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
-	struct iommu_destroy destroy = { .size = sizeof(destroy) };
-	struct px_pager_dev *n;
-	uint64_t bar0;
 	int rc;
 
 	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
 	if (rc)
 		return rc;
-	rc = px_pager_bar0_offset(pg, fd, &bar0);
+	rc = px_pager_bar0_offset(pg, fd, &d->bar0_offset);
 	if (rc)
 		return rc;
 	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_ALLOC, &ioas);
@@ -278,38 +297,47 @@ static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 	hwpt.dev_id = bind.out_devid;
 	hwpt.pt_id = ioas.out_ioas_id;
 	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_HWPT_ALLOC, &hwpt);
-	if (rc)
-		goto out_destroy_ioas;
+	if (rc) {
+		px_pager_destroy_id(pg, ioas.out_ioas_id);
+		return rc;
+	}
 	attach.pt_id = hwpt.out_hwpt_id;
 	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+	d->fd = fd;
+	d->dev_id = bind.out_devid;
+	d->ioas_id = ioas.out_ioas_id;
+	d->hwpt_id = hwpt.out_hwpt_id;
 	if (rc)
-		goto out_destroy_hwpt;
-	n = realloc(pg->devs, (pg->nr_devs + 1) * sizeof(*n));
-	if (!n) {
-		rc = -ENOMEM;
-		goto out_destroy_hwpt;
-	}
+		px_pager_undo_attach(pg, d);
+	return rc;
+}
+
+/* Append @d to the served devices and tell the environment. */
+static int px_pager_record_dev(struct px_pager *pg, const struct px_pager_dev *d)
+{
+	struct px_pager_dev *n = realloc(pg->devs, (pg->nr_devs + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
 	pg->devs = n;
-	pg->devs[pg->nr_devs] = (struct px_pager_dev){
-		.fd = fd,
-		.index = index,
-		.dev_id = bind.out_devid,
-		.ioas_id = ioas.out_ioas_id,
-		.hwpt_id = hwpt.out_hwpt_id,
-		.bar0_offset = bar0,
-	};
+	pg->devs[pg->nr_devs] = *d;
 	if (pg->hooks && pg->hooks->dev_added)
 		pg->hooks->dev_added(pg->hook_ctx, &pg->devs[pg->nr_devs]);
 	pg->nr_devs++;
 	return 0;
+}
 
-out_destroy_hwpt:
-	/* Still attached (if the attach worked): the HWPT goes with the device file. */
-	destroy.id = hwpt.out_hwpt_id;
-	px_ioctl(pg->proc, pg->iommufd, IOMMU_DESTROY, &destroy);
-out_destroy_ioas:
-	destroy.id = ioas.out_ioas_id;
-	px_ioctl(pg->proc, pg->iommufd, IOMMU_DESTROY, &destroy);
+static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
+{
+	struct px_pager_dev d = { .index = index };
+	int rc;
+
+	rc = px_pager_bind_attach(pg, fd, IOMMU_HWPT_FAULT_ID_VALID, pg->fault_id, &d);
+	if (rc)
+		return rc;
+	rc = px_pager_record_dev(pg, &d);
+	if (rc)
+		px_pager_undo_attach(pg, &d);
 	return rc;
 }
 
@@ -370,16 +398,7 @@ static int px_pager_guest_enable_pri(struct px_pager *pg, int fd)
  */
 static int px_pager_add_vevent_dev(struct px_pager *pg, int fd, unsigned int index)
 {
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = pg->iommufd,
-	};
-	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
-	struct iommu_hwpt_alloc hwpt = {
-		.size = sizeof(hwpt),
-		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-	};
-	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	struct px_pager_dev d = { .index = index, .vevents = true };
 	struct iommu_viommu_alloc viommu = {
 		.size = sizeof(viommu),
 		.type = IOMMU_VIOMMU_TYPE_RISCV_IOMMU,
@@ -389,38 +408,20 @@ static int px_pager_add_vevent_dev(struct px_pager *pg, int fd, unsigned int ind
 		.type = IOMMU_VEVENTQ_TYPE_RISCV_IOMMU,
 		.veventq_depth = pg->vevent_depth,
 	};
-	struct iommu_destroy destroy = { .size = sizeof(destroy) };
-	struct px_pager_dev *n;
-	uint64_t bar0;
 	int rc;
 
-	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-	if (rc)
-		return rc;
-	rc = px_pager_bar0_offset(pg, fd, &bar0);
-	if (rc)
-		return rc;
 	pg->vevent_buf = malloc(PX_VEVENT_BUF);
 	if (!pg->vevent_buf)
 		return -ENOMEM;
 	pg->vevent_buf_len = PX_VEVENT_BUF;
-	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_ALLOC, &ioas);
+	rc = px_pager_bind_attach(pg, fd, IOMMU_HWPT_ALLOC_NEST_PARENT, 0, &d);
 	if (rc)
 		return rc;
-	hwpt.dev_id = bind.out_devid;
-	hwpt.pt_id = ioas.out_ioas_id;
-	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_HWPT_ALLOC, &hwpt);
-	if (rc)
-		goto out_destroy_ioas;
-	attach.pt_id = hwpt.out_hwpt_id;
-	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
-	if (rc)
-		goto out_destroy_hwpt;
-	viommu.dev_id = bind.out_devid;
-	viommu.hwpt_id = hwpt.out_hwpt_id;
+	viommu.dev_id = d.dev_id;
+	viommu.hwpt_id = d.hwpt_id;
 	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_VIOMMU_ALLOC, &viommu);
 	if (rc)
-		goto out_destroy_hwpt;
+		goto out_undo_attach;
 	veventq.viommu_id = viommu.out_viommu_id;
 	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_VEVENTQ_ALLOC, &veventq);
 	if (rc)
@@ -429,44 +430,22 @@ static int px_pager_add_vevent_dev(struct px_pager *pg, int fd, unsigned int ind
 	rc = px_pager_guest_enable_pri(pg, fd);
 	if (rc)
 		goto out_close_veventq;
-	n = realloc(pg->devs, (pg->nr_devs + 1) * sizeof(*n));
-	if (!n) {
-		rc = -ENOMEM;
+	rc = px_pager_record_dev(pg, &d);
+	if (rc)
 		goto out_close_veventq;
-	}
-	pg->devs = n;
 	pg->viommu_id = viommu.out_viommu_id;
 	pg->veventq_id = veventq.out_veventq_id;
-	pg->devs[pg->nr_devs] = (struct px_pager_dev){
-		.fd = fd,
-		.index = index,
-		.dev_id = bind.out_devid,
-		.ioas_id = ioas.out_ioas_id,
-		.hwpt_id = hwpt.out_hwpt_id,
-		.bar0_offset = bar0,
-		.vevents = true,
-	};
-	if (pg->hooks && pg->hooks->dev_added)
-		pg->hooks->dev_added(pg->hook_ctx, &pg->devs[pg->nr_devs]);
-	px_pager_count(pg, &pg->devs[pg->nr_devs], PX_PAGER_EV_VEVENT_DEV, 1);
-	pg->nr_devs++;
+	px_pager_count(pg, &pg->devs[pg->nr_devs - 1], PX_PAGER_EV_VEVENT_DEV, 1);
 	return 0;
 
 out_close_veventq:
 	px_close(pg->proc, pg->veventq_fd);
 	pg->veventq_fd = -1;
-	destroy.id = veventq.out_veventq_id;
-	px_ioctl(pg->proc, pg->iommufd, IOMMU_DESTROY, &destroy);
+	px_pager_destroy_id(pg, veventq.out_veventq_id);
 out_destroy_viommu:
-	destroy.id = viommu.out_viommu_id;
-	px_ioctl(pg->proc, pg->iommufd, IOMMU_DESTROY, &destroy);
-out_destroy_hwpt:
-	/* Still attached (if the attach worked): the HWPT goes with the device file. */
-	destroy.id = hwpt.out_hwpt_id;
-	px_ioctl(pg->proc, pg->iommufd, IOMMU_DESTROY, &destroy);
-out_destroy_ioas:
-	destroy.id = ioas.out_ioas_id;
-	px_ioctl(pg->proc, pg->iommufd, IOMMU_DESTROY, &destroy);
+	px_pager_destroy_id(pg, viommu.out_viommu_id);
+out_undo_attach:
+	px_pager_undo_attach(pg, &d);
 	return rc;
 }
 
