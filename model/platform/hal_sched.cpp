@@ -203,7 +203,6 @@ void sw_runtime::notify_here(sc_core::sc_event& ev)
 void sw_runtime::charge(sc_time d)
 {
     hal_task* t = current();
-    m_cpu_busy += d;
     if (!t) {
         // Hard-interrupt context: the handler runs at once on its CPU; a
         // task that holds that CPU is delayed by as much at its next charge.

@@ -94,10 +94,7 @@ bool sw_runtime::mmio_access(tlm::tlm_command cmd, uint64_t addr, unsigned size,
     sc_time delay = lt.offset();
     mmio->b_transport(gp, delay);
     const tlm::tlm_response_status st = gp.get_response_status();
-    if (delay > lt.offset()) {
-        m_cpu_busy += delay - lt.offset();
-        m_cpu_busy_by[t ? unsigned(t->cpu) : m_irq_cpu] += delay - lt.offset();
-    }
+    if (delay > lt.offset()) m_cpu_busy_by[t ? unsigned(t->cpu) : m_irq_cpu] += delay - lt.offset();
     lt.take(delay);
     if (st == tlm::TLM_OK_RESPONSE) return true;
     char msg[96];

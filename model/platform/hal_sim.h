@@ -111,7 +111,13 @@ public:
     // Every counter under its results.json name: sw.<name>,
     // sw.dev.<rid>.<name> and the platform's own platform.<name>.
     void report(stat_sink& sink) const;
-    uint64_t cpu_busy_ps() const { return m_cpu_busy.value(); }
+    // Busy time of all CPUs together, and of one.
+    uint64_t cpu_busy_ps() const
+    {
+        uint64_t sum = 0;
+        for (const auto& b : m_cpu_busy_by) sum += b.value();
+        return sum;
+    }
     unsigned ncpus() const { return m_ncpus; }
     uint64_t cpu_busy_ps(unsigned cpu) const { return m_cpu_busy_by[cpu].value(); }
     uint64_t tasks_created() const { return m_tasks.size(); }
@@ -239,7 +245,6 @@ private:
     std::vector<hal_task*> m_cpu_owner;         // by CPU: the task running there
     prisim::ring<hal_task*> m_cpu_wait_kernel, m_cpu_wait_user;
     std::vector<sc_core::sc_time> m_stolen;     // by CPU: interrupt time not yet charged
-    sc_core::sc_time m_cpu_busy = sc_core::SC_ZERO_TIME;
     std::vector<sc_core::sc_time> m_cpu_busy_by; // by CPU
     sc_core::sc_time m_cost[HAL_COST__COUNT];
     enum class dist_kind { fixed, exponential, lognormal, iaa } m_handler_dist;
