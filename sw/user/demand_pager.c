@@ -580,7 +580,6 @@ static bool px_pager_msg_ok(const struct iommu_hwpt_pgfault *m, const struct px_
  */
 static int px_pager_evict_oldest(struct px_pager *pg, struct px_pager_dev *pdev)
 {
-	const uint64_t cap = pg->resident_pages + 1;
 	uint64_t iova = pdev->fifo[pdev->fifo_head];
 	struct iommu_ioas_unmap unmap = {
 		.size = sizeof(unmap),
@@ -592,7 +591,7 @@ static int px_pager_evict_oldest(struct px_pager *pg, struct px_pager_dev *pdev)
 	void *cpu;
 	int rc;
 
-	pdev->fifo_head = (pdev->fifo_head + 1) % cap;
+	pdev->fifo_head = (pdev->fifo_head + 1) % pdev->fifo_cap;
 	pdev->fifo_n--;
 	slot = px_pageset_find(&pdev->mapped, iova / PX_PAGE_SIZE);
 	cpu = slot ? slot->cpu : NULL;
@@ -614,19 +613,33 @@ static int px_pager_evict_oldest(struct px_pager *pg, struct px_pager_dev *pdev)
 	return 0;
 }
 
-/* Record a page this handler mapped; evict while more than resident_pages are. */
+/*
+ * Record a page this handler mapped; evict while more than resident_pages
+ * are. The ring grows as pages come (to resident_pages + 1 normally; more
+ * only while unmaps fail), so its size follows the pages mapped, not the
+ * limit.
+ */
 static void px_pager_keep_resident(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova)
 {
-	const uint64_t cap = pg->resident_pages + 1;
+	if (pdev->fifo_n == pdev->fifo_cap) {
+		uint64_t cap = pdev->fifo_cap ? pdev->fifo_cap * 2 : 64, i;
+		uint64_t *n;
 
-	if (!pdev->fifo) {
-		pdev->fifo = calloc(cap, sizeof(*pdev->fifo));
-		if (!pdev->fifo) {
+		if (pdev->fifo_n < pg->resident_pages + 1 && cap > pg->resident_pages + 1)
+			cap = pg->resident_pages + 1;
+		n = malloc(cap * sizeof(*n));
+		if (!n) {
 			px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: no memory to track evictions\n", pg->name);
 			return;
 		}
+		for (i = 0; i < pdev->fifo_n; i++)
+			n[i] = pdev->fifo[(pdev->fifo_head + i) % pdev->fifo_cap];
+		free(pdev->fifo);
+		pdev->fifo = n;
+		pdev->fifo_cap = cap;
+		pdev->fifo_head = 0;
 	}
-	pdev->fifo[(pdev->fifo_head + pdev->fifo_n) % cap] = iova;
+	pdev->fifo[(pdev->fifo_head + pdev->fifo_n) % pdev->fifo_cap] = iova;
 	pdev->fifo_n++;
 	while (pdev->fifo_n > pg->resident_pages)
 		if (px_pager_evict_oldest(pg, pdev))

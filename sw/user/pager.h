@@ -52,8 +52,8 @@ struct px_pager_dev {
 	uint64_t bar0_offset;   /* file offset of BAR0 (VFIO_DEVICE_GET_REGION_INFO) */
 	struct px_pageset mapped; /* pages mapped in ioas_id */
 	/* Eviction (px_pager.resident_pages): the pages this handler mapped, oldest first. */
-	uint64_t *fifo;         /* IOVAs, a ring of resident_pages + 1 */
-	uint64_t fifo_head, fifo_n;
+	uint64_t *fifo;         /* IOVAs, a ring grown as pages come */
+	uint64_t fifo_cap, fifo_head, fifo_n;
 	/* Detach with faults pending (px_pager.detach_after). */
 	uint64_t held;          /* groups read and left unanswered */
 	bool detached;          /* VFIO_DEVICE_DETACH_IOMMUFD_PT done */
