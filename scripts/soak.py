@@ -472,7 +472,7 @@ def retry_rate_per_ns(p):
 def config_errors(p):
     """Rejections at load that docs/scenario.md and the key table document."""
     errs = []
-    if p.get("device.trace", ""):
+    if p.get("device.trace", "").strip():
         # The soak draws text that names no readable trace (module doc)
         errs.append("device.trace")
     if p["device.iova_base"] % PAGE:
@@ -481,8 +481,9 @@ def config_errors(p):
         errs.append("iommu.sv57")  # Sv57 requires Sv48
     elif p["device.pages"] and p["device.iova_base"] + p["device.pages"] * PAGE > va_top(p):
         errs.append("device.iova_base")  # the workload must end within the mode's range
-    if p["iommu.ats_inval_timeout_us"] * 1000 < 4 * p["pcie.link_latency_ns"]:
-        errs.append("iommu.ats_inval_timeout_us")  # at least 4 x the link latency
+    switch = p.get("pcie.switch_latency_ns", 0) if p.get("pcie.topology", "switch") == "switch" else 0
+    if p["iommu.ats_inval_timeout_us"] * 1000 < 4 * (p["pcie.link_latency_ns"] + switch):
+        errs.append("iommu.ats_inval_timeout_us")  # at least 4 x the latency each way
     if p.get("sw.driver.pri_alloc_policy") == "fixed" and p.get("sw.driver.pri_alloc_fixed", 0) > p["device.pri_capacity"]:
         errs.append("sw.driver.pri_alloc_fixed")  # a fixed allocation above the capacity
     # device.rid_stride: the largest RID is 16 bits and fits the directory
@@ -522,16 +523,31 @@ def config_errors(p):
     return errs
 
 
+def kernel_device_count(p):
+    """Devices bound to the kernel-resident handler (sw.user.kernel_devices,
+    or all with sw.user.handler = kernel): they never evict."""
+    if p.get("sw.user.handler") == "kernel":
+        return p["device.count"]
+    return min(p.get("sw.user.kernel_devices", 0), p["device.count"])
+
+
 def held_pages(p):
-    """The data pages of a device mapped at once: every page, or at most
-    sw.user.resident_pages with eviction."""
+    """The data pages of a device of the userspace handler mapped at once:
+    every page, or at most sw.user.resident_pages with eviction."""
     resident = p.get("sw.user.resident_pages", 0)
     return min(resident, p["device.pages"]) if resident else p["device.pages"]
 
 
+def held_pages_all(p):
+    """The data pages of all devices mapped at once: the kernel-resident
+    handler's devices keep every page."""
+    k = kernel_device_count(p)
+    return k * p["device.pages"] + (p["device.count"] - k) * held_pages(p)
+
+
 def evictions(p):
     """Pages the handler unmaps again (sw.user.resident_pages)."""
-    return p["device.count"] * (p["device.pages"] - held_pages(p))
+    return p["device.count"] * p["device.pages"] - held_pages_all(p)
 
 
 def dram_needed_bytes(p):
@@ -545,10 +561,10 @@ def dram_needed_bytes(p):
     leaf = -(-span // (2 << 20)) + 1
     mid = -(-span // (1 << 30)) + 1
     upper = 2 * ((va_bits(p) - 39) // 9)  # two more tables per level above Sv39's three
-    per_device = held_pages(p) * PAGE + (leaf + mid + upper + 1 + 2) * PAGE
+    tables = (leaf + mid + upper + 1 + 2) * PAGE
     queues = (16 << p["sw.driver.cq_log2sz"]) + (32 << p["sw.driver.fq_log2sz"]) + \
         (16 << p["sw.driver.pq_log2sz"]) + 3 * PAGE
-    return p["device.count"] * per_device + queues + (1 << 20)
+    return held_pages_all(p) * PAGE + p["device.count"] * tables + queues + (1 << 20)
 
 
 def predict(p):
@@ -587,7 +603,7 @@ def predict(p):
     # simulated DRAM (docs/user-guide.md, step 6); when platform.dram_mib
     # cannot hold them the pager's map fails (-ENOMEM), it answers
     # INVALID and those pages fail.
-    need_bytes = p["device.count"] * held_pages(p) * PAGE + dram_reserve_bytes(p)
+    need_bytes = held_pages_all(p) * PAGE + dram_reserve_bytes(p)
     if need_bytes > p["platform.dram_mib"] << 20:
         rules["dram"] = f"{need_bytes >> 20} MiB needed > platform.dram_mib {p['platform.dram_mib']}"
     # attempts: after a PQ overflow the IOMMU answers groups with an

@@ -138,7 +138,7 @@ params::params()
     add({"iommu.ddtc_entries", t::u64, "64", 1, 65536, {}, "entries", "device-context cache size", "SRC (gem5 config cache)"});
     add({"iommu.ddtc_hit_cycles", t::u64, "3", 0, 1000, {}, "cycles", "device-context cache hit latency", "SRC (gem5 config cache)"});
     add({"iommu.ats_inval_timeout_us", t::u64, "1000", 1, 90000000, {}, "us",
-         "ATS.INVAL: an Invalidation Completion not received within this time frees its ITag and is reported as cqcsr.cmd_to at the next IOFENCE.C; at least 4 x pcie.link_latency_ns (twice the round trip)",
+         "ATS.INVAL: an Invalidation Completion not received within this time frees its ITag and is reported as cqcsr.cmd_to at the next IOFENCE.C; at least 4 x (pcie.link_latency_ns + pcie.switch_latency_ns with pcie.topology = switch): twice the round trip",
          "ESTIMATE; PCIe allows up to 90 s (timing-and-sizing.md)"});
     add({"iommu.msi_flat", t::boolean, "false", 0, 0, {}, "",
          "capabilities.MSI_FLAT: 64-byte (extended) device contexts, whose directory index resolves one device_id bit fewer in 1LVL (6) and 2LVL (15); MSI address translation itself is not modelled (a DC must keep msiptp.MODE = Off)", "SRC (riscv-iommu.md 3, 15.1)"});
@@ -730,9 +730,12 @@ void params::validate() const
                 mid = std::min(mid, d.pages + 1);
             }
             const uint64_t upper = 2 * uint64_t((va - 39) / 9);
-            // With eviction the handler holds at most sw.user.resident_pages
-            // data pages of a device at a time (the tables stay).
-            const uint64_t resident = u64("sw.user.resident_pages");
+            // With eviction the userspace handler holds at most
+            // sw.user.resident_pages data pages of a device at a time (the
+            // tables stay); a device of the kernel-resident handler keeps
+            // every page it faulted in.
+            const bool in_kernel = i < u64("sw.user.kernel_devices") || str("sw.user.handler") == "kernel";
+            const uint64_t resident = in_kernel ? 0 : u64("sw.user.resident_pages");
             const uint64_t held = resident && resident < d.pages ? resident : d.pages;
             need += held * page + (leaf + mid + upper + 1 + 2) * page;
             all_pages += d.pages;
@@ -852,15 +855,26 @@ void params::validate() const
         }
     }
     // An Invalidation Completion takes at least the round trip over the
-    // link; a timeout below twice that would fire on every ATS.INVAL.
+    // link (and through the switch, each way); a timeout below twice that
+    // would fire on every ATS.INVAL.
+    const bool via_switch = str("pcie.topology") == "switch";
     const uint64_t timeout_ns = u64("iommu.ats_inval_timeout_us") * 1000, link_ns = u64("pcie.link_latency_ns");
-    if (timeout_ns < 4 * link_ns) {
-        char msg[256];
-        std::snprintf(msg, sizeof msg,
-                      "iommu.ats_inval_timeout_us = %" PRIu64 " and pcie.link_latency_ns = %" PRIu64
-                      ": the invalidation timeout must be at least twice the link round trip (%" PRIu64
-                      " us); raise the timeout or lower the latency",
-                      timeout_ns / 1000, link_ns, (4 * link_ns + 999) / 1000);
+    const uint64_t one_way_ns = link_ns + (via_switch ? u64("pcie.switch_latency_ns") : 0);
+    if (timeout_ns < 4 * one_way_ns) {
+        char msg[320];
+        if (via_switch && u64("pcie.switch_latency_ns"))
+            std::snprintf(msg, sizeof msg,
+                          "iommu.ats_inval_timeout_us = %" PRIu64 ", pcie.link_latency_ns = %" PRIu64
+                          " and pcie.switch_latency_ns = %" PRIu64
+                          ": the invalidation timeout must be at least twice the round trip through the "
+                          "switch (%" PRIu64 " us); raise the timeout or lower the latencies",
+                          timeout_ns / 1000, link_ns, u64("pcie.switch_latency_ns"), (4 * one_way_ns + 999) / 1000);
+        else
+            std::snprintf(msg, sizeof msg,
+                          "iommu.ats_inval_timeout_us = %" PRIu64 " and pcie.link_latency_ns = %" PRIu64
+                          ": the invalidation timeout must be at least twice the link round trip (%" PRIu64
+                          " us); raise the timeout or lower the latency",
+                          timeout_ns / 1000, link_ns, (4 * one_way_ns + 999) / 1000);
         fail(msg);
     }
     done();
