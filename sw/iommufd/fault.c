@@ -28,6 +28,20 @@ void iommufd_fault_stats_register(struct iommufd_ctx *ictx)
 	st->msgs_read = hal_stat_register(ictx->hal, "iommufd.msgs_read");
 	st->responses = hal_stat_register(ictx->hal, "iommufd.responses");
 	st->auto_responses = hal_stat_register(ictx->hal, "iommufd.auto_responses");
+	st->unread = hal_stat_register(ictx->hal, "iommufd.fault_unread");
+	st->unanswered = hal_stat_register(ictx->hal, "iommufd.fault_unanswered");
+}
+
+/* The occupancy of @fault's lists moved: groups unread, read but unanswered. */
+static void iommufd_fault_level(struct iommufd_fault *fault, int64_t unread, int64_t unanswered)
+{
+	const struct iommufd_fault_stats *st = &fault->obj.ictx->fault_stats;
+	struct hal *h = fault->obj.ictx->hal;
+
+	if (unread)
+		hal_stat_level_add(h, st->unread, unread);
+	if (unanswered)
+		hal_stat_level_add(h, st->unanswered, unanswered);
 }
 
 /* Count for the device of @group; @id comes from the context's fault_stats. */
@@ -66,6 +80,7 @@ int iommufd_fault_iopf_handler(struct iopf_group *group)
 	/* Every group queued here is answered once: by write() or an auto-response. */
 	iopf_group_take_ownership(group);
 	list_add_tail(&group->node, &fault->deliver);
+	iommufd_fault_level(fault, 1, 0);
 	iommufd_fault_stat(group, fault->obj.ictx->fault_stats.groups_queued, 1);
 	iommufd_fault_stamp(group, HAL_FAULT_QUEUED);
 	px_wake_up(&fault->wait);
@@ -100,6 +115,7 @@ static void iommufd_fault_collect(struct iommufd_fault *fault,
 				  struct iommu_attach_handle *handle, struct list_head *list)
 {
 	struct iopf_group *group, *next;
+	int64_t unread = 0, unanswered = 0;
 	uint32_t cookie;
 
 	if (!hal_mutex_held(fault->mutex))
@@ -108,15 +124,19 @@ static void iommufd_fault_collect(struct iommufd_fault *fault,
 			fault->obj.id);
 
 	list_for_each_entry_safe(group, next, &fault->deliver, node)
-		if (!handle || group->attach_handle == handle)
+		if (!handle || group->attach_handle == handle) {
 			list_move_tail(&group->node, list);
+			unread--;
+		}
 	px_idr_for_each(&fault->response, cookie, group) {
 		if (handle && group->attach_handle != handle)
 			continue;
 		px_idr_remove(&fault->response, cookie);
 		group->cookie = 0;
 		list_add_tail(&group->node, list);
+		unanswered--;
 	}
+	iommufd_fault_level(fault, unread, unanswered);
 }
 
 /**
@@ -258,6 +278,7 @@ static ssize_t iommufd_fault_fops_read(struct px_file *f, void *buf, size_t coun
 			break;
 		}
 		done += group->fault_count * fault_size;
+		iommufd_fault_level(fault, -1, 1);
 		iommufd_fault_stat(group, fault->obj.ictx->fault_stats.msgs_read,
 				   group->fault_count);
 		for (i = 0; i < group->fault_count; i++)
@@ -300,6 +321,7 @@ static ssize_t iommufd_fault_fops_write(struct px_file *f, const void *buf, size
 			rc = -EINVAL;
 			break;
 		}
+		iommufd_fault_level(fault, 0, -1);
 		iommufd_fault_stat(group, fault->obj.ictx->fault_stats.responses, 1);
 		iopf_group_response(group, (enum iommu_page_response_code)response.code);
 		iopf_free_group(group);
