@@ -3,6 +3,26 @@
 
 namespace prisim {
 
+void occupancy_tracker::set_capacity(uint64_t capacity)
+{
+    m_capacity = capacity;
+    m_full_at = capacity ? capacity : UINT64_MAX;
+    if ((m_level >= m_full_at) != m_full) full_changed();
+}
+
+// The time of an episode is taken from the latest stamp when it starts to
+// the latest when it ends: the same time the level's bucket is credited.
+void occupancy_tracker::full_changed()
+{
+    m_full = !m_full;
+    if (m_full) {
+        ++m_full_episodes;
+        m_full_since = m_last;
+    } else {
+        m_full_ps += m_last - m_full_since;
+    }
+}
+
 double occupancy_tracker::average(uint64_t now_ps) const
 {
     const uint64_t end = now_ps > m_last ? now_ps : m_last;
@@ -13,7 +33,8 @@ double occupancy_tracker::average(uint64_t now_ps) const
 
 uint64_t occupancy_tracker::full_ps(uint64_t now_ps) const
 {
-    return m_full_ps + (is_full(m_level) ? open_ps(now_ps) : 0);
+    if (!m_full) return m_full_ps;
+    return m_full_ps + (m_last - m_full_since) + open_ps(now_ps);
 }
 
 uint64_t occupancy_tracker::time_in(unsigned b, uint64_t now_ps) const

@@ -43,23 +43,25 @@ public:
     // The most the queue holds; at that level it is full. 0: unbounded
     // (never full). The RISC-V IOMMU's queues hold N - 1 records (§6.2: full
     // when tail == head - 1 mod N).
-    void set_capacity(uint64_t capacity) { m_capacity = capacity; }
+    void set_capacity(uint64_t capacity);
     uint64_t capacity() const { return m_capacity; }
 
-    // The level is `level` from `t_ps` on.
+    // The level is `level` from `t_ps` on. The per-fault path: the time
+    // since the last change goes to the level it ends; the time full is
+    // added up when the queue stops being full.
     void set(uint64_t level, uint64_t t_ps)
     {
         if (t_ps > m_last) {
             const uint64_t dt = t_ps - m_last;
-            m_time[bucket(m_level)] += dt;
+            m_time[m_bucket] += dt;
             m_area += static_cast<u128>(m_level) * dt;
-            if (is_full(m_level)) m_full_ps += dt;
             m_last = t_ps;
         }
         if (level == m_level) return;
-        if (is_full(level) && !is_full(m_level)) ++m_full_episodes;
+        if ((level >= m_full_at) != m_full) full_changed();
         if (level > m_hwm) m_hwm = level;
         m_level = level;
+        m_bucket = bucket(level);
         if (m_obs) m_obs->level(m_obs_id, t_ps, level);
     }
     // The level moves by delta (several producers adding up); it never
@@ -105,12 +107,16 @@ public:
 private:
     __extension__ typedef unsigned __int128 u128; // level x ps does not fit 64 bits in long runs
 
-    bool is_full(uint64_t level) const { return m_capacity && level >= m_capacity; }
     uint64_t open_ps(uint64_t now_ps) const { return now_ps > m_last ? now_ps - m_last : 0; }
+    void full_changed(); // the level crosses m_full_at, at m_last
 
     uint64_t m_level = 0, m_hwm = 0, m_capacity = 0;
-    uint64_t m_last = 0; // latest stamp seen
-    uint64_t m_full_ps = 0, m_full_episodes = 0;
+    unsigned m_bucket = 0;            // bucket(m_level)
+    bool m_full = false;              // m_level >= m_full_at
+    uint64_t m_full_at = UINT64_MAX;  // capacity, or never
+    uint64_t m_last = 0;              // latest stamp seen
+    uint64_t m_full_since = 0;        // m_last when it became full
+    uint64_t m_full_ps = 0, m_full_episodes = 0; // full_ps: closed episodes
     u128 m_area = 0;
     occupancy_observer* m_obs = nullptr;
     unsigned m_obs_id = 0;

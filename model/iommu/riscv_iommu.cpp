@@ -683,8 +683,6 @@ uint32_t riscv_iommu::cq_occupancy() const
     return static_cast<uint32_t>((uint64_t(m_cqt_hw) - m_cqh) & qmask(m_cqb));
 }
 
-void riscv_iommu::cq_occupancy_update(uint64_t at_ps) { m_cq_occ.set(cq_occupancy(), at_ps); }
-
 void riscv_iommu::observe_occupancy(prisim::occupancy_observer* o, const std::string& prefix)
 {
     m_pq_occ.observe(o, prefix + ".pq");

@@ -353,7 +353,10 @@ private:
     void pq_status_changed(uint32_t old_csr, uint32_t new_csr, uint32_t old_pqt,
                            uint32_t new_pqt, sc_core::sc_time& t) override;
     void pq_occupancy_update(const sc_core::sc_time& t);
-    void cq_occupancy_update(uint64_t at_ps);
+    void cq_occupancy_update(uint64_t at_ps)
+    {
+        m_cq_occ.set((uint64_t(m_cqt_hw) - m_cqh) & qmask(m_cqb), at_ps);
+    }
 
     // ---------------- state ----------------
     const iommu_params m_p;

@@ -176,8 +176,9 @@ public:
     // hal_stat_level_add: stamped with the caller's local time.
     void stat_level_add(hal_stat_id id, int64_t delta)
     {
-        if (!m_sw_stats.valid(id)) bad_stat_id(id);
-        m_sw_stats.level_add(id, delta, uint64_t(local_now().value()));
+        occupancy_tracker* t = m_sw_stats.level_tracker(id);
+        if (!t) bad_stat_id(id);
+        t->add(delta, uint64_t(local_now().value()));
     }
     // Software level statistics to `o` (prisim --occupancy-out).
     void observe_levels(prisim::occupancy_observer* o) { m_sw_stats.observe_levels(o); }

@@ -45,10 +45,10 @@ size_t sw_stat_registry::add_slot(uint16_t rid)
 
 occupancy_tracker& sw_stat_registry::add_level(id_type id)
 {
-    if (id >= m_level_of_id.size()) m_level_of_id.resize(m_names.size(), 0);
+    if (id >= m_level_of_id.size()) m_level_of_id.resize(m_names.size(), nullptr);
     m_levels.push_back({id, std::make_unique<occupancy_tracker>()});
-    m_level_of_id[id] = static_cast<uint32_t>(m_levels.size());
     occupancy_tracker& t = *m_levels.back().tracker;
+    m_level_of_id[id] = &t;
     if (m_level_obs) t.observe(m_level_obs, "sw." + m_names[id]);
     return t;
 }
@@ -63,7 +63,7 @@ uint64_t sw_stat_registry::level(std::string_view name) const
 {
     auto it = m_ids.find(name);
     if (it == m_ids.end() || it->second >= m_level_of_id.size() || !m_level_of_id[it->second]) return 0;
-    return m_levels[m_level_of_id[it->second] - 1].tracker->level();
+    return m_level_of_id[it->second]->level();
 }
 
 uint64_t sw_stat_registry::value(std::string_view name) const
@@ -93,7 +93,7 @@ void sw_stat_registry::report(stat_sink& sink, uint64_t now_ps) const
         if (m_global[id].touched) sink.counter("sw." + name, m_global[id].value);
     for (const auto& [name, id] : m_ids)
         if (id < m_level_of_id.size() && m_level_of_id[id])
-            sink.occupancy("sw." + name, *m_levels[m_level_of_id[id] - 1].tracker, now_ps);
+            sink.occupancy("sw." + name, *m_level_of_id[id], now_ps);
 
     std::vector<size_t> slots(m_slot_rid.size());
     std::iota(slots.begin(), slots.end(), size_t(0));

@@ -55,13 +55,12 @@ public:
     // Level statistics (hal_stat_level_add): the level of id moves by
     // delta at t_ps. A tracker per id, made on the id's first change (the
     // only allocation); every caller's changes add up.
-    void level_add(id_type id, int64_t delta, uint64_t t_ps)
+    void level_add(id_type id, int64_t delta, uint64_t t_ps) { level_tracker(id)->add(delta, t_ps); }
+    // The tracker of level id, made on first use; null if id is not valid().
+    occupancy_tracker* level_tracker(id_type id)
     {
-        if (id < m_level_of_id.size() && m_level_of_id[id]) {
-            m_levels[m_level_of_id[id] - 1].tracker->add(delta, t_ps);
-            return;
-        }
-        add_level(id).add(delta, t_ps);
+        occupancy_tracker* t = id < m_level_of_id.size() ? m_level_of_id[id] : nullptr;
+        return t ? t : valid(id) ? &add_level(id) : nullptr;
     }
     // Report the changes of every level, present and future, to o, as
     // "sw.<name>" (prisim --occupancy-out).
@@ -105,7 +104,7 @@ private:
         std::unique_ptr<occupancy_tracker> tracker; // stable: an observer may hold it
     };
     std::vector<level_stat> m_levels;               // in the order of their first change
-    std::vector<uint32_t> m_level_of_id;            // by id: index in m_levels + 1, 0 = none
+    std::vector<occupancy_tracker*> m_level_of_id;  // by id: its tracker, or null
     occupancy_observer* m_level_obs = nullptr;
 };
 
