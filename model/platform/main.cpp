@@ -174,8 +174,8 @@ int sc_main(int argc, char* argv[])
                    "with --trace-out: only the faults that overlap this window of simulated time, "
                    "START_US:END_US in microseconds (e.g. 100:250.5)");
     app.add_option("--occupancy-out", occ_out,
-                   "write the occupancy of the queues (PQ, CQ, the fault queue's unread and unanswered "
-                   "groups) to this CSV file, a row per change: time_ps,queue,level (docs/user-guide.md)");
+                   "write the occupancy of the queues (PQ, CQ, the fault queue's unread groups) "
+                   "to this CSV file, a row per change: time_ps,queue,level (docs/user-guide.md)");
     app.add_option("--occupancy-window", occ_window,
                    "with --occupancy-out: only the changes within this window of simulated time, "
                    "START_US:END_US in microseconds (e.g. 100:250.5)");

@@ -62,9 +62,9 @@ struct iommufd_fault_stats {
 	hal_stat_id msgs_read;
 	hal_stat_id responses;
 	hal_stat_id auto_responses;
-	/* levels (hal_stat_level_add), over every fault object */
-	hal_stat_id unread;      /* groups on deliver lists, waiting for read() */
-	hal_stat_id unanswered;  /* groups read, waiting for a response */
+	/* level (hal_stat_level_add), over every fault object: groups on
+	 * deliver lists, waiting for read() */
+	hal_stat_id unread;
 };
 
 /* Statistics ids of the vEVENTQs, registered when the context is created. */

@@ -6,7 +6,7 @@ docs/user-guide.md --occupancy-out).
   occupancy.py --prisim P --work DIR series
       A small run with --occupancy-out, twice: the same CSV and
       results.json bytes. The CSV has its header and a row per change of
-      the four queues; within a queue, a row is stamped at most TOLERANCE
+      the three queues; within a queue, a row is stamped at most TOLERANCE
       before the latest (loose timing); its largest level is the queue's
       high-water mark in results.json and its last the final level, 0 in
       the quiesced run; the time-weighted distribution covers the run and
@@ -26,7 +26,7 @@ import os
 import subprocess
 import sys
 
-QUEUES = ["iommu0.pq", "iommu0.cq", "sw.iommufd.fault_unread", "sw.iommufd.fault_unanswered"]
+QUEUES = ["iommu0.pq", "iommu0.cq", "sw.iommufd.fault_unread"]
 SMALL = ["--set", "device.pages=64", "--set", "device.count=2"]
 # How far a row may be stamped before the latest row of its queue, in ps:
 # the command engine and the PQ front end run ahead of simulated time while

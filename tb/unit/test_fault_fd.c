@@ -4,8 +4,8 @@
  * read(), write(), poll(), Lifecycle): ESPIPE rules, all-or-nothing groups,
  * cookies, EFAULT mid-group, message fields, write error handling, poll
  * masks and wake-up on enqueue, auto-responses on detach / replace /
- * destroy, fd close sending nothing, no timeout, and the occupancy levels
- * of the unread and unanswered groups. read() follows Linux
+ * destroy, fd close sending nothing, no timeout, and the occupancy of the
+ * unread groups. read() follows Linux
  * 6.18: -EINVAL when groups are queued and the first does not fit; the
  * fd is a stream, so pread()/pwrite() are -ESPIPE at any offset.
  */
@@ -636,46 +636,36 @@ static void test_no_timeout_unbounded(void **state)
 	assert_int_equal(1000, fake_hal_stat(w->h, "sw.iommufd.groups_queued"));
 }
 
-/* The fault queue's occupancy (hal_stat_level_add): unread and unanswered groups. */
+/* The fault queue's occupancy (hal_stat_level_add): groups not yet read. */
 static void test_occupancy_levels(void **state)
 {
 	struct world *w = *state;
 	struct iommu_hwpt_pgfault msg[4];
 
 #define UNREAD(n) assert_int_equal(n, fake_hal_stat_level(w->h, "sw.iommufd.fault_unread"))
-#define UNANSWERED(n) assert_int_equal(n, fake_hal_stat_level(w->h, "sw.iommufd.fault_unanswered"))
 	UNREAD(0);
-	UNANSWERED(0);
 	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
 	assert_int_equal(0, world_report(w, 1, F_LAST, 0, 3, P_R, 0x3000));
 	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 2, P_R, 0x2000));
 	UNREAD(3);
-	UNANSWERED(0);
 	assert_int_equal(2 * MSZ, t_read_msgs(w, w->fault_fd, msg, 2));
 	UNREAD(1);
-	UNANSWERED(2);
 	/* A failed copy puts the group back: it stays unread. */
 	fake_hal_fail_filter(w->h, "uaccess.copy_to_user");
 	fake_hal_fail_nth(w->h, 1);
 	assert_int_equal(-EFAULT, t_read_msgs(w, w->fault_fd, msg + 2, 2));
 	fake_hal_fail_nth(w->h, 0);
 	UNREAD(1);
-	UNANSWERED(2);
+	/* A response changes nothing unread. */
 	assert_int_equal(RSZ, t_respond(w, w->fault_fd, msg[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS));
-	UNANSWERED(1);
-	/* An unknown cookie answers nothing. */
-	assert_int_equal(-EINVAL, t_respond(w, w->fault_fd, 99, IOMMUFD_PAGE_RESP_SUCCESS));
-	UNANSWERED(1);
-	/* Detach answers dev0's groups: read (grpid 1 answered already) and unread (2). */
+	UNREAD(1);
+	/* Detach answers dev0's unread group (grpid 2) too. */
 	assert_int_equal(0, t_detach(w, w->vfio_fd[0]));
 	UNREAD(0);
-	UNANSWERED(1); /* dev1's grpid 3, read */
-	assert_int_equal(RSZ, t_respond(w, w->fault_fd, msg[1].cookie, IOMMUFD_PAGE_RESP_SUCCESS));
-	UNANSWERED(0);
+	assert_int_equal(0, world_report(w, 1, F_LAST, 0, 4, P_R, 0x4000));
+	UNREAD(1);
 	assert_int_equal(3, fake_hal_stat_level_hwm(w->h, "sw.iommufd.fault_unread"));
-	assert_int_equal(2, fake_hal_stat_level_hwm(w->h, "sw.iommufd.fault_unanswered"));
 #undef UNREAD
-#undef UNANSWERED
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, world_teardown)

@@ -241,10 +241,10 @@ void hal_stat_add(struct hal *h, const char *name, uint64_t delta);
 void hal_stat_dev_add(struct hal *h, uint16_t rid, const char *name, uint64_t delta);
 
 /*
- * Level statistics: the occupancy of a software queue (the fault object's
- * groups waiting to be read, those read and waiting for an answer). The
- * level of id moves by delta (the level of every caller adds up: one
- * statistic covers every fault object of the machine); the platform stamps
+ * Level statistics: the occupancy of a software queue (the fault objects'
+ * groups waiting to be read). The level of id moves by delta (the level of
+ * every caller adds up: one statistic covers every fault object of the
+ * machine); the platform stamps
  * the change with the caller's simulated time and reports the queue's
  * time-weighted occupancy as "sw.<name>" (docs/results.md, "Queue
  * occupancy"). id comes from hal_stat_register(); a level never goes below
