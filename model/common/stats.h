@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include <systemc>
+#include "common/occupancy.h"
 
 namespace prisim {
 
@@ -48,31 +48,6 @@ private:
     mutable bool m_sorted = true;
 };
 
-// Time-weighted level (queue occupancy): high-water mark and average.
-class level_tracker {
-public:
-    void set(uint64_t level, const sc_core::sc_time& now)
-    {
-        double t = now.to_seconds();
-        m_area += double(m_level) * (t - m_last);
-        m_last = t;
-        m_level = level;
-        if (level > m_hwm) m_hwm = level;
-    }
-    uint64_t hwm() const { return m_hwm; }
-    uint64_t level() const { return m_level; }
-    double average(const sc_core::sc_time& now) const
-    {
-        double t = now.to_seconds();
-        double area = m_area + double(m_level) * (t - m_last);
-        return t > 0 ? area / t : 0.0;
-    }
-
-private:
-    uint64_t m_level = 0, m_hwm = 0;
-    double m_area = 0, m_last = 0;
-};
-
 class stat_sink {
 public:
     virtual ~stat_sink() = default;
@@ -82,6 +57,11 @@ public:
     virtual void value(const std::string& name, double v) = 0;
     // A distribution; unit is a short string ("ps", "entries").
     virtual void samples(const std::string& name, const sample_set& s, const char* unit) = 0;
+    // A queue's occupancy over [0, now_ps] ("iommu0.pq"), in entries;
+    // overflows: its overflow episodes, or -1 for a queue without an
+    // overflow condition.
+    virtual void occupancy(const std::string& name, const occupancy_tracker& o, uint64_t now_ps,
+                           int64_t overflows = -1) = 0;
 };
 
 } // namespace prisim

@@ -494,6 +494,7 @@ void riscv_iommu::cq_thread()
         const uint64_t local = (prisim::sim_now() + t).value();
         while (!m_cqt_writes.empty() && m_cqt_writes.front().first <= local) {
             m_cqt_hw = m_cqt_writes.front().second;
+            cq_occupancy_update(m_cqt_writes.front().first); // at the doorbell's time
             m_cqt_writes.pop_front();
         }
         if (cq_run_one(t, false) == cq_step::ran)
@@ -525,6 +526,7 @@ void riscv_iommu::cq_doorbell(const sc_core::sc_time& t)
     const sc_core::sc_time now = prisim::sim_now();
     sc_core::sc_time lt = now + t > m_cq_busy_until ? t : m_cq_busy_until - now;
     m_cqt_hw = m_cqt;
+    cq_occupancy_update((now + t).value());
     cq_step s;
     while ((s = cq_run_one(lt, true)) == cq_step::ran) {
     }
@@ -573,6 +575,7 @@ riscv_iommu::cq_step riscv_iommu::cq_run_one(sc_core::sc_time& t, bool on_doorbe
                 m_cqh = static_cast<uint32_t>((idx + 1) & qmask(m_cqb));
                 const uint64_t now = prisim::sim_now().value();
                 m_cqh_reg.set(now + t.value(), m_cqh, now);
+                cq_occupancy_update(now + t.value());
             }
             break;
         case cmd_result::illegal:

@@ -323,6 +323,8 @@ void riscv_iommu::reg64_write(uint32_t off, uint64_t v, sc_core::sc_time& t)
             m_cqt &= static_cast<uint32_t>(qmask(m_cqb));
             m_cqt_writes.clear();
             m_cqt_hw = m_cqt;
+            m_cq_occ.set_capacity(qmask(m_cqb)); // N - 1 (§6.2: full at tail == head - 1)
+            cq_occupancy_update((prisim::sim_now() + t).value());
         }
         return;
     case REG_FQB:
@@ -335,6 +337,7 @@ void riscv_iommu::reg64_write(uint32_t off, uint64_t v, sc_core::sc_time& t)
             m_pqh &= static_cast<uint32_t>(qmask(m_pqb));
             m_pq->set_base(field(m_pqb, 53, 10), m_pqb & QB_LOG2SZM1);
             m_pq->set_pqh(m_pqh, t);
+            m_pq_occ.set_capacity(qmask(m_pqb)); // N - 1 (§6.2: full at tail == head - 1)
             pq_occupancy_update(t);
         }
         return;
@@ -401,6 +404,7 @@ void riscv_iommu::write_cqcsr(uint32_t v, sc_core::sc_time& t)
         // §7.1: cqen 0 -> 1 resets cqh and clears the error bits.
         m_cqh = 0;
         m_cqh_reg.reset(0);
+        cq_occupancy_update((prisim::sim_now() + t).value());
         m_cqcsr &= ~CQCSR_ERRORS;
     }
     m_cqcsr = (m_cqcsr & ~(CQCSR_CQEN | CQCSR_CIE)) | (v & (CQCSR_CQEN | CQCSR_CIE));
@@ -671,7 +675,18 @@ uint64_t riscv_iommu::rtl_activations() const { return m_pq->activations(); }
 
 void riscv_iommu::pq_occupancy_update(const sc_core::sc_time& t)
 {
-    m_pq_occ.set(pq_occupancy(), prisim::sim_now() + t);
+    m_pq_occ.set(pq_occupancy(), (prisim::sim_now() + t).value());
+}
+
+uint32_t riscv_iommu::cq_occupancy() const
+{
+    return static_cast<uint32_t>((uint64_t(m_cqt_hw) - m_cqh) & qmask(m_cqb));
+}
+
+void riscv_iommu::observe_occupancy(prisim::occupancy_observer* o, const std::string& prefix)
+{
+    m_pq_occ.observe(o, prefix + ".pq");
+    m_cq_occ.observe(o, prefix + ".cq");
 }
 
 riscv_iommu::dev_counters& riscv_iommu::dev(uint32_t did)
@@ -686,10 +701,12 @@ riscv_iommu::dev_counters& riscv_iommu::dev(uint32_t did)
 void riscv_iommu::report(prisim::stat_sink& s, const std::string& prefix) const
 {
     const std::string p = prefix + ".";
-    const sc_core::sc_time now = prisim::sim_now();
+    const uint64_t now = prisim::sim_now().value();
     s.counter(p + "pq.records_written", m_st.pq_records_written);
     s.counter(p + "pq.occupancy_hwm", m_pq_occ.hwm());
     s.value(p + "pq.occupancy_avg", m_pq_occ.average(now));
+    s.occupancy(prefix + ".pq", m_pq_occ, now, int64_t(m_st.pq_overflows));
+    s.occupancy(prefix + ".cq", m_cq_occ, now);
     s.counter(p + "pq.overflows", m_st.pq_overflows);
     s.counter(p + "pq.drop.disabled", m_st.pq_drop_disabled);
     s.counter(p + "pq.drop.memfault", m_st.pq_drop_memfault);

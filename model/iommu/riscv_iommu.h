@@ -148,6 +148,10 @@ public:
     };
     const std::map<uint32_t, dev_counters>& per_device() const { return m_dev; }
     uint32_t pq_occupancy() const;     // (pqt - pqh) mod N now
+    uint32_t cq_occupancy() const;     // (cqt - cqh) mod N as the command engine sees it
+    // Report every change of the PQ and CQ occupancy to `o`, as
+    // "<prefix>.pq" and "<prefix>.cq" (prisim --occupancy-out). Elaboration only.
+    void observe_occupancy(prisim::occupancy_observer* o, const std::string& prefix);
     uint64_t rtl_cycles() const;       // cycles the pq_writer was clocked
     double rtl_host_seconds() const;   // host time spent in it (host.json only)
     uint64_t rtl_activations() const;  // calls that clocked it
@@ -349,6 +353,10 @@ private:
     void pq_status_changed(uint32_t old_csr, uint32_t new_csr, uint32_t old_pqt,
                            uint32_t new_pqt, sc_core::sc_time& t) override;
     void pq_occupancy_update(const sc_core::sc_time& t);
+    void cq_occupancy_update(uint64_t at_ps)
+    {
+        m_cq_occ.set((uint64_t(m_cqt_hw) - m_cqh) & qmask(m_cqb), at_ps);
+    }
 
     // ---------------- state ----------------
     const iommu_params m_p;
@@ -480,7 +488,7 @@ private:
     std::map<uint32_t, dev_counters> m_dev;
     uint32_t m_last_did = ~0u;          // one-entry lookup cache into m_dev
     dev_counters* m_last_dev = nullptr;
-    level_tracker m_pq_occ;
+    occupancy_tracker m_pq_occ, m_cq_occ;
     struct stats {
         uint64_t pq_records_written = 0, pq_overflows = 0;
         uint64_t pq_drop_disabled = 0, pq_drop_memfault = 0, pq_drop_overflow = 0,

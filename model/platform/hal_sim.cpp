@@ -148,7 +148,7 @@ uint64_t sw_runtime::sw_dev_stat(uint16_t rid, std::string_view name) const
 
 void sw_runtime::report(stat_sink& sink) const
 {
-    m_sw_stats.report(sink);
+    m_sw_stats.report(sink, prisim::sim_now().value());
     for (const auto& [k, v] : m_platform) sink.counter("platform." + k, v);
     if (m_handler_service.count()) sink.samples("platform.handler_service", m_handler_service, "ps");
 }
@@ -368,6 +368,8 @@ bool hal_host_chan_open(struct hal* h) { return h->rt->chan_open(); }
 int hal_host_chan_read(struct hal* h, void* buf, size_t len) { return h->rt->chan_read(buf, len); }
 int hal_host_chan_write(struct hal* h, const void* buf, size_t len) { return h->rt->chan_write(buf, len); }
 void hal_host_chan_close(struct hal* h) { h->rt->chan_close(); }
+
+void hal_stat_level_add(struct hal* h, hal_stat_id id, int64_t delta) { h->rt->stat_level_add(id, delta); }
 
 void hal_fault_stamp(struct hal* h, uint16_t rid, uint32_t pasid, uint32_t prgi, enum hal_fault_mark mark)
 {

@@ -108,6 +108,8 @@ public:
     // Software counters by name (without "sw."), globally and per device.
     uint64_t sw_stat(std::string_view name) const;
     uint64_t sw_dev_stat(uint16_t rid, std::string_view name) const;
+    // A level statistic (hal_stat_level_add) now: 0 if it never changed.
+    uint64_t sw_level(std::string_view name) const { return m_sw_stats.level(name); }
     // Every counter under its results.json name: sw.<name>,
     // sw.dev.<rid>.<name> and the platform's own platform.<name>.
     void report(stat_sink& sink) const;
@@ -171,6 +173,15 @@ public:
         if (!m_sw_stats.valid(id)) bad_stat_id(id);
         m_sw_stats.dev_inc(rid, id, delta);
     }
+    // hal_stat_level_add: stamped with the caller's local time.
+    void stat_level_add(hal_stat_id id, int64_t delta)
+    {
+        occupancy_tracker* t = m_sw_stats.level_tracker(id);
+        if (!t) bad_stat_id(id);
+        t->add(delta, uint64_t(local_now().value()));
+    }
+    // Software level statistics to `o` (prisim --occupancy-out).
+    void observe_levels(prisim::occupancy_observer* o) { m_sw_stats.observe_levels(o); }
     void log(hal_log_level lvl, const std::string& msg);
     // Fault stage stamps (hal_fault_stamp) go to `st` (null: dropped).
     void set_fault_stages(prisim::fault_stages* st) { m_stages = st; }

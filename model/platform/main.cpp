@@ -22,6 +22,7 @@
 #include "common/version.h"
 #include "platform/fault_socket.h"
 #include "platform/fault_trace.h"
+#include "platform/occupancy_csv.h"
 #include "platform/units.h"
 #include "platform/machine.h"
 #include "platform/params.h"
@@ -134,6 +135,7 @@ int sc_main(int argc, char* argv[])
                  "scoreboard invariants and the scenario's expectations, and reports.",
                  "prisim"};
     std::string scenario_file, out_dir, fault_socket_path, wave_out, wave_window, trace_out, trace_window;
+    std::string occ_out, occ_window;
     double max_wall = 0;
     std::vector<std::string> sets, expects;
     bool list_params = false, dump_default = false, version = false, quiet = false, keep_expect = false;
@@ -171,6 +173,12 @@ int sc_main(int argc, char* argv[])
     app.add_option("--trace-window", trace_window,
                    "with --trace-out: only the faults that overlap this window of simulated time, "
                    "START_US:END_US in microseconds (e.g. 100:250.5)");
+    app.add_option("--occupancy-out", occ_out,
+                   "write the occupancy of the queues (PQ, CQ, the fault queue's unread groups) "
+                   "to this CSV file, a row per change: time_ps,queue,level (docs/user-guide.md)");
+    app.add_option("--occupancy-window", occ_window,
+                   "with --occupancy-out: only the changes within this window of simulated time, "
+                   "START_US:END_US in microseconds (e.g. 100:250.5)");
     app.add_flag("-q,--quiet", quiet, "print nothing on success");
     app.add_flag("-v,--verbose", g_verbosity, "show informational messages (repeat for debug)");
     app.add_flag("--list-params", list_params, "print every scenario key as a Markdown table and exit");
@@ -199,6 +207,7 @@ int sc_main(int argc, char* argv[])
 
     params p;
     std::unique_ptr<fault_trace> trace;
+    std::unique_ptr<occupancy_csv> occ_csv;
     if (list_params) {
         params builtin;
         builtin.load_yaml(default_scenario_yaml, "built-in scenario");
@@ -276,6 +285,13 @@ int sc_main(int argc, char* argv[])
         if (auto err = parse_time_window("--trace-window", trace_window, trace_start, trace_end); !err.empty())
             throw config_error(err);
     });
+    uint64_t occ_start = 0, occ_end = occupancy_csv::k_no_end;
+    check([&] {
+        if (!app.count("--occupancy-window")) return;
+        if (!app.count("--occupancy-out")) throw config_error("--occupancy-window: needs --occupancy-out");
+        if (auto err = parse_time_window("--occupancy-window", occ_window, occ_start, occ_end); !err.empty())
+            throw config_error(err);
+    });
     // A scenario's expectations describe that scenario: once --set changes
     // it (a sweep point, a smaller run), they are not checked unless asked;
     // --expect ones always are.
@@ -309,6 +325,8 @@ int sc_main(int argc, char* argv[])
     try {
         // Opened before the run, so that a path that cannot be written fails now.
         if (app.count("--trace-out")) trace = std::make_unique<fault_trace>(trace_out, trace_start, trace_end);
+        if (app.count("--occupancy-out"))
+            occ_csv = std::make_unique<occupancy_csv>(occ_out, occ_start, occ_end);
         // Created before the run, so that a path that cannot be one fails now.
         if (out_given) {
             std::error_code ec;
@@ -360,6 +378,10 @@ int sc_main(int argc, char* argv[])
             for (size_t i = 0; i < m.devices().size(); ++i) trace->add_device(unsigned(i), m.devices()[i]->params().rid);
             m.stages().set_sink(trace.get());
         }
+        if (occ_csv) {
+            m.iommu().observe_occupancy(occ_csv.get(), "iommu0");
+            m.rt().observe_levels(occ_csv.get());
+        }
         m.boot();
         const uint64_t allocs0 = prisim_alloc_count ? prisim_alloc_count() : 0;
         const auto t0 = std::chrono::steady_clock::now();
@@ -380,6 +402,8 @@ int sc_main(int argc, char* argv[])
         scoreboard sb(m);
         sb.run(out.quiesced);
         nlohmann::json results = build_results(m, out);
+        // The time series ends where the results do: the shutdown's changes are left out.
+        const bool occ_ok = !occ_csv || occ_csv->finish();
         evaluate_expectations(results, p.expectations(), out);
         // The results describe the quiesced machine; only then does the
         // software shut down, which must go cleanly (a run-level check).
@@ -426,6 +450,10 @@ int sc_main(int argc, char* argv[])
         }
         if (!trace_ok) {
             std::cerr << "prisim: --trace-out '" << trace_out << "': cannot write the trace\n";
+            return finish(2);
+        }
+        if (!occ_ok) {
+            std::cerr << "prisim: --occupancy-out '" << occ_out << "': cannot write the file\n";
             return finish(2);
         }
         if (!out.expectation_errors.empty()) {

@@ -33,6 +33,34 @@ void json_sink::samples(const std::string& name, const sample_set& s, const char
     m_dists[name] = summarize(s, unit);
 }
 
+nlohmann::json summarize_occupancy(const occupancy_tracker& o, uint64_t now_ps, int64_t overflows)
+{
+    nlohmann::json j;
+    j["capacity"] = o.capacity();
+    j["hwm"] = o.hwm();
+    j["avg"] = o.average(now_ps);
+    j["final"] = o.level();
+    j["level_p50"] = o.percentile(50, now_ps);
+    j["level_p90"] = o.percentile(90, now_ps);
+    j["level_p99"] = o.percentile(99, now_ps);
+    j["full_ps"] = o.full_ps(now_ps);
+    j["full_episodes"] = o.full_episodes();
+    if (overflows >= 0) j["overflow_episodes"] = overflows;
+    // The time-weighted distribution: [lo, hi, ps] per bucket the queue
+    // spent time in, by level.
+    nlohmann::json h = nlohmann::json::array();
+    for (unsigned b = 0; b < occupancy_tracker::k_buckets; ++b)
+        if (uint64_t ps = o.time_in(b, now_ps))
+            h.push_back({occupancy_tracker::bucket_lo(b), occupancy_tracker::bucket_hi(b), ps});
+    j["time_at_level_ps"] = h;
+    return j;
+}
+
+void json_sink::occupancy(const std::string& name, const occupancy_tracker& o, uint64_t now_ps, int64_t overflows)
+{
+    m_occ[name] = summarize_occupancy(o, now_ps, overflows);
+}
+
 namespace {
 // A pool's stage histograms (a stage no fault of the pool passed is
 // absent) and its route counts.
@@ -223,6 +251,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
     r["counters"] = counters;
     r["values"] = sink.values();
     r["distributions"] = sink.distributions();
+    r["occupancy"] = sink.occupancies();
     return r;
 }
 
@@ -279,6 +308,17 @@ found lookup(const nlohmann::json& r, const std::string& key, double& v, std::st
         return number_at(*j, v);
     }
     const size_t dot = key.rfind('.');
+    // "occupancy.<queue>.<field>", where the queue's name has dots itself.
+    static const std::string occ = "occupancy.";
+    if (key.compare(0, occ.size(), occ) == 0 && dot > occ.size()) {
+        auto o = r.find("occupancy");
+        if (o == r.end()) return found::missing;
+        auto q = o->find(key.substr(occ.size(), dot - occ.size()));
+        if (q == o->end() || !q->is_object()) return found::missing;
+        auto field = q->find(key.substr(dot + 1));
+        if (field == q->end()) return found::missing;
+        return number_at(*field, v);
+    }
     auto d = r.find("distributions");
     if (dot == std::string::npos || d == r.end()) return found::missing;
     auto dist = d->find(key.substr(0, dot));
@@ -502,6 +542,26 @@ std::string format_summary(const nlohmann::json& r, const nlohmann::json& host)
                   (unsigned long long)ar["success"].get<uint64_t>(), (unsigned long long)ar["invalid"].get<uint64_t>(),
                   (unsigned long long)ar["failure"].get<uint64_t>());
     os << line;
+    // Queue occupancy: high-water mark / time-weighted mean, and for the PQ
+    // its time full.
+    if (r.contains("occupancy") && r["occupancy"].contains("iommu0.pq")) {
+        const auto& oc = r["occupancy"];
+        auto hm = [&](const char* q) {
+            if (!oc.contains(q)) return std::string("-");
+            char b[64];
+            std::snprintf(b, sizeof b, "%llu / %.2f", (unsigned long long)oc[q]["hwm"].get<uint64_t>(),
+                          oc[q]["avg"].get<double>());
+            return std::string(b);
+        };
+        const auto& pq = oc["iommu0.pq"];
+        std::snprintf(line, sizeof line,
+                      "occupancy (high-water / mean): PQ %s, full %s us in %llu episodes; CQ %s; "
+                      "fault queue unread %s\n",
+                      hm("iommu0.pq").c_str(), us(pq["full_ps"].get<uint64_t>()).c_str(),
+                      (unsigned long long)pq["full_episodes"].get<uint64_t>(), hm("iommu0.cq").c_str(),
+                      hm("sw.iommufd.fault_unread").c_str());
+        os << line;
+    }
     if (s.contains("handlers")) {
         for (const auto& [name, h] : s["handlers"].items()) {
             const auto& hl = h["fault_latency_ps"];

@@ -24,7 +24,10 @@ public:
     void counter(const std::string& name, uint64_t v) override { m_counters[name] = v; }
     void value(const std::string& name, double v) override { m_values[name] = v; }
     void samples(const std::string& name, const sample_set& s, const char* unit) override;
+    void occupancy(const std::string& name, const occupancy_tracker& o, uint64_t now_ps,
+                   int64_t overflows) override;
     nlohmann::json counters() const { return m_counters; }
+    nlohmann::json occupancies() const { return m_occ; }
     nlohmann::json values() const { return m_values; }
     nlohmann::json distributions() const { return m_dists; }
 
@@ -32,7 +35,11 @@ private:
     nlohmann::json m_counters = nlohmann::json::object();
     nlohmann::json m_values = nlohmann::json::object();
     nlohmann::json m_dists = nlohmann::json::object();
+    nlohmann::json m_occ = nlohmann::json::object();
 };
+
+// A queue's occupancy as results.json's "occupancy.<name>" holds it.
+nlohmann::json summarize_occupancy(const occupancy_tracker& o, uint64_t now_ps, int64_t overflows);
 
 nlohmann::json summarize(const sample_set& s, const char* unit);
 

@@ -43,6 +43,29 @@ size_t sw_stat_registry::add_slot(uint16_t rid)
     return slot;
 }
 
+occupancy_tracker& sw_stat_registry::add_level(id_type id)
+{
+    if (id >= m_level_of_id.size()) m_level_of_id.resize(m_names.size(), nullptr);
+    m_levels.push_back({id, std::make_unique<occupancy_tracker>()});
+    occupancy_tracker& t = *m_levels.back().tracker;
+    m_level_of_id[id] = &t;
+    if (m_level_obs) t.observe(m_level_obs, "sw." + m_names[id]);
+    return t;
+}
+
+void sw_stat_registry::observe_levels(occupancy_observer* o)
+{
+    m_level_obs = o;
+    for (auto& l : m_levels) l.tracker->observe(o, "sw." + m_names[l.id]);
+}
+
+uint64_t sw_stat_registry::level(std::string_view name) const
+{
+    auto it = m_ids.find(name);
+    if (it == m_ids.end() || it->second >= m_level_of_id.size() || !m_level_of_id[it->second]) return 0;
+    return m_level_of_id[it->second]->level();
+}
+
 uint64_t sw_stat_registry::value(std::string_view name) const
 {
     auto it = m_ids.find(name);
@@ -63,11 +86,14 @@ uint64_t sw_stat_registry::dev_value(uint16_t rid, std::string_view name) const
     return c ? c->value : 0;
 }
 
-void sw_stat_registry::report(stat_sink& sink) const
+void sw_stat_registry::report(stat_sink& sink, uint64_t now_ps) const
 {
-    // m_ids is ordered by name, so both loops emit in name order.
+    // m_ids is ordered by name, so the loops emit in name order.
     for (const auto& [name, id] : m_ids)
         if (m_global[id].touched) sink.counter("sw." + name, m_global[id].value);
+    for (const auto& [name, id] : m_ids)
+        if (id < m_level_of_id.size() && m_level_of_id[id])
+            sink.occupancy("sw." + name, *m_level_of_id[id], now_ps);
 
     std::vector<size_t> slots(m_slot_rid.size());
     std::iota(slots.begin(), slots.end(), size_t(0));

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,13 +52,30 @@ public:
         c.touched = true;
     }
 
+    // Level statistics (hal_stat_level_add): the level of id moves by
+    // delta at t_ps. A tracker per id, made on the id's first change (the
+    // only allocation); every caller's changes add up.
+    void level_add(id_type id, int64_t delta, uint64_t t_ps) { level_tracker(id)->add(delta, t_ps); }
+    // The tracker of level id, made on first use; null if id is not valid().
+    occupancy_tracker* level_tracker(id_type id)
+    {
+        occupancy_tracker* t = id < m_level_of_id.size() ? m_level_of_id[id] : nullptr;
+        return t ? t : valid(id) ? &add_level(id) : nullptr;
+    }
+    // Report the changes of every level, present and future, to o, as
+    // "sw.<name>" (prisim --occupancy-out).
+    void observe_levels(occupancy_observer* o);
+    // The level of name now (0 if it never changed).
+    uint64_t level(std::string_view name) const;
+
     // Lookups by name (scoreboard, reporting): 0 if never counted.
     uint64_t value(std::string_view name) const;
     uint64_t dev_value(uint16_t rid, std::string_view name) const;
 
     // Every counted counter: "sw.<name>" by name, then "sw.dev.<rid>.<name>"
-    // by RID and name.
-    void report(stat_sink& sink) const;
+    // by RID and name; every level statistic that changed, as occupancy
+    // "sw.<name>" over [0, now_ps], by name.
+    void report(stat_sink& sink, uint64_t now_ps) const;
 
 private:
     struct cell {
@@ -71,6 +89,7 @@ private:
         return add_slot(rid);
     }
     size_t add_slot(uint16_t rid);
+    occupancy_tracker& add_level(id_type id);
     const cell* find_dev(uint16_t rid, std::string_view name) const;
 
     std::vector<std::string> m_names;               // by id
@@ -80,6 +99,13 @@ private:
     std::vector<uint16_t> m_slot_rid;               // by slot: its RID
     std::vector<cell> m_dev;                        // [slot * m_stride + id]
     size_t m_stride = 0;                            // ids room per slot (>= m_names.size())
+    struct level_stat {
+        id_type id;
+        std::unique_ptr<occupancy_tracker> tracker; // stable: an observer may hold it
+    };
+    std::vector<level_stat> m_levels;               // in the order of their first change
+    std::vector<occupancy_tracker*> m_level_of_id;  // by id: its tracker, or null
+    occupancy_observer* m_level_obs = nullptr;
 };
 
 } // namespace prisim::platform

@@ -61,6 +61,15 @@ def _dropped(r):
     return c.get("iommu0.pq.drop.full", 0) + c.get("iommu0.pq.drop.overflow", 0)
 
 
+def _occ(queue, field, scale=1):
+    """occupancy.<queue>.<field> (docs/results.md, "Queue occupancy"),
+    divided by scale; None when the run does not have it."""
+    def get(r):
+        v = r.get("occupancy", {}).get(queue, {}).get(field)
+        return None if v is None else (v / scale if scale != 1 else v)
+    return get
+
+
 def _overflow_probability(r):
     n = _counter_sum(r, ".pr_received")
     return _dropped(r) / n if n else None
@@ -77,6 +86,11 @@ STATS = (
     ("pq_entries", lambda r: r["summary"]["pq_entries"]),
     ("pq_hwm", lambda r: r["summary"]["pq_hwm"]),
     ("pq_overflows", lambda r: r["summary"]["pq_overflows"]),
+    ("pq_occupancy_avg", _occ("iommu0.pq", "avg")),
+    ("pq_full_us", _occ("iommu0.pq", "full_ps", 1e6)),
+    ("pq_full_episodes", _occ("iommu0.pq", "full_episodes")),
+    ("cq_hwm", _occ("iommu0.cq", "hwm")),
+    ("fault_unread_hwm", _occ("sw.iommufd.fault_unread", "hwm")),
     ("page_requests", lambda r: _counter_sum(r, ".pr_received")),
     ("pq_dropped", _dropped),
     ("overflow_probability", _overflow_probability),

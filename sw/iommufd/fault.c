@@ -28,6 +28,13 @@ void iommufd_fault_stats_register(struct iommufd_ctx *ictx)
 	st->msgs_read = hal_stat_register(ictx->hal, "iommufd.msgs_read");
 	st->responses = hal_stat_register(ictx->hal, "iommufd.responses");
 	st->auto_responses = hal_stat_register(ictx->hal, "iommufd.auto_responses");
+	st->unread = hal_stat_register(ictx->hal, "iommufd.fault_unread");
+}
+
+/* @delta groups joined (left) @fault's deliver list: its occupancy. */
+static void iommufd_fault_level(struct iommufd_fault *fault, int64_t delta)
+{
+	hal_stat_level_add(fault->obj.ictx->hal, fault->obj.ictx->fault_stats.unread, delta);
 }
 
 /* Count for the device of @group; @id comes from the context's fault_stats. */
@@ -66,6 +73,7 @@ int iommufd_fault_iopf_handler(struct iopf_group *group)
 	/* Every group queued here is answered once: by write() or an auto-response. */
 	iopf_group_take_ownership(group);
 	list_add_tail(&group->node, &fault->deliver);
+	iommufd_fault_level(fault, 1);
 	iommufd_fault_stat(group, fault->obj.ictx->fault_stats.groups_queued, 1);
 	iommufd_fault_stamp(group, HAL_FAULT_QUEUED);
 	px_wake_up(&fault->wait);
@@ -100,6 +108,7 @@ static void iommufd_fault_collect(struct iommufd_fault *fault,
 				  struct iommu_attach_handle *handle, struct list_head *list)
 {
 	struct iopf_group *group, *next;
+	int64_t unread = 0;
 	uint32_t cookie;
 
 	if (!hal_mutex_held(fault->mutex))
@@ -108,8 +117,10 @@ static void iommufd_fault_collect(struct iommufd_fault *fault,
 			fault->obj.id);
 
 	list_for_each_entry_safe(group, next, &fault->deliver, node)
-		if (!handle || group->attach_handle == handle)
+		if (!handle || group->attach_handle == handle) {
 			list_move_tail(&group->node, list);
+			unread--;
+		}
 	px_idr_for_each(&fault->response, cookie, group) {
 		if (handle && group->attach_handle != handle)
 			continue;
@@ -117,6 +128,8 @@ static void iommufd_fault_collect(struct iommufd_fault *fault,
 		group->cookie = 0;
 		list_add_tail(&group->node, list);
 	}
+	if (unread)
+		iommufd_fault_level(fault, unread);
 }
 
 /**
@@ -224,8 +237,8 @@ static ssize_t iommufd_fault_fops_read(struct px_file *f, void *buf, size_t coun
 	struct iommufd_fault *fault = f->private_data;
 	struct hal *h = f->hal;
 	struct iopf_group *group;
+	unsigned int i, groups = 0;
 	size_t done = 0;
-	unsigned int i;
 	int rc = 0;
 
 	if (*ppos || count % fault_size)
@@ -258,12 +271,16 @@ static ssize_t iommufd_fault_fops_read(struct px_file *f, void *buf, size_t coun
 			break;
 		}
 		done += group->fault_count * fault_size;
+		groups++;
 		iommufd_fault_stat(group, fault->obj.ictx->fault_stats.msgs_read,
 				   group->fault_count);
 		for (i = 0; i < group->fault_count; i++)
 			hal_charge(h, HAL_COST_FD_READ_MSG);
 		iommufd_fault_stamp(group, HAL_FAULT_READ);
 	}
+	/* The groups this read() took leave the queue when it returns. */
+	if (groups)
+		iommufd_fault_level(fault, -(int64_t)groups);
 	hal_mutex_unlock(fault->mutex);
 
 	return done == 0 ? rc : (ssize_t)done;

@@ -62,6 +62,9 @@ struct iommufd_fault_stats {
 	hal_stat_id msgs_read;
 	hal_stat_id responses;
 	hal_stat_id auto_responses;
+	/* level (hal_stat_level_add), over every fault object: groups on
+	 * deliver lists, waiting for read() */
+	hal_stat_id unread;
 };
 
 /* Statistics ids of the vEVENTQs, registered when the context is created. */

@@ -99,7 +99,8 @@ def case_local(args):
     cols, rows = read_csv(os.path.join(out, "sweep.csv"))
     want = ["point", "sw.driver.pq_log2sz", "device.pri_capacity", "sw.cost.handler.mean_ns", "seed",
             "exit", "faults", "lat_p50_us", "lat_p90_us", "lat_p99_us", "lat_max_us", "lat_mean_us",
-            "pq_entries", "pq_hwm", "pq_overflows", "page_requests", "pq_dropped",
+            "pq_entries", "pq_hwm", "pq_overflows", "pq_occupancy_avg", "pq_full_us", "pq_full_episodes",
+            "cq_hwm", "fault_unread_hwm", "page_requests", "pq_dropped",
             "overflow_probability", "auto_success", "prgs", "prg_retries", "credit_stalls",
             "pri_allocation_sum", "sim_time_us"] + [
             f"stage_{n}_us" for n in ("request", "pq_write", "drain", "deliver", "read", "answer", "kernel",
@@ -127,6 +128,11 @@ def case_local(args):
     check({r["sw.cost.handler.mean_ns"] for r in rows} == {"2000", "8000"}, "2us was not read as 2000 ns")
     # The smallest queue overflows, the largest does not.
     check(any(int(r["pq_overflows"]) > 0 for r in rows if r["sw.driver.pq_log2sz"] == "2"), "no overflow at 4 entries")
+    # An overflowing queue was full; the occupancy columns are filled in.
+    check(any(float(r["pq_full_us"]) > 0 and int(r["pq_full_episodes"]) >= 1
+              for r in rows if r["sw.driver.pq_log2sz"] == "2"), "no full PQ at 4 entries")
+    check(all(0 <= float(r["pq_occupancy_avg"]) <= int(r["pq_hwm"]) and int(r["cq_hwm"]) >= 1
+              and int(r["fault_unread_hwm"]) >= 1 for r in rows), "occupancy columns")
     check(all(r["pq_overflows"] == "0" for r in rows if r["sw.driver.pq_log2sz"] == "5"), "overflow at 32 entries")
 
     pcols, points = read_csv(os.path.join(out, "points.csv"))

@@ -91,6 +91,8 @@ struct hal {
 	uint16_t stat_dev_rid[FAKE_MAX_STAT_DEVS];
 	unsigned int nr_stat_devs;
 	struct fake_stat stat_dev[FAKE_MAX_STAT_DEVS][FAKE_MAX_STATS];
+	uint64_t stat_level[FAKE_MAX_STATS];     /* hal_stat_level_add, by id */
+	uint64_t stat_level_hwm[FAKE_MAX_STATS];
 
 	unsigned int fail_nth;
 	unsigned int fail_calls;
@@ -447,6 +449,47 @@ void hal_stat_add(struct hal *h, const char *name, uint64_t delta)
 void hal_stat_dev_add(struct hal *h, uint16_t rid, const char *name, uint64_t delta)
 {
 	hal_stat_dev_inc(h, rid, hal_stat_register(h, name), delta);
+}
+
+void hal_stat_level_add(struct hal *h, hal_stat_id id, int64_t delta)
+{
+	uint64_t *l;
+
+	if (id >= h->nr_stat_names)
+		fake_die("statistic id %u was never registered\n", id);
+	l = &h->stat_level[id];
+	if (delta < 0 && (uint64_t)-delta > *l)
+		fake_die("level '%s' would go below 0 (%llu %lld)\n", h->stat_names[id],
+			 (unsigned long long)*l, (long long)delta);
+	*l += (uint64_t)delta;
+	if (*l > h->stat_level_hwm[id])
+		h->stat_level_hwm[id] = *l;
+}
+
+static int fake_stat_level_id(struct hal *h, const char *name)
+{
+	unsigned int i;
+
+	if (strncmp(name, "sw.", 3))
+		return -1;
+	for (i = 0; i < h->nr_stat_names; i++)
+		if (!strcmp(h->stat_names[i], name + 3))
+			return (int)i;
+	return -1;
+}
+
+uint64_t fake_hal_stat_level(struct hal *h, const char *name)
+{
+	int id = fake_stat_level_id(h, name);
+
+	return id < 0 ? 0 : h->stat_level[id];
+}
+
+uint64_t fake_hal_stat_level_hwm(struct hal *h, const char *name)
+{
+	int id = fake_stat_level_id(h, name);
+
+	return id < 0 ? 0 : h->stat_level_hwm[id];
 }
 
 /* The counter results.json would call @name ("sw.<name>", "sw.dev.<rid>.<name>"). */

@@ -94,6 +94,14 @@ void fake_hal_set_param_str(struct hal *h, const char *key, const char *val);
 uint64_t fake_hal_stat(struct hal *h, const char *name);
 bool fake_hal_stat_exists(struct hal *h, const char *name);
 void fake_hal_stats_clear(struct hal *h);
+/*
+ * Level statistics (hal_stat_level_add) by their results.json name
+ * ("sw.<name>"): the level now and its high-water mark (0 if it never
+ * changed). A level that would go below 0 aborts the test; the levels are
+ * state and fake_hal_stats_clear() keeps them.
+ */
+uint64_t fake_hal_stat_level(struct hal *h, const char *name);
+uint64_t fake_hal_stat_level_hwm(struct hal *h, const char *name);
 
 /* Fault injection: fail the n-th hal_should_fail() call from now (0: never). */
 void fake_hal_fail_nth(struct hal *h, unsigned int n);

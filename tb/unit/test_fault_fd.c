@@ -4,7 +4,8 @@
  * read(), write(), poll(), Lifecycle): ESPIPE rules, all-or-nothing groups,
  * cookies, EFAULT mid-group, message fields, write error handling, poll
  * masks and wake-up on enqueue, auto-responses on detach / replace /
- * destroy, fd close sending nothing, and no timeout. read() follows Linux
+ * destroy, fd close sending nothing, no timeout, and the occupancy of the
+ * unread groups. read() follows Linux
  * 6.18: -EINVAL when groups are queued and the first does not fit; the
  * fd is a stream, so pread()/pwrite() are -ESPIPE at any offset.
  */
@@ -635,6 +636,38 @@ static void test_no_timeout_unbounded(void **state)
 	assert_int_equal(1000, fake_hal_stat(w->h, "sw.iommufd.groups_queued"));
 }
 
+/* The fault queue's occupancy (hal_stat_level_add): groups not yet read. */
+static void test_occupancy_levels(void **state)
+{
+	struct world *w = *state;
+	struct iommu_hwpt_pgfault msg[4];
+
+#define UNREAD(n) assert_int_equal(n, fake_hal_stat_level(w->h, "sw.iommufd.fault_unread"))
+	UNREAD(0);
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	assert_int_equal(0, world_report(w, 1, F_LAST, 0, 3, P_R, 0x3000));
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 2, P_R, 0x2000));
+	UNREAD(3);
+	assert_int_equal(2 * MSZ, t_read_msgs(w, w->fault_fd, msg, 2));
+	UNREAD(1);
+	/* A failed copy puts the group back: it stays unread. */
+	fake_hal_fail_filter(w->h, "uaccess.copy_to_user");
+	fake_hal_fail_nth(w->h, 1);
+	assert_int_equal(-EFAULT, t_read_msgs(w, w->fault_fd, msg + 2, 2));
+	fake_hal_fail_nth(w->h, 0);
+	UNREAD(1);
+	/* A response changes nothing unread. */
+	assert_int_equal(RSZ, t_respond(w, w->fault_fd, msg[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS));
+	UNREAD(1);
+	/* Detach answers dev0's unread group (grpid 2) too. */
+	assert_int_equal(0, t_detach(w, w->vfio_fd[0]));
+	UNREAD(0);
+	assert_int_equal(0, world_report(w, 1, F_LAST, 0, 4, P_R, 0x4000));
+	UNREAD(1);
+	assert_int_equal(3, fake_hal_stat_level_hwm(w->h, "sw.iommufd.fault_unread"));
+#undef UNREAD
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, world_teardown)
 
 int main(void)
@@ -658,6 +691,7 @@ int main(void)
 		T(test_destroy_answers_everything),
 		T(test_close_iommufd_answers_everything),
 		T(test_no_timeout_unbounded),
+		T(test_occupancy_levels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -241,6 +241,19 @@ void hal_stat_add(struct hal *h, const char *name, uint64_t delta);
 void hal_stat_dev_add(struct hal *h, uint16_t rid, const char *name, uint64_t delta);
 
 /*
+ * Level statistics: the occupancy of a software queue (the fault objects'
+ * groups waiting to be read). The level of id moves by delta (the level of
+ * every caller adds up: one statistic covers every fault object of the
+ * machine); the platform stamps
+ * the change with the caller's simulated time and reports the queue's
+ * time-weighted occupancy as "sw.<name>" (docs/results.md, "Queue
+ * occupancy"). id comes from hal_stat_register(); a level never goes below
+ * 0. Cheap (no lookup by name; the platform may allocate on an id's first
+ * change only): for the per-fault path.
+ */
+void hal_stat_level_add(struct hal *h, hal_stat_id id, int64_t delta);
+
+/*
  * Fault stage stamps (docs/results.md, "Stage latencies"). The software
  * layers say when a Page Request Group passed them; the platform stamps it
  * with the caller's simulated time and splits each fault's latency into

@@ -69,6 +69,7 @@ struct map_sink : prisim::stat_sink {
     {
         sample_counts[n] = s.count();
     }
+    void occupancy(const std::string&, const prisim::occupancy_tracker&, uint64_t, int64_t) override {}
 };
 
 } // namespace prisim::tb

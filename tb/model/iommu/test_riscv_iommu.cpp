@@ -72,6 +72,16 @@ struct map_sink : prisim::stat_sink {
     void counter(const std::string& n, uint64_t v) override { counters[n] = v; }
     void value(const std::string& n, double v) override { values[n] = v; }
     void samples(const std::string&, const prisim::sample_set&, const char*) override {}
+    struct occ {
+        uint64_t capacity, hwm, level, full_ps, full_episodes;
+        int64_t overflows;
+    };
+    std::map<std::string, occ> queues;
+    void occupancy(const std::string& n, const prisim::occupancy_tracker& o, uint64_t now_ps,
+                   int64_t overflows) override
+    {
+        queues[n] = {o.capacity(), o.hwm(), o.level(), o.full_ps(now_ps), o.full_episodes(), overflows};
+    }
 };
 
 // The system under test plus register and traffic helpers. All helpers run
@@ -838,6 +848,19 @@ void test_stats(void** state)
     assert_int_equal(c["iommu0.auto_resp.cause.en_pri_off"], 1);
     assert_int_equal(c["iommu0.auto_resp.cause.dc_invalid"], 1);
     assert_int_equal(c["iommu0.pq.occupancy_hwm"], 3);
+    // The PQ of 4 records holds 3 (§6.2): it was full, and its one pqof
+    // episode is its overflow episode. The CQ saw commands.
+    assert_true(s.queues.count("iommu0.pq") == 1 && s.queues.count("iommu0.cq") == 1);
+    const auto& pq = s.queues["iommu0.pq"];
+    assert_int_equal(pq.capacity, 3);
+    assert_int_equal(pq.hwm, 3);
+    assert_true(pq.full_episodes >= 1);
+    assert_true(pq.full_ps > 0);
+    assert_int_equal(pq.overflows, 1);
+    const auto& cq = s.queues["iommu0.cq"];
+    assert_true(cq.capacity > 0);
+    assert_true(cq.hwm >= 1);
+    assert_int_equal(cq.overflows, -1);
     assert_int_equal(c["iommu0.cq.illegal"], 2);
     assert_int_equal(c["iommu0.cq.ats_inval"], 2);
     assert_int_equal(c["iommu0.msi.deferred"], 1);
