@@ -87,7 +87,7 @@ public:
 class pq_engine : public sc_core::sc_module {
 public:
     pq_engine(sc_core::sc_module_name name, pq_engine_client& client, sc_core::sc_time clk_period,
-              bool stop_marker_needs_pasid);
+              bool stop_marker_needs_pasid, bool ovf_auto_resp);
     ~pq_engine() override;
 
     // Software-owned configuration (held in the register file). pqb changes
@@ -157,6 +157,7 @@ private:
     unsigned m_log2szm1 = 0;
     uint32_t m_pqh = 0;
     bool m_smnp;
+    bool m_ovf_ar; // ovf_auto_resp_i: Success to L=1 discarded on overflow
 
     uint64_t m_edge_ps = 0; // absolute time of the block's next rising edge
 
