@@ -20,7 +20,7 @@ sc_time ns(uint64_t v) { return sc_time(double(v), SC_NS); }
 // The devices' PRG Response timeout: device.prg_timeout_us; 0 is none,
 // except under the vtd overflow policy, whose IOMMU answers nothing it drops:
 // there a device that waited forever would hang the run.
-constexpr uint64_t k_vtd_prg_timeout_us = 1000;
+constexpr uint64_t k_vtd_prg_timeout_us = 10000;
 sc_time prg_timeout(const params& p)
 {
     uint64_t us = p.u64("device.prg_timeout_us");

@@ -169,7 +169,7 @@ params::params()
     add({"device.trace", t::choice, "", 0, 0, {}, "",
          "trace replay: a trace file (docs/scenario.md, Trace replay; relative to the scenario file, or to the working directory when given with --set) whose accesses each device replays instead of the generated workload (device.pages, device.prg_pages, device.bytes_per_page, device.think_ns, device.arrival and device.arrival_gap_ns are then not used); empty: the generated workload", ""});
     add({"device.prg_timeout_us", t::u64, "0", 0, 1e9, {}, "us",
-         "PRG Response timeout of every device: a group unanswered this long is given up (credits and PRG index back) and its pages translated again, so a dropped group is sent again; 0 = none, as PCIe defines none, except under iommu.pq_overflow_policy = vtd, where 0 means 1000 us (the IOMMU answers nothing it drops there). A response to a group already given up is an Unexpected PRG Index",
+         "PRG Response timeout of every device: a group unanswered this long is given up (credits and PRG index back) and its pages translated again, so a dropped group is sent again; 0 = none, as PCIe defines none, except under iommu.pq_overflow_policy = vtd, where 0 means 10000 us (the IOMMU answers nothing it drops there); else at least 100. A response to a group already given up is an Unexpected PRG Index",
          "ESTIMATE (device-specific; PCIe defines none)"});
     add({"device.max_prg_attempts", t::u64, "100000", 1, 1e9, {}, "", "PRGs a burst may send before it is counted as failed", ""});
 
@@ -474,6 +474,10 @@ void params::validate() const
 {
     if (flag("iommu.sv57") && !flag("iommu.sv48"))
         throw config_error("iommu.sv57 = true needs iommu.sv48 = true (capabilities: Sv57 requires Sv48)");
+    if (const uint64_t to = u64("device.prg_timeout_us"); to != 0 && to < 100)
+        throw config_error("device.prg_timeout_us = " + std::to_string(to) +
+                           ": 0 (none) or at least 100 (a shorter timeout gives up groups faster than "
+                           "software can answer them)");
     // Each workload writes the pages iova_base + i x 4 KiB, i < pages. The
     // IOMMU translates an SvN address only if bits 63:N-1 are equal, and the
     // driver maps only such ranges; iova_base is in the lower half, so the
