@@ -589,6 +589,18 @@ def predict(p):
     if overflow_possible(p) and p["device.max_prg_attempts"] < rounds:
         rules["attempts"] = (f"PQ overflow possible and device.max_prg_attempts "
                              f"{p['device.max_prg_attempts']} < {rounds} rounds in the run")
+    # timeout (docs/user-guide.md, Overflow policies): with a PRG Response
+    # timeout (device.prg_timeout_us, or 10000 us under the vtd overflow
+    # policy) a device gives up a group unanswered that long; a response
+    # slower than that arrives for no group (Unexpected PRG Index) and the
+    # groups given up no longer match the requests the IOMMU left unanswered.
+    # Possible whenever the timeout is shorter than the run.
+    timeout_us = p.get("device.prg_timeout_us", 0)
+    if timeout_us == 0 and p.get("iommu.pq_overflow_policy") == "vtd":
+        timeout_us = 10000
+    if timeout_us and p["device.pages"] and timeout_us * 1000 < need:
+        rules["timeout"] = (f"PRG Response timeout {timeout_us} us < estimated need "
+                            f"{need / 1e3:.0f} us")
     # deny_outside answers INVALID for faults outside its range: the device
     # counts those pages failed (docs/scenario.md, Fault handlers).
     if p.get("sw.user.handler") == "deny_outside" and p["device.pages"]:
@@ -992,6 +1004,10 @@ NOT_QUIESCED = re.compile(r"the run did not quiesce before run\.max_time_us|work
 IN_FLIGHT_CHECKS = ("one PRG Response per PRG", "credits within allocation, all returned",
                     "every page request and PQ record accounted for")
 PAGES_FAILED = re.compile(r"pages / [0-9]+ bursts failed")
+# What a response slower than the devices' PRG Response timeout leaves.
+TIMEOUT_LATE = re.compile(r"PRG Response \(code [0-9]+\) for PRG index [0-9]+, which has no outstanding PRG|"
+                          r"after the response timeout|PRG Response\(s\) for no outstanding PRG|"
+                          r"driver sent [0-9]+ ATS\.PRGR, device got [0-9]+")
 SW_ERRORS = re.compile(r"software logged [0-9]+ error\(s\)")
 SHUTDOWN_LIMIT = re.compile(r"the software did not shut down within run\.max_time_us")
 # The scoreboard names the documented livelock as the cause of not quiescing.
@@ -1008,14 +1024,16 @@ def explain_verdict(case, results, stderr):
     unexplained = []
     summary = results.get("summary", {})
     quiesced = summary.get("quiesced", True)
-    stopped = "limit" in rules or "livelock" in rules
+    stopped = "limit" in rules or "livelock" in rules or "timeout" in rules
     for chk in results.get("scoreboard", {}).get("checks", []):
         if chk.get("ok"):
             continue
         name = chk.get("name", "")
         for v in chk.get("violations", []) or [chk.get("detail", "")]:
             ok = False
-            if name == "run completes":
+            if "timeout" in rules and TIMEOUT_LATE.search(v):
+                ok = True
+            elif name == "run completes":
                 if NOT_QUIESCED.search(v):
                     ok = stopped and not quiesced
                 elif LIVELOCK_CAUSE.search(v):
