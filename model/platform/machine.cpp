@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <new>
 
+#include "common/local_time.h"
 #include "platform/trace_file.h"
 #include "prisim/hw/pxdev.h"
 #include "prisim/sw.h"
@@ -203,7 +204,7 @@ int machine::shutdown_software(const sc_core::sc_time& limit)
     for (auto& d : m_devs) d->halt();
     if (!m_kernel && m_boot_done) return 0;
     m_rt->create_task(HAL_TASK_KERNEL, "shutdown", &shutdown_task, this);
-    sc_core::sc_start(limit, sc_core::SC_EXIT_ON_STARVATION);
+    prisim::run_phase(limit);
     return m_shutdown_done ? m_shutdown_rc : -ETIMEDOUT;
 }
 
