@@ -200,7 +200,7 @@ void pxdev::prg_timed_out()
     prg_table::group* g = m_prg.find(d.prgi);
     if (!g || g->serial != d.serial) return;
     ++m_c.prg_timeouts;
-    answer_group(*g, true);
+    answer_group(*g, true, nullptr, uint64_t(m_now.value())); // no response: the route counts as other
 }
 
 void pxdev::release_group(unsigned prgi, uint32_t credits)
