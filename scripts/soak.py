@@ -289,6 +289,38 @@ def overflow_possible(p):
     return p["device.pages"] > 0 and p["device.count"] * per_dev > 2 ** p["sw.driver.pq_log2sz"] - 1
 
 
+def prg_timeout_ns(p):
+    """The devices' PRG Response timeout (device.prg_timeout_us; 0 under the
+    vtd overflow policy means 10000 us; else 0: none)."""
+    us = p.get("device.prg_timeout_us", 0)
+    if us == 0 and p.get("iommu.pq_overflow_policy") == "vtd":
+        us = 10000
+    return us * 1000
+
+
+def overflow_drops_unanswered(p):
+    """Under the vtd overflow policy the IOMMU answers nothing it drops on
+    overflow: a dropped group is sent again only after the devices' PRG
+    Response timeout (docs/user-guide.md, Overflow policies)."""
+    return p.get("iommu.pq_overflow_policy") == "vtd" and overflow_possible(p)
+
+
+def timeout_rounds(p):
+    """PRG Response timeouts a run waits through, one after the other, under
+    the vtd policy: the groups dropped by one overflow time out together
+    and are sent again together, and each round the queue takes at least
+    one of them, the others being dropped again. So at most the groups that
+    can be outstanding beyond the queue's capacity, twice over (measured:
+    2 x 64 streams of one-page groups and a 1-entry PQ wait through 127
+    rounds, 4 x 4 through 11)."""
+    if not overflow_drops_unanswered(p):
+        return 0
+    g = max(group_size(p), 1)
+    outstanding = p["device.count"] * min(p["device.streams"], max(pri_alloc(p) // g, 1))
+    fits = (2 ** p["sw.driver.pq_log2sz"] - 1) // g
+    return 2 * max(outstanding - fits, 1)
+
+
 def slow_factor(p):
     """The slow handler sums sw.user.slow.factor draws per fault
     (docs/scenario.md, Fault handlers); every other handler one."""
@@ -352,6 +384,9 @@ def estimate(p):
     per_stream = math.ceil(bursts / p["device.streams"]) + 1
     work = retry * (faults * (per_fault + wire_ns_per_fault(p)) + handler_budget_ns(p, faults)) + \
         p["device.think_ns"] * per_stream
+    # vtd overflow policy: rounds of groups dropped without a response,
+    # each waiting for the devices' PRG Response timeout.
+    work += timeout_rounds(p) * prg_timeout_ns(p)
     # Eviction: per page unmapped, the unmap call and its IOTINVAL, ATS.INVAL
     # (a round trip to the device) and IOFENCE.C, like a fault's map.
     work += evictions(p) * per_fault
@@ -456,7 +491,14 @@ def retry_rate_per_ns(p):
     if not overflow_possible(p):
         return 0.0
     pri_limit = pri_alloc(p)
-    return p["device.count"] * min(p["device.streams"], pri_limit) / retry_rtt_ns(p)
+    return p["device.count"] * min(p["device.streams"], pri_limit) / overflow_round_ns(p)
+
+
+def overflow_round_ns(p):
+    """How often a group dropped on overflow is sent again: one
+    retry_rtt_ns after the IOMMU's automatic Success, or, under the vtd
+    policy (no response), after the devices' PRG Response timeout."""
+    return retry_rtt_ns(p) + (prg_timeout_ns(p) if overflow_drops_unanswered(p) else 0)
 
 
 # ------------------------------------------------------------- predictions
@@ -585,7 +627,7 @@ def predict(p):
     # counts as failed. When more requests can be outstanding than the PQ
     # holds, the bound can be reached if a burst can go round that many
     # times in the estimated length of the run.
-    rounds = int(need / retry_rtt_ns(p)) + 1  # one burst, retrying the whole run long
+    rounds = int(need / overflow_round_ns(p)) + 1  # one burst, retrying the whole run long
     if overflow_possible(p) and p["device.max_prg_attempts"] < rounds:
         rules["attempts"] = (f"PQ overflow possible and device.max_prg_attempts "
                              f"{p['device.max_prg_attempts']} < {rounds} rounds in the run")
@@ -595,11 +637,9 @@ def predict(p):
     # slower than that arrives for no group (Unexpected PRG Index) and the
     # groups given up no longer match the requests the IOMMU left unanswered.
     # Possible whenever the timeout is shorter than the run.
-    timeout_us = p.get("device.prg_timeout_us", 0)
-    if timeout_us == 0 and p.get("iommu.pq_overflow_policy") == "vtd":
-        timeout_us = 10000
-    if timeout_us and p["device.pages"] and timeout_us * 1000 < need:
-        rules["timeout"] = (f"PRG Response timeout {timeout_us} us < estimated need "
+    timeout_ns = prg_timeout_ns(p)
+    if timeout_ns and p["device.pages"] and timeout_ns < need:
+        rules["timeout"] = (f"PRG Response timeout {timeout_ns // 1000} us < estimated need "
                             f"{need / 1e3:.0f} us")
     # deny_outside answers INVALID for faults outside its range: the device
     # counts those pages failed (docs/scenario.md, Fault handlers).
