@@ -7,6 +7,8 @@
 #                          `make test` fuzzes a few seconds when they are present)
 #   scripts/deps.sh chromium  also Debian's chromium: the scripts.report_* tests
 #                          render the HTML report with it (skipped without it)
+#   scripts/deps.sh slurm  also Debian's Slurm and MUNGE: the scripts.sweep_slurm_real
+#                          test starts a one-node cluster of its own
 set -eu
 
 # package            what needs it
@@ -30,6 +32,12 @@ PKGS=(
 if [ "${1:-}" = chromium ]; then
   PKGS+=(
     chromium           # headless rendering of scripts/report.py's pages (tb/scripts)
+  )
+fi
+if [ "${1:-}" = slurm ]; then
+  PKGS+=(
+    slurm-wlm          # slurmctld, slurmd, sbatch, squeue, sacct (tb/scripts/slurm_cluster.py)
+    munge              # munged and mungekey: Slurm's authentication
   )
 fi
 if [ "${1:-}" = fuzz ]; then

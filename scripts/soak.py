@@ -284,9 +284,15 @@ def group_size(p):
 
 
 def overflow_possible(p):
-    """More page requests can be outstanding than the PQ holds (N - 1)."""
+    """More page requests can be outstanding than the PQ holds (N - 1).
+    The driver writes pqh back once per batch (the records it found), and
+    the groups of a batch are answered while it is processed, so a slow
+    batch leaves its records in the queue while their devices send as many
+    new ones: up to twice the outstanding requests (unless
+    sw.driver.pq_head_per_record)."""
     per_dev = min(pri_alloc(p), p["device.streams"] * group_size(p))
-    return p["device.pages"] > 0 and p["device.count"] * per_dev > 2 ** p["sw.driver.pq_log2sz"] - 1
+    batch = 1 if p.get("sw.driver.pq_head_per_record") else 2
+    return p["device.pages"] > 0 and batch * p["device.count"] * per_dev > 2 ** p["sw.driver.pq_log2sz"] - 1
 
 
 def prg_timeout_ns(p):
@@ -310,13 +316,15 @@ def timeout_rounds(p):
     the vtd policy: the groups dropped by one overflow time out together
     and are sent again together, and each round the queue takes at least
     one of them, the others being dropped again. So at most the groups that
-    can be outstanding beyond the queue's capacity, twice over (measured:
-    2 x 64 streams of one-page groups and a 1-entry PQ wait through 127
-    rounds, 4 x 4 through 11)."""
+    can be outstanding beyond the queue's capacity (twice the outstanding
+    ones with a slow batch, as in overflow_possible), twice over
+    (measured: 2 x 64 streams of one-page groups and a 1-entry PQ wait
+    through 127 rounds, 4 x 4 through 11)."""
     if not overflow_drops_unanswered(p):
         return 0
     g = max(group_size(p), 1)
-    outstanding = p["device.count"] * min(p["device.streams"], max(pri_alloc(p) // g, 1))
+    batch = 1 if p.get("sw.driver.pq_head_per_record") else 2
+    outstanding = batch * p["device.count"] * min(p["device.streams"], max(pri_alloc(p) // g, 1))
     fits = (2 ** p["sw.driver.pq_log2sz"] - 1) // g
     return 2 * max(outstanding - fits, 1)
 
@@ -508,6 +516,9 @@ def overflow_round_ns(p):
 def config_errors(p):
     """Rejections at load that docs/scenario.md and the key table document."""
     errs = []
+    if p.get("device.trace", ""):
+        # The soak draws text that names no readable trace (module doc)
+        errs.append("device.trace")
     if p["device.iova_base"] % PAGE:
         errs.append("device.iova_base")  # "first IOVA ... (4 KiB aligned)"
     if p.get("iommu.sv57", False) and not p.get("iommu.sv48", False):
@@ -532,12 +543,14 @@ def config_errors(p):
     if resident and (p.get("sw.user.threads", 1) > 1 or resident < p["device.streams"] * p["device.prg_pages"]):
         errs.append("sw.user.resident_pages")
     # sw.user.detach_after: for a device of the run, no more groups held
-    # than its streams and its bursts (else they would be held forever)
+    # than its streams, its bursts and the groups its PRI allocation covers
+    # at once (else they would be held forever)
     after = p.get("sw.user.detach_after", 0)
     detach_dev = p.get("sw.user.detach_device", 0)
     if after and detach_dev < p["device.count"]:
         bursts = -(-p["device.pages"] // p["device.prg_pages"])
-        if bursts and (after > p["device.streams"] or after > bursts):
+        by_credits = max(1, pri_alloc(p) // max(1, group_size(p)))
+        if bursts and (after > p["device.streams"] or after > bursts or after > by_credits):
             errs.append("sw.user.detach_after")
     # sw.user.vevent_device: for a device of the run, one served from
     # userspace, other than the one detached

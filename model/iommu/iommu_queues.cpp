@@ -501,51 +501,124 @@ void riscv_iommu::cq_thread()
             m_cqt_hw = m_cqt_writes.front().second;
             m_cqt_writes.pop_front();
         }
-        if (!(m_cqcsr & CQCSR_CQEN) || (m_cqcsr & CQCSR_ERRORS) || m_cqh == m_cqt_hw) {
-            const sc_core::sc_time now = prisim::sim_now();
-            const sc_core::sc_time busy_until = now + t;
-            if (!m_cqt_writes.empty())
-                sc_core::wait(sc_core::sc_time::from_value(m_cqt_writes.front().first) - now, m_cq_ev);
-            else
-                sc_core::wait(m_cq_ev);
-            const sc_core::sc_time later = prisim::sim_now();
-            t = busy_until > later ? busy_until - later : sc_core::SC_ZERO_TIME;
+        if (cq_run_one(t, false) == cq_step::ran)
             continue;
-        }
-        m_cq_active = true;
-        const uint32_t idx = m_cqh;
-        unsigned char b[CQ_ENTRY_SIZE];
-        if (!mem_read(qaddr(m_cqb, idx, CQ_ENTRY_SIZE), b, CQ_ENTRY_SIZE, t)) {
-            m_cqcsr |= CQCSR_CQMF; // cqh stays on the command
-        } else {
-            command c;
-            c.dw0 = load_le(b);
-            c.dw1 = load_le(b + 8);
-            wait_cycles(1, t); // decode
-            switch (execute(c, t)) {
-            case cmd_result::done:
-                ++m_st.cq_commands;
-                if (m_cqh == idx) { // not reset by a cqen 0 -> 1 meanwhile
-                    m_cqh = static_cast<uint32_t>((idx + 1) & qmask(m_cqb));
-                    const uint64_t now = prisim::sim_now().value();
-                    m_cqh_reg.set(now + t.value(), m_cqh, now);
-                }
-                break;
-            case cmd_result::illegal:
-                ++m_st.cq_illegal;
-                m_cqcsr |= CQCSR_CMD_ILL;
-                break;
-            case cmd_result::mem_fault:
-                m_cqcsr |= CQCSR_CQMF;
-                break;
-            case cmd_result::timeout:
-                m_cqcsr |= CQCSR_CMD_TO;
-                break;
-            }
-        }
-        update_cip(t);
-        m_cq_active = false;
+        const sc_core::sc_time now = prisim::sim_now();
+        m_cq_busy_until = now + t;
+        m_cq_idle = m_cqt_writes.empty();
+        if (!m_cqt_writes.empty())
+            sc_core::wait(sc_core::sc_time::from_value(m_cqt_writes.front().first) - now, m_cq_ev);
+        else
+            sc_core::wait(m_cq_ev);
+        m_cq_idle = false;
+        // A doorbell served in the storing process may have moved it on.
+        const sc_core::sc_time later = prisim::sim_now();
+        t = m_cq_busy_until > later ? m_cq_busy_until - later : sc_core::SC_ZERO_TIME;
     }
+}
+
+// A cqt store while the engine is idle: execute what the store published
+// now, as an LT target does, annotating the engine's local time instead of
+// waking cq_thread for it (a scheduler round per doorbell). The effects carry
+// their times: cqh as software reads it, a PRG Response leaving through the
+// link, an MSI, the IOFENCE.C store. A command that may wait is handed to
+// cq_thread at the engine's local time.
+void riscv_iommu::cq_doorbell(const sc_core::sc_time& t)
+{
+    const bool was_target = m_in_target;
+    m_in_target = true; // annotate, never wait
+    const sc_core::sc_time now = prisim::sim_now();
+    sc_core::sc_time lt = now + t > m_cq_busy_until ? t : m_cq_busy_until - now;
+    m_cqt_hw = m_cqt;
+    cq_step s;
+    while ((s = cq_run_one(lt, true)) == cq_step::ran) {
+    }
+    m_cq_busy_until = now + lt;
+    m_in_target = was_target;
+    if (s == cq_step::blocked)
+        m_cq_ev.notify(lt);
+}
+
+bool riscv_iommu::cq_may_block(const command& c) const
+{
+    const unsigned opcode = c.dw0 & CMD_OPCODE;
+    const unsigned func3 = field(c.dw0, 9, 7);
+    if (opcode == CMD_ATS)
+        return func3 == ATS_INVAL; // waits for a free ITag
+    if (opcode == CMD_IOFENCE)
+        return itag_busy() ||
+               ((c.dw0 & IOFENCE_AV) && !store_deferrable(field(c.dw1, 61, 0) << 2, 4));
+    return false;
+}
+
+riscv_iommu::cq_step riscv_iommu::cq_run_one(sc_core::sc_time& t, bool on_doorbell)
+{
+    if (!(m_cqcsr & CQCSR_CQEN) || (m_cqcsr & CQCSR_ERRORS) || m_cqh == m_cqt_hw)
+        return cq_step::idle;
+    const sc_core::sc_time start = t;
+    m_cq_active = true;
+    const uint32_t idx = m_cqh;
+    unsigned char b[CQ_ENTRY_SIZE];
+    if (!mem_read(qaddr(m_cqb, idx, CQ_ENTRY_SIZE), b, CQ_ENTRY_SIZE, t)) {
+        m_cqcsr |= CQCSR_CQMF; // cqh stays on the command
+    } else {
+        command c;
+        c.dw0 = load_le(b);
+        c.dw1 = load_le(b + 8);
+        if (on_doorbell && cq_may_block(c)) {
+            m_cq_active = false;
+            t = start;
+            return cq_step::blocked;
+        }
+        wait_cycles(1, t); // decode
+        switch (execute(c, t)) {
+        case cmd_result::done:
+            ++m_st.cq_commands;
+            if (m_cqh == idx) { // not reset by a cqen 0 -> 1 meanwhile
+                m_cqh = static_cast<uint32_t>((idx + 1) & qmask(m_cqb));
+                const uint64_t now = prisim::sim_now().value();
+                m_cqh_reg.set(now + t.value(), m_cqh, now);
+            }
+            break;
+        case cmd_result::illegal:
+            ++m_st.cq_illegal;
+            m_cqcsr |= CQCSR_CMD_ILL;
+            break;
+        case cmd_result::mem_fault:
+            m_cqcsr |= CQCSR_CQMF;
+            break;
+        case cmd_result::timeout:
+            m_cqcsr |= CQCSR_CMD_TO;
+            break;
+        }
+    }
+    update_cip(t);
+    m_cq_active = false;
+    return cq_step::ran;
+}
+
+bool riscv_iommu::store_deferrable(uint64_t addr, unsigned len) const
+{
+    return m_dmi_valid && addr >= m_dmi.get_start_address() &&
+           addr + len - 1 <= m_dmi.get_end_address();
+}
+
+void riscv_iommu::store_method()
+{
+    const uint64_t now = prisim::sim_now().value();
+    while (!m_stores.empty() && m_stores.front().at_ps <= now) {
+        const timed_store st = m_stores.front();
+        m_stores.pop_front();
+        store_le(m_store_buf, st.data, 4);
+        tlm::tlm_generic_payload& gp =
+            prepare_payload(m_store_gp, tlm::TLM_WRITE_COMMAND, st.addr, m_store_buf, 4);
+        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+        mem->b_transport(gp, d);
+        if (!gp.is_response_ok())
+            SC_REPORT_ERROR(name(), "IOFENCE.C store to DRAM refused");
+    }
+    if (!m_stores.empty())
+        m_store_ev.notify(sc_core::sc_time::from_value(m_stores.front().at_ps - now));
 }
 
 bool riscv_iommu::itag_busy() const
@@ -598,12 +671,24 @@ riscv_iommu::cmd_result riscv_iommu::cmd_iofence(const command& c, sc_core::sc_t
     }
     if (c.dw0 & IOFENCE_AV) {
         const uint64_t addr = field(c.dw1, 61, 0) << 2;
-        unsigned char b[4];
-        store_le(b, c.dw0 >> 32, 4);
         // Software polls this word: it must not see it before its time.
-        synchronise(t);
-        if (!mem_write(addr, b, 4, t))
-            return cmd_result::mem_fault;
+        if (t != sc_core::SC_ZERO_TIME && store_deferrable(addr, 4)) {
+            // DRAM: written at that time by store_method; the engine goes on.
+            m_stores.insert_ordered({uint64_t((prisim::sim_now() + t).value()), addr,
+                                     static_cast<uint32_t>(c.dw0 >> 32)},
+                                    [](const timed_store& a, const timed_store& b) {
+                                        return a.at_ps < b.at_ps;
+                                    });
+            m_store_ev.notify(sc_core::sc_time::from_value(m_stores.front().at_ps) -
+                              prisim::sim_now());
+            account(t, m_p.mem_latency + m_dmi.get_write_latency());
+        } else {
+            unsigned char b[4];
+            store_le(b, c.dw0 >> 32, 4);
+            synchronise(t);
+            if (!mem_write(addr, b, 4, t))
+                return cmd_result::mem_fault;
+        }
     }
     // PR/PW: every earlier request is already globally visible here.
     ++m_st.cq_iofence_c;

@@ -154,6 +154,9 @@ riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
 
     SC_THREAD(msg_thread);
     SC_THREAD(cq_thread);
+    SC_METHOD(store_method);
+    sensitive << m_store_ev;
+    dont_initialize();
     SC_THREAD(fq_thread);
 }
 
@@ -351,6 +354,10 @@ void riscv_iommu::reg32_write(uint32_t off, uint32_t v, sc_core::sc_time& t)
     switch (off) {
     case REG_CQT:
         m_cqt = v & static_cast<uint32_t>(qmask(m_cqb));
+        if (m_cq_idle && m_p.quantum != sc_core::SC_ZERO_TIME) {
+            cq_doorbell(t);
+            return;
+        }
         m_cqt_writes.insert_ordered({(prisim::sim_now() + t).value(), m_cqt},
                                     [](const auto& a, const auto& b) { return a.first < b.first; });
         m_cq_ev.notify(t);

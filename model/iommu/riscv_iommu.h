@@ -331,6 +331,15 @@ private:
     dev_counters& dev(uint32_t did);
 
     void cq_thread();
+    // One step of the command engine at local time `t`: the command at cqh,
+    // read, executed and retired. `on_doorbell` is the engine run by a cqt
+    // store (never waits): a command that may have to (ATS.INVAL, an
+    // IOFENCE.C behind ATS.INVALs or whose store cannot be deferred) is left
+    // at cqh for cq_thread, and `t` is as before.
+    enum class cq_step { ran, idle, blocked };
+    cq_step cq_run_one(sc_core::sc_time& t, bool on_doorbell);
+    bool cq_may_block(const command& c) const;
+    void cq_doorbell(const sc_core::sc_time& t);
     enum class cmd_result { done, illegal, mem_fault, timeout };
     cmd_result execute(const command& c, sc_core::sc_time& t);
     cmd_result cmd_iofence(const command& c, sc_core::sc_time& t);
@@ -401,6 +410,25 @@ private:
     // command queue
     bool m_cq_active = false; // a command is being executed
     sc_core::sc_event m_cq_ev;
+    // While cq_thread waits for a doorbell with nothing queued (m_cq_idle),
+    // a cqt store runs the engine at once in the storing process, from the
+    // store's time or m_cq_busy_until, whichever is later (quantum > 0).
+    bool m_cq_idle = false;
+    sc_core::sc_time m_cq_busy_until = sc_core::SC_ZERO_TIME;
+    // IOFENCE.C stores due after the engine's progress in simulated time:
+    // software polls the word and must not see it before the fence's local
+    // time, so store_method writes it then (a store to DRAM only).
+    struct timed_store {
+        uint64_t at_ps = 0;
+        uint64_t addr = 0;
+        uint32_t data = 0;
+    };
+    prisim::ring<timed_store> m_stores;
+    sc_core::sc_event m_store_ev;
+    tlm::tlm_generic_payload m_store_gp;
+    unsigned char m_store_buf[4] = {};
+    bool store_deferrable(uint64_t addr, unsigned len) const;
+    void store_method();
     struct itag {
         bool busy = false;
         uint16_t rid = 0;

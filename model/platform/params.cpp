@@ -215,7 +215,7 @@ params::params()
     add({"sw.user.detach_after", t::u64, "0", 0, 1ull << 32, {}, "groups",
          "detach with faults pending: the userspace handler reads the groups of device sw.user.detach_device without "
          "answering them and, once it holds this many, detaches that device (VFIO_DEVICE_DETACH_IOMMUFD_PT); the kernel "
-         "answers every group still pending INVALID, read or not. 0 = never; not with --fault-socket (docs/user-guide.md, Detach with faults pending)", ""});
+         "answers every group still pending INVALID, read or not. 0 = never; at most the device's streams, bursts and the groups its PRI allocation covers at once; not with --fault-socket (docs/user-guide.md, Detach with faults pending)", ""});
     add({"sw.user.detach_device", t::u64, "0", 0, 65535, {}, "",
          "with sw.user.detach_after: N of the device file /dev/vfio/devices/vfioN the handler detaches (0: the first device; beyond the devices: none)", ""});
     add({"sw.user.vevent_depth", t::u64, "0", 0, 1ull << 20, {}, "events",
@@ -443,6 +443,17 @@ void params::set_class_field(const std::string& key, const std::string& value, c
         it = m_classes.end() - 1;
     }
     it->fields[field] = std::move(v);
+}
+
+uint64_t params::pri_allocation(uint64_t capacity, uint64_t ndev) const
+{
+    const std::string& policy = str("sw.driver.pri_alloc_policy");
+    const uint64_t usable = (uint64_t(1) << u64("sw.driver.pq_log2sz")) - 1;
+    const uint64_t want = policy == "fixed"   ? u64("sw.driver.pri_alloc_fixed")
+                          : policy == "queue" ? usable
+                          : policy == "share" ? std::max<uint64_t>(1, ndev ? usable / ndev : usable)
+                                              : u64("sw.driver.pri_alloc_max");
+    return std::min(capacity, want);
 }
 
 std::vector<device_spec> params::devices() const
@@ -781,10 +792,18 @@ void params::validate() const
         const device_spec& d = devs[idx];
         // An idle device (no burst) never has a group to hold.
         const uint64_t bursts = d.trace.empty() ? (d.pages + d.prg_pages - 1) / d.prg_pages : after;
-        if (bursts && (after > d.streams || after > bursts))
-            fail("sw.user.detach_after = " + std::to_string(after) + " is above the " + src(d, "streams") + " (" +
-                 std::to_string(d.streams) + ") or the bursts (" + std::to_string(bursts) + ") of device " +
-                 std::to_string(idx) + ": the handler would hold its groups forever");
+        // Nor more groups than its PRI credits cover at once: a group of
+        // g requests (a burst, split to fit the allocation) holds g credits
+        // until it is answered (PCIe PRI: pcie-pri.md).
+        const uint64_t alloc = pri_allocation(d.pri_capacity, devs.size());
+        const uint64_t g = std::max<uint64_t>(1, std::min({d.prg_pages, d.pages ? d.pages : d.prg_pages, alloc}));
+        const uint64_t by_credits = std::max<uint64_t>(1, alloc / g);
+        if (bursts && (after > d.streams || after > bursts || after > by_credits))
+            fail("sw.user.detach_after = " + std::to_string(after) + " is above the groups device " +
+                 std::to_string(idx) + " can have held at once: the least of its " + src(d, "streams") + " (" +
+                 std::to_string(d.streams) + "), its bursts (" + std::to_string(bursts) +
+                 ") and the groups its PRI allocation of " + std::to_string(alloc) + " covers (" +
+                 std::to_string(by_credits) + "); the handler would hold its groups forever");
     }
     // A sw.user.vevent_device beyond the devices sets up no vEVENTQ.
     if (u64("sw.user.vevent_depth") && u64("sw.user.vevent_device") < devs.size()) {

@@ -110,6 +110,10 @@ public:
     // Every device, in RID order: the classes' devices class by class, or
     // device.count devices from the device.* keys.
     std::vector<device_spec> devices() const;
+    // The PRI allocation the driver grants a device of `capacity` among
+    // `ndev` devices (sw.driver.pri_alloc_policy, as riscv_iommu_pri_alloc()
+    // computes it; never above the capacity).
+    uint64_t pri_allocation(uint64_t capacity, uint64_t ndev) const;
     // The trace file at `path` (a device_spec::trace), read and parsed once
     // (validate() reads every one the devices name). Throws config_error.
     std::shared_ptr<const trace_file> trace_of(const std::string& path) const;

@@ -80,19 +80,12 @@ void scoreboard::check_run(bool quiesced)
         const params& c = m_m.cfg();
         const uint64_t log2sz = c.u64("sw.driver.pq_log2sz");
         const uint64_t usable = (uint64_t(1) << log2sz) - 1;
-        // The allocation the driver grants (sw.driver.pri_alloc_policy, as
-        // riscv_iommu_pri_alloc() computes it).
-        const std::string& policy = c.str("sw.driver.pri_alloc_policy");
         const uint64_t ndev = m_m.devices().size();
         uint64_t prg = 0;
         for (auto& d : m_m.devices()) {
             const auto& dp = d->params();
-            const uint64_t cap = dp.pri_capacity;
-            const uint64_t want = policy == "fixed"   ? c.u64("sw.driver.pri_alloc_fixed")
-                                  : policy == "queue" ? usable
-                                  : policy == "share" ? std::max<uint64_t>(1, ndev ? usable / ndev : usable)
-                                                      : c.u64("sw.driver.pri_alloc_max");
-            prg = std::max(prg, std::min({uint64_t(dp.prg_pages), dp.pages, std::min(cap, want)}));
+            prg = std::max(prg, std::min({uint64_t(dp.prg_pages), dp.pages,
+                                          c.pri_allocation(dp.pri_capacity, ndev)}));
         }
         if (prg > usable)
             fail(r, "cause: a Page Request Group of " + std::to_string(prg) +

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """End-to-end tests of scripts/sweep.py (docs/sweep.md), one case per CTest test.
 
-  sweep_test.py --prisim PRISIM --work DIR --case local|bad_input|resume|interrupt|slurm
+  sweep_test.py --prisim PRISIM --work DIR --case local|bad_input|resume|interrupt|slurm|slurm_real
 
 local      a 48-run sweep (16 points x 3 seeds, 2 devices x 16 pages):
            sweep.csv and points.csv rows and columns, the overflow
@@ -18,6 +18,18 @@ slurm      --slurm writes the job array and its inputs; the array's tasks,
            run here one by one with bash as Slurm would, then --merge
            (without prisim, from the sweep's own copy of the key registry);
            a partial array merges with the missing runs counted
+slurm_real the same against a real Slurm: a private one-node cluster
+           (slurm_cluster.py: munged, slurmctld, slurmd) runs the array
+           that --slurm wrote, submitted with the sbatch command line the
+           sweep prints; the merge has every point and seed with exit 0 and
+           the same results as a local sweep of the grid. Then a grown grid:
+           --slurm writes only the new runs; one array task cancelled
+           before it starts (held array, scancel, release) is missing from
+           the merge (exit 1); --slurm again writes only that run, and after
+           it the merge is complete and equal to the local sweep. The
+           cluster is torn down even on failure, no process left behind.
+           Installs Debian's slurm-wlm and munge (scripts/deps.sh slurm) and
+           fails, naming them, when they cannot be had. Runs as root.
 Python 3 standard library only.
 """
 import argparse
@@ -25,11 +37,15 @@ import csv
 import glob
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import slurm_cluster  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SWEEP = os.path.join(ROOT, "scripts", "sweep.py")
@@ -354,8 +370,138 @@ def case_slurm(args):
         check(f.read() == merged, "sweep.csv of the local merge differs")
 
 
+def submitted_job(p):
+    """The job id in sbatch's 'Submitted batch job N'."""
+    words = p.stdout.split()
+    check(p.returncode == 0 and words[:3] == ["Submitted", "batch", "job"] and words[3:4] and words[3].isdigit(),
+          f"sbatch exited {p.returncode}: {p.stdout}{p.stderr}")
+    return words[3]
+
+
+def results_by_run(path):
+    """{(point, seed): row without run_dir} of a sweep.csv."""
+    _, rows = read_csv(path)
+    return {(r["point"], r["seed"]): {k: v for k, v in r.items() if k != "run_dir"} for r in rows}
+
+
+def case_slurm_real(args):
+    t0 = time.monotonic()
+    deps = subprocess.run([os.path.join(ROOT, "scripts", "deps.sh"), "slurm"], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True)
+    check(deps.returncode == 0, f"scripts/deps.sh slurm exited {deps.returncode}; this test needs Debian's "
+          f"slurm-wlm and munge:\n{deps.stderr}")
+    absent = slurm_cluster.missing_programs()
+    check(not absent, "missing " + ", ".join(f"{p} (Debian package {pkg})" for p, pkg in absent))
+    t_deps = time.monotonic() - t0
+
+    out = fresh(os.path.join(args.work, "slurm_real"))
+    local = fresh(os.path.join(args.work, "slurm_real_local"))
+    base = ["--seeds", "2", "--set", "device.pages=16", "--set", "device.count=2"]
+    grid1 = base + ["--grid", "sw.driver.pq_log2sz=3..5"]
+    grid2 = base + ["--grid", "sw.driver.pq_log2sz=3..6"]
+    inputs = os.path.join(out, "slurm", "inputs.txt")
+
+    # The reference: a local sweep of the grown grid (results are
+    # deterministic per seed).
+    t = time.monotonic()
+    rc, so, se = sweep(args, "-q", "--no-plots", "-o", local, "-j", "2", *grid2)
+    t_local = time.monotonic() - t
+    check(rc == 0, f"local sweep exited {rc}: {se}")
+    want = results_by_run(os.path.join(local, "sweep.csv"))
+    check(len(want) == 8 and all(r["exit"] == "0" for r in want.values()), "local sweep rows")
+
+    marker = None
+    timing = {}
+    try:
+        t = time.monotonic()
+        with slurm_cluster.SlurmCluster() as c:
+            marker = c.dir
+            timing["cluster up"] = time.monotonic() - t
+            try:
+                slurm_real_steps(args, c, out, inputs, grid1, grid2, want, timing)
+            except Fail as e:
+                raise Fail(f"{e}\n{c.describe()}\n{c.logs()}")
+            t = time.monotonic()
+        timing["tear-down"] = time.monotonic() - t
+    except slurm_cluster.ClusterError as e:
+        raise Fail(f"the Slurm cluster: {e}")
+    if marker:
+        left = slurm_cluster.processes_of(marker)
+        check(not left, f"processes left behind by the cluster: {left}")
+        check(not os.path.exists(marker), f"{marker} left behind")
+    timing["total"] = time.monotonic() - t0
+    print(f"sweep_test slurm_real: deps check {t_deps:.1f} s, local sweep {t_local:.1f} s, "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in timing.items()))
+
+
+def slurm_real_steps(args, c, out, inputs, grid1, grid2, want, timing):
+    def wait_tasks(job):
+        t = time.monotonic()
+        c.wait_job(job, timeout=60)
+        timing[f"job {job}"] = time.monotonic() - t
+        return c.array_tasks(job)
+
+    # The documented path: --slurm, the sbatch command line it prints, --merge.
+    rc, so, se = sweep(args, "-q", "-o", out, *grid1, "--slurm")
+    check(rc == 0, f"--slurm exited {rc}: {se}")
+    script = os.path.join(out, "slurm", "sweep.sbatch")
+    check(so.strip() == f"sbatch {script}", f"--slurm printed {so!r}")
+    job = submitted_job(c.run(shlex.split(so.strip())))
+    tasks = wait_tasks(job)
+    check(tasks == {i: ("COMPLETED", "0:0") for i in range(1, 7)}, f"array {job}: {tasks}")
+    for i in range(1, 7):
+        check(os.path.exists(os.path.join(out, "slurm", "logs", f"{job}_{i}.out")), f"no Slurm log of task {i}")
+    rc, so, se = sweep(args, "-q", "--no-plots", "--merge", "-o", out)
+    check(rc == 0, f"merge exited {rc}: {se}")
+    got = results_by_run(os.path.join(out, "sweep.csv"))
+    check(len(got) == 6, f"merged sweep.csv has {len(got)} runs, want 6")
+    for k, row in got.items():
+        check(row == want.get(k), f"run {k}: Slurm {row}\n  local {want.get(k)}")
+
+    # A grown grid: only the two new runs are written. Task 2 is cancelled
+    # before it can start (the array is held until then).
+    rc, so, se = sweep(args, "-o", out, *grid2, "--slurm")
+    check(rc == 0 and "6 already done, 2 to run" in se, f"--slurm on the grown grid: {rc} {se}")
+    with open(inputs) as f:
+        lines = f.read().splitlines()
+    check(len(lines) == 2 and all("--set sw.driver.pq_log2sz=6" in x for x in lines), f"inputs.txt: {lines}")
+    argv = shlex.split(so.strip())
+    job = submitted_job(c.run(argv[:1] + ["--hold"] + argv[1:]))
+    p = c.run(["scancel", f"{job}_2"])
+    check(p.returncode == 0, f"scancel {job}_2: {p.stderr}")
+    p = c.run(["scontrol", "release", job])
+    check(p.returncode == 0, f"scontrol release {job}: {p.stderr}")
+    tasks = wait_tasks(job)
+    # A pending task cancelled is dropped from the array's record (or, in
+    # other Slurm versions, kept as CANCELLED).
+    check(tasks.get(1) == ("COMPLETED", "0:0") and set(tasks) <= {1, 2}
+          and tasks.get(2, ("CANCELLED",))[0] == "CANCELLED", f"array {job} with task 2 cancelled: {tasks}")
+    cancelled = shlex.split(lines[1])[0]
+    check(not os.path.exists(os.path.join(cancelled, "status.json")), f"{cancelled} ran")
+    rc, so, se = sweep(args, "-q", "--no-plots", "--merge", "-o", out)
+    check(rc == 1 and "1 runs have no status.json" in se, f"merge with a cancelled task: {rc} {se}")
+    _, rows = read_csv(os.path.join(out, "sweep.csv"))
+    check(len(rows) == 8 and [r["exit"] for r in rows].count("") == 1, "sweep.csv with a cancelled task")
+
+    # --slurm again: only the cancelled run; then the merge is complete.
+    rc, so, se = sweep(args, "-o", out, *grid2, "--slurm")
+    check(rc == 0 and "7 already done, 1 to run" in se, f"--slurm after the cancel: {rc} {se}")
+    with open(inputs) as f:
+        again = f.read().splitlines()
+    check(again == lines[1:], f"inputs.txt after the cancel: {again}, want {lines[1:]}")
+    job = submitted_job(c.run(shlex.split(so.strip())))
+    tasks = wait_tasks(job)
+    check(tasks == {1: ("COMPLETED", "0:0")}, f"array {job}: {tasks}")
+    rc, so, se = sweep(args, "-q", "--no-plots", "--merge", "-o", out)
+    check(rc == 0, f"final merge exited {rc}: {se}")
+    got = results_by_run(os.path.join(out, "sweep.csv"))
+    check(got == want, "merged sweep.csv differs from the local sweep's:\n" + "\n".join(
+        f"  {k}: Slurm {got.get(k)}\n  {' ' * len(str(k))}  local {want.get(k)}"
+        for k in sorted(set(got) | set(want)) if got.get(k) != want.get(k)))
+
+
 CASES = {"local": case_local, "bad_input": case_bad_input, "resume": case_resume,
-         "interrupt": case_interrupt, "slurm": case_slurm}
+         "interrupt": case_interrupt, "slurm": case_slurm, "slurm_real": case_slurm_real}
 
 
 def main():
@@ -367,6 +513,14 @@ def main():
     args.prisim = os.path.abspath(args.prisim)
     args.work = os.path.abspath(args.work)
     os.makedirs(args.work, exist_ok=True)
+
+    # SIGTERM or SIGINT (a CTest timeout, Ctrl-C) unwind through the
+    # cases' finally blocks: slurm_real tears its cluster down.
+    def interrupted(signum, frame):
+        raise Fail(f"stopped by signal {signum}")
+    if args.case == "slurm_real":
+        signal.signal(signal.SIGTERM, interrupted)
+        signal.signal(signal.SIGINT, interrupted)
     try:
         CASES[args.case](args)
     except Fail as e:
