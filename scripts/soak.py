@@ -443,11 +443,27 @@ def per_message_ns(p):
             2 * p["sw.cost.map_page_ns"] + 4 * p["sw.cost.syscall_ns"] + 4 * p["sw.cost.cq_submit_ns"])
 
 
+def timeout_resend_rate_per_ns(p):
+    """Groups sent again per ns because the devices' PRG Response timeout
+    is shorter than software takes to answer: when every outstanding group
+    may wait behind the others (per_message_ns each) longer than the
+    timeout, each is given up and sent again once per timeout, a new fault
+    for the software each time. 0 without a timeout or when software keeps
+    up."""
+    timeout = prg_timeout_ns(p)
+    if not timeout or not p["device.pages"]:
+        return 0.0
+    groups = p["device.count"] * min(p["device.streams"], max(pri_alloc(p) // max(group_size(p), 1), 1))
+    if groups * per_message_ns(p) < timeout:
+        return 0.0
+    return groups / timeout
+
+
 def storm_seconds_per_ns(p, rtl=True):
     """Host seconds per simulated ns while every stream retries (and, with
     slow memory, while the RTL block is clocked through it); see
     host_seconds."""
-    c = retry_rate_per_ns(p) * 6e-6
+    c = retry_rate_per_ns(p) * 6e-6 + timeout_resend_rate_per_ns(p) * 100e-6
     if rtl and p["iommu.mem_latency_ns"] * p["iommu.clk_mhz"] / 1000 > 1000:
         c += p["iommu.clk_mhz"] / 1000 * 0.4e-6
     return c
