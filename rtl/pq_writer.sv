@@ -22,6 +22,8 @@ module pq_writer #(
   input  logic [4:0]   pqb_log2szm1_i,      // pqb.LOG2SZ-1; above MaxLog2Sz-1 acts as MaxLog2Sz-1
   input  logic [31:0]  pqh_i,               // pqh (only bits log2(N)-1:0 are used)
   input  logic         stop_marker_needs_pasid_i,  // 1: Stop Marker needs PV (spec default)
+  input  logic         ovf_auto_resp_i,     // 1: Success to L=1 discarded on overflow (RISC-V,
+                                            // SMMUv3); 0: no response (VT-d as QEMU models it)
   // software write to pqcsr
   input  logic         csr_we_i,
   input  logic [31:0]  csr_wdata_i,
@@ -92,8 +94,8 @@ module pq_writer #(
     Queued         = 3'd0,  // record written, pqt advanced
     DropDisabled   = 3'd1,  // pqen = 0 or pqon = 0 -> Response Failure
     DropMemFault   = 3'd2,  // pqmf already 1 -> Response Failure
-    DropOverflow   = 3'd3,  // pqof already 1 -> Success, no interrupt
-    DropFull       = 3'd4,  // queue full: set pqof -> Success
+    DropOverflow   = 3'd3,  // pqof already 1 -> Success (or none), no interrupt
+    DropFull       = 3'd4,  // queue full: set pqof -> Success (or none)
     DropWriteFault = 3'd5   // record write faulted: set pqmf -> Response Failure
   } pq_cause_e;
 
@@ -158,6 +160,7 @@ module pq_writer #(
   logic        req_hs;
   logic        req_stop_marker;
   pq_cause_e   req_cause;
+  logic        req_need_ar;
   logic        csr_wr;
 
   ////////////////////
@@ -200,6 +203,11 @@ module pq_writer #(
   assign req_stop_marker = req_payload_i[PayloadL] && !req_payload_i[PayloadR] &&
                            !req_payload_i[PayloadW] &&
                            (req_pv_i || !stop_marker_needs_pasid_i);
+
+  // An L = 1 request that is not a Stop Marker gets an auto-response when it is dropped
+  // (section 13.2), unless it was dropped on overflow and the overflow policy sends none.
+  assign req_need_ar = req_payload_i[PayloadL] && !req_stop_marker &&
+                       (ovf_auto_resp_i || (req_cause != DropOverflow && req_cause != DropFull));
 
   // section 13.1 steps 6-9, in this order
   always_comb begin
@@ -313,10 +321,11 @@ module pq_writer #(
 
           if (req_cause == Queued) begin
             state_d = StWrite;
-          end else if (req_payload_i[PayloadL] && !req_stop_marker) begin
+          end else if (req_need_ar) begin
             state_d = StAr;
           end else begin
-            // section 13.2: L = 0 requests and Stop Markers are dropped silently
+            // section 13.2: L = 0 requests and Stop Markers are dropped silently, and so
+            // are L = 1 requests dropped on overflow when ovf_auto_resp_i = 0
             done_d       = 1'b1;
             done_cause_d = req_cause;
           end

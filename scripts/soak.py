@@ -295,6 +295,40 @@ def overflow_possible(p):
     return p["device.pages"] > 0 and batch * p["device.count"] * per_dev > 2 ** p["sw.driver.pq_log2sz"] - 1
 
 
+def prg_timeout_ns(p):
+    """The devices' PRG Response timeout (device.prg_timeout_us; 0 under the
+    vtd overflow policy means 10000 us; else 0: none)."""
+    us = p.get("device.prg_timeout_us", 0)
+    if us == 0 and p.get("iommu.pq_overflow_policy") == "vtd":
+        us = 10000
+    return us * 1000
+
+
+def overflow_drops_unanswered(p):
+    """Under the vtd overflow policy the IOMMU answers nothing it drops on
+    overflow: a dropped group is sent again only after the devices' PRG
+    Response timeout (docs/user-guide.md, Overflow policies)."""
+    return p.get("iommu.pq_overflow_policy") == "vtd" and overflow_possible(p)
+
+
+def timeout_rounds(p):
+    """PRG Response timeouts a run waits through, one after the other, under
+    the vtd policy: the groups dropped by one overflow time out together
+    and are sent again together, and each round the queue takes at least
+    one of them, the others being dropped again. So at most the groups that
+    can be outstanding beyond the queue's capacity (twice the outstanding
+    ones with a slow batch, as in overflow_possible), twice over
+    (measured: 2 x 64 streams of one-page groups and a 1-entry PQ wait
+    through 127 rounds, 4 x 4 through 11)."""
+    if not overflow_drops_unanswered(p):
+        return 0
+    g = max(group_size(p), 1)
+    batch = 1 if p.get("sw.driver.pq_head_per_record") else 2
+    outstanding = batch * p["device.count"] * min(p["device.streams"], max(pri_alloc(p) // g, 1))
+    fits = (2 ** p["sw.driver.pq_log2sz"] - 1) // g
+    return 2 * max(outstanding - fits, 1)
+
+
 def slow_factor(p):
     """The slow handler sums sw.user.slow.factor draws per fault
     (docs/scenario.md, Fault handlers); every other handler one."""
@@ -358,6 +392,9 @@ def estimate(p):
     per_stream = math.ceil(bursts / p["device.streams"]) + 1
     work = retry * (faults * (per_fault + wire_ns_per_fault(p)) + handler_budget_ns(p, faults)) + \
         p["device.think_ns"] * per_stream
+    # vtd overflow policy: rounds of groups dropped without a response,
+    # each waiting for the devices' PRG Response timeout.
+    work += timeout_rounds(p) * prg_timeout_ns(p)
     # Eviction: per page unmapped, the unmap call and its IOTINVAL, ATS.INVAL
     # (a round trip to the device) and IOFENCE.C, like a fault's map.
     work += evictions(p) * per_fault
@@ -406,11 +443,27 @@ def per_message_ns(p):
             2 * p["sw.cost.map_page_ns"] + 4 * p["sw.cost.syscall_ns"] + 4 * p["sw.cost.cq_submit_ns"])
 
 
+def timeout_resend_rate_per_ns(p):
+    """Groups sent again per ns because the devices' PRG Response timeout
+    is shorter than software takes to answer: when every outstanding group
+    may wait behind the others (per_message_ns each) longer than the
+    timeout, each is given up and sent again once per timeout, a new fault
+    for the software each time. 0 without a timeout or when software keeps
+    up."""
+    timeout = prg_timeout_ns(p)
+    if not timeout or not p["device.pages"]:
+        return 0.0
+    groups = p["device.count"] * min(p["device.streams"], max(pri_alloc(p) // max(group_size(p), 1), 1))
+    if groups * per_message_ns(p) < timeout:
+        return 0.0
+    return groups / timeout
+
+
 def storm_seconds_per_ns(p, rtl=True):
     """Host seconds per simulated ns while every stream retries (and, with
     slow memory, while the RTL block is clocked through it); see
     host_seconds."""
-    c = retry_rate_per_ns(p) * 6e-6
+    c = retry_rate_per_ns(p) * 6e-6 + timeout_resend_rate_per_ns(p) * 100e-6
     if rtl and p["iommu.mem_latency_ns"] * p["iommu.clk_mhz"] / 1000 > 1000:
         c += p["iommu.clk_mhz"] / 1000 * 0.4e-6
     return c
@@ -462,7 +515,14 @@ def retry_rate_per_ns(p):
     if not overflow_possible(p):
         return 0.0
     pri_limit = pri_alloc(p)
-    return p["device.count"] * min(p["device.streams"], pri_limit) / retry_rtt_ns(p)
+    return p["device.count"] * min(p["device.streams"], pri_limit) / overflow_round_ns(p)
+
+
+def overflow_round_ns(p):
+    """How often a group dropped on overflow is sent again: one
+    retry_rtt_ns after the IOMMU's automatic Success, or, under the vtd
+    policy (no response), after the devices' PRG Response timeout."""
+    return retry_rtt_ns(p) + (prg_timeout_ns(p) if overflow_drops_unanswered(p) else 0)
 
 
 # ------------------------------------------------------------- predictions
@@ -612,10 +672,20 @@ def predict(p):
     # counts as failed. When more requests can be outstanding than the PQ
     # holds, the bound can be reached if a burst can go round that many
     # times in the estimated length of the run.
-    rounds = int(need / retry_rtt_ns(p)) + 1  # one burst, retrying the whole run long
+    rounds = int(need / overflow_round_ns(p)) + 1  # one burst, retrying the whole run long
     if overflow_possible(p) and p["device.max_prg_attempts"] < rounds:
         rules["attempts"] = (f"PQ overflow possible and device.max_prg_attempts "
                              f"{p['device.max_prg_attempts']} < {rounds} rounds in the run")
+    # timeout (docs/user-guide.md, Overflow policies): with a PRG Response
+    # timeout (device.prg_timeout_us, or 10000 us under the vtd overflow
+    # policy) a device gives up a group unanswered that long; a response
+    # slower than that arrives for no group (Unexpected PRG Index) and the
+    # groups given up no longer match the requests the IOMMU left unanswered.
+    # Possible whenever the timeout is shorter than the run.
+    timeout_ns = prg_timeout_ns(p)
+    if timeout_ns and p["device.pages"] and timeout_ns < need:
+        rules["timeout"] = (f"PRG Response timeout {timeout_ns // 1000} us < estimated need "
+                            f"{need / 1e3:.0f} us")
     # deny_outside answers INVALID for faults outside its range: the device
     # counts those pages failed (docs/scenario.md, Fault handlers).
     if p.get("sw.user.handler") == "deny_outside" and p["device.pages"]:
@@ -1019,6 +1089,10 @@ NOT_QUIESCED = re.compile(r"the run did not quiesce before run\.max_time_us|work
 IN_FLIGHT_CHECKS = ("one PRG Response per PRG", "credits within allocation, all returned",
                     "every page request and PQ record accounted for")
 PAGES_FAILED = re.compile(r"pages / [0-9]+ bursts failed")
+# What a response slower than the devices' PRG Response timeout leaves.
+TIMEOUT_LATE = re.compile(r"PRG Response \(code [0-9]+\) for PRG index [0-9]+, which has no outstanding PRG|"
+                          r"after the response timeout|PRG Response\(s\) for no outstanding PRG|"
+                          r"driver sent [0-9]+ ATS\.PRGR, device got [0-9]+")
 SW_ERRORS = re.compile(r"software logged [0-9]+ error\(s\)")
 SHUTDOWN_LIMIT = re.compile(r"the software did not shut down within run\.max_time_us")
 # The scoreboard names the documented livelock as the cause of not quiescing.
@@ -1035,14 +1109,16 @@ def explain_verdict(case, results, stderr):
     unexplained = []
     summary = results.get("summary", {})
     quiesced = summary.get("quiesced", True)
-    stopped = "limit" in rules or "livelock" in rules
+    stopped = "limit" in rules or "livelock" in rules or "timeout" in rules
     for chk in results.get("scoreboard", {}).get("checks", []):
         if chk.get("ok"):
             continue
         name = chk.get("name", "")
         for v in chk.get("violations", []) or [chk.get("detail", "")]:
             ok = False
-            if name == "run completes":
+            if "timeout" in rules and TIMEOUT_LATE.search(v):
+                ok = True
+            elif name == "run completes":
                 if NOT_QUIESCED.search(v):
                     ok = stopped and not quiesced
                 elif LIVELOCK_CAUSE.search(v):

@@ -33,18 +33,39 @@ inline sc_core::sc_simcontext* sim_context()
 // Simulated time now (sc_time_stamp() without the look-up).
 inline const sc_core::sc_time& sim_now() { return sim_context()->time_stamp(); }
 
+// The end of the current phase of the run, in the kernel's time units
+// (none: the largest value). sc_main acts there: the kernel stops at the
+// last event before it, and what follows (the statistics, the shutdown
+// phase) starts from that time. A thread that ran ahead past it would have
+// acted in a future nothing else has reached, and would see what comes
+// next late by as much: a device would complete the shutdown's Invalidate
+// Requests only at its own local time. (A plain value: read on every
+// others_due_within(), it needs no initialisation guard.)
+inline sc_core::sc_time::value_type phase_end_value = ~sc_core::sc_time::value_type(0);
+
+// sc_start(duration, SC_EXIT_ON_STARVATION), no thread running ahead past
+// its end.
+inline void run_phase(const sc_core::sc_time& duration)
+{
+    phase_end_value = (sim_now() + duration).value();
+    sc_core::sc_start(duration, sc_core::SC_EXIT_ON_STARVATION);
+}
+
 // Is any other process due to run before the calling thread's local time
 // (now + delay)? If none is, no state can change before then, and waiting
 // for the delay would only cost a scheduler round: a thread that runs ahead
-// is then exactly where a synchronised one would be.
+// is then exactly where a synchronised one would be. The end of the phase
+// counts as due (sc_main acts there).
 // (sc_time_to_pending_activity() < delay, without its look-ups.)
 inline bool others_due_within(const sc_core::sc_time& delay)
 {
     if (delay == sc_core::SC_ZERO_TIME) return false;
     sc_core::sc_simcontext* c = sim_context();
     if (c->pending_activity_at_current_time()) return true;
+    const sc_core::sc_time until = c->time_stamp() + delay;
+    if (until.value() > phase_end_value) return true;
     sc_core::sc_time next;
-    return c->next_time(next) && next < c->time_stamp() + delay;
+    return c->next_time(next) && next < until;
 }
 
 // Add `d` to the annotated delay of the calling thread; synchronise (wait

@@ -28,6 +28,7 @@ public:
         uint32_t credits = 0;  // Page Requests in it
         uint32_t pasid = 0;
         bool pv = false;       // its requests carried a PASID
+        uint64_t serial = 0;   // which send this is (PRG indexes are reused)
     };
 
     // Room for `groups` outstanding groups (1..512).

@@ -159,7 +159,7 @@ void pxdev::main_thread()
         pri_grant(); // credits may have come back, or PRI changed
 
         // Messages that have arrived go first; then streams by index.
-        bool any = false, msg = false;
+        bool any = false, msg = false, timeout = false;
         sc_time t;
         stream* next = nullptr;
         if (!m_inbox.empty()) {
@@ -173,6 +173,15 @@ void pxdev::main_thread()
                 msg = false;
                 t = at;
                 next = &s;
+            }
+        }
+        // A PRG Response timeout, after what is due at the same time.
+        if (!m_deadlines.empty()) {
+            sc_time at;
+            if (next_deadline(at) && (!any || at < t)) {
+                any = timeout = true;
+                msg = false;
+                t = at;
             }
         }
         if (!any) {
@@ -191,6 +200,8 @@ void pxdev::main_thread()
         m_now = t;
         if (msg)
             handle_arrivals();
+        else if (timeout)
+            prg_timed_out();
         else
             stream_step(*next);
     }
@@ -302,6 +313,8 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
     PXDEV_STAT(atc_evictions);
     PXDEV_STAT(translations_discarded);
     PXDEV_STAT(malformed_messages);
+    // Only with a response timeout (other runs keep their results.json).
+    if (m_p.prg_timeout != sc_core::SC_ZERO_TIME) PXDEV_STAT(prg_timeouts);
 #undef PXDEV_STAT
     sink.counter(p + "violations", m_violations.size());
     // Per stream; DMA throughput over the device's active time.

@@ -56,8 +56,10 @@
 //   - PASID on its requests unless the PASID capability is enabled (the
 //     workload then uses device_params::pasid);
 //   - Bus Master Enable gating, legacy capabilities, interrupts, SR-IOV;
-//   - a response timeout: PCIe defines none, so a PRG that is never answered
-//     keeps its stream waiting (prgs_outstanding shows it);
+//   - a response timeout unless device_params::prg_timeout is set: PCIe
+//     defines none, so a PRG that is never answered keeps its stream waiting
+//     (prgs_outstanding shows it). With it, a group unanswered that long is
+//     given up and its pages translated again (prg_timeouts counts them);
 //   - any time spent inside the device: only the link and the host cost time,
 //     plus the per-stream think time between bursts.
 #pragma once
@@ -101,6 +103,10 @@ struct device_params {
     unsigned bytes_per_page = 256;     // pattern bytes written at the start of each page (<= 4096)
     sc_core::sc_time think_time{50, sc_core::SC_NS}; // per stream, between bursts
     unsigned max_prg_attempts = 64;    // per burst; beyond that the burst fails (counted)
+    // PRG Response timeout: a group unanswered this long after it was sent
+    // is given up (credits and PRG index back) and its pages are translated
+    // again, as after Success. Zero: none (PCIe defines none).
+    sc_core::sc_time prg_timeout = sc_core::SC_ZERO_TIME;
     unsigned invalidate_queue_depth = 0; // ATS cap field (0 encodes 32)
     uint32_t pasid = 0;                // PASID the workload uses when the PASID capability is enabled
     // Workload arrivals: closed loop (a stream takes the next burst when it
@@ -183,6 +189,7 @@ public:
         uint64_t dma_bytes = 0;            // bytes of the memory writes that completed successfully
         // Beyond the platform's list:
         uint64_t prgs_abandoned = 0;       // outstanding PRGs dropped by Response Failure or PRI Reset (credits returned)
+        uint64_t prg_timeouts = 0;         // PRGs given up after device_params::prg_timeout (credits returned)
         uint64_t inval_completions = 0;    // Invalidate Completions sent
         uint64_t atc_evictions = 0;        // LRU replacements
         uint64_t translations_discarded = 0; // completions that raced with an invalidation of their range
@@ -420,6 +427,19 @@ private:
 
     // PRI engine
     prg_table m_prg;
+    // PRG Response timeouts (device_params::prg_timeout): the groups in the
+    // order they were sent, which is their deadlines' order. An entry whose
+    // group was answered meanwhile is stale (its index is free or has another
+    // serial) and is skipped.
+    struct prg_deadline {
+        sc_core::sc_time at;
+        uint64_t serial = 0;
+        uint16_t prgi = 0;
+    };
+    prisim::ring<prg_deadline> m_deadlines{16};
+    uint64_t m_prg_serial = 0;
+    bool next_deadline(sc_core::sc_time& at);
+    void prg_timed_out();
 
     // ATC
     atc m_atc;

@@ -113,6 +113,9 @@ void pxdev::send_group(stream& s, unsigned n)
     g.pv = m_pasid_enable;
     g.pasid = m_p.pasid & 0xFFFFF;
     g.credits = n;
+    g.serial = ++m_prg_serial;
+    if (m_p.prg_timeout != sc_core::SC_ZERO_TIME)
+        m_deadlines.push_back({m_now + m_p.prg_timeout, g.serial, g.prgi});
     m_c.credits_outstanding += n;
     m_c.credits_max = std::max(m_c.credits_max, m_c.credits_outstanding);
     ++m_c.prgs_outstanding;
@@ -170,6 +173,36 @@ void pxdev::answer_group(prg_table::group& g, bool success, const prisim::group_
     }
 }
 
+// The earliest deadline of a group still waiting for its response; stale
+// entries (answered or given up meanwhile) are dropped on the way.
+bool pxdev::next_deadline(sc_core::sc_time& at)
+{
+    while (!m_deadlines.empty()) {
+        const prg_deadline& d = m_deadlines.front();
+        const prg_table::group* g = m_prg.find(d.prgi);
+        if (g && g->serial == d.serial) {
+            at = d.at;
+            return true;
+        }
+        m_deadlines.pop_front();
+    }
+    return false;
+}
+
+// The group at the head of the deadlines got no PRG Response in time: as a
+// device with a response timeout does, give it up (its credits and PRG index
+// come back) and translate its pages again, as after Success; a page still
+// not present is requested again in a new group.
+void pxdev::prg_timed_out()
+{
+    const prg_deadline d = m_deadlines.front();
+    m_deadlines.pop_front();
+    prg_table::group* g = m_prg.find(d.prgi);
+    if (!g || g->serial != d.serial) return;
+    ++m_c.prg_timeouts;
+    answer_group(*g, true, nullptr, uint64_t(m_now.value())); // no response: the route counts as other
+}
+
 void pxdev::release_group(unsigned prgi, uint32_t credits)
 {
     if (credits > m_c.credits_outstanding) {
@@ -209,7 +242,10 @@ void pxdev::on_prg_response(const down_msg& m)
         m_pri_uprgi = true;
         ++m_c.prgr_unexpected;
         violation("PRG Response (code " + std::to_string(code) + ") for PRG index " + std::to_string(prgi) +
-                  ", which has no outstanding PRG; PRI Status.UPRGI set");
+                  ", which has no outstanding PRG; PRI Status.UPRGI set" +
+                  (m_c.prg_timeouts ? " (groups were given up after the response timeout: a response "
+                                      "slower than device.prg_timeout_us arrives for no group)"
+                                    : ""));
         return;
     }
     if (code == PRG_SUCCESS)

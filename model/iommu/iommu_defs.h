@@ -57,6 +57,12 @@ constexpr unsigned CAP_PAS_SHIFT = 32;
 constexpr uint64_t CAP_PAS = bits(37, 32);
 constexpr uint64_t CAP_VERSION = bits(7, 0);
 
+// ---- page-request queue overflow policy (pcie-pri.md §9) ----
+// The overflow behaviour of an IOMMU family, mapped onto pqcsr.pqof (the
+// indication) and its W1C (the acknowledgement). riscv and smmuv3 differ
+// only in the driver's recovery; vtd sends no auto-response.
+enum class pq_overflow_policy : unsigned { riscv = 0, smmuv3 = 1, vtd = 2 };
+
 // ---- ddtp (§5) ----
 enum ddtp_mode : unsigned { DDTP_OFF = 0, DDTP_BARE = 1, DDTP_1LVL = 2, DDTP_2LVL = 3, DDTP_3LVL = 4 };
 constexpr uint64_t DDTP_MODE = bits(3, 0);

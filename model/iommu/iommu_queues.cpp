@@ -458,6 +458,11 @@ void riscv_iommu::pq_done(const pq_request& req, pq_cause cause, bool auto_resp,
     } else if (!pcie::pr_l(req.payload)) {
         ++d.discarded_l0;
         ++m_st.pq_discard_l0;
+    } else if (m_p.pq_ovf_policy == pq_overflow_policy::vtd &&
+               (cause == pq_cause::drop_overflow || cause == pq_cause::drop_full) &&
+               !is_stop_marker(req.pv, req.payload)) {
+        ++d.discarded_no_response;
+        ++m_st.pq_discard_no_response;
     } else {
         ++d.discarded_stop_marker;
         ++m_st.pq_discard_stop_marker;

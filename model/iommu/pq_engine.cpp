@@ -45,8 +45,10 @@ private:
 } // namespace
 
 pq_engine::pq_engine(sc_core::sc_module_name name, pq_engine_client& client,
-                     sc_core::sc_time clk_period, bool stop_marker_needs_pasid, const wave_options& waves)
-    : sc_module(name), m_client(client), m_clk_ps(clk_period.value()), m_smnp(stop_marker_needs_pasid)
+                     sc_core::sc_time clk_period, bool stop_marker_needs_pasid, bool ovf_auto_resp,
+                     const wave_options& waves)
+    : sc_module(name), m_client(client), m_clk_ps(clk_period.value()), m_smnp(stop_marker_needs_pasid),
+      m_ovf_ar(ovf_auto_resp)
 {
     if (m_clk_ps == 0)
         SC_REPORT_FATAL(this->name(), "clock period must be > 0");
@@ -300,6 +302,7 @@ void pq_engine::cycle_on(V& t)
     t.pqb_log2szm1_i = static_cast<CData>(m_log2szm1);
     t.pqh_i = m_pqh;
     t.stop_marker_needs_pasid_i = m_smnp;
+    t.ovf_auto_resp_i = m_ovf_ar;
     const bool csr = m_csr_valid && !(t.pqcsr_o & XQCSR_BUSY);
     t.csr_we_i = csr;
     t.csr_wdata_i = csr ? m_csr_value : 0;

@@ -99,7 +99,7 @@ struct wave_options {
 class pq_engine : public sc_core::sc_module {
 public:
     pq_engine(sc_core::sc_module_name name, pq_engine_client& client, sc_core::sc_time clk_period,
-              bool stop_marker_needs_pasid, const wave_options& waves = {});
+              bool stop_marker_needs_pasid, bool ovf_auto_resp, const wave_options& waves = {});
     ~pq_engine() override;
 
     // Software-owned configuration (held in the register file). pqb changes
@@ -177,6 +177,7 @@ private:
     unsigned m_log2szm1 = 0;
     uint32_t m_pqh = 0;
     bool m_smnp;
+    bool m_ovf_ar; // ovf_auto_resp_i: Success to L=1 discarded on overflow
 
     uint64_t m_edge_ps = 0; // absolute time of the block's next rising edge
 

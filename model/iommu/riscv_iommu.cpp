@@ -144,7 +144,8 @@ riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
     mem.register_invalidate_direct_mem_ptr(this, &riscv_iommu::invalidate_dmi);
 
     m_pq = std::make_unique<pq_engine>("pq_writer", static_cast<pq_engine_client&>(*this),
-                                       m_p.clk_period, m_p.stop_marker_needs_pasid, m_p.pq_waves);
+                                       m_p.clk_period, m_p.stop_marker_needs_pasid,
+                                       m_p.pq_ovf_policy != pq_overflow_policy::vtd, m_p.pq_waves);
     m_ddtc.resize(m_p.ddtc_entries);
     size_t hints = 1;
     while (hints < 2 * m_ddtc.size()) hints <<= 1;
@@ -715,6 +716,10 @@ void riscv_iommu::report(prisim::stat_sink& s, const std::string& prefix) const
     s.counter(p + "pq.drop.write_fault", m_st.pq_drop_write_fault);
     s.counter(p + "pq.discard_l0", m_st.pq_discard_l0);
     s.counter(p + "pq.discard_stop_marker", m_st.pq_discard_stop_marker);
+    // Only the vtd policy discards L=1 requests without a response (the
+    // other policies keep their results.json as before this counter).
+    if (m_p.pq_ovf_policy == pq_overflow_policy::vtd)
+        s.counter(p + "pq.discard_no_response", m_st.pq_discard_no_response);
     s.counter(p + "auto_resp.success", m_st.ar_success);
     s.counter(p + "auto_resp.invalid", m_st.ar_invalid);
     s.counter(p + "auto_resp.failure", m_st.ar_failure);
@@ -766,6 +771,8 @@ void riscv_iommu::report(prisim::stat_sink& s, const std::string& prefix) const
         s.counter(d + "auto_resp_failure", c.auto_resp_failure);
         s.counter(d + "discarded_l0", c.discarded_l0);
         s.counter(d + "discarded_stop_marker", c.discarded_stop_marker);
+        if (m_p.pq_ovf_policy == pq_overflow_policy::vtd)
+            s.counter(d + "discarded_no_response", c.discarded_no_response);
     }
 }
 

@@ -85,6 +85,11 @@ struct iommu_params {
     unsigned ddtc_hit_cycles = 3;
     unsigned pq_max_log2sz = 16;         // pq_writer MaxLog2Sz: pqb.LOG2SZ-1 is WARL up to this - 1
     bool stop_marker_needs_pasid = true; // riscv-iommu.md §12 note
+    // What the PQ does on overflow (pcie-pri.md §9, docs/user-guide.md):
+    // riscv and smmuv3 auto-answer Success to discarded L=1 requests, vtd
+    // sends no response (as QEMU's VT-d model). pqof and its W1C are the
+    // indication and the acknowledgement under all three.
+    pq_overflow_policy pq_ovf_policy = pq_overflow_policy::riscv;
     unsigned pas = 56;                   // capabilities.PAS
     // The value `capabilities` reads (§3). 0: version 1.0, Sv39, ATS, IGS =
     // MSI, PAS = `pas`, MSI_FLAT = `msi_flat`. Otherwise it may name only
@@ -145,6 +150,9 @@ public:
         uint64_t pr_received = 0, pr_last_received = 0, pq_records_written = 0,
                  auto_resp_success = 0, auto_resp_invalid = 0, auto_resp_failure = 0,
                  discarded_l0 = 0, discarded_stop_marker = 0;
+        // L=1 requests (not Stop Markers) discarded on overflow with no
+        // response: only under pq_overflow_policy::vtd.
+        uint64_t discarded_no_response = 0;
     };
     const std::map<uint32_t, dev_counters>& per_device() const { return m_dev; }
     uint32_t pq_occupancy() const;     // (pqt - pqh) mod N now
@@ -493,7 +501,7 @@ private:
         uint64_t pq_records_written = 0, pq_overflows = 0;
         uint64_t pq_drop_disabled = 0, pq_drop_memfault = 0, pq_drop_overflow = 0,
                  pq_drop_full = 0, pq_drop_write_fault = 0;
-        uint64_t pq_discard_l0 = 0, pq_discard_stop_marker = 0;
+        uint64_t pq_discard_l0 = 0, pq_discard_stop_marker = 0, pq_discard_no_response = 0;
         uint64_t ar_success = 0, ar_invalid = 0, ar_failure = 0;
         uint64_t ar_cause[AR_NR] = {};
         uint64_t ats_requests = 0, ats_not_present = 0, ats_ur = 0, ats_ca = 0;

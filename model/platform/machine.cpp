@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <new>
 
+#include "common/local_time.h"
 #include "platform/trace_file.h"
 #include "prisim/hw/pxdev.h"
 #include "prisim/sw.h"
@@ -17,6 +18,17 @@ using sc_core::SC_NS;
 
 namespace {
 sc_time ns(uint64_t v) { return sc_time(double(v), SC_NS); }
+
+// The devices' PRG Response timeout: device.prg_timeout_us; 0 is none,
+// except under the vtd overflow policy, whose IOMMU answers nothing it drops:
+// there a device that waited forever would hang the run.
+constexpr uint64_t k_vtd_prg_timeout_us = 10000;
+sc_time prg_timeout(const params& p)
+{
+    uint64_t us = p.u64("device.prg_timeout_us");
+    if (us == 0 && p.str("iommu.pq_overflow_policy") == "vtd") us = k_vtd_prg_timeout_us;
+    return sc_time(double(us), sc_core::SC_US);
+}
 } // namespace
 
 machine::machine(sc_core::sc_module_name name, const params& p, const machine_options& opt)
@@ -42,6 +54,10 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
     ip.ddtc_entries = unsigned(p.u64("iommu.ddtc_entries"));
     ip.ddtc_hit_cycles = unsigned(p.u64("iommu.ddtc_hit_cycles"));
     ip.stop_marker_needs_pasid = p.flag("iommu.stop_marker_needs_pasid");
+    const std::string& ovf = p.str("iommu.pq_overflow_policy");
+    ip.pq_ovf_policy = ovf == "vtd"      ? iommu::pq_overflow_policy::vtd
+                       : ovf == "smmuv3" ? iommu::pq_overflow_policy::smmuv3
+                                         : iommu::pq_overflow_policy::riscv;
     ip.msi_flat = p.flag("iommu.msi_flat");
     ip.sv48 = p.flag("iommu.sv48");
     ip.sv57 = p.flag("iommu.sv57");
@@ -98,6 +114,7 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
         dp.bytes_per_page = unsigned(ds.bytes_per_page);
         dp.think_time = ns(ds.think_ns);
         dp.max_prg_attempts = unsigned(ds.max_prg_attempts);
+        dp.prg_timeout = prg_timeout(p);
         dp.poisson = ds.arrival == "poisson";
         dp.arrival_gap = ns(ds.arrival_gap_ns);
         dp.start_jitter = ns(ds.start_jitter_ns);
@@ -187,7 +204,7 @@ int machine::shutdown_software(const sc_core::sc_time& limit)
     for (auto& d : m_devs) d->halt();
     if (!m_kernel && m_boot_done) return 0;
     m_rt->create_task(HAL_TASK_KERNEL, "shutdown", &shutdown_task, this);
-    sc_core::sc_start(limit, sc_core::SC_EXIT_ON_STARVATION);
+    prisim::run_phase(limit);
     return m_shutdown_done ? m_shutdown_rc : -ETIMEDOUT;
 }
 

@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <systemc>
 
+#include "common/local_time.h"
 #include "common/version.h"
 #include "platform/fault_socket.h"
 #include "platform/fault_trace.h"
@@ -385,8 +386,7 @@ int sc_main(int argc, char* argv[])
         m.boot();
         const uint64_t allocs0 = prisim_alloc_count ? prisim_alloc_count() : 0;
         const auto t0 = std::chrono::steady_clock::now();
-        sc_core::sc_start(sc_core::sc_time(double(p.u64("run.max_time_us")), sc_core::SC_US),
-                          sc_core::SC_EXIT_ON_STARVATION);
+        prisim::run_phase(sc_core::sc_time(double(p.u64("run.max_time_us")), sc_core::SC_US));
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const uint64_t allocs1 = prisim_alloc_count ? prisim_alloc_count() : 0;
 

@@ -152,6 +152,9 @@ params::params()
          "capabilities.AMO_HWAD: DC.tc.SADE may be set, and the first-stage walker then sets PTE A/D itself (one more memory access) instead of raising a page fault", "SRC (riscv-iommu.md 3, 15.2)"});
     add({"iommu.stop_marker_needs_pasid", t::boolean, "true", 0, 0, {}, "",
          "Stop Marker = L=1, R=W=0 *with* a PASID (spec); false: regardless of PASID (reference model)", "SRC"});
+    add({"iommu.pq_overflow_policy", t::choice, "riscv", 0, 0, {"riscv", "smmuv3", "vtd"}, "",
+         "page-request queue overflow behaviour of an IOMMU family, on the RISC-V registers (pqcsr.pqof is the indication, its W1C the acknowledgement; docs/user-guide.md): riscv = auto-Success to every discarded L=1 request, driver drains until empty, discards partial groups, W1C pqof; smmuv3 = the same on the wire, driver processes the queue up to pqt, discards partial groups, then writes pqh and W1C pqof together; vtd = discarded requests get no response (the device retries after device.prg_timeout_us), driver drains and only with pqh == pqt discards partial groups and W1C pqof. The driver reads this key as a platform quirk",
+         "SRC (pcie-pri.md 9; vtd auto-response unverified, QEMU model)"});
 
     add({"pcie.link_latency_ns", t::u64, "400", 0, 1e6, {}, "ns", "one-way latency of the PCIe link, per TLP", "ESTIMATE"});
     add({"pcie.gen", t::choice, "none", 0, 0, {"none", "gen1", "gen2", "gen3", "gen4", "gen5", "gen6"}, "",
@@ -181,6 +184,9 @@ params::params()
          "each stream starts its first burst at a uniformly drawn time in [0, this) after the device is started, so that streams do not run in lockstep", ""});
     add({"device.trace", t::choice, "", 0, 0, {}, "",
          "trace replay: a trace file (docs/scenario.md, Trace replay; relative to the scenario file, or to the working directory when given with --set) whose accesses each device replays instead of the generated workload (device.pages, device.prg_pages, device.bytes_per_page, device.think_ns, device.arrival and device.arrival_gap_ns are then not used); empty: the generated workload", ""});
+    add({"device.prg_timeout_us", t::u64, "0", 0, 1e9, {}, "us",
+         "PRG Response timeout of every device: a group unanswered this long is given up (credits and PRG index back) and its pages translated again, so a dropped group is sent again; 0 = none, as PCIe defines none, except under iommu.pq_overflow_policy = vtd, where 0 means 10000 us (the IOMMU answers nothing it drops there); else at least 100. A response to a group already given up is an Unexpected PRG Index",
+         "ESTIMATE (device-specific; PCIe defines none)"});
     add({"device.max_prg_attempts", t::u64, "100000", 1, 1e9, {}, "", "PRGs a burst may send before it is counted as failed", ""});
 
     add({"sw.driver.cq_log2sz", t::u64, "13", 1, 16, {}, "log2 entries", "command queue size", "SRC (Linux RISCV_IOMMU_DEF_CQ_COUNT)"});
@@ -601,6 +607,9 @@ void params::validate() const
     };
     if (flag("iommu.sv57") && !flag("iommu.sv48"))
         fail("iommu.sv57 = true needs iommu.sv48 = true (capabilities: Sv57 requires Sv48)");
+    if (const uint64_t to = u64("device.prg_timeout_us"); to != 0 && to < 100)
+        fail("device.prg_timeout_us = " + std::to_string(to) +
+             ": 0 (none) or at least 100 (a shorter timeout gives up groups faster than software can answer them)");
     // Each workload writes the pages iova_base + i x 4 KiB, i < pages. The
     // IOMMU translates an SvN address only if bits 63:N-1 are equal, and the
     // driver maps only such ranges; iova_base is in the lower half, so the

@@ -150,10 +150,16 @@ void scoreboard::check_run(bool quiesced)
 
 // Invariant 1: every L=1 Page Request that is not a Stop Marker gets exactly
 // one PRG Response, unless PRI was stopped by Response Failure.
+// Under iommu.pq_overflow_policy = vtd the IOMMU answers nothing it discards
+// on overflow; the rule becomes: every PRG gets exactly one response or is
+// given up by the device's response timeout, and the PRGs given up are
+// exactly the L=1 requests the IOMMU discarded without a response (a timeout
+// of a group that software or the IOMMU did answer is a failure, and so is a
+// response that arrives after it: an Unexpected PRG Index).
 void scoreboard::check_responses()
 {
     auto& r = add(1, "one PRG Response per PRG");
-    uint64_t prgs = 0, resp = 0, from_sw = 0, from_auto = 0, rf = 0;
+    uint64_t prgs = 0, resp = 0, from_sw = 0, from_auto = 0, rf = 0, timeouts = 0;
     auto& iommu_dev = m_m.iommu().per_device();
     for (auto& d : m_m.devices()) {
         const auto& c = d->get_counters();
@@ -162,6 +168,7 @@ void scoreboard::check_responses()
         uint64_t got = c.prgr_success + c.prgr_invalid + c.prgr_failure;
         prgs += c.prgs_sent;
         resp += got;
+        timeouts += c.prg_timeouts;
         from_sw += c.prgr_from_software;
         from_auto += c.prgr_from_iommu_auto;
         if (c.pri_response_failure) {
@@ -173,15 +180,24 @@ void scoreboard::check_responses()
                         " PRG Response(s) for no outstanding PRG (a second response, or a stray one)");
         if (c.prgs_outstanding)
             fail(r, dn + ": " + std::to_string(c.prgs_outstanding) + " PRG(s) never answered");
-        if (got != c.prgs_sent)
+        if (got + c.prg_timeouts != c.prgs_sent)
             fail(r, dn + ": sent " + std::to_string(c.prgs_sent) + " PRGs, got " + std::to_string(got) +
-                        " responses");
+                        " responses" +
+                        (c.prg_timeouts ? " and gave up " + std::to_string(c.prg_timeouts) + " after the timeout"
+                                        : std::string()));
         if (c.prgr_from_software + c.prgr_from_iommu_auto != got)
             fail(r, dn + ": responses by origin (" + std::to_string(c.prgr_from_software) + " software + " +
                         std::to_string(c.prgr_from_iommu_auto) + " auto) do not add up to " +
                         std::to_string(got));
-        // The IOMMU's auto-responses must all have reached the device.
         auto it = iommu_dev.find(rid);
+        // Every group given up is one whose L=1 request the IOMMU discarded
+        // without a response, and every such request's group was given up.
+        const uint64_t unanswered = it == iommu_dev.end() ? 0 : it->second.discarded_no_response;
+        if (c.prg_timeouts != unanswered)
+            fail(r, dn + ": gave up " + std::to_string(c.prg_timeouts) +
+                        " PRG(s) after the response timeout, but the IOMMU discarded " + std::to_string(unanswered) +
+                        " L=1 request(s) without a response");
+        // The IOMMU's auto-responses must all have reached the device.
         uint64_t autos = it == iommu_dev.end() ? 0
                          : it->second.auto_resp_success + it->second.auto_resp_invalid +
                                it->second.auto_resp_failure;
@@ -196,7 +212,8 @@ void scoreboard::check_responses()
     }
     r.detail = std::to_string(prgs) + " PRGs, " + std::to_string(resp) + " responses (" +
                std::to_string(from_sw) + " software, " + std::to_string(from_auto) + " auto)" +
-               (rf ? ", " + std::to_string(rf) + " device(s) stopped by Response Failure" : "");
+               (rf ? ", " + std::to_string(rf) + " device(s) stopped by Response Failure" : "") +
+               (timeouts ? ", " + std::to_string(timeouts) + " given up after the response timeout" : "");
 }
 
 // Invariant 2: never more outstanding page requests than the allocation; all
@@ -236,9 +253,12 @@ void scoreboard::check_pq_accounting()
         if (ic.pr_received != c.page_requests)
             fail(r, dn + ": sent " + std::to_string(c.page_requests) + " page requests, IOMMU received " +
                         std::to_string(ic.pr_received));
-        // IOMMU: received = queued + auto-answered + discarded by rule.
+        // IOMMU: received = queued + auto-answered + discarded by rule (L=0,
+        // Stop Marker, and under the vtd overflow policy an L=1 request
+        // discarded on overflow without a response).
         uint64_t iommu_acc = ic.pq_records_written + ic.auto_resp_success + ic.auto_resp_invalid +
-                             ic.auto_resp_failure + ic.discarded_l0 + ic.discarded_stop_marker;
+                             ic.auto_resp_failure + ic.discarded_l0 + ic.discarded_stop_marker +
+                             ic.discarded_no_response;
         if (iommu_acc != ic.pr_received)
             fail(r, dn + ": IOMMU received " + std::to_string(ic.pr_received) + " page requests but accounts for " +
                         std::to_string(iommu_acc) + " (records + auto-responses + discards)");

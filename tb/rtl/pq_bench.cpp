@@ -70,6 +70,7 @@ void pq_bench::apply_inputs(const pq_in &c)
     d.pqb_log2szm1_i = static_cast<uint8_t>(c.pqb_log2szm1);
     d.pqh_i = c.pqh;
     d.stop_marker_needs_pasid_i = c.stop_marker_needs_pasid;
+    d.ovf_auto_resp_i = c.ovf_auto_resp;
     d.csr_we_i = c.csr_we;
     d.csr_wdata_i = c.csr_wdata;
     d.req_valid_i = c.req_valid;

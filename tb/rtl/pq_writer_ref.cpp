@@ -230,9 +230,11 @@ void pq_writer_ref::clock(const pq_in &in)
             m_pqof = true;
             m_pip_set = old_pie;
         }
+        // Dropped on overflow: an auto-response only under a policy that sends one.
+        const bool overflow = cause == CAUSE_DROP_OVERFLOW || cause == CAUSE_DROP_FULL;
         if (cause == CAUSE_QUEUED) {
             m_phase = phase::write;
-        } else if (m_need_ar) {
+        } else if (m_need_ar && (in.ovf_auto_resp || !overflow)) {
             m_phase = phase::respond;
         } else {
             m_done = true;

@@ -65,6 +65,7 @@ struct pq_in {
     uint32_t pqb_log2szm1 = 0;
     uint32_t pqh = 0;
     bool stop_marker_needs_pasid = true;
+    bool ovf_auto_resp = true;  // Success to L=1 discarded on overflow (0: none, VT-d policy)
     bool csr_we = false;
     uint32_t csr_wdata = 0;
     bool req_valid = false;

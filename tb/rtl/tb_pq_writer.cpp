@@ -189,6 +189,61 @@ void test_sticky_pqof(void **state)
     assert_int_equal(b->pip_cycles.size(), pips + 1);
 }
 
+// Overflow policies (pcie-pri.md §9): riscv and smmuv3 auto-answer Success to every L=1
+// request discarded on overflow, the one that found the queue full included; with
+// ovf_auto_resp_i = 0 (vtd) they are discarded without a response. Everything else is
+// the same: pqof sticky until W1C, no records written, one interrupt for pqof 0 -> 1.
+void overflow_policy_case(void **state, bool ovf_auto_resp)
+{
+    pq_bench *b = bench(state);
+
+    b->in.ovf_auto_resp = ovf_auto_resp;
+    enable_queue(b, LOG2SZM1_4, true);
+    for (unsigned i = 0; i < 3; i++)
+        check_done(b, preq(i, true), CAUSE_QUEUED, false);
+    check_done(b, preq(3, true), CAUSE_DROP_FULL, ovf_auto_resp);
+    assert_true(b->now().pqcsr & PQCSR_PQOF);
+    const size_t pips = b->pip_cycles.size();
+    assert_int_equal(pips, 4);
+
+    b->in.pqh = 3;  // software drained everything: still discarded
+    assert_true(b->run(2));
+    check_done(b, preq(4, true), CAUSE_DROP_OVERFLOW, ovf_auto_resp);
+    check_done(b, preq(5, false), CAUSE_DROP_OVERFLOW, false);
+    check_done(b, stop_marker(true), CAUSE_DROP_OVERFLOW, false);
+    assert_int_equal(b->ars.size(), ovf_auto_resp ? 2 : 0);
+    for (const auto &a : b->ars)
+        assert_int_equal(a.code, AR_SUCCESS);
+    assert_int_equal(b->pip_cycles.size(), pips);
+    assert_int_equal(b->writes.size(), 3);
+
+    // the acknowledgement (W1C pqof) ends it under every policy
+    assert_true(b->csr_write(PQCSR_PQEN | PQCSR_PIE | PQCSR_PQOF));
+    check_done(b, preq(6, true), CAUSE_QUEUED, false);
+    assert_int_equal(b->writes.size(), 4);
+}
+
+void test_overflow_policy_riscv(void **state) { overflow_policy_case(state, true); }
+void test_overflow_policy_smmuv3(void **state) { overflow_policy_case(state, true); }
+void test_overflow_policy_vtd(void **state) { overflow_policy_case(state, false); }
+
+// The overflow policy leaves the other auto-responses alone: with no overflow
+// response, a disabled queue and a memory fault still answer Response Failure.
+void test_overflow_policy_vtd_keeps_failure(void **state)
+{
+    pq_bench *b = bench(state);
+
+    b->in.ovf_auto_resp = false;
+    check_done(b, preq(0, true), CAUSE_DROP_DISABLED, true);
+    assert_int_equal(b->ars.back().code, AR_RESPONSE_FAILURE);
+    enable_queue(b, LOG2SZM1_4, true);
+    b->mem_err_force.push_back(true);
+    check_done(b, preq(1, true), CAUSE_DROP_WRITE_FAULT, true);
+    assert_int_equal(b->ars.back().code, AR_RESPONSE_FAILURE);
+    check_done(b, preq(2, true), CAUSE_DROP_MEM_FAULT, true);
+    assert_int_equal(b->ars.back().code, AR_RESPONSE_FAILURE);
+}
+
 // §13.1 step 10 and §13.5: a faulting write sets pqmf and auto-answers Response Failure;
 // later messages are dropped with Response Failure until W1C.
 void test_pqmf_write_fault(void **state)
@@ -602,6 +657,8 @@ struct random_stats {
     uint64_t disable_in_flight = 0;
     uint64_t busy_writes = 0;
     uint64_t garbage_pqh = 0;
+    uint64_t policy_flips = 0;
+    uint64_t ovf_silent = 0;  // L=1 discarded on overflow without a response (vtd)
     uint64_t stop_markers = 0;
 };
 
@@ -614,6 +671,7 @@ bool run_random(const test_ctx *ctx)
     const uint64_t cycles = ctx->opts->cycles;
     random_stats st;
     std::vector<bool> need_ar;  // per accepted request
+    std::vector<bool> acc_ovf_ar;  // ovf_auto_resp_i when it was accepted
     unsigned req_pm = 500, drain_pm = 100;
     size_t n_acc = 0, n_wr = 0, n_done = 0, n_ar = 0;
     bool fail = false;
@@ -659,6 +717,10 @@ bool run_random(const test_ctx *ctx)
         }
         if (g.chance(1) && g.chance(100))
             b->in.stop_marker_needs_pasid = !b->in.stop_marker_needs_pasid;
+        if (g.chance(1) && g.chance(50)) {
+            b->in.ovf_auto_resp = !b->in.ovf_auto_resp;
+            st.policy_flips++;
+        }
 
         // reconfigure the queue while it is off
         if (!pqen && !pqon && !busy && g.chance(20)) {
@@ -708,6 +770,7 @@ bool run_random(const test_ctx *ctx)
         }
 
         const bool sm_needs_pasid = b->in.stop_marker_needs_pasid;
+        const bool ovf_ar = b->in.ovf_auto_resp;
         if (!b->step()) {
             fail = true;
             break;
@@ -720,6 +783,7 @@ bool run_random(const test_ctx *ctx)
             const bool sm = last && !(r.payload & (PAYLOAD_R | PAYLOAD_W)) &&
                             (r.pv || !sm_needs_pasid);
             need_ar.push_back(last && !sm);
+            acc_ovf_ar.push_back(ovf_ar);
             st.stop_markers += sm;
             n_acc = b->accepted.size();
         }
@@ -736,7 +800,11 @@ bool run_random(const test_ctx *ctx)
         }
         if (b->dones.size() > n_done) {
             const done_ev &d = b->dones.back();
-            const bool want_ar = need_ar[n_done] && d.cause != CAUSE_QUEUED;
+            const bool ovf = d.cause == CAUSE_DROP_OVERFLOW || d.cause == CAUSE_DROP_FULL;
+            const bool want_ar = need_ar[n_done] && d.cause != CAUSE_QUEUED &&
+                                 (acc_ovf_ar[n_done] || !ovf);
+            if (need_ar[n_done] && ovf && !acc_ovf_ar[n_done])
+                st.ovf_silent++;
             if (d.ar != want_ar) {
                 b->mark_failed("cycle " + std::to_string(d.cycle) + ": done_ar " +
                             std::to_string(d.ar) + " for cause " + cause_name(d.cause));
@@ -786,8 +854,10 @@ bool run_random(const test_ctx *ctx)
                     st.cause[i], st.cause_ar[i]);
     std::printf("  enables %" PRIu64 ", disables %" PRIu64 " (%" PRIu64 " with a write in "
                 "flight), pqcsr writes while busy %" PRIu64 ", garbage pqh %" PRIu64
-                ", stop markers %" PRIu64 "\n", st.enables, st.disables, st.disable_in_flight,
-                st.busy_writes, st.garbage_pqh, st.stop_markers);
+                ", stop markers %" PRIu64 ", overflow policy flips %" PRIu64 " (L=1 discarded "
+                "on overflow without a response %" PRIu64 ")\n", st.enables, st.disables,
+                st.disable_in_flight, st.busy_writes, st.garbage_pqh, st.stop_markers,
+                st.policy_flips, st.ovf_silent);
 
     // The default-length sequence must actually reach every rule (short runs, e.g. for a
     // waveform, skip this).
@@ -795,7 +865,7 @@ bool run_random(const test_ctx *ctx)
         return true;
     const uint64_t min = 20;
     bool covered = st.disable_in_flight >= min && st.busy_writes >= min &&
-                   st.enables >= min && st.stop_markers >= min;
+                   st.enables >= min && st.stop_markers >= min && st.ovf_silent >= min;
     for (unsigned i = 0; i < CAUSE_COUNT; i++) {
         covered = covered && st.cause[i] >= min;
         covered = covered && (st.cause_ar[i] >= min || i == CAUSE_QUEUED);
@@ -828,6 +898,10 @@ int main(int argc, char **argv)
         {"reset_values", test_reset_values},
         {"capacity_n_minus_1", test_capacity_n_minus_1},
         {"sticky_pqof", test_sticky_pqof},
+        {"overflow_policy_riscv", test_overflow_policy_riscv},
+        {"overflow_policy_smmuv3", test_overflow_policy_smmuv3},
+        {"overflow_policy_vtd", test_overflow_policy_vtd},
+        {"overflow_policy_vtd_keeps_failure", test_overflow_policy_vtd_keeps_failure},
         {"pqmf_write_fault", test_pqmf_write_fault},
         {"silent_discards", test_silent_discards},
         {"pasid_rule", test_pasid_rule},

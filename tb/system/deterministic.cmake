@@ -1,7 +1,8 @@
 # Run prisim twice with the same scenario and seed; results.json must match byte for byte.
+# ARGS (optional, a list): the scenario and --set arguments; none = the default scenario.
 file(MAKE_DIRECTORY ${WORK}/a ${WORK}/b)
 foreach(run a b)
-  execute_process(COMMAND ${PRISIM} -q -o ${WORK}/${run} RESULT_VARIABLE rc)
+  execute_process(COMMAND ${PRISIM} -q ${ARGS} -o ${WORK}/${run} RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "run ${run}: prisim exited ${rc}")
   endif()

@@ -13,6 +13,7 @@
 #include <systemc>
 
 #include "common/endian.h"
+#include "common/local_time.h"
 #include "platform/machine.h"
 #include "platform/params.h"
 #include "platform/scoreboard.h"
@@ -155,8 +156,7 @@ int sc_main(int, char*[])
     machine m("top", p);
     g_m = &m;
     m.boot();
-    sc_core::sc_start(sc_core::sc_time(double(p.u64("run.max_time_us")), sc_core::SC_US),
-                      sc_core::SC_EXIT_ON_STARVATION);
+    prisim::run_phase(sc_core::sc_time(double(p.u64("run.max_time_us")), sc_core::SC_US));
     m.report_software_pending();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_quiesced),

@@ -644,6 +644,13 @@ int riscv_iommu_probe(struct hal *h, const struct hal_iommu_info *info,
 	if (ret)
 		goto err_destroy_locks;
 	iommu->pq_head_per_record = hal_param_u64(h, "sw.driver.pq_head_per_record") != 0;
+	{
+		const char *ovf = hal_param_str(h, "iommu.pq_overflow_policy");
+
+		iommu->pq_ovf_policy = !strcmp(ovf, "smmuv3") ? RISCV_IOMMU_PQ_OVF_SMMUV3 :
+				       !strcmp(ovf, "vtd")    ? RISCV_IOMMU_PQ_OVF_VTD :
+								RISCV_IOMMU_PQ_OVF_RISCV;
+	}
 	ret = riscv_iommu_pgtbl_mode_param(iommu);
 	if (ret)
 		goto err_destroy_locks;

@@ -10,7 +10,9 @@
  * go to iommu_report_device_fault(). On pqof/pqmf the queue is frozen (§13.5):
  * we drain what landed before it, discard every incomplete group
  * (iopf_queue_discard_partial: its L = 1 request may have been auto-answered
- * and the PRG index reused), W1C the bit and look at pqt again.
+ * and the PRG index reused), W1C the bit and look at pqt again. The order of
+ * those steps follows the IOMMU's overflow policy (iommu.pq_overflow_policy):
+ * RISC-V, SMMUv3 (Linux 67ea0b7ce418) or VT-d (Linux intel/prq.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -271,20 +273,53 @@ static unsigned int riscv_iommu_priq_drain(struct riscv_iommu *iommu)
 	return n;
 }
 
-/**
- * riscv_iommu_priq_process - drain the PQ and recover from pqof/pqmf
- * @iommu: the IOMMU
- *
- * Called by the PQ interrupt thread (after it cleared pip) and to flush the
- * queue when a device's IOPF is disabled.
+/* Count and log a recovery from pqof and/or pqmf (@err: the bits seen). */
+static void riscv_iommu_priq_note_errors(struct riscv_iommu *iommu, uint32_t err)
+{
+	if (err & RISCV_IOMMU_PQCSR_PQOF) {
+		riscv_iommu_stat(iommu, NULL, iommu->stats.pq_overflows_handled, 1);
+		enum hal_log_level lvl = riscv_iommu_noisy_level(iommu, &iommu->pq_overflows,
+								  "pq: overflows");
+
+		riscv_iommu_log(iommu, lvl, "pq: overflow #%llu (pqof): requests were "
+				"dropped, %s; discarding partial groups",
+				(unsigned long long)iommu->pq_overflows,
+				iommu->pq_ovf_policy == RISCV_IOMMU_PQ_OVF_VTD ?
+				"unanswered (the devices time out and retry)" :
+				"last requests auto-answered Success");
+	}
+	if (err & RISCV_IOMMU_PQCSR_PQMF) {
+		/*
+		 * Loud, but a warning: it is a hardware/configuration event that
+		 * fault-injection scenarios provoke on purpose.
+		 */
+		riscv_iommu_stat(iommu, NULL, iommu->stats.pq_memfaults_handled, 1);
+		riscv_iommu_warn(iommu, "pq: *** MEMORY FAULT writing a page-request record "
+				 "(pqmf) *** the IOMMU answered Response Failure to the "
+				 "requests it could not queue, which DISABLES PRI in those "
+				 "functions until PRI is re-enabled; discarding partial groups");
+	}
+}
+
+/* Discard the partial groups and acknowledge @err (W1C), keeping pqen and pie. */
+static void riscv_iommu_priq_ack(struct riscv_iommu *iommu, uint32_t err)
+{
+	iopf_queue_discard_partial(iommu->iommu.iopf_queue);
+	riscv_iommu_writel(iommu, RISCV_IOMMU_REG_PQCSR,
+			   (uint32_t)(RISCV_IOMMU_PQCSR_PQEN | RISCV_IOMMU_PQCSR_PIE) | err);
+}
+
+/*
+ * RISC-V recovery: drain; while pqof/pqmf is set, first take what landed
+ * before the bit was set, then discard partial groups and W1C, and look
+ * again.
  */
-void riscv_iommu_priq_process(struct riscv_iommu *iommu)
+static void riscv_iommu_priq_process_riscv(struct riscv_iommu *iommu)
 {
 	struct riscv_iommu_queue *q = &iommu->priq;
 	unsigned int rounds = 0;
 	uint32_t csr, err;
 
-	hal_mutex_lock(iommu->pq_lock);
 	for (;;) {
 		riscv_iommu_priq_drain(iommu);
 		csr = riscv_iommu_readl(iommu, RISCV_IOMMU_REG_PQCSR);
@@ -307,34 +342,116 @@ void riscv_iommu_priq_process(struct riscv_iommu *iommu)
 			riscv_iommu_stat(iommu, NULL, iommu->stats.pq_recovery_cut, 1);
 			riscv_iommu_log(iommu, lvl, "pq: pqcsr=%#x still reports errors after %u "
 					"recoveries; continuing at the next interrupt", csr, rounds - 1);
-			iopf_queue_discard_partial(iommu->iommu.iopf_queue);
-			riscv_iommu_writel(iommu, RISCV_IOMMU_REG_PQCSR,
-					   (uint32_t)(RISCV_IOMMU_PQCSR_PQEN | RISCV_IOMMU_PQCSR_PIE) | err);
+			riscv_iommu_priq_ack(iommu, err);
 			break;
 		}
-		if (err & RISCV_IOMMU_PQCSR_PQOF) {
-			riscv_iommu_stat(iommu, NULL, iommu->stats.pq_overflows_handled, 1);
-			enum hal_log_level lvl = riscv_iommu_noisy_level(iommu, &iommu->pq_overflows,
-									  "pq: overflows");
+		riscv_iommu_priq_note_errors(iommu, err);
+		riscv_iommu_priq_ack(iommu, err);
+	}
+}
 
-			riscv_iommu_log(iommu, lvl, "pq: overflow #%llu (pqof): requests were "
-					"dropped, last requests auto-answered Success; discarding "
-					"partial groups", (unsigned long long)iommu->pq_overflows);
+/*
+ * SMMUv3 recovery (Linux commit 67ea0b7ce418, mapped onto the RISC-V
+ * registers): pqcsr read with pqt stands for PRIQ_PROD with its OVFLG. We
+ * process the whole queue up to the producer index, reading it again until
+ * it stops moving, with no pqh write in between; if the overflow was seen,
+ * the groups whose Last was not seen are discarded; then one step
+ * acknowledges: pqh (the consumer index) and the W1C of the bits we saw, back
+ * to back. sw.driver.pq_head_per_record does not apply: the consumer index is
+ * written once.
+ */
+static void riscv_iommu_priq_process_smmuv3(struct riscv_iommu *iommu)
+{
+	struct riscv_iommu_queue *q = &iommu->priq;
+	const struct riscv_iommu_pq_record *ring = q->base;
+	unsigned int rounds = 0, n = 0;
+	uint32_t csr, err, tail;
+
+	for (;;) {
+		/* pqcsr first: once pqof is seen, the pqt read after it is final. */
+		csr = riscv_iommu_readl(iommu, RISCV_IOMMU_REG_PQCSR);
+		tail = riscv_iommu_readl(iommu, RISCV_IOMMU_REG_PQT) & q->mask;
+		err = csr & (uint32_t)(RISCV_IOMMU_PQCSR_PQOF | RISCV_IOMMU_PQCSR_PQMF);
+		if (tail == q->head || ++rounds > RISCV_IOMMU_QUEUE_MAX_ROUNDS)
+			break;
+		hal_rmb(iommu->hal);
+		while (q->head != tail) {
+			struct riscv_iommu_pq_record rec;
+
+			rec.hdr = riscv_iommu_le64_to_cpu(ring[q->head].hdr);
+			rec.payload = riscv_iommu_le64_to_cpu(ring[q->head].payload);
+			riscv_iommu_priq_record(iommu, &rec);
+			q->head = (q->head + 1) & q->mask;
+			n++;
 		}
-		if (err & RISCV_IOMMU_PQCSR_PQMF) {
-			/*
-			 * Loud, but a warning: it is a hardware/configuration event that
-			 * fault-injection scenarios provoke on purpose.
-			 */
-			riscv_iommu_stat(iommu, NULL, iommu->stats.pq_memfaults_handled, 1);
-			riscv_iommu_warn(iommu, "pq: *** MEMORY FAULT writing a page-request record "
-					 "(pqmf) *** the IOMMU answered Response Failure to the "
-					 "requests it could not queue, which DISABLES PRI in those "
-					 "functions until PRI is re-enabled; discarding partial groups");
-		}
+	}
+	if (n)
+		riscv_iommu_stat(iommu, NULL, iommu->stats.pq_batches, 1);
+	if (err) {
+		riscv_iommu_priq_note_errors(iommu, err);
 		iopf_queue_discard_partial(iommu->iommu.iopf_queue);
-		riscv_iommu_writel(iommu, RISCV_IOMMU_REG_PQCSR,
-				   (uint32_t)(RISCV_IOMMU_PQCSR_PQEN | RISCV_IOMMU_PQCSR_PIE) | err);
+	}
+	if (n || err) {
+		riscv_iommu_writel(iommu, RISCV_IOMMU_REG_PQH, q->head);
+		if (err)
+			riscv_iommu_writel(iommu, RISCV_IOMMU_REG_PQCSR,
+					   (uint32_t)(RISCV_IOMMU_PQCSR_PQEN | RISCV_IOMMU_PQCSR_PIE) |
+					   err);
+	}
+}
+
+/*
+ * VT-d recovery (Linux intel/prq.c, mapped onto the RISC-V registers): drain
+ * once; if pqof (PRO) is set, read head and tail again and only if the queue
+ * is empty discard the partial groups and W1C it; otherwise leave it set for
+ * the next interrupt (the records that landed after this run cleared pip set
+ * it again). pqmf has no VT-d counterpart and is recovered as on RISC-V.
+ */
+static void riscv_iommu_priq_process_vtd(struct riscv_iommu *iommu)
+{
+	struct riscv_iommu_queue *q = &iommu->priq;
+	uint32_t csr, err;
+
+	riscv_iommu_priq_drain(iommu);
+	csr = riscv_iommu_readl(iommu, RISCV_IOMMU_REG_PQCSR);
+	if (csr & RISCV_IOMMU_PQCSR_PQMF) {
+		riscv_iommu_priq_process_riscv(iommu);
+		return;
+	}
+	err = csr & (uint32_t)RISCV_IOMMU_PQCSR_PQOF;
+	if (!err)
+		return;
+	if ((riscv_iommu_readl(iommu, RISCV_IOMMU_REG_PQT) & q->mask) != q->head) {
+		riscv_iommu_dbg(iommu, "pq: pqof with records still queued: recovery at the "
+				"next interrupt");
+		return;
+	}
+	riscv_iommu_priq_note_errors(iommu, err);
+	riscv_iommu_priq_ack(iommu, err);
+}
+
+/**
+ * riscv_iommu_priq_process - drain the PQ and recover from pqof/pqmf
+ * @iommu: the IOMMU
+ *
+ * Called by the PQ interrupt thread (after it cleared pip) and to flush the
+ * queue when a device's IOPF is disabled. The recovery follows the IOMMU's
+ * overflow policy (iommu->pq_ovf_policy).
+ */
+void riscv_iommu_priq_process(struct riscv_iommu *iommu)
+{
+	hal_mutex_lock(iommu->pq_lock);
+	switch (iommu->pq_ovf_policy) {
+	case RISCV_IOMMU_PQ_OVF_SMMUV3:
+		riscv_iommu_priq_process_smmuv3(iommu);
+		break;
+	case RISCV_IOMMU_PQ_OVF_VTD:
+		riscv_iommu_priq_process_vtd(iommu);
+		break;
+	case RISCV_IOMMU_PQ_OVF_RISCV:
+	default:
+		riscv_iommu_priq_process_riscv(iommu);
+		break;
 	}
 	hal_mutex_unlock(iommu->pq_lock);
 }

@@ -190,6 +190,17 @@ struct riscv_iommu {
 
 	struct hal_mutex *pq_lock;       /* serialises PQ draining */
 	bool pq_head_per_record;         /* sw.driver.pq_head_per_record */
+	/*
+	 * How this IOMMU behaves on PQ overflow, and so how we recover
+	 * (iommu.pq_overflow_policy, read as a platform quirk would be: the
+	 * RISC-V registers do not say it). pqof and its W1C are the indication
+	 * and the acknowledgement under all three.
+	 */
+	enum riscv_iommu_pq_ovf_policy {
+		RISCV_IOMMU_PQ_OVF_RISCV,    /* auto-Success; drain until empty, discard, W1C */
+		RISCV_IOMMU_PQ_OVF_SMMUV3,   /* auto-Success; up to pqt, discard, pqh + W1C */
+		RISCV_IOMMU_PQ_OVF_VTD,      /* no response; discard + W1C only when empty */
+	} pq_ovf_policy;
 	unsigned int pgtbl_levels;       /* first-stage levels: 3 Sv39, 4 Sv48, 5 Sv57 */
 	bool superpages;                 /* sw.driver.superpages: 2 MiB leaves where aligned */
 	uint64_t pri_alloc_max;          /* sw.driver.pri_alloc_max */

@@ -330,7 +330,14 @@ static void rv_mmio_write(void *arg, hal_paddr_t addr, uint64_t v, unsigned int 
 			rv_fake_cq_run(rv);
 		break;
 	case RISCV_IOMMU_REG_FQH: f->fqh = (uint32_t)v & rv_qmask(f->fqb); f->fqh_writes++; break;
-	case RISCV_IOMMU_REG_PQH: f->pqh = (uint32_t)v & rv_qmask(f->pqb); f->pqh_writes++; break;
+	case RISCV_IOMMU_REG_PQH:
+		f->pqh = (uint32_t)v & rv_qmask(f->pqb);
+		f->pqh_writes++;
+		if (f->pq_late) {
+			f->pq_late = false;
+			rv_fake_pq_push(rv, f->pq_late_hdr, f->pq_late_payload);
+		}
+		break;
 	case RISCV_IOMMU_REG_CQCSR: {
 		uint32_t old = f->cqcsr;
 
@@ -469,6 +476,7 @@ struct rv_fake *rv_fake_create(void)
 	fake_hal_set_param_u64(h, "sw.driver.pri_alloc_fixed", 32);
 	fake_hal_set_param_str(h, "sw.driver.pri_alloc_policy", "cap");
 	fake_hal_set_param_u64(h, "sw.driver.pq_head_per_record", 0);
+	fake_hal_set_param_str(h, "iommu.pq_overflow_policy", "riscv");
 	fake_hal_set_param_str(h, "sw.driver.ddt_mode", "1lvl");
 	fake_hal_set_param_str(h, "sw.driver.pgtbl_mode", "sv39");
 	fake_hal_set_param_u64(h, "sw.driver.superpages", 0);

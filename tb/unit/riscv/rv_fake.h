@@ -77,6 +77,9 @@ struct rv_fake_iommu {
 	uint64_t dc_tc_seen[RV_FAKE_MAX_CMDS];
 	unsigned int ncmds;
 	unsigned int pqh_writes, fqh_writes, cqt_writes;
+	/* a PQ record that lands at the next pqh write (during a drain) */
+	bool pq_late;
+	uint64_t pq_late_hdr, pq_late_payload;
 };
 
 struct rv_fake_report {

@@ -311,6 +311,97 @@ static void test_irq_overflow_recovery(void **state)
 	rv_env_down(&e);
 }
 
+/* The machine with iommu.pq_overflow_policy = @policy (read at probe). */
+static void rv_env_up_policy(struct rv_env *e, const char *policy)
+{
+	e->rv = rv_fake_create();
+	e->h = e->rv->hal;
+	fake_hal_set_param_str(e->h, "iommu.pq_overflow_policy", policy);
+	e->iommu = rv_probe(e->h);
+}
+
+/*
+ * smmuv3 (Linux 67ea0b7ce418): the whole queue is processed up to pqt with no
+ * pqh write in between, partial groups are discarded, then pqh and the W1C of
+ * pqof are written back to back, pqh first: one acknowledging step.
+ */
+static void test_irq_overflow_recovery_smmuv3(void **state)
+{
+	struct rv_env e;
+	struct device dev;
+	int pqh_w, w1c;
+
+	(void)state;
+	rv_env_up_policy(&e, "smmuv3");
+	rv_add_dev(&e, &dev, 1, 64);
+	rv_fake_pq_push(e.rv, HDR(1, 0, 0, 0, 0), PAYLOAD(0x1000, 7, 0, 0, 1));
+	rv_fake_pq_push(e.rv, HDR(1, 0, 0, 0, 0), PAYLOAD(0x2000, 8, 0, 0, 1));
+	e.rv->iommu.pqcsr |= (uint32_t)RISCV_IOMMU_PQCSR_PQOF;
+	e.rv->ntrace = 0;
+	e.rv->iommu.pqh_writes = 0;
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
+
+	assert_int_equal(e.rv->nreports, 2);
+	assert_int_equal(e.rv->discard_partial_calls, 1);
+	assert_int_equal(e.rv->reports_at_discard, 2);
+	assert_int_equal(e.rv->iommu.pqh_writes, 1);
+	assert_int_equal(e.rv->iommu.pqh, e.rv->iommu.pqt);
+	assert_int_equal(e.rv->iommu.pqcsr, RISCV_IOMMU_PQCSR_PQEN | RISCV_IOMMU_PQCSR_PIE);
+	pqh_w = rv_fake_trace_find(e.rv, 0, true, RISCV_IOMMU_REG_PQH);
+	w1c = rv_fake_trace_find(e.rv, 0, true, RISCV_IOMMU_REG_PQCSR);
+	assert_true(pqh_w >= 0 && w1c == pqh_w + 1);
+	/* nothing is read after the acknowledgement */
+	assert_int_equal(rv_fake_trace_find(e.rv, (unsigned int)w1c, false, RISCV_IOMMU_REG_PQT), -1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.pq.overflows_handled"), 1);
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_ERROR), 0);
+	e.iommu->iommu.ops->release_device(&dev);
+	rv_env_down(&e);
+}
+
+/*
+ * vtd (Linux intel/prq.c): after the drain, pqof is cleared (and partial
+ * groups discarded) only if pqh == pqt; a record that landed after pqt was
+ * read leaves pqof set for the next interrupt, which then recovers.
+ */
+static void test_irq_overflow_recovery_vtd(void **state)
+{
+	struct rv_env e;
+	struct device dev;
+
+	(void)state;
+	rv_env_up_policy(&e, "vtd");
+	rv_add_dev(&e, &dev, 1, 64);
+	rv_fake_pq_push(e.rv, HDR(1, 0, 0, 0, 0), PAYLOAD(0x1000, 7, 0, 0, 1));
+	e.rv->iommu.pqcsr |= (uint32_t)RISCV_IOMMU_PQCSR_PQOF;
+	/* empty after the drain: discard and W1C */
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
+	assert_int_equal(e.rv->nreports, 1);
+	assert_int_equal(e.rv->discard_partial_calls, 1);
+	assert_int_equal(e.rv->iommu.pqcsr, RISCV_IOMMU_PQCSR_PQEN | RISCV_IOMMU_PQCSR_PIE);
+	assert_int_equal(fake_hal_stat(e.h, "sw.pq.overflows_handled"), 1);
+
+	/* a record lands after the drain read pqt: pqof stays, nothing discarded */
+	rv_fake_pq_push(e.rv, HDR(1, 0, 0, 0, 0), PAYLOAD(0x2000, 8, 0, 0, 1));
+	e.rv->iommu.pqcsr |= (uint32_t)RISCV_IOMMU_PQCSR_PQOF;
+	e.rv->iommu.pq_late = true;
+	e.rv->iommu.pq_late_hdr = HDR(1, 0, 0, 0, 0);
+	e.rv->iommu.pq_late_payload = PAYLOAD(0x3000, 9, 0, 0, 1);
+	e.rv->ntrace = 0;
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
+	assert_int_equal(e.rv->discard_partial_calls, 1);
+	assert_true(e.rv->iommu.pqcsr & RISCV_IOMMU_PQCSR_PQOF);
+	assert_int_equal(rv_fake_trace_find(e.rv, 0, true, RISCV_IOMMU_REG_PQCSR), -1);
+	assert_int_equal(e.rv->nreports, 2);
+	/* the next interrupt drains the late record, finds the queue empty, recovers */
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
+	assert_int_equal(e.rv->nreports, 3);
+	assert_int_equal(e.rv->discard_partial_calls, 2);
+	assert_int_equal(e.rv->iommu.pqcsr & RISCV_IOMMU_PQCSR_PQOF, 0);
+	assert_int_equal(fake_hal_stat(e.h, "sw.pq.overflows_handled"), 2);
+	e.iommu->iommu.ops->release_device(&dev);
+	rv_env_down(&e);
+}
+
 static void test_irq_report_error_counted(void **state)
 {
 	struct rv_env e;
@@ -341,6 +432,8 @@ int main(void)
 		cmocka_unit_test(test_irq_wraps),
 		cmocka_unit_test(test_irq_unknown_rid),
 		cmocka_unit_test(test_irq_overflow_recovery),
+		cmocka_unit_test(test_irq_overflow_recovery_smmuv3),
+		cmocka_unit_test(test_irq_overflow_recovery_vtd),
 		cmocka_unit_test(test_irq_report_error_counted),
 	};
 
