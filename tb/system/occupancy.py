@@ -21,10 +21,10 @@ docs/user-guide.md --occupancy-out).
 import argparse
 import csv
 import filecmp
-import json
 import os
-import subprocess
 import sys
+
+from runlib import check, failures, run  # tb/system/runlib.py
 
 QUEUES = ["iommu0.pq", "iommu0.cq", "sw.iommufd.fault_unread"]
 SMALL = ["--set", "device.pages=64", "--set", "device.count=2"]
@@ -32,26 +32,6 @@ SMALL = ["--set", "device.pages=64", "--set", "device.count=2"]
 # the command engine and the PQ front end run ahead of simulated time while
 # they have work, software tasks by up to a quantum (docs/user-guide.md, "Time").
 TOLERANCE_PS = 50_000_000
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL: " + what)
-    return cond
-
-
-def run(prisim, work, name, args):
-    out = os.path.join(work, name)
-    cmd = [prisim, "-q", "-o", out] + args
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
-    if p.returncode != 0:
-        print(p.stdout + p.stderr)
-        raise SystemExit("FAIL: %s exited %d" % (" ".join(cmd), p.returncode))
-    with open(os.path.join(out, "results.json")) as f:
-        return json.load(f)
 
 
 def read_csv(path):

@@ -19,33 +19,14 @@
 import argparse
 import json
 import os
-import subprocess
 import sys
+
+from runlib import check, failures, run  # tb/system/runlib.py
 
 FD_STAGES = ["request", "pq_write", "drain", "deliver", "read", "answer", "respond", "retry"]
 KERNEL_STAGES = ["request", "pq_write", "drain", "kernel", "respond", "retry"]
 FIELDS = ["count", "min", "p50", "p90", "p99", "p99_9", "max", "mean", "unit"]
 SMALL = ["--set", "device.pages=64"]
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL: " + what)
-    return cond
-
-
-def run(prisim, work, name, args):
-    out = os.path.join(work, name)
-    cmd = [prisim, "-q", "-o", out] + args
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
-    if p.returncode != 0:
-        print(p.stdout + p.stderr)
-        raise SystemExit("FAIL: %s exited %d" % (" ".join(cmd), p.returncode))
-    with open(os.path.join(out, "results.json")) as f:
-        return json.load(f)
 
 
 def check_pool(label, pool_lat, stages, routes, want):

@@ -245,17 +245,17 @@ static void riscv_iommu_priq_record(struct riscv_iommu *iommu,
 	}
 }
 
-/* Drain pqh -> pqt once. Return: records handled. */
-static unsigned int riscv_iommu_priq_drain(struct riscv_iommu *iommu)
+/*
+ * Handle the records from pqh up to @tail (read after a read barrier);
+ * write pqh after each one if @head_per_record. Return: records handled.
+ */
+static unsigned int riscv_iommu_priq_take(struct riscv_iommu *iommu, uint32_t tail,
+					  bool head_per_record)
 {
 	struct riscv_iommu_queue *q = &iommu->priq;
 	const struct riscv_iommu_pq_record *ring = q->base;
-	uint32_t tail = riscv_iommu_readl(iommu, RISCV_IOMMU_REG_PQT) & q->mask;
 	unsigned int n = 0;
 
-	if (tail == q->head)
-		return 0;
-	hal_rmb(iommu->hal);
 	while (q->head != tail) {
 		struct riscv_iommu_pq_record rec;
 
@@ -264,9 +264,23 @@ static unsigned int riscv_iommu_priq_drain(struct riscv_iommu *iommu)
 		riscv_iommu_priq_record(iommu, &rec);
 		q->head = (q->head + 1) & q->mask;
 		n++;
-		if (iommu->pq_head_per_record)
+		if (head_per_record)
 			riscv_iommu_writel(iommu, RISCV_IOMMU_REG_PQH, q->head);
 	}
+	return n;
+}
+
+/* Drain pqh -> pqt once. Return: records handled. */
+static unsigned int riscv_iommu_priq_drain(struct riscv_iommu *iommu)
+{
+	struct riscv_iommu_queue *q = &iommu->priq;
+	uint32_t tail = riscv_iommu_readl(iommu, RISCV_IOMMU_REG_PQT) & q->mask;
+	unsigned int n = 0;
+
+	if (tail == q->head)
+		return 0;
+	hal_rmb(iommu->hal);
+	n = riscv_iommu_priq_take(iommu, tail, iommu->pq_head_per_record);
 	if (!iommu->pq_head_per_record)
 		riscv_iommu_writel(iommu, RISCV_IOMMU_REG_PQH, q->head);
 	riscv_iommu_stat(iommu, NULL, iommu->stats.pq_batches, 1);
@@ -363,7 +377,6 @@ static void riscv_iommu_priq_process_riscv(struct riscv_iommu *iommu)
 static void riscv_iommu_priq_process_smmuv3(struct riscv_iommu *iommu)
 {
 	struct riscv_iommu_queue *q = &iommu->priq;
-	const struct riscv_iommu_pq_record *ring = q->base;
 	unsigned int rounds = 0, n = 0;
 	uint32_t csr, err, tail;
 
@@ -375,15 +388,7 @@ static void riscv_iommu_priq_process_smmuv3(struct riscv_iommu *iommu)
 		if (tail == q->head || ++rounds > RISCV_IOMMU_QUEUE_MAX_ROUNDS)
 			break;
 		hal_rmb(iommu->hal);
-		while (q->head != tail) {
-			struct riscv_iommu_pq_record rec;
-
-			rec.hdr = riscv_iommu_le64_to_cpu(ring[q->head].hdr);
-			rec.payload = riscv_iommu_le64_to_cpu(ring[q->head].payload);
-			riscv_iommu_priq_record(iommu, &rec);
-			q->head = (q->head + 1) & q->mask;
-			n++;
-		}
+		n += riscv_iommu_priq_take(iommu, tail, false);
 	}
 	if (n)
 		riscv_iommu_stat(iommu, NULL, iommu->stats.pq_batches, 1);
