@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """End-to-end tests of scripts/sweep.py (docs/sweep.md), one case per CTest test.
 
-  sweep_test.py --prisim PRISIM --work DIR --case local|bad_input|resume|interrupt|slurm|slurm_real
+  sweep_test.py --prisim PRISIM --work DIR --case local|open_loop|bad_input|resume|interrupt|slurm|slurm_real
 
 local      a 48-run sweep (16 points x 3 seeds, 2 devices x 16 pages):
            sweep.csv and points.csv rows and columns, the overflow
            probability, recommendation.json, the plots
+open_loop  48 points of open-loop traffic (Poisson bursts; queue depth x
+           credits x arrival gap), one seed: the merged CSV and the
+           recommendation, every run behind it meeting the targets
 bad_input  unknown keys, out-of-range values, bad targets: exit 2 naming
            the key, before any run (no run directory)
 resume     the same command again runs nothing and rewrites the same CSV
@@ -200,6 +203,44 @@ def case_local(args):
                           f"plot {fn} missing (have {plots})")
     else:
         print("sweep_test: matplotlib is not installed: plots not checked")
+
+
+def case_open_loop(args):
+    """48 points of open-loop traffic (Poisson bursts), one seed each."""
+    out = fresh(os.path.join(args.work, "open_loop"))
+    rc, so, se = sweep(args, "-q", "--no-plots", "-o", out, "-j", "2", "--seeds", "1", *SMALL,
+                       "--set", "device.arrival=poisson",
+                       "--grid", "sw.driver.pq_log2sz=2..5", "--grid", "device.pri_capacity=4,8,16",
+                       "--grid", "device.arrival_gap_ns=500,2us,8us,32us",
+                       "--target", "summary.fault_latency_ps.p99 < 1ms",
+                       "--target", "overflow_probability <= 0.5")
+    check(rc == 0, f"sweep exited {rc}: {se}")
+    cols, rows = read_csv(os.path.join(out, "sweep.csv"))
+    check(len(rows) == 48, f"sweep.csv has {len(rows)} rows, want 48")
+    keys = {(r["sw.driver.pq_log2sz"], r["device.pri_capacity"], r["device.arrival_gap_ns"]) for r in rows}
+    check(len(keys) == 48, f"sweep.csv: {len(keys)} distinct points, want 48")
+    check({r["device.arrival_gap_ns"] for r in rows} == {"500", "2000", "8000", "32000"},
+          "arrival gaps not read in ns")
+    for r in rows:
+        check(r["exit"] == "0" and r["faults"] == "32", f"row {r['point']}: exit {r['exit']}, faults {r['faults']}")
+        p = int(r["pq_dropped"]) / int(r["page_requests"])
+        check(abs(float(r["overflow_probability"]) - p) < 1e-8, f"row {r['point']}: overflow_probability")
+    # Open loop: the arrival gap shapes the run, so the points differ.
+    check(len({r["sim_time_us"] for r in rows}) > 4, "every point ran the same time")
+    _, points = read_csv(os.path.join(out, "points.csv"))
+    check(len(points) == 48, f"points.csv has {len(points)} rows, want 48")
+    with open(os.path.join(out, "recommendation.json")) as f:
+        rec = json.load(f)
+    check(rec["depth_axis"] == "sw.driver.pq_log2sz", "depth axis")
+    check(rec["condition_axes"] == ["device.arrival_gap_ns"], f"condition axes {rec['condition_axes']}")
+    r = rec["recommendation"]
+    check(r is not None, "no recommendation")
+    if r:
+        behind = [x for x in rows if x["run_dir"] in set(r["runs"])]
+        check(len(behind) == len(r["runs"]) == 4, f"runs behind the recommendation: {len(r['runs'])}")
+        for x in behind:
+            check(float(x["lat_p99_us"]) < 1000 and float(x["overflow_probability"]) <= 0.5,
+                  f"run {x['run_dir']} behind the recommendation misses a target")
 
 
 def case_bad_input(args):
@@ -506,7 +547,7 @@ def slurm_real_steps(args, c, out, inputs, grid1, grid2, want, timing):
         for k in sorted(set(got) | set(want)) if got.get(k) != want.get(k)))
 
 
-CASES = {"local": case_local, "bad_input": case_bad_input, "resume": case_resume,
+CASES = {"local": case_local, "open_loop": case_open_loop, "bad_input": case_bad_input, "resume": case_resume,
          "interrupt": case_interrupt, "slurm": case_slurm, "slurm_real": case_slurm_real}
 
 
