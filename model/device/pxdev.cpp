@@ -102,11 +102,16 @@ sc_time pxdev::active_time() const
     return end - m_run_start;
 }
 
-void pxdev::violation(const std::string& what)
+std::string pxdev::who() const
 {
     char id[16];
     std::snprintf(id, sizeof id, "%02x:%02x.%x", (m_p.rid >> 8) & 0xFF, (m_p.rid >> 3) & 0x1F, m_p.rid & 7);
-    std::string s = std::string("device ") + id + " (" + name() + "): " + what;
+    return std::string("device ") + id + " (" + name() + ")";
+}
+
+void pxdev::violation(const std::string& what)
+{
+    std::string s = who() + ": " + what;
     SC_REPORT_WARNING(k_msgtype, s.c_str());
     m_violations.push_back(std::move(s));
 }
@@ -294,6 +299,7 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
     PXDEV_STAT(prgr_from_iommu_auto);
     PXDEV_STAT(prgr_from_software);
     PXDEV_STAT(prgr_unexpected);
+    PXDEV_STAT(prgr_unexpected_from_software);
     PXDEV_STAT(prgr_ignored_rf);
     PXDEV_STAT(prg_retries);
     PXDEV_STAT(credit_stalls);

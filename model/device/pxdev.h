@@ -179,6 +179,7 @@ public:
         uint64_t prgr_success = 0, prgr_invalid = 0, prgr_failure = 0; // by code (reserved codes count as failure)
         uint64_t prgr_from_iommu_auto = 0, prgr_from_software = 0;    // by tlp_ext.from, of the responses counted by code
         uint64_t prgr_unexpected = 0;      // UPRGI events (response for no outstanding PRG)
+        uint64_t prgr_unexpected_from_software = 0; // of those, sent by software (tlp_ext.from)
         uint64_t prgr_ignored_rf = 0;      // responses ignored because PRI is stopped by Response Failure
         uint64_t prg_retries = 0;          // PRGs sent again after a Success that did not make the page resident
         uint64_t credit_stalls = 0;        // times a stream waited for credits or a free PRG index
@@ -213,6 +214,10 @@ public:
     }
     // Protocol invariant breaches the device itself observed, as sentences naming the device.
     const std::vector<std::string>& violations() const { return m_violations; }
+    // The first PRG Response for no outstanding PRG (UPRGI), as a sentence,
+    // or empty. Not a violation of the device's own: the host sent it, and
+    // whether a rule explains it is the scoreboard's call (invariant 1).
+    const std::string& first_uprgi() const { return m_first_uprgi; }
     // Every counter as <p>.<name>, latency as <p>.fault_latency (ps); each
     // stream's as <p>.stream.<i>.{faults,pages_done,dma_bytes,credit_stalls}
     // and the value <p>.stream.<i>.dma_bytes_per_us over active_time().
@@ -369,6 +374,7 @@ private:
     void write_pri_ctrl(uint16_t v);
 
     void violation(const std::string& what);
+    std::string who() const; // "device 00:00.1 (top.dev0)"
     void wake(const sc_core::sc_time& delay = sc_core::SC_ZERO_TIME) { m_wake_ev.notify(delay); }
 
     device_params m_p;
@@ -378,6 +384,7 @@ private:
     prisim::fault_stages* m_stages = nullptr; // per-stage latencies (null: not kept)
     unsigned m_stage_index = 0;
     std::vector<std::string> m_violations;
+    std::string m_first_uprgi;
 
     // config space state
     uint16_t m_command = 0;

@@ -241,11 +241,16 @@ void pxdev::on_prg_response(const down_msg& m)
         // §4.2: Unexpected PRG Index.
         m_pri_uprgi = true;
         ++m_c.prgr_unexpected;
-        violation("PRG Response (code " + std::to_string(code) + ") for PRG index " + std::to_string(prgi) +
-                  ", which has no outstanding PRG; PRI Status.UPRGI set" +
-                  (m_c.prg_timeouts ? " (groups were given up after the response timeout: a response "
-                                      "slower than device.prg_timeout_us arrives for no group)"
-                                    : ""));
+        if (m.from != origin::iommu_auto) ++m_c.prgr_unexpected_from_software;
+        if (m_first_uprgi.empty()) {
+            m_first_uprgi = who() + ": PRG Response (code " +
+                            std::to_string(code) + ") for PRG index " + std::to_string(prgi) +
+                            ", which has no outstanding PRG; PRI Status.UPRGI set" +
+                            (m_c.prg_timeouts ? " (groups were given up after the response timeout: a response "
+                                                "slower than device.prg_timeout_us arrives for no group)"
+                                              : "");
+            SC_REPORT_INFO(k_msgtype, m_first_uprgi.c_str());
+        }
         return;
     }
     if (code == PRG_SUCCESS)

@@ -156,10 +156,12 @@ void scoreboard::check_run(bool quiesced)
 // exactly the L=1 requests the IOMMU discarded without a response (a timeout
 // of a group that software or the IOMMU did answer is a failure, and so is a
 // response that arrives after it: an Unexpected PRG Index).
+// A PRG that io-pgfault answered early, at a non-last request that found no
+// handler, gets a second response at its last request (rule E, below).
 void scoreboard::check_responses()
 {
     auto& r = add(1, "one PRG Response per PRG");
-    uint64_t prgs = 0, resp = 0, from_sw = 0, from_auto = 0, rf = 0, timeouts = 0;
+    uint64_t prgs = 0, resp = 0, from_sw = 0, from_auto = 0, rf = 0, timeouts = 0, uprgi_early = 0;
     auto& iommu_dev = m_m.iommu().per_device();
     for (auto& d : m_m.devices()) {
         const auto& c = d->get_counters();
@@ -175,9 +177,20 @@ void scoreboard::check_responses()
             ++rf;
             continue; // counted separately: later responses are ignored by design
         }
-        if (c.prgr_unexpected)
+        // Rule E (early answer): io-pgfault answers a request that finds no
+        // handler INVALID at once, a non-last one too (linux-iopf.md §1.2
+        // step 2), and then the last request of the same PRG again: the
+        // second response finds no outstanding PRG (UPRGI). Accepted up to
+        // the early answers software counted for the device; any other
+        // UPRGI is a second response or a stray one.
+        const uint64_t early = sw_dev(rid, "iopf.no_handler_early");
+        if (c.prgr_unexpected > early || c.prgr_unexpected_from_software < c.prgr_unexpected)
             fail(r, dn + ": " + std::to_string(c.prgr_unexpected) +
-                        " PRG Response(s) for no outstanding PRG (a second response, or a stray one)");
+                        " PRG Response(s) for no outstanding PRG (a second response, or a stray one)" +
+                        (early ? ", " + std::to_string(early) + " explained by early INVALID answers" : "") + "; " +
+                        d->first_uprgi());
+        else
+            uprgi_early += c.prgr_unexpected;
         if (c.prgs_outstanding)
             fail(r, dn + ": " + std::to_string(c.prgs_outstanding) + " PRG(s) never answered");
         if (got + c.prg_timeouts != c.prgs_sent)
@@ -206,14 +219,21 @@ void scoreboard::check_responses()
                         std::to_string(c.prgr_from_iommu_auto));
         uint64_t sw_sent = sw_dev(rid, "prgr.sent.success") + sw_dev(rid, "prgr.sent.invalid") +
                            sw_dev(rid, "prgr.sent.failure");
-        if (sw_sent != c.prgr_from_software)
+        if (sw_sent != c.prgr_from_software + c.prgr_unexpected_from_software)
             fail(r, dn + ": driver sent " + std::to_string(sw_sent) + " ATS.PRGR, device got " +
-                        std::to_string(c.prgr_from_software));
+                        std::to_string(c.prgr_from_software) +
+                        (c.prgr_unexpected_from_software
+                             ? " for outstanding PRGs and " + std::to_string(c.prgr_unexpected_from_software) +
+                                   " for none"
+                             : std::string()));
     }
     r.detail = std::to_string(prgs) + " PRGs, " + std::to_string(resp) + " responses (" +
                std::to_string(from_sw) + " software, " + std::to_string(from_auto) + " auto)" +
                (rf ? ", " + std::to_string(rf) + " device(s) stopped by Response Failure" : "") +
-               (timeouts ? ", " + std::to_string(timeouts) + " given up after the response timeout" : "");
+               (timeouts ? ", " + std::to_string(timeouts) + " given up after the response timeout" : "") +
+               (uprgi_early ? ", " + std::to_string(uprgi_early) +
+                                  " second response(s) after an early INVALID (rule E, UPRGI set)"
+                            : "");
 }
 
 // Invariant 2: never more outstanding page requests than the allocation; all

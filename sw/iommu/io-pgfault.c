@@ -50,6 +50,7 @@ enum iopf_stat_item {
 	IOPF_STAT_REQUESTS_DELIVERED,
 	IOPF_STAT_ABORT_FAILURE,
 	IOPF_STAT_NO_HANDLER_INVALID,
+	IOPF_STAT_NO_HANDLER_EARLY,
 	IOPF_STAT_STOP_MARKERS_DROPPED,
 	IOPF_STAT__COUNT
 };
@@ -66,6 +67,7 @@ static const char *const iopf_stat_names[IOPF_STAT__COUNT] = {
 	[IOPF_STAT_REQUESTS_DELIVERED] = "iopf.requests_delivered",
 	[IOPF_STAT_ABORT_FAILURE] = "iopf.abort_failure",
 	[IOPF_STAT_NO_HANDLER_INVALID] = "iopf.no_handler_invalid",
+	[IOPF_STAT_NO_HANDLER_EARLY] = "iopf.no_handler_early",
 	[IOPF_STAT_STOP_MARKERS_DROPPED] = "iopf.stop_markers_dropped",
 };
 
@@ -317,6 +319,14 @@ err_abort:
 
 err_bad_iopf:
 	iopf_stat(dev, IOPF_STAT_NO_HANDLER_INVALID, 1);
+	/*
+	 * A non-last request answered here answers its PRG before its last
+	 * request: when that arrives it is answered too, so the device sees a
+	 * second response for the index (PCIe: Unexpected PRG Index). Counted
+	 * so that the scoreboard can tell this rule's consequence from a bug.
+	 */
+	if (!last)
+		iopf_stat(dev, IOPF_STAT_NO_HANDLER_EARLY, 1);
 	iopf_send_response(dev, evt, IOMMU_PAGE_RESP_INVALID);
 	return -EINVAL;
 }

@@ -194,6 +194,10 @@ static void test_no_handler_invalid(void **state)
 	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.iopf.no_handler_invalid"));
 	assert_int_equal(3, fake_hal_stat(f->w.h, "sw.iopf.responses.invalid"));
 	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0010.iopf.no_handler_invalid"));
+	/* The first and the third answered a non-last request: early responses. */
+	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.iopf.no_handler_early"));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0008.iopf.no_handler_early"));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0010.iopf.no_handler_early"));
 }
 
 static void test_group_alloc_failure_abort(void **state)
