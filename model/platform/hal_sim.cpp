@@ -33,7 +33,7 @@ uint64_t splitmix64(uint64_t& x)
 } // namespace
 
 sw_runtime::sw_runtime(sc_core::sc_module_name name, const params& p, dram& mem, uint64_t msi_addr)
-    : sc_module(name), mmio("mmio"), m_params(p), m_mem(mem), m_msi_addr(msi_addr)
+    : sc_module(name), mmio("mmio"), m_params(p), m_mem(mem), m_msi_addr(msi_addr), m_inject(p)
 {
     m_hal.rt = this;
     m_work_wq.rt = this;
@@ -150,10 +150,25 @@ void sw_runtime::report(stat_sink& sink) const
 {
     m_sw_stats.report(sink, prisim::sim_now().value());
     for (const auto& [k, v] : m_platform) sink.counter("platform." + k, v);
+    if (m_inject.enabled()) {
+        sink.counter("platform.inject.calls", m_inject.calls());
+        sink.counter("platform.inject.failures", m_inject.failures());
+        for (const auto& [site, n] : m_inject.failures_by_site())
+            sink.counter("platform.inject.failures." + site, n);
+    }
     if (m_handler_service.count()) sink.samples("platform.handler_service", m_handler_service, "ps");
 }
 
 // ---- misc ----
+
+bool sw_runtime::should_fail(const char* site)
+{
+    if (!m_inject.should_fail(site)) return false;
+    log(HAL_LOG_INFO, std::string("fault injection: ") + site + " fails (failure " +
+                          std::to_string(m_inject.failures()) + ", call " + std::to_string(m_inject.calls()) +
+                          " matching sw.inject.site)\n");
+    return true;
+}
 
 void sw_runtime::log(hal_log_level lvl, const std::string& msg)
 {
@@ -376,6 +391,6 @@ void hal_fault_stamp(struct hal* h, uint16_t rid, uint32_t pasid, uint32_t prgi,
     h->rt->fault_stamp(rid, pasid, prgi, mark);
 }
 
-bool hal_should_fail(struct hal*, const char*) { return false; }
+bool hal_should_fail(struct hal* h, const char* site) { return h->rt->should_fail(site); }
 
 } // extern "C"

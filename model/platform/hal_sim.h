@@ -40,6 +40,7 @@
 #include "common/ring.h"
 #include "common/fault_stages.h"
 #include "common/stats.h"
+#include "platform/fault_inject.h"
 #include "platform/sw_stats.h"
 #include "prisim/hal.h"
 
@@ -124,6 +125,9 @@ public:
     uint64_t cpu_busy_ps(unsigned cpu) const { return m_cpu_busy_by[cpu].value(); }
     uint64_t tasks_created() const { return m_tasks.size(); }
     uint64_t log_errors() const { return m_log_errors; }
+    // Fault injection into the software stack (sw.inject.*).
+    const fault_inject& inject() const { return m_inject; }
+    bool should_fail(const char* site);
 
     // ---- HAL implementation (called through the C entry points) ----
     const params& cfg() const { return m_params; }
@@ -294,6 +298,7 @@ private:
     counter_map m_platform;                   // the platform's own
     uint64_t m_rng[4];
     uint64_t m_log_errors = 0;
+    fault_inject m_inject;
     fault_socket* m_chan = nullptr;
     uint64_t m_spawned = 0;
 };

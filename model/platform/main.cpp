@@ -399,6 +399,14 @@ int sc_main(int argc, char* argv[])
             out.end_ps = std::max<uint64_t>(
                 out.end_ps, sc_core::sc_time(double(p.u64("run.max_time_us")), sc_core::SC_US).value());
         m.report_software_pending();
+        if (const fault_inject& inj = m.rt().inject(); inj.enabled() && !inj.calls()) {
+            std::string reached;
+            for (const std::string& site : inj.sites_reached()) reached += (reached.empty() ? "" : ", ") + site;
+            const std::string msg = "sw.inject.site = '" + inj.pattern() +
+                                    "' matched no fault-injection site in this run; sites reached: " +
+                                    (reached.empty() ? std::string("none") : reached);
+            SC_REPORT_WARNING("prisim/inject", msg.c_str());
+        }
         scoreboard sb(m);
         sb.run(out.quiesced);
         nlohmann::json results = build_results(m, out);

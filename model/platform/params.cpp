@@ -10,6 +10,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "platform/fault_inject.h"
 #include "platform/trace_file.h"
 #include "platform/units.h"
 
@@ -239,6 +240,20 @@ params::params()
     add({"sw.user.kernel_devices", t::u64, "0", 0, 127, {}, "devices",
          "the first N devices are bound to the kernel-resident SVA handler, the others served by sw.user.handler "
          "(sw.user.handler: kernel binds them all)", ""});
+
+    // Fault injection into the software stack (docs/scenario.md, "Fault
+    // injection"): the attributes of Linux's fault-injection framework.
+    add({"sw.inject.site", t::choice, "", 0, 0, {}, "",
+         "fault-injection site of the software stack to fail (a name such as iopf.group_alloc, or a glob such as "
+         "iopf.*); empty: no injection", ""});
+    add({"sw.inject.space", t::u64, "0", 0, 1ull << 40, {}, "calls",
+         "calls matching sw.inject.site that pass before any may fail", ""});
+    add({"sw.inject.interval", t::u64, "1", 1, 1ull << 40, {}, "calls",
+         "after the space, only every Nth matching call may fail", ""});
+    add({"sw.inject.probability", t::u64, "100", 0, 100, {}, "%",
+         "chance that a call allowed by space and interval fails (drawn from the scenario seed)", ""});
+    add({"sw.inject.times", t::u64, "1", 0, 1ull << 40, {}, "failures",
+         "failures at most; 0: no limit", ""});
 
     add({"sw.cost.irq_entry_ns", t::u64, "1000", 0, 1e9, {}, "ns", "hard interrupt entry and exit", "ESTIMATE"});
     add({"sw.cost.wakeup_ns", t::u64, "3000", 0, 1e9, {}, "ns", "wake-up of a blocked task until it runs", "ESTIMATE (irq->thread 2-10 us)"});
@@ -607,6 +622,8 @@ void params::validate() const
     };
     if (flag("iommu.sv57") && !flag("iommu.sv48"))
         fail("iommu.sv57 = true needs iommu.sv48 = true (capabilities: Sv57 requires Sv48)");
+    if (std::string why = fault_inject::check_pattern(str("sw.inject.site")); !why.empty())
+        fail("sw.inject.site = '" + str("sw.inject.site") + "': " + why);
     if (const uint64_t to = u64("device.prg_timeout_us"); to != 0 && to < 100)
         fail("device.prg_timeout_us = " + std::to_string(to) +
              ": 0 (none) or at least 100 (a shorter timeout gives up groups faster than software can answer them)");

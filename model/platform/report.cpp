@@ -604,6 +604,17 @@ std::string format_summary(const nlohmann::json& r, const nlohmann::json& host)
         }
         os << "cpus: " << ncpus << ", busy " << list << (share ? " of the run\n" : "\n");
     }
+    if (const auto& all = r["counters"]; all.contains("platform.inject.calls")) {
+        os << "fault injection: sw.inject.site '" << r["scenario"]["params"]["sw.inject.site"].get<std::string>()
+           << "': " << all["platform.inject.failures"].get<uint64_t>() << " of "
+           << all["platform.inject.calls"].get<uint64_t>() << " matching calls failed";
+        std::string sites;
+        const std::string pre = "platform.inject.failures.";
+        for (const auto& [k, v] : all.items())
+            if (k.compare(0, pre.size(), pre) == 0)
+                sites += (sites.empty() ? "" : ", ") + k.substr(pre.size()) + " " + std::to_string(v.get<uint64_t>());
+        os << (sites.empty() ? "" : " (" + sites + ")") << "\n";
+    }
     const auto& checks = r["scoreboard"]["checks"];
     size_t good = 0;
     for (const auto& c : checks) good += c["ok"].get<bool>() ? 1 : 0;

@@ -94,7 +94,7 @@ void scoreboard::check_run(bool quiesced)
                         " usable entries (sw.driver.pq_log2sz = " + std::to_string(log2sz) +
                         "): every group overflows and is retried, a livelock");
     }
-    uint64_t pages = 0, failed = 0, detached_failed = 0, vevent_failed = 0;
+    uint64_t pages = 0, failed = 0, detached_failed = 0, vevent_failed = 0, aborted_failed = 0;
     for (auto& d : m_m.devices()) {
         const auto& c = d->get_counters();
         const uint16_t rid = d->params().rid;
@@ -130,8 +130,18 @@ void scoreboard::check_run(bool quiesced)
         if (vevents && c.bursts_failed > iommu_inval)
             fail(r, dn + ": the vEVENTQ device has " + std::to_string(c.bursts_failed) +
                         " failed bursts but only " + std::to_string(iommu_inval) + " Invalid auto-responses");
+        // Rule A (aborted group): a group io-pgfault could not allocate, with
+        // fault injection on (sw.inject.*), is answered FAILURE through the
+        // abort path (linux-iopf.md §1.2 step 6); the device stops PRI
+        // (Response Failure) and its later bursts fail without a request.
+        // Legitimate when every Response Failure it got is such an answer.
+        const uint64_t aborted = sw_dev(rid, "iopf.abort_failure");
+        const bool rule_a = c.pri_response_failure && m_m.rt().inject().failures() &&
+                            c.prgr_failure <= aborted;
         if (detached && kernel_inval >= held)
             detached_failed += c.pages_failed;
+        else if (rule_a)
+            aborted_failed += c.pages_failed;
         else if (vevents && c.bursts_failed <= iommu_inval)
             vevent_failed += c.pages_failed;
         else if (c.pages_failed || c.bursts_failed)
@@ -146,6 +156,9 @@ void scoreboard::check_run(bool quiesced)
         r.detail += " (" + std::to_string(detached_failed) + " of a device detached with faults pending)";
     if (vevent_failed)
         r.detail += " (" + std::to_string(vevent_failed) + " of a device without PRI in its DC, events on a vEVENTQ)";
+    if (aborted_failed)
+        r.detail += " (" + std::to_string(aborted_failed) +
+                    " of devices stopped by Response Failure after an injected group-allocation failure)";
 }
 
 // Invariant 1: every L=1 Page Request that is not a Stop Marker gets exactly
@@ -296,7 +309,7 @@ void scoreboard::check_pq_accounting()
         // io-pgfault: reported = delivered in groups + discarded by a named rule + still partial.
         uint64_t del = sw_dev(rid, "iopf.requests_delivered");
         uint64_t disc = sw_dev(rid, "iopf.partials_discarded") + sw_dev(rid, "iopf.no_handler_invalid") +
-                        sw_dev(rid, "iopf.partials_dropped_nomem");
+                        sw_dev(rid, "iopf.partials_dropped_nomem") + sw_dev(rid, "iopf.requests_aborted");
         uint64_t pend = sw_dev(rid, "iopf.partials_pending");
         if (reported != del + disc + pend)
             fail(r, dn + ": io-pgfault got " + std::to_string(reported) + " requests; delivered " +

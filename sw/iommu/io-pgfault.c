@@ -49,6 +49,7 @@ enum iopf_stat_item {
 	IOPF_STAT_GROUPS,
 	IOPF_STAT_REQUESTS_DELIVERED,
 	IOPF_STAT_ABORT_FAILURE,
+	IOPF_STAT_REQUESTS_ABORTED,
 	IOPF_STAT_NO_HANDLER_INVALID,
 	IOPF_STAT_NO_HANDLER_EARLY,
 	IOPF_STAT_STOP_MARKERS_DROPPED,
@@ -66,6 +67,7 @@ static const char *const iopf_stat_names[IOPF_STAT__COUNT] = {
 	[IOPF_STAT_GROUPS] = "iopf.groups",
 	[IOPF_STAT_REQUESTS_DELIVERED] = "iopf.requests_delivered",
 	[IOPF_STAT_ABORT_FAILURE] = "iopf.abort_failure",
+	[IOPF_STAT_REQUESTS_ABORTED] = "iopf.requests_aborted",
 	[IOPF_STAT_NO_HANDLER_INVALID] = "iopf.no_handler_invalid",
 	[IOPF_STAT_NO_HANDLER_EARLY] = "iopf.no_handler_early",
 	[IOPF_STAT_STOP_MARKERS_DROPPED] = "iopf.stop_markers_dropped",
@@ -296,8 +298,11 @@ int iommu_report_device_fault(struct device *dev, struct iopf_fault *evt)
 	group = iopf_group_alloc(param, evt, &abort_group);
 	group->attach_handle = handle;
 	group->t_report_ps = hal_now_ps(dev->hal);
-	if (group == &abort_group)
+	if (group == &abort_group) {
+		/* Never delivered: its requests are answered FAILURE below. */
+		iopf_stat(dev, IOPF_STAT_REQUESTS_ABORTED, group->fault_count);
 		goto err_abort;
+	}
 
 	iopf_stat(dev, IOPF_STAT_GROUPS, 1);
 	iopf_stat(dev, IOPF_STAT_REQUESTS_DELIVERED, group->fault_count);

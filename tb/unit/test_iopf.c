@@ -216,6 +216,9 @@ static void test_group_alloc_failure_abort(void **state)
 	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 3, IOMMU_PAGE_RESP_FAILURE));
 	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.iopf.abort_failure"));
 	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.iopf.responses.failure"));
+	/* Both its requests were aborted, none delivered. */
+	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.iopf.requests_aborted"));
+	assert_int_equal(0, fake_hal_stat(f->w.h, "sw.iopf.requests_delivered"));
 	/* Its partial went with it: a new group with the same grpid starts clean. */
 	assert_true(list_empty(&f->w.dev[0]->fault_param->partial));
 	assert_true(list_empty(&f->w.dev[0]->fault_param->faults));
@@ -234,6 +237,9 @@ static void test_handler_error_failure(void **state)
 	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 4, IOMMU_PAGE_RESP_FAILURE));
 	assert_int_equal(1, f->w.m->nr_resp);
 	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.iopf.abort_failure"));
+	/* Delivered, then refused: not counted as aborted requests. */
+	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.iopf.requests_delivered"));
+	assert_int_equal(0, fake_hal_stat(f->w.h, "sw.iopf.requests_aborted"));
 	assert_true(list_empty(&f->w.dev[0]->fault_param->faults));
 	assert_int_equal(1, f->w.dev[0]->fault_param->users);
 }

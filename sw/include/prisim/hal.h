@@ -274,9 +274,11 @@ void hal_fault_stamp(struct hal *h, uint16_t rid, uint32_t pasid, uint32_t prgi,
 		     enum hal_fault_mark mark);
 
 /*
- * Test hook in the spirit of iommufd_should_fail(): returns true when the
- * platform wants the allocation/reference point called `site` to fail
- * (fail-nth sweeps). Always false in normal runs.
+ * Fault-injection hook in the spirit of iommufd_should_fail() and Linux's
+ * should_fail(): returns true when the platform wants the allocation or
+ * reference point called `site` to fail. The unit-test HAL drives fail-nth
+ * sweeps with it; the simulator follows the scenario's sw.inject.* keys
+ * (false for every call when sw.inject.site is empty, the default).
  */
 bool hal_should_fail(struct hal *h, const char *site);
 

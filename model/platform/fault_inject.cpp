@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "platform/fault_inject.h"
+
+#include <fnmatch.h>
+
+#include "platform/params.h"
+
+namespace prisim::platform {
+
+fault_inject::fault_inject(const params& p)
+{
+    m_pattern = p.str("sw.inject.site");
+    m_enabled = !m_pattern.empty();
+    m_space = p.u64("sw.inject.space");
+    m_interval = p.u64("sw.inject.interval");
+    m_probability = p.u64("sw.inject.probability");
+    m_times = p.u64("sw.inject.times");
+    // A stream of its own (golden-ratio offset), so that enabling injection
+    // leaves every other random draw of the run unchanged.
+    m_rng = p.u64("seed") ^ 0x9e3779b97f4a7c15ull;
+}
+
+std::string fault_inject::check_pattern(const std::string& pattern)
+{
+    for (char c : pattern) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '*' ||
+                        c == '?';
+        if (!ok)
+            return std::string("'") + c +
+                   "' is not allowed: a site name (lower case, digits, '_', '.') or a glob of one with '*' and '?'";
+    }
+    return {};
+}
+
+uint64_t fault_inject::next_random()
+{
+    // splitmix64
+    uint64_t z = (m_rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+// Linux should_fail_ex(): times, space, interval, probability, in that order.
+bool fault_inject::decide(const char* site)
+{
+    if (m_reached.size() < 256) m_reached.emplace(site);
+    if (fnmatch(m_pattern.c_str(), site, 0) != 0) return false;
+    ++m_calls;
+    if (m_times && m_failures >= m_times) return false;
+    if (m_calls <= m_space) return false;
+    if (++m_after_space % m_interval) return false;
+    if (m_probability < 100 && next_random() % 100 >= m_probability) return false;
+    ++m_failures;
+    ++m_by_site[site];
+    return true;
+}
+
+} // namespace prisim::platform
