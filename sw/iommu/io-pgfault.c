@@ -166,16 +166,29 @@ static bool iopf_is_stop_marker(const struct iommu_fault_page_request *prm)
 	       !(prm->perm & (IOMMU_FAULT_PERM_READ | IOMMU_FAULT_PERM_WRITE));
 }
 
-/* §1.2 step 1: route by the attach handle of (device, PASID). */
+/*
+ * §1.2 step 1: route by the attach handle of (device, PASID). A PASID with
+ * no attach of its own, on an IOMMU whose PASID table the user owns, goes
+ * to the RID's attach if that is a NESTED domain (the guest's first stage
+ * resolves every PASID), to nobody otherwise.
+ */
 static struct iommu_attach_handle *iopf_find_handler(struct device *dev,
 						     const struct iommu_fault_page_request *prm)
 {
 	struct iommu_attach_handle *handle;
-	uint32_t pasid = IOMMU_NO_PASID;
 
-	if (prm->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID)
-		pasid = prm->pasid;
-	handle = iommu_attach_handle_get(dev, pasid);
+	if (prm->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID) {
+		handle = iommu_attach_handle_get(dev, prm->pasid);
+		if (!handle) {
+			if (!dev->iommu || !dev->iommu->ops->user_pasid_table)
+				return NULL;
+			handle = iommu_attach_handle_get(dev, IOMMU_NO_PASID);
+			if (!handle || !handle->domain || handle->domain->type != IOMMU_DOMAIN_NESTED)
+				return NULL;
+		}
+	} else {
+		handle = iommu_attach_handle_get(dev, IOMMU_NO_PASID);
+	}
 	if (!handle || !handle->domain || !handle->domain->iopf_handler)
 		return NULL;
 	return handle;

@@ -209,6 +209,133 @@ void iommu_detach_device(struct iommu_domain *domain, struct device *dev)
 	domain->attach_count--;
 }
 
+/* Checks common to the PASID attach calls (Linux iommu_attach_device_pasid). */
+static int iommu_pasid_check(struct iommu_domain *domain, struct device *dev, uint32_t pasid)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+
+	if (!ops)
+		return -ENODEV;
+	if (!domain)
+		return -EINVAL;
+	/* Linux's order: support first, then compatibility and range. */
+	if (!domain->ops || !domain->ops->set_dev_pasid || !ops->remove_dev_pasid)
+		return -EOPNOTSUPP;
+	if (domain->iommu != dev->iommu || pasid == IOMMU_NO_PASID || pasid >= dev->max_pasids)
+		return -EINVAL;
+	return 0;
+}
+
+static void iommu_handle_link_pasid(struct iommu_attach_handle *handle, struct iommu_domain *domain,
+				    struct device *dev, uint32_t pasid)
+{
+	iommu_handle_link(handle, domain, dev);
+	handle->pasid = pasid;
+}
+
+/**
+ * iommu_attach_device_pasid - attach @domain to (dev, pasid)
+ * @domain: domain of the same IOMMU whose ops can attach to a PASID
+ * @dev: device with PASIDs (dev->max_pasids)
+ * @pasid: 1 .. dev->max_pasids - 1 (IOMMU_NO_PASID is the RID's, through
+ *         iommu_attach_device)
+ * @handle: attach handle to publish for fault routing (required)
+ *
+ * Like the RID attach, the handle is published only once the driver has
+ * installed the domain, so a fault on @pasid before that finds no handler.
+ *
+ * Return: 0, -ENODEV (no IOMMU), -EOPNOTSUPP (the domain cannot attach to
+ * a PASID), -EINVAL (domain of another IOMMU, PASID out of range, no
+ * handle), -EBUSY
+ * (something is attached at @pasid already; use iommu_replace_device_pasid)
+ * or the driver's error.
+ */
+int iommu_attach_device_pasid(struct iommu_domain *domain, struct device *dev, uint32_t pasid,
+			      struct iommu_attach_handle *handle)
+{
+	int rc = iommu_pasid_check(domain, dev, pasid);
+
+	if (rc)
+		return rc;
+	/* The handle is what records the attach here (Linux also allows none:
+	 * its PASID array then holds the bare domain). */
+	if (!handle)
+		return -EINVAL;
+	if (iommu_attach_handle_get(dev, pasid))
+		return -EBUSY;
+	rc = domain->ops->set_dev_pasid(domain, dev, pasid, NULL);
+	if (rc)
+		return rc;
+	domain->attach_count++;
+	iommu_handle_link_pasid(handle, domain, dev, pasid);
+	return 0;
+}
+
+/**
+ * iommu_replace_device_pasid - switch (dev, pasid) to @domain without a
+ * blocked window
+ * @domain: new domain
+ * @dev: device
+ * @pasid: a PASID with a domain attached
+ * @handle: new attach handle (published on success; required)
+ *
+ * Faults keep routing to the old handle until the driver has installed the
+ * new domain; then the old one is unpublished (its owner answers what it
+ * holds). On failure nothing changes.
+ *
+ * Return: 0, -EINVAL (nothing attached at @pasid: not a replace, or the
+ * checks of iommu_attach_device_pasid) or the driver's error.
+ */
+int iommu_replace_device_pasid(struct iommu_domain *domain, struct device *dev, uint32_t pasid,
+			       struct iommu_attach_handle *handle)
+{
+	struct iommu_attach_handle *old = NULL;
+	int rc = iommu_pasid_check(domain, dev, pasid);
+
+	if (rc)
+		return rc;
+	if (!handle)
+		return -EINVAL;
+	old = iommu_attach_handle_get(dev, pasid);
+	if (!old || !old->domain)
+		return -EINVAL;
+	if (old->domain != domain) {
+		rc = domain->ops->set_dev_pasid(domain, dev, pasid, old->domain);
+		if (rc)
+			return rc;
+	}
+	old->domain->attach_count--;
+	list_del_init(&old->dev_node);
+	domain->attach_count++;
+	iommu_handle_link_pasid(handle, domain, dev, pasid);
+	return 0;
+}
+
+/**
+ * iommu_detach_device_pasid - block (dev, pasid) and unpublish its handle
+ * @domain: the domain attached there
+ * @dev: device
+ * @pasid: PASID
+ *
+ * The handle goes first, so a fault on @pasid while the driver blocks it
+ * finds no handler and is answered INVALID.
+ */
+void iommu_detach_device_pasid(struct iommu_domain *domain, struct device *dev, uint32_t pasid)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	struct iommu_attach_handle *handle = iommu_attach_handle_get(dev, pasid);
+
+	if (!ops || !domain || pasid == IOMMU_NO_PASID || !handle || handle->domain != domain) {
+		hal_log(dev->hal, HAL_LOG_WARN,
+			"iommu: %s: detach of a domain not attached at pasid %u\n", dev->name, pasid);
+		return;
+	}
+	list_del_init(&handle->dev_node);
+	if (ops->remove_dev_pasid)
+		ops->remove_dev_pasid(dev, pasid, domain);
+	domain->attach_count--;
+}
+
 /**
  * iommu_map - install [iova, iova + size) -> [pa, pa + size) and make it
  * visible to the IOMMU (map_pages, then iotlb_sync_map)

@@ -108,6 +108,7 @@ struct device {
 	struct iommu_fault_param *fault_param; /* NULL unless on an iopf_queue */
 	struct list_head attach_handles;  /* iommu_attach_handle.dev_node */
 	struct iommu_domain *domain;      /* RID (no-PASID) attached domain */
+	uint32_t max_pasids;              /* PASIDs the device and IOMMU support; 0: none */
 	bool is_virtfn;                   /* SR-IOV VF */
 	bool pri_supported;               /* has a PRI capability */
 	bool pri_enabled;
@@ -137,6 +138,11 @@ struct iommu_domain_ops {
 	void (*iotlb_sync_map)(struct iommu_domain *d, uint64_t iova, uint64_t size);
 	/* Look up a translation (for tests and the scoreboard); 0 if none. */
 	hal_paddr_t (*iova_to_phys)(struct iommu_domain *d, uint64_t iova);
+	/* Install @d for (dev, pasid), in place of @old (NULL: nothing was
+	 * attached there); on failure (dev, pasid) keeps @old. NULL: this
+	 * domain cannot be attached to a PASID. */
+	int (*set_dev_pasid)(struct iommu_domain *d, struct device *dev, uint32_t pasid,
+			     struct iommu_domain *old);
 	void (*free)(struct iommu_domain *d);
 };
 
@@ -189,6 +195,13 @@ struct iommu_ops {
 			     struct iommu_page_response *msg);
 	/* Whether this IOMMU backs vIOMMUs of @type (Linux get_viommu_size() != 0). */
 	bool (*viommu_supported)(struct device *dev, uint32_t type);
+	/* Block (dev, pasid), which has @domain attached (Linux: the blocked
+	 * domain's set_dev_pasid, formerly remove_dev_pasid). */
+	void (*remove_dev_pasid)(struct device *dev, uint32_t pasid, struct iommu_domain *domain);
+	/* The PASID table is owned by the user (a guest's, under a NESTED
+	 * domain on the RID): faults on a PASID with no attach of its own go
+	 * to the RID's NESTED domain (linux-iopf.md §1.2 step 1). */
+	bool user_pasid_table;
 };
 
 struct iommu_device {
@@ -234,6 +247,13 @@ void iommu_detach_device(struct iommu_domain *domain, struct device *dev);
 struct iommu_attach_handle *iommu_attach_handle_get(struct device *dev, uint32_t pasid);
 int iommu_map(struct iommu_domain *domain, uint64_t iova, hal_paddr_t pa, uint64_t size,
 	      uint32_t prot);
+/* Attach per (device, PASID), each with its own attach handle (faults with
+ * that PASID route to it). */
+int iommu_attach_device_pasid(struct iommu_domain *domain, struct device *dev, uint32_t pasid,
+			      struct iommu_attach_handle *handle);
+int iommu_replace_device_pasid(struct iommu_domain *domain, struct device *dev, uint32_t pasid,
+			       struct iommu_attach_handle *handle);
+void iommu_detach_device_pasid(struct iommu_domain *domain, struct device *dev, uint32_t pasid);
 /* Added for iommufd: undo iommu_map (returns bytes unmapped), and replace the
  * RID domain of an attached device without a blocked window (§3.6 Replace). */
 uint64_t iommu_unmap(struct iommu_domain *domain, uint64_t iova, uint64_t size);

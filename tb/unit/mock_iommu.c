@@ -70,11 +70,26 @@ static void mock_domain_free(struct iommu_domain *d)
 	free(md);
 }
 
+static int mock_set_dev_pasid(struct iommu_domain *d, struct device *dev, uint32_t pasid,
+			      struct iommu_domain *old)
+{
+	struct mock_iommu *m = to_mock(dev->iommu);
+	int err = m->set_pasid_err;
+
+	(void)d;
+	(void)pasid;
+	(void)old;
+	m->set_pasid_calls++;
+	m->set_pasid_err = 0;
+	return err;
+}
+
 static const struct iommu_domain_ops mock_domain_ops = {
 	.map_pages = mock_map_pages,
 	.unmap_pages = mock_unmap_pages,
 	.iotlb_sync_map = mock_iotlb_sync_map,
 	.iova_to_phys = mock_iova_to_phys,
+	.set_dev_pasid = mock_set_dev_pasid,
 	.free = mock_domain_free,
 };
 
@@ -83,6 +98,7 @@ static int mock_probe_device(struct device *dev)
 	struct mock_iommu *m = to_mock(dev->iommu);
 
 	m->probe_calls++;
+	dev->max_pasids = m->max_pasids;
 	return m->probe_err;
 }
 
@@ -176,6 +192,13 @@ static int mock_page_response(struct device *dev, struct iopf_fault *evt,
 	return 0;
 }
 
+static void mock_remove_dev_pasid(struct device *dev, uint32_t pasid, struct iommu_domain *domain)
+{
+	(void)pasid;
+	(void)domain;
+	to_mock(dev->iommu)->remove_pasid_calls++;
+}
+
 /* The mock stands in for the RISC-V IOMMU: it backs vIOMMUs of that type only. */
 static bool mock_viommu_supported(struct device *dev, uint32_t type)
 {
@@ -193,6 +216,7 @@ static const struct iommu_ops mock_ops = {
 	.dev_disable_iopf = mock_dev_disable_iopf,
 	.page_response = mock_page_response,
 	.viommu_supported = mock_viommu_supported,
+	.remove_dev_pasid = mock_remove_dev_pasid,
 };
 
 struct mock_iommu *mock_iommu_create(struct hal *h)
@@ -202,6 +226,7 @@ struct mock_iommu *mock_iommu_create(struct hal *h)
 	if (!m)
 		return NULL;
 	m->hal = h;
+	m->max_pasids = 256;
 	m->ops = mock_ops;
 	m->iommu.hal = h;
 	m->iommu.ops = &m->ops;

@@ -50,6 +50,9 @@ struct mock_iommu {
 	int attach_err;                /* returned once by the next non-NULL attach */
 	int enable_iopf_err;           /* returned once by the next dev_enable_iopf */
 	int probe_err;                 /* returned by probe_device */
+	uint32_t max_pasids;           /* given to each device at probe (default 256) */
+	unsigned int set_pasid_calls, remove_pasid_calls;
+	int set_pasid_err;             /* returned once by the next set_dev_pasid */
 	unsigned int domains_live;
 };
 

@@ -5,7 +5,9 @@
  * partials, INVALID without a handler, FAILURE through the abort group,
  * partial allocation failure, stop markers, discard after overflow, one
  * response per group, remove_device answering INVALID what no consumer
- * owns and leaving owned groups to their consumer, add_device errors.
+ * owns and leaving owned groups to their consumer, add_device errors;
+ * routing by (device, PASID) attach handles with attach, replace and
+ * detach per PASID, and the NESTED fallback of a user-owned PASID table.
  */
 #include <errno.h>
 #include <string.h>
@@ -83,15 +85,20 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Publish an extra attach handle for (dev, pasid) on the device's domain. */
+/* Attach the device's domain at (dev, pasid) too, with handle @h. */
 static void add_pasid_handle(struct fix *f, unsigned int d, struct iommu_attach_handle *h,
 			     uint32_t pasid)
 {
 	memset(h, 0, sizeof(*h));
-	h->domain = f->dom[d];
-	h->dev = f->w.dev[d];
-	h->pasid = pasid;
-	list_add_tail(&h->dev_node, &f->w.dev[d]->attach_handles);
+	INIT_LIST_HEAD(&h->dev_node);
+	assert_int_equal(0, iommu_attach_device_pasid(f->dom[d], f->w.dev[d], pasid, h));
+	assert_ptr_equal(h, iommu_attach_handle_get(f->w.dev[d], pasid));
+}
+
+static void del_pasid_handle(struct fix *f, unsigned int d, uint32_t pasid)
+{
+	iommu_detach_device_pasid(f->dom[d], f->w.dev[d], pasid);
+	assert_null(iommu_attach_handle_get(f->w.dev[d], pasid));
 }
 
 static void group_addrs(struct iopf_group *g, uint64_t *addr, unsigned int max)
@@ -151,8 +158,134 @@ static void test_group_by_grpid_across_pasids(void **state)
 	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0008.iopf.groups"));
 	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.iopf.responses.success"));
 	assert_int_equal(1, fake_hal_charges(f->w.h, HAL_COST_IOPF_GROUP));
-	list_del_init(&p1.dev_node);
-	list_del_init(&p2.dev_node);
+	del_pasid_handle(f, 0, 1);
+	del_pasid_handle(f, 0, 2);
+}
+
+/* §1.2 step 1 and iommu_attach_device_pasid(): a PASID attach routes that
+ * PASID's faults to its own handle; the checks refuse what Linux refuses. */
+static void test_pasid_attach_routes(void **state)
+{
+	struct fix *f = *state;
+	struct iommu_attach_handle p5, again;
+	struct iommu_domain_ops no_pasid_ops = *f->dom[1]->ops;
+	struct iommu_domain no_pasid = *f->dom[1];
+	struct device *dev = f->w.dev[0];
+
+	memset(&p5, 0, sizeof(p5));
+	memset(&again, 0, sizeof(again));
+	INIT_LIST_HEAD(&again.dev_node);
+	/* dom[1] (device 1's) is of the same IOMMU: attachable at device 0's PASID 5. */
+	assert_int_equal(0, iommu_attach_device_pasid(f->dom[1], dev, 5, &p5));
+	assert_int_equal(1, f->w.m->set_pasid_calls);
+	assert_int_equal(5, p5.pasid);
+	assert_ptr_equal(f->dom[1], p5.domain);
+	assert_int_equal(2, f->dom[1]->attach_count);
+
+	assert_int_equal(0, world_report(&f->w, 0, F_PASID | F_LAST, 5, 1, P_R, 0x1000));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 2, P_R, 0x2000));
+	assert_int_equal(-EINVAL, world_report(&f->w, 0, F_PASID | F_LAST, 6, 3, P_R, 0x3000));
+	assert_int_equal(2, f->rec.n);
+	assert_ptr_equal(&p5, f->rec.g[0]->attach_handle);
+	assert_ptr_equal(&f->handle[0], f->rec.g[1]->attach_handle);
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 3, IOMMU_PAGE_RESP_INVALID));
+
+	/* Taken: -EBUSY, and nothing changes. */
+	assert_int_equal(-EBUSY, iommu_attach_device_pasid(f->dom[0], dev, 5, &again));
+	assert_ptr_equal(&p5, iommu_attach_handle_get(dev, 5));
+	/* IOMMU_NO_PASID is the RID's; beyond max_pasids is out of range. */
+	assert_int_equal(-EINVAL, iommu_attach_device_pasid(f->dom[0], dev, IOMMU_NO_PASID, &again));
+	assert_int_equal(-EINVAL, iommu_attach_device_pasid(f->dom[0], dev, 256, &again));
+	assert_int_equal(-EINVAL, iommu_attach_device_pasid(f->dom[0], dev, 255, NULL));
+	assert_int_equal(0, iommu_attach_device_pasid(f->dom[0], dev, 255, &again));
+	del_pasid_handle(f, 0, 255);
+	INIT_LIST_HEAD(&again.dev_node);
+	/* A domain that cannot attach to a PASID. */
+	no_pasid_ops.set_dev_pasid = NULL;
+	no_pasid.ops = &no_pasid_ops;
+	assert_int_equal(-EOPNOTSUPP, iommu_attach_device_pasid(&no_pasid, dev, 7, &again));
+	/* The driver's error: nothing published. */
+	f->w.m->set_pasid_err = -ENOSPC;
+	assert_int_equal(-ENOSPC, iommu_attach_device_pasid(f->dom[0], dev, 7, &again));
+	assert_null(iommu_attach_handle_get(dev, 7));
+	assert_true(list_empty(&again.dev_node));
+
+	iommu_detach_device_pasid(f->dom[1], dev, 5);
+	assert_null(iommu_attach_handle_get(dev, 5));
+	assert_int_equal(1, f->dom[1]->attach_count);
+	assert_int_equal(2, f->w.m->remove_pasid_calls); /* 255, then 5 */
+	/* Detached: the PASID's faults find no handler again. */
+	assert_int_equal(-EINVAL, world_report(&f->w, 0, F_PASID | F_LAST, 5, 4, P_R, 0x4000));
+	/* A detach of what is not attached there changes nothing. */
+	iommu_detach_device_pasid(f->dom[1], dev, 5);
+	assert_int_equal(2, f->w.m->remove_pasid_calls);
+	assert_int_equal(1, f->dom[1]->attach_count);
+}
+
+/* iommu_replace_device_pasid(): faults move to the new handle only once it
+ * is installed; a failed replace keeps the old; no attach, no replace. */
+static void test_pasid_replace(void **state)
+{
+	struct fix *f = *state;
+	struct iommu_attach_handle p5, n5, n6;
+	struct device *dev = f->w.dev[0];
+
+	memset(&n5, 0, sizeof(n5));
+	memset(&n6, 0, sizeof(n6));
+	INIT_LIST_HEAD(&n5.dev_node);
+	INIT_LIST_HEAD(&n6.dev_node);
+	add_pasid_handle(f, 0, &p5, 5);
+	f->w.m->set_pasid_err = -EIO;
+	assert_int_equal(-EIO, iommu_replace_device_pasid(f->dom[1], dev, 5, &n5));
+	assert_ptr_equal(&p5, iommu_attach_handle_get(dev, 5));
+	assert_int_equal(2, f->dom[0]->attach_count);
+
+	assert_int_equal(0, iommu_replace_device_pasid(f->dom[1], dev, 5, &n5));
+	assert_ptr_equal(&n5, iommu_attach_handle_get(dev, 5));
+	assert_true(list_empty(&p5.dev_node));
+	assert_int_equal(1, f->dom[0]->attach_count);
+	assert_int_equal(2, f->dom[1]->attach_count);
+	assert_int_equal(0, world_report(&f->w, 0, F_PASID | F_LAST, 5, 1, P_R, 0x1000));
+	assert_ptr_equal(&n5, f->rec.g[0]->attach_handle);
+
+	assert_int_equal(-EINVAL, iommu_replace_device_pasid(f->dom[1], dev, 6, &n6));
+	assert_null(iommu_attach_handle_get(dev, 6));
+	iommu_detach_device_pasid(f->dom[1], dev, 5);
+	assert_int_equal(1, f->dom[1]->attach_count);
+}
+
+/* §1.2 step 1, NESTED fallback: with a user-owned PASID table, a PASID
+ * without an attach of its own goes to the RID's NESTED domain; a PASID
+ * with one goes there; a RID paging domain, or an IOMMU whose PASID table
+ * the kernel owns, gets nothing (INVALID). */
+static void test_nested_fallback(void **state)
+{
+	struct fix *f = *state;
+	struct iommu_attach_handle p5;
+
+	f->dom[0]->type = IOMMU_DOMAIN_NESTED;
+	/* The kernel owns the PASID table: no fallback. */
+	assert_int_equal(-EINVAL, world_report(&f->w, 0, F_PASID | F_LAST, 9, 1, P_R, 0x1000));
+	f->w.m->ops.user_pasid_table = true;
+	assert_int_equal(0, world_report(&f->w, 0, F_PASID | F_LAST, 9, 2, P_R, 0x2000));
+	assert_int_equal(1, f->rec.n);
+	assert_ptr_equal(&f->handle[0], f->rec.g[0]->attach_handle);
+	/* Partials of the PASID follow it into the group. */
+	assert_int_equal(0, world_report(&f->w, 0, F_PASID, 9, 3, P_R, 0x3000));
+	assert_int_equal(0, world_report(&f->w, 0, F_PASID | F_LAST, 9, 3, P_R, 0x4000));
+	assert_int_equal(2, f->rec.g[1]->fault_count);
+	/* A PASID with its own attach goes to it, not to the RID's. */
+	add_pasid_handle(f, 0, &p5, 5);
+	assert_int_equal(0, world_report(&f->w, 0, F_PASID | F_LAST, 5, 4, P_R, 0x5000));
+	assert_ptr_equal(&p5, f->rec.g[2]->attach_handle);
+	del_pasid_handle(f, 0, 5);
+	/* The RID's domain is a paging one: the fallback is for NESTED only. */
+	f->dom[0]->type = IOMMU_DOMAIN_PAGING;
+	assert_int_equal(-EINVAL, world_report(&f->w, 0, F_PASID | F_LAST, 9, 5, P_R, 0x6000));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 5, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(3, f->rec.n);
+	f->w.m->ops.user_pasid_table = false;
 }
 
 static void test_partials_stay_per_device(void **state)
@@ -447,6 +580,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_group_by_grpid_across_pasids),
+		T(test_pasid_attach_routes),
+		T(test_pasid_replace),
+		T(test_nested_fallback),
 		T(test_partials_stay_per_device),
 		T(test_no_handler_invalid),
 		T(test_group_alloc_failure_abort),
