@@ -132,7 +132,12 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
     struct class_sum {
         sample_set lat;
         uint64_t devices = 0, faults = 0, prgs = 0, retries = 0, auto_rsp = 0, stalls = 0, pages = 0, failed = 0;
-        uint64_t alloc_min = 0, alloc_max = 0, pri_capacity = 0;
+        uint64_t alloc_min = 0, alloc_max = 0, pri_capacity = 0, dma_bytes = 0;
+    };
+    // A count per simulated second of the run (its whole length, as
+    // summary.faults_per_sim_second), rounded to an integer.
+    auto per_sim_second = [&](uint64_t n) -> long long {
+        return out.end_ps ? std::llround(double(n) * 1e12 / double(out.end_ps)) : 0;
     };
     std::vector<class_sum> per_class(classes.size());
     for (size_t i = 0; i < m.devices().size(); ++i) {
@@ -159,6 +164,8 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         dj["allocation"] = c.allocation;
         dj["pages_done"] = c.pages_done;
         dj["pages_failed"] = c.pages_failed;
+        dj["faults_per_sim_second"] = per_sim_second(c.faults);
+        dj["dma_bytes_per_sim_second"] = per_sim_second(c.dma_bytes);
         if (!classes.empty() && i < specs.size()) {
             dj["class"] = specs[i].class_name;
             class_sum& cs = per_class[specs[i].class_index];
@@ -174,6 +181,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
             cs.stalls += c.credit_stalls;
             cs.pages += c.pages_done;
             cs.failed += c.pages_failed;
+            cs.dma_bytes += c.dma_bytes;
         }
         devs.push_back(dj);
     }
@@ -198,6 +206,8 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         cj["credit_stalls"] = cs.stalls;
         cj["pages_done"] = cs.pages;
         cj["pages_failed"] = cs.failed;
+        cj["faults_per_sim_second"] = per_sim_second(cs.faults);
+        cj["dma_bytes_per_sim_second"] = per_sim_second(cs.dma_bytes);
         cls[classes[i].name] = cj;
     }
     m.rt().report(sink);
@@ -241,8 +251,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
     s["auto_responses"] = {{"success", ctr("iommu0.auto_resp.success")},
                            {"invalid", ctr("iommu0.auto_resp.invalid")},
                            {"failure", ctr("iommu0.auto_resp.failure")}};
-    s["faults_per_sim_second"] =
-        out.end_ps ? std::llround(double(faults) * 1e12 / double(out.end_ps)) : 0;
+    s["faults_per_sim_second"] = per_sim_second(faults);
     s["handlers"] = summarize_handlers(m, counters);
     r["summary"] = s;
     r["devices"] = devs;
