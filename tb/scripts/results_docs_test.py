@@ -122,6 +122,8 @@ def norm_name(name):
     name = re.sub(r"(^|\.)(stream|cpu)\.\d+(?=\.|$)", r"\1\2.<i>", name)
     name = re.sub(r"(^|\.)cause\.\d+$", r"\1cause.<n>", name)
     name = re.sub(r"(^|\.)handler\.(%s)(?=\.|$)" % "|".join(HANDLERS), r"\1handler.<name>", name)
+    # Fault-injection sites (dotted names themselves): inject.failures.<site>.
+    name = re.sub(r"(^|\.)inject\.failures\.(?!<).+$", r"\1inject.failures.<site>", name)
     return name
 
 
