@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * iommufd device objects: bind, attach, replace and detach of a device's RID
- * (linux-iopf.md §2.3 device rows, §3.6). IOPF is enabled on the device at
+ * and PASIDs (linux-iopf.md §2.3 device rows, §3.6), one attach handle each. IOPF is enabled on the device at
  * the first attach to a fault-capable HWPT and disabled when the device no
  * longer uses one (the 6.11-6.15 model, where iommufd drives the feature).
  */
@@ -31,6 +31,7 @@ int iommufd_device_bind(struct iommufd_ctx *ictx, struct device *dev,
 	if (!idev)
 		return rc;
 	idev->dev = dev;
+	INIT_LIST_HEAD(&idev->attaches);
 	iommufd_object_finalize(ictx, &idev->obj);
 	/* The binding is a user until iommufd_device_unbind(): IOMMU_DESTROY gets EBUSY. */
 	iommufd_ref_object(&idev->obj);
@@ -73,6 +74,27 @@ static int iommufd_device_iopf_enable(struct iommufd_device *idev, bool *enabled
 	return 0;
 }
 
+/* IOPF stays on while any attach of the device, RID or PASID, is fault-capable. */
+static void iommufd_device_iopf_update(struct iommufd_device *idev)
+{
+	struct iommufd_attach *at;
+
+	list_for_each_entry(at, &idev->attaches, node)
+		if (at->hwpt->fault)
+			return;
+	iommufd_device_iopf_disable(idev);
+}
+
+static struct iommufd_attach *iommufd_attach_find(struct iommufd_device *idev, uint32_t pasid)
+{
+	struct iommufd_attach *at;
+
+	list_for_each_entry(at, &idev->attaches, node)
+		if (at->pasid == pasid)
+			return at;
+	return NULL;
+}
+
 static struct iommu_attach_handle *iommufd_handle_alloc(struct iommufd_device *idev)
 {
 	struct iommu_attach_handle *handle;
@@ -86,51 +108,96 @@ static struct iommu_attach_handle *iommufd_handle_alloc(struct iommufd_device *i
 }
 
 /*
- * Install hwpt for the device's RID: a first attach, or a replace of the
- * current HWPT. Either way IOPF is enabled first when hwpt is fault-capable,
- * and a failure leaves the previous state (and answers nothing).
+ * Linux iommufd_hwpt_pasid_compat(): a HWPT attached to a PASID must have
+ * been allocated with IOMMU_HWPT_ALLOC_PASID, and so must the RID's while
+ * PASIDs are attached (and the other way round).
  */
-static int iommufd_device_do_attach(struct iommufd_device *idev,
+static int iommufd_hwpt_pasid_compat(struct iommufd_device *idev, struct iommufd_hwpt_paging *hwpt,
+				     uint32_t pasid)
+{
+	struct iommufd_attach *at;
+
+	if (pasid != IOMMU_NO_PASID) {
+		if (!hwpt->pasid_compat)
+			return -EINVAL;
+		at = iommufd_attach_find(idev, IOMMU_NO_PASID);
+		return at && !at->hwpt->pasid_compat ? -EINVAL : 0;
+	}
+	if (hwpt->pasid_compat)
+		return 0;
+	list_for_each_entry(at, &idev->attaches, node)
+		if (at->pasid != IOMMU_NO_PASID)
+			return -EINVAL;
+	return 0;
+}
+
+/*
+ * Install hwpt at (RID or PASID): a first attach, or a replace of the
+ * attach there. Either way IOPF is enabled first when hwpt is
+ * fault-capable, and a failure leaves the previous state (and answers
+ * nothing).
+ */
+static int iommufd_device_do_attach(struct iommufd_device *idev, uint32_t pasid,
 				    struct iommufd_hwpt_paging *hwpt)
 {
-	struct iommufd_hwpt_paging *old_hwpt = idev->hwpt;
-	struct iommu_attach_handle *old_handle = idev->handle;
+	struct iommufd_attach *at = iommufd_attach_find(idev, pasid);
+	struct iommufd_hwpt_paging *old_hwpt = at ? at->hwpt : NULL;
+	struct iommu_attach_handle *old_handle = at ? at->handle : NULL;
+	struct iommufd_attach *fresh = NULL;
 	struct iommu_attach_handle *handle;
 	bool iopf_enabled = false;
 	int rc;
 
+	rc = iommufd_hwpt_pasid_compat(idev, hwpt, pasid);
+	if (rc)
+		return rc;
 	if (hwpt->fault) {
 		rc = iommufd_device_iopf_enable(idev, &iopf_enabled);
 		if (rc)
 			return rc;
 	}
+	if (!at) {
+		fresh = px_kzalloc(idev->dev->hal, sizeof(*fresh), "iommufd.attach");
+		if (!fresh) {
+			rc = -ENOMEM;
+			goto out_disable;
+		}
+	}
 	handle = iommufd_handle_alloc(idev);
 	if (!handle) {
 		rc = -ENOMEM;
-		goto out_disable;
+		goto out_free_attach;
 	}
-	if (old_hwpt)
-		rc = iommu_replace_device_handle(hwpt->domain, idev->dev, handle);
+	if (pasid == IOMMU_NO_PASID)
+		rc = old_hwpt ? iommu_replace_device_handle(hwpt->domain, idev->dev, handle)
+			      : iommu_attach_device(hwpt->domain, idev->dev, handle);
 	else
-		rc = iommu_attach_device(hwpt->domain, idev->dev, handle);
+		rc = old_hwpt ? iommu_replace_device_pasid(hwpt->domain, idev->dev, pasid, handle)
+			      : iommu_attach_device_pasid(hwpt->domain, idev->dev, pasid, handle);
 	if (rc)
 		goto out_free_handle;
 	/* Pairs with iommufd_device_detach() */
 	iommufd_ref_object(&hwpt->obj);
-	idev->hwpt = hwpt;
-	idev->handle = handle;
+	if (fresh) {
+		at = fresh;
+		at->pasid = pasid;
+		list_add_tail(&at->node, &idev->attaches);
+	}
+	at->hwpt = hwpt;
+	at->handle = handle;
 	if (old_hwpt) {
 		/* The old attach's faults are answered on the OLD HWPT's fault object (§3.6). */
 		iommufd_auto_response_faults(old_hwpt, old_handle);
 		px_kfree(old_handle);
-		if (!hwpt->fault)
-			iommufd_device_iopf_disable(idev);
+		iommufd_device_iopf_update(idev);
 		iommufd_put_object(&old_hwpt->obj);
 	}
 	return 0;
 
 out_free_handle:
 	px_kfree(handle);
+out_free_attach:
+	px_kfree(fresh);
 out_disable:
 	if (iopf_enabled)
 		iommufd_device_iopf_disable(idev);
@@ -138,20 +205,26 @@ out_disable:
 }
 
 /**
- * iommufd_device_attach - attach (or replace) the device's RID page table
+ * iommufd_device_attach - attach (or replace) the page table of the
+ * device's RID or of one of its PASIDs
  * @idev: bound device
+ * @pasid: IOMMU_NO_PASID for the RID, else the PASID
  * @pt_id: in: a HWPT id; out: the attached HWPT id
  *
  * Attaching a fault-capable HWPT enables IOPF on the device, and is refused
- * with -EINVAL for a PRI-capable VF. Attaching while attached replaces the
- * HWPT (a no-op for the same HWPT).
+ * with -EINVAL for a PRI-capable VF. Attaching where something is attached
+ * replaces the HWPT (a no-op for the same HWPT). A PASID takes only a HWPT
+ * allocated with IOMMU_HWPT_ALLOC_PASID, and while PASIDs are attached so
+ * does the RID.
  *
  * Return: 0, -ENOENT (unknown id), -EOPNOTSUPP (an IOAS: automatic domains
- * are not implemented), -EINVAL (other object type, VF with PRI, domain of
- * another IOMMU), or the driver's error.
+ * are not implemented; or the IOMMU cannot attach PASIDs), -EINVAL (other
+ * object type, VF with PRI, domain of another IOMMU, a HWPT not
+ * PASID-compatible, a PASID out of range), or the driver's error.
  */
-int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
+int iommufd_device_attach(struct iommufd_device *idev, uint32_t pasid, uint32_t *pt_id)
 {
+	struct iommufd_attach *at = iommufd_attach_find(idev, pasid);
 	struct iommufd_object *pt_obj;
 	struct iommufd_hwpt_paging *hwpt;
 	int rc;
@@ -162,7 +235,7 @@ int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
 	switch (pt_obj->type) {
 	case IOMMUFD_OBJ_HWPT_PAGING:
 		hwpt = to_hwpt_paging(pt_obj);
-		rc = idev->hwpt == hwpt ? 0 : iommufd_device_do_attach(idev, hwpt);
+		rc = at && at->hwpt == hwpt ? 0 : iommufd_device_do_attach(idev, pasid, hwpt);
 		break;
 	case IOMMUFD_OBJ_IOAS:
 		rc = -EOPNOTSUPP;
@@ -176,31 +249,48 @@ int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
 }
 
 /**
- * iommufd_device_detach - detach the device's RID; the device is blocked
+ * iommufd_device_detach - detach the device's RID or one PASID, which is
+ * then blocked
  * @idev: bound device
+ * @pasid: IOMMU_NO_PASID for the RID, else the PASID
  *
  * Order (§3.6): detach in the IOMMU so no new fault is produced, answer
- * INVALID the attach's undelivered and unanswered groups, disable IOPF,
- * then free the attach handle.
+ * INVALID the attach's undelivered and unanswered groups, disable IOPF if
+ * no fault-capable attach is left, then free the attach handle.
  *
- * Return: 0 (also when nothing was attached).
+ * Return: 0 (also when nothing was attached there).
  */
-int iommufd_device_detach(struct iommufd_device *idev)
+int iommufd_device_detach(struct iommufd_device *idev, uint32_t pasid)
 {
-	struct iommufd_hwpt_paging *hwpt = idev->hwpt;
-	struct iommu_attach_handle *handle = idev->handle;
+	struct iommufd_attach *at = iommufd_attach_find(idev, pasid);
+	struct iommufd_hwpt_paging *hwpt;
 
-	if (!hwpt)
+	if (!at)
 		return 0;
-	iommu_detach_device(hwpt->domain, idev->dev);
-	iommufd_auto_response_faults(hwpt, handle);
-	iommufd_device_iopf_disable(idev);
-	idev->hwpt = NULL;
-	idev->handle = NULL;
-	px_kfree(handle);
+	hwpt = at->hwpt;
+	if (pasid == IOMMU_NO_PASID)
+		iommu_detach_device(hwpt->domain, idev->dev);
+	else
+		iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
+	iommufd_auto_response_faults(hwpt, at->handle);
+	list_del_init(&at->node);
+	iommufd_device_iopf_update(idev);
+	px_kfree(at->handle);
+	px_kfree(at);
 	/* Pairs with iommufd_device_do_attach() */
 	iommufd_put_object(&hwpt->obj);
 	return 0;
+}
+
+/* Every attach, PASIDs first, then the RID. */
+static void iommufd_device_detach_all(struct iommufd_device *idev)
+{
+	struct iommufd_attach *at, *next;
+
+	list_for_each_entry_safe(at, next, &idev->attaches, node)
+		if (at->pasid != IOMMU_NO_PASID)
+			iommufd_device_detach(idev, at->pasid);
+	iommufd_device_detach(idev, IOMMU_NO_PASID);
 }
 
 /**
@@ -211,7 +301,7 @@ void iommufd_device_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_device *idev = container_of(obj, struct iommufd_device, obj);
 
-	iommufd_device_detach(idev);
+	iommufd_device_detach_all(idev);
 }
 
 /**
@@ -220,7 +310,7 @@ void iommufd_device_destroy(struct iommufd_object *obj)
  */
 void iommufd_device_unbind(struct iommufd_device *idev)
 {
-	iommufd_device_detach(idev);
+	iommufd_device_detach_all(idev);
 	iommufd_object_remove(idev->obj.ictx, idev->obj.id, true);
 	/* Pairs with iommufd_device_bind() */
 	iommufd_put_object(&idev->obj);

@@ -65,6 +65,7 @@ static struct iommufd_hwpt_paging *iommufd_hwpt_paging_alloc(struct iommufd_ucmd
 	INIT_LIST_HEAD(&hwpt->ioas_node);
 	INIT_LIST_HEAD(&hwpt->viommus);
 	hwpt->nest_parent = !!(cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT);
+	hwpt->pasid_compat = !!(cmd->flags & IOMMU_HWPT_ALLOC_PASID);
 	hwpt->domain = iommu_paging_domain_alloc(idev->dev);
 	if (!hwpt->domain) {
 		rc = -ENOMEM;

@@ -26,7 +26,8 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx);
 int iommufd_device_bind(struct iommufd_ctx *ictx, struct device *dev,
 			struct iommufd_device **out, uint32_t *id);
 void iommufd_device_unbind(struct iommufd_device *idev);
-int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id);
-int iommufd_device_detach(struct iommufd_device *idev);
+/* Attach, replace and detach the RID (pasid IOMMU_NO_PASID) or a PASID. */
+int iommufd_device_attach(struct iommufd_device *idev, uint32_t pasid, uint32_t *pt_id);
+int iommufd_device_detach(struct iommufd_device *idev, uint32_t pasid);
 
 #endif /* PRISIM_SW_IOMMUFD_H */

@@ -151,6 +151,7 @@ struct iommufd_hwpt_paging {
 	struct iommufd_fault *fault;    /* holds a reference; NULL: not fault-capable */
 	struct list_head ioas_node;
 	bool nest_parent;               /* IOMMU_HWPT_ALLOC_NEST_PARENT: may back vIOMMUs */
+	bool pasid_compat;              /* IOMMU_HWPT_ALLOC_PASID: may be attached to a PASID */
 	struct list_head viommus;       /* iommufd_viommu.hwpt_node */
 };
 
@@ -164,12 +165,19 @@ static inline struct iommufd_hwpt_paging *to_hwpt_paging(struct iommufd_object *
 
 /* ---- devices (device.c) -------------------------------------------------- */
 
+/* One attach of a device: its RID (IOMMU_NO_PASID) or one PASID. */
+struct iommufd_attach {
+	struct list_head node;                 /* iommufd_device.attaches */
+	uint32_t pasid;
+	struct iommufd_hwpt_paging *hwpt;      /* attached HWPT (holds a reference) */
+	struct iommu_attach_handle *handle;    /* routes the attach's faults */
+};
+
 struct iommufd_device {
 	struct iommufd_object obj;
 	struct device *dev;
-	struct iommufd_hwpt_paging *hwpt;      /* attached HWPT (holds a reference) */
-	struct iommu_attach_handle *handle;    /* handle of the current attach */
-	bool iopf_enabled;
+	struct list_head attaches;             /* iommufd_attach.node, RID and PASIDs */
+	bool iopf_enabled;                     /* while an attach is fault-capable */
 };
 
 void iommufd_device_destroy(struct iommufd_object *obj);

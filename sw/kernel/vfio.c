@@ -168,11 +168,17 @@ out_put_ctx:
 	return rc;
 }
 
+/*
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT, as Linux vfio_df_ioctl_attach_pt(): with
+ * VFIO_DEVICE_ATTACH_PASID the struct reaches `pasid` (argsz covers it) and
+ * the attach is to that PASID.
+ */
 static int vfio_df_ioctl_attach_pt(struct vfio_device_file *df, void *arg)
 {
 	const size_t minsz = offsetofend(struct vfio_device_attach_iommufd_pt, pt_id);
 	struct hal *h = df->vdev->k->hal;
 	struct vfio_device_attach_iommufd_pt attach;
+	uint32_t pasid = IOMMU_NO_PASID;
 	uint32_t pt_id;
 	int rc;
 
@@ -181,18 +187,28 @@ static int vfio_df_ioctl_attach_pt(struct vfio_device_file *df, void *arg)
 		return rc;
 	if (attach.argsz < minsz || attach.flags & ~VFIO_DEVICE_ATTACH_PASID)
 		return -EINVAL;
+	if (attach.flags & VFIO_DEVICE_ATTACH_PASID) {
+		const size_t xend = offsetofend(struct vfio_device_attach_iommufd_pt, pasid);
+
+		if (attach.argsz < xend)
+			return -EINVAL;
+		rc = px_copy_from_user(h, (char *)&attach + minsz, (char *)arg + minsz, xend - minsz);
+		if (rc)
+			return rc;
+		pasid = attach.pasid;
+		if (pasid == IOMMU_NO_PASID)
+			return -EINVAL; /* the RID's: attach without the flag */
+	}
 	if (!df->idev)
 		return -EINVAL;
-	if (attach.flags & VFIO_DEVICE_ATTACH_PASID)
-		return -EOPNOTSUPP; /* PASID attach is not implemented */
 	pt_id = attach.pt_id;
-	rc = iommufd_device_attach(df->idev, &pt_id);
+	rc = iommufd_device_attach(df->idev, pasid, &pt_id);
 	if (rc)
 		return rc;
 	rc = px_copy_to_user(h, (char *)arg + offsetof(struct vfio_device_attach_iommufd_pt, pt_id),
 			     &pt_id, sizeof(pt_id));
 	if (rc)
-		iommufd_device_detach(df->idev);
+		iommufd_device_detach(df->idev, pasid);
 	return rc;
 }
 
@@ -201,6 +217,7 @@ static int vfio_df_ioctl_detach_pt(struct vfio_device_file *df, void *arg)
 	const size_t minsz = offsetofend(struct vfio_device_detach_iommufd_pt, flags);
 	struct hal *h = df->vdev->k->hal;
 	struct vfio_device_detach_iommufd_pt detach;
+	uint32_t pasid = IOMMU_NO_PASID;
 	int rc;
 
 	rc = px_copy_from_user(h, &detach, arg, minsz);
@@ -208,11 +225,21 @@ static int vfio_df_ioctl_detach_pt(struct vfio_device_file *df, void *arg)
 		return rc;
 	if (detach.argsz < minsz || detach.flags & ~VFIO_DEVICE_DETACH_PASID)
 		return -EINVAL;
+	if (detach.flags & VFIO_DEVICE_DETACH_PASID) {
+		const size_t xend = offsetofend(struct vfio_device_detach_iommufd_pt, pasid);
+
+		if (detach.argsz < xend)
+			return -EINVAL;
+		rc = px_copy_from_user(h, (char *)&detach + minsz, (char *)arg + minsz, xend - minsz);
+		if (rc)
+			return rc;
+		pasid = detach.pasid;
+		if (pasid == IOMMU_NO_PASID)
+			return -EINVAL;
+	}
 	if (!df->idev)
 		return -EINVAL;
-	if (detach.flags & VFIO_DEVICE_DETACH_PASID)
-		return -EOPNOTSUPP;
-	return iommufd_device_detach(df->idev);
+	return iommufd_device_detach(df->idev, pasid);
 }
 
 /*

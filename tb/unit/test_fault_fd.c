@@ -404,6 +404,86 @@ static void test_replace_auto_response(void **state)
 	assert_null(w->dev[0]->fault_param);
 }
 
+/* Attach per PASID (VFIO_DEVICE_ATTACH_PASID): the PASID's faults reach its
+ * HWPT's fault queue, the RID's the RID's; the HWPTs must be
+ * PASID-compatible; detaching the PASID answers its groups INVALID, read or
+ * not, and leaves the RID's alone; IOPF follows the fault-capable attaches. */
+static void test_pasid_attach_own_fault_queue(void **state)
+{
+	struct world *w = *state;
+	struct iommu_hwpt_pgfault msg[4];
+	uint32_t fault2, hwpt_p, hwpt_r, hwpt_n;
+	int fd2;
+
+	assert_int_equal(0, t_fault_alloc(w, &fault2, &fd2));
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, w->dev_id[0],
+					 w->ioas_id, fault2, &hwpt_p));
+	/* The RID's HWPT is not PASID-compatible: no PASID attach beside it. */
+	assert_int_equal(-EINVAL, t_attach_pasid(w, w->vfio_fd[0], 7, hwpt_p));
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, w->dev_id[0],
+					 w->ioas_id, w->fault_id, &hwpt_r));
+	assert_int_equal(0, t_attach(w, w->vfio_fd[0], hwpt_r));
+	assert_int_equal(0, t_attach_pasid(w, w->vfio_fd[0], 7, hwpt_p));
+	assert_int_equal(1, w->m->set_pasid_calls);
+	/* Out of the device's range (the mock's max_pasids is 256). */
+	assert_int_equal(-EINVAL, t_attach_pasid(w, w->vfio_fd[0], 256, hwpt_p));
+	/* The same HWPT again: nothing to do. */
+	assert_int_equal(0, t_attach_pasid(w, w->vfio_fd[0], 7, hwpt_p));
+	assert_int_equal(1, w->m->set_pasid_calls);
+
+	assert_int_equal(0, world_report(w, 0, F_LAST | F_PASID, 7, 1, P_R, 0x1000));
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 2, P_R, 0x2000));
+	assert_int_equal(0, world_report(w, 0, F_LAST | F_PASID, 7, 3, P_R, 0x3000));
+	assert_int_equal(-EINVAL, world_report(w, 0, F_LAST | F_PASID, 8, 4, P_R, 0x4000));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 4, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(MSZ, t_read_msgs(w, fd2, msg, 1));
+	assert_int_equal(w->dev_id[0], msg[0].dev_id);
+	assert_int_equal(7, msg[0].pasid);
+	assert_int_equal(1, msg[0].grpid);
+	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, msg + 1, 1));
+	assert_int_equal(2, msg[1].grpid);
+
+	/* While a PASID is attached, the RID takes only a PASID-compatible HWPT. */
+	assert_int_equal(0, t_hwpt_alloc(w, 0, w->dev_id[0], w->ioas_id, 0, &hwpt_n));
+	assert_int_equal(-EINVAL, t_attach(w, w->vfio_fd[0], hwpt_n));
+
+	/* Detach PASID 7: its read group (1) and its queued one (3) INVALID. */
+	assert_int_equal(0, t_detach_pasid(w, w->vfio_fd[0], 7));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 1, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 3, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(0, mock_count_resp(w->m, W_RID(0), 2, -1));
+	assert_int_equal(1, w->m->remove_pasid_calls);
+	assert_int_equal(-EINVAL, t_respond(w, fd2, msg[0].cookie, 0));
+	assert_int_equal(0, px_read(w->p, fd2, msg, MSZ));
+	/* The RID's attach goes on: its group answered by the user, IOPF on. */
+	assert_int_equal(RSZ, t_respond(w, w->fault_fd, msg[1].cookie, 0));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 2, IOMMU_PAGE_RESP_SUCCESS));
+	assert_non_null(w->dev[0]->fault_param);
+	assert_int_equal(-EINVAL, world_report(w, 0, F_LAST | F_PASID, 7, 5, P_R, 0x5000));
+	/* Nothing attached there: 0, nothing sent. */
+	assert_int_equal(0, t_detach_pasid(w, w->vfio_fd[0], 7));
+	assert_int_equal(1, w->m->remove_pasid_calls);
+
+	/* A non-faultable RID: IOPF is on exactly while a faultable PASID is attached. */
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_ALLOC_PASID, w->dev_id[0], w->ioas_id, 0, &hwpt_n));
+	assert_int_equal(0, t_attach(w, w->vfio_fd[0], hwpt_n));
+	assert_null(w->dev[0]->fault_param);
+	assert_int_equal(0, t_attach_pasid(w, w->vfio_fd[0], 9, hwpt_p));
+	assert_non_null(w->dev[0]->fault_param);
+	assert_int_equal(0, world_report(w, 0, F_LAST | F_PASID, 9, 6, P_R, 0x6000));
+	assert_int_equal(0, t_detach_pasid(w, w->vfio_fd[0], 9));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 6, IOMMU_PAGE_RESP_INVALID));
+	assert_null(w->dev[0]->fault_param);
+	/* Left attached: closing the device file detaches it (teardown). */
+	assert_int_equal(0, t_attach_pasid(w, w->vfio_fd[0], 9, hwpt_p));
+	assert_int_equal(0, world_report(w, 0, F_LAST | F_PASID, 9, 7, P_R, 0x7000));
+	assert_int_equal(0, px_close(w->p, w->vfio_fd[0]));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 7, IOMMU_PAGE_RESP_INVALID));
+	assert_null(iommu_attach_handle_get(w->dev[0], 9));
+	assert_null(w->dev[0]->fault_param);
+	w->vfio_fd[0] = -1;
+}
+
 static void test_fd_close_sends_nothing(void **state)
 {
 	struct world *w = *state;
@@ -686,6 +766,7 @@ int main(void)
 		T(test_poll_blocks_until_enqueue),
 		T(test_detach_auto_response),
 		T(test_replace_auto_response),
+	T(test_pasid_attach_own_fault_queue),
 		T(test_fd_close_sends_nothing),
 		T(test_remove_device_with_groups_in_iommufd),
 		T(test_destroy_answers_everything),

@@ -564,8 +564,16 @@ static void test_vfio_cdev(void **state)
 	at.pt_id = w->hwpt_id[0];
 	at.flags = 2;
 	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at));
+	/* With the PASID flag: argsz must reach `pasid`, and PASID 0 is the RID's. */
 	at.flags = VFIO_DEVICE_ATTACH_PASID;
-	assert_int_equal(-EOPNOTSUPP, px_ioctl(w->p, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at));
+	at.argsz = offsetof(struct vfio_device_attach_iommufd_pt, pasid);
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at));
+	at.argsz = sizeof(at);
+	at.pasid = 0;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at));
+	/* A HWPT allocated without IOMMU_HWPT_ALLOC_PASID is no PASID's. */
+	at.pasid = 5;
+	assert_int_equal(-EINVAL, px_ioctl(w->p, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at));
 	at.flags = 0;
 	assert_int_equal(0, px_ioctl(w->p, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at));
 	assert_int_equal(w->hwpt_id[0], at.pt_id);

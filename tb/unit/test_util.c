@@ -241,6 +241,24 @@ int t_detach(struct world *w, int vfio_fd)
 	return px_ioctl(w->p, vfio_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &cmd);
 }
 
+int t_attach_pasid(struct world *w, int vfio_fd, uint32_t pasid, uint32_t pt_id)
+{
+	struct vfio_device_attach_iommufd_pt cmd = {
+		.argsz = sizeof(cmd), .flags = VFIO_DEVICE_ATTACH_PASID, .pt_id = pt_id, .pasid = pasid,
+	};
+
+	return px_ioctl(w->p, vfio_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &cmd);
+}
+
+int t_detach_pasid(struct world *w, int vfio_fd, uint32_t pasid)
+{
+	struct vfio_device_detach_iommufd_pt cmd = {
+		.argsz = sizeof(cmd), .flags = VFIO_DEVICE_DETACH_PASID, .pasid = pasid,
+	};
+
+	return px_ioctl(w->p, vfio_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &cmd);
+}
+
 ssize_t t_read_msgs(struct world *w, int fd, struct iommu_hwpt_pgfault *buf, unsigned int n)
 {
 	return px_read(w->p, fd, buf, n * sizeof(*buf));

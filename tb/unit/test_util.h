@@ -89,6 +89,9 @@ int t_ioas_map(struct world *w, uint32_t ioas, uint64_t iova, uint64_t user_va, 
 int t_bind(struct world *w, int vfio_fd, uint32_t *dev_id);
 int t_attach(struct world *w, int vfio_fd, uint32_t pt_id);
 int t_detach(struct world *w, int vfio_fd);
+/* The same for a PASID (VFIO_DEVICE_ATTACH_PASID / VFIO_DEVICE_DETACH_PASID). */
+int t_attach_pasid(struct world *w, int vfio_fd, uint32_t pasid, uint32_t pt_id);
+int t_detach_pasid(struct world *w, int vfio_fd, uint32_t pasid);
 /* VFIO_DEVICE_GET_REGION_INFO of region index; fills *info. Returns 0 or -errno. */
 int t_region_info(struct world *w, int vfio_fd, uint32_t index, struct vfio_region_info *info);
 /* read() up to n messages; returns bytes or -errno. */
