@@ -49,6 +49,10 @@ constexpr uint64_t CAP_SV39 = bit(9);
 constexpr uint64_t CAP_SV48 = bit(10); // requires Sv39
 constexpr uint64_t CAP_SV57 = bit(11); // requires Sv48
 constexpr uint64_t CAP_MSI_FLAT = bit(22); // also selects the 64-byte extended DC
+// Process-directory modes pdtp.MODE may select (§16).
+constexpr uint64_t CAP_PD8 = bit(38);
+constexpr uint64_t CAP_PD17 = bit(39);
+constexpr uint64_t CAP_PD20 = bit(40);
 constexpr uint64_t CAP_AMO_HWAD = bit(24); // hardware A/D updates (DC.tc.SADE/GADE allowed)
 constexpr uint64_t CAP_ATS = bit(25);
 constexpr unsigned CAP_IGS_SHIFT = 28; // 0 = MSI only
@@ -154,6 +158,9 @@ enum fault_cause : uint16_t {
     CAUSE_DDT_INVALID = 258,
     CAUSE_DDT_MISCONFIGURED = 259,
     CAUSE_TTYPE_DISALLOWED = 260,
+    CAUSE_PDT_LOAD_FAULT = 265,
+    CAUSE_PDT_INVALID = 266,
+    CAUSE_PDT_MISCONFIGURED = 267,
     CAUSE_MSI_WRITE_FAULT = 273,
 };
 // Causes still reported when DC.tc.DTF = 1 (§11.2 "Reported if DTF = 1").
@@ -254,6 +261,28 @@ constexpr unsigned atp_levels(unsigned mode)
 {
     return mode == ATP_SV39 ? 3 : mode == ATP_SV48 ? 4 : mode == ATP_SV57 ? 5 : 0;
 }
+// DC.fsc with PDTV = 1 is pdtp (§15.3): MODE 63:60, PPN 43:0.
+enum pdtp_mode : unsigned { PDTP_BARE = 0, PDTP_PD8 = 1, PDTP_PD17 = 2, PDTP_PD20 = 3 };
+// Levels of a process directory (§16): PD8 1, PD17 2, PD20 3; 0 for Bare.
+constexpr unsigned pdt_levels(unsigned mode) { return mode <= PDTP_PD20 ? mode : 0; }
+// The widest process_id a mode resolves: 8, 17 or 20 bits.
+constexpr unsigned pdt_pid_bits(unsigned mode)
+{
+    return mode == PDTP_PD8 ? 8 : mode == PDTP_PD17 ? 17 : mode == PDTP_PD20 ? 20 : 0;
+}
+// PDI[i] of a process_id (§16): 7:0, 16:8, 19:17.
+constexpr unsigned pdt_pdi(uint32_t pid, unsigned level)
+{
+    return level == 0 ? pid & 0xFF : level == 1 ? (pid >> 8) & 0x1FF : (pid >> 17) & 0x7;
+}
+// Non-leaf PDT entry (§16): V 0, PPN 53:10, the rest reserved.
+constexpr uint64_t PDTE_V = bit(0);
+constexpr uint64_t PDTE_RESERVED = bits(9, 1) | bits(63, 54);
+// Process context (§16): ta = V 0, ENS 1, SUM 2, PSCID 31:12; fsc = iosatp.
+constexpr uint64_t PC_TA_V = bit(0);
+constexpr uint64_t PC_TA_ENS = bit(1);
+constexpr uint64_t PC_TA_SUM = bit(2);
+constexpr uint64_t PC_TA_RESERVED = bits(11, 3) | bits(63, 32);
 constexpr uint64_t TA_PSCID = bits(31, 12);
 constexpr uint64_t TA_RCID = bits(51, 40);
 constexpr uint64_t TA_MCID = bits(63, 52);

@@ -745,9 +745,11 @@ riscv_iommu::cmd_result riscv_iommu::execute(const command& c, sc_core::sc_time&
                 if (!dv || e.did == did)
                     e.valid = false;
         } else {
-            // INVAL_PDT: DV must be 1; PID no wider than the PD modes (none
-            // here, so the PD8 width). There is no PDT cache.
-            if (!dv || pid > 0xFF)
+            // INVAL_PDT: DV must be 1; PID no wider than the widest PD
+            // mode advertised (PD8's 8 bits without any). There is no PDT
+            // cache to drop (iommu_pdt.cpp).
+            const unsigned pid_bits = m_p.pd20 ? 20 : m_p.pd17 ? 17 : 8;
+            if (!dv || (pid >> pid_bits))
                 return cmd_result::illegal;
         }
         ++m_st.cq_iodir;

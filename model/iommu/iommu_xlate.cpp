@@ -47,7 +47,7 @@ constexpr uint64_t DDT_REPORTS_LOUD = 16;
 // ============================ device context ============================
 
 // §15.4 checks that apply to these capabilities (T2GPA = END = QOSID = 0,
-// no PD modes, no G-stage modes; Sv48, Sv57, AMO_HWAD and MSI_FLAT
+// no G-stage modes; Sv48, Sv57, AMO_HWAD, MSI_FLAT and PD8/PD17/PD20
 // optional).
 // Returns the first rule the DC breaks (cause 259), or nullptr if it is well
 // formed.
@@ -72,8 +72,11 @@ const char* riscv_iommu::check_dc(const device_context& dc) const
     if (dc.fsc & IOSATP_RESERVED)
         return "#1 fsc reserved bits";
     if (tc & TC_PDTV) {
-        if (fsc_mode != ATP_BARE)
-            return "#8 pdtp.MODE (no PD8/PD17/PD20)";
+        if (!(fsc_mode == PDTP_BARE || (fsc_mode == PDTP_PD8 && m_p.pd8) ||
+              (fsc_mode == PDTP_PD17 && m_p.pd17) || (fsc_mode == PDTP_PD20 && m_p.pd20)))
+            return "#8 pdtp.MODE (Bare, or PD8/PD17/PD20 as capabilities advertise)";
+        if (fsc_mode != PDTP_BARE && (dc.fsc & ATP_PPN) >> (m_p.pas - 12))
+            return "pdtp.PPN beyond PAS"; // implementations may flag this
     } else {
         if (fsc_mode != ATP_BARE && fsc_mode != ATP_SV39 &&
             !(fsc_mode == ATP_SV48 && m_p.sv48) && !(fsc_mode == ATP_SV57 && m_p.sv57))
@@ -460,6 +463,12 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         else if (ext.pv && !(ctx.dc.tc & TC_PDTV))
             cause = CAUSE_TTYPE_DISALLOWED; // a process_id needs a process directory
     }
+    fs_context fc;
+    if (!cause) {
+        fc = first_stage(ctx.dc, ext, did, t);
+        if (fc.cause == CAUSE_TTYPE_DISALLOWED)
+            cause = fc.cause; // process_id too wide, or supervisor without PC.ta.ENS
+    }
     if (cause) {
         // 256-260: Unsupported Request, always logged (DTF suppresses 260).
         f.cause = cause;
@@ -468,11 +477,25 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         ++m_st.ats_ur;
         return;
     }
+    if (fc.cause == CAUSE_PDT_INVALID) {
+        // §14: PDT entry not valid is Success with R = W = 0, not logged.
+        ++m_st.ats_not_present;
+        pcie::store_le64(gp.get_data_ptr(), pcie::encode_ats_cpl(pcie::ats_cpl{}));
+        ext.status = pcie::cpl_status::sc;
+        return;
+    }
+    if (fc.cause) {
+        // 265 / 267: a configuration error, Completer Abort (§14).
+        f.cause = fc.cause;
+        report_fault(f, dtf, t);
+        ext.status = pcie::cpl_status::ca;
+        ++m_st.ats_ca;
+        return;
+    }
 
     pcie::ats_cpl c;
     const bool umode = !ext.pv || !ext.priv;
-    const unsigned mode = unsigned(ctx.dc.fsc >> ATP_MODE_SHIFT);
-    if ((ctx.dc.tc & TC_PDTV) || mode == ATP_BARE) {
+    if (fc.bare) {
         // First stage Bare: identity with full permissions.
         c.addr = iova & ~uint64_t(0xFFF);
         c.r = c.w = true;
@@ -482,7 +505,8 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         acc.write = is_write;
         acc.ats = true;
         acc.umode = umode;
-        walk_result w = translate_fs(ctx.dc, iova, acc, t);
+        acc.sum = fc.sum;
+        walk_result w = translate_fs(fc.dc, iova, acc, t);
         if (w.status == walk_result::access_fault) {
             // PTE load (or A/D update) access fault: configuration error,
             // Completer Abort (§14).
@@ -591,10 +615,13 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         cause = CAUSE_TTYPE_DISALLOWED;
     if (!cause && !ctx.bare) {
         dtf = ctx.dc.tc & TC_DTF;
+        const unsigned pd = unsigned(ctx.dc.fsc >> ATP_MODE_SHIFT);
         if (translated && !(ctx.dc.tc & TC_EN_ATS))
             cause = CAUSE_TTYPE_DISALLOWED;
         else if (ext.pv && !(ctx.dc.tc & TC_PDTV))
             cause = CAUSE_TTYPE_DISALLOWED;
+        else if (translated && ext.pv && pd != PDTP_BARE && ((ext.pasid & 0xFFFFF) >> pdt_pid_bits(pd)))
+            cause = CAUSE_TTYPE_DISALLOWED; // step 7: wider than pdtp.MODE resolves
     }
     if (cause) {
         fail(cause, dtf, iova);
@@ -606,8 +633,16 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         return;
     }
     ++m_st.dma_untranslated;
-    const unsigned mode = unsigned(ctx.dc.fsc >> ATP_MODE_SHIFT);
-    if (ctx.bare || (ctx.dc.tc & TC_PDTV) || mode == ATP_BARE) {
+    if (ctx.bare) {
+        forward(iova, 0, len);
+        return;
+    }
+    const fs_context fc = first_stage(ctx.dc, ext, did, t);
+    if (fc.cause) {
+        fail(fc.cause, dtf, iova); // 260, 265-267: the request is aborted
+        return;
+    }
+    if (fc.bare) {
         forward(iova, 0, len);
         return;
     }
@@ -616,10 +651,11 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
     acc.write = is_write;
     acc.exec = exec;
     acc.umode = umode;
+    acc.sum = fc.sum;
     unsigned off = 0;
     while (off < len || (len == 0 && off == 0)) {
         const uint64_t va = iova + off;
-        walk_result w = translate_fs(ctx.dc, va, acc, t);
+        walk_result w = translate_fs(fc.dc, va, acc, t);
         if (w.status == walk_result::access_fault) {
             fail(exec ? CAUSE_INSN_ACCESS_FAULT
                       : is_write ? CAUSE_WRITE_ACCESS_FAULT : CAUSE_READ_ACCESS_FAULT,

@@ -7,7 +7,7 @@
 // - The register page (§1-§8) of an IOMMU whose capabilities are: version
 //   1.0, Sv39, ATS (with PRI), IGS = MSI only, PAS, MSI_FLAT, Sv48, Sv57 and
 //   AMO_HWAD from the parameters (iommu_params.capabilities or
-//   .pas/.msi_flat/.sv48/.sv57/.amo_hwad) and nothing else (no PD8/17/20, no G-stage, no HPM, no debug interface, no QoS IDs,
+//   .pas/.msi_flat/.sv48/.sv57/.amo_hwad/.pd8/.pd17/.pd20) and nothing else (no G-stage, no HPM, no debug interface, no QoS IDs,
 //   little-endian only).
 //   Access rules of §1, including the illegal-access convention of the
 //   reference model (reads all-ones, writes dropped) with a warning.
@@ -15,6 +15,10 @@
 //   iommu_params.max_ddt_mode), 32-byte or (MSI_FLAT) 64-byte device
 //   contexts, a DDT cache of leaf DCs keyed by device_id, the §15.4
 //   misconfiguration checks that apply.
+// - Process directories (PD8/PD17/PD20 from the parameters, iommu_pdt.cpp):
+//   with DC.tc.PDTV = 1 a request's process_id (0 with DPE when it has
+//   none) selects a process context, whose fsc and PSCID translate it;
+//   ENS and SUM as §16 says. Process contexts are not cached.
 // - Sv39/Sv48/Sv57 first-stage walks of DC.fsc (iosatp) with leaves at
 //   every level, A/D as page faults or (DC.tc.SADE) hardware updates, an
 //   IOTLB (iotlb.h: fully associative, LRU, keyed by PSCID + page + size), ATS Translation Requests (§14), Translated and
@@ -110,6 +114,12 @@ struct iommu_params {
     // translation needs a G-stage, which the model does not have, so a DC
     // must keep msiptp.MODE = Off (§15.4 #12 and the recommendation after it).
     bool msi_flat = false;
+    // capabilities.PD8 / PD17 / PD20: the process-directory modes DC.fsc
+    // (pdtp) may select with DC.tc.PDTV = 1 (§16); a DC selecting one not
+    // advertised is misconfigured (§15.4 #8).
+    bool pd8 = false;
+    bool pd17 = false;
+    bool pd20 = false;
     // The deepest ddtp.iommu_mode a write may select (§5, WARL): DDTP_1LVL,
     // DDTP_2LVL or DDTP_3LVL. A write of a deeper mode is dropped as a whole.
     unsigned max_ddt_mode = DDTP_3LVL;
@@ -222,6 +232,7 @@ private:
     // One line naming the DDT structure at fault (warning; info for an
     // entry that is merely not valid, a normal state of a blocked device).
     void log_ddt_fault(uint32_t did, unsigned cause, const std::string& what);
+    void log_pdt_fault(uint32_t did, uint32_t pid, unsigned cause, const std::string& what);
     bool ext_dc() const { return m_ext_dc; }
     unsigned dc_size() const { return m_ext_dc ? DC_SIZE_EXT : DC_SIZE_BASE; }
     // Early checks shared by every inbound transaction kind: ddtp mode,
@@ -232,6 +243,28 @@ private:
         device_context dc{};
     };
     ctx_result locate_context(uint32_t did, sc_core::sc_time& t);
+
+    // The first-stage context of a request (§"Process to translate an
+    // IOVA", steps 10-16): DC.fsc and DC.ta with PDTV = 0; with PDTV = 1,
+    // Bare for a request without a process_id (DPE = 0) or a Bare pdtp,
+    // else the process context of its process_id (process_id 0 with DPE).
+    // `dc` then carries the PC's fsc and its PSCID in ta, for translate_fs.
+    struct fs_context {
+        unsigned cause = 0;  // 260 (process_id too wide, supervisor without ENS), 265-267
+        bool bare = false;   // first stage Bare: the IOVA is the address
+        bool sum = false;    // PC.ta.SUM
+        device_context dc{};
+    };
+    fs_context first_stage(const device_context& dc, const pcie::tlp_ext& ext, uint32_t did,
+                           sc_core::sc_time& t);
+    // §"Process to locate the Process-context" (iommu_pdt.cpp): walk the
+    // PDT of pdtp by PDI[i], load and check the PC. Not cached.
+    struct pc_result {
+        unsigned cause = 0; // 265 load access fault, 266 not valid, 267 misconfigured
+        uint64_t ta = 0, fsc = 0;
+    };
+    pc_result locate_pc(const device_context& dc, uint32_t did, uint32_t pid, sc_core::sc_time& t);
+    const char* check_pc(const device_context& dc, uint64_t ta, uint64_t fsc) const;
 
     struct walk_result {
         enum kind { ok, page_fault, access_fault } status = ok;
@@ -247,7 +280,7 @@ private:
         bool exec = false;  // read for execute
         bool ats = false;   // ATS: read is the access; write only adds D where W = 1
         bool umode = true;  // no PASID, or PASID with Privileged Mode Requested = 0
-        bool sum = false;   // PC.ta.SUM (no process contexts here: 0)
+        bool sum = false;   // PC.ta.SUM (0 without a process context)
     };
     // First stage of DC.fsc (iosatp) for iova: canonical check, IOTLB, walk,
     // A/D (fault, or hardware update with SADE). Page faults and access
@@ -374,6 +407,7 @@ private:
     uint64_t m_ddtp = 0;
     bool m_ext_dc = false; // capabilities.MSI_FLAT: 64-byte DCs, extended DDI split
     uint64_t m_ddt_reports[4] = {}; // DDT fault lines logged, by cause - 257 (and 260)
+    uint64_t m_pdt_reports[3] = {}; // PDT fault lines logged, by cause - 265
     uint64_t m_cqb = 0, m_fqb = 0, m_pqb = 0;
     uint32_t m_cqh = 0, m_cqt = 0, m_fqh = 0, m_fqt = 0, m_pqh = 0;
     // cqh as software reads it: the command engine runs ahead of simulated

@@ -62,6 +62,9 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
     ip.sv48 = p.flag("iommu.sv48");
     ip.sv57 = p.flag("iommu.sv57");
     ip.amo_hwad = p.flag("iommu.amo_hwad");
+    ip.pd8 = p.flag("iommu.pd8");
+    ip.pd17 = p.flag("iommu.pd17");
+    ip.pd20 = p.flag("iommu.pd20");
     const std::string& max_ddt = p.str("iommu.max_ddt_mode");
     ip.max_ddt_mode = max_ddt == "1lvl"   ? iommu::DDTP_1LVL
                       : max_ddt == "2lvl" ? iommu::DDTP_2LVL

@@ -149,6 +149,12 @@ params::params()
          "capabilities.Sv48: DC.fsc (iosatp) may select Sv48 (4-level first stage, 48-bit IOVAs); a DC selecting an unadvertised mode is misconfigured (cause 259)", "SRC (riscv-iommu.md 3, 15.4 #9)"});
     add({"iommu.sv57", t::boolean, "false", 0, 0, {}, "",
          "capabilities.Sv57: DC.fsc may select Sv57 (5-level first stage, 57-bit IOVAs); requires iommu.sv48", "SRC (riscv-iommu.md 3)"});
+    add({"iommu.pd8", t::boolean, "false", 0, 0, {}, "",
+         "capabilities.PD8: DC.tc.PDTV with a 1-level process directory (process_id up to 8 bits); each PASID then has a process context with its own first stage and PSCID (docs/registers.md, Process directories)", "SRC (riscv-iommu.md 3, 16)"});
+    add({"iommu.pd17", t::boolean, "false", 0, 0, {}, "",
+         "capabilities.PD17: 2-level process directories (process_id up to 17 bits)", "SRC (riscv-iommu.md 3, 16)"});
+    add({"iommu.pd20", t::boolean, "false", 0, 0, {}, "",
+         "capabilities.PD20: 3-level process directories (process_id up to 20 bits)", "SRC (riscv-iommu.md 3, 16)"});
     add({"iommu.amo_hwad", t::boolean, "false", 0, 0, {}, "",
          "capabilities.AMO_HWAD: DC.tc.SADE may be set, and the first-stage walker then sets PTE A/D itself (one more memory access) instead of raising a page fault", "SRC (riscv-iommu.md 3, 15.2)"});
     add({"iommu.stop_marker_needs_pasid", t::boolean, "true", 0, 0, {}, "",

@@ -6,10 +6,11 @@
 // A/D bits (page fault without DC.tc.SADE, hardware update with it, §15.2),
 // the U bit for requests without a PASID, the IOTLB holding superpages, and
 // ATS completions (§14: R/W/X/Priv/Global/U, the S-encoded range of a
-// superpage). Two IOMMUs are elaborated once, each with its own memory and
+// superpage), and process directories (§16: PD8/PD17/PD20, a process
+// context per PASID with its own PSCID, DPE, ENS/SUM, the PDT faults). Two IOMMUs are elaborated once, each with its own memory and
 // endpoint (iommu_bench.h): "full" (capabilities Sv48, Sv57, AMO_HWAD) and
-// "plain" (Sv39 only, no AMO_HWAD: Sv48 and SADE are misconfigurations,
-// cause 259). Every assertion is on an FQ record (CAUSE, TTYP, iotval), an
+// "plain" (Sv39 only, no AMO_HWAD, no PD modes: Sv48, SADE and PD8 are
+// misconfigurations, cause 259). "full" also has PD8, PD17 and PD20. Every assertion is on an FQ record (CAUSE, TTYP, iotval), an
 // ATS completion, DMA data in memory or a PTE in memory.
 #include <algorithm>
 #include <cstdint>
@@ -51,6 +52,13 @@ constexpr uint64_t RW = PTE_R | PTE_W | PTE_U | PTE_A | PTE_D;
 
 unsigned levels_of(unsigned mode) { return atp_levels(mode); }
 uint64_t level_size(unsigned level) { return uint64_t(1) << (12 + 9 * level); }
+
+// A request's PASID TLP prefix: none, or pasid (with Privileged Mode Requested).
+struct pasid_prefix {
+    bool pv = false;
+    uint32_t pasid = 0;
+    bool priv = false;
+};
 
 class rig : public tb::iommu_rig {
 public:
@@ -115,13 +123,55 @@ public:
     }
     static uint64_t leaf(uint64_t pa, uint64_t perms) { return ((pa >> 12) << 10) | perms | PTE_V; }
 
+    // A device with a process directory: DC.tc.PDTV (| extra), DC.fsc =
+    // pdtp of `pd_mode` rooted at a fresh page (d.root), d.mode = pd_mode.
+    dev new_pdt_dev(unsigned pd_mode, uint64_t extra_tc = 0)
+    {
+        dev d{m_next_did++, pd_mode, pt_alloc()};
+        const uint64_t a = DDT_ROOT + uint64_t(d.did) * 32;
+        mem.wr(a, TC_V | TC_EN_ATS | TC_PDTV | extra_tc);
+        mem.wr(a + 8, 0);
+        mem.wr(a + 16, 0);
+        mem.wr(a + 24, (uint64_t(pd_mode) << ATP_MODE_SHIFT) | (d.root >> 12));
+        return d;
+    }
+    // The address of process_id's PC in d's PDT (non-leaf pages made as
+    // needed, §16).
+    uint64_t pc_addr(const dev& d, uint32_t pid)
+    {
+        uint64_t a = d.root;
+        for (unsigned l = pdt_levels(d.mode) - 1; l > 0; --l) {
+            const uint64_t ea = a + uint64_t(pdt_pdi(pid, l)) * 8;
+            uint64_t e = mem.rd(ea);
+            if (!(e & PDTE_V)) {
+                e = ((pt_alloc() >> 12) << 10) | PDTE_V;
+                mem.wr(ea, e);
+            }
+            a = field(e, 53, 10) << 12;
+        }
+        return a + uint64_t(pdt_pdi(pid, 0)) * 16;
+    }
+    // A valid PC for pid with a fresh first-stage table of `mode`; returns
+    // that table as a dev (for map()).
+    dev new_pc(const dev& d, uint32_t pid, unsigned mode, uint32_t pscid, uint64_t ta_bits = 0)
+    {
+        dev pt{d.did, mode, pt_alloc()};
+        const uint64_t a = pc_addr(d, pid);
+        mem.wr(a, PC_TA_V | ta_bits | (uint64_t(pscid) << 12));
+        mem.wr(a + 8, (uint64_t(mode) << ATP_MODE_SHIFT) | (pt.root >> 12));
+        return pt;
+    }
+
     // ---- traffic ----
-    pcie::cpl_status dma(const dev& d, uint64_t va, bool write, uint64_t& data)
+    pcie::cpl_status dma(const dev& d, uint64_t va, bool write, uint64_t& data, pasid_prefix px = {})
     {
         pcie::tlp_ext e;
         e.kind = write ? pcie::tlp_kind::mem_write : pcie::tlp_kind::mem_read;
         e.at = pcie::at_t::untranslated;
         e.rid = uint16_t(d.did);
+        e.pv = px.pv;
+        e.pasid = px.pasid;
+        e.priv = px.priv;
         unsigned char b[8];
         tb::store_le(b, data, 8);
         ep.send(e, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, va, b, 8);
@@ -129,7 +179,8 @@ public:
         settle();
         return e.status;
     }
-    pcie::cpl_status ats(const dev& d, uint64_t va, bool nw, pcie::ats_cpl& c, bool exec = false)
+    pcie::cpl_status ats(const dev& d, uint64_t va, bool nw, pcie::ats_cpl& c, bool exec = false,
+                         pasid_prefix px = {})
     {
         pcie::tlp_ext e;
         e.kind = pcie::tlp_kind::ats_translation_req;
@@ -137,6 +188,9 @@ public:
         e.rid = uint16_t(d.did);
         e.no_write = nw;
         e.exec = exec;
+        e.pv = px.pv;
+        e.pasid = px.pasid;
+        e.priv = px.priv;
         unsigned char b[8] = {};
         assert_int_equal(ep.send(e, tlm::TLM_READ_COMMAND, va, b, 8), tlm::TLM_OK_RESPONSE);
         c = pcie::decode_ats_cpl(pcie::load_le64(b));
@@ -474,6 +528,152 @@ void test_ats_bits(void** state)
     expect_fault(r, CAUSE_READ_ACCESS_FAULT, TTYP_ATS_TRANSLATION, 0x1000);
 }
 
+// §16 and §"Process to translate an IOVA" steps 7, 10-16: with DC.tc.PDTV
+// each PASID is translated by its process context's first stage, found
+// through a PD8, PD17 or PD20 directory; each PC's PSCID tags its IOTLB
+// entries, so one IOVA maps differently per PASID.
+void test_pdt_modes(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    const uint64_t va = 0x4000'0000;
+    const uint32_t pids[] = {0x5A, 0x1'2345, 0xF'EDCB};
+    const unsigned modes[] = {PDTP_PD8, PDTP_PD17, PDTP_PD20};
+    for (unsigned i = 0; i < 3; ++i) {
+        auto d = r.new_pdt_dev(modes[i]);
+        const uint32_t pid = pids[i];
+        auto pt = r.new_pc(d, pid, ATP_SV39, 0x100 + i);
+        auto pt2 = r.new_pc(d, pid ^ 1, ATP_SV48, 0x200 + i);
+        const uint64_t pa = 0x9000'0000 + uint64_t(i) * 0x10'0000;
+        r.map(pt, va, 0, rig::leaf(pa, RW));
+        r.map(pt2, va, 0, rig::leaf(pa + 0x8000, RW));
+        pcie::ats_cpl c;
+        assert_int_equal(r.ats(d, va, false, c, false, {true, pid}), pcie::cpl_status::sc);
+        assert_true(c.r && c.w);
+        assert_int_equal(c.addr, pa);
+        assert_int_equal(r.ats(d, va, false, c, false, {true, pid ^ 1}), pcie::cpl_status::sc);
+        assert_int_equal(c.addr, pa + 0x8000);
+        // Again, from the IOTLB: still one translation per PSCID.
+        assert_int_equal(r.ats(d, va, true, c, false, {true, pid}), pcie::cpl_status::sc);
+        assert_int_equal(c.addr, pa);
+        // Untranslated DMA with the PASID lands at its PA.
+        uint64_t data = 0x1122'3344'5566'7788ull + i;
+        assert_int_equal(r.dma(d, va + 8, true, data, {true, pid ^ 1}), pcie::cpl_status::sc);
+        assert_int_equal(r.mem.rd(pa + 0x8008), 0x1122'3344'5566'7788ull + i);
+        expect_no_fault(r);
+    }
+}
+
+// PDTV without a PASID: Bare unless DPE, which uses process_id 0; a
+// process_id wider than the mode resolves is disallowed (260, logged).
+void test_pdt_default_and_width(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    pcie::ats_cpl c;
+    auto d = r.new_pdt_dev(PDTP_PD8);
+    r.new_pc(d, 0, ATP_SV39, 0x300);
+    assert_int_equal(r.ats(d, 0x7777'7000, false, c), pcie::cpl_status::sc);
+    assert_true(c.r && c.w);
+    assert_int_equal(c.addr, 0x7777'7000); // Bare: identity
+    auto e = r.new_pdt_dev(PDTP_PD8, TC_DPE);
+    auto pt = r.new_pc(e, 0, ATP_SV39, 0x301);
+    r.map(pt, 0x7777'7000, 0, rig::leaf(0xA000'0000, RW));
+    assert_int_equal(r.ats(e, 0x7777'7000, false, c), pcie::cpl_status::sc);
+    assert_int_equal(c.addr, 0xA000'0000);
+    expect_no_fault(r);
+    assert_int_equal(r.ats(e, 0x1000, false, c, false, {true, 0x100}), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_TTYPE_DISALLOWED, TTYP_ATS_TRANSLATION, 0x1000);
+    uint64_t data = 0;
+    assert_int_equal(r.dma(e, 0x1000, false, data, {true, 0x100}), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_TTYPE_DISALLOWED, TTYP_UNTRANSLATED_READ, 0x1000);
+}
+
+// The PDT's faults (§11.2, §14): not valid (266) answers ATS Success with
+// R = W = 0 and logs nothing, but aborts DMA with a record; a reserved bit
+// in a non-leaf entry or a misconfigured PC (267) and a load access fault
+// (265) are Completer Abort, logged.
+void test_pdt_faults(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    pcie::ats_cpl c;
+    auto d = r.new_pdt_dev(PDTP_PD17);
+    r.new_pc(d, 0x101, ATP_SV39, 0x400);
+    // Another PC in the same leaf page, not valid; a PASID whose level-1
+    // entry is not valid.
+    assert_int_equal(r.ats(d, 0x2000, false, c, false, {true, 0x102}), pcie::cpl_status::sc);
+    assert_false(c.r || c.w);
+    assert_int_equal(r.ats(d, 0x2000, false, c, false, {true, 0x1'0000}), pcie::cpl_status::sc);
+    assert_false(c.r || c.w);
+    expect_no_fault(r);
+    uint64_t data = 0;
+    assert_int_equal(r.dma(d, 0x2000, false, data, {true, 0x102}), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_PDT_INVALID, TTYP_UNTRANSLATED_READ, 0x2000);
+    // A reserved bit in the level-1 entry of 0x101.
+    const uint64_t l1 = d.root + uint64_t(pdt_pdi(0x101, 1)) * 8;
+    const uint64_t good = r.mem.rd(l1);
+    r.mem.wr(l1, good | bit(5));
+    assert_int_equal(r.ats(d, 0x2000, false, c, false, {true, 0x101}), pcie::cpl_status::ca);
+    expect_fault(r, CAUSE_PDT_MISCONFIGURED, TTYP_ATS_TRANSLATION, 0x2000);
+    r.mem.wr(l1, good);
+    // A PC whose fsc.MODE is not a first-stage mode, and one with a reserved ta bit.
+    const uint64_t pc = r.pc_addr(d, 0x101);
+    const uint64_t fsc = r.mem.rd(pc + 8);
+    r.mem.wr(pc + 8, (fsc & ATP_PPN) | (uint64_t(7) << ATP_MODE_SHIFT));
+    assert_int_equal(r.ats(d, 0x2000, false, c, false, {true, 0x101}), pcie::cpl_status::ca);
+    expect_fault(r, CAUSE_PDT_MISCONFIGURED, TTYP_ATS_TRANSLATION, 0x2000);
+    r.mem.wr(pc + 8, fsc);
+    r.mem.wr(pc, r.mem.rd(pc) | bit(40));
+    assert_int_equal(r.dma(d, 0x2000, false, data, {true, 0x101}), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_PDT_MISCONFIGURED, TTYP_UNTRANSLATED_READ, 0x2000);
+    // A directory in the hole: load access fault.
+    auto h = r.new_pdt_dev(PDTP_PD8);
+    r.mem.wr(DDT_ROOT + uint64_t(h.did) * 32 + 24, (uint64_t(PDTP_PD8) << ATP_MODE_SHIFT) | (HOLE >> 12));
+    assert_int_equal(r.ats(h, 0x3000, true, c, false, {true, 1}), pcie::cpl_status::ca);
+    expect_fault(r, CAUSE_PDT_LOAD_FAULT, TTYP_ATS_TRANSLATION, 0x3000);
+}
+
+// ENS and SUM (§16): a supervisor request needs PC.ta.ENS (else 260, UR);
+// with ENS it may use U = 0 pages, and U = 1 pages only with SUM.
+void test_pdt_ens_sum(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    pcie::ats_cpl c;
+    auto d = r.new_pdt_dev(PDTP_PD8);
+    auto user_only = r.new_pc(d, 1, ATP_SV39, 0x500);
+    r.map(user_only, 0x5000, 0, rig::leaf(0xB000'0000, RW));
+    assert_int_equal(r.ats(d, 0x5000, false, c, false, {true, 1, true}), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_TTYPE_DISALLOWED, TTYP_ATS_TRANSLATION, 0x5000);
+    auto ens = r.new_pc(d, 2, ATP_SV39, 0x501, PC_TA_ENS);
+    r.map(ens, 0x5000, 0, rig::leaf(0xB100'0000, PTE_R | PTE_W | PTE_A | PTE_D)); // U = 0
+    r.map(ens, 0x6000, 0, rig::leaf(0xB200'0000, RW));                           // U = 1
+    assert_int_equal(r.ats(d, 0x5000, false, c, false, {true, 2, true}), pcie::cpl_status::sc);
+    assert_true(c.r && c.w && c.priv);
+    assert_int_equal(c.addr, 0xB100'0000);
+    assert_int_equal(r.ats(d, 0x6000, false, c, false, {true, 2, true}), pcie::cpl_status::sc);
+    assert_false(c.r || c.w); // U = 1 without SUM
+    auto sum = r.new_pc(d, 3, ATP_SV39, 0x502, PC_TA_ENS | PC_TA_SUM);
+    r.map(sum, 0x6000, 0, rig::leaf(0xB300'0000, RW));
+    assert_int_equal(r.ats(d, 0x6000, false, c, false, {true, 3, true}), pcie::cpl_status::sc);
+    assert_true(c.r && c.w);
+    assert_int_equal(c.addr, 0xB300'0000);
+    expect_no_fault(r);
+}
+
+// Without PD8/PD17/PD20 in capabilities, a DC selecting one is
+// misconfigured (§15.4 #8: cause 259, UR).
+void test_pdt_not_advertised(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->plain;
+    pcie::ats_cpl c;
+    auto d = r.new_pdt_dev(PDTP_PD8);
+    assert_int_equal(r.ats(d, 0x1000, false, c, false, {true, 1}), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_DDT_MISCONFIGURED, TTYP_ATS_TRANSLATION, 0x1000);
+    // A Bare pdtp needs no capability: every request is Bare.
+    auto b = r.new_pdt_dev(PDTP_BARE);
+    assert_int_equal(r.ats(b, 0x1000, false, c, false, {true, 1}), pcie::cpl_status::sc);
+    assert_int_equal(c.addr, 0x1000);
+    expect_no_fault(r);
+}
+
 class top : public sc_core::sc_module {
 public:
     std::unique_ptr<rig> full, plain;
@@ -510,6 +710,11 @@ private:
             cmocka_unit_test_prestate(test_ad_hardware_update, &s),
             cmocka_unit_test_prestate(test_ad_update_keeps_leaf, &s),
             cmocka_unit_test_prestate(test_ats_bits, &s),
+            cmocka_unit_test_prestate(test_pdt_modes, &s),
+            cmocka_unit_test_prestate(test_pdt_default_and_width, &s),
+            cmocka_unit_test_prestate(test_pdt_faults, &s),
+            cmocka_unit_test_prestate(test_pdt_ens_sum, &s),
+            cmocka_unit_test_prestate(test_pdt_not_advertised, &s),
         };
         result = cmocka_run_group_tests_name("model.iommu.xlate", tests, nullptr, nullptr);
         sc_core::sc_stop();
@@ -522,6 +727,7 @@ int sc_main(int, char*[])
 {
     iommu_params pf, pp;
     pf.sv48 = pf.sv57 = pf.amo_hwad = true;
+    pf.pd8 = pf.pd17 = pf.pd20 = true;
     sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_LOG);
     sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     top t("tb", pf, pp);

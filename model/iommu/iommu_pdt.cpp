@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Process directories of riscv_iommu (§16): the first-stage context of a
+// request with DC.tc.PDTV = 1, the PDT walk to its process context, and the
+// process-context checks. Process contexts are not cached (the spec allows
+// an IOMMU without a PDT cache): every lookup walks, one memory access per
+// level, so IODIR.INVAL_PDT has nothing to drop here.
+#include "iommu/riscv_iommu.h"
+
+#include "common/endian.h"
+
+#include <cstdio>
+#include <string>
+
+namespace prisim::iommu {
+
+namespace {
+
+std::string hex(uint64_t v)
+{
+    char b[24];
+    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+    return b;
+}
+
+const char* pd_name(unsigned mode)
+{
+    return mode == PDTP_PD8 ? "PD8" : mode == PDTP_PD17 ? "PD17" : mode == PDTP_PD20 ? "PD20" : "Bare";
+}
+
+constexpr uint64_t PDT_REPORTS_LOUD = 16;
+
+} // namespace
+
+void riscv_iommu::log_pdt_fault(uint32_t did, uint32_t pid, unsigned cause, const std::string& what)
+{
+    const unsigned k = cause >= CAUSE_PDT_LOAD_FAULT && cause <= CAUSE_PDT_MISCONFIGURED
+                           ? cause - CAUSE_PDT_LOAD_FAULT
+                           : 0;
+    const uint64_t n = ++m_pdt_reports[k];
+    std::string msg = "device_id " + hex(did) + " process_id " + hex(pid) + ": " + what + " (cause " +
+                      std::to_string(cause) + ")";
+    // Not valid is what a driver's unbound PASID looks like: info only.
+    if (cause == CAUSE_PDT_INVALID || n > PDT_REPORTS_LOUD) {
+        SC_REPORT_INFO(name(), msg.c_str());
+        return;
+    }
+    if (n == PDT_REPORTS_LOUD)
+        msg += "; further faults of this cause are logged at info level only";
+    SC_REPORT_WARNING(name(), msg.c_str());
+}
+
+// §16 "Process-context configuration checks" (SXL = 0 here): the first
+// rule a PC with V = 1 breaks, or nullptr.
+const char* riscv_iommu::check_pc(const device_context&, uint64_t ta, uint64_t fsc) const
+{
+    if (ta & PC_TA_RESERVED)
+        return "#1 ta reserved bits";
+    if (fsc & IOSATP_RESERVED)
+        return "#1 fsc reserved bits";
+    const unsigned mode = unsigned(fsc >> ATP_MODE_SHIFT);
+    if (mode != ATP_BARE && mode != ATP_SV39 && !(mode == ATP_SV48 && m_p.sv48) &&
+        !(mode == ATP_SV57 && m_p.sv57))
+        return "#2/#3 fsc.MODE (Bare, Sv39, or Sv48/Sv57 as capabilities advertise)";
+    if (mode != ATP_BARE && (fsc & ATP_PPN) >> (m_p.pas - 12))
+        return "fsc.PPN beyond PAS"; // implementations may flag this
+    return nullptr;
+}
+
+// §"Process to locate the Process-context". pdtp.PPN and pdte.PPN are
+// physical addresses: the model has no G-stage (iohgatp is Bare).
+riscv_iommu::pc_result riscv_iommu::locate_pc(const device_context& dc, uint32_t did, uint32_t pid,
+                                                sc_core::sc_time& t)
+{
+    pc_result r;
+    const unsigned mode = unsigned(dc.fsc >> ATP_MODE_SHIFT);
+    uint64_t a = (dc.fsc & ATP_PPN) << 12;
+    for (unsigned level = pdt_levels(mode) - 1; level > 0; --level) {
+        const uint64_t ea = a + uint64_t(pdt_pdi(pid, level)) * 8;
+        auto where = [&] {
+            return std::string(pd_name(mode)) + " PDT level-" + std::to_string(level) + " entry at " + hex(ea);
+        };
+        unsigned char b[8];
+        if (!mem_read(ea, b, 8, t)) {
+            r.cause = CAUSE_PDT_LOAD_FAULT;
+            log_pdt_fault(did, pid, r.cause, where() + ": load access fault");
+            return r;
+        }
+        const uint64_t pdte = load_le(b);
+        if (!(pdte & PDTE_V)) {
+            r.cause = CAUSE_PDT_INVALID;
+            log_pdt_fault(did, pid, r.cause, where() + " not valid (" + hex(pdte) + ")");
+            return r;
+        }
+        if (pdte & PDTE_RESERVED) {
+            r.cause = CAUSE_PDT_MISCONFIGURED;
+            log_pdt_fault(did, pid, r.cause,
+                          where() + " " + hex(pdte) + " sets reserved bits " + hex(pdte & PDTE_RESERVED));
+            return r;
+        }
+        a = field(pdte, 53, 10) << 12;
+    }
+    const uint64_t addr = a + uint64_t(pdt_pdi(pid, 0)) * 16;
+    auto where = [&] { return std::string(pd_name(mode)) + " process context at " + hex(addr); };
+    unsigned char b[16];
+    if (!mem_read(addr, b, 16, t)) {
+        r.cause = CAUSE_PDT_LOAD_FAULT;
+        log_pdt_fault(did, pid, r.cause, where() + ": load access fault");
+        return r;
+    }
+    r.ta = load_le(b);
+    r.fsc = load_le(b + 8);
+    if (!(r.ta & PC_TA_V)) {
+        r.cause = CAUSE_PDT_INVALID;
+        log_pdt_fault(did, pid, r.cause, where() + " not valid (ta " + hex(r.ta) + ")");
+        return r;
+    }
+    if (const char* rule = check_pc(dc, r.ta, r.fsc)) {
+        r.cause = CAUSE_PDT_MISCONFIGURED;
+        log_pdt_fault(did, pid, r.cause,
+                      where() + " misconfigured (PC check " + rule + "; ta " + hex(r.ta) + " fsc " +
+                          hex(r.fsc) + ")");
+        return r;
+    }
+    return r;
+}
+
+// §"Process to translate an IOVA", steps 7 (process_id width), 10-16.
+riscv_iommu::fs_context riscv_iommu::first_stage(const device_context& dc, const pcie::tlp_ext& ext,
+                                                 uint32_t did, sc_core::sc_time& t)
+{
+    fs_context c;
+    c.dc = dc;
+    if (!(dc.tc & TC_PDTV)) {
+        c.bare = unsigned(dc.fsc >> ATP_MODE_SHIFT) == ATP_BARE;
+        return c;
+    }
+    const unsigned mode = unsigned(dc.fsc >> ATP_MODE_SHIFT);
+    const uint32_t pid = ext.pv ? ext.pasid & 0xFFFFF : 0;
+    // Step 7: a process_id wider than pdtp.MODE resolves is disallowed
+    // (a Bare pdtp resolves every one to a Bare first stage).
+    if (ext.pv && mode != PDTP_BARE && (pid >> pdt_pid_bits(mode))) {
+        c.cause = CAUSE_TTYPE_DISALLOWED;
+        return c;
+    }
+    // Steps 12-14: no process_id and DPE = 0, or a Bare pdtp: Bare.
+    if ((!ext.pv && !(dc.tc & TC_DPE)) || mode == PDTP_BARE) {
+        c.bare = true;
+        return c;
+    }
+    const pc_result pc = locate_pc(dc, did, pid, t);
+    if (pc.cause) {
+        c.cause = pc.cause;
+        return c;
+    }
+    // Step 16: supervisor privilege needs PC.ta.ENS.
+    if (ext.pv && ext.priv && !(pc.ta & PC_TA_ENS)) {
+        c.cause = CAUSE_TTYPE_DISALLOWED;
+        return c;
+    }
+    c.dc.fsc = pc.fsc;
+    c.dc.ta = pc.ta & TA_PSCID;
+    c.sum = pc.ta & PC_TA_SUM;
+    c.bare = unsigned(pc.fsc >> ATP_MODE_SHIFT) == ATP_BARE;
+    return c;
+}
+
+} // namespace prisim::iommu
