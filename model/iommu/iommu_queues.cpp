@@ -176,7 +176,7 @@ void riscv_iommu::raise_msi(unsigned vec, const sc_core::sc_time& t)
     store_le(b, m_msi_data[vec], 4);
     bool ok;
     if (m_inj_target == mem_target::msi) [[unlikely]]
-        ok = inject_check(mem_target::msi, NO_DEVICE, true, addr) == inject_action::none &&
+        ok = inject_check(mem_target::msi, NO_DEVICE, true, addr, 4) == inject_action::none &&
              post_write(addr, b, 4, t);
     else
         ok = post_write(addr, b, 4, t);

@@ -690,16 +690,20 @@ const char* target_what(mem_target s)
     }
 }
 
+// The largest access `corrupt` applies to (a 64-byte DC; records are 16 and 32).
+constexpr unsigned CORRUPT_MAX_LEN = 64;
+
 // Injected faults logged one by one before the rest go unlogged.
 constexpr uint64_t INJECT_REPORTS = 16;
 
 } // namespace
 
 riscv_iommu::inject_action riscv_iommu::inject_check(mem_target s, uint32_t did, bool write,
-                                                     uint64_t addr)
+                                                     uint64_t addr, unsigned len)
 {
     const inject_params& ip = m_p.inject;
-    if (ip.corrupt && write != corrupts_stores(s))
+    // corrupt: the data direction of the target, and a first doubleword to flip
+    if (ip.corrupt && (write != corrupts_stores(s) || len < 8 || len > CORRUPT_MAX_LEN))
         return inject_action::none;
     if (!ip.any_device && did != ip.device)
         return inject_action::none;
@@ -728,22 +732,17 @@ bool riscv_iommu::mem_injected(mem_target s, uint32_t did, bool write, uint64_t 
                                unsigned char* data, unsigned len, sc_core::sc_time& t)
 {
     const tlm::tlm_command cmd = write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND;
-    switch (inject_check(s, did, write, addr)) {
+    switch (inject_check(s, did, write, addr, len)) {
     case inject_action::fail:
         // An error response from memory: it took the access's time.
         account(t, m_p.mem_latency);
         return false;
     case inject_action::corrupt:
-        if (len < 8)
-            break;
         if (write) {
-            unsigned char b[64];
-            const unsigned n = len < sizeof b ? len : unsigned(sizeof b);
-            std::memcpy(b, data, n);
+            unsigned char b[CORRUPT_MAX_LEN];
+            std::memcpy(b, data, len);
             store_le(b, load_le(b) ^ corrupt_bit(s));
-            if (n == len)
-                return mem_access(cmd, addr, b, len, t);
-            break;
+            return mem_access(cmd, addr, b, len, t);
         }
         if (!mem_access(cmd, addr, data, len, t))
             return false;

@@ -259,7 +259,7 @@ private:
     enum class inject_action { none, fail, corrupt };
     // Whether this access to `s` is one iommu_params.inject names; counts
     // and logs it if so.
-    inject_action inject_check(mem_target s, uint32_t did, bool write, uint64_t addr);
+    inject_action inject_check(mem_target s, uint32_t did, bool write, uint64_t addr, unsigned len);
     bool mem_injected(mem_target s, uint32_t did, bool write, uint64_t addr, unsigned char* data,
                       unsigned len, sc_core::sc_time& t);
     // A posted write (MSI): leaves at `t`, arrives msi_latency later, never
