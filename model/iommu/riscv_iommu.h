@@ -23,6 +23,10 @@
 //   tracking and timeout, ATS.PRGR), fault queue, MSI interrupts with masking.
 // - Page Requests: §13.1 steps 1-5 here, steps 6-11 in the Verilated
 //   rtl/pq_writer (pq_engine), auto-responses per §13.3/§13.4.
+// - Memory faults on purpose (iommu_params.inject): every access of its own
+//   is tagged with the structure it touches (mem_target) and can be made to
+//   fail with an access fault or corrupted data; the consequences are the
+//   spec's for a real fault of that structure.
 // - Time: loosely timed with temporal decoupling (DESIGN.md §5,
 //   common/local_time.h). Every memory access the IOMMU makes costs
 //   mem_latency (plus what the bus annotates) and cache hits cost cycles;
