@@ -576,6 +576,16 @@ def config_errors(p):
         if idx < p.get("sw.user.kernel_devices", 0) or p.get("sw.user.handler") == "kernel" or \
                 (after and detach_dev == idx):
             errs.append("sw.user.vevent_device")
+    # iommu.inject.*: a structure the model reads (no pdt), a kind it has
+    # (no corrupt msi), and a RID of the run for a structure with devices
+    # (docs/scenario.md, Injected memory faults)
+    target = p.get("iommu.inject.target", "none")
+    if target == "pdt" or (target == "msi" and p.get("iommu.inject.kind") == "corrupt"):
+        errs.append("iommu.inject.target")
+    rid = p.get("iommu.inject.rid", 0)
+    if rid and (target in ("cq", "msi") or (rid - 1) % p["device.rid_stride"] or
+                (rid - 1) // p["device.rid_stride"] >= p["device.count"]):
+        errs.append("iommu.inject.rid")
     # platform.dram_mib: the workload's pages, their first-stage tables, the queues
     # and the directory must fit simulated DRAM (params.cpp; the same sum)
     if dram_needed_bytes(p) > p["platform.dram_mib"] << 20:
@@ -693,6 +703,11 @@ def predict(p):
         if p["device.iova_base"] < lo or p["device.iova_base"] + p["device.pages"] * 4096 > hi:
             rules["denied"] = (f"deny_outside: the workload's IOVAs leave "
                                f"[{lo:#x}, {hi:#x})")
+    # inject (docs/scenario.md, Injected memory faults): memory accesses
+    # made to fail on purpose; a run they break fails and its scoreboard
+    # names them as the cause ("cause: N injected ...").
+    if p.get("iommu.inject.target", "none") != "none":
+        rules["inject"] = f"iommu.inject.target = {p['iommu.inject.target']}"
     return rules
 
 
@@ -1097,6 +1112,8 @@ SW_ERRORS = re.compile(r"software logged [0-9]+ error\(s\)")
 SHUTDOWN_LIMIT = re.compile(r"the software did not shut down within run\.max_time_us")
 # The scoreboard names the documented livelock as the cause of not quiescing.
 LIVELOCK_CAUSE = re.compile(r"cause: a Page Request Group of [0-9]+ requests .* never fits")
+# The scoreboard names injected memory faults as the cause of a failed run.
+INJECT_CAUSE = re.compile(r"cause: [1-9][0-9]* injected .* \(iommu\.inject\.\*\)")
 # Software errors each rule accounts for (stderr "prisim: error:" lines).
 ERROR_CAUSES = {
     "dram": re.compile(r"demand_pager: map 0x[0-9a-f]+ failed \(-12\)"),
@@ -1110,13 +1127,20 @@ def explain_verdict(case, results, stderr):
     summary = results.get("summary", {})
     quiesced = summary.get("quiesced", True)
     stopped = "limit" in rules or "livelock" in rules or "timeout" in rules
-    for chk in results.get("scoreboard", {}).get("checks", []):
+    checks = results.get("scoreboard", {}).get("checks", [])
+    # Faults were injected and the scoreboard names them: they explain the
+    # run's failures (what they break depends on which access they hit).
+    injected = "inject" in rules and any(INJECT_CAUSE.search(v) for c in checks
+                                         for v in c.get("violations", []))
+    for chk in checks:
         if chk.get("ok"):
             continue
         name = chk.get("name", "")
         for v in chk.get("violations", []) or [chk.get("detail", "")]:
             ok = False
-            if "timeout" in rules and TIMEOUT_LATE.search(v):
+            if injected:
+                ok = True
+            elif "timeout" in rules and TIMEOUT_LATE.search(v):
                 ok = True
             elif name == "run completes":
                 if NOT_QUIESCED.search(v):

@@ -81,7 +81,7 @@ riscv_iommu::pc_result riscv_iommu::locate_pc(const device_context& dc, uint32_t
             return std::string(pd_name(mode)) + " PDT level-" + std::to_string(level) + " entry at " + hex(ea);
         };
         unsigned char b[8];
-        if (!mem_read(ea, b, 8, t)) {
+        if (!mem_read(mem_target::pdt, did, ea, b, 8, t)) {
             r.cause = CAUSE_PDT_LOAD_FAULT;
             log_pdt_fault(did, pid, r.cause, where() + ": load access fault");
             return r;
@@ -103,7 +103,7 @@ riscv_iommu::pc_result riscv_iommu::locate_pc(const device_context& dc, uint32_t
     const uint64_t addr = a + uint64_t(pdt_pdi(pid, 0)) * 16;
     auto where = [&] { return std::string(pd_name(mode)) + " process context at " + hex(addr); };
     unsigned char b[16];
-    if (!mem_read(addr, b, 16, t)) {
+    if (!mem_read(mem_target::pdt, did, addr, b, 16, t)) {
         r.cause = CAUSE_PDT_LOAD_FAULT;
         log_pdt_fault(did, pid, r.cause, where() + ": load access fault");
         return r;

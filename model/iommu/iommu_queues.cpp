@@ -67,11 +67,15 @@ void riscv_iommu::fq_thread()
         store_le(b + 16, r.iotval, 8);
         store_le(b + 24, r.iotval2, 8);
         ++m_fq_writing;
-        const bool ok = mem_write(qaddr(m_fqb, idx, FQ_ENTRY_SIZE), b, FQ_ENTRY_SIZE, t);
+        // TTYP 0 (the IOMMU's own, e.g. an MSI write): its DID means nothing.
+        const uint32_t did = field(r.hdr, 39, 34) == TTYP_NONE ? NO_DEVICE
+                                                               : uint32_t(field(r.hdr, 63, 40));
+        const bool ok =
+            mem_write(mem_target::fq, did, qaddr(m_fqb, idx, FQ_ENTRY_SIZE), b, FQ_ENTRY_SIZE, t);
         synchronise(t);
         --m_fq_writing;
         if (!ok) {
-            m_fqcsr |= FQCSR_FQMF;
+            m_fqcsr |= FQCSR_FQMF; // §11.3: this and later records dropped until W1C
             ++m_st.fq_dropped;
         } else {
             if (m_fqt == idx) // not reset by an fqen 0 -> 1 meanwhile
@@ -170,11 +174,18 @@ void riscv_iommu::raise_msi(unsigned vec, const sc_core::sc_time& t)
     const uint64_t addr = m_msi_addr[vec];
     unsigned char b[4];
     store_le(b, m_msi_data[vec], 4);
-    if (post_write(addr, b, 4, t)) {
+    bool ok;
+    if (m_inj_target == mem_target::msi) [[unlikely]]
+        ok = inject_check(mem_target::msi, NO_DEVICE, true, addr, 4) == inject_action::none &&
+             post_write(addr, b, 4, t);
+    else
+        ok = post_write(addr, b, 4, t);
+    if (ok) {
         ++m_st.msi_sent;
         return;
     }
-    // §8.3: the IOMMU's own MSI write faulted.
+    // §8.3: the IOMMU's own MSI write faulted: the message is lost; a fault
+    // record, cause 273, TTYP 0, iotval = msi_addr_v.
     ++m_st.msi_faults;
     fault_info f;
     f.cause = CAUSE_MSI_WRITE_FAULT;
@@ -310,6 +321,7 @@ void riscv_iommu::handle_page_request(const page_req& pr, sc_core::sc_time& t)
     unsigned code = pcie::PRG_SUCCESS;
     unsigned arc = AR_NR;
     bool dtf = false, prpr = false;
+    const uint64_t injected_before = m_inj_total;
     ctx_result ctx = locate_context(did, t);
     f.cause = ctx.cause;
     switch (ctx.cause) {
@@ -392,13 +404,16 @@ void riscv_iommu::handle_page_request(const page_req& pr, sc_core::sc_time& t)
     send_down(m, t);
     count_auto_response(did, code);
     ++m_st.ar_cause[arc];
+    if (code == pcie::PRG_RESPONSE_FAILURE && m_inj_total != injected_before)
+        ++d.auto_resp_failure_injected; // the DC lookup met an injected fault
 }
 
 // ---- pq_engine_client ----
 
 bool riscv_iommu::pq_mem_write(uint64_t addr, const unsigned char* data16, sc_core::sc_time& t)
 {
-    return !mem_write(addr, data16, PQ_ENTRY_SIZE, t);
+    // §13.1 step 10: a fault here sets pqmf and answers Response Failure (rtl/pq_writer).
+    return !mem_write(mem_target::pq, uint32_t(load_le(data16) >> 40), addr, data16, PQ_ENTRY_SIZE, t);
 }
 
 void riscv_iommu::pq_auto_response(const pq_request& req, uint32_t did, bool pv, uint32_t pid,
@@ -455,6 +470,10 @@ void riscv_iommu::pq_done(const pq_request& req, pq_cause cause, bool auto_resp,
     }
     if (auto_resp) {
         ++m_st.ar_cause[arc];
+        // pqmf set by an injected fault (sticky until software clears it).
+        if ((cause == pq_cause::drop_write_fault || cause == pq_cause::drop_memfault) &&
+            m_inj_target == mem_target::pq && m_inj_total)
+            ++d.auto_resp_failure_injected;
     } else if (!pcie::pr_l(req.payload)) {
         ++d.discarded_l0;
         ++m_st.pq_discard_l0;
@@ -549,7 +568,8 @@ bool riscv_iommu::cq_may_block(const command& c) const
         return func3 == ATS_INVAL; // waits for a free ITag
     if (opcode == CMD_IOFENCE)
         return itag_busy() ||
-               ((c.dw0 & IOFENCE_AV) && !store_deferrable(field(c.dw1, 61, 0) << 2, 4));
+               ((c.dw0 & IOFENCE_AV) && (!store_deferrable(field(c.dw1, 61, 0) << 2, 4) ||
+                                         m_inj_target == mem_target::cq));
     return false;
 }
 
@@ -561,8 +581,8 @@ riscv_iommu::cq_step riscv_iommu::cq_run_one(sc_core::sc_time& t, bool on_doorbe
     m_cq_active = true;
     const uint32_t idx = m_cqh;
     unsigned char b[CQ_ENTRY_SIZE];
-    if (!mem_read(qaddr(m_cqb, idx, CQ_ENTRY_SIZE), b, CQ_ENTRY_SIZE, t)) {
-        m_cqcsr |= CQCSR_CQMF; // cqh stays on the command
+    if (!mem_read(mem_target::cq, NO_DEVICE, qaddr(m_cqb, idx, CQ_ENTRY_SIZE), b, CQ_ENTRY_SIZE, t)) {
+        m_cqcsr |= CQCSR_CQMF; // §7.2: cqh stays on the command
     } else {
         command c;
         c.dw0 = load_le(b);
@@ -675,7 +695,9 @@ riscv_iommu::cmd_result riscv_iommu::cmd_iofence(const command& c, sc_core::sc_t
     if (c.dw0 & IOFENCE_AV) {
         const uint64_t addr = field(c.dw1, 61, 0) << 2;
         // Software polls this word: it must not see it before its time.
-        if (t != sc_core::SC_ZERO_TIME && store_deferrable(addr, 4)) {
+        // (Not when it may be an injected fault: that is known only at the store.)
+        if (t != sc_core::SC_ZERO_TIME && store_deferrable(addr, 4) &&
+            m_inj_target != mem_target::cq) {
             // DRAM: written at that time by store_method; the engine goes on.
             m_stores.insert_ordered({uint64_t((prisim::sim_now() + t).value()), addr,
                                      static_cast<uint32_t>(c.dw0 >> 32)},
@@ -689,8 +711,8 @@ riscv_iommu::cmd_result riscv_iommu::cmd_iofence(const command& c, sc_core::sc_t
             unsigned char b[4];
             store_le(b, c.dw0 >> 32, 4);
             synchronise(t);
-            if (!mem_write(addr, b, 4, t))
-                return cmd_result::mem_fault;
+            if (!mem_write(mem_target::cq, NO_DEVICE, addr, b, 4, t))
+                return cmd_result::mem_fault; // §10.3: cqmf, cqh stays on the fence
         }
     }
     // PR/PW: every earlier request is already globally visible here.

@@ -138,7 +138,8 @@ riscv_iommu::dc_result riscv_iommu::walk_ddt(uint32_t did, sc_core::sc_time& t)
             return std::string(mode_name(mode)) + " DDT level-" + std::to_string(level) +
                    " entry at " + hex(ea);
         };
-        if (!mem_read(ea, b, 8, t)) {
+        if (!mem_read(mem_target::ddt, did, ea, b, 8, t)) {
+            // §11.2 cause 257: UR (§14), Response Failure to a Page Request (§13.3)
             r.cause = CAUSE_DDT_LOAD_FAULT;
             log_ddt_fault(did, r.cause, where() + ": load access fault");
             return r;
@@ -161,7 +162,7 @@ riscv_iommu::dc_result riscv_iommu::walk_ddt(uint32_t did, sc_core::sc_time& t)
     const uint64_t addr = a + uint64_t(ddt_ddi(did, 0, ext)) * size;
     auto where = [&] { return std::string(ext ? "extended" : "base") + "-format DC at " + hex(addr); };
     unsigned char b[DC_SIZE_EXT];
-    if (!mem_read(addr, b, size, t)) {
+    if (!mem_read(mem_target::ddt, did, addr, b, size, t)) {
         r.cause = CAUSE_DDT_LOAD_FAULT;
         log_ddt_fault(did, r.cause, where() + ": load access fault");
         return r;
@@ -299,8 +300,8 @@ void riscv_iommu::iotlb_flush() { m_iotlb.flush(); }
 // (a superpage: 2 MiB, 1 GiB, 512 GiB, 256 TiB) whose PPN bits below its
 // level must be 0, Svnapot 64 KiB at level 0. A/D and permissions are the
 // caller's (translate_fs); this only finds the leaf.
-riscv_iommu::walk_result riscv_iommu::walk_fs(unsigned mode, uint64_t root_ppn, uint64_t iova,
-                                              sc_core::sc_time& t)
+riscv_iommu::walk_result riscv_iommu::walk_fs(uint32_t did, unsigned mode, uint64_t root_ppn,
+                                              uint64_t iova, sc_core::sc_time& t)
 {
     walk_result w;
     uint64_t a = root_ppn << 12;
@@ -309,8 +310,8 @@ riscv_iommu::walk_result riscv_iommu::walk_fs(unsigned mode, uint64_t root_ppn, 
         const uint64_t vpn = (iova >> (12 + 9 * level)) & 0x1FF;
         const uint64_t pa = a + vpn * 8;
         unsigned char b[8];
-        if (!mem_read(pa, b, 8, t)) {
-            w.status = walk_result::access_fault;
+        if (!mem_read(mem_target::pgtbl, did, pa, b, 8, t)) {
+            w.status = walk_result::access_fault; // cause 5/7/1 (§11.2): CA for ATS (§14)
             return w;
         }
         const uint64_t pte = load_le(b);
@@ -374,19 +375,20 @@ bool riscv_iommu::fs_permits(uint64_t pte, const fs_access& a)
     return pte & PTE_R;
 }
 
-bool riscv_iommu::fs_set_ad(walk_result& w, uint64_t bits, sc_core::sc_time& t)
+bool riscv_iommu::fs_set_ad(uint32_t did, walk_result& w, uint64_t bits, sc_core::sc_time& t)
 {
     unsigned char b[8];
     store_le(b, w.pte_mem | bits); // the leaf as loaded (G may come from a non-leaf)
-    if (!mem_write(w.pte_addr, b, 8, t))
+    if (!mem_write(mem_target::pgtbl, did, w.pte_addr, b, 8, t))
         return false;
     w.pte |= bits;
     w.pte_mem |= bits;
     return true;
 }
 
-riscv_iommu::walk_result riscv_iommu::translate_fs(const device_context& dc, uint64_t iova,
-                                                   const fs_access& acc, sc_core::sc_time& t)
+riscv_iommu::walk_result riscv_iommu::translate_fs(uint32_t did, const device_context& dc,
+                                                   uint64_t iova, const fs_access& acc,
+                                                   sc_core::sc_time& t)
 {
     walk_result w;
     const unsigned mode = unsigned(dc.fsc >> ATP_MODE_SHIFT);
@@ -412,7 +414,7 @@ riscv_iommu::walk_result riscv_iommu::translate_fs(const device_context& dc, uin
         }
     }
     ++m_st.iotlb_misses;
-    w = walk_fs(mode, dc.fsc & ATP_PPN, iova, t);
+    w = walk_fs(did, mode, dc.fsc & ATP_PPN, iova, t);
     if (w.status != walk_result::ok)
         return w;
     // §15.2 SADE: the IOMMU sets A, and D for a write it grants, atomically
@@ -422,7 +424,7 @@ riscv_iommu::walk_result riscv_iommu::translate_fs(const device_context& dc, uin
         uint64_t set = w.pte & PTE_A ? 0 : PTE_A;
         if (acc.write && (w.pte & PTE_W) && !(w.pte & PTE_D))
             set |= PTE_A | PTE_D;
-        if (set && !fs_set_ad(w, set, t)) {
+        if (set && !fs_set_ad(did, w, set, t)) {
             w.status = walk_result::access_fault;
             return w;
         }
@@ -506,7 +508,7 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         acc.ats = true;
         acc.umode = umode;
         acc.sum = fc.sum;
-        walk_result w = translate_fs(fc.dc, iova, acc, t);
+        walk_result w = translate_fs(did, fc.dc, iova, acc, t);
         if (w.status == walk_result::access_fault) {
             // PTE load (or A/D update) access fault: configuration error,
             // Completer Abort (§14).
@@ -655,7 +657,7 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
     unsigned off = 0;
     while (off < len || (len == 0 && off == 0)) {
         const uint64_t va = iova + off;
-        walk_result w = translate_fs(fc.dc, va, acc, t);
+        walk_result w = translate_fs(did, fc.dc, va, acc, t);
         if (w.status == walk_result::access_fault) {
             fail(exec ? CAUSE_INSN_ACCESS_FAULT
                       : is_write ? CAUSE_WRITE_ACCESS_FAULT : CAUSE_READ_ACCESS_FAULT,

@@ -115,7 +115,7 @@ std::string riscv_iommu::unsupported_capabilities(uint64_t caps)
 
 riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
     : sc_module(name), mmio("mmio"), mem("mem"), pcie_up("pcie_up"), pcie_down("pcie_down"),
-      m_p(resolve(p)), m_iotlb(p.iotlb_entries)
+      m_p(resolve(p)), m_iotlb(p.iotlb_entries), m_inj_target(p.inject.target)
 {
     SC_HAS_PROCESS(riscv_iommu);
     if (m_p.capabilities) {
@@ -139,6 +139,10 @@ riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
         SC_REPORT_FATAL(this->name(), "iommu_params.ats_itags must be in 1..32");
     if (m_p.max_ddt_mode < DDTP_1LVL || m_p.max_ddt_mode > DDTP_3LVL)
         SC_REPORT_FATAL(this->name(), "iommu_params.max_ddt_mode must be 1LVL, 2LVL or 3LVL (2..4)");
+    if (m_p.inject.target == mem_target::msi && m_p.inject.corrupt)
+        SC_REPORT_FATAL(this->name(), "iommu_params.inject: msi has no corrupt form (access faults only)");
+    if (m_p.inject.target != mem_target::none && m_p.inject.nth == 0)
+        SC_REPORT_FATAL(this->name(), "iommu_params.inject.nth is 1-based");
     m_ext_dc = m_p.msi_flat;
 
     mmio.register_b_transport(this, &riscv_iommu::mmio_b_transport);
@@ -639,16 +643,125 @@ void riscv_iommu::account(sc_core::sc_time& t, const sc_core::sc_time& d)
         annotate(t, d, m_p.quantum);
 }
 
-bool riscv_iommu::mem_read(uint64_t addr, void* data, unsigned len, sc_core::sc_time& t)
+// ============================ fault injection ============================
+
+const char* mem_target_name(mem_target t)
 {
-    return mem_access(tlm::TLM_READ_COMMAND, addr, static_cast<unsigned char*>(data), len, t);
+    static const char* const names[] = {"ddt", "pdt", "pgtbl", "cq", "fq", "pq", "msi", "none"};
+    return names[static_cast<unsigned>(t)];
 }
 
-bool riscv_iommu::mem_write(uint64_t addr, const void* data, unsigned len, sc_core::sc_time& t)
+namespace {
+
+// What `corrupt` matches: the stores of the queues the IOMMU writes, the
+// loads of everything else.
+bool corrupts_stores(mem_target s) { return s == mem_target::fq || s == mem_target::pq; }
+
+// The bit `corrupt` flips in the first doubleword of the data, per target
+// (docs/scenario.md, "Injected memory faults"), each one the IOMMU or the
+// driver must reject by rule:
+//   ddt   bit 63: reserved in a non-leaf DDT entry (63:54) and in DC.tc
+//         (63:32): the entry is misconfigured, cause 259 (§15.4 #1);
+//   pgtbl bit 54: the lowest reserved PTE bit (60:54): a page fault (§17,
+//         privileged spec);
+//   cq    bit 6: the top opcode bit: an opcode no command has, cmd_ill (§7.2);
+//   fq    bit 11: the top CAUSE bit: a custom cause, 2048 + the real one (§11.2);
+//   pq    bit 35: a reserved header bit (39:35) of the record (§12).
+uint64_t corrupt_bit(mem_target s)
 {
-    // The target only reads the buffer of a write command.
-    return mem_access(tlm::TLM_WRITE_COMMAND, addr,
-                      static_cast<unsigned char*>(const_cast<void*>(data)), len, t);
+    switch (s) {
+    case mem_target::ddt: return uint64_t(1) << 63;
+    case mem_target::pdt: return uint64_t(1) << 63;
+    case mem_target::pgtbl: return uint64_t(1) << 54;
+    case mem_target::cq: return uint64_t(1) << 6;
+    case mem_target::fq: return uint64_t(1) << 11;
+    case mem_target::pq: return uint64_t(1) << 35;
+    default: return 0;
+    }
+}
+
+const char* target_what(mem_target s)
+{
+    switch (s) {
+    case mem_target::ddt: return "DDT entry / device context";
+    case mem_target::pdt: return "process-directory entry";
+    case mem_target::pgtbl: return "page-table entry";
+    case mem_target::cq: return "command-queue entry";
+    case mem_target::fq: return "fault-queue record";
+    case mem_target::pq: return "page-request-queue record";
+    case mem_target::msi: return "MSI";
+    default: return "?";
+    }
+}
+
+// The largest access `corrupt` applies to (a 64-byte DC; records are 16 and 32).
+constexpr unsigned CORRUPT_MAX_LEN = 64;
+
+// Injected faults logged one by one before the rest go unlogged.
+constexpr uint64_t INJECT_REPORTS = 16;
+
+} // namespace
+
+riscv_iommu::inject_action riscv_iommu::inject_check(mem_target s, uint32_t did, bool write,
+                                                     uint64_t addr, unsigned len)
+{
+    const inject_params& ip = m_p.inject;
+    // corrupt: the data direction of the target, and a first doubleword to flip
+    if (ip.corrupt && (write != corrupts_stores(s) || len < 8 || len > CORRUPT_MAX_LEN))
+        return inject_action::none;
+    if (!ip.any_device && did != ip.device)
+        return inject_action::none;
+    const uint64_t n = ++m_inj_seen;
+    if (n < ip.nth || n - ip.nth >= ip.times)
+        return inject_action::none;
+    const uint64_t k = ++m_inj_total;
+    if (did != NO_DEVICE)
+        ++dev(did).injected;
+    if (k <= INJECT_REPORTS) {
+        std::string msg = std::string("injected ") + (ip.corrupt ? "data corruption" : "access fault") +
+                          " (iommu.inject): " + mem_target_name(s) + " " +
+                          (write ? "store of a " : "load of a ") + target_what(s) + " at " + hex(addr);
+        if (did != NO_DEVICE)
+            msg += " for device_id " + hex(did);
+        msg += ", access " + std::to_string(n) + " of " + mem_target_name(s);
+        if (k == INJECT_REPORTS)
+            msg += "; further injected faults are counted, not logged";
+        SC_REPORT_INFO(name(), msg.c_str());
+    }
+    return ip.corrupt ? inject_action::corrupt : inject_action::fail;
+}
+
+// The slow path of mem_read/mem_write for the target injection names.
+bool riscv_iommu::mem_injected(mem_target s, uint32_t did, bool write, uint64_t addr,
+                               unsigned char* data, unsigned len, sc_core::sc_time& t)
+{
+    const tlm::tlm_command cmd = write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND;
+    switch (inject_check(s, did, write, addr, len)) {
+    case inject_action::fail:
+        // An error response from memory: it took the access's time.
+        account(t, m_p.mem_latency);
+        return false;
+    case inject_action::corrupt:
+        if (write) {
+            unsigned char b[CORRUPT_MAX_LEN];
+            std::memcpy(b, data, len);
+            store_le(b, load_le(b) ^ corrupt_bit(s));
+            return mem_access(cmd, addr, b, len, t);
+        }
+        if (!mem_access(cmd, addr, data, len, t))
+            return false;
+        store_le(data, load_le(data) ^ corrupt_bit(s));
+        return true;
+    case inject_action::none:
+        break;
+    }
+    return mem_access(cmd, addr, data, len, t);
+}
+
+uint64_t riscv_iommu::injected_for(uint32_t did) const
+{
+    auto it = m_dev.find(did);
+    return it == m_dev.end() ? 0 : it->second.injected;
 }
 
 bool riscv_iommu::post_write(uint64_t addr, const void* data, unsigned len, const sc_core::sc_time& t)
@@ -763,6 +876,10 @@ void riscv_iommu::report(prisim::stat_sink& s, const std::string& prefix) const
     s.counter(p + "ddtc.misses", m_st.ddtc_misses);
     s.counter(p + "mmio.illegal", m_st.mmio_illegal);
     s.counter(p + "rtl.pq_writer.cycles", m_pq->cycles());
+    // Only a run that injects has this counter (the others keep their
+    // results.json as before it).
+    if (m_inj_target != mem_target::none)
+        s.counter(p + "inject." + mem_target_name(m_inj_target), m_inj_total);
     for (const auto& [did, c] : m_dev) {
         char b[16];
         std::snprintf(b, sizeof b, "%04x", did);
@@ -777,6 +894,10 @@ void riscv_iommu::report(prisim::stat_sink& s, const std::string& prefix) const
         s.counter(d + "discarded_stop_marker", c.discarded_stop_marker);
         if (m_p.pq_ovf_policy == pq_overflow_policy::vtd)
             s.counter(d + "discarded_no_response", c.discarded_no_response);
+        if (m_inj_target != mem_target::none) {
+            s.counter(d + "injected", c.injected);
+            s.counter(d + "auto_resp_failure_injected", c.auto_resp_failure_injected);
+        }
     }
 }
 

@@ -27,6 +27,10 @@
 //   tracking and timeout, ATS.PRGR), fault queue, MSI interrupts with masking.
 // - Page Requests: §13.1 steps 1-5 here, steps 6-11 in the Verilated
 //   rtl/pq_writer (pq_engine), auto-responses per §13.3/§13.4.
+// - Memory faults on purpose (iommu_params.inject): every access of its own
+//   is tagged with the structure it touches (mem_target) and can be made to
+//   fail with an access fault or corrupted data; the consequences are the
+//   spec's for a real fault of that structure.
 // - Time: loosely timed with temporal decoupling (DESIGN.md §5,
 //   common/local_time.h). Every memory access the IOMMU makes costs
 //   mem_latency (plus what the bus annotates) and cache hits cost cycles;
@@ -79,6 +83,30 @@
 
 namespace prisim::iommu {
 
+// The structure an access of the IOMMU's own touches (fault injection,
+// iommu_params.inject; docs/scenario.md, "Injected memory faults"). `none`
+// is no access: the value that disables injection.
+enum class mem_target : uint8_t { ddt, pdt, pgtbl, cq, fq, pq, msi, none };
+constexpr unsigned MEM_TARGETS = 7; // the named ones
+const char* mem_target_name(mem_target t);
+constexpr uint32_t NO_DEVICE = ~0u; // an access made on no device's behalf (cq, msi)
+
+// Make chosen memory accesses of the IOMMU fail on purpose: the nth to
+// nth + times - 1 accesses to `target` that match (on behalf of device_id
+// `device` unless any_device), as an access fault or as corrupted data.
+// `corrupt` matches the loads of ddt/pdt/pgtbl/cq and the stores of fq/pq
+// (the data the IOMMU reads, or the record it writes); msi has no corrupt
+// form. The model has no process directory and no MSI page table: pdt never
+// matches.
+struct inject_params {
+    mem_target target = mem_target::none;
+    bool corrupt = false; // false: access fault
+    uint64_t nth = 1;     // 1-based
+    uint64_t times = 1;
+    bool any_device = true;
+    uint32_t device = 0;
+};
+
 struct iommu_params {
     sc_core::sc_time clk_period{1, sc_core::SC_NS};   // IOMMU clock (RTL and cycle-counted latencies)
     sc_core::sc_time mem_latency{80, sc_core::SC_NS}; // each memory access the IOMMU makes
@@ -130,6 +158,7 @@ struct iommu_params {
     sc_core::sc_time ats_inval_timeout{1, sc_core::SC_MS};
     sc_core::sc_time quantum = sc_core::SC_ZERO_TIME; // temporal decoupling; 0 = fully synchronised
     wave_options pq_waves;                             // FST of rtl/pq_writer (prisim --wave-out)
+    inject_params inject;                              // memory faults made on purpose
 };
 
 class riscv_iommu : public sc_core::sc_module, private pq_engine_client {
@@ -163,6 +192,9 @@ public:
         // L=1 requests (not Stop Markers) discarded on overflow with no
         // response: only under pq_overflow_policy::vtd.
         uint64_t discarded_no_response = 0;
+        // Injected faults on its behalf, and Response Failure auto-responses
+        // they explain (iommu_params.inject).
+        uint64_t injected = 0, auto_resp_failure_injected = 0;
     };
     const std::map<uint32_t, dev_counters>& per_device() const { return m_dev; }
     uint32_t pq_occupancy() const;     // (pqt - pqh) mod N now
@@ -170,6 +202,13 @@ public:
     // Report every change of the PQ and CQ occupancy to `o`, as
     // "<prefix>.pq" and "<prefix>.cq" (prisim --occupancy-out). Elaboration only.
     void observe_occupancy(prisim::occupancy_observer* o, const std::string& prefix);
+    // Faults injected so far (iommu_params.inject), in all and on behalf of
+    // each device_id; and the auto Response Failures a device got for a
+    // cause an injected fault produced (a DDT load fault or corrupted DC, a
+    // PQ memory fault).
+    uint64_t injected() const { return m_inj_total; }
+    uint64_t injected_for(uint32_t did) const;
+    const inject_params& inject() const { return m_p.inject; }
     uint64_t rtl_cycles() const;       // cycles the pq_writer was clocked
     double rtl_host_seconds() const;   // host time spent in it (host.json only)
     uint64_t rtl_activations() const;  // calls that clocked it
@@ -212,8 +251,31 @@ private:
     // Returns false on an error response (access fault).
     bool mem_access(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, unsigned len,
                     sc_core::sc_time& t);
-    bool mem_read(uint64_t addr, void* data, unsigned len, sc_core::sc_time& t);
-    bool mem_write(uint64_t addr, const void* data, unsigned len, sc_core::sc_time& t);
+    // An access to structure `s` on behalf of device_id `did` (NO_DEVICE:
+    // none). Injection costs one compare when it is not configured for `s`.
+    bool mem_read(mem_target s, uint32_t did, uint64_t addr, void* data, unsigned len,
+                  sc_core::sc_time& t)
+    {
+        if (s == m_inj_target) [[unlikely]]
+            return mem_injected(s, did, false, addr, static_cast<unsigned char*>(data), len, t);
+        return mem_access(tlm::TLM_READ_COMMAND, addr, static_cast<unsigned char*>(data), len, t);
+    }
+    bool mem_write(mem_target s, uint32_t did, uint64_t addr, const void* data, unsigned len,
+                   sc_core::sc_time& t)
+    {
+        // The target only reads the buffer of a write command.
+        auto* d = static_cast<unsigned char*>(const_cast<void*>(data));
+        if (s == m_inj_target) [[unlikely]]
+            return mem_injected(s, did, true, addr, d, len, t);
+        return mem_access(tlm::TLM_WRITE_COMMAND, addr, d, len, t);
+    }
+    // ---------------- fault injection (riscv_iommu.cpp) ----------------
+    enum class inject_action { none, fail, corrupt };
+    // Whether this access to `s` is one iommu_params.inject names; counts
+    // and logs it if so.
+    inject_action inject_check(mem_target s, uint32_t did, bool write, uint64_t addr, unsigned len);
+    bool mem_injected(mem_target s, uint32_t did, bool write, uint64_t addr, unsigned char* data,
+                      unsigned len, sc_core::sc_time& t);
     // A posted write (MSI): leaves at `t`, arrives msi_latency later, never
     // waits; false on an error response.
     bool post_write(uint64_t addr, const void* data, unsigned len, const sc_core::sc_time& t);
@@ -285,16 +347,18 @@ private:
     // First stage of DC.fsc (iosatp) for iova: canonical check, IOTLB, walk,
     // A/D (fault, or hardware update with SADE). Page faults and access
     // faults are returned, never reported.
-    walk_result translate_fs(const device_context& dc, uint64_t iova, const fs_access& a,
-                             sc_core::sc_time& t);
-    walk_result walk_fs(unsigned mode, uint64_t root_ppn, uint64_t iova, sc_core::sc_time& t);
+    // `did`: the device the walk is for (fault injection only).
+    walk_result translate_fs(uint32_t did, const device_context& dc, uint64_t iova,
+                             const fs_access& a, sc_core::sc_time& t);
+    walk_result walk_fs(uint32_t did, unsigned mode, uint64_t root_ppn, uint64_t iova,
+                        sc_core::sc_time& t);
     // The U/SUM/privilege rule of a leaf for a request (§14, privileged spec).
     static bool fs_user_ok(uint64_t pte, const fs_access& a);
     // The leaf grants the access (U rule and R, W or X; A/D aside).
     static bool fs_permits(uint64_t pte, const fs_access& a);
     // Sets `bits` (A, or A | D) in the leaf PTE at w.pte_addr: one memory
     // access (an atomic OR in hardware). False on an access fault.
-    bool fs_set_ad(walk_result& w, uint64_t bits, sc_core::sc_time& t);
+    bool fs_set_ad(uint32_t did, walk_result& w, uint64_t bits, sc_core::sc_time& t);
 
     void iotlb_fill(uint32_t pscid, const walk_result& w, uint64_t iova);
     void iotlb_inval_vma(bool gv, uint32_t gscid, bool av, uint64_t addr, bool pscv,
@@ -525,6 +589,11 @@ private:
     // inbound posted messages, by arrival time
     prisim::ring<in_msg> m_in_q;
     sc_core::sc_event m_in_ev;
+
+    // ---------------- fault injection ----------------
+    const mem_target m_inj_target;  // m_p.inject.target: none unless configured
+    uint64_t m_inj_seen = 0;        // accesses that matched target, kind and device
+    uint64_t m_inj_total = 0;       // of them, injected
 
     // ---------------- statistics ----------------
     std::map<uint32_t, dev_counters> m_dev;

@@ -72,6 +72,15 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
     ip.ats_inval_timeout = sc_time(double(p.u64("iommu.ats_inval_timeout_us")), sc_core::SC_US);
     ip.quantum = quantum;
     ip.pq_waves = opt.pq_waves;
+    const std::string& target = p.str("iommu.inject.target");
+    for (unsigned i = 0; i < iommu::MEM_TARGETS; ++i)
+        if (target == iommu::mem_target_name(iommu::mem_target(i)))
+            ip.inject.target = iommu::mem_target(i);
+    ip.inject.corrupt = p.str("iommu.inject.kind") == "corrupt";
+    ip.inject.nth = p.u64("iommu.inject.nth");
+    ip.inject.times = p.u64("iommu.inject.times");
+    ip.inject.any_device = p.u64("iommu.inject.rid") == 0;
+    ip.inject.device = uint32_t(p.u64("iommu.inject.rid"));
     m_iommu = std::make_unique<iommu::riscv_iommu>("iommu0", ip);
 
     pcie::link_params lp;

@@ -163,6 +163,17 @@ params::params()
          "page-request queue overflow behaviour of an IOMMU family, on the RISC-V registers (pqcsr.pqof is the indication, its W1C the acknowledgement; docs/user-guide.md): riscv = auto-Success to every discarded L=1 request, driver drains until empty, discards partial groups, W1C pqof; smmuv3 = the same on the wire, driver processes the queue up to pqt, discards partial groups, then writes pqh and W1C pqof together; vtd = discarded requests get no response (the device retries after device.prg_timeout_us), driver drains and only with pqh == pqt discards partial groups and W1C pqof. The driver reads this key as a platform quirk",
          "SRC (pcie-pri.md 9; vtd auto-response unverified, QEMU model)"});
 
+    add({"iommu.inject.target", t::choice, "none", 0, 0, {"none", "ddt", "pdt", "pgtbl", "cq", "fq", "pq", "msi"}, "",
+         "fault injection (docs/scenario.md, Injected memory faults): the structure whose memory accesses by the IOMMU fail on purpose: ddt = DDT entries and device contexts (loads), pgtbl = first-stage page-table entries (loads and A/D stores), cq = command fetches and IOFENCE.C stores, fq = fault-record stores, pq = page-request-record stores, msi = the IOMMU's MSI writes; pdt names process-directory loads (iommu.pd8/pd17/pd20), which no run makes yet: the driver programs no process directory (refused); none = no injection", "SRC (riscv-iommu.md 7.2, 8.3, 11.2, 13.1)"});
+    add({"iommu.inject.kind", t::choice, "access_fault", 0, 0, {"access_fault", "corrupt"}, "",
+         "what an injected access does: access_fault = memory answers an error (cause 257 for ddt, 5/7/1 for pgtbl, cqmf, fqmf, pqmf, cause 273 for msi); corrupt = one bit of the data is flipped: of what a ddt/pgtbl/cq load returns (a reserved DDT/DC bit: cause 259; a reserved PTE bit: a page fault; an opcode bit: cmd_ill) or of the record an fq/pq store writes (the top CAUSE bit; a reserved header bit); msi has no corrupt form", ""});
+    add({"iommu.inject.nth", t::u64, "1", 1, U64_MAX_D, {}, "",
+         "the first access that fails: the nth access to iommu.inject.target (of iommu.inject.rid, if set) that the kind applies to, counted from 1 (Linux fault injection: fail-nth)", ""});
+    add({"iommu.inject.times", t::u64, "1", 1, U64_MAX_D, {}, "",
+         "how many consecutive matching accesses fail, from the nth on (Linux fault injection: times)", ""});
+    add({"iommu.inject.rid", t::u64, "0", 0, 65535, {}, "",
+         "only accesses made on behalf of the device with this RID (device_id) count and fail; 0 = any device. Applies to ddt, pgtbl, pq and device fault records of fq; cq and msi accesses are made on no device's behalf (refused)", ""});
+
     add({"pcie.link_latency_ns", t::u64, "400", 0, 1e6, {}, "ns", "one-way latency of the PCIe link, per TLP", "ESTIMATE"});
     add({"pcie.gen", t::choice, "none", 0, 0, {"none", "gen1", "gen2", "gen3", "gen4", "gen5", "gen6"}, "",
          "PCIe generation of every link, for its bandwidth with pcie.lanes (2.5, 5, 8, 16, 32, 64 GT/s per lane; 8b/10b, 128b/130b, FLIT 242/256 encoding); none: no bandwidth limit, a TLP takes only the latency", "SRC (PCIe Base 6.0 §4.2)"});
@@ -884,6 +895,25 @@ void params::validate() const
                           count_key.c_str(), ndev, u64("device.rid_stride"), last_rid, bits, eff.c_str(),
                           ext ? "64-byte" : "32-byte", mode.c_str(), max.c_str(), ext ? "true" : "false");
             fail(msg);
+        }
+    }
+    // Fault injection: a target the model has, in a form it has, of a device that exists.
+    {
+        const std::string& target = str("iommu.inject.target");
+        if (target == "pdt")
+            fail("iommu.inject.target = pdt: no run reads a process directory yet (the driver programs "
+                 "none), so no PDT access exists to fail");
+        if (target == "msi" && str("iommu.inject.kind") == "corrupt")
+            fail("iommu.inject.target = msi and iommu.inject.kind = corrupt: an MSI has no corrupt form "
+                 "(its data is the interrupt's identity); use access_fault");
+        if (const uint64_t rid = u64("iommu.inject.rid")) {
+            if (target == "cq" || target == "msi")
+                fail("iommu.inject.rid = " + std::to_string(rid) + " and iommu.inject.target = " + target +
+                     ": " + target + " accesses are made on no device's behalf");
+            // RIDs are 1 + i x device.rid_stride, i < the device count.
+            const uint64_t stride = u64("device.rid_stride");
+            if ((rid - 1) % stride != 0 || (rid - 1) / stride >= devs.size())
+                fail("iommu.inject.rid = " + std::to_string(rid) + ": no device has this RID");
         }
     }
     // An Invalidation Completion takes at least the round trip over the

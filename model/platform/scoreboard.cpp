@@ -53,6 +53,26 @@ void scoreboard::run(bool quiesced)
     check_credits();
     check_pq_accounting();
     check_dma();
+    name_injected_cause();
+}
+
+// A run that injected memory faults (iommu.inject.*) and failed names them
+// as the likely cause, once, in the first failed check.
+void scoreboard::name_injected_cause()
+{
+    const auto& io = m_m.iommu();
+    if (!io.injected())
+        return;
+    for (auto& r : m_results) {
+        if (r.ok)
+            continue;
+        const auto& ip = io.inject();
+        r.violations.push_back("cause: " + std::to_string(io.injected()) + " injected " +
+                               (ip.corrupt ? "data corruption(s)" : "access fault(s)") + " on " +
+                               iommu::mem_target_name(ip.target) +
+                               " accesses (iommu.inject.*) not fully recovered from");
+        return;
+    }
 }
 
 namespace {
@@ -94,7 +114,8 @@ void scoreboard::check_run(bool quiesced)
                         " usable entries (sw.driver.pq_log2sz = " + std::to_string(log2sz) +
                         "): every group overflows and is retried, a livelock");
     }
-    uint64_t pages = 0, failed = 0, detached_failed = 0, vevent_failed = 0, aborted_failed = 0;
+    uint64_t pages = 0, failed = 0, detached_failed = 0, vevent_failed = 0, aborted_failed = 0,
+             injected_failed = 0;
     for (auto& d : m_m.devices()) {
         const auto& c = d->get_counters();
         const uint16_t rid = d->params().rid;
@@ -138,12 +159,34 @@ void scoreboard::check_run(bool quiesced)
         const uint64_t aborted = sw_dev(rid, "iopf.abort_failure");
         const bool rule_a = c.pri_response_failure && m_m.rt().inject().failures() &&
                             c.prgr_failure <= aborted;
+        // Rule I (injected memory faults, iommu.inject.*): a device's failed
+        // bursts are explained by the faults injected on its behalf when
+        // either (a) it was stopped by Response Failure and every Response
+        // Failure the IOMMU sent it answered a request whose DC lookup met
+        // an injected fault, or whose record met a PQ memory fault an
+        // injected fault set (pqmf is sticky), software having sent it none
+        // - with PRI disabled, every later burst fails, as after a detach;
+        // or (b) it was not stopped and failed at most one burst per fault
+        // injected on its behalf (a DDT or page-table fault fails the ATS
+        // Translation Request of one page: UR or CA).
+        uint64_t inj = 0, inj_rf = 0, auto_rf = 0;
+        if (auto it = m_m.iommu().per_device().find(rid); it != m_m.iommu().per_device().end()) {
+            inj = it->second.injected;
+            inj_rf = it->second.auto_resp_failure_injected;
+            auto_rf = it->second.auto_resp_failure;
+        }
+        const bool injected_ok =
+            c.pri_response_failure
+                ? inj_rf && inj_rf == auto_rf && sw_dev(rid, "prgr.sent.failure") == 0
+                : inj && c.bursts_failed <= inj;
         if (detached && kernel_inval >= held)
             detached_failed += c.pages_failed;
         else if (rule_a)
             aborted_failed += c.pages_failed;
         else if (vevents && c.bursts_failed <= iommu_inval)
             vevent_failed += c.pages_failed;
+        else if ((c.pages_failed || c.bursts_failed) && injected_ok)
+            injected_failed += c.pages_failed;
         else if (c.pages_failed || c.bursts_failed)
             fail(r, dn + ": " + std::to_string(c.pages_failed) + " pages / " +
                         std::to_string(c.bursts_failed) + " bursts failed");
@@ -159,6 +202,8 @@ void scoreboard::check_run(bool quiesced)
     if (aborted_failed)
         r.detail += " (" + std::to_string(aborted_failed) +
                     " of devices stopped by Response Failure after an injected group-allocation failure)";
+    if (injected_failed)
+        r.detail += " (" + std::to_string(injected_failed) + " explained by injected memory faults)";
 }
 
 // Invariant 1: every L=1 Page Request that is not a Stop Marker gets exactly

@@ -47,6 +47,7 @@ private:
     void check_credits();
     void check_pq_accounting();
     void check_dma();
+    void name_injected_cause();
 
     machine& m_m;
     std::vector<check_result> m_results;

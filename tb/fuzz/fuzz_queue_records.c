@@ -211,7 +211,7 @@ static void cq_error(struct qstate *s, struct fz *f)
 	uint32_t err = 0, cqh = fz_u8(f) & q->mask;
 	uint64_t errors0 = stat(s, "sw.cq.errors"), skipped0 = stat(s, "sw.cq.skipped");
 	uint64_t ill0 = stat(s, "sw.cq.cmd_ill"), mf0 = stat(s, "sw.cq.cqmf");
-	uint64_t to0 = stat(s, "sw.cq.cmd_to");
+	uint64_t to0 = stat(s, "sw.cq.cmd_to"), retried0 = stat(s, "sw.cq.retried");
 	unsigned int streak0 = s->iommu->cq_err_streak;
 	bool same_head = cqh == s->iommu->cq_err_head && streak0;
 	uint8_t *p = slot(q, cqh);
@@ -244,10 +244,19 @@ static void cq_error(struct qstate *s, struct fz *f)
 			   stat(s, "sw.cq.cmd_to") - to0 == !!(err & RISCV_IOMMU_CQCSR_CMD_TO),
 		   "CQ error bits %#x not each counted", err);
 	FUZZ_CHECK(s->iommu->cq_err_streak == (same_head ? streak0 + 1 : 1), "error streak");
-	if (s->iommu->cq_err_streak > RISCV_IOMMU_CQ_MAX_RETRIES)
-		FUZZ_CHECK(stat(s, "sw.cq.skipped") == skipped0, "skipped on a stopped queue");
-	else if (err & (RISCV_IOMMU_CQCSR_CMD_ILL | RISCV_IOMMU_CQCSR_CQMF))
-		FUZZ_CHECK(stat(s, "sw.cq.skipped") == skipped0 + 1, "bad command not skipped");
+	if (s->iommu->cq_err_streak > RISCV_IOMMU_CQ_MAX_RETRIES) {
+		FUZZ_CHECK(stat(s, "sw.cq.skipped") == skipped0 &&
+				   stat(s, "sw.cq.retried") == retried0,
+			   "skipped or retried on a stopped queue");
+	} else if (err & (RISCV_IOMMU_CQCSR_CMD_ILL | RISCV_IOMMU_CQCSR_CQMF)) {
+		/* the first error at a cqh may be retried (a well-formed slot), else skipped */
+		const uint64_t sk = stat(s, "sw.cq.skipped") - skipped0;
+		const uint64_t rt = stat(s, "sw.cq.retried") - retried0;
+
+		FUZZ_CHECK(sk + rt == 1, "bad command neither skipped nor retried");
+		FUZZ_CHECK(!rt || s->iommu->cq_err_streak == 1,
+			   "retried after an earlier error at the same cqh");
+	}
 }
 
 /*

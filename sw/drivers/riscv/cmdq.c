@@ -13,15 +13,22 @@
  * Error recovery (CQ interrupt thread, §7.2):
  *   cmd_to  - the ATS.INVAL before the fence at cqh timed out; W1C and the
  *             IOMMU re-executes the fence, which then completes.
- *   cmd_ill - the command at cqh is illegal. We skip it: the slot at cqh is
- *             overwritten with a harmless IOFENCE.C (AV = 1 to the fence word,
- *             DATA = the value already there, or the original DATA if the bad
- *             command was one of our fences) and cmd_ill is W1C'd, so the
- *             IOMMU resumes with the replacement and then the commands after
- *             it. The skipped command is logged; nothing else is lost.
- *   cqmf    - memory fault fetching the command at cqh or on its own store;
- *             handled like cmd_ill (a fetch that faults again is caught by the
- *             retry bound below).
+ *   cmd_ill - the command at cqh is illegal. If the slot holds a command we
+ *             know (we write no other), the IOMMU read something else: the
+ *             first time at this cqh we only W1C, and the IOMMU fetches it
+ *             again. Otherwise (or the second time) we skip it: the slot at
+ *             cqh is overwritten with a harmless IOFENCE.C (AV = 1 to the
+ *             fence word, DATA = the value already there, or the original
+ *             DATA if the bad command was one of our fences) and cmd_ill is
+ *             W1C'd, so the IOMMU resumes with the replacement and then the
+ *             commands after it. The skipped command is logged.
+ *   cqmf    - memory fault fetching the command at cqh or on its own store
+ *             (§7.2: cqh stays on it). The first time at this cqh we W1C and
+ *             the IOMMU retries the fetch (or the fence's store), as Linux's
+ *             riscv_iommu_cmdq_process() does; a second fault at the same
+ *             cqh skips the command like cmd_ill.
+ *   Every error is logged with the bit and the queue; a retried one is a
+ *   warning (nothing is lost), a skipped one an error.
  * After RISCV_IOMMU_CQ_MAX_RETRIES consecutive errors at the same cqh the
  * queue is declared broken: cie is cleared (no interrupt storm), the error
  * bit stays set, and submitters fail with -ETIMEDOUT.
@@ -32,6 +39,7 @@
  * is itself waiting for ring space on the stalled queue.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "riscv_iommu_priv.h"
 
@@ -253,6 +261,19 @@ static const char *riscv_iommu_cmd_name(const struct riscv_iommu_command *cmd)
 	}
 }
 
+/* The slot at cqh holds a command this driver writes (opcode and function known). */
+static bool riscv_iommu_cq_slot_known(struct riscv_iommu *iommu, uint32_t cqh)
+{
+	const struct riscv_iommu_command *slot = riscv_iommu_cq_slot(iommu, cqh);
+	struct riscv_iommu_command cmd;
+	const char *name;
+
+	cmd.dword0 = riscv_iommu_le64_to_cpu(slot->dword0);
+	cmd.dword1 = riscv_iommu_le64_to_cpu(slot->dword1);
+	name = riscv_iommu_cmd_name(&cmd);
+	return name[strlen(name) - 1] != '?' && strcmp(name, "unknown") != 0;
+}
+
 /* Replace the command at cqh by a fence that changes nothing (see top). */
 static void riscv_iommu_cq_skip(struct riscv_iommu *iommu, uint32_t cqh)
 {
@@ -287,6 +308,7 @@ enum hal_irq_ret riscv_iommu_cmdq_irq_thread(void *arg, unsigned int irq)
 {
 	struct riscv_iommu *iommu = arg;
 	uint32_t csr, err, cqh;
+	bool retry;
 
 	(void)irq;
 	csr = riscv_iommu_readl(iommu, RISCV_IOMMU_REG_CQCSR);
@@ -301,13 +323,20 @@ enum hal_irq_ret riscv_iommu_cmdq_irq_thread(void *arg, unsigned int irq)
 			iommu->cq_err_head = cqh;
 			iommu->cq_err_streak = 1;
 		}
+		/* first error at this cqh with a command we wrote there: fetch it again */
+		retry = iommu->cq_err_streak == 1 && riscv_iommu_cq_slot_known(iommu, cqh);
 		if (err & RISCV_IOMMU_CQCSR_CMD_ILL) {
 			riscv_iommu_stat(iommu, NULL, iommu->stats.cq_cmd_ill, 1);
-			riscv_iommu_err(iommu, "cq: illegal command at cqh=%u (cqcsr=%#x)", cqh, csr);
+			riscv_iommu_log(iommu, retry ? HAL_LOG_WARN : HAL_LOG_ERROR,
+					"cq: illegal command at cqh=%u (cqcsr=%#x, cmd_ill)%s", cqh, csr,
+					retry ? ": the slot holds a well-formed command, so the "
+						"IOMMU read it corrupted; retrying it" : "");
 		}
 		if (err & RISCV_IOMMU_CQCSR_CQMF) {
 			riscv_iommu_stat(iommu, NULL, iommu->stats.cq_cqmf, 1);
-			riscv_iommu_err(iommu, "cq: memory fault at cqh=%u (cqcsr=%#x)", cqh, csr);
+			riscv_iommu_log(iommu, retry ? HAL_LOG_WARN : HAL_LOG_ERROR,
+					"cq: memory fault at cqh=%u (cqcsr=%#x, cqmf)%s", cqh, csr,
+					retry ? ": retrying the command" : "");
 		}
 		if (err & RISCV_IOMMU_CQCSR_CMD_TO) {
 			riscv_iommu_stat(iommu, NULL, iommu->stats.cq_cmd_to, 1);
@@ -321,7 +350,9 @@ enum hal_irq_ret riscv_iommu_cmdq_irq_thread(void *arg, unsigned int irq)
 			riscv_iommu_writel(iommu, RISCV_IOMMU_REG_IPSR, RISCV_IOMMU_IPSR_CIP);
 			return HAL_IRQ_HANDLED;
 		}
-		if (err & (RISCV_IOMMU_CQCSR_CMD_ILL | RISCV_IOMMU_CQCSR_CQMF))
+		if (retry && (err & (RISCV_IOMMU_CQCSR_CMD_ILL | RISCV_IOMMU_CQCSR_CQMF)))
+			riscv_iommu_stat(iommu, NULL, iommu->stats.cq_retried, 1);
+		else if (err & (RISCV_IOMMU_CQCSR_CMD_ILL | RISCV_IOMMU_CQCSR_CQMF))
 			riscv_iommu_cq_skip(iommu, cqh);
 		riscv_iommu_writel(iommu, RISCV_IOMMU_REG_CQCSR,
 				   (uint32_t)(RISCV_IOMMU_CQCSR_CQEN | RISCV_IOMMU_CQCSR_CIE) | err);

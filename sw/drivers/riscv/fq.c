@@ -9,7 +9,14 @@
  * vEVENT (iommu_report_device_event()) for the vEVENTQ of the vIOMMU the
  * device is attached under, if any. fip is an edge like pip (§8.1), so it
  * is cleared before fqt is read. fqof/fqmf discard the triggering record and
- * all later ones until cleared (§11.3): we drain, then W1C.
+ * all later ones until cleared (§11.3): we drain, then W1C, with a warning
+ * naming the bit (records were lost; the queue itself recovers).
+ *
+ * Cause 273 (the IOMMU's own MSI write faulted, §8.3) means an interrupt
+ * was lost: that MSI was the one 0 -> 1 edge of some ipsr bit, and no other
+ * comes while the bit stays 1. After the drain we therefore run the PQ and
+ * CQ interrupt threads as if their interrupts had come (they clear their
+ * ipsr bit first, so a later record raises a new MSI).
  */
 #include <stdio.h>
 
@@ -131,7 +138,8 @@ static void riscv_iommu_fltq_report(struct riscv_iommu *iommu, struct riscv_iomm
 		riscv_iommu_stat(iommu, rdev, iommu->stats.fq_vevents, 1);
 }
 
-static void riscv_iommu_fltq_record(struct riscv_iommu *iommu,
+/* Log, count and hand up one record. Return: true for cause 273 (an MSI was lost). */
+static bool riscv_iommu_fltq_record(struct riscv_iommu *iommu,
 				    const struct riscv_iommu_fq_record *rec)
 {
 	unsigned int cause = (unsigned int)RV_FIELD_GET(RISCV_IOMMU_FQ_HDR_CAUSE, rec->hdr);
@@ -172,9 +180,11 @@ static void riscv_iommu_fltq_record(struct riscv_iommu *iommu,
 			 (unsigned long long)rec->iotval, (unsigned long long)rec->iotval2);
 	if (rdev && ttyp != RISCV_IOMMU_FQ_TTYP_NONE)
 		riscv_iommu_fltq_report(iommu, rdev, rec);
+	return cause == RISCV_IOMMU_FQ_CAUSE_MSI_WR_FAULT;
 }
 
-static unsigned int riscv_iommu_fltq_drain(struct riscv_iommu *iommu)
+/* Drain fqh -> fqt once; *msi_lost is set if a record says an MSI was lost. */
+static unsigned int riscv_iommu_fltq_drain(struct riscv_iommu *iommu, bool *msi_lost)
 {
 	struct riscv_iommu_queue *q = &iommu->fltq;
 	const struct riscv_iommu_fq_record *ring = q->base;
@@ -191,7 +201,8 @@ static unsigned int riscv_iommu_fltq_drain(struct riscv_iommu *iommu)
 		rec._reserved = riscv_iommu_le64_to_cpu(ring[q->head]._reserved);
 		rec.iotval = riscv_iommu_le64_to_cpu(ring[q->head].iotval);
 		rec.iotval2 = riscv_iommu_le64_to_cpu(ring[q->head].iotval2);
-		riscv_iommu_fltq_record(iommu, &rec);
+		if (riscv_iommu_fltq_record(iommu, &rec))
+			*msi_lost = true;
 		q->head = (q->head + 1) & q->mask;
 		n++;
 	}
@@ -207,10 +218,11 @@ void riscv_iommu_fltq_process(struct riscv_iommu *iommu)
 {
 	struct riscv_iommu_queue *q = &iommu->fltq;
 	unsigned int rounds = 0;
+	bool msi_lost = false;
 	uint32_t csr, err;
 
 	for (;;) {
-		riscv_iommu_fltq_drain(iommu);
+		riscv_iommu_fltq_drain(iommu, &msi_lost);
 		csr = riscv_iommu_readl(iommu, RISCV_IOMMU_REG_FQCSR);
 		err = csr & (uint32_t)(RISCV_IOMMU_FQCSR_FQOF | RISCV_IOMMU_FQCSR_FQMF);
 		if (!err)
@@ -227,12 +239,25 @@ void riscv_iommu_fltq_process(struct riscv_iommu *iommu)
 			riscv_iommu_warn(iommu, "fq: overflow (fqof): fault records were lost");
 		}
 		if (err & RISCV_IOMMU_FQCSR_FQMF) {
+			/*
+			 * A warning, as pqmf: a hardware/configuration event that
+			 * fault-injection scenarios provoke on purpose.
+			 */
 			riscv_iommu_stat(iommu, NULL, iommu->stats.fq_memfaults, 1);
-			riscv_iommu_err(iommu, "fq: memory fault writing a fault record (fqmf): "
-					"fault records were lost");
+			riscv_iommu_warn(iommu, "fq: *** MEMORY FAULT writing a fault record "
+					 "(fqcsr.fqmf) *** that record and any after it were lost; "
+					 "clearing fqmf, the fault queue resumes");
 		}
 		riscv_iommu_writel(iommu, RISCV_IOMMU_REG_FQCSR,
 				   (uint32_t)(RISCV_IOMMU_FQCSR_FQEN | RISCV_IOMMU_FQCSR_FIE) | err);
+	}
+	if (msi_lost) {
+		riscv_iommu_stat(iommu, NULL, iommu->stats.fq_msi_faults, 1);
+		riscv_iommu_warn(iommu, "fq: the IOMMU's MSI write faulted (cause 273): an "
+				 "interrupt may be lost; servicing the page-request and command "
+				 "queues");
+		riscv_iommu_priq_irq_thread(iommu, 0);
+		riscv_iommu_cmdq_irq_thread(iommu, 0);
 	}
 }
 

@@ -201,6 +201,14 @@ static void riscv_iommu_priq_record(struct riscv_iommu *iommu,
 	riscv_iommu_pq_decode(rec, &req);
 	rdev = riscv_iommu_find_dev(iommu, req.did);
 	riscv_iommu_stat_did(iommu, req.did, iommu->stats.pq_records_read, 1);
+	if (rec->hdr & RISCV_IOMMU_PQ_HDR_RESERVED) {
+		/* §12: reserved bits mean nothing; the record is used as it is. */
+		riscv_iommu_stat_did(iommu, req.did, iommu->stats.pq_reserved_bits, 1);
+		riscv_iommu_warn(iommu, "pq: record did=%#x prgi=%u sets reserved header bits "
+				 "%#llx (hdr=%#018llx); ignoring them", req.did, req.prgi,
+				 (unsigned long long)(rec->hdr & RISCV_IOMMU_PQ_HDR_RESERVED),
+				 (unsigned long long)rec->hdr);
+	}
 
 	if (riscv_iommu_pq_is_stop_marker(&req)) {
 		riscv_iommu_stat_did(iommu, req.did, iommu->stats.pq_stop_markers_dropped, 1);

@@ -78,11 +78,13 @@ struct riscv_iommu;
 	X(pq_overflows_handled,    "pq.overflows_handled")          \
 	X(pq_recovery_cut,         "pq.recovery_cut")               \
 	X(pq_memfaults_handled,    "pq.memfaults_handled")          \
+	X(pq_reserved_bits,        "pq.reserved_bits")              \
 	X(fq_irqs,                 "fq.irqs")                       \
 	X(fq_records_read,         "fq.records_read")               \
 	X(fq_vevents,              "fq.vevents")                    \
 	X(fq_overflows,            "fq.overflows")                  \
 	X(fq_memfaults,            "fq.memfaults")                  \
+	X(fq_msi_faults,           "fq.msi_faults")                 \
 	X(cq_irqs,                 "cq.irqs")                       \
 	X(cq_commands,             "cq.commands")                   \
 	X(cq_fences,               "cq.fences")                     \
@@ -94,6 +96,7 @@ struct riscv_iommu;
 	X(cq_cqmf,                 "cq.cqmf")                       \
 	X(cq_cmd_to,               "cq.cmd_to")                     \
 	X(cq_skipped,              "cq.skipped")                    \
+	X(cq_retried,              "cq.retried")                    \
 	X(prgr_sent_success,       "prgr.sent.success")             \
 	X(prgr_sent_invalid,       "prgr.sent.invalid")             \
 	X(prgr_sent_failure,       "prgr.sent.failure")

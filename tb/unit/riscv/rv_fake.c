@@ -165,12 +165,18 @@ void rv_fake_cq_run(struct rv_fake *rv)
 		const uint8_t *p = hal_phys_to_virt(h, rv_qbase(f->cqb) + (uint64_t)f->cqh * 16);
 		struct riscv_iommu_command c;
 
-		if (!p) {
+		if (!p || f->cq_fetch_faults) {
+			if (f->cq_fetch_faults)
+				f->cq_fetch_faults--;
 			f->cqcsr |= (uint32_t)RISCV_IOMMU_CQCSR_CQMF;
 			break;
 		}
 		c.dword0 = rv_le_load(p, 8);
 		c.dword1 = rv_le_load(p + 8, 8);
+		if (f->cq_fetch_corrupt) {
+			f->cq_fetch_corrupt--;
+			c.dword0 ^= 1u << 6; /* the top opcode bit */
+		}
 		if (rv_cmd_illegal(&c)) {
 			f->cqcsr |= (uint32_t)RISCV_IOMMU_CQCSR_CMD_ILL;
 			break;

@@ -71,6 +71,8 @@ struct rv_fake_iommu {
 	unsigned int cq_run_after_polls; /* with cq_hold: run after N polls */
 	bool fence_ignore;           /* IOFENCE.C stores nothing */
 	bool cq_force_ill;           /* every command is illegal */
+	unsigned int cq_fetch_faults;  /* the next N command fetches fault: cqmf */
+	unsigned int cq_fetch_corrupt; /* the next N fetches read an unknown opcode: cmd_ill */
 	/* commands executed, in order */
 	struct riscv_iommu_command cmds[RV_FAKE_MAX_CMDS];
 	/* IODIR.INVAL_DDT with DV: DC.tc of that device when it executed */

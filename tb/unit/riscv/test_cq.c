@@ -145,6 +145,78 @@ static void test_fence_behind_cmd_ill(void **state)
 	rv_env_down(&e);
 }
 
+/*
+ * cqmf on a command fetch (§7.2: cqh stays on it): the first time at a cqh
+ * the driver only W1Cs and the IOMMU fetches it again, as Linux does; the
+ * command is executed, nothing is skipped, and the log names cqmf as a
+ * warning. A second fault at the same cqh skips the command.
+ */
+static void test_cqmf_is_retried(void **state)
+{
+	struct rv_env e;
+	struct riscv_iommu_command cmd;
+	unsigned int ncmds, inval;
+
+	(void)state;
+	rv_env_up(&e);
+	ncmds = e.rv->iommu.ncmds;
+	inval = rv_fake_count_cmds(e.rv, RISCV_IOMMU_CMD_IOTINVAL_OPCODE, 0);
+	riscv_iommu_cmd_iotinval_vma(&cmd);
+	e.rv->iommu.cq_fetch_faults = 1;
+	assert_int_equal(riscv_iommu_cmd_send(e.iommu, &cmd, 1), 0);
+	assert_true(e.rv->iommu.cqcsr & RISCV_IOMMU_CQCSR_CQMF);
+	rv_fake_run_irq(e.rv, rv_vec_civ(e.rv));
+	assert_int_equal(e.rv->iommu.cqcsr, RISCV_IOMMU_CQCSR_CQEN | RISCV_IOMMU_CQCSR_CIE);
+	assert_int_equal(e.rv->iommu.cqh, e.rv->iommu.cqt);
+	assert_int_equal(rv_fake_count_cmds(e.rv, RISCV_IOMMU_CMD_IOTINVAL_OPCODE, 0), inval + 1);
+	assert_int_equal(e.rv->iommu.ncmds, ncmds + 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.cq.cqmf"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.cq.retried"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.cq.skipped"), 0);
+	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "cqmf"));
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_ERROR), 0);
+
+	/* twice at the same cqh: skipped, an error */
+	e.rv->iommu.cq_fetch_faults = 2;
+	assert_int_equal(riscv_iommu_cmd_send(e.iommu, &cmd, 1), 0);
+	rv_fake_run_irq(e.rv, rv_vec_civ(e.rv));
+	rv_fake_run_irq(e.rv, rv_vec_civ(e.rv));
+	assert_int_equal(fake_hal_stat(e.h, "sw.cq.retried"), 2);
+	assert_int_equal(fake_hal_stat(e.h, "sw.cq.skipped"), 1);
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_ERROR), 1);
+	assert_int_equal(e.rv->iommu.cqh, e.rv->iommu.cqt);
+	assert_int_equal(riscv_iommu_cmd_sync(e.iommu), 0);
+	rv_env_down(&e);
+}
+
+/*
+ * cmd_ill for a command the slot holds well-formed: the IOMMU read it
+ * corrupted; retried once, executed, nothing skipped.
+ */
+static void test_corrupted_fetch_is_retried(void **state)
+{
+	struct rv_env e;
+	struct riscv_iommu_command cmd;
+	unsigned int inval;
+
+	(void)state;
+	rv_env_up(&e);
+	inval = rv_fake_count_cmds(e.rv, RISCV_IOMMU_CMD_IOTINVAL_OPCODE, 0);
+	riscv_iommu_cmd_iotinval_vma(&cmd);
+	e.rv->iommu.cq_fetch_corrupt = 1;
+	assert_int_equal(riscv_iommu_cmd_send(e.iommu, &cmd, 1), 0);
+	assert_true(e.rv->iommu.cqcsr & RISCV_IOMMU_CQCSR_CMD_ILL);
+	rv_fake_run_irq(e.rv, rv_vec_civ(e.rv));
+	assert_int_equal(e.rv->iommu.cqcsr, RISCV_IOMMU_CQCSR_CQEN | RISCV_IOMMU_CQCSR_CIE);
+	assert_int_equal(rv_fake_count_cmds(e.rv, RISCV_IOMMU_CMD_IOTINVAL_OPCODE, 0), inval + 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.cq.cmd_ill"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.cq.retried"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.cq.skipped"), 0);
+	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "cmd_ill"));
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_ERROR), 0);
+	rv_env_down(&e);
+}
+
 static void test_cmd_to_is_cleared(void **state)
 {
 	struct rv_env e;
@@ -195,6 +267,8 @@ int main(void)
 		cmocka_unit_test(test_fence_timeout),
 		cmocka_unit_test(test_cmd_ill_is_skipped),
 		cmocka_unit_test(test_fence_behind_cmd_ill),
+		cmocka_unit_test(test_cqmf_is_retried),
+		cmocka_unit_test(test_corrupted_fetch_is_retried),
 		cmocka_unit_test(test_cmd_to_is_cleared),
 		cmocka_unit_test(test_broken_queue_left_stopped),
 	};

@@ -49,11 +49,53 @@ static void test_fq_records(void **state)
 	/* TTYP 0 has no meaningful device_id: no per-device count for 0000 */
 	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0000.fq.records_read"), 0);
 
-	/* every record is logged with its symbolic names */
-	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_WARN), 3);
-	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "MSI_WR_FAULT"));
-	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "cause=273"));
-	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "ttyp=0 NONE"));
+	/* every record is logged with its symbolic names, then the lost-MSI recovery */
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_WARN), 4);
+	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "cause 273"));
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.msi_faults"), 1);
+	e.iommu->iommu.ops->release_device(&dev);
+	rv_env_down(&e);
+}
+
+/* The record of the IOMMU's own MSI write, with its symbolic names. */
+static void test_fq_msi_record_named(void **state)
+{
+	struct rv_env e;
+
+	(void)state;
+	rv_env_up(&e);
+	rv_fake_fq_push(e.rv, fq_hdr(273, 0, 0), FAKE_MSI_ADDR);
+	rv_fake_run_irq(e.rv, rv_vec_fiv(e.rv));
+	/* the record line is the first warning; the recovery line the second */
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_WARN), 2);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.cause.273"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.msi_faults"), 1);
+	rv_env_down(&e);
+}
+
+/*
+ * Cause 273: the MSI that faulted may have been the PQ's one edge (§8.1):
+ * pip stays 1 and no other MSI comes. The FQ thread services the PQ (and
+ * the CQ) as if their interrupts had come: the waiting record is read and
+ * pip is cleared.
+ */
+static void test_fq_msi_fault_services_pq(void **state)
+{
+	struct rv_env e;
+	struct device dev;
+
+	(void)state;
+	rv_env_up(&e);
+	rv_add_dev(&e, &dev, 1, 64);
+	/* a page request whose MSI was lost: pip is 1, nobody was told */
+	rv_fake_pq_push(e.rv, (uint64_t)1 << 40, (3u << 3) | RISCV_IOMMU_PQ_PAYLOAD_R);
+	rv_fake_fq_push(e.rv, fq_hdr(273, 0, 0), FAKE_MSI_ADDR);
+	rv_fake_run_irq(e.rv, rv_vec_fiv(e.rv));
+	assert_int_equal(fake_hal_stat(e.h, "sw.fq.msi_faults"), 1);
+	assert_int_equal(fake_hal_stat(e.h, "sw.pq.records_read"), 1);
+	assert_int_equal(e.rv->iommu.pqh, e.rv->iommu.pqt);
+	assert_int_equal(e.rv->iommu.ipsr & RISCV_IOMMU_IPSR_PIP, 0);
+	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "servicing"));
 	e.iommu->iommu.ops->release_device(&dev);
 	rv_env_down(&e);
 }
@@ -72,6 +114,9 @@ static void test_fq_overflow(void **state)
 	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0003.fq.cause.260"), 1);
 	assert_int_equal(fake_hal_stat(e.h, "sw.fq.overflows"), 1);
 	assert_int_equal(fake_hal_stat(e.h, "sw.fq.memfaults"), 1);
+	/* named, as a warning: the queue recovers */
+	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "fqmf"));
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_ERROR), 0);
 	/* drained before the W1C */
 	assert_true(rv_fake_trace_find(e.rv, 0, true, RISCV_IOMMU_REG_FQCSR) >
 		    rv_fake_trace_find(e.rv, 0, true, RISCV_IOMMU_REG_FQH));
@@ -165,7 +210,8 @@ static void test_fq_vevents(void **state)
 	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0001.fq.vevents"), 1);
 	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0002.fq.vevents"), 0);
 	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0002.fq.cause.258"), 1);
-	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_WARN), 3);
+	/* three records, and the queues serviced for the MSI that cause 273 lost */
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_WARN), 4);
 
 	/* A consumer without a vEVENTQ of the type: handed up, not counted. */
 	sk.rc = -EOPNOTSUPP;
@@ -203,6 +249,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fq_records),
+		cmocka_unit_test(test_fq_msi_record_named),
+		cmocka_unit_test(test_fq_msi_fault_services_pq),
 		cmocka_unit_test(test_fq_overflow),
 		cmocka_unit_test(test_fq_storm_log_levels),
 		cmocka_unit_test(test_fq_vevents),

@@ -148,6 +148,31 @@ static void test_irq_drains_and_reports(void **state)
 }
 
 /*
+ * A record with reserved header bits set (§12; e.g. written corrupted): the
+ * bits are named in a warning and counted, and the request is reported as
+ * if they were 0.
+ */
+static void test_irq_reserved_bits(void **state)
+{
+	struct rv_env e;
+	struct device dev;
+
+	(void)state;
+	rv_env_up(&e);
+	rv_add_dev(&e, &dev, 1, 64);
+	rv_fake_pq_push(e.rv, HDR(1, 0, 0, 0, 0) | RISCV_IOMMU_PQ_HDR_RESERVED,
+			PAYLOAD(0x10000000, 2, 1, 1, 1));
+	rv_fake_run_irq(e.rv, rv_vec_piv(e.rv));
+	assert_int_equal(e.rv->nreports, 1);
+	assert_int_equal(e.rv->reports[0].evt.fault.prm.addr, 0x10000000);
+	assert_int_equal(e.rv->reports[0].evt.fault.prm.grpid, 2);
+	assert_int_equal(fake_hal_stat(e.h, "sw.dev.0001.pq.reserved_bits"), 1);
+	assert_non_null(strstr(fake_hal_last_log(e.h, HAL_LOG_WARN), "reserved header bits"));
+	e.iommu->iommu.ops->release_device(&dev);
+	rv_env_down(&e);
+}
+
+/*
  * RESPONSE_NEEDS_PASID, as the Linux drivers decide it: set on a request
  * that carries a PASID from a device whose PRI Status says "PRG Response
  * PASID Required" (PRPR); never without a PASID, never without PRPR.
@@ -427,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_stop_marker_classification),
 		cmocka_unit_test(test_to_fault),
 		cmocka_unit_test(test_irq_drains_and_reports),
+		cmocka_unit_test(test_irq_reserved_bits),
 		cmocka_unit_test(test_irq_needs_pasid),
 		cmocka_unit_test(test_irq_head_per_record),
 		cmocka_unit_test(test_irq_wraps),
