@@ -182,7 +182,10 @@ void test_observer(void**)
 
 } // namespace
 
-int main()
+// sc_main: the model library links SystemC, whose main() calls it (no
+// simulation is elaborated here); a main() of our own would leave SystemC's
+// reference to sc_main unresolved in builds that check it (the sanitizer build).
+extern "C" int sc_main(int, char*[])
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buckets),
