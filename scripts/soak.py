@@ -537,6 +537,10 @@ def config_errors(p):
         errs.append("device.trace")
     if p["device.iova_base"] % PAGE:
         errs.append("device.iova_base")  # "first IOVA ... (4 KiB aligned)"
+    if not re.fullmatch(r"[a-z0-9_.*?]*", p.get("sw.inject.site", "")):
+        errs.append("sw.inject.site")  # a site name or a glob of one
+    if 0 < p.get("device.prg_timeout_us", 0) < 100:
+        errs.append("device.prg_timeout_us")  # 0 (none) or at least 100
     if p.get("iommu.sv57", False) and not p.get("iommu.sv48", False):
         errs.append("iommu.sv57")  # Sv57 requires Sv48
     elif p["device.pages"] and p["device.iova_base"] + p["device.pages"] * PAGE > va_top(p):

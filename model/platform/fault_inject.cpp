@@ -3,6 +3,8 @@
 
 #include <fnmatch.h>
 
+#include <cstdio>
+
 #include "platform/params.h"
 
 namespace prisim::platform {
@@ -22,12 +24,26 @@ fault_inject::fault_inject(const params& p)
 
 std::string fault_inject::check_pattern(const std::string& pattern)
 {
-    for (char c : pattern) {
+    for (size_t i = 0; i < pattern.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(pattern[i]);
         const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '*' ||
                         c == '?';
-        if (!ok)
-            return std::string("'") + c +
-                   "' is not allowed: a site name (lower case, digits, '_', '.') or a glob of one with '*' and '?'";
+        if (ok) continue;
+        // The whole character (the value is UTF-8, checked at load).
+        size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        std::string what = pattern.substr(i, n);
+        if (c < 0x20 || c == 0x7F) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "0x%02x", c);
+            what = hex;
+        } else {
+            what = "'" + what + "'";
+        }
+        size_t chars = 1; // characters up to this one (UTF-8 continuation bytes do not count)
+        for (size_t j = 0; j < i; ++j)
+            if ((static_cast<unsigned char>(pattern[j]) & 0xC0) != 0x80) ++chars;
+        return what + " (character " + std::to_string(chars) +
+               ") is not allowed: a site name (lower case, digits, '_', '.') or a glob of one with '*' and '?'";
     }
     return {};
 }
