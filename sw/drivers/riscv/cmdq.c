@@ -311,6 +311,8 @@ enum hal_irq_ret riscv_iommu_cmdq_irq_thread(void *arg, unsigned int irq)
 	bool retry;
 
 	(void)irq;
+	/* The FQ thread runs this too after a lost MSI (fq.c): one at a time. */
+	hal_mutex_lock(iommu->cq_err_lock);
 	csr = riscv_iommu_readl(iommu, RISCV_IOMMU_REG_CQCSR);
 	err = csr & (uint32_t)(RISCV_IOMMU_CQCSR_CQMF | RISCV_IOMMU_CQCSR_CMD_TO |
 			       RISCV_IOMMU_CQCSR_CMD_ILL);
@@ -348,6 +350,7 @@ enum hal_irq_ret riscv_iommu_cmdq_irq_thread(void *arg, unsigned int irq)
 					"command queue stopped", iommu->cq_err_streak, cqh);
 			riscv_iommu_writel(iommu, RISCV_IOMMU_REG_CQCSR, RISCV_IOMMU_CQCSR_CQEN);
 			riscv_iommu_writel(iommu, RISCV_IOMMU_REG_IPSR, RISCV_IOMMU_IPSR_CIP);
+			hal_mutex_unlock(iommu->cq_err_lock);
 			return HAL_IRQ_HANDLED;
 		}
 		if (retry && (err & (RISCV_IOMMU_CQCSR_CMD_ILL | RISCV_IOMMU_CQCSR_CQMF)))
@@ -358,5 +361,6 @@ enum hal_irq_ret riscv_iommu_cmdq_irq_thread(void *arg, unsigned int irq)
 				   (uint32_t)(RISCV_IOMMU_CQCSR_CQEN | RISCV_IOMMU_CQCSR_CIE) | err);
 	}
 	riscv_iommu_writel(iommu, RISCV_IOMMU_REG_IPSR, RISCV_IOMMU_IPSR_CIP);
+	hal_mutex_unlock(iommu->cq_err_lock);
 	return HAL_IRQ_HANDLED;
 }

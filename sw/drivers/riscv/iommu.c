@@ -565,9 +565,10 @@ static int riscv_iommu_inval_all(struct riscv_iommu *iommu)
 static int riscv_iommu_create_locks(struct riscv_iommu *iommu)
 {
 	iommu->cq_lock = hal_mutex_create(iommu->hal);
+	iommu->cq_err_lock = hal_mutex_create(iommu->hal);
 	iommu->pq_lock = hal_mutex_create(iommu->hal);
 	iommu->dc_lock = hal_mutex_create(iommu->hal);
-	if (iommu->cq_lock && iommu->pq_lock && iommu->dc_lock)
+	if (iommu->cq_lock && iommu->cq_err_lock && iommu->pq_lock && iommu->dc_lock)
 		return 0;
 	riscv_iommu_err(iommu, "cannot create locks");
 	return -ENOMEM;
@@ -577,6 +578,8 @@ static void riscv_iommu_destroy_locks(struct riscv_iommu *iommu)
 {
 	if (iommu->cq_lock)
 		hal_mutex_destroy(iommu->cq_lock);
+	if (iommu->cq_err_lock)
+		hal_mutex_destroy(iommu->cq_err_lock);
 	if (iommu->pq_lock)
 		hal_mutex_destroy(iommu->pq_lock);
 	if (iommu->dc_lock)

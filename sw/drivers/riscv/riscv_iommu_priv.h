@@ -182,6 +182,8 @@ struct riscv_iommu {
 	struct riscv_iommu_queue priq;
 
 	struct hal_mutex *cq_lock;       /* protects cmdq.tail/head, ring slots, fence_seq */
+	struct hal_mutex *cq_err_lock;   /* serialises CQ error recovery (its IRQ thread, and the
+					  * FQ thread after a lost MSI) and cq_err_head/streak */
 	uint32_t *fence_word;            /* IOFENCE.C AV target (DMA) */
 	hal_paddr_t fence_pa;
 	uint32_t fence_seq;              /* last sequence number issued */
