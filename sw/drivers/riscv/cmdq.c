@@ -307,7 +307,7 @@ static void riscv_iommu_cq_skip(struct riscv_iommu *iommu, uint32_t cqh)
 enum hal_irq_ret riscv_iommu_cmdq_irq_thread(void *arg, unsigned int irq)
 {
 	struct riscv_iommu *iommu = arg;
-	uint32_t csr, err, cqh;
+	uint32_t csr, err, cqh, fence;
 	bool retry;
 
 	(void)irq;
@@ -319,10 +319,12 @@ enum hal_irq_ret riscv_iommu_cmdq_irq_thread(void *arg, unsigned int irq)
 	if (err) {
 		cqh = riscv_iommu_readl(iommu, RISCV_IOMMU_REG_CQH) & iommu->cmdq.mask;
 		riscv_iommu_stat(iommu, NULL, iommu->stats.cq_errors, 1);
-		if (cqh == iommu->cq_err_head && iommu->cq_err_streak) {
+		fence = riscv_iommu_le32_to_cpu(*(volatile uint32_t *)iommu->fence_word);
+		if (cqh == iommu->cq_err_head && iommu->cq_err_streak && fence == iommu->cq_err_fence) {
 			iommu->cq_err_streak++;
 		} else {
 			iommu->cq_err_head = cqh;
+			iommu->cq_err_fence = fence;
 			iommu->cq_err_streak = 1;
 		}
 		/* first error at this cqh with a command we wrote there: fetch it again */

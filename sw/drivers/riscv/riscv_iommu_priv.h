@@ -189,6 +189,9 @@ struct riscv_iommu {
 	uint32_t fence_seq;              /* last sequence number issued */
 	uint32_t cq_err_head;            /* cqh of the last CQ error */
 	unsigned int cq_err_streak;      /* consecutive errors at cq_err_head */
+	uint32_t cq_err_fence;           /* the fence word at that error: if it moved on,
+					  * the queue made progress (a wrap back to the same
+					  * cqh is a new error, not the same one again) */
 	uint64_t pq_overflows;           /* for rate-limited messages */
 	uint64_t pq_busy_exits;          /* recoveries cut short, for the same */
 	uint64_t fq_records;

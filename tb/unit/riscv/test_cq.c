@@ -190,6 +190,42 @@ static void test_cqmf_is_retried(void **state)
 }
 
 /*
+ * A fault at the same cqh after the ring came round again (fences completed
+ * in between) is a new error, retried first, not the second fault of the
+ * old one.
+ */
+static void test_error_after_wrap_is_retried(void **state)
+{
+	struct rv_env e;
+	struct riscv_iommu_command cmd;
+	uint32_t x;
+	unsigned int n = 0;
+
+	(void)state;
+	rv_env_up(&e);
+	riscv_iommu_cmd_iotinval_vma(&cmd);
+	x = e.rv->iommu.cqt;
+	e.rv->iommu.cq_fetch_faults = 1;
+	assert_int_equal(riscv_iommu_cmd_send(e.iommu, &cmd, 1), 0);
+	rv_fake_run_irq(e.rv, rv_vec_civ(e.rv));
+	assert_int_equal(fake_hal_stat(e.h, "sw.cq.retried"), 1);
+	/* fences until the next command lands at x again */
+	while (e.rv->iommu.cqt != x) {
+		assert_int_equal(riscv_iommu_cmd_sync(e.iommu), 0);
+		assert_true(++n < 1024);
+	}
+	e.rv->iommu.cq_fetch_faults = 1;
+	assert_int_equal(riscv_iommu_cmd_send(e.iommu, &cmd, 1), 0);
+	assert_true(e.rv->iommu.cqcsr & RISCV_IOMMU_CQCSR_CQMF);
+	rv_fake_run_irq(e.rv, rv_vec_civ(e.rv));
+	assert_int_equal(fake_hal_stat(e.h, "sw.cq.retried"), 2);
+	assert_int_equal(fake_hal_stat(e.h, "sw.cq.skipped"), 0);
+	assert_int_equal(fake_hal_log_count(e.h, HAL_LOG_ERROR), 0);
+	assert_int_equal(riscv_iommu_cmd_sync(e.iommu), 0);
+	rv_env_down(&e);
+}
+
+/*
  * cmd_ill for a command the slot holds well-formed: the IOMMU read it
  * corrupted; retried once, executed, nothing skipped.
  */
@@ -269,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_fence_behind_cmd_ill),
 		cmocka_unit_test(test_cqmf_is_retried),
 		cmocka_unit_test(test_corrupted_fetch_is_retried),
+		cmocka_unit_test(test_error_after_wrap_is_retried),
 		cmocka_unit_test(test_cmd_to_is_cleared),
 		cmocka_unit_test(test_broken_queue_left_stopped),
 	};
