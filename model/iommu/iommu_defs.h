@@ -7,8 +7,18 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <string>
 
 namespace prisim::iommu {
+
+// "0x..." for messages.
+inline std::string hex(uint64_t v)
+{
+    char b[24];
+    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+    return b;
+}
 
 constexpr uint64_t bit(unsigned n) { return uint64_t(1) << n; }
 // Mask of bits hi:lo (inclusive).

@@ -16,13 +16,6 @@ namespace prisim::iommu {
 
 namespace {
 
-std::string hex(uint64_t v)
-{
-    char b[24];
-    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-    return b;
-}
-
 const char* pd_name(unsigned mode)
 {
     return mode == PDTP_PD8 ? "PD8" : mode == PDTP_PD17 ? "PD17" : mode == PDTP_PD20 ? "PD20" : "Bare";

@@ -22,13 +22,6 @@ uint32_t device_id(const pcie::tlp_ext& ext)
     return ext.dsv ? (uint32_t(ext.dseg) << 16) | ext.rid : ext.rid;
 }
 
-std::string hex(uint64_t v)
-{
-    char b[24];
-    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-    return b;
-}
-
 const char* mode_name(unsigned mode)
 {
     switch (mode) {

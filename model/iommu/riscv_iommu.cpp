@@ -16,13 +16,6 @@ namespace prisim::iommu {
 
 namespace {
 
-std::string hex(uint64_t v)
-{
-    char b[24];
-    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-    return b;
-}
-
 // Marks the IOMMU as serving an inbound b_transport for the scope.
 struct target_scope {
     bool& flag;

@@ -61,6 +61,43 @@ public:
     uint32_t r32(uint32_t off) { return uint32_t(access(off, 4, false, 0)); }
     void w64(uint32_t off, uint64_t v) { access(off, 8, true, v); }
     void w32(uint32_t off, uint32_t v) { access(off, 4, true, v); }
+
+    // The FQ records (queue at `base`, n entries) from `head` to fqt; head
+    // follows and fqh is written back.
+    std::vector<iommu::fault_record> take_faults(uint64_t base, uint32_t n, uint32_t& head)
+    {
+        std::vector<iommu::fault_record> v;
+        const uint32_t t = r32(iommu::REG_FQT);
+        for (; head != t; head = (head + 1) % n) {
+            const uint64_t a = base + uint64_t(head) * 32;
+            v.push_back({mem.rd(a), mem.rd(a + 8), mem.rd(a + 16), mem.rd(a + 24)});
+        }
+        w32(iommu::REG_FQH, head);
+        return v;
+    }
+    // The same for the PQ.
+    std::vector<iommu::pq_record> take_requests(uint64_t base, uint32_t n, uint32_t& head)
+    {
+        std::vector<iommu::pq_record> v;
+        const uint32_t t = r32(iommu::REG_PQT);
+        for (; head != t; head = (head + 1) % n)
+            v.push_back({mem.rd(base + uint64_t(head) * 16), mem.rd(base + uint64_t(head) * 16 + 8)});
+        w32(iommu::REG_PQH, head);
+        return v;
+    }
+    // The messages the endpoint got after the first `seen`; seen follows.
+    std::vector<bench_endpoint::msg> take_msgs(size_t& seen)
+    {
+        std::vector<bench_endpoint::msg> v(ep.msgs.begin() + long(seen), ep.msgs.end());
+        seen = ep.msgs.size();
+        return v;
+    }
 };
+
+// Fault-record fields (§11). (No overloads: tests include this inside
+// extern "C", after <cmocka.h>.)
+inline unsigned cause_of(const iommu::fault_record& r) { return unsigned(r.hdr & 0xFFF); }
+inline unsigned ttyp_of(const iommu::fault_record& r) { return unsigned((r.hdr >> 34) & 0x3F); }
+inline uint32_t did_of(uint64_t hdr) { return uint32_t(hdr >> 40); }
 
 } // namespace prisim::tb

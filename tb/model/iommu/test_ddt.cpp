@@ -200,34 +200,11 @@ public:
 
     // ---- results ----
     // The FQ records written since the last call.
-    std::vector<fault_record> new_faults()
-    {
-        std::vector<fault_record> v;
-        const uint32_t t = r32(REG_FQT);
-        for (; m_fqh != t; m_fqh = (m_fqh + 1) % FQ_N) {
-            const uint64_t a = FQ + m_fqh * 32;
-            v.push_back({mem.rd(a), mem.rd(a + 8), mem.rd(a + 16), mem.rd(a + 24)});
-        }
-        w32(REG_FQH, m_fqh);
-        return v;
-    }
+    std::vector<fault_record> new_faults() { return take_faults(FQ, FQ_N, m_fqh); }
     // The PQ records written since the last call.
-    std::vector<pq_record> new_requests()
-    {
-        std::vector<pq_record> v;
-        const uint32_t t = r32(REG_PQT);
-        for (; m_pqh != t; m_pqh = (m_pqh + 1) % PQ_N)
-            v.push_back({mem.rd(PQ + m_pqh * 16), mem.rd(PQ + m_pqh * 16 + 8)});
-        w32(REG_PQH, m_pqh);
-        return v;
-    }
+    std::vector<pq_record> new_requests() { return take_requests(PQ, PQ_N, m_pqh); }
     // The messages sent down since the last call.
-    std::vector<tb::bench_endpoint::msg> new_msgs()
-    {
-        std::vector<tb::bench_endpoint::msg> v(ep.msgs.begin() + long(m_msgs), ep.msgs.end());
-        m_msgs = ep.msgs.size();
-        return v;
-    }
+    std::vector<tb::bench_endpoint::msg> new_msgs() { return take_msgs(m_msgs); }
 
 private:
     unsigned m_mode = DDTP_OFF;
@@ -236,9 +213,9 @@ private:
     size_t m_msgs = 0;
 };
 
-unsigned cause_of(const fault_record& r) { return unsigned(r.hdr & 0xFFF); }
-unsigned ttyp_of(const fault_record& r) { return unsigned((r.hdr >> 34) & 0x3F); }
-uint32_t did_of(uint64_t hdr) { return uint32_t(hdr >> 40); }
+using tb::cause_of;
+using tb::did_of;
+using tb::ttyp_of;
 bool pv_of(const fault_record& r) { return (r.hdr >> 32) & 1; }
 
 struct rigs {

@@ -197,17 +197,7 @@ public:
         settle();
         return e.status;
     }
-    std::vector<fault_record> new_faults()
-    {
-        std::vector<fault_record> v;
-        const uint32_t t = r32(REG_FQT);
-        for (; m_fqh != t; m_fqh = (m_fqh + 1) % FQ_N) {
-            const uint64_t a = FQ + m_fqh * 32;
-            v.push_back({mem.rd(a), mem.rd(a + 8), mem.rd(a + 16), mem.rd(a + 24)});
-        }
-        w32(REG_FQH, m_fqh);
-        return v;
-    }
+    std::vector<fault_record> new_faults() { return take_faults(FQ, FQ_N, m_fqh); }
 
 private:
     uint32_t m_next_did = 1;
@@ -215,8 +205,8 @@ private:
     uint32_t m_fqh = 0;
 };
 
-unsigned cause_of(const fault_record& r) { return unsigned(r.hdr & 0xFFF); }
-unsigned ttyp_of(const fault_record& r) { return unsigned((r.hdr >> 34) & 0x3F); }
+using tb::cause_of;
+using tb::ttyp_of;
 
 // Exactly one FQ record with these fields.
 void expect_fault(rig& r, unsigned cause, unsigned ttyp, uint64_t iotval)
