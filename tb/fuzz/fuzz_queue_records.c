@@ -213,7 +213,9 @@ static void cq_error(struct qstate *s, struct fz *f)
 	uint64_t ill0 = stat(s, "sw.cq.cmd_ill"), mf0 = stat(s, "sw.cq.cqmf");
 	uint64_t to0 = stat(s, "sw.cq.cmd_to"), retried0 = stat(s, "sw.cq.retried");
 	unsigned int streak0 = s->iommu->cq_err_streak;
-	bool same_head = cqh == s->iommu->cq_err_head && streak0;
+	/* the same error again: same cqh, no fence completed since (cmdq.c) */
+	bool same_head = cqh == s->iommu->cq_err_head && streak0 &&
+			 riscv_iommu_le32_to_cpu(*s->iommu->fence_word) == s->iommu->cq_err_fence;
 	uint8_t *p = slot(q, cqh);
 
 	if (b & 1)
