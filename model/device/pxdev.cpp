@@ -63,8 +63,11 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
         fix("invalidate_queue_depth > 32", "32");
     }
 
-    // Everything the workload needs, allocated once.
-    m_pages.resize(size_t(m_p.streams) * m_p.prg_pages);
+    // Everything the workload needs, allocated once. A burst holds at most
+    // min(prg_pages, pages) pages, so that is each stream's share (a small
+    // workload with a large prg_pages must not cost prg_pages per stream).
+    const size_t slots = size_t(std::max<uint64_t>(1, std::min<uint64_t>(m_p.prg_pages, m_p.pages)));
+    m_pages.resize(size_t(m_p.streams) * slots);
     m_page_stamps.resize(m_pages.size());
     // One latency sample per page faulted in: a pass faults each page once,
     // so steady state adds samples without allocating.
@@ -80,7 +83,7 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
     m_streams.resize(m_p.streams);
     for (unsigned i = 0; i < m_p.streams; ++i) {
         m_streams[i].id = uint16_t(i);
-        m_streams[i].pages = &m_pages[size_t(i) * m_p.prg_pages];
+        m_streams[i].pages = &m_pages[size_t(i) * slots];
     }
     m_tlps.reset(new tlp_buf[m_p.streams + 1]);
     for (unsigned i = 0; i <= m_p.streams; ++i) {

@@ -275,7 +275,7 @@ private:
         uint16_t id = 0;
         step st = step::idle;
         sc_core::sc_time due;    // when the step is due (runnable steps)
-        page* pages = nullptr;   // prg_pages entries, owned by m_pages
+        page* pages = nullptr;   // min(prg_pages, pages) entries, owned by m_pages
         unsigned npages = 0, cursor = 0, rounds = 0, groups_out = 0;
         bool retry = false;      // the PRGs of this round are retries
         bool again = false;      // the write pass sent a page back to translation
@@ -421,7 +421,7 @@ private:
     sc_core::sc_time m_now;   // local time of the step being run (never goes back)
     sc_core::sc_event m_wake_ev; // something for the process: a message, START, a config write
     std::vector<stream> m_streams;
-    std::vector<page> m_pages; // streams x prg_pages
+    std::vector<page> m_pages; // streams x min(prg_pages, pages)
     // Per page (same index), the stamps of its last answered group (kept
     // apart: a page is reset for every burst, its stamps need not be).
     std::vector<prisim::group_stamps> m_page_stamps;
