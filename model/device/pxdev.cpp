@@ -4,6 +4,8 @@
 // inbox of downstream messages, violations and statistics.
 #include "device/pxdev.h"
 
+#include "common/splitmix.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -74,12 +76,7 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
     m_fault_latency.reserve(size_t(std::min<uint64_t>(m_p.pages, uint64_t(1) << 24)));
     // The device's draws: its own stream from the scenario seed and its RID.
     uint64_t x = m_p.seed ^ (uint64_t(m_p.rid) * 0xD1B54A32D192ED03ull);
-    for (uint64_t& r : m_rng) {
-        uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        r = z ^ (z >> 31);
-    }
+    for (uint64_t& r : m_rng) r = prisim::splitmix64(x);
     m_streams.resize(m_p.streams);
     for (unsigned i = 0; i < m_p.streams; ++i) {
         m_streams[i].id = uint16_t(i);

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "common/splitmix.h"
 #include "platform/params.h"
 
 namespace prisim::platform {
@@ -48,15 +49,6 @@ std::string fault_inject::check_pattern(const std::string& pattern)
     return {};
 }
 
-uint64_t fault_inject::next_random()
-{
-    // splitmix64
-    uint64_t z = (m_rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 // Linux should_fail_ex(): times, space, interval, probability, in that order.
 bool fault_inject::decide(const char* site)
 {
@@ -66,7 +58,7 @@ bool fault_inject::decide(const char* site)
     if (m_times && m_failures >= m_times) return false;
     if (m_calls <= m_space) return false;
     if (++m_after_space % m_interval) return false;
-    if (m_probability < 100 && next_random() % 100 >= m_probability) return false;
+    if (m_probability < 100 && prisim::splitmix64(m_rng) % 100 >= m_probability) return false;
     ++m_failures;
     ++m_by_site[site];
     return true;

@@ -47,7 +47,6 @@ public:
 
 private:
     bool decide(const char* site);
-    uint64_t next_random();
 
     bool m_enabled = false;
     std::string m_pattern;

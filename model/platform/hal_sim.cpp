@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "platform/hal_sim.h"
 
+#include "common/splitmix.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -23,13 +25,7 @@ using sc_core::SC_NS;
 using sc_core::SC_PS;
 
 namespace {
-uint64_t splitmix64(uint64_t& x)
-{
-    uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+using prisim::splitmix64;
 } // namespace
 
 sw_runtime::sw_runtime(sc_core::sc_module_name name, const params& p, dram& mem, uint64_t msi_addr)
