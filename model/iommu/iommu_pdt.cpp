@@ -119,14 +119,13 @@ riscv_iommu::pc_result riscv_iommu::locate_pc(const device_context& dc, uint32_t
 }
 
 // §"Process to translate an IOVA", steps 7 (process_id width), 10-16.
-riscv_iommu::fs_context riscv_iommu::first_stage(const device_context& dc, const pcie::tlp_ext& ext,
-                                                 uint32_t did, sc_core::sc_time& t)
+void riscv_iommu::first_stage(const device_context& dc, const pcie::tlp_ext& ext, uint32_t did,
+                              sc_core::sc_time& t, fs_context& c)
 {
-    fs_context c;
-    c.dc = dc;
+    c.dc = &dc;
     if (!(dc.tc & TC_PDTV)) {
         c.bare = unsigned(dc.fsc >> ATP_MODE_SHIFT) == ATP_BARE;
-        return c;
+        return;
     }
     const unsigned mode = unsigned(dc.fsc >> ATP_MODE_SHIFT);
     const uint32_t pid = ext.pv ? ext.pasid & 0xFFFFF : 0;
@@ -134,28 +133,29 @@ riscv_iommu::fs_context riscv_iommu::first_stage(const device_context& dc, const
     // (a Bare pdtp resolves every one to a Bare first stage).
     if (ext.pv && mode != PDTP_BARE && (pid >> pdt_pid_bits(mode))) {
         c.cause = CAUSE_TTYPE_DISALLOWED;
-        return c;
+        return;
     }
     // Steps 12-14: no process_id and DPE = 0, or a Bare pdtp: Bare.
     if ((!ext.pv && !(dc.tc & TC_DPE)) || mode == PDTP_BARE) {
         c.bare = true;
-        return c;
+        return;
     }
     const pc_result pc = locate_pc(dc, did, pid, t);
     if (pc.cause) {
         c.cause = pc.cause;
-        return c;
+        return;
     }
     // Step 16: supervisor privilege needs PC.ta.ENS.
     if (ext.pv && ext.priv && !(pc.ta & PC_TA_ENS)) {
         c.cause = CAUSE_TTYPE_DISALLOWED;
-        return c;
+        return;
     }
-    c.dc.fsc = pc.fsc;
-    c.dc.ta = pc.ta & TA_PSCID;
+    c.pc_dc = dc;
+    c.pc_dc.fsc = pc.fsc;
+    c.pc_dc.ta = pc.ta & TA_PSCID;
+    c.dc = &c.pc_dc;
     c.sum = pc.ta & PC_TA_SUM;
     c.bare = unsigned(pc.fsc >> ATP_MODE_SHIFT) == ATP_BARE;
-    return c;
 }
 
 } // namespace prisim::iommu

@@ -460,7 +460,7 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
     }
     fs_context fc;
     if (!cause) {
-        fc = first_stage(ctx.dc, ext, did, t);
+        first_stage(ctx.dc, ext, did, t, fc);
         if (fc.cause == CAUSE_TTYPE_DISALLOWED)
             cause = fc.cause; // process_id too wide, or supervisor without PC.ta.ENS
     }
@@ -501,7 +501,7 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         acc.ats = true;
         acc.umode = umode;
         acc.sum = fc.sum;
-        walk_result w = translate_fs(did, fc.dc, iova, acc, t);
+        walk_result w = translate_fs(did, *fc.dc, iova, acc, t);
         if (w.status == walk_result::access_fault) {
             // PTE load (or A/D update) access fault: configuration error,
             // Completer Abort (§14).
@@ -632,7 +632,8 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         forward(iova, 0, len);
         return;
     }
-    const fs_context fc = first_stage(ctx.dc, ext, did, t);
+    fs_context fc;
+    first_stage(ctx.dc, ext, did, t, fc);
     if (fc.cause) {
         fail(fc.cause, dtf, iova); // 260, 265-267: the request is aborted
         return;
@@ -650,7 +651,7 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
     unsigned off = 0;
     while (off < len || (len == 0 && off == 0)) {
         const uint64_t va = iova + off;
-        walk_result w = translate_fs(did, fc.dc, va, acc, t);
+        walk_result w = translate_fs(did, *fc.dc, va, acc, t);
         if (w.status == walk_result::access_fault) {
             fail(exec ? CAUSE_INSN_ACCESS_FAULT
                       : is_write ? CAUSE_WRITE_ACCESS_FAULT : CAUSE_READ_ACCESS_FAULT,

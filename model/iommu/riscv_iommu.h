@@ -310,15 +310,21 @@ private:
     // IOVA", steps 10-16): DC.fsc and DC.ta with PDTV = 0; with PDTV = 1,
     // Bare for a request without a process_id (DPE = 0) or a Bare pdtp,
     // else the process context of its process_id (process_id 0 with DPE).
-    // `dc` then carries the PC's fsc and its PSCID in ta, for translate_fs.
+    // `dc` is what translate_fs walks: the DC itself, or `pc_dc`, a copy of
+    // it with the PC's fsc and its PSCID in ta (made only for a PC).
     struct fs_context {
         unsigned cause = 0;  // 260 (process_id too wide, supervisor without ENS), 265-267
         bool bare = false;   // first stage Bare: the IOVA is the address
         bool sum = false;    // PC.ta.SUM
-        device_context dc{};
+        const device_context* dc = nullptr;
+        device_context pc_dc;
+        fs_context() = default;
+        fs_context(const fs_context&) = delete;
+        fs_context& operator=(const fs_context&) = delete;
     };
-    fs_context first_stage(const device_context& dc, const pcie::tlp_ext& ext, uint32_t did,
-                           sc_core::sc_time& t);
+    // Fills `c` in place (c.dc may point into it: not to be copied).
+    void first_stage(const device_context& dc, const pcie::tlp_ext& ext, uint32_t did, sc_core::sc_time& t,
+                     fs_context& c);
     // §"Process to locate the Process-context" (iommu_pdt.cpp): walk the
     // PDT of pdtp by PDI[i], load and check the PC. Not cached.
     struct pc_result {
