@@ -299,15 +299,6 @@ static int riscv_iommu_iotlb_inval(struct riscv_iommu_domain *rd, uint64_t iova,
 	return riscv_iommu_cmd_send_sync(iommu, cmds, n);
 }
 
-static void riscv_iommu_iotlb_sync_map(struct iommu_domain *domain, uint64_t iova,
-				       uint64_t size)
-{
-	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
-
-	/* New mappings: nothing to shoot down in device ATCs (they saw R = W = 0). */
-	riscv_iommu_iotlb_inval(rd, iova, size, false);
-}
-
 static uint64_t riscv_iommu_unmap_pages(struct iommu_domain *domain, uint64_t iova,
 					uint64_t size)
 {
@@ -376,10 +367,15 @@ static void riscv_iommu_domain_free(struct iommu_domain *domain)
 	free(rd);
 }
 
+/*
+ * No iotlb_sync_map, as in Linux's riscv-iommu: the IOMMU caches only valid
+ * leaves (it may not cache a not-valid PTE, as the privileged spec's rule
+ * for address-translation caches), and map_pages only fills empty PTEs
+ * (-EEXIST otherwise), so a new mapping has nothing to shoot down.
+ */
 static const struct iommu_domain_ops riscv_iommu_paging_ops = {
 	.map_pages = riscv_iommu_map_pages,
 	.unmap_pages = riscv_iommu_unmap_pages,
-	.iotlb_sync_map = riscv_iommu_iotlb_sync_map,
 	.iova_to_phys = riscv_iommu_iova_to_phys,
 	.free = riscv_iommu_domain_free,
 };

@@ -3,8 +3,8 @@
  * Description: paging domains: Sv39 table construction through the domain
  * ops (map_pages, iova_to_phys, unmap_pages), Sv48 tables with 2 MiB
  * leaves (sw.driver.pgtbl_mode, sw.driver.superpages), leaf PTE bits, argument
- * checks, PSCID allocation, and the invalidations iotlb_sync_map and
- * unmap_pages issue (IOTINVAL.VMA per page or per PSCID, ATS.INVAL, fence).
+ * checks, PSCID allocation, and the invalidations unmap_pages issues
+ * (IOTINVAL.VMA per page or per PSCID, ATS.INVAL, fence; none on map).
  */
 #include <errno.h>
 
@@ -223,16 +223,29 @@ static void test_sv48_superpages(void **state)
 	d->ops->free(d);
 }
 
-static void test_sync_map_invalidates_pages(void **state)
+/* A new mapping sends nothing (no iotlb_sync_map, as in Linux). */
+static void test_map_sends_no_invalidation(void **state)
+{
+	struct pg_env *p = *state;
+	struct rv_fake *rv = p->e.rv;
+
+	assert_null(p->d->ops->iotlb_sync_map);
+	rv->iommu.ncmds = 0;
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x10000000, PA0, 3 * 4096, IOMMU_READ), 0);
+	assert_int_equal(rv->iommu.ncmds, 0);
+}
+
+/* unmap: IOTINVAL.VMA per page (or per PSCID for a large range), one fence. */
+static void test_unmap_invalidates_pages(void **state)
 {
 	struct pg_env *p = *state;
 	struct rv_fake *rv = p->e.rv;
 	const struct riscv_iommu_command *c;
 	unsigned int i;
 
-	rv->iommu.ncmds = 0;
 	assert_int_equal(p->d->ops->map_pages(p->d, 0x10000000, PA0, 3 * 4096, IOMMU_READ), 0);
-	p->d->ops->iotlb_sync_map(p->d, 0x10000000, 3 * 4096);
+	rv->iommu.ncmds = 0;
+	assert_int_equal(p->d->ops->unmap_pages(p->d, 0x10000000, 3 * 4096), 3 * 4096);
 	assert_int_equal(rv->iommu.ncmds, 4);
 	for (i = 0; i < 3; i++) {
 		c = rv_cmd(rv, i);
@@ -252,9 +265,9 @@ static void test_sync_map_invalidates_pages(void **state)
 	assert_int_equal(*p->e.iommu->fence_word, p->e.iommu->fence_seq);
 
 	/* a large range: one IOTINVAL for the PSCID, without AV */
-	rv->iommu.ncmds = 0;
 	assert_int_equal(p->d->ops->map_pages(p->d, 0x30000000, PA0, 100 * 4096, IOMMU_READ), 0);
-	p->d->ops->iotlb_sync_map(p->d, 0x30000000, 100 * 4096);
+	rv->iommu.ncmds = 0;
+	assert_int_equal(p->d->ops->unmap_pages(p->d, 0x30000000, 100 * 4096), 100 * 4096);
 	assert_int_equal(rv->iommu.ncmds, 2);
 	c = rv_cmd(rv, 0);
 	assert_false(c->dword0 & RISCV_IOMMU_CMD_IOTINVAL_AV);
@@ -262,8 +275,9 @@ static void test_sync_map_invalidates_pages(void **state)
 	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_IOTINVAL_PSCID, c->dword0), p->rd->pscid);
 	assert_int_equal(rv_cmd_op(rv_cmd(rv, 1)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
 	/* 40 pages: more than the 16-command batch, still one fence at the end */
+	assert_int_equal(p->d->ops->map_pages(p->d, 0x30000000, PA0, 40 * 4096, IOMMU_READ), 0);
 	rv->iommu.ncmds = 0;
-	p->d->ops->iotlb_sync_map(p->d, 0x30000000, 40 * 4096);
+	assert_int_equal(p->d->ops->unmap_pages(p->d, 0x30000000, 40 * 4096), 40 * 4096);
 	assert_int_equal(rv->iommu.ncmds, 41);
 	assert_int_equal(rv_fake_count_cmds(rv, RISCV_IOMMU_CMD_IOFENCE_OPCODE, 0), 1);
 }
@@ -338,7 +352,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_errors, pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_unmap, pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_sv48_superpages, pg_setup, pg_teardown),
-		cmocka_unit_test_setup_teardown(test_sync_map_invalidates_pages, pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_map_sends_no_invalidation, pg_setup, pg_teardown),
+		cmocka_unit_test_setup_teardown(test_unmap_invalidates_pages, pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_unmap_shoots_down_atc, pg_setup, pg_teardown),
 		cmocka_unit_test_setup_teardown(test_pscids, pg_setup, pg_teardown),
 	};
