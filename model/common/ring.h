@@ -67,6 +67,19 @@ public:
     {
         while (!empty()) pop_front();
     }
+    // Drop the elements `dead` selects, keeping the order of the others.
+    template <class Pred>
+    void remove_if(Pred dead)
+    {
+        size_t k = 0;
+        for (size_t i = 0; i < m_n; ++i) {
+            if (dead((*this)[i])) continue;
+            if (k != i) (*this)[k] = std::move((*this)[i]);
+            ++k;
+        }
+        for (size_t i = k; i < m_n; ++i) (*this)[i] = T{};
+        m_n = k;
+    }
 
 private:
     void grow()

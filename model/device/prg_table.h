@@ -46,6 +46,11 @@ public:
         const uint16_t g = m_by_index[prgi & (k_indexes - 1)];
         return g == k_none ? nullptr : &m_groups[g];
     }
+    const group* find(unsigned prgi) const
+    {
+        const uint16_t g = m_by_index[prgi & (k_indexes - 1)];
+        return g == k_none ? nullptr : &m_groups[g];
+    }
     void release(unsigned prgi);
     // Calls f(group&) for every outstanding group, in index order.
     template <class F> void for_each(F f)

@@ -93,6 +93,11 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
     down.register_b_transport(this, &pxdev::down_b_transport);
     bar.register_b_transport(this, &pxdev::bar_b_transport);
     SC_THREAD(main_thread);
+    if (m_p.prg_timeout != SC_ZERO_TIME) {
+        SC_METHOD(deadline_timer);
+        sensitive << m_deadline_ev;
+        dont_initialize();
+    }
 }
 
 sc_time pxdev::active_time() const
@@ -181,15 +186,17 @@ void pxdev::main_thread()
             }
         }
         // A PRG Response timeout, after what is due at the same time.
-        if (!m_deadlines.empty()) {
-            sc_time at;
-            if (next_deadline(at) && (!any || at < t)) {
-                any = timeout = true;
-                msg = false;
-                t = at;
-            }
+        if (sc_time at; !m_deadlines.empty() && next_deadline(at) && (!any || at < t)) {
+            any = timeout = true;
+            msg = false;
+            t = at;
         }
         if (!any) {
+            // Idle: a deadline still pending is of a group answered since
+            // (cancelled only here: each cancel leaves its entry in the
+            // kernel's queue until its time, while a stale one left pending
+            // fires once and is not re-armed).
+            if (m_p.prg_timeout != SC_ZERO_TIME) m_deadline_ev.cancel();
             wait(m_wake_ev);
             continue;
         }
@@ -199,7 +206,12 @@ void pxdev::main_thread()
         // in) - unless no other process is due before then, in which case
         // nothing can come in and running ahead is exact.
         if (m_lt.need_sync()) {
-            wait(m_lt.offset(), m_wake_ev);
+            if (timeout) {
+                m_deadline_ev.notify(m_lt.offset());
+                wait(m_wake_ev);
+            } else {
+                wait(m_lt.offset(), m_wake_ev);
+            }
             continue;
         }
         m_now = t;
@@ -285,6 +297,7 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
 #define PXDEV_STAT(f) sink.counter(p + #f, uint64_t(c.f))
     PXDEV_STAT(bursts_done);
     PXDEV_STAT(bursts_failed);
+    PXDEV_STAT(bursts_out_of_attempts);
     PXDEV_STAT(pages_done);
     PXDEV_STAT(pages_failed);
     PXDEV_STAT(faults);

@@ -173,6 +173,7 @@ public:
 
     struct counters {
         uint64_t bursts_done = 0, bursts_failed = 0, pages_done = 0, pages_failed = 0;
+        uint64_t bursts_out_of_attempts = 0; // failed at device.max_prg_attempts
         uint64_t faults = 0; // pages that missed and were faulted in (the warm-up's too)
         uint64_t ats_requests = 0, ats_not_present = 0, ats_errors = 0;
         uint64_t page_requests = 0, prgs_sent = 0;          // PRGs = L=1 requests (no Stop Markers are sent here)
@@ -446,7 +447,16 @@ private:
     prisim::ring<prg_deadline> m_deadlines{16};
     uint64_t m_prg_serial = 0;
     bool next_deadline(sc_core::sc_time& at);
+    bool deadline_stale(const prg_deadline& d) const;
     void prg_timed_out();
+    // The process waits for the earliest deadline through this event, not
+    // with a timeout beside m_wake_ev: a timeout cut short by a message stays
+    // in the kernel's queue of timed events until its time, and deadlines
+    // lie a whole response timeout ahead (a retry storm would pile up one
+    // per message). Notified at the earliest deadline (a later notification
+    // is ignored while one is pending); deadline_timer() wakes the process.
+    sc_core::sc_event m_deadline_ev;
+    void deadline_timer() { wake(); }
 
     // ATC
     atc m_atc;

@@ -114,8 +114,15 @@ void pxdev::send_group(stream& s, unsigned n)
     g.pasid = m_p.pasid & 0xFFFFF;
     g.credits = n;
     g.serial = ++m_prg_serial;
-    if (m_p.prg_timeout != sc_core::SC_ZERO_TIME)
+    if (m_p.prg_timeout != sc_core::SC_ZERO_TIME) {
+        // Entries of groups answered meanwhile wait in the ring until they
+        // reach its head; drop them once they outnumber the groups that can
+        // be outstanding, so that the ring stays bounded however many groups
+        // a response timeout spans (amortised: at most 512 are live).
+        if (m_deadlines.size() >= 2 * prg_table::k_indexes)
+            m_deadlines.remove_if([this](const prg_deadline& d) { return deadline_stale(d); });
         m_deadlines.push_back({m_now + m_p.prg_timeout, g.serial, g.prgi});
+    }
     m_c.credits_outstanding += n;
     m_c.credits_max = std::max(m_c.credits_max, m_c.credits_outstanding);
     ++m_c.prgs_outstanding;
@@ -179,14 +186,21 @@ bool pxdev::next_deadline(sc_core::sc_time& at)
 {
     while (!m_deadlines.empty()) {
         const prg_deadline& d = m_deadlines.front();
-        const prg_table::group* g = m_prg.find(d.prgi);
-        if (g && g->serial == d.serial) {
+        if (!deadline_stale(d)) {
             at = d.at;
             return true;
         }
         m_deadlines.pop_front();
     }
     return false;
+}
+
+// The group of this deadline was answered or given up (its index is free or
+// was reused by a later send).
+bool pxdev::deadline_stale(const prg_deadline& d) const
+{
+    const prg_table::group* g = m_prg.find(d.prgi);
+    return !g || g->serial != d.serial;
 }
 
 // The group at the head of the deadlines got no PRG Response in time: as a

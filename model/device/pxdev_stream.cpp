@@ -304,6 +304,7 @@ bool pxdev::translate_pass(stream& s)
     }
     if (absent_pages(s)) {
         if (!pri_usable() || s.rounds >= m_p.max_prg_attempts) {
+            if (pri_usable()) ++m_c.bursts_out_of_attempts;
             fail_absent(s);
             s.cursor = 0; // nothing pending is left: on to the write pass
             return true;

@@ -205,7 +205,9 @@ params::params()
     add({"device.prg_timeout_us", t::u64, "0", 0, 1e9, {}, "us",
          "PRG Response timeout of every device: a group unanswered this long is given up (credits and PRG index back) and its pages translated again, so a dropped group is sent again; 0 = none, as PCIe defines none, except under iommu.pq_overflow_policy = vtd, where 0 means 10000 us (the IOMMU answers nothing it drops there); else at least 100. A response to a group already given up is an Unexpected PRG Index",
          "ESTIMATE (device-specific; PCIe defines none)"});
-    add({"device.max_prg_attempts", t::u64, "100000", 1, 1e9, {}, "", "PRGs a burst may send before it is counted as failed", ""});
+    add({"device.max_prg_attempts", t::u64, "1000", 1, 1e9, {}, "",
+         "PRG rounds a burst may go through (each sends the groups of its pages still absent) before those pages count as failed. PCIe sets no limit; a burst that needs this many is in a retry storm (the PQ overflowing for longer than software takes to drain it, each dropped group answered Success and sent again at once), whose every round costs host time: the bound also bounds a storm's host cost (docs/user-guide.md, Overflow policies)",
+         "ESTIMATE (a storm brake: the regression scenarios need fewer than 100)"});
 
     add({"sw.driver.cq_log2sz", t::u64, "13", 1, 16, {}, "log2 entries", "command queue size", "SRC (Linux RISCV_IOMMU_DEF_CQ_COUNT)"});
     add({"sw.driver.fq_log2sz", t::u64, "12", 1, 16, {}, "log2 entries", "fault queue size", "SRC (Linux RISCV_IOMMU_DEF_FQ_COUNT)"});

@@ -189,7 +189,13 @@ void scoreboard::check_run(bool quiesced)
             injected_failed += c.pages_failed;
         else if (c.pages_failed || c.bursts_failed)
             fail(r, dn + ": " + std::to_string(c.pages_failed) + " pages / " +
-                        std::to_string(c.bursts_failed) + " bursts failed");
+                        std::to_string(c.bursts_failed) + " bursts failed" +
+                        (c.bursts_out_of_attempts
+                             ? " (" + std::to_string(c.bursts_out_of_attempts) +
+                                   " of them went round device.max_prg_attempts = " +
+                                   std::to_string(d->params().max_prg_attempts) +
+                                   " times: a retry storm, the PQ overflowing for longer)"
+                             : std::string()));
         for (const auto& v : d->violations()) fail(r, v);
     }
     if (uint64_t e = m_m.rt().log_errors())
