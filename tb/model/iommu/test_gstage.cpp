@@ -9,9 +9,10 @@
 // (first-stage PTE fetches and A/D stores, PDT/PC loads), access faults of
 // the G-stage walk, GADE, the GSCID-tagged IOTLB and the IOTINVAL.GVMA /
 // IOTINVAL.VMA (GV = 1) scopes (§10.2), ATS completions (§14) and the
-// iohgatp device-context checks (§15.4 #11, #13). Two IOMMUs: "full"
-// (Sv48, Sv57, Sv39x4, Sv48x4, Sv57x4, AMO_HWAD, PD8) and "plain" (Sv39
-// only: a G-stage mode is a misconfiguration). Every assertion is on an FQ
+// iohgatp device-context checks (§15.4 #11, #13), and fault injection on
+// G-stage table accesses. IOMMUs: "full" (Sv48, Sv57, Sv39x4, Sv48x4,
+// Sv57x4, AMO_HWAD, PD8), "plain" (Sv39 only: a G-stage mode is a
+// misconfiguration), and two "full" ones with pgtbl injection. Every assertion is on an FQ
 // record (CAUSE, TTYP, iotval, iotval2), an ATS completion, DMA data or a
 // PTE in memory, or the number of memory accesses (IOTLB hit or miss).
 #include <algorithm>
@@ -184,9 +185,11 @@ public:
         assert_false(r32(REG_CQCSR) & CQCSR_ERRORS);
     }
 
-    pcie::cpl_status dma(const dev& d, uint64_t va, bool write, uint64_t& data, pasid_prefix px = {})
+    pcie::cpl_status dma(const dev& d, uint64_t va, bool write, uint64_t& data, pasid_prefix px = {},
+                         bool exec = false)
     {
         pcie::tlp_ext e;
+        e.exec = exec;
         e.kind = write ? pcie::tlp_kind::mem_write : pcie::tlp_kind::mem_read;
         e.at = pcie::at_t::untranslated;
         e.rid = uint16_t(d.did);
@@ -257,6 +260,8 @@ uint64_t napot(uint64_t pa, uint64_t size)
 struct rigs {
     rig* full;
     rig* plain;
+    rig* inj_fail;    // full, and the 2nd pgtbl access fails
+    rig* inj_corrupt; // full, and the 3rd pgtbl load is corrupted (bit 54)
 };
 
 const unsigned G_MODES[] = {IOHGATP_SV39X4, IOHGATP_SV48X4, IOHGATP_SV57X4};
@@ -649,6 +654,18 @@ void test_pdt_through_g(void** state)
     assert_int_equal(r.dma(d, va + 8, true, v, {true, 5}), pcie::cpl_status::sc);
     assert_int_equal(r.mem.rd(0x0700'0008), 0xAB);
     expect_no_fault(r);
+    // An execute request whose GPA has no G-stage mapping: cause 20.
+    const uint64_t xgpa = 0x5'0010'0000;
+    r.fmap(pt, va + 0x2000, 0, leaf(xgpa, PTE_R | PTE_X | PTE_U | PTE_A));
+    assert_int_equal(r.dma(d, va + 0x2004, false, v, {true, 5}, true), pcie::cpl_status::ur);
+    {
+        const auto f = r.new_faults();
+        assert_int_equal(f.size(), 1);
+        assert_int_equal(cause_of(f[0]), CAUSE_INSN_GUEST_PAGE_FAULT);
+        assert_int_equal(ttyp_of(f[0]), TTYP_UNTRANSLATED_EXEC);
+        assert_int_equal(f[0].iotval, va + 0x2004);
+        assert_int_equal(f[0].iotval2, xgpa + 4);
+    }
     // pdtp pointing at an unmapped GPA: the PC load's G-stage translation faults.
     const uint64_t hole_gpa = 0x6'0000'0000;
     r.mem.wr(d.dc + 24, (uint64_t(PDTP_PD8) << ATP_MODE_SHIFT) | (hole_gpa >> 12));
@@ -668,9 +685,34 @@ void test_pdt_through_g(void** state)
     expect_no_fault(r);
 }
 
+// Fault injection (iommu_params.inject) reaches G-stage table accesses
+// (target pgtbl): an injected load access fault is the request's access
+// fault (5, iotval2 0); a corrupted leaf (reserved bit 54) a guest-page
+// fault. The next walk succeeds.
+void test_inject_pgtbl(void** state)
+{
+    rigs& s = *static_cast<rigs*>(*state);
+    const uint64_t gpa = 0x1'4000'0000, pa = 0x0900'0000;
+    for (rig* r : {s.inj_fail, s.inj_corrupt}) {
+        auto d = r->new_dev(IOHGATP_SV39X4, ATP_BARE, 0x700);
+        r->gmap(d, gpa, 0, leaf(pa, RW));
+        uint64_t v = 0;
+        assert_int_equal(r->dma(d, gpa + 8, false, v), pcie::cpl_status::ur);
+        if (r == s.inj_fail)
+            expect_fault(*r, CAUSE_READ_ACCESS_FAULT, TTYP_UNTRANSLATED_READ, gpa + 8, 0);
+        else
+            expect_fault(*r, CAUSE_READ_GUEST_PAGE_FAULT, TTYP_UNTRANSLATED_READ, gpa + 8, gpa + 8);
+        assert_int_equal(r->iommu->injected(), 1);
+        v = 0x1234;
+        assert_int_equal(r->dma(d, gpa + 8, true, v), pcie::cpl_status::sc);
+        assert_int_equal(r->mem.rd(pa + 8), 0x1234);
+        expect_no_fault(*r);
+    }
+}
+
 class top : public sc_core::sc_module {
 public:
-    std::unique_ptr<rig> full, plain;
+    std::unique_ptr<rig> full, plain, inj_fail, inj_corrupt;
     int result = -1;
 
     SC_HAS_PROCESS(top);
@@ -678,6 +720,13 @@ public:
     {
         full = std::make_unique<rig>("full", pf);
         plain = std::make_unique<rig>("plain", pp);
+        iommu_params pi = pf;
+        pi.inject.target = mem_target::pgtbl;
+        pi.inject.nth = 2;
+        inj_fail = std::make_unique<rig>("inj_fail", pi);
+        pi.inject.corrupt = true;
+        pi.inject.nth = 3;
+        inj_corrupt = std::make_unique<rig>("inj_corrupt", pi);
         SC_THREAD(main);
         set_stack_size(4 << 20);
     }
@@ -685,6 +734,8 @@ public:
     {
         full.reset();
         plain.reset();
+        inj_fail.reset();
+        inj_corrupt.reset();
     }
 
 private:
@@ -692,7 +743,9 @@ private:
     {
         full->start();
         plain->start();
-        rigs s{full.get(), plain.get()};
+        inj_fail->start();
+        inj_corrupt->start();
+        rigs s{full.get(), plain.get(), inj_fail.get(), inj_corrupt.get()};
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_prestate(test_dc_rules, &s),
             cmocka_unit_test_prestate(test_g_only_modes, &s),
@@ -704,6 +757,7 @@ private:
             cmocka_unit_test_prestate(test_nested_g_fault_implicit, &s),
             cmocka_unit_test_prestate(test_gscid_iotlb, &s),
             cmocka_unit_test_prestate(test_pdt_through_g, &s),
+            cmocka_unit_test_prestate(test_inject_pgtbl, &s),
         };
         result = cmocka_run_group_tests_name("model.iommu.gstage", tests, nullptr, nullptr);
         sc_core::sc_stop();
