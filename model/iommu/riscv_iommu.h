@@ -148,9 +148,9 @@ struct iommu_params {
     // walker sets PTE A/D itself (one extra memory access) instead of
     // faulting (§15.2, §15.4 #14).
     bool amo_hwad = false;
-    // capabilities.MSI_FLAT: 64-byte (extended) device contexts. MSI address
-    // translation needs a G-stage, which the model does not have, so a DC
-    // must keep msiptp.MODE = Off (§15.4 #12 and the recommendation after it).
+    // capabilities.MSI_FLAT: 64-byte (extended) device contexts. The model
+    // has no MSI page tables, so a DC must keep msiptp.MODE = Off (§15.4
+    // #12 and the recommendation after it), with a G-stage too.
     bool msi_flat = false;
     // capabilities.PD8 / PD17 / PD20: the process-directory modes DC.fsc
     // (pdtp) may select with DC.tc.PDTV = 1 (§16); a DC selecting one not
