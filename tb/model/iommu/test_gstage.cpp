@@ -465,6 +465,12 @@ void test_nested_g_fault_final(void** state)
     assert_true(c.r);
     assert_false(c.w); // denied by the G-stage
     expect_no_fault(r);
+    // DC.tc.DTF: guest-page faults are not reported (§11.2), the request
+    // is still aborted.
+    auto q = r.new_dev(IOHGATP_SV39X4, ATP_SV39, 0x411, TC_V | TC_EN_ATS | TC_DTF);
+    r.fmap(q, va, 0, leaf(gpa, RW));
+    assert_int_equal(r.dma(q, va, false, v), pcie::cpl_status::ur);
+    expect_no_fault(r);
 }
 
 // A G-stage fault on an implicit access: the first-stage root entry's GPA
