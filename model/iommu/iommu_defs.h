@@ -58,6 +58,10 @@ constexpr uint64_t CAP_VERSION_1_0 = 0x10;
 constexpr uint64_t CAP_SV39 = bit(9);
 constexpr uint64_t CAP_SV48 = bit(10); // requires Sv39
 constexpr uint64_t CAP_SV57 = bit(11); // requires Sv48
+// G-stage modes iohgatp.MODE may select (§3, §15.3).
+constexpr uint64_t CAP_SV39X4 = bit(17);
+constexpr uint64_t CAP_SV48X4 = bit(18);
+constexpr uint64_t CAP_SV57X4 = bit(19);
 constexpr uint64_t CAP_MSI_FLAT = bit(22); // also selects the 64-byte extended DC
 // Process-directory modes pdtp.MODE may select (§16).
 constexpr uint64_t CAP_PD8 = bit(38);
@@ -163,6 +167,9 @@ enum fault_cause : uint16_t {
     CAUSE_INSN_PAGE_FAULT = 12,
     CAUSE_READ_PAGE_FAULT = 13,
     CAUSE_WRITE_PAGE_FAULT = 15,
+    CAUSE_INSN_GUEST_PAGE_FAULT = 20,
+    CAUSE_READ_GUEST_PAGE_FAULT = 21,
+    CAUSE_WRITE_GUEST_PAGE_FAULT = 23,
     CAUSE_ALL_INBOUND_DISALLOWED = 256,
     CAUSE_DDT_LOAD_FAULT = 257,
     CAUSE_DDT_INVALID = 258,
@@ -271,6 +278,21 @@ constexpr unsigned atp_levels(unsigned mode)
 {
     return mode == ATP_SV39 ? 3 : mode == ATP_SV48 ? 4 : mode == ATP_SV57 ? 5 : 0;
 }
+// iohgatp.MODE with fctl.GXL = 0 (§15.3): Bare, Sv39x4, Sv48x4, Sv57x4
+// (the same encodings as iosatp's Sv39/Sv48/Sv57).
+enum iohgatp_mode : unsigned { IOHGATP_BARE = 0, IOHGATP_SV39X4 = 8, IOHGATP_SV48X4 = 9, IOHGATP_SV57X4 = 10 };
+// GPA bits of a G-stage mode (privileged spec, hypervisor extension):
+// 41, 50, 59 = the first-stage VA width plus the 2 extra bits of the
+// 16 KiB root table's index; 0 if not a paged mode.
+constexpr unsigned gpa_bits(unsigned mode)
+{
+    return mode == IOHGATP_SV39X4 ? 41 : mode == IOHGATP_SV48X4 ? 50 : mode == IOHGATP_SV57X4 ? 59 : 0;
+}
+// iotval2 of a guest-page fault (§11.1): bits 63:2 = GPA >> 2, bit 0 =
+// caused by an implicit access for first-stage translation, bit 1 = that
+// implicit access was a write.
+constexpr uint64_t IOTVAL2_IMPLICIT = bit(0);
+constexpr uint64_t IOTVAL2_IMPLICIT_WRITE = bit(1);
 // DC.fsc with PDTV = 1 is pdtp (§15.3): MODE 63:60, PPN 43:0.
 enum pdtp_mode : unsigned { PDTP_BARE = 0, PDTP_PD8 = 1, PDTP_PD17 = 2, PDTP_PD20 = 3 };
 // Levels of a process directory (§16): PD8 1, PD17 2, PD20 3; 0 for Bare.

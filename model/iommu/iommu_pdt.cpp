@@ -45,7 +45,7 @@ void riscv_iommu::log_pdt_fault(uint32_t did, uint32_t pid, unsigned cause, cons
 
 // §16 "Process-context configuration checks" (SXL = 0 here): the first
 // rule a PC with V = 1 breaks, or nullptr.
-const char* riscv_iommu::check_pc(const device_context&, uint64_t ta, uint64_t fsc) const
+const char* riscv_iommu::check_pc(const device_context& dc, uint64_t ta, uint64_t fsc) const
 {
     if (ta & PC_TA_RESERVED)
         return "#1 ta reserved bits";
@@ -55,21 +55,30 @@ const char* riscv_iommu::check_pc(const device_context&, uint64_t ta, uint64_t f
     if (mode != ATP_BARE && mode != ATP_SV39 && !(mode == ATP_SV48 && m_p.sv48) &&
         !(mode == ATP_SV57 && m_p.sv57))
         return "#2/#3 fsc.MODE (Bare, Sv39, or Sv48/Sv57 as capabilities advertise)";
-    if (mode != ATP_BARE && (fsc & ATP_PPN) >> (m_p.pas - 12))
-        return "fsc.PPN beyond PAS"; // implementations may flag this
+    if (!g_active(dc) && mode != ATP_BARE && (fsc & ATP_PPN) >> (m_p.pas - 12))
+        return "fsc.PPN beyond PAS"; // implementations may flag this (a GPA under a G-stage)
     return nullptr;
 }
 
-// §"Process to locate the Process-context". pdtp.PPN and pdte.PPN are
-// physical addresses: the model has no G-stage (iohgatp is Bare).
+// §"Process to locate the Process-context". With iohgatp Bare, pdtp.PPN
+// and pdte.PPN are physical addresses; otherwise they are GPAs, and each
+// entry's address is translated by the G-stage as an implicit read before
+// it is loaded (a fault there is the request's guest-page or access fault).
 riscv_iommu::pc_result riscv_iommu::locate_pc(const device_context& dc, uint32_t did, uint32_t pid,
                                                 sc_core::sc_time& t)
 {
     pc_result r;
     const unsigned mode = unsigned(dc.fsc >> ATP_MODE_SHIFT);
     uint64_t a = (dc.fsc & ATP_PPN) << 12;
+    const bool g = g_active(dc);
+    auto to_spa = [&](uint64_t gpa, uint64_t& spa) {
+        spa = gpa;
+        return !g || implicit_g(did, dc, gpa, false, spa, r.gfault, r.iotval2, t);
+    };
     for (unsigned level = pdt_levels(mode) - 1; level > 0; --level) {
-        const uint64_t ea = a + uint64_t(pdt_pdi(pid, level)) * 8;
+        uint64_t ea = 0;
+        if (!to_spa(a + uint64_t(pdt_pdi(pid, level)) * 8, ea))
+            return r;
         auto where = [&] {
             return std::string(pd_name(mode)) + " PDT level-" + std::to_string(level) + " entry at " + hex(ea);
         };
@@ -93,7 +102,9 @@ riscv_iommu::pc_result riscv_iommu::locate_pc(const device_context& dc, uint32_t
         }
         a = field(pdte, 53, 10) << 12;
     }
-    const uint64_t addr = a + uint64_t(pdt_pdi(pid, 0)) * 16;
+    uint64_t addr = 0;
+    if (!to_spa(a + uint64_t(pdt_pdi(pid, 0)) * 16, addr))
+        return r;
     auto where = [&] { return std::string(pd_name(mode)) + " process context at " + hex(addr); };
     unsigned char b[16];
     if (!mem_read(mem_target::pdt, did, addr, b, 16, t)) {
@@ -141,8 +152,10 @@ void riscv_iommu::first_stage(const device_context& dc, const pcie::tlp_ext& ext
         return;
     }
     const pc_result pc = locate_pc(dc, did, pid, t);
-    if (pc.cause) {
+    if (pc.cause || pc.gfault != g_fault::none) {
         c.cause = pc.cause;
+        c.gfault = pc.gfault;
+        c.iotval2 = pc.iotval2;
         return;
     }
     // Step 16: supervisor privilege needs PC.ta.ENS.

@@ -733,7 +733,8 @@ riscv_iommu::cmd_result riscv_iommu::execute(const command& c, sc_core::sc_time&
         if (func3 == IOTINVAL_GVMA) {
             if (c.dw0 & IOTINVAL_PSCV)
                 return cmd_result::illegal;
-            iotlb_flush(); // no G-stage here: a global invalidation is allowed
+            iotlb_inval_gvma(c.dw0 & IOTINVAL_GV, static_cast<uint32_t>(field(c.dw0, 59, 44)),
+                             c.dw0 & IOTINVAL_AV, field(c.dw1, 61, 10) << 12);
             ++m_st.cq_iotinval_gvma;
             return cmd_result::done;
         }

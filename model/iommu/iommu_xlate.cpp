@@ -39,8 +39,8 @@ constexpr uint64_t DDT_REPORTS_LOUD = 16;
 
 // ============================ device context ============================
 
-// §15.4 checks that apply to these capabilities (T2GPA = END = QOSID = 0,
-// no G-stage modes; Sv48, Sv57, AMO_HWAD, MSI_FLAT and PD8/PD17/PD20
+// §15.4 checks that apply to these capabilities (T2GPA = END = QOSID = 0;
+// Sv48, Sv57, Sv39x4, Sv48x4, Sv57x4, AMO_HWAD, MSI_FLAT and PD8/PD17/PD20
 // optional).
 // Returns the first rule the DC breaks (cause 259), or nullptr if it is well
 // formed.
@@ -62,13 +62,16 @@ const char* riscv_iommu::check_dc(const device_context& dc) const
     if (tc & TC_SXL)
         return "#16 SXL (fctl.GXL = 0, not writable)";
     const unsigned fsc_mode = unsigned(dc.fsc >> ATP_MODE_SHIFT);
+    // With a G-stage, pdtp.PPN and iosatp.PPN are GPAs: the G-stage
+    // translation bounds them, not PAS.
+    const bool g = g_active(dc);
     if (dc.fsc & IOSATP_RESERVED)
         return "#1 fsc reserved bits";
     if (tc & TC_PDTV) {
         if (!(fsc_mode == PDTP_BARE || (fsc_mode == PDTP_PD8 && m_p.pd8) ||
               (fsc_mode == PDTP_PD17 && m_p.pd17) || (fsc_mode == PDTP_PD20 && m_p.pd20)))
             return "#8 pdtp.MODE (Bare, or PD8/PD17/PD20 as capabilities advertise)";
-        if (fsc_mode != PDTP_BARE && (dc.fsc & ATP_PPN) >> (m_p.pas - 12))
+        if (!g && fsc_mode != PDTP_BARE && (dc.fsc & ATP_PPN) >> (m_p.pas - 12))
             return "pdtp.PPN beyond PAS"; // implementations may flag this
     } else {
         if (fsc_mode != ATP_BARE && fsc_mode != ATP_SV39 &&
@@ -78,20 +81,30 @@ const char* riscv_iommu::check_dc(const device_context& dc) const
                               : "#9 iosatp.MODE (Bare or Sv39; capabilities.Sv48 = Sv57 = 0)";
         if (tc & TC_DPE)
             return "#10 DPE without PDTV";
-        if (fsc_mode != ATP_BARE && (dc.fsc & ATP_PPN) >> (m_p.pas - 12))
+        if (!g && fsc_mode != ATP_BARE && (dc.fsc & ATP_PPN) >> (m_p.pas - 12))
             return "iosatp.PPN beyond PAS"; // implementations may flag this
     }
-    if ((dc.iohgatp >> ATP_MODE_SHIFT) != ATP_BARE)
-        return "#11 iohgatp.MODE (no G-stage: Bare only)";
+    // iohgatp (§15.3): with MODE Bare its other fields are ignored.
+    const unsigned g_mode = unsigned(dc.iohgatp >> ATP_MODE_SHIFT);
+    if (g_mode != IOHGATP_BARE) {
+        if (!((g_mode == IOHGATP_SV39X4 && m_p.sv39x4) || (g_mode == IOHGATP_SV48X4 && m_p.sv48x4) ||
+              (g_mode == IOHGATP_SV57X4 && m_p.sv57x4)))
+            return "#11 iohgatp.MODE (Bare, or Sv39x4/Sv48x4/Sv57x4 as capabilities advertise)";
+        if (dc.iohgatp & 3)
+            return "#13 iohgatp.PPN: G-stage root not 16 KiB aligned";
+        if ((dc.iohgatp & ATP_PPN) >> (m_p.pas - 12))
+            return "iohgatp.PPN beyond PAS"; // implementations may flag this
+    }
     if (dc.ta & TA_RESERVED)
         return "#1 ta reserved bits (RCID/MCID included: QOSID = 0)";
     if (m_ext_dc) {
-        // Extended format. iohgatp is always Bare here, and with a Bare
-        // iohgatp msiptp.MODE should be Off (§15.4, recommendation after
-        // #18): Flat needs the G-stage the model does not have. Other
-        // modes break #12.
+        // Extended format. With a Bare iohgatp msiptp.MODE should be Off
+        // (§15.4, recommendation after #18); the model has no MSI page
+        // tables, so it takes Off only under a G-stage too. Other modes
+        // break #12.
         if ((dc.msiptp >> ATP_MODE_SHIFT) != MSIPTP_OFF)
-            return "#12 msiptp.MODE not Off (iohgatp is Bare)";
+            return g ? "msiptp.MODE not Off (MSI page tables are not implemented)"
+                     : "#12 msiptp.MODE not Off (iohgatp is Bare)";
         if ((dc.msiptp & MSIPTP_RESERVED) || (dc.msi_addr_mask & MSI_ADDR_RESERVED) ||
             (dc.msi_addr_pattern & MSI_ADDR_RESERVED) || dc.reserved)
             return "#1 msiptp/msi_addr_mask/msi_addr_pattern/doubleword 7 reserved bits";
@@ -262,90 +275,238 @@ riscv_iommu::ctx_result riscv_iommu::locate_context(uint32_t did, sc_core::sc_ti
 
 // ============================ IOTLB ============================
 
-void riscv_iommu::iotlb_fill(uint32_t pscid, const walk_result& w, uint64_t iova)
+void riscv_iommu::iotlb_fill(const iotlb::space& sp, const walk_result& w, uint64_t iova)
 {
     iotlb::entry e;
-    e.pscid = pscid;
-    e.global = w.pte & PTE_G;
+    e.sp = sp;
+    e.global = !w.fs_bare && (w.pte & PTE_G);
     e.size = w.size;
     e.va_base = iova & ~(w.size - 1);
     e.pa_base = w.pa_base;
     e.pte = w.pte;
+    e.gpte = w.gpte;
+    e.gpa = w.gpa & ~(w.size - 1);
+    e.gsize = w.gsize;
     m_iotlb.fill(e);
 }
 
-// §10.2 IOTINVAL.VMA scopes. Entries are all leaf entries of host address
-// spaces (GV = 0), so GV = 1 scopes match nothing cached here.
-void riscv_iommu::iotlb_inval_vma(bool gv, uint32_t, bool av, uint64_t addr, bool pscv,
+// §10.2 IOTINVAL.VMA scopes: GV = 0 the host address spaces' entries,
+// GV = 1 those of GSCID's VM that have a first stage.
+void riscv_iommu::iotlb_inval_vma(bool gv, uint32_t gscid, bool av, uint64_t addr, bool pscv,
                                   uint32_t pscid)
 {
-    if (gv)
-        return;
-    m_iotlb.invalidate_vma(av, addr, pscv, pscid);
+    m_iotlb.invalidate_vma(gv, uint16_t(gscid), av, addr, pscv, pscid);
+}
+
+// §10.2 IOTINVAL.GVMA scopes: every entry that holds G-stage information.
+void riscv_iommu::iotlb_inval_gvma(bool gv, uint32_t gscid, bool av, uint64_t addr)
+{
+    m_iotlb.invalidate_gvma(gv, uint16_t(gscid), av, addr);
 }
 
 void riscv_iommu::iotlb_flush() { m_iotlb.flush(); }
 
-// ============================ first stage (§17) ============================
+// ============================ page-table walks (§17) ============================
 
-// Privileged spec, "Virtual Address Translation Process", for Sv39 (3
-// levels), Sv48 (4) and Sv57 (5): 9 VPN bits per level, a leaf at any level
-// (a superpage: 2 MiB, 1 GiB, 512 GiB, 256 TiB) whose PPN bits below its
-// level must be 0, Svnapot 64 KiB at level 0. A/D and permissions are the
-// caller's (translate_fs); this only finds the leaf.
-riscv_iommu::walk_result riscv_iommu::walk_fs(uint32_t did, unsigned mode, uint64_t root_ppn,
-                                              uint64_t iova, sc_core::sc_time& t)
+namespace {
+
+enum class pte_kind { pointer, leaf, fault };
+
+// Privileged spec, "Virtual Address Translation Process" steps 3-6 for the
+// PTE found at `level` (shared by both stages): a pointer to the next
+// level, a leaf (its size in `size`), or a (guest-)page fault: not valid,
+// W without R, a reserved or PBMT bit, D/A/U/N in a pointer, Svnapot other
+// than 64 KiB at level 0 (PPN[3:0] = 1000), a misaligned superpage.
+pte_kind pte_decode(uint64_t pte, int level, uint64_t& size)
+{
+    if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) || (pte & (PTE_RESERVED | PTE_PBMT)))
+        return pte_kind::fault;
+    const uint64_t ppn = field(pte, 53, 10);
+    if (!(pte & (PTE_R | PTE_X)))
+        return pte & (PTE_D | PTE_A | PTE_U | PTE_N) ? pte_kind::fault : pte_kind::pointer;
+    size = uint64_t(1) << (12 + 9 * level);
+    if (pte & PTE_N) {
+        if (level != 0 || (ppn & 0xF) != 0x8)
+            return pte_kind::fault;
+        size = 64 * 1024;
+    } else if (level > 0 && (ppn & ((uint64_t(1) << (9 * level)) - 1))) {
+        return pte_kind::fault; // misaligned superpage
+    }
+    return pte_kind::leaf;
+}
+
+} // namespace
+
+unsigned riscv_iommu::g_fault_cause(g_fault f, bool exec, bool write)
+{
+    if (f == g_fault::guest_page)
+        return exec ? CAUSE_INSN_GUEST_PAGE_FAULT
+                    : write ? CAUSE_WRITE_GUEST_PAGE_FAULT : CAUSE_READ_GUEST_PAGE_FAULT;
+    return exec ? CAUSE_INSN_ACCESS_FAULT : write ? CAUSE_WRITE_ACCESS_FAULT : CAUSE_READ_ACCESS_FAULT;
+}
+
+// Privileged spec for Sv39 (3 levels), Sv48 (4) and Sv57 (5): 9 VPN bits
+// per level, a leaf at any level (a superpage: 2 MiB, 1 GiB, 512 GiB, 256
+// TiB) whose PPN bits below its level must be 0, Svnapot 64 KiB at level
+// 0. A/D and permissions are the caller's (translate_fs); this only finds
+// the leaf. With a G-stage each table address is a GPA (§"Two-stage
+// address translation"), translated as an implicit read.
+riscv_iommu::walk_result riscv_iommu::walk_fs(uint32_t did, const device_context& dc, unsigned mode,
+                                              uint64_t root_ppn, uint64_t iova, sc_core::sc_time& t)
 {
     walk_result w;
+    const bool g = g_active(dc);
     uint64_t a = root_ppn << 12;
     uint64_t global = 0;
     for (int level = int(atp_levels(mode)) - 1; level >= 0; --level) {
         const uint64_t vpn = (iova >> (12 + 9 * level)) & 0x1FF;
-        const uint64_t pa = a + vpn * 8;
+        const uint64_t gpa = a + vpn * 8;
+        uint64_t pa = gpa;
+        if (g) {
+            g_fault f = g_fault::none;
+            if (!implicit_g(did, dc, gpa, false, pa, f, w.iotval2, t)) {
+                w.status = f == g_fault::guest_page ? walk_result::guest_page_fault
+                                                    : walk_result::access_fault;
+                return w;
+            }
+        }
         unsigned char b[8];
         if (!mem_read(mem_target::pgtbl, did, pa, b, 8, t)) {
             w.status = walk_result::access_fault; // cause 5/7/1 (§11.2): CA for ATS (§14)
             return w;
         }
         const uint64_t pte = load_le(b);
-        if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) ||
-            (pte & (PTE_RESERVED | PTE_PBMT))) {
+        uint64_t size = 0;
+        switch (pte_decode(pte, level, size)) {
+        case pte_kind::fault:
             w.status = walk_result::page_fault;
             return w;
-        }
-        const uint64_t ppn = field(pte, 53, 10);
-        if (!(pte & (PTE_R | PTE_X))) {
-            // Pointer to the next level: D, A, U and N are reserved. G here
-            // makes everything below global.
-            if (pte & (PTE_D | PTE_A | PTE_U | PTE_N)) {
-                w.status = walk_result::page_fault;
-                return w;
-            }
+        case pte_kind::pointer:
+            // G here makes everything below global.
             global |= pte & PTE_G;
-            a = ppn << 12;
+            a = field(pte, 53, 10) << 12;
             continue;
-        }
-        uint64_t size = uint64_t(1) << (12 + 9 * level);
-        if (pte & PTE_N) {
-            // Svnapot: only 64 KiB at level 0 (ppn[3:0] = 1000).
-            if (level != 0 || (ppn & 0xF) != 0x8) {
-                w.status = walk_result::page_fault;
-                return w;
-            }
-            size = 64 * 1024;
-        } else if (level > 0 && (ppn & ((uint64_t(1) << (9 * level)) - 1))) {
-            w.status = walk_result::page_fault; // misaligned superpage
+        case pte_kind::leaf:
+            w.pa_base = (field(pte, 53, 10) << 12) & ~(size - 1);
+            w.size = size;
+            w.pte = pte | global;
+            w.pte_addr = pa;
+            w.pte_gpa = gpa;
+            w.pte_mem = pte;
             return w;
         }
-        w.pa_base = (ppn << 12) & ~(size - 1);
-        w.size = size;
-        w.pte = pte | global;
-        w.pte_addr = pa;
-        w.pte_mem = pte;
-        return w;
     }
     w.status = walk_result::page_fault; // a pointer at level 0
     return w;
+}
+
+// Privileged spec, hypervisor extension, for Sv39x4/Sv48x4/Sv57x4: as the
+// first stage, except that the root table is 16 KiB (its index has 2 more
+// bits, GPA bits 40:30 / 49:39 / 58:48) and leaves are never global. Every
+// access is pgtbl's (fault injection). The leaf's status page_fault here
+// is the caller's guest-page fault.
+riscv_iommu::walk_result riscv_iommu::walk_g(uint32_t did, unsigned mode, uint64_t root_ppn,
+                                             uint64_t gpa, sc_core::sc_time& t)
+{
+    walk_result w;
+    uint64_t a = root_ppn << 12;
+    const int top = int(atp_levels(mode)) - 1;
+    for (int level = top; level >= 0; --level) {
+        const uint64_t vpn = (gpa >> (12 + 9 * level)) & (level == top ? 0x7FF : 0x1FF);
+        const uint64_t pa = a + vpn * 8;
+        unsigned char b[8];
+        if (!mem_read(mem_target::pgtbl, did, pa, b, 8, t)) {
+            w.status = walk_result::access_fault;
+            return w;
+        }
+        const uint64_t pte = load_le(b);
+        uint64_t size = 0;
+        switch (pte_decode(pte, level, size)) {
+        case pte_kind::fault:
+            w.status = walk_result::page_fault;
+            return w;
+        case pte_kind::pointer:
+            a = field(pte, 53, 10) << 12;
+            continue;
+        case pte_kind::leaf:
+            w.pa_base = (field(pte, 53, 10) << 12) & ~(size - 1);
+            w.size = size;
+            w.pte = pte;
+            w.pte_addr = pa;
+            w.pte_mem = pte;
+            return w;
+        }
+    }
+    w.status = walk_result::page_fault;
+    return w;
+}
+
+riscv_iommu::walk_result riscv_iommu::translate_g(uint32_t did, const device_context& dc,
+                                                  uint64_t gpa, const g_access& a,
+                                                  sc_core::sc_time& t)
+{
+    const unsigned mode = unsigned(dc.iohgatp >> ATP_MODE_SHIFT);
+    walk_result w;
+    auto guest_page_fault = [&] {
+        // §11.1: iotval2 = GPA with bits 1:0 replaced by implicit / implicit write.
+        w.status = walk_result::guest_page_fault;
+        w.iotval2 = (gpa & ~uint64_t(3)) | (a.implicit ? IOTVAL2_IMPLICIT : 0) |
+                    (a.implicit && a.write ? IOTVAL2_IMPLICIT_WRITE : 0);
+        return w;
+    };
+    // GPA bits above the mode's width (41, 50, 59) must be 0.
+    if (gpa >> gpa_bits(mode))
+        return guest_page_fault();
+    w = walk_g(did, mode, dc.iohgatp & ATP_PPN, gpa, t);
+    if (w.status == walk_result::page_fault)
+        return guest_page_fault();
+    if (w.status != walk_result::ok)
+        return w; // access fault: iotval2 = 0
+    // G-stage accesses are user-mode accesses: U must be 1.
+    if (!(w.pte & PTE_U))
+        return guest_page_fault();
+    const bool permitted = a.exec                ? (w.pte & PTE_X)
+                           : a.write && !a.ats ? (w.pte & PTE_W)
+                                               : (w.pte & PTE_R);
+    if (!permitted && !a.ats)
+        return guest_page_fault();
+    // §15.2 GADE: the IOMMU sets A, and D for a write the leaf permits, with
+    // one store; without it A = 0, or D = 0 on a store, is a guest-page
+    // fault (ATS: W is not granted).
+    if ((dc.tc & TC_GADE) && permitted) {
+        uint64_t set = w.pte & PTE_A ? 0 : PTE_A;
+        if (a.write && (w.pte & PTE_W) && !(w.pte & PTE_D))
+            set |= PTE_A | PTE_D;
+        if (set) {
+            unsigned char b[8];
+            store_le(b, w.pte_mem | set);
+            if (!mem_write(mem_target::pgtbl, did, w.pte_addr, b, 8, t)) {
+                w.status = walk_result::access_fault;
+                return w;
+            }
+            w.pte |= set;
+            w.pte_mem |= set;
+        }
+    }
+    if (!(w.pte & PTE_A) || (a.write && !a.ats && !(w.pte & PTE_D)))
+        return guest_page_fault();
+    return w;
+}
+
+bool riscv_iommu::implicit_g(uint32_t did, const device_context& dc, uint64_t gpa, bool write,
+                             uint64_t& spa, g_fault& f, uint64_t& iotval2, sc_core::sc_time& t)
+{
+    g_access a;
+    a.write = write;
+    a.implicit = true;
+    const walk_result g = translate_g(did, dc, gpa, a, t);
+    if (g.status != walk_result::ok) {
+        f = g.status == walk_result::guest_page_fault ? g_fault::guest_page : g_fault::access;
+        iotval2 = g.iotval2;
+        return false;
+    }
+    spa = g.pa_base | (gpa & (g.size - 1));
+    return true;
 }
 
 // §14 / privileged spec: a user-mode request needs U = 1; a privileged one
@@ -368,63 +529,130 @@ bool riscv_iommu::fs_permits(uint64_t pte, const fs_access& a)
     return pte & PTE_R;
 }
 
-bool riscv_iommu::fs_set_ad(uint32_t did, walk_result& w, uint64_t bits, sc_core::sc_time& t)
+bool riscv_iommu::fs_grants(const walk_result& w, const fs_access& a)
 {
+    return w.fs_bare || ((w.pte & PTE_A) && fs_permits(w.pte, a) &&
+                         (!a.write || a.ats || (w.pte & PTE_D)));
+}
+
+bool riscv_iommu::g_grants(uint64_t gpte, const fs_access& a)
+{
+    const bool perm = a.exec ? (gpte & PTE_X) : a.write && !a.ats ? (gpte & PTE_W) : (gpte & PTE_R);
+    return perm && (gpte & PTE_U) && (gpte & PTE_A) && (!a.write || a.ats || (gpte & PTE_D));
+}
+
+bool riscv_iommu::fs_set_ad(uint32_t did, const device_context& dc, walk_result& w, uint64_t bits,
+                            sc_core::sc_time& t)
+{
+    uint64_t pa = w.pte_addr;
+    if (g_active(dc)) {
+        // The A/D store is an implicit write through the G-stage.
+        g_fault f = g_fault::none;
+        if (!implicit_g(did, dc, w.pte_gpa, true, pa, f, w.iotval2, t)) {
+            w.status = f == g_fault::guest_page ? walk_result::guest_page_fault
+                                                : walk_result::access_fault;
+            return false;
+        }
+    }
     unsigned char b[8];
     store_le(b, w.pte_mem | bits); // the leaf as loaded (G may come from a non-leaf)
-    if (!mem_write(mem_target::pgtbl, did, w.pte_addr, b, 8, t))
+    if (!mem_write(mem_target::pgtbl, did, pa, b, 8, t)) {
+        w.status = walk_result::access_fault;
         return false;
+    }
     w.pte |= bits;
     w.pte_mem |= bits;
     return true;
 }
 
 riscv_iommu::walk_result riscv_iommu::translate_fs(uint32_t did, const device_context& dc,
-                                                   uint64_t iova, const fs_access& acc,
-                                                   sc_core::sc_time& t)
+                                                   bool fs_bare, uint64_t iova,
+                                                   const fs_access& acc, sc_core::sc_time& t)
 {
     walk_result w;
     const unsigned mode = unsigned(dc.fsc >> ATP_MODE_SHIFT);
-    // Privileged spec: bits 63:VA-1 must all equal bit VA-1 (VA = 39, 48, 57).
-    const unsigned va_bits = 12 + 9 * atp_levels(mode);
-    const uint64_t top = iova >> (va_bits - 1);
-    if (top != 0 && top != (~uint64_t(0) >> (va_bits - 1))) {
-        w.status = walk_result::page_fault;
-        return w;
+    if (!fs_bare) {
+        // Privileged spec: bits 63:VA-1 must all equal bit VA-1 (VA = 39, 48, 57).
+        const unsigned va_bits = 12 + 9 * atp_levels(mode);
+        const uint64_t top = iova >> (va_bits - 1);
+        if (top != 0 && top != (~uint64_t(0) >> (va_bits - 1))) {
+            w.status = walk_result::page_fault;
+            return w;
+        }
     }
+    const bool g = g_active(dc);
     const bool sade = dc.tc & TC_SADE;
-    const uint32_t pscid = static_cast<uint32_t>(field(dc.ta, 31, 12));
+    const bool gade = g && (dc.tc & TC_GADE);
+    iotlb::space sp;
+    sp.gv = g;
+    sp.gonly = fs_bare;
+    sp.gscid = g ? uint16_t(field(dc.iohgatp, 59, 44)) : 0;
+    sp.pscid = fs_bare ? 0 : static_cast<uint32_t>(field(dc.ta, 31, 12));
     wait_cycles(m_p.iotlb_hit_cycles, t); // IOTLB lookup
-    if (const iotlb::entry* e = m_iotlb.lookup(pscid, iova)) {
-        // A cached leaf without D that a write may now dirty (SADE) is
+    if (const iotlb::entry* e = m_iotlb.lookup(sp, iova)) {
+        // A cached leaf without D that a write may now dirty (SADE, GADE) is
         // walked again so D is set in memory.
-        if (!(sade && acc.write && (e->pte & PTE_W) && !(e->pte & PTE_D))) {
+        const bool dirty_fs = sade && !fs_bare && (e->pte & PTE_W) && !(e->pte & PTE_D);
+        const bool dirty_g = gade && (e->gpte & PTE_W) && !(e->gpte & PTE_D);
+        if (!(acc.write && (dirty_fs || dirty_g))) {
             ++m_st.iotlb_hits;
             w.pa_base = e->pa_base;
             w.size = e->size;
             w.pte = e->pte;
+            w.fs_bare = fs_bare;
+            w.gpte = e->gpte;
+            w.gpa = e->gpa | (iova & (e->size - 1));
+            w.gsize = e->gsize;
             return w;
         }
     }
     ++m_st.iotlb_misses;
-    w = walk_fs(did, mode, dc.fsc & ATP_PPN, iova, t);
-    if (w.status != walk_result::ok)
-        return w;
-    // §15.2 SADE: the IOMMU sets A, and D for a write it grants, atomically
-    // (only for an access the leaf permits, as the privileged spec says);
-    // without it A = 0, or D = 0 on a write, is the caller's page fault.
-    if (sade && fs_permits(w.pte, acc)) {
-        uint64_t set = w.pte & PTE_A ? 0 : PTE_A;
-        if (acc.write && (w.pte & PTE_W) && !(w.pte & PTE_D))
-            set |= PTE_A | PTE_D;
-        if (set && !fs_set_ad(did, w, set, t)) {
-            w.status = walk_result::access_fault;
+    if (fs_bare) {
+        // G-stage only: the IOVA is the GPA.
+        w.fs_bare = true;
+        w.pte = 0;
+    } else {
+        w = walk_fs(did, dc, mode, dc.fsc & ATP_PPN, iova, t);
+        if (w.status != walk_result::ok)
             return w;
+        // §15.2 SADE: the IOMMU sets A, and D for a write it grants, atomically
+        // (only for an access the leaf permits, as the privileged spec says);
+        // without it A = 0, or D = 0 on a write, is the caller's page fault.
+        if (sade && fs_permits(w.pte, acc)) {
+            uint64_t set = w.pte & PTE_A ? 0 : PTE_A;
+            if (acc.write && (w.pte & PTE_W) && !(w.pte & PTE_D))
+                set |= PTE_A | PTE_D;
+            if (set && !fs_set_ad(did, dc, w, set, t))
+                return w;
         }
     }
+    if (g) {
+        // The first stage decides first: a denied access is its page fault,
+        // before the G-stage translates the GPA (privileged spec).
+        if (!fs_grants(w, acc))
+            return w;
+        const uint64_t gpa = fs_bare ? iova : w.pa_base | (iova & (w.size - 1));
+        g_access ga;
+        ga.write = acc.write;
+        ga.exec = acc.exec;
+        ga.ats = acc.ats;
+        const walk_result gw = translate_g(did, dc, gpa, ga, t);
+        if (gw.status != walk_result::ok) {
+            w.status = gw.status;
+            w.iotval2 = gw.iotval2;
+            return w;
+        }
+        // One translation of the smaller of the two leaves.
+        const uint64_t s = fs_bare ? gw.size : std::min(w.size, gw.size);
+        w.gpa = gpa;
+        w.gsize = gw.size;
+        w.gpte = gw.pte;
+        w.pa_base = (gw.pa_base | (gpa & (gw.size - 1))) & ~(s - 1);
+        w.size = s;
+    }
     // Only leaves with A = 1 are cached.
-    if (w.pte & PTE_A)
-        iotlb_fill(pscid, w, iova);
+    if ((fs_bare || (w.pte & PTE_A)) && (w.gpte & PTE_A))
+        iotlb_fill(sp, w, iova);
     return w;
 }
 
@@ -472,16 +700,19 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         ++m_st.ats_ur;
         return;
     }
-    if (fc.cause == CAUSE_PDT_INVALID) {
-        // §14: PDT entry not valid is Success with R = W = 0, not logged.
+    if (fc.cause == CAUSE_PDT_INVALID || fc.gfault == g_fault::guest_page) {
+        // §14: PDT entry not valid, or a guest-page fault translating a PDT
+        // address, is Success with R = W = 0, not logged.
         ++m_st.ats_not_present;
         pcie::store_le64(gp.get_data_ptr(), pcie::encode_ats_cpl(pcie::ats_cpl{}));
         ext.status = pcie::cpl_status::sc;
         return;
     }
-    if (fc.cause) {
-        // 265 / 267: a configuration error, Completer Abort (§14).
-        f.cause = fc.cause;
+    if (fc.cause || fc.gfault == g_fault::access) {
+        // 265 / 267, or an access fault translating a PDT address (5/7 as
+        // for a page-table walk, K6): a configuration error, Completer
+        // Abort (§14).
+        f.cause = fc.cause ? fc.cause : g_fault_cause(g_fault::access, false, is_write);
         report_fault(f, dtf, t);
         ext.status = pcie::cpl_status::ca;
         ++m_st.ats_ca;
@@ -490,8 +721,8 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
 
     pcie::ats_cpl c;
     const bool umode = !ext.pv || !ext.priv;
-    if (fc.bare) {
-        // First stage Bare: identity with full permissions.
+    if (fc.bare && !g_active(*fc.dc)) {
+        // No translation at all: identity with full permissions.
         c.addr = iova & ~uint64_t(0xFFF);
         c.r = c.w = true;
         c.x = ext.pv && ext.exec;
@@ -501,10 +732,10 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         acc.ats = true;
         acc.umode = umode;
         acc.sum = fc.sum;
-        walk_result w = translate_fs(did, *fc.dc, iova, acc, t);
+        walk_result w = translate_fs(did, *fc.dc, fc.bare, iova, acc, t);
         if (w.status == walk_result::access_fault) {
-            // PTE load (or A/D update) access fault: configuration error,
-            // Completer Abort (§14).
+            // PTE load (or A/D update) access fault, in either stage:
+            // configuration error, Completer Abort (§14).
             f.cause = is_write ? CAUSE_WRITE_ACCESS_FAULT : CAUSE_READ_ACCESS_FAULT;
             report_fault(f, dtf, t);
             ext.status = pcie::cpl_status::ca;
@@ -515,17 +746,19 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
             const uint64_t pte = w.pte;
             // §14: no PASID (or not privileged) => user access, U must be 1;
             // privileged access to a U page needs SUM (0 without a PC). A = 0
-            // (not set by SADE) is not present; W only with D = 1, which
-            // SADE sets when the request asks for write (NW = 0).
-            // X only with R and when execute was requested (§14).
-            const bool allowed = (pte & PTE_A) && fs_permits(pte, acc);
-            if (allowed) {
+            // (not set by SADE/GADE) is not present; W only with D = 1, which
+            // SADE/GADE set when the request asks for write (NW = 0), in both
+            // stages. X only with R and when execute was requested (§14).
+            // A permission one stage denies is denied (§14).
+            if (fs_grants(w, acc) && g_grants(w.gpte, acc)) {
+                const uint64_t gpte = w.gpte;
                 c.r = true;
-                c.w = (pte & PTE_W) && (pte & PTE_D);
+                c.w = (w.fs_bare || ((pte & PTE_W) && (pte & PTE_D))) && (gpte & PTE_W) &&
+                      (gpte & PTE_D);
                 fs_access x = acc;
                 x.exec = true;
-                c.x = ext.pv && ext.exec && fs_permits(pte, x);
-                c.global = ext.pv && (pte & PTE_G);
+                c.x = ext.pv && ext.exec && (w.fs_bare || fs_permits(pte, x)) && (gpte & PTE_X);
+                c.global = ext.pv && !w.fs_bare && (pte & PTE_G);
                 c.addr = w.pa_base;
                 if (w.size > 4096) {
                     // E1: the leaf's size, NAPOT-encoded (S = 1).
@@ -534,7 +767,7 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
                 }
             }
         }
-        // page fault: Success with R = W = 0, never logged
+        // page fault or guest-page fault: Success with R = W = 0, never logged
     }
     if (!c.r && !c.w) {
         c = pcie::ats_cpl{};
@@ -638,7 +871,13 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         fail(fc.cause, dtf, iova); // 260, 265-267: the request is aborted
         return;
     }
-    if (fc.bare) {
+    if (fc.gfault != g_fault::none) {
+        // The G-stage translation of a PDT address failed.
+        f.iotval2 = fc.iotval2;
+        fail(g_fault_cause(fc.gfault, exec, is_write), dtf, iova);
+        return;
+    }
+    if (fc.bare && !g_active(*fc.dc)) {
         forward(iova, 0, len);
         return;
     }
@@ -651,20 +890,28 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
     unsigned off = 0;
     while (off < len || (len == 0 && off == 0)) {
         const uint64_t va = iova + off;
-        walk_result w = translate_fs(did, *fc.dc, va, acc, t);
+        walk_result w = translate_fs(did, *fc.dc, fc.bare, va, acc, t);
         if (w.status == walk_result::access_fault) {
-            fail(exec ? CAUSE_INSN_ACCESS_FAULT
-                      : is_write ? CAUSE_WRITE_ACCESS_FAULT : CAUSE_READ_ACCESS_FAULT,
-                 dtf, va);
+            fail(g_fault_cause(g_fault::access, exec, is_write), dtf, va);
             return;
         }
-        // A = 0 (or D = 0 on a write) left by translate_fs: no SADE.
-        const bool ok = w.status == walk_result::ok && fs_permits(w.pte, acc) &&
-                        (w.pte & PTE_A) && (!is_write || (w.pte & PTE_D));
-        if (!ok) {
+        if (w.status == walk_result::guest_page_fault) {
+            f.iotval2 = w.iotval2;
+            fail(g_fault_cause(g_fault::guest_page, exec, is_write), dtf, va);
+            return;
+        }
+        // A = 0 (or D = 0 on a write) left by translate_fs: no SADE. The
+        // first stage's denial is a page fault, then the G-stage's a
+        // guest-page fault on the final GPA (a cached translation).
+        if (w.status != walk_result::ok || !fs_grants(w, acc)) {
             fail(exec ? CAUSE_INSN_PAGE_FAULT
                       : is_write ? CAUSE_WRITE_PAGE_FAULT : CAUSE_READ_PAGE_FAULT,
                  dtf, va);
+            return;
+        }
+        if (!g_grants(w.gpte, acc)) {
+            f.iotval2 = w.gpa & ~uint64_t(3);
+            fail(g_fault_cause(g_fault::guest_page, exec, is_write), dtf, va);
             return;
         }
         const uint64_t in_page = va & (w.size - 1);

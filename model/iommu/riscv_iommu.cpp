@@ -71,6 +71,9 @@ iommu_params resolve(const iommu_params& p)
         r.msi_flat = r.capabilities & CAP_MSI_FLAT;
         r.sv48 = r.capabilities & CAP_SV48;
         r.sv57 = r.capabilities & CAP_SV57;
+        r.sv39x4 = r.capabilities & CAP_SV39X4;
+        r.sv48x4 = r.capabilities & CAP_SV48X4;
+        r.sv57x4 = r.capabilities & CAP_SV57X4;
         r.amo_hwad = r.capabilities & CAP_AMO_HWAD;
         r.pd8 = r.capabilities & CAP_PD8;
         r.pd17 = r.capabilities & CAP_PD17;
@@ -83,8 +86,9 @@ iommu_params resolve(const iommu_params& p)
 
 std::string riscv_iommu::unsupported_capabilities(uint64_t caps)
 {
-    const uint64_t known = CAP_VERSION | CAP_SV39 | CAP_SV48 | CAP_SV57 | CAP_AMO_HWAD | CAP_ATS |
-                           CAP_IGS | CAP_PAS | CAP_MSI_FLAT | CAP_PD8 | CAP_PD17 | CAP_PD20;
+    const uint64_t known = CAP_VERSION | CAP_SV39 | CAP_SV48 | CAP_SV57 | CAP_SV39X4 | CAP_SV48X4 |
+                           CAP_SV57X4 | CAP_AMO_HWAD | CAP_ATS | CAP_IGS | CAP_PAS | CAP_MSI_FLAT |
+                           CAP_PD8 | CAP_PD17 | CAP_PD20;
     const unsigned pas = unsigned(field(caps, 37, 32));
     std::string why;
     if ((caps & CAP_VERSION) != CAP_VERSION_1_0)
@@ -171,7 +175,9 @@ uint64_t riscv_iommu::capabilities() const
     return CAP_VERSION_1_0 | CAP_SV39 | (m_p.sv48 ? CAP_SV48 : 0) | (m_p.sv57 ? CAP_SV57 : 0) |
            (m_p.amo_hwad ? CAP_AMO_HWAD : 0) | CAP_ATS | (uint64_t(0) << CAP_IGS_SHIFT) |
            (m_p.msi_flat ? CAP_MSI_FLAT : 0) | (uint64_t(m_p.pas) << CAP_PAS_SHIFT) |
-           (m_p.pd8 ? CAP_PD8 : 0) | (m_p.pd17 ? CAP_PD17 : 0) | (m_p.pd20 ? CAP_PD20 : 0);
+           (m_p.pd8 ? CAP_PD8 : 0) | (m_p.pd17 ? CAP_PD17 : 0) | (m_p.pd20 ? CAP_PD20 : 0) |
+           (m_p.sv39x4 ? CAP_SV39X4 : 0) | (m_p.sv48x4 ? CAP_SV48X4 : 0) |
+           (m_p.sv57x4 ? CAP_SV57X4 : 0);
 }
 
 uint32_t riscv_iommu::cqcsr_value() const

@@ -7,7 +7,7 @@
 // - The register page (§1-§8) of an IOMMU whose capabilities are: version
 //   1.0, Sv39, ATS (with PRI), IGS = MSI only, PAS, MSI_FLAT, Sv48, Sv57 and
 //   AMO_HWAD from the parameters (iommu_params.capabilities or
-//   .pas/.msi_flat/.sv48/.sv57/.amo_hwad/.pd8/.pd17/.pd20) and nothing else (no G-stage, no HPM, no debug interface, no QoS IDs,
+//   .pas/.msi_flat/.sv48/.sv57/.sv39x4/.sv48x4/.sv57x4/.amo_hwad/.pd8/.pd17/.pd20) and nothing else (no HPM, no debug interface, no QoS IDs,
 //   little-endian only).
 //   Access rules of §1, including the illegal-access convention of the
 //   reference model (reads all-ones, writes dropped) with a warning.
@@ -21,8 +21,12 @@
 //   ENS and SUM as §16 says. Process contexts are not cached.
 // - Sv39/Sv48/Sv57 first-stage walks of DC.fsc (iosatp) with leaves at
 //   every level, A/D as page faults or (DC.tc.SADE) hardware updates, an
-//   IOTLB (iotlb.h: fully associative, LRU, keyed by PSCID + page + size), ATS Translation Requests (§14), Translated and
+//   IOTLB (iotlb.h: fully associative, LRU, keyed by address space + page + size), ATS Translation Requests (§14), Translated and
 //   Untranslated DMA passed on to memory at the physical address.
+// - Sv39x4/Sv48x4/Sv57x4 G-stage walks of DC.iohgatp, alone (first stage
+//   Bare) or nested under the first stage (every first-stage table, PDT
+//   and PC address and the final GPA translated), guest-page faults with
+//   iotval2, GADE; IOTLB entries tagged with the GSCID, IOTINVAL.GVMA.
 // - Command queue (IOTINVAL.VMA/GVMA, IOFENCE.C, IODIR, ATS.INVAL with ITag
 //   tracking and timeout, ATS.PRGR), fault queue, MSI interrupts with masking.
 // - Page Requests: §13.1 steps 1-5 here, steps 6-11 in the Verilated
@@ -48,8 +52,7 @@
 //   by the call that hands it work (pq_engine).
 //
 // What it does not model:
-// - Process directories (PDTV = 1 is accepted only with pdtp.MODE = Bare),
-//   G-stage translation, MSI page tables (msiptp must be Off), Sv32,
+// - MSI page tables (msiptp must be Off), Sv32, Sv32x4, T2GPA,
 //   Svpbmt, big-endian structures, wired interrupts, HPM, the debug
 //   translation interface.
 // - Requests carrying a PASID through a DC with PDTV = 0 are "transaction type
@@ -134,13 +137,20 @@ struct iommu_params {
     // advertised is misconfigured (§15.4 #9).
     bool sv48 = false;
     bool sv57 = false;
+    // capabilities.Sv39x4 / Sv48x4 / Sv57x4: G-stage modes iohgatp.MODE may
+    // select besides Bare (§15.3); a DC selecting one not advertised is
+    // misconfigured (§15.4 #11). Each is independent of the others and of
+    // the first-stage modes. GSCIDs are 16 bits wide.
+    bool sv39x4 = false;
+    bool sv48x4 = false;
+    bool sv57x4 = false;
     // capabilities.AMO_HWAD: DC.tc.SADE may be set, and then the first-stage
     // walker sets PTE A/D itself (one extra memory access) instead of
     // faulting (§15.2, §15.4 #14).
     bool amo_hwad = false;
-    // capabilities.MSI_FLAT: 64-byte (extended) device contexts. MSI address
-    // translation needs a G-stage, which the model does not have, so a DC
-    // must keep msiptp.MODE = Off (§15.4 #12 and the recommendation after it).
+    // capabilities.MSI_FLAT: 64-byte (extended) device contexts. The model
+    // has no MSI page tables, so a DC must keep msiptp.MODE = Off (§15.4
+    // #12 and the recommendation after it), with a G-stage too.
     bool msi_flat = false;
     // capabilities.PD8 / PD17 / PD20: the process-directory modes DC.fsc
     // (pdtp) may select with DC.tc.PDTV = 1 (§16); a DC selecting one not
@@ -312,8 +322,18 @@ private:
     // else the process context of its process_id (process_id 0 with DPE).
     // `dc` is what translate_fs walks: the DC itself, or `pc_dc`, a copy of
     // it with the PC's fsc and its PSCID in ta (made only for a PC).
+    // A G-stage translation that failed (privileged spec, hypervisor
+    // extension; §11.1): a guest-page fault or an access fault. Its cause
+    // follows the request's access type (g_fault_cause).
+    enum class g_fault : uint8_t { none, guest_page, access };
+    // 20/21/23 for a guest-page fault, 1/5/7 for an access fault.
+    static unsigned g_fault_cause(g_fault f, bool exec, bool write);
     struct fs_context {
         unsigned cause = 0;  // 260 (process_id too wide, supervisor without ENS), 265-267
+        // The G-stage translation of a PDT entry or PC address failed
+        // (iohgatp not Bare: pdtp.PPN and the PDT's PPNs are GPAs).
+        g_fault gfault = g_fault::none;
+        uint64_t iotval2 = 0;
         bool bare = false;   // first stage Bare: the IOVA is the address
         bool sum = false;    // PC.ta.SUM
         const device_context* dc = nullptr;
@@ -329,18 +349,28 @@ private:
     // PDT of pdtp by PDI[i], load and check the PC. Not cached.
     struct pc_result {
         unsigned cause = 0; // 265 load access fault, 266 not valid, 267 misconfigured
+        g_fault gfault = g_fault::none; // or the G-stage translation of a PDT address failed
+        uint64_t iotval2 = 0;
         uint64_t ta = 0, fsc = 0;
     };
     pc_result locate_pc(const device_context& dc, uint32_t did, uint32_t pid, sc_core::sc_time& t);
     const char* check_pc(const device_context& dc, uint64_t ta, uint64_t fsc) const;
 
+    // The G-stage "leaf" of a DC whose iohgatp is Bare: grants everything.
+    static constexpr uint64_t G_BARE_PTE = PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | PTE_D;
     struct walk_result {
-        enum kind { ok, page_fault, access_fault } status = ok;
+        enum kind { ok, page_fault, access_fault, guest_page_fault } status = ok;
         uint64_t pa_base = 0;  // physical base of the page
         uint64_t size = 4096;
         uint64_t pte = 0;      // leaf PTE (permission bits; G also set by a global non-leaf)
         uint64_t pte_addr = 0; // where the leaf PTE is (0 after an IOTLB hit)
         uint64_t pte_mem = 0;  // the leaf PTE as loaded from pte_addr
+        uint64_t pte_gpa = 0;  // the GPA of pte_addr (G-stage active)
+        bool fs_bare = false;  // no first stage: pte is meaningless
+        uint64_t gpte = G_BARE_PTE; // G-stage leaf (every permission with iohgatp Bare)
+        uint64_t gpa = 0;      // the GPA the IOVA translates to (G-stage active)
+        uint64_t gsize = 0;    // size of the G-stage leaf gpa lies in
+        uint64_t iotval2 = 0;  // guest_page_fault: §11.1
     };
     // What a request asks of a first-stage leaf.
     struct fs_access {
@@ -350,25 +380,57 @@ private:
         bool umode = true;  // no PASID, or PASID with Privileged Mode Requested = 0
         bool sum = false;   // PC.ta.SUM (0 without a process context)
     };
-    // First stage of DC.fsc (iosatp) for iova: canonical check, IOTLB, walk,
-    // A/D (fault, or hardware update with SADE). Page faults and access
-    // faults are returned, never reported.
+    // Translation of iova through the first stage of `dc` (DC.fsc = iosatp,
+    // or a PC's copy; none if fs_bare) and the G-stage of DC.iohgatp:
+    // canonical check, IOTLB, walks, A/D (fault, or hardware update with
+    // SADE/GADE). Page faults, guest-page faults and access faults are
+    // returned, never reported. A first-stage leaf that denies the access
+    // is returned as it is (status ok) without its G-stage translation: the
+    // caller's checks (fs_grants, g_grants) order the faults.
     // `did`: the device the walk is for (fault injection only).
-    walk_result translate_fs(uint32_t did, const device_context& dc, uint64_t iova,
+    walk_result translate_fs(uint32_t did, const device_context& dc, bool fs_bare, uint64_t iova,
                              const fs_access& a, sc_core::sc_time& t);
-    walk_result walk_fs(uint32_t did, unsigned mode, uint64_t root_ppn, uint64_t iova,
-                        sc_core::sc_time& t);
+    // First-stage walk; with a G-stage every table address is a GPA,
+    // translated as an implicit access (a fault there: guest_page_fault
+    // with iotval2 bit 0, or access_fault).
+    walk_result walk_fs(uint32_t did, const device_context& dc, unsigned mode, uint64_t root_ppn,
+                        uint64_t iova, sc_core::sc_time& t);
+    // What a G-stage translation is for.
+    struct g_access {
+        bool write = false;    // a store (data, or the A/D update of a first-stage PTE)
+        bool exec = false;     // read for execute
+        bool implicit = false; // a first-stage PTE, PDT entry or PC access
+        bool ats = false;      // ATS: R is the access; the caller folds W/X into the completion
+    };
+    static bool g_active(const device_context& dc) { return (dc.iohgatp >> ATP_MODE_SHIFT) != IOHGATP_BARE; }
+    // G-stage translation of gpa (Sv39x4/Sv48x4/Sv57x4): GPA width, walk,
+    // U = 1, permission (not for ATS), A/D (guest-page fault, or hardware
+    // update with GADE). ok: pa_base/size/pte of the leaf.
+    walk_result translate_g(uint32_t did, const device_context& dc, uint64_t gpa, const g_access& a,
+                            sc_core::sc_time& t);
+    walk_result walk_g(uint32_t did, unsigned mode, uint64_t root_ppn, uint64_t gpa, sc_core::sc_time& t);
+    // The system physical address of gpa for an implicit access, into
+    // `spa`; on a fault false, with the fault and iotval2.
+    bool implicit_g(uint32_t did, const device_context& dc, uint64_t gpa, bool write, uint64_t& spa,
+                    g_fault& f, uint64_t& iotval2, sc_core::sc_time& t);
     // The U/SUM/privilege rule of a leaf for a request (§14, privileged spec).
     static bool fs_user_ok(uint64_t pte, const fs_access& a);
     // The leaf grants the access (U rule and R, W or X; A/D aside).
     static bool fs_permits(uint64_t pte, const fs_access& a);
+    // A translation's first stage (none: granted) / G-stage grants the
+    // access, A/D included (a DMA write needs D; an ATS request only A).
+    static bool fs_grants(const walk_result& w, const fs_access& a);
+    static bool g_grants(uint64_t gpte, const fs_access& a);
     // Sets `bits` (A, or A | D) in the leaf PTE at w.pte_addr: one memory
-    // access (an atomic OR in hardware). False on an access fault.
-    bool fs_set_ad(uint32_t did, walk_result& w, uint64_t bits, sc_core::sc_time& t);
+    // access (an atomic OR in hardware), through the G-stage as an implicit
+    // write when it is active. False on a fault, which w.status says.
+    bool fs_set_ad(uint32_t did, const device_context& dc, walk_result& w, uint64_t bits,
+                   sc_core::sc_time& t);
 
-    void iotlb_fill(uint32_t pscid, const walk_result& w, uint64_t iova);
+    void iotlb_fill(const iotlb::space& sp, const walk_result& w, uint64_t iova);
     void iotlb_inval_vma(bool gv, uint32_t gscid, bool av, uint64_t addr, bool pscv,
                          uint32_t pscid);
+    void iotlb_inval_gvma(bool gv, uint32_t gscid, bool av, uint64_t addr);
     void iotlb_flush();
 
     void handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, sc_core::sc_time& t);

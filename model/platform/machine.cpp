@@ -62,6 +62,7 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
     ip.sv48 = p.flag("iommu.sv48");
     ip.sv57 = p.flag("iommu.sv57");
     ip.amo_hwad = p.flag("iommu.amo_hwad");
+    ip.sv39x4 = p.flag("iommu.sv39x4"), ip.sv48x4 = p.flag("iommu.sv48x4"), ip.sv57x4 = p.flag("iommu.sv57x4");
     ip.pd8 = p.flag("iommu.pd8");
     ip.pd17 = p.flag("iommu.pd17");
     ip.pd20 = p.flag("iommu.pd20");

@@ -149,6 +149,9 @@ params::params()
          "capabilities.Sv48: DC.fsc (iosatp) may select Sv48 (4-level first stage, 48-bit IOVAs); a DC selecting an unadvertised mode is misconfigured (cause 259)", "SRC (riscv-iommu.md 3, 15.4 #9)"});
     add({"iommu.sv57", t::boolean, "false", 0, 0, {}, "",
          "capabilities.Sv57: DC.fsc may select Sv57 (5-level first stage, 57-bit IOVAs); requires iommu.sv48", "SRC (riscv-iommu.md 3)"});
+    add({"iommu.sv39x4", t::boolean, "false", 0, 0, {}, "", "capabilities.Sv39x4: DC.iohgatp may select an Sv39x4 G-stage (41-bit GPAs), alone or nested under the first stage (docs/registers.md, G-stage and nested translation); the driver programs iohgatp Bare", "SRC (riscv-iommu.md 3, 15.3, 15.4 #11)"});
+    add({"iommu.sv48x4", t::boolean, "false", 0, 0, {}, "", "capabilities.Sv48x4: DC.iohgatp may select an Sv48x4 G-stage (50-bit GPAs)", "SRC (riscv-iommu.md 3, 15.3)"});
+    add({"iommu.sv57x4", t::boolean, "false", 0, 0, {}, "", "capabilities.Sv57x4: DC.iohgatp may select an Sv57x4 G-stage (59-bit GPAs)", "SRC (riscv-iommu.md 3, 15.3)"});
     add({"iommu.pd8", t::boolean, "false", 0, 0, {}, "",
          "capabilities.PD8: DC.tc.PDTV with a 1-level process directory (process_id up to 8 bits); each PASID then has a process context with its own first stage and PSCID (docs/registers.md, Process directories)", "SRC (riscv-iommu.md 3, 16)"});
     add({"iommu.pd17", t::boolean, "false", 0, 0, {}, "",
