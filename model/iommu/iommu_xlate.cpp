@@ -317,7 +317,7 @@ enum class pte_kind { pointer, leaf, fault };
 // level, a leaf (its size in `size`), or a (guest-)page fault: not valid,
 // W without R, a reserved or PBMT bit, D/A/U/N in a pointer, Svnapot other
 // than 64 KiB at level 0 (PPN[3:0] = 1000), a misaligned superpage.
-pte_kind pte_decode(uint64_t pte, int level, uint64_t& size)
+[[gnu::always_inline]] inline pte_kind pte_decode(uint64_t pte, int level, uint64_t& size)
 {
     if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) || (pte & (PTE_RESERVED | PTE_PBMT)))
         return pte_kind::fault;
