@@ -690,6 +690,15 @@ def predict(p):
     if overflow_possible(p) and p["device.max_prg_attempts"] < rounds:
         rules["attempts"] = (f"PQ overflow possible and device.max_prg_attempts "
                              f"{p['device.max_prg_attempts']} < {rounds} rounds in the run")
+    # A group given up after the PRG Response timeout is sent again as well:
+    # a round per timeout when software answers more slowly than that, for
+    # as long as the run lasts (the estimate of its need is rough here: the
+    # software's answer is what is slow; the limit bounds it).
+    timeout_rounds = int(max(need, limit_ns) / prg_timeout_ns(p)) + 1 if prg_timeout_ns(p) else 0
+    if p["device.pages"] and p["device.max_prg_attempts"] < timeout_rounds:
+        rules["attempts"] = (f"PRG Response timeout {prg_timeout_ns(p) // 1000} us and "
+                             f"device.max_prg_attempts {p['device.max_prg_attempts']} < "
+                             f"{timeout_rounds} timeouts in the run")
     # timeout (docs/user-guide.md, Overflow policies): with a PRG Response
     # timeout (device.prg_timeout_us, or 10000 us under the vtd overflow
     # policy) a device gives up a group unanswered that long; a response
@@ -700,6 +709,19 @@ def predict(p):
     if timeout_ns and p["device.pages"] and timeout_ns < need:
         rules["timeout"] = (f"PRG Response timeout {timeout_ns // 1000} us < estimated need "
                             f"{need / 1e3:.0f} us")
+        # Each group given up is sent again while its records still wait in
+        # the PQ: the queue can fill with them, and software drains every
+        # one (the run's need and its shutdown grow by a full queue).
+        per_record = per_message_ns(p) + p["sw.cost.pq_record_ns"] + p["sw.cost.iopf_group_ns"] + \
+            p["sw.cost.irq_entry_ns"] + p["sw.cost.wakeup_ns"]
+        backlog = cap * per_record
+        if need + backlog > limit_ns and "limit" not in rules:
+            rules["limit"] = (f"estimated need {need / 1e3:.0f} us + a PQ of re-sent groups "
+                              f"{backlog / 1e3:.0f} us > run.max_time_us {p['run.max_time_us']}")
+        if max(boot - limit_ns, 0) + shut + backlog > limit_ns and "shutdown_limit" not in rules:
+            rules["shutdown_limit"] = (f"estimated boot {boot / 1e3:.0f} us and shutdown "
+                                       f"{(shut + backlog) / 1e3:.0f} us (a PQ of re-sent groups) "
+                                       f"> run.max_time_us {p['run.max_time_us']}")
     # deny_outside answers INVALID for faults outside its range: the device
     # counts those pages failed (docs/scenario.md, Fault handlers).
     if p.get("sw.user.handler") == "deny_outside" and p["device.pages"]:
