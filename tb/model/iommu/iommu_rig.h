@@ -20,6 +20,13 @@
 
 namespace prisim::tb {
 
+// A request's PASID TLP prefix: none, or pasid (with Privileged Mode Requested).
+struct pasid_prefix {
+    bool pv = false;
+    uint32_t pasid = 0;
+    bool priv = false;
+};
+
 class iommu_rig : public sc_core::sc_module {
 public:
     tlm_utils::simple_initiator_socket<iommu_rig> reg;
@@ -57,6 +64,24 @@ public:
         assert_int_equal(gp.get_response_status(), tlm::TLM_OK_RESPONSE);
         return load_le(b, len);
     }
+    void settle(sc_core::sc_time t = sc_core::sc_time(5, sc_core::SC_US)) { wait(t); }
+
+    // CQ at cq (2^(cq_log2szm1 + 1) entries) and FQ at fq on, ddtp 1LVL at
+    // ddt_root; the fault queue must be on afterwards.
+    void start_queues(uint64_t ddt_root, uint64_t cq, unsigned cq_log2szm1, uint64_t fq,
+                      unsigned fq_log2szm1)
+    {
+        w64(iommu::REG_CQB, (cq >> 12) << iommu::QB_PPN_SHIFT | cq_log2szm1);
+        w32(iommu::REG_CQT, 0);
+        w32(iommu::REG_CQCSR, iommu::CQCSR_CQEN);
+        w64(iommu::REG_FQB, (fq >> 12) << iommu::QB_PPN_SHIFT | fq_log2szm1);
+        w32(iommu::REG_FQH, 0);
+        w32(iommu::REG_FQCSR, iommu::FQCSR_FQEN);
+        w64(iommu::REG_DDTP, iommu::DDTP_1LVL | (ddt_root >> 12 << iommu::DDTP_PPN_SHIFT));
+        settle();
+        assert_true(r32(iommu::REG_FQCSR) & iommu::XQCSR_ON);
+    }
+
     uint64_t r64(uint32_t off) { return access(off, 8, false, 0); }
     uint32_t r32(uint32_t off) { return uint32_t(access(off, 4, false, 0)); }
     void w64(uint32_t off, uint64_t v) { access(off, 8, true, v); }

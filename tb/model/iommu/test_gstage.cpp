@@ -59,31 +59,13 @@ constexpr uint64_t RW = PTE_R | PTE_W | PTE_U | PTE_A | PTE_D;
 uint64_t level_size(unsigned level) { return uint64_t(1) << (12 + 9 * level); }
 uint64_t leaf(uint64_t pa, uint64_t perms) { return ((pa >> 12) << 10) | perms | PTE_V; }
 
-// A request's PASID TLP prefix.
-struct pasid_prefix {
-    bool pv = false;
-    uint32_t pasid = 0;
-    bool priv = false;
-};
+using tb::pasid_prefix;
 
 class rig : public tb::iommu_rig {
 public:
     rig(sc_core::sc_module_name n, const iommu_params& p) : iommu_rig(n, p, {{HOLE, HOLE + 0xFFFF}}) {}
 
-    void settle() { wait(sc_time(5, SC_US)); }
-
-    void start()
-    {
-        w64(REG_CQB, (CQ >> 12) << QB_PPN_SHIFT | 2);
-        w32(REG_CQT, 0);
-        w32(REG_CQCSR, CQCSR_CQEN);
-        w64(REG_FQB, (FQ >> 12) << QB_PPN_SHIFT | 5);
-        w32(REG_FQH, 0);
-        w32(REG_FQCSR, FQCSR_FQEN);
-        w64(REG_DDTP, DDTP_1LVL | (DDT_ROOT >> 12 << DDTP_PPN_SHIFT));
-        settle();
-        assert_true(r32(REG_FQCSR) & XQCSR_ON);
-    }
+    void start() { start_queues(DDT_ROOT, CQ, 2, FQ, 5); }
 
     // A device: DC.iohgatp = gmode (root: 16 KiB, 16 KiB aligned) and
     // DC.fsc = fmode (its root a guest page when gmode is not Bare).

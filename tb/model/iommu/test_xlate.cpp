@@ -53,32 +53,14 @@ constexpr uint64_t RW = PTE_R | PTE_W | PTE_U | PTE_A | PTE_D;
 unsigned levels_of(unsigned mode) { return atp_levels(mode); }
 uint64_t level_size(unsigned level) { return uint64_t(1) << (12 + 9 * level); }
 
-// A request's PASID TLP prefix: none, or pasid (with Privileged Mode Requested).
-struct pasid_prefix {
-    bool pv = false;
-    uint32_t pasid = 0;
-    bool priv = false;
-};
+using tb::pasid_prefix;
 
 class rig : public tb::iommu_rig {
 public:
     rig(sc_core::sc_module_name n, const iommu_params& p) : iommu_rig(n, p, {{HOLE, HOLE + 0xFFFF}}) {}
 
-    void settle() { wait(sc_time(5, SC_US)); }
-
     // CQ and FQ on, ddtp 1LVL.
-    void start()
-    {
-        w64(REG_CQB, (CQ >> 12) << QB_PPN_SHIFT | 2);
-        w32(REG_CQT, 0);
-        w32(REG_CQCSR, CQCSR_CQEN);
-        w64(REG_FQB, (FQ >> 12) << QB_PPN_SHIFT | 5);
-        w32(REG_FQH, 0);
-        w32(REG_FQCSR, FQCSR_FQEN);
-        w64(REG_DDTP, DDTP_1LVL | (DDT_ROOT >> 12 << DDTP_PPN_SHIFT));
-        settle();
-        assert_true(r32(REG_FQCSR) & XQCSR_ON);
-    }
+    void start() { start_queues(DDT_ROOT, CQ, 2, FQ, 5); }
 
     // ---- structures ----
     // A fresh device (own DID, PSCID and root table) with DC.fsc = mode.
