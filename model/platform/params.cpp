@@ -189,6 +189,8 @@ params::params()
     add({"device.pri_capacity", t::u64, "64", 1, 65535, {}, "requests", "Outstanding Page Request Capacity of each device", "ESTIMATE"});
     add({"device.atc_entries", t::u64, "32", 1, 65536, {}, "entries", "address translation cache size", "ESTIMATE"});
     add({"device.streams", t::u64, "4", 1, 512, {}, "", "DMA streams per device (faults in flight)", ""});
+    add({"device.pasids", t::u64, "0", 0, 1024, {}, "",
+         "PASIDs per device: 0 = none (requests carry no PASID); N > 0: burst b of a device's workload uses PASID 1 + b mod N (its ATS translation requests, page requests and DMA writes carry it), the PASID capability is enabled, and the userspace handler attaches each PASID to a HWPT and fault queue of its own (docs/scenario.md, PASIDs). Needs iommu.pd8, pd17 or pd20 resolving PASID N", ""});
     add({"device.pages", t::u64, "256", 0, 1 << 24, {}, "pages", "4 KiB pages each device's workload writes, once each (0: the device stays idle)", ""});
     add({"device.prg_pages", t::u64, "2", 1, 512, {}, "pages", "pages per burst, i.e. page requests per Page Request Group", ""});
     add({"device.bytes_per_page", t::u64, "256", 1, 4096, {}, "bytes", "pattern bytes written at the start of each page", ""});
@@ -896,6 +898,30 @@ void params::validate() const
                           ext ? "64-byte" : "32-byte", mode.c_str(), max.c_str(), ext ? "true" : "false");
             fail(msg);
         }
+    }
+    // PASIDs: a process directory that resolves them, served from userspace.
+    if (const uint64_t pasids = u64("device.pasids")) {
+        const unsigned bits = flag("iommu.pd20") ? 20 : flag("iommu.pd17") ? 17 : flag("iommu.pd8") ? 8 : 0;
+        if (!bits)
+            fail("device.pasids = " + std::to_string(pasids) +
+                 " needs process directories: set iommu.pd8, iommu.pd17 or iommu.pd20");
+        else if (pasids >> bits)
+            fail("device.pasids = " + std::to_string(pasids) + ": PASID " + std::to_string(pasids) +
+                 " is wider than the " + std::to_string(bits) + " bits of the deepest process directory advertised");
+        if (str("sw.user.handler") == "kernel" || u64("sw.user.kernel_devices"))
+            fail("device.pasids = " + std::to_string(pasids) +
+                 ": the kernel-resident handler (sw.user.handler = kernel, sw.user.kernel_devices) binds at the RID "
+                 "only; PASIDs are served by the userspace handler");
+        // Until the userspace handler attaches PASIDs (its HWPTs and fault
+        // queues), a device's PASID requests would reach no process context.
+        fail("device.pasids = " + std::to_string(pasids) +
+             ": the userspace handler does not attach PASIDs yet, so their requests would reach no process "
+             "context");
+        if (u64("sw.user.detach_after") || u64("sw.user.vevent_depth") || u64("sw.user.resident_pages") ||
+            u64("sw.user.threads") > 1)
+            fail("device.pasids = " + std::to_string(pasids) +
+                 ": not combined with sw.user.detach_after, sw.user.vevent_depth, sw.user.resident_pages or "
+                 "sw.user.threads > 1");
     }
     // Fault injection: a target the model has, in a form it has, of a device that exists.
     {
