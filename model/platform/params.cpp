@@ -912,11 +912,6 @@ void params::validate() const
             fail("device.pasids = " + std::to_string(pasids) +
                  ": the kernel-resident handler (sw.user.handler = kernel, sw.user.kernel_devices) binds at the RID "
                  "only; PASIDs are served by the userspace handler");
-        // Until the userspace handler attaches PASIDs (its HWPTs and fault
-        // queues), a device's PASID requests would reach no process context.
-        fail("device.pasids = " + std::to_string(pasids) +
-             ": the userspace handler does not attach PASIDs yet, so their requests would reach no process "
-             "context");
         if (u64("sw.user.detach_after") || u64("sw.user.vevent_depth") || u64("sw.user.resident_pages") ||
             u64("sw.user.threads") > 1)
             fail("device.pasids = " + std::to_string(pasids) +
