@@ -164,7 +164,7 @@ params::params()
          "SRC (pcie-pri.md 9; vtd auto-response unverified, QEMU model)"});
 
     add({"iommu.inject.target", t::choice, "none", 0, 0, {"none", "ddt", "pdt", "pgtbl", "cq", "fq", "pq", "msi"}, "",
-         "fault injection (docs/scenario.md, Injected memory faults): the structure whose memory accesses by the IOMMU fail on purpose: ddt = DDT entries and device contexts (loads), pgtbl = first-stage page-table entries (loads and A/D stores), cq = command fetches and IOFENCE.C stores, fq = fault-record stores, pq = page-request-record stores, msi = the IOMMU's MSI writes; pdt names process-directory loads (iommu.pd8/pd17/pd20), which no run makes yet: the driver programs no process directory (refused); none = no injection", "SRC (riscv-iommu.md 7.2, 8.3, 11.2, 13.1)"});
+         "fault injection (docs/scenario.md, Injected memory faults): the structure whose memory accesses by the IOMMU fail on purpose: ddt = DDT entries and device contexts (loads), pgtbl = first-stage page-table entries (loads and A/D stores), cq = command fetches and IOFENCE.C stores, fq = fault-record stores, pq = page-request-record stores, msi = the IOMMU's MSI writes; pdt = process-directory entries and process contexts (loads; only with device.pasids > 0, which makes the driver program a process directory); none = no injection", "SRC (riscv-iommu.md 7.2, 8.3, 11.2, 13.1)"});
     add({"iommu.inject.kind", t::choice, "access_fault", 0, 0, {"access_fault", "corrupt"}, "",
          "what an injected access does: access_fault = memory answers an error (cause 257 for ddt, 5/7/1 for pgtbl, cqmf, fqmf, pqmf, cause 273 for msi); corrupt = one bit of the data is flipped: of what a ddt/pgtbl/cq load returns (a reserved DDT/DC bit: cause 259; a reserved PTE bit: a page fault; an opcode bit: cmd_ill) or of the record an fq/pq store writes (the top CAUSE bit; a reserved header bit); msi has no corrupt form", ""});
     add({"iommu.inject.nth", t::u64, "1", 1, U64_MAX_D, {}, "",
@@ -921,9 +921,9 @@ void params::validate() const
     // Fault injection: a target the model has, in a form it has, of a device that exists.
     {
         const std::string& target = str("iommu.inject.target");
-        if (target == "pdt")
-            fail("iommu.inject.target = pdt: no run reads a process directory yet (the driver programs "
-                 "none), so no PDT access exists to fail");
+        if (target == "pdt" && !u64("device.pasids"))
+            fail("iommu.inject.target = pdt: no process directory is read without device.pasids > 0 (the "
+                 "driver programs one only for a device with a PASID attached), so no PDT access exists to fail");
         if (target == "msi" && str("iommu.inject.kind") == "corrupt")
             fail("iommu.inject.target = msi and iommu.inject.kind = corrupt: an MSI has no corrupt form "
                  "(its data is the interrupt's identity); use access_fault");
