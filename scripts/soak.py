@@ -454,7 +454,9 @@ def timeout_resend_rate_per_ns(p):
     if not timeout or not p["device.pages"]:
         return 0.0
     groups = p["device.count"] * min(p["device.streams"], max(pri_alloc(p) // max(group_size(p), 1), 1))
-    if groups * per_message_ns(p) < timeout:
+    # Each answer also costs register accesses: the response's CQ doorbell
+    # and the PQ head written back.
+    if groups * (per_message_ns(p) + 2 * p["platform.mmio_latency_ns"]) < timeout:
         return 0.0
     return groups / timeout
 
@@ -718,9 +720,15 @@ def predict(p):
         if need + backlog > limit_ns and "limit" not in rules:
             rules["limit"] = (f"estimated need {need / 1e3:.0f} us + a PQ of re-sent groups "
                               f"{backlog / 1e3:.0f} us > run.max_time_us {p['run.max_time_us']}")
-        if max(boot - limit_ns, 0) + shut + backlog > limit_ns and "shutdown_limit" not in rules:
+        # Groups re-sent faster than software answers pile up in the fault
+        # queue; at shutdown the kernel answers every one still pending (a
+        # command and its doorbell each).
+        resent = timeout_resend_rate_per_ns(p) * min(need, limit_ns)
+        answers = resent * (p["platform.mmio_latency_ns"] + p["sw.cost.cq_submit_ns"])
+        if max(boot - limit_ns, 0) + shut + backlog + answers > limit_ns and "shutdown_limit" not in rules:
             rules["shutdown_limit"] = (f"estimated boot {boot / 1e3:.0f} us and shutdown "
-                                       f"{(shut + backlog) / 1e3:.0f} us (a PQ of re-sent groups) "
+                                       f"{(shut + backlog + answers) / 1e3:.0f} us (a PQ of re-sent "
+                                       f"groups, {resent:.0f} groups given up and sent again to answer) "
                                        f"> run.max_time_us {p['run.max_time_us']}")
     # deny_outside answers INVALID for faults outside its range: the device
     # counts those pages failed (docs/scenario.md, Fault handlers).

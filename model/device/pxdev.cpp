@@ -60,6 +60,9 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
         m_p.bytes_per_page = unsigned(k_page); // the largest access a stream's buffer holds
     }
     m_open_loop = m_p.poisson || traced();
+    if (traced()) m_p.pasids = 0; // a trace names its own PASID
+    if (m_p.pasids > 0xFFFFF) { m_p.pasids = 0xFFFFF; fix("pasids > 0xfffff", "0xfffff"); }
+    m_pasid_c.resize(m_p.pasids);
     if (m_p.invalidate_queue_depth > 32) {
         m_p.invalidate_queue_depth = 32;
         fix("invalidate_queue_depth > 32", "32");
@@ -119,6 +122,17 @@ void pxdev::violation(const std::string& what)
     std::string s = who() + ": " + what;
     SC_REPORT_WARNING(k_msgtype, s.c_str());
     m_violations.push_back(std::move(s));
+}
+
+uint32_t pxdev::page_pasid(uint64_t index, bool& pv) const
+{
+    if (traced() || !m_p.pasids) {
+        pv = m_p.pasid_valid || m_p.pasid != 0;
+        return m_p.pasid & 0xFFFFF;
+    }
+    pv = true;
+    const uint64_t burst = index / std::max(1u, m_p.prg_pages);
+    return uint32_t(1 + burst % m_p.pasids);
 }
 
 bool pxdev::atc_contains(uint64_t iova, bool pv, uint32_t pasid) const
@@ -345,6 +359,13 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
         sink.counter(q + "dma_bytes", s.dma_bytes);
         sink.counter(q + "credit_stalls", s.credit_stalls);
         sink.value(q + "dma_bytes_per_us", active_us > 0 ? double(s.dma_bytes) / active_us : 0.0);
+    }
+    // Per PASID (device.pasids > 0 only: other runs keep their results.json).
+    for (size_t i = 0; i < m_pasid_c.size(); ++i) {
+        const std::string q = p + "pasid." + std::to_string(i + 1) + ".";
+        sink.counter(q + "pages_done", m_pasid_c[i].pages_done);
+        sink.counter(q + "faults", m_pasid_c[i].faults);
+        sink.counter(q + "prgs_sent", m_pasid_c[i].prgs_sent);
     }
     sink.samples(p + "fault_latency", m_fault_latency, "ps");
     if (m_p.poisson) {

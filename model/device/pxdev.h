@@ -53,8 +53,11 @@
 //   - Stop Markers (the workload never gives up a PASID), Execute/Privileged
 //     Mode requests, multi-translation ATS requests, DMA reads (a traced
 //     read is a translation only);
-//   - PASID on its requests unless the PASID capability is enabled (the
-//     workload then uses device_params::pasid);
+//   - PASID on its requests unless the PASID capability is enabled and the
+//     workload has PASIDs (device_params::pasids: burst b uses PASID
+//     1 + b % pasids; else device_params::pasid, if set). PRG indexes are per
+//     function, unique across PASIDs; a PRG Response is matched by its
+//     index and must carry the group's PASID (PRG Response PASID Required);
 //   - Bus Master Enable gating, legacy capabilities, interrupts, SR-IOV;
 //   - a response timeout unless device_params::prg_timeout is set: PCIe
 //     defines none, so a PRG that is never answered keeps its stream waiting
@@ -108,7 +111,16 @@ struct device_params {
     // again, as after Success. Zero: none (PCIe defines none).
     sc_core::sc_time prg_timeout = sc_core::SC_ZERO_TIME;
     unsigned invalidate_queue_depth = 0; // ATS cap field (0 encodes 32)
-    uint32_t pasid = 0;                // PASID the workload uses when the PASID capability is enabled
+    // Without `pasids`: the one PASID of the workload (a trace's), used
+    // when it is not 0 or pasid_valid is set.
+    uint32_t pasid = 0;
+    bool pasid_valid = false;
+    // PASIDs of the generated workload: 0 = none; N > 0: burst b uses PASID
+    // 1 + b % N (its translation requests, page requests and writes carry it
+    // while the PASID capability is enabled). pasid_width is the capability's
+    // Max PASID Width.
+    unsigned pasids = 0;
+    unsigned pasid_width = 20;
     // Workload arrivals: closed loop (a stream takes the next burst when it
     // is done, after think_time) or open loop (bursts arrive at the device
     // as a Poisson process with this mean gap; a stream takes the oldest
@@ -224,6 +236,14 @@ public:
     // and the value <p>.stream.<i>.dma_bytes_per_us over active_time().
     void report(prisim::stat_sink& sink, const std::string& prefix) const;
 
+    // PASID of workload page `index` (device_params::pasids), valid if pv.
+    uint32_t page_pasid(uint64_t index, bool& pv) const;
+    // Per PASID 1 .. pasids (index pasid - 1): pages written, faults, PRGs sent.
+    struct pasid_counters {
+        uint64_t pages_done = 0, faults = 0, prgs_sent = 0;
+    };
+    const std::vector<pasid_counters>& get_pasid_counters() const { return m_pasid_c; }
+
     // Test and debug view of the ATC: is `iova` translated for `pasid` (or
     // for requests without PASID when pv is false)?
     bool atc_contains(uint64_t iova, bool pv = false, uint32_t pasid = 0) const;
@@ -275,6 +295,8 @@ private:
     struct stream {
         uint16_t id = 0;
         step st = step::idle;
+        bool pv = false;         // the burst's requests carry `pasid`
+        uint32_t pasid = 0;
         sc_core::sc_time due;    // when the step is due (runnable steps)
         page* pages = nullptr;   // min(prg_pages, pages) entries, owned by m_pages
         unsigned npages = 0, cursor = 0, rounds = 0, groups_out = 0;
@@ -311,7 +333,7 @@ private:
     void start_workload(const sc_core::sc_time& at);
 
     enum class xlate { present, not_present, error, again };
-    const atc::entry* atc_lookup(page& pg);
+    const atc::entry* atc_lookup(const stream& s, page& pg);
     bool send_translation_request(stream& s, page& pg, step then);
     void send_write(stream& s, page& pg, const atc::entry& e);
     void dispatch(stream& s);
@@ -320,8 +342,9 @@ private:
     void on_completion(stream& s);
     xlate take_translation(stream& s, page& pg, const atc::entry** out);
 
-    tlm::tlm_generic_payload& new_tlp(tlp_buf& t, pcie::tlp_kind kind);
-    void send_message(pcie::tlp_kind kind, uint64_t payload, uint8_t itag = 0);
+    // A TLP of `kind`, with the PASID prefix of `s` (none: no stream's).
+    tlm::tlm_generic_payload& new_tlp(tlp_buf& t, pcie::tlp_kind kind, const stream* s = nullptr);
+    void send_message(pcie::tlp_kind kind, uint64_t payload, uint8_t itag = 0, const stream* s = nullptr);
     sc_core::sc_time offset() const { return m_now - prisim::sim_now(); }
     void sync(); // wait until simulated time reaches the local time
 
@@ -381,6 +404,11 @@ private:
     device_params m_p;
     const device::trace* m_trace = nullptr; // m_p.replay (sc_object has a member named trace)
     counters m_c;
+    std::vector<pasid_counters> m_pasid_c; // device_params::pasids entries
+    pasid_counters* pasid_c(const stream& s)
+    {
+        return s.pv && s.pasid >= 1 && s.pasid <= m_pasid_c.size() ? &m_pasid_c[s.pasid - 1] : nullptr;
+    }
     prisim::sample_set m_fault_latency;
     prisim::fault_stages* m_stages = nullptr; // per-stage latencies (null: not kept)
     unsigned m_stage_index = 0;

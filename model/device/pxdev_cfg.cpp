@@ -31,7 +31,6 @@ constexpr uint16_t k_ats_ctrl_enable = 1u << 15;
 constexpr uint16_t k_pri_ctrl_enable = 1u << 0, k_pri_ctrl_reset = 1u << 1;
 constexpr uint16_t k_pri_sta_rf = 1u << 0, k_pri_sta_uprgi = 1u << 1, k_pri_sta_stopped = 1u << 8,
                    k_pri_sta_prpr = 1u << 15;
-constexpr uint32_t k_pasid_max_width = 20;
 
 uint32_t ext_header(uint16_t id, unsigned next) { return id | (1u << 16) | (uint32_t(next) << 20); }
 
@@ -79,7 +78,7 @@ uint32_t pxdev::cfg_read32(unsigned off) const
     case k_pri_capacity: return m_p.pri_capacity;
     case k_pri_alloc: return m_pri_alloc;
     case PXDEV_CFG_PASID: return ext_header(k_cap_pasid, 0);
-    case k_pasid_cap: return (k_pasid_max_width << 8) | (uint32_t(m_pasid_enable) << 16);
+    case k_pasid_cap: return ((m_p.pasid_width & 0x1F) << 8) | (uint32_t(m_pasid_enable) << 16);
     default: return 0;
     }
 }

@@ -110,8 +110,8 @@ void pxdev::send_group(stream& s, unsigned n)
 {
     prg_table::group& g = *m_prg.alloc();
     g.stream = s.id;
-    g.pv = m_pasid_enable;
-    g.pasid = m_p.pasid & 0xFFFFF;
+    g.pv = m_pasid_enable && s.pv;
+    g.pasid = g.pv ? s.pasid : 0;
     g.credits = n;
     g.serial = ++m_prg_serial;
     if (m_p.prg_timeout != sc_core::SC_ZERO_TIME) {
@@ -142,11 +142,12 @@ void pxdev::send_group(stream& s, unsigned n)
         // The group's stamps start as its last request leaves (the IOMMU
         // stamps its arrival within the call).
         if (last && m_stages) m_stages->open(m_stage_index, g.prgi, g.pv ? g.pasid : 0, uint64_t(m_now.value()));
-        send_message(tlp_kind::page_request, pr_payload(pg.iova, g.prgi, last, pg.write, true));
+        send_message(tlp_kind::page_request, pr_payload(pg.iova, g.prgi, last, pg.write, true), 0, &s);
         if (m_msg->gp.get_response_status() != tlm::TLM_OK_RESPONSE)
             violation("the link refused a Page Request (PRG index " + std::to_string(g.prgi) + ")");
     }
     ++m_c.prgs_sent;
+    if (pasid_counters* pc = pasid_c(s)) ++pc->prgs_sent;
     if (s.retry) ++m_c.prg_retries;
     ++s.groups_out;
 }

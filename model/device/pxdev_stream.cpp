@@ -249,6 +249,7 @@ bool pxdev::take_burst(stream& s)
     const uint64_t b = m_next_burst++;
     if (m_p.poisson) m_next_arrival += next_gap();
     if (traced()) {
+        s.pasid = page_pasid(b, s.pv);
         // One access: its page, the bytes it touches; the next arrives at its time.
         const trace_access& a = (*m_trace)[b];
         if (b + 1 < m_nbursts) m_next_arrival = m_run_start + sc_time::from_value((*m_trace)[b + 1].time_ps);
@@ -266,6 +267,7 @@ bool pxdev::take_burst(stream& s)
         return true;
     }
     const uint64_t first = b * m_p.prg_pages;
+    s.pasid = page_pasid(first, s.pv);
     s.npages = unsigned(std::min<uint64_t>(m_p.prg_pages, m_p.pages - first));
     for (unsigned i = 0; i < s.npages; ++i) {
         s.pages[i] = page{};
@@ -290,7 +292,7 @@ bool pxdev::translate_pass(stream& s)
             ++s.cursor;
             continue;
         }
-        if (!pg.reask && atc_lookup(pg)) {
+        if (!pg.reask && atc_lookup(s, pg)) {
             pg.st = page_state::resident;
             ++s.cursor;
             continue;
@@ -343,7 +345,7 @@ bool pxdev::write_pass(stream& s)
             return false;
         }
         if (!pg.reask) {
-            if (const atc::entry* e = atc_lookup(pg)) {
+            if (const atc::entry* e = atc_lookup(s, pg)) {
                 send_write(s, pg, *e);
                 return false;
             }
@@ -382,6 +384,7 @@ void pxdev::finish_burst(stream& s)
         ++m_c.bursts_failed;
     m_c.pages_done += ok;
     s.pages_done += ok;
+    if (pasid_counters* pc = pasid_c(s)) pc->pages_done += ok;
     m_c.pages_failed += bad;
     m_run_pages_done += uint32_t(ok);
     if (bad) m_error = true;
@@ -403,10 +406,10 @@ void pxdev::finish_burst(stream& s)
 // ---------------------------------------------------------------------------
 // Translation
 
-const atc::entry* pxdev::atc_lookup(page& pg)
+const atc::entry* pxdev::atc_lookup(const stream& s, page& pg)
 {
-    const bool pv = m_pasid_enable;
-    if (const atc::entry* e = m_atc.lookup(pv, pv ? (m_p.pasid & 0xFFFFF) : 0, pg.iova)) {
+    const bool pv = m_pasid_enable && s.pv;
+    if (const atc::entry* e = m_atc.lookup(pv, pv ? s.pasid : 0, pg.iova)) {
         ++m_c.atc_hits;
         return e;
     }
@@ -418,7 +421,7 @@ const atc::entry* pxdev::atc_lookup(page& pg)
     return nullptr;
 }
 
-tlm::tlm_generic_payload& pxdev::new_tlp(tlp_buf& t, tlp_kind kind)
+tlm::tlm_generic_payload& pxdev::new_tlp(tlp_buf& t, tlp_kind kind, const stream* s)
 {
     tlm::tlm_generic_payload& gp = t.gp;
     gp.set_address(0);
@@ -436,16 +439,17 @@ tlm::tlm_generic_payload& pxdev::new_tlp(tlp_buf& t, tlp_kind kind)
     e.status = cpl_status::sc;
     e.from = origin::software;
     e.itag = 0;
-    // pcie-pri.md §10: a PASID only when the PASID capability is enabled.
-    e.pv = m_pasid_enable && kind != tlp_kind::inval_completion;
-    e.pasid = e.pv ? (m_p.pasid & 0xFFFFF) : 0;
+    // pcie-pri.md §10: a PASID only when the PASID capability is enabled
+    // (and the stream's burst has one).
+    e.pv = m_pasid_enable && s && s->pv && kind != tlp_kind::inval_completion;
+    e.pasid = e.pv ? s->pasid : 0;
     return gp;
 }
 
 // Posted: the link returns at once; the message leaves at the local time.
-void pxdev::send_message(tlp_kind kind, uint64_t payload, uint8_t itag)
+void pxdev::send_message(tlp_kind kind, uint64_t payload, uint8_t itag, const stream* s)
 {
-    tlm::tlm_generic_payload& gp = new_tlp(*m_msg, kind);
+    tlm::tlm_generic_payload& gp = new_tlp(*m_msg, kind, s);
     m_msg->ext.itag = itag;
     store_le64(m_msg->data.data(), payload);
     gp.set_command(tlm::TLM_WRITE_COMMAND);
@@ -467,7 +471,7 @@ bool pxdev::send_translation_request(stream& s, page& pg, step then)
         return false;
     }
     tlp_buf& t = *s.tlp;
-    tlm::tlm_generic_payload& gp = new_tlp(t, tlp_kind::ats_translation_req);
+    tlm::tlm_generic_payload& gp = new_tlp(t, tlp_kind::ats_translation_req, &s);
     t.ext.at = at_t::translation_req;
     gp.set_command(tlm::TLM_READ_COMMAND);
     gp.set_address(pg.iova & ~(k_page - 1));
@@ -496,7 +500,7 @@ void pxdev::send_write(stream& s, page& pg, const atc::entry& e)
         pattern_fill_at(m_p.rid, pg.iova / k_page, off, t.data.data(), len);
     else
         pattern_fill(m_p.rid, pg.index, t.data.data(), len);
-    tlm::tlm_generic_payload& gp = new_tlp(t, tlp_kind::mem_write);
+    tlm::tlm_generic_payload& gp = new_tlp(t, tlp_kind::mem_write, &s);
     gp.set_command(tlm::TLM_WRITE_COMMAND);
     gp.set_data_ptr(len ? t.data.data() : nullptr);
     gp.set_data_length(len);
@@ -592,6 +596,7 @@ pxdev::xlate pxdev::take_translation(stream& s, page& pg, const atc::entry** out
         pg.sampled = true;
         ++m_c.faults;
         ++s.faults;
+        if (pasid_counters* pc = pasid_c(s)) ++pc->faults;
         const bool sampled = pg.miss_time >= m_p.warmup_end; // warm-up faults are not sampled
         if (sampled) m_fault_latency.add(uint64_t((m_now - pg.miss_time).value()));
         if (m_stages)

@@ -167,7 +167,7 @@ params::params()
          "SRC (pcie-pri.md 9; vtd auto-response unverified, QEMU model)"});
 
     add({"iommu.inject.target", t::choice, "none", 0, 0, {"none", "ddt", "pdt", "pgtbl", "cq", "fq", "pq", "msi"}, "",
-         "fault injection (docs/scenario.md, Injected memory faults): the structure whose memory accesses by the IOMMU fail on purpose: ddt = DDT entries and device contexts (loads), pgtbl = first-stage page-table entries (loads and A/D stores), cq = command fetches and IOFENCE.C stores, fq = fault-record stores, pq = page-request-record stores, msi = the IOMMU's MSI writes; pdt names process-directory loads (iommu.pd8/pd17/pd20), which no run makes yet: the driver programs no process directory (refused); none = no injection", "SRC (riscv-iommu.md 7.2, 8.3, 11.2, 13.1)"});
+         "fault injection (docs/scenario.md, Injected memory faults): the structure whose memory accesses by the IOMMU fail on purpose: ddt = DDT entries and device contexts (loads), pgtbl = first-stage page-table entries (loads and A/D stores), cq = command fetches and IOFENCE.C stores, fq = fault-record stores, pq = page-request-record stores, msi = the IOMMU's MSI writes; pdt = process-directory entries and process contexts (loads; only with device.pasids > 0, which makes the driver program a process directory); none = no injection", "SRC (riscv-iommu.md 7.2, 8.3, 11.2, 13.1)"});
     add({"iommu.inject.kind", t::choice, "access_fault", 0, 0, {"access_fault", "corrupt"}, "",
          "what an injected access does: access_fault = memory answers an error (cause 257 for ddt, 5/7/1 for pgtbl, cqmf, fqmf, pqmf, cause 273 for msi); corrupt = one bit of the data is flipped: of what a ddt/pgtbl/cq load returns (a reserved DDT/DC bit: cause 259; a reserved PTE bit: a page fault; an opcode bit: cmd_ill) or of the record an fq/pq store writes (the top CAUSE bit; a reserved header bit); msi has no corrupt form", ""});
     add({"iommu.inject.nth", t::u64, "1", 1, U64_MAX_D, {}, "",
@@ -192,6 +192,8 @@ params::params()
     add({"device.pri_capacity", t::u64, "64", 1, 65535, {}, "requests", "Outstanding Page Request Capacity of each device", "ESTIMATE"});
     add({"device.atc_entries", t::u64, "32", 1, 65536, {}, "entries", "address translation cache size", "ESTIMATE"});
     add({"device.streams", t::u64, "4", 1, 512, {}, "", "DMA streams per device (faults in flight)", ""});
+    add({"device.pasids", t::u64, "0", 0, 1024, {}, "",
+         "PASIDs per device: 0 = none (requests carry no PASID); N > 0: burst b of a device's workload uses PASID 1 + b mod N (its ATS translation requests, page requests and DMA writes carry it), the PASID capability is enabled, and the userspace handler attaches each PASID to a HWPT and fault queue of its own (docs/scenario.md, PASIDs). Needs iommu.pd8, pd17 or pd20 resolving PASID N", ""});
     add({"device.pages", t::u64, "256", 0, 1 << 24, {}, "pages", "4 KiB pages each device's workload writes, once each (0: the device stays idle)", ""});
     add({"device.prg_pages", t::u64, "2", 1, 512, {}, "pages", "pages per burst, i.e. page requests per Page Request Group", ""});
     add({"device.bytes_per_page", t::u64, "256", 1, 4096, {}, "bytes", "pattern bytes written at the start of each page", ""});
@@ -902,12 +904,31 @@ void params::validate() const
             fail(msg);
         }
     }
+    // PASIDs: a process directory that resolves them, served from userspace.
+    if (const uint64_t pasids = u64("device.pasids")) {
+        const unsigned bits = flag("iommu.pd20") ? 20 : flag("iommu.pd17") ? 17 : flag("iommu.pd8") ? 8 : 0;
+        if (!bits)
+            fail("device.pasids = " + std::to_string(pasids) +
+                 " needs process directories: set iommu.pd8, iommu.pd17 or iommu.pd20");
+        else if (pasids >> bits)
+            fail("device.pasids = " + std::to_string(pasids) + ": PASID " + std::to_string(pasids) +
+                 " is wider than the " + std::to_string(bits) + " bits of the deepest process directory advertised");
+        if (str("sw.user.handler") == "kernel" || u64("sw.user.kernel_devices"))
+            fail("device.pasids = " + std::to_string(pasids) +
+                 ": the kernel-resident handler (sw.user.handler = kernel, sw.user.kernel_devices) binds at the RID "
+                 "only; PASIDs are served by the userspace handler");
+        if (u64("sw.user.detach_after") || u64("sw.user.vevent_depth") || u64("sw.user.resident_pages") ||
+            u64("sw.user.threads") > 1)
+            fail("device.pasids = " + std::to_string(pasids) +
+                 ": not combined with sw.user.detach_after, sw.user.vevent_depth, sw.user.resident_pages or "
+                 "sw.user.threads > 1");
+    }
     // Fault injection: a target the model has, in a form it has, of a device that exists.
     {
         const std::string& target = str("iommu.inject.target");
-        if (target == "pdt")
-            fail("iommu.inject.target = pdt: no run reads a process directory yet (the driver programs "
-                 "none), so no PDT access exists to fail");
+        if (target == "pdt" && !u64("device.pasids"))
+            fail("iommu.inject.target = pdt: no process directory is read without device.pasids > 0 (the "
+                 "driver programs one only for a device with a PASID attached), so no PDT access exists to fail");
         if (target == "msi" && str("iommu.inject.kind") == "corrupt")
             fail("iommu.inject.target = msi and iommu.inject.kind = corrupt: an MSI has no corrupt form "
                  "(its data is the interrupt's identity); use access_fault");

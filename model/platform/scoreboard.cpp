@@ -451,7 +451,7 @@ void scoreboard::check_dma()
         return;
     }
     const bool ext_dc = load_le(buf) & iommu::CAP_MSI_FLAT;
-    uint64_t pages_checked = 0, bad = 0, unmapped = 0;
+    uint64_t pages_checked = 0, bad = 0, unmapped = 0, pasid_pages = 0;
     for (auto& d : m_m.devices()) {
         const auto& dp = d->params();
         std::string dn = "device " + rid_name(dp.rid), why;
@@ -461,19 +461,47 @@ void scoreboard::check_dma()
         uint64_t tc = ok ? ld64(m_m, dc, ok) : 0;
         uint64_t fsc = ok ? ld64(m_m, dc + 0x18, ok) : 0;
         if (d->get_counters().pages_done == 0) continue; // nothing written by this device
-        const unsigned levels = iommu::atp_levels(unsigned(fsc >> 60));
-        if (!ok || !(tc & 1) || !levels) {
+        const bool pdtv = tc & iommu::TC_PDTV;
+        const unsigned levels = pdtv ? 0 : iommu::atp_levels(unsigned(fsc >> 60));
+        if (!ok || !(tc & 1) || (!pdtv && !levels)) {
             fail(r, dn + ": no valid Sv39/Sv48/Sv57 device context to check against" +
                         (why.empty() ? std::string() : " (" + why + ")"));
             continue;
         }
-        const uint64_t root = (fsc & ((1ull << 44) - 1)) << 12;
         uint64_t dev_bad = 0;
-        // The physical address `iova` translates to, by a walk of the
-        // first-stage table in memory.
-        auto walk = [&](uint64_t iova, uint64_t& pa) {
+        // With a process directory (DC.tc.PDTV), the first stage of
+        // process_id `pid` (0 without a PASID: DPE) is its process
+        // context's iosatp (riscv-iommu.md §16): its root and levels, or
+        // false if the directory has no valid context for it.
+        auto pc_space = [&](uint32_t pid, uint64_t& root, unsigned& lv) {
+            const unsigned mode = unsigned(fsc >> 60);
+            uint64_t a = (fsc & ((1ull << 44) - 1)) << 12;
+            for (unsigned level = iommu::pdt_levels(mode); level-- > 1;) {
+                const uint64_t pdte = ld64(m_m, a + uint64_t(iommu::pdt_pdi(pid, level)) * 8, ok);
+                if (!ok || !(pdte & 1)) return false;
+                a = iommu::field(pdte, 53, 10) << 12;
+            }
+            if (!iommu::pdt_levels(mode)) return false;
+            const uint64_t pc = a + uint64_t(iommu::pdt_pdi(pid, 0)) * 16;
+            const uint64_t ta = ld64(m_m, pc, ok), pfsc = ld64(m_m, pc + 8, ok);
+            lv = iommu::atp_levels(unsigned(pfsc >> 60));
+            if (!ok || !(ta & 1) || !lv) return false;
+            root = (pfsc & ((1ull << 44) - 1)) << 12;
+            return true;
+        };
+        // The physical address `iova` of workload page `pg` translates to,
+        // by a walk of the first-stage table in memory (its PASID's, with
+        // a process directory).
+        auto walk = [&](uint64_t pg, uint64_t iova, uint64_t& pa) {
+            uint64_t root = (fsc & ((1ull << 44) - 1)) << 12;
+            unsigned lv = levels;
+            if (pdtv) {
+                bool pv = false;
+                const uint32_t pasid = d->page_pasid(pg, pv);
+                if (!pc_space(pv ? pasid : 0, root, lv)) return false;
+            }
             uint64_t a = root;
-            for (int level = int(levels) - 1; level >= 0 && ok; --level) {
+            for (int level = int(lv) - 1; level >= 0 && ok; --level) {
                 uint64_t pte = ld64(m_m, a + ((iova >> (12 + 9 * level)) & 0x1FF) * 8, ok);
                 if (!(pte & 1)) break;
                 uint64_t ppn = (pte >> 10) & ((1ull << 44) - 1);
@@ -502,7 +530,7 @@ void scoreboard::check_dma()
             const uint64_t iova = tr ? (*tr)[pg].iova : dp.iova_base + pg * 4096;
             const unsigned len = tr ? (*tr)[pg].size : dp.bytes_per_page;
             uint64_t pa = 0;
-            if (!walk(iova, pa)) {
+            if (!walk(pg, iova, pa)) {
                 // The handler may have evicted it since (sw.user.resident_pages):
                 // at most as many pages as it unmapped have no translation.
                 if (++untranslated <= evicted) continue;
@@ -523,12 +551,23 @@ void scoreboard::check_dma()
             if (off >= 0 && ++dev_bad <= 3)
                 fail(r, dn + ": " + what() + " byte " + std::to_string(off) + " differs from the pattern");
         }
+        // Per PASID: the pages each PASID wrote add up to the device's.
+        const auto& pcs = d->get_pasid_counters();
+        if (!pcs.empty()) {
+            uint64_t sum = 0;
+            for (const auto& pc : pcs) sum += pc.pages_done;
+            if (sum != d->get_counters().pages_done)
+                fail(r, dn + ": its PASIDs wrote " + std::to_string(sum) + " pages, the device " +
+                            std::to_string(d->get_counters().pages_done));
+            pasid_pages += sum;
+        }
         unmapped += std::min(untranslated, evicted);
         bad += dev_bad;
         if (dev_bad > 3) fail(r, dn + ": " + std::to_string(dev_bad) + " bad pages in all");
     }
     r.detail = std::to_string(pages_checked) + " pages checked, " + std::to_string(bad) + " bad";
     if (unmapped) r.detail += ", " + std::to_string(unmapped) + " evicted by the handler (not checked)";
+    if (pasid_pages) r.detail += ", " + std::to_string(pasid_pages) + " of them with a PASID, each through its process context";
 }
 
 void scoreboard::check_shutdown(int rc, uint64_t new_errors, const sc_core::sc_time& limit)

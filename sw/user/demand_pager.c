@@ -29,6 +29,14 @@
  * the vEVENTQ; the handler polls the vEVENTQ fd next to the fault fd and
  * reads whole events, counting them and the ones lost.
  *
+ * PASIDs (pasids > 0): every device's RID HWPT is allocated with
+ * IOMMU_HWPT_ALLOC_PASID, and each of its PASIDs 1 .. pasids is attached
+ * (VFIO_DEVICE_ATTACH_IOMMUFD_PT with VFIO_DEVICE_ATTACH_PASID) to a
+ * fault-capable HWPT on an IOAS of its own, with a fault queue of its own.
+ * One poll() watches the shared fault fd and every PASID's; a group read
+ * from a PASID's queue is served in that PASID's IOAS, and answered INVALID
+ * if it is not that device's and PASID's.
+ *
  * Written only against the syscall-shaped layer (user/px_syscall.h) and the
  * uAPI headers, as a Linux handler would be; logging, statistics and costs
  * go through struct px_pager_hooks (sw/user/handler_sim.c).
@@ -166,7 +174,17 @@ static void px_pager_count(struct px_pager *pg, const struct px_pager_dev *pdev,
 		pg->hooks->count(pg->hook_ctx, pdev, ev, n);
 }
 
+/* Count @n of @ev for @pasid of @pdev (and for the device, as px_pager_count). */
+static void px_pager_count_pasid(struct px_pager *pg, const struct px_pager_dev *pdev,
+				 uint32_t pasid, enum px_pager_event ev, uint64_t n)
+{
+	px_pager_count(pg, pdev, ev, n);
+	if (pg->hooks && pg->hooks->count_pasid)
+		pg->hooks->count_pasid(pg->hook_ctx, pdev, pasid, ev, n);
+}
+
 static const struct px_fh_ops px_pager_fh_ops;
+static const struct px_fh_ops px_pager_pasid_fh_ops;
 
 /* ---- setup ------------------------------------------------------------------ */
 
@@ -203,20 +221,37 @@ void px_pager_init(struct px_pager *pg, struct px_proc *p, unsigned int batch,
  *             exit has unmapped them: its IOAS is gone)
  * @ctx: passed to @free_page
  */
-void px_pager_release(struct px_pager *pg, void (*free_page)(void *ctx, void *cpu), void *ctx)
+static void px_pageset_release(struct px_pageset *set, void (*free_page)(void *ctx, void *cpu),
+			       void *ctx)
 {
-	struct px_pageset *set;
-	unsigned int d;
 	uint64_t i;
 
+	for (i = 0; i < set->cap; i++)
+		if (set->slots[i].cpu && free_page)
+			free_page(ctx, set->slots[i].cpu);
+	free(set->slots);
+	set->slots = NULL;
+	set->cap = set->count = 0;
+}
+
+void px_pager_release(struct px_pager *pg, void (*free_page)(void *ctx, void *cpu), void *ctx)
+{
+	unsigned int d, q;
+
 	for (d = 0; d < pg->nr_devs; d++) {
-		set = &pg->devs[d].mapped;
-		for (i = 0; i < set->cap; i++)
-			if (set->slots[i].cpu && free_page)
-				free_page(ctx, set->slots[i].cpu);
-		free(set->slots);
+		px_pageset_release(&pg->devs[d].mapped, free_page, ctx);
 		free(pg->devs[d].fifo);
+		for (q = 0; q < pg->devs[d].nr_pasids; q++) {
+			px_pageset_release(&pg->devs[d].pasids[q].mapped, free_page, ctx);
+			px_fh_release(&pg->devs[d].pasids[q].fh);
+		}
+		free(pg->devs[d].pasids);
 	}
+	free(pg->pfds);
+	free(pg->pfd_queue);
+	pg->pfds = NULL;
+	pg->pfd_queue = NULL;
+	pg->nr_pfds = 0;
 	free(pg->devs);
 	pg->devs = NULL;
 	pg->nr_devs = 0;
@@ -327,18 +362,168 @@ static int px_pager_record_dev(struct px_pager *pg, const struct px_pager_dev *d
 	return 0;
 }
 
+/* Undo px_pager_add_pasid(): the HWPT, the IOAS and the fault queue (its fd too). */
+static void px_pager_undo_pasid(struct px_pager *pg, struct px_pager_pasid *q)
+{
+	px_pager_destroy_id(pg, q->hwpt_id);
+	px_pager_destroy_id(pg, q->ioas_id);
+	px_fh_release(&q->fh);
+	px_close(pg->proc, q->fault_fd);
+	px_pager_destroy_id(pg, q->fault_id);
+}
+
+/*
+ * PASID @q->pasid of device @d: a fault queue, an IOAS and a fault-capable
+ * HWPT (IOMMU_HWPT_ALLOC_PASID) of its own, attached with
+ * VFIO_DEVICE_ATTACH_PASID. On error what was made is destroyed.
+ */
+static int px_pager_add_pasid(struct px_pager *pg, const struct px_pager_dev *d,
+			      struct px_pager_pasid *q)
+{
+	struct iommu_fault_alloc fault = { .size = sizeof(fault) };
+	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
+	struct iommu_hwpt_alloc hwpt = {
+		.size = sizeof(hwpt),
+		.flags = IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID,
+		.dev_id = d->dev_id,
+	};
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.flags = VFIO_DEVICE_ATTACH_PASID,
+		.pasid = q->pasid,
+	};
+	int rc;
+
+	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_FAULT_QUEUE_ALLOC, &fault);
+	if (rc)
+		return rc;
+	q->fault_id = fault.out_fault_id;
+	q->fault_fd = (int)fault.out_fault_fd;
+	rc = px_fh_init(&q->fh, pg->proc, q->fault_fd, pg->batch, &px_pager_pasid_fh_ops, q);
+	if (rc)
+		goto err_fault;
+	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_ALLOC, &ioas);
+	if (rc)
+		goto err_fh;
+	q->ioas_id = ioas.out_ioas_id;
+	hwpt.pt_id = q->ioas_id;
+	hwpt.fault_id = q->fault_id;
+	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_HWPT_ALLOC, &hwpt);
+	if (rc)
+		goto err_ioas;
+	q->hwpt_id = hwpt.out_hwpt_id;
+	attach.pt_id = q->hwpt_id;
+	rc = px_ioctl(pg->proc, d->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+	if (rc)
+		goto err_hwpt;
+	return 0;
+
+err_hwpt:
+	px_pager_destroy_id(pg, q->hwpt_id);
+err_ioas:
+	px_pager_destroy_id(pg, q->ioas_id);
+err_fh:
+	px_fh_release(&q->fh);
+err_fault:
+	px_close(pg->proc, q->fault_fd);
+	px_pager_destroy_id(pg, q->fault_id);
+	return rc;
+}
+
+/* PASIDs 1 .. pg->pasids of @d, which will be pg->devs[@dev]. */
+static int px_pager_add_pasids(struct px_pager *pg, struct px_pager_dev *d, unsigned int dev)
+{
+	unsigned int i;
+	int rc;
+
+	d->pasids = calloc(pg->pasids, sizeof(*d->pasids));
+	if (!d->pasids)
+		return -ENOMEM;
+	for (i = 0; i < pg->pasids; i++) {
+		struct px_pager_pasid *q = &d->pasids[i];
+
+		q->pg = pg;
+		q->dev = dev;
+		q->pasid = i + 1;
+		rc = px_pager_add_pasid(pg, d, q);
+		if (rc) {
+			px_pager_log(pg, PX_PAGER_LOG_ERROR, "%s: vfio%u: attach of PASID %u failed (%d)\n",
+				     pg->name, d->index, q->pasid, rc);
+			goto err_undo;
+		}
+		d->nr_pasids++;
+	}
+	return 0;
+
+err_undo:
+	while (d->nr_pasids)
+		px_pager_undo_pasid(pg, &d->pasids[--d->nr_pasids]);
+	free(d->pasids);
+	d->pasids = NULL;
+	return rc;
+}
+
 static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 {
 	struct px_pager_dev d = { .index = index };
+	uint32_t flags = IOMMU_HWPT_FAULT_ID_VALID;
 	int rc;
 
-	rc = px_pager_bind_attach(pg, fd, IOMMU_HWPT_FAULT_ID_VALID, pg->fault_id, &d);
+	/* with PASIDs attached, the RID's HWPT must be PASID-compatible too */
+	if (pg->pasids)
+		flags |= IOMMU_HWPT_ALLOC_PASID;
+	rc = px_pager_bind_attach(pg, fd, flags, pg->fault_id, &d);
 	if (rc)
 		return rc;
+	if (pg->pasids) {
+		rc = px_pager_add_pasids(pg, &d, pg->nr_devs);
+		if (rc)
+			goto err_undo;
+	}
 	rc = px_pager_record_dev(pg, &d);
 	if (rc)
-		px_pager_undo_attach(pg, &d);
+		goto err_pasids;
+	return 0;
+
+err_pasids:
+	while (d.nr_pasids)
+		px_pager_undo_pasid(pg, &d.pasids[--d.nr_pasids]);
+	free(d.pasids);
+err_undo:
+	px_pager_undo_attach(pg, &d);
 	return rc;
+}
+
+/*
+ * The fds poll() watches when PASIDs have queues of their own: the shared
+ * fault fd, then every PASID's, each with the queue it belongs to.
+ */
+static int px_pager_build_pfds(struct px_pager *pg)
+{
+	unsigned int d, q, n = 1;
+
+	for (d = 0; d < pg->nr_devs; d++)
+		n += pg->devs[d].nr_pasids;
+	pg->pfds = calloc(n, sizeof(*pg->pfds));
+	pg->pfd_queue = calloc(n, sizeof(*pg->pfd_queue));
+	if (!pg->pfds || !pg->pfd_queue) {
+		free(pg->pfds);
+		free(pg->pfd_queue);
+		pg->pfds = NULL;
+		pg->pfd_queue = NULL;
+		return -ENOMEM;
+	}
+	pg->pfds[0].fd = pg->fault_fd;
+	pg->pfds[0].events = PX_POLLIN;
+	n = 1;
+	for (d = 0; d < pg->nr_devs; d++)
+		for (q = 0; q < pg->devs[d].nr_pasids; q++) {
+			pg->pfds[n].fd = pg->devs[d].pasids[q].fault_fd;
+			pg->pfds[n].events = PX_POLLIN;
+			pg->pfd_queue[n++] = &pg->devs[d].pasids[q];
+		}
+	pg->nr_pfds = n;
+	return 0;
 }
 
 /* Offset of the ext capability @id in the config region at @cfg, or 0. */
@@ -500,6 +685,8 @@ int px_pager_setup(struct px_pager *pg)
 	}
 	if (!pg->nr_devs)
 		px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: no device to serve\n", pg->name);
+	if (pg->pasids)
+		return px_pager_build_pfds(pg);
 	return 0;
 }
 
@@ -549,13 +736,18 @@ struct px_pager_dev *px_pager_find_dev(struct px_pager *pg, uint32_t dev_id)
 	return NULL;
 }
 
-/* What this handler can serve: RID faults of its own devices, R and/or W. */
+/*
+ * What this handler can serve: faults of its own devices, R and/or W, at the
+ * RID (@q NULL: no PASID) or at the PASID of queue @q (that PASID).
+ */
 static bool px_pager_msg_ok(const struct iommu_hwpt_pgfault *m, const struct px_pager_dev *pdev,
-			    uint32_t dev_id, bool last)
+			    const struct px_pager_pasid *q, uint32_t dev_id, bool last)
 {
 	if (!pdev || m->dev_id != dev_id)
 		return false;
-	if (m->flags & ~PX_PAGER_FLAGS_KNOWN || m->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID)
+	if (m->flags & ~PX_PAGER_FLAGS_KNOWN)
+		return false;
+	if (!(m->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) != !q || (q && m->pasid != q->pasid))
 		return false;
 	if (!(m->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE) != !last)
 		return false;
@@ -646,13 +838,15 @@ static void px_pager_keep_resident(struct px_pager *pg, struct px_pager_dev *pde
 			break;
 }
 
-int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova)
+/* Map a fresh page at @iova in IOAS @ioas_id (pages in @set) for @pdev. */
+static int px_pager_map_in(struct px_pager *pg, struct px_pager_dev *pdev, uint32_t ioas_id,
+			   struct px_pageset *set, uint64_t iova, bool evict)
 {
 	struct iommu_ioas_map map = {
 		.size = sizeof(map),
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
 			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = pdev->ioas_id,
+		.ioas_id = ioas_id,
 		.length = PX_PAGE_SIZE,
 		.iova = iova,
 	};
@@ -661,7 +855,7 @@ int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova)
 	int rc;
 
 	/* Already mapped: the device will simply retry and hit. */
-	if (px_pageset_find(&pdev->mapped, iova / PX_PAGE_SIZE))
+	if (px_pageset_find(set, iova / PX_PAGE_SIZE))
 		return 0;
 	cpu = px_alloc_user_page(pg->proc, &pa);
 	if (!cpu)
@@ -676,12 +870,17 @@ int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova)
 	} else {
 		px_pager_count(pg, pdev, PX_PAGER_EV_PAGE_MAPPED, 1);
 	}
-	if (px_pageset_insert(&pdev->mapped, iova / PX_PAGE_SIZE, cpu))
+	if (px_pageset_insert(set, iova / PX_PAGE_SIZE, cpu))
 		px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: page set full, %#llx untracked\n",
 			     pg->name, (unsigned long long)iova);
-	else if (cpu && pg->resident_pages)
+	else if (cpu && evict && pg->resident_pages)
 		px_pager_keep_resident(pg, pdev, iova);
 	return 0;
+}
+
+int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova)
+{
+	return px_pager_map_in(pg, pdev, pdev->ioas_id, &pdev->mapped, iova, true);
 }
 
 /* deny_outside: every fault of the group lies in [allow_lo, allow_hi). */
@@ -696,15 +895,19 @@ static unsigned int px_pager_outside(const struct px_pager *pg, const struct iom
 	return out;
 }
 
-/* Serve one group (messages sharing a cookie); returns the response code. */
+/*
+ * Serve one group (messages sharing a cookie) read from the shared queue
+ * (@q NULL) or from PASID queue @q; returns the response code.
+ */
 static uint32_t px_pager_serve_group(struct px_pager *pg, struct px_pager_dev *pdev,
+				     struct px_pager_pasid *q,
 				     const struct iommu_hwpt_pgfault *m, unsigned int n)
 {
 	unsigned int i, bad = 0;
 	int rc;
 
 	for (i = 0; i < n; i++)
-		if (!px_pager_msg_ok(&m[i], pdev, m[0].dev_id, i == n - 1))
+		if (!px_pager_msg_ok(&m[i], pdev, q, m[0].dev_id, i == n - 1))
 			bad++;
 	if (bad) {
 		px_pager_log(pg, PX_PAGER_LOG_WARN,
@@ -724,14 +927,19 @@ static uint32_t px_pager_serve_group(struct px_pager *pg, struct px_pager_dev *p
 	for (i = 0; i < n; i++) {
 		if (pg->hooks && pg->hooks->service)
 			pg->hooks->service(pg->hook_ctx, pdev, &m[i]);
-		rc = px_pager_map(pg, pdev, m[i].addr & ~PX_PAGE_MASK);
+		rc = q ? px_pager_map_in(pg, pdev, q->ioas_id, &q->mapped,
+					 m[i].addr & ~PX_PAGE_MASK, false) :
+			 px_pager_map(pg, pdev, m[i].addr & ~PX_PAGE_MASK);
 		if (rc) {
 			px_pager_log(pg, PX_PAGER_LOG_ERROR,
 				     "%s: map %#llx failed (%d), answering INVALID\n", pg->name,
 				     (unsigned long long)m[i].addr, rc);
 			return IOMMUFD_PAGE_RESP_INVALID;
 		}
-		px_pager_count(pg, pdev, PX_PAGER_EV_FAULT_SERVED, 1);
+		if (q)
+			px_pager_count_pasid(pg, pdev, q->pasid, PX_PAGER_EV_FAULT_SERVED, 1);
+		else
+			px_pager_count(pg, pdev, PX_PAGER_EV_FAULT_SERVED, 1);
 	}
 	return IOMMUFD_PAGE_RESP_SUCCESS;
 }
@@ -805,7 +1013,7 @@ uint32_t px_pager_decide(struct px_pager *pg, const struct iommu_hwpt_pgfault *m
 
 	if (px_pager_hold(pg, pdev))
 		return PX_FH_RESP_NONE;
-	code = px_pager_serve_group(pg, pdev, m, n);
+	code = px_pager_serve_group(pg, pdev, NULL, m, n);
 
 	px_pager_count(pg, pdev, code == IOMMUFD_PAGE_RESP_SUCCESS ? PX_PAGER_EV_GROUP_SUCCESS :
 			PX_PAGER_EV_GROUP_INVALID, n);
@@ -853,6 +1061,50 @@ static const struct px_fh_ops px_pager_fh_ops = {
 	.unanswerable = px_pager_fh_unanswerable,
 	.refused = px_pager_fh_refused,
 	.error = px_pager_fh_error,
+};
+
+/*
+ * A group read from the fault queue of one PASID (@ctx): served in that
+ * PASID's IOAS; anything not of that device and PASID is answered INVALID.
+ */
+static uint32_t px_pager_pasid_decide(void *ctx, const struct iommu_hwpt_pgfault *m,
+				      unsigned int n)
+{
+	struct px_pager_pasid *q = ctx;
+	struct px_pager *pg = q->pg;
+	struct px_pager_dev *pdev = &pg->devs[q->dev];
+	uint32_t code;
+
+	code = px_pager_serve_group(pg, pdev, q, m, n);
+	px_pager_count_pasid(pg, pdev, q->pasid, code == IOMMUFD_PAGE_RESP_SUCCESS ?
+			     PX_PAGER_EV_GROUP_SUCCESS : PX_PAGER_EV_GROUP_INVALID, n);
+	return code;
+}
+
+static void px_pager_pasid_unanswerable(void *ctx, const struct iommu_hwpt_pgfault *m,
+					unsigned int n)
+{
+	struct px_pager_pasid *q = ctx;
+
+	(void)m;
+	px_pager_count(q->pg, &q->pg->devs[q->dev], PX_PAGER_EV_BAD_MESSAGE, n);
+}
+
+static void px_pager_pasid_refused(void *ctx, uint32_t cookie, int err)
+{
+	px_pager_fh_refused(((struct px_pager_pasid *)ctx)->pg, cookie, err);
+}
+
+static int px_pager_pasid_error(void *ctx, int err)
+{
+	return px_pager_fh_error(((struct px_pager_pasid *)ctx)->pg, err);
+}
+
+static const struct px_fh_ops px_pager_pasid_fh_ops = {
+	.decide = px_pager_pasid_decide,
+	.unanswerable = px_pager_pasid_unanswerable,
+	.refused = px_pager_pasid_refused,
+	.error = px_pager_pasid_error,
 };
 
 /* The library's state, set up on first use (the fault fd exists after setup). */
@@ -950,6 +1202,42 @@ static int px_pager_serve_both(struct px_pager *pg, int timeout_ms)
 	return px_fh_dispatch(&pg->fh, pg->fh.msgs, (unsigned int)rc);
 }
 
+/*
+ * One round on every fault fd (PASIDs with queues of their own): poll them
+ * all, then read and answer the groups of each that is readable, with its
+ * own read buffer. Returns groups answered, or -errno (-EIO: poll()
+ * returned without POLLIN on any).
+ */
+static int px_pager_serve_queues(struct px_pager *pg, int timeout_ms)
+{
+	unsigned int i;
+	int rc, groups = 0;
+	bool any = false;
+
+	for (i = 0; i < pg->nr_pfds; i++)
+		pg->pfds[i].revents = 0;
+	rc = px_poll(pg->proc, pg->pfds, pg->nr_pfds, timeout_ms);
+	if (rc <= 0)
+		return rc;
+	for (i = 0; i < pg->nr_pfds; i++) {
+		struct px_fh *fh = pg->pfd_queue[i] ? &pg->pfd_queue[i]->fh : &pg->fh;
+
+		if (!(pg->pfds[i].revents & PX_POLLIN))
+			continue;
+		any = true;
+		rc = px_fh_read(fh);
+		if (rc < 0)
+			return rc;
+		if (!rc)
+			continue;
+		rc = px_fh_dispatch(fh, fh->msgs, (unsigned int)rc);
+		if (rc < 0)
+			return rc;
+		groups += rc;
+	}
+	return any ? groups : -EIO;
+}
+
 /**
  * px_pager_handle - serve a batch of messages read from the fault fd
  * @pg: handler
@@ -986,6 +1274,8 @@ int px_pager_serve_once(struct px_pager *pg, int timeout_ms)
 		return rc;
 	if (pg->veventq_fd >= 0)
 		return px_pager_serve_both(pg, timeout_ms);
+	if (pg->nr_pfds)
+		return px_pager_serve_queues(pg, timeout_ms);
 	return px_fh_serve_once(&pg->fh, timeout_ms);
 }
 
@@ -1006,12 +1296,12 @@ int px_pager_run(struct px_pager *pg)
 
 	if (rc)
 		return rc;
-	if (pg->veventq_fd < 0) {
+	if (pg->veventq_fd < 0 && !pg->nr_pfds) {
 		rc = px_fh_run(&pg->fh);
 	} else {
-		/* px_fh_run() on two fds: the same end conditions and errors. */
+		/* px_fh_run() on several fds: the same end conditions and errors. */
 		for (;;) {
-			rc = px_pager_serve_both(pg, -1);
+			rc = pg->nr_pfds ? px_pager_serve_queues(pg, -1) : px_pager_serve_both(pg, -1);
 			if (rc == -EINTR || px_proc_killed(pg->proc)) {
 				rc = 0;
 				break;

@@ -54,6 +54,8 @@ struct px_pager_sim {
 	unsigned int slow_factor;       /* draws of the service time per fault */
 	hal_stat_id ev_stat[PX_PAGER_EV__COUNT];
 	hal_stat_id groups;             /* handler.<name>.groups */
+	hal_stat_id *pasid_faults;      /* user.pasid.<p>.faults_served, p = 1 .. pg.pasids */
+	hal_stat_id *pasid_groups;      /* user.pasid.<p>.groups */
 	unsigned int threads_live;      /* handler threads besides the process's first */
 	struct hal_waitq *threads_wq;   /* woken as each of them exits */
 };
@@ -119,6 +121,19 @@ static void px_sim_count(void *ctx, const struct px_pager_dev *pdev, enum px_pag
 	px_sim_stat(s, pdev, s->ev_stat[ev], n);
 }
 
+static void px_sim_count_pasid(void *ctx, const struct px_pager_dev *pdev, uint32_t pasid,
+			       enum px_pager_event ev, uint64_t n)
+{
+	struct px_pager_sim *s = to_sim(ctx);
+
+	if (!pasid || pasid > s->pg.pasids || !s->pasid_faults)
+		return;
+	if (ev == PX_PAGER_EV_FAULT_SERVED)
+		px_sim_stat(s, pdev, s->pasid_faults[pasid - 1], n);
+	else if (ev == PX_PAGER_EV_GROUP_SUCCESS || ev == PX_PAGER_EV_GROUP_INVALID)
+		px_sim_stat(s, pdev, s->pasid_groups[pasid - 1], 1);
+}
+
 static void px_sim_log(void *ctx, enum px_pager_log lvl, const char *fmt, ...)
 {
 	static const enum hal_log_level lv[] = {
@@ -145,6 +160,7 @@ static const struct px_pager_hooks px_sim_hooks = {
 	.dev_added = px_sim_dev_added,
 	.service = px_sim_service,
 	.count = px_sim_count,
+	.count_pasid = px_sim_count_pasid,
 	.log = px_sim_log,
 	.pause = px_sim_pause,
 };
@@ -176,6 +192,24 @@ static void px_sim_register(struct px_pager_sim *s)
 	}
 	snprintf(buf, sizeof(buf), "handler.%s.groups", name);
 	s->groups = hal_stat_register(s->hal, buf);
+	if (!s->pg.pasids)
+		return;
+	s->pasid_faults = calloc(s->pg.pasids, sizeof(*s->pasid_faults));
+	s->pasid_groups = calloc(s->pg.pasids, sizeof(*s->pasid_groups));
+	if (!s->pasid_faults || !s->pasid_groups) {
+		/* counted without them (px_sim_count_pasid checks) */
+		free(s->pasid_faults);
+		free(s->pasid_groups);
+		s->pasid_faults = s->pasid_groups = NULL;
+		hal_log(s->hal, HAL_LOG_WARN, "%s: no memory for per-PASID statistics\n", name);
+		return;
+	}
+	for (i = 0; i < s->pg.pasids; i++) {
+		snprintf(buf, sizeof(buf), "user.pasid.%u.faults_served", i + 1);
+		s->pasid_faults[i] = hal_stat_register(s->hal, buf);
+		snprintf(buf, sizeof(buf), "user.pasid.%u.groups", i + 1);
+		s->pasid_groups[i] = hal_stat_register(s->hal, buf);
+	}
 }
 
 /* ---- the userspace handler ------------------------------------------------------ */
@@ -228,6 +262,7 @@ int px_pager_create(struct px_kernel *k, struct px_pager **out)
 	s->pg.detach_dev = (unsigned int)hal_param_u64(h, "sw.user.detach_device");
 	s->pg.vevent_depth = (uint32_t)hal_param_u64(h, "sw.user.vevent_depth");
 	s->pg.vevent_dev = (unsigned int)hal_param_u64(h, "sw.user.vevent_device");
+	s->pg.pasids = (unsigned int)hal_param_u64(h, "device.pasids");
 	if (s->kind == PX_H_DENY_OUTSIDE) {
 		s->pg.policy = PX_PAGER_DENY_OUTSIDE;
 		s->pg.allow_lo = hal_param_u64(h, "sw.user.allow_base");
@@ -259,6 +294,8 @@ void px_pager_destroy(struct px_pager *pg)
 		return;
 	px_proc_destroy(pg->proc);
 	px_pager_release(pg, px_sim_free_page, s->hal);
+	free(s->pasid_faults);
+	free(s->pasid_groups);
 	free(s);
 }
 

@@ -37,6 +37,23 @@ struct px_pageset {
 	uint64_t cap, count;    /* cap is a power of two */
 };
 
+struct px_pager;
+
+/*
+ * One PASID of a served device (px_pager.pasids > 0): attached with
+ * VFIO_DEVICE_ATTACH_PASID to a HWPT of its own, on an IOAS of its own, with
+ * a fault queue of its own whose fd the handler serves beside the others.
+ */
+struct px_pager_pasid {
+	struct px_pager *pg;
+	unsigned int dev;       /* index in pg->devs */
+	uint32_t pasid;
+	uint32_t ioas_id, hwpt_id, fault_id;
+	int fault_fd;
+	struct px_pageset mapped; /* pages mapped in ioas_id */
+	struct px_fh fh;        /* this queue's fault-fd loop state */
+};
+
 /*
  * One served device. Each device has an address space of its own (as when
  * each is assigned to a different guest or process), so two devices using
@@ -58,6 +75,8 @@ struct px_pager_dev {
 	uint64_t held;          /* groups read and left unanswered */
 	bool detached;          /* VFIO_DEVICE_DETACH_IOMMUFD_PT done */
 	bool vevents;           /* on a nesting parent with the vEVENTQ, no fault queue */
+	struct px_pager_pasid *pasids; /* PASIDs 1 .. nr_pasids, each its own HWPT and queue */
+	unsigned int nr_pasids;
 };
 
 /* What a handler decides for a group. */
@@ -96,6 +115,9 @@ struct px_pager_hooks {
 	/* Count @n of @ev, for @pdev's device if not NULL. */
 	void (*count)(void *ctx, const struct px_pager_dev *pdev, enum px_pager_event ev,
 		      uint64_t n);
+	/* Count @n of @ev (FAULT_SERVED, GROUP_SUCCESS, GROUP_INVALID) for @pasid of @pdev. */
+	void (*count_pasid)(void *ctx, const struct px_pager_dev *pdev, uint32_t pasid,
+			    enum px_pager_event ev, uint64_t n);
 	void (*log)(void *ctx, enum px_pager_log lvl, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
 	/* px_pager_run(): a round failed with @err; the loop goes on after this. */
@@ -128,6 +150,15 @@ struct px_pager {
 	 */
 	uint32_t vevent_depth;
 	unsigned int vevent_dev;
+	/*
+	 * PASIDs per device (0: none): PASIDs 1 .. pasids of every device are
+	 * attached each to a HWPT and fault queue of its own (the RID's HWPT is
+	 * then allocated with IOMMU_HWPT_ALLOC_PASID), all fds served by poll().
+	 */
+	unsigned int pasids;
+	struct px_pollfd *pfds; /* the fault fds polled: the shared one, then every PASID's */
+	struct px_pager_pasid **pfd_queue; /* the PASID queue of pfds[i] (NULL: the shared one) */
+	unsigned int nr_pfds;
 	int veventq_fd;         /* -1: none */
 	uint32_t viommu_id, veventq_id;
 	bool vevent_seq_valid;  /* a header was read: vevent_seq is the next number */

@@ -22,12 +22,17 @@ SMALL = ["--set", "device.count=2", "--set", "device.pages=24", "--set", "device
          "--set", "run.max_time_us=20000"]
 
 VEVENTS = ["sw.user.vevent_depth=256", "sw.user.vevent_device=1"]
+# PASIDs on a PD8 process directory: process-context loads to fail
+PASIDS = ["iommu.pd8=true", "device.pasids=2"]
 
 # (target, kind, extra --set values, exit statuses allowed, counters that must be > 0)
 CASES = [
     ("ddt", "access_fault", [], {0, 1}, ["iommu0.fq.records_written"]),
     ("ddt", "corrupt", [], {0, 1}, ["iommu0.fq.records_written"]),
     ("pgtbl", "access_fault", ["iommu.inject.nth=3"], {0, 1}, ["iommu0.fq.records_written"]),
+    # a process-context load: cause 265 (access fault) or 267 (reserved bit)
+    ("pdt", "access_fault", PASIDS, {0, 1}, ["sw.fq.cause.265"]),
+    ("pdt", "corrupt", PASIDS, {0, 1}, ["sw.fq.cause.267"]),
     # a reserved PTE bit: not present, one more Page Request; nothing fails
     ("pgtbl", "corrupt", ["iommu.inject.nth=3"], {0}, []),
     # a retried command fetch: nothing lost

@@ -9,7 +9,8 @@
  * detach with faults pending (sw.user.detach_after: the kernel, not the
  * handler, answers the held and queued groups INVALID), the vEVENTQ device
  * (sw.user.vevent_depth: events read next to the fault fd, losses counted),
- * and a clean exit.
+ * PASIDs (device.pasids: a HWPT, IOAS and fault queue per PASID, each fault
+ * served from its own queue into its own address space), and a clean exit.
  */
 #include "test_util.h"
 
@@ -530,6 +531,86 @@ static void test_no_vevents(void **state)
 	assert_false(fake_hal_stat_exists(f->w.h, "sw.user.vevent_devices"));
 }
 
+/* The domain attached at (device i, pasid). */
+static struct mock_domain *pasid_dom(struct fix *f, unsigned int i, uint32_t pasid)
+{
+	struct iommu_attach_handle *h = iommu_attach_handle_get(f->w.dev[i], pasid);
+
+	assert_non_null(h);
+	return to_mock_domain(h->domain);
+}
+
+/*
+ * device.pasids = 2: PASIDs 1 and 2 of each device attached each to a HWPT,
+ * IOAS and fault queue of its own; a fault of (device, PASID) is served from
+ * that queue into that PASID's domain, one at the RID from the shared queue.
+ */
+static void test_pasid_queues(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	uint32_t p;
+
+	*state = f;
+	world_init(&f->w, 2);
+	fake_hal_set_param_u64(f->w.h, "sw.user.batch", 16);
+	fake_hal_set_param_u64(f->w.h, "device.pasids", 2);
+	assert_int_equal(0, px_pager_create(f->w.k, &f->pg));
+	assert_int_equal(0, px_pager_setup(f->pg));
+	assert_int_equal(2, f->pg->nr_devs);
+	assert_int_equal(2, f->pg->devs[0].nr_pasids);
+	assert_int_equal(2, f->pg->devs[1].nr_pasids);
+	assert_int_equal(5, f->pg->nr_pfds); /* the shared queue and four PASID queues */
+	assert_int_equal(4, f->w.m->set_pasid_calls);
+	/* four PASID domains and two RID domains, all different */
+	assert_ptr_not_equal(pasid_dom(f, 0, 1), pasid_dom(f, 0, 2));
+	assert_ptr_not_equal(pasid_dom(f, 0, 1), dom(f, 0));
+	assert_ptr_not_equal(pasid_dom(f, 0, 1), pasid_dom(f, 1, 1));
+	for (p = 1; p <= 2; p++)
+		assert_int_not_equal(f->pg->devs[0].pasids[p - 1].fault_fd, f->pg->fault_fd);
+
+	/* the same IOVA at the RID, PASID 1 and PASID 2 of device 0; PASID 2 of device 1 */
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 1, P_W, 0x1000));
+	assert_int_equal(0, world_report(&f->w, 0, F_PASID | F_LAST, 1, 2, P_W, 0x1000));
+	assert_int_equal(0, world_report(&f->w, 0, F_PASID | F_LAST, 2, 3, P_W, 0x1000));
+	assert_int_equal(0, world_report(&f->w, 1, F_PASID | F_LAST, 2, 4, P_RW, 0x3000));
+	assert_int_equal(4, px_pager_serve_once(f->pg, -1));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 2, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 3, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 4, IOMMU_PAGE_RESP_SUCCESS));
+	/* each mapped in its own address space: three pages for one IOVA */
+	assert_non_null(mock_find_map(dom(f, 0), 0x1000));
+	assert_non_null(mock_find_map(pasid_dom(f, 0, 1), 0x1000));
+	assert_non_null(mock_find_map(pasid_dom(f, 0, 2), 0x1000));
+	assert_non_null(mock_find_map(pasid_dom(f, 1, 2), 0x3000));
+	assert_null(mock_find_map(pasid_dom(f, 1, 1), 0x3000));
+	assert_int_not_equal(mock_find_map(pasid_dom(f, 0, 1), 0x1000)->pa,
+			     mock_find_map(pasid_dom(f, 0, 2), 0x1000)->pa);
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0008.user.pasid.1.faults_served"));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0008.user.pasid.2.faults_served"));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.dev.0010.user.pasid.2.faults_served"));
+	assert_int_equal(0, fake_hal_stat(f->w.h, "sw.dev.0010.user.pasid.1.faults_served"));
+	assert_int_equal(2, fake_hal_stat(f->w.h, "sw.user.pasid.2.groups"));
+	assert_int_equal(4, fake_hal_stat(f->w.h, "sw.user.faults_served"));
+	assert_int_equal(4, fake_hal_dma_live(f->w.h));
+
+	/* PASID 3 has no attach: io-pgfault answers INVALID, no queue sees it */
+	assert_int_equal(-EINVAL, world_report(&f->w, 0, F_PASID | F_LAST, 3, 5, P_W, 0x1000));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 5, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(0, px_pager_serve_once(f->pg, 0));
+}
+
+/* Without the key: no PASID queue, the one fault fd served as before. */
+static void test_no_pasids(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(0, f->pg->nr_pfds);
+	assert_int_equal(0, f->pg->devs[0].nr_pasids);
+	assert_int_equal(0, f->w.m->set_pasid_calls);
+	assert_false(fake_hal_stat_exists(f->w.h, "sw.user.pasid.1.faults_served"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -548,6 +629,8 @@ int main(void)
 		T(test_detach_pending_one_batch),
 		cmocka_unit_test_teardown(test_vevents, teardown),
 		T(test_no_vevents),
+		cmocka_unit_test_teardown(test_pasid_queues, teardown),
+		T(test_no_pasids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

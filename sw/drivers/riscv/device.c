@@ -173,7 +173,8 @@ static void riscv_iommu_dc_compose(struct riscv_iommu_device *rdev, struct riscv
 	struct riscv_iommu_domain *rd = rdev->domain;
 
 	*dc = (struct riscv_iommu_dc){ 0 };
-	if (!rd)
+	/* with a PDT the DC stays valid for the PASIDs, the RID's or not */
+	if (!rd && !rdev->pdt)
 		return;
 	dc->tc = RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_EN_ATS;
 	/* hardware A/D updates where offered, as Linux does (leaves preset A/D anyway) */
@@ -185,16 +186,23 @@ static void riscv_iommu_dc_compose(struct riscv_iommu_device *rdev, struct riscv
 			dc->tc |= RISCV_IOMMU_DC_TC_PRPR;
 	}
 	dc->iohgatp = RV_FIELD_PREP(RISCV_IOMMU_DC_IOHGATP_MODE, RISCV_IOMMU_ATP_MODE_BARE);
+	if (rdev->pdt) {
+		/* PC[0] holds the RID's domain (pdt.c): ta.PSCID unused */
+		dc->tc |= RISCV_IOMMU_DC_TC_PDTV | RISCV_IOMMU_DC_TC_DPE;
+		dc->fsc = riscv_iommu_pdt_dc_fsc(rdev);
+		return;
+	}
 	dc->ta = RV_FIELD_PREP(RISCV_IOMMU_DC_TA_PSCID, rd->pscid);
 	dc->fsc = RV_FIELD_PREP(RISCV_IOMMU_DC_FSC_MODE, RISCV_IOMMU_ATP_MODE_SV39 + rd->levels - 3) |
 		  RV_FIELD_PREP(RISCV_IOMMU_DC_FSC_PPN, rd->pgd_pa >> RISCV_IOMMU_PAGE_SHIFT);
 }
 
 /*
- * Bring rdev's DC in line with rdev->domain / iopf_enabled (see top).
+ * Bring rdev's DC in line with rdev->domain / iopf_enabled / pdt (see top);
+ * with a PDT, PC[0] follows rdev->domain, written while the DC is invalid.
  * @flush_atc: the translations change: invalidate the device ATC too.
  */
-static int riscv_iommu_dc_update(struct riscv_iommu_device *rdev, bool flush_atc)
+int riscv_iommu_dc_update(struct riscv_iommu_device *rdev, bool flush_atc)
 {
 	struct riscv_iommu *iommu = rdev->iommu;
 	struct riscv_iommu_dc *dc = rdev->dc;
@@ -211,12 +219,18 @@ static int riscv_iommu_dc_update(struct riscv_iommu_device *rdev, bool flush_atc
 	if (tc & RISCV_IOMMU_DC_TC_V) {
 		uint32_t old_pscid = (uint32_t)RV_FIELD_GET(RISCV_IOMMU_DC_TA_PSCID,
 							    riscv_iommu_le64_to_cpu(dc->ta));
+		bool old_valid = true;
 
+		/* with PDTV, the RID's translations are PC[0]'s */
+		if (tc & RISCV_IOMMU_DC_TC_PDTV)
+			old_pscid = riscv_iommu_pdt_pc0_pscid(rdev, &old_valid);
 		dc->tc = riscv_iommu_cpu_to_le64(tc & ~RISCV_IOMMU_DC_TC_V);
 		hal_wmb(iommu->hal);
 		riscv_iommu_cmd_iodir_inval_ddt(&cmds[n++], true, rdev->did);
-		riscv_iommu_cmd_iotinval_vma(&cmds[n]);
-		riscv_iommu_cmd_inval_set_pscid(&cmds[n++], old_pscid);
+		if (old_valid) {
+			riscv_iommu_cmd_iotinval_vma(&cmds[n]);
+			riscv_iommu_cmd_inval_set_pscid(&cmds[n++], old_pscid);
+		}
 		if (flush_atc && rdev->dev->ats_enabled)
 			riscv_iommu_cmd_ats_inval(&cmds[n++], rdev->did,
 						  RISCV_IOMMU_CMD_ATS_INVAL_ALL);
@@ -234,6 +248,8 @@ static int riscv_iommu_dc_update(struct riscv_iommu_device *rdev, bool flush_atc
 		return 0;
 	}
 
+	if (rdev->pdt)
+		riscv_iommu_pdt_write_pc0(rdev);
 	dc->iohgatp = riscv_iommu_cpu_to_le64(want.iohgatp);
 	dc->ta = riscv_iommu_cpu_to_le64(want.ta);
 	dc->fsc = riscv_iommu_cpu_to_le64(want.fsc);
@@ -255,11 +271,12 @@ static int riscv_iommu_dc_update(struct riscv_iommu_device *rdev, bool flush_atc
 }
 
 /* Extended capability walk from 0x100 (bounded), pxdev layout as fallback. */
-static unsigned int riscv_iommu_pci_find_ext_cap(struct hal *h, uint16_t rid, uint16_t id)
+unsigned int riscv_iommu_pci_find_ext_cap(struct hal *h, uint16_t rid, uint16_t id)
 {
 	unsigned int pos = PCI_EXT_CAP_START, ttl = (4096 - PCI_EXT_CAP_START) / 8;
 	unsigned int known = id == PCI_EXT_CAP_ID_ATS ? PXDEV_CFG_ATS :
-			     id == PCI_EXT_CAP_ID_PRI ? PXDEV_CFG_PRI : 0;
+			     id == PCI_EXT_CAP_ID_PRI ? PXDEV_CFG_PRI :
+			     id == PCI_EXT_CAP_ID_PASID ? PXDEV_CFG_PASID : 0;
 	uint32_t hdr;
 
 	while (pos >= PCI_EXT_CAP_START && pos < 4096 && ttl--) {
@@ -337,9 +354,11 @@ int riscv_iommu_probe_device(struct device *dev)
 	rdev->dev = dev;
 	rdev->did = dev->rid;
 	INIT_LIST_HEAD(&rdev->domain_node);
+	INIT_LIST_HEAD(&rdev->pasids);
 	rdev->ats_cap = riscv_iommu_pci_find_ext_cap(iommu->hal, dev->rid, PCI_EXT_CAP_ID_ATS);
 	rdev->pri_cap = riscv_iommu_pci_find_ext_cap(iommu->hal, dev->rid, PCI_EXT_CAP_ID_PRI);
 	dev->pri_supported = rdev->pri_cap != 0;
+	riscv_iommu_pdt_probe(rdev);
 
 	hal_mutex_lock(iommu->dc_lock);
 	if (riscv_iommu_find_dev(iommu, dev->rid)) {
@@ -380,6 +399,7 @@ int riscv_iommu_probe_device(struct device *dev)
 err_unlock:
 	/* a table allocated on the way stays: it is empty and freed at remove */
 	hal_mutex_unlock(iommu->dc_lock);
+	riscv_iommu_pdt_release(rdev);
 	free(rdev);
 	return ret;
 }
@@ -403,6 +423,7 @@ void riscv_iommu_release_device(struct device *dev)
 	if (rdev->iopf_enabled)
 		riscv_iommu_dev_disable_iopf(dev);
 	riscv_iommu_attach_dev(NULL, dev);
+	riscv_iommu_pdt_release(rdev);
 
 	hal_mutex_lock(iommu->dc_lock);
 	/* no PQ/FQ record is being handled for it once we hold pq_lock */
@@ -484,6 +505,7 @@ void riscv_iommu_domain_detach_all(struct riscv_iommu_domain *rd)
 		riscv_iommu_dc_update(rdev, true);
 	}
 	hal_mutex_unlock(iommu->dc_lock);
+	riscv_iommu_domain_remove_pasids(rd);
 }
 
 /*

@@ -322,6 +322,17 @@ static inline void riscv_iommu_cmd_iodir_inval_ddt(struct riscv_iommu_command *c
 	cmd->dword1 = 0;
 }
 
+/* IODIR.INVAL_PDT: the process context of (did, pid); DV must be 1 (§10.4). */
+static inline void riscv_iommu_cmd_iodir_inval_pdt(struct riscv_iommu_command *cmd, uint32_t did,
+						   uint32_t pid)
+{
+	cmd->dword0 = RV_FIELD_PREP(RISCV_IOMMU_CMD_OPCODE, RISCV_IOMMU_CMD_IODIR_OPCODE) |
+		      RV_FIELD_PREP(RISCV_IOMMU_CMD_FUNC, RISCV_IOMMU_CMD_IODIR_FUNC_INVAL_PDT) |
+		      RISCV_IOMMU_CMD_IODIR_DV | RV_FIELD_PREP(RISCV_IOMMU_CMD_IODIR_DID, did) |
+		      RV_FIELD_PREP(RISCV_IOMMU_CMD_IODIR_PID, pid);
+	cmd->dword1 = 0;
+}
+
 /*
  * Common ATS command destination: the requester id and, when it carries a
  * segment (did >> 16 != 0), DSV/DSEG. A PASID is added with
@@ -511,6 +522,47 @@ enum riscv_iommu_atp_mode {
 
 #define RISCV_IOMMU_PSCID_BITS 20u
 
+/* ---- §16 process directory (DC.tc.PDTV = 1: DC.fsc is pdtp) ---------------- */
+
+enum riscv_iommu_pdtp_mode {
+	RISCV_IOMMU_PDTP_MODE_BARE = 0,
+	RISCV_IOMMU_PDTP_MODE_PD8 = 1,
+	RISCV_IOMMU_PDTP_MODE_PD17 = 2,
+	RISCV_IOMMU_PDTP_MODE_PD20 = 3,
+};
+
+/* non-leaf PDT entry: V, PPN of the next table (reserved 9:1, 63:54) */
+#define RISCV_IOMMU_PDTE_V     RV_BIT(0)
+#define RISCV_IOMMU_PDTE_PPN   RV_GENMASK(53, 10)
+#define RISCV_IOMMU_PDT_NL_ENTRIES 512u
+#define RISCV_IOMMU_PDT_PCS    256u   /* process contexts per leaf table */
+
+/* Process context (16 bytes): ta then fsc (an iosatp). */
+struct riscv_iommu_pc {
+	uint64_t ta;
+	uint64_t fsc;
+};
+
+#define RISCV_IOMMU_PC_TA_V     RV_BIT(0)
+#define RISCV_IOMMU_PC_TA_ENS   RV_BIT(1)
+#define RISCV_IOMMU_PC_TA_SUM   RV_BIT(2)
+#define RISCV_IOMMU_PC_TA_PSCID RV_GENMASK(31, 12)
+#define RISCV_IOMMU_PC_FSC_PPN  RV_GENMASK(43, 0)
+#define RISCV_IOMMU_PC_FSC_MODE RV_GENMASK(63, 60)
+
+/* process_id bits a pdtp.MODE resolves: 8, 17, 20 */
+static inline unsigned int riscv_iommu_pdt_pid_bits(unsigned int mode)
+{
+	return mode == RISCV_IOMMU_PDTP_MODE_PD8 ? 8u : mode == RISCV_IOMMU_PDTP_MODE_PD17 ? 17u :
+	       mode == RISCV_IOMMU_PDTP_MODE_PD20 ? 20u : 0u;
+}
+
+/* PDI[level] of a process_id: [7:0], [16:8], [19:17] */
+static inline uint32_t riscv_iommu_pdt_pdi(uint32_t pid, unsigned int level)
+{
+	return level == 0 ? pid & 0xFFu : level == 1 ? (pid >> 8) & 0x1FFu : (pid >> 17) & 0x7u;
+}
+
 /* ---- §17 Sv39 page-table entries (RISC-V privileged spec) ------------------ */
 
 #define RISCV_IOMMU_PTE_V    RV_BIT(0)
@@ -540,6 +592,15 @@ enum riscv_iommu_atp_mode {
 #define PCI_ATS_CTRL             0x06u /* 16 */
 #define PCI_ATS_CTRL_ENABLE      (1u << 15)
 #define PCI_ATS_CTRL_STU(x)      ((x) & 0x1Fu)
+
+#define PCI_EXT_CAP_ID_PASID     0x1Bu
+
+#define PCI_PASID_CAP            0x04u /* 16 */
+#define PCI_PASID_CAP_EXEC       (1u << 1)
+#define PCI_PASID_CAP_PRIV       (1u << 2)
+#define PCI_PASID_MAX_WIDTH(cap) (((cap) >> 8) & 0x1Fu)
+#define PCI_PASID_CTRL           0x06u /* 16 */
+#define PCI_PASID_CTRL_ENABLE    (1u << 0)
 
 #define PCI_PRI_CTRL             0x04u /* 16 */
 #define PCI_PRI_CTRL_ENABLE      (1u << 0)

@@ -28,6 +28,7 @@ static const struct iommu_ops riscv_iommu_ops = {
 	.dev_disable_iopf = riscv_iommu_dev_disable_iopf,
 	.page_response = riscv_iommu_page_response,
 	.viommu_supported = riscv_iommu_viommu_supported,
+	.remove_dev_pasid = riscv_iommu_remove_dev_pasid,
 };
 
 /* Register every statistic of the driver (before anything is counted). */

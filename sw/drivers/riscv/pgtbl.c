@@ -278,6 +278,7 @@ static int riscv_iommu_iotlb_inval(struct riscv_iommu_domain *rd, uint64_t iova,
 	}
 	if (atc) {
 		struct riscv_iommu_device *rdev;
+		struct riscv_iommu_pasid *p;
 		uint64_t payload = riscv_iommu_ats_inval_payload(iova, size);
 
 		hal_mutex_lock(iommu->dc_lock);
@@ -291,6 +292,19 @@ static int riscv_iommu_iotlb_inval(struct riscv_iommu_domain *rd, uint64_t iova,
 				n = 0;
 			}
 			riscv_iommu_cmd_ats_inval(&cmds[n++], rdev->did, payload);
+		}
+		/* the PASIDs attached to the domain: their ATC entries carry the PASID */
+		list_for_each_entry(p, &rd->pasids, domain_node) {
+			if (ret || !p->rdev->dev->ats_enabled)
+				continue;
+			if (n == 16) {
+				ret = riscv_iommu_cmd_send(iommu, cmds, n);
+				if (ret)
+					break;
+				n = 0;
+			}
+			riscv_iommu_cmd_ats_inval(&cmds[n], p->rdev->did, payload);
+			riscv_iommu_cmd_ats_set_pid(&cmds[n++], p->pasid);
 		}
 		hal_mutex_unlock(iommu->dc_lock);
 		if (ret)
@@ -377,6 +391,7 @@ static const struct iommu_domain_ops riscv_iommu_paging_ops = {
 	.map_pages = riscv_iommu_map_pages,
 	.unmap_pages = riscv_iommu_unmap_pages,
 	.iova_to_phys = riscv_iommu_iova_to_phys,
+	.set_dev_pasid = riscv_iommu_set_dev_pasid,
 	.free = riscv_iommu_domain_free,
 };
 
@@ -403,6 +418,7 @@ struct iommu_domain *riscv_iommu_domain_alloc_paging(struct device *dev)
 	rd->iommu = iommu;
 	rd->levels = iommu->pgtbl_levels ? iommu->pgtbl_levels : RISCV_IOMMU_SV39_LEVELS;
 	INIT_LIST_HEAD(&rd->devices);
+	INIT_LIST_HEAD(&rd->pasids);
 	rd->pgtbl_lock = hal_mutex_create(iommu->hal);
 	if (!rd->pgtbl_lock)
 		goto err_free;

@@ -152,6 +152,22 @@ struct riscv_iommu_device {
 	unsigned int pri_cap;
 	bool iopf_enabled;               /* DC gets EN_PRI; on the iopf queue */
 	bool prpr;                       /* device needs PASID in PRG Responses */
+	/* PASIDs (pdt.c): dev->max_pasids > 0 when both sides support them */
+	unsigned int pasid_cap;          /* config offset; 0 if absent */
+	unsigned int pdt_mode;           /* RISCV_IOMMU_PDTP_MODE_PD* chosen at probe */
+	void *pdt;                       /* process directory root; NULL: DC without PDTV */
+	hal_paddr_t pdt_pa;
+	unsigned int pdt_pages;          /* tables below the root */
+	struct list_head pasids;         /* riscv_iommu_pasid.dev_node; dc_lock */
+};
+
+/* One (device, PASID) attach: PC[pasid] of rdev's directory names rd. */
+struct riscv_iommu_pasid {
+	struct riscv_iommu_device *rdev;
+	struct riscv_iommu_domain *rd;
+	uint32_t pasid;
+	struct list_head dev_node;       /* on rdev->pasids; dc_lock */
+	struct list_head domain_node;    /* on rd->pasids; dc_lock */
 };
 
 /* A paging domain: one Sv39/Sv48/Sv57 first-stage table and a PSCID. */
@@ -164,6 +180,7 @@ struct riscv_iommu_domain {
 	hal_paddr_t pgd_pa;
 	uint32_t pscid;
 	struct list_head devices;        /* riscv_iommu_device.domain_node; dc_lock */
+	struct list_head pasids;         /* riscv_iommu_pasid.domain_node; dc_lock */
 };
 
 struct riscv_iommu {
@@ -375,6 +392,22 @@ struct riscv_iommu_dc *riscv_iommu_get_dc(struct riscv_iommu *iommu, uint32_t di
 void riscv_iommu_ddt_free(struct riscv_iommu *iommu);
 uint64_t riscv_iommu_ats_inval_payload(uint64_t iova, uint64_t size);
 void riscv_iommu_domain_detach_all(struct riscv_iommu_domain *rd);
+
+int riscv_iommu_dc_update(struct riscv_iommu_device *rdev, bool flush_atc);
+unsigned int riscv_iommu_pci_find_ext_cap(struct hal *h, uint16_t rid, uint16_t id);
+
+/* ---- pdt.c ----------------------------------------------------------------- */
+
+void riscv_iommu_pdt_probe(struct riscv_iommu_device *rdev);
+void riscv_iommu_pdt_release(struct riscv_iommu_device *rdev);
+uint64_t riscv_iommu_pdt_dc_fsc(const struct riscv_iommu_device *rdev);
+uint32_t riscv_iommu_pdt_pc0_pscid(const struct riscv_iommu_device *rdev, bool *valid);
+void riscv_iommu_pdt_write_pc0(struct riscv_iommu_device *rdev);
+int riscv_iommu_set_dev_pasid(struct iommu_domain *domain, struct device *dev, uint32_t pasid,
+			      struct iommu_domain *old);
+void riscv_iommu_remove_dev_pasid(struct device *dev, uint32_t pasid,
+				  struct iommu_domain *domain);
+void riscv_iommu_domain_remove_pasids(struct riscv_iommu_domain *rd);
 
 /* ---- pgtbl.c --------------------------------------------------------------- */
 
