@@ -405,6 +405,9 @@ def estimate(p):
         g = p["device.arrival_gap_ns"]
         work += bursts * g + 8 * math.sqrt(bursts) * g + 40 * g
     shutdown = count * weighted(p, SHUTDOWN_PER_DEVICE) + faults * weighted(p, SHUTDOWN_PER_PAGE)
+    # Every handler thread is woken to see the signal and again to exit, one
+    # after another on the CPUs (sw.user.threads).
+    shutdown += 2 * p.get("sw.user.threads", 1) * p["sw.cost.wakeup_ns"] / max(p.get("platform.cpus", 1), 1)
     # Fault-queue records: the vEVENTQ device (sw.user.vevent_depth) has each
     # page request reported in one, and a device detached with faults
     # pending (sw.user.detach_after) may have each later ATS request; the
