@@ -245,6 +245,20 @@ static int riscv_iommu_map_pages(struct iommu_domain *domain, uint64_t iova, hal
 	return ret;
 }
 
+/* Room for one more command in a batch of 16: the batch is sent when full. */
+static int riscv_iommu_batch_room(struct riscv_iommu *iommu, struct riscv_iommu_command *cmds,
+				  unsigned int *n)
+{
+	int ret;
+
+	if (*n < 16)
+		return 0;
+	ret = riscv_iommu_cmd_send(iommu, cmds, *n);
+	if (!ret)
+		*n = 0;
+	return ret;
+}
+
 /*
  * IOTINVAL.VMA for [iova, iova + size) in rd's PSCID (one per page, or the
  * whole PSCID for large ranges), ATS.INVAL to every ATS-enabled device of
@@ -285,24 +299,18 @@ static int riscv_iommu_iotlb_inval(struct riscv_iommu_domain *rd, uint64_t iova,
 		list_for_each_entry(rdev, &rd->devices, domain_node) {
 			if (!rdev->dev->ats_enabled)
 				continue;
-			if (n == 16) {
-				ret = riscv_iommu_cmd_send(iommu, cmds, n);
-				if (ret)
-					break;
-				n = 0;
-			}
+			ret = riscv_iommu_batch_room(iommu, cmds, &n);
+			if (ret)
+				break;
 			riscv_iommu_cmd_ats_inval(&cmds[n++], rdev->did, payload);
 		}
 		/* the PASIDs attached to the domain: their ATC entries carry the PASID */
 		list_for_each_entry(p, &rd->pasids, domain_node) {
 			if (ret || !p->rdev->dev->ats_enabled)
 				continue;
-			if (n == 16) {
-				ret = riscv_iommu_cmd_send(iommu, cmds, n);
-				if (ret)
-					break;
-				n = 0;
-			}
+			ret = riscv_iommu_batch_room(iommu, cmds, &n);
+			if (ret)
+				break;
 			riscv_iommu_cmd_ats_inval(&cmds[n], p->rdev->did, payload);
 			riscv_iommu_cmd_ats_set_pid(&cmds[n++], p->pasid);
 		}
