@@ -169,6 +169,26 @@ out_put_ctx:
 }
 
 /*
+ * The `pasid` member that the ATTACH_PASID / DETACH_PASID flag adds after the
+ * first @minsz bytes of @kbuf (a copy of the user's struct at @uarg): argsz
+ * must reach past it; IOMMU_NO_PASID is the RID's (no flag), -EINVAL.
+ */
+static int vfio_pasid_arg(struct hal *h, void *kbuf, void *uarg, uint32_t argsz, size_t minsz,
+			  size_t pasid_off, uint32_t *pasid)
+{
+	const size_t xend = pasid_off + sizeof(uint32_t);
+	int rc;
+
+	if (argsz < xend)
+		return -EINVAL;
+	rc = px_copy_from_user(h, (char *)kbuf + minsz, (char *)uarg + minsz, xend - minsz);
+	if (rc)
+		return rc;
+	memcpy(pasid, (char *)kbuf + pasid_off, sizeof(*pasid));
+	return *pasid == IOMMU_NO_PASID ? -EINVAL : 0;
+}
+
+/*
  * VFIO_DEVICE_ATTACH_IOMMUFD_PT, as Linux vfio_df_ioctl_attach_pt(): with
  * VFIO_DEVICE_ATTACH_PASID the struct reaches `pasid` (argsz covers it) and
  * the attach is to that PASID.
@@ -188,16 +208,10 @@ static int vfio_df_ioctl_attach_pt(struct vfio_device_file *df, void *arg)
 	if (attach.argsz < minsz || attach.flags & ~VFIO_DEVICE_ATTACH_PASID)
 		return -EINVAL;
 	if (attach.flags & VFIO_DEVICE_ATTACH_PASID) {
-		const size_t xend = offsetofend(struct vfio_device_attach_iommufd_pt, pasid);
-
-		if (attach.argsz < xend)
-			return -EINVAL;
-		rc = px_copy_from_user(h, (char *)&attach + minsz, (char *)arg + minsz, xend - minsz);
+		rc = vfio_pasid_arg(h, &attach, arg, attach.argsz, minsz,
+				    offsetof(struct vfio_device_attach_iommufd_pt, pasid), &pasid);
 		if (rc)
 			return rc;
-		pasid = attach.pasid;
-		if (pasid == IOMMU_NO_PASID)
-			return -EINVAL; /* the RID's: attach without the flag */
 	}
 	if (!df->idev)
 		return -EINVAL;
@@ -226,16 +240,10 @@ static int vfio_df_ioctl_detach_pt(struct vfio_device_file *df, void *arg)
 	if (detach.argsz < minsz || detach.flags & ~VFIO_DEVICE_DETACH_PASID)
 		return -EINVAL;
 	if (detach.flags & VFIO_DEVICE_DETACH_PASID) {
-		const size_t xend = offsetofend(struct vfio_device_detach_iommufd_pt, pasid);
-
-		if (detach.argsz < xend)
-			return -EINVAL;
-		rc = px_copy_from_user(h, (char *)&detach + minsz, (char *)arg + minsz, xend - minsz);
+		rc = vfio_pasid_arg(h, &detach, arg, detach.argsz, minsz,
+				    offsetof(struct vfio_device_detach_iommufd_pt, pasid), &pasid);
 		if (rc)
 			return rc;
-		pasid = detach.pasid;
-		if (pasid == IOMMU_NO_PASID)
-			return -EINVAL;
 	}
 	if (!df->idev)
 		return -EINVAL;
