@@ -595,6 +595,26 @@ def config_errors(p):
     if rid and (target in ("cq", "msi") or (rid - 1) % p["device.rid_stride"] or
                 (rid - 1) // p["device.rid_stride"] >= p["device.count"]):
         errs.append("iommu.inject.rid")
+    # device.pasids: a process directory wide enough, served from userspace,
+    # without the features it is not combined with (docs/scenario.md, PASIDs)
+    pasids = p.get("device.pasids", 0)
+    if pasids:
+        pd = 20 if p.get("iommu.pd20") else 17 if p.get("iommu.pd17") else 8 if p.get("iommu.pd8") else 0
+        if not pd or pasids >> pd or p.get("sw.user.handler") == "kernel" or \
+                p.get("sw.user.kernel_devices", 0) or after or p.get("sw.user.vevent_depth", 0) or \
+                resident or p.get("sw.user.threads", 1) > 1:
+            errs.append("device.pasids")
+    # Nesting parents (the vEVENTQ device, nested devices) are G-stages of
+    # the driver's depth: its x4 mode must be offered (docs/user-guide.md,
+    # Nested translation); nested devices are served from userspace alone
+    nested = p.get("sw.user.nested_devices", 0)
+    vevent = p.get("sw.user.vevent_depth", 0) and idx < p["device.count"]
+    if (vevent or nested) and not p.get("iommu.sv%dx4" % va_bits(p), va_bits(p) == 39):
+        errs.append("sw.user.vevent_depth" if vevent else "sw.user.nested_devices")
+    if nested and (kernel_device_count(p) >= p["device.count"] or pasids or
+                   p.get("sw.user.threads", 1) > 1 or resident or after or
+                   (vevent and idx < kernel_device_count(p) + nested)):
+        errs.append("sw.user.nested_devices")
     # platform.dram_mib: the workload's pages, their first-stage tables, the queues
     # and the directory must fit simulated DRAM (params.cpp; the same sum)
     if dram_needed_bytes(p) > p["platform.dram_mib"] << 20:

@@ -125,6 +125,9 @@ void check_fault_socket(const params& p, const std::string& path)
     if (p.u64("sw.user.threads") > 1)
         throw config_error("--fault-socket: sw.user.threads = " + std::to_string(p.u64("sw.user.threads")) +
                            ": the external handler is one process on one connection; set sw.user.threads = 1");
+    if (p.u64("sw.user.nested_devices"))
+        throw config_error("--fault-socket: sw.user.nested_devices = " + std::to_string(p.u64("sw.user.nested_devices")) +
+                           ": the external handler maps pages in an IOAS and has no guest first stage to write");
 }
 
 } // namespace

@@ -149,9 +149,9 @@ params::params()
          "capabilities.Sv48: DC.fsc (iosatp) may select Sv48 (4-level first stage, 48-bit IOVAs); a DC selecting an unadvertised mode is misconfigured (cause 259)", "SRC (riscv-iommu.md 3, 15.4 #9)"});
     add({"iommu.sv57", t::boolean, "false", 0, 0, {}, "",
          "capabilities.Sv57: DC.fsc may select Sv57 (5-level first stage, 57-bit IOVAs); requires iommu.sv48", "SRC (riscv-iommu.md 3)"});
-    add({"iommu.sv39x4", t::boolean, "false", 0, 0, {}, "", "capabilities.Sv39x4: DC.iohgatp may select an Sv39x4 G-stage (41-bit GPAs), alone or nested under the first stage (docs/registers.md, G-stage and nested translation); the driver programs iohgatp Bare", "SRC (riscv-iommu.md 3, 15.3, 15.4 #11)"});
-    add({"iommu.sv48x4", t::boolean, "false", 0, 0, {}, "", "capabilities.Sv48x4: DC.iohgatp may select an Sv48x4 G-stage (50-bit GPAs)", "SRC (riscv-iommu.md 3, 15.3)"});
-    add({"iommu.sv57x4", t::boolean, "false", 0, 0, {}, "", "capabilities.Sv57x4: DC.iohgatp may select an Sv57x4 G-stage (59-bit GPAs)", "SRC (riscv-iommu.md 3, 15.3)"});
+    add({"iommu.sv39x4", t::boolean, "true", 0, 0, {}, "", "capabilities.Sv39x4: DC.iohgatp may select an Sv39x4 G-stage (41-bit GPAs), alone or nested under the first stage (docs/registers.md, G-stage and nested translation); the driver's nesting parents (IOMMU_HWPT_ALLOC_NEST_PARENT) are G-stages of sw.driver.pgtbl_mode's depth, so with sv39 they need this", "SRC (riscv-iommu.md 3, 15.3, 15.4 #11)"});
+    add({"iommu.sv48x4", t::boolean, "false", 0, 0, {}, "", "capabilities.Sv48x4: DC.iohgatp may select an Sv48x4 G-stage (50-bit GPAs); nesting parents need it with sw.driver.pgtbl_mode sv48", "SRC (riscv-iommu.md 3, 15.3)"});
+    add({"iommu.sv57x4", t::boolean, "false", 0, 0, {}, "", "capabilities.Sv57x4: DC.iohgatp may select an Sv57x4 G-stage (59-bit GPAs); nesting parents need it with sw.driver.pgtbl_mode sv57", "SRC (riscv-iommu.md 3, 15.3)"});
     add({"iommu.pd8", t::boolean, "false", 0, 0, {}, "",
          "capabilities.PD8: DC.tc.PDTV with a 1-level process directory (process_id up to 8 bits); each PASID then has a process context with its own first stage and PSCID (docs/registers.md, Process directories)", "SRC (riscv-iommu.md 3, 16)"});
     add({"iommu.pd17", t::boolean, "false", 0, 0, {}, "",
@@ -251,6 +251,14 @@ params::params()
          "with --fault-socket the events are not read (docs/user-guide.md, Events on a vEVENTQ)", ""});
     add({"sw.user.vevent_device", t::u64, "0", 0, 65535, {}, "",
          "with sw.user.vevent_depth: N of the device file /dev/vfio/devices/vfioN set up with the vEVENTQ (beyond the devices: none)", ""});
+    add({"sw.user.nested_devices", t::u64, "0", 0, 65535, {}, "devices",
+         "nested translation: the first N devices of the userspace handler are set up as a VMM sets up a device for "
+         "its guest: a nesting-parent HWPT (the G-stage, guest-physical memory) and a nested HWPT on it whose first "
+         "stage is the guest's Sv39 table (IOMMU_HWPT_DATA_RISCV_IOMMU), fault-capable with the shared queue. A "
+         "first-stage fault reaches the handler, which writes the guest's PTE; the retry's G-stage fault goes to the "
+         "host's handler in the kernel, which backs the page (handler.host.*). Needs the G-stage mode of "
+         "sw.driver.pgtbl_mode (iommu.sv39x4/sv48x4/sv57x4); not with device.pasids, sw.user.threads > 1, "
+         "sw.user.resident_pages, sw.user.detach_after or --fault-socket (docs/user-guide.md, Nested translation)", ""});
     add({"sw.user.handler", t::choice, "demand_pager", 0, 0, {"demand_pager", "deny_outside", "slow", "kernel"}, "",
          "who answers page faults: the userspace demand pager; deny_outside (INVALID outside sw.user.allow_*); slow "
          "(the demand pager at sw.user.slow.factor times the service time); kernel (every device bound to the "
@@ -858,6 +866,33 @@ void params::validate() const
         else if (u64("sw.user.detach_after") && u64("sw.user.detach_device") == idx)
             fail("sw.user.vevent_device and sw.user.detach_device name the same device: the vEVENTQ "
                  "device has no fault queue, so no group of it is ever held");
+    }
+    // Nesting parents (the vEVENTQ device, nested devices) are G-stages of
+    // the driver's depth: the IOMMU must offer that G-stage mode.
+    {
+        const bool vevent = u64("sw.user.vevent_depth") && u64("sw.user.vevent_device") < devs.size();
+        const uint64_t nested = u64("sw.user.nested_devices");
+        // the driver's first-stage mode as the IOMMU allows it (va above)
+        const std::string mode = "sv" + std::to_string(va);
+        const std::string gkey = "iommu." + mode + "x4";
+        if ((vevent || nested) && !flag(gkey))
+            fail(std::string(vevent ? "sw.user.vevent_depth" : "sw.user.nested_devices") +
+                 ": a nesting-parent HWPT is a G-stage of the driver's first-stage depth (" + mode +
+                 ", from sw.driver.pgtbl_mode = " + str("sw.driver.pgtbl_mode") + "), and " + gkey +
+                 " = false does not offer it");
+        if (nested) {
+            const bool kernel = str("sw.user.handler") == "kernel";
+            if (kernel || u64("sw.user.kernel_devices") >= devs.size())
+                fail("sw.user.nested_devices = " + std::to_string(nested) +
+                     ": no device is left to the userspace handler (sw.user.handler, sw.user.kernel_devices)");
+            if (u64("device.pasids") || u64("sw.user.threads") > 1 || u64("sw.user.resident_pages") ||
+                u64("sw.user.detach_after"))
+                fail("sw.user.nested_devices = " + std::to_string(nested) +
+                     ": not combined with device.pasids, sw.user.threads > 1, sw.user.resident_pages or "
+                     "sw.user.detach_after");
+            if (vevent && u64("sw.user.vevent_device") < u64("sw.user.kernel_devices") + nested)
+                fail("sw.user.vevent_device and sw.user.nested_devices name the same device");
+        }
     }
     // The driver's PRI allocation (sw.driver.pri_alloc_policy) must be
     // one the device accepts: at most its capacity.

@@ -92,7 +92,7 @@ nlohmann::json stage_routes(const prisim::fault_stages::pool& p)
 // the devices each served.
 nlohmann::json summarize_handlers(machine& m, const nlohmann::json& counters)
 {
-    static const char* const names[] = {"demand_pager", "deny_outside", "slow", "kernel", "external"};
+    static const char* const names[] = {"demand_pager", "deny_outside", "slow", "kernel", "external", "host"};
     auto ctr = [&](const std::string& k) -> uint64_t {
         auto it = counters.find(k);
         return it == counters.end() ? 0 : it->get<uint64_t>();

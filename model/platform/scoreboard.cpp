@@ -420,7 +420,8 @@ uint64_t find_dc(machine& m, uint64_t ddtp, bool ext, uint32_t rid, std::string&
 // Invariant 4: the pattern each device wrote is at the physical page its final
 // translation names. The translation is re-derived from memory: ddtp -> DC ->
 // iosatp -> Sv39/Sv48/Sv57 walk (riscv-iommu.md §5, §15, §17), in any
-// directory mode, leaves at any level.
+// directory mode, leaves at any level; with iohgatp, every first-stage table
+// address and the final address through the G-stage walk.
 void scoreboard::check_dma()
 {
     auto& r = add(4, "DMA data at the translated physical page");
@@ -460,14 +461,41 @@ void scoreboard::check_dma()
         ok = dc != 0;
         uint64_t tc = ok ? ld64(m_m, dc, ok) : 0;
         uint64_t fsc = ok ? ld64(m_m, dc + 0x18, ok) : 0;
+        const uint64_t iohgatp = ok ? ld64(m_m, dc + 0x08, ok) : 0;
         if (d->get_counters().pages_done == 0) continue; // nothing written by this device
         const bool pdtv = tc & iommu::TC_PDTV;
         const unsigned levels = pdtv ? 0 : iommu::atp_levels(unsigned(fsc >> 60));
-        if (!ok || !(tc & 1) || (!pdtv && !levels)) {
+        // A G-stage (iohgatp Sv39x4/Sv48x4/Sv57x4: the same depths, a 16 KiB
+        // root with 2 more index bits) under a Bare or paged first stage.
+        const unsigned glevels = iommu::atp_levels(unsigned(iohgatp >> 60));
+        const bool bare = !pdtv && (fsc >> 60) == 0;
+        if (!ok || !(tc & 1) || (!pdtv && !levels && !(bare && glevels))) {
             fail(r, dn + ": no valid Sv39/Sv48/Sv57 device context to check against" +
                         (why.empty() ? std::string() : " (" + why + ")"));
             continue;
         }
+        // The system-physical address of guest-physical `gpa` (itself
+        // without a G-stage); false if the G-stage does not map it.
+        auto gwalk = [&](uint64_t gpa, uint64_t& spa) {
+            if (!glevels) {
+                spa = gpa;
+                return true;
+            }
+            uint64_t a = (iohgatp & ((1ull << 44) - 1)) << 12;
+            for (int level = int(glevels) - 1; level >= 0 && ok; --level) {
+                const uint64_t mask = level == int(glevels) - 1 ? 0x7FF : 0x1FF;
+                const uint64_t pte = ld64(m_m, a + ((gpa >> (12 + 9 * level)) & mask) * 8, ok);
+                if (!(pte & 1)) return false;
+                const uint64_t ppn = (pte >> 10) & ((1ull << 44) - 1);
+                if (pte & 0xE) {
+                    const uint64_t span = 1ull << (12 + 9 * level);
+                    spa = (ppn << 12) + (gpa & (span - 1));
+                    return true;
+                }
+                a = ppn << 12;
+            }
+            return false;
+        };
         uint64_t dev_bad = 0;
         // With a process directory (DC.tc.PDTV), the first stage of
         // process_id `pid` (0 without a PASID: DPE) is its process
@@ -500,15 +528,17 @@ void scoreboard::check_dma()
                 const uint32_t pasid = d->page_pasid(pg, pv);
                 if (!pc_space(pv ? pasid : 0, root, lv)) return false;
             }
+            if (bare) return gwalk(iova, pa); // G-stage only
             uint64_t a = root;
             for (int level = int(lv) - 1; level >= 0 && ok; --level) {
-                uint64_t pte = ld64(m_m, a + ((iova >> (12 + 9 * level)) & 0x1FF) * 8, ok);
+                uint64_t ta = 0;
+                if (!gwalk(a + ((iova >> (12 + 9 * level)) & 0x1FF) * 8, ta)) break;
+                uint64_t pte = ld64(m_m, ta, ok);
                 if (!(pte & 1)) break;
                 uint64_t ppn = (pte >> 10) & ((1ull << 44) - 1);
                 if (pte & 0xE) { // leaf (superpages keep the low VPN bits)
                     uint64_t span = 1ull << (12 + 9 * level);
-                    pa = (ppn << 12) + (iova & (span - 1));
-                    return true;
+                    return gwalk((ppn << 12) + (iova & (span - 1)), pa);
                 }
                 a = ppn << 12;
             }

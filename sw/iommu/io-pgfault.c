@@ -53,6 +53,7 @@ enum iopf_stat_item {
 	IOPF_STAT_NO_HANDLER_INVALID,
 	IOPF_STAT_NO_HANDLER_EARLY,
 	IOPF_STAT_STOP_MARKERS_DROPPED,
+	IOPF_STAT_GROUPS_STAGE2,
 	IOPF_STAT__COUNT
 };
 
@@ -71,6 +72,7 @@ static const char *const iopf_stat_names[IOPF_STAT__COUNT] = {
 	[IOPF_STAT_NO_HANDLER_INVALID] = "iopf.no_handler_invalid",
 	[IOPF_STAT_NO_HANDLER_EARLY] = "iopf.no_handler_early",
 	[IOPF_STAT_STOP_MARKERS_DROPPED] = "iopf.stop_markers_dropped",
+	[IOPF_STAT_GROUPS_STAGE2] = "iopf.groups_stage2",
 };
 
 struct iopf_queue {
@@ -192,6 +194,40 @@ static struct iommu_attach_handle *iopf_find_handler(struct device *dev,
 	if (!handle || !handle->domain || !handle->domain->iopf_handler)
 		return NULL;
 	return handle;
+}
+
+/*
+ * Whether a group reported on a NESTED domain is the nesting parent's: none
+ * of its requests fails in the user's first stage, and at least one needs
+ * the parent to map a guest-physical page (the final address, or a
+ * first-stage table's), which is recorded in that request's gpa. The PRI
+ * request carries only the IOVA, so the stage is found by translating it
+ * in software (domain->ops->stage1_translate), as the IOMMU did. A group
+ * whose requests all translate now (resolved since) stays the user's, as
+ * Linux delivers every fault of a NESTED attach to its handler.
+ */
+static bool iopf_group_is_stage2(struct iommu_domain *domain, struct iopf_group *group)
+{
+	struct iommu_domain *parent = domain->parent;
+	struct iopf_fault *iopf;
+	bool stage2 = false;
+
+	if (!parent || !parent->iopf_handler || !domain->ops || !domain->ops->stage1_translate ||
+	    !parent->ops || !parent->ops->iova_to_phys)
+		return false;
+	list_for_each_entry(iopf, &group->faults, list) {
+		const struct iommu_fault_page_request *prm = &iopf->fault.prm;
+		uint64_t gpa = 0;
+		int rc = domain->ops->stage1_translate(domain, prm->addr, prm->perm, &gpa);
+
+		if (rc == -ENOENT)
+			return false;
+		if (rc == -EFAULT || (!rc && !parent->ops->iova_to_phys(parent, gpa))) {
+			iopf->gpa = gpa;
+			stage2 = true;
+		}
+	}
+	return stage2;
 }
 
 /* §1.2 step 3: park a non-last request; it is never answered on its own. */
@@ -319,8 +355,15 @@ int iommu_report_device_fault(struct device *dev, struct iopf_fault *evt)
 
 	iopf_stat(dev, IOPF_STAT_GROUPS, 1);
 	iopf_stat(dev, IOPF_STAT_REQUESTS_DELIVERED, group->fault_count);
+	/* Under nesting, a second-stage fault is the parent's handler's (the host's). */
+	group->domain = handle->domain;
+	if (handle->domain->type == IOMMU_DOMAIN_NESTED &&
+	    iopf_group_is_stage2(handle->domain, group)) {
+		group->domain = handle->domain->parent;
+		iopf_stat(dev, IOPF_STAT_GROUPS_STAGE2, 1);
+	}
 	/* On success the handler owns the group: it answers it and frees it. */
-	if (handle->domain->iopf_handler(group))
+	if (group->domain->iopf_handler(group))
 		goto err_abort;
 	return 0;
 

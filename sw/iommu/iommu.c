@@ -66,6 +66,74 @@ struct iommu_domain *iommu_paging_domain_alloc(struct device *dev)
 }
 
 /**
+ * iommu_paging_domain_alloc_flags - a paging domain with IOMMU_HWPT_ALLOC_*
+ * flags (Linux iommu_paging_domain_alloc_flags())
+ * @dev: device the domain is for
+ * @flags: IOMMU_HWPT_ALLOC_NEST_PARENT, or 0
+ * @err: the error when NULL is returned
+ *
+ * Return: the domain, or NULL (-EOPNOTSUPP: flags the driver does not take).
+ */
+struct iommu_domain *iommu_paging_domain_alloc_flags(struct device *dev, uint32_t flags, int *err)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	struct iommu_domain *domain;
+
+	*err = -ENOMEM;
+	if (!flags)
+		return iommu_paging_domain_alloc(dev);
+	if (!ops || !ops->domain_alloc_paging_flags) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if (hal_should_fail(dev->hal, "iommu.domain_alloc"))
+		return NULL;
+	domain = ops->domain_alloc_paging_flags(dev, flags, err);
+	if (!domain)
+		return NULL;
+	domain->type = IOMMU_DOMAIN_PAGING;
+	if (!domain->iommu)
+		domain->iommu = dev->iommu;
+	return domain;
+}
+
+/**
+ * iommu_nested_domain_alloc - a NESTED domain on a nesting parent, from the
+ * user's driver-specific data (Linux ops->domain_alloc_nested())
+ * @dev: device the domain is for
+ * @parent: a paging domain allocated with IOMMU_HWPT_ALLOC_NEST_PARENT
+ * @data_type: IOMMU_HWPT_DATA_*
+ * @data: the user's data, already copied in
+ * @len: its bytes
+ * @err: the error when NULL is returned
+ *
+ * Return: the domain (type NESTED, parent set) or NULL.
+ */
+struct iommu_domain *iommu_nested_domain_alloc(struct device *dev, struct iommu_domain *parent,
+					       uint32_t data_type, const void *data, size_t len,
+					       int *err)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	struct iommu_domain *domain;
+
+	if (!ops || !ops->domain_alloc_nested) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	*err = -ENOMEM;
+	if (hal_should_fail(dev->hal, "iommu.domain_alloc"))
+		return NULL;
+	domain = ops->domain_alloc_nested(dev, parent, data_type, data, len, err);
+	if (!domain)
+		return NULL;
+	domain->type = IOMMU_DOMAIN_NESTED;
+	domain->parent = parent;
+	if (!domain->iommu)
+		domain->iommu = dev->iommu;
+	return domain;
+}
+
+/**
  * iommu_domain_free - free a domain that no device is attached to
  * @domain: domain (NULL is ignored)
  */

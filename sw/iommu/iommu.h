@@ -70,6 +70,9 @@ struct iommu_page_response {
 struct iopf_fault {
 	struct iommu_fault fault;
 	struct list_head list; /* on partial list or in group->faults */
+	/* A second-stage fault under a NESTED domain: the guest-physical
+	 * address whose second-stage translation is missing (io-pgfault.c). */
+	uint64_t gpa;
 };
 
 struct iommu_attach_handle;
@@ -81,6 +84,9 @@ struct iopf_group {
 	struct list_head pending_node; /* on fault_param->faults until answered */
 	bool owned;                    /* a consumer answers it, even after removal */
 	struct iommu_attach_handle *attach_handle;
+	/* The domain whose iopf_handler took the group: the attach's, or the
+	 * nesting parent of the attach's NESTED domain for a second-stage fault. */
+	struct iommu_domain *domain;
 	struct iommu_fault_param *fault_param; /* holds a reference */
 	struct list_head node;         /* consumer's list (iommufd deliver list) */
 	uint32_t cookie;               /* consumer's id (iommufd response table) */
@@ -138,6 +144,13 @@ struct iommu_domain_ops {
 	void (*iotlb_sync_map)(struct iommu_domain *d, uint64_t iova, uint64_t size);
 	/* Look up a translation (for tests and the scoreboard); 0 if none. */
 	hal_paddr_t (*iova_to_phys)(struct iommu_domain *d, uint64_t iova);
+	/* NESTED domains: translate @iova through the user's first stage, its
+	 * table reads going through the parent. 0 and *gpa: the first stage
+	 * grants @perm (IOMMU_FAULT_PERM_*) and names *gpa; -ENOENT: the first
+	 * stage does not (a fault for the user); -EFAULT and *gpa: reading a
+	 * first-stage table needs the parent to map *gpa. */
+	int (*stage1_translate)(struct iommu_domain *d, uint64_t iova, uint32_t perm,
+				uint64_t *gpa);
 	/* Install @d for (dev, pasid), in place of @old (NULL: nothing was
 	 * attached there); on failure (dev, pasid) keeps @old. NULL: this
 	 * domain cannot be attached to a PASID. */
@@ -164,6 +177,7 @@ struct iommu_domain {
 	iommu_event_handler_t event_handler; /* NULL: non-PRI events are not relayed */
 	void *fault_data;                  /* consumer's (iommufd hwpt) */
 	unsigned int attach_count;
+	struct iommu_domain *parent;       /* NESTED: the nesting parent (second stage) */
 };
 
 /* One per (device, pasid) attach; routes faults (linux-iopf.md §1.2 step 1). */
@@ -183,6 +197,18 @@ struct iommu_ops {
 	int (*probe_device)(struct device *dev);
 	void (*release_device)(struct device *dev);
 	struct iommu_domain *(*domain_alloc_paging)(struct device *dev);
+	/* A paging domain with IOMMU_HWPT_ALLOC_* @flags (Linux
+	 * domain_alloc_paging_flags); NULL: only flags 0 (domain_alloc_paging).
+	 * IOMMU_HWPT_ALLOC_NEST_PARENT asks for a second-stage table.
+	 * Returns NULL with *err set. */
+	struct iommu_domain *(*domain_alloc_paging_flags)(struct device *dev, uint32_t flags,
+							  int *err);
+	/* A NESTED domain on @parent (a NEST_PARENT paging domain) from the
+	 * user's @data of IOMMU_HWPT_DATA_* @data_type (Linux
+	 * domain_alloc_nested). Returns NULL with *err set. */
+	struct iommu_domain *(*domain_alloc_nested)(struct device *dev, struct iommu_domain *parent,
+						    uint32_t data_type, const void *data,
+						    size_t len, int *err);
 	/* Install domain for dev's RID (pasid == IOMMU_NO_PASID only, for now);
 	 * passing NULL blocks the device. Programs the device context. */
 	int (*attach_dev)(struct iommu_domain *domain, struct device *dev);
@@ -240,6 +266,10 @@ int iopf_queue_discard_partial(struct iopf_queue *queue);
 
 /* Domain allocation / attach, used by iommufd. */
 struct iommu_domain *iommu_paging_domain_alloc(struct device *dev);
+struct iommu_domain *iommu_paging_domain_alloc_flags(struct device *dev, uint32_t flags, int *err);
+struct iommu_domain *iommu_nested_domain_alloc(struct device *dev, struct iommu_domain *parent,
+					       uint32_t data_type, const void *data, size_t len,
+					       int *err);
 void iommu_domain_free(struct iommu_domain *domain);
 int iommu_attach_device(struct iommu_domain *domain, struct device *dev,
 			struct iommu_attach_handle *handle);

@@ -234,6 +234,7 @@ int iommufd_device_attach(struct iommufd_device *idev, uint32_t pasid, uint32_t 
 		return -ENOENT;
 	switch (pt_obj->type) {
 	case IOMMUFD_OBJ_HWPT_PAGING:
+	case IOMMUFD_OBJ_HWPT_NESTED:
 		hwpt = to_hwpt_paging(pt_obj);
 		rc = at && at->hwpt == hwpt ? 0 : iommufd_device_do_attach(idev, pasid, hwpt);
 		break;

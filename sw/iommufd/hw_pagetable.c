@@ -2,11 +2,15 @@
 /*
  * IOMMU_HWPT_ALLOC: paging HW page tables, optionally fault-capable
  * (linux-iopf.md §2.3). A HWPT owns one paging domain allocated for the
- * device named by dev_id, filled from and kept in sync with its IOAS.
+ * device named by dev_id, filled from and kept in sync with its IOAS. A
+ * nested HWPT (pt_id a nesting parent) owns a NESTED domain: the user's
+ * first stage over the parent's (driver data IOMMU_HWPT_DATA_RISCV_IOMMU).
  */
 #include <errno.h>
+#include <string.h>
 
 #include "iommufd/iommufd_private.h"
+#include "kernel/uaccess.h"
 
 /**
  * iommufd_hwpt_paging_destroy - release a HWPT (also its abort path)
@@ -18,10 +22,14 @@ void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_hwpt_paging *hwpt = to_hwpt_paging(obj);
 
+	iommufd_hwpt_stage2_fini(hwpt);
 	if (!list_empty(&hwpt->ioas_node))
 		list_del_init(&hwpt->ioas_node);
 	if (hwpt->domain)
 		iommu_domain_free(hwpt->domain);
+	/* Pairs with iommufd_hwpt_nested_alloc() */
+	if (hwpt->parent)
+		iommufd_put_object(&hwpt->parent->obj);
 	/* Pairs with iommufd_hwpt_paging_alloc() */
 	if (hwpt->ioas)
 		iommufd_put_object(&hwpt->ioas->obj);
@@ -66,12 +74,18 @@ static struct iommufd_hwpt_paging *iommufd_hwpt_paging_alloc(struct iommufd_ucmd
 	INIT_LIST_HEAD(&hwpt->viommus);
 	hwpt->nest_parent = !!(cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT);
 	hwpt->pasid_compat = !!(cmd->flags & IOMMU_HWPT_ALLOC_PASID);
-	hwpt->domain = iommu_paging_domain_alloc(idev->dev);
-	if (!hwpt->domain) {
-		rc = -ENOMEM;
+	/* A nesting parent is a second stage (RISC-V: Sv39x4/Sv48x4/Sv57x4). */
+	hwpt->domain = iommu_paging_domain_alloc_flags(idev->dev,
+						       cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT,
+						       &rc);
+	if (!hwpt->domain)
 		goto out_abort;
-	}
 	hwpt->domain->fault_data = hwpt;
+	if (hwpt->nest_parent) {
+		rc = iommufd_hwpt_stage2_init(ucmd->ictx, hwpt);
+		if (rc)
+			goto out_abort;
+	}
 	/* Non-PRI events of attached devices go to the vIOMMUs on this HWPT. */
 	hwpt->domain->event_handler = iommufd_hwpt_event_handler;
 	rc = iopt_table_add_domain(ioas, hwpt->domain);
@@ -89,14 +103,74 @@ out_abort:
 	return NULL;
 }
 
+/* The driver data of a nested HWPT: no larger than any type this IOMMU takes. */
+#define IOMMUFD_HWPT_DATA_MAX 64u
+
+/*
+ * A nested HWPT on nesting parent @parent (Linux iommufd_hwpt_nested_alloc()):
+ * flags other than FAULT_ID_VALID and ALLOC_PASID, or no driver data ->
+ * EOPNOTSUPP; a parent that is not a nesting parent -> EINVAL; data larger
+ * than any type -> EINVAL; a copy fault -> EFAULT; the driver's checks.
+ */
+static struct iommufd_hwpt_paging *iommufd_hwpt_nested_alloc(struct iommufd_ucmd *ucmd,
+							     struct iommufd_device *idev,
+							     struct iommufd_hwpt_paging *parent,
+							     const struct iommu_hwpt_alloc *cmd,
+							     int *err)
+{
+	const uint32_t valid_flags = IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID;
+	unsigned char data[IOMMUFD_HWPT_DATA_MAX];
+	struct iommufd_hwpt_paging *hwpt;
+	int rc;
+
+	if ((cmd->flags & ~valid_flags) || cmd->data_type == IOMMU_HWPT_DATA_NONE) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if (!parent->nest_parent || cmd->data_len > sizeof(data)) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	memset(data, 0, sizeof(data));
+	rc = px_copy_from_user(ucmd->ictx->hal, data, (const void *)(uintptr_t)cmd->data_uptr,
+			       cmd->data_len);
+	if (rc) {
+		*err = rc;
+		return NULL;
+	}
+
+	hwpt = iommufd_object_alloc(ucmd->ictx, hwpt, IOMMUFD_OBJ_HWPT_NESTED, err);
+	if (!hwpt)
+		return NULL;
+	INIT_LIST_HEAD(&hwpt->ioas_node);
+	INIT_LIST_HEAD(&hwpt->viommus);
+	hwpt->pasid_compat = !!(cmd->flags & IOMMU_HWPT_ALLOC_PASID);
+	hwpt->domain = iommu_nested_domain_alloc(idev->dev, parent->domain, cmd->data_type, data,
+						 cmd->data_len, &rc);
+	if (!hwpt->domain)
+		goto out_abort;
+	hwpt->domain->fault_data = hwpt;
+	hwpt->domain->event_handler = iommufd_hwpt_event_handler;
+	/* Pairs with iommufd_hwpt_paging_destroy() */
+	iommufd_ref_object(&parent->obj);
+	hwpt->parent = parent;
+	return hwpt;
+
+out_abort:
+	iommufd_object_abort(ucmd->ictx, &hwpt->obj);
+	*err = rc;
+	return NULL;
+}
+
 /**
  * iommufd_hwpt_alloc - IOMMU_HWPT_ALLOC
  * @ucmd: command (struct iommu_hwpt_alloc)
  *
  * Checks (§2.3): __reserved != 0 -> EOPNOTSUPP; data_type/data_len mismatch
  * -> EINVAL; unknown dev_id -> ENOENT; unknown pt_id, or pt_id of another
- * type -> EINVAL (Linux iommufd_hwpt_alloc); unknown flag, FAULT_ID_VALID
- * with NEST_PARENT, or a nested allocation -> EOPNOTSUPP; fault_id not a
+ * type -> EINVAL (Linux iommufd_hwpt_alloc); unknown flag, or FAULT_ID_VALID
+ * with NEST_PARENT -> EOPNOTSUPP; pt_id a paging HWPT: a nested HWPT
+ * (iommufd_hwpt_nested_alloc()); fault_id not a
  * FAULT object -> ENOENT (the HWPT is aborted). __reserved2 is not checked.
  *
  * Return: 0 or -errno.
@@ -135,9 +209,10 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 			goto out_put_pt;
 		break;
 	case IOMMUFD_OBJ_HWPT_PAGING:
-		/* Nested HWPT: this IOMMU driver has no nested domains. */
-		rc = -EOPNOTSUPP;
-		goto out_put_pt;
+		hwpt = iommufd_hwpt_nested_alloc(ucmd, idev, to_hwpt_paging(pt_obj), cmd, &rc);
+		if (!hwpt)
+			goto out_put_pt;
+		break;
 	default:
 		rc = -EINVAL;
 		goto out_put_pt;

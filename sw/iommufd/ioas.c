@@ -55,7 +55,11 @@ out_abort:
 void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
+	size_t i;
 
+	for (i = 0; i < ioas->nr_areas; i++)
+		if (ioas->areas[i].kpage)
+			hal_dma_free(obj->ictx->hal, ioas->areas[i].kpage, ioas->areas[i].length);
 	free(ioas->areas);
 	ioas->areas = NULL;
 	ioas->nr_areas = 0;
@@ -148,6 +152,75 @@ out_unmap:
 	return rc;
 }
 
+/*
+ * Insert @a at @idx (room reserved) and map it into every domain; on failure
+ * it is taken out again. The range is claimed before mapping: the driver
+ * calls may block.
+ */
+static int iopt_add_area(struct iommufd_ioas *ioas, size_t idx, const struct iopt_area *a)
+{
+	int rc;
+
+	memmove(&ioas->areas[idx + 1], &ioas->areas[idx],
+		(ioas->nr_areas - idx) * sizeof(ioas->areas[0]));
+	ioas->areas[idx] = *a;
+	ioas->nr_areas++;
+	rc = iopt_map_all(ioas, a);
+	if (rc) {
+		idx = iopt_find(ioas, a->iova);
+		ioas->nr_areas--;
+		memmove(&ioas->areas[idx], &ioas->areas[idx + 1],
+			(ioas->nr_areas - idx) * sizeof(ioas->areas[0]));
+	}
+	return rc;
+}
+
+/**
+ * iopt_demand_page - make the page at @iova present in @ioas, as the host's
+ * second-stage handler does for a guest-physical page nobody mapped
+ * @ioas: address space of a nesting parent
+ * @h: HAL
+ * @iova: the page's address (any offset)
+ * @write: the access needs write permission
+ * @mapped: set when a page was added
+ *
+ * An area already covering @iova answers for it (-EACCES if it is not
+ * writeable and @write). Otherwise a zeroed page the IOAS owns becomes a
+ * read-write area of its own, mapped into every HWPT of the IOAS; it is
+ * freed when unmapped or with the IOAS.
+ *
+ * Return: 0, -EACCES, -ENOMEM, or a driver mapping error.
+ */
+int iopt_demand_page(struct iommufd_ioas *ioas, struct hal *h, uint64_t iova, bool write,
+		     bool *mapped)
+{
+	struct iopt_area area = { 0 };
+	size_t idx;
+	int rc;
+
+	*mapped = false;
+	iova &= ~IOPT_PAGE_MASK;
+	idx = iopt_find(ioas, iova);
+	if (idx < ioas->nr_areas && ioas->areas[idx].iova <= iova)
+		return write && !(ioas->areas[idx].prot & IOMMU_WRITE) ? -EACCES : 0;
+	rc = iopt_reserve_area(ioas, h);
+	if (rc)
+		return rc;
+	area.kpage = hal_dma_alloc(h, IOPT_PAGE_SIZE, IOPT_PAGE_SIZE, &area.pa);
+	if (!area.kpage)
+		return -ENOMEM;
+	area.iova = iova;
+	area.length = IOPT_PAGE_SIZE;
+	area.prot = IOMMU_READ | IOMMU_WRITE;
+	rc = iopt_add_area(ioas, idx, &area);
+	if (rc) {
+		hal_dma_free(h, area.kpage, IOPT_PAGE_SIZE);
+		return rc;
+	}
+	*mapped = true;
+	return 0;
+}
+
 static int iopt_check_user_pages(struct hal *h, hal_paddr_t user_va, uint64_t length)
 {
 	uint64_t off;
@@ -205,23 +278,13 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	if (rc)
 		goto out_put;
 
+	area.kpage = NULL;
 	area.iova = cmd->iova;
 	area.length = cmd->length;
 	area.pa = cmd->user_va;
 	area.prot = (cmd->flags & IOMMU_IOAS_MAP_READABLE ? IOMMU_READ : 0) |
 		    (cmd->flags & IOMMU_IOAS_MAP_WRITEABLE ? IOMMU_WRITE : 0);
-	/* Claim the range before mapping: the driver calls may block. */
-	memmove(&ioas->areas[idx + 1], &ioas->areas[idx],
-		(ioas->nr_areas - idx) * sizeof(ioas->areas[0]));
-	ioas->areas[idx] = area;
-	ioas->nr_areas++;
-	rc = iopt_map_all(ioas, &area);
-	if (rc) {
-		idx = iopt_find(ioas, area.iova);
-		ioas->nr_areas--;
-		memmove(&ioas->areas[idx], &ioas->areas[idx + 1],
-			(ioas->nr_areas - idx) * sizeof(ioas->areas[0]));
-	}
+	rc = iopt_add_area(ioas, idx, &area);
 
 out_put:
 	iommufd_put_object(&ioas->obj);
@@ -295,6 +358,8 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 		memmove(&ioas->areas[idx], &ioas->areas[idx + 1],
 			(ioas->nr_areas - idx) * sizeof(ioas->areas[0]));
 		iopt_unmap_all(ioas, &area);
+		if (area.kpage)
+			hal_dma_free(ucmd->ictx->hal, area.kpage, area.length);
 		unmapped += area.length;
 	}
 	if (!unmapped) {

@@ -33,6 +33,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
 	IOMMUFD_OBJ_DEVICE,
 	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_HWPT_NESTED,
 	IOMMUFD_OBJ_IOAS,
 	IOMMUFD_OBJ_FAULT,
 	IOMMUFD_OBJ_VIOMMU,
@@ -81,6 +82,8 @@ struct iommufd_ctx {
 	bool releasing;
 	struct iommufd_fault_stats fault_stats;
 	struct iommufd_vevent_stats vevent_stats;
+	hal_stat_id stage2_stats[4];   /* handler.host.*; registered with the first nesting parent */
+	bool stage2_stats_registered;
 };
 
 struct iommufd_ucmd {
@@ -121,6 +124,7 @@ void iommufd_eventq_release(struct iommufd_object *obj);
 /* ---- IOAS (ioas.c) ------------------------------------------------------- */
 
 struct iopt_area {
+	void *kpage;           /* the host's second-stage handler's own page, freed with the area */
 	uint64_t iova;
 	uint64_t length;
 	hal_paddr_t pa;
@@ -139,15 +143,24 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
 void iommufd_ioas_destroy(struct iommufd_object *obj);
 int iopt_table_add_domain(struct iommufd_ioas *ioas, struct iommu_domain *domain);
+int iopt_demand_page(struct iommufd_ioas *ioas, struct hal *h, uint64_t iova, bool write,
+		     bool *mapped);
 
 /* ---- HW page tables (hw_pagetable.c) ------------------------------------- */
 
 struct iommufd_fault;
 
+/*
+ * A HWPT: paging (IOMMUFD_OBJ_HWPT_PAGING, on an IOAS) or nested
+ * (IOMMUFD_OBJ_HWPT_NESTED, on a nesting-parent paging HWPT; ioas NULL).
+ */
 struct iommufd_hwpt_paging {
 	struct iommufd_object obj;
 	struct iommu_domain *domain;
-	struct iommufd_ioas *ioas;      /* holds a reference */
+	struct iommufd_ioas *ioas;      /* holds a reference; NULL when nested */
+	struct iommufd_hwpt_paging *parent; /* nested: the nesting parent, holds a reference */
+	unsigned int stage2_works;      /* nesting parent: groups with the host's handler */
+	struct hal_waitq *stage2_wq;    /* woken when stage2_works drops to 0 */
 	struct iommufd_fault *fault;    /* holds a reference; NULL: not fault-capable */
 	struct list_head ioas_node;
 	bool nest_parent;               /* IOMMU_HWPT_ALLOC_NEST_PARENT: may back vIOMMUs */
@@ -157,6 +170,9 @@ struct iommufd_hwpt_paging {
 
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
+/* stage2.c: the host's handler of second-stage faults under nested HWPTs */
+int iommufd_hwpt_stage2_init(struct iommufd_ctx *ictx, struct iommufd_hwpt_paging *hwpt);
+void iommufd_hwpt_stage2_fini(struct iommufd_hwpt_paging *hwpt);
 
 static inline struct iommufd_hwpt_paging *to_hwpt_paging(struct iommufd_object *obj)
 {

@@ -13,6 +13,7 @@
 static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_DEVICE] = { .destroy = iommufd_device_destroy },
 	[IOMMUFD_OBJ_HWPT_PAGING] = { .destroy = iommufd_hwpt_paging_destroy },
+	[IOMMUFD_OBJ_HWPT_NESTED] = { .destroy = iommufd_hwpt_paging_destroy },
 	[IOMMUFD_OBJ_IOAS] = { .destroy = iommufd_ioas_destroy },
 	[IOMMUFD_OBJ_FAULT] = { .destroy = iommufd_fault_destroy },
 	[IOMMUFD_OBJ_VIOMMU] = { .destroy = iommufd_viommu_destroy },

@@ -120,6 +120,9 @@ int iommufd_hwpt_event_handler(struct iommu_attach_handle *handle, uint32_t type
 
 	if (!hwpt)
 		return -ENODEV;
+	/* a nested HWPT's events go to the vIOMMUs of its parent */
+	if (hwpt->parent)
+		hwpt = hwpt->parent;
 	list_for_each_entry(viommu, &hwpt->viommus, hwpt_node) {
 		if (viommu->iommu_dev != handle->dev->iommu)
 			continue;

@@ -37,6 +37,14 @@
  * from a PASID's queue is served in that PASID's IOAS, and answered INVALID
  * if it is not that device's and PASID's.
  *
+ * Nested devices (nested_devs > 0): the first nested_devs devices are set
+ * up as a VMM sets up a device for its guest: an IOAS (guest-physical
+ * memory) with a nesting-parent HWPT, and a nested HWPT on that parent
+ * (IOMMU_HWPT_DATA_RISCV_IOMMU) whose first stage is the guest's
+ * (guest.c), fault-capable with the shared queue. A fault read for such a
+ * device is the guest's: its first stage gets a leaf; the kernel's own
+ * handler of the parent backs the guest-physical page on the retry.
+ *
  * Written only against the syscall-shaped layer (user/px_syscall.h) and the
  * uAPI headers, as a Linux handler would be; logging, statistics and costs
  * go through struct px_pager_hooks (sw/user/handler_sim.c).
@@ -239,6 +247,10 @@ void px_pager_release(struct px_pager *pg, void (*free_page)(void *ctx, void *cp
 	unsigned int d, q;
 
 	for (d = 0; d < pg->nr_devs; d++) {
+		if (pg->devs[d].guest) {
+			px_guest_release(pg->devs[d].guest, free_page, ctx);
+			free(pg->devs[d].guest);
+		}
 		px_pageset_release(&pg->devs[d].mapped, free_page, ctx);
 		free(pg->devs[d].fifo);
 		for (q = 0; q < pg->devs[d].nr_pasids; q++) {
@@ -495,6 +507,65 @@ err_undo:
 }
 
 /*
+ * A nested device: bind, an IOAS with a nesting-parent HWPT (the second
+ * stage), the guest's first-stage root, a fault-capable nested HWPT on the
+ * parent naming it, attach. d.ioas_id is the IOAS, d.hwpt_id the nested
+ * HWPT, guest->parent_id the parent.
+ */
+static int px_pager_add_nested_dev(struct px_pager *pg, int fd, unsigned int index)
+{
+	struct px_pager_dev d = { .index = index };
+	struct iommu_hwpt_riscv_iommu data;
+	struct iommu_hwpt_alloc nested = {
+		.size = sizeof(nested),
+		.flags = IOMMU_HWPT_FAULT_ID_VALID,
+		.fault_id = pg->fault_id,
+		.data_type = IOMMU_HWPT_DATA_RISCV_IOMMU,
+		.data_len = sizeof(data),
+		.data_uptr = (uint64_t)(uintptr_t)&data,
+	};
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	struct px_guest *g = calloc(1, sizeof(*g));
+	int rc;
+
+	if (!g)
+		return -ENOMEM;
+	/* the parent is attached first, then replaced by the nested HWPT */
+	rc = px_pager_bind_attach(pg, fd, IOMMU_HWPT_ALLOC_NEST_PARENT, 0, &d);
+	if (rc)
+		goto err_free;
+	g->parent_id = d.hwpt_id;
+	rc = px_guest_init(pg, g, d.ioas_id, &data);
+	if (rc)
+		goto err_undo;
+	nested.dev_id = d.dev_id;
+	nested.pt_id = g->parent_id;
+	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_HWPT_ALLOC, &nested);
+	if (rc)
+		goto err_undo;
+	attach.pt_id = nested.out_hwpt_id;
+	rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+	if (rc) {
+		px_pager_destroy_id(pg, nested.out_hwpt_id);
+		goto err_undo;
+	}
+	d.hwpt_id = nested.out_hwpt_id;
+	d.guest = g;
+	rc = px_pager_record_dev(pg, &d);
+	if (rc)
+		goto err_undo;
+	return 0;
+
+err_undo:
+	px_pager_destroy_id(pg, g->parent_id);
+	px_pager_destroy_id(pg, d.ioas_id);
+	px_guest_release(g, NULL, NULL);
+err_free:
+	free(g);
+	return rc;
+}
+
+/*
  * The fds poll() watches when PASIDs have queues of their own: the shared
  * fault fd, then every PASID's, each with the queue it belongs to.
  */
@@ -675,6 +746,8 @@ int px_pager_setup(struct px_pager *pg)
 		}
 		if (pg->vevent_depth && n == pg->vevent_dev && pg->veventq_fd < 0)
 			rc = px_pager_add_vevent_dev(pg, fd, n);
+		else if (n - pg->first_dev < pg->nested_devs)
+			rc = px_pager_add_nested_dev(pg, fd, n);
 		else
 			rc = px_pager_add_dev(pg, fd, n);
 		if (rc) {
@@ -927,9 +1000,18 @@ static uint32_t px_pager_serve_group(struct px_pager *pg, struct px_pager_dev *p
 	for (i = 0; i < n; i++) {
 		if (pg->hooks && pg->hooks->service)
 			pg->hooks->service(pg->hook_ctx, pdev, &m[i]);
-		rc = q ? px_pager_map_in(pg, pdev, q->ioas_id, &q->mapped,
-					 m[i].addr & ~PX_PAGE_MASK, false) :
-			 px_pager_map(pg, pdev, m[i].addr & ~PX_PAGE_MASK);
+		if (pdev->guest) {
+			bool mapped;
+
+			/* the guest's first stage; the host backs the page */
+			rc = px_guest_map(pg, pdev->guest, m[i].addr, &mapped);
+			if (!rc && mapped)
+				px_pager_count(pg, pdev, PX_PAGER_EV_GUEST_PTE, 1);
+		} else {
+			rc = q ? px_pager_map_in(pg, pdev, q->ioas_id, &q->mapped,
+						 m[i].addr & ~PX_PAGE_MASK, false) :
+				 px_pager_map(pg, pdev, m[i].addr & ~PX_PAGE_MASK);
+		}
 		if (rc) {
 			px_pager_log(pg, PX_PAGER_LOG_ERROR,
 				     "%s: map %#llx failed (%d), answering INVALID\n", pg->name,

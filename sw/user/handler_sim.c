@@ -181,6 +181,7 @@ static void px_sim_register(struct px_pager_sim *s)
 		[PX_PAGER_EV_VEVENT_DEV] = "user.vevent_devices",
 		[PX_PAGER_EV_VEVENT_READ] = "user.vevents_read",
 		[PX_PAGER_EV_VEVENT_LOST] = "user.vevents_lost",
+		[PX_PAGER_EV_GUEST_PTE] = "user.guest_ptes",
 	};
 	const char *name = px_handler_names[s->kind];
 	char buf[64];
@@ -263,6 +264,7 @@ int px_pager_create(struct px_kernel *k, struct px_pager **out)
 	s->pg.vevent_depth = (uint32_t)hal_param_u64(h, "sw.user.vevent_depth");
 	s->pg.vevent_dev = (unsigned int)hal_param_u64(h, "sw.user.vevent_device");
 	s->pg.pasids = (unsigned int)hal_param_u64(h, "device.pasids");
+	s->pg.nested_devs = (unsigned int)hal_param_u64(h, "sw.user.nested_devices");
 	if (s->kind == PX_H_DENY_OUTSIDE) {
 		s->pg.policy = PX_PAGER_DENY_OUTSIDE;
 		s->pg.allow_lo = hal_param_u64(h, "sw.user.allow_base");

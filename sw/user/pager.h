@@ -59,6 +59,29 @@ struct px_pager_pasid {
  * each is assigned to a different guest or process), so two devices using
  * the same IOVA get different pages.
  */
+/*
+ * A nested device's guest (guest.c): its Sv39 first stage in VMM pages
+ * mapped at PX_GUEST_TABLE_GPA and up, and its RAM handed out from
+ * PX_GUEST_RAM_GPA, backed by the host's second-stage handler.
+ */
+#define PX_GUEST_TABLE_GPA 0x100000000ull  /* 4 GiB */
+#define PX_GUEST_RAM_GPA   0x200000000ull  /* 8 GiB */
+
+struct px_guest {
+	uint32_t ioas_id;       /* the VMM's IOAS: guest-physical memory */
+	uint32_t parent_id;     /* the nesting-parent HWPT on it */
+	uint64_t root_gpa;
+	uint64_t next_ram_gpa;
+	void **tables;          /* table i sits at PX_GUEST_TABLE_GPA + i pages */
+	unsigned int nr_tables, cap_tables;
+};
+
+struct px_pager;
+int px_guest_init(struct px_pager *pg, struct px_guest *g, uint32_t ioas_id,
+		  struct iommu_hwpt_riscv_iommu *data);
+int px_guest_map(struct px_pager *pg, struct px_guest *g, uint64_t iova, bool *mapped);
+void px_guest_release(struct px_guest *g, void (*free_page)(void *ctx, void *cpu), void *ctx);
+
 struct px_pager_dev {
 	int fd;                 /* /dev/vfio/devices/vfioN */
 	unsigned int index;     /* N */
@@ -77,6 +100,7 @@ struct px_pager_dev {
 	bool vevents;           /* on a nesting parent with the vEVENTQ, no fault queue */
 	struct px_pager_pasid *pasids; /* PASIDs 1 .. nr_pasids, each its own HWPT and queue */
 	unsigned int nr_pasids;
+	struct px_guest *guest; /* nested: hwpt_id is the nested HWPT; NULL otherwise */
 };
 
 /* What a handler decides for a group. */
@@ -100,6 +124,7 @@ enum px_pager_event {
 	PX_PAGER_EV_VEVENT_DEV,     /* a device set up with the vEVENTQ */
 	PX_PAGER_EV_VEVENT_READ,    /* an event read from the vEVENTQ */
 	PX_PAGER_EV_VEVENT_LOST,    /* an event the vEVENTQ lost (LOST_EVENTS, sequence gap) */
+	PX_PAGER_EV_GUEST_PTE,      /* a nested device's guest wrote a first-stage leaf */
 	PX_PAGER_EV__COUNT
 };
 
@@ -156,6 +181,15 @@ struct px_pager {
 	 * then allocated with IOMMU_HWPT_ALLOC_PASID), all fds served by poll().
 	 */
 	unsigned int pasids;
+	/*
+	 * Nested devices: the first nested_devs devices served are set up as a
+	 * VMM sets up a device for its guest: a nesting-parent HWPT on the IOAS
+	 * (the second stage, guest-physical memory) and a nested HWPT on it whose
+	 * first stage is the guest's (guest.c), with the shared fault queue.
+	 * Their first-stage faults are read here; their second-stage faults go
+	 * to the host's handler in the kernel.
+	 */
+	unsigned int nested_devs;
 	struct px_pollfd *pfds; /* the fault fds polled: the shared one, then every PASID's */
 	struct px_pager_pasid **pfd_queue; /* the PASID queue of pfds[i] (NULL: the shared one) */
 	unsigned int nr_pfds;

@@ -84,7 +84,7 @@ OPAQUE = {"scenario.params"}
 # The flat name maps: "counters.<name>" with dots in the name.
 NAME_MAPS = ("counters", "values", "distributions")
 # Handlers by name (summary.handlers.<name>, sw.handler.<name>.*).
-HANDLERS = ("demand_pager", "deny_outside", "slow", "external", "kernel")
+HANDLERS = ("demand_pager", "deny_outside", "slow", "external", "kernel", "host")
 
 # Words that state a unit in a `unit` cell.
 UNIT_WORDS = re.compile(r"\b(ps|ns|us|count|counts|bytes|per second|per us|ratio|entries|cycles|flag|"

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "prisim/uapi/iommufd.h"
+
 static int mock_map_pages(struct iommu_domain *d, uint64_t iova, hal_paddr_t pa, uint64_t size,
 			  uint32_t prot)
 {
@@ -93,6 +95,24 @@ static const struct iommu_domain_ops mock_domain_ops = {
 	.free = mock_domain_free,
 };
 
+/* A nested domain's first stage: what the test set in s1_rc / s1_gpa. */
+static int mock_stage1_translate(struct iommu_domain *d, uint64_t iova, uint32_t perm,
+				 uint64_t *gpa)
+{
+	struct mock_iommu *m = to_mock_domain(d)->m;
+
+	(void)iova;
+	(void)perm;
+	m->s1_calls++;
+	*gpa = m->s1_gpa;
+	return m->s1_rc;
+}
+
+static const struct iommu_domain_ops mock_nested_ops = {
+	.stage1_translate = mock_stage1_translate,
+	.free = mock_domain_free,
+};
+
 static int mock_probe_device(struct device *dev)
 {
 	struct mock_iommu *m = to_mock(dev->iommu);
@@ -127,6 +147,45 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 	md->domain.iommu = &m->iommu;
 	m->domains_live++;
 	return &md->domain;
+}
+
+/* NEST_PARENT (a second stage) or ALLOC_PASID: a mock paging domain. */
+static struct iommu_domain *mock_domain_alloc_paging_flags(struct device *dev, uint32_t flags,
+							   int *err)
+{
+	struct iommu_domain *d;
+
+	*err = -EOPNOTSUPP;
+	if (flags & ~(uint32_t)(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_PASID))
+		return NULL;
+	d = mock_domain_alloc_paging(dev);
+	*err = d ? 0 : -ENOMEM;
+	return d;
+}
+
+/* IOMMU_HWPT_DATA_RISCV_IOMMU, 32 bytes, dc_tc.V set: a mock nested domain. */
+static struct iommu_domain *mock_domain_alloc_nested(struct device *dev,
+						     struct iommu_domain *parent,
+						     uint32_t data_type, const void *data,
+						     size_t len, int *err)
+{
+	const struct iommu_hwpt_riscv_iommu *u = data;
+	struct iommu_domain *d;
+
+	(void)parent;
+	*err = -EOPNOTSUPP;
+	if (data_type != IOMMU_HWPT_DATA_RISCV_IOMMU)
+		return NULL;
+	*err = -EINVAL;
+	if (len != sizeof(*u) || !(u->dc_tc & 1))
+		return NULL;
+	d = mock_domain_alloc_paging(dev);
+	*err = d ? 0 : -ENOMEM;
+	if (d) {
+		d->type = IOMMU_DOMAIN_NESTED;
+		d->ops = &mock_nested_ops;
+	}
+	return d;
 }
 
 static int mock_attach_dev(struct iommu_domain *domain, struct device *dev)
@@ -211,6 +270,8 @@ static const struct iommu_ops mock_ops = {
 	.probe_device = mock_probe_device,
 	.release_device = mock_release_device,
 	.domain_alloc_paging = mock_domain_alloc_paging,
+	.domain_alloc_paging_flags = mock_domain_alloc_paging_flags,
+	.domain_alloc_nested = mock_domain_alloc_nested,
 	.attach_dev = mock_attach_dev,
 	.dev_enable_iopf = mock_dev_enable_iopf,
 	.dev_disable_iopf = mock_dev_disable_iopf,

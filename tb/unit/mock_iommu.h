@@ -54,6 +54,10 @@ struct mock_iommu {
 	unsigned int set_pasid_calls, remove_pasid_calls;
 	int set_pasid_err;             /* returned once by the next set_dev_pasid */
 	unsigned int domains_live;
+	/* Nested domains' stage1_translate answers this, with s1_gpa. */
+	int s1_rc;
+	uint64_t s1_gpa;
+	unsigned int s1_calls;
 };
 
 struct mock_iommu *mock_iommu_create(struct hal *h);

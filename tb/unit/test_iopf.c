@@ -7,7 +7,9 @@
  * response per group, remove_device answering INVALID what no consumer
  * owns and leaving owned groups to their consumer, add_device errors;
  * routing by (device, PASID) attach handles with attach, replace and
- * detach per PASID, and the NESTED fallback of a user-owned PASID table.
+ * detach per PASID, and the NESTED fallback of a user-owned PASID table;
+ * under a NESTED domain, a group whose first stage translates and whose
+ * guest-physical page the parent lacks goes to the parent's handler.
  */
 #include <errno.h>
 #include <string.h>
@@ -32,7 +34,8 @@ struct fix {
 
 static int rec_handler(struct iopf_group *group)
 {
-	struct rec *r = group->attach_handle->domain->fault_data;
+	/* the domain whose handler took it (a nesting parent for a G-stage fault) */
+	struct rec *r = group->domain->fault_data;
 
 	if (r->ret)
 		return r->ret;
@@ -286,6 +289,92 @@ static void test_nested_fallback(void **state)
 	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 5, IOMMU_PAGE_RESP_INVALID));
 	assert_int_equal(3, f->rec.n);
 	f->w.m->ops.user_pasid_table = false;
+}
+
+/*
+ * A NESTED attach: each group is translated through the first stage
+ * (stage1_translate, the mock answers s1_rc / s1_gpa); a first-stage fault
+ * anywhere in the group keeps it the user's, a missing G-stage page makes
+ * it the parent's (iopf->gpa names the page), a group translating in full
+ * stays the user's.
+ */
+static void test_stage2_routing(void **state)
+{
+	struct fix *f = *state;
+	struct iommu_hwpt_riscv_iommu u = { .dc_tc = 1 };
+	struct iommu_attach_handle hn;
+	struct iommu_domain *parent, *nested;
+	struct rec host = { 0 };
+	struct iopf_fault *iopf;
+	int err = 0;
+
+	parent = iommu_paging_domain_alloc_flags(f->w.dev[0], IOMMU_HWPT_ALLOC_NEST_PARENT, &err);
+	assert_non_null(parent);
+	parent->iopf_handler = rec_handler;
+	parent->fault_data = &host;
+	nested = iommu_nested_domain_alloc(f->w.dev[0], parent, IOMMU_HWPT_DATA_RISCV_IOMMU, &u,
+					   sizeof(u), &err);
+	assert_non_null(nested);
+	assert_int_equal(IOMMU_DOMAIN_NESTED, nested->type);
+	assert_ptr_equal(parent, nested->parent);
+	nested->iopf_handler = rec_handler;
+	nested->fault_data = &f->rec;
+	memset(&hn, 0, sizeof(hn));
+	INIT_LIST_HEAD(&hn.dev_node);
+	assert_int_equal(0, iommu_replace_device_handle(nested, f->w.dev[0], &hn));
+
+	/* first stage fails: the user's */
+	f->w.m->s1_rc = -ENOENT;
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	assert_int_equal(1, f->rec.n);
+	assert_int_equal(0, host.n);
+	assert_ptr_equal(nested, f->rec.g[0]->domain);
+	/* a first-stage table the parent does not map: the host's */
+	f->w.m->s1_rc = -EFAULT;
+	f->w.m->s1_gpa = 0x80000;
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 2, P_R, 0x2000));
+	assert_int_equal(1, host.n);
+	assert_ptr_equal(parent, host.g[0]->domain);
+	assert_ptr_equal(&hn, host.g[0]->attach_handle);
+	assert_int_equal(0x80000, host.g[0]->last_fault.gpa);
+	/* the final GPA unmapped in the parent: the host's, with every request's page */
+	f->w.m->s1_rc = 0;
+	f->w.m->s1_gpa = 0x90000;
+	assert_int_equal(0, world_report(&f->w, 0, 0, 0, 3, P_R, 0x3000));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 3, P_W, 0x4000));
+	assert_int_equal(2, host.n);
+	list_for_each_entry(iopf, &host.g[1]->faults, list)
+		assert_int_equal(0x90000, iopf->gpa);
+	/* the final GPA mapped: it translates in full now, the user's */
+	assert_int_equal(0, iommu_map(parent, 0x90000, 0x5000000, 4096, IOMMU_READ | IOMMU_WRITE));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 4, P_R, 0x5000));
+	assert_int_equal(2, f->rec.n);
+	assert_int_equal(2, host.n);
+	/* one request failing in the first stage keeps a mixed group the user's */
+	f->w.m->s1_rc = -ENOENT;
+	assert_int_equal(0, world_report(&f->w, 0, 0, 0, 6, P_R, 0x6000));
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 6, P_R, 0x7000));
+	assert_int_equal(3, f->rec.n);
+	/* a parent without a handler: everything is the user's */
+	parent->iopf_handler = NULL;
+	f->w.m->s1_rc = -EFAULT;
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 7, P_R, 0x8000));
+	assert_int_equal(4, f->rec.n);
+	assert_int_equal(2, host.n);
+
+	while (host.n) {
+		iopf_group_response(host.g[--host.n], IOMMU_PAGE_RESP_SUCCESS);
+		iopf_free_group(host.g[host.n]);
+	}
+	assert_int_equal(2, mock_count_resp(f->w.m, W_RID(0), 2, IOMMU_PAGE_RESP_SUCCESS) +
+				    mock_count_resp(f->w.m, W_RID(0), 3, IOMMU_PAGE_RESP_SUCCESS));
+	/* back to the paging domain, so that teardown finds it attached */
+	memset(&f->handle[0], 0, sizeof(f->handle[0]));
+	INIT_LIST_HEAD(&f->handle[0].dev_node);
+	assert_int_equal(0, iommu_replace_device_handle(f->dom[0], f->w.dev[0], &f->handle[0]));
+	iommu_unmap(parent, 0x90000, 4096);
+	iommu_domain_free(nested);
+	iommu_domain_free(parent);
 }
 
 static void test_partials_stay_per_device(void **state)
@@ -583,6 +672,7 @@ int main(void)
 		T(test_pasid_attach_routes),
 		T(test_pasid_replace),
 		T(test_nested_fallback),
+		T(test_stage2_routing),
 		T(test_partials_stay_per_device),
 		T(test_no_handler_invalid),
 		T(test_group_alloc_failure_abort),

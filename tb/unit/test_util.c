@@ -38,6 +38,7 @@ void world_handler_params(struct hal *h, uint64_t batch)
 	fake_hal_set_param_u64(h, "sw.user.vevent_depth", 0);
 	fake_hal_set_param_u64(h, "sw.user.vevent_device", 0);
 	fake_hal_set_param_u64(h, "device.pasids", 0);
+	fake_hal_set_param_u64(h, "sw.user.nested_devices", 0);
 }
 
 void world_init(struct world *w, unsigned int ndev)

@@ -192,6 +192,20 @@ static void riscv_iommu_dc_compose(struct riscv_iommu_device *rdev, struct riscv
 		dc->fsc = riscv_iommu_pdt_dc_fsc(rdev);
 		return;
 	}
+	if (rd->kind == RISCV_IOMMU_DOMAIN_G) {
+		/* second stage only: fsc Bare, IOVA = GPA */
+		dc->iohgatp = riscv_iommu_iohgatp(rd);
+		return;
+	}
+	if (rd->kind == RISCV_IOMMU_DOMAIN_NESTED) {
+		/* the parent's second stage under the user's first (nested.c) */
+		dc->iohgatp = riscv_iommu_iohgatp(rd->parent);
+		dc->ta = RV_FIELD_PREP(RISCV_IOMMU_DC_TA_PSCID, rd->pscid);
+		dc->fsc = rd->fsc;
+		if (!rd->sade)
+			dc->tc &= ~RISCV_IOMMU_DC_TC_SADE;
+		return;
+	}
 	dc->ta = RV_FIELD_PREP(RISCV_IOMMU_DC_TA_PSCID, rd->pscid);
 	dc->fsc = RV_FIELD_PREP(RISCV_IOMMU_DC_FSC_MODE, RISCV_IOMMU_ATP_MODE_SV39 + rd->levels - 3) |
 		  RV_FIELD_PREP(RISCV_IOMMU_DC_FSC_PPN, rd->pgd_pa >> RISCV_IOMMU_PAGE_SHIFT);
@@ -221,13 +235,22 @@ int riscv_iommu_dc_update(struct riscv_iommu_device *rdev, bool flush_atc)
 							    riscv_iommu_le64_to_cpu(dc->ta));
 		bool old_valid = true;
 
+		uint64_t old_iohgatp = riscv_iommu_le64_to_cpu(dc->iohgatp);
+
 		/* with PDTV, the RID's translations are PC[0]'s */
 		if (tc & RISCV_IOMMU_DC_TC_PDTV)
 			old_pscid = riscv_iommu_pdt_pc0_pscid(rdev, &old_valid);
 		dc->tc = riscv_iommu_cpu_to_le64(tc & ~RISCV_IOMMU_DC_TC_V);
 		hal_wmb(iommu->hal);
 		riscv_iommu_cmd_iodir_inval_ddt(&cmds[n++], true, rdev->did);
-		if (old_valid) {
+		if (RV_FIELD_GET(RISCV_IOMMU_DC_IOHGATP_MODE, old_iohgatp) !=
+		    RISCV_IOMMU_ATP_MODE_BARE) {
+			/* a second stage: everything cached in its GSCID, combined entries too */
+			riscv_iommu_cmd_iotinval_gvma(&cmds[n]);
+			riscv_iommu_cmd_inval_set_gscid(
+				&cmds[n++],
+				(uint32_t)RV_FIELD_GET(RISCV_IOMMU_DC_IOHGATP_GSCID, old_iohgatp));
+		} else if (old_valid) {
 			riscv_iommu_cmd_iotinval_vma(&cmds[n]);
 			riscv_iommu_cmd_inval_set_pscid(&cmds[n++], old_pscid);
 		}
@@ -446,7 +469,9 @@ void riscv_iommu_release_device(struct device *dev)
  *
  * tc = V | EN_ATS (| SADE with AMO_HWAD) (| EN_PRI | PRPR while IOPF is enabled),
  * fsc = the Sv39/Sv48/Sv57 root of
- * the domain, ta.PSCID = the domain's PSCID. NULL writes V = 0.
+ * the domain, ta.PSCID = the domain's PSCID. A second-stage domain gives
+ * iohgatp = its root and GSCID with fsc Bare; a nested one the parent's
+ * iohgatp with the user's fsc and PSCID. NULL writes V = 0.
  * Return: 0, -ENODEV, -EINVAL (foreign or non-paging domain), -ETIMEDOUT.
  * On a timeout the device is left blocked.
  */
@@ -461,11 +486,15 @@ int riscv_iommu_attach_dev(struct iommu_domain *domain, struct device *dev)
 	if (!rdev)
 		return -ENODEV;
 	iommu = rdev->iommu;
-	if (domain && (domain->iommu != &iommu->iommu || domain->type != IOMMU_DOMAIN_PAGING)) {
+	if (domain && (domain->iommu != &iommu->iommu || (domain->type != IOMMU_DOMAIN_PAGING &&
+							   domain->type != IOMMU_DOMAIN_NESTED))) {
 		riscv_iommu_err(iommu, "%s: cannot attach a domain of type %d from another IOMMU "
-				"or of a type other than paging", dev->name, domain->type);
+				"or of a type other than paging or nested", dev->name, domain->type);
 		return -EINVAL;
 	}
+	/* a process directory holds first-stage contexts: no second stage beside it */
+	if (rd && rd->kind != RISCV_IOMMU_DOMAIN_S1 && rdev->pdt)
+		return -EBUSY;
 
 	hal_mutex_lock(iommu->dc_lock);
 	old = rdev->domain;

@@ -65,6 +65,8 @@
 #define RISCV_IOMMU_CAPABILITIES_SV57      RV_BIT(11)
 #define RISCV_IOMMU_CAPABILITIES_SVPBMT    RV_BIT(15)
 #define RISCV_IOMMU_CAPABILITIES_SV39X4    RV_BIT(17)
+#define RISCV_IOMMU_CAPABILITIES_SV48X4    RV_BIT(18)
+#define RISCV_IOMMU_CAPABILITIES_SV57X4    RV_BIT(19)
 #define RISCV_IOMMU_CAPABILITIES_MSI_FLAT  RV_BIT(22)
 #define RISCV_IOMMU_CAPABILITIES_AMO_HWAD  RV_BIT(24)
 #define RISCV_IOMMU_CAPABILITIES_ATS       RV_BIT(25)
@@ -278,6 +280,23 @@ static inline void riscv_iommu_cmd_iotinval_vma(struct riscv_iommu_command *cmd)
 }
 
 /* Limit an IOTINVAL to one IOVA (AV = 1). */
+/* IOTINVAL.GVMA: second-stage (and combined) entries; GV/GSCID via set_gscid. */
+static inline void riscv_iommu_cmd_iotinval_gvma(struct riscv_iommu_command *cmd)
+{
+	cmd->dword0 = RV_FIELD_PREP(RISCV_IOMMU_CMD_OPCODE, RISCV_IOMMU_CMD_IOTINVAL_OPCODE) |
+		      RV_FIELD_PREP(RISCV_IOMMU_CMD_FUNC, RISCV_IOMMU_CMD_IOTINVAL_FUNC_GVMA);
+	cmd->dword1 = 0;
+}
+
+/* Limit an IOTINVAL to one guest soft-context (GV = 1). */
+static inline void riscv_iommu_cmd_inval_set_gscid(struct riscv_iommu_command *cmd,
+						   uint32_t gscid)
+{
+	cmd->dword0 = (cmd->dword0 & ~RISCV_IOMMU_CMD_IOTINVAL_GSCID) |
+		      RV_FIELD_PREP(RISCV_IOMMU_CMD_IOTINVAL_GSCID, gscid) |
+		      RISCV_IOMMU_CMD_IOTINVAL_GV;
+}
+
 static inline void riscv_iommu_cmd_inval_set_addr(struct riscv_iommu_command *cmd,
 						  uint64_t iova)
 {

@@ -23,6 +23,8 @@ static const struct iommu_ops riscv_iommu_ops = {
 	.probe_device = riscv_iommu_probe_device,
 	.release_device = riscv_iommu_release_device,
 	.domain_alloc_paging = riscv_iommu_domain_alloc_paging,
+	.domain_alloc_paging_flags = riscv_iommu_domain_alloc_paging_flags,
+	.domain_alloc_nested = riscv_iommu_domain_alloc_nested,
 	.attach_dev = riscv_iommu_attach_dev,
 	.dev_enable_iopf = riscv_iommu_dev_enable_iopf,
 	.dev_disable_iopf = riscv_iommu_dev_disable_iopf,
@@ -637,6 +639,7 @@ int riscv_iommu_probe(struct hal *h, const struct hal_iommu_info *info,
 			       RISCV_IOMMU_REG_PQCSR, RISCV_IOMMU_IPSR_PIP, 2);
 	/* pscid 0 is never handed out */
 	iommu->pscid_map[0] = 1;
+	iommu->gscid_map[0] = 1;
 
 	ret = riscv_iommu_check_caps(iommu);
 	if (ret)

@@ -369,10 +369,14 @@ int riscv_iommu_set_dev_pasid(struct iommu_domain *domain, struct device *dev, u
 	if (!rdev)
 		return -ENODEV;
 	iommu = rdev->iommu;
-	if (!rd || domain->iommu != &iommu->iommu || domain->type != IOMMU_DOMAIN_PAGING)
+	/* first-stage domains only; and not beside a RID attach with a second stage */
+	if (!rd || domain->iommu != &iommu->iommu || domain->type != IOMMU_DOMAIN_PAGING ||
+	    rd->kind != RISCV_IOMMU_DOMAIN_S1)
 		return -EINVAL;
 	if (pasid == IOMMU_NO_PASID || pasid >= dev->max_pasids)
 		return -EINVAL;
+	if (rdev->domain && rdev->domain->kind != RISCV_IOMMU_DOMAIN_S1)
+		return -EBUSY;
 
 	hal_mutex_lock(iommu->dc_lock);
 	p = riscv_iommu_pasid_find(rdev, pasid);

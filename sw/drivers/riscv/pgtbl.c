@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * RISC-V IOMMU driver: paging domains = one first-stage table + PSCID.
+ * RISC-V IOMMU driver: paging domains = one first-stage table + PSCID, or
+ * (IOMMU_HWPT_ALLOC_NEST_PARENT) one second-stage table + GSCID.
  *
  * The table is Sv39, Sv48 or Sv57 (iommu->pgtbl_levels, sw.driver.pgtbl_mode).
  * Leaves are 4 KiB, or 2 MiB where iommu->superpages (sw.driver.superpages)
@@ -10,6 +11,15 @@
  * preset because this driver does not rely on hardware A/D updates (no SADE).
  * W without R is a reserved encoding, so IOMMU_WRITE alone maps R | W.
  * Table pages live in simulated DRAM; the IOMMU walks the very bytes.
+ *
+ * A second-stage (G) table is Sv39x4/Sv48x4/Sv57x4 of the same depth
+ * (riscv-iommu.md §17, the hypervisor extension's G-stage): its root is
+ * 16 KiB, 16 KiB aligned, and indexed by 2 more bits; addresses are
+ * guest-physical, zero-extended (no sign extension). Its leaves are the
+ * same V | R | W | U | A | D (U is required on G leaves). It is invalidated
+ * with IOTINVAL.GVMA in its GSCID, which also drops the combined entries of
+ * the nested domains on it; their devices' ATCs hold IOVA -> SPA entries
+ * whose IOVA the host cannot know, so they get ATS.INVAL of everything.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,12 +28,47 @@
 
 #define PT_LEVEL_SHIFT(l) (RISCV_IOMMU_PAGE_SHIFT + 9u * (l))
 #define PT_LEVEL_SIZE(l)  (UINT64_C(1) << PT_LEVEL_SHIFT(l))
-#define PT_INDEX(iova, l) (((iova) >> PT_LEVEL_SHIFT(l)) & (RISCV_IOMMU_PTES_PER_TABLE - 1))
 #define PT_TABLE_BYTES    ((size_t)RISCV_IOMMU_PTES_PER_TABLE * sizeof(uint64_t))
+/* A G-stage root: 4 pages, 2 more index bits (§17). */
+#define PT_G_ROOT_PAGES   4u
+#define PT_G_ROOT_BYTES   (PT_G_ROOT_PAGES * PT_TABLE_BYTES)
 
 static const struct iommu_domain_ops riscv_iommu_paging_ops;
+
+/* Entries of rd's table at level @l: a G-stage root has 4 times as many. */
+static unsigned int pt_entries(const struct riscv_iommu_domain *rd, unsigned int l)
+{
+	return RISCV_IOMMU_PTES_PER_TABLE *
+	       (rd->kind == RISCV_IOMMU_DOMAIN_G && l == rd->levels - 1 ? PT_G_ROOT_PAGES : 1);
+}
+
+static unsigned int pt_index(const struct riscv_iommu_domain *rd, uint64_t iova, unsigned int l)
+{
+	return (unsigned int)(iova >> PT_LEVEL_SHIFT(l)) & (pt_entries(rd, l) - 1);
+}
+
+static size_t pt_root_bytes(const struct riscv_iommu_domain *rd)
+{
+	return rd->kind == RISCV_IOMMU_DOMAIN_G ? PT_G_ROOT_BYTES : PT_TABLE_BYTES;
+}
 static int riscv_iommu_iotlb_inval(struct riscv_iommu_domain *rd, uint64_t iova, uint64_t size,
 				   bool atc);
+
+/* Take the lowest clear bit of @map (@words long); probe keeps bit 0 set. */
+static int riscv_iommu_id_alloc(uint64_t *map, unsigned int words, uint32_t *id)
+{
+	unsigned int w, b;
+
+	for (w = 0; w < words; w++) {
+		if (map[w] == ~UINT64_C(0))
+			continue;
+		b = (unsigned int)__builtin_ctzll(~map[w]);
+		map[w] |= UINT64_C(1) << b;
+		*id = w * 64 + b;
+		return 0;
+	}
+	return -ENOSPC;
+}
 
 /**
  * riscv_iommu_pscid_alloc - take the lowest free PSCID of this IOMMU
@@ -34,17 +79,7 @@ static int riscv_iommu_iotlb_inval(struct riscv_iommu_domain *rd, uint64_t iova,
  */
 int riscv_iommu_pscid_alloc(struct riscv_iommu *iommu, uint32_t *pscid)
 {
-	unsigned int w, b;
-
-	for (w = 0; w < RISCV_IOMMU_MAX_PSCIDS / 64; w++) {
-		if (iommu->pscid_map[w] == ~UINT64_C(0))
-			continue;
-		b = (unsigned int)__builtin_ctzll(~iommu->pscid_map[w]);
-		iommu->pscid_map[w] |= UINT64_C(1) << b;
-		*pscid = w * 64 + b;
-		return 0;
-	}
-	return -ENOSPC;
+	return riscv_iommu_id_alloc(iommu->pscid_map, RISCV_IOMMU_MAX_PSCIDS / 64, pscid);
 }
 
 /**
@@ -78,12 +113,17 @@ static bool riscv_iommu_pte_is_table(uint64_t pte)
 	return (pte & RISCV_IOMMU_PTE_V) && !(pte & RISCV_IOMMU_PTE_LEAF);
 }
 
-/* Sv39/Sv48/Sv57 addresses are sign-extended from bit 38/47/56. */
+/*
+ * Sv39/Sv48/Sv57 addresses are sign-extended from bit 38/47/56;
+ * Sv39x4/Sv48x4/Sv57x4 guest-physical addresses have 2 more bits, zero-extended.
+ */
 static bool riscv_iommu_canonical(const struct riscv_iommu_domain *rd, uint64_t va)
 {
 	unsigned int va_bits = PT_LEVEL_SHIFT(rd->levels);
 	uint64_t top = va >> (va_bits - 1);
 
+	if (rd->kind == RISCV_IOMMU_DOMAIN_G)
+		return !(va >> (va_bits + 2));
 	return top == 0 || top == (~UINT64_C(0) >> (va_bits - 1));
 }
 
@@ -113,7 +153,7 @@ static uint64_t *riscv_iommu_pte_walk(struct riscv_iommu_domain *rd, uint64_t io
 	unsigned int l;
 
 	for (l = rd->levels - 1; l > level; l--) {
-		uint64_t *ptep = &table[PT_INDEX(iova, l)];
+		uint64_t *ptep = &table[pt_index(rd, iova, l)];
 		uint64_t pte = riscv_iommu_pte_get(ptep);
 
 		if (!(pte & RISCV_IOMMU_PTE_V)) {
@@ -150,7 +190,7 @@ static uint64_t *riscv_iommu_pte_walk(struct riscv_iommu_domain *rd, uint64_t io
 		}
 	}
 	*found = level;
-	return &table[PT_INDEX(iova, level)];
+	return &table[pt_index(rd, iova, level)];
 }
 
 static uint64_t riscv_iommu_leaf_pte(hal_paddr_t pa, uint32_t prot)
@@ -259,10 +299,51 @@ static int riscv_iommu_batch_room(struct riscv_iommu *iommu, struct riscv_iommu_
 	return ret;
 }
 
+/* The IOTINVAL that drops rd's entries: VMA in its PSCID, or GVMA in its GSCID. */
+static void riscv_iommu_inval_cmd(const struct riscv_iommu_domain *rd,
+				  struct riscv_iommu_command *cmd)
+{
+	if (rd->kind == RISCV_IOMMU_DOMAIN_G) {
+		riscv_iommu_cmd_iotinval_gvma(cmd);
+		riscv_iommu_cmd_inval_set_gscid(cmd, rd->gscid);
+		return;
+	}
+	riscv_iommu_cmd_iotinval_vma(cmd);
+	riscv_iommu_cmd_inval_set_pscid(cmd, rd->pscid);
+	if (rd->kind == RISCV_IOMMU_DOMAIN_NESTED)
+		riscv_iommu_cmd_inval_set_gscid(cmd, rd->gscid);
+}
+
 /*
- * IOTINVAL.VMA for [iova, iova + size) in rd's PSCID (one per page, or the
- * whole PSCID for large ranges), ATS.INVAL to every ATS-enabled device of
- * the domain when atc, then IOFENCE.C; waits.
+ * ATS.INVAL of everything to each ATS-enabled device attached to a nested
+ * domain on second-stage @rd (their ATC entries are IOVA -> SPA). dc_lock held.
+ */
+static int riscv_iommu_ats_inval_children(struct riscv_iommu_domain *rd,
+					  struct riscv_iommu_command *cmds, unsigned int *n)
+{
+	struct riscv_iommu_domain *child;
+	struct riscv_iommu_device *rdev;
+	int ret = 0;
+
+	list_for_each_entry(child, &rd->children, nested_node) {
+		list_for_each_entry(rdev, &child->devices, domain_node) {
+			if (!rdev->dev->ats_enabled)
+				continue;
+			ret = riscv_iommu_batch_room(rd->iommu, cmds, n);
+			if (ret)
+				return ret;
+			riscv_iommu_cmd_ats_inval(&cmds[(*n)++], rdev->did,
+						  RISCV_IOMMU_CMD_ATS_INVAL_ALL);
+		}
+	}
+	return ret;
+}
+
+/*
+ * IOTINVAL for [iova, iova + size) in rd's PSCID or GSCID (one per page, or
+ * the whole context for large ranges), ATS.INVAL to every ATS-enabled
+ * device of the domain (and of its nested domains) when atc, then
+ * IOFENCE.C; waits.
  */
 static int riscv_iommu_iotlb_inval(struct riscv_iommu_domain *rd, uint64_t iova, uint64_t size,
 				   bool atc)
@@ -274,12 +355,10 @@ static int riscv_iommu_iotlb_inval(struct riscv_iommu_domain *rd, uint64_t iova,
 	int ret = 0;
 
 	if (!size || pages > RISCV_IOMMU_IOTINVAL_MAX_PAGES) {
-		riscv_iommu_cmd_iotinval_vma(&cmds[n]);
-		riscv_iommu_cmd_inval_set_pscid(&cmds[n++], rd->pscid);
+		riscv_iommu_inval_cmd(rd, &cmds[n++]);
 	} else {
 		for (i = 0; i < pages; i++) {
-			riscv_iommu_cmd_iotinval_vma(&cmds[n]);
-			riscv_iommu_cmd_inval_set_pscid(&cmds[n], rd->pscid);
+			riscv_iommu_inval_cmd(rd, &cmds[n]);
 			riscv_iommu_cmd_inval_set_addr(&cmds[n++],
 						       iova + (i << RISCV_IOMMU_PAGE_SHIFT));
 			if (n == 16) {
@@ -314,6 +393,8 @@ static int riscv_iommu_iotlb_inval(struct riscv_iommu_domain *rd, uint64_t iova,
 			riscv_iommu_cmd_ats_inval(&cmds[n], p->rdev->did, payload);
 			riscv_iommu_cmd_ats_set_pid(&cmds[n++], p->pasid);
 		}
+		if (!ret)
+			ret = riscv_iommu_ats_inval_children(rd, cmds, &n);
 		hal_mutex_unlock(iommu->dc_lock);
 		if (ret)
 			return ret;
@@ -356,12 +437,14 @@ static hal_paddr_t riscv_iommu_iova_to_phys(struct iommu_domain *domain, uint64_
 	       (iova & (PT_LEVEL_SIZE(level) - 1));
 }
 
-static void riscv_iommu_free_table(struct hal *h, uint64_t *table, unsigned int level)
+static void riscv_iommu_free_table(struct riscv_iommu_domain *rd, uint64_t *table,
+				   unsigned int level)
 {
-	unsigned int i;
+	struct hal *h = rd->iommu->hal;
+	unsigned int i, entries = pt_entries(rd, level);
 
 	if (level > 0) {
-		for (i = 0; i < RISCV_IOMMU_PTES_PER_TABLE; i++) {
+		for (i = 0; i < entries; i++) {
 			uint64_t pte = riscv_iommu_pte_get(&table[i]);
 			uint64_t *next;
 
@@ -369,10 +452,10 @@ static void riscv_iommu_free_table(struct hal *h, uint64_t *table, unsigned int 
 				continue;
 			next = riscv_iommu_pte_table(h, pte);
 			if (next)
-				riscv_iommu_free_table(h, next, level - 1);
+				riscv_iommu_free_table(rd, next, level - 1);
 		}
 	}
-	hal_dma_free(h, table, PT_TABLE_BYTES);
+	hal_dma_free(h, table, entries * sizeof(uint64_t));
 }
 
 static void riscv_iommu_domain_free(struct iommu_domain *domain)
@@ -381,10 +464,16 @@ static void riscv_iommu_domain_free(struct iommu_domain *domain)
 	struct riscv_iommu *iommu = rd->iommu;
 
 	riscv_iommu_domain_detach_all(rd);
-	/* No cached entry of this PSCID may survive into its next owner. */
+	/* No cached entry of this PSCID (GSCID) may survive into its next owner. */
 	riscv_iommu_iotlb_inval(rd, 0, 0, false);
-	riscv_iommu_free_table(iommu->hal, rd->pgd, rd->levels - 1);
-	riscv_iommu_pscid_free(iommu, rd->pscid);
+	riscv_iommu_free_table(rd, rd->pgd, rd->levels - 1);
+	if (rd->kind == RISCV_IOMMU_DOMAIN_G) {
+		if (!list_empty(&rd->children))
+			riscv_iommu_err(iommu, "second-stage domain freed under nested domains");
+		iommu->gscid_map[rd->gscid / 64] &= ~(UINT64_C(1) << (rd->gscid % 64));
+	} else {
+		riscv_iommu_pscid_free(iommu, rd->pscid);
+	}
 	hal_mutex_destroy(rd->pgtbl_lock);
 	free(rd);
 }
@@ -403,6 +492,65 @@ static const struct iommu_domain_ops riscv_iommu_paging_ops = {
 	.free = riscv_iommu_domain_free,
 };
 
+/* A first-stage (S1) or second-stage (G) domain with an empty table and a fresh id. */
+static struct riscv_iommu_domain *riscv_iommu_domain_create(struct riscv_iommu *iommu,
+							    enum riscv_iommu_domain_kind kind,
+							    int *err)
+{
+	struct riscv_iommu_domain *rd;
+	int ret;
+
+	*err = -ENOMEM;
+	if (hal_should_fail(iommu->hal, "riscv_iommu.domain_alloc"))
+		return NULL;
+	rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		return NULL;
+	rd->iommu = iommu;
+	rd->kind = kind;
+	rd->levels = iommu->pgtbl_levels ? iommu->pgtbl_levels : RISCV_IOMMU_SV39_LEVELS;
+	INIT_LIST_HEAD(&rd->devices);
+	INIT_LIST_HEAD(&rd->pasids);
+	INIT_LIST_HEAD(&rd->children);
+	INIT_LIST_HEAD(&rd->nested_node);
+	rd->pgtbl_lock = hal_mutex_create(iommu->hal);
+	if (!rd->pgtbl_lock)
+		goto err_free;
+	/* a G-stage root is 16 KiB and 16 KiB aligned (iohgatp, §3.1.3) */
+	if (hal_should_fail(iommu->hal, "riscv_iommu.pgtbl_alloc"))
+		rd->pgd = NULL;
+	else
+		rd->pgd = hal_dma_alloc(iommu->hal, pt_root_bytes(rd), pt_root_bytes(rd),
+					&rd->pgd_pa);
+	if (!rd->pgd)
+		goto err_destroy_lock;
+	if (kind == RISCV_IOMMU_DOMAIN_G)
+		ret = riscv_iommu_id_alloc(iommu->gscid_map, RISCV_IOMMU_MAX_GSCIDS / 64, &rd->gscid);
+	else
+		ret = riscv_iommu_pscid_alloc(iommu, &rd->pscid);
+	if (ret) {
+		riscv_iommu_err(iommu, "out of %s (%u in use)",
+				kind == RISCV_IOMMU_DOMAIN_G ? "GSCIDs" : "PSCIDs",
+				(kind == RISCV_IOMMU_DOMAIN_G ? RISCV_IOMMU_MAX_GSCIDS :
+				 RISCV_IOMMU_MAX_PSCIDS) - 1);
+		*err = -ENOSPC;
+		goto err_free_pgd;
+	}
+
+	rd->domain.type = IOMMU_DOMAIN_PAGING;
+	rd->domain.ops = &riscv_iommu_paging_ops;
+	rd->domain.iommu = &iommu->iommu;
+	return rd;
+
+err_free_pgd:
+	hal_dma_free(iommu->hal, rd->pgd, pt_root_bytes(rd));
+err_destroy_lock:
+	hal_mutex_destroy(rd->pgtbl_lock);
+err_free:
+	free(rd);
+	return NULL;
+}
+
 /**
  * riscv_iommu_domain_alloc_paging - iommu_ops.domain_alloc_paging
  * @dev: a device of this IOMMU
@@ -413,45 +561,89 @@ struct iommu_domain *riscv_iommu_domain_alloc_paging(struct device *dev)
 {
 	struct riscv_iommu_device *rdev = dev ? dev_to_riscv(dev) : NULL;
 	struct riscv_iommu_domain *rd;
-	struct riscv_iommu *iommu;
+	int err;
 
 	if (!rdev)
 		return NULL;
+	rd = riscv_iommu_domain_create(rdev->iommu, RISCV_IOMMU_DOMAIN_S1, &err);
+	return rd ? &rd->domain : NULL;
+}
+
+/**
+ * riscv_iommu_domain_alloc_paging_flags - iommu_ops.domain_alloc_paging_flags
+ * @dev: a device of this IOMMU
+ * @flags: IOMMU_HWPT_ALLOC_NEST_PARENT (a second-stage domain), or
+ *	IOMMU_HWPT_ALLOC_PASID alone (a first-stage one)
+ * @err: the error when NULL is returned
+ *
+ * A nesting parent is an Sv39x4/Sv48x4/Sv57x4 table of the depth of
+ * sw.driver.pgtbl_mode, which the IOMMU must advertise (capabilities bits
+ * 17-19), and a fresh GSCID.
+ *
+ * Return: the domain, or NULL: -ENODEV, -EOPNOTSUPP (other flags, or the
+ * G-stage mode not advertised), -ENOMEM, -ENOSPC.
+ */
+struct iommu_domain *riscv_iommu_domain_alloc_paging_flags(struct device *dev, uint32_t flags,
+							   int *err)
+{
+	static const uint64_t gcap[] = { RISCV_IOMMU_CAPABILITIES_SV39X4,
+					 RISCV_IOMMU_CAPABILITIES_SV48X4,
+					 RISCV_IOMMU_CAPABILITIES_SV57X4 };
+	struct riscv_iommu_device *rdev = dev ? dev_to_riscv(dev) : NULL;
+	struct riscv_iommu_domain *rd;
+	struct riscv_iommu *iommu;
+	unsigned int levels;
+
+	*err = -ENODEV;
+	if (!rdev)
+		return NULL;
 	iommu = rdev->iommu;
-	if (hal_should_fail(iommu->hal, "riscv_iommu.domain_alloc"))
+	*err = -EOPNOTSUPP;
+	if (flags & ~(uint32_t)(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_PASID))
 		return NULL;
-	rd = calloc(1, sizeof(*rd));
-	if (!rd)
-		return NULL;
-	rd->iommu = iommu;
-	rd->levels = iommu->pgtbl_levels ? iommu->pgtbl_levels : RISCV_IOMMU_SV39_LEVELS;
-	INIT_LIST_HEAD(&rd->devices);
-	INIT_LIST_HEAD(&rd->pasids);
-	rd->pgtbl_lock = hal_mutex_create(iommu->hal);
-	if (!rd->pgtbl_lock)
-		goto err_free;
-	if (hal_should_fail(iommu->hal, "riscv_iommu.pgtbl_alloc"))
-		rd->pgd = NULL;
-	else
-		rd->pgd = hal_dma_alloc(iommu->hal, PT_TABLE_BYTES, RISCV_IOMMU_PAGE_SIZE,
-					&rd->pgd_pa);
-	if (!rd->pgd)
-		goto err_destroy_lock;
-	if (riscv_iommu_pscid_alloc(iommu, &rd->pscid)) {
-		riscv_iommu_err(iommu, "out of PSCIDs (%u in use)", RISCV_IOMMU_MAX_PSCIDS - 1);
-		goto err_free_pgd;
+	if (!(flags & IOMMU_HWPT_ALLOC_NEST_PARENT)) {
+		rd = riscv_iommu_domain_create(iommu, RISCV_IOMMU_DOMAIN_S1, err);
+		return rd ? &rd->domain : NULL;
 	}
+	/* a nesting parent takes no PASID: its faults route through nested domains */
+	if (flags & IOMMU_HWPT_ALLOC_PASID)
+		return NULL;
+	levels = iommu->pgtbl_levels ? iommu->pgtbl_levels : RISCV_IOMMU_SV39_LEVELS;
+	if (!(iommu->caps & gcap[levels - RISCV_IOMMU_SV39_LEVELS])) {
+		riscv_iommu_warn(iommu, "no nesting parent: capabilities do not offer Sv%ux4",
+				 39 + 9 * (levels - RISCV_IOMMU_SV39_LEVELS));
+		return NULL;
+	}
+	rd = riscv_iommu_domain_create(iommu, RISCV_IOMMU_DOMAIN_G, err);
+	return rd ? &rd->domain : NULL;
+}
 
-	rd->domain.type = IOMMU_DOMAIN_PAGING;
-	rd->domain.ops = &riscv_iommu_paging_ops;
-	rd->domain.iommu = &iommu->iommu;
-	return &rd->domain;
+/**
+ * riscv_iommu_iohgatp - the iohgatp that selects second-stage domain @g
+ * @g: a G domain
+ *
+ * Return: MODE (Sv39x4 8, Sv48x4 9, Sv57x4 10) | GSCID | root PPN.
+ */
+uint64_t riscv_iommu_iohgatp(const struct riscv_iommu_domain *g)
+{
+	return RV_FIELD_PREP(RISCV_IOMMU_DC_IOHGATP_MODE,
+			     RISCV_IOMMU_ATP_MODE_SV39 + g->levels - RISCV_IOMMU_SV39_LEVELS) |
+	       RV_FIELD_PREP(RISCV_IOMMU_DC_IOHGATP_GSCID, g->gscid) |
+	       RV_FIELD_PREP(RISCV_IOMMU_DC_IOHGATP_PPN, g->pgd_pa >> RISCV_IOMMU_PAGE_SHIFT);
+}
 
-err_free_pgd:
-	hal_dma_free(iommu->hal, rd->pgd, PT_TABLE_BYTES);
-err_destroy_lock:
-	hal_mutex_destroy(rd->pgtbl_lock);
-err_free:
-	free(rd);
-	return NULL;
+/**
+ * riscv_iommu_pte_read - read a page-table entry at a physical address
+ * @h: HAL
+ * @pa: its address (8-byte aligned)
+ * @ok: false if @pa is not memory
+ *
+ * Return: the entry (CPU order), or 0.
+ */
+uint64_t riscv_iommu_pte_read(struct hal *h, hal_paddr_t pa, bool *ok)
+{
+	const uint64_t *p = hal_phys_to_virt(h, pa);
+
+	*ok = p && !(pa & 7);
+	return *ok ? riscv_iommu_pte_get(p) : 0;
 }

@@ -28,6 +28,8 @@
 /* PSCIDs handed out per IOMMU (the field has 20 bits; one per paging domain,
  * so at least one per device of the largest machine, 4096). */
 #define RISCV_IOMMU_MAX_PSCIDS   65536u
+/* GSCIDs handed out per IOMMU (16 bits; one per second-stage domain, 0 unused). */
+#define RISCV_IOMMU_MAX_GSCIDS   65536u
 /* Queue sizes accepted from the scenario: 2^1 .. 2^20 entries. */
 #define RISCV_IOMMU_QUEUE_LOG2SZ_MIN 1u
 #define RISCV_IOMMU_QUEUE_LOG2SZ_MAX 20u
@@ -170,15 +172,35 @@ struct riscv_iommu_pasid {
 	struct list_head domain_node;    /* on rd->pasids; dc_lock */
 };
 
-/* A paging domain: one Sv39/Sv48/Sv57 first-stage table and a PSCID. */
+/*
+ * A domain of this IOMMU, one of three kinds:
+ * - first stage (paging): an Sv39/Sv48/Sv57 table and a PSCID;
+ * - second stage (paging, IOMMU_HWPT_ALLOC_NEST_PARENT): an
+ *   Sv39x4/Sv48x4/Sv57x4 table (16 KiB root) and a GSCID;
+ * - nested (nested.c): the user's first stage (fsc, PSCID) on a second-stage
+ *   parent, whose GSCID it shares; no table of its own.
+ */
+enum riscv_iommu_domain_kind {
+	RISCV_IOMMU_DOMAIN_S1,
+	RISCV_IOMMU_DOMAIN_G,
+	RISCV_IOMMU_DOMAIN_NESTED,
+};
+
 struct riscv_iommu_domain {
 	struct iommu_domain domain;
 	struct riscv_iommu *iommu;
+	enum riscv_iommu_domain_kind kind;
 	struct hal_mutex *pgtbl_lock;    /* protects the table pages */
-	uint64_t *pgd;                   /* root table (level levels - 1) */
+	uint64_t *pgd;                   /* root table (level levels - 1); NULL when nested */
 	unsigned int levels;             /* iommu->pgtbl_levels when allocated */
 	hal_paddr_t pgd_pa;
-	uint32_t pscid;
+	uint32_t pscid;                  /* S1: ours; nested: the user's */
+	uint32_t gscid;                  /* G: ours; nested: the parent's */
+	uint64_t fsc;                    /* nested: the user's iosatp */
+	bool sade;                       /* nested: the user asked for first-stage A/D updates */
+	struct riscv_iommu_domain *parent; /* nested: the second stage */
+	struct list_head children;       /* G: its nested domains (nested_node); dc_lock */
+	struct list_head nested_node;
 	struct list_head devices;        /* riscv_iommu_device.domain_node; dc_lock */
 	struct list_head pasids;         /* riscv_iommu_pasid.domain_node; dc_lock */
 };
@@ -246,6 +268,7 @@ struct riscv_iommu {
 	unsigned int nr_dev_slots;
 
 	uint64_t pscid_map[RISCV_IOMMU_MAX_PSCIDS / 64]; /* bit set = in use */
+	uint64_t gscid_map[RISCV_IOMMU_MAX_GSCIDS / 64]; /* bit set = in use */
 
 	char iopfq_name[32];
 
@@ -412,7 +435,18 @@ void riscv_iommu_domain_remove_pasids(struct riscv_iommu_domain *rd);
 /* ---- pgtbl.c --------------------------------------------------------------- */
 
 struct iommu_domain *riscv_iommu_domain_alloc_paging(struct device *dev);
+struct iommu_domain *riscv_iommu_domain_alloc_paging_flags(struct device *dev, uint32_t flags,
+							   int *err);
 int riscv_iommu_pscid_alloc(struct riscv_iommu *iommu, uint32_t *pscid);
 void riscv_iommu_pscid_free(struct riscv_iommu *iommu, uint32_t pscid);
+uint64_t riscv_iommu_pte_read(struct hal *h, hal_paddr_t pa, bool *ok);
+uint64_t riscv_iommu_iohgatp(const struct riscv_iommu_domain *g);
+
+/* ---- nested.c -------------------------------------------------------------- */
+
+struct iommu_domain *riscv_iommu_domain_alloc_nested(struct device *dev,
+						     struct iommu_domain *parent,
+						     uint32_t data_type, const void *data,
+						     size_t len, int *err);
 
 #endif /* PRISIM_DRIVERS_RISCV_IOMMU_PRIV_H */

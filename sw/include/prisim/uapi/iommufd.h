@@ -138,6 +138,29 @@ enum iommu_hwpt_data_type {
 	IOMMU_HWPT_DATA_NONE = 0,
 	IOMMU_HWPT_DATA_VTD_S1 = 1,
 	IOMMU_HWPT_DATA_ARM_SMMUV3 = 2,
+	IOMMU_HWPT_DATA_RISCV_IOMMU = 0x5256494f, /* prisim only, as the vIOMMU type below */
+};
+
+/*
+ * struct iommu_hwpt_riscv_iommu - data of IOMMU_HWPT_DATA_RISCV_IOMMU: a
+ * nested HWPT's first stage, as the guest wrote it in its own device
+ * context (RISC-V IOMMU 1.0 §3.1.3, base format), for IOMMU_HWPT_ALLOC with
+ * pt_id a nesting-parent HWPT (the second stage). Not in Linux 6.18, which
+ * has no RISC-V nesting; shaped after struct iommu_hwpt_arm_smmuv3 (the
+ * guest's STE): the host keeps what it owns and checks the rest.
+ * dc_tc: V must be 1; PDTV is refused (no guest process directories yet);
+ * SADE needs capabilities.AMO_HWAD; EN_ATS, EN_PRI, T2GPA, DTF, PRPR and
+ * GADE are the host's and ignored; others must be 0.
+ * dc_iohgatp: must be 0 (the guest sees no second stage).
+ * dc_ta: PSCID[31:12]; other bits must be 0.
+ * dc_fsc: iosatp: MODE Bare or an Sv39/Sv48/Sv57 the IOMMU advertises, and
+ * the root's guest-physical PPN.
+ */
+struct iommu_hwpt_riscv_iommu {
+	px_aligned_u64 dc_tc;
+	px_aligned_u64 dc_iohgatp;
+	px_aligned_u64 dc_ta;
+	px_aligned_u64 dc_fsc;
 };
 
 struct iommu_hwpt_alloc {
@@ -394,6 +417,14 @@ PX_UAPI_CHECK(iommu_viommu_alloc, data_uptr, 32);
 PX_STATIC_ASSERT(sizeof(struct iommufd_vevent_header) == 8, "iommufd_vevent_header size");
 PX_UAPI_CHECK(iommufd_vevent_header, flags, 0);
 PX_UAPI_CHECK(iommufd_vevent_header, sequence, 4);
+
+PX_STATIC_ASSERT(sizeof(struct iommu_hwpt_riscv_iommu) == 32, "iommu_hwpt_riscv_iommu size");
+PX_STATIC_ASSERT(PX_ALIGNOF(struct iommu_hwpt_riscv_iommu) == 8,
+		 "iommu_hwpt_riscv_iommu alignment");
+PX_UAPI_CHECK(iommu_hwpt_riscv_iommu, dc_tc, 0);
+PX_UAPI_CHECK(iommu_hwpt_riscv_iommu, dc_iohgatp, 8);
+PX_UAPI_CHECK(iommu_hwpt_riscv_iommu, dc_ta, 16);
+PX_UAPI_CHECK(iommu_hwpt_riscv_iommu, dc_fsc, 24);
 
 PX_STATIC_ASSERT(sizeof(struct iommu_vevent_riscv_iommu) == 32, "iommu_vevent_riscv_iommu size");
 PX_STATIC_ASSERT(PX_ALIGNOF(struct iommu_vevent_riscv_iommu) == 8,

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * RISC-V IOMMU driver: nested domains. The user (a VMM, for its guest) owns
+ * the first stage: IOMMU_HWPT_ALLOC with IOMMU_HWPT_DATA_RISCV_IOMMU hands
+ * in the guest's device context (struct iommu_hwpt_riscv_iommu), of which
+ * the host takes the first-stage fields (fsc as iosatp, ta.PSCID, SADE) and
+ * owns the rest. The second stage is the nesting parent's table (pgtbl.c,
+ * a G domain), whose GSCID the nested domain shares; the DC of a device
+ * attached to it says iohgatp = the parent's, fsc/ta = the user's
+ * (riscv-iommu.md §3.1.3; the IOMMU model walks both stages, §17).
+ *
+ * The guest's tables live in guest-physical memory and are the guest's to
+ * change: the host never writes them. stage1_translate walks them in
+ * software, through the parent, so that io-pgfault can tell a fault of the
+ * first stage (the user's, reported to the nested HWPT's fault queue) from
+ * one of the second (the host's, reported to the parent's handler): a PRI
+ * Page Request carries only the IOVA.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "riscv_iommu_priv.h"
+
+#define NESTED_LEVEL_SHIFT(l) (RISCV_IOMMU_PAGE_SHIFT + 9u * (l))
+
+/* tc bits the host owns and sets itself: the user's values are ignored. */
+#define NESTED_TC_HOST                                                                  \
+	(RISCV_IOMMU_DC_TC_EN_ATS | RISCV_IOMMU_DC_TC_EN_PRI | RISCV_IOMMU_DC_TC_T2GPA |   \
+	 RISCV_IOMMU_DC_TC_DTF | RISCV_IOMMU_DC_TC_PRPR | RISCV_IOMMU_DC_TC_GADE)
+
+/*
+ * Walk the user's first stage for @iova (riscv-iommu.md §17 with the
+ * privileged spec's Sv39/Sv48/Sv57 rules): requests without a PASID are
+ * user-mode accesses, so a leaf needs U; A (and D for a write) must be set
+ * unless the user enabled hardware A/D updates (SADE). Every table read
+ * goes through the parent: a table page it does not map is -EFAULT.
+ */
+static int riscv_iommu_nested_stage1(struct iommu_domain *domain, uint64_t iova, uint32_t perm,
+				     uint64_t *gpa)
+{
+	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
+	struct iommu_domain *g = &rd->parent->domain;
+	struct hal *h = rd->iommu->hal;
+	unsigned int mode = (unsigned int)RV_FIELD_GET(RISCV_IOMMU_DC_FSC_MODE, rd->fsc);
+	unsigned int levels, l, va_bits;
+	uint64_t a, top;
+
+	if (mode == RISCV_IOMMU_ATP_MODE_BARE) {
+		*gpa = iova;
+		return 0;
+	}
+	levels = mode - RISCV_IOMMU_ATP_MODE_SV39 + RISCV_IOMMU_SV39_LEVELS;
+	va_bits = NESTED_LEVEL_SHIFT(levels);
+	top = iova >> (va_bits - 1);
+	if (top && top != ~UINT64_C(0) >> (va_bits - 1))
+		return -ENOENT;
+	a = RV_FIELD_GET(RISCV_IOMMU_DC_FSC_PPN, rd->fsc) << RISCV_IOMMU_PAGE_SHIFT;
+	for (l = levels; l-- > 0;) {
+		uint64_t pte_gpa = a + ((iova >> NESTED_LEVEL_SHIFT(l)) & 511) * sizeof(uint64_t);
+		hal_paddr_t spa = g->ops->iova_to_phys(g, pte_gpa);
+		uint64_t pte, ppn, span;
+		bool ok;
+
+		if (!spa) {
+			*gpa = pte_gpa & ~(uint64_t)(RISCV_IOMMU_PAGE_SIZE - 1);
+			return -EFAULT;
+		}
+		pte = riscv_iommu_pte_read(h, spa, &ok);
+		if (!ok || !(pte & RISCV_IOMMU_PTE_V) ||
+		    (pte & (RISCV_IOMMU_PTE_R | RISCV_IOMMU_PTE_W)) == RISCV_IOMMU_PTE_W)
+			return -ENOENT;
+		ppn = RV_FIELD_GET(RISCV_IOMMU_PTE_PPN, pte);
+		if (!(pte & RISCV_IOMMU_PTE_LEAF)) {
+			a = ppn << RISCV_IOMMU_PAGE_SHIFT;
+			continue;
+		}
+		span = UINT64_C(1) << NESTED_LEVEL_SHIFT(l);
+		if ((ppn << RISCV_IOMMU_PAGE_SHIFT) & (span - 1))
+			return -ENOENT; /* misaligned superpage */
+		if (!(pte & RISCV_IOMMU_PTE_U) ||
+		    ((perm & IOMMU_FAULT_PERM_READ) && !(pte & RISCV_IOMMU_PTE_R)) ||
+		    ((perm & IOMMU_FAULT_PERM_WRITE) && !(pte & RISCV_IOMMU_PTE_W)) ||
+		    ((perm & IOMMU_FAULT_PERM_EXEC) && !(pte & RISCV_IOMMU_PTE_X)))
+			return -ENOENT;
+		if (!rd->sade && (!(pte & RISCV_IOMMU_PTE_A) ||
+				  ((perm & IOMMU_FAULT_PERM_WRITE) && !(pte & RISCV_IOMMU_PTE_D))))
+			return -ENOENT;
+		*gpa = (ppn << RISCV_IOMMU_PAGE_SHIFT) | (iova & (span - 1));
+		return 0;
+	}
+	return -ENOENT; /* a pointer at level 0 */
+}
+
+static void riscv_iommu_nested_free(struct iommu_domain *domain)
+{
+	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
+	struct riscv_iommu *iommu = rd->iommu;
+	struct riscv_iommu_command cmd;
+
+	riscv_iommu_domain_detach_all(rd);
+	/* The user's entries in the parent's GSCID go with it. */
+	riscv_iommu_cmd_iotinval_vma(&cmd);
+	riscv_iommu_cmd_inval_set_pscid(&cmd, rd->pscid);
+	riscv_iommu_cmd_inval_set_gscid(&cmd, rd->gscid);
+	riscv_iommu_cmd_send_sync(iommu, &cmd, 1);
+	hal_mutex_lock(iommu->dc_lock);
+	list_del_init(&rd->nested_node);
+	hal_mutex_unlock(iommu->dc_lock);
+	free(rd);
+}
+
+static const struct iommu_domain_ops riscv_iommu_nested_ops = {
+	.stage1_translate = riscv_iommu_nested_stage1,
+	.free = riscv_iommu_nested_free,
+};
+
+/* Whether the IOMMU advertises first-stage mode @mode (or it is Bare). */
+static bool riscv_iommu_fsc_mode_ok(const struct riscv_iommu *iommu, unsigned int mode)
+{
+	switch (mode) {
+	case RISCV_IOMMU_ATP_MODE_BARE:
+		return true;
+	case RISCV_IOMMU_ATP_MODE_SV39:
+		return iommu->caps & RISCV_IOMMU_CAPABILITIES_SV39;
+	case RISCV_IOMMU_ATP_MODE_SV48:
+		return iommu->caps & RISCV_IOMMU_CAPABILITIES_SV48;
+	case RISCV_IOMMU_ATP_MODE_SV57:
+		return iommu->caps & RISCV_IOMMU_CAPABILITIES_SV57;
+	default:
+		return false;
+	}
+}
+
+/**
+ * riscv_iommu_domain_alloc_nested - iommu_ops.domain_alloc_nested
+ * @dev: a device of this IOMMU
+ * @parent: a second-stage domain of this IOMMU (IOMMU_HWPT_ALLOC_NEST_PARENT)
+ * @data_type: must be IOMMU_HWPT_DATA_RISCV_IOMMU
+ * @data: struct iommu_hwpt_riscv_iommu
+ * @len: its size
+ * @err: the error when NULL is returned
+ *
+ * The checks are those struct iommu_hwpt_riscv_iommu documents.
+ *
+ * Return: the domain, or NULL: -EOPNOTSUPP (another data type, or tc.PDTV),
+ * -EINVAL (a wrong size, parent or field), -ENOMEM.
+ */
+struct iommu_domain *riscv_iommu_domain_alloc_nested(struct device *dev,
+						     struct iommu_domain *parent,
+						     uint32_t data_type, const void *data,
+						     size_t len, int *err)
+{
+	const uint64_t tc_user = RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_SADE | NESTED_TC_HOST;
+	struct riscv_iommu_device *rdev = dev ? dev_to_riscv(dev) : NULL;
+	const struct iommu_hwpt_riscv_iommu *u = data;
+	struct riscv_iommu_domain *g, *rd;
+	struct riscv_iommu *iommu;
+
+	*err = -ENODEV;
+	if (!rdev)
+		return NULL;
+	iommu = rdev->iommu;
+	*err = -EOPNOTSUPP;
+	if (data_type != IOMMU_HWPT_DATA_RISCV_IOMMU)
+		return NULL;
+	*err = -EINVAL;
+	if (!data || len != sizeof(*u) || !parent || parent->iommu != &iommu->iommu ||
+	    parent->type != IOMMU_DOMAIN_PAGING)
+		return NULL;
+	g = to_riscv_domain(parent);
+	if (g->kind != RISCV_IOMMU_DOMAIN_G)
+		return NULL;
+	if (u->dc_tc & RISCV_IOMMU_DC_TC_PDTV) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if (!(u->dc_tc & RISCV_IOMMU_DC_TC_V) || (u->dc_tc & ~tc_user) || u->dc_iohgatp ||
+	    (u->dc_ta & ~RISCV_IOMMU_DC_TA_PSCID) ||
+	    ((u->dc_tc & RISCV_IOMMU_DC_TC_SADE) &&
+	     !(iommu->caps & RISCV_IOMMU_CAPABILITIES_AMO_HWAD)) ||
+	    !riscv_iommu_fsc_mode_ok(iommu,
+				     (unsigned int)RV_FIELD_GET(RISCV_IOMMU_DC_FSC_MODE, u->dc_fsc)) ||
+	    (u->dc_fsc & ~(RISCV_IOMMU_DC_FSC_MODE | RISCV_IOMMU_DC_FSC_PPN))) {
+		riscv_iommu_warn(iommu, "%s: nested domain refused: tc %#llx iohgatp %#llx ta %#llx "
+				 "fsc %#llx", dev->name, (unsigned long long)u->dc_tc,
+				 (unsigned long long)u->dc_iohgatp, (unsigned long long)u->dc_ta,
+				 (unsigned long long)u->dc_fsc);
+		return NULL;
+	}
+
+	*err = -ENOMEM;
+	if (hal_should_fail(iommu->hal, "riscv_iommu.domain_alloc"))
+		return NULL;
+	rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		return NULL;
+	rd->iommu = iommu;
+	rd->kind = RISCV_IOMMU_DOMAIN_NESTED;
+	rd->levels = g->levels;
+	rd->parent = g;
+	rd->gscid = g->gscid;
+	rd->pscid = (uint32_t)RV_FIELD_GET(RISCV_IOMMU_DC_TA_PSCID, u->dc_ta);
+	rd->fsc = u->dc_fsc;
+	rd->sade = u->dc_tc & RISCV_IOMMU_DC_TC_SADE;
+	INIT_LIST_HEAD(&rd->devices);
+	INIT_LIST_HEAD(&rd->pasids);
+	INIT_LIST_HEAD(&rd->children);
+	hal_mutex_lock(iommu->dc_lock);
+	list_add_tail(&rd->nested_node, &g->children);
+	hal_mutex_unlock(iommu->dc_lock);
+	rd->domain.type = IOMMU_DOMAIN_NESTED;
+	rd->domain.ops = &riscv_iommu_nested_ops;
+	rd->domain.iommu = &iommu->iommu;
+	return &rd->domain;
+}

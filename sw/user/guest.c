@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The guest of a nested device (px_pager.nested_devs): a VMM that gives
+ * its guest the first stage through a nested HWPT, and the guest's I/O
+ * page-fault handler, both played by the demand pager.
+ *
+ * Guest-physical memory is the VMM's IOAS: the nesting parent's second
+ * stage maps it. The guest's Sv39 tables are VMM pages mapped at
+ * PX_GUEST_TABLE_GPA and up (one IOMMU_IOAS_MAP per table, as the guest
+ * allocates them), so the VMM writes them through its own mapping, as a
+ * guest writes its memory. The guest's data pages are guest RAM from
+ * PX_GUEST_RAM_GPA, handed out one per faulting page and never mapped by
+ * the VMM: their first DMA finds no second-stage translation, and the
+ * host's second-stage handler (sw/iommufd/stage2.c) backs them. So each
+ * page faults twice: once in the guest's first stage (the guest maps it,
+ * here) and once in the host's second stage (the host maps it).
+ *
+ * Written against the syscall-shaped layer and the uAPI only, as the
+ * demand pager is.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "user/pager.h"
+
+#define PX_GUEST_PTES      512u
+#define PX_GUEST_LEVELS    3u                /* Sv39 */
+#define PX_GUEST_PTE_V     (1ull << 0)
+#define PX_GUEST_PTE_R     (1ull << 1)
+#define PX_GUEST_PTE_W     (1ull << 2)
+#define PX_GUEST_PTE_U     (1ull << 4)
+#define PX_GUEST_PTE_A     (1ull << 6)
+#define PX_GUEST_PTE_D     (1ull << 7)
+#define PX_GUEST_PTE_LEAF  (PX_GUEST_PTE_R | PX_GUEST_PTE_W | (1ull << 3))
+#define PX_GUEST_PPN_SHIFT 10u
+#define PX_GUEST_ATP_SV39  8ull              /* iosatp.MODE */
+
+static uint64_t px_guest_pte_get(const uint64_t *p)
+{
+	const unsigned char *b = (const unsigned char *)p;
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static void px_guest_pte_set(uint64_t *p, uint64_t v)
+{
+	unsigned char *b = (unsigned char *)p;
+	unsigned int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A new, zeroed table page at the next table GPA: *cpu and its GPA. */
+static int px_guest_table_alloc(struct px_pager *pg, struct px_guest *g, uint64_t **cpu,
+				uint64_t *gpa)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = g->ioas_id,
+		.length = PX_PAGE_SIZE,
+	};
+	uint64_t pa;
+	void **n;
+	void *page;
+	int rc;
+
+	if (g->nr_tables == g->cap_tables) {
+		unsigned int cap = g->cap_tables ? 2 * g->cap_tables : 16;
+
+		n = realloc(g->tables, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		g->tables = n;
+		g->cap_tables = cap;
+	}
+	page = px_alloc_user_page(pg->proc, &pa);
+	if (!page)
+		return -ENOMEM;
+	memset(page, 0, PX_PAGE_SIZE);
+	map.user_va = pa;
+	map.iova = PX_GUEST_TABLE_GPA + (uint64_t)g->nr_tables * PX_PAGE_SIZE;
+	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_MAP, &map);
+	if (rc) {
+		px_free_user_page(pg->proc, page);
+		return rc;
+	}
+	g->tables[g->nr_tables++] = page;
+	*cpu = page;
+	*gpa = map.iova;
+	return 0;
+}
+
+/* The VMM's pointer to the guest table at @gpa, or NULL. */
+static uint64_t *px_guest_table(const struct px_guest *g, uint64_t gpa)
+{
+	uint64_t i;
+
+	if (gpa < PX_GUEST_TABLE_GPA)
+		return NULL;
+	i = (gpa - PX_GUEST_TABLE_GPA) / PX_PAGE_SIZE;
+	return i < g->nr_tables ? g->tables[i] : NULL;
+}
+
+/**
+ * px_guest_init - the guest's empty Sv39 table, and the nested HWPT data
+ * that names it
+ * @pg: handler
+ * @g: guest state (zeroed)
+ * @ioas_id: the VMM's IOAS (guest-physical memory)
+ * @data: filled: tc V, ta PSCID 1, fsc Sv39 with the root's GPA
+ *
+ * Return: 0 or -errno.
+ */
+int px_guest_init(struct px_pager *pg, struct px_guest *g, uint32_t ioas_id,
+		  struct iommu_hwpt_riscv_iommu *data)
+{
+	uint64_t *root, gpa;
+	int rc;
+
+	g->ioas_id = ioas_id;
+	g->next_ram_gpa = PX_GUEST_RAM_GPA;
+	rc = px_guest_table_alloc(pg, g, &root, &gpa);
+	if (rc)
+		return rc;
+	g->root_gpa = gpa;
+	*data = (struct iommu_hwpt_riscv_iommu){
+		.dc_tc = 1,                                   /* V */
+		.dc_ta = 1ull << 12,                          /* PSCID 1, the guest's */
+		.dc_fsc = PX_GUEST_ATP_SV39 << 60 | gpa >> 12, /* iosatp */
+	};
+	return 0;
+}
+
+/**
+ * px_guest_map - the guest's fault handler: give @iova a guest RAM page in
+ * the first stage (user, read-write, A and D set)
+ * @pg: handler
+ * @g: guest
+ * @iova: the faulting address
+ * @mapped: set when a leaf was written (false: one was there already)
+ *
+ * Return: 0, -ENOMEM, -EINVAL (not an Sv39 address), or an IOAS error.
+ */
+int px_guest_map(struct px_pager *pg, struct px_guest *g, uint64_t iova, bool *mapped)
+{
+	uint64_t *table = px_guest_table(g, g->root_gpa), top = iova >> 38;
+	unsigned int l;
+	int rc;
+
+	*mapped = false;
+	if (top && top != (~0ull >> 38))
+		return -EINVAL;
+	for (l = PX_GUEST_LEVELS - 1; l > 0; l--) {
+		uint64_t *ptep = &table[(iova >> (12 + 9 * l)) & (PX_GUEST_PTES - 1)];
+		uint64_t pte = px_guest_pte_get(ptep), gpa;
+
+		if (pte & PX_GUEST_PTE_V) {
+			if (pte & PX_GUEST_PTE_LEAF)
+				return 0; /* a superpage: nothing this guest makes */
+			table = px_guest_table(g, (pte >> PX_GUEST_PPN_SHIFT) << 12);
+			if (!table)
+				return -EINVAL;
+			continue;
+		}
+		rc = px_guest_table_alloc(pg, g, &table, &gpa);
+		if (rc)
+			return rc;
+		/* the new (zeroed) table is in memory before it is linked */
+		px_guest_pte_set(ptep, PX_GUEST_PTE_V | (gpa >> 12) << PX_GUEST_PPN_SHIFT);
+	}
+	table = &table[(iova >> 12) & (PX_GUEST_PTES - 1)];
+	if (px_guest_pte_get(table) & PX_GUEST_PTE_V)
+		return 0;
+	px_guest_pte_set(table, PX_GUEST_PTE_V | PX_GUEST_PTE_R | PX_GUEST_PTE_W | PX_GUEST_PTE_U |
+					PX_GUEST_PTE_A | PX_GUEST_PTE_D |
+					(g->next_ram_gpa >> 12) << PX_GUEST_PPN_SHIFT);
+	g->next_ram_gpa += PX_PAGE_SIZE;
+	*mapped = true;
+	return 0;
+}
+
+/**
+ * px_guest_release - after the process exited: hand the table pages back
+ * @g: guest
+ * @free_page: called with each page
+ * @ctx: its context
+ */
+void px_guest_release(struct px_guest *g, void (*free_page)(void *ctx, void *cpu), void *ctx)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr_tables; i++)
+		if (free_page)
+			free_page(ctx, g->tables[i]);
+	free(g->tables);
+	g->tables = NULL;
+	g->nr_tables = g->cap_tables = 0;
+}
