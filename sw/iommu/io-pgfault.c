@@ -199,12 +199,13 @@ static struct iommu_attach_handle *iopf_find_handler(struct device *dev,
 /*
  * Whether a group reported on a NESTED domain is the nesting parent's: none
  * of its requests fails in the user's first stage, and at least one needs
- * the parent to map a guest-physical page (the final address, or a
- * first-stage table's), which is recorded in that request's gpa. The PRI
- * request carries only the IOVA, so the stage is found by translating it
- * in software (domain->ops->stage1_translate), as the IOMMU did. A group
- * whose requests all translate now (resolved since) stays the user's, as
- * Linux delivers every fault of a NESTED attach to its handler.
+ * the parent to map a guest-physical page, or to grant it the access (the
+ * final address, or a first-stage table's), which is recorded in that
+ * request's gpa. The PRI request carries only the IOVA, so the stage is
+ * found by translating it in software (domain->ops->stage1_translate), as
+ * the IOMMU did. A group whose requests all translate now (resolved since)
+ * stays the user's, as Linux delivers every fault of a NESTED attach to its
+ * handler.
  */
 static bool iopf_group_is_stage2(struct iommu_domain *domain, struct iopf_group *group)
 {
@@ -212,8 +213,7 @@ static bool iopf_group_is_stage2(struct iommu_domain *domain, struct iopf_group 
 	struct iopf_fault *iopf;
 	bool stage2 = false;
 
-	if (!parent || !parent->iopf_handler || !domain->ops || !domain->ops->stage1_translate ||
-	    !parent->ops || !parent->ops->iova_to_phys)
+	if (!parent || !parent->iopf_handler || !domain->ops || !domain->ops->stage1_translate)
 		return false;
 	list_for_each_entry(iopf, &group->faults, list) {
 		const struct iommu_fault_page_request *prm = &iopf->fault.prm;
@@ -222,8 +222,9 @@ static bool iopf_group_is_stage2(struct iommu_domain *domain, struct iopf_group 
 
 		if (rc == -ENOENT)
 			return false;
-		if (rc == -EFAULT || (!rc && !parent->ops->iova_to_phys(parent, gpa))) {
+		if (rc == -EFAULT) {
 			iopf->gpa = gpa;
+			iopf->stage2 = true;
 			stage2 = true;
 		}
 	}

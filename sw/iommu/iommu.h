@@ -70,9 +70,11 @@ struct iommu_page_response {
 struct iopf_fault {
 	struct iommu_fault fault;
 	struct list_head list; /* on partial list or in group->faults */
-	/* A second-stage fault under a NESTED domain: the guest-physical
-	 * address whose second-stage translation is missing (io-pgfault.c). */
+	/* A second-stage fault under a NESTED domain (stage2): the
+	 * guest-physical address the parent does not map with the access the
+	 * request needs (io-pgfault.c). */
 	uint64_t gpa;
+	bool stage2;
 };
 
 struct iommu_attach_handle;
@@ -145,10 +147,11 @@ struct iommu_domain_ops {
 	/* Look up a translation (for tests and the scoreboard); 0 if none. */
 	hal_paddr_t (*iova_to_phys)(struct iommu_domain *d, uint64_t iova);
 	/* NESTED domains: translate @iova through the user's first stage, its
-	 * table reads going through the parent. 0 and *gpa: the first stage
-	 * grants @perm (IOMMU_FAULT_PERM_*) and names *gpa; -ENOENT: the first
-	 * stage does not (a fault for the user); -EFAULT and *gpa: reading a
-	 * first-stage table needs the parent to map *gpa. */
+	 * table reads and its result going through the parent. 0 and *gpa:
+	 * both stages grant @perm (IOMMU_FAULT_PERM_*); -ENOENT: the first
+	 * stage does not (a fault for the user); -EFAULT and *gpa: the parent
+	 * does not map guest-physical page *gpa (a first-stage table's, or the
+	 * result) with the access it needs (a fault for the parent's handler). */
 	int (*stage1_translate)(struct iommu_domain *d, uint64_t iova, uint32_t perm,
 				uint64_t *gpa);
 	/* Install @d for (dev, pasid), in place of @old (NULL: nothing was

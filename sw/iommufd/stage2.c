@@ -56,7 +56,7 @@ static void iommufd_hwpt_stage2_work(void *arg)
 		bool mapped;
 
 		/* a request that translated in both stages has no page to make */
-		if (!iopf->gpa)
+		if (!iopf->stage2)
 			continue;
 		hal_charge(h, HAL_COST_HANDLER_SERVICE);
 		if (iopt_demand_page(hwpt->ioas, h, iopf->gpa,

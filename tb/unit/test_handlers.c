@@ -8,7 +8,12 @@
  * a kernel worker without the fault fd: SUCCESS with the page mapped,
  * INVALID outside the address space, for an execute request or with a
  * PASID, errors sticky within a group, FAILURE when no worker can be
- * queued, and a clean unbind. Each handler's counters name it.
+ * queued, and a clean unbind; host (sw/iommufd/stage2.c), the nesting
+ * parent's handler of a nested device's second-stage faults: the
+ * guest-physical page backed in the parent's IOAS (mapped into the parent),
+ * SUCCESS, nothing for a page already there, INVALID for a write to a
+ * read-only one, the pages freed with the IOAS. Each handler's counters
+ * name it.
  */
 #include "test_util.h"
 
@@ -233,6 +238,92 @@ static void test_kernel_after_unbind(void **state)
 	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 1, IOMMU_PAGE_RESP_INVALID));
 }
 
+/*
+ * The host's handler: device 0 on a nested HWPT (fault-capable) over a
+ * nesting parent; the mock's first stage says which stage faulted.
+ */
+static void test_host_backs_stage2_faults(void **state)
+{
+	struct iommu_hwpt_riscv_iommu u = { .dc_tc = 1 };
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_FAULT_ID_VALID,
+		.data_type = IOMMU_HWPT_DATA_RISCV_IOMMU, .data_len = sizeof(u),
+		.data_uptr = (uint64_t)(uintptr_t)&u,
+	};
+	struct world *w = calloc(1, sizeof(*w));
+	struct iommu_hwpt_pgfault msg;
+	struct mock_domain *parent_dom;
+	uint32_t dev = 0, parent = 0;
+	hal_paddr_t ro_pa;
+	void *ro;
+
+	*state = w;
+	world_init(w, 1);
+	fake_hal_set_task_mode(w->h, FAKE_TASK_SYNC); /* the kernel worker runs at once */
+	assert_int_equal(0, world_open_iommufd(w));
+	w->vfio_fd[0] = px_open(w->p, "/dev/vfio/devices/vfio0", PX_O_RDWR);
+	assert_int_equal(0, t_bind(w, w->vfio_fd[0], &dev));
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_ALLOC_NEST_PARENT, dev, w->ioas_id, 0,
+					 &parent));
+	cmd.dev_id = dev;
+	cmd.pt_id = parent;
+	cmd.fault_id = w->fault_id;
+	assert_int_equal(0, px_ioctl(w->p, w->iommufd, IOMMU_HWPT_ALLOC, &cmd));
+	assert_int_equal(0, t_attach(w, w->vfio_fd[0], cmd.out_hwpt_id));
+	parent_dom = to_mock_domain(w->dev[0]->domain->parent);
+
+	/* a first-stage fault is the user's: it waits on the fault fd */
+	w->m->s1_rc = -ENOENT;
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
+	assert_int_equal(sizeof(msg), t_read_msgs(w, w->fault_fd, &msg, 1));
+	assert_int_equal(0x1000, msg.addr);
+	assert_int_equal(sizeof(struct iommu_hwpt_page_response),
+			 t_respond(w, w->fault_fd, msg.cookie, IOMMUFD_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 1, IOMMU_PAGE_RESP_SUCCESS));
+	/* the guest RAM page unbacked: the host's, backed and answered at once */
+	w->m->s1_rc = -EFAULT;
+	w->m->s1_gpa = 0x200010;
+	assert_int_equal(0, world_report(w, 0, 0, 0, 2, P_W, 0x1000));
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 2, P_W, 0x1008));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 2, IOMMU_PAGE_RESP_SUCCESS));
+	assert_non_null(mock_find_map(parent_dom, 0x200000));
+	assert_int_equal(0, t_read_msgs(w, w->fault_fd, &msg, 1)); /* nothing for the user */
+	assert_int_equal(1, fake_hal_stat(w->h, "sw.handler.host.pages_mapped"));
+	assert_int_equal(1, fake_hal_stat(w->h, "sw.handler.host.groups"));
+	assert_int_equal(2, fake_hal_stat(w->h, "sw.handler.host.faults_success"));
+	assert_int_equal(1, fake_hal_stat(w->h, "sw.iopf.groups_stage2"));
+	/* a first-stage table's page the parent lacks: the host's too */
+	w->m->s1_rc = -EFAULT;
+	w->m->s1_gpa = 0x210000;
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 3, P_R, 0x2000));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 3, IOMMU_PAGE_RESP_SUCCESS));
+	assert_non_null(mock_find_map(parent_dom, 0x210000));
+	/* a write to a page the VMM mapped read-only: INVALID, nothing mapped */
+	ro = px_alloc_user_page(w->p, &ro_pa);
+	assert_non_null(ro);
+	assert_int_equal(0, t_ioas_map(w, w->ioas_id, 0x300000, ro_pa, 4096,
+				       IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE));
+	w->m->s1_gpa = 0x300000;
+	w->m->nr_resp = 0;
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 4, P_W, 0x3000));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 4, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(1, fake_hal_stat(w->h, "sw.handler.host.faults_invalid"));
+	assert_int_equal(2, fake_hal_stat(w->h, "sw.handler.host.pages_mapped"));
+	/* a page present already (a race with another fault): SUCCESS, no new page */
+	w->m->s1_gpa = 0x200000;
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 5, P_R, 0x3000));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 5, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(2, fake_hal_stat(w->h, "sw.handler.host.pages_mapped"));
+	assert_int_equal(4, fake_hal_stat(w->h, "sw.handler.host.groups"));
+	/* the backed pages go with the IOAS: nothing is left once the fds close */
+	assert_int_equal(0, px_close(w->p, w->vfio_fd[0]));
+	assert_int_equal(0, px_close(w->p, w->fault_fd));
+	assert_int_equal(0, px_close(w->p, w->iommufd));
+	px_free_user_page(w->p, ro);
+	assert_int_equal(0, w->m->domains_live);
+	assert_int_equal(0, fake_hal_dma_live(w->h));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +335,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kernel_invalid, ksetup, kteardown),
 		cmocka_unit_test_setup_teardown(test_kernel_no_worker, ksetup, kteardown),
 		cmocka_unit_test_setup_teardown(test_kernel_after_unbind, ksetup, kteardown),
+		cmocka_unit_test_teardown(test_host_backs_stage2_faults, world_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -155,12 +155,111 @@ static void test_hwpt_alloc_args(void **state)
 					 .fault_id = 0xffff };
 	assert_int_equal(0, px_ioctl(w->p, w->iommufd, IOMMU_HWPT_ALLOC, &cmd));
 	hwpt2 = cmd.out_hwpt_id;
-	/* A HWPT as pt_id asks for a nested HWPT, not supported here. */
+	/* A HWPT as pt_id asks for a nested HWPT: without driver data, EOPNOTSUPP. */
 	assert_int_equal(-EOPNOTSUPP, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, dev, hwpt,
 						   w->fault_id, NULL));
 	assert_int_equal(0, t_destroy(w, hwpt2));
 	assert_int_equal(0, t_destroy(w, hwpt));
 	assert_int_equal(domains, w->m->domains_live);
+}
+
+/* IOMMU_HWPT_ALLOC of a nested HWPT on @parent with @data (NULL: none). */
+static int t_nested_alloc(struct world *w, uint32_t flags, uint32_t dev, uint32_t parent,
+			  uint32_t data_type, const void *data, uint32_t len, uint32_t *out)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = flags, .dev_id = dev, .pt_id = parent,
+		.data_type = data_type, .data_len = len, .data_uptr = (uint64_t)(uintptr_t)data,
+		.fault_id = w->fault_id,
+	};
+	int rc = px_ioctl(w->p, w->iommufd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!rc && out)
+		*out = cmd.out_hwpt_id;
+	return rc;
+}
+
+/*
+ * Nested HWPTs (docs/uapi.md, Nested HWPTs): every refusal in Linux's order
+ * leaves nothing behind; a nested HWPT holds its parent, is fault-capable
+ * with FAULT_ID_VALID (attaching it enables IOPF), and the objects go in
+ * reference order.
+ */
+static void test_hwpt_nested(void **state)
+{
+	struct world *w = *state;
+	struct iommu_hwpt_riscv_iommu u = { .dc_tc = 1 };
+	uint32_t dev = 0, parent = 0, plain = 0, nested = 0, next = 0;
+	unsigned int domains, enables;
+
+	assert_int_equal(0, world_open_iommufd(w));
+	w->vfio_fd[0] = px_open(w->p, "/dev/vfio/devices/vfio0", PX_O_RDWR);
+	assert_int_equal(0, t_bind(w, w->vfio_fd[0], &dev));
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_ALLOC_NEST_PARENT, dev, w->ioas_id, 0,
+					 &parent));
+	assert_int_equal(0, t_hwpt_alloc(w, 0, dev, w->ioas_id, 0, &plain));
+	domains = w->m->domains_live;
+
+	/* flags a nested HWPT does not take, or no driver data: EOPNOTSUPP */
+	assert_int_equal(-EOPNOTSUPP, t_nested_alloc(w, IOMMU_HWPT_ALLOC_NEST_PARENT, dev, parent,
+						     IOMMU_HWPT_DATA_RISCV_IOMMU, &u, sizeof(u),
+						     NULL));
+	assert_int_equal(-EOPNOTSUPP, t_nested_alloc(w, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, dev,
+						     parent, IOMMU_HWPT_DATA_RISCV_IOMMU, &u,
+						     sizeof(u), NULL));
+	assert_int_equal(-EOPNOTSUPP, t_nested_alloc(w, 0, dev, parent, IOMMU_HWPT_DATA_NONE, NULL,
+						     0, NULL));
+	/* a paging HWPT that is not a nesting parent; data larger than any type */
+	assert_int_equal(-EINVAL, t_nested_alloc(w, 0, dev, plain, IOMMU_HWPT_DATA_RISCV_IOMMU, &u,
+						 sizeof(u), NULL));
+	assert_int_equal(-EINVAL, t_nested_alloc(w, 0, dev, parent, IOMMU_HWPT_DATA_RISCV_IOMMU, &u,
+						 65, NULL));
+	/* data that cannot be read */
+	assert_int_equal(-EFAULT, t_nested_alloc(w, 0, dev, parent, IOMMU_HWPT_DATA_RISCV_IOMMU,
+						 NULL, sizeof(u), NULL));
+	/* the driver's refusals: another type, another size, V = 0 */
+	assert_int_equal(-EOPNOTSUPP, t_nested_alloc(w, 0, dev, parent, IOMMU_HWPT_DATA_ARM_SMMUV3,
+						     &u, sizeof(u), NULL));
+	assert_int_equal(-EINVAL, t_nested_alloc(w, 0, dev, parent, IOMMU_HWPT_DATA_RISCV_IOMMU, &u,
+						 16, NULL));
+	u.dc_tc = 0;
+	assert_int_equal(-EINVAL, t_nested_alloc(w, 0, dev, parent, IOMMU_HWPT_DATA_RISCV_IOMMU, &u,
+						 sizeof(u), NULL));
+	u.dc_tc = 1;
+	/* a bad fault_id: the nested HWPT is aborted */
+	w->fault_id += 100;
+	assert_int_equal(-ENOENT, t_nested_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, dev, parent,
+						 IOMMU_HWPT_DATA_RISCV_IOMMU, &u, sizeof(u), NULL));
+	w->fault_id -= 100;
+	assert_int_equal(domains, w->m->domains_live);
+
+	assert_int_equal(0, t_nested_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, dev, parent,
+					   IOMMU_HWPT_DATA_RISCV_IOMMU, &u, sizeof(u), &nested));
+	/* no id was consumed by the refusals */
+	assert_int_equal(plain + 1, nested);
+	assert_int_equal(domains + 1, w->m->domains_live);
+	/* attaching it enables IOPF: it is fault-capable */
+	enables = w->m->enable_iopf_calls;
+	assert_int_equal(0, t_attach(w, w->vfio_fd[0], nested));
+	assert_int_equal(enables + 1, w->m->enable_iopf_calls);
+	assert_true(w->dev[0]->pri_enabled);
+	/* a nested HWPT is no parent for another one */
+	assert_int_equal(-EINVAL, t_nested_alloc(w, 0, dev, nested, IOMMU_HWPT_DATA_RISCV_IOMMU,
+						 &u, sizeof(u), NULL));
+	assert_int_equal(-EBUSY, t_destroy(w, parent));   /* the nested HWPT holds it */
+	assert_int_equal(-EBUSY, t_destroy(w, nested));   /* attached */
+	/* replace by the parent itself: IOPF off again */
+	assert_int_equal(0, t_attach(w, w->vfio_fd[0], parent));
+	assert_false(w->dev[0]->pri_enabled);
+	assert_int_equal(0, t_detach(w, w->vfio_fd[0]));
+	assert_int_equal(0, t_destroy(w, nested));
+	assert_int_equal(0, t_destroy(w, parent));
+	assert_int_equal(0, t_destroy(w, plain));
+	assert_int_equal(0, w->m->domains_live);
+	/* the next object takes the lowest free id again */
+	assert_int_equal(0, t_hwpt_alloc(w, 0, dev, w->ioas_id, 0, &next));
+	assert_int_equal(parent, next);
+	assert_int_equal(0, t_destroy(w, next));
 }
 
 static void test_destroy_ebusy(void **state)
@@ -639,6 +738,7 @@ int main(void)
 		T(test_fault_queue_alloc_args),
 		T(test_ioctl_general_rules),
 		T(test_hwpt_alloc_args),
+		T(test_hwpt_nested),
 		T(test_destroy_ebusy),
 		T(test_vf_with_pri),
 		T(test_attach_enables_iopf),

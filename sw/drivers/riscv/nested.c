@@ -29,25 +29,44 @@
 	 RISCV_IOMMU_DC_TC_DTF | RISCV_IOMMU_DC_TC_PRPR | RISCV_IOMMU_DC_TC_GADE)
 
 /*
- * Walk the user's first stage for @iova (riscv-iommu.md §17 with the
- * privileged spec's Sv39/Sv48/Sv57 rules): requests without a PASID are
- * user-mode accesses, so a leaf needs U; A (and D for a write) must be set
- * unless the user enabled hardware A/D updates (SADE). Every table read
- * goes through the parent: a table page it does not map is -EFAULT.
+ * Whether the parent's G-stage grants @perm at @gpa (a table read: R), as
+ * the IOMMU checks a G leaf; the leaves this driver writes have U, A and D.
+ * Its translation in *spa.
+ */
+static bool riscv_iommu_g_grants(struct riscv_iommu_domain *g, uint64_t gpa, uint32_t perm,
+				 hal_paddr_t *spa)
+{
+	uint64_t pte = riscv_iommu_leaf(g, gpa, spa);
+
+	return pte && (pte & RISCV_IOMMU_PTE_U) &&
+	       (!(perm & IOMMU_FAULT_PERM_READ) || (pte & RISCV_IOMMU_PTE_R)) &&
+	       (!(perm & IOMMU_FAULT_PERM_WRITE) || (pte & RISCV_IOMMU_PTE_W)) &&
+	       (!(perm & IOMMU_FAULT_PERM_EXEC) || (pte & RISCV_IOMMU_PTE_X));
+}
+
+/*
+ * Translate @iova through both stages (riscv-iommu.md §17 with the
+ * privileged spec's Sv39/Sv48/Sv57 rules). First stage: requests without a
+ * PASID are user-mode accesses, so a leaf needs U; A (and D for a write)
+ * must be set unless the user enabled hardware A/D updates (SADE). Every
+ * table read, and the final address, goes through the parent: a page it
+ * does not map, or maps without the access, is -EFAULT with *gpa.
  */
 static int riscv_iommu_nested_stage1(struct iommu_domain *domain, uint64_t iova, uint32_t perm,
 				     uint64_t *gpa)
 {
 	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
-	struct iommu_domain *g = &rd->parent->domain;
+	struct riscv_iommu_domain *g = rd->parent;
 	struct hal *h = rd->iommu->hal;
 	unsigned int mode = (unsigned int)RV_FIELD_GET(RISCV_IOMMU_DC_FSC_MODE, rd->fsc);
 	unsigned int levels, l, va_bits;
 	uint64_t a, top;
 
+	hal_paddr_t spa;
+
 	if (mode == RISCV_IOMMU_ATP_MODE_BARE) {
 		*gpa = iova;
-		return 0;
+		return riscv_iommu_g_grants(g, iova, perm, &spa) ? 0 : -EFAULT;
 	}
 	levels = mode - RISCV_IOMMU_ATP_MODE_SV39 + RISCV_IOMMU_SV39_LEVELS;
 	va_bits = NESTED_LEVEL_SHIFT(levels);
@@ -57,11 +76,10 @@ static int riscv_iommu_nested_stage1(struct iommu_domain *domain, uint64_t iova,
 	a = RV_FIELD_GET(RISCV_IOMMU_DC_FSC_PPN, rd->fsc) << RISCV_IOMMU_PAGE_SHIFT;
 	for (l = levels; l-- > 0;) {
 		uint64_t pte_gpa = a + ((iova >> NESTED_LEVEL_SHIFT(l)) & 511) * sizeof(uint64_t);
-		hal_paddr_t spa = g->ops->iova_to_phys(g, pte_gpa);
 		uint64_t pte, ppn, span;
 		bool ok;
 
-		if (!spa) {
+		if (!riscv_iommu_g_grants(g, pte_gpa, IOMMU_FAULT_PERM_READ, &spa)) {
 			*gpa = pte_gpa & ~(uint64_t)(RISCV_IOMMU_PAGE_SIZE - 1);
 			return -EFAULT;
 		}
@@ -86,7 +104,7 @@ static int riscv_iommu_nested_stage1(struct iommu_domain *domain, uint64_t iova,
 				  ((perm & IOMMU_FAULT_PERM_WRITE) && !(pte & RISCV_IOMMU_PTE_D))))
 			return -ENOENT;
 		*gpa = (ppn << RISCV_IOMMU_PAGE_SHIFT) | (iova & (span - 1));
-		return 0;
+		return riscv_iommu_g_grants(g, *gpa, perm, &spa) ? 0 : -EFAULT;
 	}
 	return -ENOENT; /* a pointer at level 0 */
 }

@@ -419,9 +419,16 @@ static uint64_t riscv_iommu_unmap_pages(struct iommu_domain *domain, uint64_t io
 	return cleared;
 }
 
-static hal_paddr_t riscv_iommu_iova_to_phys(struct iommu_domain *domain, uint64_t iova)
+/**
+ * riscv_iommu_leaf - the leaf that translates @iova in @rd's table
+ * @rd: a first- or second-stage domain
+ * @iova: address
+ * @pa: its translation, when a leaf is found
+ *
+ * Return: the leaf PTE (V and R/W/X set), or 0 if none.
+ */
+uint64_t riscv_iommu_leaf(struct riscv_iommu_domain *rd, uint64_t iova, hal_paddr_t *pa)
 {
-	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
 	unsigned int level = 0;
 	uint64_t *ptep, pte;
 
@@ -433,8 +440,16 @@ static hal_paddr_t riscv_iommu_iova_to_phys(struct iommu_domain *domain, uint64_
 	pte = riscv_iommu_pte_get(ptep);
 	if (!(pte & RISCV_IOMMU_PTE_V) || !(pte & RISCV_IOMMU_PTE_LEAF))
 		return 0;
-	return (RV_FIELD_GET(RISCV_IOMMU_PTE_PPN, pte) << RISCV_IOMMU_PAGE_SHIFT) |
-	       (iova & (PT_LEVEL_SIZE(level) - 1));
+	*pa = (RV_FIELD_GET(RISCV_IOMMU_PTE_PPN, pte) << RISCV_IOMMU_PAGE_SHIFT) |
+	      (iova & (PT_LEVEL_SIZE(level) - 1));
+	return pte;
+}
+
+static hal_paddr_t riscv_iommu_iova_to_phys(struct iommu_domain *domain, uint64_t iova)
+{
+	hal_paddr_t pa = 0;
+
+	return riscv_iommu_leaf(to_riscv_domain(domain), iova, &pa) ? pa : 0;
 }
 
 static void riscv_iommu_free_table(struct riscv_iommu_domain *rd, uint64_t *table,

@@ -440,6 +440,7 @@ struct iommu_domain *riscv_iommu_domain_alloc_paging_flags(struct device *dev, u
 int riscv_iommu_pscid_alloc(struct riscv_iommu *iommu, uint32_t *pscid);
 void riscv_iommu_pscid_free(struct riscv_iommu *iommu, uint32_t pscid);
 uint64_t riscv_iommu_pte_read(struct hal *h, hal_paddr_t pa, bool *ok);
+uint64_t riscv_iommu_leaf(struct riscv_iommu_domain *rd, uint64_t iova, hal_paddr_t *pa);
 uint64_t riscv_iommu_iohgatp(const struct riscv_iommu_domain *g);
 
 /* ---- nested.c -------------------------------------------------------------- */

@@ -248,6 +248,14 @@ static void test_stage1_translate_tells_the_stages_apart(void **state)
 	p->gpage[2][(IOVA >> 12) & 511] = RISCV_IOMMU_PTE_V | RISCV_IOMMU_PTE_R |
 					  RISCV_IOMMU_PTE_U | RISCV_IOMMU_PTE_A |
 					  (GPA_DATA >> 12) << 10;
+	/* the first stage grants it, the data page is unbacked: the host's */
+	assert_int_equal(d->ops->stage1_translate(d, IOVA + 0x10, IOMMU_FAULT_PERM_READ, &gpa),
+			 -EFAULT);
+	assert_int_equal(gpa, GPA_DATA + 0x10);
+	/* backed read-only by the parent: a read translates, a write is the host's */
+	p->gpage[3] = hal_dma_alloc(p->e.h, 4096, 4096, &p->gpa_pa[3]);
+	assert_non_null(p->gpage[3]);
+	assert_int_equal(p->g->ops->map_pages(p->g, GPA_DATA, p->gpa_pa[3], 4096, IOMMU_READ), 0);
 	assert_int_equal(d->ops->stage1_translate(d, IOVA + 0x10, IOMMU_FAULT_PERM_READ, &gpa), 0);
 	assert_int_equal(gpa, GPA_DATA + 0x10);
 	/* a write the leaf does not grant is the user's */
@@ -256,6 +264,12 @@ static void test_stage1_translate_tells_the_stages_apart(void **state)
 	/* W without D and no SADE: a fault the user resolves */
 	assert_int_equal(d->ops->stage1_translate(d, IOVA, IOMMU_FAULT_PERM_WRITE, &gpa), -ENOENT);
 	p->gpage[2][(IOVA >> 12) & 511] |= RISCV_IOMMU_PTE_D;
+	/* the first stage grants the write now, the parent's read-only page does not */
+	assert_int_equal(d->ops->stage1_translate(d, IOVA, IOMMU_FAULT_PERM_WRITE, &gpa), -EFAULT);
+	assert_int_equal(gpa, GPA_DATA);
+	assert_int_equal(p->g->ops->unmap_pages(p->g, GPA_DATA, 4096), 4096);
+	assert_int_equal(p->g->ops->map_pages(p->g, GPA_DATA, p->gpa_pa[3], 4096,
+					      IOMMU_READ | IOMMU_WRITE), 0);
 	assert_int_equal(d->ops->stage1_translate(d, IOVA, IOMMU_FAULT_PERM_WRITE, &gpa), 0);
 	/* a supervisor page: requests without a PASID are user mode */
 	p->gpage[2][(IOVA >> 12) & 511] &= ~RISCV_IOMMU_PTE_U;
