@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/uaccess.h"
 #include "prisim/hal.h"
 #include "util/list.h"
 
@@ -135,6 +136,44 @@ enum iommu_domain_type {
 #define IOMMU_READ  (1u << 0)
 #define IOMMU_WRITE (1u << 1)
 
+/* The user's array of driver-specific entries (Linux struct iommu_user_data_array). */
+struct iommu_user_data_array {
+	uint32_t type;            /* the uAPI data type of every entry */
+	const void *uptr;         /* user memory */
+	uint32_t entry_len;       /* bytes per entry */
+	uint32_t entry_num;       /* in: entries; out: entries handled */
+};
+
+/*
+ * iommu_copy_struct_from_user_array - copy entry @index of @array into @dst
+ * (@size bytes, its uAPI struct) as Linux's helper of that name does (an
+ * inline there too): a type other than @type or an entry shorter than
+ * @size -> -EINVAL; a longer one must be 0 past @size (copy_struct_from_user:
+ * -E2BIG); -EFAULT if unreadable.
+ */
+static inline int iommu_copy_struct_from_user_array(struct hal *h, void *dst,
+						    const struct iommu_user_data_array *array,
+						    uint32_t type, uint32_t index, size_t size)
+{
+	const unsigned char *src;
+	unsigned char tail;
+	size_t i;
+	int rc;
+
+	if (!array || index >= array->entry_num || array->type != type || array->entry_len < size)
+		return -EINVAL;
+	src = array->uptr ? (const unsigned char *)array->uptr + (size_t)array->entry_len * index
+			  : NULL;
+	for (i = size; i < array->entry_len; i++) {
+		rc = px_copy_from_user(h, &tail, src ? src + i : NULL, 1);
+		if (rc)
+			return rc;
+		if (tail)
+			return -E2BIG;
+	}
+	return px_copy_from_user(h, dst, src, size);
+}
+
 struct iommu_domain_ops {
 	/* Install translations for [iova, iova + size) -> [pa, ...); size is a
 	 * multiple of 4 KiB. Returns 0 or -errno (-EEXIST if already mapped). */
@@ -154,6 +193,10 @@ struct iommu_domain_ops {
 	 * result) with the access it needs (a fault for the parent's handler). */
 	int (*stage1_translate)(struct iommu_domain *d, uint64_t iova, uint32_t perm,
 				uint64_t *gpa);
+	/* NESTED domains: carry out the user's invalidations of its first
+	 * stage (IOMMU_HWPT_INVALIDATE); array->entry_num becomes the number
+	 * handled. Returns 0 or the first entry's error. */
+	int (*cache_invalidate_user)(struct iommu_domain *d, struct iommu_user_data_array *array);
 	/* Install @d for (dev, pasid), in place of @old (NULL: nothing was
 	 * attached there); on failure (dev, pasid) keeps @old. NULL: this
 	 * domain cannot be attached to a PASID. */

@@ -244,3 +244,63 @@ out_put_idev:
 	iommufd_put_object(&idev->obj);
 	return rc;
 }
+
+/**
+ * iommufd_hwpt_invalidate - IOMMU_HWPT_INVALIDATE on a nested HWPT
+ * @ucmd: command (struct iommu_hwpt_invalidate)
+ *
+ * Checks in Linux's order (iommufd_hwpt_invalidate()): __reserved != 0 ->
+ * EOPNOTSUPP; entries without data_uptr or entry_len -> EINVAL; unknown
+ * hwpt_id -> ENOENT; an object other than a nested HWPT -> EINVAL (prisim
+ * has no vIOMMU invalidation); a domain that takes none -> EOPNOTSUPP; then
+ * the driver's errors per entry. entry_num is written back in every case:
+ * the entries handled (0 before the driver runs).
+ *
+ * Return: 0 or -errno.
+ */
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct iommu_user_data_array array = {
+		.type = cmd->data_type,
+		.uptr = (const void *)(uintptr_t)cmd->data_uptr,
+		.entry_len = cmd->entry_len,
+		.entry_num = cmd->entry_num,
+	};
+	struct iommufd_object *pt_obj;
+	struct iommu_domain *domain;
+	uint32_t done = 0;
+	int rc;
+
+	if (cmd->__reserved) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	pt_obj = iommufd_get_object(ucmd->ictx, cmd->hwpt_id, IOMMUFD_OBJ_ANY);
+	if (!pt_obj) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (pt_obj->type != IOMMUFD_OBJ_HWPT_NESTED) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	domain = to_hwpt_paging(pt_obj)->domain;
+	if (!domain->ops || !domain->ops->cache_invalidate_user) {
+		rc = -EOPNOTSUPP;
+		goto out_put;
+	}
+	rc = domain->ops->cache_invalidate_user(domain, &array);
+	done = array.entry_num;
+out_put:
+	iommufd_put_object(pt_obj);
+out:
+	cmd->entry_num = done;
+	if (iommufd_ucmd_respond(ucmd, sizeof(*cmd)))
+		return -EFAULT;
+	return rc;
+}

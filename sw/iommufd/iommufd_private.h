@@ -169,6 +169,7 @@ struct iommufd_hwpt_paging {
 };
 
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
 /* stage2.c: the host's handler of second-stage faults under nested HWPTs */
 int iommufd_hwpt_stage2_init(struct iommufd_ctx *ictx, struct iommufd_hwpt_paging *hwpt);

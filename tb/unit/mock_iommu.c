@@ -108,8 +108,30 @@ static int mock_stage1_translate(struct iommu_domain *d, uint64_t iova, uint32_t
 	return m->s1_rc;
 }
 
+static int mock_cache_invalidate_user(struct iommu_domain *d, struct iommu_user_data_array *array)
+{
+	struct mock_iommu *m = to_mock_domain(d)->m;
+	struct iommu_hwpt_riscv_iommu_invalidate inv;
+	uint32_t i;
+	int rc = 0;
+
+	for (i = 0; i < array->entry_num; i++) {
+		rc = iommu_copy_struct_from_user_array(m->hal, &inv, array,
+						       IOMMU_HWPT_INVALIDATE_DATA_RISCV_IOMMU, i,
+						       sizeof(inv));
+		if (!rc && inv.cmd[0] == MOCK_INVAL_BAD)
+			rc = -EINVAL;
+		if (rc)
+			break;
+		m->inval_entries++;
+	}
+	array->entry_num = i;
+	return rc;
+}
+
 static const struct iommu_domain_ops mock_nested_ops = {
 	.stage1_translate = mock_stage1_translate,
+	.cache_invalidate_user = mock_cache_invalidate_user,
 	.free = mock_domain_free,
 };
 

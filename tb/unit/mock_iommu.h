@@ -58,7 +58,12 @@ struct mock_iommu {
 	int s1_rc;
 	uint64_t s1_gpa;
 	unsigned int s1_calls;
+	/* Nested domains' cache_invalidate_user: entries taken (an entry whose
+	 * cmd[0] is MOCK_INVAL_BAD is refused with -EINVAL). */
+	unsigned int inval_entries;
 };
+
+#define MOCK_INVAL_BAD 0xbadu
 
 struct mock_iommu *mock_iommu_create(struct hal *h);
 void mock_iommu_destroy(struct mock_iommu *m);

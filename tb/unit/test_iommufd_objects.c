@@ -262,6 +262,96 @@ static void test_hwpt_nested(void **state)
 	assert_int_equal(0, t_destroy(w, next));
 }
 
+static int t_invalidate(struct world *w, uint32_t hwpt, uint32_t type, const void *data,
+			uint32_t entry_len, uint32_t *entry_num)
+{
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd), .hwpt_id = hwpt, .data_uptr = (uint64_t)(uintptr_t)data,
+		.data_type = type, .entry_len = entry_len, .entry_num = *entry_num,
+	};
+	int rc = px_ioctl(w->p, w->iommufd, IOMMU_HWPT_INVALIDATE, &cmd);
+
+	*entry_num = cmd.entry_num;
+	return rc;
+}
+
+/*
+ * IOMMU_HWPT_INVALIDATE (docs/uapi.md): Linux's checks in order, entry_num
+ * written back with the entries handled on success and on every error.
+ */
+static void test_hwpt_invalidate(void **state)
+{
+	struct world *w = *state;
+	struct iommu_hwpt_riscv_iommu u = { .dc_tc = 1 };
+	struct iommu_hwpt_riscv_iommu_invalidate inv[3] = {
+		{ .cmd = { 0x1, 0 } }, { .cmd = { 0x1, 0x400 } }, { .cmd = { 0x1, 0 } },
+	};
+	uint64_t wide[3] = { 0x1, 0, 0 };
+	struct iommu_hwpt_invalidate cmd;
+	uint32_t dev = 0, parent = 0, nested = 0, n;
+	const uint32_t T = IOMMU_HWPT_INVALIDATE_DATA_RISCV_IOMMU;
+
+	assert_int_equal(0, world_open_iommufd(w));
+	w->vfio_fd[0] = px_open(w->p, "/dev/vfio/devices/vfio0", PX_O_RDWR);
+	assert_int_equal(0, t_bind(w, w->vfio_fd[0], &dev));
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_ALLOC_NEST_PARENT, dev, w->ioas_id, 0,
+					 &parent));
+	assert_int_equal(0, t_nested_alloc(w, 0, dev, parent, IOMMU_HWPT_DATA_RISCV_IOMMU, &u,
+					   sizeof(u), &nested));
+
+	/* __reserved: EOPNOTSUPP, entry_num 0 written back */
+	cmd = (struct iommu_hwpt_invalidate){ .size = sizeof(cmd), .hwpt_id = nested,
+					      .data_uptr = (uint64_t)(uintptr_t)inv,
+					      .data_type = T, .entry_len = 16, .entry_num = 3,
+					      .__reserved = 1 };
+	assert_int_equal(-EOPNOTSUPP, px_ioctl(w->p, w->iommufd, IOMMU_HWPT_INVALIDATE, &cmd));
+	assert_int_equal(0, cmd.entry_num);
+	/* entries without data or entry length; an unknown id; not a nested HWPT */
+	n = 3;
+	assert_int_equal(-EINVAL, t_invalidate(w, nested, T, NULL, 16, &n));
+	assert_int_equal(0, n);
+	n = 3;
+	assert_int_equal(-EINVAL, t_invalidate(w, nested, T, inv, 0, &n));
+	n = 3;
+	assert_int_equal(-ENOENT, t_invalidate(w, 99, T, inv, 16, &n));
+	n = 3;
+	assert_int_equal(-EINVAL, t_invalidate(w, parent, T, inv, 16, &n));
+	assert_int_equal(-EINVAL, t_invalidate(w, w->ioas_id, T, inv, 16, &n));
+	assert_int_equal(0, w->m->inval_entries);
+	/* no entries: nothing to do */
+	n = 0;
+	assert_int_equal(0, t_invalidate(w, nested, T, NULL, 0, &n));
+	assert_int_equal(0, n);
+	/* all three handled */
+	n = 3;
+	assert_int_equal(0, t_invalidate(w, nested, T, inv, 16, &n));
+	assert_int_equal(3, n);
+	assert_int_equal(3, w->m->inval_entries);
+	/* a refused entry: the ones before it count, it does not */
+	inv[1].cmd[0] = MOCK_INVAL_BAD;
+	n = 3;
+	assert_int_equal(-EINVAL, t_invalidate(w, nested, T, inv, 16, &n));
+	assert_int_equal(1, n);
+	/* another data type; an entry shorter than the struct */
+	n = 3;
+	assert_int_equal(-EINVAL, t_invalidate(w, nested, IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, inv,
+					       16, &n));
+	assert_int_equal(0, n);
+	n = 1;
+	assert_int_equal(-EINVAL, t_invalidate(w, nested, T, inv, 8, &n));
+	/* a longer entry: zero past the struct is fine, anything else E2BIG */
+	n = 1;
+	assert_int_equal(0, t_invalidate(w, nested, T, wide, 24, &n));
+	assert_int_equal(1, n);
+	wide[2] = 1;
+	n = 1;
+	assert_int_equal(-E2BIG, t_invalidate(w, nested, T, wide, 24, &n));
+	assert_int_equal(0, n);
+	assert_int_equal(5, w->m->inval_entries);
+	assert_int_equal(0, t_destroy(w, nested));
+	assert_int_equal(0, t_destroy(w, parent));
+}
+
 static void test_destroy_ebusy(void **state)
 {
 	struct world *w = *state;
@@ -739,6 +829,7 @@ int main(void)
 		T(test_ioctl_general_rules),
 		T(test_hwpt_alloc_args),
 		T(test_hwpt_nested),
+		T(test_hwpt_invalidate),
 		T(test_destroy_ebusy),
 		T(test_vf_with_pri),
 		T(test_attach_enables_iopf),

@@ -109,6 +109,79 @@ static int riscv_iommu_nested_stage1(struct iommu_domain *domain, uint64_t iova,
 	return -ENOENT; /* a pointer at level 0 */
 }
 
+/* The bits of an IOTINVAL.VMA the guest may set (struct iommu_hwpt_riscv_iommu_invalidate). */
+#define NESTED_INVAL_DW0                                                                     \
+	(RISCV_IOMMU_CMD_OPCODE | RISCV_IOMMU_CMD_FUNC | RISCV_IOMMU_CMD_IOTINVAL_AV |        \
+	 RISCV_IOMMU_CMD_IOTINVAL_PSCID | RISCV_IOMMU_CMD_IOTINVAL_PSCV)
+#define NESTED_INVAL_DW1 RISCV_IOMMU_CMD_IOTINVAL_ADDR
+
+/*
+ * The user's IOTINVAL.VMA commands (IOMMU_HWPT_INVALIDATE), in order: each
+ * is checked (an IOTINVAL.VMA, no GV or GSCID of its own, no reserved bit:
+ * else -EINVAL, and the commands before it are still carried out), sent
+ * with GV = 1 and the parent's GSCID, and followed by ATS.INVAL to the
+ * domain's ATS devices, of the address's page with AV or of everything;
+ * one IOFENCE.C closes the batch.
+ */
+static int riscv_iommu_nested_invalidate(struct iommu_domain *domain,
+					 struct iommu_user_data_array *array)
+{
+	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
+	struct riscv_iommu *iommu = rd->iommu;
+	struct riscv_iommu_command cmds[16];
+	struct riscv_iommu_device *rdev;
+	unsigned int n = 0;
+	uint32_t i;
+	int ret = 0, sent;
+
+	for (i = 0; i < array->entry_num; i++) {
+		struct iommu_hwpt_riscv_iommu_invalidate inv;
+		uint64_t dw0, dw1, payload;
+
+		ret = iommu_copy_struct_from_user_array(iommu->hal, &inv, array,
+							IOMMU_HWPT_INVALIDATE_DATA_RISCV_IOMMU, i,
+							sizeof(inv));
+		if (ret)
+			break;
+		dw0 = riscv_iommu_le64_to_cpu(inv.cmd[0]);
+		dw1 = riscv_iommu_le64_to_cpu(inv.cmd[1]);
+		if (RV_FIELD_GET(RISCV_IOMMU_CMD_OPCODE, dw0) != RISCV_IOMMU_CMD_IOTINVAL_OPCODE ||
+		    RV_FIELD_GET(RISCV_IOMMU_CMD_FUNC, dw0) != RISCV_IOMMU_CMD_IOTINVAL_FUNC_VMA ||
+		    (dw0 & ~NESTED_INVAL_DW0) || (dw1 & ~NESTED_INVAL_DW1)) {
+			ret = -EINVAL;
+			break;
+		}
+		ret = riscv_iommu_batch_room(iommu, cmds, &n);
+		if (ret)
+			break;
+		cmds[n].dword0 = dw0;
+		cmds[n].dword1 = dw1;
+		riscv_iommu_cmd_inval_set_gscid(&cmds[n++], rd->gscid);
+		payload = (dw0 & RISCV_IOMMU_CMD_IOTINVAL_AV) ?
+				  riscv_iommu_ats_inval_payload(
+					  RV_FIELD_GET(RISCV_IOMMU_CMD_IOTINVAL_ADDR, dw1)
+						  << RISCV_IOMMU_PAGE_SHIFT,
+					  RISCV_IOMMU_PAGE_SIZE) :
+				  RISCV_IOMMU_CMD_ATS_INVAL_ALL;
+		hal_mutex_lock(iommu->dc_lock);
+		list_for_each_entry(rdev, &rd->devices, domain_node) {
+			if (!rdev->dev->ats_enabled)
+				continue;
+			ret = riscv_iommu_batch_room(iommu, cmds, &n);
+			if (ret)
+				break;
+			riscv_iommu_cmd_ats_inval(&cmds[n++], rdev->did, payload);
+		}
+		hal_mutex_unlock(iommu->dc_lock);
+		if (ret)
+			break;
+	}
+	/* what was queued is carried out and waited for, also after an error */
+	sent = i || n ? riscv_iommu_cmd_send_sync(iommu, cmds, n) : 0;
+	array->entry_num = i;
+	return ret ? ret : sent;
+}
+
 static void riscv_iommu_nested_free(struct iommu_domain *domain)
 {
 	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
@@ -129,6 +202,7 @@ static void riscv_iommu_nested_free(struct iommu_domain *domain)
 
 static const struct iommu_domain_ops riscv_iommu_nested_ops = {
 	.stage1_translate = riscv_iommu_nested_stage1,
+	.cache_invalidate_user = riscv_iommu_nested_invalidate,
 	.free = riscv_iommu_nested_free,
 };
 

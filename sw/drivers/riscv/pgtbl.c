@@ -286,7 +286,7 @@ static int riscv_iommu_map_pages(struct iommu_domain *domain, uint64_t iova, hal
 }
 
 /* Room for one more command in a batch of 16: the batch is sent when full. */
-static int riscv_iommu_batch_room(struct riscv_iommu *iommu, struct riscv_iommu_command *cmds,
+int riscv_iommu_batch_room(struct riscv_iommu *iommu, struct riscv_iommu_command *cmds,
 				  unsigned int *n)
 {
 	int ret;

@@ -280,6 +280,72 @@ static void test_stage1_translate_tells_the_stages_apart(void **state)
 	d->ops->free(d);
 }
 
+/* The user's IOTINVAL.VMA: checked, sent in the GSCID, ATS.INVAL after it, one fence. */
+static void test_nested_invalidate(void **state)
+{
+	struct nest_env *p = *state;
+	struct riscv_iommu_domain *g = to_riscv_domain(p->g);
+	struct rv_fake *rv = p->e.rv;
+	const uint64_t vma = RISCV_IOMMU_CMD_IOTINVAL_OPCODE; /* func VMA = 0 */
+	struct iommu_hwpt_riscv_iommu_invalidate inv[2] = {
+		{ .cmd = { vma | RISCV_IOMMU_CMD_IOTINVAL_AV | RISCV_IOMMU_CMD_IOTINVAL_PSCV |
+				   (UINT64_C(7) << 12),
+			   (IOVA >> 12) << 10 } },
+		{ .cmd = { vma | RISCV_IOMMU_CMD_IOTINVAL_PSCV | (UINT64_C(7) << 12), 0 } },
+	};
+	struct iommu_user_data_array a = {
+		.type = IOMMU_HWPT_INVALIDATE_DATA_RISCV_IOMMU, .uptr = inv,
+		.entry_len = sizeof(inv[0]), .entry_num = 2,
+	};
+	struct iommu_domain *d;
+	int err = 0;
+
+	d = nest_alloc(p, &p->data, sizeof(p->data), &err);
+	assert_non_null(d);
+	assert_int_equal(p->ops->attach_dev(d, &p->dev), 0);
+	p->dev.ats_enabled = true;
+	rv->iommu.ncmds = 0;
+	assert_int_equal(d->ops->cache_invalidate_user(d, &a), 0);
+	assert_int_equal(a.entry_num, 2);
+	/* VMA(GV, GSCID, PSCID 7, AV IOVA), ATS.INVAL(page), VMA(GV, PSCID 7), ATS.INVAL(all), fence */
+	assert_int_equal(rv->iommu.ncmds, 5);
+	assert_int_equal(rv_cmd(rv, 0)->dword0, inv[0].cmd[0] | RISCV_IOMMU_CMD_IOTINVAL_GV |
+							((uint64_t)g->gscid << 44));
+	assert_int_equal(rv_cmd(rv, 0)->dword1, inv[0].cmd[1]);
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, 1)), RISCV_IOMMU_CMD_ATS_OPCODE);
+	assert_int_equal(rv_cmd(rv, 1)->dword1, IOVA);
+	assert_int_equal(rv_cmd(rv, 2)->dword0, inv[1].cmd[0] | RISCV_IOMMU_CMD_IOTINVAL_GV |
+							((uint64_t)g->gscid << 44));
+	assert_int_equal(rv_cmd(rv, 3)->dword1, RISCV_IOMMU_CMD_ATS_INVAL_ALL);
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, 4)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
+	/* refusals: the entries before still go, with their fence; entry_num stops there */
+	inv[1].cmd[0] |= RISCV_IOMMU_CMD_IOTINVAL_GV;              /* GV is the host's */
+	a.entry_num = 2;
+	rv->iommu.ncmds = 0;
+	assert_int_equal(d->ops->cache_invalidate_user(d, &a), -EINVAL);
+	assert_int_equal(a.entry_num, 1);
+	assert_int_equal(rv->iommu.ncmds, 3);
+	inv[0].cmd[0] = RISCV_IOMMU_CMD_IOTINVAL_OPCODE | (1u << 7); /* GVMA */
+	a.entry_num = 2;
+	rv->iommu.ncmds = 0;
+	assert_int_equal(d->ops->cache_invalidate_user(d, &a), -EINVAL);
+	assert_int_equal(a.entry_num, 0);
+	assert_int_equal(rv->iommu.ncmds, 0);
+	inv[0].cmd[0] = vma | (UINT64_C(1) << 11);                 /* a reserved bit */
+	a.entry_num = 1;
+	assert_int_equal(d->ops->cache_invalidate_user(d, &a), -EINVAL);
+	inv[0].cmd[0] = vma;
+	inv[0].cmd[1] = RISCV_IOMMU_CMD_IOTINVAL_S;                /* S: reserved here */
+	a.entry_num = 1;
+	assert_int_equal(d->ops->cache_invalidate_user(d, &a), -EINVAL);
+	inv[0].cmd[0] = 2;                                         /* IOFENCE: not an IOTINVAL */
+	inv[0].cmd[1] = 0;
+	a.entry_num = 1;
+	assert_int_equal(d->ops->cache_invalidate_user(d, &a), -EINVAL);
+	assert_int_equal(p->ops->attach_dev(NULL, &p->dev), 0);
+	d->ops->free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +355,7 @@ int main(void)
 						nest_teardown),
 		cmocka_unit_test_setup_teardown(test_stage1_translate_tells_the_stages_apart,
 						nest_setup, nest_teardown),
+		cmocka_unit_test_setup_teardown(test_nested_invalidate, nest_setup, nest_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -178,6 +178,46 @@ struct iommu_hwpt_alloc {
 };
 #define IOMMU_HWPT_ALLOC PX_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)
 
+/* ---- IOMMU_HWPT_INVALIDATE: the user's first-stage caches ------------------ */
+
+enum iommu_hwpt_invalidate_data_type {
+	IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
+	IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1,
+	IOMMU_HWPT_INVALIDATE_DATA_RISCV_IOMMU = 0x5256494f, /* prisim only, as above */
+};
+
+/*
+ * struct iommu_hwpt_invalidate - invalidate what the IOMMU caches of a
+ * nested HWPT's first stage (hwpt_id), with entry_num entries of entry_len
+ * bytes each at data_uptr, of data_type. entry_num is written back: the
+ * entries handled, also on an error (the one that failed is not counted).
+ */
+struct iommu_hwpt_invalidate {
+	uint32_t size;
+	uint32_t hwpt_id;
+	px_aligned_u64 data_uptr;
+	uint32_t data_type;
+	uint32_t entry_len;
+	uint32_t entry_num;
+	uint32_t __reserved;   /* must be 0, else EOPNOTSUPP */
+};
+#define IOMMU_HWPT_INVALIDATE PX_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_INVALIDATE)
+
+/*
+ * struct iommu_hwpt_riscv_iommu_invalidate - an entry of
+ * IOMMU_HWPT_INVALIDATE_DATA_RISCV_IOMMU: one IOTINVAL.VMA command as the
+ * guest wrote it in its command queue (RISC-V IOMMU 1.0 §4.1.1, two
+ * little-endian doublewords). Only IOTINVAL.VMA with AV, PSCID/PSCV and
+ * ADDR is taken; GV and GSCID must be 0 (the host adds its parent's), and
+ * so must every reserved bit. The host sends it in the nested HWPT's GSCID
+ * and follows it with ATS.INVAL to the nested HWPT's ATS devices (the
+ * address's page with AV, everything without), since the guest has no
+ * vDEVICE to send its own. Not in Linux 6.18 (no RISC-V nesting there).
+ */
+struct iommu_hwpt_riscv_iommu_invalidate {
+	px_aligned_u64 cmd[2];
+};
+
 /* ---- fault messages read from / responses written to the fault fd -------- */
 
 enum iommu_hwpt_pgfault_flags {
@@ -417,6 +457,20 @@ PX_UAPI_CHECK(iommu_viommu_alloc, data_uptr, 32);
 PX_STATIC_ASSERT(sizeof(struct iommufd_vevent_header) == 8, "iommufd_vevent_header size");
 PX_UAPI_CHECK(iommufd_vevent_header, flags, 0);
 PX_UAPI_CHECK(iommufd_vevent_header, sequence, 4);
+
+PX_STATIC_ASSERT(sizeof(struct iommu_hwpt_invalidate) == 32, "iommu_hwpt_invalidate size");
+PX_STATIC_ASSERT(PX_ALIGNOF(struct iommu_hwpt_invalidate) == 8, "iommu_hwpt_invalidate alignment");
+PX_UAPI_CHECK(iommu_hwpt_invalidate, size, 0);
+PX_UAPI_CHECK(iommu_hwpt_invalidate, hwpt_id, 4);
+PX_UAPI_CHECK(iommu_hwpt_invalidate, data_uptr, 8);
+PX_UAPI_CHECK(iommu_hwpt_invalidate, data_type, 16);
+PX_UAPI_CHECK(iommu_hwpt_invalidate, entry_len, 20);
+PX_UAPI_CHECK(iommu_hwpt_invalidate, entry_num, 24);
+PX_UAPI_CHECK(iommu_hwpt_invalidate, __reserved, 28);
+
+PX_STATIC_ASSERT(sizeof(struct iommu_hwpt_riscv_iommu_invalidate) == 16,
+		 "iommu_hwpt_riscv_iommu_invalidate size");
+PX_UAPI_CHECK(iommu_hwpt_riscv_iommu_invalidate, cmd, 0);
 
 PX_STATIC_ASSERT(sizeof(struct iommu_hwpt_riscv_iommu) == 32, "iommu_hwpt_riscv_iommu size");
 PX_STATIC_ASSERT(PX_ALIGNOF(struct iommu_hwpt_riscv_iommu) == 8,
