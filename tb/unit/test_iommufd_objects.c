@@ -352,6 +352,80 @@ static void test_hwpt_invalidate(void **state)
 	assert_int_equal(0, t_destroy(w, parent));
 }
 
+/*
+ * Every operation that names an object by id, after that object was
+ * destroyed: the same errno as an id that never existed (ENOENT, or
+ * EINVAL for HWPT_ALLOC's pt_id as in Linux), nothing created, and the
+ * freed id handed out again next.
+ */
+static void test_ops_on_destroyed_objects(void **state)
+{
+	struct world *w = *state;
+	struct iommu_hwpt_riscv_iommu u = { .dc_tc = 1 };
+	struct iommu_hwpt_riscv_iommu_invalidate inv = { .cmd = { 1, 0 } };
+	struct iommu_viommu_alloc va;
+	struct iommu_veventq_alloc ea;
+	uint32_t dev = 0, fault = 0, ioas = 0, parent = 0, nested = 0, viommu = 0, id = 0, n;
+	unsigned int domains;
+	int fd = -1;
+
+	assert_int_equal(0, world_open_iommufd(w));
+	w->vfio_fd[0] = px_open(w->p, "/dev/vfio/devices/vfio0", PX_O_RDWR);
+	assert_int_equal(0, t_bind(w, w->vfio_fd[0], &dev));
+	domains = w->m->domains_live;
+
+	/* a fault object: its fd closed, then destroyed; HWPT_ALLOC names it */
+	assert_int_equal(0, t_fault_alloc(w, &fault, &fd));
+	assert_int_equal(0, px_close(w->p, fd));
+	assert_int_equal(0, t_destroy(w, fault));
+	assert_int_equal(-ENOENT, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, dev, w->ioas_id, fault,
+					       NULL));
+	assert_int_equal(-ENOENT, t_destroy(w, fault));
+	/* an IOAS: MAP on it, a HWPT on it */
+	assert_int_equal(0, t_ioas_alloc(w, &ioas));
+	assert_int_equal(ioas, fault); /* the lowest free id again */
+	assert_int_equal(0, t_destroy(w, ioas));
+	assert_int_equal(-ENOENT, t_ioas_map(w, ioas, 0x100000, 0x100000, 4096,
+					     IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE));
+	assert_int_equal(-EINVAL, t_hwpt_alloc(w, 0, dev, ioas, 0, NULL));
+	/* a nesting parent: a vIOMMU on it, a nested HWPT on it, an attach to it */
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_ALLOC_NEST_PARENT, dev, w->ioas_id, 0,
+					 &parent));
+	assert_int_equal(0, t_destroy(w, parent));
+	va = (struct iommu_viommu_alloc){ .size = sizeof(va), .type = MOCK_VIOMMU_TYPE,
+					  .dev_id = dev, .hwpt_id = parent };
+	assert_int_equal(-ENOENT, px_ioctl(w->p, w->iommufd, IOMMU_VIOMMU_ALLOC, &va));
+	assert_int_equal(-EINVAL, t_nested_alloc(w, 0, dev, parent, IOMMU_HWPT_DATA_RISCV_IOMMU,
+						 &u, sizeof(u), NULL));
+	assert_int_equal(-ENOENT, t_attach(w, w->vfio_fd[0], parent));
+	/* a vIOMMU: a vEVENTQ on it */
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_ALLOC_NEST_PARENT, dev, w->ioas_id, 0,
+					 &parent));
+	va.hwpt_id = parent;
+	assert_int_equal(0, px_ioctl(w->p, w->iommufd, IOMMU_VIOMMU_ALLOC, &va));
+	viommu = va.out_viommu_id;
+	assert_int_equal(0, t_destroy(w, viommu));
+	ea = (struct iommu_veventq_alloc){ .size = sizeof(ea), .viommu_id = viommu,
+					   .type = MOCK_VIOMMU_TYPE, .veventq_depth = 4 };
+	assert_int_equal(-ENOENT, px_ioctl(w->p, w->iommufd, IOMMU_VEVENTQ_ALLOC, &ea));
+	/* a nested HWPT: invalidate it, attach it */
+	assert_int_equal(0, t_nested_alloc(w, 0, dev, parent, IOMMU_HWPT_DATA_RISCV_IOMMU, &u,
+					   sizeof(u), &nested));
+	assert_int_equal(0, t_destroy(w, nested));
+	n = 1;
+	assert_int_equal(-ENOENT, t_invalidate(w, nested, IOMMU_HWPT_INVALIDATE_DATA_RISCV_IOMMU,
+					       &inv, sizeof(inv), &n));
+	assert_int_equal(0, n);
+	assert_int_equal(-ENOENT, t_attach(w, w->vfio_fd[0], nested));
+	assert_int_equal(0, t_destroy(w, parent));
+	/* nothing was left behind, and the freed ids come back lowest first */
+	assert_int_equal(domains, w->m->domains_live);
+	assert_int_equal(0, w->m->inval_entries);
+	assert_int_equal(0, t_ioas_alloc(w, &id));
+	assert_int_equal(fault, id);
+	assert_int_equal(0, t_destroy(w, id));
+}
+
 static void test_destroy_ebusy(void **state)
 {
 	struct world *w = *state;
@@ -830,6 +904,7 @@ int main(void)
 		T(test_hwpt_alloc_args),
 		T(test_hwpt_nested),
 		T(test_hwpt_invalidate),
+		T(test_ops_on_destroyed_objects),
 		T(test_destroy_ebusy),
 		T(test_vf_with_pri),
 		T(test_attach_enables_iopf),
