@@ -565,10 +565,10 @@ std::string format_summary(const nlohmann::json& r, const nlohmann::json& host)
         const auto& pq = oc["iommu0.pq"];
         std::snprintf(line, sizeof line,
                       "occupancy (high-water / mean): PQ %s, full %s us in %llu episodes; CQ %s; "
-                      "fault queue unread %s\n",
+                      "fault queue unread %s, pending %s\n",
                       hm("iommu0.pq").c_str(), us(pq["full_ps"].get<uint64_t>()).c_str(),
                       (unsigned long long)pq["full_episodes"].get<uint64_t>(), hm("iommu0.cq").c_str(),
-                      hm("sw.iommufd.fault_unread").c_str());
+                      hm("sw.iommufd.fault_unread").c_str(), hm("sw.iommufd.fault_pending").c_str());
         os << line;
     }
     if (s.contains("handlers")) {

@@ -91,6 +91,7 @@ STATS = (
     ("pq_full_episodes", _occ("iommu0.pq", "full_episodes")),
     ("cq_hwm", _occ("iommu0.cq", "hwm")),
     ("fault_unread_hwm", _occ("sw.iommufd.fault_unread", "hwm")),
+    ("fault_pending_hwm", _occ("sw.iommufd.fault_pending", "hwm")),
     ("page_requests", lambda r: _counter_sum(r, ".pr_received")),
     ("pq_dropped", _dropped),
     ("overflow_probability", _overflow_probability),

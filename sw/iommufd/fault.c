@@ -29,12 +29,19 @@ void iommufd_fault_stats_register(struct iommufd_ctx *ictx)
 	st->responses = hal_stat_register(ictx->hal, "iommufd.responses");
 	st->auto_responses = hal_stat_register(ictx->hal, "iommufd.auto_responses");
 	st->unread = hal_stat_register(ictx->hal, "iommufd.fault_unread");
+	st->pending = hal_stat_register(ictx->hal, "iommufd.fault_pending");
 }
 
 /* @delta groups joined (left) @fault's deliver list: its occupancy. */
 static void iommufd_fault_level(struct iommufd_fault *fault, int64_t delta)
 {
 	hal_stat_level_add(fault->obj.ictx->hal, fault->obj.ictx->fault_stats.unread, delta);
+}
+
+/* @delta groups became pending on @fault (were answered): its pending list. */
+static void iommufd_fault_pending(struct iommufd_fault *fault, int64_t delta)
+{
+	hal_stat_level_add(fault->obj.ictx->hal, fault->obj.ictx->fault_stats.pending, delta);
 }
 
 /* Count for the device of @group; @id comes from the context's fault_stats. */
@@ -74,6 +81,7 @@ int iommufd_fault_iopf_handler(struct iopf_group *group)
 	iopf_group_take_ownership(group);
 	list_add_tail(&group->node, &fault->deliver);
 	iommufd_fault_level(fault, 1);
+	iommufd_fault_pending(fault, 1);
 	iommufd_fault_stat(group, fault->obj.ictx->fault_stats.groups_queued, 1);
 	iommufd_fault_stamp(group, HAL_FAULT_QUEUED);
 	px_wake_up(&fault->wait);
@@ -87,6 +95,7 @@ static unsigned int iommufd_fault_answer_list(struct iommufd_fault *fault, struc
 	const struct iommufd_fault_stats *st = &fault->obj.ictx->fault_stats;
 	struct iopf_group *group, *next;
 	unsigned int n = 0;
+	int64_t left = 0;
 
 	list_for_each_entry_safe(group, next, list, node) {
 		list_del_init(&group->node);
@@ -96,7 +105,10 @@ static unsigned int iommufd_fault_answer_list(struct iommufd_fault *fault, struc
 		}
 		iopf_group_response(group, code);
 		iopf_free_group(group);
+		left--;
 	}
+	if (left)
+		iommufd_fault_pending(fault, left);
 	return n;
 }
 
@@ -323,6 +335,9 @@ static ssize_t iommufd_fault_fops_write(struct px_file *f, const void *buf, size
 		hal_charge(h, HAL_COST_FD_WRITE_MSG);
 		done += response_size;
 	}
+	/* the groups this write() answered leave the pending list when it returns */
+	if (done)
+		iommufd_fault_pending(fault, -(int64_t)(done / response_size));
 	hal_mutex_unlock(fault->mutex);
 
 	return done == 0 ? rc : (ssize_t)done;

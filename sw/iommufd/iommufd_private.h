@@ -66,6 +66,10 @@ struct iommufd_fault_stats {
 	/* level (hal_stat_level_add), over every fault object: groups on
 	 * deliver lists, waiting for read() */
 	hal_stat_id unread;
+	/* level: groups pending, read or not, until answered (by write() or an
+	 * auto-response): the unbounded pending list whose high-water mark
+	 * the summary reports */
+	hal_stat_id pending;
 };
 
 /* Statistics ids of the vEVENTQs, registered when the context is created. */

@@ -103,7 +103,7 @@ def case_local(args):
     want = ["point", "sw.driver.pq_log2sz", "device.pri_capacity", "sw.cost.handler.mean_ns", "seed",
             "exit", "faults", "lat_p50_us", "lat_p90_us", "lat_p99_us", "lat_max_us", "lat_mean_us",
             "pq_entries", "pq_hwm", "pq_overflows", "pq_occupancy_avg", "pq_full_us", "pq_full_episodes",
-            "cq_hwm", "fault_unread_hwm", "page_requests", "pq_dropped",
+            "cq_hwm", "fault_unread_hwm", "fault_pending_hwm", "page_requests", "pq_dropped",
             "overflow_probability", "auto_success", "prgs", "prg_retries", "credit_stalls",
             "pri_allocation_sum", "sim_time_us"] + [
             f"stage_{n}_us" for n in ("request", "pq_write", "drain", "deliver", "read", "answer", "kernel",

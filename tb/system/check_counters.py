@@ -14,17 +14,27 @@ import sys
 
 
 def lookup(res, name):
+    """A counter by its full name, or a path through the JSON whose keys may
+    themselves hold dots (occupancy.sw.iommufd.fault_pending.hwm)."""
     if name in res.get("counters", {}):
         return res["counters"][name]
-    node = res
-    for part in name.split("."):
+
+    def walk(node, parts):
+        if not parts:
+            return node
         if isinstance(node, list):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            raise KeyError(name)
-    return node
+            return walk(node[int(parts[0])], parts[1:])
+        if isinstance(node, dict):
+            for n in range(len(parts), 0, -1):  # the longest key first
+                key = ".".join(parts[:n])
+                if key in node:
+                    try:
+                        return walk(node[key], parts[n:])
+                    except KeyError:
+                        continue
+        raise KeyError(name)
+
+    return walk(res, name.split("."))
 
 
 def main():

@@ -26,7 +26,7 @@ import sys
 
 from runlib import check, failures, run  # tb/system/runlib.py
 
-QUEUES = ["iommu0.pq", "iommu0.cq", "sw.iommufd.fault_unread"]
+QUEUES = ["iommu0.pq", "iommu0.cq", "sw.iommufd.fault_unread", "sw.iommufd.fault_pending"]
 SMALL = ["--set", "device.pages=64", "--set", "device.count=2"]
 # How far a row may be stamped before the latest row of its queue, in ps:
 # the command engine and the PQ front end run ahead of simulated time while

@@ -716,36 +716,58 @@ static void test_no_timeout_unbounded(void **state)
 	assert_int_equal(1000, fake_hal_stat(w->h, "sw.iommufd.groups_queued"));
 }
 
-/* The fault queue's occupancy (hal_stat_level_add): groups not yet read. */
+/*
+ * The fault queue's occupancy (hal_stat_level_add): groups not yet read, and
+ * groups pending (read or not) until a write() or an auto-response answers
+ * them.
+ */
 static void test_occupancy_levels(void **state)
 {
 	struct world *w = *state;
 	struct iommu_hwpt_pgfault msg[4];
 
 #define UNREAD(n) assert_int_equal(n, fake_hal_stat_level(w->h, "sw.iommufd.fault_unread"))
+#define PENDING(n) assert_int_equal(n, fake_hal_stat_level(w->h, "sw.iommufd.fault_pending"))
 	UNREAD(0);
+	PENDING(0);
 	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 1, P_R, 0x1000));
 	assert_int_equal(0, world_report(w, 1, F_LAST, 0, 3, P_R, 0x3000));
 	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 2, P_R, 0x2000));
 	UNREAD(3);
+	PENDING(3);
 	assert_int_equal(2 * MSZ, t_read_msgs(w, w->fault_fd, msg, 2));
 	UNREAD(1);
+	PENDING(3); /* read, not answered */
 	/* A failed copy puts the group back: it stays unread. */
 	fake_hal_fail_filter(w->h, "uaccess.copy_to_user");
 	fake_hal_fail_nth(w->h, 1);
 	assert_int_equal(-EFAULT, t_read_msgs(w, w->fault_fd, msg + 2, 2));
 	fake_hal_fail_nth(w->h, 0);
 	UNREAD(1);
-	/* A response changes nothing unread. */
+	PENDING(3);
+	/* A response changes nothing unread; it ends one pending group. */
 	assert_int_equal(RSZ, t_respond(w, w->fault_fd, msg[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS));
 	UNREAD(1);
-	/* Detach answers dev0's unread group (grpid 2) too. */
+	PENDING(2);
+	/* A refused response ends nothing. */
+	assert_int_equal(-EINVAL, t_respond(w, w->fault_fd, msg[0].cookie,
+					    IOMMUFD_PAGE_RESP_SUCCESS));
+	PENDING(2);
+	/* Detach answers dev0's unread group (grpid 2) too; dev1's read one stays. */
 	assert_int_equal(0, t_detach(w, w->vfio_fd[0]));
 	UNREAD(0);
+	PENDING(1);
 	assert_int_equal(0, world_report(w, 1, F_LAST, 0, 4, P_R, 0x4000));
 	UNREAD(1);
+	PENDING(2);
 	assert_int_equal(3, fake_hal_stat_level_hwm(w->h, "sw.iommufd.fault_unread"));
+	assert_int_equal(3, fake_hal_stat_level_hwm(w->h, "sw.iommufd.fault_pending"));
+	/* Destroying everything answers the rest. */
+	assert_int_equal(0, t_detach(w, w->vfio_fd[1]));
+	UNREAD(0);
+	PENDING(0);
 #undef UNREAD
+#undef PENDING
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, world_teardown)
