@@ -24,6 +24,8 @@ void iommufd_fault_stats_register(struct iommufd_ctx *ictx)
 {
 	struct iommufd_fault_stats *st = &ictx->fault_stats;
 
+	st->fault_objects = hal_stat_register(ictx->hal, "iommufd.fault_objects");
+	st->fault_hwpts = hal_stat_register(ictx->hal, "iommufd.fault_hwpts");
 	st->groups_queued = hal_stat_register(ictx->hal, "iommufd.groups_queued");
 	st->msgs_read = hal_stat_register(ictx->hal, "iommufd.msgs_read");
 	st->responses = hal_stat_register(ictx->hal, "iommufd.responses");
@@ -417,6 +419,7 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd)
 		goto out_fput;
 	px_fd_install(ucmd->files, fdno, filep);
 	iommufd_object_finalize(ictx, &fault->obj);
+	hal_stat_inc(ictx->hal, ictx->fault_stats.fault_objects, 1);
 	return 0;
 
 out_fput:

@@ -234,6 +234,8 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	if (rc)
 		goto out_hwpt;
 	iommufd_object_finalize(ucmd->ictx, &hwpt->obj);
+	if (hwpt->fault)
+		hal_stat_inc(ucmd->ictx->hal, ucmd->ictx->fault_stats.fault_hwpts, 1);
 	goto out_put_pt;
 
 out_hwpt:

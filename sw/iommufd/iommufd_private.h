@@ -59,6 +59,8 @@ struct iommufd_object_ops {
 
 /* Statistics ids of the fault queues, registered when the context is created. */
 struct iommufd_fault_stats {
+	hal_stat_id fault_objects;  /* fault objects allocated */
+	hal_stat_id fault_hwpts;    /* HWPTs allocated with one (FAULT_ID_VALID): shared if more */
 	hal_stat_id groups_queued;
 	hal_stat_id msgs_read;
 	hal_stat_id responses;

@@ -131,6 +131,8 @@ void iommufd_hwpt_stage2_fini(struct iommufd_hwpt_paging *hwpt)
 {
 	if (!hwpt->stage2_wq)
 		return;
+	/* the groups still queued to the workqueue run first (iopf_queue_flush_dev's way) */
+	hal_flush_work(hwpt->obj.ictx->hal);
 	hal_wait_event(hwpt->stage2_wq, iommufd_hwpt_stage2_idle, hwpt, HAL_WAIT_FOREVER);
 	hal_waitq_destroy(hwpt->stage2_wq);
 	hwpt->stage2_wq = NULL;

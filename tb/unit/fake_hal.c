@@ -48,6 +48,7 @@ struct hal_task {
 	const char *name;
 	void (*fn)(void *arg);
 	void *arg;
+	bool deferred;        /* FAKE_TASK_DEFER: waits for hal_flush_work() */
 };
 
 struct hal_waitq {
@@ -886,7 +887,8 @@ struct hal_task *hal_task_create(struct hal *h, enum hal_task_kind kind, const c
 	if (h->nr_tasks == sizeof(h->tasks) / sizeof(h->tasks[0]))
 		return NULL;
 	t = &h->tasks[h->nr_tasks++];
-	*t = (struct hal_task){ .name = name, .fn = fn, .arg = arg };
+	*t = (struct hal_task){ .name = name, .fn = fn, .arg = arg,
+				.deferred = h->task_mode == FAKE_TASK_DEFER };
 	if (h->task_mode == FAKE_TASK_SYNC) {
 		prev = h->current;
 		h->current = t;
@@ -1014,12 +1016,38 @@ int hal_queue_work(struct hal *h, void (*fn)(void *arg), void *arg)
 	return hal_task_create(h, HAL_TASK_KERNEL, "work", fn, arg) ? 0 : -ENOMEM;
 }
 
-/* Works ran at once (FAKE_TASK_SYNC) or never run (FAKE_TASK_NEVER): there
- * is nothing to wait for. Counted, for tests of who flushes. */
+/*
+ * Works ran at once (FAKE_TASK_SYNC) or never run (FAKE_TASK_NEVER): there
+ * is nothing to wait for. Deferred ones (FAKE_TASK_DEFER) run now, in
+ * creation order, as a workqueue flush waits for them. Counted, for tests
+ * of who flushes.
+ */
 int hal_flush_work(struct hal *h)
 {
+	struct hal_task *prev = h->current;
+	unsigned int i;
+
 	h->flushes++;
+	for (i = 0; i < h->nr_tasks; i++) {
+		struct hal_task *t = &h->tasks[i];
+
+		if (!t->deferred)
+			continue;
+		t->deferred = false;
+		h->current = t;
+		t->fn(t->arg);
+	}
+	h->current = prev;
 	return 0;
+}
+
+unsigned int fake_hal_deferred(struct hal *h)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < h->nr_tasks; i++)
+		n += h->tasks[i].deferred;
+	return n;
 }
 
 unsigned int fake_hal_flushes(struct hal *h)

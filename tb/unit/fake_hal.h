@@ -35,7 +35,8 @@
 #define FAKE_CFG_SIZE    4096u          /* config space of one PCI device */
 #define FAKE_MSI_ADDR    0xfee00000ull  /* every MSI: data = irq number */
 
-enum fake_task_mode { FAKE_TASK_NEVER, FAKE_TASK_SYNC };
+/* Tasks run never, at creation, or at the next hal_flush_work() (a workqueue's work). */
+enum fake_task_mode { FAKE_TASK_NEVER, FAKE_TASK_SYNC, FAKE_TASK_DEFER };
 
 typedef uint64_t (*fake_mmio_read_fn)(void *arg, hal_paddr_t addr, unsigned int size);
 typedef void (*fake_mmio_write_fn)(void *arg, hal_paddr_t addr, uint64_t val, unsigned int size);
@@ -115,6 +116,8 @@ const char *fake_hal_failed_site(struct hal *h);
 void fake_hal_set_task_mode(struct hal *h, enum fake_task_mode mode);
 /* hal_flush_work() calls so far. */
 unsigned int fake_hal_flushes(struct hal *h);
+/* FAKE_TASK_DEFER tasks not run yet. */
+unsigned int fake_hal_deferred(struct hal *h);
 unsigned int fake_hal_task_count(struct hal *h);
 /*
  * Run the handlers of irq now (hard handler, then the thread on

@@ -56,12 +56,18 @@ static void test_positioned_io_espipe(void **state)
 	assert_int_equal(-ESPIPE, px_pread(w->p, w->fault_fd, msg, 2 * MSZ, 0));
 	assert_int_equal(-ESPIPE, px_pread(w->p, w->fault_fd, msg, 0, 0));
 	assert_int_equal(-ESPIPE, px_pread(w->p, w->fault_fd, NULL, MSZ, 0));
+	/* read() of a count that is not a multiple of 40 with a group queued: ESPIPE */
+	assert_int_equal(-ESPIPE, px_read(w->p, w->fault_fd, msg, MSZ + 1));
+	assert_int_equal(-ESPIPE, px_read(w->p, w->fault_fd, msg, MSZ - 1));
+	/* and a write() of a count that is not a multiple of 8 */
+	assert_int_equal(-ESPIPE, px_write(w->p, w->fault_fd, msg, RSZ + 1));
 	/* A negative loff_t is EINVAL before anything else; a bad fd EBADF. */
 	assert_int_equal(-EINVAL, px_pread(w->p, w->fault_fd, msg, MSZ, UINT64_MAX));
 	assert_int_equal(-EBADF, px_pread(w->p, 99, msg, MSZ, 0));
-	/* The group is untouched: still queued, first cookie still free. */
+	/* The group is untouched: still queued, first cookie still free, nothing answered. */
 	assert_int_equal(PX_POLLIN, t_poll(w, w->fault_fd, PX_POLLIN));
 	assert_int_equal(0, fake_hal_stat(w->h, "sw.iommufd.msgs_read"));
+	assert_int_equal(0, w->m->nr_resp);
 	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, msg, 2));
 	assert_int_equal(1, msg[0].cookie);
 
@@ -391,6 +397,9 @@ static void test_replace_auto_response(void **state)
 	assert_int_equal(2, w->m->nr_resp);
 	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 1, IOMMU_PAGE_RESP_INVALID));
 	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 2, IOMMU_PAGE_RESP_INVALID));
+	/* The read group's cookie died with it: its answer is refused, nothing sent. */
+	assert_int_equal(-EINVAL, t_respond(w, w->fault_fd, msg[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS));
+	assert_int_equal(2, w->m->nr_resp);
 	/* New faults go to the new fault object; dev1's group stays on the old one. */
 	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 4, P_R, 0x4000));
 	assert_int_equal(MSZ, t_read_msgs(w, fd2, msg, 2));
@@ -402,6 +411,70 @@ static void test_replace_auto_response(void **state)
 	assert_int_equal(0, t_attach(w, w->vfio_fd[0], hwpt2));
 	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 4, IOMMU_PAGE_RESP_INVALID));
 	assert_null(w->dev[0]->fault_param);
+}
+
+/*
+ * Replace a PASID's HWPT (VFIO_DEVICE_ATTACH_PASID again) with groups of
+ * it pending, read and unread: a failed replace answers nothing; a
+ * replace answers them INVALID on the old HWPT's fault object, their
+ * cookies die, the RID's groups stay, and new faults of the PASID reach
+ * the new HWPT's queue.
+ */
+static void test_pasid_replace_auto_response(void **state)
+{
+	struct world *w = *state;
+	struct iommu_hwpt_pgfault msg[2];
+	uint32_t fault2, fault3, hwpt_r, hwpt_a, hwpt_b;
+	int fd2, fd3;
+
+	assert_int_equal(0, t_fault_alloc(w, &fault2, &fd2));
+	assert_int_equal(0, t_fault_alloc(w, &fault3, &fd3));
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID,
+					 w->dev_id[0], w->ioas_id, w->fault_id, &hwpt_r));
+	assert_int_equal(0, t_attach(w, w->vfio_fd[0], hwpt_r));
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID,
+					 w->dev_id[0], w->ioas_id, fault2, &hwpt_a));
+	assert_int_equal(0, t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID,
+					 w->dev_id[0], w->ioas_id, fault3, &hwpt_b));
+	assert_int_equal(0, t_attach_pasid(w, w->vfio_fd[0], 9, hwpt_a));
+	w->m->nr_resp = 0;
+	assert_int_equal(0, world_report(w, 0, F_LAST | F_PASID, 9, 1, P_R, 0x1000));
+	assert_int_equal(0, world_report(w, 0, F_LAST | F_PASID, 9, 2, P_R, 0x2000));
+	assert_int_equal(0, world_report(w, 0, F_LAST, 0, 3, P_R, 0x3000));
+	assert_int_equal(MSZ, t_read_msgs(w, fd2, msg, 1));
+	assert_int_equal(1, msg[0].grpid);
+
+	/* A failed replace answers nothing and keeps the old HWPT. */
+	w->m->set_pasid_err = -EIO;
+	assert_int_equal(-EIO, t_attach_pasid(w, w->vfio_fd[0], 9, hwpt_b));
+	assert_int_equal(0, w->m->nr_resp);
+	assert_int_equal(RSZ, t_respond(w, fd2, msg[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 1, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(0, world_report(w, 0, F_LAST | F_PASID, 9, 4, P_R, 0x4000));
+	assert_int_equal(MSZ, t_read_msgs(w, fd2, msg, 1));
+	assert_int_equal(2, msg[0].grpid);
+
+	/* The replace: grpid 2 (read) and 4 (unread) INVALID; the RID's 3 untouched. */
+	assert_int_equal(0, t_attach_pasid(w, w->vfio_fd[0], 9, hwpt_b));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 2, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(1, mock_count_resp(w->m, W_RID(0), 4, IOMMU_PAGE_RESP_INVALID));
+	assert_int_equal(0, mock_count_resp(w->m, W_RID(0), 3, -1));
+	assert_int_equal(3, w->m->nr_resp);
+	assert_int_equal(-EINVAL, t_respond(w, fd2, msg[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS));
+	assert_int_equal(0, px_read(w->p, fd2, msg, MSZ));
+	/* New faults of PASID 9 reach the new HWPT's queue */
+	assert_int_equal(0, world_report(w, 0, F_LAST | F_PASID, 9, 5, P_R, 0x5000));
+	assert_int_equal(MSZ, t_read_msgs(w, fd3, msg, 1));
+	assert_int_equal(5, msg[0].grpid);
+	assert_int_equal(9, msg[0].pasid);
+	assert_int_equal(RSZ, t_respond(w, fd3, msg[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS));
+	/* and the RID's group is still the user's to answer */
+	assert_int_equal(MSZ, t_read_msgs(w, w->fault_fd, msg, 1));
+	assert_int_equal(3, msg[0].grpid);
+	assert_int_equal(RSZ, t_respond(w, w->fault_fd, msg[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS));
+	assert_int_equal(0, t_detach_pasid(w, w->vfio_fd[0], 9));
+	assert_int_equal(0, px_close(w->p, fd2));
+	assert_int_equal(0, px_close(w->p, fd3));
 }
 
 /* Attach per PASID (VFIO_DEVICE_ATTACH_PASID): the PASID's faults reach its
@@ -789,6 +862,7 @@ int main(void)
 		T(test_detach_auto_response),
 		T(test_replace_auto_response),
 	T(test_pasid_attach_own_fault_queue),
+		T(test_pasid_replace_auto_response),
 		T(test_fd_close_sends_nothing),
 		T(test_remove_device_with_groups_in_iommufd),
 		T(test_destroy_answers_everything),

@@ -239,6 +239,28 @@ static void test_kernel_after_unbind(void **state)
 }
 
 /*
+ * Unbind while a group's worker is still queued: iopf_queue_flush_dev()
+ * runs it, so the group is answered once, SUCCESS, before unbind returns,
+ * and nothing is answered after.
+ */
+static void test_kernel_unbind_flushes_work(void **state)
+{
+	struct kfix *f = *state;
+
+	fake_hal_set_task_mode(f->w.h, FAKE_TASK_DEFER);
+	assert_int_equal(0, world_report(&f->w, 0, F_LAST, 0, 7, P_W, 0x100000));
+	assert_int_equal(1, fake_hal_deferred(f->w.h));
+	assert_int_equal(0, mock_count_resp(f->w.m, W_RID(0), 7, -1));
+	assert_int_equal(1, f->sva->works);
+	iommu_sva_unbind_device(f->sva);
+	f->sva = NULL;
+	assert_int_equal(0, fake_hal_deferred(f->w.h));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 7, IOMMU_PAGE_RESP_SUCCESS));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(0), 7, -1));
+	assert_int_equal(1, fake_hal_stat(f->w.h, "sw.handler.kernel.pages_mapped"));
+}
+
+/*
  * The host's handler: device 0 on a nested HWPT (fault-capable) over a
  * nesting parent; the mock's first stage says which stage faulted.
  */
@@ -335,6 +357,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kernel_invalid, ksetup, kteardown),
 		cmocka_unit_test_setup_teardown(test_kernel_no_worker, ksetup, kteardown),
 		cmocka_unit_test_setup_teardown(test_kernel_after_unbind, ksetup, kteardown),
+		cmocka_unit_test_setup_teardown(test_kernel_unbind_flushes_work, ksetup, kteardown),
 		cmocka_unit_test_teardown(test_host_backs_stage2_faults, world_teardown),
 	};
 

@@ -47,6 +47,31 @@ static void test_hwpt_alloc_layout(void **state)
 	assert_int_equal(1u << 3, IOMMU_HWPT_ALLOC_PASID);
 }
 
+/* IOMMU_HWPT_INVALIDATE (Linux's layout) and the RISC-V nesting data (prisim's). */
+static void test_hwpt_nesting_layouts(void **state)
+{
+	(void)state;
+	assert_int_equal(32, sizeof(struct iommu_hwpt_invalidate));
+	CHECK_OFF(iommu_hwpt_invalidate, size, 0);
+	CHECK_OFF(iommu_hwpt_invalidate, hwpt_id, 4);
+	CHECK_OFF(iommu_hwpt_invalidate, data_uptr, 8);
+	CHECK_OFF(iommu_hwpt_invalidate, data_type, 16);
+	CHECK_OFF(iommu_hwpt_invalidate, entry_len, 20);
+	CHECK_OFF(iommu_hwpt_invalidate, entry_num, 24);
+	CHECK_OFF(iommu_hwpt_invalidate, __reserved, 28);
+	assert_int_equal(0, IOMMU_HWPT_INVALIDATE_DATA_VTD_S1);
+	assert_int_equal(1, IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3);
+	assert_int_equal(32, sizeof(struct iommu_hwpt_riscv_iommu));
+	CHECK_OFF(iommu_hwpt_riscv_iommu, dc_tc, 0);
+	CHECK_OFF(iommu_hwpt_riscv_iommu, dc_iohgatp, 8);
+	CHECK_OFF(iommu_hwpt_riscv_iommu, dc_ta, 16);
+	CHECK_OFF(iommu_hwpt_riscv_iommu, dc_fsc, 24);
+	assert_int_equal(16, sizeof(struct iommu_hwpt_riscv_iommu_invalidate));
+	/* prisim's types, far from upstream's small numbers */
+	assert_int_equal(0x5256494f, IOMMU_HWPT_DATA_RISCV_IOMMU);
+	assert_int_equal(0x5256494f, IOMMU_HWPT_INVALIDATE_DATA_RISCV_IOMMU);
+}
+
 static void test_pgfault_layout(void **state)
 {
 	(void)state;
@@ -209,6 +234,7 @@ static void test_ioctl_numbers(void **state)
 	assert_int_equal(0x3b85, IOMMU_IOAS_MAP);
 	assert_int_equal(0x3b86, IOMMU_IOAS_UNMAP);
 	assert_int_equal(0x3b89, IOMMU_HWPT_ALLOC);
+	assert_int_equal(0x3b8d, IOMMU_HWPT_INVALIDATE);
 	assert_int_equal(0x3b8e, IOMMU_FAULT_QUEUE_ALLOC);
 	assert_int_equal(0x3b90, IOMMU_VIOMMU_ALLOC);
 	assert_int_equal(0x3b93, IOMMU_VEVENTQ_ALLOC);
@@ -228,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_ioas_layouts),
 		cmocka_unit_test(test_vfio_layouts),
 		cmocka_unit_test(test_viommu_veventq_layouts),
+		cmocka_unit_test(test_hwpt_nesting_layouts),
 		cmocka_unit_test(test_ioctl_numbers),
 	};
 
