@@ -612,7 +612,7 @@ def config_errors(p):
     if (vevent or nested) and not p.get("iommu.sv%dx4" % va_bits(p), va_bits(p) == 39):
         errs.append("sw.user.vevent_depth" if vevent else "sw.user.nested_devices")
     if nested and (kernel_device_count(p) >= p["device.count"] or pasids or
-                   p.get("sw.user.threads", 1) > 1 or resident or after or
+                   p.get("sw.user.threads", 1) > 1 or after or
                    (vevent and idx < kernel_device_count(p) + nested)):
         errs.append("sw.user.nested_devices")
     # platform.dram_mib: the workload's pages, their first-stage tables, the queues

@@ -257,8 +257,9 @@ params::params()
          "stage is the guest's Sv39 table (IOMMU_HWPT_DATA_RISCV_IOMMU), fault-capable with the shared queue. A "
          "first-stage fault reaches the handler, which writes the guest's PTE; the retry's G-stage fault goes to the "
          "host's handler in the kernel, which backs the page (handler.host.*). Needs the G-stage mode of "
-         "sw.driver.pgtbl_mode (iommu.sv39x4/sv48x4/sv57x4); not with device.pasids, sw.user.threads > 1, "
-         "sw.user.resident_pages, sw.user.detach_after or --fault-socket (docs/user-guide.md, Nested translation)", ""});
+         "sw.driver.pgtbl_mode (iommu.sv39x4/sv48x4/sv57x4); with sw.user.resident_pages the guest evicts in its "
+         "first stage (IOMMU_HWPT_INVALIDATE); not with device.pasids, sw.user.threads > 1, sw.user.detach_after "
+         "or --fault-socket (docs/user-guide.md, Nested translation)", ""});
     add({"sw.user.handler", t::choice, "demand_pager", 0, 0, {"demand_pager", "deny_outside", "slow", "kernel"}, "",
          "who answers page faults: the userspace demand pager; deny_outside (INVALID outside sw.user.allow_*); slow "
          "(the demand pager at sw.user.slow.factor times the service time); kernel (every device bound to the "
@@ -885,11 +886,9 @@ void params::validate() const
             if (kernel || u64("sw.user.kernel_devices") >= devs.size())
                 fail("sw.user.nested_devices = " + std::to_string(nested) +
                      ": no device is left to the userspace handler (sw.user.handler, sw.user.kernel_devices)");
-            if (u64("device.pasids") || u64("sw.user.threads") > 1 || u64("sw.user.resident_pages") ||
-                u64("sw.user.detach_after"))
+            if (u64("device.pasids") || u64("sw.user.threads") > 1 || u64("sw.user.detach_after"))
                 fail("sw.user.nested_devices = " + std::to_string(nested) +
-                     ": not combined with device.pasids, sw.user.threads > 1, sw.user.resident_pages or "
-                     "sw.user.detach_after");
+                     ": not combined with device.pasids, sw.user.threads > 1 or sw.user.detach_after");
             if (vevent && u64("sw.user.vevent_device") < u64("sw.user.kernel_devices") + nested)
                 fail("sw.user.vevent_device and sw.user.nested_devices name the same device");
         }

@@ -865,7 +865,9 @@ static int px_pager_evict_oldest(struct px_pager *pg, struct px_pager_dev *pdev)
 	 * page's translation already gone; a failed unmap is counted apart.
 	 */
 	px_pager_count(pg, pdev, PX_PAGER_EV_PAGE_EVICTED, 1);
-	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_UNMAP, &unmap);
+	/* a nested device's guest unmaps in its own first stage */
+	rc = pdev->guest ? px_guest_unmap(pg, pdev->guest, pdev->hwpt_id, iova) :
+			   px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_UNMAP, &unmap);
 	if (rc) {
 		px_pager_count(pg, pdev, PX_PAGER_EV_EVICT_FAILED, 1);
 		px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: evicting %#llx: unmap failed (%d), kept\n",
@@ -1005,8 +1007,11 @@ static uint32_t px_pager_serve_group(struct px_pager *pg, struct px_pager_dev *p
 
 			/* the guest's first stage; the host backs the page */
 			rc = px_guest_map(pg, pdev->guest, m[i].addr, &mapped);
-			if (!rc && mapped)
+			if (!rc && mapped) {
 				px_pager_count(pg, pdev, PX_PAGER_EV_GUEST_PTE, 1);
+				if (pg->resident_pages)
+					px_pager_keep_resident(pg, pdev, m[i].addr & ~PX_PAGE_MASK);
+			}
 		} else {
 			rc = q ? px_pager_map_in(pg, pdev, q->ioas_id, &q->mapped,
 						 m[i].addr & ~PX_PAGE_MASK, false) :

@@ -15,6 +15,12 @@
  * page faults twice: once in the guest's first stage (the guest maps it,
  * here) and once in the host's second stage (the host maps it).
  *
+ * With eviction (the pager's resident_pages) the guest unmaps the page it
+ * mapped longest ago: it clears the leaf, invalidates it with
+ * IOMMU_HWPT_INVALIDATE (one IOTINVAL.VMA of that address in its PSCID;
+ * the host adds the GSCID and the device's ATS.INVAL), and reuses the
+ * guest RAM page for the next fault, already backed by the host.
+ *
  * Written against the syscall-shaped layer and the uAPI only, as the
  * demand pager is.
  */
@@ -151,7 +157,7 @@ int px_guest_init(struct px_pager *pg, struct px_guest *g, uint32_t ioas_id,
  */
 int px_guest_map(struct px_pager *pg, struct px_guest *g, uint64_t iova, bool *mapped)
 {
-	uint64_t *table = px_guest_table(g, g->root_gpa), top = iova >> 38;
+	uint64_t *table = px_guest_table(g, g->root_gpa), top = iova >> 38, gpa;
 	unsigned int l;
 	int rc;
 
@@ -160,7 +166,7 @@ int px_guest_map(struct px_pager *pg, struct px_guest *g, uint64_t iova, bool *m
 		return -EINVAL;
 	for (l = PX_GUEST_LEVELS - 1; l > 0; l--) {
 		uint64_t *ptep = &table[(iova >> (12 + 9 * l)) & (PX_GUEST_PTES - 1)];
-		uint64_t pte = px_guest_pte_get(ptep), gpa;
+		uint64_t pte = px_guest_pte_get(ptep);
 
 		if (pte & PX_GUEST_PTE_V) {
 			if (pte & PX_GUEST_PTE_LEAF)
@@ -179,11 +185,82 @@ int px_guest_map(struct px_pager *pg, struct px_guest *g, uint64_t iova, bool *m
 	table = &table[(iova >> 12) & (PX_GUEST_PTES - 1)];
 	if (px_guest_pte_get(table) & PX_GUEST_PTE_V)
 		return 0;
+	/* a page the guest evicted first (backed already), else fresh guest RAM */
+	if (g->nr_free) {
+		gpa = g->free_gpa[--g->nr_free];
+	} else {
+		gpa = g->next_ram_gpa;
+		g->next_ram_gpa += PX_PAGE_SIZE;
+	}
 	px_guest_pte_set(table, PX_GUEST_PTE_V | PX_GUEST_PTE_R | PX_GUEST_PTE_W | PX_GUEST_PTE_U |
 					PX_GUEST_PTE_A | PX_GUEST_PTE_D |
-					(g->next_ram_gpa >> 12) << PX_GUEST_PPN_SHIFT);
-	g->next_ram_gpa += PX_PAGE_SIZE;
+					(gpa >> 12) << PX_GUEST_PPN_SHIFT);
 	*mapped = true;
+	return 0;
+}
+
+/* The leaf slot of @iova, or NULL if a table on the way is missing. */
+static uint64_t *px_guest_leaf(const struct px_guest *g, uint64_t iova)
+{
+	uint64_t *table = px_guest_table(g, g->root_gpa);
+	unsigned int l;
+
+	for (l = PX_GUEST_LEVELS - 1; l > 0 && table; l--) {
+		uint64_t pte = px_guest_pte_get(&table[(iova >> (12 + 9 * l)) & (PX_GUEST_PTES - 1)]);
+
+		if (!(pte & PX_GUEST_PTE_V) || (pte & PX_GUEST_PTE_LEAF))
+			return NULL;
+		table = px_guest_table(g, (pte >> PX_GUEST_PPN_SHIFT) << 12);
+	}
+	return table ? &table[(iova >> 12) & (PX_GUEST_PTES - 1)] : NULL;
+}
+
+/**
+ * px_guest_unmap - the guest evicts @iova: clears its leaf, invalidates it
+ * in the IOMMU (IOMMU_HWPT_INVALIDATE on @hwpt_id, the nested HWPT) and
+ * keeps its guest RAM page for the next fault
+ * @pg: handler
+ * @g: guest
+ * @hwpt_id: the nested HWPT
+ * @iova: a page address the guest mapped
+ *
+ * Return: 0, -ENOENT (not mapped), -ENOMEM, or the ioctl's -errno (the leaf
+ * is then cleared but may still be cached: the page is not reused).
+ */
+int px_guest_unmap(struct px_pager *pg, struct px_guest *g, uint32_t hwpt_id, uint64_t iova)
+{
+	/* IOTINVAL.VMA (opcode 1, func 0), AV, PSCV with the guest's PSCID 1 */
+	struct iommu_hwpt_riscv_iommu_invalidate inv = {
+		.cmd = { 1ull | 1ull << 10 | 1ull << 12 | 1ull << 32, (iova >> 12) << 10 },
+	};
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = hwpt_id,
+		.data_uptr = (uint64_t)(uintptr_t)&inv,
+		.data_type = IOMMU_HWPT_INVALIDATE_DATA_RISCV_IOMMU,
+		.entry_len = sizeof(inv),
+		.entry_num = 1,
+	};
+	uint64_t *leaf = px_guest_leaf(g, iova), pte, *n;
+	int rc;
+
+	pte = leaf ? px_guest_pte_get(leaf) : 0;
+	if (!(pte & PX_GUEST_PTE_V))
+		return -ENOENT;
+	if (g->nr_free == g->cap_free) {
+		unsigned int cap = g->cap_free ? 2 * g->cap_free : 16;
+
+		n = realloc(g->free_gpa, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		g->free_gpa = n;
+		g->cap_free = cap;
+	}
+	px_guest_pte_set(leaf, 0);
+	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_HWPT_INVALIDATE, &cmd);
+	if (rc)
+		return rc;
+	g->free_gpa[g->nr_free++] = (pte >> PX_GUEST_PPN_SHIFT) << 12;
 	return 0;
 }
 
@@ -203,4 +280,7 @@ void px_guest_release(struct px_guest *g, void (*free_page)(void *ctx, void *cpu
 	free(g->tables);
 	g->tables = NULL;
 	g->nr_tables = g->cap_tables = 0;
+	free(g->free_gpa);
+	g->free_gpa = NULL;
+	g->nr_free = g->cap_free = 0;
 }

@@ -74,12 +74,15 @@ struct px_guest {
 	uint64_t next_ram_gpa;
 	void **tables;          /* table i sits at PX_GUEST_TABLE_GPA + i pages */
 	unsigned int nr_tables, cap_tables;
+	uint64_t *free_gpa;     /* guest RAM pages evicted, reused first */
+	unsigned int nr_free, cap_free;
 };
 
 struct px_pager;
 int px_guest_init(struct px_pager *pg, struct px_guest *g, uint32_t ioas_id,
 		  struct iommu_hwpt_riscv_iommu *data);
 int px_guest_map(struct px_pager *pg, struct px_guest *g, uint64_t iova, bool *mapped);
+int px_guest_unmap(struct px_pager *pg, struct px_guest *g, uint32_t hwpt_id, uint64_t iova);
 void px_guest_release(struct px_guest *g, void (*free_page)(void *ctx, void *cpu), void *ctx);
 
 struct px_pager_dev {

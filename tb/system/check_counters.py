@@ -44,9 +44,11 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--eq", action="append", default=[])
     ap.add_argument("--ge", action="append", default=[])
+    ap.add_argument("--set", action="append", default=[], help="key=value, passed to prisim")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
-    run = subprocess.run([a.prisim, "-q", a.scenario, "-o", a.work])
+    sets = [x for kv in a.set for x in ("--set", kv)]
+    run = subprocess.run([a.prisim, "-q", a.scenario, "-o", a.work] + sets)
     if run.returncode != 0:
         print(f"prisim exited {run.returncode}")
         return 1
@@ -67,7 +69,8 @@ def main():
     for ge in a.ge:
         lhs, rhs = ge.split(">=")
         try:
-            l, r = lookup(res, lhs), lookup(res, rhs)
+            # either side may be a number instead of a result's name
+            l, r = (int(x) if x.isdigit() else lookup(res, x) for x in (lhs, rhs))
         except KeyError as e:
             print(f"missing result {e}")
             bad += 1
