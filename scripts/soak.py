@@ -398,13 +398,22 @@ def estimate(p):
     # Eviction: per page unmapped, the unmap call and its IOTINVAL, ATS.INVAL
     # (a round trip to the device) and IOFENCE.C, like a fault's map.
     work += evictions(p) * per_fault
+    # Nested devices fault twice per page: in the guest's first stage, then
+    # in the G-stage (the host's handler backs the page).
+    twice = nested_device_count(p) * pages
+    work += twice * (per_fault + wire_ns_per_fault(p)) + handler_budget_ns(p, twice)
+    # PASIDs: each device's attaches and detaches write a process context,
+    # with IODIR.INVAL_PDT, IOTINVAL, ATS.INVAL and IOFENCE.C, each walking
+    # the directory (up to 3 levels) in memory, like a fault's commands.
+    pasid_ops = count * p.get("device.pasids", 0) * (per_fault + 4 * p["iommu.mem_latency_ns"])
+    boot += pasid_ops
     # Streams start up to device.start_jitter_ns late; open-loop bursts
     # arrive over n exponential gaps: at most n g + 8 sqrt(n) g + 40 g.
     work += p.get("device.start_jitter_ns", 0)
     if p.get("device.arrival") == "poisson" and bursts:
         g = p["device.arrival_gap_ns"]
         work += bursts * g + 8 * math.sqrt(bursts) * g + 40 * g
-    shutdown = count * weighted(p, SHUTDOWN_PER_DEVICE) + faults * weighted(p, SHUTDOWN_PER_PAGE)
+    shutdown = count * weighted(p, SHUTDOWN_PER_DEVICE) + faults * weighted(p, SHUTDOWN_PER_PAGE) + pasid_ops
     # Every handler thread is woken to see the signal and again to exit, one
     # after another on the CPUs (sw.user.threads).
     shutdown += 2 * p.get("sw.user.threads", 1) * p["sw.cost.wakeup_ns"] / max(p.get("platform.cpus", 1), 1)
@@ -622,6 +631,12 @@ def config_errors(p):
     return errs
 
 
+def nested_device_count(p):
+    """Devices the userspace handler sets up nested (sw.user.nested_devices,
+    after the kernel-resident handler's)."""
+    return max(0, min(p.get("sw.user.nested_devices", 0), p["device.count"] - kernel_device_count(p)))
+
+
 def kernel_device_count(p):
     """Devices bound to the kernel-resident handler (sw.user.kernel_devices,
     or all with sw.user.handler = kernel): they never evict."""
@@ -715,6 +730,12 @@ def predict(p):
     if overflow_possible(p) and p["device.max_prg_attempts"] < rounds:
         rules["attempts"] = (f"PQ overflow possible and device.max_prg_attempts "
                              f"{p['device.max_prg_attempts']} < {rounds} rounds in the run")
+    # Nested devices send each page's group at least twice: the first-stage
+    # fault, answered by the guest, and the G-stage fault on the retry,
+    # answered by the host (docs/user-guide.md, Nested translation).
+    if nested_device_count(p) and p["device.pages"] and p["device.max_prg_attempts"] < 2:
+        rules["attempts"] = ("nested devices fault twice per page and device.max_prg_attempts "
+                             f"{p['device.max_prg_attempts']} < 2")
     # A group given up after the PRG Response timeout is sent again as well:
     # a round per timeout when software answers more slowly than that, for
     # as long as the run lasts (the estimate of its need is rough here: the

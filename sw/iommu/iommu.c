@@ -41,6 +41,18 @@ int iommu_device_register(struct iommu_device *iommu)
 	return 0;
 }
 
+/* What the core sets in a domain the driver allocated (NULL passes through). */
+static struct iommu_domain *iommu_domain_init(struct iommu_domain *domain, struct device *dev,
+					      enum iommu_domain_type type)
+{
+	if (!domain)
+		return NULL;
+	domain->type = type;
+	if (!domain->iommu)
+		domain->iommu = dev->iommu;
+	return domain;
+}
+
 /**
  * iommu_paging_domain_alloc - allocate a paging domain usable by @dev
  * @dev: device behind an IOMMU
@@ -50,19 +62,12 @@ int iommu_device_register(struct iommu_device *iommu)
 struct iommu_domain *iommu_paging_domain_alloc(struct device *dev)
 {
 	const struct iommu_ops *ops = dev_iommu_ops(dev);
-	struct iommu_domain *domain;
 
 	if (!ops)
 		return NULL;
 	if (hal_should_fail(dev->hal, "iommu.domain_alloc"))
 		return NULL;
-	domain = ops->domain_alloc_paging(dev);
-	if (!domain)
-		return NULL;
-	domain->type = IOMMU_DOMAIN_PAGING;
-	if (!domain->iommu)
-		domain->iommu = dev->iommu;
-	return domain;
+	return iommu_domain_init(ops->domain_alloc_paging(dev), dev, IOMMU_DOMAIN_PAGING);
 }
 
 /**
@@ -77,7 +82,6 @@ struct iommu_domain *iommu_paging_domain_alloc(struct device *dev)
 struct iommu_domain *iommu_paging_domain_alloc_flags(struct device *dev, uint32_t flags, int *err)
 {
 	const struct iommu_ops *ops = dev_iommu_ops(dev);
-	struct iommu_domain *domain;
 
 	*err = -ENOMEM;
 	if (!flags)
@@ -88,13 +92,8 @@ struct iommu_domain *iommu_paging_domain_alloc_flags(struct device *dev, uint32_
 	}
 	if (hal_should_fail(dev->hal, "iommu.domain_alloc"))
 		return NULL;
-	domain = ops->domain_alloc_paging_flags(dev, flags, err);
-	if (!domain)
-		return NULL;
-	domain->type = IOMMU_DOMAIN_PAGING;
-	if (!domain->iommu)
-		domain->iommu = dev->iommu;
-	return domain;
+	return iommu_domain_init(ops->domain_alloc_paging_flags(dev, flags, err), dev,
+				 IOMMU_DOMAIN_PAGING);
 }
 
 /**
@@ -123,13 +122,10 @@ struct iommu_domain *iommu_nested_domain_alloc(struct device *dev, struct iommu_
 	*err = -ENOMEM;
 	if (hal_should_fail(dev->hal, "iommu.domain_alloc"))
 		return NULL;
-	domain = ops->domain_alloc_nested(dev, parent, data_type, data, len, err);
-	if (!domain)
-		return NULL;
-	domain->type = IOMMU_DOMAIN_NESTED;
-	domain->parent = parent;
-	if (!domain->iommu)
-		domain->iommu = dev->iommu;
+	domain = iommu_domain_init(ops->domain_alloc_nested(dev, parent, data_type, data, len, err),
+				   dev, IOMMU_DOMAIN_NESTED);
+	if (domain)
+		domain->parent = parent;
 	return domain;
 }
 

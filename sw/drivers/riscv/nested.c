@@ -280,23 +280,15 @@ struct iommu_domain *riscv_iommu_domain_alloc_nested(struct device *dev,
 		return NULL;
 	}
 
-	*err = -ENOMEM;
-	if (hal_should_fail(iommu->hal, "riscv_iommu.domain_alloc"))
-		return NULL;
-	rd = calloc(1, sizeof(*rd));
+	rd = riscv_iommu_domain_new(iommu, RISCV_IOMMU_DOMAIN_NESTED, err);
 	if (!rd)
 		return NULL;
-	rd->iommu = iommu;
-	rd->kind = RISCV_IOMMU_DOMAIN_NESTED;
 	rd->levels = g->levels;
 	rd->parent = g;
 	rd->gscid = g->gscid;
 	rd->pscid = (uint32_t)RV_FIELD_GET(RISCV_IOMMU_DC_TA_PSCID, u->dc_ta);
 	rd->fsc = u->dc_fsc;
 	rd->sade = u->dc_tc & RISCV_IOMMU_DC_TC_SADE;
-	INIT_LIST_HEAD(&rd->devices);
-	INIT_LIST_HEAD(&rd->pasids);
-	INIT_LIST_HEAD(&rd->children);
 	hal_mutex_lock(iommu->dc_lock);
 	list_add_tail(&rd->nested_node, &g->children);
 	hal_mutex_unlock(iommu->dc_lock);

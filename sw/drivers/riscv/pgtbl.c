@@ -507,13 +507,19 @@ static const struct iommu_domain_ops riscv_iommu_paging_ops = {
 	.free = riscv_iommu_domain_free,
 };
 
-/* A first-stage (S1) or second-stage (G) domain with an empty table and a fresh id. */
-static struct riscv_iommu_domain *riscv_iommu_domain_create(struct riscv_iommu *iommu,
-							    enum riscv_iommu_domain_kind kind,
-							    int *err)
+/**
+ * riscv_iommu_domain_new - a zeroed domain of @kind, its lists empty
+ * @iommu: the IOMMU
+ * @kind: S1, G or nested
+ * @err: -ENOMEM when NULL is returned
+ *
+ * Return: the domain (depth of sw.driver.pgtbl_mode, nothing allocated for
+ * its table yet) or NULL.
+ */
+struct riscv_iommu_domain *riscv_iommu_domain_new(struct riscv_iommu *iommu,
+						  enum riscv_iommu_domain_kind kind, int *err)
 {
 	struct riscv_iommu_domain *rd;
-	int ret;
 
 	*err = -ENOMEM;
 	if (hal_should_fail(iommu->hal, "riscv_iommu.domain_alloc"))
@@ -528,6 +534,19 @@ static struct riscv_iommu_domain *riscv_iommu_domain_create(struct riscv_iommu *
 	INIT_LIST_HEAD(&rd->pasids);
 	INIT_LIST_HEAD(&rd->children);
 	INIT_LIST_HEAD(&rd->nested_node);
+	return rd;
+}
+
+/* A first-stage (S1) or second-stage (G) domain with an empty table and a fresh id. */
+static struct riscv_iommu_domain *riscv_iommu_domain_create(struct riscv_iommu *iommu,
+							    enum riscv_iommu_domain_kind kind,
+							    int *err)
+{
+	struct riscv_iommu_domain *rd = riscv_iommu_domain_new(iommu, kind, err);
+	int ret;
+
+	if (!rd)
+		return NULL;
 	rd->pgtbl_lock = hal_mutex_create(iommu->hal);
 	if (!rd->pgtbl_lock)
 		goto err_free;

@@ -435,6 +435,8 @@ void riscv_iommu_domain_remove_pasids(struct riscv_iommu_domain *rd);
 /* ---- pgtbl.c --------------------------------------------------------------- */
 
 struct iommu_domain *riscv_iommu_domain_alloc_paging(struct device *dev);
+struct riscv_iommu_domain *riscv_iommu_domain_new(struct riscv_iommu *iommu,
+						  enum riscv_iommu_domain_kind kind, int *err);
 struct iommu_domain *riscv_iommu_domain_alloc_paging_flags(struct device *dev, uint32_t flags,
 							   int *err);
 int riscv_iommu_pscid_alloc(struct riscv_iommu *iommu, uint32_t *pscid);
