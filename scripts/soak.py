@@ -546,12 +546,13 @@ def overflow_round_ns(p):
 def config_errors(p):
     """Rejections at load that docs/scenario.md and the key table document."""
     errs = []
-    if p.get("device.trace", "").strip():
+    # values are trimmed of spaces and tabs only (params.cpp, trim)
+    if p.get("device.trace", "").strip(" \t"):
         # The soak draws text that names no readable trace (module doc)
         errs.append("device.trace")
     if p["device.iova_base"] % PAGE:
         errs.append("device.iova_base")  # "first IOVA ... (4 KiB aligned)"
-    if not re.fullmatch(r"[a-z0-9_.*?]*", p.get("sw.inject.site", "")):
+    if not re.fullmatch(r"[a-z0-9_.*?]*", p.get("sw.inject.site", "").strip(" \t")):
         errs.append("sw.inject.site")  # a site name or a glob of one
     if 0 < p.get("device.prg_timeout_us", 0) < 100:
         errs.append("device.prg_timeout_us")  # 0 (none) or at least 100
