@@ -188,6 +188,7 @@ uint32_t pxdev::bar_read32(unsigned off) const
         return (m_running ? PXDEV_STATUS_RUNNING : 0) | (m_done ? PXDEV_STATUS_DONE : 0) |
                (m_error ? PXDEV_STATUS_ERROR : 0);
     case PXDEV_PAGES_DONE: return m_run_pages_done;
+    case PXDEV_PASIDS: return m_p.pasids;
     default: return 0;
     }
 }

@@ -220,6 +220,9 @@ void sw_runtime::chan_close()
 uint64_t sw_runtime::param_u64(const char* key)
 {
     try {
+        // With device classes, each class may set its own; software asks
+        // for the most (it reads each device's from its BAR0, PXDEV_PASIDS).
+        if (!std::strcmp(key, "device.pasids")) return m_params.max_pasids();
         return m_params.u64(key);
     } catch (const config_error& e) {
         SC_REPORT_FATAL("prisim/sw", (std::string("software asked for parameter: ") + e.what()).c_str());

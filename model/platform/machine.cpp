@@ -134,7 +134,7 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
         dp.warmup_end = sc_time(double(p.u64("run.warmup_us")), sc_core::SC_US);
         dp.seed = p.u64("seed");
         dp.quantum = quantum;
-        dp.pasids = unsigned(p.u64("device.pasids"));
+        dp.pasids = unsigned(ds.pasids);
         if (!ds.trace.empty()) {
             // Trace replay: this device's lines of the file (none: it stays idle).
             const std::shared_ptr<const trace_file> tf = p.trace_of(ds.trace);

@@ -193,7 +193,7 @@ params::params()
     add({"device.atc_entries", t::u64, "32", 1, 65536, {}, "entries", "address translation cache size", "ESTIMATE"});
     add({"device.streams", t::u64, "4", 1, 512, {}, "", "DMA streams per device (faults in flight)", ""});
     add({"device.pasids", t::u64, "0", 0, 1024, {}, "",
-         "PASIDs per device: 0 = none (requests carry no PASID); N > 0: burst b of a device's workload uses PASID 1 + b mod N (its ATS translation requests, page requests and DMA writes carry it), the PASID capability is enabled, and the userspace handler attaches each PASID to a HWPT and fault queue of its own (docs/scenario.md, PASIDs). Needs iommu.pd8, pd17 or pd20 resolving PASID N", ""});
+         "PASIDs per device (class.<name>.pasids per class): 0 = none (requests carry no PASID); N > 0: burst b of a device's workload uses PASID 1 + b mod N (its ATS translation requests, page requests and DMA writes carry it), the PASID capability is enabled, and the userspace handler attaches each PASID to a HWPT and fault queue of its own (docs/scenario.md, PASIDs). Needs iommu.pd8, pd17 or pd20 resolving PASID N", ""});
     add({"device.pages", t::u64, "256", 0, 1 << 24, {}, "pages", "4 KiB pages each device's workload writes, once each (0: the device stays idle)", ""});
     add({"device.prg_pages", t::u64, "2", 1, 512, {}, "pages", "pages per burst, i.e. page requests per Page Request Group", ""});
     add({"device.bytes_per_page", t::u64, "256", 1, 4096, {}, "bytes", "pattern bytes written at the start of each page", ""});
@@ -450,7 +450,7 @@ const char* const k_class_device_fields[] = {"pri_capacity",     "atc_entries", 
                                              "pages",            "prg_pages",      "bytes_per_page",
                                              "think_ns",         "iova_base",      "max_prg_attempts",
                                              "arrival",          "arrival_gap_ns", "start_jitter_ns",
-                                             "trace"};
+                                             "trace",            "pasids"};
 constexpr uint64_t k_max_devices = 4096;
 } // namespace
 
@@ -491,6 +491,13 @@ void params::set_class_field(const std::string& key, const std::string& value, c
         it = m_classes.end() - 1;
     }
     it->fields[field] = std::move(v);
+}
+
+uint64_t params::max_pasids() const
+{
+    uint64_t n = 0;
+    for (const device_spec& d : devices()) n = std::max(n, d.pasids);
+    return n;
 }
 
 uint64_t params::pri_allocation(uint64_t capacity, uint64_t ndev) const
@@ -538,6 +545,7 @@ std::vector<device_spec> params::devices() const
         s.iova_base = get("iova_base");
         s.max_prg_attempts = get("max_prg_attempts");
         s.trace = get_str("trace");
+        s.pasids = get("pasids");
     };
     if (m_classes.empty()) {
         device_spec s;
@@ -886,7 +894,7 @@ void params::validate() const
             if (kernel || u64("sw.user.kernel_devices") >= devs.size())
                 fail("sw.user.nested_devices = " + std::to_string(nested) +
                      ": no device is left to the userspace handler (sw.user.handler, sw.user.kernel_devices)");
-            if (u64("device.pasids") || u64("sw.user.threads") > 1 || u64("sw.user.detach_after"))
+            if (max_pasids() || u64("sw.user.threads") > 1 || u64("sw.user.detach_after"))
                 fail("sw.user.nested_devices = " + std::to_string(nested) +
                      ": not combined with device.pasids, sw.user.threads > 1 or sw.user.detach_after");
             if (vevent && u64("sw.user.vevent_device") < u64("sw.user.kernel_devices") + nested)
@@ -938,8 +946,11 @@ void params::validate() const
             fail(msg);
         }
     }
-    // PASIDs: a process directory that resolves them, served from userspace.
-    if (const uint64_t pasids = u64("device.pasids")) {
+    // PASIDs: a process directory that resolves them, served from userspace;
+    // the most any device uses (device.pasids, or a class's).
+    uint64_t pasids = 0;
+    for (const device_spec& d : devs) pasids = std::max(pasids, d.pasids);
+    if (pasids) {
         const unsigned bits = flag("iommu.pd20") ? 20 : flag("iommu.pd17") ? 17 : flag("iommu.pd8") ? 8 : 0;
         if (!bits)
             fail("device.pasids = " + std::to_string(pasids) +
@@ -960,7 +971,7 @@ void params::validate() const
     // Fault injection: a target the model has, in a form it has, of a device that exists.
     {
         const std::string& target = str("iommu.inject.target");
-        if (target == "pdt" && !u64("device.pasids"))
+        if (target == "pdt" && !pasids)
             fail("iommu.inject.target = pdt: no process directory is read without device.pasids > 0 (the "
                  "driver programs one only for a device with a PASID attached), so no PDT access exists to fail");
         if (target == "msi" && str("iommu.inject.kind") == "corrupt")

@@ -63,6 +63,7 @@ struct device_spec {
     std::string arrival;             // closed, poisson
     uint64_t arrival_gap_ns = 0, start_jitter_ns = 0;
     std::string trace;               // trace replay: the file, or "" (the generated workload)
+    uint64_t pasids = 0;             // PASIDs 1 .. pasids of the workload (0: none)
 };
 
 struct trace_file; // platform/trace_file.h
@@ -114,6 +115,8 @@ public:
     // `ndev` devices (sw.driver.pri_alloc_policy, as riscv_iommu_pri_alloc()
     // computes it; never above the capacity).
     uint64_t pri_allocation(uint64_t capacity, uint64_t ndev) const;
+    // The most PASIDs any device's workload uses (device.pasids, or a class's).
+    uint64_t max_pasids() const;
     // The trace file at `path` (a device_spec::trace), read and parsed once
     // (validate() reads every one the devices name). Throws config_error.
     std::shared_ptr<const trace_file> trace_of(const std::string& path) const;

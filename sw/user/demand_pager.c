@@ -29,8 +29,9 @@
  * the vEVENTQ; the handler polls the vEVENTQ fd next to the fault fd and
  * reads whole events, counting them and the ones lost.
  *
- * PASIDs (pasids > 0): every device's RID HWPT is allocated with
- * IOMMU_HWPT_ALLOC_PASID, and each of its PASIDs 1 .. pasids is attached
+ * PASIDs (pasids > 0): a device whose BAR0 says its workload uses N
+ * PASIDs (PXDEV_PASIDS) has its RID HWPT allocated with
+ * IOMMU_HWPT_ALLOC_PASID, and each of its PASIDs 1 .. N is attached
  * (VFIO_DEVICE_ATTACH_IOMMUFD_PT with VFIO_DEVICE_ATTACH_PASID) to a
  * fault-capable HWPT on an IOAS of its own, with a fault queue of its own.
  * One poll() watches the shared fault fd and every PASID's; a group read
@@ -338,6 +339,18 @@ static int px_pager_bind_attach(struct px_pager *pg, int fd, uint32_t hwpt_flags
 	rc = px_pager_bar0_offset(pg, fd, &d->bar0_offset);
 	if (rc)
 		return rc;
+	/* the PASIDs the device's workload uses, as its register says */
+	if (pg->pasids) {
+		uint32_t n = 0;
+		ssize_t got = px_pread(pg->proc, fd, &n, sizeof(n), d->bar0_offset + PXDEV_PASIDS);
+
+		if (got != (ssize_t)sizeof(n))
+			return got < 0 ? (int)got : -EIO;
+		d->want_pasids = n < pg->pasids ? n : pg->pasids;
+		/* with PASIDs attached, the RID's HWPT must be PASID-compatible too */
+		if (d->want_pasids)
+			hwpt.flags |= IOMMU_HWPT_ALLOC_PASID;
+	}
 	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_ALLOC, &ioas);
 	if (rc)
 		return rc;
@@ -442,16 +455,16 @@ err_fault:
 	return rc;
 }
 
-/* PASIDs 1 .. pg->pasids of @d, which will be pg->devs[@dev]. */
+/* PASIDs 1 .. d->want_pasids of @d, which will be pg->devs[@dev]. */
 static int px_pager_add_pasids(struct px_pager *pg, struct px_pager_dev *d, unsigned int dev)
 {
 	unsigned int i;
 	int rc;
 
-	d->pasids = calloc(pg->pasids, sizeof(*d->pasids));
+	d->pasids = calloc(d->want_pasids, sizeof(*d->pasids));
 	if (!d->pasids)
 		return -ENOMEM;
-	for (i = 0; i < pg->pasids; i++) {
+	for (i = 0; i < d->want_pasids; i++) {
 		struct px_pager_pasid *q = &d->pasids[i];
 
 		q->pg = pg;
@@ -478,16 +491,12 @@ err_undo:
 static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 {
 	struct px_pager_dev d = { .index = index };
-	uint32_t flags = IOMMU_HWPT_FAULT_ID_VALID;
 	int rc;
 
-	/* with PASIDs attached, the RID's HWPT must be PASID-compatible too */
-	if (pg->pasids)
-		flags |= IOMMU_HWPT_ALLOC_PASID;
-	rc = px_pager_bind_attach(pg, fd, flags, pg->fault_id, &d);
+	rc = px_pager_bind_attach(pg, fd, IOMMU_HWPT_FAULT_ID_VALID, pg->fault_id, &d);
 	if (rc)
 		return rc;
-	if (pg->pasids) {
+	if (d.want_pasids) {
 		rc = px_pager_add_pasids(pg, &d, pg->nr_devs);
 		if (rc)
 			goto err_undo;

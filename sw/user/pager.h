@@ -103,6 +103,7 @@ struct px_pager_dev {
 	bool vevents;           /* on a nesting parent with the vEVENTQ, no fault queue */
 	struct px_pager_pasid *pasids; /* PASIDs 1 .. nr_pasids, each its own HWPT and queue */
 	unsigned int nr_pasids;
+	unsigned int want_pasids; /* what the device's BAR0 says its workload uses (PXDEV_PASIDS) */
 	struct px_guest *guest; /* nested: hwpt_id is the nested HWPT; NULL otherwise */
 };
 
@@ -179,9 +180,11 @@ struct px_pager {
 	uint32_t vevent_depth;
 	unsigned int vevent_dev;
 	/*
-	 * PASIDs per device (0: none): PASIDs 1 .. pasids of every device are
-	 * attached each to a HWPT and fault queue of its own (the RID's HWPT is
-	 * then allocated with IOMMU_HWPT_ALLOC_PASID), all fds served by poll().
+	 * PASIDs (0: none): the most a device may use. Each device's BAR0 says
+	 * how many its workload uses (PXDEV_PASIDS, read at setup, at most
+	 * this); PASIDs 1 .. that many are attached each to a HWPT and fault
+	 * queue of their own (the device's RID HWPT is then allocated with
+	 * IOMMU_HWPT_ALLOC_PASID), all fds served by poll().
 	 */
 	unsigned int pasids;
 	/*

@@ -545,6 +545,33 @@ static struct mock_domain *pasid_dom(struct fix *f, unsigned int i, uint32_t pas
  * IOAS and fault queue of its own; a fault of (device, PASID) is served from
  * that queue into that PASID's domain, one at the RID from the shared queue.
  */
+/*
+ * Each device's BAR0 says how many PASIDs its workload uses (device
+ * classes may differ): device 0 three (capped at the handler's two),
+ * device 1 none; only device 0 gets PASID queues.
+ */
+static void test_pasids_per_device(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	*state = f;
+	world_init(&f->w, 2);
+	fake_hal_set_param_u64(f->w.h, "sw.user.batch", 16);
+	fake_hal_set_param_u64(f->w.h, "device.pasids", 2);
+	f->w.bar0_pasids[0] = 3;
+	assert_int_equal(0, px_pager_create(f->w.k, &f->pg));
+	assert_int_equal(0, px_pager_setup(f->pg));
+	assert_int_equal(2, f->pg->nr_devs);
+	assert_int_equal(2, f->pg->devs[0].nr_pasids);
+	assert_int_equal(0, f->pg->devs[1].nr_pasids);
+	assert_int_equal(3, f->pg->nr_pfds); /* the shared queue and device 0's two */
+	assert_int_equal(2, f->w.m->set_pasid_calls);
+	/* a fault of device 1 at its RID is served from the shared queue */
+	assert_int_equal(0, world_report(&f->w, 1, F_LAST, 0, 1, P_W, 0x1000));
+	assert_int_equal(1, px_pager_serve_once(f->pg, -1));
+	assert_int_equal(1, mock_count_resp(f->w.m, W_RID(1), 1, IOMMU_PAGE_RESP_SUCCESS));
+}
+
 static void test_pasid_queues(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
@@ -554,6 +581,7 @@ static void test_pasid_queues(void **state)
 	world_init(&f->w, 2);
 	fake_hal_set_param_u64(f->w.h, "sw.user.batch", 16);
 	fake_hal_set_param_u64(f->w.h, "device.pasids", 2);
+	f->w.bar0_pasids[0] = f->w.bar0_pasids[1] = 2;
 	assert_int_equal(0, px_pager_create(f->w.k, &f->pg));
 	assert_int_equal(0, px_pager_setup(f->pg));
 	assert_int_equal(2, f->pg->nr_devs);
@@ -630,6 +658,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_vevents, teardown),
 		T(test_no_vevents),
 		cmocka_unit_test_teardown(test_pasid_queues, teardown),
+		cmocka_unit_test_teardown(test_pasids_per_device, teardown),
 		T(test_no_pasids),
 	};
 

@@ -10,11 +10,15 @@
 
 static uint64_t w_mmio_read(void *arg, hal_paddr_t addr, unsigned int size)
 {
-	(void)arg;
+	struct world *w = arg;
+	uint64_t i = (addr - W_BAR0(0)) / PXDEV_BAR0_SIZE;
+
 	(void)size;
-	/* BAR0 of a pxdev answers its ID register; everything else reads 0. */
+	/* BAR0 of a pxdev answers its ID and PASID registers; everything else reads 0. */
 	if ((addr & 0xfffu) == PXDEV_ID)
 		return PXDEV_ID_VALUE;
+	if ((addr & 0xfffu) == PXDEV_PASIDS && addr >= W_BAR0(0) && i < W_MAX_DEV)
+		return w->bar0_pasids[i];
 	return 0;
 }
 

@@ -44,6 +44,7 @@ struct w_mmio {
 };
 
 struct world {
+	uint32_t bar0_pasids[W_MAX_DEV]; /* what each device's PXDEV_PASIDS reads */
 	struct hal *h;
 	struct mock_iommu *m;
 	struct px_kernel *k;

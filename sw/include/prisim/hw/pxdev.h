@@ -18,6 +18,7 @@
 #define PXDEV_STATUS_DONE    (1u << 1)
 #define PXDEV_STATUS_ERROR   (1u << 2) /* some access failed (Invalid/RF) */
 #define PXDEV_PAGES_DONE     0x0Cu /* RO: pages whose DMA completed */
+#define PXDEV_PASIDS         0x10u /* RO: the workload uses PASIDs 1 .. this (0: none) */
 
 /* PCI configuration space layout of pxdev (extended capabilities). */
 #define PXDEV_CFG_ATS        0x100u /* ATS ext cap (ID 0x0F) */
