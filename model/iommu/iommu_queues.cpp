@@ -9,6 +9,7 @@
 #include "common/local_time.h"
 #include "common/payload.h"
 
+#include <cstdio>
 #include <string>
 
 namespace prisim::iommu {
@@ -606,18 +607,43 @@ riscv_iommu::cq_step riscv_iommu::cq_run_one(sc_core::sc_time& t, bool on_doorbe
         case cmd_result::illegal:
             ++m_st.cq_illegal;
             m_cqcsr |= CQCSR_CMD_ILL;
+            cq_error_log("cqcsr.cmd_ill: the command is illegal (a reserved opcode, func3 or bit, or a field "
+                         "out of range)", idx, c);
             break;
         case cmd_result::mem_fault:
             m_cqcsr |= CQCSR_CQMF;
+            cq_error_log("cqcsr.cqmf: the command's memory access faulted (an IOFENCE.C store)", idx, c);
             break;
         case cmd_result::timeout:
             m_cqcsr |= CQCSR_CMD_TO;
+            cq_error_log("cqcsr.cmd_to: an ATS.INVAL it waits for timed out", idx, c);
             break;
         }
     }
     update_cip(t);
     m_cq_active = false;
     return cq_step::ran;
+}
+
+// One line per CQ error naming the command (§6.1: the CQ stops at cqh until
+// software clears the bit): a warning for the first 16 of a run, then info,
+// as the DDT faults are logged.
+void riscv_iommu::cq_error_log(const char* what, uint32_t idx, const command& c)
+{
+    const unsigned n = ++m_cq_errors_logged;
+    char b[96];
+    std::snprintf(b, sizeof b, " (cqh %u: opcode %u func3 %u, 0x%016llx 0x%016llx)", unsigned(idx),
+                  unsigned(c.dw0 & CMD_OPCODE), unsigned(field(c.dw0, 9, 7)),
+                  static_cast<unsigned long long>(c.dw0), static_cast<unsigned long long>(c.dw1));
+    std::string msg = std::string("cq: ") + what + b;
+    constexpr unsigned loud = 16; // as DDT_REPORTS_LOUD (iommu_xlate.cpp)
+    if (n > loud) {
+        SC_REPORT_INFO(name(), msg.c_str());
+        return;
+    }
+    if (n == loud)
+        msg += "; further CQ errors are logged at info level only";
+    SC_REPORT_WARNING(name(), msg.c_str());
 }
 
 bool riscv_iommu::store_deferrable(uint64_t addr, unsigned len) const

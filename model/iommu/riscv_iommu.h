@@ -602,6 +602,8 @@ private:
     tlm::tlm_generic_payload m_store_gp;
     unsigned char m_store_buf[4] = {};
     bool store_deferrable(uint64_t addr, unsigned len) const;
+    void cq_error_log(const char* what, uint32_t idx, const command& c);
+    unsigned m_cq_errors_logged = 0;
     void store_method();
     struct itag {
         bool busy = false;
