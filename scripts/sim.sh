@@ -37,6 +37,16 @@ if [ -x "$fh" ]; then
   [ $rc -ne 0 ] && echo "!! $name: exit status $rc (handler $hrc, log $out/$name/handler.log)"
   echo
 fi
+# The overflow policies side by side on the same workload.
+pol=()
+for n in overflow-pq2 overflow-pq2-smmuv3 overflow-pq2-vtd; do
+  [ -f "$out/$n/results.json" ] && pol+=("$out/$n/results.json")
+done
+if [ ${#pol[@]} -gt 1 ]; then
+  echo "== page-request-queue overflow policies, the same workload =="
+  python3 "$(dirname "$0")/policy_table.py" "${pol[@]}"
+  echo
+fi
 if [ $worst -eq 0 ]; then
   echo "all scenarios passed; results in $out/<scenario>/results.json"
 else
