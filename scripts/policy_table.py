@@ -8,7 +8,7 @@ run: the policy, faults, PRGs sent, retries, the PQ's overflows and dropped
 requests, the IOMMU's automatic responses, the devices' PRG Response
 timeouts, and the fault latency (p50, p99, max).
 
-usage: policy_table.py RESULTS.json...
+usage: policy_table.py RESULTS.json...   (--self-test: its own check)
 Exit status: 0, or 2 if a file cannot be read.
 """
 import json
@@ -46,5 +46,31 @@ def main(paths):
     return 0
 
 
+def self_test():
+    """Two made-up runs: their rows, the sums, and a bad file's exit 2."""
+    import os
+    import tempfile
+    runs = []
+    with tempfile.TemporaryDirectory() as d:
+        for name, pol, auto in (("a", "riscv", {"success": 5, "invalid": 1}), ("b", "vtd", 0)):
+            r = {"scenario": {"name": name, "params": {"iommu.pq_overflow_policy": pol}},
+                 "summary": {"faults": 10, "prgs": 16, "prg_retries": 6, "pq_overflows": 2,
+                             "auto_responses": auto,
+                             "fault_latency_ps": {"p50": 1e6, "p99": 2e6, "max": 3.5e6}},
+                 "counters": {"iommu0.pq.drop.overflow": 4, "iommu0.pq.drop.full": 2,
+                              "dev.0001.prg_timeouts": 3, "dev.0002.prg_timeouts": 1}}
+            path = os.path.join(d, name + ".json")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(r, f)
+            runs.append(path)
+        got = [row(p) for p in runs]
+        ok = got[0] == ["a", "riscv", 10, 16, 6, 2, 6, 6, 4, "1.0", "2.0", "3.5"] and \
+            got[1][1] == "vtd" and got[1][7] == 0 and main([os.path.join(d, "none.json")]) == 2
+    print("self-test: " + ("ok" if ok else f"FAILED: {got}"))
+    return 0 if ok else 1
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--self-test"]:
+        sys.exit(self_test())
     sys.exit(main(sys.argv[1:]))
