@@ -145,11 +145,13 @@ public:
     }
 
     // ---- traffic ----
-    pcie::cpl_status dma(const dev& d, uint64_t va, bool write, uint64_t& data, pasid_prefix px = {})
+    pcie::cpl_status dma(const dev& d, uint64_t va, bool write, uint64_t& data, pasid_prefix px = {},
+                         bool exec = false, bool translated = false)
     {
         pcie::tlp_ext e;
         e.kind = write ? pcie::tlp_kind::mem_write : pcie::tlp_kind::mem_read;
-        e.at = pcie::at_t::untranslated;
+        e.at = translated ? pcie::at_t::translated : pcie::at_t::untranslated;
+        e.exec = exec;
         e.rid = uint16_t(d.did);
         e.pv = px.pv;
         e.pasid = px.pasid;
@@ -630,6 +632,41 @@ void test_pdt_ens_sum(void** state)
     expect_no_fault(r);
 }
 
+// Execute requests (a read with Execute Requested in its PASID prefix,
+// §11.2): a page without X is an instruction page fault (12), a table load
+// that faults an instruction access fault (1), both with TTYP 1
+// (untranslated execute); a translated read or execute from a device whose
+// DC is not valid reports TTYP 6 / 5 (cause 258).
+void test_exec_faults(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    auto d = r.new_pdt_dev(PDTP_PD8);
+    auto pt = r.new_pc(d, 1, ATP_SV39, 0x600);
+    r.map(pt, 0x7000, 0, rig::leaf(0xB400'0000, RW));                   // no X
+    r.map(pt, 0x8000, 0, rig::leaf(0xB500'0000, RW | PTE_X));
+    uint64_t data = 0;
+    assert_int_equal(r.dma(d, 0x7000, false, data, {true, 1}, true), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_INSN_PAGE_FAULT, TTYP_UNTRANSLATED_EXEC, 0x7000);
+    r.mem.wr(0xB500'0000, 0x5EC);
+    assert_int_equal(r.dma(d, 0x8000, false, data, {true, 1}, true), pcie::cpl_status::sc);
+    assert_int_equal(data, 0x5EC);
+    expect_no_fault(r);
+    // the same page read without Execute Requested is a plain read
+    assert_int_equal(r.dma(d, 0x7000, false, data, {true, 1}), pcie::cpl_status::sc);
+    expect_no_fault(r);
+    // a non-leaf entry pointing into the hole: the walk's load faults
+    auto holed = r.new_pc(d, 2, ATP_SV39, 0x601);
+    r.map(holed, 0x9000, 2, (HOLE >> 12 << 10) | PTE_V);
+    assert_int_equal(r.dma(d, 0x9000, false, data, {true, 2}, true), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_INSN_ACCESS_FAULT, TTYP_UNTRANSLATED_EXEC, 0x9000);
+    // translated requests from a device without a valid DC: TTYP 6, then 5
+    rig::dev none{100, ATP_SV39, 0}; // a DID the 1LVL directory resolves, its DC never written
+    assert_int_equal(r.dma(none, 0x1000, false, data, {true, 1}, false, true), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_DDT_INVALID, TTYP_TRANSLATED_READ, 0x1000);
+    assert_int_equal(r.dma(none, 0x1000, false, data, {true, 1}, true, true), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_DDT_INVALID, TTYP_TRANSLATED_EXEC, 0x1000);
+}
+
 // Without PD8/PD17/PD20 in capabilities, a DC selecting one is
 // misconfigured (§15.4 #8: cause 259, UR).
 void test_pdt_not_advertised(void** state)
@@ -687,6 +724,7 @@ private:
             cmocka_unit_test_prestate(test_pdt_faults, &s),
             cmocka_unit_test_prestate(test_pdt_ens_sum, &s),
             cmocka_unit_test_prestate(test_pdt_not_advertised, &s),
+            cmocka_unit_test_prestate(test_exec_faults, &s),
         };
         result = cmocka_run_group_tests_name("model.iommu.xlate", tests, nullptr, nullptr);
         sc_core::sc_stop();
