@@ -698,6 +698,78 @@ void test_inject_pgtbl(void** state)
     }
 }
 
+// IOTINVAL.VMA's eight scopes (§10.2: GV, AV, PSCV) against host and VM
+// entries, global (PTE.G) and not: PSCV = 1 keeps global entries, AV = 1
+// keeps other pages, GV selects the host's or one GSCID's VS-stage entries.
+// Each device has a private page (va) and a global page of its own (vg +
+// 4 KiB x its index), so that probing one entry refills no other's.
+void test_iotinval_vma_scopes(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    const uint16_t g = 0x7A0;
+    const uint64_t va = 0x5000'0000, vg = 0x5020'0000;
+    auto h1 = r.new_dev(IOHGATP_BARE, ATP_SV39, 0), h2 = r.new_dev(IOHGATP_BARE, ATP_SV39, 0);
+    auto v1 = r.new_dev(IOHGATP_SV39X4, ATP_SV39, g), v2 = r.new_dev(IOHGATP_SV39X4, ATP_SV39, g);
+    const rig::dev* devs[] = {&h1, &h2, &v1, &v2};
+    auto gva = [&](unsigned i) { return vg + uint64_t(i) * 0x1000; };
+    uint64_t pa = 0x0700'0000;
+    for (unsigned i = 0; i < 4; ++i) {
+        const rig::dev& d = *devs[i];
+        for (const uint64_t a : {va, gva(i)}) {
+            const uint64_t perms = a == va ? RW : RW | PTE_G;
+            pa += 0x1000;
+            if (d.gmode == IOHGATP_BARE) {
+                r.fmap(d, a, 0, leaf(pa, perms));
+            } else {
+                r.fmap(d, a, 0, leaf(0x2'0000'0000 + pa, perms));
+                r.gmap(d, 0x2'0000'0000 + pa, 0, leaf(pa, RW));
+            }
+        }
+    }
+    auto load = [&] {
+        for (unsigned i = 0; i < 4; ++i)
+            for (const uint64_t a : {va, gva(i)})
+                r.dma_accesses(*devs[i], a);
+    };
+    // which of the 8 entries survive: bit 2i = device i's va, 2i + 1 its global page
+    auto surviving = [&] {
+        unsigned m = 0;
+        for (unsigned i = 0; i < 4; ++i) {
+            m |= unsigned(r.dma_accesses(*devs[i], va) == 1) << (2 * i);
+            m |= unsigned(r.dma_accesses(*devs[i], gva(i)) == 1) << (2 * i + 1);
+        }
+        return m;
+    };
+    const uint64_t vma = CMD_IOTINVAL | (uint64_t(IOTINVAL_VMA) << CMD_FUNC3_SHIFT);
+    auto pscid = [](const rig::dev& d) { return (uint64_t(d.did) << 12) | IOTINVAL_PSCV; };
+    const uint64_t gv = IOTINVAL_GV | (uint64_t(g) << 44);
+    struct row {
+        uint64_t dw0, addr;
+        unsigned left;
+    } rows[] = {
+        {vma, 0, 0xF0},                                          // GV0 AV0 PSCV0: every host entry
+        {vma | pscid(h1), 0, 0xFE},                              // GV0 AV0 PSCV1: h1's, not global
+        {vma | IOTINVAL_AV, va, 0xFA},                           // GV0 AV1 PSCV0: va, every PSCID
+        {vma | IOTINVAL_AV, gva(0), 0xFD},                       // ... a global page goes too
+        {vma | IOTINVAL_AV | pscid(h1), va, 0xFE},               // GV0 AV1 PSCV1: h1's va
+        {vma | IOTINVAL_AV | pscid(h1), gva(0), 0xFF},           // ... not a global page
+        {vma | gv, 0, 0x0F},                                     // GV1 AV0 PSCV0: the GSCID's
+        {vma | gv | pscid(v1), 0, 0xEF},                         // GV1 AV0 PSCV1: v1's, not global
+        {vma | gv | IOTINVAL_AV, va, 0xAF},                      // GV1 AV1 PSCV0: va in the GSCID
+        {vma | gv | IOTINVAL_AV, gva(2), 0xDF},                  // ... a global page goes too
+        {vma | gv | IOTINVAL_AV | pscid(v1), va, 0xEF},          // GV1 AV1 PSCV1: v1's va
+        {vma | gv | IOTINVAL_AV | pscid(v1), gva(2), 0xFF},      // ... not a global page
+        {vma | IOTINVAL_GV | (uint64_t(g + 1) << 44), 0, 0xFF},  // another GSCID: nothing
+    };
+    for (const row& w : rows) {
+        load();
+        assert_int_equal(surviving(), 0xFF);
+        r.submit(w.dw0, (w.addr >> 12) << 10);
+        assert_int_equal(surviving(), w.left);
+    }
+    expect_no_fault(r);
+}
+
 class top : public sc_core::sc_module {
 public:
     std::unique_ptr<rig> full, plain, inj_fail, inj_corrupt;
@@ -744,6 +816,7 @@ private:
             cmocka_unit_test_prestate(test_nested_g_fault_final, &s),
             cmocka_unit_test_prestate(test_nested_g_fault_implicit, &s),
             cmocka_unit_test_prestate(test_gscid_iotlb, &s),
+            cmocka_unit_test_prestate(test_iotinval_vma_scopes, &s),
             cmocka_unit_test_prestate(test_pdt_through_g, &s),
             cmocka_unit_test_prestate(test_inject_pgtbl, &s),
         };
