@@ -667,6 +667,38 @@ void test_exec_faults(void** state)
     expect_fault(r, CAUSE_DDT_INVALID, TTYP_TRANSLATED_EXEC, 0x1000);
 }
 
+// DC.tc.DTF (§11.2's "reported if DTF = 1" column): the translation faults
+// of a device with DTF write no record (the requests still fail as without
+// it: UR or CA); a misconfigured DC (259) is reported whatever its DTF.
+void test_dtf_suppression(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->full;
+    pcie::ats_cpl c;
+    uint64_t data = 0;
+    // first stage: read and write page faults, an access fault in the walk
+    auto d = r.new_dev(ATP_SV39, TC_V | TC_EN_ATS | TC_DTF);
+    r.map(d, 0xA000, 0, rig::leaf(0xB600'0000, PTE_R | PTE_U | PTE_A)); // read-only
+    assert_int_equal(r.dma(d, 0xB000, false, data), pcie::cpl_status::ur);  // 13
+    assert_int_equal(r.dma(d, 0xA000, true, data), pcie::cpl_status::ur);   // 15
+    r.map(d, 0x4000'0000, 1, (HOLE >> 12 << 10) | PTE_V);
+    assert_int_equal(r.dma(d, 0x4000'0000, false, data), pcie::cpl_status::ur); // 5
+    assert_int_equal(r.ats(d, 0x4000'0000, true, c), pcie::cpl_status::ca);      // 5, CA
+    expect_no_fault(r);
+    // process directory: a PC not valid (266), an execute page fault (12)
+    auto p = r.new_pdt_dev(PDTP_PD8, TC_DTF);
+    auto pt = r.new_pc(p, 1, ATP_SV39, 0x610);
+    r.map(pt, 0x7000, 0, rig::leaf(0xB700'0000, RW));
+    assert_int_equal(r.dma(p, 0x7000, false, data, {true, 2}), pcie::cpl_status::ur);       // 266
+    assert_int_equal(r.dma(p, 0x7000, false, data, {true, 1}, true), pcie::cpl_status::ur); // 12
+    // a transaction type the DC disallows: a supervisor request without ENS (260)
+    assert_int_equal(r.ats(p, 0x7000, false, c, false, {true, 1, true}), pcie::cpl_status::ur);
+    expect_no_fault(r);
+    // a misconfigured DC with DTF is reported: a reserved tc bit (259)
+    auto m = r.new_dev(ATP_SV39, TC_V | TC_EN_ATS | TC_DTF | bit(40));
+    assert_int_equal(r.dma(m, 0x1000, false, data), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_DDT_MISCONFIGURED, TTYP_UNTRANSLATED_READ, 0x1000);
+}
+
 // Without PD8/PD17/PD20 in capabilities, a DC selecting one is
 // misconfigured (§15.4 #8: cause 259, UR).
 void test_pdt_not_advertised(void** state)
@@ -725,6 +757,7 @@ private:
             cmocka_unit_test_prestate(test_pdt_ens_sum, &s),
             cmocka_unit_test_prestate(test_pdt_not_advertised, &s),
             cmocka_unit_test_prestate(test_exec_faults, &s),
+            cmocka_unit_test_prestate(test_dtf_suppression, &s),
         };
         result = cmocka_run_group_tests_name("model.iommu.xlate", tests, nullptr, nullptr);
         sc_core::sc_stop();
