@@ -530,6 +530,49 @@ void test_iodir_width(void** state)
     }
 }
 
+// §10: every reserved bit of each command is illegal (cmd_ill, cqh left on
+// the command); each is skipped by rewriting it as an IOFENCE.C, and the
+// same command without the bit then completes.
+void test_cmd_reserved_fields(void** state)
+{
+    rigs& s = *static_cast<rigs*>(*state);
+    rig& r = *s.base;
+    r.set_mode(DDTP_1LVL);
+    const uint64_t vma = CMD_IOTINVAL | (uint64_t(IOTINVAL_VMA) << CMD_FUNC3_SHIFT);
+    const uint64_t gvma = CMD_IOTINVAL | (uint64_t(IOTINVAL_GVMA) << CMD_FUNC3_SHIFT);
+    const uint64_t ddt = CMD_IODIR | (uint64_t(IODIR_INVAL_DDT) << CMD_FUNC3_SHIFT);
+    const uint64_t prgr = CMD_ATS | (uint64_t(ATS_PRGR) << CMD_FUNC3_SHIFT) | (uint64_t(1) << ATS_RID_SHIFT);
+    struct row {
+        uint64_t dw0, dw1, bad0, bad1;
+    } rows[] = {
+        {vma, 0, bit(11), 0},       {vma, 0, bit(35), 0},  {vma, 0, bit(43), 0},
+        {vma, 0, bit(60), 0},       {vma, 0, 0, bit(0)},   {vma, 0, 0, bit(8)},
+        {vma, 0, 0, bit(62)},       {vma, 0, bit(34), 0},  // NL: not offered (capabilities.NL = 0)
+        {vma, 0, 0, bit(9)},        // S: not offered (capabilities.S = 0)
+        {gvma, 0, IOTINVAL_PSCV, 0}, // a PSCID for a G-stage invalidation
+        {ddt, 0, bit(10), 0},       {ddt, 0, bit(11), 0},  {ddt, 0, bit(32), 0},
+        {ddt, 0, bit(34), 0},       {ddt, 0, 0, bit(0)},   // IODIR's second doubleword is reserved
+        {prgr, 0, bit(10), 0},      {prgr, 0, bit(39), 0},
+        {CMD_IOFENCE, 0, bit(14), 0}, {CMD_IOFENCE, 0, 0, bit(63)},
+    };
+    for (const auto& w : rows) {
+        const uint32_t cqh = r.r32(REG_CQH);
+        r.cq_submit(w.dw0 | w.bad0, w.dw1 | w.bad1);
+        assert_int_equal(r.r32(REG_CQCSR) & CQCSR_CMD_ILL, CQCSR_CMD_ILL);
+        assert_int_equal(r.r32(REG_CQH), cqh);
+        r.mem.wr(CQ + cqh * 16, CMD_IOFENCE);
+        r.mem.wr(CQ + cqh * 16 + 8, 0);
+        r.w32(REG_CQCSR, CQCSR_CQEN | CQCSR_CMD_ILL);
+        r.settle();
+        assert_int_equal(r.r32(REG_CQCSR) & CQCSR_CMD_ILL, 0);
+        assert_int_equal(r.r32(REG_CQH), r.r32(REG_CQT));
+        // the same command without the bit is legal
+        r.cq_submit(w.dw0, w.dw1);
+        assert_int_equal(r.r32(REG_CQCSR) & CQCSR_CMD_ILL, 0);
+        assert_int_equal(r.r32(REG_CQH), r.r32(REG_CQT));
+    }
+}
+
 // §5: ddtp.iommu_mode is WARL; a mode deeper than iommu_params.max_ddt_mode
 // is dropped with its PPN. xLVL -> another xLVL is taken, with a warning.
 void test_mode_warl(void** state)
@@ -583,6 +626,7 @@ private:
             cmocka_unit_test_prestate(test_ddt_faults, &s),
             cmocka_unit_test_prestate(test_ddt_faults_dma_ats, &s),
             cmocka_unit_test_prestate(test_ext_dc, &s),
+            cmocka_unit_test_prestate(test_cmd_reserved_fields, &s),
             cmocka_unit_test_prestate(test_iodir_width, &s),
             cmocka_unit_test_prestate(test_mode_warl, &s),
         };
