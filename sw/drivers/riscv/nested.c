@@ -129,7 +129,6 @@ static int riscv_iommu_nested_invalidate(struct iommu_domain *domain,
 	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
 	struct riscv_iommu *iommu = rd->iommu;
 	struct riscv_iommu_command cmds[16];
-	struct riscv_iommu_device *rdev;
 	unsigned int n = 0;
 	uint32_t i;
 	int ret = 0, sent;
@@ -164,14 +163,7 @@ static int riscv_iommu_nested_invalidate(struct iommu_domain *domain,
 					  RISCV_IOMMU_PAGE_SIZE) :
 				  RISCV_IOMMU_CMD_ATS_INVAL_ALL;
 		hal_mutex_lock(iommu->dc_lock);
-		list_for_each_entry(rdev, &rd->devices, domain_node) {
-			if (!rdev->dev->ats_enabled)
-				continue;
-			ret = riscv_iommu_batch_room(iommu, cmds, &n);
-			if (ret)
-				break;
-			riscv_iommu_cmd_ats_inval(&cmds[n++], rdev->did, payload);
-		}
+		ret = riscv_iommu_ats_inval_devices(iommu, &rd->devices, payload, cmds, &n);
 		hal_mutex_unlock(iommu->dc_lock);
 		if (ret)
 			break;

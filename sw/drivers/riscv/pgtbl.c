@@ -314,6 +314,34 @@ static void riscv_iommu_inval_cmd(const struct riscv_iommu_domain *rd,
 		riscv_iommu_cmd_inval_set_gscid(cmd, rd->gscid);
 }
 
+/**
+ * riscv_iommu_ats_inval_devices - ATS.INVAL of @payload to each ATS-enabled
+ * device on @devices (riscv_iommu_device.domain_node), batched in @cmds
+ * @iommu: the IOMMU (dc_lock held)
+ * @devices: a domain's devices
+ * @payload: the Invalidate Request body
+ * @cmds: the batch of 16
+ * @n: commands in it
+ *
+ * Return: 0 or a send error.
+ */
+int riscv_iommu_ats_inval_devices(struct riscv_iommu *iommu, struct list_head *devices,
+				  uint64_t payload, struct riscv_iommu_command *cmds, unsigned int *n)
+{
+	struct riscv_iommu_device *rdev;
+	int ret;
+
+	list_for_each_entry(rdev, devices, domain_node) {
+		if (!rdev->dev->ats_enabled)
+			continue;
+		ret = riscv_iommu_batch_room(iommu, cmds, n);
+		if (ret)
+			return ret;
+		riscv_iommu_cmd_ats_inval(&cmds[(*n)++], rdev->did, payload);
+	}
+	return 0;
+}
+
 /*
  * ATS.INVAL of everything to each ATS-enabled device attached to a nested
  * domain on second-stage @rd (their ATC entries are IOVA -> SPA). dc_lock held.
@@ -322,19 +350,13 @@ static int riscv_iommu_ats_inval_children(struct riscv_iommu_domain *rd,
 					  struct riscv_iommu_command *cmds, unsigned int *n)
 {
 	struct riscv_iommu_domain *child;
-	struct riscv_iommu_device *rdev;
 	int ret = 0;
 
 	list_for_each_entry(child, &rd->children, nested_node) {
-		list_for_each_entry(rdev, &child->devices, domain_node) {
-			if (!rdev->dev->ats_enabled)
-				continue;
-			ret = riscv_iommu_batch_room(rd->iommu, cmds, n);
-			if (ret)
-				return ret;
-			riscv_iommu_cmd_ats_inval(&cmds[(*n)++], rdev->did,
-						  RISCV_IOMMU_CMD_ATS_INVAL_ALL);
-		}
+		ret = riscv_iommu_ats_inval_devices(rd->iommu, &child->devices,
+						    RISCV_IOMMU_CMD_ATS_INVAL_ALL, cmds, n);
+		if (ret)
+			break;
 	}
 	return ret;
 }
@@ -370,19 +392,11 @@ static int riscv_iommu_iotlb_inval(struct riscv_iommu_domain *rd, uint64_t iova,
 		}
 	}
 	if (atc) {
-		struct riscv_iommu_device *rdev;
 		struct riscv_iommu_pasid *p;
 		uint64_t payload = riscv_iommu_ats_inval_payload(iova, size);
 
 		hal_mutex_lock(iommu->dc_lock);
-		list_for_each_entry(rdev, &rd->devices, domain_node) {
-			if (!rdev->dev->ats_enabled)
-				continue;
-			ret = riscv_iommu_batch_room(iommu, cmds, &n);
-			if (ret)
-				break;
-			riscv_iommu_cmd_ats_inval(&cmds[n++], rdev->did, payload);
-		}
+		ret = riscv_iommu_ats_inval_devices(iommu, &rd->devices, payload, cmds, &n);
 		/* the PASIDs attached to the domain: their ATC entries carry the PASID */
 		list_for_each_entry(p, &rd->pasids, domain_node) {
 			if (ret || !p->rdev->dev->ats_enabled)

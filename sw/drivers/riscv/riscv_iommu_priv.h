@@ -445,6 +445,8 @@ uint64_t riscv_iommu_pte_read(struct hal *h, hal_paddr_t pa, bool *ok);
 uint64_t riscv_iommu_leaf(struct riscv_iommu_domain *rd, uint64_t iova, hal_paddr_t *pa);
 int riscv_iommu_batch_room(struct riscv_iommu *iommu, struct riscv_iommu_command *cmds,
 			   unsigned int *n);
+int riscv_iommu_ats_inval_devices(struct riscv_iommu *iommu, struct list_head *devices,
+				  uint64_t payload, struct riscv_iommu_command *cmds, unsigned int *n);
 uint64_t riscv_iommu_iohgatp(const struct riscv_iommu_domain *g);
 
 /* ---- nested.c -------------------------------------------------------------- */
