@@ -275,8 +275,9 @@ static void cq_error(struct qstate *s, struct fz *f)
 
 /*
  * Does the fake IOMMU's command queue execute nothing (left stopped with an
- * error, or disabled)? A submission then polls until its timeout, 100 ms of
- * simulated time in 1 us steps, ten times the cost of a whole input
+ * error, or disabled)? A submission then polls until its timeout (150 ms of
+ * simulated time for ring space, about 700 polls as the interval backs off;
+ * 90 s for a fence, about 1,100), several times the cost of a whole input
  * otherwise. Only inputs that ask for it (a bit of the header) get one
  * such wait; the others skip submissions to a stuck queue.
  */
