@@ -110,7 +110,15 @@ bool mentions(const std::string& msg, const std::string& key)
 
 } // namespace
 
-params::params()
+params::params() : m_reg(&registry()), m_values(registry().m_values) {}
+
+const params& params::registry()
+{
+    static const params r{registry_tag{}};
+    return r;
+}
+
+params::params(registry_tag)
 {
     using t = ptype;
     // clang-format off
@@ -315,17 +323,17 @@ void params::add(param_def d)
 
 const param_def& params::def(const std::string& key) const
 {
-    auto it = m_index.find(key);
-    if (it == m_index.end())
+    auto it = m_reg->m_index.find(key);
+    if (it == m_reg->m_index.end())
         throw config_error("unknown scenario key '" + key + "'" + suggest(key));
-    return m_defs[it->second];
+    return m_reg->m_defs[it->second];
 }
 
 std::string params::suggest(const std::string& key) const
 {
     std::string best;
     size_t best_d = 4; // only close matches
-    for (const auto& d : m_defs) {
+    for (const auto& d : m_reg->m_defs) {
         // The distance is at least the difference in length.
         if ((key.size() > d.key.size() ? key.size() - d.key.size() : d.key.size() - key.size()) >= best_d)
             continue;
@@ -1332,7 +1340,7 @@ std::string yaml_value(const param_def& d, const param_value& v)
 std::string params::to_yaml(const std::string& header) const
 {
     std::vector<std::pair<std::string, std::string>> lines; // "key: value", unit
-    for (const auto& d : m_defs) lines.emplace_back(d.key + ": " + yaml_value(d, m_values.at(d.key)), d.unit);
+    for (const auto& d : m_reg->m_defs) lines.emplace_back(d.key + ": " + yaml_value(d, m_values.at(d.key)), d.unit);
     for (const auto& c : m_classes)
         for (const auto& [field, v] : c.fields) {
             param_def d;
@@ -1365,7 +1373,7 @@ std::string params::markdown(const params* builtin) const
     std::ostringstream os;
     os << "| key | type | default | range / values | unit | source | meaning |\n"
        << "|---|---|---|---|---|---|---|\n";
-    for (const auto& d : m_defs) {
+    for (const auto& d : m_reg->m_defs) {
         std::string type, range;
         switch (d.type) {
         case ptype::u64: type = "integer"; range = fmt_num(d.min) + " .. " + fmt_num(d.max); break;

@@ -80,8 +80,8 @@ class params {
 public:
     params();
 
-    const std::vector<param_def>& defs() const { return m_defs; }
-    bool known(const std::string& key) const { return m_index.count(key) != 0; }
+    const std::vector<param_def>& defs() const { return m_reg->m_defs; }
+    bool known(const std::string& key) const { return m_reg->m_index.count(key) != 0; }
 
     // Apply a scenario document. Keys are nested maps; `expect` is a list of
     // expressions. Throws config_error naming the offending key.
@@ -134,6 +134,12 @@ public:
     std::string markdown(const params* builtin = nullptr) const;
 
 private:
+    // The registry (every key's definition, and its default value) is built
+    // once, in the built-in params of registry(); every params refers to it
+    // and starts from its values.
+    struct registry_tag {};
+    explicit params(registry_tag);
+    static const params& registry();
     void add(param_def d);
     const param_def& def(const std::string& key) const;
     param_value parse(const param_def& d, const std::string& text, const std::string& origin) const;
@@ -147,7 +153,8 @@ private:
     std::string m_dir; // while load_yaml() runs: where relative paths start
     mutable std::map<std::string, std::shared_ptr<const trace_file>> m_traces;
 
-    std::vector<param_def> m_defs;
+    const params* m_reg = this;      // holds m_defs and m_index: registry()
+    std::vector<param_def> m_defs;   // only in registry()
     std::map<std::string, size_t> m_index;
     std::map<std::string, param_value> m_values;
     std::vector<std::string> m_expect;

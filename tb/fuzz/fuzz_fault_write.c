@@ -29,6 +29,7 @@
 #include "test_util.h"
 
 #include "fuzz_util.h"
+#include "heap_count.h"
 
 #define MSZ ((ssize_t)sizeof(struct iommu_hwpt_pgfault))
 #define RSZ ((ssize_t)sizeof(struct iommu_hwpt_page_response))
@@ -47,7 +48,7 @@ struct fgroup {
 };
 
 struct fstate {
-	struct world w;
+	struct world *w;
 	struct fgroup g[MAX_GROUPS];
 	unsigned int ng;
 	uint32_t next_grpid[NDEV];
@@ -92,7 +93,7 @@ static struct fgroup *find_by_id(struct fstate *s, uint16_t rid, uint32_t grpid)
  */
 static unsigned int take_responses(struct fstate *s)
 {
-	struct mock_iommu *m = s->w.m;
+	struct mock_iommu *m = s->w->m;
 	unsigned int n = 0;
 
 	for (; s->resp_seen < m->nr_resp; s->resp_seen++, n++) {
@@ -121,7 +122,7 @@ static void op_report(struct fstate *s, struct fz *f)
 		return;
 	grpid = s->next_grpid[dev]++;
 	for (i = 0; i < nreq; i++) {
-		rc = world_report(&s->w, dev, i + 1 == nreq ? F_LAST : 0, 0, grpid, P_R,
+		rc = world_report(s->w, dev, i + 1 == nreq ? F_LAST : 0, 0, grpid, P_R,
 				  0x100000ull * grpid + 0x1000ull * i);
 		FUZZ_CHECK(rc == 0, "report to an attached device failed: %d", rc);
 	}
@@ -136,27 +137,27 @@ static void op_read(struct fstate *s, struct fz *f)
 	unsigned int want = (b & 0x7F) % 9, i;
 	ssize_t rc;
 
-	short queued = t_poll(&s->w, s->w.fault_fd, PX_POLLIN);
+	short queued = t_poll(s->w, s->w->fault_fd, PX_POLLIN);
 
 	if (b & 0x80) {
 		/*
 		 * A NULL buffer: 0 if nothing is queued, else -EINVAL (the first
 		 * group does not fit) or -EFAULT; nothing is consumed.
 		 */
-		rc = px_read(s->w.p, s->w.fault_fd, NULL, want * (size_t)MSZ);
+		rc = px_read(s->w->p, s->w->fault_fd, NULL, want * (size_t)MSZ);
 		FUZZ_CHECK(queued ? rc == -EINVAL || (rc == -EFAULT && want) : rc == 0,
 			   "read into NULL returned %zd", rc);
-		FUZZ_CHECK(t_poll(&s->w, s->w.fault_fd, PX_POLLIN) == queued,
+		FUZZ_CHECK(t_poll(s->w, s->w->fault_fd, PX_POLLIN) == queued,
 			   "a failed read consumed a group");
 		return;
 	}
-	rc = px_read(s->w.p, s->w.fault_fd, msg, want * (size_t)MSZ);
+	rc = px_read(s->w->p, s->w->fault_fd, msg, want * (size_t)MSZ);
 
 	/* Linux 6.18: 0 for an empty queue, -EINVAL if not even the first group fits. */
 	FUZZ_CHECK(queued ? rc > 0 || rc == -EINVAL : rc == 0, "read of %u msgs returned %zd",
 		   want, rc);
 	if (rc < 0) {
-		FUZZ_CHECK(t_poll(&s->w, s->w.fault_fd, PX_POLLIN) == queued,
+		FUZZ_CHECK(t_poll(s->w, s->w->fault_fd, PX_POLLIN) == queued,
 			   "a failed read consumed a group");
 		return;
 	}
@@ -166,7 +167,7 @@ static void op_read(struct fstate *s, struct fz *f)
 		struct fgroup *g = NULL;
 
 		for (d = 0; d < NDEV; d++)
-			if (msg[i].dev_id == s->w.dev_id[d])
+			if (msg[i].dev_id == s->w->dev_id[d])
 				g = find_by_id(s, W_RID(d), msg[i].grpid);
 		FUZZ_CHECK(g && !g->answered, "read a message of no pending group (grpid %u)",
 			   msg[i].grpid);
@@ -191,7 +192,7 @@ static void detach(struct fstate *s, unsigned int dev)
 		pending[i] = s->g[i].dev == dev && !s->g[i].answered;
 		n += pending[i];
 	}
-	FUZZ_CHECK(t_detach(&s->w, s->w.vfio_fd[dev]) == 0, "detach failed");
+	FUZZ_CHECK(t_detach(s->w, s->w->vfio_fd[dev]) == 0, "detach failed");
 	s->attached[dev] = false;
 	FUZZ_CHECK(take_responses(s) == n, "detach answered a wrong number of groups");
 	for (i = 0; i < s->ng; i++)
@@ -276,15 +277,15 @@ static void op_write(struct fstate *s, struct fz *f)
 	}
 
 	if (fail_at) {
-		fake_hal_fail_filter(s->w.h, "uaccess.copy_from_user");
-		fake_hal_fail_nth(s->w.h, fail_at);
+		fake_hal_fail_filter(s->w->h, "uaccess.copy_from_user");
+		fake_hal_fail_nth(s->w->h, fail_at);
 	}
 	if (sub == 5 || sub == 4)
-		rc = px_pwrite(s->w.p, s->w.fault_fd, buf, count, pos);
+		rc = px_pwrite(s->w->p, s->w->fault_fd, buf, count, pos);
 	else
-		rc = px_write(s->w.p, s->w.fault_fd, buf, count);
-	fake_hal_fail_nth(s->w.h, 0);
-	fake_hal_fail_filter(s->w.h, NULL);
+		rc = px_write(s->w->p, s->w->fault_fd, buf, count);
+	fake_hal_fail_nth(s->w->h, 0);
+	fake_hal_fail_filter(s->w->h, NULL);
 	free(buf);
 
 	FUZZ_CHECK(rc <= (ssize_t)count, "write returned %zd > count %zu", rc, count);
@@ -294,7 +295,7 @@ static void op_write(struct fstate *s, struct fz *f)
 	FUZZ_CHECK(take_responses(s) == n_ok, "%u entries accepted, a different number answered",
 		   n_ok);
 	for (i = 0; i < n_ok; i++) {
-		const struct mock_resp *mr = &s->w.m->resp[s->resp_seen - n_ok + i];
+		const struct mock_resp *mr = &s->w->m->resp[s->resp_seen - n_ok + i];
 
 		FUZZ_CHECK(mr->rid == W_RID(expect[i]->dev) && mr->grpid == expect[i]->grpid,
 			   "entry %u answered the wrong group", i);
@@ -303,16 +304,80 @@ static void op_write(struct fstate *s, struct fz *f)
 	}
 }
 
+/*
+ * The fixture, built once per process: the machine, the kernel, the
+ * process, /dev/iommu with its IOAS and fault queue, and both devices'
+ * VFIO files bound to it. An input attaches each device to a fault-capable
+ * HWPT of its own and, at its end, detaches it and destroys the HWPT.
+ */
+static struct fixture {
+	struct world w;
+	struct fstate s;
+	bool built;
+	unsigned int dma_live, objects_live; /* once built */
+} fx;
+
+static void attach(struct world *w, unsigned int dev)
+{
+	FUZZ_CHECK(t_hwpt_alloc(w, IOMMU_HWPT_FAULT_ID_VALID, w->dev_id[dev], w->ioas_id,
+				w->fault_id, &w->hwpt_id[dev]) == 0,
+		   "HWPT allocation failed");
+	FUZZ_CHECK(t_attach(w, w->vfio_fd[dev], w->hwpt_id[dev]) == 0, "attach failed");
+}
+
+static void fixture_build(void)
+{
+	struct world *w = &fx.w;
+	struct iommu_hwpt_pgfault msg;
+	char path[48];
+	unsigned int d;
+
+	world_init(w, NDEV);
+	FUZZ_CHECK(world_open_iommufd(w) == 0, "/dev/iommu setup failed");
+	for (d = 0; d < NDEV; d++) {
+		snprintf(path, sizeof(path), "/dev/vfio/devices/vfio%u", d);
+		w->vfio_fd[d] = px_open(w->p, path, PX_O_RDWR);
+		FUZZ_CHECK(w->vfio_fd[d] >= 0, "open %s failed", path);
+		FUZZ_CHECK(t_bind(w, w->vfio_fd[d], &w->dev_id[d]) == 0, "bind failed");
+	}
+	/*
+	 * One group reported, read and answered: the tables that grow on
+	 * demand and are kept once allocated (the fault queue's cookies, the
+	 * mock IOMMU's responses) exist before the first input, so every input
+	 * must release exactly the heap blocks it allocated.
+	 */
+	attach(w, 0);
+	FUZZ_CHECK(world_report(w, 0, F_LAST, 0, 1, P_R, 0) == 0, "warm-up report failed");
+	FUZZ_CHECK(t_read_msgs(w, w->fault_fd, &msg, 1) == MSZ, "warm-up read failed");
+	FUZZ_CHECK(t_respond(w, w->fault_fd, msg.cookie, IOMMUFD_PAGE_RESP_SUCCESS) == RSZ,
+		   "warm-up response failed");
+	FUZZ_CHECK(t_detach(w, w->vfio_fd[0]) == 0, "warm-up detach failed");
+	FUZZ_CHECK(t_destroy(w, w->hwpt_id[0]) == 0, "warm-up destroy failed");
+	FUZZ_CHECK(w->m->nr_resp == 1, "warm-up group answered %u times", w->m->nr_resp);
+	w->m->nr_resp = 0;
+	fx.dma_live = fake_hal_dma_live(w->h);
+	fx.objects_live = fake_hal_objects_live(w->h);
+	fx.built = true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fstate *s = calloc(1, sizeof(*s));
 	struct fz f = fz_init(data, size);
+	struct fstate *s = &fx.s;
+	struct world *w = &fx.w;
 	unsigned int ops, i, d;
+	long heap0;
 
-	FUZZ_CHECK(s, "out of memory");
-	world_init(&s->w, NDEV);
-	FUZZ_CHECK(world_setup(&s->w) == 0, "setup failed");
+	if (!fx.built)
+		fixture_build();
+	/* A clean state: no group, no response, counters at 0. */
+	heap0 = heap_count_live();
+	memset(s, 0, sizeof(*s));
+	s->w = w;
+	w->m->nr_resp = 0;
+	fake_hal_stats_clear(w->h);
 	for (d = 0; d < NDEV; d++) {
+		attach(w, d);
 		s->attached[d] = true;
 		s->next_grpid[d] = 1;
 	}
@@ -342,7 +407,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < s->ng; i++)
 		FUZZ_CHECK(s->g[i].answered == 1, "grpid %u of device %u never answered",
 			   s->g[i].grpid, s->g[i].dev);
-	world_fini(&s->w);
-	free(s);
+	for (d = 0; d < NDEV; d++)
+		FUZZ_CHECK(t_destroy(w, w->hwpt_id[d]) == 0, "HWPT of device %u not destroyed", d);
+	/* Back to the fixture as built: nothing queued, nothing the input allocated left. */
+	FUZZ_CHECK(!(t_poll(w, w->fault_fd, PX_POLLIN) & PX_POLLIN), "a message left queued");
+	FUZZ_CHECK(heap_count_live() == heap0, "the input left %ld heap blocks allocated",
+		   heap_count_live() - heap0);
+	FUZZ_CHECK(fake_hal_dma_live(w->h) == fx.dma_live &&
+			   fake_hal_objects_live(w->h) == fx.objects_live,
+		   "the input left DRAM pages (%u, %u as built) or HAL objects (%u, %u) allocated",
+		   fake_hal_dma_live(w->h), fx.dma_live, fake_hal_objects_live(w->h),
+		   fx.objects_live);
+	FUZZ_CHECK(w->m->domains_live == 0, "%u domains left", w->m->domains_live);
 	return 0;
 }

@@ -31,6 +31,7 @@
 #include <cmocka.h>
 
 #include "fuzz_util.h"
+#include "heap_count.h"
 #include "riscv_iommu.h"
 #include "riscv_iommu_priv.h"
 #include "rv_fake.h"
@@ -213,10 +214,8 @@ static void cq_error(struct qstate *s, struct fz *f)
 	uint64_t ill0 = stat(s, "sw.cq.cmd_ill"), mf0 = stat(s, "sw.cq.cqmf");
 	uint64_t to0 = stat(s, "sw.cq.cmd_to"), retried0 = stat(s, "sw.cq.retried");
 	unsigned int streak0 = s->iommu->cq_err_streak;
-	/* the same error again: same cqh, no fence completed since (cmdq.c) */
-	bool same_head = cqh == s->iommu->cq_err_head && streak0 &&
-			 riscv_iommu_le32_to_cpu(*s->iommu->fence_word) == s->iommu->cq_err_fence;
-	uint8_t *p = slot(q, cqh);
+	bool same_head;
+	uint8_t *p;
 
 	if (b & 1)
 		err |= (uint32_t)RISCV_IOMMU_CQCSR_CMD_ILL;
@@ -224,6 +223,19 @@ static void cq_error(struct qstate *s, struct fz *f)
 		err |= (uint32_t)RISCV_IOMMU_CQCSR_CQMF;
 	if (b & 4)
 		err |= (uint32_t)RISCV_IOMMU_CQCSR_CMD_TO;
+	/*
+	 * Without an error bit the IOMMU has not stopped: it only moves cqh
+	 * forward over commands up to cqt, as it executes them. (A cqh
+	 * anywhere else, with cqcsr clean, is a ring the IOMMU never runs
+	 * again: every submission would poll to its timeout.)
+	 */
+	if (!((fi->cqcsr | err) & (RISCV_IOMMU_CQCSR_CMD_ILL | RISCV_IOMMU_CQCSR_CQMF |
+				   RISCV_IOMMU_CQCSR_CMD_TO)))
+		cqh = (fi->cqh + cqh % (((fi->cqt - fi->cqh) & q->mask) + 1)) & q->mask;
+	/* the same error again: same cqh, no fence completed since (cmdq.c) */
+	same_head = cqh == s->iommu->cq_err_head && streak0 &&
+		    riscv_iommu_le32_to_cpu(*s->iommu->fence_word) == s->iommu->cq_err_fence;
+	p = slot(q, cqh);
 	if (s->writes++ < MAX_WRITES) {
 		le_store(p, fz_u64(f), 8);
 		le_store(p + 8, fz_u64(f), 8);
@@ -263,8 +275,9 @@ static void cq_error(struct qstate *s, struct fz *f)
 
 /*
  * Does the fake IOMMU's command queue execute nothing (left stopped with an
- * error, or disabled)? A submission then polls until its timeout, 100 ms of
- * simulated time in 1 us steps, ten times the cost of a whole input
+ * error, or disabled)? A submission then polls until its timeout (150 ms of
+ * simulated time for ring space, about 700 polls as the interval backs off;
+ * 90 s for a fence, about 1,100), several times the cost of a whole input
  * otherwise. Only inputs that ask for it (a bit of the header) get one
  * such wait; the others skip submissions to a stuck queue.
  */
@@ -325,7 +338,6 @@ static void setup(struct qstate *s, struct fz *f)
 	struct iommu_device *out = NULL;
 	unsigned int i, j;
 
-	s->rv = rv_fake_create();
 	s->h = s->rv->hal;
 	fake_hal_set_param_u64(s->h, "sw.driver.pq_log2sz", 1 + (cfg & 3));
 	fake_hal_set_param_u64(s->h, "sw.driver.fq_log2sz", 1 + ((cfg >> 2) & 3));
@@ -352,7 +364,12 @@ static void setup(struct qstate *s, struct fz *f)
 	}
 }
 
-static void teardown(struct qstate *s)
+/*
+ * Back to the fixture as built: the driver removed, then checked that the
+ * input left no DRAM page, HAL object or heap block allocated, then the
+ * fake machine and its HAL reset to what rv_fake_create() returns.
+ */
+static void teardown(struct qstate *s, long heap0)
 {
 	unsigned int i;
 
@@ -360,17 +377,37 @@ static void teardown(struct qstate *s)
 		if (s->probed[i])
 			s->iommu->iommu.ops->release_device(&s->dev[i]);
 	riscv_iommu_remove(&s->iommu->iommu);
-	rv_fake_destroy(s->rv); /* aborts if DRAM pages or HAL objects are left */
+	FUZZ_CHECK(fake_hal_dma_live(s->h) == 0 && fake_hal_objects_live(s->h) == 0,
+		   "%u DRAM pages and %u mutexes/waitqs left after remove",
+		   fake_hal_dma_live(s->h), fake_hal_objects_live(s->h));
+	FUZZ_CHECK(heap_count_live() == heap0, "the input left %ld heap blocks allocated",
+		   heap_count_live() - heap0);
+	rv_fake_reset(s->rv);
+	FUZZ_CHECK(heap_count_live() == heap0, "the reset left %ld heap blocks allocated",
+		   heap_count_live() - heap0);
 }
+
+/*
+ * The fixture, built once per process: the fake machine (its HAL, DRAM
+ * arena and tables). Each input probes the driver on it, with the queue
+ * sizes and devices the input asks for, and removes it at its end.
+ */
+static struct rv_fake *g_rv;
+static struct qstate g_state;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct qstate *s = calloc(1, sizeof(*s));
+	struct qstate *s = &g_state;
 	struct fz f = fz_init(data, size);
 	struct rv_fake_iommu *fi;
 	unsigned int ops;
+	long heap0;
 
-	FUZZ_CHECK(s, "out of memory");
+	if (!g_rv)
+		g_rv = rv_fake_create();
+	heap0 = heap_count_live();
+	memset(s, 0, sizeof(*s));
+	s->rv = g_rv;
 	setup(s, &f);
 	fi = &s->rv->iommu;
 	for (ops = 0; ops < MAX_OPS && !fz_empty(&f); ops++) {
@@ -421,7 +458,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 	}
-	teardown(s);
-	free(s);
+	teardown(s, heap0);
 	return 0;
 }

@@ -35,7 +35,7 @@ set +e
 rc=$?
 set -e
 # libFuzzer's own summary: executions, rate, coverage.
-grep -E '^(stat::|Done |#[0-9]+ +DONE|INFO: Seed|==[0-9]+==ERROR|SUMMARY|ERROR:)' "$work/log" || true
+grep -E '^(stat::|Done |#[0-9]+[[:space:]]+DONE|INFO: Seed|==[0-9]+==ERROR|SUMMARY|ERROR:)' "$work/log" || true
 if [ $rc -ne 0 ]; then
   echo "fuzz.$name: FAILED (exit $rc); log: $work/log" >&2
   tail -n 60 "$work/log" >&2

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #define FAKE_MAX_STATS  256u           /* distinct statistic names */
 #define FAKE_STAT_NAME  64u            /* longest name + 1 */
 #define FAKE_MAX_STAT_DEVS 64u         /* distinct RIDs that count */
+#define FAKE_STAT_HASH  512u           /* slots of the name index: 2 x FAKE_MAX_STATS */
 
 struct fake_kv {
 	char *key;
@@ -65,7 +67,6 @@ struct hal {
 	void *priv;
 	struct hal_iommu_info iommus[FAKE_MAX_IOMMU];
 	unsigned int nr_iommus;
-	struct fake_pci devs[FAKE_MAX_DEV];
 	unsigned int nr_devs;
 
 	fake_mmio_read_fn mmio_rd;
@@ -82,18 +83,10 @@ struct hal {
 	struct fake_kv *params;
 	unsigned int nr_params;
 
-	/*
-	 * Statistics, in fixed tables (no heap block, so leak checks never see
-	 * them): names by id, counters by id, per-device counters by slot and id.
-	 */
-	char stat_names[FAKE_MAX_STATS][FAKE_STAT_NAME];
 	unsigned int nr_stat_names;
-	struct fake_stat stats[FAKE_MAX_STATS];
-	uint16_t stat_dev_rid[FAKE_MAX_STAT_DEVS];
 	unsigned int nr_stat_devs;
-	struct fake_stat stat_dev[FAKE_MAX_STAT_DEVS][FAKE_MAX_STATS];
-	uint64_t stat_level[FAKE_MAX_STATS];     /* hal_stat_level_add, by id */
-	uint64_t stat_level_hwm[FAKE_MAX_STATS];
+	/* Names by hash (open addressing): id + 1, 0 = empty. */
+	uint16_t stat_hash[FAKE_STAT_HASH];
 
 	unsigned int fail_nth;
 	unsigned int fail_calls;
@@ -101,11 +94,9 @@ struct hal {
 	char failed_site[64];
 	char *fail_prefix;
 
-	/* The host channel: bytes reads return, bytes written (fixed: no heap block). */
+	/* The host channel (its bytes are in the tables below). */
 	bool chan_open;
-	uint8_t chan_in[FAKE_CHAN_BYTES];
 	size_t chan_in_len, chan_in_off;
-	uint8_t chan_out[FAKE_CHAN_BYTES];
 	size_t chan_out_len;
 
 	enum fake_task_mode task_mode;
@@ -134,7 +125,27 @@ struct hal {
 	unsigned int log_count[HAL_LOG_ERROR + 1];
 	char last_log[HAL_LOG_ERROR + 1][FAKE_LOG_MAX];
 	bool verbose;
+
+	/*
+	 * The large tables, last (FAKE_HAL_TABLES is the first): only the part
+	 * below their count is ever used, and only that is cleared on reset.
+	 */
+	struct fake_pci devs[FAKE_MAX_DEV];
+	/*
+	 * Statistics, in fixed tables (no heap block, so leak checks never see
+	 * them): names by id, counters by id, per-device counters by slot and id.
+	 */
+	char stat_names[FAKE_MAX_STATS][FAKE_STAT_NAME];
+	struct fake_stat stats[FAKE_MAX_STATS];
+	uint16_t stat_dev_rid[FAKE_MAX_STAT_DEVS];
+	struct fake_stat stat_dev[FAKE_MAX_STAT_DEVS][FAKE_MAX_STATS];
+	uint64_t stat_level[FAKE_MAX_STATS];     /* hal_stat_level_add, by id */
+	uint64_t stat_level_hwm[FAKE_MAX_STATS];
+	/* The host channel: bytes reads return, bytes written (fixed: no heap block). */
+	uint8_t chan_in[FAKE_CHAN_BYTES];
+	uint8_t chan_out[FAKE_CHAN_BYTES];
 };
+#define FAKE_HAL_TABLES devs
 
 static void fake_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -187,6 +198,45 @@ static void fake_kv_free(struct fake_kv *kv, unsigned int n)
 		free(kv[i].str);
 	}
 	free(kv);
+}
+
+/*
+ * Back to what fake_hal_create() returned, without a new allocation: the
+ * DRAM arena and its page tables are kept (every page must be free, so they
+ * are as created), the rest is zeroed. Only the used part of the large tables
+ * is cleared; an entry past a table's count is never read.
+ */
+void fake_hal_reset(struct hal *h)
+{
+	void *dram_raw = h->dram_raw;
+	uint8_t *dram = h->dram;
+	uint32_t *page_run = h->page_run;
+	bool *page_used = h->page_used;
+	unsigned int nr_pages = h->nr_pages, i;
+
+	if (h->dma_live || h->objects_live)
+		fake_die("reset with %u DRAM pages and %u mutexes/waitqs live\n", h->dma_live,
+			 h->objects_live);
+	fake_kv_free(h->params, h->nr_params);
+	free(h->fail_prefix);
+	memset(h->devs, 0, h->nr_devs * sizeof(h->devs[0]));
+	memset(h->stat_names, 0, h->nr_stat_names * sizeof(h->stat_names[0]));
+	memset(h->stats, 0, h->nr_stat_names * sizeof(h->stats[0]));
+	memset(h->stat_level, 0, h->nr_stat_names * sizeof(h->stat_level[0]));
+	memset(h->stat_level_hwm, 0, h->nr_stat_names * sizeof(h->stat_level_hwm[0]));
+	for (i = 0; i < h->nr_stat_devs; i++)
+		memset(h->stat_dev[i], 0, h->nr_stat_names * sizeof(h->stat_dev[i][0]));
+	memset(h->stat_dev_rid, 0, sizeof(h->stat_dev_rid));
+	memset(h->chan_in, 0, h->chan_in_len);
+	memset(h->chan_out, 0, h->chan_out_len);
+	memset(h, 0, offsetof(struct hal, FAKE_HAL_TABLES));
+	h->dram_raw = dram_raw;
+	h->dram = dram;
+	h->page_run = page_run;
+	h->page_used = page_used;
+	h->nr_pages = nr_pages;
+	h->next_irq = 1;
+	h->verbose = getenv("FAKE_HAL_VERBOSE") != NULL;
 }
 
 void fake_hal_destroy(struct hal *h)
@@ -391,20 +441,42 @@ const char *hal_param_str(struct hal *h, const char *key)
 	return e->str;
 }
 
+/* The slot of name in stat_hash: where it is, or the empty slot it would take. */
+static unsigned int fake_stat_slot(const struct hal *h, const char *name)
+{
+	uint32_t x = 2166136261u; /* FNV-1a */
+	const char *c;
+	unsigned int slot;
+
+	for (c = name; *c; c++)
+		x = (x ^ (uint8_t)*c) * 16777619u;
+	for (slot = x % FAKE_STAT_HASH; h->stat_hash[slot];
+	     slot = (slot + 1) % FAKE_STAT_HASH)
+		if (!strcmp(h->stat_names[h->stat_hash[slot] - 1], name))
+			break;
+	return slot;
+}
+
+/* The id of a registered name, or -1. */
+static int fake_stat_id(const struct hal *h, const char *name)
+{
+	return (int)h->stat_hash[fake_stat_slot(h, name)] - 1;
+}
+
 /* ids are indexes into stat_names; the same name gives the same id. */
 hal_stat_id hal_stat_register(struct hal *h, const char *name)
 {
-	unsigned int i;
+	unsigned int slot = fake_stat_slot(h, name);
 
-	for (i = 0; i < h->nr_stat_names; i++)
-		if (!strcmp(h->stat_names[i], name))
-			return i;
+	if (h->stat_hash[slot])
+		return h->stat_hash[slot] - 1u;
 	if (h->nr_stat_names == FAKE_MAX_STATS)
 		fake_die("more than %u statistic names\n", FAKE_MAX_STATS);
 	if (strlen(name) >= FAKE_STAT_NAME)
 		fake_die("statistic name '%s' longer than %u characters\n", name,
 			 FAKE_STAT_NAME - 1);
-	snprintf(h->stat_names[i], FAKE_STAT_NAME, "%s", name);
+	snprintf(h->stat_names[h->nr_stat_names], FAKE_STAT_NAME, "%s", name);
+	h->stat_hash[slot] = (uint16_t)(h->nr_stat_names + 1);
 	return h->nr_stat_names++;
 }
 
@@ -469,14 +541,9 @@ void hal_stat_level_add(struct hal *h, hal_stat_id id, int64_t delta)
 
 static int fake_stat_level_id(struct hal *h, const char *name)
 {
-	unsigned int i;
-
 	if (strncmp(name, "sw.", 3))
 		return -1;
-	for (i = 0; i < h->nr_stat_names; i++)
-		if (!strcmp(h->stat_names[i], name + 3))
-			return (int)i;
-	return -1;
+	return fake_stat_id(h, name + 3);
 }
 
 uint64_t fake_hal_stat_level(struct hal *h, const char *name)
@@ -496,8 +563,8 @@ uint64_t fake_hal_stat_level_hwm(struct hal *h, const char *name)
 /* The counter results.json would call @name ("sw.<name>", "sw.dev.<rid>.<name>"). */
 static const struct fake_stat *fake_stat_find(struct hal *h, const char *name)
 {
-	unsigned int i, rid;
-	int slot = -1;
+	unsigned int rid;
+	int slot = -1, id;
 	char *end;
 
 	if (strncmp(name, "sw.", 3))
@@ -512,10 +579,10 @@ static const struct fake_stat *fake_stat_find(struct hal *h, const char *name)
 			return NULL;
 		name = end + 1;
 	}
-	for (i = 0; i < h->nr_stat_names; i++)
-		if (!strcmp(h->stat_names[i], name))
-			return slot < 0 ? &h->stats[i] : &h->stat_dev[slot][i];
-	return NULL;
+	id = fake_stat_id(h, name);
+	if (id < 0)
+		return NULL;
+	return slot < 0 ? &h->stats[id] : &h->stat_dev[slot][id];
 }
 
 uint64_t fake_hal_stat(struct hal *h, const char *name)
@@ -532,11 +599,17 @@ bool fake_hal_stat_exists(struct hal *h, const char *name)
 	return s && s->touched;
 }
 
-/* Counters restart from nothing; registered names (and their ids) stay valid. */
+/*
+ * Counters restart from nothing; registered names (and their ids) stay valid.
+ * Only ids below nr_stat_names and slots below nr_stat_devs were ever counted.
+ */
 void fake_hal_stats_clear(struct hal *h)
 {
-	memset(h->stats, 0, sizeof(h->stats));
-	memset(h->stat_dev, 0, sizeof(h->stat_dev));
+	unsigned int i;
+
+	memset(h->stats, 0, h->nr_stat_names * sizeof(h->stats[0]));
+	for (i = 0; i < h->nr_stat_devs; i++)
+		memset(h->stat_dev[i], 0, h->nr_stat_names * sizeof(h->stat_dev[i][0]));
 	memset(h->stat_dev_rid, 0, sizeof(h->stat_dev_rid));
 	h->nr_stat_devs = 0;
 }

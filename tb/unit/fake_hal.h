@@ -64,6 +64,14 @@ const uint8_t *fake_hal_host_chan_out(struct hal *h, size_t *len);
 struct hal *fake_hal_create(void);
 void fake_hal_destroy(struct hal *h);
 /*
+ * The machine fake_hal_create() returns, again, for a fixture that outlives
+ * one test (a fuzz target's input): machine description, params, statistics
+ * (their names too), IRQs, tasks, hooks, fault injection, time, accounting
+ * and logs are forgotten; the DRAM arena is kept. Aborts if a DRAM page or
+ * a HAL object (mutex, waitq) is still allocated.
+ */
+void fake_hal_reset(struct hal *h);
+/*
  * One pointer of the test's own, for code that gets only the struct hal *
  * (e.g. stubs of the layers above the code under test).
  */

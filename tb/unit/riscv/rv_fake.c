@@ -463,13 +463,11 @@ struct rv_fake_pci *rv_fake_add_pci(struct rv_fake *rv, uint16_t rid, uint32_t p
 
 /* ---- machine ------------------------------------------------------------------- */
 
-struct rv_fake *rv_fake_create(void)
+/* The machine as created, on rv->hal as fake_hal_create() returns it. */
+static void rv_fake_init(struct rv_fake *rv)
 {
-	struct rv_fake *rv = calloc(1, sizeof(*rv));
-	struct hal *h;
+	struct hal *h = rv->hal;
 
-	assert_non_null(rv);
-	rv->hal = h = fake_hal_create();
 	fake_hal_set_priv(h, rv);
 	fake_hal_add_iommu(h, RV_FAKE_IOMMU_BASE);
 	fake_hal_set_mmio(h, rv_mmio_read, rv_mmio_write, rv);
@@ -491,7 +489,45 @@ struct rv_fake *rv_fake_create(void)
 			 RV_FIELD_PREP(RISCV_IOMMU_CAPABILITIES_PAS, 46);
 	rv->iommu.icvec_mask = 0xFFFF;
 	rv->iommu.max_log2sz = 20;
+}
+
+struct rv_fake *rv_fake_create(void)
+{
+	struct rv_fake *rv = calloc(1, sizeof(*rv));
+
+	assert_non_null(rv);
+	rv->hal = fake_hal_create();
+	rv_fake_init(rv);
 	return rv;
+}
+
+static void rv_fake_check_free(struct rv_fake *rv, const char *when)
+{
+	unsigned int pages = fake_hal_dma_live(rv->hal);
+	unsigned int objects = fake_hal_objects_live(rv->hal);
+
+	if (pages || objects)
+		fail_msg("rv_fake: %u DRAM pages and %u mutexes/waitqs still live at %s", pages,
+			 objects, when);
+}
+
+void rv_fake_reset(struct rv_fake *rv)
+{
+	struct hal *h = rv->hal;
+
+	unsigned int ntrace = rv->ntrace, nreports = rv->nreports, ncmds = rv->iommu.ncmds;
+
+	rv_fake_check_free(rv, "reset");
+	fake_hal_reset(h);
+	/* Entries past a log's count are never read: only the used part is cleared. */
+	memset(rv->trace, 0, ntrace * sizeof(rv->trace[0]));
+	memset(rv->reports, 0, nreports * sizeof(rv->reports[0]));
+	memset(rv->iommu.cmds, 0, ncmds * sizeof(rv->iommu.cmds[0]));
+	memset(rv->iommu.dc_tc_seen, 0, ncmds * sizeof(rv->iommu.dc_tc_seen[0]));
+	memset(&rv->iommu, 0, offsetof(struct rv_fake_iommu, cmds));
+	memset(rv, 0, offsetof(struct rv_fake, trace));
+	rv->hal = h;
+	rv_fake_init(rv);
 }
 
 void rv_fake_destroy(struct rv_fake *rv)

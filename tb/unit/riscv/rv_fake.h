@@ -73,15 +73,16 @@ struct rv_fake_iommu {
 	bool cq_force_ill;           /* every command is illegal */
 	unsigned int cq_fetch_faults;  /* the next N command fetches fault: cqmf */
 	unsigned int cq_fetch_corrupt; /* the next N fetches read an unknown opcode: cmd_ill */
-	/* commands executed, in order */
-	struct riscv_iommu_command cmds[RV_FAKE_MAX_CMDS];
-	/* IODIR.INVAL_DDT with DV: DC.tc of that device when it executed */
-	uint64_t dc_tc_seen[RV_FAKE_MAX_CMDS];
 	unsigned int ncmds;
 	unsigned int pqh_writes, fqh_writes, cqt_writes;
 	/* a PQ record that lands at the next pqh write (during a drain) */
 	bool pq_late;
 	uint64_t pq_late_hdr, pq_late_payload;
+	/* The logs, last (rv_fake_reset() clears their first ncmds entries). */
+	/* commands executed, in order */
+	struct riscv_iommu_command cmds[RV_FAKE_MAX_CMDS];
+	/* IODIR.INVAL_DDT with DV: DC.tc of that device when it executed */
+	uint64_t dc_tc_seen[RV_FAKE_MAX_CMDS];
 };
 
 struct rv_fake_report {
@@ -91,12 +92,9 @@ struct rv_fake_report {
 
 struct rv_fake {
 	struct hal *hal;             /* the fake HAL (fake_hal_priv() = this) */
-	struct rv_fake_iommu iommu;
 	struct rv_fake_pci pci[RV_FAKE_MAX_PCI];
-	struct rv_fake_trace trace[RV_FAKE_MAX_TRACE];
 	unsigned int ntrace;
 	/* io-pgfault stubs */
-	struct rv_fake_report reports[RV_FAKE_MAX_REPORTS];
 	unsigned int nreports;
 	int report_ret;
 	unsigned int discard_partial_calls, add_device_calls, remove_device_calls;
@@ -105,6 +103,13 @@ struct rv_fake {
 	unsigned int registered;
 	bool irq_on_poll;            /* run the CQ irq thread from poll ticks */
 	bool in_irq;
+	/*
+	 * The logs, last (RV_FAKE_LOGS is the first): rv_fake_reset() clears
+	 * their entries below ntrace, nreports and iommu.ncmds.
+	 */
+	struct rv_fake_trace trace[RV_FAKE_MAX_TRACE];
+	struct rv_fake_report reports[RV_FAKE_MAX_REPORTS];
+	struct rv_fake_iommu iommu;
 };
 
 /*
@@ -118,6 +123,14 @@ struct rv_fake *rv_fake_create(void);
  * or HAL objects (mutexes, wait queues) allocated.
  */
 void rv_fake_destroy(struct rv_fake *rv);
+/*
+ * The machine rv_fake_create() returns, again, in the same memory (for a
+ * fixture that outlives one test): the PCI functions, the fake IOMMU's
+ * registers and logs, the stubs' records and the fake HAL (fake_hal_reset())
+ * are as created. Fails the running test, as rv_fake_destroy(), if the
+ * driver left simulated DRAM or HAL objects allocated.
+ */
+void rv_fake_reset(struct rv_fake *rv);
 /* Add a PCI function at rid with PRI capacity. */
 struct rv_fake_pci *rv_fake_add_pci(struct rv_fake *rv, uint16_t rid, uint32_t pri_capacity);
 struct rv_fake_pci *rv_fake_pci_get(struct rv_fake *rv, uint16_t rid);
