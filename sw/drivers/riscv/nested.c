@@ -182,9 +182,7 @@ static void riscv_iommu_nested_free(struct iommu_domain *domain)
 
 	riscv_iommu_domain_detach_all(rd);
 	/* The user's entries in the parent's GSCID go with it. */
-	riscv_iommu_cmd_iotinval_vma(&cmd);
-	riscv_iommu_cmd_inval_set_pscid(&cmd, rd->pscid);
-	riscv_iommu_cmd_inval_set_gscid(&cmd, rd->gscid);
+	riscv_iommu_inval_cmd(rd, &cmd);
 	riscv_iommu_cmd_send_sync(iommu, &cmd, 1);
 	hal_mutex_lock(iommu->dc_lock);
 	list_del_init(&rd->nested_node);

@@ -299,8 +299,11 @@ int riscv_iommu_batch_room(struct riscv_iommu *iommu, struct riscv_iommu_command
 	return ret;
 }
 
-/* The IOTINVAL that drops rd's entries: VMA in its PSCID, or GVMA in its GSCID. */
-static void riscv_iommu_inval_cmd(const struct riscv_iommu_domain *rd,
+/*
+ * The IOTINVAL that drops rd's entries: VMA in its PSCID, GVMA in its GSCID,
+ * or (nested) VMA in the user's PSCID within the parent's GSCID.
+ */
+void riscv_iommu_inval_cmd(const struct riscv_iommu_domain *rd,
 				  struct riscv_iommu_command *cmd)
 {
 	if (rd->kind == RISCV_IOMMU_DOMAIN_G) {

@@ -443,6 +443,7 @@ int riscv_iommu_pscid_alloc(struct riscv_iommu *iommu, uint32_t *pscid);
 void riscv_iommu_pscid_free(struct riscv_iommu *iommu, uint32_t pscid);
 uint64_t riscv_iommu_pte_read(struct hal *h, hal_paddr_t pa, bool *ok);
 uint64_t riscv_iommu_leaf(struct riscv_iommu_domain *rd, uint64_t iova, hal_paddr_t *pa);
+void riscv_iommu_inval_cmd(const struct riscv_iommu_domain *rd, struct riscv_iommu_command *cmd);
 int riscv_iommu_batch_room(struct riscv_iommu *iommu, struct riscv_iommu_command *cmds,
 			   unsigned int *n);
 int riscv_iommu_ats_inval_devices(struct riscv_iommu *iommu, struct list_head *devices,
