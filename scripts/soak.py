@@ -598,8 +598,14 @@ def config_errors(p):
     # iommu.inject.*: a structure the model reads (no pdt), a kind it has
     # (no corrupt msi), and a RID of the run for a structure with devices
     # (docs/scenario.md, Injected memory faults)
+    # sw.driver.irq_mode: a kind of interrupt iommu.igs offers; no MSI to
+    # fail when the interrupts are wired (docs/registers.md, Interrupts)
+    igs, irq_mode = p.get("iommu.igs", "msi"), p.get("sw.driver.irq_mode", "auto")
+    if (irq_mode, igs) in (("msi", "wsi"), ("wsi", "msi")):
+        errs.append("sw.driver.irq_mode")
+    wired = irq_mode == "wsi" or (irq_mode == "auto" and igs == "wsi")
     target = p.get("iommu.inject.target", "none")
-    if target == "pdt" or (target == "msi" and p.get("iommu.inject.kind") == "corrupt"):
+    if target == "pdt" or (target == "msi" and (p.get("iommu.inject.kind") == "corrupt" or wired)):
         errs.append("iommu.inject.target")
     rid = p.get("iommu.inject.rid", 0)
     if rid and (target in ("cq", "msi") or (rid - 1) % p["device.rid_stride"] or

@@ -71,6 +71,8 @@ constexpr uint64_t CAP_AMO_HWAD = bit(24); // hardware A/D updates (DC.tc.SADE/G
 constexpr uint64_t CAP_ATS = bit(25);
 constexpr unsigned CAP_IGS_SHIFT = 28; // 0 = MSI only
 constexpr uint64_t CAP_IGS = bits(29, 28);
+enum igs_value : unsigned { IGS_MSI = 0, IGS_WSI = 1, IGS_BOTH = 2 };
+constexpr uint32_t FCTL_WSI = 1u << 1; // §4: wired interrupts
 constexpr unsigned CAP_PAS_SHIFT = 32;
 constexpr uint64_t CAP_PAS = bits(37, 32);
 constexpr uint64_t CAP_VERSION = bits(7, 0);

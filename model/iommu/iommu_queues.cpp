@@ -99,6 +99,10 @@ unsigned ipsr_index(uint32_t bit)
 
 void riscv_iommu::ipsr_edge(uint32_t bit, const sc_core::sc_time& t)
 {
+    if (wsi_mode()) {
+        wire_sync(t); // §8.1: the level of the bit drives its wire
+        return;
+    }
     unsigned shift = bit == IPSR_CIP ? ICVEC_CIV : bit == IPSR_FIP ? ICVEC_FIV
                    : bit == IPSR_PIP ? ICVEC_PIV : ICVEC_PMIV;
     raise_msi(static_cast<unsigned>((m_icvec >> shift) & 0xF), t);
@@ -143,7 +147,14 @@ void riscv_iommu::clear_ipsr(uint32_t bit, const sc_core::sc_time& t)
     if (!first) {
         bt.nabsorbed = 0;
         m_ipsr &= ~bit;
+        wire_sync(t);
         return;
+    }
+    if (wsi_mode()) {
+        // The wire drops with the clear and rises again with the set.
+        m_ipsr &= ~bit;
+        wire_sync(t);
+        m_ipsr |= bit;
     }
     // Cleared at `at`, set again at `first`: that set is the edge; the sets
     // after it found the bit 1 again.
@@ -160,6 +171,37 @@ void riscv_iommu::update_cip(const sc_core::sc_time& t)
 {
     if ((m_cqcsr & CQCSR_CIE) && (m_cqcsr & (CQCSR_ERRORS | CQCSR_FENCE_W_IP)))
         set_ipsr(IPSR_CIP, t);
+}
+
+uint32_t riscv_iommu::wire_levels() const
+{
+    if (!wsi_mode())
+        return 0;
+    uint32_t lv = 0;
+    for (auto [bit, shift] : {std::pair{IPSR_CIP, ICVEC_CIV}, std::pair{IPSR_FIP, ICVEC_FIV},
+                              std::pair{IPSR_PMIP, ICVEC_PMIV}, std::pair{IPSR_PIP, ICVEC_PIV}})
+        if (m_ipsr & bit)
+            lv |= 1u << ((m_icvec >> shift) & 0xF);
+    return lv;
+}
+
+// The wires are level-sensitive (§8.1): each change reaches the interrupt
+// controller at local time `t`, like an MSI, without holding anyone up.
+void riscv_iommu::wire_sync(const sc_core::sc_time& t)
+{
+    const uint32_t lv = wire_levels();
+    const uint32_t changed = lv ^ m_wires;
+    if (!changed)
+        return;
+    m_wires = lv;
+    for (unsigned v = 0; v < MSI_VECTORS; ++v) {
+        if (!((changed >> v) & 1))
+            continue;
+        const bool up = (lv >> v) & 1;
+        m_st.wsi_asserted += up;
+        if (wsi.size())
+            wsi->set_level(v, up, t);
+    }
 }
 
 // The MSI is a posted write at `t` from whichever activity raised it: it
@@ -742,6 +784,11 @@ riscv_iommu::cmd_result riscv_iommu::cmd_iofence(const command& c, sc_core::sc_t
         }
     }
     // PR/PW: every earlier request is already globally visible here.
+    if (c.dw0 & IOFENCE_WSI) {
+        // §10.3: completion sets fence_w_ip, which raises cip with cie.
+        m_cqcsr |= CQCSR_FENCE_W_IP;
+        update_cip(t);
+    }
     ++m_st.cq_iofence_c;
     return cmd_result::done;
 }
@@ -772,7 +819,8 @@ riscv_iommu::cmd_result riscv_iommu::execute(const command& c, sc_core::sc_time&
     }
     case CMD_IOFENCE:
         // WSI is reserved with fctl.WSI = 0.
-        if (func3 != IOFENCE_C || (c.dw0 & (IOFENCE_RSVD0 | IOFENCE_WSI)) ||
+        if (func3 != IOFENCE_C || (c.dw0 & IOFENCE_RSVD0) ||
+            ((c.dw0 & IOFENCE_WSI) && !wsi_mode()) ||
             (c.dw1 & IOFENCE_RSVD1))
             return cmd_result::illegal;
         return cmd_iofence(c, t);

@@ -78,6 +78,7 @@ iommu_params resolve(const iommu_params& p)
         r.pd8 = r.capabilities & CAP_PD8;
         r.pd17 = r.capabilities & CAP_PD17;
         r.pd20 = r.capabilities & CAP_PD20;
+        r.igs = unsigned(field(r.capabilities, 29, 28));
     }
     return r;
 }
@@ -99,8 +100,8 @@ std::string riscv_iommu::unsupported_capabilities(uint64_t caps)
         why += " Sv57 without Sv48;";
     if (!(caps & CAP_ATS))
         why += " ATS missing;";
-    if (caps & CAP_IGS)
-        why += " IGS " + hex(field(caps, 29, 28)) + " (MSI only);";
+    if (field(caps, 29, 28) > IGS_BOTH)
+        why += " IGS 3 (reserved);";
     if (pas < 32 || pas > 56)
         why += " PAS " + std::to_string(pas) + " (32..56);";
     if (caps & ~known)
@@ -112,7 +113,7 @@ std::string riscv_iommu::unsupported_capabilities(uint64_t caps)
 
 riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
     : sc_module(name), mmio("mmio"), mem("mem"), pcie_up("pcie_up"), pcie_down("pcie_down"),
-      m_p(resolve(p)), m_iotlb(p.iotlb_entries), m_inj_target(p.inject.target)
+      wsi("wsi"), m_p(resolve(p)), m_iotlb(p.iotlb_entries), m_inj_target(p.inject.target)
 {
     SC_HAS_PROCESS(riscv_iommu);
     if (m_p.capabilities) {
@@ -123,6 +124,9 @@ riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
                              " not implemented: " + why)
                                 .c_str());
     }
+    if (m_p.igs > IGS_BOTH)
+        SC_REPORT_FATAL(this->name(), "iommu_params.igs must be 0 (MSI), 1 (WSI) or 2 (both)");
+    m_fctl = m_p.igs == IGS_WSI ? FCTL_WSI : 0; // §4: WSI-only reads fctl.WSI = 1
     if (m_p.clk_period == sc_core::SC_ZERO_TIME)
         SC_REPORT_FATAL(this->name(), "iommu_params.clk_period must be > 0");
     if (m_p.pas < 32 || m_p.pas > 56)
@@ -173,7 +177,7 @@ uint64_t riscv_iommu::capabilities() const
     if (m_p.capabilities)
         return m_p.capabilities;
     return CAP_VERSION_1_0 | CAP_SV39 | (m_p.sv48 ? CAP_SV48 : 0) | (m_p.sv57 ? CAP_SV57 : 0) |
-           (m_p.amo_hwad ? CAP_AMO_HWAD : 0) | CAP_ATS | (uint64_t(0) << CAP_IGS_SHIFT) |
+           (m_p.amo_hwad ? CAP_AMO_HWAD : 0) | CAP_ATS | (uint64_t(m_p.igs) << CAP_IGS_SHIFT) |
            (m_p.msi_flat ? CAP_MSI_FLAT : 0) | (uint64_t(m_p.pas) << CAP_PAS_SHIFT) |
            (m_p.pd8 ? CAP_PD8 : 0) | (m_p.pd17 ? CAP_PD17 : 0) | (m_p.pd20 ? CAP_PD20 : 0) |
            (m_p.sv39x4 ? CAP_SV39X4 : 0) | (m_p.sv48x4 ? CAP_SV48X4 : 0) |
@@ -214,7 +218,7 @@ uint64_t riscv_iommu::reg64_value(uint32_t off) const
     case REG_PQB: return m_pqb;
     case REG_ICVEC: return m_icvec;
     default:
-        if (is_msi_tbl(off))
+        if (is_msi_tbl(off) && msi_tbl_present())
             return m_msi_addr[(off - REG_MSI_CFG_TBL) / 16];
         return 0;
     }
@@ -223,7 +227,7 @@ uint64_t riscv_iommu::reg64_value(uint32_t off) const
 uint32_t riscv_iommu::reg32_value(uint32_t off) const
 {
     switch (off) {
-    case REG_FCTL: return 0; // BE = 0, WSI = 0 (MSI only), GXL = 0: all read-only
+    case REG_FCTL: return m_fctl; // BE = 0 and GXL = 0 read-only; WSI (§4) per IGS
     case REG_CQH: return m_cqh_reg.at(m_access_ps);
     case REG_CQT: return m_cqt;
     case REG_FQH: return m_fqh;
@@ -235,7 +239,7 @@ uint32_t riscv_iommu::reg32_value(uint32_t off) const
     case REG_PQCSR: return m_pq->pqcsr_at(m_access_ps) & PQCSR_DEFINED;
     case REG_IPSR: return m_ipsr;
     default:
-        if (is_msi_tbl(off)) {
+        if (is_msi_tbl(off) && msi_tbl_present()) {
             unsigned v = (off - REG_MSI_CFG_TBL) / 16;
             return (off & 0xF) == 0x8 ? m_msi_data[v] : m_msi_ctl[v];
         }
@@ -351,9 +355,10 @@ void riscv_iommu::reg64_write(uint32_t off, uint64_t v, sc_core::sc_time& t)
         return;
     case REG_ICVEC:
         m_icvec = v & ICVEC_WRITABLE;
+        wire_sync(t); // a pending bit now drives another wire
         return;
     default:
-        if (is_msi_tbl(off))
+        if (is_msi_tbl(off) && msi_tbl_present())
             m_msi_addr[(off - REG_MSI_CFG_TBL) / 16] = v & MSI_ADDR_MASK;
         return;
     }
@@ -392,28 +397,33 @@ void riscv_iommu::reg32_write(uint32_t off, uint32_t v, sc_core::sc_time& t)
     case REG_IPSR:
         write_ipsr(v, t);
         return;
+    case REG_FCTL:
+        write_fctl(v);
+        wire_sync(t);
+        return;
     default:
-        if (is_msi_tbl(off)) {
+        if (is_msi_tbl(off) && msi_tbl_present()) {
             unsigned vec = (off - REG_MSI_CFG_TBL) / 16;
             if ((off & 0xF) == 0x8)
                 m_msi_data[vec] = v;
             else
                 write_msi_vec_ctl(vec, v, t);
         }
-        return; // fctl, cqh, fqt, pqt, absent registers: read-only / ignored
+        return; // cqh, fqt, pqt, absent registers: read-only / ignored
     }
 }
 
 void riscv_iommu::write_cqcsr(uint32_t v, sc_core::sc_time& t)
 {
     const uint32_t old = m_cqcsr;
-    m_cqcsr &= ~(v & CQCSR_ERRORS); // RW1C (fence_w_ip is reserved with fctl.WSI = 0)
+    // RW1C; fence_w_ip is reserved (reads 0, never set) with fctl.WSI = 0
+    m_cqcsr &= ~(v & (CQCSR_ERRORS | CQCSR_FENCE_W_IP));
     if (!(old & CQCSR_CQEN) && (v & CQCSR_CQEN)) {
         // §7.1: cqen 0 -> 1 resets cqh and clears the error bits.
         m_cqh = 0;
         m_cqh_reg.reset(0);
         cq_occupancy_update((prisim::sim_now() + t).value());
-        m_cqcsr &= ~CQCSR_ERRORS;
+        m_cqcsr &= ~(CQCSR_ERRORS | CQCSR_FENCE_W_IP);
     }
     m_cqcsr = (m_cqcsr & ~(CQCSR_CQEN | CQCSR_CIE)) | (v & (CQCSR_CQEN | CQCSR_CIE));
     update_cip(t);
@@ -445,6 +455,25 @@ void riscv_iommu::write_ipsr(uint32_t v, sc_core::sc_time& t)
     const uint32_t pq = m_pq->pqcsr_at((prisim::sim_now() + t).value());
     if (!(pq & XQCSR_BUSY) && (pq & PQCSR_PIE) && (pq & PQCSR_ERRORS))
         set_ipsr(IPSR_PIP, t);
+}
+
+// §4: fctl.WSI is writable only with IGS = both; BE and GXL are read-only
+// 0. A write while the IOMMU is not off (ddtp not Off, or a queue enabled or
+// on) is UNSPECIFIED: the model ignores it and says so.
+void riscv_iommu::write_fctl(uint32_t v)
+{
+    if (m_p.igs != IGS_BOTH || (v & FCTL_WSI) == (m_fctl & FCTL_WSI))
+        return;
+    const bool queue = (cqcsr_value() & (CQCSR_CQEN | XQCSR_ON | XQCSR_BUSY)) ||
+                       (fqcsr_value() & (FQCSR_FQEN | XQCSR_ON | XQCSR_BUSY)) ||
+                       (m_pq->pqcsr() & (PQCSR_PQEN | XQCSR_ON | XQCSR_BUSY));
+    if ((m_ddtp & DDTP_MODE) != DDTP_OFF || queue) {
+        SC_REPORT_WARNING(name(), ("fctl write " + hex(v) + " ignored: fctl.WSI may change only while " +
+                                   "ddtp.iommu_mode is Off and every queue is off (§4)")
+                                      .c_str());
+        return;
+    }
+    m_fctl = v & FCTL_WSI;
 }
 
 void riscv_iommu::write_msi_vec_ctl(unsigned vec, uint32_t v, sc_core::sc_time& t)
@@ -868,6 +897,7 @@ void riscv_iommu::report(prisim::stat_sink& s, const std::string& prefix) const
     s.counter(p + "cq.ats_inval", m_st.cq_ats_inval);
     s.counter(p + "msi.sent", m_st.msi_sent);
     s.counter(p + "msi.deferred", m_st.msi_deferred);
+    s.counter(p + "wsi.asserted", m_st.wsi_asserted);
     s.counter(p + "msi.faults", m_st.msi_faults);
     s.counter(p + "iotlb.hits", m_st.iotlb_hits);
     s.counter(p + "iotlb.misses", m_st.iotlb_misses);

@@ -80,6 +80,7 @@
 #include "common/stats.h"
 #include "common/timed_value.h"
 #include "iommu/iommu_defs.h"
+#include "common/irq_lines.h"
 #include "iommu/iotlb.h"
 #include "iommu/pq_engine.h"
 #include "pcie/tlp.h"
@@ -158,6 +159,10 @@ struct iommu_params {
     bool pd8 = false;
     bool pd17 = false;
     bool pd20 = false;
+    // capabilities.IGS (§3, §8): 0 = MSI only, 1 = WSI only (wired
+    // interrupts: fctl.WSI reads 1, msi_cfg_tbl reads 0), 2 = both
+    // (fctl.WSI writable while the IOMMU is off, §4).
+    unsigned igs = 0;
     // The deepest ddtp.iommu_mode a write may select (§5, WARL): DDTP_1LVL,
     // DDTP_2LVL or DDTP_3LVL. A write of a deeper mode is dropped as a whole.
     unsigned max_ddt_mode = DDTP_3LVL;
@@ -177,6 +182,10 @@ public:
     tlm_utils::simple_initiator_socket<riscv_iommu> mem;       // system bus: DRAM and MSI controller
     tlm_utils::simple_target_socket<riscv_iommu> pcie_up;      // inbound TLPs from the PCIe link
     tlm_utils::simple_initiator_socket<riscv_iommu> pcie_down; // PRG Responses, Invalidate Requests
+    // Wired interrupts (fctl.WSI = 1, §8.1): line v is the level of the
+    // ipsr bits whose icvec field selects vector v. May stay unbound (an
+    // IOMMU with IGS = MSI only, or a test that reads ipsr instead).
+    sc_core::sc_port<prisim::irq_lines_if, 1, sc_core::SC_ZERO_OR_MORE_BOUND> wsi;
 
     riscv_iommu(sc_core::sc_module_name name, const iommu_params& p);
     ~riscv_iommu() override;
@@ -455,6 +464,11 @@ private:
     void ipsr_edge(uint32_t bit, const sc_core::sc_time& t);  // the MSI of a 0 -> 1 edge
     void update_cip(const sc_core::sc_time& t);
     void raise_msi(unsigned vec, const sc_core::sc_time& t);
+    bool wsi_mode() const { return m_fctl & FCTL_WSI; }
+    bool msi_tbl_present() const { return m_p.igs != IGS_WSI; } // §8.3: absent when WSI-only
+    uint32_t wire_levels() const; // bit v: wire v asserted (0 unless fctl.WSI = 1)
+    void wire_sync(const sc_core::sc_time& t); // drive the wires that changed, at local time t
+    void write_fctl(uint32_t v);
 
     struct out_msg {
         pcie::tlp_kind kind = pcie::tlp_kind::prg_response;
@@ -564,6 +578,8 @@ private:
         unsigned nabsorbed = 0;
     } m_ipsr_time[4];
     uint64_t m_icvec = 0;
+    uint32_t m_fctl = 0;  // WSI only (BE and GXL are 0); reset: 1 when IGS = WSI-only
+    uint32_t m_wires = 0; // the levels last driven on `wsi`, bit per vector
     uint64_t m_msi_addr[MSI_VECTORS] = {};
     uint32_t m_msi_data[MSI_VECTORS] = {};
     uint32_t m_msi_ctl[MSI_VECTORS] = {};
@@ -683,7 +699,7 @@ private:
         uint64_t cq_commands = 0, cq_illegal = 0, cq_iotinval_vma = 0, cq_iotinval_gvma = 0,
                  cq_iofence_c = 0, cq_iodir = 0, cq_ats_prgr = 0, cq_ats_inval = 0;
         uint64_t ats_inval_completions = 0, ats_inval_timeouts = 0, ats_inval_unexpected = 0;
-        uint64_t msi_sent = 0, msi_deferred = 0, msi_faults = 0;
+        uint64_t msi_sent = 0, msi_deferred = 0, msi_faults = 0, wsi_asserted = 0;
         uint64_t iotlb_hits = 0, iotlb_misses = 0, ddtc_hits = 0, ddtc_misses = 0;
         uint64_t mmio_illegal = 0;
     } m_st;

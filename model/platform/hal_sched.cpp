@@ -417,9 +417,10 @@ void sw_runtime::irq_thread_trampoline(void* p)
         d->pending = false;
         if (!d->thread) continue; // freed while the run was pending
         d->running = true;
-        d->thread(d->arg, d->irq);
+        const hal_irq_ret r = d->thread(d->arg, d->irq);
         d->running = false;
         d->rt->notify_here(d->idle);
+        d->rt->irq_level_recheck(d, r);
     }
 }
 
@@ -465,6 +466,43 @@ void sw_runtime::free_irq(unsigned irq)
     while (d->running && t != d->task) block_on(t, d->idle, nullptr);
 }
 
+unsigned sw_runtime::wired_irq_alloc(unsigned n)
+{
+    const unsigned first = m_next_irq;
+    m_next_irq += n;
+    if (m_wired_end == m_wired_first)
+        m_wired_first = first;
+    m_wired_end = m_next_irq;
+    return first;
+}
+
+// A wired interrupt's handler is done (its hardirq, or its thread: the wire
+// stays masked meanwhile, as with IRQF_ONESHOT). If the wire is still high
+// the interrupt is taken again at once. As Linux's note_interrupt() does, a
+// wire that stays high with every handler saying it was not theirs is
+// switched off after many rounds, so that a stuck source cannot hold the
+// simulation in an interrupt storm.
+void sw_runtime::irq_level_recheck(irq_desc* d, hal_irq_ret r)
+{
+    constexpr unsigned k_unhandled_limit = 1000;
+    if (!m_wired_level || !wired(d->irq) || d->disabled || (!d->hard && !d->thread))
+        return;
+    if (!m_wired_level(d->irq, uint64_t(local_now().value()))) {
+        d->unhandled = 0;
+        return;
+    }
+    if (r == HAL_IRQ_NONE && ++d->unhandled >= k_unhandled_limit) {
+        d->disabled = true;
+        bump(m_platform, "irq.wired_disabled", 1);
+        log(HAL_LOG_WARN, "interrupt " + std::to_string(d->irq) + " (" + d->name + "): wire stuck high, " +
+                              std::to_string(k_unhandled_limit) + " times unhandled: disabled");
+        return;
+    }
+    if (r != HAL_IRQ_NONE)
+        d->unhandled = 0;
+    raise_irq(d->irq, offset_here());
+}
+
 void sw_runtime::raise_irq(unsigned irq, const sc_time& delay)
 {
     const sc_time at = prisim::sim_now() + delay;
@@ -505,6 +543,13 @@ void sw_runtime::irq_dispatch()
             continue;
         }
         irq_desc* d = it->second.get();
+        if (wired(irq) && (d->disabled || d->pending || d->running)) {
+            // Masked: switched off, or its thread not done yet (the wire
+            // stays masked until then, IRQF_ONESHOT; irq_level_recheck
+            // takes it again if it is still high).
+            bump(m_platform, "irq.masked", 1);
+            continue;
+        }
         m_irq_cpu = d->cpu;
         last_cpu = int(d->cpu);
         const sc_time& busy = m_irq_busy_until[d->cpu];
@@ -515,6 +560,8 @@ void sw_runtime::irq_dispatch()
         if (r == HAL_IRQ_WAKE_THREAD && d->thread) {
             d->pending = true;
             notify_here(d->wq.ev);
+        } else {
+            irq_level_recheck(d, r);
         }
     }
 }

@@ -105,6 +105,13 @@ public:
     void start_boot(void (*fn)(void*), void* arg);
     // Called by the MSI controller: the interrupt arrives `delay` from now.
     void raise_irq(unsigned irq, const sc_core::sc_time& delay);
+    // Interrupt numbers for `n` wires of a wired interrupt controller, and
+    // the level of such an interrupt's wire at a time (ps): a handler that
+    // is done with a wire still high sees its interrupt raised again (level
+    // semantics; a threaded handler's wire stays masked until its thread is
+    // done, as with IRQF_ONESHOT).
+    unsigned wired_irq_alloc(unsigned n);
+    void set_wired_level(std::function<bool(unsigned irq, uint64_t at_ps)> level) { m_wired_level = std::move(level); }
 
     // Software counters by name (without "sw."), globally and per device.
     uint64_t sw_stat(std::string_view name) const;
@@ -240,6 +247,8 @@ private:
         hal_waitq wq;
         hal_task* task = nullptr;
         unsigned cpu = 0;           // the CPU it is delivered to (platform.irq_affinity)
+        unsigned unhandled = 0;     // wired: raised again in a row with no handler taking it
+        bool disabled = false;      // wired: stuck high with nobody handling it (see irq_level_recheck)
     };
 
     const params& m_params;
@@ -268,6 +277,10 @@ private:
 
     std::map<unsigned, std::unique_ptr<irq_desc>> m_irqs;
     unsigned m_next_irq = 32;
+    std::function<bool(unsigned irq, uint64_t at_ps)> m_wired_level; // null: no wired interrupts
+    unsigned m_wired_first = 0, m_wired_end = 0; // [first, end): wired interrupt numbers
+    bool wired(unsigned irq) const { return irq >= m_wired_first && irq < m_wired_end; }
+    void irq_level_recheck(irq_desc* d, hal_irq_ret r);
     prisim::ring<std::pair<sc_core::sc_time, unsigned>> m_irq_fifo; // by arrival time
     sc_core::sc_event m_irq_ev;
     bool m_irq_spread = true;                   // platform.irq_affinity

@@ -66,6 +66,10 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
     ip.pd8 = p.flag("iommu.pd8");
     ip.pd17 = p.flag("iommu.pd17");
     ip.pd20 = p.flag("iommu.pd20");
+    {
+        const std::string& igs = p.str("iommu.igs");
+        ip.igs = igs == "wsi" ? iommu::IGS_WSI : igs == "both" ? iommu::IGS_BOTH : iommu::IGS_MSI;
+    }
     const std::string& max_ddt = p.str("iommu.max_ddt_mode");
     ip.max_ddt_mode = max_ddt == "1lvl"   ? iommu::DDTP_1LVL
                       : max_ddt == "2lvl" ? iommu::DDTP_2LVL
@@ -108,7 +112,18 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
 
     m_link->rc_out.bind(m_iommu->pcie_up);
     m_iommu->pcie_down.bind(m_link->rc_in);
-    m_rt->add_iommu({IOMMU_BASE, 0});
+    if (ip.igs != iommu::IGS_MSI) {
+        // Wired interrupts: the IOMMU's 16 vectors on 16 level-sensitive wires.
+        const unsigned nwires = iommu::MSI_VECTORS;
+        m_wired = std::make_unique<wired_irq_controller>(
+            "wired_irq", m_rt->wired_irq_alloc(nwires), nwires,
+            [this](unsigned irq, const sc_time& delay) { m_rt->raise_irq(irq, delay); });
+        m_iommu->wsi.bind(m_wired->lines_in);
+        m_rt->set_wired_level([w = m_wired.get()](unsigned irq, uint64_t at) { return w->level_at(irq, at); });
+        m_rt->add_iommu({IOMMU_BASE, 0, m_wired->first_irq(), nwires});
+    } else {
+        m_rt->add_iommu({IOMMU_BASE, 0, 0, 0});
+    }
     m_iommu->set_fault_stages(&m_stages);
     m_rt->set_fault_stages(&m_stages);
 

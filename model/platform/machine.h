@@ -24,6 +24,7 @@
 #include "platform/hal_sim.h"
 #include "platform/memory.h"
 #include "platform/params.h"
+#include "platform/wired_irq.h"
 
 struct px_kernel; // sw/include/prisim/sw.h
 
@@ -83,6 +84,7 @@ private:
     std::unique_ptr<dram> m_dram;
     std::unique_ptr<bus> m_bus;
     std::unique_ptr<msi_controller> m_msi;
+    std::unique_ptr<wired_irq_controller> m_wired; // with iommu.igs = wsi or both
     std::unique_ptr<sw_runtime> m_rt;
     std::unique_ptr<iommu::riscv_iommu> m_iommu;
     std::unique_ptr<pcie::pcie_link> m_link;

@@ -166,6 +166,8 @@ params::params(registry_tag)
          "capabilities.PD17: 2-level process directories (process_id up to 17 bits)", "SRC (riscv-iommu.md 3, 16)"});
     add({"iommu.pd20", t::boolean, "false", 0, 0, {}, "",
          "capabilities.PD20: 3-level process directories (process_id up to 20 bits)", "SRC (riscv-iommu.md 3, 16)"});
+    add({"iommu.igs", t::choice, "msi", 0, 0, {"msi", "wsi", "both"}, "",
+         "capabilities.IGS, the interrupts the IOMMU can signal: msi = MSIs only (fctl.WSI reads 0); wsi = wired only (fctl.WSI reads 1, msi_cfg_tbl reads 0; its 16 vectors are 16 level-sensitive wires to the platform's interrupt controller); both = either, fctl.WSI chooses (writable while the IOMMU is off). docs/registers.md, Interrupts", "SRC (riscv-iommu.md 3, 4, 8)"});
     add({"iommu.amo_hwad", t::boolean, "false", 0, 0, {}, "",
          "capabilities.AMO_HWAD: DC.tc.SADE may be set, and the first-stage walker then sets PTE A/D itself (one more memory access) instead of raising a page fault", "SRC (riscv-iommu.md 3, 15.2)"});
     add({"iommu.stop_marker_needs_pasid", t::boolean, "true", 0, 0, {}, "",
@@ -225,6 +227,8 @@ params::params(registry_tag)
     add({"sw.driver.cq_log2sz", t::u64, "13", 1, 16, {}, "log2 entries", "command queue size", "SRC (Linux RISCV_IOMMU_DEF_CQ_COUNT)"});
     add({"sw.driver.fq_log2sz", t::u64, "12", 1, 16, {}, "log2 entries", "fault queue size", "SRC (Linux RISCV_IOMMU_DEF_FQ_COUNT)"});
     add({"sw.driver.pq_log2sz", t::u64, "9", 1, 16, {}, "log2 entries", "page-request queue size (usable N-1)", "SRC-inspired (AMD PPR log 512)"});
+    add({"sw.driver.irq_mode", t::choice, "auto", 0, 0, {"auto", "msi", "wsi"}, "",
+         "interrupts the driver uses: auto = MSIs when capabilities.IGS offers them, else the wires (as Linux's riscv-iommu platform driver, which falls back to wired interrupts); msi or wsi = only that kind (iommu.igs must offer it)", "SRC (Linux drivers/iommu/riscv/iommu-platform.c)"});
     add({"sw.driver.ddt_mode", t::choice, "1lvl", 0, 0, {"1lvl", "2lvl", "3lvl", "auto"}, "",
          "device-directory depth the driver builds; auto: the deepest the IOMMU accepts, as Linux does. A mode the IOMMU drops (iommu.max_ddt_mode) falls back to the next shallower one, with a warning", "SRC (Linux riscv_iommu_iodir_alloc)"});
     add({"sw.driver.pgtbl_mode", t::choice, "sv39", 0, 0, {"sv39", "sv48", "sv57", "auto"}, "",
@@ -976,9 +980,19 @@ void params::validate() const
                  ": not combined with sw.user.detach_after, sw.user.vevent_depth, sw.user.resident_pages or "
                  "sw.user.threads > 1");
     }
+    // Interrupts: the kind the driver is told to use must be one the IOMMU signals.
+    const std::string& igs = str("iommu.igs");
+    const std::string& irq_mode = str("sw.driver.irq_mode");
+    if ((irq_mode == "msi" && igs == "wsi") || (irq_mode == "wsi" && igs == "msi"))
+        fail("sw.driver.irq_mode = " + irq_mode + " and iommu.igs = " + igs + ": the IOMMU does not signal " +
+             (irq_mode == "msi" ? "MSIs" : "wired interrupts"));
+    const bool wired = irq_mode == "wsi" || (irq_mode == "auto" && igs == "wsi");
     // Fault injection: a target the model has, in a form it has, of a device that exists.
     {
         const std::string& target = str("iommu.inject.target");
+        if (target == "msi" && wired)
+            fail("iommu.inject.target = msi with wired interrupts (iommu.igs = " + igs + ", sw.driver.irq_mode = " +
+                 irq_mode + "): the IOMMU writes no MSI, so no MSI write exists to fail");
         if (target == "pdt" && !pasids)
             fail("iommu.inject.target = pdt: no process directory is read without device.pasids > 0 (the "
                  "driver programs one only for a device with a PASID attached), so no PDT access exists to fail");

@@ -58,7 +58,7 @@ def main():
     for eq in a.eq:
         names = eq.split("=")
         try:
-            vals = [lookup(res, n) for n in names]
+            vals = [int(n) if n.isdigit() else lookup(res, n) for n in names]
         except KeyError as e:
             print(f"missing result {e}")
             bad += 1

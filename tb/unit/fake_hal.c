@@ -271,6 +271,14 @@ unsigned int fake_hal_add_iommu(struct hal *h, hal_paddr_t base)
 	return h->nr_iommus++;
 }
 
+void fake_hal_set_iommu_wires(struct hal *h, unsigned int idx, unsigned int first, unsigned int n)
+{
+	if (idx >= h->nr_iommus || first + n > FAKE_MAX_IRQ)
+		fake_die("no IOMMU %u, or wires beyond irq %u\n", idx, FAKE_MAX_IRQ);
+	h->iommus[idx].wired_irq_base = first;
+	h->iommus[idx].nr_wired_irqs = n;
+}
+
 unsigned int fake_hal_add_pci_dev(struct hal *h, uint16_t rid, unsigned int iommu,
 				  hal_paddr_t bar0, uint64_t bar0_size)
 {

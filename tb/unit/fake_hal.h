@@ -80,6 +80,9 @@ void *fake_hal_priv(struct hal *h);
 
 /* Machine description */
 unsigned int fake_hal_add_iommu(struct hal *h, hal_paddr_t base);
+/* Wire IOMMU idx's interrupt vectors 0..n-1 to irqs first..first+n-1
+ * (hal_iommu_info.wired_irq_base / nr_wired_irqs). */
+void fake_hal_set_iommu_wires(struct hal *h, unsigned int idx, unsigned int first, unsigned int n);
 unsigned int fake_hal_add_pci_dev(struct hal *h, uint16_t rid, unsigned int iommu,
 				  hal_paddr_t bar0, uint64_t bar0_size);
 /* Set bytes of a device's config space directly (no cost, no callback). */

@@ -264,7 +264,6 @@ static int riscv_iommu_check_caps(struct riscv_iommu *iommu)
 {
 	uint64_t caps = riscv_iommu_readq(iommu, RISCV_IOMMU_REG_CAPABILITIES);
 	unsigned int version = (unsigned int)RV_FIELD_GET(RISCV_IOMMU_CAPABILITIES_VERSION, caps);
-	unsigned int igs = (unsigned int)RV_FIELD_GET(RISCV_IOMMU_CAPABILITIES_IGS, caps);
 
 	iommu->caps = caps;
 	if (version != RISCV_IOMMU_VERSION_1_0) {
@@ -282,10 +281,6 @@ static int riscv_iommu_check_caps(struct riscv_iommu *iommu)
 				(unsigned long long)caps);
 		return -ENODEV;
 	}
-	if (igs != RISCV_IOMMU_IGS_MSI && igs != RISCV_IOMMU_IGS_BOTH) {
-		riscv_iommu_err(iommu, "no MSI support (capabilities.IGS = %u)", igs);
-		return -ENODEV;
-	}
 	/* §15.1: MSI_FLAT selects the 64-byte extended DC format */
 	iommu->dc_size = caps & RISCV_IOMMU_CAPABILITIES_MSI_FLAT ? RISCV_IOMMU_DC_SIZE_EXT :
 								    RISCV_IOMMU_DC_SIZE_BASE;
@@ -293,8 +288,32 @@ static int riscv_iommu_check_caps(struct riscv_iommu *iommu)
 }
 
 /*
+ * §3/§8: the kind of interrupt to use (sw.driver.irq_mode). auto takes MSIs
+ * when capabilities.IGS offers them, else the wires the platform connects
+ * (Linux's riscv-iommu platform driver falls back the same way); the wires
+ * must cover the vectors this driver programs (0..3).
+ */
+static int riscv_iommu_irq_mode(struct riscv_iommu *iommu)
+{
+	const struct hal_iommu_info *info = hal_iommu(iommu->hal, iommu->index);
+	unsigned int igs = (unsigned int)RV_FIELD_GET(RISCV_IOMMU_CAPABILITIES_IGS, iommu->caps);
+	const char *mode = hal_param_str(iommu->hal, "sw.driver.irq_mode");
+	bool msi = igs == RISCV_IOMMU_IGS_MSI || igs == RISCV_IOMMU_IGS_BOTH;
+	bool wired = (igs == RISCV_IOMMU_IGS_WSI || igs == RISCV_IOMMU_IGS_BOTH) && info &&
+		     info->nr_wired_irqs > 3;
+
+	if (!strcmp(mode, "msi") ? !msi : !strcmp(mode, "wsi") ? !wired : !msi && !wired) {
+		riscv_iommu_err(iommu, "no usable interrupts: capabilities.IGS = %u, %u wires, "
+				"sw.driver.irq_mode = %s", igs, info ? info->nr_wired_irqs : 0, mode);
+		return -ENODEV;
+	}
+	iommu->wsi = !strcmp(mode, "wsi") || (strcmp(mode, "msi") && !msi);
+	return 0;
+}
+
+/*
  * Put the IOMMU in a known state: queues off, ddtp Off (fctl may only be
- * written then, §4), then fctl = little-endian, MSI.
+ * written then, §4), then fctl = little-endian, MSI or wired interrupts.
  */
 static int riscv_iommu_init_fctl(struct riscv_iommu *iommu)
 {
@@ -323,14 +342,18 @@ static int riscv_iommu_init_fctl(struct riscv_iommu *iommu)
 	if (RV_FIELD_GET(RISCV_IOMMU_DDTP_IOMMU_MODE, ddtp) != RISCV_IOMMU_DDTP_MODE_OFF)
 		riscv_iommu_writeq(iommu, RISCV_IOMMU_REG_DDTP, RISCV_IOMMU_DDTP_MODE_OFF);
 
-	riscv_iommu_writel(iommu, RISCV_IOMMU_REG_FCTL, 0);
+	ret = riscv_iommu_irq_mode(iommu);
+	if (ret)
+		return ret;
+	riscv_iommu_writel(iommu, RISCV_IOMMU_REG_FCTL, iommu->wsi ? RISCV_IOMMU_FCTL_WSI : 0);
 	fctl = riscv_iommu_readl(iommu, RISCV_IOMMU_REG_FCTL);
 	if (fctl & RISCV_IOMMU_FCTL_BE) {
 		riscv_iommu_err(iommu, "fctl.BE stuck at 1: big-endian-only IOMMU not supported");
 		return -ENODEV;
 	}
-	if (fctl & RISCV_IOMMU_FCTL_WSI) {
-		riscv_iommu_err(iommu, "fctl.WSI stuck at 1: MSI mode not available");
+	if (!(fctl & RISCV_IOMMU_FCTL_WSI) != !iommu->wsi) {
+		riscv_iommu_err(iommu, "fctl.WSI reads %u after writing %u", !!(fctl & RISCV_IOMMU_FCTL_WSI),
+				iommu->wsi);
 		return -ENODEV;
 	}
 	return 0;
@@ -344,8 +367,9 @@ static void riscv_iommu_free_irqs(struct riscv_iommu *iommu)
 	for (i = 0; i < 3; i++) {
 		if (!qs[i]->irq_requested)
 			continue;
-		riscv_iommu_writel(iommu, RISCV_IOMMU_REG_MSI_VEC_CTL(qs[i]->vec),
-				   RISCV_IOMMU_MSI_VEC_CTL_M);
+		if (!iommu->wsi)
+			riscv_iommu_writel(iommu, RISCV_IOMMU_REG_MSI_VEC_CTL(qs[i]->vec),
+					   RISCV_IOMMU_MSI_VEC_CTL_M);
 		hal_free_irq(iommu->hal, qs[i]->irq);
 		qs[i]->irq_requested = false;
 	}
@@ -353,7 +377,9 @@ static void riscv_iommu_free_irqs(struct riscv_iommu *iommu)
 
 /*
  * §8.2/§8.3: distinct vectors for CQ, FQ and PQ (pmiv gets a fourth, unused),
- * one MSI per vector, threaded handlers.
+ * one MSI per vector, or with wired interrupts the wire of each vector
+ * (level-triggered: the handlers clear ipsr, which drops the wire);
+ * threaded handlers.
  */
 static int riscv_iommu_init_irqs(struct riscv_iommu *iommu)
 {
@@ -386,6 +412,19 @@ static int riscv_iommu_init_irqs(struct riscv_iommu *iommu)
 	for (i = 0; i < 3; i++) {
 		struct riscv_iommu_queue *q = qs[i];
 
+		if (iommu->wsi) {
+			q->irq = hal_iommu(iommu->hal, iommu->index)->wired_irq_base + q->vec;
+			snprintf(q->irq_name, sizeof(q->irq_name), "%s-%s", iommu->name, q->name);
+			ret = hal_request_threaded_irq(iommu->hal, q->irq, fns[i].hardirq, fns[i].thread,
+						       iommu, q->irq_name);
+			if (ret) {
+				riscv_iommu_err(iommu, "%s: cannot request wired irq %u (%d)", q->name,
+						q->irq, ret);
+				goto err_free_irqs;
+			}
+			q->irq_requested = true;
+			continue;
+		}
 		ret = hal_msi_alloc(iommu->hal, &q->irq, &q->msi_addr, &q->msi_data);
 		if (ret) {
 			riscv_iommu_err(iommu, "%s: no MSI available (%d)", q->name, ret);

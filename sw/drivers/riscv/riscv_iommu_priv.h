@@ -213,6 +213,7 @@ struct riscv_iommu {
 	char name[24];                   /* "riscv-iommu<N>" */
 	uint64_t caps;
 	unsigned int dc_size;            /* 32 (base) or 64 (extended) */
+	bool wsi;                        /* wired interrupts (fctl.WSI = 1), else MSIs */
 	unsigned int ddt_mode;           /* RISCV_IOMMU_DDTP_MODE_{1,2,3}LVL in use */
 	unsigned int did_bits;           /* device_id bits ddt_mode resolves */
 

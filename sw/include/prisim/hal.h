@@ -35,6 +35,14 @@ typedef uint64_t hal_paddr_t;
 struct hal_iommu_info {
 	hal_paddr_t base;      /* 4 KiB register page */
 	unsigned int index;    /* 0 .. hal_iommu_count() - 1 */
+	/*
+	 * Wired interrupts (the device tree's "interrupts"): the IOMMU's wire v
+	 * (interrupt vector v of icvec, fctl.WSI = 1) is interrupt
+	 * wired_irq_base + v, for v < nr_wired_irqs; level-triggered. 0 wires:
+	 * the IOMMU is not wired to an interrupt controller.
+	 */
+	unsigned int wired_irq_base;
+	unsigned int nr_wired_irqs;
 };
 
 struct hal_pci_dev_info {

@@ -283,8 +283,10 @@ void test_capabilities_param(void**)
     assert_true(riscv_iommu::unsupported_capabilities(0x0000003802000E10ull).empty()); // Sv48 + Sv57
     assert_true(riscv_iommu::unsupported_capabilities(0x0000003803000210ull).empty()); // AMO_HWAD
     assert_true(riscv_iommu::unsupported_capabilities(0x000001F802000210ull).empty()); // PD8, PD17, PD20
-    // Sv57 without Sv48, IGS = WSI, version 2.0, no ATS, PAS 57, Sv32 (bit 8)
-    for (uint64_t c : {0x0000003802000A10ull, 0x0000003812000210ull, 0x0000003802000220ull, 0x0000003800000210ull,
+    assert_true(riscv_iommu::unsupported_capabilities(0x0000003812000210ull).empty()); // IGS = WSI
+    assert_true(riscv_iommu::unsupported_capabilities(0x0000003822000210ull).empty()); // IGS = both
+    // Sv57 without Sv48, IGS = 3 (reserved), version 2.0, no ATS, PAS 57, Sv32 (bit 8)
+    for (uint64_t c : {0x0000003802000A10ull, 0x0000003832000210ull, 0x0000003802000220ull, 0x0000003800000210ull,
                        0x0000003902000210ull, 0x0000003802000310ull})
         assert_false(riscv_iommu::unsupported_capabilities(c).empty());
 }

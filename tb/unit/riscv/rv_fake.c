@@ -324,7 +324,13 @@ static void rv_mmio_write(void *arg, hal_paddr_t addr, uint64_t v, unsigned int 
 
 	rv_trace(rv, true, off, size, v);
 	switch (off) {
-	case RISCV_IOMMU_REG_FCTL: f->fctl = 0; break; /* BE/WSI/GXL read-only 0 */
+	case RISCV_IOMMU_REG_FCTL: /* BE/GXL read-only 0; WSI per IGS (§4) */
+		switch (RV_FIELD_GET(RISCV_IOMMU_CAPABILITIES_IGS, f->caps)) {
+		case RISCV_IOMMU_IGS_WSI: f->fctl = RISCV_IOMMU_FCTL_WSI; break;
+		case RISCV_IOMMU_IGS_BOTH: f->fctl = (uint32_t)v & RISCV_IOMMU_FCTL_WSI; break;
+		default: f->fctl = 0; break;
+		}
+		break;
 	case RISCV_IOMMU_REG_DDTP: f->ddtp = v & (RISCV_IOMMU_DDTP_PPN | RISCV_IOMMU_DDTP_IOMMU_MODE); break;
 	case RISCV_IOMMU_REG_CQB: f->cqb = rv_queue_base_write(f, v); f->cqt = 0; break;
 	case RISCV_IOMMU_REG_FQB: f->fqb = rv_queue_base_write(f, v); f->fqh = 0; break;
@@ -483,6 +489,7 @@ static void rv_fake_init(struct rv_fake *rv)
 	fake_hal_set_param_str(h, "iommu.pq_overflow_policy", "riscv");
 	fake_hal_set_param_str(h, "sw.driver.ddt_mode", "1lvl");
 	fake_hal_set_param_str(h, "sw.driver.pgtbl_mode", "sv39");
+	fake_hal_set_param_str(h, "sw.driver.irq_mode", "auto");
 	fake_hal_set_param_u64(h, "sw.driver.superpages", 0);
 	rv->iommu.caps = RISCV_IOMMU_VERSION_1_0 | RISCV_IOMMU_CAPABILITIES_SV39 |
 			 RISCV_IOMMU_CAPABILITIES_SV48 | RISCV_IOMMU_CAPABILITIES_ATS |

@@ -109,7 +109,9 @@ static void test_probe_refuses_caps(void **state)
 		{ RISCV_IOMMU_CAPABILITIES_VERSION, 0x20, "version" },
 		{ RISCV_IOMMU_CAPABILITIES_SV39, 0, "Sv39" },
 		{ RISCV_IOMMU_CAPABILITIES_ATS, 0, "ATS" },
-		{ 0, RV_FIELD_PREP(RISCV_IOMMU_CAPABILITIES_IGS, RISCV_IOMMU_IGS_WSI), "MSI" },
+		/* wired only, and the platform connects no wires */
+		{ 0, RV_FIELD_PREP(RISCV_IOMMU_CAPABILITIES_IGS, RISCV_IOMMU_IGS_WSI),
+		  "no usable interrupts: capabilities.IGS = 1, 0 wires" },
 	};
 	size_t i;
 
@@ -123,6 +125,60 @@ static void test_probe_refuses_caps(void **state)
 		assert_int_equal(fake_hal_log_count(h, HAL_LOG_ERROR), 1);
 		assert_non_null(strstr(fake_hal_last_log(h, HAL_LOG_ERROR), cases[i].reason));
 		assert_int_equal(rv->registered, 0);
+		rv_fake_destroy(rv);
+	}
+}
+
+/*
+ * §3/§4/§8: the kind of interrupt the driver takes (sw.driver.irq_mode):
+ * auto takes MSIs when IGS offers them, else the wires; fctl.WSI is
+ * written (and read back) accordingly; the wired irqs are the platform's
+ * wire base + vector, and no MSI is allocated for them.
+ */
+static void test_probe_irq_mode(void **state)
+{
+	static const struct {
+		unsigned int igs, wires;
+		const char *mode;
+		int rc;
+		bool wsi;
+	} cases[] = {
+		{ RISCV_IOMMU_IGS_BOTH, 16, "auto", 0, false },
+		{ RISCV_IOMMU_IGS_BOTH, 16, "wsi", 0, true },
+		{ RISCV_IOMMU_IGS_WSI, 16, "auto", 0, true },
+		{ RISCV_IOMMU_IGS_WSI, 16, "msi", -ENODEV, false },
+		{ RISCV_IOMMU_IGS_MSI, 16, "wsi", -ENODEV, false },
+		{ RISCV_IOMMU_IGS_BOTH, 3, "wsi", -ENODEV, false }, /* vector 3 has no wire */
+		{ RISCV_IOMMU_IGS_BOTH, 0, "auto", 0, false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rv_fake *rv = rv_fake_create();
+		struct hal *h = rv->hal;
+		struct iommu_device *out = NULL;
+		int rc;
+
+		rv->iommu.caps = (rv->iommu.caps & ~RISCV_IOMMU_CAPABILITIES_IGS) |
+				 RV_FIELD_PREP(RISCV_IOMMU_CAPABILITIES_IGS, cases[i].igs);
+		fake_hal_set_iommu_wires(h, 0, 40, cases[i].wires);
+		fake_hal_set_param_str(h, "sw.driver.irq_mode", cases[i].mode);
+		rc = riscv_iommu_probe(h, hal_iommu(h, 0), &out);
+		assert_int_equal(rc, cases[i].rc);
+		if (rc) {
+			assert_null(out);
+			assert_non_null(strstr(fake_hal_last_log(h, HAL_LOG_ERROR), "no usable interrupts"));
+			rv_fake_destroy(rv);
+			continue;
+		}
+		assert_int_equal(!!(rv->iommu.fctl & RISCV_IOMMU_FCTL_WSI), cases[i].wsi);
+		/* cq, fq, pq on vectors 0, 1, 2: wires 40..42, or MSIs 1..3 */
+		assert_int_equal(fake_hal_irq_requested(h, 40), cases[i].wsi);
+		assert_int_equal(fake_hal_irq_requested(h, 42), cases[i].wsi);
+		assert_int_equal(fake_hal_irq_requested(h, 1), !cases[i].wsi);
+		assert_int_equal(fake_hal_log_count(h, HAL_LOG_ERROR), 0);
+		riscv_iommu_remove(out);
 		rv_fake_destroy(rv);
 	}
 }
@@ -259,6 +315,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_probe_programs_everything),
 		cmocka_unit_test(test_probe_refuses_caps),
+		cmocka_unit_test(test_probe_irq_mode),
 		cmocka_unit_test(test_probe_xqon_timeout),
 		cmocka_unit_test(test_probe_bad_queue_size),
 		cmocka_unit_test(test_probe_warl_queue_size),
