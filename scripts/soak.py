@@ -605,7 +605,9 @@ def config_errors(p):
         errs.append("sw.driver.irq_mode")
     wired = irq_mode == "wsi" or (irq_mode == "auto" and igs == "wsi")
     target = p.get("iommu.inject.target", "none")
-    if target == "pdt" or (target == "msi" and (p.get("iommu.inject.kind") == "corrupt" or wired)):
+    kind = p.get("iommu.inject.kind")
+    if target == "pdt" or (target == "msi" and (kind == "corrupt" or wired)) or \
+            (kind == "poison" and target in ("fq", "pq", "msi")):
         errs.append("iommu.inject.target")
     rid = p.get("iommu.inject.rid", 0)
     if rid and (target in ("cq", "msi") or (rid - 1) % p["device.rid_stride"] or

@@ -180,7 +180,10 @@ enum fault_cause : uint16_t {
     CAUSE_PDT_LOAD_FAULT = 265,
     CAUSE_PDT_INVALID = 266,
     CAUSE_PDT_MISCONFIGURED = 267,
+    CAUSE_DDT_CORRUPTION = 268, // a DDT entry or DC load returned poisoned data
+    CAUSE_PDT_CORRUPTION = 269,
     CAUSE_MSI_WRITE_FAULT = 273,
+    CAUSE_PT_CORRUPTION = 274, // first- or second-stage page-table data
 };
 // Causes still reported when DC.tc.DTF = 1 (§11.2 "Reported if DTF = 1").
 constexpr bool cause_ignores_dtf(unsigned cause)

@@ -84,8 +84,9 @@ riscv_iommu::pc_result riscv_iommu::locate_pc(const device_context& dc, uint32_t
         };
         unsigned char b[8];
         if (!mem_read(mem_target::pdt, did, ea, b, 8, t)) {
-            r.cause = CAUSE_PDT_LOAD_FAULT;
-            log_pdt_fault(did, pid, r.cause, where() + ": load access fault");
+            const bool poison = poisoned(mem_target::pdt); // 269
+            r.cause = poison ? CAUSE_PDT_CORRUPTION : CAUSE_PDT_LOAD_FAULT;
+            log_pdt_fault(did, pid, r.cause, where() + (poison ? ": data corruption" : ": load access fault"));
             return r;
         }
         const uint64_t pdte = load_le(b);
@@ -108,8 +109,9 @@ riscv_iommu::pc_result riscv_iommu::locate_pc(const device_context& dc, uint32_t
     auto where = [&] { return std::string(pd_name(mode)) + " process context at " + hex(addr); };
     unsigned char b[16];
     if (!mem_read(mem_target::pdt, did, addr, b, 16, t)) {
-        r.cause = CAUSE_PDT_LOAD_FAULT;
-        log_pdt_fault(did, pid, r.cause, where() + ": load access fault");
+        const bool poison = poisoned(mem_target::pdt);
+        r.cause = poison ? CAUSE_PDT_CORRUPTION : CAUSE_PDT_LOAD_FAULT;
+        log_pdt_fault(did, pid, r.cause, where() + (poison ? ": data corruption" : ": load access fault"));
         return r;
     }
     r.ta = load_le(b);

@@ -394,6 +394,7 @@ void riscv_iommu::handle_page_request(const page_req& pr, sc_core::sc_time& t)
         arc = AR_DID_TOO_WIDE;
         break;
     case CAUSE_DDT_LOAD_FAULT: // step 4
+    case CAUSE_DDT_CORRUPTION: // the same load, its data poisoned
         code = pcie::PRG_RESPONSE_FAILURE;
         arc = AR_DDT_LOAD_FAULT;
         break;

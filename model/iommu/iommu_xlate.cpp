@@ -145,9 +145,11 @@ riscv_iommu::dc_result riscv_iommu::walk_ddt(uint32_t did, sc_core::sc_time& t)
                    " entry at " + hex(ea);
         };
         if (!mem_read(mem_target::ddt, did, ea, b, 8, t)) {
-            // §11.2 cause 257: UR (§14), Response Failure to a Page Request (§13.3)
-            r.cause = CAUSE_DDT_LOAD_FAULT;
-            log_ddt_fault(did, r.cause, where() + ": load access fault");
+            // §11.2 cause 257: UR (§14), Response Failure to a Page Request
+            // (§13.3); 268 for poisoned data
+            const bool poison = poisoned(mem_target::ddt);
+            r.cause = poison ? CAUSE_DDT_CORRUPTION : CAUSE_DDT_LOAD_FAULT;
+            log_ddt_fault(did, r.cause, where() + (poison ? ": data corruption" : ": load access fault"));
             return r;
         }
         const uint64_t ddte = load_le(b);
@@ -169,8 +171,9 @@ riscv_iommu::dc_result riscv_iommu::walk_ddt(uint32_t did, sc_core::sc_time& t)
     auto where = [&] { return std::string(ext ? "extended" : "base") + "-format DC at " + hex(addr); };
     unsigned char b[DC_SIZE_EXT];
     if (!mem_read(mem_target::ddt, did, addr, b, size, t)) {
-        r.cause = CAUSE_DDT_LOAD_FAULT;
-        log_ddt_fault(did, r.cause, where() + ": load access fault");
+        const bool poison = poisoned(mem_target::ddt);
+        r.cause = poison ? CAUSE_DDT_CORRUPTION : CAUSE_DDT_LOAD_FAULT;
+        log_ddt_fault(did, r.cause, where() + (poison ? ": data corruption" : ": load access fault"));
         return r;
     }
     r.dc.tc = load_le(b);
@@ -692,6 +695,14 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         if (fc.cause == CAUSE_TTYPE_DISALLOWED)
             cause = fc.cause; // process_id too wide, or supervisor without PC.ta.ENS
     }
+    if (cause == CAUSE_DDT_CORRUPTION) {
+        // 268: not in §14's table; Completer Abort, as the reference model.
+        f.cause = cause;
+        report_fault(f, dtf, t);
+        ext.status = pcie::cpl_status::ca;
+        ++m_st.ats_ca;
+        return;
+    }
     if (cause) {
         // 256-260: Unsupported Request, always logged (DTF suppresses 260).
         f.cause = cause;
@@ -712,7 +723,7 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         // 265 / 267, or an access fault translating a PDT address (5/7 as
         // for a page-table walk, K6): a configuration error, Completer
         // Abort (§14).
-        f.cause = fc.cause ? fc.cause : g_fault_cause(g_fault::access, false, is_write);
+        f.cause = fc.cause ? fc.cause : pt_access_cause(false, is_write);
         report_fault(f, dtf, t);
         ext.status = pcie::cpl_status::ca;
         ++m_st.ats_ca;
@@ -736,7 +747,7 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         if (w.status == walk_result::access_fault) {
             // PTE load (or A/D update) access fault, in either stage:
             // configuration error, Completer Abort (§14).
-            f.cause = is_write ? CAUSE_WRITE_ACCESS_FAULT : CAUSE_READ_ACCESS_FAULT;
+            f.cause = pt_access_cause(false, is_write); // 274 for poisoned data
             report_fault(f, dtf, t);
             ext.status = pcie::cpl_status::ca;
             ++m_st.ats_ca;
@@ -874,7 +885,9 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
     if (fc.gfault != g_fault::none) {
         // The G-stage translation of a PDT address failed.
         f.iotval2 = fc.iotval2;
-        fail(g_fault_cause(fc.gfault, exec, is_write), dtf, iova);
+        fail(fc.gfault == g_fault::access ? pt_access_cause(exec, is_write)
+                                          : g_fault_cause(fc.gfault, exec, is_write),
+             dtf, iova);
         return;
     }
     if (fc.bare && !g_active(*fc.dc)) {
@@ -892,7 +905,7 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         const uint64_t va = iova + off;
         walk_result w = translate_fs(did, *fc.dc, fc.bare, va, acc, t);
         if (w.status == walk_result::access_fault) {
-            fail(g_fault_cause(g_fault::access, exec, is_write), dtf, va);
+            fail(pt_access_cause(exec, is_write), dtf, va);
             return;
         }
         if (w.status == walk_result::guest_page_fault) {

@@ -142,6 +142,9 @@ riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
         SC_REPORT_FATAL(this->name(), "iommu_params.max_ddt_mode must be 1LVL, 2LVL or 3LVL (2..4)");
     if (m_p.inject.target == mem_target::msi && m_p.inject.corrupt)
         SC_REPORT_FATAL(this->name(), "iommu_params.inject: msi has no corrupt form (access faults only)");
+    if (m_p.inject.poison && (m_p.inject.corrupt || m_p.inject.target == mem_target::fq ||
+                              m_p.inject.target == mem_target::pq || m_p.inject.target == mem_target::msi))
+        SC_REPORT_FATAL(this->name(), "iommu_params.inject: poison applies to the loads of ddt, pdt, pgtbl and cq");
     if (m_p.inject.target != mem_target::none && m_p.inject.nth == 0)
         SC_REPORT_FATAL(this->name(), "iommu_params.inject.nth is 1-based");
     m_ext_dc = m_p.msi_flat;
@@ -734,8 +737,11 @@ riscv_iommu::inject_action riscv_iommu::inject_check(mem_target s, uint32_t did,
                                                      uint64_t addr, unsigned len)
 {
     const inject_params& ip = m_p.inject;
-    // corrupt: the data direction of the target, and a first doubleword to flip
+    // corrupt: the data direction of the target, and a first doubleword to
+    // flip; poison: loads
     if (ip.corrupt && (write != corrupts_stores(s) || len < 8 || len > CORRUPT_MAX_LEN))
+        return inject_action::none;
+    if (ip.poison && write)
         return inject_action::none;
     if (!ip.any_device && did != ip.device)
         return inject_action::none;
@@ -746,7 +752,8 @@ riscv_iommu::inject_action riscv_iommu::inject_check(mem_target s, uint32_t did,
     if (did != NO_DEVICE)
         ++dev(did).injected;
     if (k <= INJECT_REPORTS) {
-        std::string msg = std::string("injected ") + (ip.corrupt ? "data corruption" : "access fault") +
+        std::string msg = std::string("injected ") +
+                          (ip.corrupt ? "data corruption" : ip.poison ? "poisoned data" : "access fault") +
                           " (iommu.inject): " + mem_target_name(s) + " " +
                           (write ? "store of a " : "load of a ") + target_what(s) + " at " + hex(addr);
         if (did != NO_DEVICE)
@@ -756,7 +763,7 @@ riscv_iommu::inject_action riscv_iommu::inject_check(mem_target s, uint32_t did,
             msg += "; further injected faults are counted, not logged";
         SC_REPORT_INFO(name(), msg.c_str());
     }
-    return ip.corrupt ? inject_action::corrupt : inject_action::fail;
+    return ip.corrupt ? inject_action::corrupt : ip.poison ? inject_action::poison : inject_action::fail;
 }
 
 // The slow path of mem_read/mem_write for the target injection names.
@@ -764,7 +771,14 @@ bool riscv_iommu::mem_injected(mem_target s, uint32_t did, bool write, uint64_t 
                                unsigned char* data, unsigned len, sc_core::sc_time& t)
 {
     const tlm::tlm_command cmd = write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND;
+    m_poisoned = false;
     switch (inject_check(s, did, write, addr, len)) {
+    case inject_action::poison:
+        // The data came back marked corrupt: the access took its time and
+        // failed, and the fault it raises names the corruption.
+        account(t, m_p.mem_latency);
+        m_poisoned = true;
+        return false;
     case inject_action::fail:
         // An error response from memory: it took the access's time.
         account(t, m_p.mem_latency);

@@ -67,6 +67,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <systemc>
@@ -105,6 +106,10 @@ constexpr uint32_t NO_DEVICE = ~0u; // an access made on no device's behalf (cq,
 struct inject_params {
     mem_target target = mem_target::none;
     bool corrupt = false; // false: access fault
+    // A load answered with a data-corruption error (poisoned data, an
+    // uncorrectable ECC error): causes 268 (ddt), 269 (pdt), 274 (pgtbl),
+    // cqmf (cq). Loads only; excludes `corrupt`.
+    bool poison = false;
     uint64_t nth = 1;     // 1-based
     uint64_t times = 1;
     bool any_device = true;
@@ -289,7 +294,17 @@ private:
         return mem_access(tlm::TLM_WRITE_COMMAND, addr, d, len, t);
     }
     // ---------------- fault injection (riscv_iommu.cpp) ----------------
-    enum class inject_action { none, fail, corrupt };
+    enum class inject_action { none, fail, corrupt, poison };
+    // The last access to the injection target came back poisoned: the
+    // fault it raises is a data-corruption cause (268, 269, 274), taken
+    // (and cleared) where the access fault becomes a cause.
+    bool m_poisoned = false;
+    bool poisoned(mem_target s) { return s == m_inj_target && std::exchange(m_poisoned, false); }
+    // 274 after a poisoned page-table load, else 1/5/7 (g_fault_cause).
+    unsigned pt_access_cause(bool exec, bool write)
+    {
+        return poisoned(mem_target::pgtbl) ? unsigned(CAUSE_PT_CORRUPTION) : g_fault_cause(g_fault::access, exec, write);
+    }
     // Whether this access to `s` is one iommu_params.inject names; counts
     // and logs it if so.
     inject_action inject_check(mem_target s, uint32_t did, bool write, uint64_t addr, unsigned len);

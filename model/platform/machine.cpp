@@ -82,6 +82,7 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
         if (target == iommu::mem_target_name(iommu::mem_target(i)))
             ip.inject.target = iommu::mem_target(i);
     ip.inject.corrupt = p.str("iommu.inject.kind") == "corrupt";
+    ip.inject.poison = p.str("iommu.inject.kind") == "poison";
     ip.inject.nth = p.u64("iommu.inject.nth");
     ip.inject.times = p.u64("iommu.inject.times");
     ip.inject.any_device = p.u64("iommu.inject.rid") == 0;

@@ -178,8 +178,8 @@ params::params(registry_tag)
 
     add({"iommu.inject.target", t::choice, "none", 0, 0, {"none", "ddt", "pdt", "pgtbl", "cq", "fq", "pq", "msi"}, "",
          "fault injection (docs/scenario.md, Injected memory faults): the structure whose memory accesses by the IOMMU fail on purpose: ddt = DDT entries and device contexts (loads), pgtbl = first-stage page-table entries (loads and A/D stores), cq = command fetches and IOFENCE.C stores, fq = fault-record stores, pq = page-request-record stores, msi = the IOMMU's MSI writes; pdt = process-directory entries and process contexts (loads; only with device.pasids > 0, which makes the driver program a process directory); none = no injection", "SRC (riscv-iommu.md 7.2, 8.3, 11.2, 13.1)"});
-    add({"iommu.inject.kind", t::choice, "access_fault", 0, 0, {"access_fault", "corrupt"}, "",
-         "what an injected access does: access_fault = memory answers an error (cause 257 for ddt, 5/7/1 for pgtbl, cqmf, fqmf, pqmf, cause 273 for msi); corrupt = one bit of the data is flipped: of what a ddt/pgtbl/cq load returns (a reserved DDT/DC bit: cause 259; a reserved PTE bit: a page fault; an opcode bit: cmd_ill) or of the record an fq/pq store writes (the top CAUSE bit; a reserved header bit); msi has no corrupt form", ""});
+    add({"iommu.inject.kind", t::choice, "access_fault", 0, 0, {"access_fault", "corrupt", "poison"}, "",
+         "what an injected access does: access_fault = memory answers an error (cause 257 for ddt, 265 for pdt, 5/7/1 for pgtbl, cqmf, fqmf, pqmf, cause 273 for msi); corrupt = one bit of the data is flipped: of what a ddt/pgtbl/cq load returns (a reserved DDT/DC bit: cause 259; a reserved PTE bit: a page fault; an opcode bit: cmd_ill) or of the record an fq/pq store writes (the top CAUSE bit; a reserved header bit); msi has no corrupt form; poison = a load's data comes back marked corrupt (an uncorrectable memory error): cause 268 for ddt, 269 for pdt, 274 for pgtbl, cqmf for cq; loads only (not fq, pq, msi)", "SRC (riscv-iommu.md 11.2)"});
     add({"iommu.inject.nth", t::u64, "1", 1, U64_MAX_D, {}, "",
          "the first access that fails: the nth access to iommu.inject.target (of iommu.inject.rid, if set) that the kind applies to, counted from 1 (Linux fault injection: fail-nth)", ""});
     add({"iommu.inject.times", t::u64, "1", 1, U64_MAX_D, {}, "",
@@ -996,6 +996,9 @@ void params::validate() const
         if (target == "pdt" && !pasids)
             fail("iommu.inject.target = pdt: no process directory is read without device.pasids > 0 (the "
                  "driver programs one only for a device with a PASID attached), so no PDT access exists to fail");
+        if (str("iommu.inject.kind") == "poison" && (target == "fq" || target == "pq" || target == "msi"))
+            fail("iommu.inject.target = " + target + " and iommu.inject.kind = poison: poisoned data is what a "
+                 "load returns, and the IOMMU only stores to " + target + "; use access_fault or corrupt");
         if (target == "msi" && str("iommu.inject.kind") == "corrupt")
             fail("iommu.inject.target = msi and iommu.inject.kind = corrupt: an MSI has no corrupt form "
                  "(its data is the interrupt's identity); use access_fault");

@@ -48,6 +48,12 @@ CASES = [
     ("pq", "corrupt", ["iommu.inject.nth=5"], {0}, ["sw.pq.reserved_bits"]),
     # the first MSI lost: cause 273, the driver services the queues
     ("msi", "access_fault", [], {0}, ["iommu0.msi.faults", "sw.fq.msi_faults"]),
+    # poisoned loads (an uncorrectable memory error): the data-corruption
+    # causes, 268 (DDT), 269 (PDT), 274 (page table); a command fetch: cqmf
+    ("ddt", "poison", [], {0, 1}, ["sw.fq.cause.268"]),
+    ("pdt", "poison", PASIDS, {0, 1}, ["sw.fq.cause.269"]),
+    ("pgtbl", "poison", ["iommu.inject.nth=3"], {0, 1}, ["sw.fq.cause.274"]),
+    ("cq", "poison", ["iommu.inject.nth=4"], {0}, ["sw.cq.cqmf", "sw.cq.retried"]),
 ]
 
 # Bad values: exit 2 and the message that names the key.
@@ -56,6 +62,7 @@ BAD = [
     (["iommu.inject.kind=flip"], "iommu.inject.kind"),
     (["iommu.inject.target=pdt"], "iommu.inject.target = pdt"),
     (["iommu.inject.target=msi", "iommu.inject.kind=corrupt"], "an MSI has no corrupt form"),
+    (["iommu.inject.target=pq", "iommu.inject.kind=poison"], "poisoned data is what a load returns"),
     (["iommu.inject.target=cq", "iommu.inject.rid=1"], "no device's behalf"),
     (["iommu.inject.target=ddt", "iommu.inject.rid=7"], "no device has this RID"),
     (["iommu.inject.target=ddt", "iommu.inject.nth=0"], "iommu.inject.nth"),

@@ -20,6 +20,10 @@
 //         reserved header bit.
 //   msi   access fault: the MSI is not sent, a record with cause 273, TTYP
 //         0, iotval = msi_addr (§8.3).
+//   poison (a load's data marked corrupt, §11.2): ddt -> cause 268 on a
+//         Page Request, Response Failure, and on an ATS Translation
+//         Request CA; pdt -> 269, CA; pgtbl -> 274, CA on ATS and UR on an
+//         Untranslated read; cq -> cqmf; each time the next access is good.
 //   and the device filter: only device 2's accesses count.
 #include <cstdint>
 #include <memory>
@@ -199,8 +203,76 @@ void expect_queued(rig& r, uint32_t did, uint32_t prgi)
 
 struct rigs {
     rig *ddt_af, *ddt_cor, *pt_af, *pt_cor, *cq_af, *cq_cor, *fq_af, *fq_cor, *pq_af, *pq_cor,
-        *msi_af, *ddt_dev2, *pdt_af, *pdt_cor;
+        *msi_af, *ddt_dev2, *pdt_af, *pdt_cor, *ddt_poi, *pdt_poi, *pt_poi, *cq_poi;
 };
+
+// §11.2 causes 268, 269, 274: poisoned DDT, PDT and page-table data.
+void test_ddt_poison(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->ddt_poi;
+    r.start();
+    r.page_request(1, 7);
+    assert_true(r.new_requests().empty());
+    auto f = r.new_faults();
+    assert_int_equal(f.size(), 1);
+    assert_int_equal(cause_of(f[0]), CAUSE_DDT_CORRUPTION);
+    assert_int_equal(ttyp_of(f[0]), TTYP_MESSAGE);
+    expect_auto(r, pcie::PRG_RESPONSE_FAILURE);
+    assert_int_equal(r.iommu->per_device().at(1).auto_resp_failure_injected, 1);
+    // times = 2: another device's ATS Translation Request, CA (§14 does
+    // not list 268; the reference model's choice)
+    assert_int_equal(r.ats(3, VA, nullptr, true), pcie::cpl_status::ca);
+    f = r.new_faults();
+    assert_int_equal(f.size(), 1);
+    assert_int_equal(cause_of(f[0]), CAUSE_DDT_CORRUPTION);
+    assert_int_equal(ttyp_of(f[0]), TTYP_ATS_TRANSLATION);
+    expect_queued(r, 1, 8); // the next load is good
+}
+
+void test_pdt_poison(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->pdt_poi;
+    r.start();
+    assert_int_equal(r.ats(3, VA, nullptr, true), pcie::cpl_status::ca);
+    const auto f = r.new_faults();
+    assert_int_equal(f.size(), 1);
+    assert_int_equal(cause_of(f[0]), CAUSE_PDT_CORRUPTION);
+    assert_int_equal(ttyp_of(f[0]), TTYP_ATS_TRANSLATION);
+    assert_int_equal(r.ats(3, VA, nullptr, true), pcie::cpl_status::sc);
+}
+
+void test_pgtbl_poison(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->pt_poi;
+    r.start();
+    assert_int_equal(r.ats(1, VA), pcie::cpl_status::ca);
+    auto f = r.new_faults();
+    assert_int_equal(f.size(), 1);
+    assert_int_equal(cause_of(f[0]), CAUSE_PT_CORRUPTION);
+    assert_int_equal(ttyp_of(f[0]), TTYP_ATS_TRANSLATION);
+    assert_int_equal(f[0].iotval, VA);
+    assert_int_equal(r.dma_read(1, VA), pcie::cpl_status::ur); // times = 2
+    f = r.new_faults();
+    assert_int_equal(f.size(), 1);
+    assert_int_equal(cause_of(f[0]), CAUSE_PT_CORRUPTION);
+    assert_int_equal(ttyp_of(f[0]), TTYP_UNTRANSLATED_READ);
+    // The poison is not remembered: the next walk translates.
+    assert_int_equal(r.dma_read(1, VA), pcie::cpl_status::sc);
+    assert_true(r.new_faults().empty());
+}
+
+void test_cq_poison(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->cq_poi;
+    r.start();
+    r.cq_submit(CMD_IOTINVAL | (uint64_t(IOTINVAL_VMA) << CMD_FUNC3_SHIFT));
+    assert_true(r.r32(REG_CQCSR) & CQCSR_CQMF);
+    assert_int_equal(r.r32(REG_CQH), 0);
+    r.w32(REG_CQCSR, CQCSR_CQEN | CQCSR_CQMF);
+    r.settle();
+    assert_int_equal(r.r32(REG_CQCSR) & CQCSR_CQMF, 0);
+    assert_int_equal(r.r32(REG_CQH), 1);
+}
 
 // §"Process to locate the Process-context": a PC load access fault on an
 // ATS Translation Request with a PASID: CA, cause 265; the next lookup is
@@ -450,11 +522,14 @@ void test_device_filter(void** state)
     assert_int_equal(r.iommu->injected_for(2), 1);
 }
 
-iommu_params with(mem_target t, bool corrupt, bool any = true, uint32_t dev = 0)
+iommu_params with(mem_target t, bool corrupt, bool any = true, uint32_t dev = 0, bool poison = false,
+                  uint64_t times = 1)
 {
     iommu_params p;
+    p.inject.times = times;
     p.inject.target = t;
     p.inject.corrupt = corrupt;
+    p.inject.poison = poison;
     p.inject.any_device = any;
     p.inject.device = dev;
     p.pd8 = true;
@@ -485,6 +560,10 @@ public:
         m_s.ddt_dev2 = add("ddt_dev2", with(mem_target::ddt, false, false, 2));
         m_s.pdt_af = add("pdt_af", with(mem_target::pdt, false));
         m_s.pdt_cor = add("pdt_cor", with(mem_target::pdt, true));
+        m_s.ddt_poi = add("ddt_poi", with(mem_target::ddt, false, true, 0, true, 2));
+        m_s.pdt_poi = add("pdt_poi", with(mem_target::pdt, false, true, 0, true));
+        m_s.pt_poi = add("pt_poi", with(mem_target::pgtbl, false, true, 0, true, 2));
+        m_s.cq_poi = add("cq_poi", with(mem_target::cq, false, true, 0, true));
         SC_THREAD(main);
         set_stack_size(4 << 20);
     }
@@ -516,6 +595,10 @@ private:
             cmocka_unit_test_prestate(test_device_filter, &m_s),
             cmocka_unit_test_prestate(test_pdt_access_fault, &m_s),
             cmocka_unit_test_prestate(test_pdt_corrupt, &m_s),
+            cmocka_unit_test_prestate(test_ddt_poison, &m_s),
+            cmocka_unit_test_prestate(test_pdt_poison, &m_s),
+            cmocka_unit_test_prestate(test_pgtbl_poison, &m_s),
+            cmocka_unit_test_prestate(test_cq_poison, &m_s),
         };
         result = cmocka_run_group_tests_name("model.iommu.inject", tests, nullptr, nullptr);
         sc_core::sc_stop();
