@@ -23,17 +23,13 @@
 #include "platform/bus.h"
 #include "platform/hal_sim.h"
 #include "platform/memory.h"
+#include "platform/memory_map.h"
 #include "platform/params.h"
 #include "platform/wired_irq.h"
 
 struct px_kernel; // sw/include/prisim/sw.h
 
 namespace prisim::platform {
-
-constexpr uint64_t IOMMU_BASE = 0x03000000;
-constexpr uint64_t MSI_BASE = 0x04000000;
-constexpr uint64_t BAR_BASE = 0x40000000;
-constexpr uint64_t DRAM_BASE = 0x80000000;
 
 // What the command line adds to a scenario (not part of it: it changes no
 // result).

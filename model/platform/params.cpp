@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "platform/fault_inject.h"
+#include "platform/memory_map.h"
 #include "platform/trace_file.h"
 #include "platform/units.h"
 
@@ -166,6 +167,8 @@ params::params(registry_tag)
          "capabilities.PD17: 2-level process directories (process_id up to 17 bits)", "SRC (riscv-iommu.md 3, 16)"});
     add({"iommu.pd20", t::boolean, "false", 0, 0, {}, "",
          "capabilities.PD20: 3-level process directories (process_id up to 20 bits)", "SRC (riscv-iommu.md 3, 16)"});
+    add({"iommu.pas", t::u64, "56", 32, 56, {}, "bits",
+         "capabilities.PAS, the physical address size: ddtp, queue bases and PPNs are WARL to it, and a DC or PC whose root table lies beyond it is misconfigured (cause 259 / 267); the machine's DRAM must lie below 2^PAS", "SRC (riscv-iommu.md 3)"});
     add({"iommu.igs", t::choice, "msi", 0, 0, {"msi", "wsi", "both"}, "",
          "capabilities.IGS, the interrupts the IOMMU can signal: msi = MSIs only (fctl.WSI reads 0); wsi = wired only (fctl.WSI reads 1, msi_cfg_tbl reads 0; its 16 vectors are 16 level-sensitive wires to the platform's interrupt controller); both = either, fctl.WSI chooses (writable while the IOMMU is off). docs/registers.md, Interrupts", "SRC (riscv-iommu.md 3, 4, 8)"});
     add({"iommu.amo_hwad", t::boolean, "false", 0, 0, {}, "",
@@ -979,6 +982,20 @@ void params::validate() const
             fail("device.pasids = " + std::to_string(pasids) +
                  ": not combined with sw.user.detach_after, sw.user.vevent_depth, sw.user.resident_pages or "
                  "sw.user.threads > 1");
+    }
+    // capabilities.PAS: the IOMMU must reach all of DRAM (its tables and
+    // queues live there).
+    {
+        const uint64_t top = DRAM_BASE + (u64("platform.dram_mib") << 20);
+        const uint64_t pas = u64("iommu.pas");
+        if (pas < 64 && top > uint64_t(1) << pas) {
+            char msg[256];
+            std::snprintf(msg, sizeof msg,
+                          "iommu.pas = %" PRIu64 " and platform.dram_mib = %" PRIu64
+                          ": DRAM ends at 0x%" PRIx64 ", beyond the 0x%" PRIx64 " the IOMMU can address",
+                          pas, u64("platform.dram_mib"), top, uint64_t(1) << pas);
+            fail(msg);
+        }
     }
     // Interrupts: the kind the driver is told to use must be one the IOMMU signals.
     const std::string& igs = str("iommu.igs");
