@@ -598,6 +598,9 @@ def config_errors(p):
     # iommu.inject.*: a structure the model reads (no pdt), a kind it has
     # (no corrupt msi), and a RID of the run for a structure with devices
     # (docs/scenario.md, Injected memory faults)
+    # sw.driver.t2gpa: the capability it needs
+    if p.get("sw.driver.t2gpa") and not p.get("iommu.t2gpa"):
+        errs.append("sw.driver.t2gpa")
     # sw.driver.irq_mode: a kind of interrupt iommu.igs offers; no MSI to
     # fail when the interrupts are wired (docs/registers.md, Interrupts)
     igs, irq_mode = p.get("iommu.igs", "msi"), p.get("sw.driver.irq_mode", "auto")

@@ -69,6 +69,7 @@ constexpr uint64_t CAP_PD17 = bit(39);
 constexpr uint64_t CAP_PD20 = bit(40);
 constexpr uint64_t CAP_AMO_HWAD = bit(24); // hardware A/D updates (DC.tc.SADE/GADE allowed)
 constexpr uint64_t CAP_ATS = bit(25);
+constexpr uint64_t CAP_T2GPA = bit(26); // DC.tc.T2GPA allowed: ATS completions return GPAs
 constexpr unsigned CAP_IGS_SHIFT = 28; // 0 = MSI only
 constexpr uint64_t CAP_IGS = bits(29, 28);
 enum igs_value : unsigned { IGS_MSI = 0, IGS_WSI = 1, IGS_BOTH = 2 };

@@ -39,9 +39,9 @@ constexpr uint64_t DDT_REPORTS_LOUD = 16;
 
 // ============================ device context ============================
 
-// §15.4 checks that apply to these capabilities (T2GPA = END = QOSID = 0;
-// Sv48, Sv57, Sv39x4, Sv48x4, Sv57x4, AMO_HWAD, MSI_FLAT and PD8/PD17/PD20
-// optional).
+// §15.4 checks that apply to these capabilities (END = QOSID = 0; Sv48,
+// Sv57, Sv39x4, Sv48x4, Sv57x4, AMO_HWAD, T2GPA, MSI_FLAT and
+// PD8/PD17/PD20 optional).
 // Returns the first rule the DC breaks (cause 259), or nullptr if it is well
 // formed.
 const char* riscv_iommu::check_dc(const device_context& dc) const
@@ -53,8 +53,10 @@ const char* riscv_iommu::check_dc(const device_context& dc) const
         return "#3/#4 T2GPA or EN_PRI without EN_ATS";
     if (!(tc & TC_EN_PRI) && (tc & TC_PRPR))
         return "#5 PRPR without EN_PRI";
-    if (tc & TC_T2GPA)
+    if ((tc & TC_T2GPA) && !m_p.t2gpa)
         return "#6 T2GPA (capabilities.T2GPA = 0)";
+    if ((tc & TC_T2GPA) && !(dc.iohgatp >> ATP_MODE_SHIFT))
+        return "#7 T2GPA with iohgatp.MODE Bare";
     if ((tc & (TC_SADE | TC_GADE)) && !m_p.amo_hwad)
         return "#14 SADE/GADE (capabilities.AMO_HWAD = 0)";
     if (tc & TC_SBE)
@@ -771,7 +773,13 @@ void riscv_iommu::handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
                 c.x = ext.pv && ext.exec && (w.fs_bare || fs_permits(pte, x)) && (gpte & PTE_X);
                 c.global = ext.pv && !w.fs_bare && (pte & PTE_G);
                 c.addr = w.pa_base;
-                if (w.size > 4096) {
+                if (ctx.dc.tc & TC_T2GPA) {
+                    // §14 T2GPA: the GPA of the page, its permissions those
+                    // of both stages; 4 KiB (the G-stage translates each
+                    // Translated request anew, so no larger size is owed)
+                    c.addr = (w.fs_bare ? iova : w.gpa) & ~uint64_t(0xFFF);
+                    ++m_st.ats_t2gpa;
+                } else if (w.size > 4096) {
                     // E1: the leaf's size, NAPOT-encoded (S = 1).
                     c.s = true;
                     c.addr |= ((w.size >> 1) - 1) & ~uint64_t(0xFFF);
@@ -866,18 +874,26 @@ void riscv_iommu::handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, s
         fail(cause, dtf, iova);
         return;
     }
+    fs_context fc;
     if (translated) {
         ++m_st.dma_translated;
-        forward(iova, 0, len); // T2GPA = 0: the address is the physical address
-        return;
+        if (!(ctx.dc.tc & TC_T2GPA)) {
+            forward(iova, 0, len); // T2GPA = 0: the address is the physical address
+            return;
+        }
+        // T2GPA = 1 (§14): the address is a GPA from a completion; the
+        // G-stage translates it, as a first stage Bare would let it.
+        ++m_st.dma_t2gpa;
+        fc.bare = true;
+        fc.dc = &ctx.dc;
+    } else {
+        ++m_st.dma_untranslated;
+        if (ctx.bare) {
+            forward(iova, 0, len);
+            return;
+        }
+        first_stage(ctx.dc, ext, did, t, fc);
     }
-    ++m_st.dma_untranslated;
-    if (ctx.bare) {
-        forward(iova, 0, len);
-        return;
-    }
-    fs_context fc;
-    first_stage(ctx.dc, ext, did, t, fc);
     if (fc.cause) {
         fail(fc.cause, dtf, iova); // 260, 265-267: the request is aborted
         return;

@@ -75,6 +75,7 @@ iommu_params resolve(const iommu_params& p)
         r.sv48x4 = r.capabilities & CAP_SV48X4;
         r.sv57x4 = r.capabilities & CAP_SV57X4;
         r.amo_hwad = r.capabilities & CAP_AMO_HWAD;
+        r.t2gpa = r.capabilities & CAP_T2GPA;
         r.pd8 = r.capabilities & CAP_PD8;
         r.pd17 = r.capabilities & CAP_PD17;
         r.pd20 = r.capabilities & CAP_PD20;
@@ -88,7 +89,7 @@ iommu_params resolve(const iommu_params& p)
 std::string riscv_iommu::unsupported_capabilities(uint64_t caps)
 {
     const uint64_t known = CAP_VERSION | CAP_SV39 | CAP_SV48 | CAP_SV57 | CAP_SV39X4 | CAP_SV48X4 |
-                           CAP_SV57X4 | CAP_AMO_HWAD | CAP_ATS | CAP_IGS | CAP_PAS | CAP_MSI_FLAT |
+                           CAP_SV57X4 | CAP_AMO_HWAD | CAP_ATS | CAP_T2GPA | CAP_IGS | CAP_PAS | CAP_MSI_FLAT |
                            CAP_PD8 | CAP_PD17 | CAP_PD20;
     const unsigned pas = unsigned(field(caps, 37, 32));
     std::string why;
@@ -180,7 +181,7 @@ uint64_t riscv_iommu::capabilities() const
     if (m_p.capabilities)
         return m_p.capabilities;
     return CAP_VERSION_1_0 | CAP_SV39 | (m_p.sv48 ? CAP_SV48 : 0) | (m_p.sv57 ? CAP_SV57 : 0) |
-           (m_p.amo_hwad ? CAP_AMO_HWAD : 0) | CAP_ATS | (uint64_t(m_p.igs) << CAP_IGS_SHIFT) |
+           (m_p.amo_hwad ? CAP_AMO_HWAD : 0) | CAP_ATS | (m_p.t2gpa ? CAP_T2GPA : 0) | (uint64_t(m_p.igs) << CAP_IGS_SHIFT) |
            (m_p.msi_flat ? CAP_MSI_FLAT : 0) | (uint64_t(m_p.pas) << CAP_PAS_SHIFT) |
            (m_p.pd8 ? CAP_PD8 : 0) | (m_p.pd17 ? CAP_PD17 : 0) | (m_p.pd20 ? CAP_PD20 : 0) |
            (m_p.sv39x4 ? CAP_SV39X4 : 0) | (m_p.sv48x4 ? CAP_SV48X4 : 0) |
@@ -897,6 +898,8 @@ void riscv_iommu::report(prisim::stat_sink& s, const std::string& prefix) const
     s.counter(p + "ats.inval_unexpected", m_st.ats_inval_unexpected);
     s.counter(p + "dma.translated", m_st.dma_translated);
     s.counter(p + "dma.untranslated", m_st.dma_untranslated);
+    s.counter(p + "dma.t2gpa", m_st.dma_t2gpa);
+    s.counter(p + "ats.t2gpa", m_st.ats_t2gpa);
     s.counter(p + "dma.faults", m_st.dma_faults);
     s.counter(p + "fq.records_written", m_st.fq_records_written);
     s.counter(p + "fq.overflows", m_st.fq_overflows);

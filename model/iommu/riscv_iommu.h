@@ -154,6 +154,10 @@ struct iommu_params {
     // walker sets PTE A/D itself (one extra memory access) instead of
     // faulting (§15.2, §15.4 #14).
     bool amo_hwad = false;
+    // capabilities.T2GPA: DC.tc.T2GPA may be set (with a G-stage, §15.4
+    // #6/#7); ATS completions then return the GPA, and the G-stage
+    // translates the device's Translated requests (§14).
+    bool t2gpa = false;
     // capabilities.MSI_FLAT: 64-byte (extended) device contexts. The model
     // has no MSI page tables, so a DC must keep msiptp.MODE = Off (§15.4
     // #12 and the recommendation after it), with a G-stage too.
@@ -709,7 +713,7 @@ private:
         uint64_t ar_success = 0, ar_invalid = 0, ar_failure = 0;
         uint64_t ar_cause[AR_NR] = {};
         uint64_t ats_requests = 0, ats_not_present = 0, ats_ur = 0, ats_ca = 0;
-        uint64_t dma_translated = 0, dma_untranslated = 0, dma_faults = 0;
+        uint64_t dma_translated = 0, dma_untranslated = 0, dma_faults = 0, dma_t2gpa = 0, ats_t2gpa = 0;
         uint64_t fq_records_written = 0, fq_overflows = 0, fq_dropped = 0;
         uint64_t cq_commands = 0, cq_illegal = 0, cq_iotinval_vma = 0, cq_iotinval_gvma = 0,
                  cq_iofence_c = 0, cq_iodir = 0, cq_ats_prgr = 0, cq_ats_inval = 0;

@@ -60,6 +60,7 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
                                          : iommu::pq_overflow_policy::riscv;
     ip.msi_flat = p.flag("iommu.msi_flat");
     ip.pas = unsigned(p.u64("iommu.pas"));
+    ip.t2gpa = p.flag("iommu.t2gpa");
     ip.sv48 = p.flag("iommu.sv48");
     ip.sv57 = p.flag("iommu.sv57");
     ip.amo_hwad = p.flag("iommu.amo_hwad");

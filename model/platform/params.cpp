@@ -169,6 +169,8 @@ params::params(registry_tag)
          "capabilities.PD20: 3-level process directories (process_id up to 20 bits)", "SRC (riscv-iommu.md 3, 16)"});
     add({"iommu.pas", t::u64, "56", 32, 56, {}, "bits",
          "capabilities.PAS, the physical address size: ddtp, queue bases and PPNs are WARL to it, and a DC or PC whose root table lies beyond it is misconfigured (cause 259 / 267); the machine's DRAM must lie below 2^PAS", "SRC (riscv-iommu.md 3)"});
+    add({"iommu.t2gpa", t::boolean, "false", 0, 0, {}, "",
+         "capabilities.T2GPA: DC.tc.T2GPA may be set (with a G-stage): ATS completions then carry the GPA, and the IOMMU translates each Translated request through the G-stage (docs/registers.md, G-stage and nested translation)", "SRC (riscv-iommu.md 3, 14, 15.4 #6 #7)"});
     add({"iommu.igs", t::choice, "msi", 0, 0, {"msi", "wsi", "both"}, "",
          "capabilities.IGS, the interrupts the IOMMU can signal: msi = MSIs only (fctl.WSI reads 0); wsi = wired only (fctl.WSI reads 1, msi_cfg_tbl reads 0; its 16 vectors are 16 level-sensitive wires to the platform's interrupt controller); both = either, fctl.WSI chooses (writable while the IOMMU is off). docs/registers.md, Interrupts", "SRC (riscv-iommu.md 3, 4, 8)"});
     add({"iommu.amo_hwad", t::boolean, "false", 0, 0, {}, "",
@@ -232,6 +234,8 @@ params::params(registry_tag)
     add({"sw.driver.pq_log2sz", t::u64, "9", 1, 16, {}, "log2 entries", "page-request queue size (usable N-1)", "SRC-inspired (AMD PPR log 512)"});
     add({"sw.driver.irq_mode", t::choice, "auto", 0, 0, {"auto", "msi", "wsi"}, "",
          "interrupts the driver uses: auto = MSIs when capabilities.IGS offers them, else the wires (as Linux's riscv-iommu platform driver, which falls back to wired interrupts); msi or wsi = only that kind (iommu.igs must offer it)", "SRC (Linux drivers/iommu/riscv/iommu-platform.c)"});
+    add({"sw.driver.t2gpa", t::boolean, "false", 0, 0, {}, "",
+         "the driver sets DC.tc.T2GPA for devices attached to a G-stage (nesting parent) or nested domain, so that their ATCs hold GPAs; needs iommu.t2gpa", ""});
     add({"sw.driver.ddt_mode", t::choice, "1lvl", 0, 0, {"1lvl", "2lvl", "3lvl", "auto"}, "",
          "device-directory depth the driver builds; auto: the deepest the IOMMU accepts, as Linux does. A mode the IOMMU drops (iommu.max_ddt_mode) falls back to the next shallower one, with a warning", "SRC (Linux riscv_iommu_iodir_alloc)"});
     add({"sw.driver.pgtbl_mode", t::choice, "sv39", 0, 0, {"sv39", "sv48", "sv57", "auto"}, "",
@@ -997,6 +1001,9 @@ void params::validate() const
             fail(msg);
         }
     }
+    if (flag("sw.driver.t2gpa") && !flag("iommu.t2gpa"))
+        fail("sw.driver.t2gpa = true needs iommu.t2gpa = true (capabilities.T2GPA): a DC with T2GPA set is "
+             "otherwise misconfigured (cause 259)");
     // Interrupts: the kind the driver is told to use must be one the IOMMU signals.
     const std::string& igs = str("iommu.igs");
     const std::string& irq_mode = str("sw.driver.irq_mode");

@@ -192,6 +192,14 @@ static void riscv_iommu_dc_compose(struct riscv_iommu_device *rdev, struct riscv
 		dc->fsc = riscv_iommu_pdt_dc_fsc(rdev);
 		return;
 	}
+	/*
+	 * T2GPA (§14): under a G-stage, ATS completions carry the GPA and the
+	 * IOMMU translates each Translated request through the G-stage, so the
+	 * device's ATC never holds a host physical address.
+	 */
+	if (rdev->iommu->t2gpa &&
+	    (rd->kind == RISCV_IOMMU_DOMAIN_G || rd->kind == RISCV_IOMMU_DOMAIN_NESTED))
+		dc->tc |= RISCV_IOMMU_DC_TC_T2GPA;
 	if (rd->kind == RISCV_IOMMU_DOMAIN_G) {
 		/* second stage only: fsc Bare, IOVA = GPA */
 		dc->iohgatp = riscv_iommu_iohgatp(rd);

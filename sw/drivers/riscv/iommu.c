@@ -486,6 +486,9 @@ static int riscv_iommu_pgtbl_mode_param(struct riscv_iommu *iommu)
 				 "using Sv%u", v, (unsigned long long)iommu->caps,
 				 12 + 9 * iommu->pgtbl_levels);
 	iommu->superpages = hal_param_u64(iommu->hal, "sw.driver.superpages") != 0;
+	/* sw.driver.t2gpa: GPAs in ATS completions where the IOMMU offers it */
+	iommu->t2gpa = hal_param_u64(iommu->hal, "sw.driver.t2gpa") &&
+		       (iommu->caps & RISCV_IOMMU_CAPABILITIES_T2GPA);
 	return 0;
 }
 

@@ -251,6 +251,7 @@ struct riscv_iommu {
 	} pq_ovf_policy;
 	unsigned int pgtbl_levels;       /* first-stage levels: 3 Sv39, 4 Sv48, 5 Sv57 */
 	bool superpages;                 /* sw.driver.superpages: 2 MiB leaves where aligned */
+	bool t2gpa;                      /* sw.driver.t2gpa: DC.tc.T2GPA under a G-stage */
 	uint64_t pri_alloc_max;          /* sw.driver.pri_alloc_max */
 	enum riscv_iommu_pri_alloc_policy {
 		RISCV_IOMMU_PRI_ALLOC_CAP,   /* min(capacity, pri_alloc_max) */

@@ -168,12 +168,12 @@ public:
     }
 
     pcie::cpl_status dma(const dev& d, uint64_t va, bool write, uint64_t& data, pasid_prefix px = {},
-                         bool exec = false)
+                         bool exec = false, bool translated = false)
     {
         pcie::tlp_ext e;
         e.exec = exec;
         e.kind = write ? pcie::tlp_kind::mem_write : pcie::tlp_kind::mem_read;
-        e.at = pcie::at_t::untranslated;
+        e.at = translated ? pcie::at_t::translated : pcie::at_t::untranslated;
         e.rid = uint16_t(d.did);
         e.pv = px.pv;
         e.pasid = px.pasid;
@@ -618,6 +618,67 @@ void test_dc_rules(void** state)
 // the PC's fsc are GPAs. A PC reached through the G-stage translates; a
 // PC whose guest page is not mapped is a guest-page fault on an implicit
 // access (DMA: iotval2 = PC GPA | 1; ATS: not present, not logged).
+// §14, §15.4 #3/#6/#7 T2GPA: an ATS completion carries the GPA (4 KiB,
+// the permissions of both stages), and the G-stage translates each
+// Translated request: its data lands at the SPA, a G-stage denial is a
+// guest-page fault (TTYP 6/7, iotval2 = GPA). Without the capability, or
+// without a G-stage or EN_ATS, a DC with T2GPA is misconfigured.
+void test_t2gpa(void** state)
+{
+    rigs& s = *static_cast<rigs*>(*state);
+    rig& r = *s.full;
+    assert_true(r.r64(REG_CAPABILITIES) & CAP_T2GPA);
+    assert_false(s.plain->r64(REG_CAPABILITIES) & CAP_T2GPA);
+    auto d = r.new_dev(IOHGATP_SV39X4, ATP_SV39, 0x300, TC_V | TC_EN_ATS | TC_T2GPA);
+    const uint64_t va = 0x0040'2000, gpa = 0x2'0000'5000, pa = 0x0310'0000, ro_va = 0x0040'3000,
+                   ro_gpa = 0x2'0000'6000, ro_pa = 0x0311'0000;
+    r.fmap(d, va, 0, leaf(gpa, RW));
+    r.gmap(d, gpa, 0, leaf(pa, RW));
+    r.fmap(d, ro_va, 0, leaf(ro_gpa, RW));
+    r.gmap(d, ro_gpa, 0, leaf(ro_pa, PTE_R | PTE_U | PTE_A)); // the G-stage denies writes
+    pcie::ats_cpl c;
+    assert_int_equal(r.ats(d, va, false, c), pcie::cpl_status::sc);
+    assert_true(c.r && c.w);
+    assert_false(c.s);
+    assert_int_equal(c.addr, gpa);
+    assert_int_equal(r.ats(d, ro_va, false, c), pcie::cpl_status::sc);
+    assert_true(c.r);
+    assert_false(c.w);
+    assert_int_equal(c.addr, ro_gpa);
+    expect_no_fault(r);
+    // Translated requests to the GPAs: the G-stage translates them.
+    uint64_t v = 0x1122'3344'5566'7788ull;
+    assert_int_equal(r.dma(d, gpa + 0x18, true, v, {}, false, true), pcie::cpl_status::sc);
+    assert_int_equal(r.mem.rd(pa + 0x18), 0x1122'3344'5566'7788ull);
+    v = 0;
+    assert_int_equal(r.dma(d, gpa + 0x18, false, v, {}, false, true), pcie::cpl_status::sc);
+    assert_int_equal(v, 0x1122'3344'5566'7788ull);
+    assert_int_equal(r.dma(d, ro_gpa + 0x8, true, v, {}, false, true), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_WRITE_GUEST_PAGE_FAULT, TTYP_TRANSLATED_WRITE, ro_gpa + 0x8, ro_gpa + 0x8);
+    assert_int_equal(r.mem.rd(ro_pa + 0x8), 0);
+    // A GPA the G-stage does not map.
+    assert_int_equal(r.dma(d, 0x2'0000'9000, false, v, {}, false, true), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_READ_GUEST_PAGE_FAULT, TTYP_TRANSLATED_READ, 0x2'0000'9000, 0x2'0000'9000);
+    // Without T2GPA the same address is an SPA, not translated.
+    auto n = r.new_dev(IOHGATP_SV39X4, ATP_SV39, 0x301);
+    r.mem.wr(pa + 0x40, 0xABCD);
+    v = 0;
+    assert_int_equal(r.dma(n, pa + 0x40, false, v, {}, false, true), pcie::cpl_status::sc);
+    assert_int_equal(v, 0xABCD);
+    expect_no_fault(r);
+    // §15.4: #7 without a G-stage, #3 without EN_ATS, #6 without the capability.
+    auto bare = r.new_dev(IOHGATP_BARE, ATP_SV39, 0, TC_V | TC_EN_ATS | TC_T2GPA);
+    assert_int_equal(r.ats(bare, va, false, c), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_DDT_MISCONFIGURED, TTYP_ATS_TRANSLATION, va);
+    auto no_ats = r.new_dev(IOHGATP_SV39X4, ATP_SV39, 0x302, TC_V | TC_T2GPA);
+    assert_int_equal(r.dma(no_ats, va, false, v), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_DDT_MISCONFIGURED, TTYP_UNTRANSLATED_READ, va);
+    rig& p = *s.plain;
+    auto pd = p.new_dev(IOHGATP_BARE, ATP_BARE, 0, TC_V | TC_EN_ATS | TC_T2GPA);
+    assert_int_equal(p.dma(pd, va, false, v), pcie::cpl_status::ur);
+    expect_fault(p, CAUSE_DDT_MISCONFIGURED, TTYP_UNTRANSLATED_READ, va);
+}
+
 void test_pdt_through_g(void** state)
 {
     rig& r = *static_cast<rigs*>(*state)->full;
@@ -818,6 +879,7 @@ private:
             cmocka_unit_test_prestate(test_gscid_iotlb, &s),
             cmocka_unit_test_prestate(test_iotinval_vma_scopes, &s),
             cmocka_unit_test_prestate(test_pdt_through_g, &s),
+            cmocka_unit_test_prestate(test_t2gpa, &s),
             cmocka_unit_test_prestate(test_inject_pgtbl, &s),
         };
         result = cmocka_run_group_tests_name("model.iommu.gstage", tests, nullptr, nullptr);
@@ -833,6 +895,7 @@ int sc_main(int, char*[])
     pf.sv48 = pf.sv57 = pf.amo_hwad = true;
     pf.sv39x4 = pf.sv48x4 = pf.sv57x4 = true;
     pf.pd8 = true;
+    pf.t2gpa = true;
     sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_LOG);
     sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     top t("tb", pf, pp);

@@ -491,6 +491,7 @@ static void rv_fake_init(struct rv_fake *rv)
 	fake_hal_set_param_str(h, "sw.driver.pgtbl_mode", "sv39");
 	fake_hal_set_param_str(h, "sw.driver.irq_mode", "auto");
 	fake_hal_set_param_u64(h, "sw.driver.superpages", 0);
+	fake_hal_set_param_u64(h, "sw.driver.t2gpa", 0);
 	rv->iommu.caps = RISCV_IOMMU_VERSION_1_0 | RISCV_IOMMU_CAPABILITIES_SV39 |
 			 RISCV_IOMMU_CAPABILITIES_SV48 | RISCV_IOMMU_CAPABILITIES_ATS |
 			 RV_FIELD_PREP(RISCV_IOMMU_CAPABILITIES_PAS, 46);
