@@ -874,6 +874,109 @@ void test_stats(void** state)
     assert_true(c["iommu0.ddtc.hits"] > 0);
 }
 
+// §10.4 ATS.INVAL with the model's 2 ITags: a third invalidation holds the
+// CQ (cqh on it) until a completion frees an ITag; an ITag is freed only
+// when as many completions as their CC field says have arrived (counted
+// modulo 8, CC = 0 meaning 8); a completion for an ITag not in use, or
+// from another RID, is counted as unexpected and changes nothing; the
+// fence after them completes without cmd_to.
+void test_ats_inval_itags(void** state)
+{
+    bench& b = *static_cast<bench*>(*state);
+    map_sink s0;
+    b.iommu->report(s0, "iommu0");
+    const uint64_t unexpected0 = s0.counters["iommu0.ats.inval_unexpected"];
+    const size_t m0 = b.ep.msgs.size();
+    const uint64_t inval = CMD_ATS | (uint64_t(ATS_INVAL) << 7) | (uint64_t(RID) << 40);
+    const uint32_t h0 = b.r32(REG_CQH);
+    for (uint64_t a : {0x4000'0000ull, 0x4000'1000ull, 0x4000'2000ull})
+        b.cq_submit(inval, a);
+    b.settle(sc_time(5, SC_US));
+    assert_int_equal(b.ep.msgs.size(), m0 + 2); // the third waits for an ITag
+    assert_int_equal(b.r32(REG_CQH), (h0 + 2) & 7);
+    const unsigned t0 = b.ep.msgs[m0].ext.itag, t1 = b.ep.msgs[m0 + 1].ext.itag;
+    assert_int_not_equal(t0, t1);
+    auto complete = [&](uint16_t rid, uint32_t itags, unsigned cc) {
+        pcie::tlp_ext e;
+        e.kind = pcie::tlp_kind::inval_completion;
+        e.rid = rid;
+        unsigned char d[8];
+        pcie::store_le64(d, pcie::inval_cpl_payload(itags, cc));
+        assert_int_equal(b.ep.send(e, tlm::TLM_WRITE_COMMAND, 0, d, 8), tlm::TLM_OK_RESPONSE);
+        b.settle(sc_time(2, SC_US));
+    };
+    // The first of two completions for t0: still busy.
+    complete(RID, 1u << t0, 2);
+    assert_int_equal(b.ep.msgs.size(), m0 + 2);
+    // From another RID: unexpected, t1 stays busy.
+    complete(RID + 1, 1u << t1, 1);
+    assert_int_equal(b.ep.msgs.size(), m0 + 2);
+    // The second for t0 frees it: the third invalidation goes out on it.
+    complete(RID, 1u << t0, 2);
+    assert_int_equal(b.ep.msgs.size(), m0 + 3);
+    assert_int_equal(b.ep.msgs[m0 + 2].ext.itag, t0);
+    assert_int_equal(b.ep.msgs[m0 + 2].payload, 0x4000'2000ull);
+    assert_int_equal(b.r32(REG_CQH), (h0 + 3) & 7);
+    // An ITag not in use: unexpected.
+    complete(RID, 1u << 5, 1);
+    // Both outstanding in one completion (its ITag vector), then a fence.
+    complete(RID, (1u << t0) | (1u << t1), 1);
+    b.cq_submit(CMD_IOFENCE, 0);
+    assert_true(b.cq_idle());
+    assert_int_equal(b.r32(REG_CQH), b.r32(REG_CQT));
+    assert_int_equal(b.r32(REG_CQCSR) & CQCSR_ERRORS, 0);
+    map_sink s1;
+    b.iommu->report(s1, "iommu0");
+    assert_int_equal(s1.counters["iommu0.ats.inval_unexpected"] - unexpected0, 2);
+}
+
+// §7.1 cqcsr.busy: clearing cqen while a fetched IOFENCE.C waits for an
+// ATS.INVAL leaves the CQ on and busy until that command completes (the
+// model completes fetched commands); then cqon and busy read 0 and
+// nothing more is fetched. cqen 0 -> 1 resets cqh and turns it on again.
+void test_cq_busy(void** state)
+{
+    bench& b = *static_cast<bench*>(*state);
+    const size_t m0 = b.ep.msgs.size();
+    b.cq_submit(CMD_ATS | (uint64_t(ATS_INVAL) << 7) | (uint64_t(RID) << 40), 0x4000'0000ull);
+    b.cq_submit(CMD_IOFENCE, 0);
+    b.settle(sc_time(2, SC_US));
+    assert_int_equal(b.ep.msgs.size(), m0 + 1);
+    const uint32_t fence = (b.r32(REG_CQT) + 7) & 7;
+    assert_int_equal(b.r32(REG_CQH), fence);
+    b.w32(REG_CQCSR, CQCSR_CIE); // cqen 1 -> 0
+    uint32_t cs = b.r32(REG_CQCSR);
+    assert_true(cs & XQCSR_ON);
+    assert_true(cs & XQCSR_BUSY);
+    assert_int_equal(cs & CQCSR_CQEN, 0);
+    // The completion lets the fence finish; then the queue is off.
+    pcie::tlp_ext e;
+    e.kind = pcie::tlp_kind::inval_completion;
+    e.rid = RID;
+    unsigned char d[8];
+    pcie::store_le64(d, pcie::inval_cpl_payload(1u << b.ep.msgs.back().ext.itag, 1));
+    assert_int_equal(b.ep.send(e, tlm::TLM_WRITE_COMMAND, 0, d, 8), tlm::TLM_OK_RESPONSE);
+    b.settle(sc_time(2, SC_US));
+    cs = b.r32(REG_CQCSR);
+    assert_int_equal(cs & (XQCSR_ON | XQCSR_BUSY | CQCSR_ERRORS), 0);
+    assert_int_equal(b.r32(REG_CQH), (fence + 1) & 7);
+    // Off: a command written now is not fetched.
+    b.cq_submit(CMD_IOFENCE, 0);
+    b.settle(sc_time(2, SC_US));
+    assert_int_equal(b.r32(REG_CQH), (fence + 1) & 7);
+    // Back on from an empty queue: cqh = cqt = 0.
+    b.w32(REG_CQT, 0);
+    b.w32(REG_CQCSR, CQCSR_CQEN | CQCSR_CIE);
+    b.settle();
+    cs = b.r32(REG_CQCSR);
+    assert_true(cs & XQCSR_ON);
+    assert_int_equal(cs & XQCSR_BUSY, 0);
+    assert_int_equal(b.r32(REG_CQH), 0);
+    b.cq_submit(CMD_IOFENCE, 0);
+    assert_true(b.cq_idle());
+    assert_int_equal(b.r32(REG_CQH), 1);
+}
+
 // Host time per PQ record: 2000 requests into a 4096-entry queue.
 void test_host_time(void** state)
 {
@@ -921,6 +1024,8 @@ void bench::main()
         cmocka_unit_test_prestate(test_dma, this),
         cmocka_unit_test_prestate(test_ats_inval, this),
         cmocka_unit_test_prestate(test_stats, this),
+        cmocka_unit_test_prestate(test_ats_inval_itags, this),
+        cmocka_unit_test_prestate(test_cq_busy, this),
         cmocka_unit_test_prestate(test_host_time, this),
     };
     result = cmocka_run_group_tests_name("model.iommu", tests, nullptr, nullptr);

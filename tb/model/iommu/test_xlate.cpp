@@ -61,6 +61,15 @@ public:
 
     // CQ and FQ on, ddtp 1LVL.
     void start() { start_queues(DDT_ROOT, CQ, 2, FQ, 5); }
+    // One command into the 8-entry CQ, then time for it to run.
+    void cq_submit(uint64_t dw0, uint64_t dw1 = 0)
+    {
+        const uint32_t cqt = r32(REG_CQT);
+        mem.wr(CQ + cqt * 16, dw0);
+        mem.wr(CQ + cqt * 16 + 8, dw1);
+        w32(REG_CQT, (cqt + 1) & 7);
+        settle();
+    }
 
     // ---- structures ----
     // A fresh device (own DID, PSCID and root table) with DC.fsc = mode.
@@ -213,6 +222,8 @@ uint64_t napot(uint64_t pa, uint64_t size)
 struct rigs {
     rig* full;
     rig* plain;
+    rig* pd8;  // PD8 only, Sv39 only
+    rig* pd17; // PD8 and PD17
 };
 
 // A VA that uses a non-zero index at every level of the mode (and stays in
@@ -715,9 +726,78 @@ void test_pdt_not_advertised(void** state)
     expect_no_fault(r);
 }
 
+// §16 process-context checks against the capabilities: a PC whose
+// fsc.MODE is Sv48 or Sv57 where only Sv39 is advertised, or that sets a
+// reserved fsc bit (59:44), is misconfigured (267; ATS CA, DMA UR); Sv39
+// works on the same PDT.
+void test_pc_fsc_rules(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->pd8;
+    pcie::ats_cpl c;
+    auto d = r.new_pdt_dev(PDTP_PD8);
+    auto pt = r.new_pc(d, 1, ATP_SV39, 0x500);
+    r.map(pt, 0x5000, 0, rig::leaf(0x0600'0000, RW));
+    assert_int_equal(r.ats(d, 0x5000, false, c, false, {true, 1}), pcie::cpl_status::sc);
+    assert_int_equal(c.addr, 0x0600'0000);
+    const uint64_t pc = r.pc_addr(d, 1);
+    const uint64_t fsc = r.mem.rd(pc + 8);
+    uint64_t data = 0;
+    for (uint64_t bad : {(fsc & ATP_PPN) | (uint64_t(ATP_SV48) << ATP_MODE_SHIFT),
+                         (fsc & ATP_PPN) | (uint64_t(ATP_SV57) << ATP_MODE_SHIFT), fsc | bit(44),
+                         fsc | bit(59)}) {
+        r.mem.wr(pc + 8, bad);
+        assert_int_equal(r.ats(d, 0x5000, false, c, false, {true, 1}), pcie::cpl_status::ca);
+        expect_fault(r, CAUSE_PDT_MISCONFIGURED, TTYP_ATS_TRANSLATION, 0x5000);
+        assert_int_equal(r.dma(d, 0x5000, false, data, {true, 1}), pcie::cpl_status::ur);
+        expect_fault(r, CAUSE_PDT_MISCONFIGURED, TTYP_UNTRANSLATED_READ, 0x5000);
+    }
+    r.mem.wr(pc + 8, fsc);
+    assert_int_equal(r.ats(d, 0x5000, false, c, false, {true, 1}), pcie::cpl_status::sc);
+    expect_no_fault(r);
+}
+
+// §10.3 IODIR.INVAL_PDT: DV = 1 and a PID no wider than the widest PD mode
+// advertised (8 bits with PD8 alone, 17 with PD17, 20 with PD20); a wider
+// one is cmd_ill with cqh left on the command. The same widths in the PDT
+// modes themselves: a process_id wider than pdtp.MODE resolves is 260.
+void test_iodir_pdt_width(void** state)
+{
+    rigs& s = *static_cast<rigs*>(*state);
+    struct {
+        rig* r;
+        uint32_t widest_ok;
+    } cases[] = {{s.pd8, 0xFF}, {s.pd17, 0x1'FFFF}, {s.full, 0xF'FFFF}};
+    for (const auto& k : cases) {
+        rig& r = *k.r;
+        const uint64_t cmd = CMD_IODIR | (uint64_t(IODIR_INVAL_PDT) << CMD_FUNC3_SHIFT) | IODIR_DV |
+                             (uint64_t(3) << IODIR_DID_SHIFT);
+        r.cq_submit(cmd | (uint64_t(k.widest_ok) << 12));
+        assert_int_equal(r.r32(REG_CQCSR) & CQCSR_CMD_ILL, 0);
+        if (k.widest_ok < 0xF'FFFF) {
+            const uint32_t h = r.r32(REG_CQH);
+            r.cq_submit(cmd | (uint64_t(k.widest_ok + 1) << 12));
+            assert_true(r.r32(REG_CQCSR) & CQCSR_CMD_ILL);
+            assert_int_equal(r.r32(REG_CQH), h);
+            // recovery: turn the command into an IOFENCE.C and clear cmd_ill
+            r.mem.wr(CQ + uint64_t(h) * 16, CMD_IOFENCE);
+            r.mem.wr(CQ + uint64_t(h) * 16 + 8, 0);
+            r.w32(REG_CQCSR, CQCSR_CQEN | CQCSR_CMD_ILL);
+            r.settle();
+            assert_int_equal(r.r32(REG_CQCSR) & CQCSR_CMD_ILL, 0);
+            assert_int_equal(r.r32(REG_CQH), r.r32(REG_CQT));
+        }
+    }
+    // PD17's directory resolves 17 bits: process_id 2^17 is 260 (UR).
+    rig& r = *s.pd17;
+    pcie::ats_cpl c;
+    auto d = r.new_pdt_dev(PDTP_PD17);
+    assert_int_equal(r.ats(d, 0x1000, false, c, false, {true, 0x2'0000}), pcie::cpl_status::ur);
+    expect_fault(r, CAUSE_TTYPE_DISALLOWED, TTYP_ATS_TRANSLATION, 0x1000);
+}
+
 class top : public sc_core::sc_module {
 public:
-    std::unique_ptr<rig> full, plain;
+    std::unique_ptr<rig> full, plain, pd8, pd17;
     int result = -1;
 
     SC_HAS_PROCESS(top);
@@ -725,6 +805,11 @@ public:
     {
         full = std::make_unique<rig>("full", pf);
         plain = std::make_unique<rig>("plain", pp);
+        iommu_params p8, p17;
+        p8.pd8 = true;
+        p17.pd8 = p17.pd17 = true;
+        pd8 = std::make_unique<rig>("pd8", p8);
+        pd17 = std::make_unique<rig>("pd17", p17);
         SC_THREAD(main);
         set_stack_size(4 << 20);
     }
@@ -733,6 +818,8 @@ public:
     {
         full.reset();
         plain.reset();
+        pd8.reset();
+        pd17.reset();
     }
 
 private:
@@ -740,7 +827,9 @@ private:
     {
         full->start();
         plain->start();
-        rigs s{full.get(), plain.get()};
+        pd8->start();
+        pd17->start();
+        rigs s{full.get(), plain.get(), pd8.get(), pd17.get()};
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_prestate(test_mode_capabilities, &s),
             cmocka_unit_test_prestate(test_leaf_every_level, &s),
@@ -758,6 +847,8 @@ private:
             cmocka_unit_test_prestate(test_pdt_not_advertised, &s),
             cmocka_unit_test_prestate(test_exec_faults, &s),
             cmocka_unit_test_prestate(test_dtf_suppression, &s),
+            cmocka_unit_test_prestate(test_pc_fsc_rules, &s),
+            cmocka_unit_test_prestate(test_iodir_pdt_width, &s),
         };
         result = cmocka_run_group_tests_name("model.iommu.xlate", tests, nullptr, nullptr);
         sc_core::sc_stop();
