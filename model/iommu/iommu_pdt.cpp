@@ -2,13 +2,14 @@
 //
 // Process directories of riscv_iommu (§16): the first-stage context of a
 // request with DC.tc.PDTV = 1, the PDT walk to its process context, and the
-// process-context checks. Process contexts are not cached (the spec allows
-// an IOMMU without a PDT cache): every lookup walks, one memory access per
-// level, so IODIR.INVAL_PDT has nothing to drop here.
+// process-context checks, and the process-context cache in front of the
+// walk (valid, well-formed PCs only; IODIR.INVAL_PDT and IODIR.INVAL_DDT
+// drop entries, §10.4). A walk costs one memory access per level.
 #include "iommu/riscv_iommu.h"
 
 #include "common/endian.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -131,6 +132,43 @@ riscv_iommu::pc_result riscv_iommu::locate_pc(const device_context& dc, uint32_t
     return r;
 }
 
+riscv_iommu::pc_result riscv_iommu::lookup_pc(const device_context& dc, uint32_t did, uint32_t pid,
+                                              sc_core::sc_time& t)
+{
+    wait_cycles(m_p.pdtc_hit_cycles, t); // PDT cache lookup
+    for (auto& e : m_pdtc) {
+        if (e.valid && e.did == did && e.pid == pid) {
+            ++m_st.pdtc_hits;
+            e.lru = ++m_lru_clock;
+            pc_result r;
+            r.ta = e.ta;
+            r.fsc = e.fsc;
+            return r;
+        }
+    }
+    ++m_st.pdtc_misses;
+    pc_result r = locate_pc(dc, did, pid, t);
+    // Only valid, well-formed PCs are cached (as DCs are).
+    if (r.cause || r.gfault != g_fault::none || m_pdtc.empty())
+        return r;
+    auto victim = std::min_element(m_pdtc.begin(), m_pdtc.end(), [](const pdtc_entry& a, const pdtc_entry& b) {
+        if (a.valid != b.valid)
+            return !a.valid;
+        return a.lru < b.lru;
+    });
+    *victim = {true, did, pid, r.ta, r.fsc, ++m_lru_clock};
+    return r;
+}
+
+// §10.4: INVAL_DDT drops every cached PC (dv = 0) or those of did; INVAL_PDT
+// the PC of (did, pid).
+void riscv_iommu::pdtc_invalidate(bool dv, uint32_t did, bool pv, uint32_t pid)
+{
+    for (auto& e : m_pdtc)
+        if (!dv || (e.did == did && (!pv || e.pid == pid)))
+            e.valid = false;
+}
+
 // §"Process to translate an IOVA", steps 7 (process_id width), 10-16.
 void riscv_iommu::first_stage(const device_context& dc, const pcie::tlp_ext& ext, uint32_t did,
                               sc_core::sc_time& t, fs_context& c)
@@ -153,7 +191,7 @@ void riscv_iommu::first_stage(const device_context& dc, const pcie::tlp_ext& ext
         c.bare = true;
         return;
     }
-    const pc_result pc = locate_pc(dc, did, pid, t);
+    const pc_result pc = lookup_pc(dc, did, pid, t);
     if (pc.cause || pc.gfault != g_fault::none) {
         c.cause = pc.cause;
         c.gfault = pc.gfault;

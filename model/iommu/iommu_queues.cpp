@@ -842,13 +842,14 @@ riscv_iommu::cmd_result riscv_iommu::execute(const command& c, sc_core::sc_time&
             for (auto& e : m_ddtc)
                 if (!dv || e.did == did)
                     e.valid = false;
+            pdtc_invalidate(dv, did, false, 0); // and the device's PCs (all with DV = 0)
         } else {
             // INVAL_PDT: DV must be 1; PID no wider than the widest PD
-            // mode advertised (PD8's 8 bits without any). There is no PDT
-            // cache to drop (iommu_pdt.cpp).
+            // mode advertised (PD8's 8 bits without any).
             const unsigned pid_bits = m_p.pd20 ? 20 : m_p.pd17 ? 17 : 8;
             if (!dv || (pid >> pid_bits))
                 return cmd_result::illegal;
+            pdtc_invalidate(true, did, true, pid);
         }
         ++m_st.cq_iodir;
         return cmd_result::done;

@@ -159,6 +159,7 @@ riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
                                        m_p.clk_period, m_p.stop_marker_needs_pasid,
                                        m_p.pq_ovf_policy != pq_overflow_policy::vtd, m_p.pq_waves);
     m_ddtc.resize(m_p.ddtc_entries);
+    m_pdtc.resize(m_p.pdtc_entries);
     size_t hints = 1;
     while (hints < 2 * m_ddtc.size()) hints <<= 1;
     m_ddtc_hint.assign(hints, 0);
@@ -920,6 +921,8 @@ void riscv_iommu::report(prisim::stat_sink& s, const std::string& prefix) const
     s.counter(p + "iotlb.misses", m_st.iotlb_misses);
     s.counter(p + "ddtc.hits", m_st.ddtc_hits);
     s.counter(p + "ddtc.misses", m_st.ddtc_misses);
+    s.counter(p + "pdtc.hits", m_st.pdtc_hits);
+    s.counter(p + "pdtc.misses", m_st.pdtc_misses);
     s.counter(p + "mmio.illegal", m_st.mmio_illegal);
     s.counter(p + "rtl.pq_writer.cycles", m_pq->cycles());
     // Only a run that injects has this counter (the others keep their

@@ -124,6 +124,10 @@ struct iommu_params {
     unsigned iotlb_hit_cycles = 3;
     unsigned ddtc_entries = 8;
     unsigned ddtc_hit_cycles = 3;
+    // Process-context cache (keyed by device_id and process_id; §10.4:
+    // IODIR.INVAL_PDT drops one, IODIR.INVAL_DDT a device's or all).
+    unsigned pdtc_entries = 8;
+    unsigned pdtc_hit_cycles = 3;
     unsigned pq_max_log2sz = 16;         // pq_writer MaxLog2Sz: pqb.LOG2SZ-1 is WARL up to this - 1
     bool stop_marker_needs_pasid = true; // riscv-iommu.md §12 note
     // What the PQ does on overflow (pcie-pri.md §9, docs/user-guide.md):
@@ -613,6 +617,17 @@ private:
     };
     std::vector<ddtc_entry> m_ddtc;
     std::vector<uint32_t> m_ddtc_hint; // by device_id hash: the slot that last held it
+    struct pdtc_entry {
+        bool valid = false;
+        uint32_t did = 0, pid = 0;
+        uint64_t ta = 0, fsc = 0;
+        uint64_t lru = 0;
+    };
+    std::vector<pdtc_entry> m_pdtc; // fully associative, LRU
+    // A valid, well-formed PC of (did, pid): from the cache, else walked
+    // (and cached when it is good).
+    pc_result lookup_pc(const device_context& dc, uint32_t did, uint32_t pid, sc_core::sc_time& t);
+    void pdtc_invalidate(bool dv, uint32_t did, bool pv, uint32_t pid);
     iotlb m_iotlb;
     uint64_t m_lru_clock = 0;
 
@@ -719,7 +734,8 @@ private:
                  cq_iofence_c = 0, cq_iodir = 0, cq_ats_prgr = 0, cq_ats_inval = 0;
         uint64_t ats_inval_completions = 0, ats_inval_timeouts = 0, ats_inval_unexpected = 0;
         uint64_t msi_sent = 0, msi_deferred = 0, msi_faults = 0, wsi_asserted = 0;
-        uint64_t iotlb_hits = 0, iotlb_misses = 0, ddtc_hits = 0, ddtc_misses = 0;
+        uint64_t iotlb_hits = 0, iotlb_misses = 0, ddtc_hits = 0, ddtc_misses = 0, pdtc_hits = 0,
+                 pdtc_misses = 0;
         uint64_t mmio_illegal = 0;
     } m_st;
 };

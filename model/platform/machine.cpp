@@ -53,6 +53,8 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
     ip.iotlb_hit_cycles = unsigned(p.u64("iommu.iotlb_hit_cycles"));
     ip.ddtc_entries = unsigned(p.u64("iommu.ddtc_entries"));
     ip.ddtc_hit_cycles = unsigned(p.u64("iommu.ddtc_hit_cycles"));
+    ip.pdtc_entries = unsigned(p.u64("iommu.pdtc_entries"));
+    ip.pdtc_hit_cycles = unsigned(p.u64("iommu.pdtc_hit_cycles"));
     ip.stop_marker_needs_pasid = p.flag("iommu.stop_marker_needs_pasid");
     const std::string& ovf = p.str("iommu.pq_overflow_policy");
     ip.pq_ovf_policy = ovf == "vtd"      ? iommu::pq_overflow_policy::vtd

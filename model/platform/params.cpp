@@ -147,6 +147,8 @@ params::params(registry_tag)
     add({"iommu.iotlb_hit_cycles", t::u64, "3", 0, 1000, {}, "cycles", "IOTLB hit latency", "SRC (gem5 main TLB)"});
     add({"iommu.ddtc_entries", t::u64, "64", 1, 65536, {}, "entries", "device-context cache size", "SRC (gem5 config cache)"});
     add({"iommu.ddtc_hit_cycles", t::u64, "3", 0, 1000, {}, "cycles", "device-context cache hit latency", "SRC (gem5 config cache)"});
+    add({"iommu.pdtc_entries", t::u64, "64", 1, 65536, {}, "entries", "process-context cache size (fully associative, LRU; keyed by device_id and process_id; IODIR.INVAL_PDT and IODIR.INVAL_DDT drop entries)", "SRC (gem5 config cache: it holds SMMUv3 context descriptors, the counterpart of process contexts)"});
+    add({"iommu.pdtc_hit_cycles", t::u64, "3", 0, 1000, {}, "cycles", "process-context cache hit latency", "SRC (gem5 config cache)"});
     add({"iommu.ats_inval_timeout_us", t::u64, "1000", 1, 90000000, {}, "us",
          "ATS.INVAL: an Invalidation Completion not received within this time frees its ITag and is reported as cqcsr.cmd_to at the next IOFENCE.C; at least 4 x (pcie.link_latency_ns + pcie.switch_latency_ns with pcie.topology = switch): twice the round trip",
          "ESTIMATE; PCIe allows up to 90 s (timing-and-sizing.md)"});

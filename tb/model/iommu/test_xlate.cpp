@@ -742,16 +742,21 @@ void test_pc_fsc_rules(void** state)
     const uint64_t pc = r.pc_addr(d, 1);
     const uint64_t fsc = r.mem.rd(pc + 8);
     uint64_t data = 0;
+    // Each change of the PC is followed by IODIR.INVAL_PDT (the PC cache).
+    const uint64_t inval = CMD_IODIR | (uint64_t(IODIR_INVAL_PDT) << CMD_FUNC3_SHIFT) | IODIR_DV |
+                           (uint64_t(d.did) << IODIR_DID_SHIFT) | (uint64_t(1) << 12);
     for (uint64_t bad : {(fsc & ATP_PPN) | (uint64_t(ATP_SV48) << ATP_MODE_SHIFT),
                          (fsc & ATP_PPN) | (uint64_t(ATP_SV57) << ATP_MODE_SHIFT), fsc | bit(44),
                          fsc | bit(59)}) {
         r.mem.wr(pc + 8, bad);
+        r.cq_submit(inval);
         assert_int_equal(r.ats(d, 0x5000, false, c, false, {true, 1}), pcie::cpl_status::ca);
         expect_fault(r, CAUSE_PDT_MISCONFIGURED, TTYP_ATS_TRANSLATION, 0x5000);
         assert_int_equal(r.dma(d, 0x5000, false, data, {true, 1}), pcie::cpl_status::ur);
         expect_fault(r, CAUSE_PDT_MISCONFIGURED, TTYP_UNTRANSLATED_READ, 0x5000);
     }
     r.mem.wr(pc + 8, fsc);
+    r.cq_submit(inval);
     assert_int_equal(r.ats(d, 0x5000, false, c, false, {true, 1}), pcie::cpl_status::sc);
     expect_no_fault(r);
 }
@@ -793,6 +798,50 @@ void test_iodir_pdt_width(void** state)
     auto d = r.new_pdt_dev(PDTP_PD17);
     assert_int_equal(r.ats(d, 0x1000, false, c, false, {true, 0x2'0000}), pcie::cpl_status::ur);
     expect_fault(r, CAUSE_TTYPE_DISALLOWED, TTYP_ATS_TRANSLATION, 0x1000);
+}
+
+// The process-context cache (§10.4): a PC changed in memory without
+// IODIR.INVAL_PDT is still used as cached (its PSCID and root: the IOTLB
+// entry of the old PSCID answers); IODIR.INVAL_PDT of (DID, PID) makes the
+// next request load the new PC; IODIR.INVAL_DDT of the DID drops its PCs
+// too; another PID's entry is kept.
+void test_pdtc(void** state)
+{
+    rig& r = *static_cast<rigs*>(*state)->pd8;
+    pcie::ats_cpl c;
+    auto d = r.new_pdt_dev(PDTP_PD8);
+    auto old_pt = r.new_pc(d, 7, ATP_SV39, 0x700);
+    r.map(old_pt, 0x7000, 0, rig::leaf(0x0700'0000, RW));
+    auto other = r.new_pc(d, 8, ATP_SV39, 0x800);
+    r.map(other, 0x7000, 0, rig::leaf(0x0800'0000, RW));
+    assert_int_equal(r.ats(d, 0x7000, false, c, false, {true, 7}), pcie::cpl_status::sc);
+    assert_int_equal(c.addr, 0x0700'0000);
+    assert_int_equal(r.ats(d, 0x7000, false, c, false, {true, 8}), pcie::cpl_status::sc);
+    assert_int_equal(c.addr, 0x0800'0000);
+    // PID 7's PC now names another PSCID and table: not seen until invalidated.
+    const uint64_t pc = r.pc_addr(d, 7);
+    rig::dev new_pt{d.did, ATP_SV39, r.pt_alloc()};
+    r.map(new_pt, 0x7000, 0, rig::leaf(0x0701'0000, RW));
+    r.mem.wr(pc, PC_TA_V | (uint64_t(0x701) << 12));
+    r.mem.wr(pc + 8, (uint64_t(ATP_SV39) << ATP_MODE_SHIFT) | (new_pt.root >> 12));
+    assert_int_equal(r.ats(d, 0x7000, false, c, false, {true, 7}), pcie::cpl_status::sc);
+    assert_int_equal(c.addr, 0x0700'0000);
+    const uint64_t inval_pdt = CMD_IODIR | (uint64_t(IODIR_INVAL_PDT) << CMD_FUNC3_SHIFT) | IODIR_DV |
+                               (uint64_t(d.did) << IODIR_DID_SHIFT);
+    r.cq_submit(inval_pdt | (uint64_t(7) << 12));
+    assert_int_equal(r.ats(d, 0x7000, false, c, false, {true, 7}), pcie::cpl_status::sc);
+    assert_int_equal(c.addr, 0x0701'0000);
+    // PID 8 kept its entry: a change to its PC stays unseen ...
+    const uint64_t pc8 = r.pc_addr(d, 8);
+    r.mem.wr(pc8, 0); // not valid in memory
+    assert_int_equal(r.ats(d, 0x7000, false, c, false, {true, 8}), pcie::cpl_status::sc);
+    assert_int_equal(c.addr, 0x0800'0000);
+    // ... until IODIR.INVAL_DDT of the device drops its PCs: not valid, R = W = 0.
+    r.cq_submit(CMD_IODIR | (uint64_t(IODIR_INVAL_DDT) << CMD_FUNC3_SHIFT) | IODIR_DV |
+                (uint64_t(d.did) << IODIR_DID_SHIFT));
+    assert_int_equal(r.ats(d, 0x7000, false, c, false, {true, 8}), pcie::cpl_status::sc);
+    assert_false(c.r || c.w);
+    expect_no_fault(r);
 }
 
 class top : public sc_core::sc_module {
@@ -849,6 +898,7 @@ private:
             cmocka_unit_test_prestate(test_dtf_suppression, &s),
             cmocka_unit_test_prestate(test_pc_fsc_rules, &s),
             cmocka_unit_test_prestate(test_iodir_pdt_width, &s),
+            cmocka_unit_test_prestate(test_pdtc, &s),
         };
         result = cmocka_run_group_tests_name("model.iommu.xlate", tests, nullptr, nullptr);
         sc_core::sc_stop();
