@@ -977,6 +977,47 @@ void test_cq_busy(void** state)
     assert_int_equal(b.r32(REG_CQH), 1);
 }
 
+// §7.1 fqcsr.busy: clearing fqen while a fault record's store is in flight
+// leaves the FQ on and busy until the store completes (the record is
+// written and fqt advances); then fqon and busy read 0, and a later fault is
+// not recorded. Found by clearing fqen a little later each round.
+void test_fq_busy(void** state)
+{
+    bench& b = *static_cast<bench*>(*state);
+    bool seen_busy = false;
+    for (unsigned ns = 0; ns < 400 && !seen_busy; ns += 10) {
+        b.w32(REG_FQH, b.r32(REG_FQT));
+        b.w32(REG_FQCSR, FQCSR_FQEN);
+        b.settle();
+        const uint32_t t0 = b.r32(REG_FQT);
+        pcie::cpl_status st;
+        b.ats(0x77, 0x1000, st); // no valid DC: a fault record
+        wait(sc_time(ns, sc_core::SC_NS));
+        b.w32(REG_FQCSR, 0);
+        const uint32_t cs = b.r32(REG_FQCSR);
+        if (cs & XQCSR_BUSY) {
+            seen_busy = true;
+            assert_true(cs & XQCSR_ON);
+            b.settle();
+            assert_int_equal(b.r32(REG_FQCSR) & (XQCSR_ON | XQCSR_BUSY), 0);
+            assert_int_equal(b.r32(REG_FQT), (t0 + 1) & 7); // the store completed
+        } else {
+            assert_int_equal(cs & XQCSR_ON, 0);
+        }
+        b.settle();
+    }
+    assert_true(seen_busy);
+    // Off: a fault is not recorded.
+    const uint32_t t1 = b.r32(REG_FQT);
+    pcie::cpl_status st;
+    b.ats(0x77, 0x2000, st);
+    b.settle();
+    assert_int_equal(b.r32(REG_FQT), t1);
+    b.w32(REG_FQH, t1);
+    b.w32(REG_FQCSR, FQCSR_FQEN | FQCSR_FIE);
+    b.w32(REG_IPSR, IPSR_FIP);
+}
+
 // Host time per PQ record: 2000 requests into a 4096-entry queue.
 void test_host_time(void** state)
 {
@@ -1026,6 +1067,7 @@ void bench::main()
         cmocka_unit_test_prestate(test_stats, this),
         cmocka_unit_test_prestate(test_ats_inval_itags, this),
         cmocka_unit_test_prestate(test_cq_busy, this),
+        cmocka_unit_test_prestate(test_fq_busy, this),
         cmocka_unit_test_prestate(test_host_time, this),
     };
     result = cmocka_run_group_tests_name("model.iommu", tests, nullptr, nullptr);
