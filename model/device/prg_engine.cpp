@@ -14,13 +14,20 @@
 
 namespace prisim::device {
 
-// The context is set to one thread before the model is added to it: by
+// The context is set to one thread before a model is added to it: by
 // default it takes the host's hardware concurrency and starts a pool of
-// worker threads for it, one pool per device (the block is single-threaded).
-prg_engine::prg_engine() : m_ctx(std::make_unique<VerilatedContext>())
+// worker threads for it (the block is single-threaded).
+prg_rtl_context::prg_rtl_context() : m_ctx(std::make_unique<VerilatedContext>()) { m_ctx->threads(1); }
+
+prg_rtl_context::~prg_rtl_context() = default;
+
+prg_engine::prg_engine(std::shared_ptr<prg_rtl_context> ctx, const char* name)
+    : m_ctx(ctx ? std::move(ctx) : std::make_shared<prg_rtl_context>())
 {
-    m_ctx->threads(1);
-    m_top = std::make_unique<Vprg_tracker>(m_ctx.get(), "prg_tracker");
+    // A model registers its scopes (with assertions) in the thread's current
+    // context: make it this block's.
+    Verilated::threadContextp(m_ctx->get());
+    m_top = std::make_unique<Vprg_tracker>(m_ctx->get(), name);
     // Power-on reset: an asynchronous reset pulse plus one edge under reset.
     Vprg_tracker& t = *m_top;
     idle_inputs();
@@ -39,11 +46,11 @@ prg_engine::prg_engine() : m_ctx(std::make_unique<VerilatedContext>())
 
 // Verilator erases a model's scopes (with assertions) through the thread's
 // current context (Verilated::threadContextp, by default the last context
-// constructed, possibly another device's that is already gone): make it this
-// block's while its model goes, and leave none behind.
+// constructed, possibly one that is already gone): make it this block's while
+// its model goes, and leave none behind.
 prg_engine::~prg_engine()
 {
-    Verilated::threadContextp(m_ctx.get());
+    Verilated::threadContextp(m_ctx->get());
     m_top->final();
     m_top.reset();
     Verilated::threadContextp(nullptr);

@@ -44,9 +44,26 @@ enum class grp_cause : uint8_t { stall = 0, granted = 1, refused_off = 2, refuse
 // rsp_cause_o at the handshake.
 enum class rsp_cause : uint8_t { none = 0, success = 1, invalid = 2, failure = 3, unexpected = 4, ignored = 5 };
 
+// A Verilator context for the blocks of several devices (one per platform):
+// a context costs about 1.5 KiB of host memory, the block itself 2.6 KiB.
+// One thread (the blocks are evaluated by their devices' processes).
+class prg_rtl_context {
+public:
+    prg_rtl_context();
+    ~prg_rtl_context();
+    prg_rtl_context(const prg_rtl_context&) = delete;
+    prg_rtl_context& operator=(const prg_rtl_context&) = delete;
+    VerilatedContext* get() const { return m_ctx.get(); }
+
+private:
+    std::unique_ptr<VerilatedContext> m_ctx;
+};
+
 class prg_engine {
 public:
-    prg_engine();
+    // ctx: a context shared with other blocks (kept alive while this one
+    // lives), or null for one of its own. name: the model's instance name.
+    explicit prg_engine(std::shared_ptr<prg_rtl_context> ctx = nullptr, const char* name = "prg_tracker");
     ~prg_engine();
     prg_engine(const prg_engine&) = delete;
     prg_engine& operator=(const prg_engine&) = delete;
@@ -92,7 +109,7 @@ private:
     void edge();      // rising edge: the decisions take effect
     void idle_inputs();
 
-    std::unique_ptr<VerilatedContext> m_ctx;
+    std::shared_ptr<prg_rtl_context> m_ctx;
     std::unique_ptr<Vprg_tracker> m_top;
     uint32_t m_alloc = 0;
     // The last group that waited (no handshake), while no edge and no

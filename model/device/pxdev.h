@@ -115,6 +115,9 @@ struct device_params {
     // again, as after Success. Zero: none (PCIe defines none).
     sc_core::sc_time prg_timeout = sc_core::SC_ZERO_TIME;
     unsigned invalidate_queue_depth = 0; // ATS cap field (0 encodes 32)
+    // The Verilator context of the PRI engine's block, shared by the
+    // devices of a platform (host memory); null: the device's own.
+    std::shared_ptr<prg_rtl_context> rtl_context;
     // Without `pasids`: the one PASID of the workload (a trace's), used
     // when it is not 0 or pasid_valid is set.
     uint32_t pasid = 0;

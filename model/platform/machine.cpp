@@ -114,6 +114,8 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
 
     m_specs = p.devices();
     const unsigned n = unsigned(m_specs.size());
+    // The devices' PRI blocks share one Verilator context (host memory per device).
+    const auto rtl_context = std::make_shared<device::prg_rtl_context>();
     for (unsigned i = 0; i < n; ++i) {
         const device_spec& ds = m_specs[i];
         device::device_params dp;
@@ -149,6 +151,7 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
         }
         char nm[16];
         std::snprintf(nm, sizeof nm, "dev%u", i);
+        dp.rtl_context = rtl_context;
         auto d = std::make_unique<device::pxdev>(nm, dp);
         d->up.bind(m_link->dev_in);
         m_link->dev_out.bind(d->down);
