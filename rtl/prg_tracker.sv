@@ -60,6 +60,9 @@ module prg_tracker (
   ////////////////
 
   localparam int unsigned NumIdx = 512;   // section 2: PRGI is 9 bits
+  // the free-index search looks at the indices a word at a time
+  localparam int unsigned WordW    = 32;
+  localparam int unsigned NumWords = NumIdx / WordW;
 
   localparam int unsigned CtrlEnable = 0;
   localparam int unsigned CtrlReset  = 1;
@@ -110,30 +113,55 @@ module prg_tracker (
 
   // free-index search: the lowest free index at or after next_q, else the lowest free one
   logic              free_lo_found, free_hi_found;
-  logic [8:0]        free_lo, free_hi, free_idx;
+  logic [NumIdx-1:0] free_all, free_from_next, free_sel;
+  logic [3:0]        sel_word;             // lowest word of free_sel with a free index
+  logic [WordW-1:0]  sel_bits;             // that word, shifted while its lowest 1 is found
+  logic [4:0]        sel_bit;              // position of that 1 in the word
+  logic [8:0]        free_idx;
 
   /////////////////////
   // index selection //
   /////////////////////
 
+  // Two levels: the lowest word holding a free index (16 words), then the lowest free index
+  // in it (binary search). Same result as a scan of the 512 bits, at word width.
+  assign free_all       = ~busy_q;
+  assign free_from_next = free_all & ({NumIdx{1'b1}} << next_q);
+  assign free_lo_found  = |free_all;
+  assign free_hi_found  = |free_from_next;
+  assign free_sel       = free_hi_found ? free_from_next : free_all;
+
   always_comb begin
-    free_lo_found = 1'b0;
-    free_hi_found = 1'b0;
-    free_lo       = '0;
-    free_hi       = '0;
-    for (int i = NumIdx - 1; i >= 0; i--) begin
-      if (!busy_q[i]) begin
-        free_lo_found = 1'b1;
-        free_lo       = 9'(i);
-        if (9'(i) >= next_q) begin
-          free_hi_found = 1'b1;
-          free_hi       = 9'(i);
-        end
+    sel_word = '0;
+    for (int w = NumWords - 1; w >= 0; w--) begin
+      if (free_sel[w*WordW +: WordW] != '0) begin
+        sel_word = 4'(w);
       end
+    end
+    sel_bits = free_sel[{sel_word, 5'd0} +: WordW];
+    sel_bit  = '0;
+    if (sel_bits[15:0] == '0) begin
+      sel_bit[4] = 1'b1;
+      sel_bits   = sel_bits >> 16;
+    end
+    if (sel_bits[7:0] == '0) begin
+      sel_bit[3] = 1'b1;
+      sel_bits   = sel_bits >> 8;
+    end
+    if (sel_bits[3:0] == '0) begin
+      sel_bit[2] = 1'b1;
+      sel_bits   = sel_bits >> 4;
+    end
+    if (sel_bits[1:0] == '0) begin
+      sel_bit[1] = 1'b1;
+      sel_bits   = sel_bits >> 2;
+    end
+    if (!sel_bits[0]) begin
+      sel_bit[0] = 1'b1;
     end
   end
 
-  assign free_idx = free_hi_found ? free_hi : free_lo;
+  assign free_idx = {sel_word, sel_bit};
 
   //////////////
   // decoding //

@@ -11,19 +11,16 @@ prg_table::prg_table(unsigned groups)
     for (size_t i = m_groups.size(); i-- > 0;) m_free.push_back(uint16_t(i));
 }
 
-prg_table::group* prg_table::alloc()
+prg_table::group* prg_table::open(unsigned prgi)
 {
-    if (full()) return nullptr;
-    // Fewer than 512 groups are outstanding, so a free index exists.
-    unsigned i = m_next;
-    while (m_by_index[i] != k_none) i = (i + 1) & (k_indexes - 1);
-    m_next = (i + 1) & (k_indexes - 1);
+    uint16_t& slot = m_by_index[prgi & (k_indexes - 1)];
+    if (slot != k_none || m_free.empty()) return nullptr;
     const uint16_t g = m_free.back();
     m_free.pop_back();
-    m_by_index[i] = g;
+    slot = g;
     ++m_outstanding;
     m_groups[g] = group{};
-    m_groups[g].prgi = uint16_t(i);
+    m_groups[g].prgi = uint16_t(prgi & (k_indexes - 1));
     return &m_groups[g];
 }
 

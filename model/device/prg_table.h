@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// prg_table - the outstanding Page Request Groups of one function
-// (pcie-pri.md §2, §4, §6).
+// prg_table - the records of the outstanding Page Request Groups of one
+// function (pcie-pri.md §2, §4, §6): which stream's pages each group holds,
+// its PASID, which send it is.
 //
-// PRG indexes are 9 bits (512 groups in flight at most); every group holds
-// at least one credit, so no more than min(Outstanding Page Request
-// Capacity, 512) groups are ever outstanding. The table keeps that many
-// group records (allocated at construction) and a PRG index -> record map,
-// so a response for an index with no outstanding group is found in O(1).
-// Indexes are handed out round robin, the next free one after the last.
+// The PRI engine in RTL (prg_engine, rtl/prg_tracker) decides which 9-bit
+// PRG index a group gets, and when it is answered or given up; this table
+// only files the device's own record at that index. Every group holds at
+// least one credit and the block never grants beyond min(Allocation,
+// Capacity), so no more than min(Outstanding Page Request Capacity, 512)
+// groups are ever outstanding: the table keeps that many records (allocated
+// at construction) and a PRG index -> record map.
 #pragma once
 
 #include <array>
@@ -25,7 +27,6 @@ public:
     struct group {
         uint16_t prgi = 0;
         uint16_t stream = 0;   // the stream whose pages it holds
-        uint32_t credits = 0;  // Page Requests in it
         uint32_t pasid = 0;
         bool pv = false;       // its requests carried a PASID
         uint64_t serial = 0;   // which send this is (PRG indexes are reused)
@@ -34,12 +35,11 @@ public:
     // Room for `groups` outstanding groups (1..512).
     explicit prg_table(unsigned groups);
 
-    bool full() const { return m_outstanding == m_groups.size(); }
     unsigned outstanding() const { return m_outstanding; }
 
-    // A new group at the first free index from the one after the last
-    // allocated; null when full.
-    group* alloc();
+    // A new record at index `prgi` (granted by the PRI engine); null when
+    // the index is in use or every record is.
+    group* open(unsigned prgi);
     // The outstanding group with this index, or null.
     group* find(unsigned prgi)
     {
@@ -65,7 +65,6 @@ private:
     std::vector<uint16_t> m_free; // free records (stack)
     std::array<uint16_t, k_indexes> m_by_index;
     unsigned m_outstanding = 0;
-    unsigned m_next = 0; // where the search for a free index starts
 };
 
 } // namespace prisim::device

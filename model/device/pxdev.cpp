@@ -35,7 +35,8 @@ std::string hex(uint64_t v)
 
 pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
     : sc_module(name), up("up"), down("down"), bar("bar"), m_p(p),
-      m_lt(p.quantum), m_prg(std::min<uint32_t>(p.pri_capacity, prg_table::k_indexes)),
+      m_lt(p.quantum), m_pri(p.rtl_context, sc_module::name()),
+      m_prg(std::min<uint32_t>(p.pri_capacity, prg_table::k_indexes)),
       m_atc(p.atc_entries)
 {
     auto fix = [this](const char* what, const std::string& v) {

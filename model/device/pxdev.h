@@ -20,9 +20,12 @@
 //     read is translated only);
 //   - the ATC (atc.h): LRU, keyed by (PASID, untranslated range), NAPOT
 //     (S = 1) ranges, Untranslated-only (U = 1) entries;
-//   - the PRI engine: Outstanding Page Request Allocation as credits (never
-//     exceeded; a group larger than the allocation is split; streams get
-//     credits in the order they asked), 9-bit PRG indexes (prg_table.h),
+//   - the PRI engine, in RTL (rtl/prg_tracker, Verilated and clocked in
+//     place by prg_engine.h): Outstanding Page Request Allocation as credits
+//     (never exceeded), 9-bit PRG indexes, the matching of PRG Responses,
+//     PRI Control.Enable and Status RF / UPRGI / Stopped; around it, in
+//     C++: a group larger than the allocation is split, streams get credits
+//     in the order they asked, the pages of each group (prg_table.h), and
 //     PRG Response handling per code (pcie-pri.md §4.1: Success -> retry,
 //     Invalid Request -> fail, Response Failure or a reserved code -> RF, PRI
 //     stopped, later responses ignored), UPRGI on a response for no
@@ -82,6 +85,7 @@
 #include "common/ring.h"
 #include "common/stats.h"
 #include "device/atc.h"
+#include "device/prg_engine.h"
 #include "device/prg_table.h"
 #include "device/trace.h"
 #include "pcie/tlp.h"
@@ -111,6 +115,9 @@ struct device_params {
     // again, as after Success. Zero: none (PCIe defines none).
     sc_core::sc_time prg_timeout = sc_core::SC_ZERO_TIME;
     unsigned invalidate_queue_depth = 0; // ATS cap field (0 encodes 32)
+    // The Verilator context of the PRI engine's block, shared by the
+    // devices of a platform (host memory); null: the device's own.
+    std::shared_ptr<prg_rtl_context> rtl_context;
     // Without `pasids`: the one PASID of the workload (a trace's), used
     // when it is not 0 or pasid_valid is set.
     uint32_t pasid = 0;
@@ -349,18 +356,19 @@ private:
     void sync(); // wait until simulated time reaches the local time
 
     // ---- PRI (pxdev_pri.cpp) ----
-    bool pri_usable() const { return m_pri_enable && !m_pri_stopped_rf; }
+    bool pri_usable() const; // the block's Enable and not stopped by Response Failure
     uint32_t pri_limit() const;
+    void pri_counters();
     bool pri_request(stream& s);
     void pri_grant();
-    void send_group(stream& s, unsigned n);
+    void send_group(stream& s, unsigned n, unsigned prgi);
     unsigned absent_pages(const stream& s) const;
     void fail_absent(stream& s);
     // stamps: the group's (fault_stages::find), copied to its pages with
     // the response's arrival at resp_ps, when m_stages is set.
     void answer_group(prg_table::group& g, bool success, const prisim::group_stamps* stamps = nullptr,
                       uint64_t resp_ps = 0);
-    void release_group(unsigned prgi, uint32_t credits);
+    void release_group(unsigned prgi);
     void abandon_outstanding(const char* why);
 
     // ---- downstream messages: the inbox (pxdev.cpp), invalidation (pxdev_inval.cpp) ----
@@ -395,7 +403,7 @@ private:
     uint32_t cfg_read32(unsigned off) const;
     void cfg_write32(unsigned off, uint32_t val, uint32_t byte_mask);
     void write_ats_ctrl(uint16_t v);
-    void write_pri_ctrl(uint16_t v);
+    void write_pri_ctrl(bool ctrl_we, uint16_t ctrl, bool status_we, uint16_t w1c);
 
     void violation(const std::string& what);
     std::string who() const; // "device 00:00.1 (top.dev0)"
@@ -420,10 +428,7 @@ private:
     uint32_t m_bar0 = 0;
     bool m_ats_enable = false;
     uint8_t m_stu = 0;
-    bool m_pri_enable = false;
-    bool m_pri_rf = false, m_pri_uprgi = false; // PRI Status bits
-    bool m_pri_stopped_rf = false;              // PRI stopped by Response Failure until re-enabled or reset
-    uint32_t m_pri_alloc = 0;
+    uint32_t m_pri_alloc = 0; // PRI Enable, RF, UPRGI, Stopped: m_pri's
     bool m_pasid_enable = false;
 
     // BAR0 and run state
@@ -461,7 +466,9 @@ private:
     std::unique_ptr<tlp_buf[]> m_tlps; // one per stream, then the messages'
     tlp_buf* m_msg = nullptr;
 
-    // PRI engine
+    // PRI engine: the block (credits, PRG indices, responses, Enable, RF,
+    // UPRGI, Stopped) and the records of its outstanding groups
+    prg_engine m_pri;
     prg_table m_prg;
     // PRG Response timeouts (device_params::prg_timeout): the groups in the
     // order they were sent, which is their deadlines' order. An entry whose

@@ -28,7 +28,7 @@ constexpr unsigned k_pri_alloc = PXDEV_CFG_PRI + 0xC;
 constexpr unsigned k_pasid_cap = PXDEV_CFG_PASID + 0x4;   // capability 15:0, control 31:16
 
 constexpr uint16_t k_ats_ctrl_enable = 1u << 15;
-constexpr uint16_t k_pri_ctrl_enable = 1u << 0, k_pri_ctrl_reset = 1u << 1;
+constexpr uint16_t k_pri_ctrl_enable = 1u << 0; // Reset (bit 1) goes to the PRI engine as written
 constexpr uint16_t k_pri_sta_rf = 1u << 0, k_pri_sta_uprgi = 1u << 1, k_pri_sta_stopped = 1u << 8,
                    k_pri_sta_prpr = 1u << 15;
 
@@ -68,10 +68,12 @@ uint32_t pxdev::cfg_read32(unsigned off) const
     }
     case PXDEV_CFG_PRI: return ext_header(k_cap_pri, PXDEV_CFG_PASID);
     case k_pri_ctrl: {
-        uint32_t ctrl = m_pri_enable ? k_pri_ctrl_enable : 0; // Reset reads 0
-        uint32_t sta = (m_pri_rf ? k_pri_sta_rf : 0) | (m_pri_uprgi ? k_pri_sta_uprgi : 0);
-        // Stopped is meaningful only while disabled (pcie-pri.md §5).
-        if (!m_pri_enable && m_c.prgs_outstanding == 0) sta |= k_pri_sta_stopped;
+        // Enable, RF, UPRGI and Stopped are the PRI engine's (rtl/prg_tracker):
+        // its registered outputs, read without clocking it. Reset reads 0;
+        // Stopped is disabled and nothing outstanding (pcie-pri.md §5).
+        uint32_t ctrl = m_pri.enable() ? k_pri_ctrl_enable : 0;
+        uint32_t sta = (m_pri.rf() ? k_pri_sta_rf : 0) | (m_pri.uprgi() ? k_pri_sta_uprgi : 0) |
+                       (m_pri.stopped() ? k_pri_sta_stopped : 0);
         if (m_pasid_enable) sta |= k_pri_sta_prpr;
         return ctrl | (sta << 16);
     }
@@ -99,16 +101,15 @@ void pxdev::cfg_write32(unsigned off, uint32_t val, uint32_t m)
         }
         break;
     case k_pri_ctrl:
-        if (m & 0xFFFF0000u) { // status: RF and UPRGI are RW1C, the rest RO
-            uint32_t w1c = (val >> 16) & (m >> 16);
-            if (w1c & k_pri_sta_rf) m_pri_rf = false;
-            if (w1c & k_pri_sta_uprgi) m_pri_uprgi = false;
-        }
-        if (m & 0xFFFFu) write_pri_ctrl(uint16_t(merge(m_pri_enable ? 1 : 0, val, m & 0xFFFF)));
+        // One cycle of the PRI engine: the Status W1C (RF, UPRGI; the rest is
+        // RO) and the Control write together, as one dword write.
+        if (m) write_pri_ctrl(m & 0xFFFFu, uint16_t(merge(m_pri.enable() ? 1 : 0, val, m & 0xFFFF)),
+                              m & 0xFFFF0000u, uint16_t((val >> 16) & (m >> 16)));
         break;
     case k_pri_alloc:
         m_pri_alloc = merge(m_pri_alloc, val, m);
         m_c.allocation = m_pri_alloc;
+        m_pri.set_alloc(pri_limit()); // alloc_i: min(Allocation, Capacity)
         wake(); // queued streams may fit now
         break;
     case k_pasid_cap:
@@ -137,19 +138,15 @@ void pxdev::write_ats_ctrl(uint16_t v)
     m_ats_enable = en;
 }
 
-void pxdev::write_pri_ctrl(uint16_t v)
+void pxdev::write_pri_ctrl(bool ctrl_we, uint16_t ctrl, bool status_we, uint16_t w1c)
 {
-    bool en = v & k_pri_ctrl_enable;
-    if ((v & k_pri_ctrl_reset) && !m_pri_enable) {
-        // PRI Reset while disabled: clear status and the outstanding-request
-        // bookkeeping (pcie-pri.md §5; the exact list is unverified).
-        m_pri_rf = m_pri_uprgi = false;
-        m_pri_stopped_rf = false;
-        if (m_c.prgs_outstanding) abandon_outstanding("PRI Reset");
-    }
-    if (en && !m_pri_enable) m_pri_stopped_rf = false; // re-enable ends the RF stop
-    m_pri_enable = en;
-    wake(); // queued streams re-check
+    // The block: Enable; Reset while disabled clears RF, UPRGI, the
+    // Response-Failure stop and every outstanding group (pcie-pri.md §5, the
+    // exact list unverified); Enable 0 -> 1 ends the Response-Failure stop.
+    const bool abandon = m_pri.write(ctrl_we, ctrl, status_we, w1c);
+    pri_counters();
+    if (abandon && m_prg.outstanding()) abandon_outstanding("PRI Reset");
+    if (ctrl_we) wake(); // queued streams re-check
 }
 
 uint32_t pxdev::cfg_read(unsigned off, unsigned size)

@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// pxdev: the PRI engine (pcie-pri.md §2, §4, §6) - credits, the order in
-// which streams get them, PRGs and their responses.
+// pxdev: the device's side of its PRI engine (pcie-pri.md §2, §4, §6). The
+// engine itself is the Verilated rtl/prg_tracker (prg_engine): it decides
+// whether a group may go and with which PRG index (credits, the 512 indices,
+// Enable, Response Failure), matches each PRG Response to its group (or sets
+// UPRGI, or ignores it after Response Failure) and says when every
+// outstanding group is given up. This file keeps what the block does not:
+// how big each group is, the order in which streams get credits, the pages
+// of each group, what a response does to them (retry or fail), response
+// timeouts and the statistics.
 #include "device/pxdev.h"
 
 #include <algorithm>
@@ -16,6 +23,16 @@ constexpr const char* k_msgtype = "prisim/pxdev";
 } // namespace
 
 uint32_t pxdev::pri_limit() const { return std::min(m_pri_alloc, m_p.pri_capacity); }
+
+bool pxdev::pri_usable() const { return m_pri.enable() && !m_pri.rf_stop(); }
+
+// The credits and groups outstanding, as the block counts them.
+void pxdev::pri_counters()
+{
+    m_c.credits_outstanding = m_pri.credits_out();
+    m_c.credits_max = std::max(m_c.credits_max, m_c.credits_outstanding);
+    m_c.prgs_outstanding = m_pri.groups_out();
+}
 
 unsigned pxdev::absent_pages(const stream& s) const
 {
@@ -32,23 +49,33 @@ void pxdev::fail_absent(stream& s)
 
 // Send PRGs for the absent pages of the stream's burst. Credits: one per
 // Page Request, taken before sending and never beyond the allocation (§6); a
-// group larger than the allocation is split. Streams get credits in the
-// order they asked: a stream that has to wait is queued, and nobody passes
-// it while it waits (no starvation of a stream that needs more credits than
-// the others). Returns true when the stream can go on at once.
+// group larger than the allocation is split. The block grants a group (its
+// credits and a PRG index), refuses it (PRI disabled or stopped by Response
+// Failure, or no allocation: the pages fail) or makes it wait. Streams get
+// credits in the order they asked: a stream that has to wait is queued, and
+// nobody passes it while it waits (no starvation of a stream that needs more
+// credits than the others). Returns true when the stream can go on at once.
 bool pxdev::pri_request(stream& s)
 {
     for (;;) {
         const unsigned remaining = absent_pages(s);
         if (remaining == 0) break;
-        if (!pri_usable() || pri_limit() == 0) {
+        const unsigned n = std::min<unsigned>(remaining, pri_limit());
+        if (m_wait_head < 0) {
+            const prg_engine::grant g = m_pri.group(n);
+            if (g.cause == grp_cause::granted) {
+                send_group(s, n, g.prgi);
+                continue;
+            }
+            if (g.cause != grp_cause::stall) {
+                fail_absent(s); // refused: it could never go
+                break;
+            }
+        } else if (!pri_usable() || n == 0) {
+            // Streams wait before it, so it is not presented to the block;
+            // the block's state says it would be refused.
             fail_absent(s);
             break;
-        }
-        const unsigned n = std::min<unsigned>(remaining, pri_limit());
-        if (m_wait_head < 0 && m_c.credits_outstanding + n <= pri_limit() && !m_prg.full()) {
-            send_group(s, n);
-            continue;
         }
         if (m_now > prisim::sim_now()) {
             // About to block ahead of simulated time: if another process is
@@ -83,36 +110,43 @@ bool pxdev::pri_request(stream& s)
     return true;
 }
 
-// Hand credits to the queued streams, in order, while the head fits; when
-// PRI can no longer be used every queued stream gives up its absent pages.
+// Hand credits to the queued streams, in order, while the block grants the
+// head's group; when the block refuses it (PRI can no longer be used) the
+// stream is let go and gives up its absent pages itself.
 void pxdev::pri_grant()
 {
     while (m_wait_head >= 0) {
         stream& h = m_streams[unsigned(m_wait_head)];
-        const bool usable = pri_usable() && pri_limit() > 0;
-        if (usable) {
-            const unsigned n = std::min<unsigned>(absent_pages(h), pri_limit());
-            if (m_c.credits_outstanding + n > pri_limit() || m_prg.full()) return;
-        }
+        const unsigned n = std::min<unsigned>(absent_pages(h), pri_limit());
+        const prg_engine::grant g = m_pri.group(n);
+        if (g.cause == grp_cause::stall) return;
         m_wait_head = h.next_waiter;
         if (m_wait_head < 0) m_wait_tail = -1;
         h.next_waiter = -1;
         h.st = step::request;
         make_ready(h);
-        if (usable) {
-            send_group(h, std::min<unsigned>(absent_pages(h), pri_limit()));
+        if (g.cause == grp_cause::granted) {
+            send_group(h, n, g.prgi);
             pri_request(h); // the rest of its pages, as the stream itself would
         }
     }
 }
 
-void pxdev::send_group(stream& s, unsigned n)
+// The block granted n credits and PRG index prgi: send the group.
+void pxdev::send_group(stream& s, unsigned n, unsigned prgi)
 {
-    prg_table::group& g = *m_prg.alloc();
+    prg_table::group* gp = m_prg.open(prgi);
+    if (!gp) {
+        // The block never grants an index in use nor more groups than
+        // min(Allocation, Capacity) credits allow.
+        SC_REPORT_ERROR(k_msgtype, (std::string(name()) + ": prg_tracker granted PRG index " +
+                                    std::to_string(prgi) + ", which the device cannot file").c_str());
+        return;
+    }
+    prg_table::group& g = *gp;
     g.stream = s.id;
     g.pv = m_pasid_enable && s.pv;
     g.pasid = g.pv ? s.pasid : 0;
-    g.credits = n;
     g.serial = ++m_prg_serial;
     if (m_p.prg_timeout != sc_core::SC_ZERO_TIME) {
         // Entries of groups answered meanwhile wait in the ring until they
@@ -123,9 +157,7 @@ void pxdev::send_group(stream& s, unsigned n)
             m_deadlines.remove_if([this](const prg_deadline& d) { return deadline_stale(d); });
         m_deadlines.push_back({m_now + m_p.prg_timeout, g.serial, g.prgi});
     }
-    m_c.credits_outstanding += n;
-    m_c.credits_max = std::max(m_c.credits_max, m_c.credits_outstanding);
-    ++m_c.prgs_outstanding;
+    pri_counters();
     if (m_c.credits_outstanding > m_pri_alloc)
         violation(std::to_string(m_c.credits_outstanding) + " page requests outstanding, above the allocation " +
                   std::to_string(m_pri_alloc));
@@ -171,9 +203,7 @@ void pxdev::answer_group(prg_table::group& g, bool success, const prisim::group_
             }
         }
     }
-    const unsigned prgi = g.prgi;
-    const uint32_t credits = g.credits;
-    release_group(prgi, credits);
+    release_group(g.prgi);
     if (--s.groups_out == 0 && s.st == step::response_wait) {
         s.st = step::translate;
         s.cursor = 0;
@@ -215,26 +245,30 @@ void pxdev::prg_timed_out()
     prg_table::group* g = m_prg.find(d.prgi);
     if (!g || g->serial != d.serial) return;
     ++m_c.prg_timeouts;
+    // The block frees the group's index and credits through its response
+    // port: the device answers the group itself with Success, whose effect
+    // on credits and index (§4.1, §6) is what giving it up needs. PRI is not
+    // stopped here: a Response Failure would have given every group up.
+    const prg_engine::answer a = m_pri.response(d.prgi, PRG_SUCCESS);
+    if (a.cause != rsp_cause::success)
+        SC_REPORT_ERROR(k_msgtype, (std::string(name()) + ": prg_tracker did not match PRG index " +
+                                    std::to_string(d.prgi) + " at its response timeout").c_str());
     answer_group(*g, true, nullptr, uint64_t(m_now.value())); // no response: the route counts as other
 }
 
-void pxdev::release_group(unsigned prgi, uint32_t credits)
+// The group's record goes; its credits and index were freed by the block.
+void pxdev::release_group(unsigned prgi)
 {
-    if (credits > m_c.credits_outstanding) {
-        violation("credit accounting underflow on PRG index " + std::to_string(prgi));
-        m_c.credits_outstanding = 0;
-    } else {
-        m_c.credits_outstanding -= credits;
-    }
-    --m_c.prgs_outstanding;
     m_prg.release(prgi);
+    pri_counters();
     if (m_stages) m_stages->release(m_stage_index, prgi);
 }
 
 void pxdev::abandon_outstanding(const char* why)
 {
-    // Responses to these groups will be ignored (RF) or are no longer
-    // expected (Reset): give their credits back now, exactly once.
+    // The block gave every outstanding group up (abandon_o): responses to
+    // them will be ignored (RF) or are no longer expected (Reset), and their
+    // credits are back. Their pages fail.
     m_prg.for_each([this](prg_table::group& g) {
         ++m_c.prgs_abandoned;
         answer_group(g, false);
@@ -247,14 +281,13 @@ void pxdev::on_prg_response(const down_msg& m)
 {
     const unsigned prgi = prgr_prgi(m.payload);
     const unsigned code = prgr_code(m.payload);
-    if (m_pri_stopped_rf) {
+    const prg_engine::answer a = m_pri.response(prgi, code);
+    if (a.cause == rsp_cause::ignored) {
         ++m_c.prgr_ignored_rf; // §4.1: ignored until PRI is re-enabled
         return;
     }
-    prg_table::group* g = m_prg.find(prgi);
-    if (!g) {
-        // §4.2: Unexpected PRG Index.
-        m_pri_uprgi = true;
+    if (a.cause == rsp_cause::unexpected) {
+        // §4.2: Unexpected PRG Index (the block set UPRGI).
         ++m_c.prgr_unexpected;
         if (m.from != origin::iommu_auto) ++m_c.prgr_unexpected_from_software;
         if (m_first_uprgi.empty()) {
@@ -268,9 +301,15 @@ void pxdev::on_prg_response(const down_msg& m)
         }
         return;
     }
-    if (code == PRG_SUCCESS)
+    prg_table::group* g = m_prg.find(prgi);
+    if (!g) {
+        SC_REPORT_ERROR(k_msgtype, (std::string(name()) + ": prg_tracker matched PRG index " +
+                                    std::to_string(prgi) + ", which has no record in the device").c_str());
+        return;
+    }
+    if (a.cause == rsp_cause::success)
         ++m_c.prgr_success;
-    else if (code == PRG_INVALID_REQUEST)
+    else if (a.cause == rsp_cause::invalid)
         ++m_c.prgr_invalid;
     else
         ++m_c.prgr_failure; // 1111b and the unused codes 0010b-1110b
@@ -289,18 +328,16 @@ void pxdev::on_prg_response(const down_msg& m)
                   (m.pv ? std::string(" with PASID ") + pasid : std::string(" without a PASID")) +
                   ", but its requests carried PASID " + want + " and PRG Response PASID Required is set");
     }
-    answer_group(*g, code == PRG_SUCCESS, m_stages ? m_stages->find(m_stage_index, prgi) : nullptr,
+    answer_group(*g, a.cause == rsp_cause::success, m_stages ? m_stages->find(m_stage_index, prgi) : nullptr,
                  uint64_t(m.arrival.value()));
-    if (code != PRG_SUCCESS && code != PRG_INVALID_REQUEST) {
-        // Response Failure: set RF and stop issuing page requests.
-        m_pri_rf = true;
-        m_pri_stopped_rf = true;
+    if (a.cause == rsp_cause::failure) {
+        // Response Failure: the block set RF and stopped page requests.
         m_c.pri_response_failure = true;
         if (code != PRG_RESPONSE_FAILURE) {
             SC_REPORT_INFO(k_msgtype, (std::string(name()) + ": reserved PRG Response code " +
                                        std::to_string(code) + " treated as Response Failure").c_str());
         }
-        if (m_c.prgs_outstanding) abandon_outstanding("Response Failure");
+        if (a.abandon && m_prg.outstanding()) abandon_outstanding("Response Failure");
     }
 }
 

@@ -147,10 +147,10 @@ void pxdev::start_workload(const sc_time& at)
     m_nbursts = (m_p.pages + m_p.prg_pages - 1) / m_p.prg_pages;
     m_next_burst = 0;
     m_bursts_finished = 0;
-    if (!m_ats_enable || !m_pri_enable) {
+    if (!m_ats_enable || !m_pri.enable()) {
         // Misprogrammed: visible as an error and counted failures, never a hang.
         violation(std::string("workload started with ATS Enable = ") + (m_ats_enable ? "1" : "0") +
-                  " and PRI Enable = " + (m_pri_enable ? "1" : "0") + "; all " + std::to_string(m_nbursts) +
+                  " and PRI Enable = " + (m_pri.enable() ? "1" : "0") + "; all " + std::to_string(m_nbursts) +
                   " bursts (" + std::to_string(m_p.pages) + " pages) failed without a request");
         m_c.bursts_failed += m_nbursts;
         m_c.pages_failed += m_p.pages;

@@ -116,11 +116,20 @@ void pq_engine::eval_at(V& t, uint64_t at_ps)
 
 pq_engine::~pq_engine()
 {
+    // Verilator erases a model's scopes through the thread's current context
+    // (Verilated::threadContextp, by default the last context constructed:
+    // with one context per block instance, possibly one already gone). Make
+    // it this block's while its model goes, and leave none behind.
+    Verilated::threadContextp(m_ctx.get());
     if (m_top) m_top->final();
     if (m_top_w) {
         m_top_w->final();
         m_fst->close();
     }
+    m_fst.reset();
+    m_top_w.reset();
+    m_top.reset();
+    Verilated::threadContextp(nullptr);
 }
 
 void pq_engine::set_base(uint64_t ppn, unsigned log2szm1)

@@ -48,6 +48,12 @@ void pcie_link::map_rid(uint16_t rid, unsigned dev_out_port)
     m_rid_port[rid] = int(dev_out_port);
 }
 
+void pcie_link::set_port_link(unsigned port, const sc_time& latency, double bytes_per_ns)
+{
+    if (m_port_link.size() <= port) m_port_link.resize(size_t(port) + 1);
+    m_port_link[port] = {true, latency, bytes_per_ns};
+}
+
 pcie_link::wire& pcie_link::port_wire(bool up, unsigned port)
 {
     std::vector<wire>& v = up ? m_port_up : m_port_down;
@@ -57,10 +63,11 @@ pcie_link::wire& pcie_link::port_wire(bool up, unsigned port)
 
 // Store and forward: the TLP starts when it is ready and the wire is free,
 // and is all there `bytes` / rate later.
-sc_time pcie_link::send_on(wire& w, unsigned bytes, const sc_time& ready)
+sc_time pcie_link::send_on(wire& w, unsigned bytes, const sc_time& ready, double bytes_per_ns)
 {
+    if (bytes_per_ns <= 0) return ready; // no limit on this wire
     const sc_time start = ready > w.busy_until ? ready : w.busy_until;
-    const uint64_t ser_ps = uint64_t(double(bytes) * 1000.0 / m_p.bytes_per_ns + 0.5);
+    const uint64_t ser_ps = uint64_t(double(bytes) * 1000.0 / bytes_per_ns + 0.5);
     w.busy_until = start + sc_time::from_value(ser_ps);
     w.busy_ps += ser_ps;
     return w.busy_until;
@@ -71,13 +78,13 @@ sc_time pcie_link::cross_wires(bool up, unsigned port, unsigned bytes, const sc_
 {
     sc_time t = ready;
     if (m_p.switched) {
-        t = send_on(up ? port_wire(true, port) : m_shared_down, bytes, t);
+        t = up ? send_on(port_wire(true, port), bytes, t, rate(port)) : send_on(m_shared_down, bytes, t, m_p.bytes_per_ns);
         t += m_p.switch_latency;
-        t = send_on(up ? m_shared_up : port_wire(false, port), bytes, t);
+        t = up ? send_on(m_shared_up, bytes, t, m_p.bytes_per_ns) : send_on(port_wire(false, port), bytes, t, rate(port));
     } else {
-        t = send_on(port_wire(up, port), bytes, t);
+        t = send_on(port_wire(up, port), bytes, t, rate(port));
     }
-    return t + m_p.latency;
+    return t + latency(port);
 }
 
 tlp_ext* pcie_link::accept(direction& d, tlm::tlm_generic_payload& gp)
@@ -180,10 +187,10 @@ void pcie_link::send_posted(direction& d, tlm::tlm_generic_payload& gp, sc_time&
 void pcie_link::forward_nonposted(direction& d, tlm::tlm_generic_payload& gp, sc_time& delay,
                                   unsigned port)
 {
-    if (m_p.bytes_per_ns <= 0) { // no bandwidth limit: the latencies only
-        delay += one_way(); // request crosses the link
+    if (!limited(port)) { // no bandwidth limit: the latencies only
+        delay += one_way(port); // request crosses the link
         deliver(d, gp, delay, port);
-        delay += one_way(); // completion crosses back
+        delay += one_way(port); // completion crosses back
         return;
     }
     const bool up = &d == &m_up;
@@ -199,7 +206,7 @@ void pcie_link::forward_nonposted(direction& d, tlm::tlm_generic_payload& gp, sc
     // The completion crosses back, on the same wires as the messages to the
     // device: a PRG Response sent after it waits for it there and does not
     // pass it (PCIe ordering rules; spec/pcie-pri.md).
-    const sc_time arrival = write ? back + m_p.latency : cross(!up, port, tlp_wire_bytes(len), back);
+    const sc_time arrival = write ? back + latency(port) : cross(!up, port, tlp_wire_bytes(len), back);
     delay = arrival - now;
 }
 
@@ -222,7 +229,9 @@ void pcie_link::report(prisim::stat_sink& sink, const std::string& prefix) const
         sink.counter(p + "malformed", d->c.malformed);
         sink.counter(p + "rejected", d->c.rejected);
         if (d == &m_down) sink.counter(p + "unroutable", d->c.unroutable);
-        if (m_p.bytes_per_ns > 0) {
+        bool any_rate = m_p.bytes_per_ns > 0;
+        for (const port_link& l : m_port_link) any_rate = any_rate || (l.own && l.bytes_per_ns > 0);
+        if (any_rate) {
             // Time the wires of this direction spent sending, all ports and
             // the shared link together.
             uint64_t busy = (d == &m_up ? m_shared_up : m_shared_down).busy_ps;

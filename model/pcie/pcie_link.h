@@ -86,6 +86,11 @@ public:
 
     // Downstream routing: TLPs whose tlp_ext.rid is `rid` leave on dev_out[port].
     void map_rid(uint16_t rid, unsigned dev_out_port);
+    // The device on `port` has a link of its own kind (a device class's):
+    // its latency and bandwidth replace link_params' for that device's
+    // link (to its root port, or to the switch; the switch's shared
+    // upstream link keeps link_params'). Elaboration only.
+    void set_port_link(unsigned port, const sc_core::sc_time& latency, double bytes_per_ns);
 
     const link_params& params() const { return m_p; }
 
@@ -124,12 +129,38 @@ private:
     // Without a bandwidth limit only the latencies count (inline: per TLP).
     sc_core::sc_time cross(bool up, unsigned port, unsigned bytes, const sc_core::sc_time& ready)
     {
-        return m_p.bytes_per_ns <= 0 ? ready + one_way() : cross_wires(up, port, bytes, ready);
+        return !limited(port) ? ready + one_way(port) : cross_wires(up, port, bytes, ready);
     }
     sc_core::sc_time cross_wires(bool up, unsigned port, unsigned bytes, const sc_core::sc_time& ready);
+    // The link of the device on `port`: its own (set_port_link) or link_params'.
+    struct port_link {
+        bool own = false;
+        sc_core::sc_time latency;
+        double bytes_per_ns = 0;
+    };
+    const port_link* own_link(unsigned port) const
+    {
+        return port < m_port_link.size() && m_port_link[port].own ? &m_port_link[port] : nullptr;
+    }
+    sc_core::sc_time latency(unsigned port) const
+    {
+        const port_link* l = own_link(port);
+        return l ? l->latency : m_p.latency;
+    }
+    double rate(unsigned port) const
+    {
+        const port_link* l = own_link(port);
+        return l ? l->bytes_per_ns : m_p.bytes_per_ns;
+    }
+    // A wire on the path of `port` has a bandwidth limit.
+    bool limited(unsigned port) const { return rate(port) > 0 || (m_p.switched && m_p.bytes_per_ns > 0); }
     // A TLP's time on its path without a bandwidth limit.
-    sc_core::sc_time one_way() const { return m_p.switched ? m_p.latency + m_p.switch_latency : m_p.latency; }
-    sc_core::sc_time send_on(wire& w, unsigned bytes, const sc_core::sc_time& ready);
+    sc_core::sc_time one_way(unsigned port) const
+    {
+        return m_p.switched ? latency(port) + m_p.switch_latency : latency(port);
+    }
+    // `bytes_per_ns` 0: no limit, the TLP takes no time on the wire.
+    sc_core::sc_time send_on(wire& w, unsigned bytes, const sc_core::sc_time& ready, double bytes_per_ns);
     wire& port_wire(bool up, unsigned port);
 
     void up_b_transport(int port, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
@@ -146,6 +177,7 @@ private:
 
     link_params m_p;
     std::vector<int> m_rid_port; // by RID: dev_out port, -1 unmapped
+    std::vector<port_link> m_port_link; // by port: a device class's own link
     direction m_up{"up"};
     direction m_down{"down"};
     // Wires: per port (each device's own link, to its root port or to the

@@ -31,6 +31,14 @@ sc_time prg_timeout(const params& p)
 }
 } // namespace
 
+namespace {
+// Bytes per ns of a link of pcie.gen `gen` ("none": no limit) and pcie.lanes `lanes`.
+double link_bytes_per_ns(const std::string& gen, const std::string& lanes)
+{
+    return gen == "none" ? 0.0 : pcie::link_rate(unsigned(gen[3] - '0'), unsigned(std::stoul(lanes)));
+}
+} // namespace
+
 machine::machine(sc_core::sc_module_name name, const params& p, const machine_options& opt)
     : sc_module(name), m_params(p)
 {
@@ -95,11 +103,7 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
 
     pcie::link_params lp;
     lp.latency = link_lat;
-    {
-        const std::string& gen = p.str("pcie.gen");
-        lp.bytes_per_ns = gen == "none" ? 0.0
-                                        : pcie::link_rate(unsigned(gen[3] - '0'), unsigned(std::stoul(p.str("pcie.lanes"))));
-    }
+    lp.bytes_per_ns = link_bytes_per_ns(p.str("pcie.gen"), p.str("pcie.lanes"));
     lp.switched = p.str("pcie.topology") == "switch";
     lp.switch_latency = ns(p.u64("pcie.switch_latency_ns"));
     m_link = std::make_unique<pcie::pcie_link>("pcie0", lp);
@@ -134,6 +138,8 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
 
     m_specs = p.devices();
     const unsigned n = unsigned(m_specs.size());
+    // The devices' PRI blocks share one Verilator context (host memory per device).
+    const auto rtl_context = std::make_shared<device::prg_rtl_context>();
     for (unsigned i = 0; i < n; ++i) {
         const device_spec& ds = m_specs[i];
         device::device_params dp;
@@ -169,14 +175,19 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
         }
         char nm[16];
         std::snprintf(nm, sizeof nm, "dev%u", i);
+        dp.rtl_context = rtl_context;
         auto d = std::make_unique<device::pxdev>(nm, dp);
         d->up.bind(m_link->dev_in);
         m_link->dev_out.bind(d->down);
         m_link->map_rid(dp.rid, i);
+        // A device class's own link (class.<name>.link, .link_latency_ns).
+        const sc_time dev_lat = ns(ds.link_latency_ns);
+        const double dev_rate = link_bytes_per_ns(ds.link_gen, ds.link_lanes);
+        if (dev_lat != lp.latency || dev_rate != lp.bytes_per_ns) m_link->set_port_link(i, dev_lat, dev_rate);
         // A BAR behind the root port: an MMIO access crosses the link twice.
         m_bus->isock.bind(d->bar);
         uint64_t bar = BAR_BASE + uint64_t(i) * 0x1000;
-        m_bus->map(bar, PXDEV_BAR0_SIZE, port++, 2 * link_lat, true, std::string(nm) + " BAR0");
+        m_bus->map(bar, PXDEV_BAR0_SIZE, port++, 2 * dev_lat, true, std::string(nm) + " BAR0");
         // Stage stamps: a slot per group it may have outstanding; its
         // stage statistics pooled by class (one pool without classes).
         m_stages.add_device(i, dp.rid, std::min<unsigned>(unsigned(ds.pri_capacity), prisim::fault_stages::k_prgis),

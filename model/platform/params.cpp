@@ -194,9 +194,9 @@ params::params(registry_tag)
     add({"iommu.inject.rid", t::u64, "0", 0, 65535, {}, "",
          "only accesses made on behalf of the device with this RID (device_id) count and fail; 0 = any device. Applies to ddt, pgtbl, pq and device fault records of fq; cq and msi accesses are made on no device's behalf (refused)", ""});
 
-    add({"pcie.link_latency_ns", t::u64, "400", 0, 1e6, {}, "ns", "one-way latency of the PCIe link, per TLP", "ESTIMATE"});
+    add({"pcie.link_latency_ns", t::u64, "400", 0, 1e6, {}, "ns", "one-way latency of the PCIe link, per TLP (class.<name>.link_latency_ns: a device class's own)", "ESTIMATE"});
     add({"pcie.gen", t::choice, "none", 0, 0, {"none", "gen1", "gen2", "gen3", "gen4", "gen5", "gen6"}, "",
-         "PCIe generation of every link, for its bandwidth with pcie.lanes (2.5, 5, 8, 16, 32, 64 GT/s per lane; 8b/10b, 128b/130b, FLIT 242/256 encoding); none: no bandwidth limit, a TLP takes only the latency", "SRC (PCIe Base 6.0 §4.2)"});
+         "PCIe generation of every link, for its bandwidth with pcie.lanes (2.5, 5, 8, 16, 32, 64 GT/s per lane; 8b/10b, 128b/130b, FLIT 242/256 encoding); none: no bandwidth limit, a TLP takes only the latency. A device class may have its own link (class.<name>.link)", "SRC (PCIe Base 6.0 §4.2)"});
     add({"pcie.lanes", t::choice, "16", 0, 0, {"1", "2", "4", "8", "16"}, "lanes", "width of every link (with pcie.gen)", ""});
     add({"pcie.topology", t::choice, "switch", 0, 0, {"switch", "root_ports"}, "",
          "switch: every device on its own link to one switch, whose upstream link to the root complex they all share (its bandwidth too); root_ports: every device on its own link to its own root port", ""});
@@ -497,12 +497,29 @@ void params::set_class_field(const std::string& key, const std::string& value, c
                std::end(k_class_device_fields)) {
         d = def("device." + field);
         d.key = key;
+    } else if (field == "link_latency_ns") {
+        d = def("pcie.link_latency_ns");
+        d.key = key;
+    } else if (field == "link") {
+        // Gen<g>x<w>: parsed below
     } else {
         std::string all = "count, preset";
         for (const char* f : k_class_device_fields) all += std::string(", ") + f;
+        all += ", link, link_latency_ns";
         throw config_error(origin + ": unknown class key '" + key + "' (a class sets: " + all + ")");
     }
-    param_value v = parse(d, value, origin);
+    param_value v;
+    if (field == "link") {
+        // The class's own link, as pcie.link is every device's: Gen<g>x<w>,
+        // kept as gen<g>x<w>.
+        std::string gen, lanes;
+        if (!parse_link(trim(value), gen, lanes))
+            throw config_error(origin + ": " + key + " = '" + trim(value) +
+                               "': expected Gen<1-6>x<lanes> (lanes: 1, 2, 4, 8, 16), e.g. Gen4x8");
+        v = gen + "x" + lanes;
+    } else {
+        v = parse(d, value, origin);
+    }
     if (field == "trace") v = resolve_path(std::get<std::string>(v));
     if (field == "iova_base" && (std::get<uint64_t>(v) & 0xFFF))
         throw config_error(origin + ": " + key + " = '" + value + "': must be 4 KiB aligned");
@@ -567,6 +584,19 @@ std::vector<device_spec> params::devices() const
         s.max_prg_attempts = get("max_prg_attempts");
         s.trace = get_str("trace");
         s.pasids = get("pasids");
+        s.link_gen = str("pcie.gen");
+        s.link_lanes = str("pcie.lanes");
+        s.link_latency_ns = u64("pcie.link_latency_ns");
+        if (c) {
+            if (auto it = c->fields.find("link"); it != c->fields.end()) {
+                const std::string& l = std::get<std::string>(it->second); // gen<g>x<w>
+                const size_t x = l.find('x');
+                s.link_gen = l.substr(0, x);
+                s.link_lanes = l.substr(x + 1);
+            }
+            if (auto it = c->fields.find("link_latency_ns"); it != c->fields.end())
+                s.link_latency_ns = std::get<uint64_t>(it->second);
+        }
     };
     if (m_classes.empty()) {
         device_spec s;
@@ -627,20 +657,28 @@ void params::set(const std::string& key, const std::string& value, const std::st
     }
 }
 
+// Gen<g>x<w> (any case) -> gen<g>, <w>, both among pcie.gen's and pcie.lanes's values.
+bool params::parse_link(const std::string& text, std::string& gen, std::string& lanes) const
+{
+    std::string low;
+    for (char c : text) low += char(std::tolower(static_cast<unsigned char>(c)));
+    const size_t x = low.find('x', 3);
+    gen = low.compare(0, 3, "gen") == 0 && x != std::string::npos ? low.substr(0, x) : "";
+    lanes = x != std::string::npos ? low.substr(x + 1) : "";
+    const param_def& g = def("pcie.gen");
+    const param_def& l = def("pcie.lanes");
+    return gen != "gen" && !gen.empty() && gen != "none" && !lanes.empty() &&
+           std::find(g.choices.begin(), g.choices.end(), gen) != g.choices.end() &&
+           std::find(l.choices.begin(), l.choices.end(), lanes) != l.choices.end();
+}
+
 // pcie.link = Gen<g>x<w> (any case): pcie.gen = gen<g>, pcie.lanes = <w>.
 void params::set_link(const std::string& raw, const std::string& origin)
 {
     std::string text = trim(raw);
-    std::string low;
-    for (char c : text) low += char(std::tolower(static_cast<unsigned char>(c)));
-    const size_t x = low.find('x', 3);
-    const std::string gen = low.compare(0, 3, "gen") == 0 && x != std::string::npos ? low.substr(0, x) : "";
-    const std::string lanes = x != std::string::npos ? low.substr(x + 1) : "";
-    const param_def& g = def("pcie.gen");
-    const param_def& l = def("pcie.lanes");
-    if (gen == "gen" || gen.empty() || lanes.empty() ||
-        std::find(g.choices.begin(), g.choices.end(), gen) == g.choices.end() ||
-        std::find(l.choices.begin(), l.choices.end(), lanes) == l.choices.end()) {
+    std::string gen, lanes;
+    if (!parse_link(text, gen, lanes)) {
+        const param_def& l = def("pcie.lanes");
         std::string ls;
         for (const auto& c : l.choices) ls += (ls.empty() ? "" : ", ") + c;
         throw config_error(origin + ": pcie.link = '" + text + "': expected Gen<1-6>x<lanes> (lanes: " + ls +
@@ -1042,23 +1080,32 @@ void params::validate() const
     // link (and through the switch, each way); a timeout below twice that
     // would fire on every ATS.INVAL.
     const bool via_switch = str("pcie.topology") == "switch";
-    const uint64_t timeout_ns = u64("iommu.ats_inval_timeout_us") * 1000, link_ns = u64("pcie.link_latency_ns");
+    // The slowest link: pcie.link_latency_ns, or a class's own.
+    uint64_t link_ns = u64("pcie.link_latency_ns");
+    std::string link_key = "pcie.link_latency_ns";
+    for (const device_spec& ds : devices())
+        if (ds.link_latency_ns > link_ns) {
+            link_ns = ds.link_latency_ns;
+            link_key = "class." + ds.class_name + ".link_latency_ns";
+        }
+    const uint64_t timeout_ns = u64("iommu.ats_inval_timeout_us") * 1000;
     const uint64_t one_way_ns = link_ns + (via_switch ? u64("pcie.switch_latency_ns") : 0);
     if (timeout_ns < 4 * one_way_ns) {
-        char msg[320];
+        char msg[400];
         if (via_switch && u64("pcie.switch_latency_ns"))
             std::snprintf(msg, sizeof msg,
-                          "iommu.ats_inval_timeout_us = %" PRIu64 ", pcie.link_latency_ns = %" PRIu64
+                          "iommu.ats_inval_timeout_us = %" PRIu64 ", %s = %" PRIu64
                           " and pcie.switch_latency_ns = %" PRIu64
                           ": the invalidation timeout must be at least twice the round trip through the "
                           "switch (%" PRIu64 " us); raise the timeout or lower the latencies",
-                          timeout_ns / 1000, link_ns, u64("pcie.switch_latency_ns"), (4 * one_way_ns + 999) / 1000);
+                          timeout_ns / 1000, link_key.c_str(), link_ns, u64("pcie.switch_latency_ns"),
+                          (4 * one_way_ns + 999) / 1000);
         else
             std::snprintf(msg, sizeof msg,
-                          "iommu.ats_inval_timeout_us = %" PRIu64 " and pcie.link_latency_ns = %" PRIu64
+                          "iommu.ats_inval_timeout_us = %" PRIu64 " and %s = %" PRIu64
                           ": the invalidation timeout must be at least twice the link round trip (%" PRIu64
                           " us); raise the timeout or lower the latency",
-                          timeout_ns / 1000, link_ns, (4 * one_way_ns + 999) / 1000);
+                          timeout_ns / 1000, link_key.c_str(), link_ns, (4 * one_way_ns + 999) / 1000);
         fail(msg);
     }
     done();
@@ -1387,7 +1434,10 @@ std::string params::to_yaml(const std::string& header) const
     for (const auto& c : m_classes)
         for (const auto& [field, v] : c.fields) {
             param_def d;
-            if (field != "count" && field != "preset") d = def("device." + field);
+            if (field == "link_latency_ns")
+                d = def("pcie.link_latency_ns");
+            else if (field != "count" && field != "preset" && field != "link")
+                d = def("device." + field);
             lines.emplace_back("class." + c.name + "." + field + ": " + yaml_value(d, v), d.unit);
         }
     size_t width = 0;
@@ -1445,7 +1495,9 @@ std::string params::markdown(const params* builtin) const
        << "- size: " << unit_list(dimension::size) << " (KiB, MiB, GiB powers of two; KB, MB, GB powers of ten)\n"
        << "- frequency: " << unit_list(dimension::frequency) << "\n\n"
        << "Shorthand. `pcie.link: Gen<g>x<w>` (any case, e.g. `Gen4x8`) sets `pcie.gen` to `gen<g>` and "
-          "`pcie.lanes` to `<w>`; a scenario file may not set it together with either.\n";
+          "`pcie.lanes` to `<w>`; a scenario file may not set it together with either. "
+          "`class.<name>.link` (same form) and `class.<name>.link_latency_ns` give a device class its own "
+          "link (docs/scenario.md, device classes).\n";
     return os.str();
 }
 

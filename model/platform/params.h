@@ -64,6 +64,10 @@ struct device_spec {
     uint64_t arrival_gap_ns = 0, start_jitter_ns = 0;
     std::string trace;               // trace replay: the file, or "" (the generated workload)
     uint64_t pasids = 0;             // PASIDs 1 .. pasids of the workload (0: none)
+    // Its PCIe link: pcie.gen / pcie.lanes / pcie.link_latency_ns, or its
+    // class's class.<name>.link / link_latency_ns.
+    std::string link_gen, link_lanes; // "none" or "gen<g>"; "<w>"
+    uint64_t link_latency_ns = 0;
 };
 
 struct trace_file; // platform/trace_file.h
@@ -146,6 +150,8 @@ private:
     std::string suggest(const std::string& key) const;
     void set_class_field(const std::string& key, const std::string& value, const std::string& origin);
     void set_link(const std::string& value, const std::string& origin);
+    // Gen<g>x<w> (any case) as pcie.gen and pcie.lanes values; false if it is not one.
+    bool parse_link(const std::string& text, std::string& gen, std::string& lanes) const;
 
     std::string resolve_path(const std::string& path) const;
 

@@ -62,7 +62,8 @@ void prg_tracker_ref::reset()
     m_groups_out = 0;
 }
 
-// As prg_table::alloc: the first free index from the one after the last allocated.
+// Round robin: the first free index from the one after the last allocated, a scan of the
+// 512 (the RTL searches a word at a time).
 int prg_tracker_ref::find_free() const
 {
     if (m_groups_out == NUM_PRGI)

@@ -4,7 +4,8 @@
 //
 // What it models: the device-side PRI engine of one function (spec digest pcie-pri.md
 // sections 2-6): the credits of the Outstanding Page Request Allocation, the 512 PRG indices
-// handed out round robin (as model/device/prg_table does), PRG Responses matched by index,
+// handed out round robin (as the device model's C++ engine did before the block replaced
+// it), PRG Responses matched by index,
 // Unexpected PRG Index, Response Failure stopping PRI until re-enable or Reset, Stopped, and
 // the Stop Marker gate. It is written as the sequence of events of one cycle (software
 // writes, the group request, the response), the way the device model handles them, not as

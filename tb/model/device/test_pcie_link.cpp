@@ -304,7 +304,7 @@ const double RATE = 2.0; // bytes per ns under test
 // A TLP with 8 data bytes: 16 header + 8 framing + 8 data = 32 bytes = 16 ns.
 const sc_time SER8(16, SC_NS);
 
-std::unique_ptr<bench> g_switched, g_ports;
+std::unique_ptr<bench> g_switched, g_ports, g_own_ports, g_own_switched;
 
 // The rates of the generations, after encoding.
 void test_link_rate(void**)
@@ -359,6 +359,43 @@ void test_bandwidth_root_ports(void**)
     b.rc.got.clear();
 }
 
+// A device on a link of its own kind (a device class's link): its latency
+// and rate replace the link's for that device only. On root ports d1's
+// Page Request takes twice the wire time and twice the latency; d0's is as
+// before.
+void test_own_link_root_ports(void**)
+{
+    bench& b = *g_own_ports;
+    const sc_time t0 = two_page_requests(b);
+    assert_int_equal(b.rc.got.size(), 2);
+    assert_true(b.rc.got[0].at == t0 + SER8 + L);
+    assert_true(b.rc.got[1].at == t0 + 2 * SER8 + 2 * L);
+    // A non-posted round trip crosses d1's own link both ways.
+    sc_time rt;
+    assert_true(b.run.run([&] {
+        sc_core::wait(sc_time(1, sc_core::SC_US));
+        tlp r(tlp_kind::mem_write, 0x20, 7);
+        sc_time d = sc_core::SC_ZERO_TIME;
+        b.d1.out->b_transport(r.gp, d);
+        rt = d;
+    }));
+    assert_true(rt == 2 * SER8 + 2 * L + SERVICE + 2 * L); // a write's completion carries no data
+    b.rc.got.clear();
+}
+
+// Behind a switch the device's own link is the one to the switch; the shared
+// upstream link keeps the link's rate, and the device's latency applies.
+void test_own_link_switched(void**)
+{
+    bench& b = *g_own_switched;
+    const sc_time t0 = two_page_requests(b);
+    assert_int_equal(b.rc.got.size(), 2);
+    assert_true(b.rc.got[0].at == t0 + 2 * SER8 + L);
+    // d1: 32 ns on its own wire, then the shared link (free from 32 ns), then 2L.
+    assert_true(b.rc.got[1].at == t0 + 2 * SER8 + SER8 + 2 * L);
+    b.rc.got.clear();
+}
+
 // A read's completion carries its data back: 256 bytes take 140 ns on the
 // way down. A PRG Response that leaves 1 ns after the completion left does
 // not pass it, although its own crossing is shorter: it waits for the
@@ -408,6 +445,10 @@ int sc_main(int, char*[])
     auto b = std::make_unique<bench>();
     g_switched = std::make_unique<bench>("sw_", link_params{L, RATE, true, sc_core::SC_ZERO_TIME});
     g_ports = std::make_unique<bench>("rp_", link_params{L, RATE, false, sc_core::SC_ZERO_TIME});
+    g_own_ports = std::make_unique<bench>("op_", link_params{L, RATE, false, sc_core::SC_ZERO_TIME});
+    g_own_ports->link.set_port_link(1, 2 * L, RATE / 2);
+    g_own_switched = std::make_unique<bench>("os_", link_params{L, RATE, true, sc_core::SC_ZERO_TIME});
+    g_own_switched->link.set_port_link(1, 2 * L, RATE / 2);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(test_posted_upstream, b.get()),
         cmocka_unit_test_prestate(test_nonposted_round_trip, b.get()),
@@ -419,6 +460,8 @@ int sc_main(int, char*[])
         cmocka_unit_test(test_bandwidth_switched),
         cmocka_unit_test(test_bandwidth_root_ports),
         cmocka_unit_test(test_prg_response_does_not_pass_completion),
+        cmocka_unit_test(test_own_link_root_ports),
+        cmocka_unit_test(test_own_link_switched),
     };
     return cmocka_run_group_tests_name("model.link", tests, nullptr, nullptr);
 }

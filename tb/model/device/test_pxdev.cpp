@@ -319,7 +319,7 @@ struct fake_rc : sc_core::sc_module {
 // ---------------------------------------------------------------------------
 // The bench: one link, one fake root complex, one device per scenario.
 
-enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, T, NDEV };
+enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, T, U, NDEV };
 
 struct dev_cfg {
     const char* name;
@@ -389,6 +389,8 @@ std::vector<dev_cfg> scenarios()
     v[S].p.bytes_per_page = 100;
     // Trace replay: a write and a read that fault their pages, the same
     // pages again (ATC hits), and a write of the last bytes of a third page.
+    v[U] = {"devU", dp(0x0098, 2, 4, 2), pol(PRG_SUCCESS), 8};          // PRI Reset with groups out
+    v[U].pol.respond = false;
     v[T] = {"devT", dp(0x0090, 2, 0, 1), pol(PRG_SUCCESS), 8};
     v[T].p.replay = std::make_shared<const device::trace>(device::trace{
         {0, 0x10000010, 16, true},
@@ -960,6 +962,53 @@ void test_pri_disabled_while_outstanding(void** state)
     assert_int_equal(b.pri_status(J) & STA_STOPPED, STA_STOPPED);
 }
 
+// PRI Reset (pcie-pri.md §5): ignored while PRI is enabled; while disabled
+// it clears UPRGI and gives the outstanding groups up at once (their credits
+// back, their pages failed, Stopped); a late response for one of them is
+// then unexpected.
+void test_pri_reset_while_outstanding(void** state)
+{
+    bench& b = BN(state);
+    pxdev& d = *b.dev[U];
+    b.enable(U);
+    assert_true(b.run.run([&] {
+        b.start(U);
+        // Each stream: two translations (2L each), then its group leaves at 4L.
+        sc_core::wait(10 * L);
+    }));
+    assert_int_equal(b.c(U).prgs_outstanding, 2);
+    assert_int_equal(b.c(U).credits_outstanding, 4);
+    assert_true(b.run.run([&] { b.rc.inject(tlp_kind::prg_response, b.cfg[U].p.rid, prgr_payload(300, PRG_SUCCESS)); }));
+    assert_true(tb::run_until([&] { return b.c(U).prgr_unexpected == 1; }, sc_time(10, SC_US)));
+    assert_int_equal(b.pri_status(U) & STA_UPRGI, STA_UPRGI);
+
+    d.cfg_write(PRI_CTRL, 2, 0x3); // Reset while enabled: ignored
+    assert_int_equal(d.cfg_read(PRI_CTRL, 2), 1);
+    assert_int_equal(b.c(U).prgs_outstanding, 2);
+    assert_int_equal(b.pri_status(U) & STA_UPRGI, STA_UPRGI);
+
+    d.cfg_write(PRI_CTRL, 2, 0);
+    assert_int_equal(b.pri_status(U) & STA_STOPPED, 0); // groups still out
+    d.cfg_write(PRI_CTRL, 2, 0x2); // Reset while disabled
+    assert_int_equal(d.cfg_read(PRI_CTRL, 2), 0);  // Reset reads 0
+    assert_int_equal(b.pri_status(U) & (STA_RF | STA_UPRGI | STA_STOPPED), STA_STOPPED);
+    const auto& c = b.c(U);
+    assert_int_equal(c.prgs_abandoned, 2);
+    assert_int_equal(c.credits_outstanding, 0);
+    assert_int_equal(c.prgs_outstanding, 0);
+    assert_true(tb::run_until([&] { return d.done(); }, sc_time(50, SC_US)));
+    assert_int_equal(c.bursts_failed, 2);
+    assert_int_equal(c.pages_failed, 4);
+    assert_int_equal(c.prgr_success, 0);
+
+    // A response for a group given up by the Reset: Unexpected PRG Index.
+    assert_true(b.run.run([&] { b.rc.inject(tlp_kind::prg_response, b.cfg[U].p.rid, prgr_payload(0, PRG_SUCCESS)); }));
+    assert_true(tb::run_until([&] { return b.c(U).prgr_unexpected == 2; }, sc_time(10, SC_US)));
+    assert_int_equal(b.pri_status(U) & STA_UPRGI, STA_UPRGI);
+    assert_int_equal(b.c(U).prgr_success, 0);
+    assert_true(d.violations().empty());
+}
+
 // PASID enabled: every request carries it, PRG Response PASID Required is
 // set, the ATC is keyed by it; a response without it is a violation.
 void test_pasid(void** state)
@@ -1334,6 +1383,7 @@ int sc_main(int, char*[])
         cmocka_unit_test_prestate(test_translation_raced_by_invalidation, b.get()),
         cmocka_unit_test_prestate(test_ats_error, b.get()),
         cmocka_unit_test_prestate(test_pri_disabled_while_outstanding, b.get()),
+        cmocka_unit_test_prestate(test_pri_reset_while_outstanding, b.get()),
         cmocka_unit_test_prestate(test_pasid, b.get()),
         cmocka_unit_test_prestate(test_credit_fifo_across_streams, b.get()),
         cmocka_unit_test_prestate(test_delayed_prg_response, b.get()),
