@@ -50,6 +50,7 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
     ip.mem_latency = ns(p.u64("iommu.mem_latency_ns"));
     ip.msi_latency = ns(p.u64("iommu.msi_latency_ns"));
     ip.iotlb_entries = unsigned(p.u64("iommu.iotlb_entries"));
+    ip.iotlb_ways = unsigned(p.u64("iommu.iotlb_ways"));
     ip.iotlb_hit_cycles = unsigned(p.u64("iommu.iotlb_hit_cycles"));
     ip.ddtc_entries = unsigned(p.u64("iommu.ddtc_entries"));
     ip.ddtc_hit_cycles = unsigned(p.u64("iommu.ddtc_hit_cycles"));
