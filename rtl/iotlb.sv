@@ -167,9 +167,14 @@ module iotlb #(
     endcase
   endfunction
 
-  //////////////////
-  // request side //
-  //////////////////
+  ///////////
+  // logic //
+  ///////////
+
+  // The match, placement and kill logic is evaluated only at the clock edge: it is written as
+  // functions called from the sequential block (blocking temporaries), not as always_comb,
+  // so that the Verilated model computes it once per cycle and not at every evaluation.
+  // The functions read the storage (valid_q, id_q, vpn_q, stamp_q) of one set.
 
   logic [MaxSetsLog2-1:0] set_mask;
   logic [6:0]             ways;
@@ -178,58 +183,44 @@ module iotlb #(
 
   assign req_ready_o = !sweep_q;
 
-  logic    take;
-  tag_id_t req_id;
-  assign take = req_valid_i && req_ready_o;
-  always_comb begin
-    req_id       = '0;
-    req_id.gv    = req_gv_i;
-    req_id.gonly = req_gv_i && req_gonly_i;
-    req_id.glob  = req_global_i;
-    req_id.gscid = req_gv_i ? req_gscid_i : 16'd0;
-    req_id.pscid = req_global_i ? 20'd0 : req_pscid_i;
-    req_id.log2  = req_log2_i;
-  end
-
-  logic [MaxSetsLog2-1:0] req_set;
-  assign req_set = set_of(req_vpn_i, req_log2_i, set_mask);
-
-  // Lookup: the best matching way of the set (smallest page, then non-global).
-  logic       lkp_hit;
-  logic [5:0] lkp_way;
-  always_comb begin
-    logic [5:0] best_log2;
+  // Lookup in `set`: {hit, way} of the best matching way (smallest page, then non-global,
+  // then the lowest way).
+  function automatic logic [6:0] lookup_way(logic [MaxSetsLog2-1:0] set, logic gv, logic gonly,
+                                            logic [15:0] gscid, logic [19:0] pscid,
+                                            logic [5:0] log2, logic [51:0] vpn, logic anysize,
+                                            logic [6:0] nways);
+    logic       hit;
+    logic [5:0] way, best_log2;
     logic       best_glob;
-    lkp_hit   = 1'b0;
-    lkp_way   = 6'd0;
+    hit       = 1'b0;
+    way       = 6'd0;
     best_log2 = 6'd63;
     best_glob = 1'b1;
-    if (take && iotlb_op_e'(req_op_i) == OpLookup) begin
-      for (int unsigned w = 0; w < MaxWays; w++) begin
-        if (w >= 32'(ways)) break;
-        if (valid_q[req_set][w] &&
-            same_space(id_q[req_set][w].gv, id_q[req_set][w].gonly, id_q[req_set][w].gscid,
-                       req_gv_i, req_gonly_i, req_gscid_i) &&
-            (id_q[req_set][w].glob || id_q[req_set][w].pscid == req_pscid_i) &&
-            (req_anysize_i || id_q[req_set][w].log2 == req_log2_i) &&
-            covers(id_q[req_set][w].log2, vpn_q[req_set][w], req_vpn_i) &&
-            (!lkp_hit || id_q[req_set][w].log2 < best_log2 ||
-             (id_q[req_set][w].log2 == best_log2 && best_glob && !id_q[req_set][w].glob))) begin
-          lkp_hit   = 1'b1;
-          lkp_way   = 6'(w);
-          best_log2 = id_q[req_set][w].log2;
-          best_glob = id_q[req_set][w].glob;
-        end
+    for (int unsigned w = 0; w < MaxWays; w++) begin
+      if (w >= 32'(nways)) break;
+      if (valid_q[set][w] &&
+          same_space(id_q[set][w].gv, id_q[set][w].gonly, id_q[set][w].gscid, gv, gonly,
+                     gscid) &&
+          (id_q[set][w].glob || id_q[set][w].pscid == pscid) &&
+          (anysize || id_q[set][w].log2 == log2) &&
+          covers(id_q[set][w].log2, vpn_q[set][w], vpn) &&
+          (!hit || id_q[set][w].log2 < best_log2 ||
+           (id_q[set][w].log2 == best_log2 && best_glob && !id_q[set][w].glob))) begin
+        hit       = 1'b1;
+        way       = 6'(w);
+        best_log2 = id_q[set][w].log2;
+        best_glob = id_q[set][w].glob;
       end
     end
-  end
+    return {hit, way};
+  endfunction
 
-  // Fill: the way of the same page if cached, else the first free way, else the LRU one.
-  logic       fill_replace;
-  logic [5:0] fill_way;
-  always_comb begin
-    logic       same, free;
-    logic [5:0] same_way, free_way, lru_way;
+  // Fill into `set`: {replace, way}: the way of the same tag if cached, else the first free
+  // way, else the least recently used one; replace = a valid entry is overwritten.
+  function automatic logic [6:0] fill_way(logic [MaxSetsLog2-1:0] set, tag_id_t rid,
+                                          logic [51:0] vpn, logic [6:0] nways);
+    logic        same, free;
+    logic [5:0]  same_way, free_way, lru_way;
     logic [63:0] lru_stamp;
     same      = 1'b0;
     free      = 1'b0;
@@ -237,82 +228,43 @@ module iotlb #(
     free_way  = 6'd0;
     lru_way   = 6'd0;
     lru_stamp = '1;
-    if (take && iotlb_op_e'(req_op_i) == OpFill) begin
-      for (int unsigned w = 0; w < MaxWays; w++) begin
-        if (w >= 32'(ways)) break;
-        if (!valid_q[req_set][w]) begin
-          if (!free) free_way = 6'(w);
-          free = 1'b1;
-        end else begin
-          if (id_q[req_set][w] == req_id && vpn_q[req_set][w] == req_vpn_i) begin
-            same     = 1'b1;
-            same_way = 6'(w);
-          end
-          if (stamp_q[req_set][w] <= lru_stamp) begin
-            lru_stamp = stamp_q[req_set][w];
-            lru_way   = 6'(w);
-          end
+    for (int unsigned w = 0; w < MaxWays; w++) begin
+      if (w >= 32'(nways)) break;
+      if (!valid_q[set][w]) begin
+        if (!free) free_way = 6'(w);
+        free = 1'b1;
+      end else begin
+        if (id_q[set][w] == rid && vpn_q[set][w] == vpn) begin
+          same     = 1'b1;
+          same_way = 6'(w);
+        end
+        if (stamp_q[set][w] <= lru_stamp) begin
+          lru_stamp = stamp_q[set][w];
+          lru_way   = 6'(w);
         end
       end
     end
-    fill_way     = same ? same_way : free ? free_way : lru_way;
-    fill_replace = same || !free;
-  end
+    return {same || !free, same ? same_way : free ? free_way : lru_way};
+  endfunction
 
-  ////////////////
-  // sweep side //
-  ////////////////
-
-  // The set swept this cycle and the command it executes: the request's in the cycle of its
-  // handshake, the held one afterwards.
-  logic                   inv_take, inv_now;
-  inv_cmd_t               inv_cmd;
-  logic [MaxSetsLog2-1:0] inv_set, inv_end;
-  assign inv_take = take && (iotlb_op_e'(req_op_i) == OpInvVma ||
-                             iotlb_op_e'(req_op_i) == OpInvGvma ||
-                             iotlb_op_e'(req_op_i) == OpFlush);
-  assign inv_now = inv_take || sweep_q;
-  always_comb begin
-    if (sweep_q) begin
-      inv_cmd = cmd_q;
-      inv_set = sweep_set_q;
-      inv_end = sweep_end_q & set_mask;   // the reset clear: every active set
-    end else begin
-      inv_cmd       = '0;
-      inv_cmd.op    = req_op_i;
-      inv_cmd.gv    = req_gv_i;
-      inv_cmd.gscid = req_gscid_i;
-      inv_cmd.av    = req_av_i;
-      inv_cmd.pscv  = req_pscv_i;
-      inv_cmd.pscid = req_pscid_i;
-      inv_cmd.vpn   = req_vpn_i;
-      inv_set       = req_oneset_i ? req_set : '0;
-      inv_end       = req_oneset_i ? req_set : set_mask;
+  // The ways of `set` that invalidation c removes.
+  function automatic logic [MaxWays-1:0] kill_mask(logic [MaxSetsLog2-1:0] set, inv_cmd_t c,
+                                                   logic [6:0] nways);
+    logic [MaxWays-1:0] kill;
+    kill = '0;
+    for (int unsigned w = 0; w < MaxWays; w++) begin
+      if (w >= 32'(nways)) break;
+      kill[w] = valid_q[set][w] && kills(id_q[set][w], vpn_q[set][w], c);
     end
-  end
-
-  logic [MaxWays-1:0] inv_kill;
-  always_comb begin
-    inv_kill = '0;
-    if (inv_now) begin
-      for (int unsigned w = 0; w < MaxWays; w++) begin
-        if (w >= 32'(ways)) break;
-        if (valid_q[inv_set][w]) begin
-          inv_kill[w] = kills(id_q[inv_set][w], vpn_q[inv_set][w], inv_cmd);
-        end
-      end
-    end
-  end
+    return kill;
+  endfunction
 
   ///////////////
   // registers //
   ///////////////
 
-  logic fill_now, lkp_now, last_set;
-  assign fill_now = take && iotlb_op_e'(req_op_i) == OpFill;
-  assign lkp_now  = take && iotlb_op_e'(req_op_i) == OpLookup;
-  assign last_set = inv_set == inv_end;
-
+  // Control registers (reset) and storage (written here, never reset: the sweep after reset
+  // clears the valid bits).
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       use_q       <= '0;
@@ -329,34 +281,84 @@ module iotlb #(
       inv_set_q   <= '0;
       inv_kill_q  <= '0;
     end else begin
-      if ((lkp_now && lkp_hit) || fill_now) use_q <= use_q + 64'd1;
-      if (inv_now) begin
-        sweep_q     <= !last_set;
-        sweep_set_q <= inv_set + 1'b1;
-        sweep_end_q <= inv_end;
-        cmd_q       <= inv_cmd;
-      end
-      rsp_valid_q <= lkp_now || fill_now;
-      rsp_hit_q   <= lkp_now ? lkp_hit : fill_now && fill_replace;
-      rsp_set_q   <= (lkp_now || fill_now) ? req_set : '0;
-      rsp_way_q   <= lkp_now ? (lkp_hit ? lkp_way : 6'd0) : fill_now ? fill_way : 6'd0;
-      inv_valid_q <= inv_now;
-      inv_set_q   <= inv_now ? inv_set : '0;
-      inv_kill_q  <= inv_now ? inv_kill : '0;
-    end
-  end
+      logic                   take, inv_take;
+      tag_id_t                rid;
+      logic [MaxSetsLog2-1:0] set, inv_set, inv_end;
+      inv_cmd_t               cmd;
+      logic [6:0]             r;
+      logic [MaxWays-1:0]     kill;
+      take     = req_valid_i && !sweep_q;
+      inv_take = take && (iotlb_op_e'(req_op_i) == OpInvVma ||
+                          iotlb_op_e'(req_op_i) == OpInvGvma ||
+                          iotlb_op_e'(req_op_i) == OpFlush);
+      rid       = '0;
+      rid.gv    = req_gv_i;
+      rid.gonly = req_gv_i && req_gonly_i;
+      rid.glob  = req_global_i;
+      rid.gscid = req_gv_i ? req_gscid_i : 16'd0;
+      rid.pscid = req_global_i ? 20'd0 : req_pscid_i;
+      rid.log2  = req_log2_i;
+      set       = set_of(req_vpn_i, req_log2_i, set_mask);
 
-  // The storage: one write per array per cycle.
-  always_ff @(posedge clk_i) begin
-    if (fill_now) begin
-      valid_q[req_set]          <= valid_q[req_set] | (MaxWays'(1) << fill_way);
-      id_q[req_set][fill_way]   <= req_id;
-      vpn_q[req_set][fill_way]  <= req_vpn_i;
-      stamp_q[req_set][fill_way] <= use_q;
-    end else if (lkp_now && lkp_hit) begin
-      stamp_q[req_set][lkp_way] <= use_q;
-    end else if (inv_now) begin
-      valid_q[inv_set] <= valid_q[inv_set] & ~inv_kill;
+      rsp_valid_q <= 1'b0;
+      rsp_hit_q   <= 1'b0;
+      rsp_set_q   <= '0;
+      rsp_way_q   <= '0;
+      inv_valid_q <= 1'b0;
+      inv_set_q   <= '0;
+      inv_kill_q  <= '0;
+
+      if (sweep_q || inv_take) begin
+        // One set of an invalidation: the request's in the cycle of its handshake (its first
+        // set), the held one afterwards.
+        if (sweep_q) begin
+          cmd     = cmd_q;
+          inv_set = sweep_set_q;
+          inv_end = sweep_end_q & set_mask;   // the reset clear: every active set
+        end else begin
+          cmd       = '0;
+          cmd.op    = req_op_i;
+          cmd.gv    = req_gv_i;
+          cmd.gscid = req_gscid_i;
+          cmd.av    = req_av_i;
+          cmd.pscv  = req_pscv_i;
+          cmd.pscid = req_pscid_i;
+          cmd.vpn   = req_vpn_i;
+          inv_set   = req_oneset_i ? set : '0;
+          inv_end   = req_oneset_i ? set : set_mask;
+        end
+        kill = kill_mask(inv_set, cmd, ways);
+        valid_q[inv_set] <= valid_q[inv_set] & ~kill;
+        inv_valid_q      <= 1'b1;
+        inv_set_q        <= inv_set;
+        inv_kill_q       <= kill;
+        sweep_q          <= inv_set != inv_end;
+        sweep_set_q      <= inv_set + 1'b1;
+        sweep_end_q      <= inv_end;
+        cmd_q            <= cmd;
+      end else if (take && iotlb_op_e'(req_op_i) == OpLookup) begin
+        r = lookup_way(set, req_gv_i, req_gonly_i, req_gscid_i, req_pscid_i, req_log2_i,
+                       req_vpn_i, req_anysize_i, ways);
+        rsp_valid_q <= 1'b1;
+        rsp_hit_q   <= r[6];
+        rsp_set_q   <= set;
+        rsp_way_q   <= r[5:0];
+        if (r[6]) begin
+          stamp_q[set][r[5:0]] <= use_q;    // most recently used
+          use_q                <= use_q + 64'd1;
+        end
+      end else if (take && iotlb_op_e'(req_op_i) == OpFill) begin
+        r = fill_way(set, rid, req_vpn_i, ways);
+        valid_q[set]         <= valid_q[set] | (MaxWays'(1) << r[5:0]);
+        id_q[set][r[5:0]]    <= rid;
+        vpn_q[set][r[5:0]]   <= req_vpn_i;
+        stamp_q[set][r[5:0]] <= use_q;
+        use_q                <= use_q + 64'd1;
+        rsp_valid_q          <= 1'b1;
+        rsp_hit_q            <= r[6];
+        rsp_set_q            <= set;
+        rsp_way_q            <= r[5:0];
+      end
     end
   end
 
@@ -377,15 +379,15 @@ module iotlb #(
     assert (MaxWays >= 1 && MaxWays <= 64) else $error("MaxWays must be 1..64");
   end
 
-  // a request is only taken between sweeps
-  NoReqWhileSweeping_A: assert property (@(posedge clk_i)
-      sweep_q |-> !take)
-    else $error("request taken during a sweep");
+  // an answer names an active way
+  RspActiveWay_A: assert property (@(posedge clk_i)
+      rsp_valid_o |-> (7'(rsp_way_o) < ways))
+    else $error("answer outside the active ways");
 
-  // a fill writes an active way
-  FillActiveWay_A: assert property (@(posedge clk_i)
-      fill_now |-> (7'(fill_way) < ways))
-    else $error("fill outside the active ways");
+  // a swept set is an active set
+  InvActiveSet_A: assert property (@(posedge clk_i)
+      inv_valid_o |-> ((inv_set_o & ~set_mask) == '0))
+    else $error("sweep outside the active sets");
 
   OutputsKnown_A: assert property (@(posedge clk_i)
       !$isunknown({req_ready_o, rsp_valid_o, inv_valid_o}))
