@@ -275,6 +275,12 @@ riscv_iommu::ctx_result riscv_iommu::locate_context(uint32_t did, sc_core::sc_ti
 
 // ============================ IOTLB ============================
 
+void riscv_iommu::iotlb_at(const sc_core::sc_time& t)
+{
+    if (m_iotlb.traced())
+        m_iotlb.at((prisim::sim_now() + t).value());
+}
+
 void riscv_iommu::iotlb_fill(const iotlb::space& sp, const walk_result& w, uint64_t iova)
 {
     iotlb::entry e;
@@ -302,6 +308,7 @@ void riscv_iommu::iotlb_inval_vma(sc_core::sc_time& t, bool gv, uint32_t gscid, 
                                   uint64_t addr, bool pscv, uint32_t pscid)
 {
     unsigned n = 0;
+    iotlb_at(t);
     m_iotlb.invalidate_vma(gv, uint16_t(gscid), av, addr, pscv, pscid, &n);
     wait_cycles(sweep_extra(n), t);
 }
@@ -311,6 +318,7 @@ void riscv_iommu::iotlb_inval_gvma(sc_core::sc_time& t, bool gv, uint32_t gscid,
                                    uint64_t addr)
 {
     unsigned n = 0;
+    iotlb_at(t);
     m_iotlb.invalidate_gvma(gv, uint16_t(gscid), av, addr, &n);
     wait_cycles(sweep_extra(n), t);
 }
@@ -318,6 +326,7 @@ void riscv_iommu::iotlb_inval_gvma(sc_core::sc_time& t, bool gv, uint32_t gscid,
 void riscv_iommu::iotlb_flush(sc_core::sc_time& t)
 {
     unsigned n = 0;
+    iotlb_at(t);
     m_iotlb.flush(&n);
     wait_cycles(sweep_extra(n), t);
 }
@@ -607,6 +616,7 @@ riscv_iommu::walk_result riscv_iommu::translate_fs(uint32_t did, const device_co
     // IOTLB lookup: the first probe costs the hit latency, each further one
     // (another cached page size, with several sets) a cycle.
     unsigned probes = 0;
+    iotlb_at(t);
     const iotlb::entry* e = m_iotlb.lookup(sp, iova, &probes);
     wait_cycles(m_p.iotlb_hit_cycles + (probes > 1 ? probes - 1 : 0), t);
     if (e) {
@@ -671,8 +681,10 @@ riscv_iommu::walk_result riscv_iommu::translate_fs(uint32_t did, const device_co
         w.size = s;
     }
     // Only leaves with A = 1 are cached.
-    if ((fs_bare || (w.pte & PTE_A)) && (w.gpte & PTE_A))
+    if ((fs_bare || (w.pte & PTE_A)) && (w.gpte & PTE_A)) {
+        iotlb_at(t);
         iotlb_fill(sp, w, iova);
+    }
     return w;
 }
 

@@ -8,12 +8,19 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "Viotlb.h"
+#include "Viotlb_tb.h"
 #include "verilated.h"
+#include "verilated_fst_c.h"
 #pragma GCC diagnostic pop
 
 #include "iommu/iotlb.h"
 
+#include <string>
+#include <type_traits>
+
 #include <systemc>
+
+#include "iommu/pq_engine.h"
 
 namespace prisim::iommu {
 
@@ -35,7 +42,8 @@ iotlb::space normal(const iotlb::space& sp)
 }
 } // namespace
 
-iotlb::iotlb(unsigned entries, unsigned ways)
+iotlb::iotlb(unsigned entries, unsigned ways, const wave_options* waves, uint64_t clk_ps)
+    : m_clk_ps(clk_ps ? clk_ps : 1)
 {
     if (*geometry_error(entries, ways))
         SC_REPORT_FATAL("iotlb", geometry_error(entries, ways));
@@ -44,13 +52,41 @@ iotlb::iotlb(unsigned entries, unsigned ways)
     m_sets_log2 = unsigned(__builtin_ctz(m_sets));
     m_data.resize(size_t(m_sets) * m_ways);
     m_ctx = std::make_unique<VerilatedContext>();
-    m_top = std::make_unique<Viotlb>(m_ctx.get(), "iotlb");
-    Viotlb& t = *m_top;
+    if (!waves || waves->path.empty()) {
+        m_top = std::make_unique<Viotlb>(m_ctx.get(), "iotlb");
+        reset(*m_top);
+        return;
+    }
+    // Waveforms: the build of the block with tracing (and its assertions).
+    m_wave_start_ps = waves->start_ps;
+    m_wave_end_ps = waves->end_ps;
+    m_ctx->traceEverOn(true);
+    m_top_w = std::make_unique<Viotlb_tb>(m_ctx.get(), "iotlb");
+    m_fst = std::make_unique<VerilatedFstC>();
+    m_top_w->trace(m_fst.get(), 99);
+    m_fst->open(waves->path.c_str());
+    if (!m_fst->isOpen())
+        SC_REPORT_FATAL("iotlb", ("cannot write the waveform file '" + waves->path + "'").c_str());
+    reset(*m_top_w);
+}
+
+iotlb::~iotlb()
+{
+    if (m_top) m_top->final();
+    if (m_top_w) {
+        m_top_w->final();
+        m_fst->close();
+    }
+}
+
+// Power-on reset, then the block clears its sets (one per cycle). Takes no
+// simulated time (the clear is dumped at time 0 onwards).
+template <class V>
+void iotlb::reset(V& t)
+{
     t.cfg_sets_log2_i = uint8_t(m_sets_log2);
     t.cfg_ways_i = uint8_t(m_ways);
     t.req_valid_i = 0;
-    // Power-on reset, then the block clears its sets (one per cycle). Takes
-    // no simulated time.
     t.clk_i = 0;
     t.rst_ni = 1;
     t.eval();
@@ -62,19 +98,33 @@ iotlb::iotlb(unsigned entries, unsigned ways)
     t.rst_ni = 1;
     t.eval();
     while (!t.req_ready_o)
-        clock();
+        clock(t);
 }
 
-iotlb::~iotlb() { m_top->final(); }
-
-void iotlb::clock()
+// One evaluation; with waveforms, dumped at `at_ps` inside the window
+// (times only increase).
+template <class V>
+void iotlb::eval_at(V& t, uint64_t at_ps)
 {
-    Viotlb& t = *m_top;
-    t.clk_i = 1;
     t.eval();
+    if constexpr (std::is_same_v<V, Viotlb_tb>) {
+        if (at_ps >= m_wave_start_ps && at_ps <= m_wave_end_ps && (!m_wave_dumped || at_ps > m_wave_last_ps)) {
+            m_fst->dump(at_ps);
+            m_wave_last_ps = at_ps;
+            m_wave_dumped = true;
+        }
+    }
+}
+
+template <class V>
+void iotlb::clock(V& t)
+{
+    t.clk_i = 1;
+    eval_at(t, m_edge_ps);
     t.req_valid_i = 0;
     t.clk_i = 0;
-    t.eval();
+    eval_at(t, m_edge_ps + m_clk_ps / 2);
+    m_edge_ps += m_clk_ps;
     ++m_cycles;
 }
 
@@ -92,7 +142,14 @@ void iotlb::count(const entry& e, int d)
 iotlb::rsp iotlb::request(unsigned op, const space& sp, bool global, uint64_t va, unsigned log2,
                           bool anysize)
 {
-    Viotlb& t = *m_top;
+    return m_top ? request_on(*m_top, op, sp, global, va, log2, anysize)
+                 : request_on(*m_top_w, op, sp, global, va, log2, anysize);
+}
+
+template <class V>
+iotlb::rsp iotlb::request_on(V& t, unsigned op, const space& sp, bool global, uint64_t va,
+                             unsigned log2, bool anysize)
+{
     t.req_valid_i = 1;
     t.req_op_i = uint8_t(op);
     t.req_gv_i = sp.gv;
@@ -103,7 +160,7 @@ iotlb::rsp iotlb::request(unsigned op, const space& sp, bool global, uint64_t va
     t.req_vpn_i = (va >> 12) & ((uint64_t(1) << 52) - 1);
     t.req_log2_i = uint8_t(log2);
     t.req_anysize_i = anysize;
-    clock();
+    clock(t);
     return {bool(t.rsp_hit_o), t.rsp_set_o, t.rsp_way_o};
 }
 
@@ -150,7 +207,16 @@ void iotlb::fill(const entry& ne)
 void iotlb::sweep(unsigned op, bool gv, uint16_t gscid, bool av, uint64_t addr, bool pscv,
                   uint32_t pscid, bool oneset, unsigned log2, unsigned* cycles)
 {
-    Viotlb& t = *m_top;
+    if (m_top)
+        sweep_on(*m_top, op, gv, gscid, av, addr, pscv, pscid, oneset, log2, cycles);
+    else
+        sweep_on(*m_top_w, op, gv, gscid, av, addr, pscv, pscid, oneset, log2, cycles);
+}
+
+template <class V>
+void iotlb::sweep_on(V& t, unsigned op, bool gv, uint16_t gscid, bool av, uint64_t addr, bool pscv,
+                     uint32_t pscid, bool oneset, unsigned log2, unsigned* cycles)
+{
     t.req_valid_i = 1;
     t.req_op_i = uint8_t(op);
     t.req_gv_i = gv;
@@ -165,7 +231,7 @@ void iotlb::sweep(unsigned op, bool gv, uint16_t gscid, bool av, uint64_t addr, 
     t.req_pscv_i = pscv;
     t.req_oneset_i = oneset;
     do {
-        clock();
+        clock(t);
         ++*cycles;
         for (uint64_t kill = t.inv_kill_o; kill; kill &= kill - 1)
             count(m_data[size_t(t.inv_set_o) * m_ways + unsigned(__builtin_ctzll(kill))], -1);

@@ -19,7 +19,9 @@
 // for the cycles its work takes (one per lookup probe or fill, one per set
 // an invalidation sweeps) and reports them; the caller accounts them as the
 // IOMMU's local time. No process, no settle cycles; the block keeps no
-// notion of time (its LRU order is the order of uses).
+// notion of time (its LRU order is the order of uses); with waveforms
+// (prisim --wave-out) the traced build is dumped on a clock that starts each
+// call at the caller's time (at()).
 // Superpages: an entry of 2^L bytes lives in set (IOVA >> L) mod sets. With
 // one set, one probe finds every size; otherwise a lookup probes each page
 // size cached, smallest first, one cycle each.
@@ -30,9 +32,13 @@
 #include <vector>
 
 class Viotlb;
+class Viotlb_tb;
 class VerilatedContext;
+class VerilatedFstC;
 
 namespace prisim::iommu {
+
+struct wave_options; // pq_engine.h
 
 class iotlb {
 public:
@@ -58,8 +64,10 @@ public:
     };
 
     // `entries` = sets x ways; ways = 0: fully associative (one set). The
-    // geometry must be valid (geometry_error() empty).
-    iotlb(unsigned entries, unsigned ways);
+    // geometry must be valid (geometry_error() empty). With `waves` (a
+    // path), the traced build of the block dumps its signals at each clock
+    // level inside the window, on a clock of period clk_ps.
+    iotlb(unsigned entries, unsigned ways, const wave_options* waves = nullptr, uint64_t clk_ps = 1000);
     ~iotlb();
     iotlb(const iotlb&) = delete;
     iotlb& operator=(const iotlb&) = delete;
@@ -108,6 +116,14 @@ public:
     void flush(unsigned* cycles = nullptr);
 
     uint64_t rtl_cycles() const { return m_cycles; }
+    // Waveforms only: the absolute simulated time (ps) of the next call's
+    // work; its cycles are dumped from the first clock edge at or after it
+    // (and after the last one dumped: the file's time only increases).
+    void at(uint64_t now_ps)
+    {
+        if (now_ps > m_edge_ps) m_edge_ps = (now_ps + m_clk_ps - 1) / m_clk_ps * m_clk_ps;
+    }
+    bool traced() const { return m_fst != nullptr; }
 
 private:
     struct rsp {
@@ -117,15 +133,28 @@ private:
     // One request cycle; the answer of a lookup or fill.
     rsp request(unsigned op, const space& sp, bool global, uint64_t va, unsigned log2,
                 bool anysize);
+    template <class V>
+    rsp request_on(V& t, unsigned op, const space& sp, bool global, uint64_t va, unsigned log2,
+                   bool anysize);
     // One invalidation to its end (the block sweeps one set per cycle).
     void sweep(unsigned op, bool gv, uint16_t gscid, bool av, uint64_t addr, bool pscv,
                uint32_t pscid, bool oneset, unsigned log2, unsigned* cycles);
-    void clock();
+    template <class V>
+    void sweep_on(V& t, unsigned op, bool gv, uint16_t gscid, bool av, uint64_t addr, bool pscv,
+                  uint32_t pscid, bool oneset, unsigned log2, unsigned* cycles);
+    template <class V> void reset(V& t);
+    template <class V> void clock(V& t);
+    template <class V> void eval_at(V& t, uint64_t at_ps);
     void count(const entry& e, int d);
 
     unsigned m_sets, m_sets_log2, m_ways;
     std::unique_ptr<VerilatedContext> m_ctx;
-    std::unique_ptr<Viotlb> m_top;
+    std::unique_ptr<Viotlb> m_top;      // the block, or (with waveforms)
+    std::unique_ptr<Viotlb_tb> m_top_w; // its traced build
+    std::unique_ptr<VerilatedFstC> m_fst;
+    uint64_t m_clk_ps, m_edge_ps = 0;   // the clock (waveforms only)
+    uint64_t m_wave_start_ps = 0, m_wave_end_ps = 0, m_wave_last_ps = 0;
+    bool m_wave_dumped = false;
     std::vector<entry> m_data; // data RAM: [set * ways + way]
     unsigned m_size = 0;
     uint32_t m_count[64] = {}; // cached entries per log2 page size

@@ -169,6 +169,7 @@ struct iommu_params {
     sc_core::sc_time ats_inval_timeout{1, sc_core::SC_MS};
     sc_core::sc_time quantum = sc_core::SC_ZERO_TIME; // temporal decoupling; 0 = fully synchronised
     wave_options pq_waves;                             // FST of rtl/pq_writer (prisim --wave-out)
+    wave_options iotlb_waves;                          // FST of rtl/iotlb (prisim --wave-out)
     inject_params inject;                              // memory faults made on purpose
 };
 
@@ -429,6 +430,8 @@ private:
                    sc_core::sc_time& t);
 
     void iotlb_fill(const iotlb::space& sp, const walk_result& w, uint64_t iova);
+    // Waveforms only: tell the IOTLB the time of the work it is handed next.
+    void iotlb_at(const sc_core::sc_time& t);
     void iotlb_inval_vma(sc_core::sc_time& t, bool gv, uint32_t gscid, bool av, uint64_t addr, bool pscv,
                          uint32_t pscid);
     void iotlb_inval_gvma(sc_core::sc_time& t, bool gv, uint32_t gscid, bool av, uint64_t addr);
