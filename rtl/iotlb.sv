@@ -21,6 +21,9 @@
 // the entry is G-stage only, gonly). A global entry (PTE.G) matches every PSCID of its space.
 // Among several matching entries the smallest page wins, then a non-global one.
 //
+// Replacement: true LRU per set; each way keeps the value of a 64-bit use counter at its last
+// hit or fill (unique, increasing: it cannot wrap), the victim is the smallest.
+//
 // Timing: one request per cycle while req_ready_o. A lookup or fill answers on rsp_* in the
 // cycle after its handshake (registered), with the LRU update at the same edge. An
 // invalidation sweeps one set per cycle, the first in the cycle of its handshake, and
