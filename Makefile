@@ -77,6 +77,7 @@ report:
 lint: deps
 	verilator --lint-only -Wall rtl/pq_writer.sv
 	verilator --lint-only -Wall rtl/prg_tracker.sv
+	verilator --lint-only -Wall rtl/iotlb.sv
 
 asan: deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DPRISIM_SANITIZE=ON -DPRISIM_RTL_ASSERT=ON $(CMAKE_FLAGS)

@@ -807,12 +807,12 @@ riscv_iommu::cmd_result riscv_iommu::execute(const command& c, sc_core::sc_time&
         if (func3 == IOTINVAL_GVMA) {
             if (c.dw0 & IOTINVAL_PSCV)
                 return cmd_result::illegal;
-            iotlb_inval_gvma(c.dw0 & IOTINVAL_GV, static_cast<uint32_t>(field(c.dw0, 59, 44)),
+            iotlb_inval_gvma(t, c.dw0 & IOTINVAL_GV, static_cast<uint32_t>(field(c.dw0, 59, 44)),
                              c.dw0 & IOTINVAL_AV, field(c.dw1, 61, 10) << 12);
             ++m_st.cq_iotinval_gvma;
             return cmd_result::done;
         }
-        iotlb_inval_vma(c.dw0 & IOTINVAL_GV, static_cast<uint32_t>(field(c.dw0, 59, 44)),
+        iotlb_inval_vma(t, c.dw0 & IOTINVAL_GV, static_cast<uint32_t>(field(c.dw0, 59, 44)),
                         c.dw0 & IOTINVAL_AV, field(c.dw1, 61, 10) << 12, c.dw0 & IOTINVAL_PSCV,
                         static_cast<uint32_t>(field(c.dw0, 31, 12)));
         ++m_st.cq_iotinval_vma;

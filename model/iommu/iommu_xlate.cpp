@@ -280,6 +280,12 @@ riscv_iommu::ctx_result riscv_iommu::locate_context(uint32_t did, sc_core::sc_ti
 
 // ============================ IOTLB ============================
 
+void riscv_iommu::iotlb_at(const sc_core::sc_time& t)
+{
+    if (m_iotlb.traced())
+        m_iotlb.at((prisim::sim_now() + t).value());
+}
+
 void riscv_iommu::iotlb_fill(const iotlb::space& sp, const walk_result& w, uint64_t iova)
 {
     iotlb::entry e;
@@ -295,21 +301,40 @@ void riscv_iommu::iotlb_fill(const iotlb::space& sp, const walk_result& w, uint6
     m_iotlb.fill(e);
 }
 
+// An invalidation sweeps the IOTLB one set per cycle; the first set is swept
+// in the command's own execution cycle, the others add to it.
+namespace {
+unsigned sweep_extra(unsigned sets_swept) { return sets_swept > 1 ? sets_swept - 1 : 0; }
+} // namespace
+
 // §10.2 IOTINVAL.VMA scopes: GV = 0 the host address spaces' entries,
 // GV = 1 those of GSCID's VM that have a first stage.
-void riscv_iommu::iotlb_inval_vma(bool gv, uint32_t gscid, bool av, uint64_t addr, bool pscv,
-                                  uint32_t pscid)
+void riscv_iommu::iotlb_inval_vma(sc_core::sc_time& t, bool gv, uint32_t gscid, bool av,
+                                  uint64_t addr, bool pscv, uint32_t pscid)
 {
-    m_iotlb.invalidate_vma(gv, uint16_t(gscid), av, addr, pscv, pscid);
+    unsigned n = 0;
+    iotlb_at(t);
+    m_iotlb.invalidate_vma(gv, uint16_t(gscid), av, addr, pscv, pscid, &n);
+    wait_cycles(sweep_extra(n), t);
 }
 
 // §10.2 IOTINVAL.GVMA scopes: every entry that holds G-stage information.
-void riscv_iommu::iotlb_inval_gvma(bool gv, uint32_t gscid, bool av, uint64_t addr)
+void riscv_iommu::iotlb_inval_gvma(sc_core::sc_time& t, bool gv, uint32_t gscid, bool av,
+                                   uint64_t addr)
 {
-    m_iotlb.invalidate_gvma(gv, uint16_t(gscid), av, addr);
+    unsigned n = 0;
+    iotlb_at(t);
+    m_iotlb.invalidate_gvma(gv, uint16_t(gscid), av, addr, &n);
+    wait_cycles(sweep_extra(n), t);
 }
 
-void riscv_iommu::iotlb_flush() { m_iotlb.flush(); }
+void riscv_iommu::iotlb_flush(sc_core::sc_time& t)
+{
+    unsigned n = 0;
+    iotlb_at(t);
+    m_iotlb.flush(&n);
+    wait_cycles(sweep_extra(n), t);
+}
 
 // ============================ page-table walks (§17) ============================
 
@@ -593,8 +618,13 @@ riscv_iommu::walk_result riscv_iommu::translate_fs(uint32_t did, const device_co
     sp.gonly = fs_bare;
     sp.gscid = g ? uint16_t(field(dc.iohgatp, 59, 44)) : 0;
     sp.pscid = fs_bare ? 0 : static_cast<uint32_t>(field(dc.ta, 31, 12));
-    wait_cycles(m_p.iotlb_hit_cycles, t); // IOTLB lookup
-    if (const iotlb::entry* e = m_iotlb.lookup(sp, iova)) {
+    // IOTLB lookup: the first probe costs the hit latency, each further one
+    // (another cached page size, with several sets) a cycle.
+    unsigned probes = 0;
+    iotlb_at(t);
+    const iotlb::entry* e = m_iotlb.lookup(sp, iova, &probes);
+    wait_cycles(m_p.iotlb_hit_cycles + (probes > 1 ? probes - 1 : 0), t);
+    if (e) {
         // A cached leaf without D that a write may now dirty (SADE, GADE) is
         // walked again so D is set in memory.
         const bool dirty_fs = sade && !fs_bare && (e->pte & PTE_W) && !(e->pte & PTE_D);
@@ -656,8 +686,10 @@ riscv_iommu::walk_result riscv_iommu::translate_fs(uint32_t did, const device_co
         w.size = s;
     }
     // Only leaves with A = 1 are cached.
-    if ((fs_bare || (w.pte & PTE_A)) && (w.gpte & PTE_A))
+    if ((fs_bare || (w.pte & PTE_A)) && (w.gpte & PTE_A)) {
+        iotlb_at(t);
         iotlb_fill(sp, w, iova);
+    }
     return w;
 }
 

@@ -114,7 +114,8 @@ std::string riscv_iommu::unsupported_capabilities(uint64_t caps)
 
 riscv_iommu::riscv_iommu(sc_core::sc_module_name name, const iommu_params& p)
     : sc_module(name), mmio("mmio"), mem("mem"), pcie_up("pcie_up"), pcie_down("pcie_down"),
-      wsi("wsi"), m_p(resolve(p)), m_iotlb(p.iotlb_entries), m_inj_target(p.inject.target)
+      wsi("wsi"), m_p(resolve(p)), m_iotlb(p.iotlb_entries, p.iotlb_ways, &p.iotlb_waves, p.clk_period.value()),
+      m_inj_target(p.inject.target)
 {
     SC_HAS_PROCESS(riscv_iommu);
     if (m_p.capabilities) {

@@ -21,7 +21,7 @@
 //   ENS and SUM as §16 says. Process contexts are not cached.
 // - Sv39/Sv48/Sv57 first-stage walks of DC.fsc (iosatp) with leaves at
 //   every level, A/D as page faults or (DC.tc.SADE) hardware updates, an
-//   IOTLB (iotlb.h: fully associative, LRU, keyed by address space + page + size), ATS Translation Requests (§14), Translated and
+//   IOTLB (iotlb.h: the Verilated rtl/iotlb tag store, set-associative, true LRU per set, tags address space + page + size), ATS Translation Requests (§14), Translated and
 //   Untranslated DMA passed on to memory at the physical address.
 // - Sv39x4/Sv48x4/Sv57x4 G-stage walks of DC.iohgatp, alone (first stage
 //   Bare) or nested under the first stage (every first-stage table, PDT
@@ -120,7 +120,8 @@ struct iommu_params {
     sc_core::sc_time clk_period{1, sc_core::SC_NS};   // IOMMU clock (RTL and cycle-counted latencies)
     sc_core::sc_time mem_latency{80, sc_core::SC_NS}; // each memory access the IOMMU makes
     sc_core::sc_time msi_latency{80, sc_core::SC_NS}; // MSI write to the interrupt controller
-    unsigned iotlb_entries = 64;                       // fully associative, LRU
+    unsigned iotlb_entries = 64;                       // sets x ways
+    unsigned iotlb_ways = 4;                           // 0: fully associative (one set)
     unsigned iotlb_hit_cycles = 3;
     unsigned ddtc_entries = 8;
     unsigned ddtc_hit_cycles = 3;
@@ -186,6 +187,7 @@ struct iommu_params {
     sc_core::sc_time ats_inval_timeout{1, sc_core::SC_MS};
     sc_core::sc_time quantum = sc_core::SC_ZERO_TIME; // temporal decoupling; 0 = fully synchronised
     wave_options pq_waves;                             // FST of rtl/pq_writer (prisim --wave-out)
+    wave_options iotlb_waves;                          // FST of rtl/iotlb (prisim --wave-out)
     inject_params inject;                              // memory faults made on purpose
 };
 
@@ -460,10 +462,12 @@ private:
                    sc_core::sc_time& t);
 
     void iotlb_fill(const iotlb::space& sp, const walk_result& w, uint64_t iova);
-    void iotlb_inval_vma(bool gv, uint32_t gscid, bool av, uint64_t addr, bool pscv,
+    // Waveforms only: tell the IOTLB the time of the work it is handed next.
+    void iotlb_at(const sc_core::sc_time& t);
+    void iotlb_inval_vma(sc_core::sc_time& t, bool gv, uint32_t gscid, bool av, uint64_t addr, bool pscv,
                          uint32_t pscid);
-    void iotlb_inval_gvma(bool gv, uint32_t gscid, bool av, uint64_t addr);
-    void iotlb_flush();
+    void iotlb_inval_gvma(sc_core::sc_time& t, bool gv, uint32_t gscid, bool av, uint64_t addr);
+    void iotlb_flush(sc_core::sc_time& t);
 
     void handle_ats(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, sc_core::sc_time& t);
     void handle_dma(tlm::tlm_generic_payload& gp, pcie::tlp_ext& ext, sc_core::sc_time& t);

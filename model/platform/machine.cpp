@@ -58,6 +58,7 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
     ip.mem_latency = ns(p.u64("iommu.mem_latency_ns"));
     ip.msi_latency = ns(p.u64("iommu.msi_latency_ns"));
     ip.iotlb_entries = unsigned(p.u64("iommu.iotlb_entries"));
+    ip.iotlb_ways = unsigned(p.u64("iommu.iotlb_ways"));
     ip.iotlb_hit_cycles = unsigned(p.u64("iommu.iotlb_hit_cycles"));
     ip.ddtc_entries = unsigned(p.u64("iommu.ddtc_entries"));
     ip.ddtc_hit_cycles = unsigned(p.u64("iommu.ddtc_hit_cycles"));
@@ -89,6 +90,7 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
     ip.ats_inval_timeout = sc_time(double(p.u64("iommu.ats_inval_timeout_us")), sc_core::SC_US);
     ip.quantum = quantum;
     ip.pq_waves = opt.pq_waves;
+    ip.iotlb_waves = opt.iotlb_waves;
     const std::string& target = p.str("iommu.inject.target");
     for (unsigned i = 0; i < iommu::MEM_TARGETS; ++i)
         if (target == iommu::mem_target_name(iommu::mem_target(i)))

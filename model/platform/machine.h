@@ -34,7 +34,8 @@ namespace prisim::platform {
 // What the command line adds to a scenario (not part of it: it changes no
 // result).
 struct machine_options {
-    iommu::wave_options pq_waves; // prisim --wave-out / --wave-window
+    iommu::wave_options pq_waves;    // prisim --wave-out / --wave-window
+    iommu::wave_options iotlb_waves; // the same, for rtl/iotlb (<file>.iotlb.fst)
 };
 
 class machine : public sc_core::sc_module {

@@ -167,7 +167,8 @@ int sc_main(int argc, char* argv[])
         ->check(CLI::NonNegativeNumber);
     app.add_option("--wave-out", wave_out,
                    "write the waveforms of the RTL block rtl/pq_writer (every signal, at each clock level) "
-                   "to this FST file, for GTKWave; the run is slower, its results the same (docs/user-guide.md)");
+                   "to this FST file, and those of rtl/iotlb to FILE.iotlb.fst (FILE without .fst), for "
+                   "GTKWave; the run is slower, its results the same (docs/user-guide.md)");
     app.add_option("--wave-window", wave_window,
                    "with --wave-out: only the simulated time START_US:END_US (microseconds; either may be "
                    "empty: from the start, to the end)");
@@ -281,6 +282,12 @@ int sc_main(int argc, char* argv[])
         std::ofstream probe(wave_out, std::ios::binary | std::ios::app);
         if (!probe) throw config_error("--wave-out '" + wave_out + "': cannot write the file");
         mopt.pq_waves.path = wave_out;
+        // rtl/iotlb beside it: run.fst -> run.iotlb.fst.
+        const bool fst = wave_out.size() > 4 && wave_out.compare(wave_out.size() - 4, 4, ".fst") == 0;
+        mopt.iotlb_waves = mopt.pq_waves;
+        mopt.iotlb_waves.path = (fst ? wave_out.substr(0, wave_out.size() - 4) : wave_out) + ".iotlb.fst";
+        std::ofstream probe2(mopt.iotlb_waves.path, std::ios::binary | std::ios::app);
+        if (!probe2) throw config_error("--wave-out: cannot write '" + mopt.iotlb_waves.path + "' (rtl/iotlb)");
     });
     uint64_t trace_start = 0, trace_end = fault_trace::k_no_end;
     check([&] {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "iommu/iotlb.h"
 #include "platform/fault_inject.h"
 #include "platform/memory_map.h"
 #include "platform/trace_file.h"
@@ -143,8 +144,9 @@ params::params(registry_tag)
     add({"iommu.mem_latency_ns", t::u64, "80", 0, 1e6, {}, "ns", "each memory access of the IOMMU (DDT, page table, queue records, commands)", "ESTIMATE"});
     add({"iommu.msi_latency_ns", t::u64, "80", 0, 1e6, {}, "ns",
          "MSI delivery: from the IOMMU's MSI write to the interrupt at the CPU (DESIGN §5); the default is one memory access, as iommu.mem_latency_ns", "ESTIMATE"});
-    add({"iommu.iotlb_entries", t::u64, "64", 1, 65536, {}, "entries", "IOTLB size (fully associative, LRU)", "ESTIMATE"});
-    add({"iommu.iotlb_hit_cycles", t::u64, "3", 0, 1000, {}, "cycles", "IOTLB hit latency", "SRC (gem5 main TLB)"});
+    add({"iommu.iotlb_entries", t::u64, "64", 1, 65536, {}, "entries", "IOTLB size: sets x iommu.iotlb_ways, at most 1024 sets (rtl/iotlb)", "ESTIMATE"});
+    add({"iommu.iotlb_ways", t::u64, "4", 0, 64, {}, "ways", "IOTLB associativity (true LRU per set); 0 = fully associative (one set, at most 64 entries)", "SRC (gem5 SMMUv3 main TLB, tlb_assoc = 4)"});
+    add({"iommu.iotlb_hit_cycles", t::u64, "3", 0, 1000, {}, "cycles", "IOTLB hit latency: the first probe of a lookup (each further probe, another cached page size with several sets, adds a cycle)", "SRC (gem5 SMMUv3 main TLB, tlb_lat = 3)"});
     add({"iommu.ddtc_entries", t::u64, "64", 1, 65536, {}, "entries", "device-context cache size", "SRC (gem5 config cache)"});
     add({"iommu.ddtc_hit_cycles", t::u64, "3", 0, 1000, {}, "cycles", "device-context cache hit latency", "SRC (gem5 config cache)"});
     add({"iommu.pdtc_entries", t::u64, "64", 1, 65536, {}, "entries", "process-context cache size (fully associative, LRU; keyed by device_id and process_id; IODIR.INVAL_PDT and IODIR.INVAL_DDT drop entries)", "SRC (gem5 config cache: it holds SMMUv3 context descriptors, the counterpart of process contexts)"});
@@ -722,6 +724,9 @@ void params::validate() const
     };
     if (flag("iommu.sv57") && !flag("iommu.sv48"))
         fail("iommu.sv57 = true needs iommu.sv48 = true (capabilities: Sv57 requires Sv48)");
+    if (const char* why = iommu::iotlb::geometry_error(u64("iommu.iotlb_entries"), u64("iommu.iotlb_ways")); *why)
+        fail("iommu.iotlb_entries = " + std::to_string(u64("iommu.iotlb_entries")) + ", iommu.iotlb_ways = " +
+             std::to_string(u64("iommu.iotlb_ways")) + ": " + why + " (rtl/iotlb)");
     if (std::string why = fault_inject::check_pattern(str("sw.inject.site")); !why.empty())
         fail("sw.inject.site = '" + str("sw.inject.site") + "': " + why);
     if (const uint64_t to = u64("device.prg_timeout_us"); to != 0 && to < 100)

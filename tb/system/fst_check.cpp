@@ -4,7 +4,9 @@
 // it as GTKWave would see it: the pq_writer scope with its clock, record
 // write and pqt signals; value changes only inside the expected window; a
 // clock that toggles; record writes (mem_req_valid_o pulses) present.
-//   fst_check FILE START_PS END_PS MIN_WRITES
+// With SCOPE and PULSE (the IOTLB's file: iotlb clk_i), that scope and the
+// rises of that signal instead.
+//   fst_check FILE START_PS END_PS MIN_WRITES [SCOPE PULSE]
 // Exit 0 when every check holds, 1 (naming the check) otherwise.
 #include <cstdint>
 #include <cstdio>
@@ -44,24 +46,26 @@ int fail(const char* what)
 
 int main(int argc, char** argv)
 {
-    if (argc != 5) return fail("usage: fst_check FILE START_PS END_PS MIN_WRITES");
+    if (argc != 5 && argc != 7) return fail("usage: fst_check FILE START_PS END_PS MIN_WRITES [SCOPE PULSE]");
+    const char* scope = argc == 7 ? argv[5] : "pq_writer";
+    const char* pulse = argc == 7 ? argv[6] : "mem_req_valid_o";
     const uint64_t start = std::strtoull(argv[2], nullptr, 10), end = std::strtoull(argv[3], nullptr, 10);
     const uint64_t min_writes = std::strtoull(argv[4], nullptr, 10);
     void* ctx = fstReaderOpen(argv[1]);
     if (!ctx) return fail("not an FST file");
     seen s;
-    bool in_scope = false, pqt = false;
+    bool in_scope = false, pqt = argc == 7;
     while (fstHier* h = fstReaderIterateHier(ctx)) {
-        if (h->htyp == FST_HT_SCOPE) in_scope = in_scope || std::strcmp(h->u.scope.name, "pq_writer") == 0;
+        if (h->htyp == FST_HT_SCOPE) in_scope = in_scope || std::strcmp(h->u.scope.name, scope) == 0;
         if (h->htyp != FST_HT_VAR || !in_scope) continue;
         const std::string n = h->u.var.name;
         if (n == "clk_i") s.clk = h->u.var.handle;
-        if (n == "mem_req_valid_o") s.mem_req = h->u.var.handle;
+        if (n == pulse) s.mem_req = h->u.var.handle;
         if (n.rfind("pqt_o", 0) == 0) pqt = true;
     }
     if (!s.clk || !s.mem_req || !pqt) {
         fstReaderClose(ctx);
-        return fail("scope pq_writer lacks clk_i, mem_req_valid_o or pqt_o");
+        return fail("the scope lacks clk_i, the pulse signal or (pq_writer) pqt_o");
     }
     fstReaderSetFacProcessMaskAll(ctx);
     fstReaderIterBlocks(ctx, on_change, &s, nullptr);

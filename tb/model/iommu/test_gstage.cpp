@@ -896,6 +896,9 @@ int sc_main(int, char*[])
     pf.sv39x4 = pf.sv48x4 = pf.sv57x4 = true;
     pf.pd8 = true;
     pf.t2gpa = true;
+    // The scope tables count on every entry they load staying cached: a
+    // fully associative IOTLB (a 4-way set would evict some of them).
+    pf.iotlb_ways = pp.iotlb_ways = 0;
     sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_LOG);
     sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     top t("tb", pf, pp);
