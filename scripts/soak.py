@@ -598,6 +598,15 @@ def config_errors(p):
     # iommu.inject.*: a structure the model reads (no pdt), a kind it has
     # (no corrupt msi), and a RID of the run for a structure with devices
     # (docs/scenario.md, Injected memory faults)
+    # iommu.iotlb_entries / iotlb_ways: a geometry rtl/iotlb holds (sets a
+    # power of two, at most 1024; at most 64 ways; 0 ways: at most 64 entries)
+    entries, ways = p.get("iommu.iotlb_entries", 64), p.get("iommu.iotlb_ways", 4)
+    if (entries > 64) if ways == 0 else \
+            (entries % ways or (entries // ways) & (entries // ways - 1) or entries // ways > 1024):
+        errs.append("iommu.iotlb_entries")
+    # iommu.pas: DRAM (from 2 GiB, platform.dram_mib long) below 2^PAS
+    if 0x8000_0000 + (p.get("platform.dram_mib", 512) << 20) > 1 << p.get("iommu.pas", 56):
+        errs.append("iommu.pas")
     # sw.driver.t2gpa: the capability it needs
     if p.get("sw.driver.t2gpa") and not p.get("iommu.t2gpa"):
         errs.append("sw.driver.t2gpa")
