@@ -183,7 +183,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
             cs.failed += c.pages_failed;
             cs.dma_bytes += c.dma_bytes;
         }
-        devs.push_back(dj);
+        devs.push_back(std::move(dj));
     }
     nlohmann::json cls = nlohmann::json::object(); // by name: "classes.<name>.<field>" in expectations
     for (size_t i = 0; i < classes.size(); ++i) {
@@ -208,7 +208,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         cj["pages_failed"] = cs.failed;
         cj["faults_per_sim_second"] = per_sim_second(cs.faults);
         cj["dma_bytes_per_sim_second"] = per_sim_second(cs.dma_bytes);
-        cls[classes[i].name] = cj;
+        cls[classes[i].name] = std::move(cj);
     }
     m.rt().report(sink);
     sink.counter("platform.cpu.busy_ps", m.rt().cpu_busy_ps());
@@ -217,7 +217,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
             sink.counter("platform.cpu." + std::to_string(c) + ".busy_ps", m.rt().cpu_busy_ps(c));
     sink.counter("platform.dram.bytes_allocated", m.mem().bytes_allocated());
 
-    const nlohmann::json counters = sink.counters();
+    nlohmann::json counters = sink.take_counters();
     auto ctr = [&](const std::string& k) -> uint64_t {
         auto it = counters.find(k);
         return it == counters.end() ? 0 : it->get<uint64_t>();
@@ -253,14 +253,14 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
                            {"failure", ctr("iommu0.auto_resp.failure")}};
     s["faults_per_sim_second"] = per_sim_second(faults);
     s["handlers"] = summarize_handlers(m, counters);
-    r["summary"] = s;
-    r["devices"] = devs;
+    r["summary"] = std::move(s);
+    r["devices"] = std::move(devs);
     if (!classes.empty())
-        r["classes"] = cls;
-    r["counters"] = counters;
-    r["values"] = sink.values();
-    r["distributions"] = sink.distributions();
-    r["occupancy"] = sink.occupancies();
+        r["classes"] = std::move(cls);
+    r["counters"] = std::move(counters);
+    r["values"] = sink.take_values();
+    r["distributions"] = sink.take_distributions();
+    r["occupancy"] = sink.take_occupancies();
     return r;
 }
 

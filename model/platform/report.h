@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -26,10 +27,12 @@ public:
     void samples(const std::string& name, const sample_set& s, const char* unit) override;
     void occupancy(const std::string& name, const occupancy_tracker& o, uint64_t now_ps,
                    int64_t overflows) override;
-    nlohmann::json counters() const { return m_counters; }
-    nlohmann::json occupancies() const { return m_occ; }
-    nlohmann::json values() const { return m_values; }
-    nlohmann::json distributions() const { return m_dists; }
+    // What was collected, moved out (the results document takes it: a copy
+    // would double the peak memory of a run with many devices).
+    nlohmann::json take_counters() { return std::move(m_counters); }
+    nlohmann::json take_occupancies() { return std::move(m_occ); }
+    nlohmann::json take_values() { return std::move(m_values); }
+    nlohmann::json take_distributions() { return std::move(m_dists); }
 
 private:
     nlohmann::json m_counters = nlohmann::json::object();
