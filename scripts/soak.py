@@ -278,8 +278,8 @@ def pri_alloc(p):
 
 def group_size(p):
     """The largest Page Request Group a device sends: a burst of
-    device.prg_pages pages (fewer if the workload is smaller), split to fit
-    the PRI allocation."""
+    device.prg_pages pages (fewer if the workload is smaller); one larger
+    than the PRI allocation is refused at load (config_errors)."""
     return min(p["device.prg_pages"], p["device.pages"], pri_alloc(p))
 
 
@@ -556,6 +556,9 @@ def config_errors(p):
         errs.append("sw.inject.site")  # a site name or a glob of one
     if 0 < p.get("device.prg_timeout_us", 0) < 100:
         errs.append("device.prg_timeout_us")  # 0 (none) or at least 100
+    # a Page Request Group no larger than the PRI allocation the driver grants
+    if p["device.pages"] and min(p["device.prg_pages"], p["device.pages"]) > pri_alloc(p):
+        errs.append("device.prg_pages")
     if p.get("iommu.sv57", False) and not p.get("iommu.sv48", False):
         errs.append("iommu.sv57")  # Sv57 requires Sv48
     elif p["device.pages"] and p["device.iova_base"] + p["device.pages"] * PAGE > va_top(p):

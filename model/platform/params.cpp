@@ -214,7 +214,7 @@ params::params(registry_tag)
     add({"device.pasids", t::u64, "0", 0, 1024, {}, "",
          "PASIDs per device (class.<name>.pasids per class): 0 = none (requests carry no PASID); N > 0: burst b of a device's workload uses PASID 1 + b mod N (its ATS translation requests, page requests and DMA writes carry it), the PASID capability is enabled, and the userspace handler attaches each PASID to a HWPT and fault queue of its own (docs/scenario.md, PASIDs). Needs iommu.pd8, pd17 or pd20 resolving PASID N", ""});
     add({"device.pages", t::u64, "256", 0, 1 << 24, {}, "pages", "4 KiB pages each device's workload writes, once each (0: the device stays idle)", ""});
-    add({"device.prg_pages", t::u64, "2", 1, 512, {}, "pages", "pages per burst, i.e. page requests per Page Request Group", ""});
+    add({"device.prg_pages", t::u64, "2", 1, 512, {}, "pages", "pages per burst, i.e. page requests per Page Request Group; a group larger than the PRI allocation the driver grants (sw.driver.pri_alloc_policy) is refused at load", ""});
     add({"device.bytes_per_page", t::u64, "256", 1, 4096, {}, "bytes", "pattern bytes written at the start of each page", ""});
     add({"device.think_ns", t::u64, "50", 0, 1e9, {}, "ns", "per-stream gap between bursts", ""});
     add({"device.iova_base", t::u64, "0x10000000", 0, 72057594037927936.0 - 4096, {}, "", "first IOVA of each workload (4 KiB aligned); the workload must end within the lower half of the driver's first-stage mode (sw.driver.pgtbl_mode, as the IOMMU's capabilities allow it): iova_base + pages x 4 KiB <= 2^38 (Sv39), 2^47 (Sv48), 2^56 (Sv57)", ""});
@@ -929,6 +929,23 @@ void params::validate() const
                  std::to_string(d.streams) + "), its bursts (" + std::to_string(bursts) +
                  ") and the groups its PRI allocation of " + std::to_string(alloc) + " covers (" +
                  std::to_string(by_credits) + "); the handler would hold its groups forever");
+    }
+    // A Page Request Group may hold at most the Outstanding Page Request
+    // Allocation the driver grants (pcie-pri.md §6): a device whose groups
+    // (device.prg_pages, or its pages if fewer) are larger could send none.
+    for (const device_spec& d : devs) {
+        if (!d.trace.empty() || !d.pages)
+            continue;
+        const uint64_t g = std::min(d.prg_pages, d.pages);
+        const uint64_t alloc = pri_allocation(d.pri_capacity, devs.size());
+        if (g > alloc) {
+            fail(src(d, "prg_pages") + " = " + std::to_string(d.prg_pages) + ": a Page Request Group of " +
+                 std::to_string(g) + " pages is larger than the PRI allocation of " + std::to_string(alloc) +
+                 " the driver grants (" + src(d, "pri_capacity") + " = " + std::to_string(d.pri_capacity) +
+                 ", sw.driver.pri_alloc_policy = " + str("sw.driver.pri_alloc_policy") +
+                 "); a group may not exceed the allocation");
+            break;
+        }
     }
     // A sw.user.vevent_device beyond the devices sets up no vEVENTQ.
     if (u64("sw.user.vevent_depth") && u64("sw.user.vevent_device") < devs.size()) {
