@@ -12,6 +12,8 @@
 
 #include "device/prg_engine.h"
 
+#include "common/host_ticks.h"
+
 namespace prisim::device {
 
 // The context is set to one thread before a model is added to it: by
@@ -100,6 +102,7 @@ prg_engine::grant prg_engine::group(uint32_t npages)
 {
     grant g;
     if (m_stalled && npages == m_stalled_npages) return g; // same state, same inputs: waits
+    prisim::tick_scope h(m_host_ticks);
     Vprg_tracker& t = *m_top;
     idle_inputs();
     t.grp_valid_i = 1;
@@ -118,6 +121,7 @@ prg_engine::grant prg_engine::group(uint32_t npages)
 
 prg_engine::answer prg_engine::response(unsigned prgi, unsigned code)
 {
+    prisim::tick_scope h(m_host_ticks);
     Vprg_tracker& t = *m_top;
     idle_inputs();
     t.rsp_valid_i = 1;
@@ -134,6 +138,7 @@ prg_engine::answer prg_engine::response(unsigned prgi, unsigned code)
 
 bool prg_engine::write(bool ctrl_we, uint16_t ctrl, bool status_we, uint16_t status_w1c)
 {
+    prisim::tick_scope h(m_host_ticks);
     Vprg_tracker& t = *m_top;
     idle_inputs();
     t.ctrl_we_i = ctrl_we;

@@ -103,6 +103,7 @@ public:
 
     uint64_t evals() const { return m_evals; }
     uint64_t edges() const { return m_edges; }
+    uint64_t host_ticks() const { return m_host_ticks; } // common/host_ticks.h
 
 private:
     void eval_low();  // inputs driven, clock low: the cycle's decisions
@@ -117,6 +118,7 @@ private:
     bool m_stalled = false;
     uint32_t m_stalled_npages = 0;
     uint64_t m_evals = 0, m_edges = 0;
+    uint64_t m_host_ticks = 0; // host time in the calls that clock the block
 };
 
 } // namespace prisim::device

@@ -217,6 +217,9 @@ public:
         uint64_t malformed_messages = 0;   // downstream TLPs the device could not use
     };
     const counters& get_counters() const { return m_c; }
+    // Its PRI engine's RTL (host.json): cycles clocked (edges), host ticks.
+    uint64_t rtl_cycles() const { return m_pri.edges(); }
+    uint64_t rtl_host_ticks() const { return m_pri.host_ticks(); }
     // True once the DMA of workload page `index` completed (scoreboard item 4
     // checks exactly these pages); with a trace, once access `index` did.
     bool page_written(uint64_t index) const

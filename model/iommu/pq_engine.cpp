@@ -16,9 +16,10 @@
 
 #include "iommu/pq_engine.h"
 
-#include <chrono>
 #include <string>
 #include <type_traits>
+
+#include "common/host_ticks.h"
 
 #include "iommu/iommu_defs.h"
 
@@ -29,19 +30,6 @@ namespace {
 // wrapper broke the protocol (a request takes a handful).
 constexpr uint64_t STUCK_CYCLES = 1'000'000;
 
-// Host time of one call into the block: one clock read pair per call.
-class host_timer {
-public:
-    explicit host_timer(double& acc) : m_acc(acc), m_t0(std::chrono::steady_clock::now()) {}
-    ~host_timer()
-    {
-        m_acc += std::chrono::duration<double>(std::chrono::steady_clock::now() - m_t0).count();
-    }
-
-private:
-    double& m_acc;
-    std::chrono::steady_clock::time_point m_t0;
-};
 } // namespace
 
 pq_engine::pq_engine(sc_core::sc_module_name name, pq_engine_client& client,
@@ -228,7 +216,7 @@ void pq_engine::catch_up(const sc_core::sc_time& t)
     forget_past();
     if (idle() && m_inputs.empty())
         return; // clock gated, nothing changes
-    host_timer h(m_host_seconds);
+    prisim::tick_scope h(m_host_ticks); // one tick pair per call
     ++m_activations;
     advance_to((prisim::sim_now() + t).value());
 }
@@ -252,7 +240,7 @@ void pq_engine::submit(const pq_request& req, sc_core::sc_time& t)
     // process that is behind (the caller's local time is synchronised if
     // another process is due before it).
     prisim::synchronise_to_observe(t);
-    host_timer h(m_host_seconds);
+    prisim::tick_scope h(m_host_ticks); // one tick pair per call
     ++m_activations;
     forget_past();
     const uint64_t arrival = (prisim::sim_now() + t).value();

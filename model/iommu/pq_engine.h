@@ -129,7 +129,7 @@ public:
     uint64_t cycles() const { return m_cycles; }
     // Host time spent in the block: evaluation, wrapper and effects, one
     // clock read pair per call that hands it work.
-    double host_seconds() const { return m_host_seconds; }
+    uint64_t host_ticks() const { return m_host_ticks; } // common/host_ticks.h
     uint64_t activations() const { return m_activations; }
 
 private:
@@ -200,7 +200,7 @@ private:
 
     uint64_t m_cycles = 0;
     uint64_t m_activations = 0;
-    double m_host_seconds = 0;
+    uint64_t m_host_ticks = 0;
 };
 
 } // namespace prisim::iommu

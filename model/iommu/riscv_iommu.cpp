@@ -832,8 +832,8 @@ uint32_t riscv_iommu::pq_occupancy() const
     return static_cast<uint32_t>((uint64_t(m_pq->pqt()) - m_pqh) & qmask(m_pqb));
 }
 
-uint64_t riscv_iommu::rtl_cycles() const { return m_pq->cycles(); }
-double riscv_iommu::rtl_host_seconds() const { return m_pq->host_seconds(); }
+uint64_t riscv_iommu::rtl_cycles() const { return m_pq->cycles() + m_iotlb.rtl_cycles(); }
+uint64_t riscv_iommu::rtl_host_ticks() const { return m_pq->host_ticks() + m_iotlb.host_ticks(); }
 uint64_t riscv_iommu::rtl_activations() const { return m_pq->activations(); }
 
 void riscv_iommu::pq_occupancy_update(const sc_core::sc_time& t)

@@ -243,9 +243,9 @@ public:
     uint64_t injected() const { return m_inj_total; }
     uint64_t injected_for(uint32_t did) const;
     const inject_params& inject() const { return m_p.inject; }
-    uint64_t rtl_cycles() const;       // cycles the pq_writer was clocked
-    double rtl_host_seconds() const;   // host time spent in it (host.json only)
-    uint64_t rtl_activations() const;  // calls that clocked it
+    uint64_t rtl_cycles() const;       // cycles the pq_writer and the IOTLB were clocked
+    uint64_t rtl_host_ticks() const;   // host time spent in them (common/host_ticks.h; host.json only)
+    uint64_t rtl_activations() const;  // calls that clocked the pq_writer
 
 private:
     // ---------------- register file (riscv_iommu.cpp) ----------------

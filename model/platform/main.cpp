@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <systemc>
 
+#include "common/host_ticks.h"
 #include "common/local_time.h"
 #include "common/version.h"
 #include "platform/fault_socket.h"
@@ -395,9 +396,26 @@ int sc_main(int argc, char* argv[])
         }
         m.boot();
         const uint64_t allocs0 = prisim_alloc_count ? prisim_alloc_count() : 0;
+        // Host time in the RTL blocks (the IOMMU's and every device's), in
+        // ticks; the tick rate is measured over the same interval.
+        auto rtl_ticks = [&m] {
+            uint64_t t = m.iommu().rtl_host_ticks();
+            for (const auto& d : m.devices()) t += d->rtl_host_ticks();
+            return t;
+        };
+        auto rtl_cycles_now = [&m] {
+            uint64_t c = m.iommu().rtl_cycles();
+            for (const auto& d : m.devices()) c += d->rtl_cycles();
+            return c;
+        };
+        const uint64_t rtl_cycles0 = rtl_cycles_now(), rtl0 = rtl_ticks();
         const auto t0 = std::chrono::steady_clock::now();
+        const uint64_t ticks0 = prisim::host_ticks();
         prisim::run_phase(sc_core::sc_time(double(p.u64("run.max_time_us")), sc_core::SC_US));
+        const uint64_t ticks1 = prisim::host_ticks();
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double rtl_seconds = ticks1 > ticks0 ? double(rtl_ticks() - rtl0) * wall / double(ticks1 - ticks0) : 0.0;
+        const uint64_t rtl_cycles = rtl_cycles_now() - rtl_cycles0;
         const uint64_t allocs1 = prisim_alloc_count ? prisim_alloc_count() : 0;
 
         run_outcome out;
@@ -441,11 +459,11 @@ int sc_main(int argc, char* argv[])
         host["wall_seconds"] = wall;
         host["faults_per_wall_second"] = wall > 0 ? double(faults) / wall : 0.0;
         host["sim_to_wall_ratio"] = wall > 0 ? double(out.end_ps) * 1e-12 / wall : 0.0;
-        host["rtl_cycles"] = m.iommu().rtl_cycles();
+        host["rtl_cycles"] = rtl_cycles;
         host["rtl_activations"] = m.iommu().rtl_activations();
-        host["rtl_host_seconds"] = m.iommu().rtl_host_seconds();
-        host["rtl_host_us_per_fault"] = faults ? m.iommu().rtl_host_seconds() * 1e6 / double(faults) : 0.0;
-        host["rtl_share_of_wall"] = wall > 0 ? m.iommu().rtl_host_seconds() / wall : 0.0;
+        host["rtl_host_seconds"] = rtl_seconds;
+        host["rtl_host_us_per_fault"] = faults ? rtl_seconds * 1e6 / double(faults) : 0.0;
+        host["rtl_share_of_wall"] = wall > 0 ? rtl_seconds / wall : 0.0;
         if (prisim_alloc_count) host["allocations_in_run"] = allocs1 - allocs0;
         if (ext) host["fault_socket_wait_seconds"] = ext->wait_seconds();
 
