@@ -319,7 +319,7 @@ struct fake_rc : sc_core::sc_module {
 // ---------------------------------------------------------------------------
 // The bench: one link, one fake root complex, one device per scenario.
 
-enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, T, U, NDEV };
+enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, T, U, P, NDEV };
 
 struct dev_cfg {
     const char* name;
@@ -391,6 +391,13 @@ std::vector<dev_cfg> scenarios()
     // pages again (ATC hits), and a write of the last bytes of a third page.
     v[U] = {"devU", dp(0x0098, 2, 4, 2), pol(PRG_SUCCESS), 8};          // PRI Reset with groups out
     v[U].pol.respond = false;
+    // Open loop: 4,000 one-page bursts arriving as a Poisson process with a
+    // 2 us mean gap (pages premapped: the arrivals, not faults, are looked at).
+    v[P] = {"devP", dp(0x00A0, 2, 4000, 1), pol(PRG_SUCCESS), 8};
+    v[P].pol.premapped = true;
+    v[P].p.poisson = true;
+    v[P].p.arrival_gap = sc_time(2, SC_US);
+    v[P].p.seed = 7;
     v[T] = {"devT", dp(0x0090, 2, 0, 1), pol(PRG_SUCCESS), 8};
     v[T].p.replay = std::make_shared<const device::trace>(device::trace{
         {0, 0x10000010, 16, true},
@@ -1314,6 +1321,31 @@ void test_trace_replay(void** state)
     assert_int_equal(c.dma_bytes, 16 + 8 + 16);
 }
 
+// Poisson arrivals (open loop): over 4,000 bursts the inter-arrival gaps
+// drawn have the mean asked for and a coefficient of variation of 1 (an
+// exponential distribution's), each within 5 standard errors; the run lasts
+// about as long as 4,000 mean gaps, and every burst was written.
+void test_poisson_arrivals(void** state)
+{
+    bench& b = BN(state);
+    b.enable(P);
+    sc_time t0;
+    assert_true(b.start_and_wait({P}, &t0));
+    tb::map_sink s;
+    b.dev[P]->report(s, "d");
+    const double n = double(s.counters.at("d.arrivals"));
+    assert_true(n >= 3999);
+    const double mean = s.values.at("d.arrival_gap_mean_ns"), cv = s.values.at("d.arrival_gap_cv");
+    print_message("[ INFO     ] %.0f arrivals: mean gap %.1f ns (2000 asked), CV %.3f\n", n, mean, cv);
+    // standard errors: mean gap/sqrt(n); the CV's about sqrt(2/n) for an exponential
+    assert_true(std::fabs(mean - 2000.0) < 5 * 2000.0 / std::sqrt(n));
+    assert_true(std::fabs(cv - 1.0) < 5 * std::sqrt(2.0 / n));
+    const double run_us = double((sc_core::sc_time_stamp() - t0).value()) / 1e6;
+    assert_true(run_us > 0.9 * n * 2.0 && run_us < 1.2 * n * 2.0);
+    assert_int_equal(b.c(P).pages_done, 4000);
+    check_credits(b, P);
+}
+
 // The same scenarios with a 1 us quantum: the device runs ahead of
 // simulated time and takes completions at their annotated time, with the
 // same counts as fully synchronised.
@@ -1390,6 +1422,7 @@ int sc_main(int, char*[])
         cmocka_unit_test(test_atc),
         cmocka_unit_test_prestate(test_pattern, b.get()),
         cmocka_unit_test_prestate(test_trace_replay, b.get()),
+        cmocka_unit_test_prestate(test_poisson_arrivals, b.get()),
         cmocka_unit_test(test_quantum_same_counts),
     };
     return cmocka_run_group_tests_name("model.device", tests, nullptr, nullptr);
