@@ -349,6 +349,8 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
     PXDEV_STAT(malformed_messages);
     // Only with a response timeout (other runs keep their results.json).
     if (m_p.prg_timeout != sc_core::SC_ZERO_TIME) PXDEV_STAT(prg_timeouts);
+    // Only with reads: device.read_percent, or a trace.
+    if (m_p.read_percent || m_p.replay) PXDEV_STAT(pages_read);
 #undef PXDEV_STAT
     sink.counter(p + "violations", m_violations.size());
     // Per stream; DMA throughput over the device's active time.

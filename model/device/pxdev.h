@@ -134,6 +134,10 @@ struct device_params {
     // that has arrived).
     bool poisson = false;
     sc_core::sc_time arrival_gap{1, sc_core::SC_US};
+    // Percent of the generated bursts that are reads (drawn per burst): a
+    // read translates its pages, faulting them in as a write does, but
+    // writes nothing (reads are not modelled as DMA, as a traced read).
+    unsigned read_percent = 0;
     sc_core::sc_time start_jitter = sc_core::SC_ZERO_TIME; // each stream starts at U[0, jitter) after START
     sc_core::sc_time warmup_end = sc_core::SC_ZERO_TIME;    // faults that miss before this are not sampled
     uint64_t seed = 1;                                       // of the arrival and start draws
@@ -192,6 +196,7 @@ public:
 
     struct counters {
         uint64_t bursts_done = 0, bursts_failed = 0, pages_done = 0, pages_failed = 0;
+        uint64_t pages_read = 0; // of pages_done, reads (translated, no DMA)
         uint64_t bursts_out_of_attempts = 0; // failed at device.max_prg_attempts
         uint64_t faults = 0; // pages that missed and were faulted in (the warm-up's too)
         uint64_t ats_requests = 0, ats_not_present = 0, ats_errors = 0;

@@ -269,10 +269,14 @@ bool pxdev::take_burst(stream& s)
     const uint64_t first = b * m_p.prg_pages;
     s.pasid = page_pasid(first, s.pv);
     s.npages = unsigned(std::min<uint64_t>(m_p.prg_pages, m_p.pages - first));
+    // A read burst with probability read_percent (no draw without reads:
+    // the device's other draws stay as they were).
+    const bool write = !(m_p.read_percent && unit_random() * 100.0 < double(m_p.read_percent));
     for (unsigned i = 0; i < s.npages; ++i) {
         s.pages[i] = page{};
         s.pages[i].index = first + i;
         s.pages[i].iova = m_p.iova_base + (first + i) * k_page;
+        s.pages[i].write = write;
     }
     s.cursor = 0;
     s.rounds = 0;
@@ -373,7 +377,10 @@ void pxdev::finish_burst(stream& s)
         const page& pg = s.pages[i];
         if (pg.st == page_state::written) {
             ++ok;
-            m_page_written[pg.index] = true;
+            if (pg.write)
+                m_page_written[pg.index] = true; // the scoreboard checks its data
+            else
+                ++m_c.pages_read;
         } else {
             ++bad;
         }

@@ -154,6 +154,7 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
         dp.prg_pages = unsigned(ds.prg_pages);
         dp.bytes_per_page = unsigned(ds.bytes_per_page);
         dp.think_time = ns(ds.think_ns);
+        dp.read_percent = unsigned(ds.read_percent);
         dp.max_prg_attempts = unsigned(ds.max_prg_attempts);
         dp.prg_timeout = prg_timeout(p);
         dp.poisson = ds.arrival == "poisson";
