@@ -138,6 +138,13 @@ struct device_params {
     // read translates its pages, faulting them in as a write does, but
     // writes nothing (reads are not modelled as DMA, as a traced read).
     unsigned read_percent = 0;
+    // The order the generated workload touches its pages in (each once):
+    // page k in access order k (sequential), the pages k mod stride = 0
+    // first, then 1, ... (strided, stride_pages apart), or a pseudo-random
+    // permutation of them keyed by seed and the RID (random).
+    enum class access_pattern : uint8_t { sequential, strided, random };
+    access_pattern pattern = access_pattern::sequential;
+    uint64_t stride_pages = 16;
     sc_core::sc_time start_jitter = sc_core::SC_ZERO_TIME; // each stream starts at U[0, jitter) after START
     sc_core::sc_time warmup_end = sc_core::SC_ZERO_TIME;    // faults that miss before this are not sampled
     uint64_t seed = 1;                                       // of the arrival and start draws
@@ -171,6 +178,9 @@ public:
     static uint64_t pattern_word(uint16_t rid, uint64_t page_index, unsigned word_index);
     // The first `len` bytes of the page's pattern (len need not be a
     // multiple of 8), as the device writes them.
+    // The page the k-th access of a generated workload touches (each page
+    // once: device_params::pattern); a bijection on [0, p.pages).
+    static uint64_t page_of(const device_params& p, uint64_t k);
     static void pattern_fill(uint16_t rid, uint64_t page_index, uint8_t* out, unsigned len);
     // One byte of it (for checks that look at a single byte).
     // The first byte of `p` (len bytes) that differs from that pattern, or -1.
@@ -396,6 +406,7 @@ private:
         bool pv = false, all = false, started = false;
     };
     void handle_arrivals();
+    uint64_t page_of(uint64_t k) const { return page_of(m_p, k); }
     void drain_inbox(const sc_core::sc_time& until);
     void on_prg_response(const down_msg& m);
     void on_inval_request(const down_msg& m);

@@ -22,6 +22,7 @@
 #include <cstring>
 
 #include "common/endian.h"
+#include "common/splitmix.h"
 
 namespace prisim::device {
 
@@ -242,6 +243,50 @@ void pxdev::stream_step(stream& s)
     }
 }
 
+// The page of access k (each page once): a bijection on [0, pages), in
+// O(1) time and no memory.
+uint64_t pxdev::page_of(const device_params& p, uint64_t k)
+{
+    const uint64_t n = p.pages;
+    switch (p.pattern) {
+    case device_params::access_pattern::sequential:
+        return k;
+    case device_params::access_pattern::strided: {
+        // Residue r = 0, 1, ... of the stride in turn; the first n mod S
+        // residues have q + 1 pages, the others q.
+        const uint64_t S = std::min<uint64_t>(std::max<uint64_t>(p.stride_pages, 1), n);
+        const uint64_t q = n / S, m = n % S;
+        if (k < m * (q + 1))
+            return k / (q + 1) + (k % (q + 1)) * S;
+        const uint64_t k2 = k - m * (q + 1);
+        return m + k2 / q + (k2 % q) * S;
+    }
+    case device_params::access_pattern::random: {
+        // A 4-round Feistel network keyed by the seed and RID on the
+        // smallest even-width power of two >= n, cycle-walked into [0, n).
+        unsigned bits = 2;
+        while ((uint64_t(1) << bits) < n)
+            bits += 2;
+        const unsigned half = bits / 2;
+        const uint64_t mask = (uint64_t(1) << half) - 1;
+        uint64_t x = k;
+        do {
+            uint64_t l = x >> half, r = x & mask;
+            for (uint64_t round = 0; round < 4; ++round) {
+                uint64_t key = p.seed * 0x9e3779b97f4a7c15ull ^ (uint64_t(p.rid) << 32) ^ (round << 56) ^ r;
+                const uint64_t f = prisim::splitmix64(key) & mask;
+                const uint64_t t = l ^ f;
+                l = r;
+                r = t;
+            }
+            x = (l << half) | r;
+        } while (x >= n);
+        return x;
+    }
+    }
+    return k;
+}
+
 bool pxdev::take_burst(stream& s)
 {
     if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
@@ -274,8 +319,8 @@ bool pxdev::take_burst(stream& s)
     const bool write = !(m_p.read_percent && unit_random() * 100.0 < double(m_p.read_percent));
     for (unsigned i = 0; i < s.npages; ++i) {
         s.pages[i] = page{};
-        s.pages[i].index = first + i;
-        s.pages[i].iova = m_p.iova_base + (first + i) * k_page;
+        s.pages[i].index = page_of(first + i);
+        s.pages[i].iova = m_p.iova_base + s.pages[i].index * k_page;
         s.pages[i].write = write;
     }
     s.cursor = 0;

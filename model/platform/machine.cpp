@@ -155,6 +155,10 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
         dp.bytes_per_page = unsigned(ds.bytes_per_page);
         dp.think_time = ns(ds.think_ns);
         dp.read_percent = unsigned(ds.read_percent);
+        dp.pattern = ds.pattern == "strided"  ? device::device_params::access_pattern::strided
+                     : ds.pattern == "random" ? device::device_params::access_pattern::random
+                                              : device::device_params::access_pattern::sequential;
+        dp.stride_pages = ds.stride_pages;
         dp.max_prg_attempts = unsigned(ds.max_prg_attempts);
         dp.prg_timeout = prg_timeout(p);
         dp.poisson = ds.arrival == "poisson";

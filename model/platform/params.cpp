@@ -217,6 +217,10 @@ params::params(registry_tag)
     add({"device.prg_pages", t::u64, "2", 1, 512, {}, "pages", "pages per burst, i.e. page requests per Page Request Group; a group larger than the PRI allocation the driver grants (sw.driver.pri_alloc_policy) is refused at load", ""});
     add({"device.bytes_per_page", t::u64, "256", 1, 4096, {}, "bytes", "pattern bytes written at the start of each page", ""});
     add({"device.think_ns", t::u64, "50", 0, 1e9, {}, "ns", "per-stream gap between bursts", ""});
+    add({"device.pattern", t::choice, "sequential", 0, 0, {"sequential", "strided", "random"}, "",
+         "the order a generated workload touches its pages in, each page once: sequential = page 0, 1, 2, ...; strided = every device.stride_pages-th page from page 0, then from page 1, ...; random = a pseudo-random permutation keyed by seed and the RID (docs/scenario.md, Workload arrivals)", ""});
+    add({"device.stride_pages", t::u64, "16", 1, 1048576, {}, "pages",
+         "with device.pattern = strided: the distance between consecutive pages touched", ""});
     add({"device.read_percent", t::u64, "0", 0, 100, {}, "%",
          "percent of the generated bursts that are reads, drawn per burst: a read burst translates its pages (faulting them in as a write does) and writes nothing; reads are not modelled as DMA (docs/scenario.md, Workload). Counted in dev.<rid>.pages_read", ""});
     add({"device.iova_base", t::u64, "0x10000000", 0, 72057594037927936.0 - 4096, {}, "", "first IOVA of each workload (4 KiB aligned); the workload must end within the lower half of the driver's first-stage mode (sw.driver.pgtbl_mode, as the IOMMU's capabilities allow it): iova_base + pages x 4 KiB <= 2^38 (Sv39), 2^47 (Sv48), 2^56 (Sv57)", ""});
@@ -475,7 +479,8 @@ const char* const k_class_device_fields[] = {"pri_capacity",     "atc_entries", 
                                              "pages",            "prg_pages",      "bytes_per_page",
                                              "think_ns",         "iova_base",      "max_prg_attempts",
                                              "arrival",          "arrival_gap_ns", "start_jitter_ns",
-                                             "trace",            "pasids",         "read_percent"};
+                                             "trace",            "pasids",         "read_percent",
+                                             "pattern",          "stride_pages"};
 constexpr uint64_t k_max_devices = 4096;
 } // namespace
 
@@ -589,6 +594,8 @@ std::vector<device_spec> params::devices() const
         s.trace = get_str("trace");
         s.pasids = get("pasids");
         s.read_percent = get("read_percent");
+        s.pattern = get_str("pattern");
+        s.stride_pages = get("stride_pages");
         s.link_gen = str("pcie.gen");
         s.link_lanes = str("pcie.lanes");
         s.link_latency_ns = u64("pcie.link_latency_ns");

@@ -65,6 +65,8 @@ struct device_spec {
     std::string trace;               // trace replay: the file, or "" (the generated workload)
     uint64_t pasids = 0;             // PASIDs 1 .. pasids of the workload (0: none)
     uint64_t read_percent = 0;       // percent of the generated bursts that are reads
+    std::string pattern;             // sequential, strided, random
+    uint64_t stride_pages = 0;
     // Its PCIe link: pcie.gen / pcie.lanes / pcie.link_latency_ns, or its
     // class's class.<name>.link / link_latency_ns.
     std::string link_gen, link_lanes; // "none" or "gen<g>"; "<w>"
