@@ -420,6 +420,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
+    const fuzz_stack_guard stack_guard;
     reset_iommu();
     struct fz f = fz_init(data, size);
     run([&f] {

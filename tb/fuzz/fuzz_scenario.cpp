@@ -154,6 +154,7 @@ void run(const std::string& yaml, const std::string& sets, const std::string& ex
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
+    const fuzz_stack_guard stack_guard;
     const std::string in(reinterpret_cast<const char*>(data), size);
     const size_t a = in.find('\0');
     const size_t b = a == std::string::npos ? a : in.find('\0', a + 1);

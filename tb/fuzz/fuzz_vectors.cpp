@@ -155,6 +155,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
+    const fuzz_stack_guard stack_guard;
     std::vector<vcase> cases;
     try {
         parse_document(std::string_view(reinterpret_cast<const char*>(data), size), "input",
