@@ -21,6 +21,7 @@
 #include <systemc>
 
 #include "common/host_ticks.h"
+#include "common/rtl_reset.h"
 
 #include "iommu/pq_engine.h"
 
@@ -89,16 +90,7 @@ void iotlb::reset(V& t)
     t.cfg_sets_log2_i = uint8_t(m_sets_log2);
     t.cfg_ways_i = uint8_t(m_ways);
     t.req_valid_i = 0;
-    t.clk_i = 0;
-    t.rst_ni = 1;
-    t.eval();
-    t.rst_ni = 0;
-    t.eval();
-    t.clk_i = 1;
-    t.eval();
-    t.clk_i = 0;
-    t.rst_ni = 1;
-    t.eval();
+    prisim::rtl_power_on_reset(t);
     while (!t.req_ready_o)
         clock(t);
 }

@@ -20,6 +20,7 @@
 #include <type_traits>
 
 #include "common/host_ticks.h"
+#include "common/rtl_reset.h"
 
 #include "iommu/iommu_defs.h"
 
@@ -65,16 +66,7 @@ pq_engine::pq_engine(sc_core::sc_module_name name, pq_engine_client& client,
 template <class V>
 void pq_engine::reset(V& t)
 {
-    t.clk_i = 0;
-    t.rst_ni = 1;
-    t.eval();
-    t.rst_ni = 0;
-    t.eval();
-    t.clk_i = 1;
-    t.eval();
-    t.clk_i = 0;
-    t.rst_ni = 1;
-    t.eval();
+    prisim::rtl_power_on_reset(t);
     ++m_cycles;
     m_out_csr = m_base.csr = t.pqcsr_o;
     m_out_pqt = m_base.pqt = t.pqt_o;
