@@ -347,8 +347,9 @@ int run(int argc, char** argv)
         if (k.seen)
             continue;
         // Listed but not failing: fixed (or not run with --case).
+        const std::string& listed = id; // (a structured binding is not captured before C++20)
         const bool ran = std::any_of(results.begin(), results.end(),
-                                     [&](const outcome& o) { return o.key() == id; });
+                                     [&](const outcome& o) { return o.key() == listed; });
         if (!ran && !only.empty())
             continue;
         std::printf("LISTED BUT %s: %s (%s)\n", ran ? "PASSES" : "NOT IN THE VECTORS", id.c_str(),

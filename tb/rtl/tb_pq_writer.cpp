@@ -585,25 +585,25 @@ void test_throughput(void **state)
     enable_queue(b, 7, false);
     for (unsigned i = 0; i < n; i++)
         b->reqs.push_back(preq(i, true));
-    assert_true(b->run_until([b, n] { return b->dones.size() == n; }, 1000));
+    assert_true(b->run_until([&] { return b->dones.size() == n; }, 1000));
     const uint64_t per_rec = (b->dones[n - 1].cycle - b->dones[0].cycle) / (n - 1);
 
     // latency 4: the memory latency adds one for one
     b->mem_lat_min = b->mem_lat_max = 4;
     for (unsigned i = 0; i < n; i++)
         b->reqs.push_back(preq(i, true));
-    assert_true(b->run_until([b, n] { return b->dones.size() == 2 * n; }, 1000));
+    assert_true(b->run_until([&] { return b->dones.size() == 2 * n; }, 1000));
     const uint64_t per_rec4 = (b->dones[2 * n - 1].cycle - b->dones[n].cycle) / (n - 1);
 
     assert_true(b->csr_write_wait(0));
     for (unsigned i = 0; i < n; i++)
         b->reqs.push_back(preq(i, false));
-    assert_true(b->run_until([b, n] { return b->dones.size() == 3 * n; }, 1000));
+    assert_true(b->run_until([&] { return b->dones.size() == 3 * n; }, 1000));
     const uint64_t per_drop = (b->dones[3 * n - 1].cycle - b->dones[2 * n].cycle) / (n - 1);
 
     for (unsigned i = 0; i < n; i++)
         b->reqs.push_back(preq(i, true));
-    assert_true(b->run_until([b, n] { return b->dones.size() == 4 * n; }, 1000));
+    assert_true(b->run_until([&] { return b->dones.size() == 4 * n; }, 1000));
     const uint64_t per_ar = (b->dones[4 * n - 1].cycle - b->dones[3 * n].cycle) / (n - 1);
 
     std::printf("cycles per queued record: %" PRIu64 " (memory latency 1), %" PRIu64
