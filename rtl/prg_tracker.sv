@@ -98,7 +98,8 @@ module prg_tracker (
   logic              rf_d, rf_q;
   logic              uprgi_d, uprgi_q;
   logic              rf_stop_d, rf_stop_q;
-  logic [NumIdx-1:0] busy_d, busy_q;        // index in use
+  logic [NumIdx-1:0] busy_q;                // index in use (set and cleared bit by bit)
+  logic              busy_clr;              // every index given up at this edge
   logic [31:0]       cred_q [NumIdx];       // credits of the group at each index
   logic [8:0]        next_d, next_q;        // where the search for a free index starts
   logic [31:0]       credits_out_d, credits_out_q;
@@ -125,9 +126,22 @@ module prg_tracker (
 
   // Two levels: the lowest word holding a free index (16 words), then the lowest free index
   // in it (binary search). Same result as a scan of the 512 bits, at word width.
-  assign free_all       = ~busy_q;
-  assign free_from_next = free_all & ({NumIdx{1'b1}} << next_q);
-  assign free_lo_found  = |free_all;
+  assign free_all = ~busy_q;
+  // free_all & ({NumIdx{1'b1}} << next_q), word by word: the words below next_q's are
+  // masked off, its own from next_q's bit up (a 512-bit shifter would cost more)
+  always_comb begin
+    for (int w = 0; w < NumWords; w++) begin
+      if (4'(w) < next_q[8:5]) begin
+        free_from_next[w*WordW +: WordW] = '0;
+      end else if (4'(w) == next_q[8:5]) begin
+        free_from_next[w*WordW +: WordW] = free_all[w*WordW +: WordW] & ({WordW{1'b1}} << next_q[4:0]);
+      end else begin
+        free_from_next[w*WordW +: WordW] = free_all[w*WordW +: WordW];
+      end
+    end
+  end
+  // groups_out_q counts the busy indices (asserted below): a 10-bit compare, not a 512-bit OR
+  assign free_lo_found  = groups_out_q != 10'(NumIdx);
   assign free_hi_found  = |free_from_next;
   assign free_sel       = free_hi_found ? free_from_next : free_all;
 
@@ -199,7 +213,7 @@ module prg_tracker (
     rf_d          = rf_q;
     uprgi_d       = uprgi_q;
     rf_stop_d     = rf_stop_q;
-    busy_d        = busy_q;
+    busy_clr      = 1'b0;
     next_d        = next_q;
     credits_out_d = credits_out_q;
     groups_out_d  = groups_out_q;
@@ -223,7 +237,6 @@ module prg_tracker (
 
     // a granted group takes its credits and the index
     if (grant) begin
-      busy_d[free_idx] = 1'b1;
       next_d           = free_idx + 9'd1;
       credits_out_d    = credits_out_d + grp_npages_i;
       groups_out_d     = groups_out_d + 10'd1;
@@ -231,7 +244,6 @@ module prg_tracker (
 
     // a response frees its group and returns its credits, whatever the code (section 6)
     if (rsp_match) begin
-      busy_d[rsp_prgi_i] = 1'b0;
       credits_out_d      = credits_out_d - rsp_cred;
       groups_out_d       = groups_out_d - 10'd1;
     end
@@ -244,7 +256,7 @@ module prg_tracker (
     if (rsp_fail) begin
       rf_d          = 1'b1;
       rf_stop_d     = 1'b1;
-      busy_d        = '0;
+      busy_clr      = 1'b1;
       credits_out_d = '0;
       groups_out_d  = '0;
     end
@@ -254,7 +266,7 @@ module prg_tracker (
       rf_d          = 1'b0;
       uprgi_d       = 1'b0;
       rf_stop_d     = 1'b0;
-      busy_d        = '0;
+      busy_clr      = 1'b1;
       credits_out_d = '0;
       groups_out_d  = '0;
     end
@@ -279,7 +291,16 @@ module prg_tracker (
       rf_q          <= rf_d;
       uprgi_q       <= uprgi_d;
       rf_stop_q     <= rf_stop_d;
-      busy_q        <= busy_d;
+      if (busy_clr) begin
+        busy_q <= '0;
+      end else begin
+        if (grant) begin
+          busy_q[free_idx] <= 1'b1;
+        end
+        if (rsp_match) begin
+          busy_q[rsp_prgi_i] <= 1'b0;
+        end
+      end
       next_q        <= next_d;
       credits_out_q <= credits_out_d;
       groups_out_q  <= groups_out_d;
