@@ -49,11 +49,13 @@ uint64_t dram::alloc(uint64_t size, uint64_t align)
         if (start > off) {
             node.mapped() = start - off;
             m_free.insert(std::move(node));
-            if (start + size < off + len) m_free[start + size] = off + len - (start + size);
+            if (start + size < off + len) insert_free(start + size, off + len - (start + size));
         } else if (start + size < off + len) {
             node.key() = start + size;
             node.mapped() = off + len - (start + size);
             m_free.insert(std::move(node));
+        } else {
+            m_spare.push_back(std::move(node));
         }
         // Clear only what may hold old data; the rest was never written.
         for (uint64_t o = start; o < start + size;) {
@@ -87,7 +89,8 @@ void dram::free(uint64_t pa, uint64_t size)
     auto next = m_free.lower_bound(off);
     if (next != m_free.end() && off + size == next->first) {
         size += next->second;
-        next = m_free.erase(next);
+        auto merged = next++;
+        m_spare.push_back(m_free.extract(merged));
     }
     if (next != m_free.begin()) {
         auto prev = std::prev(next);
@@ -96,7 +99,20 @@ void dram::free(uint64_t pa, uint64_t size)
             return;
         }
     }
-    m_free[off] = size;
+    insert_free(off, size);
+}
+
+void dram::insert_free(uint64_t off, uint64_t len)
+{
+    if (m_spare.empty()) {
+        m_free.emplace(off, len);
+        return;
+    }
+    auto node = std::move(m_spare.back());
+    m_spare.pop_back();
+    node.key() = off;
+    node.mapped() = len;
+    m_free.insert(std::move(node));
 }
 
 void dram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&)

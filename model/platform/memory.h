@@ -54,6 +54,10 @@ private:
     uint64_t m_base, m_size;
     uint8_t* m_mem = nullptr;
     std::map<uint64_t, uint64_t> m_free; // offset -> length, coalesced
+    // Nodes of m_free not in use, kept for the next insertion: a workload
+    // that frees and allocates pages in turn allocates no host memory.
+    std::vector<std::map<uint64_t, uint64_t>::node_type> m_spare;
+    void insert_free(uint64_t off, uint64_t len);
     uint64_t m_allocated = 0;
     uint64_t m_cleared = 0;
     // One bit per 4 KiB page: may hold non-zero bytes.
