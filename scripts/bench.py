@@ -170,6 +170,9 @@ def bench_scenario(prisim, name, label, args, runs, raw_ns):
     host_ns = wall * 1e9 / faults
     rtl = {k: sig(statistics.median(h[k] for h in hosts))
            for k in hosts[0] if k.startswith("rtl_")}
+    user_ns = statistics.median(h["cpu_user_seconds"] for h in hosts) * 1e9 / faults
+    sys_ns = statistics.median(h["cpu_system_seconds"] for h in hosts) * 1e9 / faults
+    minflt = statistics.median(h["minor_page_faults"] for h in hosts) / faults
     return {
         "scenario": label,
         "args": shown(args),
@@ -180,6 +183,10 @@ def bench_scenario(prisim, name, label, args, runs, raw_ns):
         "faults_per_wall_second": sig(faults / wall),
         "host_ns_per_fault": sig(host_ns),
         "raw_events_per_fault": sig(host_ns / raw_ns, 4),
+        "cpu_user_ns_per_fault": sig(user_ns),
+        "cpu_system_ns_per_fault": sig(sys_ns),
+        "raw_events_per_fault_user_cpu": sig(user_ns / raw_ns, 4),
+        "host_page_faults_per_fault": sig(minflt, 4),
         "allocations_in_run": allocs,
         "allocations_per_fault_total": sig(allocs / faults, 4),
         "rtl_share": rtl.get("rtl_share_of_wall"),

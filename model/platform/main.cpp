@@ -16,6 +16,8 @@
 #include <iostream>
 #include <memory>
 
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <systemc>
 
@@ -409,11 +411,14 @@ int sc_main(int argc, char* argv[])
             return c;
         };
         const uint64_t rtl_cycles0 = rtl_cycles_now(), rtl0 = rtl_ticks();
+        struct rusage ru0 {}, ru1 {};
+        getrusage(RUSAGE_SELF, &ru0);
         const auto t0 = std::chrono::steady_clock::now();
         const uint64_t ticks0 = prisim::host_ticks();
         prisim::run_phase(sc_core::sc_time(double(p.u64("run.max_time_us")), sc_core::SC_US));
         const uint64_t ticks1 = prisim::host_ticks();
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        getrusage(RUSAGE_SELF, &ru1);
         const double rtl_seconds = ticks1 > ticks0 ? double(rtl_ticks() - rtl0) * wall / double(ticks1 - ticks0) : 0.0;
         const uint64_t rtl_cycles = rtl_cycles_now() - rtl_cycles0;
         const uint64_t allocs1 = prisim_alloc_count ? prisim_alloc_count() : 0;
@@ -465,6 +470,14 @@ int sc_main(int argc, char* argv[])
         host["rtl_host_us_per_fault"] = faults ? rtl_seconds * 1e6 / double(faults) : 0.0;
         host["rtl_share_of_wall"] = wall > 0 ? rtl_seconds / wall : 0.0;
         if (prisim_alloc_count) host["allocations_in_run"] = allocs1 - allocs0;
+        // Where the wall time went: user code, or the host kernel (mostly
+        // first touches of simulated DRAM, docs/bench.md).
+        auto seconds = [](const timeval& a, const timeval& b) {
+            return double(b.tv_sec - a.tv_sec) + double(b.tv_usec - a.tv_usec) * 1e-6;
+        };
+        host["cpu_user_seconds"] = seconds(ru0.ru_utime, ru1.ru_utime);
+        host["cpu_system_seconds"] = seconds(ru0.ru_stime, ru1.ru_stime);
+        host["minor_page_faults"] = uint64_t(ru1.ru_minflt - ru0.ru_minflt);
         if (ext) host["fault_socket_wait_seconds"] = ext->wait_seconds();
 
         // If the shutdown did not complete (and its check says so), the
