@@ -1319,26 +1319,51 @@ void params::load_yaml(const std::string& text, const std::string& origin, const
         throw config_error(origin + ": line " + line_of(at) + ": a NUL byte; a scenario is UTF-8 text");
     YAML::Node doc;
     try {
-        // At most three documents are looked at: one is all a scenario may
-        // have, and a stuck parser shows by the third.
-        std::istringstream in(text);
-        YAML::Parser parser(in);
-        document_counter docs;
-        while (docs.starts.size() < 3 && parser.HandleNextDocument(docs)) {
-            const size_t n = docs.starts.size();
-            if (n >= 2 && docs.starts[n - 1].pos == docs.starts[n - 2].pos) {
-                const YAML::Mark& m = docs.starts[n - 1];
-                const char c = m.pos >= 0 && size_t(m.pos) < text.size() ? text[size_t(m.pos)] : ' ';
-                throw config_error(origin + ": line " + std::to_string(m.line + 1) + ", column " +
-                                   std::to_string(m.column + 1) + ": not valid YAML" +
-                                   (std::isgraph(static_cast<unsigned char>(c))
-                                        ? std::string(": unexpected '") + c + "'"
-                                        : std::string()));
+        // A second document needs a line that starts with a marker ('---',
+        // '...') or a directive ('%'), or must follow a flow node or an
+        // indented block map (a line at column 0 after it starts a new
+        // document). So a text without a marker that loads as a block map
+        // starting at column 0 is one document (what follows at column 0 is
+        // a key of it, or an error), and the counting pass, a whole second
+        // parse, is skipped. Anything else is counted (a stray token at the
+        // top level leaves the parser stuck where it loads as empty).
+        auto may_have_documents = [&text] {
+            for (size_t at = 0; at < text.size();) {
+                if (text.compare(at, 3, "---") == 0 || text.compare(at, 3, "...") == 0 || text[at] == '%')
+                    return true;
+                const size_t nl = text.find('\n', at);
+                if (nl == std::string::npos) break;
+                at = nl + 1;
             }
+            return false;
+        };
+        bool loaded = false;
+        if (!may_have_documents()) {
+            doc = YAML::Load(text);
+            loaded = doc.IsMap() && doc.Style() == YAML::EmitterStyle::Block && doc.Mark().column == 0;
         }
-        if (docs.starts.size() > 1)
-            throw config_error(origin + ": more than one YAML document (---); a scenario is one document");
-        doc = YAML::Load(text);
+        if (!loaded) {
+            // At most three documents are looked at: one is all a scenario may
+            // have, and a stuck parser shows by the third.
+            std::istringstream in(text);
+            YAML::Parser parser(in);
+            document_counter docs;
+            while (docs.starts.size() < 3 && parser.HandleNextDocument(docs)) {
+                const size_t n = docs.starts.size();
+                if (n >= 2 && docs.starts[n - 1].pos == docs.starts[n - 2].pos) {
+                    const YAML::Mark& m = docs.starts[n - 1];
+                    const char c = m.pos >= 0 && size_t(m.pos) < text.size() ? text[size_t(m.pos)] : ' ';
+                    throw config_error(origin + ": line " + std::to_string(m.line + 1) + ", column " +
+                                       std::to_string(m.column + 1) + ": not valid YAML" +
+                                       (std::isgraph(static_cast<unsigned char>(c))
+                                            ? std::string(": unexpected '") + c + "'"
+                                            : std::string()));
+                }
+            }
+            if (docs.starts.size() > 1)
+                throw config_error(origin + ": more than one YAML document (---); a scenario is one document");
+            doc = YAML::Load(text);
+        }
     } catch (const YAML::DeepRecursion& e) {
         throw config_error(origin + ": line " + std::to_string(e.mark.line + 1) +
                            ": not valid YAML: nested too deeply");
