@@ -70,7 +70,7 @@ void prg_engine::idle_inputs()
     t.rsp_valid_i = 0;
     t.rsp_prgi_i = 0;
     t.rsp_code_i = 0;
-    t.sm_valid_i = 0; // pxdev sends no Stop Markers (pxdev.h)
+    t.sm_valid_i = 0;
 }
 
 void prg_engine::set_alloc(uint32_t alloc)
@@ -134,6 +134,18 @@ prg_engine::answer prg_engine::response(unsigned prgi, unsigned code)
     a.abandon = t.abandon_o;
     if (a.cause != rsp_cause::ignored) edge(); // ignored after Response Failure: nothing changes
     return a;
+}
+
+bool prg_engine::stop_marker()
+{
+    prisim::tick_scope h(m_host_ticks);
+    Vprg_tracker& t = *m_top;
+    idle_inputs();
+    t.sm_valid_i = 1;
+    eval_low();
+    const bool send = t.sm_send_o;
+    if (send) edge(); // it leaves in this cycle; nothing in the block changes
+    return send;
 }
 
 bool prg_engine::write(bool ctrl_we, uint16_t ctrl, bool status_we, uint16_t status_w1c)

@@ -88,6 +88,11 @@ public:
     // A PRG Response (index, Response Code) taken in one cycle.
     answer response(unsigned prgi, unsigned code);
 
+    // A Stop Marker presented for one cycle (pcie-pri.md §3): true if the
+    // block passes it on (PRI enabled and not stopped by Response Failure).
+    // It takes no credit and no PRG index, and no response will match it.
+    bool stop_marker();
+
     // A PRI Control and/or Status write (one configuration write), one
     // cycle. Returns abandon_o: the outstanding groups were given up (Reset).
     bool write(bool ctrl_we, uint16_t ctrl, bool status_we, uint16_t status_w1c);

@@ -132,7 +132,7 @@ uint32_t pxdev::page_pasid(uint64_t index, bool& pv) const
         return m_p.pasid & 0xFFFFF;
     }
     pv = true;
-    const uint64_t burst = index / std::max(1u, m_p.prg_pages);
+    const uint64_t burst = access_of(m_p, index) / std::max(1u, m_p.prg_pages);
     return uint32_t(1 + burst % m_p.pasids);
 }
 
@@ -321,6 +321,8 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
     PXDEV_STAT(ats_errors);
     PXDEV_STAT(page_requests);
     PXDEV_STAT(prgs_sent);
+    PXDEV_STAT(stop_markers_sent);
+    PXDEV_STAT(stop_markers_held);
     PXDEV_STAT(prgr_success);
     PXDEV_STAT(prgr_invalid);
     PXDEV_STAT(prgr_failure);

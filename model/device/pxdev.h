@@ -53,8 +53,8 @@
 // of several streams are in flight together at any quantum.
 //
 // What it does not:
-//   - Stop Markers (the workload never gives up a PASID), Execute/Privileged
-//     Mode requests, multi-translation ATS requests, DMA reads (a traced
+//   - Stop Markers other than at the end of the workload
+//     (device_params::stop_markers), Execute/Privileged Mode requests, multi-translation ATS requests, DMA reads (a traced
 //     read is a translation only);
 //   - PASID on its requests unless the PASID capability is enabled and the
 //     workload has PASIDs (device_params::pasids: burst b uses PASID
@@ -138,6 +138,12 @@ struct device_params {
     // read translates its pages, faulting them in as a write does, but
     // writes nothing (reads are not modelled as DMA, as a traced read).
     unsigned read_percent = 0;
+    // Stop Markers (pcie-pri.md §3): once the workload is done, the device
+    // stops using every PASID it used and says so with one Stop Marker per
+    // PASID (a Page Request with L = 1, R = W = 0, no credit, no response),
+    // in PASID order. Only with the PASID capability enabled, and only while
+    // PRI can be used (held otherwise, and counted).
+    bool stop_markers = false;
     // The order the generated workload touches its pages in (each once):
     // page k in access order k (sequential), the pages k mod stride = 0
     // first, then 1, ... (strided, stride_pages apart), or a pseudo-random
@@ -176,11 +182,13 @@ public:
     // (IOVA = iova_base + page_index * 4096), 8 bytes at a time: word
     // `word_index` is bytes 8 * word_index .. 8 * word_index + 7, little-endian.
     static uint64_t pattern_word(uint16_t rid, uint64_t page_index, unsigned word_index);
-    // The first `len` bytes of the page's pattern (len need not be a
-    // multiple of 8), as the device writes them.
     // The page the k-th access of a generated workload touches (each page
     // once: device_params::pattern); a bijection on [0, p.pages).
     static uint64_t page_of(const device_params& p, uint64_t k);
+    // Its inverse: the access that touches workload page `page`.
+    static uint64_t access_of(const device_params& p, uint64_t page);
+    // The first `len` bytes of the page's pattern (len need not be a
+    // multiple of 8), as the device writes them.
     static void pattern_fill(uint16_t rid, uint64_t page_index, uint8_t* out, unsigned len);
     // One byte of it (for checks that look at a single byte).
     // The first byte of `p` (len bytes) that differs from that pattern, or -1.
@@ -210,7 +218,8 @@ public:
         uint64_t bursts_out_of_attempts = 0; // failed at device.max_prg_attempts
         uint64_t faults = 0; // pages that missed and were faulted in (the warm-up's too)
         uint64_t ats_requests = 0, ats_not_present = 0, ats_errors = 0;
-        uint64_t page_requests = 0, prgs_sent = 0;          // PRGs = L=1 requests (no Stop Markers are sent here)
+        uint64_t page_requests = 0, prgs_sent = 0;          // every Page Request message (Stop Markers too); PRGs = L=1 requests that are not
+        uint64_t stop_markers_sent = 0, stop_markers_held = 0; // device_params::stop_markers; held: PRI could not be used
         uint64_t prgr_success = 0, prgr_invalid = 0, prgr_failure = 0; // by code (reserved codes count as failure)
         uint64_t prgr_from_iommu_auto = 0, prgr_from_software = 0;    // by tlp_ext.from, of the responses counted by code
         uint64_t prgr_unexpected = 0;      // UPRGI events (response for no outstanding PRG)
@@ -261,7 +270,8 @@ public:
     // and the value <p>.stream.<i>.dma_bytes_per_us over active_time().
     void report(prisim::stat_sink& sink, const std::string& prefix) const;
 
-    // PASID of workload page `index` (device_params::pasids), valid if pv.
+    // PASID of workload page `index` (device_params::pasids: that of the
+    // burst whose access touches it, whatever the pattern), valid if pv.
     uint32_t page_pasid(uint64_t index, bool& pv) const;
     // Per PASID 1 .. pasids (index pasid - 1): pages written, faults, PRGs sent.
     struct pasid_counters {
@@ -370,6 +380,11 @@ private:
     // A TLP of `kind`, with the PASID prefix of `s` (none: no stream's).
     tlm::tlm_generic_payload& new_tlp(tlp_buf& t, pcie::tlp_kind kind, const stream* s = nullptr);
     void send_message(pcie::tlp_kind kind, uint64_t payload, uint8_t itag = 0, const stream* s = nullptr);
+    void post_message(uint64_t payload); // m_msg, made by new_tlp: send it up
+    // device_params::stop_markers: note a PASID the workload uses; at its
+    // end, one Stop Marker per PASID noted.
+    void note_pasid(const stream& s);
+    void send_stop_markers();
     sc_core::sc_time offset() const { return m_now - prisim::sim_now(); }
     void sync(); // wait until simulated time reaches the local time
 
@@ -432,6 +447,7 @@ private:
     const device::trace* m_trace = nullptr; // m_p.replay (sc_object has a member named trace)
     counters m_c;
     std::vector<pasid_counters> m_pasid_c; // device_params::pasids entries
+    std::vector<uint32_t> m_pasids_used;   // sorted (device_params::stop_markers only)
     pasid_counters* pasid_c(const stream& s)
     {
         return s.pv && s.pasid >= 1 && s.pasid <= m_pasid_c.size() ? &m_pasid_c[s.pasid - 1] : nullptr;

@@ -341,4 +341,39 @@ void pxdev::on_prg_response(const down_msg& m)
     }
 }
 
+// ---------------------------------------------------------------------------
+// Stop Markers (pcie-pri.md §3)
+
+void pxdev::note_pasid(const stream& s)
+{
+    if (!m_p.stop_markers || !m_pasid_enable || !s.pv) return;
+    auto it = std::lower_bound(m_pasids_used.begin(), m_pasids_used.end(), s.pasid);
+    if (it == m_pasids_used.end() || *it != s.pasid) m_pasids_used.insert(it, s.pasid);
+}
+
+// The workload is done: the device stops using its PASIDs. Every page
+// request it sent for them has been sent (and here answered: a stream ends
+// only when its groups are), so a Stop Marker may follow at once. Each goes
+// through the PRI engine, which passes it on only while PRI can be used;
+// it takes no credit and no PRG index, and no response comes back.
+void pxdev::send_stop_markers()
+{
+    for (uint32_t pasid : m_pasids_used) {
+        if (!m_pasid_enable || !m_pri.stop_marker()) {
+            ++m_c.stop_markers_held;
+            continue;
+        }
+        new_tlp(*m_msg, tlp_kind::page_request, nullptr);
+        m_msg->ext.pv = true;
+        m_msg->ext.pasid = pasid;
+        m_msg->ext.itag = 0;
+        ++m_c.page_requests;
+        ++m_c.stop_markers_sent;
+        post_message(pr_payload(0, 0, true, false, false)); // L = 1, R = W = 0
+        if (m_msg->gp.get_response_status() != tlm::TLM_OK_RESPONSE)
+            violation("the link refused a Stop Marker (PASID " + std::to_string(pasid) + ")");
+    }
+    m_pasids_used.clear();
+}
+
 } // namespace prisim::device

@@ -287,6 +287,44 @@ uint64_t pxdev::page_of(const device_params& p, uint64_t k)
     return k;
 }
 
+uint64_t pxdev::access_of(const device_params& p, uint64_t page)
+{
+    const uint64_t n = p.pages;
+    switch (p.pattern) {
+    case device_params::access_pattern::sequential:
+        return page;
+    case device_params::access_pattern::strided: {
+        // Page r + i S is the i-th of residue r, after the residues before it.
+        const uint64_t S = std::min<uint64_t>(std::max<uint64_t>(p.stride_pages, 1), n);
+        const uint64_t q = n / S, m = n % S, r = page % S, i = page / S;
+        return r < m ? r * (q + 1) + i : m * (q + 1) + (r - m) * q + i;
+    }
+    case device_params::access_pattern::random: {
+        // The Feistel rounds backwards; the cycle walk backwards too (it
+        // passes only through values >= n).
+        unsigned bits = 2;
+        while ((uint64_t(1) << bits) < n)
+            bits += 2;
+        const unsigned half = bits / 2;
+        const uint64_t mask = (uint64_t(1) << half) - 1;
+        uint64_t x = page;
+        do {
+            uint64_t l = x >> half, r = x & mask;
+            for (uint64_t round = 4; round-- > 0;) {
+                uint64_t key = p.seed * 0x9e3779b97f4a7c15ull ^ (uint64_t(p.rid) << 32) ^ (round << 56) ^ l;
+                const uint64_t f = prisim::splitmix64(key) & mask;
+                const uint64_t prev_l = r ^ f;
+                r = l;
+                l = prev_l;
+            }
+            x = (l << half) | r;
+        } while (x >= n);
+        return x;
+    }
+    }
+    return page;
+}
+
 bool pxdev::take_burst(stream& s)
 {
     if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
@@ -295,6 +333,7 @@ bool pxdev::take_burst(stream& s)
     if (m_p.poisson) m_next_arrival += next_gap();
     if (traced()) {
         s.pasid = page_pasid(b, s.pv);
+        note_pasid(s);
         // One access: its page, the bytes it touches; the next arrives at its time.
         const trace_access& a = (*m_trace)[b];
         if (b + 1 < m_nbursts) m_next_arrival = m_run_start + sc_time::from_value((*m_trace)[b + 1].time_ps);
@@ -312,7 +351,8 @@ bool pxdev::take_burst(stream& s)
         return true;
     }
     const uint64_t first = b * m_p.prg_pages;
-    s.pasid = page_pasid(first, s.pv);
+    s.pasid = page_pasid(page_of(first), s.pv); // burst b's
+    note_pasid(s);
     s.npages = unsigned(std::min<uint64_t>(m_p.prg_pages, m_p.pages - first));
     // A read burst with probability read_percent (no draw without reads:
     // the device's other draws stay as they were).
@@ -443,6 +483,7 @@ void pxdev::finish_burst(stream& s)
     s.st = step::idle;
     s.due = m_now;
     if (++m_bursts_finished == m_nbursts) {
+        send_stop_markers();
         // Visible to the others at the device's time, not before.
         sync();
         m_run_end = m_now;
@@ -501,8 +542,14 @@ tlm::tlm_generic_payload& pxdev::new_tlp(tlp_buf& t, tlp_kind kind, const stream
 // Posted: the link returns at once; the message leaves at the local time.
 void pxdev::send_message(tlp_kind kind, uint64_t payload, uint8_t itag, const stream* s)
 {
-    tlm::tlm_generic_payload& gp = new_tlp(*m_msg, kind, s);
+    new_tlp(*m_msg, kind, s);
     m_msg->ext.itag = itag;
+    post_message(payload);
+}
+
+void pxdev::post_message(uint64_t payload)
+{
+    tlm::tlm_generic_payload& gp = m_msg->gp;
     store_le64(m_msg->data.data(), payload);
     gp.set_command(tlm::TLM_WRITE_COMMAND);
     gp.set_data_ptr(m_msg->data.data());

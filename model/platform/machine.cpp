@@ -155,6 +155,7 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
         dp.bytes_per_page = unsigned(ds.bytes_per_page);
         dp.think_time = ns(ds.think_ns);
         dp.read_percent = unsigned(ds.read_percent);
+        dp.stop_markers = p.flag("device.stop_markers");
         dp.pattern = ds.pattern == "strided"  ? device::device_params::access_pattern::strided
                      : ds.pattern == "random" ? device::device_params::access_pattern::random
                                               : device::device_params::access_pattern::sequential;

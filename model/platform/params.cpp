@@ -223,6 +223,8 @@ params::params(registry_tag)
          "with device.pattern = strided: the distance between consecutive pages touched", ""});
     add({"device.read_percent", t::u64, "0", 0, 100, {}, "%",
          "percent of the generated bursts that are reads, drawn per burst: a read burst translates its pages (faulting them in as a write does) and writes nothing; reads are not modelled as DMA (docs/scenario.md, Workload). Counted in dev.<rid>.pages_read", ""});
+    add({"device.stop_markers", t::boolean, "false", 0, 1, {}, "",
+         "once a device's workload is done, it stops using the PASIDs it used and sends one Stop Marker per PASID (a Page Request with L = 1, R = W = 0 and the PASID: no credit, no response; pcie-pri.md §3), while PRI can be used and the PASID capability is enabled. The IOMMU queues each as a PQ record (or discards it, never answering); the driver drops it. Counted in dev.<rid>.stop_markers_sent / stop_markers_held (docs/scenario.md, Stop Markers). Every device of the run", ""});
     add({"device.iova_base", t::u64, "0x10000000", 0, 72057594037927936.0 - 4096, {}, "", "first IOVA of each workload (4 KiB aligned); the workload must end within the lower half of the driver's first-stage mode (sw.driver.pgtbl_mode, as the IOMMU's capabilities allow it): iova_base + pages x 4 KiB <= 2^38 (Sv39), 2^47 (Sv48), 2^56 (Sv57)", ""});
     add({"device.arrival", t::choice, "closed", 0, 0, {"closed", "poisson"}, "",
          "how bursts arrive: closed = each stream takes the next burst when its last one is done (after device.think_ns); poisson = open loop: bursts arrive at the device as a Poisson process with mean gap device.arrival_gap_ns, whatever is in flight, and a free stream takes the oldest (device.think_ns is not used)", ""});

@@ -95,6 +95,9 @@ struct rc_dev_state {
     std::vector<uint64_t> group_pages;   // first page of each PRG, in arrival order of its L = 1 request
     std::vector<sc_time> group_at;       // that arrival time
     std::vector<sc_time> response_at;    // when each PRG Response left, in order
+    std::vector<uint32_t> stop_markers;  // PASID of each Stop Marker (L = 1, R = W = 0), in order
+    std::vector<sc_time> stop_marker_at; // its arrival
+    sc_time last_pr_at;                  // arrival of the last page request that is not a Stop Marker
 };
 
 struct fake_rc : sc_core::sc_module {
@@ -244,6 +247,14 @@ struct fake_rc : sc_core::sc_module {
                 continue;
             }
             const uint64_t p = m.payload;
+            if (pr_l(p) && !pr_r(p) && !pr_w(p)) {
+                // A Stop Marker (pcie-pri.md §3): no group, no credit, never answered.
+                if (!e.pv) s.errors.push_back("Stop Marker without a PASID");
+                s.stop_markers.push_back(e.pasid);
+                s.stop_marker_at.push_back(now);
+                continue;
+            }
+            s.last_pr_at = now;
             ++s.prs;
             s.max_outstanding = std::max(s.max_outstanding, ++s.outstanding);
             if (!pr_r(p)) s.errors.push_back("page request without R");
@@ -319,7 +330,7 @@ struct fake_rc : sc_core::sc_module {
 // ---------------------------------------------------------------------------
 // The bench: one link, one fake root complex, one device per scenario.
 
-enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, T, U, P, NDEV };
+enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, T, U, P, SM, SM2, NDEV };
 
 struct dev_cfg {
     const char* name;
@@ -398,6 +409,17 @@ std::vector<dev_cfg> scenarios()
     v[P].p.poisson = true;
     v[P].p.arrival_gap = sc_time(2, SC_US);
     v[P].p.seed = 7;
+    // Stop Markers at the end of a PASID workload: answered (SM), and after
+    // Response Failure, when PRI may not be used (SM2: held).
+    v[SM] = {"devSM", dp(0x00A8, 2, 8, 2), pol(PRG_SUCCESS), 4};
+    v[SM].p.pasid = 0x51;
+    v[SM].p.stop_markers = true;
+    v[SM].pol.pasid = true;
+    v[SM].pol.pasid_value = 0x51;
+    v[SM2] = v[SM];
+    v[SM2].name = "devSM2";
+    v[SM2].p.rid = 0x00B0;
+    v[SM2].pol.code = PRG_RESPONSE_FAILURE;
     v[T] = {"devT", dp(0x0090, 2, 0, 1), pol(PRG_SUCCESS), 8};
     v[T].p.replay = std::make_shared<const device::trace>(device::trace{
         {0, 0x10000010, 16, true},
@@ -1047,6 +1069,49 @@ void test_pasid(void** state)
     g_snap[K2] = counts(*b.dev[K2]);
 }
 
+// device_params::stop_markers: once its workload is done, the device sends
+// one Stop Marker for the PASID it used, after every page request for it,
+// with L = 1, R = W = 0 and the PASID; it takes no credit and no PRG index,
+// gets no response, and the device does not wait for one. After Response
+// Failure PRI may not be used: the Stop Marker is held (counted, not sent).
+void test_stop_markers(void** state)
+{
+    bench& b = BN(state);
+    for (unsigned i : {SM, SM2}) {
+        b.dev[i]->cfg_write(PASID_CTRL, 2, 1);
+        b.enable(i);
+    }
+    assert_true(b.start_and_wait({SM, SM2}));
+    const auto& c = b.c(SM);
+    assert_int_equal(c.pages_done, 8);
+    assert_int_equal(c.prgs_sent, 4);
+    assert_int_equal(c.stop_markers_sent, 1);
+    assert_int_equal(c.stop_markers_held, 0);
+    assert_int_equal(c.page_requests, 8 + 1); // the Stop Marker is a Page Request message
+    assert_int_equal(c.credits_outstanding, 0);
+    assert_int_equal(c.prgs_outstanding, 0);
+    check_credits(b, SM);
+    // Posted at the end of the workload: it arrives a link latency later.
+    assert_true(tb::run_until([&] { return b.rcs(SM).stop_markers.size() == 1; }, sc_time(10, SC_US)));
+    const auto& s = b.rcs(SM);
+    assert_true(s.errors.empty());
+    assert_int_equal(s.stop_markers.size(), 1);
+    assert_int_equal(s.stop_markers[0], 0x51);
+    assert_true(s.stop_marker_at[0] >= s.last_pr_at);
+    assert_int_equal(s.prgs, 4);      // the Stop Marker opened no group
+    assert_int_equal(s.responses, 4); // and none was answered for it
+    assert_int_equal(c.prgr_unexpected, 0);
+    assert_true(b.dev[SM]->violations().empty());
+
+    const auto& c2 = b.c(SM2);
+    assert_true(c2.pri_response_failure);
+    assert_int_equal(c2.stop_markers_sent, 0);
+    assert_int_equal(c2.stop_markers_held, 1);
+    assert_true(b.rcs(SM2).stop_markers.empty());
+    g_snap[SM] = counts(*b.dev[SM]);
+    g_snap[SM2] = counts(*b.dev[SM2]);
+}
+
 // Several streams on the one process of a device get credits in the order
 // they asked: b0 takes 3 of the 4 credits; b1 and b2 (3 pages each) wait;
 // b3 (1 page) asks while 1 credit is free but b2 still waits, so it waits
@@ -1331,7 +1396,7 @@ void test_page_order(void**)
     p.rid = 0x10;
     using ap = device_params::access_pattern;
     for (ap pat : {ap::sequential, ap::strided, ap::random}) {
-        for (uint64_t n : {1ull, 2ull, 7ull, 16ull, 100ull, 1000ull, 4097ull}) {
+        for (uint64_t n : {1ull, 2ull, 7ull, 16ull, 100ull, 1000ull, 4097ull, 65537ull}) {
             p.pattern = pat;
             p.pages = n;
             p.stride_pages = 16;
@@ -1341,6 +1406,7 @@ void test_page_order(void**)
                 assert_true(pg < n);
                 assert_false(seen[pg]);
                 seen[pg] = true;
+                assert_int_equal(pxdev::access_of(p, pg), k); // the inverse
             }
         }
     }
@@ -1413,7 +1479,12 @@ void test_quantum_same_counts(void**)
     assert_true(q.start_and_wait({Q}));
     q.enable(S);
     assert_true(q.start_and_wait({S}));
-    for (unsigned i : {A, B_, C, D, D2, K, K2, Q, S}) {
+    for (unsigned i : {SM, SM2}) {
+        q.dev[i]->cfg_write(PASID_CTRL, 2, 1);
+        q.enable(i);
+    }
+    assert_true(q.start_and_wait({SM, SM2}));
+    for (unsigned i : {A, B_, C, D, D2, K, K2, Q, S, SM, SM2}) {
         assert_true(g_snap.count(i) == 1);
         auto got = counts(*q.dev[i]);
         auto want = g_snap[i];
@@ -1461,6 +1532,7 @@ int sc_main(int, char*[])
         cmocka_unit_test_prestate(test_pri_disabled_while_outstanding, b.get()),
         cmocka_unit_test_prestate(test_pri_reset_while_outstanding, b.get()),
         cmocka_unit_test_prestate(test_pasid, b.get()),
+        cmocka_unit_test_prestate(test_stop_markers, b.get()),
         cmocka_unit_test_prestate(test_credit_fifo_across_streams, b.get()),
         cmocka_unit_test_prestate(test_delayed_prg_response, b.get()),
         cmocka_unit_test(test_atc),
