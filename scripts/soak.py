@@ -292,7 +292,14 @@ def overflow_possible(p):
     sw.driver.pq_head_per_record)."""
     per_dev = min(pri_alloc(p), p["device.streams"] * group_size(p))
     batch = 1 if p.get("sw.driver.pq_head_per_record") else 2
-    return p["device.pages"] > 0 and batch * p["device.count"] * per_dev > 2 ** p["sw.driver.pq_log2sz"] - 1
+    cap = 2 ** p["sw.driver.pq_log2sz"] - 1
+    if p.get("iommu.pq_overflow_policy") == "smmuv3":
+        # The SMMUv3 recovery reads pqt again until it stops moving and
+        # writes pqh once at the end (sw/drivers/riscv/pq.c): while the
+        # devices are answered as fast as the driver reads, one batch spans
+        # the run, and every request of the run can be in the queue at once.
+        return p["device.pages"] > 0 and p["device.count"] * p["device.pages"] > cap
+    return p["device.pages"] > 0 and batch * p["device.count"] * per_dev > cap
 
 
 def prg_timeout_ns(p):
@@ -647,6 +654,11 @@ def config_errors(p):
     if nested and (kernel_device_count(p) >= p["device.count"] or pasids or
                    p.get("sw.user.threads", 1) > 1 or after or
                    (vevent and idx < kernel_device_count(p) + nested)):
+        errs.append("sw.user.nested_devices")
+    # the guest's first stage is Sv39 whatever sw.driver.pgtbl_mode: a
+    # nested device's workload must end within 2^38
+    elif nested_device_count(p) and p["device.pages"] and \
+            p["device.iova_base"] + p["device.pages"] * PAGE > 1 << 38:
         errs.append("sw.user.nested_devices")
     # platform.dram_mib: the workload's pages, their first-stage tables, the queues
     # and the directory must fit simulated DRAM (params.cpp; the same sum)

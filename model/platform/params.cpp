@@ -288,7 +288,9 @@ params::params(registry_tag)
          "stage is the guest's Sv39 table (IOMMU_HWPT_DATA_RISCV_IOMMU), fault-capable with the shared queue. A "
          "first-stage fault reaches the handler, which writes the guest's PTE; the retry's G-stage fault goes to the "
          "host's handler in the kernel, which backs the page (handler.host.*). Needs the G-stage mode of "
-         "sw.driver.pgtbl_mode (iommu.sv39x4/sv48x4/sv57x4); with sw.user.resident_pages the guest evicts in its "
+         "sw.driver.pgtbl_mode (iommu.sv39x4/sv48x4/sv57x4), and each nested device's workload within the "
+         "guest's Sv39 range (iova_base + pages x 4 KiB <= 2^38, whatever sw.driver.pgtbl_mode); with "
+         "sw.user.resident_pages the guest evicts in its "
          "first stage (IOMMU_HWPT_INVALIDATE); not with device.pasids, sw.user.threads > 1, sw.user.detach_after "
          "or --fault-socket (docs/user-guide.md, Nested translation)", ""});
     add({"sw.user.handler", t::choice, "demand_pager", 0, 0, {"demand_pager", "deny_outside", "slow", "kernel"}, "",
@@ -992,6 +994,25 @@ void params::validate() const
                      ": not combined with device.pasids, sw.user.threads > 1 or sw.user.detach_after");
             if (vevent && u64("sw.user.vevent_device") < u64("sw.user.kernel_devices") + nested)
                 fail("sw.user.vevent_device and sw.user.nested_devices name the same device");
+            // The guest's first stage is Sv39 (sw/user/guest.c) whatever the
+            // driver's mode: a nested device's workload must end within its
+            // lower half, 2^38.
+            const uint64_t first = u64("sw.user.kernel_devices"), end = uint64_t(1) << 38;
+            for (uint64_t i = first; i < devs.size() && i < first + nested; ++i) {
+                const device_spec& d = devs[size_t(i)];
+                if (!d.trace.empty() || !d.pages) continue;
+                if (d.iova_base >= end || d.pages > (end - d.iova_base) / page) {
+                    char msg[512];
+                    std::snprintf(msg, sizeof msg,
+                                  "sw.user.nested_devices = %" PRIu64 ": device %" PRIu64 " is nested, and its workload "
+                                  "(%s = 0x%" PRIx64 ", %s = %" PRIu64 ") ends at IOVA 0x%" PRIx64
+                                  ", beyond the guest's Sv39 first stage (0x%" PRIx64 ")",
+                                  nested, i, src(d, "iova_base").c_str(), d.iova_base, src(d, "pages").c_str(),
+                                  d.pages, d.iova_base + d.pages * page, end);
+                    fail(msg);
+                    break;
+                }
+            }
         }
     }
     // The driver's PRI allocation (sw.driver.pri_alloc_policy) must be
