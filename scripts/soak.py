@@ -414,6 +414,11 @@ def estimate(p):
     # the directory (up to 3 levels) in memory, like a fault's commands.
     pasid_ops = count * p.get("device.pasids", 0) * (per_fault + 4 * p["iommu.mem_latency_ns"])
     boot += pasid_ops
+    # Nested devices: the VMM maps the guest's tables into its IOAS, the
+    # root at setup and one per table as the guest needs it (a few per
+    # device): each an ioctl and a map.
+    boot += 4 * nested_device_count(p) * (p["sw.cost.map_page_ns"] + p["sw.cost.syscall_ns"] +
+                                          p["sw.cost.cq_submit_ns"])
     # Streams start up to device.start_jitter_ns late; open-loop bursts
     # arrive over n exponential gaps: at most n g + 8 sqrt(n) g + 40 g.
     work += p.get("device.start_jitter_ns", 0)
@@ -784,8 +789,10 @@ def predict(p):
     # timeout (docs/user-guide.md, Overflow policies): with a PRG Response
     # timeout (device.prg_timeout_us, or 10000 us under the vtd overflow
     # policy) a device gives up a group unanswered that long; a response
-    # slower than that arrives for no group (Unexpected PRG Index) and the
-    # groups given up no longer match the requests the IOMMU left unanswered.
+    # slower than that arrives for no group (Unexpected PRG Index), or for a
+    # later group that took the index again (with PASIDs: one of another
+    # PASID, which the device reports as a PASID mismatch), and the groups
+    # given up no longer match the requests the IOMMU left unanswered.
     # Possible whenever the timeout is shorter than the run.
     timeout_ns = prg_timeout_ns(p)
     if timeout_ns and p["device.pages"] and timeout_ns < need:
@@ -1220,6 +1227,7 @@ IN_FLIGHT_CHECKS = ("one PRG Response per PRG", "credits within allocation, all 
 PAGES_FAILED = re.compile(r"pages / [0-9]+ bursts failed")
 # What a response slower than the devices' PRG Response timeout leaves.
 TIMEOUT_LATE = re.compile(r"PRG Response \(code [0-9]+\) for PRG index [0-9]+, which has no outstanding PRG|"
+                          r"PRG Response for PRG index [0-9]+ with PASID 0x[0-9a-f]+, but its requests carried PASID|"
                           r"after the response timeout|PRG Response\(s\) for no outstanding PRG|"
                           r"driver sent [0-9]+ ATS\.PRGR, device got [0-9]+")
 SW_ERRORS = re.compile(r"software logged [0-9]+ error\(s\)")
