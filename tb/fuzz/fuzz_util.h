@@ -114,10 +114,10 @@ static inline void fz_bytes(struct fz *f, void *buf, size_t n, uint8_t fill)
 void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 __attribute__((noinline, unused)) static void fuzz_clear_dead_stack(void)
 {
-	char here;
+	char *const frame = (char *)__builtin_frame_address(0);
 	const size_t span = 256 * 1024;
 
-	__asan_unpoison_memory_region(&here - span, span);
+	__asan_unpoison_memory_region(frame - span, span);
 }
 #else
 static inline void fuzz_clear_dead_stack(void)
