@@ -243,6 +243,30 @@ void pxdev::stream_step(stream& s)
     }
 }
 
+namespace {
+// The Feistel network of device_params::access_pattern::random: on the
+// smallest even-width power of two >= pages, halves of `half` bits, a round
+// function keyed by the seed, the RID and the round.
+struct feistel {
+    unsigned half = 1;
+    uint64_t mask = 1;
+    uint64_t seed, rid;
+    explicit feistel(const device_params& p) : seed(p.seed), rid(p.rid)
+    {
+        unsigned bits = 2;
+        while ((uint64_t(1) << bits) < p.pages)
+            bits += 2;
+        half = bits / 2;
+        mask = (uint64_t(1) << half) - 1;
+    }
+    uint64_t operator()(uint64_t round, uint64_t x) const
+    {
+        uint64_t key = seed * 0x9e3779b97f4a7c15ull ^ (rid << 32) ^ (round << 56) ^ x;
+        return prisim::splitmix64(key) & mask;
+    }
+};
+} // namespace
+
 // The page of access k (each page once): a bijection on [0, pages), in
 // O(1) time and no memory.
 uint64_t pxdev::page_of(const device_params& p, uint64_t k)
@@ -264,22 +288,16 @@ uint64_t pxdev::page_of(const device_params& p, uint64_t k)
     case device_params::access_pattern::random: {
         // A 4-round Feistel network keyed by the seed and RID on the
         // smallest even-width power of two >= n, cycle-walked into [0, n).
-        unsigned bits = 2;
-        while ((uint64_t(1) << bits) < n)
-            bits += 2;
-        const unsigned half = bits / 2;
-        const uint64_t mask = (uint64_t(1) << half) - 1;
+        const feistel f(p);
         uint64_t x = k;
         do {
-            uint64_t l = x >> half, r = x & mask;
+            uint64_t l = x >> f.half, r = x & f.mask;
             for (uint64_t round = 0; round < 4; ++round) {
-                uint64_t key = p.seed * 0x9e3779b97f4a7c15ull ^ (uint64_t(p.rid) << 32) ^ (round << 56) ^ r;
-                const uint64_t f = prisim::splitmix64(key) & mask;
-                const uint64_t t = l ^ f;
+                const uint64_t t = l ^ f(round, r);
                 l = r;
                 r = t;
             }
-            x = (l << half) | r;
+            x = (l << f.half) | r;
         } while (x >= n);
         return x;
     }
@@ -302,22 +320,16 @@ uint64_t pxdev::access_of(const device_params& p, uint64_t page)
     case device_params::access_pattern::random: {
         // The Feistel rounds backwards; the cycle walk backwards too (it
         // passes only through values >= n).
-        unsigned bits = 2;
-        while ((uint64_t(1) << bits) < n)
-            bits += 2;
-        const unsigned half = bits / 2;
-        const uint64_t mask = (uint64_t(1) << half) - 1;
+        const feistel f(p);
         uint64_t x = page;
         do {
-            uint64_t l = x >> half, r = x & mask;
+            uint64_t l = x >> f.half, r = x & f.mask;
             for (uint64_t round = 4; round-- > 0;) {
-                uint64_t key = p.seed * 0x9e3779b97f4a7c15ull ^ (uint64_t(p.rid) << 32) ^ (round << 56) ^ l;
-                const uint64_t f = prisim::splitmix64(key) & mask;
-                const uint64_t prev_l = r ^ f;
+                const uint64_t prev_l = r ^ f(round, l);
                 r = l;
                 l = prev_l;
             }
-            x = (l << half) | r;
+            x = (l << f.half) | r;
         } while (x >= n);
         return x;
     }
