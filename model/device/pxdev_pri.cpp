@@ -352,8 +352,8 @@ void pxdev::note_pasid(const stream& s)
 }
 
 // The workload is done: the device stops using its PASIDs. Every page
-// request it sent for them has been sent (and here answered: a stream ends
-// only when its groups are), so a Stop Marker may follow at once. Each goes
+// request for them has been sent (and here answered or given up: a stream
+// ends only when its groups are), so a Stop Marker may follow at once. Each goes
 // through the PRI engine, which passes it on only while PRI can be used;
 // it takes no credit and no PRG index, and no response comes back.
 void pxdev::send_stop_markers()
