@@ -610,7 +610,8 @@ def config_errors(p):
         if idx < p.get("sw.user.kernel_devices", 0) or p.get("sw.user.handler") == "kernel" or \
                 (after and detach_dev == idx):
             errs.append("sw.user.vevent_device")
-    # iommu.inject.*: a structure the model reads (no pdt), a kind it has
+    # iommu.inject.*: a structure the model reads (pdt only with PASIDs,
+    # which give devices a process directory), a kind it has
     # (no corrupt msi), and a RID of the run for a structure with devices
     # (docs/scenario.md, Injected memory faults)
     # iommu.iotlb_entries / iotlb_ways: a geometry rtl/iotlb holds (sets a
@@ -633,7 +634,8 @@ def config_errors(p):
     wired = irq_mode == "wsi" or (irq_mode == "auto" and igs == "wsi")
     target = p.get("iommu.inject.target", "none")
     kind = p.get("iommu.inject.kind")
-    if target == "pdt" or (target == "msi" and (kind == "corrupt" or wired)) or \
+    if (target == "pdt" and not p.get("device.pasids", 0)) or \
+            (target == "msi" and (kind == "corrupt" or wired)) or \
             (kind == "poison" and target in ("fq", "pq", "msi")):
         errs.append("iommu.inject.target")
     rid = p.get("iommu.inject.rid", 0)
