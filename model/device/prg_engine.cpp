@@ -13,6 +13,7 @@
 #include "device/prg_engine.h"
 
 #include "common/host_ticks.h"
+#include "common/rtl_reset.h"
 
 namespace prisim::device {
 
@@ -34,15 +35,7 @@ prg_engine::prg_engine(std::shared_ptr<prg_rtl_context> ctx, const char* name)
     Vprg_tracker& t = *m_top;
     idle_inputs();
     t.alloc_i = 0;
-    t.clk_i = 0;
-    t.rst_ni = 1;
-    t.eval();
-    t.rst_ni = 0;
-    t.eval();
-    t.clk_i = 1;
-    t.eval();
-    t.rst_ni = 1;
-    t.eval();
+    prisim::rtl_power_on_reset(t);
     m_evals += 4;
 }
 
@@ -79,8 +72,8 @@ void prg_engine::set_alloc(uint32_t alloc)
     m_alloc = alloc;
 }
 
-// The clock was left high by the last edge: lowering it is no edge for the
-// block (its registers are posedge / async-reset only).
+// The clock is low after the reset and high after an edge: lowering it is
+// no edge for the block (its registers are posedge / async-reset only).
 void prg_engine::eval_low()
 {
     m_top->alloc_i = m_alloc;

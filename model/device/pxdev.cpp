@@ -125,15 +125,19 @@ void pxdev::violation(const std::string& what)
     m_violations.push_back(std::move(s));
 }
 
-uint32_t pxdev::page_pasid(uint64_t index, bool& pv) const
+uint32_t pxdev::burst_pasid(uint64_t burst, bool& pv) const
 {
     if (traced() || !m_p.pasids) {
         pv = m_p.pasid_valid || m_p.pasid != 0;
         return m_p.pasid & 0xFFFFF;
     }
     pv = true;
-    const uint64_t burst = access_of(m_p, index) / std::max(1u, m_p.prg_pages);
     return uint32_t(1 + burst % m_p.pasids);
+}
+
+uint32_t pxdev::page_pasid(uint64_t index, bool& pv) const
+{
+    return burst_pasid(traced() ? 0 : access_of(m_p, index) / std::max(1u, m_p.prg_pages), pv);
 }
 
 bool pxdev::atc_contains(uint64_t iova, bool pv, uint32_t pasid) const

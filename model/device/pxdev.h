@@ -54,8 +54,9 @@
 //
 // What it does not:
 //   - Stop Markers other than at the end of the workload
-//     (device_params::stop_markers), Execute/Privileged Mode requests, multi-translation ATS requests, DMA reads (a traced
-//     read is a translation only);
+//     (device_params::stop_markers), Execute/Privileged Mode requests,
+//     multi-translation ATS requests, DMA reads (a traced read is a
+//     translation only);
 //   - PASID on its requests unless the PASID capability is enabled and the
 //     workload has PASIDs (device_params::pasids: burst b uses PASID
 //     1 + b % pasids; else device_params::pasid, if set). PRG indexes are per
@@ -218,7 +219,7 @@ public:
         uint64_t bursts_out_of_attempts = 0; // failed at device.max_prg_attempts
         uint64_t faults = 0; // pages that missed and were faulted in (the warm-up's too)
         uint64_t ats_requests = 0, ats_not_present = 0, ats_errors = 0;
-        uint64_t page_requests = 0, prgs_sent = 0;          // every Page Request message (Stop Markers too); PRGs = L=1 requests that are not
+        uint64_t page_requests = 0, prgs_sent = 0;          // Page Request messages, Stop Markers included; PRGs sent (their L = 1 requests)
         uint64_t stop_markers_sent = 0, stop_markers_held = 0; // device_params::stop_markers; held: PRI could not be used
         uint64_t prgr_success = 0, prgr_invalid = 0, prgr_failure = 0; // by code (reserved codes count as failure)
         uint64_t prgr_from_iommu_auto = 0, prgr_from_software = 0;    // by tlp_ext.from, of the responses counted by code
@@ -273,6 +274,8 @@ public:
     // PASID of workload page `index` (device_params::pasids: that of the
     // burst whose access touches it, whatever the pattern), valid if pv.
     uint32_t page_pasid(uint64_t index, bool& pv) const;
+    // PASID of burst b of the workload (1 + b % pasids), valid if pv.
+    uint32_t burst_pasid(uint64_t burst, bool& pv) const;
     // Per PASID 1 .. pasids (index pasid - 1): pages written, faults, PRGs sent.
     struct pasid_counters {
         uint64_t pages_done = 0, faults = 0, prgs_sent = 0;
@@ -379,6 +382,8 @@ private:
 
     // A TLP of `kind`, with the PASID prefix of `s` (none: no stream's).
     tlm::tlm_generic_payload& new_tlp(tlp_buf& t, pcie::tlp_kind kind, const stream* s = nullptr);
+    // ... with this PASID prefix (if pv and the PASID capability is enabled).
+    tlm::tlm_generic_payload& new_tlp(tlp_buf& t, pcie::tlp_kind kind, bool pv, uint32_t pasid);
     void send_message(pcie::tlp_kind kind, uint64_t payload, uint8_t itag = 0, const stream* s = nullptr);
     void post_message(uint64_t payload); // m_msg, made by new_tlp: send it up
     // device_params::stop_markers: note a PASID the workload uses; at its

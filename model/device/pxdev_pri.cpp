@@ -363,10 +363,7 @@ void pxdev::send_stop_markers()
             ++m_c.stop_markers_held;
             continue;
         }
-        new_tlp(*m_msg, tlp_kind::page_request, nullptr);
-        m_msg->ext.pv = true;
-        m_msg->ext.pasid = pasid;
-        m_msg->ext.itag = 0;
+        new_tlp(*m_msg, tlp_kind::page_request, true, pasid);
         ++m_c.page_requests;
         ++m_c.stop_markers_sent;
         post_message(pr_payload(0, 0, true, false, false)); // L = 1, R = W = 0

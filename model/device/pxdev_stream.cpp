@@ -344,7 +344,7 @@ bool pxdev::take_burst(stream& s)
     const uint64_t b = m_next_burst++;
     if (m_p.poisson) m_next_arrival += next_gap();
     if (traced()) {
-        s.pasid = page_pasid(b, s.pv);
+        s.pasid = burst_pasid(b, s.pv);
         note_pasid(s);
         // One access: its page, the bytes it touches; the next arrives at its time.
         const trace_access& a = (*m_trace)[b];
@@ -363,7 +363,7 @@ bool pxdev::take_burst(stream& s)
         return true;
     }
     const uint64_t first = b * m_p.prg_pages;
-    s.pasid = page_pasid(page_of(first), s.pv); // burst b's
+    s.pasid = burst_pasid(b, s.pv);
     note_pasid(s);
     s.npages = unsigned(std::min<uint64_t>(m_p.prg_pages, m_p.pages - first));
     // A read burst with probability read_percent (no draw without reads:
@@ -528,6 +528,14 @@ const atc::entry* pxdev::atc_lookup(const stream& s, page& pg)
 
 tlm::tlm_generic_payload& pxdev::new_tlp(tlp_buf& t, tlp_kind kind, const stream* s)
 {
+    // pcie-pri.md §10: a PASID only when the PASID capability is enabled
+    // (and the stream's burst has one).
+    const bool pv = s && s->pv && kind != tlp_kind::inval_completion;
+    return new_tlp(t, kind, pv, pv ? s->pasid : 0);
+}
+
+tlm::tlm_generic_payload& pxdev::new_tlp(tlp_buf& t, tlp_kind kind, bool pv, uint32_t pasid)
+{
     tlm::tlm_generic_payload& gp = t.gp;
     gp.set_address(0);
     gp.set_byte_enable_ptr(nullptr);
@@ -544,10 +552,8 @@ tlm::tlm_generic_payload& pxdev::new_tlp(tlp_buf& t, tlp_kind kind, const stream
     e.status = cpl_status::sc;
     e.from = origin::software;
     e.itag = 0;
-    // pcie-pri.md §10: a PASID only when the PASID capability is enabled
-    // (and the stream's burst has one).
-    e.pv = m_pasid_enable && s && s->pv && kind != tlp_kind::inval_completion;
-    e.pasid = e.pv ? s->pasid : 0;
+    e.pv = m_pasid_enable && pv;
+    e.pasid = e.pv ? pasid : 0;
     return gp;
 }
 

@@ -1324,6 +1324,17 @@ public:
 };
 } // namespace
 
+bool params::has_document_markers(const std::string& text)
+{
+    for (size_t at = 0; at < text.size();) {
+        if (text.compare(at, 3, "---") == 0 || text.compare(at, 3, "...") == 0 || text[at] == '%') return true;
+        const size_t nl = text.find('\n', at);
+        if (nl == std::string::npos) break;
+        at = nl + 1;
+    }
+    return false;
+}
+
 void params::load_yaml(const std::string& text, const std::string& origin, const std::string& dir)
 {
     struct dir_scope {
@@ -1350,18 +1361,8 @@ void params::load_yaml(const std::string& text, const std::string& origin, const
         // a key of it, or an error), and the counting pass, a whole second
         // parse, is skipped. Anything else is counted (a stray token at the
         // top level leaves the parser stuck where it loads as empty).
-        auto may_have_documents = [&text] {
-            for (size_t at = 0; at < text.size();) {
-                if (text.compare(at, 3, "---") == 0 || text.compare(at, 3, "...") == 0 || text[at] == '%')
-                    return true;
-                const size_t nl = text.find('\n', at);
-                if (nl == std::string::npos) break;
-                at = nl + 1;
-            }
-            return false;
-        };
         bool loaded = false;
-        if (!may_have_documents()) {
+        if (!has_document_markers(text)) {
             doc = YAML::Load(text);
             loaded = doc.IsMap() && doc.Style() == YAML::EmitterStyle::Block && doc.Mark().column == 0;
         }

@@ -95,6 +95,10 @@ public:
     // Relative paths it names (device.trace) are relative to `dir` (the
     // scenario file's directory; "" = the working directory).
     void load_yaml(const std::string& text, const std::string& origin, const std::string& dir = "");
+    // A line of `text` starts with a document marker ('---', '...') or a
+    // directive ('%'): only then may a YAML stream hold several documents
+    // without one following a flow node or an indented map (load_yaml).
+    static bool has_document_markers(const std::string& text);
     // Apply one override ("key=value" already split). `pcie.link` is a
     // shorthand that sets pcie.gen and pcie.lanes (`Gen4x8`).
     void set(const std::string& key, const std::string& value, const std::string& origin);
