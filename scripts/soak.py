@@ -385,17 +385,32 @@ def effective(p):
     return q
 
 
+def touch_factor(p):
+    """Bursts per first-touch burst, upper estimate. With
+    device.fault_probability f < 1, each first touch comes with a geometric
+    number of re-touches (mean (1 - f) / f): their sum over a device's r
+    first-touch bursts is at most r (1 - f) / f plus six standard
+    deviations, sqrt(r (1 - f)) / f. A re-touch is costed as a fault: with
+    eviction it may be one."""
+    f = p.get("device.fault_probability", 1.0)
+    r = -(-p["device.pages"] // p["device.prg_pages"])
+    if f >= 1 or not r:
+        return 1.0
+    return (r / f + 6 * math.sqrt(r * (1 - f)) / f) / r
+
+
 def estimate(p):
     """(boot, workload phase, shutdown phase) upper estimates in ns."""
     p = effective(p)
     count, pages = p["device.count"], p["device.pages"]
-    faults = count * pages
+    touches = touch_factor(p)
+    faults = count * pages * touches
     clk_ns = 1000.0 / p["iommu.clk_mhz"]
     cycles = 4 * (p["iommu.iotlb_hit_cycles"] + p["iommu.ddtc_hit_cycles"]) + 64
     boot = weighted(p, BOOT) + count * weighted(p, BOOT_PER_DEVICE) + (200 + 50 * count) * clk_ns
     per_fault = weighted(p, PER_FAULT) + cycles * clk_ns + p["run.quantum_ns"]
     retry = 4 if overflow_possible(p) else 1  # overflowed groups are sent again
-    bursts = math.ceil(pages / p["device.prg_pages"])
+    bursts = math.ceil(math.ceil(pages / p["device.prg_pages"]) * touches)
     per_stream = math.ceil(bursts / p["device.streams"]) + 1
     work = retry * (faults * (per_fault + wire_ns_per_fault(p)) + handler_budget_ns(p, faults)) + \
         p["device.think_ns"] * per_stream
@@ -407,7 +422,7 @@ def estimate(p):
     work += evictions(p) * per_fault
     # Nested devices fault twice per page: in the guest's first stage, then
     # in the G-stage (the host's handler backs the page).
-    twice = nested_device_count(p) * pages
+    twice = nested_device_count(p) * pages * touches
     work += twice * (per_fault + wire_ns_per_fault(p)) + handler_budget_ns(p, twice)
     # PASIDs: each device's attaches and detaches write a process context,
     # with IODIR.INVAL_PDT, IOTINVAL, ATS.INVAL and IOFENCE.C, each walking
@@ -437,7 +452,7 @@ def estimate(p):
     # drained when the driver unbinds.
     fq_devices = (p.get("sw.user.vevent_depth", 0) and p.get("sw.user.vevent_device", 0) < count) + \
         (p.get("sw.user.detach_after", 0) and p.get("sw.user.detach_device", 0) < count)
-    fq = fq_devices * pages * (p["sw.cost.fq_record_ns"] + p["sw.cost.irq_entry_ns"] + p["sw.cost.wakeup_ns"] +
+    fq = fq_devices * pages * touches * (p["sw.cost.fq_record_ns"] + p["sw.cost.irq_entry_ns"] + p["sw.cost.wakeup_ns"] +
                                p["sw.cost.syscall_ns"] + p["sw.cost.fd_read_msg_ns"])
     work += fq
     shutdown += fq
@@ -507,7 +522,7 @@ def host_seconds(p, rtl=True):
     need = estimate(p)[1]
     pri_limit = pri_alloc(p)
     conc = p["device.count"] * min(p["device.streams"], pri_limit)
-    faults = p["device.count"] * p["device.pages"]
+    faults = p["device.count"] * p["device.pages"] * touch_factor(p)
     return faults * (100e-6 + 0.4e-6 * min(conc, 1000)) + need * storm_seconds_per_ns(p, rtl) + \
         p["device.count"] * p["device.pages"] * PAGE_SLOT_S
 
@@ -703,8 +718,9 @@ def held_pages_all(p):
 
 
 def evictions(p):
-    """Pages the handler unmaps again (sw.user.resident_pages)."""
-    return p["device.count"] * p["device.pages"] - held_pages_all(p)
+    """Pages the handler unmaps again (sw.user.resident_pages); with
+    re-touches, each may have faulted in again."""
+    return max(p["device.count"] * p["device.pages"] * touch_factor(p) - held_pages_all(p), 0)
 
 
 def dram_needed_bytes(p):

@@ -355,6 +355,7 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
     PXDEV_STAT(malformed_messages);
     // Only with a response timeout (other runs keep their results.json).
     if (m_p.prg_timeout != sc_core::SC_ZERO_TIME) PXDEV_STAT(prg_timeouts);
+    if (m_p.fault_probability < 1.0) PXDEV_STAT(bursts_retouched);
     // Only with reads: device.read_percent, or a trace.
     if (m_p.read_percent || m_p.replay) PXDEV_STAT(pages_read);
 #undef PXDEV_STAT

@@ -152,6 +152,11 @@ struct device_params {
     enum class access_pattern : uint8_t { sequential, strided, random };
     access_pattern pattern = access_pattern::sequential;
     uint64_t stride_pages = 16;
+    // Re-touches: a burst takes the next pages of the order (first touch)
+    // with this probability, else the pages of a burst taken before, drawn
+    // uniformly; the workload ends once every page was touched. 1: each
+    // page once, and no draw.
+    double fault_probability = 1.0;
     sc_core::sc_time start_jitter = sc_core::SC_ZERO_TIME; // each stream starts at U[0, jitter) after START
     sc_core::sc_time warmup_end = sc_core::SC_ZERO_TIME;    // faults that miss before this are not sampled
     uint64_t seed = 1;                                       // of the arrival and start draws
@@ -217,6 +222,7 @@ public:
         uint64_t bursts_done = 0, bursts_failed = 0, pages_done = 0, pages_failed = 0;
         uint64_t pages_read = 0; // of pages_done, reads (translated, no DMA)
         uint64_t bursts_out_of_attempts = 0; // failed at device.max_prg_attempts
+        uint64_t bursts_retouched = 0;       // bursts that touched a taken burst's pages again (fault_probability)
         uint64_t faults = 0; // pages that missed and were faulted in (the warm-up's too)
         uint64_t ats_requests = 0, ats_not_present = 0, ats_errors = 0;
         uint64_t page_requests = 0, prgs_sent = 0;          // Page Request messages, Stop Markers included; PRGs sent (their L = 1 requests)
@@ -340,6 +346,7 @@ private:
         unsigned npages = 0, cursor = 0, rounds = 0, groups_out = 0;
         bool retry = false;      // the PRGs of this round are retries
         bool again = false;      // the write pass sent a page back to translation
+        uint64_t first_touch = ~uint64_t(0); // the first-touch burst it works on (~0: none, or a re-touch)
         int next_waiter = -1;    // credit queue link
         tlp_buf* tlp = nullptr;
         // The non-posted request in flight, for invalidation.
@@ -364,6 +371,7 @@ private:
     bool runnable(const stream& s, sc_core::sc_time& at) const;
     void make_ready(stream& s);
     bool take_burst(stream& s);
+    uint64_t retouch_burst();
     sc_core::sc_time next_gap();
     bool translate_pass(stream& s);
     bool write_pass(stream& s);
@@ -475,7 +483,9 @@ private:
     uint32_t m_ctrl = 0;
     bool m_running = false, m_done = false, m_error = false, m_halted = false;
     uint32_t m_run_pages_done = 0;
-    uint64_t m_nbursts = 0, m_next_burst = 0, m_bursts_finished = 0;
+    // First-touch bursts: how many, the next; bursts taken (re-touches
+    // too) and finished.
+    uint64_t m_nbursts = 0, m_next_burst = 0, m_bursts_taken = 0, m_bursts_finished = 0;
     sc_core::sc_time m_run_start, m_run_end;
     bool m_started = false; // a workload with bursts was started
     // Open loop: when burst m_next_burst arrives; draws of this device.

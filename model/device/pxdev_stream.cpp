@@ -147,6 +147,7 @@ void pxdev::start_workload(const sc_time& at)
     m_page_written.assign(m_p.pages, false);
     m_nbursts = (m_p.pages + m_p.prg_pages - 1) / m_p.prg_pages;
     m_next_burst = 0;
+    m_bursts_taken = 0;
     m_bursts_finished = 0;
     if (!m_ats_enable || !m_pri.enable()) {
         // Misprogrammed: visible as an error and counted failures, never a hang.
@@ -155,7 +156,7 @@ void pxdev::start_workload(const sc_time& at)
                   " bursts (" + std::to_string(m_p.pages) + " pages) failed without a request");
         m_c.bursts_failed += m_nbursts;
         m_c.pages_failed += m_p.pages;
-        m_bursts_finished = m_nbursts;
+        m_bursts_taken = m_bursts_finished = m_nbursts;
         m_error = true;
         m_done = true;
         m_done_ev.notify(SC_ZERO_TIME);
@@ -178,6 +179,7 @@ void pxdev::start_workload(const sc_time& at)
     // Each stream's first burst, and the first arrival, after START.
     for (stream& st : m_streams) {
         st.due = at;
+        st.first_touch = ~uint64_t(0);
         if (m_p.start_jitter > SC_ZERO_TIME)
             st.due += sc_time::from_value(uint64_t(unit_random() * double(m_p.start_jitter.value())));
     }
@@ -337,11 +339,32 @@ uint64_t pxdev::access_of(const device_params& p, uint64_t page)
     return page;
 }
 
+// Re-touches (fault_probability < 1; no draw otherwise): with probability
+// 1 - fault_probability, a first-touch burst to touch again, drawn
+// uniformly from those below the lowest one still in flight (all finished,
+// so that only an eviction makes its pages fault again); ~0: a first touch.
+uint64_t pxdev::retouch_burst()
+{
+    if (traced() || m_p.fault_probability >= 1.0 || m_next_burst == 0) return ~uint64_t(0);
+    if (unit_random() < m_p.fault_probability) return ~uint64_t(0);
+    uint64_t done_below = m_next_burst;
+    for (const stream& o : m_streams) done_below = std::min(done_below, o.first_touch);
+    if (done_below == 0) return ~uint64_t(0); // none finished yet
+    return std::min(done_below - 1, uint64_t(unit_random() * double(done_below)));
+}
+
 bool pxdev::take_burst(stream& s)
 {
     if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
     if (m_open_loop && m_next_arrival > m_now) return false; // not arrived yet (runnable() knows when)
-    const uint64_t b = m_next_burst++;
+    uint64_t b = retouch_burst();
+    if (b == ~uint64_t(0)) {
+        b = m_next_burst++;
+        s.first_touch = b;
+    } else {
+        ++m_c.bursts_retouched;
+    }
+    ++m_bursts_taken;
     if (m_p.poisson) m_next_arrival += next_gap();
     if (traced()) {
         s.pasid = burst_pasid(b, s.pv);
@@ -436,7 +459,10 @@ bool pxdev::write_pass(stream& s)
             continue;
         }
         if (!pg.write) {
-            pg.st = page_state::written; // a traced read: translated, no DMA (reads are not modelled)
+            pg.st = page_state::written; // a read: translated, no DMA (reads are not modelled)
+            // Faulted in again, after an eviction perhaps: the page may be a
+            // fresh one now, so what an earlier write left is not checked.
+            if (pg.faulted && !traced()) m_page_written[pg.index] = false;
             ++s.cursor;
             continue;
         }
@@ -474,10 +500,7 @@ void pxdev::finish_burst(stream& s)
         const page& pg = s.pages[i];
         if (pg.st == page_state::written) {
             ++ok;
-            if (pg.write)
-                m_page_written[pg.index] = true; // the scoreboard checks its data
-            else
-                ++m_c.pages_read;
+            if (!pg.write) ++m_c.pages_read;
         } else {
             ++bad;
         }
@@ -492,9 +515,10 @@ void pxdev::finish_burst(stream& s)
     m_c.pages_failed += bad;
     m_run_pages_done += uint32_t(ok);
     if (bad) m_error = true;
+    s.first_touch = ~uint64_t(0);
     s.st = step::idle;
     s.due = m_now;
-    if (++m_bursts_finished == m_nbursts) {
+    if (++m_bursts_finished == m_bursts_taken && m_next_burst == m_nbursts) {
         send_stop_markers();
         // Visible to the others at the device's time, not before.
         sync();
@@ -762,6 +786,7 @@ void pxdev::on_completion(stream& s)
         s.op = op_kind::none;
         if (s.cpl_ok) {
             pg.st = page_state::written;
+            m_page_written[pg.index] = true; // the scoreboard checks its data
             const uint64_t n = s.tlp->gp.get_data_length();
             m_c.dma_bytes += n;
             s.dma_bytes += n;

@@ -160,6 +160,7 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
                      : ds.pattern == "random" ? device::device_params::access_pattern::random
                                               : device::device_params::access_pattern::sequential;
         dp.stride_pages = ds.stride_pages;
+        dp.fault_probability = ds.fault_probability;
         dp.max_prg_attempts = unsigned(ds.max_prg_attempts);
         dp.prg_timeout = prg_timeout(p);
         dp.poisson = ds.arrival == "poisson";

@@ -213,16 +213,18 @@ params::params(registry_tag)
     add({"device.streams", t::u64, "4", 1, 512, {}, "", "DMA streams per device (faults in flight)", ""});
     add({"device.pasids", t::u64, "0", 0, 1024, {}, "",
          "PASIDs per device (class.<name>.pasids per class): 0 = none (requests carry no PASID); N > 0: burst b of a device's workload uses PASID 1 + b mod N (its ATS translation requests, page requests and DMA writes carry it), the PASID capability is enabled, and the userspace handler attaches each PASID to a HWPT and fault queue of its own (docs/scenario.md, PASIDs). Needs iommu.pd8, pd17 or pd20 resolving PASID N", ""});
-    add({"device.pages", t::u64, "256", 0, 1 << 24, {}, "pages", "4 KiB pages each device's workload writes, once each (0: the device stays idle)", ""});
+    add({"device.pages", t::u64, "256", 0, 1 << 24, {}, "pages", "4 KiB pages each device's workload writes, once each, or more often with re-touches (device.fault_probability; 0: the device stays idle)", ""});
     add({"device.prg_pages", t::u64, "2", 1, 512, {}, "pages", "pages per burst, i.e. page requests per Page Request Group; a group larger than the PRI allocation the driver grants (sw.driver.pri_alloc_policy) is refused at load", ""});
     add({"device.bytes_per_page", t::u64, "256", 1, 4096, {}, "bytes", "pattern bytes written at the start of each page", ""});
     add({"device.think_ns", t::u64, "50", 0, 1e9, {}, "ns", "per-stream gap between bursts", ""});
     add({"device.pattern", t::choice, "sequential", 0, 0, {"sequential", "strided", "random"}, "",
-         "the order a generated workload touches its pages in, each page once: sequential = page 0, 1, 2, ...; strided = every device.stride_pages-th page from page 0, then from page 1, ...; random = a pseudo-random permutation keyed by seed and the RID (docs/scenario.md, Workload arrivals)", ""});
+         "the order a generated workload first touches its pages in, each page once: sequential = page 0, 1, 2, ...; strided = every device.stride_pages-th page from page 0, then from page 1, ...; random = a pseudo-random permutation keyed by seed and the RID (docs/scenario.md, Workload arrivals)", ""});
     add({"device.stride_pages", t::u64, "16", 1, 1048576, {}, "pages",
          "with device.pattern = strided: the distance between consecutive pages touched", ""});
     add({"device.read_percent", t::u64, "0", 0, 100, {}, "%",
          "percent of the generated bursts that are reads, drawn per burst: a read burst translates its pages (faulting them in as a write does) and writes nothing; reads are not modelled as DMA (docs/scenario.md, Workload). Counted in dev.<rid>.pages_read", ""});
+    add({"device.fault_probability", t::f64, "1", 0.001, 1, {}, "",
+         "re-touches: each generated burst touches the next pages of device.pattern's order (first touch: they fault) with this probability, else it touches again the pages of a burst taken before, drawn uniformly (they fault again only if evicted meanwhile, sw.user.resident_pages). The workload ends when every page was touched once: about device.pages / device.prg_pages / this bursts in all. 1 = each page once (docs/scenario.md, Re-touches). Counted in dev.<rid>.bursts_retouched", ""});
     add({"device.stop_markers", t::boolean, "false", 0, 1, {}, "",
          "once a device's workload is done, it stops using the PASIDs it used and sends one Stop Marker per PASID (a Page Request with L = 1, R = W = 0 and the PASID: no credit, no response; pcie-pri.md §3), while PRI can be used and the PASID capability is enabled. The IOMMU queues each as a PQ record (or discards it, never answering); the driver drops it. Counted in dev.<rid>.stop_markers_sent / stop_markers_held (docs/scenario.md, Stop Markers). Every device of the run", ""});
     add({"device.iova_base", t::u64, "0x10000000", 0, 72057594037927936.0 - 4096, {}, "", "first IOVA of each workload (4 KiB aligned); the workload must end within the lower half of the driver's first-stage mode (sw.driver.pgtbl_mode, as the IOMMU's capabilities allow it): iova_base + pages x 4 KiB <= 2^38 (Sv39), 2^47 (Sv48), 2^56 (Sv57)", ""});
@@ -484,7 +486,7 @@ const char* const k_class_device_fields[] = {"pri_capacity",     "atc_entries", 
                                              "think_ns",         "iova_base",      "max_prg_attempts",
                                              "arrival",          "arrival_gap_ns", "start_jitter_ns",
                                              "trace",            "pasids",         "read_percent",
-                                             "pattern",          "stride_pages"};
+                                             "pattern",          "stride_pages",   "fault_probability"};
 constexpr uint64_t k_max_devices = 4096;
 } // namespace
 
@@ -578,6 +580,11 @@ std::vector<device_spec> params::devices() const
             if (pr && !std::strcmp(f, "pri_capacity")) return pr->pri_capacity;
             return u64(std::string("device.") + f);
         };
+        auto get_f64 = [&](const char* f) -> double {
+            if (c)
+                if (auto it = c->fields.find(f); it != c->fields.end()) return std::get<double>(it->second);
+            return f64(std::string("device.") + f);
+        };
         auto get_str = [&](const char* f) -> std::string {
             if (c)
                 if (auto it = c->fields.find(f); it != c->fields.end()) return std::get<std::string>(it->second);
@@ -600,6 +607,7 @@ std::vector<device_spec> params::devices() const
         s.read_percent = get("read_percent");
         s.pattern = get_str("pattern");
         s.stride_pages = get("stride_pages");
+        s.fault_probability = get_f64("fault_probability");
         s.link_gen = str("pcie.gen");
         s.link_lanes = str("pcie.lanes");
         s.link_latency_ns = u64("pcie.link_latency_ns");

@@ -67,6 +67,7 @@ struct device_spec {
     uint64_t read_percent = 0;       // percent of the generated bursts that are reads
     std::string pattern;             // sequential, strided, random
     uint64_t stride_pages = 0;
+    double fault_probability = 1;    // of a burst touching new pages (else it re-touches a burst's)
     // Its PCIe link: pcie.gen / pcie.lanes / pcie.link_latency_ns, or its
     // class's class.<name>.link / link_latency_ns.
     std::string link_gen, link_lanes; // "none" or "gen<g>"; "<w>"

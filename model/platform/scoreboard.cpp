@@ -523,12 +523,15 @@ void scoreboard::check_dma()
         // The physical address `iova` of workload page `pg` translates to,
         // by a walk of the first-stage table in memory (its PASID's, with
         // a process directory).
+        bool walked_pv = false; // the last walk went through a PASID's process context
         auto walk = [&](uint64_t pg, uint64_t iova, uint64_t& pa) {
             uint64_t root = (fsc & ((1ull << 44) - 1)) << 12;
             unsigned lv = levels;
+            walked_pv = false;
             if (pdtv) {
                 bool pv = false;
                 const uint32_t pasid = d->page_pasid(pg, pv);
+                walked_pv = pv;
                 if (!pc_space(pv ? pasid : 0, root, lv)) return false;
             }
             if (bare) return gwalk(iova, pa); // G-stage only
@@ -579,6 +582,7 @@ void scoreboard::check_dma()
                 continue;
             }
             ++pages_checked;
+            if (walked_pv) ++pasid_pages;
             const long off = tr ? device::pxdev::pattern_mismatch_at(dp.rid, iova / 4096, unsigned(iova % 4096), p, len)
                                 : device::pxdev::pattern_mismatch(dp.rid, pg, p, len);
             if (off >= 0 && ++dev_bad <= 3)
@@ -592,7 +596,6 @@ void scoreboard::check_dma()
             if (sum != d->get_counters().pages_done)
                 fail(r, dn + ": its PASIDs wrote " + std::to_string(sum) + " pages, the device " +
                             std::to_string(d->get_counters().pages_done));
-            pasid_pages += sum;
         }
         unmapped += std::min(untranslated, evicted);
         bad += dev_bad;

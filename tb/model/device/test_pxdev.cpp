@@ -330,7 +330,7 @@ struct fake_rc : sc_core::sc_module {
 // ---------------------------------------------------------------------------
 // The bench: one link, one fake root complex, one device per scenario.
 
-enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, T, U, P, SM, SM2, NDEV };
+enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, T, U, P, SM, SM2, RT, NDEV };
 
 struct dev_cfg {
     const char* name;
@@ -420,6 +420,11 @@ std::vector<dev_cfg> scenarios()
     v[SM2].name = "devSM2";
     v[SM2].p.rid = 0x00B0;
     v[SM2].pol.code = PRG_RESPONSE_FAILURE;
+    // Re-touches: 200 first-touch bursts of 2 pages, each burst a first
+    // touch with probability 1/4, else a finished one's pages again.
+    v[RT] = {"devRT", dp(0x00B8, 3, 400, 2, 16), pol(PRG_SUCCESS), 8};
+    v[RT].p.fault_probability = 0.25;
+    v[RT].p.seed = 11;
     v[T] = {"devT", dp(0x0090, 2, 0, 1), pol(PRG_SUCCESS), 8};
     v[T].p.replay = std::make_shared<const device::trace>(device::trace{
         {0, 0x10000010, 16, true},
@@ -522,7 +527,7 @@ std::map<unsigned, std::map<std::string, uint64_t>> g_snap; // counts of the qua
 
 // Pattern bytes landed at the translated address of every page, and nowhere
 // else; they are the bytes pattern_fill builds (what the scoreboard checks).
-void check_pattern(bench& b, unsigned i)
+void check_pattern(bench& b, unsigned i, uint64_t pages_written = 0)
 {
     const device_params& p = b.dev[i]->params();
     std::vector<uint8_t> want(p.bytes_per_page);
@@ -537,7 +542,7 @@ void check_pattern(bench& b, unsigned i)
         }
         assert_true(b.rc.mem.find(it->second + p.bytes_per_page) == b.rc.mem.end());
     }
-    assert_int_equal(b.rcs(i).bytes, p.pages * p.bytes_per_page);
+    assert_int_equal(b.rcs(i).bytes, (pages_written ? pages_written : p.pages) * p.bytes_per_page);
 }
 
 // Every counter and the fault latency count, by name.
@@ -1456,6 +1461,42 @@ void test_poisson_arrivals(void** state)
     check_credits(b, P);
 }
 
+// device_params::fault_probability: a burst touches new pages with that
+// probability, else a finished burst's pages again. Each page faults
+// exactly once (nothing is unmapped here), the re-touches translate
+// through the ATC or ATS without a page request, and their number is a
+// negative binomial draw: 200 first touches at p = 1/4 come with 600
+// re-touches on average (standard deviation sqrt(200 x 3/4) / (1/4) = 49).
+void test_retouch(void** state)
+{
+    bench& b = BN(state);
+    b.enable(RT);
+    assert_true(b.start_and_wait({RT}));
+    const auto& c = b.c(RT);
+    print_message("[ INFO     ] %llu re-touch bursts for 200 first touches (600 expected)\n",
+                  (unsigned long long)c.bursts_retouched);
+    assert_true(c.bursts_retouched > 600 - 5 * 49 && c.bursts_retouched < 600 + 5 * 49);
+    assert_int_equal(c.faults, 400);
+    assert_int_equal(c.prgs_sent, 200);
+    assert_int_equal(c.bursts_done, 200 + c.bursts_retouched);
+    assert_int_equal(c.pages_done, 2 * c.bursts_done);
+    assert_int_equal(c.pages_failed, 0);
+    // Every re-touch found its translation without a fault: in the ATC, or
+    // through an ATS request answered present.
+    assert_int_equal(c.ats_not_present, 400);
+    assert_true(c.atc_hits > 0);
+    check_credits(b, RT);
+    check_pattern(b, RT, c.pages_done);
+    check_streams(b, RT);
+    tb::map_sink s;
+    b.dev[RT]->report(s, "d");
+    assert_int_equal(s.counters.at("d.bursts_retouched"), c.bursts_retouched);
+    // Not reported where nothing is re-touched (other runs keep their results).
+    tb::map_sink s2;
+    b.dev[A]->report(s2, "d");
+    assert_true(s2.counters.find("d.bursts_retouched") == s2.counters.end());
+}
+
 // The same scenarios with a 1 us quantum: the device runs ahead of
 // simulated time and takes completions at their annotated time, with the
 // same counts as fully synchronised.
@@ -1539,6 +1580,7 @@ int sc_main(int, char*[])
         cmocka_unit_test_prestate(test_pattern, b.get()),
         cmocka_unit_test_prestate(test_trace_replay, b.get()),
         cmocka_unit_test_prestate(test_poisson_arrivals, b.get()),
+        cmocka_unit_test_prestate(test_retouch, b.get()),
         cmocka_unit_test(test_page_order),
         cmocka_unit_test(test_quantum_same_counts),
     };
