@@ -43,56 +43,84 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
         SC_REPORT_WARNING(k_msgtype, (std::string(this->name()) + ": " + what + ", using " + v).c_str());
     };
     if (m_p.atc_entries == 0) { m_p.atc_entries = 1; fix("atc_entries = 0", "1"); }
-    if (m_p.streams == 0) { m_p.streams = 1; fix("streams = 0", "1"); }
-    if (m_p.streams > 0xFFFF) { m_p.streams = 0xFFFF; fix("streams > 65535", "65535"); }
-    if (m_p.prg_pages == 0) { m_p.prg_pages = 1; fix("prg_pages = 0", "1"); }
-    if (m_p.bytes_per_page > k_page) { m_p.bytes_per_page = k_page; fix("bytes_per_page > 4096", "4096"); }
-    if (m_p.iova_base & (k_page - 1)) {
-        m_p.iova_base &= ~(k_page - 1);
-        fix("iova_base not 4 KiB aligned", hex(m_p.iova_base));
-    }
-    if (m_p.replay) {
-        // A traced workload: one burst of one page per access, arriving at
-        // the trace's times.
-        m_trace = m_p.replay.get();
-        m_p.pages = m_trace->size();
-        m_p.prg_pages = 1;
-        m_p.poisson = false;
-        m_p.bytes_per_page = unsigned(k_page); // the largest access a stream's buffer holds
-    }
-    m_open_loop = m_p.poisson || traced();
-    if (traced()) m_p.pasids = 0; // a trace names its own PASID
-    if (m_p.pasids > 0xFFFFF) { m_p.pasids = 0xFFFFF; fix("pasids > 0xfffff", "0xfffff"); }
-    m_pasid_c.resize(m_p.pasids);
     if (m_p.invalidate_queue_depth > 32) {
         m_p.invalidate_queue_depth = 32;
         fix("invalidate_queue_depth > 32", "32");
     }
+    // Its workloads, each normalised.
+    m_w.resize(1 + m_p.more_workloads.size());
+    m_w[0].p = m_p;
+    for (size_t i = 1; i < m_w.size(); ++i) m_w[i].p = m_p.more_workloads[i - 1];
+    unsigned nstreams = 0, max_pasids = 0;
+    uint64_t all_pages = 0;
+    for (workload_run& w : m_w) {
+        workload_params& wp = w.p;
+        if (wp.streams == 0) { wp.streams = 1; fix("streams = 0", "1"); }
+        if (wp.streams > 0xFFFF - nstreams) { wp.streams = 0xFFFF - nstreams; fix("streams > 65535 in all", std::to_string(wp.streams)); }
+        if (wp.prg_pages == 0) { wp.prg_pages = 1; fix("prg_pages = 0", "1"); }
+        if (wp.bytes_per_page > k_page) { wp.bytes_per_page = k_page; fix("bytes_per_page > 4096", "4096"); }
+        if (wp.iova_base & (k_page - 1)) {
+            wp.iova_base &= ~(k_page - 1);
+            fix("iova_base not 4 KiB aligned", hex(wp.iova_base));
+        }
+        if (wp.replay) {
+            // A traced workload: one burst of one page per access, arriving at
+            // the trace's times.
+            w.tr = wp.replay.get();
+            wp.pages = w.tr->size();
+            wp.prg_pages = 1;
+            wp.poisson = false;
+            wp.bytes_per_page = unsigned(k_page); // the largest access a stream's buffer holds
+            wp.pasids = 0;                        // a trace names its own PASID
+            wp.fault_probability = 1.0;
+        }
+        w.open_loop = wp.poisson || w.traced();
+        if (wp.pasids > 0xFFFFF) { wp.pasids = 0xFFFFF; fix("pasids > 0xfffff", "0xfffff"); }
+        w.first_stream = nstreams;
+        // Workloads after the first: orders of their own.
+        uint64_t key = m_p.seed ^ uint64_t(&w - &m_w[0]);
+        w.order_seed = &w == &m_w[0] ? m_p.seed : prisim::splitmix64(key);
+        nstreams += wp.streams;
+        max_pasids = std::max(max_pasids, wp.pasids);
+        all_pages += wp.pages;
+    }
+    m_pasid_c.resize(max_pasids);
 
-    // Everything the workload needs, allocated once. A burst holds at most
+    // Everything the workloads need, allocated once. A burst holds at most
     // min(prg_pages, pages) pages, so that is each stream's share (a small
     // workload with a large prg_pages must not cost prg_pages per stream).
-    const size_t slots = size_t(std::max<uint64_t>(1, std::min<uint64_t>(m_p.prg_pages, m_p.pages)));
-    m_pages.resize(size_t(m_p.streams) * slots);
+    auto slots = [](const workload_params& wp) {
+        return size_t(std::max<uint64_t>(1, std::min<uint64_t>(wp.prg_pages, wp.pages)));
+    };
+    size_t npages = 0;
+    for (const workload_run& w : m_w) npages += size_t(w.p.streams) * slots(w.p);
+    m_pages.resize(npages);
     m_page_stamps.resize(m_pages.size());
     // One latency sample per page faulted in: a pass faults each page once,
     // so steady state adds samples without allocating.
-    m_fault_latency.reserve(size_t(std::min<uint64_t>(m_p.pages, uint64_t(1) << 24)));
+    m_fault_latency.reserve(size_t(std::min<uint64_t>(all_pages, uint64_t(1) << 24)));
     // The device's draws: its own stream from the scenario seed and its RID.
     uint64_t x = m_p.seed ^ (uint64_t(m_p.rid) * 0xD1B54A32D192ED03ull);
     for (uint64_t& r : m_rng) r = prisim::splitmix64(x);
-    m_streams.resize(m_p.streams);
-    for (unsigned i = 0; i < m_p.streams; ++i) {
-        m_streams[i].id = uint16_t(i);
-        m_streams[i].pages = &m_pages[size_t(i) * slots];
+    m_streams.resize(nstreams);
+    m_tlps.reset(new tlp_buf[nstreams + 1]);
+    size_t at = 0;
+    for (size_t wi = 0; wi < m_w.size(); ++wi) {
+        const workload_run& w = m_w[wi];
+        for (unsigned k = 0; k < w.p.streams; ++k) {
+            const unsigned i = w.first_stream + k;
+            stream& st = m_streams[i];
+            st.id = uint16_t(i);
+            st.w = uint16_t(wi);
+            st.pages = &m_pages[at];
+            at += slots(w.p);
+            // A stream's buffer holds a page's pattern or a completion.
+            m_tlps[i].data.assign((std::max(w.p.bytes_per_page, 8u) + 7) & ~7u, 0);
+            st.tlp = &m_tlps[i];
+        }
     }
-    m_tlps.reset(new tlp_buf[m_p.streams + 1]);
-    for (unsigned i = 0; i <= m_p.streams; ++i) {
-        // A stream's buffer holds a page's pattern or a completion; the message one 8 bytes.
-        m_tlps[i].data.assign(i < m_p.streams ? (std::max(m_p.bytes_per_page, 8u) + 7) & ~7u : 8, 0);
-        if (i < m_p.streams) m_streams[i].tlp = &m_tlps[i];
-    }
-    m_msg = &m_tlps[m_p.streams];
+    m_tlps[nstreams].data.assign(8, 0); // the messages'
+    m_msg = &m_tlps[nstreams];
 
     down.register_b_transport(this, &pxdev::down_b_transport);
     bar.register_b_transport(this, &pxdev::bar_b_transport);
@@ -125,19 +153,28 @@ void pxdev::violation(const std::string& what)
     m_violations.push_back(std::move(s));
 }
 
-uint32_t pxdev::burst_pasid(uint64_t burst, bool& pv) const
+uint32_t pxdev::burst_pasid(const workload_run& w, uint64_t burst, bool& pv)
 {
-    if (traced() || !m_p.pasids) {
-        pv = m_p.pasid_valid || m_p.pasid != 0;
-        return m_p.pasid & 0xFFFFF;
+    if (w.traced() || !w.p.pasids) {
+        pv = w.p.pasid_valid || w.p.pasid != 0;
+        return w.p.pasid & 0xFFFFF;
     }
     pv = true;
-    return uint32_t(1 + burst % m_p.pasids);
+    return uint32_t(1 + burst % w.p.pasids);
 }
 
-uint32_t pxdev::page_pasid(uint64_t index, bool& pv) const
+uint32_t pxdev::page_pasid(uint64_t index, bool& pv, size_t wi) const
 {
-    return burst_pasid(traced() ? 0 : access_of(m_p, index) / std::max(1u, m_p.prg_pages), pv);
+    const workload_run& w = m_w[wi];
+    return burst_pasid(w, w.traced() ? 0 : access_of(w.p, w.order_seed, m_p.rid, index) / std::max(1u, w.p.prg_pages),
+                       pv);
+}
+
+bool pxdev::workload_run::may_use(uint32_t id) const
+{
+    if (!running) return false;
+    if (!traced() && p.pasids) return id >= 1 && id <= p.pasids;
+    return (p.pasid_valid || p.pasid != 0) && id == (p.pasid & 0xFFFFF);
 }
 
 bool pxdev::atc_contains(uint64_t iova, bool pv, uint32_t pasid) const
@@ -152,11 +189,13 @@ bool pxdev::atc_contains(uint64_t iova, bool pv, uint32_t pasid) const
 bool pxdev::runnable(const stream& s, sc_time& at) const
 {
     switch (s.st) {
-    case step::idle:
-        if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
+    case step::idle: {
+        const workload_run& w = wl(s);
+        if (!m_running || m_halted || w.next_burst >= w.nbursts) return false;
         at = std::max(s.due, m_run_start);
-        if (m_open_loop && m_next_arrival > at) at = m_next_arrival; // open loop: when the next burst arrives
+        if (w.open_loop && w.next_arrival > at) at = w.next_arrival; // open loop: when the next burst arrives
         return true;
+    }
     case step::credit_wait:
     case step::response_wait:
         return false;
@@ -309,6 +348,20 @@ void pxdev::drain_inbox(const sc_time& until)
 // ---------------------------------------------------------------------------
 // Statistics
 
+pxdev::workload_counts pxdev::counts_of(size_t wi) const
+{
+    workload_counts c;
+    const workload_run& w = m_w[wi];
+    for (unsigned k = 0; k < w.p.streams; ++k) {
+        const stream& st = m_streams[w.first_stream + k];
+        c.faults += st.faults;
+        c.pages_done += st.pages_done;
+        c.dma_bytes += st.dma_bytes;
+        c.credit_stalls += st.credit_stalls;
+    }
+    return c;
+}
+
 void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
 {
     const std::string p = prefix + ".";
@@ -355,9 +408,14 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
     PXDEV_STAT(malformed_messages);
     // Only with a response timeout (other runs keep their results.json).
     if (m_p.prg_timeout != sc_core::SC_ZERO_TIME) PXDEV_STAT(prg_timeouts);
-    if (m_p.fault_probability < 1.0) PXDEV_STAT(bursts_retouched);
+    bool retouch = false, reads = false;
+    for (const workload_run& w : m_w) {
+        retouch |= w.p.fault_probability < 1.0;
+        reads |= w.p.read_percent || w.traced();
+    }
+    if (retouch) PXDEV_STAT(bursts_retouched);
     // Only with reads: device.read_percent, or a trace.
-    if (m_p.read_percent || m_p.replay) PXDEV_STAT(pages_read);
+    if (reads) PXDEV_STAT(pages_read);
 #undef PXDEV_STAT
     sink.counter(p + "violations", m_violations.size());
     // Per stream; DMA throughput over the device's active time.
@@ -378,14 +436,37 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
         sink.counter(q + "prgs_sent", m_pasid_c[i].prgs_sent);
     }
     sink.samples(p + "fault_latency", m_fault_latency, "ps");
-    if (m_p.poisson) {
-        // The open-loop arrival process as drawn: mean gap and its
-        // coefficient of variation (1 for a Poisson process).
-        sink.counter(p + "arrivals", m_gaps);
-        sink.value(p + "arrival_gap_mean_ns", m_gap_mean / 1000.0);
-        sink.value(p + "arrival_gap_cv",
-                   m_gaps > 1 && m_gap_mean > 0 ? std::sqrt(m_gap_m2 / double(m_gaps - 1)) / m_gap_mean : 0.0);
+    // The open-loop arrival process as drawn: mean gap and its coefficient
+    // of variation (1 for a Poisson process).
+    auto arrivals = [&](const std::string& q, const workload_run& w) {
+        sink.counter(q + "arrivals", w.gaps);
+        sink.value(q + "arrival_gap_mean_ns", w.gap_mean / 1000.0);
+        sink.value(q + "arrival_gap_cv",
+                   w.gaps > 1 && w.gap_mean > 0 ? std::sqrt(w.gap_m2 / double(w.gaps - 1)) / w.gap_mean : 0.0);
+    };
+    if (m_w.size() == 1) {
+        if (m_w[0].p.poisson) arrivals(p, m_w[0]);
+        return;
     }
+    // Several workloads: each its streams' sums, its own draws.
+    uint64_t all_arrivals = 0;
+    bool open = false;
+    for (const workload_run& w : m_w) {
+        const std::string q = p + "workload." + w.p.name + ".";
+        const workload_counts wc = counts_of(size_t(&w - m_w.data()));
+        sink.counter(q + "faults", wc.faults);
+        sink.counter(q + "pages_done", wc.pages_done);
+        sink.counter(q + "dma_bytes", wc.dma_bytes);
+        sink.counter(q + "credit_stalls", wc.credit_stalls);
+        sink.value(q + "dma_bytes_per_us", active_us > 0 ? double(wc.dma_bytes) / active_us : 0.0);
+        if (w.p.fault_probability < 1.0) sink.counter(q + "bursts_retouched", w.bursts_retouched);
+        if (w.p.poisson) {
+            arrivals(q, w);
+            all_arrivals += w.gaps;
+            open = true;
+        }
+    }
+    if (open) sink.counter(p + "arrivals", all_arrivals);
 }
 
 } // namespace prisim::device

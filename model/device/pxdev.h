@@ -17,7 +17,9 @@
 //     by a Translated memory write; or a replayed trace (device/trace.h):
 //     each access arrives at its time, a free stream translates its page
 //     the same way, and a write access writes its bytes of the pattern (a
-//     read is translated only);
+//     read is translated only); several such workloads at once
+//     (device_params::more_workloads), each with its own streams, pages,
+//     order, arrivals and PASIDs, on the one PRI engine, ATC and link;
 //   - the ATC (atc.h): LRU, keyed by (PASID, untranslated range), NAPOT
 //     (S = 1) ranges, Untranslated-only (U = 1) entries;
 //   - the PRI engine, in RTL (rtl/prg_tracker, Verilated and clocked in
@@ -100,10 +102,11 @@ namespace prisim::device {
 constexpr uint16_t PXDEV_VENDOR_ID = 0x1234;
 constexpr uint16_t PXDEV_DEVICE_ID = 0x7078;
 
-struct device_params {
-    uint16_t rid = 0;                  // requester ID (bus/dev/fn)
-    uint32_t pri_capacity = 64;        // Outstanding Page Request Capacity (RO)
-    unsigned atc_entries = 32;         // LRU (at least 1)
+// One workload of a device: what its streams do. device_params holds the
+// device's first; device_params::more_workloads any others, which run
+// alongside it on the same PRI engine, ATC and link.
+struct workload_params {
+    std::string name;                  // with several: results dev.<rid>.workload.<name>.*
     unsigned streams = 4;              // DMA streams working concurrently (faults in flight)
     uint64_t iova_base = 0x10000000;   // workload IOVA range start (page aligned)
     uint64_t pages = 256;              // pages the workload touches, each once (one pass)
@@ -111,24 +114,14 @@ struct device_params {
     unsigned bytes_per_page = 256;     // pattern bytes written at the start of each page (<= 4096)
     sc_core::sc_time think_time{50, sc_core::SC_NS}; // per stream, between bursts
     unsigned max_prg_attempts = 64;    // per burst; beyond that the burst fails (counted)
-    // PRG Response timeout: a group unanswered this long after it was sent
-    // is given up (credits and PRG index back) and its pages are translated
-    // again, as after Success. Zero: none (PCIe defines none).
-    sc_core::sc_time prg_timeout = sc_core::SC_ZERO_TIME;
-    unsigned invalidate_queue_depth = 0; // ATS cap field (0 encodes 32)
-    // The Verilator context of the PRI engine's block, shared by the
-    // devices of a platform (host memory); null: the device's own.
-    std::shared_ptr<prg_rtl_context> rtl_context;
     // Without `pasids`: the one PASID of the workload (a trace's), used
     // when it is not 0 or pasid_valid is set.
     uint32_t pasid = 0;
     bool pasid_valid = false;
     // PASIDs of the generated workload: 0 = none; N > 0: burst b uses PASID
     // 1 + b % N (its translation requests, page requests and writes carry it
-    // while the PASID capability is enabled). pasid_width is the capability's
-    // Max PASID Width.
+    // while the PASID capability is enabled).
     unsigned pasids = 0;
-    unsigned pasid_width = 20;
     // Workload arrivals: closed loop (a stream takes the next burst when it
     // is done, after think_time) or open loop (bursts arrive at the device
     // as a Poisson process with this mean gap; a stream takes the oldest
@@ -139,12 +132,6 @@ struct device_params {
     // read translates its pages, faulting them in as a write does, but
     // writes nothing (reads are not modelled as DMA, as a traced read).
     unsigned read_percent = 0;
-    // Stop Markers (pcie-pri.md §3): once the workload is done, the device
-    // stops using every PASID it used and says so with one Stop Marker per
-    // PASID (a Page Request with L = 1, R = W = 0, no credit, no response),
-    // in PASID order. Only with the PASID capability enabled, and only while
-    // PRI can be used (held otherwise, and counted).
-    bool stop_markers = false;
     // The order the generated workload touches its pages in (each once):
     // page k in access order k (sequential), the pages k mod stride = 0
     // first, then 1, ... (strided, stride_pages apart), or a pseudo-random
@@ -158,14 +145,38 @@ struct device_params {
     // page once, and no draw.
     double fault_probability = 1.0;
     sc_core::sc_time start_jitter = sc_core::SC_ZERO_TIME; // each stream starts at U[0, jitter) after START
-    sc_core::sc_time warmup_end = sc_core::SC_ZERO_TIME;    // faults that miss before this are not sampled
-    uint64_t seed = 1;                                       // of the arrival and start draws
     // Trace replay: when set, the workload is these accesses instead of
     // `pages` pages from `iova_base` (pages, prg_pages, bytes_per_page,
     // think_time, poisson and arrival_gap are not used); access i arrives at
     // START + time_ps and is one burst of one page.
     std::shared_ptr<const trace> replay;
+};
+
+struct device_params : workload_params {
+    uint16_t rid = 0;                  // requester ID (bus/dev/fn)
+    uint32_t pri_capacity = 64;        // Outstanding Page Request Capacity (RO)
+    unsigned atc_entries = 32;         // LRU (at least 1)
+    // PRG Response timeout: a group unanswered this long after it was sent
+    // is given up (credits and PRG index back) and its pages are translated
+    // again, as after Success. Zero: none (PCIe defines none).
+    sc_core::sc_time prg_timeout = sc_core::SC_ZERO_TIME;
+    unsigned invalidate_queue_depth = 0; // ATS cap field (0 encodes 32)
+    // The Verilator context of the PRI engine's block, shared by the
+    // devices of a platform (host memory); null: the device's own.
+    std::shared_ptr<prg_rtl_context> rtl_context;
+    unsigned pasid_width = 20;         // the PASID capability's Max PASID Width
+    // Stop Markers (pcie-pri.md §3): once no workload of the device can use
+    // a PASID any more, the device says so with one Stop Marker for it (a
+    // Page Request with L = 1, R = W = 0, no credit, no response), in PASID
+    // order, at the end of the workload that used it last. Only with the
+    // PASID capability enabled, and only while PRI can be used (held
+    // otherwise, and counted).
+    bool stop_markers = false;
+    sc_core::sc_time warmup_end = sc_core::SC_ZERO_TIME;    // faults that miss before this are not sampled
+    uint64_t seed = 1;                                       // of the arrival and start draws
     sc_core::sc_time quantum = sc_core::SC_ZERO_TIME; // temporal decoupling; 0 = fully synchronised
+    // The device's further workloads (streams numbered after the first's).
+    std::vector<workload_params> more_workloads;
 };
 
 class pxdev : public sc_core::sc_module {
@@ -190,12 +201,18 @@ public:
     static uint64_t pattern_word(uint16_t rid, uint64_t page_index, unsigned word_index);
     // The page the k-th access of a generated workload touches (each page
     // once: device_params::pattern); a bijection on [0, p.pages).
-    static uint64_t page_of(const device_params& p, uint64_t k);
+    // The random order is keyed by `seed` and `rid` (the device's, for its
+    // first workload).
+    static uint64_t page_of(const workload_params& p, uint64_t seed, uint16_t rid, uint64_t k);
+    static uint64_t page_of(const device_params& p, uint64_t k) { return page_of(p, p.seed, p.rid, k); }
     // Its inverse: the access that touches workload page `page`.
-    static uint64_t access_of(const device_params& p, uint64_t page);
+    static uint64_t access_of(const workload_params& p, uint64_t seed, uint16_t rid, uint64_t page);
+    static uint64_t access_of(const device_params& p, uint64_t page) { return access_of(p, p.seed, p.rid, page); }
     // The first `len` bytes of the page's pattern (len need not be a
     // multiple of 8), as the device writes them.
     static void pattern_fill(uint16_t rid, uint64_t page_index, uint8_t* out, unsigned len);
+    // The page_index of page `index` of workload `w` (the first's: index).
+    static uint64_t pattern_page(size_t w, uint64_t index) { return (uint64_t(w) << 40) | index; }
     // One byte of it (for checks that look at a single byte).
     // The first byte of `p` (len bytes) that differs from that pattern, or -1.
     static long pattern_mismatch(uint16_t rid, uint64_t page_index, const uint8_t* p, unsigned len);
@@ -251,11 +268,22 @@ public:
     // Its PRI engine's RTL (host.json): cycles clocked (edges), host ticks.
     uint64_t rtl_cycles() const { return m_pri.edges(); }
     uint64_t rtl_host_ticks() const { return m_pri.host_ticks(); }
-    // True once the DMA of workload page `index` completed (scoreboard item 4
-    // checks exactly these pages); with a trace, once access `index` did.
-    bool page_written(uint64_t index) const
+    // Its workloads: the first (params()'s), then params().more_workloads,
+    // as run (normalised: a traced one has pages = its accesses).
+    size_t workloads() const { return m_w.size(); }
+    const workload_params& workload(size_t w) const { return m_w[w].p; }
+    // A workload's streams' counts, summed.
+    struct workload_counts {
+        uint64_t faults = 0, pages_done = 0, dma_bytes = 0, credit_stalls = 0;
+    };
+    workload_counts counts_of(size_t w) const;
+    // True once the DMA of page `index` of workload `w` completed, and no
+    // read faulted it in again since (scoreboard item 4 checks exactly these
+    // pages); with a trace, once access `index` did.
+    bool page_written(uint64_t index, size_t w = 0) const
     {
-        return index < m_page_written.size() && m_page_written[index];
+        const std::vector<bool>& pw = m_w[w].page_written;
+        return index < pw.size() && pw[index];
     }
     // ps, per faulting page: first ATC miss -> the translation that succeeded after PRI.
     const prisim::sample_set& fault_latency() const { return m_fault_latency; }
@@ -277,11 +305,9 @@ public:
     // and the value <p>.stream.<i>.dma_bytes_per_us over active_time().
     void report(prisim::stat_sink& sink, const std::string& prefix) const;
 
-    // PASID of workload page `index` (device_params::pasids: that of the
-    // burst whose access touches it, whatever the pattern), valid if pv.
-    uint32_t page_pasid(uint64_t index, bool& pv) const;
-    // PASID of burst b of the workload (1 + b % pasids), valid if pv.
-    uint32_t burst_pasid(uint64_t burst, bool& pv) const;
+    // PASID of page `index` of workload `w` (workload_params::pasids: that
+    // of the burst whose access touches it, whatever the pattern), valid if pv.
+    uint32_t page_pasid(uint64_t index, bool& pv, size_t w = 0) const;
     // Per PASID 1 .. pasids (index pasid - 1): pages written, faults, PRGs sent.
     struct pasid_counters {
         uint64_t pages_done = 0, faults = 0, prgs_sent = 0;
@@ -346,6 +372,7 @@ private:
         unsigned npages = 0, cursor = 0, rounds = 0, groups_out = 0;
         bool retry = false;      // the PRGs of this round are retries
         bool again = false;      // the write pass sent a page back to translation
+        uint16_t w = 0;          // its workload (m_w)
         uint64_t first_touch = ~uint64_t(0); // the first-touch burst it works on (~0: none, or a re-touch)
         int next_waiter = -1;    // credit queue link
         tlp_buf* tlp = nullptr;
@@ -365,14 +392,41 @@ private:
         uint64_t faults = 0, pages_done = 0, dma_bytes = 0, credit_stalls = 0;
     };
 
-    bool traced() const { return m_trace != nullptr; }
+    // A workload as it runs (m_w; its streams are m_streams[first_stream ..
+    // first_stream + p.streams - 1]).
+    struct workload_run {
+        workload_params p;                 // normalised
+        const device::trace* tr = nullptr; // p.replay (sc_object has a member named trace)
+        unsigned first_stream = 0;
+        uint64_t order_seed = 0; // of its random access order (the device's seed for the first)
+        // First-touch bursts: how many, the next; bursts taken (re-touches
+        // too) and finished.
+        uint64_t nbursts = 0, next_burst = 0, bursts_taken = 0, bursts_finished = 0;
+        bool running = false;
+        // Open loop: when burst next_burst arrives.
+        sc_core::sc_time next_arrival;
+        bool open_loop = false; // poisson or traced: bursts wait for next_arrival
+        // Inter-arrival gaps seen (Welford), for the statistics.
+        uint64_t gaps = 0;
+        double gap_mean = 0, gap_m2 = 0;
+        std::vector<bool> page_written; // per page, this run
+        uint64_t bursts_retouched = 0;
+        bool traced() const { return tr != nullptr; }
+        // Can a burst of it (still to come) carry `pasid`?
+        bool may_use(uint32_t pasid) const;
+    };
+    workload_run& wl(const stream& s) { return m_w[s.w]; }
+    const workload_run& wl(const stream& s) const { return m_w[s.w]; }
+    // PASID of burst b of workload w (1 + b % pasids), valid if pv.
+    static uint32_t burst_pasid(const workload_run& w, uint64_t burst, bool& pv);
     void main_thread();
     void stream_step(stream& s);
     bool runnable(const stream& s, sc_core::sc_time& at) const;
     void make_ready(stream& s);
     bool take_burst(stream& s);
-    uint64_t retouch_burst();
-    sc_core::sc_time next_gap();
+    uint64_t retouch_burst(workload_run& w);
+    void workload_done(workload_run& w);
+    sc_core::sc_time next_gap(workload_run& w);
     bool translate_pass(stream& s);
     bool write_pass(stream& s);
     void finish_burst(stream& s);
@@ -434,7 +488,6 @@ private:
         bool pv = false, all = false, started = false;
     };
     void handle_arrivals();
-    uint64_t page_of(uint64_t k) const { return page_of(m_p, k); }
     void drain_inbox(const sc_core::sc_time& until);
     void on_prg_response(const down_msg& m);
     void on_inval_request(const down_msg& m);
@@ -457,13 +510,14 @@ private:
     void wake(const sc_core::sc_time& delay = sc_core::SC_ZERO_TIME) { m_wake_ev.notify(delay); }
 
     device_params m_p;
-    const device::trace* m_trace = nullptr; // m_p.replay (sc_object has a member named trace)
+    std::vector<workload_run> m_w; // m_p's workload, then m_p.more_workloads
     counters m_c;
-    std::vector<pasid_counters> m_pasid_c; // device_params::pasids entries
+    std::vector<pasid_counters> m_pasid_c; // the most pasids of a workload entries
     std::vector<uint32_t> m_pasids_used;   // sorted (device_params::stop_markers only)
     pasid_counters* pasid_c(const stream& s)
     {
-        return s.pv && s.pasid >= 1 && s.pasid <= m_pasid_c.size() ? &m_pasid_c[s.pasid - 1] : nullptr;
+        return s.pv && m_w[s.w].p.pasids && s.pasid >= 1 && s.pasid <= m_pasid_c.size() ? &m_pasid_c[s.pasid - 1]
+                                                                                          : nullptr;
     }
     prisim::sample_set m_fault_latency;
     prisim::fault_stages* m_stages = nullptr; // per-stage latencies (null: not kept)
@@ -483,21 +537,12 @@ private:
     uint32_t m_ctrl = 0;
     bool m_running = false, m_done = false, m_error = false, m_halted = false;
     uint32_t m_run_pages_done = 0;
-    // First-touch bursts: how many, the next; bursts taken (re-touches
-    // too) and finished.
-    uint64_t m_nbursts = 0, m_next_burst = 0, m_bursts_taken = 0, m_bursts_finished = 0;
     sc_core::sc_time m_run_start, m_run_end;
     bool m_started = false; // a workload with bursts was started
-    // Open loop: when burst m_next_burst arrives; draws of this device.
-    sc_core::sc_time m_next_arrival;
-    bool m_open_loop = false; // poisson or traced: bursts wait for m_next_arrival
+    // The draws of this device (all its workloads').
     uint64_t m_rng[4] = {};
     uint64_t next_random();
     double unit_random() { return (double(next_random() >> 11) + 0.5) / 9007199254740992.0; } // (0, 1)
-    // Inter-arrival gaps seen (Welford), for the statistics.
-    uint64_t m_gaps = 0;
-    double m_gap_mean = 0, m_gap_m2 = 0;
-    std::vector<bool> m_page_written; // per workload page, this run
     sc_core::sc_event m_done_ev;
 
     // the process
@@ -505,7 +550,7 @@ private:
     sc_core::sc_time m_now;   // local time of the step being run (never goes back)
     sc_core::sc_event m_wake_ev; // something for the process: a message, START, a config write
     std::vector<stream> m_streams;
-    std::vector<page> m_pages; // streams x min(prg_pages, pages)
+    std::vector<page> m_pages; // per stream min(prg_pages, pages) of its workload
     // Per page (same index), the stamps of its last answered group (kept
     // apart: a page is reset for every burst, its stamps need not be).
     std::vector<prisim::group_stamps> m_page_stamps;

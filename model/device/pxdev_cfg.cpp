@@ -185,7 +185,7 @@ uint32_t pxdev::bar_read32(unsigned off) const
         return (m_running ? PXDEV_STATUS_RUNNING : 0) | (m_done ? PXDEV_STATUS_DONE : 0) |
                (m_error ? PXDEV_STATUS_ERROR : 0);
     case PXDEV_PAGES_DONE: return m_run_pages_done;
-    case PXDEV_PASIDS: return m_p.pasids;
+    case PXDEV_PASIDS: return uint32_t(m_pasid_c.size()); // the most of a workload
     default: return 0;
     }
 }

@@ -351,14 +351,21 @@ void pxdev::note_pasid(const stream& s)
     if (it == m_pasids_used.end() || *it != s.pasid) m_pasids_used.insert(it, s.pasid);
 }
 
-// The workload is done: the device stops using its PASIDs. Every page
+// A workload is done: the device stops using the PASIDs that no workload
+// still running can use (the others wait for the last that can). Every page
 // request for them has been sent (and here answered or given up: a stream
 // ends only when its groups are), so a Stop Marker may follow at once. Each goes
 // through the PRI engine, which passes it on only while PRI can be used;
 // it takes no credit and no PRG index, and no response comes back.
 void pxdev::send_stop_markers()
 {
+    size_t kept = 0;
     for (uint32_t pasid : m_pasids_used) {
+        // A workload still running may use it again: not stopped yet.
+        if (std::any_of(m_w.begin(), m_w.end(), [&](const workload_run& w) { return w.may_use(pasid); })) {
+            m_pasids_used[kept++] = pasid;
+            continue;
+        }
         if (!m_pasid_enable || !m_pri.stop_marker()) {
             ++m_c.stop_markers_held;
             continue;
@@ -370,7 +377,7 @@ void pxdev::send_stop_markers()
         if (m_msg->gp.get_response_status() != tlm::TLM_OK_RESPONSE)
             violation("the link refused a Stop Marker (PASID " + std::to_string(pasid) + ")");
     }
-    m_pasids_used.clear();
+    m_pasids_used.resize(kept);
 }
 
 } // namespace prisim::device

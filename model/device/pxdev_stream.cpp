@@ -144,19 +144,23 @@ void pxdev::start_workload(const sc_time& at)
     m_done = false;
     m_error = false;
     m_run_pages_done = 0;
-    m_page_written.assign(m_p.pages, false);
-    m_nbursts = (m_p.pages + m_p.prg_pages - 1) / m_p.prg_pages;
-    m_next_burst = 0;
-    m_bursts_taken = 0;
-    m_bursts_finished = 0;
+    uint64_t nbursts = 0, pages = 0;
+    for (workload_run& w : m_w) {
+        w.page_written.assign(w.p.pages, false);
+        w.nbursts = (w.p.pages + w.p.prg_pages - 1) / w.p.prg_pages;
+        w.next_burst = w.bursts_taken = w.bursts_finished = 0;
+        w.running = false;
+        nbursts += w.nbursts;
+        pages += w.p.pages;
+    }
     if (!m_ats_enable || !m_pri.enable()) {
         // Misprogrammed: visible as an error and counted failures, never a hang.
         violation(std::string("workload started with ATS Enable = ") + (m_ats_enable ? "1" : "0") +
-                  " and PRI Enable = " + (m_pri.enable() ? "1" : "0") + "; all " + std::to_string(m_nbursts) +
-                  " bursts (" + std::to_string(m_p.pages) + " pages) failed without a request");
-        m_c.bursts_failed += m_nbursts;
-        m_c.pages_failed += m_p.pages;
-        m_bursts_taken = m_bursts_finished = m_nbursts;
+                  " and PRI Enable = " + (m_pri.enable() ? "1" : "0") + "; all " + std::to_string(nbursts) +
+                  " bursts (" + std::to_string(pages) + " pages) failed without a request");
+        m_c.bursts_failed += nbursts;
+        m_c.pages_failed += pages;
+        for (workload_run& w : m_w) w.next_burst = w.bursts_taken = w.bursts_finished = w.nbursts;
         m_error = true;
         m_done = true;
         m_done_ev.notify(SC_ZERO_TIME);
@@ -168,7 +172,7 @@ void pxdev::start_workload(const sc_time& at)
         violation("Outstanding Page Request Allocation " + std::to_string(m_pri_alloc) +
                   " exceeds the Capacity " + std::to_string(m_p.pri_capacity) +
                   "; the device limits itself to the Capacity");
-    if (m_nbursts == 0) {
+    if (nbursts == 0) {
         m_done = true;
         m_done_ev.notify(SC_ZERO_TIME);
         return;
@@ -176,16 +180,19 @@ void pxdev::start_workload(const sc_time& at)
     m_running = true;
     m_started = true;
     m_run_start = m_run_end = at;
-    // Each stream's first burst, and the first arrival, after START.
+    // Each stream's first burst, and each workload's first arrival, after START.
     for (stream& st : m_streams) {
         st.due = at;
         st.first_touch = ~uint64_t(0);
-        if (m_p.start_jitter > SC_ZERO_TIME)
-            st.due += sc_time::from_value(uint64_t(unit_random() * double(m_p.start_jitter.value())));
+        const sc_time& jitter = wl(st).p.start_jitter;
+        if (jitter > SC_ZERO_TIME) st.due += sc_time::from_value(uint64_t(unit_random() * double(jitter.value())));
     }
-    m_next_arrival = at;
-    if (m_p.poisson) m_next_arrival += next_gap();
-    if (traced()) m_next_arrival += sc_time::from_value((*m_trace)[0].time_ps);
+    for (workload_run& w : m_w) {
+        w.running = w.nbursts != 0;
+        w.next_arrival = at;
+        if (w.p.poisson) w.next_arrival += next_gap(w);
+        if (w.traced() && w.nbursts) w.next_arrival += sc_time::from_value((*w.tr)[0].time_ps);
+    }
     wake(at - prisim::sim_now());
 }
 
@@ -205,14 +212,14 @@ uint64_t pxdev::next_random()
 }
 
 // An exponential gap with the configured mean, in whole picoseconds.
-sc_time pxdev::next_gap()
+sc_time pxdev::next_gap(workload_run& w)
 {
-    const double ps = -std::log(unit_random()) * double(m_p.arrival_gap.value());
+    const double ps = -std::log(unit_random()) * double(w.p.arrival_gap.value());
     const uint64_t v = uint64_t(ps) + 1; // never 0: arrivals are distinct
-    ++m_gaps;
-    const double d = double(v) - m_gap_mean;
-    m_gap_mean += d / double(m_gaps);
-    m_gap_m2 += d * (double(v) - m_gap_mean);
+    ++w.gaps;
+    const double d = double(v) - w.gap_mean;
+    w.gap_mean += d / double(w.gaps);
+    w.gap_m2 += d * (double(v) - w.gap_mean);
     return sc_time::from_value(v);
 }
 
@@ -246,14 +253,14 @@ void pxdev::stream_step(stream& s)
 }
 
 namespace {
-// The Feistel network of device_params::access_pattern::random: on the
+// The Feistel network of workload_params::access_pattern::random: on the
 // smallest even-width power of two >= pages, halves of `half` bits, a round
 // function keyed by the seed, the RID and the round.
 struct feistel {
     unsigned half = 1;
     uint64_t mask = 1;
     uint64_t seed, rid;
-    explicit feistel(const device_params& p) : seed(p.seed), rid(p.rid)
+    feistel(const workload_params& p, uint64_t seed_, uint16_t rid_) : seed(seed_), rid(rid_)
     {
         unsigned bits = 2;
         while ((uint64_t(1) << bits) < p.pages)
@@ -271,13 +278,13 @@ struct feistel {
 
 // The page of access k (each page once): a bijection on [0, pages), in
 // O(1) time and no memory.
-uint64_t pxdev::page_of(const device_params& p, uint64_t k)
+uint64_t pxdev::page_of(const workload_params& p, uint64_t seed, uint16_t rid, uint64_t k)
 {
     const uint64_t n = p.pages;
     switch (p.pattern) {
-    case device_params::access_pattern::sequential:
+    case workload_params::access_pattern::sequential:
         return k;
-    case device_params::access_pattern::strided: {
+    case workload_params::access_pattern::strided: {
         // Residue r = 0, 1, ... of the stride in turn; the first n mod S
         // residues have q + 1 pages, the others q.
         const uint64_t S = std::min<uint64_t>(std::max<uint64_t>(p.stride_pages, 1), n);
@@ -287,10 +294,10 @@ uint64_t pxdev::page_of(const device_params& p, uint64_t k)
         const uint64_t k2 = k - m * (q + 1);
         return m + k2 / q + (k2 % q) * S;
     }
-    case device_params::access_pattern::random: {
+    case workload_params::access_pattern::random: {
         // A 4-round Feistel network keyed by the seed and RID on the
         // smallest even-width power of two >= n, cycle-walked into [0, n).
-        const feistel f(p);
+        const feistel f(p, seed, rid);
         uint64_t x = k;
         do {
             uint64_t l = x >> f.half, r = x & f.mask;
@@ -307,22 +314,22 @@ uint64_t pxdev::page_of(const device_params& p, uint64_t k)
     return k;
 }
 
-uint64_t pxdev::access_of(const device_params& p, uint64_t page)
+uint64_t pxdev::access_of(const workload_params& p, uint64_t seed, uint16_t rid, uint64_t page)
 {
     const uint64_t n = p.pages;
     switch (p.pattern) {
-    case device_params::access_pattern::sequential:
+    case workload_params::access_pattern::sequential:
         return page;
-    case device_params::access_pattern::strided: {
+    case workload_params::access_pattern::strided: {
         // Page r + i S is the i-th of residue r, after the residues before it.
         const uint64_t S = std::min<uint64_t>(std::max<uint64_t>(p.stride_pages, 1), n);
         const uint64_t q = n / S, m = n % S, r = page % S, i = page / S;
         return r < m ? r * (q + 1) + i : m * (q + 1) + (r - m) * q + i;
     }
-    case device_params::access_pattern::random: {
+    case workload_params::access_pattern::random: {
         // The Feistel rounds backwards; the cycle walk backwards too (it
         // passes only through values >= n).
-        const feistel f(p);
+        const feistel f(p, seed, rid);
         uint64_t x = page;
         do {
             uint64_t l = x >> f.half, r = x & f.mask;
@@ -343,35 +350,37 @@ uint64_t pxdev::access_of(const device_params& p, uint64_t page)
 // 1 - fault_probability, a first-touch burst to touch again, drawn
 // uniformly from those below the lowest one still in flight (all finished,
 // so that only an eviction makes its pages fault again); ~0: a first touch.
-uint64_t pxdev::retouch_burst()
+uint64_t pxdev::retouch_burst(workload_run& w)
 {
-    if (traced() || m_p.fault_probability >= 1.0 || m_next_burst == 0) return ~uint64_t(0);
-    if (unit_random() < m_p.fault_probability) return ~uint64_t(0);
-    uint64_t done_below = m_next_burst;
-    for (const stream& o : m_streams) done_below = std::min(done_below, o.first_touch);
+    if (w.traced() || w.p.fault_probability >= 1.0 || w.next_burst == 0) return ~uint64_t(0);
+    if (unit_random() < w.p.fault_probability) return ~uint64_t(0);
+    uint64_t done_below = w.next_burst;
+    for (unsigned k = 0; k < w.p.streams; ++k) done_below = std::min(done_below, m_streams[w.first_stream + k].first_touch);
     if (done_below == 0) return ~uint64_t(0); // none finished yet
     return std::min(done_below - 1, uint64_t(unit_random() * double(done_below)));
 }
 
 bool pxdev::take_burst(stream& s)
 {
-    if (!m_running || m_halted || m_next_burst >= m_nbursts) return false;
-    if (m_open_loop && m_next_arrival > m_now) return false; // not arrived yet (runnable() knows when)
-    uint64_t b = retouch_burst();
+    workload_run& w = wl(s);
+    if (!m_running || m_halted || w.next_burst >= w.nbursts) return false;
+    if (w.open_loop && w.next_arrival > m_now) return false; // not arrived yet (runnable() knows when)
+    uint64_t b = retouch_burst(w);
     if (b == ~uint64_t(0)) {
-        b = m_next_burst++;
+        b = w.next_burst++;
         s.first_touch = b;
     } else {
         ++m_c.bursts_retouched;
+        ++w.bursts_retouched;
     }
-    ++m_bursts_taken;
-    if (m_p.poisson) m_next_arrival += next_gap();
-    if (traced()) {
-        s.pasid = burst_pasid(b, s.pv);
-        note_pasid(s);
+    ++w.bursts_taken;
+    if (w.p.poisson) w.next_arrival += next_gap(w);
+    s.pasid = burst_pasid(w, b, s.pv);
+    note_pasid(s);
+    if (w.traced()) {
         // One access: its page, the bytes it touches; the next arrives at its time.
-        const trace_access& a = (*m_trace)[b];
-        if (b + 1 < m_nbursts) m_next_arrival = m_run_start + sc_time::from_value((*m_trace)[b + 1].time_ps);
+        const trace_access& a = (*w.tr)[b];
+        if (b + 1 < w.nbursts) w.next_arrival = m_run_start + sc_time::from_value((*w.tr)[b + 1].time_ps);
         s.npages = 1;
         s.pages[0] = page{};
         s.pages[0].index = b;
@@ -385,17 +394,15 @@ bool pxdev::take_burst(stream& s)
         s.due = m_now;
         return true;
     }
-    const uint64_t first = b * m_p.prg_pages;
-    s.pasid = burst_pasid(b, s.pv);
-    note_pasid(s);
-    s.npages = unsigned(std::min<uint64_t>(m_p.prg_pages, m_p.pages - first));
+    const uint64_t first = b * w.p.prg_pages;
+    s.npages = unsigned(std::min<uint64_t>(w.p.prg_pages, w.p.pages - first));
     // A read burst with probability read_percent (no draw without reads:
     // the device's other draws stay as they were).
-    const bool write = !(m_p.read_percent && unit_random() * 100.0 < double(m_p.read_percent));
+    const bool write = !(w.p.read_percent && unit_random() * 100.0 < double(w.p.read_percent));
     for (unsigned i = 0; i < s.npages; ++i) {
         s.pages[i] = page{};
-        s.pages[i].index = page_of(first + i);
-        s.pages[i].iova = m_p.iova_base + s.pages[i].index * k_page;
+        s.pages[i].index = page_of(w.p, w.order_seed, m_p.rid, first + i);
+        s.pages[i].iova = w.p.iova_base + s.pages[i].index * k_page;
         s.pages[i].write = write;
     }
     s.cursor = 0;
@@ -429,7 +436,7 @@ bool pxdev::translate_pass(stream& s)
         return false;
     }
     if (absent_pages(s)) {
-        if (!pri_usable() || s.rounds >= m_p.max_prg_attempts) {
+        if (!pri_usable() || s.rounds >= wl(s).p.max_prg_attempts) {
             if (pri_usable()) ++m_c.bursts_out_of_attempts;
             fail_absent(s);
             s.cursor = 0; // nothing pending is left: on to the write pass
@@ -462,7 +469,7 @@ bool pxdev::write_pass(stream& s)
             pg.st = page_state::written; // a read: translated, no DMA (reads are not modelled)
             // Faulted in again, after an eviction perhaps: the page may be a
             // fresh one now, so what an earlier write left is not checked.
-            if (pg.faulted && !traced()) m_page_written[pg.index] = false;
+            if (pg.faulted && !wl(s).traced()) wl(s).page_written[pg.index] = false;
             ++s.cursor;
             continue;
         }
@@ -518,18 +525,30 @@ void pxdev::finish_burst(stream& s)
     s.first_touch = ~uint64_t(0);
     s.st = step::idle;
     s.due = m_now;
-    if (++m_bursts_finished == m_bursts_taken && m_next_burst == m_nbursts) {
-        send_stop_markers();
-        // Visible to the others at the device's time, not before.
-        sync();
-        m_run_end = m_now;
-        m_running = false;
-        m_done = true;
-        m_done_ev.notify(SC_ZERO_TIME);
+    workload_run& w = wl(s);
+    if (++w.bursts_finished == w.bursts_taken && w.next_burst == w.nbursts) {
+        workload_done(w);
         return;
     }
-    if (!m_p.poisson && !traced() && m_running && m_next_burst < m_nbursts && m_p.think_time > SC_ZERO_TIME)
-        s.due = m_now + m_p.think_time;
+    if (!w.p.poisson && !w.traced() && m_running && w.next_burst < w.nbursts && w.p.think_time > SC_ZERO_TIME)
+        s.due = m_now + w.p.think_time;
+}
+
+// Workload `w` has finished its last burst: the PASIDs no workload can use
+// any more get their Stop Markers now (device_params::stop_markers); the
+// last workload done ends the device's run.
+void pxdev::workload_done(workload_run& w)
+{
+    w.running = false;
+    send_stop_markers();
+    for (const workload_run& o : m_w)
+        if (o.running) return;
+    // Visible to the others at the device's time, not before.
+    sync();
+    m_run_end = m_now;
+    m_running = false;
+    m_done = true;
+    m_done_ev.notify(SC_ZERO_TIME);
 }
 
 // ---------------------------------------------------------------------------
@@ -636,11 +655,12 @@ void pxdev::send_write(stream& s, page& pg, const atc::entry& e)
 {
     tlp_buf& t = *s.tlp;
     // A traced write: its bytes of the pattern of its IOVA's page.
-    const unsigned len = traced() ? pg.len : m_p.bytes_per_page, off = traced() ? pg.off : 0;
-    if (traced())
+    const workload_run& w = wl(s);
+    const unsigned len = w.traced() ? pg.len : w.p.bytes_per_page, off = w.traced() ? pg.off : 0;
+    if (w.traced())
         pattern_fill_at(m_p.rid, pg.iova / k_page, off, t.data.data(), len);
     else
-        pattern_fill(m_p.rid, pg.index, t.data.data(), len);
+        pattern_fill(m_p.rid, pattern_page(s.w, pg.index), t.data.data(), len);
     tlm::tlm_generic_payload& gp = new_tlp(t, tlp_kind::mem_write, &s);
     gp.set_command(tlm::TLM_WRITE_COMMAND);
     gp.set_data_ptr(len ? t.data.data() : nullptr);
@@ -786,7 +806,7 @@ void pxdev::on_completion(stream& s)
         s.op = op_kind::none;
         if (s.cpl_ok) {
             pg.st = page_state::written;
-            m_page_written[pg.index] = true; // the scoreboard checks its data
+            wl(s).page_written[pg.index] = true; // the scoreboard checks its data
             const uint64_t n = s.tlp->gp.get_data_length();
             m_c.dma_bytes += n;
             s.dma_bytes += n;

@@ -148,40 +148,49 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
         dp.rid = uint16_t(1 + i * p.u64("device.rid_stride"));
         dp.pri_capacity = uint32_t(ds.pri_capacity);
         dp.atc_entries = unsigned(ds.atc_entries);
-        dp.streams = unsigned(ds.streams);
-        dp.iova_base = ds.iova_base;
-        dp.pages = ds.pages;
-        dp.prg_pages = unsigned(ds.prg_pages);
-        dp.bytes_per_page = unsigned(ds.bytes_per_page);
-        dp.think_time = ns(ds.think_ns);
-        dp.read_percent = unsigned(ds.read_percent);
+        // A workload's keys (the device's first, then its class's others).
+        auto workload_of = [&](const workload_spec& ws, device::workload_params& wp) {
+            wp.name = ws.name;
+            wp.streams = unsigned(ws.streams);
+            wp.iova_base = ws.iova_base;
+            wp.pages = ws.pages;
+            wp.prg_pages = unsigned(ws.prg_pages);
+            wp.bytes_per_page = unsigned(ws.bytes_per_page);
+            wp.think_time = ns(ws.think_ns);
+            wp.read_percent = unsigned(ws.read_percent);
+            wp.pattern = ws.pattern == "strided"  ? device::workload_params::access_pattern::strided
+                         : ws.pattern == "random" ? device::workload_params::access_pattern::random
+                                                  : device::workload_params::access_pattern::sequential;
+            wp.stride_pages = ws.stride_pages;
+            wp.fault_probability = ws.fault_probability;
+            wp.max_prg_attempts = unsigned(ws.max_prg_attempts);
+            wp.poisson = ws.arrival == "poisson";
+            wp.arrival_gap = ns(ws.arrival_gap_ns);
+            wp.start_jitter = ns(ws.start_jitter_ns);
+            wp.pasids = unsigned(ws.pasids);
+            if (!ws.trace.empty()) {
+                // Trace replay: this device's lines of the file (none: it stays idle).
+                const std::shared_ptr<const trace_file> tf = p.trace_of(ws.trace);
+                auto it = tf->devices.find(i);
+                if (it != tf->devices.end()) {
+                    wp.replay = it->second.accesses;
+                    wp.pasid = it->second.pasid;
+                    wp.pasid_valid = it->second.pv;
+                } else {
+                    wp.replay = std::make_shared<const device::trace>();
+                }
+            }
+        };
+        workload_of(ds, dp);
+        for (const workload_spec& ws : ds.more_workloads) {
+            dp.more_workloads.emplace_back();
+            workload_of(ws, dp.more_workloads.back());
+        }
         dp.stop_markers = p.flag("device.stop_markers");
-        dp.pattern = ds.pattern == "strided"  ? device::device_params::access_pattern::strided
-                     : ds.pattern == "random" ? device::device_params::access_pattern::random
-                                              : device::device_params::access_pattern::sequential;
-        dp.stride_pages = ds.stride_pages;
-        dp.fault_probability = ds.fault_probability;
-        dp.max_prg_attempts = unsigned(ds.max_prg_attempts);
         dp.prg_timeout = prg_timeout(p);
-        dp.poisson = ds.arrival == "poisson";
-        dp.arrival_gap = ns(ds.arrival_gap_ns);
-        dp.start_jitter = ns(ds.start_jitter_ns);
         dp.warmup_end = sc_time(double(p.u64("run.warmup_us")), sc_core::SC_US);
         dp.seed = p.u64("seed");
         dp.quantum = quantum;
-        dp.pasids = unsigned(ds.pasids);
-        if (!ds.trace.empty()) {
-            // Trace replay: this device's lines of the file (none: it stays idle).
-            const std::shared_ptr<const trace_file> tf = p.trace_of(ds.trace);
-            auto it = tf->devices.find(i);
-            if (it != tf->devices.end()) {
-                dp.replay = it->second.accesses;
-                dp.pasid = it->second.pasid;
-                dp.pasid_valid = it->second.pv;
-            } else {
-                dp.replay = std::make_shared<const device::trace>();
-            }
-        }
         char nm[16];
         std::snprintf(nm, sizeof nm, "dev%u", i);
         dp.rtl_context = rtl_context;

@@ -226,7 +226,7 @@ params::params(registry_tag)
     add({"device.fault_probability", t::f64, "1", 0.001, 1, {}, "",
          "re-touches: each generated burst touches the next pages of device.pattern's order (first touch: they fault) with this probability, else it touches again the pages of a burst taken before, drawn uniformly (they fault again only if evicted meanwhile, sw.user.resident_pages). The workload ends when every page was touched once: about device.pages / device.prg_pages / this bursts in all. 1 = each page once (docs/scenario.md, Re-touches). Counted in dev.<rid>.bursts_retouched", ""});
     add({"device.stop_markers", t::boolean, "false", 0, 1, {}, "",
-         "once a device's workload is done, it stops using the PASIDs it used and sends one Stop Marker per PASID (a Page Request with L = 1, R = W = 0 and the PASID: no credit, no response; pcie-pri.md §3), while PRI can be used and the PASID capability is enabled. The IOMMU queues each as a PQ record (or discards it, never answering); the driver drops it. Counted in dev.<rid>.stop_markers_sent / stop_markers_held (docs/scenario.md, Stop Markers). Every device of the run", ""});
+         "once a device's workload is done (with several workloads: once the last that can use a PASID is), it stops using the PASIDs it used and sends one Stop Marker per PASID (a Page Request with L = 1, R = W = 0 and the PASID: no credit, no response; pcie-pri.md §3), while PRI can be used and the PASID capability is enabled. The IOMMU queues each as a PQ record (or discards it, never answering); the driver drops it. Counted in dev.<rid>.stop_markers_sent / stop_markers_held (docs/scenario.md, Stop Markers). Every device of the run", ""});
     add({"device.iova_base", t::u64, "0x10000000", 0, 72057594037927936.0 - 4096, {}, "", "first IOVA of each workload (4 KiB aligned); the workload must end within the lower half of the driver's first-stage mode (sw.driver.pgtbl_mode, as the IOMMU's capabilities allow it): iova_base + pages x 4 KiB <= 2^38 (Sv39), 2^47 (Sv48), 2^56 (Sv57)", ""});
     add({"device.arrival", t::choice, "closed", 0, 0, {"closed", "poisson"}, "",
          "how bursts arrive: closed = each stream takes the next burst when its last one is done (after device.think_ns); poisson = open loop: bursts arrive at the device as a Poisson process with mean gap device.arrival_gap_ns, whatever is in flight, and a free stream takes the oldest (device.think_ns is not used)", ""});
@@ -487,7 +487,23 @@ const char* const k_class_device_fields[] = {"pri_capacity",     "atc_entries", 
                                              "arrival",          "arrival_gap_ns", "start_jitter_ns",
                                              "trace",            "pasids",         "read_percent",
                                              "pattern",          "stride_pages",   "fault_probability"};
+// The keys a class's workload may set (class.<name>.workload.<w>.<field>),
+// as device.<field>: every per-device key but those of the device itself
+// (its PRI capacity, ATC, link) and its trace (a traced device replays one).
+const char* const k_workload_fields[] = {"streams",        "pages",          "prg_pages",
+                                         "bytes_per_page", "think_ns",       "iova_base",
+                                         "max_prg_attempts", "arrival",      "arrival_gap_ns",
+                                         "start_jitter_ns", "pasids",        "read_percent",
+                                         "pattern",        "stride_pages",   "fault_probability"};
 constexpr uint64_t k_max_devices = 4096;
+constexpr size_t k_max_workloads = 64;
+
+bool valid_name(const std::string& n)
+{
+    return !n.empty() && n.size() <= 32 && std::all_of(n.begin(), n.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    });
+}
 } // namespace
 
 // class.<name>.<field> = value
@@ -497,13 +513,28 @@ void params::set_class_field(const std::string& key, const std::string& value, c
     const std::string name = key.substr(6, dot == std::string::npos ? std::string::npos : dot - 6);
     if (name.empty() || dot == std::string::npos || dot + 1 >= key.size())
         throw config_error(origin + ": '" + key + "': a class key is class.<name>.<field>");
-    if (name.size() > 32 || !std::all_of(name.begin(), name.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-        }))
+    if (!valid_name(name))
         throw config_error(origin + ": '" + key + "': a class name is 1 to 32 letters, digits, '_' or '-'");
     const std::string field = key.substr(dot + 1);
     param_def d;
-    if (field == "count") {
+    std::string workload; // class.<name>.workload.<w>.<field>: w
+    if (field.compare(0, 9, "workload.") == 0) {
+        const size_t wdot = field.find('.', 9);
+        workload = field.substr(9, wdot == std::string::npos ? std::string::npos : wdot - 9);
+        const std::string wfield = wdot == std::string::npos ? "" : field.substr(wdot + 1);
+        if (!valid_name(workload) || wfield.empty())
+            throw config_error(origin + ": '" + key +
+                               "': a workload key is class.<name>.workload.<workload>.<field>, the workload's name "
+                               "1 to 32 letters, digits, '_' or '-'");
+        if (std::find(std::begin(k_workload_fields), std::end(k_workload_fields), wfield) ==
+            std::end(k_workload_fields)) {
+            std::string all;
+            for (const char* f : k_workload_fields) all += (all.empty() ? "" : ", ") + std::string(f);
+            throw config_error(origin + ": unknown workload key '" + key + "' (a workload sets: " + all + ")");
+        }
+        d = def("device." + wfield);
+        d.key = key;
+    } else if (field == "count") {
         d = {key, ptype::u64, "1", 0, double(k_max_devices), {}, "", "", ""};
     } else if (field == "preset") {
         d = {key, ptype::choice, "none", 0, 0, {"none"}, "", "", ""};
@@ -536,12 +567,24 @@ void params::set_class_field(const std::string& key, const std::string& value, c
         v = parse(d, value, origin);
     }
     if (field == "trace") v = resolve_path(std::get<std::string>(v));
-    if (field == "iova_base" && (std::get<uint64_t>(v) & 0xFFF))
+    const bool is_base = field == "iova_base" || (!workload.empty() && field.size() > 10 &&
+                                                  field.compare(field.size() - 10, 10, ".iova_base") == 0);
+    if (is_base && (std::get<uint64_t>(v) & 0xFFF))
         throw config_error(origin + ": " + key + " = '" + value + "': must be 4 KiB aligned");
     auto it = std::find_if(m_classes.begin(), m_classes.end(), [&](const device_class& c) { return c.name == name; });
     if (it == m_classes.end()) {
-        m_classes.push_back({name, {}});
+        m_classes.push_back({name, {}, {}});
         it = m_classes.end() - 1;
+    }
+    if (!workload.empty()) {
+        // In the order of their names (a printed scenario lists them so).
+        auto at = std::lower_bound(it->workloads.begin(), it->workloads.end(), workload);
+        if (at == it->workloads.end() || *at != workload) {
+            if (it->workloads.size() == k_max_workloads)
+                throw config_error(origin + ": '" + key + "': a class has at most " + std::to_string(k_max_workloads) +
+                                   " workloads");
+            it->workloads.insert(at, workload);
+        }
     }
     it->fields[field] = std::move(v);
 }
@@ -549,7 +592,8 @@ void params::set_class_field(const std::string& key, const std::string& value, c
 uint64_t params::max_pasids() const
 {
     uint64_t n = 0;
-    for (const device_spec& d : devices()) n = std::max(n, d.pasids);
+    for (const device_spec& d : devices())
+        for (const workload_spec* w : d.all_workloads()) n = std::max(n, w->pasids);
     return n;
 }
 
@@ -574,40 +618,55 @@ std::vector<device_spec> params::devices() const
                 for (const auto& p : device_presets())
                     if (std::get<std::string>(it->second) == p.name) pr = &p;
         }
-        auto get = [&](const char* f) -> uint64_t {
-            if (c)
-                if (auto it = c->fields.find(f); it != c->fields.end()) return std::get<uint64_t>(it->second);
+        // A field of workload `wn` ("": the class's own), else the class's.
+        auto find = [&](const std::string& wn, const char* f) -> const param_value* {
+            if (!c) return nullptr;
+            if (!wn.empty())
+                if (auto it = c->fields.find("workload." + wn + "." + f); it != c->fields.end()) return &it->second;
+            if (auto it = c->fields.find(f); it != c->fields.end()) return &it->second;
+            return nullptr;
+        };
+        auto get = [&](const std::string& wn, const char* f) -> uint64_t {
+            if (const param_value* v = find(wn, f)) return std::get<uint64_t>(*v);
             if (pr && !std::strcmp(f, "pri_capacity")) return pr->pri_capacity;
             return u64(std::string("device.") + f);
         };
-        auto get_f64 = [&](const char* f) -> double {
-            if (c)
-                if (auto it = c->fields.find(f); it != c->fields.end()) return std::get<double>(it->second);
+        auto get_f64 = [&](const std::string& wn, const char* f) -> double {
+            if (const param_value* v = find(wn, f)) return std::get<double>(*v);
             return f64(std::string("device.") + f);
         };
-        auto get_str = [&](const char* f) -> std::string {
-            if (c)
-                if (auto it = c->fields.find(f); it != c->fields.end()) return std::get<std::string>(it->second);
+        auto get_str = [&](const std::string& wn, const char* f) -> std::string {
+            if (const param_value* v = find(wn, f)) return std::get<std::string>(*v);
             return str(std::string("device.") + f);
         };
-        s.arrival = get_str("arrival");
-        s.arrival_gap_ns = get("arrival_gap_ns");
-        s.start_jitter_ns = get("start_jitter_ns");
-        s.pri_capacity = get("pri_capacity");
-        s.atc_entries = get("atc_entries");
-        s.streams = get("streams");
-        s.pages = get("pages");
-        s.prg_pages = get("prg_pages");
-        s.bytes_per_page = get("bytes_per_page");
-        s.think_ns = get("think_ns");
-        s.iova_base = get("iova_base");
-        s.max_prg_attempts = get("max_prg_attempts");
-        s.trace = get_str("trace");
-        s.pasids = get("pasids");
-        s.read_percent = get("read_percent");
-        s.pattern = get_str("pattern");
-        s.stride_pages = get("stride_pages");
-        s.fault_probability = get_f64("fault_probability");
+        auto fill_workload = [&](workload_spec& w, const std::string& wn) {
+            w.name = wn;
+            w.arrival = get_str(wn, "arrival");
+            w.arrival_gap_ns = get(wn, "arrival_gap_ns");
+            w.start_jitter_ns = get(wn, "start_jitter_ns");
+            w.streams = get(wn, "streams");
+            w.pages = get(wn, "pages");
+            w.prg_pages = get(wn, "prg_pages");
+            w.bytes_per_page = get(wn, "bytes_per_page");
+            w.think_ns = get(wn, "think_ns");
+            w.iova_base = get(wn, "iova_base");
+            w.max_prg_attempts = get(wn, "max_prg_attempts");
+            w.trace = wn.empty() ? get_str(wn, "trace") : std::string(); // a class with workloads replays none
+            w.pasids = get(wn, "pasids");
+            w.read_percent = get(wn, "read_percent");
+            w.pattern = get_str(wn, "pattern");
+            w.stride_pages = get(wn, "stride_pages");
+            w.fault_probability = get_f64(wn, "fault_probability");
+        };
+        const std::vector<std::string> none{""};
+        const std::vector<std::string>& wnames = c && !c->workloads.empty() ? c->workloads : none;
+        fill_workload(s, wnames[0]);
+        for (size_t i = 1; i < wnames.size(); ++i) {
+            s.more_workloads.emplace_back();
+            fill_workload(s.more_workloads.back(), wnames[i]);
+        }
+        s.pri_capacity = get("", "pri_capacity");
+        s.atc_entries = get("", "atc_entries");
         s.link_gen = str("pcie.gen");
         s.link_lanes = str("pcie.lanes");
         s.link_latency_ns = u64("pcie.link_latency_ns");
@@ -778,6 +837,23 @@ void params::validate() const
         const auto& f = m_classes[d.class_index].fields;
         return (f.count(field) ? "class." + d.class_name + "." : std::string("device.")) + field;
     };
+    // ... of a workload's field.
+    auto wsrc = [&](const device_spec& d, const workload_spec& w, const char* field) {
+        if (classes && !w.name.empty() &&
+            m_classes[d.class_index].fields.count("workload." + w.name + "." + field))
+            return "class." + d.class_name + ".workload." + w.name + "." + field;
+        return src(d, field);
+    };
+    // A class's workloads are generated: a trace is a device's one workload.
+    for (const device_class& c : m_classes)
+        if (!c.workloads.empty()) {
+            const auto t = c.fields.find("trace");
+            const std::string& tr = t != c.fields.end() ? std::get<std::string>(t->second) : str("device.trace");
+            if (!tr.empty())
+                fail("class." + c.name + ".workload." + c.workloads[0] + ": a class with workloads replays no trace (" +
+                     (t != c.fields.end() ? "class." + c.name + ".trace" : std::string("device.trace")) +
+                     " = '" + tr + "'): a traced device's one workload is its trace");
+        }
     const std::string& want = str("sw.driver.pgtbl_mode");
     unsigned va = want == "sv39" ? 39 : want == "sv48" ? 48 : 57;
     if (va == 57 && !flag("iommu.sv57"))
@@ -837,7 +913,27 @@ void params::validate() const
         const device_spec& d = devs[i];
         if (!d.trace.empty()) continue; // checked above
         if (i && d.class_index == devs[i - 1].class_index) continue; // once per class
-        const uint64_t base = d.iova_base, pages = d.pages;
+        const auto all = d.all_workloads();
+        // A device's workloads write pages of their own.
+        for (size_t a = 0; a < all.size(); ++a)
+            for (size_t b = a + 1; b < all.size(); ++b) {
+                const workload_spec &x = *all[a], &y = *all[b];
+                if (!x.pages || !y.pages) continue;
+                const uint64_t xe = x.iova_base + x.pages * page, ye = y.iova_base + y.pages * page;
+                if (x.iova_base < ye && y.iova_base < xe) {
+                    char msg[512];
+                    std::snprintf(msg, sizeof msg,
+                                  "class.%s.workload.%s and .workload.%s: their pages overlap ([0x%" PRIx64
+                                  ", 0x%" PRIx64 ") and [0x%" PRIx64 ", 0x%" PRIx64
+                                  ")): each workload of a device writes pages of its own (iova_base, pages)",
+                                  d.class_name.c_str(), x.name.c_str(), y.name.c_str(), x.iova_base, xe, y.iova_base,
+                                  ye);
+                    fail(msg);
+                }
+            }
+        for (const workload_spec* wp : all) {
+        const workload_spec& w = *wp;
+        const uint64_t base = w.iova_base, pages = w.pages;
         const uint64_t end = uint64_t(1) << (va - 1);
         if (pages && (base >= end || pages > (end - base) / page)) {
             char msg[512];
@@ -845,12 +941,13 @@ void params::validate() const
                           "%s = 0x%" PRIx64 " and %s = %" PRIu64
                           ": the workload's last page ends at IOVA 0x%" PRIx64 ", beyond the Sv%u range (0x%" PRIx64
                           ")%s",
-                          src(d, "iova_base").c_str(), base, src(d, "pages").c_str(), pages, base + pages * page, va,
-                          end,
+                          wsrc(d, w, "iova_base").c_str(), base, wsrc(d, w, "pages").c_str(), pages,
+                          base + pages * page, va, end,
                           va == 39 && want == "sv39"
                               ? ""
                               : " of sw.driver.pgtbl_mode as the IOMMU advertises it (iommu.sv48, iommu.sv57)");
             fail(msg);
+        }
         }
     }
     // Simulated DRAM must hold what the run will allocate in it: every
@@ -865,22 +962,28 @@ void params::validate() const
         uint64_t need = mib, all_pages = 0;
         bool traced = false;
         for (size_t i = 0; i < devs.size(); ++i) {
-            device_spec d = devs[i];
-            const uint64_t first = d.iova_base & ~(page - 1);
-            uint64_t span = d.pages ? d.iova_base + d.pages * page - first : 0;
-            if (!d.trace.empty()) {
-                // A traced device maps the distinct pages it touches.
-                traced = true;
-                const trace_file& tf = *trace_of(d.trace);
-                auto it = tf.devices.find(i);
-                d.pages = it == tf.devices.end() ? 0 : it->second.pages;
-                span = d.pages ? (it->second.last_page - it->second.first_page + 1) * page : 0;
-            }
-            uint64_t leaf = (span + (uint64_t(2) << 20) - 1) / (uint64_t(2) << 20) + 1;
-            uint64_t mid = (span + (uint64_t(1) << 30) - 1) / (uint64_t(1) << 30) + 1;
-            if (!d.trace.empty()) { // scattered pages: at most a table per page
-                leaf = std::min(leaf, d.pages + 1);
-                mid = std::min(mid, d.pages + 1);
+            const device_spec& d = devs[i];
+            uint64_t dev_pages = 0, tables = 0;
+            for (const workload_spec* wp : d.all_workloads()) {
+                uint64_t pages = wp->pages;
+                const uint64_t first = wp->iova_base & ~(page - 1);
+                uint64_t span = pages ? wp->iova_base + pages * page - first : 0;
+                if (!wp->trace.empty()) {
+                    // A traced device maps the distinct pages it touches.
+                    traced = true;
+                    const trace_file& tf = *trace_of(wp->trace);
+                    auto it = tf.devices.find(i);
+                    pages = it == tf.devices.end() ? 0 : it->second.pages;
+                    span = pages ? (it->second.last_page - it->second.first_page + 1) * page : 0;
+                }
+                uint64_t leaf = (span + (uint64_t(2) << 20) - 1) / (uint64_t(2) << 20) + 1;
+                uint64_t mid = (span + (uint64_t(1) << 30) - 1) / (uint64_t(1) << 30) + 1;
+                if (!wp->trace.empty()) { // scattered pages: at most a table per page
+                    leaf = std::min(leaf, pages + 1);
+                    mid = std::min(mid, pages + 1);
+                }
+                dev_pages += pages;
+                tables += leaf + mid;
             }
             const uint64_t upper = 2 * uint64_t((va - 39) / 9);
             // With eviction the userspace handler holds at most
@@ -889,9 +992,9 @@ void params::validate() const
             // every page it faulted in.
             const bool in_kernel = i < u64("sw.user.kernel_devices") || str("sw.user.handler") == "kernel";
             const uint64_t resident = in_kernel ? 0 : u64("sw.user.resident_pages");
-            const uint64_t held = resident && resident < d.pages ? resident : d.pages;
-            need += held * page + (leaf + mid + upper + 1 + 2) * page;
-            all_pages += d.pages;
+            const uint64_t held = resident && resident < dev_pages ? resident : dev_pages;
+            need += held * page + (tables + upper + 1 + 2) * page;
+            all_pages += dev_pages;
         }
         need += (uint64_t(16) << u64("sw.driver.cq_log2sz")) + (uint64_t(32) << u64("sw.driver.fq_log2sz")) +
                 (uint64_t(16) << u64("sw.driver.pq_log2sz")) + 3 * page;
@@ -903,8 +1006,8 @@ void params::validate() const
                           " MiB of simulated DRAM; raise platform.dram_mib, lower %s, or bound the pages "
                           "mapped at once with sw.user.resident_pages",
                           u64("platform.dram_mib"),
-                          classes ? (traced ? "the classes' pages (class.<name>.count x pages, or the pages their traces touch)"
-                                            : "the classes' pages (class.<name>.count x pages)")
+                          classes ? (traced ? "the classes' pages (class.<name>.count x pages of its workloads, or the pages their traces touch)"
+                                            : "the classes' pages (class.<name>.count x pages of its workloads)")
                                   : (traced ? "device.count x the pages device.trace touches" : "device.count x device.pages"),
                           all_pages, (need + mib - 1) / mib,
                           classes ? "the classes' pages or counts" : "device.pages or device.count");
@@ -918,14 +1021,19 @@ void params::validate() const
         if (u64("sw.user.threads") > 1)
             fail("sw.user.resident_pages = " + std::to_string(resident) +
                  " needs sw.user.threads = 1: the handler's eviction is not shared between threads");
-        for (const device_spec& d : devs)
-            if (resident < d.streams * d.prg_pages) {
-                fail("sw.user.resident_pages = " + std::to_string(resident) + " is below " + src(d, "streams") +
-                     " x " + src(d, "prg_pages") + " = " + std::to_string(d.streams * d.prg_pages) +
-                     (classes ? " (class " + d.class_name + ")" : std::string()) +
+        for (const device_spec& d : devs) {
+            uint64_t open = 0;
+            for (const workload_spec* w : d.all_workloads()) open += w->streams * w->prg_pages;
+            if (resident < open) {
+                fail("sw.user.resident_pages = " + std::to_string(resident) + " is below " +
+                     (d.more_workloads.empty() ? src(d, "streams") + " x " + src(d, "prg_pages")
+                                               : "the sum of streams x prg_pages over class " + d.class_name + "'s workloads") +
+                     " = " + std::to_string(open) +
+                     (classes && d.more_workloads.empty() ? " (class " + d.class_name + ")" : std::string()) +
                      ": every stream's open group must stay mapped while it waits");
                 break;
             }
+        }
     }
     // Detach with faults pending: the handler holds the device's groups
     // until it has sw.user.detach_after of them. Each stream waits on at
@@ -937,18 +1045,24 @@ void params::validate() const
         after && u64("sw.user.detach_device") < devs.size()) {
         const uint64_t idx = u64("sw.user.detach_device");
         const device_spec& d = devs[idx];
-        // An idle device (no burst) never has a group to hold.
-        const uint64_t bursts = d.trace.empty() ? (d.pages + d.prg_pages - 1) / d.prg_pages : after;
+        // Over its workloads: their streams, their bursts (an idle device
+        // never has a group to hold), their largest group.
         // Nor more groups than its PRI credits cover at once: a group of
         // g requests (a burst, split to fit the allocation) holds g credits
         // until it is answered (PCIe PRI: pcie-pri.md).
         const uint64_t alloc = pri_allocation(d.pri_capacity, devs.size());
-        const uint64_t g = std::max<uint64_t>(1, std::min({d.prg_pages, d.pages ? d.pages : d.prg_pages, alloc}));
+        uint64_t bursts = 0, streams = 0, g = 1;
+        for (const workload_spec* w : d.all_workloads()) {
+            bursts += w->trace.empty() ? (w->pages + w->prg_pages - 1) / w->prg_pages : after;
+            streams += w->streams;
+            g = std::max<uint64_t>(g, std::min({w->prg_pages, w->pages ? w->pages : w->prg_pages, alloc}));
+        }
         const uint64_t by_credits = std::max<uint64_t>(1, alloc / g);
-        if (bursts && (after > d.streams || after > bursts || after > by_credits))
+        if (bursts && (after > streams || after > bursts || after > by_credits))
             fail("sw.user.detach_after = " + std::to_string(after) + " is above the groups device " +
-                 std::to_string(idx) + " can have held at once: the least of its " + src(d, "streams") + " (" +
-                 std::to_string(d.streams) + "), its bursts (" + std::to_string(bursts) +
+                 std::to_string(idx) + " can have held at once: the least of its " +
+                 (d.more_workloads.empty() ? src(d, "streams") : "workloads' streams") + " (" +
+                 std::to_string(streams) + "), its bursts (" + std::to_string(bursts) +
                  ") and the groups its PRI allocation of " + std::to_string(alloc) + " covers (" +
                  std::to_string(by_credits) + "); the handler would hold its groups forever");
     }
@@ -956,18 +1070,23 @@ void params::validate() const
     // Allocation the driver grants (pcie-pri.md §6): a device whose groups
     // (device.prg_pages, or its pages if fewer) are larger could send none.
     for (const device_spec& d : devs) {
-        if (!d.trace.empty() || !d.pages)
-            continue;
-        const uint64_t g = std::min(d.prg_pages, d.pages);
-        const uint64_t alloc = pri_allocation(d.pri_capacity, devs.size());
-        if (g > alloc) {
-            fail(src(d, "prg_pages") + " = " + std::to_string(d.prg_pages) + ": a Page Request Group of " +
-                 std::to_string(g) + " pages is larger than the PRI allocation of " + std::to_string(alloc) +
-                 " the driver grants (" + src(d, "pri_capacity") + " = " + std::to_string(d.pri_capacity) +
-                 ", sw.driver.pri_alloc_policy = " + str("sw.driver.pri_alloc_policy") +
-                 "); a group may not exceed the allocation");
-            break;
+        bool bad = false;
+        for (const workload_spec* wp : d.all_workloads()) {
+            const workload_spec& w = *wp;
+            if (!w.trace.empty() || !w.pages) continue;
+            const uint64_t g = std::min(w.prg_pages, w.pages);
+            const uint64_t alloc = pri_allocation(d.pri_capacity, devs.size());
+            if (g > alloc) {
+                fail(wsrc(d, w, "prg_pages") + " = " + std::to_string(w.prg_pages) + ": a Page Request Group of " +
+                     std::to_string(g) + " pages is larger than the PRI allocation of " + std::to_string(alloc) +
+                     " the driver grants (" + src(d, "pri_capacity") + " = " + std::to_string(d.pri_capacity) +
+                     ", sw.driver.pri_alloc_policy = " + str("sw.driver.pri_alloc_policy") +
+                     "); a group may not exceed the allocation");
+                bad = true;
+                break;
+            }
         }
+        if (bad) break;
     }
     // A sw.user.vevent_device beyond the devices sets up no vEVENTQ.
     if (u64("sw.user.vevent_depth") && u64("sw.user.vevent_device") < devs.size()) {
@@ -1008,18 +1127,24 @@ void params::validate() const
             const uint64_t first = u64("sw.user.kernel_devices"), end = uint64_t(1) << 38;
             for (uint64_t i = first; i < devs.size() && i < first + nested; ++i) {
                 const device_spec& d = devs[size_t(i)];
-                if (!d.trace.empty() || !d.pages) continue;
-                if (d.iova_base >= end || d.pages > (end - d.iova_base) / page) {
+                bool beyond = false;
+                for (const workload_spec* wp : d.all_workloads()) {
+                const workload_spec& w = *wp;
+                if (!w.trace.empty() || !w.pages) continue;
+                if (w.iova_base >= end || w.pages > (end - w.iova_base) / page) {
                     char msg[512];
                     std::snprintf(msg, sizeof msg,
                                   "sw.user.nested_devices = %" PRIu64 ": device %" PRIu64 " is nested, and its workload "
                                   "(%s = 0x%" PRIx64 ", %s = %" PRIu64 ") ends at IOVA 0x%" PRIx64
                                   ", beyond the guest's Sv39 first stage (0x%" PRIx64 ")",
-                                  nested, i, src(d, "iova_base").c_str(), d.iova_base, src(d, "pages").c_str(),
-                                  d.pages, d.iova_base + d.pages * page, end);
+                                  nested, i, wsrc(d, w, "iova_base").c_str(), w.iova_base,
+                                  wsrc(d, w, "pages").c_str(), w.pages, w.iova_base + w.pages * page, end);
                     fail(msg);
+                    beyond = true;
                     break;
                 }
+                }
+                if (beyond) break;
             }
         }
     }
@@ -1071,7 +1196,8 @@ void params::validate() const
     // PASIDs: a process directory that resolves them, served from userspace;
     // the most any device uses (device.pasids, or a class's).
     uint64_t pasids = 0;
-    for (const device_spec& d : devs) pasids = std::max(pasids, d.pasids);
+    for (const device_spec& d : devs)
+        for (const workload_spec* w : d.all_workloads()) pasids = std::max(pasids, w->pasids);
     if (pasids) {
         const unsigned bits = flag("iommu.pd20") ? 20 : flag("iommu.pd17") ? 17 : flag("iommu.pd8") ? 8 : 0;
         if (!bits)
@@ -1525,6 +1651,8 @@ std::string params::to_yaml(const std::string& header) const
             param_def d;
             if (field == "link_latency_ns")
                 d = def("pcie.link_latency_ns");
+            else if (field.compare(0, 9, "workload.") == 0)
+                d = def("device." + field.substr(field.rfind('.') + 1));
             else if (field != "count" && field != "preset" && field != "link")
                 d = def("device." + field);
             lines.emplace_back("class." + c.name + "." + field + ": " + yaml_value(d, v), d.unit);

@@ -48,17 +48,20 @@ using param_value = std::variant<uint64_t, double, bool, std::string>;
 
 // A device class (`class.<name>.<field>`): `count` devices that share a
 // preset and per-device keys. A field the class does not set comes from its
-// preset, then from the `device.<field>` key.
+// preset, then from the `device.<field>` key. Its workloads
+// (`class.<name>.workload.<w>.<field>`, fields kept as "workload.<w>.<field>")
+// in the order of their names; none: one, from the class's fields.
 struct device_class {
     std::string name;
-    std::map<std::string, param_value> fields; // as set: count, preset, device fields
+    std::map<std::string, param_value> fields; // as set: count, preset, device fields, workload.<w>.<field>
+    std::vector<std::string> workloads;        // workload names, sorted
 };
 
-// One device of the population, its per-device keys resolved.
-struct device_spec {
-    size_t class_index = 0;          // into params::classes(); 0 without classes
-    std::string class_name;          // "" without classes
-    uint64_t pri_capacity = 0, atc_entries = 0, streams = 0, pages = 0, prg_pages = 0;
+// One workload of a device, its keys resolved: from the workload, else its
+// class, else the class's preset, else device.<field>.
+struct workload_spec {
+    std::string name;                // class.<name>.workload.<name>; "" for a device's only one
+    uint64_t streams = 0, pages = 0, prg_pages = 0;
     uint64_t bytes_per_page = 0, think_ns = 0, iova_base = 0, max_prg_attempts = 0;
     std::string arrival;             // closed, poisson
     uint64_t arrival_gap_ns = 0, start_jitter_ns = 0;
@@ -68,10 +71,26 @@ struct device_spec {
     std::string pattern;             // sequential, strided, random
     uint64_t stride_pages = 0;
     double fault_probability = 1;    // of a burst touching new pages (else it re-touches a burst's)
+};
+
+// One device of the population, its per-device keys resolved; the fields
+// of workload_spec are its first workload's.
+struct device_spec : workload_spec {
+    size_t class_index = 0;          // into params::classes(); 0 without classes
+    std::string class_name;          // "" without classes
+    uint64_t pri_capacity = 0, atc_entries = 0;
     // Its PCIe link: pcie.gen / pcie.lanes / pcie.link_latency_ns, or its
     // class's class.<name>.link / link_latency_ns.
     std::string link_gen, link_lanes; // "none" or "gen<g>"; "<w>"
     uint64_t link_latency_ns = 0;
+    std::vector<workload_spec> more_workloads; // its class's workloads after the first
+    // Each workload, the first (this) included.
+    std::vector<const workload_spec*> all_workloads() const
+    {
+        std::vector<const workload_spec*> v{this};
+        for (const auto& w : more_workloads) v.push_back(&w);
+        return v;
+    }
 };
 
 struct trace_file; // platform/trace_file.h

@@ -133,6 +133,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         sample_set lat;
         uint64_t devices = 0, faults = 0, prgs = 0, retries = 0, auto_rsp = 0, stalls = 0, pages = 0, failed = 0;
         uint64_t alloc_min = 0, alloc_max = 0, pri_capacity = 0, dma_bytes = 0;
+        std::vector<device::pxdev::workload_counts> workloads; // with several: by workload, summed
     };
     // A count per simulated second of the run (its whole length, as
     // summary.faults_per_sim_second), rounded to an integer.
@@ -182,6 +183,16 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
             cs.pages += c.pages_done;
             cs.failed += c.pages_failed;
             cs.dma_bytes += c.dma_bytes;
+            if (d->workloads() > 1) {
+                cs.workloads.resize(d->workloads());
+                for (size_t w = 0; w < d->workloads(); ++w) {
+                    const auto wc = d->counts_of(w);
+                    cs.workloads[w].faults += wc.faults;
+                    cs.workloads[w].pages_done += wc.pages_done;
+                    cs.workloads[w].dma_bytes += wc.dma_bytes;
+                    cs.workloads[w].credit_stalls += wc.credit_stalls;
+                }
+            }
         }
         devs.push_back(std::move(dj));
     }
@@ -208,6 +219,14 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         cj["pages_failed"] = cs.failed;
         cj["faults_per_sim_second"] = per_sim_second(cs.faults);
         cj["dma_bytes_per_sim_second"] = per_sim_second(cs.dma_bytes);
+        for (size_t w = 0; w < cs.workloads.size() && w < classes[i].workloads.size(); ++w) {
+            nlohmann::json wj;
+            wj["faults"] = cs.workloads[w].faults;
+            wj["pages_done"] = cs.workloads[w].pages_done;
+            wj["credit_stalls"] = cs.workloads[w].credit_stalls;
+            wj["dma_bytes_per_sim_second"] = per_sim_second(cs.workloads[w].dma_bytes);
+            cj["workloads"][classes[i].workloads[w]] = std::move(wj);
+        }
         cls[classes[i].name] = std::move(cj);
     }
     m.rt().report(sink);

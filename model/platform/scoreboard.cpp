@@ -104,8 +104,9 @@ void scoreboard::check_run(bool quiesced)
         uint64_t prg = 0;
         for (auto& d : m_m.devices()) {
             const auto& dp = d->params();
-            prg = std::max(prg, std::min({uint64_t(dp.prg_pages), dp.pages,
-                                          c.pri_allocation(dp.pri_capacity, ndev)}));
+            for (size_t w = 0; w < d->workloads(); ++w)
+                prg = std::max(prg, std::min({uint64_t(d->workload(w).prg_pages), d->workload(w).pages,
+                                              c.pri_allocation(dp.pri_capacity, ndev)}));
         }
         if (prg > usable)
             fail(r, "cause: a Page Request Group of " + std::to_string(prg) +
@@ -195,6 +196,7 @@ void scoreboard::check_run(bool quiesced)
                              ? " (" + std::to_string(c.bursts_out_of_attempts) +
                                    " of them went round device.max_prg_attempts = " +
                                    std::to_string(d->params().max_prg_attempts) +
+                                   (d->workloads() > 1 ? " or its workloads'" : "") +
                                    " times: a retry storm, the PQ overflowing for longer)"
                              : std::string()));
         for (const auto& v : d->violations()) fail(r, v);
@@ -524,13 +526,13 @@ void scoreboard::check_dma()
         // by a walk of the first-stage table in memory (its PASID's, with
         // a process directory).
         bool walked_pv = false; // the last walk went through a PASID's process context
-        auto walk = [&](uint64_t pg, uint64_t iova, uint64_t& pa) {
+        auto walk = [&](size_t w, uint64_t pg, uint64_t iova, uint64_t& pa) {
             uint64_t root = (fsc & ((1ull << 44) - 1)) << 12;
             unsigned lv = levels;
             walked_pv = false;
             if (pdtv) {
                 bool pv = false;
-                const uint32_t pasid = d->page_pasid(pg, pv);
+                const uint32_t pasid = d->page_pasid(pg, pv, w);
                 walked_pv = pv;
                 if (!pc_space(pv ? pasid : 0, root, lv)) return false;
             }
@@ -555,18 +557,21 @@ void scoreboard::check_dma()
         const uint64_t evict_failed = m_m.rt().sw_dev_stat(dp.rid, "user.evict_failures");
         const uint64_t evicted = evicted_all > evict_failed ? evicted_all - evict_failed : 0;
         uint64_t untranslated = 0;
-        const device::trace* tr = dp.replay.get();
-        const uint64_t n = tr ? tr->size() : dp.pages;
+        for (size_t w = 0; w < d->workloads(); ++w) {
+        const device::workload_params& wp = d->workload(w);
+        const device::trace* tr = wp.replay.get();
+        const uint64_t n = tr ? tr->size() : wp.pages;
+        const std::string wn = d->workloads() > 1 ? "workload " + wp.name + " " : "";
         for (uint64_t pg = 0; pg < n; ++pg) {
             // Pages whose DMA did not complete are the run-level check's
             // business; this invariant is about where written data landed.
             // A traced device: each write access, its bytes (reads write nothing).
-            if (!d->page_written(pg)) continue;
+            if (!d->page_written(pg, w)) continue;
             if (tr && !(*tr)[pg].write) continue;
-            const uint64_t iova = tr ? (*tr)[pg].iova : dp.iova_base + pg * 4096;
-            const unsigned len = tr ? (*tr)[pg].size : dp.bytes_per_page;
+            const uint64_t iova = tr ? (*tr)[pg].iova : wp.iova_base + pg * 4096;
+            const unsigned len = tr ? (*tr)[pg].size : wp.bytes_per_page;
             uint64_t pa = 0;
-            if (!walk(pg, iova, pa)) {
+            if (!walk(w, pg, iova, pa)) {
                 // The handler may have evicted it since (sw.user.resident_pages):
                 // at most as many pages as it unmapped have no translation.
                 if (++untranslated <= evicted) continue;
@@ -575,7 +580,8 @@ void scoreboard::check_dma()
             }
             const uint8_t* p = m_m.mem().ptr(pa);
             auto what = [&] {
-                return tr ? "access " + std::to_string(pg) + " (IOVA 0x" + hex(iova) + ")" : "page " + std::to_string(pg);
+                return tr ? wn + "access " + std::to_string(pg) + " (IOVA 0x" + hex(iova) + ")"
+                          : wn + "page " + std::to_string(pg);
             };
             if (!p || !m_m.mem().contains(pa, uint64_t(len))) {
                 if (++dev_bad <= 3) fail(r, dn + ": " + what() + " maps outside DRAM");
@@ -584,18 +590,22 @@ void scoreboard::check_dma()
             ++pages_checked;
             if (walked_pv) ++pasid_pages;
             const long off = tr ? device::pxdev::pattern_mismatch_at(dp.rid, iova / 4096, unsigned(iova % 4096), p, len)
-                                : device::pxdev::pattern_mismatch(dp.rid, pg, p, len);
+                                : device::pxdev::pattern_mismatch(dp.rid, device::pxdev::pattern_page(w, pg), p, len);
             if (off >= 0 && ++dev_bad <= 3)
                 fail(r, dn + ": " + what() + " byte " + std::to_string(off) + " differs from the pattern");
         }
+        }
         // Per PASID: the pages each PASID wrote add up to the device's.
+        // (Those of its workloads with PASIDs, when it has several.)
         const auto& pcs = d->get_pasid_counters();
         if (!pcs.empty()) {
-            uint64_t sum = 0;
+            uint64_t sum = 0, want = 0;
             for (const auto& pc : pcs) sum += pc.pages_done;
-            if (sum != d->get_counters().pages_done)
-                fail(r, dn + ": its PASIDs wrote " + std::to_string(sum) + " pages, the device " +
-                            std::to_string(d->get_counters().pages_done));
+            for (size_t w = 0; w < d->workloads(); ++w)
+                if (d->workload(w).pasids) want += d->counts_of(w).pages_done;
+            if (sum != want)
+                fail(r, dn + ": its PASIDs wrote " + std::to_string(sum) + " pages, its workloads with PASIDs " +
+                            std::to_string(want));
         }
         unmapped += std::min(untranslated, evicted);
         bad += dev_bad;

@@ -328,7 +328,7 @@ def mmio():
 def scenario():
     d = os.path.join(HERE, "corpus", "scenario")
     os.makedirs(d, exist_ok=True)
-    for src in ("default", "groups", "overflow-pq2"):
+    for src in ("default", "groups", "overflow-pq2", "workloads"):
         shutil.copy(os.path.join(ROOT, "scenarios", src + ".yaml"), os.path.join(d, src + ".yaml"))
     for src in ("faults-100k", "idle-devices"):
         shutil.copy(os.path.join(ROOT, "scenarios", "bench", src + ".yaml"),
@@ -353,6 +353,13 @@ def scenario():
 
 
 SCENARIO_DICT_SYNTAX = r"""
+# device classes and their workloads
+"class:"
+"class."
+"workload:"
+".workload."
+"preset:"
+"count:"
 # YAML syntax
 "\x00"
 ":"

@@ -76,6 +76,7 @@ PLACEHOLDER_OF = {
     "classes.<name>.stage_latency_ps": "<stage>",
     "summary.handlers": "<name>",
     "classes": "<name>",
+    "classes.<name>.workloads": "<workload>",
     "occupancy": "<queue>",
 }
 # Objects documented as a whole: their contents are not statistics
@@ -121,6 +122,7 @@ def norm_name(name):
     name = re.sub(r"(^|\.)dev\.[0-9a-f]{4}(?=\.|$)", r"\1dev.<rid>", name)
     name = re.sub(r"(^|\.)(stream|cpu)\.\d+(?=\.|$)", r"\1\2.<i>", name)
     name = re.sub(r"(^|\.)pasid\.\d+(?=\.|$)", r"\1pasid.<pasid>", name)
+    name = re.sub(r"(^|\.)(dev\.<rid>\.workload)\.(?!<)[^.]+(?=\.)", r"\1\2.<workload>", name)
     name = re.sub(r"(^|\.)cause\.\d+$", r"\1cause.<n>", name)
     name = re.sub(r"(^|\.)handler\.(%s)(?=\.|$)" % "|".join(HANDLERS), r"\1handler.<name>", name)
     # Fault-injection sites (dotted names themselves): inject.failures.<site>.

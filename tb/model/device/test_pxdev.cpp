@@ -44,6 +44,7 @@ using namespace prisim;
 using namespace prisim::pcie;
 using prisim::device::device_params;
 using prisim::device::pxdev;
+using prisim::device::workload_params;
 using sc_core::sc_time;
 using sc_core::SC_NS;
 using sc_core::SC_US;
@@ -73,6 +74,7 @@ struct rc_policy {
     bool pasid = false;                  // requests must carry PASID `pasid_value`, responses echo it
     uint32_t pasid_value = 0;
     bool echo_pasid = true;
+    bool any_pasid = false;              // requests may carry any PASID, or none (several workloads)
     bool respond = true;                 // answer PRGs at all
 };
 
@@ -216,6 +218,7 @@ struct fake_rc : sc_core::sc_module {
     {
         if (e.kind != tlp_kind::inval_completion) {
             s.with_pasid += e.pv;
+            if (pol.any_pasid) return;
             if (e.pv != pol.pasid || (e.pv && e.pasid != pol.pasid_value))
                 s.errors.push_back("request kind " + std::to_string(unsigned(e.kind)) +
                                    (e.pv ? " with an unexpected PASID" : " without the PASID"));
@@ -330,7 +333,7 @@ struct fake_rc : sc_core::sc_module {
 // ---------------------------------------------------------------------------
 // The bench: one link, one fake root complex, one device per scenario.
 
-enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, T, U, P, SM, SM2, RT, NDEV };
+enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, T, U, P, SM, SM2, RT, MW, NDEV };
 
 struct dev_cfg {
     const char* name;
@@ -425,6 +428,24 @@ std::vector<dev_cfg> scenarios()
     v[RT] = {"devRT", dp(0x00B8, 3, 400, 2, 16), pol(PRG_SUCCESS), 8};
     v[RT].p.fault_probability = 0.25;
     v[RT].p.seed = 11;
+    // Two workloads on one device: a short one over PASIDs 1 and 2 (one
+    // stream, 2-page groups) and a longer one without a PASID (two streams,
+    // 1-page groups, 1 us apart), with Stop Markers.
+    v[MW] = {"devMW", dp(0x00C0, 1, 4, 2), pol(PRG_SUCCESS), 8};
+    v[MW].p.name = "a";
+    v[MW].p.pasids = 2;
+    v[MW].p.stop_markers = true;
+    v[MW].pol.any_pasid = true;
+    {
+        workload_params b;
+        b.name = "b";
+        b.streams = 2;
+        b.pages = 40;
+        b.prg_pages = 1;
+        b.iova_base = 0x20000000;
+        b.think_time = sc_time(1, SC_US);
+        v[MW].p.more_workloads.push_back(b);
+    }
     v[T] = {"devT", dp(0x0090, 2, 0, 1), pol(PRG_SUCCESS), 8};
     v[T].p.replay = std::make_shared<const device::trace>(device::trace{
         {0, 0x10000010, 16, true},
@@ -563,12 +584,14 @@ void check_streams(bench& b, unsigned i)
     b.dev[i]->report(s, "d");
     const double active_us = double(b.dev[i]->active_time().value()) / 1e6;
     assert_true(active_us > 0);
+    unsigned streams = 0; // of every workload
+    for (size_t w = 0; w < b.dev[i]->workloads(); ++w) streams += b.dev[i]->workload(w).streams;
     for (const char* f : {"faults", "pages_done", "dma_bytes", "credit_stalls"}) {
         uint64_t sum = 0;
-        for (unsigned k = 0; k < b.cfg[i].p.streams; ++k) sum += s.counters.at("d.stream." + std::to_string(k) + "." + f);
+        for (unsigned k = 0; k < streams; ++k) sum += s.counters.at("d.stream." + std::to_string(k) + "." + f);
         assert_int_equal(sum, s.counters.at(std::string("d.") + f));
     }
-    for (unsigned k = 0; k < b.cfg[i].p.streams; ++k) {
+    for (unsigned k = 0; k < streams; ++k) {
         const std::string q = "d.stream." + std::to_string(k) + ".";
         const double want = double(s.counters.at(q + "dma_bytes")) / active_us;
         assert_true(std::fabs(s.values.at(q + "dma_bytes_per_us") - want) <= 1e-9 * want);
@@ -1497,6 +1520,61 @@ void test_retouch(void** state)
     assert_true(s2.counters.find("d.bursts_retouched") == s2.counters.end());
 }
 
+// Several workloads on one device (device_params::more_workloads): each runs
+// its own streams, order and PASIDs on the device's one PRI engine and ATC,
+// counted apart. The first workload, the only one that uses PASIDs 1 and 2,
+// ends first: their Stop Markers leave then, while the other still sends
+// page requests (a PASID stopped in the middle of the device's work).
+void test_workloads(void** state)
+{
+    bench& b = BN(state);
+    b.dev[MW]->cfg_write(PASID_CTRL, 2, 1);
+    b.enable(MW);
+    assert_true(b.start_and_wait({MW}));
+    const pxdev& d = *b.dev[MW];
+    assert_int_equal(d.workloads(), 2);
+    const auto wa = d.counts_of(0), wb = d.counts_of(1);
+    assert_int_equal(wa.faults, 4);
+    assert_int_equal(wa.pages_done, 4);
+    assert_int_equal(wb.faults, 40);
+    assert_int_equal(wb.pages_done, 40);
+    const auto& c = b.c(MW);
+    assert_int_equal(c.pages_done, 44);
+    assert_int_equal(c.prgs_sent, 2 + 40);
+    check_credits(b, MW);
+    // Each page's pattern at its own translation, keyed by its workload.
+    std::vector<uint8_t> want(256);
+    for (size_t w = 0; w < 2; ++w) {
+        const workload_params& wp = d.workload(w);
+        for (uint64_t pg = 0; pg < wp.pages; ++pg) {
+            assert_true(d.page_written(pg, w));
+            auto it = b.rc.mapping.find({0x00C0, wp.iova_base + pg * 4096});
+            assert_true(it != b.rc.mapping.end());
+            pxdev::pattern_fill(0x00C0, pxdev::pattern_page(w, pg), want.data(), 256);
+            for (unsigned off = 0; off < 256; ++off) assert_int_equal(b.rc.mem.at(it->second + off), want[off]);
+        }
+    }
+    // Only the first workload's requests carried PASIDs: 4 translation
+    // requests before the faults and 4 after, 4 page requests, 4 writes.
+    const auto& s = b.rcs(MW);
+    assert_int_equal(s.with_pasid, 4 + 4 + 4 + 4 + 2);
+    assert_true(s.errors.empty());
+    // The Stop Markers for PASIDs 1 and 2, in the middle of the device's work.
+    assert_true(tb::run_until([&] { return s.stop_markers.size() == 2; }, sc_time(10, SC_US)));
+    assert_int_equal(s.stop_markers[0], 1);
+    assert_int_equal(s.stop_markers[1], 2);
+    assert_true(s.stop_marker_at[1] < s.last_pr_at);
+    assert_int_equal(c.stop_markers_sent, 2);
+    tb::map_sink m;
+    d.report(m, "d");
+    assert_int_equal(m.counters.at("d.workload.a.faults"), 4);
+    assert_int_equal(m.counters.at("d.workload.b.pages_done"), 40);
+    assert_int_equal(m.counters.at("d.stream.0.pages_done"), 4); // the first workload's stream comes first
+    assert_int_equal(m.counters.at("d.stream.1.pages_done") + m.counters.at("d.stream.2.pages_done"), 40);
+    check_streams(b, MW);
+    assert_true(d.violations().empty());
+}
+
 // The same scenarios with a 1 us quantum: the device runs ahead of
 // simulated time and takes completions at their annotated time, with the
 // same counts as fully synchronised.
@@ -1581,6 +1659,7 @@ int sc_main(int, char*[])
         cmocka_unit_test_prestate(test_trace_replay, b.get()),
         cmocka_unit_test_prestate(test_poisson_arrivals, b.get()),
         cmocka_unit_test_prestate(test_retouch, b.get()),
+        cmocka_unit_test_prestate(test_workloads, b.get()),
         cmocka_unit_test(test_page_order),
         cmocka_unit_test(test_quantum_same_counts),
     };
