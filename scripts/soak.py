@@ -673,7 +673,10 @@ def config_errors(p):
     vevent = p.get("sw.user.vevent_depth", 0) and idx < p["device.count"]
     if (vevent or nested) and not p.get("iommu.sv%dx4" % va_bits(p), va_bits(p) == 39):
         errs.append("sw.user.vevent_depth" if vevent else "sw.user.nested_devices")
-    if nested and (kernel_device_count(p) >= p["device.count"] or pasids or
+    # a nested device's PASIDs are its guest's, in a PD8 directory of its own
+    guest_pasids = pasids and nested_device_count(p)
+    if nested and (kernel_device_count(p) >= p["device.count"] or
+                   (guest_pasids and (pasids > 255 or not p.get("iommu.pd8"))) or
                    p.get("sw.user.threads", 1) > 1 or after or
                    (vevent and idx < kernel_device_count(p) + nested)):
         errs.append("sw.user.nested_devices")

@@ -293,8 +293,9 @@ params::params(registry_tag)
          "sw.driver.pgtbl_mode (iommu.sv39x4/sv48x4/sv57x4), and each nested device's workload within the "
          "guest's Sv39 range (iova_base + pages x 4 KiB <= 2^38, whatever sw.driver.pgtbl_mode); with "
          "sw.user.resident_pages the guest evicts in its "
-         "first stage (IOMMU_HWPT_INVALIDATE); not with device.pasids, sw.user.threads > 1, sw.user.detach_after "
-         "or --fault-socket (docs/user-guide.md, Nested translation)", ""});
+         "first stage (IOMMU_HWPT_INVALIDATE); with device.pasids the guest owns the process directory too (a PD8 "
+         "directory, a table per PASID: needs iommu.pd8, at most 255 PASIDs); not with sw.user.threads > 1, "
+         "sw.user.detach_after or --fault-socket (docs/user-guide.md, Nested translation)", ""});
     add({"sw.user.handler", t::choice, "demand_pager", 0, 0, {"demand_pager", "deny_outside", "slow", "kernel"}, "",
          "who answers page faults: the userspace demand pager; deny_outside (INVALID outside sw.user.allow_*); slow "
          "(the demand pager at sw.user.slow.factor times the service time); kernel (every device bound to the "
@@ -1116,9 +1117,21 @@ void params::validate() const
             if (kernel || u64("sw.user.kernel_devices") >= devs.size())
                 fail("sw.user.nested_devices = " + std::to_string(nested) +
                      ": no device is left to the userspace handler (sw.user.handler, sw.user.kernel_devices)");
-            if (max_pasids() || u64("sw.user.threads") > 1 || u64("sw.user.detach_after"))
+            if (u64("sw.user.threads") > 1 || u64("sw.user.detach_after"))
                 fail("sw.user.nested_devices = " + std::to_string(nested) +
-                     ": not combined with device.pasids, sw.user.threads > 1 or sw.user.detach_after");
+                     ": not combined with sw.user.threads > 1 or sw.user.detach_after");
+            // A nested device's PASIDs are its guest's, in the guest's own PD8
+            // process directory (sw/user/guest.c): PASIDs 1 .. 255, iommu.pd8.
+            const uint64_t nfirst = u64("sw.user.kernel_devices");
+            uint64_t guest_pasids = 0;
+            for (uint64_t i = nfirst; i < devs.size() && i < nfirst + nested; ++i)
+                for (const workload_spec* w : devs[size_t(i)].all_workloads())
+                    guest_pasids = std::max(guest_pasids, w->pasids);
+            if (guest_pasids && (guest_pasids > 255 || !flag("iommu.pd8")))
+                fail("sw.user.nested_devices = " + std::to_string(nested) + " with device.pasids = " +
+                     std::to_string(guest_pasids) +
+                     ": a nested device's PASIDs are its guest's, in the guest's PD8 process directory; it needs "
+                     "iommu.pd8 = true and at most 255 PASIDs");
             if (vevent && u64("sw.user.vevent_device") < u64("sw.user.kernel_devices") + nested)
                 fail("sw.user.vevent_device and sw.user.nested_devices name the same device");
             // The guest's first stage is Sv39 (sw/user/guest.c) whatever the

@@ -506,17 +506,20 @@ void scoreboard::check_dma()
         // process_id `pid` (0 without a PASID: DPE) is its process
         // context's iosatp (riscv-iommu.md §16): its root and levels, or
         // false if the directory has no valid context for it.
+        // Under a G-stage (a guest's own directory, nested) its addresses are
+        // GPAs, each read through the G-stage.
         auto pc_space = [&](uint32_t pid, uint64_t& root, unsigned& lv) {
             const unsigned mode = unsigned(fsc >> 60);
-            uint64_t a = (fsc & ((1ull << 44) - 1)) << 12;
+            uint64_t a = (fsc & ((1ull << 44) - 1)) << 12, spa = 0;
             for (unsigned level = iommu::pdt_levels(mode); level-- > 1;) {
-                const uint64_t pdte = ld64(m_m, a + uint64_t(iommu::pdt_pdi(pid, level)) * 8, ok);
+                if (!gwalk(a + uint64_t(iommu::pdt_pdi(pid, level)) * 8, spa)) return false;
+                const uint64_t pdte = ld64(m_m, spa, ok);
                 if (!ok || !(pdte & 1)) return false;
                 a = iommu::field(pdte, 53, 10) << 12;
             }
             if (!iommu::pdt_levels(mode)) return false;
-            const uint64_t pc = a + uint64_t(iommu::pdt_pdi(pid, 0)) * 16;
-            const uint64_t ta = ld64(m_m, pc, ok), pfsc = ld64(m_m, pc + 8, ok);
+            if (!gwalk(a + uint64_t(iommu::pdt_pdi(pid, 0)) * 16, spa)) return false;
+            const uint64_t ta = ld64(m_m, spa, ok), pfsc = ld64(m_m, spa + 8, ok);
             lv = iommu::atp_levels(unsigned(pfsc >> 60));
             if (!ok || !(ta & 1) || !lv) return false;
             root = (pfsc & ((1ull << 44) - 1)) << 12;

@@ -218,7 +218,7 @@ static bool iopf_group_is_stage2(struct iommu_domain *domain, struct iopf_group 
 	list_for_each_entry(iopf, &group->faults, list) {
 		const struct iommu_fault_page_request *prm = &iopf->fault.prm;
 		uint64_t gpa = 0;
-		int rc = domain->ops->stage1_translate(domain, prm->addr, prm->perm, &gpa);
+		int rc = domain->ops->stage1_translate(domain, prm, &gpa);
 
 		if (rc == -ENOENT)
 			return false;

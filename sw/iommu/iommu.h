@@ -185,13 +185,15 @@ struct iommu_domain_ops {
 	void (*iotlb_sync_map)(struct iommu_domain *d, uint64_t iova, uint64_t size);
 	/* Look up a translation (for tests and the scoreboard); 0 if none. */
 	hal_paddr_t (*iova_to_phys)(struct iommu_domain *d, uint64_t iova);
-	/* NESTED domains: translate @iova through the user's first stage, its
-	 * table reads and its result going through the parent. 0 and *gpa:
-	 * both stages grant @perm (IOMMU_FAULT_PERM_*); -ENOENT: the first
+	/* NESTED domains: translate the request's address through the user's
+	 * first stage (that of its PASID, when the user owns the PASID table),
+	 * its table reads and its result going through the parent. 0 and *gpa:
+	 * both stages grant prm->perm (IOMMU_FAULT_PERM_*); -ENOENT: the first
 	 * stage does not (a fault for the user); -EFAULT and *gpa: the parent
-	 * does not map guest-physical page *gpa (a first-stage table's, or the
-	 * result) with the access it needs (a fault for the parent's handler). */
-	int (*stage1_translate)(struct iommu_domain *d, uint64_t iova, uint32_t perm,
+	 * does not map guest-physical page *gpa (a first-stage or directory
+	 * table's, or the result) with the access it needs (a fault for the
+	 * parent's handler). */
+	int (*stage1_translate)(struct iommu_domain *d, const struct iommu_fault_page_request *prm,
 				uint64_t *gpa);
 	/* NESTED domains: carry out the user's invalidations of its first
 	 * stage (IOMMU_HWPT_INVALIDATE); array->entry_num becomes the number

@@ -347,8 +347,9 @@ static int px_pager_bind_attach(struct px_pager *pg, int fd, uint32_t hwpt_flags
 		if (got != (ssize_t)sizeof(n))
 			return got < 0 ? (int)got : -EIO;
 		d->want_pasids = n < pg->pasids ? n : pg->pasids;
-		/* with PASIDs attached, the RID's HWPT must be PASID-compatible too */
-		if (d->want_pasids)
+		/* with PASIDs attached, the RID's HWPT must be PASID-compatible too
+		 * (a nesting parent's are the guest's, in its own directory) */
+		if (d->want_pasids && !(hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT))
 			hwpt.flags |= IOMMU_HWPT_ALLOC_PASID;
 	}
 	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_ALLOC, &ioas);
@@ -544,7 +545,8 @@ static int px_pager_add_nested_dev(struct px_pager *pg, int fd, unsigned int ind
 	if (rc)
 		goto err_free;
 	g->parent_id = d.hwpt_id;
-	rc = px_guest_init(pg, g, d.ioas_id, &data);
+	/* the guest owns the PASIDs of the device's workload: its own directory */
+	rc = px_guest_init(pg, g, d.ioas_id, d.want_pasids, &data);
 	if (rc)
 		goto err_undo;
 	nested.dev_id = d.dev_id;
@@ -829,8 +831,14 @@ static bool px_pager_msg_ok(const struct iommu_hwpt_pgfault *m, const struct px_
 		return false;
 	if (m->flags & ~PX_PAGER_FLAGS_KNOWN)
 		return false;
-	if (!(m->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) != !q || (q && m->pasid != q->pasid))
+	/* a PASID on its own queue; a guest's PASIDs on the shared one (its directory) */
+	if (pdev->guest && pdev->guest->nr_pasids && !q) {
+		if ((m->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) &&
+		    (m->pasid < 1 || m->pasid > pdev->guest->nr_pasids))
+			return false;
+	} else if (!(m->flags & IOMMU_PGFAULT_FLAGS_PASID_VALID) != !q || (q && m->pasid != q->pasid)) {
 		return false;
+	}
 	if (!(m->flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE) != !last)
 		return false;
 	if (m->__reserved || m->perm & ~PX_PAGER_PERM_KNOWN)
@@ -1015,7 +1023,8 @@ static uint32_t px_pager_serve_group(struct px_pager *pg, struct px_pager_dev *p
 			bool mapped;
 
 			/* the guest's first stage; the host backs the page */
-			rc = px_guest_map(pg, pdev->guest, m[i].addr, &mapped);
+			rc = px_guest_map(pg, pdev->guest, m[i].flags & IOMMU_PGFAULT_FLAGS_PASID_VALID,
+					  m[i].pasid, m[i].addr, &mapped);
 			if (!rc && mapped) {
 				px_pager_count(pg, pdev, PX_PAGER_EV_GUEST_PTE, 1);
 				if (pg->resident_pages)

@@ -15,6 +15,14 @@
  * page faults twice: once in the guest's first stage (the guest maps it,
  * here) and once in the host's second stage (the host maps it).
  *
+ * A device whose workload uses PASIDs gets a guest that owns the process
+ * directory too: a PD8 directory page whose process context p (p = 1 ..
+ * the device's PASIDs) names an Sv39 table of PASID p's own, in PSCID
+ * 1 + p, and context 0 the table of requests without a PASID (PSCID 1);
+ * the nested HWPT's DC says PDTV and DPE with that directory (a GPA). The
+ * host reads it through the second stage, and a PASID's fault comes here
+ * by the RID's nested attach (the IOMMU's user_pasid_table).
+ *
  * With eviction (the pager's resident_pages) the guest unmaps the page it
  * mapped longest ago: it clears the leaf, invalidates it with
  * IOMMU_HWPT_INVALIDATE (one IOTINVAL.VMA of that address in its PSCID;
@@ -41,6 +49,8 @@
 #define PX_GUEST_PTE_LEAF  (PX_GUEST_PTE_R | PX_GUEST_PTE_W | (1ull << 3))
 #define PX_GUEST_PPN_SHIFT 10u
 #define PX_GUEST_ATP_SV39  8ull              /* iosatp.MODE */
+#define PX_GUEST_PDTP_PD8  1ull              /* pdtp.MODE */
+#define PX_GUEST_PD8_PIDS  256u              /* process_ids a PD8 directory resolves */
 
 static uint64_t px_guest_pte_get(const uint64_t *p)
 {
@@ -116,21 +126,26 @@ static uint64_t *px_guest_table(const struct px_guest *g, uint64_t gpa)
 }
 
 /**
- * px_guest_init - the guest's empty Sv39 table, and the nested HWPT data
- * that names it
+ * px_guest_init - the guest's empty Sv39 table (with PASIDs, its process
+ * directory and a table per PASID), and the nested HWPT data that names it
  * @pg: handler
  * @g: guest state (zeroed)
  * @ioas_id: the VMM's IOAS (guest-physical memory)
- * @data: filled: tc V, ta PSCID 1, fsc Sv39 with the root's GPA
+ * @pasids: the PASIDs of the device's workload (0: none; at most 255)
+ * @data: filled: tc V, ta PSCID 1, fsc Sv39 with the root's GPA; with
+ *        PASIDs tc V | PDTV | DPE, fsc PD8 with the directory's GPA
  *
- * Return: 0 or -errno.
+ * Return: 0 or -errno (-EINVAL: more PASIDs than a PD8 directory resolves).
  */
-int px_guest_init(struct px_pager *pg, struct px_guest *g, uint32_t ioas_id,
+int px_guest_init(struct px_pager *pg, struct px_guest *g, uint32_t ioas_id, unsigned int pasids,
 		  struct iommu_hwpt_riscv_iommu *data)
 {
-	uint64_t *root, gpa;
+	uint64_t *root, *pdt, gpa;
+	unsigned int p;
 	int rc;
 
+	if (pasids >= PX_GUEST_PD8_PIDS)
+		return -EINVAL;
 	g->ioas_id = ioas_id;
 	g->next_ram_gpa = PX_GUEST_RAM_GPA;
 	rc = px_guest_table_alloc(pg, g, &root, &gpa);
@@ -142,28 +157,62 @@ int px_guest_init(struct px_pager *pg, struct px_guest *g, uint32_t ioas_id,
 		.dc_ta = 1ull << 12,                          /* PSCID 1, the guest's */
 		.dc_fsc = PX_GUEST_ATP_SV39 << 60 | gpa >> 12, /* iosatp */
 	};
+	if (!pasids)
+		return 0;
+	g->pasid_root_gpa = calloc(pasids, sizeof(*g->pasid_root_gpa));
+	if (!g->pasid_root_gpa)
+		return -ENOMEM;
+	rc = px_guest_table_alloc(pg, g, &pdt, &g->pdt_gpa);
+	if (rc)
+		return rc;
+	for (p = 0; p <= pasids; p++) {
+		/* context 0 (DPE): the table of requests without a PASID */
+		gpa = g->root_gpa;
+		if (p) {
+			rc = px_guest_table_alloc(pg, g, &root, &gpa);
+			if (rc)
+				return rc;
+			g->pasid_root_gpa[p - 1] = gpa;
+		}
+		/* re-found: the table array may have moved, the pages do not */
+		pdt = px_guest_table(g, g->pdt_gpa);
+		/* PC[p]: fsc (the table) before ta.V, as the IOMMU may read it at any time */
+		px_guest_pte_set(&pdt[2 * p + 1], PX_GUEST_ATP_SV39 << 60 | gpa >> 12);
+		px_guest_pte_set(&pdt[2 * p], 1ull | (uint64_t)(1 + p) << 12); /* V, PSCID 1 + p */
+	}
+	g->nr_pasids = pasids;
+	data->dc_tc = 1 | 1ull << 5 | 1ull << 9;                /* V, PDTV, DPE */
+	data->dc_fsc = PX_GUEST_PDTP_PD8 << 60 | g->pdt_gpa >> 12; /* pdtp */
 	return 0;
 }
 
 /**
  * px_guest_map - the guest's fault handler: give @iova a guest RAM page in
- * the first stage (user, read-write, A and D set)
+ * the first stage (user, read-write, A and D set): that of PASID @pasid if
+ * @pv, else the device's
  * @pg: handler
  * @g: guest
+ * @pv: the fault carried a PASID
+ * @pasid: which
  * @iova: the faulting address
  * @mapped: set when a leaf was written (false: one was there already)
  *
- * Return: 0, -ENOMEM, -EINVAL (not an Sv39 address), or an IOAS error.
+ * Return: 0, -ENOMEM, -EINVAL (not an Sv39 address, or a PASID the guest's
+ * directory has no context for), or an IOAS error.
  */
-int px_guest_map(struct px_pager *pg, struct px_guest *g, uint64_t iova, bool *mapped)
+int px_guest_map(struct px_pager *pg, struct px_guest *g, bool pv, uint32_t pasid, uint64_t iova,
+		 bool *mapped)
 {
-	uint64_t *table = px_guest_table(g, g->root_gpa), top = iova >> 38, gpa;
+	uint64_t *table, top = iova >> 38, gpa;
 	unsigned int l;
 	int rc;
 
 	*mapped = false;
 	if (top && top != (~0ull >> 38))
 		return -EINVAL;
+	if (pv && (pasid < 1 || pasid > g->nr_pasids))
+		return -EINVAL;
+	table = px_guest_table(g, pv ? g->pasid_root_gpa[pasid - 1] : g->root_gpa);
 	for (l = PX_GUEST_LEVELS - 1; l > 0; l--) {
 		uint64_t *ptep = &table[(iova >> (12 + 9 * l)) & (PX_GUEST_PTES - 1)];
 		uint64_t pte = px_guest_pte_get(ptep);
@@ -283,4 +332,7 @@ void px_guest_release(struct px_guest *g, void (*free_page)(void *ctx, void *cpu
 	free(g->free_gpa);
 	g->free_gpa = NULL;
 	g->nr_free = g->cap_free = 0;
+	free(g->pasid_root_gpa);
+	g->pasid_root_gpa = NULL;
+	g->nr_pasids = 0;
 }

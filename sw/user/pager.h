@@ -70,7 +70,11 @@ struct px_pager_pasid {
 struct px_guest {
 	uint32_t ioas_id;       /* the VMM's IOAS: guest-physical memory */
 	uint32_t parent_id;     /* the nesting-parent HWPT on it */
-	uint64_t root_gpa;
+	uint64_t root_gpa;      /* the first stage of requests without a PASID */
+	/* With PASIDs: the guest's PD8 process directory, and each PASID's root */
+	unsigned int nr_pasids;
+	uint64_t pdt_gpa;
+	uint64_t *pasid_root_gpa; /* PASID p's at [p - 1] */
 	uint64_t next_ram_gpa;
 	void **tables;          /* table i sits at PX_GUEST_TABLE_GPA + i pages */
 	unsigned int nr_tables, cap_tables;
@@ -79,9 +83,10 @@ struct px_guest {
 };
 
 struct px_pager;
-int px_guest_init(struct px_pager *pg, struct px_guest *g, uint32_t ioas_id,
+int px_guest_init(struct px_pager *pg, struct px_guest *g, uint32_t ioas_id, unsigned int pasids,
 		  struct iommu_hwpt_riscv_iommu *data);
-int px_guest_map(struct px_pager *pg, struct px_guest *g, uint64_t iova, bool *mapped);
+int px_guest_map(struct px_pager *pg, struct px_guest *g, bool pv, uint32_t pasid, uint64_t iova,
+		 bool *mapped);
 int px_guest_unmap(struct px_pager *pg, struct px_guest *g, uint32_t hwpt_id, uint64_t iova);
 void px_guest_release(struct px_guest *g, void (*free_page)(void *ctx, void *cpu), void *ctx);
 

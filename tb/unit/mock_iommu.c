@@ -96,13 +96,12 @@ static const struct iommu_domain_ops mock_domain_ops = {
 };
 
 /* A nested domain's first stage: what the test set in s1_rc / s1_gpa. */
-static int mock_stage1_translate(struct iommu_domain *d, uint64_t iova, uint32_t perm,
+static int mock_stage1_translate(struct iommu_domain *d, const struct iommu_fault_page_request *prm,
 				 uint64_t *gpa)
 {
 	struct mock_iommu *m = to_mock_domain(d)->m;
 
-	(void)iova;
-	(void)perm;
+	(void)prm;
 	m->s1_calls++;
 	*gpa = m->s1_gpa;
 	return m->s1_rc;

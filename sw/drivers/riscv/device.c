@@ -210,6 +210,9 @@ static void riscv_iommu_dc_compose(struct riscv_iommu_device *rdev, struct riscv
 		dc->iohgatp = riscv_iommu_iohgatp(rd->parent);
 		dc->ta = RV_FIELD_PREP(RISCV_IOMMU_DC_TA_PSCID, rd->pscid);
 		dc->fsc = rd->fsc;
+		/* the user's process directory: fsc is its pdtp, a GPA (§3.1.3) */
+		if (rd->pdtv)
+			dc->tc |= RISCV_IOMMU_DC_TC_PDTV | (rd->dpe ? RISCV_IOMMU_DC_TC_DPE : 0);
 		if (!rd->sade)
 			dc->tc &= ~RISCV_IOMMU_DC_TC_SADE;
 		return;

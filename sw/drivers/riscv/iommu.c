@@ -31,6 +31,8 @@ static const struct iommu_ops riscv_iommu_ops = {
 	.page_response = riscv_iommu_page_response,
 	.viommu_supported = riscv_iommu_viommu_supported,
 	.remove_dev_pasid = riscv_iommu_remove_dev_pasid,
+	/* a nested domain may hand the PASIDs to the user's process directory */
+	.user_pasid_table = true,
 };
 
 /* Register every statistic of the driver (before anything is counted). */

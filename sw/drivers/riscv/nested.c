@@ -14,7 +14,15 @@
  * software, through the parent, so that io-pgfault can tell a fault of the
  * first stage (the user's, reported to the nested HWPT's fault queue) from
  * one of the second (the host's, reported to the parent's handler): a PRI
- * Page Request carries only the IOVA.
+ * Page Request carries only the IOVA (and the PASID).
+ *
+ * The user may own the process directory too (tc.PDTV, fsc = pdtp, a GPA):
+ * then each PASID's first stage is the iosatp of its process context in
+ * the user's PDT, which the walk reads through the parent as well, and the
+ * user invalidates a process context it changed with IODIR.INVAL_PDT
+ * (IOMMU_HWPT_INVALIDATE), sent for every device attached. PASID faults of
+ * such a device have no attach of their own: io-pgfault routes them to the
+ * RID's nested attach (iommu_ops.user_pasid_table).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -45,20 +53,20 @@ static bool riscv_iommu_g_grants(struct riscv_iommu_domain *g, uint64_t gpa, uin
 }
 
 /*
- * Translate @iova through both stages (riscv-iommu.md §17 with the
- * privileged spec's Sv39/Sv48/Sv57 rules). First stage: requests without a
- * PASID are user-mode accesses, so a leaf needs U; A (and D for a write)
- * must be set unless the user enabled hardware A/D updates (SADE). Every
- * table read, and the final address, goes through the parent: a page it
- * does not map, or maps without the access, is -EFAULT with *gpa.
+ * Walk first-stage table @atp (an iosatp) for @iova (riscv-iommu.md §17 with
+ * the privileged spec's Sv39/Sv48/Sv57 rules): a leaf needs U (the request
+ * is a user-mode access: no PASID, or a PASID without Privileged Mode); A
+ * (and D for a write) must be set unless the user enabled hardware A/D
+ * updates (SADE). Every table read, and the final address, goes through the
+ * parent: a page it does not map, or maps without the access, is -EFAULT
+ * with *gpa.
  */
-static int riscv_iommu_nested_stage1(struct iommu_domain *domain, uint64_t iova, uint32_t perm,
-				     uint64_t *gpa)
+static int riscv_iommu_nested_walk(struct riscv_iommu_domain *rd, uint64_t atp, uint64_t iova,
+				   uint32_t perm, uint64_t *gpa)
 {
-	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
 	struct riscv_iommu_domain *g = rd->parent;
 	struct hal *h = rd->iommu->hal;
-	unsigned int mode = (unsigned int)RV_FIELD_GET(RISCV_IOMMU_DC_FSC_MODE, rd->fsc);
+	unsigned int mode = (unsigned int)RV_FIELD_GET(RISCV_IOMMU_DC_FSC_MODE, atp);
 	unsigned int levels, l, va_bits;
 	uint64_t a, top;
 
@@ -68,12 +76,14 @@ static int riscv_iommu_nested_stage1(struct iommu_domain *domain, uint64_t iova,
 		*gpa = iova;
 		return riscv_iommu_g_grants(g, iova, perm, &spa) ? 0 : -EFAULT;
 	}
+	if (mode < RISCV_IOMMU_ATP_MODE_SV39 || mode > RISCV_IOMMU_ATP_MODE_SV57)
+		return -ENOENT; /* a mode the IOMMU faults on (a PC's fsc is the user's) */
 	levels = mode - RISCV_IOMMU_ATP_MODE_SV39 + RISCV_IOMMU_SV39_LEVELS;
 	va_bits = NESTED_LEVEL_SHIFT(levels);
 	top = iova >> (va_bits - 1);
 	if (top && top != ~UINT64_C(0) >> (va_bits - 1))
 		return -ENOENT;
-	a = RV_FIELD_GET(RISCV_IOMMU_DC_FSC_PPN, rd->fsc) << RISCV_IOMMU_PAGE_SHIFT;
+	a = RV_FIELD_GET(RISCV_IOMMU_DC_FSC_PPN, atp) << RISCV_IOMMU_PAGE_SHIFT;
 	for (l = levels; l-- > 0;) {
 		uint64_t pte_gpa = a + ((iova >> NESTED_LEVEL_SHIFT(l)) & 511) * sizeof(uint64_t);
 		uint64_t pte, ppn, span;
@@ -109,11 +119,113 @@ static int riscv_iommu_nested_stage1(struct iommu_domain *domain, uint64_t iova,
 	return -ENOENT; /* a pointer at level 0 */
 }
 
+/*
+ * The iosatp of process_id @pid in the user's process directory (pdtp
+ * rd->fsc, §"Process to locate the Process-context"), every directory read
+ * going through the parent: 0 and *atp; -ENOENT: no valid context (a fault
+ * for the user); -EFAULT and *gpa: the parent does not map that directory
+ * page.
+ */
+static int riscv_iommu_nested_pc(struct riscv_iommu_domain *rd, uint32_t pid, uint64_t *atp,
+				 uint64_t *gpa)
+{
+	struct riscv_iommu_domain *g = rd->parent;
+	struct hal *h = rd->iommu->hal;
+	unsigned int mode = (unsigned int)RV_FIELD_GET(RISCV_IOMMU_DC_FSC_MODE, rd->fsc);
+	unsigned int level = mode - RISCV_IOMMU_PDTP_MODE_PD8;
+	uint64_t a = RV_FIELD_GET(RISCV_IOMMU_DC_FSC_PPN, rd->fsc) << RISCV_IOMMU_PAGE_SHIFT;
+	uint64_t ta, gpa_pc;
+	hal_paddr_t spa;
+	bool ok;
+
+	if (pid >> riscv_iommu_pdt_pid_bits(mode))
+		return -ENOENT; /* wider than the directory resolves */
+	for (; level > 0; level--) {
+		uint64_t e_gpa = a + (uint64_t)riscv_iommu_pdt_pdi(pid, level) * sizeof(uint64_t), e;
+
+		if (!riscv_iommu_g_grants(g, e_gpa, IOMMU_FAULT_PERM_READ, &spa)) {
+			*gpa = e_gpa & ~(uint64_t)(RISCV_IOMMU_PAGE_SIZE - 1);
+			return -EFAULT;
+		}
+		e = riscv_iommu_pte_read(h, spa, &ok);
+		if (!ok || !(e & RISCV_IOMMU_PTE_V))
+			return -ENOENT;
+		a = RV_FIELD_GET(RISCV_IOMMU_PTE_PPN, e) << RISCV_IOMMU_PAGE_SHIFT;
+	}
+	gpa_pc = a + (uint64_t)riscv_iommu_pdt_pdi(pid, 0) * 2 * sizeof(uint64_t); /* 16-byte PCs */
+	if (!riscv_iommu_g_grants(g, gpa_pc, IOMMU_FAULT_PERM_READ, &spa)) {
+		*gpa = gpa_pc & ~(uint64_t)(RISCV_IOMMU_PAGE_SIZE - 1);
+		return -EFAULT;
+	}
+	ta = riscv_iommu_pte_read(h, spa, &ok);
+	if (!ok || !(ta & RISCV_IOMMU_PC_TA_V))
+		return -ENOENT;
+	*atp = riscv_iommu_pte_read(h, spa + sizeof(uint64_t), &ok);
+	return ok ? 0 : -ENOENT;
+}
+
+/*
+ * Translate the request's address through both stages: the DC's iosatp, or
+ * with the user's process directory the iosatp of its PASID's process
+ * context (process_id 0 without a PASID, when tc.DPE allows it).
+ */
+static int riscv_iommu_nested_stage1(struct iommu_domain *domain,
+				     const struct iommu_fault_page_request *prm, uint64_t *gpa)
+{
+	struct riscv_iommu_domain *rd = to_riscv_domain(domain);
+	uint64_t atp = rd->fsc;
+	int rc;
+
+	if (rd->pdtv) {
+		const bool pv = prm->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID;
+
+		if (!pv && !rd->dpe)
+			return -ENOENT;
+		rc = riscv_iommu_nested_pc(rd, pv ? prm->pasid : 0, &atp, gpa);
+		if (rc)
+			return rc;
+	}
+	return riscv_iommu_nested_walk(rd, atp, prm->addr, prm->perm, gpa);
+}
+
 /* The bits of an IOTINVAL.VMA the guest may set (struct iommu_hwpt_riscv_iommu_invalidate). */
 #define NESTED_INVAL_DW0                                                                     \
 	(RISCV_IOMMU_CMD_OPCODE | RISCV_IOMMU_CMD_FUNC | RISCV_IOMMU_CMD_IOTINVAL_AV |        \
 	 RISCV_IOMMU_CMD_IOTINVAL_PSCID | RISCV_IOMMU_CMD_IOTINVAL_PSCV)
 #define NESTED_INVAL_DW1 RISCV_IOMMU_CMD_IOTINVAL_ADDR
+/* ... of an IODIR.INVAL_PDT (the user's DV and DID are replaced by each device's). */
+#define NESTED_INVAL_PDT_DW0                                                                  \
+	(RISCV_IOMMU_CMD_OPCODE | RISCV_IOMMU_CMD_FUNC | RISCV_IOMMU_CMD_IODIR_PID |          \
+	 RISCV_IOMMU_CMD_IODIR_DV | RISCV_IOMMU_CMD_IODIR_DID)
+
+/*
+ * The user's IODIR.INVAL_PDT of process_id @pid (with its own process
+ * directory): for each device attached, IODIR.INVAL_PDT with the device's
+ * DID, then ATS.INVAL of everything of that PASID (a changed process
+ * context may change every translation of it). dc_lock held.
+ */
+static int riscv_iommu_nested_inval_pdt(struct riscv_iommu_domain *rd, uint32_t pid,
+					struct riscv_iommu_command *cmds, unsigned int *n)
+{
+	struct riscv_iommu *iommu = rd->iommu;
+	struct riscv_iommu_device *rdev;
+	int ret;
+
+	list_for_each_entry(rdev, &rd->devices, domain_node) {
+		ret = riscv_iommu_batch_room(iommu, cmds, n);
+		if (ret)
+			return ret;
+		riscv_iommu_cmd_iodir_inval_pdt(&cmds[(*n)++], rdev->did, pid);
+		if (!rdev->dev->ats_enabled)
+			continue;
+		ret = riscv_iommu_batch_room(iommu, cmds, n);
+		if (ret)
+			return ret;
+		riscv_iommu_cmd_ats_inval(&cmds[*n], rdev->did, RISCV_IOMMU_CMD_ATS_INVAL_ALL);
+		riscv_iommu_cmd_ats_set_pid(&cmds[(*n)++], pid);
+	}
+	return 0;
+}
 
 /*
  * The user's IOTINVAL.VMA commands (IOMMU_HWPT_INVALIDATE), in order: each
@@ -121,7 +233,8 @@ static int riscv_iommu_nested_stage1(struct iommu_domain *domain, uint64_t iova,
  * else -EINVAL, and the commands before it are still carried out), sent
  * with GV = 1 and the parent's GSCID, and followed by ATS.INVAL to the
  * domain's ATS devices, of the address's page with AV or of everything;
- * one IOFENCE.C closes the batch.
+ * one IOFENCE.C closes the batch. With its own process directory the user
+ * may also send IODIR.INVAL_PDT (riscv_iommu_nested_inval_pdt).
  */
 static int riscv_iommu_nested_invalidate(struct iommu_domain *domain,
 					 struct iommu_user_data_array *array)
@@ -144,6 +257,20 @@ static int riscv_iommu_nested_invalidate(struct iommu_domain *domain,
 			break;
 		dw0 = riscv_iommu_le64_to_cpu(inv.cmd[0]);
 		dw1 = riscv_iommu_le64_to_cpu(inv.cmd[1]);
+		if (rd->pdtv && RV_FIELD_GET(RISCV_IOMMU_CMD_OPCODE, dw0) == RISCV_IOMMU_CMD_IODIR_OPCODE &&
+		    RV_FIELD_GET(RISCV_IOMMU_CMD_FUNC, dw0) == RISCV_IOMMU_CMD_IODIR_FUNC_INVAL_PDT) {
+			if ((dw0 & ~NESTED_INVAL_PDT_DW0) || dw1) {
+				ret = -EINVAL;
+				break;
+			}
+			hal_mutex_lock(iommu->dc_lock);
+			ret = riscv_iommu_nested_inval_pdt(
+				rd, (uint32_t)RV_FIELD_GET(RISCV_IOMMU_CMD_IODIR_PID, dw0), cmds, &n);
+			hal_mutex_unlock(iommu->dc_lock);
+			if (ret)
+				break;
+			continue;
+		}
 		if (RV_FIELD_GET(RISCV_IOMMU_CMD_OPCODE, dw0) != RISCV_IOMMU_CMD_IOTINVAL_OPCODE ||
 		    RV_FIELD_GET(RISCV_IOMMU_CMD_FUNC, dw0) != RISCV_IOMMU_CMD_IOTINVAL_FUNC_VMA ||
 		    (dw0 & ~NESTED_INVAL_DW0) || (dw1 & ~NESTED_INVAL_DW1)) {
@@ -196,6 +323,21 @@ static const struct iommu_domain_ops riscv_iommu_nested_ops = {
 	.free = riscv_iommu_nested_free,
 };
 
+/* Whether the IOMMU advertises process-directory mode @mode (PD8/17/20; not Bare). */
+static bool riscv_iommu_pdtp_mode_ok(const struct riscv_iommu *iommu, unsigned int mode)
+{
+	switch (mode) {
+	case RISCV_IOMMU_PDTP_MODE_PD8:
+		return iommu->caps & RISCV_IOMMU_CAPABILITIES_PD8;
+	case RISCV_IOMMU_PDTP_MODE_PD17:
+		return iommu->caps & RISCV_IOMMU_CAPABILITIES_PD17;
+	case RISCV_IOMMU_PDTP_MODE_PD20:
+		return iommu->caps & RISCV_IOMMU_CAPABILITIES_PD20;
+	default:
+		return false;
+	}
+}
+
 /* Whether the IOMMU advertises first-stage mode @mode (or it is Bare). */
 static bool riscv_iommu_fsc_mode_ok(const struct riscv_iommu *iommu, unsigned int mode)
 {
@@ -224,7 +366,7 @@ static bool riscv_iommu_fsc_mode_ok(const struct riscv_iommu *iommu, unsigned in
  *
  * The checks are those struct iommu_hwpt_riscv_iommu documents.
  *
- * Return: the domain, or NULL: -EOPNOTSUPP (another data type, or tc.PDTV),
+ * Return: the domain, or NULL: -EOPNOTSUPP (another data type),
  * -EINVAL (a wrong size, parent or field), -ENOMEM.
  */
 struct iommu_domain *riscv_iommu_domain_alloc_nested(struct device *dev,
@@ -232,7 +374,7 @@ struct iommu_domain *riscv_iommu_domain_alloc_nested(struct device *dev,
 						     uint32_t data_type, const void *data,
 						     size_t len, int *err)
 {
-	const uint64_t tc_user = RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_SADE | NESTED_TC_HOST;
+	uint64_t tc_user = RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_SADE | NESTED_TC_HOST;
 	struct riscv_iommu_device *rdev = dev ? dev_to_riscv(dev) : NULL;
 	const struct iommu_hwpt_riscv_iommu *u = data;
 	struct riscv_iommu_domain *g, *rd;
@@ -252,16 +394,18 @@ struct iommu_domain *riscv_iommu_domain_alloc_nested(struct device *dev,
 	g = to_riscv_domain(parent);
 	if (g->kind != RISCV_IOMMU_DOMAIN_G)
 		return NULL;
-	if (u->dc_tc & RISCV_IOMMU_DC_TC_PDTV) {
-		*err = -EOPNOTSUPP;
-		return NULL;
-	}
+	/* the user's process directory: fsc is a pdtp, DPE allowed */
+	if (u->dc_tc & RISCV_IOMMU_DC_TC_PDTV)
+		tc_user |= RISCV_IOMMU_DC_TC_PDTV | RISCV_IOMMU_DC_TC_DPE;
 	if (!(u->dc_tc & RISCV_IOMMU_DC_TC_V) || (u->dc_tc & ~tc_user) || u->dc_iohgatp ||
 	    (u->dc_ta & ~RISCV_IOMMU_DC_TA_PSCID) ||
 	    ((u->dc_tc & RISCV_IOMMU_DC_TC_SADE) &&
 	     !(iommu->caps & RISCV_IOMMU_CAPABILITIES_AMO_HWAD)) ||
-	    !riscv_iommu_fsc_mode_ok(iommu,
-				     (unsigned int)RV_FIELD_GET(RISCV_IOMMU_DC_FSC_MODE, u->dc_fsc)) ||
+	    !((u->dc_tc & RISCV_IOMMU_DC_TC_PDTV) ?
+		      riscv_iommu_pdtp_mode_ok(iommu, (unsigned int)RV_FIELD_GET(RISCV_IOMMU_DC_FSC_MODE,
+										 u->dc_fsc)) :
+		      riscv_iommu_fsc_mode_ok(iommu, (unsigned int)RV_FIELD_GET(RISCV_IOMMU_DC_FSC_MODE,
+										u->dc_fsc))) ||
 	    (u->dc_fsc & ~(RISCV_IOMMU_DC_FSC_MODE | RISCV_IOMMU_DC_FSC_PPN))) {
 		riscv_iommu_warn(iommu, "%s: nested domain refused: tc %#llx iohgatp %#llx ta %#llx "
 				 "fsc %#llx", dev->name, (unsigned long long)u->dc_tc,
@@ -279,6 +423,8 @@ struct iommu_domain *riscv_iommu_domain_alloc_nested(struct device *dev,
 	rd->pscid = (uint32_t)RV_FIELD_GET(RISCV_IOMMU_DC_TA_PSCID, u->dc_ta);
 	rd->fsc = u->dc_fsc;
 	rd->sade = u->dc_tc & RISCV_IOMMU_DC_TC_SADE;
+	rd->pdtv = u->dc_tc & RISCV_IOMMU_DC_TC_PDTV;
+	rd->dpe = u->dc_tc & RISCV_IOMMU_DC_TC_DPE;
 	hal_mutex_lock(iommu->dc_lock);
 	list_add_tail(&rd->nested_node, &g->children);
 	hal_mutex_unlock(iommu->dc_lock);

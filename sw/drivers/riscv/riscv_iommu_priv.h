@@ -196,8 +196,9 @@ struct riscv_iommu_domain {
 	hal_paddr_t pgd_pa;
 	uint32_t pscid;                  /* S1: ours; nested: the user's */
 	uint32_t gscid;                  /* G: ours; nested: the parent's */
-	uint64_t fsc;                    /* nested: the user's iosatp */
+	uint64_t fsc;                    /* nested: the user's iosatp, or pdtp with pdtv */
 	bool sade;                       /* nested: the user asked for first-stage A/D updates */
+	bool pdtv, dpe;                  /* nested: the user's process directory (tc.PDTV, tc.DPE) */
 	struct riscv_iommu_domain *parent; /* nested: the second stage */
 	struct list_head children;       /* G: its nested domains (nested_node); dc_lock */
 	struct list_head nested_node;

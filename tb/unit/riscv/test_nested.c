@@ -24,7 +24,27 @@ struct nest_env {
 #define GPA_L1    UINT64_C(0x11000)
 #define GPA_L0    UINT64_C(0x12000)
 #define GPA_DATA  UINT64_C(0x40000000)
+#define GPA_PDT   UINT64_C(0x13000)
 #define IOVA      UINT64_C(0x12345000)
+
+/* stage1_translate of a request for @iova (with PASID @pasid if pv). */
+static int s1_pasid(struct iommu_domain *d, uint64_t iova, uint32_t perm, bool pv, uint32_t pasid,
+		    uint64_t *gpa)
+{
+	struct iommu_fault_page_request prm = {
+		.flags = pv ? IOMMU_FAULT_PAGE_REQUEST_PASID_VALID : 0,
+		.pasid = pasid,
+		.addr = iova,
+		.perm = perm,
+	};
+
+	return d->ops->stage1_translate(d, &prm, gpa);
+}
+
+static int s1(struct iommu_domain *d, uint64_t iova, uint32_t perm, uint64_t *gpa)
+{
+	return s1_pasid(d, iova, perm, false, 0, gpa);
+}
 
 static int nest_setup(void **state)
 {
@@ -152,9 +172,16 @@ static void test_nested_refusals(void **state)
 	assert_null(nest_alloc(p, &u, sizeof(u), &err));
 	assert_int_equal(err, -EINVAL);
 	u = p->data;
-	u.dc_tc |= RISCV_IOMMU_DC_TC_PDTV;                 /* a guest process directory */
+	u.dc_tc |= RISCV_IOMMU_DC_TC_PDTV;                 /* a guest process directory: */
+	assert_null(nest_alloc(p, &u, sizeof(u), &err));   /* ... fsc is no pdtp (Sv39) */
+	assert_int_equal(err, -EINVAL);
+	u.dc_fsc = (UINT64_C(1) << 60) | (GPA_PDT >> 12);  /* PD8: not advertised */
 	assert_null(nest_alloc(p, &u, sizeof(u), &err));
-	assert_int_equal(err, -EOPNOTSUPP);
+	assert_int_equal(err, -EINVAL);
+	u = p->data;
+	u.dc_tc |= RISCV_IOMMU_DC_TC_DPE;                  /* DPE without a process directory */
+	assert_null(nest_alloc(p, &u, sizeof(u), &err));
+	assert_int_equal(err, -EINVAL);
 	u = p->data;
 	u.dc_tc |= RISCV_IOMMU_DC_TC_SBE;                  /* not a bit the guest may set */
 	assert_null(nest_alloc(p, &u, sizeof(u), &err));
@@ -232,14 +259,14 @@ static void test_stage1_translate_tells_the_stages_apart(void **state)
 	d = nest_alloc(p, &p->data, sizeof(p->data), &err);
 	assert_non_null(d);
 	/* the root's page has no second-stage mapping: the host's */
-	assert_int_equal(d->ops->stage1_translate(d, IOVA, IOMMU_FAULT_PERM_READ, &gpa), -EFAULT);
+	assert_int_equal(s1(d, IOVA, IOMMU_FAULT_PERM_READ, &gpa), -EFAULT);
 	assert_int_equal(gpa, GPA_ROOT);
 	/* an empty root: the user's */
 	nest_guest_page(p, 0, GPA_ROOT);
-	assert_int_equal(d->ops->stage1_translate(d, IOVA, IOMMU_FAULT_PERM_READ, &gpa), -ENOENT);
+	assert_int_equal(s1(d, IOVA, IOMMU_FAULT_PERM_READ, &gpa), -ENOENT);
 	/* root -> L1 (unbacked: the host's) */
 	p->gpage[0][(IOVA >> 30) & 511] = RISCV_IOMMU_PTE_V | (GPA_L1 >> 12) << 10;
-	assert_int_equal(d->ops->stage1_translate(d, IOVA, IOMMU_FAULT_PERM_READ, &gpa), -EFAULT);
+	assert_int_equal(s1(d, IOVA, IOMMU_FAULT_PERM_READ, &gpa), -EFAULT);
 	assert_int_equal(gpa, GPA_L1);
 	nest_guest_page(p, 1, GPA_L1);
 	nest_guest_page(p, 2, GPA_L0);
@@ -249,38 +276,127 @@ static void test_stage1_translate_tells_the_stages_apart(void **state)
 					  RISCV_IOMMU_PTE_U | RISCV_IOMMU_PTE_A |
 					  (GPA_DATA >> 12) << 10;
 	/* the first stage grants it, the data page is unbacked: the host's */
-	assert_int_equal(d->ops->stage1_translate(d, IOVA + 0x10, IOMMU_FAULT_PERM_READ, &gpa),
+	assert_int_equal(s1(d, IOVA + 0x10, IOMMU_FAULT_PERM_READ, &gpa),
 			 -EFAULT);
 	assert_int_equal(gpa, GPA_DATA + 0x10);
 	/* backed read-only by the parent: a read translates, a write is the host's */
 	p->gpage[3] = hal_dma_alloc(p->e.h, 4096, 4096, &p->gpa_pa[3]);
 	assert_non_null(p->gpage[3]);
 	assert_int_equal(p->g->ops->map_pages(p->g, GPA_DATA, p->gpa_pa[3], 4096, IOMMU_READ), 0);
-	assert_int_equal(d->ops->stage1_translate(d, IOVA + 0x10, IOMMU_FAULT_PERM_READ, &gpa), 0);
+	assert_int_equal(s1(d, IOVA + 0x10, IOMMU_FAULT_PERM_READ, &gpa), 0);
 	assert_int_equal(gpa, GPA_DATA + 0x10);
 	/* a write the leaf does not grant is the user's */
-	assert_int_equal(d->ops->stage1_translate(d, IOVA, IOMMU_FAULT_PERM_WRITE, &gpa), -ENOENT);
+	assert_int_equal(s1(d, IOVA, IOMMU_FAULT_PERM_WRITE, &gpa), -ENOENT);
 	p->gpage[2][(IOVA >> 12) & 511] |= RISCV_IOMMU_PTE_W;
 	/* W without D and no SADE: a fault the user resolves */
-	assert_int_equal(d->ops->stage1_translate(d, IOVA, IOMMU_FAULT_PERM_WRITE, &gpa), -ENOENT);
+	assert_int_equal(s1(d, IOVA, IOMMU_FAULT_PERM_WRITE, &gpa), -ENOENT);
 	p->gpage[2][(IOVA >> 12) & 511] |= RISCV_IOMMU_PTE_D;
 	/* the first stage grants the write now, the parent's read-only page does not */
-	assert_int_equal(d->ops->stage1_translate(d, IOVA, IOMMU_FAULT_PERM_WRITE, &gpa), -EFAULT);
+	assert_int_equal(s1(d, IOVA, IOMMU_FAULT_PERM_WRITE, &gpa), -EFAULT);
 	assert_int_equal(gpa, GPA_DATA);
 	assert_int_equal(p->g->ops->unmap_pages(p->g, GPA_DATA, 4096), 4096);
 	assert_int_equal(p->g->ops->map_pages(p->g, GPA_DATA, p->gpa_pa[3], 4096,
 					      IOMMU_READ | IOMMU_WRITE), 0);
-	assert_int_equal(d->ops->stage1_translate(d, IOVA, IOMMU_FAULT_PERM_WRITE, &gpa), 0);
+	assert_int_equal(s1(d, IOVA, IOMMU_FAULT_PERM_WRITE, &gpa), 0);
 	/* a supervisor page: requests without a PASID are user mode */
 	p->gpage[2][(IOVA >> 12) & 511] &= ~RISCV_IOMMU_PTE_U;
-	assert_int_equal(d->ops->stage1_translate(d, IOVA, IOMMU_FAULT_PERM_READ, &gpa), -ENOENT);
+	assert_int_equal(s1(d, IOVA, IOMMU_FAULT_PERM_READ, &gpa), -ENOENT);
 	/* a non-canonical IOVA */
-	assert_int_equal(d->ops->stage1_translate(d, UINT64_C(1) << 40, IOMMU_FAULT_PERM_READ, &gpa),
+	assert_int_equal(s1(d, UINT64_C(1) << 40, IOMMU_FAULT_PERM_READ, &gpa),
 			 -ENOENT);
 	d->ops->free(d);
 }
 
 /* The user's IOTINVAL.VMA: checked, sent in the GSCID, ATS.INVAL after it, one fence. */
+/*
+ * The user's process directory (tc.PDTV, fsc a PD8 pdtp at a GPA): the DC
+ * says so, a PASID's first stage is its process context's iosatp, every
+ * directory read goes through the parent (an unbacked directory page is the
+ * host's fault, a missing context the user's), a request without a PASID
+ * needs DPE, and the user's IODIR.INVAL_PDT goes out with the device's DID,
+ * followed by ATS.INVAL of that PASID.
+ */
+static void test_nested_user_pdt(void **state)
+{
+	struct nest_env *p = *state;
+	const struct riscv_iommu_dc *dc = rv_dc(&p->e, 5);
+	struct rv_fake *rv = p->e.rv;
+	struct iommu_hwpt_riscv_iommu u = p->data;
+	const uint64_t inval_pdt = RISCV_IOMMU_CMD_IODIR_OPCODE |
+				   (RISCV_IOMMU_CMD_IODIR_FUNC_INVAL_PDT << 7) | (UINT64_C(5) << 12);
+	struct iommu_hwpt_riscv_iommu_invalidate inv = { .cmd = { inval_pdt, 0 } };
+	struct iommu_user_data_array a = {
+		.type = IOMMU_HWPT_INVALIDATE_DATA_RISCV_IOMMU, .uptr = &inv,
+		.entry_len = sizeof(inv), .entry_num = 1,
+	};
+	struct iommu_domain *d, *plain;
+	uint64_t gpa = 0;
+	int err = 0;
+
+	p->e.iommu->caps |= RISCV_IOMMU_CAPABILITIES_PD8;
+	u.dc_tc |= RISCV_IOMMU_DC_TC_PDTV;
+	u.dc_fsc = (UINT64_C(1) << 60) | (GPA_PDT >> 12);
+	d = nest_alloc(p, &u, sizeof(u), &err);
+	assert_non_null(d);
+	assert_int_equal(p->ops->attach_dev(d, &p->dev), 0);
+	assert_int_equal(dc->tc, RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_EN_ATS | RISCV_IOMMU_DC_TC_PDTV);
+	assert_int_equal(dc->fsc, u.dc_fsc);
+	/* the directory page unbacked: the host's; backed but empty: the user's */
+	assert_int_equal(s1_pasid(d, IOVA, IOMMU_FAULT_PERM_READ, true, 5, &gpa), -EFAULT);
+	assert_int_equal(gpa, GPA_PDT);
+	nest_guest_page(p, 0, GPA_PDT);
+	assert_int_equal(s1_pasid(d, IOVA, IOMMU_FAULT_PERM_READ, true, 5, &gpa), -ENOENT);
+	/* PC[5]: valid, PSCID 9, Sv39 at GPA_ROOT (unbacked: the host's) */
+	p->gpage[0][2 * 5] = RISCV_IOMMU_PC_TA_V | (UINT64_C(9) << 12);
+	p->gpage[0][2 * 5 + 1] = (UINT64_C(8) << 60) | (GPA_ROOT >> 12);
+	assert_int_equal(s1_pasid(d, IOVA, IOMMU_FAULT_PERM_READ, true, 5, &gpa), -EFAULT);
+	assert_int_equal(gpa, GPA_ROOT);
+	nest_guest_page(p, 1, GPA_ROOT);
+	assert_int_equal(s1_pasid(d, IOVA, IOMMU_FAULT_PERM_READ, true, 5, &gpa), -ENOENT);
+	/* another PASID has no context; PASID 256 is beyond PD8 */
+	assert_int_equal(s1_pasid(d, IOVA, IOMMU_FAULT_PERM_READ, true, 6, &gpa), -ENOENT);
+	assert_int_equal(s1_pasid(d, IOVA, IOMMU_FAULT_PERM_READ, true, 256, &gpa), -ENOENT);
+	/* a leaf in PASID 5's table: the data page unbacked is the host's */
+	nest_guest_page(p, 2, GPA_L1);
+	nest_guest_page(p, 3, GPA_L0);
+	p->gpage[1][(IOVA >> 30) & 511] = RISCV_IOMMU_PTE_V | (GPA_L1 >> 12) << 10;
+	p->gpage[2][(IOVA >> 21) & 511] = RISCV_IOMMU_PTE_V | (GPA_L0 >> 12) << 10;
+	p->gpage[3][(IOVA >> 12) & 511] = RISCV_IOMMU_PTE_V | RISCV_IOMMU_PTE_R | RISCV_IOMMU_PTE_U |
+					  RISCV_IOMMU_PTE_A | (GPA_DATA >> 12) << 10;
+	assert_int_equal(s1_pasid(d, IOVA, IOMMU_FAULT_PERM_READ, true, 5, &gpa), -EFAULT);
+	assert_int_equal(gpa, GPA_DATA);
+	/* no PASID: process_id 0 only with DPE; PC[0] is empty */
+	assert_int_equal(s1(d, IOVA, IOMMU_FAULT_PERM_READ, &gpa), -ENOENT);
+	/* IODIR.INVAL_PDT of PID 5: the device's DID, then ATS.INVAL of PASID 5, a fence */
+	p->dev.ats_enabled = true;
+	rv->iommu.ncmds = 0;
+	assert_int_equal(d->ops->cache_invalidate_user(d, &a), 0);
+	assert_int_equal(rv->iommu.ncmds, 3);
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, 0)), RISCV_IOMMU_CMD_IODIR_OPCODE);
+	assert_int_equal(rv_cmd_func(rv_cmd(rv, 0)), RISCV_IOMMU_CMD_IODIR_FUNC_INVAL_PDT);
+	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_IODIR_DID, rv_cmd(rv, 0)->dword0), 5);
+	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_IODIR_PID, rv_cmd(rv, 0)->dword0), 5);
+	assert_true(rv_cmd(rv, 0)->dword0 & RISCV_IOMMU_CMD_IODIR_DV);
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, 1)), RISCV_IOMMU_CMD_ATS_OPCODE);
+	assert_true(rv_cmd(rv, 1)->dword0 & RISCV_IOMMU_CMD_ATS_PV);
+	assert_int_equal(RV_FIELD_GET(RISCV_IOMMU_CMD_ATS_PID, rv_cmd(rv, 1)->dword0), 5);
+	assert_int_equal(rv_cmd(rv, 1)->dword1, RISCV_IOMMU_CMD_ATS_INVAL_ALL);
+	assert_int_equal(rv_cmd_op(rv_cmd(rv, 2)), RISCV_IOMMU_CMD_IOFENCE_OPCODE);
+	/* a second dword is reserved */
+	inv.cmd[1] = 1;
+	a.entry_num = 1;
+	assert_int_equal(d->ops->cache_invalidate_user(d, &a), -EINVAL);
+	assert_int_equal(p->ops->attach_dev(NULL, &p->dev), 0);
+	d->ops->free(d);
+	/* without a process directory of the user's, IODIR is not the user's to send */
+	plain = nest_alloc(p, &p->data, sizeof(p->data), &err);
+	assert_non_null(plain);
+	inv.cmd[1] = 0;
+	a.entry_num = 1;
+	assert_int_equal(plain->ops->cache_invalidate_user(plain, &a), -EINVAL);
+	plain->ops->free(plain);
+}
+
 static void test_nested_invalidate(void **state)
 {
 	struct nest_env *p = *state;
@@ -356,6 +472,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stage1_translate_tells_the_stages_apart,
 						nest_setup, nest_teardown),
 		cmocka_unit_test_setup_teardown(test_nested_invalidate, nest_setup, nest_teardown),
+		cmocka_unit_test_setup_teardown(test_nested_user_pdt, nest_setup, nest_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
