@@ -1504,14 +1504,18 @@ void params::load_yaml(const std::string& text, const std::string& origin, const
         // '...') or a directive ('%'), or must follow a flow node or an
         // indented block map (a line at column 0 after it starts a new
         // document). So a text without a marker that loads as a block map
-        // starting at column 0 is one document (what follows at column 0 is
-        // a key of it, or an error), and the counting pass, a whole second
-        // parse, is skipped. Anything else is counted (a stray token at the
-        // top level leaves the parser stuck where it loads as empty).
+        // whose keys start at column 0 is one document (what follows at
+        // column 0 is a key of it, or an error), and the counting pass, a
+        // whole second parse, is skipped. The first key's column, not the
+        // node's: a tag or an anchor on a line of its own puts the node at
+        // column 0 and its keys elsewhere. Anything else is counted (a stray
+        // token at the top level leaves the parser stuck where it loads as
+        // empty).
         bool loaded = false;
         if (!has_document_markers(text)) {
             doc = YAML::Load(text);
-            loaded = doc.IsMap() && doc.Style() == YAML::EmitterStyle::Block && doc.Mark().column == 0;
+            loaded = doc.IsMap() && doc.Style() == YAML::EmitterStyle::Block && doc.begin() != doc.end() &&
+                     doc.begin()->first.Mark().column == 0;
         }
         if (!loaded) {
             // At most three documents are looked at: one is all a scenario may
