@@ -850,6 +850,12 @@ def predict(p):
     # names them as the cause ("cause: N injected ...").
     if p.get("iommu.inject.target", "none") != "none":
         rules["inject"] = f"iommu.inject.target = {p['iommu.inject.target']}"
+    # sw_inject (docs/scenario.md, Fault injection): calls of the software
+    # stack made to fail on purpose (a site glob may match any call, the
+    # boot's allocations too); a run they break fails with the call's error,
+    # and prints and counts what failed (platform.inject.failures).
+    if p.get("sw.inject.site", "").strip(" \t") and p.get("sw.inject.probability", 100):
+        rules["sw_inject"] = f"sw.inject.site = {p['sw.inject.site']!r}"
     return rules
 
 
@@ -1275,6 +1281,9 @@ def explain_verdict(case, results, stderr):
     # run's failures (what they break depends on which access they hit).
     injected = "inject" in rules and any(INJECT_CAUSE.search(v) for c in checks
                                          for v in c.get("violations", []))
+    # Software calls failed on purpose: whatever they break is explained.
+    injected = injected or ("sw_inject" in rules and
+                            results.get("counters", {}).get("platform.inject.failures", 0) > 0)
     for chk in checks:
         if chk.get("ok"):
             continue
