@@ -105,6 +105,7 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
     m_streams.resize(nstreams);
     m_tlps.reset(new tlp_buf[nstreams + 1]);
     size_t at = 0;
+    unsigned wbytes = 8;
     for (size_t wi = 0; wi < m_w.size(); ++wi) {
         const workload_run& w = m_w[wi];
         for (unsigned k = 0; k < w.p.streams; ++k) {
@@ -114,13 +115,16 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
             st.w = uint16_t(wi);
             st.pages = &m_pages[at];
             at += slots(w.p);
-            // A stream's buffer holds a page's pattern or a completion.
-            m_tlps[i].data.assign((std::max(w.p.bytes_per_page, 8u) + 7) & ~7u, 0);
+            // A stream's buffer holds a Translation Completion; the data of
+            // its writes is built in m_wdata (below).
+            m_tlps[i].data.assign(8, 0);
             st.tlp = &m_tlps[i];
+            wbytes = std::max(wbytes, (std::max(w.p.bytes_per_page, 8u) + 7) & ~7u);
         }
     }
     m_tlps[nstreams].data.assign(8, 0); // the messages'
     m_msg = &m_tlps[nstreams];
+    m_wdata.assign(wbytes, 0);
 
     down.register_b_transport(this, &pxdev::down_b_transport);
     bar.register_b_transport(this, &pxdev::bar_b_transport);

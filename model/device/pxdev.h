@@ -560,6 +560,11 @@ private:
     // upstream TLPs
     std::unique_ptr<tlp_buf[]> m_tlps; // one per stream, then the messages'
     tlp_buf* m_msg = nullptr;
+    // The data of the write being sent, shared by the streams: a target
+    // takes it during b_transport (loosely timed), and the device's one
+    // process sends one request at a time; so host memory per stream does
+    // not grow with device.bytes_per_page.
+    std::vector<unsigned char> m_wdata;
 
     // PRI engine: the block (credits, PRG indices, responses, Enable, RF,
     // UPRGI, Stopped) and the records of its outstanding groups

@@ -658,12 +658,12 @@ void pxdev::send_write(stream& s, page& pg, const atc::entry& e)
     const workload_run& w = wl(s);
     const unsigned len = w.traced() ? pg.len : w.p.bytes_per_page, off = w.traced() ? pg.off : 0;
     if (w.traced())
-        pattern_fill_at(m_p.rid, pg.iova / k_page, off, t.data.data(), len);
+        pattern_fill_at(m_p.rid, pg.iova / k_page, off, m_wdata.data(), len);
     else
-        pattern_fill(m_p.rid, pattern_page(s.w, pg.index), t.data.data(), len);
+        pattern_fill(m_p.rid, pattern_page(s.w, pg.index), m_wdata.data(), len);
     tlm::tlm_generic_payload& gp = new_tlp(t, tlp_kind::mem_write, &s);
     gp.set_command(tlm::TLM_WRITE_COMMAND);
-    gp.set_data_ptr(len ? t.data.data() : nullptr);
+    gp.set_data_ptr(len ? m_wdata.data() : nullptr);
     gp.set_data_length(len);
     gp.set_streaming_width(len);
     if (e.untranslated_only) {

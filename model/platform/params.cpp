@@ -210,7 +210,7 @@ params::params(registry_tag)
          "distance between consecutive devices' RIDs; the largest RID must be at most 0xffff and fit the device directory sw.driver.ddt_mode builds", ""});
     add({"device.pri_capacity", t::u64, "64", 1, 65535, {}, "requests", "Outstanding Page Request Capacity of each device", "ESTIMATE"});
     add({"device.atc_entries", t::u64, "32", 1, 65536, {}, "entries", "address translation cache size", "ESTIMATE"});
-    add({"device.streams", t::u64, "4", 1, 512, {}, "", "DMA streams per device (faults in flight)", ""});
+    add({"device.streams", t::u64, "4", 1, 512, {}, "", "DMA streams per device (faults in flight); all devices' streams (with classes, those of all their workloads) add up to at most 2097152 (4096 x 512): each holds its burst's pages and a TLP in host memory", ""});
     add({"device.pasids", t::u64, "0", 0, 1024, {}, "",
          "PASIDs per device (class.<name>.pasids per class): 0 = none (requests carry no PASID); N > 0: burst b of a device's workload uses PASID 1 + b mod N (its ATS translation requests, page requests and DMA writes carry it), the PASID capability is enabled, and the userspace handler attaches each PASID to a HWPT and fault queue of its own (docs/scenario.md, PASIDs). Needs iommu.pd8, pd17 or pd20 resolving PASID N", ""});
     add({"device.pages", t::u64, "256", 0, 1 << 24, {}, "pages", "4 KiB pages each device's workload writes, once each, or more often with re-touches (device.fault_probability; 0: the device stays idle)", ""});
@@ -831,6 +831,19 @@ void params::validate() const
         fail("the device classes add up to " + std::to_string(devs.size()) + " devices; at most " +
              std::to_string(k_max_devices) + " are supported");
         return done();
+    }
+    // Host memory: each stream holds its burst's pages and a TLP; all
+    // devices' streams (their workloads' with classes) add up to at most
+    // what 4,096 devices of 512 streams have.
+    {
+        uint64_t streams = 0;
+        for (const device_spec& d : devs)
+            for (const workload_spec* w : d.all_workloads()) streams += w->streams;
+        if (streams > k_max_devices * 512)
+            fail(std::string(classes ? "the classes' devices x the streams of their workloads"
+                                     : "device.count x device.streams") +
+                 " = " + std::to_string(streams) + " streams; at most " + std::to_string(k_max_devices * 512) +
+                 " (4096 devices x 512) in all: each holds its burst's pages and a TLP in host memory");
     }
     // Where a class's value comes from, for messages.
     auto src = [&](const device_spec& d, const char* field) {
