@@ -467,9 +467,6 @@ bool pxdev::write_pass(stream& s)
         }
         if (!pg.write) {
             pg.st = page_state::written; // a read: translated, no DMA (reads are not modelled)
-            // Faulted in again, after an eviction perhaps: the page may be a
-            // fresh one now, so what an earlier write left is not checked.
-            if (pg.faulted && !wl(s).traced()) wl(s).page_written[pg.index] = false;
             ++s.cursor;
             continue;
         }
@@ -739,6 +736,11 @@ pxdev::xlate pxdev::take_translation(stream& s, page& pg, const atc::entry** out
         // R = W = 0 is "not present", not an error (§7.2); a read-only
         // translation is useless to a writer and handled the same way.
         ++m_c.ats_not_present;
+        // Not present (evicted, if it was written before): what a write left
+        // there is gone, and the page it faults in is a fresh one, which the
+        // scoreboard may check only once it is written again (the run may
+        // end first).
+        if (!c.r && !wl(s).traced()) wl(s).page_written[pg.index] = false;
         return xlate::not_present;
     }
     const bool cache = c.u || c.w; // the ATC keeps no permissions: only writable translations
