@@ -434,6 +434,10 @@ def estimate(p):
     # device): each an ioctl and a map.
     boot += 4 * nested_device_count(p) * (p["sw.cost.map_page_ns"] + p["sw.cost.syscall_ns"] +
                                           p["sw.cost.cq_submit_ns"])
+    # Devices without PRI: the handler pins every page before starting them,
+    # an ioctl and a map each, like a fault's.
+    if not p.get("device.pri", True):
+        boot += count * pages * per_fault
     # Streams start up to device.start_jitter_ns late; open-loop bursts
     # arrive over n exponential gaps: at most n g + 8 sqrt(n) g + 40 g.
     work += p.get("device.start_jitter_ns", 0)
@@ -584,7 +588,9 @@ def config_errors(p):
     if 0 < p.get("device.prg_timeout_us", 0) < 100:
         errs.append("device.prg_timeout_us")  # 0 (none) or at least 100
     # a Page Request Group no larger than the PRI allocation the driver grants
-    if p["device.pages"] and min(p["device.prg_pages"], p["device.pages"]) > pri_alloc(p):
+    # (a device without PRI sends none)
+    pri = p.get("device.pri", True)
+    if pri and p["device.pages"] and min(p["device.prg_pages"], p["device.pages"]) > pri_alloc(p):
         errs.append("device.prg_pages")
     if p.get("iommu.sv57", False) and not p.get("iommu.sv48", False):
         errs.append("iommu.sv57")  # Sv57 requires Sv48
@@ -593,7 +599,8 @@ def config_errors(p):
     switch = p.get("pcie.switch_latency_ns", 0) if p.get("pcie.topology", "switch") == "switch" else 0
     if p["iommu.ats_inval_timeout_us"] * 1000 < 4 * (p["pcie.link_latency_ns"] + switch):
         errs.append("iommu.ats_inval_timeout_us")  # at least 4 x the latency each way
-    if p.get("sw.driver.pri_alloc_policy") == "fixed" and p.get("sw.driver.pri_alloc_fixed", 0) > p["device.pri_capacity"]:
+    if pri and p.get("sw.driver.pri_alloc_policy") == "fixed" and \
+            p.get("sw.driver.pri_alloc_fixed", 0) > p["device.pri_capacity"]:
         errs.append("sw.driver.pri_alloc_fixed")  # a fixed allocation above the capacity
     # device.rid_stride: the largest RID is 16 bits and fits the directory
     # the driver builds (1lvl 7/6 bits, 2lvl 16/15 with 32/64-byte DCs)
@@ -606,7 +613,8 @@ def config_errors(p):
         errs.append("device.rid_stride")
     # sw.user.resident_pages: at least streams x prg_pages, and one handler thread
     resident = p.get("sw.user.resident_pages", 0)
-    if resident and (p.get("sw.user.threads", 1) > 1 or resident < p["device.streams"] * p["device.prg_pages"]):
+    if resident and (p.get("sw.user.threads", 1) > 1 or
+                     (pri and resident < p["device.streams"] * p["device.prg_pages"])):
         errs.append("sw.user.resident_pages")
     # sw.user.detach_after: for a device of the run, no more groups held
     # than its streams, its bursts and the groups its PRI allocation covers
@@ -685,6 +693,16 @@ def config_errors(p):
     elif nested_device_count(p) and p["device.pages"] and \
             p["device.iova_base"] + p["device.pages"] * PAGE > 1 << 38:
         errs.append("sw.user.nested_devices")
+    # device.ats / device.pri (docs/scenario.md, Devices without PRI or
+    # ATS): PRI needs ATS; a device without PRI is pinned by the userspace
+    # handler, which cannot do so for a device of the kernel-resident
+    # handler, a nested, vEVENTQ or detached device, or with PASIDs
+    if pri and not p.get("device.ats", True):
+        errs.append("device.pri")
+    elif not pri and (kernel_device_count(p) or nested_device_count(p) or
+                      (p.get("sw.user.vevent_depth", 0) and idx < p["device.count"]) or
+                      (after and detach_dev < p["device.count"]) or pasids):
+        errs.append("device.pri")
     # platform.dram_mib: the workload's pages, their first-stage tables, the queues
     # and the directory must fit simulated DRAM (params.cpp; the same sum)
     if dram_needed_bytes(p) > p["platform.dram_mib"] << 20:
@@ -709,7 +727,7 @@ def kernel_device_count(p):
 def held_pages(p):
     """The data pages of a device of the userspace handler mapped at once:
     every page, or at most sw.user.resident_pages with eviction."""
-    resident = p.get("sw.user.resident_pages", 0)
+    resident = p.get("sw.user.resident_pages", 0) if p.get("device.pri", True) else 0  # pinned: all
     return min(resident, p["device.pages"]) if resident else p["device.pages"]
 
 

@@ -43,6 +43,7 @@ pxdev::pxdev(sc_core::sc_module_name name, const device_params& p)
         SC_REPORT_WARNING(k_msgtype, (std::string(this->name()) + ": " + what + ", using " + v).c_str());
     };
     if (m_p.atc_entries == 0) { m_p.atc_entries = 1; fix("atc_entries = 0", "1"); }
+    if (m_p.pri && !m_p.ats) { m_p.pri = false; fix("PRI without ATS", "no PRI capability"); }
     if (m_p.invalidate_queue_depth > 32) {
         m_p.invalidate_queue_depth = 32;
         fix("invalidate_queue_depth > 32", "32");
@@ -401,6 +402,7 @@ void pxdev::report(prisim::stat_sink& sink, const std::string& prefix) const
     PXDEV_STAT(pri_response_failure);
     PXDEV_STAT(dma_writes);
     PXDEV_STAT(dma_errors);
+    if (!m_p.ats) PXDEV_STAT(dma_reads); // only a device without ATS reads by DMA
     PXDEV_STAT(dma_bytes);
     PXDEV_STAT(atc_hits);
     PXDEV_STAT(atc_misses);

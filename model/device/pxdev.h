@@ -161,6 +161,13 @@ struct device_params : workload_params {
     // again, as after Success. Zero: none (PCIe defines none).
     sc_core::sc_time prg_timeout = sc_core::SC_ZERO_TIME;
     unsigned invalidate_queue_depth = 0; // ATS cap field (0 encodes 32)
+    // Capabilities (pcie-pri.md §1). ats = false: no ATS capability; every
+    // access is an Untranslated request that the IOMMU translates, reads
+    // included (they are DMA then). pri = false: no PRI capability; a page
+    // that is not present fails, so software maps (pins) the workload's
+    // pages before START, as BAR0's PXDEV_RANGE_* list them. PRI needs
+    // ATS: pri without ats is refused (the device drops its PRI, warned).
+    bool ats = true, pri = true;
     // The Verilator context of the PRI engine's block, shared by the
     // devices of a platform (host memory); null: the device's own.
     std::shared_ptr<prg_rtl_context> rtl_context;
@@ -256,6 +263,7 @@ public:
         bool pri_response_failure = false; // PRI Status.RF set
         uint64_t dma_writes = 0, dma_errors = 0, atc_hits = 0, atc_misses = 0, invalidations = 0;
         uint64_t dma_bytes = 0;            // bytes of the memory writes that completed successfully
+        uint64_t dma_reads = 0;            // Untranslated memory reads (only a device without ATS reads by DMA)
         // Beyond the platform's list:
         uint64_t prgs_abandoned = 0;       // outstanding PRGs dropped by Response Failure or PRI Reset (credits returned)
         uint64_t prg_timeouts = 0;         // PRGs given up after device_params::prg_timeout (credits returned)
@@ -436,6 +444,7 @@ private:
     const atc::entry* atc_lookup(const stream& s, page& pg);
     bool send_translation_request(stream& s, page& pg, step then);
     void send_write(stream& s, page& pg, const atc::entry& e);
+    void send_untranslated(stream& s, page& pg);
     void dispatch(stream& s);
     void take_completion(stream& s);
     void after_request(stream& s, const sc_core::sc_time& delay);
@@ -501,6 +510,7 @@ private:
     uint32_t bar_read32(unsigned off) const;
     void bar_write32(unsigned off, uint32_t val, const sc_core::sc_time& delay);
     uint32_t cfg_read32(unsigned off) const;
+    bool cfg_absent(unsigned off) const;
     void cfg_write32(unsigned off, uint32_t val, uint32_t byte_mask);
     void write_ats_ctrl(uint16_t v);
     void write_pri_ctrl(bool ctrl_we, uint16_t ctrl, bool status_we, uint16_t w1c);
@@ -529,6 +539,7 @@ private:
     uint16_t m_command = 0;
     uint32_t m_bar0 = 0;
     bool m_ats_enable = false;
+    uint32_t m_range_sel = 0; // BAR0 PXDEV_RANGE_SEL
     uint8_t m_stu = 0;
     uint32_t m_pri_alloc = 0; // PRI Enable, RF, UPRGI, Stopped: m_pri's
     bool m_pasid_enable = false;

@@ -49,8 +49,19 @@ std::string hex(uint64_t v)
 // ---------------------------------------------------------------------------
 // Configuration space
 
+// A capability the device lacks (device_params::ats, pri) reads 0 and
+// ignores writes; the list skips it. Offset 0x100 heads the list whatever
+// is present: without ATS it holds a null capability (ID 0) that only
+// points on (PCIe Base §7.6.3).
+bool pxdev::cfg_absent(unsigned off) const
+{
+    return (!m_p.ats && off >= PXDEV_CFG_ATS + 4 && off < PXDEV_CFG_PRI) ||
+           (!m_p.pri && off >= PXDEV_CFG_PRI && off < PXDEV_CFG_PASID);
+}
+
 uint32_t pxdev::cfg_read32(unsigned off) const
 {
+    if (cfg_absent(off)) return 0;
     switch (off) {
     case 0x00: return PXDEV_VENDOR_ID | (uint32_t(PXDEV_DEVICE_ID) << 16);
     case 0x04: return m_command;                 // status: no legacy capabilities
@@ -58,7 +69,7 @@ uint32_t pxdev::cfg_read32(unsigned off) const
     case 0x0C: return 0;                         // header type 0
     case 0x10: return m_bar0;                    // 32-bit memory BAR, 4 KiB
     case 0x2C: return PXDEV_VENDOR_ID | (uint32_t(PXDEV_DEVICE_ID) << 16);
-    case PXDEV_CFG_ATS: return ext_header(k_cap_ats, PXDEV_CFG_PRI);
+    case PXDEV_CFG_ATS: return ext_header(m_p.ats ? k_cap_ats : 0, m_p.pri ? PXDEV_CFG_PRI : PXDEV_CFG_PASID);
     case k_ats_cap: {
         uint32_t cap = (m_p.invalidate_queue_depth & 0x1F) // 0 encodes 32
                        | (1u << 5)                          // Page Aligned Request
@@ -87,6 +98,7 @@ uint32_t pxdev::cfg_read32(unsigned off) const
 
 void pxdev::cfg_write32(unsigned off, uint32_t val, uint32_t m)
 {
+    if (cfg_absent(off)) return;
     switch (off) {
     case 0x04:
         m_command = uint16_t(merge(m_command, val, m & 0x6)); // Memory Space, Bus Master
@@ -186,6 +198,18 @@ uint32_t pxdev::bar_read32(unsigned off) const
                (m_error ? PXDEV_STATUS_ERROR : 0);
     case PXDEV_PAGES_DONE: return m_run_pages_done;
     case PXDEV_PASIDS: return uint32_t(m_pasid_c.size()); // the most of a workload
+    case PXDEV_RANGES: return uint32_t(m_w.size());
+    case PXDEV_RANGE_SEL: return m_range_sel;
+    case PXDEV_RANGE_BASE_LO:
+    case PXDEV_RANGE_BASE_HI:
+    case PXDEV_RANGE_PAGES: {
+        // A generated workload's pages; a traced one lists none (its
+        // accesses are scattered), nor does a selector beyond the last.
+        const workload_run* w = m_range_sel < m_w.size() && !m_w[m_range_sel].traced() ? &m_w[m_range_sel] : nullptr;
+        if (!w) return 0;
+        if (off == PXDEV_RANGE_PAGES) return uint32_t(w->p.pages);
+        return uint32_t(off == PXDEV_RANGE_BASE_LO ? w->p.iova_base : w->p.iova_base >> 32);
+    }
     default: return 0;
     }
 }
@@ -193,6 +217,10 @@ uint32_t pxdev::bar_read32(unsigned off) const
 // `delay`: the access takes effect at sc_time_stamp() + delay.
 void pxdev::bar_write32(unsigned off, uint32_t val, const sc_time& delay)
 {
+    if (off == PXDEV_RANGE_SEL) {
+        m_range_sel = val;
+        return;
+    }
     if (off != PXDEV_CTRL) return; // everything else is RO
     uint32_t old = m_ctrl;
     m_ctrl = val & PXDEV_CTRL_START;

@@ -153,11 +153,14 @@ void pxdev::start_workload(const sc_time& at)
         nbursts += w.nbursts;
         pages += w.p.pages;
     }
-    if (!m_ats_enable || !m_pri.enable()) {
+    // What the device has must be enabled: ATS and PRI, or ATS alone on a
+    // device without PRI; a device without ATS needs neither.
+    if ((m_p.ats && !m_ats_enable) || (m_p.pri && !m_pri.enable())) {
         // Misprogrammed: visible as an error and counted failures, never a hang.
         violation(std::string("workload started with ATS Enable = ") + (m_ats_enable ? "1" : "0") +
-                  " and PRI Enable = " + (m_pri.enable() ? "1" : "0") + "; all " + std::to_string(nbursts) +
-                  " bursts (" + std::to_string(pages) + " pages) failed without a request");
+                  (m_p.pri ? std::string(" and PRI Enable = ") + (m_pri.enable() ? "1" : "0") : std::string(" (no PRI)")) +
+                  "; all " + std::to_string(nbursts) + " bursts (" + std::to_string(pages) +
+                  " pages) failed without a request");
         m_c.bursts_failed += nbursts;
         m_c.pages_failed += pages;
         for (workload_run& w : m_w) w.next_burst = w.bursts_taken = w.bursts_finished = w.nbursts;
@@ -166,7 +169,9 @@ void pxdev::start_workload(const sc_time& at)
         m_done_ev.notify(SC_ZERO_TIME);
         return;
     }
-    if (m_pri_alloc == 0)
+    if (!m_p.pri)
+        ; // no PRI: no allocation to check
+    else if (m_pri_alloc == 0)
         violation("workload started with Outstanding Page Request Allocation = 0: no page request can be sent");
     else if (m_pri_alloc > m_p.pri_capacity)
         violation("Outstanding Page Request Allocation " + std::to_string(m_pri_alloc) +
@@ -417,6 +422,13 @@ bool pxdev::take_burst(stream& s)
 // starts.
 bool pxdev::translate_pass(stream& s)
 {
+    if (!m_p.ats) {
+        // No ATS: nothing to translate; each access is an Untranslated
+        // request (write_pass).
+        for (unsigned i = 0; i < s.npages; ++i)
+            if (s.pages[i].st == page_state::pending) s.pages[i].st = page_state::resident;
+        s.cursor = s.npages;
+    }
     while (s.cursor < s.npages) {
         page& pg = s.pages[s.cursor];
         if (pg.st != page_state::pending) {
@@ -464,6 +476,10 @@ bool pxdev::write_pass(stream& s)
         if (pg.st != page_state::resident) {
             ++s.cursor;
             continue;
+        }
+        if (!m_p.ats) {
+            send_untranslated(s, pg);
+            return false;
         }
         if (!pg.write) {
             pg.st = page_state::written; // a read: translated, no DMA (reads are not modelled)
@@ -680,6 +696,37 @@ void pxdev::send_write(stream& s, page& pg, const atc::entry& e)
     dispatch(s);
 }
 
+// A device without ATS: the access is an Untranslated request (a read as
+// well as a write) that the IOMMU translates on its way to memory; a page
+// it cannot translate comes back as an error completion (UR), and the
+// IOMMU reports the fault (riscv-iommu.md, fault queue). A read's data
+// lands in the write buffer and is dropped.
+void pxdev::send_untranslated(stream& s, page& pg)
+{
+    tlp_buf& t = *s.tlp;
+    const workload_run& w = wl(s);
+    const unsigned len = w.traced() ? pg.len : w.p.bytes_per_page, off = w.traced() ? pg.off : 0;
+    if (!pg.write)
+        ;
+    else if (w.traced())
+        pattern_fill_at(m_p.rid, pg.iova / k_page, off, m_wdata.data(), len);
+    else
+        pattern_fill(m_p.rid, pattern_page(s.w, pg.index), m_wdata.data(), len);
+    tlm::tlm_generic_payload& gp = new_tlp(t, pg.write ? tlp_kind::mem_write : tlp_kind::mem_read, &s);
+    gp.set_command(pg.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+    gp.set_data_ptr(len ? m_wdata.data() : nullptr);
+    gp.set_data_length(len);
+    gp.set_streaming_width(len);
+    gp.set_address(pg.iova + off);
+    if (pg.write)
+        ++m_c.dma_writes;
+    else
+        ++m_c.dma_reads;
+    s.op = op_kind::none; // no translation of the device's own in use: nothing to invalidate
+    s.st = step::written;
+    dispatch(s);
+}
+
 // Send the stream's request. Targets only annotate (common/local_time.h):
 // the call returns at once with the completion time annotated, and the
 // completion is a step of this stream at that time, so requests of several
@@ -806,7 +853,9 @@ void pxdev::on_completion(stream& s)
         break;
     case step::written:
         s.op = op_kind::none;
-        if (s.cpl_ok) {
+        if (s.cpl_ok && !pg.write) {
+            pg.st = page_state::written; // an Untranslated read (no ATS)
+        } else if (s.cpl_ok) {
             pg.st = page_state::written;
             wl(s).page_written[pg.index] = true; // the scoreboard checks its data
             const uint64_t n = s.tlp->gp.get_data_length();

@@ -148,6 +148,8 @@ machine::machine(sc_core::sc_module_name name, const params& p, const machine_op
         dp.rid = uint16_t(1 + i * p.u64("device.rid_stride"));
         dp.pri_capacity = uint32_t(ds.pri_capacity);
         dp.atc_entries = unsigned(ds.atc_entries);
+        dp.ats = ds.ats;
+        dp.pri = ds.pri;
         // A workload's keys (the device's first, then its class's others).
         auto workload_of = [&](const workload_spec& ws, device::workload_params& wp) {
             wp.name = ws.name;

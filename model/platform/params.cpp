@@ -210,6 +210,10 @@ params::params(registry_tag)
          "distance between consecutive devices' RIDs; the largest RID must be at most 0xffff and fit the device directory sw.driver.ddt_mode builds", ""});
     add({"device.pri_capacity", t::u64, "64", 1, 65535, {}, "requests", "Outstanding Page Request Capacity of each device", "ESTIMATE"});
     add({"device.atc_entries", t::u64, "32", 1, 65536, {}, "entries", "address translation cache size", "ESTIMATE"});
+    add({"device.ats", t::boolean, "true", 0, 0, {}, "",
+         "the device has an ATS capability (pcie-pri.md §1). false: every access is an Untranslated request that the IOMMU translates on its way to memory (its IOTLB and walks), reads included (counted in dev.<rid>.dma_reads); needs device.pri = false, since PRI works through ATS (docs/scenario.md, Devices without PRI or ATS)", "SRC (PCIe Base 6.0 §10.4)"});
+    add({"device.pri", t::boolean, "true", 0, 0, {}, "",
+         "the device has a PRI capability. false: it cannot fault a page in, so the userspace handler maps (pins) every page of its workloads before starting it, as a VFIO user maps its DMA buffers, and a page found not present fails; with ATS it still asks for translations (docs/scenario.md, Devices without PRI or ATS)", "SRC (PCIe Base 6.0 §10.4)"});
     add({"device.streams", t::u64, "4", 1, 512, {}, "", "DMA streams per device (faults in flight); all devices' streams (with classes, those of all their workloads) add up to at most 2097152 (4096 x 512): each holds its burst's pages and a TLP in host memory", ""});
     add({"device.pasids", t::u64, "0", 0, 1024, {}, "",
          "PASIDs per device (class.<name>.pasids per class): 0 = none (requests carry no PASID); N > 0: burst b of a device's workload uses PASID 1 + b mod N (its ATS translation requests, page requests and DMA writes carry it), the PASID capability is enabled, and the userspace handler attaches each PASID to a HWPT and fault queue of its own (docs/scenario.md, PASIDs). Needs iommu.pd8, pd17 or pd20 resolving PASID N", ""});
@@ -487,7 +491,8 @@ const char* const k_class_device_fields[] = {"pri_capacity",     "atc_entries", 
                                              "think_ns",         "iova_base",      "max_prg_attempts",
                                              "arrival",          "arrival_gap_ns", "start_jitter_ns",
                                              "trace",            "pasids",         "read_percent",
-                                             "pattern",          "stride_pages",   "fault_probability"};
+                                             "pattern",          "stride_pages",   "fault_probability",
+                                             "ats",              "pri"};
 // The keys a class's workload may set (class.<name>.workload.<w>.<field>),
 // as device.<field>: every per-device key but those of the device itself
 // (its PRI capacity, ATC, link) and its trace (a traced device replays one).
@@ -668,6 +673,12 @@ std::vector<device_spec> params::devices() const
         }
         s.pri_capacity = get("", "pri_capacity");
         s.atc_entries = get("", "atc_entries");
+        auto get_flag = [&](const char* f) -> bool {
+            if (const param_value* v = find("", f)) return std::get<bool>(*v);
+            return flag(std::string("device.") + f);
+        };
+        s.ats = get_flag("ats");
+        s.pri = get_flag("pri");
         s.link_gen = str("pcie.gen");
         s.link_lanes = str("pcie.lanes");
         s.link_latency_ns = u64("pcie.link_latency_ns");
@@ -1005,7 +1016,8 @@ void params::validate() const
             // tables stay); a device of the kernel-resident handler keeps
             // every page it faulted in.
             const bool in_kernel = i < u64("sw.user.kernel_devices") || str("sw.user.handler") == "kernel";
-            const uint64_t resident = in_kernel ? 0 : u64("sw.user.resident_pages");
+            // A device without PRI has all its pages pinned: none is evicted.
+            const uint64_t resident = in_kernel || !d.pri ? 0 : u64("sw.user.resident_pages");
             const uint64_t held = resident && resident < dev_pages ? resident : dev_pages;
             need += held * page + (tables + upper + 1 + 2) * page;
             all_pages += dev_pages;
@@ -1036,6 +1048,7 @@ void params::validate() const
             fail("sw.user.resident_pages = " + std::to_string(resident) +
                  " needs sw.user.threads = 1: the handler's eviction is not shared between threads");
         for (const device_spec& d : devs) {
+            if (!d.pri) continue; // pinned, never evicted
             uint64_t open = 0;
             for (const workload_spec* w : d.all_workloads()) open += w->streams * w->prg_pages;
             if (resident < open) {
@@ -1085,6 +1098,7 @@ void params::validate() const
     // (device.prg_pages, or its pages if fewer) are larger could send none.
     for (const device_spec& d : devs) {
         bool bad = false;
+        if (!d.pri) continue; // no groups
         for (const workload_spec* wp : d.all_workloads()) {
             const workload_spec& w = *wp;
             if (!w.trace.empty() || !w.pages) continue;
@@ -1101,6 +1115,43 @@ void params::validate() const
             }
         }
         if (bad) break;
+    }
+    // Devices without PRI (device.pri = false; pcie-pri.md §1). PRI works
+    // through ATS: a Page Request is answered so that the device asks for
+    // the translation again. Without PRI nothing faults a page in, so the
+    // userspace handler pins each workload's pages, as BAR0 lists them
+    // (PXDEV_RANGE_*), in the RID's address space.
+    for (size_t i = 0; i < devs.size(); ++i) {
+        const device_spec& d = devs[i];
+        const std::string where = classes ? " (class " + d.class_name + ")" : std::string();
+        if (d.pri && !d.ats) {
+            fail(src(d, "pri") + " = true with " + src(d, "ats") + " = false" + where +
+                 ": PRI without ATS cannot work (a page request is answered so that the device asks for the "
+                 "translation again, and only ATS asks); set " + src(d, "pri") + " = false");
+            break;
+        }
+        if (d.pri) continue;
+        std::string why;
+        if (i < u64("sw.user.kernel_devices") || str("sw.user.handler") == "kernel")
+            why = "it is a device of the kernel-resident handler (sw.user.handler, sw.user.kernel_devices), which "
+                  "only serves faults";
+        else if (i < u64("sw.user.kernel_devices") + u64("sw.user.nested_devices"))
+            why = "it is nested (sw.user.nested_devices), and only the guest could map its pages";
+        else if (u64("sw.user.vevent_depth") && u64("sw.user.vevent_device") == i)
+            why = "it is the vEVENTQ device (sw.user.vevent_device)";
+        else if (u64("sw.user.detach_after") && u64("sw.user.detach_device") == i)
+            why = "it is the device detached with faults pending (sw.user.detach_device), and it has none";
+        else
+            for (const workload_spec* w : d.all_workloads()) {
+                if (!w->trace.empty()) why = "it replays a trace (" + wsrc(d, *w, "trace") + "), whose pages are not listed in BAR0";
+                else if (w->pasids) why = "its workload uses PASIDs (" + wsrc(d, *w, "pasids") + "); its pages are pinned at the RID only";
+                if (!why.empty()) break;
+            }
+        if (!why.empty()) {
+            fail(src(d, "pri") + " = false" + where + " for device " + std::to_string(i) +
+                 ": the userspace handler pins a device without PRI before starting it, but " + why);
+            break;
+        }
     }
     // A sw.user.vevent_device beyond the devices sets up no vEVENTQ.
     if (u64("sw.user.vevent_depth") && u64("sw.user.vevent_device") < devs.size()) {
@@ -1179,7 +1230,7 @@ void params::validate() const
     if (str("sw.driver.pri_alloc_policy") == "fixed") {
         const uint64_t fixed = u64("sw.driver.pri_alloc_fixed");
         for (const device_spec& d : devs)
-            if (fixed > d.pri_capacity) {
+            if (d.pri && fixed > d.pri_capacity) {
                 fail("sw.driver.pri_alloc_fixed = " + std::to_string(fixed) + " is above the " +
                                    src(d, "pri_capacity") + " of " + std::to_string(d.pri_capacity) +
                                    (classes ? " (class " + d.class_name + ")" : std::string()) +

@@ -79,6 +79,7 @@ struct device_spec : workload_spec {
     size_t class_index = 0;          // into params::classes(); 0 without classes
     std::string class_name;          // "" without classes
     uint64_t pri_capacity = 0, atc_entries = 0;
+    bool ats = true, pri = true;     // its ATS and PRI capabilities (device.ats, device.pri)
     // Its PCIe link: pcie.gen / pcie.lanes / pcie.link_latency_ns, or its
     // class's class.<name>.link / link_latency_ns.
     std::string link_gen, link_lanes; // "none" or "gen<g>"; "<w>"

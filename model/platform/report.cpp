@@ -133,6 +133,7 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         sample_set lat;
         uint64_t devices = 0, faults = 0, prgs = 0, retries = 0, auto_rsp = 0, stalls = 0, pages = 0, failed = 0;
         uint64_t alloc_min = 0, alloc_max = 0, pri_capacity = 0, dma_bytes = 0;
+        bool ats = true, pri = true;
         std::vector<device::pxdev::workload_counts> workloads; // with several: by workload, summed
     };
     // A count per simulated second of the run (its whole length, as
@@ -174,7 +175,10 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
             cs.alloc_min = cs.devices ? std::min<uint64_t>(cs.alloc_min, c.allocation) : c.allocation;
             cs.alloc_max = std::max<uint64_t>(cs.alloc_max, c.allocation);
             ++cs.devices;
-            cs.pri_capacity = specs[i].pri_capacity; // the same for every device of the class
+            // the same for every device of the class; 0 without PRI
+            cs.pri_capacity = specs[i].pri ? specs[i].pri_capacity : 0;
+            cs.ats = specs[i].ats;
+            cs.pri = specs[i].pri;
             cs.faults += c.faults;
             cs.prgs += c.prgs_sent;
             cs.retries += c.prg_retries;
@@ -204,6 +208,8 @@ nlohmann::json build_results(machine& m, const run_outcome& out)
         cj["index"] = i; // order in the scenario
         cj["preset"] = preset == classes[i].fields.end() ? "none" : std::get<std::string>(preset->second);
         cj["devices"] = cs.devices;
+        cj["ats"] = cs.ats;
+        cj["pri"] = cs.pri;
         cj["pri_capacity"] = cs.pri_capacity;
         cj["allocation_min"] = cs.alloc_min;
         cj["allocation_max"] = cs.alloc_max;

@@ -311,6 +311,28 @@ static void px_pager_undo_attach(struct px_pager *pg, const struct px_pager_dev 
 	px_pager_destroy_id(pg, d->ioas_id);
 }
 
+/* How px_pager_map_in() maps: for a fault, evictable or not, or pinned before START. */
+enum px_map_how { PX_MAP_FAULT, PX_MAP_FAULT_EVICT, PX_MAP_PIN };
+
+static uint32_t px_pager_find_ext_cap(struct px_pager *pg, int fd, uint64_t cfg, uint32_t id);
+static int px_pager_map_in(struct px_pager *pg, struct px_pager_dev *pdev, uint32_t ioas_id,
+			   struct px_pageset *set, uint64_t iova, enum px_map_how how);
+
+/* Whether the device has a PRI capability, as its VFIO config region shows. */
+static int px_pager_has_pri(struct px_pager *pg, int fd, bool *pri)
+{
+	struct vfio_region_info info = {
+		.argsz = sizeof(info),
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	int rc = px_ioctl(pg->proc, fd, VFIO_DEVICE_GET_REGION_INFO, &info);
+
+	if (rc)
+		return rc;
+	*pri = px_pager_find_ext_cap(pg, fd, info.offset, PX_PCI_EXT_CAP_ID_PRI) != 0;
+	return 0;
+}
+
 /*
  * What every served device gets: bind the device file to the iommufd, find
  * BAR0, give it an IOAS of its own and a HWPT on it (@hwpt_flags, with
@@ -339,6 +361,20 @@ static int px_pager_bind_attach(struct px_pager *pg, int fd, uint32_t hwpt_flags
 	rc = px_pager_bar0_offset(pg, fd, &d->bar0_offset);
 	if (rc)
 		return rc;
+	/* no PRI: a HWPT without a fault queue (iommufd refuses one, as IOPF
+	 * cannot be enabled); the caller pins every page (px_pager_pin) */
+	if (hwpt_flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		bool pri;
+
+		rc = px_pager_has_pri(pg, fd, &pri);
+		if (rc)
+			return rc;
+		if (!pri) {
+			hwpt.flags &= ~IOMMU_HWPT_FAULT_ID_VALID;
+			hwpt.fault_id = 0;
+			d->pinned = true;
+		}
+	}
 	/* the PASIDs the device's workload uses, as its register says */
 	if (pg->pasids) {
 		uint32_t n = 0;
@@ -489,6 +525,58 @@ err_undo:
 	return rc;
 }
 
+static int px_pager_bar0_read(struct px_pager *pg, const struct px_pager_dev *d, uint32_t off,
+			      uint32_t *val)
+{
+	ssize_t got = px_pread(pg->proc, d->fd, val, sizeof(*val), d->bar0_offset + off);
+
+	if (got == (ssize_t)sizeof(*val))
+		return 0;
+	return got < 0 ? (int)got : -EIO;
+}
+
+/*
+ * A device without PRI cannot fault its pages in: before it starts, map
+ * (pin) every page of the IOVA ranges its BAR0 lists (PXDEV_RANGE_*), as a
+ * VFIO user maps its DMA buffers. Pinned pages are never evicted; they go
+ * with the IOAS.
+ */
+static int px_pager_pin(struct px_pager *pg, struct px_pager_dev *d)
+{
+	uint32_t n, r, lo, hi, pages, i;
+	int rc;
+
+	rc = px_pager_bar0_read(pg, d, PXDEV_RANGES, &n);
+	for (r = 0; !rc && r < n; r++) {
+		rc = px_pwrite(pg->proc, d->fd, &r, sizeof(r), d->bar0_offset + PXDEV_RANGE_SEL) ==
+				     (ssize_t)sizeof(r) ? 0 : -EIO;
+		if (!rc)
+			rc = px_pager_bar0_read(pg, d, PXDEV_RANGE_BASE_LO, &lo);
+		if (!rc)
+			rc = px_pager_bar0_read(pg, d, PXDEV_RANGE_BASE_HI, &hi);
+		if (!rc)
+			rc = px_pager_bar0_read(pg, d, PXDEV_RANGE_PAGES, &pages);
+		for (i = 0; !rc && i < pages; i++)
+			rc = px_pager_map_in(pg, d, d->ioas_id, &d->mapped,
+					     ((uint64_t)hi << 32 | lo) + (uint64_t)i * PX_PAGE_SIZE, PX_MAP_PIN);
+	}
+	if (rc)
+		px_pager_log(pg, PX_PAGER_LOG_ERROR, "%s: vfio%u: pinning its pages failed (%d)\n", pg->name,
+			     d->index, rc);
+	return rc;
+}
+
+/* The pages px_pager_pin() allocated, when setting the device up failed. */
+static void px_pager_free_user_page(void *proc, void *cpu)
+{
+	px_free_user_page(proc, cpu);
+}
+
+static void px_pager_unpin(struct px_pager *pg, struct px_pager_dev *d)
+{
+	px_pageset_release(&d->mapped, px_pager_free_user_page, pg->proc);
+}
+
 static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 {
 	struct px_pager_dev d = { .index = index };
@@ -497,6 +585,11 @@ static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 	rc = px_pager_bind_attach(pg, fd, IOMMU_HWPT_FAULT_ID_VALID, pg->fault_id, &d);
 	if (rc)
 		return rc;
+	if (d.pinned) {
+		rc = px_pager_pin(pg, &d);
+		if (rc)
+			goto err_undo;
+	}
 	if (d.want_pasids) {
 		rc = px_pager_add_pasids(pg, &d, pg->nr_devs);
 		if (rc)
@@ -505,6 +598,8 @@ static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
 	rc = px_pager_record_dev(pg, &d);
 	if (rc)
 		goto err_pasids;
+	if (d.pinned)
+		px_pager_count(pg, &pg->devs[pg->nr_devs - 1], PX_PAGER_EV_PAGE_PINNED, d.mapped.count);
 	return 0;
 
 err_pasids:
@@ -513,6 +608,7 @@ err_pasids:
 	free(d.pasids);
 err_undo:
 	px_pager_undo_attach(pg, &d);
+	px_pager_unpin(pg, &d);
 	return rc;
 }
 
@@ -932,7 +1028,7 @@ static void px_pager_keep_resident(struct px_pager *pg, struct px_pager_dev *pde
 
 /* Map a fresh page at @iova in IOAS @ioas_id (pages in @set) for @pdev. */
 static int px_pager_map_in(struct px_pager *pg, struct px_pager_dev *pdev, uint32_t ioas_id,
-			   struct px_pageset *set, uint64_t iova, bool evict)
+			   struct px_pageset *set, uint64_t iova, enum px_map_how how)
 {
 	struct iommu_ioas_map map = {
 		.size = sizeof(map),
@@ -960,19 +1056,20 @@ static int px_pager_map_in(struct px_pager *pg, struct px_pager_dev *pdev, uint3
 			return rc;
 		cpu = NULL; /* mapped by someone else: remember, own nothing */
 	} else {
-		px_pager_count(pg, pdev, PX_PAGER_EV_PAGE_MAPPED, 1);
+		if (how != PX_MAP_PIN) /* pins are counted once the device is recorded */
+			px_pager_count(pg, pdev, PX_PAGER_EV_PAGE_MAPPED, 1);
 	}
 	if (px_pageset_insert(set, iova / PX_PAGE_SIZE, cpu))
 		px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: page set full, %#llx untracked\n",
 			     pg->name, (unsigned long long)iova);
-	else if (cpu && evict && pg->resident_pages)
+	else if (cpu && how == PX_MAP_FAULT_EVICT && pg->resident_pages)
 		px_pager_keep_resident(pg, pdev, iova);
 	return 0;
 }
 
 int px_pager_map(struct px_pager *pg, struct px_pager_dev *pdev, uint64_t iova)
 {
-	return px_pager_map_in(pg, pdev, pdev->ioas_id, &pdev->mapped, iova, true);
+	return px_pager_map_in(pg, pdev, pdev->ioas_id, &pdev->mapped, iova, PX_MAP_FAULT_EVICT);
 }
 
 /* deny_outside: every fault of the group lies in [allow_lo, allow_hi). */
@@ -1032,7 +1129,7 @@ static uint32_t px_pager_serve_group(struct px_pager *pg, struct px_pager_dev *p
 			}
 		} else {
 			rc = q ? px_pager_map_in(pg, pdev, q->ioas_id, &q->mapped,
-						 m[i].addr & ~PX_PAGE_MASK, false) :
+						 m[i].addr & ~PX_PAGE_MASK, PX_MAP_FAULT) :
 				 px_pager_map(pg, pdev, m[i].addr & ~PX_PAGE_MASK);
 		}
 		if (rc) {

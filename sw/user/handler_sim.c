@@ -182,6 +182,7 @@ static void px_sim_register(struct px_pager_sim *s)
 		[PX_PAGER_EV_VEVENT_READ] = "user.vevents_read",
 		[PX_PAGER_EV_VEVENT_LOST] = "user.vevents_lost",
 		[PX_PAGER_EV_GUEST_PTE] = "user.guest_ptes",
+		[PX_PAGER_EV_PAGE_PINNED] = "user.pages_pinned",
 	};
 	const char *name = px_handler_names[s->kind];
 	char buf[64];

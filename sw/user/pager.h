@@ -106,6 +106,7 @@ struct px_pager_dev {
 	uint64_t held;          /* groups read and left unanswered */
 	bool detached;          /* VFIO_DEVICE_DETACH_IOMMUFD_PT done */
 	bool vevents;           /* on a nesting parent with the vEVENTQ, no fault queue */
+	bool pinned;            /* no PRI: every page mapped before START, no fault queue */
 	struct px_pager_pasid *pasids; /* PASIDs 1 .. nr_pasids, each its own HWPT and queue */
 	unsigned int nr_pasids;
 	unsigned int want_pasids; /* what the device's BAR0 says its workload uses (PXDEV_PASIDS) */
@@ -134,6 +135,7 @@ enum px_pager_event {
 	PX_PAGER_EV_VEVENT_READ,    /* an event read from the vEVENTQ */
 	PX_PAGER_EV_VEVENT_LOST,    /* an event the vEVENTQ lost (LOST_EVENTS, sequence gap) */
 	PX_PAGER_EV_GUEST_PTE,      /* a nested device's guest wrote a first-stage leaf */
+	PX_PAGER_EV_PAGE_PINNED,    /* a page of a device without PRI mapped before START */
 	PX_PAGER_EV__COUNT
 };
 

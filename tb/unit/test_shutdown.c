@@ -80,6 +80,8 @@ static struct hal *machine(void)
 	fake_hal_add_iommu(h, 0x10000000);
 	for (i = 0; i < 2; i++) {
 		fake_hal_add_pci_dev(h, W_RID(i), 0, W_BAR0(i), PXDEV_BAR0_SIZE);
+		/* ATS pointing to PRI, as pxdev's list (test_util.c) */
+		fake_hal_cfg_set(h, W_RID(i), PXDEV_CFG_ATS, 4, 0x0001000F | PXDEV_CFG_PRI << 20);
 		fake_hal_cfg_set(h, W_RID(i), PXDEV_CFG_PRI, 4, 0x00010013);
 	}
 	return h;

@@ -60,7 +60,9 @@ void world_init(struct world *w, unsigned int ndev)
 	fake_hal_add_iommu(w->h, 0x10000000);
 	for (i = 0; i < ndev; i++) {
 		fake_hal_add_pci_dev(w->h, W_RID(i), 0, W_BAR0(i), PXDEV_BAR0_SIZE);
-		/* PRI extended capability header: ID 0x13, version 1 */
+		/* the extended capability list as pxdev's: ATS (ID 0x0F, version
+		 * 1) pointing to PRI (ID 0x13), the last */
+		fake_hal_cfg_set(w->h, W_RID(i), PXDEV_CFG_ATS, 4, 0x0001000F | PXDEV_CFG_PRI << 20);
 		fake_hal_cfg_set(w->h, W_RID(i), PXDEV_CFG_PRI, 4, 0x00010013);
 	}
 	w->m = mock_iommu_create(w->h);

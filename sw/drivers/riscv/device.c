@@ -176,7 +176,9 @@ static void riscv_iommu_dc_compose(struct riscv_iommu_device *rdev, struct riscv
 	/* with a PDT the DC stays valid for the PASIDs, the RID's or not */
 	if (!rd && !rdev->pdt)
 		return;
-	dc->tc = RISCV_IOMMU_DC_TC_V | RISCV_IOMMU_DC_TC_EN_ATS;
+	dc->tc = RISCV_IOMMU_DC_TC_V;
+	if (rdev->ats_cap)
+		dc->tc |= RISCV_IOMMU_DC_TC_EN_ATS;
 	/* hardware A/D updates where offered, as Linux does (leaves preset A/D anyway) */
 	if (rdev->iommu->caps & RISCV_IOMMU_CAPABILITIES_AMO_HWAD)
 		dc->tc |= RISCV_IOMMU_DC_TC_SADE;
@@ -438,6 +440,29 @@ err_unlock:
 	return ret;
 }
 
+/* Linux pci_enable_ats(): STU 0 (4 KiB). */
+static void riscv_iommu_pci_enable_ats(struct riscv_iommu_device *rdev)
+{
+	hal_pci_cfg_write(rdev->iommu->hal, (uint16_t)rdev->did, rdev->ats_cap + PCI_ATS_CTRL, 2,
+			  PCI_ATS_CTRL_ENABLE | PCI_ATS_CTRL_STU(0));
+	rdev->dev->ats_enabled = true;
+}
+
+/* Linux pci_disable_ats(), after an ATS.INVAL of the whole ATC and a fence. */
+static void riscv_iommu_pci_disable_ats(struct riscv_iommu_device *rdev)
+{
+	struct riscv_iommu *iommu = rdev->iommu;
+	struct riscv_iommu_command cmd;
+
+	if (!rdev->dev->ats_enabled)
+		return;
+	riscv_iommu_cmd_ats_inval(&cmd, rdev->did, RISCV_IOMMU_CMD_ATS_INVAL_ALL);
+	if (riscv_iommu_cmd_send_sync(iommu, &cmd, 1))
+		riscv_iommu_err(iommu, "%s: ATC invalidation not confirmed", rdev->dev->name);
+	hal_pci_cfg_write(iommu->hal, (uint16_t)rdev->did, rdev->ats_cap + PCI_ATS_CTRL, 2, 0);
+	rdev->dev->ats_enabled = false;
+}
+
 /**
  * riscv_iommu_release_device - iommu_ops.release_device
  * @dev: the device
@@ -457,6 +482,7 @@ void riscv_iommu_release_device(struct device *dev)
 	if (rdev->iopf_enabled)
 		riscv_iommu_dev_disable_iopf(dev);
 	riscv_iommu_attach_dev(NULL, dev);
+	riscv_iommu_pci_disable_ats(rdev); /* a device without IOPF keeps ATS until here */
 	riscv_iommu_pdt_release(rdev);
 
 	hal_mutex_lock(iommu->dc_lock);
@@ -523,6 +549,10 @@ int riscv_iommu_attach_dev(struct iommu_domain *domain, struct device *dev)
 		hal_wmb(iommu->hal);
 	}
 	hal_mutex_unlock(iommu->dc_lock);
+	/* ATS with the first domain, as Linux enables it at attach; PRI only
+	 * with IOPF (riscv_iommu_dev_enable_iopf) */
+	if (!ret && rd && rdev->ats_cap && !dev->ats_enabled)
+		riscv_iommu_pci_enable_ats(rdev);
 	return ret;
 }
 
@@ -662,10 +692,9 @@ int riscv_iommu_dev_enable_iopf(struct device *dev)
 	if (ret)
 		goto err_remove;
 
-	/* ATS first: PRI is useless without translation requests (STU 0 = 4 KiB). */
-	hal_pci_cfg_write(iommu->hal, rid, rdev->ats_cap + PCI_ATS_CTRL, 2,
-			  PCI_ATS_CTRL_ENABLE | PCI_ATS_CTRL_STU(0));
-	dev->ats_enabled = true;
+	/* ATS first: PRI is useless without translation requests. */
+	if (!dev->ats_enabled)
+		riscv_iommu_pci_enable_ats(rdev);
 	riscv_iommu_pci_enable_pri(rdev);
 	dev->pri_enabled = true;
 	return 0;
@@ -688,7 +717,6 @@ err_remove:
 void riscv_iommu_dev_disable_iopf(struct device *dev)
 {
 	struct riscv_iommu_device *rdev = dev ? dev_to_riscv(dev) : NULL;
-	struct riscv_iommu_command cmd;
 	struct riscv_iommu *iommu;
 	uint16_t rid;
 
@@ -712,12 +740,6 @@ void riscv_iommu_dev_disable_iopf(struct device *dev)
 	hal_pci_cfg_write(iommu->hal, rid, rdev->pri_cap + PCI_PRI_CTRL, 2, 0);
 	dev->pri_enabled = false;
 
-	if (dev->ats_enabled) {
-		riscv_iommu_cmd_ats_inval(&cmd, rdev->did, RISCV_IOMMU_CMD_ATS_INVAL_ALL);
-		if (riscv_iommu_cmd_send_sync(iommu, &cmd, 1))
-			riscv_iommu_err(iommu, "%s: ATC invalidation not confirmed", dev->name);
-		hal_pci_cfg_write(iommu->hal, rid, rdev->ats_cap + PCI_ATS_CTRL, 2, 0);
-		dev->ats_enabled = false;
-	}
+	riscv_iommu_pci_disable_ats(rdev);
 	riscv_iommu_info(iommu, "%s: PRI and ATS disabled", dev->name);
 }

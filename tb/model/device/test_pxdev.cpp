@@ -35,6 +35,7 @@
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <setjmp.h>
 extern "C" { // cmocka 1.1 has no C++ guards of its own
 #include <cmocka.h>
@@ -76,10 +77,12 @@ struct rc_policy {
     bool echo_pasid = true;
     bool any_pasid = false;              // requests may carry any PASID, or none (several workloads)
     bool respond = true;                 // answer PRGs at all
+    bool untranslated = false;           // memory requests are Untranslated (a device without ATS): mapped here
 };
 
 struct rc_dev_state {
     uint64_t trs = 0, prs = 0, prgs = 0, responses = 0, writes = 0, bytes = 0;
+    uint64_t reads = 0, unmapped = 0; // Untranslated reads; Untranslated requests to no page (UR)
     uint64_t read_prs = 0; // page requests with R = 1, W = 0 (a traced read)
     int64_t outstanding = 0, max_outstanding = 0; // page requests received and not yet answered
     std::map<unsigned, std::vector<uint64_t>> open;  // PRGI -> pages of the group so far
@@ -198,11 +201,30 @@ struct fake_rc : sc_core::sc_module {
             e->status = cpl_status::sc;
             break;
         }
+        case tlp_kind::mem_read:
         case tlp_kind::mem_write: {
+            uint64_t addr = gp.get_address();
+            if (pol.untranslated) {
+                // The translation an IOMMU would make: the page's mapping, or UR.
+                if (e->at != at_t::untranslated) s.errors.push_back("memory request that is not Untranslated");
+                if (!pol.premapped && !mapped(rid, addr)) {
+                    ++s.unmapped;
+                    e->status = cpl_status::ur;
+                    return;
+                }
+                addr = map_page(rid, addr) + (addr & 0xFFF);
+            } else if (e->at != at_t::translated || e->kind == tlp_kind::mem_read) {
+                s.errors.push_back("memory request that is not a Translated write");
+            }
+            if (e->kind == tlp_kind::mem_read) {
+                ++s.reads;
+                std::memset(gp.get_data_ptr(), 0, gp.get_data_length());
+                e->status = cpl_status::sc;
+                break;
+            }
             ++s.writes;
-            if (e->at != at_t::translated) s.errors.push_back("memory write that is not Translated");
             if (pol.write_delay > sc_core::SC_ZERO_TIME) annotate(delay, pol.write_delay, quantum);
-            for (unsigned i = 0; i < gp.get_data_length(); ++i) mem[gp.get_address() + i] = gp.get_data_ptr()[i];
+            for (unsigned i = 0; i < gp.get_data_length(); ++i) mem[addr + i] = gp.get_data_ptr()[i];
             s.bytes += gp.get_data_length();
             s.last_write_done = sc_core::sc_time_stamp() + delay;
             e->status = cpl_status::sc;
@@ -333,7 +355,7 @@ struct fake_rc : sc_core::sc_module {
 // ---------------------------------------------------------------------------
 // The bench: one link, one fake root complex, one device per scenario.
 
-enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, T, U, P, SM, SM2, RT, MW, NDEV };
+enum dev_id { A, B_, C, D, D2, E, E2, F, G, H, I, J, K, K2, Q, R, S, T, U, P, SM, SM2, RT, MW, NA, NP, NDEV };
 
 struct dev_cfg {
     const char* name;
@@ -446,6 +468,17 @@ std::vector<dev_cfg> scenarios()
         b.think_time = sc_time(1, SC_US);
         v[MW].p.more_workloads.push_back(b);
     }
+    // Without ATS nor PRI (NA): every access Untranslated, half of the
+    // bursts reads, all pages premapped. With ATS, without PRI (NP): what
+    // is not mapped fails without a page request.
+    v[NA] = {"devNA", dp(0x00C8, 2, 16, 2), pol(PRG_SUCCESS), 0};
+    v[NA].p.ats = v[NA].p.pri = false;
+    v[NA].p.read_percent = 50;
+    v[NA].p.seed = 5;
+    v[NA].pol.premapped = true;
+    v[NA].pol.untranslated = true;
+    v[NP] = {"devNP", dp(0x00D0, 1, 4, 2), pol(PRG_SUCCESS), 0};
+    v[NP].p.pri = false;
     v[T] = {"devT", dp(0x0090, 2, 0, 1), pol(PRG_SUCCESS), 8};
     v[T].p.replay = std::make_shared<const device::trace>(device::trace{
         {0, 0x10000010, 16, true},
@@ -695,6 +728,89 @@ void test_start_without_pri_enabled(void** state)
     assert_true(b.dev[F]->violations()[0].find("PRI Enable = 0") != std::string::npos);
     assert_true(b.dev[F]->violations()[0].find("devF") != std::string::npos);
     assert_true(b.rc.st.count(b.cfg[F].p.rid) == 0);
+}
+
+// A device without ATS and PRI: the capability list skips both (a null
+// capability heads it), their registers read 0 and ignore writes, it starts
+// with nothing enabled, and every access is an Untranslated request (reads
+// by DMA too); BAR0 lists the range software must pin.
+void test_no_ats_no_pri(void** state)
+{
+    bench& b = BN(state);
+    pxdev& d = *b.dev[NA];
+    const uint32_t head = d.cfg_read(PXDEV_CFG_ATS, 4);
+    assert_int_equal(head & 0xFFFF, 0);               // ID 0: a null capability
+    assert_int_equal(head >> 20, PXDEV_CFG_PASID);    // pointing past ATS and PRI
+    assert_int_equal(d.cfg_read(PXDEV_CFG_PRI, 4), 0);
+    d.cfg_write(ATS_CTRL, 2, 0x8000);
+    d.cfg_write(PRI_CTRL, 2, 1);
+    d.cfg_write(PRI_ALLOC, 4, 8);
+    assert_int_equal(d.cfg_read(ATS_CAP, 4), 0);
+    assert_int_equal(d.cfg_read(PRI_CTRL, 4), 0);
+    assert_int_equal(d.cfg_read(PRI_CAPACITY, 4), 0);
+    assert_int_equal(d.cfg_read(PRI_ALLOC, 4), 0);
+    // BAR0: one range, the workload's pages
+    assert_int_equal(b.bar_rw(NA, PXDEV_RANGES, false), 1);
+    b.bar_rw(NA, PXDEV_RANGE_SEL, true, 0);
+    assert_int_equal(b.bar_rw(NA, PXDEV_RANGE_BASE_LO, false), uint32_t(b.cfg[NA].p.iova_base));
+    assert_int_equal(b.bar_rw(NA, PXDEV_RANGE_BASE_HI, false), uint32_t(b.cfg[NA].p.iova_base >> 32));
+    assert_int_equal(b.bar_rw(NA, PXDEV_RANGE_PAGES, false), 16);
+    b.bar_rw(NA, PXDEV_RANGE_SEL, true, 1);
+    assert_int_equal(b.bar_rw(NA, PXDEV_RANGE_PAGES, false), 0);
+
+    assert_true(b.start_and_wait({NA}));
+    const auto& c = b.c(NA);
+    const auto& r = b.rcs(NA);
+    assert_true(b.dev[NA]->violations().empty());
+    assert_int_equal(c.pages_done, 16);
+    assert_int_equal(c.bursts_done, 8);
+    assert_int_equal(c.pages_failed + c.ats_requests + c.page_requests + c.faults, 0);
+    assert_int_equal(r.trs + r.prs, 0);
+    assert_true(c.dma_reads > 0 && c.dma_writes > 0); // seed 5 draws both
+    assert_int_equal(c.dma_reads + c.dma_writes, 16);
+    assert_int_equal(r.reads, c.dma_reads);
+    assert_int_equal(r.writes, c.dma_writes);
+    assert_int_equal(c.pages_read, c.dma_reads);
+    assert_int_equal(c.dma_bytes, c.dma_writes * b.cfg[NA].p.bytes_per_page);
+    assert_true(r.errors.empty());
+    tb::map_sink s;
+    d.report(s, "d");
+    assert_int_equal(s.counters.at("d.dma_reads"), c.dma_reads);
+}
+
+// ATS without PRI: translations are asked for and used; a page that is not
+// present fails at once, with no page request (nothing can fault it in),
+// and starting needs only ATS Enable.
+void test_ats_without_pri(void** state)
+{
+    bench& b = BN(state);
+    pxdev& d = *b.dev[NP];
+    assert_int_equal(d.cfg_read(PXDEV_CFG_ATS, 4) & 0xFFFF, 0x0F);
+    assert_int_equal(d.cfg_read(PXDEV_CFG_ATS, 4) >> 20, PXDEV_CFG_PASID); // PRI skipped
+    assert_int_equal(d.cfg_read(PRI_CAPACITY, 4), 0);
+    // pages 0 and 1 mapped (the first burst), 2 and 3 not
+    const uint64_t base = b.cfg[NP].p.iova_base;
+    b.rc.map_page(b.cfg[NP].p.rid, base);
+    b.rc.map_page(b.cfg[NP].p.rid, base + 0x1000);
+    b.enable(NP, true, false);
+    assert_true(b.start_and_wait({NP}));
+    const auto& c = b.c(NP);
+    assert_true(b.dev[NP]->violations().empty());
+    assert_int_equal(c.pages_done, 2);
+    assert_int_equal(c.pages_failed, 2);
+    assert_int_equal(c.bursts_done, 1);
+    assert_int_equal(c.bursts_failed, 1);
+    assert_int_equal(c.ats_not_present, 2);
+    assert_int_equal(c.page_requests + c.prgs_sent + c.faults + c.bursts_out_of_attempts, 0);
+    assert_int_equal(b.rcs(NP).prs, 0);
+    assert_int_equal(b.rcs(NP).writes, 2);
+    assert_int_equal(b.bar_rw(NP, PXDEV_STATUS, false), PXDEV_STATUS_DONE | PXDEV_STATUS_ERROR);
+    // Started again without ATS Enable: a violation naming it, no PRI asked for.
+    b.dev[NP]->cfg_write(ATS_CTRL, 2, 0);
+    b.bar_rw(NP, PXDEV_CTRL, true, 0);
+    assert_true(b.start_and_wait({NP}));
+    assert_int_equal(b.dev[NP]->violations().size(), 1);
+    assert_true(b.dev[NP]->violations()[0].find("ATS Enable = 0 (no PRI)") != std::string::npos);
 }
 
 // Two devices at once through one link: credits, one response per PRG,
@@ -1639,6 +1755,8 @@ int sc_main(int, char*[])
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(test_config_space, b.get()),
         cmocka_unit_test_prestate(test_start_without_pri_enabled, b.get()),
+        cmocka_unit_test_prestate(test_no_ats_no_pri, b.get()),
+        cmocka_unit_test_prestate(test_ats_without_pri, b.get()),
         cmocka_unit_test_prestate(test_two_devices, b.get()),
         cmocka_unit_test_prestate(test_retry_after_success, b.get()),
         cmocka_unit_test_prestate(test_no_retry_after_invalid, b.get()),

@@ -19,6 +19,17 @@
 #define PXDEV_STATUS_ERROR   (1u << 2) /* some access failed (Invalid/RF) */
 #define PXDEV_PAGES_DONE     0x0Cu /* RO: pages whose DMA completed */
 #define PXDEV_PASIDS         0x10u /* RO: the workload uses PASIDs 1 .. this (0: none) */
+/*
+ * The IOVA ranges the device's workloads use, one per workload: what
+ * software maps (pins) before START on a device without PRI, which cannot
+ * fault pages in. Write PXDEV_RANGE_SEL, read the selected range; a traced
+ * workload, or a selector past the last, reads 0 pages.
+ */
+#define PXDEV_RANGES         0x14u /* RO: number of ranges */
+#define PXDEV_RANGE_SEL      0x18u /* RW: the range the next three describe */
+#define PXDEV_RANGE_BASE_LO  0x1Cu /* RO: its first IOVA (4 KiB aligned), bits 31:0 */
+#define PXDEV_RANGE_BASE_HI  0x20u /* RO: bits 63:32 */
+#define PXDEV_RANGE_PAGES    0x24u /* RO: its 4 KiB pages */
 
 /* PCI configuration space layout of pxdev (extended capabilities). */
 #define PXDEV_CFG_ATS        0x100u /* ATS ext cap (ID 0x0F) */
