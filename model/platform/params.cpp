@@ -495,12 +495,13 @@ const char* const k_class_device_fields[] = {"pri_capacity",     "atc_entries", 
                                              "ats",              "pri"};
 // The keys a class's workload may set (class.<name>.workload.<w>.<field>),
 // as device.<field>: every per-device key but those of the device itself
-// (its PRI capacity, ATC, link) and its trace (a traced device replays one).
+// (its PRI capacity, ATC, capabilities, link).
 const char* const k_workload_fields[] = {"streams",        "pages",          "prg_pages",
                                          "bytes_per_page", "think_ns",       "iova_base",
                                          "max_prg_attempts", "arrival",      "arrival_gap_ns",
                                          "start_jitter_ns", "pasids",        "read_percent",
-                                         "pattern",        "stride_pages",   "fault_probability"};
+                                         "pattern",        "stride_pages",   "fault_probability",
+                                         "trace"};
 constexpr uint64_t k_max_devices = 4096;
 constexpr size_t k_max_workloads = 64;
 
@@ -572,7 +573,11 @@ void params::set_class_field(const std::string& key, const std::string& value, c
     } else {
         v = parse(d, value, origin);
     }
-    if (field == "trace") v = resolve_path(std::get<std::string>(v));
+    const auto ends_with = [&](const char* tail) {
+        const size_t n = std::strlen(tail);
+        return field.size() > n && field.compare(field.size() - n, n, tail) == 0;
+    };
+    if (field == "trace" || (!workload.empty() && ends_with(".trace"))) v = resolve_path(std::get<std::string>(v));
     const bool is_base = field == "iova_base" || (!workload.empty() && field.size() > 10 &&
                                                   field.compare(field.size() - 10, 10, ".iova_base") == 0);
     if (is_base && (std::get<uint64_t>(v) & 0xFFF))
@@ -657,7 +662,13 @@ std::vector<device_spec> params::devices() const
             w.think_ns = get(wn, "think_ns");
             w.iova_base = get(wn, "iova_base");
             w.max_prg_attempts = get(wn, "max_prg_attempts");
-            w.trace = wn.empty() ? get_str(wn, "trace") : std::string(); // a class with workloads replays none
+            // A workload's trace is its own (class.<name>.workload.<w>.trace):
+            // the class's and device.trace are refused with workloads.
+            if (wn.empty()) {
+                w.trace = get_str(wn, "trace");
+            } else if (auto it = c->fields.find("workload." + wn + ".trace"); it != c->fields.end()) {
+                w.trace = std::get<std::string>(it->second);
+            }
             w.pasids = get(wn, "pasids");
             w.read_percent = get(wn, "read_percent");
             w.pattern = get_str(wn, "pattern");
@@ -795,9 +806,14 @@ std::shared_ptr<const trace_file> params::trace_of(const std::string& path) cons
     if (it != m_traces.end()) return it->second;
     // Which key named it, for the message when it cannot be read.
     std::string key = "device.trace";
-    for (const auto& c : m_classes)
+    for (const auto& c : m_classes) {
         if (auto f = c.fields.find("trace"); f != c.fields.end() && std::get<std::string>(f->second) == path)
             key = "class." + c.name + ".trace";
+        for (const std::string& w : c.workloads)
+            if (auto f = c.fields.find("workload." + w + ".trace");
+                f != c.fields.end() && std::get<std::string>(f->second) == path)
+                key = "class." + c.name + ".workload." + w + ".trace";
+    }
     auto tf = std::make_shared<const trace_file>(read_trace(path, key));
     m_traces[path] = tf;
     return tf;
@@ -869,15 +885,17 @@ void params::validate() const
             return "class." + d.class_name + ".workload." + w.name + "." + field;
         return src(d, field);
     };
-    // A class's workloads are generated: a trace is a device's one workload.
+    // A class with workloads names its traces per workload
+    // (class.<name>.workload.<w>.trace), not for the whole device.
     for (const device_class& c : m_classes)
         if (!c.workloads.empty()) {
             const auto t = c.fields.find("trace");
             const std::string& tr = t != c.fields.end() ? std::get<std::string>(t->second) : str("device.trace");
             if (!tr.empty())
-                fail("class." + c.name + ".workload." + c.workloads[0] + ": a class with workloads replays no trace (" +
-                     (t != c.fields.end() ? "class." + c.name + ".trace" : std::string("device.trace")) +
-                     " = '" + tr + "'): a traced device's one workload is its trace");
+                fail("class." + c.name + ".workload." + c.workloads[0] + ": a class with workloads replays no trace of "
+                     "its own (" + (t != c.fields.end() ? "class." + c.name + ".trace" : std::string("device.trace")) +
+                     " = '" + tr + "'): give the workload that replays it class." + c.name +
+                     ".workload.<workload>.trace");
         }
     const std::string& want = str("sw.driver.pgtbl_mode");
     unsigned va = want == "sv39" ? 39 : want == "sv48" ? 48 : 57;
@@ -891,14 +909,21 @@ void params::validate() const
     // or names a device beyond the last, leaves out the DRAM rule, which
     // counts its pages.
     bool traces_read = true;
+    auto replays = [](const device_spec& d, const std::string& path) {
+        for (const workload_spec* w : d.all_workloads())
+            if (w->trace == path) return true;
+        return false;
+    };
     {
         std::map<std::string, bool> seen;
-        for (const device_spec& d : devs) {
-            if (d.trace.empty() || seen[d.trace]) continue;
-            seen[d.trace] = true;
+        for (const device_spec& dv : devs)
+        for (const workload_spec* wt : dv.all_workloads()) {
+            const std::string& path = wt->trace;
+            if (path.empty() || seen[path]) continue;
+            seen[path] = true;
             std::shared_ptr<const trace_file> tfp;
             try {
-                tfp = trace_of(d.trace);
+                tfp = trace_of(path);
             } catch (const config_error& e) {
                 for (const auto& m : messages(e)) fail(m);
                 traces_read = false;
@@ -913,10 +938,11 @@ void params::validate() const
                     traces_read = false;
                     break;
                 }
-                if (devs[idx].trace != d.trace) {
+                if (!replays(devs[idx], path)) {
+                    const std::string& other = devs[idx].trace;
                     fail(at + "a device that replays this trace; device " + std::to_string(idx) +
-                         (devs[idx].trace.empty() ? " replays none" : " replays '" + devs[idx].trace + "'") +
-                         " (got '" + std::to_string(idx) + "')");
+                         (other.empty() ? " replays none" : " replays '" + other + "'") + " (got '" +
+                         std::to_string(idx) + "')");
                     break;
                 }
                 const uint64_t end = uint64_t(1) << (va - 1);
@@ -936,14 +962,39 @@ void params::validate() const
     }
     for (size_t i = 0; i < devs.size(); ++i) {
         const device_spec& d = devs[i];
-        if (!d.trace.empty()) continue; // checked above
+        // A traced workload's pages are a trace's (checked above and below).
+        auto generated = [](const workload_spec& w) { return w.trace.empty() && w.pages; };
+        if (traces_read)
+            for (const workload_spec* t : d.all_workloads()) {
+                if (t->trace.empty()) continue;
+                const trace_file& tf = *trace_of(t->trace);
+                auto td = tf.devices.find(i);
+                if (td == tf.devices.end()) continue;
+                const uint64_t lo = td->second.first_page * page, hi = (td->second.last_page + 1) * page;
+                for (const workload_spec* g : d.all_workloads()) {
+                    if (!generated(*g)) continue;
+                    const uint64_t ge = g->iova_base + g->pages * page;
+                    if (g->iova_base < hi && lo < ge) {
+                        char msg[640];
+                        std::snprintf(msg, sizeof msg,
+                                      "%s and %s: device %zu's accesses in %s (their pages span [0x%" PRIx64 ", 0x%" PRIx64
+                                      ")) overlap the pages of %s ([0x%" PRIx64 ", 0x%" PRIx64
+                                      ")): each workload of a device writes pages of its own",
+                                      wsrc(d, *t, "trace").c_str(), wsrc(d, *g, "iova_base").c_str(), i,
+                                      tf.path.c_str(), lo, hi, g->name.empty() ? "the device's workload" : ("workload " + g->name).c_str(),
+                                      g->iova_base, ge);
+                        fail(msg);
+                        break;
+                    }
+                }
+            }
         if (i && d.class_index == devs[i - 1].class_index) continue; // once per class
         const auto all = d.all_workloads();
         // A device's workloads write pages of their own.
         for (size_t a = 0; a < all.size(); ++a)
             for (size_t b = a + 1; b < all.size(); ++b) {
                 const workload_spec &x = *all[a], &y = *all[b];
-                if (!x.pages || !y.pages) continue;
+                if (!generated(x) || !generated(y)) continue;
                 const uint64_t xe = x.iova_base + x.pages * page, ye = y.iova_base + y.pages * page;
                 if (x.iova_base < ye && y.iova_base < xe) {
                     char msg[512];
@@ -958,6 +1009,7 @@ void params::validate() const
             }
         for (const workload_spec* wp : all) {
         const workload_spec& w = *wp;
+        if (!generated(w)) continue;
         const uint64_t base = w.iova_base, pages = w.pages;
         const uint64_t end = uint64_t(1) << (va - 1);
         if (pages && (base >= end || pages > (end - base) / page)) {
