@@ -323,36 +323,32 @@ static const struct iommu_domain_ops riscv_iommu_nested_ops = {
 	.free = riscv_iommu_nested_free,
 };
 
-/* Whether the IOMMU advertises process-directory mode @mode (PD8/17/20; not Bare). */
-static bool riscv_iommu_pdtp_mode_ok(const struct riscv_iommu *iommu, unsigned int mode)
+/*
+ * Whether the IOMMU advertises DC.fsc mode @mode: with PDTV a process
+ * directory (PD8/17/20, not Bare), else a first stage (Sv39/48/57, or Bare).
+ */
+static bool riscv_iommu_fsc_mode_ok(const struct riscv_iommu *iommu, bool pdtv, unsigned int mode)
 {
-	switch (mode) {
-	case RISCV_IOMMU_PDTP_MODE_PD8:
-		return iommu->caps & RISCV_IOMMU_CAPABILITIES_PD8;
-	case RISCV_IOMMU_PDTP_MODE_PD17:
-		return iommu->caps & RISCV_IOMMU_CAPABILITIES_PD17;
-	case RISCV_IOMMU_PDTP_MODE_PD20:
-		return iommu->caps & RISCV_IOMMU_CAPABILITIES_PD20;
-	default:
-		return false;
-	}
-}
+	static const struct {
+		bool pdtv;
+		unsigned int mode;
+		uint64_t cap;
+	} modes[] = {
+		{ true, RISCV_IOMMU_PDTP_MODE_PD8, RISCV_IOMMU_CAPABILITIES_PD8 },
+		{ true, RISCV_IOMMU_PDTP_MODE_PD17, RISCV_IOMMU_CAPABILITIES_PD17 },
+		{ true, RISCV_IOMMU_PDTP_MODE_PD20, RISCV_IOMMU_CAPABILITIES_PD20 },
+		{ false, RISCV_IOMMU_ATP_MODE_SV39, RISCV_IOMMU_CAPABILITIES_SV39 },
+		{ false, RISCV_IOMMU_ATP_MODE_SV48, RISCV_IOMMU_CAPABILITIES_SV48 },
+		{ false, RISCV_IOMMU_ATP_MODE_SV57, RISCV_IOMMU_CAPABILITIES_SV57 },
+	};
+	unsigned int i;
 
-/* Whether the IOMMU advertises first-stage mode @mode (or it is Bare). */
-static bool riscv_iommu_fsc_mode_ok(const struct riscv_iommu *iommu, unsigned int mode)
-{
-	switch (mode) {
-	case RISCV_IOMMU_ATP_MODE_BARE:
+	if (!pdtv && mode == RISCV_IOMMU_ATP_MODE_BARE)
 		return true;
-	case RISCV_IOMMU_ATP_MODE_SV39:
-		return iommu->caps & RISCV_IOMMU_CAPABILITIES_SV39;
-	case RISCV_IOMMU_ATP_MODE_SV48:
-		return iommu->caps & RISCV_IOMMU_CAPABILITIES_SV48;
-	case RISCV_IOMMU_ATP_MODE_SV57:
-		return iommu->caps & RISCV_IOMMU_CAPABILITIES_SV57;
-	default:
-		return false;
-	}
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (modes[i].pdtv == pdtv && modes[i].mode == mode)
+			return iommu->caps & modes[i].cap;
+	return false;
 }
 
 /**
@@ -401,11 +397,8 @@ struct iommu_domain *riscv_iommu_domain_alloc_nested(struct device *dev,
 	    (u->dc_ta & ~RISCV_IOMMU_DC_TA_PSCID) ||
 	    ((u->dc_tc & RISCV_IOMMU_DC_TC_SADE) &&
 	     !(iommu->caps & RISCV_IOMMU_CAPABILITIES_AMO_HWAD)) ||
-	    !((u->dc_tc & RISCV_IOMMU_DC_TC_PDTV) ?
-		      riscv_iommu_pdtp_mode_ok(iommu, (unsigned int)RV_FIELD_GET(RISCV_IOMMU_DC_FSC_MODE,
-										 u->dc_fsc)) :
-		      riscv_iommu_fsc_mode_ok(iommu, (unsigned int)RV_FIELD_GET(RISCV_IOMMU_DC_FSC_MODE,
-										u->dc_fsc))) ||
+	    !riscv_iommu_fsc_mode_ok(iommu, u->dc_tc & RISCV_IOMMU_DC_TC_PDTV,
+				     (unsigned int)RV_FIELD_GET(RISCV_IOMMU_DC_FSC_MODE, u->dc_fsc)) ||
 	    (u->dc_fsc & ~(RISCV_IOMMU_DC_FSC_MODE | RISCV_IOMMU_DC_FSC_PPN))) {
 		riscv_iommu_warn(iommu, "%s: nested domain refused: tc %#llx iohgatp %#llx ta %#llx "
 				 "fsc %#llx", dev->name, (unsigned long long)u->dc_tc,
