@@ -1165,6 +1165,13 @@ int px_pager_detach(struct px_pager *pg, struct px_pager_dev *pdev)
 
 	if (pdev->detached)
 		return 0;
+	/*
+	 * Counted as the detach starts (as an eviction is): the kernel answers
+	 * the held groups and blocks the device inside the call, which a run
+	 * cut off at its limit may not see return; a failed call is logged as
+	 * an error, which fails the run.
+	 */
+	px_pager_count(pg, pdev, PX_PAGER_EV_DEV_DETACHED, 1);
 	rc = px_ioctl(pg->proc, pdev->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
 	if (rc) {
 		px_pager_log(pg, PX_PAGER_LOG_ERROR, "%s: detach vfio%u failed (%d)\n", pg->name,
@@ -1172,7 +1179,6 @@ int px_pager_detach(struct px_pager *pg, struct px_pager_dev *pdev)
 		return rc;
 	}
 	pdev->detached = true;
-	px_pager_count(pg, pdev, PX_PAGER_EV_DEV_DETACHED, 1);
 	px_pager_log(pg, PX_PAGER_LOG_INFO, "%s: vfio%u detached with %llu group(s) held\n",
 		     pg->name, pdev->index, (unsigned long long)pdev->held);
 	return 0;
