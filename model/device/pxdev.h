@@ -445,6 +445,7 @@ private:
     bool send_translation_request(stream& s, page& pg, step then);
     void send_write(stream& s, page& pg, const atc::entry& e);
     void send_untranslated(stream& s, page& pg);
+    tlm::tlm_generic_payload& data_tlp(stream& s, const page& pg, unsigned& off);
     void dispatch(stream& s);
     void take_completion(stream& s);
     void after_request(stream& s, const sc_core::sc_time& delay);

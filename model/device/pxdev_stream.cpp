@@ -664,21 +664,32 @@ bool pxdev::send_translation_request(stream& s, page& pg, step then)
     return true;
 }
 
-void pxdev::send_write(stream& s, page& pg, const atc::entry& e)
+// The memory request of page pg's access, its address left to the caller:
+// a write carries its pattern bytes (a traced write: its bytes of the
+// pattern of its IOVA's page), built in m_wdata; a read (a device without
+// ATS) returns as many into it, dropped. `off`: the access's offset in its page.
+tlm::tlm_generic_payload& pxdev::data_tlp(stream& s, const page& pg, unsigned& off)
 {
-    tlp_buf& t = *s.tlp;
-    // A traced write: its bytes of the pattern of its IOVA's page.
     const workload_run& w = wl(s);
-    const unsigned len = w.traced() ? pg.len : w.p.bytes_per_page, off = w.traced() ? pg.off : 0;
-    if (w.traced())
+    const unsigned len = w.traced() ? pg.len : w.p.bytes_per_page;
+    off = w.traced() ? pg.off : 0;
+    if (pg.write && w.traced())
         pattern_fill_at(m_p.rid, pg.iova / k_page, off, m_wdata.data(), len);
-    else
+    else if (pg.write)
         pattern_fill(m_p.rid, pattern_page(s.w, pg.index), m_wdata.data(), len);
-    tlm::tlm_generic_payload& gp = new_tlp(t, tlp_kind::mem_write, &s);
-    gp.set_command(tlm::TLM_WRITE_COMMAND);
+    tlm::tlm_generic_payload& gp = new_tlp(*s.tlp, pg.write ? tlp_kind::mem_write : tlp_kind::mem_read, &s);
+    gp.set_command(pg.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
     gp.set_data_ptr(len ? m_wdata.data() : nullptr);
     gp.set_data_length(len);
     gp.set_streaming_width(len);
+    return gp;
+}
+
+void pxdev::send_write(stream& s, page& pg, const atc::entry& e)
+{
+    tlp_buf& t = *s.tlp;
+    unsigned off = 0;
+    tlm::tlm_generic_payload& gp = data_tlp(s, pg, off);
     if (e.untranslated_only) {
         gp.set_address(pg.iova + off); // U = 1: this range must use Untranslated requests
         t.ext.at = at_t::untranslated;
@@ -703,21 +714,8 @@ void pxdev::send_write(stream& s, page& pg, const atc::entry& e)
 // lands in the write buffer and is dropped.
 void pxdev::send_untranslated(stream& s, page& pg)
 {
-    tlp_buf& t = *s.tlp;
-    const workload_run& w = wl(s);
-    const unsigned len = w.traced() ? pg.len : w.p.bytes_per_page, off = w.traced() ? pg.off : 0;
-    if (!pg.write)
-        ;
-    else if (w.traced())
-        pattern_fill_at(m_p.rid, pg.iova / k_page, off, m_wdata.data(), len);
-    else
-        pattern_fill(m_p.rid, pattern_page(s.w, pg.index), m_wdata.data(), len);
-    tlm::tlm_generic_payload& gp = new_tlp(t, pg.write ? tlp_kind::mem_write : tlp_kind::mem_read, &s);
-    gp.set_command(pg.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    gp.set_data_ptr(len ? m_wdata.data() : nullptr);
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_address(pg.iova + off);
+    unsigned off = 0;
+    data_tlp(s, pg, off).set_address(pg.iova + off); // AT stays Untranslated (new_tlp)
     if (pg.write)
         ++m_c.dma_writes;
     else
