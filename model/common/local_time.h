@@ -52,11 +52,14 @@ inline void run_phase(const sc_core::sc_time& duration)
 }
 
 // Is any other process due to run before the calling thread's local time
-// (now + delay)? If none is, no state can change before then, and waiting
-// for the delay would only cost a scheduler round: a thread that runs ahead
-// is then exactly where a synchronised one would be. The end of the phase
-// counts as due (sc_main acts there).
-// (sc_time_to_pending_activity() < delay, without its look-ups.)
+// (now + delay), or at it? If none is, no state can change before then, and
+// waiting for the delay would only cost a scheduler round: a thread that
+// runs ahead is then exactly where a synchronised one would be. One due at
+// the same time counts: synchronised, the kernel may run it first, and a
+// thread that ran ahead would always act before it (with several CPUs, the
+// task that takes a lock or a CPU first changes every latency after it).
+// The end of the phase counts as due (sc_main acts there).
+// (sc_time_to_pending_activity() <= delay, without its look-ups.)
 inline bool others_due_within(const sc_core::sc_time& delay)
 {
     if (delay == sc_core::SC_ZERO_TIME) return false;
@@ -65,7 +68,7 @@ inline bool others_due_within(const sc_core::sc_time& delay)
     const sc_core::sc_time until = c->time_stamp() + delay;
     if (until.value() > phase_end_value) return true;
     sc_core::sc_time next;
-    return c->next_time(next) && next < until;
+    return c->next_time(next) && next <= until;
 }
 
 // Add `d` to the annotated delay of the calling thread; synchronise (wait

@@ -159,7 +159,7 @@ void sw_runtime::cpu_release(hal_task* t)
 // Callers loop on their condition: a context that runs ahead first only
 // synchronises and returns, so that the condition is looked at again at its
 // own time (a wake-up during the synchronisation is not lost).
-bool sw_runtime::block_on(hal_task* t, sc_core::sc_event& ev, const sc_time* timeout)
+bool sw_runtime::block_on(hal_task* t, task_event& ev, const sc_time* timeout)
 {
     prisim::local_time& lt = t ? t->lt : m_irq_lt;
     if (lt.offset() != sc_core::SC_ZERO_TIME) {
@@ -168,13 +168,15 @@ bool sw_runtime::block_on(hal_task* t, sc_core::sc_event& ev, const sc_time* tim
     }
     cpu_release(t);
     bool fired = true;
+    ev.begin_wait();
     if (timeout) {
         sc_time start = prisim::sim_now();
-        wait(*timeout, ev);
+        wait(*timeout, ev.event());
         fired = prisim::sim_now() - start < *timeout;
     } else {
-        wait(ev);
+        wait(ev.event());
     }
+    ev.end_wait();
     cpu_acquire(t);
     return fired;
 }
@@ -195,7 +197,7 @@ sc_time& sw_runtime::offset_here()
     return t ? t->lt.offset() : m_irq_lt.offset();
 }
 
-void sw_runtime::notify_here(sc_core::sc_event& ev)
+void sw_runtime::notify_here(task_event& ev)
 {
     ev.notify(offset_here()); // a zero offset is a delta notification
 }

@@ -42,6 +42,7 @@
 #include "common/stats.h"
 #include "platform/fault_inject.h"
 #include "platform/sw_stats.h"
+#include "platform/task_event.h"
 #include "prisim/hal.h"
 
 namespace prisim::platform {
@@ -80,13 +81,13 @@ struct hal_task {
 
 struct hal_waitq {
     prisim::platform::sw_runtime* rt;
-    sc_core::sc_event ev;
+    prisim::platform::task_event ev;
 };
 
 struct hal_mutex {
     prisim::platform::sw_runtime* rt;
     hal_task* owner = nullptr;
-    sc_core::sc_event released;
+    prisim::platform::task_event released;
 };
 
 namespace prisim::platform {
@@ -157,8 +158,8 @@ public:
     // The local time offset of the calling context (a task or interrupt context).
     sc_core::sc_time& offset_here();
     sc_core::sc_time local_now() { return prisim::sim_now() + offset_here(); }
-    // Notify `ev` at the caller's local time.
-    void notify_here(sc_core::sc_event& ev);
+    // Notify `ev` at the caller's local time, if a task waits for it.
+    void notify_here(task_event& ev);
     // Bring simulated time up to the caller's local time.
     void sync_here() { prisim::synchronise_to_observe(offset_here()); }
     hal_task* create_task(hal_task_kind kind, const char* name, void (*fn)(void*), void* arg);
@@ -227,7 +228,7 @@ private:
     bool kernel_waits_for(unsigned cpu) const;
     bool is_worker(const hal_task* t) const;
     // Give up the CPU, wait for ev (or timeout), take the CPU again.
-    bool block_on(hal_task* t, sc_core::sc_event& ev, const sc_core::sc_time* timeout);
+    bool block_on(hal_task* t, task_event& ev, const sc_core::sc_time* timeout);
     void irq_dispatch();
     void worker_main();
     static void worker_trampoline(void* self);
@@ -243,7 +244,7 @@ private:
         std::string name;
         bool pending = false;
         bool running = false;       // thread_fn is executing
-        sc_core::sc_event idle;     // thread_fn returned
+        task_event idle;            // thread_fn returned
         hal_waitq wq;
         hal_task* task = nullptr;
         unsigned cpu = 0;           // the CPU it is delivered to (platform.irq_affinity)

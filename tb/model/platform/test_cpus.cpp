@@ -125,6 +125,16 @@ std::vector<std::unique_ptr<job>> start_jobs(rig& r, hal_task_kind kind, unsigne
 
 uint64_t now_ps() { return sc_core::sc_time_stamp().value(); }
 
+// Run on until simulated time has passed every job's end: a job that ran
+// ahead reports done at its local time and holds its CPU until then, so the
+// next test would find the CPU taken.
+void run_past(const std::vector<std::unique_ptr<job>>& js)
+{
+    uint64_t end = 0;
+    for (const auto& j : js) end = std::max(end, j->end_ps);
+    if (end >= now_ps()) sc_core::sc_start(sc_time::from_value(end - now_ps()) + sc_time(1, SC_NS));
+}
+
 void test_tasks_share_one_cpu(void**)
 {
     const uint64_t t0 = now_ps();
@@ -135,6 +145,7 @@ void test_tasks_share_one_cpu(void**)
         assert_int_equal(js[i]->end_ps - t0, (i + 1) * US);
         assert_int_equal(js[i]->cpu, 0);
     }
+    run_past(js);
 }
 
 void test_tasks_run_side_by_side(void**)
@@ -152,6 +163,7 @@ void test_tasks_run_side_by_side(void**)
     }
     assert_int_equal(js[4]->end_ps - t0, 2 * US);
     assert_int_equal(js[5]->end_ps - t0, 2 * US);
+    run_past(js);
 }
 
 void test_kernel_task_preempts_a_user_task(void**)
@@ -174,6 +186,8 @@ void test_kernel_task_preempts_a_user_task(void**)
             assert_int_equal(u->end_ps - t0, 10 * US);
     }
     assert_int_equal(delayed, 1);
+    run_past(users);
+    run_past(kern);
 }
 
 // ---- interrupts ----
