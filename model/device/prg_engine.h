@@ -34,6 +34,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "common/host_ticks.h"
+
 class Vprg_tracker;
 class VerilatedContext;
 
@@ -108,7 +110,7 @@ public:
 
     uint64_t evals() const { return m_evals; }
     uint64_t edges() const { return m_edges; }
-    uint64_t host_ticks() const { return m_host_ticks; } // common/host_ticks.h
+    uint64_t host_ticks() const { return m_host_ticks.estimate(); } // common/host_ticks.h
 
 private:
     void eval_low();  // inputs driven, clock low: the cycle's decisions
@@ -123,7 +125,7 @@ private:
     bool m_stalled = false;
     uint32_t m_stalled_npages = 0;
     uint64_t m_evals = 0, m_edges = 0;
-    uint64_t m_host_ticks = 0; // host time in the calls that clock the block
+    prisim::sampled_ticks m_host_ticks; // host time in the calls that clock the block
 };
 
 } // namespace prisim::device

@@ -136,7 +136,7 @@ void iotlb::count(const entry& e, int d)
 iotlb::rsp iotlb::request(unsigned op, const space& sp, bool global, uint64_t va, unsigned log2,
                           bool anysize)
 {
-    prisim::tick_scope h(m_host_ticks); // one tick pair per request
+    prisim::tick_scope h(m_host_ticks); // a sampled call (common/host_ticks.h)
     return m_top ? request_on(*m_top, op, sp, global, va, log2, anysize)
                  : request_on(*m_top_w, op, sp, global, va, log2, anysize);
 }
@@ -202,7 +202,7 @@ void iotlb::fill(const entry& ne)
 void iotlb::sweep(unsigned op, bool gv, uint16_t gscid, bool av, uint64_t addr, bool pscv,
                   uint32_t pscid, bool oneset, unsigned log2, unsigned* cycles)
 {
-    prisim::tick_scope h(m_host_ticks); // one tick pair per sweep
+    prisim::tick_scope h(m_host_ticks); // a sampled call (common/host_ticks.h)
     if (m_top)
         sweep_on(*m_top, op, gv, gscid, av, addr, pscv, pscid, oneset, log2, cycles);
     else

@@ -31,6 +31,8 @@
 #include <memory>
 #include <vector>
 
+#include "common/host_ticks.h"
+
 class Viotlb;
 class Viotlb_tb;
 class VerilatedContext;
@@ -116,7 +118,7 @@ public:
     void flush(unsigned* cycles = nullptr);
 
     uint64_t rtl_cycles() const { return m_cycles; }
-    uint64_t host_ticks() const { return m_host_ticks; } // common/host_ticks.h
+    uint64_t host_ticks() const { return m_host_ticks.estimate(); } // common/host_ticks.h
     // Waveforms only: the absolute simulated time (ps) of the next call's
     // work; its cycles are dumped from the first clock edge at or after it
     // (and after the last one dumped: the file's time only increases).
@@ -161,7 +163,7 @@ private:
     uint32_t m_count[64] = {}; // cached entries per log2 page size
     uint64_t m_sizes = 0;      // bit l: entries of 2^l bytes are cached
     uint64_t m_cycles = 0;
-    uint64_t m_host_ticks = 0; // host time in the calls that clock the block
+    prisim::sampled_ticks m_host_ticks; // host time in the calls that clock the block
 };
 
 } // namespace prisim::iommu

@@ -208,7 +208,7 @@ void pq_engine::catch_up(const sc_core::sc_time& t)
     forget_past();
     if (idle() && m_inputs.empty())
         return; // clock gated, nothing changes
-    prisim::tick_scope h(m_host_ticks); // one tick pair per call
+    prisim::tick_scope h(m_host_ticks); // a sampled call (common/host_ticks.h)
     ++m_activations;
     advance_to((prisim::sim_now() + t).value());
 }
@@ -232,7 +232,7 @@ void pq_engine::submit(const pq_request& req, sc_core::sc_time& t)
     // process that is behind (the caller's local time is synchronised if
     // another process is due before it).
     prisim::synchronise_to_observe(t);
-    prisim::tick_scope h(m_host_ticks); // one tick pair per call
+    prisim::tick_scope h(m_host_ticks); // a sampled call (common/host_ticks.h)
     ++m_activations;
     forget_past();
     const uint64_t arrival = (prisim::sim_now() + t).value();

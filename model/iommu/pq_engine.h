@@ -34,6 +34,7 @@
 
 #include <systemc>
 
+#include "common/host_ticks.h"
 #include "common/local_time.h"
 #include "common/ring.h"
 
@@ -129,7 +130,7 @@ public:
     uint64_t cycles() const { return m_cycles; }
     // Host time spent in the block: evaluation, wrapper and effects, one
     // clock read pair per call that hands it work.
-    uint64_t host_ticks() const { return m_host_ticks; } // common/host_ticks.h
+    uint64_t host_ticks() const { return m_host_ticks.estimate(); } // common/host_ticks.h
     uint64_t activations() const { return m_activations; }
 
 private:
@@ -200,7 +201,7 @@ private:
 
     uint64_t m_cycles = 0;
     uint64_t m_activations = 0;
-    uint64_t m_host_ticks = 0;
+    prisim::sampled_ticks m_host_ticks;
 };
 
 } // namespace prisim::iommu
