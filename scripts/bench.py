@@ -27,6 +27,7 @@ SCEN_IDLE = os.path.join(ROOT, "scenarios", "bench", "idle-devices.yaml")
 
 FLOOR_RUNS = 5
 FLOOR_RESUMES = 2_000_000
+FLOOR_RESUMES_PAIRED = 500_000  # the floor run just before each scenario run
 FLOOR_RESUMES_IR = 200_000
 IDLE_DEVICE_COUNTS = (1, 32, 64, 127)
 IR_PAGES = 1280  # default scenario with 4 x 1280 = 5120 faults
@@ -139,25 +140,33 @@ def lsq(xs, ys):
 
 # ---------------------------------------------------------------- wall time
 
+def floor_ns(floor, resumes):
+    """One run of the floor program: host ns per raw event."""
+    return json.loads(run([floor, str(resumes)], "floor program"))["ns_per_resume"]
+
+
 def bench_floor(floor):
     per = []
     for i in range(FLOOR_RUNS):
-        out = run([floor, str(FLOOR_RESUMES)], "floor program")
-        r = json.loads(out)
-        per.append(r["ns_per_resume"])
-        log(f"floor {i + 1}/{FLOOR_RUNS}: {r['ns_per_resume']:.1f} ns per resume")
+        per.append(floor_ns(floor, FLOOR_RESUMES))
+        log(f"floor {i + 1}/{FLOOR_RUNS}: {per[-1]:.1f} ns per resume")
     return statistics.median(per), per
 
 
-def bench_scenario(prisim, name, label, args, runs, raw_ns):
-    hosts = []
+def bench_scenario(prisim, floor, name, label, args, runs):
+    """Each run of the scenario right after a run of the floor program: the
+    ratio of the two is taken pair by pair, so that a change in the host's
+    speed during the benchmark (a shared machine) moves both."""
+    hosts, paired = [], []
     for i in range(runs):
+        paired.append(floor_ns(floor, FLOOR_RESUMES_PAIRED))
         h, _ = run_prisim(prisim, args, f"{name} run {i + 1}")
         if "allocations_in_run" not in h:
             raise RunFailed(f"{name}: host.json has no allocations_in_run "
                             f"({prisim} is not built with allocation counting)")
         hosts.append(h)
-        log(f"{name} {i + 1}/{runs}: {h['faults']} faults, {h['wall_seconds']:.3f} s")
+        log(f"{name} {i + 1}/{runs}: {h['faults']} faults, {h['wall_seconds']:.3f} s "
+            f"(floor just before: {paired[-1]:.1f} ns per resume)")
     faults = hosts[0]["faults"]
     if any(h["faults"] != faults for h in hosts):
         raise RunFailed(f"{name}: fault count differs between runs: "
@@ -166,6 +175,8 @@ def bench_scenario(prisim, name, label, args, runs, raw_ns):
         raise RunFailed(f"{name}: no faults")
     walls = [h["wall_seconds"] for h in hosts]
     wall = statistics.median(walls)
+    ratios = [w * 1e9 / faults / f for w, f in zip(walls, paired)]
+    user_ratios = [h["cpu_user_seconds"] * 1e9 / faults / f for h, f in zip(hosts, paired)]
     allocs = statistics.median(h["allocations_in_run"] for h in hosts)
     host_ns = wall * 1e9 / faults
     rtl = {k: sig(statistics.median(h[k] for h in hosts))
@@ -182,10 +193,12 @@ def bench_scenario(prisim, name, label, args, runs, raw_ns):
         "wall_seconds_all": [sig(w) for w in walls],
         "faults_per_wall_second": sig(faults / wall),
         "host_ns_per_fault": sig(host_ns),
-        "raw_events_per_fault": sig(host_ns / raw_ns, 4),
+        "raw_events_per_fault": sig(statistics.median(ratios), 4),
+        "raw_events_per_fault_all": [sig(r, 4) for r in ratios],
+        "raw_event_ns_paired": [sig(f, 4) for f in paired],
         "cpu_user_ns_per_fault": sig(user_ns),
         "cpu_system_ns_per_fault": sig(sys_ns),
-        "raw_events_per_fault_user_cpu": sig(user_ns / raw_ns, 4),
+        "raw_events_per_fault_user_cpu": sig(statistics.median(user_ratios), 4),
         "host_page_faults_per_fault": sig(minflt, 4),
         "allocations_in_run": allocs,
         "allocations_per_fault_total": sig(allocs / faults, 4),
@@ -229,10 +242,10 @@ def bench_wall(build, args):
             "ns_per_resume_all": [sig(x, 4) for x in raw_all],
         },
     }
-    default = bench_scenario(prisim, "default", "built-in default scenario", [],
-                             args.runs, raw_ns)
-    big = bench_scenario(prisim, "faults-100k", os.path.relpath(SCEN_100K, ROOT),
-                         [SCEN_100K], args.runs_100k, raw_ns)
+    default = bench_scenario(prisim, floor, "default", "built-in default scenario", [],
+                             args.runs)
+    big = bench_scenario(prisim, floor, "faults-100k", os.path.relpath(SCEN_100K, ROOT),
+                         [SCEN_100K], args.runs_100k)
     doc["scenarios"] = {"default": default, "faults-100k": big}
     doc["allocations_per_fault_steady_state"] = sig(
         (big["allocations_in_run"] - default["allocations_in_run"]) /
@@ -346,10 +359,10 @@ def main():
     ap = argparse.ArgumentParser(
         description="Host cost of prisim as JSON on stdout (docs/bench.md).")
     ap.add_argument("--build", default="build", help="build directory (default: build)")
-    ap.add_argument("--runs", type=positive, default=7,
-                    help="runs of the default scenario (median; default 7)")
-    ap.add_argument("--runs-100k", type=positive, default=3,
-                    help="runs of scenarios/bench/faults-100k.yaml (median; default 3)")
+    ap.add_argument("--runs", type=positive, default=15,
+                    help="runs of the default scenario (median; default 15)")
+    ap.add_argument("--runs-100k", type=positive, default=5,
+                    help="runs of scenarios/bench/faults-100k.yaml (median; default 5)")
     ap.add_argument("--ir", action="store_true",
                     help="instruction counts under valgrind --tool=callgrind instead of wall time")
     ap.add_argument("--out", nargs="?", const="", metavar="FILE",
