@@ -27,7 +27,9 @@ SCEN_IDLE = os.path.join(ROOT, "scenarios", "bench", "idle-devices.yaml")
 
 FLOOR_RUNS = 5
 FLOOR_RESUMES = 2_000_000
-FLOOR_RESUMES_PAIRED = 500_000  # the floor run just before each scenario run
+# The floor runs around each scenario run: about as long as the run itself
+# (a few ms for the default scenario), so that both see the same host speed.
+FLOOR_RESUMES_PAIRED = {"default": 50_000, "faults-100k": 500_000}
 FLOOR_RESUMES_IR = 200_000
 IDLE_DEVICE_COUNTS = (1, 32, 64, 127)
 IR_PAGES = 1280  # default scenario with 4 x 1280 = 5120 faults
@@ -154,19 +156,23 @@ def bench_floor(floor):
 
 
 def bench_scenario(prisim, floor, name, label, args, runs):
-    """Each run of the scenario right after a run of the floor program: the
-    ratio of the two is taken pair by pair, so that a change in the host's
-    speed during the benchmark (a shared machine) moves both."""
+    """Each run of the scenario between two runs of the floor program of
+    about its length: the ratio is taken run by run, against the mean of the
+    two, so that a change in the host's speed during the benchmark (a shared
+    machine) moves both."""
     hosts, paired = [], []
+    resumes = FLOOR_RESUMES_PAIRED[name]
     for i in range(runs):
-        paired.append(floor_ns(floor, FLOOR_RESUMES_PAIRED))
+        before = floor_ns(floor, resumes)
         h, _ = run_prisim(prisim, args, f"{name} run {i + 1}")
+        after = floor_ns(floor, resumes)
         if "allocations_in_run" not in h:
             raise RunFailed(f"{name}: host.json has no allocations_in_run "
                             f"({prisim} is not built with allocation counting)")
         hosts.append(h)
-        log(f"{name} {i + 1}/{runs}: {h['faults']} faults, {h['wall_seconds']:.3f} s "
-            f"(floor just before: {paired[-1]:.1f} ns per resume)")
+        paired.append((before + after) / 2)
+        log(f"{name} {i + 1}/{runs}: {h['faults']} faults, {h['wall_seconds']:.4f} s "
+            f"(floor around it: {before:.1f}, {after:.1f} ns per resume)")
     faults = hosts[0]["faults"]
     if any(h["faults"] != faults for h in hosts):
         raise RunFailed(f"{name}: fault count differs between runs: "
