@@ -263,8 +263,74 @@ def bench_wall(build, args):
 
 # ------------------------------------------------------- instruction counts
 
+PARTS = ("systemc_kernel", "rtl", "model", "software", "libc")
+
+
+def part_of(obj, path):
+    """Which part of the simulator an instruction belongs to, by its object
+    file and source file: the SystemC kernel (libsystemc), the Verilated RTL
+    (generated code and the Verilator runtime), the C software stack (sw/),
+    the C and C++ runtime libraries, or the model (model/ and what it
+    inlines: SystemC, TLM and C++ library headers)."""
+    if "libsystemc" in obj:
+        return "systemc_kernel"
+    if any(lib in obj for lib in ("libc.so", "ld-linux", "libstdc++", "libm.so", "libgcc")):
+        return "libc"
+    if "prisim_rtl.dir" in path or "/verilator/include/" in path:
+        return "rtl"
+    if path.startswith(os.path.join(ROOT, "sw") + os.sep):
+        return "software"
+    return "model"
+
+
+def callgrind_parts(outfile):
+    """Instructions by part (part_of) in a callgrind output file: the
+    exclusive cost lines, each under its object and source file (name
+    compression and inlined files, fi= / fe=, followed)."""
+    names = {"ob": {}, "fl": {}}
+    parts = dict.fromkeys(PARTS, 0)
+    obj = path = fl = ""
+    skip_next = False
+
+    def name(kind, tok):
+        tok = tok.strip()
+        if tok.startswith("("):
+            ref, _, rest = tok.partition(")")
+            if rest.strip():
+                names[kind][ref] = rest.strip()
+            return names[kind].get(ref, "")
+        return tok
+
+    with open(outfile) as f:
+        for line in f:
+            c = line[:1]
+            if c.isdigit() or c in "+-*":
+                if skip_next:  # the inclusive cost of a call
+                    skip_next = False
+                    continue
+                fields = line.split()
+                if len(fields) >= 2:
+                    parts[part_of(obj, path)] += int(fields[1])
+            elif line.startswith("ob="):
+                obj = name("ob", line[3:])
+            elif line.startswith("fl="):
+                fl = path = name("fl", line[3:])
+            elif line.startswith(("fi=", "fe=")):
+                path = name("fl", line[3:])
+            elif line.startswith("fn="):
+                path = fl
+            elif line.startswith("cob="):
+                name("ob", line[4:])
+            elif line.startswith(("cfi=", "cfl=")):
+                name("fl", line[4:])
+            elif line.startswith("calls="):
+                skip_next = True
+    return parts
+
+
 def callgrind_ir(valgrind, cmd, what):
-    """Total instructions executed by cmd (callgrind's summary/totals line)."""
+    """Total instructions executed by cmd (callgrind's summary/totals line),
+    and the same by part (callgrind_parts)."""
     with tempfile.TemporaryDirectory(prefix="prisim-bench-ir.") as d:
         outfile = os.path.join(d, "callgrind.out")
         stdout = run([valgrind, "--tool=callgrind", "-q", f"--callgrind-out-file={outfile}",
@@ -276,10 +342,11 @@ def callgrind_ir(valgrind, cmd, what):
                     summary = int(line.split()[1])
                 elif line.startswith("totals:"):
                     totals = int(line.split()[1])
+        parts = callgrind_parts(outfile)
     ir = totals if totals is not None else summary
     if ir is None:
         raise RunFailed(f"{what}: no summary or totals line in the callgrind output")
-    return ir, stdout
+    return ir, stdout, parts
 
 
 def bench_ir(build, args):
@@ -296,17 +363,17 @@ def bench_ir(build, args):
     big_args = ["--set", f"device.pages={IR_PAGES}"]
 
     def floor_job(n):
-        ir, _ = callgrind_ir(valgrind, [floor, str(n)], f"floor program, {n} resumes")
+        ir, _, _ = callgrind_ir(valgrind, [floor, str(n)], f"floor program, {n} resumes")
         log(f"callgrind: floor, {n} resumes: {ir} Ir")
         return ir
 
     def prisim_job(label, sargs):
         with tempfile.TemporaryDirectory(prefix="prisim-bench.") as d:
-            ir, _ = callgrind_ir(valgrind, [prisim, *sargs, "-q", "-o", d], label)
+            ir, _, parts = callgrind_ir(valgrind, [prisim, *sargs, "-q", "-o", d], label)
             with open(os.path.join(d, "host.json")) as f:
                 faults = json.load(f)["faults"]
         log(f"callgrind: {label}: {faults} faults, {ir} Ir")
-        return {"scenario": label, "args": sargs, "faults": faults, "ir": ir}
+        return {"scenario": label, "args": sargs, "faults": faults, "ir": ir, "ir_by_part": parts}
 
     # Instruction counts do not depend on load: run the four at once.
     log("callgrind: 4 runs, in parallel")
@@ -322,6 +389,8 @@ def bench_ir(build, args):
     if big["faults"] == small["faults"]:
         raise RunFailed("the two scenario sizes gave the same fault count")
     ir_per_fault = (big["ir"] - small["ir"]) / (big["faults"] - small["faults"])
+    by_part = {p: (big["ir_by_part"][p] - small["ir_by_part"][p]) / (big["faults"] - small["faults"])
+               for p in PARTS}
     return {
         "schema": 1,
         "mode": "callgrind",
@@ -338,6 +407,8 @@ def bench_ir(build, args):
         "ir_fixed_per_run": round(small["ir"] - ir_per_fault * small["faults"]),
         "scenarios": [small, big],
         "raw_events_per_fault_ir": sig(ir_per_fault / raw_ir, 4),
+        "ir_per_fault_by_part": {p: sig(v, 4) for p, v in by_part.items()},
+        "raw_events_per_fault_ir_by_part": {p: sig(v / raw_ir, 3) for p, v in by_part.items()},
     }
 
 
