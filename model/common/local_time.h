@@ -56,8 +56,8 @@ inline void run_phase(const sc_core::sc_time& duration)
 // waiting for the delay would only cost a scheduler round: a thread that
 // runs ahead is then exactly where a synchronised one would be. One due at
 // the same time counts: synchronised, the kernel may run it first, and a
-// thread that ran ahead would always act before it (with several CPUs, the
-// task that takes a lock or a CPU first changes every latency after it).
+// thread that ran ahead would always act before it (with several CPUs,
+// which of two tasks takes a lock or a CPU first).
 // The end of the phase counts as due (sc_main acts there).
 // (sc_time_to_pending_activity() <= delay, without its look-ups.)
 inline bool others_due_within(const sc_core::sc_time& delay)

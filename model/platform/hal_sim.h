@@ -158,7 +158,8 @@ public:
     // The local time offset of the calling context (a task or interrupt context).
     sc_core::sc_time& offset_here();
     sc_core::sc_time local_now() { return prisim::sim_now() + offset_here(); }
-    // Notify `ev` at the caller's local time, if a task waits for it.
+    // Notify `ev` at the caller's local time (held back while no task
+    // waits for it: task_event.h).
     void notify_here(task_event& ev);
     // Bring simulated time up to the caller's local time.
     void sync_here() { prisim::synchronise_to_observe(offset_here()); }
