@@ -25,8 +25,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCEN_100K = os.path.join(ROOT, "scenarios", "bench", "faults-100k.yaml")
 SCEN_IDLE = os.path.join(ROOT, "scenarios", "bench", "idle-devices.yaml")
 
-FLOOR_RUNS = 5
-FLOOR_RESUMES = 2_000_000
 # The floor runs around each scenario run: about as long as the run itself
 # (a few ms for the default scenario), so that both see the same host speed.
 FLOOR_RESUMES_PAIRED = {"default": 50_000, "faults-100k": 500_000}
@@ -147,19 +145,11 @@ def floor_ns(floor, resumes):
     return json.loads(run([floor, str(resumes)], "floor program"))["ns_per_resume"]
 
 
-def bench_floor(floor):
-    per = []
-    for i in range(FLOOR_RUNS):
-        per.append(floor_ns(floor, FLOOR_RESUMES))
-        log(f"floor {i + 1}/{FLOOR_RUNS}: {per[-1]:.1f} ns per resume")
-    return statistics.median(per), per
-
-
-def bench_scenario(prisim, floor, name, label, args, runs):
+def bench_scenario(prisim, floor, name, label, args, runs, floor_all):
     """Each run of the scenario between two runs of the floor program of
     about its length: the ratio is taken run by run, against the mean of the
     two, so that a change in the host's speed during the benchmark (a shared
-    machine) moves both."""
+    machine) moves both. Every floor run's figure is appended to floor_all."""
     hosts, paired = [], []
     resumes = FLOOR_RESUMES_PAIRED[name]
     for i in range(runs):
@@ -170,6 +160,7 @@ def bench_scenario(prisim, floor, name, label, args, runs):
             raise RunFailed(f"{name}: host.json has no allocations_in_run "
                             f"({prisim} is not built with allocation counting)")
         hosts.append(h)
+        floor_all += [before, after]
         paired.append((before + after) / 2)
         log(f"{name} {i + 1}/{runs}: {h['faults']} faults, {h['wall_seconds']:.4f} s "
             f"(floor around it: {before:.1f}, {after:.1f} ns per resume)")
@@ -234,24 +225,26 @@ def bench_rss(prisim, pages=0):
 def bench_wall(build, args):
     prisim, floor = binaries(build)
     generator, host = host_info(prisim)
-    raw_ns, raw_all = bench_floor(floor)
+    floor_all = []
+    default = bench_scenario(prisim, floor, "default", "built-in default scenario", [],
+                             args.runs, floor_all)
+    big = bench_scenario(prisim, floor, "faults-100k", os.path.relpath(SCEN_100K, ROOT),
+                         [SCEN_100K], args.runs_100k, floor_all)
     doc = {
         "schema": 1,
         "mode": "wall",
         "generator": generator,
         "host": host,
-        "raw_event_ns": sig(raw_ns, 4),
+        # The host's cost of a raw event: every floor run made beside the
+        # scenario runs.
+        "raw_event_ns": sig(statistics.median(floor_all), 4),
         "raw_event": {
             "program": os.path.basename(floor),
-            "resumes": FLOOR_RESUMES,
-            "runs": FLOOR_RUNS,
-            "ns_per_resume_all": [sig(x, 4) for x in raw_all],
+            "resumes": FLOOR_RESUMES_PAIRED,
+            "runs": len(floor_all),
+            "ns_per_resume_all": [sig(x, 4) for x in floor_all],
         },
     }
-    default = bench_scenario(prisim, floor, "default", "built-in default scenario", [],
-                             args.runs)
-    big = bench_scenario(prisim, floor, "faults-100k", os.path.relpath(SCEN_100K, ROOT),
-                         [SCEN_100K], args.runs_100k)
     doc["scenarios"] = {"default": default, "faults-100k": big}
     doc["allocations_per_fault_steady_state"] = sig(
         (big["allocations_in_run"] - default["allocations_in_run"]) /

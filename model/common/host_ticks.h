@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// host_ticks: host-time accounting cheap enough to wrap every call into a
-// Verilated block (host.json's rtl_* figures, docs/results.md), sampled. A tick is the
-// time-stamp counter where the host has one (x86: constant-rate on every
+// host_ticks: host-time accounting of the calls into a Verilated block
+// (host.json's rtl_* figures, docs/results.md), on a sample of them. A tick
+// is the time-stamp counter where the host has one (x86: constant-rate on every
 // current CPU, about 20 cycles to read), else a steady_clock nanosecond.
 // Ticks become seconds by the rate main.cpp measures over the run (ticks
 // across sc_start / its wall time), so no frequency is assumed.
