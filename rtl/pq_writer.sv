@@ -118,35 +118,35 @@ module pq_writer #(
   // signals //
   /////////////
 
-  pq_state_e     state_d, state_q;
-  pq_csr_state_e csr_state_d, csr_state_q;
+  pq_state_e     state_q;
+  pq_csr_state_e csr_state_q;
 
-  logic pqen_d, pqen_q;
-  logic pie_d, pie_q;
-  logic pqmf_d, pqmf_q;
-  logic pqof_d, pqof_q;
-  logic pqon_d, pqon_q;
+  logic pqen_q;
+  logic pie_q;
+  logic pqmf_q;
+  logic pqof_q;
+  logic pqon_q;
   logic busy;
 
-  logic [IdxW-1:0] pqt_d, pqt_q;
+  logic [IdxW-1:0] pqt_q;
 
   // the request being processed
-  logic [23:0] did_d, did_q;
-  logic        pv_d, pv_q;
-  logic [19:0] pid_d, pid_q;
-  logic        priv_d, priv_q;
-  logic        exec_d, exec_q;
-  logic [63:0] payload_d, payload_q;
-  logic        prpr_d, prpr_q;
-  logic        need_ar_d, need_ar_q;  // L = 1 and not a Stop Marker
-  pq_cause_e   cause_d, cause_q;
-  logic [55:0] addr_d, addr_q;
+  logic [23:0] did_q;
+  logic        pv_q;
+  logic [19:0] pid_q;
+  logic        priv_q;
+  logic        exec_q;
+  logic [63:0] payload_q;
+  logic        prpr_q;
+  logic        need_ar_q;  // L = 1 and not a Stop Marker
+  pq_cause_e   cause_q;
+  logic [55:0] addr_q;
 
   // registered outcome pulses
-  logic        done_d, done_q;
-  pq_cause_e   done_cause_d, done_cause_q;
-  logic        done_ar_d, done_ar_q;
-  logic        pip_set_d, pip_set_q;
+  logic        done_q;
+  pq_cause_e   done_cause_q;
+  logic        done_ar_q;
+  logic        pip_set_q;
 
   // queue geometry
   logic [4:0]      log2szm1;
@@ -155,13 +155,6 @@ module pq_writer #(
   logic [IdxW-1:0] pqh_m;
   logic [IdxW-1:0] pqt_inc;
   logic            q_full;
-
-  // request decode
-  logic        req_hs;
-  logic        req_stop_marker;
-  pq_cause_e   req_cause;
-  logic        req_need_ar;
-  logic        csr_wr;
 
   ////////////////////
   // queue geometry //
@@ -175,11 +168,8 @@ module pq_writer #(
     assign log2szm1 = pqb_log2szm1_i;
   end
 
-  always_comb begin
-    for (int unsigned i = 0; i < IdxW; i++) begin
-      idx_mask[i] = (5'(i) <= log2szm1);
-    end
-  end
+  // bits log2szm1:0 set
+  assign idx_mask = IdxW'((33'(1) << (6'(log2szm1) + 6'd1)) - 33'(1));
 
   assign pqt_m   = pqt_q & idx_mask;
   assign pqh_m   = pqh_i[IdxW-1:0] & idx_mask;
@@ -193,190 +183,45 @@ module pq_writer #(
     assign unused_pqh = ^pqh_i[31:IdxW];
   end
 
-  ////////////////////
-  // request decode //
-  ////////////////////
-
-  assign req_hs = req_valid_i && req_ready_o;
-
-  // section 12: Stop Marker = L = 1, R = W = 0, with a PASID (configurable)
-  assign req_stop_marker = req_payload_i[PayloadL] && !req_payload_i[PayloadR] &&
-                           !req_payload_i[PayloadW] &&
-                           (req_pv_i || !stop_marker_needs_pasid_i);
-
-  // An L = 1 request that is not a Stop Marker gets an auto-response when it is dropped
-  // (section 13.2), unless it was dropped on overflow and the overflow policy sends none.
-  assign req_need_ar = req_payload_i[PayloadL] && !req_stop_marker &&
-                       (ovf_auto_resp_i || (req_cause != DropOverflow && req_cause != DropFull));
-
-  // section 13.1 steps 6-9, in this order
-  always_comb begin
-    if (!pqen_q || !pqon_q) begin
-      req_cause = DropDisabled;
-    end else if (pqmf_q) begin
-      req_cause = DropMemFault;
-    end else if (pqof_q) begin
-      req_cause = DropOverflow;
-    end else if (q_full) begin
-      req_cause = DropFull;
-    end else begin
-      req_cause = Queued;
-    end
-  end
-
-  // section 7.1: a pqcsr write while busy = 1 is UNSPECIFIED; this block ignores it
-  assign csr_wr = csr_we_i && !busy;
-
   ////////////
   // engine //
   ////////////
 
-  always_comb begin
-    state_d      = state_q;
-    csr_state_d  = csr_state_q;
-    pqen_d       = pqen_q;
-    pie_d        = pie_q;
-    pqmf_d       = pqmf_q;
-    pqof_d       = pqof_q;
-    pqon_d       = pqon_q;
-    pqt_d        = pqt_q;
-    did_d        = did_q;
-    pv_d         = pv_q;
-    pid_d        = pid_q;
-    priv_d       = priv_q;
-    exec_d       = exec_q;
-    payload_d    = payload_q;
-    prpr_d       = prpr_q;
-    need_ar_d    = need_ar_q;
-    cause_d      = cause_q;
-    addr_d       = addr_q;
-    done_d       = 1'b0;
-    done_cause_d = Queued;
-    done_ar_d    = 1'b0;
-    pip_set_d    = 1'b0;
+  // The engine is evaluated only at the clock edge: its decisions are functions of the state
+  // and the inputs called from the sequential block (blocking temporaries), not always_comb,
+  // so that the Verilated model computes them once per cycle and not at every evaluation
+  // (as rtl/iotlb does). Every output is registered or a function of the state.
 
-    // software pqcsr write: pie is RW, pqmf / pqof are RW1C, pqen starts a transition
-    if (csr_wr) begin
-      pie_d  = csr_wdata_i[PqcsrPie];
-      pqen_d = csr_wdata_i[PqcsrPqen];
-      if (csr_wdata_i[PqcsrPqmf]) begin
-        pqmf_d = 1'b0;
-      end
-      if (csr_wdata_i[PqcsrPqof]) begin
-        pqof_d = 1'b0;
-      end
-      if (!pqen_q && csr_wdata_i[PqcsrPqen]) begin
-        csr_state_d = CsrEnabling;
-      end else if (pqen_q && !csr_wdata_i[PqcsrPqen]) begin
-        csr_state_d = CsrDisabling;
-      end
+  // section 12: Stop Marker = L = 1, R = W = 0, with a PASID (configurable)
+  function automatic logic req_is_stop_marker();
+    return req_payload_i[PayloadL] && !req_payload_i[PayloadR] && !req_payload_i[PayloadW] &&
+           (req_pv_i || !stop_marker_needs_pasid_i);
+  endfunction
+
+  // section 13.1 steps 6-9, in this order
+  function automatic pq_cause_e req_drop_cause();
+    if (!pqen_q || !pqon_q) begin
+      return DropDisabled;
+    end else if (pqmf_q) begin
+      return DropMemFault;
+    end else if (pqof_q) begin
+      return DropOverflow;
+    end else if (q_full) begin
+      return DropFull;
     end
+    return Queued;
+  endfunction
 
-    unique case (csr_state_q)
-      CsrIdle: begin
-      end
-      CsrEnabling: begin
-        // section 7.1: pqen 0 -> 1 resets pqt and clears the error bits
-        pqon_d      = 1'b1;
-        pqt_d       = '0;
-        pqmf_d      = 1'b0;
-        pqof_d      = 1'b0;
-        csr_state_d = CsrIdle;
-      end
-      CsrDisabling: begin
-        // stay on until the in-flight record write has got its response
-        if (state_q != StWrite && state_q != StWaitRsp) begin
-          pqon_d      = 1'b0;
-          csr_state_d = CsrIdle;
-        end
-      end
-      default: begin
-        csr_state_d = CsrIdle;
-      end
-    endcase
-
-    // The hardware updates below never conflict with the software write above: pqmf / pqof
-    // are only set while they are 0 (so a same-cycle W1C has nothing to clear), and pqt only
-    // moves while pqon = 1 with no transition in progress or while disabling.
-    unique case (state_q)
-      StIdle: begin
-        if (req_hs) begin
-          did_d     = req_did_i;
-          pv_d      = req_pv_i;
-          pid_d     = req_pid_i;
-          priv_d    = req_priv_i;
-          exec_d    = req_exec_i;
-          payload_d = req_payload_i;
-          prpr_d    = req_prpr_i;
-          need_ar_d = req_payload_i[PayloadL] && !req_stop_marker;
-          cause_d   = req_cause;
-          // section 6.1: entry address = (PPN << 12) | (index * 16)
-          addr_d    = {pqb_ppn_i, 12'h000} | 56'({pqt_m, 4'h0});
-
-          if (req_cause == DropFull) begin
-            // section 13.1 step 9: set pqof (it was 0) and raise the PQ interrupt
-            pqof_d    = 1'b1;
-            pip_set_d = pie_q;
-          end
-
-          if (req_cause == Queued) begin
-            state_d = StWrite;
-          end else if (req_need_ar) begin
-            state_d = StAr;
-          end else begin
-            // section 13.2: L = 0 requests and Stop Markers are dropped silently, and so
-            // are L = 1 requests dropped on overflow when ovf_auto_resp_i = 0
-            done_d       = 1'b1;
-            done_cause_d = req_cause;
-          end
-        end
-      end
-      StWrite: begin
-        if (mem_req_ready_i) begin
-          state_d = StWaitRsp;
-        end
-      end
-      StWaitRsp: begin
-        if (mem_rsp_valid_i) begin
-          if (mem_rsp_err_i) begin
-            // section 13.1 step 10: set pqmf (it was 0) and raise the PQ interrupt
-            pqmf_d    = 1'b1;
-            pip_set_d = pie_q;
-            cause_d   = DropWriteFault;
-            if (need_ar_q) begin
-              state_d = StAr;
-            end else begin
-              state_d      = StIdle;
-              done_d       = 1'b1;
-              done_cause_d = DropWriteFault;
-            end
-          end else begin
-            // section 13.1 step 11: the record is visible, advance pqt
-            pqt_d        = pqt_inc;
-            pip_set_d    = pie_q;
-            state_d      = StIdle;
-            done_d       = 1'b1;
-            done_cause_d = Queued;
-          end
-        end
-      end
-      StAr: begin
-        if (ar_ready_i) begin
-          state_d      = StIdle;
-          done_d       = 1'b1;
-          done_cause_d = cause_q;
-          done_ar_d    = 1'b1;
-        end
-      end
-      default: begin
-        state_d = StIdle;
-      end
-    endcase
-  end
-
-  ///////////////
-  // registers //
-  ///////////////
+  // The next pqt: 0 when the queue is enabled (section 7.1), + 1 when a record write
+  // completed (section 13.1 step 11).
+  function automatic logic [IdxW-1:0] pqt_next();
+    if (state_q == StWaitRsp && mem_rsp_valid_i && !mem_rsp_err_i) begin
+      return pqt_inc;
+    end else if (csr_state_q == CsrEnabling) begin
+      return '0;
+    end
+    return pqt_q;
+  endfunction
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -403,28 +248,139 @@ module pq_writer #(
       done_ar_q    <= 1'b0;
       pip_set_q    <= 1'b0;
     end else begin
-      state_q      <= state_d;
-      csr_state_q  <= csr_state_d;
-      pqen_q       <= pqen_d;
-      pie_q        <= pie_d;
-      pqmf_q       <= pqmf_d;
-      pqof_q       <= pqof_d;
-      pqon_q       <= pqon_d;
-      pqt_q        <= pqt_d;
-      did_q        <= did_d;
-      pv_q         <= pv_d;
-      pid_q        <= pid_d;
-      priv_q       <= priv_d;
-      exec_q       <= exec_d;
-      payload_q    <= payload_d;
-      prpr_q       <= prpr_d;
-      need_ar_q    <= need_ar_d;
-      cause_q      <= cause_d;
-      addr_q       <= addr_d;
-      done_q       <= done_d;
-      done_cause_q <= done_cause_d;
-      done_ar_q    <= done_ar_d;
-      pip_set_q    <= pip_set_d;
+      logic      stop_marker, need_ar;
+      pq_cause_e cause;
+      stop_marker = req_is_stop_marker();
+      cause       = req_drop_cause();
+      // An L = 1 request that is not a Stop Marker gets an auto-response when it is dropped
+      // (section 13.2), unless it was dropped on overflow and the overflow policy sends none.
+      need_ar     = req_payload_i[PayloadL] && !stop_marker &&
+                    (ovf_auto_resp_i || (cause != DropOverflow && cause != DropFull));
+
+      // Registers hold unless assigned below; a later assignment wins. The outcome pulses
+      // last one cycle.
+      pqt_q        <= pqt_next();
+      done_q       <= 1'b0;
+      done_cause_q <= Queued;
+      done_ar_q    <= 1'b0;
+      pip_set_q    <= 1'b0;
+
+      // software pqcsr write: pie is RW, pqmf / pqof are RW1C, pqen starts a transition;
+      // section 7.1: a write while busy = 1 is UNSPECIFIED, this block ignores it
+      if (csr_we_i && !busy) begin
+        pie_q  <= csr_wdata_i[PqcsrPie];
+        pqen_q <= csr_wdata_i[PqcsrPqen];
+        if (csr_wdata_i[PqcsrPqmf]) begin
+          pqmf_q <= 1'b0;
+        end
+        if (csr_wdata_i[PqcsrPqof]) begin
+          pqof_q <= 1'b0;
+        end
+        if (!pqen_q && csr_wdata_i[PqcsrPqen]) begin
+          csr_state_q <= CsrEnabling;
+        end else if (pqen_q && !csr_wdata_i[PqcsrPqen]) begin
+          csr_state_q <= CsrDisabling;
+        end
+      end
+
+      unique case (csr_state_q)
+        CsrIdle: begin
+        end
+        CsrEnabling: begin
+          // section 7.1: pqen 0 -> 1 resets pqt (pqt_next) and clears the error bits
+          pqon_q      <= 1'b1;
+          pqmf_q      <= 1'b0;
+          pqof_q      <= 1'b0;
+          csr_state_q <= CsrIdle;
+        end
+        CsrDisabling: begin
+          // stay on until the in-flight record write has got its response
+          if (state_q != StWrite && state_q != StWaitRsp) begin
+            pqon_q      <= 1'b0;
+            csr_state_q <= CsrIdle;
+          end
+        end
+        default: begin
+          csr_state_q <= CsrIdle;
+        end
+      endcase
+
+      // The hardware updates below never conflict with the software write above: pqmf /
+      // pqof are only set while they are 0 (so a same-cycle W1C has nothing to clear), and
+      // pqt only moves while pqon = 1 with no transition in progress or while disabling.
+      unique case (state_q)
+        StIdle: begin
+          if (req_valid_i) begin
+            did_q     <= req_did_i;
+            pv_q      <= req_pv_i;
+            pid_q     <= req_pid_i;
+            priv_q    <= req_priv_i;
+            exec_q    <= req_exec_i;
+            payload_q <= req_payload_i;
+            prpr_q    <= req_prpr_i;
+            need_ar_q <= req_payload_i[PayloadL] && !stop_marker;
+            cause_q   <= cause;
+            // section 6.1: entry address = (PPN << 12) | (index * 16)
+            addr_q    <= {pqb_ppn_i, 12'h000} | 56'({pqt_m, 4'h0});
+
+            if (cause == DropFull) begin
+              // section 13.1 step 9: set pqof (it was 0) and raise the PQ interrupt
+              pqof_q    <= 1'b1;
+              pip_set_q <= pie_q;
+            end
+
+            if (cause == Queued) begin
+              state_q <= StWrite;
+            end else if (need_ar) begin
+              state_q <= StAr;
+            end else begin
+              // section 13.2: L = 0 requests and Stop Markers are dropped silently, and so
+              // are L = 1 requests dropped on overflow when ovf_auto_resp_i = 0
+              done_q       <= 1'b1;
+              done_cause_q <= cause;
+            end
+          end
+        end
+        StWrite: begin
+          if (mem_req_ready_i) begin
+            state_q <= StWaitRsp;
+          end
+        end
+        StWaitRsp: begin
+          if (mem_rsp_valid_i) begin
+            if (mem_rsp_err_i) begin
+              // section 13.1 step 10: set pqmf (it was 0) and raise the PQ interrupt
+              pqmf_q    <= 1'b1;
+              pip_set_q <= pie_q;
+              cause_q   <= DropWriteFault;
+              if (need_ar_q) begin
+                state_q <= StAr;
+              end else begin
+                state_q      <= StIdle;
+                done_q       <= 1'b1;
+                done_cause_q <= DropWriteFault;
+              end
+            end else begin
+              // section 13.1 step 11: the record is visible (pqt_next advances pqt)
+              pip_set_q    <= pie_q;
+              state_q      <= StIdle;
+              done_q       <= 1'b1;
+              done_cause_q <= Queued;
+            end
+          end
+        end
+        StAr: begin
+          if (ar_ready_i) begin
+            state_q      <= StIdle;
+            done_q       <= 1'b1;
+            done_cause_q <= cause_q;
+            done_ar_q    <= 1'b1;
+          end
+        end
+        default: begin
+          state_q <= StIdle;
+        end
+      endcase
     end
   end
 
@@ -495,12 +451,13 @@ module pq_writer #(
 
   // a record is only written into a slot that was free: occupancy below N - 1
   PqtNeverPassesPqh_A: assert property (@(posedge clk_i)
-      (req_hs && req_cause == Queued) |-> (((pqt_m - pqh_m) & idx_mask) != idx_mask))
+      (req_valid_i && req_ready_o && req_drop_cause() == Queued) |->
+      (((pqt_m - pqh_m) & idx_mask) != idx_mask))
     else $error("record accepted into a full queue");
 
   // pqt moves only when a record write completed, or when the queue is being enabled
   PqtMovesOnlyOnWrite_A: assert property (@(posedge clk_i)
-      (pqt_d != pqt_q) |-> ((state_q == StWaitRsp && mem_rsp_valid_i && !mem_rsp_err_i) ||
+      (pqt_next() != pqt_q) |-> ((state_q == StWaitRsp && mem_rsp_valid_i && !mem_rsp_err_i) ||
                             csr_state_q == CsrEnabling))
     else $error("pqt changed without a completed record write");
 

@@ -94,16 +94,15 @@ module prg_tracker (
   // signals //
   /////////////
 
-  logic              enable_d, enable_q;
-  logic              rf_d, rf_q;
-  logic              uprgi_d, uprgi_q;
-  logic              rf_stop_d, rf_stop_q;
+  logic              enable_q;
+  logic              rf_q;
+  logic              uprgi_q;
+  logic              rf_stop_q;
   logic [NumIdx-1:0] busy_q;                // index in use (set and cleared bit by bit)
-  logic              busy_clr;              // every index given up at this edge
   logic [31:0]       cred_q [NumIdx];       // credits of the group at each index
-  logic [8:0]        next_d, next_q;        // where the search for a free index starts
-  logic [31:0]       credits_out_d, credits_out_q;
-  logic [9:0]        groups_out_d, groups_out_q;
+  logic [8:0]        next_q;                // where the search for a free index starts
+  logic [31:0]       credits_out_q;
+  logic [9:0]        groups_out_q;
 
   logic              usable;
   logic              grp_hs, grp_fits, grp_size_ok, grant;
@@ -204,78 +203,14 @@ module prg_tracker (
   // before this write)
   assign ctrl_wr_reset = ctrl_we_i && ctrl_wdata_i[CtrlReset] && !enable_q;
 
-  ////////////
-  // engine //
-  ////////////
-
-  always_comb begin
-    enable_d      = enable_q;
-    rf_d          = rf_q;
-    uprgi_d       = uprgi_q;
-    rf_stop_d     = rf_stop_q;
-    busy_clr      = 1'b0;
-    next_d        = next_q;
-    credits_out_d = credits_out_q;
-    groups_out_d  = groups_out_q;
-
-    // software: W1C of the status bits first, then the control write (one dword write of
-    // Control and Status behaves the same)
-    if (status_we_i) begin
-      if (status_wdata_i[StatusRf]) begin
-        rf_d = 1'b0;
-      end
-      if (status_wdata_i[StatusUprgi]) begin
-        uprgi_d = 1'b0;
-      end
-    end
-    if (ctrl_we_i) begin
-      enable_d = ctrl_wdata_i[CtrlEnable];
-      if (ctrl_wdata_i[CtrlEnable] && !enable_q) begin
-        rf_stop_d = 1'b0;  // section 4.1: responses count again once PRI is re-enabled
-      end
-    end
-
-    // a granted group takes its credits and the index
-    if (grant) begin
-      next_d           = free_idx + 9'd1;
-      credits_out_d    = credits_out_d + grp_npages_i;
-      groups_out_d     = groups_out_d + 10'd1;
-    end
-
-    // a response frees its group and returns its credits, whatever the code (section 6)
-    if (rsp_match) begin
-      credits_out_d      = credits_out_d - rsp_cred;
-      groups_out_d       = groups_out_d - 10'd1;
-    end
-    if (rsp_hs && !rf_stop_q && !busy_q[rsp_prgi_i]) begin
-      uprgi_d = 1'b1;  // section 4.2
-    end
-
-    // Response Failure: set RF, stop issuing page requests, give every outstanding group
-    // (including one granted in this cycle) up
-    if (rsp_fail) begin
-      rf_d          = 1'b1;
-      rf_stop_d     = 1'b1;
-      busy_clr      = 1'b1;
-      credits_out_d = '0;
-      groups_out_d  = '0;
-    end
-
-    // PRI Reset while disabled: clear the status and the outstanding-request bookkeeping
-    if (ctrl_wr_reset) begin
-      rf_d          = 1'b0;
-      uprgi_d       = 1'b0;
-      rf_stop_d     = 1'b0;
-      busy_clr      = 1'b1;
-      credits_out_d = '0;
-      groups_out_d  = '0;
-    end
-  end
-
   ///////////////
   // registers //
   ///////////////
 
+  // The next state is computed only at the clock edge, with blocking temporaries in the
+  // sequential block rather than always_comb, so that the Verilated model computes it once
+  // per cycle and not at every evaluation (as rtl/iotlb does). The handshake outcomes above
+  // stay combinational: they are read in the cycle of the handshake.
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       enable_q      <= 1'b0;
@@ -287,6 +222,70 @@ module prg_tracker (
       credits_out_q <= '0;
       groups_out_q  <= '0;
     end else begin
+      logic        enable_d, rf_d, uprgi_d, rf_stop_d, busy_clr;
+      logic [31:0] credits_out_d;
+      logic [9:0]  groups_out_d;
+      enable_d      = enable_q;
+      rf_d          = rf_q;
+      uprgi_d       = uprgi_q;
+      rf_stop_d     = rf_stop_q;
+      busy_clr      = 1'b0;
+      credits_out_d = credits_out_q;
+      groups_out_d  = groups_out_q;
+
+      // software: W1C of the status bits first, then the control write (one dword write of
+      // Control and Status behaves the same)
+      if (status_we_i) begin
+        if (status_wdata_i[StatusRf]) begin
+          rf_d = 1'b0;
+        end
+        if (status_wdata_i[StatusUprgi]) begin
+          uprgi_d = 1'b0;
+        end
+      end
+      if (ctrl_we_i) begin
+        enable_d = ctrl_wdata_i[CtrlEnable];
+        if (ctrl_wdata_i[CtrlEnable] && !enable_q) begin
+          rf_stop_d = 1'b0;  // section 4.1: responses count again once PRI is re-enabled
+        end
+      end
+
+      // a granted group takes its credits and the index
+      if (grant) begin
+        next_q        <= free_idx + 9'd1;
+        credits_out_d = credits_out_d + grp_npages_i;
+        groups_out_d  = groups_out_d + 10'd1;
+      end
+
+      // a response frees its group and returns its credits, whatever the code (section 6)
+      if (rsp_match) begin
+        credits_out_d = credits_out_d - rsp_cred;
+        groups_out_d  = groups_out_d - 10'd1;
+      end
+      if (rsp_hs && !rf_stop_q && !busy_q[rsp_prgi_i]) begin
+        uprgi_d = 1'b1;  // section 4.2
+      end
+
+      // Response Failure: set RF, stop issuing page requests, give every outstanding group
+      // (including one granted in this cycle) up
+      if (rsp_fail) begin
+        rf_d          = 1'b1;
+        rf_stop_d     = 1'b1;
+        busy_clr      = 1'b1;
+        credits_out_d = '0;
+        groups_out_d  = '0;
+      end
+
+      // PRI Reset while disabled: clear the status and the outstanding-request bookkeeping
+      if (ctrl_wr_reset) begin
+        rf_d          = 1'b0;
+        uprgi_d       = 1'b0;
+        rf_stop_d     = 1'b0;
+        busy_clr      = 1'b1;
+        credits_out_d = '0;
+        groups_out_d  = '0;
+      end
+
       enable_q      <= enable_d;
       rf_q          <= rf_d;
       uprgi_q       <= uprgi_d;
@@ -301,7 +300,6 @@ module prg_tracker (
           busy_q[rsp_prgi_i] <= 1'b0;
         end
       end
-      next_q        <= next_d;
       credits_out_q <= credits_out_d;
       groups_out_q  <= groups_out_d;
     end
