@@ -112,46 +112,56 @@ module prg_tracker (
   logic [31:0]       rsp_cred;            // credits of the group at rsp_prgi_i
 
   // free-index search: the lowest free index at or after next_q, else the lowest free one
-  logic              free_lo_found, free_hi_found;
-  logic [NumIdx-1:0] free_all, free_from_next, free_sel;
-  logic [3:0]        sel_word;             // lowest word of free_sel with a free index
-  logic [WordW-1:0]  sel_bits;             // that word, shifted while its lowest 1 is found
-  logic [4:0]        sel_bit;              // position of that 1 in the word
-  logic [8:0]        free_idx;
+  logic                free_lo_found;
+  logic [NumWords-1:0] word_free;          // the word holds a free index
+  logic [NumWords-1:0] words_after;        // words above next_q's word that hold one
+  logic [WordW-1:0]    start_bits;         // next_q's word: its free indices from next_q up
+  logic [3:0]          sel_word;           // the word the free index is taken from
+  logic [WordW-1:0]    sel_bits;           // its free indices, shifted while the lowest is found
+  logic [4:0]          sel_bit;            // position of that index in the word
+  logic [8:0]          free_idx;
 
   /////////////////////
   // index selection //
   /////////////////////
 
-  // Two levels: the lowest word holding a free index (16 words), then the lowest free index
-  // in it (binary search). Same result as a scan of the 512 bits, at word width.
-  assign free_all = ~busy_q;
-  // free_all & ({NumIdx{1'b1}} << next_q), word by word: the words below next_q's are
-  // masked off, its own from next_q's bit up (a 512-bit shifter would cost more)
+  // Two levels: the word holding the free index, then the lowest free index in it (binary
+  // search). In order: next_q's own word from next_q's bit up, else the lowest word above it
+  // that holds a free index, else the lowest word that does. Same result as a scan of the
+  // 512 bits from next_q (wrapping to 0), at word width.
   always_comb begin
     for (int w = 0; w < NumWords; w++) begin
-      if (4'(w) < next_q[8:5]) begin
-        free_from_next[w*WordW +: WordW] = '0;
-      end else if (4'(w) == next_q[8:5]) begin
-        free_from_next[w*WordW +: WordW] = free_all[w*WordW +: WordW] & ({WordW{1'b1}} << next_q[4:0]);
-      end else begin
-        free_from_next[w*WordW +: WordW] = free_all[w*WordW +: WordW];
-      end
+      word_free[w] = busy_q[w*WordW +: WordW] != '1;
     end
   end
   // groups_out_q counts the busy indices (asserted below): a 10-bit compare, not a 512-bit OR
-  assign free_lo_found  = groups_out_q != 10'(NumIdx);
-  assign free_hi_found  = |free_from_next;
-  assign free_sel       = free_hi_found ? free_from_next : free_all;
+  assign free_lo_found = groups_out_q != 10'(NumIdx);
+  assign start_bits    = ~busy_q[{next_q[8:5], 5'd0} +: WordW] & ({WordW{1'b1}} << next_q[4:0]);
+  assign words_after   = word_free & ~((NumWords'(2) << next_q[8:5]) - NumWords'(1));
 
   always_comb begin
+    logic [NumWords-1:0] words;  // candidate words, shifted while the lowest is found
+    words    = (words_after != '0) ? words_after : word_free;
     sel_word = '0;
-    for (int w = NumWords - 1; w >= 0; w--) begin
-      if (free_sel[w*WordW +: WordW] != '0) begin
-        sel_word = 4'(w);
-      end
+    if (words[7:0] == '0) begin
+      sel_word[3] = 1'b1;
+      words       = words >> 8;
     end
-    sel_bits = free_sel[{sel_word, 5'd0} +: WordW];
+    if (words[3:0] == '0) begin
+      sel_word[2] = 1'b1;
+      words       = words >> 4;
+    end
+    if (words[1:0] == '0) begin
+      sel_word[1] = 1'b1;
+      words       = words >> 2;
+    end
+    if (!words[0]) begin
+      sel_word[0] = 1'b1;
+    end
+    if (start_bits != '0) begin
+      sel_word = next_q[8:5];
+    end
+    sel_bits = (start_bits != '0) ? start_bits : ~busy_q[{sel_word, 5'd0} +: WordW];
     sel_bit  = '0;
     if (sel_bits[15:0] == '0) begin
       sel_bit[4] = 1'b1;
