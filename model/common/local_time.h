@@ -24,9 +24,13 @@ namespace prisim {
 
 // The simulation context, looked up once: the model runs in SystemC's one
 // context, and sc_time_stamp() pays two library calls to find it each time.
+// (A plain pointer rather than a function-local static: without the static's
+// guard the compiler inlines the look-up, a load and a test, at every use.)
+inline sc_core::sc_simcontext* sim_context_cache = nullptr;
 inline sc_core::sc_simcontext* sim_context()
 {
-    static sc_core::sc_simcontext* const c = sc_core::sc_get_curr_simcontext();
+    sc_core::sc_simcontext* c = sim_context_cache;
+    if (__builtin_expect(c == nullptr, 0)) c = sim_context_cache = sc_core::sc_get_curr_simcontext();
     return c;
 }
 

@@ -157,7 +157,8 @@ void sw_runtime::report(stat_sink& sink) const
 
 // ---- misc ----
 
-bool sw_runtime::should_fail(const char* site)
+// should_fail() with injection enabled (the only case that is not inline).
+bool sw_runtime::injected_failure(const char* site)
 {
     if (!m_inject.should_fail(site)) return false;
     log(HAL_LOG_INFO, std::string("fault injection: ") + site + " fails (failure " +

@@ -135,7 +135,7 @@ public:
     uint64_t log_errors() const { return m_log_errors; }
     // Fault injection into the software stack (sw.inject.*).
     const fault_inject& inject() const { return m_inject; }
-    bool should_fail(const char* site);
+    bool should_fail(const char* site) { return m_inject.enabled() && injected_failure(site); }
 
     // ---- HAL implementation (called through the C entry points) ----
     const params& cfg() const { return m_params; }
@@ -314,6 +314,7 @@ private:
     uint64_t m_rng[4];
     uint64_t m_log_errors = 0;
     fault_inject m_inject;
+    bool injected_failure(const char* site); // should_fail() with injection enabled
     fault_socket* m_chan = nullptr;
     uint64_t m_spawned = 0;
 };
