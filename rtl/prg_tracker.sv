@@ -117,7 +117,7 @@ module prg_tracker (
   logic [NumWords-1:0] words_after;        // words above next_q's word that hold one
   logic [WordW-1:0]    start_bits;         // next_q's word: its free indices from next_q up
   logic [3:0]          sel_word;           // the word the free index is taken from
-  logic [WordW-1:0]    sel_bits;           // its free indices, shifted while the lowest is found
+  logic [WordW-1:0]    sel_bits;           // its free indices
   logic [4:0]          sel_bit;            // position of that index in the word
   logic [8:0]          free_idx;
 
@@ -139,52 +139,48 @@ module prg_tracker (
   assign start_bits    = ~busy_q[{next_q[8:5], 5'd0} +: WordW] & ({WordW{1'b1}} << next_q[4:0]);
   assign words_after   = word_free & ~((NumWords'(2) << next_q[8:5]) - NumWords'(1));
 
+  // Position of the lowest 1 of v (binary search; 31 when v is 0).
+  function automatic logic [4:0] lowest_one(logic [31:0] v);
+    logic [4:0] p;
+    p = '0;
+    if (v[15:0] == '0) begin
+      p[4] = 1'b1;
+      v    = v >> 16;
+    end
+    if (v[7:0] == '0) begin
+      p[3] = 1'b1;
+      v    = v >> 8;
+    end
+    if (v[3:0] == '0) begin
+      p[2] = 1'b1;
+      v    = v >> 4;
+    end
+    if (v[1:0] == '0) begin
+      p[1] = 1'b1;
+      v    = v >> 2;
+    end
+    if (!v[0]) begin
+      p[0] = 1'b1;
+    end
+    return p;
+  endfunction
+
+  // the lowest word holding a free index: above next_q's word, else anywhere
+  logic [NumWords-1:0] words;
+  logic [4:0]          words_low;
+  assign words     = (words_after != '0) ? words_after : word_free;
+  assign words_low = lowest_one({{(32 - NumWords){1'b0}}, words});
+
   always_comb begin
-    logic [NumWords-1:0] words;  // candidate words, shifted while the lowest is found
-    words    = (words_after != '0) ? words_after : word_free;
-    sel_word = '0;
-    if (words[7:0] == '0) begin
-      sel_word[3] = 1'b1;
-      words       = words >> 8;
-    end
-    if (words[3:0] == '0) begin
-      sel_word[2] = 1'b1;
-      words       = words >> 4;
-    end
-    if (words[1:0] == '0) begin
-      sel_word[1] = 1'b1;
-      words       = words >> 2;
-    end
-    if (!words[0]) begin
-      sel_word[0] = 1'b1;
-    end
-    if (start_bits != '0) begin
-      sel_word = next_q[8:5];
-    end
+    sel_word = (start_bits != '0) ? next_q[8:5] : words_low[3:0];
     sel_bits = (start_bits != '0) ? start_bits : ~busy_q[{sel_word, 5'd0} +: WordW];
-    sel_bit  = '0;
-    if (sel_bits[15:0] == '0) begin
-      sel_bit[4] = 1'b1;
-      sel_bits   = sel_bits >> 16;
-    end
-    if (sel_bits[7:0] == '0) begin
-      sel_bit[3] = 1'b1;
-      sel_bits   = sel_bits >> 8;
-    end
-    if (sel_bits[3:0] == '0) begin
-      sel_bit[2] = 1'b1;
-      sel_bits   = sel_bits >> 4;
-    end
-    if (sel_bits[1:0] == '0) begin
-      sel_bit[1] = 1'b1;
-      sel_bits   = sel_bits >> 2;
-    end
-    if (!sel_bits[0]) begin
-      sel_bit[0] = 1'b1;
-    end
+    sel_bit  = lowest_one(sel_bits);
   end
 
   assign free_idx = {sel_word, sel_bit};
+
+  logic unused_words_low;
+  assign unused_words_low = words_low[4];  // 1 only when no word holds a free index
 
   //////////////
   // decoding //
