@@ -666,15 +666,12 @@ void riscv_iommu::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end)
     }
 }
 
-// As a b_transport target the initiator synchronises; the IOMMU's own
-// processes synchronise for each latency at quantum 0 and otherwise only at
-// hand-offs (see the header).
-void riscv_iommu::account(sc_core::sc_time& t, const sc_core::sc_time& d)
+// account() at quantum 0 outside a b_transport: as a b_transport target the
+// initiator synchronises; the IOMMU's own processes synchronise for each
+// latency at quantum 0 and otherwise only at hand-offs (see the header).
+void riscv_iommu::account_synchronised(sc_core::sc_time& t, const sc_core::sc_time& d)
 {
-    if (m_in_target || m_p.quantum != sc_core::SC_ZERO_TIME)
-        t += d;
-    else
-        annotate(t, d, m_p.quantum);
+    annotate(t, d, m_p.quantum);
 }
 
 // ============================ fault injection ============================

@@ -708,7 +708,14 @@ private:
     void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
     bool m_in_target = false; // serving an inbound b_transport: never wait
     uint64_t m_access_ps = 0; // time of the register access being served
-    void account(sc_core::sc_time& t, const sc_core::sc_time& d);
+    void account(sc_core::sc_time& t, const sc_core::sc_time& d)
+    {
+        if (m_in_target || m_p.quantum != sc_core::SC_ZERO_TIME)
+            t += d;
+        else
+            account_synchronised(t, d);
+    }
+    void account_synchronised(sc_core::sc_time& t, const sc_core::sc_time& d);
 
     // inbound posted messages, by arrival time
     prisim::ring<in_msg> m_in_q;

@@ -107,9 +107,9 @@ bool sw_runtime::take_idle_cpu(hal_task* t)
     return false;
 }
 
-void sw_runtime::cpu_acquire(hal_task* t)
+// cpu_acquire() for a task that holds no CPU.
+void sw_runtime::cpu_wait_for(hal_task* t)
 {
-    if (!t || t->cpu >= 0) return;
     if (take_idle_cpu(t)) return;
     if (t->lt.offset() != sc_core::SC_ZERO_TIME) {
         // Blocking: the wait starts at the task's local time. A CPU may

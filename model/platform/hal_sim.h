@@ -221,7 +221,12 @@ private:
     bool mmio_access(tlm::tlm_command cmd, uint64_t addr, unsigned size, unsigned char* buf);
     hal_task* current_lookup(const sc_core::sc_object* p);
     void task_body(hal_task* t);
-    void cpu_acquire(hal_task* t);
+    // Take a CPU for t (a task, not interrupt context), waiting if none is free.
+    void cpu_acquire(hal_task* t)
+    {
+        if (t && t->cpu < 0) cpu_wait_for(t);
+    }
+    void cpu_wait_for(hal_task* t);
     void cpu_release(hal_task* t);
     static bool may_run_on(const hal_task* t, unsigned cpu);
     bool take_idle_cpu(hal_task* t);
