@@ -632,18 +632,12 @@ tlm::tlm_generic_payload& riscv_iommu::mem_payload(tlm::tlm_command cmd, uint64_
     return prepare_payload(m_mem_gp, cmd, addr, data, len);
 }
 
-// One access of the IOMMU's own through `mem`: mem_latency plus what the
-// bus annotates, added to the local time `t`. False on any error response
-// (an access fault).
-bool riscv_iommu::mem_access(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, unsigned len,
-                             sc_core::sc_time& t)
+// One access of the IOMMU's own through `mem` as a transport (mem_access
+// without DMI): mem_latency plus what the bus annotates, added to the local
+// time `t`. False on any error response (an access fault).
+bool riscv_iommu::mem_transport(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, unsigned len,
+                                sc_core::sc_time& t)
 {
-    if (cmd == tlm::TLM_READ_COMMAND && m_dmi_valid && addr >= m_dmi.get_start_address() &&
-        len && addr + len - 1 <= m_dmi.get_end_address()) {
-        std::memcpy(data, m_dmi.get_dmi_ptr() + (addr - m_dmi.get_start_address()), len);
-        account(t, m_p.mem_latency + m_dmi.get_read_latency());
-        return true;
-    }
     tlm::tlm_generic_payload& gp = mem_payload(cmd, addr, data, len);
     t += m_p.mem_latency;
     mem->b_transport(gp, t);

@@ -63,6 +63,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
@@ -282,9 +283,26 @@ private:
     // bus annotates to `t`. In the IOMMU's own processes it synchronises
     // when the quantum runs out; as the target of a b_transport (ATS, DMA)
     // it only annotates: the initiator synchronises.
-    // Returns false on an error response (access fault).
+    // Returns false on an error response (access fault). A read within the
+    // DMI region (table walks, command fetches) is a copy, here; every other
+    // access is a transport (mem_transport).
     bool mem_access(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, unsigned len,
-                    sc_core::sc_time& t);
+                    sc_core::sc_time& t)
+    {
+        if (cmd == tlm::TLM_READ_COMMAND && m_dmi_valid && addr >= m_dmi.get_start_address() && len &&
+            addr + len - 1 <= m_dmi.get_end_address()) {
+            const unsigned char* src = m_dmi.get_dmi_ptr() + (addr - m_dmi.get_start_address());
+            if (len == 8)
+                std::memcpy(data, src, 8); // a PTE or a DC/PC word: no library call
+            else
+                std::memcpy(data, src, len);
+            account(t, m_p.mem_latency + m_dmi.get_read_latency());
+            return true;
+        }
+        return mem_transport(cmd, addr, data, len, t);
+    }
+    bool mem_transport(tlm::tlm_command cmd, uint64_t addr, unsigned char* data, unsigned len,
+                       sc_core::sc_time& t);
     // An access to structure `s` on behalf of device_id `did` (NO_DEVICE:
     // none). Injection costs one compare when it is not configured for `s`.
     bool mem_read(mem_target s, uint32_t did, uint64_t addr, void* data, unsigned len,
