@@ -205,9 +205,8 @@ riscv_iommu::dc_result riscv_iommu::walk_ddt(uint32_t did, sc_core::sc_time& t)
     return r;
 }
 
-riscv_iommu::dc_result riscv_iommu::lookup_dc(uint32_t did, sc_core::sc_time& t)
+unsigned riscv_iommu::lookup_dc(uint32_t did, device_context& dc, sc_core::sc_time& t)
 {
-    dc_result r;
     wait_cycles(m_p.ddtc_hit_cycles, t); // DDT cache lookup
     // Fully associative: the hint finds the usual slot at once, a scan the rest.
     uint32_t& hint = m_ddtc_hint[did & (m_ddtc_hint.size() - 1)];
@@ -226,13 +225,14 @@ riscv_iommu::dc_result riscv_iommu::lookup_dc(uint32_t did, sc_core::sc_time& t)
     if (hit) {
         ++m_st.ddtc_hits;
         hit->lru = ++m_lru_clock;
-        r.dc = hit->dc;
-        return r;
+        dc = hit->dc;
+        return 0;
     }
     ++m_st.ddtc_misses;
-    r = walk_ddt(did, t);
+    const dc_result r = walk_ddt(did, t);
+    dc = r.dc;
     if (r.cause)
-        return r;
+        return r.cause;
     // Only valid, well-formed DCs are cached.
     if (!m_ddtc.empty()) {
         auto victim = std::min_element(m_ddtc.begin(), m_ddtc.end(),
@@ -247,7 +247,7 @@ riscv_iommu::dc_result riscv_iommu::lookup_dc(uint32_t did, sc_core::sc_time& t)
         victim->lru = ++m_lru_clock;
         hint = uint32_t(victim - m_ddtc.begin());
     }
-    return r;
+    return 0;
 }
 
 riscv_iommu::ctx_result riscv_iommu::locate_context(uint32_t did, sc_core::sc_time& t)
@@ -272,9 +272,7 @@ riscv_iommu::ctx_result riscv_iommu::locate_context(uint32_t did, sc_core::sc_ti
                           std::to_string(ddt_did_bits(mode, m_ext_dc)) + " bits)");
         return r;
     }
-    dc_result d = lookup_dc(did, t);
-    r.cause = d.cause;
-    r.dc = d.dc;
+    r.cause = lookup_dc(did, r.dc, t);
     return r;
 }
 

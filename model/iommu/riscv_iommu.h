@@ -350,7 +350,8 @@ private:
         unsigned cause = 0; // 0 = DC found and valid
         device_context dc{};
     };
-    dc_result lookup_dc(uint32_t did, sc_core::sc_time& t);
+    // The DC of did into dc (from the DDT cache, else walked): 0 or the fault cause.
+    unsigned lookup_dc(uint32_t did, device_context& dc, sc_core::sc_time& t);
     dc_result walk_ddt(uint32_t did, sc_core::sc_time& t);
     const char* check_dc(const device_context& dc) const;
     // One line naming the DDT structure at fault (warning; info for an
