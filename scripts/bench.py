@@ -259,24 +259,39 @@ def bench_wall(build, args):
 PARTS = ("systemc_kernel", "rtl", "model", "software", "libc")
 
 
-def part_of(obj, path):
+def part_of(obj, path, src_root=ROOT):
     """Which part of the simulator an instruction belongs to, by its object
     file and source file: the SystemC kernel (libsystemc), the Verilated RTL
-    (generated code and the Verilator runtime), the C software stack (sw/),
-    the C and C++ runtime libraries, or the model (model/ and what it
-    inlines: SystemC, TLM and C++ library headers)."""
+    (generated code and the Verilator runtime), the C software stack (sw/ of
+    the source tree src_root the binary was built from), the C and C++
+    runtime libraries, or the model (model/ and what it inlines: SystemC, TLM
+    and C++ library headers)."""
     if "libsystemc" in obj:
         return "systemc_kernel"
     if any(lib in obj for lib in ("libc.so", "ld-linux", "libstdc++", "libm.so", "libgcc")):
         return "libc"
     if "prisim_rtl.dir" in path or "/verilator/include/" in path:
         return "rtl"
-    if path.startswith(os.path.join(ROOT, "sw") + os.sep):
+    if path.startswith(os.path.join(src_root, "sw") + os.sep):
         return "software"
     return "model"
 
 
-def callgrind_parts(outfile):
+def source_root(build):
+    """The source tree `build` was configured from (CMakeCache.txt), so that a
+    build of another checkout is split by its own paths; this script's tree
+    when the cache does not say."""
+    try:
+        with open(os.path.join(build, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith("CMAKE_HOME_DIRECTORY:"):
+                    return os.path.realpath(line.split("=", 1)[1].strip())
+    except OSError:
+        pass
+    return ROOT
+
+
+def callgrind_parts(outfile, src_root=ROOT):
     """Instructions by part (part_of) in a callgrind output file: the
     exclusive cost lines, each under its object and source file (name
     compression and inlined files, fi= / fe=, followed)."""
@@ -303,7 +318,7 @@ def callgrind_parts(outfile):
                     continue
                 fields = line.split()
                 if len(fields) >= 2:
-                    parts[part_of(obj, path)] += int(fields[1])
+                    parts[part_of(obj, path, src_root)] += int(fields[1])
             elif line.startswith("ob="):
                 obj = name("ob", line[3:])
             elif line.startswith("fl="):
@@ -321,9 +336,9 @@ def callgrind_parts(outfile):
     return parts
 
 
-def callgrind_ir(valgrind, cmd, what):
+def callgrind_ir(valgrind, cmd, what, src_root=ROOT):
     """Total instructions executed by cmd (callgrind's summary/totals line),
-    and the same by part (callgrind_parts)."""
+    and the same by part (callgrind_parts, sources under src_root)."""
     with tempfile.TemporaryDirectory(prefix="prisim-bench-ir.") as d:
         outfile = os.path.join(d, "callgrind.out")
         stdout = run([valgrind, "--tool=callgrind", "-q", f"--callgrind-out-file={outfile}",
@@ -335,7 +350,7 @@ def callgrind_ir(valgrind, cmd, what):
                     summary = int(line.split()[1])
                 elif line.startswith("totals:"):
                     totals = int(line.split()[1])
-        parts = callgrind_parts(outfile)
+        parts = callgrind_parts(outfile, src_root)
     ir = totals if totals is not None else summary
     if ir is None:
         raise RunFailed(f"{what}: no summary or totals line in the callgrind output")
@@ -349,6 +364,7 @@ def bench_ir(build, args):
             "(apt-get install valgrind)")
         sys.exit(2)
     prisim, floor = binaries(build)
+    src_root = source_root(build)
     generator, host = host_info(prisim)
     vg_version = run([valgrind, "--version"], "valgrind --version")
 
@@ -362,7 +378,7 @@ def bench_ir(build, args):
 
     def prisim_job(label, sargs):
         with tempfile.TemporaryDirectory(prefix="prisim-bench.") as d:
-            ir, _, parts = callgrind_ir(valgrind, [prisim, *sargs, "-q", "-o", d], label)
+            ir, _, parts = callgrind_ir(valgrind, [prisim, *sargs, "-q", "-o", d], label, src_root)
             with open(os.path.join(d, "host.json")) as f:
                 faults = json.load(f)["faults"]
         log(f"callgrind: {label}: {faults} faults, {ir} Ir")

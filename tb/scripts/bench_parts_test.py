@@ -98,6 +98,30 @@ def main():
     # line (999999) left out.
     if sum(got.values()) != sum(EXPECT.values()):
         failures.append(f"parts add up to {sum(got.values())}, expected {sum(EXPECT.values())}")
+    # A build of another checkout: its own sw/ is the software, this
+    # tree's is not (bench.source_root() reads the build's CMakeCache.txt).
+    other = "/elsewhere/prisim"
+    text = CALLGRIND.replace(os.path.join(ROOT, "sw"), os.path.join(other, "sw"))
+    with tempfile.NamedTemporaryFile("w", suffix=".out", delete=False) as f:
+        f.write(text)
+        path = f.name
+    try:
+        mine = bench.callgrind_parts(path)
+        theirs = bench.callgrind_parts(path, other)
+    finally:
+        os.unlink(path)
+    if mine["software"] != 0 or mine["model"] != EXPECT["model"] + EXPECT["software"]:
+        failures.append(f"another tree's sw/ under this tree's root: {mine}, expected it in the model")
+    if theirs != got:
+        failures.append(f"another tree's sw/ under its own root: {theirs}, expected {got}")
+    with tempfile.TemporaryDirectory() as build:
+        with open(os.path.join(build, "CMakeCache.txt"), "w") as f:
+            f.write("# This is the CMakeCache file.\nCMAKE_HOME_DIRECTORY:INTERNAL=/elsewhere/prisim\n")
+        if bench.source_root(build) != other:
+            failures.append(f"source_root: {bench.source_root(build)}, expected {other}")
+        os.unlink(os.path.join(build, "CMakeCache.txt"))
+        if bench.source_root(build) != bench.ROOT:
+            failures.append(f"source_root without a cache: {bench.source_root(build)}, expected {bench.ROOT}")
     for msg in failures:
         print("bench_parts_test: " + msg, file=sys.stderr)
     if not failures:
