@@ -147,23 +147,27 @@ def floor_ns(floor, resumes):
 
 def bench_scenario(prisim, floor, name, label, args, runs, floor_all):
     """Each run of the scenario between two runs of the floor program of
-    about its length: the ratio is taken run by run, against the mean of the
-    two, so that a change in the host's speed during the benchmark (a shared
-    machine) moves both. Every floor run's figure is appended to floor_all."""
+    about its length (floor, run, floor, run, ..., floor: consecutive runs
+    share the floor run between them): the ratio is taken run by run,
+    against the mean of the two, so that a change in the host's speed during
+    the benchmark (a shared machine) moves both. Every floor run's figure is
+    appended to floor_all."""
     hosts, paired = [], []
     resumes = FLOOR_RESUMES_PAIRED[name]
+    before = floor_ns(floor, resumes)
+    floor_all.append(before)
     for i in range(runs):
-        before = floor_ns(floor, resumes)
         h, _ = run_prisim(prisim, args, f"{name} run {i + 1}")
         after = floor_ns(floor, resumes)
         if "allocations_in_run" not in h:
             raise RunFailed(f"{name}: host.json has no allocations_in_run "
                             f"({prisim} is not built with allocation counting)")
         hosts.append(h)
-        floor_all += [before, after]
+        floor_all.append(after)
         paired.append((before + after) / 2)
         log(f"{name} {i + 1}/{runs}: {h['faults']} faults, {h['wall_seconds']:.4f} s "
             f"(floor around it: {before:.1f}, {after:.1f} ns per resume)")
+        before = after
     faults = hosts[0]["faults"]
     if any(h["faults"] != faults for h in hosts):
         raise RunFailed(f"{name}: fault count differs between runs: "
@@ -291,14 +295,16 @@ def source_root(build):
     return ROOT
 
 
-def callgrind_parts(outfile, src_root=ROOT):
-    """Instructions by part (part_of) in a callgrind output file: the
-    exclusive cost lines, each under its object and source file (name
-    compression and inlined files, fi= / fe=, followed)."""
+def read_callgrind(outfile, src_root=ROOT):
+    """The total instructions of a callgrind output file (its totals line,
+    else its summary line; None if it has neither) and the same by part
+    (part_of): the exclusive cost lines, each under its object and source
+    file (name compression and inlined files, fi= / fe=, followed)."""
     names = {"ob": {}, "fl": {}}
     parts = dict.fromkeys(PARTS, 0)
     obj = path = fl = ""
     skip_next = False
+    summary = totals = None
 
     def name(kind, tok):
         tok = tok.strip()
@@ -333,25 +339,21 @@ def callgrind_parts(outfile, src_root=ROOT):
                 name("fl", line[4:])
             elif line.startswith("calls="):
                 skip_next = True
-    return parts
+            elif line.startswith("summary:"):
+                summary = int(line.split()[1])
+            elif line.startswith("totals:"):
+                totals = int(line.split()[1])
+    return (totals if totals is not None else summary), parts
 
 
 def callgrind_ir(valgrind, cmd, what, src_root=ROOT):
     """Total instructions executed by cmd (callgrind's summary/totals line),
-    and the same by part (callgrind_parts, sources under src_root)."""
+    and the same by part (read_callgrind, sources under src_root)."""
     with tempfile.TemporaryDirectory(prefix="prisim-bench-ir.") as d:
         outfile = os.path.join(d, "callgrind.out")
         stdout = run([valgrind, "--tool=callgrind", "-q", f"--callgrind-out-file={outfile}",
                          *cmd], what)
-        summary = totals = None
-        with open(outfile) as f:
-            for line in f:
-                if line.startswith("summary:"):
-                    summary = int(line.split()[1])
-                elif line.startswith("totals:"):
-                    totals = int(line.split()[1])
-        parts = callgrind_parts(outfile, src_root)
-    ir = totals if totals is not None else summary
+        ir, parts = read_callgrind(outfile, src_root)
     if ir is None:
         raise RunFailed(f"{what}: no summary or totals line in the callgrind output")
     return ir, stdout, parts
