@@ -32,22 +32,19 @@ public:
     void notify(const sc_core::sc_time& delay)
     {
         const bool live = pending();
-        if (!live) m_kind = kind::none;
-        if (m_waiters || (live && m_sent)) {
-            m_ev.notify(delay);
-            m_sent = true;
-        } else {
-            m_sent = false;
-        }
+        // Sent when a task waits, or when the kernel already holds the
+        // pending one (it keeps the earlier of the two itself).
+        m_sent = m_waiters || (live && m_sent);
+        if (m_sent) m_ev.notify(delay);
         // The notification the kernel would hold now.
-        sc_core::sc_simcontext* c = prisim::sim_context();
+        const sc_core::sc_time& now = prisim::sim_now();
         if (delay == sc_core::SC_ZERO_TIME) {
             m_kind = kind::delta;
-            m_at = c->time_stamp();
+            m_at = now;
             m_delta = sc_core::sc_delta_count();
-        } else if (m_kind == kind::none || (m_kind == kind::timed && c->time_stamp() + delay < m_at)) {
+        } else if (!live || (m_kind == kind::timed && now + delay < m_at)) {
             m_kind = kind::timed;
-            m_at = c->time_stamp() + delay;
+            m_at = now + delay;
         }
     }
 
@@ -56,8 +53,7 @@ public:
     void begin_wait()
     {
         if (m_waiters++ == 0 && !m_sent && pending()) {
-            sc_core::sc_simcontext* c = prisim::sim_context();
-            m_ev.notify(m_kind == kind::delta ? sc_core::SC_ZERO_TIME : m_at - c->time_stamp());
+            m_ev.notify(m_kind == kind::delta ? sc_core::SC_ZERO_TIME : m_at - prisim::sim_now());
             m_sent = true;
         }
     }
@@ -69,10 +65,9 @@ private:
     // The last notification has not fired yet.
     bool pending() const
     {
-        const sc_core::sc_simcontext* c = prisim::sim_context();
         switch (m_kind) {
-        case kind::delta: return c->time_stamp() == m_at && sc_core::sc_delta_count() == m_delta;
-        case kind::timed: return c->time_stamp() < m_at;
+        case kind::delta: return prisim::sim_now() == m_at && sc_core::sc_delta_count() == m_delta;
+        case kind::timed: return prisim::sim_now() < m_at;
         default: return false;
         }
     }
