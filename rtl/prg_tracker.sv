@@ -228,14 +228,13 @@ module prg_tracker (
       credits_out_q <= '0;
       groups_out_q  <= '0;
     end else begin
-      logic        enable_d, rf_d, uprgi_d, rf_stop_d, busy_clr;
+      logic        enable_d, rf_d, uprgi_d, rf_stop_d;
       logic [31:0] credits_out_d;
       logic [9:0]  groups_out_d;
       enable_d      = enable_q;
       rf_d          = rf_q;
       uprgi_d       = uprgi_q;
       rf_stop_d     = rf_stop_q;
-      busy_clr      = 1'b0;
       credits_out_d = credits_out_q;
       groups_out_d  = groups_out_q;
 
@@ -272,22 +271,19 @@ module prg_tracker (
         uprgi_d = 1'b1;  // section 4.2
       end
 
-      // Response Failure: set RF, stop issuing page requests, give every outstanding group
-      // (including one granted in this cycle) up
+      // Response Failure: set RF, stop issuing page requests; PRI Reset while disabled:
+      // clear the status. Either gives every outstanding group (including one granted in
+      // this cycle) up (abandon_o).
       if (rsp_fail) begin
-        rf_d          = 1'b1;
-        rf_stop_d     = 1'b1;
-        busy_clr      = 1'b1;
-        credits_out_d = '0;
-        groups_out_d  = '0;
+        rf_d      = 1'b1;
+        rf_stop_d = 1'b1;
       end
-
-      // PRI Reset while disabled: clear the status and the outstanding-request bookkeeping
       if (ctrl_wr_reset) begin
-        rf_d          = 1'b0;
-        uprgi_d       = 1'b0;
-        rf_stop_d     = 1'b0;
-        busy_clr      = 1'b1;
+        rf_d      = 1'b0;
+        uprgi_d   = 1'b0;
+        rf_stop_d = 1'b0;
+      end
+      if (abandon_o) begin
         credits_out_d = '0;
         groups_out_d  = '0;
       end
@@ -296,7 +292,7 @@ module prg_tracker (
       rf_q          <= rf_d;
       uprgi_q       <= uprgi_d;
       rf_stop_q     <= rf_stop_d;
-      if (busy_clr) begin
+      if (abandon_o) begin
         busy_q <= '0;
       end else begin
         if (grant) begin
