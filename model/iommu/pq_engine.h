@@ -128,8 +128,9 @@ public:
     uint32_t pqcsr_at(uint64_t at_ps) const { return status_at(at_ps).csr; }
     uint32_t pqt_at(uint64_t at_ps) const { return status_at(at_ps).pqt; }
     uint64_t cycles() const { return m_cycles; }
-    // Host time spent in the block: evaluation, wrapper and effects, one
-    // clock read pair per call that hands it work.
+    // Host time spent in the block: evaluation, wrapper and effects, over
+    // the calls that hand it work (measured on one call in
+    // sampled_ticks::k_stride, common/host_ticks.h).
     uint64_t host_ticks() const { return m_host_ticks.estimate(); } // common/host_ticks.h
     uint64_t activations() const { return m_activations; }
 
