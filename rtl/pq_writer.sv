@@ -190,7 +190,8 @@ module pq_writer #(
   // The engine is evaluated only at the clock edge: its decisions are functions of the state
   // and the inputs called from the sequential block (blocking temporaries), not always_comb,
   // so that the Verilated model computes them once per cycle and not at every evaluation
-  // (as rtl/iotlb does). Every output is registered or a function of the state.
+  // (as rtl/iotlb does). Every output is registered or a function of the state (pqt_o also
+  // of the queue size input, which masks it).
 
   // section 12: Stop Marker = L = 1, R = W = 0, with a PASID (configurable)
   function automatic logic req_is_stop_marker();
