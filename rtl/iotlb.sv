@@ -200,19 +200,20 @@ module iotlb #(
     best_log2 = 6'd63;
     best_glob = 1'b1;
     for (int unsigned w = 0; w < MaxWays; w++) begin
+      tag_id_t id;
       if (w >= 32'(nways)) break;
-      if (valid_q[set][w] &&
-          same_space(id_q[set][w].gv, id_q[set][w].gonly, id_q[set][w].gscid, gv, gonly,
-                     gscid) &&
-          (id_q[set][w].glob || id_q[set][w].pscid == pscid) &&
-          (anysize || id_q[set][w].log2 == log2) &&
-          covers(id_q[set][w].log2, vpn_q[set][w], vpn) &&
-          (!hit || id_q[set][w].log2 < best_log2 ||
-           (id_q[set][w].log2 == best_log2 && best_glob && !id_q[set][w].glob))) begin
-        hit       = 1'b1;
-        way       = 6'(w);
-        best_log2 = id_q[set][w].log2;
-        best_glob = id_q[set][w].glob;
+      // The page first: it rules out all but the matching ways, so the
+      // rest is compared (and evaluated by Verilator) only for those.
+      if (valid_q[set][w] && covers(id_q[set][w].log2, vpn_q[set][w], vpn)) begin
+        id = id_q[set][w];
+        if (same_space(id.gv, id.gonly, id.gscid, gv, gonly, gscid) &&
+            (id.glob || id.pscid == pscid) && (anysize || id.log2 == log2) &&
+            (!hit || id.log2 < best_log2 || (id.log2 == best_log2 && best_glob && !id.glob))) begin
+          hit       = 1'b1;
+          way       = 6'(w);
+          best_log2 = id.log2;
+          best_glob = id.glob;
+        end
       end
     end
     return {hit, way};
