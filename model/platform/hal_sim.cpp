@@ -169,6 +169,7 @@ bool sw_runtime::injected_failure(const char* site)
 
 void sw_runtime::log(hal_log_level lvl, const std::string& msg)
 {
+    if (!log_enabled(lvl)) return;
     std::string m = msg;
     while (!m.empty() && m.back() == '\n') m.pop_back();
     if (hal_task* t = current()) m = "[" + t->name + "] " + m;
@@ -357,6 +358,7 @@ int hal_flush_work(struct hal* h) { return h->rt->flush_work(); }
 
 void hal_log(struct hal* h, enum hal_log_level lvl, const char* fmt, ...)
 {
+    if (!prisim::platform::sw_runtime::log_enabled(lvl)) return;
     char buf[512];
     va_list ap;
     va_start(ap, fmt);

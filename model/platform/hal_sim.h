@@ -196,6 +196,15 @@ public:
     // Software level statistics to `o` (prisim --occupancy-out).
     void observe_levels(prisim::occupancy_observer* o) { m_sw_stats.observe_levels(o); }
     void log(hal_log_level lvl, const std::string& msg);
+    // Whether a message of lvl is reported at the run's verbosity (warnings
+    // and errors always are). The report handler would drop the others only
+    // after looking up their message type, and hal_log after formatting them.
+    static bool log_enabled(hal_log_level lvl)
+    {
+        if (lvl != HAL_LOG_DEBUG && lvl != HAL_LOG_INFO) return true;
+        return sc_core::sc_report_handler::get_verbosity_level() >=
+               (lvl == HAL_LOG_DEBUG ? sc_core::SC_DEBUG : sc_core::SC_MEDIUM);
+    }
     // Fault stage stamps (hal_fault_stamp) go to `st` (null: dropped).
     void set_fault_stages(prisim::fault_stages* st) { m_stages = st; }
     void fault_stamp(uint16_t rid, uint32_t pasid, uint32_t prgi, hal_fault_mark mark)
