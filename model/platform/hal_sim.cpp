@@ -178,10 +178,8 @@ void sw_runtime::log(hal_log_level lvl, const std::string& msg)
     m += " (at " + local_now().to_string() + ")";
     switch (lvl) {
     case HAL_LOG_DEBUG:
-        SC_REPORT_INFO_VERB("prisim/sw", m.c_str(), sc_core::SC_DEBUG);
-        break;
     case HAL_LOG_INFO:
-        SC_REPORT_INFO_VERB("prisim/sw", m.c_str(), sc_core::SC_MEDIUM);
+        SC_REPORT_INFO_VERB("prisim/sw", m.c_str(), info_verbosity(lvl));
         break;
     case HAL_LOG_WARN:
         SC_REPORT_WARNING("prisim/sw", m.c_str());

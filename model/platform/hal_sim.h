@@ -202,8 +202,12 @@ public:
     static bool log_enabled(hal_log_level lvl)
     {
         if (lvl != HAL_LOG_DEBUG && lvl != HAL_LOG_INFO) return true;
-        return sc_core::sc_report_handler::get_verbosity_level() >=
-               (lvl == HAL_LOG_DEBUG ? sc_core::SC_DEBUG : sc_core::SC_MEDIUM);
+        return sc_core::sc_report_handler::get_verbosity_level() >= info_verbosity(lvl);
+    }
+    // The SystemC verbosity a debug or info message is reported at.
+    static int info_verbosity(hal_log_level lvl)
+    {
+        return lvl == HAL_LOG_DEBUG ? sc_core::SC_DEBUG : sc_core::SC_MEDIUM;
     }
     // Fault stage stamps (hal_fault_stamp) go to `st` (null: dropped).
     void set_fault_stages(prisim::fault_stages* st) { m_stages = st; }
