@@ -80,15 +80,20 @@ EXPECT = {
 }
 
 
-def main():
-    failures = []
+def read_text(text, *src_root):
+    """bench.read_callgrind() of a callgrind file holding text."""
     with tempfile.NamedTemporaryFile("w", suffix=".out", delete=False) as f:
-        f.write(CALLGRIND)
+        f.write(text)
         path = f.name
     try:
-        total, got = bench.read_callgrind(path)
+        return bench.read_callgrind(path, *src_root)
     finally:
         os.unlink(path)
+
+
+def main():
+    failures = []
+    total, got = read_text(CALLGRIND)
     # The total is callgrind's own (its summary line here: no totals line).
     if total != 1111111:
         failures.append(f"total: {total} instructions, expected the summary line's 1111111")
@@ -105,14 +110,8 @@ def main():
     # tree's is not (bench.source_root() reads the build's CMakeCache.txt).
     other = "/elsewhere/prisim"
     text = CALLGRIND.replace(os.path.join(ROOT, "sw"), os.path.join(other, "sw"))
-    with tempfile.NamedTemporaryFile("w", suffix=".out", delete=False) as f:
-        f.write(text)
-        path = f.name
-    try:
-        _, mine = bench.read_callgrind(path)
-        _, theirs = bench.read_callgrind(path, other)
-    finally:
-        os.unlink(path)
+    _, mine = read_text(text)
+    _, theirs = read_text(text, other)
     if mine["software"] != 0 or mine["model"] != EXPECT["model"] + EXPECT["software"]:
         failures.append(f"another tree's sw/ under this tree's root: {mine}, expected it in the model")
     if theirs != got:
