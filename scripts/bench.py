@@ -185,6 +185,7 @@ def bench_scenario(prisim, floor, name, label, args, runs, floor_all):
     user_ns = statistics.median(h["cpu_user_seconds"] for h in hosts) * 1e9 / faults
     sys_ns = statistics.median(h["cpu_system_seconds"] for h in hosts) * 1e9 / faults
     minflt = statistics.median(h["minor_page_faults"] for h in hosts) / faults
+    elab = statistics.median(h["elaboration_seconds"] for h in hosts)
     return {
         "scenario": label,
         "args": shown(args),
@@ -192,6 +193,7 @@ def bench_scenario(prisim, floor, name, label, args, runs, floor_all):
         "faults": faults,
         "wall_seconds": sig(wall),
         "wall_seconds_all": [sig(w) for w in walls],
+        "elaboration_seconds": sig(elab),
         "faults_per_wall_second": sig(faults / wall),
         "host_ns_per_fault": sig(host_ns),
         "raw_events_per_fault": sig(statistics.median(ratios), 4),
