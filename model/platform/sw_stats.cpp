@@ -18,7 +18,7 @@ sw_stat_registry::id_type sw_stat_registry::intern(std::string_view name)
 
     const auto id = static_cast<id_type>(m_names.size());
     m_names.emplace_back(name);
-    m_ids.emplace(m_names.back(), id);
+    m_ids.emplace(std::string_view(m_names.back()), id);
     m_global.emplace_back();
     if (m_names.size() > m_stride) {
         // Re-lay the per-device counters out with room for more ids.
@@ -86,14 +86,23 @@ uint64_t sw_stat_registry::dev_value(uint16_t rid, std::string_view name) const
     return c ? c->value : 0;
 }
 
+std::vector<sw_stat_registry::id_type> sw_stat_registry::ids_by_name() const
+{
+    std::vector<id_type> ids(m_names.size());
+    std::iota(ids.begin(), ids.end(), id_type(0));
+    std::sort(ids.begin(), ids.end(), [this](id_type a, id_type b) { return m_names[a] < m_names[b]; });
+    return ids;
+}
+
 void sw_stat_registry::report(stat_sink& sink, uint64_t now_ps) const
 {
-    // m_ids is ordered by name, so the loops emit in name order.
-    for (const auto& [name, id] : m_ids)
-        if (m_global[id].touched) sink.counter("sw." + name, m_global[id].value);
-    for (const auto& [name, id] : m_ids)
+    // Everything is emitted in name order, whatever the order of registration.
+    const std::vector<id_type> ids = ids_by_name();
+    for (id_type id : ids)
+        if (m_global[id].touched) sink.counter("sw." + m_names[id], m_global[id].value);
+    for (id_type id : ids)
         if (id < m_level_of_id.size() && m_level_of_id[id])
-            sink.occupancy("sw." + name, *m_level_of_id[id], now_ps);
+            sink.occupancy("sw." + m_names[id], *m_level_of_id[id], now_ps);
 
     std::vector<size_t> slots(m_slot_rid.size());
     std::iota(slots.begin(), slots.end(), size_t(0));
@@ -102,9 +111,9 @@ void sw_stat_registry::report(stat_sink& sink, uint64_t now_ps) const
     char prefix[24];
     for (size_t s : slots) {
         std::snprintf(prefix, sizeof prefix, "sw.dev.%04x.", unsigned(m_slot_rid[s]));
-        for (const auto& [name, id] : m_ids) {
+        for (id_type id : ids) {
             const cell& c = m_dev[s * m_stride + id];
-            if (c.touched) sink.counter(prefix + name, c.value);
+            if (c.touched) sink.counter(prefix + m_names[id], c.value);
         }
     }
 }

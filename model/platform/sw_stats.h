@@ -17,10 +17,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/stats.h"
@@ -92,8 +93,11 @@ private:
     occupancy_tracker& add_level(id_type id);
     const cell* find_dev(uint16_t rid, std::string_view name) const;
 
-    std::vector<std::string> m_names;               // by id
-    std::map<std::string, id_type, std::less<>> m_ids; // registration and lookups only
+    // The ids in the order of their names (reporting).
+    std::vector<id_type> ids_by_name() const;
+
+    std::deque<std::string> m_names;                // by id (a deque: m_ids views them)
+    std::unordered_map<std::string_view, id_type> m_ids; // registration and lookups only
     std::vector<cell> m_global;                     // by id
     std::vector<uint32_t> m_slot_of_rid;            // by RID: slot + 1, 0 = none yet
     std::vector<uint16_t> m_slot_rid;               // by slot: its RID
