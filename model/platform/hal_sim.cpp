@@ -32,6 +32,8 @@ sw_runtime::sw_runtime(sc_core::sc_module_name name, const params& p, dram& mem,
     : sc_module(name), mmio("mmio"), m_params(p), m_mem(mem), m_msi_addr(msi_addr), m_inject(p)
 {
     m_hal.rt = this;
+    // Worked out from every device's spec, with the machine's configuration.
+    m_max_pasids = p.max_pasids();
     m_work_wq.rt = this;
     m_work_flush_wq.rt = this;
     static const char* const keys[HAL_COST__COUNT] = {
@@ -222,7 +224,7 @@ uint64_t sw_runtime::param_u64(const char* key)
     try {
         // With device classes, each class may set its own; software asks
         // for the most (it reads each device's from its BAR0, PXDEV_PASIDS).
-        if (!std::strcmp(key, "device.pasids")) return m_params.max_pasids();
+        if (!std::strcmp(key, "device.pasids")) return m_max_pasids;
         return m_params.u64(key);
     } catch (const config_error& e) {
         SC_REPORT_FATAL("prisim/sw", (std::string("software asked for parameter: ") + e.what()).c_str());

@@ -272,6 +272,7 @@ private:
     };
 
     const params& m_params;
+    uint64_t m_max_pasids = 0; // device.pasids as the software reads it (the most of any device)
     dram& m_mem;
     uint64_t m_msi_addr;
     struct hal m_hal;

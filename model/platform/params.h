@@ -12,6 +12,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -189,7 +190,7 @@ private:
 
     const params* m_reg = this;      // holds m_defs and m_index: registry()
     std::vector<param_def> m_defs;   // only in registry()
-    std::map<std::string, size_t> m_index;
+    std::unordered_map<std::string, size_t> m_index; // key -> m_defs index
     std::map<std::string, param_value> m_values;
     std::vector<std::string> m_expect;
     std::set<std::string> m_refused; // keys whose value set() refused
