@@ -34,7 +34,7 @@ public:
 
     // The id of name, registering it on first use (not the per-fault path).
     id_type intern(std::string_view name);
-    bool valid(id_type id) const { return id < m_names.size(); }
+    bool valid(id_type id) const { return id < m_global.size(); } // one cell per id (a vector: cheap)
     const std::string& name(id_type id) const { return m_names[id]; }
 
     // id must be valid().
