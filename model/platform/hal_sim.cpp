@@ -29,11 +29,10 @@ using prisim::splitmix64;
 } // namespace
 
 sw_runtime::sw_runtime(sc_core::sc_module_name name, const params& p, dram& mem, uint64_t msi_addr)
-    : sc_module(name), mmio("mmio"), m_params(p), m_mem(mem), m_msi_addr(msi_addr), m_inject(p)
+    : sc_module(name), mmio("mmio"), m_params(p), m_max_pasids(p.max_pasids()), m_mem(mem),
+      m_msi_addr(msi_addr), m_inject(p)
 {
     m_hal.rt = this;
-    // Worked out from every device's spec, with the machine's configuration.
-    m_max_pasids = p.max_pasids();
     m_work_wq.rt = this;
     m_work_flush_wq.rt = this;
     static const char* const keys[HAL_COST__COUNT] = {

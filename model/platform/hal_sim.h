@@ -272,7 +272,9 @@ private:
     };
 
     const params& m_params;
-    uint64_t m_max_pasids = 0; // device.pasids as the software reads it (the most of any device)
+    // device.pasids as the software reads it: the most of any device's spec,
+    // worked out once with the machine's configuration (not while it boots).
+    const uint64_t m_max_pasids;
     dram& m_mem;
     uint64_t m_msi_addr;
     struct hal m_hal;

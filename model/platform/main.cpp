@@ -418,17 +418,19 @@ int sc_main(int argc, char* argv[])
         // sc_start() would do this on entry (it is the Accellera kernel's
         // sc_simcontext::initialize without the initial crunch: no process
         // runs); done here, it is measured apart (elaboration_seconds).
+        auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+            return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+        };
         const auto te = std::chrono::steady_clock::now();
         sc_core::sc_get_curr_simcontext()->initialize(true);
-        const double elaboration =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count();
+        const double elaboration = seconds_since(te);
         struct rusage ru0 {}, ru1 {};
         getrusage(RUSAGE_SELF, &ru0);
         const auto t0 = std::chrono::steady_clock::now();
         const uint64_t ticks0 = prisim::host_ticks();
         prisim::run_phase(sc_core::sc_time(double(p.u64("run.max_time_us")), sc_core::SC_US));
         const uint64_t ticks1 = prisim::host_ticks();
-        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double wall = seconds_since(t0);
         getrusage(RUSAGE_SELF, &ru1);
         const double rtl_seconds = ticks1 > ticks0 ? double(rtl_ticks() - rtl0) * wall / double(ticks1 - ticks0) : 0.0;
         const uint64_t rtl_cycles = rtl_cycles_now() - rtl_cycles0;
