@@ -296,7 +296,13 @@ void hal_dma_free(struct hal* h, void* cpu, size_t size)
 {
     if (cpu) h->rt->mem().free(h->rt->mem().pa_of(cpu), size);
 }
+hal_paddr_t hal_page_alloc(struct hal* h) { return h->rt->mem().alloc_page(); }
+void hal_page_free(struct hal* h, hal_paddr_t pa)
+{
+    if (pa) h->rt->mem().free_page(pa);
+}
 void* hal_phys_to_virt(struct hal* h, hal_paddr_t pa) { return h->rt->mem().ptr(pa); }
+bool hal_phys_is_ram(struct hal* h, hal_paddr_t pa, size_t len) { return h->rt->mem().contains(pa, len); }
 hal_paddr_t hal_virt_to_phys(struct hal* h, const void* cpu) { return h->rt->mem().pa_of(cpu); }
 // A read barrier is where software looks at memory that devices write (queue
 // records, fence words): the CPU synchronises so that it sees what was

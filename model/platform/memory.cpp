@@ -3,21 +3,56 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <sys/mman.h>
 
 namespace prisim::platform {
 
+namespace {
+
+constexpr uint64_t huge_page = uint64_t(2) << 20;
+
+// An anonymous reservation of `size` bytes (rounded up to 2 MiB), committed
+// only where touched, starting on a 2 MiB boundary and advised for
+// transparent huge pages: the host then backs it a 2 MiB block per first
+// touch instead of a 4 KiB page. Whether the kernel aligns a mapping on its
+// own depends on its version and on the size.
+uint8_t* reserve(uint64_t& size, const char* what)
+{
+    size = (size + huge_page - 1) & ~(huge_page - 1);
+    void* p = mmap(nullptr, size + huge_page, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) SC_REPORT_FATAL("prisim/dram", (std::string("cannot reserve host memory for ") + what).c_str());
+    const uintptr_t at = reinterpret_cast<uintptr_t>(p);
+    const uintptr_t aligned = (at + huge_page - 1) & ~uintptr_t(huge_page - 1);
+    const uintptr_t head = aligned - at, tail = huge_page - head; // the slack, cut off
+    if (head) munmap(p, head);
+    if (tail) munmap(reinterpret_cast<void*>(aligned + size), tail);
+    madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
+    return reinterpret_cast<uint8_t*>(aligned);
+}
+
+} // namespace
+
 dram::dram(sc_core::sc_module_name name, uint64_t base, uint64_t size)
     : sc_module(name), tsock("tsock"), m_base(base), m_size(size)
 {
-    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
-    if (p == MAP_FAILED)
-        SC_REPORT_FATAL("prisim/dram", "cannot reserve host memory for simulated DRAM");
-    m_mem = static_cast<uint8_t*>(p);
-    madvise(p, size, MADV_HUGEPAGE);
+    m_mem_size = size;
+    m_mem = reserve(m_mem_size, "simulated DRAM");
     m_free[0] = size;
     m_dirty.assign(((size >> 12) + 64) / 64, 0);
+    // The sparse zone and its arena. Reserved for the worst case (every page
+    // of the zone a data page written whole); only what is used is touched.
+    // The lowest eighth is for what the CPU maps (queues, tables: a few
+    // pages, and one table page per 512 data pages), the rest for data.
+    m_zone = (size / 8) & ~uint64_t(4095);
+    const uint64_t zone_pages = (size - m_zone) >> 12;
+    const uint64_t index_bytes = (std::max<uint64_t>(zone_pages * 4, 128) + 63) & ~uint64_t(63);
+    m_arena_size = index_bytes + zone_pages * (4 * chunks_per_page + 4096);
+    if (m_arena_size / 64 > UINT32_MAX)
+        SC_REPORT_FATAL("prisim/dram", "simulated DRAM too large for the sparse zone's references");
+    m_arena = reserve(m_arena_size, "simulated DRAM's data pages");
+    m_arena_top = index_bytes;
     tsock.register_b_transport(this, &dram::b_transport);
     tsock.register_get_direct_mem_ptr(this, &dram::get_direct_mem_ptr);
     tsock.register_transport_dbg(this, &dram::transport_dbg);
@@ -25,7 +60,8 @@ dram::dram(sc_core::sc_module_name name, uint64_t base, uint64_t size)
 
 dram::~dram()
 {
-    if (m_mem) munmap(m_mem, m_size);
+    if (m_mem) munmap(m_mem, m_mem_size);
+    if (m_arena) munmap(m_arena, m_arena_size);
 }
 
 uint64_t dram::pa_of(const void* p) const
@@ -39,10 +75,50 @@ uint64_t dram::alloc(uint64_t size, uint64_t align)
 {
     if (size == 0 || align == 0 || (align & (align - 1))) return 0;
     size = (size + 7) & ~uint64_t(7);
-    for (auto it = m_free.begin(); it != m_free.end(); ++it) {
+    uint64_t start = carve(0, size, align);
+    if (start == m_size) return 0;
+    // Clear only what may hold old data; the rest was never written.
+    for (uint64_t o = start; o < start + size;) {
+        const uint64_t page = o >> 12;
+        const uint64_t end = std::min(start + size, (page + 1) << 12);
+        if (dirty(page)) {
+            std::memset(m_mem + o, 0, end - o);
+            m_cleared += end - o;
+        }
+        o = end;
+    }
+    mark_dirty(start, size); // the CPU gets a pointer to it
+    m_allocated += size;
+    return m_base + start;
+}
+
+uint64_t dram::alloc_page()
+{
+    // The sparse zone first; below it, an ordinary page (a CPU pointer is
+    // never asked for it, but it is kept in the window like any other).
+    uint64_t start = carve(m_zone, 4096, 4096);
+    if (start == m_size) return alloc(4096, 4096);
+    *page_index(start >> 12) = no_table; // zero: its bytes are kept nowhere yet
+    m_allocated += 4096;
+    return m_base + start;
+}
+
+void dram::free_page(uint64_t pa)
+{
+    if (!contains(pa, 4096) || (pa - m_base) & 4095) return;
+    free(pa, 4096);
+}
+
+uint64_t dram::carve(uint64_t from, uint64_t size, uint64_t align)
+{
+    // The free block holding `from`, if any, then those above it.
+    auto it = m_free.upper_bound(from);
+    if (it != m_free.begin() && std::prev(it)->first + std::prev(it)->second > from) --it;
+    for (; it != m_free.end(); ++it) {
         uint64_t off = it->first, len = it->second;
-        uint64_t start = ((m_base + off + align - 1) & ~(align - 1)) - m_base;
-        if (start < off || start - off + size > len) continue;
+        const uint64_t lo = std::max(off, from);
+        uint64_t start = ((m_base + lo + align - 1) & ~(align - 1)) - m_base;
+        if (start < lo || start - off + size > len) continue;
         // Reuse the free block's node for what remains of it: no allocation
         // in the common case (the block is cut from its start).
         auto node = m_free.extract(it);
@@ -57,21 +133,9 @@ uint64_t dram::alloc(uint64_t size, uint64_t align)
         } else {
             m_spare.push_back(std::move(node));
         }
-        // Clear only what may hold old data; the rest was never written.
-        for (uint64_t o = start; o < start + size;) {
-            const uint64_t page = o >> 12;
-            const uint64_t end = std::min(start + size, (page + 1) << 12);
-            if (dirty(page)) {
-                std::memset(m_mem + o, 0, end - o);
-                m_cleared += end - o;
-            }
-            o = end;
-        }
-        mark_dirty(start, size); // the CPU gets a pointer to it
-        m_allocated += size;
-        return m_base + start;
+        return start;
     }
-    return 0;
+    return m_size;
 }
 
 void dram::mark_dirty(uint64_t off, uint64_t len)
@@ -86,6 +150,11 @@ void dram::free(uint64_t pa, uint64_t size)
     size = (size + 7) & ~uint64_t(7);
     uint64_t off = pa - m_base;
     m_allocated -= size;
+    // Data pages give their granules back: whatever is allocated there
+    // next reads zero.
+    if (off + size > m_zone)
+        for (uint64_t p = std::max(off, m_zone) >> 12; p <= (off + size - 1) >> 12; ++p)
+            if (sparse(p)) sparse_drop(p);
     auto next = m_free.lower_bound(off);
     if (next != m_free.end() && off + size == next->first) {
         size += next->second;
@@ -115,6 +184,108 @@ void dram::insert_free(uint64_t off, uint64_t len)
     m_free.insert(std::move(node));
 }
 
+// ---- data pages kept sparsely ----
+
+uint32_t dram::arena_take(uint32_t& free_list, unsigned bytes)
+{
+    if (free_list) {
+        const uint32_t ref = free_list;
+        std::memcpy(&free_list, unit(ref), 4);
+        std::memset(unit(ref), 0, bytes); // fresh arena memory is zero already
+        return ref;
+    }
+    // The reservation holds the worst case, so the bump cannot run out.
+    const uint32_t ref = uint32_t(m_arena_top / 64);
+    m_arena_top += bytes;
+    return ref;
+}
+
+void dram::sparse_write(uint64_t off, const uint8_t* src, uint64_t len)
+{
+    uint32_t* index = page_index(off >> 12);
+    if (*index == no_table) *index = arena_take(m_free_tables, 4 * chunks_per_page);
+    uint32_t* table = reinterpret_cast<uint32_t*>(unit(*index));
+    for (uint64_t done = 0; done < len;) {
+        const uint64_t o = off + done;
+        const unsigned c = unsigned(o & 4095) / sparse_chunk;
+        const uint64_t n = std::min<uint64_t>(len - done, sparse_chunk - (o & (sparse_chunk - 1)));
+        if (!table[c]) {
+            table[c] = arena_take(m_free_chunks, sparse_chunk);
+            ++m_sparse_chunks;
+        }
+        std::memcpy(unit(table[c]) + (o & (sparse_chunk - 1)), src + done, n);
+        done += n;
+    }
+}
+
+void dram::sparse_read(uint64_t off, uint8_t* dst, uint64_t len) const
+{
+    const uint32_t t = *page_index(off >> 12);
+    const uint32_t* table = t == no_table ? nullptr : reinterpret_cast<const uint32_t*>(unit(t));
+    for (uint64_t done = 0; done < len;) {
+        const uint64_t o = off + done;
+        const unsigned c = unsigned(o & 4095) / sparse_chunk;
+        const uint64_t n = std::min<uint64_t>(len - done, sparse_chunk - (o & (sparse_chunk - 1)));
+        if (table && table[c])
+            std::memcpy(dst + done, unit(table[c]) + (o & (sparse_chunk - 1)), n);
+        else
+            std::memset(dst + done, 0, n); // never written
+        done += n;
+    }
+}
+
+void dram::sparse_drop(uint64_t page)
+{
+    uint32_t* index = page_index(page);
+    if (*index != no_table) {
+        uint32_t* table = reinterpret_cast<uint32_t*>(unit(*index));
+        for (unsigned c = 0; c < chunks_per_page; ++c)
+            if (table[c]) {
+                std::memcpy(unit(table[c]), &m_free_chunks, 4);
+                m_free_chunks = table[c];
+                --m_sparse_chunks;
+            }
+        std::memcpy(table, &m_free_tables, 4);
+        m_free_tables = *index;
+    }
+    *index = 0;
+}
+
+void dram::copy_in(uint64_t off, const uint8_t* src, uint64_t len)
+{
+    for (uint64_t done = 0; done < len;) {
+        const uint64_t o = off + done;
+        const uint64_t n = std::min<uint64_t>(len - done, 4096 - (o & 4095));
+        if (sparse(o >> 12)) {
+            sparse_write(o, src + done, n);
+        } else {
+            std::memcpy(m_mem + o, src + done, n);
+            mark_dirty(o, n);
+        }
+        done += n;
+    }
+}
+
+void dram::copy_out(uint64_t off, uint8_t* dst, uint64_t len) const
+{
+    for (uint64_t done = 0; done < len;) {
+        const uint64_t o = off + done;
+        const uint64_t n = std::min<uint64_t>(len - done, 4096 - (o & 4095));
+        if (sparse(o >> 12))
+            sparse_read(o, dst + done, n);
+        else
+            std::memcpy(dst + done, m_mem + o, n);
+        done += n;
+    }
+}
+
+bool dram::read(uint64_t pa, void* out, uint64_t len) const
+{
+    if (!contains(pa, len)) return false;
+    copy_out(pa - m_base, static_cast<uint8_t*>(out), len);
+    return true;
+}
+
 void dram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&)
 {
     uint64_t pa = gp.get_address();
@@ -127,24 +298,31 @@ void dram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&)
         gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
         return;
     }
-    if (gp.is_read())
-        std::memcpy(gp.get_data_ptr(), m_mem + (pa - m_base), len);
-    else if (gp.is_write()) {
-        std::memcpy(m_mem + (pa - m_base), gp.get_data_ptr(), len);
-        mark_dirty(pa - m_base, len);
+    const uint64_t off = pa - m_base;
+    if (any_sparse(off, len)) {
+        if (gp.is_read())
+            copy_out(off, gp.get_data_ptr(), len);
+        else if (gp.is_write())
+            copy_in(off, gp.get_data_ptr(), len);
+    } else if (gp.is_read()) {
+        std::memcpy(gp.get_data_ptr(), m_mem + off, len);
+    } else if (gp.is_write()) {
+        std::memcpy(m_mem + off, gp.get_data_ptr(), len);
+        mark_dirty(off, len);
     }
-    gp.set_dmi_allowed(true);
+    gp.set_dmi_allowed(off < m_zone);
     gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
 bool dram::get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi)
 {
-    if (!contains(gp.get_address())) return false;
+    if (!contains(gp.get_address()) || gp.get_address() - m_base >= m_zone) return false;
     // Read access only: writes keep going through b_transport, which tracks
-    // the pages that may hold data (an allocation clears only those).
+    // the pages that may hold data (an allocation clears only those). The
+    // lowest eighth only: the data pages above it are kept elsewhere.
     dmi.set_dmi_ptr(m_mem);
     dmi.set_start_address(m_base);
-    dmi.set_end_address(m_base + m_size - 1);
+    dmi.set_end_address(m_base + m_zone - 1);
     dmi.allow_read();
     return true;
 }
@@ -155,11 +333,9 @@ unsigned dram::transport_dbg(tlm::tlm_generic_payload& gp)
     unsigned len = gp.get_data_length();
     if (!contains(pa, len)) return 0;
     if (gp.is_read())
-        std::memcpy(gp.get_data_ptr(), m_mem + (pa - m_base), len);
-    else {
-        std::memcpy(m_mem + (pa - m_base), gp.get_data_ptr(), len);
-        mark_dirty(pa - m_base, len);
-    }
+        copy_out(pa - m_base, gp.get_data_ptr(), len);
+    else
+        copy_in(pa - m_base, gp.get_data_ptr(), len);
     return len;
 }
 

@@ -7,6 +7,17 @@
 // is one anonymous reservation, so only touched pages cost host memory, and
 // memory that was never written is known to be zero: an allocation clears
 // only the 4 KiB pages that were written or handed out before.
+//
+// Data pages (alloc_page(): the HAL's hal_page_alloc) are pages the CPU never
+// maps: only devices write them, through the IOMMU, and the model reads them
+// back for its checks. They come from the upper seven eighths of the window
+// (the sparse zone) and their bytes are kept sparsely, in 256-byte granules
+// allocated on first write, so that a page a device writes 256 bytes of
+// costs the host about 320 bytes instead of a 4 KiB page (docs/user-guide.md,
+// "Simulated DRAM"). DMI covers the lowest eighth only; every access above
+// it goes through b_transport, which finds each page's bytes where they are
+// kept. Direct allocations go above the lowest eighth only once it is full,
+// and data pages below the zone only once the zone is full.
 // What it does not: caches, bandwidth, ECC.
 #pragma once
 
@@ -35,8 +46,12 @@ public:
     {
         return pa >= m_base && len <= m_size && pa - m_base <= m_size - len;
     }
-    // CPU pointer for pa (nullptr outside DRAM).
-    uint8_t* ptr(uint64_t pa) const { return contains(pa) ? m_mem + (pa - m_base) : nullptr; }
+    // CPU pointer for pa (nullptr outside DRAM and in a data page kept
+    // sparsely: alloc_page()).
+    uint8_t* ptr(uint64_t pa) const
+    {
+        return contains(pa) && !sparse((pa - m_base) >> 12) ? m_mem + (pa - m_base) : nullptr;
+    }
     uint64_t pa_of(const void* p) const;
 
     // First-fit allocator over the window. Returns the physical address or 0.
@@ -46,6 +61,21 @@ public:
     // Bytes an allocation had to clear (pages written or handed out before).
     uint64_t bytes_cleared() const { return m_cleared; }
 
+    // One zeroed 4 KiB data page that no CPU pointer is handed out for
+    // (hal_page_alloc). Returns its physical address or 0.
+    uint64_t alloc_page();
+    // Frees a page alloc_page() returned (free() does too, with 4096).
+    void free_page(uint64_t pa);
+    // Copies len bytes at pa, whatever page kind holds them (the model's own
+    // checks). False outside DRAM. Out of line: inlined into a caller with a
+    // small buffer, GCC's -Wstringop-overflow loses the length's bound in the
+    // granule loop and warns of 256-byte copies that cannot happen.
+    [[gnu::noinline]] bool read(uint64_t pa, void* out, uint64_t len) const;
+    // Host bytes the sparsely kept data pages hold (granules in use).
+    uint64_t sparse_bytes() const { return m_sparse_chunks * sparse_chunk; }
+
+    static constexpr unsigned sparse_chunk = 256; // bytes per granule
+
 private:
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi);
@@ -53,7 +83,10 @@ private:
 
     uint64_t m_base, m_size;
     uint8_t* m_mem = nullptr;
+    uint64_t m_mem_size = 0; // the reservation (m_size rounded up to 2 MiB)
     std::map<uint64_t, uint64_t> m_free; // offset -> length, coalesced
+    // First fit at or above offset `from`; the offset, or m_size if none.
+    uint64_t carve(uint64_t from, uint64_t size, uint64_t align);
     // Nodes of m_free not in use, kept for the next insertion: a workload
     // that frees and allocates pages in turn allocates no host memory.
     std::vector<std::map<uint64_t, uint64_t>::node_type> m_spare;
@@ -65,6 +98,42 @@ private:
     bool m_all_dirty = false; // reserved: a writable DMI pointer would set it
     void mark_dirty(uint64_t off, uint64_t len);
     bool dirty(uint64_t page) const { return m_all_dirty || (m_dirty[page >> 6] >> (page & 63)) & 1; }
+
+    // ---- the sparse zone: data pages at or above m_zone ----
+    static constexpr unsigned chunks_per_page = 4096 / sparse_chunk;
+    static constexpr uint32_t no_table = 1; // index entry: a data page, nothing written yet
+    uint64_t m_zone;                 // offset where the sparse zone starts (page aligned)
+    bool sparse(uint64_t page) const { return (page << 12) >= m_zone && *page_index(page) != 0; }
+    // Host arena, one anonymous reservation (touched only where used):
+    // [a page index: one uint32 per page of the zone: 0 = not a data page,
+    //  no_table, or its table]
+    // [bump region: tables of chunks_per_page uint32 granule references
+    //  (64 bytes each) and 256-byte granules]. References count 64-byte
+    // units from the arena's start; 0 and 1 fall in the index (at least
+    // 128 bytes), so neither is a table or a granule.
+    uint8_t* m_arena = nullptr;
+    uint64_t m_arena_size = 0, m_arena_top = 0;
+    uint32_t m_free_tables = 0, m_free_chunks = 0; // intrusive free lists
+    uint64_t m_sparse_chunks = 0;
+    uint32_t* page_index(uint64_t page) const
+    {
+        return reinterpret_cast<uint32_t*>(m_arena) + (page - (m_zone >> 12));
+    }
+    uint8_t* unit(uint32_t ref) const { return m_arena + uint64_t(ref) * 64; }
+    uint32_t arena_take(uint32_t& free_list, unsigned bytes);
+    void sparse_write(uint64_t off, const uint8_t* src, uint64_t len);
+    void sparse_read(uint64_t off, uint8_t* dst, uint64_t len) const;
+    void sparse_drop(uint64_t page);
+    // An access, split at the pages kept sparsely.
+    void copy_in(uint64_t off, const uint8_t* src, uint64_t len);
+    void copy_out(uint64_t off, uint8_t* dst, uint64_t len) const;
+    bool any_sparse(uint64_t off, uint64_t len) const
+    {
+        if (off + len <= m_zone) return false;
+        for (uint64_t p = off >> 12; p <= (off + len - 1) >> 12; ++p)
+            if (sparse(p)) return true;
+        return false;
+    }
 };
 
 } // namespace prisim::platform

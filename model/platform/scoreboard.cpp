@@ -386,12 +386,12 @@ void scoreboard::check_pq_accounting()
 namespace {
 uint64_t ld64(machine& m, uint64_t pa, bool& ok)
 {
-    const uint8_t* p = m.mem().ptr(pa);
-    if (!p || !m.mem().contains(pa, 8)) {
+    unsigned char b[8];
+    if (!m.mem().read(pa, b, 8)) {
         ok = false;
         return 0;
     }
-    return load_le(p);
+    return load_le(b);
 }
 
 // Address of rid's device context in the directory ddtp names (§15.1), or
@@ -560,6 +560,7 @@ void scoreboard::check_dma()
         const uint64_t evict_failed = m_m.rt().sw_dev_stat(dp.rid, "user.evict_failures");
         const uint64_t evicted = evicted_all > evict_failed ? evicted_all - evict_failed : 0;
         uint64_t untranslated = 0;
+        std::vector<uint8_t> bytes;
         for (size_t w = 0; w < d->workloads(); ++w) {
         const device::workload_params& wp = d->workload(w);
         const device::trace* tr = wp.replay.get();
@@ -581,15 +582,17 @@ void scoreboard::check_dma()
                 if (++dev_bad <= 3) fail(r, dn + ": IOVA 0x" + hex(iova) + " has no translation");
                 continue;
             }
-            const uint8_t* p = m_m.mem().ptr(pa);
             auto what = [&] {
                 return tr ? wn + "access " + std::to_string(pg) + " (IOVA 0x" + hex(iova) + ")"
                           : wn + "page " + std::to_string(pg);
             };
-            if (!p || !m_m.mem().contains(pa, uint64_t(len))) {
+            // A copy: data pages are kept sparsely (platform/memory.h).
+            bytes.resize(len);
+            if (!m_m.mem().read(pa, bytes.data(), len)) {
                 if (++dev_bad <= 3) fail(r, dn + ": " + what() + " maps outside DRAM");
                 continue;
             }
+            const uint8_t* p = bytes.data();
             ++pages_checked;
             if (walked_pv) ++pasid_pages;
             const long off = tr ? device::pxdev::pattern_mismatch_at(dp.rid, iova / 4096, unsigned(iova % 4096), p, len)

@@ -52,7 +52,7 @@ static bool iommu_sva_mm_has(const struct iommu_sva_mm *mm, uint64_t pfn)
 	return false;
 }
 
-static int iommu_sva_mm_add(struct iommu_sva_mm *mm, uint64_t pfn, void *cpu)
+static int iommu_sva_mm_add(struct iommu_sva_mm *mm, uint64_t pfn, hal_paddr_t pa)
 {
 	struct iommu_sva_page *n;
 	uint64_t cap;
@@ -65,7 +65,7 @@ static int iommu_sva_mm_add(struct iommu_sva_mm *mm, uint64_t pfn, void *cpu)
 		mm->pages = n;
 		mm->cap_pages = cap;
 	}
-	mm->pages[mm->nr_pages++] = (struct iommu_sva_page){ .pfn = pfn, .cpu = cpu };
+	mm->pages[mm->nr_pages++] = (struct iommu_sva_page){ .pfn = pfn, .pa = pa };
 	return 0;
 }
 
@@ -83,7 +83,6 @@ static enum iommu_page_response_code iommu_sva_handle_mm(struct iommu_sva *sva,
 	struct hal *h = sva->dev->hal;
 	uint64_t iova = prm->addr & ~(uint64_t)(SVA_PAGE_SIZE - 1);
 	hal_paddr_t pa;
-	void *cpu;
 	int rc;
 
 	if (prm->flags & IOMMU_FAULT_PAGE_REQUEST_PASID_VALID)
@@ -104,13 +103,13 @@ static enum iommu_page_response_code iommu_sva_handle_mm(struct iommu_sva *sva,
 		hal_mutex_unlock(mm->lock);
 		return IOMMU_PAGE_RESP_SUCCESS;     /* present: the device retries and hits */
 	}
-	cpu = hal_dma_alloc(h, SVA_PAGE_SIZE, SVA_PAGE_SIZE, &pa);
-	if (!cpu)
+	pa = hal_page_alloc(h); /* only the device touches it: no CPU mapping */
+	if (!pa)
 		goto err_unlock;                    /* VM_FAULT_OOM */
 	rc = iommu_map(sva->domain, iova, pa, SVA_PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
 	if (rc)
 		goto err_free_page;
-	rc = iommu_sva_mm_add(mm, iova / SVA_PAGE_SIZE, cpu);
+	rc = iommu_sva_mm_add(mm, iova / SVA_PAGE_SIZE, pa);
 	if (rc)
 		goto err_unmap;
 	hal_mutex_unlock(mm->lock);
@@ -120,7 +119,7 @@ static enum iommu_page_response_code iommu_sva_handle_mm(struct iommu_sva *sva,
 err_unmap:
 	iommu_unmap(sva->domain, iova, SVA_PAGE_SIZE);
 err_free_page:
-	hal_dma_free(h, cpu, SVA_PAGE_SIZE);
+	hal_page_free(h, pa);
 err_unlock:
 	hal_mutex_unlock(mm->lock);
 	return IOMMU_PAGE_RESP_INVALID;
@@ -271,7 +270,7 @@ void iommu_sva_unbind_device(struct iommu_sva *sva)
 		dev->iommu->ops->dev_disable_iopf(dev);
 	iommu_domain_free(sva->domain);
 	for (i = 0; i < sva->mm.nr_pages; i++)
-		hal_dma_free(dev->hal, sva->mm.pages[i].cpu, SVA_PAGE_SIZE);
+		hal_page_free(dev->hal, sva->mm.pages[i].pa);
 	free(sva->mm.pages);
 	hal_mutex_destroy(sva->mm.lock);
 	hal_waitq_destroy(sva->wq);

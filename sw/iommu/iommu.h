@@ -353,7 +353,7 @@ int iommu_device_register(struct iommu_device *iommu);
 
 struct iommu_sva_page {
 	uint64_t pfn;                   /* IOVA >> 12 */
-	void *cpu;
+	hal_paddr_t pa;                 /* its page (hal_page_alloc: devices only touch it) */
 };
 
 /* Stands for an mm_struct: one anonymous read-write mapping, demand-zero. */

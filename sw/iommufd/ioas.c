@@ -59,7 +59,7 @@ void iommufd_ioas_destroy(struct iommufd_object *obj)
 
 	for (i = 0; i < ioas->nr_areas; i++)
 		if (ioas->areas[i].kpage)
-			hal_dma_free(obj->ictx->hal, ioas->areas[i].kpage, ioas->areas[i].length);
+			hal_page_free(obj->ictx->hal, ioas->areas[i].pa);
 	free(ioas->areas);
 	ioas->areas = NULL;
 	ioas->nr_areas = 0;
@@ -206,15 +206,16 @@ int iopt_demand_page(struct iommufd_ioas *ioas, struct hal *h, uint64_t iova, bo
 	rc = iopt_reserve_area(ioas, h);
 	if (rc)
 		return rc;
-	area.kpage = hal_dma_alloc(h, IOPT_PAGE_SIZE, IOPT_PAGE_SIZE, &area.pa);
-	if (!area.kpage)
+	area.pa = hal_page_alloc(h); /* only devices touch it: no CPU mapping */
+	if (!area.pa)
 		return -ENOMEM;
+	area.kpage = true;
 	area.iova = iova;
 	area.length = IOPT_PAGE_SIZE;
 	area.prot = IOMMU_READ | IOMMU_WRITE;
 	rc = iopt_add_area(ioas, idx, &area);
 	if (rc) {
-		hal_dma_free(h, area.kpage, IOPT_PAGE_SIZE);
+		hal_page_free(h, area.pa);
 		return rc;
 	}
 	*mapped = true;
@@ -223,12 +224,7 @@ int iopt_demand_page(struct iommufd_ioas *ioas, struct hal *h, uint64_t iova, bo
 
 static int iopt_check_user_pages(struct hal *h, hal_paddr_t user_va, uint64_t length)
 {
-	uint64_t off;
-
-	for (off = 0; off < length; off += IOPT_PAGE_SIZE)
-		if (!hal_phys_to_virt(h, user_va + off))
-			return -EFAULT;
-	return 0;
+	return hal_phys_is_ram(h, user_va, length) ? 0 : -EFAULT;
 }
 
 /**
@@ -278,7 +274,7 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 	if (rc)
 		goto out_put;
 
-	area.kpage = NULL;
+	area.kpage = false;
 	area.iova = cmd->iova;
 	area.length = cmd->length;
 	area.pa = cmd->user_va;
@@ -359,7 +355,7 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 			(ioas->nr_areas - idx) * sizeof(ioas->areas[0]));
 		iopt_unmap_all(ioas, &area);
 		if (area.kpage)
-			hal_dma_free(ucmd->ictx->hal, area.kpage, area.length);
+			hal_page_free(ucmd->ictx->hal, area.pa);
 		unmapped += area.length;
 	}
 	if (!unmapped) {

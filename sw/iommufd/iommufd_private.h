@@ -130,7 +130,8 @@ void iommufd_eventq_release(struct iommufd_object *obj);
 /* ---- IOAS (ioas.c) ------------------------------------------------------- */
 
 struct iopt_area {
-	void *kpage;           /* the host's second-stage handler's own page, freed with the area */
+	bool kpage;            /* pa is the host's second-stage handler's own page
+	                        * (hal_page_alloc), freed with the area */
 	uint64_t iova;
 	uint64_t length;
 	hal_paddr_t pa;

@@ -103,14 +103,14 @@ static struct px_pageset_slot *px_pageset_find(struct px_pageset *set, uint64_t 
 	return NULL;
 }
 
-static void px_pageset_put(struct px_pageset_slot *slots, uint64_t cap, uint64_t key, void *cpu)
+static void px_pageset_put(struct px_pageset_slot *slots, uint64_t cap, uint64_t key, uint64_t uva)
 {
 	uint64_t i = px_pageset_hash(key, cap);
 
 	while (slots[i].key)
 		i = (i + 1) & (cap - 1);
 	slots[i].key = key;
-	slots[i].cpu = cpu;
+	slots[i].uva = uva;
 }
 
 /* Remove @pfn (backward-shift deletion keeps every probe sequence unbroken). */
@@ -131,11 +131,11 @@ static void px_pageset_remove(struct px_pageset *set, uint64_t pfn)
 		}
 	}
 	set->slots[hole].key = 0;
-	set->slots[hole].cpu = NULL;
+	set->slots[hole].uva = 0;
 	set->count--;
 }
 
-static int px_pageset_insert(struct px_pageset *set, uint64_t pfn, void *cpu)
+static int px_pageset_insert(struct px_pageset *set, uint64_t pfn, uint64_t uva)
 {
 	struct px_pageset_slot *n = px_pageset_find(set, pfn);
 	uint64_t ncap, i;
@@ -145,8 +145,8 @@ static int px_pageset_insert(struct px_pageset *set, uint64_t pfn, void *cpu)
 		 * Recorded by another handler thread while this one mapped: the
 		 * one whose map succeeded owns the page.
 		 */
-		if (cpu)
-			n->cpu = cpu;
+		if (uva)
+			n->uva = uva;
 		return 0;
 	}
 
@@ -157,12 +157,12 @@ static int px_pageset_insert(struct px_pageset *set, uint64_t pfn, void *cpu)
 			return -ENOMEM;
 		for (i = 0; i < set->cap; i++)
 			if (set->slots[i].key)
-				px_pageset_put(n, ncap, set->slots[i].key, set->slots[i].cpu);
+				px_pageset_put(n, ncap, set->slots[i].key, set->slots[i].uva);
 		free(set->slots);
 		set->slots = n;
 		set->cap = ncap;
 	}
-	px_pageset_put(set->slots, set->cap, pfn + 1, cpu);
+	px_pageset_put(set->slots, set->cap, pfn + 1, uva);
 	set->count++;
 	return 0;
 }
@@ -230,20 +230,19 @@ void px_pager_init(struct px_pager *pg, struct px_proc *p, unsigned int batch,
  *             exit has unmapped them: its IOAS is gone)
  * @ctx: passed to @free_page
  */
-static void px_pageset_release(struct px_pageset *set, void (*free_page)(void *ctx, void *cpu),
-			       void *ctx)
+static void px_pageset_release(struct px_pageset *set, px_page_free_fn free_page, void *ctx)
 {
 	uint64_t i;
 
 	for (i = 0; i < set->cap; i++)
-		if (set->slots[i].cpu && free_page)
-			free_page(ctx, set->slots[i].cpu);
+		if (set->slots[i].uva && free_page)
+			free_page(ctx, NULL, set->slots[i].uva);
 	free(set->slots);
 	set->slots = NULL;
 	set->cap = set->count = 0;
 }
 
-void px_pager_release(struct px_pager *pg, void (*free_page)(void *ctx, void *cpu), void *ctx)
+void px_pager_release(struct px_pager *pg, px_page_free_fn free_page, void *ctx)
 {
 	unsigned int d, q;
 
@@ -567,14 +566,15 @@ static int px_pager_pin(struct px_pager *pg, struct px_pager_dev *d)
 }
 
 /* The pages px_pager_pin() allocated, when setting the device up failed. */
-static void px_pager_free_user_page(void *proc, void *cpu)
+static void px_pager_free_data_page(void *proc, void *cpu, uint64_t uva)
 {
-	px_free_user_page(proc, cpu);
+	(void)cpu; /* a device's own pages are data pages */
+	px_free_data_page(proc, uva);
 }
 
 static void px_pager_unpin(struct px_pager *pg, struct px_pager_dev *d)
 {
-	px_pageset_release(&d->mapped, px_pager_free_user_page, pg->proc);
+	px_pageset_release(&d->mapped, px_pager_free_data_page, pg->proc);
 }
 
 static int px_pager_add_dev(struct px_pager *pg, int fd, unsigned int index)
@@ -966,13 +966,13 @@ static int px_pager_evict_oldest(struct px_pager *pg, struct px_pager_dev *pdev)
 		.length = PX_PAGE_SIZE,
 	};
 	struct px_pageset_slot *slot;
-	void *cpu;
+	uint64_t uva;
 	int rc;
 
 	pdev->fifo_head = (pdev->fifo_head + 1) % pdev->fifo_cap;
 	pdev->fifo_n--;
 	slot = px_pageset_find(&pdev->mapped, iova / PX_PAGE_SIZE);
-	cpu = slot ? slot->cpu : NULL;
+	uva = slot ? slot->uva : 0;
 	/*
 	 * Counted before the unmap, which blocks: a run cut meanwhile has the
 	 * page's translation already gone; a failed unmap is counted apart.
@@ -988,8 +988,7 @@ static int px_pager_evict_oldest(struct px_pager *pg, struct px_pager_dev *pdev)
 		return rc;
 	}
 	px_pageset_remove(&pdev->mapped, iova / PX_PAGE_SIZE);
-	if (cpu)
-		px_free_user_page(pg->proc, cpu);
+	px_free_data_page(pg->proc, uva);
 	return 0;
 }
 
@@ -1038,31 +1037,30 @@ static int px_pager_map_in(struct px_pager *pg, struct px_pager_dev *pdev, uint3
 		.length = PX_PAGE_SIZE,
 		.iova = iova,
 	};
-	uint64_t pa;
-	void *cpu;
+	uint64_t uva;
 	int rc;
 
 	/* Already mapped: the device will simply retry and hit. */
 	if (px_pageset_find(set, iova / PX_PAGE_SIZE))
 		return 0;
-	cpu = px_alloc_user_page(pg->proc, &pa);
-	if (!cpu)
+	uva = px_alloc_data_page(pg->proc);
+	if (!uva)
 		return -ENOMEM;
-	map.user_va = pa;
+	map.user_va = uva;
 	rc = px_ioctl(pg->proc, pg->iommufd, IOMMU_IOAS_MAP, &map);
 	if (rc) {
-		px_free_user_page(pg->proc, cpu);
+		px_free_data_page(pg->proc, uva);
 		if (rc != -EEXIST)
 			return rc;
-		cpu = NULL; /* mapped by someone else: remember, own nothing */
+		uva = 0; /* mapped by someone else: remember, own nothing */
 	} else {
 		if (how != PX_MAP_PIN) /* pins are counted once the device is recorded */
 			px_pager_count(pg, pdev, PX_PAGER_EV_PAGE_MAPPED, 1);
 	}
-	if (px_pageset_insert(set, iova / PX_PAGE_SIZE, cpu))
+	if (px_pageset_insert(set, iova / PX_PAGE_SIZE, uva))
 		px_pager_log(pg, PX_PAGER_LOG_WARN, "%s: page set full, %#llx untracked\n",
 			     pg->name, (unsigned long long)iova);
-	else if (cpu && how == PX_MAP_FAULT_EVICT && pg->resident_pages)
+	else if (uva && how == PX_MAP_FAULT_EVICT && pg->resident_pages)
 		px_pager_keep_resident(pg, pdev, iova);
 	return 0;
 }

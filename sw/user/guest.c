@@ -319,13 +319,13 @@ int px_guest_unmap(struct px_pager *pg, struct px_guest *g, uint32_t hwpt_id, ui
  * @free_page: called with each page
  * @ctx: its context
  */
-void px_guest_release(struct px_guest *g, void (*free_page)(void *ctx, void *cpu), void *ctx)
+void px_guest_release(struct px_guest *g, px_page_free_fn free_page, void *ctx)
 {
 	unsigned int i;
 
 	for (i = 0; i < g->nr_tables; i++)
 		if (free_page)
-			free_page(ctx, g->tables[i]);
+			free_page(ctx, g->tables[i], 0);
 	free(g->tables);
 	g->tables = NULL;
 	g->nr_tables = g->cap_tables = 0;

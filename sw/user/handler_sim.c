@@ -279,9 +279,12 @@ int px_pager_create(struct px_kernel *k, struct px_pager **out)
 	return 0;
 }
 
-static void px_sim_free_page(void *ctx, void *cpu)
+static void px_sim_free_page(void *ctx, void *cpu, uint64_t uva)
 {
-	hal_dma_free(ctx, cpu, PX_PAGE_SIZE);
+	if (cpu)
+		hal_dma_free(ctx, cpu, PX_PAGE_SIZE);
+	else
+		hal_page_free(ctx, uva);
 }
 
 /**

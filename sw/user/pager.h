@@ -28,7 +28,7 @@
 
 struct px_pageset_slot {
 	uint64_t key;           /* page number + 1; 0 = empty */
-	void *cpu;              /* the page we allocated, or NULL if mapped by others */
+	uint64_t uva;           /* the page we allocated (px_alloc_data_page), or 0 if mapped by others */
 };
 
 /* Pages mapped in an IOAS: open addressing, linear probing. */
@@ -88,7 +88,13 @@ int px_guest_init(struct px_pager *pg, struct px_guest *g, uint32_t ioas_id, uns
 int px_guest_map(struct px_pager *pg, struct px_guest *g, bool pv, uint32_t pasid, uint64_t iova,
 		 bool *mapped);
 int px_guest_unmap(struct px_pager *pg, struct px_guest *g, uint32_t hwpt_id, uint64_t iova);
-void px_guest_release(struct px_guest *g, void (*free_page)(void *ctx, void *cpu), void *ctx);
+/*
+ * Frees one page the handler allocated, after its process exited: @cpu is a
+ * page from px_alloc_user_page() (a guest's table), or NULL and @uva is a
+ * page from px_alloc_data_page().
+ */
+typedef void (*px_page_free_fn)(void *ctx, void *cpu, uint64_t uva);
+void px_guest_release(struct px_guest *g, px_page_free_fn free_page, void *ctx);
 
 struct px_pager_dev {
 	int fd;                 /* /dev/vfio/devices/vfioN */
@@ -236,7 +242,7 @@ int px_pager_read_vevents(struct px_pager *pg);
  * After the process exited (its fds closed): free the handler's memory,
  * handing each page it allocated to @free_page.
  */
-void px_pager_release(struct px_pager *pg, void (*free_page)(void *ctx, void *cpu), void *ctx);
+void px_pager_release(struct px_pager *pg, px_page_free_fn free_page, void *ctx);
 
 /* Simulator adapter (handler_sim.c): the handler chosen by "sw.user.handler". */
 int px_pager_create(struct px_kernel *k, struct px_pager **out);

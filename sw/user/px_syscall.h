@@ -79,4 +79,13 @@ int px_poll(struct px_proc *p, struct px_pollfd *fds, unsigned int nfds, int tim
 void *px_alloc_user_page(struct px_proc *p, hal_paddr_t *pa);
 void px_free_user_page(struct px_proc *p, void *cpu);
 
+/*
+ * px_alloc_data_page - one zeroed 4 KiB page of process memory that the
+ * process never reads or writes itself: devices do, through the IOMMU (a page
+ * a handler maps for a fault). It has no CPU pointer (hal_page_alloc()).
+ * RETURN VALUE: its user address (== its physical address), or 0.
+ */
+uint64_t px_alloc_data_page(struct px_proc *p);
+void px_free_data_page(struct px_proc *p, uint64_t uva);
+
 #endif /* PRISIM_SW_USER_PX_SYSCALL_H */

@@ -426,3 +426,27 @@ void px_free_user_page(struct px_proc *p, void *cpu)
 	if (cpu)
 		hal_dma_free(p->hal, cpu, PX_PAGE_SIZE);
 }
+
+/**
+ * px_alloc_data_page - mmap one zeroed page only devices access
+ * @p: process
+ *
+ * Return: its user (== physical) address, or 0 when simulated memory is
+ * exhausted.
+ */
+uint64_t px_alloc_data_page(struct px_proc *p)
+{
+	hal_charge(p->hal, HAL_COST_SYSCALL);
+	return hal_page_alloc(p->hal);
+}
+
+/**
+ * px_free_data_page - munmap a page from px_alloc_data_page()
+ * @p: process
+ * @uva: its user address (0 is ignored)
+ */
+void px_free_data_page(struct px_proc *p, uint64_t uva)
+{
+	if (uva)
+		hal_page_free(p->hal, uva);
+}

@@ -75,7 +75,8 @@ struct hal {
 
 	void *dram_raw;
 	uint8_t *dram;           /* dram_raw aligned up to a page */
-	uint32_t *page_run;      /* pages in the allocation starting here, 0 if none */
+	uint32_t *page_run;      /* pages in the allocation starting here, 0 if none;
+				  * FAKE_DATA_PAGE for a hal_page_alloc() page */
 	bool *page_used;
 	unsigned int nr_pages;
 	unsigned int dma_live;
@@ -781,6 +782,42 @@ void *hal_dma_alloc(struct hal *h, size_t size, size_t align, hal_paddr_t *pa)
 	return NULL;
 }
 
+/* A data page: no CPU pointer is handed out for it (hal.h). */
+#define FAKE_DATA_PAGE (0x80000000u | 1u)
+
+hal_paddr_t hal_page_alloc(struct hal *h)
+{
+	hal_paddr_t pa;
+
+	if (!hal_dma_alloc(h, FAKE_PAGE, FAKE_PAGE, &pa))
+		return 0;
+	h->page_run[(pa - FAKE_DRAM_BASE) / FAKE_PAGE] = FAKE_DATA_PAGE;
+	return pa;
+}
+
+void hal_page_free(struct hal *h, hal_paddr_t pa)
+{
+	unsigned int i;
+
+	if (!pa)
+		return;
+	if (pa < FAKE_DRAM_BASE || pa - FAKE_DRAM_BASE >= FAKE_DRAM_SIZE || pa % FAKE_PAGE)
+		fake_die("page_free of %#llx: not a page\n", (unsigned long long)pa);
+	i = (unsigned int)((pa - FAKE_DRAM_BASE) / FAKE_PAGE);
+	if (h->page_run[i] != FAKE_DATA_PAGE)
+		fake_die("page_free of %#llx: not from hal_page_alloc (or freed twice)\n",
+			 (unsigned long long)pa);
+	h->page_used[i] = false;
+	h->page_run[i] = 0;
+	h->dma_live--;
+}
+
+bool hal_phys_is_ram(struct hal *h, hal_paddr_t pa, size_t len)
+{
+	(void)h;
+	return pa >= FAKE_DRAM_BASE && len <= FAKE_DRAM_SIZE && pa - FAKE_DRAM_BASE <= FAKE_DRAM_SIZE - len;
+}
+
 void hal_dma_free(struct hal *h, void *cpu, size_t size)
 {
 	size_t off;
@@ -795,6 +832,8 @@ void hal_dma_free(struct hal *h, void *cpu, size_t size)
 	i = (unsigned int)(off / FAKE_PAGE);
 	if (!h->page_run[i])
 		fake_die("dma_free of %p: double free\n", cpu);
+	if (h->page_run[i] == FAKE_DATA_PAGE)
+		fake_die("dma_free of %p: a hal_page_alloc() page\n", cpu);
 	for (j = 0; j < h->page_run[i]; j++)
 		h->page_used[i + j] = false;
 	h->dma_live -= h->page_run[i];
@@ -805,6 +844,8 @@ void *hal_phys_to_virt(struct hal *h, hal_paddr_t pa)
 {
 	if (pa < FAKE_DRAM_BASE || pa - FAKE_DRAM_BASE >= FAKE_DRAM_SIZE)
 		return NULL;
+	if (h->page_run[(pa - FAKE_DRAM_BASE) / FAKE_PAGE] == FAKE_DATA_PAGE)
+		return NULL; /* no CPU pointer for a data page */
 	return h->dram + (pa - FAKE_DRAM_BASE);
 }
 

@@ -91,9 +91,24 @@ void hal_mmio_write64(struct hal *h, hal_paddr_t addr, uint64_t val);
  */
 void *hal_dma_alloc(struct hal *h, size_t size, size_t align, hal_paddr_t *pa);
 void hal_dma_free(struct hal *h, void *cpu, size_t size);
-/* CPU pointer for a physical address inside simulated DRAM, or NULL. */
+/*
+ * One zeroed 4 KiB page of simulated DRAM that the CPU never maps: data only
+ * devices read and write (through the IOMMU), such as a process's page the
+ * handler maps for a fault. Like a highmem page, it has no CPU pointer
+ * (hal_phys_to_virt() returns NULL for it), which lets the platform keep
+ * its bytes sparsely. Returns its physical address, 0 when memory is
+ * exhausted.
+ */
+hal_paddr_t hal_page_alloc(struct hal *h);
+void hal_page_free(struct hal *h, hal_paddr_t pa);
+/*
+ * CPU pointer for a physical address inside simulated DRAM, or NULL (outside
+ * DRAM, or in a page from hal_page_alloc()).
+ */
 void *hal_phys_to_virt(struct hal *h, hal_paddr_t pa);
 hal_paddr_t hal_virt_to_phys(struct hal *h, const void *cpu);
+/* Whether [pa, pa + len) lies in simulated DRAM (pfn_valid()). */
+bool hal_phys_is_ram(struct hal *h, hal_paddr_t pa, size_t len);
 
 /* Ordering barriers (the model is sequentially consistent; these mark intent
  * and are where a port to real hardware needs fences). */
