@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "prisim/hw/pxdev.h"
 #include "riscv_iommu_priv.h"
@@ -328,15 +329,31 @@ unsigned int riscv_iommu_pci_find_ext_cap(struct hal *h, uint16_t rid, uint16_t 
 	return 0;
 }
 
-/* A free slot of iommu->devs, or -1. Caller holds dc_lock. */
+/*
+ * A free slot of iommu->devs (grown by doubling when full), -ENOSPC when
+ * RISCV_IOMMU_MAX_DEVS are taken, -ENOMEM. Caller holds dc_lock.
+ */
 static int riscv_iommu_dev_slot(struct riscv_iommu *iommu)
 {
-	unsigned int i;
+	struct riscv_iommu_device **n;
+	unsigned int i, cap;
 
-	for (i = 0; i < RISCV_IOMMU_MAX_DEVS; i++)
+	for (i = 0; i < iommu->cap_dev_slots; i++)
 		if (!iommu->devs[i])
 			return (int)i;
-	return -1;
+	if (iommu->cap_dev_slots == RISCV_IOMMU_MAX_DEVS)
+		return -ENOSPC;
+	cap = iommu->cap_dev_slots ? 2 * iommu->cap_dev_slots : 16;
+	if (cap > RISCV_IOMMU_MAX_DEVS)
+		cap = RISCV_IOMMU_MAX_DEVS;
+	n = realloc(iommu->devs, cap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	memset(n + iommu->cap_dev_slots, 0, (cap - iommu->cap_dev_slots) * sizeof(*n));
+	iommu->devs = n;
+	i = iommu->cap_dev_slots;
+	iommu->cap_dev_slots = cap;
+	return (int)i;
 }
 
 /* Tell the IOMMU that directory tables changed on did's path (§18). */
@@ -402,10 +419,11 @@ int riscv_iommu_probe_device(struct device *dev)
 		goto err_unlock;
 	}
 	slot = riscv_iommu_dev_slot(iommu);
-	if (slot < 0) {
+	if (slot == -ENOSPC)
 		riscv_iommu_err(iommu, "%s: %u devices already probed", dev->name,
 				RISCV_IOMMU_MAX_DEVS);
-		ret = -ENOSPC;
+	if (slot < 0) {
+		ret = slot;
 		goto err_unlock;
 	}
 	rdev->dc = riscv_iommu_get_dc(iommu, rdev->did, true, &allocated);

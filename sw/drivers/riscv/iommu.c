@@ -794,6 +794,7 @@ err_free_fence:
 err_destroy_locks:
 	riscv_iommu_destroy_locks(iommu);
 err_free:
+	free(iommu->devs);
 	free(iommu);
 	return ret;
 }
@@ -824,5 +825,6 @@ void riscv_iommu_remove(struct iommu_device *dev_iommu)
 	riscv_iommu_queue_free(iommu, &iommu->cmdq);
 	hal_dma_free(iommu->hal, iommu->fence_word, sizeof(uint64_t));
 	riscv_iommu_destroy_locks(iommu);
+	free(iommu->devs);
 	free(iommu);
 }

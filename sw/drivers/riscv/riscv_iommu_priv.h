@@ -266,9 +266,13 @@ struct riscv_iommu {
 	void *ddt;                       /* device directory root (one page) */
 	hal_paddr_t ddt_pa;
 	unsigned int ddt_pages;          /* non-leaf and leaf tables below the root */
-	/* probed devices, in no order; slots at and above nr_dev_slots are NULL */
-	struct riscv_iommu_device *devs[RISCV_IOMMU_MAX_DEVS];
-	unsigned int nr_dev_slots;
+	/*
+	 * probed devices, in no order; slots at and above nr_dev_slots are NULL.
+	 * Grown on demand up to RISCV_IOMMU_MAX_DEVS, so that a small machine
+	 * does not clear 32 KiB at probe.
+	 */
+	struct riscv_iommu_device **devs;
+	unsigned int nr_dev_slots, cap_dev_slots;
 
 	uint64_t pscid_map[RISCV_IOMMU_MAX_PSCIDS / 64]; /* bit set = in use */
 	uint64_t gscid_map[RISCV_IOMMU_MAX_GSCIDS / 64]; /* bit set = in use */
