@@ -67,10 +67,18 @@ public:
     // Frees a page alloc_page() returned (free() does too, with 4096).
     void free_page(uint64_t pa);
     // Copies len bytes at pa, whatever page kind holds them (the model's own
-    // checks). False outside DRAM. Out of line: inlined into a caller with a
-    // small buffer, GCC's -Wstringop-overflow loses the length's bound in the
-    // granule loop and warns of 256-byte copies that cannot happen.
-    [[gnu::noinline]] bool read(uint64_t pa, void* out, uint64_t len) const;
+    // checks). False outside DRAM.
+    bool read(uint64_t pa, void* out, uint64_t len) const;
+    // The len bytes at pa without a copy where they lie in the window (a
+    // pointer into it), else copied into `scratch` (len bytes); nullptr
+    // outside DRAM. For the model's checks, which mostly read tables.
+    const uint8_t* peek(uint64_t pa, uint64_t len, uint8_t* scratch) const
+    {
+        if (!contains(pa, len)) return nullptr;
+        if (!any_sparse(pa - m_base, len)) return m_mem + (pa - m_base);
+        copy_out(pa - m_base, scratch, len);
+        return scratch;
+    }
     // Host bytes the sparsely kept data pages hold (granules in use).
     uint64_t sparse_bytes() const { return m_sparse_chunks * sparse_chunk; }
 
@@ -126,7 +134,10 @@ private:
     void sparse_drop(uint64_t page);
     // An access, split at the pages kept sparsely.
     void copy_in(uint64_t off, const uint8_t* src, uint64_t len);
-    void copy_out(uint64_t off, uint8_t* dst, uint64_t len) const;
+    // Out of line: inlined into a caller with a small buffer, GCC's
+    // -Wstringop-overflow loses the length's bound in the granule loop and
+    // warns of 256-byte copies that cannot happen.
+    [[gnu::noinline]] void copy_out(uint64_t off, uint8_t* dst, uint64_t len) const;
     bool any_sparse(uint64_t off, uint64_t len) const
     {
         if (off + len <= m_zone) return false;

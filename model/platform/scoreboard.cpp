@@ -387,11 +387,12 @@ namespace {
 uint64_t ld64(machine& m, uint64_t pa, bool& ok)
 {
     unsigned char b[8];
-    if (!m.mem().read(pa, b, 8)) {
+    const uint8_t* p = m.mem().peek(pa, 8, b);
+    if (!p) {
         ok = false;
         return 0;
     }
-    return load_le(b);
+    return load_le(p);
 }
 
 // Address of rid's device context in the directory ddtp names (§15.1), or
@@ -586,13 +587,13 @@ void scoreboard::check_dma()
                 return tr ? wn + "access " + std::to_string(pg) + " (IOVA 0x" + hex(iova) + ")"
                           : wn + "page " + std::to_string(pg);
             };
-            // A copy: data pages are kept sparsely (platform/memory.h).
+            // Data pages are kept sparsely: a copy (platform/memory.h).
             bytes.resize(len);
-            if (!m_m.mem().read(pa, bytes.data(), len)) {
+            const uint8_t* p = m_m.mem().peek(pa, len, bytes.data());
+            if (!p) {
                 if (++dev_bad <= 3) fail(r, dn + ": " + what() + " maps outside DRAM");
                 continue;
             }
-            const uint8_t* p = bytes.data();
             ++pages_checked;
             if (walked_pv) ++pasid_pages;
             const long off = tr ? device::pxdev::pattern_mismatch_at(dp.rid, iova / 4096, unsigned(iova % 4096), p, len)
