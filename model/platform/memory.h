@@ -110,7 +110,7 @@ private:
     // ---- the sparse zone: data pages at or above m_zone ----
     static constexpr unsigned chunks_per_page = 4096 / sparse_chunk;
     static constexpr uint32_t no_table = 1; // index entry: a data page, nothing written yet
-    uint64_t m_zone;                 // offset where the sparse zone starts (page aligned)
+    uint64_t m_zone = 0;             // offset where the sparse zone starts (page aligned)
     bool sparse(uint64_t page) const { return (page << 12) >= m_zone && *page_index(page) != 0; }
     // Host arena, one anonymous reservation (touched only where used):
     // [a page index: one uint32 per page of the zone: 0 = not a data page,
