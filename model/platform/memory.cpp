@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <string>
 #include <sys/mman.h>
 
 namespace prisim::platform {
@@ -12,47 +11,47 @@ namespace {
 
 constexpr uint64_t huge_page = uint64_t(2) << 20;
 
-// An anonymous reservation of `size` bytes (rounded up to 2 MiB), committed
-// only where touched, starting on a 2 MiB boundary and advised for
-// transparent huge pages: the host then backs it a 2 MiB block per first
-// touch instead of a 4 KiB page. Whether the kernel aligns a mapping on its
-// own depends on its version and on the size.
-uint8_t* reserve(uint64_t& size, const char* what)
-{
-    size = (size + huge_page - 1) & ~(huge_page - 1);
-    void* p = mmap(nullptr, size + huge_page, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) SC_REPORT_FATAL("prisim/dram", (std::string("cannot reserve host memory for ") + what).c_str());
-    const uintptr_t at = reinterpret_cast<uintptr_t>(p);
-    const uintptr_t aligned = (at + huge_page - 1) & ~uintptr_t(huge_page - 1);
-    const uintptr_t head = aligned - at, tail = huge_page - head; // the slack, cut off
-    if (head) munmap(p, head);
-    if (tail) munmap(reinterpret_cast<void*>(aligned + size), tail);
-    madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
-    return reinterpret_cast<uint8_t*>(aligned);
-}
-
 } // namespace
 
+// One anonymous reservation, committed only where touched and advised for
+// transparent huge pages (the host then backs it a 2 MiB block per first
+// touch instead of a 4 KiB page):
+//
+//   [ 2 MiB slack | arena (grows down) | window | 2 MiB slack ]
+//                                      ^ window start: 1 MiB past a 2 MiB boundary
+//
+// The window's start sits in the middle of a 2 MiB block whose lower half is
+// the top of the arena. A short run's first tables (the window's start) and
+// its first data granules (the arena's top) thus share one huge page, as
+// they shared one when data pages were kept in the window.
 dram::dram(sc_core::sc_module_name name, uint64_t base, uint64_t size)
     : sc_module(name), tsock("tsock"), m_base(base), m_size(size)
 {
-    m_mem_size = size;
-    m_mem = reserve(m_mem_size, "simulated DRAM");
-    m_free[0] = size;
-    m_dirty.assign(((size >> 12) + 64) / 64, 0);
-    // The sparse zone and its arena. Reserved for the worst case (every page
-    // of the zone a data page written whole); only what is used is touched.
-    // The lowest eighth is for what the CPU maps (queues, tables: a few
-    // pages, and one table page per 512 data pages), the rest for data.
+    // The sparse zone: the lowest eighth is for what the CPU maps (queues,
+    // tables: a few pages, and one table page per 512 data pages), the rest
+    // for data pages. The arena is reserved for the worst case (every page of
+    // the zone a data page written whole, and its index blocks).
     m_zone = (size / 8) & ~uint64_t(4095);
     const uint64_t zone_pages = (size - m_zone) >> 12;
-    const uint64_t index_bytes = (std::max<uint64_t>(zone_pages * 4, 128) + 63) & ~uint64_t(63);
-    m_arena_size = index_bytes + zone_pages * (4 * chunks_per_page + 4096);
+    m_index_dir.assign(zone_pages / index_block + 1, 0);
+    m_arena_size = 128 + m_index_dir.size() * index_block * 4 + zone_pages * (4 * chunks_per_page + 4096);
+    m_arena_size = (m_arena_size + huge_page - 1) & ~(huge_page - 1);
     if (m_arena_size / 64 > UINT32_MAX)
         SC_REPORT_FATAL("prisim/dram", "simulated DRAM too large for the sparse zone's references");
-    m_arena = reserve(m_arena_size, "simulated DRAM's data pages");
-    m_arena_top = index_bytes;
+    const uint64_t window = (size + huge_page - 1) & ~(huge_page - 1);
+    m_reserved = m_arena_size + window + 2 * huge_page;
+    void* p = mmap(nullptr, m_reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED) SC_REPORT_FATAL("prisim/dram", "cannot reserve host memory for simulated DRAM");
+    m_reservation = static_cast<uint8_t*>(p);
+    madvise(p, m_reserved, MADV_HUGEPAGE);
+    const uintptr_t at = reinterpret_cast<uintptr_t>(p) + m_arena_size + huge_page / 2;
+    const uintptr_t mem = ((at + huge_page - 1) & ~uintptr_t(huge_page - 1)) + huge_page / 2;
+    m_mem = reinterpret_cast<uint8_t*>(mem);
+    m_arena = m_mem - m_arena_size;
+    m_arena_top = m_arena_size; // the bump goes down from the window's start
+    m_free[0] = size;
+    m_dirty.assign(((size >> 12) + 64) / 64, 0);
     tsock.register_b_transport(this, &dram::b_transport);
     tsock.register_get_direct_mem_ptr(this, &dram::get_direct_mem_ptr);
     tsock.register_transport_dbg(this, &dram::transport_dbg);
@@ -60,8 +59,7 @@ dram::dram(sc_core::sc_module_name name, uint64_t base, uint64_t size)
 
 dram::~dram()
 {
-    if (m_mem) munmap(m_mem, m_mem_size);
-    if (m_arena) munmap(m_arena, m_arena_size);
+    if (m_reservation) munmap(m_reservation, m_reserved);
 }
 
 uint64_t dram::pa_of(const void* p) const
@@ -98,6 +96,8 @@ uint64_t dram::alloc_page()
     // never asked for it, but it is kept in the window like any other).
     uint64_t start = carve(m_zone, 4096, 4096);
     if (start == m_size) return alloc(4096, 4096);
+    uint32_t& block = m_index_dir[((start - m_zone) >> 12) / index_block];
+    if (!block) block = arena_take(m_no_free_list, index_block * 4);
     *page_index(start >> 12) = no_table; // zero: its bytes are kept nowhere yet
     m_allocated += 4096;
     return m_base + start;
@@ -194,10 +194,10 @@ uint32_t dram::arena_take(uint32_t& free_list, unsigned bytes)
         std::memset(unit(ref), 0, bytes); // fresh arena memory is zero already
         return ref;
     }
-    // The reservation holds the worst case, so the bump cannot run out.
-    const uint32_t ref = uint32_t(m_arena_top / 64);
-    m_arena_top += bytes;
-    return ref;
+    // The reservation holds the worst case, so the bump cannot run out (nor
+    // reach references 0 and 1, which mean none and no_table).
+    m_arena_top -= bytes;
+    return uint32_t(m_arena_top / 64);
 }
 
 void dram::sparse_write(uint64_t off, const uint8_t* src, uint64_t len)

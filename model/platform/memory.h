@@ -90,8 +90,9 @@ private:
     unsigned transport_dbg(tlm::tlm_generic_payload& gp);
 
     uint64_t m_base, m_size;
-    uint8_t* m_mem = nullptr;
-    uint64_t m_mem_size = 0; // the reservation (m_size rounded up to 2 MiB)
+    uint8_t* m_mem = nullptr;                // the window (CPU pointers point into it)
+    uint8_t* m_reservation = nullptr;        // the arena and the window: one mapping
+    uint64_t m_reserved = 0;
     std::map<uint64_t, uint64_t> m_free; // offset -> length, coalesced
     // First fit at or above offset `from`; the offset, or m_size if none.
     uint64_t carve(uint64_t from, uint64_t size, uint64_t align);
@@ -111,21 +112,32 @@ private:
     static constexpr unsigned chunks_per_page = 4096 / sparse_chunk;
     static constexpr uint32_t no_table = 1; // index entry: a data page, nothing written yet
     uint64_t m_zone = 0;             // offset where the sparse zone starts (page aligned)
-    bool sparse(uint64_t page) const { return (page << 12) >= m_zone && *page_index(page) != 0; }
-    // Host arena, one anonymous reservation (touched only where used):
-    // [a page index: one uint32 per page of the zone: 0 = not a data page,
-    //  no_table, or its table]
-    // [bump region: tables of chunks_per_page uint32 granule references
-    //  (64 bytes each) and 256-byte granules]. References count 64-byte
-    // units from the arena's start; 0 and 1 fall in the index (at least
-    // 128 bytes), so neither is a table or a granule.
+    bool sparse(uint64_t page) const
+    {
+        if ((page << 12) < m_zone) return false;
+        const uint32_t block = m_index_dir[((page << 12) - m_zone) >> 12 >> index_block_shift];
+        return block && *page_index(page) != 0;
+    }
+    // Host arena, just below the window in the same reservation (touched
+    // only where used), filled downwards from its top: index blocks (one
+    // uint32 per page of the zone: 0 = not a data page, no_table, or its
+    // table; index_block pages per block, allocated when a data page first
+    // lies in its range), tables of chunks_per_page uint32 granule references
+    // (64 bytes each) and 256-byte granules. References count 64-byte units
+    // from the arena's start; 0 and 1 lie in 128 bytes at its bottom that
+    // are never handed out, so neither is a table or a granule.
+    static constexpr unsigned index_block_shift = 9, index_block = 1u << index_block_shift;
+    std::vector<uint32_t> m_index_dir; // per index_block pages of the zone: its index block, or 0
     uint8_t* m_arena = nullptr;
     uint64_t m_arena_size = 0, m_arena_top = 0;
     uint32_t m_free_tables = 0, m_free_chunks = 0; // intrusive free lists
+    uint32_t m_no_free_list = 0;                   // index blocks are never freed
     uint64_t m_sparse_chunks = 0;
+    // The index entry of a page of the zone whose index block exists.
     uint32_t* page_index(uint64_t page) const
     {
-        return reinterpret_cast<uint32_t*>(m_arena) + (page - (m_zone >> 12));
+        const uint64_t i = ((page << 12) - m_zone) >> 12;
+        return reinterpret_cast<uint32_t*>(unit(m_index_dir[i >> index_block_shift])) + (i & (index_block - 1));
     }
     uint8_t* unit(uint32_t ref) const { return m_arena + uint64_t(ref) * 64; }
     uint32_t arena_take(uint32_t& free_list, unsigned bytes);
