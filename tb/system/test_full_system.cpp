@@ -15,6 +15,7 @@
 
 #include "common/endian.h"
 #include "common/local_time.h"
+#include "common/payload.h"
 #include "platform/machine.h"
 #include "platform/params.h"
 #include "platform/scoreboard.h"
@@ -42,11 +43,7 @@ uint64_t ld64(uint64_t pa)
 uint8_t dbg_byte(uint64_t pa, bool write = false, uint8_t v = 0)
 {
     tlm::tlm_generic_payload gp;
-    gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    gp.set_address(pa);
-    gp.set_data_ptr(&v);
-    gp.set_data_length(1);
-    gp.set_streaming_width(1);
+    prisim::prepare_payload(gp, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, pa, &v, 1);
     assert_int_equal(g_m->mem().tsock.get_base_export()->transport_dbg(gp), 1);
     return v;
 }

@@ -17,6 +17,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "common/payload.h"
 #include "platform/memory.h"
 
 // cmocka last: its fail() macro clashes with std::basic_ios::fail.
@@ -39,12 +40,7 @@ tlm::tlm_response_status access(tlm::tlm_command cmd, uint64_t pa, uint8_t* data
                                 bool* dmi_allowed = nullptr)
 {
     tlm::tlm_generic_payload gp;
-    gp.set_command(cmd);
-    gp.set_address(pa);
-    gp.set_data_ptr(data);
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    prisim::prepare_payload(gp, cmd, pa, data, len);
     sc_core::sc_time t = sc_core::SC_ZERO_TIME;
     g_mem->tsock.get_base_export()->b_transport(gp, t);
     if (dmi_allowed) *dmi_allowed = gp.is_dmi_allowed();
@@ -171,10 +167,7 @@ void test_access_across_page_kinds(void**)
     // The debug transport takes the same path.
     std::vector<uint8_t> v = ramp(16, 4);
     tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_WRITE_COMMAND);
-    gp.set_address(a + 4088);
-    gp.set_data_ptr(v.data());
-    gp.set_data_length(16);
+    prisim::prepare_payload(gp, tlm::TLM_WRITE_COMMAND, a + 4088, v.data(), 16);
     assert_int_equal(g_mem->tsock.get_base_export()->transport_dbg(gp), 16);
     assert_memory_equal(read(a + 4088, 16).data(), v.data(), 16);
     assert_memory_equal(g_mem->ptr(d), v.data() + 8, 8);
