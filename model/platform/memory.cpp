@@ -96,8 +96,8 @@ uint64_t dram::alloc_page()
     // never asked for it, but it is kept in the window like any other).
     uint64_t start = carve(m_zone, 4096, 4096);
     if (start == m_size) return alloc(4096, 4096);
-    uint32_t& block = m_index_dir[((start - m_zone) >> 12) / index_block];
-    if (!block) block = arena_take(m_no_free_list, index_block * 4);
+    uint32_t& block = m_index_dir[zone_page(start >> 12) >> index_block_shift];
+    if (!block) block = arena_bump(index_block * 4); // index blocks are never freed
     *page_index(start >> 12) = no_table; // zero: its bytes are kept nowhere yet
     m_allocated += 4096;
     return m_base + start;
@@ -186,18 +186,21 @@ void dram::insert_free(uint64_t off, uint64_t len)
 
 // ---- data pages kept sparsely ----
 
-uint32_t dram::arena_take(uint32_t& free_list, unsigned bytes)
+uint32_t dram::arena_bump(unsigned bytes)
 {
-    if (free_list) {
-        const uint32_t ref = free_list;
-        std::memcpy(&free_list, unit(ref), 4);
-        std::memset(unit(ref), 0, bytes); // fresh arena memory is zero already
-        return ref;
-    }
     // The reservation holds the worst case, so the bump cannot run out (nor
     // reach references 0 and 1, which mean none and no_table).
     m_arena_top -= bytes;
     return uint32_t(m_arena_top / 64);
+}
+
+uint32_t dram::arena_take(uint32_t& free_list, unsigned bytes)
+{
+    if (!free_list) return arena_bump(bytes);
+    const uint32_t ref = free_list;
+    std::memcpy(&free_list, unit(ref), 4);
+    std::memset(unit(ref), 0, bytes); // fresh arena memory is zero already
+    return ref;
 }
 
 void dram::sparse_write(uint64_t off, const uint8_t* src, uint64_t len)
@@ -279,13 +282,6 @@ void dram::copy_out(uint64_t off, uint8_t* dst, uint64_t len) const
     }
 }
 
-bool dram::read(uint64_t pa, void* out, uint64_t len) const
-{
-    if (!contains(pa, len)) return false;
-    copy_out(pa - m_base, static_cast<uint8_t*>(out), len);
-    return true;
-}
-
 void dram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&)
 {
     uint64_t pa = gp.get_address();
@@ -299,17 +295,10 @@ void dram::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&)
         return;
     }
     const uint64_t off = pa - m_base;
-    if (any_sparse(off, len)) {
-        if (gp.is_read())
-            copy_out(off, gp.get_data_ptr(), len);
-        else if (gp.is_write())
-            copy_in(off, gp.get_data_ptr(), len);
-    } else if (gp.is_read()) {
-        std::memcpy(gp.get_data_ptr(), m_mem + off, len);
-    } else if (gp.is_write()) {
-        std::memcpy(m_mem + off, gp.get_data_ptr(), len);
-        mark_dirty(off, len);
-    }
+    if (gp.is_read())
+        copy_out(off, gp.get_data_ptr(), len);
+    else if (gp.is_write())
+        copy_in(off, gp.get_data_ptr(), len);
     gp.set_dmi_allowed(off < m_zone);
     gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }

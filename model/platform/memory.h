@@ -66,9 +66,6 @@ public:
     uint64_t alloc_page();
     // Frees a page alloc_page() returned (free() does too, with 4096).
     void free_page(uint64_t pa);
-    // Copies len bytes at pa, whatever page kind holds them (the model's own
-    // checks). False outside DRAM.
-    bool read(uint64_t pa, void* out, uint64_t len) const;
     // The len bytes at pa without a copy where they lie in the window (a
     // pointer into it), else copied into `scratch` (len bytes); nullptr
     // outside DRAM. For the model's checks, which mostly read tables.
@@ -115,8 +112,7 @@ private:
     bool sparse(uint64_t page) const
     {
         if ((page << 12) < m_zone) return false;
-        const uint32_t block = m_index_dir[((page << 12) - m_zone) >> 12 >> index_block_shift];
-        return block && *page_index(page) != 0;
+        return m_index_dir[zone_page(page) >> index_block_shift] && *page_index(page) != 0;
     }
     // Host arena, just below the window in the same reservation (touched
     // only where used), filled downwards from its top: index blocks (one
@@ -131,16 +127,18 @@ private:
     uint8_t* m_arena = nullptr;
     uint64_t m_arena_size = 0, m_arena_top = 0;
     uint32_t m_free_tables = 0, m_free_chunks = 0; // intrusive free lists
-    uint32_t m_no_free_list = 0;                   // index blocks are never freed
     uint64_t m_sparse_chunks = 0;
     // The index entry of a page of the zone whose index block exists.
     uint32_t* page_index(uint64_t page) const
     {
-        const uint64_t i = ((page << 12) - m_zone) >> 12;
+        const uint64_t i = zone_page(page);
         return reinterpret_cast<uint32_t*>(unit(m_index_dir[i >> index_block_shift])) + (i & (index_block - 1));
     }
+    // A page's number counted from the zone's start (page at or above it).
+    uint64_t zone_page(uint64_t page) const { return page - (m_zone >> 12); }
     uint8_t* unit(uint32_t ref) const { return m_arena + uint64_t(ref) * 64; }
-    uint32_t arena_take(uint32_t& free_list, unsigned bytes);
+    uint32_t arena_bump(unsigned bytes);                        // fresh (zero) arena memory
+    uint32_t arena_take(uint32_t& free_list, unsigned bytes);   // from free_list, else bumped
     void sparse_write(uint64_t off, const uint8_t* src, uint64_t len);
     void sparse_read(uint64_t off, uint8_t* dst, uint64_t len) const;
     void sparse_drop(uint64_t page);

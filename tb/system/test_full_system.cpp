@@ -34,8 +34,9 @@ machine* g_m;
 uint64_t ld64(uint64_t pa)
 {
     unsigned char b[8];
-    assert_true(g_m->mem().read(pa, b, 8));
-    return prisim::load_le(b);
+    const uint8_t* p = g_m->mem().peek(pa, 8, b);
+    assert_non_null(p);
+    return prisim::load_le(p);
 }
 
 // One byte of DRAM through the target's debug transport: whatever kind of
@@ -92,8 +93,9 @@ void test_dma_pattern_in_memory(void**)
             assert_true(pa != 0);
             // A data page (hal_page_alloc): no CPU pointer, its bytes read back.
             assert_null(g_m->mem().ptr(pa));
-            std::vector<uint8_t> p(bytes);
-            assert_true(g_m->mem().read(pa, p.data(), bytes));
+            std::vector<uint8_t> copy(bytes);
+            const uint8_t* p = g_m->mem().peek(pa, bytes, copy.data());
+            assert_ptr_equal(p, copy.data());
             for (uint64_t off = 0; off < bytes; ++off)
                 assert_int_equal(p[off], prisim::device::pxdev::pattern_byte(dp.rid, pg, unsigned(off)));
             ++pages;
